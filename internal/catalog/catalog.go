@@ -1,0 +1,112 @@
+// Package catalog holds products and their SKUs: what a room can sell, with
+// the facts (origin, ingredients, allergens) shoppers ask about.
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// StorageClass decides the cold-chain profile of a product.
+type StorageClass string
+
+const (
+	Chilled StorageClass = "chilled"
+	Frozen  StorageClass = "frozen"
+	Ambient StorageClass = "ambient"
+)
+
+// Product is one sellable item with rich content.
+type Product struct {
+	ID          int64        `json:"id"`
+	MerchantID  int64        `json:"-"`
+	Name        string       `json:"name"`
+	NameEN      string       `json:"name_en,omitempty"`
+	Subtitle    string       `json:"subtitle,omitempty"`
+	Description string       `json:"description,omitempty"`
+	Image       string       `json:"image,omitempty"`
+	Specs       string       `json:"specs,omitempty"`
+	Ingredients string       `json:"ingredients,omitempty"`
+	Allergens   string       `json:"allergens,omitempty"`
+	Origin      string       `json:"origin,omitempty"`
+	Storage     StorageClass `json:"storage"`
+	ShelfDays   int          `json:"shelf_days,omitempty"`
+	Active      bool         `json:"active"`
+	SKUs        []SKU        `json:"skus"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+}
+
+// SKU is a variant with its own price, e.g. 500g vs 1kg.
+type SKU struct {
+	ID           int64  `json:"id"`
+	ProductID    int64  `json:"product_id"`
+	Code         string `json:"code"`
+	Name         string `json:"name"`
+	GTIN         string `json:"gtin,omitempty"`
+	PriceFen     int64  `json:"price_fen"`
+	ListPriceFen int64  `json:"list_price_fen,omitempty"`
+	Active       bool   `json:"active"`
+	Available    int64  `json:"available"` // sellable units over all stores (not on hold, not reserved)
+}
+
+// Validate checks a product before it is stored.
+func (p *Product) Validate() error {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" || utf8.RuneCountInString(p.Name) > 80 {
+		return apperr.InvalidField("name", "invalid_name", "商品名称必填，最多80字", "Name is required, at most 80 characters.")
+	}
+	switch p.Storage {
+	case Chilled, Frozen, Ambient:
+	case "":
+		p.Storage = Ambient
+	default:
+		return apperr.InvalidField("storage", "invalid_storage", "储存方式须为 chilled/frozen/ambient", "Storage must be chilled, frozen or ambient.")
+	}
+	if len(p.SKUs) == 0 {
+		return apperr.InvalidField("skus", "sku_required", "至少需要一个规格", "At least one SKU is required.")
+	}
+	codes := map[string]bool{}
+	for i := range p.SKUs {
+		s := &p.SKUs[i]
+		s.Name = strings.TrimSpace(s.Name)
+		s.Code = strings.TrimSpace(s.Code)
+		field := fmt.Sprintf("skus[%d]", i)
+		if s.Name == "" || s.Code == "" {
+			return apperr.InvalidField(field, "invalid_sku", "规格名称和编码必填", "SKU name and code are required.")
+		}
+		if codes[s.Code] {
+			return apperr.InvalidField(field+".code", "duplicate_sku", "规格编码重复", "Duplicate SKU code.")
+		}
+		codes[s.Code] = true
+		if s.PriceFen < 0 || s.PriceFen > 100_000_000 {
+			return apperr.InvalidField(field+".price_fen", "invalid_price", "价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
+		}
+	}
+	return nil
+}
+
+// FormatFen renders fen as ¥12.80.
+func FormatFen(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s¥%d.%02d", sign, fen/100, fen%100)
+}
+
+// Store persists products; every method is scoped to a merchant.
+type Store interface {
+	CreateProduct(ctx context.Context, p *Product) error
+	UpdateProduct(ctx context.Context, p *Product) error
+	Product(ctx context.Context, merchantID, id int64) (*Product, error)
+	ListProducts(ctx context.Context, merchantID int64) ([]Product, error)
+	SKU(ctx context.Context, merchantID, id int64) (*SKU, *Product, error)
+	// SetPrice changes one SKU's price (live price changes from the studio).
+	SetPrice(ctx context.Context, merchantID, skuID, priceFen int64) error
+}

@@ -1,0 +1,110 @@
+// Package identity holds tenants (merchants), staff with roles, customers
+// (viewers who buy), sessions and API tokens, and the one permission table
+// every adapter asks.
+package identity
+
+import (
+	"context"
+	"time"
+)
+
+// Merchant is a tenant: every other row belongs to exactly one.
+type Merchant struct {
+	ID     int64  `json:"id"`
+	Slug   string `json:"slug"`
+	Name   string `json:"name"`
+	NameEN string `json:"name_en,omitempty"`
+}
+
+// Staff is a person working for a merchant, with one role.
+type Staff struct {
+	ID           int64     `json:"id"`
+	MerchantID   int64     `json:"merchant_id"`
+	Username     string    `json:"username"`
+	Phone        string    `json:"phone,omitempty"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	StoreID      int64     `json:"store_id,omitempty"`
+	GuideCode    string    `json:"guide_code,omitempty"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+	PasswordHash string    `json:"-"`
+}
+
+// Customer is a viewer who logged in with a phone number (guest checkout).
+type Customer struct {
+	ID         int64     `json:"id"`
+	MerchantID int64     `json:"merchant_id"`
+	Phone      string    `json:"phone"`
+	Name       string    `json:"name"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// SessionKind tells who a session belongs to.
+type SessionKind string
+
+const (
+	KindStaff    SessionKind = "staff"
+	KindCustomer SessionKind = "customer"
+	KindToken    SessionKind = "token" // API token: acts with its role, no CSRF
+)
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	Kind       SessionKind
+	MerchantID int64
+	SubjectID  int64 // staff or customer id
+	Role       Role
+	Name       string
+	StoreID    int64
+	SessionID  int64
+	CSRF       string
+}
+
+// IsStaff reports whether the caller acts for the merchant (staff session or token).
+func (p *Principal) IsStaff() bool { return p != nil && p.Kind != KindCustomer }
+
+// Session is a stored login or API token; only the token's hash is kept.
+type Session struct {
+	ID         int64
+	TokenHash  string
+	Kind       SessionKind
+	MerchantID int64
+	SubjectID  int64
+	Role       Role
+	CSRF       string
+	Label      string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// Store is the persistence identity needs. Every method is tenant-scoped
+// where a merchant id is given; lookups by secret (token hash, username) are
+// global because the secret decides the tenant.
+type Store interface {
+	MerchantBySlug(ctx context.Context, slug string) (*Merchant, error)
+	Merchant(ctx context.Context, id int64) (*Merchant, error)
+	CreateMerchant(ctx context.Context, m *Merchant) error
+
+	StaffByLogin(ctx context.Context, login string) (*Staff, error) // username or phone
+	Staff(ctx context.Context, merchantID, id int64) (*Staff, error)
+	ListStaff(ctx context.Context, merchantID int64) ([]Staff, error)
+	CreateStaff(ctx context.Context, s *Staff) error
+	UpdateStaff(ctx context.Context, s *Staff) error
+	StaffByGuideCode(ctx context.Context, merchantID int64, code string) (*Staff, error)
+
+	UpsertCustomer(ctx context.Context, merchantID int64, phone string) (*Customer, error)
+	Customer(ctx context.Context, merchantID, id int64) (*Customer, error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
+	RevokeSession(ctx context.Context, merchantID, id int64) error
+	ListTokens(ctx context.Context, merchantID int64) ([]Session, error)
+
+	CreateOTP(ctx context.Context, merchantID int64, phone, codeHash string, expires time.Time) error
+	// UseOTP checks the newest unused OTP for phone; it counts attempts and
+	// consumes the OTP on success.
+	UseOTP(ctx context.Context, merchantID int64, phone, codeHash string, maxAttempts int) error
+	CountRecentOTPs(ctx context.Context, merchantID int64, phone string, since time.Time) (int, error)
+}

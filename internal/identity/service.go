@@ -1,0 +1,317 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"golang.org/x/crypto/argon2"
+)
+
+// SMS sends one-time codes. The dev sender only logs them; a real provider
+// (Aliyun, Tencent Cloud SMS) implements the same interface.
+type SMS interface {
+	SendOTP(ctx context.Context, phone, code string) error
+}
+
+// DevSMS logs codes instead of sending them, and lets the page show them.
+type DevSMS struct{ Logger *slog.Logger }
+
+// SendOTP logs the code with the phone masked (phone numbers stay out of logs).
+func (d DevSMS) SendOTP(ctx context.Context, phone, code string) error {
+	d.Logger.Info("dev sms: one-time code", "phone", MaskPhone(phone), "code", code)
+	return nil
+}
+
+// Service implements logins, sessions and tokens.
+type Service struct {
+	Store      Store
+	SMS        SMS
+	DevOTP     bool          // return the OTP to the page (dev mode only)
+	SessionTTL time.Duration // browser sessions
+	Now        func() time.Time
+
+	throttle sync.Map // login key -> *attempts
+}
+
+// Errors of this domain.
+var (
+	ErrBadCredentials = apperr.New(apperr.Unauthorized, "bad_credentials", "账号或密码错误", "Wrong username or password.")
+	ErrThrottled      = apperr.New(apperr.TooMany, "login_throttled", "尝试次数过多，请稍后再试", "Too many attempts; try again later.")
+	ErrBadPhone       = apperr.InvalidField("phone", "invalid_phone", "请输入11位中国大陆手机号", "Enter an 11-digit mainland China mobile number.")
+	ErrBadOTP         = apperr.New(apperr.Unauthorized, "invalid_otp", "验证码错误或已过期", "Wrong or expired code.")
+	ErrOTPTooOften    = apperr.New(apperr.TooMany, "otp_rate_limited", "验证码发送太频繁，请稍后再试", "Codes requested too often; wait a moment.")
+)
+
+var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// NormalizePhone accepts "+86 138 0013 8000" style input and returns 13800138000.
+func NormalizePhone(s string) (string, error) {
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "+86"), "0086")
+	if !phoneRE.MatchString(s) {
+		return "", ErrBadPhone
+	}
+	return s, nil
+}
+
+// MaskPhone shows 138****8000: enough to recognise, not enough to call.
+func MaskPhone(p string) string {
+	if len(p) < 7 {
+		return "****"
+	}
+	return p[:3] + "****" + p[len(p)-4:]
+}
+
+// HashPassword hashes with argon2id (memory-hard), encoded with its parameters.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	const t, m, p = 2, 19 * 1024, 1
+	key := argon2.IDKey([]byte(pw), salt, t, m, p, 32)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", m, t, p,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword compares in constant time.
+func CheckPassword(encoded, pw string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// NewToken returns a random URL-safe secret and its stored hash.
+func NewToken() (token, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken is how secrets are looked up without storing them.
+func HashToken(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])
+}
+
+type attempts struct {
+	mu    sync.Mutex
+	n     int
+	until time.Time
+}
+
+// checkThrottle allows 5 failures per key, then locks the key for a minute
+// (doubling up to 15 minutes).
+func (s *Service) checkThrottle(key string) error {
+	v, _ := s.throttle.LoadOrStore(key, &attempts{})
+	a := v.(*attempts)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.Now().Before(a.until) {
+		return ErrThrottled
+	}
+	return nil
+}
+
+func (s *Service) recordFailure(key string) {
+	v, _ := s.throttle.LoadOrStore(key, &attempts{})
+	a := v.(*attempts)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	if a.n >= 5 {
+		lock := time.Minute << min(a.n-5, 4)
+		a.until = s.Now().Add(min(lock, 15*time.Minute))
+	}
+}
+
+func (s *Service) recordSuccess(key string) { s.throttle.Delete(key) }
+
+// Login checks a staff password and opens a new session (a fresh token every
+// time: session rotation on login). It returns the raw token for the cookie.
+func (s *Service) Login(ctx context.Context, login, password, clientIP string) (*Staff, string, *Session, error) {
+	key := strings.ToLower(strings.TrimSpace(login))
+	if err := s.checkThrottle("login:" + key); err != nil {
+		return nil, "", nil, err
+	}
+	if err := s.checkThrottle("ip:" + clientIP); err != nil {
+		return nil, "", nil, err
+	}
+	st, err := s.Store.StaffByLogin(ctx, key)
+	if err != nil || st.Disabled || !CheckPassword(st.PasswordHash, password) {
+		if err != nil && !apperr.Is(err, "not_found") {
+			return nil, "", nil, err
+		}
+		s.recordFailure("login:" + key)
+		s.recordFailure("ip:" + clientIP)
+		return nil, "", nil, ErrBadCredentials
+	}
+	s.recordSuccess("login:" + key)
+	token, sess, err := s.openSession(ctx, KindStaff, st.MerchantID, st.ID, st.Role, "", s.SessionTTL)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return st, token, sess, nil
+}
+
+func (s *Service) openSession(ctx context.Context, kind SessionKind, merchantID, subject int64, role Role, label string, ttl time.Duration) (string, *Session, error) {
+	token, hash := NewToken()
+	csrf, _ := NewToken()
+	now := s.Now()
+	sess := &Session{TokenHash: hash, Kind: kind, MerchantID: merchantID, SubjectID: subject, Role: role,
+		CSRF: csrf[:32], Label: label, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", nil, fmt.Errorf("open session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// Authenticate resolves a raw session cookie or bearer token to a principal.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" {
+		return nil, apperr.ErrUnauthorized
+	}
+	sess, err := s.Store.SessionByTokenHash(ctx, HashToken(token))
+	if err != nil {
+		return nil, apperr.ErrUnauthorized
+	}
+	if sess.RevokedAt != nil || s.Now().After(sess.ExpiresAt) {
+		return nil, apperr.ErrUnauthorized
+	}
+	p := &Principal{Kind: sess.Kind, MerchantID: sess.MerchantID, SubjectID: sess.SubjectID, Role: sess.Role, SessionID: sess.ID, CSRF: sess.CSRF}
+	switch sess.Kind {
+	case KindCustomer:
+		c, err := s.Store.Customer(ctx, sess.MerchantID, sess.SubjectID)
+		if err != nil {
+			return nil, apperr.ErrUnauthorized
+		}
+		p.Name = CustomerDisplayName(c)
+	case KindStaff:
+		st, err := s.Store.Staff(ctx, sess.MerchantID, sess.SubjectID)
+		if err != nil || st.Disabled {
+			return nil, apperr.ErrUnauthorized
+		}
+		p.Name, p.Role, p.StoreID = st.Name, st.Role, st.StoreID
+	case KindToken:
+		p.Name = "token:" + sess.Label
+	}
+	return p, nil
+}
+
+// CustomerDisplayName is what other viewers see: never the full number.
+func CustomerDisplayName(c *Customer) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "用户" + c.Phone[len(c.Phone)-4:]
+}
+
+// Logout revokes the caller's session.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	return s.Store.RevokeSession(ctx, p.MerchantID, p.SessionID)
+}
+
+// RequestOTP sends a login code to phone. In dev mode the code is returned
+// so the page can show it; otherwise it returns "".
+func (s *Service) RequestOTP(ctx context.Context, merchantID int64, phone string) (string, error) {
+	phone, err := NormalizePhone(phone)
+	if err != nil {
+		return "", err
+	}
+	n, err := s.Store.CountRecentOTPs(ctx, merchantID, phone, s.Now().Add(-10*time.Minute))
+	if err != nil {
+		return "", err
+	}
+	if n >= 5 {
+		return "", ErrOTPTooOften
+	}
+	v, _ := rand.Int(rand.Reader, big.NewInt(1000000))
+	code := fmt.Sprintf("%06d", v.Int64())
+	if err := s.Store.CreateOTP(ctx, merchantID, phone, HashToken(phone+":"+code), s.Now().Add(5*time.Minute)); err != nil {
+		return "", err
+	}
+	if err := s.SMS.SendOTP(ctx, phone, code); err != nil {
+		return "", fmt.Errorf("send otp: %w", err)
+	}
+	if s.DevOTP {
+		return code, nil
+	}
+	return "", nil
+}
+
+// VerifyOTP logs a customer in with phone + code, creating the customer on
+// first login, and returns a new session token.
+func (s *Service) VerifyOTP(ctx context.Context, merchantID int64, phone, code string) (*Customer, string, *Session, error) {
+	phone, err := NormalizePhone(phone)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	code = strings.TrimSpace(code)
+	if err := s.Store.UseOTP(ctx, merchantID, phone, HashToken(phone+":"+code), 5); err != nil {
+		return nil, "", nil, err
+	}
+	c, err := s.Store.UpsertCustomer(ctx, merchantID, phone)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	token, sess, err := s.openSession(ctx, KindCustomer, merchantID, c.ID, RoleViewer, "", 30*24*time.Hour)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return c, token, sess, nil
+}
+
+// CreateToken issues an API token with a role for automation; the raw token
+// is returned once and only its hash is stored.
+func (s *Service) CreateToken(ctx context.Context, merchantID int64, role Role, label string, ttl time.Duration) (string, *Session, error) {
+	if !role.Valid() {
+		return "", nil, apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
+	}
+	if ttl <= 0 {
+		ttl = 365 * 24 * time.Hour
+	}
+	return s.openSession(ctx, KindToken, merchantID, 0, role, label, ttl)
+}
+
+// EnsureToken stores a fixed token (SHELFLIVE_ADMIN_TOKEN) if not yet stored.
+func (s *Service) EnsureToken(ctx context.Context, merchantID int64, role Role, label, token string) error {
+	if _, err := s.Store.SessionByTokenHash(ctx, HashToken(token)); err == nil {
+		return nil
+	}
+	csrf, _ := NewToken()
+	now := s.Now()
+	return s.Store.CreateSession(ctx, &Session{TokenHash: HashToken(token), Kind: KindToken, MerchantID: merchantID,
+		Role: role, CSRF: csrf[:32], Label: label, CreatedAt: now, ExpiresAt: now.Add(100 * 365 * 24 * time.Hour)})
+}

@@ -1,0 +1,106 @@
+// Package inventory holds lots (batches with production and expiry dates),
+// stock per store and lot, and the allocation rule: first expiry, first out
+// (FEFO), never from a lot on hold or past its expiry.
+package inventory
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// Lot is one production batch of a SKU.
+type Lot struct {
+	ID         int64     `json:"id"`
+	MerchantID int64     `json:"-"`
+	SKUID      int64     `json:"sku_id"`
+	Code       string    `json:"code"`
+	ProducedAt time.Time `json:"produced_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Origin     string    `json:"origin,omitempty"`
+	Hold       bool      `json:"hold"`
+	HoldReason string    `json:"hold_reason,omitempty"`
+}
+
+// Validate checks a lot before it is stored.
+func (l *Lot) Validate() error {
+	l.Code = strings.TrimSpace(l.Code)
+	if l.Code == "" || len(l.Code) > 20 {
+		return apperr.InvalidField("code", "invalid_lot_code", "批次号必填，最多20个字符", "Lot code is required (max 20 characters, as in GS1 AI 10).")
+	}
+	if l.ExpiresAt.IsZero() || l.ProducedAt.IsZero() || !l.ExpiresAt.After(l.ProducedAt) {
+		return apperr.InvalidField("expires_at", "invalid_dates", "保质期须晚于生产日期", "Expiry must be after production.")
+	}
+	return nil
+}
+
+// Level is the stock of one lot in one store.
+type Level struct {
+	StoreID   int64     `json:"store_id"`
+	LotID     int64     `json:"lot_id"`
+	SKUID     int64     `json:"sku_id"`
+	LotCode   string    `json:"lot_code"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Hold      bool      `json:"hold"`
+	OnHand    int64     `json:"on_hand"`
+	Reserved  int64     `json:"reserved"`
+}
+
+// Available is what can still be sold from this level at time now.
+func (l Level) Available(now time.Time) int64 {
+	if l.Hold || !l.ExpiresAt.After(now) {
+		return 0
+	}
+	return l.OnHand - l.Reserved
+}
+
+// Take is a part of an allocation: qty units from one lot in one store.
+type Take struct {
+	StoreID int64
+	LotID   int64
+	Qty     int64
+}
+
+// ErrOutOfStock says the store cannot cover the quantity.
+var ErrOutOfStock = apperr.New(apperr.Conflict, "out_of_stock", "库存不足", "Not enough stock.")
+
+// AllocateFEFO takes qty units from levels, earliest expiry first. It returns
+// ErrOutOfStock without a partial allocation when levels cannot cover qty.
+func AllocateFEFO(levels []Level, qty int64, now time.Time) ([]Take, error) {
+	ls := append([]Level(nil), levels...)
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].ExpiresAt.Before(ls[j].ExpiresAt) })
+	var out []Take
+	left := qty
+	for _, l := range ls {
+		if left == 0 {
+			break
+		}
+		a := l.Available(now)
+		if a <= 0 {
+			continue
+		}
+		n := min(a, left)
+		out = append(out, Take{StoreID: l.StoreID, LotID: l.LotID, Qty: n})
+		left -= n
+	}
+	if left > 0 {
+		return nil, ErrOutOfStock
+	}
+	return out, nil
+}
+
+// Store persists lots and stock, scoped by merchant.
+type Store interface {
+	CreateLot(ctx context.Context, l *Lot) error
+	ListLots(ctx context.Context, merchantID int64, skuID int64) ([]Lot, error)
+	Lot(ctx context.Context, merchantID, id int64) (*Lot, error)
+	SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error
+	// SetStock sets on-hand units of a lot in a store; it refuses to go below reserved.
+	SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error
+	Levels(ctx context.Context, merchantID, skuID int64) ([]Level, error)
+	// Available returns sellable units per SKU over all stores.
+	Available(ctx context.Context, merchantID int64, skuIDs []int64) (map[int64]int64, error)
+}

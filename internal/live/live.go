@@ -1,0 +1,148 @@
+// Package live holds live rooms (scheduled → live → ended), their product
+// lineup and pinned card, comments with moderation, likes and shares.
+package live
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// Status is where a room is in its life.
+type Status string
+
+const (
+	Scheduled Status = "scheduled"
+	Live      Status = "live"
+	Ended     Status = "ended"
+)
+
+// Room is one live session with its page at /live/{slug}.
+type Room struct {
+	ID              int64      `json:"id"`
+	MerchantID      int64      `json:"merchant_id"`
+	Slug            string     `json:"slug"`
+	Title           string     `json:"title"`
+	TitleEN         string     `json:"title_en,omitempty"`
+	HostStaffID     int64      `json:"host_staff_id,omitempty"`
+	HostName        string     `json:"host_name"`
+	Status          Status     `json:"status"`
+	ScheduledAt     *time.Time `json:"scheduled_at,omitempty"`
+	StartedAt       *time.Time `json:"started_at,omitempty"`
+	EndedAt         *time.Time `json:"ended_at,omitempty"`
+	Poster          string     `json:"poster,omitempty"`
+	StreamKey       string     `json:"-"`
+	PinnedProductID int64      `json:"pinned_product_id,omitempty"`
+	Likes           int64      `json:"likes"`
+	ProductIDs      []int64    `json:"product_ids"`
+	CreatedAt       time.Time  `json:"created_at"`
+}
+
+// Topic is the realtime topic of the room's public stream.
+func (r *Room) Topic() string { return RoomTopic(r.ID) }
+
+// RoomTopic names the public realtime topic of a room.
+func RoomTopic(id int64) string { return "room:" + itoa(id) }
+
+// StaffTopic names the realtime topic the studio and admin of a merchant follow (new orders).
+func StaffTopic(merchantID int64) string { return "staff:" + itoa(merchantID) }
+
+// OrderTopic names the realtime topic of one order's page.
+func OrderTopic(orderID int64) string { return "order:" + itoa(orderID) }
+
+func itoa(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[i:])
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,47}$`)
+
+// Validate checks a room before it is stored.
+func (r *Room) Validate() error {
+	r.Slug = strings.ToLower(strings.TrimSpace(r.Slug))
+	r.Title = strings.TrimSpace(r.Title)
+	if !slugRE.MatchString(r.Slug) {
+		return apperr.InvalidField("slug", "invalid_slug", "房间地址只能用小写字母、数字和连字符（2-48位）", "Slug: 2–48 lowercase letters, digits, hyphens.")
+	}
+	if r.Title == "" || utf8.RuneCountInString(r.Title) > 60 {
+		return apperr.InvalidField("title", "invalid_title", "标题必填，最多60字", "Title is required, at most 60 characters.")
+	}
+	switch r.Status {
+	case "":
+		r.Status = Scheduled
+	case Scheduled, Live, Ended:
+	default:
+		return apperr.InvalidField("status", "invalid_status", "状态无效", "Invalid status.")
+	}
+	return nil
+}
+
+// Transition moves a room to next, refusing moves that make no sense.
+func (r *Room) Transition(next Status, now time.Time) error {
+	switch {
+	case r.Status == next:
+		return nil
+	case next == Live && r.Status == Scheduled,
+		next == Live && r.Status == Ended: // a host may reopen a room that ended by mistake
+		r.Status, r.StartedAt, r.EndedAt = Live, &now, nil
+	case next == Ended && r.Status == Live:
+		r.Status, r.EndedAt = Ended, &now
+	case next == Ended && r.Status == Scheduled:
+		r.Status, r.EndedAt = Ended, &now
+	default:
+		return apperr.New(apperr.Conflict, "invalid_transition", "房间状态不允许此操作", "The room cannot move to that state.")
+	}
+	return nil
+}
+
+// Comment is a stored chat message.
+type Comment struct {
+	ID         int64     `json:"id"`
+	RoomID     int64     `json:"room_id"`
+	MerchantID int64     `json:"-"`
+	AuthorKind string    `json:"author_kind"` // customer | staff
+	AuthorID   int64     `json:"-"`
+	AuthorName string    `json:"author_name"`
+	Body       string    `json:"body"`
+	Deleted    bool      `json:"deleted,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Pin is a moment the host pinned a product card, kept for replay jumps.
+type Pin struct {
+	ProductID int64     `json:"product_id"`
+	At        time.Time `json:"at"`
+}
+
+// Store persists rooms and their activity.
+type Store interface {
+	CreateRoom(ctx context.Context, r *Room) error
+	UpdateRoom(ctx context.Context, r *Room) error
+	RoomBySlug(ctx context.Context, slug string) (*Room, error) // slugs are global: the link decides the tenant
+	Room(ctx context.Context, merchantID, id int64) (*Room, error)
+	RoomByStreamKey(ctx context.Context, key string) (*Room, error)
+	ListRooms(ctx context.Context, merchantID int64) ([]Room, error)
+	SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error
+	Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error
+	Pins(ctx context.Context, merchantID, roomID int64) ([]Pin, error)
+	AddLikes(ctx context.Context, roomID, n int64) error
+
+	AddComment(ctx context.Context, c *Comment) error
+	DeleteComment(ctx context.Context, merchantID, roomID, id int64) error
+	RecentComments(ctx context.Context, roomID int64, limit int) ([]Comment, error)
+	Ban(ctx context.Context, merchantID, roomID, customerID int64) error
+	IsBanned(ctx context.Context, roomID, customerID int64) (bool, error)
+}

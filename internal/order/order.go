@@ -1,0 +1,256 @@
+// Package order holds orders from the one-tap buy in a room: idempotent
+// creation with a stock reservation, payment, pickup or delivery, and
+// cancellation/refund. The status machine lives here; the SQL adapter applies
+// each transition atomically with its stock effect.
+package order
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// Status of an order.
+type Status string
+
+const (
+	PendingPayment Status = "pending_payment" // stock reserved until ReserveExpiresAt
+	Paid           Status = "paid"
+	Ready          Status = "ready"   // ready for pickup
+	Shipped        Status = "shipped" // handed to the courier
+	Completed      Status = "completed"
+	Cancelled      Status = "cancelled" // by the buyer or staff, stock released (refunded when paid)
+	Expired        Status = "expired"   // unpaid in time, stock released
+)
+
+// Label is the status as buyers see it.
+func (s Status) Label() string {
+	switch s {
+	case PendingPayment:
+		return "待支付 Awaiting payment"
+	case Paid:
+		return "已支付 Paid"
+	case Ready:
+		return "待取货 Ready for pickup"
+	case Shipped:
+		return "已发货 Shipped"
+	case Completed:
+		return "已完成 Completed"
+	case Cancelled:
+		return "已取消 Cancelled"
+	case Expired:
+		return "已超时 Expired"
+	}
+	return string(s)
+}
+
+// Fulfilment is how the buyer gets the food.
+type Fulfilment string
+
+const (
+	Pickup   Fulfilment = "pickup"
+	Delivery Fulfilment = "delivery"
+)
+
+// Order is a purchase.
+type Order struct {
+	ID               int64      `json:"id"`
+	MerchantID       int64      `json:"-"`
+	Number           string     `json:"number"`
+	CustomerID       int64      `json:"-"`
+	RoomID           int64      `json:"room_id,omitempty"`
+	GuideCode        string     `json:"guide_code,omitempty"`
+	Status           Status     `json:"status"`
+	StatusLabel      string     `json:"status_label"`
+	Fulfilment       Fulfilment `json:"fulfilment"`
+	StoreID          int64      `json:"store_id"`
+	ContactName      string     `json:"contact_name,omitempty"`
+	ContactPhone     string     `json:"contact_phone,omitempty"`
+	Address          string     `json:"address,omitempty"`
+	TotalFen         int64      `json:"total_fen"`
+	RefundedFen      int64      `json:"refunded_fen"`
+	PickupCode       string     `json:"pickup_code,omitempty"`
+	Lines            []Line     `json:"lines"`
+	ReserveExpiresAt time.Time  `json:"reserve_expires_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	PaidAt           *time.Time `json:"paid_at,omitempty"`
+	ReadyAt          *time.Time `json:"ready_at,omitempty"`
+	ShippedAt        *time.Time `json:"shipped_at,omitempty"`
+	CompletedAt      *time.Time `json:"completed_at,omitempty"`
+	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
+	IdempotencyKey   string     `json:"-"`
+	RequestHash      string     `json:"-"`
+}
+
+// Line is one SKU in an order with the price at order time.
+type Line struct {
+	SKUID       int64  `json:"sku_id"`
+	ProductID   int64  `json:"product_id"`
+	ProductName string `json:"product_name"`
+	SKUName     string `json:"sku_name"`
+	Quantity    int64  `json:"quantity"`
+	UnitFen     int64  `json:"unit_fen"`
+	TotalFen    int64  `json:"total_fen"`
+}
+
+// Request is what a buyer submits (POST /api/v1/orders).
+type Request struct {
+	Items      []Item     `json:"items"`
+	Fulfilment Fulfilment `json:"fulfilment"`
+	StoreID    int64      `json:"store_id,omitempty"`
+	Name       string     `json:"contact_name,omitempty"`
+	Phone      string     `json:"contact_phone,omitempty"`
+	Address    string     `json:"address,omitempty"`
+	RoomID     int64      `json:"room_id,omitempty"`
+	GuideCode  string     `json:"guide_code,omitempty"`
+}
+
+// Item is one requested SKU and quantity.
+type Item struct {
+	SKUID    int64 `json:"sku_id"`
+	Quantity int64 `json:"quantity"`
+}
+
+// MaxQuantity caps one line so a typo cannot reserve a whole warehouse.
+const MaxQuantity = 99
+
+// Validate checks a request's shape (stock and prices are checked in the store).
+func (r *Request) Validate() error {
+	if len(r.Items) == 0 || len(r.Items) > 20 {
+		return apperr.InvalidField("items", "invalid_items", "请选择1到20件商品", "Choose between 1 and 20 items.")
+	}
+	seen := map[int64]bool{}
+	for i, it := range r.Items {
+		f := fmt.Sprintf("items[%d]", i)
+		if it.SKUID <= 0 {
+			return apperr.InvalidField(f+".sku_id", "unknown_sku", "商品规格不存在", "Unknown SKU.")
+		}
+		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
+			return apperr.InvalidField(f+".quantity", "invalid_quantity", "数量须为1到99", "Quantity must be between 1 and 99.")
+		}
+		if seen[it.SKUID] {
+			return apperr.InvalidField(f+".sku_id", "duplicate_item", "同一规格请合并数量", "List each SKU once.")
+		}
+		seen[it.SKUID] = true
+	}
+	r.Name, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Address)
+	switch r.Fulfilment {
+	case Pickup:
+		if r.StoreID <= 0 {
+			return apperr.InvalidField("store_id", "store_required", "请选择自提门店", "Choose a pickup store.")
+		}
+	case Delivery:
+		if r.Name == "" || r.Address == "" || len([]rune(r.Address)) > 200 || len([]rune(r.Name)) > 30 {
+			return apperr.InvalidField("address", "address_required", "请填写收货人和地址", "Enter the recipient and address.")
+		}
+	default:
+		return apperr.InvalidField("fulfilment", "invalid_fulfilment", "请选择自提或配送", "Choose pickup or delivery.")
+	}
+	if len(r.GuideCode) > 32 {
+		r.GuideCode = ""
+	}
+	return nil
+}
+
+// Order errors, each with a stable code.
+var (
+	ErrUnknownSKU      = apperr.InvalidField("items", "unknown_sku", "商品规格不存在或已下架", "Unknown or inactive SKU.")
+	ErrUnknownStore    = apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+	ErrExpired         = apperr.New(apperr.Gone, "reservation_expired", "订单已超时，库存已释放，请重新下单", "The reservation expired; please order again.")
+	ErrNotPayable      = apperr.New(apperr.Conflict, "not_payable", "订单当前不可支付", "This order cannot be paid now.")
+	ErrBadTransition   = apperr.New(apperr.Conflict, "invalid_transition", "订单状态不允许此操作", "The order cannot do that in its current status.")
+	ErrBadPickupCode   = apperr.New(apperr.NotFound, "invalid_pickup_code", "取货码无效", "Unknown pickup code.")
+	ErrIdempotencyUsed = apperr.New(apperr.Conflict, "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used for a different request.")
+	ErrDeliveryStore   = apperr.New(apperr.Conflict, "no_delivery_store", "暂无可配送的门店", "No store ships delivery orders.")
+)
+
+// NewPickupCode returns an 8-digit code; uniqueness per merchant is enforced by the store.
+func NewPickupCode() string {
+	v, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	return fmt.Sprintf("%08d", v.Int64())
+}
+
+// NormalizePickupCode strips spaces so "1234 5678" works.
+func NormalizePickupCode(s string) (string, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	if len(s) != 8 {
+		return "", ErrBadPickupCode
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return "", ErrBadPickupCode
+		}
+	}
+	return s, nil
+}
+
+// NewNumber makes a human order number: date + random, e.g. 20261126-4F7K2Q.
+func NewNumber(now time.Time) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, 6)
+	for i := range b {
+		v, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[v.Int64()]
+	}
+	return now.In(Shanghai).Format("20060102") + "-" + string(b)
+}
+
+// Shanghai is the default display zone.
+var Shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return l
+}()
+
+// Filter selects orders in lists.
+type Filter struct {
+	MerchantID int64
+	CustomerID int64
+	StoreID    int64
+	RoomID     int64
+	Status     Status
+	Limit      int
+	BeforeID   int64
+}
+
+// Store persists orders; each method is one atomic transaction.
+type Store interface {
+	// Create reserves stock (FEFO, in the chosen store) and stores the order,
+	// or returns the existing order when (customer, idempotency key) was used
+	// before with the same request.
+	Create(ctx context.Context, o *Order, items []Item) (created bool, err error)
+	Get(ctx context.Context, merchantID, id int64) (*Order, error)
+	List(ctx context.Context, f Filter) ([]Order, error)
+	ByPickupCode(ctx context.Context, merchantID int64, code string) (*Order, error)
+	// Transition moves an order to next if allowed from its current status and
+	// applies the stock effect exactly once (consume on handover, release on
+	// cancel/expiry).
+	Transition(ctx context.Context, merchantID, id int64, next Status) (*Order, error)
+	// ExpireDue expires unpaid orders past their reservation; returns them.
+	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Order, error)
+}
+
+// Allowed lists the moves of the status machine.
+var Allowed = map[Status][]Status{
+	PendingPayment: {Paid, Cancelled, Expired},
+	Paid:           {Ready, Shipped, Cancelled, Completed},
+	Ready:          {Completed, Cancelled},
+	Shipped:        {Completed},
+}
+
+// CanMove reports whether from → to is a legal move.
+func CanMove(from, to Status) bool {
+	for _, s := range Allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,227 @@
+package sqldb
+
+import (
+	"context"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+// CatalogStore implements catalog.Store.
+type CatalogStore struct{ DB *DB }
+
+var _ catalog.Store = (*CatalogStore)(nil)
+
+const productCols = `id, merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at`
+
+func scanProduct(row interface{ Scan(...any) error }) (*catalog.Product, error) {
+	var p catalog.Product
+	var storage string
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.NameEN, &p.Subtitle, &p.Description, &p.Image, &p.Specs, &p.Ingredients, &p.Allergens, &p.Origin, &storage, &p.ShelfDays, &p.Active, &created, &updated)
+	if err != nil {
+		return nil, translate(err)
+	}
+	p.Storage, p.CreatedAt, p.UpdatedAt = catalog.StorageClass(storage), fromMS(created), fromMS(updated)
+	return &p, nil
+}
+
+func (s *CatalogStore) CreateProduct(ctx context.Context, p *catalog.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
+		p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now))
+		if err != nil {
+			return err
+		}
+		return upsertSKUs(ctx, tx, p)
+	})
+}
+
+func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {
+	for i := range p.SKUs {
+		k := &p.SKUs[i]
+		k.ProductID = p.ID
+		if k.ID == 0 {
+			id, err := tx.InsertID(ctx, `INSERT INTO skus (merchant_id, product_id, code, name, gtin, price_fen, list_price_fen, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.MerchantID, p.ID, k.Code, k.Name, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active)
+			if err != nil {
+				return err
+			}
+			k.ID = id
+			continue
+		}
+		res, err := tx.Exec(ctx, `UPDATE skus SET code = ?, name = ?, gtin = ?, price_fen = ?, list_price_fen = ?, active = ? WHERE merchant_id = ? AND product_id = ? AND id = ?`,
+			k.Code, k.Name, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active, p.MerchantID, p.ID, k.ID)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *CatalogStore) UpdateProduct(ctx context.Context, p *catalog.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		p.UpdatedAt = tx.Now
+		res, err := tx.Exec(ctx, `UPDATE products SET name = ?, name_en = ?, subtitle = ?, description = ?, image = ?, specs = ?, ingredients = ?, allergens = ?, origin = ?, storage = ?, shelf_days = ?, active = ?, updated_at = ?
+			WHERE merchant_id = ? AND id = ?`, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), p.MerchantID, p.ID)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		return upsertSKUs(ctx, tx, p)
+	})
+}
+
+func (s *CatalogStore) Product(ctx context.Context, merchantID, id int64) (*catalog.Product, error) {
+	p, err := scanProduct(s.DB.QueryRow(ctx, `SELECT `+productCols+` FROM products WHERE merchant_id = ? AND id = ?`, merchantID, id))
+	if err != nil {
+		return nil, err
+	}
+	list := []catalog.Product{*p}
+	if err := s.fillSKUs(ctx, merchantID, list); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func (s *CatalogStore) ListProducts(ctx context.Context, merchantID int64) ([]catalog.Product, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+productCols+` FROM products WHERE merchant_id = ? ORDER BY id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []catalog.Product
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	rows.Close()
+	return out, s.fillSKUs(ctx, merchantID, out)
+}
+
+// fillSKUs loads SKUs with their sellable stock for a list of products in one query each.
+func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []catalog.Product) error {
+	if len(list) == 0 {
+		return nil
+	}
+	idx := map[int64]int{}
+	for i := range list {
+		idx[list[i].ID] = i
+		list[i].SKUs = []catalog.SKU{}
+	}
+	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
+		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
+		          WHERE st.sku_id = k.id AND l.hold = 0 AND l.expires_at > ?), 0)
+		FROM skus k WHERE k.merchant_id = ? ORDER BY k.id`, ms(s.DB.Now()), merchantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k catalog.SKU
+		if err := rows.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.GTIN, &k.PriceFen, &k.ListPriceFen, &k.Active, &k.Available); err != nil {
+			return err
+		}
+		if i, ok := idx[k.ProductID]; ok {
+			list[i].SKUs = append(list[i].SKUs, k)
+		}
+	}
+	return rows.Err()
+}
+
+func (s *CatalogStore) SKU(ctx context.Context, merchantID, id int64) (*catalog.SKU, *catalog.Product, error) {
+	var pid int64
+	if err := s.DB.QueryRow(ctx, `SELECT product_id FROM skus WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&pid); err != nil {
+		return nil, nil, translate(err)
+	}
+	p, err := s.Product(ctx, merchantID, pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range p.SKUs {
+		if p.SKUs[i].ID == id {
+			return &p.SKUs[i], p, nil
+		}
+	}
+	return nil, nil, apperr.ErrNotFound
+}
+
+func (s *CatalogStore) SetPrice(ctx context.Context, merchantID, skuID, priceFen int64) error {
+	if priceFen < 0 || priceFen > 100_000_000 {
+		return apperr.InvalidField("price_fen", "invalid_price", "价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE skus SET price_fen = ? WHERE merchant_id = ? AND id = ?`, priceFen, merchantID, skuID)
+		return mustAffect(res, err)
+	})
+}
+
+// StoreRepo implements stores.Repo.
+type StoreRepo struct{ DB *DB }
+
+var _ stores.Repo = (*StoreRepo)(nil)
+
+const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery`
+
+func scanStore(row interface{ Scan(...any) error }) (*stores.Store, error) {
+	var s stores.Store
+	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery)
+	return &s, translate(err)
+}
+
+func (r *StoreRepo) CreateStore(ctx context.Context, s *stores.Store) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return r.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, ms(tx.Now))
+		return err
+	})
+}
+
+func (r *StoreRepo) UpdateStore(ctx context.Context, s *stores.Store) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return r.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ? WHERE merchant_id = ? AND id = ?`,
+			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.MerchantID, s.ID)
+		return mustAffect(res, err)
+	})
+}
+
+func (r *StoreRepo) Store(ctx context.Context, merchantID, id int64) (*stores.Store, error) {
+	s, err := scanStore(r.DB.QueryRow(ctx, `SELECT `+storeCols+` FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, id))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (r *StoreRepo) ListStores(ctx context.Context, merchantID int64) ([]stores.Store, error) {
+	rows, err := r.DB.Query(ctx, `SELECT `+storeCols+` FROM stores WHERE merchant_id = ? ORDER BY id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []stores.Store
+	for rows.Next() {
+		s, err := scanStore(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *s)
+	}
+	return out, rows.Err()
+}

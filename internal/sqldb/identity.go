@@ -1,0 +1,243 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+)
+
+// IdentityStore implements identity.Store.
+type IdentityStore struct{ DB *DB }
+
+var _ identity.Store = (*IdentityStore)(nil)
+
+func (s *IdentityStore) MerchantBySlug(ctx context.Context, slug string) (*identity.Merchant, error) {
+	var m identity.Merchant
+	err := s.DB.QueryRow(ctx, `SELECT id, slug, name, name_en FROM merchants WHERE slug = ?`, slug).Scan(&m.ID, &m.Slug, &m.Name, &m.NameEN)
+	return &m, translate(err)
+}
+
+func (s *IdentityStore) Merchant(ctx context.Context, id int64) (*identity.Merchant, error) {
+	var m identity.Merchant
+	err := s.DB.QueryRow(ctx, `SELECT id, slug, name, name_en FROM merchants WHERE id = ?`, id).Scan(&m.ID, &m.Slug, &m.Name, &m.NameEN)
+	return &m, translate(err)
+}
+
+func (s *IdentityStore) CreateMerchant(ctx context.Context, m *identity.Merchant) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		m.ID, err = tx.InsertID(ctx, `INSERT INTO merchants (slug, name, name_en, created_at) VALUES (?, ?, ?, ?)`, m.Slug, m.Name, m.NameEN, ms(tx.Now))
+		return err
+	})
+}
+
+const staffCols = `id, merchant_id, username, phone, name, role, COALESCE(store_id, 0), guide_code, password_hash, disabled, created_at`
+
+func scanStaff(row interface{ Scan(...any) error }) (*identity.Staff, error) {
+	var st identity.Staff
+	var created int64
+	var role string
+	err := row.Scan(&st.ID, &st.MerchantID, &st.Username, &st.Phone, &st.Name, &role, &st.StoreID, &st.GuideCode, &st.PasswordHash, &st.Disabled, &created)
+	if err != nil {
+		return nil, translate(err)
+	}
+	st.Role, st.CreatedAt = identity.Role(role), fromMS(created)
+	return &st, nil
+}
+
+func (s *IdentityStore) StaffByLogin(ctx context.Context, login string) (*identity.Staff, error) {
+	return scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffCols+` FROM staff WHERE username = ? OR (phone <> '' AND phone = ?) ORDER BY id LIMIT 1`, login, login))
+}
+
+func (s *IdentityStore) Staff(ctx context.Context, merchantID, id int64) (*identity.Staff, error) {
+	return scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffCols+` FROM staff WHERE merchant_id = ? AND id = ?`, merchantID, id))
+}
+
+func (s *IdentityStore) StaffByGuideCode(ctx context.Context, merchantID int64, code string) (*identity.Staff, error) {
+	return scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffCols+` FROM staff WHERE merchant_id = ? AND guide_code = ? AND guide_code <> ''`, merchantID, code))
+}
+
+func (s *IdentityStore) ListStaff(ctx context.Context, merchantID int64) ([]identity.Staff, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+staffCols+` FROM staff WHERE merchant_id = ? ORDER BY id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.Staff
+	for rows.Next() {
+		st, err := scanStaff(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *st)
+	}
+	return out, rows.Err()
+}
+
+func (s *IdentityStore) CreateStaff(ctx context.Context, st *identity.Staff) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		st.CreatedAt = tx.Now
+		st.ID, err = tx.InsertID(ctx, `INSERT INTO staff (merchant_id, username, phone, name, role, store_id, guide_code, password_hash, disabled, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.MerchantID, st.Username, st.Phone, st.Name, string(st.Role), nullID(st.StoreID), st.GuideCode, st.PasswordHash, st.Disabled, ms(tx.Now))
+		return err
+	})
+}
+
+func (s *IdentityStore) UpdateStaff(ctx context.Context, st *identity.Staff) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE staff SET phone = ?, name = ?, role = ?, store_id = ?, guide_code = ?, password_hash = ?, disabled = ? WHERE merchant_id = ? AND id = ?`,
+			st.Phone, st.Name, string(st.Role), nullID(st.StoreID), st.GuideCode, st.PasswordHash, st.Disabled, st.MerchantID, st.ID)
+		return mustAffect(res, err)
+	})
+}
+
+func (s *IdentityStore) UpsertCustomer(ctx context.Context, merchantID int64, phone string) (*identity.Customer, error) {
+	c := &identity.Customer{MerchantID: merchantID, Phone: phone}
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var created int64
+		err := tx.QueryRow(ctx, `SELECT id, name, created_at FROM customers WHERE merchant_id = ? AND phone = ?`, merchantID, phone).Scan(&c.ID, &c.Name, &created)
+		if err == nil {
+			c.CreatedAt = fromMS(created)
+			return nil
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		c.CreatedAt = tx.Now
+		c.ID, err = tx.InsertID(ctx, `INSERT INTO customers (merchant_id, phone, name, created_at) VALUES (?, ?, '', ?)`, merchantID, phone, ms(tx.Now))
+		return err
+	})
+	return c, err
+}
+
+func (s *IdentityStore) Customer(ctx context.Context, merchantID, id int64) (*identity.Customer, error) {
+	c := &identity.Customer{}
+	var created int64
+	err := s.DB.QueryRow(ctx, `SELECT id, merchant_id, phone, name, created_at FROM customers WHERE merchant_id = ? AND id = ?`, merchantID, id).
+		Scan(&c.ID, &c.MerchantID, &c.Phone, &c.Name, &created)
+	c.CreatedAt = fromMS(created)
+	return c, translate(err)
+}
+
+func (s *IdentityStore) CreateSession(ctx context.Context, sess *identity.Session) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		sess.ID, err = tx.InsertID(ctx, `INSERT INTO sessions (token_hash, kind, merchant_id, subject_id, role, csrf, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sess.TokenHash, string(sess.Kind), sess.MerchantID, sess.SubjectID, string(sess.Role), sess.CSRF, sess.Label, ms(sess.CreatedAt), ms(sess.ExpiresAt))
+		return err
+	})
+}
+
+const sessionCols = `id, token_hash, kind, merchant_id, subject_id, role, csrf, label, created_at, expires_at, revoked_at`
+
+func scanSession(row interface{ Scan(...any) error }) (*identity.Session, error) {
+	var s identity.Session
+	var kind, role string
+	var created, expires int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&s.ID, &s.TokenHash, &kind, &s.MerchantID, &s.SubjectID, &role, &s.CSRF, &s.Label, &created, &expires, &revoked); err != nil {
+		return nil, translate(err)
+	}
+	s.Kind, s.Role, s.CreatedAt, s.ExpiresAt, s.RevokedAt = identity.SessionKind(kind), identity.Role(role), fromMS(created), fromMS(expires), nullMS(revoked)
+	return &s, nil
+}
+
+func (s *IdentityStore) SessionByTokenHash(ctx context.Context, hash string) (*identity.Session, error) {
+	return scanSession(s.DB.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE token_hash = ?`, hash))
+}
+
+func (s *IdentityStore) RevokeSession(ctx context.Context, merchantID, id int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE merchant_id = ? AND id = ? AND revoked_at IS NULL`, ms(tx.Now), merchantID, id)
+		return mustAffect(res, err)
+	})
+}
+
+func (s *IdentityStore) ListTokens(ctx context.Context, merchantID int64) ([]identity.Session, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+sessionCols+` FROM sessions WHERE merchant_id = ? AND kind = 'token' ORDER BY id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.Session
+	for rows.Next() {
+		se, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		se.TokenHash = ""
+		out = append(out, *se)
+	}
+	return out, rows.Err()
+}
+
+func (s *IdentityStore) CreateOTP(ctx context.Context, merchantID int64, phone, codeHash string, expires time.Time) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO otps (merchant_id, phone, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`, merchantID, phone, codeHash, ms(tx.Now), ms(expires))
+		return err
+	})
+}
+
+func (s *IdentityStore) UseOTP(ctx context.Context, merchantID int64, phone, codeHash string, maxAttempts int) error {
+	var result error
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var id, expires int64
+		var attempts int
+		var hash string
+		err := tx.QueryRow(ctx, `SELECT id, code_hash, attempts, expires_at FROM otps WHERE merchant_id = ? AND phone = ? AND used_at IS NULL ORDER BY id DESC LIMIT 1`, merchantID, phone).
+			Scan(&id, &hash, &attempts, &expires)
+		if err == sql.ErrNoRows {
+			result = identity.ErrBadOTP
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if attempts >= maxAttempts || ms(tx.Now) > expires {
+			result = identity.ErrBadOTP
+			return nil
+		}
+		if hash != codeHash {
+			// the failed attempt is counted and committed; the caller still gets an error
+			_, err := tx.Exec(ctx, `UPDATE otps SET attempts = attempts + 1 WHERE id = ?`, id)
+			result = identity.ErrBadOTP
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE otps SET used_at = ? WHERE id = ?`, ms(tx.Now), id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+func (s *IdentityStore) CountRecentOTPs(ctx context.Context, merchantID int64, phone string, since time.Time) (int, error) {
+	var n int
+	err := s.DB.QueryRow(ctx, `SELECT count(*) FROM otps WHERE merchant_id = ? AND phone = ? AND created_at >= ?`, merchantID, phone, ms(since)).Scan(&n)
+	return n, err
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// mustAffect turns "no row updated" into not found: the row is absent or
+// belongs to another tenant, and both look the same to the caller.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.ErrNotFound
+	}
+	return nil
+}

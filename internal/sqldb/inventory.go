@@ -1,0 +1,161 @@
+package sqldb
+
+import (
+	"context"
+	"strings"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/inventory"
+)
+
+// InventoryStore implements inventory.Store.
+type InventoryStore struct{ DB *DB }
+
+var _ inventory.Store = (*InventoryStore)(nil)
+
+const lotCols = `id, merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason`
+
+func scanLot(row interface{ Scan(...any) error }) (*inventory.Lot, error) {
+	var l inventory.Lot
+	var p, e int64
+	if err := row.Scan(&l.ID, &l.MerchantID, &l.SKUID, &l.Code, &p, &e, &l.Origin, &l.Hold, &l.HoldReason); err != nil {
+		return nil, translate(err)
+	}
+	l.ProducedAt, l.ExpiresAt = fromMS(p), fromMS(e)
+	return &l, nil
+}
+
+func (s *InventoryStore) CreateLot(ctx context.Context, l *inventory.Lot) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM skus WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.SKUID).Scan(&n); err != nil || n == 0 {
+			return apperr.InvalidField("sku_id", "unknown_sku", "商品规格不存在", "Unknown SKU.")
+		}
+		l.ID, err = tx.InsertID(ctx, `INSERT INTO lots (merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.MerchantID, l.SKUID, l.Code, ms(l.ProducedAt), ms(l.ExpiresAt), l.Origin, l.Hold, l.HoldReason, ms(tx.Now))
+		return err
+	})
+}
+
+func (s *InventoryStore) ListLots(ctx context.Context, merchantID, skuID int64) ([]inventory.Lot, error) {
+	q := `SELECT ` + lotCols + ` FROM lots WHERE merchant_id = ?`
+	args := []any{merchantID}
+	if skuID > 0 {
+		q += ` AND sku_id = ?`
+		args = append(args, skuID)
+	}
+	rows, err := s.DB.Query(ctx, q+` ORDER BY expires_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []inventory.Lot
+	for rows.Next() {
+		l, err := scanLot(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *l)
+	}
+	return out, rows.Err()
+}
+
+func (s *InventoryStore) Lot(ctx context.Context, merchantID, id int64) (*inventory.Lot, error) {
+	return scanLot(s.DB.QueryRow(ctx, `SELECT `+lotCols+` FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, id))
+}
+
+func (s *InventoryStore) SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE lots SET hold = ?, hold_reason = ? WHERE merchant_id = ? AND id = ?`, hold, reason, merchantID, lotID)
+		return mustAffect(res, err)
+	})
+}
+
+func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error {
+	if onHand < 0 || onHand > 10_000_000 {
+		return apperr.InvalidField("on_hand", "invalid_quantity", "库存数量无效", "Invalid stock quantity.")
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var skuID int64
+		if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, lotID).Scan(&skuID); err != nil {
+			return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil || n == 0 {
+			return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+		}
+		var reserved int64
+		err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`, storeID, lotID).Scan(&reserved)
+		if err == nil {
+			if onHand < reserved {
+				return apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
+			}
+			_, err = tx.Exec(ctx, `UPDATE stock SET on_hand = ? WHERE store_id = ? AND lot_id = ?`, onHand, storeID, lotID)
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO stock (merchant_id, store_id, lot_id, sku_id, on_hand, reserved) VALUES (?, ?, ?, ?, ?, 0)`, merchantID, storeID, lotID, skuID, onHand)
+		return err
+	})
+}
+
+func (s *InventoryStore) Levels(ctx context.Context, merchantID, skuID int64) ([]inventory.Level, error) {
+	return queryLevels(ctx, s.DB.Query, `AND st.sku_id = ?`, merchantID, skuID)
+}
+
+type rowsLike interface {
+	Next() bool
+	Scan(...any) error
+	Close() error
+	Err() error
+}
+
+func queryLevels[R rowsLike](ctx context.Context, query func(context.Context, string, ...any) (R, error), where string, args ...any) ([]inventory.Level, error) {
+	rows, err := query(ctx, `SELECT st.store_id, st.lot_id, st.sku_id, l.code, l.expires_at, l.hold, st.on_hand, st.reserved
+		FROM stock st JOIN lots l ON l.id = st.lot_id WHERE st.merchant_id = ? `+where+` ORDER BY l.expires_at, st.lot_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []inventory.Level
+	for rows.Next() {
+		var lv inventory.Level
+		var exp int64
+		if err := rows.Scan(&lv.StoreID, &lv.LotID, &lv.SKUID, &lv.LotCode, &exp, &lv.Hold, &lv.OnHand, &lv.Reserved); err != nil {
+			return nil, err
+		}
+		lv.ExpiresAt = fromMS(exp)
+		out = append(out, lv)
+	}
+	return out, rows.Err()
+}
+
+func (s *InventoryStore) Available(ctx context.Context, merchantID int64, skuIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(skuIDs) == 0 {
+		return out, nil
+	}
+	args := []any{ms(s.DB.Now()), merchantID}
+	ph := make([]string, len(skuIDs))
+	for i, id := range skuIDs {
+		ph[i] = "?"
+		args = append(args, id)
+		out[id] = 0
+	}
+	rows, err := s.DB.Query(ctx, `SELECT st.sku_id, SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
+		WHERE l.hold = 0 AND l.expires_at > ? AND st.merchant_id = ? AND st.sku_id IN (`+strings.Join(ph, ",")+`) GROUP BY st.sku_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,260 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/live"
+)
+
+// LiveStore implements live.Store.
+type LiveStore struct{ DB *DB }
+
+var _ live.Store = (*LiveStore)(nil)
+
+const roomCols = `id, merchant_id, slug, title, title_en, COALESCE(host_staff_id, 0), host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, COALESCE(pinned_product_id, 0), likes, created_at`
+
+func scanRoom(row interface{ Scan(...any) error }) (*live.Room, error) {
+	var r live.Room
+	var status string
+	var sched, started, ended sql.NullInt64
+	var created int64
+	err := row.Scan(&r.ID, &r.MerchantID, &r.Slug, &r.Title, &r.TitleEN, &r.HostStaffID, &r.HostName, &status, &sched, &started, &ended, &r.Poster, &r.StreamKey, &r.PinnedProductID, &r.Likes, &created)
+	if err != nil {
+		return nil, translate(err)
+	}
+	r.Status, r.ScheduledAt, r.StartedAt, r.EndedAt, r.CreatedAt = live.Status(status), nullMS(sched), nullMS(started), nullMS(ended), fromMS(created)
+	return &r, nil
+}
+
+func (s *LiveStore) withLineup(ctx context.Context, r *live.Room, err error) (*live.Room, error) {
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT product_id FROM room_products WHERE room_id = ? ORDER BY position, product_id`, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	r.ProductIDs = []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		r.ProductIDs = append(r.ProductIDs, id)
+	}
+	return r, rows.Err()
+}
+
+func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		r.CreatedAt = tx.Now
+		r.ID, err = tx.InsertID(ctx, `INSERT INTO rooms (merchant_id, slug, title, title_en, host_staff_id, host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
+			optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now))
+		if err != nil && isUnique(err, "slug") {
+			return apperr.InvalidField("slug", "slug_taken", "该房间地址已被使用", "That room address is taken.")
+		}
+		return err
+	})
+}
+
+func (s *LiveStore) UpdateRoom(ctx context.Context, r *live.Room) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE rooms SET title = ?, title_en = ?, host_staff_id = ?, host_name = ?, status = ?, scheduled_at = ?, started_at = ?, ended_at = ?, poster = ?, stream_key = ?
+			WHERE merchant_id = ? AND id = ?`, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status), optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt),
+			r.Poster, r.StreamKey, r.MerchantID, r.ID)
+		return mustAffect(res, err)
+	})
+}
+
+func (s *LiveStore) RoomBySlug(ctx context.Context, slug string) (*live.Room, error) {
+	r, err := scanRoom(s.DB.QueryRow(ctx, `SELECT `+roomCols+` FROM rooms WHERE slug = ?`, slug))
+	return s.withLineup(ctx, r, err)
+}
+
+func (s *LiveStore) Room(ctx context.Context, merchantID, id int64) (*live.Room, error) {
+	r, err := scanRoom(s.DB.QueryRow(ctx, `SELECT `+roomCols+` FROM rooms WHERE merchant_id = ? AND id = ?`, merchantID, id))
+	return s.withLineup(ctx, r, err)
+}
+
+func (s *LiveStore) RoomByStreamKey(ctx context.Context, key string) (*live.Room, error) {
+	if key == "" {
+		return nil, apperr.ErrNotFound
+	}
+	r, err := scanRoom(s.DB.QueryRow(ctx, `SELECT `+roomCols+` FROM rooms WHERE stream_key = ?`, key))
+	return s.withLineup(ctx, r, err)
+}
+
+func (s *LiveStore) ListRooms(ctx context.Context, merchantID int64) ([]live.Room, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+roomCols+` FROM rooms WHERE merchant_id = ? ORDER BY id DESC`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []live.Room
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	rows.Close()
+	for i := range out {
+		if _, err := s.withLineup(ctx, &out[i], nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *LiveStore) SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM room_products WHERE room_id = ?`, roomID); err != nil {
+			return err
+		}
+		for i, pid := range productIDs {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, pid).Scan(&n); err != nil || n == 0 {
+				return apperr.InvalidField("product_ids", "unknown_product", "商品不存在", "Unknown product.")
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO room_products (room_id, product_id, position) VALUES (?, ?, ?)`, roomID, pid, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func roomInTenant(ctx context.Context, tx *Tx, merchantID, roomID int64) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE merchant_id = ? AND id = ?`, merchantID, roomID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.ErrNotFound
+	}
+	return nil
+}
+
+func (s *LiveStore) Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, productID).Scan(&n); err != nil || n == 0 {
+			return apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+		}
+		res, err := tx.Exec(ctx, `UPDATE rooms SET pinned_product_id = ? WHERE merchant_id = ? AND id = ?`, productID, merchantID, roomID)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		// a pinned product joins the lineup if it was not in it
+		if _, err := tx.Exec(ctx, `INSERT INTO room_products (room_id, product_id, position) SELECT ?, ?, 1000 WHERE NOT EXISTS (SELECT 1 FROM room_products WHERE room_id = ? AND product_id = ?)`,
+			roomID, productID, roomID, productID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO room_pins (room_id, product_id, at) VALUES (?, ?, ?)`, roomID, productID, ms(at))
+		return err
+	})
+}
+
+func (s *LiveStore) Pins(ctx context.Context, merchantID, roomID int64) ([]live.Pin, error) {
+	rows, err := s.DB.Query(ctx, `SELECT p.product_id, p.at FROM room_pins p JOIN rooms r ON r.id = p.room_id WHERE r.merchant_id = ? AND p.room_id = ? ORDER BY p.at`, merchantID, roomID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []live.Pin
+	for rows.Next() {
+		var p live.Pin
+		var at int64
+		if err := rows.Scan(&p.ProductID, &at); err != nil {
+			return nil, err
+		}
+		p.At = fromMS(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (s *LiveStore) AddLikes(ctx context.Context, roomID, n int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE rooms SET likes = likes + ? WHERE id = ?`, n, roomID)
+		return err
+	})
+}
+
+func (s *LiveStore) AddComment(ctx context.Context, c *live.Comment) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		c.CreatedAt = tx.Now
+		c.ID, err = tx.InsertID(ctx, `INSERT INTO comments (room_id, merchant_id, author_kind, author_id, author_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.RoomID, c.MerchantID, c.AuthorKind, c.AuthorID, c.AuthorName, c.Body, ms(tx.Now))
+		return err
+	})
+}
+
+func (s *LiveStore) DeleteComment(ctx context.Context, merchantID, roomID, id int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE comments SET deleted = 1 WHERE merchant_id = ? AND room_id = ? AND id = ?`, merchantID, roomID, id)
+		return mustAffect(res, err)
+	})
+}
+
+func (s *LiveStore) RecentComments(ctx context.Context, roomID int64, limit int) ([]live.Comment, error) {
+	rows, err := s.DB.Query(ctx, `SELECT id, room_id, merchant_id, author_kind, author_id, author_name, body, created_at FROM comments WHERE room_id = ? AND deleted = 0 ORDER BY id DESC LIMIT ?`, roomID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []live.Comment
+	for rows.Next() {
+		var c live.Comment
+		var at int64
+		if err := rows.Scan(&c.ID, &c.RoomID, &c.MerchantID, &c.AuthorKind, &c.AuthorID, &c.AuthorName, &c.Body, &at); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = fromMS(at)
+		out = append(out, c)
+	}
+	// oldest first, as a chat reads
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, rows.Err()
+}
+
+func (s *LiveStore) Ban(ctx context.Context, merchantID, roomID, customerID int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO room_bans (room_id, customer_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, roomID, customerID, ms(tx.Now))
+		return err
+	})
+}
+
+func (s *LiveStore) IsBanned(ctx context.Context, roomID, customerID int64) (bool, error) {
+	var n int
+	err := s.DB.QueryRow(ctx, `SELECT count(*) FROM room_bans WHERE room_id = ? AND customer_id = ?`, roomID, customerID).Scan(&n)
+	return n > 0, err
+}
+
+// Audit appends a staff action to the audit log (append-only: no update or delete path exists).
+func (db *DB) Audit(ctx context.Context, merchantID int64, actor, action, object, detail string) error {
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, ?, ?, ?, ?)`, merchantID, actor, action, object, detail, ms(tx.Now))
+		return err
+	})
+}

@@ -1,0 +1,461 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/payment"
+)
+
+// OrderStore implements order.Store and payment.Store: a payment changes an
+// order, so both live in one transaction boundary.
+type OrderStore struct{ DB *DB }
+
+var (
+	_ order.Store   = (*OrderStore)(nil)
+	_ payment.Store = (*OrderStore)(nil)
+)
+
+// Create implements order.Store. Everything happens in one write transaction:
+// the idempotency check, prices read at order time, FEFO reservation guarded
+// by `on_hand - reserved >= qty`, and the order rows.
+func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.Item) (bool, error) {
+	created := false
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if o.IdempotencyKey != "" {
+			var id int64
+			var hash string
+			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ?`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash)
+			if err == nil {
+				if hash != o.RequestHash {
+					return order.ErrIdempotencyUsed
+				}
+				got, err := getOrder(ctx, tx.QueryRow, tx.Query, o.MerchantID, id)
+				if err != nil {
+					return err
+				}
+				*o = *got
+				return nil
+			}
+			if err != sql.ErrNoRows {
+				return err
+			}
+		}
+		if err := s.chooseStore(ctx, tx, o); err != nil {
+			return err
+		}
+		o.Status, o.CreatedAt, o.TotalFen = order.PendingPayment, tx.Now, 0
+		o.Lines = o.Lines[:0]
+		var takes []inventory.Take
+		for _, it := range items {
+			var ln order.Line
+			var active bool
+			err := tx.QueryRow(ctx, `SELECT k.id, k.product_id, p.name, k.name, k.price_fen, k.active AND p.active FROM skus k JOIN products p ON p.id = k.product_id
+				WHERE k.merchant_id = ? AND k.id = ?`, o.MerchantID, it.SKUID).Scan(&ln.SKUID, &ln.ProductID, &ln.ProductName, &ln.SKUName, &ln.UnitFen, &active)
+			if err == sql.ErrNoRows || (err == nil && !active) {
+				return order.ErrUnknownSKU
+			}
+			if err != nil {
+				return err
+			}
+			ln.Quantity, ln.TotalFen = it.Quantity, it.Quantity*ln.UnitFen
+			o.Lines = append(o.Lines, ln)
+			o.TotalFen += ln.TotalFen
+			levels, err := queryLevels(ctx, tx.Query, `AND st.sku_id = ? AND st.store_id = ?`, o.MerchantID, it.SKUID, o.StoreID)
+			if err != nil {
+				return err
+			}
+			t, err := inventory.AllocateFEFO(levels, it.Quantity, tx.Now)
+			if err != nil {
+				return err
+			}
+			takes = append(takes, t...)
+		}
+		for _, t := range takes {
+			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ?`, t.Qty, t.StoreID, t.LotID, t.Qty)
+			if n, _ := rowsAffected(res, err); n != 1 {
+				if err != nil {
+					return err
+				}
+				return inventory.ErrOutOfStock
+			}
+		}
+		var err error
+		for attempt := 0; ; attempt++ {
+			o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
+			if o.Fulfilment == order.Pickup {
+				o.PickupCode = order.NewPickupCode()
+			}
+			o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
+				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
+				o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now))
+			if err == nil || attempt == 3 || !isUnique(err, "number", "pickup") {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		for _, ln := range o.Lines {
+			if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, sku_name, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.SKUName, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
+				return err
+			}
+		}
+		for _, t := range takes {
+			if _, err := tx.Exec(ctx, `INSERT INTO allocations (order_id, store_id, lot_id, quantity) VALUES (?, ?, ?, ?)`, o.ID, t.StoreID, t.LotID, t.Qty); err != nil {
+				return err
+			}
+		}
+		o.StatusLabel = o.Status.Label()
+		created = true
+		return nil
+	})
+	return created, err
+}
+
+// chooseStore checks the pickup store, or picks the delivery store with stock.
+func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order) error {
+	if o.Fulfilment == order.Pickup {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, o.MerchantID, o.StoreID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return order.ErrUnknownStore
+		}
+		return nil
+	}
+	err := tx.QueryRow(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND delivery = 1 ORDER BY id LIMIT 1`, o.MerchantID).Scan(&o.StoreID)
+	if err == sql.ErrNoRows {
+		return order.ErrDeliveryStore
+	}
+	return err
+}
+
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func isUnique(err error, names ...string) bool {
+	msg := err.Error()
+	if !strings.Contains(msg, "UNIQUE") && !strings.Contains(msg, "23505") {
+		return false
+	}
+	for _, n := range names {
+		if strings.Contains(msg, n) {
+			return true
+		}
+	}
+	return false
+}
+
+const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
+	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
+	var o order.Order
+	var status, ful string
+	var exp, created int64
+	var paid, ready, shipped, completed, cancelled sql.NullInt64
+	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
+		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled)
+	if err != nil {
+		return nil, translate(err)
+	}
+	o.Status, o.Fulfilment = order.Status(status), order.Fulfilment(ful)
+	o.StatusLabel = o.Status.Label()
+	o.ReserveExpiresAt, o.CreatedAt = fromMS(exp), fromMS(created)
+	o.PaidAt, o.ReadyAt, o.ShippedAt, o.CompletedAt, o.CancelledAt = nullMS(paid), nullMS(ready), nullMS(shipped), nullMS(completed), nullMS(cancelled)
+	return &o, nil
+}
+
+type rowFn func(ctx context.Context, q string, args ...any) *sql.Row
+type rowsFn func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+
+func getOrder(ctx context.Context, queryRow rowFn, query rowsFn, merchantID, id int64) (*order.Order, error) {
+	o, err := scanOrder(queryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE merchant_id = ? AND id = ?`, merchantID, id))
+	if err != nil {
+		return nil, err
+	}
+	list := []order.Order{*o}
+	if err := fillLines(ctx, query, list); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func fillLines(ctx context.Context, query rowsFn, list []order.Order) error {
+	if len(list) == 0 {
+		return nil
+	}
+	idx := map[int64]int{}
+	ph := make([]string, len(list))
+	args := make([]any, len(list))
+	for i := range list {
+		idx[list[i].ID] = i
+		ph[i], args[i] = "?", list[i].ID
+		list[i].Lines = []order.Line{}
+	}
+	rows, err := query(ctx, `SELECT order_id, sku_id, product_id, product_name, sku_name, quantity, unit_fen, total_fen FROM order_lines WHERE order_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var oid int64
+		var l order.Line
+		if err := rows.Scan(&oid, &l.SKUID, &l.ProductID, &l.ProductName, &l.SKUName, &l.Quantity, &l.UnitFen, &l.TotalFen); err != nil {
+			return err
+		}
+		list[idx[oid]].Lines = append(list[idx[oid]].Lines, l)
+	}
+	return rows.Err()
+}
+
+func (s *OrderStore) Get(ctx context.Context, merchantID, id int64) (*order.Order, error) {
+	return getOrder(ctx, s.DB.QueryRow, s.DB.Query, merchantID, id)
+}
+
+func (s *OrderStore) List(ctx context.Context, f order.Filter) ([]order.Order, error) {
+	q := `SELECT ` + orderCols + ` FROM orders WHERE merchant_id = ?`
+	args := []any{f.MerchantID}
+	add := func(cond string, v any) { q += " AND " + cond; args = append(args, v) }
+	if f.CustomerID > 0 {
+		add("customer_id = ?", f.CustomerID)
+	}
+	if f.StoreID > 0 {
+		add("store_id = ?", f.StoreID)
+	}
+	if f.RoomID > 0 {
+		add("room_id = ?", f.RoomID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", f.Limit)
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []order.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, *o)
+	}
+	rows.Close()
+	return out, fillLines(ctx, s.DB.Query, out)
+}
+
+func (s *OrderStore) ByPickupCode(ctx context.Context, merchantID int64, code string) (*order.Order, error) {
+	var id int64
+	if err := s.DB.QueryRow(ctx, `SELECT id FROM orders WHERE merchant_id = ? AND pickup_code = ?`, merchantID, code).Scan(&id); err != nil {
+		return nil, order.ErrBadPickupCode
+	}
+	return s.Get(ctx, merchantID, id)
+}
+
+// Transition implements order.Store.
+func (s *OrderStore) Transition(ctx context.Context, merchantID, id int64, next order.Status) (*order.Order, error) {
+	var out *order.Order
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		o, err := transition(ctx, tx, merchantID, id, next)
+		out = o
+		return err
+	})
+	return out, err
+}
+
+func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.Status) (*order.Order, error) {
+	var cur string
+	var paid sql.NullInt64
+	var total int64
+	if err := tx.QueryRow(ctx, `SELECT status, paid_at, total_fen FROM orders WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&cur, &paid, &total); err != nil {
+		return nil, translate(err)
+	}
+	if !order.CanMove(order.Status(cur), next) {
+		return nil, order.ErrBadTransition
+	}
+	now := ms(tx.Now)
+	switch next {
+	case order.Shipped, order.Completed:
+		// Handover: reserved units leave the shelf exactly once. Rows already
+		// consumed (shipped → completed) are skipped by the state filter.
+		if err := settleAllocations(ctx, tx, id, "consumed", `on_hand = on_hand - ?, reserved = reserved - ?`, 2); err != nil {
+			return nil, err
+		}
+	case order.Cancelled, order.Expired:
+		if err := settleAllocations(ctx, tx, id, "released", `reserved = reserved - ?`, 1); err != nil {
+			return nil, err
+		}
+	}
+	col := map[order.Status]string{order.Paid: "paid_at", order.Ready: "ready_at", order.Shipped: "shipped_at", order.Completed: "completed_at",
+		order.Cancelled: "cancelled_at", order.Expired: "cancelled_at"}[next]
+	refund := int64(0)
+	if next == order.Cancelled && paid.Valid {
+		refund = total
+		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE order_id = ? AND status = 'paid'`, id); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE orders SET status = ?, `+col+` = ?, refunded_fen = refunded_fen + ? WHERE id = ?`, string(next), now, refund, id); err != nil {
+		return nil, err
+	}
+	return getOrder(ctx, tx.QueryRow, tx.Query, merchantID, id)
+}
+
+func settleAllocations(ctx context.Context, tx *Tx, orderID int64, state, set string, nargs int) error {
+	rows, err := tx.Query(ctx, `SELECT id, store_id, lot_id, quantity FROM allocations WHERE order_id = ? AND state = 'reserved'`, orderID)
+	if err != nil {
+		return err
+	}
+	type alloc struct{ id, store, lot, qty int64 }
+	var list []alloc
+	for rows.Next() {
+		var a alloc
+		if err := rows.Scan(&a.id, &a.store, &a.lot, &a.qty); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, a)
+	}
+	rows.Close()
+	for _, a := range list {
+		args := []any{a.qty}
+		if nargs == 2 {
+			args = append(args, a.qty)
+		}
+		args = append(args, a.store, a.lot)
+		res, err := tx.Exec(ctx, `UPDATE stock SET `+set+` WHERE store_id = ? AND lot_id = ?`, args...)
+		if err := mustAffect(res, err); err != nil {
+			return fmt.Errorf("settle allocation %d: %w", a.id, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE allocations SET state = ? WHERE id = ?`, state, a.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireDue implements order.Store.
+func (s *OrderStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([]order.Order, error) {
+	rows, err := s.DB.Query(ctx, `SELECT merchant_id, id FROM orders WHERE status = 'pending_payment' AND reserve_expires_at <= ? ORDER BY reserve_expires_at LIMIT ?`, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ m, id int64 }
+	var due []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.m, &k.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		due = append(due, k)
+	}
+	rows.Close()
+	var out []order.Order
+	for _, k := range due {
+		o, err := s.Transition(ctx, k.m, k.id, order.Expired)
+		if apperr.Is(err, "invalid_transition") {
+			continue // paid meanwhile
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, *o)
+	}
+	return out, nil
+}
+
+// CreateIntent implements payment.Store.
+func (s *OrderStore) CreateIntent(ctx context.Context, in *payment.Intent) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		in.CreatedAt, in.Status = tx.Now, "pending"
+		in.ID, err = tx.InsertID(ctx, `INSERT INTO payments (merchant_id, order_id, provider, intent, amount_fen, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+			in.MerchantID, in.OrderID, in.Provider, in.Intent, in.AmountFen, ms(tx.Now))
+		return err
+	})
+}
+
+const intentCols = `id, merchant_id, order_id, provider, intent, amount_fen, status, provider_ref, created_at, paid_at`
+
+func scanIntent(row interface{ Scan(...any) error }) (*payment.Intent, error) {
+	var in payment.Intent
+	var created int64
+	var paid sql.NullInt64
+	if err := row.Scan(&in.ID, &in.MerchantID, &in.OrderID, &in.Provider, &in.Intent, &in.AmountFen, &in.Status, &in.ProviderRef, &created, &paid); err != nil {
+		return nil, translate(err)
+	}
+	in.CreatedAt, in.PaidAt = fromMS(created), nullMS(paid)
+	return &in, nil
+}
+
+func (s *OrderStore) IntentByID(ctx context.Context, intent string) (*payment.Intent, error) {
+	return scanIntent(s.DB.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ?`, intent))
+}
+
+func (s *OrderStore) PendingIntent(ctx context.Context, merchantID, orderID int64) (*payment.Intent, error) {
+	return scanIntent(s.DB.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE merchant_id = ? AND order_id = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`, merchantID, orderID))
+}
+
+// ApplyPaid implements payment.Store.
+func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, provider string, now time.Time) (int64, int64, error) {
+	var orderID, merchantID int64
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO payment_notifications (provider, nonce, received_at) VALUES (?, ?, ?)`, provider, n.Nonce, ms(tx.Now)); err != nil {
+			if isUnique(err, "payment_notifications", "nonce", "") {
+				return payment.ErrReplayed
+			}
+			return err
+		}
+		in, err := scanIntent(tx.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ? AND provider = ?`, n.Intent, provider))
+		if err != nil {
+			return err
+		}
+		orderID, merchantID = in.OrderID, in.MerchantID
+		if in.Status == "paid" {
+			return payment.ErrReplayed
+		}
+		if n.AmountFen != in.AmountFen {
+			return payment.ErrAmount
+		}
+		var status string
+		var total int64
+		if err := tx.QueryRow(ctx, `SELECT status, total_fen FROM orders WHERE id = ?`, in.OrderID).Scan(&status, &total); err != nil {
+			return err
+		}
+		if total != in.AmountFen {
+			return payment.ErrAmount
+		}
+		if order.Status(status) != order.PendingPayment {
+			return order.ErrNotPayable
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'paid', provider_ref = ?, paid_at = ? WHERE id = ?`, n.ProviderRef, ms(tx.Now), in.ID); err != nil {
+			return err
+		}
+		_, err = transition(ctx, tx, in.MerchantID, in.OrderID, order.Paid)
+		return err
+	})
+	return orderID, merchantID, err
+}

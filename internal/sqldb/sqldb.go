@@ -1,0 +1,293 @@
+// Package sqldb is the SQL adapter for every domain store. It speaks two
+// dialects: SQLite (embedded default, pure Go driver, WAL) and PostgreSQL
+// (scale-out). Queries are written once with `?` placeholders and rebound for
+// PostgreSQL; dialect differences stay inside this package.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	_ "modernc.org/sqlite"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Dialect names the SQL flavour behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB holds a writer pool and a reader pool. SQLite allows one writer at a
+// time, so the writer pool has exactly one connection: writes queue in Go
+// instead of failing with SQLITE_BUSY, and reads never wait for them (WAL).
+type DB struct {
+	Dialect Dialect
+	Path    string // SQLite file path, for backups
+
+	write *sql.DB
+	read  *sql.DB
+
+	// Now is the clock of every store; tests may freeze it.
+	Now func() time.Time
+
+	rebindCache sync.Map
+}
+
+// Open opens (creating if needed) the database and runs pending migrations.
+// An empty url means SQLite in dataDir/shelflive.db.
+func Open(ctx context.Context, url, dataDir string) (*DB, error) {
+	if url != "" && !strings.HasPrefix(url, "sqlite:") {
+		return nil, fmt.Errorf("open: unsupported database url %q (use empty for SQLite)", redact(url))
+	}
+	path := strings.TrimPrefix(url, "sqlite:")
+	if path == "" {
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+		path = filepath.Join(dataDir, "shelflive.db")
+	}
+	return OpenSQLite(ctx, path)
+}
+
+// OpenSQLite opens a SQLite database file with the pragmas ShelfLive relies on.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	// synchronous=NORMAL in WAL mode survives a process crash (kill -9): a
+	// committed transaction is in the WAL file before COMMIT returns. Only an
+	// OS crash or power loss can lose the last commits.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db := &DB{Dialect: SQLite, Path: path, write: w, read: r, Now: func() time.Time { return time.Now().UTC() }}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks the database answers, for readiness.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// ReadDB returns the reader pool for queries outside a transaction.
+func (db *DB) ReadDB() *sql.DB { return db.read }
+
+// Tx is a write transaction with the dialect's placeholder style, a frozen
+// clock and hooks that run only after a successful commit (publishing events
+// for rows that might still roll back would tell viewers lies).
+type Tx struct {
+	*sql.Tx
+	db       *DB
+	Now      time.Time
+	onCommit []func()
+}
+
+// OnCommit registers fn to run after the transaction commits.
+func (tx *Tx) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
+
+// Exec runs a statement written with ? placeholders.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, tx.db.rebind(query), args...)
+}
+
+// Query runs a query written with ? placeholders.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, tx.db.rebind(query), args...)
+}
+
+// QueryRow runs a single-row query written with ? placeholders.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+}
+
+// InsertID runs an INSERT … RETURNING id and returns the id.
+func (tx *Tx) InsertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+// WriteTx runs fn in a write transaction: commit if fn returns nil, rollback
+// otherwise; commit hooks run after commit, outside the transaction.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, db: db, Now: db.Now()}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return translate(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	for _, h := range tx.onCommit {
+		h()
+	}
+	return nil
+}
+
+// Query runs a read query outside a transaction.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.rebind(query), args...)
+}
+
+// QueryRow runs a single-row read query outside a transaction.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(query), args...)
+}
+
+// rebind turns ? placeholders into $n for PostgreSQL. Queries are constants,
+// so the result is cached.
+func (db *DB) rebind(q string) string {
+	if db.Dialect != Postgres {
+		return q
+	}
+	if v, ok := db.rebindCache.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	db.rebindCache.Store(q, b.String())
+	return b.String()
+}
+
+// translate maps driver errors to application errors once, at the edge.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.ErrNotFound
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "SQLSTATE 23505"):
+		return &apperr.Error{Kind: apperr.Conflict, Code: "conflict", Message: "数据已存在", English: "Already exists.", Err: err}
+	case strings.Contains(msg, "CHECK constraint failed"), strings.Contains(msg, "SQLSTATE 23514"):
+		return &apperr.Error{Kind: apperr.Conflict, Code: "constraint", Message: "操作违反了数据约束", English: "The change breaks a data rule.", Err: err}
+	}
+	return err
+}
+
+// migrate applies embedded migrations in name order, each in its own
+// transaction, recording each one so it never runs twice. Shipped migrations
+// are never edited; new ones are appended.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	dir := "migrations/" + string(db.Dialect)
+	entries, err := fs.ReadDir(migrationsFS, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var n int
+		if err := db.write.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM schema_migrations WHERE name = ?`), name).Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrationsFS.ReadFile(dir + "/" + name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		err = db.WriteTx(ctx, func(tx *Tx) error {
+			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, tx.Now.UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func redact(url string) string {
+	if i := strings.Index(url, "@"); i > 0 {
+		if j := strings.Index(url, "://"); j > 0 && j < i {
+			return url[:j+3] + "…" + url[i:]
+		}
+	}
+	return url
+}
+
+// ms converts a time to the stored unix-millisecond form.
+func ms(t time.Time) int64 { return t.UTC().UnixMilli() }
+
+// fromMS converts stored unix milliseconds back to UTC time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullMS converts an optional stored time.
+func nullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func optMS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}

@@ -1,0 +1,66 @@
+// Package stores holds physical stores: pickup points with a location, and
+// the ones that ship delivery orders.
+package stores
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// Store is a shop with an address and coordinates (GCJ-02 as shown on Chinese maps).
+type Store struct {
+	ID         int64   `json:"id"`
+	MerchantID int64   `json:"-"`
+	Name       string  `json:"name"`
+	NameEN     string  `json:"name_en,omitempty"`
+	Address    string  `json:"address"`
+	Lat        float64 `json:"lat"`
+	Lng        float64 `json:"lng"`
+	Phone      string  `json:"phone,omitempty"`
+	Hours      string  `json:"hours,omitempty"`
+	Delivery   bool    `json:"delivery"`
+	DistanceM  float64 `json:"distance_m,omitempty"` // set by Nearest
+}
+
+// Validate checks a store before it is stored.
+func (s *Store) Validate() error {
+	s.Name, s.Address = strings.TrimSpace(s.Name), strings.TrimSpace(s.Address)
+	if s.Name == "" || s.Address == "" {
+		return apperr.InvalidField("name", "invalid_store", "门店名称和地址必填", "Store name and address are required.")
+	}
+	if s.Lat < -90 || s.Lat > 90 || s.Lng < -180 || s.Lng > 180 || (s.Lat == 0 && s.Lng == 0) {
+		return apperr.InvalidField("lat", "invalid_location", "门店坐标无效", "Store coordinates are invalid.")
+	}
+	return nil
+}
+
+// DistanceM is the great-circle distance in metres (haversine).
+func DistanceM(lat1, lng1, lat2, lng2 float64) float64 {
+	const r = 6371000.0
+	rad := math.Pi / 180
+	dLat, dLng := (lat2-lat1)*rad, (lng2-lng1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLng/2)*math.Sin(dLng/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
+}
+
+// Nearest sorts stores by distance from (lat, lng), nearest first.
+func Nearest(list []Store, lat, lng float64) []Store {
+	out := append([]Store(nil), list...)
+	for i := range out {
+		out[i].DistanceM = math.Round(DistanceM(lat, lng, out[i].Lat, out[i].Lng))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].DistanceM < out[j].DistanceM })
+	return out
+}
+
+// Repo persists stores, scoped by merchant.
+type Repo interface {
+	CreateStore(ctx context.Context, s *Store) error
+	UpdateStore(ctx context.Context, s *Store) error
+	Store(ctx context.Context, merchantID, id int64) (*Store, error)
+	ListStores(ctx context.Context, merchantID int64) ([]Store, error)
+}
