@@ -1,0 +1,636 @@
+// Package realtime is the room fan-out: it turns what happens in a live room into
+// WebSocket frames for thousands of viewers without letting any one viewer slow the
+// room down.
+//
+// Messages fall into delivery classes with different rules (see docs/PROTOCOL.md):
+//
+//   - guaranteed commerce events (card pinned, price/stock, flash sale, order status):
+//     sequenced per topic, kept in a bounded history for resume, sent at once, never
+//     dropped; a connection that cannot keep up is ended with "slow_consumer" and
+//     resumes from its last sequence number;
+//   - comments: batched per tick, sampled fairly above MaxCommentsPerTick, with the
+//     number left out reported; host comments and a viewer's own comments always
+//     reach that viewer;
+//   - likes and presence: aggregated counters per tick, never one frame per tap/join.
+//
+// Each batch frame is encoded once per topic per tick and the same []byte is queued
+// for every subscriber, so the cost per viewer is one queue append and one socket
+// write. The hub never writes to sockets itself: the WebSocket adapter (package ws)
+// runs one writer goroutine per connection that drains the connection's bounded queue.
+//
+// The in-process LocalHub is split into a sequencing step (topic seq + history) and a
+// local delivery step (members + queues) so that a NATS-backed hub can sequence in
+// JetStream and reuse the local delivery on every node.
+package realtime
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Comment is one chat message (danmaku) as shown to viewers.
+type Comment struct {
+	ID   string    `json:"id"`
+	User string    `json:"user"`           // stable user key, used to always deliver a viewer's own comments to them
+	Name string    `json:"name"`           // display name, already masked by the caller
+	Text string    `json:"text"`           // already moderated by the caller
+	Host bool      `json:"host,omitempty"` // host/staff comments always reach every viewer (never sampled out)
+	At   time.Time `json:"at"`
+}
+
+// Options tunes a hub. Zero values take the defaults noted on each field.
+type Options struct {
+	Tick               time.Duration // comment/like/presence batch interval, default 100ms
+	MaxCommentsPerTick int           // per viewer frame; above this, sample fairly and report dropped; default 8
+	History            int           // guaranteed events kept per topic for resume; default 1024
+	QueueLen           int           // per-connection queue bound; default 256 frames
+	// Snapshot returns the current full state of a topic (e.g. the room's pinned card, prices, stock,
+	// flash sale); sent to a subscriber that is new or too far behind to resume. May be nil, and may
+	// return (nil, nil) for topics it does not know; the snapshot frame then carries "data":null.
+	Snapshot func(topic string) (any, error)
+	Logger   *slog.Logger
+
+	// TopicTTL is how long a topic with no subscribers, no likes and no activity is kept before
+	// its state (sequence, history) is freed; default 10 minutes. A recreated topic gets a new
+	// epoch, so clients holding old positions get a snapshot instead of a wrong resume.
+	TopicTTL time.Duration
+	// MaxTopicsPerSubscription bounds how many topics one connection may follow; default 16.
+	MaxTopicsPerSubscription int
+}
+
+// Hub is the room fan-out. Topics are strings like "room:12", "staff:3", "order:77".
+type Hub interface {
+	// Publish appends a guaranteed, ordered commerce event (card pinned, price/stock changed, flash sale
+	// start/stop/sold out, order status...) to topic and sends it to subscribers immediately. Returns its seq.
+	Publish(topic, typ string, data any) (seq uint64, err error)
+	// PublishComment queues a lossy comment for the next batched frame of topic.
+	PublishComment(topic string, c Comment)
+	// DeleteComment withdraws a comment (host delete): it is removed from the not yet sent batch and
+	// a guaranteed "comment.deleted" event {"id":…} is published so clients remove it from screen.
+	DeleteComment(topic, id string) (seq uint64, err error)
+	// AddLikes adds taps to the topic's like counter; viewers get aggregated deltas per tick.
+	AddLikes(topic string, n int)
+	// SendUser sends a personal message to every connection of user subscribed to topic.
+	SendUser(topic, user, typ string, data any)
+	// Subscribe registers a connection. Use Subscription from the WebSocket adapter.
+	Subscribe(opts SubscribeOptions) (*Subscription, error)
+	// Viewers returns the number of live subscriptions on topic (presence).
+	Viewers(topic string) int
+	// Likes returns the like total of topic (as counted by this hub since start plus SetLikes).
+	Likes(topic string) int64
+	// SetLikes initialises the like total (the lead persists totals in the database and restores them at start).
+	SetLikes(topic string, total int64)
+	Close() error
+}
+
+// Resume is a subscriber's position in one topic: the epoch and the last sequence number
+// it applied. A zero Resume (only Topic set) asks for a snapshot.
+type Resume struct {
+	Topic string
+	Epoch string
+	Seq   uint64
+}
+
+// SubscribeOptions describes one connection's subscription.
+type SubscribeOptions struct {
+	// User is the viewer's stable user key (may be empty for anonymous guests); it routes
+	// SendUser messages and own-comment echoes.
+	User string
+	// Topics to follow, each with an optional resume position.
+	Topics []Resume
+	// Hidden subscriptions (host console, monitors, load probes) are not counted in Viewers.
+	Hidden bool
+	// OnEnd, if set, is called once when the hub ends the subscription (slow consumer,
+	// shutdown) — not when the owner calls Close. It runs on the hub's goroutine, possibly
+	// while a topic is locked: it must not block or call back into the hub. The WebSocket
+	// adapter uses it to cut a blocked socket write short.
+	OnEnd func(code string)
+}
+
+// Errors returned by the hub.
+var (
+	ErrClosed       = errors.New("realtime: hub closed")
+	ErrInvalidTopic = errors.New("realtime: invalid topic")
+	ErrTooManyTopic = errors.New("realtime: too many topics")
+	ErrNoTopics     = errors.New("realtime: no topics")
+)
+
+// Close codes carried in bye frames (see docs/PROTOCOL.md).
+const (
+	CodeSlowConsumer = "slow_consumer"
+	CodeShutdown     = "shutdown"
+	CodeInternal     = "internal"
+	CodeTimeout      = "timeout"
+)
+
+// Bilingual bye reasons (zh-CN first), shown to people by the page.
+const (
+	reasonSlow     = "网络太慢，跟不上商品消息；正在从断点续传 / connection too slow for guaranteed events; resume from your last seq"
+	ReasonShutdown = "服务器正在重启，请稍后自动重连 / server shutting down; reconnect shortly"
+)
+
+// Event types the hub itself publishes.
+const (
+	EventCommentDeleted = "comment.deleted"
+)
+
+// MaxTopicLen bounds topic names; topics are short keys like "room:12".
+const MaxTopicLen = 128
+
+// ValidTopic reports whether name can be used as a topic: 1..128 bytes of
+// letters, digits and ":_-/." (no spaces, no "@" or "," which the query form uses).
+func ValidTopic(name string) bool {
+	if name == "" || len(name) > MaxTopicLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == ':' || c == '_' || c == '-' || c == '/' || c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Stats are cumulative hub counters, for metrics.
+type Stats struct {
+	Topics          int    // topics currently held
+	Subscriptions   int64  // live subscriptions
+	Events          uint64 // guaranteed events published
+	Batches         uint64 // batch frames built (once per topic per tick)
+	FramesQueued    uint64 // frames queued to connections (all classes)
+	LossyDropped    uint64 // lossy frames dropped because a connection queue was full
+	SlowConsumers   uint64 // subscriptions ended with slow_consumer
+	CommentsIn      uint64 // comments received
+	CommentsDropped uint64 // comments sampled out of batch frames
+}
+
+// LocalHub is the in-process Hub: one process, all topics in memory.
+type LocalHub struct {
+	opts  Options
+	log   *slog.Logger
+	epoch string
+
+	mu     sync.RWMutex
+	topics map[string]*topic
+	closed bool
+	gen    uint64 // topic generation counter, part of each topic's epoch
+
+	dirtyMu sync.Mutex
+	dirty   []*topic
+
+	stop     chan struct{}
+	loopDone chan struct{}
+
+	nSubs         atomic.Int64
+	nEvents       atomic.Uint64
+	nBatches      atomic.Uint64
+	nQueued       atomic.Uint64
+	nLossyDropped atomic.Uint64
+	nSlow         atomic.Uint64
+	nCommentsIn   atomic.Uint64
+	nCommentsDrop atomic.Uint64
+}
+
+var _ Hub = (*LocalHub)(nil)
+
+// NewHub starts the in-process hub and its tick loop. Call Close to stop it.
+func NewHub(opts Options) Hub { return NewLocalHub(opts) }
+
+// NewLocalHub is NewHub returning the concrete type (for Stats and Epoch).
+func NewLocalHub(opts Options) *LocalHub {
+	if opts.Tick <= 0 {
+		opts.Tick = 100 * time.Millisecond
+	}
+	if opts.MaxCommentsPerTick <= 0 {
+		opts.MaxCommentsPerTick = 8
+	}
+	if opts.History <= 0 {
+		opts.History = 1024
+	}
+	if opts.QueueLen <= 0 {
+		opts.QueueLen = 256
+	}
+	if opts.QueueLen < 4 {
+		opts.QueueLen = 4
+	}
+	if opts.TopicTTL <= 0 {
+		opts.TopicTTL = 10 * time.Minute
+	}
+	if opts.MaxTopicsPerSubscription <= 0 {
+		opts.MaxTopicsPerSubscription = 16
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &LocalHub{
+		opts:     opts,
+		log:      log,
+		epoch:    newEpoch(),
+		topics:   make(map[string]*topic),
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	go h.loop()
+	return h
+}
+
+// newEpoch returns a random id of this hub instance: sequence numbers restart when the
+// hub restarts, so a client's position is only meaningful together with the epoch.
+func newEpoch() string {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; fall back to the clock.
+		return strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Epoch is the hub instance id sent in the hello frame. Topic epochs start with it.
+func (h *LocalHub) Epoch() string { return h.epoch }
+
+// Options returns the effective options (defaults applied).
+func (h *LocalHub) Options() Options { return h.opts }
+
+// Stats returns the hub counters.
+func (h *LocalHub) Stats() Stats {
+	h.mu.RLock()
+	n := len(h.topics)
+	h.mu.RUnlock()
+	return Stats{
+		Topics:          n,
+		Subscriptions:   h.nSubs.Load(),
+		Events:          h.nEvents.Load(),
+		Batches:         h.nBatches.Load(),
+		FramesQueued:    h.nQueued.Load(),
+		LossyDropped:    h.nLossyDropped.Load(),
+		SlowConsumers:   h.nSlow.Load(),
+		CommentsIn:      h.nCommentsIn.Load(),
+		CommentsDropped: h.nCommentsDrop.Load(),
+	}
+}
+
+// lookup returns the topic, creating it when create is set. It returns nil if the
+// topic does not exist (and create is false) or the hub is closed.
+func (h *LocalHub) lookup(name string, create bool) *topic {
+	h.mu.RLock()
+	t := h.topics[name]
+	closed := h.closed
+	h.mu.RUnlock()
+	if t != nil || !create || closed {
+		if closed {
+			return nil
+		}
+		return t
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	if t = h.topics[name]; t == nil {
+		h.gen++
+		t = newTopic(h, name, h.epoch+"-"+strconv.FormatUint(h.gen, 36))
+		h.topics[name] = t
+	}
+	return t
+}
+
+// lockTopic returns the named topic locked, retrying if it was freed concurrently.
+func (h *LocalHub) lockTopic(name string, create bool) *topic {
+	for {
+		t := h.lookup(name, create)
+		if t == nil {
+			return nil
+		}
+		t.mu.Lock()
+		if !t.dead {
+			return t
+		}
+		t.mu.Unlock()
+	}
+}
+
+// markDirty schedules t for the next tick's batch.
+func (h *LocalHub) markDirty(t *topic) {
+	if t.dirty.Load() || !t.dirty.CompareAndSwap(false, true) {
+		return
+	}
+	h.dirtyMu.Lock()
+	h.dirty = append(h.dirty, t)
+	h.dirtyMu.Unlock()
+}
+
+// Publish implements Hub.
+func (h *LocalHub) Publish(topicName, typ string, data any) (uint64, error) {
+	if !ValidTopic(topicName) {
+		return 0, fmt.Errorf("publish %q: %w", topicName, ErrInvalidTopic)
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return 0, fmt.Errorf("publish %s %s: encode: %w", topicName, typ, err)
+	}
+	t := h.lockTopic(topicName, true)
+	if t == nil {
+		return 0, ErrClosed
+	}
+	seq := t.appendEventLocked(typ, raw)
+	t.mu.Unlock()
+	h.nEvents.Add(1)
+	return seq, nil
+}
+
+// DeleteComment implements Hub.
+func (h *LocalHub) DeleteComment(topicName, id string) (uint64, error) {
+	if t := h.lockTopic(topicName, false); t != nil {
+		for i, c := range t.pending {
+			if c.ID == id {
+				t.pending = append(t.pending[:i], t.pending[i+1:]...)
+				break
+			}
+		}
+		t.mu.Unlock()
+	}
+	return h.Publish(topicName, EventCommentDeleted, struct {
+		ID string `json:"id"`
+	}{id})
+}
+
+// PublishComment implements Hub.
+func (h *LocalHub) PublishComment(topicName string, c Comment) {
+	if !ValidTopic(topicName) {
+		return
+	}
+	if c.At.IsZero() {
+		c.At = time.Now().UTC()
+	}
+	t := h.lockTopic(topicName, true)
+	if t == nil {
+		return
+	}
+	h.nCommentsIn.Add(1)
+	t.addCommentLocked(c)
+	t.mu.Unlock()
+	h.markDirty(t)
+}
+
+// AddLikes implements Hub.
+func (h *LocalHub) AddLikes(topicName string, n int) {
+	if n <= 0 || !ValidTopic(topicName) {
+		return
+	}
+	// The add happens under the hub read lock so that topic GC (write lock) never
+	// frees a topic between lookup and add.
+	t := h.lookup(topicName, true)
+	if t == nil {
+		return
+	}
+	h.mu.RLock()
+	if !t.dead {
+		t.likesTotal.Add(int64(n))
+		t.likesDelta.Add(int64(n))
+	}
+	h.mu.RUnlock()
+	h.markDirty(t)
+}
+
+// SetLikes implements Hub.
+func (h *LocalHub) SetLikes(topicName string, total int64) {
+	if !ValidTopic(topicName) {
+		return
+	}
+	t := h.lookup(topicName, true)
+	if t == nil {
+		return
+	}
+	h.mu.RLock()
+	t.likesTotal.Store(total)
+	h.mu.RUnlock()
+}
+
+// Likes implements Hub.
+func (h *LocalHub) Likes(topicName string) int64 {
+	if t := h.lookup(topicName, false); t != nil {
+		return t.likesTotal.Load()
+	}
+	return 0
+}
+
+// Viewers implements Hub.
+func (h *LocalHub) Viewers(topicName string) int {
+	t := h.lockTopic(topicName, false)
+	if t == nil {
+		return 0
+	}
+	n := t.viewers
+	t.mu.Unlock()
+	return n
+}
+
+// SendUser implements Hub.
+func (h *LocalHub) SendUser(topicName, user, typ string, data any) {
+	if user == "" {
+		return
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		h.log.Error("realtime: send user: encode", "topic", topicName, "type", typ, "err", err)
+		return
+	}
+	t := h.lockTopic(topicName, false)
+	if t == nil {
+		return
+	}
+	defer t.mu.Unlock()
+	ms := t.byUser[user]
+	if len(ms) == 0 {
+		return
+	}
+	frame := encodeMe(t.nameJSON, typ, raw)
+	for _, m := range ms {
+		m.sub.push(frame, classReliable)
+	}
+}
+
+// Subscribe implements Hub. Frames that bring each topic up to date (replayed events or
+// a snapshot) are queued before Subscribe returns, in order, ahead of live frames.
+func (h *LocalHub) Subscribe(opts SubscribeOptions) (*Subscription, error) {
+	if len(opts.Topics) == 0 {
+		return nil, ErrNoTopics
+	}
+	if len(opts.Topics) > h.opts.MaxTopicsPerSubscription {
+		return nil, fmt.Errorf("subscribe: %d topics: %w", len(opts.Topics), ErrTooManyTopic)
+	}
+	seen := make(map[string]bool, len(opts.Topics))
+	for _, r := range opts.Topics {
+		if !ValidTopic(r.Topic) || seen[r.Topic] {
+			return nil, fmt.Errorf("subscribe %q: %w", r.Topic, ErrInvalidTopic)
+		}
+		seen[r.Topic] = true
+	}
+	s := newSubscription(h, opts)
+	for _, r := range opts.Topics {
+		if err := h.join(s, r); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	s.counted = true
+	s.mu.Unlock()
+	h.nSubs.Add(1)
+	return s, nil
+}
+
+// join brings s up to date on one topic and adds it as a member, atomically with
+// respect to Publish so that no event is missed or duplicated.
+func (h *LocalHub) join(s *Subscription, r Resume) error {
+	// A replay is allowed only while it fits comfortably in the connection queue;
+	// otherwise a snapshot is cheaper for everyone.
+	maxReplay := uint64(h.opts.QueueLen / 2)
+	for attempt := 0; ; attempt++ {
+		t := h.lockTopic(r.Topic, true)
+		if t == nil {
+			return ErrClosed
+		}
+		if r.Epoch == t.epoch && r.Seq <= t.seq && t.seq-r.Seq <= maxReplay && t.canReplayFrom(r.Seq) {
+			t.replayLocked(s, r.Seq)
+			t.addMemberLocked(s)
+			t.mu.Unlock()
+			return nil
+		}
+		// Snapshot: remember the position first, build the state outside the lock
+		// (Snapshot may query a database), then queue the snapshot tagged with that
+		// position followed by every event published meanwhile. Events carry full
+		// state, so re-applying one already reflected in the snapshot is harmless.
+		seq0, epoch := t.seq, t.epoch
+		t.mu.Unlock()
+		var data any
+		if h.opts.Snapshot != nil {
+			var err error
+			data, err = h.opts.Snapshot(r.Topic)
+			if err != nil {
+				return fmt.Errorf("subscribe %s: snapshot: %w", r.Topic, err)
+			}
+		}
+		raw, err := json.Marshal(data)
+		if err != nil {
+			return fmt.Errorf("subscribe %s: encode snapshot: %w", r.Topic, err)
+		}
+		t = h.lockTopic(r.Topic, true)
+		if t == nil {
+			return ErrClosed
+		}
+		if t.epoch != epoch || t.seq-seq0 > maxReplay || !t.canReplayFrom(seq0) {
+			// The topic was recreated or moved on too far while we built the
+			// snapshot: build it again.
+			t.mu.Unlock()
+			if attempt >= 3 {
+				return fmt.Errorf("subscribe %s: snapshot raced with %d events", r.Topic, t.seq-seq0)
+			}
+			continue
+		}
+		s.push(encodeSnapshot(t.nameJSON, t.epoch, seq0, raw), classReliable)
+		t.replayLocked(s, seq0)
+		t.addMemberLocked(s)
+		t.mu.Unlock()
+		return nil
+	}
+}
+
+// Close ends every subscription with "shutdown" and stops the tick loop.
+func (h *LocalHub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	topics := make([]*topic, 0, len(h.topics))
+	for _, t := range h.topics {
+		topics = append(topics, t)
+	}
+	h.mu.Unlock()
+	close(h.stop)
+	<-h.loopDone
+	for _, t := range topics {
+		t.mu.Lock()
+		ms := append([]*member(nil), t.members...)
+		t.mu.Unlock()
+		for _, m := range ms {
+			m.sub.end(CodeShutdown, ReasonShutdown)
+		}
+	}
+	return nil
+}
+
+// loop runs the per-tick batching and, about once a minute (or TopicTTL), frees idle topics.
+func (h *LocalHub) loop() {
+	defer close(h.loopDone)
+	tk := time.NewTicker(h.opts.Tick)
+	defer tk.Stop()
+	gcEvery := int(min(time.Minute, h.opts.TopicTTL) / h.opts.Tick)
+	if gcEvery < 1 {
+		gcEvery = 1
+	}
+	var buf []*topic
+	for n := 1; ; n++ {
+		select {
+		case <-h.stop:
+			return
+		case <-tk.C:
+		}
+		h.dirtyMu.Lock()
+		buf, h.dirty = h.dirty, buf[:0]
+		h.dirtyMu.Unlock()
+		for i, t := range buf {
+			t.dirty.Store(false)
+			t.flush()
+			buf[i] = nil
+		}
+		if n%gcEvery == 0 {
+			h.gcTopics(time.Now())
+		}
+	}
+}
+
+// Flush builds and queues the pending batch frames now instead of waiting for the
+// tick. Tests and the load tool use it; production code relies on the tick.
+func (h *LocalHub) Flush() {
+	h.dirtyMu.Lock()
+	buf := h.dirty
+	h.dirty = nil
+	h.dirtyMu.Unlock()
+	for _, t := range buf {
+		t.dirty.Store(false)
+		t.flush()
+	}
+}
+
+// gcTopics frees topics nobody uses so that per-order topics do not accumulate.
+func (h *LocalHub) gcTopics(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, t := range h.topics {
+		t.mu.Lock()
+		if len(t.members) == 0 && len(t.pending) == 0 && t.likesTotal.Load() == 0 &&
+			t.likesDelta.Load() == 0 && now.Sub(t.lastActive) > h.opts.TopicTTL {
+			t.dead = true
+			delete(h.topics, name)
+		}
+		t.mu.Unlock()
+	}
+}

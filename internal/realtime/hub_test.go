@@ -1,0 +1,578 @@
+package realtime_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/realtime"
+)
+
+// frame is the union of every server frame's fields, for assertions.
+type frame struct {
+	T          string             `json:"t"`
+	Topic      string             `json:"topic"`
+	Epoch      string             `json:"epoch"`
+	Seq        uint64             `json:"seq"`
+	Type       string             `json:"type"`
+	Data       json.RawMessage    `json:"data"`
+	Comments   []realtime.Comment `json:"comments"`
+	Dropped    int                `json:"dropped"`
+	Likes      int64              `json:"likes"`
+	LikesDelta int64              `json:"likes_delta"`
+	Viewers    int                `json:"viewers"`
+	Code       string             `json:"code"`
+	Extra      map[string]any     `json:"-"`
+	raw        []byte
+}
+
+func parse(tb testing.TB, b []byte) frame {
+	tb.Helper()
+	var f frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		tb.Fatalf("frame %q: %v", b, err)
+	}
+	f.raw = b
+	return f
+}
+
+// drain returns every frame queued on s now.
+func drain(tb testing.TB, s *realtime.Subscription) []frame {
+	tb.Helper()
+	var out []frame
+	for _, b := range s.Frames(nil) {
+		out = append(out, parse(tb, b))
+	}
+	return out
+}
+
+// newHub returns a hub whose tick never fires by itself; tests call Flush.
+func newHub(tb testing.TB, opts realtime.Options) *realtime.LocalHub {
+	tb.Helper()
+	if opts.Tick == 0 {
+		opts.Tick = time.Hour
+	}
+	h := realtime.NewLocalHub(opts)
+	tb.Cleanup(func() { h.Close() })
+	return h
+}
+
+func mustSubscribe(tb testing.TB, h realtime.Hub, opts realtime.SubscribeOptions) *realtime.Subscription {
+	tb.Helper()
+	s, err := h.Subscribe(opts)
+	if err != nil {
+		tb.Fatalf("subscribe: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+func topics(names ...string) []realtime.Resume {
+	var rs []realtime.Resume
+	for _, n := range names {
+		rs = append(rs, realtime.Resume{Topic: n})
+	}
+	return rs
+}
+
+func TestPublish_OrderedNoGaps(t *testing.T) {
+	h := newHub(t, realtime.Options{QueueLen: 100000, History: 4096})
+	const publishers, perPublisher = 4, 300
+	var subs []*realtime.Subscription
+	for i := 0; i < 3; i++ {
+		subs = append(subs, mustSubscribe(t, h, realtime.SubscribeOptions{User: fmt.Sprint("u", i), Topics: topics("room:1", "room:2")}))
+	}
+	// Readers drain concurrently with publishing, as writer goroutines do.
+	type result struct{ frames []frame }
+	results := make([]result, len(subs))
+	var rwg sync.WaitGroup
+	stop := make(chan struct{})
+	for i, s := range subs {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			for {
+				select {
+				case <-s.Ready():
+					for _, b := range s.Frames(nil) {
+						results[i].frames = append(results[i].frames, parse(t, b))
+					}
+				case <-stop:
+					for _, b := range s.Frames(nil) {
+						results[i].frames = append(results[i].frames, parse(t, b))
+					}
+					return
+				}
+			}
+		}()
+	}
+	var pwg sync.WaitGroup
+	for p := 0; p < publishers; p++ {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			for i := 0; i < perPublisher; i++ {
+				topic := "room:1"
+				if i%3 == 0 {
+					topic = "room:2"
+				}
+				if _, err := h.Publish(topic, "stock.changed", map[string]int{"p": p, "i": i}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	pwg.Wait()
+	close(stop)
+	rwg.Wait()
+
+	want := map[string]uint64{"room:1": 0, "room:2": 0}
+	for p := 0; p < publishers; p++ {
+		for i := 0; i < perPublisher; i++ {
+			if i%3 == 0 {
+				want["room:2"]++
+			} else {
+				want["room:1"]++
+			}
+		}
+	}
+	for i, r := range results {
+		last := map[string]uint64{}
+		for _, f := range r.frames {
+			switch f.T {
+			case "snapshot":
+				if f.Seq != 0 || last[f.Topic] != 0 {
+					t.Fatalf("sub %d: snapshot %s seq %d after %d events", i, f.Topic, f.Seq, last[f.Topic])
+				}
+			case "ev":
+				if f.Seq != last[f.Topic]+1 {
+					t.Fatalf("sub %d: %s got seq %d after %d", i, f.Topic, f.Seq, last[f.Topic])
+				}
+				last[f.Topic] = f.Seq
+			}
+		}
+		for topic, n := range want {
+			if last[topic] != n {
+				t.Errorf("sub %d: %s last seq %d, want %d", i, topic, last[topic], n)
+			}
+		}
+	}
+}
+
+func TestSubscribe_Resume(t *testing.T) {
+	snapCalls := 0
+	h := newHub(t, realtime.Options{History: 8, QueueLen: 64, Snapshot: func(topic string) (any, error) {
+		snapCalls++
+		return map[string]string{"topic": topic, "state": "full"}, nil
+	}})
+	first := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:7")})
+	fs := drain(t, first)
+	if len(fs) != 1 || fs[0].T != "snapshot" || fs[0].Seq != 0 || !strings.Contains(string(fs[0].Data), `"full"`) {
+		t.Fatalf("new subscriber got %+v, want one snapshot at seq 0", fs)
+	}
+	epoch := fs[0].Epoch
+	if !strings.HasPrefix(epoch, h.Epoch()+"-") {
+		t.Fatalf("topic epoch %q does not extend hub epoch %q", epoch, h.Epoch())
+	}
+	for i := 1; i <= 12; i++ {
+		if seq, err := h.Publish("room:7", "price.changed", map[string]int{"price_fen": 100 * i}); err != nil || seq != uint64(i) {
+			t.Fatalf("publish %d: seq %d err %v", i, seq, err)
+		}
+	}
+
+	t.Run("WithinHistory", func(t *testing.T) {
+		s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: "room:7", Epoch: epoch, Seq: 9}}})
+		fs := drain(t, s)
+		var seqs []uint64
+		for _, f := range fs {
+			if f.T != "ev" {
+				t.Fatalf("resume got %s frame, want only events", f.T)
+			}
+			seqs = append(seqs, f.Seq)
+		}
+		if fmt.Sprint(seqs) != "[10 11 12]" {
+			t.Fatalf("resume from 9 got seqs %v, want [10 11 12]", seqs)
+		}
+		if !strings.Contains(string(fs[0].Data), `"price_fen":1000`) {
+			t.Fatalf("event 10 data %s", fs[0].Data)
+		}
+	})
+	t.Run("UpToDate", func(t *testing.T) {
+		s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: "room:7", Epoch: epoch, Seq: 12}}})
+		if fs := drain(t, s); len(fs) != 0 {
+			t.Fatalf("up-to-date resume got %d frames", len(fs))
+		}
+		h.Publish("room:7", "price.changed", 1)
+		if fs := drain(t, s); len(fs) != 1 || fs[0].Seq != 13 {
+			t.Fatalf("after resume got %+v, want event 13", fs)
+		}
+	})
+	for name, r := range map[string]realtime.Resume{
+		"BeyondHistory": {Topic: "room:7", Epoch: epoch, Seq: 2},
+		"OtherEpoch":    {Topic: "room:7", Epoch: "zzzz-1", Seq: 12},
+		"FutureSeq":     {Topic: "room:7", Epoch: epoch, Seq: 99},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := snapCalls
+			s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{r}})
+			fs := drain(t, s)
+			if len(fs) != 1 || fs[0].T != "snapshot" || fs[0].Epoch != epoch || fs[0].Seq != 13 {
+				t.Fatalf("got %+v, want a snapshot at seq 13 epoch %s", fs, epoch)
+			}
+			if snapCalls != before+1 {
+				t.Fatalf("snapshot calls %d, want %d", snapCalls, before+1)
+			}
+		})
+	}
+}
+
+// Events published while the snapshot is being built must follow the snapshot, so the
+// client ends up with the latest state and a position without gaps.
+func TestSubscribe_SnapshotRacesPublish(t *testing.T) {
+	var h *realtime.LocalHub
+	h = newHub(t, realtime.Options{Snapshot: func(topic string) (any, error) {
+		for i := 0; i < 3; i++ {
+			if _, err := h.Publish(topic, "stock.changed", i); err != nil {
+				return nil, err
+			}
+		}
+		return "state", nil
+	}})
+	h.Publish("room:3", "card.pinned", "x") // seq 1
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:3")})
+	fs := drain(t, s)
+	if len(fs) != 4 || fs[0].T != "snapshot" || fs[0].Seq != 1 {
+		t.Fatalf("got %+v, want snapshot@1 then events 2..4", fs)
+	}
+	for i, f := range fs[1:] {
+		if f.T != "ev" || f.Seq != uint64(i+2) {
+			t.Fatalf("frame %d: %+v", i+1, f)
+		}
+	}
+}
+
+func TestComments_SamplingOwnAndHost(t *testing.T) {
+	h := newHub(t, realtime.Options{MaxCommentsPerTick: 4})
+	me := mustSubscribe(t, h, realtime.SubscribeOptions{User: "me", Topics: topics("room:1")})
+	other := mustSubscribe(t, h, realtime.SubscribeOptions{User: "other", Topics: topics("room:1")})
+	drain(t, me)
+	drain(t, other)
+
+	for round := 0; round < 20; round++ {
+		n := 0
+		add := func(user string, host bool) {
+			n++
+			h.PublishComment("room:1", realtime.Comment{ID: fmt.Sprintf("c%d-%d", round, n), User: user, Name: user, Text: "hi", Host: host})
+		}
+		for i := 0; i < 10; i++ {
+			add(fmt.Sprint("fan", i), false)
+		}
+		add("me", false)
+		add("host", true)
+		add("host", true)
+		for i := 0; i < 10; i++ {
+			add(fmt.Sprint("fan", i), false)
+		}
+		h.Flush()
+
+		check := func(name string, fs []frame, wantOwn bool) {
+			t.Helper()
+			var batch *frame
+			var own []realtime.Comment
+			for i := range fs {
+				switch fs[i].T {
+				case "batch":
+					if batch != nil {
+						t.Fatalf("%s: two batch frames in one tick", name)
+					}
+					batch = &fs[i]
+				case "own":
+					own = append(own, fs[i].Comments...)
+				}
+			}
+			if batch == nil {
+				t.Fatalf("%s: no batch frame", name)
+			}
+			if len(batch.Comments) != 4 || batch.Dropped != 23-4 {
+				t.Fatalf("%s: batch has %d comments, dropped %d; want 4 and 19", name, len(batch.Comments), batch.Dropped)
+			}
+			hosts, mine := 0, 0
+			authors := map[string]int{}
+			for _, c := range batch.Comments {
+				authors[c.User]++
+				if c.Host {
+					hosts++
+				}
+				if c.User == "me" {
+					mine++
+				}
+			}
+			if hosts != 2 {
+				t.Fatalf("%s: %d host comments in batch, want 2", name, hosts)
+			}
+			for u, k := range authors {
+				if k > 1 && u != "host" {
+					t.Fatalf("%s: author %s has %d comments while others were left out", name, u, k)
+				}
+			}
+			for _, c := range own {
+				if c.User != "me" {
+					t.Fatalf("%s: own frame holds %s's comment", name, c.User)
+				}
+			}
+			if wantOwn && mine+len(own) != 1 {
+				t.Fatalf("%s: own comment delivered %d times (batch %d, own %d)", name, mine+len(own), mine, len(own))
+			}
+			if !wantOwn && len(own) != 0 {
+				t.Fatalf("%s: got %d own comments", name, len(own))
+			}
+		}
+		check("me", drain(t, me), true)
+		check("other", drain(t, other), false)
+	}
+	if st := h.Stats(); st.CommentsDropped != 20*19 || st.CommentsIn != 20*23 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestComments_BelowLimitAllShownInOrder(t *testing.T) {
+	h := newHub(t, realtime.Options{MaxCommentsPerTick: 8})
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, s)
+	for i := 0; i < 5; i++ {
+		h.PublishComment("room:1", realtime.Comment{ID: fmt.Sprint(i), User: "a", Text: "x"})
+	}
+	h.Flush()
+	fs := drain(t, s)
+	if len(fs) != 1 || len(fs[0].Comments) != 5 || fs[0].Dropped != 0 {
+		t.Fatalf("got %+v", fs)
+	}
+	for i, c := range fs[0].Comments {
+		if c.ID != fmt.Sprint(i) || c.At.IsZero() {
+			t.Fatalf("comment %d = %+v", i, c)
+		}
+	}
+}
+
+func TestDeleteComment(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, s)
+	h.PublishComment("room:1", realtime.Comment{ID: "bad", User: "a", Text: "spam"})
+	h.PublishComment("room:1", realtime.Comment{ID: "good", User: "b", Text: "hello"})
+	seq, err := h.DeleteComment("room:1", "bad")
+	if err != nil || seq != 1 {
+		t.Fatalf("delete: seq %d err %v", seq, err)
+	}
+	h.Flush()
+	fs := drain(t, s)
+	if len(fs) != 2 || fs[0].T != "ev" || fs[0].Type != "comment.deleted" || string(fs[0].Data) != `{"id":"bad"}` {
+		t.Fatalf("got %+v", fs)
+	}
+	if fs[1].T != "batch" || len(fs[1].Comments) != 1 || fs[1].Comments[0].ID != "good" {
+		t.Fatalf("batch still holds the deleted comment: %+v", fs[1])
+	}
+}
+
+func TestLikes_AggregatedPerTick(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	h.SetLikes("room:1", 500)
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, s)
+	h.Flush() // presence batch (viewers 1)
+	drain(t, s)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				h.AddLikes("room:1", 1)
+			}
+		}()
+	}
+	wg.Wait()
+	h.Flush()
+	fs := drain(t, s)
+	if len(fs) != 1 || fs[0].T != "batch" || fs[0].LikesDelta != 1000 || fs[0].Likes != 1500 {
+		t.Fatalf("1000 taps gave %+v, want one batch with likes_delta 1000 likes 1500", fs)
+	}
+	if got := h.Likes("room:1"); got != 1500 {
+		t.Fatalf("Likes = %d", got)
+	}
+	h.Flush()
+	if fs := drain(t, s); len(fs) != 0 {
+		t.Fatalf("quiet tick sent %d frames", len(fs))
+	}
+}
+
+func TestPresence(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	var subs []*realtime.Subscription
+	for i := 0; i < 5; i++ {
+		subs = append(subs, mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")}))
+	}
+	staff := mustSubscribe(t, h, realtime.SubscribeOptions{Hidden: true, Topics: topics("room:1")})
+	if n := h.Viewers("room:1"); n != 5 {
+		t.Fatalf("Viewers = %d, want 5 (hidden not counted)", n)
+	}
+	h.Flush()
+	fs := drain(t, staff)
+	if len(fs) != 2 || fs[1].T != "batch" || fs[1].Viewers != 5 {
+		t.Fatalf("got %+v", fs)
+	}
+	subs[0].Close()
+	subs[1].Close()
+	subs[1].Close()
+	if n := h.Viewers("room:1"); n != 3 {
+		t.Fatalf("Viewers = %d, want 3", n)
+	}
+	h.Flush()
+	if fs := drain(t, staff); len(fs) != 1 || fs[0].Viewers != 3 {
+		t.Fatalf("got %+v", fs)
+	}
+	if n := h.Viewers("room:404"); n != 0 {
+		t.Fatalf("unknown topic viewers %d", n)
+	}
+}
+
+func TestSendUser(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	a1 := mustSubscribe(t, h, realtime.SubscribeOptions{User: "a", Topics: topics("room:1")})
+	a2 := mustSubscribe(t, h, realtime.SubscribeOptions{User: "a", Topics: topics("room:1")})
+	b := mustSubscribe(t, h, realtime.SubscribeOptions{User: "b", Topics: topics("room:1")})
+	for _, s := range []*realtime.Subscription{a1, a2, b} {
+		drain(t, s)
+	}
+	h.SendUser("room:1", "a", "order.status", map[string]string{"status": "paid"})
+	for _, s := range []*realtime.Subscription{a1, a2} {
+		fs := drain(t, s)
+		if len(fs) != 1 || fs[0].T != "me" || fs[0].Type != "order.status" || string(fs[0].Data) != `{"status":"paid"}` {
+			t.Fatalf("got %+v", fs)
+		}
+	}
+	if fs := drain(t, b); len(fs) != 0 {
+		t.Fatalf("b got %+v", fs)
+	}
+}
+
+func TestSlowConsumer(t *testing.T) {
+	h := newHub(t, realtime.Options{QueueLen: 8})
+	stalled := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	healthy := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, healthy)
+
+	// Lossy frames fill the stalled queue and are then dropped, not fatal.
+	for i := 0; i < 20; i++ {
+		h.AddLikes("room:1", 1)
+		h.Flush()
+		drain(t, healthy)
+	}
+	select {
+	case <-stalled.Done():
+		t.Fatal("lossy overflow ended the subscription")
+	default:
+	}
+	if h.Stats().LossyDropped == 0 {
+		t.Fatal("no lossy frame dropped")
+	}
+	// Guaranteed events first evict lossy frames, then end the subscription.
+	var got []uint64
+	for i := 0; i < 20; i++ {
+		h.Publish("room:1", "stock.changed", i)
+		for _, f := range drain(t, healthy) {
+			got = append(got, f.Seq)
+		}
+	}
+	if len(got) != 20 || got[19] != 20 {
+		t.Fatalf("healthy viewer got %v", got)
+	}
+	select {
+	case <-stalled.Done():
+	default:
+		t.Fatal("stalled subscription not ended after guaranteed overflow")
+	}
+	if code, reason := stalled.Ended(); code != realtime.CodeSlowConsumer || reason == "" {
+		t.Fatalf("ended with %q %q", code, reason)
+	}
+	// What stayed queued is a gap-free prefix of events: the client resumes after it.
+	var seqs []uint64
+	for _, f := range drain(t, stalled) {
+		if f.T == "ev" {
+			seqs = append(seqs, f.Seq)
+		}
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("stalled queue holds %v", seqs)
+		}
+	}
+	if h.Stats().SlowConsumers != 1 {
+		t.Fatalf("stats %+v", h.Stats())
+	}
+}
+
+func TestTopicGC_NewEpoch(t *testing.T) {
+	h := realtime.NewLocalHub(realtime.Options{Tick: 5 * time.Millisecond, TopicTTL: 20 * time.Millisecond})
+	defer h.Close()
+	h.Publish("order:77", "order.status", "paid")
+	s, _ := h.Subscribe(realtime.SubscribeOptions{Topics: topics("order:77")})
+	old := drain(t, s)[0].Epoch
+	s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Stats().Topics != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("idle topic never freed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.Publish("order:77", "order.status", "shipped")
+	s2, _ := h.Subscribe(realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: "order:77", Epoch: old, Seq: 0}}})
+	defer s2.Close()
+	fs := drain(t, s2)
+	if len(fs) != 1 || fs[0].T != "snapshot" || fs[0].Epoch == old || fs[0].Seq != 1 {
+		t.Fatalf("resume across topic GC got %+v, want snapshot in a new epoch", fs)
+	}
+}
+
+func TestClose(t *testing.T) {
+	h := realtime.NewLocalHub(realtime.Options{})
+	s, _ := h.Subscribe(realtime.SubscribeOptions{Topics: topics("room:1")})
+	h.Close()
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("subscription not ended by Close")
+	}
+	if code, _ := s.Ended(); code != realtime.CodeShutdown {
+		t.Fatalf("code %q", code)
+	}
+	if _, err := h.Publish("room:1", "x", 1); err != realtime.ErrClosed {
+		t.Fatalf("publish after close: %v", err)
+	}
+	if _, err := h.Subscribe(realtime.SubscribeOptions{Topics: topics("room:1")}); err != realtime.ErrClosed {
+		t.Fatalf("subscribe after close: %v", err)
+	}
+}
+
+func TestSubscribe_Invalid(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	for name, rs := range map[string][]realtime.Resume{
+		"NoTopics":  nil,
+		"BadName":   topics("room 1"),
+		"Duplicate": topics("room:1", "room:1"),
+		"TooMany":   topics("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := h.Subscribe(realtime.SubscribeOptions{Topics: rs}); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	if st := h.Stats(); st.Subscriptions != 0 {
+		t.Fatalf("failed subscribes counted: %+v", st)
+	}
+}

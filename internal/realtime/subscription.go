@@ -1,0 +1,202 @@
+package realtime
+
+import (
+	"sync"
+)
+
+// class is a frame's delivery class; it decides what happens when a queue is full.
+type class uint8
+
+const (
+	// classLossy frames (batches) are dropped for a connection whose queue is full.
+	classLossy class = iota
+	// classOwn frames (own-comment echoes, pongs) evict a queued lossy frame when the
+	// queue is full, and are dropped only if nothing can be evicted.
+	classOwn
+	// classReliable frames (events, snapshots, personal messages) evict a queued lossy
+	// frame when the queue is full; if the queue holds only non-lossy frames, the
+	// subscription ends with slow_consumer and the client resumes from its seq.
+	classReliable
+)
+
+type queued struct {
+	b []byte
+	c class
+}
+
+// Subscription is one connection's view of the hub: a bounded queue of encoded
+// frames, filled by the hub and drained by exactly one writer goroutine.
+//
+// The queue costs nothing while empty (no preallocated buffer, no goroutine, no
+// timer), which keeps idle viewers cheap.
+type Subscription struct {
+	h      *LocalHub
+	user   string
+	hidden bool
+	onEnd  func(code string)
+	limit  int
+
+	mu      sync.Mutex
+	q       []queued
+	ended   bool // no more frames accepted
+	closed  bool // Close was called (membership removed)
+	counted bool // included in Stats.Subscriptions
+	code    string
+	reason  string
+	members []*member
+
+	ready chan struct{} // capacity 1: "the queue became non-empty"
+	done  chan struct{} // closed when the hub ends the subscription
+}
+
+func newSubscription(h *LocalHub, opts SubscribeOptions) *Subscription {
+	return &Subscription{
+		h:      h,
+		user:   opts.User,
+		hidden: opts.Hidden,
+		onEnd:  opts.OnEnd,
+		limit:  h.opts.QueueLen,
+		ready:  make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+}
+
+// User returns the subscription's user key.
+func (s *Subscription) User() string { return s.user }
+
+// Epoch returns the hub instance id for the hello frame.
+func (s *Subscription) Epoch() string { return s.h.epoch }
+
+// Ready is signalled when frames are queued; then call Frames.
+func (s *Subscription) Ready() <-chan struct{} { return s.ready }
+
+// Done is closed when the hub ended the subscription (see Ended).
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Ended returns why the hub ended the subscription: a Code* constant and a reason
+// for the bye frame; empty while it is live.
+func (s *Subscription) Ended() (code, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.code, s.reason
+}
+
+// Frames moves all queued frames into buf (reusing its storage) in order and
+// returns it. The frames are shared between connections: never modify them.
+func (s *Subscription) Frames(buf [][]byte) [][]byte {
+	s.mu.Lock()
+	for i := range s.q {
+		buf = append(buf, s.q[i].b)
+		s.q[i].b = nil
+	}
+	if cap(s.q) > 64 {
+		s.q = nil // give back memory after a burst
+	} else {
+		s.q = s.q[:0]
+	}
+	s.mu.Unlock()
+	return buf
+}
+
+// Len returns the number of queued frames.
+func (s *Subscription) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.q)
+}
+
+// Send queues a frame for this connection only (e.g. a pong). It is delivered like an
+// own-comment echo: it may displace a lossy frame but never ends the subscription.
+func (s *Subscription) Send(frame []byte) { s.push(frame, classOwn) }
+
+// push queues frame according to its class. It never blocks.
+func (s *Subscription) push(frame []byte, c class) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.q) >= s.limit {
+		if c == classLossy || !s.evictLossyLocked() {
+			switch c {
+			case classLossy, classOwn:
+				s.mu.Unlock()
+				s.h.nLossyDropped.Add(1)
+				return
+			}
+			s.endLocked(CodeSlowConsumer, reasonSlow)
+			s.mu.Unlock()
+			s.h.nSlow.Add(1)
+			s.h.log.Debug("realtime: slow consumer ended", "user", s.user)
+			return
+		}
+	}
+	s.q = append(s.q, queued{frame, c})
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// evictLossyLocked removes the oldest lossy frame; false if there is none.
+func (s *Subscription) evictLossyLocked() bool {
+	for i := range s.q {
+		if s.q[i].c == classLossy {
+			copy(s.q[i:], s.q[i+1:])
+			s.q[len(s.q)-1] = queued{}
+			s.q = s.q[:len(s.q)-1]
+			s.h.nLossyDropped.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// end stops accepting frames and tells the writer why.
+func (s *Subscription) end(code, reason string) {
+	s.mu.Lock()
+	s.endLocked(code, reason)
+	s.mu.Unlock()
+}
+
+func (s *Subscription) endLocked(code, reason string) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	s.code, s.reason = code, reason
+	close(s.done)
+	if s.onEnd != nil && !s.closed {
+		s.onEnd(code)
+	}
+}
+
+// Close removes the subscription from its topics (presence drops at the next tick).
+// It is idempotent; the WebSocket adapter calls it when the connection ends.
+func (s *Subscription) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	wasCounted := s.counted
+	if !s.ended {
+		s.ended = true
+		close(s.done)
+	}
+	s.q = nil
+	members := s.members
+	s.members = nil
+	s.mu.Unlock()
+	for _, m := range members {
+		t := m.t
+		t.mu.Lock()
+		t.removeMemberLocked(m)
+		t.mu.Unlock()
+	}
+	if wasCounted {
+		s.h.nSubs.Add(-1)
+	}
+}

@@ -1,0 +1,240 @@
+package realtime
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// topic holds one topic's sequence, history, members and the lossy state of the
+// current tick. Everything except the like counters is guarded by mu.
+type topic struct {
+	h        *LocalHub
+	name     string
+	nameJSON []byte // the topic name as a JSON string, encoded once
+	epoch    string
+
+	mu   sync.Mutex
+	dead bool // freed by gcTopics; callers holding a stale pointer retry
+
+	// Sequencing and history (the part a NATS hub would move into JetStream).
+	seq      uint64
+	hist     [][]byte // encoded "ev" frames, ring of at most opts.History
+	histHead int      // index of the oldest frame once the ring is full
+
+	// Local delivery.
+	members     []*member
+	byUser      map[string][]*member
+	viewers     int // visible members
+	sentViewers int // viewers value in the last batch frame
+
+	// Lossy state of the current tick.
+	pending    []Comment
+	spare      []Comment
+	overflow   int // comments beyond the pending cap this tick (counted as dropped)
+	likesTotal atomic.Int64
+	likesDelta atomic.Int64
+	dirty      atomic.Bool
+
+	lastActive time.Time
+}
+
+// member is one subscription's membership in one topic.
+type member struct {
+	t   *topic
+	sub *Subscription
+	idx int // position in t.members
+}
+
+func newTopic(h *LocalHub, name, epoch string) *topic {
+	nj, _ := json.Marshal(name)
+	return &topic{
+		h:          h,
+		name:       name,
+		nameJSON:   nj,
+		epoch:      epoch,
+		byUser:     make(map[string][]*member),
+		lastActive: time.Now(),
+	}
+}
+
+// histLen is the number of events currently kept.
+func (t *topic) histLen() uint64 { return uint64(len(t.hist)) }
+
+// canReplayFrom reports whether every event after seq is still in history.
+func (t *topic) canReplayFrom(seq uint64) bool {
+	return seq <= t.seq && t.seq-seq <= t.histLen()
+}
+
+// eventFrame returns the history frame of seq; the caller checked it is kept.
+func (t *topic) eventFrame(seq uint64) []byte {
+	back := t.seq - seq // 0 = newest
+	n := uint64(len(t.hist))
+	i := (uint64(t.histHead) + n - 1 - back) % n
+	return t.hist[i]
+}
+
+// appendEventLocked sequences one guaranteed event, records it and delivers it.
+func (t *topic) appendEventLocked(typ string, data json.RawMessage) uint64 {
+	t.seq++
+	frame := encodeEvent(t.nameJSON, t.seq, typ, data)
+	if max := t.h.opts.History; len(t.hist) < max {
+		t.hist = append(t.hist, frame)
+	} else {
+		t.hist[t.histHead] = frame
+		t.histHead = (t.histHead + 1) % max
+	}
+	t.lastActive = time.Now()
+	t.deliverLocked(frame, classReliable)
+	return t.seq
+}
+
+// replayLocked queues the events after seq to s, oldest first.
+func (t *topic) replayLocked(s *Subscription, seq uint64) {
+	for q := seq + 1; q <= t.seq; q++ {
+		s.push(t.eventFrame(q), classReliable)
+	}
+}
+
+// deliverLocked queues frame to every member.
+func (t *topic) deliverLocked(frame []byte, c class) {
+	for _, m := range t.members {
+		m.sub.push(frame, c)
+	}
+	t.h.nQueued.Add(uint64(len(t.members)))
+}
+
+func (t *topic) addMemberLocked(s *Subscription) {
+	m := &member{t: t, sub: s, idx: len(t.members)}
+	t.members = append(t.members, m)
+	if s.user != "" {
+		t.byUser[s.user] = append(t.byUser[s.user], m)
+	}
+	if !s.hidden {
+		t.viewers++
+		t.h.markDirty(t)
+	}
+	t.lastActive = time.Now()
+	s.members = append(s.members, m)
+}
+
+func (t *topic) removeMemberLocked(m *member) {
+	if m.idx < 0 || m.idx >= len(t.members) || t.members[m.idx] != m {
+		return
+	}
+	last := len(t.members) - 1
+	t.members[m.idx] = t.members[last]
+	t.members[m.idx].idx = m.idx
+	t.members[last] = nil
+	t.members = t.members[:last]
+	m.idx = -1
+	if len(t.members) == 0 {
+		t.members = nil // release a big slice after a big show
+	}
+	if u := m.sub.user; u != "" {
+		ms := t.byUser[u]
+		for i, x := range ms {
+			if x == m {
+				ms[i] = ms[len(ms)-1]
+				ms = ms[:len(ms)-1]
+				break
+			}
+		}
+		if len(ms) == 0 {
+			delete(t.byUser, u)
+		} else {
+			t.byUser[u] = ms
+		}
+	}
+	if !m.sub.hidden {
+		t.viewers--
+		t.h.markDirty(t)
+	}
+	t.lastActive = time.Now()
+}
+
+// pendingCap bounds the comments held for one tick; beyond it comments are counted as
+// dropped right away (their authors still get them back as "own").
+func (t *topic) pendingCap() int { return 64 * t.h.opts.MaxCommentsPerTick }
+
+func (t *topic) addCommentLocked(c Comment) {
+	t.lastActive = time.Now()
+	if !c.Host && len(t.pending) >= t.pendingCap() {
+		t.overflow++
+		t.h.nCommentsDrop.Add(1)
+		if c.User != "" {
+			if ms := t.byUser[c.User]; len(ms) > 0 {
+				frame := encodeOwn(t.nameJSON, []Comment{c})
+				for _, m := range ms {
+					m.sub.push(frame, classOwn)
+				}
+			}
+		}
+		return
+	}
+	t.pending = append(t.pending, c)
+}
+
+// flush builds this tick's batch frame once and queues it to every member, then
+// sends each author whose comments were sampled out a small "own" frame.
+func (t *topic) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dead {
+		return
+	}
+	comments := t.pending
+	t.pending, t.spare = t.spare[:0], nil
+	overflow := t.overflow
+	t.overflow = 0
+	delta := t.likesDelta.Swap(0)
+	if len(comments) == 0 && overflow == 0 && delta == 0 && t.viewers == t.sentViewers {
+		t.spare = comments[:0]
+		return
+	}
+	t.sentViewers = t.viewers
+
+	keep := sampleComments(comments, t.h.opts.MaxCommentsPerTick)
+	shown := make([]Comment, 0, len(keep))
+	for _, i := range keep {
+		shown = append(shown, comments[i])
+	}
+	dropped := len(comments) - len(keep) + overflow
+	if d := len(comments) - len(keep); d > 0 {
+		t.h.nCommentsDrop.Add(uint64(d))
+	}
+	frame := encodeBatch(t.nameJSON, shown, dropped, t.likesTotal.Load(), delta, t.viewers)
+	t.h.nBatches.Add(1)
+	t.deliverLocked(frame, classLossy)
+
+	if len(keep) < len(comments) {
+		t.sendOwnLocked(comments, keep)
+	}
+	clear(comments) // drop references to texts
+	t.spare = comments[:0]
+}
+
+// sendOwnLocked echoes sampled-out comments to their authors' connections.
+func (t *topic) sendOwnLocked(comments []Comment, keep []int) {
+	kept := make(map[int]bool, len(keep))
+	for _, i := range keep {
+		kept[i] = true
+	}
+	var byAuthor map[string][]Comment
+	for i, c := range comments {
+		if kept[i] || c.User == "" || len(t.byUser[c.User]) == 0 {
+			continue
+		}
+		if byAuthor == nil {
+			byAuthor = make(map[string][]Comment)
+		}
+		byAuthor[c.User] = append(byAuthor[c.User], c)
+	}
+	for u, cs := range byAuthor {
+		frame := encodeOwn(t.nameJSON, cs)
+		for _, m := range t.byUser[u] {
+			m.sub.push(frame, classOwn)
+		}
+	}
+}

@@ -1,0 +1,423 @@
+// Package ws is the WebSocket adapter of the room hub: it upgrades an HTTP request,
+// subscribes the connection to the hub and streams the hub's frames to the socket.
+//
+// Per connection it runs one writer (the calling handler goroutine) and one reader
+// goroutine, and nothing else: no ticker, no preallocated queue, no compression
+// state. Write timeouts are socket deadlines (no timer allocated per write), and
+// liveness uses WebSocket ping control frames every PingInterval, which browsers
+// answer without any page code.
+package ws
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shelflive/shelflive/internal/realtime"
+)
+
+// Options configures one connection. Only Topics is required.
+type Options struct {
+	// User is the viewer's stable user key ("" for anonymous guests).
+	User string
+	// Topics to stream, with resume positions (see ParseResume).
+	Topics []realtime.Resume
+	// Hidden connections (host console, monitors) are not counted as viewers.
+	Hidden bool
+	// Context, if set, is the server's lifetime: when it is done the connection
+	// says bye "shutdown" and closes (hijacked connections are not closed by
+	// http.Server.Shutdown, so pass the context you cancel on shutdown).
+	Context context.Context
+	// WriteTimeout bounds one write of queued frames; default 10s.
+	WriteTimeout time.Duration
+	// PingInterval is how often a WebSocket ping is sent; default 30s.
+	PingInterval time.Duration
+	// PongTimeout is how long to wait for the pong before dropping a dead peer; default 20s.
+	PongTimeout time.Duration
+	// ReadLimit bounds one client message in bytes; default 4096.
+	ReadLimit int64
+	// OriginPatterns are extra allowed Origin hosts (same-origin is always allowed),
+	// as in websocket.AcceptOptions.
+	OriginPatterns []string
+	// Logger for connection errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 30 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = 20 * time.Second
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 4096
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// MaxTopics is the most topics one connection may stream.
+const MaxTopics = 16
+
+// ParseResume parses the query parameter form the page sends, e.g.
+// ?sub=room:12@epoch.seq&sub=staff:3 ; topics without a position get a snapshot.
+// A value may also hold several comma-separated entries.
+func ParseResume(values []string) ([]realtime.Resume, error) {
+	var out []realtime.Resume
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			var r realtime.Resume
+			topic, pos, hasPos := strings.Cut(item, "@")
+			r.Topic = topic
+			if !realtime.ValidTopic(topic) {
+				return nil, fmt.Errorf("parse resume %q: invalid topic", item)
+			}
+			if hasPos {
+				dot := strings.LastIndexByte(pos, '.')
+				if dot <= 0 || !validEpoch(pos[:dot]) {
+					return nil, fmt.Errorf("parse resume %q: want topic@epoch.seq", item)
+				}
+				seq, err := strconv.ParseUint(pos[dot+1:], 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("parse resume %q: bad seq: %w", item, err)
+				}
+				r.Epoch, r.Seq = pos[:dot], seq
+			}
+			if seen[topic] {
+				return nil, fmt.Errorf("parse resume %q: duplicate topic", item)
+			}
+			seen[topic] = true
+			out = append(out, r)
+			if len(out) > MaxTopics {
+				return nil, fmt.Errorf("parse resume: more than %d topics", MaxTopics)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("parse resume: no topics")
+	}
+	return out, nil
+}
+
+func validEpoch(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// conn is one live connection. Kept small: it lives as long as the viewer watches.
+type conn struct {
+	ws           *websocket.Conn
+	nc           atomic.Pointer[net.Conn]
+	sub          *realtime.Subscription
+	writeTimeout time.Duration
+	pingInterval time.Duration
+	pongTimeout  time.Duration
+	readDone     chan struct{}
+	stopped      atomic.Bool
+	pingMu       sync.Mutex
+	ping         *time.Timer
+}
+
+// Serve upgrades the request to a WebSocket and streams frames of the given topics until the client goes away,
+// the server shuts down (ctx / hub.Close) or the connection is too slow. Authorization was done by the caller.
+//
+// Before the upgrade it answers 400 (bad topics), 503 (hub closed) or 500 (snapshot failed) as
+// application/problem+json with a stable "code". It returns when the connection has ended.
+func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Options) {
+	opts.defaults()
+	if len(opts.Topics) == 0 || len(opts.Topics) > MaxTopics {
+		problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
+		return
+	}
+	c := &conn{
+		writeTimeout: opts.WriteTimeout,
+		pingInterval: opts.PingInterval,
+		pongTimeout:  opts.PongTimeout,
+		readDone:     make(chan struct{}),
+	}
+	sub, err := hub.Subscribe(realtime.SubscribeOptions{
+		User:   opts.User,
+		Topics: opts.Topics,
+		Hidden: opts.Hidden,
+		OnEnd:  c.onEnd,
+	})
+	switch {
+	case errors.Is(err, realtime.ErrClosed):
+		problem(w, http.StatusServiceUnavailable, "shutting_down", "服务器正在重启 / server shutting down")
+		return
+	case errors.Is(err, realtime.ErrInvalidTopic), errors.Is(err, realtime.ErrTooManyTopic), errors.Is(err, realtime.ErrNoTopics):
+		problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
+		return
+	case err != nil:
+		opts.Logger.Error("ws: subscribe", "err", err)
+		problem(w, http.StatusInternalServerError, "internal", "内部错误 / Internal error.")
+		return
+	}
+	c.sub = sub
+	defer sub.Close()
+
+	hw := &hijackCapture{ResponseWriter: w, c: c}
+	wc, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+		CompressionMode: websocket.CompressionDisabled, // per-connection deflate state costs ~tens of KiB
+		OriginPatterns:  opts.OriginPatterns,
+	})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	c.ws = wc
+	wc.SetReadLimit(opts.ReadLimit)
+
+	go c.readLoop()
+	c.pingMu.Lock()
+	c.ping = time.AfterFunc(c.pingInterval, c.keepalive)
+	c.pingMu.Unlock()
+	defer c.stop()
+
+	var shutdown <-chan struct{}
+	if opts.Context != nil {
+		shutdown = opts.Context.Done()
+	}
+	c.writeLoop(shutdown)
+}
+
+// writeLoop sends hello, then drains the subscription queue until the end.
+func (c *conn) writeLoop(shutdown <-chan struct{}) {
+	if err := c.write([][]byte{realtime.HelloFrame(c.sub.Epoch(), time.Now())}); err != nil {
+		c.ws.CloseNow()
+		return
+	}
+	var frames [][]byte
+	for {
+		// An ended subscription wins over queued frames (select picks randomly).
+		select {
+		case <-c.sub.Done():
+			c.end()
+			return
+		default:
+		}
+		select {
+		case <-c.sub.Ready():
+			frames = c.sub.Frames(frames[:0])
+			err := c.write(frames)
+			clear(frames)
+			if cap(frames) > 64 {
+				frames = nil
+			}
+			if err != nil {
+				if errors.Is(err, errEnded) {
+					continue // handled at the top of the loop
+				}
+				c.ws.CloseNow()
+				return
+			}
+		case <-c.sub.Done():
+			c.end()
+			return
+		case <-c.readDone:
+			c.ws.CloseNow() // the client closed or broke the connection
+			return
+		case <-shutdown:
+			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
+			return
+		}
+	}
+}
+
+var errEnded = errors.New("ws: subscription ended")
+
+// write sends frames with one deadline for the whole group.
+func (c *conn) write(frames [][]byte) error {
+	nc := c.netConn()
+	if nc != nil {
+		nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	for _, f := range frames {
+		select {
+		case <-c.sub.Done():
+			if code, _ := c.sub.Ended(); code == realtime.CodeSlowConsumer {
+				return errEnded
+			}
+		default:
+		}
+		if err := c.ws.Write(context.Background(), websocket.MessageText, f); err != nil {
+			return err
+		}
+	}
+	if nc != nil {
+		nc.SetWriteDeadline(time.Time{})
+	}
+	return nil
+}
+
+// end handles a subscription the hub ended (or that Close ended after the client left).
+func (c *conn) end() {
+	code, reason := c.sub.Ended()
+	switch code {
+	case realtime.CodeShutdown:
+		c.flushAndBye(code, reason)
+	case "":
+		c.ws.CloseNow()
+	default:
+		c.bye(code, reason)
+	}
+}
+
+// flushAndBye writes what is still queued (best effort), then bye.
+func (c *conn) flushAndBye(code, reason string) {
+	if frames := c.sub.Frames(nil); len(frames) > 0 {
+		if err := c.write(frames); err != nil {
+			c.ws.CloseNow()
+			return
+		}
+	}
+	c.bye(code, reason)
+}
+
+// bye sends the bye frame and a close frame, giving the peer a short time to take them.
+func (c *conn) bye(code, reason string) {
+	if nc := c.netConn(); nc != nil {
+		nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	}
+	if err := c.ws.Write(context.Background(), websocket.MessageText, realtime.ByeFrame(code, reason)); err != nil {
+		c.ws.CloseNow()
+		return
+	}
+	c.ws.Close(closeStatus(code), code)
+}
+
+// closeStatus maps bye codes to WebSocket close codes.
+func closeStatus(code string) websocket.StatusCode {
+	switch code {
+	case realtime.CodeShutdown:
+		return websocket.StatusGoingAway // 1001
+	case realtime.CodeInternal:
+		return websocket.StatusInternalError // 1011
+	default:
+		return websocket.StatusPolicyViolation // 1008: slow_consumer, timeout
+	}
+}
+
+// onEnd runs on the hub goroutine when the hub ends the subscription. For a slow
+// consumer it cuts a blocked write short (after a grace period, so a write that is
+// merely slow can finish and the bye frame can follow).
+func (c *conn) onEnd(code string) {
+	if code != realtime.CodeSlowConsumer {
+		return
+	}
+	if nc := c.netConn(); nc != nil {
+		nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	}
+}
+
+// readLoop reads client messages: {"t":"ping"} gets a pong, anything else is ignored.
+func (c *conn) readLoop() {
+	defer close(c.readDone)
+	for {
+		typ, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		if typ == websocket.MessageText && isPing(b) {
+			c.sub.Send(realtime.PongFrame(time.Now()))
+		}
+	}
+}
+
+func isPing(b []byte) bool {
+	var m struct {
+		T string `json:"t"`
+	}
+	return json.Unmarshal(b, &m) == nil && m.T == "ping"
+}
+
+// keepalive pings the peer; a peer that does not answer is dropped, which ends the
+// reader and then the writer. It runs in the timer's goroutine, only for the ping.
+func (c *conn) keepalive() {
+	if c.stopped.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.pongTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		c.ws.CloseNow()
+		return
+	}
+	c.pingMu.Lock()
+	if !c.stopped.Load() {
+		c.ping.Reset(c.pingInterval)
+	}
+	c.pingMu.Unlock()
+}
+
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	c.pingMu.Lock()
+	c.ping.Stop()
+	c.pingMu.Unlock()
+	c.ws.CloseNow()
+	<-c.readDone
+}
+
+func (c *conn) netConn() net.Conn {
+	if p := c.nc.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// hijackCapture lets Accept hijack through any middleware (via
+// http.ResponseController) and keeps the raw connection for write deadlines.
+type hijackCapture struct {
+	http.ResponseWriter
+	c *conn
+}
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err == nil {
+		h.c.nc.Store(&nc)
+	}
+	return nc, brw, err
+}
+
+func problem(w http.ResponseWriter, status int, code, title string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"type":   "about:blank",
+		"title":  title,
+		"status": status,
+		"code":   code,
+	})
+}
