@@ -1,0 +1,250 @@
+package video
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortmplib/pkg/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+)
+
+const (
+	// handshakeTimeout bounds the RTMP handshake, connect and publish
+	// commands and the 2 s of media gortmplib reads to detect tracks.
+	handshakeTimeout = 15 * time.Second
+	// readTimeout drops a publisher that stops sending (a phone that lost
+	// its network) so the room turns to "host reconnecting" promptly.
+	readTimeout = 10 * time.Second
+	// stopTimeout bounds the Rooms.StreamStopped call made while shutting
+	// down.
+	stopTimeout = 10 * time.Second
+)
+
+var sessionIDs atomic.Int64
+
+// streamKeyFromURL extracts the publish key from the RTMP URL. OBS sends
+// rtmp://host/live + key "KEY" (joined to /live/KEY); some encoders can only
+// set a URL, so "?key=KEY" is accepted too.
+func streamKeyFromURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	if k := u.Query().Get("key"); k != "" {
+		return k
+	}
+	return path.Base(strings.TrimRight(u.Path, "/"))
+}
+
+func (s *Server) handleConn(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	log := s.log.With("remote", conn.RemoteAddr().String())
+	if err := s.serveConn(ctx, conn, log); err != nil && !errors.Is(err, net.ErrClosed) {
+		log.Info("video: rtmp connection ended", "err", err)
+	}
+}
+
+// serveConn runs one RTMP connection: handshake, stream key check, one
+// publisher per room, then the media loop feeding FLV viewers, HLS and the
+// recording.
+func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger) error {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	sc := &gortmplib.ServerConn{RW: conn}
+	if err := sc.Initialize(); err != nil {
+		return fmt.Errorf("rtmp handshake: %w", err)
+	}
+	if err := sc.AcceptConn(); err != nil {
+		return fmt.Errorf("rtmp connect: %w", err)
+	}
+	if !sc.Publish {
+		sc.RejectAction()
+		return errors.New("rtmp play refused: playback is HTTP-FLV or HLS")
+	}
+	key := streamKeyFromURL(sc.URL)
+	slug, err := s.cfg.Rooms.RoomByStreamKey(ctx, key)
+	if err != nil {
+		sc.RejectAction()
+		return fmt.Errorf("stream key refused: %w", err)
+	}
+	if !ValidSlug(slug) {
+		sc.RejectAction()
+		return fmt.Errorf("%w: %q", ErrBadSlug, slug)
+	}
+	log = log.With("slug", slug)
+
+	st := s.getStream(slug)
+	sess := &session{
+		id:    sessionIDs.Add(1),
+		addr:  conn.RemoteAddr().String(),
+		since: time.Now().UTC(),
+		done:  make(chan struct{}),
+	}
+	if !st.claim(sess) {
+		sc.RejectAction()
+		return ErrRoomBusy
+	}
+	defer st.release(sess)
+
+	r := &gortmplib.Reader{Conn: sc}
+	if err := r.Initialize(); err != nil {
+		return fmt.Errorf("rtmp tracks: %w", err)
+	}
+	var vtrack, atrack *gortmplib.Track
+	for _, t := range r.Tracks() {
+		switch c := t.Codec.(type) {
+		case *codecs.H264:
+			if vtrack == nil {
+				vtrack = t
+			}
+		case *codecs.MPEG4Audio:
+			if atrack == nil {
+				atrack = t
+			}
+		default:
+			log.Warn("video: ignoring unsupported track", "codec", fmt.Sprintf("%T", c))
+		}
+	}
+	if vtrack == nil && atrack == nil {
+		return ErrNoTracks
+	}
+	var tracks []*gortmplib.Track
+	var sps, pps []byte
+	if vtrack != nil {
+		tracks = append(tracks, vtrack)
+		c := vtrack.Codec.(*codecs.H264)
+		sps, pps = c.SPS, c.PPS
+		sess.videoCodec = "H264"
+	}
+	if atrack != nil {
+		tracks = append(tracks, atrack)
+		sess.audioCodec = "AAC"
+	}
+
+	rec, err := newRecorder(log, s.cfg.DataDir, slug, sess.since, s.cfg.SegmentDuration,
+		vtrack != nil, sps, pps, audioConfig(atrack), st.addSegment)
+	if err != nil {
+		return err
+	}
+	sess.recID = rec.id
+	defer func() {
+		if err := rec.close(); err != nil {
+			log.Error("video: closing recording", "err", err)
+		}
+	}()
+
+	var head []byte
+	head = append(head, flvFileHeader(vtrack != nil, atrack != nil)...)
+	hasVideo := vtrack != nil
+	live := false
+	fm, err := newFLVMuxer(tracks, func(t *flvTag) {
+		if !hasVideo {
+			t.key = true // every AAC frame is a join point
+		}
+		if !live {
+			head = append(head, t.b...)
+			return
+		}
+		st.broadcast(t, hasVideo)
+	})
+	if err != nil {
+		return err
+	}
+	live = true
+	st.setHead(sess, head)
+
+	var cbErr error
+	if vtrack != nil {
+		r.OnDataH264(vtrack, func(pts, dts time.Duration, au [][]byte) {
+			if err := rec.writeH264(pts, dts, au); err != nil && cbErr == nil {
+				cbErr = err
+			}
+			if paramsOnly(au) {
+				return // already in the FLV sequence header
+			}
+			if err := fm.w.WriteH264(vtrack, pts, dts, au); err != nil && cbErr == nil {
+				cbErr = fmt.Errorf("flv: %w", err)
+			}
+		})
+	}
+	if atrack != nil {
+		r.OnDataMPEG4Audio(atrack, func(pts time.Duration, au []byte) {
+			if err := rec.writeAAC(pts, au); err != nil && cbErr == nil {
+				cbErr = err
+			}
+			if err := fm.w.WriteMPEG4Audio(atrack, pts, au); err != nil && cbErr == nil {
+				cbErr = fmt.Errorf("flv: %w", err)
+			}
+		})
+	}
+
+	log.Info("video: publish started", "recording", rec.id, "video", sess.videoCodec, "audio", sess.audioCodec)
+	if err := s.cfg.Rooms.StreamStarted(ctx, slug); err != nil {
+		log.Error("video: Rooms.StreamStarted", "err", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		// release before StreamStopped so the room is free for a
+		// reconnect as soon as the live domain hears about the drop.
+		st.release(sess)
+		if err := s.cfg.Rooms.StreamStopped(sctx, slug); err != nil {
+			log.Error("video: Rooms.StreamStopped", "err", err)
+		}
+		log.Info("video: publish stopped", "recording", rec.id)
+	}()
+
+	var lastDeadline, lastRate time.Time
+	lastBytes := sc.BytesReceived()
+	for {
+		now := time.Now()
+		if now.Sub(lastDeadline) > time.Second {
+			conn.SetDeadline(now.Add(readTimeout))
+			lastDeadline = now
+		}
+		if lastRate.IsZero() {
+			lastRate = now
+		} else if d := now.Sub(lastRate); d >= 2*time.Second {
+			b := sc.BytesReceived()
+			st.bitrate.Store(int64(float64(b-lastBytes) * 8 / d.Seconds()))
+			lastBytes, lastRate = b, now
+		}
+		if err := r.Read(); err != nil {
+			return fmt.Errorf("rtmp read: %w", err)
+		}
+		if cbErr != nil {
+			return cbErr
+		}
+	}
+}
+
+// paramsOnly reports whether au carries only SPS/PPS (the RTMP sequence
+// header replayed by gortmplib), which is not a frame.
+func paramsOnly(au [][]byte) bool {
+	for _, n := range au {
+		if len(n) == 0 {
+			continue
+		}
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS, h264.NALUTypePPS, h264.NALUTypeAccessUnitDelimiter:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func audioConfig(t *gortmplib.Track) *mpeg4audio.AudioSpecificConfig {
+	if t == nil {
+		return nil
+	}
+	return t.Codec.(*codecs.MPEG4Audio).Config
+}
