@@ -122,11 +122,9 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		tracks = append(tracks, vtrack)
 		c := vtrack.Codec.(*codecs.H264)
 		sps, pps = c.SPS, c.PPS
-		sess.videoCodec = "H264"
 	}
 	if atrack != nil {
 		tracks = append(tracks, atrack)
-		sess.audioCodec = "AAC"
 	}
 
 	rec, err := newRecorder(log, s.cfg.DataDir, slug, sess.since, s.cfg.SegmentDuration,
@@ -134,7 +132,15 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	sess.recID = rec.id
+	st.setInfo(sess, func() {
+		sess.recID = rec.id
+		if vtrack != nil {
+			sess.videoCodec = "H264"
+		}
+		if atrack != nil {
+			sess.audioCodec = "AAC"
+		}
+	})
 	defer func() {
 		if err := rec.close(); err != nil {
 			log.Error("video: closing recording", "err", err)
@@ -186,7 +192,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		})
 	}
 
-	log.Info("video: publish started", "recording", rec.id, "video", sess.videoCodec, "audio", sess.audioCodec)
+	log.Info("video: publish started", "recording", rec.id, "video", vtrack != nil, "audio", atrack != nil)
 	if err := s.cfg.Rooms.StreamStarted(ctx, slug); err != nil {
 		log.Error("video: Rooms.StreamStarted", "err", err)
 	}

@@ -75,6 +75,13 @@ func (st *stream) release(sess *session) {
 	}
 }
 
+// setInfo updates sess fields that Status reads, under the stream lock.
+func (st *stream) setInfo(sess *session, fn func()) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	fn()
+}
+
 // setHead publishes the FLV stream head; FLV viewers can join from now on.
 func (st *stream) setHead(sess *session, head []byte) {
 	st.mu.Lock()
