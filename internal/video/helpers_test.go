@@ -122,6 +122,7 @@ func startServer(tb testing.TB, dir string, rooms *testRooms) *testServer {
 	go func() { done <- srv.ListenAndServe(ctx) }()
 	mux := http.NewServeMux()
 	mux.Handle(video.MediaPrefix, srv.Handler())
+	mountPlayerPage(mux)
 	hs := httptest.NewServer(mux)
 	ts := &testServer{Server: srv, HTTP: hs, Rooms: rooms, Dir: dir}
 	var once sync.Once
@@ -326,3 +327,5 @@ func readDirNames(tb testing.TB, dir string) []string {
 }
 
 var _ = filepath.Join
+
+func execLookPath(name string) (string, error) { return exec.LookPath(name) }

@@ -1,0 +1,231 @@
+package video_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shelflive/shelflive/internal/video"
+)
+
+// vendorDir holds the vendored players (mpegts.js, hls.js) that the product
+// pages use; the test page loads the very same files.
+var vendorDir = filepath.Join("..", "web", "assets", "vendor")
+
+// playerPage plays one stream with mpegts.js (HTTP-FLV) or hls.js and, on
+// every presented frame (requestVideoFrameCallback), draws the top rows of
+// the picture to a canvas, decodes the wall-clock barcode (see
+// stamp_test.go) and records Date.now() minus it: glass-to-glass latency
+// as seen by the viewer's browser.
+const playerPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>player test</title></head>
+<body>
+<video id="v" muted autoplay playsinline width="640" height="360"></video>
+<canvas id="c" width="640" height="16"></canvas>
+<script src="/test/vendor/mpegts/mpegts.js"></script>
+<script src="/test/vendor/hls/hls.min.js"></script>
+<script>
+window.res = {lat: [], err: null, frames: 0};
+const v = document.getElementById('v');
+const ctx = document.getElementById('c').getContext('2d', {willReadFrequently: true});
+function stamp() {
+  if (v.readyState < 2) return;
+  ctx.drawImage(v, 0, 0, 640, 16, 0, 0, 640, 16);
+  const d = ctx.getImageData(0, 8, 640, 1).data;
+  let ms = 0;
+  for (let i = 0; i < 32; i++) {
+    const y = d[(i * 20 + 10) * 4];
+    if (y > 64 && y < 192) return;
+    ms = ms * 2 + (y >= 192 ? 1 : 0);
+  }
+  let lat = (Date.now() % 4294967296) - ms;
+  if (lat < -2147483648) lat += 4294967296;
+  if (lat > 2147483647) lat -= 4294967296;
+  res.lat.push(lat);
+}
+function onFrame() { res.frames++; stamp(); v.requestVideoFrameCallback(onFrame); }
+if ('requestVideoFrameCallback' in v) v.requestVideoFrameCallback(onFrame);
+else setInterval(stamp, 40);
+function play() { v.play().catch(e => { res.err = 'play: ' + e; }); }
+function startFLV(url) {
+  if (!mpegts.isSupported()) { res.err = 'mpegts.js: MSE unsupported'; return; }
+  const p = mpegts.createPlayer({type: 'flv', isLive: true, url: url},
+    {enableWorker: false, enableStashBuffer: false, liveBufferLatencyChasing: true});
+  p.on(mpegts.Events.ERROR, (t, d) => { res.err = 'mpegts.js: ' + t + ' ' + d; });
+  p.attachMediaElement(v); p.load(); play();
+}
+function startHLS(url) {
+  if (Hls.isSupported()) {
+    const h = new Hls({liveSyncDurationCount: 2});
+    h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) res.err = 'hls.js: ' + d.type + ' ' + d.details; });
+    h.loadSource(url); h.attachMedia(v);
+  } else { v.src = url; }
+  play();
+}
+</script>
+</body></html>`
+
+func mountPlayerPage(mux *http.ServeMux) {
+	mux.HandleFunc("GET /test/player", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, playerPage)
+	})
+	mux.Handle("GET /test/vendor/", http.StripPrefix("/test/vendor/", http.FileServer(http.Dir(vendorDir))))
+}
+
+// newBrowser starts headless chromium with the flags from the brief and a
+// fresh profile.
+func newBrowser(tb testing.TB) context.Context {
+	tb.Helper()
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := execLookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		needTool(tb, "chromium") // fails in CI, skips elsewhere
+	}
+	for _, f := range []string{"mpegts/mpegts.js", "hls/hls.min.js"} {
+		if _, err := os.Stat(filepath.Join(vendorDir, f)); err != nil {
+			tb.Fatalf("vendored player missing: %v", err)
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(tb.TempDir()),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	tb.Cleanup(func() { cancelC(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+type playerState struct {
+	Time   float64 `json:"t"`
+	Frames int     `json:"frames"`
+	Err    string  `json:"err"`
+	Lat    []int   `json:"lat"`
+}
+
+// playInBrowser opens the player page in a new tab, starts kind ("flv" or
+// "hls") on url, requires currentTime to advance by at least 3 s, and
+// returns the latency samples of the last watch seconds.
+func playInBrowser(tb testing.TB, browser context.Context, pageURL, kind, url string, watch time.Duration) (advanced float64, lat []time.Duration) {
+	tb.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	start := "startFLV"
+	if kind == "hls" {
+		start = "startHLS"
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(pageURL),
+		chromedp.WaitReady(chromedp.ID("v")),
+	); err != nil {
+		tb.Fatalf("%s: open player: %v", kind, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf("%s(%q); true", start, url))); err != nil {
+		tb.Fatalf("%s: start player: %v", kind, err)
+	}
+	get := func() playerState {
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[playerState](
+			`({t: document.getElementById('v').currentTime, frames: res.frames, err: res.err || '', lat: res.lat})`))
+		if err != nil {
+			tb.Fatalf("%s: read player: %v", kind, err)
+		}
+		return st
+	}
+	var first playerState
+	waitFor(tb, 30*time.Second, kind+" playback starts", func() bool {
+		first = get()
+		if first.Err != "" {
+			tb.Fatalf("%s player error: %s", kind, first.Err)
+		}
+		return first.Time > 0.5
+	})
+	// let latency chasing settle, then measure
+	time.Sleep(2 * time.Second)
+	mark := len(get().Lat)
+	time.Sleep(watch)
+	last := get()
+	if last.Err != "" {
+		tb.Fatalf("%s player error: %s", kind, last.Err)
+	}
+	advanced = last.Time - first.Time
+	for _, ms := range last.Lat[mark:] {
+		lat = append(lat, time.Duration(ms)*time.Millisecond)
+	}
+	return advanced, lat
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// TestBrowserPlayback plays the live stream in headless chromium with the
+// vendored mpegts.js (HTTP-FLV) and hls.js (HLS): the <video> element's
+// currentTime must advance, and the burned-in wall clock must decode to a
+// glass-to-glass latency within the targets (with slack for a loaded CI
+// machine; BenchmarkGlassToGlass reports the real figures).
+func TestBrowserPlayback(t *testing.T) {
+	t.Parallel()
+	browser := newBrowser(t)
+	rooms := newTestRooms(map[string]string{"k-tea": "tea"})
+	ts := startServer(t, t.TempDir(), rooms)
+	startPublisher(t, ts.rtmpURL("k-tea"), 40, true)
+	hlsURL := ts.HTTP.URL + video.LiveHLSURL("tea")
+	waitFor(t, 25*time.Second, "live with 3 HLS segments", func() bool {
+		code, body := httpGet(t, hlsURL)
+		return code == 200 && strings.Count(body, "#EXTINF") >= 3
+	})
+	page := ts.HTTP.URL + "/test/player"
+	for _, c := range []struct {
+		kind, url string
+		limit     time.Duration
+	}{
+		{"flv", ts.HTTP.URL + video.FLVURL("tea"), 4500 * time.Millisecond},
+		{"hls", hlsURL, 12 * time.Second},
+	} {
+		adv, lat := playInBrowser(t, browser, page, c.kind, c.url, 4*time.Second)
+		if adv < 3 {
+			t.Fatalf("%s: currentTime advanced %.2f s in ~6 s of playback", c.kind, adv)
+		}
+		if len(lat) < 10 {
+			t.Fatalf("%s: only %d frames with a readable wall-clock stamp", c.kind, len(lat))
+		}
+		m := median(lat)
+		t.Logf("%s: currentTime +%.2f s, glass-to-glass median %v over %d frames", c.kind, adv, m, len(lat))
+		if m <= 0 || m > c.limit {
+			t.Fatalf("%s: glass-to-glass latency %v outside (0, %v]", c.kind, m, c.limit)
+		}
+	}
+}
