@@ -53,6 +53,14 @@ type Options struct {
 	OriginPatterns []string
 	// Logger for connection errors; default slog.Default().
 	Logger *slog.Logger
+	// Wait makes Serve block until the connection has ended. By default Serve returns
+	// as soon as the WebSocket is established and streaming runs on the connection's
+	// own goroutines: the handler goroutine, its grown stack and net/http's per-request
+	// buffers (~12 KiB) are then freed, which is what keeps an idle viewer under 20 KiB.
+	Wait bool
+	// OnClose, if set, is called once when the connection has ended (after the
+	// subscription left the hub), with the bye code ("" when the client left).
+	OnClose func(code string)
 }
 
 func (o *Options) defaults() {
@@ -143,6 +151,8 @@ type conn struct {
 	pingInterval time.Duration
 	pongTimeout  time.Duration
 	readDone     chan struct{}
+	onClose      func(code string)
+	cork         *corkConn
 	stopped      atomic.Bool
 	pingMu       sync.Mutex
 	ping         *time.Timer
@@ -152,7 +162,9 @@ type conn struct {
 // the server shuts down (ctx / hub.Close) or the connection is too slow. Authorization was done by the caller.
 //
 // Before the upgrade it answers 400 (bad topics), 503 (hub closed) or 500 (snapshot failed) as
-// application/problem+json with a stable "code". It returns when the connection has ended.
+// application/problem+json with a stable "code". After a successful upgrade it returns at
+// once unless opts.Wait is set (see Options.Wait); use opts.OnClose to learn when it ended.
+// Do not touch w or r after Serve returns.
 func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Options) {
 	opts.defaults()
 	if len(opts.Topics) == 0 || len(opts.Topics) > MaxTopics {
@@ -184,7 +196,7 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 		return
 	}
 	c.sub = sub
-	defer sub.Close()
+	c.onClose = opts.OnClose
 
 	hw := &hijackCapture{ResponseWriter: w, c: c}
 	wc, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
@@ -192,21 +204,37 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 		OriginPatterns:  opts.OriginPatterns,
 	})
 	if err != nil {
+		sub.Close()
 		return // Accept has answered the request
 	}
 	c.ws = wc
 	wc.SetReadLimit(opts.ReadLimit)
 
-	go c.readLoop()
-	c.pingMu.Lock()
-	c.ping = time.AfterFunc(c.pingInterval, c.keepalive)
-	c.pingMu.Unlock()
-	defer c.stop()
-
 	var shutdown <-chan struct{}
 	if opts.Context != nil {
 		shutdown = opts.Context.Done()
 	}
+	go c.readLoop()
+	c.pingMu.Lock()
+	c.ping = time.AfterFunc(c.pingInterval, c.keepalive)
+	c.pingMu.Unlock()
+	if opts.Wait {
+		c.run(shutdown)
+		return
+	}
+	go c.run(shutdown)
+}
+
+// run is the connection's writer: it streams until the end, then cleans up.
+func (c *conn) run(shutdown <-chan struct{}) {
+	defer func() {
+		c.stop()
+		c.sub.Close()
+		if c.onClose != nil {
+			code, _ := c.sub.Ended()
+			c.onClose(code)
+		}
+	}()
 	c.writeLoop(shutdown)
 }
 
@@ -255,21 +283,35 @@ func (c *conn) writeLoop(shutdown <-chan struct{}) {
 
 var errEnded = errors.New("ws: subscription ended")
 
-// write sends frames with one deadline for the whole group.
+// write sends frames with one deadline for the whole group, as one socket write.
 func (c *conn) write(frames [][]byte) error {
 	nc := c.netConn()
 	if nc != nil {
 		nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
+	if c.cork != nil {
+		c.cork.corkUp()
+	}
 	for _, f := range frames {
 		select {
 		case <-c.sub.Done():
 			if code, _ := c.sub.Ended(); code == realtime.CodeSlowConsumer {
+				if c.cork != nil {
+					c.cork.flush()
+				}
 				return errEnded
 			}
 		default:
 		}
 		if err := c.ws.Write(context.Background(), websocket.MessageText, f); err != nil {
+			if c.cork != nil {
+				c.cork.flush()
+			}
+			return err
+		}
+	}
+	if c.cork != nil {
+		if err := c.cork.flush(); err != nil {
 			return err
 		}
 	}
@@ -397,18 +439,88 @@ func (c *conn) netConn() net.Conn {
 }
 
 // hijackCapture lets Accept hijack through any middleware (via
-// http.ResponseController) and keeps the raw connection for write deadlines.
+// http.ResponseController), keeps the raw connection for write deadlines, and swaps
+// net/http's two 4 KiB connection buffers for small ones: client messages are tiny,
+// and writes are gathered by corkConn, so big buffers would only cost idle memory.
 type hijackCapture struct {
 	http.ResponseWriter
 	c *conn
 }
 
+// Buffer sizes for a hijacked connection; see hijackCapture.
+const (
+	readBufSize  = 512
+	writeBufSize = 64
+)
+
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err == nil {
-		h.c.nc.Store(&nc)
+	if err != nil {
+		return nc, brw, err
 	}
-	return nc, brw, err
+	h.c.nc.Store(&nc)
+	if brw.Reader.Buffered() != 0 {
+		// The client already sent bytes after the handshake: keep net/http's
+		// buffers so that nothing is lost.
+		return nc, brw, nil
+	}
+	// net/http left the 101 response in its writer: send it before dropping that buffer.
+	if err := brw.Writer.Flush(); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	cc := &corkConn{Conn: nc}
+	h.c.cork = cc
+	return cc, bufio.NewReadWriter(bufio.NewReaderSize(cc, readBufSize), bufio.NewWriterSize(cc, writeBufSize)), nil
+}
+
+// corkConn gathers the bytes of several WebSocket frames into one pooled buffer
+// while corked and writes them with one syscall on flush. Outside a cork (pings,
+// close frames) writes go straight through. One mutex orders all writes, so bytes
+// reach the socket in the order they were written.
+type corkConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf *[]byte // non-nil while corked
+}
+
+var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+func (c *corkConn) corkUp() {
+	c.mu.Lock()
+	if c.buf == nil {
+		c.buf = corkPool.Get().(*[]byte)
+	}
+	c.mu.Unlock()
+}
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf != nil {
+		*c.buf = append(*c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *corkConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.buf
+	if b == nil {
+		return nil
+	}
+	c.buf = nil
+	var err error
+	if len(*b) > 0 {
+		_, err = c.Conn.Write(*b)
+	}
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		corkPool.Put(b)
+	}
+	return err
 }
 
 func problem(w http.ResponseWriter, status int, code, title string) {

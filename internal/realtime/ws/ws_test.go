@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +40,8 @@ type env struct {
 	hub    *realtime.LocalHub
 	srv    *httptest.Server
 	cancel context.CancelFunc
+	closed chan string // bye codes passed to OnClose
+	served chan bool   // one value per Serve return: true if the connection had ended
 }
 
 func newEnv(t *testing.T, opts realtime.Options) *env {
@@ -47,6 +51,7 @@ func newEnv(t *testing.T, opts realtime.Options) *env {
 	}
 	hub := realtime.NewLocalHub(opts)
 	ctx, cancel := context.WithCancel(context.Background())
+	e := &env{hub: hub, cancel: cancel, closed: make(chan string, 100), served: make(chan bool, 100)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		rs, err := ws.ParseResume(r.URL.Query()["sub"])
@@ -54,19 +59,37 @@ func newEnv(t *testing.T, opts realtime.Options) *env {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		ws.Serve(w, r, hub, ws.Options{User: r.URL.Query().Get("user"), Topics: rs, Context: ctx})
+		var ended atomic.Bool
+		ws.Serve(w, r, hub, ws.Options{
+			User: r.URL.Query().Get("user"), Topics: rs, Context: ctx,
+			Wait: r.URL.Query().Get("wait") == "1",
+			PingInterval: pingInterval(r),
+			PongTimeout:  200 * time.Millisecond,
+			OnClose: func(code string) {
+				ended.Store(true)
+				e.closed <- code
+			},
+		})
+		e.served <- ended.Load()
 	})
 	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
 		ws.Serve(w, r, hub, ws.Options{})
 	})
 	srv := httptest.NewServer(mux)
-	e := &env{hub: hub, srv: srv, cancel: cancel}
+	e.srv = srv
 	t.Cleanup(func() {
 		cancel()
 		hub.Close()
 		srv.Close()
 	})
 	return e
+}
+
+func pingInterval(r *http.Request) time.Duration {
+	if r.URL.Query().Get("ping") == "1" {
+		return 20 * time.Millisecond
+	}
+	return 0
 }
 
 type client struct {
@@ -194,9 +217,21 @@ func TestServe_RoundTrip(t *testing.T) {
 		}
 	}
 
-	// Leave; presence drops.
+	if ended := <-e.served; ended {
+		t.Fatal("Serve waited for the end without opts.Wait")
+	}
+
+	// Leave; presence drops and OnClose reports a client-side end.
 	c.c.Close(websocket.StatusNormalClosure, "")
 	waitFor(t, "viewer to leave", func() bool { return e.hub.Viewers("room:1") == 0 })
+	select {
+	case code := <-e.closed:
+		if code != "" {
+			t.Fatalf("OnClose code %q, want empty for a client close", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("OnClose not called")
+	}
 
 	// Events while away; resume gets exactly those.
 	e.hub.Publish("room:1", "price.changed", 4)
@@ -292,7 +327,7 @@ func TestServe_StalledViewer(t *testing.T) {
 
 func TestServe_HubShutdown(t *testing.T) {
 	e := newEnv(t, realtime.Options{})
-	c := e.dial(t, "sub=room:1")
+	c := e.dial(t, "sub=room:1&wait=1")
 	c.next() // hello
 	c.next() // snapshot
 	waitFor(t, "viewer", func() bool { return e.hub.Viewers("room:1") == 1 })
@@ -302,6 +337,12 @@ func TestServe_HubShutdown(t *testing.T) {
 		if err != nil {
 			if websocket.CloseStatus(err) != websocket.StatusGoingAway {
 				t.Fatalf("close: %v, want 1001", err)
+			}
+			if code := <-e.closed; code != realtime.CodeShutdown {
+				t.Fatalf("OnClose code %q", code)
+			}
+			if ended := <-e.served; !ended {
+				t.Fatal("Serve with Wait returned before the connection ended")
 			}
 			return
 		}
@@ -336,11 +377,19 @@ func TestServe_ReadLimit(t *testing.T) {
 	e := newEnv(t, realtime.Options{})
 	c := e.dial(t, "sub=room:1")
 	c.next()
-	c.send(`{"t":"ping","pad":"` + strings.Repeat("x", 8<<10) + `"}`)
+	// 3 KiB is within the 4 KiB limit.
+	c.send(`{"t":"ping","pad":"` + strings.Repeat("x", 3<<10) + `"}`)
+	for f := c.next(); f.T != "pong"; f = c.next() {
+	}
+	// 8 KiB is not: the server closes (1009; the client may see a reset instead
+	// when the close races its own write).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.c.Write(ctx, websocket.MessageText, []byte(`{"t":"ping","pad":"`+strings.Repeat("x", 8<<10)+`"}`))
 	for {
 		_, err := c.read(20 * time.Second)
 		if err != nil {
-			if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+			if s := websocket.CloseStatus(err); s != -1 && s != websocket.StatusMessageTooBig {
 				t.Fatalf("close: %v, want 1009", err)
 			}
 			break
@@ -402,5 +451,49 @@ func TestParseResume(t *testing.T) {
 				t.Fatalf("accepted %q as %v", in, got)
 			}
 		})
+	}
+}
+
+// Server pings keep a reading client alive and drop a peer that never answers.
+func TestServe_Keepalive(t *testing.T) {
+	e := newEnv(t, realtime.Options{})
+	alive := e.dial(t, "sub=room:1&ping=1")
+	// Read continuously (pings are answered inside Read) from the start.
+	frames := make(chan frame, 100)
+	errs := make(chan error, 1)
+	go func() {
+		for {
+			f, err := alive.read(30 * time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			frames <- f
+		}
+	}()
+	dead, err := rawDial(e.srv.Listener.Addr().String(), "sub=room:2&ping=1", net.IPv4(127, 0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	waitFor(t, "silent peer to be dropped", func() bool { return e.hub.Viewers("room:2") == 0 })
+	// Stay ~50 ping intervals.
+
+	select {
+	case err := <-errs:
+		t.Fatalf("reading client dropped: %v", err)
+	case <-time.After(time.Second):
+	}
+	e.hub.Publish("room:1", "card.pinned", 1)
+	for got := false; !got; {
+		select {
+		case f := <-frames:
+			got = f.T == "ev"
+		case err := <-errs:
+			t.Fatalf("reading client dropped: %v", err)
+		}
+	}
+	if e.hub.Viewers("room:1") != 1 {
+		t.Fatal("reading client not counted")
 	}
 }
