@@ -62,7 +62,7 @@ func newEnv(t *testing.T, opts realtime.Options) *env {
 		var ended atomic.Bool
 		ws.Serve(w, r, hub, ws.Options{
 			User: r.URL.Query().Get("user"), Topics: rs, Context: ctx,
-			Wait: r.URL.Query().Get("wait") == "1",
+			Wait:         r.URL.Query().Get("wait") == "1",
 			PingInterval: pingInterval(r),
 			PongTimeout:  200 * time.Millisecond,
 			OnClose: func(code string) {
