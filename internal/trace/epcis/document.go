@@ -232,6 +232,9 @@ func eventFrom(m map[string]any, hashID string) (trace.Event, *Problem) {
 		d.CorrectiveEventIDs = strList(ed["correctiveEventIDs"])
 		ev.ErrorDeclaration = d
 	}
+	// recordTime is the repository's to set (EPCIS 2.0 §7.4.1): drop what
+	// the client sent; the store adds the capture time when serving.
+	delete(m, "recordTime")
 	b, err := json.Marshal(m)
 	if err != nil {
 		return ev, &Problem{Message: "cannot encode event: " + err.Error()}

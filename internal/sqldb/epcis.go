@@ -1,0 +1,436 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/trace"
+)
+
+// EPCISStore implements trace.EventStore: each event's JSON plus indexed
+// columns and side tables (identifiers, business transactions/sources/
+// destinations, sensor values) so that every REST query parameter is an
+// index lookup rather than a JSON scan.
+type EPCISStore struct{ DB *DB }
+
+var _ trace.EventStore = (*EPCISStore)(nil)
+
+// NewEPCISStore returns the EPCIS repository on db.
+func NewEPCISStore(db *DB) *EPCISStore { return &EPCISStore{DB: db} }
+
+func newCaptureID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return "cap_" + hex.EncodeToString(b[:])
+}
+
+// Capture stores the events in one transaction: either all are stored (or
+// recognised as duplicates) or none. A failed capture is still recorded as
+// a job with success=false so that GET /epcis/capture/{id} can explain it.
+func (s *EPCISStore) Capture(ctx context.Context, merchantID int64, events []trace.Event) (trace.CaptureJob, error) {
+	job := trace.CaptureJob{ID: newCaptureID(), MerchantID: merchantID, EventCount: len(events)}
+	if len(events) > trace.CaptureLimit {
+		return job, trace.ErrTooManyEvents
+	}
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		job.CreatedAt = tx.Now
+		jobPK, err := tx.InsertID(ctx, `INSERT INTO epcis_capture_jobs (public_id, merchant_id, created_at, running, event_count) VALUES (?, ?, ?, 1, ?)`,
+			job.ID, merchantID, ms(tx.Now), len(events))
+		if err != nil {
+			return fmt.Errorf("capture job: %w", err)
+		}
+		w, err := newEventWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		for i := range events {
+			res, err := w.write(ctx, merchantID, jobPK, tx.Now, &events[i])
+			if err != nil {
+				return fmt.Errorf("capture event %d: %w", i, err)
+			}
+			switch res {
+			case writeStored:
+				job.Stored++
+			case writeDuplicate:
+				job.Duplicates++
+			case writeDeclared:
+				job.Declared++
+			}
+		}
+		fin := tx.Now
+		job.FinishedAt, job.Success = &fin, true
+		_, err = tx.Exec(ctx, `UPDATE epcis_capture_jobs SET running = 0, success = 1, finished_at = ?, stored = ?, duplicates = ?, declared = ? WHERE id = ?`,
+			ms(fin), job.Stored, job.Duplicates, job.Declared, jobPK)
+		return err
+	})
+	if err != nil {
+		// Record the failure outside the rolled-back transaction.
+		now := s.DB.Now()
+		job.CreatedAt, job.FinishedAt, job.Success = now, &now, false
+		job.Stored, job.Duplicates, job.Declared = 0, 0, 0
+		job.Errors = []string{"storage failed; no event of this capture was stored"}
+		errs, _ := json.Marshal(job.Errors)
+		_ = s.DB.WriteTx(context.WithoutCancel(ctx), func(tx *Tx) error {
+			_, e := tx.Exec(ctx, `INSERT INTO epcis_capture_jobs (public_id, merchant_id, created_at, finished_at, running, success, event_count, errors) VALUES (?, ?, ?, ?, 0, 0, ?, ?)`,
+				job.ID, merchantID, ms(now), ms(now), len(events), string(errs))
+			return e
+		})
+		return job, fmt.Errorf("epcis capture: %w", err)
+	}
+	return job, nil
+}
+
+type writeResult int
+
+const (
+	writeStored writeResult = iota
+	writeDuplicate
+	writeDeclared
+)
+
+// eventWriter holds the prepared statements of one capture transaction.
+type eventWriter struct {
+	insEvent, declare, insEPC, insLink, insSensor *sql.Stmt
+}
+
+func newEventWriter(ctx context.Context, tx *Tx) (*eventWriter, error) {
+	w := &eventWriter{}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.Tx.PrepareContext(ctx, tx.db.rebind(q))
+		return st
+	}
+	w.insEvent = prep(`INSERT INTO epcis_events (merchant_id, event_id, hash_id, event_type, event_time, record_time, action, biz_step, disposition,
+		read_point, biz_location, transformation_id, has_sensor, error_declared_at, error_reason, capture_job, context, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (merchant_id, event_id) DO NOTHING RETURNING id`)
+	w.declare = prep(`UPDATE epcis_events SET error_declared_at = ?, error_reason = ?, body = ?
+		WHERE merchant_id = ? AND event_id = ? AND error_declared_at IS NULL`)
+	w.insEPC = prep(`INSERT INTO epcis_event_epcs (event, merchant_id, role, epc, quantity, uom) VALUES (?, ?, ?, ?, ?, ?)`)
+	w.insLink = prep(`INSERT INTO epcis_event_links (event, merchant_id, kind, type, ref) VALUES (?, ?, ?, ?, ?)`)
+	w.insSensor = prep(`INSERT INTO epcis_sensor_reports (event, merchant_id, type, device_id, uom, value, min_value, max_value, mean_value, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return w, nil
+}
+
+func (w *eventWriter) close() {
+	for _, st := range []*sql.Stmt{w.insEvent, w.declare, w.insEPC, w.insLink, w.insSensor} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func nullF(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (w *eventWriter) write(ctx context.Context, merchantID, jobPK int64, now time.Time, ev *trace.Event) (writeResult, error) {
+	var declaredAt any
+	reason := ""
+	if d := ev.ErrorDeclaration; d != nil {
+		declaredAt, reason = ms(d.DeclarationTime), d.Reason
+		// An error declaration repeats the erroneous event with the same
+		// eventID: mark the stored one rather than storing it twice.
+		res, err := w.declare.ExecContext(ctx, ms(d.DeclarationTime), d.Reason, string(ev.JSON), merchantID, ev.EventID)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return writeDeclared, nil
+		}
+	}
+	var ctxJSON any
+	if len(ev.Context) > 0 {
+		ctxJSON = string(ev.Context)
+	}
+	var id int64
+	err := w.insEvent.QueryRowContext(ctx, merchantID, ev.EventID, ev.HashID, ev.Type, ms(ev.EventTime), ms(now), ev.Action, ev.BizStep,
+		ev.Disposition, ev.ReadPoint, ev.BizLocation, ev.TransformationID, len(ev.Sensors) > 0, declaredAt, reason, jobPK, ctxJSON, string(ev.JSON)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return writeDuplicate, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range ev.EPCs {
+		if _, err := w.insEPC.ExecContext(ctx, id, merchantID, e.Role, e.ID, nullF(e.Quantity), e.UOM); err != nil {
+			return 0, err
+		}
+	}
+	for _, l := range []struct {
+		kind string
+		ids  []trace.TypedID
+	}{{"bt", ev.BizTransactions}, {"src", ev.Sources}, {"dst", ev.Destinations}} {
+		for _, t := range l.ids {
+			if _, err := w.insLink.ExecContext(ctx, id, merchantID, l.kind, t.Type, t.ID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	for _, r := range ev.Sensors {
+		var t any
+		if r.Time != nil {
+			t = ms(*r.Time)
+		}
+		if _, err := w.insSensor.ExecContext(ctx, id, merchantID, r.Type, r.DeviceID, r.UOM, nullF(r.Value), nullF(r.MinValue), nullF(r.MaxValue), nullF(r.MeanValue), t); err != nil {
+			return 0, err
+		}
+	}
+	return writeStored, nil
+}
+
+// CaptureJob returns one capture job of the merchant.
+func (s *EPCISStore) CaptureJob(ctx context.Context, merchantID int64, id string) (trace.CaptureJob, error) {
+	var j trace.CaptureJob
+	var created int64
+	var finished sql.NullInt64
+	var errs string
+	err := s.DB.QueryRow(ctx, `SELECT public_id, merchant_id, created_at, finished_at, running, success, event_count, stored, duplicates, declared, errors
+		FROM epcis_capture_jobs WHERE merchant_id = ? AND public_id = ?`, merchantID, id).
+		Scan(&j.ID, &j.MerchantID, &created, &finished, &j.Running, &j.Success, &j.EventCount, &j.Stored, &j.Duplicates, &j.Declared, &errs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, trace.ErrJobNotFound
+	}
+	if err != nil {
+		return j, fmt.Errorf("capture job: %w", err)
+	}
+	j.CreatedAt = fromMS(created)
+	j.FinishedAt = nullMS(finished)
+	_ = json.Unmarshal([]byte(errs), &j.Errors)
+	return j, nil
+}
+
+const eventCols = `e.id, e.event_id, e.hash_id, e.event_type, e.event_time, e.record_time, e.action, e.biz_step, e.disposition,
+	e.read_point, e.biz_location, e.transformation_id, e.error_declared_at, e.error_reason, e.context, e.body`
+
+func scanEvent(row interface{ Scan(...any) error }) (trace.Event, int64, error) {
+	var ev trace.Event
+	var seq, et, rt int64
+	var declared sql.NullInt64
+	var ctxJSON sql.NullString
+	var body, reason string
+	if err := row.Scan(&seq, &ev.EventID, &ev.HashID, &ev.Type, &et, &rt, &ev.Action, &ev.BizStep, &ev.Disposition,
+		&ev.ReadPoint, &ev.BizLocation, &ev.TransformationID, &declared, &reason, &ctxJSON, &body); err != nil {
+		return ev, 0, err
+	}
+	ev.EventTime, ev.RecordTime = fromMS(et), fromMS(rt)
+	if ctxJSON.Valid {
+		ev.Context = json.RawMessage(ctxJSON.String)
+	}
+	ev.JSON = withRecordTime(body, ev.RecordTime)
+	if declared.Valid {
+		ev.ErrorDeclaration = &trace.ErrorDeclaration{DeclarationTime: fromMS(declared.Int64), Reason: reason}
+	}
+	return ev, seq, nil
+}
+
+// withRecordTime adds the repository's recordTime to the stored event JSON.
+func withRecordTime(body string, rt time.Time) json.RawMessage {
+	rest := strings.TrimPrefix(strings.TrimSpace(body), "{")
+	sep := ","
+	if strings.HasPrefix(strings.TrimSpace(rest), "}") {
+		sep = ""
+	}
+	return json.RawMessage(`{"recordTime":"` + rt.UTC().Format("2006-01-02T15:04:05.000Z") + `"` + sep + rest)
+}
+
+// EventByID returns one event of the merchant.
+func (s *EPCISStore) EventByID(ctx context.Context, merchantID int64, eventID string) (trace.Event, error) {
+	ev, _, err := scanEvent(s.DB.QueryRow(ctx, `SELECT `+eventCols+` FROM epcis_events e WHERE e.merchant_id = ? AND e.event_id = ?`, merchantID, eventID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, trace.ErrEventNotFound
+	}
+	if err != nil {
+		return ev, fmt.Errorf("epcis event: %w", err)
+	}
+	return ev, nil
+}
+
+// query builds a WHERE clause with ? placeholders.
+type query struct {
+	where []string
+	args  []any
+}
+
+func (q *query) add(cond string, args ...any) {
+	q.where = append(q.where, cond)
+	q.args = append(q.args, args...)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func (q *query) in(col string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	q.add(col+` IN (`+placeholders(len(vals))+`)`, args...)
+}
+
+// idMatchSQL renders identifier matches: exact, or a class and everything
+// below it ("…/01/<gtin>" and "…/01/<gtin>/…"; '0' is the byte after '/').
+func idMatchSQL(ms []trace.IDMatch) (string, []any) {
+	var ors []string
+	var args []any
+	for _, m := range ms {
+		if m.Prefix {
+			ors = append(ors, `epc = ? OR (epc >= ? AND epc < ?)`)
+			args = append(args, m.ID, m.ID+"/", m.ID+"0")
+		} else {
+			ors = append(ors, `epc = ?`)
+			args = append(args, m.ID)
+		}
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+func (q *query) epcs(merchantID int64, roles []string, ms []trace.IDMatch) {
+	if len(ms) == 0 {
+		return
+	}
+	cond, args := idMatchSQL(ms)
+	all := []any{merchantID}
+	for _, r := range roles {
+		all = append(all, r)
+	}
+	all = append(all, args...)
+	q.add(`e.id IN (SELECT event FROM epcis_event_epcs WHERE merchant_id = ? AND role IN (`+placeholders(len(roles))+`) AND `+cond+`)`, all...)
+}
+
+var sensorColumn = map[string]string{"value": "value", "minValue": "min_value", "maxValue": "max_value", "meanValue": "mean_value"}
+var sqlOp = map[string]string{"EQ": "=", "GT": ">", "GE": ">=", "LT": "<", "LE": "<="}
+
+// QueryEvents runs a filter. Side-table conditions are `e.id IN (…)`
+// subqueries, which SQLite evaluates once and probes by rowid; the result
+// is ordered by (event_time, id), which the time-leading indexes deliver
+// without sorting for the common single-field filters.
+func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.EventFilter) (trace.EventPage, error) {
+	var page trace.EventPage
+	q := &query{}
+	q.add(`e.merchant_id = ?`, merchantID)
+	q.in(`e.event_type`, f.EventTypes)
+	if f.GEEventTime != nil {
+		q.add(`e.event_time >= ?`, ms(*f.GEEventTime))
+	}
+	if f.LTEventTime != nil {
+		q.add(`e.event_time < ?`, ms(*f.LTEventTime))
+	}
+	if f.GERecordTime != nil {
+		q.add(`e.record_time >= ?`, ms(*f.GERecordTime))
+	}
+	if f.LTRecordTime != nil {
+		q.add(`e.record_time < ?`, ms(*f.LTRecordTime))
+	}
+	q.in(`e.action`, f.Actions)
+	q.in(`e.biz_step`, f.BizSteps)
+	q.in(`e.disposition`, f.Dispositions)
+	q.in(`e.read_point`, f.ReadPoints)
+	q.in(`e.biz_location`, f.BizLocations)
+	q.in(`e.event_id`, f.EventIDs)
+	q.in(`e.transformation_id`, f.TransformationIDs)
+	q.epcs(merchantID, []string{trace.RoleEPC, trace.RoleChild}, f.MatchEPC)
+	q.epcs(merchantID, []string{trace.RoleParent}, f.MatchParentID)
+	q.epcs(merchantID, []string{trace.RoleInput}, f.MatchInputEPC)
+	q.epcs(merchantID, []string{trace.RoleOutput}, f.MatchOutputEPC)
+	q.epcs(merchantID, []string{trace.RoleEPC, trace.RoleChild, trace.RoleParent, trace.RoleInput, trace.RoleOutput}, f.MatchAnyEPC)
+	q.epcs(merchantID, []string{trace.RoleQuantity, trace.RoleChildQuantity}, f.MatchEPCClass)
+	q.epcs(merchantID, []string{trace.RoleQuantity, trace.RoleChildQuantity, trace.RoleInputQuantity, trace.RoleOutputQuantity}, f.MatchAnyEPCClass)
+	for _, l := range []struct {
+		kind string
+		fs   []trace.TypedIDFilter
+	}{{"bt", f.BizTransactions}, {"src", f.Sources}, {"dst", f.Destinations}} {
+		for _, tf := range l.fs {
+			args := []any{merchantID, l.kind}
+			for _, id := range tf.IDs {
+				args = append(args, id)
+			}
+			args = append(args, tf.Type)
+			q.add(`e.id IN (SELECT event FROM epcis_event_links WHERE merchant_id = ? AND kind = ? AND ref IN (`+placeholders(len(tf.IDs))+`) AND type = ?)`, args...)
+		}
+	}
+	if f.ExistsSensorElement {
+		q.add(`e.has_sensor = 1`)
+	}
+	if sf := f.Sensor; sf != nil {
+		sub := &query{}
+		sub.add(`merchant_id = ?`, merchantID)
+		sub.in(`type`, sf.Types)
+		sub.in(`device_id`, sf.DeviceIDs)
+		if sf.UOM != "" {
+			sub.add(`uom = ?`, sf.UOM)
+		}
+		for _, c := range sf.Value {
+			col, ok1 := sensorColumn[c.Field]
+			op, ok2 := sqlOp[c.Op]
+			if !ok1 || !ok2 {
+				return page, fmt.Errorf("epcis query: bad sensor comparison %s %s", c.Op, c.Field)
+			}
+			sub.add(col+` `+op+` ?`, c.Value)
+		}
+		q.add(`e.id IN (SELECT event FROM epcis_sensor_reports WHERE `+strings.Join(sub.where, " AND ")+`)`, sub.args...)
+	}
+	if f.ExistsErrorDeclaration {
+		q.add(`e.error_declared_at IS NOT NULL`)
+	}
+	q.in(`e.error_reason`, f.ErrorReasons)
+	if f.After != nil {
+		q.add(`(e.event_time, e.id) > (?, ?)`, f.After.EventTimeMS, f.After.Seq)
+	}
+	per := f.PerPage
+	if per <= 0 {
+		per = trace.DefaultPerPage
+	}
+	if per > trace.MaxPerPage {
+		per = trace.MaxPerPage
+	}
+	sqlText := `SELECT ` + eventCols + ` FROM epcis_events e WHERE ` + strings.Join(q.where, " AND ") +
+		` ORDER BY e.event_time, e.id LIMIT ?`
+	rows, err := s.DB.Query(ctx, sqlText, append(q.args, per+1)...)
+	if err != nil {
+		return page, fmt.Errorf("epcis query: %w", err)
+	}
+	defer rows.Close()
+	var last trace.Cursor
+	for rows.Next() {
+		ev, seq, err := scanEvent(rows)
+		if err != nil {
+			return page, fmt.Errorf("epcis query: %w", err)
+		}
+		if len(page.Events) == per {
+			page.Next = &trace.Cursor{EventTimeMS: last.EventTimeMS, Seq: last.Seq}
+			break
+		}
+		page.Events = append(page.Events, ev)
+		last = trace.Cursor{EventTimeMS: ms(ev.EventTime), Seq: seq}
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("epcis query: %w", err)
+	}
+	return page, nil
+}
