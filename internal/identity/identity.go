@@ -59,6 +59,7 @@ type Principal struct {
 	StoreID    int64
 	SessionID  int64
 	CSRF       string
+	Bearer     bool // authenticated by an Authorization header, not a cookie
 }
 
 // IsStaff reports whether the caller acts for the merchant (staff session or token).
@@ -107,4 +108,14 @@ type Store interface {
 	// consumes the OTP on success.
 	UseOTP(ctx context.Context, merchantID int64, phone, codeHash string, maxAttempts int) error
 	CountRecentOTPs(ctx context.Context, merchantID int64, phone string, since time.Time) (int, error)
+}
+
+// AuditEntry is one staff action in the append-only audit log.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Object string    `json:"object"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
 }

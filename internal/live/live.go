@@ -132,9 +132,11 @@ type Store interface {
 	CreateRoom(ctx context.Context, r *Room) error
 	UpdateRoom(ctx context.Context, r *Room) error
 	RoomBySlug(ctx context.Context, slug string) (*Room, error) // slugs are global: the link decides the tenant
+	RoomByID(ctx context.Context, id int64) (*Room, error)      // for realtime paths that know only the public room id
 	Room(ctx context.Context, merchantID, id int64) (*Room, error)
 	RoomByStreamKey(ctx context.Context, key string) (*Room, error)
 	ListRooms(ctx context.Context, merchantID int64) ([]Room, error)
+	ListPublicRooms(ctx context.Context, limit int) ([]Room, error) // live and upcoming rooms of every merchant, for the home page
 	SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error
 	Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error
 	Pins(ctx context.Context, merchantID, roomID int64) ([]Pin, error)

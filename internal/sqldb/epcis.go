@@ -332,6 +332,36 @@ var sqlOp = map[string]string{"EQ": "=", "GT": ">", "GE": ">=", "LT": "<", "LE":
 // without sorting for the common single-field filters.
 func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.EventFilter) (trace.EventPage, error) {
 	var page trace.EventPage
+	sqlText, args, per, err := buildEventQuery(merchantID, f)
+	if err != nil {
+		return page, err
+	}
+	rows, err := s.DB.Query(ctx, sqlText, args...)
+	if err != nil {
+		return page, fmt.Errorf("epcis query: %w", err)
+	}
+	defer rows.Close()
+	var last trace.Cursor
+	for rows.Next() {
+		ev, seq, err := scanEvent(rows)
+		if err != nil {
+			return page, fmt.Errorf("epcis query: %w", err)
+		}
+		if len(page.Events) == per {
+			page.Next = &trace.Cursor{EventTimeMS: last.EventTimeMS, Seq: last.Seq}
+			break
+		}
+		page.Events = append(page.Events, ev)
+		last = trace.Cursor{EventTimeMS: ms(ev.EventTime), Seq: seq}
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("epcis query: %w", err)
+	}
+	return page, nil
+}
+
+// buildEventQuery renders a filter as one SELECT with ? placeholders.
+func buildEventQuery(merchantID int64, f trace.EventFilter) (string, []any, int, error) {
 	q := &query{}
 	q.add(`e.merchant_id = ?`, merchantID)
 	q.in(`e.event_type`, f.EventTypes)
@@ -389,7 +419,7 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 			col, ok1 := sensorColumn[c.Field]
 			op, ok2 := sqlOp[c.Op]
 			if !ok1 || !ok2 {
-				return page, fmt.Errorf("epcis query: bad sensor comparison %s %s", c.Op, c.Field)
+				return "", nil, 0, fmt.Errorf("epcis query: bad sensor comparison %s %s", c.Op, c.Field)
 			}
 			sub.add(col+` `+op+` ?`, c.Value)
 		}
@@ -411,26 +441,5 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 	}
 	sqlText := `SELECT ` + eventCols + ` FROM epcis_events e WHERE ` + strings.Join(q.where, " AND ") +
 		` ORDER BY e.event_time, e.id LIMIT ?`
-	rows, err := s.DB.Query(ctx, sqlText, append(q.args, per+1)...)
-	if err != nil {
-		return page, fmt.Errorf("epcis query: %w", err)
-	}
-	defer rows.Close()
-	var last trace.Cursor
-	for rows.Next() {
-		ev, seq, err := scanEvent(rows)
-		if err != nil {
-			return page, fmt.Errorf("epcis query: %w", err)
-		}
-		if len(page.Events) == per {
-			page.Next = &trace.Cursor{EventTimeMS: last.EventTimeMS, Seq: last.Seq}
-			break
-		}
-		page.Events = append(page.Events, ev)
-		last = trace.Cursor{EventTimeMS: ms(ev.EventTime), Seq: seq}
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("epcis query: %w", err)
-	}
-	return page, nil
+	return sqlText, append(q.args, per+1), per, nil
 }

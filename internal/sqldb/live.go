@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 )
 
@@ -82,6 +83,11 @@ func (s *LiveStore) RoomBySlug(ctx context.Context, slug string) (*live.Room, er
 	return s.withLineup(ctx, r, err)
 }
 
+func (s *LiveStore) RoomByID(ctx context.Context, id int64) (*live.Room, error) {
+	r, err := scanRoom(s.DB.QueryRow(ctx, `SELECT `+roomCols+` FROM rooms WHERE id = ?`, id))
+	return s.withLineup(ctx, r, err)
+}
+
 func (s *LiveStore) Room(ctx context.Context, merchantID, id int64) (*live.Room, error) {
 	r, err := scanRoom(s.DB.QueryRow(ctx, `SELECT `+roomCols+` FROM rooms WHERE merchant_id = ? AND id = ?`, merchantID, id))
 	return s.withLineup(ctx, r, err)
@@ -118,6 +124,23 @@ func (s *LiveStore) ListRooms(ctx context.Context, merchantID int64) ([]live.Roo
 	return out, nil
 }
 
+func (s *LiveStore) ListPublicRooms(ctx context.Context, limit int) ([]live.Room, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+roomCols+` FROM rooms WHERE status <> 'ended' ORDER BY CASE status WHEN 'live' THEN 0 ELSE 1 END, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []live.Room
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
 func (s *LiveStore) SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
@@ -152,6 +175,10 @@ func roomInTenant(ctx context.Context, tx *Tx, merchantID, roomID int64) error {
 
 func (s *LiveStore) Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if productID == 0 { // unpin
+			res, err := tx.Exec(ctx, `UPDATE rooms SET pinned_product_id = NULL WHERE merchant_id = ? AND id = ?`, merchantID, roomID)
+			return mustAffect(res, err)
+		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, productID).Scan(&n); err != nil || n == 0 {
 			return apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
@@ -257,4 +284,24 @@ func (db *DB) Audit(ctx context.Context, merchantID int64, actor, action, object
 		_, err := tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, ?, ?, ?, ?)`, merchantID, actor, action, object, detail, ms(tx.Now))
 		return err
 	})
+}
+
+// AuditLog lists the newest audit entries of a merchant.
+func (db *DB) AuditLog(ctx context.Context, merchantID int64, limit int) ([]identity.AuditEntry, error) {
+	rows, err := db.Query(ctx, `SELECT id, actor, action, object, detail, at FROM audit_log WHERE merchant_id = ? ORDER BY id DESC LIMIT ?`, merchantID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []identity.AuditEntry{}
+	for rows.Next() {
+		var e identity.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Actor, &e.Action, &e.Object, &e.Detail, &at); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is read from flags, falling back to SHELFLIVE_* environment variables.
+type Config struct {
+	Addr         string
+	DataDir      string
+	DatabaseURL  string
+	AdminToken   string
+	Demo         bool
+	DevMode      bool
+	PublicURL    string
+	ReserveFor   time.Duration
+	PaySecret    string
+	CookieSecure bool
+	LogFormat    string
+	RTMPAddr     string
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def
+	}
+	return b
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func parseConfig(name string, args []string) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", env("SHELFLIVE_ADDR", ":8080"), "HTTP listen address (SHELFLIVE_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("SHELFLIVE_DATA_DIR", "./data"), "data directory: SQLite file, uploads, recordings (SHELFLIVE_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("SHELFLIVE_DATABASE_URL", ""), "database URL; empty = SQLite in the data dir (SHELFLIVE_DATABASE_URL)")
+	fs.StringVar(&c.AdminToken, "admin-token", env("SHELFLIVE_ADMIN_TOKEN", ""), "owner-level API token for the demo merchant (SHELFLIVE_ADMIN_TOKEN)")
+	fs.BoolVar(&c.Demo, "demo", envBool("SHELFLIVE_DEMO", true), "seed demo data on first start (SHELFLIVE_DEMO)")
+	fs.BoolVar(&c.DevMode, "dev", envBool("SHELFLIVE_DEV", true), "development mode: OTP codes shown on screen, dev payment provider (SHELFLIVE_DEV)")
+	fs.StringVar(&c.PublicURL, "public-url", env("SHELFLIVE_PUBLIC_URL", ""), "public base URL used in links and callbacks (SHELFLIVE_PUBLIC_URL)")
+	fs.DurationVar(&c.ReserveFor, "reserve-for", envDuration("SHELFLIVE_RESERVE_FOR", 15*time.Minute), "how long unpaid orders hold stock (SHELFLIVE_RESERVE_FOR)")
+	fs.StringVar(&c.PaySecret, "pay-secret", env("SHELFLIVE_PAY_SECRET", ""), "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
+	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
+	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
+	fs.StringVar(&c.RTMPAddr, "rtmp-addr", env("SHELFLIVE_RTMP_ADDR", ":1935"), "RTMP ingest listen address; empty disables (SHELFLIVE_RTMP_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,45 @@
+// Command shelflive runs the ShelfLive live-commerce server and its tools.
+//
+//	shelflive [serve]        run the server (default)
+//	shelflive migrate        apply database migrations and exit
+//	shelflive bench …        load tools (orders, fanout)
+//	shelflive version
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, args)
+	case "migrate":
+		err = runMigrate(ctx, args)
+	case "bench":
+		err = runBench(ctx, args)
+	case "version":
+		fmt.Println("shelflive", Version)
+	default:
+		err = fmt.Errorf("unknown command %q (serve, migrate, bench, version)", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shelflive:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/demo"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/sqldb"
+	"github.com/shelflive/shelflive/internal/web"
+)
+
+// Main is the running program: config in, wired services out. Tests start
+// it in-process on a free port.
+type Main struct {
+	Config   *Config
+	Logger   *slog.Logger
+	DB       *sqldb.DB
+	App      *app.App
+	Server   *web.Server
+	HTTP     *http.Server
+	Listener net.Listener
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+// Open opens the database, seeds demo data and wires every service.
+func (m *Main) Open(ctx context.Context) error {
+	c := m.Config
+	if m.Logger == nil {
+		m.Logger = newLogger(c.LogFormat)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	db, err := sqldb.Open(ctx, c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	users := &sqldb.IdentityStore{DB: db}
+	deps := demo.Deps{Users: users, Catalog: &sqldb.CatalogStore{DB: db}, Stores: &sqldb.StoreRepo{DB: db},
+		Inventory: &sqldb.InventoryStore{DB: db}, Live: &sqldb.LiveStore{DB: db}, DataDir: c.DataDir, Now: db.Now()}
+	if c.Demo {
+		seeded, err := demo.Seed(ctx, deps)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if seeded {
+			m.Logger.Info("demo data created", "merchant", demo.MerchantSlug)
+		}
+	}
+	secret, err := paySecret(c)
+	if err != nil {
+		return err
+	}
+	orders := &sqldb.OrderStore{DB: db}
+	a := &app.App{
+		Identity:   &identity.Service{Store: users, SMS: identity.DevSMS{Logger: m.Logger}, DevOTP: c.DevMode, SessionTTL: 12 * time.Hour, Now: db.Now},
+		Users:      users,
+		Catalog:    deps.Catalog,
+		Stores:     deps.Stores,
+		Inventory:  deps.Inventory,
+		Live:       deps.Live,
+		Orders:     orders,
+		Payments:   orders,
+		Audit:      db,
+		Logger:     m.Logger,
+		Now:        db.Now,
+		ReserveFor: c.ReserveFor,
+		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
+	}
+	a.Hub = realtime.NewHub(realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger})
+	a.Provider = &payment.Dev{Secret: secret, Client: &http.Client{Timeout: 10 * time.Second},
+		CallbackURL: func() string { return m.selfURL() + "/api/v1/payments/dev/callback" }}
+	if c.AdminToken != "" && c.Demo {
+		if mer, err := users.MerchantBySlug(ctx, demo.MerchantSlug); err == nil {
+			if err := a.Identity.EnsureToken(ctx, mer.ID, identity.RoleOwner, "SHELFLIVE_ADMIN_TOKEN", c.AdminToken); err != nil {
+				return fmt.Errorf("admin token: %w", err)
+			}
+		}
+	}
+	m.App = a
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
+		Ready: db.Ping, Registry: reg}
+	return nil
+}
+
+// selfURL is how the dev payment provider reaches this process.
+func (m *Main) selfURL() string {
+	if m.Listener != nil {
+		addr := m.Listener.Addr().(*net.TCPAddr)
+		host := addr.IP.String()
+		if addr.IP.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	}
+	return strings.TrimRight(m.Config.PublicURL, "/")
+}
+
+// paySecret returns the configured secret, or one generated once per data dir.
+func paySecret(c *Config) ([]byte, error) {
+	if c.PaySecret != "" {
+		return []byte(c.PaySecret), nil
+	}
+	path := filepath.Join(c.DataDir, "pay-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	s := []byte(hex.EncodeToString(b))
+	if err := os.WriteFile(path, s, 0o600); err != nil {
+		return nil, fmt.Errorf("pay secret: %w", err)
+	}
+	return s, nil
+}
+
+// Start listens and serves in the background.
+func (m *Main) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.Listener = ln
+	life, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.Server.Lifetime = life
+	m.HTTP = &http.Server{Handler: m.Server.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		m.App.Start(life)
+	}()
+	go func() {
+		if err := m.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Close shuts down gracefully: stop accepting, tell WebSockets to go, drain
+// requests, flush background state, close the database.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	var err error
+	if m.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = m.HTTP.Shutdown(ctx)
+		cancel()
+	}
+	if m.done != nil {
+		<-m.done
+	}
+	if m.App != nil && m.App.Hub != nil {
+		m.App.Hub.Close()
+	}
+	if m.DB != nil {
+		err = errors.Join(err, m.DB.Close())
+	}
+	return err
+}
+
+func runServe(ctx context.Context, args []string) error {
+	c, err := parseConfig("serve", args)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m := &Main{Config: c}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if err := m.Start(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	m.banner(time.Since(start))
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func (m *Main) banner(took time.Duration) {
+	base := m.selfURL()
+	if m.Config.PublicURL != "" {
+		base = strings.TrimRight(m.Config.PublicURL, "/")
+	} else if _, port, err := net.SplitHostPort(m.Listener.Addr().String()); err == nil {
+		base = "http://localhost:" + port
+	}
+	fmt.Fprintf(os.Stderr, `
+  ShelfLive %s is running (started in %s, data in %s)
+
+    Viewer room (open on a phone):  %s/live/demo
+    Host studio:                    %s/studio
+    Admin:                          %s/admin
+    Store pickup check:             %s/pickup
+    API (OpenAPI 3.1):              %s/api/openapi.json
+
+`, Version, took.Round(time.Millisecond), m.Config.DataDir, base, base, base, base, base)
+	if m.Config.Demo {
+		fmt.Fprintf(os.Stderr, "  Demo logins (password %q):", demo.Password)
+		for _, l := range demo.Logins {
+			fmt.Fprintf(os.Stderr, " %s", l[0])
+		}
+		fmt.Fprintf(os.Stderr, "\n  Viewers log in with any mobile number; in dev mode the one-time code is shown on screen.\n\n")
+	}
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	c, err := parseConfig("migrate", args)
+	if err != nil {
+		return err
+	}
+	db, err := sqldb.Open(ctx, c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return err
+	}
+	fmt.Println("migrations applied")
+	return db.Close()
+}

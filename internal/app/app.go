@@ -1,0 +1,434 @@
+// Package app is the use-case layer: it runs each thing a person does (buy,
+// pay, pin a card, comment) across the domain stores, and tells the room
+// what changed after the transaction committed.
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+// Auditor records staff actions that must not be editable.
+type Auditor interface {
+	Audit(ctx context.Context, merchantID int64, actor, action, object, detail string) error
+	AuditLog(ctx context.Context, merchantID int64, limit int) ([]identity.AuditEntry, error)
+}
+
+// AuditLog lists recent staff actions.
+func (a *App) AuditLog(ctx context.Context, merchantID int64, limit int) ([]identity.AuditEntry, error) {
+	return a.Audit.AuditLog(ctx, merchantID, limit)
+}
+
+// App holds every store and service; cmd/shelflive sets the fields once.
+type App struct {
+	Identity  *identity.Service
+	Users     identity.Store
+	Catalog   catalog.Store
+	Stores    stores.Repo
+	Inventory inventory.Store
+	Live      live.Store
+	Orders    order.Store
+	Payments  payment.Store
+	Provider  *payment.Dev
+	Hub       realtime.Hub
+	Audit     Auditor
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	ReserveFor time.Duration // how long an unpaid order holds its stock
+	Moderator  *live.Moderator
+
+	likeMu       sync.Mutex
+	pendingLikes map[int64]int64
+
+	stockMu    sync.Mutex
+	stockDirty map[int64]map[int64]bool // room -> product ids whose stock changed
+}
+
+// Start runs the background work: reservation expiry and coalesced stock
+// events. It returns when ctx ends.
+func (a *App) Start(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	lastExpiry := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			a.flushLikes(context.Background())
+			return
+		case <-tick.C:
+			a.flushStock(ctx)
+			if a.Now().Sub(lastExpiry) >= time.Second {
+				lastExpiry = a.Now()
+				a.expireDue(ctx)
+				a.flushLikes(ctx)
+			}
+		}
+	}
+}
+
+func (a *App) expireDue(ctx context.Context) {
+	for {
+		expired, err := a.Orders.ExpireDue(ctx, a.Now(), 200)
+		if err != nil {
+			a.Logger.Error("expire reservations", "err", err)
+			return
+		}
+		for i := range expired {
+			a.orderChanged(&expired[i])
+		}
+		if len(expired) < 200 {
+			return
+		}
+	}
+}
+
+// markStock remembers that a product's stock changed in a room; viewers get
+// one product.updated event per product per 250 ms, not one per order.
+func (a *App) markStock(roomID, productID int64) {
+	if roomID == 0 {
+		return
+	}
+	a.stockMu.Lock()
+	defer a.stockMu.Unlock()
+	if a.stockDirty == nil {
+		a.stockDirty = map[int64]map[int64]bool{}
+	}
+	if a.stockDirty[roomID] == nil {
+		a.stockDirty[roomID] = map[int64]bool{}
+	}
+	a.stockDirty[roomID][productID] = true
+}
+
+func (a *App) flushStock(ctx context.Context) {
+	a.stockMu.Lock()
+	dirty := a.stockDirty
+	a.stockDirty = nil
+	a.stockMu.Unlock()
+	for roomID, products := range dirty {
+		for pid := range products {
+			a.publishProduct(ctx, roomID, pid)
+		}
+	}
+}
+
+func (a *App) publishProduct(ctx context.Context, roomID, productID int64) {
+	room, err := a.roomByID(ctx, roomID)
+	if err != nil {
+		return
+	}
+	p, err := a.Catalog.Product(ctx, room.MerchantID, productID)
+	if err != nil {
+		return
+	}
+	a.publish(live.RoomTopic(roomID), "product.updated", map[string]any{"product": p})
+}
+
+func (a *App) publish(topic, typ string, data any) {
+	if _, err := a.Hub.Publish(topic, typ, data); err != nil {
+		a.Logger.Error("publish", "topic", topic, "type", typ, "err", err)
+	}
+}
+
+// roomByID serves event paths, which know a room only by its public id.
+func (a *App) roomByID(ctx context.Context, id int64) (*live.Room, error) {
+	return a.Live.RoomByID(ctx, id)
+}
+
+// RoomState is what a viewer's page needs to draw the room; it is also the
+// realtime snapshot of the room topic.
+type RoomState struct {
+	Room     *live.Room        `json:"room"`
+	Merchant string            `json:"merchant"`
+	Pinned   *catalog.Product  `json:"pinned,omitempty"`
+	Products []catalog.Product `json:"products"`
+	Viewers  int               `json:"viewers"`
+	Likes    int64             `json:"likes"`
+}
+
+// RoomBySlug loads a room's state for its public page.
+func (a *App) RoomBySlug(ctx context.Context, slug string) (*RoomState, error) {
+	r, err := a.Live.RoomBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return a.roomState(ctx, r)
+}
+
+func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
+	m, err := a.Users.Merchant(ctx, r.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.Catalog.ListProducts(ctx, r.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]catalog.Product{}
+	for _, p := range all {
+		byID[p.ID] = p
+	}
+	st := &RoomState{Room: r, Merchant: m.Name, Products: []catalog.Product{}, Viewers: a.Hub.Viewers(r.Topic()), Likes: a.likes(r)}
+	for _, id := range r.ProductIDs {
+		if p, ok := byID[id]; ok && p.Active {
+			st.Products = append(st.Products, p)
+		}
+	}
+	if p, ok := byID[r.PinnedProductID]; ok {
+		st.Pinned = &p
+	}
+	return st, nil
+}
+
+func (a *App) likes(r *live.Room) int64 {
+	if n := a.Hub.Likes(r.Topic()); n > r.Likes {
+		return n
+	}
+	return r.Likes
+}
+
+// Snapshot is the realtime hub's snapshot function.
+func (a *App) Snapshot(topic string) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var kind string
+	var id int64
+	if _, err := fmt.Sscanf(topic, "%4s:%d", &kind, &id); err == nil && kind == "room" {
+		r, err := a.roomByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return a.roomState(ctx, r)
+	}
+	return map[string]any{}, nil
+}
+
+// requestHash fingerprints an order request so a reused Idempotency-Key with a
+// different body is refused instead of silently returning another order.
+func requestHash(req *order.Request) string {
+	b, _ := json.Marshal(req)
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// CreateOrder reserves stock and creates an order for a logged-in customer.
+func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
+	if p == nil || p.Kind != identity.KindCustomer {
+		return nil, false, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+	}
+	if err := req.Validate(); err != nil {
+		return nil, false, err
+	}
+	if len(idemKey) > 100 {
+		return nil, false, apperr.InvalidField("Idempotency-Key", "invalid_idempotency_key", "幂等键过长", "Idempotency-Key is too long.")
+	}
+	if req.RoomID > 0 {
+		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
+			req.RoomID = 0 // a stale room id must not fail a purchase
+		} else {
+				}
+	}
+	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return nil, false, err
+	}
+	phone := c.Phone
+	if req.Phone != "" {
+		if phone, err = identity.NormalizePhone(req.Phone); err != nil {
+			return nil, false, err
+		}
+	}
+	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: req.RoomID, GuideCode: req.GuideCode,
+		Fulfilment: req.Fulfilment, StoreID: req.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
+		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor)}
+	created, err := a.Orders.Create(ctx, o, req.Items)
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		for _, ln := range o.Lines {
+			a.markStock(o.RoomID, ln.ProductID)
+		}
+		a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+	}
+	return o, created, nil
+}
+
+// StaffOrderView is an order as the studio sees it: contact data masked.
+func StaffOrderView(o *order.Order) map[string]any {
+	return map[string]any{"id": o.ID, "number": o.Number, "status": o.Status, "status_label": o.Status.Label(), "total_fen": o.TotalFen,
+		"lines": o.Lines, "room_id": o.RoomID, "fulfilment": o.Fulfilment, "contact_phone": identity.MaskPhone(o.ContactPhone), "created_at": o.CreatedAt}
+}
+
+// orderChanged tells the buyer's order page, the studio and the room.
+func (a *App) orderChanged(o *order.Order) {
+	a.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": o})
+	a.publish(live.StaffTopic(o.MerchantID), "order.updated", StaffOrderView(o))
+	switch o.Status {
+	case order.Cancelled, order.Expired:
+		for _, ln := range o.Lines {
+			a.markStock(o.RoomID, ln.ProductID)
+		}
+	}
+}
+
+// StartPayment creates (or reuses) a payment intent for an unpaid order.
+func (a *App) StartPayment(ctx context.Context, p *identity.Principal, orderID int64) (*payment.Intent, error) {
+	o, err := a.CustomerOrder(ctx, p, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status != order.PendingPayment {
+		return nil, order.ErrNotPayable
+	}
+	if a.Now().After(o.ReserveExpiresAt) {
+		return nil, order.ErrExpired
+	}
+	in, err := a.Payments.PendingIntent(ctx, o.MerchantID, o.ID)
+	if err != nil {
+		in = &payment.Intent{MerchantID: o.MerchantID, OrderID: o.ID, Provider: a.Provider.Name(), Intent: payment.NewIntentID(), AmountFen: o.TotalFen}
+		if err := a.Payments.CreateIntent(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	in.PayURL = a.Provider.PayURL(in)
+	return in, nil
+}
+
+// CustomerOrder loads an order only for the customer who placed it (or staff of its merchant).
+func (a *App) CustomerOrder(ctx context.Context, p *identity.Principal, id int64) (*order.Order, error) {
+	if p == nil {
+		return nil, apperr.ErrUnauthorized
+	}
+	o, err := a.Orders.Get(ctx, p.MerchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind == identity.KindCustomer && o.CustomerID != p.SubjectID {
+		return nil, apperr.ErrNotFound
+	}
+	return o, nil
+}
+
+// PaymentCallback applies a verified provider notification.
+func (a *App) PaymentCallback(ctx context.Context, n *payment.Notification) error {
+	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, a.Provider.Name(), a.Now())
+	if err != nil {
+		return err
+	}
+	o, err := a.Orders.Get(ctx, merchantID, orderID)
+	if err != nil {
+		return err
+	}
+	a.orderChanged(o)
+	return nil
+}
+
+// DevPay plays the dev provider: the buyer confirmed on the simulated page,
+// so the "provider" sends its signed callback over HTTP.
+func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, error) {
+	in, err := a.Payments.IntentByID(ctx, intentID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status == "paid" {
+		return in, nil
+	}
+	err = a.Provider.Notify(ctx, payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: in.AmountFen, ProviderRef: "dev_" + strconv.FormatInt(a.Now().UnixNano(), 36)}, a.Now())
+	if err != nil {
+		return nil, err
+	}
+	return a.Payments.IntentByID(ctx, intentID)
+}
+
+// Fulfil moves an order along on behalf of staff and records it.
+func (a *App) Fulfil(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
+	if p.Role == identity.RoleStore && p.StoreID != 0 {
+		o, err := a.Orders.Get(ctx, p.MerchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		if o.StoreID != p.StoreID {
+			return nil, apperr.ErrNotFound
+		}
+	}
+	o, err := a.Orders.Transition(ctx, p.MerchantID, id, next)
+	if err != nil {
+		return nil, err
+	}
+	if next == order.Cancelled {
+		a.Audit.Audit(ctx, p.MerchantID, p.Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("refunded_fen=%d", o.RefundedFen))
+	}
+	a.orderChanged(o)
+	return o, nil
+}
+
+// VerifyPickup completes the order with this pickup code at the caller's store.
+func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code string, confirm bool) (*order.Order, error) {
+	code, err := order.NormalizePickupCode(code)
+	if err != nil {
+		return nil, err
+	}
+	o, err := a.Orders.ByPickupCode(ctx, p.MerchantID, code)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
+		return nil, apperr.New(apperr.Conflict, "other_store", "该订单需在其他门店取货", "This order is for pickup at another store.")
+	}
+	if !confirm {
+		return o, nil
+	}
+	switch o.Status {
+	case order.Paid, order.Ready:
+	case order.Completed:
+		return nil, apperr.New(apperr.Conflict, "already_picked_up", "该订单已取货", "This order was already picked up.")
+	default:
+		return nil, apperr.New(apperr.Conflict, "not_ready", "订单未支付或已取消", "The order is not paid or was cancelled.")
+	}
+	return a.Fulfil(ctx, p, o.ID, order.Completed)
+}
+
+// CancelUnpaid lets a buyer cancel their own unpaid order; stock returns.
+func (a *App) CancelUnpaid(ctx context.Context, p *identity.Principal, id int64) (*order.Order, error) {
+	o, err := a.Orders.Transition(ctx, p.MerchantID, id, order.Cancelled)
+	if err != nil {
+		return nil, err
+	}
+	a.orderChanged(o)
+	return o, nil
+}
+
+// DevIntent shows the dev provider's page what it is asked to collect.
+func (a *App) DevIntent(ctx context.Context, intentID string) (*payment.Intent, *order.Order, string, error) {
+	in, err := a.Payments.IntentByID(ctx, intentID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	o, err := a.Orders.Get(ctx, in.MerchantID, in.OrderID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	m, err := a.Users.Merchant(ctx, in.MerchantID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return in, o, m.Name, nil
+}

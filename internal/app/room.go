@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/realtime"
+)
+
+// PostComment moderates and stores a comment, then fans it out.
+func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live.Room, text string) (*live.Comment, error) {
+	if p == nil {
+		return nil, apperr.New(apperr.Unauthorized, "login_required", "登录后才能发言", "Log in to comment.")
+	}
+	if p.MerchantID != room.MerchantID {
+		return nil, apperr.ErrNotFound
+	}
+	if room.Status == live.Ended {
+		return nil, apperr.New(apperr.Conflict, "room_ended", "直播已结束", "This live has ended.")
+	}
+	staff := p.IsStaff()
+	if !staff {
+		if banned, err := a.Live.IsBanned(ctx, room.ID, p.SubjectID); err != nil {
+			return nil, err
+		} else if banned {
+			return nil, live.ErrBanned
+		}
+	}
+	user := UserKey(p)
+	text, err := a.Moderator.Check(user, text, staff, a.Now())
+	if err != nil {
+		return nil, err
+	}
+	kind := "customer"
+	if staff {
+		kind = "staff"
+	}
+	c := &live.Comment{RoomID: room.ID, MerchantID: room.MerchantID, AuthorKind: kind, AuthorID: p.SubjectID, AuthorName: p.Name, Body: text}
+	if err := a.Live.AddComment(ctx, c); err != nil {
+		return nil, err
+	}
+	a.Hub.PublishComment(room.Topic(), realtime.Comment{ID: strconv.FormatInt(c.ID, 10), User: user, Name: c.AuthorName, Text: c.Body, Host: staff, At: c.CreatedAt})
+	return c, nil
+}
+
+// UserKey is the realtime identity of a caller: own comments and personal
+// messages are routed by it.
+func UserKey(p *identity.Principal) string {
+	if p == nil {
+		return ""
+	}
+	if p.Kind == identity.KindCustomer {
+		return "c" + strconv.FormatInt(p.SubjectID, 10)
+	}
+	return "s" + strconv.FormatInt(p.SubjectID, 10)
+}
+
+// Like adds taps; the hub aggregates them and the total is saved in batches.
+func (a *App) Like(ctx context.Context, room *live.Room, n int) error {
+	if n < 1 || n > 50 {
+		return apperr.InvalidField("count", "invalid_count", "点赞次数须为1到50", "Count must be between 1 and 50.")
+	}
+	a.Hub.AddLikes(room.Topic(), n)
+	a.likeMu.Lock()
+	if a.pendingLikes == nil {
+		a.pendingLikes = map[int64]int64{}
+	}
+	a.pendingLikes[room.ID] += int64(n)
+	a.likeMu.Unlock()
+	return nil
+}
+
+// flushLikes persists like totals; losing the last second of taps in a crash is acceptable.
+func (a *App) flushLikes(ctx context.Context) {
+	a.likeMu.Lock()
+	pending := a.pendingLikes
+	a.pendingLikes = nil
+	a.likeMu.Unlock()
+	for id, n := range pending {
+		if err := a.Live.AddLikes(ctx, id, n); err != nil {
+			a.Logger.Error("save likes", "room", id, "err", err)
+		}
+	}
+}
+
+// DeleteComment hides a comment everywhere (host moderation).
+func (a *App) DeleteComment(ctx context.Context, p *identity.Principal, room *live.Room, id int64) error {
+	if err := a.Live.DeleteComment(ctx, p.MerchantID, room.ID, id); err != nil {
+		return err
+	}
+	_, err := a.Hub.DeleteComment(room.Topic(), strconv.FormatInt(id, 10))
+	return err
+}
+
+// Pin pushes a product card to every viewer of the room.
+func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, error) {
+	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
+	if err != nil {
+		return nil, apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+	}
+	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, a.Now()); err != nil {
+		return nil, err
+	}
+	a.publish(room.Topic(), "card.pinned", map[string]any{"product": prod})
+	return prod, nil
+}
+
+// Unpin removes the pinned card.
+func (a *App) Unpin(ctx context.Context, p *identity.Principal, room *live.Room) error {
+	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, 0, a.Now()); err != nil {
+		return err
+	}
+	a.publish(room.Topic(), "card.unpinned", map[string]any{})
+	return nil
+}
+
+// SetPrice changes a SKU's price live; rooms showing it update.
+func (a *App) SetPrice(ctx context.Context, p *identity.Principal, skuID, priceFen int64) (*catalog.Product, error) {
+	sku, prod, err := a.Catalog.SKU(ctx, p.MerchantID, skuID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Catalog.SetPrice(ctx, p.MerchantID, skuID, priceFen); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "price.change", "sku:"+sku.Code, fmt.Sprintf("%d -> %d fen", sku.PriceFen, priceFen))
+	return a.ProductChanged(ctx, p.MerchantID, prod.ID)
+}
+
+// ProductChanged publishes a product's fresh state to every room that shows it.
+func (a *App) ProductChanged(ctx context.Context, merchantID, productID int64) (*catalog.Product, error) {
+	prod, err := a.Catalog.Product(ctx, merchantID, productID)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := a.Live.ListRooms(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rooms {
+		if r.Status != live.Live {
+			continue
+		}
+		for _, id := range r.ProductIDs {
+			if id == productID {
+				a.publish(r.Topic(), "product.updated", map[string]any{"product": prod})
+				break
+			}
+		}
+	}
+	return prod, nil
+}
+
+// SetRoomStatus goes live, ends, or reopens a room.
+func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *live.Room, next live.Status) (*live.Room, error) {
+	if err := room.Transition(next, a.Now()); err != nil {
+		return nil, err
+	}
+	if err := a.Live.UpdateRoom(ctx, room); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room."+string(next), "room:"+room.Slug, "")
+	a.publish(room.Topic(), "room.status", map[string]any{"status": room.Status})
+	return room, nil
+}

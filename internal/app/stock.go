@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/inventory"
+)
+
+// SetStock sets on-hand units and lets rooms showing the product know.
+func (a *App) SetStock(ctx context.Context, p *identity.Principal, storeID, lotID, onHand int64) error {
+	if err := a.Inventory.SetStock(ctx, p.MerchantID, storeID, lotID, onHand); err != nil {
+		return err
+	}
+	lot, err := a.Inventory.Lot(ctx, p.MerchantID, lotID)
+	if err != nil {
+		return err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "stock.set", fmt.Sprintf("lot:%s store:%d", lot.Code, storeID), fmt.Sprint(onHand))
+	return a.skuChanged(ctx, p.MerchantID, lot.SKUID)
+}
+
+// SetHold puts a lot on hold (not sellable) or releases it.
+func (a *App) SetHold(ctx context.Context, p *identity.Principal, lotID int64, hold bool, reason string) (*inventory.Lot, error) {
+	if err := a.Inventory.SetHold(ctx, p.MerchantID, lotID, hold, reason); err != nil {
+		return nil, err
+	}
+	lot, err := a.Inventory.Lot(ctx, p.MerchantID, lotID)
+	if err != nil {
+		return nil, err
+	}
+	action := "lot.release"
+	if hold {
+		action = "lot.hold"
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, action, "lot:"+lot.Code, reason)
+	return lot, a.skuChanged(ctx, p.MerchantID, lot.SKUID)
+}
+
+func (a *App) skuChanged(ctx context.Context, merchantID, skuID int64) error {
+	_, prod, err := a.Catalog.SKU(ctx, merchantID, skuID)
+	if err != nil {
+		return err
+	}
+	_, err = a.ProductChanged(ctx, merchantID, prod.ID)
+	return err
+}

@@ -1,0 +1,304 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+func (s *Server) apiListProducts(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	list, err := s.App.Catalog.ListProducts(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []catalog.Product{}
+	}
+	return writeJSON(w, 200, map[string]any{"products": list})
+}
+
+func (s *Server) apiProduct(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	prod, err := s.App.Catalog.Product(r.Context(), PrincipalFrom(r.Context()).MerchantID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, prod)
+}
+
+func (s *Server) apiCreateProduct(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var prod catalog.Product
+	if err := decodeJSON(r, &prod); err != nil {
+		return err
+	}
+	prod.ID, prod.MerchantID, prod.Active = 0, p.MerchantID, true
+	for i := range prod.SKUs {
+		prod.SKUs[i].ID, prod.SKUs[i].Active = 0, true
+	}
+	if err := s.App.Catalog.CreateProduct(r.Context(), &prod); err != nil {
+		return err
+	}
+	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "product.create", fmt.Sprintf("product:%d", prod.ID), prod.Name)
+	out, err := s.App.Catalog.Product(r.Context(), p.MerchantID, prod.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, out)
+}
+
+func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	old, err := s.App.Catalog.Product(r.Context(), p.MerchantID, id)
+	if err != nil {
+		return err
+	}
+	var prod catalog.Product
+	if err := decodeJSON(r, &prod); err != nil {
+		return err
+	}
+	prod.ID, prod.MerchantID = id, p.MerchantID
+	known := map[int64]catalog.SKU{}
+	for _, k := range old.SKUs {
+		known[k.ID] = k
+	}
+	for _, k := range prod.SKUs {
+		if k.ID != 0 {
+			if _, ok := known[k.ID]; !ok {
+				return apperr.InvalidField("skus", "unknown_sku", "规格不属于该商品", "SKU does not belong to this product.")
+			}
+		}
+		if o, ok := known[k.ID]; ok && o.PriceFen != k.PriceFen {
+			s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "price.change", "sku:"+o.Code, fmt.Sprintf("%d -> %d fen", o.PriceFen, k.PriceFen))
+		}
+	}
+	if err := s.App.Catalog.UpdateProduct(r.Context(), &prod); err != nil {
+		return err
+	}
+	out, err := s.App.ProductChanged(r.Context(), p.MerchantID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, out)
+}
+
+func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		PriceFen int64 `json:"price_fen"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	prod, err := s.App.SetPrice(r.Context(), PrincipalFrom(r.Context()), id, in.PriceFen)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, prod)
+}
+
+// apiUpload stores a product image after checking it really is one.
+func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}[http.DetectContentType(head[:n])]
+	if ext == "" {
+		return apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	name := hex.EncodeToString(b) + ext
+	dir := filepath.Join(s.DataDir, "uploads")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	out, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name())
+	if _, err := out.Write(head[:n]); err != nil {
+		out.Close()
+		return err
+	}
+	if _, err := io.Copy(out, f); err != nil {
+		out.Close()
+		return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	out.Close()
+	if err := os.Rename(out.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return writeJSON(w, 201, map[string]string{"url": "/uploads/" + name})
+}
+
+func (s *Server) apiListStores(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.App.Stores.ListStores(r.Context(), PrincipalFrom(r.Context()).MerchantID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []stores.Store{}
+	}
+	return writeJSON(w, 200, map[string]any{"stores": list})
+}
+
+func (s *Server) apiCreateStore(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var st stores.Store
+	if err := decodeJSON(r, &st); err != nil {
+		return err
+	}
+	st.ID, st.MerchantID = 0, p.MerchantID
+	if err := s.App.Stores.CreateStore(r.Context(), &st); err != nil {
+		return err
+	}
+	return writeJSON(w, 201, st)
+}
+
+func (s *Server) apiUpdateStore(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var st stores.Store
+	if err := decodeJSON(r, &st); err != nil {
+		return err
+	}
+	st.ID, st.MerchantID = id, p.MerchantID
+	if err := s.App.Stores.UpdateStore(r.Context(), &st); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func queryID(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, apperr.InvalidField(name, "invalid_parameter", "参数无效："+name, "Invalid parameter "+name+".")
+	}
+	return id, nil
+}
+
+func (s *Server) apiListLots(w http.ResponseWriter, r *http.Request) error {
+	sku, err := queryID(r, "sku_id")
+	if err != nil {
+		return err
+	}
+	list, err := s.App.Inventory.ListLots(r.Context(), PrincipalFrom(r.Context()).MerchantID, sku)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []inventory.Lot{}
+	}
+	return writeJSON(w, 200, map[string]any{"lots": list})
+}
+
+func (s *Server) apiCreateLot(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var in struct {
+		SKUID      int64     `json:"sku_id"`
+		Code       string    `json:"code"`
+		ProducedAt time.Time `json:"produced_at"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Origin     string    `json:"origin"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	l := &inventory.Lot{MerchantID: p.MerchantID, SKUID: in.SKUID, Code: in.Code, ProducedAt: in.ProducedAt.UTC(), ExpiresAt: in.ExpiresAt.UTC(), Origin: in.Origin}
+	if err := s.App.Inventory.CreateLot(r.Context(), l); err != nil {
+		return err
+	}
+	return writeJSON(w, 201, l)
+}
+
+func (s *Server) apiHoldLot(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Hold   bool   `json:"hold"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	lot, err := s.App.SetHold(r.Context(), p, id, in.Hold, in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, lot)
+}
+
+func (s *Server) apiStock(w http.ResponseWriter, r *http.Request) error {
+	sku, err := queryID(r, "sku_id")
+	if err != nil {
+		return err
+	}
+	levels, err := s.App.Inventory.Levels(r.Context(), PrincipalFrom(r.Context()).MerchantID, sku)
+	if err != nil {
+		return err
+	}
+	if levels == nil {
+		levels = []inventory.Level{}
+	}
+	return writeJSON(w, 200, map[string]any{"levels": levels})
+}
+
+func (s *Server) apiSetStock(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var in struct {
+		StoreID int64 `json:"store_id"`
+		LotID   int64 `json:"lot_id"`
+		OnHand  int64 `json:"on_hand"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.App.SetStock(r.Context(), p, in.StoreID, in.LotID, in.OnHand); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,322 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"net/http"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/order"
+)
+
+func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var req order.Request
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := s.limit(w, "order:"+identityKey(p), 5, 20); err != nil {
+		return err
+	}
+	o, created, err := s.App.CreateOrder(r.Context(), p, &req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // a retry: the same order, not a second one
+	}
+	return writeJSON(w, status, o)
+}
+
+func identityKey(p *identity.Principal) string {
+	if p == nil {
+		return ""
+	}
+	return string(p.Kind) + ":" + itoa(p.SubjectID)
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func (s *Server) apiListOrders(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	f := order.Filter{MerchantID: p.MerchantID, Status: order.Status(r.URL.Query().Get("status"))}
+	var err error
+	if f.RoomID, err = queryID(r, "room_id"); err != nil {
+		return err
+	}
+	if f.StoreID, err = queryID(r, "store_id"); err != nil {
+		return err
+	}
+	if f.BeforeID, err = queryID(r, "before_id"); err != nil {
+		return err
+	}
+	if p.Role == identity.RoleStore && p.StoreID != 0 {
+		f.StoreID = p.StoreID // store staff see their store's orders only
+	}
+	list, err := s.App.Orders.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []order.Order{}
+	}
+	return writeJSON(w, 200, map[string]any{"orders": list})
+}
+
+func (s *Server) apiMyOrders(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	list, err := s.App.Orders.List(r.Context(), order.Filter{MerchantID: p.MerchantID, CustomerID: p.SubjectID})
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []order.Order{}
+	}
+	return writeJSON(w, 200, map[string]any{"orders": list})
+}
+
+func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if p.IsStaff() && !identity.Can(p.Role, identity.PermOrdersRead) {
+		return apperr.ErrForbidden
+	}
+	o, err := s.App.CustomerOrder(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	in, err := s.App.StartPayment(r.Context(), PrincipalFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, in)
+}
+
+func (s *Server) apiCancelOwn(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	o, err := s.App.CustomerOrder(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	if o.Status != order.PendingPayment {
+		return apperr.New(apperr.Conflict, "contact_store", "已支付订单请联系门店取消退款", "Paid orders are cancelled by the store (refund).")
+	}
+	o, err = s.App.CancelUnpaid(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) apiOrderStatus(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status order.Status `json:"status"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	switch in.Status {
+	case order.Ready, order.Shipped, order.Completed:
+	case order.Cancelled:
+		if !identity.Can(p.Role, identity.PermOrdersRefund) {
+			return apperr.ErrForbidden
+		}
+	default:
+		return apperr.InvalidField("status", "invalid_status", "状态须为 ready/shipped/completed/cancelled", "Status must be ready, shipped, completed or cancelled.")
+	}
+	o, err := s.App.Fulfil(r.Context(), p, id, in.Status)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) apiVerifyPickup(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Code    string `json:"code"`
+		Confirm bool   `json:"confirm"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := PrincipalFrom(r.Context())
+	if err := s.limit(w, "pickup:"+identityKey(p), 2, 20); err != nil {
+		return err
+	}
+	o, err := s.App.VerifyPickup(r.Context(), p, in.Code, in.Confirm)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) apiDevIntent(w http.ResponseWriter, r *http.Request) error {
+	in, o, merchant, err := s.App.DevIntent(r.Context(), r.PathValue("intent"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"intent": in.Intent, "amount_fen": in.AmountFen, "status": in.Status, "order_id": o.ID, "order_number": o.Number, "merchant": merchant})
+}
+
+func (s *Server) apiDevConfirm(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.App.DevPay(r.Context(), r.PathValue("intent"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"intent": in.Intent, "status": in.Status, "order_id": in.OrderID})
+}
+
+// apiPaymentCallback is the provider → ShelfLive notification. Anything
+// forged, stale, replayed or mismatched changes nothing and is logged.
+func (s *Server) apiPaymentCallback(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	n, err := s.App.Provider.Verify(r, body, s.App.Now())
+	if err == nil {
+		err = s.App.PaymentCallback(r.Context(), n)
+	}
+	if err != nil {
+		s.Logger.Warn("payment callback refused", "ip", clientIP(r), "code", apperr.As(err).Code)
+		return err
+	}
+	return writeJSON(w, 200, map[string]string{"result": "ok"})
+}
+
+func (s *Server) apiListStaff(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.App.Users.ListStaff(r.Context(), PrincipalFrom(r.Context()).MerchantID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []identity.Staff{}
+	}
+	return writeJSON(w, 200, map[string]any{"staff": list})
+}
+
+type staffInput struct {
+	Username  string        `json:"username"`
+	Phone     string        `json:"phone"`
+	Name      string        `json:"name"`
+	Role      identity.Role `json:"role"`
+	StoreID   int64         `json:"store_id"`
+	GuideCode string        `json:"guide_code"`
+	Password  string        `json:"password"`
+	Disabled  bool          `json:"disabled"`
+}
+
+func (in *staffInput) check(p *identity.Principal) error {
+	if !in.Role.Valid() {
+		return apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
+	}
+	if in.Role == identity.RoleOwner && p.Role != identity.RoleOwner {
+		return apperr.ErrForbidden
+	}
+	if in.Name == "" {
+		return apperr.InvalidField("name", "name_required", "姓名必填", "Name is required.")
+	}
+	if in.Phone != "" {
+		if _, err := identity.NormalizePhone(in.Phone); err != nil {
+			return err
+		}
+	}
+	if in.Password != "" && len(in.Password) < 8 {
+		return apperr.InvalidField("password", "weak_password", "密码至少8位", "Passwords need at least 8 characters.")
+	}
+	return nil
+}
+
+func (s *Server) apiCreateStaff(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var in staffInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := in.check(p); err != nil {
+		return err
+	}
+	if in.Username == "" || in.Password == "" {
+		return apperr.InvalidField("username", "username_required", "用户名和密码必填", "Username and password are required.")
+	}
+	hash, err := identity.HashPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	st := &identity.Staff{MerchantID: p.MerchantID, Username: in.Username, Phone: in.Phone, Name: in.Name, Role: in.Role, StoreID: in.StoreID, GuideCode: in.GuideCode, PasswordHash: hash}
+	if err := s.App.Users.CreateStaff(r.Context(), st); err != nil {
+		return err
+	}
+	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "staff.create", st.Username, string(st.Role))
+	return writeJSON(w, 201, st)
+}
+
+func (s *Server) apiUpdateStaff(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	st, err := s.App.Users.Staff(r.Context(), p.MerchantID, id)
+	if err != nil {
+		return err
+	}
+	var in staffInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := in.check(p); err != nil {
+		return err
+	}
+	if st.Role == identity.RoleOwner && p.Role != identity.RoleOwner {
+		return apperr.ErrForbidden
+	}
+	if st.ID == p.SubjectID && p.Kind == identity.KindStaff && in.Role != st.Role {
+		return apperr.New(apperr.Conflict, "own_role", "不能修改自己的角色", "You cannot change your own role.")
+	}
+	if in.Role != st.Role {
+		s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "staff.role", st.Username, string(st.Role)+" -> "+string(in.Role))
+	}
+	st.Phone, st.Name, st.Role, st.StoreID, st.GuideCode, st.Disabled = in.Phone, in.Name, in.Role, in.StoreID, in.GuideCode, in.Disabled
+	if in.Password != "" {
+		if st.PasswordHash, err = identity.HashPassword(in.Password); err != nil {
+			return err
+		}
+	}
+	if err := s.App.Users.UpdateStaff(r.Context(), st); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.App.AuditLog(r.Context(), PrincipalFrom(r.Context()).MerchantID, 200)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"entries": list})
+}

@@ -1,0 +1,485 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/realtime/ws"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+// roomPublic loads a room by its public slug.
+func (s *Server) roomPublic(r *http.Request) (*live.Room, error) {
+	return s.App.Live.RoomBySlug(r.Context(), r.PathValue("slug"))
+}
+
+// roomOwned loads a room for staff, as not found when it belongs to another tenant.
+func (s *Server) roomOwned(r *http.Request) (*live.Room, error) {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return nil, err
+	}
+	if p := PrincipalFrom(r.Context()); p == nil || p.MerchantID != room.MerchantID {
+		return nil, apperr.ErrNotFound
+	}
+	return room, nil
+}
+
+// roomView adds staff-only fields (the stream key) to the public state.
+func (s *Server) roomView(r *http.Request, st *app.RoomState) any {
+	p := PrincipalFrom(r.Context())
+	if p != nil && p.IsStaff() && p.MerchantID == st.Room.MerchantID && identity.Can(p.Role, identity.PermRoomHost) {
+		return struct {
+			*app.RoomState
+			StreamKey string `json:"stream_key"`
+		}{st, st.Room.StreamKey}
+	}
+	return st
+}
+
+func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.App.RoomBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, s.roomView(r, st))
+}
+
+func (s *Server) apiListRooms(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	list, err := s.App.Live.ListRooms(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []live.Room{}
+	}
+	return writeJSON(w, 200, map[string]any{"rooms": list})
+}
+
+type roomInput struct {
+	Slug        string     `json:"slug"`
+	Title       *string    `json:"title"`
+	TitleEN     *string    `json:"title_en"`
+	HostName    *string    `json:"host_name"`
+	HostStaffID *int64     `json:"host_staff_id"`
+	ScheduledAt *time.Time `json:"scheduled_at"`
+	Poster      *string    `json:"poster"`
+	ProductIDs  []int64    `json:"product_ids"`
+}
+
+func (in *roomInput) apply(room *live.Room) {
+	if in.Title != nil {
+		room.Title = *in.Title
+	}
+	if in.TitleEN != nil {
+		room.TitleEN = *in.TitleEN
+	}
+	if in.HostName != nil {
+		room.HostName = *in.HostName
+	}
+	if in.HostStaffID != nil {
+		room.HostStaffID = *in.HostStaffID
+	}
+	if in.ScheduledAt != nil {
+		t := in.ScheduledAt.UTC()
+		room.ScheduledAt = &t
+	}
+	if in.Poster != nil {
+		room.Poster = *in.Poster
+	}
+}
+
+// NewStreamKey returns a fresh RTMP publish key.
+func NewStreamKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "sk_" + hex.EncodeToString(b)
+}
+
+func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var in roomInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	room := &live.Room{MerchantID: p.MerchantID, Slug: in.Slug, Status: live.Scheduled, StreamKey: NewStreamKey()}
+	in.apply(room)
+	if err := room.Validate(); err != nil {
+		return err
+	}
+	if err := s.App.Live.CreateRoom(r.Context(), room); err != nil {
+		return err
+	}
+	if in.ProductIDs != nil {
+		if err := s.App.Live.SetLineup(r.Context(), p.MerchantID, room.ID, in.ProductIDs); err != nil {
+			return err
+		}
+	}
+	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.create", "room:"+room.Slug, "")
+	st, err := s.App.RoomBySlug(r.Context(), room.Slug)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, s.roomView(r, st))
+}
+
+func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		roomInput
+		RotateKey bool `json:"rotate_stream_key"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Slug != "" && in.Slug != room.Slug {
+		return apperr.InvalidField("slug", "slug_immutable", "房间地址创建后不能修改", "A room's slug cannot change (links were shared).")
+	}
+	in.apply(room)
+	if in.RotateKey {
+		room.StreamKey = NewStreamKey()
+	}
+	if err := room.Validate(); err != nil {
+		return err
+	}
+	if err := s.App.Live.UpdateRoom(r.Context(), room); err != nil {
+		return err
+	}
+	if in.ProductIDs != nil {
+		if err := s.App.Live.SetLineup(r.Context(), p.MerchantID, room.ID, in.ProductIDs); err != nil {
+			return err
+		}
+	}
+	st, err := s.App.RoomBySlug(r.Context(), room.Slug)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, s.roomView(r, st))
+}
+
+func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status live.Status `json:"status"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Status != live.Live && in.Status != live.Ended {
+		return apperr.InvalidField("status", "invalid_status", "状态须为 live 或 ended", "Status must be live or ended.")
+	}
+	room, err = s.App.SetRoomStatus(r.Context(), PrincipalFrom(r.Context()), room, in.Status)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, room)
+}
+
+func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		ProductID int64 `json:"product_id"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	prod, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, in.ProductID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"pinned": prod})
+}
+
+func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	if err := s.App.Unpin(r.Context(), PrincipalFrom(r.Context()), room); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiPins(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	pins, err := s.App.Live.Pins(r.Context(), room.MerchantID, room.ID)
+	if err != nil {
+		return err
+	}
+	if pins == nil {
+		pins = []live.Pin{}
+	}
+	return writeJSON(w, 200, map[string]any{"pins": pins})
+}
+
+func (s *Server) apiComments(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.App.Live.RecentComments(r.Context(), room.ID, 50)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []live.Comment{}
+	}
+	return writeJSON(w, 200, map[string]any{"comments": list})
+}
+
+func (s *Server) apiPostComment(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := PrincipalFrom(r.Context())
+	if err := s.limit(w, "comment:"+app.UserKey(p), 2, 5); err != nil {
+		return err
+	}
+	c, err := s.App.PostComment(r.Context(), p, room, in.Text)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, c)
+}
+
+func (s *Server) apiDeleteComment(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.App.DeleteComment(r.Context(), PrincipalFrom(r.Context()), room, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := PrincipalFrom(r.Context())
+	comments, err := s.App.Live.RecentComments(r.Context(), room.ID, 500)
+	if err != nil {
+		return err
+	}
+	for _, c := range comments {
+		if c.ID == id && c.AuthorKind == "customer" {
+			if err := s.App.Live.Ban(r.Context(), p.MerchantID, room.ID, c.AuthorID); err != nil {
+				return err
+			}
+			s.App.DeleteComment(r.Context(), p, room, id)
+			s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.ban", "room:"+room.Slug, c.AuthorName)
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+	}
+	return apperr.ErrNotFound
+}
+
+func (s *Server) apiLike(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Count int `json:"count"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.limit(w, "like:"+clientIP(r), 20, 40); err != nil {
+		return err
+	}
+	if err := s.App.Like(r.Context(), room, in.Count); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// apiShare returns the room link with the sharer's attribution code: a
+// guide's own code, or a viewer's referral code.
+func (s *Server) apiShare(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	p := PrincipalFrom(r.Context())
+	code := ""
+	if p != nil && p.MerchantID == room.MerchantID {
+		if p.Kind == identity.KindStaff {
+			if st, err := s.App.Users.Staff(r.Context(), p.MerchantID, p.SubjectID); err == nil {
+				code = st.GuideCode
+			}
+		} else if p.Kind == identity.KindCustomer {
+			code = "c" + strconv.FormatInt(p.SubjectID, 36)
+		}
+	}
+	if code == "" {
+		code = r.URL.Query().Get("g") // re-share keeps the guide who brought the viewer
+	}
+	link := "/live/" + room.Slug
+	if code != "" && len(code) <= 32 {
+		link += "?g=" + urlQueryEscape(code)
+	}
+	return writeJSON(w, 200, map[string]any{"path": link, "code": code, "title": room.Title})
+}
+
+func (s *Server) apiRoomStores(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.App.Stores.ListStores(r.Context(), room.MerchantID)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	lat, e1 := strconv.ParseFloat(q.Get("lat"), 64)
+	lng, e2 := strconv.ParseFloat(q.Get("lng"), 64)
+	if e1 == nil && e2 == nil && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 {
+		list = stores.Nearest(list, lat, lng)
+	}
+	type storeView struct {
+		stores.Store
+		Available *int64 `json:"available,omitempty"`
+	}
+	out := []storeView{}
+	var levels map[int64]int64
+	if sku, err := strconv.ParseInt(q.Get("sku"), 10, 64); err == nil && sku > 0 {
+		lv, err := s.App.Inventory.Levels(r.Context(), room.MerchantID, sku)
+		if err != nil {
+			return err
+		}
+		levels = map[int64]int64{}
+		now := s.App.Now()
+		for _, l := range lv {
+			levels[l.StoreID] += l.Available(now)
+		}
+	}
+	for _, st := range list {
+		v := storeView{Store: st}
+		if levels != nil {
+			n := levels[st.ID]
+			v.Available = &n
+		}
+		out = append(out, v)
+	}
+	return writeJSON(w, 200, map[string]any{"stores": out})
+}
+
+// apiWS authorizes each requested topic, then hands the connection to the
+// realtime adapter. Rooms are public; a staff topic needs order access in
+// that merchant; an order topic needs its buyer (or staff).
+func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
+	subs, err := ws.ParseResume(r.URL.Query()["sub"])
+	if err != nil || len(subs) == 0 {
+		return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
+	}
+	viewer := s.principalFromCookie(r, viewerCookie)
+	staff := s.principalFromCookie(r, staffCookie)
+	if p := PrincipalFrom(r.Context()); p != nil && p.Bearer {
+		if p.IsStaff() {
+			staff = p
+		} else {
+			viewer = p
+		}
+	}
+	user := ""
+	hidden := false
+	for _, sub := range subs {
+		kind, idStr, _ := strings.Cut(sub.Topic, ":")
+		id, err := strconv.ParseInt(idStr, 10, 64)
+		if err != nil {
+			return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid topic "+sub.Topic+".")
+		}
+		switch kind {
+		case "room":
+			room, err := s.App.Live.RoomByID(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			if viewer != nil && viewer.MerchantID == room.MerchantID {
+				user = app.UserKey(viewer)
+			}
+		case "staff":
+			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermOrdersRead) {
+				return apperr.ErrNotFound
+			}
+			hidden = true // the studio is not a viewer
+			if user == "" {
+				user = app.UserKey(staff)
+			}
+		case "order":
+			ok := false
+			if viewer != nil {
+				_, err := s.App.CustomerOrder(r.Context(), viewer, id)
+				ok = err == nil
+			}
+			if !ok && staff != nil && identity.Can(staff.Role, identity.PermOrdersRead) {
+				_, err := s.App.Orders.Get(r.Context(), staff.MerchantID, id)
+				ok = err == nil
+			}
+			if !ok {
+				return apperr.ErrNotFound
+			}
+		default:
+			return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Unknown topic "+sub.Topic+".")
+		}
+	}
+	ws.Serve(w, r, s.App.Hub, ws.Options{User: user, Topics: subs, Hidden: hidden, Context: s.Lifetime, Logger: s.Logger})
+	return nil
+}
+
+func (s *Server) principalFromCookie(r *http.Request, name string) *identity.Principal {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil
+	}
+	p, err := s.App.Identity.Authenticate(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return p
+}

@@ -1,0 +1,238 @@
+// Admin console: orders, products, lots & stock, stores, rooms, staff, audit.
+// Every change goes through the same JSON API as automation does.
+"use strict";
+(function () {
+  const { h, t, api, yuan, toast } = SL;
+  const $ = (id) => document.getElementById(id);
+  const main = $("admin-main");
+  const modal = $("modal"), backdrop = $("sheet-backdrop");
+  const role = $("admin").dataset.role;
+  let storesCache = [], productsCache = [];
+
+  const closeModal = () => { modal.classList.add("hidden"); backdrop.classList.add("hidden"); };
+  backdrop.addEventListener("click", closeModal);
+  function openModal(title, fields, onSave) {
+    const err = h("p", { class: "form-error hidden", role: "alert" });
+    const form = h("form", { onsubmit: async (ev) => {
+      ev.preventDefault(); err.classList.add("hidden");
+      try { await onSave(form); closeModal(); } catch (e) { err.textContent = e.message + (e.field ? " (" + e.field + ")" : ""); err.classList.remove("hidden"); }
+    } }, h("h2", {}, title), h("div", { class: "form-grid" }, fields), err,
+      h("div", { class: "modal-actions" }, h("button", { class: "btn btn-ghost", type: "button", onclick: closeModal }, t("取消", "Cancel")), h("button", { class: "btn btn-primary", type: "submit" }, t("保存", "Save"))));
+    modal.replaceChildren(form); modal.classList.remove("hidden"); backdrop.classList.remove("hidden");
+  }
+  const field = (label, name, value, attrs) => h("label", { class: (attrs && attrs.full) ? "full" : "" }, label, h(attrs && attrs.textarea ? "textarea" : "input", Object.assign({ name, value: value === undefined || value === null ? "" : value }, attrs || {}, { full: null, textarea: null })));
+  const select = (label, name, options, value) => h("label", {}, label, h("select", { name }, options.map(([v, l]) => h("option", { value: v, selected: String(v) === String(value) }, l))));
+  const table = (heads, rows) => h("div", { class: "table-wrap" }, h("table", { class: "data" }, h("thead", {}, h("tr", {}, heads.map((x) => h("th", {}, x)))), h("tbody", {}, rows)));
+  const toolbar = (title, ...actions) => h("div", { class: "admin-toolbar" }, h("h1", {}, title), h("div", {}, actions));
+  const badge = (text, cls) => h("span", { class: "badge " + (cls || "") }, text);
+  const fmt = SL.fmtTime;
+
+  const statusCls = { pending_payment: "amber", paid: "green", ready: "green", shipped: "green", completed: "", cancelled: "red", expired: "red" };
+
+  const tabs = {
+    async orders() {
+      const filter = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "";
+      const r = await api("GET", "/api/v1/orders" + (filter ? "?status=" + filter : ""));
+      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "#" + id;
+      const act = (o, status, label, cls) => h("button", { class: "btn btn-sm " + (cls || ""), type: "button", onclick: async () => {
+        if (status === "cancelled" && !confirm(t("取消并全额退款？", "Cancel and refund in full?"))) return;
+        try { await api("POST", "/api/v1/orders/" + o.id + "/status", { status }); toast(t("已更新", "Updated")); show("orders"); } catch (e) { toast(e.message); }
+      } }, label);
+      main.replaceChildren(
+        toolbar(t("订单", "Orders"), select("", "status", [["", t("全部状态", "All statuses")], ["pending_payment", t("待支付", "Awaiting payment")], ["paid", t("已支付", "Paid")], ["ready", t("待取货", "Ready")], ["completed", t("已完成", "Completed")], ["cancelled", t("已取消", "Cancelled")]], filter)),
+        table([t("订单号", "Number"), t("时间", "Time"), t("商品", "Items"), t("金额", "Total"), t("方式", "Fulfilment"), t("联系人", "Contact"), t("状态", "Status"), ""],
+          r.orders.map((o) => h("tr", {},
+            h("td", { class: "mono" }, o.number), h("td", {}, fmt(o.created_at)),
+            h("td", {}, o.lines.map((l) => l.product_name + "×" + l.quantity).join("，")), h("td", {}, yuan(o.total_fen), o.refunded_fen ? h("div", { class: "small muted" }, t("退 ", "Refunded ") + yuan(o.refunded_fen)) : null),
+            h("td", {}, o.fulfilment === "pickup" ? t("自提 · ", "Pickup · ") + storeName(o.store_id) : t("配送", "Delivery")),
+            h("td", {}, o.contact_phone || ""), h("td", {}, badge(o.status_label, statusCls[o.status])),
+            h("td", {}, o.status === "paid" && o.fulfilment === "pickup" ? act(o, "ready", t("备货完成", "Mark ready"), "btn-primary") : null,
+              o.status === "paid" && o.fulfilment === "delivery" ? act(o, "shipped", t("发货", "Ship"), "btn-primary") : null,
+              o.status === "shipped" ? act(o, "completed", t("已送达", "Delivered")) : null,
+              ["paid", "ready", "pending_payment"].includes(o.status) ? act(o, "cancelled", t("取消/退款", "Cancel/refund"), "btn-danger") : null))))
+      );
+      main.querySelector("select").addEventListener("change", (ev) => { location.hash = "orders?status=" + ev.target.value; });
+    },
+
+    async products() {
+      const r = await api("GET", "/api/v1/products");
+      productsCache = r.products;
+      main.replaceChildren(
+        toolbar(t("商品", "Products"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editProduct(null) }, t("新建商品", "New product"))),
+        table(["", t("名称", "Name"), t("规格与价格", "SKUs & prices"), t("可售", "Available"), t("储存", "Storage"), t("产地", "Origin"), ""],
+          r.products.map((p) => h("tr", {}, h("td", {}, p.image ? h("img", { src: p.image, alt: "" }) : null), h("td", {}, h("b", {}, p.name), h("div", { class: "small muted" }, p.name_en || "")),
+            h("td", {}, p.skus.map((k) => h("div", { class: "small" }, k.name + " · " + yuan(k.price_fen)))), h("td", {}, p.skus.reduce((n, k) => n + k.available, 0)),
+            h("td", {}, badge({ chilled: t("冷藏", "Chilled"), frozen: t("冷冻", "Frozen"), ambient: t("常温", "Ambient") }[p.storage])), h("td", { class: "small" }, p.origin),
+            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editProduct(p) }, t("编辑", "Edit"))))))
+      );
+    },
+
+    async lots() {
+      const [lots, prods, levels] = await Promise.all([api("GET", "/api/v1/lots"), api("GET", "/api/v1/products"), api("GET", "/api/v1/stock")]);
+      productsCache = prods.products;
+      const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = p.name + " · " + k.name;
+      const byLot = {}; for (const l of levels.levels) (byLot[l.lot_id] = byLot[l.lot_id] || []).push(l);
+      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "#" + id;
+      main.replaceChildren(
+        toolbar(t("批次与库存", "Lots & stock"), h("button", { class: "btn btn-primary", type: "button", onclick: newLot }, t("新建批次", "New lot"))),
+        table([t("批次", "Lot"), t("商品", "Product"), t("生产", "Produced"), t("到期", "Expires"), t("各门店库存（在库/已预订）", "Stock per store (on hand / reserved)"), t("状态", "State"), ""],
+          lots.lots.map((l) => h("tr", {}, h("td", { class: "mono" }, l.code), h("td", {}, skuName[l.sku_id] || l.sku_id),
+            h("td", {}, fmt(l.produced_at)), h("td", {}, fmt(l.expires_at)),
+            h("td", { class: "small" }, (byLot[l.id] || []).map((s) => h("div", {}, storeName(s.store_id) + "：" + s.on_hand + " / " + s.reserved + " ",
+              h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => setStock(l, s.store_id, s.on_hand) }, t("调整", "Adjust")))),
+              h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => setStock(l, 0, 0) }, "+ " + t("门店", "store"))),
+            h("td", {}, l.hold ? badge(t("暂停销售", "On hold") + (l.hold_reason ? "：" + l.hold_reason : ""), "red") : new Date(l.expires_at) < new Date() ? badge(t("已过期", "Expired"), "amber") : badge(t("可售", "Sellable"), "green")),
+            h("td", {}, h("button", { class: "btn btn-sm " + (l.hold ? "" : "btn-danger"), type: "button", onclick: () => hold(l) }, l.hold ? t("解除暂停", "Release") : t("暂停销售", "Hold"))))))
+      );
+    },
+
+    async stores() {
+      const r = await api("GET", "/api/v1/stores");
+      storesCache = r.stores;
+      main.replaceChildren(
+        toolbar(t("门店", "Stores"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editStore(null) }, t("新建门店", "New store"))),
+        table([t("名称", "Name"), t("地址", "Address"), t("坐标", "Location"), t("营业时间", "Hours"), t("配送", "Delivery"), ""],
+          r.stores.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name)), h("td", { class: "small" }, s.address), h("td", { class: "small mono" }, s.lat.toFixed(4) + ", " + s.lng.toFixed(4)),
+            h("td", {}, s.hours), h("td", {}, s.delivery ? badge(t("是", "Yes"), "green") : ""), h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStore(s) }, t("编辑", "Edit"))))))
+      );
+    },
+
+    async rooms() {
+      const r = await api("GET", "/api/v1/rooms");
+      main.replaceChildren(
+        toolbar(t("直播间", "Rooms"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editRoom(null) }, t("新建直播间", "New room"))),
+        table([t("标题", "Title"), t("地址", "Link"), t("主播", "Host"), t("计划时间", "Scheduled"), t("状态", "Status"), t("商品数", "Products"), ""],
+          r.rooms.map((x) => h("tr", {}, h("td", {}, h("b", {}, x.title)), h("td", {}, h("a", { href: "/live/" + x.slug, target: "_blank", rel: "noopener" }, "/live/" + x.slug)),
+            h("td", {}, x.host_name), h("td", {}, x.scheduled_at ? fmt(x.scheduled_at) : "—"),
+            h("td", {}, badge({ live: t("直播中", "Live"), scheduled: t("未开始", "Scheduled"), ended: t("已结束", "Ended") }[x.status], x.status === "live" ? "red" : "")),
+            h("td", {}, x.product_ids.length),
+            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editRoom(x) }, t("编辑", "Edit")), " ",
+              x.status !== "live" ? h("button", { class: "btn btn-sm btn-primary", type: "button", onclick: () => roomStatus(x, "live") }, t("开播", "Go live")) : h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: () => roomStatus(x, "ended") }, t("结束", "End"))))))
+      );
+    },
+
+    async staff() {
+      const r = await api("GET", "/api/v1/staff");
+      main.replaceChildren(
+        toolbar(t("员工与角色", "Staff & roles"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editStaff(null) }, t("添加员工", "Add staff"))),
+        table([t("姓名", "Name"), t("用户名", "Username"), t("手机", "Phone"), t("角色", "Role"), t("门店", "Store"), t("导购码", "Guide code"), t("状态", "State"), ""],
+          r.staff.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name)), h("td", { class: "mono" }, s.username), h("td", {}, s.phone || ""), h("td", {}, badge(roleLabel[s.role] || s.role)),
+            h("td", {}, s.store_id ? (storesCache.find((x) => x.id === s.store_id) || {}).name || s.store_id : "—"), h("td", { class: "mono" }, s.guide_code || ""),
+            h("td", {}, s.disabled ? badge(t("停用", "Disabled"), "red") : badge(t("正常", "Active"), "green")),
+            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStaff(s) }, t("编辑", "Edit"))))))
+      );
+    },
+
+    async audit() {
+      const r = await api("GET", "/api/v1/audit");
+      main.replaceChildren(toolbar(t("操作日志", "Audit log")),
+        table([t("时间", "Time"), t("操作人", "Actor"), t("操作", "Action"), t("对象", "Object"), t("详情", "Detail")],
+          r.entries.map((e) => h("tr", {}, h("td", {}, fmt(e.at)), h("td", {}, e.actor), h("td", { class: "mono" }, e.action), h("td", {}, e.object), h("td", { class: "small" }, e.detail || "")))));
+    },
+  };
+
+  const roleLabel = { owner: t("店主", "Owner"), admin: t("管理员", "Admin"), host: t("主播", "Host"), guide: t("导购", "Guide"), quality: t("品控", "Quality"), store: t("门店店员", "Store staff") };
+
+  function editProduct(p) {
+    const skus = p ? p.skus : [{ code: "", name: "", price_fen: 0, list_price_fen: 0, gtin: "" }];
+    const skuBox = h("div", { class: "full" }, h("label", {}, t("规格（编码 / 名称 / 售价 / 划线价，元）", "SKUs (code / name / price / list price, ¥)")),
+      skus.map((k, i) => h("div", { class: "sku-row", dataset: { id: k.id || 0 } }, h("input", { name: "code" + i, value: k.code, placeholder: "SKU" }), h("input", { name: "sname" + i, value: k.name, placeholder: t("名称", "Name") }),
+        h("input", { name: "price" + i, type: "number", step: "0.01", min: "0", value: (k.price_fen / 100).toFixed(2) }), h("input", { name: "list" + i, type: "number", step: "0.01", min: "0", value: ((k.list_price_fen || 0) / 100).toFixed(2) }))));
+    const upload = h("input", { type: "file", accept: "image/*", name: "upload" });
+    openModal(p ? t("编辑商品", "Edit product") : t("新建商品", "New product"), [
+      field(t("名称", "Name"), "name", p && p.name, { required: true }), field(t("英文名", "English name"), "name_en", p && p.name_en),
+      field(t("卖点", "Subtitle"), "subtitle", p && p.subtitle, { full: true }),
+      field(t("产地", "Origin"), "origin", p && p.origin), select(t("储存方式", "Storage"), "storage", [["chilled", t("冷藏", "Chilled")], ["frozen", t("冷冻", "Frozen")], ["ambient", t("常温", "Ambient")]], p ? p.storage : "chilled"),
+      field(t("配料", "Ingredients"), "ingredients", p && p.ingredients), field(t("过敏原", "Allergens"), "allergens", p && p.allergens),
+      field(t("规格说明", "Specs"), "specs", p && p.specs), field(t("保质期（天）", "Shelf life (days)"), "shelf_days", p ? p.shelf_days : 7, { type: "number", min: "0" }),
+      field(t("描述", "Description"), "description", p && p.description, { full: true, textarea: true }),
+      h("label", { class: "full" }, t("图片", "Image"), upload, p && p.image ? h("img", { src: p.image, alt: "", width: "64", height: "64" }) : null),
+      skuBox,
+    ], async (form) => {
+      let image = p ? p.image : "";
+      if (upload.files.length) {
+        const fd = new FormData(); fd.append("file", upload.files[0]);
+        const res = await fetch("/api/v1/uploads", { method: "POST", body: fd, headers: { "X-CSRF-Token": SL.csrf } });
+        const d = await res.json(); if (!res.ok) throw new Error(d.detail || "upload failed"); image = d.url;
+      }
+      const body = { name: form.name.value, name_en: form.name_en.value, subtitle: form.subtitle.value, origin: form.origin.value, storage: form.storage.value,
+        ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
+        description: form.description.value, image, active: true,
+        skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
+      if (p) await api("PUT", "/api/v1/products/" + p.id, body); else await api("POST", "/api/v1/products", body);
+      toast(t("已保存", "Saved")); show("products");
+    });
+  }
+
+  function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, p.name + " · " + k.name]); return o; }
+  function newLot() {
+    const today = new Date().toISOString().slice(0, 10);
+    openModal(t("新建批次", "New lot"), [
+      select(t("商品规格", "SKU"), "sku_id", skuOptions(), ""), field(t("批次号", "Lot code"), "code", "", { required: true, maxlength: "20" }),
+      field(t("生产日期", "Produced"), "produced", today, { type: "date" }), field(t("到期日期", "Expires"), "expires", today, { type: "date" }),
+      field(t("来源", "Origin"), "origin", "", { full: true }),
+    ], async (form) => {
+      await api("POST", "/api/v1/lots", { sku_id: Number(form.sku_id.value), code: form.code.value, produced_at: new Date(form.produced.value + "T00:00:00+08:00").toISOString(), expires_at: new Date(form.expires.value + "T23:59:59+08:00").toISOString(), origin: form.origin.value });
+      toast(t("已创建", "Created")); show("lots");
+    });
+  }
+  function setStock(lot, storeID, onHand) {
+    openModal(t("调整库存 · ", "Set stock · ") + lot.code, [
+      select(t("门店", "Store"), "store_id", storesCache.map((s) => [s.id, s.name]), storeID), field(t("在库数量", "On hand"), "on_hand", onHand, { type: "number", min: "0" }),
+    ], async (form) => { await api("PUT", "/api/v1/stock", { store_id: Number(form.store_id.value), lot_id: lot.id, on_hand: Number(form.on_hand.value) }); toast(t("已更新", "Updated")); show("lots"); });
+  }
+  async function hold(l) {
+    const reason = l.hold ? "" : prompt(t("暂停原因（如：冷链复核）", "Reason (e.g. cold chain review)"), t("冷链复核中", "Cold chain under review"));
+    if (!l.hold && reason === null) return;
+    try { await api("POST", "/api/v1/lots/" + l.id + "/hold", { hold: !l.hold, reason: reason || "" }); show("lots"); } catch (e) { toast(e.message); }
+  }
+  function editStore(s) {
+    openModal(s ? t("编辑门店", "Edit store") : t("新建门店", "New store"), [
+      field(t("名称", "Name"), "name", s && s.name, { required: true }), field(t("英文名", "English name"), "name_en", s && s.name_en),
+      field(t("地址", "Address"), "address", s && s.address, { full: true, required: true }),
+      field(t("纬度", "Latitude"), "lat", s ? s.lat : "", { type: "number", step: "any" }), field(t("经度", "Longitude"), "lng", s ? s.lng : "", { type: "number", step: "any" }),
+      field(t("电话", "Phone"), "phone", s && s.phone), field(t("营业时间", "Hours"), "hours", s && s.hours),
+      select(t("承接配送", "Ships delivery"), "delivery", [["false", t("否", "No")], ["true", t("是", "Yes")]], s ? String(s.delivery) : "false"),
+    ], async (form) => {
+      const body = { name: form.name.value, name_en: form.name_en.value, address: form.address.value, lat: Number(form.lat.value), lng: Number(form.lng.value), phone: form.phone.value, hours: form.hours.value, delivery: form.delivery.value === "true" };
+      if (s) await api("PUT", "/api/v1/stores/" + s.id, body); else await api("POST", "/api/v1/stores", body);
+      toast(t("已保存", "Saved")); show("stores");
+    });
+  }
+  function editRoom(x) {
+    const local = (iso) => { if (!iso) return ""; const d = new Date(new Date(iso).getTime() + 8 * 3600e3); return d.toISOString().slice(0, 16); };
+    openModal(x ? t("编辑直播间", "Edit room") : t("新建直播间", "New room"), [
+      field(t("地址（slug）", "Slug"), "slug", x && x.slug, x ? { readonly: true } : { required: true, pattern: "[a-z0-9][a-z0-9-]{1,47}" }), field(t("主播名", "Host name"), "host_name", x && x.host_name),
+      field(t("标题", "Title"), "title", x && x.title, { full: true, required: true }), field(t("英文标题", "English title"), "title_en", x && x.title_en, { full: true }),
+      field(t("计划开播（北京时间）", "Scheduled (Beijing time)"), "scheduled_at", x && local(x.scheduled_at), { type: "datetime-local" }),
+      field(t("商品ID（逗号分隔）", "Product IDs (comma-separated)"), "product_ids", x ? x.product_ids.join(",") : "", { full: true }),
+    ], async (form) => {
+      const body = { title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: form.product_ids.value.split(",").map((v) => Number(v.trim())).filter((v) => v > 0) };
+      if (form.scheduled_at.value) body.scheduled_at = new Date(form.scheduled_at.value + ":00+08:00").toISOString();
+      if (x) await api("PATCH", "/api/v1/rooms/" + x.slug, body); else await api("POST", "/api/v1/rooms", Object.assign({ slug: form.slug.value }, body));
+      toast(t("已保存", "Saved")); show("rooms");
+    });
+  }
+  async function roomStatus(x, status) { try { await api("POST", "/api/v1/rooms/" + x.slug + "/status", { status }); show("rooms"); } catch (e) { toast(e.message); } }
+  function editStaff(s) {
+    openModal(s ? t("编辑员工", "Edit staff") : t("添加员工", "Add staff"), [
+      field(t("姓名", "Name"), "name", s && s.name, { required: true }), field(t("用户名", "Username"), "username", s && s.username, s ? { readonly: true } : { required: true }),
+      field(t("手机", "Phone"), "phone", s && s.phone), select(t("角色", "Role"), "role", Object.entries(roleLabel), s ? s.role : "host"),
+      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, x.name])), s ? s.store_id : 0), field(t("导购码", "Guide code"), "guide_code", s && s.guide_code),
+      field(s ? t("新密码（留空不改）", "New password (blank keeps it)") : t("密码（至少8位）", "Password (8+ characters)"), "password", "", { type: "password", autocomplete: "new-password" }),
+      select(t("状态", "State"), "disabled", [["false", t("正常", "Active")], ["true", t("停用", "Disabled")]], s ? String(s.disabled) : "false"),
+    ], async (form) => {
+      const body = { name: form.name.value, username: form.username.value, phone: form.phone.value, role: form.role.value, store_id: Number(form.store_id.value), guide_code: form.guide_code.value, password: form.password.value, disabled: form.disabled.value === "true" };
+      if (s) await api("PUT", "/api/v1/staff/" + s.id, body); else await api("POST", "/api/v1/staff", body);
+      toast(t("已保存", "Saved")); show("staff");
+    });
+  }
+
+  async function show(tab) {
+    for (const a of document.querySelectorAll("#admin-nav a")) a.classList.toggle("on", a.dataset.tab === tab);
+    try { await tabs[tab](); } catch (e) { main.replaceChildren(h("div", { class: "card" }, h("p", { class: "form-error" }, e.message))); }
+  }
+  const route = () => { const tab = (location.hash.slice(1).split("?")[0]) || "orders"; show(tabs[tab] ? tab : "orders"); };
+  window.addEventListener("hashchange", route);
+  api("GET", "/api/v1/stores").then((r) => { storesCache = r.stores; }).catch(() => {}).finally(route);
+})();

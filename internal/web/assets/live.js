@@ -1,0 +1,301 @@
+// The viewer room: realtime comments, likes, the pinned card and two-tap buying.
+"use strict";
+(function () {
+  const { h, t, api, yuan, toast } = SL;
+  const root = document.getElementById("live");
+  const slug = root.dataset.slug, roomID = Number(root.dataset.room), merchant = root.dataset.merchant, guide = root.dataset.guide;
+  let state = JSON.parse(document.getElementById("room-state").textContent);
+  let loggedIn = root.dataset.loggedIn === "1";
+  const products = new Map();
+  const indexProducts = (list) => { for (const p of list || []) products.set(p.id, p); };
+  indexProducts(state.products);
+  if (state.pinned) products.set(state.pinned.id, state.pinned);
+  let pinnedID = state.pinned ? state.pinned.id : 0;
+
+  const $ = (id) => document.getElementById(id);
+  const available = (p) => (p.skus || []).reduce((n, k) => n + (k.active ? k.available : 0), 0);
+  const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
+  const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
+
+  // ---------- pinned card ----------
+  function renderPinned() {
+    const box = $("pinned");
+    const p = products.get(pinnedID);
+    if (!p) { box.classList.add("hidden"); box.replaceChildren(); return; }
+    const left = available(p);
+    const stock = left <= 0 ? h("span", { class: "soldout" }, t("已售罄", "Sold out"))
+      : h("span", { class: "stock" + (left <= 10 ? " low" : "") }, t("仅剩 ", "Only ") + left + t(" 件", " left"));
+    box.replaceChildren(
+      h("img", { src: p.image || "", alt: SL.pname(p) }),
+      h("div", { class: "info" },
+        h("span", { class: "tag" }, t("讲解中", "Now featuring")),
+        h("span", { class: "name", id: "pinned-name" }, SL.pname(p)),
+        h("span", { class: "sub" }, p.subtitle || ""),
+        h("span", { class: "facts" }, t("产地 ", "Origin ") + (p.origin || "—") + (p.allergens && p.allergens !== "无" ? " · " + t("过敏原 ", "Allergens ") + p.allergens : "")),
+        h("div", { class: "bottom" },
+          h("div", {}, h("div", { class: "price", id: "pinned-price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null), stock),
+          h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now"))
+        )
+      )
+    );
+    box.classList.remove("hidden");
+  }
+
+  // ---------- comments ----------
+  const list = $("comments");
+  function addComment(c, cls) {
+    if (c.id && list.querySelector('[data-id="' + CSS.escape(String(c.id)) + '"]')) return;
+    const li = h("li", { class: [c.host ? "host" : "", cls || ""].join(" ").trim(), dataset: { id: c.id || "" } }, h("span", { class: "who" }, c.name || c.author_name), c.text || c.body);
+    list.append(li);
+    while (list.children.length > 40) list.firstElementChild.remove();
+  }
+  function system(text) { addComment({ name: "📢", text }, "system"); }
+
+  // ---------- realtime ----------
+  SL.connect(["room:" + roomID], {
+    snapshot(topic, s) {
+      if (!s || !s.room) return;
+      state = s; indexProducts(s.products);
+      if (s.pinned) products.set(s.pinned.id, s.pinned);
+      pinnedID = s.pinned ? s.pinned.id : 0;
+      renderPinned(); setStatus(s.room.status);
+      $("viewers").textContent = s.viewers; setLikes(s.likes);
+    },
+    event(topic, type, d) {
+      switch (type) {
+        case "card.pinned": products.set(d.product.id, d.product); pinnedID = d.product.id; renderPinned(); break;
+        case "card.unpinned": pinnedID = 0; renderPinned(); break;
+        case "product.updated": products.set(d.product.id, d.product); if (d.product.id === pinnedID) renderPinned(); refreshSheet(d.product); break;
+        case "room.status": setStatus(d.status); break;
+        case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
+      }
+    },
+    batch(topic, b) {
+      for (const c of b.comments || []) addComment(c);
+      const dr = $("dropped");
+      if (b.dropped > 0) { dr.textContent = t("评论太热闹，另有 " + b.dropped + " 条未显示", b.dropped + " more comments not shown"); dr.classList.remove("hidden"); }
+      if (b.viewers !== undefined) $("viewers").textContent = b.viewers;
+      if (b.likes !== undefined) setLikes(b.likes);
+      if (b.likes_delta > 0) for (let i = 0; i < Math.min(b.likes_delta, 4); i++) floatHeart();
+    },
+    own(topic, comments) { for (const c of comments) addComment(c, "mine"); },
+  });
+
+  function setStatus(st) {
+    const el = $("room-status");
+    el.classList.toggle("pill-live", st === "live");
+    el.textContent = st === "live" ? "● " + t("直播中", "LIVE") : st === "ended" ? t("已结束", "Ended") : t("未开始", "Soon");
+  }
+  let likeTotal = Number($("likes").textContent) || 0;
+  function setLikes(n) { if (n > likeTotal) likeTotal = n; $("likes").textContent = likeTotal >= 10000 ? (likeTotal / 10000).toFixed(1) + t("万", "w") : likeTotal; }
+
+  // ---------- likes: taps are counted locally and sent in batches ----------
+  let pendingLikes = 0, likeTimer = null;
+  function floatHeart() {
+    const box = $("hearts");
+    const colors = ["❤", "💚", "🧡", "💛", "💗"];
+    const el = h("span", { class: "heart" }, colors[Math.floor(Math.random() * colors.length)]);
+    el.style.setProperty("--dx", (Math.random() * 60 - 40) + "px");
+    box.append(el);
+    setTimeout(() => el.remove(), 1900);
+  }
+  $("like-btn").addEventListener("click", () => {
+    pendingLikes++; likeTotal++; setLikes(likeTotal); floatHeart();
+    if (!likeTimer) likeTimer = setTimeout(async () => {
+      const n = Math.min(pendingLikes, 50); pendingLikes = 0; likeTimer = null;
+      try { await api("POST", "/api/v1/rooms/" + slug + "/likes", { count: n }); } catch (e) { /* likes are best effort */ }
+    }, 600);
+  });
+
+  // ---------- share ----------
+  $("share-btn").addEventListener("click", async () => {
+    try {
+      const s = await api("POST", "/api/v1/rooms/" + slug + "/shares" + (guide ? "?g=" + encodeURIComponent(guide) : ""));
+      const url = location.origin + s.path;
+      if (navigator.share) { try { await navigator.share({ title: s.title, url }); return; } catch (e) { /* fall back to copy */ } }
+      try { await navigator.clipboard.writeText(url); toast(t("链接已复制，快去分享吧", "Link copied — share it!")); }
+      catch (e) { toast(url, 6000); }
+    } catch (e) { toast(e.message); }
+  });
+
+  // ---------- comments out ----------
+  $("comment-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = $("comment-input");
+    const text = input.value.trim();
+    if (!text) return;
+    if (!loggedIn) { openLogin(() => $("comment-form").requestSubmit()); return; }
+    try {
+      const c = await api("POST", "/api/v1/rooms/" + slug + "/comments", { text });
+      input.value = "";
+      addComment({ id: String(c.id), name: c.author_name, text: c.body }, "mine");
+    } catch (e) {
+      if (e.status === 401) { loggedIn = false; openLogin(() => $("comment-form").requestSubmit()); return; }
+      toast(e.message);
+    }
+  });
+
+  // ---------- sheets ----------
+  const sheet = $("sheet"), backdrop = $("sheet-backdrop");
+  let sheetProduct = null;
+  function showSheet(...content) { sheet.replaceChildren(...content); sheet.classList.remove("hidden"); backdrop.classList.remove("hidden"); }
+  function closeSheet() { sheet.classList.add("hidden"); backdrop.classList.add("hidden"); sheetProduct = null; }
+  backdrop.addEventListener("click", closeSheet);
+  const closeBtn = () => h("button", { class: "close", type: "button", "aria-label": t("关闭", "Close"), onclick: closeSheet }, "×");
+
+  $("bag-btn").addEventListener("click", () => {
+    const items = [...(state.products || [])].map((p) => products.get(p.id) || p);
+    showSheet(
+      h("div", { class: "sheet-head" }, h("h2", {}, t("本场商品", "In this live") + " (" + items.length + ")"), closeBtn()),
+      h("ul", { class: "product-grid" }, items.map((p) => h("li", {},
+        h("img", { src: p.image || "", alt: "" }),
+        h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("div", { class: "muted small" }, p.subtitle || ""), h("div", { class: "price" }, yuan(minPrice(p)))),
+        h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : t("售罄", "Sold out"))
+      )))
+    );
+  });
+
+  // login: phone + one-time code, inside the page
+  function openLogin(then) {
+    const phone = h("input", { id: "login-phone", inputmode: "tel", maxlength: "14", placeholder: t("手机号", "Mobile number"), autocomplete: "tel" });
+    const code = h("input", { id: "login-code", inputmode: "numeric", maxlength: "6", placeholder: t("6位验证码", "6-digit code"), autocomplete: "one-time-code" });
+    const devBox = h("div", { class: "otp-dev hidden", id: "otp-dev" });
+    const err = h("p", { class: "form-error hidden", role: "alert" });
+    const showErr = (m) => { err.textContent = m; err.classList.remove("hidden"); };
+    const send = h("button", { class: "btn", type: "button", id: "otp-send", onclick: async () => {
+      err.classList.add("hidden");
+      try {
+        const r = await api("POST", "/api/v1/auth/otp", { merchant, phone: phone.value });
+        send.disabled = true; let n = 60; const tick = setInterval(() => { send.textContent = n-- + "s"; if (n < 0) { clearInterval(tick); send.disabled = false; send.textContent = t("重新发送", "Resend"); } }, 1000);
+        if (r.dev_code) { devBox.textContent = t("开发模式：验证码 ", "Dev mode: your code is ") + r.dev_code; devBox.classList.remove("hidden"); }
+        code.focus();
+      } catch (e) { showErr(e.message); }
+    } }, t("获取验证码", "Send code"));
+    const submit = h("button", { class: "btn btn-primary btn-block", type: "submit", id: "login-go" }, t("登录并继续", "Log in and continue"));
+    const form = h("form", { onsubmit: async (ev) => {
+      ev.preventDefault(); err.classList.add("hidden");
+      try {
+        const r = await api("POST", "/api/v1/auth/otp/verify", { merchant, phone: phone.value, code: code.value });
+        SL.csrf = r.csrf; loggedIn = true; closeSheet(); toast(t("登录成功", "Logged in"));
+        if (then) then();
+      } catch (e) { showErr(e.message); }
+    } },
+      h("label", {}, t("手机号", "Mobile number"), h("div", { class: "row-form" }, phone, send)),
+      devBox,
+      h("label", {}, t("验证码", "Code"), code),
+      err, submit,
+      h("p", { class: "muted small" }, t("登录即表示同意用户协议与隐私政策。手机号仅用于订单与取货通知。", "By logging in you accept the terms and privacy policy. Your number is only used for orders and pickup notices.")));
+    showSheet(h("div", { class: "sheet-head" }, h("h2", {}, t("手机号登录", "Log in with your phone")), closeBtn()), form);
+    setTimeout(() => phone.focus(), 50);
+  }
+
+  // buy: SKU, quantity, pickup store (nearest first) or delivery, then pay
+  let idemKey = "";
+  let here = null;
+  if (navigator.geolocation) navigator.geolocation.getCurrentPosition((p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; }, () => {}, { timeout: 4000, maximumAge: 600000 });
+
+  function openBuy(productID) {
+    const p = products.get(productID);
+    if (!p) return;
+    if (!loggedIn) { openLogin(() => openBuy(productID)); return; }
+    idemKey = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+    const st = { sku: (p.skus.find((k) => k.active && k.available > 0) || p.skus[0]).id, qty: 1, mode: "pickup", store: 0 };
+    sheetProduct = { p, st };
+    renderBuy();
+  }
+  function refreshSheet(p) { if (sheetProduct && sheetProduct.p.id === p.id) { sheetProduct.p = p; renderBuy(); } }
+
+  async function loadStores(skuID) {
+    let q = "?sku=" + skuID;
+    if (here) q += "&lat=" + here.lat + "&lng=" + here.lng;
+    const r = await api("GET", "/api/v1/rooms/" + slug + "/stores" + q);
+    return r.stores;
+  }
+
+  let storeCache = { sku: 0, list: [] };
+  async function renderBuy() {
+    if (!sheetProduct) return;
+    const { p, st } = sheetProduct;
+    const sku = p.skus.find((k) => k.id === st.sku) || p.skus[0];
+    if (storeCache.sku !== sku.id) { try { storeCache = { sku: sku.id, list: await loadStores(sku.id) }; } catch (e) { storeCache = { sku: 0, list: [] }; } }
+    if (!sheetProduct) return;
+    const stores = storeCache.list;
+    if (!st.store || !stores.some((s) => s.id === st.store && s.available >= st.qty)) {
+      const first = stores.find((s) => s.available >= st.qty); st.store = first ? first.id : 0;
+    }
+    const total = sku.price_fen * st.qty;
+    const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
+    const name = h("input", { id: "addr-name", placeholder: t("收货人", "Recipient"), maxlength: "30", value: st.name || "" });
+    const phone = h("input", { id: "addr-phone", inputmode: "tel", placeholder: t("手机号（默认登录手机号）", "Phone (defaults to your login)"), maxlength: "14", value: st.phone || "" });
+    const addr = h("input", { id: "addr-line", placeholder: t("详细地址", "Full address"), maxlength: "200", value: st.addr || "" });
+    for (const [el, k] of [[name, "name"], [phone, "phone"], [addr, "addr"]]) el.addEventListener("input", () => { st[k] = el.value; });
+    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: sku.available < st.qty || (st.mode === "pickup" && !st.store), onclick: () => submitOrder(p, st, confirm, err) },
+      sku.available <= 0 ? t("已售罄", "Sold out") : t("提交订单", "Place order"));
+    showSheet(
+      h("div", { class: "sheet-head" }, h("img", { src: p.image || "", alt: "" }),
+        h("div", {}, h("b", {}, SL.pname(p)), h("div", { class: "price" }, yuan(sku.price_fen)), h("div", { class: "stock" }, t("可售 ", "Available ") + sku.available)), closeBtn()),
+      h("h3", {}, t("规格", "Option")),
+      h("div", { class: "chips" }, p.skus.filter((k) => k.active).map((k) => h("button", { class: "chip" + (k.id === st.sku ? " on" : ""), type: "button", disabled: k.available <= 0, onclick: () => { st.sku = k.id; st.qty = 1; renderBuy(); } }, k.name + " · " + yuan(k.price_fen)))),
+      h("h3", {}, t("数量", "Quantity")),
+      h("div", { class: "qty" }, h("button", { type: "button", "aria-label": "-", onclick: () => { if (st.qty > 1) { st.qty--; renderBuy(); } } }, "−"), h("span", { id: "qty" }, st.qty),
+        h("button", { type: "button", "aria-label": "+", id: "qty-plus", onclick: () => { if (st.qty < Math.min(99, sku.available)) { st.qty++; renderBuy(); } } }, "+")),
+      h("h3", {}, t("取货方式", "How to get it")),
+      h("div", { class: "chips" },
+        h("button", { class: "chip" + (st.mode === "pickup" ? " on" : ""), type: "button", id: "mode-pickup", onclick: () => { st.mode = "pickup"; renderBuy(); } }, t("到店自提", "Pick up in store")),
+        h("button", { class: "chip" + (st.mode === "delivery" ? " on" : ""), type: "button", id: "mode-delivery", onclick: () => { st.mode = "delivery"; renderBuy(); } }, t("配送到家", "Delivery"))),
+      st.mode === "pickup"
+        ? h("ul", { class: "store-list", id: "store-list" }, stores.map((s) => h("li", {
+            class: (s.id === st.store ? "on" : "") + (s.available < st.qty ? " off" : ""), dataset: { store: s.id },
+            onclick: () => { if (s.available >= st.qty) { st.store = s.id; renderBuy(); } } },
+            h("div", {}, h("b", {}, SL.lang === "en" && s.name_en ? s.name_en : s.name), h("div", { class: "muted small" }, s.address), h("div", { class: "small " + (s.available > 0 ? "muted" : "soldout") }, s.available > 0 ? t("库存 ", "In stock: ") + s.available : t("本店无货", "Out of stock here"))),
+            h("span", { class: "dist" }, s.distance_m ? (s.distance_m >= 1000 ? (s.distance_m / 1000).toFixed(1) + " km" : Math.round(s.distance_m) + " m") : ""))))
+        : h("div", {}, name, phone, addr),
+      err,
+      h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(total))), confirm)
+    );
+  }
+
+  async function submitOrder(p, st, btn, err) {
+    btn.disabled = true; err.classList.add("hidden");
+    const body = { items: [{ sku_id: st.sku, quantity: st.qty }], fulfilment: st.mode, room_id: roomID, guide_code: guide || "" };
+    if (st.mode === "pickup") body.store_id = st.store;
+    else { body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || ""; }
+    try {
+      const o = await api("POST", "/api/v1/orders", body, { "Idempotency-Key": idemKey });
+      const pay = await api("POST", "/api/v1/orders/" + o.id + "/pay");
+      location.href = pay.pay_url;
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status === 401) { loggedIn = false; openLogin(() => submitOrder(p, st, btn, err)); return; }
+      err.textContent = e.code === "out_of_stock" ? t("手慢了，库存不足，请减少数量或换个门店", "Not enough stock left — try fewer or another store") : e.message;
+      err.classList.remove("hidden");
+      if (e.code === "out_of_stock") { storeCache.sku = 0; }
+    }
+  }
+
+  // ---------- video (when the room has a stream) ----------
+  function startVideo() {
+    const pb = state.playback;
+    if (!pb || state.room.status !== "live") return;
+    const v = $("video");
+    const show = () => { v.classList.remove("hidden"); };
+    if (pb.flv && window.mpegts && mpegts.getFeatureList().mseLivePlayback) {
+      const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
+      player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
+      player.on(mpegts.Events.ERROR, () => { player.destroy(); tryHLS(); });
+      player.play().catch(() => {});
+    } else tryHLS();
+    function tryHLS() {
+      if (!pb.hls) return;
+      if (v.canPlayType("application/vnd.apple.mpegurl")) { v.src = pb.hls; }
+      else if (window.Hls && Hls.isSupported()) { const hls = new Hls({ lowLatencyMode: true }); hls.loadSource(pb.hls); hls.attachMedia(v); }
+      v.addEventListener("playing", show, { once: true });
+      v.play().catch(() => {});
+    }
+  }
+
+  renderPinned();
+  startVideo();
+  fetch("/api/v1/rooms/" + slug + "/comments").then((r) => r.json()).then((d) => { for (const c of d.comments || []) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" }); }).catch(() => {});
+  if (guide) system(t("你通过导购的分享进入直播间", "You joined through a store guide's link"));
+})();

@@ -1,0 +1,136 @@
+// Host studio: run the room — pin cards, change prices, watch comments and orders live.
+"use strict";
+(function () {
+  const { h, t, api, yuan, toast } = SL;
+  const $ = (id) => document.getElementById(id);
+  const merchantID = Number($("studio").dataset.merchant);
+  let room = null, conn = null, orders = new Map();
+  const products = new Map();
+
+  async function loadRooms() {
+    const r = await api("GET", "/api/v1/rooms");
+    const sel = $("room-select");
+    sel.replaceChildren(...r.rooms.map((x) => h("option", { value: x.slug }, x.title + " (" + x.slug + ")")));
+    const want = new URLSearchParams(location.search).get("room") || (r.rooms.find((x) => x.status === "live") || r.rooms[0] || {}).slug;
+    if (want) { sel.value = want; await openRoom(want); }
+    sel.addEventListener("change", () => { history.replaceState(null, "", "?room=" + sel.value); openRoom(sel.value); });
+  }
+
+  async function openRoom(slug) {
+    const st = await api("GET", "/api/v1/rooms/" + slug);
+    room = st.room;
+    for (const p of st.products) products.set(p.id, p);
+    if (st.pinned) products.set(st.pinned.id, st.pinned);
+    $("studio-title").textContent = room.title;
+    $("open-room").href = "/live/" + room.slug;
+    setStatus(room.status);
+    $("st-viewers").textContent = st.viewers; $("st-likes").textContent = st.likes;
+    $("ingest-body").replaceChildren(
+      h("p", {}, t("服务器：", "Server: "), h("code", {}, "rtmp://" + location.hostname + ":1935/live")),
+      h("p", {}, t("串流密钥：", "Stream key: "), h("code", { id: "stream-key" }, st.stream_key || "—"), " ",
+        h("button", { class: "btn btn-sm", type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(st.stream_key).then(() => toast(t("已复制", "Copied"))) }, t("复制", "Copy")), " ",
+        h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: rotateKey }, t("重置密钥", "Rotate key"))));
+    renderLineup();
+    $("st-comments").replaceChildren();
+    const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
+    for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
+    orders = new Map();
+    $("st-order-feed").replaceChildren();
+    const ol = await api("GET", "/api/v1/orders?room_id=" + room.id);
+    for (const o of ol.orders.reverse()) addOrder(o, false);
+    if (conn) conn.close();
+    conn = SL.connect(["room:" + room.id, "staff:" + merchantID], {
+      event(topic, type, d) {
+        if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); }
+        if (type === "card.unpinned") { room.pinned_product_id = 0; renderLineup(); }
+        if (type === "room.status") setStatus(d.status);
+        if (type === "comment.deleted") { const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); }
+        if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
+      },
+      batch(topic, b) {
+        if (!topic.startsWith("room:")) return;
+        for (const c of b.comments || []) addComment(c);
+        if (b.viewers !== undefined) $("st-viewers").textContent = b.viewers;
+        if (b.likes !== undefined) $("st-likes").textContent = b.likes;
+        $("st-dropped").textContent = b.dropped ? t("高峰期已抽样，略过 " + b.dropped + " 条", b.dropped + " sampled out") : "";
+      },
+      snapshot(topic, s) { if (topic.startsWith("room:") && s && s.viewers !== undefined) { $("st-viewers").textContent = s.viewers; $("st-likes").textContent = s.likes; } },
+    });
+  }
+
+  function setStatus(s) {
+    room.status = s;
+    const el = $("studio-status");
+    el.textContent = s === "live" ? "● " + t("直播中", "LIVE") : s === "ended" ? t("已结束", "Ended") : t("未开始", "Scheduled");
+    el.classList.toggle("pill-live", s === "live");
+    $("go-live").disabled = s === "live"; $("end-live").disabled = s !== "live";
+  }
+
+  function renderLineup() {
+    const ids = [...new Set([...(room.product_ids || [])])];
+    $("lineup").replaceChildren(...ids.map((id) => products.get(id)).filter(Boolean).map((p) => {
+      const pinned = p.id === room.pinned_product_id;
+      const left = p.skus.reduce((n, k) => n + k.available, 0);
+      return h("li", { class: pinned ? "pinned-row" : "", dataset: { product: p.id } },
+        h("img", { src: p.image || "", alt: "" }),
+        h("div", { class: "grow" }, h("b", {}, p.name), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
+        h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (p.skus[0].price_fen / 100).toFixed(2), "aria-label": t("价格", "Price"),
+          onchange: async (ev) => {
+            const fen = Math.round(Number(ev.target.value) * 100);
+            try { await api("POST", "/api/v1/skus/" + p.skus[0].id + "/price", { price_fen: fen }); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
+            catch (e) { toast(e.message); }
+          } }),
+        pinned ? h("button", { class: "btn btn-sm", type: "button", onclick: unpin }, t("取消讲解", "Unpin"))
+          : h("button", { class: "btn btn-primary btn-sm", type: "button", dataset: { pin: p.id }, onclick: () => pin(p.id) }, t("讲解此商品", "Pin")));
+    }));
+  }
+
+  async function pin(id) { try { await api("POST", "/api/v1/rooms/" + room.slug + "/pin", { product_id: id }); room.pinned_product_id = id; renderLineup(); } catch (e) { toast(e.message); } }
+  async function unpin() { try { await api("DELETE", "/api/v1/rooms/" + room.slug + "/pin"); room.pinned_product_id = 0; renderLineup(); } catch (e) { toast(e.message); } }
+  async function rotateKey() {
+    if (!confirm(t("重置后旧密钥立即失效，确定吗？", "The old key stops working immediately. Rotate?"))) return;
+    try { const st = await api("PATCH", "/api/v1/rooms/" + room.slug, { rotate_stream_key: true }); $("stream-key").textContent = st.stream_key; } catch (e) { toast(e.message); }
+  }
+
+  function addComment(c) {
+    const list = $("st-comments");
+    if (c.id && list.querySelector('[data-id="' + CSS.escape(String(c.id)) + '"]')) return;
+    const li = h("li", { class: c.host ? "host" : "", dataset: { id: c.id || "" } }, h("span", { class: "who" }, c.name), h("span", {}, c.text),
+      c.host ? null : h("span", { class: "acts" },
+        h("button", { type: "button", title: t("删除", "Delete"), onclick: async () => { try { await api("DELETE", "/api/v1/rooms/" + room.slug + "/comments/" + c.id); li.remove(); } catch (e) { toast(e.message); } } }, t("删除", "Delete")),
+        h("button", { type: "button", title: t("禁言", "Mute"), onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/comments/" + c.id + "/ban"); li.remove(); toast(t("已禁言", "Muted")); } catch (e) { toast(e.message); } } }, t("禁言", "Mute"))));
+    list.append(li);
+    while (list.children.length > 200) list.firstElementChild.remove();
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function addOrder(o, fresh) {
+    orders.set(o.id, o);
+    const feed = $("st-order-feed");
+    const old = feed.querySelector('[data-order="' + o.id + '"]');
+    const li = h("li", { dataset: { order: o.id } },
+      h("div", {}, h("b", {}, yuan(o.total_fen)), " · ", h("span", { class: "badge " + (o.status === "pending_payment" ? "amber" : o.status === "cancelled" || o.status === "expired" ? "" : "green") }, o.status_label)),
+      h("div", { class: "muted" }, (o.lines || []).map((l) => l.product_name + "×" + l.quantity).join("，")),
+      h("div", { class: "muted small" }, o.number + " · " + (o.contact_phone || "") + " · " + SL.fmtTime(o.created_at)));
+    if (old) old.replaceWith(li); else feed.prepend(li);
+    const live = [...orders.values()].filter((x) => x.status !== "cancelled" && x.status !== "expired");
+    $("st-orders").textContent = live.length;
+    $("st-gmv").textContent = yuan(live.filter((x) => x.status !== "pending_payment").reduce((n, x) => n + x.total_fen, 0));
+    if (fresh) toast(t("新订单 ", "New order ") + yuan(o.total_fen));
+  }
+
+  $("go-live").addEventListener("click", async () => { try { setStatus((await api("POST", "/api/v1/rooms/" + room.slug + "/status", { status: "live" })).status); } catch (e) { toast(e.message); } });
+  $("end-live").addEventListener("click", async () => {
+    if (!confirm(t("确定结束直播吗？", "End this live?"))) return;
+    try { setStatus((await api("POST", "/api/v1/rooms/" + room.slug + "/status", { status: "ended" })).status); } catch (e) { toast(e.message); }
+  });
+  $("host-comment").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = $("host-comment-input");
+    if (!input.value.trim()) return;
+    try { const c = await api("POST", "/api/v1/rooms/" + room.slug + "/comments", { text: input.value }); input.value = ""; addComment({ id: String(c.id), name: c.author_name, text: c.body, host: true }); }
+    catch (e) { toast(e.message); }
+  });
+
+  loadRooms().catch((e) => toast(e.message));
+})();

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/order"
+)
+
+// Routes is the one route table: the router, the OpenAPI check and the
+// authorization matrix test all read it.
+func (s *Server) Routes() []Route {
+	P, C, S, A := Public, Customer, Staff, AnyLogin
+	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
+		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
+	}
+	page := func(path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
+		return Route{Method: "GET", Path: path, Access: acc, Perm: perm, Summary: summary, handler: h}
+	}
+	return []Route{
+		// operations
+		{Method: "GET", Path: "/healthz", Access: P, API: true, Summary: "Liveness", handler: s.handleHealthz},
+		{Method: "GET", Path: "/readyz", Access: P, API: true, Summary: "Readiness (database answers)", handler: s.handleReadyz},
+		{Method: "GET", Path: "/metrics", Access: P, API: true, Summary: "Prometheus metrics", handler: s.handleMetrics},
+		{Method: "GET", Path: "/api/openapi.json", Access: P, API: true, Summary: "This API's OpenAPI 3.1 document", handler: s.handleOpenAPI},
+
+		// pages
+		page("/{$}", P, "", "Home: live rooms", s.pageHome),
+		page("/live/{slug}", P, "", "Viewer room", s.pageLive),
+		page("/orders/{id}", C, "", "Order status and pickup code", s.pageOrder),
+		page("/pay/dev/{intent}", P, "", "Dev payment provider page", s.pagePayDev),
+		page("/login", P, "", "Staff login", s.pageLogin),
+		page("/studio", S, identity.PermRoomHost, "Host studio", s.pageStudio),
+		page("/admin", S, identity.PermAdminView, "Admin console", s.pageAdmin),
+		page("/pickup", S, identity.PermOrdersFulfil, "Store pickup verification", s.pagePickup),
+		page("/qr/orders/{id}", C, "", "Pickup QR code (PNG)", s.pageOrderQR),
+
+		// auth
+		api("POST", "/api/v1/auth/login", P, "", "Staff login with username or phone + password", s.apiLogin),
+		api("POST", "/api/v1/auth/logout", A, "", "End the current session", s.apiLogout),
+		api("GET", "/api/v1/auth/me", A, "", "The current caller", s.apiMe),
+		api("POST", "/api/v1/auth/otp", P, "", "Send a login code to a phone", s.apiOTP),
+		api("POST", "/api/v1/auth/otp/verify", P, "", "Log a viewer in with phone + code", s.apiOTPVerify),
+		api("GET", "/api/v1/auth/tokens", S, identity.PermStaffWrite, "List API tokens", s.apiListTokens),
+		api("POST", "/api/v1/auth/tokens", S, identity.PermStaffWrite, "Create an API token (shown once)", s.apiCreateToken),
+		api("DELETE", "/api/v1/auth/tokens/{id}", S, identity.PermStaffWrite, "Revoke an API token", s.apiRevokeToken),
+
+		// rooms
+		api("GET", "/api/v1/rooms", S, identity.PermRoomHost, "List the merchant's rooms", s.apiListRooms),
+		api("POST", "/api/v1/rooms", S, identity.PermRoomsWrite, "Create a room", s.apiCreateRoom),
+		api("GET", "/api/v1/rooms/{slug}", P, "", "A room's public state", s.apiRoom),
+		api("PATCH", "/api/v1/rooms/{slug}", S, identity.PermRoomsWrite, "Edit a room (title, schedule, lineup)", s.apiUpdateRoom),
+		api("POST", "/api/v1/rooms/{slug}/status", S, identity.PermRoomHost, "Go live or end", s.apiRoomStatus),
+		api("POST", "/api/v1/rooms/{slug}/pin", S, identity.PermRoomHost, "Push/pin a product card", s.apiPin),
+		api("DELETE", "/api/v1/rooms/{slug}/pin", S, identity.PermRoomHost, "Unpin the card", s.apiUnpin),
+		api("GET", "/api/v1/rooms/{slug}/pins", P, "", "Pin history (for replay jumps)", s.apiPins),
+		api("GET", "/api/v1/rooms/{slug}/comments", P, "", "Recent comments", s.apiComments),
+		api("POST", "/api/v1/rooms/{slug}/comments", A, "", "Post a comment (viewer, or staff with X-ShelfLive-As: staff)", s.apiPostComment),
+		api("DELETE", "/api/v1/rooms/{slug}/comments/{id}", S, identity.PermRoomHost, "Delete a comment", s.apiDeleteComment),
+		api("POST", "/api/v1/rooms/{slug}/comments/{id}/ban", S, identity.PermRoomHost, "Mute the author of a comment in this room", s.apiBan),
+		api("POST", "/api/v1/rooms/{slug}/likes", P, "", "Send likes (hearts)", s.apiLike),
+		api("POST", "/api/v1/rooms/{slug}/shares", P, "", "Get a share link with attribution", s.apiShare),
+		api("GET", "/api/v1/rooms/{slug}/stores", P, "", "Pickup stores nearest first, with stock of a SKU", s.apiRoomStores),
+		api("GET", "/api/v1/ws", P, "", "WebSocket: room, order and staff streams (see docs/PROTOCOL.md)", s.apiWS),
+
+		// catalog
+		api("GET", "/api/v1/products", S, identity.PermAdminView, "List products with SKUs and stock", s.apiListProducts),
+		api("POST", "/api/v1/products", S, identity.PermCatalogWrite, "Create a product", s.apiCreateProduct),
+		api("GET", "/api/v1/products/{id}", S, identity.PermAdminView, "A product", s.apiProduct),
+		api("PUT", "/api/v1/products/{id}", S, identity.PermCatalogWrite, "Update a product", s.apiUpdateProduct),
+		api("POST", "/api/v1/skus/{id}/price", S, identity.PermRoomHost, "Change a SKU's price live", s.apiSetPrice),
+		api("POST", "/api/v1/uploads", S, identity.PermCatalogWrite, "Upload a product image", s.apiUpload),
+
+		// stores, lots, stock
+		api("GET", "/api/v1/stores", S, identity.PermAdminView, "List stores", s.apiListStores),
+		api("POST", "/api/v1/stores", S, identity.PermStoresWrite, "Create a store", s.apiCreateStore),
+		api("PUT", "/api/v1/stores/{id}", S, identity.PermStoresWrite, "Update a store", s.apiUpdateStore),
+		api("GET", "/api/v1/lots", S, identity.PermAdminView, "List lots", s.apiListLots),
+		api("POST", "/api/v1/lots", S, identity.PermStockWrite, "Create a lot", s.apiCreateLot),
+		api("POST", "/api/v1/lots/{id}/hold", S, identity.PermTraceWrite, "Put a lot on hold or release it", s.apiHoldLot),
+		api("GET", "/api/v1/stock", S, identity.PermAdminView, "Stock levels per store and lot", s.apiStock),
+		api("PUT", "/api/v1/stock", S, identity.PermStockWrite, "Set on-hand stock of a lot in a store", s.apiSetStock),
+
+		// orders and payments
+		api("POST", "/api/v1/orders", C, "", "Buy: reserve stock and create an order (Idempotency-Key)", s.apiCreateOrder),
+		api("GET", "/api/v1/orders", S, identity.PermOrdersRead, "List orders (staff)", s.apiListOrders),
+		api("GET", "/api/v1/me/orders", C, "", "The viewer's own orders", s.apiMyOrders),
+		api("GET", "/api/v1/orders/{id}", A, "", "An order (its buyer, or staff)", s.apiOrder),
+		api("POST", "/api/v1/orders/{id}/pay", C, "", "Start paying an order", s.apiPay),
+		api("POST", "/api/v1/orders/{id}/cancel", C, "", "Cancel an unpaid order", s.apiCancelOwn),
+		api("POST", "/api/v1/orders/{id}/status", S, identity.PermOrdersFulfil, "Mark ready/shipped/completed or cancel+refund", s.apiOrderStatus),
+		api("POST", "/api/v1/pickups/verify", S, identity.PermOrdersFulfil, "Look up or confirm a pickup code", s.apiVerifyPickup),
+		api("GET", "/api/v1/payments/dev/{intent}", P, "", "Dev provider: payment intent", s.apiDevIntent),
+		api("POST", "/api/v1/payments/dev/{intent}/confirm", P, "", "Dev provider: the buyer confirms; the provider sends its signed callback", s.apiDevConfirm),
+		api("POST", "/api/v1/payments/dev/callback", P, "", "Payment callback (HMAC-signed by the provider)", s.apiPaymentCallback),
+
+		// staff
+		api("GET", "/api/v1/staff", S, identity.PermStaffWrite, "List staff", s.apiListStaff),
+		api("POST", "/api/v1/staff", S, identity.PermStaffWrite, "Create a staff account", s.apiCreateStaff),
+		api("PUT", "/api/v1/staff/{id}", S, identity.PermStaffWrite, "Update a staff account or role", s.apiUpdateStaff),
+		api("GET", "/api/v1/audit", S, identity.PermAuditRead, "Audit log of staff actions", s.apiAudit),
+	}
+}
+
+func formatFen(fen int64) string { return catalog.FormatFen(fen) }
+
+func jsonMarshalSafe(v any) ([]byte, error) { return json.Marshal(v) }
+
+var shanghai = order.Shanghai

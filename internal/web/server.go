@@ -1,0 +1,394 @@
+// Package web is the HTTP adapter: one route table for pages and the JSON
+// API, middleware for auth, CSRF, limits and metrics, and problem+json errors.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+)
+
+//go:embed templates assets
+var embedded embed.FS
+
+// Access says who may call a route; the one place that enforces it is
+// Server.authorize.
+type Access int
+
+const (
+	Public   Access = iota // anyone; a session is used when present
+	Customer               // a logged-in viewer (phone login)
+	Staff                  // staff with Route.Perm
+	AnyLogin               // a viewer or staff; the handler scopes what each sees
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Method  string
+	Path    string
+	Access  Access
+	Perm    identity.Permission // for Staff routes
+	API     bool                // JSON API: errors are problem+json
+	Summary string
+	handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Server serves pages and the API.
+type Server struct {
+	App          *app.App
+	Logger       *slog.Logger
+	DevMode      bool
+	CookieSecure bool
+	DataDir      string
+	Ready        func(ctx context.Context) error
+	Media        http.Handler // video playback, mounted under /media/ when set
+	EPCIS        http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
+	Registry     *prometheus.Registry
+	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
+
+	pages   map[string]*template.Template
+	assets  *assetServer
+	metrics *metrics
+	limits  *limiters
+	handler http.Handler
+}
+
+// Handler builds the router once.
+func (s *Server) Handler() http.Handler {
+	if s.handler != nil {
+		return s.handler
+	}
+	s.pages = parseTemplates()
+	s.assets = newAssetServer()
+	s.metrics = newMetrics(s.Registry)
+	s.limits = newLimiters()
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	mux.Handle("GET /assets/", s.assets)
+	mux.Handle("GET /uploads/", http.StripPrefix("/uploads/", uploadsHandler(s.DataDir)))
+	if s.Media != nil {
+		mux.Handle("/media/", s.Media)
+	}
+	if s.EPCIS != nil {
+		mux.Handle("/epcis/", s.EPCIS)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeProblem(w, r, apperr.New(apperr.NotFound, "no_route", "接口不存在", "No such API route."))
+			return
+		}
+		s.renderError(w, r, apperr.ErrNotFound)
+	})
+	s.handler = s.recoverer(s.securityHeaders(mux))
+	return s.handler
+}
+
+type ctxKey int
+
+const principalKey ctxKey = 1
+
+// PrincipalFrom returns the authenticated caller, or nil.
+func PrincipalFrom(ctx context.Context) *identity.Principal {
+	p, _ := ctx.Value(principalKey).(*identity.Principal)
+	return p
+}
+
+// Cookie names: staff and viewer sessions are separate so a host testing
+// their own room as a viewer never mixes the two.
+const (
+	staffCookie  = "sl_staff"
+	viewerCookie = "sl_viewer"
+)
+
+// wrap applies auth, CSRF, limits and error rendering to one route.
+func (s *Server) wrap(rt Route) http.Handler {
+	return s.metrics.instrument(rt.Method+" "+rt.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.API {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		}
+		p, err := s.authorize(r, rt)
+		if err == nil && p != nil {
+			r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+		}
+		if err == nil {
+			err = s.checkCSRF(r, p)
+		}
+		if err == nil {
+			err = rt.handler(w, r)
+		}
+		if err != nil {
+			s.fail(w, r, rt, err)
+		}
+	}))
+}
+
+// authorize resolves the caller for a route and enforces its Access.
+func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, error) {
+	var token string
+	bearer := false
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token, bearer = strings.TrimPrefix(h, "Bearer "), true
+	} else {
+		name := viewerCookie
+		if rt.Access == Staff {
+			name = staffCookie
+		}
+		if rt.API && rt.Access == AnyLogin && r.Header.Get("X-ShelfLive-As") == "staff" {
+			name = staffCookie
+		}
+		if c, err := r.Cookie(name); err == nil {
+			token = c.Value
+		}
+	}
+	var p *identity.Principal
+	if token != "" {
+		var err error
+		p, err = s.App.Identity.Authenticate(r.Context(), token)
+		if err != nil && (bearer || rt.Access != Public) {
+			return nil, err
+		}
+		if p != nil && bearer && p.Kind != identity.KindCustomer {
+			p.CSRF = "" // bearer callers are not browsers: no CSRF
+		}
+		if p != nil && bearer {
+			p.Bearer = true
+		}
+	}
+	switch rt.Access {
+	case Public:
+		return p, nil
+	case Customer:
+		if p == nil {
+			return nil, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+		}
+		if p.Kind != identity.KindCustomer {
+			return nil, apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
+		}
+		return p, nil
+	case Staff:
+		if p == nil {
+			return nil, apperr.ErrUnauthorized
+		}
+		if !p.IsStaff() || !identity.Can(p.Role, rt.Perm) {
+			return nil, apperr.ErrForbidden
+		}
+		return p, nil
+	case AnyLogin:
+		if p == nil {
+			return nil, apperr.ErrUnauthorized
+		}
+		return p, nil
+	}
+	return nil, apperr.ErrForbidden
+}
+
+// checkCSRF requires the session's CSRF token on every state-changing
+// request that a browser authenticated with a cookie. Bearer callers and
+// anonymous requests carry no ambient authority, so they need none.
+func (s *Server) checkCSRF(r *http.Request, p *identity.Principal) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+		if host := strings.TrimPrefix(strings.TrimPrefix(origin, "http://"), "https://"); host != r.Host {
+			return apperr.New(apperr.Forbidden, "cross_origin", "不允许跨站请求", "Cross-origin request refused.")
+		}
+	}
+	if p == nil || p.Bearer {
+		return nil
+	}
+	if got := r.Header.Get("X-CSRF-Token"); got == "" || got != p.CSRF {
+		return apperr.New(apperr.Forbidden, "csrf", "页面已过期，请刷新后重试", "The page is out of date; reload and try again.")
+	}
+	return nil
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt Route, err error) {
+	e := apperr.As(err)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		e = apperr.New(apperr.Invalid, "body_too_large", "请求内容过大", "Request body too large.")
+	}
+	if e.Kind == apperr.Internal {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if rt.API {
+		writeProblem(w, r, e)
+		return
+	}
+	if e.Kind == apperr.Unauthorized && rt.Access == Staff {
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	s.renderError(w, r, e)
+}
+
+// StatusOf maps an error kind to its HTTP status.
+func StatusOf(k apperr.Kind) int {
+	switch k {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Gone:
+		return http.StatusGone
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem document with ShelfLive's stable code.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Code     string `json:"code"`
+	Field    string `json:"field,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+	status := StatusOf(e.Kind)
+	detail := e.Message
+	if langOf(r) == "en" {
+		detail = e.English
+	}
+	if e.Kind == apperr.TooMany && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(Problem{Type: "https://shelflive.dev/problems/" + e.Code, Title: e.English, Status: status, Detail: detail, Code: e.Code, Field: e.Field, Instance: r.URL.Path})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
+// wrong types and trailing data, with an error that names the field.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			return apperr.New(apperr.Invalid, "unsupported_media_type", "请求须为 JSON", "Send application/json.")
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return apperr.InvalidField(te.Field, "invalid_type", "字段类型错误："+te.Field, "Wrong type for field "+te.Field+".")
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return apperr.InvalidField(f, "unknown_field", "未知字段："+f, "Unknown field "+f+".")
+		}
+		if errors.Is(err, io.EOF) {
+			return apperr.New(apperr.Invalid, "empty_body", "请求内容为空", "Empty request body.")
+		}
+		return apperr.New(apperr.Invalid, "malformed_json", "JSON 格式错误", "Malformed JSON.")
+	}
+	if dec.More() {
+		return apperr.New(apperr.Invalid, "malformed_json", "JSON 格式错误", "Trailing data after the JSON object.")
+	}
+	return nil
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.ErrNotFound
+	}
+	return id, nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeProblem(w, r, apperr.As(fmt.Errorf("panic: %v", v)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets a strict CSP (no inline script or style) and friends.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, name, token string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.CookieSecure || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: int(maxAge.Seconds())})
+}
+
+func langOf(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "zh" {
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "zh") {
+		return c.Value
+	}
+	if strings.HasPrefix(r.Header.Get("Accept-Language"), "en") {
+		return "en"
+	}
+	return "zh"
+}

@@ -1,0 +1,255 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+type metrics struct {
+	duration *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shelflive_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route", "code"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shelflive_http_inflight_requests", Help: "Requests being served."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.duration, m.inflight)
+	}
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (m *metrics) instrument(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inflight.Inc()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			m.inflight.Dec()
+			code := sw.code
+			if code == 0 {
+				code = 200
+			}
+			m.duration.WithLabelValues(route, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// limiters are token buckets per key (IP or user), in memory: each node
+// limits what it serves.
+type limiters struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	last    time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiters() *limiters { return &limiters{buckets: map[string]*bucket{}} }
+
+// allow takes one token from key's bucket (rate per second, burst size) and
+// returns how long to wait when empty.
+func (l *limiters) allow(key string, rate, burst float64) (bool, time.Duration) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.last) > time.Minute && len(l.buckets) > 50_000 {
+		for k, b := range l.buckets {
+			if now.Sub(b.at) > time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.last = now
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{tokens: burst, at: now}
+		l.buckets[key] = b
+	}
+	b.tokens = math.Min(burst, b.tokens+now.Sub(b.at).Seconds()*rate)
+	b.at = now
+	if b.tokens < 1 {
+		return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	}
+	b.tokens--
+	return true, 0
+}
+
+// limit returns a 429 error with Retry-After when key is over its rate.
+func (s *Server) limit(w http.ResponseWriter, key string, rate, burst float64) error {
+	ok, wait := s.limits.allow(key, rate, burst)
+	if ok {
+		return nil
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	return apperr.New(apperr.TooMany, "rate_limited", "操作太频繁，请稍后再试", "Too many requests; slow down.")
+}
+
+// assetServer serves embedded assets with content hashes in their URLs so
+// browsers can cache them forever.
+type assetServer struct {
+	files  fs.FS
+	hashes map[string]string // name -> short hash
+}
+
+func newAssetServer() *assetServer {
+	sub, _ := fs.Sub(embedded, "assets")
+	a := &assetServer{files: sub, hashes: map[string]string{}}
+	fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(sub, p)
+		h := sha256.Sum256(b)
+		a.hashes[p] = hex.EncodeToString(h[:4])
+		return nil
+	})
+	return a
+}
+
+// URL returns /assets/<name>?v=<hash>.
+func (a *assetServer) URL(name string) string {
+	return "/assets/" + name + "?v=" + a.hashes[name]
+}
+
+func (a *assetServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/assets/")
+	if _, ok := a.hashes[name]; !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Query().Get("v") != "" {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	http.ServeFileFS(w, r, a.files, name)
+}
+
+// uploadsHandler serves uploaded product images from the data dir.
+func uploadsHandler(dataDir string) http.Handler {
+	dir := filepath.Join(dataDir, "uploads")
+	os.MkdirAll(dir, 0o750)
+	fsrv := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "..") || strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("Content-Disposition", "inline")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// render executes a page template into a buffer first, so a template error
+// becomes a clean error page, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Lang"] = langOf(r)
+	data["Asset"] = s.assets.URL
+	data["Principal"] = PrincipalFrom(r.Context())
+	data["Dev"] = s.DevMode
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+	msg := e.Message
+	if langOf(r) == "en" {
+		msg = e.English
+	}
+	if err := s.render(w, r, StatusOf(e.Kind), "error.html", map[string]any{"Status": StatusOf(e.Kind), "Message": msg, "Code": e.Code}); err != nil {
+		http.Error(w, msg, StatusOf(e.Kind))
+	}
+}
+
+// parseTemplates parses every page with the shared layout once, at start.
+func parseTemplates() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"yuan": func(fen int64) string { return formatFen(fen) },
+		"t": func(lang, zh, en string) string {
+			if lang == "en" {
+				return en
+			}
+			return zh
+		},
+		"json": func(v any) (template.JS, error) {
+			b, err := jsonMarshalSafe(v)
+			return template.JS(b), err
+		},
+		"initial":  initial,
+		"shanghai": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+	}
+	pages := map[string]*template.Template{}
+	entries, err := fs.ReadDir(embedded, "templates")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		if e.Name() == "layout.html" {
+			continue
+		}
+		t := template.Must(template.New(e.Name()).Funcs(funcs).ParseFS(embedded, "templates/layout.html", "templates/"+e.Name()))
+		pages[e.Name()] = t
+	}
+	return pages
+}
