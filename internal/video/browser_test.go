@@ -33,10 +33,10 @@ const playerPage = `<!doctype html>
 <script src="/test/vendor/mpegts/mpegts.js"></script>
 <script src="/test/vendor/hls/hls.min.js"></script>
 <script>
-window.res = {lat: [], err: null, frames: 0};
+window.res = {lat: [], stamps: [], err: null, frames: 0};
 const v = document.getElementById('v');
 const ctx = document.getElementById('c').getContext('2d', {willReadFrequently: true});
-function stamp() {
+function stamp(mediaTime) {
   if (v.readyState < 2) return;
   ctx.drawImage(v, 0, 0, 640, 16, 0, 0, 640, 16);
   const d = ctx.getImageData(0, 8, 640, 1).data;
@@ -50,10 +50,12 @@ function stamp() {
   if (lat < -2147483648) lat += 4294967296;
   if (lat > 2147483647) lat -= 4294967296;
   res.lat.push(lat);
+  res.stamps.push([mediaTime, ms]);
+  if (res.stamps.length > 100) res.stamps.shift();
 }
-function onFrame() { res.frames++; stamp(); v.requestVideoFrameCallback(onFrame); }
+function onFrame(now, md) { res.frames++; stamp(md.mediaTime); v.requestVideoFrameCallback(onFrame); }
 if ('requestVideoFrameCallback' in v) v.requestVideoFrameCallback(onFrame);
-else setInterval(stamp, 40);
+else setInterval(() => stamp(v.currentTime), 40);
 function play() { v.play().catch(e => { res.err = 'play: ' + e; }); }
 function startFLV(url) {
   if (!mpegts.isSupported()) { res.err = 'mpegts.js: MSE unsupported'; return; }
@@ -62,9 +64,9 @@ function startFLV(url) {
   p.on(mpegts.Events.ERROR, (t, d) => { res.err = 'mpegts.js: ' + t + ' ' + d; });
   p.attachMediaElement(v); p.load(); play();
 }
-function startHLS(url) {
+function startHLS(url, startPosition) {
   if (Hls.isSupported()) {
-    const h = new Hls({liveSyncDurationCount: 2});
+    const h = new Hls({liveSyncDurationCount: 2, startPosition: startPosition === undefined ? -1 : startPosition});
     h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) res.err = 'hls.js: ' + d.type + ' ' + d.details; });
     h.loadSource(url); h.attachMedia(v);
   } else { v.src = url; }
@@ -123,48 +125,59 @@ func newBrowser(tb testing.TB) context.Context {
 }
 
 type playerState struct {
-	Time   float64 `json:"t"`
-	Frames int     `json:"frames"`
-	Err    string  `json:"err"`
-	Lat    []int   `json:"lat"`
+	Time   float64      `json:"t"`
+	Frames int          `json:"frames"`
+	Err    string       `json:"err"`
+	Lat    []int        `json:"lat"`
+	Stamps [][2]float64 `json:"stamps"` // [mediaTime s, stamped wall clock ms mod 2^32]
 }
 
-// playInBrowser opens the player page in a new tab, starts kind ("flv" or
-// "hls") on url, requires currentTime to advance by at least 3 s, and
-// returns the latency samples of the last watch seconds.
-func playInBrowser(tb testing.TB, browser context.Context, pageURL, kind, url string, watch time.Duration) (advanced float64, lat []time.Duration) {
+// openPlayer opens the player page in a new tab and runs startExpr
+// (startFLV/startHLS); get reads the player's state.
+func openPlayer(tb testing.TB, browser context.Context, pageURL, startExpr string) (get func() playerState, closeTab func()) {
 	tb.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
-	start := "startFLV"
-	if kind == "hls" {
-		start = "startHLS"
-	}
+	tab, cancel := chromedp.NewContext(browser)
+	ctx, cancelT := context.WithTimeout(tab, 60*time.Second)
+	closeTab = func() { cancelT(); cancel() }
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(pageURL),
 		chromedp.WaitReady(chromedp.ID("v")),
 	); err != nil {
-		tb.Fatalf("%s: open player: %v", kind, err)
+		closeTab()
+		tb.Fatalf("open player: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf("%s(%q); true", start, url))); err != nil {
-		tb.Fatalf("%s: start player: %v", kind, err)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](startExpr+"; true")); err != nil {
+		closeTab()
+		tb.Fatalf("%s: %v", startExpr, err)
 	}
-	get := func() playerState {
+	get = func() playerState {
 		st, err := chromedp.Run(ctx, chromedp.Evaluate[playerState](
-			`({t: document.getElementById('v').currentTime, frames: res.frames, err: res.err || '', lat: res.lat})`))
+			`({t: document.getElementById('v').currentTime, frames: res.frames, err: res.err || '', lat: res.lat, stamps: res.stamps})`))
 		if err != nil {
-			tb.Fatalf("%s: read player: %v", kind, err)
+			tb.Fatalf("%s: read player: %v", startExpr, err)
+		}
+		if st.Err != "" {
+			tb.Fatalf("%s: player error: %s", startExpr, st.Err)
 		}
 		return st
 	}
+	return get, closeTab
+}
+
+// playInBrowser starts kind ("flv" or "hls") on url, waits for playback,
+// and returns how far currentTime advanced and the latency samples of the
+// last watch seconds.
+func playInBrowser(tb testing.TB, browser context.Context, pageURL, kind, url string, watch time.Duration) (advanced float64, lat []time.Duration) {
+	tb.Helper()
+	start := "startFLV"
+	if kind == "hls" {
+		start = "startHLS"
+	}
+	get, closeTab := openPlayer(tb, browser, pageURL, fmt.Sprintf("%s(%q)", start, url))
+	defer closeTab()
 	var first playerState
 	waitFor(tb, 30*time.Second, kind+" playback starts", func() bool {
 		first = get()
-		if first.Err != "" {
-			tb.Fatalf("%s player error: %s", kind, first.Err)
-		}
 		return first.Time > 0.5
 	})
 	// let latency chasing settle, then measure
@@ -172,9 +185,6 @@ func playInBrowser(tb testing.TB, browser context.Context, pageURL, kind, url st
 	mark := len(get().Lat)
 	time.Sleep(watch)
 	last := get()
-	if last.Err != "" {
-		tb.Fatalf("%s player error: %s", kind, last.Err)
-	}
 	advanced = last.Time - first.Time
 	for _, ms := range last.Lat[mark:] {
 		lat = append(lat, time.Duration(ms)*time.Millisecond)
@@ -201,7 +211,7 @@ func TestBrowserPlayback(t *testing.T) {
 	browser := newBrowser(t)
 	rooms := newTestRooms(map[string]string{"k-tea": "tea"})
 	ts := startServer(t, t.TempDir(), rooms)
-	startPublisher(t, ts.rtmpURL("k-tea"), 40, true)
+	pub := startPublisher(t, ts.rtmpURL("k-tea"), 40, true)
 	hlsURL := ts.HTTP.URL + video.LiveHLSURL("tea")
 	waitFor(t, 25*time.Second, "live with 3 HLS segments", func() bool {
 		code, body := httpGet(t, hlsURL)
@@ -227,5 +237,35 @@ func TestBrowserPlayback(t *testing.T) {
 		if m <= 0 || m > c.limit {
 			t.Fatalf("%s: glass-to-glass latency %v outside (0, %v]", c.kind, m, c.limit)
 		}
+	}
+
+	// Replay: the host pinned a product card halfway through; the replay
+	// page seeks the room playlist to ReplayOffset(pin). The frame shown
+	// there must carry a burned-in capture time within 2 s of the pin.
+	pub.kill()
+	waitFor(t, 15*time.Second, "StreamStopped", func() bool { return rooms.count("stopped:tea") == 1 })
+	recs := ts.Recordings("tea")
+	if len(recs) != 1 || recs[0].Duration < 8*time.Second {
+		t.Fatalf("recordings = %+v", recs)
+	}
+	pin := recs[0].StartedAt.Add(recs[0].Duration / 2)
+	off, ok := video.ReplayOffset(recs, pin)
+	if !ok {
+		t.Fatalf("ReplayOffset(%v) not found in %+v", pin, recs)
+	}
+	get, closeTab := openPlayer(t, browser, page,
+		fmt.Sprintf("startHLS(%q, %f)", ts.HTTP.URL+recs[0].ReplayURL, off.Seconds()))
+	defer closeTab()
+	var st playerState
+	waitFor(t, 30*time.Second, "replay frames", func() bool {
+		st = get()
+		return len(st.Stamps) >= 5
+	})
+	mediaTime, stampMS := st.Stamps[0][0], uint32(st.Stamps[0][1])
+	want := pin.Add(time.Duration((mediaTime - off.Seconds()) * float64(time.Second)))
+	diff := time.Duration(int32(stampMS-uint32(want.UnixMilli()))) * time.Millisecond
+	t.Logf("replay: pin at offset %v, first frame at media time %.2f s shows capture time %+v from the pin", off, mediaTime, diff)
+	if diff < -2*time.Second || diff > 2*time.Second {
+		t.Fatalf("replay jump lands %v away from the pin (want within ±2 s)", diff)
 	}
 }
