@@ -243,7 +243,7 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
 			req.RoomID = 0 // a stale room id must not fail a purchase
 		} else {
-				}
+		}
 	}
 	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
 	if err != nil {

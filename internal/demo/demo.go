@@ -49,7 +49,7 @@ type food struct {
 }
 
 type skuSpec struct {
-	code, name string
+	code, name  string
 	price, list int64
 	gtin        string
 }

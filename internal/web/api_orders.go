@@ -3,8 +3,8 @@ package web
 import (
 	"bytes"
 	"io"
-	"strconv"
 	"net/http"
+	"strconv"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
