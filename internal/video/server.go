@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,4 +257,33 @@ func (s *Server) recordingInProgress(slug, recID string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.pub != nil && st.pub.recID == recID
+}
+
+// Streams returns the status of every room that has published since the
+// Server started, for dashboards and metrics.
+func (s *Server) Streams() []StreamStatus {
+	s.mu.Lock()
+	slugs := make([]string, 0, len(s.streams))
+	for slug := range s.streams {
+		slugs = append(slugs, slug)
+	}
+	s.mu.Unlock()
+	sort.Strings(slugs)
+	out := make([]StreamStatus, 0, len(slugs))
+	for _, slug := range slugs {
+		out = append(out, s.Status(slug))
+	}
+	return out
+}
+
+// IngestURL is the server URL to paste into OBS ("Server"; the stream key
+// goes into "Stream Key"): rtmp://{publicHost}:{port}/live, with the port
+// this Server listens on. publicHost is the host name publishers reach
+// ShelfLive at.
+func (s *Server) IngestURL(publicHost string) string {
+	port := "1935"
+	if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+	}
+	return "rtmp://" + net.JoinHostPort(publicHost, port) + "/live"
 }

@@ -110,6 +110,11 @@ func TestLivePublishPlayRecord(t *testing.T) {
 		}
 	})
 
+	waitFor(t, 10*time.Second, "incoming bitrate", func() bool { return ts.Status("veg-room").BitrateKbps > 50 })
+	if ss := ts.Streams(); len(ss) != 1 || ss[0].Slug != "veg-room" || !ss[0].Live {
+		t.Fatalf("Streams() = %+v", ss)
+	}
+
 	if err := pub.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("publisher: %v\n%s", err, pub.out)
 	}
