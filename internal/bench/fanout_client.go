@@ -1,0 +1,512 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The load tool's viewers speak RFC 6455 directly over TCP instead of using a
+// general WebSocket client: 10,000 of them share two cores with the server, so
+// each must cost one goroutine, one small buffer and a few hundred nanoseconds
+// of parsing per frame, or the tool would measure itself.
+
+// viewerConfig is what a viewer pool needs; it also travels to child processes.
+type viewerConfig struct {
+	WSURL         string `json:"ws_url"` // ws://host:port/api/v1/ws?sub=room:1
+	Topic         string `json:"topic"`  // room:1
+	Viewers       int    `json:"viewers"`
+	Offset        int    `json:"offset"` // first viewer number (for user keys)
+	SourceIPs     int    `json:"source_ips"`
+	Concurrency   int    `json:"concurrency"`
+	EventType     string `json:"event_type"`
+	CommentSample int    `json:"comment_sample"` // every Nth viewer measures comment latency
+	Header        string `json:"header"`         // extra request header lines (e.g. Authorization)
+}
+
+// viewerPool runs and measures many viewers.
+type viewerPool struct {
+	cfg     viewerConfig
+	host    string // host:port to dial
+	path    string // request path and query without the sub parameter
+	srcIPs  []net.IP
+	viewers []*viewer
+
+	frames      atomic.Uint64
+	batches     atomic.Uint64
+	comments    atomic.Uint64 // comments received in batch/own frames
+	events      atomic.Uint64 // ev frames received
+	reconnects  atomic.Uint64
+	slowByes    atomic.Uint64
+	otherByes   atomic.Uint64
+	connected   atomic.Int64
+	dialErrors  atomic.Uint64
+	commentLat  *fanoutHist
+	lastDialErr atomic.Value
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type viewer struct {
+	p       *viewerPool
+	n       int
+	sample  bool
+	epoch   string
+	seq     uint64
+	mu      sync.Mutex // arrival is read by the coordinator at the end
+	arrival []int64    // arrival[k] = Unix ns when commerce event k arrived; 0 = not yet
+	byOrder int        // pin events seen without a bench_k (remote servers): matched by order
+	conn    net.Conn
+}
+
+func newViewerPool(cfg viewerConfig) (*viewerPool, error) {
+	u, err := url.Parse(cfg.WSURL)
+	if err != nil {
+		return nil, fmt.Errorf("fanout: ws url: %w", err)
+	}
+	if u.Scheme != "ws" {
+		return nil, fmt.Errorf("fanout: ws url %q: only ws:// is supported", cfg.WSURL)
+	}
+	q := u.Query()
+	q.Del("sub")
+	path := u.Path
+	if enc := q.Encode(); enc != "" {
+		path += "?" + enc + "&"
+	} else {
+		path += "?"
+	}
+	p := &viewerPool{cfg: cfg, host: u.Host, path: path, commentLat: newFanoutHist(), stop: make(chan struct{})}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
+		// Spread sources over 127.0.0.1..N: each source address has its own
+		// ephemeral port range, so 10,000+ connections never run out of ports.
+		for i := 0; i < max(1, cfg.SourceIPs); i++ {
+			p.srcIPs = append(p.srcIPs, net.IPv4(127, 0, 0, byte(1+i)))
+		}
+	}
+	for i := 0; i < cfg.Viewers; i++ {
+		n := cfg.Offset + i
+		p.viewers = append(p.viewers, &viewer{p: p, n: n, sample: cfg.CommentSample > 0 && n%cfg.CommentSample == 0})
+	}
+	return p, nil
+}
+
+// connectAll opens every viewer (bounded concurrency) and returns once all are
+// connected or ctx ends. Viewers then read until close.
+func (p *viewerPool) connectAll(ctx context.Context) error {
+	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for _, v := range p.viewers {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			for try := 0; try < 5; try++ {
+				var c net.Conn
+				if c, err = v.dial(ctx); err == nil {
+					v.mu.Lock()
+					v.conn = c
+					v.mu.Unlock()
+					break
+				}
+				p.dialErrors.Add(1)
+				time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+			}
+			<-sem
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			p.connected.Add(1)
+			p.wg.Add(1)
+			go v.run(v.current())
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return fmt.Errorf("fanout: connect viewers: %w", err)
+	}
+	return nil
+}
+
+// close ends every viewer.
+func (p *viewerPool) close() {
+	close(p.stop)
+	for _, v := range p.viewers {
+		v.mu.Lock()
+		if v.conn != nil {
+			v.conn.Close()
+		}
+		v.mu.Unlock()
+	}
+	p.wg.Wait()
+}
+
+func (p *viewerPool) stopped() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// dial opens the TCP connection and performs the WebSocket handshake, resuming
+// from the viewer's last position if it has one.
+func (v *viewer) dial(ctx context.Context) (net.Conn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if len(v.p.srcIPs) > 0 {
+		d.LocalAddr = &net.TCPAddr{IP: v.p.srcIPs[v.n%len(v.p.srcIPs)]}
+	}
+	c, err := d.DialContext(ctx, "tcp", v.p.host)
+	if err != nil {
+		return nil, err
+	}
+	sub := v.p.cfg.Topic
+	if v.epoch != "" {
+		sub += "@" + v.epoch + "." + strconv.FormatUint(v.seq, 10)
+	}
+	var key [16]byte
+	rand.Read(key[:])
+	req := "GET " + v.p.path + "sub=" + url.QueryEscape(sub) + "&u=bench" + strconv.Itoa(v.n) + " HTTP/1.1\r\n" +
+		"Host: " + v.p.host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\n" +
+		v.p.cfg.Header + "\r\n"
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// Read the response head byte by byte-ish without a long-lived buffer: the
+	// server sends nothing after the 101 head until we are in run().
+	var head []byte
+	var b [256]byte
+	for !bytes.Contains(head, []byte("\r\n\r\n")) {
+		n, err := c.Read(b[:])
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("handshake: %w", err)
+		}
+		head = append(head, b[:n]...)
+		if len(head) > 16<<10 {
+			c.Close()
+			return nil, errors.New("handshake: response head too long")
+		}
+	}
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 101")) {
+		c.Close()
+		line, _, _ := strings.Cut(string(head), "\r\n")
+		return nil, fmt.Errorf("handshake: %s", line)
+	}
+	c.SetDeadline(time.Time{})
+	i := bytes.Index(head, []byte("\r\n\r\n")) + 4
+	if i < len(head) {
+		// Frames arrived with the head: keep them in front of the stream.
+		return &prefixConn{Conn: c, pre: append([]byte(nil), head[i:]...)}, nil
+	}
+	return c, nil
+}
+
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (c *prefixConn) Read(b []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(b, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
+}
+
+// run reads frames until the connection ends, then reconnects with resume until
+// the pool stops (a real page does the same after slow_consumer or a restart).
+func (v *viewer) run(c net.Conn) {
+	defer v.p.wg.Done()
+	for {
+		v.read(c)
+		c.Close()
+		if v.p.stopped() {
+			return
+		}
+		v.p.reconnects.Add(1)
+		for {
+			if v.p.stopped() {
+				return
+			}
+			nc, err := v.dial(context.Background())
+			if err == nil {
+				v.mu.Lock()
+				v.conn = nc
+				v.mu.Unlock()
+				if v.p.stopped() {
+					nc.Close()
+					return
+				}
+				c = nc
+				break
+			}
+			v.p.dialErrors.Add(1)
+			v.p.lastDialErr.Store(err.Error())
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+// read parses server frames (unmasked, RFC 6455 §5.2) and answers pings.
+func (v *viewer) read(c net.Conn) {
+	br := bufio.NewReaderSize(c, 4096)
+	var hdr [14]byte
+	var msg []byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:2]); err != nil {
+			return
+		}
+		fin := hdr[0]&0x80 != 0
+		op := hdr[0] & 0x0f
+		masked := hdr[1]&0x80 != 0
+		n := uint64(hdr[1] & 0x7f)
+		switch n {
+		case 126:
+			if _, err := io.ReadFull(br, hdr[2:4]); err != nil {
+				return
+			}
+			n = uint64(binary.BigEndian.Uint16(hdr[2:4]))
+		case 127:
+			if _, err := io.ReadFull(br, hdr[2:10]); err != nil {
+				return
+			}
+			n = binary.BigEndian.Uint64(hdr[2:10])
+		}
+		var mask [4]byte
+		if masked {
+			if _, err := io.ReadFull(br, mask[:]); err != nil {
+				return
+			}
+		}
+		if n > 16<<20 {
+			return
+		}
+		start := len(msg)
+		if op >= 8 {
+			start = 0 // control frames interleave; read them separately
+		}
+		var payload []byte
+		if op >= 8 {
+			payload = make([]byte, n)
+		} else {
+			msg = append(msg, make([]byte, n)...)
+			payload = msg[start:]
+		}
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return
+		}
+		if masked {
+			for i := range payload {
+				payload[i] ^= mask[i%4]
+			}
+		}
+		switch op {
+		case 0x8: // close: answer and stop
+			writeClientFrame(c, 0x8, payload)
+			return
+		case 0x9: // ping
+			writeClientFrame(c, 0xA, payload)
+			continue
+		case 0xA:
+			continue
+		}
+		if !fin {
+			continue
+		}
+		v.handle(msg, time.Now())
+		if cap(msg) > 64<<10 {
+			msg = nil
+		} else {
+			msg = msg[:0]
+		}
+	}
+}
+
+// writeClientFrame writes one masked frame (clients must mask).
+func writeClientFrame(c net.Conn, op byte, p []byte) error {
+	if len(p) > 125 {
+		p = p[:125]
+	}
+	b := make([]byte, 0, 6+len(p))
+	b = append(b, 0x80|op, 0x80|byte(len(p)))
+	var mask [4]byte
+	rand.Read(mask[:])
+	b = append(b, mask[:]...)
+	for i, x := range p {
+		b = append(b, x^mask[i%4])
+	}
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Write(b)
+	return err
+}
+
+var (
+	tBatch    = []byte(`{"t":"batch"`)
+	tEv       = []byte(`{"t":"ev"`)
+	tSnapshot = []byte(`{"t":"snapshot"`)
+	tOwn      = []byte(`{"t":"own"`)
+	tBye      = []byte(`{"t":"bye"`)
+	kSeq      = []byte(`"seq":`)
+	kEpoch    = []byte(`"epoch":"`)
+	kText     = []byte(`"text":"bench `)
+	kTextAny  = []byte(`"text":`)
+	kBenchK   = []byte(`"bench_k":`)
+	kSlow     = []byte(`"slow_consumer"`)
+)
+
+// handle does the least parsing needed to measure: counters, resume position,
+// commerce-event arrivals, and (for sampled viewers) comment latency.
+func (v *viewer) handle(m []byte, now time.Time) {
+	p := v.p
+	p.frames.Add(1)
+	switch {
+	case bytes.HasPrefix(m, tBatch), bytes.HasPrefix(m, tOwn):
+		if m[6] == 'b' {
+			p.batches.Add(1)
+		}
+		p.comments.Add(uint64(bytes.Count(m, kTextAny)))
+		if v.sample {
+			rest := m
+			for {
+				i := bytes.Index(rest, kText)
+				if i < 0 {
+					break
+				}
+				rest = rest[i+len(kText):]
+				ns, _ := leadingInt(rest)
+				if ns > 0 {
+					p.commentLat.add(now.Sub(time.Unix(0, ns)))
+				}
+			}
+		}
+	case bytes.HasPrefix(m, tEv):
+		seq, ok := intAfter(m, kSeq)
+		if !ok || uint64(seq) <= v.seq {
+			return
+		}
+		v.seq = uint64(seq)
+		p.events.Add(1)
+		if !bytes.Contains(m, []byte(`"type":"`+p.cfg.EventType+`"`)) {
+			return
+		}
+		k, ok := intAfter(m, kBenchK)
+		v.mu.Lock()
+		if !ok {
+			k = int64(v.byOrder)
+			v.byOrder++
+		}
+		if k >= 0 && k < 1<<20 {
+			for int(k) >= len(v.arrival) {
+				v.arrival = append(v.arrival, 0)
+			}
+			if v.arrival[k] == 0 {
+				v.arrival[k] = now.UnixNano()
+			}
+		}
+		v.mu.Unlock()
+	case bytes.HasPrefix(m, tSnapshot):
+		if i := bytes.Index(m, kEpoch); i >= 0 {
+			rest := m[i+len(kEpoch):]
+			if j := bytes.IndexByte(rest, '"'); j >= 0 {
+				v.epoch = string(rest[:j])
+			}
+		}
+		if seq, ok := intAfter(m, kSeq); ok {
+			v.seq = uint64(seq)
+		}
+	case bytes.HasPrefix(m, tBye):
+		if bytes.Contains(m, kSlow) {
+			p.slowByes.Add(1)
+		} else {
+			p.otherByes.Add(1)
+		}
+	}
+}
+
+func intAfter(m, key []byte) (int64, bool) {
+	i := bytes.Index(m, key)
+	if i < 0 {
+		return 0, false
+	}
+	return leadingInt(m[i+len(key):])
+}
+
+func leadingInt(b []byte) (int64, bool) {
+	var n int64
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		n = n*10 + int64(b[i]-'0')
+		i++
+	}
+	return n, i > 0
+}
+
+// pinLatencies adds every viewer's commerce-event latency to h given the send
+// times, and returns how many (viewer, event) deliveries are missing.
+func (p *viewerPool) pinLatencies(sent []int64, h *fanoutHist) (received, lost uint64) {
+	for _, v := range p.viewers {
+		v.mu.Lock()
+		for k, ts := range sent {
+			if k < len(v.arrival) && v.arrival[k] != 0 {
+				at := v.arrival[k]
+				h.add(time.Duration(at - ts))
+				received++
+			} else {
+				lost++
+			}
+		}
+		v.mu.Unlock()
+	}
+	return received, lost
+}
+
+// pinsComplete reports whether every viewer has every one of n events.
+func (p *viewerPool) pinsComplete(n int) bool {
+	for _, v := range p.viewers {
+		v.mu.Lock()
+		got := 0
+		for k := 0; k < n && k < len(v.arrival); k++ {
+			if v.arrival[k] != 0 {
+				got++
+			}
+		}
+		v.mu.Unlock()
+		if got < n {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *viewer) current() net.Conn {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.conn
+}
