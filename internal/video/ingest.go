@@ -168,10 +168,19 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	st.setHead(sess, head)
 
 	var cbErr error
+	// A recording failure (disk full, permissions) must not end the live:
+	// log it once, stop recording and HLS, keep HTTP-FLV running.
+	recFailed := false
+	recordErr := func(err error) {
+		if err != nil && !recFailed {
+			recFailed = true
+			log.Error("video: recording failed; live continues on HTTP-FLV only", "recording", rec.id, "err", err)
+		}
+	}
 	if vtrack != nil {
 		r.OnDataH264(vtrack, func(pts, dts time.Duration, au [][]byte) {
-			if err := rec.writeH264(pts, dts, au); err != nil && cbErr == nil {
-				cbErr = err
+			if !recFailed {
+				recordErr(rec.writeH264(pts, dts, au))
 			}
 			if paramsOnly(au) {
 				return // already in the FLV sequence header
@@ -183,8 +192,8 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	}
 	if atrack != nil {
 		r.OnDataMPEG4Audio(atrack, func(pts time.Duration, au []byte) {
-			if err := rec.writeAAC(pts, au); err != nil && cbErr == nil {
-				cbErr = err
+			if !recFailed {
+				recordErr(rec.writeAAC(pts, au))
 			}
 			if err := fm.w.WriteMPEG4Audio(atrack, pts, au); err != nil && cbErr == nil {
 				cbErr = fmt.Errorf("flv: %w", err)

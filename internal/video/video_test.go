@@ -3,6 +3,8 @@ package video_test
 import (
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -301,4 +303,26 @@ func probeDuration(t *testing.T, res ffprobeResult) float64 {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// TestRecordingFailureKeepsLive removes the recording directory while the
+// host is live (as a full or failed disk would break writes): the live must
+// go on over HTTP-FLV instead of dropping the publisher.
+func TestRecordingFailureKeepsLive(t *testing.T) {
+	t.Parallel()
+	needTool(t, "ffprobe")
+	rooms := newTestRooms(map[string]string{"k-fish": "fish"})
+	ts := startServer(t, t.TempDir(), rooms)
+	startPublisher(t, ts.rtmpURL("k-fish"), 30, false)
+	waitFor(t, 20*time.Second, "live", func() bool { return ts.Status("fish").Recording != "" })
+	if err := os.RemoveAll(filepath.Join(ts.Dir, "video", "fish")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // at least one failed segment cut
+	res := ffprobe(t, 30*time.Second, "-count_frames", "-read_intervals", "%+2",
+		"-show_entries", "stream=codec_name,codec_type,width,height,nb_read_frames", ts.HTTP.URL+video.FLVURL("fish"))
+	checkAV(t, res, 25)
+	if st := ts.Status("fish"); !st.Live || rooms.count("stopped:fish") != 0 {
+		t.Fatalf("publisher dropped after a recording failure: %+v %v", st, rooms.log())
+	}
 }
