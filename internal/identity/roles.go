@@ -61,16 +61,17 @@ const (
 	PermTraceWrite     Permission = "trace.write"     // EPCIS capture, holds
 	PermAdminView      Permission = "admin.view"      // open the admin console
 	PermAuditRead      Permission = "audit.read"      // read the audit log
+	PermCustomerPII    Permission = "customer.pii"    // see buyers' full phone numbers and addresses
 )
 
 // permissions is the single permission table; docs/SECURITY.md mirrors it.
 var permissions = map[Role][]Permission{
-	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead},
-	RoleAdmin:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermAdminView, PermAuditRead},
+	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead, PermCustomerPII},
+	RoleAdmin:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermAdminView, PermAuditRead, PermCustomerPII},
 	RoleHost:    {PermRoomHost, PermOrdersRead, PermAdminView},
 	RoleGuide:   {PermOrdersFulfil},
 	RoleQuality: {PermTraceWrite, PermStockWrite, PermAdminView},
-	RoleStore:   {PermOrdersFulfil, PermOrdersRead},
+	RoleStore:   {PermOrdersFulfil, PermOrdersRead, PermCustomerPII},
 }
 
 // Can reports whether role has perm.

@@ -63,7 +63,22 @@ func (s *Server) apiListOrders(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []order.Order{}
 	}
+	for i := range list {
+		maskContact(p, &list[i])
+	}
 	return writeJSON(w, 200, map[string]any{"orders": list})
+}
+
+// maskContact hides a buyer's phone and address from staff who do not
+// need them (a host sees 138****1234).
+func maskContact(p *identity.Principal, o *order.Order) {
+	if p.Kind == identity.KindCustomer || identity.Can(p.Role, identity.PermCustomerPII) {
+		return
+	}
+	o.ContactPhone = identity.MaskPhone(o.ContactPhone)
+	if o.Address != "" {
+		o.Address = "***"
+	}
 }
 
 func (s *Server) apiMyOrders(w http.ResponseWriter, r *http.Request) error {
@@ -91,6 +106,7 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	maskContact(p, o)
 	return writeJSON(w, 200, o)
 }
 

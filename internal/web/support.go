@@ -198,6 +198,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		data = map[string]any{}
 	}
 	data["Lang"] = langOf(r)
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "zh" {
+		// the choice sticks for the next pages
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	}
 	data["Asset"] = s.assets.URL
 	data["Principal"] = PrincipalFrom(r.Context())
 	data["Dev"] = s.DevMode
