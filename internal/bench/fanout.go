@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +55,7 @@ type fanoutOpts struct {
 	eventType     string
 	drain         time.Duration
 	commentSample int
+	cpuProfile    string
 }
 
 func parseFanoutFlags(args []string, out io.Writer) (*fanoutOpts, error) {
@@ -78,6 +80,7 @@ func parseFanoutFlags(args []string, out io.Writer) (*fanoutOpts, error) {
 	fs.StringVar(&o.eventType, "event-type", "card.pinned", "type of the commerce event whose latency is measured")
 	fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after the load for late commerce events")
 	fs.IntVar(&o.commentSample, "comment-sample", 10, "every Nth viewer measures comment latency")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file (viewer children: file.viewersN)")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("fanout: %w", err)
 	}
@@ -163,7 +166,9 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		g.begin()
 	}
 	cpu0 := tgt.cpuTime()
+	stopProfile := startCPUProfile(o.cpuProfile)
 	gen := runGenerators(ctx, o, tgt)
+	stopProfile()
 	cpu1 := tgt.cpuTime()
 	rssLoad, _ := tgt.rssKiB()
 	var (
@@ -590,6 +595,9 @@ func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]
 		WSURL: tgt.wsURL(), Topic: tgt.topic(), SourceIPs: o.sourceIPs, Concurrency: o.concurrency,
 		EventType: o.eventType, CommentSample: o.commentSample,
 	}
+	if o.cpuProfile != "" {
+		base.CPUProfile = o.cpuProfile + ".viewers"
+	}
 	var groups []viewerGroup
 	if o.viewerProcs == 0 {
 		cfg := base
@@ -610,6 +618,9 @@ func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]
 	for off := 0; off < o.viewers; off += per {
 		cfg := base
 		cfg.Offset, cfg.Viewers = off, min(per, o.viewers-off)
+		if cfg.CPUProfile != "" {
+			cfg.CPUProfile += strconv.Itoa(n)
+		}
 		n++
 		go func() {
 			g, err := newProcGroup(ctx, cfg)
@@ -779,6 +790,8 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 	}
 	defer g.close()
 	fmt.Fprintf(stdout, "\nFANOUT-READY %d\n", cfg.Viewers)
+	stopProfile := func() {}
+	defer func() { stopProfile() }()
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -786,6 +799,7 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 		switch {
 		case line == "START":
 			g.begin()
+			stopProfile = startCPUProfile(cfg.CPUProfile)
 		case strings.HasPrefix(line, "STOP "):
 			var stop struct {
 				Sent  []int64       `json:"sent"`
@@ -794,6 +808,8 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 			if err := json.Unmarshal([]byte(line[5:]), &stop); err != nil {
 				return fmt.Errorf("fanout child: stop: %w", err)
 			}
+			stopProfile()
+			stopProfile = func() {}
 			r, _ := g.end(stop.Sent, stop.Drain)
 			b, _ := json.Marshal(r)
 			fmt.Fprintf(stdout, "\nFANOUT-RESULT %s\n", b)
@@ -803,6 +819,25 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 }
 
 // ---- process helpers -----------------------------------------------------
+
+// startCPUProfile profiles this process until the returned func is called.
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
 
 // raiseNoFile lifts the soft open-files limit to the hard one (10,000 viewers need
 // 10,000 descriptors on each side).

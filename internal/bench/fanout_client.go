@@ -35,6 +35,7 @@ type viewerConfig struct {
 	EventType     string `json:"event_type"`
 	CommentSample int    `json:"comment_sample"` // every Nth viewer measures comment latency
 	Header        string `json:"header"`         // extra request header lines (e.g. Authorization)
+	CPUProfile    string `json:"cpu_profile"`
 }
 
 // viewerPool runs and measures many viewers.

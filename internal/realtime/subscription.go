@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // class is a frame's delivery class; it decides what happens when a queue is full.
@@ -45,6 +46,8 @@ type Subscription struct {
 	reason  string
 	members []*member
 
+	isEnded atomic.Bool // ended, readable without the lock
+
 	ready chan struct{} // capacity 1: "the queue became non-empty"
 	done  chan struct{} // closed when the hub ends the subscription
 }
@@ -72,6 +75,9 @@ func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 
 // Done is closed when the hub ended the subscription (see Ended).
 func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// IsEnded reports cheaply (no lock) whether the subscription has ended.
+func (s *Subscription) IsEnded() bool { return s.isEnded.Load() }
 
 // Ended returns why the hub ended the subscription: a Code* constant and a reason
 // for the bye frame; empty while it is live.
@@ -165,6 +171,7 @@ func (s *Subscription) endLocked(code, reason string) {
 		return
 	}
 	s.ended = true
+	s.isEnded.Store(true)
 	s.code, s.reason = code, reason
 	close(s.done)
 	if s.onEnd != nil && !s.closed {
@@ -184,6 +191,7 @@ func (s *Subscription) Close() {
 	wasCounted := s.counted
 	if !s.ended {
 		s.ended = true
+		s.isEnded.Store(true)
 		close(s.done)
 	}
 	s.q = nil

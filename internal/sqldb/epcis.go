@@ -271,6 +271,18 @@ func (s *EPCISStore) EventByID(ctx context.Context, merchantID int64, eventID st
 type query struct {
 	where []string
 	args  []any
+	sides []sideFilter
+}
+
+// sideFilter is a condition on a side table: "FROM <table> WHERE …" whose
+// event column selects events.
+type sideFilter struct {
+	table, cond string
+	args        []any
+}
+
+func (q *query) side(table, cond string, args ...any) {
+	q.sides = append(q.sides, sideFilter{table: table, cond: cond, args: args})
 }
 
 func (q *query) add(cond string, args ...any) {
@@ -300,8 +312,11 @@ func idMatchSQL(ms []trace.IDMatch) (string, []any) {
 	var args []any
 	for _, m := range ms {
 		if m.Prefix {
-			ors = append(ors, `epc = ? OR (epc >= ? AND epc < ?)`)
-			args = append(args, m.ID, m.ID+"/", m.ID+"0")
+			// Canonical Digital Links of instances start with their class
+			// (…/01/<gtin>/21/…, …/8003/<grai><serial>); URIs are ASCII,
+			// so "\x7f" sorts after every continuation.
+			ors = append(ors, `(epc >= ? AND epc < ?)`)
+			args = append(args, m.ID, m.ID+"\x7f")
 		} else {
 			ors = append(ors, `epc = ?`)
 			args = append(args, m.ID)
@@ -320,7 +335,7 @@ func (q *query) epcs(merchantID int64, roles []string, ms []trace.IDMatch) {
 		all = append(all, r)
 	}
 	all = append(all, args...)
-	q.add(`e.id IN (SELECT event FROM epcis_event_epcs WHERE merchant_id = ? AND role IN (`+placeholders(len(roles))+`) AND `+cond+`)`, all...)
+	q.side(`epcis_event_epcs`, `merchant_id = ? AND role IN (`+placeholders(len(roles))+`) AND `+cond, all...)
 }
 
 var sensorColumn = map[string]string{"value": "value", "minValue": "min_value", "maxValue": "max_value", "meanValue": "mean_value"}
@@ -332,10 +347,15 @@ var sqlOp = map[string]string{"EQ": "=", "GT": ">", "GE": ">=", "LT": "<", "LE":
 // without sorting for the common single-field filters.
 func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.EventFilter) (trace.EventPage, error) {
 	var page trace.EventPage
-	sqlText, args, per, err := buildEventQuery(merchantID, f)
+	q, per, err := buildEventFilter(merchantID, f)
 	if err != nil {
 		return page, err
 	}
+	driver, err := s.chooseDriver(ctx, q)
+	if err != nil {
+		return page, err
+	}
+	sqlText, args := q.render(driver, per)
 	rows, err := s.DB.Query(ctx, sqlText, args...)
 	if err != nil {
 		return page, fmt.Errorf("epcis query: %w", err)
@@ -360,8 +380,61 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 	return page, nil
 }
 
-// buildEventQuery renders a filter as one SELECT with ? placeholders.
-func buildEventQuery(merchantID int64, f trace.EventFilter) (string, []any, int, error) {
+// driverLimit is the most side-table matches for which driving the query
+// from that side table (then sorting) beats walking the eventTime index.
+const driverLimit = 5000
+
+// chooseDriver picks the side filter to drive the query from: the one with
+// the fewest matches, if it has at most driverLimit. SQLite has no
+// statistics on how selective an EPC, a transaction or a sensor range is,
+// so we ask the covering index (an index-only count, capped) instead of
+// letting the planner guess. -1 means: walk events in eventTime order and
+// probe the side filters (best when they match many events).
+func (s *EPCISStore) chooseDriver(ctx context.Context, q *query) (int, error) {
+	driver, best := -1, driverLimit+1
+	for i, sf := range q.sides {
+		var n int
+		err := s.DB.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+sf.table+` WHERE `+sf.cond+` LIMIT ?) AS c`, append(append([]any{}, sf.args...), driverLimit+1)...).Scan(&n)
+		if err != nil {
+			return -1, fmt.Errorf("epcis query: %w", err)
+		}
+		if n < best {
+			driver, best = i, n
+		}
+	}
+	return driver, nil
+}
+
+// render builds the SELECT; side filter driver (if ≥ 0) drives the join.
+func (q *query) render(driver, per int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString(`SELECT ` + eventCols + ` FROM `)
+	if driver >= 0 {
+		// CROSS JOIN fixes the join order in SQLite: side table first.
+		d := q.sides[driver]
+		b.WriteString(`(SELECT DISTINCT event FROM ` + d.table + ` WHERE ` + d.cond + `) AS d CROSS JOIN epcis_events e ON e.id = d.event`)
+		args = append(args, q.sides[driver].args...)
+	} else {
+		b.WriteString(`epcis_events e`)
+	}
+	b.WriteString(` WHERE ` + strings.Join(q.where, " AND "))
+	args = append(args, q.args...)
+	for i, sf := range q.sides {
+		if i == driver {
+			continue
+		}
+		// Correlated: probed per candidate event via the side table's
+		// event index, so the cost follows the rows walked, not the matches.
+		b.WriteString(` AND EXISTS (SELECT 1 FROM ` + sf.table + ` WHERE event = e.id AND ` + sf.cond + `)`)
+		args = append(args, sf.args...)
+	}
+	b.WriteString(` ORDER BY e.event_time, e.id LIMIT ?`)
+	return b.String(), append(args, per+1)
+}
+
+// buildEventFilter turns a filter into conditions on events and side tables.
+func buildEventFilter(merchantID int64, f trace.EventFilter) (*query, int, error) {
 	q := &query{}
 	q.add(`e.merchant_id = ?`, merchantID)
 	q.in(`e.event_type`, f.EventTypes)
@@ -401,7 +474,7 @@ func buildEventQuery(merchantID int64, f trace.EventFilter) (string, []any, int,
 				args = append(args, id)
 			}
 			args = append(args, tf.Type)
-			q.add(`e.id IN (SELECT event FROM epcis_event_links WHERE merchant_id = ? AND kind = ? AND ref IN (`+placeholders(len(tf.IDs))+`) AND type = ?)`, args...)
+			q.side(`epcis_event_links`, `merchant_id = ? AND kind = ? AND ref IN (`+placeholders(len(tf.IDs))+`) AND type = ?`, args...)
 		}
 	}
 	if f.ExistsSensorElement {
@@ -419,11 +492,11 @@ func buildEventQuery(merchantID int64, f trace.EventFilter) (string, []any, int,
 			col, ok1 := sensorColumn[c.Field]
 			op, ok2 := sqlOp[c.Op]
 			if !ok1 || !ok2 {
-				return "", nil, 0, fmt.Errorf("epcis query: bad sensor comparison %s %s", c.Op, c.Field)
+				return nil, 0, fmt.Errorf("epcis query: bad sensor comparison %s %s", c.Op, c.Field)
 			}
 			sub.add(col+` `+op+` ?`, c.Value)
 		}
-		q.add(`e.id IN (SELECT event FROM epcis_sensor_reports WHERE `+strings.Join(sub.where, " AND ")+`)`, sub.args...)
+		q.side(`epcis_sensor_reports`, strings.Join(sub.where, " AND "), sub.args...)
 	}
 	if f.ExistsErrorDeclaration {
 		q.add(`e.error_declared_at IS NOT NULL`)
@@ -439,7 +512,5 @@ func buildEventQuery(merchantID int64, f trace.EventFilter) (string, []any, int,
 	if per > trace.MaxPerPage {
 		per = trace.MaxPerPage
 	}
-	sqlText := `SELECT ` + eventCols + ` FROM epcis_events e WHERE ` + strings.Join(q.where, " AND ") +
-		` ORDER BY e.event_time, e.id LIMIT ?`
-	return sqlText, append(q.args, per+1), per, nil
+	return q, per, nil
 }

@@ -14,10 +14,13 @@ func TestPlanTmp(t *testing.T) {
 	if err != nil {
 		t.Skip()
 	}
-	for _, q := range []string{"MATCH_epc=https://id.gs1.org/01/10614141000012/21/1", "MATCH_anyEPC=https://id.gs1.org/01/10614141000012", "EQ_bizTransaction_po=x", "EQ_type=Temperature&GE_value=8&GE_eventTime=2025-01-01T00:00:00Z"} {
+	for _, q := range []string{"MATCH_epc=urn:epc:id:sgtin:0614141.100012.5", "MATCH_anyEPC=https://id.gs1.org/01/10614141000012", "EQ_bizTransaction_po=x", "EQ_type=Temperature&GE_value=8&GE_eventTime=2025-01-01T00:00:00Z"} {
 		v, _ := url.ParseQuery(q)
 		f, _ := epcis.ParseQuery(v)
-		sqlText, args, _, _ := buildEventQuery(1, f)
+		qq, per, _ := buildEventFilter(1, f)
+		st := &EPCISStore{DB: db}
+		d, _ := st.chooseDriver(context.Background(), qq)
+		sqlText, args := qq.render(d, per)
 		rows, err := db.Query(context.Background(), "EXPLAIN QUERY PLAN "+sqlText, args...)
 		if err != nil {
 			t.Fatal(err)

@@ -230,6 +230,13 @@ func BenchmarkGlassToGlass(b *testing.B) {
 		page := ts.HTTP.URL + "/test/player"
 		_, flv := playInBrowser(b, browser, page, "flv", ts.HTTP.URL+video.FLVURL("lat"), 10*time.Second)
 		_, hls := playInBrowser(b, browser, page, "hls", hlsURL, 10*time.Second)
+		ffFLV := ffmpegLatency(b, ts.HTTP.URL+video.FLVURL("lat"), 3*time.Second, 5*time.Second)
+		ffHLS := ffmpegLatency(b, hlsURL, 3*time.Second, 5*time.Second)
+		if len(ffFLV) < 50 || len(ffHLS) < 50 {
+			b.Fatalf("ffmpeg player decoded %d FLV and %d HLS stamps", len(ffFLV), len(ffHLS))
+		}
+		b.ReportMetric(float64(median(ffFLV).Milliseconds()), "flv-ffmpeg-ms")
+		b.ReportMetric(float64(median(ffHLS).Milliseconds()), "hls-ffmpeg-ms")
 		b.ReportMetric(float64(median(flv).Milliseconds()), "flv-ms")
 		b.ReportMetric(float64(median(hls).Milliseconds()), "hls-ms")
 		b.ReportMetric(float64(len(flv)+len(hls)), "frames")

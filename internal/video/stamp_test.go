@@ -1,9 +1,13 @@
 package video_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -77,4 +81,44 @@ func decodeStamp(row []byte) (ms uint32, ok bool) {
 func stampLatency(ms uint32, now time.Time) time.Duration {
 	nowMS := uint32(now.UnixMilli())
 	return time.Duration(int32(nowMS-ms)) * time.Millisecond
+}
+
+// ffmpegLatency plays url with ffmpeg as the player (decoding only the
+// barcode strip to raw gray frames) and returns the glass-to-glass samples
+// taken after warm seconds, for watch seconds. ffmpeg has no jitter buffer,
+// so this is the delivery path without a browser player's buffering.
+func ffmpegLatency(tb testing.TB, url string, warm, watch time.Duration) []time.Duration {
+	tb.Helper()
+	bin := needTool(tb, "ffmpeg")
+	ctx, cancel := context.WithTimeout(context.Background(), warm+watch+30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-nostdin", "-loglevel", "error",
+		"-fflags", "nobuffer", "-flags", "low_delay", "-i", url,
+		"-map", "0:v:0", "-vf", fmt.Sprintf("crop=%d:%d:0:0,format=gray", stampBits*stampBitW, stampHeight),
+		"-f", "rawvideo", "pipe:1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	frame := make([]byte, stampBits*stampBitW*stampHeight)
+	start := time.Now()
+	var lat []time.Duration
+	for time.Since(start) < warm+watch {
+		if _, err := io.ReadFull(out, frame); err != nil {
+			tb.Fatalf("ffmpeg player: %v", err)
+		}
+		now := time.Now()
+		if now.Sub(start) < warm {
+			continue
+		}
+		row := frame[(stampHeight/2)*stampBits*stampBitW:][:stampBits*stampBitW]
+		if ms, ok := decodeStamp(row); ok {
+			lat = append(lat, stampLatency(ms, now))
+		}
+	}
+	return lat
 }

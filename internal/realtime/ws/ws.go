@@ -153,6 +153,7 @@ type conn struct {
 	readDone     chan struct{}
 	onClose      func(code string)
 	cork         *corkConn
+	deadline     time.Time // current write deadline (writer goroutine only)
 	stopped      atomic.Bool
 	pingMu       sync.Mutex
 	ping         *time.Timer
@@ -247,14 +248,16 @@ func (c *conn) writeLoop(shutdown <-chan struct{}) {
 	var frames [][]byte
 	for {
 		// An ended subscription wins over queued frames (select picks randomly).
-		select {
-		case <-c.sub.Done():
+		if c.sub.IsEnded() {
 			c.end()
 			return
-		default:
 		}
 		select {
 		case <-c.sub.Ready():
+			if c.sub.IsEnded() {
+				c.end()
+				return
+			}
 			frames = c.sub.Frames(frames[:0])
 			err := c.write(frames)
 			clear(frames)
@@ -262,9 +265,6 @@ func (c *conn) writeLoop(shutdown <-chan struct{}) {
 				frames = nil
 			}
 			if err != nil {
-				if errors.Is(err, errEnded) {
-					continue // handled at the top of the loop
-				}
 				c.ws.CloseNow()
 				return
 			}
@@ -281,42 +281,29 @@ func (c *conn) writeLoop(shutdown <-chan struct{}) {
 	}
 }
 
-var errEnded = errors.New("ws: subscription ended")
-
-// write sends frames with one deadline for the whole group, as one socket write.
+// write sends frames as one socket write (see corkConn.writeText), refreshing the
+// write deadline only when less than half of it is left: a deadline change is a
+// runtime timer update, too costly to do twice per frame for 10,000 viewers.
 func (c *conn) write(frames [][]byte) error {
-	nc := c.netConn()
-	if nc != nil {
-		nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	if nc := c.netConn(); nc != nil {
+		now := time.Now()
+		if c.deadline.Sub(now) < c.writeTimeout/2 {
+			c.deadline = now.Add(c.writeTimeout)
+			nc.SetWriteDeadline(c.deadline)
+		}
 	}
+	return c.send(frames)
+}
+
+// send writes frames under whatever deadline is set.
+func (c *conn) send(frames [][]byte) error {
 	if c.cork != nil {
-		c.cork.corkUp()
+		return c.cork.writeText(frames)
 	}
 	for _, f := range frames {
-		select {
-		case <-c.sub.Done():
-			if code, _ := c.sub.Ended(); code == realtime.CodeSlowConsumer {
-				if c.cork != nil {
-					c.cork.flush()
-				}
-				return errEnded
-			}
-		default:
-		}
 		if err := c.ws.Write(context.Background(), websocket.MessageText, f); err != nil {
-			if c.cork != nil {
-				c.cork.flush()
-			}
 			return err
 		}
-	}
-	if c.cork != nil {
-		if err := c.cork.flush(); err != nil {
-			return err
-		}
-	}
-	if nc != nil {
-		nc.SetWriteDeadline(time.Time{})
 	}
 	return nil
 }
@@ -348,9 +335,10 @@ func (c *conn) flushAndBye(code, reason string) {
 // bye sends the bye frame and a close frame, giving the peer a short time to take them.
 func (c *conn) bye(code, reason string) {
 	if nc := c.netConn(); nc != nil {
-		nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		c.deadline = time.Now().Add(2 * time.Second)
+		nc.SetWriteDeadline(c.deadline)
 	}
-	if err := c.ws.Write(context.Background(), websocket.MessageText, realtime.ByeFrame(code, reason)); err != nil {
+	if err := c.send([][]byte{realtime.ByeFrame(code, reason)}); err != nil {
 		c.ws.CloseNow()
 		return
 	}
@@ -371,7 +359,8 @@ func closeStatus(code string) websocket.StatusCode {
 
 // onEnd runs on the hub goroutine when the hub ends the subscription. For a slow
 // consumer it cuts a blocked write short (after a grace period, so a write that is
-// merely slow can finish and the bye frame can follow).
+// merely slow can finish and the bye frame can follow). The writer re-arms its own
+// deadline afterwards only for the bye frame.
 func (c *conn) onEnd(code string) {
 	if code != realtime.CodeSlowConsumer {
 		return
@@ -409,6 +398,11 @@ func (c *conn) keepalive() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.pongTimeout)
+	if nc := c.netConn(); nc != nil {
+		// The writer only moves the deadline when it writes; an idle
+		// connection's deadline may have passed.
+		nc.SetWriteDeadline(time.Now().Add(c.pongTimeout))
+	}
 	err := c.ws.Ping(ctx)
 	cancel()
 	if err != nil {
@@ -441,7 +435,8 @@ func (c *conn) netConn() net.Conn {
 // hijackCapture lets Accept hijack through any middleware (via
 // http.ResponseController), keeps the raw connection for write deadlines, and swaps
 // net/http's two 4 KiB connection buffers for small ones: client messages are tiny,
-// and writes are gathered by corkConn, so big buffers would only cost idle memory.
+// and data frames bypass the buffer (corkConn.writeText), so big buffers would only
+// cost idle memory.
 type hijackCapture struct {
 	http.ResponseWriter
 	c *conn
@@ -450,7 +445,7 @@ type hijackCapture struct {
 // Buffer sizes for a hijacked connection; see hijackCapture.
 const (
 	readBufSize  = 512
-	writeBufSize = 64
+	writeBufSize = 256 // ≥ the largest control frame (2+125 bytes), see corkConn
 )
 
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -474,53 +469,56 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return cc, bufio.NewReadWriter(bufio.NewReaderSize(cc, readBufSize), bufio.NewWriterSize(cc, writeBufSize)), nil
 }
 
-// corkConn gathers the bytes of several WebSocket frames into one pooled buffer
-// while corked and writes them with one syscall on flush. Outside a cork (pings,
-// close frames) writes go straight through. One mutex orders all writes, so bytes
-// reach the socket in the order they were written.
+// corkConn serializes every write to the socket under one mutex, so that the
+// data frames we write ourselves (writeText) and the control frames coder/websocket
+// writes (pong, ping, close; each fits its 256-byte buffer and so arrives here as
+// one Write) never interleave inside a frame.
+//
+// writeText frames the queued messages itself and sends them with one syscall:
+// per frame that is a header append and a copy, instead of coder/websocket's
+// per-message locking, flushing and syscall.
 type corkConn struct {
 	net.Conn
-	mu  sync.Mutex
-	buf *[]byte // non-nil while corked
+	mu sync.Mutex
 }
 
 var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
-func (c *corkConn) corkUp() {
-	c.mu.Lock()
-	if c.buf == nil {
-		c.buf = corkPool.Get().(*[]byte)
-	}
-	c.mu.Unlock()
-}
-
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.buf != nil {
-		*c.buf = append(*c.buf, p...)
-		return len(p), nil
-	}
 	return c.Conn.Write(p)
 }
 
-func (c *corkConn) flush() error {
+// writeText writes each message as one unmasked, final text frame (RFC 6455 §5.2).
+func (c *corkConn) writeText(msgs [][]byte) error {
+	bp := corkPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, m := range msgs {
+		b = appendFrameHeader(b, len(m))
+		b = append(b, m...)
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := c.buf
-	if b == nil {
-		return nil
-	}
-	c.buf = nil
-	var err error
-	if len(*b) > 0 {
-		_, err = c.Conn.Write(*b)
-	}
-	if cap(*b) <= 64<<10 {
-		*b = (*b)[:0]
-		corkPool.Put(b)
+	_, err := c.Conn.Write(b)
+	c.mu.Unlock()
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		corkPool.Put(bp)
 	}
 	return err
+}
+
+func appendFrameHeader(b []byte, n int) []byte {
+	const finText = 0x81
+	switch {
+	case n <= 125:
+		return append(b, finText, byte(n))
+	case n <= 0xffff:
+		return append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		return append(b, finText, 127, byte(uint64(n)>>56), byte(uint64(n)>>48), byte(uint64(n)>>40), byte(uint64(n)>>32),
+			byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
 }
 
 func problem(w http.ResponseWriter, status int, code, title string) {

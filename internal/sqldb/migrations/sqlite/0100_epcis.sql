@@ -69,6 +69,7 @@ CREATE TABLE epcis_event_links (
   ref         TEXT NOT NULL
 );
 CREATE INDEX epcis_event_links_ref ON epcis_event_links(merchant_id, kind, ref, type, event);
+CREATE INDEX epcis_event_links_event ON epcis_event_links(event);
 
 -- Sensor reports with numeric values in the canonical unit of their dimension.
 CREATE TABLE epcis_sensor_reports (
@@ -83,5 +84,5 @@ CREATE TABLE epcis_sensor_reports (
   mean_value  REAL,
   time        INTEGER
 );
-CREATE INDEX epcis_sensor_reports_value ON epcis_sensor_reports(merchant_id, type, value, event);
+CREATE INDEX epcis_sensor_reports_value ON epcis_sensor_reports(merchant_id, type, uom, value, event);
 CREATE INDEX epcis_sensor_reports_event ON epcis_sensor_reports(event);
