@@ -166,9 +166,11 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		g.begin()
 	}
 	cpu0 := tgt.cpuTime()
+	busy0, total0 := machineCPU()
 	stopProfile := startCPUProfile(o.cpuProfile)
 	gen := runGenerators(ctx, o, tgt)
 	stopProfile()
+	busy1, total1 := machineCPU()
 	cpu1 := tgt.cpuTime()
 	rssLoad, _ := tgt.rssKiB()
 	var (
@@ -230,6 +232,18 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	if cpu1 >= 0 && cpu0 >= 0 {
 		sum.ServerCPUPct = round(100*(cpu1-cpu0)/secs, 0)
 	}
+	sum.ViewersCPUPct = round(100*res.CPUSeconds/secs, 0)
+	if total1 > total0 {
+		// Share of all cores busy during the load, and how much of it was neither
+		// the server nor our viewers: other work on the machine skews the figures.
+		sum.MachineBusyPct = round(100*(busy1-busy0)/(total1-total0), 0)
+		own := (cpu1 - cpu0) + res.CPUSeconds
+		if !o.inproc && o.serverPID <= 0 {
+			own = res.CPUSeconds
+		}
+		other := (busy1 - busy0) - own
+		sum.OtherCPUPct = round(max(0, 100*other/secs), 0)
+	}
 	if st, ok := tgt.(interface{ stats() realtime.Stats }); ok {
 		s := st.stats()
 		sum.HubLossyDropped = s.LossyDropped
@@ -241,6 +255,8 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		sum.CommentBatchP50Ms, sum.CommentBatchP99Ms, sum.CommentsSent, sum.CommentsRejected, sum.CommentsDeliveredPerS)
 	fmt.Fprintf(stdout, "fanout: %.0f frames/s, %.0f messages/s to viewers; %d reconnects, %d slow-consumer closes\n",
 		sum.FramesPerS, sum.MessagesPerS, sum.Reconnects, sum.SlowConsumerCloses)
+	fmt.Fprintf(stdout, "fanout: CPU (100%% = one core): server %.0f%%, viewers %.0f%%, other processes %.0f%%; machine %.0f%% busy\n",
+		sum.ServerCPUPct, sum.ViewersCPUPct, sum.OtherCPUPct, sum.MachineBusyPct)
 	if haveRSS {
 		fmt.Fprintf(stdout, "fanout: server RSS %.1f MiB idle, %.1f MiB under load, %.1f KiB per connected viewer, CPU %.0f%%\n",
 			sum.ServerRSSIdleMiB, sum.ServerRSSMiB, sum.ServerKiBPerViewer, sum.ServerCPUPct)
@@ -277,6 +293,9 @@ type fanoutSummary struct {
 	ServerRSSIdleMiB      float64 `json:"server_rss_idle_mib,omitempty"`
 	ServerKiBPerViewer    float64 `json:"server_kib_per_viewer,omitempty"`
 	ServerCPUPct          float64 `json:"server_cpu_pct,omitempty"`
+	ViewersCPUPct         float64 `json:"viewers_cpu_pct,omitempty"`
+	MachineBusyPct        float64 `json:"machine_busy_pct"`
+	OtherCPUPct           float64 `json:"other_cpu_pct"` // CPU used by other processes (100 = one core)
 }
 
 func round(x float64, digits int) float64 {
@@ -568,6 +587,7 @@ type fanoutChildResult struct {
 	SlowByes    uint64      `json:"slow_byes"`
 	DialErrors  uint64      `json:"dial_errors"`
 	PinLost     uint64      `json:"pin_lost"`
+	CPUSeconds  float64     `json:"cpu_s"` // viewer process CPU during the load
 	PinHist     [][2]uint64 `json:"pin_hist"`
 	CommentHist [][2]uint64 `json:"comment_hist"`
 }
@@ -582,6 +602,7 @@ func (r *fanoutChildResult) add(o fanoutChildResult) {
 	r.SlowByes += o.SlowByes
 	r.DialErrors += o.DialErrors
 	r.PinLost += o.PinLost
+	r.CPUSeconds += o.CPUSeconds
 }
 
 type viewerGroup interface {
@@ -644,6 +665,8 @@ func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]
 type localGroup struct {
 	p                                     *viewerPool
 	frames0, batches0, comments0, events0 uint64
+	cpu0                                  float64
+	ownProcess                            bool // the group is a whole (child) process: report its CPU
 }
 
 func newLocalGroup(ctx context.Context, cfg viewerConfig) (*localGroup, error) {
@@ -661,6 +684,7 @@ func newLocalGroup(ctx context.Context, cfg viewerConfig) (*localGroup, error) {
 func (g *localGroup) begin() {
 	g.frames0, g.batches0 = g.p.frames.Load(), g.p.batches.Load()
 	g.comments0, g.events0 = g.p.comments.Load(), g.p.events.Load()
+	g.cpu0 = procCPUSeconds("self")
 }
 
 func (g *localGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, error) {
@@ -671,6 +695,9 @@ func (g *localGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, 
 		Batches:   p.batches.Load() - g.batches0,
 		Comments:  p.comments.Load() - g.comments0,
 		Events:    p.events.Load() - g.events0,
+	}
+	if g.ownProcess {
+		r.CPUSeconds = procCPUSeconds("self") - g.cpu0
 	}
 	deadline := time.Now().Add(drain)
 	for !p.pinsComplete(len(sent)) && time.Now().Before(deadline) {
@@ -788,6 +815,7 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 		fmt.Fprintf(stdout, "FANOUT-ERROR %v\n", err)
 		return err
 	}
+	g.ownProcess = true
 	defer g.close()
 	fmt.Fprintf(stdout, "\nFANOUT-READY %d\n", cfg.Viewers)
 	stopProfile := func() {}
@@ -867,6 +895,31 @@ func procRSSKiB(pid string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// machineCPU returns busy and total CPU seconds of all cores from /proc/stat
+// (busy excludes idle and iowait), scaled so that one core-second = 1.
+func machineCPU() (busy, total float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i >= 8 { // guest time is already counted in user
+			break
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy / 100, total / 100
 }
 
 // procCPUSeconds reads utime+stime of /proc/<pid>/stat (clock ticks of 1/100 s).

@@ -58,6 +58,8 @@ type viewerPool struct {
 	commentLat  *fanoutHist
 	lastDialErr atomic.Value
 
+	typeNeedle []byte // `"type":"card.pinned"`
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -90,7 +92,8 @@ func newViewerPool(cfg viewerConfig) (*viewerPool, error) {
 	} else {
 		path += "?"
 	}
-	p := &viewerPool{cfg: cfg, host: u.Host, path: path, commentLat: newFanoutHist(), stop: make(chan struct{})}
+	p := &viewerPool{cfg: cfg, host: u.Host, path: path, commentLat: newFanoutHist(), stop: make(chan struct{}),
+		typeNeedle: []byte(`"type":"` + cfg.EventType + `"`)}
 	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
 		// Spread sources over 127.0.0.1..N: each source address has its own
 		// ephemeral port range, so 10,000+ connections never run out of ports.
@@ -414,7 +417,7 @@ func (v *viewer) handle(m []byte, now time.Time) {
 		}
 		v.seq = uint64(seq)
 		p.events.Add(1)
-		if !bytes.Contains(m, []byte(`"type":"`+p.cfg.EventType+`"`)) {
+		if !bytes.Contains(m, p.typeNeedle) {
 			return
 		}
 		k, ok := intAfter(m, kBenchK)
