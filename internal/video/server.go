@@ -43,7 +43,6 @@ type stream struct {
 	window    liveWindow
 	hlsSeen   map[string]time.Time
 	bitrate   atomic.Int64 // bits per second
-	flvServed atomic.Int64 // total FLV bytes queued to viewers
 }
 
 // session is one publisher connection.

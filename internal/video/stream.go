@@ -116,7 +116,6 @@ func (st *stream) broadcast(t *flvTag, hasVideo bool) {
 	for v := range st.viewers {
 		v.send(t)
 	}
-	st.flvServed.Add(int64(len(t.b) * len(st.viewers)))
 }
 
 // join registers a viewer of sess and returns the bytes to send first
