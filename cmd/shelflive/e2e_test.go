@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -17,28 +19,14 @@ type stockLevel struct {
 	Reserved int64 `json:"reserved"`
 }
 
-func skuStock(t *testing.T, m *Main, skuID int64) (onHand, reserved int64) {
+func skuStock(t *testing.T, m *node.Main, skuID int64) (onHand, reserved int64) {
 	var out struct{ Levels []stockLevel }
-	apiJSON(t, m, "GET", "/api/v1/stock?sku_id="+itoa(skuID), nil, &out)
+	testkit.Owner(m).Do(t, "GET", "/api/v1/stock?sku_id="+strconv.FormatInt(skuID, 10), nil, &out)
 	for _, l := range out.Levels {
 		onHand += l.OnHand
 		reserved += l.Reserved
 	}
 	return
-}
-
-func itoa(v int64) string { return strings.TrimSpace(strings.Replace(jsonNum(v), "\n", "", -1)) }
-
-func jsonNum(v int64) string {
-	b := []byte{}
-	if v == 0 {
-		return "0"
-	}
-	for v > 0 {
-		b = append([]byte{byte('0' + v%10)}, b...)
-		v /= 10
-	}
-	return string(b)
 }
 
 func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -66,9 +54,9 @@ func poll(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
-func login(t *testing.T, ctx context.Context, m *Main, user, next string) {
+func login(t *testing.T, ctx context.Context, m *node.Main, user, next string) {
 	run(t, ctx, "login "+user,
-		chromedp.Navigate(m.url("/login?next="+next)),
+		chromedp.Navigate(url(m, "/login?next="+next)),
 		chromedp.WaitVisible(chromedp.CSS("#login")),
 		chromedp.SendKeys(chromedp.CSS("#login"), user),
 		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
@@ -82,12 +70,12 @@ func login(t *testing.T, ctx context.Context, m *Main, user, next string) {
 // the code and the viewer's order page turns completed.
 func TestViewerBuysAndPicksUp(t *testing.T) {
 	browser := testkit.Browser(t)
-	m := startMain(t, "")
+	m := testkit.StartNode(t, "")
 
 	viewer := testkit.NewContext(t, browser, 90*time.Second)
 	run(t, viewer, "open room",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(m.url("/live/demo")),
+		chromedp.Navigate(url(m, "/live/demo")),
 		chromedp.WaitVisible(chromedp.CSS("#pinned #buy-btn")),
 	)
 	if got := text(t, viewer, "#pinned-name"); got != "丹东99草莓" {
@@ -150,7 +138,7 @@ func TestViewerBuysAndPicksUp(t *testing.T) {
 	run(t, host, "host studio", chromedp.EmulateViewport(1440, 900))
 	login(t, host, m, "host", "/studio")
 	run(t, host, "studio loads", chromedp.WaitVisible(chromedp.CSS(`#lineup [data-pin="2"]`)))
-	run(t, viewer, "back to room", chromedp.Navigate(m.url("/live/demo")), chromedp.WaitVisible(chromedp.CSS("#pinned-name")))
+	run(t, viewer, "back to room", chromedp.Navigate(url(m, "/live/demo")), chromedp.WaitVisible(chromedp.CSS("#pinned-name")))
 	time.Sleep(300 * time.Millisecond) // the viewer's socket subscribes
 	run(t, host, "pin milk", chromedp.Click(chromedp.CSS(`#lineup [data-pin="2"]`)))
 	poll(t, viewer, "pinned card changes live", `document.querySelector("#pinned-name").textContent === "低温鲜牛奶"`)
@@ -176,11 +164,11 @@ func TestViewerBuysAndPicksUp(t *testing.T) {
 			Status string `json:"status"`
 		}
 	}
-	apiJSON(t, m, "GET", "/api/v1/orders", nil, &orders)
+	testkit.Owner(m).Do(t, "GET", "/api/v1/orders", nil, &orders)
 	if len(orders.Orders) != 1 || orders.Orders[0].Status != "paid" {
 		t.Fatalf("orders = %+v", orders.Orders)
 	}
-	run(t, viewer, "order page", chromedp.Navigate(m.url("/orders/"+itoa(orders.Orders[0].ID))), chromedp.WaitVisible(chromedp.CSS("#pickup-code")))
+	run(t, viewer, "order page", chromedp.Navigate(url(m, "/orders/"+strconv.FormatInt(orders.Orders[0].ID, 10))), chromedp.WaitVisible(chromedp.CSS("#pickup-code")))
 	time.Sleep(300 * time.Millisecond)
 	run(t, store, "hand over", chromedp.Click(chromedp.CSS("#handover")))
 	poll(t, store, "store sees completed", `document.querySelector("#pickup-status").textContent.includes("已完成")`)
@@ -192,3 +180,5 @@ func TestViewerBuysAndPicksUp(t *testing.T) {
 		t.Fatalf("stock after pickup: on_hand %d→%d reserved %d→%d; want on_hand −2 and reservation released", onHand0, onHand1, reserved0, reserved1)
 	}
 }
+
+func url(m *node.Main, path string) string { return m.URL() + path }

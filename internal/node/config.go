@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"flag"
@@ -49,7 +49,8 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-func parseConfig(name string, args []string) (*Config, error) {
+// ParseConfig reads flags (args) with SHELFLIVE_* environment defaults.
+func ParseConfig(name string, args []string) (*Config, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", env("SHELFLIVE_ADDR", ":8080"), "HTTP listen address (SHELFLIVE_ADDR)")

@@ -1,4 +1,7 @@
-package main
+// Package node wires one ShelfLive process: database, domain services,
+// realtime hub, HTTP server and background work. cmd/shelflive runs it;
+// tests start it in-process on a free port.
+package node
 
 import (
 	"context"
@@ -96,7 +99,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Hub = realtime.NewHub(realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger})
 	a.Provider = &payment.Dev{Secret: secret, Client: &http.Client{Timeout: 10 * time.Second},
-		CallbackURL: func() string { return m.selfURL() + "/api/v1/payments/dev/callback" }}
+		CallbackURL: func() string { return m.URL() + "/api/v1/payments/dev/callback" }}
 	if c.AdminToken != "" && c.Demo {
 		if mer, err := users.MerchantBySlug(ctx, demo.MerchantSlug); err == nil {
 			if err := a.Identity.EnsureToken(ctx, mer.ID, identity.RoleOwner, "SHELFLIVE_ADMIN_TOKEN", c.AdminToken); err != nil {
@@ -112,8 +115,9 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// selfURL is how the dev payment provider reaches this process.
-func (m *Main) selfURL() string {
+// URL is how this process is reached over loopback (the dev payment
+// provider calls back here; tests use it).
+func (m *Main) URL() string {
 	if m.Listener != nil {
 		addr := m.Listener.Addr().(*net.TCPAddr)
 		host := addr.IP.String()
@@ -191,63 +195,4 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.DB.Close())
 	}
 	return err
-}
-
-func runServe(ctx context.Context, args []string) error {
-	c, err := parseConfig("serve", args)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	m := &Main{Config: c}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Start(ctx); err != nil {
-		m.Close()
-		return err
-	}
-	m.banner(time.Since(start))
-	<-ctx.Done()
-	m.Logger.Info("shutting down")
-	return m.Close()
-}
-
-func (m *Main) banner(took time.Duration) {
-	base := m.selfURL()
-	if m.Config.PublicURL != "" {
-		base = strings.TrimRight(m.Config.PublicURL, "/")
-	} else if _, port, err := net.SplitHostPort(m.Listener.Addr().String()); err == nil {
-		base = "http://localhost:" + port
-	}
-	fmt.Fprintf(os.Stderr, `
-  ShelfLive %s is running (started in %s, data in %s)
-
-    Viewer room (open on a phone):  %s/live/demo
-    Host studio:                    %s/studio
-    Admin:                          %s/admin
-    Store pickup check:             %s/pickup
-    API (OpenAPI 3.1):              %s/api/openapi.json
-
-`, Version, took.Round(time.Millisecond), m.Config.DataDir, base, base, base, base, base)
-	if m.Config.Demo {
-		fmt.Fprintf(os.Stderr, "  Demo logins (password %q):", demo.Password)
-		for _, l := range demo.Logins {
-			fmt.Fprintf(os.Stderr, " %s", l[0])
-		}
-		fmt.Fprintf(os.Stderr, "\n  Viewers log in with any mobile number; in dev mode the one-time code is shown on screen.\n\n")
-	}
-}
-
-func runMigrate(ctx context.Context, args []string) error {
-	c, err := parseConfig("migrate", args)
-	if err != nil {
-		return err
-	}
-	db, err := sqldb.Open(ctx, c.DatabaseURL, c.DataDir)
-	if err != nil {
-		return err
-	}
-	fmt.Println("migrations applied")
-	return db.Close()
 }
