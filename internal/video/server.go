@@ -34,15 +34,15 @@ type Server struct {
 type stream struct {
 	slug string
 
-	mu        sync.Mutex
-	pub       *session // nil while nobody publishes
-	viewers   map[*flvViewer]struct{}
-	head      []byte    // FLV header + metadata + sequence headers of pub
-	gop       []*flvTag // tags since the last keyframe (join point)
-	gopBytes  int
-	window    liveWindow
-	hlsSeen   map[string]time.Time
-	bitrate   atomic.Int64 // bits per second
+	mu       sync.Mutex
+	pub      *session // nil while nobody publishes
+	viewers  map[*flvViewer]struct{}
+	head     []byte    // FLV header + metadata + sequence headers of pub
+	gop      []*flvTag // tags since the last keyframe (join point)
+	gopBytes int
+	window   liveWindow
+	hlsSeen  map[string]time.Time
+	bitrate  atomic.Int64 // bits per second
 }
 
 // session is one publisher connection.
