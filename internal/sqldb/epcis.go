@@ -355,7 +355,7 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 	if err != nil {
 		return page, err
 	}
-	sqlText, args := q.render(driver, per)
+	sqlText, args := q.render(driver, per, s.DB.Dialect == SQLite)
 	rows, err := s.DB.Query(ctx, sqlText, args...)
 	if err != nil {
 		return page, fmt.Errorf("epcis query: %w", err)
@@ -406,7 +406,7 @@ func (s *EPCISStore) chooseDriver(ctx context.Context, q *query) (int, error) {
 }
 
 // render builds the SELECT; side filter driver (if ≥ 0) drives the join.
-func (q *query) render(driver, per int) (string, []any) {
+func (q *query) render(driver, per int, sqlite bool) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString(`SELECT ` + eventCols + ` FROM `)
@@ -426,7 +426,13 @@ func (q *query) render(driver, per int) (string, []any) {
 		}
 		// Correlated: probed per candidate event via the side table's
 		// event index, so the cost follows the rows walked, not the matches.
-		b.WriteString(` AND EXISTS (SELECT 1 FROM ` + sf.table + ` WHERE event = e.id AND ` + sf.cond + `)`)
+		// SQLite would otherwise pick the filter's own index and range-scan
+		// it for every candidate; every side table has <table>_event.
+		hint := ""
+		if sqlite {
+			hint = ` INDEXED BY ` + sf.table + `_event`
+		}
+		b.WriteString(` AND EXISTS (SELECT 1 FROM ` + sf.table + hint + ` WHERE event = e.id AND ` + sf.cond + `)`)
 		args = append(args, sf.args...)
 	}
 	b.WriteString(` ORDER BY e.event_time, e.id LIMIT ?`)
