@@ -130,12 +130,17 @@ const (
 	CodeShutdown     = "shutdown"
 	CodeInternal     = "internal"
 	CodeTimeout      = "timeout"
+	// CodeResync ends subscribers of a topic whose external sequence jumped or
+	// whose epoch changed (see Apply): they reconnect with their positions and get
+	// a snapshot.
+	CodeResync = "resync"
 )
 
 // Bilingual bye reasons (zh-CN first), shown to people by the page.
 const (
 	reasonSlow     = "网络太慢，跟不上商品消息；正在从断点续传 / connection too slow for guaranteed events; resume from your last seq"
 	ReasonShutdown = "服务器正在重启，请稍后自动重连 / server shutting down; reconnect shortly"
+	reasonResync   = "消息序列已重置，正在重新同步 / event sequence reset; reconnecting for a fresh snapshot"
 )
 
 // Event types the hub itself publishes.
@@ -549,6 +554,66 @@ func (h *LocalHub) join(s *Subscription, r Resume) error {
 		t.mu.Unlock()
 		return nil
 	}
+}
+
+// Event is a guaranteed event sequenced outside this hub. In the NATS scale-out
+// (issue 7) a JetStream stream is the sequencer and history of record: every node
+// consumes it and calls Apply, so each node's LocalHub serves its own viewers
+// (batches, queues, resume from recent history) with the cluster-wide seq.
+type Event struct {
+	Topic string
+	Epoch string // the sequencer's epoch for Topic, e.g. derived from the stream; [a-z0-9-]{1,64}
+	Seq   uint64
+	Type  string
+	Data  json.RawMessage
+}
+
+// ValidEpoch reports whether s can be an epoch: 1..64 of [a-z0-9-] (it travels in
+// the query form topic@epoch.seq).
+func ValidEpoch(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Apply records and delivers an externally sequenced event (the local-delivery
+// half of Publish). Redelivered events (Seq already applied) are ignored and
+// reported as false. If the epoch changed or Seq skips ahead (events this node
+// never saw), the topic's local history restarts at Seq and its current
+// subscribers are ended with CodeResync, because they can no longer be brought up
+// to date without a gap. Do not mix Publish and Apply on one topic.
+func (h *LocalHub) Apply(ev Event) (bool, error) {
+	if !ValidTopic(ev.Topic) {
+		return false, fmt.Errorf("apply %q: %w", ev.Topic, ErrInvalidTopic)
+	}
+	if !ValidEpoch(ev.Epoch) || ev.Seq == 0 {
+		return false, fmt.Errorf("apply %s: invalid epoch %q or seq %d", ev.Topic, ev.Epoch, ev.Seq)
+	}
+	t := h.lockTopic(ev.Topic, true)
+	if t == nil {
+		return false, ErrClosed
+	}
+	defer t.mu.Unlock()
+	if ev.Epoch == t.epoch && ev.Seq <= t.seq {
+		return false, nil
+	}
+	if ev.Epoch != t.epoch || ev.Seq != t.seq+1 {
+		t.epoch = ev.Epoch
+		t.hist, t.histHead = nil, 0
+		for _, m := range t.members {
+			m.sub.end(CodeResync, reasonResync)
+		}
+	}
+	t.recordLocked(ev.Seq, ev.Type, ev.Data)
+	h.nEvents.Add(1)
+	return true, nil
 }
 
 // Close ends every subscription with "shutdown" and stops the tick loop.

@@ -576,3 +576,48 @@ func TestSubscribe_Invalid(t *testing.T) {
 		t.Fatalf("failed subscribes counted: %+v", st)
 	}
 }
+
+// Apply is the local half of Publish for events sequenced elsewhere (NATS/JetStream).
+func TestApply_ExternalSequence(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	ev := func(seq uint64, epoch string) realtime.Event {
+		return realtime.Event{Topic: "room:5", Epoch: epoch, Seq: seq, Type: "stock.changed", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, seq))}
+	}
+	for _, seq := range []uint64{41, 42} {
+		if ok, err := h.Apply(ev(seq, "stream-a")); err != nil || !ok {
+			t.Fatalf("apply %d: %v %v", seq, ok, err)
+		}
+	}
+	if ok, _ := h.Apply(ev(42, "stream-a")); ok {
+		t.Fatal("redelivered event applied twice")
+	}
+	// A viewer at 41 resumes with exactly 42.
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: "room:5", Epoch: "stream-a", Seq: 41}}})
+	fs := drain(t, s)
+	if len(fs) != 1 || fs[0].Seq != 42 || string(fs[0].Data) != `{"n":42}` {
+		t.Fatalf("resume got %+v", fs)
+	}
+	h.Apply(ev(43, "stream-a"))
+	if fs := drain(t, s); len(fs) != 1 || fs[0].Seq != 43 {
+		t.Fatalf("live got %+v", fs)
+	}
+	// A jump means this node missed events: subscribers must resync.
+	h.Apply(ev(50, "stream-a"))
+	if code, _ := s.Ended(); code != realtime.CodeResync {
+		t.Fatalf("after a gap the subscriber ended with %q, want resync", code)
+	}
+	s2 := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: "room:5", Epoch: "stream-a", Seq: 43}}})
+	if fs := drain(t, s2); len(fs) != 1 || fs[0].T != "snapshot" || fs[0].Seq != 50 || fs[0].Epoch != "stream-a" {
+		t.Fatalf("resume across the gap got %+v, want snapshot at 50", fs)
+	}
+	// A new epoch (stream recreated) also resyncs.
+	h.Apply(ev(1, "stream-b"))
+	if code, _ := s2.Ended(); code != realtime.CodeResync {
+		t.Fatalf("after an epoch change: %q", code)
+	}
+	for _, bad := range []realtime.Event{ev(0, "stream-b"), ev(2, "Bad Epoch"), {Topic: "x y", Epoch: "e", Seq: 1}} {
+		if _, err := h.Apply(bad); err == nil {
+			t.Fatalf("accepted %+v", bad)
+		}
+	}
+}

@@ -77,7 +77,14 @@ func (t *topic) eventFrame(seq uint64) []byte {
 
 // appendEventLocked sequences one guaranteed event, records it and delivers it.
 func (t *topic) appendEventLocked(typ string, data json.RawMessage) uint64 {
-	t.seq++
+	t.recordLocked(t.seq+1, typ, data)
+	return t.seq
+}
+
+// recordLocked is the local delivery step for an event already sequenced as seq
+// (= t.seq+1): keep it in history for resume and queue it to every member.
+func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
+	t.seq = seq
 	frame := encodeEvent(t.nameJSON, t.seq, typ, data)
 	if max := t.h.opts.History; len(t.hist) < max {
 		t.hist = append(t.hist, frame)
@@ -87,7 +94,6 @@ func (t *topic) appendEventLocked(typ string, data json.RawMessage) uint64 {
 	}
 	t.lastActive = time.Now()
 	t.deliverLocked(frame, classReliable)
-	return t.seq
 }
 
 // replayLocked queues the events after seq to s, oldest first.

@@ -104,7 +104,7 @@ func ParseResume(values []string) ([]realtime.Resume, error) {
 			}
 			if hasPos {
 				dot := strings.LastIndexByte(pos, '.')
-				if dot <= 0 || !validEpoch(pos[:dot]) {
+				if dot <= 0 || !realtime.ValidEpoch(pos[:dot]) {
 					return nil, fmt.Errorf("parse resume %q: want topic@epoch.seq", item)
 				}
 				seq, err := strconv.ParseUint(pos[dot+1:], 10, 64)
@@ -127,19 +127,6 @@ func ParseResume(values []string) ([]realtime.Resume, error) {
 		return nil, errors.New("parse resume: no topics")
 	}
 	return out, nil
-}
-
-func validEpoch(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // conn is one live connection. Kept small: it lives as long as the viewer watches.
@@ -350,6 +337,8 @@ func closeStatus(code string) websocket.StatusCode {
 	switch code {
 	case realtime.CodeShutdown:
 		return websocket.StatusGoingAway // 1001
+	case realtime.CodeResync:
+		return websocket.StatusServiceRestart // 1012
 	case realtime.CodeInternal:
 		return websocket.StatusInternalError // 1011
 	default:
