@@ -1,8 +1,10 @@
 package ws_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +122,89 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	b.ReportMetric(float64(int64(m1.HeapInuse+m1.StackInuse)-int64(m0.HeapInuse+m0.StackInuse))/1024/float64(n), "heap+stack_KiB/conn")
 	b.ReportMetric(float64(g1-g0)/float64(n), "goroutines/conn")
 	b.ReportMetric(float64(int64(m1.StackInuse)-int64(m0.StackInuse))/1024/float64(n), "stack_KiB/conn")
+}
+
+// BenchmarkBroadcast2k is guaranteed-event throughput to 2,000 real WebSocket
+// viewers on loopback (hub queue → writer goroutine → socket → reading client):
+// one op = one event published; the clock stops when every client has read every
+// event. Clients run in this process too, so the figure covers both ends.
+func BenchmarkBroadcast2k(b *testing.B) {
+	const n = 2000
+	hub := realtime.NewLocalHub(realtime.Options{QueueLen: 1 << 16, History: 1 << 16})
+	defer hub.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws.Serve(w, r, hub, ws.Options{Topics: []realtime.Resume{{Topic: "room:1"}}})
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	var arrived atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		c, err := rawDial(addr, "x=1", net.IPv4(127, 0, 0, byte(1+i%8)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readFrames(c, func(p []byte) {
+				if bytes.HasPrefix(p, []byte(`{"t":"ev"`)) {
+					arrived.Add(1)
+				}
+			})
+		}()
+	}
+	for hub.Viewers("room:1") != n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	data := map[string]any{"product_id": 42, "price_fen": 1990, "stock": 118}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hub.Publish("room:1", "stock.changed", data)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for arrived.Load() < int64(n*b.N) {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d deliveries", arrived.Load(), n*b.N)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// readFrames calls fn with each server frame's payload until the connection ends.
+func readFrames(c net.Conn, fn func([]byte)) {
+	br := bufio.NewReaderSize(c, 4096)
+	buf := make([]byte, 0, 1024)
+	for {
+		var h [2]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			return
+		}
+		size := int(h[1] & 0x7f)
+		switch size {
+		case 126:
+			var e [2]byte
+			if _, err := io.ReadFull(br, e[:]); err != nil {
+				return
+			}
+			size = int(e[0])<<8 | int(e[1])
+		case 127:
+			var e [8]byte
+			if _, err := io.ReadFull(br, e[:]); err != nil {
+				return
+			}
+			size = int(e[4])<<24 | int(e[5])<<16 | int(e[6])<<8 | int(e[7])
+		}
+		if cap(buf) < size {
+			buf = make([]byte, size)
+		}
+		buf = buf[:size]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return
+		}
+		fn(buf)
+	}
 }
