@@ -44,6 +44,9 @@ type testRooms struct {
 	mu     sync.Mutex
 	keys   map[string]string
 	events []string
+	// onStopped, if set, runs inside StreamStopped (what the live domain
+	// would do when it hears about the stop).
+	onStopped func(slug string)
 }
 
 func newTestRooms(keys map[string]string) *testRooms {
@@ -69,6 +72,12 @@ func (r *testRooms) StreamStarted(_ context.Context, slug string) error {
 }
 
 func (r *testRooms) StreamStopped(_ context.Context, slug string) error {
+	r.mu.Lock()
+	fn := r.onStopped
+	r.mu.Unlock()
+	if fn != nil {
+		fn(slug)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, "stopped:"+slug)

@@ -141,10 +141,25 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 			sess.audioCodec = "AAC"
 		}
 	})
+	started := false
 	defer func() {
+		// Order matters: finish the recording (last partial segment,
+		// "end" line) before the room is released, and release it before
+		// telling the live domain, so that when StreamStopped arrives
+		// Recordings() is complete and a reconnect can claim the room.
 		if err := rec.close(); err != nil {
 			log.Error("video: closing recording", "err", err)
 		}
+		st.release(sess)
+		if !started {
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		if err := s.cfg.Rooms.StreamStopped(sctx, slug); err != nil {
+			log.Error("video: Rooms.StreamStopped", "err", err)
+		}
+		log.Info("video: publish stopped", "recording", rec.id)
 	}()
 
 	var head []byte
@@ -202,20 +217,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	}
 
 	log.Info("video: publish started", "recording", rec.id, "video", vtrack != nil, "audio", atrack != nil)
+	started = true
 	if err := s.cfg.Rooms.StreamStarted(ctx, slug); err != nil {
 		log.Error("video: Rooms.StreamStarted", "err", err)
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-		defer cancel()
-		// release before StreamStopped so the room is free for a
-		// reconnect as soon as the live domain hears about the drop.
-		st.release(sess)
-		if err := s.cfg.Rooms.StreamStopped(sctx, slug); err != nil {
-			log.Error("video: Rooms.StreamStopped", "err", err)
-		}
-		log.Info("video: publish stopped", "recording", rec.id)
-	}()
 
 	var lastDeadline, lastRate time.Time
 	lastBytes := sc.BytesReceived()

@@ -142,8 +142,12 @@ func ValidSlug(slug string) bool { return slugRe.MatchString(slug) }
 // MediaPrefix is the URL path under which Server.Handler must be mounted.
 const MediaPrefix = "/media/"
 
-// FLVURL, LiveHLSURL and ReplayURL return the playback paths of a room, as
-// served by Server.Handler mounted at MediaPrefix.
-func FLVURL(slug string) string     { return "/media/live/" + slug + ".flv" }
+// FLVURL is a room's HTTP-FLV path (low latency, for mpegts.js), as served
+// by Server.Handler mounted at MediaPrefix.
+func FLVURL(slug string) string { return "/media/live/" + slug + ".flv" }
+
+// LiveHLSURL is a room's live HLS playlist path (hls.js, native on iOS).
 func LiveHLSURL(slug string) string { return "/media/live/" + slug + "/index.m3u8" }
-func ReplayURL(slug string) string  { return "/media/replay/" + slug + "/index.m3u8" }
+
+// ReplayURL is a room's replay playlist path: all its recordings, chained.
+func ReplayURL(slug string) string { return "/media/replay/" + slug + "/index.m3u8" }

@@ -23,6 +23,10 @@ func TestLivePublishPlayRecord(t *testing.T) {
 	dir := t.TempDir()
 	rooms := newTestRooms(map[string]string{"k-veg": "veg-room"})
 	ts := startServer(t, dir, rooms)
+	var recsAtStop []video.Recording
+	rooms.mu.Lock()
+	rooms.onStopped = func(slug string) { recsAtStop = ts.Recordings(slug) }
+	rooms.mu.Unlock()
 	pub := startPublisher(t, ts.rtmpURL("k-veg"), 15, false)
 	waitFor(t, 20*time.Second, "room live", func() bool {
 		return ts.Status("veg-room").Live && rooms.count("started:veg-room") == 1
@@ -135,6 +139,10 @@ func TestLivePublishPlayRecord(t *testing.T) {
 	rec := recs[0]
 	if rec.InProgress || rec.Duration < 13*time.Second || rec.Duration > 16*time.Second || rec.Offset != 0 {
 		t.Fatalf("recording = %+v, want ~15 s, ended", rec)
+	}
+	// the live domain, told of the stop, already sees the whole recording
+	if len(recsAtStop) != 1 || recsAtStop[0].InProgress || recsAtStop[0].Duration != rec.Duration {
+		t.Fatalf("Recordings() inside StreamStopped = %+v, later %+v", recsAtStop, rec)
 	}
 	if d := rec.StartedAt.Sub(st.Since); d < 0 || d > 3*time.Second {
 		t.Fatalf("recording StartedAt %v vs publish %v", rec.StartedAt, st.Since)
