@@ -188,3 +188,60 @@ func TestFLVMuxerHead(t *testing.T) {
 		t.Fatalf("IDR tag: key=%v ts=%d body % x", last.key, ts, last.b[11:16])
 	}
 }
+
+// BenchmarkBroadcast measures the fan-out of one FLV tag to 100 viewers
+// (queueing only; the HTTP writes are in BenchmarkServerCPU).
+func BenchmarkBroadcast(b *testing.B) {
+	st := &stream{viewers: make(map[*flvViewer]struct{})}
+	sess := &session{done: make(chan struct{})}
+	st.claim(sess)
+	st.setHead(sess, flvFileHeader(true, true))
+	const viewers = 100
+	done := make(chan struct{})
+	for range viewers {
+		v, _, _ := st.join(sess)
+		go func() {
+			for {
+				select {
+				case <-v.ch:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	key := &flvTag{b: newFLVTag(flvTagVideo, 0, make([]byte, 4000)), video: true, key: true}
+	inter := &flvTag{b: newFLVTag(flvTagVideo, 40*time.Millisecond, make([]byte, 1500)), video: true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i%25 == 0 {
+			st.broadcast(key, true)
+		} else {
+			st.broadcast(inter, true)
+		}
+	}
+	b.StopTimer()
+	close(done)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/viewers, "ns/tag/viewer")
+}
+
+// BenchmarkFLVMux measures muxing one H.264 access unit into an FLV tag
+// (once per frame per stream, shared by all viewers).
+func BenchmarkFLVMux(b *testing.B) {
+	sps := []byte{0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x16, 0x2e, 0x48}
+	vt := &gortmplib.Track{Codec: &codecs.H264{SPS: sps, PPS: []byte{0x68, 0xcb, 0x83, 0xcb, 0x20}}}
+	m, err := newFLVMuxer([]*gortmplib.Track{vt}, func(*flvTag) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	au := [][]byte{append([]byte{0x41}, make([]byte, 6000)...)}
+	b.ReportAllocs()
+	b.SetBytes(6001)
+	for i := range b.N {
+		d := time.Duration(i) * 40 * time.Millisecond
+		if err := m.w.WriteH264(vt, d, d, au); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
