@@ -65,6 +65,9 @@ type Options struct {
 	TopicTTL time.Duration
 	// MaxTopicsPerSubscription bounds how many topics one connection may follow; default 16.
 	MaxTopicsPerSubscription int
+	// SnapshotTTL is how long a built snapshot is reused for other joiners (followed by
+	// the events since); default 1s, negative disables reuse.
+	SnapshotTTL time.Duration
 }
 
 // Hub is the room fan-out. Topics are strings like "room:12", "staff:3", "order:77".
@@ -233,6 +236,9 @@ func NewLocalHub(opts Options) *LocalHub {
 	}
 	if opts.TopicTTL <= 0 {
 		opts.TopicTTL = 10 * time.Minute
+	}
+	if opts.SnapshotTTL == 0 {
+		opts.SnapshotTTL = time.Second
 	}
 	if opts.MaxTopicsPerSubscription <= 0 {
 		opts.MaxTopicsPerSubscription = 16
@@ -517,23 +523,38 @@ func (h *LocalHub) join(s *Subscription, r Resume) error {
 			t.mu.Unlock()
 			return nil
 		}
+		// A snapshot built moments ago serves everyone who joins now: a reconnect
+		// storm after a deploy must not become 10,000 snapshot queries.
+		if sn := t.snap; sn != nil && sn.epoch == t.epoch && t.seq-sn.seq <= maxReplay &&
+			t.canReplayFrom(sn.seq) && time.Since(sn.at) < h.opts.SnapshotTTL {
+			s.push(sn.frame, classReliable)
+			t.replayLocked(s, sn.seq)
+			t.addMemberLocked(s)
+			t.mu.Unlock()
+			return nil
+		}
+		if wait := t.snapBuilding; wait != nil {
+			// Someone is building it: wait, then use theirs.
+			t.mu.Unlock()
+			<-wait
+			attempt--
+			continue
+		}
 		// Snapshot: remember the position first, build the state outside the lock
 		// (Snapshot may query a database), then queue the snapshot tagged with that
 		// position followed by every event published meanwhile. Events carry full
 		// state, so re-applying one already reflected in the snapshot is harmless.
 		seq0, epoch := t.seq, t.epoch
+		building := make(chan struct{})
+		t.snapBuilding = building
 		t.mu.Unlock()
-		var data any
-		if h.opts.Snapshot != nil {
-			var err error
-			data, err = h.opts.Snapshot(r.Topic)
-			if err != nil {
-				return fmt.Errorf("subscribe %s: snapshot: %w", r.Topic, err)
-			}
-		}
-		raw, err := json.Marshal(data)
+		raw, err := h.buildSnapshot(r.Topic)
+		t.mu.Lock()
+		t.snapBuilding = nil
+		close(building)
+		t.mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("subscribe %s: encode snapshot: %w", r.Topic, err)
+			return err
 		}
 		t = h.lockTopic(r.Topic, true)
 		if t == nil {
@@ -548,12 +569,31 @@ func (h *LocalHub) join(s *Subscription, r Resume) error {
 			}
 			continue
 		}
-		s.push(encodeSnapshot(t.nameJSON, t.epoch, seq0, raw), classReliable)
+		frame := encodeSnapshot(t.nameJSON, t.epoch, seq0, raw)
+		t.snap = &snapshot{frame: frame, epoch: t.epoch, seq: seq0, at: time.Now()}
+		s.push(frame, classReliable)
 		t.replayLocked(s, seq0)
 		t.addMemberLocked(s)
 		t.mu.Unlock()
 		return nil
 	}
+}
+
+// buildSnapshot calls Options.Snapshot and encodes its result.
+func (h *LocalHub) buildSnapshot(topic string) (json.RawMessage, error) {
+	var data any
+	if h.opts.Snapshot != nil {
+		var err error
+		data, err = h.opts.Snapshot(topic)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe %s: snapshot: %w", topic, err)
+		}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %s: encode snapshot: %w", topic, err)
+	}
+	return raw, nil
 }
 
 // Event is a guaranteed event sequenced outside this hub. In the NATS scale-out

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,7 +165,7 @@ func TestPublish_OrderedNoGaps(t *testing.T) {
 
 func TestSubscribe_Resume(t *testing.T) {
 	snapCalls := 0
-	h := newHub(t, realtime.Options{History: 8, QueueLen: 64, Snapshot: func(topic string) (any, error) {
+	h := newHub(t, realtime.Options{History: 8, QueueLen: 64, SnapshotTTL: -1, Snapshot: func(topic string) (any, error) {
 		snapCalls++
 		return map[string]string{"topic": topic, "state": "full"}, nil
 	}})
@@ -619,5 +620,41 @@ func TestApply_ExternalSequence(t *testing.T) {
 		if _, err := h.Apply(bad); err == nil {
 			t.Fatalf("accepted %+v", bad)
 		}
+	}
+}
+
+// Viewers joining together share one snapshot build (a reconnect storm must not
+// hit the database once per viewer); later joiners get it plus the events since.
+func TestSubscribe_SnapshotReuse(t *testing.T) {
+	var calls atomic.Int32
+	h := newHub(t, realtime.Options{SnapshotTTL: time.Hour, Snapshot: func(topic string) (any, error) {
+		calls.Add(1)
+		time.Sleep(50 * time.Millisecond)
+		return "state", nil
+	}})
+	h.Publish("room:9", "card.pinned", 1)
+	var wg sync.WaitGroup
+	subs := make([]*realtime.Subscription, 50)
+	for i := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			subs[i] = mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:9")})
+		}()
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d snapshot builds for 50 joiners, want 1", n)
+	}
+	for _, s := range subs {
+		if fs := drain(t, s); len(fs) != 1 || fs[0].T != "snapshot" || fs[0].Seq != 1 {
+			t.Fatalf("got %+v", fs)
+		}
+	}
+	h.Publish("room:9", "card.pinned", 2)
+	late := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:9")})
+	fs := drain(t, late)
+	if len(fs) != 2 || fs[0].T != "snapshot" || fs[0].Seq != 1 || fs[1].Seq != 2 || calls.Load() != 1 {
+		t.Fatalf("late joiner got %+v after %d builds, want cached snapshot@1 + event 2", fs, calls.Load())
 	}
 }

@@ -23,6 +23,10 @@ type topic struct {
 	hist     [][]byte // encoded "ev" frames, ring of at most opts.History
 	histHead int      // index of the oldest frame once the ring is full
 
+	// Snapshot reuse (see LocalHub.join).
+	snap         *snapshot
+	snapBuilding chan struct{} // closed when the snapshot being built is done
+
 	// Local delivery.
 	members     []*member
 	byUser      map[string][]*member
@@ -38,6 +42,14 @@ type topic struct {
 	dirty      atomic.Bool
 
 	lastActive time.Time
+}
+
+// snapshot is an encoded snapshot frame and the position it stands for.
+type snapshot struct {
+	frame []byte
+	epoch string
+	seq   uint64
+	at    time.Time
 }
 
 // member is one subscription's membership in one topic.
