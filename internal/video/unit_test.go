@@ -1,8 +1,10 @@
 package video
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -245,3 +247,114 @@ func BenchmarkFLVMux(b *testing.B) {
 		}
 	}
 }
+
+// TestViewerSkipsToKeyframe: a viewer whose queue overflows drops frames
+// until a keyframe arrives and its queue has drained to half, so it resumes
+// on a decodable picture.
+func TestViewerSkipsToKeyframe(t *testing.T) {
+	v := &flvViewer{ch: make(chan *flvTag, 4)}
+	key := &flvTag{video: true, key: true}
+	inter := &flvTag{video: true}
+	audio := &flvTag{}
+	for range 4 {
+		v.send(inter)
+	}
+	v.send(inter) // overflow
+	if !v.waitKey || v.dropped != 1 {
+		t.Fatalf("overflow not detected: %+v", v)
+	}
+	<-v.ch
+	<-v.ch // queue at half
+	v.send(audio)
+	v.send(inter)
+	if len(v.ch) != 2 || v.dropped != 3 {
+		t.Fatalf("non-key tags must be dropped while waiting: len=%d dropped=%d", len(v.ch), v.dropped)
+	}
+	v.send(key)
+	if v.waitKey || len(v.ch) != 3 {
+		t.Fatalf("keyframe must resume the viewer: %+v len=%d", v, len(v.ch))
+	}
+	v.send(inter)
+	if len(v.ch) != 4 {
+		t.Fatalf("frames after the keyframe must flow: len=%d", len(v.ch))
+	}
+}
+
+// TestHandlerRoutes serves a real recording (AAC-only MPEG-TS written by
+// the recorder) and checks status codes, content types and that crafted
+// paths cannot reach other files.
+func TestHandlerRoutes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Config{DataDir: dir, RTMPAddr: "127.0.0.1:0", Rooms: nopRooms{},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conf := &mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 44100, ChannelCount: 1}
+	started := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	r, err := newRecorder(s.log, dir, "room", started, time.Second, false, nil, nil, conf, func(segInfo) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := 1024 * time.Second / 44100
+	for i := range 100 {
+		if err := r.writeAAC(time.Duration(i)*frame, []byte{1, 2, 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.close(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("x"), 0o644)
+
+	h := s.Handler()
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w
+	}
+	seg := r.id + "_000001.ts"
+	for _, c := range []struct {
+		path, ctype string
+		code        int
+		body        string
+	}{
+		{"/media/replay/room/index.m3u8", "application/vnd.apple.mpegurl", 200, "#EXT-X-ENDLIST"},
+		{"/media/replay/room/" + r.id + ".m3u8", "application/vnd.apple.mpegurl", 200, seg},
+		{"/media/replay/room/" + seg, "video/mp2t", 200, ""},
+		{"/media/live/room/" + seg, "video/mp2t", 200, ""},
+		{"/media/replay/room/" + r.id + "_000099.ts", "", 404, ""},
+		{"/media/replay/other/index.m3u8", "", 404, ""},
+		{"/media/live/room.flv", "", 404, ""},
+		{"/media/live/room/index.m3u8", "", 404, ""},
+		{"/media/replay/room/..%2F..%2Fsecret.txt", "", 404, ""},
+		{"/media/replay/..%2F/index.m3u8", "", 404, ""},
+		{"/media/replay/room/journal", "", 404, ""},
+		{"/media/live/..%2Fsecret.txt.flv", "", 404, ""},
+	} {
+		w := get(c.path)
+		if w.Code != c.code {
+			t.Errorf("GET %s = %d, want %d", c.path, w.Code, c.code)
+			continue
+		}
+		if c.ctype != "" && w.Header().Get("Content-Type") != c.ctype {
+			t.Errorf("GET %s content type %q", c.path, w.Header().Get("Content-Type"))
+		}
+		if !strings.Contains(w.Body.String(), c.body) {
+			t.Errorf("GET %s body lacks %q:\n%s", c.path, c.body, w.Body.String())
+		}
+		if w.Header().Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("GET %s: no CORS header", c.path)
+		}
+	}
+	if b := get("/media/replay/room/" + seg).Body.Bytes(); len(b) == 0 || b[0] != 0x47 {
+		t.Fatalf("segment is not MPEG-TS (sync byte 0x47): % x", b[:min(len(b), 4)])
+	}
+}
+
+type nopRooms struct{}
+
+func (nopRooms) RoomByStreamKey(context.Context, string) (string, error) { return "", io.EOF }
+func (nopRooms) StreamStarted(context.Context, string) error             { return nil }
+func (nopRooms) StreamStopped(context.Context, string) error             { return nil }
