@@ -122,13 +122,13 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	raiseNoFile()
+	fanoutRaiseNoFile()
 
 	var tgt fanoutTarget
 	if o.inproc {
-		tgt, err = newInprocTarget(o)
+		tgt, err = newFanoutInproc(o)
 	} else {
-		tgt, err = newRemoteTarget(ctx, o)
+		tgt, err = newFanoutRemote(ctx, o)
 	}
 	if err != nil {
 		return err
@@ -137,11 +137,11 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "fanout: %s, %d viewers on %s, %g comments/s, %g likes/s, %g events/s for %v\n",
 		tgt.mode(), o.viewers, tgt.wsURL(), o.commentsPerS, o.likesPerS, o.eventsPerS, o.duration)
 
-	settleMemory()
+	fanoutSettleMemory()
 	rssIdle, _ := tgt.rssKiB()
 
 	// Viewers.
-	groups, err := startViewerGroups(ctx, o, tgt)
+	groups, err := startFanoutGroups(ctx, o, tgt)
 	defer func() {
 		for _, g := range groups {
 			g.close()
@@ -157,7 +157,7 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	time.Sleep(time.Second) // presence batches of the joins go out
-	settleMemory()
+	fanoutSettleMemory()
 	rssConnected, haveRSS := tgt.rssKiB()
 	fmt.Fprintf(stdout, "fanout: %d viewers connected\n", o.viewers)
 
@@ -166,11 +166,11 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		g.begin()
 	}
 	cpu0 := tgt.cpuTime()
-	busy0, total0 := machineCPU()
-	stopProfile := startCPUProfile(o.cpuProfile)
-	gen := runGenerators(ctx, o, tgt)
+	busy0, total0 := fanoutMachineCPU()
+	stopProfile := fanoutCPUProfile(o.cpuProfile)
+	gen := runFanoutGenerators(ctx, o, tgt)
 	stopProfile()
-	busy1, total1 := machineCPU()
+	busy1, total1 := fanoutMachineCPU()
 	cpu1 := tgt.cpuTime()
 	rssLoad, _ := tgt.rssKiB()
 	var (
@@ -206,17 +206,17 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		Mode:                  tgt.mode(),
 		Viewers:               o.viewers,
 		ViewersConnected:      res.Connected,
-		DurationS:             round(secs, 1),
+		DurationS:             fanoutRound(secs, 1),
 		CommerceEventsSent:    len(gen.pinSent),
 		CommerceEventsLost:    res.PinLost,
-		CommerceP50Ms:         round(pins.quantile(0.50), 1),
-		CommerceP99Ms:         round(pins.quantile(0.99), 1),
-		CommerceMaxMs:         round(pins.quantile(1), 1),
-		CommentBatchP50Ms:     round(coms.quantile(0.50), 1),
-		CommentBatchP99Ms:     round(coms.quantile(0.99), 1),
-		FramesPerS:            round(float64(res.Frames)/secs, 0),
-		CommentsDeliveredPerS: round(float64(res.Comments)/secs, 0),
-		MessagesPerS:          round(float64(res.Comments+res.Events+res.Batches)/secs, 0),
+		CommerceP50Ms:         fanoutRound(pins.quantile(0.50), 1),
+		CommerceP99Ms:         fanoutRound(pins.quantile(0.99), 1),
+		CommerceMaxMs:         fanoutRound(pins.quantile(1), 1),
+		CommentBatchP50Ms:     fanoutRound(coms.quantile(0.50), 1),
+		CommentBatchP99Ms:     fanoutRound(coms.quantile(0.99), 1),
+		FramesPerS:            fanoutRound(float64(res.Frames)/secs, 0),
+		CommentsDeliveredPerS: fanoutRound(float64(res.Comments)/secs, 0),
+		MessagesPerS:          fanoutRound(float64(res.Comments+res.Events+res.Batches)/secs, 0),
 		CommentsSent:          gen.comments,
 		CommentsRejected:      gen.commentErrs,
 		LikesSent:             gen.likes,
@@ -225,24 +225,24 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		DialErrors:            res.DialErrors,
 	}
 	if haveRSS {
-		sum.ServerRSSMiB = round(float64(rssLoad)/1024, 1)
-		sum.ServerRSSIdleMiB = round(float64(rssIdle)/1024, 1)
-		sum.ServerKiBPerViewer = round(float64(rssConnected-rssIdle)/float64(o.viewers), 1)
+		sum.ServerRSSMiB = fanoutRound(float64(rssLoad)/1024, 1)
+		sum.ServerRSSIdleMiB = fanoutRound(float64(rssIdle)/1024, 1)
+		sum.ServerKiBPerViewer = fanoutRound(float64(rssConnected-rssIdle)/float64(o.viewers), 1)
 	}
 	if cpu1 >= 0 && cpu0 >= 0 {
-		sum.ServerCPUPct = round(100*(cpu1-cpu0)/secs, 0)
+		sum.ServerCPUPct = fanoutRound(100*(cpu1-cpu0)/secs, 0)
 	}
-	sum.ViewersCPUPct = round(100*res.CPUSeconds/secs, 0)
+	sum.ViewersCPUPct = fanoutRound(100*res.CPUSeconds/secs, 0)
 	if total1 > total0 {
 		// Share of all cores busy during the load, and how much of it was neither
 		// the server nor our viewers: other work on the machine skews the figures.
-		sum.MachineBusyPct = round(100*(busy1-busy0)/(total1-total0), 0)
+		sum.MachineBusyPct = fanoutRound(100*(busy1-busy0)/(total1-total0), 0)
 		own := (cpu1 - cpu0) + res.CPUSeconds
 		if !o.inproc && o.serverPID <= 0 {
 			own = res.CPUSeconds
 		}
 		other := (busy1 - busy0) - own
-		sum.OtherCPUPct = round(max(0, 100*other/secs), 0)
+		sum.OtherCPUPct = fanoutRound(max(0, 100*other/secs), 0)
 	}
 	if st, ok := tgt.(interface{ stats() realtime.Stats }); ok {
 		s := st.stats()
@@ -298,7 +298,7 @@ type fanoutSummary struct {
 	OtherCPUPct           float64 `json:"other_cpu_pct"` // CPU used by other processes (100 = one core)
 }
 
-func round(x float64, digits int) float64 {
+func fanoutRound(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }
@@ -320,14 +320,14 @@ type fanoutTarget interface {
 	close()
 }
 
-type inprocTarget struct {
+type fanoutInproc struct {
 	o   *fanoutOpts
 	hub *realtime.LocalHub
 	srv *http.Server
 	ln  net.Listener
 }
 
-func newInprocTarget(o *fanoutOpts) (*inprocTarget, error) {
+func newFanoutInproc(o *fanoutOpts) (*fanoutInproc, error) {
 	hub := realtime.NewLocalHub(realtime.Options{
 		Tick: o.tick,
 		Snapshot: func(topic string) (any, error) {
@@ -350,48 +350,48 @@ func newInprocTarget(o *fanoutOpts) (*inprocTarget, error) {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	return &inprocTarget{o: o, hub: hub, srv: srv, ln: ln}, nil
+	return &fanoutInproc{o: o, hub: hub, srv: srv, ln: ln}, nil
 }
 
-func (t *inprocTarget) mode() string  { return "inproc" }
-func (t *inprocTarget) topic() string { return "room:1" }
-func (t *inprocTarget) wsURL() string {
+func (t *fanoutInproc) mode() string  { return "inproc" }
+func (t *fanoutInproc) topic() string { return "room:1" }
+func (t *fanoutInproc) wsURL() string {
 	return "ws://" + t.ln.Addr().String() + "/api/v1/ws?sub=room:1"
 }
-func (t *inprocTarget) comment(k int, text string) error {
+func (t *fanoutInproc) comment(k int, text string) error {
 	// Authors spread over the viewers, so own-comment echoes happen as in a real room.
 	author := "bench" + strconv.Itoa((k*7919)%t.o.viewers)
 	t.hub.PublishComment("room:1", realtime.Comment{ID: "b" + strconv.Itoa(k), User: author, Name: "观众**", Text: text})
 	return nil
 }
-func (t *inprocTarget) likes(n int) error { t.hub.AddLikes("room:1", n); return nil }
-func (t *inprocTarget) pin(k int, sentNS int64) error {
+func (t *fanoutInproc) likes(n int) error { t.hub.AddLikes("room:1", n); return nil }
+func (t *fanoutInproc) pin(k int, sentNS int64) error {
 	_, err := t.hub.Publish("room:1", t.o.eventType, map[string]any{
 		"product_id": t.o.product, "bench_k": k, "sent_ns": sentNS,
 		"card": map[string]any{"name": "低脂全麦吐司 400g", "price_fen": 1290, "stock": 500 - k%500},
 	})
 	return err
 }
-func (t *inprocTarget) likesPerTap() bool     { return true }
-func (t *inprocTarget) viewers() int          { return t.hub.Viewers("room:1") }
-func (t *inprocTarget) rssKiB() (int64, bool) { return procRSSKiB("self") }
-func (t *inprocTarget) cpuTime() float64      { return procCPUSeconds("self") }
-func (t *inprocTarget) stats() realtime.Stats { return t.hub.Stats() }
-func (t *inprocTarget) close()                { t.hub.Close(); t.srv.Close() }
+func (t *fanoutInproc) likesPerTap() bool     { return true }
+func (t *fanoutInproc) viewers() int          { return t.hub.Viewers("room:1") }
+func (t *fanoutInproc) rssKiB() (int64, bool) { return fanoutRSSKiB("self") }
+func (t *fanoutInproc) cpuTime() float64      { return fanoutCPUSeconds("self") }
+func (t *fanoutInproc) stats() realtime.Stats { return t.hub.Stats() }
+func (t *fanoutInproc) close()                { t.hub.Close(); t.srv.Close() }
 
-type remoteTarget struct {
+type fanoutRemote struct {
 	o      *fanoutOpts
 	base   string
 	roomID int64
 	client *http.Client
 }
 
-func newRemoteTarget(ctx context.Context, o *fanoutOpts) (*remoteTarget, error) {
+func newFanoutRemote(ctx context.Context, o *fanoutOpts) (*fanoutRemote, error) {
 	base := strings.TrimRight(o.url, "/")
 	if !strings.HasPrefix(base, "http://") {
 		return nil, fmt.Errorf("fanout: --url %q: only http:// is supported", o.url)
 	}
-	t := &remoteTarget{o: o, base: base, client: &http.Client{
+	t := &fanoutRemote{o: o, base: base, client: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128},
 	}}
@@ -424,13 +424,13 @@ func newRemoteTarget(ctx context.Context, o *fanoutOpts) (*remoteTarget, error) 
 	return t, nil
 }
 
-func (t *remoteTarget) mode() string  { return "remote" }
-func (t *remoteTarget) topic() string { return "room:" + strconv.FormatInt(t.roomID, 10) }
-func (t *remoteTarget) wsURL() string {
+func (t *fanoutRemote) mode() string  { return "remote" }
+func (t *fanoutRemote) topic() string { return "room:" + strconv.FormatInt(t.roomID, 10) }
+func (t *fanoutRemote) wsURL() string {
 	return "ws://" + strings.TrimPrefix(t.base, "http://") + "/api/v1/ws?sub=" + t.topic()
 }
 
-func (t *remoteTarget) post(path string, body any) error {
+func (t *fanoutRemote) post(path string, body any) error {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequest("POST", t.base+"/api/v1/rooms/"+t.o.room+path, strings.NewReader(string(b)))
 	if err != nil {
@@ -453,32 +453,32 @@ func (t *remoteTarget) post(path string, body any) error {
 	return nil
 }
 
-func (t *remoteTarget) comment(k int, text string) error {
+func (t *fanoutRemote) comment(k int, text string) error {
 	return t.post("/comments", map[string]string{"text": text})
 }
-func (t *remoteTarget) likes(n int) error { return t.post("/likes", map[string]int{"count": n}) }
-func (t *remoteTarget) pin(k int, sentNS int64) error {
+func (t *fanoutRemote) likes(n int) error { return t.post("/likes", map[string]int{"count": n}) }
+func (t *fanoutRemote) pin(k int, sentNS int64) error {
 	return t.post("/pin", map[string]int64{"product_id": t.o.product})
 }
-func (t *remoteTarget) likesPerTap() bool { return false }
-func (t *remoteTarget) viewers() int      { return -1 }
-func (t *remoteTarget) rssKiB() (int64, bool) {
+func (t *fanoutRemote) likesPerTap() bool { return false }
+func (t *fanoutRemote) viewers() int      { return -1 }
+func (t *fanoutRemote) rssKiB() (int64, bool) {
 	if t.o.serverPID <= 0 {
 		return 0, false
 	}
-	return procRSSKiB(strconv.Itoa(t.o.serverPID))
+	return fanoutRSSKiB(strconv.Itoa(t.o.serverPID))
 }
-func (t *remoteTarget) cpuTime() float64 {
+func (t *fanoutRemote) cpuTime() float64 {
 	if t.o.serverPID <= 0 {
 		return -1
 	}
-	return procCPUSeconds(strconv.Itoa(t.o.serverPID))
+	return fanoutCPUSeconds(strconv.Itoa(t.o.serverPID))
 }
-func (t *remoteTarget) close() { t.client.CloseIdleConnections() }
+func (t *fanoutRemote) close() { t.client.CloseIdleConnections() }
 
 // ---- load generators ------------------------------------------------------
 
-type genResult struct {
+type fanoutGen struct {
 	pinSent     []int64 // send time (Unix ns) of commerce event k
 	comments    int64
 	commentErrs int64
@@ -487,9 +487,9 @@ type genResult struct {
 	pinErrs     int64
 }
 
-// runGenerators feeds comments, likes and commerce events for o.duration.
-func runGenerators(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) *genResult {
-	res := &genResult{}
+// runFanoutGenerators feeds comments, likes and commerce events for o.duration.
+func runFanoutGenerators(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) *fanoutGen {
+	res := &fanoutGen{}
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -605,33 +605,33 @@ func (r *fanoutChildResult) add(o fanoutChildResult) {
 	r.CPUSeconds += o.CPUSeconds
 }
 
-type viewerGroup interface {
+type fanoutGroup interface {
 	begin()                                                           // the load starts: reset counters
 	end(sent []int64, drain time.Duration) (fanoutChildResult, error) // the load stopped: measure
 	close()
 }
 
-func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]viewerGroup, error) {
-	base := viewerConfig{
+func startFanoutGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]fanoutGroup, error) {
+	base := fanoutViewerConfig{
 		WSURL: tgt.wsURL(), Topic: tgt.topic(), SourceIPs: o.sourceIPs, Concurrency: o.concurrency,
 		EventType: o.eventType, CommentSample: o.commentSample,
 	}
 	if o.cpuProfile != "" {
 		base.CPUProfile = o.cpuProfile + ".viewers"
 	}
-	var groups []viewerGroup
+	var groups []fanoutGroup
 	if o.viewerProcs == 0 {
 		cfg := base
 		cfg.Viewers = o.viewers
-		g, err := newLocalGroup(ctx, cfg)
+		g, err := newFanoutLocalGroup(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return []viewerGroup{g}, nil
+		return []fanoutGroup{g}, nil
 	}
 	per := (o.viewers + o.viewerProcs - 1) / o.viewerProcs
 	type started struct {
-		g   viewerGroup
+		g   fanoutGroup
 		err error
 	}
 	ch := make(chan started, o.viewerProcs)
@@ -644,7 +644,7 @@ func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]
 		}
 		n++
 		go func() {
-			g, err := newProcGroup(ctx, cfg)
+			g, err := newFanoutProcGroup(ctx, cfg)
 			ch <- started{g, err}
 		}()
 	}
@@ -661,16 +661,16 @@ func startViewerGroups(ctx context.Context, o *fanoutOpts, tgt fanoutTarget) ([]
 	return groups, firstErr
 }
 
-// localGroup runs viewers in this process.
-type localGroup struct {
-	p                                     *viewerPool
+// fanoutLocalGroup runs viewers in this process.
+type fanoutLocalGroup struct {
+	p                                     *fanoutPool
 	frames0, batches0, comments0, events0 uint64
 	cpu0                                  float64
 	ownProcess                            bool // the group is a whole (child) process: report its CPU
 }
 
-func newLocalGroup(ctx context.Context, cfg viewerConfig) (*localGroup, error) {
-	p, err := newViewerPool(cfg)
+func newFanoutLocalGroup(ctx context.Context, cfg fanoutViewerConfig) (*fanoutLocalGroup, error) {
+	p, err := newFanoutPool(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -678,16 +678,16 @@ func newLocalGroup(ctx context.Context, cfg viewerConfig) (*localGroup, error) {
 		p.close()
 		return nil, err
 	}
-	return &localGroup{p: p}, nil
+	return &fanoutLocalGroup{p: p}, nil
 }
 
-func (g *localGroup) begin() {
+func (g *fanoutLocalGroup) begin() {
 	g.frames0, g.batches0 = g.p.frames.Load(), g.p.batches.Load()
 	g.comments0, g.events0 = g.p.comments.Load(), g.p.events.Load()
-	g.cpu0 = procCPUSeconds("self")
+	g.cpu0 = fanoutCPUSeconds("self")
 }
 
-func (g *localGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, error) {
+func (g *fanoutLocalGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, error) {
 	p := g.p
 	r := fanoutChildResult{
 		Connected: p.connected.Load(),
@@ -697,7 +697,7 @@ func (g *localGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, 
 		Events:    p.events.Load() - g.events0,
 	}
 	if g.ownProcess {
-		r.CPUSeconds = procCPUSeconds("self") - g.cpu0
+		r.CPUSeconds = fanoutCPUSeconds("self") - g.cpu0
 	}
 	deadline := time.Now().Add(drain)
 	for !p.pinsComplete(len(sent)) && time.Now().Before(deadline) {
@@ -711,18 +711,18 @@ func (g *localGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, 
 	return r, nil
 }
 
-func (g *localGroup) close() { g.p.close() }
+func (g *fanoutLocalGroup) close() { g.p.close() }
 
-// procGroup runs viewers in a child process (this executable, same arguments,
+// fanoutProcGroup runs viewers in a child process (this executable, same arguments,
 // configuration in the environment), talking over its stdin/stdout.
-type procGroup struct {
+type fanoutProcGroup struct {
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	lines chan string
 	once  sync.Once
 }
 
-func newProcGroup(ctx context.Context, cfg viewerConfig) (*procGroup, error) {
+func newFanoutProcGroup(ctx context.Context, cfg fanoutViewerConfig) (*fanoutProcGroup, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("fanout: child: %w", err)
@@ -742,7 +742,7 @@ func newProcGroup(ctx context.Context, cfg viewerConfig) (*procGroup, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("fanout: start child: %w", err)
 	}
-	g := &procGroup{cmd: cmd, in: in, lines: make(chan string, 16)}
+	g := &fanoutProcGroup{cmd: cmd, in: in, lines: make(chan string, 16)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -769,9 +769,9 @@ func newProcGroup(ctx context.Context, cfg viewerConfig) (*procGroup, error) {
 	return g, nil
 }
 
-func (g *procGroup) begin() { fmt.Fprintln(g.in, "START") }
+func (g *fanoutProcGroup) begin() { fmt.Fprintln(g.in, "START") }
 
-func (g *procGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, error) {
+func (g *fanoutProcGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, error) {
 	b, _ := json.Marshal(struct {
 		Sent  []int64       `json:"sent"`
 		Drain time.Duration `json:"drain"`
@@ -789,7 +789,7 @@ func (g *procGroup) end(sent []int64, drain time.Duration) (fanoutChildResult, e
 	return fanoutChildResult{}, errors.New("fanout: child ended without a result")
 }
 
-func (g *procGroup) close() {
+func (g *fanoutProcGroup) close() {
 	g.once.Do(func() {
 		g.in.Close() // the child closes its viewers and exits
 		done := make(chan struct{})
@@ -803,14 +803,14 @@ func (g *procGroup) close() {
 	})
 }
 
-// runFanoutChild is the child side of procGroup.
+// runFanoutChild is the child side of fanoutProcGroup.
 func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error {
-	var cfg viewerConfig
+	var cfg fanoutViewerConfig
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
 		return fmt.Errorf("fanout child: config: %w", err)
 	}
-	raiseNoFile()
-	g, err := newLocalGroup(ctx, cfg)
+	fanoutRaiseNoFile()
+	g, err := newFanoutLocalGroup(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stdout, "FANOUT-ERROR %v\n", err)
 		return err
@@ -827,7 +827,7 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 		switch {
 		case line == "START":
 			g.begin()
-			stopProfile = startCPUProfile(cfg.CPUProfile)
+			stopProfile = fanoutCPUProfile(cfg.CPUProfile)
 		case strings.HasPrefix(line, "STOP "):
 			var stop struct {
 				Sent  []int64       `json:"sent"`
@@ -848,8 +848,8 @@ func runFanoutChild(ctx context.Context, cfgJSON string, stdout io.Writer) error
 
 // ---- process helpers -----------------------------------------------------
 
-// startCPUProfile profiles this process until the returned func is called.
-func startCPUProfile(path string) func() {
+// fanoutCPUProfile profiles this process until the returned func is called.
+func fanoutCPUProfile(path string) func() {
 	if path == "" {
 		return func() {}
 	}
@@ -867,9 +867,9 @@ func startCPUProfile(path string) func() {
 	}
 }
 
-// raiseNoFile lifts the soft open-files limit to the hard one (10,000 viewers need
+// fanoutRaiseNoFile lifts the soft open-files limit to the hard one (10,000 viewers need
 // 10,000 descriptors on each side).
-func raiseNoFile() {
+func fanoutRaiseNoFile() {
 	var l syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
 		l.Cur = l.Max
@@ -877,13 +877,13 @@ func raiseNoFile() {
 	}
 }
 
-func settleMemory() {
+func fanoutSettleMemory() {
 	runtime.GC()
 	debug.FreeOSMemory()
 }
 
-// procRSSKiB reads VmRSS of /proc/<pid>/status.
-func procRSSKiB(pid string) (int64, bool) {
+// fanoutRSSKiB reads VmRSS of /proc/<pid>/status.
+func fanoutRSSKiB(pid string) (int64, bool) {
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, false
@@ -897,9 +897,9 @@ func procRSSKiB(pid string) (int64, bool) {
 	return 0, false
 }
 
-// machineCPU returns busy and total CPU seconds of all cores from /proc/stat
+// fanoutMachineCPU returns busy and total CPU seconds of all cores from /proc/stat
 // (busy excludes idle and iowait), scaled so that one core-second = 1.
-func machineCPU() (busy, total float64) {
+func fanoutMachineCPU() (busy, total float64) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, 0
@@ -922,8 +922,8 @@ func machineCPU() (busy, total float64) {
 	return busy / 100, total / 100
 }
 
-// procCPUSeconds reads utime+stime of /proc/<pid>/stat (clock ticks of 1/100 s).
-func procCPUSeconds(pid string) float64 {
+// fanoutCPUSeconds reads utime+stime of /proc/<pid>/stat (clock ticks of 1/100 s).
+func fanoutCPUSeconds(pid string) float64 {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return -1

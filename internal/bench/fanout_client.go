@@ -24,8 +24,8 @@ import (
 // each must cost one goroutine, one small buffer and a few hundred nanoseconds
 // of parsing per frame, or the tool would measure itself.
 
-// viewerConfig is what a viewer pool needs; it also travels to child processes.
-type viewerConfig struct {
+// fanoutViewerConfig is what a viewer pool needs; it also travels to child processes.
+type fanoutViewerConfig struct {
 	WSURL         string `json:"ws_url"` // ws://host:port/api/v1/ws?sub=room:1
 	Topic         string `json:"topic"`  // room:1
 	Viewers       int    `json:"viewers"`
@@ -38,13 +38,13 @@ type viewerConfig struct {
 	CPUProfile    string `json:"cpu_profile"`
 }
 
-// viewerPool runs and measures many viewers.
-type viewerPool struct {
-	cfg     viewerConfig
+// fanoutPool runs and measures many viewers.
+type fanoutPool struct {
+	cfg     fanoutViewerConfig
 	host    string // host:port to dial
 	path    string // request path and query without the sub parameter
 	srcIPs  []net.IP
-	viewers []*viewer
+	viewers []*fanoutViewer
 
 	frames      atomic.Uint64
 	batches     atomic.Uint64
@@ -64,8 +64,8 @@ type viewerPool struct {
 	wg   sync.WaitGroup
 }
 
-type viewer struct {
-	p       *viewerPool
+type fanoutViewer struct {
+	p       *fanoutPool
 	n       int
 	sample  bool
 	epoch   string
@@ -76,7 +76,7 @@ type viewer struct {
 	conn    net.Conn
 }
 
-func newViewerPool(cfg viewerConfig) (*viewerPool, error) {
+func newFanoutPool(cfg fanoutViewerConfig) (*fanoutPool, error) {
 	u, err := url.Parse(cfg.WSURL)
 	if err != nil {
 		return nil, fmt.Errorf("fanout: ws url: %w", err)
@@ -92,7 +92,7 @@ func newViewerPool(cfg viewerConfig) (*viewerPool, error) {
 	} else {
 		path += "?"
 	}
-	p := &viewerPool{cfg: cfg, host: u.Host, path: path, commentLat: newFanoutHist(), stop: make(chan struct{}),
+	p := &fanoutPool{cfg: cfg, host: u.Host, path: path, commentLat: newFanoutHist(), stop: make(chan struct{}),
 		typeNeedle: []byte(`"type":"` + cfg.EventType + `"`)}
 	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
 		// Spread sources over 127.0.0.1..N: each source address has its own
@@ -103,14 +103,14 @@ func newViewerPool(cfg viewerConfig) (*viewerPool, error) {
 	}
 	for i := 0; i < cfg.Viewers; i++ {
 		n := cfg.Offset + i
-		p.viewers = append(p.viewers, &viewer{p: p, n: n, sample: cfg.CommentSample > 0 && n%cfg.CommentSample == 0})
+		p.viewers = append(p.viewers, &fanoutViewer{p: p, n: n, sample: cfg.CommentSample > 0 && n%cfg.CommentSample == 0})
 	}
 	return p, nil
 }
 
 // connectAll opens every viewer (bounded concurrency) and returns once all are
 // connected or ctx ends. Viewers then read until close.
-func (p *viewerPool) connectAll(ctx context.Context) error {
+func (p *fanoutPool) connectAll(ctx context.Context) error {
 	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -153,7 +153,7 @@ func (p *viewerPool) connectAll(ctx context.Context) error {
 }
 
 // close ends every viewer.
-func (p *viewerPool) close() {
+func (p *fanoutPool) close() {
 	close(p.stop)
 	for _, v := range p.viewers {
 		v.mu.Lock()
@@ -165,7 +165,7 @@ func (p *viewerPool) close() {
 	p.wg.Wait()
 }
 
-func (p *viewerPool) stopped() bool {
+func (p *fanoutPool) stopped() bool {
 	select {
 	case <-p.stop:
 		return true
@@ -176,7 +176,7 @@ func (p *viewerPool) stopped() bool {
 
 // dial opens the TCP connection and performs the WebSocket handshake, resuming
 // from the viewer's last position if it has one.
-func (v *viewer) dial(ctx context.Context) (net.Conn, error) {
+func (v *fanoutViewer) dial(ctx context.Context) (net.Conn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if len(v.p.srcIPs) > 0 {
 		d.LocalAddr = &net.TCPAddr{IP: v.p.srcIPs[v.n%len(v.p.srcIPs)]}
@@ -225,17 +225,17 @@ func (v *viewer) dial(ctx context.Context) (net.Conn, error) {
 	i := bytes.Index(head, []byte("\r\n\r\n")) + 4
 	if i < len(head) {
 		// Frames arrived with the head: keep them in front of the stream.
-		return &prefixConn{Conn: c, pre: append([]byte(nil), head[i:]...)}, nil
+		return &fanoutPrefixConn{Conn: c, pre: append([]byte(nil), head[i:]...)}, nil
 	}
 	return c, nil
 }
 
-type prefixConn struct {
+type fanoutPrefixConn struct {
 	net.Conn
 	pre []byte
 }
 
-func (c *prefixConn) Read(b []byte) (int, error) {
+func (c *fanoutPrefixConn) Read(b []byte) (int, error) {
 	if len(c.pre) > 0 {
 		n := copy(b, c.pre)
 		c.pre = c.pre[n:]
@@ -246,7 +246,7 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 
 // run reads frames until the connection ends, then reconnects with resume until
 // the pool stops (a real page does the same after slow_consumer or a restart).
-func (v *viewer) run(c net.Conn) {
+func (v *fanoutViewer) run(c net.Conn) {
 	defer v.p.wg.Done()
 	for {
 		v.read(c)
@@ -279,7 +279,7 @@ func (v *viewer) run(c net.Conn) {
 }
 
 // read parses server frames (unmasked, RFC 6455 §5.2) and answers pings.
-func (v *viewer) read(c net.Conn) {
+func (v *fanoutViewer) read(c net.Conn) {
 	br := bufio.NewReaderSize(c, 4096)
 	var hdr [14]byte
 	var msg []byte
@@ -333,10 +333,10 @@ func (v *viewer) read(c net.Conn) {
 		}
 		switch op {
 		case 0x8: // close: answer and stop
-			writeClientFrame(c, 0x8, payload)
+			fanoutWriteClientFrame(c, 0x8, payload)
 			return
 		case 0x9: // ping
-			writeClientFrame(c, 0xA, payload)
+			fanoutWriteClientFrame(c, 0xA, payload)
 			continue
 		case 0xA:
 			continue
@@ -353,8 +353,8 @@ func (v *viewer) read(c net.Conn) {
 	}
 }
 
-// writeClientFrame writes one masked frame (clients must mask).
-func writeClientFrame(c net.Conn, op byte, p []byte) error {
+// fanoutWriteClientFrame writes one masked frame (clients must mask).
+func fanoutWriteClientFrame(c net.Conn, op byte, p []byte) error {
 	if len(p) > 125 {
 		p = p[:125]
 	}
@@ -372,46 +372,46 @@ func writeClientFrame(c net.Conn, op byte, p []byte) error {
 }
 
 var (
-	tBatch    = []byte(`{"t":"batch"`)
-	tEv       = []byte(`{"t":"ev"`)
-	tSnapshot = []byte(`{"t":"snapshot"`)
-	tOwn      = []byte(`{"t":"own"`)
-	tBye      = []byte(`{"t":"bye"`)
-	kSeq      = []byte(`"seq":`)
-	kEpoch    = []byte(`"epoch":"`)
-	kText     = []byte(`"text":"bench `)
-	kTextAny  = []byte(`"text":`)
-	kBenchK   = []byte(`"bench_k":`)
-	kSlow     = []byte(`"slow_consumer"`)
+	fotBatch    = []byte(`{"t":"batch"`)
+	fotEv       = []byte(`{"t":"ev"`)
+	fotSnapshot = []byte(`{"t":"snapshot"`)
+	fotOwn      = []byte(`{"t":"own"`)
+	fotBye      = []byte(`{"t":"bye"`)
+	fokSeq      = []byte(`"seq":`)
+	fokEpoch    = []byte(`"epoch":"`)
+	fokText     = []byte(`"text":"bench `)
+	fokTextAny  = []byte(`"text":`)
+	fokBenchK   = []byte(`"bench_k":`)
+	fokSlow     = []byte(`"slow_consumer"`)
 )
 
 // handle does the least parsing needed to measure: counters, resume position,
 // commerce-event arrivals, and (for sampled viewers) comment latency.
-func (v *viewer) handle(m []byte, now time.Time) {
+func (v *fanoutViewer) handle(m []byte, now time.Time) {
 	p := v.p
 	p.frames.Add(1)
 	switch {
-	case bytes.HasPrefix(m, tBatch), bytes.HasPrefix(m, tOwn):
+	case bytes.HasPrefix(m, fotBatch), bytes.HasPrefix(m, fotOwn):
 		if m[6] == 'b' {
 			p.batches.Add(1)
 		}
-		p.comments.Add(uint64(bytes.Count(m, kTextAny)))
+		p.comments.Add(uint64(bytes.Count(m, fokTextAny)))
 		if v.sample {
 			rest := m
 			for {
-				i := bytes.Index(rest, kText)
+				i := bytes.Index(rest, fokText)
 				if i < 0 {
 					break
 				}
-				rest = rest[i+len(kText):]
-				ns, _ := leadingInt(rest)
+				rest = rest[i+len(fokText):]
+				ns, _ := fanoutLeadingInt(rest)
 				if ns > 0 {
 					p.commentLat.add(now.Sub(time.Unix(0, ns)))
 				}
 			}
 		}
-	case bytes.HasPrefix(m, tEv):
-		seq, ok := intAfter(m, kSeq)
+	case bytes.HasPrefix(m, fotEv):
+		seq, ok := fanoutIntAfter(m, fokSeq)
 		if !ok || uint64(seq) <= v.seq {
 			return
 		}
@@ -420,7 +420,7 @@ func (v *viewer) handle(m []byte, now time.Time) {
 		if !bytes.Contains(m, p.typeNeedle) {
 			return
 		}
-		k, ok := intAfter(m, kBenchK)
+		k, ok := fanoutIntAfter(m, fokBenchK)
 		v.mu.Lock()
 		if !ok {
 			k = int64(v.byOrder)
@@ -435,18 +435,18 @@ func (v *viewer) handle(m []byte, now time.Time) {
 			}
 		}
 		v.mu.Unlock()
-	case bytes.HasPrefix(m, tSnapshot):
-		if i := bytes.Index(m, kEpoch); i >= 0 {
-			rest := m[i+len(kEpoch):]
+	case bytes.HasPrefix(m, fotSnapshot):
+		if i := bytes.Index(m, fokEpoch); i >= 0 {
+			rest := m[i+len(fokEpoch):]
 			if j := bytes.IndexByte(rest, '"'); j >= 0 {
 				v.epoch = string(rest[:j])
 			}
 		}
-		if seq, ok := intAfter(m, kSeq); ok {
+		if seq, ok := fanoutIntAfter(m, fokSeq); ok {
 			v.seq = uint64(seq)
 		}
-	case bytes.HasPrefix(m, tBye):
-		if bytes.Contains(m, kSlow) {
+	case bytes.HasPrefix(m, fotBye):
+		if bytes.Contains(m, fokSlow) {
 			p.slowByes.Add(1)
 		} else {
 			p.otherByes.Add(1)
@@ -454,15 +454,15 @@ func (v *viewer) handle(m []byte, now time.Time) {
 	}
 }
 
-func intAfter(m, key []byte) (int64, bool) {
+func fanoutIntAfter(m, key []byte) (int64, bool) {
 	i := bytes.Index(m, key)
 	if i < 0 {
 		return 0, false
 	}
-	return leadingInt(m[i+len(key):])
+	return fanoutLeadingInt(m[i+len(key):])
 }
 
-func leadingInt(b []byte) (int64, bool) {
+func fanoutLeadingInt(b []byte) (int64, bool) {
 	var n int64
 	i := 0
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
@@ -474,7 +474,7 @@ func leadingInt(b []byte) (int64, bool) {
 
 // pinLatencies adds every viewer's commerce-event latency to h given the send
 // times, and returns how many (viewer, event) deliveries are missing.
-func (p *viewerPool) pinLatencies(sent []int64, h *fanoutHist) (received, lost uint64) {
+func (p *fanoutPool) pinLatencies(sent []int64, h *fanoutHist) (received, lost uint64) {
 	for _, v := range p.viewers {
 		v.mu.Lock()
 		for k, ts := range sent {
@@ -492,7 +492,7 @@ func (p *viewerPool) pinLatencies(sent []int64, h *fanoutHist) (received, lost u
 }
 
 // pinsComplete reports whether every viewer has every one of n events.
-func (p *viewerPool) pinsComplete(n int) bool {
+func (p *fanoutPool) pinsComplete(n int) bool {
 	for _, v := range p.viewers {
 		v.mu.Lock()
 		got := 0
@@ -509,7 +509,7 @@ func (p *viewerPool) pinsComplete(n int) bool {
 	return true
 }
 
-func (v *viewer) current() net.Conn {
+func (v *fanoutViewer) current() net.Conn {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.conn

@@ -14,18 +14,18 @@ type fanoutHist struct {
 }
 
 const (
-	histRes = 100 * time.Microsecond
-	histN   = int(60 * time.Second / histRes)
+	fanoutHistRes = 100 * time.Microsecond
+	fanoutHistN   = int(60 * time.Second / fanoutHistRes)
 )
 
-func newFanoutHist() *fanoutHist { return &fanoutHist{b: make([]atomic.Uint32, histN)} }
+func newFanoutHist() *fanoutHist { return &fanoutHist{b: make([]atomic.Uint32, fanoutHistN)} }
 
 func (h *fanoutHist) add(d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
-	i := int(d / histRes)
-	if i >= histN {
+	i := int(d / fanoutHistRes)
+	if i >= fanoutHistN {
 		h.over.Add(1)
 		return
 	}
@@ -55,13 +55,13 @@ func (h *fanoutHist) quantile(q float64) float64 {
 	for i := range h.b {
 		seen += uint64(h.b[i].Load())
 		if seen >= want {
-			return float64(time.Duration(i+1)*histRes) / float64(time.Millisecond)
+			return float64(time.Duration(i+1)*fanoutHistRes) / float64(time.Millisecond)
 		}
 	}
-	return float64(histN) * float64(histRes) / float64(time.Millisecond)
+	return float64(fanoutHistN) * float64(fanoutHistRes) / float64(time.Millisecond)
 }
 
-// sparse lists the non-empty buckets as [index, count]; index histN is overflow.
+// sparse lists the non-empty buckets as [index, count]; index fanoutHistN is overflow.
 func (h *fanoutHist) sparse() [][2]uint64 {
 	var out [][2]uint64
 	for i := range h.b {
@@ -70,14 +70,14 @@ func (h *fanoutHist) sparse() [][2]uint64 {
 		}
 	}
 	if n := h.over.Load(); n > 0 {
-		out = append(out, [2]uint64{uint64(histN), n})
+		out = append(out, [2]uint64{uint64(fanoutHistN), n})
 	}
 	return out
 }
 
 func (h *fanoutHist) merge(sp [][2]uint64) {
 	for _, e := range sp {
-		if e[0] >= uint64(histN) {
+		if e[0] >= uint64(fanoutHistN) {
 			h.over.Add(e[1])
 			continue
 		}

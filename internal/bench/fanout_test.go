@@ -38,7 +38,7 @@ func runFanoutTest(t *testing.T, args ...string) (fanoutSummary, string) {
 	return s, out.String()
 }
 
-func checkSummary(t *testing.T, s fanoutSummary, viewers int) {
+func fanoutCheckSummary(t *testing.T, s fanoutSummary, viewers int) {
 	t.Helper()
 	if s.ViewersConnected != int64(viewers) || s.Viewers != viewers {
 		t.Errorf("viewers %d connected %d, want %d", s.Viewers, s.ViewersConnected, viewers)
@@ -57,7 +57,7 @@ func checkSummary(t *testing.T, s fanoutSummary, viewers int) {
 func TestRunFanout_InprocLocalViewers(t *testing.T) {
 	s, _ := runFanoutTest(t, "--inproc", "--viewers", "40", "--viewer-procs", "0", "--duration", "2s",
 		"--comments-per-s", "100", "--likes-per-s", "300", "--events-per-s", "10", "--drain", "20s")
-	checkSummary(t, s, 40)
+	fanoutCheckSummary(t, s, 40)
 	if s.Mode != "inproc" || s.ServerRSSMiB <= 0 {
 		t.Errorf("summary %+v", s)
 	}
@@ -70,7 +70,7 @@ func TestRunFanout_InprocLocalViewers(t *testing.T) {
 func TestRunFanout_InprocChildViewers(t *testing.T) {
 	s, _ := runFanoutTest(t, "--inproc", "--viewers", "60", "--duration", "2s",
 		"--comments-per-s", "50", "--likes-per-s", "100", "--events-per-s", "10", "--drain", "20s")
-	checkSummary(t, s, 60)
+	fanoutCheckSummary(t, s, 60)
 	if s.ServerRSSMiB <= 0 || s.ServerCPUPct <= 0 {
 		t.Errorf("no server RSS/CPU: %+v", s) // per-viewer memory is noise at 60 viewers
 	}
@@ -124,7 +124,7 @@ func TestRunFanout_Remote(t *testing.T) {
 
 	s, _ := runFanoutTest(t, "--url", srv.URL, "--room", "fresh", "--token", token, "--product", "7",
 		"--viewers", "30", "--duration", "2s", "--comments-per-s", "50", "--likes-per-s", "200", "--events-per-s", "10", "--drain", "20s")
-	checkSummary(t, s, 30)
+	fanoutCheckSummary(t, s, 30)
 	if s.Mode != "remote" || s.CommentsRejected != 0 || pins != s.CommerceEventsSent || hub.Likes("room:12") != s.LikesSent {
 		t.Errorf("summary %+v; server saw %d pins %d comments %d likes", s, pins, comments, likes)
 	}
