@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -461,4 +462,210 @@ func TestIdempotentOrder(t *testing.T) {
 			t.Fatalf("reserved %d → %d, want +1", before, got)
 		}
 	})
+}
+
+// orderStatus reads an order as its buyer.
+func orderStatus(t *testing.T, base, token string, id int64) orderView {
+	t.Helper()
+	var o orderView
+	r := send(t, nil, base, "GET", "/api/v1/orders/"+strconv.FormatInt(id, 10), nil, token, nil)
+	if r.Status != 200 {
+		t.Fatalf("order %d: %d %s", id, r.Status, r.Body)
+	}
+	r.decode(t, &o)
+	return o
+}
+
+// placeAndStartPaying creates a pickup order and its payment intent.
+func placeAndStartPaying(t *testing.T, s *demoShop, token string, qty int64) (orderView, string, int64) {
+	t.Helper()
+	r := send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, qty}), token, nil)
+	if r.Status != 201 {
+		t.Fatalf("order: %d %s", r.Status, r.Body)
+	}
+	var o orderView
+	r.decode(t, &o)
+	r = send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", nil, token, nil)
+	if r.Status != 200 {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+	var in struct {
+		Intent    string `json:"intent"`
+		AmountFen int64  `json:"amount_fen"`
+		PayURL    string `json:"pay_url"`
+	}
+	r.decode(t, &in)
+	if in.Intent == "" || in.AmountFen != o.TotalFen || in.PayURL == "" {
+		t.Fatalf("intent %+v for order %+v", in, o)
+	}
+	return o, in.Intent, in.AmountFen
+}
+
+// TestReservationExpiry lets an unpaid order's reservation run out: the
+// stock comes back, and neither paying nor a late provider callback revives
+// the order or takes the stock again.
+func TestReservationExpiry(t *testing.T) {
+	s := newShop(t, "-reserve-for", "1s")
+	buyer := viewerLogin(t, s.base, "demo", "13900000031")
+	r0 := s.reserved(t, s.sku1)
+	o, intent, amount := placeAndStartPaying(t, s, buyer.Token, 2)
+	if got := s.reserved(t, s.sku1); got != r0+2 {
+		t.Fatalf("reserved %d → %d, want +2", r0, got)
+	}
+	testkit.WaitFor(t, "reservation to expire", 20*time.Second, func() bool {
+		return orderStatus(t, s.base, buyer.Token, o.ID).Status == "expired"
+	})
+	if got := s.reserved(t, s.sku1); got != r0 {
+		t.Fatalf("reserved after expiry %d, want %d (released)", got, r0)
+	}
+	before := s.stock(t)
+
+	t.Run("PayAgain", func(t *testing.T) {
+		r := send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", nil, buyer.Token, nil)
+		p := r.problem(t, r.Status)
+		if !(r.Status == 410 && p.Code == "reservation_expired") && !(r.Status == 409 && p.Code == "not_payable") {
+			t.Fatalf("pay after expiry: %d %s", r.Status, p.Code)
+		}
+	})
+	t.Run("LateCallback", func(t *testing.T) {
+		body := `{"intent":"` + intent + `","status":"paid","amount_fen":` + strconv.FormatInt(amount, 10) + `,"provider_ref":"late"}`
+		signedCallback(t, s.m, "", body, time.Now()).wantProblem(t, 409, "not_payable")
+	})
+	t.Run("LateConfirm", func(t *testing.T) {
+		t.Skip("bug: POST /api/v1/payments/dev/{intent}/confirm on an expired order answers 500: app.DevPay (internal/app/app.go) wraps the callback's 409 from payment.Dev.Notify in a plain error; return order.ErrNotPayable/ErrExpired (apperr) when the callback is refused")
+		r := send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil)
+		p := r.problem(t, r.Status)
+		if r.Status/100 != 4 {
+			t.Fatalf("confirm after expiry: %d %s", r.Status, p.Code)
+		}
+	})
+	if got := orderStatus(t, s.base, buyer.Token, o.ID).Status; got != "expired" {
+		t.Fatalf("order status %s after late payment attempts", got)
+	}
+	if after := s.stock(t); after != before {
+		t.Fatalf("stock changed after expiry:\n%s\n%s", before, after)
+	}
+}
+
+// TestPaymentCallback sends forged, stale, mismatched and replayed provider
+// callbacks: each is refused with its code and changes nothing; the one good
+// callback pays the order exactly once.
+func TestPaymentCallback(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000041")
+	o, intent, amount := placeAndStartPaying(t, s, buyer.Token, 1)
+	body := func(amount int64) string {
+		return `{"intent":"` + intent + `","status":"paid","amount_fen":` + strconv.FormatInt(amount, 10) + `,"provider_ref":"cb-1"}`
+	}
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	secret := s.m.App.Provider.Secret
+	unchanged := func(t *testing.T) {
+		t.Helper()
+		if st := orderStatus(t, s.base, buyer.Token, o.ID).Status; st != "pending_payment" {
+			t.Fatalf("order became %s", st)
+		}
+		var in struct {
+			Status string `json:"status"`
+		}
+		send(t, nil, s.base, "GET", "/api/v1/payments/dev/"+intent, nil, "", nil).decode(t, &in)
+		if in.Status != "pending" {
+			t.Fatalf("intent became %s", in.Status)
+		}
+	}
+	stock := s.stock(t)
+
+	refused := []struct {
+		name   string
+		r      func(t *testing.T) result
+		status int
+		code   string
+	}{
+		{"ForgedSignature", func(t *testing.T) result {
+			return callback(t, s.m, []byte("not-the-provider-secret-000000000000"), "", body(amount), ts, newNonce())
+		}, 401, "bad_signature"},
+		{"NoSignature", func(t *testing.T) result {
+			return send(t, nil, s.base, "POST", "/api/v1/payments/dev/callback", body(amount), "", map[string]string{"X-Dev-Timestamp": ts, "X-Dev-Nonce": newNonce()})
+		}, 401, "bad_signature"},
+		{"TamperedBody", func(t *testing.T) result {
+			nonce := newNonce()
+			sig := (&payment.Dev{Secret: secret}).Sign(ts, nonce, []byte(body(amount)))
+			return send(t, nil, s.base, "POST", "/api/v1/payments/dev/callback", body(1), "", map[string]string{"X-Dev-Timestamp": ts, "X-Dev-Nonce": nonce, "X-Dev-Signature": sig})
+		}, 401, "bad_signature"},
+		{"StaleTimestamp", func(t *testing.T) result { return signedCallback(t, s.m, "", body(amount), now.Add(-10*time.Minute)) }, 401, "stale_callback"},
+		{"FutureTimestamp", func(t *testing.T) result { return signedCallback(t, s.m, "", body(amount), now.Add(10*time.Minute)) }, 401, "stale_callback"},
+		{"AmountMismatch", func(t *testing.T) result { return signedCallback(t, s.m, "", body(amount-1), now) }, 409, "amount_mismatch"},
+		{"UnknownIntent", func(t *testing.T) result {
+			return signedCallback(t, s.m, "", `{"intent":"pi_ffffffffffffffffffffffff","status":"paid","amount_fen":1,"provider_ref":"x"}`, now)
+		}, 404, "not_found"},
+		{"MalformedCallback", func(t *testing.T) result {
+			return signedCallback(t, s.m, "", `{"intent":"`+intent+`","status":"paid","amount_fen":1,"extra":true}`, now)
+		}, 400, "invalid_callback"},
+		{"NotPaidStatus", func(t *testing.T) result {
+			return signedCallback(t, s.m, "", `{"intent":"`+intent+`","status":"failed","amount_fen":1,"provider_ref":"x"}`, now)
+		}, 400, "invalid_callback"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.r(t).wantProblem(t, tc.status, tc.code)
+			unchanged(t)
+		})
+	}
+	if s.stock(t) != stock {
+		t.Fatal("refused callbacks changed stock")
+	}
+
+	nonce := newNonce()
+	r := callback(t, s.m, secret, "", body(amount), ts, nonce)
+	if r.Status != 200 {
+		t.Fatalf("good callback: %d %s", r.Status, r.Body)
+	}
+	paid := orderStatus(t, s.base, buyer.Token, o.ID)
+	if paid.Status != "paid" {
+		t.Fatalf("order %s after a good callback", paid.Status)
+	}
+	t.Run("Replayed", func(t *testing.T) {
+		callback(t, s.m, secret, "", body(amount), ts, nonce).wantProblem(t, 409, "replayed_callback")
+	})
+	t.Run("SecondPaymentSameIntent", func(t *testing.T) {
+		signedCallback(t, s.m, "", body(amount), time.Now()).wantProblem(t, 409, "replayed_callback")
+	})
+	if again := orderStatus(t, s.base, buyer.Token, o.ID); again.Status != "paid" {
+		t.Fatalf("order %s after replays", again.Status)
+	}
+	if s.stock(t) != stock {
+		t.Fatal("replayed callbacks changed stock")
+	}
+}
+
+// TestDevProviderOffInProduction: with SHELFLIVE_DEV=false the simulated
+// provider must not be reachable, or any buyer could mark an order paid
+// without paying.
+func TestDevProviderOffInProduction(t *testing.T) {
+	t.Skip("bug: the dev payment provider is served when -dev=false: POST /api/v1/payments/dev/{intent}/confirm marks an order paid without money. internal/node/node.go always installs payment.Dev and internal/web/routes.go always registers /pay/dev/{intent} and /api/v1/payments/dev/*; gate them on Server.DevMode (404 otherwise) until a real provider exists")
+	s := newShop(t, "-dev=false")
+	ctx := t.Context()
+	mer, err := s.m.App.Users.MerchantBySlug(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No SMS gateway here: plant a known one-time code the way the SMS path would.
+	phone, code := "13900000051", "424242"
+	if err := s.m.App.Users.CreateOTP(ctx, mer.ID, phone, identity.HashToken(phone+":"+code), time.Now().Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	r := send(t, nil, s.base, "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": code}, "", nil)
+	if r.Status != 200 {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	var sess session
+	r.decode(t, &sess)
+	o, intent, _ := placeAndStartPaying(t, s, sess.Token, 1)
+	send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil).problem(t, 404)
+	if r := send(t, nil, s.base, "GET", "/pay/dev/"+intent, nil, "", nil); r.Status != 404 {
+		t.Fatalf("dev pay page: %d", r.Status)
+	}
+	if st := orderStatus(t, s.base, sess.Token, o.ID).Status; st != "pending_payment" {
+		t.Fatalf("order %s without payment", st)
+	}
 }
