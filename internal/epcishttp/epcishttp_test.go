@@ -301,7 +301,9 @@ func TestCaptureAndQueryGS1Examples(t *testing.T) {
 			return ev.Type == "AggregationEvent" || ev.Type == "TransformationEvent"
 		}},
 		{"GE_eventTime+LT_eventTime", "GE_eventTime=" + url.QueryEscape(t0.Format(time.RFC3339)) + "&LT_eventTime=" + url.QueryEscape(t1.Add(-8*time.Hour).In(time.FixedZone("", 8*3600)).Format(time.RFC3339)),
-			func(ev trace.Event) bool { return !ev.EventTime.Before(t0) && ev.EventTime.Before(t1.Add(-8*time.Hour)) }},
+			func(ev trace.Event) bool {
+				return !ev.EventTime.Before(t0) && ev.EventTime.Before(t1.Add(-8*time.Hour))
+			}},
 		{"GE_recordTime", "GE_recordTime=2020-01-01T00:00:00Z", func(trace.Event) bool { return true }},
 		{"LT_recordTime", "LT_recordTime=2020-01-01T00:00:00Z", func(trace.Event) bool { return false }},
 		{"EQ_action", "EQ_action=ADD", func(ev trace.Event) bool { return ev.Action == "ADD" }},
