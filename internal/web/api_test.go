@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -668,4 +670,246 @@ func TestDevProviderOffInProduction(t *testing.T) {
 	if st := orderStatus(t, s.base, sess.Token, o.ID).Status; st != "pending_payment" {
 		t.Fatalf("order %s without payment", st)
 	}
+}
+
+// jarClient is a browser-like client: it keeps cookies and does not follow
+// redirects.
+func jarClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: noRedirect.CheckRedirect}
+}
+
+// TestCookieSessionsAndCSRF logs in like a browser (cookie, no bearer
+// token): reads work, state changes need the session's X-CSRF-Token, and
+// requests from another origin are refused even with it.
+func TestCookieSessionsAndCSRF(t *testing.T) {
+	s := newShop(t)
+	var room struct {
+		Pinned struct {
+			ID int64 `json:"id"`
+		} `json:"pinned"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, "", nil).decode(t, &room)
+	pin := map[string]any{"product_id": room.Pinned.ID}
+
+	t.Run("StaffCookie", func(t *testing.T) {
+		hc := jarClient(t)
+		r := send(t, hc, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "host", "password": "shelflive-demo"}, "", nil)
+		if r.Status != 200 {
+			t.Fatalf("login: %d %s", r.Status, r.Body)
+		}
+		var sess session
+		r.decode(t, &sess)
+		var ck *http.Cookie
+		for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+			if c.Name == "sl_staff" {
+				ck = c
+			}
+		}
+		if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.MaxAge <= 0 {
+			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/", ck)
+		}
+		if ck.Value == "" || ck.Value == sess.CSRF {
+			t.Fatal("cookie carries the CSRF token")
+		}
+		// A second login rotates the session: a new secret every time.
+		again := staffLogin(t, s.base, "host", "shelflive-demo")
+		if again.Token == sess.Token || again.CSRF == sess.CSRF {
+			t.Fatal("login reused a session")
+		}
+
+		if r := send(t, hc, s.base, "GET", "/api/v1/auth/me", nil, "", map[string]string{"X-ShelfLive-As": "staff"}); r.Status != 200 {
+			t.Fatalf("read with cookie: %d %s", r.Status, r.Body)
+		}
+		send(t, hc, s.base, "POST", "/api/v1/rooms/demo/pin", pin, "", nil).wantProblem(t, 403, "csrf")
+		send(t, hc, s.base, "POST", "/api/v1/rooms/demo/pin", pin, "", map[string]string{"X-CSRF-Token": again.CSRF}).wantProblem(t, 403, "csrf")
+		send(t, hc, s.base, "DELETE", "/api/v1/rooms/demo/pin", nil, "", nil).wantProblem(t, 403, "csrf")
+		if r := send(t, hc, s.base, "POST", "/api/v1/rooms/demo/pin", pin, "", map[string]string{"X-CSRF-Token": sess.CSRF}); r.Status != 200 {
+			t.Fatalf("with CSRF token: %d %s", r.Status, r.Body)
+		}
+		send(t, hc, s.base, "POST", "/api/v1/rooms/demo/pin", pin, "", map[string]string{"X-CSRF-Token": sess.CSRF, "Origin": "https://evil.example"}).wantProblem(t, 403, "cross_origin")
+		if r := send(t, hc, s.base, "POST", "/api/v1/rooms/demo/pin", pin, "", map[string]string{"X-CSRF-Token": sess.CSRF, "Origin": s.base}); r.Status != 200 {
+			t.Fatalf("same origin: %d %s", r.Status, r.Body)
+		}
+		// Logging out is a state change too, and ends the session.
+		send(t, hc, s.base, "POST", "/api/v1/auth/logout", nil, "", map[string]string{"X-ShelfLive-As": "staff"}).wantProblem(t, 403, "csrf")
+		if r := send(t, hc, s.base, "POST", "/api/v1/auth/logout", nil, "", map[string]string{"X-ShelfLive-As": "staff", "X-CSRF-Token": sess.CSRF}); r.Status != 204 {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		send(t, nil, s.base, "GET", "/api/v1/auth/me", nil, sess.Token, nil).wantProblem(t, 401, "unauthorized")
+	})
+
+	t.Run("ViewerCookie", func(t *testing.T) {
+		hc := jarClient(t)
+		r := send(t, hc, s.base, "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": "13900000071"}, "", nil)
+		var otp struct {
+			DevCode string `json:"dev_code"`
+		}
+		r.decode(t, &otp)
+		r = send(t, hc, s.base, "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": "13900000071", "code": otp.DevCode}, "", nil)
+		if r.Status != 200 {
+			t.Fatalf("verify: %d %s", r.Status, r.Body)
+		}
+		var sess session
+		r.decode(t, &sess)
+		before, n := s.stock(t), s.orderCount(t)
+		send(t, hc, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), "", nil).wantProblem(t, 403, "csrf")
+		send(t, hc, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "好吃吗"}, "", nil).wantProblem(t, 403, "csrf")
+		if s.stock(t) != before || s.orderCount(t) != n {
+			t.Fatal("a refused request wrote something")
+		}
+		if r := send(t, hc, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), "", map[string]string{"X-CSRF-Token": sess.CSRF}); r.Status != 201 {
+			t.Fatalf("order with CSRF token: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("CrossOrigin", func(t *testing.T) {
+		evil := map[string]string{"Origin": "http://evil.example"}
+		send(t, nil, s.base, "POST", "/api/v1/rooms/demo/pin", pin, testkit.OwnerToken, evil).wantProblem(t, 403, "cross_origin")
+		send(t, nil, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "host", "password": "shelflive-demo"}, "", evil).wantProblem(t, 403, "cross_origin")
+		send(t, nil, s.base, "POST", "/api/v1/rooms/demo/likes", map[string]int{"count": 1}, "", evil).wantProblem(t, 403, "cross_origin")
+		// Look-alike hosts are other origins too.
+		host := strings.TrimPrefix(s.base, "http://")
+		send(t, nil, s.base, "POST", "/api/v1/rooms/demo/likes", map[string]int{"count": 1}, "", map[string]string{"Origin": "http://" + host + ".evil.example"}).wantProblem(t, 403, "cross_origin")
+		if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/pin", pin, testkit.OwnerToken, map[string]string{"Origin": s.base}); r.Status != 200 {
+			t.Fatalf("same origin with bearer: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+var (
+	tagRE    = regexp.MustCompile(`(?is)<([a-z][a-z0-9]*)\b([^>]*)>`)
+	inlineRE = regexp.MustCompile(`(?i)\s(on[a-z]+|style)\s*=`)
+)
+
+// TestPageSecurityHeaders checks every page for a strict Content-Security-
+// Policy (no inline script or style allowed) and the other headers, and that
+// the HTML itself needs no inline script or style, so the policy holds.
+func TestPageSecurityHeaders(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000081")
+	o, intent, _ := placeAndStartPaying(t, s, buyer.Token, 1)
+	pages := []struct {
+		path, token string
+	}{
+		{"/", ""}, {"/live/demo", ""}, {"/login", ""}, {"/studio", testkit.OwnerToken}, {"/admin", testkit.OwnerToken},
+		{"/pickup", testkit.OwnerToken}, {"/orders/" + strconv.FormatInt(o.ID, 10), buyer.Token}, {"/pay/dev/" + intent, ""},
+		{"/no-such-page", ""}, {"/studio", buyer.Token},
+	}
+	for _, p := range pages {
+		t.Run(strings.ReplaceAll(p.path, "/", "_"), func(t *testing.T) {
+			r := send(t, nil, s.base, "GET", p.path, nil, p.token, nil)
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("status %d, content type %q", r.Status, r.Header.Get("Content-Type"))
+			}
+			csp := map[string]string{}
+			for _, d := range strings.Split(r.Header.Get("Content-Security-Policy"), ";") {
+				name, val, _ := strings.Cut(strings.TrimSpace(d), " ")
+				csp[name] = val
+			}
+			for _, d := range []string{"default-src", "script-src", "style-src", "object-src", "base-uri", "frame-ancestors"} {
+				if csp[d] == "" {
+					t.Errorf("CSP lacks %s: %q", d, r.Header.Get("Content-Security-Policy"))
+				}
+			}
+			if strings.Contains(r.Header.Get("Content-Security-Policy"), "unsafe-") {
+				t.Errorf("CSP allows unsafe sources: %q", r.Header.Get("Content-Security-Policy"))
+			}
+			if csp["object-src"] != "'none'" || csp["frame-ancestors"] != "'none'" {
+				t.Errorf("CSP object-src %q frame-ancestors %q", csp["object-src"], csp["frame-ancestors"])
+			}
+			for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "strict-origin-when-cross-origin"} {
+				if got := r.Header.Get(h); got != want {
+					t.Errorf("%s: %q, want %q", h, got, want)
+				}
+			}
+			for _, m := range tagRE.FindAllSubmatch(r.Body, -1) {
+				tag, attrs := strings.ToLower(string(m[1])), string(m[2])
+				if inlineRE.MatchString(attrs) {
+					t.Errorf("inline handler or style needs unsafe-inline: <%s%s>", tag, attrs)
+				}
+				if tag == "script" && !strings.Contains(attrs, "src=") && !strings.Contains(attrs, `type="application/json"`) {
+					t.Errorf("inline script: <script%s>", attrs)
+				}
+				if tag == "style" {
+					t.Errorf("inline <style> block")
+				}
+			}
+		})
+	}
+	t.Run("APINoSniff", func(t *testing.T) {
+		r := send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, "", nil)
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatal("API answers without nosniff")
+		}
+	})
+}
+
+// TestAbuseLimits: oversized bodies are refused before they are decoded,
+// OTP requests and logins are throttled with 429 + Retry-After, and comment
+// floods are cut off.
+func TestAbuseLimits(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000091")
+
+	t.Run("BodyTooLarge", func(t *testing.T) {
+		before, n := s.stock(t), s.orderCount(t)
+		big := `{"items":[{"sku_id":` + strconv.FormatInt(s.sku1, 10) + `,"quantity":1}],"fulfilment":"delivery","contact_name":"x","address":"` + strings.Repeat("长", 1<<20) + `"}`
+		r := send(t, nil, s.base, "POST", "/api/v1/orders", big, buyer.Token, nil)
+		if r.Status == 413 {
+			r.problem(t, 413)
+		} else {
+			r.wantProblem(t, 400, "body_too_large")
+		}
+		r = send(t, nil, s.base, "POST", "/api/v1/auth/login", `{"login":"`+strings.Repeat("a", 2<<20)+`","password":"x"}`, "", nil)
+		if r.Status != 413 {
+			r.wantProblem(t, 400, "body_too_large")
+		}
+		if s.stock(t) != before || s.orderCount(t) != n {
+			t.Fatal("oversized request wrote something")
+		}
+	})
+
+	t.Run("CommentFlood", func(t *testing.T) {
+		if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "第一条"}, buyer.Token, nil); r.Status != 201 {
+			t.Fatalf("first comment: %d %s", r.Status, r.Body)
+		}
+		r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "第二条"}, buyer.Token, nil)
+		r.wantProblem(t, 429, "comment_rate_limited")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	})
+
+	t.Run("OTPRequests", func(t *testing.T) {
+		var r result
+		for i := range 10 {
+			r = send(t, nil, s.base, "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": "1390000010" + strconv.Itoa(i)}, "", nil)
+			if r.Status == 429 {
+				break
+			}
+			if r.Status != 200 {
+				t.Fatalf("otp %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		r.wantProblem(t, 429, "rate_limited")
+		if sec, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || sec < 1 || sec > 60 {
+			t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+		}
+	})
+
+	t.Run("LoginThrottle", func(t *testing.T) {
+		for range 5 {
+			send(t, nil, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "quality", "password": "guess"}, "", nil).wantProblem(t, 401, "bad_credentials")
+		}
+		r := send(t, nil, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "quality", "password": "shelflive-demo"}, "", nil)
+		r.wantProblem(t, 429, "login_throttled")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	})
 }
