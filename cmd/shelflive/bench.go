@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+
+	"github.com/shelflive/shelflive/internal/bench"
 )
 
 func runBench(ctx context.Context, args []string) error {
@@ -11,9 +14,9 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "orders":
-		return benchOrders(ctx, args[1:])
+		return bench.RunOrders(ctx, args[1:], os.Stdout)
+	case "fanout":
+		return bench.RunFanout(ctx, args[1:], os.Stdout)
 	}
 	return fmt.Errorf("bench: unknown tool %q", args[0])
 }
-
-func benchOrders(ctx context.Context, args []string) error { return fmt.Errorf("not yet") }

@@ -142,7 +142,13 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 		}
 		productIDs = append(productIDs, p.ID)
 		for si, k := range p.SKUs {
-			produced := d.Now.Add(-time.Duration(1+i%3) * day).Truncate(day)
+			// Made a day or three ago, but short-lived foods only this morning,
+			// so every demo lot is sellable on the day the demo starts.
+			age := time.Duration(1+i%3) * day
+			if f.shelfDays <= 3 {
+				age = 10 * time.Hour
+			}
+			produced := d.Now.Add(-age).Truncate(time.Hour)
 			expires := produced.Add(time.Duration(f.shelfDays) * day)
 			if strings.HasPrefix(k.Code, "OJ") {
 				expires = d.Now.Add(30 * time.Hour) // the clearance item

@@ -21,6 +21,7 @@ type Config struct {
 	CookieSecure bool
 	LogFormat    string
 	RTMPAddr     string
+	RateLimits   bool
 }
 
 func env(name, def string) string {
@@ -65,6 +66,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", env("SHELFLIVE_RTMP_ADDR", ":1935"), "RTMP ingest listen address; empty disables (SHELFLIVE_RTMP_ADDR)")
+	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func (m *Main) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
-		Ready: db.Ping, Registry: reg}
+		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
 	return nil
 }
 

@@ -61,6 +61,7 @@ type Server struct {
 	EPCIS        http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
 	Registry     *prometheus.Registry
 	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
+	NoRateLimits bool            // load tests on loopback only: every client shares one IP
 
 	pages   map[string]*template.Template
 	assets  *assetServer

@@ -1,0 +1,249 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/node"
+)
+
+// OrdersResult is the last line of `shelflive bench orders`.
+type OrdersResult struct {
+	Clients    int     `json:"clients"`
+	DurationS  float64 `json:"duration_s"`
+	Orders     int64   `json:"orders"`
+	Retries    int64   `json:"idempotent_retries"`
+	Errors     int64   `json:"errors"`
+	OrdersPerS float64 `json:"orders_per_s"`
+	P50Ms      float64 `json:"p50_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	MaxMs      float64 `json:"max_ms"`
+	Database   string  `json:"database"`
+}
+
+// RunOrders measures order creation (reserve stock + create order, with an
+// Idempotency-Key) through the real HTTP API: N concurrent customers over
+// loopback, each creating one-unit pickup orders back to back. Without --url
+// it starts a node in-process on a temp data dir with rate limits off and
+// stock raised so no order fails for stock.
+func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench orders", flag.ContinueOnError)
+	clients := fs.Int("clients", 200, "concurrent customers")
+	duration := fs.Duration("duration", 10*time.Second, "how long to create orders")
+	url := fs.String("url", "", "a running server (started with -rate-limits=false); empty starts one in-process")
+	token := fs.String("token", os.Getenv("SHELFLIVE_ADMIN_TOKEN"), "owner API token of the server (to raise stock)")
+	dbURL := fs.String("database-url", "", "database for the in-process server (empty = SQLite in a temp dir)")
+	retryEvery := fs.Int("retry-every", 10, "resend every Nth order with the same Idempotency-Key, to measure the retry path too (0 = never)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	base := *url
+	dbName := "remote"
+	if base == "" {
+		dir, err := os.MkdirTemp("", "shelflive-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*token = "bench-owner-token"
+		c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-admin-token", *token, "-rate-limits=false", "-database-url", *dbURL})
+		if err != nil {
+			return err
+		}
+		m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := m.Open(ctx); err != nil {
+			return err
+		}
+		if err := m.Start(ctx); err != nil {
+			return err
+		}
+		defer m.Close()
+		base = m.URL()
+		dbName = string(m.DB.Dialect)
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
+	owner := &apiClient{base: base, token: *token, hc: hc}
+
+	// Raise every lot's stock in the first store so the run measures order
+	// creation, not sold-out answers.
+	var lots struct {
+		Lots []struct {
+			ID    int64 `json:"id"`
+			SKUID int64 `json:"sku_id"`
+		} `json:"lots"`
+	}
+	if st, err := owner.call("GET", "/api/v1/lots", nil, nil, &lots); err != nil || st != 200 {
+		return fmt.Errorf("bench orders: list lots: status %d %v (is --token the owner token?)", st, err)
+	}
+	var stores struct {
+		Stores []struct {
+			ID int64 `json:"id"`
+		} `json:"stores"`
+	}
+	owner.call("GET", "/api/v1/stores", nil, nil, &stores)
+	if len(stores.Stores) == 0 || len(lots.Lots) == 0 {
+		return fmt.Errorf("bench orders: the merchant has no stores or lots (run with demo data)")
+	}
+	storeID := stores.Stores[0].ID
+	var skus []int64
+	seen := map[int64]bool{}
+	for _, l := range lots.Lots {
+		if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil, nil); err != nil || st != 204 {
+			return fmt.Errorf("bench orders: raise stock: status %d %v", st, err)
+		}
+		if !seen[l.SKUID] {
+			seen[l.SKUID] = true
+			skus = append(skus, l.SKUID)
+		}
+	}
+
+	// Log in one customer per client (phone OTP; the dev server returns the code).
+	customers := make([]*apiClient, *clients)
+	var loginErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range customers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := loginCustomer(base, hc, fmt.Sprintf("137%08d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && loginErr == nil {
+				loginErr = err
+			}
+			customers[i] = c
+		}(i)
+	}
+	wg.Wait()
+	if loginErr != nil {
+		return fmt.Errorf("bench orders: customer login: %w", loginErr)
+	}
+
+	fmt.Fprintf(stdout, "bench orders: %d customers, %s, %d SKUs, store %d, %s\n", *clients, *duration, len(skus), storeID, base)
+	var orders, retries, errs atomic.Int64
+	lat := make([][]time.Duration, *clients)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	start := time.Now()
+	for i, c := range customers {
+		wg.Add(1)
+		go func(i int, c *apiClient) {
+			defer wg.Done()
+			for n := 0; runCtx.Err() == nil; n++ {
+				key := fmt.Sprintf("bench-%d-%d", i, n)
+				body := map[string]any{"items": []map[string]any{{"sku_id": skus[(i+n)%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
+				t0 := time.Now()
+				st, err := c.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": key}, nil)
+				d := time.Since(t0)
+				if err != nil || st != 201 {
+					if runCtx.Err() == nil {
+						errs.Add(1)
+					}
+					continue
+				}
+				lat[i] = append(lat[i], d)
+				orders.Add(1)
+				if *retryEvery > 0 && n%*retryEvery == 0 {
+					if st, err := c.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": key}, nil); err == nil && st == 200 {
+						retries.Add(1)
+					} else if runCtx.Err() == nil {
+						errs.Add(1)
+					}
+				}
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+	}
+	res := OrdersResult{Clients: *clients, DurationS: round2(elapsed.Seconds()), Orders: orders.Load(), Retries: retries.Load(), Errors: errs.Load(),
+		OrdersPerS: round2(float64(orders.Load()) / elapsed.Seconds()), P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), Database: dbName}
+	fmt.Fprintf(stdout, "orders created: %d (%.0f/s), idempotent retries answered: %d, errors: %d\nlatency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		res.Orders, res.OrdersPerS, res.Retries, res.Errors, res.P50Ms, res.P99Ms, res.MaxMs)
+	line, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(line))
+	return nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+type apiClient struct {
+	base, token string
+	hc          *http.Client
+}
+
+func (c *apiClient) call(method, path string, body any, headers map[string]string, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		err = json.NewDecoder(resp.Body).Decode(out)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
+	return resp.StatusCode, err
+}
+
+func loginCustomer(base string, hc *http.Client, phone string) (*apiClient, error) {
+	anon := &apiClient{base: base, hc: hc}
+	var otp struct {
+		DevCode string `json:"dev_code"`
+	}
+	if st, err := anon.call("POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp); err != nil || st != 200 || otp.DevCode == "" {
+		return nil, fmt.Errorf("otp for %s: status %d %v (server needs dev mode and -rate-limits=false)", phone, st, err)
+	}
+	var sess struct {
+		Token string `json:"token"`
+	}
+	if st, err := anon.call("POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); err != nil || st != 200 {
+		return nil, fmt.Errorf("otp verify: status %d %v", st, err)
+	}
+	return &apiClient{base: base, token: sess.Token, hc: hc}, nil
+}
+
+
