@@ -1,7 +1,6 @@
 package epcis
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -26,15 +25,11 @@ const MaxDocumentBytes = 32 << 20
 // document with an *InvalidDocumentError. Events without an eventID get the
 // CBV 2.0 event hash as their ID.
 func ParseDocument(raw []byte) (*Document, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	tree, err := parseOrdered(raw)
+	if err != nil {
 		return nil, invalid(-1, "", "", "not valid JSON: "+err.Error())
 	}
-	if dec.More() {
-		return nil, invalid(-1, "", "", "not valid JSON: data after the document")
-	}
+	v := toAny(tree)
 	root, ok := v.(map[string]any)
 	if !ok {
 		return nil, invalid(-1, "", "", "the document must be a JSON object")
@@ -46,10 +41,7 @@ func ParseDocument(raw []byte) (*Document, error) {
 	if err := ValidateJSON(v); err != nil {
 		return nil, err
 	}
-	ids, _, err := EventHashes(raw)
-	if err != nil {
-		return nil, invalid(-1, "", "", "not valid JSON: "+err.Error())
-	}
+	ids, _ := eventHashesFrom(tree)
 	doc := &Document{Type: typ, Context: inlineContext(root["@context"])}
 	list, base := eventList(root)
 	if len(list) != len(ids) {

@@ -1,6 +1,7 @@
 package epcis
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -206,6 +207,34 @@ func FuzzParseDocument(f *testing.F) {
 		}
 		if _, _, err := EventHashes(raw); err != nil {
 			t.Fatalf("accepted but cannot hash: %v", err)
+		}
+	})
+}
+
+// FuzzParseOrdered checks the hand-written JSON parser against encoding/json.
+func FuzzParseOrdered(f *testing.F) {
+	f.Add([]byte(`{"a":[1,2.5e3,-0.1,true,false,null,"x\u00e9\n"],"b":{}}`))
+	f.Add([]byte(`[01]`))
+	f.Add([]byte(`{"a":1,}`))
+	f.Add([]byte("\"\xff\""))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		v, err := parseOrdered(raw)
+		if (err == nil) != json.Valid(raw) {
+			t.Fatalf("parseOrdered err=%v, json.Valid=%v for %q", err, json.Valid(raw), raw)
+		}
+		if err != nil {
+			return
+		}
+		var want any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(toAny(v))
+		b, _ := json.Marshal(want)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("parsed differently:\n%s\n%s", a, b)
 		}
 	})
 }

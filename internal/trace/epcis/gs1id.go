@@ -333,5 +333,8 @@ func NormalizeID(u string) (string, bool) {
 	if strings.HasPrefix(u, "urn:epc:") {
 		return epcToDL(u)
 	}
+	if !strings.HasPrefix(u, "http") {
+		return "", false
+	}
 	return dlConstrain(u)
 }

@@ -411,25 +411,47 @@ func gatherUserExtensions(children *[]*hnode) []*hnode {
 func ordered(children *[]*hnode, order propOrder) string {
 	var b strings.Builder
 	ext := gatherUserExtensions(children)
-	for _, pe := range order {
-		var vals []string
-		var rest []*hnode
-		for _, c := range *children {
-			if c.pair != nil || c.name != pe.name {
-				rest = append(rest, c)
+	kids := *children
+	pos := make([]int, len(kids)) // index in order, or -1
+	for i, c := range kids {
+		pos[i] = -1
+		if c.pair != nil {
+			continue
+		}
+		for j := range order {
+			if order[j].name == c.name {
+				pos[i] = j
+				break
+			}
+		}
+	}
+	consumed := make([]bool, len(kids))
+	var vals []string
+	for j, pe := range order {
+		vals = vals[:0]
+		for i, c := range kids {
+			if pos[i] != j {
 				continue
 			}
 			if s := childPrehash(c, pe.sub); s != "" {
 				vals = append(vals, s)
 			}
-			if len(c.children) > 0 {
-				rest = append(rest, c)
-			}
+			consumed[i] = len(c.children) == 0
 		}
-		*children = rest
-		sort.Strings(vals)
-		b.WriteString(strings.Join(vals, ""))
+		if len(vals) > 1 {
+			sort.Strings(vals)
+		}
+		for _, v := range vals {
+			b.WriteString(v)
+		}
 	}
+	rest := kids[:0:0]
+	for i, c := range kids {
+		if !consumed[i] {
+			rest = append(rest, c)
+		}
+	}
+	*children = rest
 	if len(ext) > 0 {
 		b.WriteString(generic(ext))
 	}
@@ -437,8 +459,27 @@ func ordered(children *[]*hnode, order propOrder) string {
 }
 
 func isTimeKey(name string) bool {
-	l := strings.ToLower(name)
-	return strings.Contains(l, "time") && !strings.Contains(l, "offset")
+	return containsFoldASCII(name, "time") && !containsFoldASCII(name, "offset")
+}
+
+// containsFoldASCII is strings.Contains on lower-cased name without allocating.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func childPrehash(c *hnode, sub propOrder) string {
@@ -516,7 +557,7 @@ func canonicalValue(s string) string {
 }
 
 func canonicalNumber(s string) string {
-	if !reNumeric.MatchString(s) {
+	if s == "" || !strings.ContainsAny(s[:1], "0123456789+-. \t\n\r") || !reNumeric.MatchString(s) {
 		return s
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -772,6 +813,11 @@ func EventHashes(doc []byte) (ids, prehashes []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	ids, prehashes = eventHashesFrom(root)
+	return ids, prehashes, nil
+}
+
+func eventHashesFrom(root *jvalue) (ids, prehashes []string) {
 	events := documentEvents(root)
 	hc := newHashCtx(root, events)
 	for _, ev := range events {
@@ -779,7 +825,7 @@ func EventHashes(doc []byte) (ids, prehashes []string, err error) {
 		prehashes = append(prehashes, p)
 		ids = append(ids, hashID(p))
 	}
-	return ids, prehashes, nil
+	return ids, prehashes
 }
 
 // documentEvents returns the event objects of a document (eventList, a
