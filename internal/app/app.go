@@ -49,6 +49,7 @@ type App struct {
 	Provider  *payment.Dev
 	Hub       realtime.Hub
 	Audit     Auditor
+	Media     Media // nil: rooms show their poster
 	Logger    *slog.Logger
 	Now       func() time.Time
 
@@ -161,6 +162,8 @@ type RoomState struct {
 	Products []catalog.Product `json:"products"`
 	Viewers  int               `json:"viewers"`
 	Likes    int64             `json:"likes"`
+	Playback *Playback         `json:"playback,omitempty"`
+	Clips    []Clip            `json:"clips,omitempty"` // replay jumps per product, once the live ended
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -194,6 +197,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	if p, ok := byID[r.PinnedProductID]; ok {
 		st.Pinned = &p
 	}
+	a.fillMedia(ctx, st)
 	return st, nil
 }
 

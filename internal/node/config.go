@@ -22,6 +22,12 @@ type Config struct {
 	LogFormat    string
 	RTMPAddr     string
 	RateLimits   bool
+	Media        string // embedded | external | off
+	MediaFLV     string
+	MediaHLS     string
+	MediaReplay  string
+	MediaSecret  string
+	MediaIngest  string
 }
 
 func env(name, def string) string {
@@ -66,6 +72,12 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", env("SHELFLIVE_RTMP_ADDR", ":1935"), "RTMP ingest listen address; empty disables (SHELFLIVE_RTMP_ADDR)")
+	fs.StringVar(&c.Media, "media", env("SHELFLIVE_MEDIA", "embedded"), "video: embedded (RTMP ingest + HTTP-FLV/HLS), external (SRS/CDN via hooks) or off (SHELFLIVE_MEDIA)")
+	fs.StringVar(&c.MediaFLV, "media-flv-url", env("SHELFLIVE_MEDIA_FLV_URL", ""), "external mode: HTTP-FLV URL template with {slug} (SHELFLIVE_MEDIA_FLV_URL)")
+	fs.StringVar(&c.MediaHLS, "media-hls-url", env("SHELFLIVE_MEDIA_HLS_URL", ""), "external mode: HLS URL template with {slug} (SHELFLIVE_MEDIA_HLS_URL)")
+	fs.StringVar(&c.MediaReplay, "media-replay-url", env("SHELFLIVE_MEDIA_REPLAY_URL", ""), "external mode: replay URL template with {slug} (SHELFLIVE_MEDIA_REPLAY_URL)")
+	fs.StringVar(&c.MediaSecret, "media-hook-secret", env("SHELFLIVE_MEDIA_HOOK_SECRET", ""), "external mode: secret the media server sends with its hooks (SHELFLIVE_MEDIA_HOOK_SECRET)")
+	fs.StringVar(&c.MediaIngest, "media-ingest-url", env("SHELFLIVE_MEDIA_INGEST_URL", ""), "external mode: the RTMP URL hosts publish to (SHELFLIVE_MEDIA_INGEST_URL)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
+	"github.com/shelflive/shelflive/internal/video"
 	"github.com/shelflive/shelflive/internal/web"
 )
 
@@ -40,8 +41,37 @@ type Main struct {
 	HTTP     *http.Server
 	Listener net.Listener
 
+	Video *video.Server // embedded video, nil when off or external
+	hooks *video.Hooks
+
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// openMedia sets up video: the embedded RTMP server, or hooks for an
+// external media server. An empty RTMP address turns embedded video off.
+func (m *Main) openMedia() error {
+	c, a := m.Config, m.App
+	switch c.Media {
+	case "off":
+	case "external":
+		tpl := video.PlaybackTemplates{FLV: c.MediaFLV, HLS: c.MediaHLS, Replay: c.MediaReplay}
+		m.hooks = video.NewHooks(app.VideoRooms{App: a}, video.HooksConfig{Playback: tpl, Secret: c.MediaSecret, Logger: m.Logger})
+		a.Media = externalMedia{hooks: m.hooks, templates: tpl, ingest: c.MediaIngest}
+	case "embedded", "":
+		if c.RTMPAddr == "" {
+			return nil
+		}
+		vs, err := video.New(video.Config{DataDir: c.DataDir, RTMPAddr: c.RTMPAddr, Rooms: app.VideoRooms{App: a}, Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("video: %w", err)
+		}
+		m.Video = vs
+		a.Media = embeddedMedia{vs: vs}
+	default:
+		return fmt.Errorf("unknown SHELFLIVE_MEDIA %q (embedded, external, off)", c.Media)
+	}
+	return nil
 }
 
 func newLogger(format string) *slog.Logger {
@@ -108,10 +138,19 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.App = a
+	if err := m.openMedia(); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
 		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
+	if m.Video != nil {
+		m.Server.Media = m.Video.Handler()
+	}
+	if m.hooks != nil {
+		m.Server.MediaHooks = m.hooks
+	}
 	return nil
 }
 
@@ -160,6 +199,13 @@ func (m *Main) Start(ctx context.Context) error {
 	m.HTTP = &http.Server{Handler: m.Server.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	if m.Video != nil {
+		go func() {
+			if err := m.Video.ListenAndServe(life); err != nil && life.Err() == nil {
+				m.Logger.Error("rtmp ingest", "err", err)
+			}
+		}()
+	}
 	m.done = make(chan struct{})
 	go func() {
 		defer close(m.done)
@@ -187,6 +233,9 @@ func (m *Main) Close() error {
 	}
 	if m.done != nil {
 		<-m.done
+	}
+	if m.Video != nil {
+		m.Video.Close()
 	}
 	if m.App != nil && m.App.Hub != nil {
 		m.App.Hub.Close()

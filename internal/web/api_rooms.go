@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/rand"
+	"net"
 	"encoding/hex"
 	"net/http"
 	"strconv"
@@ -37,10 +38,19 @@ func (s *Server) roomOwned(r *http.Request) (*live.Room, error) {
 func (s *Server) roomView(r *http.Request, st *app.RoomState) any {
 	p := PrincipalFrom(r.Context())
 	if p != nil && p.IsStaff() && p.MerchantID == st.Room.MerchantID && identity.Can(p.Role, identity.PermRoomHost) {
+		ingest := ""
+		if s.App.Media != nil {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			ingest = s.App.Media.IngestURL(host)
+		}
 		return struct {
 			*app.RoomState
 			StreamKey string `json:"stream_key"`
-		}{st, st.Room.StreamKey}
+			IngestURL string `json:"ingest_url,omitempty"`
+		}{st, st.Room.StreamKey, ingest}
 	}
 	return st
 }

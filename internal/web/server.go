@@ -58,6 +58,7 @@ type Server struct {
 	DataDir      string
 	Ready        func(ctx context.Context) error
 	Media        http.Handler // video playback, mounted under /media/ when set
+	MediaHooks   http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
 	EPCIS        http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
 	Registry     *prometheus.Registry
 	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
@@ -87,6 +88,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /uploads/", http.StripPrefix("/uploads/", uploadsHandler(s.DataDir)))
 	if s.Media != nil {
 		mux.Handle("/media/", s.Media)
+	}
+	if s.MediaHooks != nil {
+		mux.Handle("/api/v1/media/hooks/", s.MediaHooks)
 	}
 	if s.EPCIS != nil {
 		mux.Handle("/epcis/", s.EPCIS)

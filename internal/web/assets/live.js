@@ -28,13 +28,15 @@
     box.replaceChildren(
       h("img", { src: p.image || "", alt: SL.pname(p) }),
       h("div", { class: "info" },
-        h("span", { class: "tag" }, t("讲解中", "Now featuring")),
+        h("span", { class: "tag" }, state.room.status === "ended" ? t("本场商品", "From this live") : t("讲解中", "Now featuring")),
         h("span", { class: "name", id: "pinned-name" }, SL.pname(p)),
         h("span", { class: "sub" }, p.subtitle || ""),
         h("span", { class: "facts" }, t("产地 ", "Origin ") + (p.origin || "—") + (p.allergens && p.allergens !== "无" ? " · " + t("过敏原 ", "Allergens ") + p.allergens : "")),
         h("div", { class: "bottom" },
           h("div", {}, h("div", { class: "price", id: "pinned-price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null), stock),
-          h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now"))
+          h("div", { class: "card-actions" },
+            (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", id: "clip-btn", onclick: () => jumpTo(p.id) }, t("看讲解", "Watch")) : null,
+            h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now")))
         )
       )
     );
@@ -67,6 +69,10 @@
         case "card.unpinned": pinnedID = 0; renderPinned(); break;
         case "product.updated": products.set(d.product.id, d.product); if (d.product.id === pinnedID) renderPinned(); refreshSheet(d.product); break;
         case "room.status": setStatus(d.status); break;
+        case "stream.status":
+          if (d.on_air) { state.playback = d.playback || state.playback; if (state.playback) state.playback.on_air = true; note(""); startVideo(); }
+          else { note(t("主播网络波动，正在重连…", "The host is reconnecting…")); }
+          break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },
@@ -150,7 +156,9 @@
       h("ul", { class: "product-grid" }, items.map((p) => h("li", {},
         h("img", { src: p.image || "", alt: "" }),
         h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("div", { class: "muted small" }, p.subtitle || ""), h("div", { class: "price" }, yuan(minPrice(p)))),
-        h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : t("售罄", "Sold out"))
+        h("div", { class: "card-actions" },
+          (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
+          h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : t("售罄", "Sold out")))
       )))
     );
   });
@@ -273,12 +281,17 @@
     }
   }
 
-  // ---------- video (when the room has a stream) ----------
+  // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
+  function note(text) { const n = $("poster-note"); if (!n) return; if (text) { n.textContent = text; n.classList.remove("hidden"); } else if (!$("video").classList.contains("hidden")) n.classList.add("hidden"); }
+  let playing = false;
   function startVideo() {
     const pb = state.playback;
-    if (!pb || state.room.status !== "live") return;
+    if (!pb || playing) return;
+    if (state.room.status === "ended") { if (pb.replay) startReplay(pb.replay); return; }
+    if (!pb.on_air) return;
+    playing = true;
     const v = $("video");
-    const show = () => { v.classList.remove("hidden"); };
+    const show = () => { v.classList.remove("hidden"); note(""); };
     if (pb.flv && window.mpegts && mpegts.getFeatureList().mseLivePlayback) {
       const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
       player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
@@ -293,6 +306,29 @@
       v.play().catch(() => {});
     }
   }
+
+  let hlsReplay = null;
+  function startReplay(url) {
+    const v = $("video");
+    v.controls = true; v.muted = false;
+    root.classList.add("replay");
+    if (window.Hls && Hls.isSupported()) { hlsReplay = new Hls(); hlsReplay.loadSource(url); hlsReplay.attachMedia(v); }
+    else v.src = url;
+    v.classList.remove("hidden");
+    note("");
+    $("poster-note").textContent = t("直播回放", "Replay");
+    playing = true;
+  }
+  // jumpTo seeks the replay to where the host explained a product.
+  function jumpTo(productID) {
+    const clip = (state.clips || []).filter((c) => c.product_id === productID).pop();
+    if (!clip) return;
+    const v = $("video");
+    v.currentTime = clip.offset_s;
+    v.play().catch(() => {});
+    closeSheet();
+  }
+  SL.jumpTo = jumpTo;
 
   renderPinned();
   startVideo();

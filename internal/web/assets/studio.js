@@ -26,7 +26,7 @@
     setStatus(room.status);
     $("st-viewers").textContent = st.viewers; $("st-likes").textContent = st.likes;
     $("ingest-body").replaceChildren(
-      h("p", {}, t("服务器：", "Server: "), h("code", {}, "rtmp://" + location.hostname + ":1935/live")),
+      h("p", {}, t("服务器：", "Server: "), h("code", {}, st.ingest_url || t("未启用视频", "video is off"))),
       h("p", {}, t("串流密钥：", "Stream key: "), h("code", { id: "stream-key" }, st.stream_key || "—"), " ",
         h("button", { class: "btn btn-sm", type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(st.stream_key).then(() => toast(t("已复制", "Copied"))) }, t("复制", "Copy")), " ",
         h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: rotateKey }, t("重置密钥", "Rotate key"))));

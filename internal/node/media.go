@@ -1,0 +1,58 @@
+package node
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/video"
+)
+
+// embeddedMedia adapts the embedded video server to app.Media.
+type embeddedMedia struct{ vs *video.Server }
+
+func (m embeddedMedia) Playback(slug string) app.Playback {
+	return app.Playback{FLV: video.FLVURL(slug), HLS: video.LiveHLSURL(slug), OnAir: m.vs.Status(slug).Live}
+}
+
+func (m embeddedMedia) ReplayURL(slug string) string {
+	if len(m.vs.Recordings(slug)) == 0 {
+		return ""
+	}
+	return video.ReplayURL(slug)
+}
+
+func (m embeddedMedia) ReplayOffset(slug string, at time.Time) (time.Duration, bool) {
+	return video.ReplayOffset(m.vs.Recordings(slug), at)
+}
+
+func (m embeddedMedia) IngestURL(host string) string { return m.vs.IngestURL(host) }
+
+// externalMedia adapts an external media server (SRS, a CDN) reached through
+// its publish hooks to app.Media.
+type externalMedia struct {
+	hooks     *video.Hooks
+	templates video.PlaybackTemplates
+	ingest    string
+}
+
+func (m externalMedia) Playback(slug string) app.Playback {
+	u := m.hooks.PlaybackURLs(slug)
+	_, onAir := m.hooks.Live(slug)
+	return app.Playback{FLV: u.FLV, HLS: u.HLS, OnAir: onAir}
+}
+
+func (m externalMedia) ReplayURL(slug string) string {
+	if m.templates.Replay == "" {
+		return ""
+	}
+	return strings.ReplaceAll(m.templates.Replay, "{slug}", slug)
+}
+
+// ReplayOffset is not known for external recordings: their DVR files carry
+// no wall-clock index ShelfLive can trust, so the replay has no product jumps.
+func (m externalMedia) ReplayOffset(slug string, at time.Time) (time.Duration, bool) {
+	return 0, false
+}
+
+func (m externalMedia) IngestURL(host string) string { return m.ingest }
