@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -60,8 +59,9 @@ type fanoutPool struct {
 
 	typeNeedle []byte // `"type":"card.pinned"`
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	poller  fanoutPoller
+	stop    chan struct{}
+	redials sync.WaitGroup
 }
 
 type fanoutViewer struct {
@@ -73,7 +73,11 @@ type fanoutViewer struct {
 	mu      sync.Mutex // arrival is read by the coordinator at the end
 	arrival []int64    // arrival[k] = Unix ns when commerce event k arrived; 0 = not yet
 	byOrder int        // pin events seen without a bench_k (remote servers): matched by order
-	conn    net.Conn
+
+	// Owned by whoever reads the connection (one poller goroutine at a time).
+	pend []byte // bytes of an incomplete frame
+	msg  []byte // a fragmented message being assembled
+	fd   int    // epoll poller: the socket
 }
 
 func newFanoutPool(cfg fanoutViewerConfig) (*fanoutPool, error) {
@@ -109,8 +113,13 @@ func newFanoutPool(cfg fanoutViewerConfig) (*fanoutPool, error) {
 }
 
 // connectAll opens every viewer (bounded concurrency) and returns once all are
-// connected or ctx ends. Viewers then read until close.
+// connected or ctx ends. Viewers then read until the pool closes.
 func (p *fanoutPool) connectAll(ctx context.Context) error {
+	poller, err := newFanoutPoller(p)
+	if err != nil {
+		return err
+	}
+	p.poller = poller
 	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -123,26 +132,24 @@ func (p *fanoutPool) connectAll(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var c net.Conn
 			var err error
 			for try := 0; try < 5; try++ {
-				var c net.Conn
 				if c, err = v.dial(ctx); err == nil {
-					v.mu.Lock()
-					v.conn = c
-					v.mu.Unlock()
 					break
 				}
 				p.dialErrors.Add(1)
 				time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 			}
 			<-sem
+			if err == nil {
+				err = p.poller.attach(v, c)
+			}
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				return
 			}
 			p.connected.Add(1)
-			p.wg.Add(1)
-			go v.run(v.current())
 		}()
 	}
 	wg.Wait()
@@ -155,14 +162,10 @@ func (p *fanoutPool) connectAll(ctx context.Context) error {
 // close ends every viewer.
 func (p *fanoutPool) close() {
 	close(p.stop)
-	for _, v := range p.viewers {
-		v.mu.Lock()
-		if v.conn != nil {
-			v.conn.Close()
-		}
-		v.mu.Unlock()
+	if p.poller != nil {
+		p.poller.close()
 	}
-	p.wg.Wait()
+	p.redials.Wait()
 }
 
 func (p *fanoutPool) stopped() bool {
@@ -244,117 +247,106 @@ func (c *fanoutPrefixConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// run reads frames until the connection ends, then reconnects with resume until
-// the pool stops (a real page does the same after slow_consumer or a restart).
-func (v *fanoutViewer) run(c net.Conn) {
-	defer v.p.wg.Done()
-	for {
-		v.read(c)
-		c.Close()
-		if v.p.stopped() {
-			return
-		}
-		v.p.reconnects.Add(1)
-		for {
-			if v.p.stopped() {
-				return
-			}
-			nc, err := v.dial(context.Background())
-			if err == nil {
-				v.mu.Lock()
-				v.conn = nc
-				v.mu.Unlock()
-				if v.p.stopped() {
-					nc.Close()
-					return
-				}
-				c = nc
-				break
-			}
-			v.p.dialErrors.Add(1)
-			v.p.lastDialErr.Store(err.Error())
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
+// fanoutPoller reads many viewer connections (epoll on Linux).
+type fanoutPoller interface {
+	attach(v *fanoutViewer, c net.Conn) error
+	close()
 }
 
-// read parses server frames (unmasked, RFC 6455 §5.2) and answers pings.
-func (v *fanoutViewer) read(c net.Conn) {
-	br := bufio.NewReaderSize(c, 4096)
-	var hdr [14]byte
-	var msg []byte
-	for {
-		if _, err := io.ReadFull(br, hdr[:2]); err != nil {
-			return
+// lost is called by the poller when v's connection ended: like a real page, the
+// viewer reconnects with its position (after slow_consumer, a restart, …).
+func (p *fanoutPool) lost(v *fanoutViewer) {
+	if p.stopped() {
+		return
+	}
+	p.reconnects.Add(1)
+	p.redials.Add(1)
+	go func() {
+		defer p.redials.Done()
+		v.pend, v.msg = nil, nil
+		for !p.stopped() {
+			c, err := v.dial(context.Background())
+			if err == nil {
+				if err := p.poller.attach(v, c); err != nil {
+					c.Close()
+				}
+				return
+			}
+			p.dialErrors.Add(1)
+			p.lastDialErr.Store(err.Error())
+			time.Sleep(200 * time.Millisecond)
 		}
-		fin := hdr[0]&0x80 != 0
-		op := hdr[0] & 0x0f
-		masked := hdr[1]&0x80 != 0
-		n := uint64(hdr[1] & 0x7f)
+	}()
+}
+
+// feed parses the complete frames at the start of data (server frames, RFC 6455
+// §5.2), handles them, and returns how many bytes it used; closed is set when the
+// server sent a close frame or the stream is invalid. Control frames are answered
+// through ctl.
+func (v *fanoutViewer) feed(data []byte, ctl func(op byte, payload []byte)) (used int, closed bool) {
+	for {
+		rest := data[used:]
+		if len(rest) < 2 {
+			return used, false
+		}
+		fin := rest[0]&0x80 != 0
+		op := rest[0] & 0x0f
+		masked := rest[1]&0x80 != 0
+		n := uint64(rest[1] & 0x7f)
+		h := 2
 		switch n {
 		case 126:
-			if _, err := io.ReadFull(br, hdr[2:4]); err != nil {
-				return
+			if len(rest) < 4 {
+				return used, false
 			}
-			n = uint64(binary.BigEndian.Uint16(hdr[2:4]))
+			n, h = uint64(binary.BigEndian.Uint16(rest[2:4])), 4
 		case 127:
-			if _, err := io.ReadFull(br, hdr[2:10]); err != nil {
-				return
+			if len(rest) < 10 {
+				return used, false
 			}
-			n = binary.BigEndian.Uint64(hdr[2:10])
-		}
-		var mask [4]byte
-		if masked {
-			if _, err := io.ReadFull(br, mask[:]); err != nil {
-				return
-			}
+			n, h = binary.BigEndian.Uint64(rest[2:10]), 10
 		}
 		if n > 16<<20 {
-			return
-		}
-		start := len(msg)
-		if op >= 8 {
-			start = 0 // control frames interleave; read them separately
-		}
-		var payload []byte
-		if op >= 8 {
-			payload = make([]byte, n)
-		} else {
-			msg = append(msg, make([]byte, n)...)
-			payload = msg[start:]
-		}
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return
+			return used, true
 		}
 		if masked {
+			h += 4
+		}
+		if uint64(len(rest)) < uint64(h)+n {
+			return used, false
+		}
+		payload := rest[h : uint64(h)+n]
+		if masked {
+			mask := rest[h-4 : h]
 			for i := range payload {
 				payload[i] ^= mask[i%4]
 			}
 		}
+		used += h + int(n)
 		switch op {
 		case 0x8: // close: answer and stop
-			fanoutWriteClientFrame(c, 0x8, payload)
-			return
+			ctl(0x8, payload)
+			return used, true
 		case 0x9: // ping
-			fanoutWriteClientFrame(c, 0xA, payload)
+			ctl(0xA, payload)
 			continue
 		case 0xA:
 			continue
 		}
-		if !fin {
+		if fin && len(v.msg) == 0 {
+			v.handle(payload, time.Now())
 			continue
 		}
-		v.handle(msg, time.Now())
-		if cap(msg) > 64<<10 {
-			msg = nil
-		} else {
-			msg = msg[:0]
+		v.msg = append(v.msg, payload...)
+		if fin {
+			v.handle(v.msg, time.Now())
+			v.msg = v.msg[:0]
 		}
 	}
 }
 
-// fanoutWriteClientFrame writes one masked frame (clients must mask).
-func fanoutWriteClientFrame(c net.Conn, op byte, p []byte) error {
+// fanoutClientFrame returns one masked client frame (clients must mask).
+func fanoutClientFrame(op byte, p []byte) []byte {
 	if len(p) > 125 {
 		p = p[:125]
 	}
@@ -366,9 +358,65 @@ func fanoutWriteClientFrame(c net.Conn, op byte, p []byte) error {
 	for i, x := range p {
 		b = append(b, x^mask[i%4])
 	}
-	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, err := c.Write(b)
-	return err
+	return b
+}
+
+// fanoutGoPoller reads each connection in its own goroutine (non-Linux fallback).
+type fanoutGoPoller struct {
+	p     *fanoutPool
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+	wg    sync.WaitGroup
+}
+
+func newFanoutGoPoller(p *fanoutPool) *fanoutGoPoller {
+	return &fanoutGoPoller{p: p, conns: map[net.Conn]bool{}}
+}
+
+func (g *fanoutGoPoller) attach(v *fanoutViewer, c net.Conn) error {
+	g.mu.Lock()
+	if g.p.stopped() {
+		g.mu.Unlock()
+		return errors.New("fanout: stopped")
+	}
+	g.conns[c] = true
+	g.wg.Add(1)
+	g.mu.Unlock()
+	go func() {
+		defer g.wg.Done()
+		ctl := func(op byte, payload []byte) {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			c.Write(fanoutClientFrame(op, payload))
+		}
+		buf := make([]byte, 0, 4096)
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			n, err := c.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			used, closed := v.feed(buf, ctl)
+			buf = buf[:copy(buf, buf[used:])]
+			if err != nil || closed {
+				break
+			}
+		}
+		c.Close()
+		g.mu.Lock()
+		delete(g.conns, c)
+		g.mu.Unlock()
+		g.p.lost(v)
+	}()
+	return nil
+}
+
+func (g *fanoutGoPoller) close() {
+	g.mu.Lock()
+	for c := range g.conns {
+		c.Close()
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
 }
 
 var (
@@ -507,10 +555,4 @@ func (p *fanoutPool) pinsComplete(n int) bool {
 		}
 	}
 	return true
-}
-
-func (v *fanoutViewer) current() net.Conn {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.conn
 }

@@ -121,7 +121,7 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 	}
 	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		          WHERE st.sku_id = k.id AND l.hold = 0 AND l.expires_at > ?), 0)
+		          WHERE st.sku_id = k.id AND l.hold = FALSE AND l.expires_at > ?), 0)
 		FROM skus k WHERE k.merchant_id = ? ORDER BY k.id`, ms(s.DB.Now()), merchantID)
 	if err != nil {
 		return err

@@ -412,8 +412,13 @@ func (q *query) render(driver, per int, sqlite bool) (string, []any) {
 	b.WriteString(`SELECT ` + eventCols + ` FROM `)
 	if driver >= 0 {
 		// CROSS JOIN fixes the join order in SQLite: side table first.
+		// PostgreSQL allows no ON after CROSS JOIN and plans by statistics.
 		d := q.sides[driver]
-		b.WriteString(`(SELECT DISTINCT event FROM ` + d.table + ` WHERE ` + d.cond + `) AS d CROSS JOIN epcis_events e ON e.id = d.event`)
+		join := ` JOIN `
+		if sqlite {
+			join = ` CROSS JOIN `
+		}
+		b.WriteString(`(SELECT DISTINCT event FROM ` + d.table + ` WHERE ` + d.cond + `) AS d` + join + `epcis_events e ON e.id = d.event`)
 		args = append(args, q.sides[driver].args...)
 	} else {
 		b.WriteString(`epcis_events e`)
@@ -484,7 +489,7 @@ func buildEventFilter(merchantID int64, f trace.EventFilter) (*query, int, error
 		}
 	}
 	if f.ExistsSensorElement {
-		q.add(`e.has_sensor = 1`)
+		q.add(`e.has_sensor = TRUE`)
 	}
 	if sf := f.Sensor; sf != nil {
 		sub := &query{}

@@ -185,7 +185,7 @@ func (s *IdentityStore) UseOTP(ctx context.Context, merchantID int64, phone, cod
 		var id, expires int64
 		var attempts int
 		var hash string
-		err := tx.QueryRow(ctx, `SELECT id, code_hash, attempts, expires_at FROM otps WHERE merchant_id = ? AND phone = ? AND used_at IS NULL ORDER BY id DESC LIMIT 1`, merchantID, phone).
+		err := tx.QueryRow(ctx, `SELECT id, code_hash, attempts, expires_at FROM otps WHERE merchant_id = ? AND phone = ? AND used_at IS NULL ORDER BY id DESC LIMIT 1`+tx.db.forUpdate(), merchantID, phone).
 			Scan(&id, &hash, &attempts, &expires)
 		if err == sql.ErrNoRows {
 			result = identity.ErrBadOTP

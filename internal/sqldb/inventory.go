@@ -88,7 +88,7 @@ func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotI
 			return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
 		}
 		var reserved int64
-		err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`, storeID, lotID).Scan(&reserved)
+		err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`+tx.db.forUpdate(), storeID, lotID).Scan(&reserved)
 		if err == nil {
 			if onHand < reserved {
 				return apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
@@ -145,7 +145,7 @@ func (s *InventoryStore) Available(ctx context.Context, merchantID int64, skuIDs
 		out[id] = 0
 	}
 	rows, err := s.DB.Query(ctx, `SELECT st.sku_id, SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		WHERE l.hold = 0 AND l.expires_at > ? AND st.merchant_id = ? AND st.sku_id IN (`+strings.Join(ph, ",")+`) GROUP BY st.sku_id`, args...)
+		WHERE l.hold = FALSE AND l.expires_at > ? AND st.merchant_id = ? AND st.sku_id IN (`+strings.Join(ph, ",")+`) GROUP BY st.sku_id`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -234,13 +234,13 @@ func (s *LiveStore) AddComment(ctx context.Context, c *live.Comment) error {
 
 func (s *LiveStore) DeleteComment(ctx context.Context, merchantID, roomID, id int64) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE comments SET deleted = 1 WHERE merchant_id = ? AND room_id = ? AND id = ?`, merchantID, roomID, id)
+		res, err := tx.Exec(ctx, `UPDATE comments SET deleted = TRUE WHERE merchant_id = ? AND room_id = ? AND id = ?`, merchantID, roomID, id)
 		return mustAffect(res, err)
 	})
 }
 
 func (s *LiveStore) RecentComments(ctx context.Context, roomID int64, limit int) ([]live.Comment, error) {
-	rows, err := s.DB.Query(ctx, `SELECT id, room_id, merchant_id, author_kind, author_id, author_name, body, created_at FROM comments WHERE room_id = ? AND deleted = 0 ORDER BY id DESC LIMIT ?`, roomID, limit)
+	rows, err := s.DB.Query(ctx, `SELECT id, room_id, merchant_id, author_kind, author_id, author_name, body, created_at FROM comments WHERE room_id = ? AND deleted = FALSE ORDER BY id DESC LIMIT ?`, roomID, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,7 +26,29 @@ var (
 // Create implements order.Store. Everything happens in one write transaction:
 // the idempotency check, prices read at order time, FEFO reservation guarded
 // by `on_hand - reserved >= qty`, and the order rows.
+//
+// On PostgreSQL, write transactions run concurrently and can lose races that
+// SQLite's single writer never runs: the units FEFO chose were taken by
+// another order before the guarded UPDATE, a concurrent request inserted the
+// same idempotency key, or two multi-SKU carts deadlocked. The transaction
+// then rolls back and runs again from fresh reads, a few times at most.
 func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.Item) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		created, err := s.create(ctx, o, items)
+		if attempt < 5 && (errors.Is(err, errRaced) || apperr.Is(err, "busy_retry")) {
+			continue
+		}
+		if errors.Is(err, errRaced) {
+			err = inventory.ErrOutOfStock
+		}
+		return created, err
+	}
+}
+
+// errRaced says a concurrent transaction changed rows this one had read.
+var errRaced = errors.New("order: lost a race with a concurrent transaction")
+
+func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.Item) (bool, error) {
 	created := false
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
 		if o.IdempotencyKey != "" {
@@ -83,7 +106,7 @@ func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.I
 				if err != nil {
 					return err
 				}
-				return inventory.ErrOutOfStock
+				return errRaced // taken since the levels were read (PostgreSQL only)
 			}
 		}
 		var err error
@@ -93,12 +116,17 @@ func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.I
 				o.PickupCode = order.NewPickupCode()
 			}
 			o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
 				o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now))
-			if err == nil || attempt == 3 || !isUnique(err, "number", "pickup") {
+			// A taken number or pickup code inserts nothing: draw again. (A
+			// failed INSERT would abort a PostgreSQL transaction.)
+			if err != sql.ErrNoRows || attempt == 3 {
 				break
 			}
+		}
+		if err == sql.ErrNoRows {
+			return errRaced // or a concurrent request took the idempotency key
 		}
 		if err != nil {
 			return err
@@ -133,7 +161,7 @@ func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order) er
 		}
 		return nil
 	}
-	err := tx.QueryRow(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND delivery = 1 ORDER BY id LIMIT 1`, o.MerchantID).Scan(&o.StoreID)
+	err := tx.QueryRow(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND delivery = TRUE ORDER BY id LIMIT 1`, o.MerchantID).Scan(&o.StoreID)
 	if err == sql.ErrNoRows {
 		return order.ErrDeliveryStore
 	}
@@ -290,7 +318,7 @@ func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.St
 	var cur string
 	var paid sql.NullInt64
 	var total int64
-	if err := tx.QueryRow(ctx, `SELECT status, paid_at, total_fen FROM orders WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&cur, &paid, &total); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT status, paid_at, total_fen FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, id).Scan(&cur, &paid, &total); err != nil {
 		return nil, translate(err)
 	}
 	if !order.CanMove(order.Status(cur), next) {
@@ -429,7 +457,7 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 			}
 			return err
 		}
-		in, err := scanIntent(tx.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ? AND provider = ?`, n.Intent, provider))
+		in, err := scanIntent(tx.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ? AND provider = ?`+tx.db.forUpdate(), n.Intent, provider))
 		if err != nil {
 			return err
 		}

@@ -55,6 +55,10 @@ const (
 	RoleChildQuantity  = "cqty"   // childQuantityList epcClass
 	RoleInputQuantity  = "iqty"   // inputQuantityList epcClass
 	RoleOutputQuantity = "oqty"   // outputQuantityList epcClass
+	// RoleLot links a commissioning event to the lot (LGTIN) its ILMD
+	// assigns its SGTINs to (cbvmda:lotNumber): serialised items carry no
+	// lot in their identifier, so this is how lot genealogy finds them.
+	RoleLot = "lot"
 )
 
 // EPCRef is an identifier and its role in an event. Quantity is set for
@@ -133,6 +137,7 @@ type EventFilter struct {
 	MatchAnyEPC      []IDMatch // any instance-level role
 	MatchEPCClass    []IDMatch // quantityList, childQuantityList
 	MatchAnyEPCClass []IDMatch // any class-level role
+	MatchLot         []IDMatch // events whose ILMD assigns their EPCs to this lot (RoleLot)
 
 	BizTransactions []TypedIDFilter // EQ_bizTransaction_<type>
 	Sources         []TypedIDFilter // EQ_source_<type>
@@ -145,6 +150,9 @@ type EventFilter struct {
 
 	PerPage int
 	After   *Cursor
+	// WithEPCs asks the store to fill Event.EPCs (one extra indexed read
+	// per page); the REST adapter does not need it, lot genealogy does.
+	WithEPCs bool
 }
 
 // IDMatch matches an identifier exactly, or every identifier below a class

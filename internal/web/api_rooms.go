@@ -2,8 +2,8 @@ package web
 
 import (
 	"crypto/rand"
-	"net"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"

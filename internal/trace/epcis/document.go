@@ -3,6 +3,8 @@ package epcis
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +211,9 @@ func eventFrom(m map[string]any, hashID string) (trace.Event, *Problem) {
 	}
 	if il, ok := m["ilmd"]; ok {
 		ev.ILMD, _ = json.Marshal(il)
+		if lot := ilmdLot(il); lot != "" {
+			ev.EPCs = append(ev.EPCs, lotRefs(ev.EPCs, lot)...)
+		}
 	}
 	if ed, ok := m["errorDeclaration"].(map[string]any); ok {
 		d := &trace.ErrorDeclaration{}
@@ -330,3 +335,49 @@ func NormalizeEPC(s string) string {
 // NormalizeLocation is NormalizeEPC for readPoint/bizLocation: an SGLN
 // with extension 0 and a plain GLN are the same place.
 func NormalizeLocation(s string) string { return NormalizeEPC(s) }
+
+// ilmdLot returns the lot number an event's ILMD assigns (cbvmda:lotNumber,
+// or any namespaced lotNumber).
+func ilmdLot(il any) string {
+	m, _ := il.(map[string]any)
+	for k, v := range m {
+		if k == "cbvmda:lotNumber" || k == "urn:epcglobal:cbv:mda:lotNumber" || k == "lotNumber" || strings.HasSuffix(k, ":lotNumber") {
+			if s, ok := v.(string); ok {
+				return strings.TrimSpace(s)
+			}
+		}
+	}
+	return ""
+}
+
+var reSGTINDL = regexp.MustCompile(`^https://id.gs1.org/01/(\d{14})/21/`)
+
+// lotRefs links each GTIN of the event's serialised EPCs to the lot.
+func lotRefs(refs []trace.EPCRef, lot string) []trace.EPCRef {
+	seen := map[string]bool{}
+	var out []trace.EPCRef
+	for _, r := range refs {
+		if r.Role != trace.RoleEPC && r.Role != trace.RoleOutput && r.Role != trace.RoleChild {
+			continue
+		}
+		m := reSGTINDL.FindStringSubmatch(r.ID)
+		if m == nil {
+			continue
+		}
+		id := LGTIN(m[1], lot)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, trace.EPCRef{Role: trace.RoleLot, ID: id})
+		}
+	}
+	return out
+}
+
+// LGTIN returns the canonical GS1 Digital Link of a lot: GTIN (padded to 14
+// digits) and batch/lot, escaped as in Digital Link.
+func LGTIN(gtin, lot string) string {
+	for len(gtin) < 14 {
+		gtin = "0" + gtin
+	}
+	return "https://id.gs1.org/01/" + gtin + "/10/" + dlPercentEncode(strings.ReplaceAll(url.PathEscape(lot), "%2F", "%2F"))
+}
