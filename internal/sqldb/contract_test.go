@@ -1,0 +1,1211 @@
+package sqldb_test
+
+// The storage contract suite: every test runs against SQLite and, when
+// SHELFLIVE_TEST_POSTGRES is set, against PostgreSQL, through the same
+// store types the domains use. A behaviour that differs between the two
+// databases is a bug in the adapter.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/sqldb"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+// shop is a merchant with a pickup store, a delivery store, one product
+// with one SKU (12.80 yuan) and a customer; other is a second tenant with
+// its own store, product and customer, for scoping checks.
+type shop struct {
+	db      *sqldb.DB
+	ids     *sqldb.IdentityStore
+	cat     *sqldb.CatalogStore
+	repo    *sqldb.StoreRepo
+	inv     *sqldb.InventoryStore
+	live    *sqldb.LiveStore
+	orders  *sqldb.OrderStore
+	m       int64 // merchant
+	store   int64 // pickup store
+	shipper int64 // delivery store
+	product int64
+	sku     int64
+	cust    int64
+
+	other      int64 // second merchant
+	otherStore int64
+	otherSKU   int64
+	otherCust  int64
+}
+
+const price = 1280
+
+func newShop(t testing.TB, db *sqldb.DB) *shop {
+	t.Helper()
+	ctx := context.Background()
+	s := &shop{db: db, ids: &sqldb.IdentityStore{DB: db}, cat: &sqldb.CatalogStore{DB: db}, repo: &sqldb.StoreRepo{DB: db},
+		inv: &sqldb.InventoryStore{DB: db}, live: &sqldb.LiveStore{DB: db}, orders: &sqldb.OrderStore{DB: db}}
+	mk := func(slug string) (m, store, sku, cust int64) {
+		mer := &identity.Merchant{Slug: slug, Name: "商户 " + slug, NameEN: "Shop " + slug}
+		must(t, s.ids.CreateMerchant(ctx, mer))
+		st := &stores.Store{MerchantID: mer.ID, Name: "徐汇店", Address: "上海市徐汇区 1 号", Lat: 31.19, Lng: 121.43}
+		must(t, s.repo.CreateStore(ctx, st))
+		p := &catalog.Product{MerchantID: mer.ID, Name: "草莓 Strawberries", Storage: catalog.Chilled, Active: true,
+			SKUs: []catalog.SKU{{Code: slug + "-500", Name: "500g", PriceFen: price, ListPriceFen: 1580, Active: true}}}
+		must(t, s.cat.CreateProduct(ctx, p))
+		c, err := s.ids.UpsertCustomer(ctx, mer.ID, "13800000000")
+		must(t, err)
+		if slug == "farm" {
+			s.product = p.ID
+		}
+		return mer.ID, st.ID, p.SKUs[0].ID, c.ID
+	}
+	s.m, s.store, s.sku, s.cust = mk("farm")
+	s.other, s.otherStore, s.otherSKU, s.otherCust = mk("rival")
+	ship := &stores.Store{MerchantID: s.m, Name: "仓库", Address: "上海市闵行区 2 号", Lat: 31.1, Lng: 121.4, Delivery: true}
+	must(t, s.repo.CreateStore(ctx, ship))
+	s.shipper = ship.ID
+	return s
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantCode fails unless err carries the application error code.
+func wantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if !apperr.Is(err, code) {
+		t.Fatalf("want error code %q, got %v", code, err)
+	}
+}
+
+// lot creates a lot of sku expiring after d and puts onHand units in store.
+func (s *shop) lot(t testing.TB, merchant, sku, store int64, code string, d time.Duration, onHand int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	now := s.db.Now()
+	l := &inventory.Lot{MerchantID: merchant, SKUID: sku, Code: code, ProducedAt: now.Add(-24 * time.Hour), ExpiresAt: now.Add(d), Origin: "崇明"}
+	must(t, s.inv.CreateLot(ctx, l))
+	must(t, s.inv.SetStock(ctx, merchant, store, l.ID, onHand))
+	return l.ID
+}
+
+// level returns the stock of one lot in one store.
+func (s *shop) level(t testing.TB, store, lot int64) inventory.Level {
+	t.Helper()
+	levels, err := s.inv.Levels(context.Background(), s.m, s.sku)
+	must(t, err)
+	for _, lv := range levels {
+		if lv.StoreID == store && lv.LotID == lot {
+			return lv
+		}
+	}
+	t.Fatalf("no stock row for store %d lot %d", store, lot)
+	return inventory.Level{}
+}
+
+// newOrder is a pickup order of the shop's customer, reservation 15 minutes.
+func (s *shop) newOrder(key, hash string) *order.Order {
+	return &order.Order{MerchantID: s.m, CustomerID: s.cust, Fulfilment: order.Pickup, StoreID: s.store,
+		ReserveExpiresAt: s.db.Now().Add(15 * time.Minute), IdempotencyKey: key, RequestHash: hash}
+}
+
+func (s *shop) buy(t testing.TB, qty int64) *order.Order {
+	t.Helper()
+	o := s.newOrder("", "")
+	created, err := s.orders.Create(context.Background(), o, []order.Item{{SKUID: s.sku, Quantity: qty}})
+	must(t, err)
+	if !created || o.ID == 0 {
+		t.Fatalf("order not created: %+v", o)
+	}
+	return o
+}
+
+// count runs a count query written with ? placeholders.
+func count(t testing.TB, db *sqldb.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	must(t, db.QueryRow(context.Background(), q, args...).Scan(&n))
+	return n
+}
+
+// checkStock asserts the stock invariant on every stock row: nothing
+// negative, nothing oversold, and reserved equal to the units held by
+// reserved allocations.
+func checkStock(t testing.TB, db *sqldb.DB) {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT st.store_id, st.lot_id, st.on_hand, st.reserved,
+		COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.store_id = st.store_id AND a.lot_id = st.lot_id AND a.state = 'reserved'), 0)
+		FROM stock st`)
+	must(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var store, lot, onHand, reserved, held int64
+		must(t, rows.Scan(&store, &lot, &onHand, &reserved, &held))
+		if onHand < 0 || reserved < 0 || onHand-reserved < 0 {
+			t.Errorf("store %d lot %d: on_hand %d reserved %d", store, lot, onHand, reserved)
+		}
+		if reserved != held {
+			t.Errorf("store %d lot %d: reserved %d but reserved allocations hold %d", store, lot, reserved, held)
+		}
+	}
+	must(t, rows.Err())
+}
+
+func TestContractMigrate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		n := count(t, db, `SELECT count(*) FROM schema_migrations`)
+		if n < 2 {
+			t.Fatalf("want the core and EPCIS migrations recorded, got %d", n)
+		}
+		if db.Dialect == sqldb.Postgres {
+			// bigint applied_at: unix ms overflow a 32-bit integer
+			var at int64
+			must(t, db.QueryRow(context.Background(), `SELECT applied_at FROM schema_migrations ORDER BY name LIMIT 1`).Scan(&at))
+			if at < time.Now().Add(-time.Hour).UnixMilli() {
+				t.Fatalf("applied_at %d", at)
+			}
+		}
+		must(t, db.Ping(context.Background()))
+	})
+}
+
+// TestContractMigrateConcurrent starts several nodes on one empty
+// PostgreSQL schema at once: every node opens, each migration runs once.
+func TestContractMigrateConcurrent(t *testing.T) {
+	for _, d := range dialects() {
+		if d != sqldb.Postgres {
+			continue
+		}
+		t.Run(string(d), func(t *testing.T) {
+			u, _ := newPostgresSchema(t)
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			dbs := make(chan *sqldb.DB, 4)
+			for range 4 {
+				wg.Go(func() {
+					db, err := sqldb.Open(context.Background(), u, "")
+					if err != nil {
+						errs <- err
+						return
+					}
+					dbs <- db
+				})
+			}
+			wg.Wait()
+			close(errs)
+			close(dbs)
+			for err := range errs {
+				t.Error(err)
+			}
+			var last *sqldb.DB
+			for db := range dbs {
+				if last != nil {
+					last.Close()
+				}
+				last = db
+			}
+			if last == nil {
+				t.FailNow()
+			}
+			defer last.Close()
+			if n := count(t, last, `SELECT count(*) FROM schema_migrations`); n < 2 {
+				t.Fatalf("migrations recorded: %d", n)
+			}
+		})
+	}
+}
+
+func TestContractIdentity(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		ids := s.ids
+
+		m, err := ids.MerchantBySlug(ctx, "farm")
+		must(t, err)
+		if m.ID != s.m || m.NameEN != "Shop farm" {
+			t.Fatalf("merchant %+v", m)
+		}
+		_, err = ids.MerchantBySlug(ctx, "nope")
+		wantCode(t, err, "not_found")
+		wantCode(t, ids.CreateMerchant(ctx, &identity.Merchant{Slug: "farm", Name: "dup"}), "conflict")
+
+		st := &identity.Staff{MerchantID: s.m, Username: "host1", Phone: "13900000001", Name: "主播", Role: identity.Role("host"), StoreID: s.store, GuideCode: "G1", PasswordHash: "h"}
+		must(t, ids.CreateStaff(ctx, st))
+		for _, login := range []string{"host1", "13900000001"} {
+			got, err := ids.StaffByLogin(ctx, login)
+			must(t, err)
+			if got.ID != st.ID || got.StoreID != s.store || got.Disabled {
+				t.Fatalf("StaffByLogin(%s) = %+v", login, got)
+			}
+		}
+		wantCode(t, ids.CreateStaff(ctx, &identity.Staff{MerchantID: s.other, Username: "host1", Name: "x", Role: "host", PasswordHash: "h"}), "conflict")
+		st.Disabled, st.Name = true, "主播 2"
+		must(t, ids.UpdateStaff(ctx, st))
+		got, err := ids.Staff(ctx, s.m, st.ID)
+		must(t, err)
+		if !got.Disabled || got.Name != "主播 2" {
+			t.Fatalf("updated staff %+v", got)
+		}
+		g, err := ids.StaffByGuideCode(ctx, s.m, "G1")
+		must(t, err)
+		if g.ID != st.ID {
+			t.Fatalf("guide %+v", g)
+		}
+		list, err := ids.ListStaff(ctx, s.m)
+		must(t, err)
+		if len(list) != 1 {
+			t.Fatalf("staff list %+v", list)
+		}
+		// another tenant's staff is not found, and cannot be changed
+		_, err = ids.Staff(ctx, s.other, st.ID)
+		wantCode(t, err, "not_found")
+		other := *st
+		other.MerchantID = s.other
+		wantCode(t, ids.UpdateStaff(ctx, &other), "not_found")
+		_, err = ids.StaffByGuideCode(ctx, s.other, "G1")
+		wantCode(t, err, "not_found")
+
+		// customers: upsert is idempotent per merchant and phone
+		c1, err := ids.UpsertCustomer(ctx, s.m, "13800000000")
+		must(t, err)
+		if c1.ID != s.cust {
+			t.Fatalf("upsert made a second customer: %d vs %d", c1.ID, s.cust)
+		}
+		if _, err := ids.Customer(ctx, s.other, s.cust); !apperr.Is(err, "not_found") {
+			t.Fatalf("other tenant's customer: %v", err)
+		}
+
+		// sessions and tokens
+		now := db.Now()
+		sess := &identity.Session{TokenHash: "hash-1", Kind: identity.KindToken, MerchantID: s.m, SubjectID: st.ID, Role: "admin", Label: "erp",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		must(t, ids.CreateSession(ctx, sess))
+		gs, err := ids.SessionByTokenHash(ctx, "hash-1")
+		must(t, err)
+		if gs.ID != sess.ID || gs.Kind != identity.KindToken || gs.RevokedAt != nil || !gs.ExpiresAt.Equal(now.Add(time.Hour).Truncate(time.Millisecond)) {
+			t.Fatalf("session %+v", gs)
+		}
+		toks, err := ids.ListTokens(ctx, s.m)
+		must(t, err)
+		if len(toks) != 1 || toks[0].TokenHash != "" {
+			t.Fatalf("tokens %+v", toks)
+		}
+		wantCode(t, ids.RevokeSession(ctx, s.other, sess.ID), "not_found")
+		must(t, ids.RevokeSession(ctx, s.m, sess.ID))
+		wantCode(t, ids.RevokeSession(ctx, s.m, sess.ID), "not_found")
+		gs, err = ids.SessionByTokenHash(ctx, "hash-1")
+		must(t, err)
+		if gs.RevokedAt == nil {
+			t.Fatal("revoked session has no revoked_at")
+		}
+		wantCode(t, ids.CreateSession(ctx, &identity.Session{TokenHash: "hash-1", Kind: identity.KindStaff, MerchantID: s.m, Role: "admin", CreatedAt: now, ExpiresAt: now}), "conflict")
+	})
+}
+
+func TestContractOTP(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		t0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return t0 }
+		const phone = "13811112222"
+
+		must(t, s.ids.CreateOTP(ctx, s.m, phone, "good", t0.Add(5*time.Minute)))
+		// wrong codes count; at the limit even the right code fails
+		for range 3 {
+			wantCode(t, s.ids.UseOTP(ctx, s.m, phone, "bad", 3), "invalid_otp")
+		}
+		if n := count(t, db, `SELECT attempts FROM otps WHERE phone = ?`, phone); n != 3 {
+			t.Fatalf("attempts %d, want 3", n)
+		}
+		wantCode(t, s.ids.UseOTP(ctx, s.m, phone, "good", 3), "invalid_otp")
+
+		// a new code works once
+		must(t, s.ids.CreateOTP(ctx, s.m, phone, "good2", t0.Add(5*time.Minute)))
+		wantCode(t, s.ids.UseOTP(ctx, s.other, phone, "good2", 3), "invalid_otp") // other tenant
+		must(t, s.ids.UseOTP(ctx, s.m, phone, "good2", 3))
+		wantCode(t, s.ids.UseOTP(ctx, s.m, phone, "good2", 3), "invalid_otp")
+
+		// expiry
+		must(t, s.ids.CreateOTP(ctx, s.m, phone, "late", t0.Add(5*time.Minute)))
+		db.Now = func() time.Time { return t0.Add(6 * time.Minute) }
+		wantCode(t, s.ids.UseOTP(ctx, s.m, phone, "late", 3), "invalid_otp")
+
+		n, err := s.ids.CountRecentOTPs(ctx, s.m, phone, t0.Add(-time.Minute))
+		must(t, err)
+		if n != 3 {
+			t.Fatalf("recent OTPs %d, want 3", n)
+		}
+		n, err = s.ids.CountRecentOTPs(ctx, s.m, phone, t0.Add(time.Minute))
+		must(t, err)
+		if n != 0 {
+			t.Fatalf("OTPs after t0+1m: %d", n)
+		}
+	})
+}
+
+// TestContractOTPConcurrentGuesses: parallel wrong guesses cannot exceed
+// the attempt limit, and one right code logs in once.
+func TestContractOTPConcurrentGuesses(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		const phone = "13811113333"
+		must(t, s.ids.CreateOTP(ctx, s.m, phone, "right", db.Now().Add(5*time.Minute)))
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() { s.ids.UseOTP(ctx, s.m, phone, "wrong", 5) })
+		}
+		wg.Wait()
+		if n := count(t, db, `SELECT attempts FROM otps WHERE phone = ?`, phone); n != 5 {
+			t.Fatalf("attempts %d after 20 parallel wrong guesses, want exactly the limit 5", n)
+		}
+		must(t, s.ids.CreateOTP(ctx, s.m, phone, "right2", db.Now().Add(5*time.Minute)))
+		var ok sync.Map
+		for i := range 10 {
+			wg.Go(func() {
+				if s.ids.UseOTP(ctx, s.m, phone, "right2", 5) == nil {
+					ok.Store(i, true)
+				}
+			})
+		}
+		wg.Wait()
+		n := 0
+		ok.Range(func(any, any) bool { n++; return true })
+		if n != 1 {
+			t.Fatalf("one code logged in %d times", n)
+		}
+	})
+}
+
+func TestContractCatalog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+
+		p, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if p.Name != "草莓 Strawberries" || p.Storage != catalog.Chilled || !p.Active || len(p.SKUs) != 1 || p.SKUs[0].PriceFen != price || p.SKUs[0].Available != 0 {
+			t.Fatalf("product %+v", p)
+		}
+		// update: rename, change the SKU, add a SKU, deactivate the product
+		p.Name, p.Active = "草莓 Premium", false
+		p.SKUs[0].Name, p.SKUs[0].ListPriceFen = "500g 盒", 1680
+		p.SKUs = append(p.SKUs, catalog.SKU{Code: "farm-1000", Name: "1kg", PriceFen: 2380, Active: true})
+		must(t, s.cat.UpdateProduct(ctx, p))
+		got, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if got.Name != "草莓 Premium" || got.Active || len(got.SKUs) != 2 || got.SKUs[0].Name != "500g 盒" || got.SKUs[0].ListPriceFen != 1680 || got.SKUs[1].PriceFen != 2380 {
+			t.Fatalf("updated product %+v", got)
+		}
+
+		must(t, s.cat.SetPrice(ctx, s.m, s.sku, 990))
+		k, kp, err := s.cat.SKU(ctx, s.m, s.sku)
+		must(t, err)
+		if k.PriceFen != 990 || kp.ID != s.product {
+			t.Fatalf("SKU after SetPrice: %+v", k)
+		}
+		wantCode(t, s.cat.SetPrice(ctx, s.m, s.sku, -1), "invalid_price")
+		wantCode(t, s.cat.SetPrice(ctx, s.other, s.sku, 990), "not_found")
+		_, _, err = s.cat.SKU(ctx, s.other, s.sku)
+		wantCode(t, err, "not_found")
+		_, err = s.cat.Product(ctx, s.other, s.product)
+		wantCode(t, err, "not_found")
+		other := *got
+		other.MerchantID = s.other
+		wantCode(t, s.cat.UpdateProduct(ctx, &other), "not_found")
+
+		// SKU codes are unique per merchant
+		dup := &catalog.Product{MerchantID: s.m, Name: "蓝莓", SKUs: []catalog.SKU{{Code: "farm-1000", Name: "x", PriceFen: 1}}}
+		wantCode(t, s.cat.CreateProduct(ctx, dup), "conflict")
+
+		// available counts sellable stock only: not expired, not on hold, not reserved
+		s.lot(t, s.m, s.sku, s.store, "L1", 48*time.Hour, 10)
+		held := s.lot(t, s.m, s.sku, s.store, "L2", 48*time.Hour, 7)
+		s.lot(t, s.m, s.sku, s.store, "OLD", -time.Hour, 5)
+		must(t, s.inv.SetHold(ctx, s.m, held, true, "温度超标"))
+		list, err := s.cat.ListProducts(ctx, s.m)
+		must(t, err)
+		if len(list) != 1 || list[0].SKUs[0].Available != 10 || list[0].SKUs[1].Available != 0 {
+			t.Fatalf("list %+v", list)
+		}
+		otherList, err := s.cat.ListProducts(ctx, s.other)
+		must(t, err)
+		if len(otherList) != 1 || otherList[0].ID == s.product {
+			t.Fatalf("other tenant's list %+v", otherList)
+		}
+	})
+}
+
+func TestContractStores(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		st, err := s.repo.Store(ctx, s.m, s.shipper)
+		must(t, err)
+		if !st.Delivery || st.Lat != 31.1 || st.Lng != 121.4 {
+			t.Fatalf("store %+v", st)
+		}
+		st.Name, st.Delivery, st.Hours = "闵行仓", false, "8:00-20:00"
+		must(t, s.repo.UpdateStore(ctx, st))
+		got, err := s.repo.Store(ctx, s.m, s.shipper)
+		must(t, err)
+		if got.Name != "闵行仓" || got.Delivery || got.Hours != "8:00-20:00" {
+			t.Fatalf("updated store %+v", got)
+		}
+		list, err := s.repo.ListStores(ctx, s.m)
+		must(t, err)
+		if len(list) != 2 || list[0].ID != s.store {
+			t.Fatalf("stores %+v", list)
+		}
+		_, err = s.repo.Store(ctx, s.other, s.store)
+		wantCode(t, err, "not_found")
+		st.MerchantID = s.other
+		wantCode(t, s.repo.UpdateStore(ctx, st), "not_found")
+		wantCode(t, s.repo.CreateStore(ctx, &stores.Store{MerchantID: s.m, Name: "x", Address: "y"}), "invalid_location")
+	})
+}
+
+func TestContractInventory(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		now := db.Now()
+		db.Now = func() time.Time { return now }
+		wantCode(t, s.inv.CreateLot(ctx, &inventory.Lot{MerchantID: s.m, SKUID: s.otherSKU, Code: "X", ProducedAt: now, ExpiresAt: now.Add(time.Hour)}), "unknown_sku")
+		late := s.lot(t, s.m, s.sku, s.store, "LATE", 72*time.Hour, 10)
+		early := s.lot(t, s.m, s.sku, s.store, "EARLY", 24*time.Hour, 4)
+		wantCode(t, s.inv.CreateLot(ctx, &inventory.Lot{MerchantID: s.m, SKUID: s.sku, Code: "EARLY", ProducedAt: now, ExpiresAt: now.Add(time.Hour)}), "conflict")
+
+		lots, err := s.inv.ListLots(ctx, s.m, s.sku)
+		must(t, err)
+		if len(lots) != 2 || lots[0].ID != early || lots[1].ID != late || lots[0].Origin != "崇明" {
+			t.Fatalf("lots in expiry order: %+v", lots)
+		}
+		l, err := s.inv.Lot(ctx, s.m, early)
+		must(t, err)
+		if !l.ExpiresAt.Equal(now.Add(24*time.Hour).Truncate(time.Millisecond)) || l.Hold {
+			t.Fatalf("lot %+v", l)
+		}
+		_, err = s.inv.Lot(ctx, s.other, early)
+		wantCode(t, err, "not_found")
+		wantCode(t, s.inv.SetHold(ctx, s.other, early, true, "x"), "not_found")
+		wantCode(t, s.inv.SetStock(ctx, s.other, s.otherStore, early, 5), "unknown_lot")
+		wantCode(t, s.inv.SetStock(ctx, s.m, s.otherStore, early, 5), "unknown_store")
+		wantCode(t, s.inv.SetStock(ctx, s.m, s.store, early, -1), "invalid_quantity")
+
+		av, err := s.inv.Available(ctx, s.m, []int64{s.sku, s.otherSKU})
+		must(t, err)
+		if av[s.sku] != 14 || av[s.otherSKU] != 0 {
+			t.Fatalf("available %v", av)
+		}
+		must(t, s.inv.SetHold(ctx, s.m, early, true, "召回 recall"))
+		av, err = s.inv.Available(ctx, s.m, []int64{s.sku})
+		must(t, err)
+		if av[s.sku] != 10 {
+			t.Fatalf("available with the early lot on hold: %v", av)
+		}
+		l, err = s.inv.Lot(ctx, s.m, early)
+		must(t, err)
+		if !l.Hold || l.HoldReason != "召回 recall" {
+			t.Fatalf("held lot %+v", l)
+		}
+		must(t, s.inv.SetHold(ctx, s.m, early, false, ""))
+
+		// SetStock cannot go below what orders reserved
+		o := s.buy(t, 6) // FEFO: 4 from EARLY, 2 from LATE
+		if lv := s.level(t, s.store, late); lv.Reserved != 2 || lv.OnHand != 10 {
+			t.Fatalf("late level %+v", lv)
+		}
+		wantCode(t, s.inv.SetStock(ctx, s.m, s.store, late, 1), "below_reserved")
+		must(t, s.inv.SetStock(ctx, s.m, s.store, late, 2))
+		if lv := s.level(t, s.store, late); lv.OnHand != 2 || lv.Reserved != 2 {
+			t.Fatalf("late level after SetStock 2: %+v", lv)
+		}
+		must(t, s.inv.SetStock(ctx, s.m, s.store, late, 20))
+		_, err = s.orders.Transition(ctx, s.m, o.ID, order.Cancelled)
+		must(t, err)
+		checkStock(t, db)
+	})
+}
+
+func TestContractOrderCreate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		late := s.lot(t, s.m, s.sku, s.store, "LATE", 72*time.Hour, 10)
+		early := s.lot(t, s.m, s.sku, s.store, "EARLY", 24*time.Hour, 3)
+		expired := s.lot(t, s.m, s.sku, s.store, "GONE", -time.Minute, 50)
+
+		// FEFO across lots, never from an expired lot
+		o := s.newOrder("k1", "h1")
+		o.RoomID, o.GuideCode = 0, "G7"
+		created, err := s.orders.Create(ctx, o, []order.Item{{SKUID: s.sku, Quantity: 5}})
+		must(t, err)
+		if !created || o.Status != order.PendingPayment || o.TotalFen != 5*price || len(o.Lines) != 1 || o.Lines[0].UnitFen != price || len(o.PickupCode) != 8 || o.Number == "" {
+			t.Fatalf("order %+v", o)
+		}
+		if lv := s.level(t, s.store, early); lv.Reserved != 3 {
+			t.Fatalf("early lot reserved %d, want 3 (FEFO)", lv.Reserved)
+		}
+		if lv := s.level(t, s.store, late); lv.Reserved != 2 {
+			t.Fatalf("late lot reserved %d, want 2", lv.Reserved)
+		}
+		if lv := s.level(t, s.store, expired); lv.Reserved != 0 {
+			t.Fatalf("expired lot reserved %d", lv.Reserved)
+		}
+		got, err := s.orders.Get(ctx, s.m, o.ID)
+		must(t, err)
+		if got.Number != o.Number || got.GuideCode != "G7" || got.TotalFen != o.TotalFen || len(got.Lines) != 1 || got.Lines[0].ProductName != "草莓 Strawberries" ||
+			!got.ReserveExpiresAt.Equal(o.ReserveExpiresAt.Truncate(time.Millisecond)) {
+			t.Fatalf("stored order %+v", got)
+		}
+
+		// same key, same request: the same order, nothing reserved twice
+		again := s.newOrder("k1", "h1")
+		created, err = s.orders.Create(ctx, again, []order.Item{{SKUID: s.sku, Quantity: 5}})
+		must(t, err)
+		if created || again.ID != o.ID || again.Number != o.Number {
+			t.Fatalf("replayed order: created=%v %+v", created, again)
+		}
+		// same key, different request
+		_, err = s.orders.Create(ctx, s.newOrder("k1", "h2"), []order.Item{{SKUID: s.sku, Quantity: 1}})
+		wantCode(t, err, "idempotency_key_reused")
+		if n := count(t, db, `SELECT count(*) FROM orders`); n != 1 {
+			t.Fatalf("%d orders after idempotent replays", n)
+		}
+
+		// out of stock: nothing written
+		before := count(t, db, `SELECT count(*) FROM allocations`)
+		_, err = s.orders.Create(ctx, s.newOrder("k2", "h"), []order.Item{{SKUID: s.sku, Quantity: 9}}) // 8 left
+		wantCode(t, err, "out_of_stock")
+		if count(t, db, `SELECT count(*) FROM orders`) != 1 || count(t, db, `SELECT count(*) FROM allocations`) != before || count(t, db, `SELECT count(*) FROM order_lines`) != 1 {
+			t.Fatal("a refused order left rows behind")
+		}
+		if lv := s.level(t, s.store, late); lv.Reserved != 2 {
+			t.Fatalf("late lot reserved %d after a refused order", lv.Reserved)
+		}
+		// the failed key is still free
+		o2 := s.newOrder("k2", "h")
+		_, err = s.orders.Create(ctx, o2, []order.Item{{SKUID: s.sku, Quantity: 5}})
+		must(t, err)
+
+		// unknown, foreign and inactive SKUs; unknown store
+		_, err = s.orders.Create(ctx, s.newOrder("", ""), []order.Item{{SKUID: s.otherSKU, Quantity: 1}})
+		wantCode(t, err, "unknown_sku")
+		bad := s.newOrder("", "")
+		bad.StoreID = s.otherStore
+		_, err = s.orders.Create(ctx, bad, []order.Item{{SKUID: s.sku, Quantity: 1}})
+		wantCode(t, err, "unknown_store")
+		p, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		p.Active = false
+		must(t, s.cat.UpdateProduct(ctx, p))
+		_, err = s.orders.Create(ctx, s.newOrder("", ""), []order.Item{{SKUID: s.sku, Quantity: 1}})
+		wantCode(t, err, "unknown_sku")
+		p.Active = true
+		must(t, s.cat.UpdateProduct(ctx, p))
+
+		// delivery picks the delivery store (no stock there: out of stock)
+		d := s.newOrder("", "")
+		d.Fulfilment, d.StoreID, d.ContactName, d.Address = order.Delivery, 0, "王", "上海"
+		_, err = s.orders.Create(ctx, d, []order.Item{{SKUID: s.sku, Quantity: 1}})
+		wantCode(t, err, "out_of_stock")
+		s.lot(t, s.m, s.sku, s.shipper, "SHIP", 24*time.Hour, 5)
+		d = s.newOrder("", "")
+		d.Fulfilment, d.StoreID, d.ContactName, d.Address = order.Delivery, 0, "王", "上海"
+		_, err = s.orders.Create(ctx, d, []order.Item{{SKUID: s.sku, Quantity: 1}})
+		must(t, err)
+		if d.StoreID != s.shipper || d.PickupCode != "" {
+			t.Fatalf("delivery order %+v", d)
+		}
+		od := s.newOrder("", "")
+		od.MerchantID, od.CustomerID, od.Fulfilment, od.StoreID, od.ContactName, od.Address = s.other, s.otherCust, order.Delivery, 0, "李", "北京"
+		_, err = s.orders.Create(ctx, od, []order.Item{{SKUID: s.otherSKU, Quantity: 1}})
+		wantCode(t, err, "no_delivery_store")
+
+		// lists and lookups are tenant-scoped
+		list, err := s.orders.List(ctx, order.Filter{MerchantID: s.m, Status: order.PendingPayment})
+		must(t, err)
+		if len(list) != 3 || list[0].ID != d.ID || len(list[2].Lines) != 1 {
+			t.Fatalf("list %+v", list)
+		}
+		list, err = s.orders.List(ctx, order.Filter{MerchantID: s.m, StoreID: s.store, Limit: 1})
+		must(t, err)
+		if len(list) != 1 || list[0].ID != o2.ID {
+			t.Fatalf("list by store, limit 1: %+v", list)
+		}
+		list, err = s.orders.List(ctx, order.Filter{MerchantID: s.other})
+		must(t, err)
+		if len(list) != 0 {
+			t.Fatalf("other tenant sees %d orders", len(list))
+		}
+		bc, err := s.orders.ByPickupCode(ctx, s.m, o.PickupCode)
+		must(t, err)
+		if bc.ID != o.ID {
+			t.Fatalf("by pickup code: %+v", bc)
+		}
+		_, err = s.orders.ByPickupCode(ctx, s.other, o.PickupCode)
+		wantCode(t, err, "invalid_pickup_code")
+		_, err = s.orders.Get(ctx, s.other, o.ID)
+		wantCode(t, err, "not_found")
+		checkStock(t, db)
+	})
+}
+
+func TestContractOrderTransitions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		lot := s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 20)
+
+		// pickup: paid → ready → completed consumes once
+		o := s.buy(t, 3)
+		_, err := s.orders.Transition(ctx, s.m, o.ID, order.Completed)
+		wantCode(t, err, "invalid_transition") // unpaid
+		_, err = s.orders.Transition(ctx, s.other, o.ID, order.Paid)
+		wantCode(t, err, "not_found")
+		for _, next := range []order.Status{order.Paid, order.Ready} {
+			got, err := s.orders.Transition(ctx, s.m, o.ID, next)
+			must(t, err)
+			if got.Status != next {
+				t.Fatalf("status %s, want %s", got.Status, next)
+			}
+		}
+		if lv := s.level(t, s.store, lot); lv.OnHand != 20 || lv.Reserved != 3 {
+			t.Fatalf("before handover %+v", lv)
+		}
+		done, err := s.orders.Transition(ctx, s.m, o.ID, order.Completed)
+		must(t, err)
+		if done.CompletedAt == nil || done.PaidAt == nil || done.ReadyAt == nil {
+			t.Fatalf("completed order %+v", done)
+		}
+		if lv := s.level(t, s.store, lot); lv.OnHand != 17 || lv.Reserved != 0 {
+			t.Fatalf("after handover %+v", lv)
+		}
+		_, err = s.orders.Transition(ctx, s.m, o.ID, order.Completed)
+		wantCode(t, err, "invalid_transition")
+		_, err = s.orders.Transition(ctx, s.m, o.ID, order.Cancelled)
+		wantCode(t, err, "invalid_transition")
+		if lv := s.level(t, s.store, lot); lv.OnHand != 17 || lv.Reserved != 0 {
+			t.Fatalf("after refused moves %+v", lv)
+		}
+
+		// cancel unpaid: released, no refund
+		c := s.buy(t, 2)
+		got, err := s.orders.Transition(ctx, s.m, c.ID, order.Cancelled)
+		must(t, err)
+		if got.RefundedFen != 0 || got.CancelledAt == nil {
+			t.Fatalf("cancelled %+v", got)
+		}
+		// cancel paid: released and refunded in full
+		cp := s.buy(t, 2)
+		_, err = s.orders.Transition(ctx, s.m, cp.ID, order.Paid)
+		must(t, err)
+		got, err = s.orders.Transition(ctx, s.m, cp.ID, order.Cancelled)
+		must(t, err)
+		if got.RefundedFen != 2*price {
+			t.Fatalf("refund %d", got.RefundedFen)
+		}
+		// expire releases
+		e := s.buy(t, 4)
+		_, err = s.orders.Transition(ctx, s.m, e.ID, order.Expired)
+		must(t, err)
+		_, err = s.orders.Transition(ctx, s.m, e.ID, order.Paid)
+		wantCode(t, err, "invalid_transition")
+		// shipped then completed consumes once
+		sh := s.buy(t, 1)
+		for _, next := range []order.Status{order.Paid, order.Shipped, order.Completed} {
+			_, err := s.orders.Transition(ctx, s.m, sh.ID, next)
+			must(t, err)
+		}
+		if lv := s.level(t, s.store, lot); lv.OnHand != 16 || lv.Reserved != 0 {
+			t.Fatalf("final level %+v", lv)
+		}
+		if n := count(t, db, `SELECT count(*) FROM allocations WHERE state = 'consumed'`); n != 2 {
+			t.Fatalf("consumed allocations %d", n)
+		}
+		checkStock(t, db)
+	})
+}
+
+func TestContractExpireDue(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		lot := s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 10)
+		due := s.buy(t, 2)
+		paid := s.buy(t, 1)
+		fresh := s.buy(t, 1)
+		must(t, db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE orders SET reserve_expires_at = ? WHERE id IN (?, ?)`, db.Now().Add(-time.Minute).UnixMilli(), due.ID, paid.ID)
+			return err
+		}))
+		_, err := s.orders.Transition(ctx, s.m, paid.ID, order.Paid)
+		must(t, err)
+		out, err := s.orders.ExpireDue(ctx, db.Now(), 100)
+		must(t, err)
+		if len(out) != 1 || out[0].ID != due.ID || out[0].Status != order.Expired {
+			t.Fatalf("expired %+v", out)
+		}
+		if lv := s.level(t, s.store, lot); lv.Reserved != 2 { // paid 1 + fresh 1
+			t.Fatalf("reserved %d after expiry", lv.Reserved)
+		}
+		out, err = s.orders.ExpireDue(ctx, db.Now(), 100)
+		must(t, err)
+		if len(out) != 0 {
+			t.Fatalf("expired twice: %+v", out)
+		}
+		got, err := s.orders.Get(ctx, s.m, fresh.ID)
+		must(t, err)
+		if got.Status != order.PendingPayment {
+			t.Fatalf("fresh order %s", got.Status)
+		}
+		checkStock(t, db)
+	})
+}
+
+func TestContractPayments(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 10)
+		o := s.buy(t, 2)
+		in := &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "dev", Intent: "pi_1", AmountFen: o.TotalFen}
+		must(t, s.orders.CreateIntent(ctx, in))
+		pi, err := s.orders.PendingIntent(ctx, s.m, o.ID)
+		must(t, err)
+		if pi.ID != in.ID || pi.Status != "pending" {
+			t.Fatalf("pending intent %+v", pi)
+		}
+		_, err = s.orders.PendingIntent(ctx, s.other, o.ID)
+		wantCode(t, err, "not_found")
+
+		// amount mismatch changes nothing
+		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: 1, Nonce: "n0"}, "dev", db.Now())
+		wantCode(t, err, "amount_mismatch")
+		// unknown intent, or another provider's
+		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n0b"}, "wechat", db.Now())
+		wantCode(t, err, "not_found")
+
+		oid, mid, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, ProviderRef: "ref-1", Nonce: "n1"}, "dev", db.Now())
+		must(t, err)
+		if oid != o.ID || mid != s.m {
+			t.Fatalf("ApplyPaid returned %d %d", oid, mid)
+		}
+		got, err := s.orders.IntentByID(ctx, "pi_1")
+		must(t, err)
+		if got.Status != "paid" || got.ProviderRef != "ref-1" || got.PaidAt == nil {
+			t.Fatalf("intent %+v", got)
+		}
+		po, err := s.orders.Get(ctx, s.m, o.ID)
+		must(t, err)
+		if po.Status != order.Paid || po.PaidAt == nil {
+			t.Fatalf("order %+v", po)
+		}
+		// the same nonce, or a new nonce for a paid intent: replayed
+		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n1"}, "dev", db.Now())
+		wantCode(t, err, "replayed_callback")
+		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n2"}, "dev", db.Now())
+		wantCode(t, err, "replayed_callback")
+
+		// an order that is no longer payable
+		c := s.buy(t, 1)
+		must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: c.ID, Provider: "dev", Intent: "pi_2", AmountFen: c.TotalFen}))
+		_, err = s.orders.Transition(ctx, s.m, c.ID, order.Cancelled)
+		must(t, err)
+		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_2", AmountFen: c.TotalFen, Nonce: "n3"}, "dev", db.Now())
+		wantCode(t, err, "not_payable")
+		pi2, err := s.orders.IntentByID(ctx, "pi_2")
+		must(t, err)
+		if pi2.Status != "pending" {
+			t.Fatalf("intent of a cancelled order: %s", pi2.Status)
+		}
+		// cancelling a paid order refunds the payment
+		_, err = s.orders.Transition(ctx, s.m, o.ID, order.Cancelled)
+		must(t, err)
+		got, err = s.orders.IntentByID(ctx, "pi_1")
+		must(t, err)
+		if got.Status != "refunded" {
+			t.Fatalf("payment of a cancelled paid order: %s", got.Status)
+		}
+		wantCode(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: c.ID, Provider: "dev", Intent: "pi_2", AmountFen: 1}), "conflict")
+	})
+}
+
+func TestContractLive(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		sched := db.Now().Add(time.Hour)
+		r := &live.Room{MerchantID: s.m, Slug: "Berry-Live", Title: "草莓直播", HostName: "小王", StreamKey: "sk_1", ScheduledAt: &sched}
+		must(t, s.live.CreateRoom(ctx, r))
+		wantCode(t, s.live.CreateRoom(ctx, &live.Room{MerchantID: s.other, Slug: "berry-live", Title: "x"}), "slug_taken")
+		for name, get := range map[string]func() (*live.Room, error){
+			"slug":   func() (*live.Room, error) { return s.live.RoomBySlug(ctx, "berry-live") },
+			"id":     func() (*live.Room, error) { return s.live.RoomByID(ctx, r.ID) },
+			"tenant": func() (*live.Room, error) { return s.live.Room(ctx, s.m, r.ID) },
+			"key":    func() (*live.Room, error) { return s.live.RoomByStreamKey(ctx, "sk_1") },
+		} {
+			got, err := get()
+			must(t, err)
+			if got.ID != r.ID || got.Status != live.Scheduled || got.ScheduledAt == nil || !got.ScheduledAt.Equal(sched.Truncate(time.Millisecond)) || len(got.ProductIDs) != 0 {
+				t.Fatalf("room by %s: %+v", name, got)
+			}
+		}
+		_, err := s.live.Room(ctx, s.other, r.ID)
+		wantCode(t, err, "not_found")
+		_, err = s.live.RoomByStreamKey(ctx, "")
+		wantCode(t, err, "not_found")
+
+		started := db.Now()
+		r.Status, r.StartedAt, r.Title = live.Live, &started, "草莓直播 · 现摘"
+		must(t, s.live.UpdateRoom(ctx, r))
+		pub, err := s.live.ListPublicRooms(ctx, 10)
+		must(t, err)
+		if len(pub) != 1 || pub[0].Status != live.Live || pub[0].Title != "草莓直播 · 现摘" {
+			t.Fatalf("public rooms %+v", pub)
+		}
+		wrong := *r
+		wrong.MerchantID = s.other
+		wantCode(t, s.live.UpdateRoom(ctx, &wrong), "not_found")
+
+		// lineup and pins
+		p2 := &catalog.Product{MerchantID: s.m, Name: "蓝莓", SKUs: []catalog.SKU{{Code: "bb", Name: "125g", PriceFen: 990, Active: true}}, Active: true}
+		must(t, s.cat.CreateProduct(ctx, p2))
+		must(t, s.live.SetLineup(ctx, s.m, r.ID, []int64{p2.ID}))
+		wantCode(t, s.live.SetLineup(ctx, s.other, r.ID, []int64{p2.ID}), "not_found")
+		wantCode(t, s.live.SetLineup(ctx, s.m, r.ID, []int64{p2.ID, 999999}), "unknown_product")
+		t1 := db.Now()
+		must(t, s.live.Pin(ctx, s.m, r.ID, s.product, t1))
+		must(t, s.live.Pin(ctx, s.m, r.ID, p2.ID, t1.Add(time.Second)))
+		must(t, s.live.Pin(ctx, s.m, r.ID, s.product, t1.Add(2*time.Second))) // already in the lineup
+		wantCode(t, s.live.Pin(ctx, s.other, r.ID, s.product, t1), "unknown_product")
+		got, err := s.live.Room(ctx, s.m, r.ID)
+		must(t, err)
+		if got.PinnedProductID != s.product || len(got.ProductIDs) != 2 || got.ProductIDs[0] != p2.ID || got.ProductIDs[1] != s.product {
+			t.Fatalf("room after pins %+v", got)
+		}
+		pins, err := s.live.Pins(ctx, s.m, r.ID)
+		must(t, err)
+		if len(pins) != 3 || pins[1].ProductID != p2.ID || !pins[2].At.Equal(t1.Add(2*time.Second).Truncate(time.Millisecond)) {
+			t.Fatalf("pins %+v", pins)
+		}
+		if pins, _ := s.live.Pins(ctx, s.other, r.ID); len(pins) != 0 {
+			t.Fatalf("other tenant sees pins %+v", pins)
+		}
+		must(t, s.live.Pin(ctx, s.m, r.ID, 0, t1)) // unpin
+		got, err = s.live.Room(ctx, s.m, r.ID)
+		must(t, err)
+		if got.PinnedProductID != 0 {
+			t.Fatalf("unpinned room %+v", got)
+		}
+
+		// likes, comments, moderation
+		must(t, s.live.AddLikes(ctx, r.ID, 5))
+		must(t, s.live.AddLikes(ctx, r.ID, 7))
+		var ids []int64
+		for i := range 4 {
+			c := &live.Comment{RoomID: r.ID, MerchantID: s.m, AuthorKind: "customer", AuthorID: s.cust, AuthorName: "顾客", Body: fmt.Sprintf("第%d条 好吃吗？", i)}
+			must(t, s.live.AddComment(ctx, c))
+			ids = append(ids, c.ID)
+		}
+		must(t, s.live.DeleteComment(ctx, s.m, r.ID, ids[1]))
+		wantCode(t, s.live.DeleteComment(ctx, s.other, r.ID, ids[2]), "not_found")
+		recent, err := s.live.RecentComments(ctx, r.ID, 2)
+		must(t, err)
+		if len(recent) != 2 || recent[0].ID != ids[2] || recent[1].ID != ids[3] || recent[1].Body != "第3条 好吃吗？" {
+			t.Fatalf("recent comments %+v", recent)
+		}
+		all, err := s.live.RecentComments(ctx, r.ID, 10)
+		must(t, err)
+		if len(all) != 3 {
+			t.Fatalf("comments without the deleted one: %d", len(all))
+		}
+		must(t, s.live.Ban(ctx, s.m, r.ID, s.cust))
+		must(t, s.live.Ban(ctx, s.m, r.ID, s.cust)) // idempotent
+		wantCode(t, s.live.Ban(ctx, s.other, r.ID, s.otherCust), "not_found")
+		banned, err := s.live.IsBanned(ctx, r.ID, s.cust)
+		must(t, err)
+		notBanned, err := s.live.IsBanned(ctx, r.ID, s.otherCust)
+		must(t, err)
+		if !banned || notBanned {
+			t.Fatalf("banned %v, other %v", banned, notBanned)
+		}
+		rooms, err := s.live.ListRooms(ctx, s.m)
+		must(t, err)
+		if len(rooms) != 1 || rooms[0].Likes != 12 || len(rooms[0].ProductIDs) != 2 {
+			t.Fatalf("rooms %+v", rooms)
+		}
+		if rooms, _ := s.live.ListRooms(ctx, s.other); len(rooms) != 0 {
+			t.Fatalf("other tenant's rooms %+v", rooms)
+		}
+	})
+}
+
+func TestContractAudit(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		for i := range 3 {
+			must(t, db.Audit(ctx, s.m, "staff:1", "price.set", fmt.Sprintf("sku:%d", i), `{"price_fen":990}`))
+		}
+		must(t, db.Audit(ctx, s.other, "staff:9", "lot.hold", "lot:1", ""))
+		log, err := db.AuditLog(ctx, s.m, 2)
+		must(t, err)
+		if len(log) != 2 || log[0].Object != "sku:2" || log[1].Object != "sku:1" || log[0].Detail != `{"price_fen":990}` || log[0].At.IsZero() {
+			t.Fatalf("audit log %+v", log)
+		}
+		log, err = db.AuditLog(ctx, s.other, 10)
+		must(t, err)
+		if len(log) != 1 || log[0].Action != "lot.hold" {
+			t.Fatalf("other tenant's audit log %+v", log)
+		}
+	})
+}
+
+// TestContractFlashSale: 200 buyers race for the last 50 units (two lots
+// in one store). Exactly 50 orders win, nothing is oversold, and the stock
+// rows agree with the allocations.
+func TestContractFlashSale(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		a := s.lot(t, s.m, s.sku, s.store, "A", 24*time.Hour, 30)
+		b := s.lot(t, s.m, s.sku, s.store, "B", 48*time.Hour, 20)
+		const buyers = 200
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won, sold, lost := 0, 0, 0
+		var other []error
+		start := make(chan struct{})
+		for i := range buyers {
+			wg.Go(func() {
+				c, err := s.ids.UpsertCustomer(ctx, s.m, fmt.Sprintf("139%08d", i))
+				if err != nil {
+					mu.Lock()
+					other = append(other, err)
+					mu.Unlock()
+					return
+				}
+				<-start
+				o := s.newOrder(fmt.Sprintf("buy-%d", i), "h")
+				o.CustomerID = c.ID
+				_, err = s.orders.Create(ctx, o, []order.Item{{SKUID: s.sku, Quantity: 1}})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+					sold += int(o.Lines[0].Quantity)
+				case apperr.Is(err, "out_of_stock"):
+					lost++
+				default:
+					other = append(other, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range other {
+			t.Errorf("unexpected error: %v", err)
+		}
+		if won != 50 || sold != 50 || lost != buyers-50 {
+			t.Fatalf("won %d (units %d), lost %d; want 50 and %d", won, sold, lost, buyers-50)
+		}
+		la, lb := s.level(t, s.store, a), s.level(t, s.store, b)
+		if la.Reserved != 30 || lb.Reserved != 20 {
+			t.Fatalf("reserved A %d B %d", la.Reserved, lb.Reserved)
+		}
+		if n := count(t, db, `SELECT COALESCE(SUM(quantity), 0) FROM allocations WHERE state = 'reserved'`); n != 50 {
+			t.Fatalf("reserved allocations hold %d units", n)
+		}
+		if n := count(t, db, `SELECT count(*) FROM orders`); n != 50 {
+			t.Fatalf("%d orders stored", n)
+		}
+		checkStock(t, db)
+	})
+}
+
+// TestContractConcurrentTransitions: ten parallel "complete" calls on one
+// paid order consume its stock once; parallel cancel/complete on another
+// order apply exactly one of them.
+func TestContractConcurrentTransitions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		lot := s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 100)
+		race := func(id int64, moves []order.Status) (ok []order.Status) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			for _, next := range moves {
+				wg.Go(func() {
+					_, err := s.orders.Transition(ctx, s.m, id, next)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						ok = append(ok, next)
+					case apperr.Is(err, "invalid_transition"):
+					default:
+						t.Errorf("transition to %s: %v", next, err)
+					}
+				})
+			}
+			wg.Wait()
+			return ok
+		}
+
+		o := s.buy(t, 7)
+		_, err := s.orders.Transition(ctx, s.m, o.ID, order.Paid)
+		must(t, err)
+		moves := make([]order.Status, 10)
+		for i := range moves {
+			moves[i] = order.Completed
+		}
+		if ok := race(o.ID, moves); len(ok) != 1 {
+			t.Fatalf("%d of 10 parallel completions succeeded", len(ok))
+		}
+		if lv := s.level(t, s.store, lot); lv.OnHand != 93 || lv.Reserved != 0 {
+			t.Fatalf("after parallel completions %+v, want on_hand 93 reserved 0", lv)
+		}
+
+		// cancel vs complete vs expire on a paid order: one wins
+		o2 := s.buy(t, 5)
+		_, err = s.orders.Transition(ctx, s.m, o2.ID, order.Paid)
+		must(t, err)
+		var mixed []order.Status
+		for range 4 {
+			mixed = append(mixed, order.Cancelled, order.Completed, order.Ready)
+		}
+		ok := race(o2.ID, mixed)
+		got, err := s.orders.Get(ctx, s.m, o2.ID)
+		must(t, err)
+		lv := s.level(t, s.store, lot)
+		switch got.Status {
+		case order.Cancelled:
+			if lv.OnHand != 93 || lv.Reserved != 0 || got.RefundedFen != got.TotalFen {
+				t.Fatalf("cancelled: %+v refund %d", lv, got.RefundedFen)
+			}
+		case order.Completed:
+			if lv.OnHand != 88 || lv.Reserved != 0 {
+				t.Fatalf("completed: %+v", lv)
+			}
+		case order.Ready:
+			if lv.OnHand != 93 || lv.Reserved != 5 {
+				t.Fatalf("ready: %+v", lv)
+			}
+		default:
+			t.Fatalf("status %s after %v", got.Status, ok)
+		}
+		// paid → ready → completed/cancelled is the only way two moves apply
+		if !slices.Contains(ok, got.Status) || len(ok) > 2 || (len(ok) == 2 && !slices.Contains(ok, order.Ready)) {
+			t.Fatalf("moves applied %v, final status %s", ok, got.Status)
+		}
+
+		// parallel payment callbacks with different nonces: paid once
+		o3 := s.buy(t, 1)
+		must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o3.ID, Provider: "dev", Intent: "pi_race", AmountFen: o3.TotalFen}))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		paid := 0
+		for i := range 10 {
+			wg.Go(func() {
+				_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_race", AmountFen: o3.TotalFen, Nonce: fmt.Sprintf("race-%d", i)}, "dev", db.Now())
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					paid++
+				case apperr.Is(err, "replayed_callback"):
+				default:
+					t.Errorf("ApplyPaid: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if paid != 1 {
+			t.Fatalf("paid %d times", paid)
+		}
+		checkStock(t, db)
+	})
+}
+
+// TestContractConcurrentIdempotency: one request sent ten times at once
+// makes one order and reserves once; every caller gets that order.
+func TestContractConcurrentIdempotency(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		lot := s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 100)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ids := map[int64]int{}
+		created := 0
+		for range 10 {
+			wg.Go(func() {
+				o := s.newOrder("same-key", "same-hash")
+				c, err := s.orders.Create(ctx, o, []order.Item{{SKUID: s.sku, Quantity: 3}})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("create: %v", err)
+					return
+				}
+				ids[o.ID]++
+				if c {
+					created++
+				}
+			})
+		}
+		wg.Wait()
+		if len(ids) != 1 || created != 1 {
+			t.Fatalf("orders %v, created %d", ids, created)
+		}
+		if lv := s.level(t, s.store, lot); lv.Reserved != 3 {
+			t.Fatalf("reserved %d, want 3", lv.Reserved)
+		}
+		checkStock(t, db)
+	})
+}
+
+// TestContractTranslate: driver errors reach callers as application errors
+// with the same codes on both databases.
+func TestContractTranslate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		lot := s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 1)
+		err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE stock SET reserved = 5 WHERE lot_id = ?`, lot)
+			return err
+		})
+		wantCode(t, err, "constraint")
+		err = db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO merchants (slug, name, created_at) VALUES (?, ?, ?)`, "farm", "x", 1)
+			return err
+		})
+		wantCode(t, err, "conflict")
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Kind != apperr.Conflict {
+			t.Fatalf("kind of %v", err)
+		}
+	})
+}
