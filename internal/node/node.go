@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/demo"
+	"github.com/shelflive/shelflive/internal/epcishttp"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -145,6 +146,7 @@ func (m *Main) Open(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
 		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
+	m.Server.EPCIS = epcishttp.New(sqldb.NewEPCISStore(db), epcishttp.AuthorizerFunc(epcisAuthorizer(a)))
 	if m.Video != nil {
 		m.Server.Media = m.Video.Handler()
 	}
