@@ -362,6 +362,7 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 	}
 	defer rows.Close()
 	var last trace.Cursor
+	var seqs []int64
 	for rows.Next() {
 		ev, seq, err := scanEvent(rows)
 		if err != nil {
@@ -371,13 +372,50 @@ func (s *EPCISStore) QueryEvents(ctx context.Context, merchantID int64, f trace.
 			page.Next = &trace.Cursor{EventTimeMS: last.EventTimeMS, Seq: last.Seq}
 			break
 		}
+		seqs = append(seqs, seq)
 		page.Events = append(page.Events, ev)
 		last = trace.Cursor{EventTimeMS: ms(ev.EventTime), Seq: seq}
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("epcis query: %w", err)
 	}
+	rows.Close()
+	if f.WithEPCs && len(page.Events) > 0 {
+		if err := s.loadEPCs(ctx, page.Events, seqs); err != nil {
+			return page, err
+		}
+	}
 	return page, nil
+}
+
+// loadEPCs fills Event.EPCs of a page from the identifier side table.
+func (s *EPCISStore) loadEPCs(ctx context.Context, events []trace.Event, seqs []int64) error {
+	idx := make(map[int64]int, len(seqs))
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		idx[seq] = i
+		args[i] = seq
+	}
+	rows, err := s.DB.Query(ctx, `SELECT event, role, epc, quantity, uom FROM epcis_event_epcs WHERE event IN (`+placeholders(len(seqs))+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("epcis query: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var r trace.EPCRef
+		var qty sql.NullFloat64
+		if err := rows.Scan(&seq, &r.Role, &r.ID, &qty, &r.UOM); err != nil {
+			return fmt.Errorf("epcis query: %w", err)
+		}
+		if qty.Valid {
+			v := qty.Float64
+			r.Quantity = &v
+		}
+		i := idx[seq]
+		events[i].EPCs = append(events[i].EPCs, r)
+	}
+	return rows.Err()
 }
 
 // driverLimit is the most side-table matches for which driving the query
@@ -475,6 +513,7 @@ func buildEventFilter(merchantID int64, f trace.EventFilter) (*query, int, error
 	q.epcs(merchantID, []string{trace.RoleEPC, trace.RoleChild, trace.RoleParent, trace.RoleInput, trace.RoleOutput}, f.MatchAnyEPC)
 	q.epcs(merchantID, []string{trace.RoleQuantity, trace.RoleChildQuantity}, f.MatchEPCClass)
 	q.epcs(merchantID, []string{trace.RoleQuantity, trace.RoleChildQuantity, trace.RoleInputQuantity, trace.RoleOutputQuantity}, f.MatchAnyEPCClass)
+	q.epcs(merchantID, []string{trace.RoleLot}, f.MatchLot)
 	for _, l := range []struct {
 		kind string
 		fs   []trace.TypedIDFilter

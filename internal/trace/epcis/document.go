@@ -3,7 +3,6 @@ package epcis
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -364,20 +363,11 @@ func lotRefs(refs []trace.EPCRef, lot string) []trace.EPCRef {
 		if m == nil {
 			continue
 		}
-		id := LGTIN(m[1], lot)
+		id := trace.LGTIN(m[1], lot)
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, trace.EPCRef{Role: trace.RoleLot, ID: id})
 		}
 	}
 	return out
-}
-
-// LGTIN returns the canonical GS1 Digital Link of a lot: GTIN (padded to 14
-// digits) and batch/lot, escaped as in Digital Link.
-func LGTIN(gtin, lot string) string {
-	for len(gtin) < 14 {
-		gtin = "0" + gtin
-	}
-	return "https://id.gs1.org/01/" + gtin + "/10/" + dlPercentEncode(strings.ReplaceAll(url.PathEscape(lot), "%2F", "%2F"))
 }

@@ -1,0 +1,330 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// dlEscaper escapes what GS1 Digital Link wants escaped in a lot beyond
+// what url.PathEscape does (table 7-1), so LGTIN matches the identifiers
+// trace/epcis derives from EPC class URIs.
+var dlEscaper = strings.NewReplacer("!", "%21", "(", "%28", ")", "%29", "*", "%2A", "+", "%2B", ",", "%2C", ":", "%3A")
+
+// LGTIN returns the canonical GS1 Digital Link URI of a lot: the GTIN
+// padded to 14 digits, then /10/ and the batch/lot number.
+func LGTIN(gtin, lot string) string {
+	for len(gtin) < 14 {
+		gtin = "0" + gtin
+	}
+	return "https://id.gs1.org/01/" + gtin + "/10/" + dlEscaper.Replace(url.PathEscape(lot))
+}
+
+// Stages of a lot's journey, for the public trace page's timeline.
+const (
+	StageOrigin     = "origin"     // commissioning: the lot (or its raw material) came into being
+	StageProcessing = "processing" // transformation, packing, assembling
+	StageStorage    = "storage"    // storing, holding, stocking, cycle counting
+	StageTransport  = "transport"  // shipping, departing, transporting, arriving, loading, receiving
+	StageStore      = "store"      // retail selling, staging in a store
+	StageQuality    = "quality"    // inspecting, sampling, sensor reporting
+	StageEnd        = "end"        // destroying, decommissioning, void shipping
+	StageOther      = "other"
+)
+
+var stageByStep = map[string]string{
+	"commissioning": StageOrigin, "creating_class_instance": StageOrigin, "encoding": StageOrigin,
+	"assembling": StageProcessing, "packing": StageProcessing, "repackaging": StageProcessing, "unpacking": StageProcessing,
+	"disassembling": StageProcessing, "installing": StageProcessing, "repairing": StageProcessing, "replacing": StageProcessing,
+	"storing": StageStorage, "holding": StageStorage, "stocking": StageStorage, "cycle_counting": StageStorage, "stock_taking": StageStorage,
+	"picking": StageStorage, "staging_outbound": StageStorage, "reserving": StageStorage,
+	"shipping": StageTransport, "departing": StageTransport, "transporting": StageTransport, "arriving": StageTransport,
+	"loading": StageTransport, "unloading": StageTransport, "receiving": StageTransport, "accepting": StageTransport,
+	"collecting": StageTransport, "consigning": StageTransport, "entering_exiting": StageTransport,
+	"retail_selling": StageStore, "dispensing": StageStore,
+	"inspecting": StageQuality, "sampling": StageQuality, "sensor_reporting": StageQuality,
+	"destroying": StageEnd, "decommissioning": StageEnd, "void_shipping": StageEnd, "killing": StageEnd, "removing": StageEnd,
+}
+
+// StageOf classifies an event for a lot timeline. Transformation events are
+// processing whatever their bizStep says (commissioning the output of a
+// transformation is still a processing step of the lot).
+func StageOf(ev Event) string {
+	if ev.Type == "TransformationEvent" {
+		return StageProcessing
+	}
+	step := ev.BizStep
+	if i := strings.LastIndex(step, "BizStep-"); i >= 0 {
+		step = step[i+len("BizStep-"):]
+	}
+	if s, ok := stageByStep[step]; ok {
+		return s
+	}
+	return StageOther
+}
+
+// LotStep is one event in a lot's history and why it belongs there.
+type LotStep struct {
+	Event Event
+	Stage string
+	Via   string // the identifier that tied the event to the lot (the lot itself, an item of it, a pallet carrying it, an input)
+	Link  string // lot, item, container, input
+}
+
+// LotHistory is a lot's ordered trace: commissioning → transformation →
+// shipping/receiving → store, plus the upstream inputs it was made from.
+type LotHistory struct {
+	GTIN   string
+	Lot    string
+	LGTIN  string
+	Items  []string // serialised items (SGTIN Digital Links) of the lot
+	Inputs []string // identifiers of inputs of the transformations that produced the lot
+	Steps  []LotStep
+}
+
+// Service is the trace domain's service over an EventStore.
+type Service struct {
+	Events EventStore
+}
+
+// ErrLotNotFound is returned when no event mentions the lot.
+var ErrLotNotFound = apperr.New(apperr.NotFound, "trace_lot_not_found", "没有该批次的溯源记录", "No trace events for this lot.")
+
+var reGTIN = regexp.MustCompile(`^\d{8}$|^\d{12,14}$`)
+
+// lotTraceLimit bounds the events one trace reads, so a lot shipped in a
+// pallet with thousands of others cannot make the trace page slow.
+const lotTraceLimit = 2000
+
+// LotTrace builds the ordered history of a lot (GTIN + batch/lot) for a
+// merchant: events naming the lot (quantity lists, LGTIN), its serialised
+// items (SGTINs assigned to the lot by the commissioning event's ILMD), the
+// containers (SSCC) they were aggregated into while aggregated, and the
+// inputs of transformations that produced the lot (one level upstream).
+func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot string) (*LotHistory, error) {
+	if !reGTIN.MatchString(gtin) {
+		return nil, apperr.InvalidField("gtin", "trace_invalid_gtin", "GTIN 应为 8、12、13 或 14 位数字", "A GTIN has 8, 12, 13 or 14 digits.")
+	}
+	if strings.TrimSpace(lot) == "" || len(lot) > 20 {
+		return nil, apperr.InvalidField("lot", "trace_invalid_lot", "批号应为 1 到 20 个字符", "A lot number has 1 to 20 characters.")
+	}
+	h := &LotHistory{GTIN: strings.Repeat("0", 14-len(gtin)) + gtin, Lot: lot, LGTIN: LGTIN(gtin, lot)}
+	steps := map[string]*LotStep{}
+	total := 0
+	add := func(evs []Event, via, link string) {
+		for _, ev := range evs {
+			if _, ok := steps[ev.EventID]; ok {
+				continue
+			}
+			steps[ev.EventID] = &LotStep{Event: ev, Stage: StageOf(ev), Via: via, Link: link}
+		}
+	}
+	fetch := func(f EventFilter) ([]Event, error) {
+		f.PerPage, f.WithEPCs = MaxPerPage, true
+		var out []Event
+		for {
+			page, err := s.Events.QueryEvents(ctx, merchantID, f)
+			if err != nil {
+				return nil, fmt.Errorf("lot trace: %w", err)
+			}
+			out = append(out, page.Events...)
+			total += len(page.Events)
+			if page.Next == nil || total >= lotTraceLimit {
+				return out, nil
+			}
+			f.After = page.Next
+		}
+	}
+	lotMatch := []IDMatch{{ID: h.LGTIN}}
+	// 1. Events naming the lot: quantity lists, and commissioning events
+	// whose ILMD assigns serialised items to it.
+	byClass, err := fetch(EventFilter{MatchAnyEPCClass: lotMatch})
+	if err != nil {
+		return nil, err
+	}
+	add(byClass, h.LGTIN, "lot")
+	byILMD, err := fetch(EventFilter{MatchLot: lotMatch})
+	if err != nil {
+		return nil, err
+	}
+	add(byILMD, h.LGTIN, "lot")
+	items := map[string]bool{}
+	gtinPrefix := "https://id.gs1.org/01/" + h.GTIN + "/21/"
+	for _, ev := range byILMD {
+		for _, r := range ev.EPCs {
+			if (r.Role == RoleEPC || r.Role == RoleOutput || r.Role == RoleChild) && strings.HasPrefix(r.ID, gtinPrefix) {
+				items[r.ID] = true
+			}
+		}
+	}
+	for id := range items {
+		h.Items = append(h.Items, id)
+	}
+	sort.Strings(h.Items)
+	// 2. Events of the items.
+	var itemEvents []Event
+	for start := 0; start < len(h.Items) && total < lotTraceLimit; start += 50 {
+		var ms []IDMatch
+		for _, id := range h.Items[start:min(start+50, len(h.Items))] {
+			ms = append(ms, IDMatch{ID: id})
+		}
+		evs, err := fetch(EventFilter{MatchAnyEPC: ms})
+		if err != nil {
+			return nil, err
+		}
+		itemEvents = append(itemEvents, evs...)
+		for _, ev := range evs {
+			add([]Event{ev}, firstMatch(ev, items), "item")
+		}
+	}
+	// 3. Containers the lot or its items were packed into, while packed.
+	mine := func(r EPCRef) bool { return items[r.ID] || r.ID == h.LGTIN }
+	type span struct {
+		from, to time.Time
+	}
+	containers := map[string][]span{}
+	all := append(append(append([]Event{}, byClass...), byILMD...), itemEvents...)
+	sort.Slice(all, func(i, j int) bool { return all[i].EventTime.Before(all[j].EventTime) })
+	for _, ev := range all {
+		if ev.Type != "AggregationEvent" {
+			continue
+		}
+		parent := ""
+		contains := false
+		for _, r := range ev.EPCs {
+			if r.Role == RoleParent {
+				parent = r.ID
+			}
+			if (r.Role == RoleChild || r.Role == RoleChildQuantity) && mine(r) {
+				contains = true
+			}
+		}
+		if parent == "" || !contains {
+			continue
+		}
+		sp := containers[parent]
+		switch ev.Action {
+		case "ADD", "OBSERVE":
+			containers[parent] = append(sp, span{from: ev.EventTime, to: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		case "DELETE":
+			if n := len(sp); n > 0 {
+				sp[n-1].to = ev.EventTime
+			}
+		}
+	}
+	for parent, spans := range containers {
+		if total >= lotTraceLimit {
+			break
+		}
+		evs, err := fetch(EventFilter{MatchAnyEPC: []IDMatch{{ID: parent}}})
+		if err != nil {
+			return nil, err
+		}
+		// A DELETE of the container naming no children (all removed) or
+		// one of ours ends the time the lot travelled in it.
+		for _, ev := range evs {
+			if ev.Type != "AggregationEvent" || ev.Action != "DELETE" {
+				continue
+			}
+			children, ours := 0, false
+			isParent := false
+			for _, r := range ev.EPCs {
+				switch {
+				case r.Role == RoleParent && r.ID == parent:
+					isParent = true
+				case r.Role == RoleChild || r.Role == RoleChildQuantity:
+					children++
+					ours = ours || mine(r)
+				}
+			}
+			if !isParent || (children > 0 && !ours) {
+				continue
+			}
+			for i := range spans {
+				if ev.EventTime.After(spans[i].from) && ev.EventTime.Before(spans[i].to) {
+					spans[i].to = ev.EventTime
+				}
+			}
+		}
+		for _, ev := range evs {
+			for _, sp := range spans {
+				if !ev.EventTime.Before(sp.from) && !ev.EventTime.After(sp.to) {
+					add([]Event{ev}, parent, "container")
+					break
+				}
+			}
+		}
+	}
+	// 4. Inputs of transformations that produced the lot or its items,
+	// and the events of those inputs (where the raw material came from).
+	inputs := map[string]bool{}
+	for _, st := range steps {
+		ev := st.Event
+		if ev.Type != "TransformationEvent" {
+			continue
+		}
+		produced := false
+		for _, r := range ev.EPCs {
+			if (r.Role == RoleOutput || r.Role == RoleOutputQuantity) && (mine(r) || r.ID == h.LGTIN) {
+				produced = true
+			}
+		}
+		if !produced {
+			continue
+		}
+		for _, r := range ev.EPCs {
+			if r.Role == RoleInput || r.Role == RoleInputQuantity {
+				inputs[r.ID] = true
+			}
+		}
+	}
+	for id := range inputs {
+		h.Inputs = append(h.Inputs, id)
+	}
+	sort.Strings(h.Inputs)
+	for _, id := range h.Inputs {
+		if total >= lotTraceLimit {
+			break
+		}
+		f := EventFilter{MatchAnyEPC: []IDMatch{{ID: id}}}
+		if strings.Contains(id, "/10/") || !strings.Contains(id, "/21/") {
+			f = EventFilter{MatchAnyEPCClass: []IDMatch{{ID: id}}}
+		}
+		evs, err := fetch(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			add([]Event{ev}, id, "input")
+		}
+	}
+	if len(steps) == 0 {
+		return nil, ErrLotNotFound
+	}
+	for _, st := range steps {
+		h.Steps = append(h.Steps, *st)
+	}
+	sort.SliceStable(h.Steps, func(i, j int) bool {
+		a, b := h.Steps[i].Event, h.Steps[j].Event
+		if !a.EventTime.Equal(b.EventTime) {
+			return a.EventTime.Before(b.EventTime)
+		}
+		return a.EventID < b.EventID
+	})
+	return h, nil
+}
+
+func firstMatch(ev Event, ids map[string]bool) string {
+	for _, r := range ev.EPCs {
+		if ids[r.ID] {
+			return r.ID
+		}
+	}
+	return ""
+}
