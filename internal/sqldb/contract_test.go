@@ -1044,6 +1044,36 @@ func TestContractFlashSale(t *testing.T) {
 	})
 }
 
+// TestContractNoFalseOutOfStock: as many buyers as units, spread over two
+// lots, all at once. Every buyer must win: a buyer whose FEFO pick was
+// taken by someone else while another lot still had stock is not "out of
+// stock" (on PostgreSQL the order transaction runs again from fresh reads).
+func TestContractNoFalseOutOfStock(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "A", 24*time.Hour, 20)
+		s.lot(t, s.m, s.sku, s.store, "B", 48*time.Hour, 20)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				<-start
+				_, err := s.orders.Create(ctx, s.newOrder("", ""), []order.Item{{SKUID: s.sku, Quantity: 1}})
+				if err != nil {
+					t.Errorf("buyer refused with stock left: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := count(t, db, `SELECT COALESCE(SUM(reserved), 0) FROM stock`); n != 40 {
+			t.Fatalf("reserved %d of 40", n)
+		}
+		checkStock(t, db)
+	})
+}
+
 // TestContractConcurrentTransitions: ten parallel "complete" calls on one
 // paid order consume its stock once; parallel cancel/complete on another
 // order apply exactly one of them.
