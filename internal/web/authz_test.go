@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -556,4 +558,133 @@ func setupMatrix(t *testing.T, m *node.Main) ([]caller, *objects) {
 	o.intent = in.Intent
 	must(send(t, nil, base, "POST", "/api/v1/payments/dev/"+o.intent+"/confirm", nil, "", nil), 200)
 	return callers, o
+}
+
+// permissionHelp says in words what each permission allows; the generated
+// table in docs/SECURITY.md shows it. A permission without an entry fails
+// TestSecurityDocTables.
+var permissionHelp = map[identity.Permission]string{
+	identity.PermCatalogWrite: "products, SKUs, prices, images",
+	identity.PermStockWrite:   "lots and stock levels",
+	identity.PermStoresWrite:  "stores",
+	identity.PermRoomsWrite:   "create, schedule, edit rooms",
+	identity.PermRoomHost:     "run a room: pin cards, moderate, go live/end, live price changes",
+	identity.PermOrdersRead:   "see orders (contacts masked without customer.pii)",
+	identity.PermOrdersFulfil: "mark ready/shipped, verify pickup codes",
+	identity.PermOrdersRefund: "cancel and refund paid orders",
+	identity.PermStaffWrite:   "staff accounts, roles, API tokens",
+	identity.PermTraceWrite:   "EPCIS capture, lot holds",
+	identity.PermAdminView:    "open the admin console, read catalog/stores/lots/stock",
+	identity.PermAuditRead:    "read the audit log",
+	identity.PermCustomerPII:  "see buyers' full phone numbers and addresses",
+}
+
+// renderPermissionTable draws identity's permission table as Markdown.
+func renderPermissionTable(t *testing.T) string {
+	t.Helper()
+	var perms []identity.Permission
+	for _, r := range identity.StaffRoles {
+		for _, p := range identity.Permissions(r) {
+			if !slices.Contains(perms, p) {
+				perms = append(perms, p)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| permission | allows |")
+	for _, r := range identity.StaffRoles {
+		b.WriteString(" " + string(r) + " |")
+	}
+	b.WriteString("\n|---|---|")
+	for range identity.StaffRoles {
+		b.WriteString(":-:|")
+	}
+	b.WriteString("\n")
+	for _, p := range perms {
+		help, ok := permissionHelp[p]
+		if !ok {
+			t.Errorf("permission %s has no permissionHelp entry", p)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |", p, help)
+		for _, r := range identity.StaffRoles {
+			if identity.Can(r, p) {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString("   |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(identity.Permissions(identity.RoleViewer)) != 0 {
+		t.Errorf("viewers hold staff permissions: %v", identity.Permissions(identity.RoleViewer))
+	}
+	return b.String()
+}
+
+// renderRouteTable draws who may call each route, from Routes().
+func renderRouteTable(routes []web.Route) string {
+	var b strings.Builder
+	b.WriteString("| route | access | who (own merchant) |\n|---|---|---|\n")
+	for _, rt := range routes {
+		var who string
+		switch rt.Access {
+		case web.Public:
+			who = "anyone"
+		case web.Customer:
+			who = "viewer (logged-in customer)"
+		case web.AnyLogin:
+			who = "viewer or any staff"
+			if p, ok := handlerPerms[rt.Method+" "+rt.Path]; ok {
+				who = "viewer, or staff with `" + string(p) + "`"
+			}
+		case web.Staff:
+			var rs []string
+			for _, r := range identity.StaffRoles {
+				if identity.Can(r, rt.Perm) {
+					rs = append(rs, string(r))
+				}
+			}
+			who = strings.Join(rs, ", ")
+		}
+		kind := ""
+		if !rt.API {
+			kind = " (page)"
+		}
+		fmt.Fprintf(&b, "| `%s %s`%s | %s | %s |\n", rt.Method, rt.Path, kind, accessString(rt), who)
+	}
+	return b.String()
+}
+
+// TestSecurityDocTables keeps the generated tables in docs/SECURITY.md equal
+// to the code. Run with SHELFLIVE_UPDATE_DOCS=1 to rewrite them.
+func TestSecurityDocTables(t *testing.T) {
+	const path = "../../docs/SECURITY.md"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, blk := range []struct{ name, body string }{
+		{"permission-table", renderPermissionTable(t)},
+		{"route-table", renderRouteTable((&web.Server{}).Routes())},
+	} {
+		begin, end := "<!-- "+blk.name+":begin -->\n", "<!-- "+blk.name+":end -->"
+		i, j := strings.Index(doc, begin), strings.Index(doc, end)
+		if i < 0 || j < i {
+			t.Fatalf("%s: markers %q … %q not found", path, strings.TrimSpace(begin), end)
+		}
+		if got := doc[i+len(begin) : j]; got != blk.body {
+			if os.Getenv("SHELFLIVE_UPDATE_DOCS") == "1" {
+				doc = doc[:i+len(begin)] + blk.body + doc[j:]
+				continue
+			}
+			t.Errorf("%s: the %s block differs from the code; run SHELFLIVE_UPDATE_DOCS=1 go test ./internal/web -run TestSecurityDocTables\nwant:\n%s", path, blk.name, blk.body)
+		}
+	}
+	if os.Getenv("SHELFLIVE_UPDATE_DOCS") == "1" && doc != string(raw) {
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("rewrote", path)
+	}
 }
