@@ -45,8 +45,14 @@ func values(v url.Values, key string) ([]string, error) {
 			out = append(out, s)
 		}
 	}
+	if len(out) > maxValuesPerParam {
+		return nil, qerr(key, "at most %d values", maxValuesPerParam)
+	}
 	return out, nil
 }
+
+// maxValuesPerParam bounds OR-lists so one request cannot build a huge query.
+const maxValuesPerParam = 100
 
 var reSensorCmp = regexp.MustCompile(`^(EQ|GT|GE|LT|LE)_(value|minValue|maxValue|meanValue)(?:_([A-Za-z0-9]{1,3}))?$`)
 

@@ -2,6 +2,7 @@ package epcis
 
 import (
 	"errors"
+	"strings"
 	"net/url"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func TestParseQuery(t *testing.T) {
 		{"ErrPattern", "MATCH_epc=urn:epc:idpat:sgtin:0614141.*.*", "MATCH_epc"},
 		{"ErrToken", "nextPageToken=abc!", "nextPageToken"},
 		{"ErrBizTxNoType", "EQ_bizTransaction_=1", "EQ_bizTransaction_"},
+		{"ErrTooManyValues", "EQ_bizStep=" + strings.Repeat("shipping|", 100) + "shipping", "EQ_bizStep"},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
