@@ -2,8 +2,8 @@ package epcis
 
 import (
 	"errors"
-	"strings"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
