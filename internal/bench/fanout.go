@@ -69,7 +69,7 @@ func parseFanoutFlags(args []string, out io.Writer) (*fanoutOpts, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "load duration")
 	fs.StringVar(&o.url, "url", "", "base URL of a running ShelfLive server, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&o.room, "room", "demo", "room slug (with --url)")
-	fs.StringVar(&o.token, "token", os.Getenv("SHELFLIVE_ADMIN_TOKEN"), "bearer token for posting comments/likes/pins (default $SHELFLIVE_ADMIN_TOKEN)")
+	fs.StringVar(&o.token, "token", os.Getenv("SHELFLIVE_ADMIN_TOKEN"), "bearer token for posting comments/likes/pins (default $SHELFLIVE_ADMIN_TOKEN); a comma-separated list is used round-robin for comments, so per-user rate limits see several users")
 	fs.Int64Var(&o.product, "product", 1, "product id to pin (with --url)")
 	fs.BoolVar(&o.inproc, "inproc", false, "run against an in-process hub fed directly (no --url needed)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server, to report its RSS (with --url)")
@@ -430,7 +430,10 @@ func (t *fanoutRemote) wsURL() string {
 	return "ws://" + strings.TrimPrefix(t.base, "http://") + "/api/v1/ws?sub=" + t.topic()
 }
 
-func (t *fanoutRemote) post(path string, body any) error {
+func (t *fanoutRemote) post(path string, body any) error { return t.postAs(0, path, body) }
+
+// postAs posts with the k-th token of --token (round-robin).
+func (t *fanoutRemote) postAs(k int, path string, body any) error {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequest("POST", t.base+"/api/v1/rooms/"+t.o.room+path, strings.NewReader(string(b)))
 	if err != nil {
@@ -438,7 +441,8 @@ func (t *fanoutRemote) post(path string, body any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if t.o.token != "" {
-		req.Header.Set("Authorization", "Bearer "+t.o.token)
+		tokens := strings.Split(t.o.token, ",")
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tokens[k%len(tokens)]))
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
@@ -454,7 +458,7 @@ func (t *fanoutRemote) post(path string, body any) error {
 }
 
 func (t *fanoutRemote) comment(k int, text string) error {
-	return t.post("/comments", map[string]string{"text": text})
+	return t.postAs(k, "/comments", map[string]string{"text": text})
 }
 func (t *fanoutRemote) likes(n int) error { return t.post("/likes", map[string]int{"count": n}) }
 func (t *fanoutRemote) pin(k int, sentNS int64) error {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,16 +84,22 @@ func TestRunFanout_Remote(t *testing.T) {
 	defer hub.Close()
 	const token = "t0ken"
 	var pins, comments, likes int
+	var mu sync.Mutex
+	byToken := map[string]int{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/rooms/fresh", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"id":12,"slug":"fresh","title":"x"}`))
 	})
 	auth := func(h func(r *http.Request, body map[string]any)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "Bearer "+token {
+			auth := r.Header.Get("Authorization")
+			if auth != "Bearer "+token && auth != "Bearer second" {
 				http.Error(w, "no", http.StatusUnauthorized)
 				return
 			}
+			mu.Lock()
+			defer mu.Unlock()
+			byToken[auth]++
 			var body map[string]any
 			json.NewDecoder(r.Body).Decode(&body)
 			h(r, body)
@@ -122,11 +129,14 @@ func TestRunFanout_Remote(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	s, _ := runFanoutTest(t, "--url", srv.URL, "--room", "fresh", "--token", token, "--product", "7",
+	s, _ := runFanoutTest(t, "--url", srv.URL, "--room", "fresh", "--token", token+",second", "--product", "7",
 		"--viewers", "30", "--duration", "2s", "--comments-per-s", "50", "--likes-per-s", "200", "--events-per-s", "10", "--drain", "20s")
 	fanoutCheckSummary(t, s, 30)
 	if s.Mode != "remote" || s.CommentsRejected != 0 || pins != s.CommerceEventsSent || hub.Likes("room:12") != s.LikesSent {
 		t.Errorf("summary %+v; server saw %d pins %d comments %d likes", s, pins, comments, likes)
+	}
+	if byToken["Bearer second"] == 0 {
+		t.Errorf("comments not spread over the tokens: %v", byToken)
 	}
 }
 
