@@ -1,6 +1,7 @@
 package ws_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -497,3 +498,55 @@ func TestServe_Keepalive(t *testing.T) {
 		t.Fatal("reading client not counted")
 	}
 }
+
+// A client that sends its first message in the same packet as the handshake
+// (bytes already buffered by net/http at hijack time) must not lose it.
+func TestServe_PipelinedFirstMessage(t *testing.T) {
+	e := newEnv(t, realtime.Options{})
+	addr := e.srv.Listener.Addr().String()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ping := []byte(`{"t":"ping"}`)
+	wire := []byte{0x81, 0x80 | byte(len(ping)), 1, 2, 3, 4}
+	for i, b := range ping {
+		wire = append(wire, b^[]byte{1, 2, 3, 4}[i%4])
+	}
+	req := "GET /ws?sub=room:1 HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := c.Write(append([]byte(req), wire...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	var types []string
+	readFrames(&bufConn{Conn: c, r: br}, func(p []byte) {
+		var f frame
+		json.Unmarshal(p, &f)
+		types = append(types, f.T)
+		if f.T == "pong" {
+			c.Close()
+		}
+	})
+	if len(types) < 3 || types[0] != "hello" || types[len(types)-1] != "pong" {
+		t.Fatalf("frames %v, want hello … pong", types)
+	}
+}
+
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
