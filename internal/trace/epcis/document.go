@@ -3,6 +3,9 @@ package epcis
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,29 +42,60 @@ func ParseDocument(raw []byte) (*Document, error) {
 	if typ != "EPCISDocument" && typ != "EPCISQueryDocument" {
 		return nil, invalid(-1, "", "/type", `type must be "EPCISDocument" (or "EPCISQueryDocument")`)
 	}
-	if err := ValidateJSON(v); err != nil {
-		return nil, err
-	}
-	ids, _ := eventHashesFrom(tree)
-	doc := &Document{Type: typ, Context: inlineContext(root["@context"])}
 	list, base := eventList(root)
-	if len(list) != len(ids) {
-		return nil, fmt.Errorf("parse: %d events but %d hashes", len(list), len(ids))
-	}
 	if len(list) > trace.CaptureLimit {
 		return nil, invalid(-1, "", base, fmt.Sprintf("at most %d events per capture", trace.CaptureLimit))
 	}
+	// The document without its events first; then the events, in parallel:
+	// eventList has no constraint across items, so this is the same
+	// verdict as validating the whole document at once.
+	if err := ValidateJSON(withoutEvents(root)); err != nil {
+		return nil, err
+	}
+	doc := &Document{Type: typ, Context: inlineContext(root["@context"])}
+	treeEvents := documentEvents(tree)
+	if len(treeEvents) != len(list) {
+		return nil, fmt.Errorf("parse: %d events but %d parsed", len(list), len(treeEvents))
+	}
+	hc := newHashCtx(tree, treeEvents)
+	type result struct {
+		ev       trace.Event
+		problems []Problem
+		err      error
+	}
+	results := make([]result, len(list))
+	parallel(len(list), func(i int) {
+		r := &results[i]
+		obj, _ := list[i].(map[string]any)
+		eventID, _ := obj["eventID"].(string)
+		ps, err := validateEvent(list[i])
+		if err != nil {
+			r.err = err
+			return
+		}
+		if ps == nil {
+			var p *Problem
+			r.ev, p = eventFrom(obj, hashID(prehashEvent(hc, treeEvents[i], nil)))
+			if p != nil {
+				ps = []Problem{*p}
+			}
+		}
+		for j := range ps {
+			ps[j].Event, ps[j].EventID = i, eventID
+			ps[j].Pointer = base + "/" + strconv.Itoa(i) + ps[j].Pointer
+		}
+		r.problems = ps
+	})
 	var problems []Problem
-	for i, item := range list {
-		obj, _ := item.(map[string]any)
-		ev, p := eventFrom(obj, ids[i])
-		if p != nil {
-			p.Event = i
-			p.EventID, _ = obj["eventID"].(string)
-			p.Pointer = base + "/" + strconv.Itoa(i) + p.Pointer
-			problems = append(problems, *p)
+	for i := range results {
+		if results[i].err != nil {
+			return nil, results[i].err
+		}
+		if results[i].problems != nil {
+			problems = append(problems, results[i].problems...)
 			continue
 		}
+		ev := results[i].ev
 		ev.Context = doc.Context
 		doc.Events = append(doc.Events, ev)
 	}
@@ -370,4 +404,70 @@ func lotRefs(refs []trace.EPCRef, lot string) []trace.EPCRef {
 		}
 	}
 	return out
+}
+
+// withoutEvents returns a shallow copy of the document whose event list is
+// empty, copying only the maps on the path to it.
+func withoutEvents(root map[string]any) map[string]any {
+	cp := func(m map[string]any) map[string]any {
+		out := make(map[string]any, len(m))
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	r := cp(root)
+	body, ok := r["epcisBody"].(map[string]any)
+	if !ok {
+		return r
+	}
+	body = cp(body)
+	r["epcisBody"] = body
+	if _, ok := body["eventList"].([]any); ok {
+		body["eventList"] = []any{}
+		return r
+	}
+	if qr, ok := body["queryResults"].(map[string]any); ok {
+		qr = cp(qr)
+		body["queryResults"] = qr
+		if rb, ok := qr["resultsBody"].(map[string]any); ok {
+			rb = cp(rb)
+			qr["resultsBody"] = rb
+			if _, ok := rb["eventList"].([]any); ok {
+				rb["eventList"] = []any{}
+			}
+		}
+	}
+	return r
+}
+
+// parallel runs fn(0…n-1) on GOMAXPROCS goroutines: validating and hashing
+// events is CPU-bound and independent per event.
+func parallel(n int, fn func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -97,9 +97,8 @@ var standardPrefixes = map[string]string{
 
 // hashCtx carries what the pre-hash of one document's events needs.
 type hashCtx struct {
-	ns      map[string]string // CURIE prefix → namespace IRI
-	vocab   []string          // expanded CBV/GS1 vocabulary values found in the document
-	vocabOf map[string]string // bare value → expansion, when unambiguous
+	ns    map[string]string // CURIE prefix → namespace IRI
+	vocab []string          // expanded CBV/GS1 vocabulary values found in the document
 }
 
 // newHashCtx collects namespaces from the document's @context and the
@@ -137,19 +136,13 @@ func newHashCtx(doc *jvalue, events []*jvalue) *hashCtx {
 			}
 		}
 	}
-	hc.vocabOf = map[string]string{}
 	return hc
 }
 
 // expandBare maps a bare string value to its vocabulary IRI when exactly
 // one expanded vocabulary value in the document ends with "-v" or "/v".
+// A hashCtx is read-only once built, so events hash in parallel.
 func (hc *hashCtx) expandBare(v string) string {
-	if x, ok := hc.vocabOf[v]; ok {
-		if x == "" {
-			return v
-		}
-		return x
-	}
 	match := ""
 	n := 0
 	for _, x := range hc.vocab {
@@ -159,10 +152,8 @@ func (hc *hashCtx) expandBare(v string) string {
 		}
 	}
 	if n != 1 {
-		hc.vocabOf[v] = ""
 		return v
 	}
-	hc.vocabOf[v] = match
 	return match
 }
 
@@ -835,12 +826,12 @@ func documentEvents(root *jvalue) []*jvalue {
 	if body == nil {
 		return nil
 	}
-	if l := body.get("eventList"); l != nil {
+	if l := body.get("eventList"); l != nil && l.kind == jArray {
 		return l.arr
 	}
 	if qr := body.get("queryResults"); qr != nil {
 		if rb := qr.get("resultsBody"); rb != nil {
-			if l := rb.get("eventList"); l != nil {
+			if l := rb.get("eventList"); l != nil && l.kind == jArray {
 				return l.arr
 			}
 		}

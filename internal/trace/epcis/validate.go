@@ -44,9 +44,10 @@ func compileECMA(s string) (jsonschema.Regexp, error) {
 }
 
 var (
-	schemaOnce sync.Once
-	schema     *jsonschema.Schema
-	schemaErr  error
+	schemaOnce  sync.Once
+	schema      *jsonschema.Schema
+	eventSchema *jsonschema.Schema // #/definitions/EPCIS-Document-Event: one item of eventList
+	schemaErr   error
 )
 
 // compiledSchema compiles the embedded schema once per process.
@@ -65,8 +66,28 @@ func compiledSchema() (*jsonschema.Schema, error) {
 			return
 		}
 		schema, schemaErr = c.Compile(schemaURL)
+		if schemaErr == nil {
+			eventSchema, schemaErr = c.Compile(schemaURL + "#/definitions/EPCIS-Document-Event")
+		}
 	})
 	return schema, schemaErr
+}
+
+// validateEvent checks one eventList item; problems carry event-relative
+// pointers (the caller prefixes them).
+func validateEvent(ev any) ([]Problem, error) {
+	if _, err := compiledSchema(); err != nil {
+		return nil, err
+	}
+	err := eventSchema.Validate(ev)
+	if err == nil {
+		return nil, nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return problemsFrom(ve, ev), nil
 }
 
 // Problem is one reason a document was rejected: which event (index in
