@@ -177,3 +177,15 @@ func TestFanoutCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFanoutCountComments(t *testing.T) {
+	for want, m := range map[int]string{
+		0: `{"t":"batch","topic":"room:1","comments":[],"dropped":0,"likes":1,"likes_delta":1,"viewers":2}`,
+		1: `{"t":"own","topic":"room:1","comments":[{"id":"1","user":"u","name":"n","text":"},{\"id\":","at":"x"}]}`,
+		3: `{"t":"batch","topic":"room:1","comments":[{"id":"1","text":"a"},{"id":"2","text":"b"},{"id":"3","text":"c"}],"dropped":9}`,
+	} {
+		if got := fanoutCountComments([]byte(m)); got != want {
+			t.Errorf("%s: %d comments, want %d", m, got, want)
+		}
+	}
+}
