@@ -70,7 +70,17 @@ func newPostgresSchema(tb testing.TB) (string, string) {
 	if base == "" {
 		tb.Fatalf("%s is not set", postgresEnv)
 	}
-	admin, err := sql.Open("pgx", base)
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("%s: %v", postgresEnv, err)
+	}
+	// the admin connection is plain pgx: drop the adapter's own parameters
+	au := *u
+	aq := au.Query()
+	aq.Del("pool_max_conns")
+	aq.Del("pool_max_read_conns")
+	au.RawQuery = aq.Encode()
+	admin, err := sql.Open("pgx", au.String())
 	if err != nil {
 		tb.Fatalf("%s: %v", postgresEnv, err)
 	}
@@ -95,10 +105,6 @@ func newPostgresSchema(tb testing.TB) (string, string) {
 		}
 		admin.Close()
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s: %v", postgresEnv, err)
-	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
