@@ -552,6 +552,12 @@ func buildEventFilter(merchantID int64, f trace.EventFilter) (*query, int, error
 		q.add(`e.error_declared_at IS NOT NULL`)
 	}
 	q.in(`e.error_reason`, f.ErrorReasons)
+	if f.GEErrorDeclTime != nil {
+		q.add(`e.error_declared_at >= ?`, ms(*f.GEErrorDeclTime))
+	}
+	if f.LTErrorDeclTime != nil {
+		q.add(`e.error_declared_at < ?`, ms(*f.LTErrorDeclTime))
+	}
 	if f.After != nil {
 		q.add(`(e.event_time, e.id) > (?, ?)`, f.After.EventTimeMS, f.After.Seq)
 	}

@@ -186,6 +186,11 @@ func TestEPCISCapture(t *testing.T) {
 		if len(query(t, s, m, "EQ_errorReason=incorrect_data").Events) != 1 {
 			t.Fatal("EQ_errorReason")
 		}
+		// declarationTime is 2020-01-15T00:00:00+01:00.
+		if len(query(t, s, m, "GE_errorDeclarationTime=2020-01-14T23:00:00Z&LT_errorDeclarationTime=2020-01-14T23:00:00.001Z").Events) != 1 ||
+			len(query(t, s, m, "GE_errorDeclarationTime=2020-01-14T23:00:00.001Z").Events) != 0 {
+			t.Fatal("errorDeclarationTime range")
+		}
 		// Recapturing the declaration changes nothing.
 		job, err = s.Capture(ctx, m, decl)
 		if err != nil || job.Declared != 0 || job.Stored != 0 || job.Duplicates != 2 {

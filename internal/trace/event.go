@@ -147,6 +147,8 @@ type EventFilter struct {
 	Sensor                 *SensorFilter
 	ExistsErrorDeclaration bool
 	ErrorReasons           []string
+	GEErrorDeclTime        *time.Time
+	LTErrorDeclTime        *time.Time
 
 	PerPage int
 	After   *Cursor

@@ -108,7 +108,8 @@ func ParseQuery(v url.Values) (trace.EventFilter, error) {
 				}
 			}
 			f.EventTypes = vals
-		case k == "GE_eventTime", k == "LT_eventTime", k == "GE_recordTime", k == "LT_recordTime":
+		case k == "GE_eventTime", k == "LT_eventTime", k == "GE_recordTime", k == "LT_recordTime",
+			k == "GE_errorDeclarationTime", k == "LT_errorDeclarationTime":
 			if len(vals) != 1 {
 				return f, qerr(k, "give one date-time")
 			}
@@ -125,6 +126,10 @@ func ParseQuery(v url.Values) (trace.EventFilter, error) {
 				f.GERecordTime = &t
 			case "LT_recordTime":
 				f.LTRecordTime = &t
+			case "GE_errorDeclarationTime":
+				f.GEErrorDeclTime = &t
+			case "LT_errorDeclarationTime":
+				f.LTErrorDeclTime = &t
 			}
 		case k == "EQ_action":
 			for _, s := range vals {
