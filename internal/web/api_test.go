@@ -779,6 +779,70 @@ func TestCookieSessionsAndCSRF(t *testing.T) {
 			t.Fatalf("same origin with bearer: %d %s", r.Status, r.Body)
 		}
 	})
+
+	t.Run("CrossOriginWebSocket", func(t *testing.T) {
+		// A page on another site must not open the room socket with the
+		// viewer's cookies (cross-site WebSocket hijacking).
+		hc := &http.Client{Timeout: 5 * time.Second}
+		r := send(t, hc, s.base, "GET", "/api/v1/ws?sub=room:1", nil, "", map[string]string{
+			"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "https://evil.example",
+		})
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("cross-origin upgrade: %d", r.Status)
+		}
+	})
+}
+
+// TestAPITokens: tokens act with their role in their merchant only, are
+// shown once and stored hashed, and stop working when revoked.
+func TestAPITokens(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	r := send(t, nil, s.base, "POST", "/api/v1/auth/tokens", map[string]any{"role": "host", "label": "obs-bot", "days": 7}, owner, nil)
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var tok struct {
+		ID        int64     `json:"id"`
+		Token     string    `json:"token"`
+		Role      string    `json:"role"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	r.decode(t, &tok)
+	if tok.Token == "" || tok.Role != "host" || tok.ExpiresAt.Before(time.Now().Add(6*24*time.Hour)) {
+		t.Fatalf("token %+v", tok)
+	}
+
+	// Scoped by role: a host token reads products but cannot write them.
+	if r := send(t, nil, s.base, "GET", "/api/v1/products", nil, tok.Token, nil); r.Status != 200 {
+		t.Fatalf("host token read: %d", r.Status)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/products", map[string]any{"name": "x"}, tok.Token, nil).wantProblem(t, 403, "forbidden")
+	send(t, nil, s.base, "GET", "/api/v1/staff", nil, tok.Token, nil).wantProblem(t, 403, "forbidden")
+
+	// Shown once, stored hashed.
+	list := send(t, nil, s.base, "GET", "/api/v1/auth/tokens", nil, owner, nil)
+	if list.Status != 200 || strings.Contains(string(list.Body), tok.Token) || !strings.Contains(string(list.Body), "obs-bot") {
+		t.Fatalf("token list: %d %s", list.Status, list.Body)
+	}
+	ctx := t.Context()
+	if _, err := s.m.App.Users.SessionByTokenHash(ctx, tok.Token); err == nil {
+		t.Fatal("the raw token is stored")
+	}
+	if _, err := s.m.App.Users.SessionByTokenHash(ctx, identity.HashToken(tok.Token)); err != nil {
+		t.Fatalf("token hash not stored: %v", err)
+	}
+
+	// Only an owner mints owner tokens; an unknown role is refused.
+	send(t, nil, s.base, "POST", "/api/v1/auth/tokens", map[string]any{"role": "root"}, owner, nil).wantProblem(t, 400, "invalid_role")
+
+	// Revoked: refused at once, and revoking twice finds nothing.
+	if r := send(t, nil, s.base, "DELETE", "/api/v1/auth/tokens/"+strconv.FormatInt(tok.ID, 10), nil, owner, nil); r.Status != 204 {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products", nil, tok.Token, nil).wantProblem(t, 401, "unauthorized")
+	send(t, nil, s.base, "DELETE", "/api/v1/auth/tokens/"+strconv.FormatInt(tok.ID, 10), nil, owner, nil).wantProblem(t, 404, "not_found")
 }
 
 var (
