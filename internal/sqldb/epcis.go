@@ -80,8 +80,9 @@ func (s *EPCISStore) Capture(ctx context.Context, merchantID int64, events []tra
 		job.Stored, job.Duplicates, job.Declared = 0, 0, 0
 		job.Errors = []string{"storage failed; no event of this capture was stored"}
 		errs, _ := json.Marshal(job.Errors)
-		_ = s.DB.WriteTx(context.WithoutCancel(ctx), func(tx *Tx) error {
-			_, e := tx.Exec(ctx, `INSERT INTO epcis_capture_jobs (public_id, merchant_id, created_at, finished_at, running, success, event_count, errors) VALUES (?, ?, ?, ?, 0, 0, ?, ?)`,
+		bg := context.WithoutCancel(ctx)
+		_ = s.DB.WriteTx(bg, func(tx *Tx) error {
+			_, e := tx.Exec(bg, `INSERT INTO epcis_capture_jobs (public_id, merchant_id, created_at, finished_at, running, success, event_count, errors) VALUES (?, ?, ?, ?, 0, 0, ?, ?)`,
 				job.ID, merchantID, ms(now), ms(now), len(events), string(errs))
 			return e
 		})
