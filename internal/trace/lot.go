@@ -328,3 +328,31 @@ func firstMatch(ev Event, ids map[string]bool) string {
 	}
 	return ""
 }
+
+// LotOfItem finds the lot a serialised item (canonical SGTIN Digital Link)
+// belongs to, from the ILMD of the event that commissioned it.
+func (s *Service) LotOfItem(ctx context.Context, merchantID int64, item string) (gtin, lot string, err error) {
+	page, err := s.Events.QueryEvents(ctx, merchantID, EventFilter{MatchAnyEPC: []IDMatch{{ID: item}}, WithEPCs: true, PerPage: MaxPerPage})
+	if err != nil {
+		return "", "", fmt.Errorf("lot of item: %w", err)
+	}
+	prefix := "https://id.gs1.org/01/"
+	for _, ev := range page.Events {
+		for _, r := range ev.EPCs {
+			if r.Role != RoleLot || !strings.HasPrefix(r.ID, prefix) {
+				continue
+			}
+			rest := r.ID[len(prefix):] // <gtin>/10/<lot>
+			g, l, ok := strings.Cut(rest, "/10/")
+			if !ok || !strings.HasPrefix(item, prefix+g+"/") {
+				continue
+			}
+			lot, err := url.PathUnescape(l)
+			if err != nil {
+				continue
+			}
+			return g, lot, nil
+		}
+	}
+	return "", "", ErrLotNotFound
+}

@@ -104,6 +104,19 @@ func TestLotTrace(t *testing.T) {
 			t.Fatalf("inputs %v", h.Inputs)
 		}
 	})
+	t.Run("LotOfItem", func(t *testing.T) {
+		_, _, item, err := epcis.ParseLotRef("urn:epc:id:sgtin:4012345.022222.2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, l, err := svc.LotOfItem(ctx, m, item)
+		if err != nil || g != "04012345222227" || l != "Y24" {
+			t.Fatalf("%q %q %v", g, l, err)
+		}
+		if _, _, err := svc.LotOfItem(ctx, m, "https://id.gs1.org/01/04012345222227/21/404"); !apperr.Is(err, "trace_lot_not_found") {
+			t.Fatalf("unknown item: %v", err)
+		}
+	})
 	t.Run("ErrLotNotFound", func(t *testing.T) {
 		if _, err := svc.LotTrace(ctx, m, "4012345222227", "NOPE"); !apperr.Is(err, "trace_lot_not_found") {
 			t.Fatalf("%v", err)
