@@ -977,3 +977,43 @@ func TestAbuseLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestContactMasking: buyers' phone numbers and addresses reach only staff
+// with customer.pii; hosts see them masked, everywhere they see orders.
+func TestContactMasking(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13912340001")
+	r := send(t, nil, s.base, "POST", "/api/v1/orders", map[string]any{
+		"items": []any{map[string]any{"sku_id": s.sku1, "quantity": 1}}, "fulfilment": "delivery",
+		"contact_name": "李四", "contact_phone": "13987654321", "address": "上海市徐汇区漕溪北路88号 12楼",
+	}, buyer.Token, nil)
+	if r.Status != 201 {
+		t.Fatalf("order: %d %s", r.Status, r.Body)
+	}
+	var o orderView
+	r.decode(t, &o)
+	id := strconv.FormatInt(o.ID, 10)
+	host := staffLogin(t, s.base, "host", "shelflive-demo")
+	for _, tc := range []struct {
+		who, token string
+		full       bool
+	}{{"owner", testkit.OwnerToken, true}, {"buyer", buyer.Token, true}, {"host", host.Token, false}} {
+		for _, path := range []string{"/api/v1/orders/" + id, "/api/v1/orders", "/api/v1/me/orders"} {
+			if (path == "/api/v1/me/orders") != (tc.who == "buyer") {
+				continue
+			}
+			r := send(t, nil, s.base, "GET", path, nil, tc.token, nil)
+			if r.Status != 200 {
+				t.Fatalf("%s GET %s: %d", tc.who, path, r.Status)
+			}
+			body := string(r.Body)
+			hasFull := strings.Contains(body, "13987654321") || strings.Contains(body, "漕溪北路")
+			if hasFull != tc.full {
+				t.Errorf("%s GET %s: full contact shown = %v, want %v: %s", tc.who, path, hasFull, tc.full, body)
+			}
+			if !tc.full && !strings.Contains(body, "139****4321") {
+				t.Errorf("%s GET %s: masked phone missing: %s", tc.who, path, body)
+			}
+		}
+	}
+}

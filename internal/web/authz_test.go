@@ -688,3 +688,40 @@ func TestSecurityDocTables(t *testing.T) {
 		t.Log("rewrote", path)
 	}
 }
+
+// BenchmarkAuthorizedRead measures one staff API read through the whole
+// stack over loopback: token lookup, permission check, tenant-scoped query.
+func BenchmarkAuthorizedRead(b *testing.B) {
+	m := testkit.StartNode(b, "")
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := send(b, hc, m.URL(), "GET", "/api/v1/stores", nil, testkit.OwnerToken, nil); r.Status != 200 {
+				b.Errorf("status %d", r.Status)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkRefusedRequest measures a request refused by the permission
+// check (a guide token on an owner route): refusals must stay cheap.
+func BenchmarkRefusedRequest(b *testing.B) {
+	m := testkit.StartNode(b, "")
+	r := send(b, nil, m.URL(), "POST", "/api/v1/auth/tokens", map[string]any{"role": "guide", "label": "bench"}, testkit.OwnerToken, nil)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	r.decode(b, &tok)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := send(b, hc, m.URL(), "GET", "/api/v1/staff", nil, tok.Token, nil); r.Status != 403 {
+				b.Errorf("status %d", r.Status)
+				return
+			}
+		}
+	})
+}
