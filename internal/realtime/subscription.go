@@ -70,7 +70,8 @@ func (s *Subscription) User() string { return s.user }
 // Epoch returns the hub instance id for the hello frame.
 func (s *Subscription) Epoch() string { return s.h.epoch }
 
-// Ready is signalled when frames are queued; then call Frames.
+// Ready is signalled when frames are queued or the subscription ended; then check
+// IsEnded and call Frames.
 func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 
 // Done is closed when the hub ended the subscription (see Ended).
@@ -109,6 +110,15 @@ func (s *Subscription) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.q)
+}
+
+// Wake signals Ready without queuing anything, so that the owner's single wait on
+// Ready also covers its own events (client gone, server shutdown).
+func (s *Subscription) Wake() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
 }
 
 // Send queues a frame for this connection only (e.g. a pong). It is delivered like an
@@ -174,6 +184,7 @@ func (s *Subscription) endLocked(code, reason string) {
 	s.isEnded.Store(true)
 	s.code, s.reason = code, reason
 	close(s.done)
+	s.Wake()
 	if s.onEnd != nil && !s.closed {
 		s.onEnd(code)
 	}
@@ -193,6 +204,7 @@ func (s *Subscription) Close() {
 		s.ended = true
 		s.isEnded.Store(true)
 		close(s.done)
+		s.Wake()
 	}
 	s.q = nil
 	members := s.members

@@ -138,6 +138,9 @@ type conn struct {
 	pingInterval time.Duration
 	pongTimeout  time.Duration
 	readDone     chan struct{}
+	readClosed   atomic.Bool
+	shutdown     context.Context // server lifetime (opts.Context), may be nil
+	stopShutdown func() bool
 	onClose      func(code string)
 	cork         *corkConn
 	deadline     time.Time // current write deadline (writer goroutine only)
@@ -198,24 +201,30 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 	c.ws = wc
 	wc.SetReadLimit(opts.ReadLimit)
 
-	var shutdown <-chan struct{}
-	if opts.Context != nil {
-		shutdown = opts.Context.Done()
+	// Everything that concerns the writer (frames, end, client gone, shutdown)
+	// arrives as a nudge on the subscription's one Ready channel, so the writer
+	// blocks on a single channel instead of a four-way select per frame.
+	if ctx := opts.Context; ctx != nil {
+		c.shutdown = ctx
+		c.stopShutdown = context.AfterFunc(ctx, c.sub.Wake)
 	}
 	go c.readLoop()
 	c.pingMu.Lock()
 	c.ping = time.AfterFunc(c.pingInterval, c.keepalive)
 	c.pingMu.Unlock()
 	if opts.Wait {
-		c.run(shutdown)
+		c.run()
 		return
 	}
-	go c.run(shutdown)
+	go c.run()
 }
 
 // run is the connection's writer: it streams until the end, then cleans up.
-func (c *conn) run(shutdown <-chan struct{}) {
+func (c *conn) run() {
 	defer func() {
+		if c.stopShutdown != nil {
+			c.stopShutdown()
+		}
 		c.stop()
 		c.sub.Close()
 		if c.onClose != nil {
@@ -223,29 +232,32 @@ func (c *conn) run(shutdown <-chan struct{}) {
 			c.onClose(code)
 		}
 	}()
-	c.writeLoop(shutdown)
+	c.writeLoop()
 }
 
 // writeLoop sends hello, then drains the subscription queue until the end.
-func (c *conn) writeLoop(shutdown <-chan struct{}) {
+func (c *conn) writeLoop() {
 	if err := c.write([][]byte{realtime.HelloFrame(c.sub.Epoch(), time.Now())}); err != nil {
 		c.ws.CloseNow()
 		return
 	}
 	var frames [][]byte
 	for {
-		// An ended subscription wins over queued frames (select picks randomly).
+		// An ended subscription wins over queued frames.
 		if c.sub.IsEnded() {
 			c.end()
 			return
 		}
-		select {
-		case <-c.sub.Ready():
-			if c.sub.IsEnded() {
-				c.end()
-				return
-			}
-			frames = c.sub.Frames(frames[:0])
+		if c.readClosed.Load() {
+			c.ws.CloseNow() // the client closed or broke the connection
+			return
+		}
+		if c.shutdown != nil && c.shutdown.Err() != nil {
+			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
+			return
+		}
+		frames = c.sub.Frames(frames[:0])
+		if len(frames) > 0 {
 			err := c.write(frames)
 			clear(frames)
 			if cap(frames) > 64 {
@@ -255,16 +267,9 @@ func (c *conn) writeLoop(shutdown <-chan struct{}) {
 				c.ws.CloseNow()
 				return
 			}
-		case <-c.sub.Done():
-			c.end()
-			return
-		case <-c.readDone:
-			c.ws.CloseNow() // the client closed or broke the connection
-			return
-		case <-shutdown:
-			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
-			return
+			continue // more may have been queued meanwhile
 		}
+		<-c.sub.Ready()
 	}
 }
 
@@ -361,7 +366,11 @@ func (c *conn) onEnd(code string) {
 
 // readLoop reads client messages: {"t":"ping"} gets a pong, anything else is ignored.
 func (c *conn) readLoop() {
-	defer close(c.readDone)
+	defer func() {
+		c.readClosed.Store(true)
+		close(c.readDone)
+		c.sub.Wake()
+	}()
 	for {
 		typ, b, err := c.ws.Read(context.Background())
 		if err != nil {
