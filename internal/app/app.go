@@ -16,6 +16,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
@@ -50,6 +51,7 @@ type App struct {
 	Hub       realtime.Hub
 	Audit     Auditor
 	Media     Media // nil: rooms show their poster
+	Flash     flashsale.Store
 	Logger    *slog.Logger
 	Now       func() time.Time
 
@@ -59,6 +61,9 @@ type App struct {
 	likeMu       sync.Mutex
 	pendingLikes map[int64]int64
 
+	flashOnce sync.Once
+	flashEng  *flashEngine
+
 	stockMu    sync.Mutex
 	stockDirty map[int64]map[int64]bool // room -> product ids whose stock changed
 }
@@ -66,6 +71,7 @@ type App struct {
 // Start runs the background work: reservation expiry and coalesced stock
 // events. It returns when ctx ends.
 func (a *App) Start(ctx context.Context) {
+	a.startFlash(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	lastExpiry := time.Time{}
@@ -76,6 +82,8 @@ func (a *App) Start(ctx context.Context) {
 			return
 		case <-tick.C:
 			a.flushStock(ctx)
+			a.tickFlash(ctx)
+			a.flushFlash()
 			if a.Now().Sub(lastExpiry) >= time.Second {
 				lastExpiry = a.Now()
 				a.expireDue(ctx)
@@ -163,6 +171,7 @@ type RoomState struct {
 	Viewers  int               `json:"viewers"`
 	Likes    int64             `json:"likes"`
 	Playback *Playback         `json:"playback,omitempty"`
+	Flash    []FlashView       `json:"flash_sales"`
 	Clips    []Clip            `json:"clips,omitempty"` // replay jumps per product, once the live ended
 }
 
@@ -198,6 +207,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 		st.Pinned = &p
 	}
 	a.fillMedia(ctx, st)
+	st.Flash = a.roomFlash(ctx, r.MerchantID, r.ID)
 	return st, nil
 }
 
@@ -237,6 +247,21 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	if p == nil || p.Kind != identity.KindCustomer {
 		return nil, false, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
 	}
+	if req.SaleID != 0 {
+		// A flash sale sells from its own store.
+		e := a.flash()
+		e.mu.Lock()
+		rs := e.sales[req.SaleID]
+		e.mu.Unlock()
+		if rs == nil {
+			return nil, false, flashsale.ErrNotRunning
+		}
+		if req.StoreID == 0 {
+			req.StoreID = rs.alloc.Sale().StoreID
+		} else if req.StoreID != rs.alloc.Sale().StoreID {
+			return nil, false, apperr.InvalidField("store_id", "flash_store", "秒杀商品只能在指定门店自提", "Flash sale orders are picked up at the sale's store.")
+		}
+	}
 	if err := req.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -248,6 +273,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 			req.RoomID = 0 // a stale room id must not fail a purchase
 		} else {
 		}
+	}
+	if req.SaleID != 0 {
+		return a.createFlashOrder(ctx, p, req, idemKey)
 	}
 	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
 	if err != nil {
@@ -290,6 +318,7 @@ func (a *App) orderChanged(o *order.Order) {
 		for _, ln := range o.Lines {
 			a.markStock(o.RoomID, ln.ProductID)
 		}
+		a.flashReleased(context.Background(), o)
 	}
 }
 

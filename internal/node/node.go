@@ -121,6 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Inventory:  deps.Inventory,
 		Live:       deps.Live,
 		Orders:     orders,
+		Flash:      &sqldb.FlashStore{DB: db},
 		Payments:   orders,
 		Audit:      db,
 		Logger:     m.Logger,

@@ -64,6 +64,7 @@ type Order struct {
 	Number           string     `json:"number"`
 	CustomerID       int64      `json:"-"`
 	RoomID           int64      `json:"room_id,omitempty"`
+	SaleID           int64      `json:"flash_sale_id,omitempty"`
 	GuideCode        string     `json:"guide_code,omitempty"`
 	Status           Status     `json:"status"`
 	StatusLabel      string     `json:"status_label"`
@@ -108,6 +109,7 @@ type Request struct {
 	Address    string     `json:"address,omitempty"`
 	RoomID     int64      `json:"room_id,omitempty"`
 	GuideCode  string     `json:"guide_code,omitempty"`
+	SaleID     int64      `json:"flash_sale_id,omitempty"` // buy through a running flash sale
 }
 
 // Item is one requested SKU and quantity.

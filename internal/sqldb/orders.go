@@ -188,7 +188,7 @@ func isUnique(err error, names ...string) bool {
 	return false
 }
 
-const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
+const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), COALESCE(sale_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
 	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at`
 
 func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
@@ -196,7 +196,7 @@ func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var status, ful string
 	var exp, created int64
 	var paid, ready, shipped, completed, cancelled sql.NullInt64
-	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
+	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.SaleID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
 		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled)
 	if err != nil {
 		return nil, translate(err)
@@ -353,15 +353,15 @@ func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.St
 }
 
 func settleAllocations(ctx context.Context, tx *Tx, orderID int64, state, set string, nargs int) error {
-	rows, err := tx.Query(ctx, `SELECT id, store_id, lot_id, quantity FROM allocations WHERE order_id = ? AND state = 'reserved'`, orderID)
+	rows, err := tx.Query(ctx, `SELECT id, store_id, lot_id, quantity, COALESCE(sale_id, 0) FROM allocations WHERE order_id = ? AND state = 'reserved'`, orderID)
 	if err != nil {
 		return err
 	}
-	type alloc struct{ id, store, lot, qty int64 }
+	type alloc struct{ id, store, lot, qty, sale int64 }
 	var list []alloc
 	for rows.Next() {
 		var a alloc
-		if err := rows.Scan(&a.id, &a.store, &a.lot, &a.qty); err != nil {
+		if err := rows.Scan(&a.id, &a.store, &a.lot, &a.qty, &a.sale); err != nil {
 			rows.Close()
 			return err
 		}
@@ -369,6 +369,21 @@ func settleAllocations(ctx context.Context, tx *Tx, orderID int64, state, set st
 	}
 	rows.Close()
 	for _, a := range list {
+		if state == "released" && a.sale != 0 {
+			// Units of a running flash sale go back to the sale's quota,
+			// which keeps them reserved; the sale returns what is left to
+			// stock when it ends.
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT status FROM flash_sales WHERE id = ?`+tx.db.forUpdate(), a.sale).Scan(&status); err != nil {
+				return fmt.Errorf("settle allocation %d: %w", a.id, err)
+			}
+			if status == "running" {
+				if _, err := tx.Exec(ctx, `UPDATE allocations SET state = ? WHERE id = ?`, state, a.id); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		args := []any{a.qty}
 		if nargs == 2 {
 			args = append(args, a.qty)

@@ -63,6 +63,9 @@ func (s *Server) Routes() []Route {
 		api("POST", "/api/v1/rooms/{slug}/likes", P, "", "Send likes (hearts)", s.apiLike),
 		api("POST", "/api/v1/rooms/{slug}/shares", P, "", "Get a share link with attribution", s.apiShare),
 		api("GET", "/api/v1/rooms/{slug}/stores", P, "", "Pickup stores nearest first, with stock of a SKU", s.apiRoomStores),
+		api("GET", "/api/v1/rooms/{slug}/flash-sales", S, identity.PermRoomHost, "A room's flash sales (all states)", s.apiListFlash),
+		api("POST", "/api/v1/rooms/{slug}/flash-sales", S, identity.PermRoomHost, "Start or schedule a flash sale", s.apiCreateFlash),
+		api("POST", "/api/v1/flash-sales/{id}/end", S, identity.PermRoomHost, "End a flash sale now", s.apiEndFlash),
 		api("GET", "/api/v1/ws", P, "", "WebSocket: room, order and staff streams (see docs/PROTOCOL.md)", s.apiWS),
 
 		// catalog

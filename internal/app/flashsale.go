@@ -1,0 +1,416 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
+)
+
+// flashEngine runs flash sales: one in-memory allocator per running sale,
+// and one writer that commits winners' orders in batches. A buyer is told
+// "yours" only after the batch holding their order committed.
+type flashEngine struct {
+	mu       sync.Mutex
+	sales    map[int64]*runningSale
+	queue    chan *flashReq
+	dirty    map[int64]bool // sales whose remaining changed since the last event
+	maxQueue int
+}
+
+type runningSale struct {
+	alloc   *flashsale.Allocator
+	product catalog.Product
+	sku     catalog.SKU
+	topic   string
+}
+
+type flashReq struct {
+	po    *flashsale.PendingOrder
+	alloc *flashsale.Allocator
+	done  chan struct{}
+}
+
+func (a *App) flash() *flashEngine {
+	a.flashOnce.Do(func() {
+		a.flashEng = &flashEngine{sales: map[int64]*runningSale{}, queue: make(chan *flashReq, 8192), dirty: map[int64]bool{}, maxQueue: 4096}
+	})
+	return a.flashEng
+}
+
+// startFlash loads running sales (after a restart the allocators are rebuilt
+// from the database) and runs the batch writer until ctx ends.
+func (a *App) startFlash(ctx context.Context) {
+	e := a.flash()
+	if a.Flash == nil {
+		return
+	}
+	sales, quota, claims, err := a.Flash.Running(ctx)
+	if err != nil {
+		a.Logger.Error("flash sales: load running", "err", err)
+	}
+	for _, s := range sales {
+		if err := a.runSale(ctx, s, quota[s.ID], claims[s.ID]); err != nil {
+			a.Logger.Error("flash sale: resume", "sale", s.ID, "err", err)
+		}
+	}
+	go e.writer(ctx, a)
+}
+
+func (a *App) runSale(ctx context.Context, s flashsale.Sale, quota []flashsale.Quota, claims []flashsale.Claim) error {
+	sku, prod, err := a.Catalog.SKU(ctx, s.MerchantID, s.SKUID)
+	if err != nil {
+		return err
+	}
+	e := a.flash()
+	e.mu.Lock()
+	e.sales[s.ID] = &runningSale{alloc: flashsale.NewAllocator(s, quota, claims), product: *prod, sku: *sku, topic: live.RoomTopic(s.RoomID)}
+	e.dirty[s.ID] = true
+	e.mu.Unlock()
+	return nil
+}
+
+// writer commits queued winners in batches: it blocks for the first order,
+// then takes whatever else queued up meanwhile, so the batch grows exactly
+// when load does and an idle system still commits one order at once.
+func (e *flashEngine) writer(ctx context.Context, a *App) {
+	const maxBatch = 256
+	for {
+		var first *flashReq
+		select {
+		case <-ctx.Done():
+			e.drain(a)
+			return
+		case first = <-e.queue:
+		}
+		batch := []*flashReq{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-e.queue:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		e.commit(a, batch)
+	}
+}
+
+func (e *flashEngine) commit(a *App, batch []*flashReq) {
+	pos := make([]*flashsale.PendingOrder, len(batch))
+	for i, r := range batch {
+		pos[i] = r.po
+	}
+	// The batch is written even if the requests' contexts end: a buyer who
+	// gave up and retries with the same key finds the order.
+	if err := a.Flash.CreateBatch(context.Background(), pos); err != nil {
+		for _, po := range pos {
+			po.Err = err
+		}
+	}
+	for _, r := range batch {
+		if r.po.Err != nil || r.po.Dup {
+			r.alloc.GiveBack(r.po.Order.CustomerID, r.po.Takes)
+		}
+		r.alloc.Settle()
+		close(r.done)
+	}
+}
+
+// drain fails what is still queued at shutdown, giving the units back.
+func (e *flashEngine) drain(a *App) {
+	for {
+		select {
+		case r := <-e.queue:
+			r.po.Err = flashsale.ErrBusy
+			r.alloc.GiveBack(r.po.Order.CustomerID, r.po.Takes)
+			r.alloc.Settle()
+			close(r.done)
+		default:
+			return
+		}
+	}
+}
+
+// createFlashOrder is the buy path of a running flash sale.
+func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
+	e := a.flash()
+	e.mu.Lock()
+	rs := e.sales[req.SaleID]
+	e.mu.Unlock()
+	if rs == nil || rs.alloc.Sale().MerchantID != p.MerchantID {
+		return nil, false, flashsale.ErrNotRunning
+	}
+	sale := rs.alloc.Sale()
+	if len(req.Items) != 1 || req.Items[0].SKUID != sale.SKUID {
+		return nil, false, apperr.InvalidField("items", "not_on_sale", "该规格不在本次秒杀中", "This SKU is not part of the flash sale.")
+	}
+	qty := req.Items[0].Quantity
+	if idemKey != "" {
+		if o, err := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); err == nil {
+			if o.SaleID != sale.ID {
+				return nil, false, order.ErrIdempotencyUsed
+			}
+			return o, false, nil
+		}
+	}
+	if len(e.queue) >= e.maxQueue {
+		return nil, false, flashsale.ErrBusy // shed load: the page shows "try again"
+	}
+	takes, err := rs.alloc.Take(p.SubjectID, qty)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		rs.alloc.GiveBack(p.SubjectID, takes)
+		rs.alloc.Settle()
+		return nil, false, err
+	}
+	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: sale.RoomID, SaleID: sale.ID, GuideCode: req.GuideCode,
+		Fulfilment: req.Fulfilment, StoreID: sale.StoreID, ContactName: req.Name, ContactPhone: c.Phone, Address: req.Address,
+		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor),
+		TotalFen: qty * sale.PriceFen,
+		Lines: []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
+	r := &flashReq{po: &flashsale.PendingOrder{Order: o, Takes: takes}, alloc: rs.alloc, done: make(chan struct{})}
+	select {
+	case e.queue <- r:
+	default:
+		rs.alloc.GiveBack(p.SubjectID, takes)
+		rs.alloc.Settle()
+		return nil, false, flashsale.ErrBusy
+	}
+	<-r.done // bounded: the writer always finishes a batch
+	e.markDirty(sale.ID)
+	if r.po.Err != nil {
+		return nil, false, r.po.Err
+	}
+	if r.po.Dup {
+		return r.po.Order, false, nil
+	}
+	a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+	return o, true, nil
+}
+
+func (e *flashEngine) markDirty(id int64) {
+	e.mu.Lock()
+	e.dirty[id] = true
+	e.mu.Unlock()
+}
+
+// FlashView is a running or upcoming sale as viewers see it.
+type FlashView struct {
+	flashsale.Sale
+	ProductName string `json:"product_name"`
+	SKUName     string `json:"sku_name"`
+	ListFen     int64  `json:"list_price_fen"`
+}
+
+// flushFlash publishes remaining counts of sales that changed: one event
+// per sale per tick however many buyers won or lost.
+func (a *App) flushFlash() {
+	e := a.flash()
+	e.mu.Lock()
+	var out []struct {
+		topic string
+		view  map[string]any
+	}
+	for id := range e.dirty {
+		rs := e.sales[id]
+		if rs == nil {
+			continue
+		}
+		rem := rs.alloc.Remaining()
+		out = append(out, struct {
+			topic string
+			view  map[string]any
+		}{rs.topic, map[string]any{"sale_id": id, "remaining": rem, "sold_out": rem == 0}})
+	}
+	e.dirty = map[int64]bool{}
+	e.mu.Unlock()
+	for _, o := range out {
+		a.publish(o.topic, "flash.stock", o.view)
+	}
+}
+
+// tickFlash starts and ends sales whose time came.
+func (a *App) tickFlash(ctx context.Context) {
+	if a.Flash == nil {
+		return
+	}
+	toStart, toEnd, err := a.Flash.Due(ctx, a.Now())
+	if err != nil {
+		a.Logger.Error("flash sales: due", "err", err)
+		return
+	}
+	for _, s := range toStart {
+		if _, err := a.startSale(ctx, s); err != nil {
+			a.Logger.Warn("flash sale: start", "sale", s.ID, "err", err)
+			a.Flash.End(ctx, s.MerchantID, s.ID) // cannot run (no stock): close it
+			a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "no_stock"})
+		}
+	}
+	for _, s := range toEnd {
+		if err := a.endSale(ctx, s); err != nil {
+			a.Logger.Error("flash sale: end", "sale", s.ID, "err", err)
+		}
+	}
+}
+
+func (a *App) startSale(ctx context.Context, s flashsale.Sale) (*flashsale.Sale, error) {
+	quota, err := a.Flash.Start(ctx, s.MerchantID, s.ID, func(levels []inventory.Level) ([]inventory.Take, error) {
+		t, err := inventory.AllocateFEFO(levels, s.Quantity, a.Now())
+		if err != nil {
+			return nil, flashsale.ErrQuotaOnStart
+		}
+		return t, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Status, s.Remaining = flashsale.Running, s.Quantity
+	if err := a.runSale(ctx, s, quota, nil); err != nil {
+		return nil, err
+	}
+	a.skuChangedNoErr(ctx, s.MerchantID, s.SKUID) // the quota left the general stock
+	view, _ := a.FlashView(ctx, s)
+	a.publish(live.RoomTopic(s.RoomID), "flash.started", map[string]any{"sale": view})
+	return &s, nil
+}
+
+func (a *App) endSale(ctx context.Context, s flashsale.Sale) error {
+	e := a.flash()
+	e.mu.Lock()
+	rs := e.sales[s.ID]
+	delete(e.sales, s.ID)
+	e.mu.Unlock()
+	if rs != nil {
+		rs.alloc.Close() // waits for in-flight winners to be written
+	}
+	if err := a.Flash.End(ctx, s.MerchantID, s.ID); err != nil {
+		return err
+	}
+	a.skuChangedNoErr(ctx, s.MerchantID, s.SKUID)
+	a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "ended"})
+	return nil
+}
+
+func (a *App) skuChangedNoErr(ctx context.Context, merchantID, skuID int64) {
+	if err := a.skuChanged(ctx, merchantID, skuID); err != nil {
+		a.Logger.Warn("republish product", "sku", skuID, "err", err)
+	}
+}
+
+// FlashView returns a sale with its live remaining count and product names.
+func (a *App) FlashView(ctx context.Context, s flashsale.Sale) (FlashView, error) {
+	v := FlashView{Sale: s}
+	e := a.flash()
+	e.mu.Lock()
+	rs := e.sales[s.ID]
+	e.mu.Unlock()
+	if rs != nil {
+		v.Remaining = rs.alloc.Remaining()
+		v.ProductName, v.SKUName, v.ListFen = rs.product.Name, rs.sku.Name, rs.sku.PriceFen
+		return v, nil
+	}
+	if s.Status == flashsale.Scheduled {
+		v.Remaining = s.Quantity
+	}
+	sku, prod, err := a.Catalog.SKU(ctx, s.MerchantID, s.SKUID)
+	if err != nil {
+		return v, err
+	}
+	v.ProductName, v.SKUName, v.ListFen = prod.Name, sku.Name, sku.PriceFen
+	return v, nil
+}
+
+// roomFlash lists a room's running and upcoming sales for its page.
+func (a *App) roomFlash(ctx context.Context, merchantID, roomID int64) []FlashView {
+	if a.Flash == nil {
+		return nil
+	}
+	list, err := a.Flash.List(ctx, merchantID, roomID)
+	if err != nil {
+		return nil
+	}
+	out := []FlashView{}
+	for _, s := range list {
+		if s.Status == flashsale.Ended {
+			continue
+		}
+		if v, err := a.FlashView(ctx, s); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// CreateFlashSale schedules a sale (or starts it now when it starts now).
+func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *flashsale.Sale) (*FlashView, error) {
+	s.MerchantID = p.MerchantID
+	if s.StartsAt.IsZero() {
+		s.StartsAt = a.Now()
+	}
+	if err := s.Validate(a.Now()); err != nil {
+		return nil, err
+	}
+	if err := a.Flash.Create(ctx, s); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.create", "room:"+itoa64(s.RoomID), itoa64(s.Quantity)+" units at "+catalog.FormatFen(s.PriceFen))
+	if !s.StartsAt.After(a.Now()) {
+		started, err := a.startSale(ctx, *s)
+		if err != nil {
+			a.Flash.End(ctx, s.MerchantID, s.ID)
+			return nil, err
+		}
+		s = started
+	} else {
+		view, _ := a.FlashView(ctx, *s)
+		a.publish(live.RoomTopic(s.RoomID), "flash.scheduled", map[string]any{"sale": view})
+	}
+	v, err := a.FlashView(ctx, *s)
+	return &v, err
+}
+
+// EndFlashSale stops a running sale now (host action).
+func (a *App) EndFlashSale(ctx context.Context, p *identity.Principal, id int64) error {
+	s, err := a.Flash.Get(ctx, p.MerchantID, id)
+	if err != nil {
+		return err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.end", "sale:"+itoa64(id), "")
+	return a.endSale(ctx, *s)
+}
+
+// flashReleased gives an expired or cancelled flash order's units back to
+// its running sale.
+func (a *App) flashReleased(ctx context.Context, o *order.Order) {
+	if o.SaleID == 0 || a.Flash == nil {
+		return
+	}
+	e := a.flash()
+	e.mu.Lock()
+	rs := e.sales[o.SaleID]
+	e.mu.Unlock()
+	if rs == nil {
+		return
+	}
+	takes, err := a.Flash.OrderTakes(ctx, o.ID)
+	if err != nil {
+		a.Logger.Error("flash release", "order", o.ID, "err", err)
+		return
+	}
+	rs.alloc.GiveBack(o.CustomerID, takes)
+	e.markDirty(o.SaleID)
+}
+
+func itoa64(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,151 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+type saleView struct {
+	ID        int64  `json:"id"`
+	Remaining int64  `json:"remaining"`
+	Status    string `json:"status"`
+}
+
+// TestFlashSaleStampede: 300 buyers race for 50 units with a limit of 2
+// each, through the real HTTP API. Every acknowledged order holds real units,
+// nobody exceeds the limit, nothing is oversold, and the stock invariant
+// holds while the sale runs and after it ends.
+func TestFlashSaleStampede(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false")
+	owner := testkit.Owner(m)
+	if st := owner.Do(t, "PUT", "/api/v1/stock", map[string]any{"store_id": 1, "lot_id": 1, "on_hand": 500}, nil); st != 204 {
+		t.Fatalf("stock: %d", st)
+	}
+	var sale saleView
+	if st := owner.Do(t, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": 50, "per_user_limit": 2, "duration_s": 600}, &sale); st != 201 {
+		t.Fatalf("create sale: %d", st)
+	}
+	if sale.Status != "running" || sale.Remaining != 50 {
+		t.Fatalf("sale = %+v", sale)
+	}
+	const buyers = 300
+	clients := make([]*testkit.Client, buyers)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			clients[i] = testkit.Viewer(t, m, fmt.Sprintf("150%08d", i))
+		}(i)
+	}
+	wg.Wait()
+
+	var acked, soldOut, limited, other atomic.Int64
+	perUser := make([]int64, buyers)
+	start := make(chan struct{})
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *testkit.Client) {
+			defer wg.Done()
+			<-start
+			for n := 0; n < 3; n++ {
+				var out struct {
+					Code  string `json:"code"`
+					Lines []struct {
+						Quantity int64 `json:"quantity"`
+					} `json:"lines"`
+				}
+				st := c.Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}, &out)
+				switch {
+				case st == 201:
+					acked.Add(1)
+					perUser[i] += out.Lines[0].Quantity
+				case out.Code == "sold_out":
+					soldOut.Add(1)
+				case out.Code == "limit_reached":
+					limited.Add(1)
+				default:
+					other.Add(1)
+					t.Errorf("buyer %d: status %d code %q", i, st, out.Code)
+				}
+			}
+		}(i, c)
+	}
+	close(start)
+	wg.Wait()
+	t.Logf("acked %d, sold out %d, limit %d, other %d", acked.Load(), soldOut.Load(), limited.Load(), other.Load())
+	if acked.Load() != 50 {
+		t.Fatalf("acknowledged %d orders for 50 units", acked.Load())
+	}
+	for i, n := range perUser {
+		if n > 2 {
+			t.Fatalf("buyer %d got %d units over the limit of 2", i, n)
+		}
+	}
+	if err := m.DB.VerifyStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var orders struct{ Orders []struct{ Status string } }
+	owner.Do(t, "GET", "/api/v1/orders?room_id=1", nil, &orders)
+	if len(orders.Orders) != 50 {
+		t.Fatalf("stored orders = %d, want 50", len(orders.Orders))
+	}
+	if st := owner.Do(t, "POST", "/api/v1/flash-sales/"+strconv.FormatInt(sale.ID, 10)+"/end", nil, nil); st != 204 {
+		t.Fatalf("end: %d", st)
+	}
+	if err := m.DB.VerifyStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A second end is harmless; buying after the end is refused clearly.
+	var out struct{ Code string }
+	if st := clients[0].Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}, &out); st != 409 || out.Code != "sale_not_running" {
+		t.Fatalf("buy after end: %d %q", st, out.Code)
+	}
+}
+
+// TestFlashSaleExpiryReturnsUnits: an unpaid flash order expires and its
+// units go back to the running sale, not to general stock.
+func TestFlashSaleExpiryReturnsUnits(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false", "-reserve-for", "1s")
+	owner := testkit.Owner(m)
+	var sale saleView
+	owner.Do(t, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": 3, "per_user_limit": 3, "duration_s": 600}, &sale)
+	buyer := testkit.Viewer(t, m, "15900000001")
+	if st := buyer.Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 3}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}, nil); st != 201 {
+		t.Fatalf("buy: %d", st)
+	}
+	remaining := func() int64 {
+		var room struct {
+			Flash []saleView `json:"flash_sales"`
+		}
+		owner.Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
+		if len(room.Flash) == 0 {
+			return -1
+		}
+		return room.Flash[0].Remaining
+	}
+	if r := remaining(); r != 0 {
+		t.Fatalf("remaining after buying all = %d", r)
+	}
+	testkit.WaitFor(t, "units back in the sale", 10*time.Second, func() bool { return remaining() == 3 })
+	if err := m.DB.VerifyStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The units are sellable again to another buyer.
+	if st := testkit.Viewer(t, m, "15900000002").Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 2}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}, nil); st != 201 {
+		t.Fatalf("second buyer: %d", st)
+	}
+	if err := m.DB.VerifyStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
