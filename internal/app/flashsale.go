@@ -179,7 +179,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		Fulfilment: req.Fulfilment, StoreID: sale.StoreID, ContactName: req.Name, ContactPhone: c.Phone, Address: req.Address,
 		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor),
 		TotalFen: qty * sale.PriceFen,
-		Lines: []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
+		Lines:    []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
 	r := &flashReq{po: &flashsale.PendingOrder{Order: o, Takes: takes}, alloc: rs.alloc, done: make(chan struct{})}
 	select {
 	case e.queue <- r:
