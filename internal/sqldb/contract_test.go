@@ -319,6 +319,34 @@ func TestContractIdentity(t *testing.T) {
 	})
 }
 
+// TestContractConcurrentFirstLogin: one new phone number logging in on
+// several requests at once is one customer, and no request fails.
+func TestContractConcurrentFirstLogin(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[int64]bool{}
+		for range 10 {
+			wg.Go(func() {
+				c, err := s.ids.UpsertCustomer(ctx, s.m, "13700001111")
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("upsert: %v", err)
+					return
+				}
+				got[c.ID] = true
+			})
+		}
+		wg.Wait()
+		if len(got) != 1 || count(t, db, `SELECT count(*) FROM customers WHERE phone = ?`, "13700001111") != 1 {
+			t.Fatalf("customers %v", got)
+		}
+	})
+}
+
 func TestContractOTP(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()

@@ -106,7 +106,11 @@ func (s *IdentityStore) UpsertCustomer(ctx context.Context, merchantID int64, ph
 			return err
 		}
 		c.CreatedAt = tx.Now
-		c.ID, err = tx.InsertID(ctx, `INSERT INTO customers (merchant_id, phone, name, created_at) VALUES (?, ?, '', ?)`, merchantID, phone, ms(tx.Now))
+		c.ID, err = tx.InsertID(ctx, `INSERT INTO customers (merchant_id, phone, name, created_at) VALUES (?, ?, '', ?) ON CONFLICT (merchant_id, phone) DO NOTHING`, merchantID, phone, ms(tx.Now))
+		if err == sql.ErrNoRows { // a concurrent first login inserted it (PostgreSQL)
+			err = tx.QueryRow(ctx, `SELECT id, name, created_at FROM customers WHERE merchant_id = ? AND phone = ?`, merchantID, phone).Scan(&c.ID, &c.Name, &created)
+			c.CreatedAt = fromMS(created)
+		}
 		return err
 	})
 	return c, err
