@@ -49,6 +49,7 @@ type objects struct {
 	demoStoreID, priceFen  int64
 	product                map[string]any
 	streamKeys             []string
+	saleID                 int64
 	merchantID, otherMerch int64
 	store                  map[string]any
 }
@@ -83,19 +84,22 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/comments/{id}/ban": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/ban"
 	}},
-	"POST /api/v1/rooms/{slug}/likes":   {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
-	"POST /api/v1/rooms/{slug}/shares":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
-	"GET /api/v1/rooms/{slug}/stores":   {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stores?sku=" + itoa(o.skuID) }},
-	"GET /api/v1/products/{id}":         {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"PUT /api/v1/products/{id}":         {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"POST /api/v1/skus/{id}/price":      {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
-	"PUT /api/v1/stores/{id}":           {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
-	"POST /api/v1/lots/{id}/hold":       {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
-	"GET /api/v1/orders/{id}":           {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
-	"POST /api/v1/orders/{id}/pay":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
-	"POST /api/v1/orders/{id}/cancel":   {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
-	"POST /api/v1/orders/{id}/status":   {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
-	"GET /api/v1/payments/dev/{intent}": {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
+	"POST /api/v1/rooms/{slug}/likes":       {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
+	"POST /api/v1/rooms/{slug}/shares":      {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
+	"GET /api/v1/rooms/{slug}/stores":       {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stores?sku=" + itoa(o.skuID) }},
+	"GET /api/v1/rooms/{slug}/flash-sales":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
+	"POST /api/v1/rooms/{slug}/flash-sales": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
+	"POST /api/v1/flash-sales/{id}/end":     {scopeTenant, func(o *objects) string { return "/api/v1/flash-sales/" + itoa(o.saleID) + "/end" }},
+	"GET /api/v1/products/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"PUT /api/v1/products/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"POST /api/v1/skus/{id}/price":          {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
+	"PUT /api/v1/stores/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
+	"POST /api/v1/lots/{id}/hold":           {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
+	"GET /api/v1/orders/{id}":               {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
+	"POST /api/v1/orders/{id}/pay":          {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
+	"POST /api/v1/orders/{id}/cancel":       {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
+	"POST /api/v1/orders/{id}/status":       {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
+	"GET /api/v1/payments/dev/{intent}":     {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
 	"POST /api/v1/payments/dev/{intent}/confirm": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/dev/" + o.intent + "/confirm"
 	}},
@@ -513,6 +517,12 @@ func setupMatrix(t *testing.T, m *node.Main) ([]caller, *objects) {
 		}
 		o.streamKeys = append(o.streamKeys, st.StreamKey)
 	}
+
+	var sale struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/flash-sales", map[string]any{"sku_id": o.skuID, "store_id": o.demoStoreID, "price_fen": 990, "quantity": 5, "duration_s": 3600}, owner, nil), 201).decode(t, &sale)
+	o.saleID = sale.ID
 
 	var tok struct {
 		ID int64 `json:"id"`

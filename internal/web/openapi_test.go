@@ -232,7 +232,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil},
 			// stream_key and ingest_url are added for the room's staff by
 			// roomView; playback and clips come with the video wiring.
-			"RoomState": {app.RoomState{}, []string{"stream_key", "ingest_url", "playback", "clips"}},
+			"RoomState": {app.RoomState{}, []string{"stream_key", "ingest_url", "playback", "clips", "flash_sales"}},
 		} {
 			s, ok := schemas[name].(map[string]any)
 			if !ok {
@@ -245,7 +245,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 			checkFields(t, name, doc, reflect.TypeOf(typ.v), typ.extra)
 		}
-		// Nested types reached through RoomState (video wiring), when present.
+		// Nested types reached through RoomState (video, flash sales), when present.
 		rs := reflect.TypeOf(app.RoomState{})
 		for i := range rs.NumField() {
 			f := rs.Field(i)
@@ -253,7 +253,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 				ft = ft.Elem()
 			}
-			name := map[string]string{"playback": "Playback", "clips": "Clip"}[strings.Split(f.Tag.Get("json"), ",")[0]]
+			name := map[string]string{"playback": "Playback", "clips": "Clip", "flash_sales": "FlashSale"}[strings.Split(f.Tag.Get("json"), ",")[0]]
 			if name == "" {
 				continue
 			}
@@ -354,7 +354,7 @@ func jsonFields(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
+		if !f.IsExported() && !f.Anonymous {
 			continue
 		}
 		tag := f.Tag.Get("json")
@@ -362,6 +362,10 @@ func jsonFields(t reflect.Type) []string {
 			continue
 		}
 		name, _, _ := strings.Cut(tag, ",")
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...) // embedded: its fields are promoted
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
