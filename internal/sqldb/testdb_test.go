@@ -107,6 +107,13 @@ func newPostgresSchema(tb testing.TB) (string, string) {
 	})
 	q := u.Query()
 	q.Set("search_path", schema)
+	// CI runs other packages' PostgreSQL tests (several nodes each) at the
+	// same time: keep this package's connections well under
+	// max_connections. Benchmarks use the production pool sizes.
+	if _, bench := tb.(*testing.B); !bench && q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", "8")
+		q.Set("pool_max_read_conns", "4")
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), schema
 }
