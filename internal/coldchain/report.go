@@ -1,0 +1,234 @@
+package coldchain
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/trace"
+)
+
+// Stay is a stretch of time a lot spent at a watched location, with the
+// temperatures measured there.
+type Stay struct {
+	LocationID int64        `json:"location_id"`
+	Location   string       `json:"location"`
+	LocationEN string       `json:"location_en,omitempty"`
+	Kind       string       `json:"kind"`
+	From       time.Time    `json:"from"`
+	To         time.Time    `json:"to"`
+	Points     [][2]float64 `json:"points"` // [unix ms, °C]; 5-minute means when the stay is long
+	Exposure   Exposure     `json:"exposure"`
+}
+
+// Step is one step of a lot's public timeline.
+type Step struct {
+	Stage       string    `json:"stage"`
+	BizStep     string    `json:"biz_step,omitempty"`
+	Disposition string    `json:"disposition,omitempty"`
+	Place       string    `json:"place,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// LotReport is the cold-chain evidence of a lot: the quality reviewer's
+// chart data and the public trace page's timeline and verdict.
+type LotReport struct {
+	Lot      LotInfo  `json:"lot"`
+	Limits   Limits   `json:"limits"`
+	Steps    []Step   `json:"steps"`
+	Stays    []Stay   `json:"stays"`
+	Exposure Exposure `json:"exposure"`
+	Verdict  string   `json:"verdict"`
+	Alarms   []Alarm  `json:"alarms"`
+}
+
+// maxChartPoints bounds a stay's series; longer stays use 5-minute means.
+const maxChartPoints = 1500
+
+// LotReport builds a lot's evidence: stays from EPCIS events (bizLocations
+// matched to watched locations by GLN) and from the stores that hold the
+// lot's stock now; the readings of each stay; the exposure summed over
+// stays (MKT, time out of range, unknown time); and its alarms.
+func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotReport, error) {
+	s.startOnce.Do(s.defaults)
+	info, err := s.Store.LotInfo(ctx, merchantID, lotID)
+	if err != nil {
+		if apperr.Is(err, "not_found") {
+			return nil, ErrLotNotFound
+		}
+		return nil, err
+	}
+	p := ProfileOf(info.Class)
+	now := s.Now()
+	rep := &LotReport{Lot: *info, Limits: p.Limits(), Steps: []Step{}, Stays: []Stay{}, Alarms: []Alarm{}}
+	rep.Steps = append(rep.Steps, Step{Stage: trace.StageOrigin, Place: info.Origin, At: info.ProducedAt})
+
+	type span struct {
+		loc      Location
+		from, to time.Time
+	}
+	var spans []span
+	epcisEnd := info.ProducedAt
+	if s.Events != nil && info.GTIN != "" {
+		h, err := (&trace.Service{Events: s.Events}).LotTrace(ctx, merchantID, info.GTIN, info.Code)
+		if err != nil && !apperr.Is(err, "trace_lot_not_found") {
+			return nil, err
+		}
+		if h != nil {
+			var glns []string
+			for _, st := range h.Steps {
+				if st.Event.BizLocation != "" {
+					glns = append(glns, st.Event.BizLocation)
+				}
+			}
+			locs, err := s.Store.LocationsByGLN(ctx, merchantID, glns)
+			if err != nil {
+				return nil, err
+			}
+			byGLN := map[string]Location{}
+			for _, l := range locs {
+				byGLN[l.GLN] = l
+			}
+			for i, st := range h.Steps {
+				ev := st.Event
+				place := ""
+				if l, ok := byGLN[ev.BizLocation]; ok {
+					place = l.Name
+				} else if ev.BizLocation != "" {
+					place = shortID(ev.BizLocation)
+				}
+				rep.Steps = append(rep.Steps, Step{Stage: st.Stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
+				if ev.EventTime.After(epcisEnd) {
+					epcisEnd = ev.EventTime
+				}
+				l, ok := byGLN[ev.BizLocation]
+				if !ok {
+					continue
+				}
+				to := now
+				for _, nx := range h.Steps[i+1:] {
+					if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
+						to = nx.Event.EventTime
+						break
+					}
+				}
+				if len(spans) > 0 && spans[len(spans)-1].loc.ID == l.ID {
+					continue // still there
+				}
+				spans = append(spans, span{l, ev.EventTime, to})
+			}
+		}
+	}
+	storeLocs, err := s.Store.LocationsForLot(ctx, merchantID, lotID)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[int64]bool{}
+	for _, sp := range spans {
+		covered[sp.loc.ID] = true
+	}
+	for _, l := range storeLocs {
+		if covered[l.ID] {
+			continue
+		}
+		spans = append(spans, span{l, epcisEnd, now})
+		rep.Steps = append(rep.Steps, Step{Stage: trace.StageStore, Place: l.Name, At: epcisEnd})
+	}
+	sort.SliceStable(rep.Steps, func(i, j int) bool { return rep.Steps[i].At.Before(rep.Steps[j].At) })
+
+	total := Accumulator{P: p}
+	for _, sp := range spans {
+		from, to := sp.from.UnixMilli(), sp.to.UnixMilli()
+		stay := Stay{LocationID: sp.loc.ID, Location: sp.loc.Name, LocationEN: sp.loc.NameEN, Kind: sp.loc.Kind, From: sp.from, To: sp.to, Points: [][2]float64{}}
+		acc := Accumulator{P: p}
+		raw, err := s.Store.Points(ctx, merchantID, []int64{sp.loc.ID}, from, to)
+		if err != nil {
+			return nil, err
+		}
+		pts := raw[sp.loc.ID]
+		rawFrom := from
+		if len(pts) > 0 {
+			rawFrom = pts[0].TS
+		}
+		// Older than the raw retention: the rollups stand in.
+		if rawFrom > from {
+			rolls, err := s.Store.Rollups(ctx, merchantID, []int64{sp.loc.ID}, from, rawFrom-rawFrom%RollupPeriod.Milliseconds())
+			if err != nil {
+				return nil, err
+			}
+			acc.AddRollups(rolls[sp.loc.ID])
+			total.AddRollups(rolls[sp.loc.ID])
+			for _, r := range rolls[sp.loc.ID] {
+				stay.Points = append(stay.Points, [2]float64{float64(r.Bucket), round2(r.Avg())})
+			}
+			if len(rolls[sp.loc.ID]) > 0 {
+				from = rawFrom
+			}
+		}
+		acc.AddSeries(pts, from, to)
+		total.AddSeries(pts, from, to)
+		stay.Exposure = acc.Result()
+		stay.Points = append(stay.Points, downsample(pts)...)
+		rep.Stays = append(rep.Stays, stay)
+	}
+	rep.Exposure = total.Result()
+	rep.Verdict = Judge(p, rep.Exposure)
+	alarms, err := s.Store.Alarms(ctx, AlarmFilter{MerchantID: merchantID, LotID: lotID, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	rep.Alarms = append(rep.Alarms, alarms...)
+	for _, a := range alarms {
+		if a.Kind == AlarmExcursion && (a.Decision == "" || a.Decision == DecisionDestroy) {
+			rep.Verdict = VerdictBroken
+		}
+	}
+	if info.Hold && rep.Verdict != VerdictBroken {
+		rep.Verdict = VerdictHeldNow
+	}
+	return rep, nil
+}
+
+// downsample keeps at most maxChartPoints points (bucket means).
+func downsample(pts []Point) [][2]float64 {
+	out := make([][2]float64, 0, min(len(pts), maxChartPoints))
+	if len(pts) <= maxChartPoints {
+		for _, pt := range pts {
+			out = append(out, [2]float64{float64(pt.TS), pt.Temp})
+		}
+		return out
+	}
+	step := (len(pts) + maxChartPoints - 1) / maxChartPoints
+	for i := 0; i < len(pts); i += step {
+		end := min(i+step, len(pts))
+		var sum float64
+		for _, pt := range pts[i:end] {
+			sum += pt.Temp
+		}
+		out = append(out, [2]float64{float64(pts[i].TS), round2(sum / float64(end-i))})
+	}
+	return out
+}
+
+func lastPart(s string) string {
+	for _, pre := range []string{"BizStep-", "Disp-"} {
+		if i := strings.LastIndex(s, pre); i >= 0 {
+			return s[i+len(pre):]
+		}
+	}
+	if strings.HasPrefix(s, "urn:") {
+		return s[strings.LastIndex(s, ":")+1:]
+	}
+	return s
+}
+
+// shortID makes an unregistered GS1 location readable without exposing
+// more than the identifier the partner published.
+func shortID(id string) string {
+	if i := strings.Index(id, "/414/"); i >= 0 {
+		return "GLN " + id[i+5:]
+	}
+	return id
+}

@@ -1,0 +1,737 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/order"
+)
+
+// ColdChainStore implements coldchain.Store and coldchain.ExportStore.
+type ColdChainStore struct{ DB *DB }
+
+var (
+	_ coldchain.Store       = (*ColdChainStore)(nil)
+	_ coldchain.ExportStore = (*ColdChainStore)(nil)
+)
+
+const ccLocCols = `id, merchant_id, name, name_en, kind, storage_class, COALESCE(store_id, 0), gln, created_at`
+
+func scanLocation(row interface{ Scan(...any) error }) (*coldchain.Location, error) {
+	var l coldchain.Location
+	var c int64
+	if err := row.Scan(&l.ID, &l.MerchantID, &l.Name, &l.NameEN, &l.Kind, &l.Class, &l.StoreID, &l.GLN, &c); err != nil {
+		return nil, translate(err)
+	}
+	l.CreatedAt = fromMS(c)
+	return &l, nil
+}
+
+func (s *ColdChainStore) queryLocations(ctx context.Context, q string, args ...any) ([]coldchain.Location, error) {
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []coldchain.Location{}
+	for rows.Next() {
+		l, err := scanLocation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *l)
+	}
+	return out, rows.Err()
+}
+
+// CreateLocation implements coldchain.Store.
+func (s *ColdChainStore) CreateLocation(ctx context.Context, l *coldchain.Location) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		var store any
+		if l.StoreID != 0 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.StoreID).Scan(&n); err != nil || n == 0 {
+				return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+			}
+			store = l.StoreID
+		}
+		l.CreatedAt = tx.Now
+		l.ID, err = tx.InsertID(ctx, `INSERT INTO cc_locations (merchant_id, name, name_en, kind, storage_class, store_id, gln, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.MerchantID, l.Name, l.NameEN, l.Kind, l.Class, store, l.GLN, ms(tx.Now))
+		return err
+	})
+}
+
+// Location implements coldchain.Store.
+func (s *ColdChainStore) Location(ctx context.Context, merchantID, id int64) (*coldchain.Location, error) {
+	return scanLocation(s.DB.QueryRow(ctx, `SELECT `+ccLocCols+` FROM cc_locations WHERE merchant_id = ? AND id = ?`, merchantID, id))
+}
+
+// ListLocations implements coldchain.Store.
+func (s *ColdChainStore) ListLocations(ctx context.Context, merchantID int64) ([]coldchain.Location, error) {
+	return s.queryLocations(ctx, `SELECT `+ccLocCols+` FROM cc_locations WHERE merchant_id = ? ORDER BY id`, merchantID)
+}
+
+// LocationsByGLN implements coldchain.Store.
+func (s *ColdChainStore) LocationsByGLN(ctx context.Context, merchantID int64, glns []string) ([]coldchain.Location, error) {
+	if len(glns) == 0 {
+		return nil, nil
+	}
+	args := []any{merchantID}
+	for _, g := range glns {
+		args = append(args, g)
+	}
+	return s.queryLocations(ctx, `SELECT `+ccLocCols+` FROM cc_locations WHERE merchant_id = ? AND gln IN (`+placeholders(len(glns))+`) ORDER BY id`, args...)
+}
+
+// LocationsForLot implements coldchain.Store.
+func (s *ColdChainStore) LocationsForLot(ctx context.Context, merchantID, lotID int64) ([]coldchain.Location, error) {
+	return s.queryLocations(ctx, `SELECT `+ccLocCols+` FROM cc_locations c WHERE c.merchant_id = ? AND c.storage_class = (
+		SELECT p.storage FROM lots l JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id WHERE l.id = ? AND l.merchant_id = ?)
+		AND c.store_id IN (SELECT store_id FROM stock WHERE lot_id = ? AND merchant_id = ? AND on_hand > 0) ORDER BY c.id`, merchantID, lotID, merchantID, lotID, merchantID)
+}
+
+const ccDevCols = `id, merchant_id, device_key, name, location_id, token_hash, created_at, last_seen`
+
+func (s *ColdChainStore) queryDevices(ctx context.Context, q string, args ...any) ([]coldchain.Device, error) {
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []coldchain.Device{}
+	for rows.Next() {
+		var d coldchain.Device
+		var c int64
+		var seen sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.MerchantID, &d.Key, &d.Name, &d.LocationID, &d.TokenHash, &c, &seen); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.LastSeen = fromMS(c), nullMS(seen)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CreateDevice implements coldchain.Store.
+func (s *ColdChainStore) CreateDevice(ctx context.Context, d *coldchain.Device) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cc_locations WHERE merchant_id = ? AND id = ?`, d.MerchantID, d.LocationID).Scan(&n); err != nil || n == 0 {
+			return apperr.InvalidField("location_id", "invalid_location", "位置不存在", "Unknown location.")
+		}
+		d.CreatedAt = tx.Now
+		d.ID, err = tx.InsertID(ctx, `INSERT INTO cc_devices (merchant_id, device_key, name, location_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			d.MerchantID, d.Key, d.Name, d.LocationID, d.TokenHash, ms(tx.Now))
+		return err
+	})
+}
+
+// ListDevices implements coldchain.Store.
+func (s *ColdChainStore) ListDevices(ctx context.Context, merchantID int64) ([]coldchain.Device, error) {
+	return s.queryDevices(ctx, `SELECT `+ccDevCols+` FROM cc_devices WHERE merchant_id = ? ORDER BY id`, merchantID)
+}
+
+// AllDevices implements coldchain.Store.
+func (s *ColdChainStore) AllDevices(ctx context.Context) ([]coldchain.Device, map[int64]string, error) {
+	devs, err := s.queryDevices(ctx, `SELECT `+ccDevCols+` FROM cc_devices ORDER BY id`)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, slug FROM merchants`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	slugs := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var slug string
+		if err := rows.Scan(&id, &slug); err != nil {
+			return nil, nil, err
+		}
+		slugs[id] = slug
+	}
+	return devs, slugs, rows.Err()
+}
+
+// TouchDevices implements coldchain.Store.
+func (s *ColdChainStore) TouchDevices(ctx context.Context, lastSeen map[int64]int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		for id, t := range lastSeen {
+			if _, err := tx.Exec(ctx, `UPDATE cc_devices SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)`, t, id, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+type rollAgg struct {
+	merchant, location  int64
+	n                   int64
+	sum, mn, mx, arrhen float64
+}
+
+// AppendReadings implements coldchain.Store: one chunk row per device and
+// one rollup upsert per device and 5-minute bucket, in one transaction.
+func (s *ColdChainStore) AppendReadings(ctx context.Context, rs []coldchain.Reading) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	byDev := map[int64][]coldchain.Reading{}
+	var order []int64
+	for _, r := range rs {
+		if _, ok := byDev[r.DevicePK]; !ok {
+			order = append(order, r.DevicePK)
+		}
+		byDev[r.DevicePK] = append(byDev[r.DevicePK], r)
+	}
+	period := coldchain.RollupPeriod.Milliseconds()
+	mn, mx := "min", "max"
+	if s.DB.Dialect == Postgres {
+		mn, mx = "LEAST", "GREATEST"
+	}
+	upsert := `INSERT INTO cc_rollups (device_id, bucket, merchant_id, location_id, n, t_sum, t_min, t_max, arrh_sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (device_id, bucket) DO UPDATE SET n = cc_rollups.n + excluded.n, t_sum = cc_rollups.t_sum + excluded.t_sum,
+		t_min = ` + mn + `(cc_rollups.t_min, excluded.t_min), t_max = ` + mx + `(cc_rollups.t_max, excluded.t_max), arrh_sum = cc_rollups.arrh_sum + excluded.arrh_sum`
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		for _, dev := range order {
+			list := byDev[dev]
+			// A device's readings can carry different locations only if it
+			// was moved mid-batch; split chunks by location.
+			for len(list) > 0 {
+				loc := list[0].LocationID
+				end := 1
+				for end < len(list) && list[end].LocationID == loc {
+					end++
+				}
+				part := list[:end]
+				list = list[end:]
+				data := coldchain.EncodeChunk(part) // sorts part by time
+				if _, err := tx.Exec(ctx, `INSERT INTO cc_chunks (merchant_id, device_id, location_id, t_start, t_end, n, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					part[0].MerchantID, dev, loc, part[0].TS, part[len(part)-1].TS, len(part), data); err != nil {
+					return err
+				}
+				buckets := map[int64]*rollAgg{}
+				var keys []int64
+				for _, r := range part {
+					b := r.TS - r.TS%period
+					a := buckets[b]
+					if a == nil {
+						a = &rollAgg{merchant: r.MerchantID, location: loc, mn: math.Inf(1), mx: math.Inf(-1)}
+						buckets[b] = a
+						keys = append(keys, b)
+					}
+					a.n++
+					a.sum += r.Temp
+					a.mn, a.mx = math.Min(a.mn, r.Temp), math.Max(a.mx, r.Temp)
+					a.arrhen += coldchain.Arrhenius(r.Temp)
+				}
+				for _, b := range keys {
+					a := buckets[b]
+					if _, err := tx.Exec(ctx, upsert, dev, b, a.merchant, a.location, a.n, a.sum, a.mn, a.mx, a.arrhen); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func locArgs(merchantID int64, ids []int64, rest ...any) []any {
+	args := []any{merchantID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return append(args, rest...)
+}
+
+// Points implements coldchain.Store.
+func (s *ColdChainStore) Points(ctx context.Context, merchantID int64, locationIDs []int64, from, to int64) (map[int64][]coldchain.Point, error) {
+	out := map[int64][]coldchain.Point{}
+	if len(locationIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.DB.Query(ctx, `SELECT location_id, data FROM cc_chunks WHERE merchant_id = ? AND location_id IN (`+placeholders(len(locationIDs))+`)
+		AND t_end >= ? AND t_start < ? ORDER BY t_start, id`, locArgs(merchantID, locationIDs, from, to)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var buf []coldchain.Point
+	for rows.Next() {
+		var loc int64
+		var data []byte
+		if err := rows.Scan(&loc, &data); err != nil {
+			return nil, err
+		}
+		buf, err = coldchain.DecodeChunk(data, buf[:0])
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range buf {
+			if p.TS >= from && p.TS < to {
+				out[loc] = append(out[loc], p)
+			}
+		}
+	}
+	for _, pts := range out {
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].TS < pts[j].TS })
+	}
+	return out, rows.Err()
+}
+
+// Rollups implements coldchain.Store. Buckets of several devices at one
+// location are merged.
+func (s *ColdChainStore) Rollups(ctx context.Context, merchantID int64, locationIDs []int64, from, to int64) (map[int64][]coldchain.Rollup, error) {
+	out := map[int64][]coldchain.Rollup{}
+	if len(locationIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.DB.Query(ctx, `SELECT location_id, bucket, SUM(n), SUM(t_sum), MIN(t_min), MAX(t_max), SUM(arrh_sum) FROM cc_rollups
+		WHERE merchant_id = ? AND location_id IN (`+placeholders(len(locationIDs))+`) AND bucket >= ? AND bucket < ?
+		GROUP BY location_id, bucket ORDER BY location_id, bucket`, locArgs(merchantID, locationIDs, from, to)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r coldchain.Rollup
+		if err := rows.Scan(&r.LocationID, &r.Bucket, &r.N, &r.Sum, &r.Min, &r.Max, &r.SumArrh); err != nil {
+			return nil, err
+		}
+		out[r.LocationID] = append(out[r.LocationID], r)
+	}
+	return out, rows.Err()
+}
+
+// DeleteRawBefore implements coldchain.Store.
+func (s *ColdChainStore) DeleteRawBefore(ctx context.Context, cutoff int64) (int64, error) {
+	var n int64
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM cc_chunks WHERE t_end < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// CreateAlarm implements coldchain.Store.
+func (s *ColdChainStore) CreateAlarm(ctx context.Context, a *coldchain.Alarm) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
+		a.ID, err = tx.InsertID(ctx, `INSERT INTO cc_alarms (merchant_id, location_id, device_id, kind, rule, storage_class, started_at, detected_at, peak, beyond_ms, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.MerchantID, a.LocationID, a.DevicePK, a.Kind, a.Rule, a.Class, ms(a.StartedAt), ms(a.DetectedAt), a.Peak, a.BeyondMS, a.Status)
+		return err
+	})
+}
+
+// ClearAlarm implements coldchain.Store.
+func (s *ColdChainStore) ClearAlarm(ctx context.Context, merchantID, id int64, t time.Time) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE cc_alarms SET cleared_at = ?, status = CASE WHEN kind = 'missing_data' OR decision <> '' THEN 'resolved' ELSE 'cleared' END
+			WHERE merchant_id = ? AND id = ? AND cleared_at IS NULL`, ms(t), merchantID, id)
+		return err
+	})
+}
+
+// AddAlarmLots implements coldchain.Store.
+func (s *ColdChainStore) AddAlarmLots(ctx context.Context, merchantID, alarmID int64, lots []coldchain.AlarmLot) error {
+	if len(lots) == 0 {
+		return nil
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		for _, l := range lots {
+			if _, err := tx.Exec(ctx, `INSERT INTO cc_alarm_lots (alarm_id, lot_id, merchant_id, held) VALUES (?, ?, ?, ?) ON CONFLICT (alarm_id, lot_id) DO NOTHING`,
+				alarmID, l.LotID, merchantID, l.Held); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const ccAlarmCols = `a.id, a.merchant_id, a.location_id, COALESCE(c.name, ''), a.device_id, COALESCE(d.device_key, ''), a.kind, a.rule, a.storage_class,
+	a.started_at, a.detected_at, a.cleared_at, a.peak, a.beyond_ms, a.status, a.decision, a.decided_by, a.decided_at, a.note`
+
+const ccAlarmFrom = ` FROM cc_alarms a LEFT JOIN cc_locations c ON c.id = a.location_id LEFT JOIN cc_devices d ON d.id = a.device_id`
+
+// Alarms implements coldchain.Store.
+func (s *ColdChainStore) Alarms(ctx context.Context, f coldchain.AlarmFilter) ([]coldchain.Alarm, error) {
+	q := `SELECT ` + ccAlarmCols + ccAlarmFrom + ` WHERE a.merchant_id = ?`
+	args := []any{f.MerchantID}
+	switch f.Status {
+	case "":
+	case "active":
+		q += ` AND a.status IN ('open', 'cleared')`
+	default:
+		q += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.LotID > 0 {
+		q += ` AND a.id IN (SELECT alarm_id FROM cc_alarm_lots WHERE lot_id = ?)`
+		args = append(args, f.LotID)
+	}
+	if len(f.LocationIDs) > 0 {
+		q += ` AND a.location_id IN (` + placeholders(len(f.LocationIDs)) + `)`
+		for _, id := range f.LocationIDs {
+			args = append(args, id)
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	q += ` ORDER BY a.id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []coldchain.Alarm
+	idx := map[int64]int{}
+	for rows.Next() {
+		a, err := scanAlarm(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idx[a.ID] = len(out)
+		out = append(out, *a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return []coldchain.Alarm{}, nil
+	}
+	ids := make([]int64, 0, len(out))
+	for _, a := range out {
+		ids = append(ids, a.ID)
+	}
+	lots, err := s.alarmLots(ctx, f.MerchantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, ls := range lots {
+		out[idx[id]].Lots = ls
+	}
+	return out, nil
+}
+
+func scanAlarm(row interface{ Scan(...any) error }) (*coldchain.Alarm, error) {
+	var a coldchain.Alarm
+	var started, detected int64
+	var cleared, decided sql.NullInt64
+	if err := row.Scan(&a.ID, &a.MerchantID, &a.LocationID, &a.LocationName, &a.DevicePK, &a.DeviceKey, &a.Kind, &a.Rule, &a.Class,
+		&started, &detected, &cleared, &a.Peak, &a.BeyondMS, &a.Status, &a.Decision, &a.DecidedBy, &decided, &a.Note); err != nil {
+		return nil, translate(err)
+	}
+	a.StartedAt, a.DetectedAt, a.ClearedAt, a.DecidedAt = fromMS(started), fromMS(detected), nullMS(cleared), nullMS(decided)
+	a.Lots = []coldchain.AlarmLot{}
+	return &a, nil
+}
+
+func (s *ColdChainStore) alarmLots(ctx context.Context, merchantID int64, ids []int64) (map[int64][]coldchain.AlarmLot, error) {
+	rows, err := s.DB.Query(ctx, `SELECT al.alarm_id, al.lot_id, l.code, p.name, al.held FROM cc_alarm_lots al JOIN lots l ON l.id = al.lot_id
+		JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id WHERE al.merchant_id = ? AND al.alarm_id IN (`+placeholders(len(ids))+`) ORDER BY al.lot_id`,
+		locArgs(merchantID, ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]coldchain.AlarmLot{}
+	for rows.Next() {
+		var id int64
+		var l coldchain.AlarmLot
+		if err := rows.Scan(&id, &l.LotID, &l.LotCode, &l.Product, &l.Held); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], l)
+	}
+	return out, rows.Err()
+}
+
+// Alarm implements coldchain.Store.
+func (s *ColdChainStore) Alarm(ctx context.Context, merchantID, id int64) (*coldchain.Alarm, error) {
+	a, err := scanAlarm(s.DB.QueryRow(ctx, `SELECT `+ccAlarmCols+ccAlarmFrom+` WHERE a.merchant_id = ? AND a.id = ?`, merchantID, id))
+	if err != nil {
+		return nil, err
+	}
+	lots, err := s.alarmLots(ctx, merchantID, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	if ls := lots[id]; ls != nil {
+		a.Lots = ls
+	}
+	return a, nil
+}
+
+// DecideAlarm implements coldchain.Store.
+func (s *ColdChainStore) DecideAlarm(ctx context.Context, merchantID, id int64, decision, by, note string, at time.Time) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE cc_alarms SET decision = ?, decided_by = ?, decided_at = ?, note = ?,
+			status = CASE WHEN cleared_at IS NULL THEN status ELSE 'resolved' END
+			WHERE merchant_id = ? AND id = ? AND decision = '' AND kind = 'excursion'`, decision, by, ms(at), note, merchantID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return coldchain.ErrAlreadyDecided
+		}
+		return nil
+	})
+}
+
+// OtherUndecidedAlarms implements coldchain.Store.
+func (s *ColdChainStore) OtherUndecidedAlarms(ctx context.Context, merchantID, lotID, except int64) (int, error) {
+	var n int
+	err := s.DB.QueryRow(ctx, `SELECT count(*) FROM cc_alarm_lots al JOIN cc_alarms a ON a.id = al.alarm_id
+		WHERE al.merchant_id = ? AND al.lot_id = ? AND a.kind = 'excursion' AND a.decision = '' AND a.id <> ?`, merchantID, lotID, except).Scan(&n)
+	return n, err
+}
+
+// LotsAtLocation implements coldchain.Store.
+func (s *ColdChainStore) LotsAtLocation(ctx context.Context, merchantID, locationID int64) ([]coldchain.AlarmLot, error) {
+	rows, err := s.DB.Query(ctx, `SELECT DISTINCT l.id, l.code, p.name FROM cc_locations c
+		JOIN stock st ON st.store_id = c.store_id AND st.merchant_id = c.merchant_id
+		JOIN lots l ON l.id = st.lot_id JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id
+		WHERE c.merchant_id = ? AND c.id = ? AND st.on_hand > 0 AND p.storage = c.storage_class ORDER BY l.id`, merchantID, locationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []coldchain.AlarmLot
+	for rows.Next() {
+		var l coldchain.AlarmLot
+		if err := rows.Scan(&l.LotID, &l.LotCode, &l.Product); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LotInfo implements coldchain.Store.
+func (s *ColdChainStore) LotInfo(ctx context.Context, merchantID, lotID int64) (*coldchain.LotInfo, error) {
+	var l coldchain.LotInfo
+	var p, e int64
+	err := s.DB.QueryRow(ctx, `SELECT l.id, l.merchant_id, l.code, l.sku_id, k.name, k.gtin, pr.id, pr.name, pr.name_en, pr.storage, l.origin, l.produced_at, l.expires_at,
+		l.hold, l.hold_reason, m.name, m.slug FROM lots l JOIN skus k ON k.id = l.sku_id JOIN products pr ON pr.id = k.product_id JOIN merchants m ON m.id = l.merchant_id
+		WHERE l.merchant_id = ? AND l.id = ?`, merchantID, lotID).Scan(&l.ID, &l.MerchantID, &l.Code, &l.SKUID, &l.SKUName, &l.GTIN, &l.ProductID, &l.Product, &l.ProductEN,
+		&l.Class, &l.Origin, &p, &e, &l.Hold, &l.HoldReason, &l.MerchantName, &l.MerchantSlug)
+	if err != nil {
+		return nil, translate(err)
+	}
+	l.ProducedAt, l.ExpiresAt = fromMS(p), fromMS(e)
+	rows, err := s.DB.Query(ctx, `SELECT store_id FROM stock WHERE merchant_id = ? AND lot_id = ? AND on_hand > 0 ORDER BY store_id`, merchantID, lotID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		l.StoreIDs = append(l.StoreIDs, id)
+	}
+	return &l, rows.Err()
+}
+
+// WriteOffLot implements coldchain.Store.
+func (s *ColdChainStore) WriteOffLot(ctx context.Context, merchantID, lotID int64) (int64, error) {
+	var n int64
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(on_hand - reserved), 0) FROM stock WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID).Scan(&n); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE stock SET on_hand = reserved WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID)
+		return err
+	})
+	return n, err
+}
+
+// ReleaseUnpaidOnLot cancels every unpaid order that has units of the lot
+// reserved, releasing all of those orders' reservations, in one
+// transaction, and returns their ids. A held lot must not stay promised to
+// buyers who have not paid yet: they could pay for food that cannot be
+// handed over. The caller tells the buyers (order.status events) and the
+// rooms (stock).
+func (s *ColdChainStore) ReleaseUnpaidOnLot(ctx context.Context, merchantID, lotID int64) ([]int64, error) {
+	var ids []int64
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		ids = ids[:0]
+		rows, err := tx.Query(ctx, `SELECT DISTINCT o.id FROM orders o JOIN allocations a ON a.order_id = o.id
+			WHERE o.merchant_id = ? AND a.lot_id = ? AND a.state = 'reserved' AND o.status = ? ORDER BY o.id`, merchantID, lotID, string(order.PendingPayment))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := transition(ctx, tx, merchantID, id, order.Cancelled); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+
+var codeEnc = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// PublicCode implements coldchain.Store.
+func (s *ColdChainStore) PublicCode(ctx context.Context, merchantID, lotID int64) (string, error) {
+	var code string
+	err := s.DB.QueryRow(ctx, `SELECT code FROM cc_lot_codes WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID).Scan(&code)
+	if err == nil {
+		return code, nil
+	}
+	if err != sql.ErrNoRows {
+		return "", err
+	}
+	err = s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, lotID).Scan(&n); err != nil || n == 0 {
+			return coldchain.ErrLotNotFound
+		}
+		if err := tx.QueryRow(ctx, `SELECT code FROM cc_lot_codes WHERE lot_id = ?`, lotID).Scan(&code); err == nil {
+			return nil
+		}
+		b := make([]byte, 8)
+		rand.Read(b)
+		code = codeEnc.EncodeToString(b)
+		_, err := tx.Exec(ctx, `INSERT INTO cc_lot_codes (code, merchant_id, lot_id) VALUES (?, ?, ?)`, code, merchantID, lotID)
+		return err
+	})
+	return code, err
+}
+
+// LotByPublicCode implements coldchain.Store.
+func (s *ColdChainStore) LotByPublicCode(ctx context.Context, code string) (int64, int64, error) {
+	var m, l int64
+	if err := s.DB.QueryRow(ctx, `SELECT merchant_id, lot_id FROM cc_lot_codes WHERE code = ?`, strings.ToLower(code)).Scan(&m, &l); err != nil {
+		return 0, 0, coldchain.ErrLotNotFound
+	}
+	return m, l, nil
+}
+
+// LotByGTIN implements coldchain.Store. GTINs are compared as 14 digits.
+func (s *ColdChainStore) LotByGTIN(ctx context.Context, gtin, lot string) (int64, int64, error) {
+	g := strings.Repeat("0", max(0, 14-len(gtin))) + gtin
+	var m, l int64
+	err := s.DB.QueryRow(ctx, `SELECT l.merchant_id, l.id FROM lots l JOIN skus k ON k.id = l.sku_id
+		WHERE k.gtin IN (?, ?, ?) AND l.code = ? ORDER BY l.id LIMIT 1`, g, strings.TrimPrefix(g, "0"), strings.TrimLeft(g, "0"), lot).Scan(&m, &l)
+	if err != nil {
+		return 0, 0, coldchain.ErrLotNotFound
+	}
+	return m, l, nil
+}
+
+func exportWhere(f coldchain.ExportFilter, timeCol string) (string, []any) {
+	if f.LotID > 0 {
+		return ` AND l.id = ?`, []any{f.LotID}
+	}
+	return ` AND ` + timeCol + ` >= ? AND ` + timeCol + ` < ?`, []any{ms(f.From), ms(f.To)}
+}
+
+// PurchaseRecords implements coldchain.ExportStore: one line per lot and
+// store; the quantity received is what is on hand plus what left the shelf.
+func (s *ColdChainStore) PurchaseRecords(ctx context.Context, f coldchain.ExportFilter) ([]coldchain.PurchaseRecord, error) {
+	where, args := exportWhere(f, "l.created_at")
+	rows, err := s.DB.Query(ctx, `SELECT l.created_at, p.name, k.name, k.gtin, l.code, l.produced_at, l.expires_at, l.origin, so.name,
+		st.on_hand + COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.lot_id = st.lot_id AND a.store_id = st.store_id AND a.state = 'consumed'), 0),
+		l.hold, l.hold_reason
+		FROM stock st JOIN lots l ON l.id = st.lot_id JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id JOIN stores so ON so.id = st.store_id
+		WHERE st.merchant_id = ?`+where+` ORDER BY l.created_at, l.id, so.id`, append([]any{f.MerchantID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []coldchain.PurchaseRecord{}
+	for rows.Next() {
+		var r coldchain.PurchaseRecord
+		var rec, p, e int64
+		if err := rows.Scan(&rec, &r.Product, &r.Spec, &r.GTIN, &r.LotCode, &p, &e, &r.Origin, &r.Store, &r.Quantity, &r.Hold, &r.HoldReason); err != nil {
+			return nil, err
+		}
+		r.ReceivedAt, r.ProducedAt, r.ExpiresAt = fromMS(rec), fromMS(p), fromMS(e)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SaleRecords implements coldchain.ExportStore: paid (or handed over)
+// orders' allocations per lot.
+func (s *ColdChainStore) SaleRecords(ctx context.Context, f coldchain.ExportFilter) ([]coldchain.SaleRecord, error) {
+	where, args := exportWhere(f, "COALESCE(o.paid_at, o.created_at)")
+	rows, err := s.DB.Query(ctx, `SELECT COALESCE(o.paid_at, o.created_at), o.number, p.name, k.name, k.gtin, l.code, l.produced_at, l.expires_at,
+		a.quantity, so.name, o.contact_phone, o.status
+		FROM allocations a JOIN orders o ON o.id = a.order_id JOIN lots l ON l.id = a.lot_id JOIN skus k ON k.id = l.sku_id
+		JOIN products p ON p.id = k.product_id JOIN stores so ON so.id = a.store_id
+		WHERE o.merchant_id = ? AND o.status IN ('paid', 'ready', 'shipped', 'completed')`+where+` ORDER BY 1, o.id`, append([]any{f.MerchantID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []coldchain.SaleRecord{}
+	for rows.Next() {
+		var r coldchain.SaleRecord
+		var sold, p, e int64
+		var phone string
+		if err := rows.Scan(&sold, &r.Order, &r.Product, &r.Spec, &r.GTIN, &r.LotCode, &p, &e, &r.Quantity, &r.Store, &phone, &r.Status); err != nil {
+			return nil, err
+		}
+		r.SoldAt, r.ProducedAt, r.ExpiresAt = fromMS(sold), fromMS(p), fromMS(e)
+		if len(phone) >= 7 {
+			phone = phone[:3] + "****" + phone[len(phone)-4:]
+		}
+		r.Buyer = phone
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// LotsInRange implements coldchain.ExportStore.
+func (s *ColdChainStore) LotsInRange(ctx context.Context, f coldchain.ExportFilter) ([]int64, error) {
+	where, args := exportWhere(f, "l.created_at")
+	rows, err := s.DB.Query(ctx, `SELECT l.id FROM lots l WHERE l.merchant_id = ?`+where+` ORDER BY l.id LIMIT 5000`, append([]any{f.MerchantID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
