@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -1016,4 +1017,85 @@ func TestContactMasking(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hostile payloads that become markup if any page inserts user text as HTML.
+var hostile = []string{
+	`<img src=x id=xss1 onerror="window.__xss=1">`,
+	`<script id=xss2>window.__xss=2</script>`,
+	`"><svg id=xss3 onload="window.__xss=3">`,
+	`</script><iframe id=xss4 srcdoc="x"></iframe>`,
+}
+
+// TestHostileTextInViewerPage stores hostile comments (viewers) and a
+// hostile room title and product name (staff), then opens the viewer room in
+// a real browser: the text shows literally and no element is injected.
+func TestHostileTextInViewerPage(t *testing.T) {
+	browser := testkit.Browser(t)
+	s := newShop(t)
+	for i, p := range hostile[:3] {
+		v := viewerLogin(t, s.base, "demo", "1390000030"+strconv.Itoa(i))
+		if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": p}, v.Token, nil); r.Status != 201 {
+			t.Fatalf("comment %q: %d %s", p, r.Status, r.Body)
+		}
+	}
+	owner := testkit.OwnerToken
+	if r := send(t, nil, s.base, "PATCH", "/api/v1/rooms/demo", map[string]string{"title": hostile[3]}, owner, nil); r.Status != 200 {
+		t.Fatalf("room title: %d %s", r.Status, r.Body)
+	}
+	var room struct {
+		Pinned map[string]any `json:"pinned"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, "", nil).decode(t, &room)
+	prod := room.Pinned
+	id := strconv.FormatInt(int64(prod["id"].(float64)), 10)
+	prod["name"] = hostile[0]
+	delete(prod, "available")
+	if r := send(t, nil, s.base, "PUT", "/api/v1/products/"+id, prod, owner, nil); r.Status != 200 {
+		t.Fatalf("product name: %d %s", r.Status, r.Body)
+	}
+
+	ctx := testkit.NewContext(t, browser, 60*time.Second)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(s.base+"/live/demo"),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#comments li").length >= 3`, chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	if err != nil {
+		testkit.Screenshot(t, ctx, "hostile-text")
+		t.Fatal(err)
+	}
+	testkit.Screenshot(t, ctx, "hostile-text")
+	eval := func(expr string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return n
+	}
+	injected := eval(`document.querySelectorAll("#xss1, #xss2, #xss3, #xss4, #comments img, #comments svg, #comments script, #room-title *, #pinned-name *").length`)
+	shown := eval(`[...document.querySelectorAll("#comments li")].filter(li => ` + jsStrings(hostile[:3]) + `.some(p => li.textContent.includes(p))).length
+		+ (document.querySelector("#room-title").textContent.includes(` + jsString(hostile[3]) + `) ? 1 : 0)
+		+ (document.querySelector("#pinned-name") && document.querySelector("#pinned-name").textContent === ` + jsString(hostile[0]) + ` ? 1 : 0)`)
+	flag, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__xss)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if injected != 0 || flag != "undefined" {
+		t.Fatalf("%d injected elements, window.__xss = %s", injected, flag)
+	}
+	if shown != 5 {
+		t.Fatalf("only %d of 5 hostile texts shown literally", shown)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func jsStrings(list []string) string {
+	b, _ := json.Marshal(list)
+	return string(b)
 }
