@@ -165,13 +165,13 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, g := range groups {
 		g.begin()
 	}
-	cpu0 := tgt.cpuTime()
+	cpu0, self0 := tgt.cpuTime(), fanoutCPUSeconds("self")
 	busy0, total0 := fanoutMachineCPU()
 	stopProfile := fanoutCPUProfile(o.cpuProfile)
 	gen := runFanoutGenerators(ctx, o, tgt)
 	stopProfile()
 	busy1, total1 := fanoutMachineCPU()
-	cpu1 := tgt.cpuTime()
+	cpu1, self1 := tgt.cpuTime(), fanoutCPUSeconds("self")
 	rssLoad, _ := tgt.rssKiB()
 	var (
 		res  fanoutChildResult
@@ -229,17 +229,27 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		sum.ServerRSSIdleMiB = fanoutRound(float64(rssIdle)/1024, 1)
 		sum.ServerKiBPerViewer = fanoutRound(float64(rssConnected-rssIdle)/float64(o.viewers), 1)
 	}
+	// CPU: this process (+ viewer children, + a remote server with --server-pid).
+	// With --inproc this process is the server (and, with --viewer-procs 0, the
+	// viewers too); with --url it runs the viewers unless they are in children.
+	self := self1 - self0
+	serverCPU := -1.0
 	if cpu1 >= 0 && cpu0 >= 0 {
-		sum.ServerCPUPct = fanoutRound(100*(cpu1-cpu0)/secs, 0)
+		serverCPU = cpu1 - cpu0
+		sum.ServerCPUPct = fanoutRound(100*serverCPU/secs, 0)
 	}
-	sum.ViewersCPUPct = fanoutRound(100*res.CPUSeconds/secs, 0)
+	viewersCPU := res.CPUSeconds
+	if !o.inproc && o.viewerProcs == 0 {
+		viewersCPU += self
+	}
+	sum.ViewersCPUPct = fanoutRound(100*viewersCPU/secs, 0)
 	if total1 > total0 {
 		// Share of all cores busy during the load, and how much of it was neither
 		// the server nor our viewers: other work on the machine skews the figures.
 		sum.MachineBusyPct = fanoutRound(100*(busy1-busy0)/(total1-total0), 0)
-		own := (cpu1 - cpu0) + res.CPUSeconds
-		if !o.inproc && o.serverPID <= 0 {
-			own = res.CPUSeconds
+		own := self + res.CPUSeconds
+		if !o.inproc && serverCPU > 0 {
+			own += serverCPU
 		}
 		other := (busy1 - busy0) - own
 		sum.OtherCPUPct = fanoutRound(max(0, 100*other/secs), 0)
