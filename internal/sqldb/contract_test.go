@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -1266,4 +1268,37 @@ func TestContractTranslate(t *testing.T) {
 			t.Fatalf("kind of %v", err)
 		}
 	})
+}
+
+// TestOpenPostgresURL: pool parameters are read and removed, bad values are
+// refused, and errors never show the password.
+func TestOpenPostgresURL(t *testing.T) {
+	ctx := context.Background()
+	_, err := sqldb.Open(ctx, "postgres://u:s3cret@127.0.0.1:5432/x?pool_max_conns=1", "")
+	if err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
+		t.Fatalf("pool_max_conns=1: %v", err)
+	}
+	// nothing listens on port 1
+	_, err = sqldb.Open(ctx, "postgresql://u:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("unreachable server: %v", err)
+	}
+	_, err = sqldb.Open(ctx, "mysql://u:s3cret@127.0.0.1/x", "")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("unsupported scheme: %v", err)
+	}
+	if os.Getenv(postgresEnv) == "" {
+		return
+	}
+	u, _ := newPostgresSchema(t)
+	db, err := sqldb.Open(ctx, u+"&pool_max_conns=3&pool_max_read_conns=2", "")
+	must(t, err)
+	defer db.Close()
+	w, r := db.Stats()
+	if w.MaxOpenConnections != 3 || r.MaxOpenConnections != 2 {
+		t.Fatalf("pool sizes %d/%d, want 3/2", w.MaxOpenConnections, r.MaxOpenConnections)
+	}
+	if db.Dialect != sqldb.Postgres {
+		t.Fatalf("dialect %s", db.Dialect)
+	}
 }

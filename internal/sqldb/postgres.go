@@ -82,10 +82,12 @@ func splitPoolParams(rawURL string) (dsn string, write, read int, err error) {
 	q := u.Query()
 	write, read = defaultPGWriteConns, defaultPGReadConns
 	for name, dst := range map[string]*int{"pool_max_conns": &write, "pool_max_read_conns": &read} {
-		v := q.Get(name)
-		if v == "" {
+		vs := q[name]
+		if len(vs) == 0 {
 			continue
 		}
+		v := vs[len(vs)-1] // the last one wins, so a suffix can override
+
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
 			return "", 0, 0, fmt.Errorf("%s must be a number from 2 to 1000", name)
