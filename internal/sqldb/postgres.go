@@ -87,7 +87,6 @@ func splitPoolParams(rawURL string) (dsn string, write, read int, err error) {
 			continue
 		}
 		v := vs[len(vs)-1] // the last one wins, so a suffix can override
-
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
 			return "", 0, 0, fmt.Errorf("%s must be a number from 2 to 1000", name)
