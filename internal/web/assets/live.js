@@ -43,6 +43,44 @@
     box.classList.remove("hidden");
   }
 
+  // ---------- flash sale (秒杀) ----------
+  let flash = null; // the running or next sale of this room
+  const pickFlash = (list) => (list || []).filter((f) => f.status !== "ended").sort((a, b) => (a.status === "running" ? -1 : 1) - (b.status === "running" ? -1 : 1))[0] || null;
+  flash = pickFlash(state.flash_sales);
+  const clock = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); const h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), x = s % 60; return (h ? h + ":" : "") + String(m).padStart(2, "0") + ":" + String(x).padStart(2, "0"); };
+  function renderFlash() {
+    const box = $("flash");
+    if (!flash) { box.classList.add("hidden"); box.replaceChildren(); root.classList.remove("has-flash"); return; }
+    const p = products.get(flash.product_id);
+    const running = flash.status === "running" && Date.parse(flash.starts_at) <= Date.now();
+    const soldOut = running && flash.remaining <= 0;
+    const until = running ? Date.parse(flash.ends_at) : Date.parse(flash.starts_at);
+    const pct = Math.round(100 * (flash.quantity - flash.remaining) / Math.max(1, flash.quantity));
+    box.replaceChildren(
+      h("div", { class: "flash-head" }, h("b", {}, "⚡ " + t("限时秒杀", "Flash sale")), h("span", { class: "flash-clock" }, running ? t("距结束 ", "Ends in ") : t("距开抢 ", "Starts in "), h("b", { id: "flash-clock" }, clock(until - Date.now())))),
+      h("div", { class: "flash-body" },
+        p && p.image ? h("img", { src: p.image, alt: "" }) : null,
+        h("div", { class: "info" },
+          h("span", { class: "name" }, flash.product_name + " · " + flash.sku_name),
+          h("div", { class: "price" }, h("small", {}, "¥"), (flash.price_fen / 100).toFixed(2), flash.list_price_fen > flash.price_fen ? h("del", {}, yuan(flash.list_price_fen)) : null),
+          h("div", { class: "bar" }, h("i", { style: null, dataset: { pct } })),
+          h("span", { class: "stock" + (soldOut ? " soldout" : "") , id: "flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "") + flash.remaining + t(" 件 · 每人限购 ", " left · limit ") + flash.per_user_limit)),
+        h("button", { class: "btn btn-buy", type: "button", id: "flash-buy", disabled: !running || soldOut, onclick: () => openBuy(flash.product_id, flash) },
+          soldOut ? t("已抢光", "Sold out") : running ? t("马上抢", "Grab it") : t("即将开抢", "Soon"))));
+    const bar = box.querySelector(".bar i");
+    bar.style.width = pct + "%";
+    box.classList.remove("hidden");
+    root.classList.add("has-flash");
+  }
+  setInterval(() => {
+    if (!flash) return;
+    const running = flash.status === "running" && Date.parse(flash.starts_at) <= Date.now();
+    const el = $("flash-clock");
+    const left = (running ? Date.parse(flash.ends_at) : Date.parse(flash.starts_at)) - Date.now();
+    if (el) el.textContent = clock(left);
+    if (!running && left <= 0 && flash.status === "running") renderFlash();
+  }, 500);
+
   // ---------- comments ----------
   const list = $("comments");
   function addComment(c, cls) {
@@ -60,7 +98,8 @@
       state = s; indexProducts(s.products);
       if (s.pinned) products.set(s.pinned.id, s.pinned);
       pinnedID = s.pinned ? s.pinned.id : 0;
-      renderPinned(); setStatus(s.room.status);
+      flash = pickFlash(s.flash_sales);
+      renderPinned(); renderFlash(); setStatus(s.room.status);
       $("viewers").textContent = s.viewers; setLikes(s.likes);
     },
     event(topic, type, d) {
@@ -73,6 +112,9 @@
           if (d.on_air) { state.playback = d.playback || state.playback; if (state.playback) state.playback.on_air = true; note(""); startVideo(); }
           else { note(t("主播网络波动，正在重连…", "The host is reconnecting…")); }
           break;
+        case "flash.started": case "flash.scheduled": flash = d.sale; renderFlash(); if (d.sale.status === "running") system(t("秒杀开始啦！", "The flash sale has started!")); break;
+        case "flash.stock": if (flash && flash.id === d.sale_id) { flash.remaining = d.remaining; renderFlash(); refreshSheetFlash(); } break;
+        case "flash.ended": if (flash && flash.id === d.sale_id) { flash = null; renderFlash(); } break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },
@@ -202,16 +244,17 @@
   let here = null;
   if (navigator.geolocation) navigator.geolocation.getCurrentPosition((p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; }, () => {}, { timeout: 4000, maximumAge: 600000 });
 
-  function openBuy(productID) {
+  function openBuy(productID, sale) {
     const p = products.get(productID);
     if (!p) return;
-    if (!loggedIn) { openLogin(() => openBuy(productID)); return; }
+    if (!loggedIn) { openLogin(() => openBuy(productID, sale)); return; }
     idemKey = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-    const st = { sku: (p.skus.find((k) => k.active && k.available > 0) || p.skus[0]).id, qty: 1, mode: "pickup", store: 0 };
+    const st = { sku: sale ? sale.sku_id : (p.skus.find((k) => k.active && k.available > 0) || p.skus[0]).id, qty: 1, mode: "pickup", store: sale ? sale.store_id : 0, sale: sale || null };
     sheetProduct = { p, st };
     renderBuy();
   }
-  function refreshSheet(p) { if (sheetProduct && sheetProduct.p.id === p.id) { sheetProduct.p = p; renderBuy(); } }
+  function refreshSheet(p) { if (sheetProduct && sheetProduct.p.id === p.id && !sheetProduct.st.sale) { sheetProduct.p = p; renderBuy(); } }
+  function refreshSheetFlash() { if (sheetProduct && sheetProduct.st.sale && flash && sheetProduct.st.sale.id === flash.id) { sheetProduct.st.sale = flash; const el = $("sheet-flash-left"); if (el) el.textContent = flash.remaining > 0 ? t("剩余 ", "Left: ") + flash.remaining : t("已抢光", "Sold out"); } }
 
   async function loadStores(skuID) {
     let q = "?sku=" + skuID;
@@ -225,6 +268,7 @@
     if (!sheetProduct) return;
     const { p, st } = sheetProduct;
     const sku = p.skus.find((k) => k.id === st.sku) || p.skus[0];
+    if (st.sale) return renderFlashBuy(p, sku, st);
     if (storeCache.sku !== sku.id) { try { storeCache = { sku: sku.id, list: await loadStores(sku.id) }; } catch (e) { storeCache = { sku: 0, list: [] }; } }
     if (!sheetProduct) return;
     const stores = storeCache.list;
@@ -263,9 +307,31 @@
     );
   }
 
+  // The flash-sale sheet: the sale's price, store and per-buyer limit.
+  async function renderFlashBuy(p, sku, st) {
+    const sale = st.sale;
+    if (!storeCache.all) { try { storeCache.all = (await api("GET", "/api/v1/rooms/" + slug + "/stores")).stores; } catch (e) { storeCache.all = []; } }
+    const store = (storeCache.all || []).find((s) => s.id === sale.store_id);
+    const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
+    const soldOut = sale.remaining <= 0;
+    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: soldOut, onclick: () => submitOrder(p, st, confirm, err) }, soldOut ? t("已抢光", "Sold out") : t("立即抢购", "Buy now"));
+    showSheet(
+      h("div", { class: "sheet-head" }, h("img", { src: p.image || "", alt: "" }),
+        h("div", {}, h("span", { class: "tag flash-tag" }, "⚡ " + t("秒杀价", "Flash price")), h("b", {}, SL.pname(p) + " · " + sku.name), h("div", { class: "price" }, yuan(sale.price_fen), h("del", {}, yuan(sku.price_fen))),
+          h("div", { class: "stock low", id: "sheet-flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "Left: ") + sale.remaining)), closeBtn()),
+      h("h3", {}, t("数量（每人限购 ", "Quantity (limit ") + sale.per_user_limit + t(" 件）", ")")),
+      h("div", { class: "qty" }, h("button", { type: "button", "aria-label": "-", onclick: () => { if (st.qty > 1) { st.qty--; renderBuy(); } } }, "−"), h("span", { id: "qty" }, st.qty),
+        h("button", { type: "button", "aria-label": "+", id: "qty-plus", onclick: () => { if (st.qty < sale.per_user_limit) { st.qty++; renderBuy(); } } }, "+")),
+      h("h3", {}, t("自提门店", "Pickup store")),
+      h("ul", { class: "store-list" }, h("li", { class: "on" }, h("div", {}, h("b", {}, store ? store.name : "#" + sale.store_id), h("div", { class: "muted small" }, store ? store.address : "")))),
+      err,
+      h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(sale.price_fen * st.qty))), confirm));
+  }
+
   async function submitOrder(p, st, btn, err) {
     btn.disabled = true; err.classList.add("hidden");
     const body = { items: [{ sku_id: st.sku, quantity: st.qty }], fulfilment: st.mode, room_id: roomID, guide_code: guide || "" };
+    if (st.sale) body.flash_sale_id = st.sale.id;
     if (st.mode === "pickup") body.store_id = st.store;
     else { body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || ""; }
     try {
@@ -275,8 +341,17 @@
     } catch (e) {
       btn.disabled = false;
       if (e.status === 401) { loggedIn = false; openLogin(() => submitOrder(p, st, btn, err)); return; }
-      err.textContent = e.code === "out_of_stock" ? t("手慢了，库存不足，请减少数量或换个门店", "Not enough stock left — try fewer or another store") : e.message;
+      const msgs = {
+        out_of_stock: t("手慢了，库存不足，请减少数量或换个门店", "Not enough stock left — try fewer or another store"),
+        sold_out: t("手慢了，已经抢光啦", "Too late — it's sold out"),
+        limit_reached: t("你已达到每人限购数量", "You reached the per-buyer limit"),
+        busy_retry: t("排队的人太多，请稍后再点一次", "Lots of buyers right now — tap again in a moment"),
+        sale_not_running: t("秒杀已结束", "The flash sale has ended"),
+      };
+      err.textContent = msgs[e.code] || e.message;
       err.classList.remove("hidden");
+      if (e.code === "sold_out" && st.sale) { st.sale.remaining = 0; if (flash && flash.id === st.sale.id) { flash.remaining = 0; renderFlash(); } btn.disabled = true; btn.textContent = t("已抢光", "Sold out"); }
+      if (e.code === "busy_retry") { btn.textContent = t("重试", "Retry"); }
       if (e.code === "out_of_stock") { storeCache.sku = 0; }
     }
   }
@@ -331,6 +406,7 @@
   SL.jumpTo = jumpTo;
 
   renderPinned();
+  renderFlash();
   startVideo();
   fetch("/api/v1/rooms/" + slug + "/comments").then((r) => r.json()).then((d) => { for (const c of d.comments || []) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" }); }).catch(() => {});
   if (guide) system(t("你通过导购的分享进入直播间", "You joined through a store guide's link"));

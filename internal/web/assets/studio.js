@@ -31,6 +31,8 @@
         h("button", { class: "btn btn-sm", type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(st.stream_key).then(() => toast(t("已复制", "Copied"))) }, t("复制", "Copy")), " ",
         h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: rotateKey }, t("重置密钥", "Rotate key"))));
     renderLineup();
+    renderFlashForm();
+    loadSales().catch(() => {});
     $("st-comments").replaceChildren();
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
     for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
@@ -44,6 +46,9 @@
         if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); }
         if (type === "card.unpinned") { room.pinned_product_id = 0; renderLineup(); }
         if (type === "room.status") setStatus(d.status);
+        if (type === "flash.started" || type === "flash.scheduled") { sales.set(d.sale.id, d.sale); renderSales(); }
+        if (type === "flash.stock") { const f = sales.get(d.sale_id); if (f) { f.remaining = d.remaining; renderSales(); } }
+        if (type === "flash.ended") { const f = sales.get(d.sale_id); if (f) { f.status = "ended"; renderSales(); } }
         if (type === "comment.deleted") { const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); }
         if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
       },
@@ -57,6 +62,38 @@
       snapshot(topic, s) { if (topic.startsWith("room:") && s && s.viewers !== undefined) { $("st-viewers").textContent = s.viewers; $("st-likes").textContent = s.likes; } },
     });
   }
+
+  // ---------- flash sales ----------
+  let sales = new Map();
+  function renderFlashForm() {
+    const sel = $("flash-sku");
+    const keep = sel.value;
+    const opts = [];
+    for (const id of room.product_ids || []) { const p = products.get(id); if (p) for (const k of p.skus) opts.push(h("option", { value: k.id, dataset: { price: k.price_fen } }, p.name + " · " + k.name + " (" + yuan(k.price_fen) + ")")); }
+    sel.replaceChildren(...opts);
+    if (keep) sel.value = keep;
+    if (!$("flash-price").value && sel.selectedOptions[0]) $("flash-price").value = (Number(sel.selectedOptions[0].dataset.price) / 200).toFixed(2);
+  }
+  function renderSales() {
+    const list = [...sales.values()].sort((a, b) => b.id - a.id);
+    $("flash-list").replaceChildren(...list.map((f) => h("li", { dataset: { sale: f.id } },
+      h("b", {}, "⚡ " + f.product_name + " · " + f.sku_name), " ", yuan(f.price_fen), " ",
+      h("span", { class: "badge " + (f.status === "running" ? (f.remaining > 0 ? "red" : "") : "") }, f.status === "running" ? (f.remaining > 0 ? t("剩余 ", "Left ") + f.remaining + "/" + f.quantity : t("已抢光", "Sold out")) : f.status === "scheduled" ? t("未开始", "Scheduled") : t("已结束", "Ended")),
+      f.status !== "ended" ? h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: async () => { try { await api("POST", "/api/v1/flash-sales/" + f.id + "/end"); f.status = "ended"; renderSales(); } catch (e) { toast(e.message); } } }, t("结束", "End")) : null)));
+  }
+  async function loadSales() {
+    const r = await api("GET", "/api/v1/rooms/" + room.slug + "/flash-sales");
+    sales = new Map(r.flash_sales.map((f) => [f.id, f]));
+    renderSales();
+  }
+  $("flash-sku").addEventListener("change", () => { const o = $("flash-sku").selectedOptions[0]; if (o) $("flash-price").value = (Number(o.dataset.price) / 200).toFixed(2); });
+  $("flash-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { sku_id: Number($("flash-sku").value), price_fen: Math.round(Number($("flash-price").value) * 100), quantity: Number($("flash-qty").value),
+      per_user_limit: Number($("flash-limit").value), duration_s: Number($("flash-minutes").value) * 60 };
+    try { const f = await api("POST", "/api/v1/rooms/" + room.slug + "/flash-sales", body); sales.set(f.id, f); renderSales(); toast(t("秒杀已开始", "Flash sale started")); }
+    catch (e) { toast(e.message); }
+  });
 
   function setStatus(s) {
     room.status = s;
