@@ -147,7 +147,14 @@ func (f *FlashStore) Start(ctx context.Context, merchantID, id int64, allocate f
 		if s.Status != flashsale.Scheduled {
 			return flashsale.ErrNotRunning
 		}
-		levels, err := queryLevels(ctx, tx.Query, `AND st.sku_id = ? AND st.store_id = ?`+tx.db.forUpdate(), merchantID, s.SKUID, s.StoreID)
+		if tx.db.Dialect == Postgres {
+			// Lock the stock rows first: FOR UPDATE cannot go inside
+			// queryLevels' WHERE (it must follow ORDER BY).
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM stock WHERE merchant_id = ? AND sku_id = ? AND store_id = ? FOR UPDATE`, merchantID, s.SKUID, s.StoreID); err != nil {
+				return err
+			}
+		}
+		levels, err := queryLevels(ctx, tx.Query, `AND st.sku_id = ? AND st.store_id = ?`, merchantID, s.SKUID, s.StoreID)
 		if err != nil {
 			return err
 		}
