@@ -123,7 +123,7 @@ func (s *shop) level(t testing.TB, store, lot int64) inventory.Level {
 
 // newOrder is a pickup order of the shop's customer, reservation 15 minutes.
 func (s *shop) newOrder(key, hash string) *order.Order {
-	return &order.Order{MerchantID: s.m, CustomerID: s.cust, Fulfilment: order.Pickup, StoreID: s.store,
+	return &order.Order{MerchantID: s.m, CustomerID: s.cust, Fulfilment: order.Pickup, StoreID: s.store, ContactPhone: "13812345678",
 		ReserveExpiresAt: s.db.Now().Add(15 * time.Minute), IdempotencyKey: key, RequestHash: hash}
 }
 
