@@ -10,11 +10,13 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | fanout | coldstart")
+		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart")
 	}
 	switch args[0] {
 	case "orders":
 		return bench.RunOrders(ctx, args[1:], os.Stdout)
+	case "flashsale":
+		return bench.RunFlashSale(ctx, args[1:], os.Stdout)
 	case "coldstart":
 		return bench.RunColdStart(ctx, args[1:], os.Stdout)
 	case "fanout":

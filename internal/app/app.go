@@ -52,6 +52,12 @@ type App struct {
 	Audit     Auditor
 	Media     Media // nil: rooms show their poster
 	Flash     flashsale.Store
+	// FlashNaive switches flash sales to the naive hot-row design; only
+	// `shelflive bench flashsale` uses it, as the baseline it measures against.
+	FlashNaive bool
+	NaiveFlash interface {
+		NaiveBuy(ctx context.Context, po *flashsale.PendingOrder, limit int64) error
+	}
 	Logger    *slog.Logger
 	Now       func() time.Time
 

@@ -154,19 +154,25 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		return nil, false, apperr.InvalidField("items", "not_on_sale", "该规格不在本次秒杀中", "This SKU is not part of the flash sale.")
 	}
 	qty := req.Items[0].Quantity
-	if idemKey != "" {
-		if o, err := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); err == nil {
-			if o.SaleID != sale.ID {
-				return nil, false, order.ErrIdempotencyUsed
-			}
-			return o, false, nil
-		}
+	if a.FlashNaive {
+		return a.naiveFlashOrder(ctx, p, req, idemKey, rs)
 	}
 	if len(e.queue) >= e.maxQueue {
 		return nil, false, flashsale.ErrBusy // shed load: the page shows "try again"
 	}
 	takes, err := rs.alloc.Take(p.SubjectID, qty)
 	if err != nil {
+		// A retry of an order that already won lands here (the buyer holds
+		// their limit, or it sold out since): answer with that order. Losers
+		// never reach the database otherwise.
+		if idemKey != "" {
+			if o, e := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); e == nil {
+				if o.SaleID != sale.ID {
+					return nil, false, order.ErrIdempotencyUsed
+				}
+				return o, false, nil
+			}
+		}
 		return nil, false, err
 	}
 	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
@@ -175,11 +181,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		rs.alloc.Settle()
 		return nil, false, err
 	}
-	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: sale.RoomID, SaleID: sale.ID, GuideCode: req.GuideCode,
-		Fulfilment: req.Fulfilment, StoreID: sale.StoreID, ContactName: req.Name, ContactPhone: c.Phone, Address: req.Address,
-		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor),
-		TotalFen: qty * sale.PriceFen,
-		Lines:    []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
+	o := a.flashOrder(req, idemKey, rs, c.Phone, p.SubjectID, qty)
 	r := &flashReq{po: &flashsale.PendingOrder{Order: o, Takes: takes}, alloc: rs.alloc, done: make(chan struct{})}
 	select {
 	case e.queue <- r:
@@ -198,6 +200,29 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	}
 	a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
 	return o, true, nil
+}
+
+// flashOrder builds a winner's order at the sale's price.
+func (a *App) flashOrder(req *order.Request, idemKey string, rs *runningSale, phone string, customer, qty int64) *order.Order {
+	sale := rs.alloc.Sale()
+	return &order.Order{MerchantID: sale.MerchantID, CustomerID: customer, RoomID: sale.RoomID, SaleID: sale.ID, GuideCode: req.GuideCode,
+		Fulfilment: req.Fulfilment, StoreID: sale.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
+		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor), TotalFen: qty * sale.PriceFen,
+		Lines: []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
+}
+
+// naiveFlashOrder is the benchmark baseline (-flash-naive): one database
+// transaction per attempt on the sale's single row, no allocator.
+func (a *App) naiveFlashOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string, rs *runningSale) (*order.Order, bool, error) {
+	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return nil, false, err
+	}
+	po := &flashsale.PendingOrder{Order: a.flashOrder(req, idemKey, rs, c.Phone, p.SubjectID, req.Items[0].Quantity)}
+	if err := a.NaiveFlash.NaiveBuy(ctx, po, rs.alloc.Sale().PerUserLimit); err != nil {
+		return nil, false, err
+	}
+	return po.Order, !po.Dup, nil
 }
 
 func (e *flashEngine) markDirty(id int64) {

@@ -43,6 +43,20 @@ type Service struct {
 	Now        func() time.Time
 
 	throttle sync.Map // login key -> *attempts
+
+	// cache keeps recently authenticated sessions for a few seconds, so a
+	// stampede of requests does not cost two database reads each. Logout
+	// evicts locally; on other nodes a revoked session lives at most
+	// cacheTTL longer.
+	cacheMu sync.Mutex
+	cache   map[string]cachedPrincipal
+}
+
+const cacheTTL = 5 * time.Second
+
+type cachedPrincipal struct {
+	p       Principal
+	expires time.Time
 }
 
 // Errors of this domain.
@@ -203,7 +217,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if token == "" {
 		return nil, apperr.ErrUnauthorized
 	}
-	sess, err := s.Store.SessionByTokenHash(ctx, HashToken(token))
+	hash := HashToken(token)
+	now := s.Now()
+	s.cacheMu.Lock()
+	if c, ok := s.cache[hash]; ok && now.Before(c.expires) {
+		s.cacheMu.Unlock()
+		p := c.p
+		return &p, nil
+	}
+	s.cacheMu.Unlock()
+	sess, err := s.Store.SessionByTokenHash(ctx, hash)
 	if err != nil {
 		return nil, apperr.ErrUnauthorized
 	}
@@ -227,7 +250,37 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	case KindToken:
 		p.Name = "token:" + sess.Label
 	}
+	until := now.Add(cacheTTL)
+	if sess.ExpiresAt.Before(until) {
+		until = sess.ExpiresAt
+	}
+	s.cacheMu.Lock()
+	if s.cache == nil || len(s.cache) > 100_000 {
+		s.cache = map[string]cachedPrincipal{} // bounded: start over rather than grow
+	}
+	s.cache[hash] = cachedPrincipal{p: *p, expires: until}
+	s.cacheMu.Unlock()
 	return p, nil
+}
+
+// forget drops a session from the cache (logout, revocation on this node).
+func (s *Service) forget(sessionID int64) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	for h, c := range s.cache {
+		if c.p.SessionID == sessionID {
+			delete(s.cache, h)
+		}
+	}
+}
+
+// Revoke revokes a session or token of the merchant and forgets it here.
+func (s *Service) Revoke(ctx context.Context, merchantID, sessionID int64) error {
+	if err := s.Store.RevokeSession(ctx, merchantID, sessionID); err != nil {
+		return err
+	}
+	s.forget(sessionID)
+	return nil
 }
 
 // CustomerDisplayName is what other viewers see: never the full number.
@@ -240,7 +293,7 @@ func CustomerDisplayName(c *Customer) string {
 
 // Logout revokes the caller's session.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	return s.Store.RevokeSession(ctx, p.MerchantID, p.SessionID)
+	return s.Revoke(ctx, p.MerchantID, p.SessionID)
 }
 
 // RequestOTP sends a login code to phone. In dev mode the code is returned

@@ -122,6 +122,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Live:       deps.Live,
 		Orders:     orders,
 		Flash:      &sqldb.FlashStore{DB: db},
+		FlashNaive: c.FlashNaive,
+		NaiveFlash: &sqldb.FlashStore{DB: db},
 		Payments:   orders,
 		Audit:      db,
 		Logger:     m.Logger,

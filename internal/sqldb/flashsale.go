@@ -331,3 +331,58 @@ func (f *FlashStore) OrderByKey(ctx context.Context, merchantID, customerID int6
 	}
 	return getOrder(ctx, f.DB.QueryRow, f.DB.Query, merchantID, id)
 }
+
+// NaiveBuy is the benchmark baseline of a flash sale: every attempt takes a
+// unit with a single-row `UPDATE flash_sales SET sold = sold + q WHERE …
+// sold + q <= quantity` in its own transaction, the hot row that serializes
+// every buyer. ShelfLive never uses it outside `shelflive bench flashsale`.
+func (f *FlashStore) NaiveBuy(ctx context.Context, po *flashsale.PendingOrder, limit int64) error {
+	o := po.Order
+	return f.DB.WriteTx(ctx, func(tx *Tx) error {
+		var held sql.NullInt64
+		if err := tx.QueryRow(ctx, `SELECT SUM(a.quantity) FROM allocations a JOIN orders o ON o.id = a.order_id WHERE a.sale_id = ? AND o.customer_id = ? AND a.state <> 'released'`, o.SaleID, o.CustomerID).Scan(&held); err != nil {
+			return err
+		}
+		qty := o.Lines[0].Quantity
+		if held.Int64+qty > limit {
+			return flashsale.ErrLimit
+		}
+		res, err := tx.Exec(ctx, `UPDATE flash_sales SET sold = sold + ? WHERE id = ? AND sold + ? <= quantity`, qty, o.SaleID, qty)
+		if n, _ := rowsAffected(res, err); n != 1 {
+			if err != nil {
+				return err
+			}
+			return flashsale.ErrSoldOut
+		}
+		// Lots for the allocation rows, FEFO from the sale's quota.
+		rows, err := tx.Query(ctx, `SELECT q.store_id, q.lot_id, q.quantity - COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.sale_id = q.sale_id AND a.lot_id = q.lot_id AND a.state <> 'released'), 0)
+			FROM flash_quota q JOIN lots l ON l.id = q.lot_id WHERE q.sale_id = ? ORDER BY l.expires_at`, o.SaleID)
+		if err != nil {
+			return err
+		}
+		left := qty
+		for rows.Next() && left > 0 {
+			var t inventory.Take
+			if err := rows.Scan(&t.StoreID, &t.LotID, &t.Qty); err != nil {
+				rows.Close()
+				return err
+			}
+			if t.Qty <= 0 {
+				continue
+			}
+			t.Qty = min(t.Qty, left)
+			left -= t.Qty
+			po.Takes = append(po.Takes, t)
+		}
+		rows.Close()
+		if left > 0 {
+			return flashsale.ErrSoldOut
+		}
+		err = insertFlashOrder(ctx, tx, po)
+		if errors.Is(err, errDupKey) {
+			po.Dup = true
+			return nil
+		}
+		return err
+	})
+}

@@ -182,7 +182,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.App.Users.RevokeSession(r.Context(), p.MerchantID, id); err != nil {
+	if err := s.App.Identity.Revoke(r.Context(), p.MerchantID, id); err != nil {
 		return err
 	}
 	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "token.revoke", "token", "")

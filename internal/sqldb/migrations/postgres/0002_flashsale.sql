@@ -12,6 +12,7 @@ CREATE TABLE flash_sales (
   starts_at      BIGINT NOT NULL,
   ends_at        BIGINT NOT NULL,
   status         TEXT NOT NULL,
+  sold           INTEGER NOT NULL DEFAULT 0, -- only the naive benchmark baseline counts here
   created_at     BIGINT NOT NULL,
   ended_at       BIGINT
 );

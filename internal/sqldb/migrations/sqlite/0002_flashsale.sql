@@ -13,6 +13,7 @@ CREATE TABLE flash_sales (
   starts_at      INTEGER NOT NULL,
   ends_at        INTEGER NOT NULL,
   status         TEXT NOT NULL,
+  sold           INTEGER NOT NULL DEFAULT 0, -- only the naive benchmark baseline counts here
   created_at     INTEGER NOT NULL,
   ended_at       INTEGER
 );

@@ -1,0 +1,267 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/node"
+)
+
+// FlashResult is one side of `shelflive bench flashsale`.
+type FlashResult struct {
+	System       string  `json:"system"`
+	Buyers       int     `json:"buyers"`
+	Units        int     `json:"units"`
+	Attempts     int64   `json:"attempts"`
+	Acknowledged int64   `json:"orders_acknowledged"`
+	Stored       int64   `json:"orders_stored"`
+	Oversold     int64   `json:"oversold"`
+	Errors       int64   `json:"errors"`
+	Busy         int64   `json:"busy_retries"`
+	DurationS    float64 `json:"duration_s"`
+	AttemptsPerS float64 `json:"attempts_per_s"`
+	OrdersPerS   float64 `json:"orders_per_s"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
+}
+
+// FlashSummary is the last line: ShelfLive, the naive baseline and the ratio.
+type FlashSummary struct {
+	FlashResult
+	Baseline FlashResult `json:"baseline"`
+	Ratio    float64     `json:"attempts_ratio_vs_baseline"`
+}
+
+// RunFlashSale races N buyers for U units through the real HTTP API of a
+// ShelfLive node, then runs the same workload against a node in the naive
+// baseline mode (`UPDATE … SET sold = sold + 1 WHERE sold < quantity` on one
+// row per attempt) in the same process, and prints both.
+func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench flashsale", flag.ContinueOnError)
+	buyers := fs.Int("buyers", 10000, "concurrent buyers, each trying until they win or the sale is sold out")
+	units := fs.Int("units", 500, "units on sale")
+	dbURL := fs.String("database-url", "", "database of the in-process node (empty = SQLite in a temp dir)")
+	conns := fs.Int("conns", 256, "HTTP connections the buyers share")
+	skipBaseline := fs.Bool("no-baseline", false, "skip the naive baseline")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "shelflive-flash-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 60 * time.Second}
+
+	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), *dbURL, hc, *buyers, *units, false)
+	if err != nil {
+		return err
+	}
+	sum := FlashSummary{FlashResult: res}
+	if !*skipBaseline {
+		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), *dbURL, hc, *buyers, *units, true)
+		if err != nil {
+			return err
+		}
+		sum.Baseline = base
+		if base.AttemptsPerS > 0 {
+			sum.Ratio = round2(res.AttemptsPerS / base.AttemptsPerS)
+		}
+	}
+	line, _ := json.Marshal(sum)
+	fmt.Fprintln(stdout, string(line))
+	return nil
+}
+
+// flashRun starts a node and races the buyers through its flash sale. With
+// naive set, the node takes units the naive way (one hot-row UPDATE per
+// attempt): same HTTP, auth, validation, database and orders, only the
+// allocation design differs — the baseline the issue asks for.
+func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, buyers, units int, naive bool) (FlashResult, error) {
+	token := "bench-owner-token"
+	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
+	if naive {
+		args = append(args, "-flash-naive")
+	}
+	c, err := node.ParseConfig("bench", args)
+	if err != nil {
+		return FlashResult{}, err
+	}
+	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Open(ctx); err != nil {
+		return FlashResult{}, err
+	}
+	if err := m.Start(ctx); err != nil {
+		return FlashResult{}, err
+	}
+	defer m.Close()
+	base := m.URL()
+	owner := &apiClient{base: base, token: token, hc: hc}
+	if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": 1, "lot_id": 1, "on_hand": units + 1000}, nil, nil); err != nil || st != 204 {
+		return FlashResult{}, fmt.Errorf("bench flashsale: raise stock: %d %v", st, err)
+	}
+	system := "shelflive"
+	if naive {
+		system = "naive-hot-row"
+	}
+	fmt.Fprintf(out, "%s: logging in %d buyers…\n", system, buyers)
+	tokens, err := loginMany(base, hc, buyers)
+	if err != nil {
+		return FlashResult{}, err
+	}
+	var sale struct {
+		ID int64 `json:"id"`
+	}
+	if st, err := owner.call("POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": units, "per_user_limit": 1, "duration_s": 3600}, nil, &sale); err != nil || st != 201 {
+		return FlashResult{}, fmt.Errorf("bench flashsale: create sale: %d %v", st, err)
+	}
+	body, _ := json.Marshal(map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID})
+	res := race(hc, base+"/api/v1/orders", tokens, body, func(status int, code string) outcome {
+		switch {
+		case status == 201:
+			return won
+		case code == "sold_out" || code == "limit_reached":
+			return lost
+		case code == "busy_retry":
+			return retry
+		}
+		return failed
+	})
+	res.System, res.Units = system, units
+	// What the database holds is what counts.
+	var stored sql.NullInt64
+	if err := m.DB.QueryRow(ctx, `SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.sale_id = ?`, sale.ID).Scan(&stored); err != nil {
+		return res, err
+	}
+	res.Stored = stored.Int64
+	res.Oversold = max(0, res.Stored-int64(units), res.Acknowledged-int64(units))
+	if err := m.DB.VerifyStock(ctx); err != nil {
+		return res, fmt.Errorf("bench flashsale: %w", err)
+	}
+	printFlash(out, res)
+	return res, nil
+}
+
+type outcome int
+
+const (
+	won outcome = iota
+	lost
+	retry
+	failed
+)
+
+// race releases every buyer at once; each tries until it wins or loses.
+func race(hc *http.Client, url string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
+	var attempts, acked, errs, busy atomic.Int64
+	lat := make([][]time.Duration, len(tokens))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, tok := range tokens {
+		wg.Add(1)
+		go func(i int, tok string) {
+			defer wg.Done()
+			<-start
+			for try := 0; try < 50; try++ {
+				req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Idempotency-Key", "flash-"+strconv.Itoa(i)+"-"+strconv.Itoa(try))
+				t0 := time.Now()
+				resp, err := hc.Do(req)
+				attempts.Add(1)
+				if err != nil {
+					errs.Add(1)
+					return
+				}
+				var p struct {
+					Code string `json:"code"`
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				json.Unmarshal(raw, &p)
+				lat[i] = append(lat[i], time.Since(t0))
+				switch judge(resp.StatusCode, p.Code) {
+				case won:
+					acked.Add(1)
+					return
+				case lost:
+					return
+				case retry:
+					busy.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				default:
+					errs.Add(1)
+					return
+				}
+			}
+		}(i, tok)
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	el := time.Since(t0)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+	}
+	return FlashResult{Buyers: len(tokens), Attempts: attempts.Load(), Acknowledged: acked.Load(), Errors: errs.Load(), Busy: busy.Load(),
+		DurationS: round2(el.Seconds()), AttemptsPerS: round2(float64(attempts.Load()) / el.Seconds()), OrdersPerS: round2(float64(acked.Load()) / el.Seconds()),
+		P50Ms: pct(0.5), P99Ms: pct(0.99)}
+}
+
+func loginMany(base string, hc *http.Client, n int) ([]string, error) {
+	tokens := make([]string, n)
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := loginCustomer(base, hc, fmt.Sprintf("18%09d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			tokens[i] = c.token
+		}(i)
+	}
+	wg.Wait()
+	return tokens, firstErr
+}
+
+func printFlash(out io.Writer, r FlashResult) {
+	fmt.Fprintf(out, "%s: %d buyers, %d units: %d attempts in %.2fs = %.0f attempts/s; %d orders acknowledged (%.0f/s), %d stored, oversold %d, errors %d, busy %d; p50 %.1f ms p99 %.1f ms\n",
+		r.System, r.Buyers, r.Units, r.Attempts, r.DurationS, r.AttemptsPerS, r.Acknowledged, r.OrdersPerS, r.Stored, r.Oversold, r.Errors, r.Busy, r.P50Ms, r.P99Ms)
+}
+
