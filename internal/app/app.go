@@ -58,8 +58,8 @@ type App struct {
 	NaiveFlash interface {
 		NaiveBuy(ctx context.Context, po *flashsale.PendingOrder, limit int64) error
 	}
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
 	Moderator  *live.Moderator

@@ -264,4 +264,3 @@ func printFlash(out io.Writer, r FlashResult) {
 	fmt.Fprintf(out, "%s: %d buyers, %d units: %d attempts in %.2fs = %.0f attempts/s; %d orders acknowledged (%.0f/s), %d stored, oversold %d, errors %d, busy %d; p50 %.1f ms p99 %.1f ms\n",
 		r.System, r.Buyers, r.Units, r.Attempts, r.DurationS, r.AttemptsPerS, r.Acknowledged, r.OrdersPerS, r.Stored, r.Oversold, r.Errors, r.Busy, r.P50Ms, r.P99Ms)
 }
-

@@ -245,5 +245,3 @@ func loginCustomer(base string, hc *http.Client, phone string) (*apiClient, erro
 	}
 	return &apiClient{base: base, token: sess.Token, hc: hc}, nil
 }
-
-
