@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
@@ -205,7 +206,7 @@ type demoShop struct {
 	sku1, sku2 int64
 }
 
-func newShop(t *testing.T, extra ...string) *demoShop {
+func newShop(t testing.TB, extra ...string) *demoShop {
 	t.Helper()
 	m := testkit.StartNode(t, "", extra...)
 	s := &demoShop{m: m, base: m.URL()}
@@ -1098,4 +1099,133 @@ func jsString(s string) string {
 func jsStrings(list []string) string {
 	b, _ := json.Marshal(list)
 	return string(b)
+}
+
+// FuzzOrderRequest throws arbitrary bodies at order creation: the answer is
+// an order or a problem+json 4xx, never a 5xx, and stock never goes below
+// what is reserved. CI runs it for a bounded time:
+//
+//	go test ./internal/web -run '^$' -fuzz FuzzOrderRequest -fuzztime 20s
+func FuzzOrderRequest(f *testing.F) {
+	s := newShop(f)
+	buyer := viewerLogin(f, s.base, "demo", "13900000401")
+	sku := strconv.FormatInt(s.sku1, 10)
+	store := strconv.FormatInt(s.storeID, 10)
+	for _, seed := range []string{
+		`{"items":[{"sku_id":` + sku + `,"quantity":1}],"fulfilment":"pickup","store_id":` + store + `}`,
+		`{"items":[{"sku_id":` + sku + `,"quantity":1}],"fulfilment":"delivery","contact_name":"张三","address":"上海市"}`,
+		`{"items":[{"sku_id":` + sku + `,"quantity":99}],"fulfilment":"pickup","store_id":` + store + `}`,
+		`{"items":[{"sku_id":` + sku + `,"quantity":-1}],"fulfilment":"pickup","store_id":` + store + `}`,
+		`{"items":[{"sku_id":1e400,"quantity":1}]}`,
+		`{"items":[{"sku_id":9223372036854775808,"quantity":1}]}`,
+		`{"items":[{"sku_id":` + sku + `,"quantity":1}],"fulfilment":"pickup","store_id":` + store + `,"contact_phone":"+86 139 0000 0000","guide_code":"` + strings.Repeat("g", 40) + `"}`,
+		`{"items":null}`, `{"items":{}}`, `[]`, `null`, `{`, ``, `{"items":[]}{}`, "{\"items\":\"\u0000\"}", `{"fulfilment":"pickup","fulfilment":"delivery"}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := send(t, nil, s.base, "POST", "/api/v1/orders", body, buyer.Token, nil)
+		switch {
+		case r.Status == 200 || r.Status == 201:
+			var o struct {
+				TotalFen int64 `json:"total_fen"`
+				Lines    []struct {
+					Quantity int64 `json:"quantity"`
+					UnitFen  int64 `json:"unit_fen"`
+					TotalFen int64 `json:"total_fen"`
+				} `json:"lines"`
+			}
+			r.decode(t, &o)
+			var sum int64
+			for _, l := range o.Lines {
+				if l.Quantity < 1 || l.TotalFen != l.Quantity*l.UnitFen {
+					t.Fatalf("bad line %+v", l)
+				}
+				sum += l.TotalFen
+			}
+			if sum != o.TotalFen || len(o.Lines) == 0 {
+				t.Fatalf("total %d, lines sum %d", o.TotalFen, sum)
+			}
+			var lv struct {
+				Levels []struct {
+					OnHand   int64 `json:"on_hand"`
+					Reserved int64 `json:"reserved"`
+				} `json:"levels"`
+			}
+			send(t, nil, s.base, "GET", "/api/v1/stock?sku_id="+sku, nil, testkit.OwnerToken, nil).decode(t, &lv)
+			for _, l := range lv.Levels {
+				if l.Reserved < 0 || l.Reserved > l.OnHand {
+					t.Fatalf("stock level %+v", l)
+				}
+			}
+		case r.Status >= 400 && r.Status < 500:
+			r.problem(t, r.Status)
+		default:
+			t.Fatalf("status %d for %q: %s", r.Status, body, r.Body)
+		}
+	})
+}
+
+// TestMisbehavingClients: thousands of idle sockets and slow-header
+// (slowloris) connections do not stop the server from answering others, the
+// slow ones are cut off by the header timeout, and oversized headers are
+// refused.
+func TestMisbehavingClients(t *testing.T) {
+	s := newShop(t)
+	addr := strings.TrimPrefix(s.base, "http://")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for i := range 2000 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		if i%10 == 0 { // every tenth one dribbles a request it never finishes
+			if _, err := c.Write([]byte("GET /api/v1/rooms/demo HTTP/1.1\r\nHost: x\r\nX-Slow: ")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conns = append(conns, c)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	for i := range 20 {
+		start := time.Now()
+		r := send(t, hc, s.base, "GET", "/api/v1/rooms/demo", nil, "", nil)
+		if r.Status != 200 {
+			t.Fatalf("request %d under load: %d", i, r.Status)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("request %d took %v with 2000 idle/slow sockets open", i, d)
+		}
+	}
+	// The server drops connections that never finish their headers (5 s).
+	for _, c := range []net.Conn{conns[0], conns[1]} { // one slow, one silent
+		c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		buf := make([]byte, 512)
+		for {
+			_, err := c.Read(buf)
+			if err == nil {
+				continue // e.g. a 408 before the close
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("a connection without complete headers is still open after 15 s")
+			}
+			break
+		}
+	}
+	// Oversized headers.
+	req, _ := http.NewRequest("GET", s.base+"/api/v1/rooms/demo", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 200<<10))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("200 KiB header: %d", resp.StatusCode)
+	}
 }
