@@ -123,7 +123,9 @@ func TestCrashDuringFlashSale(t *testing.T) {
 	const buyers = 30
 	tokens := make([]string, buyers)
 	for i := range tokens {
-		var otp struct{ DevCode string `json:"dev_code"` }
+		var otp struct {
+			DevCode string `json:"dev_code"`
+		}
 		phone := fmt.Sprintf("133%08d", i)
 		call(p.base, "", "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp)
 		var sess struct{ Token string }
@@ -134,9 +136,9 @@ func TestCrashDuringFlashSale(t *testing.T) {
 	}
 	type ack struct {
 		id, units, total int64
-		buyer             int
-		key               string
-		paid              bool
+		buyer            int
+		key              string
+		paid             bool
 	}
 	var mu sync.Mutex
 	acked := map[int64]*ack{}
