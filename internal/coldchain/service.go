@@ -552,16 +552,18 @@ func (s *Service) handleEvent(ctx context.Context, st *devState, ev Event) error
 		a := &Alarm{MerchantID: dev.MerchantID, LocationID: loc.ID, LocationName: loc.Name, DevicePK: dev.ID, DeviceKey: dev.Key,
 			Kind: AlarmExcursion, Rule: ev.Rule, Class: loc.Class, StartedAt: time.UnixMilli(ev.From).UTC(), DetectedAt: s.Now(),
 			Peak: ev.Peak, BeyondMS: ev.BeyondMS, Status: StatusOpen}
+		lots, err := s.lotsAt(ctx, loc)
+		if err != nil {
+			s.Logger.Error("coldchain lots at location", "location", loc.ID, "err", err)
+		}
+		a.Lots = lots
+		// The alarm and the lots it affects appear together; holding follows.
 		if err := s.Store.CreateAlarm(ctx, a); err != nil {
 			return err
 		}
 		st.mu.Lock()
 		st.openAlarm = a.ID
 		st.mu.Unlock()
-		lots, err := s.lotsAt(ctx, loc)
-		if err != nil {
-			s.Logger.Error("coldchain lots at location", "location", loc.ID, "err", err)
-		}
 		reason := holdReason(a)
 		for i := range lots {
 			if s.Holder == nil {

@@ -329,12 +329,16 @@ func (s *ColdChainStore) DeleteRawBefore(ctx context.Context, cutoff int64) (int
 	return n, err
 }
 
-// CreateAlarm implements coldchain.Store.
+// CreateAlarm implements coldchain.Store: the alarm and its lots (not yet
+// held) in one transaction.
 func (s *ColdChainStore) CreateAlarm(ctx context.Context, a *coldchain.Alarm) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		a.ID, err = tx.InsertID(ctx, `INSERT INTO cc_alarms (merchant_id, location_id, device_id, kind, rule, storage_class, started_at, detected_at, peak, beyond_ms, status)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.MerchantID, a.LocationID, a.DevicePK, a.Kind, a.Rule, a.Class, ms(a.StartedAt), ms(a.DetectedAt), a.Peak, a.BeyondMS, a.Status)
-		return err
+		if err != nil {
+			return err
+		}
+		return addAlarmLots(ctx, tx, a.MerchantID, a.ID, a.Lots)
 	})
 }
 
@@ -347,20 +351,22 @@ func (s *ColdChainStore) ClearAlarm(ctx context.Context, merchantID, id int64, t
 	})
 }
 
-// AddAlarmLots implements coldchain.Store.
+// AddAlarmLots implements coldchain.Store: adds lots or updates their held flag.
 func (s *ColdChainStore) AddAlarmLots(ctx context.Context, merchantID, alarmID int64, lots []coldchain.AlarmLot) error {
 	if len(lots) == 0 {
 		return nil
 	}
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		for _, l := range lots {
-			if _, err := tx.Exec(ctx, `INSERT INTO cc_alarm_lots (alarm_id, lot_id, merchant_id, held) VALUES (?, ?, ?, ?) ON CONFLICT (alarm_id, lot_id) DO NOTHING`,
-				alarmID, l.LotID, merchantID, l.Held); err != nil {
-				return err
-			}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error { return addAlarmLots(ctx, tx, merchantID, alarmID, lots) })
+}
+
+func addAlarmLots(ctx context.Context, tx *Tx, merchantID, alarmID int64, lots []coldchain.AlarmLot) error {
+	for _, l := range lots {
+		if _, err := tx.Exec(ctx, `INSERT INTO cc_alarm_lots (alarm_id, lot_id, merchant_id, held) VALUES (?, ?, ?, ?)
+			ON CONFLICT (alarm_id, lot_id) DO UPDATE SET held = excluded.held`, alarmID, l.LotID, merchantID, l.Held); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 const ccAlarmCols = `a.id, a.merchant_id, a.location_id, COALESCE(c.name, ''), a.device_id, COALESCE(d.device_key, ''), a.kind, a.rule, a.storage_class,
