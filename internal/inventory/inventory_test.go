@@ -1,0 +1,45 @@
+package inventory_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/inventory"
+)
+
+func TestAllocateFEFO(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	levels := []inventory.Level{
+		{StoreID: 1, LotID: 3, ExpiresAt: now.Add(72 * time.Hour), OnHand: 10},
+		{StoreID: 1, LotID: 1, ExpiresAt: now.Add(24 * time.Hour), OnHand: 5, Reserved: 2},
+		{StoreID: 1, LotID: 2, ExpiresAt: now.Add(48 * time.Hour), OnHand: 4, Hold: true},
+		{StoreID: 1, LotID: 4, ExpiresAt: now.Add(-time.Hour), OnHand: 50},
+	}
+	tests := []struct {
+		name string
+		qty  int64
+		want []inventory.Take
+		err  error
+	}{
+		{"EarliestFirst", 2, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 2}}, nil},
+		{"SpillsToNextSellableLot", 6, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 3}, {StoreID: 1, LotID: 3, Qty: 3}}, nil},
+		{"SkipsHeldAndExpired", 13, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 3}, {StoreID: 1, LotID: 3, Qty: 10}}, nil},
+		{"ErrOutOfStock", 14, nil, inventory.ErrOutOfStock},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := inventory.AllocateFEFO(levels, tt.qty, now)
+			if err != tt.err {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %+v, want %+v", got, tt.want)
+				}
+			}
+		})
+	}
+}
