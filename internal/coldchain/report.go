@@ -63,7 +63,8 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 	p := ProfileOf(info.Class)
 	now := s.Now()
 	rep := &LotReport{Lot: *info, Limits: p.Limits(), Steps: []Step{}, Stays: []Stay{}, Alarms: []Alarm{}}
-	rep.Steps = append(rep.Steps, Step{Stage: trace.StageOrigin, Place: info.Origin, At: info.ProducedAt})
+	originStep := Step{Stage: trace.StageOrigin, Place: info.Origin, At: info.ProducedAt}
+	hasOrigin := false
 
 	type span struct {
 		loc      Location
@@ -99,7 +100,17 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 				} else if ev.BizLocation != "" {
 					place = shortID(ev.BizLocation)
 				}
-				rep.Steps = append(rep.Steps, Step{Stage: st.Stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
+				stage := st.Stage
+				if l, ok := byGLN[ev.BizLocation]; ok && l.StoreID != 0 && (stage == trace.StageTransport || stage == trace.StageStorage) {
+					stage = trace.StageStore // received into a store's fridge: the lot is in the shop
+				}
+				if stage == trace.StageOrigin {
+					hasOrigin = true
+					if place == "" || strings.HasPrefix(place, "GLN ") {
+						place = strings.TrimSpace(info.Origin + " " + place)
+					}
+				}
+				rep.Steps = append(rep.Steps, Step{Stage: stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
 				if ev.EventTime.After(epcisEnd) {
 					epcisEnd = ev.EventTime
 				}
@@ -120,6 +131,9 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 				spans = append(spans, span{l, ev.EventTime, to})
 			}
 		}
+	}
+	if !hasOrigin {
+		rep.Steps = append(rep.Steps, originStep)
 	}
 	storeLocs, err := s.Store.LocationsForLot(ctx, merchantID, lotID)
 	if err != nil {

@@ -39,9 +39,10 @@ type PublicTrace struct {
 	Steps       []PublicStep     `json:"steps"`
 	Limits      coldchain.Limits `json:"limits"`
 	Series      []PublicSeries   `json:"series"`
-	MKT         *float64         `json:"mkt,omitempty"`
-	Min         *float64         `json:"min,omitempty"`
-	Max         *float64         `json:"max,omitempty"`
+	HasStats    bool             `json:"has_stats"` // false: no readings, MKT/Min/Max are meaningless
+	MKT         float64          `json:"mkt"`
+	Min         float64          `json:"min"`
+	Max         float64          `json:"max"`
 	OutMinutes  int64            `json:"out_of_target_minutes"`
 	Unknown     int64            `json:"unknown_minutes"`
 	Path        string           `json:"path"`
@@ -97,8 +98,7 @@ func publicTrace(rep *coldchain.LotReport, code string) *PublicTrace {
 	}
 	e := rep.Exposure
 	if e.Samples > 0 {
-		mkt, mn, mx := e.MKT, e.Min, e.Max
-		pt.MKT, pt.Min, pt.Max = &mkt, &mn, &mx
+		pt.HasStats, pt.MKT, pt.Min, pt.Max = true, e.MKT, e.Min, e.Max
 	}
 	pt.OutMinutes, pt.Unknown = e.OutTargetMS/60000, e.UnknownMS/60000
 	for _, a := range rep.Alarms {

@@ -28,13 +28,22 @@
     };
   });
   for (const v of [lim.target_min, lim.target_max, lim.hard_max]) if (v !== undefined && v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  // Times are shown in China time (UTC+8) whatever the phone's zone, like
+  // the timeline rendered by the server.
+  const cst = (v) => new Date(v + 8 * 3600e3);
+  const pad = (n) => String(n).padStart(2, "0");
+  let first = Infinity, last = -Infinity;
+  for (const s of d.series || []) for (const p of s.points) { first = Math.min(first, p[0]); last = Math.max(last, p[0]); }
+  const longSpan = last - first > 2 * 86400e3;
+  const fmt = (v) => { const x = cst(v); return longSpan ? pad(x.getUTCMonth() + 1) + "-" + pad(x.getUTCDate()) : pad(x.getUTCHours()) + ":" + pad(x.getUTCMinutes()); };
+  const fmtFull = (v) => { const x = cst(v); return pad(x.getUTCMonth() + 1) + "-" + pad(x.getUTCDate()) + " " + pad(x.getUTCHours()) + ":" + pad(x.getUTCMinutes()); };
   const chart = window.echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
     animation: false,
     grid: { left: 36, right: 12, top: 28, bottom: 28 },
     legend: { top: 0, textStyle: { fontSize: 11 } },
-    tooltip: { trigger: "axis", valueFormatter: (v) => v + "℃" },
-    xAxis: { type: "time", axisLabel: { fontSize: 10, hideOverlap: true } },
+    tooltip: { trigger: "axis", valueFormatter: (v) => v + "℃", axisPointer: { label: { formatter: (p) => fmtFull(p.value) } } },
+    xAxis: { type: "time", axisLabel: { fontSize: 10, hideOverlap: true, formatter: fmt } },
     yAxis: { type: "value", name: "℃", min: Math.floor(lo - 1), max: Math.ceil(hi + 1), axisLabel: { fontSize: 10 } },
     series,
   });
