@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -62,6 +63,14 @@ type App struct {
 	Now    func() time.Time
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
+
+	// Leases, NodeID and SelfURL elect one node for cluster-wide work; nil
+	// Leases means this node always leads (one process).
+	Leases  Leases
+	NodeID  string
+	SelfURL func() string
+	leader     atomic.Bool
+	leaderAddr atomic.Pointer[string]
 	Moderator  *live.Moderator
 
 	likeMu       sync.Mutex
@@ -77,6 +86,7 @@ type App struct {
 // Start runs the background work: reservation expiry and coalesced stock
 // events. It returns when ctx ends.
 func (a *App) Start(ctx context.Context) {
+	a.campaign(ctx)
 	a.startFlash(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -85,15 +95,23 @@ func (a *App) Start(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			a.flushLikes(context.Background())
+			if a.Leases != nil && a.leader.Load() {
+				a.Leases.ReleaseLease(context.Background(), leaderLease, a.NodeID) // hand over at once
+			}
 			return
 		case <-tick.C:
 			a.flushStock(ctx)
-			a.tickFlash(ctx)
 			a.flushFlash()
 			if a.Now().Sub(lastExpiry) >= time.Second {
 				lastExpiry = a.Now()
-				a.expireDue(ctx)
+				a.campaign(ctx)
+				if a.IsLeader() {
+					a.expireDue(ctx)
+					a.tickFlash(ctx)
+				}
 				a.flushLikes(ctx)
+			} else if a.IsLeader() {
+				a.tickFlash(ctx)
 			}
 		}
 	}

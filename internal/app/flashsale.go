@@ -52,6 +52,18 @@ func (a *App) startFlash(ctx context.Context) {
 	if a.Flash == nil {
 		return
 	}
+	if a.Leases == nil {
+		a.loadRunningSales(ctx)
+	}
+	go e.writer(ctx, a)
+}
+
+// loadRunningSales rebuilds the allocators of running sales from the
+// database (at start, or when this node becomes the leader).
+func (a *App) loadRunningSales(ctx context.Context) {
+	if a.Flash == nil {
+		return
+	}
 	sales, quota, claims, err := a.Flash.Running(ctx)
 	if err != nil {
 		a.Logger.Error("flash sales: load running", "err", err)
@@ -61,7 +73,6 @@ func (a *App) startFlash(ctx context.Context) {
 			a.Logger.Error("flash sale: resume", "sale", s.ID, "err", err)
 		}
 	}
-	go e.writer(ctx, a)
 }
 
 func (a *App) runSale(ctx context.Context, s flashsale.Sale, quota []flashsale.Quota, claims []flashsale.Claim) error {
@@ -142,6 +153,9 @@ func (e *flashEngine) drain(a *App) {
 
 // createFlashOrder is the buy path of a running flash sale.
 func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
+	if !a.IsLeader() {
+		return nil, false, a.notLeader()
+	}
 	e := a.flash()
 	e.mu.Lock()
 	rs := e.sales[req.SaleID]
@@ -391,7 +405,7 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 		return nil, err
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.create", "room:"+itoa64(s.RoomID), itoa64(s.Quantity)+" units at "+catalog.FormatFen(s.PriceFen))
-	if !s.StartsAt.After(a.Now()) {
+	if !s.StartsAt.After(a.Now()) && a.IsLeader() {
 		started, err := a.startSale(ctx, *s)
 		if err != nil {
 			a.Flash.End(ctx, s.MerchantID, s.ID)
@@ -408,6 +422,9 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 
 // EndFlashSale stops a running sale now (host action).
 func (a *App) EndFlashSale(ctx context.Context, p *identity.Principal, id int64) error {
+	if !a.IsLeader() {
+		return a.notLeader() // the allocator lives on the leader
+	}
 	s, err := a.Flash.Get(ctx, p.MerchantID, id)
 	if err != nil {
 		return err

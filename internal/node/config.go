@@ -23,6 +23,7 @@ type Config struct {
 	RTMPAddr     string
 	RateLimits   bool
 	FlashNaive   bool
+	NodeURL      string
 	Media        string // embedded | external | off
 	MediaFLV     string
 	MediaHLS     string
@@ -79,6 +80,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MediaReplay, "media-replay-url", env("SHELFLIVE_MEDIA_REPLAY_URL", ""), "external mode: replay URL template with {slug} (SHELFLIVE_MEDIA_REPLAY_URL)")
 	fs.StringVar(&c.MediaSecret, "media-hook-secret", env("SHELFLIVE_MEDIA_HOOK_SECRET", ""), "external mode: secret the media server sends with its hooks (SHELFLIVE_MEDIA_HOOK_SECRET)")
 	fs.StringVar(&c.MediaIngest, "media-ingest-url", env("SHELFLIVE_MEDIA_INGEST_URL", ""), "external mode: the RTMP URL hosts publish to (SHELFLIVE_MEDIA_INGEST_URL)")
+	fs.StringVar(&c.NodeURL, "node-url", env("SHELFLIVE_NODE_URL", ""), "URL other nodes use to reach this one; default the listen address (SHELFLIVE_NODE_URL)")
 	fs.BoolVar(&c.FlashNaive, "flash-naive", false, "benchmark baseline only: flash sales take units with one hot-row UPDATE per attempt")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	if err := fs.Parse(args); err != nil {

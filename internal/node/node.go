@@ -113,6 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	orders := &sqldb.OrderStore{DB: db}
+	nodeName := nodeID(c.DataDir)
 	a := &app.App{
 		Identity:   &identity.Service{Store: users, SMS: identity.DevSMS{Logger: m.Logger}, DevOTP: c.DevMode, SessionTTL: 12 * time.Hour, Now: db.Now},
 		Users:      users,
@@ -121,9 +122,12 @@ func (m *Main) Open(ctx context.Context) error {
 		Inventory:  deps.Inventory,
 		Live:       deps.Live,
 		Orders:     orders,
-		Flash:      &sqldb.FlashStore{DB: db},
+		Flash:      &sqldb.FlashStore{DB: db, Fence: nodeName},
 		FlashNaive: c.FlashNaive,
 		NaiveFlash: &sqldb.FlashStore{DB: db},
+		Leases:     db,
+		NodeID:     nodeName,
+		SelfURL:    m.peerURL,
 		Payments:   orders,
 		Audit:      db,
 		Logger:     m.Logger,
@@ -171,6 +175,30 @@ func (m *Main) URL() string {
 		return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 	}
 	return strings.TrimRight(m.Config.PublicURL, "/")
+}
+
+// nodeID names this node in leases and logs. It is kept in the data dir, so
+// a restarted node (after a crash, too) is the same holder and takes its
+// lease back at once instead of waiting for it to expire.
+func nodeID(dataDir string) string {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	id := host + "-" + hex.EncodeToString(b)
+	os.WriteFile(path, []byte(id+"\n"), 0o640)
+	return id
+}
+
+// peerURL is how other nodes reach this one (forwarded flash-sale requests).
+func (m *Main) peerURL() string {
+	if m.Config.NodeURL != "" {
+		return strings.TrimRight(m.Config.NodeURL, "/")
+	}
+	return m.URL()
 }
 
 // paySecret returns the configured secret, or one generated once per data dir.

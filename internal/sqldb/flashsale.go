@@ -15,7 +15,16 @@ import (
 
 // FlashStore implements flashsale.Store and writes flash-sale orders in
 // batches (group commit).
-type FlashStore struct{ DB *DB }
+type FlashStore struct {
+	DB *DB
+	// Fence, when set, is this node's lease holder id: a batch commits only
+	// while the node holds the "leader" lease, so two nodes never allocate
+	// the same sale (a node that lost its lease fails its batch instead).
+	Fence string
+}
+
+// ErrLostLease fails a batch written by a node that is no longer the leader.
+var ErrLostLease = apperr.New(apperr.TooMany, "busy_retry", "服务切换中，请稍后重试", "The service is failing over; try again in a moment.")
 
 var _ flashsale.Store = (*FlashStore)(nil)
 
@@ -249,6 +258,15 @@ func (f *FlashStore) OrderTakes(ctx context.Context, orderID int64) ([]inventory
 // quota in memory; no stock row is touched here.
 func (f *FlashStore) CreateBatch(ctx context.Context, batch []*flashsale.PendingOrder) error {
 	return f.DB.WriteTx(ctx, func(tx *Tx) error {
+		if f.Fence != "" {
+			ok, err := holdsLease(ctx, tx, LeaderLease, f.Fence)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrLostLease
+			}
+		}
 		for i, fo := range batch {
 			sp := fmt.Sprintf("fo%d", i)
 			if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {

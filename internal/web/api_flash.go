@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/flashsale"
 )
@@ -80,7 +81,11 @@ func (s *Server) apiEndFlash(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.App.EndFlashSale(r.Context(), PrincipalFrom(r.Context()), id); err != nil {
+	err = s.App.EndFlashSale(r.Context(), PrincipalFrom(r.Context()), id)
+	if addr, ok := app.NotLeader(err); ok {
+		return s.forward(w, r, addr, nil)
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

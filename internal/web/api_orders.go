@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
@@ -21,6 +23,10 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o, created, err := s.App.CreateOrder(r.Context(), p, &req, r.Header.Get("Idempotency-Key"))
+	if addr, ok := app.NotLeader(err); ok {
+		body, _ := json.Marshal(req)
+		return s.forward(w, r, addr, body)
+	}
 	if err != nil {
 		return err
 	}
