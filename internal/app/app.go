@@ -66,9 +66,9 @@ type App struct {
 
 	// Leases, NodeID and SelfURL elect one node for cluster-wide work; nil
 	// Leases means this node always leads (one process).
-	Leases  Leases
-	NodeID  string
-	SelfURL func() string
+	Leases     Leases
+	NodeID     string
+	SelfURL    func() string
 	leader     atomic.Bool
 	leaderAddr atomic.Pointer[string]
 	Moderator  *live.Moderator
