@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1227,5 +1229,92 @@ func TestMisbehavingClients(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("200 KiB header: %d", resp.StatusCode)
+	}
+}
+
+// lockedBuffer collects a node's logs across goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestNoSecretsInLogs runs logins, an order with contact data, payments and
+// refused requests on a node that logs everything at debug level, then looks
+// for phone numbers, addresses, passwords, codes and tokens in the log.
+func TestNoSecretsInLogs(t *testing.T) {
+	logs := &lockedBuffer{}
+	c, err := node.ParseConfig("test", []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-rtmp-addr", "", "-admin-token", testkit.OwnerToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &node.Main{Config: c, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if err := m.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	base := m.URL()
+
+	phone, contact, address, password := "13955501234", "13955506789", "上海市静安区秘密路99号", "not-logged-pw-1"
+	buyer := viewerLogin(t, base, "demo", phone)
+	staffLogin(t, base, "host", "shelflive-demo")
+	send(t, nil, base, "POST", "/api/v1/auth/login", map[string]string{"login": "owner", "password": password}, "", nil)
+	var stores struct {
+		Stores []struct {
+			ID       int64 `json:"id"`
+			Delivery bool  `json:"delivery"`
+		} `json:"stores"`
+	}
+	send(t, nil, base, "GET", "/api/v1/stores", nil, testkit.OwnerToken, nil).decode(t, &stores)
+	var products struct {
+		Products []struct {
+			SKUs []struct {
+				ID int64 `json:"id"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	send(t, nil, base, "GET", "/api/v1/products", nil, testkit.OwnerToken, nil).decode(t, &products)
+	r := send(t, nil, base, "POST", "/api/v1/orders", map[string]any{"items": []any{map[string]any{"sku_id": products.Products[0].SKUs[0].ID, "quantity": 1}},
+		"fulfilment": "delivery", "contact_name": "王五", "contact_phone": contact, "address": address}, buyer.Token, nil)
+	if r.Status != 201 {
+		t.Fatalf("order: %d %s", r.Status, r.Body)
+	}
+	var o struct {
+		ID int64 `json:"id"`
+	}
+	r.decode(t, &o)
+	var in struct {
+		Intent string `json:"intent"`
+	}
+	send(t, nil, base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", nil, buyer.Token, nil).decode(t, &in)
+	signedCallback(t, m, "", `{"intent":"`+in.Intent+`","status":"paid","amount_fen":1,"provider_ref":"x"}`, time.Now()) // refused: amount
+	if r := send(t, nil, base, "POST", "/api/v1/payments/dev/"+in.Intent+"/confirm", nil, "", nil); r.Status != 200 {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	send(t, nil, base, "GET", "/api/v1/orders", nil, "wrong-token-abc", nil)
+
+	out := logs.String()
+	if !strings.Contains(out, "dev sms") || !strings.Contains(out, "payment callback refused") {
+		t.Fatalf("the log is missing the events this test expects; did logging change?\n%s", out)
+	}
+	for what, secret := range map[string]string{"login phone": phone, "contact phone": contact, "address": address, "password": password,
+		"session token": buyer.Token, "owner token": testkit.OwnerToken, "bad token": "wrong-token-abc", "pay secret": string(m.App.Provider.Secret)} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s appears in the log", what)
+		}
 	}
 }
