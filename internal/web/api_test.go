@@ -1318,3 +1318,89 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTrail: price changes, refunds, lot holds, role changes and token
+// creation are recorded with who did them, and no route edits the log.
+func TestAuditTrail(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	host := staffLogin(t, s.base, "host", "shelflive-demo")
+	sku := strconv.FormatInt(s.sku1, 10)
+
+	// A paid order, refunded by the owner.
+	buyer := viewerLogin(t, s.base, "demo", "13900000501")
+	o, intent, _ := placeAndStartPaying(t, s, buyer.Token, 1)
+	if r := send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil); r.Status != 200 {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+	if r := send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/status", map[string]string{"status": "cancelled"}, owner, nil); r.Status != 200 {
+		t.Fatalf("refund: %d %s", r.Status, r.Body)
+	}
+	// A host may not refund.
+	send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/status", map[string]string{"status": "cancelled"}, host.Token, nil).wantProblem(t, 403, "forbidden")
+
+	if r := send(t, nil, s.base, "POST", "/api/v1/skus/"+sku+"/price", map[string]int64{"price_fen": 1234}, host.Token, nil); r.Status != 200 {
+		t.Fatalf("price: %d %s", r.Status, r.Body)
+	}
+	var lots struct {
+		Lots []struct {
+			ID int64 `json:"id"`
+		} `json:"lots"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/lots?sku_id="+sku, nil, owner, nil).decode(t, &lots)
+	if r := send(t, nil, s.base, "POST", "/api/v1/lots/"+strconv.FormatInt(lots.Lots[0].ID, 10)+"/hold", map[string]any{"hold": true, "reason": "温度超标"}, owner, nil); r.Status != 200 {
+		t.Fatalf("hold: %d %s", r.Status, r.Body)
+	}
+	var staff struct {
+		Staff []struct {
+			ID       int64  `json:"id"`
+			Username string `json:"username"`
+		} `json:"staff"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/staff", nil, owner, nil).decode(t, &staff)
+	for _, st := range staff.Staff {
+		if st.Username == "guide" {
+			if r := send(t, nil, s.base, "PUT", "/api/v1/staff/"+strconv.FormatInt(st.ID, 10), map[string]any{"name": "王导购", "role": "store"}, owner, nil); r.Status != 200 {
+				t.Fatalf("role: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+	if r := send(t, nil, s.base, "POST", "/api/v1/auth/tokens", map[string]any{"role": "quality", "label": "sensor-gw"}, owner, nil); r.Status != 201 {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
+	}
+
+	var log struct {
+		Entries []struct {
+			Actor, Action, Object, Detail string
+		} `json:"entries"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/audit", nil, owner, nil).decode(t, &log)
+	for _, want := range []struct{ action, actor, detail string }{
+		{"order.cancel", "token:SHELFLIVE_ADMIN_TOKEN", "refunded_fen="},
+		{"price.change", "小鲜主播", "-> 1234 fen"},
+		{"lot.hold", "token:SHELFLIVE_ADMIN_TOKEN", "温度超标"},
+		{"staff.role", "token:SHELFLIVE_ADMIN_TOKEN", "guide -> store"},
+		{"token.create", "token:SHELFLIVE_ADMIN_TOKEN", "quality"},
+	} {
+		found := false
+		for _, e := range log.Entries {
+			if e.Action == want.action && e.Actor == want.actor && strings.Contains(e.Detail, want.detail) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no audit entry %+v in %+v", want, log.Entries)
+		}
+	}
+	// Read-only for everyone: the route table has no way to change it.
+	for _, rt := range s.m.Server.Routes() {
+		if strings.Contains(rt.Path, "audit") && rt.Method != "GET" {
+			t.Errorf("%s %s changes the audit log", rt.Method, rt.Path)
+		}
+	}
+	for _, m := range []string{"PUT", "DELETE", "PATCH", "POST"} {
+		if r := send(t, nil, s.base, m, "/api/v1/audit", map[string]any{}, owner, nil); r.Status/100 == 2 {
+			t.Errorf("%s /api/v1/audit answered %d", m, r.Status)
+		}
+	}
+}
