@@ -2,6 +2,8 @@
 //
 //	shelflive [serve]        run the server (default)
 //	shelflive migrate        apply database migrations and exit
+//	shelflive backup         consistent online copy of the SQLite database
+//	shelflive restore        put a backup back (server stopped)
 //	shelflive bench …        load tools (orders, fanout)
 //	shelflive version
 package main
@@ -31,12 +33,16 @@ func main() {
 		err = runServe(ctx, args)
 	case "migrate":
 		err = runMigrate(ctx, args)
+	case "backup":
+		err = runBackup(ctx, args)
+	case "restore":
+		err = runRestore(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
 	case "version":
 		fmt.Println("shelflive", Version)
 	default:
-		err = fmt.Errorf("unknown command %q (serve, migrate, bench, version)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, bench, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shelflive:", err)

@@ -24,6 +24,7 @@ type Config struct {
 	RateLimits   bool
 	FlashNaive   bool
 	NodeURL      string
+	Args         []string // what follows the flags (subcommand operands)
 	Media        string // embedded | external | off
 	MediaFLV     string
 	MediaHLS     string
@@ -86,5 +87,6 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	c.Args = fs.Args()
 	return c, nil
 }

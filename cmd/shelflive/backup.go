@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/sqldb"
+)
+
+// runBackup writes a consistent copy of the SQLite database (safe while the
+// server runs) plus the data dir's secrets; uploads and recordings are files
+// to copy with any tool.
+func runBackup(ctx context.Context, args []string) error {
+	c, err := node.ParseConfig("backup", args)
+	if err != nil {
+		return err
+	}
+	out := "shelflive-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
+	if len(c.Args) == 1 {
+		out = c.Args[0]
+	} else if len(c.Args) > 1 {
+		return fmt.Errorf("backup: usage: shelflive backup [-data-dir DIR] [FILE]")
+	}
+	db, err := sqldb.Open(ctx, c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, out); err != nil {
+		return err
+	}
+	fmt.Println("backup written to", out)
+	return nil
+}
+
+// runRestore replaces the data dir's database with a backup. Stop the
+// server first.
+func runRestore(ctx context.Context, args []string) error {
+	c, err := node.ParseConfig("restore", args)
+	if err != nil {
+		return err
+	}
+	rest := c.Args
+	if len(rest) != 1 {
+		return fmt.Errorf("restore: usage: shelflive restore [-data-dir DIR] BACKUP.db")
+	}
+	if c.DatabaseURL != "" {
+		return fmt.Errorf("restore: use pg_restore for PostgreSQL")
+	}
+	if err := sqldb.Restore(rest[0], filepath.Join(c.DataDir, "shelflive.db")); err != nil {
+		return err
+	}
+	// Open once: migrations bring an older backup up to this version.
+	db, err := sqldb.Open(ctx, "", c.DataDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "restored", rest[0], "into", c.DataDir)
+	return db.Close()
+}
+
