@@ -214,6 +214,21 @@ func expect(rt web.Route, c caller) string {
 	return e
 }
 
+// expectCookie is expect for a browser: the route reads one cookie (staff
+// routes sl_staff, the others sl_viewer, AnyLogin sl_staff when asked with
+// X-ShelfLive-As: staff), and a caller holding the other kind of session
+// counts as anonymous there.
+func expectCookie(rt web.Route, c caller) string {
+	reads := "customer"
+	if rt.Access == web.Staff || (rt.Access == web.AnyLogin && c.kind == "staff") {
+		reads = "staff"
+	}
+	if c.kind != reads {
+		return expect(rt, caller{name: "anon", kind: "anon"})
+	}
+	return expect(rt, c)
+}
+
 // classify turns a response into an outcome class.
 func classify(rt web.Route, r result) string {
 	switch {
@@ -289,7 +304,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	ordered = append(ordered, last...)
 
-	checked := 0
+	checked, cookieChecked := 0, 0
 	counts := map[string]int{}
 	for _, c := range callers {
 		for _, rt := range ordered {
@@ -342,8 +357,33 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 				}
 			}
+
+			// Browsers send cookies, not bearer tokens: reads (no CSRF
+			// needed) are checked again with the session as a cookie.
+			if rt.Method != "GET" || c.kind == "anon" || key == "GET /api/v1/ws" || rt.Path == "/api/v1/auth/logout" {
+				continue
+			}
+			cookie, hdr := "sl_viewer", map[string]string{}
+			if c.kind == "staff" {
+				cookie = "sl_staff"
+				if rt.Access == web.AnyLogin {
+					hdr["X-ShelfLive-As"] = "staff"
+				}
+			}
+			hdr["Cookie"] = cookie + "=" + c.token
+			rc := send(t, nil, base, rt.Method, path, body, "", hdr)
+			wantC := expectCookie(rt, c)
+			gotC := classify(rt, rc)
+			cookieChecked++
+			if wantC == allow && gotC == notFound {
+				gotC = allow
+			}
+			if gotC != wantC {
+				t.Errorf("%-8s %s %s (%s) with cookie %s: got %s (status %d), want %s", c.name, rt.Method, path, accessName(rt), cookie, gotC, rc.Status, wantC)
+			}
 		}
 	}
+	t.Logf("cookie sessions: %d reads checked again with the session cookie instead of the bearer token", cookieChecked)
 	t.Logf("authorization matrix: %d routes × %d callers = %d requests checked (%d allow, %d 401, %d 303→login, %d 403, %d 404)",
 		len(routes), len(callers), checked, counts[allow], counts[unauth], counts[toLogin], counts[forbid], counts[notFound])
 	if checked != len(routes)*len(callers) {
