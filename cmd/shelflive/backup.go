@@ -62,4 +62,3 @@ func runRestore(ctx context.Context, args []string) error {
 	fmt.Fprintln(os.Stderr, "restored", rest[0], "into", c.DataDir)
 	return db.Close()
 }
-

@@ -25,7 +25,7 @@ type Config struct {
 	FlashNaive   bool
 	NodeURL      string
 	Args         []string // what follows the flags (subcommand operands)
-	Media        string // embedded | external | off
+	Media        string   // embedded | external | off
 	MediaFLV     string
 	MediaHLS     string
 	MediaReplay  string
