@@ -275,6 +275,9 @@ type Store interface {
 	AppendReadings(ctx context.Context, rs []Reading) error
 	// Points returns raw readings of locations in [from, to), ordered.
 	Points(ctx context.Context, merchantID int64, locationIDs []int64, from, to int64) (map[int64][]Point, error)
+	// DevicePoints returns one device's raw readings at a location in
+	// [from, to), ordered (to rebuild rule state after a restart).
+	DevicePoints(ctx context.Context, merchantID, locationID, devicePK, from, to int64) ([]Point, error)
 	// Rollups returns 5-minute aggregates of locations in [from, to).
 	Rollups(ctx context.Context, merchantID int64, locationIDs []int64, from, to int64) (map[int64][]Rollup, error)
 	// DeleteRawBefore drops raw chunks that end before cutoff (rollups stay).

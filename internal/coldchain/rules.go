@@ -118,6 +118,18 @@ type Evaluator struct {
 // cleared yet.
 func (e *Evaluator) Alarmed() bool { return e.alarmed }
 
+// Episode reports whether the device is in an excursion episode (beyond
+// the hard limits, not yet back in range for ClearAfter).
+func (e *Evaluator) Episode() bool { return e.episode }
+
+// MarkAlarmed records that the current episode already has an alarm (one
+// raised before a restart), so it is not raised twice.
+func (e *Evaluator) MarkAlarmed() {
+	if e.episode {
+		e.alarmed = true
+	}
+}
+
 // LastTS is the time of the last reading evaluated (0 before any).
 func (e *Evaluator) LastTS() int64 { return e.lastTS }
 

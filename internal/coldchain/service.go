@@ -129,12 +129,108 @@ func (s *Service) Load(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.byKey == nil {
 		s.byKey, s.byHash = map[string]*devState{}, map[string]*devState{}
 	}
+	var fresh []*devState
 	for _, d := range devs {
+		_, known := s.byKey[d.Key]
 		s.registerLocked(d, slugs[d.MerchantID], locs[d.LocationID])
+		if !known {
+			fresh = append(fresh, s.byKey[d.Key])
+		}
+	}
+	s.mu.Unlock()
+	return s.prime(ctx, fresh)
+}
+
+// prime rebuilds the rule state of newly loaded devices after a restart:
+// it replays their recent readings through the evaluator and reconciles
+// with the alarms in the database. An episode whose alarm was recorded is
+// linked to it (so it clears later); one whose alarm was lost in a crash
+// between evaluation and recording is raised now (and its lots held); an
+// open alarm whose episode ended meanwhile is cleared.
+func (s *Service) prime(ctx context.Context, fresh []*devState) error {
+	active := map[int64][]Alarm{} // by device
+	seen := map[int64]bool{}
+	for _, st := range fresh {
+		if seen[st.dev.MerchantID] {
+			continue
+		}
+		seen[st.dev.MerchantID] = true
+		list, err := s.Store.Alarms(ctx, AlarmFilter{MerchantID: st.dev.MerchantID, Status: StatusOpen, Limit: 500})
+		if err != nil {
+			return fmt.Errorf("coldchain prime: %w", err)
+		}
+		for _, a := range list {
+			active[a.DevicePK] = append(active[a.DevicePK], a)
+		}
+	}
+	now := s.Now().UnixMilli()
+	for _, st := range fresh {
+		p := st.eval.P
+		from := now - (2*p.HardFor + p.ClearAfter + time.Hour).Milliseconds()
+		pts, err := s.Store.DevicePoints(ctx, st.dev.MerchantID, st.dev.LocationID, st.dev.ID, from, now+5*60_000)
+		if err != nil {
+			return fmt.Errorf("coldchain prime %s: %w", st.dev.Key, err)
+		}
+		var evs []Event
+		st.mu.Lock()
+		for _, pt := range pts {
+			evs = st.eval.Add(pt.TS, pt.Temp, evs)
+			st.lastSeen = max(st.lastSeen, pt.TS)
+		}
+		var openEx *Alarm
+		for i, a := range active[st.dev.ID] {
+			switch a.Kind {
+			case AlarmExcursion:
+				openEx = &active[st.dev.ID][i]
+			case AlarmMissingData:
+				if st.lastSeen > a.StartedAt.UnixMilli()+p.MaxGap.Milliseconds() {
+					// data came back while we were down
+					if err := s.Store.ClearAlarm(ctx, st.dev.MerchantID, a.ID, time.UnixMilli(st.lastSeen).UTC()); err != nil {
+						s.Logger.Error("coldchain prime", "err", err)
+					}
+				} else {
+					st.missingAlarm = a.ID
+				}
+			}
+		}
+		var queue []Event
+		for _, ev := range evs {
+			switch ev.Kind {
+			case EvExcursion:
+				if openEx != nil && st.openAlarm == 0 {
+					st.openAlarm = openEx.ID // recorded before the restart
+					continue
+				}
+				queue = append(queue, ev)
+			case EvCleared:
+				queue = append(queue, ev)
+			}
+		}
+		if openEx != nil && st.openAlarm == 0 {
+			if st.eval.Episode() {
+				// the episode began before the replay window: still the same alarm
+				st.eval.MarkAlarmed()
+				st.openAlarm = openEx.ID
+			} else if err := s.Store.ClearAlarm(ctx, st.dev.MerchantID, openEx.ID, time.UnixMilli(max(st.lastSeen, openEx.StartedAt.UnixMilli())).UTC()); err != nil {
+				// the episode ended while we were down
+				s.Logger.Error("coldchain prime", "err", err)
+			}
+		}
+		st.mu.Unlock()
+		if len(queue) > 0 {
+			s.evMu.Lock()
+			for _, ev := range queue {
+				s.events = append(s.events, devEvent{st: st, ev: ev})
+			}
+			s.evMu.Unlock()
+			select {
+			case s.evKick <- struct{}{}:
+			default:
+			}
+		}
 	}
 	return nil
 }

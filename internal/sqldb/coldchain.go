@@ -291,6 +291,33 @@ func (s *ColdChainStore) Points(ctx context.Context, merchantID int64, locationI
 	return out, rows.Err()
 }
 
+// DevicePoints implements coldchain.Store.
+func (s *ColdChainStore) DevicePoints(ctx context.Context, merchantID, locationID, devicePK, from, to int64) ([]coldchain.Point, error) {
+	rows, err := s.DB.Query(ctx, `SELECT data FROM cc_chunks WHERE merchant_id = ? AND location_id = ? AND device_id = ? AND t_end >= ? AND t_start < ? ORDER BY t_start, id`,
+		merchantID, locationID, devicePK, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out, buf []coldchain.Point
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		if buf, err = coldchain.DecodeChunk(data, buf[:0]); err != nil {
+			return nil, err
+		}
+		for _, p := range buf {
+			if p.TS >= from && p.TS < to {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].TS < out[j].TS })
+	return out, rows.Err()
+}
+
 // Rollups implements coldchain.Store. Buckets of several devices at one
 // location are merged.
 func (s *ColdChainStore) Rollups(ctx context.Context, merchantID int64, locationIDs []int64, from, to int64) (map[int64][]coldchain.Rollup, error) {
