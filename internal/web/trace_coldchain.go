@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,6 +54,7 @@ func (c *ColdChain) Routes() []Route {
 		api("GET", "/api/v1/coldchain/exports/purchases.csv", S, identity.PermTraceWrite, "食品安全法 purchase inspection record (CSV) for a lot or range", c.apiExportPurchases),
 		api("GET", "/api/v1/coldchain/exports/sales.csv", S, identity.PermTraceWrite, "食品安全法 sales record (CSV) for a lot or range", c.apiExportSales),
 		api("GET", "/api/v1/coldchain/exports/fsma204.csv", S, identity.PermTraceWrite, "FSMA 204 sortable spreadsheet of critical tracking events (CSV)", c.apiExportFSMA),
+		api("GET", "/api/v1/coldchain/exports/fsma204.xlsx", S, identity.PermTraceWrite, "FSMA 204 sortable spreadsheet of critical tracking events (XLSX)", c.apiExportFSMAXLSX),
 	}
 }
 
@@ -341,6 +343,27 @@ func (c *ColdChain) apiExportFSMA(w http.ResponseWriter, r *http.Request) error 
 	c.auditExport(r, "fsma204", f)
 	csvHeaders(w, "fsma204-ctes.csv")
 	return coldchain.FSMACSV(w, rows)
+}
+
+func (c *ColdChain) apiExportFSMAXLSX(w http.ResponseWriter, r *http.Request) error {
+	f, err := exportFilter(r)
+	if err != nil {
+		return err
+	}
+	rows, err := c.Service.CTERows(r.Context(), c.Exports, f)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := coldchain.FSMAXLSX(&buf, rows); err != nil {
+		return err
+	}
+	c.auditExport(r, "fsma204", f)
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="fsma204-ctes.xlsx"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 func (c *ColdChain) auditExport(r *http.Request, what string, f coldchain.ExportFilter) {

@@ -363,6 +363,10 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 	if fsma.status != 200 || !strings.Contains(string(fsma.body), "Traceability Lot Code") || !strings.Contains(string(fsma.body), "Inspection") {
 		t.Errorf("fsma204.csv: %d %s", fsma.status, fsma.body)
 	}
+	xlsx := n.call(t, "GET", fmt.Sprintf("/api/v1/coldchain/exports/fsma204.xlsx?lot_id=%d", lot.ID), nil, owner)
+	if xlsx.status != 200 || !bytes.HasPrefix(xlsx.body, []byte("PK")) || !strings.Contains(xlsx.header.Get("Content-Type"), "spreadsheetml") {
+		t.Errorf("fsma204.xlsx: %d %s", xlsx.status, xlsx.header.Get("Content-Type"))
+	}
 	if r := n.call(t, "GET", "/api/v1/coldchain/exports/sales.csv", nil, owner); r.status != 400 || r.code(t) != "invalid_range" {
 		t.Errorf("export without lot or range: %d %s", r.status, r.body)
 	}
