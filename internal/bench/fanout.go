@@ -257,6 +257,9 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	if st, ok := tgt.(interface{ stats() realtime.Stats }); ok {
 		s := st.stats()
 		sum.HubLossyDropped = s.LossyDropped
+		// Server-side share of the latency: queued → written to the socket.
+		sum.ServerEventQueueP99Ms = fanoutDelayMs(realtime.DelayQuantile(s.ReliableDelay, 0.99))
+		sum.ServerBatchQueueP99Ms = fanoutDelayMs(realtime.DelayQuantile(s.LossyDelay, 0.99))
 	}
 
 	fmt.Fprintf(stdout, "fanout: commerce events: %d sent, %d lost, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -265,6 +268,10 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		sum.CommentBatchP50Ms, sum.CommentBatchP99Ms, sum.CommentsSent, sum.CommentsRejected, sum.CommentsDeliveredPerS)
 	fmt.Fprintf(stdout, "fanout: %.0f frames/s, %.0f messages/s to viewers; %d reconnects, %d slow-consumer closes\n",
 		sum.FramesPerS, sum.MessagesPerS, sum.Reconnects, sum.SlowConsumerCloses)
+	if sum.ServerEventQueueP99Ms > 0 {
+		fmt.Fprintf(stdout, "fanout: server side (queued → socket write) p99 ≤ %.0f ms for events, ≤ %.0f ms for batches\n",
+			sum.ServerEventQueueP99Ms, sum.ServerBatchQueueP99Ms)
+	}
 	fmt.Fprintf(stdout, "fanout: CPU (100%% = one core): server %.0f%%, viewers %.0f%%, other processes %.0f%%; machine %.0f%% busy\n",
 		sum.ServerCPUPct, sum.ViewersCPUPct, sum.OtherCPUPct, sum.MachineBusyPct)
 	if haveRSS {
@@ -299,6 +306,8 @@ type fanoutSummary struct {
 	SlowConsumerCloses    uint64  `json:"slow_consumer_closes"`
 	DialErrors            uint64  `json:"dial_errors"`
 	HubLossyDropped       uint64  `json:"hub_lossy_frames_dropped,omitempty"`
+	ServerEventQueueP99Ms float64 `json:"server_event_queue_p99_ms,omitempty"` // bucket bound: ≤ this
+	ServerBatchQueueP99Ms float64 `json:"server_batch_queue_p99_ms,omitempty"`
 	ServerRSSMiB          float64 `json:"server_rss_mib"`
 	ServerRSSIdleMiB      float64 `json:"server_rss_idle_mib,omitempty"`
 	ServerKiBPerViewer    float64 `json:"server_kib_per_viewer,omitempty"`
@@ -306,6 +315,13 @@ type fanoutSummary struct {
 	ViewersCPUPct         float64 `json:"viewers_cpu_pct,omitempty"`
 	MachineBusyPct        float64 `json:"machine_busy_pct"`
 	OtherCPUPct           float64 `json:"other_cpu_pct"` // CPU used by other processes (100 = one core)
+}
+
+func fanoutDelayMs(d time.Duration) float64 {
+	if d < 0 {
+		return 99999
+	}
+	return float64(d) / float64(time.Millisecond)
 }
 
 func fanoutRound(x float64, digits int) float64 {

@@ -183,6 +183,65 @@ type Stats struct {
 	SlowConsumers   uint64 // subscriptions ended with slow_consumer
 	CommentsIn      uint64 // comments received
 	CommentsDropped uint64 // comments sampled out of batch frames
+
+	// Queue delay — from the moment a frame is queued to a connection until the
+	// socket write that carried it returned — as counts per DelayBuckets bucket
+	// (the last one is +Inf). Reliable covers events, snapshots and personal
+	// frames; Lossy covers batches. Reported by the adapter via Delivered.
+	ReliableDelay []uint64
+	LossyDelay    []uint64
+}
+
+// DelayBuckets are the upper bounds of the Stats delay histograms.
+var DelayBuckets = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
+}
+
+// DelayQuantile returns the upper bound of the bucket holding the q-quantile of
+// counts (a Stats delay histogram), or 0 without samples; -1 means beyond the last bound.
+func DelayQuantile(counts []uint64, q float64) time.Duration {
+	var total uint64
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(q*float64(total) + 0.5)
+	var seen uint64
+	for i, n := range counts {
+		seen += n
+		if seen >= want && seen > 0 {
+			if i < len(DelayBuckets) {
+				return DelayBuckets[i]
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// delayHist counts durations into DelayBuckets (+Inf) without locks.
+type delayHist struct {
+	n [14]atomic.Uint64
+}
+
+func (d *delayHist) add(v time.Duration) {
+	i := 0
+	for i < len(DelayBuckets) && v > DelayBuckets[i] {
+		i++
+	}
+	d.n[i].Add(1)
+}
+
+func (d *delayHist) counts() []uint64 {
+	out := make([]uint64, len(d.n))
+	for i := range d.n {
+		out[i] = d.n[i].Load()
+	}
+	return out
 }
 
 // LocalHub is the in-process Hub: one process, all topics in memory.
@@ -210,6 +269,8 @@ type LocalHub struct {
 	nSlow         atomic.Uint64
 	nCommentsIn   atomic.Uint64
 	nCommentsDrop atomic.Uint64
+	delayRel      delayHist
+	delayLossy    delayHist
 }
 
 var _ Hub = (*LocalHub)(nil)
@@ -291,6 +352,8 @@ func (h *LocalHub) Stats() Stats {
 		SlowConsumers:   h.nSlow.Load(),
 		CommentsIn:      h.nCommentsIn.Load(),
 		CommentsDropped: h.nCommentsDrop.Load(),
+		ReliableDelay:   h.delayRel.counts(),
+		LossyDelay:      h.delayLossy.counts(),
 	}
 }
 
@@ -471,8 +534,9 @@ func (h *LocalHub) SendUser(topicName, user, typ string, data any) {
 		return
 	}
 	frame := encodeMe(t.nameJSON, typ, raw)
+	now := time.Now().UnixNano()
 	for _, m := range ms {
-		m.sub.push(frame, classReliable)
+		m.sub.push(frame, classReliable, now)
 	}
 }
 
@@ -527,7 +591,7 @@ func (h *LocalHub) join(s *Subscription, r Resume) error {
 		// storm after a deploy must not become 10,000 snapshot queries.
 		if sn := t.snap; sn != nil && sn.epoch == t.epoch && t.seq-sn.seq <= maxReplay &&
 			t.canReplayFrom(sn.seq) && time.Since(sn.at) < h.opts.SnapshotTTL {
-			s.push(sn.frame, classReliable)
+			s.push(sn.frame, classReliable, time.Now().UnixNano())
 			t.replayLocked(s, sn.seq)
 			t.addMemberLocked(s)
 			t.mu.Unlock()
@@ -571,7 +635,7 @@ func (h *LocalHub) join(s *Subscription, r Resume) error {
 		}
 		frame := encodeSnapshot(t.nameJSON, t.epoch, seq0, raw)
 		t.snap = &snapshot{frame: frame, epoch: t.epoch, seq: seq0, at: time.Now()}
-		s.push(frame, classReliable)
+		s.push(frame, classReliable, time.Now().UnixNano())
 		t.replayLocked(s, seq0)
 		t.addMemberLocked(s)
 		t.mu.Unlock()

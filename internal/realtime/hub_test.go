@@ -658,3 +658,35 @@ func TestSubscribe_SnapshotReuse(t *testing.T) {
 		t.Fatalf("late joiner got %+v after %d builds, want cached snapshot@1 + event 2", fs, calls.Load())
 	}
 }
+
+func TestStats_QueueDelay(t *testing.T) {
+	h := newHub(t, realtime.Options{})
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	s.Frames(nil)
+	s.Delivered() // snapshot: reliable
+	h.Publish("room:1", "x", 1)
+	h.AddLikes("room:1", 1)
+	h.Flush()
+	time.Sleep(3 * time.Millisecond)
+	if n := len(s.Frames(nil)); n != 2 {
+		t.Fatalf("%d frames", n)
+	}
+	s.Delivered()
+	s.Delivered() // nothing new drained: no sample
+	st := h.Stats()
+	sum := func(c []uint64) (n uint64) {
+		for _, x := range c {
+			n += x
+		}
+		return n
+	}
+	if sum(st.ReliableDelay) != 2 || sum(st.LossyDelay) != 1 {
+		t.Fatalf("delay samples reliable %v lossy %v", st.ReliableDelay, st.LossyDelay)
+	}
+	if d := realtime.DelayQuantile(st.LossyDelay, 0.99); d < 5*time.Millisecond {
+		t.Fatalf("lossy p99 bucket %v, want ≥ 5ms after a 3ms wait", d)
+	}
+	if d := realtime.DelayQuantile(make([]uint64, 14), 0.99); d != 0 {
+		t.Fatalf("empty quantile %v", d)
+	}
+}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // class is a frame's delivery class; it decides what happens when a queue is full.
@@ -21,8 +22,9 @@ const (
 )
 
 type queued struct {
-	b []byte
-	c class
+	b  []byte
+	c  class
+	at int64 // Unix ns when queued, for the queue-delay histograms
 }
 
 // Subscription is one connection's view of the hub: a bounded queue of encoded
@@ -47,6 +49,10 @@ type Subscription struct {
 	members []*member
 
 	isEnded atomic.Bool // ended, readable without the lock
+
+	// Oldest enqueue times of the frames handed out by the last Frames call
+	// (0 = none), reported by Delivered.
+	drainedRel, drainedLossy int64
 
 	ready chan struct{} // capacity 1: "the queue became non-empty"
 	done  chan struct{} // closed when the hub ends the subscription
@@ -92,9 +98,18 @@ func (s *Subscription) Ended() (code, reason string) {
 // returns it. The frames are shared between connections: never modify them.
 func (s *Subscription) Frames(buf [][]byte) [][]byte {
 	s.mu.Lock()
+	s.drainedRel, s.drainedLossy = 0, 0
 	for i := range s.q {
 		buf = append(buf, s.q[i].b)
 		s.q[i].b = nil
+		switch at := s.q[i].at; {
+		case s.q[i].c == classLossy:
+			if s.drainedLossy == 0 || at < s.drainedLossy {
+				s.drainedLossy = at
+			}
+		case s.drainedRel == 0 || at < s.drainedRel:
+			s.drainedRel = at
+		}
 	}
 	if cap(s.q) > 64 {
 		s.q = nil // give back memory after a burst
@@ -103,6 +118,23 @@ func (s *Subscription) Frames(buf [][]byte) [][]byte {
 	}
 	s.mu.Unlock()
 	return buf
+}
+
+// Delivered tells the hub that the frames of the last Frames call reached the
+// socket, so that it can record how long they waited (Stats.ReliableDelay and
+// Stats.LossyDelay: hub queue + writer scheduling + socket write).
+func (s *Subscription) Delivered() {
+	now := time.Now().UnixNano()
+	s.mu.Lock()
+	rel, lossy := s.drainedRel, s.drainedLossy
+	s.drainedRel, s.drainedLossy = 0, 0
+	s.mu.Unlock()
+	if rel != 0 {
+		s.h.delayRel.add(time.Duration(now - rel))
+	}
+	if lossy != 0 {
+		s.h.delayLossy.add(time.Duration(now - lossy))
+	}
 }
 
 // Len returns the number of queued frames.
@@ -123,10 +155,10 @@ func (s *Subscription) Wake() {
 
 // Send queues a frame for this connection only (e.g. a pong). It is delivered like an
 // own-comment echo: it may displace a lossy frame but never ends the subscription.
-func (s *Subscription) Send(frame []byte) { s.push(frame, classOwn) }
+func (s *Subscription) Send(frame []byte) { s.push(frame, classOwn, time.Now().UnixNano()) }
 
 // push queues frame according to its class. It never blocks.
-func (s *Subscription) push(frame []byte, c class) {
+func (s *Subscription) push(frame []byte, c class, at int64) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -147,7 +179,7 @@ func (s *Subscription) push(frame []byte, c class) {
 			return
 		}
 	}
-	s.q = append(s.q, queued{frame, c})
+	s.q = append(s.q, queued{frame, c, at})
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:

@@ -110,15 +110,17 @@ func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
 
 // replayLocked queues the events after seq to s, oldest first.
 func (t *topic) replayLocked(s *Subscription, seq uint64) {
+	now := time.Now().UnixNano()
 	for q := seq + 1; q <= t.seq; q++ {
-		s.push(t.eventFrame(q), classReliable)
+		s.push(t.eventFrame(q), classReliable, now)
 	}
 }
 
 // deliverLocked queues frame to every member.
 func (t *topic) deliverLocked(frame []byte, c class) {
+	now := time.Now().UnixNano() // one clock read for the whole fan-out
 	for _, m := range t.members {
-		m.sub.push(frame, c)
+		m.sub.push(frame, c, now)
 	}
 	t.h.nQueued.Add(uint64(len(t.members)))
 }
@@ -184,8 +186,9 @@ func (t *topic) addCommentLocked(c Comment) {
 		if c.User != "" {
 			if ms := t.byUser[c.User]; len(ms) > 0 {
 				frame := encodeOwn(t.nameJSON, []Comment{c})
+				now := time.Now().UnixNano()
 				for _, m := range ms {
-					m.sub.push(frame, classOwn)
+					m.sub.push(frame, classOwn, now)
 				}
 			}
 		}
@@ -251,8 +254,9 @@ func (t *topic) sendOwnLocked(comments []Comment, keep []int) {
 	}
 	for u, cs := range byAuthor {
 		frame := encodeOwn(t.nameJSON, cs)
+		now := time.Now().UnixNano()
 		for _, m := range t.byUser[u] {
-			m.sub.push(frame, classOwn)
+			m.sub.push(frame, classOwn, now)
 		}
 	}
 }

@@ -259,6 +259,9 @@ func (c *conn) writeLoop() {
 		frames = c.sub.Frames(frames[:0])
 		if len(frames) > 0 {
 			err := c.write(frames)
+			if err == nil {
+				c.sub.Delivered()
+			}
 			clear(frames)
 			if cap(frames) > 64 {
 				frames = nil

@@ -221,6 +221,13 @@ func TestServe_RoundTrip(t *testing.T) {
 	if ended := <-e.served; ended {
 		t.Fatal("Serve waited for the end without opts.Wait")
 	}
+	var delivered uint64
+	for _, n := range e.hub.Stats().ReliableDelay {
+		delivered += n
+	}
+	if delivered == 0 {
+		t.Fatal("writer did not report delivered frames")
+	}
 
 	// Leave; presence drops and OnClose reports a client-side end.
 	c.c.Close(websocket.StatusNormalClosure, "")
