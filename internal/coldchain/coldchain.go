@@ -312,6 +312,10 @@ type Store interface {
 	PublicCode(ctx context.Context, merchantID, lotID int64) (string, error)
 	// LotByPublicCode resolves a public code to (merchant, lot).
 	LotByPublicCode(ctx context.Context, code string) (int64, int64, error)
+	// CurrentLotByGTIN resolves a product's GTIN to the lot on sale now:
+	// first expiry among unexpired lots not on hold with stock, else the
+	// newest lot.
+	CurrentLotByGTIN(ctx context.Context, gtin string) (int64, int64, error)
 	// LotByGTIN resolves GTIN + lot code to (merchant, lot).
 	LotByGTIN(ctx context.Context, gtin, lot string) (int64, int64, error)
 }

@@ -768,3 +768,18 @@ func (s *ColdChainStore) LotsInRange(ctx context.Context, f coldchain.ExportFilt
 	}
 	return out, rows.Err()
 }
+
+// CurrentLotByGTIN implements coldchain.Store.
+func (s *ColdChainStore) CurrentLotByGTIN(ctx context.Context, gtin string) (int64, int64, error) {
+	g := strings.Repeat("0", max(0, 14-len(gtin))) + gtin
+	var m, l int64
+	err := s.DB.QueryRow(ctx, `SELECT l.merchant_id, l.id FROM lots l JOIN skus k ON k.id = l.sku_id
+		WHERE k.gtin IN (?, ?, ?) ORDER BY
+		CASE WHEN l.hold = FALSE AND l.expires_at > ? AND EXISTS (SELECT 1 FROM stock st WHERE st.lot_id = l.id AND st.on_hand > st.reserved) THEN 0 ELSE 1 END,
+		CASE WHEN l.hold = FALSE AND l.expires_at > ? THEN l.expires_at ELSE -l.produced_at END, l.id DESC LIMIT 1`,
+		g, strings.TrimPrefix(g, "0"), strings.TrimLeft(g, "0"), ms(s.DB.Now()), ms(s.DB.Now())).Scan(&m, &l)
+	if err != nil {
+		return 0, 0, coldchain.ErrLotNotFound
+	}
+	return m, l, nil
+}

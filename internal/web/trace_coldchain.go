@@ -40,7 +40,8 @@ func (c *ColdChain) Routes() []Route {
 	return []Route{
 		page("/trace/{code}", "Public trace page of a lot (opaque code from the QR)", c.pageTrace),
 		page("/trace/01/{gtin}/10/{lot}", "Public trace page of a lot (GS1 Digital Link path)", c.pageTraceDL),
-		page("/trace/{code}/qr.png", "QR code (PNG) of a lot's trace page, for packaging", c.pageTraceQR),
+		page("/trace/01/{gtin}", "GS1 Digital Link of a product: redirects to the trace page of the lot on sale now", c.pageTraceGTIN),
+		page("/qr/trace/{code}", "QR code (PNG) of a lot's trace page, for packaging", c.pageTraceQR),
 		api("GET", "/api/v1/trace/{code}", P, "", "A lot's public trace: timeline, temperatures with limits, verdict", c.apiPublicTrace),
 
 		api("GET", "/api/v1/coldchain/locations", S, identity.PermAdminView, "List watched locations (cold rooms, trucks, fridges)", c.apiListLocations),
@@ -255,7 +256,7 @@ func (c *ColdChain) apiTraceLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"code": code, "path": "/trace/" + code, "qr": "/trace/" + code + "/qr.png"}
+	out := map[string]any{"code": code, "path": "/trace/" + code, "qr": "/qr/trace/" + code}
 	if info.GTIN != "" {
 		out["digital_link_path"] = digitalLinkPath(info.GTIN, info.Code)
 	}

@@ -220,6 +220,30 @@ func (c *ColdChain) pageTraceDL(w http.ResponseWriter, r *http.Request) error {
 	return c.renderTrace(w, r, pt)
 }
 
+// pageTraceGTIN serves the product-level GS1 Digital Link (/01/{gtin}, the
+// link a product card or a shelf label carries): it redirects to the lot a
+// buyer would get now (first expiry among sellable lots), else the newest.
+func (c *ColdChain) pageTraceGTIN(w http.ResponseWriter, r *http.Request) error {
+	gtin := r.PathValue("gtin")
+	if !reGTINPath.MatchString(gtin) {
+		return coldchain.ErrLotNotFound
+	}
+	mid, id, err := c.Service.Store.CurrentLotByGTIN(r.Context(), gtin)
+	if err != nil {
+		return err
+	}
+	info, err := c.Service.Store.LotInfo(r.Context(), mid, id)
+	if err != nil {
+		return err
+	}
+	target := digitalLinkPath(info.GTIN, info.Code)
+	if q := r.URL.RawQuery; q != "" {
+		target += "?" + q
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
 func (c *ColdChain) apiPublicTrace(w http.ResponseWriter, r *http.Request) error {
 	if err := c.Server.limit(w, "trace:"+clientIP(r), 10, 40); err != nil {
 		return err

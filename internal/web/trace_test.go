@@ -313,6 +313,11 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 	if r := n.call(t, "GET", link.QR, nil, ""); r.status != 200 || r.header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(r.body, []byte("\x89PNG")) {
 		t.Errorf("qr: %d %s", r.status, r.header.Get("Content-Type"))
 	}
+	// The product-level Digital Link (what a card links to) lands on the
+	// lot on sale: none is sellable now, so the newest (this one).
+	if r := n.call(t, "GET", "/trace/01/06901234500011", nil, ""); r.status != 200 || !strings.Contains(string(r.body), lot.Code) {
+		t.Errorf("product digital link: %d", r.status)
+	}
 	if r := n.call(t, "GET", "/trace/zzzzzzzzzzzz", nil, ""); r.status != 404 {
 		t.Errorf("unknown code: %d", r.status)
 	}
@@ -450,4 +455,38 @@ func TestColdChainDestroyAndGateway(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestColdChainRoutesFitTheTable registers the cold-chain routes next to
+// every route of the table in one ServeMux, as the wiring will: a pattern
+// conflict panics here instead of at startup.
+func TestColdChainRoutesFitTheTable(t *testing.T) {
+	n := startColdChain(t)
+	cc := &web.ColdChain{Server: n.m.Server, Service: n.svc, Exports: n.store}
+	mux := http.NewServeMux()
+	seen := map[string]bool{}
+	for _, rt := range append(n.m.Server.Routes(), cc.Routes()...) {
+		key := rt.Method + " " + rt.Path
+		if seen[key] {
+			t.Fatalf("duplicate route %s", key)
+		}
+		seen[key] = true
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					t.Fatalf("route %s conflicts: %v", key, v)
+				}
+			}()
+			mux.Handle(key, http.NotFoundHandler())
+		}()
+	}
+	mux.Handle("POST /api/v1/telemetry", cc.TelemetryHandler())
+	for _, rt := range cc.Routes() {
+		if rt.API && !strings.HasPrefix(rt.Path, "/api/v1/") {
+			t.Errorf("API route outside /api/v1: %s", rt.Path)
+		}
+		if rt.Summary == "" {
+			t.Errorf("%s %s has no summary", rt.Method, rt.Path)
+		}
+	}
 }
