@@ -344,6 +344,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if rt.API && r.Status >= 400 && key != "GET /api/v1/ws" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 				t.Errorf("%-8s %s %s: API error %d is %q, not problem+json", c.name, rt.Method, path, r.Status, r.Header.Get("Content-Type"))
 			}
+			if !rt.API && r.Status >= 400 && !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("%-8s GET %s: page error %d is %q, not an HTML error page", c.name, path, r.Status, r.Header.Get("Content-Type"))
+			}
 			ownStaff := c.kind == "staff" && c.tenant == 1
 			for _, k := range o.streamKeys {
 				if !ownStaff && strings.Contains(string(r.Body), k) {
