@@ -808,15 +808,15 @@ func (s *Service) CreateDevice(ctx context.Context, d *Device) (string, error) {
 // them); destroy writes their stock off. Both are recorded as EPCIS
 // ObjectEvents with a disposition when an EPCIS store is wired.
 func (s *Service) Resolve(ctx context.Context, merchantID, alarmID int64, decision, by, note string) (*Alarm, error) {
+	a, err := s.Store.Alarm(ctx, merchantID, alarmID) // first: another tenant's alarm is "not found", whatever the body
+	if err != nil {
+		return nil, err
+	}
 	if decision != DecisionRelease && decision != DecisionDestroy {
 		return nil, ErrBadDecision
 	}
 	if len([]rune(note)) > 500 {
 		return nil, apperr.InvalidField("note", "invalid_note", "备注最多500字", "Note is at most 500 characters.")
-	}
-	a, err := s.Store.Alarm(ctx, merchantID, alarmID)
-	if err != nil {
-		return nil, err
 	}
 	if a.Kind != AlarmExcursion {
 		return nil, ErrNotExcursion
