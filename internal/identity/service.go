@@ -263,8 +263,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	return p, nil
 }
 
-// forget drops a session from the cache (logout, revocation on this node).
-func (s *Service) forget(sessionID int64) {
+// Forget drops a session from the cache (logout, revocation, erasure on this node).
+func (s *Service) Forget(sessionID int64) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	for h, c := range s.cache {
@@ -279,7 +279,7 @@ func (s *Service) Revoke(ctx context.Context, merchantID, sessionID int64) error
 	if err := s.Store.RevokeSession(ctx, merchantID, sessionID); err != nil {
 		return err
 	}
-	s.forget(sessionID)
+	s.Forget(sessionID)
 	return nil
 }
 

@@ -130,6 +130,7 @@ func (m *Main) Open(ctx context.Context) error {
 		SelfURL:    m.peerURL,
 		Payments:   orders,
 		Audit:      db,
+		Privacy:    db,
 		Logger:     m.Logger,
 		Now:        db.Now,
 		ReserveFor: c.ReserveFor,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -341,4 +342,22 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"entries": list})
+}
+
+func (s *Server) apiExportMe(w http.ResponseWriter, r *http.Request) error {
+	data, err := s.App.ExportMyData(r.Context(), PrincipalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="shelflive-my-data.json"`)
+	return writeJSON(w, 200, data)
+}
+
+func (s *Server) apiEraseMe(w http.ResponseWriter, r *http.Request) error {
+	if err := s.App.EraseMyData(r.Context(), PrincipalFrom(r.Context())); err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, viewerCookie, "", -time.Second)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

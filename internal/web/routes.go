@@ -90,6 +90,8 @@ func (s *Server) Routes() []Route {
 		api("POST", "/api/v1/orders", C, "", "Buy: reserve stock and create an order (Idempotency-Key)", s.apiCreateOrder),
 		api("GET", "/api/v1/orders", S, identity.PermOrdersRead, "List orders (staff)", s.apiListOrders),
 		api("GET", "/api/v1/me/orders", C, "", "The viewer's own orders", s.apiMyOrders),
+		api("GET", "/api/v1/me/data", C, "", "Export everything kept about the viewer (privacy request)", s.apiExportMe),
+		api("DELETE", "/api/v1/me", C, "", "Delete the viewer's personal data (privacy request)", s.apiEraseMe),
 		api("GET", "/api/v1/orders/{id}", A, "", "An order (its buyer, or staff)", s.apiOrder),
 		api("POST", "/api/v1/orders/{id}/pay", C, "", "Start paying an order", s.apiPay),
 		api("POST", "/api/v1/orders/{id}/cancel", C, "", "Cancel an unpaid order", s.apiCancelOwn),

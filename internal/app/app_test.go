@@ -149,3 +149,52 @@ func TestFlashSaleExpiryReturnsUnits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPrivacyExportAndErase: a viewer exports their data, then erases it;
+// their phone disappears from the order and the comment, the session ends,
+// and the order (an accounting record) stays.
+func TestPrivacyExportAndErase(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false")
+	v := testkit.Viewer(t, m, "13912340000")
+	var o struct{ ID int64 }
+	if st := v.Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 2, "quantity": 1}}, "fulfilment": "pickup", "store_id": 1}, &o); st != 201 {
+		t.Fatalf("order: %d", st)
+	}
+	v.Do(t, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "请问几点能取货"}, nil)
+	var data struct {
+		Customer struct{ Phone string }
+		Orders   []struct{ ID int64 }
+		Comments []struct{ Text string }
+	}
+	if st := v.Do(t, "GET", "/api/v1/me/data", nil, &data); st != 200 || data.Customer.Phone != "13912340000" || len(data.Orders) != 1 || len(data.Comments) != 1 {
+		t.Fatalf("export: %d %+v", st, data)
+	}
+	if st := v.Do(t, "DELETE", "/api/v1/me", nil, nil); st != 204 {
+		t.Fatalf("erase: %d", st)
+	}
+	if st := v.Do(t, "GET", "/api/v1/me/orders", nil, nil); st != 401 {
+		t.Fatalf("session after erase: %d", st)
+	}
+	var kept struct {
+		ContactPhone string `json:"contact_phone"`
+	}
+	if st := testkit.Owner(m).Do(t, "GET", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10), nil, &kept); st != 200 || kept.ContactPhone != "" {
+		t.Fatalf("order after erase: %d %+v", st, kept)
+	}
+	var comments struct {
+		Comments []struct {
+			AuthorName string `json:"author_name"`
+		}
+	}
+	testkit.Owner(m).Do(t, "GET", "/api/v1/rooms/demo/comments", nil, &comments)
+	for _, c := range comments.Comments {
+		if c.AuthorName == "用户0000" {
+			t.Fatalf("comment still names the erased viewer")
+		}
+	}
+	var n int
+	m.DB.QueryRow(context.Background(), `SELECT count(*) FROM customers WHERE phone = '13912340000'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("phone number still stored")
+	}
+}

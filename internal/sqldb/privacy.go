@@ -1,0 +1,57 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+)
+
+// EraseCustomer honours a deletion request: the customer's phone and name
+// are replaced, their sessions and one-time codes deleted, their comments
+// anonymised and their orders' contact data cleared. Orders themselves stay
+// (amounts and dates are accounting records), pointing at an anonymous
+// customer row.
+func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) error {
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		var phone string
+		if err := tx.QueryRow(ctx, `SELECT phone FROM customers WHERE merchant_id = ? AND id = ?`, merchantID, customerID).Scan(&phone); err != nil {
+			return translate(err)
+		}
+		anon := fmt.Sprintf("erased-%d", customerID)
+		steps := []struct {
+			q    string
+			args []any
+		}{
+			{`UPDATE customers SET phone = ?, name = '' WHERE id = ?`, []any{anon, customerID}},
+			{`DELETE FROM sessions WHERE kind = 'customer' AND merchant_id = ? AND subject_id = ?`, []any{merchantID, customerID}},
+			{`DELETE FROM otps WHERE merchant_id = ? AND phone = ?`, []any{merchantID, phone}},
+			{`UPDATE comments SET author_name = '已注销用户' WHERE merchant_id = ? AND author_kind = 'customer' AND author_id = ?`, []any{merchantID, customerID}},
+			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '' WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+		}
+		for _, s := range steps {
+			if _, err := tx.Exec(ctx, s.q, s.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CustomerComments lists what a customer wrote, for a data export.
+func (db *DB) CustomerComments(ctx context.Context, merchantID, customerID int64) ([]map[string]any, error) {
+	rows, err := db.Query(ctx, `SELECT c.id, r.slug, c.body, c.created_at FROM comments c JOIN rooms r ON r.id = c.room_id
+		WHERE c.merchant_id = ? AND c.author_kind = 'customer' AND c.author_id = ? ORDER BY c.id`, merchantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []map[string]any{}
+	for rows.Next() {
+		var id, at int64
+		var room, body string
+		if err := rows.Scan(&id, &room, &body, &at); err != nil {
+			return nil, err
+		}
+		out = append(out, map[string]any{"id": id, "room": room, "text": body, "created_at": fromMS(at)})
+	}
+	return out, rows.Err()
+}
