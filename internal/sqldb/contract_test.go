@@ -1302,3 +1302,59 @@ func TestOpenPostgresURL(t *testing.T) {
 		t.Fatalf("dialect %s", db.Dialect)
 	}
 }
+
+// TestContractLease: of several nodes asking at once, one holds the lease;
+// it renews, others see its address; after expiry or release another node
+// takes over.
+func TestContractLease(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return t0 }
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var holders []string
+		addrs := map[string]bool{}
+		for i := range 8 {
+			wg.Go(func() {
+				node := fmt.Sprintf("node-%d", i)
+				ok, addr, err := db.AcquireLease(ctx, sqldb.LeaderLease, node, node+":8080", 10*time.Second)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("acquire: %v", err)
+					return
+				}
+				if ok {
+					holders = append(holders, node)
+				}
+				addrs[addr] = true
+			})
+		}
+		wg.Wait()
+		if len(holders) != 1 || len(addrs) != 1 || !addrs[holders[0]+":8080"] {
+			t.Fatalf("holders %v, addresses seen %v", holders, addrs)
+		}
+		leader := holders[0]
+		other := "node-x"
+		if ok, _, err := db.AcquireLease(ctx, sqldb.LeaderLease, leader, leader+":8080", 10*time.Second); err != nil || !ok {
+			t.Fatalf("renew: %v %v", ok, err)
+		}
+		db.Now = func() time.Time { return t0.Add(5 * time.Second) }
+		if ok, addr, err := db.AcquireLease(ctx, sqldb.LeaderLease, other, "x:1", 10*time.Second); err != nil || ok || addr != leader+":8080" {
+			t.Fatalf("took a live lease: %v %q %v", ok, addr, err)
+		}
+		db.Now = func() time.Time { return t0.Add(11 * time.Second) }
+		if ok, _, err := db.AcquireLease(ctx, sqldb.LeaderLease, other, "x:1", 10*time.Second); err != nil || !ok {
+			t.Fatalf("expired lease not taken over: %v %v", ok, err)
+		}
+		must(t, db.ReleaseLease(ctx, sqldb.LeaderLease, leader)) // not the holder: no effect
+		if ok, _, _ := db.AcquireLease(ctx, sqldb.LeaderLease, leader, "", 10*time.Second); ok {
+			t.Fatal("old leader took the lease back while it was held")
+		}
+		must(t, db.ReleaseLease(ctx, sqldb.LeaderLease, other))
+		if ok, _, err := db.AcquireLease(ctx, sqldb.LeaderLease, leader, "", 10*time.Second); err != nil || !ok {
+			t.Fatalf("released lease not taken: %v %v", ok, err)
+		}
+	})
+}
