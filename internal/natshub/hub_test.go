@@ -1,0 +1,501 @@
+package natshub_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shelflive/shelflive/internal/natshub"
+	"github.com/shelflive/shelflive/internal/realtime"
+)
+
+// natsEnv names the NATS server the tests use, e.g. nats://127.0.0.1:4222.
+// When it is set and the server cannot be reached, the tests fail: CI sets
+// it on purpose.
+const natsEnv = "SHELFLIVE_TEST_NATS"
+
+// natsURL returns the test server's URL, skipping only when none is configured.
+func natsURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(natsEnv)
+	if u == "" {
+		tb.Skipf("%s not set: no NATS server to test against", natsEnv)
+	}
+	nc, err := nats.Connect(u, nats.Timeout(5*time.Second))
+	if err != nil {
+		tb.Fatalf("%s=%s is set but NATS is unreachable: %v", natsEnv, u, err)
+	}
+	nc.Close()
+	return u
+}
+
+// cluster opens n hubs (n nodes) on a fresh subject prefix and stream,
+// removed when the test ends.
+func cluster(tb testing.TB, n int, mod func(*natshub.Config)) (string, []*natshub.Hub, func(mod func(*natshub.Config)) *natshub.Hub) {
+	tb.Helper()
+	url := natsURL(tb)
+	prefix := fmt.Sprintf("t%d_%d", time.Now().UnixNano(), os.Getpid())
+	open := func(extra func(*natshub.Config)) *natshub.Hub {
+		tb.Helper()
+		cfg := natshub.Config{URL: url, Prefix: prefix, MemoryStorage: true, PresenceInterval: 100 * time.Millisecond,
+			Local: realtime.Options{Tick: 20 * time.Millisecond, Snapshot: func(topic string) (any, error) { return "state of " + topic, nil }}}
+		if mod != nil {
+			mod(&cfg)
+		}
+		if extra != nil {
+			extra(&cfg)
+		}
+		h, err := natshub.Open(context.Background(), cfg)
+		if err != nil {
+			tb.Fatalf("open hub: %v", err)
+		}
+		tb.Cleanup(func() { h.Close() })
+		return h
+	}
+	// Registered first so that it runs last, after every hub closed.
+	var stream string
+	tb.Cleanup(func() {
+		nc, err := nats.Connect(url)
+		if err != nil || stream == "" {
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		js.DeleteStream(ctx, stream)
+	})
+	hubs := make([]*natshub.Hub, n)
+	for i := range hubs {
+		hubs[i] = open(nil)
+	}
+	stream = hubs[0].StreamName()
+	return prefix, hubs, open
+}
+
+// frame is the union of the server frames' fields.
+type frame struct {
+	T          string             `json:"t"`
+	Topic      string             `json:"topic"`
+	Epoch      string             `json:"epoch"`
+	Seq        uint64             `json:"seq"`
+	Type       string             `json:"type"`
+	Data       json.RawMessage    `json:"data"`
+	Comments   []realtime.Comment `json:"comments"`
+	Likes      int64              `json:"likes"`
+	LikesDelta int64              `json:"likes_delta"`
+	Viewers    int                `json:"viewers"`
+}
+
+// viewer collects the frames of one subscription in the background.
+type viewer struct {
+	sub *realtime.Subscription
+	mu  sync.Mutex
+	fs  []frame
+}
+
+func watch(tb testing.TB, h realtime.Hub, opts realtime.SubscribeOptions) *viewer {
+	tb.Helper()
+	s, err := h.Subscribe(opts)
+	if err != nil {
+		tb.Fatalf("subscribe: %v", err)
+	}
+	v := &viewer{sub: s}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var buf [][]byte
+		for {
+			buf = s.Frames(buf[:0])
+			for _, b := range buf {
+				var f frame
+				if err := json.Unmarshal(b, &f); err != nil {
+					panic(fmt.Sprintf("frame %q: %v", b, err))
+				}
+				v.mu.Lock()
+				v.fs = append(v.fs, f)
+				v.mu.Unlock()
+			}
+			if s.IsEnded() && s.Len() == 0 {
+				return
+			}
+			<-s.Ready()
+		}
+	}()
+	tb.Cleanup(func() { s.Close(); <-done })
+	return v
+}
+
+func (v *viewer) frames() []frame {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]frame(nil), v.fs...)
+}
+
+// waitFor polls cond until it holds or 15 s pass (generous for a loaded CI box).
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// position returns the viewer's resume position on topic from its frames,
+// and the sequence numbers of the events it got, checking there are no gaps
+// or duplicates after its snapshot.
+func (v *viewer) position(tb testing.TB, topic string) (epoch string, seq uint64, events []uint64) {
+	tb.Helper()
+	for _, f := range v.frames() {
+		if f.Topic != topic {
+			continue
+		}
+		switch f.T {
+		case "snapshot":
+			epoch, seq = f.Epoch, f.Seq
+		case "ev":
+			if epoch == "" {
+				tb.Fatalf("event %d before any snapshot", f.Seq)
+			}
+			if f.Seq != seq+1 {
+				tb.Fatalf("got seq %d after %d: gap or duplicate", f.Seq, seq)
+			}
+			seq = f.Seq
+			events = append(events, f.Seq)
+		}
+	}
+	return epoch, seq, events
+}
+
+func room(name string) []realtime.Resume { return []realtime.Resume{{Topic: name}} }
+
+// Events published concurrently on three nodes get one gap-free sequence,
+// and every node's viewers receive all of them in that order.
+func TestPublish_OneSequenceAcrossNodes(t *testing.T) {
+	_, hubs, _ := cluster(t, 3, nil)
+	const topic = "room:1"
+	viewers := make([]*viewer, len(hubs))
+	for i, h := range hubs {
+		viewers[i] = watch(t, h, realtime.SubscribeOptions{Topics: room(topic)})
+	}
+	const perNode = 40
+	var mu sync.Mutex
+	got := map[uint64]string{}
+	var wg sync.WaitGroup
+	for i, h := range hubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < perNode; k++ {
+				body := fmt.Sprintf("n%d-%d", i, k)
+				seq, err := h.Publish(topic, "stock.changed", body)
+				if err != nil {
+					t.Errorf("publish: %v", err)
+					return
+				}
+				mu.Lock()
+				if prev, dup := got[seq]; dup {
+					t.Errorf("seq %d returned twice (%s, %s)", seq, prev, body)
+				}
+				got[seq] = body
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	var seqs []uint64
+	for s := range got {
+		seqs = append(seqs, s)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	last := seqs[len(seqs)-1]
+	if len(seqs) != 3*perNode || last-seqs[0] != uint64(len(seqs)-1) {
+		t.Fatalf("seqs %v: want %d consecutive numbers", seqs, 3*perNode)
+	}
+	var epoch0 string
+	for i, v := range viewers {
+		waitFor(t, fmt.Sprintf("node %d to deliver seq %d", i, last), func() bool {
+			_, seq, _ := v.position(t, topic)
+			return seq >= last
+		})
+		epoch, _, evs := v.position(t, topic)
+		if i == 0 {
+			epoch0 = epoch
+		} else if epoch != epoch0 {
+			t.Fatalf("node %d epoch %q, node 0 %q", i, epoch, epoch0)
+		}
+		// Same events, same order, same payloads on every node.
+		for _, f := range v.frames() {
+			if f.T == "ev" {
+				var body string
+				json.Unmarshal(f.Data, &body)
+				if got[f.Seq] != body {
+					t.Fatalf("node %d seq %d carries %q, publisher got it for %q", i, f.Seq, body, got[f.Seq])
+				}
+			}
+		}
+		if len(evs) < 3*perNode {
+			t.Fatalf("node %d got %d events, want %d", i, len(evs), 3*perNode)
+		}
+	}
+	var conflicts uint64
+	for _, h := range hubs {
+		conflicts += h.Stats().Conflicts
+	}
+	t.Logf("%d events, %d optimistic-append conflicts retried", len(seqs), conflicts)
+}
+
+// A viewer that was on node A resumes on node B (which never had a viewer of
+// the topic) and on a node started afterwards, and gets exactly what it
+// missed; with a wrong epoch or too far behind it gets a snapshot.
+func TestResume_OnAnotherNode(t *testing.T) {
+	_, hubs, open := cluster(t, 2, func(c *natshub.Config) { c.Local.QueueLen = 16 }) // replay bound 8
+	a, b := hubs[0], hubs[1]
+	const topic = "room:7"
+	va := watch(t, a, realtime.SubscribeOptions{Topics: room(topic)})
+	var last uint64
+	for k := 0; k < 6; k++ {
+		seq, err := a.Publish(topic, "price.changed", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = seq
+	}
+	waitFor(t, "viewer on A", func() bool { _, s, _ := va.position(t, topic); return s == last })
+	epoch, _, _ := va.position(t, topic)
+	from := last - 4
+
+	check := func(name string, h *natshub.Hub) {
+		t.Helper()
+		v := watch(t, h, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: topic, Epoch: epoch, Seq: from}}})
+		waitFor(t, name+" replay", func() bool { return len(v.frames()) >= 4 })
+		fs := v.frames()
+		for i, f := range fs[:4] {
+			if f.T != "ev" || f.Seq != from+1+uint64(i) {
+				t.Fatalf("%s: resume from %d got %+v, want events %d..%d", name, from, fs, from+1, last)
+			}
+		}
+	}
+	check("node B", b)
+	c := open(nil)
+	check("new node C", c)
+
+	// A stale epoch gets a snapshot at the current position.
+	v := watch(t, c, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: topic, Epoch: "stale-1", Seq: 3}}})
+	waitFor(t, "snapshot", func() bool { return len(v.frames()) > 0 })
+	if f := v.frames()[0]; f.T != "snapshot" || f.Epoch != epoch || f.Seq != last || string(f.Data) != `"state of room:7"` {
+		t.Fatalf("stale epoch got %+v", f)
+	}
+	// Too far behind (more than QueueLen/2 events) gets a snapshot too.
+	for k := 0; k < 12; k++ {
+		if last, _ = b.Publish(topic, "price.changed", k); last == 0 {
+			t.Fatal("publish failed")
+		}
+	}
+	d := open(nil)
+	v = watch(t, d, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: topic, Epoch: epoch, Seq: from}}})
+	waitFor(t, "snapshot", func() bool { return len(v.frames()) > 0 })
+	if f := v.frames()[0]; f.T != "snapshot" || f.Seq != last {
+		t.Fatalf("far behind got %+v, want snapshot at %d", f, last)
+	}
+}
+
+// Viewers who join a new topic on different nodes before its first event
+// agree on the epoch, so the first event does not send them to resync.
+func TestNewTopic_SameEpochEverywhere(t *testing.T) {
+	_, hubs, _ := cluster(t, 3, nil)
+	const topic = "order:42"
+	vs := make([]*viewer, len(hubs))
+	var wg sync.WaitGroup
+	for i, h := range hubs {
+		wg.Add(1)
+		go func() { defer wg.Done(); vs[i] = watch(t, h, realtime.SubscribeOptions{Topics: room(topic)}) }()
+	}
+	wg.Wait()
+	seq, err := hubs[1].Publish(topic, "order.status", map[string]string{"status": "paid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened uint64
+	for i, v := range vs {
+		waitFor(t, "event", func() bool { _, s, _ := v.position(t, topic); return s == seq })
+		if code, _ := v.sub.Ended(); code != "" {
+			t.Fatalf("node %d viewer ended with %q", i, code)
+		}
+		opened += hubs[i].Stats().OpenEvents
+	}
+	if opened != 1 || seq != 2 {
+		t.Fatalf("%d topic.opened events, first event seq %d; want 1 and 2", opened, seq)
+	}
+}
+
+// Comments and likes posted on one node reach viewers on the others; an
+// author's own comment reaches the author's socket on another node even
+// when the batch samples it out.
+func TestLossy_AcrossNodes(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, func(c *natshub.Config) { c.Local.MaxCommentsPerTick = 2 })
+	a, b := hubs[0], hubs[1]
+	const topic = "room:3"
+	va := watch(t, a, realtime.SubscribeOptions{Topics: room(topic)})
+	author := watch(t, b, realtime.SubscribeOptions{Topics: room(topic), User: "c9"})
+	other := watch(t, b, realtime.SubscribeOptions{Topics: room(topic), User: "c10"})
+	for i := 0; i < 30; i++ {
+		user := fmt.Sprintf("c%d", 100+i)
+		if i == 17 {
+			user = "c9"
+		}
+		a.PublishComment(topic, realtime.Comment{ID: fmt.Sprint(i), User: user, Name: "u", Text: fmt.Sprintf("hello %d", i)})
+	}
+	b.AddLikes(topic, 5)
+	a.AddLikes(topic, 2)
+	seen := func(v *viewer, id string) bool {
+		for _, f := range v.frames() {
+			for _, c := range f.Comments {
+				if c.ID == id {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	likes := func(v *viewer) int64 {
+		var n int64
+		for _, f := range v.frames() {
+			if f.T == "batch" {
+				n = f.Likes
+			}
+		}
+		return n
+	}
+	waitFor(t, "own comment on the author's node", func() bool { return seen(author, "17") })
+	waitFor(t, "likes summed on node A", func() bool { return likes(va) == 7 })
+	waitFor(t, "likes summed on node B", func() bool { return likes(other) == 7 })
+	count := func(v *viewer) int {
+		n := 0
+		for _, f := range v.frames() {
+			if f.T == "batch" {
+				n += len(f.Comments)
+			}
+		}
+		return n
+	}
+	waitFor(t, "comments on node B", func() bool { return count(other) > 0 })
+	if a.Likes(topic) != 7 || b.Likes(topic) != 7 {
+		t.Fatalf("likes %d / %d, want 7", a.Likes(topic), b.Likes(topic))
+	}
+	// A host comment is never sampled out, on any node.
+	b.PublishComment(topic, realtime.Comment{ID: "h1", User: "s1", Name: "host", Text: "welcome", Host: true})
+	waitFor(t, "host comment on node A", func() bool { return seen(va, "h1") })
+	waitFor(t, "host comment on node B", func() bool { return seen(other, "h1") })
+}
+
+// Personal messages and comment deletions reach the user on another node.
+func TestSendUserAndDelete_AcrossNodes(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, nil)
+	a, b := hubs[0], hubs[1]
+	const topic = "room:4"
+	vb := watch(t, b, realtime.SubscribeOptions{Topics: room(topic), User: "c1"})
+	a.SendUser(topic, "c1", "order.status", map[string]any{"order_id": 77, "status": "paid"})
+	waitFor(t, "personal message on node B", func() bool {
+		for _, f := range vb.frames() {
+			if f.T == "me" && f.Type == "order.status" && strings.Contains(string(f.Data), `"order_id":77`) {
+				return true
+			}
+		}
+		return false
+	})
+	seq, err := a.DeleteComment(topic, "c91")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "comment.deleted on node B", func() bool {
+		for _, f := range vb.frames() {
+			if f.T == "ev" && f.Seq == seq && f.Type == realtime.EventCommentDeleted && string(f.Data) == `{"id":"c91"}` {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Viewer counts are summed over nodes; a node that leaves stops counting.
+func TestPresence_Summed(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, nil)
+	a, b := hubs[0], hubs[1]
+	const topic = "room:5"
+	for i := 0; i < 2; i++ {
+		watch(t, a, realtime.SubscribeOptions{Topics: room(topic)})
+	}
+	for i := 0; i < 3; i++ {
+		watch(t, b, realtime.SubscribeOptions{Topics: room(topic)})
+	}
+	watch(t, b, realtime.SubscribeOptions{Topics: room(topic), Hidden: true}) // the studio is no viewer
+	waitFor(t, "5 viewers seen on A", func() bool { return a.Viewers(topic) == 5 })
+	waitFor(t, "5 viewers seen on B", func() bool { return b.Viewers(topic) == 5 })
+	if n := a.Stats().RemoteNodes; n != 1 {
+		t.Fatalf("node A sees %d other nodes, want 1", n)
+	}
+	b.Close()
+	waitFor(t, "B's viewers gone from A", func() bool { return a.Viewers(topic) == 2 })
+}
+
+// Readiness fails without NATS; Open fails fast on a dead URL; a closed hub
+// refuses new subscriptions like the local one.
+func TestPingAndClose(t *testing.T) {
+	_, hubs, _ := cluster(t, 1, nil)
+	h := hubs[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if _, err := natshub.Open(ctx, natshub.Config{URL: "nats://127.0.0.1:1", Timeout: time.Second}); err == nil {
+		t.Fatal("open on a dead URL succeeded")
+	}
+	if _, err := natshub.Open(ctx, natshub.Config{URL: natsURL(t), Prefix: "bad.prefix"}); err == nil {
+		t.Fatal("accepted a prefix with a dot")
+	}
+	v := watch(t, h, realtime.SubscribeOptions{Topics: room("room:8")})
+	h.Close()
+	if err := h.Ping(ctx); err == nil {
+		t.Fatal("ping after close succeeded")
+	}
+	waitFor(t, "shutdown of the viewer", func() bool { c, _ := v.sub.Ended(); return c == realtime.CodeShutdown })
+	if _, err := h.Subscribe(realtime.SubscribeOptions{Topics: room("room:8")}); err != realtime.ErrClosed {
+		t.Fatalf("subscribe after close: %v", err)
+	}
+	if _, err := h.Publish("room:8", "x", 1); err != realtime.ErrClosed {
+		t.Fatalf("publish after close: %v", err)
+	}
+}
+
+// Topics with dots and slashes map to valid subjects and back.
+func TestTopicNames(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, nil)
+	for _, topic := range []string{"a.b.c", "x/y:z", "room:1.", ".lead"} {
+		v := watch(t, hubs[1], realtime.SubscribeOptions{Topics: room(topic)})
+		seq, err := hubs[0].Publish(topic, "t", 1)
+		if err != nil {
+			t.Fatalf("%s: %v", topic, err)
+		}
+		waitFor(t, topic, func() bool { _, s, _ := v.position(t, topic); return s == seq })
+	}
+	if _, err := hubs[0].Subscribe(realtime.SubscribeOptions{Topics: room("bad topic")}); err == nil {
+		t.Fatal("invalid topic accepted")
+	}
+}
