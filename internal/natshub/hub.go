@@ -158,12 +158,12 @@ type Hub struct {
 	stream jetstream.Stream
 	cons   jetstream.ConsumeContext
 
-	streamName  string
-	evPrefix    string // "<prefix>.ev."
-	relaySubj   string
-	userSubj    string
-	presSubj    string
-	subs        []*nats.Subscription
+	streamName string
+	evPrefix   string // "<prefix>.ev."
+	relaySubj  string
+	userSubj   string
+	presSubj   string
+	subs       []*nats.Subscription
 
 	mu     sync.Mutex
 	topics map[string]*topicState
@@ -403,18 +403,18 @@ func (h *Hub) isClosed() bool {
 
 // Stats are this node's cluster counters (for metrics and tests).
 type Stats struct {
-	Published       uint64 // events this node appended to the stream
-	Conflicts       uint64 // appends refused because another node appended first (retried)
-	PublishErrors   uint64 // appends that failed (NATS down, timeout)
-	Applied         uint64 // events handed to the local hub
-	Primes          uint64 // topic histories loaded from the stream
-	OpenEvents      uint64 // topic.opened events this node appended
-	RelayOut        uint64 // relay messages sent (comments/likes/personal)
-	RelayIn         uint64 // relay messages received from other nodes
-	RemoteNodes     int    // nodes whose presence is current
-	TrackedTopics   int    // topics this node follows in the stream
-	Connected       bool
-	realtime.Stats         // the local hub's counters
+	Published      uint64 // events this node appended to the stream
+	Conflicts      uint64 // appends refused because another node appended first (retried)
+	PublishErrors  uint64 // appends that failed (NATS down, timeout)
+	Applied        uint64 // events handed to the local hub
+	Primes         uint64 // topic histories loaded from the stream
+	OpenEvents     uint64 // topic.opened events this node appended
+	RelayOut       uint64 // relay messages sent (comments/likes/personal)
+	RelayIn        uint64 // relay messages received from other nodes
+	RemoteNodes    int    // nodes whose presence is current
+	TrackedTopics  int    // topics this node follows in the stream
+	Connected      bool
+	realtime.Stats // the local hub's counters
 }
 
 // Stats returns the counters.
