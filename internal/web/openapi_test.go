@@ -235,7 +235,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Order": {order.Order{}, nil}, "Line": {order.Line{}, nil}, "OrderRequest": {order.Request{}, nil}, "OrderItem": {order.Item{}, nil},
 			"PaymentIntent": {payment.Intent{}, nil}, "PaymentNotification": {payment.Notification{}, nil},
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
-			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil},
+			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},
 			// stream_key and ingest_url are added for the room's staff by
 			// roomView; playback and clips come with the video wiring.
 			"RoomState": {app.RoomState{}, []string{"stream_key", "ingest_url", "playback", "clips", "flash_sales"}},
