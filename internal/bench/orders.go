@@ -21,6 +21,7 @@ import (
 // OrdersResult is the last line of `shelflive bench orders`.
 type OrdersResult struct {
 	Clients    int     `json:"clients"`
+	OfferedPS  float64 `json:"offered_per_s,omitempty"`
 	DurationS  float64 `json:"duration_s"`
 	Orders     int64   `json:"orders"`
 	Retries    int64   `json:"idempotent_retries"`
@@ -45,6 +46,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	token := fs.String("token", os.Getenv("SHELFLIVE_ADMIN_TOKEN"), "owner API token of the server (to raise stock)")
 	dbURL := fs.String("database-url", "", "database for the in-process server (empty = SQLite in a temp dir)")
 	retryEvery := fs.Int("retry-every", 10, "resend every Nth order with the same Idempotency-Key, to measure the retry path too (0 = never)")
+	rate := fs.Float64("rate", 0, "offered load in orders/s over all clients (open loop); 0 = each client sends back to back")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,7 +146,23 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		wg.Add(1)
 		go func(i int, c *apiClient) {
 			defer wg.Done()
+			var pace *time.Ticker
+			if *rate > 0 {
+				// Open loop: each client sends at rate/clients per second, its
+				// phase spread so the clients do not fire in lockstep.
+				every := time.Duration(float64(*clients) / *rate * float64(time.Second))
+				time.Sleep(time.Duration(i) * every / time.Duration(*clients))
+				pace = time.NewTicker(every)
+				defer pace.Stop()
+			}
 			for n := 0; runCtx.Err() == nil; n++ {
+				if pace != nil {
+					select {
+					case <-pace.C:
+					case <-runCtx.Done():
+						return
+					}
+				}
 				key := fmt.Sprintf("bench-%d-%d", i, n)
 				body := map[string]any{"items": []map[string]any{{"sku_id": skus[(i+n)%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
 				t0 := time.Now()
@@ -181,7 +199,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
 	}
-	res := OrdersResult{Clients: *clients, DurationS: round2(elapsed.Seconds()), Orders: orders.Load(), Retries: retries.Load(), Errors: errs.Load(),
+	res := OrdersResult{Clients: *clients, OfferedPS: *rate, DurationS: round2(elapsed.Seconds()), Orders: orders.Load(), Retries: retries.Load(), Errors: errs.Load(),
 		OrdersPerS: round2(float64(orders.Load()) / elapsed.Seconds()), P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), Database: dbName}
 	fmt.Fprintf(stdout, "orders created: %d (%.0f/s), idempotent retries answered: %d, errors: %d\nlatency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		res.Orders, res.OrdersPerS, res.Retries, res.Errors, res.P50Ms, res.P99Ms, res.MaxMs)

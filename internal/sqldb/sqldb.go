@@ -51,6 +51,7 @@ type DB struct {
 	rebindCache sync.Map
 	writeStmts  stmtCache
 	readStmts   stmtCache
+	group       *committer // SQLite: write transactions commit in groups
 }
 
 // stmtCache keeps prepared statements by query text. SQLite spends most of
@@ -175,6 +176,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := &DB{Dialect: SQLite, Path: path, write: w, read: r, Now: func() time.Time { return time.Now().UTC() }}
+	db.group = &committer{db: db, queue: make(chan *writeReq, 1024)}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -255,6 +257,16 @@ func (tx *Tx) InsertID(ctx context.Context, query string, args ...any) (int64, e
 // WriteTx runs fn in a write transaction: commit if fn returns nil, rollback
 // otherwise; commit hooks run after commit, outside the transaction.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		tx, err := db.group.submit(ctx, fn)
+		if err != nil {
+			return err
+		}
+		for _, h := range tx.onCommit {
+			h()
+		}
+		return nil
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
