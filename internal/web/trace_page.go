@@ -180,7 +180,7 @@ func (c *ColdChain) public(ctx context.Context, merchantID, lotID int64) (*Publi
 }
 
 func (c *ColdChain) renderTrace(w http.ResponseWriter, r *http.Request, pt *PublicTrace) error {
-	if err := c.Server.limit(w, "trace:"+clientIP(r), 10, 40); err != nil {
+	if err := c.Server.limit(w, "trace:"+clientIP(r), 20, 200); err != nil {
 		return err
 	}
 	lang := langOf(r)
@@ -221,7 +221,7 @@ func (c *ColdChain) pageTraceDL(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pageTraceGTIN serves the product-level GS1 Digital Link (/01/{gtin}, the
-// link a product card or a shelf label carries): it redirects to the lot a
+// link a product card or a shelf label carries): the trace of the lot a
 // buyer would get now (first expiry among sellable lots), else the newest.
 func (c *ColdChain) pageTraceGTIN(w http.ResponseWriter, r *http.Request) error {
 	gtin := r.PathValue("gtin")
@@ -232,20 +232,15 @@ func (c *ColdChain) pageTraceGTIN(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	info, err := c.Service.Store.LotInfo(r.Context(), mid, id)
+	pt, _, err := c.public(r.Context(), mid, id)
 	if err != nil {
 		return err
 	}
-	target := digitalLinkPath(info.GTIN, info.Code)
-	if q := r.URL.RawQuery; q != "" {
-		target += "?" + q
-	}
-	http.Redirect(w, r, target, http.StatusFound)
-	return nil
+	return c.renderTrace(w, r, pt)
 }
 
 func (c *ColdChain) apiPublicTrace(w http.ResponseWriter, r *http.Request) error {
-	if err := c.Server.limit(w, "trace:"+clientIP(r), 10, 40); err != nil {
+	if err := c.Server.limit(w, "trace:"+clientIP(r), 20, 200); err != nil {
 		return err
 	}
 	pt, _, err := c.publicByCode(r.Context(), r.PathValue("code"))
