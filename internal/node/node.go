@@ -154,7 +154,9 @@ func (m *Main) Open(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
 		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
-	m.Server.EPCIS = epcishttp.New(sqldb.NewEPCISStore(db), epcishttp.AuthorizerFunc(epcisAuthorizer(a)))
+	// EPCIS capture is limited per client (each document may hold 10,000 events).
+	m.Server.EPCIS = m.Server.Limited(epcishttp.New(sqldb.NewEPCISStore(db), epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
+		"epcis-capture", 5, 20, web.ClientIP, func(r *http.Request) bool { return r.Method == http.MethodPost })
 	if m.Video != nil {
 		m.Server.Media = m.Video.Handler()
 	}

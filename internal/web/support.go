@@ -260,3 +260,20 @@ func parseTemplates() map[string]*template.Template {
 	}
 	return pages
 }
+
+// Limited wraps a handler mounted outside the route table (EPCIS capture,
+// telemetry ingest) with the same per-key token buckets and 429 answer.
+func (s *Server) Limited(h http.Handler, name string, rate, burst float64, key func(*http.Request) string, only func(*http.Request) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if only == nil || only(r) {
+			if err := s.limit(w, name+":"+key(r), rate, burst); err != nil {
+				writeProblem(w, r, apperr.As(err))
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ClientIP is the peer address used for per-IP limits.
+func ClientIP(r *http.Request) string { return clientIP(r) }
