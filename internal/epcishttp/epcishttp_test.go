@@ -267,7 +267,20 @@ func TestCaptureAndQueryGS1Examples(t *testing.T) {
 	const sgtin = "urn:epc:id:sgtin:0614141.107346.2017"
 	const sgtinDL = "https://id.gs1.org/01/10614141073464/21/2017"
 	var parent, input, output, class, sensorMark, bizLoc string
+	var src, dst trace.TypedID
+	var device string
 	for _, s := range oracle {
+		if len(s.ev.Sources) > 0 && s.ev.Sources[0].Type != "" {
+			src = s.ev.Sources[0]
+		}
+		if len(s.ev.Destinations) > 0 && s.ev.Destinations[0].Type != "" {
+			dst = s.ev.Destinations[0]
+		}
+		for _, r := range s.ev.Sensors {
+			if r.DeviceID != "" {
+				device = r.DeviceID
+			}
+		}
 		if s.ev.BizLocation != "" {
 			bizLoc = s.ev.BizLocation
 		}
@@ -287,7 +300,7 @@ func TestCaptureAndQueryGS1Examples(t *testing.T) {
 			sensorMark = s.ev.EventID
 		}
 	}
-	if bizLoc == "" || parent == "" || input == "" || output == "" || class == "" || sensorMark == "" {
+	if src.ID == "" || dst.ID == "" || device == "" || bizLoc == "" || parent == "" || input == "" || output == "" || class == "" || sensorMark == "" {
 		t.Fatal("examples lack a probe value")
 	}
 	t0 := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -338,6 +351,38 @@ func TestCaptureAndQueryGS1Examples(t *testing.T) {
 		{"EQ_bizTransaction_po", "EQ_bizTransaction_po=" + url.QueryEscape("http://transaction.acme.com/po/12345678"), func(ev trace.Event) bool {
 			for _, bt := range ev.BizTransactions {
 				if bt.Type == "https://ref.gs1.org/cbv/BTT-po" && bt.ID == "http://transaction.acme.com/po/12345678" {
+					return true
+				}
+			}
+			return false
+		}},
+		{"MATCH_anyEPCClass", "MATCH_anyEPCClass=" + url.QueryEscape(class), func(ev trace.Event) bool {
+			for _, r := range []string{trace.RoleQuantity, trace.RoleChildQuantity, trace.RoleInputQuantity, trace.RoleOutputQuantity} {
+				if has(ev, r, class, strings.Count(class, "/") == 4) {
+					return true
+				}
+			}
+			return false
+		}},
+		{"EQ_source_type", "EQ_source_" + src.Type[strings.LastIndex(src.Type, "-")+1:] + "=" + url.QueryEscape(src.ID), func(ev trace.Event) bool {
+			for _, x := range ev.Sources {
+				if x == src {
+					return true
+				}
+			}
+			return false
+		}},
+		{"EQ_destination_type", "EQ_destination_" + dst.Type[strings.LastIndex(dst.Type, "-")+1:] + "=" + url.QueryEscape(dst.ID), func(ev trace.Event) bool {
+			for _, x := range ev.Destinations {
+				if x == dst {
+					return true
+				}
+			}
+			return false
+		}},
+		{"EQ_deviceID", "EQ_deviceID=" + url.QueryEscape(device), func(ev trace.Event) bool {
+			for _, r := range ev.Sensors {
+				if r.DeviceID == device {
 					return true
 				}
 			}
