@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func TestContractEPCIS(t *testing.T) {
 		"WithSensorData/SensorDataExample1.jsonld",
 		"WithSensorData/SensorDataExample2.jsonld",
 		"WithDigitalLinkID/Example_9.6.1-ObjectEventWithDigitalLink.jsonld",
+		"WithFullCombinationOfFields/object_event_all_possible_fields.jsonld",
+		"WithSensorData/SensorDataExample12.jsonld",
 	}
 	var all []trace.Event
 	for _, f := range files {
@@ -105,6 +108,17 @@ func TestContractEPCIS(t *testing.T) {
 			break
 		}
 	}
+	for _, ev := range events {
+		for _, r := range ev.EPCs {
+			if r.Role == trace.RoleLot {
+				lotID := r.ID
+				cases = append(cases, tc{"lot", trace.EventFilter{MatchLot: []trace.IDMatch{{ID: lotID}}}, func(ev trace.Event) bool {
+					return slices.ContainsFunc(ev.EPCs, func(r trace.EPCRef) bool { return r.Role == trace.RoleLot && r.ID == lotID })
+				}})
+				break
+			}
+		}
+	}
 	mid := events[len(events)/2].EventTime
 	cases = append(cases, tc{"eventTime", trace.EventFilter{GEEventTime: &mid}, func(ev trace.Event) bool { return !ev.EventTime.Before(mid.Truncate(time.Millisecond)) }})
 
@@ -165,6 +179,19 @@ func TestContractEPCIS(t *testing.T) {
 				t.Errorf("%s: other tenant sees %d events (%v)", c.name, len(otherPage.Events), err)
 			}
 		}
+		// WithEPCs returns each event's identifiers as captured
+		page, err := s.QueryEvents(ctx, m.ID, trace.EventFilter{PerPage: 1000, WithEPCs: true})
+		must(t, err)
+		byID := map[string]trace.Event{}
+		for _, ev := range events {
+			byID[ev.EventID] = ev
+		}
+		for _, ev := range page.Events {
+			want, got := epcKeys(byID[ev.EventID].EPCs), epcKeys(ev.EPCs)
+			if !sameSet(got, want) {
+				t.Errorf("EPCs of %s: got %v, want %v", ev.EventID, got, want)
+			}
+		}
 		// pages of 2 walk every event once
 		f := trace.EventFilter{PerPage: 2}
 		n := 0
@@ -196,4 +223,16 @@ func sameSet(a, b []string) bool {
 	slices.Sort(x)
 	slices.Sort(y)
 	return slices.Equal(x, y)
+}
+
+func epcKeys(rs []trace.EPCRef) []string {
+	out := []string{}
+	for _, r := range rs {
+		q := ""
+		if r.Quantity != nil {
+			q = strconv.FormatFloat(*r.Quantity, 'g', -1, 64)
+		}
+		out = append(out, r.Role+" "+r.ID+" "+q+" "+r.UOM)
+	}
+	return out
 }
