@@ -308,7 +308,10 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	return h, nil
 }
 
-// streamName turns a prefix into a stream name ("shelflive" → "SHELFLIVE_ROOM_EVENTS").
+// StreamFor names the stream of a deployment's prefix ("shelflive" →
+// "SHELFLIVE_ROOM_EVENTS"), e.g. for backups or to remove a test's stream.
+func StreamFor(prefix string) string { return streamName(prefix) }
+
 func streamName(prefix string) string {
 	return strings.ToUpper(strings.ReplaceAll(prefix, "-", "_")) + "_ROOM_EVENTS"
 }
@@ -332,6 +335,11 @@ func (h *Hub) Conn() *nats.Conn { return h.nc }
 func (h *Hub) Ping(ctx context.Context) error {
 	if h.nc == nil || !h.nc.IsConnected() {
 		return errors.New("natshub: not connected to NATS")
+	}
+	if _, ok := ctx.Deadline(); !ok { // nats.go needs one (an HTTP request context has none)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.cfg.Timeout)
+		defer cancel()
 	}
 	if err := h.nc.FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("natshub: flush: %w", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shelflive/shelflive/internal/natshub"
 	"github.com/shelflive/shelflive/internal/realtime"
@@ -463,6 +464,24 @@ func TestPingAndClose(t *testing.T) {
 	defer cancel()
 	if err := h.Ping(ctx); err != nil {
 		t.Fatalf("ping: %v", err)
+	}
+	if err := h.Ping(context.Background()); err != nil { // /readyz passes the request's context, without deadline
+		t.Fatalf("ping without deadline: %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]float64{}
+	for _, mf := range mfs {
+		if m := mf.GetMetric(); len(m) == 1 {
+			names[mf.GetName()] = m[0].GetGauge().GetValue() + m[0].GetCounter().GetValue()
+		}
+	}
+	if names["shelflive_nats_connected"] != 1 || len(names) < 10 {
+		t.Fatalf("metrics %v", names)
 	}
 	if _, err := natshub.Open(ctx, natshub.Config{URL: "nats://127.0.0.1:1", Timeout: time.Second}); err == nil {
 		t.Fatal("open on a dead URL succeeded")
