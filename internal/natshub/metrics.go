@@ -38,7 +38,9 @@ func (h *Hub) Collect(ch chan<- prometheus.Metric) {
 		conn = 1
 	}
 	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	c := func(d *prometheus.Desc, v uint64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v)) }
+	c := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
 	g(descConnected, conn)
 	c(descPublished, st.Published)
 	c(descConflicts, st.Conflicts)
