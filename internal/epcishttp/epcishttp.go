@@ -264,7 +264,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		next.Set("perPage", strconv.Itoa(f.PerPage))
 		w.Header().Set("Link", `<`+r.URL.Path+`?`+next.Encode()+`>; rel="next"`)
 	}
-	h.writeQueryDocument(w, page.Events)
+	h.writeQueryDocument(w, r, page.Events)
 }
 
 func (h *Handler) handleEvent(w http.ResponseWriter, r *http.Request) {
@@ -278,14 +278,14 @@ func (h *Handler) handleEvent(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.writeQueryDocument(w, []trace.Event{ev})
+	h.writeQueryDocument(w, r, []trace.Event{ev})
 }
 
 // writeQueryDocument answers an EPCISQueryDocument. The inline @context
 // entries of the capturing documents (extension namespaces) are merged; an
 // event whose prefixes clash with an earlier event's keeps its own
 // @context inside the event object.
-func (h *Handler) writeQueryDocument(w http.ResponseWriter, events []trace.Event) {
+func (h *Handler) writeQueryDocument(w http.ResponseWriter, r *http.Request, events []trace.Event) {
 	merged := map[string]any{}
 	list := make([]json.RawMessage, 0, len(events))
 	for _, ev := range events {
@@ -329,7 +329,12 @@ func (h *Handler) writeQueryDocument(w http.ResponseWriter, events []trace.Event
 			"resultsBody": map[string]any{"eventList": list},
 		}},
 	}
-	w.Header().Set("Content-Type", "application/ld+json")
+	// JSON-LD unless the client asked for plain JSON only.
+	ct := "application/ld+json"
+	if a := r.Header.Get("Accept"); strings.Contains(a, "application/json") && !strings.Contains(a, "ld+json") {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
 	_ = json.NewEncoder(w).Encode(doc)
 }
 
