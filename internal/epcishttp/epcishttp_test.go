@@ -518,8 +518,16 @@ func TestCaptureIdempotentAndByID(t *testing.T) {
 		t.Fatalf("example event ID %s", id)
 	}
 	r, b := e.do(t, "GET", "/epcis/events/"+url.PathEscape(id), "viewer-1", nil, "")
-	if r.StatusCode != 200 {
-		t.Fatalf("%d %s", r.StatusCode, b)
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/ld+json" || r.Header.Get("GS1-EPCIS-Version") == "" {
+		t.Fatalf("%d %v %s", r.StatusCode, r.Header, b)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/epcis/events?EQ_eventID="+url.QueryEscape(id), nil)
+	req.Header.Set("Authorization", "Bearer viewer-1")
+	req.Header.Set("Accept", "application/json")
+	if jr, err := e.srv.Client().Do(req); err != nil || jr.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("Accept: application/json: %v %v", err, jr.Header)
+	} else {
+		jr.Body.Close()
 	}
 	var d queryDoc
 	json.Unmarshal(b, &d)
