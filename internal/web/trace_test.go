@@ -465,7 +465,18 @@ func TestColdChainRoutesFitTheTable(t *testing.T) {
 	cc := &web.ColdChain{Server: n.m.Server, Service: n.svc, Exports: n.store}
 	mux := http.NewServeMux()
 	seen := map[string]bool{}
-	for _, rt := range append(n.m.Server.Routes(), cc.Routes()...) {
+	table := n.m.Server.Routes()
+	for _, rt := range table {
+		seen[rt.Method+" "+rt.Path] = true
+	}
+	all := table
+	for _, rt := range cc.Routes() { // not yet in the table until the wiring lands; then already there
+		if !seen[rt.Method+" "+rt.Path] {
+			all = append(all, rt)
+		}
+	}
+	seen = map[string]bool{}
+	for _, rt := range all {
 		key := rt.Method + " " + rt.Path
 		if seen[key] {
 			t.Fatalf("duplicate route %s", key)
@@ -480,7 +491,9 @@ func TestColdChainRoutesFitTheTable(t *testing.T) {
 			mux.Handle(key, http.NotFoundHandler())
 		}()
 	}
-	mux.Handle("POST /api/v1/telemetry", cc.TelemetryHandler())
+	if !seen["POST /api/v1/telemetry"] {
+		mux.Handle("POST /api/v1/telemetry", cc.TelemetryHandler())
+	}
 	for _, rt := range cc.Routes() {
 		if rt.API && !strings.HasPrefix(rt.Path, "/api/v1/") {
 			t.Errorf("API route outside /api/v1: %s", rt.Path)
