@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
