@@ -847,6 +847,25 @@ func TestAPITokens(t *testing.T) {
 	}
 	send(t, nil, s.base, "GET", "/api/v1/products", nil, tok.Token, nil).wantProblem(t, 401, "unauthorized")
 	send(t, nil, s.base, "DELETE", "/api/v1/auth/tokens/"+strconv.FormatInt(tok.ID, 10), nil, owner, nil).wantProblem(t, 404, "not_found")
+
+	t.Run("PasswordsHashed", func(t *testing.T) {
+		const pw = "correct horse battery"
+		r := send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "hash-check", "name": "哈希", "role": "guide", "password": pw}, owner, nil)
+		if r.Status != 201 || strings.Contains(string(r.Body), pw) || strings.Contains(string(r.Body), "argon2") {
+			t.Fatalf("create staff: %d %s", r.Status, r.Body)
+		}
+		st, err := s.m.App.Users.StaffByLogin(t.Context(), "hash-check")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(st.PasswordHash, "$argon2id$") || strings.Contains(st.PasswordHash, pw) {
+			t.Fatalf("stored password %q is not an argon2id hash", st.PasswordHash)
+		}
+		list := send(t, nil, s.base, "GET", "/api/v1/staff", nil, owner, nil)
+		if strings.Contains(string(list.Body), "$argon2id$") {
+			t.Fatal("staff list shows password hashes")
+		}
+	})
 }
 
 var (
