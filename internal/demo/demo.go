@@ -167,7 +167,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 	}
 	now := d.Now
 	room := &live.Room{MerchantID: m.ID, Slug: "demo", Title: "草莓季 · 产地直播", TitleEN: "Strawberry season, live from the farm",
-		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Live, StartedAt: &now, StreamKey: "demo-stream-key"}
+		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Live, StartedAt: &now, StreamKey: "demo-stream-key", Poster: "/uploads/demo/p01.svg"}
 	if err := d.Live.CreateRoom(ctx, room); err != nil {
 		return false, fmt.Errorf("seed room: %w", err)
 	}
@@ -180,7 +180,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 	}
 	later := now.Add(3 * 24 * time.Hour)
 	next := &live.Room{MerchantID: m.ID, Slug: "clearance", Title: "临期好物 · 晚8点清仓", TitleEN: "Near-expiry clearance at 8pm",
-		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Scheduled, ScheduledAt: &later, StreamKey: "clearance-stream-key"}
+		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Scheduled, ScheduledAt: &later, StreamKey: "clearance-stream-key", Poster: "/uploads/demo/p20.svg"}
 	if err := d.Live.CreateRoom(ctx, next); err != nil {
 		return false, err
 	}

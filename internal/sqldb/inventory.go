@@ -101,7 +101,11 @@ func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotI
 	})
 }
 
+// Levels lists stock per store and lot of one SKU, or of every SKU when skuID is 0.
 func (s *InventoryStore) Levels(ctx context.Context, merchantID, skuID int64) ([]inventory.Level, error) {
+	if skuID == 0 {
+		return queryLevels(ctx, s.DB.Query, ``, merchantID)
+	}
 	return queryLevels(ctx, s.DB.Query, `AND st.sku_id = ?`, merchantID, skuID)
 }
 

@@ -20,7 +20,12 @@
       h("div", { class: "modal-actions" }, h("button", { class: "btn btn-ghost", type: "button", onclick: closeModal }, t("取消", "Cancel")), h("button", { class: "btn btn-primary", type: "submit" }, t("保存", "Save"))));
     modal.replaceChildren(form); modal.classList.remove("hidden"); backdrop.classList.remove("hidden");
   }
-  const field = (label, name, value, attrs) => h("label", { class: (attrs && attrs.full) ? "full" : "" }, label, h(attrs && attrs.textarea ? "textarea" : "input", Object.assign({ name, value: value === undefined || value === null ? "" : value }, attrs || {}, { full: null, textarea: null })));
+  const field = (label, name, value, attrs) => {
+    const v = value === undefined || value === null ? "" : value;
+    const el = h(attrs && attrs.textarea ? "textarea" : "input", Object.assign({ name }, attrs && attrs.textarea ? {} : { value: v }, attrs || {}, { full: null, textarea: null }));
+    if (attrs && attrs.textarea) el.value = v; // a textarea's text is its content, not an attribute
+    return h("label", { class: (attrs && attrs.full) ? "full" : "" }, label, el);
+  };
   const select = (label, name, options, value) => h("label", {}, label, h("select", { name }, options.map(([v, l]) => h("option", { value: v, selected: String(v) === String(value) }, l))));
   const table = (heads, rows) => h("div", { class: "table-wrap" }, h("table", { class: "data" }, h("thead", {}, h("tr", {}, heads.map((x) => h("th", {}, x)))), h("tbody", {}, rows)));
   const toolbar = (title, ...actions) => h("div", { class: "admin-toolbar" }, h("h1", {}, title), h("div", {}, actions));
