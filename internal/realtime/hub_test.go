@@ -690,3 +690,88 @@ func TestStats_QueueDelay(t *testing.T) {
 		t.Fatalf("empty quantile %v", d)
 	}
 }
+
+// Everything at once under -race: joins with and without positions, leaves,
+// events, comments, likes, personal messages, ticks, deletes and topic GC.
+func TestHub_ConcurrentStress(t *testing.T) {
+	h := realtime.NewLocalHub(realtime.Options{Tick: time.Millisecond, QueueLen: 64, History: 32, TopicTTL: 5 * time.Millisecond,
+		Snapshot: func(topic string) (any, error) { return topic, nil }})
+	defer h.Close()
+	stop := time.Now().Add(time.Second)
+	var wg sync.WaitGroup
+	var joined atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := fmt.Sprint("u", g)
+			var subs []*realtime.Subscription
+			pos := map[string]realtime.Resume{}
+			for i := 0; time.Now().Before(stop); i++ {
+				topic := fmt.Sprint("room:", i%3)
+				switch i % 9 {
+				case 0:
+					rs := []realtime.Resume{pos[topic], {Topic: "order:" + user}}
+					rs[0].Topic = topic
+					s, err := h.Subscribe(realtime.SubscribeOptions{User: user, Topics: rs})
+					if err != nil {
+						t.Errorf("subscribe %v: %v", rs, err)
+						return
+					}
+					joined.Add(1)
+					subs = append(subs, s)
+				case 1:
+					h.Publish(topic, "stock.changed", i)
+				case 2:
+					h.PublishComment(topic, realtime.Comment{ID: fmt.Sprint(g, i), User: user, Text: "x", Host: i%7 == 0})
+				case 3:
+					h.AddLikes(topic, 2)
+				case 4:
+					h.SendUser(topic, user, "order.status", i)
+				case 5:
+					if len(subs) > 0 {
+						for _, b := range subs[0].Frames(nil) {
+							var f struct {
+								T     string
+								Topic string
+								Epoch string
+								Seq   uint64
+							}
+							json.Unmarshal(b, &f)
+							switch f.T {
+							case "snapshot":
+								pos[f.Topic] = realtime.Resume{Topic: f.Topic, Epoch: f.Epoch, Seq: f.Seq}
+							case "ev":
+								p := pos[f.Topic]
+								p.Seq = f.Seq
+								pos[f.Topic] = p
+							}
+						}
+					}
+				case 6:
+					if len(subs) > 2 {
+						subs[0].Close()
+						subs = subs[1:]
+					}
+				case 7:
+					h.DeleteComment(topic, fmt.Sprint(g, i-5))
+				case 8:
+					h.Viewers(topic)
+					h.Likes(topic)
+					h.Stats()
+				}
+			}
+			for _, s := range subs {
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	st := h.Stats()
+	if st.Subscriptions != 0 {
+		t.Fatalf("%d subscriptions left after every one was closed", st.Subscriptions)
+	}
+	if joined.Load() < 8 || st.Events == 0 || st.Batches == 0 {
+		t.Fatalf("stress did too little: %d joins, %+v", joined.Load(), st)
+	}
+}
