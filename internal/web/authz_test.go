@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -12,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/web"
 )
@@ -59,6 +62,8 @@ type objects struct {
 	product                map[string]any
 	streamKeys             []string
 	saleID                 int64
+	traceCode, digitalLink string
+	alarmID                int64
 	merchantID, otherMerch int64
 	store                  map[string]any
 }
@@ -99,16 +104,27 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/rooms/{slug}/flash-sales":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
 	"POST /api/v1/rooms/{slug}/flash-sales": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
 	"POST /api/v1/flash-sales/{id}/end":     {scopeTenant, func(o *objects) string { return "/api/v1/flash-sales/" + itoa(o.saleID) + "/end" }},
-	"GET /api/v1/products/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"PUT /api/v1/products/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"POST /api/v1/skus/{id}/price":          {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
-	"PUT /api/v1/stores/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
-	"POST /api/v1/lots/{id}/hold":           {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
-	"GET /api/v1/orders/{id}":               {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
-	"POST /api/v1/orders/{id}/pay":          {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
-	"POST /api/v1/orders/{id}/cancel":       {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
-	"POST /api/v1/orders/{id}/status":       {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
-	"GET /api/v1/payments/dev/{intent}":     {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
+	// cold chain and public trace
+	"GET /trace/{code}":             {scopePublic, func(o *objects) string { return "/trace/" + o.traceCode }},
+	"GET /trace/01/{gtin}/10/{lot}": {scopePublic, func(o *objects) string { return o.digitalLink }},
+	"GET /trace/01/{gtin}": {scopePublic, func(o *objects) string {
+		return strings.Join(strings.Split(o.digitalLink, "/")[:4], "/") // /trace/01/{gtin}
+	}},
+	"GET /qr/trace/{code}":                       {scopePublic, func(o *objects) string { return "/qr/trace/" + o.traceCode }},
+	"GET /api/v1/trace/{code}":                   {scopePublic, func(o *objects) string { return "/api/v1/trace/" + o.traceCode }},
+	"POST /api/v1/coldchain/alarms/{id}/resolve": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/alarms/" + itoa(o.alarmID) + "/resolve" }},
+	"GET /api/v1/coldchain/lots/{id}/evidence":   {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/evidence" }},
+	"GET /api/v1/coldchain/lots/{id}/trace-link": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/trace-link" }},
+	"GET /api/v1/products/{id}":                  {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"PUT /api/v1/products/{id}":                  {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"POST /api/v1/skus/{id}/price":               {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
+	"PUT /api/v1/stores/{id}":                    {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
+	"POST /api/v1/lots/{id}/hold":                {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
+	"GET /api/v1/orders/{id}":                    {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
+	"POST /api/v1/orders/{id}/pay":               {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
+	"POST /api/v1/orders/{id}/cancel":            {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
+	"POST /api/v1/orders/{id}/status":            {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
+	"GET /api/v1/payments/dev/{intent}":          {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
 	"POST /api/v1/payments/dev/{intent}/confirm": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/dev/" + o.intent + "/confirm"
 	}},
@@ -125,6 +141,10 @@ var handlerPerms = map[string]identity.Permission{
 var fixedPaths = map[string]func(o *objects) string{
 	"GET /api/v1/ws": func(o *objects) string { return "/api/v1/ws?sub=room:" + itoa(o.roomID) },
 	"GET /{$}":       func(*objects) string { return "/" },
+	"GET /api/v1/coldchain/exports/purchases.csv": func(o *objects) string { return "/api/v1/coldchain/exports/purchases.csv?lot_id=" + itoa(o.lotID) },
+	"GET /api/v1/coldchain/exports/sales.csv":     func(o *objects) string { return "/api/v1/coldchain/exports/sales.csv?lot_id=" + itoa(o.lotID) },
+	"GET /api/v1/coldchain/exports/fsma204.csv":   func(o *objects) string { return "/api/v1/coldchain/exports/fsma204.csv?lot_id=" + itoa(o.lotID) },
+	"GET /api/v1/coldchain/exports/fsma204.xlsx":  func(o *objects) string { return "/api/v1/coldchain/exports/fsma204.xlsx?lot_id=" + itoa(o.lotID) },
 }
 
 // bodies are the request bodies the matrix sends. Each is chosen so that a
@@ -260,6 +280,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	base := m.URL()
 	routes := m.Server.Routes()
+	if !slices.ContainsFunc(routes, func(rt web.Route) bool { return rt.Path == "/api/v1/trace/{code}" }) {
+		// The cold-chain routes are not in the table yet: serve them the
+		// way the wiring will (ColdChain.Mount) so the matrix covers them.
+		var cc []web.Route
+		base, cc = mountColdChain(t, m)
+		routes = append(routes, cc...)
+	}
 
 	// Every parameterised route needs an explicit entry (and no stale ones).
 	seen := map[string]bool{}
@@ -286,7 +313,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.FailNow()
 	}
 
-	callers, o := setupMatrix(t, m)
+	callers, o := setupMatrix(t, m, base)
 	// Secrets of the demo merchant: never in an answer to another tenant's
 	// caller on a non-public route. Stream keys reach only the room's staff.
 	secrets := []string{"林店长", "13900000001", "矩阵测试商品", "矩阵门店", "matrix-target"}
@@ -351,7 +378,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%-8s %s %s (%s): got %s (status %d), want %s; body %.200s", c.name, rt.Method, path, accessName(rt), got, r.Status, want, r.Body)
 				continue
 			}
-			if want == allow && rt.Method == "GET" && r.Status/100 != 2 && !(key == "GET /api/v1/ws" && r.Status == http.StatusUpgradeRequired) {
+			pageRedirect := !rt.API && r.Status/100 == 3 // e.g. a GS1 Digital Link of a product to its lot's page
+			if want == allow && rt.Method == "GET" && r.Status/100 != 2 && !pageRedirect && !(key == "GET /api/v1/ws" && r.Status == http.StatusUpgradeRequired) {
 				t.Errorf("%-8s GET %s: permitted read answered %d: %.200s", c.name, path, r.Status, r.Body)
 			}
 			if rt.API && r.Status >= 400 && key != "GET /api/v1/ws" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
@@ -462,10 +490,9 @@ func testWSTopics(t *testing.T, m *node.Main, callers []caller, o *objects) {
 // setupMatrix logs in one caller per role and tenant and creates the objects
 // the matrix points at, all through the API except the second merchant,
 // which has no sign-up route yet and is made through the identity store.
-func setupMatrix(t *testing.T, m *node.Main) ([]caller, *objects) {
+func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	t.Helper()
 	ctx := context.Background()
-	base := m.URL()
 	owner := testkit.OwnerToken
 	must := func(r result, status int) result {
 		t.Helper()
@@ -650,7 +677,89 @@ func setupMatrix(t *testing.T, m *node.Main) ([]caller, *objects) {
 	must(send(t, nil, base, "POST", "/api/v1/orders/"+itoa(o.orderID)+"/pay", nil, buyer.Token, nil), 200).decode(t, &in)
 	o.intent = in.Intent
 	must(send(t, nil, base, "POST", "/api/v1/payments/dev/"+o.intent+"/confirm", nil, "", nil), 200)
+
+	// Cold chain: the matrix lot's public trace code, a demo lot's GS1
+	// Digital Link, and a real alarm from an out-of-range reading.
+	var link struct {
+		Code string `json:"code"`
+	}
+	must(send(t, nil, base, "GET", "/api/v1/coldchain/lots/"+itoa(o.lotID)+"/trace-link", nil, owner, nil), 200).decode(t, &link)
+	o.traceCode = link.Code
+	var demo struct {
+		Products []struct {
+			SKUs []struct {
+				ID   int64  `json:"id"`
+				GTIN string `json:"gtin"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	must(send(t, nil, base, "GET", "/api/v1/products", nil, owner, nil), 200).decode(t, &demo)
+	for _, p := range demo.Products {
+		for _, k := range p.SKUs {
+			if k.GTIN == "" || o.digitalLink != "" {
+				continue
+			}
+			var lots struct {
+				Lots []struct {
+					ID int64 `json:"id"`
+				} `json:"lots"`
+			}
+			must(send(t, nil, base, "GET", "/api/v1/lots?sku_id="+itoa(k.ID), nil, owner, nil), 200).decode(t, &lots)
+			var dl struct {
+				Path string `json:"digital_link_path"`
+			}
+			must(send(t, nil, base, "GET", "/api/v1/coldchain/lots/"+itoa(lots.Lots[0].ID)+"/trace-link", nil, owner, nil), 200).decode(t, &dl)
+			o.digitalLink = dl.Path
+		}
+	}
+	if o.traceCode == "" || !strings.HasPrefix(o.digitalLink, "/trace/01/") {
+		t.Fatalf("trace code %q, digital link %q", o.traceCode, o.digitalLink)
+	}
+	var loc struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/coldchain/locations", map[string]any{"name": "矩阵冷柜", "kind": "display_fridge", "storage_class": "chilled", "store_id": o.demoStoreID}, owner, nil), 201).decode(t, &loc)
+	var dev struct {
+		Token string `json:"token"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/coldchain/devices", map[string]any{"device_id": "matrix-fridge", "location_id": loc.ID}, owner, nil), 201).decode(t, &dev)
+	at := time.Now().Add(-2 * time.Minute).UnixMilli()
+	must(send(t, nil, base, "POST", "/api/v1/telemetry", map[string]any{"readings": []any{
+		map[string]any{"ts": at, "values": map[string]any{"temperature": 3.5}},
+		map[string]any{"ts": at + 60_000, "values": map[string]any{"temperature": 13}},
+	}}, dev.Token, nil), 202)
+	testkit.WaitFor(t, "a cold-chain alarm", 10*time.Second, func() bool {
+		var al struct {
+			Alarms []struct {
+				ID int64 `json:"id"`
+			} `json:"alarms"`
+		}
+		must(send(t, nil, base, "GET", "/api/v1/coldchain/alarms", nil, owner, nil), 200).decode(t, &al)
+		if len(al.Alarms) > 0 {
+			o.alarmID = al.Alarms[0].ID
+		}
+		return o.alarmID != 0
+	})
 	return callers, o
+}
+
+// mountColdChain serves the cold-chain routes in front of the node's
+// handler, as internal/web/trace_coldchain.go's Mount documents, until
+// they are part of Server.Routes(). It returns the base URL and the routes.
+func mountColdChain(t *testing.T, m *node.Main) (string, []web.Route) {
+	t.Helper()
+	store := &sqldb.ColdChainStore{DB: m.DB}
+	svc := &coldchain.Service{Store: store, Holder: web.ColdChainHolder{App: m.App, Releaser: store}, Events: sqldb.NewEPCISStore(m.DB),
+		Logger: m.Logger, OnAlarm: web.AlarmPublisher(m.App)}
+	life, cancel := context.WithCancel(context.Background())
+	if err := svc.Start(life); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-svc.Stopped() })
+	cc := &web.ColdChain{Server: m.Server, Service: svc, Exports: store}
+	ts := httptest.NewServer(cc.Mount(m.Server.Handler()))
+	t.Cleanup(ts.Close)
+	return ts.URL, cc.Routes()
 }
 
 // permissionHelp says in words what each permission allows; the generated
@@ -748,6 +857,18 @@ func renderRouteTable(routes []web.Route) string {
 	return b.String()
 }
 
+// allRoutes is the route table plus the cold-chain routes that
+// ColdChain.Mount serves until they are part of it.
+func allRoutes() []web.Route {
+	routes := (&web.Server{}).Routes()
+	for _, rt := range (&web.ColdChain{}).Routes() {
+		if !slices.ContainsFunc(routes, func(x web.Route) bool { return x.Method == rt.Method && x.Path == rt.Path }) {
+			routes = append(routes, rt)
+		}
+	}
+	return routes
+}
+
 // TestSecurityDocTables keeps the generated tables in docs/SECURITY.md equal
 // to the code. Run with SHELFLIVE_UPDATE_DOCS=1 to rewrite them.
 func TestSecurityDocTables(t *testing.T) {
@@ -759,7 +880,7 @@ func TestSecurityDocTables(t *testing.T) {
 	doc := string(raw)
 	for _, blk := range []struct{ name, body string }{
 		{"permission-table", renderPermissionTable(t)},
-		{"route-table", renderRouteTable((&web.Server{}).Routes())},
+		{"route-table", renderRouteTable(allRoutes())},
 	} {
 		begin, end := "<!-- "+blk.name+":begin -->\n", "<!-- "+blk.name+":end -->"
 		i, j := strings.Index(doc, begin), strings.Index(doc, end)
