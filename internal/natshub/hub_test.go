@@ -518,3 +518,86 @@ func TestTopicNames(t *testing.T) {
 		t.Fatal("invalid topic accepted")
 	}
 }
+
+// Viewers join on other nodes (one of them started mid-stream) while events
+// are being published: each gets a snapshot and then every later event, with
+// no gap or duplicate, whatever moment it joined (history load racing the
+// live consumer).
+func TestJoinWhilePublishing(t *testing.T) {
+	_, hubs, open := cluster(t, 2, nil)
+	const topic = "room:11"
+	const total = 150
+	done := make(chan uint64)
+	publishers := []*natshub.Hub{hubs[0], hubs[1]}
+	go func() {
+		var last uint64
+		for i := 0; i < total; i++ {
+			seq, err := publishers[i%2].Publish(topic, "stock.changed", i)
+			if err != nil {
+				t.Errorf("publish: %v", err)
+				break
+			}
+			last = max(last, seq)
+			time.Sleep(500 * time.Microsecond)
+		}
+		done <- last
+	}()
+	var vs []*viewer
+	for i := 0; i < 30; i++ {
+		h := hubs[1]
+		if i == 10 {
+			h = open(nil)
+			hubs = append(hubs, h)
+		}
+		if i > 10 {
+			h = hubs[2]
+		}
+		vs = append(vs, watch(t, h, realtime.SubscribeOptions{Topics: room(topic)}))
+		time.Sleep(2 * time.Millisecond)
+	}
+	last := <-done
+	for i, v := range vs {
+		waitFor(t, fmt.Sprintf("viewer %d at %d", i, last), func() bool { _, s, _ := v.position(t, topic); return s == last })
+		if code, _ := v.sub.Ended(); code != "" {
+			t.Fatalf("viewer %d ended: %s", i, code)
+		}
+	}
+}
+
+// A node stops following a topic nobody watches there, and its local hub
+// may free it; a later viewer on that node still gets the cluster's epoch
+// and sequence, and a viewer that resumes gets exactly what it missed.
+func TestForgetAndFollowAgain(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, func(c *natshub.Config) { c.Local.TopicTTL = 400 * time.Millisecond })
+	a, b := hubs[0], hubs[1]
+	const topic = "room:12"
+	va := watch(t, a, realtime.SubscribeOptions{Topics: room(topic)})
+	s, err := b.Subscribe(realtime.SubscribeOptions{Topics: room(topic)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := a.Publish(topic, "price.changed", 1)
+	waitFor(t, "first event on A", func() bool { _, q, _ := va.position(t, topic); return q == first })
+	s.Close()
+	waitFor(t, "B to forget the topic", func() bool { return b.Stats().TrackedTopics == 0 })
+	var last uint64
+	for i := 0; i < 5; i++ {
+		last, _ = a.Publish(topic, "price.changed", i)
+	}
+	time.Sleep(time.Second) // long enough for B's local hub to free the idle topic too
+	epoch, _, _ := va.position(t, topic)
+	fresh := watch(t, b, realtime.SubscribeOptions{Topics: room(topic)})
+	waitFor(t, "snapshot on B", func() bool { return len(fresh.frames()) > 0 })
+	if f := fresh.frames()[0]; f.T != "snapshot" || f.Epoch != epoch || f.Seq != last {
+		t.Fatalf("B after forgetting: %+v, want snapshot %s.%d", f, epoch, last)
+	}
+	resumed := watch(t, b, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: topic, Epoch: epoch, Seq: first}}})
+	waitFor(t, "replay on B", func() bool { return len(resumed.frames()) >= int(last-first) })
+	for i, f := range resumed.frames()[:last-first] {
+		if f.T != "ev" || f.Seq != first+1+uint64(i) {
+			t.Fatalf("resume on B from %d: %+v", first, resumed.frames())
+		}
+	}
+	next, _ := a.Publish(topic, "price.changed", 99)
+	waitFor(t, "live event on B", func() bool { _, q, _ := fresh.position(t, topic); return q == next })
+}
