@@ -29,8 +29,12 @@ func dialects() []sqldb.Dialect {
 
 // forEachDB runs fn as a subtest per dialect ("sqlite", "postgres"), each
 // with a fresh, migrated, empty database.
+//
+// Contract tests run in parallel with each other (each has its own
+// databases): most of their time is spent waiting on commits.
 func forEachDB(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 	t.Helper()
+	t.Parallel()
 	for _, d := range dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			fn(t, mustOpenDB(t, d))
