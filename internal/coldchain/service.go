@@ -303,9 +303,12 @@ type Payload struct {
 // a time gets the receive time; one too far in the future is refused (a
 // clock set wrong would otherwise hide the present).
 func ParsePayload(b []byte, now time.Time) (ts int64, temp, hum float64, err error) {
-	var p Payload
-	if err := json.Unmarshal(b, &p); err != nil {
-		return 0, 0, 0, ErrBadReading
+	p, ok := fastPayload(b)
+	if !ok {
+		p = Payload{}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return 0, 0, 0, ErrBadReading
+		}
 	}
 	return checkReading(p, now)
 }

@@ -185,6 +185,10 @@ func benchIngest(b *testing.B, qos byte, devices int) {
 	if br.Stats.Rejected.Load() > 0 {
 		b.Fatalf("%d readings rejected", br.Stats.Rejected.Load())
 	}
+	var stored int64
+	if err := e.db.QueryRow(context.Background(), `SELECT COALESCE(SUM(n), 0) FROM cc_chunks`).Scan(&stored); err != nil || stored < int64(total) {
+		b.Fatalf("stored %d of %d readings (%v)", stored, total, err)
+	}
 	for _, c := range clients {
 		c.conn.Close()
 	}
