@@ -488,7 +488,7 @@ func (h *Hub) DeleteComment(topic, id string) (uint64, error) {
 // sweepLoop stops following topics nobody here watches any more.
 func (h *Hub) sweepLoop() {
 	defer h.wg.Done()
-	every := min(h.cfg.Local.TopicTTL/4, 30*time.Second)
+	every := max(min(h.cfg.Local.TopicTTL/4, 30*time.Second), 10*time.Millisecond)
 	tk := time.NewTicker(every)
 	defer tk.Stop()
 	for {

@@ -94,19 +94,6 @@ func (c *Config) defaults() error {
 			return fmt.Errorf("natshub: prefix %q: only letters, digits, '_' and '-'", c.Prefix)
 		}
 	}
-	if c.Local.QueueLen <= 0 {
-		c.Local.QueueLen = 256
-	}
-	if c.Local.TopicTTL <= 0 {
-		c.Local.TopicTTL = 10 * time.Minute
-	}
-	if min := c.Local.QueueLen/2 + 1; c.HistoryPerTopic < min {
-		if c.HistoryPerTopic == 0 {
-			c.HistoryPerTopic = max(256, min)
-		} else {
-			c.HistoryPerTopic = min
-		}
-	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = 24 * time.Hour
 	}
@@ -215,11 +202,27 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		userSubj:   cfg.Prefix + ".user",
 		presSubj:   cfg.Prefix + ".presence",
 	}
+	fail := func(err error) (*Hub, error) {
+		h.shutdown()
+		return nil, err
+	}
+	// The local hub's effective options (its defaults applied) bound what
+	// JetStream must keep: a client may resume from QueueLen/2 events back.
+	h.local = realtime.NewLocalHub(cfg.Local)
+	h.cfg.Local = h.local.Options()
+	if min := h.cfg.Local.QueueLen/2 + 1; h.cfg.HistoryPerTopic < min {
+		if h.cfg.HistoryPerTopic == 0 {
+			h.cfg.HistoryPerTopic = max(256, min)
+		} else {
+			h.cfg.HistoryPerTopic = min
+		}
+	}
+	cfg = h.cfg
 	if cfg.Conn != nil {
 		h.nc = cfg.Conn
 	} else {
 		if cfg.URL == "" {
-			return nil, errors.New("natshub: no NATS URL")
+			return fail(errors.New("natshub: no NATS URL"))
 		}
 		name := cfg.Name
 		if name == "" {
@@ -234,13 +237,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) { h.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }))
 		if err != nil {
-			return nil, fmt.Errorf("natshub: connect %s: %w", redact(cfg.URL), err)
+			return fail(fmt.Errorf("natshub: connect %s: %w", redact(cfg.URL), err))
 		}
 		h.nc, h.ownNC = nc, true
-	}
-	fail := func(err error) (*Hub, error) {
-		h.shutdown()
-		return nil, err
 	}
 	js, err := jetstream.New(h.nc)
 	if err != nil {
@@ -253,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
 	}
-	st, err := js.CreateOrUpdateStream(sctx, jetstream.StreamConfig{
+	scfg := jetstream.StreamConfig{
 		Name:              h.streamName,
 		Description:       "ShelfLive guaranteed room events, one subject per topic",
 		Subjects:          []string{h.evPrefix + ">"},
@@ -265,18 +264,29 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		Storage:           storage,
 		Replicas:          cfg.Replicas,
 		Duplicates:        2 * time.Minute,
-	})
+	}
+	st, err := js.CreateOrUpdateStream(sctx, scfg)
+	if err != nil && sctx.Err() == nil {
+		// Nodes starting together race to create the stream: the loser's
+		// create fails, and its second attempt finds the stream and updates it.
+		time.Sleep(100 * time.Millisecond)
+		st, err = js.CreateOrUpdateStream(sctx, scfg)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("natshub: stream %s: %w", h.streamName, err))
 	}
 	h.stream = st
-	h.local = realtime.NewLocalHub(cfg.Local)
 
 	// Live events: every node reads the whole stream from now on. Events
 	// stored before now are loaded per topic when a viewer first needs them.
+	info, err := st.Info(sctx)
+	if err != nil {
+		return fail(fmt.Errorf("natshub: stream %s: %w", h.streamName, err))
+	}
 	cons, err := st.OrderedConsumer(sctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{h.evPrefix + ">"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    info.State.LastSeq + 1,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("natshub: consumer: %w", err))
