@@ -659,8 +659,11 @@ func (s *ColdChainStore) PublicCode(ctx context.Context, merchantID, lotID int64
 		b := make([]byte, 8)
 		rand.Read(b)
 		code = codeEnc.EncodeToString(b)
-		_, err := tx.Exec(ctx, `INSERT INTO cc_lot_codes (code, merchant_id, lot_id) VALUES (?, ?, ?)`, code, merchantID, lotID)
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO cc_lot_codes (code, merchant_id, lot_id) VALUES (?, ?, ?) ON CONFLICT (lot_id) DO NOTHING`, code, merchantID, lotID); err != nil {
+			return err
+		}
+		// a concurrent first request may have stored the lot's code (PostgreSQL)
+		return tx.QueryRow(ctx, `SELECT code FROM cc_lot_codes WHERE lot_id = ?`, lotID).Scan(&code)
 	})
 	return code, err
 }

@@ -1358,3 +1358,45 @@ func TestContractLease(t *testing.T) {
 		}
 	})
 }
+
+// TestContractConcurrentFirstWrites: first writes that create a row (stock
+// of a lot in a store, a lot's public trace code) succeed for every
+// concurrent caller and leave one row.
+func TestContractConcurrentFirstWrites(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		now := db.Now()
+		l := &inventory.Lot{MerchantID: s.m, SKUID: s.sku, Code: "NEW", ProducedAt: now.Add(-time.Hour), ExpiresAt: now.Add(48 * time.Hour)}
+		must(t, s.inv.CreateLot(ctx, l))
+		cc := &sqldb.ColdChainStore{DB: db}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[string]bool{}
+		for i := range 10 {
+			wg.Go(func() {
+				if err := s.inv.SetStock(ctx, s.m, s.store, l.ID, int64(10+i)); err != nil {
+					t.Errorf("set stock: %v", err)
+				}
+				code, err := cc.PublicCode(ctx, s.m, l.ID)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("public code: %v", err)
+					return
+				}
+				codes[code] = true
+			})
+		}
+		wg.Wait()
+		if lv := s.level(t, s.store, l.ID); lv.OnHand < 10 || lv.OnHand > 19 {
+			t.Fatalf("level %+v", lv)
+		}
+		if n := count(t, db, `SELECT count(*) FROM stock WHERE lot_id = ?`, l.ID); n != 1 {
+			t.Fatalf("%d stock rows", n)
+		}
+		if len(codes) != 1 {
+			t.Fatalf("codes %v", codes)
+		}
+	})
+}

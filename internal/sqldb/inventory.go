@@ -80,7 +80,9 @@ func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotI
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		var skuID int64
-		if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, lotID).Scan(&skuID); err != nil {
+		// the lot row lock serializes SetStock of one lot (PostgreSQL), so two
+		// first settings cannot both insert its stock row
+		if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, lotID).Scan(&skuID); err != nil {
 			return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
 		}
 		var n int
