@@ -162,6 +162,15 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 			return nil, err
 		}
 		pts := raw[sp.loc.ID]
+		// Before a location was watched there is nothing to miss: the stay
+		// counts from when monitoring began there (the location's creation,
+		// or its first reading if a logger uploaded older data).
+		if watched := sp.loc.CreatedAt.UnixMilli(); watched > from {
+			if len(pts) > 0 && pts[0].TS < watched {
+				watched = pts[0].TS
+			}
+			from = min(watched, to)
+		}
 		rawFrom := from
 		if len(pts) > 0 {
 			rawFrom = pts[0].TS

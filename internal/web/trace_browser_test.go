@@ -176,3 +176,62 @@ func TestTracePageBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestColdChainConsoleBrowser: quality staff log in, open /admin/coldchain,
+// see the excursion with its held lot, open the evidence chart, and — once
+// the fridge is back in range — release the lot from the page.
+func TestColdChainConsoleBrowser(t *testing.T) {
+	n := startColdChain(t)
+	owner := testkit.OwnerToken
+	skuID, storeID := n.demoSKU(t, "MK-950")
+	var loc coldchain.Location
+	n.call(t, "POST", "/api/v1/coldchain/locations", map[string]any{"name": "静安寺店 冷藏柜", "kind": "display_fridge", "storage_class": "chilled", "store_id": storeID}, owner).into(t, &loc)
+	var dev struct {
+		Token string `json:"token"`
+	}
+	n.call(t, "POST", "/api/v1/coldchain/devices", map[string]any{"device_id": "fridge-console", "location_id": loc.ID}, owner).into(t, &dev)
+	base := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	var batch []map[string]any
+	for i := 0; i < 45; i++ {
+		temp := 3.0
+		if i >= 10 && i < 20 {
+			temp = 13 - float64(i-10)/3
+		}
+		batch = append(batch, map[string]any{"ts": base.Add(time.Duration(i) * time.Minute).UnixMilli(), "values": map[string]any{"temperature": temp}})
+	}
+	if r := n.call(t, "POST", "/api/v1/telemetry", map[string]any{"readings": batch}, dev.Token); r.status != 202 {
+		t.Fatalf("telemetry: %d %s", r.status, r.body)
+	}
+	testkit.WaitFor(t, "milk on hold", 5*time.Second, func() bool { return n.lot(t, skuID).Hold })
+
+	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(n.base+"/login?next=/admin/coldchain"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "quality"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#cc-alarms tbody tr")),
+		chromedp.Click(chromedp.CSS("#cc-alarms button[data-lot]")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("chart").dataset.ready === "1" && !!document.querySelector("#chart svg path")`, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(testkit.ArtifactDir(t), "coldchain-console.png"), png, 0o644)
+	}
+	stats, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("cc-ev-stats").textContent`))
+	if !strings.Contains(stats, "平均动力学温度") {
+		t.Fatalf("evidence stats %q", stats)
+	}
+	// The decision's dialogs: confirm, and a review note.
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; window.prompt = () => "复检合格"`),
+		chromedp.Click(chromedp.CSS("#cc-alarms button[data-release]")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, "lot released from the console", 10*time.Second, func() bool { return !n.lot(t, skuID).Hold })
+}

@@ -42,6 +42,7 @@ func (c *ColdChain) Routes() []Route {
 		page("/trace/01/{gtin}/10/{lot}", "Public trace page of a lot (GS1 Digital Link path)", c.pageTraceDL),
 		page("/trace/01/{gtin}", "GS1 Digital Link of a product: redirects to the trace page of the lot on sale now", c.pageTraceGTIN),
 		page("/qr/trace/{code}", "QR code (PNG) of a lot's trace page, for packaging", c.pageTraceQR),
+		{Method: "GET", Path: "/admin/coldchain", Access: S, Perm: identity.PermAdminView, Summary: "Cold-chain console: alarms, evidence, release or destroy", handler: c.pageConsole},
 		api("GET", "/api/v1/trace/{code}", P, "", "A lot's public trace: timeline, temperatures with limits, verdict", c.apiPublicTrace),
 
 		api("GET", "/api/v1/coldchain/locations", S, identity.PermAdminView, "List watched locations (cold rooms, trucks, fridges)", c.apiListLocations),
@@ -125,6 +126,13 @@ func (c *ColdChain) telemetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, map[string]any{"accepted": n, "device_id": dev.Key})
+}
+
+// pageConsole is the quality staff's alarm console: alarms, the evidence
+// chart of a held lot, and the release/destroy decision.
+func (c *ColdChain) pageConsole(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	return c.Server.render(w, r, 200, "trace.html", map[string]any{"Console": true, "CanDecide": identity.Can(p.Role, identity.PermTraceWrite)})
 }
 
 func (c *ColdChain) apiListLocations(w http.ResponseWriter, r *http.Request) error {
