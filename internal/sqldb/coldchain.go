@@ -609,8 +609,11 @@ func (s *ColdChainStore) ReleaseUnpaidOnLot(ctx context.Context, merchantID, lot
 	var ids []int64
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
 		ids = ids[:0]
-		rows, err := tx.Query(ctx, `SELECT DISTINCT o.id FROM orders o JOIN allocations a ON a.order_id = o.id
-			WHERE o.merchant_id = ? AND a.lot_id = ? AND a.state = 'reserved' AND o.status = ? ORDER BY o.id`, merchantID, lotID, string(order.PendingPayment))
+		// Locked on PostgreSQL: an order paid meanwhile is re-checked
+		// after its payment commits and skipped, not cancelled and refunded.
+		rows, err := tx.Query(ctx, `SELECT o.id FROM orders o WHERE o.merchant_id = ? AND o.status = ?
+			AND EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.lot_id = ? AND a.state = 'reserved') ORDER BY o.id`+tx.db.forUpdate(),
+			merchantID, string(order.PendingPayment), lotID)
 		if err != nil {
 			return err
 		}

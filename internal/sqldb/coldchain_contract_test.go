@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -188,4 +189,75 @@ func TestContractColdChain(t *testing.T) {
 			t.Fatal("error code")
 		}
 	})
+}
+
+// TestContractReleaseUnpaidRace (PostgreSQL): a buyer pays while the lot's
+// unpaid orders are being released. The paid order is left alone and the
+// release still succeeds for the others. (SQLite runs one writer at a time,
+// so this interleaving cannot happen there.)
+func TestContractReleaseUnpaidRace(t *testing.T) {
+	if os.Getenv(postgresEnv) == "" {
+		t.Skip(postgresEnv + " not set: the interleaving needs concurrent writers")
+	}
+	t.Parallel()
+	db := mustOpenDB(t, sqldb.Postgres)
+	ctx := context.Background()
+	s := newShop(t, db)
+	cc := &sqldb.ColdChainStore{DB: db}
+	lot := s.lot(t, s.m, s.sku, s.store, "R", 48*time.Hour, 10)
+	paying := s.buy(t, 2)
+	other := s.buy(t, 3)
+
+	locked := make(chan int64)
+	release := make(chan struct{})
+	payErr := make(chan error, 1)
+	go func() {
+		payErr <- db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			var pid int64
+			if err := tx.QueryRow(ctx, `SELECT pg_backend_pid() FROM orders WHERE id = ? FOR UPDATE`, paying.ID).Scan(&pid); err != nil {
+				return err
+			}
+			locked <- pid
+			<-release
+			_, err := tx.Exec(ctx, `UPDATE orders SET status = 'paid', paid_at = ? WHERE id = ?`, db.Now().UnixMilli(), paying.ID)
+			return err
+		})
+	}()
+	pid := <-locked
+	type result struct {
+		ids []int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ids, err := cc.ReleaseUnpaidOnLot(ctx, s.m, lot)
+		done <- result{ids, err}
+	}()
+	// wait until the release is blocked behind the paying transaction
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, db, `SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, pid) == 0 {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("release never waited for the paying order")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	must(t, <-payErr)
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("release failed because one buyer paid meanwhile: %v", r.err)
+	}
+	if len(r.ids) != 1 || r.ids[0] != other.ID {
+		t.Fatalf("released %v, want only %d", r.ids, other.ID)
+	}
+	got, err := s.orders.Get(ctx, s.m, paying.ID)
+	must(t, err)
+	if got.Status != order.Paid {
+		t.Fatalf("paying order %s", got.Status)
+	}
+	if lv := s.level(t, s.store, lot); lv.Reserved != 2 {
+		t.Fatalf("reserved %d, want the paid order's 2", lv.Reserved)
+	}
+	checkStock(t, db)
 }
