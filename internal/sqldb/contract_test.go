@@ -1400,3 +1400,61 @@ func TestContractConcurrentFirstWrites(t *testing.T) {
 		}
 	})
 }
+
+// waitBlocked polls until some backend waits for a lock held by pid.
+func waitBlocked(t testing.TB, db *sqldb.DB, pid int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, db, `SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, pid) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing waited for the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestContractPayWhileCancelled (PostgreSQL): a payment callback arrives
+// while staff cancel the order. It waits for the cancel and then answers
+// not_payable, as it does on SQLite, where the two run one after the other.
+func TestContractPayWhileCancelled(t *testing.T) {
+	if os.Getenv(postgresEnv) == "" {
+		t.Skip(postgresEnv + " not set: the interleaving needs concurrent writers")
+	}
+	t.Parallel()
+	db := mustOpenDB(t, sqldb.Postgres)
+	ctx := context.Background()
+	s := newShop(t, db)
+	s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 10)
+	o := s.buy(t, 1)
+	must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "dev", Intent: "pi_c", AmountFen: o.TotalFen}))
+	locked := make(chan int64)
+	release := make(chan struct{})
+	cancelErr := make(chan error, 1)
+	go func() {
+		cancelErr <- db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			var pid int64
+			if err := tx.QueryRow(ctx, `SELECT pg_backend_pid() FROM orders WHERE id = ? FOR UPDATE`, o.ID).Scan(&pid); err != nil {
+				return err
+			}
+			locked <- pid
+			<-release
+			_, err := tx.Exec(ctx, `UPDATE orders SET status = 'cancelled', cancelled_at = ? WHERE id = ?`, db.Now().UnixMilli(), o.ID)
+			return err
+		})
+	}()
+	pid := <-locked
+	paid := make(chan error, 1)
+	go func() {
+		_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_c", AmountFen: o.TotalFen, Nonce: "nc"}, "dev", db.Now())
+		paid <- err
+	}()
+	waitBlocked(t, db, pid)
+	close(release)
+	must(t, <-cancelErr)
+	wantCode(t, <-paid, "not_payable")
+	in, err := s.orders.IntentByID(ctx, "pi_c")
+	must(t, err)
+	if in.Status != "pending" {
+		t.Fatalf("intent %s", in.Status)
+	}
+}

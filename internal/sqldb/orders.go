@@ -485,7 +485,7 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 		}
 		var status string
 		var total int64
-		if err := tx.QueryRow(ctx, `SELECT status, total_fen FROM orders WHERE id = ?`, in.OrderID).Scan(&status, &total); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT status, total_fen FROM orders WHERE id = ?`+tx.db.forUpdate(), in.OrderID).Scan(&status, &total); err != nil {
 			return err
 		}
 		if total != in.AmountFen {
