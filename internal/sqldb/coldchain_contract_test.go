@@ -233,15 +233,7 @@ func TestContractReleaseUnpaidRace(t *testing.T) {
 		ids, err := cc.ReleaseUnpaidOnLot(ctx, s.m, lot)
 		done <- result{ids, err}
 	}()
-	// wait until the release is blocked behind the paying transaction
-	deadline := time.Now().Add(30 * time.Second)
-	for count(t, db, `SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`, pid) == 0 {
-		if time.Now().After(deadline) {
-			close(release)
-			t.Fatal("release never waited for the paying order")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitBlocked(t, db, pid) // the release waits behind the paying transaction
 	close(release)
 	must(t, <-payErr)
 	r := <-done
