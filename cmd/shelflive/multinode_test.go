@@ -456,6 +456,31 @@ func TestMultiNode(t *testing.T) {
 	if _, s, _ := resumed.events2(topic); s != seq+2 {
 		t.Fatalf("resumed at %d, want %d", s, seq+2)
 	}
+
+	// Node 3 dies (SIGKILL, no goodbye): its viewers stop counting on the
+	// others within a few seconds, and its last viewer resumes on node 2.
+	orphan := viewers[4]
+	pollFor(t, "node 3 viewer up to date", func() bool {
+		_, a, _ := orphan.events(t, topic)
+		_, b, _ := viewers[0].events(t, topic)
+		return a == b
+	})
+	epoch, seq, _ = orphan.events(t, topic)
+	nodes[2].kill()
+	<-orphan.done
+	for _, n := range nodes[:2] {
+		pollFor(t, "node 3's viewer to stop counting on "+n.base, func() bool { return getRoom(t, n.base).Viewers == 5 })
+	}
+	if st, err := call(nodes[0].base, multiOwner, "POST", "/api/v1/rooms/demo/pin", map[string]any{"product_id": 3}, nil, nil); err != nil || st != 200 {
+		t.Fatalf("pin: %d %v", st, err)
+	}
+	pollFor(t, "the pin on node 1", func() bool { _, s, _ := viewers[0].events(t, topic); return s == seq+1 })
+	again := dialViewer(t, "resumed-on-node2", nodes[1].base, fmt.Sprintf("%s@%s.%d", topic, epoch, seq))
+	pollFor(t, "replay on node 2", func() bool { _, s, _ := again.events2(topic); return s == seq+1 })
+	if _, _, seqs := again.events2(topic); len(seqs) != 1 || seqs[0] != seq+1 {
+		t.Fatalf("resume after node death got %v, want [%d]", seqs, seq+1)
+	}
+	pollFor(t, "6 viewers again", func() bool { return getRoom(t, nodes[0].base).Viewers == 6 })
 }
 
 // events2 is events for a viewer that resumed (no snapshot): it returns the
