@@ -239,6 +239,18 @@ func (s *LiveStore) DeleteComment(ctx context.Context, merchantID, roomID, id in
 	})
 }
 
+func (s *LiveStore) Comment(ctx context.Context, merchantID, roomID, id int64) (*live.Comment, error) {
+	var c live.Comment
+	var at int64
+	err := s.DB.QueryRow(ctx, `SELECT id, room_id, merchant_id, author_kind, author_id, author_name, body, deleted, created_at FROM comments WHERE merchant_id = ? AND room_id = ? AND id = ?`,
+		merchantID, roomID, id).Scan(&c.ID, &c.RoomID, &c.MerchantID, &c.AuthorKind, &c.AuthorID, &c.AuthorName, &c.Body, &c.Deleted, &at)
+	if err != nil {
+		return nil, translate(err)
+	}
+	c.CreatedAt = fromMS(at)
+	return &c, nil
+}
+
 func (s *LiveStore) RecentComments(ctx context.Context, roomID int64, limit int) ([]live.Comment, error) {
 	rows, err := s.DB.Query(ctx, `SELECT id, room_id, merchant_id, author_kind, author_id, author_name, body, created_at FROM comments WHERE room_id = ? AND deleted = FALSE ORDER BY id DESC LIMIT ?`, roomID, limit)
 	if err != nil {

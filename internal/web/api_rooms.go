@@ -309,22 +309,20 @@ func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := PrincipalFrom(r.Context())
-	comments, err := s.App.Live.RecentComments(r.Context(), room.ID, 500)
+	c, err := s.App.Live.Comment(r.Context(), p.MerchantID, room.ID, id)
 	if err != nil {
 		return err
 	}
-	for _, c := range comments {
-		if c.ID == id && c.AuthorKind == "customer" {
-			if err := s.App.Live.Ban(r.Context(), p.MerchantID, room.ID, c.AuthorID); err != nil {
-				return err
-			}
-			s.App.DeleteComment(r.Context(), p, room, id)
-			s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.ban", "room:"+room.Slug, c.AuthorName)
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		}
+	if c.AuthorKind != "customer" {
+		return apperr.New(apperr.Conflict, "cannot_ban_staff", "不能禁言员工", "Staff cannot be muted.")
 	}
-	return apperr.ErrNotFound
+	if err := s.App.Live.Ban(r.Context(), p.MerchantID, room.ID, c.AuthorID); err != nil {
+		return err
+	}
+	s.App.DeleteComment(r.Context(), p, room, id)
+	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.ban", "room:"+room.Slug, c.AuthorName)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) apiLike(w http.ResponseWriter, r *http.Request) error {
