@@ -601,3 +601,62 @@ func TestForgetAndFollowAgain(t *testing.T) {
 	next, _ := a.Publish(topic, "price.changed", 99)
 	waitFor(t, "live event on B", func() bool { _, q, _ := fresh.position(t, topic); return q == next })
 }
+
+// With the local hub's SetRemoteViewers hook, batch frames carry the
+// cluster-wide viewer count (without it, each node's own count).
+func TestBatchViewers_ClusterSum(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, nil)
+	if _, ok := any(hubs[0].Local()).(interface{ SetRemoteViewers(string, int) }); !ok {
+		t.Skip("realtime.LocalHub has no SetRemoteViewers hook yet: batch frames count this node's viewers only (docs/DEPLOY.md)")
+	}
+	const topic = "room:21"
+	va := watch(t, hubs[0], realtime.SubscribeOptions{Topics: room(topic)})
+	watch(t, hubs[0], realtime.SubscribeOptions{Topics: room(topic)})
+	for i := 0; i < 3; i++ {
+		watch(t, hubs[1], realtime.SubscribeOptions{Topics: room(topic)})
+	}
+	waitFor(t, "batch with 5 viewers on node A", func() bool {
+		fs := va.frames()
+		for i := len(fs) - 1; i >= 0; i-- {
+			if fs[i].T == "batch" {
+				return fs[i].Viewers == 5
+			}
+		}
+		return false
+	})
+}
+
+// With the local hub's WithdrawComment hook, a comment deleted before its
+// batch left is not shown on any node.
+func TestDeleteComment_WithdrawnEverywhere(t *testing.T) {
+	_, hubs, open := cluster(t, 1, nil)
+	a := hubs[0]
+	b := open(func(c *natshub.Config) { c.Local.Tick = time.Hour }) // batches only when the test flushes
+	if _, ok := any(b.Local()).(interface{ WithdrawComment(string, string) }); !ok {
+		t.Skip("realtime.LocalHub has no WithdrawComment hook yet: a comment deleted within its 100 ms batch may still be shown once (docs/DEPLOY.md)")
+	}
+	const topic = "room:22"
+	vb := watch(t, b, realtime.SubscribeOptions{Topics: room(topic)})
+	a.PublishComment(topic, realtime.Comment{ID: "c1", User: "u1", Name: "u", Text: "oops"})
+	a.PublishComment(topic, realtime.Comment{ID: "c2", User: "u2", Name: "u", Text: "fine"})
+	waitFor(t, "both comments relayed to node B", func() bool { return b.Local().Stats().CommentsIn == 2 })
+	seq, err := a.DeleteComment(topic, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "comment.deleted on B", func() bool { _, s, _ := vb.position(t, topic); return s == seq })
+	b.Local().Flush()
+	waitFor(t, "batch on B", func() bool {
+		for _, f := range vb.frames() {
+			for _, c := range f.Comments {
+				if c.ID == "c1" {
+					t.Fatal("deleted comment shown on node B")
+				}
+				if c.ID == "c2" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
