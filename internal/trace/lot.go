@@ -356,3 +356,45 @@ func (s *Service) LotOfItem(ctx context.Context, merchantID int64, item string) 
 	}
 	return "", "", ErrLotNotFound
 }
+
+// Stay is where a lot was from one time to the next. Location is the
+// event's bizLocation (or its readPoint when it has none), as a canonical
+// GS1 Digital Link (…/414/<gln>); it is empty while the lot is in transit
+// (shipped, not yet received). To is zero while the lot is still there.
+type Stay struct {
+	Location string
+	From     time.Time
+	To       time.Time
+}
+
+// Stays turns the lot's own steps (not its inputs') into intervals by
+// location, so that cold-chain rules can ask "was the lot in this cold room
+// during that excursion?".
+func (h *LotHistory) Stays() []Stay {
+	var out []Stay
+	for _, st := range h.Steps {
+		if st.Link == "input" {
+			continue
+		}
+		ev := st.Event
+		loc := ev.BizLocation
+		if loc == "" {
+			loc = ev.ReadPoint
+		}
+		transit := ev.Disposition == "https://ref.gs1.org/cbv/Disp-in_transit" ||
+			strings.HasSuffix(ev.BizStep, "BizStep-shipping") || strings.HasSuffix(ev.BizStep, "BizStep-departing")
+		if transit {
+			loc = ""
+		} else if loc == "" {
+			continue
+		}
+		if n := len(out); n > 0 {
+			if out[n-1].Location == loc {
+				continue
+			}
+			out[n-1].To = ev.EventTime
+		}
+		out = append(out, Stay{Location: loc, From: ev.EventTime})
+	}
+	return out
+}

@@ -103,6 +103,22 @@ func TestLotTrace(t *testing.T) {
 		if len(h.Inputs) != 1 || h.Inputs[0] != "https://id.gs1.org/01/04012345111118/10/FARM1" {
 			t.Fatalf("inputs %v", h.Inputs)
 		}
+		cst := time.FixedZone("CST", 8*3600)
+		at := func(d, hh int) time.Time { return time.Date(2024, 5, d, hh, 0, 0, 0, cst) }
+		want2 := []trace.Stay{
+			{Location: "https://id.gs1.org/414/4012345000023", From: at(2, 9), To: at(3, 8)}, // dairy
+			{Location: "", From: at(3, 8), To: at(3, 15)},                                    // in transit
+			{Location: "https://id.gs1.org/414/4012345000993", From: at(3, 15)},              // store, still there
+		}
+		stays := h.Stays()
+		if len(stays) != len(want2) {
+			t.Fatalf("stays %+v", stays)
+		}
+		for i := range stays {
+			if stays[i].Location != want2[i].Location || !stays[i].From.Equal(want2[i].From) || !stays[i].To.Equal(want2[i].To) {
+				t.Fatalf("stay %d: %+v, want %+v", i, stays[i], want2[i])
+			}
+		}
 	})
 	t.Run("LotOfItem", func(t *testing.T) {
 		_, _, item, err := epcis.ParseLotRef("urn:epc:id:sgtin:4012345.022222.2")
