@@ -668,6 +668,11 @@ func (s *Service) handleEvent(ctx context.Context, st *devState, ev Event) error
 			if s.Holder == nil {
 				continue
 			}
+			if info, err := s.Store.LotInfo(ctx, dev.MerchantID, lots[i].LotID); err == nil && info.Hold && !IsColdChainHold(info.HoldReason) {
+				// Held for another reason (a recall, say): leave that hold
+				// alone, so releasing this alarm cannot lift it.
+				continue
+			}
 			if err := s.Holder.HoldLot(ctx, dev.MerchantID, lots[i].LotID, reason); err != nil {
 				s.Logger.Error("coldchain hold lot", "lot", lots[i].LotID, "err", err)
 				continue
@@ -711,6 +716,11 @@ func (s *Service) handleEvent(ctx context.Context, st *devState, ev Event) error
 	}
 	return nil
 }
+
+// IsColdChainHold says whether a lot's hold reason is one the cold chain
+// placed for review (冷链复核中…), as opposed to a hold staff placed or a
+// destroyed lot, which no cold-chain decision may lift.
+func IsColdChainHold(reason string) bool { return strings.HasPrefix(reason, "冷链复核中") }
 
 func holdReason(a *Alarm) string {
 	what := "超过硬限值累计超时"
@@ -846,7 +856,8 @@ func (s *Service) Resolve(ctx context.Context, merchantID, alarmID int64, decisi
 			if err != nil {
 				return nil, err
 			}
-			if others == 0 && s.Holder != nil {
+			// Only a hold the cold chain placed is lifted here.
+			if l.Held && others == 0 && s.Holder != nil && info.Hold && IsColdChainHold(info.HoldReason) {
 				if err := s.Holder.ReleaseLot(ctx, merchantID, l.LotID, "冷链复核放行 · released after cold-chain review"); err != nil {
 					return nil, err
 				}

@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/sqldb"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // clock is a settable time source.
@@ -233,4 +236,81 @@ func TestRestartKeepsRuleState(t *testing.T) {
 			t.Fatalf("after restart: %+v", a)
 		}
 	})
+}
+
+// invHolder holds lots with the real inventory store (the process wiring
+// uses app.SetHold, which also republishes the card).
+type invHolder struct{ inv *sqldb.InventoryStore }
+
+func (h invHolder) HoldLot(ctx context.Context, m, lot int64, reason string) error {
+	return h.inv.SetHold(ctx, m, lot, true, reason)
+}
+func (h invHolder) ReleaseLot(ctx context.Context, m, lot int64, reason string) error {
+	return h.inv.SetHold(ctx, m, lot, false, reason)
+}
+
+// TestReleaseKeepsOtherHolds: a lot staff had already put on hold (a
+// recall) is not lifted when quality releases a cold-chain alarm; a lot
+// the cold chain held is.
+func TestReleaseKeepsOtherHolds(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := &identity.Merchant{Slug: "demo", Name: "x"}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must((&sqldb.IdentityStore{DB: db}).CreateMerchant(ctx, m))
+	st := &stores.Store{MerchantID: m.ID, Name: "店", Address: "上海", Lat: 31, Lng: 121}
+	must((&sqldb.StoreRepo{DB: db}).CreateStore(ctx, st))
+	inv := &sqldb.InventoryStore{DB: db}
+	var lots []int64
+	for i, name := range []string{"牛奶", "酸奶"} {
+		p := &catalog.Product{MerchantID: m.ID, Name: name, Storage: catalog.Chilled, Active: true, SKUs: []catalog.SKU{{Code: fmt.Sprint("K", i), Name: "1", PriceFen: 100, Active: true}}}
+		must((&sqldb.CatalogStore{DB: db}).CreateProduct(ctx, p))
+		l := &inventory.Lot{MerchantID: m.ID, SKUID: p.SKUs[0].ID, Code: fmt.Sprint("L", i), ProducedAt: time.Now().Add(-time.Hour), ExpiresAt: time.Now().Add(72 * time.Hour)}
+		must(inv.CreateLot(ctx, l))
+		must(inv.SetStock(ctx, m.ID, st.ID, l.ID, 10))
+		lots = append(lots, l.ID)
+	}
+	must(inv.SetHold(ctx, m.ID, lots[1], true, "召回：供应商通知"))
+	store := &sqldb.ColdChainStore{DB: db}
+	svc := &coldchain.Service{Store: store, Holder: invHolder{inv}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	loc := &coldchain.Location{MerchantID: m.ID, Name: "冷柜", Kind: coldchain.KindDisplayFridge, Class: "chilled", StoreID: st.ID}
+	must(svc.CreateLocation(ctx, loc))
+	_, err = svc.CreateDevice(ctx, &coldchain.Device{MerchantID: m.ID, Key: "f-1", LocationID: loc.ID})
+	must(err)
+	at := time.Now().Add(-30 * time.Minute)
+	send := func(temp float64) {
+		t.Helper()
+		must(svc.IngestMQTT(coldchain.Topic("demo", "f-1"), []byte(fmt.Sprintf(`{"ts": %d, "values": {"temperature": %g}}`, at.UnixMilli(), temp))))
+		at = at.Add(time.Minute)
+	}
+	send(13)
+	for i := 0; i < 11; i++ {
+		send(3)
+	}
+	svc.HandlePending(ctx)
+	list, err := store.Alarms(ctx, coldchain.AlarmFilter{MerchantID: m.ID})
+	must(err)
+	if len(list) != 1 || list[0].Status != coldchain.StatusCleared || len(list[0].Lots) != 2 {
+		t.Fatalf("alarms %+v", list)
+	}
+	if _, err := svc.Resolve(ctx, m.ID, list[0].ID, coldchain.DecisionRelease, "品控", ""); err != nil {
+		t.Fatal(err)
+	}
+	milk, _ := inv.Lot(ctx, m.ID, lots[0])
+	yog, _ := inv.Lot(ctx, m.ID, lots[1])
+	if milk.Hold {
+		t.Fatal("the lot the cold chain held was not released")
+	}
+	if !yog.Hold || yog.HoldReason != "召回：供应商通知" {
+		t.Fatalf("the recall hold was lifted or rewritten: %+v", yog)
+	}
 }
