@@ -174,6 +174,11 @@ func (h *Handler) handleCapture(w http.ResponseWriter, r *http.Request) {
 				"EPCIS文档无效，未保存任何事件", "Invalid EPCIS document; nothing was stored.", detail, ide.Problems)
 			return
 		}
+		if errors.Is(err, trace.ErrTooManyEvents) {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, "epcisException:CaptureLimitExceededException", "epcis_capture_limit",
+				"单次采集的事件过多", "Too many events in one capture.", "at most "+strconv.Itoa(trace.CaptureLimit)+" events per document", nil)
+			return
+		}
 		h.writeError(w, r, err)
 		return
 	}

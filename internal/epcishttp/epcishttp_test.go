@@ -487,6 +487,18 @@ func TestCaptureRejects(t *testing.T) {
 			t.Fatalf("%d %v", resp.StatusCode, p)
 		}
 	})
+	t.Run("ErrCaptureLimit", func(t *testing.T) {
+		evs := make([]any, trace.CaptureLimit+1)
+		for i := range evs {
+			evs[i] = map[string]any{"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2024-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00", "epcList": []string{}}
+		}
+		doc, _ := json.Marshal(map[string]any{"@context": []string{epcis.ContextURL}, "type": "EPCISDocument", "schemaVersion": "2.0",
+			"creationDate": "2024-01-01T00:00:00Z", "epcisBody": map[string]any{"eventList": evs}})
+		resp, p := e.capture(t, "quality-1", doc)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || p["code"] != "epcis_capture_limit" {
+			t.Fatalf("%d %v", resp.StatusCode, p)
+		}
+	})
 	t.Run("ErrMediaType", func(t *testing.T) {
 		resp, _ := e.do(t, "POST", "/epcis/capture", "quality-1", raw, "text/plain")
 		if resp.StatusCode != http.StatusUnsupportedMediaType {

@@ -27,7 +27,8 @@ const MaxDocumentBytes = 32 << 20
 // ParseDocument validates an EPCIS 2.0 JSON/JSON-LD document against the GS1
 // schema and extracts its events. Any invalid event rejects the whole
 // document with an *InvalidDocumentError. Events without an eventID get the
-// CBV 2.0 event hash as their ID.
+// CBV 2.0 event hash as their ID. More than trace.CaptureLimit events is
+// trace.ErrTooManyEvents.
 func ParseDocument(raw []byte) (*Document, error) {
 	tree, err := parseOrdered(raw)
 	if err != nil {
@@ -44,7 +45,7 @@ func ParseDocument(raw []byte) (*Document, error) {
 	}
 	list, base := eventList(root)
 	if len(list) > trace.CaptureLimit {
-		return nil, invalid(-1, "", base, fmt.Sprintf("at most %d events per capture", trace.CaptureLimit))
+		return nil, trace.ErrTooManyEvents
 	}
 	// The document without its events first; then the events, in parallel:
 	// eventList has no constraint across items, so this is the same
