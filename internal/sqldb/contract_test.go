@@ -1458,3 +1458,46 @@ func TestContractPayWhileCancelled(t *testing.T) {
 		t.Fatalf("intent %s", in.Status)
 	}
 }
+
+// TestContractDeadlockIsBusyRetry (PostgreSQL): a deadlock between two
+// write transactions reaches the loser as busy_retry (HTTP 429, safe to
+// retry), matched by SQLSTATE 40P01; the winner commits.
+func TestContractDeadlockIsBusyRetry(t *testing.T) {
+	if os.Getenv(postgresEnv) == "" {
+		t.Skip(postgresEnv + " not set: SQLite has one writer and cannot deadlock")
+	}
+	t.Parallel()
+	db := mustOpenDB(t, sqldb.Postgres)
+	ctx := context.Background()
+	s := newShop(t, db)
+	first := make(chan struct{}, 2)
+	errs := make(chan error, 2)
+	lockBoth := func(a, b int64) {
+		errs <- db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE merchants SET name = name WHERE id = ?`, a); err != nil {
+				return err
+			}
+			first <- struct{}{}
+			for len(first) < 2 { // both hold their first row
+				time.Sleep(time.Millisecond)
+			}
+			_, err := tx.Exec(ctx, `UPDATE merchants SET name = name WHERE id = ?`, b)
+			return err
+		})
+	}
+	go lockBoth(s.m, s.other)
+	go lockBoth(s.other, s.m)
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("want one winner and one loser: %v / %v", e1, e2)
+	}
+	lost := e1
+	if lost == nil {
+		lost = e2
+	}
+	wantCode(t, lost, "busy_retry")
+	var ae *apperr.Error
+	if !errors.As(lost, &ae) || ae.Kind != apperr.TooMany {
+		t.Fatalf("kind of %v", lost)
+	}
+}
