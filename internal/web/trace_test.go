@@ -320,6 +320,22 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 	if r := n.call(t, "GET", "/trace/01/06901234500011", nil, ""); r.status != 200 || !strings.Contains(string(r.body), lot.Code) {
 		t.Errorf("product digital link: %d", r.status)
 	}
+	pub := n.call(t, "GET", "/api/v1/trace/"+strings.TrimPrefix(link.Path, "/trace/"), nil, "")
+	var pt web.PublicTrace
+	pub.into(t, &pt)
+	if pub.status != 200 || pt.Verdict != coldchain.VerdictBroken || !pt.OnHold || len(pt.Series) != 1 || len(pt.Events) != 1 {
+		t.Errorf("public trace JSON: %d %s", pub.status, pub.body)
+	}
+	for _, leak := range []string{"hold_reason", "decided_by", "price", "林店长", "13900001111"} {
+		if strings.Contains(string(pub.body), leak) {
+			t.Errorf("public trace JSON leaks %q", leak)
+		}
+	}
+	for _, p := range []string{"/trace/01/06901234599999", "/trace/01/123/10/x", "/trace/01/06901234500011/10/NOPE", "/qr/trace/zzzzzzzzzzzz", "/api/v1/trace/x"} {
+		if r := n.call(t, "GET", p, nil, ""); r.status != 404 {
+			t.Errorf("GET %s: %d, want 404", p, r.status)
+		}
+	}
 	if r := n.call(t, "GET", "/trace/zzzzzzzzzzzz", nil, ""); r.status != 404 {
 		t.Errorf("unknown code: %d", r.status)
 	}

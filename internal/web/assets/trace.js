@@ -58,7 +58,14 @@
   // ---------- public trace page ----------
   const raw = document.getElementById("trace-data");
   const el = document.getElementById("chart");
-  if (raw && el) { drawChart(el, JSON.parse(raw.textContent)); return; }
+  if (raw && el) {
+    const d = JSON.parse(raw.textContent);
+    const v = document.getElementById("verdict");
+    const color = { broken: "#dc2626", on_hold: "#ea580c", gaps: "#ea580c" }[d.verdict];
+    if (v && color) v.style.color = color; // CSSOM, allowed by the CSP (no inline style attribute)
+    drawChart(el, d);
+    return;
+  }
 
   // ---------- quality console ----------
   const root = document.getElementById("cc-console");
