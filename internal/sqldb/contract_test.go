@@ -1501,3 +1501,35 @@ func TestContractDeadlockIsBusyRetry(t *testing.T) {
 		t.Fatalf("kind of %v", lost)
 	}
 }
+
+// TestContractConcurrentLineups: staff saving a room's lineup at the same
+// time all succeed and the room ends with one of the lineups, whole.
+func TestContractConcurrentLineups(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		r := &live.Room{MerchantID: s.m, Slug: "lineup", Title: "上新"}
+		must(t, s.live.CreateRoom(ctx, r))
+		var pids []int64
+		for i := range 4 {
+			p := &catalog.Product{MerchantID: s.m, Name: fmt.Sprintf("P%d", i), Active: true, SKUs: []catalog.SKU{{Code: fmt.Sprintf("L%d", i), Name: "x", PriceFen: 1, Active: true}}}
+			must(t, s.cat.CreateProduct(ctx, p))
+			pids = append(pids, p.ID)
+		}
+		lineups := [][]int64{{pids[0], pids[1], pids[2]}, {pids[3], pids[2]}, {pids[1]}, {pids[2], pids[0], pids[3], pids[1]}}
+		var wg sync.WaitGroup
+		for i := range 12 {
+			wg.Go(func() {
+				if err := s.live.SetLineup(ctx, s.m, r.ID, lineups[i%len(lineups)]); err != nil {
+					t.Errorf("set lineup: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.live.Room(ctx, s.m, r.ID)
+		must(t, err)
+		if !slices.ContainsFunc(lineups, func(l []int64) bool { return slices.Equal(l, got.ProductIDs) }) {
+			t.Fatalf("lineup %v is none of the saved ones", got.ProductIDs)
+		}
+	})
+}

@@ -146,6 +146,13 @@ func (s *LiveStore) SetLineup(ctx context.Context, merchantID, roomID int64, pro
 		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
 			return err
 		}
+		if tx.db.Dialect == Postgres {
+			// one lineup save per room at a time: concurrent ones would
+			// miss each other's rows in DELETE and leave a mix (or collide)
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM rooms WHERE id = ? FOR UPDATE`, roomID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM room_products WHERE room_id = ?`, roomID); err != nil {
 			return err
 		}
