@@ -73,7 +73,8 @@ func TestTracePageBrowser(t *testing.T) {
 		}
 	}
 	wave := func(i int) float64 { return 2.6 + 0.8*float64((i*7)%10)/10 + 0.3*float64(i%3) }
-	post(token("truck-d3921", truck.ID), t0.Add(time.Hour), t0.Add(4*time.Hour), func(i int) float64 { return wave(i) + 0.6 })
+	truckTok := token("truck-d3921", truck.ID)
+	post(truckTok, t0.Add(time.Hour), t0.Add(4*time.Hour), func(i int) float64 { return wave(i) + 0.6 })
 	fridgeTok := token("fridge-jingan-2", fridge.ID)
 	post(fridgeTok, t0.Add(4*time.Hour), now.Add(time.Minute), wave)
 	capture := func(doc string) {
@@ -99,6 +100,20 @@ func TestTracePageBrowser(t *testing.T) {
 	})
 	if rep.Verdict != coldchain.VerdictHeld || rep.Stays[0].Location != truck.Name || rep.Exposure.MKT < 2 || rep.Exposure.MKT > 5 {
 		t.Fatalf("milk evidence: verdict %s stays %d exposure %+v", rep.Verdict, len(rep.Stays), rep.Exposure)
+	}
+
+	// The first truck fails after it delivered the milk: its latest EPCIS
+	// event is in the store, so the milk is not held.
+	post(truckTok, now.Add(-10*time.Minute), now.Add(-9*time.Minute), func(int) float64 { return 14 })
+	testkit.WaitFor(t, "truck alarm", 5*time.Second, func() bool {
+		var al struct {
+			Alarms []coldchain.Alarm `json:"alarms"`
+		}
+		n.call(t, "GET", "/api/v1/coldchain/alarms?status=active", nil, owner).into(t, &al)
+		return len(al.Alarms) == 1 && al.Alarms[0].LocationID == truck.ID && len(al.Alarms[0].Lots) == 0
+	})
+	if n.lot(t, milk).Hold {
+		t.Fatal("milk held by a truck it had left")
 	}
 
 	// Strawberries are on another truck (EPCIS: shipped, not yet received)
