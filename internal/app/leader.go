@@ -47,6 +47,9 @@ func (a *App) notLeader() error {
 	return flashsale.ErrBusy // no leader known yet: the buyer retries
 }
 
+// Campaign runs one election round now (node start calls it before serving).
+func (a *App) Campaign(ctx context.Context) { a.campaign(ctx) }
+
 // campaign takes or renews the leader lease; on winning it loads running
 // flash sales from the database, on losing it drops its allocators (their
 // unwritten orders fail at the commit fence and are given back).

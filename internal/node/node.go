@@ -242,6 +242,9 @@ func (m *Main) Start(ctx context.Context) error {
 			}
 		}()
 	}
+	// Know who leads before the first request: a flash sale created right
+	// after start must start at once on a single node.
+	m.App.Campaign(ctx)
 	m.done = make(chan struct{})
 	go func() {
 		defer close(m.done)

@@ -100,15 +100,6 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			}
 			takes = append(takes, t...)
 		}
-		for _, t := range takes {
-			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ?`, t.Qty, t.StoreID, t.LotID, t.Qty)
-			if n, _ := rowsAffected(res, err); n != 1 {
-				if err != nil {
-					return err
-				}
-				return errRaced // taken since the levels were read (PostgreSQL only)
-			}
-		}
 		var err error
 		for attempt := 0; ; attempt++ {
 			o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
@@ -140,6 +131,18 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		for _, t := range takes {
 			if _, err := tx.Exec(ctx, `INSERT INTO allocations (order_id, store_id, lot_id, quantity) VALUES (?, ?, ?, ?)`, o.ID, t.StoreID, t.LotID, t.Qty); err != nil {
 				return err
+			}
+		}
+		// The guarded reservation comes last: on PostgreSQL the stock row
+		// stays locked only from here to commit, which is what a hot SKU
+		// queues on.
+		for _, t := range takes {
+			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ?`, t.Qty, t.StoreID, t.LotID, t.Qty)
+			if n, _ := rowsAffected(res, err); n != 1 {
+				if err != nil {
+					return err
+				}
+				return errRaced // taken since the levels were read (PostgreSQL only)
 			}
 		}
 		o.StatusLabel = o.Status.Label()

@@ -213,6 +213,9 @@ func (tx *Tx) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
 // stmt returns the prepared form of query bound to this transaction, or nil
 // when it cannot be cached (the caller then runs the text).
 func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.db.Dialect != SQLite {
+		return nil // pgx caches statements per connection itself (and PgBouncer dislikes named ones)
+	}
 	st := tx.db.writeStmts.lookup(query)
 	if st == nil {
 		return nil
@@ -289,6 +292,9 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 // Query runs a read query outside a transaction.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = db.rebind(query)
+	if db.Dialect != SQLite {
+		return db.read.QueryContext(ctx, query, args...)
+	}
 	if st, err := db.readStmts.get(ctx, db.read, query); err == nil && st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -298,6 +304,9 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // QueryRow runs a single-row read query outside a transaction.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	query = db.rebind(query)
+	if db.Dialect != SQLite {
+		return db.read.QueryRowContext(ctx, query, args...)
+	}
 	if st, err := db.readStmts.get(ctx, db.read, query); err == nil && st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
