@@ -265,6 +265,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		Replicas:          cfg.Replicas,
 		Duplicates:        2 * time.Minute,
 	}
+	if old, err := js.Stream(sctx, h.streamName); err == nil && old.CachedInfo().Config.Replicas > scfg.Replicas {
+		scfg.Replicas = old.CachedInfo().Config.Replicas // never shrink what an operator raised
+	}
 	st, err := js.CreateOrUpdateStream(sctx, scfg)
 	if err != nil && sctx.Err() == nil {
 		// Nodes starting together race to create the stream: the loser's
