@@ -10,7 +10,7 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart")
+		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart | telemetry")
 	}
 	switch args[0] {
 	case "orders":
@@ -19,6 +19,8 @@ func runBench(ctx context.Context, args []string) error {
 		return bench.RunFlashSale(ctx, args[1:], os.Stdout)
 	case "coldstart":
 		return bench.RunColdStart(ctx, args[1:], os.Stdout)
+	case "telemetry":
+		return bench.RunTelemetry(ctx, args[1:], os.Stdout)
 	case "fanout":
 		return bench.RunFanout(ctx, args[1:], os.Stdout)
 	}

@@ -44,7 +44,7 @@ func startProc(t *testing.T, bin, dataDir string) *proc {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data-dir", dataDir, "-rtmp-addr", "", "-admin-token", "crash-owner-token", "-rate-limits=false", "-reserve-for", "1h")
+	cmd := exec.Command(bin, "serve", "-addr", addr, "-data-dir", dataDir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", "crash-owner-token", "-rate-limits=false", "-reserve-for", "1h")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,9 @@ func banner(m *node.Main, took time.Duration) {
     API (OpenAPI 3.1):              %s/api/openapi.json
 
 `, Version, took.Round(time.Millisecond), m.Config.DataDir, base, base, base, base, base)
+	if m.MQTT != nil {
+		fmt.Fprintf(os.Stderr, "    Sensor telemetry (MQTT):        %s  topic shelflive/<merchant>/devices/<device-id>/telemetry\n\n", m.MQTT.Addr())
+	}
 	if m.Config.Demo {
 		fmt.Fprintf(os.Stderr, "  Demo logins (password %q):", demo.Password)
 		for _, l := range demo.Logins {

@@ -71,7 +71,7 @@ func startOnce(ctx context.Context, self, dataDir string) (time.Duration, error)
 	addr := ln.Addr().String()
 	ln.Close()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, self, "serve", "-addr", addr, "-data-dir", dataDir, "-rtmp-addr", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, self, "serve", "-addr", addr, "-data-dir", dataDir, "-rtmp-addr", "127.0.0.1:0", "-mqtt-addr", "127.0.0.1:0")
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}

@@ -94,7 +94,7 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 // allocation design differs — the baseline the issue asks for.
 func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, buyers, units int, naive bool) (FlashResult, error) {
 	token := "bench-owner-token"
-	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
+	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
 	if naive {
 		args = append(args, "-flash-naive")
 	}

@@ -59,7 +59,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer os.RemoveAll(dir)
 		*token = "bench-owner-token"
-		c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-admin-token", *token, "-rate-limits=false", "-database-url", *dbURL})
+		c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", *token, "-rate-limits=false", "-database-url", *dbURL})
 		if err != nil {
 			return err
 		}

@@ -53,6 +53,7 @@ type SKU struct {
 	ListPriceFen int64  `json:"list_price_fen,omitempty"`
 	Active       bool   `json:"active"`
 	Available    int64  `json:"available"` // sellable units over all stores (not on hold, not reserved)
+	Held         int64  `json:"held"`      // unexpired units of lots on hold (cold-chain review): the card says 暂停销售, not sold out
 }
 
 // Validate checks a product before it is stored.

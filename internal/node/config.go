@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/shelflive/shelflive/internal/mqttingest"
 )
 
 // Config is read from flags, falling back to SHELFLIVE_* environment variables.
@@ -31,6 +33,9 @@ type Config struct {
 	MediaReplay  string
 	MediaSecret  string
 	MediaIngest  string
+	MQTTAddr     string        // embedded MQTT broker for sensors; empty = off
+	MQTTURL      string        // external broker to subscribe to; empty = none
+	TelemetryRaw time.Duration // how long raw readings are kept (5-minute rollups: forever)
 }
 
 func env(name, def string) string {
@@ -83,6 +88,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MediaIngest, "media-ingest-url", env("SHELFLIVE_MEDIA_INGEST_URL", ""), "external mode: the RTMP URL hosts publish to (SHELFLIVE_MEDIA_INGEST_URL)")
 	fs.StringVar(&c.NodeURL, "node-url", env("SHELFLIVE_NODE_URL", ""), "URL other nodes use to reach this one; default the listen address (SHELFLIVE_NODE_URL)")
 	fs.BoolVar(&c.FlashNaive, "flash-naive", false, "benchmark baseline only: flash sales take units with one hot-row UPDATE per attempt")
+	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("SHELFLIVE_MQTT_ADDR", mqttingest.DefaultAddr), "embedded MQTT broker for cold-chain sensors; empty disables; 1883 is left to a system broker (SHELFLIVE_MQTT_ADDR)")
+	fs.StringVar(&c.MQTTURL, "mqtt-url", env("SHELFLIVE_MQTT_URL", ""), "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
+	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

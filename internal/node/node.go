@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/epcishttp"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -44,6 +46,11 @@ type Main struct {
 
 	Video *video.Server // embedded video, nil when off or external
 	hooks *video.Hooks
+
+	ColdChain   *coldchain.Service     // telemetry, excursion rules, holds
+	MQTT        *mqttingest.Broker     // embedded broker, nil when SHELFLIVE_MQTT_ADDR is empty
+	mqttSub     *mqttingest.Subscriber // external broker, nil when SHELFLIVE_MQTT_URL is empty
+	coldStarted bool
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -155,8 +162,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
 		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
-	m.Server.EPCIS = m.Server.Limited(epcishttp.New(sqldb.NewEPCISStore(db), epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
+	epcisStore := sqldb.NewEPCISStore(db)
+	m.Server.EPCIS = m.Server.Limited(epcishttp.New(epcisStore, epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
 		"epcis-capture", 5, 20, web.ClientIP, func(r *http.Request) bool { return r.Method == http.MethodPost })
+	ccStore := &sqldb.ColdChainStore{DB: db}
+	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: web.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
+		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: web.AlarmPublisher(a)}
+	m.Server.ColdChain = &web.ColdChain{Server: m.Server, Service: m.ColdChain, Exports: ccStore}
 	if m.Video != nil {
 		m.Server.Media = m.Video.Handler()
 	}
@@ -245,6 +257,32 @@ func (m *Main) Start(ctx context.Context) error {
 	// Know who leads before the first request: a flash sale created right
 	// after start must start at once on a single node.
 	m.App.Campaign(ctx)
+	if err := m.ColdChain.Start(life); err != nil {
+		cancel()
+		return fmt.Errorf("coldchain: %w", err)
+	}
+	m.coldStarted = true
+	if m.Config.MQTTAddr != "" {
+		b, err := mqttingest.NewBroker(m.Config.MQTTAddr, m.ColdChain, m.Logger)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("mqtt: %w", err)
+		}
+		if err := b.Serve(); err != nil {
+			cancel()
+			return fmt.Errorf("mqtt: %w", err)
+		}
+		m.MQTT = b
+	}
+	if m.Config.MQTTURL != "" {
+		host, _ := os.Hostname()
+		sub, err := mqttingest.Subscribe(life, mqttingest.SubscriberConfig{URL: m.Config.MQTTURL, ClientID: "shelflive-" + host, Shared: "shelflive", Logger: m.Logger}, m.ColdChain)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("mqtt subscribe: %w", err)
+		}
+		m.mqttSub = sub
+	}
 	m.done = make(chan struct{})
 	go func() {
 		defer close(m.done)
@@ -275,6 +313,15 @@ func (m *Main) Close() error {
 	}
 	if m.Video != nil {
 		m.Video.Close()
+	}
+	if m.MQTT != nil {
+		m.MQTT.Close()
+	}
+	if m.mqttSub != nil {
+		m.mqttSub.Close()
+	}
+	if m.coldStarted {
+		<-m.ColdChain.Stopped() // the last readings are flushed before the database closes
 	}
 	if m.App != nil && m.App.Hub != nil {
 		m.App.Hub.Close()

@@ -121,15 +121,17 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 	}
 	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		          WHERE st.sku_id = k.id AND l.hold = FALSE AND l.expires_at > ?), 0)
-		FROM skus k WHERE k.merchant_id = ? ORDER BY k.id`, ms(s.DB.Now()), merchantID)
+		          WHERE st.sku_id = k.id AND l.hold = FALSE AND l.expires_at > ?), 0),
+		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
+		          WHERE st.sku_id = k.id AND l.hold = TRUE AND l.expires_at > ?), 0)
+		FROM skus k WHERE k.merchant_id = ? ORDER BY k.id`, ms(s.DB.Now()), ms(s.DB.Now()), merchantID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k catalog.SKU
-		if err := rows.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.GTIN, &k.PriceFen, &k.ListPriceFen, &k.Active, &k.Available); err != nil {
+		if err := rows.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.GTIN, &k.PriceFen, &k.ListPriceFen, &k.Active, &k.Available, &k.Held); err != nil {
 			return err
 		}
 		if i, ok := idx[k.ProductID]; ok {

@@ -23,7 +23,7 @@ func StartNode(tb testing.TB, dataDir string, extra ...string) *node.Main {
 	if dataDir == "" {
 		dataDir = tb.TempDir()
 	}
-	args := append([]string{"-addr", "127.0.0.1:0", "-data-dir", dataDir, "-rtmp-addr", "", "-admin-token", OwnerToken}, extra...)
+	args := append([]string{"-addr", "127.0.0.1:0", "-data-dir", dataDir, "-rtmp-addr", "", "-mqtt-addr", "127.0.0.1:0", "-admin-token", OwnerToken}, extra...)
 	c, err := node.ParseConfig("test", args)
 	if err != nil {
 		tb.Fatal(err)

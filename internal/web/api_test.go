@@ -1285,7 +1285,7 @@ func (l *lockedBuffer) String() string {
 // for phone numbers, addresses, passwords, codes and tokens in the log.
 func TestNoSecretsInLogs(t *testing.T) {
 	logs := &lockedBuffer{}
-	c, err := node.ParseConfig("test", []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-rtmp-addr", "", "-admin-token", testkit.OwnerToken})
+	c, err := node.ParseConfig("test", []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", testkit.OwnerToken})
 	if err != nil {
 		t.Fatal(err)
 	}

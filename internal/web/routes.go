@@ -19,7 +19,7 @@ func (s *Server) Routes() []Route {
 	page := func(path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
 		return Route{Method: "GET", Path: path, Access: acc, Perm: perm, Summary: summary, handler: h}
 	}
-	return []Route{
+	routes := []Route{
 		// operations
 		{Method: "GET", Path: "/healthz", Access: P, API: true, Summary: "Liveness", handler: s.handleHealthz},
 		{Method: "GET", Path: "/readyz", Access: P, API: true, Summary: "Readiness (database answers)", handler: s.handleReadyz},
@@ -107,6 +107,10 @@ func (s *Server) Routes() []Route {
 		api("PUT", "/api/v1/staff/{id}", S, identity.PermStaffWrite, "Update a staff account or role", s.apiUpdateStaff),
 		api("GET", "/api/v1/audit", S, identity.PermAuditRead, "Audit log of staff actions", s.apiAudit),
 	}
+	if s.ColdChain != nil {
+		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
+	}
+	return routes
 }
 
 func formatFen(fen int64) string { return catalog.FormatFen(fen) }

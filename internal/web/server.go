@@ -60,6 +60,7 @@ type Server struct {
 	Media        http.Handler // video playback, mounted under /media/ when set
 	MediaHooks   http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
 	EPCIS        http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
+	ColdChain    *ColdChain   // cold-chain API, trace pages, exports and the gateway telemetry endpoint, when set
 	Registry     *prometheus.Registry
 	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
 	NoRateLimits bool            // load tests on loopback only: every client shares one IP
@@ -94,6 +95,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.EPCIS != nil {
 		mux.Handle("/epcis/", s.EPCIS)
+	}
+	if s.ColdChain != nil {
+		mux.Handle("POST /api/v1/telemetry", s.ColdChain.TelemetryHandler()) // device tokens, not sessions: outside the route wrapper
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {

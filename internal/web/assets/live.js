@@ -14,6 +14,10 @@
 
   const $ = (id) => document.getElementById(id);
   const available = (p) => (p.skus || []).reduce((n, k) => n + (k.active ? k.available : 0), 0);
+  // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
+  const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
+  const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
+  const traceLink = (p) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "btn btn-sm", id: "trace-link", href: "/trace/01/" + k.gtin }, t("溯源", "Trace")) : null; };
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
@@ -23,7 +27,9 @@
     const p = products.get(pinnedID);
     if (!p) { box.classList.add("hidden"); box.replaceChildren(); return; }
     const left = available(p);
-    const stock = left <= 0 ? h("span", { class: "soldout" }, t("已售罄", "Sold out"))
+    const held = onHold(p);
+    const stock = held ? h("span", { class: "soldout", id: "pinned-hold" }, HOLD_TEXT())
+      : left <= 0 ? h("span", { class: "soldout" }, t("已售罄", "Sold out"))
       : h("span", { class: "stock" + (left <= 10 ? " low" : "") }, t("仅剩 ", "Only ") + left + t(" 件", " left"));
     box.replaceChildren(
       h("img", { src: p.image || "", alt: SL.pname(p) }),
@@ -35,8 +41,9 @@
         h("div", { class: "bottom" },
           h("div", {}, h("div", { class: "price", id: "pinned-price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null), stock),
           h("div", { class: "card-actions" },
+            traceLink(p),
             (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", id: "clip-btn", onclick: () => jumpTo(p.id) }, t("看讲解", "Watch")) : null,
-            h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now")))
+            h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, held ? t("暂停销售", "On hold") : left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now")))
         )
       )
     );
@@ -200,7 +207,8 @@
         h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("div", { class: "muted small" }, p.subtitle || ""), h("div", { class: "price" }, yuan(minPrice(p)))),
         h("div", { class: "card-actions" },
           (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
-          h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : t("售罄", "Sold out")))
+          traceLink(p),
+          h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : onHold(p) ? t("暂停销售", "On hold") : t("售罄", "Sold out")))
       )))
     );
   });
