@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,8 +174,14 @@ func (h *Hub) appendEvent(ctx context.Context, ts *topicState, typ string, raw j
 			ts.known = false // reload, unless the live consumer already told us more
 		}
 		ts.mu.Unlock()
-		if isWrongLast(err) && attempt < 16 && ctx.Err() == nil {
+		if isWrongLast(err) && ctx.Err() == nil {
+			// Another node appended first. Retry until the deadline; a short
+			// random pause after repeated losses lets a node that keeps
+			// losing to a busy peer get its turn.
 			h.nConflicts.Add(1)
+			if attempt >= 2 {
+				time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(250*time.Microsecond))))
+			}
 			continue
 		}
 		return nil, err
