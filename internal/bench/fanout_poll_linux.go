@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // fanoutEpoll reads all viewer sockets from a few epoll loops instead of one
@@ -115,6 +116,11 @@ func (l *fanoutEpollLoop) run() {
 			if v != nil {
 				l.readable(v)
 			}
+		}
+		if n < len(events)/8 {
+			// Few sockets were ready: let more frames arrive so that one
+			// epoll_wait covers many reads (adds at most ~0.2 ms to measured latency).
+			time.Sleep(200 * time.Microsecond)
 		}
 	}
 }

@@ -369,12 +369,39 @@ func TestDeleteComment(t *testing.T) {
 		t.Fatalf("delete: seq %d err %v", seq, err)
 	}
 	h.Flush()
+	// The pending batch rides along with the event (see TestPublish_PiggybacksBatch)
+	// and no longer holds the deleted comment.
 	fs := drain(t, s)
-	if len(fs) != 2 || fs[0].T != "ev" || fs[0].Type != "comment.deleted" || string(fs[0].Data) != `{"id":"bad"}` {
+	if len(fs) != 2 || fs[1].T != "ev" || fs[1].Type != "comment.deleted" || string(fs[1].Data) != `{"id":"bad"}` {
 		t.Fatalf("got %+v", fs)
 	}
-	if fs[1].T != "batch" || len(fs[1].Comments) != 1 || fs[1].Comments[0].ID != "good" {
-		t.Fatalf("batch still holds the deleted comment: %+v", fs[1])
+	if fs[0].T != "batch" || len(fs[0].Comments) != 1 || fs[0].Comments[0].ID != "good" {
+		t.Fatalf("batch still holds the deleted comment: %+v", fs[0])
+	}
+}
+
+// A commerce event takes the pending batch with it (one socket write per viewer
+// instead of two), at most every Tick/4; the event itself is never delayed.
+func TestPublish_PiggybacksBatch(t *testing.T) {
+	h := newHub(t, realtime.Options{Tick: time.Hour})
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, s) // snapshot; no batch built yet
+	h.PublishComment("room:1", realtime.Comment{ID: "c1", User: "a", Text: "hi"})
+	h.AddLikes("room:1", 3)
+	h.Publish("room:1", "card.pinned", 1)
+	fs := drain(t, s)
+	if len(fs) != 2 || fs[0].T != "batch" || len(fs[0].Comments) != 1 || fs[0].LikesDelta != 3 || fs[0].Viewers != 1 || fs[1].T != "ev" {
+		t.Fatalf("got %+v, want batch then event", fs)
+	}
+	// Too soon after that batch: the event goes alone, the comment waits for the tick.
+	h.PublishComment("room:1", realtime.Comment{ID: "c2", User: "a", Text: "again"})
+	h.Publish("room:1", "card.pinned", 2)
+	if fs := drain(t, s); len(fs) != 1 || fs[0].T != "ev" || fs[0].Seq != 2 {
+		t.Fatalf("got %+v, want only event 2", fs)
+	}
+	h.Flush()
+	if fs := drain(t, s); len(fs) != 1 || fs[0].T != "batch" || fs[0].Comments[0].ID != "c2" {
+		t.Fatalf("tick got %+v", fs)
 	}
 }
 
@@ -599,7 +626,7 @@ func TestApply_ExternalSequence(t *testing.T) {
 		t.Fatalf("resume got %+v", fs)
 	}
 	h.Apply(ev(43, "stream-a"))
-	if fs := drain(t, s); len(fs) != 1 || fs[0].Seq != 43 {
+	if fs := drain(t, s); len(fs) == 0 || fs[len(fs)-1].T != "ev" || fs[len(fs)-1].Seq != 43 {
 		t.Fatalf("live got %+v", fs)
 	}
 	// A jump means this node missed events: subscribers must resync.
@@ -662,8 +689,9 @@ func TestSubscribe_SnapshotReuse(t *testing.T) {
 func TestStats_QueueDelay(t *testing.T) {
 	h := newHub(t, realtime.Options{})
 	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
-	s.Frames(nil)
-	s.Delivered() // snapshot: reliable
+	h.Flush()     // presence batch
+	s.Frames(nil) // snapshot + batch
+	s.Delivered()
 	h.Publish("room:1", "x", 1)
 	h.AddLikes("room:1", 1)
 	h.Flush()
@@ -680,7 +708,7 @@ func TestStats_QueueDelay(t *testing.T) {
 		}
 		return n
 	}
-	if sum(st.ReliableDelay) != 2 || sum(st.LossyDelay) != 1 {
+	if sum(st.ReliableDelay) != 2 || sum(st.LossyDelay) != 2 {
 		t.Fatalf("delay samples reliable %v lossy %v", st.ReliableDelay, st.LossyDelay)
 	}
 	if d := realtime.DelayQuantile(st.LossyDelay, 0.99); d < 5*time.Millisecond {

@@ -42,6 +42,7 @@ type topic struct {
 	dirty      atomic.Bool
 
 	lastActive time.Time
+	lastFlush  time.Time // last batch frame built
 }
 
 // snapshot is an encoded snapshot frame and the position it stands for.
@@ -96,6 +97,14 @@ func (t *topic) appendEventLocked(typ string, data json.RawMessage) uint64 {
 // recordLocked is the local delivery step for an event already sequenced as seq
 // (= t.seq+1): keep it in history for resume and queue it to every member.
 func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
+	// Piggyback: if lossy state is pending and the last batch is not too recent,
+	// build the batch now and queue it just before the event. Each connection's
+	// writer then sends both with one socket write instead of two (the event still
+	// goes out at once); at 10,000 viewers that saves a write per viewer per event.
+	// The Tick/4 floor bounds batch frames to 4 per tick however many events come.
+	if t.dirty.Load() && time.Since(t.lastFlush) >= t.h.opts.Tick/4 {
+		t.flushLocked()
+	}
 	t.seq = seq
 	frame := encodeEvent(t.nameJSON, t.seq, typ, data)
 	if max := t.h.opts.History; len(t.hist) < max {
@@ -205,6 +214,10 @@ func (t *topic) flush() {
 	if t.dead {
 		return
 	}
+	t.flushLocked()
+}
+
+func (t *topic) flushLocked() {
 	comments := t.pending
 	t.pending, t.spare = t.spare[:0], nil
 	overflow := t.overflow
@@ -215,6 +228,7 @@ func (t *topic) flush() {
 		return
 	}
 	t.sentViewers = t.viewers
+	t.lastFlush = time.Now()
 
 	keep := sampleComments(comments, t.h.opts.MaxCommentsPerTick)
 	shown := make([]Comment, 0, len(keep))
