@@ -803,3 +803,25 @@ func TestHub_ConcurrentStress(t *testing.T) {
 		t.Fatalf("stress did too little: %d joins, %+v", joined.Load(), st)
 	}
 }
+
+// A batch taken along early by an event gets the comment budget of the time
+// elapsed, so the display rate stays at MaxCommentsPerTick per Tick.
+func TestPublish_PiggybackBudget(t *testing.T) {
+	h := realtime.NewLocalHub(realtime.Options{Tick: 4 * time.Second, MaxCommentsPerTick: 8})
+	defer h.Close()
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	h.Flush() // a tick: presence batch
+	drain(t, s)
+	time.Sleep(1100 * time.Millisecond) // > Tick/4, well before the first real tick
+	for i := 0; i < 20; i++ {
+		h.PublishComment("room:1", realtime.Comment{ID: fmt.Sprint(i), User: fmt.Sprint("u", i), Text: "x"})
+	}
+	h.Publish("room:1", "card.pinned", 1)
+	fs := drain(t, s)
+	if len(fs) != 2 || fs[0].T != "batch" {
+		t.Fatalf("got %+v", fs)
+	}
+	if n := len(fs[0].Comments); n < 2 || n > 4 || fs[0].Dropped != 20-n {
+		t.Fatalf("early batch after ~1.1s of a 4s tick shows %d comments (dropped %d), want ~3 of 8", n, fs[0].Dropped)
+	}
+}

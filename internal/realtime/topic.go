@@ -43,6 +43,7 @@ type topic struct {
 
 	lastActive time.Time
 	lastFlush  time.Time // last batch frame built
+	lastEarly  bool      // … and it was taken along by an event
 }
 
 // snapshot is an encoded snapshot frame and the position it stands for.
@@ -103,7 +104,7 @@ func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
 	// goes out at once); at 10,000 viewers that saves a write per viewer per event.
 	// The Tick/4 floor bounds batch frames to 4 per tick however many events come.
 	if t.dirty.Load() && time.Since(t.lastFlush) >= t.h.opts.Tick/4 {
-		t.flushLocked()
+		t.flushLocked(true)
 	}
 	t.seq = seq
 	frame := encodeEvent(t.nameJSON, t.seq, typ, data)
@@ -214,10 +215,12 @@ func (t *topic) flush() {
 	if t.dead {
 		return
 	}
-	t.flushLocked()
+	t.flushLocked(false)
 }
 
-func (t *topic) flushLocked() {
+// flushLocked builds and queues the batch; early is set when a commerce event
+// takes it along before the tick.
+func (t *topic) flushLocked(early bool) {
 	comments := t.pending
 	t.pending, t.spare = t.spare[:0], nil
 	overflow := t.overflow
@@ -228,9 +231,17 @@ func (t *topic) flushLocked() {
 		return
 	}
 	t.sentViewers = t.viewers
-	t.lastFlush = time.Now()
+	// The comment budget is per tick of elapsed time: a batch that an event took
+	// along early gets a share, so viewers never see more than MaxCommentsPerTick
+	// comments per Tick, however batches are cut.
+	now := time.Now()
+	budget := t.h.opts.MaxCommentsPerTick
+	if el := now.Sub(t.lastFlush); (early || t.lastEarly) && el < t.h.opts.Tick {
+		budget = max(1, int((int64(budget)*int64(el)+int64(t.h.opts.Tick)-1)/int64(t.h.opts.Tick)))
+	}
+	t.lastFlush, t.lastEarly = now, early
 
-	keep := sampleComments(comments, t.h.opts.MaxCommentsPerTick)
+	keep := sampleComments(comments, budget)
 	shown := make([]Comment, 0, len(keep))
 	for _, i := range keep {
 		shown = append(shown, comments[i])
