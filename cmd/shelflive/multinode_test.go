@@ -311,7 +311,9 @@ func TestMultiNode(t *testing.T) {
 	prefix := "mn-" + hex.EncodeToString(b[:])
 	t.Cleanup(func() { deleteNATSStream(natsURL, prefix) })
 	env := []string{"SHELFLIVE_DATABASE_URL=" + dbURL, "SHELFLIVE_NATS_URL=" + natsURL, "SHELFLIVE_NATS_PREFIX=" + prefix,
-		"SHELFLIVE_PAY_SECRET=multinode-shared-pay-secret-0123456789"}
+		"SHELFLIVE_PAY_SECRET=multinode-shared-pay-secret-0123456789",
+		"SHELFLIVE_MQTT_ADDR=", // the nodes share one host: no embedded MQTT broker each
+	}
 
 	// Only the first node seeds the demo data; the others start on it.
 	nodes := []*proc{startClusterNode(t, bin, env)}
