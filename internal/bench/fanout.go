@@ -166,6 +166,10 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		g.begin()
 	}
 	cpu0, self0 := tgt.cpuTime(), fanoutCPUSeconds("self")
+	writes0 := uint64(0)
+	if st, ok := tgt.(interface{ stats() realtime.Stats }); ok {
+		writes0 = st.stats().Writes
+	}
 	busy0, total0 := fanoutMachineCPU()
 	stopProfile := fanoutCPUProfile(o.cpuProfile)
 	gen := runFanoutGenerators(ctx, o, tgt)
@@ -257,6 +261,10 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 	if st, ok := tgt.(interface{ stats() realtime.Stats }); ok {
 		s := st.stats()
 		sum.HubLossyDropped = s.LossyDropped
+		if w := s.Writes - writes0; w > 0 && serverCPU > 0 {
+			sum.ServerWritesPerS = fanoutRound(float64(w)/secs, 0)
+			sum.ServerUsPerWrite = fanoutRound(serverCPU*1e6/float64(w), 2)
+		}
 		// Server-side share of the latency: queued → written to the socket.
 		sum.ServerEventQueueP99Ms = fanoutDelayMs(realtime.DelayQuantile(s.ReliableDelay, 0.99))
 		sum.ServerBatchQueueP99Ms = fanoutDelayMs(realtime.DelayQuantile(s.LossyDelay, 0.99))
@@ -306,6 +314,8 @@ type fanoutSummary struct {
 	SlowConsumerCloses    uint64  `json:"slow_consumer_closes"`
 	DialErrors            uint64  `json:"dial_errors"`
 	HubLossyDropped       uint64  `json:"hub_lossy_frames_dropped,omitempty"`
+	ServerWritesPerS      float64 `json:"server_writes_per_s,omitempty"`
+	ServerUsPerWrite      float64 `json:"server_cpu_us_per_write,omitempty"`   // server CPU per socket write
 	ServerEventQueueP99Ms float64 `json:"server_event_queue_p99_ms,omitempty"` // bucket bound: ≤ this
 	ServerBatchQueueP99Ms float64 `json:"server_batch_queue_p99_ms,omitempty"`
 	ServerRSSMiB          float64 `json:"server_rss_mib"`

@@ -183,6 +183,7 @@ type Stats struct {
 	SlowConsumers   uint64 // subscriptions ended with slow_consumer
 	CommentsIn      uint64 // comments received
 	CommentsDropped uint64 // comments sampled out of batch frames
+	Writes          uint64 // socket writes reported by the adapter (each carries ≥ 1 frame)
 
 	// Queue delay — from the moment a frame is queued to a connection until the
 	// socket write that carried it returned — as counts per DelayBuckets bucket
@@ -269,6 +270,7 @@ type LocalHub struct {
 	nSlow         atomic.Uint64
 	nCommentsIn   atomic.Uint64
 	nCommentsDrop atomic.Uint64
+	nWrites       atomic.Uint64
 	delayRel      delayHist
 	delayLossy    delayHist
 }
@@ -352,6 +354,7 @@ func (h *LocalHub) Stats() Stats {
 		SlowConsumers:   h.nSlow.Load(),
 		CommentsIn:      h.nCommentsIn.Load(),
 		CommentsDropped: h.nCommentsDrop.Load(),
+		Writes:          h.nWrites.Load(),
 		ReliableDelay:   h.delayRel.counts(),
 		LossyDelay:      h.delayLossy.counts(),
 	}

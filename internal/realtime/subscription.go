@@ -124,6 +124,7 @@ func (s *Subscription) Frames(buf [][]byte) [][]byte {
 // socket, so that it can record how long they waited (Stats.ReliableDelay and
 // Stats.LossyDelay: hub queue + writer scheduling + socket write).
 func (s *Subscription) Delivered() {
+	s.h.nWrites.Add(1)
 	now := time.Now().UnixNano()
 	s.mu.Lock()
 	rel, lossy := s.drainedRel, s.drainedLossy
