@@ -15,12 +15,14 @@
 //
 // Each batch frame is encoded once per topic per tick and the same []byte is queued
 // for every subscriber, so the cost per viewer is one queue append and one socket
-// write. The hub never writes to sockets itself: the WebSocket adapter (package ws)
-// runs one writer goroutine per connection that drains the connection's bounded queue.
+// write. A commerce event takes the pending batch along (queued just before it), so
+// the two share one write. The hub never writes to sockets itself: the WebSocket
+// adapter (package ws) runs one writer goroutine per connection that drains the
+// connection's bounded queue, all queued frames in one write.
 //
 // The in-process LocalHub is split into a sequencing step (topic seq + history) and a
 // local delivery step (members + queues) so that a NATS-backed hub can sequence in
-// JetStream and reuse the local delivery on every node.
+// JetStream and reuse the local delivery on every node: see Apply and Event.
 package realtime
 
 import (
