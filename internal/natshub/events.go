@@ -269,6 +269,11 @@ func (h *Hub) applyLocked(ts *topicState, m *evMsg) {
 		return
 	}
 	ts.applied = m.stream
+	if m.ev.Type == realtime.EventCommentDeleted {
+		// Before Apply: the local hub may send its pending batch along with
+		// the event, and the deleted comment must not be in it.
+		h.withdraw(m.ev)
+	}
 	ok, err := h.local.Apply(m.ev)
 	if err != nil {
 		h.log.Warn("natshub: apply", "topic", m.ev.Topic, "seq", m.ev.Seq, "err", err)
@@ -281,15 +286,20 @@ func (h *Hub) applyLocked(ts *topicState, m *evMsg) {
 	if ok || ts.appEpoch != m.ev.Epoch || ts.appSeq < m.ev.Seq {
 		ts.appEpoch, ts.appSeq = m.ev.Epoch, m.ev.Seq
 	}
-	if ok && m.ev.Type == realtime.EventCommentDeleted {
-		if w, can := any(h.local).(withdrawer); can {
-			var d struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(m.ev.Data, &d) == nil && d.ID != "" {
-				w.WithdrawComment(m.ev.Topic, d.ID)
-			}
-		}
+}
+
+// withdraw removes the comment a comment.deleted event names from the local
+// hub's pending batch, if the local hub supports it.
+func (h *Hub) withdraw(ev realtime.Event) {
+	w, can := any(h.local).(withdrawer)
+	if !can {
+		return
+	}
+	var d struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(ev.Data, &d) == nil && d.ID != "" {
+		w.WithdrawComment(ev.Topic, d.ID)
 	}
 }
 
