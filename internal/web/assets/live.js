@@ -17,7 +17,7 @@
   // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
   const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
-  const traceLink = (p) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "btn btn-sm", id: "trace-link", href: "/trace/01/" + k.gtin }, t("溯源", "Trace")) : null; };
+  const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, "🔍 " + t("溯源", "Trace")) : null; };
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
@@ -37,11 +37,10 @@
         h("span", { class: "tag" }, state.room.status === "ended" ? t("本场商品", "From this live") : t("讲解中", "Now featuring")),
         h("span", { class: "name", id: "pinned-name" }, SL.pname(p)),
         h("span", { class: "sub" }, p.subtitle || ""),
-        h("span", { class: "facts" }, t("产地 ", "Origin ") + (p.origin || "—") + (p.allergens && p.allergens !== "无" ? " · " + t("过敏原 ", "Allergens ") + p.allergens : "")),
+        h("span", { class: "facts" }, t("产地 ", "Origin ") + (p.origin || "—") + (p.allergens && p.allergens !== "无" ? " · " + t("过敏原 ", "Allergens ") + p.allergens : ""), " ", traceLink(p, "trace-link")),
         h("div", { class: "bottom" },
           h("div", {}, h("div", { class: "price", id: "pinned-price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null), stock),
           h("div", { class: "card-actions" },
-            traceLink(p),
             (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", id: "clip-btn", onclick: () => jumpTo(p.id) }, t("看讲解", "Watch")) : null,
             h("button", { class: "btn btn-buy", id: "buy-btn", type: "button", disabled: left <= 0, onclick: () => openBuy(p.id) }, held ? t("暂停销售", "On hold") : left <= 0 ? t("已抢光", "Sold out") : t("立即购买", "Buy now")))
         )
