@@ -19,7 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/sqldb"
 )
 
 // FlashResult is one side of `shelflive bench flashsale`.
@@ -68,13 +70,23 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	defer os.RemoveAll(dir)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 60 * time.Second}
 
-	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), *dbURL, hc, *buyers, *units, false)
+	mainURL, baseURL := *dbURL, *dbURL
+	if sqldb.IsPostgresURL(*dbURL) {
+		// Each side gets a fresh schema of its own, dropped afterwards.
+		cleanup, urls, err := pgSchemas(ctx, *dbURL, 2)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		mainURL, baseURL = urls[0], urls[1]
+	}
+	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), mainURL, hc, *buyers, *units, false)
 	if err != nil {
 		return err
 	}
 	sum := FlashSummary{FlashResult: res}
 	if !*skipBaseline {
-		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), *dbURL, hc, *buyers, *units, true)
+		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), baseURL, hc, *buyers, *units, true)
 		if err != nil {
 			return err
 		}
@@ -263,4 +275,33 @@ func loginMany(base string, hc *http.Client, n int) ([]string, error) {
 func printFlash(out io.Writer, r FlashResult) {
 	fmt.Fprintf(out, "%s: %d buyers, %d units: %d attempts in %.2fs = %.0f attempts/s; %d orders acknowledged (%.0f/s), %d stored, oversold %d, errors %d, busy %d; p50 %.1f ms p99 %.1f ms\n",
 		r.System, r.Buyers, r.Units, r.Attempts, r.DurationS, r.AttemptsPerS, r.Acknowledged, r.OrdersPerS, r.Stored, r.Oversold, r.Errors, r.Busy, r.P50Ms, r.P99Ms)
+}
+
+// pgSchemas creates n empty schemas for benchmark nodes and returns URLs
+// that select them (search_path), plus a cleanup that drops them.
+func pgSchemas(ctx context.Context, dbURL string, n int) (func(), []string, error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var names, urls []string
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("shelflive_bench_%d_%d", time.Now().UnixNano()%1_000_000_000, i)
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		names = append(names, name)
+		sep := "?"
+		if strings.Contains(dbURL, "?") {
+			sep = "&"
+		}
+		urls = append(urls, dbURL+sep+"search_path="+name)
+	}
+	return func() {
+		for _, name := range names {
+			db.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+		}
+		db.Close()
+	}, urls, nil
 }
