@@ -113,6 +113,13 @@ func (h *Hub) Publish(topic, typ string, data any) (uint64, error) {
 	if h.isClosed() {
 		return 0, realtime.ErrClosed
 	}
+	if !h.nc.IsConnected() {
+		// Fail at once instead of holding the caller (a request, the app's
+		// background loop) for the timeout; the topic is reset when NATS is back.
+		h.nPubErrors.Add(1)
+		h.markLost(topic)
+		return 0, fmt.Errorf("publish %s %s: %w", topic, typ, errNotConnected)
+	}
 	ts := h.acquire(topic)
 	defer h.release(ts)
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.Timeout)
@@ -120,10 +127,87 @@ func (h *Hub) Publish(topic, typ string, data any) (uint64, error) {
 	m, err := h.appendEvent(ctx, ts, typ, raw, false)
 	if err != nil {
 		h.nPubErrors.Add(1)
+		h.markLost(topic)
 		return 0, fmt.Errorf("publish %s %s: %w", topic, typ, err)
 	}
 	h.applyIfNext(ts, m)
 	return m.ev.Seq, nil
+}
+
+var errNotConnected = errors.New("natshub: not connected to NATS")
+
+// markLost remembers a topic whose event may not have reached the other
+// nodes' viewers (see repairLost).
+func (h *Hub) markLost(topic string) {
+	h.lostMu.Lock()
+	h.lost[topic] = true
+	h.lostMu.Unlock()
+}
+
+// repairLost starts a new epoch for every topic that lost an event, once NATS
+// answers again: every node then ends that topic's subscribers with
+// "resync", and their clients come back with their positions, which no longer
+// match, so each gets a snapshot built from the database — the state the
+// lost event would have shown. A lost event must not stay silently lost:
+// "sold out" matters more than a reconnect.
+func (h *Hub) repairLost() {
+	h.lostMu.Lock()
+	topics := make([]string, 0, len(h.lost))
+	for t := range h.lost {
+		topics = append(topics, t)
+	}
+	h.lostMu.Unlock()
+	for _, topic := range topics {
+		if !h.nc.IsConnected() {
+			return
+		}
+		ts := h.acquire(topic)
+		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.Timeout)
+		m, err := h.appendNewEpoch(ctx, ts)
+		cancel()
+		h.release(ts)
+		if err != nil {
+			h.log.Warn("natshub: reset topic after lost event", "topic", topic, "err", err)
+			continue
+		}
+		h.nResets.Add(1)
+		h.applyIfNext(ts, m)
+		h.lostMu.Lock()
+		delete(h.lost, topic)
+		h.lostMu.Unlock()
+	}
+}
+
+// appendNewEpoch appends a topic.opened event that starts a new epoch of the
+// topic at seq 1 (after whatever the topic holds).
+func (h *Hub) appendNewEpoch(ctx context.Context, ts *topicState) (*evMsg, error) {
+	ts.pubMu.Lock()
+	defer ts.pubMu.Unlock()
+	for {
+		var last uint64
+		if m, err := h.loadLast(ctx, ts); err != nil {
+			return nil, err
+		} else if m != nil {
+			last = m.stream
+		}
+		epoch := newEpoch()
+		msg := nats.NewMsg(ts.subject)
+		msg.Header.Set(hdrTopic, ts.name)
+		msg.Header.Set(hdrEpoch, epoch)
+		msg.Header.Set(hdrSeq, "1")
+		msg.Header.Set(hdrType, EventTopicOpened)
+		msg.Data = []byte("null")
+		ack, err := h.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(last))
+		if err == nil {
+			ts.mu.Lock()
+			ts.learnLocked(epoch, 1, ack.Sequence)
+			ts.mu.Unlock()
+			return &evMsg{stream: ack.Sequence, ev: realtime.Event{Topic: ts.name, Epoch: epoch, Seq: 1, Type: EventTopicOpened, Data: msg.Data}}, nil
+		}
+		if !isWrongLast(err) || ctx.Err() != nil {
+			return nil, err
+		}
+	}
 }
 
 // appendEvent appends one event with the topic's next sequence number,
@@ -502,18 +586,23 @@ func (h *Hub) DeleteComment(topic, id string) (uint64, error) {
 	}{id})
 }
 
-// sweepLoop stops following topics nobody here watches any more.
+// sweepLoop stops following topics nobody here watches any more, and resets
+// topics that lost an event while NATS was unreachable.
 func (h *Hub) sweepLoop() {
 	defer h.wg.Done()
 	every := max(min(h.cfg.Local.TopicTTL/4, 30*time.Second), 10*time.Millisecond)
 	tk := time.NewTicker(every)
 	defer tk.Stop()
+	repair := time.NewTicker(500 * time.Millisecond)
+	defer repair.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-tk.C:
 			h.sweep(time.Now())
+		case <-repair.C:
+			h.repairLost()
 		}
 	}
 }

@@ -166,6 +166,9 @@ type Hub struct {
 
 	consErr atomic.Pointer[consumerErr] // last error reported by the stream consumer
 
+	lostMu sync.Mutex
+	lost   map[string]bool // topics whose event could not be appended (see repairLost)
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 
@@ -177,6 +180,7 @@ type Hub struct {
 	nPubErrors  atomic.Uint64
 	nPrimes     atomic.Uint64
 	nOpenEvents atomic.Uint64
+	nResets     atomic.Uint64
 }
 
 var _ realtime.Hub = (*Hub)(nil)
@@ -195,6 +199,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		outLikes:   make(map[string]int64),
 		remote:     make(map[string]*nodePresence),
 		watched:    make(map[string]bool),
+		lost:       make(map[string]bool),
 		stop:       make(chan struct{}),
 		streamName: streamName(cfg.Prefix),
 		evPrefix:   cfg.Prefix + ".ev.",
@@ -430,6 +435,7 @@ type Stats struct {
 	Applied        uint64 // events handed to the local hub
 	Primes         uint64 // topic histories loaded from the stream
 	OpenEvents     uint64 // topic.opened events this node appended
+	Resets         uint64 // topics restarted under a new epoch after a lost event
 	RelayOut       uint64 // relay messages sent (comments/likes/personal)
 	RelayIn        uint64 // relay messages received from other nodes
 	RemoteNodes    int    // nodes whose presence is current
@@ -454,7 +460,7 @@ func (h *Hub) Stats() Stats {
 	h.presMu.Unlock()
 	return Stats{
 		Published: h.nPublished.Load(), Conflicts: h.nConflicts.Load(), PublishErrors: h.nPubErrors.Load(),
-		Applied: h.nApplied.Load(), Primes: h.nPrimes.Load(), OpenEvents: h.nOpenEvents.Load(),
+		Applied: h.nApplied.Load(), Primes: h.nPrimes.Load(), OpenEvents: h.nOpenEvents.Load(), Resets: h.nResets.Load(),
 		RelayOut: h.nRelayOut.Load(), RelayIn: h.nRelayIn.Load(), RemoteNodes: nr, TrackedTopics: nt,
 		Connected: h.nc.IsConnected(), Stats: h.local.Stats(),
 	}

@@ -660,3 +660,58 @@ func TestDeleteComment_WithdrawnEverywhere(t *testing.T) {
 		return false
 	})
 }
+
+// An event that could not be appended (NATS unreachable) is not silently
+// lost: once NATS answers, the topic restarts under a new epoch, every
+// node's viewers are sent to resync, and a reconnect gets a snapshot.
+func TestLostEvent_Resync(t *testing.T) {
+	_, hubs, _ := cluster(t, 2, nil)
+	a, b := hubs[0], hubs[1]
+	const topic = "room:31"
+	va := watch(t, a, realtime.SubscribeOptions{Topics: room(topic)})
+	vb := watch(t, b, realtime.SubscribeOptions{Topics: room(topic)})
+	last, err := a.Publish(topic, "stock.changed", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "event on B", func() bool { _, s, _ := vb.position(t, topic); return s == last })
+	epoch, _, _ := vb.position(t, topic)
+	a.MarkLostForTest(topic)
+	a.RepairLostForTest()
+	for name, v := range map[string]*viewer{"A": va, "B": vb} {
+		waitFor(t, "resync on "+name, func() bool { c, _ := v.sub.Ended(); return c == realtime.CodeResync })
+	}
+	v := watch(t, b, realtime.SubscribeOptions{Topics: []realtime.Resume{{Topic: topic, Epoch: epoch, Seq: last}}})
+	waitFor(t, "snapshot", func() bool { return len(v.frames()) > 0 })
+	if f := v.frames()[0]; f.T != "snapshot" || f.Epoch == epoch || f.Seq != 1 {
+		t.Fatalf("after the reset got %+v, want a snapshot of the new epoch at 1", f)
+	}
+	if seq, err := a.Publish(topic, "stock.changed", 2); err != nil || seq != 2 {
+		t.Fatalf("next event: seq %d, %v", seq, err)
+	}
+	if a.Stats().Resets != 1 {
+		t.Fatalf("resets %d", a.Stats().Resets)
+	}
+}
+
+// Without NATS, Publish fails at once instead of holding its caller.
+func TestPublish_FailsFastWhenDisconnected(t *testing.T) {
+	url := natsURL(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, open := cluster(t, 1, nil)
+	h := open(func(c *natshub.Config) { c.Conn = nc })
+	nc.Close()
+	t0 := time.Now()
+	if _, err := h.Publish("room:32", "stock.changed", 1); err == nil {
+		t.Fatal("publish without NATS succeeded")
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("publish without NATS took %v", d)
+	}
+	if h.Stats().PublishErrors != 1 {
+		t.Fatalf("publish errors %d", h.Stats().PublishErrors)
+	}
+}

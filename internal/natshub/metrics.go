@@ -10,6 +10,7 @@ var (
 	descConflicts  = prometheus.NewDesc("shelflive_nats_append_conflicts_total", "Appends refused because another node appended to the topic first (retried).", nil, nil)
 	descPubErrors  = prometheus.NewDesc("shelflive_nats_publish_errors_total", "Guaranteed events that could not be appended (NATS down, timeout); viewers catch up at their next snapshot.", nil, nil)
 	descApplied    = prometheus.NewDesc("shelflive_nats_events_applied_total", "Guaranteed events delivered to this node's viewers' hub.", nil, nil)
+	descResets     = prometheus.NewDesc("shelflive_nats_topic_resets_total", "Topics restarted under a new epoch after an event could not be appended (their viewers resync).", nil, nil)
 	descPrimes     = prometheus.NewDesc("shelflive_nats_topic_loads_total", "Topic histories loaded from the stream for a first local viewer.", nil, nil)
 	descRelayOut   = prometheus.NewDesc("shelflive_nats_relay_sent_total", "Lossy relay messages (comments, likes, personal, presence) sent.", nil, nil)
 	descRelayIn    = prometheus.NewDesc("shelflive_nats_relay_received_total", "Lossy relay messages received from other nodes.", nil, nil)
@@ -23,7 +24,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (h *Hub) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConnected, descPublished, descConflicts, descPubErrors, descApplied, descPrimes,
+	for _, d := range []*prometheus.Desc{descConnected, descPublished, descConflicts, descPubErrors, descApplied, descPrimes, descResets,
 		descRelayOut, descRelayIn, descNodes, descTopics, descSubs, descSlow, descFrames, descLossyDrops} {
 		ch <- d
 	}
@@ -47,6 +48,7 @@ func (h *Hub) Collect(ch chan<- prometheus.Metric) {
 	c(descPubErrors, st.PublishErrors)
 	c(descApplied, st.Applied)
 	c(descPrimes, st.Primes)
+	c(descResets, st.Resets)
 	c(descRelayOut, st.RelayOut)
 	c(descRelayIn, st.RelayIn)
 	g(descNodes, float64(st.RemoteNodes))
