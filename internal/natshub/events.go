@@ -21,8 +21,8 @@ import (
 // A node follows a topic (applies its events to the local hub) only after a
 // Subscribe loaded the topic's recent history ("primed"), and stops following
 // it when it has had no subscription for half the local TopicTTL; the local
-// hub frees the topic only after a full TopicTTL, so it never holds a topic
-// this node stopped following without knowing it.
+// hub frees an idle topic only after a full TopicTTL, so it never frees a
+// topic this node still follows (which would restart it under a local epoch).
 type topicState struct {
 	name    string
 	subject string

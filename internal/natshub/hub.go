@@ -25,6 +25,12 @@
 //     because the user's socket may be on any of them.
 //   - Presence: each node publishes its local viewer counts every
 //     PresenceInterval; Viewers sums the latest count of every live node.
+//
+// Two LocalHub methods are used when they exist (checked at run time, so
+// this package works with or without them): SetRemoteViewers(topic, n), so
+// that batch frames carry the cluster-wide viewer count, and
+// WithdrawComment(topic, id), so that a comment deleted within its batch
+// interval is not shown on other nodes.
 package natshub
 
 import (
