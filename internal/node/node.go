@@ -158,7 +158,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(db))
+	if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
+		reg.MustRegister(newHubCollector(hs))
+	}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
 		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).

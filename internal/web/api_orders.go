@@ -31,6 +31,13 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if created {
+		kind := "regular"
+		if o.SaleID != 0 {
+			kind = "flash"
+		}
+		s.metrics.orders.WithLabelValues(kind).Inc()
+	}
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK // a retry: the same order, not a second one
@@ -225,9 +232,11 @@ func (s *Server) apiPaymentCallback(w http.ResponseWriter, r *http.Request) erro
 		err = s.App.PaymentCallback(r.Context(), n)
 	}
 	if err != nil {
+		s.metrics.payments.WithLabelValues("refused").Inc()
 		s.Logger.Warn("payment callback refused", "ip", clientIP(r), "code", apperr.As(err).Code)
 		return err
 	}
+	s.metrics.payments.WithLabelValues("paid").Inc()
 	return writeJSON(w, 200, map[string]string{"result": "ok"})
 }
 

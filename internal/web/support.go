@@ -24,6 +24,8 @@ import (
 type metrics struct {
 	duration *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	orders   *prometheus.CounterVec
+	payments *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -31,9 +33,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shelflive_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route", "code"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shelflive_http_inflight_requests", Help: "Requests being served."}),
+		orders:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shelflive_orders_created_total", Help: "Orders created (kind: regular, flash)."}, []string{"kind"}),
+		payments: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shelflive_payment_callbacks_total", Help: "Payment callbacks by result (paid, refused)."}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.inflight)
+		reg.MustRegister(m.duration, m.inflight, m.orders, m.payments)
 	}
 	return m
 }

@@ -1,0 +1,70 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/sqldb"
+)
+
+// hubCollector exports the room hub's counters: open WebSocket
+// subscriptions, events, frames, drops and slow consumers.
+type hubCollector struct {
+	hub  interface{ Stats() realtime.Stats }
+	desc map[string]*prometheus.Desc
+}
+
+func newHubCollector(h interface{ Stats() realtime.Stats }) *hubCollector {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("shelflive_realtime_"+name, help, nil, nil) }
+	return &hubCollector{hub: h, desc: map[string]*prometheus.Desc{
+		"subscriptions":    d("subscriptions", "Open WebSocket subscriptions on this node."),
+		"topics":           d("topics", "Room, order and staff topics held."),
+		"events":           d("events_total", "Guaranteed (commerce) events published."),
+		"frames":           d("frames_queued_total", "Frames queued to connections."),
+		"lossy_dropped":    d("lossy_frames_dropped_total", "Comment/like frames dropped for full connection queues."),
+		"comments_dropped": d("comments_sampled_out_total", "Comments sampled out of batch frames."),
+		"slow":             d("slow_consumers_total", "Connections closed because they could not keep up."),
+		"writes":           d("socket_writes_total", "WebSocket writes (each carries one or more frames)."),
+	}}
+}
+
+func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.desc {
+		ch <- d
+	}
+}
+
+func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.hub.Stats()
+	g := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.desc[k], prometheus.GaugeValue, v) }
+	n := func(k string, v uint64) { ch <- prometheus.MustNewConstMetric(c.desc[k], prometheus.CounterValue, float64(v)) }
+	g("subscriptions", float64(s.Subscriptions))
+	g("topics", float64(s.Topics))
+	n("events", s.Events)
+	n("frames", s.FramesQueued)
+	n("lossy_dropped", s.LossyDropped)
+	n("comments_dropped", s.CommentsDropped)
+	n("slow", s.SlowConsumers)
+	n("writes", s.Writes)
+}
+
+// dbCollector exports the database pools' use.
+type dbCollector struct {
+	db               *sqldb.DB
+	inUse, waitCount *prometheus.Desc
+}
+
+func newDBCollector(db *sqldb.DB) *dbCollector {
+	return &dbCollector{db: db,
+		inUse:     prometheus.NewDesc("shelflive_db_connections_in_use", "Database connections in use.", []string{"pool"}, nil),
+		waitCount: prometheus.NewDesc("shelflive_db_waits_total", "Times a query waited for a free connection.", []string{"pool"}, nil)}
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.inUse; ch <- c.waitCount }
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	w, r := c.db.Stats()
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(w.InUse), "write")
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(r.InUse), "read")
+	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(w.WaitCount), "write")
+	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(r.WaitCount), "read")
+}
