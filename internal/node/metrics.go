@@ -14,7 +14,9 @@ type hubCollector struct {
 }
 
 func newHubCollector(h interface{ Stats() realtime.Stats }) *hubCollector {
-	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc("shelflive_realtime_"+name, help, nil, nil) }
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("shelflive_realtime_"+name, help, nil, nil)
+	}
 	return &hubCollector{hub: h, desc: map[string]*prometheus.Desc{
 		"subscriptions":    d("subscriptions", "Open WebSocket subscriptions on this node."),
 		"topics":           d("topics", "Room, order and staff topics held."),
@@ -36,7 +38,9 @@ func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.hub.Stats()
 	g := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.desc[k], prometheus.GaugeValue, v) }
-	n := func(k string, v uint64) { ch <- prometheus.MustNewConstMetric(c.desc[k], prometheus.CounterValue, float64(v)) }
+	n := func(k string, v uint64) {
+		ch <- prometheus.MustNewConstMetric(c.desc[k], prometheus.CounterValue, float64(v))
+	}
 	g("subscriptions", float64(s.Subscriptions))
 	g("topics", float64(s.Topics))
 	n("events", s.Events)
