@@ -90,12 +90,6 @@ func freshSchema(t *testing.T, base string) string {
 	return u.String()
 }
 
-// serveHasNATS reports whether `shelflive serve` knows SHELFLIVE_NATS_URL.
-func serveHasNATS(t *testing.T, bin string) bool {
-	out, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
-	return strings.Contains(string(out), "SHELFLIVE_NATS_URL")
-}
-
 const multiOwner = "multinode-owner-token-0123456789"
 
 // startClusterNode starts `shelflive serve` as one node of the cluster and
@@ -348,11 +342,6 @@ func TestMultiNode(t *testing.T) {
 		if ri := getRoom(t, n.base); ri.Pinned == nil || ri.Pinned.ID != 2 {
 			t.Fatalf("node %s: pinned %+v after a pin on node 2, want product 2", n.base, ri.Pinned)
 		}
-	}
-
-	if !serveHasNATS(t, bin) {
-		t.Skip("cross-node delivery not tested: `shelflive serve -h` has no SHELFLIVE_NATS_URL; " +
-			"wire internal/natshub into internal/node (see the natshub report / docs/DEPLOY.md) and remove this guard")
 	}
 
 	// Two viewers per node.

@@ -33,6 +33,8 @@ type Config struct {
 	MediaReplay  string
 	MediaSecret  string
 	MediaIngest  string
+	NATSURL      string        // empty: in-process room fan-out (one node)
+	NATSPrefix   string        // subject prefix and stream name of this deployment
 	MQTTAddr     string        // embedded MQTT broker for sensors; empty = off
 	MQTTURL      string        // external broker to subscribe to; empty = none
 	TelemetryRaw time.Duration // how long raw readings are kept (5-minute rollups: forever)
@@ -87,6 +89,8 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MediaSecret, "media-hook-secret", env("SHELFLIVE_MEDIA_HOOK_SECRET", ""), "external mode: secret the media server sends with its hooks (SHELFLIVE_MEDIA_HOOK_SECRET)")
 	fs.StringVar(&c.MediaIngest, "media-ingest-url", env("SHELFLIVE_MEDIA_INGEST_URL", ""), "external mode: the RTMP URL hosts publish to (SHELFLIVE_MEDIA_INGEST_URL)")
 	fs.StringVar(&c.NodeURL, "node-url", env("SHELFLIVE_NODE_URL", ""), "URL other nodes use to reach this one; default the listen address (SHELFLIVE_NODE_URL)")
+	fs.StringVar(&c.NATSURL, "nats-url", env("SHELFLIVE_NATS_URL", ""), "NATS URL for room fan-out between nodes (JetStream required); empty = in-process, one node (SHELFLIVE_NATS_URL)")
+	fs.StringVar(&c.NATSPrefix, "nats-prefix", env("SHELFLIVE_NATS_PREFIX", "shelflive"), "NATS subject prefix and stream name of this deployment; nodes of one cluster share it (SHELFLIVE_NATS_PREFIX)")
 	fs.BoolVar(&c.FlashNaive, "flash-naive", false, "benchmark baseline only: flash sales take units with one hot-row UPDATE per attempt")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("SHELFLIVE_MQTT_ADDR", mqttingest.DefaultAddr), "embedded MQTT broker for cold-chain sensors; empty disables; 1883 is left to a system broker (SHELFLIVE_MQTT_ADDR)")
 	fs.StringVar(&c.MQTTURL, "mqtt-url", env("SHELFLIVE_MQTT_URL", ""), "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")

@@ -26,6 +26,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/mqttingest"
+	"github.com/shelflive/shelflive/internal/natshub"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -45,6 +46,7 @@ type Main struct {
 	Listener net.Listener
 
 	Video *video.Server // embedded video, nil when off or external
+	NATS  *natshub.Hub  // room fan-out between nodes; nil on a single node
 	hooks *video.Hooks
 
 	ColdChain   *coldchain.Service     // telemetry, excursion rules, holds
@@ -143,7 +145,17 @@ func (m *Main) Open(ctx context.Context) error {
 		ReserveFor: c.ReserveFor,
 		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
 	}
-	a.Hub = realtime.NewHub(realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger})
+	hubOpts := realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger}
+	if c.NATSURL != "" {
+		h, err := natshub.Open(ctx, natshub.Config{URL: c.NATSURL, Prefix: c.NATSPrefix, Local: hubOpts, Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+		m.NATS = h
+		a.Hub = h
+	} else {
+		a.Hub = realtime.NewHub(hubOpts)
+	}
 	a.Provider = &payment.Dev{Secret: secret, Client: &http.Client{Timeout: 10 * time.Second},
 		CallbackURL: func() string { return m.URL() + "/api/v1/payments/dev/callback" }}
 	if c.AdminToken != "" && c.Demo {
@@ -159,11 +171,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(db))
-	if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
+	if m.NATS != nil {
+		reg.MustRegister(m.NATS) // shelflive_nats_* and shelflive_realtime_* (docs/DEPLOY.md)
+	} else if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
 		reg.MustRegister(newHubCollector(hs))
 	}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
-		Ready: db.Ping, Registry: reg, NoRateLimits: !c.RateLimits}
+		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
 	epcisStore := sqldb.NewEPCISStore(db)
 	m.Server.EPCIS = m.Server.Limited(epcishttp.New(epcisStore, epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
@@ -177,6 +191,18 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.hooks != nil {
 		m.Server.MediaHooks = m.hooks
+	}
+	return nil
+}
+
+// ready is /readyz: the database answers and, on a cluster, NATS does too
+// (a node that cannot see the other nodes' events must not get new viewers).
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.DB.Ping(ctx); err != nil {
+		return err
+	}
+	if m.NATS != nil {
+		return m.NATS.Ping(ctx)
 	}
 	return nil
 }

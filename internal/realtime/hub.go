@@ -434,18 +434,43 @@ func (h *LocalHub) Publish(topicName, typ string, data any) (uint64, error) {
 
 // DeleteComment implements Hub.
 func (h *LocalHub) DeleteComment(topicName, id string) (uint64, error) {
-	if t := h.lockTopic(topicName, false); t != nil {
-		for i, c := range t.pending {
-			if c.ID == id {
-				t.pending = append(t.pending[:i], t.pending[i+1:]...)
-				break
-			}
-		}
-		t.mu.Unlock()
-	}
+	h.WithdrawComment(topicName, id)
 	return h.Publish(topicName, EventCommentDeleted, struct {
 		ID string `json:"id"`
 	}{id})
+}
+
+// WithdrawComment removes a comment from the batch not yet sent, without
+// publishing anything: the NATS hub calls it on every node when a
+// comment.deleted event arrives (the event itself is sequenced in JetStream).
+func (h *LocalHub) WithdrawComment(topicName, id string) {
+	t := h.lockTopic(topicName, false)
+	if t == nil {
+		return
+	}
+	for i, c := range t.pending {
+		if c.ID == id {
+			t.pending = append(t.pending[:i], t.pending[i+1:]...)
+			break
+		}
+	}
+	t.mu.Unlock()
+}
+
+// SetRemoteViewers sets how many visible viewers of topic other nodes have,
+// so that batch frames carry the cluster-wide count; the NATS hub calls it
+// about once a second. Viewers keeps returning this node's count.
+func (h *LocalHub) SetRemoteViewers(topicName string, n int) {
+	t := h.lockTopic(topicName, false)
+	if t == nil {
+		return
+	}
+	changed := t.remoteViewers != n
+	t.remoteViewers = n
+	t.mu.Unlock()
+	if changed {
+		h.markDirty(t)
+	}
 }
 
 // PublishComment implements Hub.

@@ -30,8 +30,9 @@ type topic struct {
 	// Local delivery.
 	members     []*member
 	byUser      map[string][]*member
-	viewers     int // visible members
-	sentViewers int // viewers value in the last batch frame
+	viewers       int // visible members
+	remoteViewers int // visible members on other nodes (SetRemoteViewers)
+	sentViewers   int // viewers value in the last batch frame
 
 	// Lossy state of the current tick.
 	pending    []Comment
@@ -226,11 +227,12 @@ func (t *topic) flushLocked(early bool) {
 	overflow := t.overflow
 	t.overflow = 0
 	delta := t.likesDelta.Swap(0)
-	if len(comments) == 0 && overflow == 0 && delta == 0 && t.viewers == t.sentViewers {
+	viewers := t.viewers + t.remoteViewers
+	if len(comments) == 0 && overflow == 0 && delta == 0 && viewers == t.sentViewers {
 		t.spare = comments[:0]
 		return
 	}
-	t.sentViewers = t.viewers
+	t.sentViewers = viewers
 	// The comment budget is per tick of elapsed time: a batch that an event took
 	// along early gets a share, so viewers never see more than MaxCommentsPerTick
 	// comments per Tick, however batches are cut.
@@ -250,7 +252,7 @@ func (t *topic) flushLocked(early bool) {
 	if d := len(comments) - len(keep); d > 0 {
 		t.h.nCommentsDrop.Add(uint64(d))
 	}
-	frame := encodeBatch(t.nameJSON, shown, dropped, t.likesTotal.Load(), delta, t.viewers)
+	frame := encodeBatch(t.nameJSON, shown, dropped, t.likesTotal.Load(), delta, viewers)
 	t.h.nBatches.Add(1)
 	t.deliverLocked(frame, classLossy)
 
