@@ -28,8 +28,8 @@ type topic struct {
 	snapBuilding chan struct{} // closed when the snapshot being built is done
 
 	// Local delivery.
-	members     []*member
-	byUser      map[string][]*member
+	members       []*member
+	byUser        map[string][]*member
 	viewers       int // visible members
 	remoteViewers int // visible members on other nodes (SetRemoteViewers)
 	sentViewers   int // viewers value in the last batch frame
