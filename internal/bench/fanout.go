@@ -56,6 +56,7 @@ type fanoutOpts struct {
 	drain         time.Duration
 	commentSample int
 	cpuProfile    string
+	peer          string // "centrifugo": run the workload against that server at --url instead
 }
 
 func parseFanoutFlags(args []string, out io.Writer) (*fanoutOpts, error) {
@@ -81,6 +82,7 @@ func parseFanoutFlags(args []string, out io.Writer) (*fanoutOpts, error) {
 	fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after the load for late commerce events")
 	fs.IntVar(&o.commentSample, "comment-sample", 10, "every Nth viewer measures comment latency")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file (viewer children: file.viewersN)")
+	fs.StringVar(&o.peer, "peer", "", "run the same workload against another server at --url: centrifugo (see fanout_centrifugo.go)")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("fanout: %w", err)
 	}
@@ -123,6 +125,9 @@ func RunFanout(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fanoutRaiseNoFile()
+	if o.peer != "" {
+		return runFanoutPeer(ctx, o, stdout)
+	}
 
 	var tgt fanoutTarget
 	if o.inproc {
