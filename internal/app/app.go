@@ -309,6 +309,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		return nil, false, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
 	}
 	if req.SaleID != 0 {
+		if !a.IsLeader() {
+			return nil, false, a.notLeader() // the leader allocates flash sales
+		}
 		// A flash sale sells from its own store.
 		e := a.flash()
 		e.mu.Lock()

@@ -27,6 +27,7 @@ import (
 // FlashResult is one side of `shelflive bench flashsale`.
 type FlashResult struct {
 	System       string  `json:"system"`
+	Nodes        int     `json:"nodes"`
 	Buyers       int     `json:"buyers"`
 	Units        int     `json:"units"`
 	Attempts     int64   `json:"attempts"`
@@ -60,6 +61,7 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	dbURL := fs.String("database-url", "", "database of the in-process node (empty = SQLite in a temp dir)")
 	conns := fs.Int("conns", 256, "HTTP connections the buyers share")
 	skipBaseline := fs.Bool("no-baseline", false, "skip the naive baseline")
+	nodes := fs.Int("nodes", 1, "in-process nodes sharing the database (more than 1 needs --database-url postgres://…); buyers are spread over them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,13 +82,16 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cleanup()
 		mainURL, baseURL = urls[0], urls[1]
 	}
-	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), mainURL, hc, *buyers, *units, false)
+	if *nodes > 1 && !sqldb.IsPostgresURL(*dbURL) {
+		return fmt.Errorf("bench flashsale: --nodes %d needs --database-url postgres://…", *nodes)
+	}
+	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), mainURL, hc, *buyers, *units, false, *nodes)
 	if err != nil {
 		return err
 	}
 	sum := FlashSummary{FlashResult: res}
 	if !*skipBaseline {
-		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), baseURL, hc, *buyers, *units, true)
+		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), baseURL, hc, *buyers, *units, true, *nodes)
 		if err != nil {
 			return err
 		}
@@ -104,24 +109,31 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 // naive set, the node takes units the naive way (one hot-row UPDATE per
 // attempt): same HTTP, auth, validation, database and orders, only the
 // allocation design differs — the baseline the issue asks for.
-func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, buyers, units int, naive bool) (FlashResult, error) {
+func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, buyers, units int, naive bool, nodes int) (FlashResult, error) {
 	token := "bench-owner-token"
-	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
-	if naive {
-		args = append(args, "-flash-naive")
+	// Node 1 seeds the demo data and leads; more nodes share its database
+	// and forward flash buys to it, as a cluster behind a balancer does.
+	var ms []*node.Main
+	for i := 0; i < max(1, nodes); i++ {
+		args := []string{"-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, fmt.Sprint("n", i)), "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
+		if naive {
+			args = append(args, "-flash-naive")
+		}
+		c, err := node.ParseConfig("bench", args)
+		if err != nil {
+			return FlashResult{}, err
+		}
+		m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if err := m.Open(ctx); err != nil {
+			return FlashResult{}, err
+		}
+		if err := m.Start(ctx); err != nil {
+			return FlashResult{}, err
+		}
+		defer m.Close()
+		ms = append(ms, m)
 	}
-	c, err := node.ParseConfig("bench", args)
-	if err != nil {
-		return FlashResult{}, err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		return FlashResult{}, err
-	}
-	if err := m.Start(ctx); err != nil {
-		return FlashResult{}, err
-	}
-	defer m.Close()
+	m := ms[0]
 	base := m.URL()
 	owner := &apiClient{base: base, token: token, hc: hc}
 	if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": 1, "lot_id": 1, "on_hand": units + 1000}, nil, nil); err != nil || st != 204 {
@@ -143,7 +155,11 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		return FlashResult{}, fmt.Errorf("bench flashsale: create sale: %d %v", st, err)
 	}
 	body, _ := json.Marshal(map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID})
-	res := race(hc, base+"/api/v1/orders", tokens, body, func(status int, code string) outcome {
+	var urls []string
+	for _, n := range ms {
+		urls = append(urls, n.URL()+"/api/v1/orders")
+	}
+	res := race(hc, urls, tokens, body, func(status int, code string) outcome {
 		switch {
 		case status == 201:
 			return won
@@ -154,7 +170,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		}
 		return failed
 	})
-	res.System, res.Units = system, units
+	res.System, res.Units, res.Nodes = system, units, len(ms)
 	// What the database holds is what counts.
 	var stored sql.NullInt64
 	if err := m.DB.QueryRow(ctx, `SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.sale_id = ?`, sale.ID).Scan(&stored); err != nil {
@@ -179,8 +195,10 @@ const (
 )
 
 // race releases every buyer at once; each tries until it wins or loses.
-func race(hc *http.Client, url string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
+// Buyer i talks to urls[i % len(urls)] (one node each, as a balancer spreads them).
+func race(hc *http.Client, urls []string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
 	var attempts, acked, errs, busy atomic.Int64
+	var firstErr atomic.Value
 	lat := make([][]time.Duration, len(tokens))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -190,7 +208,7 @@ func race(hc *http.Client, url string, tokens []string, body []byte, judge func(
 			defer wg.Done()
 			<-start
 			for try := 0; try < 50; try++ {
-				req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
+				req, _ := http.NewRequest("POST", urls[i%len(urls)], strings.NewReader(string(body)))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+tok)
 				req.Header.Set("Idempotency-Key", "flash-"+strconv.Itoa(i)+"-"+strconv.Itoa(try))
@@ -218,7 +236,9 @@ func race(hc *http.Client, url string, tokens []string, body []byte, judge func(
 					busy.Add(1)
 					time.Sleep(20 * time.Millisecond)
 				default:
-					errs.Add(1)
+					if errs.Add(1) == 1 {
+						firstErr.Store(fmt.Sprintf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(raw))))
+					}
 					return
 				}
 			}
@@ -238,6 +258,9 @@ func race(hc *http.Client, url string, tokens []string, body []byte, judge func(
 			return 0
 		}
 		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+	}
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintln(os.Stderr, "bench flashsale: first error:", e)
 	}
 	return FlashResult{Buyers: len(tokens), Attempts: attempts.Load(), Acknowledged: acked.Load(), Errors: errs.Load(), Busy: busy.Load(),
 		DurationS: round2(el.Seconds()), AttemptsPerS: round2(float64(attempts.Load()) / el.Seconds()), OrdersPerS: round2(float64(acked.Load()) / el.Seconds()),
