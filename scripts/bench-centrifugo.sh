@@ -23,7 +23,8 @@ DRAIN=${DRAIN:-30s}
 OUT=tmp/bench-centrifugo
 mkdir -p tmp/bin "$OUT"
 
-if ! tmp/bin/centrifugo version 2>/dev/null | grep -q "${CENTRIFUGO_VERSION#v}"; then
+# (go install does not stamp `centrifugo version`; the module version is in the build info)
+if ! go version -m tmp/bin/centrifugo 2>/dev/null | grep -q "mod[[:space:]]*github.com/centrifugal/centrifugo/v6[[:space:]]*$CENTRIFUGO_VERSION"; then
 	echo "installing centrifugo $CENTRIFUGO_VERSION into tmp/bin" >&2
 	GOBIN=$PWD/tmp/bin go install "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION"
 fi
@@ -73,7 +74,7 @@ JSON
 	return 1
 }
 
-echo "machine: $(nproc) vCPU, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), centrifugo $(tmp/bin/centrifugo version | head -1)"
+echo "machine: $(nproc) vCPU, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), centrifugo $CENTRIFUGO_VERSION"
 for n in $SIZES; do
 	start_centrifugo
 	echo "== centrifugo $CENTRIFUGO_VERSION, $n viewers (pid $cpid, port $port)"

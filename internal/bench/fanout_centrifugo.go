@@ -188,7 +188,14 @@ func (t *fanoutCentrifugo) wsURL() string {
 // latency parser reads it).
 func (t *fanoutCentrifugo) comment(k int, text string) error {
 	author := "bench" + strconv.Itoa((k*7919)%t.o.viewers)
-	b, _ := json.Marshal(map[string]string{"t": "c", "id": "b" + strconv.Itoa(k), "user": author, "name": "观众**", "text": text})
+	// A struct keeps "t" first, where the viewers look for the class.
+	b, _ := json.Marshal(struct {
+		T    string `json:"t"`
+		ID   string `json:"id"`
+		User string `json:"user"`
+		Name string `json:"name"`
+		Text string `json:"text"`
+	}{"c", "b" + strconv.Itoa(k), author, "观众**", text})
 	t.enqueue(b)
 	return nil
 }
@@ -203,10 +210,15 @@ func (t *fanoutCentrifugo) likes(n int) error {
 
 // pin publishes a commerce event at once (not batched), timestamped.
 func (t *fanoutCentrifugo) pin(k int, sentNS int64) error {
-	data, _ := json.Marshal(map[string]any{
-		"t": "e", "type": t.o.eventType, "product_id": t.o.product, "bench_k": k, "sent_ns": sentNS,
-		"card": map[string]any{"name": "低脂全麦吐司 400g", "price_fen": 1290, "stock": 500 - k%500},
-	})
+	data, _ := json.Marshal(struct {
+		T         string         `json:"t"`
+		Type      string         `json:"type"`
+		ProductID int64          `json:"product_id"`
+		BenchK    int            `json:"bench_k"`
+		SentNS    int64          `json:"sent_ns"`
+		Card      map[string]any `json:"card"`
+	}{"e", t.o.eventType, t.o.product, k, sentNS,
+		map[string]any{"name": "低脂全麦吐司 400g", "price_fen": 1290, "stock": 500 - k%500}})
 	body, _ := json.Marshal(map[string]any{"channel": t.channel, "data": json.RawMessage(data)})
 	return t.api(context.Background(), "/api/publish", body)
 }
