@@ -60,6 +60,7 @@ start_centrifugo() {
     "allowed_origins": ["http://127.0.0.1"]
   },
   "http_api": {"key": "$SHELFLIVE_BENCH_CENTRIFUGO_API_KEY"},
+  "health": {"enabled": true},
   "channel": {"without_namespace": {"allow_subscribe_for_client": true}}
 }
 JSON
