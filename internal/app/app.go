@@ -33,42 +33,6 @@ type Auditor interface {
 	AuditLog(ctx context.Context, merchantID int64, limit int) ([]identity.AuditEntry, error)
 }
 
-// Privacy serves viewers' data requests (export and deletion).
-type Privacy interface {
-	EraseCustomer(ctx context.Context, merchantID, customerID int64) error
-	CustomerComments(ctx context.Context, merchantID, customerID int64) ([]map[string]any, error)
-}
-
-// ExportMyData gathers everything ShelfLive keeps about the calling viewer.
-func (a *App) ExportMyData(ctx context.Context, p *identity.Principal) (map[string]any, error) {
-	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
-	if err != nil {
-		return nil, err
-	}
-	orders, err := a.Orders.List(ctx, order.Filter{MerchantID: p.MerchantID, CustomerID: p.SubjectID, Limit: 200})
-	if err != nil {
-		return nil, err
-	}
-	comments, err := a.Privacy.CustomerComments(ctx, p.MerchantID, p.SubjectID)
-	if err != nil {
-		return nil, err
-	}
-	if orders == nil {
-		orders = []order.Order{}
-	}
-	return map[string]any{"customer": c, "orders": orders, "comments": comments, "exported_at": a.Now()}, nil
-}
-
-// EraseMyData deletes the calling viewer's personal data (orders stay, anonymous).
-func (a *App) EraseMyData(ctx context.Context, p *identity.Principal) error {
-	if err := a.Privacy.EraseCustomer(ctx, p.MerchantID, p.SubjectID); err != nil {
-		return err
-	}
-	a.Identity.Forget(p.SessionID)
-	a.Audit.Audit(ctx, p.MerchantID, "customer:"+itoa64(p.SubjectID), "privacy.erase", "customer", "")
-	return nil
-}
-
 // AuditLog lists recent staff actions.
 func (a *App) AuditLog(ctx context.Context, merchantID int64, limit int) ([]identity.AuditEntry, error) {
 	return a.Audit.AuditLog(ctx, merchantID, limit)
@@ -100,6 +64,7 @@ type App struct {
 	Now    func() time.Time
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
+	Moderator  *live.Moderator
 
 	// Leases, NodeID and SelfURL elect one node for cluster-wide work; nil
 	// Leases means this node always leads (one process).
@@ -108,7 +73,6 @@ type App struct {
 	SelfURL    func() string
 	leader     atomic.Bool
 	leaderAddr atomic.Pointer[string]
-	Moderator  *live.Moderator
 
 	likeMu       sync.Mutex
 	pendingLikes map[int64]int64
