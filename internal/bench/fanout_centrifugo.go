@@ -70,7 +70,10 @@ type fanoutCentrifugo struct {
 	client  *http.Client
 
 	mu      sync.Mutex
-	pending [][]byte // publish commands waiting for the next /api/batch
+	pending [][]byte    // publish commands waiting for the next /api/batch
+	oldest  time.Time   // when the oldest pending command was queued
+	lag     *fanoutHist // queued → its /api/batch answered (Centrifugo has fanned it out to every queue)
+	lastErr atomic.Value
 	flushWG sync.WaitGroup
 	stop    chan struct{}
 	apiErrs atomic.Int64
@@ -89,6 +92,7 @@ func newFanoutCentrifugo(o *fanoutOpts) (*fanoutCentrifugo, error) {
 			Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}},
 		stop:  make(chan struct{}),
 		inSem: make(chan struct{}, 8),
+		lag:   newFanoutHist(),
 	}
 	if t.apiKey == "" || t.secret == "" {
 		return nil, fmt.Errorf("fanout: --peer centrifugo needs $%s and $%s", centrifugoSecretEnv, centrifugoAPIKeyEnv)
@@ -135,6 +139,9 @@ func (t *fanoutCentrifugo) enqueue(data []byte) {
 	cmd = append(cmd, data...)
 	cmd = append(cmd, `}}`...)
 	t.mu.Lock()
+	if len(t.pending) == 0 {
+		t.oldest = time.Now()
+	}
 	t.pending = append(t.pending, cmd)
 	t.mu.Unlock()
 }
@@ -159,7 +166,7 @@ func (t *fanoutCentrifugo) flusher() {
 
 func (t *fanoutCentrifugo) flush(inflight *sync.WaitGroup) {
 	t.mu.Lock()
-	cmds := t.pending
+	cmds, oldest := t.pending, t.oldest
 	t.pending = nil
 	t.mu.Unlock()
 	if len(cmds) == 0 {
@@ -174,7 +181,10 @@ func (t *fanoutCentrifugo) flush(inflight *sync.WaitGroup) {
 		defer func() { <-t.inSem }()
 		if err := t.api(context.Background(), "/api/batch", body); err != nil {
 			t.apiErrs.Add(1)
+			t.lastErr.Store(err.Error())
+			return
 		}
+		t.lag.add(time.Since(oldest))
 	}()
 }
 
@@ -220,7 +230,11 @@ func (t *fanoutCentrifugo) pin(k int, sentNS int64) error {
 	}{"e", t.o.eventType, t.o.product, k, sentNS,
 		map[string]any{"name": "低脂全麦吐司 400g", "price_fen": 1290, "stock": 500 - k%500}})
 	body, _ := json.Marshal(map[string]any{"channel": t.channel, "data": json.RawMessage(data)})
-	return t.api(context.Background(), "/api/publish", body)
+	err := t.api(context.Background(), "/api/publish", body)
+	if err != nil {
+		t.lastErr.Store(err.Error())
+	}
+	return err
 }
 
 func (t *fanoutCentrifugo) likesPerTap() bool { return true }
@@ -261,6 +275,11 @@ type fanoutPeerSummary struct {
 	LikesDeliveredPerS float64 `json:"likes_delivered_per_s"`
 	EventsDeliveredPer float64 `json:"events_delivered_per_s"`
 	PublishErrors      int64   `json:"publish_errors"`
+	// Comments and likes: from queued in the publisher to Centrifugo answering
+	// the batch, which it does after putting each publication in every
+	// subscriber's queue; this is the ingress share of the comment latency.
+	PublishLagP50Ms float64 `json:"publish_lag_p50_ms"`
+	PublishLagP99Ms float64 `json:"publish_lag_p99_ms"`
 }
 
 // runFanoutCentrifugo mirrors RunFanout for the Centrifugo peer: connect the
@@ -341,6 +360,8 @@ func runFanoutCentrifugo(ctx context.Context, o *fanoutOpts, stdout io.Writer) e
 		LikesDeliveredPerS: fanoutRound(float64(likes)/secs, 0),
 		EventsDeliveredPer: fanoutRound(float64(events)/secs, 0),
 		PublishErrors:      tgt.apiErrs.Load() + int64(gen.pinErrs),
+		PublishLagP50Ms:    fanoutRound(tgt.lag.quantile(0.50), 1),
+		PublishLagP99Ms:    fanoutRound(tgt.lag.quantile(0.99), 1),
 	}
 	if haveRSS {
 		sum.ServerRSSMiB = fanoutRound(float64(rssLoad)/1024, 1)
@@ -366,6 +387,10 @@ func runFanoutCentrifugo(ctx context.Context, o *fanoutOpts, stdout io.Writer) e
 		sum.CommentBatchP50Ms, sum.CommentBatchP99Ms, sum.CommentsSent, sum.CommentsDeliveredPerS, sum.LikesSent, sum.LikesDeliveredPerS)
 	fmt.Fprintf(stdout, "fanout: %.0f frames/s, %.0f messages/s to viewers; %d reconnects, %d slow-consumer closes, %d publish errors\n",
 		sum.FramesPerS, sum.MessagesPerS, sum.Reconnects, sum.SlowConsumerCloses, sum.PublishErrors)
+	fmt.Fprintf(stdout, "fanout: publisher: comments/likes queued → batch answered p50 %.1f ms, p99 %.1f ms\n", sum.PublishLagP50Ms, sum.PublishLagP99Ms)
+	if e, _ := tgt.lastErr.Load().(string); e != "" {
+		fmt.Fprintf(stdout, "fanout: last publish error: %s\n", e)
+	}
 	fmt.Fprintf(stdout, "fanout: CPU (100%% = one core): server %.0f%%, viewers+publisher %.0f%%, other processes %.0f%%; machine %.0f%% busy\n",
 		sum.ServerCPUPct, sum.ViewersCPUPct, sum.OtherCPUPct, sum.MachineBusyPct)
 	if haveRSS {
