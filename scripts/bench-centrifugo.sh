@@ -98,10 +98,13 @@ for n in $SIZES; do
 		"  useful messages delivered/s  \($s.messages_per_s) / \($c.messages_per_s) = \(r($s.messages_per_s; $c.messages_per_s))",
 		"  frames/s                     \($s.frames_per_s) / \($c.frames_per_s) = \(r($s.frames_per_s; $c.frames_per_s))",
 		"  comments delivered/s         \($s.comments_delivered_per_s) / \($c.comments_delivered_per_s) = \(r($s.comments_delivered_per_s; $c.comments_delivered_per_s))",
+		"  centrifugo comments within 250 ms: \($c.comments_timely_per_s)/s (ShelfLive comment p99 \($s.comment_batch_p99_ms) ms)",
 		"  commerce lost                \($s.commerce_events_lost) / \($c.commerce_events_lost)",
 		"  commerce p99 ms              \($s.commerce_p99_ms) / \($c.commerce_p99_ms)",
 		"  comment p99 ms               \($s.comment_batch_p99_ms) / \($c.comment_batch_p99_ms)",
 		"  server RSS MiB under load    \($s.server_rss_mib) / \($c.server_rss_mib)",
 		"  server KiB per viewer        \($s.server_kib_per_viewer) / \($c.server_kib_per_viewer)",
-		"  server CPU % (100 = 1 core)  \($s.server_cpu_pct) / \($c.server_cpu_pct)"'
+		"  server CPU % (100 = 1 core)  \($s.server_cpu_pct) / \($c.server_cpu_pct)",
+		"  other processes CPU %        \($s.other_cpu_pct) / \($c.other_cpu_pct)",
+		"  centrifugo publisher lag p99 \($c.publish_lag_p99_ms) ms; its load phase lasted \($c.load_s) s"'
 done
