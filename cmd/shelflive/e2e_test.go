@@ -142,6 +142,9 @@ func TestViewerBuysAndPicksUp(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the viewer's socket subscribes
 	run(t, host, "pin milk", chromedp.Click(chromedp.CSS(`#lineup [data-pin="2"]`)))
 	poll(t, viewer, "pinned card changes live", `document.querySelector("#pinned-name").textContent === "低温鲜牛奶"`)
+	// The host shows where the milk comes from; the viewer gets the trace card.
+	run(t, host, "push trace card", chromedp.Click(chromedp.CSS(`#lineup [data-trace="2"]`)))
+	poll(t, viewer, "trace card shown", `!document.querySelector("#trace-card").classList.contains("hidden") && document.querySelector("#trace-card-open").getAttribute("href").startsWith("/trace/01/")`)
 	testkit.Screenshot(t, viewer, "07-viewer-sees-new-card")
 	poll(t, host, "order in studio feed", `document.querySelectorAll("#st-order-feed li").length >= 1`)
 	testkit.Screenshot(t, host, "08-studio")

@@ -168,3 +168,25 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 	a.publish(room.Topic(), "room.status", map[string]any{"status": room.Status})
 	return room, nil
 }
+
+// PushTraceCard shows every viewer where a product comes from: a card with
+// the link to its public trace page (origin, cold chain, verdict).
+func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (map[string]any, error) {
+	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
+	if err != nil {
+		return nil, apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+	}
+	gtin := ""
+	for _, k := range prod.SKUs {
+		if k.GTIN != "" {
+			gtin = k.GTIN
+			break
+		}
+	}
+	if gtin == "" {
+		return nil, apperr.InvalidField("product_id", "no_gtin", "该商品没有GTIN，无法溯源", "This product has no GTIN to trace.")
+	}
+	card := map[string]any{"product_id": prod.ID, "name": prod.Name, "name_en": prod.NameEN, "image": prod.Image, "origin": prod.Origin, "url": "/trace/01/" + gtin}
+	a.publish(room.Topic(), "trace.card", card)
+	return card, nil
+}

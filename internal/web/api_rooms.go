@@ -231,6 +231,24 @@ func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) apiTraceCard(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		ProductID int64 `json:"product_id"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	card, err := s.App.PushTraceCard(r.Context(), PrincipalFrom(r.Context()), room, in.ProductID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, card)
+}
+
 func (s *Server) apiPins(w http.ResponseWriter, r *http.Request) error {
 	room, err := s.roomPublic(r)
 	if err != nil {

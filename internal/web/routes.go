@@ -55,6 +55,7 @@ func (s *Server) Routes() []Route {
 		api("POST", "/api/v1/rooms/{slug}/status", S, identity.PermRoomHost, "Go live or end", s.apiRoomStatus),
 		api("POST", "/api/v1/rooms/{slug}/pin", S, identity.PermRoomHost, "Push/pin a product card", s.apiPin),
 		api("DELETE", "/api/v1/rooms/{slug}/pin", S, identity.PermRoomHost, "Unpin the card", s.apiUnpin),
+		api("POST", "/api/v1/rooms/{slug}/trace-card", S, identity.PermRoomHost, "Show viewers a product's trace (origin, cold chain) as a card", s.apiTraceCard),
 		api("GET", "/api/v1/rooms/{slug}/pins", P, "", "Pin history (for replay jumps)", s.apiPins),
 		api("GET", "/api/v1/rooms/{slug}/comments", P, "", "Recent comments", s.apiComments),
 		api("POST", "/api/v1/rooms/{slug}/comments", A, "", "Post a comment (viewer, or staff with X-ShelfLive-As: staff)", s.apiPostComment),

@@ -87,6 +87,23 @@
     if (!running && left <= 0 && flash.status === "running") renderFlash();
   }, 500);
 
+  // ---------- trace card pushed by the host ----------
+  let traceTimer;
+  function showTraceCard(d) {
+    const box = $("trace-card");
+    box.replaceChildren(
+      d.image ? h("img", { src: d.image, alt: "" }) : null,
+      h("div", { class: "info" },
+        h("b", {}, "🔍 " + t("产地溯源", "Where it comes from")),
+        h("span", {}, (SL.lang === "en" && d.name_en ? d.name_en : d.name) + (d.origin ? " · " + d.origin : "")),
+        h("span", { class: "muted small" }, t("全程冷链记录、批次与检验信息", "Cold-chain record, lot and checks"))),
+      h("a", { class: "btn btn-primary btn-sm", id: "trace-card-open", href: d.url }, t("查看", "Open")),
+      h("button", { class: "close", type: "button", "aria-label": t("关闭", "Close"), onclick: () => box.classList.add("hidden") }, "×"));
+    box.classList.remove("hidden");
+    clearTimeout(traceTimer);
+    traceTimer = setTimeout(() => box.classList.add("hidden"), 30000);
+  }
+
   // ---------- comments ----------
   const list = $("comments");
   function addComment(c, cls) {
@@ -121,6 +138,7 @@
         case "flash.started": case "flash.scheduled": flash = d.sale; renderFlash(); if (d.sale.status === "running") system(t("秒杀开始啦！", "The flash sale has started!")); break;
         case "flash.stock": if (flash && flash.id === d.sale_id) { flash.remaining = d.remaining; renderFlash(); refreshSheetFlash(); } break;
         case "flash.ended": if (flash && flash.id === d.sale_id) { flash = null; renderFlash(); } break;
+        case "trace.card": showTraceCard(d); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },

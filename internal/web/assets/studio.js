@@ -117,6 +117,8 @@
             try { await api("POST", "/api/v1/skus/" + p.skus[0].id + "/price", { price_fen: fen }); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
             catch (e) { toast(e.message); }
           } }),
+        h("button", { class: "btn btn-sm btn-ghost", type: "button", dataset: { trace: p.id }, title: t("向观众展示产地与冷链记录", "Show viewers the origin and cold-chain record"),
+          onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/trace-card", { product_id: p.id }); toast(t("已推送溯源卡片", "Trace card shown to viewers")); } catch (e) { toast(e.message); } } }, t("推溯源", "Trace")),
         pinned ? h("button", { class: "btn btn-sm", type: "button", onclick: unpin }, t("取消讲解", "Unpin"))
           : h("button", { class: "btn btn-primary btn-sm", type: "button", dataset: { pin: p.id }, onclick: () => pin(p.id) }, t("讲解此商品", "Pin")));
     }));
