@@ -96,6 +96,7 @@ for n in $SIZES; do
 		def r(a; b): if b > 0 then ((a / b * 100 | round) / 100 | tostring) + "x" else "n/a (peer delivered 0)" end;
 		"ratios ShelfLive/Centrifugo at \($s.viewers) viewers:",
 		"  useful messages delivered/s  \($s.messages_per_s) / \($c.messages_per_s) = \(r($s.messages_per_s; $c.messages_per_s))",
+		"  messages per server CPU-s    \(($s.messages_per_s / ($s.server_cpu_pct / 100)) | round) / \(($c.messages_per_s / ($c.server_cpu_pct / 100)) | round) = \(r($s.messages_per_s / $s.server_cpu_pct; $c.messages_per_s / $c.server_cpu_pct))",
 		"  frames/s                     \($s.frames_per_s) / \($c.frames_per_s) = \(r($s.frames_per_s; $c.frames_per_s))",
 		"  comments delivered/s         \($s.comments_delivered_per_s) / \($c.comments_delivered_per_s) = \(r($s.comments_delivered_per_s; $c.comments_delivered_per_s))",
 		"  centrifugo comments within 250 ms: \($c.comments_timely_per_s)/s (ShelfLive comment p99 \($s.comment_batch_p99_ms) ms)",
