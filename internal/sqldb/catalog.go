@@ -119,12 +119,17 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 		idx[list[i].ID] = i
 		list[i].SKUs = []catalog.SKU{}
 	}
+	// One product (a card update, a pin) reads only its own SKUs.
+	filter, args := "", []any{ms(s.DB.Now()), ms(s.DB.Now()), merchantID}
+	if len(list) == 1 {
+		filter, args = " AND k.product_id = ?", append(args, list[0].ID)
+	}
 	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
 		          WHERE st.sku_id = k.id AND l.hold = FALSE AND l.expires_at > ?), 0),
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
 		          WHERE st.sku_id = k.id AND l.hold = TRUE AND l.expires_at > ?), 0)
-		FROM skus k WHERE k.merchant_id = ? ORDER BY k.id`, ms(s.DB.Now()), ms(s.DB.Now()), merchantID)
+		FROM skus k WHERE k.merchant_id = ?`+filter+` ORDER BY k.id`, args...)
 	if err != nil {
 		return err
 	}
