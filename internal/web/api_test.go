@@ -511,6 +511,7 @@ func placeAndStartPaying(t *testing.T, s *demoShop, token string, qty int64) (or
 // stock comes back, and neither paying nor a late provider callback revives
 // the order or takes the stock again.
 func TestReservationExpiry(t *testing.T) {
+	t.Parallel() // mostly waiting (timeouts, expiry, the browser): overlap it with the rest
 	s := newShop(t, "-reserve-for", "1s")
 	buyer := viewerLogin(t, s.base, "demo", "13900000031")
 	r0 := s.reserved(t, s.sku1)
@@ -1064,6 +1065,7 @@ var hostile = []string{
 // hostile room title and product name (staff), then opens the viewer room in
 // a real browser: the text shows literally and no element is injected.
 func TestHostileTextInViewerPage(t *testing.T) {
+	t.Parallel() // mostly waiting (timeouts, expiry, the browser): overlap it with the rest
 	browser := testkit.Browser(t)
 	s := newShop(t)
 	for i, p := range hostile[:3] {
@@ -1203,6 +1205,7 @@ func FuzzOrderRequest(f *testing.F) {
 // slow ones are cut off by the header timeout, and oversized headers are
 // refused.
 func TestMisbehavingClients(t *testing.T) {
+	t.Parallel() // mostly waiting (timeouts, expiry, the browser): overlap it with the rest
 	s := newShop(t)
 	addr := strings.TrimPrefix(s.base, "http://")
 	var conns []net.Conn
