@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	token := fs.String("token", os.Getenv("SHELFLIVE_ADMIN_TOKEN"), "owner API token of the server (to raise stock)")
 	dbURL := fs.String("database-url", "", "database for the in-process server (empty = SQLite in a temp dir)")
 	retryEvery := fs.Int("retry-every", 10, "resend every Nth order with the same Idempotency-Key, to measure the retry path too (0 = never)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole process (server and clients) to this file")
 	rate := fs.Float64("rate", 0, "offered load in orders/s over all clients (open loop); 0 = each client sends back to back")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,6 +139,15 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	fmt.Fprintf(stdout, "bench orders: %d customers, %s, %d SKUs, store %d, %s\n", *clients, *duration, len(skus), storeID, base)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	var orders, retries, errs atomic.Int64
 	lat := make([][]time.Duration, *clients)
 	runCtx, cancel := context.WithTimeout(ctx, *duration)

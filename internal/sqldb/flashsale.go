@@ -311,7 +311,7 @@ func insertFlashOrder(ctx context.Context, tx *Tx, fo *flashsale.PendingOrder) e
 		if o.IdempotencyKey != "" {
 			var id int64
 			var hash string
-			if e := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ?`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash); e == nil {
+			if e := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash); e == nil {
 				if hash != o.RequestHash {
 					return order.ErrIdempotencyUsed
 				}
@@ -344,7 +344,7 @@ func insertFlashOrder(ctx context.Context, tx *Tx, fo *flashsale.PendingOrder) e
 // OrderByKey implements flashsale.Store.
 func (f *FlashStore) OrderByKey(ctx context.Context, merchantID, customerID int64, key string) (*order.Order, error) {
 	var id int64
-	if err := f.DB.QueryRow(ctx, `SELECT id FROM orders WHERE merchant_id = ? AND customer_id = ? AND idempotency_key = ?`, merchantID, customerID, key).Scan(&id); err != nil {
+	if err := f.DB.QueryRow(ctx, `SELECT id FROM orders WHERE merchant_id = ? AND customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, merchantID, customerID, key).Scan(&id); err != nil {
 		return nil, translate(err)
 	}
 	return getOrder(ctx, f.DB.QueryRow, f.DB.Query, merchantID, id)

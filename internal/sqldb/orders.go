@@ -54,7 +54,7 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if o.IdempotencyKey != "" {
 			var id int64
 			var hash string
-			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ?`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash)
+			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash)
 			if err == nil {
 				if hash != o.RequestHash {
 					return order.ErrIdempotencyUsed
