@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,6 +149,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36) // keys never repeat across runs against one server
 	var orders, retries, errs atomic.Int64
 	lat := make([][]time.Duration, *clients)
 	runCtx, cancel := context.WithTimeout(ctx, *duration)
@@ -174,7 +176,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 						return
 					}
 				}
-				key := fmt.Sprintf("bench-%d-%d", i, n)
+				key := fmt.Sprintf("bench-%s-%d-%d", runID, i, n)
 				body := map[string]any{"items": []map[string]any{{"sku_id": skus[(i+n)%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
 				t0 := time.Now()
 				st, err := c.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": key}, nil)
