@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -248,17 +247,7 @@ func race(hc *http.Client, urls []string, tokens []string, body []byte, judge fu
 	close(start)
 	wg.Wait()
 	el := time.Since(t0)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
-	}
+	pct := percentilesMs(lat)
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintln(os.Stderr, "bench flashsale: first error:", e)
 	}

@@ -201,17 +201,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
-	}
+	pct := percentilesMs(lat)
 	res := OrdersResult{Clients: *clients, OfferedPS: *rate, DurationS: round2(elapsed.Seconds()), Orders: orders.Load(), Retries: retries.Load(), Errors: errs.Load(),
 		OrdersPerS: round2(float64(orders.Load()) / elapsed.Seconds()), P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), Database: dbName}
 	fmt.Fprintf(stdout, "orders created: %d (%.0f/s), idempotent retries answered: %d, errors: %d\nlatency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
@@ -219,6 +209,22 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	line, _ := json.Marshal(res)
 	fmt.Fprintln(stdout, string(line))
 	return nil
+}
+
+// percentilesMs merges per-client latencies and returns a lookup of the
+// p-th percentile in milliseconds (p in 0..1; 1 is the maximum).
+func percentilesMs(lat [][]time.Duration) func(p float64) float64 {
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+	}
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
