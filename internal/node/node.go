@@ -74,7 +74,10 @@ func (m *Main) openMedia() error {
 		}
 		vs, err := video.New(video.Config{DataDir: c.DataDir, RTMPAddr: c.RTMPAddr, Rooms: app.VideoRooms{App: a}, Logger: m.Logger})
 		if err != nil {
-			return fmt.Errorf("video: %w", err)
+			// A taken port must not keep the shop closed: rooms show their
+			// poster until video is fixed, and the log says why.
+			m.Logger.Error("video is off: the RTMP ingest cannot listen; set SHELFLIVE_RTMP_ADDR to a free address", "addr", c.RTMPAddr, "err", err)
+			return nil
 		}
 		m.Video = vs
 		a.Media = embeddedMedia{vs: vs}
@@ -293,15 +296,18 @@ func (m *Main) Start(ctx context.Context) error {
 	m.coldStarted = true
 	if m.Config.MQTTAddr != "" {
 		b, err := mqttingest.NewBroker(m.Config.MQTTAddr, m.ColdChain, m.Logger)
+		if err == nil {
+			if err = b.Serve(); err != nil {
+				b.Close()
+			}
+		}
 		if err != nil {
-			cancel()
-			return fmt.Errorf("mqtt: %w", err)
+			// As with video: sensors cannot connect, but the shop opens; the
+			// HTTP telemetry endpoint still works.
+			m.Logger.Error("embedded MQTT broker is off: cannot listen; set SHELFLIVE_MQTT_ADDR to a free address", "addr", m.Config.MQTTAddr, "err", err)
+		} else {
+			m.MQTT = b
 		}
-		if err := b.Serve(); err != nil {
-			cancel()
-			return fmt.Errorf("mqtt: %w", err)
-		}
-		m.MQTT = b
 	}
 	if m.Config.MQTTURL != "" {
 		host, _ := os.Hostname()
