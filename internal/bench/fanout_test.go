@@ -62,9 +62,11 @@ func TestRunFanout_InprocLocalViewers(t *testing.T) {
 	if s.Mode != "inproc" || s.ServerRSSMiB <= 0 {
 		t.Errorf("summary %+v", s)
 	}
-	// 100 comments/s over a 100 ms tick is 10 per batch, above the 8 shown.
-	if s.CommentsDeliveredPerS > 40*9*10 {
-		t.Errorf("%.0f comments/s delivered to 40 viewers: sampling did not cap batches", s.CommentsDeliveredPerS)
+	// 100 comments/s over a 100 ms tick is 10 per batch, above the 8 shown:
+	// sampling must leave out a share of them (about a fifth; at least 5 %
+	// even when a loaded machine stretches ticks and spreads the senders).
+	if all := float64(s.CommentsSent) * 40 / s.DurationS; s.CommentsDeliveredPerS > 0.95*all {
+		t.Errorf("%.0f of %.0f comments/s delivered to 40 viewers: sampling did not cap batches", s.CommentsDeliveredPerS, all)
 	}
 }
 
