@@ -201,18 +201,28 @@ func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, room)
 }
 
-func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) error {
+// roomProduct reads a host action on one of the caller's rooms that names a
+// product: {"product_id": …}.
+func (s *Server) roomProduct(r *http.Request) (*live.Room, int64, error) {
 	room, err := s.roomOwned(r)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	var in struct {
 		ProductID int64 `json:"product_id"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
+		return nil, 0, err
+	}
+	return room, in.ProductID, nil
+}
+
+func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) error {
+	room, productID, err := s.roomProduct(r)
+	if err != nil {
 		return err
 	}
-	prod, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, in.ProductID)
+	prod, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, productID)
 	if err != nil {
 		return err
 	}
@@ -232,17 +242,11 @@ func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiTraceCard(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.roomOwned(r)
+	room, productID, err := s.roomProduct(r)
 	if err != nil {
 		return err
 	}
-	var in struct {
-		ProductID int64 `json:"product_id"`
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	card, err := s.App.PushTraceCard(r.Context(), PrincipalFrom(r.Context()), room, in.ProductID)
+	card, err := s.App.PushTraceCard(r.Context(), PrincipalFrom(r.Context()), room, productID)
 	if err != nil {
 		return err
 	}
