@@ -412,6 +412,12 @@ func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, err
 	if in.Status == "paid" {
 		return in, nil
 	}
+	if o, err := a.Orders.Get(ctx, in.MerchantID, in.OrderID); err == nil && o.Status != order.PendingPayment {
+		if o.Status == order.Expired {
+			return nil, order.ErrExpired
+		}
+		return nil, order.ErrNotPayable
+	}
 	err = a.Provider.Notify(ctx, payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: in.AmountFen, ProviderRef: "dev_" + strconv.FormatInt(a.Now().UnixNano(), 36)}, a.Now())
 	if err != nil {
 		return nil, err

@@ -120,6 +120,9 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
+		return apperr.ErrNotFound // store staff see their own store's orders
+	}
 	maskContact(p, o)
 	return writeJSON(w, 200, o)
 }
@@ -203,7 +206,19 @@ func (s *Server) apiVerifyPickup(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, o)
 }
 
+// devOnly hides the built-in dev payment provider outside dev mode: it
+// marks orders paid without money.
+func (s *Server) devOnly() error {
+	if !s.DevMode {
+		return apperr.ErrNotFound
+	}
+	return nil
+}
+
 func (s *Server) apiDevIntent(w http.ResponseWriter, r *http.Request) error {
+	if err := s.devOnly(); err != nil {
+		return err
+	}
 	in, o, merchant, err := s.App.DevIntent(r.Context(), r.PathValue("intent"))
 	if err != nil {
 		return err
@@ -212,6 +227,9 @@ func (s *Server) apiDevIntent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDevConfirm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.devOnly(); err != nil {
+		return err
+	}
 	in, err := s.App.DevPay(r.Context(), r.PathValue("intent"))
 	if err != nil {
 		return err
@@ -222,6 +240,9 @@ func (s *Server) apiDevConfirm(w http.ResponseWriter, r *http.Request) error {
 // apiPaymentCallback is the provider → ShelfLive notification. Anything
 // forged, stale, replayed or mismatched changes nothing and is logged.
 func (s *Server) apiPaymentCallback(w http.ResponseWriter, r *http.Request) error {
+	if err := s.devOnly(); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -283,6 +304,17 @@ func (in *staffInput) check(p *identity.Principal) error {
 	return nil
 }
 
+// checkStore refuses a store that is not the merchant's.
+func (s *Server) checkStore(r *http.Request, merchantID, storeID int64) error {
+	if storeID == 0 {
+		return nil
+	}
+	if _, err := s.App.Stores.Store(r.Context(), merchantID, storeID); err != nil {
+		return order.ErrUnknownStore
+	}
+	return nil
+}
+
 func (s *Server) apiCreateStaff(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	var in staffInput
@@ -290,6 +322,9 @@ func (s *Server) apiCreateStaff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := in.check(p); err != nil {
+		return err
+	}
+	if err := s.checkStore(r, p.MerchantID, in.StoreID); err != nil {
 		return err
 	}
 	if in.Username == "" || in.Password == "" {
@@ -322,6 +357,9 @@ func (s *Server) apiUpdateStaff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := in.check(p); err != nil {
+		return err
+	}
+	if err := s.checkStore(r, p.MerchantID, in.StoreID); err != nil {
 		return err
 	}
 	if st.Role == identity.RoleOwner && p.Role != identity.RoleOwner {

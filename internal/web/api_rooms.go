@@ -126,6 +126,11 @@ func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	if err := room.Validate(); err != nil {
 		return err
 	}
+	for _, pid := range in.ProductIDs { // refuse a bad lineup before anything is stored
+		if _, err := s.App.Catalog.Product(r.Context(), p.MerchantID, pid); err != nil {
+			return apperr.InvalidField("product_ids", "unknown_product", "商品不存在", "Unknown product.")
+		}
+	}
 	if err := s.App.Live.CreateRoom(r.Context(), room); err != nil {
 		return err
 	}
@@ -488,8 +493,8 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 				ok = err == nil
 			}
 			if !ok && staff != nil && identity.Can(staff.Role, identity.PermOrdersRead) {
-				_, err := s.App.Orders.Get(r.Context(), staff.MerchantID, id)
-				ok = err == nil
+				o, err := s.App.Orders.Get(r.Context(), staff.MerchantID, id)
+				ok = err == nil && (staff.Role != identity.RoleStore || staff.StoreID == 0 || o.StoreID == staff.StoreID)
 			}
 			if !ok {
 				return apperr.ErrNotFound

@@ -99,6 +99,9 @@ func (s *Server) pageOrderQR(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pagePayDev(w http.ResponseWriter, r *http.Request) error {
+	if err := s.devOnly(); err != nil {
+		return err
+	}
 	in, o, merchant, err := s.App.DevIntent(r.Context(), r.PathValue("intent"))
 	if err != nil {
 		return err
