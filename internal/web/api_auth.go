@@ -182,6 +182,17 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	tokens, err := s.App.Users.ListTokens(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	isToken := false
+	for _, t := range tokens {
+		isToken = isToken || t.ID == id
+	}
+	if !isToken { // this route revokes API tokens, not people's sessions
+		return apperr.ErrNotFound
+	}
 	if err := s.App.Identity.Revoke(r.Context(), p.MerchantID, id); err != nil {
 		return err
 	}
