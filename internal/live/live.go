@@ -5,6 +5,7 @@ package live
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,27 +47,13 @@ type Room struct {
 func (r *Room) Topic() string { return RoomTopic(r.ID) }
 
 // RoomTopic names the public realtime topic of a room.
-func RoomTopic(id int64) string { return "room:" + itoa(id) }
+func RoomTopic(id int64) string { return "room:" + strconv.FormatInt(id, 10) }
 
 // StaffTopic names the realtime topic the studio and admin of a merchant follow (new orders).
-func StaffTopic(merchantID int64) string { return "staff:" + itoa(merchantID) }
+func StaffTopic(merchantID int64) string { return "staff:" + strconv.FormatInt(merchantID, 10) }
 
 // OrderTopic names the realtime topic of one order's page.
-func OrderTopic(orderID int64) string { return "order:" + itoa(orderID) }
-
-func itoa(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
-}
+func OrderTopic(orderID int64) string { return "order:" + strconv.FormatInt(orderID, 10) }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,47}$`)
 

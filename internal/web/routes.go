@@ -1,10 +1,8 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 
-	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 )
@@ -113,9 +111,5 @@ func (s *Server) Routes() []Route {
 	}
 	return routes
 }
-
-func formatFen(fen int64) string { return catalog.FormatFen(fen) }
-
-func jsonMarshalSafe(v any) ([]byte, error) { return json.Marshal(v) }
 
 var shanghai = order.Shanghai

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"math"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 )
 
 type metrics struct {
@@ -236,7 +238,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, e *apperr.E
 // parseTemplates parses every page with the shared layout once, at start.
 func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"yuan": func(fen int64) string { return formatFen(fen) },
+		"yuan": catalog.FormatFen,
 		"t": func(lang, zh, en string) string {
 			if lang == "en" {
 				return en
@@ -244,7 +246,7 @@ func parseTemplates() map[string]*template.Template {
 			return zh
 		},
 		"json": func(v any) (template.JS, error) {
-			b, err := jsonMarshalSafe(v)
+			b, err := json.Marshal(v) // escapes <, > and & so a data block cannot close its <script>
 			return template.JS(b), err
 		},
 		"initial":  initial,
