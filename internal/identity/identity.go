@@ -100,6 +100,10 @@ type Store interface {
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
+	// SessionSubject is SessionByTokenHash with the customer or staff member
+	// it belongs to (nil for the other kinds, or when the subject is gone),
+	// in one round trip: it runs on every request whose session is not cached.
+	SessionSubject(ctx context.Context, hash string) (*Session, *Customer, *Staff, error)
 	RevokeSession(ctx context.Context, merchantID, id int64) error
 	ListTokens(ctx context.Context, merchantID int64) ([]Session, error)
 

@@ -197,6 +197,9 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	if err != nil {
 		return nil, "", nil, err
 	}
+	if p, err := principalFor(sess, nil, st); err == nil {
+		s.remember(sess.TokenHash, p, sess.ExpiresAt)
+	}
 	return st, token, sess, nil
 }
 
@@ -226,33 +229,49 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		return &p, nil
 	}
 	s.cacheMu.Unlock()
-	sess, err := s.Store.SessionByTokenHash(ctx, hash)
+	sess, c, st, err := s.Store.SessionSubject(ctx, hash)
 	if err != nil {
 		return nil, apperr.ErrUnauthorized
 	}
 	if sess.RevokedAt != nil || s.Now().After(sess.ExpiresAt) {
 		return nil, apperr.ErrUnauthorized
 	}
+	p, err := principalFor(sess, c, st)
+	if err != nil {
+		return nil, err
+	}
+	s.remember(hash, p, sess.ExpiresAt)
+	return p, nil
+}
+
+// principalFor is who a live session acts as; a customer who is gone or a
+// disabled staff member has no principal.
+func principalFor(sess *Session, c *Customer, st *Staff) (*Principal, error) {
 	p := &Principal{Kind: sess.Kind, MerchantID: sess.MerchantID, SubjectID: sess.SubjectID, Role: sess.Role, SessionID: sess.ID, CSRF: sess.CSRF}
 	switch sess.Kind {
 	case KindCustomer:
-		c, err := s.Store.Customer(ctx, sess.MerchantID, sess.SubjectID)
-		if err != nil {
+		if c == nil {
 			return nil, apperr.ErrUnauthorized
 		}
 		p.Name = CustomerDisplayName(c)
 	case KindStaff:
-		st, err := s.Store.Staff(ctx, sess.MerchantID, sess.SubjectID)
-		if err != nil || st.Disabled {
+		if st == nil || st.Disabled {
 			return nil, apperr.ErrUnauthorized
 		}
 		p.Name, p.Role, p.StoreID = st.Name, st.Role, st.StoreID
 	case KindToken:
 		p.Name = "token:" + sess.Label
 	}
-	until := now.Add(cacheTTL)
-	if sess.ExpiresAt.Before(until) {
-		until = sess.ExpiresAt
+	return p, nil
+}
+
+// remember caches a principal for cacheTTL (never past its session's end).
+// Logins remember their new session too: a buyer who logs in from the buy
+// sheet buys a moment later, and that request should not cost a lookup.
+func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time) {
+	until := s.Now().Add(cacheTTL)
+	if sessionEnds.Before(until) {
+		until = sessionEnds
 	}
 	s.cacheMu.Lock()
 	if s.cache == nil || len(s.cache) > 100_000 {
@@ -260,7 +279,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	s.cache[hash] = cachedPrincipal{p: *p, expires: until}
 	s.cacheMu.Unlock()
-	return p, nil
 }
 
 // Forget drops a session from the cache (logout, revocation, erasure on this node).
@@ -342,6 +360,9 @@ func (s *Service) VerifyOTP(ctx context.Context, merchantID int64, phone, code s
 	token, sess, err := s.openSession(ctx, KindCustomer, merchantID, c.ID, RoleViewer, "", 30*24*time.Hour)
 	if err != nil {
 		return nil, "", nil, err
+	}
+	if p, err := principalFor(sess, c, nil); err == nil {
+		s.remember(sess.TokenHash, p, sess.ExpiresAt)
 	}
 	return c, token, sess, nil
 }

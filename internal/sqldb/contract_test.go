@@ -318,6 +318,30 @@ func TestContractIdentity(t *testing.T) {
 			t.Fatal("revoked session has no revoked_at")
 		}
 		wantCode(t, ids.CreateSession(ctx, &identity.Session{TokenHash: "hash-1", Kind: identity.KindStaff, MerchantID: s.m, Role: "admin", CreatedAt: now, ExpiresAt: now}), "conflict")
+
+		// SessionSubject: the session with its own tenant's customer or staff row, in one lookup.
+		must(t, ids.CreateSession(ctx, &identity.Session{TokenHash: "hash-cust", Kind: identity.KindCustomer, MerchantID: s.m, SubjectID: s.cust, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		must(t, ids.CreateSession(ctx, &identity.Session{TokenHash: "hash-staff", Kind: identity.KindStaff, MerchantID: s.m, SubjectID: st.ID, Role: st.Role, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		must(t, ids.CreateSession(ctx, &identity.Session{TokenHash: "hash-cross", Kind: identity.KindCustomer, MerchantID: s.other, SubjectID: s.cust, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		se, c, sf, err := ids.SessionSubject(ctx, "hash-cust")
+		must(t, err)
+		if se.Kind != identity.KindCustomer || c == nil || c.ID != s.cust || c.Phone != c1.Phone || sf != nil {
+			t.Fatalf("customer session: %+v %+v %+v", se, c, sf)
+		}
+		se, c, sf, err = ids.SessionSubject(ctx, "hash-staff")
+		must(t, err)
+		if se.Kind != identity.KindStaff || c != nil || sf == nil || sf.ID != st.ID || sf.Name != st.Name || sf.Role != st.Role || sf.Disabled != st.Disabled {
+			t.Fatalf("staff session: %+v %+v %+v", se, c, sf)
+		}
+		if _, c, _, err = ids.SessionSubject(ctx, "hash-cross"); err != nil || c != nil {
+			t.Fatalf("a session of another tenant reached this tenant's customer: %+v %v", c, err)
+		}
+		se, c, sf, err = ids.SessionSubject(ctx, "hash-1")
+		if err != nil || se.RevokedAt == nil || c != nil || sf != nil {
+			t.Fatalf("token session: %+v %+v %+v %v", se, c, sf, err)
+		}
+		_, _, _, err = ids.SessionSubject(ctx, "no-such-hash")
+		wantCode(t, err, "not_found")
 	})
 }
 

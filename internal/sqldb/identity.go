@@ -151,6 +151,42 @@ func (s *IdentityStore) SessionByTokenHash(ctx context.Context, hash string) (*i
 	return scanSession(s.DB.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE token_hash = ?`, hash))
 }
 
+// SessionSubject joins the session with its customer or staff row; the
+// joins are on the session's own merchant, so a subject id can never reach
+// into another tenant.
+func (s *IdentityStore) SessionSubject(ctx context.Context, hash string) (*identity.Session, *identity.Customer, *identity.Staff, error) {
+	var se identity.Session
+	var kind, role string
+	var created, expires int64
+	var revoked sql.NullInt64
+	var cID, cCreated, stID, stStore, stCreated sql.NullInt64
+	var cPhone, cName, stUser, stPhone, stName, stRole, stGuide, stHash sql.NullString
+	var stDisabled sql.NullBool
+	err := s.DB.QueryRow(ctx, `SELECT s.id, s.token_hash, s.kind, s.merchant_id, s.subject_id, s.role, s.csrf, s.label, s.created_at, s.expires_at, s.revoked_at,
+			c.id, c.phone, c.name, c.created_at,
+			st.id, st.username, st.phone, st.name, st.role, st.store_id, st.guide_code, st.password_hash, st.disabled, st.created_at
+		FROM sessions s
+		LEFT JOIN customers c ON s.kind = 'customer' AND c.merchant_id = s.merchant_id AND c.id = s.subject_id
+		LEFT JOIN staff st ON s.kind = 'staff' AND st.merchant_id = s.merchant_id AND st.id = s.subject_id
+		WHERE s.token_hash = ?`, hash).Scan(&se.ID, &se.TokenHash, &kind, &se.MerchantID, &se.SubjectID, &role, &se.CSRF, &se.Label, &created, &expires, &revoked,
+		&cID, &cPhone, &cName, &cCreated,
+		&stID, &stUser, &stPhone, &stName, &stRole, &stStore, &stGuide, &stHash, &stDisabled, &stCreated)
+	if err != nil {
+		return nil, nil, nil, translate(err)
+	}
+	se.Kind, se.Role, se.CreatedAt, se.ExpiresAt, se.RevokedAt = identity.SessionKind(kind), identity.Role(role), fromMS(created), fromMS(expires), nullMS(revoked)
+	var c *identity.Customer
+	if cID.Valid {
+		c = &identity.Customer{ID: cID.Int64, MerchantID: se.MerchantID, Phone: cPhone.String, Name: cName.String, CreatedAt: fromMS(cCreated.Int64)}
+	}
+	var st *identity.Staff
+	if stID.Valid {
+		st = &identity.Staff{ID: stID.Int64, MerchantID: se.MerchantID, Username: stUser.String, Phone: stPhone.String, Name: stName.String, Role: identity.Role(stRole.String),
+			StoreID: stStore.Int64, GuideCode: stGuide.String, PasswordHash: stHash.String, Disabled: stDisabled.Bool, CreatedAt: fromMS(stCreated.Int64)}
+	}
+	return &se, c, st, nil
+}
+
 func (s *IdentityStore) RevokeSession(ctx context.Context, merchantID, id int64) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE merchant_id = ? AND id = ? AND revoked_at IS NULL`, ms(tx.Now), merchantID, id)
