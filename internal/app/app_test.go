@@ -113,6 +113,39 @@ func TestFlashSaleStampede(t *testing.T) {
 	}
 }
 
+// TestFlashSaleRetryAfterSoldOut: a winner who retries with the same
+// Idempotency-Key after the last unit went gets their order back, not "sold
+// out"; a buyer who never won gets "sold out" whatever key they send.
+func TestFlashSaleRetryAfterSoldOut(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false")
+	owner := testkit.Owner(m)
+	var sale saleView
+	if st := owner.Do(t, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": 1, "per_user_limit": 1, "duration_s": 600}, &sale); st != 201 {
+		t.Fatalf("create sale: %d", st)
+	}
+	buy := map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}
+	winner := testkit.Viewer(t, m, "15900000011")
+	winner.Header = map[string]string{"Idempotency-Key": "win-1"}
+	var first, again struct {
+		ID   int64  `json:"id"`
+		Code string `json:"code"`
+	}
+	if st := winner.Do(t, "POST", "/api/v1/orders", buy, &first); st != 201 || first.ID == 0 {
+		t.Fatalf("winner: %d %+v", st, first)
+	}
+	if st := winner.Do(t, "POST", "/api/v1/orders", buy, &again); st/100 != 2 || again.ID != first.ID {
+		t.Fatalf("winner's retry after sold out: %d %+v, want order %d", st, again, first.ID)
+	}
+	loser := testkit.Viewer(t, m, "15900000012")
+	loser.Header = map[string]string{"Idempotency-Key": "win-1"} // same key string, other buyer
+	var lost struct {
+		Code string `json:"code"`
+	}
+	if st := loser.Do(t, "POST", "/api/v1/orders", buy, &lost); st != 409 || lost.Code != "sold_out" {
+		t.Fatalf("loser: %d %+v, want 409 sold_out", st, lost)
+	}
+}
+
 // TestFlashSaleExpiryReturnsUnits: an unpaid flash order expires and its
 // units go back to the running sale, not to general stock.
 func TestFlashSaleExpiryReturnsUnits(t *testing.T) {

@@ -177,9 +177,10 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	takes, err := rs.alloc.Take(p.SubjectID, qty)
 	if err != nil {
 		// A retry of an order that already won lands here (the buyer holds
-		// their limit, or it sold out since): answer with that order. Losers
-		// never reach the database otherwise.
-		if idemKey != "" {
+		// their limit, or it sold out since): answer with that order. Only a
+		// buyer who holds units can have one, so losers — the stampede after
+		// the last unit — never reach the database.
+		if idemKey != "" && rs.alloc.Holds(p.SubjectID) > 0 {
 			if o, e := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); e == nil {
 				if o.SaleID != sale.ID {
 					return nil, false, order.ErrIdempotencyUsed

@@ -60,6 +60,7 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	dbURL := fs.String("database-url", "", "database of the in-process node (empty = SQLite in a temp dir)")
 	conns := fs.Int("conns", 256, "HTTP connections the buyers share")
 	skipBaseline := fs.Bool("no-baseline", false, "skip the naive baseline")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of ShelfLive's race (server and buyers, one process) to this file")
 	nodes := fs.Int("nodes", 1, "in-process nodes sharing the database (more than 1 needs --database-url postgres://…); buyers are spread over them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,7 +85,9 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	if *nodes > 1 && !sqldb.IsPostgresURL(*dbURL) {
 		return fmt.Errorf("bench flashsale: --nodes %d needs --database-url postgres://…", *nodes)
 	}
+	flashProfile = *cpuprofile
 	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), mainURL, hc, *buyers, *units, false, *nodes)
+	flashProfile = ""
 	if err != nil {
 		return err
 	}
@@ -103,6 +106,9 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, string(line))
 	return nil
 }
+
+// flashProfile is where the ShelfLive run's race writes its CPU profile ("" = none).
+var flashProfile string
 
 // flashRun starts a node and races the buyers through its flash sale. With
 // naive set, the node takes units the naive way (one hot-row UPDATE per
@@ -158,6 +164,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 	for _, n := range ms {
 		urls = append(urls, n.URL()+"/api/v1/orders")
 	}
+	stopProfile := fanoutCPUProfile(flashProfile)
 	res := race(hc, urls, tokens, body, func(status int, code string) outcome {
 		switch {
 		case status == 201:
@@ -169,6 +176,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		}
 		return failed
 	})
+	stopProfile()
 	res.System, res.Units, res.Nodes = system, units, len(ms)
 	// What the database holds is what counts.
 	var stored sql.NullInt64

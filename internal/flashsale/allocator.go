@@ -46,6 +46,14 @@ func (a *Allocator) Remaining() int64 {
 	return a.remaining
 }
 
+// Holds is how many units the customer holds in this sale (orders written,
+// in flight, or not yet expired).
+func (a *Allocator) Holds(customer int64) int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.perUser[customer]
+}
+
 // Take gives customer qty units or says why not. The per-buyer limit counts
 // every unit the buyer holds in this sale.
 // Every successful Take must be followed by Settle once its order is
