@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,8 +46,18 @@ type FlashResult struct {
 // FlashSummary is the last line: ShelfLive, the naive baseline and the ratio.
 type FlashSummary struct {
 	FlashResult
-	Baseline FlashResult `json:"baseline"`
-	Ratio    float64     `json:"attempts_ratio_vs_baseline"`
+	Baseline  FlashResult `json:"baseline"`
+	Ratio     float64     `json:"attempts_ratio_vs_baseline"`
+	Runs      int         `json:"runs"`
+	RunRatios []float64   `json:"run_ratios,omitempty"` // each run's own ratio, in run order
+}
+
+// medianRun is the run with the median attempts/s (the lower middle one of
+// an even count).
+func medianRun(rs []FlashResult) FlashResult {
+	sorted := append([]FlashResult(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].AttemptsPerS < sorted[j].AttemptsPerS })
+	return sorted[(len(sorted)-1)/2]
 }
 
 // RunFlashSale races N buyers for U units through the real HTTP API of a
@@ -60,6 +71,7 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	dbURL := fs.String("database-url", "", "database of the in-process node (empty = SQLite in a temp dir)")
 	conns := fs.Int("conns", 256, "HTTP connections the buyers share")
 	skipBaseline := fs.Bool("no-baseline", false, "skip the naive baseline")
+	runs := fs.Int("runs", 1, "runs of each side, alternating; the summary reports the median run of each and the ratio of the medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of ShelfLive's race (server and buyers, one process) to this file")
 	nodes := fs.Int("nodes", 1, "in-process nodes sharing the database (more than 1 needs --database-url postgres://…); buyers are spread over them")
 	if err := fs.Parse(args); err != nil {
@@ -72,35 +84,62 @@ func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	defer os.RemoveAll(dir)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 60 * time.Second}
 
-	mainURL, baseURL := *dbURL, *dbURL
+	if *nodes > 1 && !sqldb.IsPostgresURL(*dbURL) {
+		return fmt.Errorf("bench flashsale: --nodes %d needs --database-url postgres://…", *nodes)
+	}
+	if *runs < 1 {
+		return fmt.Errorf("bench flashsale: --runs must be at least 1")
+	}
+	// Every run of either side gets a fresh database (a temp dir for SQLite,
+	// a schema of its own on PostgreSQL, dropped afterwards).
+	urls := make([]string, 2**runs)
+	for i := range urls {
+		urls[i] = *dbURL
+	}
 	if sqldb.IsPostgresURL(*dbURL) {
-		// Each side gets a fresh schema of its own, dropped afterwards.
-		cleanup, urls, err := pgSchemas(ctx, *dbURL, 2)
+		cleanup, us, err := pgSchemas(ctx, *dbURL, len(urls))
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		mainURL, baseURL = urls[0], urls[1]
+		urls = us
 	}
-	if *nodes > 1 && !sqldb.IsPostgresURL(*dbURL) {
-		return fmt.Errorf("bench flashsale: --nodes %d needs --database-url postgres://…", *nodes)
-	}
-	flashProfile = *cpuprofile
-	res, err := flashRun(ctx, stdout, filepath.Join(dir, "node"), mainURL, hc, *buyers, *units, false, *nodes)
-	flashProfile = ""
-	if err != nil {
-		return err
-	}
-	sum := FlashSummary{FlashResult: res}
-	if !*skipBaseline {
-		base, err := flashRun(ctx, stdout, filepath.Join(dir, "baseline"), baseURL, hc, *buyers, *units, true, *nodes)
+	// The sides alternate, so that a noisy neighbour hurts both alike; the
+	// summary is the median run of each side and the ratio of the medians.
+	var mine, naive []FlashResult
+	var ratios []float64
+	for r := 0; r < *runs; r++ {
+		if r == 0 {
+			flashProfile = *cpuprofile
+		}
+		res, err := flashRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("node", r)), urls[2*r], hc, *conns, *buyers, *units, false, *nodes)
+		flashProfile = ""
 		if err != nil {
 			return err
 		}
-		sum.Baseline = base
-		if base.AttemptsPerS > 0 {
-			sum.Ratio = round2(res.AttemptsPerS / base.AttemptsPerS)
+		mine = append(mine, res)
+		if *skipBaseline {
+			continue
 		}
+		base, err := flashRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("baseline", r)), urls[2*r+1], hc, *conns, *buyers, *units, true, *nodes)
+		if err != nil {
+			return err
+		}
+		naive = append(naive, base)
+		if base.AttemptsPerS > 0 {
+			ratios = append(ratios, round2(res.AttemptsPerS/base.AttemptsPerS))
+		}
+	}
+	sum := FlashSummary{FlashResult: medianRun(mine), Runs: *runs}
+	if len(naive) > 0 {
+		sum.Baseline = medianRun(naive)
+		if sum.Baseline.AttemptsPerS > 0 {
+			sum.Ratio = round2(sum.AttemptsPerS / sum.Baseline.AttemptsPerS)
+		}
+		sum.RunRatios = ratios
+	}
+	for _, r := range mine {
+		sum.Oversold = max(sum.Oversold, r.Oversold) // the worst run counts, not the median
 	}
 	line, _ := json.Marshal(sum)
 	fmt.Fprintln(stdout, string(line))
@@ -114,7 +153,7 @@ var flashProfile string
 // naive set, the node takes units the naive way (one hot-row UPDATE per
 // attempt): same HTTP, auth, validation, database and orders, only the
 // allocation design differs — the baseline the issue asks for.
-func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, buyers, units int, naive bool, nodes int) (FlashResult, error) {
+func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Client, conns, buyers, units int, naive bool, nodes int) (FlashResult, error) {
 	token := "bench-owner-token"
 	// Node 1 seeds the demo data and leads; more nodes share its database
 	// and forward flash buys to it, as a cluster behind a balancer does.
@@ -165,7 +204,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		urls = append(urls, n.URL()+"/api/v1/orders")
 	}
 	stopProfile := fanoutCPUProfile(flashProfile)
-	res := race(hc, urls, tokens, body, func(status int, code string) outcome {
+	res := race(conns, urls, tokens, body, func(status int, code string) outcome {
 		switch {
 		case status == 201:
 			return won
@@ -202,10 +241,20 @@ const (
 )
 
 // race releases every buyer at once; each tries until it wins or loses.
-// Buyer i talks to urls[i % len(urls)] (one node each, as a balancer spreads them).
-func race(hc *http.Client, urls []string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
+// Buyer i talks to urls[i % len(urls)] (one node each, as a balancer spreads
+// them), over a pool of conns keep-alive connections per node.
+func race(conns int, urls []string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
 	var attempts, acked, errs, busy atomic.Int64
 	var firstErr atomic.Value
+	pools := make([]*connPool, len(urls))
+	for i, u := range urls {
+		p, err := newConnPool(u, conns)
+		if err != nil {
+			panic(err) // the URLs are the nodes' own
+		}
+		defer p.close()
+		pools[i] = p
+	}
 	lat := make([][]time.Duration, len(tokens))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -214,26 +263,24 @@ func race(hc *http.Client, urls []string, tokens []string, body []byte, judge fu
 		go func(i int, tok string) {
 			defer wg.Done()
 			<-start
+			pool := pools[i%len(pools)]
 			for try := 0; try < 50; try++ {
-				req, _ := http.NewRequest("POST", urls[i%len(urls)], strings.NewReader(string(body)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Idempotency-Key", "flash-"+strconv.Itoa(i)+"-"+strconv.Itoa(try))
+				headers := [][2]string{{"Authorization", "Bearer " + tok}, {"Idempotency-Key", "flash-" + strconv.Itoa(i) + "-" + strconv.Itoa(try)}}
 				t0 := time.Now()
-				resp, err := hc.Do(req)
+				status, raw, err := pool.post(headers, body)
 				attempts.Add(1)
 				if err != nil {
-					errs.Add(1)
+					if errs.Add(1) == 1 {
+						firstErr.Store(err.Error())
+					}
 					return
 				}
 				var p struct {
 					Code string `json:"code"`
 				}
-				raw, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				json.Unmarshal(raw, &p)
 				lat[i] = append(lat[i], time.Since(t0))
-				switch judge(resp.StatusCode, p.Code) {
+				switch judge(status, p.Code) {
 				case won:
 					acked.Add(1)
 					return
@@ -244,7 +291,7 @@ func race(hc *http.Client, urls []string, tokens []string, body []byte, judge fu
 					time.Sleep(20 * time.Millisecond)
 				default:
 					if errs.Add(1) == 1 {
-						firstErr.Store(fmt.Sprintf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(raw))))
+						firstErr.Store(fmt.Sprintf("status %d: %s", status, strings.TrimSpace(string(raw))))
 					}
 					return
 				}
