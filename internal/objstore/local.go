@@ -170,5 +170,26 @@ func (l *Local) List(ctx context.Context, prefix string) ([]Info, error) {
 	return out, nil
 }
 
+// Dirs implements Store.
+func (l *Local) Dirs(ctx context.Context, dir string) ([]string, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(filepath.Join(l.Dir, filepath.FromSlash(dir)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("objstore: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
 // String names the store in logs.
 func (l *Local) String() string { return "local:" + path.Clean(filepath.ToSlash(l.Dir)) }

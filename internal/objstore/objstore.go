@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"mime"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,22 @@ type Store interface {
 	// List returns the objects whose key starts with prefix, sorted by key.
 	// ContentType is not filled in.
 	List(ctx context.Context, prefix string) ([]Info, error)
+	// Dirs returns the names of the "directories" directly under dir ("" or
+	// ending in "/"): the next path element of every key below it, sorted,
+	// without listing every object (a room's recordings without its
+	// thousands of segments).
+	Dirs(ctx context.Context, dir string) ([]string, error)
+}
+
+// checkDir refuses a Dirs argument that is not "" or a clean path plus "/".
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if !strings.HasSuffix(dir, "/") || checkKey(strings.TrimSuffix(dir, "/")) != nil {
+		return fmt.Errorf("%w: %q", ErrInvalidKey, dir)
+	}
+	return nil
 }
 
 // checkKey refuses keys that are not clean relative paths.

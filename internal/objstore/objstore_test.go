@@ -141,6 +141,24 @@ func testContract(t *testing.T, st objstore.Store) {
 		}
 	})
 
+	t.Run("Dirs", func(t *testing.T) {
+		put("video/r/rec2/journal", "rec", "text/plain")
+		dirs, err := st.Dirs(ctx, "video/r/")
+		if err != nil || strings.Join(dirs, ",") != "rec,rec2" {
+			t.Fatalf("Dirs video/r/ = %q, %v", dirs, err)
+		}
+		dirs, err = st.Dirs(ctx, "video/")
+		if err != nil || strings.Join(dirs, ",") != "r,r2" {
+			t.Fatalf("Dirs video/ = %q, %v", dirs, err)
+		}
+		if dirs, err := st.Dirs(ctx, "nothing/"); err != nil || len(dirs) != 0 {
+			t.Fatalf("Dirs of an empty prefix = %q, %v", dirs, err)
+		}
+		if _, err := st.Dirs(ctx, "video"); !errors.Is(err, objstore.ErrInvalidKey) {
+			t.Fatalf("Dirs without a trailing slash: %v", err)
+		}
+	})
+
 	t.Run("Delete", func(t *testing.T) {
 		if err := st.Delete(ctx, "video/r/rec/000002.ts"); err != nil {
 			t.Fatal(err)
@@ -151,7 +169,7 @@ func testContract(t *testing.T, st objstore.Store) {
 		if err := st.Delete(ctx, "video/r/rec/000002.ts"); err != nil {
 			t.Fatalf("deleting a missing object: %v", err)
 		}
-		list, _ := st.List(ctx, "video/r/")
+		list, _ := st.List(ctx, "video/r/rec/")
 		if got := keys(list); got != "video/r/rec/000001.ts,video/r/rec/journal" {
 			t.Fatalf("List after delete = %s", got)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -140,8 +141,11 @@ func NewS3(cfg S3Config, transport http.RoundTripper) (*S3, error) {
 			lookup = minio.BucketLookupPath
 		}
 	}
+	// A few quick retries, not minio's default ten with backoff: requests
+	// (an upload, /readyz) must answer while the store is down, and the
+	// recording copier retries on its own.
 	client, err := minio.New(cfg.Endpoint, &minio.Options{Creds: creds, Secure: cfg.TLS, Region: cfg.Region,
-		BucketLookup: lookup, Transport: transport})
+		BucketLookup: lookup, Transport: transport, MaxRetries: 3})
 	if err != nil {
 		return nil, fmt.Errorf("objstore: s3 client: %w", err)
 	}
@@ -249,6 +253,26 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Info, error) {
 		key := strings.TrimPrefix(oi.Key, s.cfg.Prefix)
 		out = append(out, Info{Key: key, Size: oi.Size, ModTime: oi.LastModified.UTC(), ETag: quoteETag(oi.ETag)})
 	}
+	return out, nil
+}
+
+// Dirs implements Store with a delimited listing (common prefixes).
+func (s *S3) Dirs(ctx context.Context, dir string) ([]string, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var out []string
+	for oi := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.cfg.Prefix + dir}) {
+		if oi.Err != nil {
+			return nil, fmt.Errorf("objstore: list %s: %w", dir, oi.Err)
+		}
+		if name, ok := strings.CutSuffix(strings.TrimPrefix(oi.Key, s.cfg.Prefix+dir), "/"); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 
