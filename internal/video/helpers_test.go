@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/video"
 )
 
@@ -117,11 +118,19 @@ func (ts *testServer) rtmpURL(key string) string {
 
 func startServer(tb testing.TB, dir string, rooms *testRooms) *testServer {
 	tb.Helper()
+	return startServerWith(tb, dir, rooms, nil)
+}
+
+// startServerWith is startServer with recordings copied to (and replays
+// read from) an object store.
+func startServerWith(tb testing.TB, dir string, rooms *testRooms, store objstore.Store) *testServer {
+	tb.Helper()
 	srv, err := video.New(video.Config{
 		DataDir:  dir,
 		RTMPAddr: "127.0.0.1:0",
 		Rooms:    rooms,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:    store,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -1,6 +1,7 @@
 package video
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -155,12 +156,12 @@ func (s *Server) handleReplayPlaylist(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	recs := listRecordings(s.log, s.cfg.DataDir, slug)
+	recs := s.recordings(r.Context(), slug)
 	if len(recs) == 0 {
 		http.Error(w, "no recording", http.StatusNotFound)
 		return
 	}
-	writePlaylist(w, r, vodPlaylist(recs, func(id string) bool { return s.recordingInProgress(slug, id) }))
+	writePlaylist(w, r, vodPlaylist(recs, s.inProgress(slug, recs)))
 }
 
 func (s *Server) handleReplayFile(w http.ResponseWriter, r *http.Request) {
@@ -174,20 +175,25 @@ func (s *Server) handleReplayFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	rf, err := readRecording(s.cfg.DataDir, slug, recID)
+	rf, err := s.recording(r.Context(), slug, recID)
 	if err != nil || len(rf.Segs) == 0 {
 		http.Error(w, "no recording", http.StatusNotFound)
 		return
 	}
-	writePlaylist(w, r, vodPlaylist([]*recordingFile{rf}, func(id string) bool { return s.recordingInProgress(slug, id) }))
+	recs := []*recordingFile{rf}
+	writePlaylist(w, r, vodPlaylist(recs, s.inProgress(slug, recs)))
 }
 
 // handleSegment serves a finished segment file. Names are parsed and
-// rebuilt, never joined raw, so no request reaches outside DataDir/video.
+// rebuilt, never joined raw, so no request reaches outside DataDir/video
+// (or the recording's prefix in the object store). Live segments come from
+// local disk only; a replay segment this node does not have comes from the
+// object store.
 func (s *Server) handleSegment(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	name := r.PathValue("seg")
-	if name == "" {
+	replay := name == ""
+	if replay {
 		name = r.PathValue("file")
 	}
 	recID, seq, ok := parseSegURI(name)
@@ -197,6 +203,10 @@ func (s *Server) handleSegment(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := os.Open(segPath(s.cfg.DataDir, slug, recID, seq))
 	if err != nil {
+		if replay && s.cfg.Store != nil && errors.Is(err, os.ErrNotExist) {
+			s.serveStoredSegment(w, r, slug, recID, seq)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}
@@ -206,10 +216,14 @@ func (s *Server) handleSegment(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
 	}
+	setSegmentHeaders(w)
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func setSegmentHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "video/mp2t")
 	// a segment is immutable once it appears in a playlist
 	w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
-	http.ServeContent(w, r, "", fi.ModTime(), f)
 }
 
 func writePlaylist(w http.ResponseWriter, r *http.Request, body string) {

@@ -128,7 +128,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	}
 
 	rec, err := newRecorder(log, s.cfg.DataDir, slug, sess.since, s.cfg.SegmentDuration,
-		vtrack != nil, sps, pps, audioConfig(atrack), st.addSegment)
+		vtrack != nil, sps, pps, audioConfig(atrack), st.addSegment, s.mirror)
 	if err != nil {
 		return err
 	}

@@ -75,8 +75,12 @@ func recDir(dataDir, slug, recID string) string {
 }
 
 func segPath(dataDir, slug, recID string, seq int) string {
-	return filepath.Join(recDir(dataDir, slug, recID), fmt.Sprintf("%06d.ts", seq))
+	return filepath.Join(recDir(dataDir, slug, recID), segInfo{Seq: seq}.file())
 }
+
+// file is the segment's file name inside its recording directory (and the
+// last element of its object store key).
+func (s segInfo) file() string { return fmt.Sprintf("%06d.ts", s.Seq) }
 
 // recorder cuts one publish into MPEG-TS segments on keyframes and journals
 // them. It runs on the publisher's goroutine only.
@@ -88,6 +92,8 @@ type recorder struct {
 	started   time.Time
 	target    time.Duration
 	journal   *os.File
+	jsize     int64   // bytes written to the journal
+	mirror    *mirror // copies finished files to the object store; nil = local only
 	onSegment func(segInfo)
 
 	hasVideo bool
@@ -114,9 +120,9 @@ type tsSegment struct {
 	lastStep time.Duration // distance between the last two frames
 }
 
-// newRecorder creates the recording directory and journal.
+// newRecorder creates the recording directory and journal. mir may be nil.
 func newRecorder(log *slog.Logger, dataDir, slug string, started time.Time, target time.Duration,
-	hasVideo bool, sps, pps []byte, aconf *mpeg4audio.AudioSpecificConfig, onSegment func(segInfo),
+	hasVideo bool, sps, pps []byte, aconf *mpeg4audio.AudioSpecificConfig, onSegment func(segInfo), mir *mirror,
 ) (*recorder, error) {
 	base := started.UTC().Format(recIDLayout)
 	id := base
@@ -141,13 +147,24 @@ func newRecorder(log *slog.Logger, dataDir, slug string, started time.Time, targ
 	}
 	r := &recorder{
 		log: log, dataDir: dataDir, slug: slug, id: id, started: started.UTC(), target: target,
-		journal: j, onSegment: onSegment, hasVideo: hasVideo, sps: sps, pps: pps, aconf: aconf,
+		journal: j, onSegment: onSegment, hasVideo: hasVideo, sps: sps, pps: pps, aconf: aconf, mirror: mir,
 	}
-	if _, err := fmt.Fprintf(j, "rec\t%s\t%s\n", slug, r.started.Format(time.RFC3339Nano)); err != nil {
+	if err := r.journalf("rec\t%s\t%s\n", slug, r.started.Format(time.RFC3339Nano)); err != nil {
 		j.Close()
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, err
 	}
+	mir.journal(slug, id, r.jsize)
 	return r, nil
+}
+
+// journalf appends one journal line and counts its bytes.
+func (r *recorder) journalf(format string, a ...any) error {
+	n, err := fmt.Fprintf(r.journal, format, a...)
+	r.jsize += int64(n)
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	return nil
 }
 
 // writeH264 records one access unit. Parameter-set-only units (the RTMP
@@ -286,13 +303,14 @@ func (r *recorder) closeSegment(dur time.Duration) error {
 		PDT:   r.started.Add(s.start - r.firstTS),
 		First: r.segs == 0,
 	}
-	if _, err := fmt.Fprintf(r.journal, "seg\t%d\t%d\t%s\n", info.Seq, info.Dur.Microseconds(),
+	if err := r.journalf("seg\t%d\t%d\t%s\n", info.Seq, info.Dur.Microseconds(),
 		info.PDT.Format(time.RFC3339Nano)); err != nil {
-		return fmt.Errorf("record: %w", err)
+		return err
 	}
 	r.segs++
 	r.total += dur
 	r.onSegment(info)
+	r.mirror.segment(r.slug, r.id, info.Seq, r.jsize)
 	return nil
 }
 
@@ -305,12 +323,15 @@ func (r *recorder) close() error {
 			firstErr = err
 		}
 	}
-	if _, err := fmt.Fprintf(r.journal, "end\t%s\n", time.Now().UTC().Format(time.RFC3339Nano)); err != nil && firstErr == nil {
-		firstErr = fmt.Errorf("record: %w", err)
+	if err := r.journalf("end\t%s\n", time.Now().UTC().Format(time.RFC3339Nano)); err != nil && firstErr == nil {
+		firstErr = err
 	}
 	if err := r.journal.Close(); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("record: %w", err)
 	}
+	// The whole recording, checked against the store: covers copies that
+	// were dropped or failed while live.
+	r.mirror.reconcileLater(r.slug, r.id)
 	return firstErr
 }
 
@@ -321,6 +342,7 @@ type recordingFile struct {
 	StartedAt time.Time
 	Segs      []segInfo
 	Ended     bool
+	Remote    bool // read from the object store, not recorded on this node
 }
 
 func (rf *recordingFile) duration() time.Duration {
@@ -338,6 +360,11 @@ func readRecording(dataDir, slug, recID string) (*recordingFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
+	return parseJournal(slug, recID, b)
+}
+
+// parseJournal reads a journal's lines (from disk or the object store).
+func parseJournal(slug, recID string, b []byte) (*recordingFile, error) {
 	rf := &recordingFile{ID: recID, Slug: slug}
 	text := string(b)
 	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
@@ -397,11 +424,16 @@ func listRecordings(log *slog.Logger, dataDir, slug string) []*recordingFile {
 		}
 		out = append(out, rf)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].StartedAt.Equal(out[j].StartedAt) {
-			return out[i].StartedAt.Before(out[j].StartedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortRecordings(out)
 	return out
+}
+
+// sortRecordings orders recordings oldest first, as replay chains them.
+func sortRecordings(recs []*recordingFile) {
+	sort.Slice(recs, func(i, j int) bool {
+		if !recs[i].StartedAt.Equal(recs[j].StartedAt) {
+			return recs[i].StartedAt.Before(recs[j].StartedAt)
+		}
+		return recs[i].ID < recs[j].ID
+	})
 }

@@ -27,6 +27,9 @@ type Server struct {
 	conns   map[net.Conn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
+
+	mirror *mirror     // copies recordings to cfg.Store; nil without one
+	remote remoteIndex // recordings found in cfg.Store
 }
 
 // stream is one room's media state while the Server runs. It outlives a
@@ -84,14 +87,23 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("video: rtmp listen: %w", err)
 	}
-	return &Server{
+	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		ln:      ln,
 		streams: make(map[string]*stream),
 		conns:   make(map[net.Conn]struct{}),
-	}, nil
+	}
+	if cfg.Store != nil {
+		s.mirror = newMirror(cfg.Store, cfg.DataDir, cfg.Logger)
+		s.mirror.catchUp()
+	}
+	return s, nil
 }
+
+// mirrorDrain is how long shutdown waits for recording copies to the
+// object store; what is left is copied at the next start.
+const mirrorDrain = 10 * time.Second
 
 // Addr is the bound RTMP address (useful with port 0).
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -110,7 +122,8 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 			closed := s.closed
 			s.mu.Unlock()
 			if closed {
-				s.wg.Wait()
+				s.wg.Wait()                 // every recording is finalized…
+				s.mirror.close(mirrorDrain) // …and copied
 				return nil
 			}
 			var ne net.Error
@@ -227,7 +240,10 @@ func (s *Server) Recordings(slug string) []Recording {
 	if !ValidSlug(slug) {
 		return nil
 	}
-	files := listRecordings(s.log, s.cfg.DataDir, slug)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	files := s.recordings(ctx, slug)
+	inProgress := s.inProgress(slug, files)
 	out := make([]Recording, 0, len(files))
 	var off time.Duration
 	for _, f := range files {
@@ -239,7 +255,7 @@ func (s *Server) Recordings(slug string) []Recording {
 			Duration:    d,
 			Offset:      off,
 			Segments:    len(f.Segs),
-			InProgress:  s.recordingInProgress(slug, f.ID),
+			InProgress:  inProgress(f.ID),
 			PlaylistURL: "/media/replay/" + slug + "/" + f.ID + ".m3u8",
 			ReplayURL:   ReplayURL(slug),
 		})

@@ -85,7 +85,7 @@ func TestRecorderJournal(t *testing.T) {
 	started := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	var got []segInfo
 	conf := &mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 44100, ChannelCount: 1}
-	r, err := newRecorder(log, dir, "room", started, time.Second, false, nil, nil, conf, func(s segInfo) { got = append(got, s) })
+	r, err := newRecorder(log, dir, "room", started, time.Second, false, nil, nil, conf, func(s segInfo) { got = append(got, s) }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestHandlerRoutes(t *testing.T) {
 	defer s.Close()
 	conf := &mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 44100, ChannelCount: 1}
 	started := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
-	r, err := newRecorder(s.log, dir, "room", started, time.Second, false, nil, nil, conf, func(segInfo) {})
+	r, err := newRecorder(s.log, dir, "room", started, time.Second, false, nil, nil, conf, func(segInfo) {}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

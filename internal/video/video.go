@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"regexp"
 	"time"
+
+	"github.com/shelflive/shelflive/internal/objstore"
 )
 
 // Rooms is what video needs from the live domain. The lead implements it on
@@ -55,6 +57,11 @@ type Config struct {
 	SegmentDuration time.Duration
 	// LiveWindow is how many segments the live HLS playlist lists, default 6.
 	LiveWindow int
+	// Store, when set, receives a copy of every recording (in the
+	// background, as segments close) and serves replays this node has not
+	// recorded itself: several nodes share one S3 bucket. Live playback
+	// always reads the local files. Nil keeps recordings on local disk only.
+	Store objstore.Store
 }
 
 // StreamStatus is a snapshot of one room's ingest and audience.
