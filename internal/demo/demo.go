@@ -6,8 +6,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/stores"
 )
 
@@ -33,7 +32,11 @@ type Deps struct {
 	Inventory inventory.Store
 	Live      live.Store
 	DataDir   string
-	Now       time.Time
+	// Images receives the product pictures (key uploads/demo/…); nil means
+	// the data dir. On a cluster it is the shared object store, so every
+	// node serves them, not only the one that seeded.
+	Images objstore.Store
+	Now    time.Time
 }
 
 // Logins lists the demo staff as (username, role) for the start banner.
@@ -120,16 +123,17 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			hostID = staff[i].ID
 		}
 	}
-	imgDir := filepath.Join(d.DataDir, "uploads", "demo")
-	if err := os.MkdirAll(imgDir, 0o750); err != nil {
-		return false, err
+	images := d.Images
+	if images == nil {
+		images = objstore.NewLocal(d.DataDir)
 	}
 	var productIDs []int64
 	day := 24 * time.Hour
 	for i, f := range foods {
 		file := fmt.Sprintf("p%02d.svg", i+1)
-		if err := os.WriteFile(filepath.Join(imgDir, file), []byte(productSVG(f)), 0o640); err != nil {
-			return false, err
+		svg := productSVG(f)
+		if err := images.Put(ctx, "uploads/demo/"+file, strings.NewReader(svg), int64(len(svg)), "image/svg+xml"); err != nil {
+			return false, fmt.Errorf("seed image: %w", err)
 		}
 		p := &catalog.Product{MerchantID: m.ID, Name: f.name, NameEN: f.en, Subtitle: f.sub, Origin: f.origin, Ingredients: f.ingredients, Allergens: f.allergens,
 			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file,

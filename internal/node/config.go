@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/mqttingest"
+	"github.com/shelflive/shelflive/internal/objstore"
 )
 
 // Config is read from flags, falling back to SHELFLIVE_* environment variables.
@@ -38,6 +39,7 @@ type Config struct {
 	MQTTAddr     string        // embedded MQTT broker for sensors; empty = off
 	MQTTURL      string        // external broker to subscribe to; empty = none
 	TelemetryRaw time.Duration // how long raw readings are kept (5-minute rollups: forever)
+	S3URL        string        // object store for uploads and recordings; empty = the data dir
 }
 
 func env(name, def string) string {
@@ -96,8 +98,15 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MQTTURL, "mqtt-url", env("SHELFLIVE_MQTT_URL", ""), "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
 	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
+	fs.StringVar(&c.S3URL, "s3-url", env("SHELFLIVE_S3_URL", ""), "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.S3URL != "" {
+		// A typo must stop the start, not surface as broken images later.
+		if _, err := objstore.ParseS3URL(c.S3URL); err != nil {
+			return nil, err
+		}
 	}
 	c.Args = fs.Args()
 	return c, nil

@@ -27,6 +27,7 @@ import (
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/natshub"
+	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -45,6 +46,9 @@ type Main struct {
 	HTTP     *http.Server
 	Listener net.Listener
 
+	Files objstore.Store // uploads and recordings: the data dir, or S3 (SHELFLIVE_S3_URL)
+	s3    *objstore.S3   // Files when it is S3 (readiness), else nil
+
 	Video *video.Server // embedded video, nil when off or external
 	NATS  *natshub.Hub  // room fan-out between nodes; nil on a single node
 	hooks *video.Hooks
@@ -54,8 +58,9 @@ type Main struct {
 	mqttSub     *mqttingest.Subscriber // external broker, nil when SHELFLIVE_MQTT_URL is empty
 	coldStarted bool
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel    context.CancelFunc
+	done      chan struct{}
+	videoDone chan struct{} // closed when ingest stopped and recordings are finalized and copied
 }
 
 // openMedia sets up video: the embedded RTMP server, or hooks for an
@@ -72,7 +77,11 @@ func (m *Main) openMedia() error {
 		if c.RTMPAddr == "" {
 			return nil
 		}
-		vs, err := video.New(video.Config{DataDir: c.DataDir, RTMPAddr: c.RTMPAddr, Rooms: app.VideoRooms{App: a}, Logger: m.Logger})
+		vc := video.Config{DataDir: c.DataDir, RTMPAddr: c.RTMPAddr, Rooms: app.VideoRooms{App: a}, Logger: m.Logger}
+		if m.s3 != nil {
+			vc.Store = m.s3 // recordings are copied there; with the local store they already are in the data dir
+		}
+		vs, err := video.New(vc)
 		if err != nil {
 			// A taken port must not keep the shop closed: rooms show their
 			// poster until video is fixed, and the log says why.
@@ -103,6 +112,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	if err := m.openFiles(ctx); err != nil {
+		return err
+	}
 	db, err := sqldb.Open(ctx, c.DatabaseURL, c.DataDir)
 	if err != nil {
 		return err
@@ -110,7 +122,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.DB = db
 	users := &sqldb.IdentityStore{DB: db}
 	deps := demo.Deps{Users: users, Catalog: &sqldb.CatalogStore{DB: db}, Stores: &sqldb.StoreRepo{DB: db},
-		Inventory: &sqldb.InventoryStore{DB: db}, Live: &sqldb.LiveStore{DB: db}, DataDir: c.DataDir, Now: db.Now()}
+		Inventory: &sqldb.InventoryStore{DB: db}, Live: &sqldb.LiveStore{DB: db}, DataDir: c.DataDir, Images: m.Files, Now: db.Now()}
 	if c.Demo {
 		seeded, err := demo.Seed(ctx, deps)
 		if err != nil {
@@ -179,7 +191,7 @@ func (m *Main) Open(ctx context.Context) error {
 	} else if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
 		reg.MustRegister(newHubCollector(hs))
 	}
-	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir,
+	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir, Files: m.Files,
 		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
 	epcisStore := sqldb.NewEPCISStore(db)
@@ -198,14 +210,47 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// ready is /readyz: the database answers and, on a cluster, NATS does too
-// (a node that cannot see the other nodes' events must not get new viewers).
+// openFiles picks the object store: S3 when SHELFLIVE_S3_URL is set (all
+// nodes share uploads and recordings), else the data dir. An unreachable
+// bucket does not stop the start; /readyz reports it until it answers.
+func (m *Main) openFiles(ctx context.Context) error {
+	if m.Config.S3URL == "" {
+		m.Files = objstore.NewLocal(m.Config.DataDir)
+		return nil
+	}
+	cfg, err := objstore.ParseS3URL(m.Config.S3URL)
+	if err != nil {
+		return err
+	}
+	s3, err := objstore.NewS3(cfg, nil)
+	if err != nil {
+		return err
+	}
+	m.Files, m.s3 = s3, s3
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s3.Ping(pctx); err != nil {
+		m.Logger.Warn("object store not reachable yet; /readyz fails until it is", "store", s3.String(), "err", err)
+	} else {
+		m.Logger.Info("object store", "store", s3.String())
+	}
+	return nil
+}
+
+// ready is /readyz: the database answers and, on a cluster, NATS and the
+// object store do too (a node that cannot see the other nodes' events or
+// files must not get new viewers).
 func (m *Main) ready(ctx context.Context) error {
 	if err := m.DB.Ping(ctx); err != nil {
 		return err
 	}
 	if m.NATS != nil {
-		return m.NATS.Ping(ctx)
+		if err := m.NATS.Ping(ctx); err != nil {
+			return err
+		}
+	}
+	if m.s3 != nil {
+		return m.s3.Ping(ctx)
 	}
 	return nil
 }
@@ -280,7 +325,9 @@ func (m *Main) Start(ctx context.Context) error {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	if m.Video != nil {
+		m.videoDone = make(chan struct{})
 		go func() {
+			defer close(m.videoDone)
 			if err := m.Video.ListenAndServe(life); err != nil && life.Err() == nil {
 				m.Logger.Error("rtmp ingest", "err", err)
 			}
@@ -348,6 +395,9 @@ func (m *Main) Close() error {
 	}
 	if m.Video != nil {
 		m.Video.Close()
+		if m.videoDone != nil {
+			<-m.videoDone // recordings end and reach the object store (bounded wait)
+		}
 	}
 	if m.MQTT != nil {
 		m.MQTT.Close()

@@ -1,13 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -119,49 +118,49 @@ func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, prod)
 }
 
-// apiUpload stores a product image after checking it really is one.
+// apiUpload stores a product image after checking it really is one. It
+// goes to the object store (the data dir, or S3 shared by every node), so
+// any node serves it under /uploads/.
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
-	f, _, err := r.FormFile("file")
+	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
 	}
 	defer f.Close()
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
-	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}[http.DetectContentType(head[:n])]
+	ctype := http.DetectContentType(head[:n])
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}[ctype]
 	if ext == "" {
 		return apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
 	name := hex.EncodeToString(b) + ext
-	dir := filepath.Join(s.DataDir, "uploads")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	out, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(out.Name())
-	if _, err := out.Write(head[:n]); err != nil {
-		out.Close()
-		return err
-	}
-	if _, err := io.Copy(out, f); err != nil {
-		out.Close()
-		return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	out.Close()
-	if err := os.Rename(out.Name(), filepath.Join(dir, name)); err != nil {
-		return err
+	body := &readErrs{r: io.MultiReader(bytes.NewReader(head[:n]), f)}
+	if err := s.files().Put(r.Context(), uploadsPrefix+name, body, hdr.Size, ctype); err != nil {
+		if body.err != nil { // the client's file, not the store, failed
+			return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
+		}
+		return fmt.Errorf("upload: %w", err)
 	}
 	return writeJSON(w, 201, map[string]string{"url": "/uploads/" + name})
+}
+
+// readErrs remembers a read error, to tell a broken upload from a store
+// failure.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
 }
 
 func (s *Server) apiListStores(w http.ResponseWriter, r *http.Request) error {

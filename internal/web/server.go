@@ -22,6 +22,7 @@ import (
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/objstore"
 )
 
 //go:embed templates assets
@@ -56,6 +57,7 @@ type Server struct {
 	DevMode      bool
 	CookieSecure bool
 	DataDir      string
+	Files        objstore.Store // uploads (product images); nil = DataDir/uploads
 	Ready        func(ctx context.Context) error
 	Media        http.Handler // video playback, mounted under /media/ when set
 	MediaHooks   http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
@@ -86,7 +88,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
 	mux.Handle("GET /assets/", s.assets)
-	mux.Handle("GET /uploads/", http.StripPrefix("/uploads/", uploadsHandler(s.DataDir)))
+	mux.Handle("GET /uploads/", http.StripPrefix("/uploads/", s.uploadsHandler()))
 	if s.Media != nil {
 		mux.Handle("/media/", s.Media)
 	}

@@ -5,14 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/objstore"
 )
 
 type metrics struct {
@@ -178,19 +180,60 @@ func (a *assetServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, a.files, name)
 }
 
-// uploadsHandler serves uploaded product images from the data dir.
-func uploadsHandler(dataDir string) http.Handler {
-	dir := filepath.Join(dataDir, "uploads")
-	os.MkdirAll(dir, 0o750)
-	fsrv := http.FileServer(http.Dir(dir))
+// uploadsPrefix is where product images live in the object store; with the
+// local store that is DataDir/uploads, as before object storage.
+const uploadsPrefix = "uploads/"
+
+// files is the object store for uploads: Server.Files, or the data dir.
+func (s *Server) files() objstore.Store {
+	if s.Files == nil {
+		return objstore.NewLocal(s.DataDir)
+	}
+	return s.Files
+}
+
+// uploadsHandler serves uploaded product images from the object store, so
+// every node serves every image. Ranges and conditional requests work
+// (both stores' readers seek).
+func (s *Server) uploadsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "..") || strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+		name := r.URL.Path
+		if strings.Contains(name, "..") || strings.HasSuffix(name, "/") || name == "" {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		w.Header().Set("Content-Disposition", "inline")
-		fsrv.ServeHTTP(w, r)
+		rc, info, err := s.files().Get(r.Context(), uploadsPrefix+name)
+		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrInvalidKey) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			s.Logger.Error("uploads: object store", "name", name, "err", err)
+			http.Error(w, "Internal error.", http.StatusInternalServerError)
+			return
+		}
+		defer rc.Close()
+		h := w.Header()
+		h.Set("Cache-Control", "public, max-age=86400")
+		h.Set("Content-Disposition", "inline")
+		ctype := info.ContentType
+		if ctype == "" || ctype == "application/octet-stream" {
+			ctype = mime.TypeByExtension(path.Ext(name))
+		}
+		if ctype != "" {
+			h.Set("Content-Type", ctype)
+		}
+		if info.ETag != "" {
+			h.Set("ETag", info.ETag)
+		}
+		if rs, ok := rc.(io.ReadSeeker); ok {
+			http.ServeContent(w, r, "", info.ModTime, rs)
+			return
+		}
+		h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+		if r.Method != http.MethodHead {
+			io.Copy(w, rc)
+		}
 	})
 }
 

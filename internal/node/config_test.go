@@ -1,0 +1,40 @@
+package node_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/shelflive/shelflive/internal/node"
+)
+
+// TestS3URLConfig: SHELFLIVE_S3_URL / -s3-url is checked when the config is
+// read, so a typo stops the start with a readable error that does not
+// repeat the secret key.
+func TestS3URLConfig(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		c, err := node.ParseConfig("test", []string{"-s3-url", "s3://AK:SECRETKEY@minio:9000/shelflive?tls=false&path_style=true"})
+		if err != nil || c.S3URL == "" {
+			t.Fatalf("%+v, %v", c, err)
+		}
+	})
+	t.Run("DefaultEmpty", func(t *testing.T) {
+		t.Setenv("SHELFLIVE_S3_URL", "")
+		c, err := node.ParseConfig("test", nil)
+		if err != nil || c.S3URL != "" {
+			t.Fatalf("%+v, %v", c, err)
+		}
+	})
+	t.Run("ErrFromEnv", func(t *testing.T) {
+		t.Setenv("SHELFLIVE_S3_URL", "s3://AK:SECRETKEY@minio:9000/shelflive?tsl=false")
+		_, err := node.ParseConfig("test", nil)
+		if err == nil || !strings.Contains(err.Error(), `unknown option "tsl"`) || strings.Contains(err.Error(), "SECRETKEY") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrFlag", func(t *testing.T) {
+		_, err := node.ParseConfig("test", []string{"-s3-url", "https://AK:SECRETKEY@minio:9000/shelflive"})
+		if err == nil || !strings.Contains(err.Error(), "SHELFLIVE_S3_URL") || strings.Contains(err.Error(), "SECRETKEY") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
