@@ -193,10 +193,12 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		return FlashResult{}, err
 	}
 	var sale struct {
-		ID int64 `json:"id"`
+		ID     int64  `json:"id"`
+		Code   string `json:"code"`   // on failure
+		Detail string `json:"detail"` // on failure
 	}
 	if st, err := owner.call("POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": units, "per_user_limit": 1, "duration_s": 3600}, nil, &sale); err != nil || st != 201 {
-		return FlashResult{}, fmt.Errorf("bench flashsale: create sale: %d %v", st, err)
+		return FlashResult{}, fmt.Errorf("bench flashsale: create sale: %d %s %s %v", st, sale.Code, sale.Detail, err)
 	}
 	body, _ := json.Marshal(map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID})
 	var urls []string
