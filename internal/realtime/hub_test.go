@@ -825,3 +825,49 @@ func TestPublish_PiggybackBudget(t *testing.T) {
 		t.Fatalf("early batch after ~1.1s of a 4s tick shows %d comments (dropped %d), want ~3 of 8", n, fs[0].Dropped)
 	}
 }
+
+// A regular tick that comes less than half a tick after an event took the
+// batch along is skipped: the next batch waits for the tick after (each batch
+// is one more socket write per viewer), so a comment waits at most 1.5 ticks.
+func TestTick_SkippedRightAfterPiggyback(t *testing.T) {
+	const tick = time.Second
+	h := realtime.NewLocalHub(realtime.Options{Tick: tick})
+	defer h.Close()
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	drain(t, s) // snapshot
+	// The presence batch arrives on a tick: that fixes the tick's phase (g0).
+	waitBatch := func(within time.Duration) (frame, bool) {
+		deadline := time.After(within)
+		for {
+			for _, f := range drain(t, s) {
+				if f.T == "batch" {
+					return f, true
+				}
+			}
+			select {
+			case <-s.Ready():
+			case <-deadline:
+				return frame{}, false
+			}
+		}
+	}
+	if _, ok := waitBatch(3 * tick); !ok {
+		t.Fatal("no presence batch on the first ticks")
+	}
+	g0 := time.Now()
+	time.Sleep(tick * 7 / 10) // 0.7: past Tick/4, and within Tick/2 of the next tick
+	h.PublishComment("room:1", realtime.Comment{ID: "c1", User: "a", Text: "along"})
+	h.Publish("room:1", "card.pinned", 1)
+	if fs := drain(t, s); len(fs) != 2 || fs[0].T != "batch" || fs[1].T != "ev" {
+		t.Fatalf("event at 0.7 tick: got %+v, want the batch taken along, then the event", fs)
+	}
+	h.PublishComment("room:1", realtime.Comment{ID: "c2", User: "a", Text: "waits"})
+	// The tick at g0+1 is skipped: nothing until well after it.
+	if f, ok := waitBatch(time.Until(g0.Add(tick * 13 / 10))); ok {
+		t.Fatalf("batch %+v at %v after g0: the tick right after the piggyback was not skipped", f, time.Since(g0))
+	}
+	f, ok := waitBatch(time.Until(g0.Add(tick * 23 / 10)))
+	if !ok || len(f.Comments) != 1 || f.Comments[0].ID != "c2" {
+		t.Fatalf("the tick at g0+2 brought %+v (ok %v), want comment c2", f, ok)
+	}
+}

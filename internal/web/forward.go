@@ -3,13 +3,23 @@ package web
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/flashsale"
 )
 
-var forwardClient = &http.Client{Timeout: 30 * time.Second}
+// forwardClient keeps enough idle connections to the leader for a
+// stampede: net/http's default keeps 2 per host, and every other request
+// would then dial (and leave a socket in TIME_WAIT) in the middle of a sale.
+var forwardClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	Proxy:               nil, // node to node, never through a proxy
+	MaxIdleConns:        512,
+	MaxIdleConnsPerHost: 256,
+	IdleConnTimeout:     90 * time.Second,
+	DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+}}
 
 // forward relays a request this node cannot serve to the leader node (the
 // one that allocates flash sales) and copies its answer back. The caller's
