@@ -66,7 +66,10 @@ func (s *Server) remoteRecordings(ctx context.Context, slug string) map[string]*
 	}
 	ids, err := s.cfg.Store.Dirs(ctx, recKey(slug, "")+"/")
 	if err != nil {
+		// Keep what was known, and do not ask again for remoteTTL: room
+		// pages must not wait for a store that is down on every render.
 		s.log.Warn("video: listing recordings in the object store", "slug", slug, "err", err)
+		s.remember(slug, prev.recs)
 		return prev.recs
 	}
 	recs := make(map[string]*recordingFile, len(ids))
@@ -87,14 +90,25 @@ func (s *Server) remoteRecordings(ctx context.Context, slug string) map[string]*
 		}
 		recs[id] = rf
 	}
-	s.remote.mu.Lock()
-	if s.remote.rooms == nil {
-		s.remote.rooms = make(map[string]remoteRoom)
-	}
-	s.remote.rooms[slug] = remoteRoom{at: time.Now(), recs: recs}
-	s.remote.mu.Unlock()
+	s.remember(slug, recs)
 	return recs
 }
+
+// remember caches a room's stored recordings for remoteTTL.
+func (s *Server) remember(slug string, recs map[string]*recordingFile) {
+	if recs == nil {
+		recs = map[string]*recordingFile{}
+	}
+	s.remote.mu.Lock()
+	defer s.remote.mu.Unlock()
+	if s.remote.rooms == nil || len(s.remote.rooms) >= maxRemoteRooms {
+		s.remote.rooms = make(map[string]remoteRoom) // requests for made-up slugs must not grow it forever
+	}
+	s.remote.rooms[slug] = remoteRoom{at: time.Now(), recs: recs}
+}
+
+// maxRemoteRooms bounds the cache of stored recordings.
+const maxRemoteRooms = 4096
 
 // remoteRecording reads one journal from the store.
 func (s *Server) remoteRecording(ctx context.Context, slug, recID string) (*recordingFile, error) {
