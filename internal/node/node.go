@@ -191,8 +191,12 @@ func (m *Main) Open(ctx context.Context) error {
 	} else if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
 		reg.MustRegister(newHubCollector(hs))
 	}
+	clusterKey, err := db.ClusterSecret(ctx, "forward")
+	if err != nil {
+		return fmt.Errorf("cluster secret: %w", err)
+	}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir, Files: m.Files,
-		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits}
+		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits, ClusterKey: clusterKey}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
 	epcisStore := sqldb.NewEPCISStore(db)
 	m.Server.EPCIS = m.Server.Limited(epcishttp.New(epcisStore, epcishttp.AuthorizerFunc(epcisAuthorizer(a))),

@@ -6,6 +6,7 @@ package sqldb_test
 // databases is a bug in the adapter.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -1554,6 +1555,38 @@ func TestContractConcurrentLineups(t *testing.T) {
 		must(t, err)
 		if !slices.ContainsFunc(lineups, func(l []int64) bool { return slices.Equal(l, got.ProductIDs) }) {
 			t.Fatalf("lineup %v is none of the saved ones", got.ProductIDs)
+		}
+	})
+}
+
+// TestContractClusterSecret: nodes asking at once for a new secret all get
+// the same one, 32 random bytes; another name is another secret.
+func TestContractClusterSecret(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		got := make([][]byte, 8)
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				k, err := db.ClusterSecret(ctx, "forward")
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = k
+			}()
+		}
+		wg.Wait()
+		for _, k := range got {
+			if len(k) != 32 || !bytes.Equal(k, got[0]) {
+				t.Fatalf("secrets differ or are not 32 bytes: %x vs %x", k, got[0])
+			}
+		}
+		other, err := db.ClusterSecret(ctx, "other")
+		must(t, err)
+		if bytes.Equal(other, got[0]) {
+			t.Fatal("two names share one secret")
 		}
 	})
 }

@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"time"
 )
 
@@ -49,4 +51,25 @@ func holdsLease(ctx context.Context, tx *Tx, name, holder string) (bool, error) 
 		return false, nil
 	}
 	return err == nil && got == holder && expires >= ms(tx.Now), err
+}
+
+// ClusterSecret returns the deployment-wide secret called name, creating it
+// on first use: the first node to ask stores a random one and every other
+// node reads the same.
+func (db *DB) ClusterSecret(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	var value string
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO cluster_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(fresh)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT value FROM cluster_secrets WHERE name = ?`, name).Scan(&value)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(value)
 }

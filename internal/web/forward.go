@@ -2,13 +2,77 @@ package web
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/identity"
 )
+
+// Headers of a forwarded request. The forwarding node already authenticated
+// the caller; it passes the principal along, signed with the cluster key, so
+// that the leader does not look the session up a second time — in a flash
+// sale that lookup is most of what a forwarded request costs the leader.
+const (
+	hdrForwarded    = "X-ShelfLive-Forwarded"
+	hdrPrincipal    = "X-ShelfLive-Principal"     // base64url JSON of identity.Principal
+	hdrPrincipalSig = "X-ShelfLive-Principal-Sig" // "<unix ms>.<hex HMAC-SHA256>", see principalMAC
+	forwardMaxAge   = 30 * time.Second            // clock skew between nodes plus the forward itself
+)
+
+// principalMAC binds a principal to one request: when, method, URI and body.
+func principalMAC(key []byte, at, method, uri, principal string, body []byte) string {
+	bodyHash := sha256.Sum256(body)
+	m := hmac.New(sha256.New, key)
+	io.WriteString(m, at+"\n"+method+"\n"+uri+"\n"+principal+"\n")
+	m.Write(bodyHash[:])
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// forwardedPrincipal returns the caller a peer node vouched for, nil when the
+// request carries none (then the session is looked up as usual), or an error
+// when it carries one that does not verify.
+func (s *Server) forwardedPrincipal(r *http.Request) (*identity.Principal, error) {
+	enc := r.Header.Get(hdrPrincipal)
+	if enc == "" || len(s.ClusterKey) == 0 {
+		return nil, nil
+	}
+	at, mac, ok := strings.Cut(r.Header.Get(hdrPrincipalSig), ".")
+	sent, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil {
+		return nil, apperr.ErrUnauthorized
+	}
+	if age := time.Since(time.UnixMilli(sent)); age > forwardMaxAge || age < -forwardMaxAge {
+		return nil, apperr.ErrUnauthorized
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body)) // the handler reads it again
+	if !hmac.Equal([]byte(mac), []byte(principalMAC(s.ClusterKey, at, r.Method, r.URL.RequestURI(), enc, body))) {
+		return nil, apperr.ErrUnauthorized
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, apperr.ErrUnauthorized
+	}
+	var p identity.Principal
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, apperr.ErrUnauthorized
+	}
+	return &p, nil
+}
 
 // forwardClient keeps enough idle connections to the leader for a
 // stampede: net/http's default keeps 2 per host, and every other request
@@ -24,9 +88,11 @@ var forwardClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Tra
 // forward relays a request this node cannot serve to the leader node (the
 // one that allocates flash sales) and copies its answer back. The caller's
 // credentials, CSRF token and Idempotency-Key travel along, so the leader
-// authorizes the request exactly as this node would have.
+// authorizes the request exactly as this node would have; with a cluster key
+// the caller this node authenticated travels too, signed, and the leader
+// takes it instead of looking the session up again.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, leader string, body []byte) error {
-	if r.Header.Get("X-ShelfLive-Forwarded") != "" {
+	if r.Header.Get(hdrForwarded) != "" {
 		return flashsale.ErrBusy // never bounce between nodes during a failover
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, leader+r.URL.RequestURI(), bytes.NewReader(body))
@@ -39,7 +105,17 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, leader string, 
 		}
 	}
 	req.Host = r.Host // the leader's same-origin check sees the browser's host
-	req.Header.Set("X-ShelfLive-Forwarded", "1")
+	req.Header.Set(hdrForwarded, "1")
+	if p := PrincipalFrom(r.Context()); p != nil && len(s.ClusterKey) > 0 {
+		pj, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		enc := base64.RawURLEncoding.EncodeToString(pj)
+		at := strconv.FormatInt(time.Now().UnixMilli(), 10)
+		req.Header.Set(hdrPrincipal, enc)
+		req.Header.Set(hdrPrincipalSig, at+"."+principalMAC(s.ClusterKey, at, r.Method, r.URL.RequestURI(), enc, body))
+	}
 	resp, err := forwardClient.Do(req)
 	if err != nil {
 		s.Logger.Warn("forward to leader", "leader", leader, "err", err)

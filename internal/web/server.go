@@ -66,6 +66,7 @@ type Server struct {
 	Registry     *prometheus.Registry
 	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
 	NoRateLimits bool            // load tests on loopback only: every client shares one IP
+	ClusterKey   []byte          // shared by the nodes of a deployment: signs the caller of a forwarded request (see forward.go)
 
 	pages   map[string]*template.Template
 	assets  *assetServer
@@ -153,6 +154,45 @@ func (s *Server) wrap(rt Route) http.Handler {
 
 // authorize resolves the caller for a route and enforces its Access.
 func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, error) {
+	p, err := s.forwardedPrincipal(r)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		if p, err = s.authenticate(r, rt); err != nil {
+			return nil, err
+		}
+	}
+	switch rt.Access {
+	case Public:
+		return p, nil
+	case Customer:
+		if p == nil {
+			return nil, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+		}
+		if p.Kind != identity.KindCustomer {
+			return nil, apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
+		}
+		return p, nil
+	case Staff:
+		if p == nil {
+			return nil, apperr.ErrUnauthorized
+		}
+		if !p.IsStaff() || !identity.Can(p.Role, rt.Perm) {
+			return nil, apperr.ErrForbidden
+		}
+		return p, nil
+	case AnyLogin:
+		if p == nil {
+			return nil, apperr.ErrUnauthorized
+		}
+		return p, nil
+	}
+	return nil, apperr.ErrForbidden
+}
+
+// authenticate resolves the session cookie or bearer token of a request.
+func (s *Server) authenticate(r *http.Request, rt Route) (*identity.Principal, error) {
 	var token string
 	bearer := false
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
@@ -183,32 +223,7 @@ func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, erro
 			p.Bearer = true
 		}
 	}
-	switch rt.Access {
-	case Public:
-		return p, nil
-	case Customer:
-		if p == nil {
-			return nil, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
-		}
-		if p.Kind != identity.KindCustomer {
-			return nil, apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
-		}
-		return p, nil
-	case Staff:
-		if p == nil {
-			return nil, apperr.ErrUnauthorized
-		}
-		if !p.IsStaff() || !identity.Can(p.Role, rt.Perm) {
-			return nil, apperr.ErrForbidden
-		}
-		return p, nil
-	case AnyLogin:
-		if p == nil {
-			return nil, apperr.ErrUnauthorized
-		}
-		return p, nil
-	}
-	return nil, apperr.ErrForbidden
+	return p, nil
 }
 
 // checkCSRF requires the session's CSRF token on every state-changing
