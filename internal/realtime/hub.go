@@ -795,12 +795,9 @@ func (h *LocalHub) loop() {
 		h.dirtyMu.Lock()
 		buf, h.dirty = h.dirty, buf[:0]
 		h.dirtyMu.Unlock()
-		now := time.Now()
 		for i, t := range buf {
 			t.dirty.Store(false)
-			if !t.flushOnTick(now) {
-				h.markDirty(t) // due again next tick
-			}
+			t.flush()
 			buf[i] = nil
 		}
 		if n%gcEvery == 0 {

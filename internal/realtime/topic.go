@@ -219,25 +219,6 @@ func (t *topic) flush() {
 	t.flushLocked(false)
 }
 
-// flushOnTick is flush for the regular tick. A topic whose batch a commerce
-// event took along less than half a tick ago skips this tick (it reports
-// false and stays due): every socket write to 10,000 viewers costs the same
-// whether it carries 3 comments or 20, and without the skip a room with 5
-// events a second pays 15 writes per viewer a second instead of about 10.
-// A comment then waits at most 1.5 ticks.
-func (t *topic) flushOnTick(now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.dead {
-		return true
-	}
-	if t.lastEarly && now.Sub(t.lastFlush) < t.h.opts.Tick/2 {
-		return false
-	}
-	t.flushLocked(false)
-	return true
-}
-
 // flushLocked builds and queues the batch; early is set when a commerce event
 // takes it along before the tick.
 func (t *topic) flushLocked(early bool) {
