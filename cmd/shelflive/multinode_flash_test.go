@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +128,87 @@ func TestMultiNodeFlashSaleLeaderKilled(t *testing.T) {
 		t.Fatalf("no flash order was acknowledged after the leader died: failover did not happen")
 	}
 	t.Logf("%d orders acknowledged, %d after the leader was killed", len(acks), after)
+}
+
+// TestMultiNodeSoldOutAnsweredLocally: once the leader has answered "sold
+// out" to a buy a follower forwarded, the follower answers the next losers
+// itself (the leader sees no more of them), and a winner who retries with
+// the same Idempotency-Key through the follower still gets their order.
+func TestMultiNodeSoldOutAnsweredLocally(t *testing.T) {
+	pg, natsURL := multiNodeEnv(t)
+	dbURL := freshSchema(t, pg)
+	bin := buildBinary(t)
+	prefix := fmt.Sprintf("mns-%d", time.Now().UnixNano()%1_000_000)
+	t.Cleanup(func() { deleteNATSStream(natsURL, prefix) })
+	env := []string{"SHELFLIVE_DATABASE_URL=" + dbURL, "SHELFLIVE_NATS_URL=" + natsURL, "SHELFLIVE_NATS_PREFIX=" + prefix,
+		"SHELFLIVE_PAY_SECRET=multinode-shared-pay-secret-0123456789", "SHELFLIVE_MQTT_ADDR="}
+	leader := startClusterNode(t, bin, env)
+	follower := startClusterNode(t, bin, env)
+
+	var sale struct{ ID int64 }
+	if st, _ := call(leader.base, multiOwner, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": 1, "per_user_limit": 1, "duration_s": 3600}, nil, &sale); st != 201 {
+		t.Fatalf("sale: %d", st)
+	}
+	login := func(phone string) string {
+		var otp struct {
+			DevCode string `json:"dev_code"`
+		}
+		call(follower.base, "", "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp)
+		var sess struct{ Token string }
+		if st, _ := call(follower.base, "", "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); st != 200 {
+			t.Fatalf("login: %d", st)
+		}
+		return sess.Token
+	}
+	buy := map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}
+	type answer struct {
+		ID   int64  `json:"id"`
+		Code string `json:"code"`
+	}
+	winner := login("13600000001")
+	var won answer
+	if st, _ := call(follower.base, winner, "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-win"}, &won); st != 201 || won.ID == 0 {
+		t.Fatalf("winner through the follower: %d %+v", st, won)
+	}
+	var lost answer
+	if st, _ := call(follower.base, login("13600000002"), "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-2"}, &lost); st != 409 || lost.Code != "sold_out" {
+		t.Fatalf("first loser: %d %+v", st, lost)
+	}
+	leaderBuys := func() float64 {
+		return metricSum(t, leader.base, `shelflive_http_request_duration_seconds_count{code="409",route="POST /api/v1/orders"}`)
+	}
+	before := leaderBuys()
+	for i := 3; i < 6; i++ {
+		if st, _ := call(follower.base, login(fmt.Sprintf("1360000000%d", i)), "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": fmt.Sprint("k-", i)}, &lost); st != 409 || lost.Code != "sold_out" {
+			t.Fatalf("loser %d: %d %+v", i, st, lost)
+		}
+	}
+	if after := leaderBuys(); after != before {
+		t.Fatalf("the leader answered %v more sold-out buys; the follower should have answered them itself", after-before)
+	}
+	var again answer
+	if st, _ := call(follower.base, winner, "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-win"}, &again); st != 200 || again.ID != won.ID {
+		t.Fatalf("winner's retry through the follower after sold out: %d %+v, want order %d", st, again, won.ID)
+	}
+}
+
+// metricSum reads one sample (by its exact name and labels) from a node's /metrics; 0 when absent.
+func metricSum(t *testing.T, base, sample string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", sample, err)
+			}
+			return v
+		}
+	}
+	return 0
 }

@@ -274,6 +274,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	}
 	if req.SaleID != 0 {
 		if !a.IsLeader() {
+			if a.flash().soldOutRecently(req.SaleID, a.Now()) {
+				return a.soldOutHere(ctx, p, req.SaleID, idemKey)
+			}
 			return nil, false, a.notLeader() // the leader allocates flash sales
 		}
 		// A flash sale sells from its own store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
@@ -23,6 +24,50 @@ type flashEngine struct {
 	queue    chan *flashReq
 	dirty    map[int64]bool // sales whose remaining changed since the last event
 	maxQueue int
+
+	// soldOut is what a node that forwards flash buys learnt from the
+	// leader's answers: sale → when the leader last said "sold out".
+	soldOut map[int64]time.Time
+}
+
+// soldOutFor is how long a forwarding node answers "sold out" itself after
+// the leader said so. After the last unit goes, nearly every request of a
+// stampede is a loser; without this, each would cost a hop to the leader.
+// A unit that comes back (an unpaid order expired) is offered on this node
+// again at most this much later.
+const soldOutFor = time.Second
+
+// NoteSoldOut records that the leader answered "sold out" for a sale (the
+// web layer calls it when a forwarded buy comes back so).
+func (a *App) NoteSoldOut(saleID int64) {
+	e := a.flash()
+	e.mu.Lock()
+	if e.soldOut == nil {
+		e.soldOut = map[int64]time.Time{}
+	}
+	e.soldOut[saleID] = a.Now()
+	e.mu.Unlock()
+}
+
+func (e *flashEngine) soldOutRecently(saleID int64, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	at, ok := e.soldOut[saleID]
+	return ok && now.Sub(at) < soldOutFor
+}
+
+// soldOutHere answers a buy of a sale the leader just called sold out. A
+// retry of an order that won (same Idempotency-Key) still gets its order.
+func (a *App) soldOutHere(ctx context.Context, p *identity.Principal, saleID int64, idemKey string) (*order.Order, bool, error) {
+	if idemKey != "" {
+		if o, err := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); err == nil {
+			if o.SaleID != saleID {
+				return nil, false, order.ErrIdempotencyUsed
+			}
+			return o, false, nil
+		}
+	}
+	return nil, false, flashsale.ErrSoldOut
 }
 
 type runningSale struct {

@@ -188,7 +188,11 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		system = "naive-hot-row"
 	}
 	fmt.Fprintf(out, "%s: logging in %d buyers…\n", system, buyers)
-	tokens, err := loginMany(base, hc, buyers)
+	var bases []string
+	for _, n := range ms {
+		bases = append(bases, n.URL())
+	}
+	tokens, err := loginMany(bases, hc, buyers)
 	if err != nil {
 		return FlashResult{}, err
 	}
@@ -313,7 +317,9 @@ func race(conns int, urls []string, tokens []string, body []byte, judge func(sta
 		P50Ms: pct(0.5), P99Ms: pct(0.99)}
 }
 
-func loginMany(base string, hc *http.Client, n int) ([]string, error) {
+// loginMany logs n buyers in; buyer i logs in on bases[i % len(bases)], the
+// node it will buy on, as behind a balancer with sticky sessions.
+func loginMany(bases []string, hc *http.Client, n int) ([]string, error) {
 	tokens := make([]string, n)
 	var firstErr error
 	var mu sync.Mutex
@@ -325,7 +331,7 @@ func loginMany(base string, hc *http.Client, n int) ([]string, error) {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := loginCustomer(base, hc, fmt.Sprintf("18%09d", i))
+			c, err := loginCustomer(bases[i%len(bases)], hc, fmt.Sprintf("18%09d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

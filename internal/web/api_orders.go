@@ -26,7 +26,14 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 	o, created, err := s.App.CreateOrder(r.Context(), p, &req, r.Header.Get("Idempotency-Key"))
 	if addr, ok := app.NotLeader(err); ok {
 		body, _ := json.Marshal(req)
-		return s.forward(w, r, addr, body)
+		status, answer, err := s.forwardAnswer(w, r, addr, body)
+		if status == http.StatusConflict && req.SaleID != 0 {
+			var pr Problem
+			if json.Unmarshal(answer, &pr) == nil && pr.Code == "sold_out" {
+				s.App.NoteSoldOut(req.SaleID) // answer the rest of the stampede here for a moment
+			}
+		}
+		return err
 	}
 	if err != nil {
 		return err

@@ -92,12 +92,19 @@ var forwardClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Tra
 // the caller this node authenticated travels too, signed, and the leader
 // takes it instead of looking the session up again.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, leader string, body []byte) error {
+	_, _, err := s.forwardAnswer(w, r, leader, body)
+	return err
+}
+
+// forwardAnswer is forward that also returns the leader's status and body
+// (answers are small JSON documents), for callers that learn from them.
+func (s *Server) forwardAnswer(w http.ResponseWriter, r *http.Request, leader string, body []byte) (int, []byte, error) {
 	if r.Header.Get(hdrForwarded) != "" {
-		return flashsale.ErrBusy // never bounce between nodes during a failover
+		return 0, nil, flashsale.ErrBusy // never bounce between nodes during a failover
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, leader+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	for _, h := range []string{"Authorization", "Cookie", "X-CSRF-Token", "Idempotency-Key", "Accept-Language", "Content-Type", "Origin", "X-ShelfLive-As"} {
 		if v := r.Header.Get(h); v != "" {
@@ -109,7 +116,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, leader string, 
 	if p := PrincipalFrom(r.Context()); p != nil && len(s.ClusterKey) > 0 {
 		pj, err := json.Marshal(p)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		enc := base64.RawURLEncoding.EncodeToString(pj)
 		at := strconv.FormatInt(time.Now().UnixMilli(), 10)
@@ -119,15 +126,20 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, leader string, 
 	resp, err := forwardClient.Do(req)
 	if err != nil {
 		s.Logger.Warn("forward to leader", "leader", leader, "err", err)
-		return flashsale.ErrBusy
+		return 0, nil, flashsale.ErrBusy
 	}
 	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		s.Logger.Warn("forward to leader: read answer", "leader", leader, "err", err)
+		return 0, nil, flashsale.ErrBusy
+	}
 	for _, h := range []string{"Content-Type", "Retry-After"} {
 		if v := resp.Header.Get(h); v != "" {
 			w.Header().Set(h, v)
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, err = io.Copy(w, resp.Body)
-	return err
+	_, err = w.Write(answer)
+	return resp.StatusCode, answer, err
 }
