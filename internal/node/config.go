@@ -2,8 +2,11 @@ package node
 
 import (
 	"flag"
+	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/mqttingest"
@@ -39,7 +42,10 @@ type Config struct {
 	MQTTAddr     string        // embedded MQTT broker for sensors; empty = off
 	MQTTURL      string        // external broker to subscribe to; empty = none
 	TelemetryRaw time.Duration // how long raw readings are kept (5-minute rollups: forever)
-	S3URL        string        // object store for uploads and recordings; empty = the data dir
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the
+	// client (per-IP limits, login lockout, logs); empty = trust no header.
+	TrustedProxies []netip.Prefix
+	S3URL          string // object store for uploads and recordings; empty = the data dir
 }
 
 func env(name, def string) string {
@@ -99,7 +105,12 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	fs.StringVar(&c.S3URL, "s3-url", env("SHELFLIVE_S3_URL", ""), "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
+	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.TrustedProxies, err = ParsePrefixes(*proxies); err != nil {
 		return nil, err
 	}
 	if c.S3URL != "" {
@@ -110,4 +121,25 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	}
 	c.Args = fs.Args()
 	return c, nil
+}
+
+// ParsePrefixes reads a comma-separated list of IP addresses and CIDRs.
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %q is neither an IP address nor a CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

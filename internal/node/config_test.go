@@ -38,3 +38,25 @@ func TestS3URLConfig(t *testing.T) {
 		}
 	})
 }
+
+func TestTrustedProxiesConfig(t *testing.T) {
+	c, err := node.ParseConfig("t", []string{"-trusted-proxies", " 10.0.0.0/8, 127.0.0.1 ,::1,192.168.1.7/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "127.0.0.1/32", "::1/128", "192.168.0.0/16"}
+	if len(c.TrustedProxies) != len(want) {
+		t.Fatalf("got %v", c.TrustedProxies)
+	}
+	for i, p := range c.TrustedProxies {
+		if p.String() != want[i] {
+			t.Fatalf("prefix %d = %s, want %s", i, p, want[i])
+		}
+	}
+	if _, err := node.ParseConfig("t", []string{"-trusted-proxies", "10.0.0.0/8,nginx"}); err == nil || !strings.Contains(err.Error(), `"nginx"`) {
+		t.Fatalf("a host name must be refused with a clear error, got %v", err)
+	}
+	if c, err := node.ParseConfig("t", nil); err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default must trust no proxy: %v %v", c.TrustedProxies, err)
+	}
+}

@@ -196,11 +196,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("cluster secret: %w", err)
 	}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir, Files: m.Files,
-		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits, ClusterKey: clusterKey}
+		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits, ClusterKey: clusterKey, TrustedProxies: c.TrustedProxies}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
 	epcisStore := sqldb.NewEPCISStore(db)
 	m.Server.EPCIS = m.Server.Limited(epcishttp.New(epcisStore, epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
-		"epcis-capture", 5, 20, web.ClientIP, func(r *http.Request) bool { return r.Method == http.MethodPost })
+		"epcis-capture", 5, 20, m.Server.ClientIP, func(r *http.Request) bool { return r.Method == http.MethodPost })
 	ccStore := &sqldb.ColdChainStore{DB: db}
 	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: web.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
 		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: web.AlarmPublisher(a)}

@@ -45,10 +45,10 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.limit(w, "login:"+clientIP(r), 1, 10); err != nil {
+	if err := s.limit(w, "login:"+s.clientIP(r), 1, 10); err != nil {
 		return err
 	}
-	st, token, sess, err := s.App.Identity.Login(r.Context(), in.Login, in.Password, clientIP(r))
+	st, token, sess, err := s.App.Identity.Login(r.Context(), in.Login, in.Password, s.clientIP(r))
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) apiOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.limit(w, "otp:"+clientIP(r), 0.2, 5); err != nil {
+	if err := s.limit(w, "otp:"+s.clientIP(r), 0.2, 5); err != nil {
 		return err
 	}
 	mid, err := s.merchantID(r, in.Merchant)
@@ -119,7 +119,7 @@ func (s *Server) apiOTPVerify(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.limit(w, "otpv:"+clientIP(r), 1, 10); err != nil {
+	if err := s.limit(w, "otpv:"+s.clientIP(r), 1, 10); err != nil {
 		return err
 	}
 	mid, err := s.merchantID(r, in.Merchant)

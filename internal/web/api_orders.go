@@ -261,7 +261,7 @@ func (s *Server) apiPaymentCallback(w http.ResponseWriter, r *http.Request) erro
 	}
 	if err != nil {
 		s.metrics.payments.WithLabelValues("refused").Inc()
-		s.Logger.Warn("payment callback refused", "ip", clientIP(r), "code", apperr.As(err).Code)
+		s.Logger.Warn("payment callback refused", "ip", s.clientIP(r), "code", apperr.As(err).Code)
 		return err
 	}
 	s.metrics.payments.WithLabelValues("paid").Inc()

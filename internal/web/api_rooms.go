@@ -363,7 +363,7 @@ func (s *Server) apiLike(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.limit(w, "like:"+clientIP(r), 20, 40); err != nil {
+	if err := s.limit(w, "like:"+s.clientIP(r), 20, 40); err != nil {
 		return err
 	}
 	if err := s.App.Like(r.Context(), room, in.Count); err != nil {

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -52,21 +53,22 @@ type Route struct {
 
 // Server serves pages and the API.
 type Server struct {
-	App          *app.App
-	Logger       *slog.Logger
-	DevMode      bool
-	CookieSecure bool
-	DataDir      string
-	Files        objstore.Store // uploads (product images); nil = DataDir/uploads
-	Ready        func(ctx context.Context) error
-	Media        http.Handler // video playback, mounted under /media/ when set
-	MediaHooks   http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
-	EPCIS        http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
-	ColdChain    *ColdChain   // cold-chain API, trace pages, exports and the gateway telemetry endpoint, when set
-	Registry     *prometheus.Registry
-	Lifetime     context.Context // cancelled at shutdown: open WebSockets say bye
-	NoRateLimits bool            // load tests on loopback only: every client shares one IP
-	ClusterKey   []byte          // shared by the nodes of a deployment: signs the caller of a forwarded request (see forward.go)
+	App            *app.App
+	Logger         *slog.Logger
+	DevMode        bool
+	CookieSecure   bool
+	DataDir        string
+	Files          objstore.Store // uploads (product images); nil = DataDir/uploads
+	Ready          func(ctx context.Context) error
+	Media          http.Handler // video playback, mounted under /media/ when set
+	MediaHooks     http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
+	EPCIS          http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
+	ColdChain      *ColdChain   // cold-chain API, trace pages, exports and the gateway telemetry endpoint, when set
+	Registry       *prometheus.Registry
+	Lifetime       context.Context // cancelled at shutdown: open WebSockets say bye
+	NoRateLimits   bool            // load tests on loopback only: every client shares one IP
+	ClusterKey     []byte          // shared by the nodes of a deployment: signs the caller of a forwarded request (see forward.go)
+	TrustedProxies []netip.Prefix  // load balancers whose X-Forwarded-For names the client (see clientIP)
 
 	pages   map[string]*template.Template
 	assets  *assetServer
@@ -363,7 +365,48 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-func clientIP(r *http.Request) string {
+// clientIP is the address per-IP limits, the login lockout and logs use:
+// the TCP peer, or — when the peer is one of TrustedProxies — the nearest
+// address in X-Forwarded-For that is not a trusted proxy itself (walking
+// from the right: entries left of it were written by the client and can be
+// anything).
+func (s *Server) clientIP(r *http.Request) string {
+	peer := remoteHost(r)
+	if len(s.TrustedProxies) == 0 {
+		return peer
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !s.trusted(addr) {
+		return peer
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return addr.String() // garbage: keep the last address we could vouch for
+			}
+			addr = a.Unmap()
+			if !s.trusted(addr) {
+				return addr.String()
+			}
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

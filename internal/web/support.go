@@ -324,5 +324,5 @@ func (s *Server) Limited(h http.Handler, name string, rate, burst float64, key f
 	})
 }
 
-// ClientIP is the peer address used for per-IP limits.
-func ClientIP(r *http.Request) string { return clientIP(r) }
+// ClientIP is the client address used for per-IP limits (see clientIP).
+func (s *Server) ClientIP(r *http.Request) string { return s.clientIP(r) }

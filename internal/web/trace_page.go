@@ -180,7 +180,7 @@ func (c *ColdChain) public(ctx context.Context, merchantID, lotID int64) (*Publi
 }
 
 func (c *ColdChain) renderTrace(w http.ResponseWriter, r *http.Request, pt *PublicTrace) error {
-	if err := c.Server.limit(w, "trace:"+clientIP(r), 20, 200); err != nil {
+	if err := c.Server.limit(w, "trace:"+c.Server.clientIP(r), 20, 200); err != nil {
 		return err
 	}
 	lang := langOf(r)
@@ -240,7 +240,7 @@ func (c *ColdChain) pageTraceGTIN(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (c *ColdChain) apiPublicTrace(w http.ResponseWriter, r *http.Request) error {
-	if err := c.Server.limit(w, "trace:"+clientIP(r), 20, 200); err != nil {
+	if err := c.Server.limit(w, "trace:"+c.Server.clientIP(r), 20, 200); err != nil {
 		return err
 	}
 	pt, _, err := c.publicByCode(r.Context(), r.PathValue("code"))
