@@ -430,15 +430,26 @@ func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, err
 
 // Fulfil moves an order along on behalf of staff and records it.
 func (a *App) Fulfil(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
-	if p.Role == identity.RoleStore && p.StoreID != 0 {
+	if next == order.Completed || (p.Role == identity.RoleStore && p.StoreID != 0) {
 		o, err := a.Orders.Get(ctx, p.MerchantID, id)
 		if err != nil {
 			return nil, err
 		}
-		if o.StoreID != p.StoreID {
+		if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
 			return nil, apperr.ErrNotFound
 		}
+		// Handing a pickup order over takes the buyer's code (VerifyPickup):
+		// without it, anyone at a counter could mark someone else's paid
+		// goods as collected.
+		if next == order.Completed && o.Fulfilment == order.Pickup {
+			return nil, apperr.New(apperr.Conflict, "pickup_needs_code", "自提订单须在门店核验取货码后完成", "A pickup order is completed by checking its pickup code at the store.")
+		}
 	}
+	return a.transition(ctx, p, id, next)
+}
+
+// transition moves an order on and tells whoever watches it.
+func (a *App) transition(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
 	o, err := a.Orders.Transition(ctx, p.MerchantID, id, next)
 	if err != nil {
 		return nil, err
@@ -473,7 +484,7 @@ func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code stri
 	default:
 		return nil, apperr.New(apperr.Conflict, "not_ready", "订单未支付或已取消", "The order is not paid or was cancelled.")
 	}
-	return a.Fulfil(ctx, p, o.ID, order.Completed)
+	return a.transition(ctx, p, o.ID, order.Completed)
 }
 
 // CancelUnpaid lets a buyer cancel their own unpaid order; stock returns.

@@ -1435,3 +1435,37 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 }
+
+// TestPickupNeedsCode: a paid pickup order cannot be marked completed through
+// the status API, even by the owner; only checking its pickup code at the
+// store hands it over (and consumes the stock, once).
+func TestPickupNeedsCode(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	buyer := viewerLogin(t, s.base, "demo", "13900000601")
+	o, intent, _ := placeAndStartPaying(t, s, buyer.Token, 1)
+	if r := send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil); r.Status != 200 {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+	before := s.stock(t)
+	id := strconv.FormatInt(o.ID, 10)
+	send(t, nil, s.base, "POST", "/api/v1/orders/"+id+"/status", map[string]string{"status": "completed"}, owner, nil).wantProblem(t, 409, "pickup_needs_code")
+	var got orderView
+	send(t, nil, s.base, "GET", "/api/v1/orders/"+id, nil, owner, nil).decode(t, &got)
+	if got.Status != "paid" || s.stock(t) != before {
+		t.Fatalf("refused completion changed the order (%s) or the stock (%s → %s)", got.Status, before, s.stock(t))
+	}
+	// Ready is still a status move; the hand-over is the code.
+	if r := send(t, nil, s.base, "POST", "/api/v1/orders/"+id+"/status", map[string]string{"status": "ready"}, owner, nil); r.Status != 200 {
+		t.Fatalf("ready: %d %s", r.Status, r.Body)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/orders/"+id+"/status", map[string]string{"status": "completed"}, owner, nil).wantProblem(t, 409, "pickup_needs_code")
+	r := send(t, nil, s.base, "POST", "/api/v1/pickups/verify", map[string]any{"code": o.PickupCode, "confirm": true}, owner, nil)
+	if r.Status != 200 {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	r.decode(t, &got)
+	if got.Status != "completed" {
+		t.Fatalf("after the code: %s", got.Status)
+	}
+}
