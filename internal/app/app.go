@@ -430,12 +430,12 @@ func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, err
 
 // Fulfil moves an order along on behalf of staff and records it.
 func (a *App) Fulfil(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
-	if next == order.Completed || (p.Role == identity.RoleStore && p.StoreID != 0) {
+	if next == order.Completed || p.AtStore() != 0 {
 		o, err := a.Orders.Get(ctx, p.MerchantID, id)
 		if err != nil {
 			return nil, err
 		}
-		if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
+		if at := p.AtStore(); at != 0 && o.StoreID != at {
 			return nil, apperr.ErrNotFound
 		}
 		// Handing a pickup order over takes the buyer's code (VerifyPickup):
@@ -471,7 +471,7 @@ func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code stri
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
 		return nil, apperr.New(apperr.Conflict, "other_store", "该订单需在其他门店取货", "This order is for pickup at another store.")
 	}
 	if !confirm {

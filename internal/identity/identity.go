@@ -65,6 +65,18 @@ type Principal struct {
 // IsStaff reports whether the caller acts for the merchant (staff session or token).
 func (p *Principal) IsStaff() bool { return p != nil && p.Kind != KindCustomer }
 
+// AtStore is the one store a store-bound staff member works at — store
+// staff and guides assigned to a store — or 0 for staff of every store.
+func (p *Principal) AtStore() int64 {
+	if p == nil || !StoreBound(p.Role) {
+		return 0
+	}
+	return p.StoreID
+}
+
+// StoreBound reports whether a role works at one store when it has one.
+func StoreBound(r Role) bool { return r == RoleStore || r == RoleGuide }
+
 // Session is a stored login or API token; only the token's hash is kept.
 type Session struct {
 	ID         int64

@@ -74,8 +74,8 @@ func (s *Server) apiListOrders(w http.ResponseWriter, r *http.Request) error {
 	if f.BeforeID, err = queryID(r, "before_id"); err != nil {
 		return err
 	}
-	if p.Role == identity.RoleStore && p.StoreID != 0 {
-		f.StoreID = p.StoreID // store staff see their store's orders only
+	if at := p.AtStore(); at != 0 {
+		f.StoreID = at // store staff see their store's orders only
 	}
 	list, err := s.App.Orders.List(r.Context(), f)
 	if err != nil {
@@ -127,7 +127,7 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p.Role == identity.RoleStore && p.StoreID != 0 && o.StoreID != p.StoreID {
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
 		return apperr.ErrNotFound // store staff see their own store's orders
 	}
 	maskContact(p, o)

@@ -494,7 +494,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			}
 			if !ok && staff != nil && identity.Can(staff.Role, identity.PermOrdersRead) {
 				o, err := s.App.Orders.Get(r.Context(), staff.MerchantID, id)
-				ok = err == nil && (staff.Role != identity.RoleStore || staff.StoreID == 0 || o.StoreID == staff.StoreID)
+				ok = err == nil && (staff.AtStore() == 0 || o.StoreID == staff.AtStore())
 			}
 			if !ok {
 				return apperr.ErrNotFound

@@ -320,6 +320,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		r := send(t, nil, base, "GET", "/api/v1/orders/"+itoa(o.otherStoreOrd), nil, store.token, nil)
 		r.wantProblem(t, 404, "not_found")
 	})
+	t.Run("GuidesWorkAtTheirStoreOnly", func(t *testing.T) {
+		// The demo guide works at the first store: another store's order is
+		// not theirs to move (the owner gets past that check to the state machine).
+		guide := findCaller(callers, "guide")
+		path := "/api/v1/orders/" + itoa(o.otherStoreOrd) + "/status"
+		send(t, nil, base, "POST", path, map[string]string{"status": "ready"}, guide.token, nil).wantProblem(t, 404, "not_found")
+		send(t, nil, base, "POST", path, map[string]string{"status": "ready"}, findCaller(callers, "owner").token, nil).wantProblem(t, 409, "invalid_transition")
+	})
 
 	// Routes that end sessions or erase the caller run last, each with a
 	// session of its own so the caller's main session survives the others.
