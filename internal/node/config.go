@@ -113,6 +113,11 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	if c.TrustedProxies, err = ParsePrefixes(*proxies); err != nil {
 		return nil, err
 	}
+	if c.Media == "external" && !c.DevMode && c.MediaSecret == "" {
+		// Without it anyone who can reach the node could end a live or
+		// register recordings by calling the hooks.
+		return nil, fmt.Errorf("SHELFLIVE_MEDIA=external needs SHELFLIVE_MEDIA_HOOK_SECRET (the media server sends it with every hook) outside dev mode")
+	}
 	if c.S3URL != "" {
 		// A typo must stop the start, not surface as broken images later.
 		if _, err := objstore.ParseS3URL(c.S3URL); err != nil {

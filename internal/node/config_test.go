@@ -60,3 +60,16 @@ func TestTrustedProxiesConfig(t *testing.T) {
 		t.Fatalf("default must trust no proxy: %v %v", c.TrustedProxies, err)
 	}
 }
+
+// Outside dev mode an external media server's hooks must carry a secret.
+func TestExternalMediaNeedsHookSecret(t *testing.T) {
+	if _, err := node.ParseConfig("t", []string{"-dev=false", "-media", "external"}); err == nil || !strings.Contains(err.Error(), "SHELFLIVE_MEDIA_HOOK_SECRET") {
+		t.Fatalf("external media without a hook secret in production: %v", err)
+	}
+	if _, err := node.ParseConfig("t", []string{"-dev=false", "-media", "external", "-media-hook-secret", "s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.ParseConfig("t", []string{"-media", "external"}); err != nil {
+		t.Fatalf("dev mode may run hooks without a secret: %v", err)
+	}
+}
