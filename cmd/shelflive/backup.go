@@ -12,8 +12,9 @@ import (
 )
 
 // runBackup writes a consistent copy of the SQLite database (safe while the
-// server runs) plus the data dir's secrets; uploads and recordings are files
-// to copy with any tool.
+// server runs). Uploads and recordings are files to copy with any tool: the
+// data dir's uploads/ and video/, or the bucket of SHELFLIVE_S3_URL (back it
+// up with the object store's own tools, e.g. bucket versioning or mc mirror).
 func runBackup(ctx context.Context, args []string) error {
 	c, err := node.ParseConfig("backup", args)
 	if err != nil {
@@ -34,6 +35,11 @@ func runBackup(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Println("backup written to", out)
+	if c.S3URL != "" {
+		fmt.Println("uploads and recordings are in the object store (SHELFLIVE_S3_URL): back the bucket up with its own tools")
+	} else {
+		fmt.Println("uploads and recordings are files: copy", filepath.Join(c.DataDir, "uploads"), "and", filepath.Join(c.DataDir, "video"), "with the database")
+	}
 	return nil
 }
 
