@@ -80,13 +80,13 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", env("SHELFLIVE_ADDR", ":8080"), "HTTP listen address (SHELFLIVE_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SHELFLIVE_DATA_DIR", "./data"), "data directory: SQLite file, uploads, recordings (SHELFLIVE_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("SHELFLIVE_DATABASE_URL", ""), "database URL; empty = SQLite in the data dir (SHELFLIVE_DATABASE_URL)")
-	fs.StringVar(&c.AdminToken, "admin-token", env("SHELFLIVE_ADMIN_TOKEN", ""), "owner-level API token for the demo merchant (SHELFLIVE_ADMIN_TOKEN)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "database URL; empty = SQLite in the data dir (SHELFLIVE_DATABASE_URL)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "owner-level API token for the demo merchant (SHELFLIVE_ADMIN_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", envBool("SHELFLIVE_DEMO", true), "seed demo data on first start (SHELFLIVE_DEMO)")
 	fs.BoolVar(&c.DevMode, "dev", envBool("SHELFLIVE_DEV", true), "development mode: OTP codes shown on screen, dev payment provider (SHELFLIVE_DEV)")
 	fs.StringVar(&c.PublicURL, "public-url", env("SHELFLIVE_PUBLIC_URL", ""), "public base URL used in links and callbacks (SHELFLIVE_PUBLIC_URL)")
 	fs.DurationVar(&c.ReserveFor, "reserve-for", envDuration("SHELFLIVE_RESERVE_FOR", 15*time.Minute), "how long unpaid orders hold stock (SHELFLIVE_RESERVE_FOR)")
-	fs.StringVar(&c.PaySecret, "pay-secret", env("SHELFLIVE_PAY_SECRET", ""), "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
+	fs.StringVar(&c.PaySecret, "pay-secret", "", "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", env("SHELFLIVE_RTMP_ADDR", ":1935"), "RTMP ingest listen address; empty disables (SHELFLIVE_RTMP_ADDR)")
@@ -94,20 +94,38 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MediaFLV, "media-flv-url", env("SHELFLIVE_MEDIA_FLV_URL", ""), "external mode: HTTP-FLV URL template with {slug} (SHELFLIVE_MEDIA_FLV_URL)")
 	fs.StringVar(&c.MediaHLS, "media-hls-url", env("SHELFLIVE_MEDIA_HLS_URL", ""), "external mode: HLS URL template with {slug} (SHELFLIVE_MEDIA_HLS_URL)")
 	fs.StringVar(&c.MediaReplay, "media-replay-url", env("SHELFLIVE_MEDIA_REPLAY_URL", ""), "external mode: replay URL template with {slug} (SHELFLIVE_MEDIA_REPLAY_URL)")
-	fs.StringVar(&c.MediaSecret, "media-hook-secret", env("SHELFLIVE_MEDIA_HOOK_SECRET", ""), "external mode: secret the media server sends with its hooks (SHELFLIVE_MEDIA_HOOK_SECRET)")
+	fs.StringVar(&c.MediaSecret, "media-hook-secret", "", "external mode: secret the media server sends with its hooks (SHELFLIVE_MEDIA_HOOK_SECRET)")
 	fs.StringVar(&c.MediaIngest, "media-ingest-url", env("SHELFLIVE_MEDIA_INGEST_URL", ""), "external mode: the RTMP URL hosts publish to (SHELFLIVE_MEDIA_INGEST_URL)")
 	fs.StringVar(&c.NodeURL, "node-url", env("SHELFLIVE_NODE_URL", ""), "URL other nodes use to reach this one; default the listen address (SHELFLIVE_NODE_URL)")
-	fs.StringVar(&c.NATSURL, "nats-url", env("SHELFLIVE_NATS_URL", ""), "NATS URL for room fan-out between nodes (JetStream required); empty = in-process, one node (SHELFLIVE_NATS_URL)")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "NATS URL for room fan-out between nodes (JetStream required); empty = in-process, one node (SHELFLIVE_NATS_URL)")
 	fs.StringVar(&c.NATSPrefix, "nats-prefix", env("SHELFLIVE_NATS_PREFIX", "shelflive"), "NATS subject prefix and stream name of this deployment; nodes of one cluster share it (SHELFLIVE_NATS_PREFIX)")
 	fs.BoolVar(&c.FlashNaive, "flash-naive", false, "benchmark baseline only: flash sales take units with one hot-row UPDATE per attempt")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("SHELFLIVE_MQTT_ADDR", mqttingest.DefaultAddr), "embedded MQTT broker for cold-chain sensors; empty disables; 1883 is left to a system broker (SHELFLIVE_MQTT_ADDR)")
-	fs.StringVar(&c.MQTTURL, "mqtt-url", env("SHELFLIVE_MQTT_URL", ""), "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
+	fs.StringVar(&c.MQTTURL, "mqtt-url", "", "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
 	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
-	fs.StringVar(&c.S3URL, "s3-url", env("SHELFLIVE_S3_URL", ""), "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
+	fs.StringVar(&c.S3URL, "s3-url", "", "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	// Secrets, and URLs that may carry credentials, come from the
+	// environment after parsing: as flag defaults, -help and every mistyped
+	// flag would print them. A flag given on the command line still wins.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for name, v := range map[string]*string{
+		"database-url":      &c.DatabaseURL,
+		"admin-token":       &c.AdminToken,
+		"pay-secret":        &c.PaySecret,
+		"media-hook-secret": &c.MediaSecret,
+		"nats-url":          &c.NATSURL,
+		"mqtt-url":          &c.MQTTURL,
+		"s3-url":            &c.S3URL,
+	} {
+		if !given[name] {
+			*v = os.Getenv(secretEnv[name])
+		}
 	}
 	var err error
 	if c.TrustedProxies, err = ParsePrefixes(*proxies); err != nil {
@@ -147,4 +165,16 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// secretEnv names the environment variable of each flag that may hold a
+// secret (see ParseConfig).
+var secretEnv = map[string]string{
+	"database-url":      "SHELFLIVE_DATABASE_URL",
+	"admin-token":       "SHELFLIVE_ADMIN_TOKEN",
+	"pay-secret":        "SHELFLIVE_PAY_SECRET",
+	"media-hook-secret": "SHELFLIVE_MEDIA_HOOK_SECRET",
+	"nats-url":          "SHELFLIVE_NATS_URL",
+	"mqtt-url":          "SHELFLIVE_MQTT_URL",
+	"s3-url":            "SHELFLIVE_S3_URL",
 }

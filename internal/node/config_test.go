@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -71,5 +73,34 @@ func TestExternalMediaNeedsHookSecret(t *testing.T) {
 	}
 	if _, err := node.ParseConfig("t", []string{"-media", "external"}); err != nil {
 		t.Fatalf("dev mode may run hooks without a secret: %v", err)
+	}
+}
+
+// Secrets set in the environment are used, but never printed as flag
+// defaults (-help, a mistyped flag); a flag on the command line still wins.
+func TestSecretsNotInUsage(t *testing.T) {
+	t.Setenv("SHELFLIVE_S3_URL", "s3://AK:TOPSECRETS3@minio:9000/b?tls=false")
+	t.Setenv("SHELFLIVE_DATABASE_URL", "postgres://u:TOPSECRETPG@db/x")
+	t.Setenv("SHELFLIVE_PAY_SECRET", "TOPSECRETPAY")
+	c, err := node.ParseConfig("t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3URL == "" || c.DatabaseURL != "postgres://u:TOPSECRETPG@db/x" || c.PaySecret != "TOPSECRETPAY" {
+		t.Fatalf("environment not used: %+v", c)
+	}
+	if c, _ := node.ParseConfig("t", []string{"-database-url", ""}); c.DatabaseURL != "" {
+		t.Fatalf("an explicit empty flag must win over the environment, got %q", c.DatabaseURL)
+	}
+	// -help prints the usage to stderr; capture it through a pipe.
+	r, w, _ := os.Pipe()
+	old := os.Stderr
+	os.Stderr = w
+	node.ParseConfig("t", []string{"-help"})
+	os.Stderr = old
+	w.Close()
+	usage, _ := io.ReadAll(r)
+	if len(usage) == 0 || strings.Contains(string(usage), "TOPSECRET") {
+		t.Fatalf("usage (%d bytes) prints a secret: %s", len(usage), usage)
 	}
 }

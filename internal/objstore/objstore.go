@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"net/http"
 	"path"
 	"strings"
 	"time"
@@ -93,4 +94,14 @@ func typeByName(key string) string {
 		return t
 	}
 	return "application/octet-stream"
+}
+
+// OneRange drops a multi-range Range header before http.ServeContent serves
+// a store object: every range is a seek, and on S3 every seek is a new
+// request, so "bytes=0-0,2-2,…" would turn one request into hundreds. The
+// whole object is sent instead, which HTTP allows for any Range request.
+func OneRange(r *http.Request) {
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		r.Header.Del("Range")
+	}
 }

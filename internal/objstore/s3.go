@@ -2,7 +2,6 @@ package objstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,11 +52,9 @@ func ParseS3URL(raw string) (S3Config, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the whole URL, secret included
-		}
-		return bad("not a URL: %v", err)
+		// Say nothing of the parser's words: they quote parts of the URL, and
+		// a secret with an unescaped "/" ends up quoted as a "port".
+		return bad("not a URL; URL-escape special characters in ACCESS and SECRET (/ as %%2F, + as %%2B, @ as %%40)")
 	}
 	if u.Scheme != "s3" {
 		return bad("scheme must be s3://, not %q", u.Scheme)

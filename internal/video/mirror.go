@@ -9,8 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -84,8 +82,11 @@ func (m *mirror) segment(slug, recID string, seq int, jsize int64) {
 	if m == nil {
 		return
 	}
-	m.enqueue(mirrorJob{slug: slug, recID: recID, file: segInfo{Seq: seq}.file(), size: -1})
-	m.journal(slug, recID, jsize)
+	// A journal in the store must never list a segment the store lacks: when
+	// the segment's job is dropped, so is the journal's (reconcile does both).
+	if m.enqueue(mirrorJob{slug: slug, recID: recID, file: segInfo{Seq: seq}.file(), size: -1}) {
+		m.journal(slug, recID, jsize)
+	}
 }
 
 // journal queues the first jsize bytes of a recording's journal.
@@ -97,13 +98,15 @@ func (m *mirror) journal(slug, recID string, jsize int64) {
 }
 
 // enqueue never blocks the publisher: when the queue is full the job is
-// dropped and the recording reconciled later instead.
-func (m *mirror) enqueue(j mirrorJob) {
+// dropped (false) and the recording reconciled later instead.
+func (m *mirror) enqueue(j mirrorJob) bool {
 	select {
 	case m.jobs <- j:
+		return true
 	default:
 		m.log.Warn("video: object store upload queue full; the recording is copied when it drains", "slug", j.slug, "recording", j.recID)
 		m.reconcileLater(j.slug, j.recID)
+		return false
 	}
 }
 
@@ -237,12 +240,19 @@ func (m *mirror) upload(ctx context.Context, j mirrorJob) error {
 	return m.store.Put(ctx, recKey(j.slug, j.recID)+"/"+j.file, io.NewSectionReader(f, 0, size), size, ctype)
 }
 
-// reconcile uploads every local file of a recording whose copy in the
-// store is missing or shorter, segments first and the journal last, and
-// marks an ended recording as mirrored.
+// reconcile brings a recording's copy in the store up to date: it takes
+// the journal's size first, uploads every segment the journal lists (a
+// segment is listed only once it is closed, so never a half-written one,
+// even while the live goes on), then exactly that many journal bytes — so
+// the store's journal never lists a segment the store lacks. An ended
+// recording is then marked as mirrored.
 func (m *mirror) reconcile(slug, recID string) {
 	dir := recDir(m.dataDir, slug, recID)
-	ents, err := os.ReadDir(dir)
+	ji, err := os.Stat(filepath.Join(dir, "journal"))
+	if err != nil {
+		return
+	}
+	rf, err := readRecording(m.dataDir, slug, recID) // read after the stat: lists at least what those bytes list
 	if err != nil {
 		return
 	}
@@ -260,34 +270,27 @@ func (m *mirror) reconcile(slug, recID string) {
 	for _, o := range remote {
 		have[path.Base(o.Key)] = o.Size
 	}
-	var files []string
-	for _, e := range ents {
-		if name := e.Name(); !e.IsDir() && strings.HasSuffix(name, ".ts") {
-			files = append(files, name)
+	put := func(name string, size int64) bool {
+		if n, found := have[name]; found && n >= size {
+			return true
 		}
-	}
-	sort.Strings(files)
-	files = append(files, "journal")
-	ok := true
-	for _, name := range files {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		if err != nil {
-			ok = false
-			continue
-		}
-		if n, found := have[name]; found && n >= fi.Size() {
-			continue
-		}
-		j := mirrorJob{slug: slug, recID: recID, file: name, size: fi.Size()}
+		j := mirrorJob{slug: slug, recID: recID, file: name, size: size}
 		if err := m.retry("upload", func(ctx context.Context) error { return m.upload(ctx, j) }); err != nil {
 			m.log.Error("video: copying a recording file to the object store failed; it is retried at the next start",
 				"slug", slug, "recording", recID, "file", name, "err", err)
-			ok = false
+			return false
+		}
+		return true
+	}
+	for _, seg := range rf.Segs {
+		fi, err := os.Stat(filepath.Join(dir, seg.file()))
+		if err != nil || !put(seg.file(), fi.Size()) {
+			return // the journal waits until every segment it lists is in the store
 		}
 	}
-	if ok {
-		if rf, err := readRecording(m.dataDir, slug, recID); err == nil && rf.Ended {
-			os.WriteFile(filepath.Join(dir, mirroredMarker), nil, 0o644)
+	if put("journal", ji.Size()) && rf.Ended {
+		if now, err := os.Stat(filepath.Join(dir, "journal")); err == nil && now.Size() == ji.Size() {
+			os.WriteFile(filepath.Join(dir, mirroredMarker), nil, 0o644) // the copied bytes hold the end line
 		}
 	}
 }

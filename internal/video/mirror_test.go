@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,57 @@ func TestMirrorJournalPrefix(t *testing.T) {
 	rc.Close()
 	if string(got) != string(full[:firstLine]) || !strings.HasPrefix(string(got), "rec\t") {
 		t.Fatalf("stored journal %q, want only %q", got, full[:firstLine])
+	}
+}
+
+// TestMirrorReconcileDuringLive: reconciling a recording that is still
+// being written copies only the segments its journal lists — never the
+// segment still being cut — and then exactly the journal bytes it read, so
+// the store's journal never names a segment the store lacks.
+func TestMirrorReconcileDuringLive(t *testing.T) {
+	dir := t.TempDir()
+	store := objstore.NewLocal(t.TempDir())
+	id := recordAAC(t, dir, nil)
+	rdir := recDir(dir, "room", id)
+	full, _ := os.ReadFile(filepath.Join(rdir, "journal"))
+	lines := strings.SplitAfter(string(full), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("journal too short for the test: %q", full)
+	}
+	// Mid-live: the journal lists the first segment only; the next one is
+	// on disk, half written, and not listed yet.
+	live := lines[0] + lines[1]
+	os.WriteFile(filepath.Join(rdir, "journal"), []byte(live), 0o644)
+	os.WriteFile(filepath.Join(rdir, "000099.ts"), []byte("half a segment"), 0o644)
+	rf, err := readRecording(dir, "room", id)
+	if err != nil || len(rf.Segs) != 1 || rf.Ended {
+		t.Fatalf("mid-live journal parses as %+v, %v", rf, err)
+	}
+	mir := newMirror(store, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mir.reconcileLater("room", id)
+	mir.close(10 * time.Second)
+
+	list, err := store.List(context.Background(), recKey("room", id)+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, o := range list {
+		got[path.Base(o.Key)] = true
+	}
+	if !got[rf.Segs[0].file()] || !got["journal"] || got["000099.ts"] || len(got) != 2 {
+		t.Fatalf("store holds %v; want the listed segment %s and the journal only", got, rf.Segs[0].file())
+	}
+	rc, _, err := store.Get(context.Background(), recKey("room", id)+"/journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(stored) != live {
+		t.Fatalf("stored journal %q, want %q", stored, live)
+	}
+	if _, err := os.Stat(filepath.Join(rdir, mirroredMarker)); err == nil {
+		t.Fatal("a recording still being written was marked as mirrored")
 	}
 }

@@ -169,6 +169,7 @@ func (s *Server) serveStoredSegment(w http.ResponseWriter, r *http.Request, slug
 	if info.ETag != "" {
 		w.Header().Set("ETag", info.ETag)
 	}
+	objstore.OneRange(r)
 	if rs, ok := rc.(io.ReadSeeker); ok {
 		http.ServeContent(w, r, "", info.ModTime, rs)
 		return

@@ -132,6 +132,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 				time.Sleep(tempDelay)
 				continue
 			}
+			s.Close() // the listener is broken: end the streams, finish and copy their recordings
+			s.wg.Wait()
+			s.mirror.close(mirrorDrain)
 			return fmt.Errorf("video: rtmp accept: %w", err)
 		}
 		tempDelay = 0

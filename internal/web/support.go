@@ -226,6 +226,7 @@ func (s *Server) uploadsHandler() http.Handler {
 		if info.ETag != "" {
 			h.Set("ETag", info.ETag)
 		}
+		objstore.OneRange(r)
 		if rs, ok := rc.(io.ReadSeeker); ok {
 			http.ServeContent(w, r, "", info.ModTime, rs)
 			return

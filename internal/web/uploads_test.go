@@ -120,6 +120,10 @@ func TestUploadsSharedStore(t *testing.T) {
 		if got := send(t, nil, b.URL(), "GET", out.URL, nil, "", map[string]string{"Range": "bytes=0-7"}); got.Status != http.StatusPartialContent || !bytes.Equal(got.Body, img[:8]) {
 			t.Fatalf("Range: %d %q", got.Status, got.Body)
 		}
+		// Many ranges would cost one store request each: the whole image comes instead.
+		if got := send(t, nil, b.URL(), "GET", out.URL, nil, "", map[string]string{"Range": "bytes=0-0,2-2,4-4"}); got.Status != http.StatusOK || !bytes.Equal(got.Body, img) {
+			t.Fatalf("multi-range: %d (%d bytes), want 200 and the whole image", got.Status, len(got.Body))
+		}
 	})
 
 	t.Run("DemoImagesInTheStore", func(t *testing.T) {
