@@ -20,6 +20,7 @@ const (
 	Forbidden                // credentials lack the permission (403)
 	TooMany                  // rate limited or shedding load (429)
 	Gone                     // expired: reservation, OTP (410)
+	WrongMethod              // the route exists, not with this method (405)
 )
 
 // Error is returned by domain services for anything a user may see.

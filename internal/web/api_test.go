@@ -332,6 +332,7 @@ func TestAPIErrors(t *testing.T) {
 		{"StaffOrder", owner, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), nil, 403, "customers_only", ""},
 		{"BadToken", "not-a-token", "GET", "/api/v1/auth/me", nil, nil, 401, "unauthorized", ""},
 		{"NoRoute", "", "GET", "/api/v1/nothing-here", nil, nil, 404, "no_route", ""},
+		{"WrongMethod", "", "DELETE", "/api/v1/orders", nil, nil, 405, "method_not_allowed", ""},
 		{"UnknownRoom", "", "GET", "/api/v1/rooms/no-such-room", nil, nil, 404, "not_found", ""},
 		{"NegativeStock", owner, "PUT", "/api/v1/stock", map[string]any{"store_id": s.storeID, "lot_id": 1, "on_hand": -5}, nil, 400, "invalid_quantity", "on_hand"},
 		{"BadQueryParameter", owner, "GET", "/api/v1/stock?sku_id=abc", nil, nil, 400, "invalid_parameter", "sku_id"},

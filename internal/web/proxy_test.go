@@ -40,3 +40,14 @@ func TestTrustedProxyLimits(t *testing.T) {
 		r.wantProblem(t, 429, "rate_limited") // a header anyone can send must not reset the limit
 	})
 }
+
+// A known API path with another method answers 405 with the methods it takes.
+func TestWrongMethod(t *testing.T) {
+	m := testkit.StartNode(t, "")
+	r := send(t, nil, m.URL(), "DELETE", "/api/v1/orders", nil, testkit.OwnerToken, nil)
+	r.wantProblem(t, 405, "method_not_allowed")
+	if got := r.Header.Get("Allow"); got != "GET, POST" {
+		t.Fatalf("Allow %q, want \"GET, POST\"", got)
+	}
+	send(t, nil, m.URL(), "GET", "/api/v1/no-such-thing", nil, "", nil).wantProblem(t, 404, "no_route")
+}

@@ -106,6 +106,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if allow := allowedMethods(mux, r); allow != "" {
+				w.Header().Set("Allow", allow)
+				writeProblem(w, r, apperr.New(apperr.WrongMethod, "method_not_allowed", "该接口不支持此请求方法", "This API route does not take this method; see the Allow header."))
+				return
+			}
 			writeProblem(w, r, apperr.New(apperr.NotFound, "no_route", "接口不存在", "No such API route."))
 			return
 		}
@@ -113,6 +118,22 @@ func (s *Server) Handler() http.Handler {
 	})
 	s.handler = s.recoverer(s.securityHeaders(mux))
 	return s.handler
+}
+
+// allowedMethods lists the methods the mux routes r's path with (only this
+// catch-all matched r's own method), for a 405's Allow header; "" = none.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 type ctxKey int
@@ -288,6 +309,8 @@ func StatusOf(k apperr.Kind) int {
 		return http.StatusTooManyRequests
 	case apperr.Gone:
 		return http.StatusGone
+	case apperr.WrongMethod:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
