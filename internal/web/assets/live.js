@@ -17,7 +17,7 @@
   // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
   const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
-  const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, "🔍 " + t("溯源", "Trace")) : null; };
+  const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, t("溯源", "Trace") + " ›") : null; };
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
@@ -94,7 +94,7 @@
     box.replaceChildren(
       d.image ? h("img", { src: d.image, alt: "" }) : null,
       h("div", { class: "info" },
-        h("b", {}, "🔍 " + t("产地溯源", "Where it comes from")),
+        h("b", {}, t("产地溯源", "Where it comes from")),
         h("span", {}, (SL.lang === "en" && d.name_en ? d.name_en : d.name) + (d.origin ? " · " + d.origin : "")),
         h("span", { class: "muted small" }, t("全程冷链记录、批次与检验信息", "Cold-chain record, lot and checks"))),
       h("a", { class: "btn btn-primary btn-sm", id: "trace-card-open", href: d.url }, t("查看", "Open")),
@@ -112,7 +112,7 @@
     list.append(li);
     while (list.children.length > 40) list.firstElementChild.remove();
   }
-  function system(text) { addComment({ name: "📢", text }, "system"); }
+  function system(text) { addComment({ name: t("公告", "Notice"), text }, "system"); }
 
   // ---------- realtime ----------
   SL.connect(["room:" + roomID], {
@@ -165,8 +165,10 @@
   let pendingLikes = 0, likeTimer = null;
   function floatHeart() {
     const box = $("hearts");
-    const colors = ["❤", "💚", "🧡", "💛", "💗"];
-    const el = h("span", { class: "heart" }, colors[Math.floor(Math.random() * colors.length)]);
+    // One glyph every font has, in several colours (colour emoji need a font desktops may lack).
+    const colors = ["#ff4d6d", "#22c55e", "#fb923c", "#facc15", "#f472b6"];
+    const el = h("span", { class: "heart" }, "❤");
+    el.style.color = colors[Math.floor(Math.random() * colors.length)];
     el.style.setProperty("--dx", (Math.random() * 60 - 40) + "px");
     box.append(el);
     setTimeout(() => el.remove(), 1900);
