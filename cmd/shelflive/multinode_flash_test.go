@@ -166,20 +166,26 @@ func TestMultiNodeSoldOutAnsweredLocally(t *testing.T) {
 		Code string `json:"code"`
 	}
 	winner := login("13600000001")
+	// Log every loser in first: the follower's "sold out" lasts a second,
+	// and the buys below must fall inside it even on a slow machine.
+	losers := make([]string, 4)
+	for i := range losers {
+		losers[i] = login(fmt.Sprintf("1360000001%d", i))
+	}
 	var won answer
 	if st, _ := call(follower.base, winner, "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-win"}, &won); st != 201 || won.ID == 0 {
 		t.Fatalf("winner through the follower: %d %+v", st, won)
 	}
 	var lost answer
-	if st, _ := call(follower.base, login("13600000002"), "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-2"}, &lost); st != 409 || lost.Code != "sold_out" {
+	if st, _ := call(follower.base, losers[0], "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-2"}, &lost); st != 409 || lost.Code != "sold_out" {
 		t.Fatalf("first loser: %d %+v", st, lost)
 	}
 	leaderBuys := func() float64 {
 		return metricSum(t, leader.base, `shelflive_http_request_duration_seconds_count{code="409",route="POST /api/v1/orders"}`)
 	}
 	before := leaderBuys()
-	for i := 3; i < 6; i++ {
-		if st, _ := call(follower.base, login(fmt.Sprintf("1360000000%d", i)), "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": fmt.Sprint("k-", i)}, &lost); st != 409 || lost.Code != "sold_out" {
+	for i := 1; i < len(losers); i++ {
+		if st, _ := call(follower.base, losers[i], "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": fmt.Sprint("k-", i)}, &lost); st != 409 || lost.Code != "sold_out" {
 			t.Fatalf("loser %d: %d %+v", i, st, lost)
 		}
 	}
