@@ -1,0 +1,244 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// A product list as a grocer keeps it in a spreadsheet: one row per SKU,
+// rows of one product share its name. Headers may be English or Chinese;
+// only product, sku_code, sku_name and price are required.
+var csvColumns = map[string][]string{
+	"product":     {"product", "商品", "商品名称"},
+	"product_en":  {"product_en", "英文名"},
+	"subtitle":    {"subtitle", "副标题", "卖点"},
+	"description": {"description", "描述", "商品描述"},
+	"origin":      {"origin", "产地"},
+	"storage":     {"storage", "储存", "储存方式"},
+	"shelf_days":  {"shelf_days", "保质期", "保质期天数"},
+	"specs":       {"specs", "规格说明"},
+	"ingredients": {"ingredients", "配料", "配料表"},
+	"allergens":   {"allergens", "过敏原"},
+	"sku_code":    {"sku_code", "规格编码", "货号"},
+	"sku_name":    {"sku_name", "规格", "规格名称"},
+	"price":       {"price", "售价", "价格"},
+	"list_price":  {"list_price", "划线价", "原价"},
+	"gtin":        {"gtin", "条码", "商品条码"},
+}
+
+var csvRequired = []string{"product", "sku_code", "sku_name", "price"}
+
+// MaxImportRows bounds one import (a request body is 1 MiB anyway).
+const MaxImportRows = 5000
+
+// ParseProductsCSV reads a product list. UTF-8 (with or without the BOM
+// Excel writes) and GB18030/GBK (what Excel on a Chinese Windows saves as
+// "CSV") are both accepted. Nothing is half-read: the first bad cell fails
+// the whole file with its row and column in the error's field, e.g.
+// "row 3: price".
+func ParseProductsCSV(data []byte) ([]*Product, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	badEncoding := csvErr("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, badEncoding // UTF-16 ("Unicode text") or not text at all
+	}
+	if !utf8.Valid(data) {
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
+			return nil, badEncoding
+		}
+		data = dec
+	}
+	rd := csv.NewReader(bytes.NewReader(data))
+	rd.FieldsPerRecord = -1
+	rd.TrimLeadingSpace = true
+	header, err := rd.Read()
+	if err == io.EOF {
+		return nil, csvErr("file", "empty_csv", "文件为空", "The file is empty.")
+	}
+	if err != nil {
+		return nil, csvSyntax(err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		for key, names := range csvColumns {
+			for _, n := range names {
+				if h == n {
+					if _, dup := col[key]; dup {
+						return nil, csvErr("header", "duplicate_column", "列重复："+h, "Column appears twice: "+h)
+					}
+					col[key] = i
+				}
+			}
+		}
+	}
+	for _, key := range csvRequired {
+		if _, ok := col[key]; !ok {
+			return nil, csvErr("header", "missing_column", "缺少必填列 "+key+"（"+csvColumns[key][1]+"）", "Missing required column "+key+".")
+		}
+	}
+
+	var out []*Product
+	byName := map[string]*Product{}
+	codes := map[string]int{} // SKU code → row
+	gtins := map[string]int{} // GTIN → row
+	for row := 2; ; row++ {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvSyntax(err)
+		}
+		if row-1 > MaxImportRows {
+			return nil, csvErr("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", MaxImportRows), fmt.Sprintf("At most %d rows per import.", MaxImportRows))
+		}
+		cell := func(key string) string {
+			if i, ok := col[key]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		if strings.Join(rec, "") == "" {
+			continue // blank line
+		}
+		at := func(key string) string { return fmt.Sprintf("row %d: %s", row, key) }
+		name := cell("product")
+		if name == "" || utf8.RuneCountInString(name) > 80 {
+			return nil, csvErr(at("product"), "invalid_name", "商品名称必填，最多80字", "Product name is required, at most 80 characters.")
+		}
+		p := byName[name]
+		if p == nil {
+			p = &Product{Name: name, Active: true}
+			byName[name] = p
+			out = append(out, p)
+		}
+		// Product fields: the first row of a product that fills one sets it.
+		for key, dst := range map[string]*string{"product_en": &p.NameEN, "subtitle": &p.Subtitle, "description": &p.Description, "origin": &p.Origin,
+			"specs": &p.Specs, "ingredients": &p.Ingredients, "allergens": &p.Allergens} {
+			if v := cell(key); v != "" && *dst == "" {
+				if utf8.RuneCountInString(v) > 2000 {
+					return nil, csvErr(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
+				}
+				*dst = v
+			}
+		}
+		if v := cell("storage"); v != "" && p.Storage == "" {
+			st, ok := map[string]StorageClass{"chilled": Chilled, "冷藏": Chilled, "frozen": Frozen, "冷冻": Frozen, "ambient": Ambient, "常温": Ambient}[strings.ToLower(v)]
+			if !ok {
+				return nil, csvErr(at("storage"), "invalid_storage", "储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
+			}
+			p.Storage = st
+		}
+		if v := cell("shelf_days"); v != "" && p.ShelfDays == 0 {
+			n, err := strconv.Atoi(strings.TrimSuffix(v, "天"))
+			if err != nil || n < 1 || n > 3650 {
+				return nil, csvErr(at("shelf_days"), "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
+			}
+			p.ShelfDays = n
+		}
+
+		k := SKU{Code: cell("sku_code"), Name: cell("sku_name"), Active: true}
+		if k.Code == "" || k.Name == "" || utf8.RuneCountInString(k.Code) > 64 || utf8.RuneCountInString(k.Name) > 80 {
+			field := "sku_code"
+			if k.Code != "" && utf8.RuneCountInString(k.Code) <= 64 {
+				field = "sku_name"
+			}
+			return nil, csvErr(at(field), "invalid_sku", "规格名称和编码必填（编码最多64字，名称最多80字）", "SKU code and name are required (code at most 64, name at most 80 characters).")
+		}
+		if first, dup := codes[k.Code]; dup {
+			return nil, csvErr(at("sku_code"), "duplicate_sku", fmt.Sprintf("规格编码与第 %d 行重复", first), fmt.Sprintf("SKU code repeats row %d.", first))
+		}
+		codes[k.Code] = row
+		if k.PriceFen, err = ParseYuan(cell("price")); err != nil {
+			return nil, csvErr(at("price"), "invalid_price", "售价须为元，最多两位小数，如 39.80", "Price must be in yuan with at most two decimals, e.g. 39.80.")
+		}
+		if v := cell("list_price"); v != "" {
+			if k.ListPriceFen, err = ParseYuan(v); err != nil {
+				return nil, csvErr(at("list_price"), "invalid_price", "划线价须为元，最多两位小数", "List price must be in yuan with at most two decimals.")
+			}
+		}
+		if v := cell("gtin"); v != "" {
+			g, ok := NormalizeGTIN(v)
+			if !ok {
+				return nil, csvErr(at("gtin"), "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
+			}
+			if first, dup := gtins[g]; dup {
+				return nil, csvErr(at("gtin"), "duplicate_gtin", fmt.Sprintf("条码与第 %d 行重复", first), fmt.Sprintf("GTIN repeats row %d.", first))
+			}
+			gtins[g] = row
+			k.GTIN = g
+		}
+		p.SKUs = append(p.SKUs, k)
+	}
+	if len(out) == 0 {
+		return nil, csvErr("file", "empty_csv", "文件里没有商品行", "The file has no product rows.")
+	}
+	for _, p := range out {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ParseYuan reads a price in yuan ("39.8", "39.80", "¥1,299") as fen,
+// exactly: no floating point, at most two decimals, 0 to ¥1,000,000.
+func ParseYuan(s string) (int64, error) {
+	s = strings.TrimSpace(strings.NewReplacer("¥", "", "￥", "", ",", "", "元", "").Replace(s))
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || (dot && frac == "") || len(frac) > 2 || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 7 {
+		return 0, errors.New("not a price")
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	fen, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil || fen > 100_000_000 {
+		return 0, errors.New("not a price")
+	}
+	return fen, nil
+}
+
+// NormalizeGTIN checks a GTIN-8/12/13/14 and returns it as 14 digits.
+func NormalizeGTIN(s string) (string, bool) {
+	switch len(s) {
+	case 8, 12, 13, 14:
+	default:
+		return "", false
+	}
+	if strings.Trim(s, "0123456789") != "" {
+		return "", false
+	}
+	g := strings.Repeat("0", 14-len(s)) + s
+	sum := 0
+	for i := 0; i < 13; i++ {
+		d := int(g[i] - '0')
+		if i%2 == 0 {
+			d *= 3 // from the right, the digit next to the check digit weighs 3
+		}
+		sum += d
+	}
+	return g, (10-sum%10)%10 == int(g[13]-'0')
+}
+
+func csvErr(field, code, zh, en string) error { return apperr.InvalidField(field, code, zh, en) }
+
+func csvSyntax(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return csvErr(fmt.Sprintf("row %d", pe.StartLine), "invalid_csv", "CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
+	}
+	return csvErr("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
+}
