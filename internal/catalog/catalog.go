@@ -104,6 +104,8 @@ func FormatFen(fen int64) string {
 // Store persists products; every method is scoped to a merchant.
 type Store interface {
 	CreateProduct(ctx context.Context, p *Product) error
+	// CreateProducts creates all of them in one transaction, or none.
+	CreateProducts(ctx context.Context, ps []*Product) error
 	UpdateProduct(ctx context.Context, p *Product) error
 	Product(ctx context.Context, merchantID, id int64) (*Product, error)
 	ListProducts(ctx context.Context, merchantID int64) ([]Product, error)

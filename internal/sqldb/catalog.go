@@ -28,18 +28,44 @@ func scanProduct(row interface{ Scan(...any) error }) (*catalog.Product, error) 
 }
 
 func (s *CatalogStore) CreateProduct(ctx context.Context, p *catalog.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
-		p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now))
-		if err != nil {
+	return s.CreateProducts(ctx, []*catalog.Product{p})
+}
+
+// CreateProducts inserts every product with its SKUs in one transaction: a
+// SKU code already taken fails them all (conflict) and nothing is created.
+func (s *CatalogStore) CreateProducts(ctx context.Context, ps []*catalog.Product) error {
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
 			return err
 		}
-		return upsertSKUs(ctx, tx, p)
+	}
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		for _, p := range ps {
+			if err := insertProduct(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		for _, p := range ps { // rolled back: no ids to hand out
+			p.ID = 0
+			for i := range p.SKUs {
+				p.SKUs[i].ID = 0
+			}
+		}
+	}
+	return err
+}
+
+func insertProduct(ctx context.Context, tx *Tx, p *catalog.Product) (err error) {
+	p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
+	p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now))
+	if err != nil {
+		return err
+	}
+	return upsertSKUs(ctx, tx, p)
 }
 
 func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {

@@ -1590,3 +1590,28 @@ func TestContractClusterSecret(t *testing.T) {
 		}
 	})
 }
+
+// TestContractCreateProducts: an import is all or nothing — a SKU code that
+// is already taken leaves every other product of the import uncreated.
+func TestContractCreateProducts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		taken := &catalog.Product{MerchantID: s.m, Name: "草莓", SKUs: []catalog.SKU{{Code: "taken-1", Name: "500g", PriceFen: 990}}}
+		must(t, s.cat.CreateProduct(ctx, taken))
+		dup := &catalog.Product{MerchantID: s.m, Name: "蓝莓", SKUs: []catalog.SKU{{Code: "taken-1", Name: "x", PriceFen: 1}}}
+		before, err := s.cat.ListProducts(ctx, s.m)
+		must(t, err)
+		fresh := &catalog.Product{MerchantID: s.m, Name: "桑葚", SKUs: []catalog.SKU{{Code: "mulberry-1", Name: "250g", PriceFen: 1990}}}
+		wantCode(t, s.cat.CreateProducts(ctx, []*catalog.Product{fresh, dup}), "conflict")
+		after, err := s.cat.ListProducts(ctx, s.m)
+		must(t, err)
+		if len(after) != len(before) || fresh.ID != 0 {
+			t.Fatalf("a refused import created %d products (id %d)", len(after)-len(before), fresh.ID)
+		}
+		must(t, s.cat.CreateProducts(ctx, []*catalog.Product{fresh}))
+		if fresh.ID == 0 || fresh.SKUs[0].ID == 0 {
+			t.Fatalf("created product without ids: %+v", fresh)
+		}
+	})
+}
