@@ -48,7 +48,7 @@ const MaxImportRows = 5000
 // "row 3: price".
 func ParseProductsCSV(data []byte) ([]*Product, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	badEncoding := csvErr("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
+	badEncoding := apperr.InvalidField("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, badEncoding // UTF-16 ("Unicode text") or not text at all
 	}
@@ -64,7 +64,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 	rd.TrimLeadingSpace = true
 	header, err := rd.Read()
 	if err == io.EOF {
-		return nil, csvErr("file", "empty_csv", "文件为空", "The file is empty.")
+		return nil, apperr.InvalidField("file", "empty_csv", "文件为空", "The file is empty.")
 	}
 	if err != nil {
 		return nil, csvSyntax(err)
@@ -76,7 +76,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			for _, n := range names {
 				if h == n {
 					if _, dup := col[key]; dup {
-						return nil, csvErr("header", "duplicate_column", "列重复："+h, "Column appears twice: "+h)
+						return nil, apperr.InvalidField("header", "duplicate_column", "列重复："+h, "Column appears twice: "+h)
 					}
 					col[key] = i
 				}
@@ -85,7 +85,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 	}
 	for _, key := range csvRequired {
 		if _, ok := col[key]; !ok {
-			return nil, csvErr("header", "missing_column", "缺少必填列 "+key+"（"+csvColumns[key][1]+"）", "Missing required column "+key+".")
+			return nil, apperr.InvalidField("header", "missing_column", "缺少必填列 "+key+"（"+csvColumns[key][1]+"）", "Missing required column "+key+".")
 		}
 	}
 
@@ -102,7 +102,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			return nil, csvSyntax(err)
 		}
 		if row-1 > MaxImportRows {
-			return nil, csvErr("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", MaxImportRows), fmt.Sprintf("At most %d rows per import.", MaxImportRows))
+			return nil, apperr.InvalidField("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", MaxImportRows), fmt.Sprintf("At most %d rows per import.", MaxImportRows))
 		}
 		cell := func(key string) string {
 			if i, ok := col[key]; ok && i < len(rec) {
@@ -116,7 +116,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		at := func(key string) string { return fmt.Sprintf("row %d: %s", row, key) }
 		name := cell("product")
 		if name == "" || utf8.RuneCountInString(name) > 80 {
-			return nil, csvErr(at("product"), "invalid_name", "商品名称必填，最多80字", "Product name is required, at most 80 characters.")
+			return nil, apperr.InvalidField(at("product"), "invalid_name", "商品名称必填，最多80字", "Product name is required, at most 80 characters.")
 		}
 		p := byName[name]
 		if p == nil {
@@ -129,7 +129,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			"specs": &p.Specs, "ingredients": &p.Ingredients, "allergens": &p.Allergens} {
 			if v := cell(key); v != "" && *dst == "" {
 				if utf8.RuneCountInString(v) > 2000 {
-					return nil, csvErr(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
+					return nil, apperr.InvalidField(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
 				}
 				*dst = v
 			}
@@ -137,14 +137,14 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		if v := cell("storage"); v != "" && p.Storage == "" {
 			st, ok := map[string]StorageClass{"chilled": Chilled, "冷藏": Chilled, "frozen": Frozen, "冷冻": Frozen, "ambient": Ambient, "常温": Ambient}[strings.ToLower(v)]
 			if !ok {
-				return nil, csvErr(at("storage"), "invalid_storage", "储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
+				return nil, apperr.InvalidField(at("storage"), "invalid_storage", "储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
 			}
 			p.Storage = st
 		}
 		if v := cell("shelf_days"); v != "" && p.ShelfDays == 0 {
 			n, err := strconv.Atoi(strings.TrimSuffix(v, "天"))
 			if err != nil || n < 1 || n > 3650 {
-				return nil, csvErr(at("shelf_days"), "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
+				return nil, apperr.InvalidField(at("shelf_days"), "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
 			}
 			p.ShelfDays = n
 		}
@@ -155,27 +155,27 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			if k.Code != "" && utf8.RuneCountInString(k.Code) <= 64 {
 				field = "sku_name"
 			}
-			return nil, csvErr(at(field), "invalid_sku", "规格名称和编码必填（编码最多64字，名称最多80字）", "SKU code and name are required (code at most 64, name at most 80 characters).")
+			return nil, apperr.InvalidField(at(field), "invalid_sku", "规格名称和编码必填（编码最多64字，名称最多80字）", "SKU code and name are required (code at most 64, name at most 80 characters).")
 		}
 		if first, dup := codes[k.Code]; dup {
-			return nil, csvErr(at("sku_code"), "duplicate_sku", fmt.Sprintf("规格编码与第 %d 行重复", first), fmt.Sprintf("SKU code repeats row %d.", first))
+			return nil, apperr.InvalidField(at("sku_code"), "duplicate_sku", fmt.Sprintf("规格编码与第 %d 行重复", first), fmt.Sprintf("SKU code repeats row %d.", first))
 		}
 		codes[k.Code] = row
 		if k.PriceFen, err = ParseYuan(cell("price")); err != nil {
-			return nil, csvErr(at("price"), "invalid_price", "售价须为元，最多两位小数，如 39.80", "Price must be in yuan with at most two decimals, e.g. 39.80.")
+			return nil, apperr.InvalidField(at("price"), "invalid_price", "售价须为元，最多两位小数，如 39.80", "Price must be in yuan with at most two decimals, e.g. 39.80.")
 		}
 		if v := cell("list_price"); v != "" {
 			if k.ListPriceFen, err = ParseYuan(v); err != nil {
-				return nil, csvErr(at("list_price"), "invalid_price", "划线价须为元，最多两位小数", "List price must be in yuan with at most two decimals.")
+				return nil, apperr.InvalidField(at("list_price"), "invalid_price", "划线价须为元，最多两位小数", "List price must be in yuan with at most two decimals.")
 			}
 		}
 		if v := cell("gtin"); v != "" {
 			g, ok := NormalizeGTIN(v)
 			if !ok {
-				return nil, csvErr(at("gtin"), "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
+				return nil, apperr.InvalidField(at("gtin"), "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
 			}
 			if first, dup := gtins[g]; dup {
-				return nil, csvErr(at("gtin"), "duplicate_gtin", fmt.Sprintf("条码与第 %d 行重复", first), fmt.Sprintf("GTIN repeats row %d.", first))
+				return nil, apperr.InvalidField(at("gtin"), "duplicate_gtin", fmt.Sprintf("条码与第 %d 行重复", first), fmt.Sprintf("GTIN repeats row %d.", first))
 			}
 			gtins[g] = row
 			k.GTIN = g
@@ -183,7 +183,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		p.SKUs = append(p.SKUs, k)
 	}
 	if len(out) == 0 {
-		return nil, csvErr("file", "empty_csv", "文件里没有商品行", "The file has no product rows.")
+		return nil, apperr.InvalidField("file", "empty_csv", "文件里没有商品行", "The file has no product rows.")
 	}
 	for _, p := range out {
 		if err := p.Validate(); err != nil {
@@ -233,12 +233,10 @@ func NormalizeGTIN(s string) (string, bool) {
 	return g, (10-sum%10)%10 == int(g[13]-'0')
 }
 
-func csvErr(field, code, zh, en string) error { return apperr.InvalidField(field, code, zh, en) }
-
 func csvSyntax(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return csvErr(fmt.Sprintf("row %d", pe.StartLine), "invalid_csv", "CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
+		return apperr.InvalidField(fmt.Sprintf("row %d", pe.StartLine), "invalid_csv", "CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
 	}
-	return csvErr("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
+	return apperr.InvalidField("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
 }

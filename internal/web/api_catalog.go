@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -59,6 +60,51 @@ func (s *Server) apiCreateProduct(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, 201, out)
+}
+
+// apiImportProducts creates products from a CSV product list (text/csv
+// body or a multipart "file"), all or none; ?dry_run=true only checks it
+// and shows what would be created.
+func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	var data []byte
+	var err error
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "multipart/form-data":
+		f, _, ferr := r.FormFile("file")
+		if ferr != nil {
+			return apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
+		}
+		defer f.Close()
+		data, err = io.ReadAll(f)
+	case "text/csv", "text/plain", "application/vnd.ms-excel", "application/octet-stream":
+		data, err = io.ReadAll(r.Body)
+	default:
+		return apperr.New(apperr.Invalid, "unsupported_media_type", "请以 text/csv 或文件上传提交", "Send text/csv or a multipart file.")
+	}
+	if err != nil {
+		return apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
+	}
+	products, err := catalog.ParseProductsCSV(data)
+	if err != nil {
+		return err
+	}
+	for _, prod := range products {
+		prod.MerchantID = p.MerchantID
+	}
+	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
+		return writeJSON(w, 200, map[string]any{"dry_run": true, "created": 0, "products": products})
+	}
+	if err := s.App.Catalog.CreateProducts(r.Context(), products); err != nil {
+		return err
+	}
+	skus := 0
+	for _, prod := range products {
+		skus += len(prod.SKUs)
+	}
+	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "product.import", "catalog", fmt.Sprintf("%d products, %d SKUs", len(products), skus))
+	return writeJSON(w, 201, map[string]any{"dry_run": false, "created": len(products), "products": products})
 }
 
 func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error {

@@ -70,6 +70,7 @@ func (s *Server) Routes() []Route {
 		// catalog
 		api("GET", "/api/v1/products", S, identity.PermAdminView, "List products with SKUs and stock", s.apiListProducts),
 		api("POST", "/api/v1/products", S, identity.PermCatalogWrite, "Create a product", s.apiCreateProduct),
+		api("POST", "/api/v1/products/import", S, identity.PermCatalogWrite, "Create products from a CSV list, all or none (?dry_run=true checks only)", s.apiImportProducts),
 		api("GET", "/api/v1/products/{id}", S, identity.PermAdminView, "A product", s.apiProduct),
 		api("PUT", "/api/v1/products/{id}", S, identity.PermCatalogWrite, "Update a product", s.apiUpdateProduct),
 		api("POST", "/api/v1/skus/{id}/price", S, identity.PermRoomHost, "Change a SKU's price live", s.apiSetPrice),

@@ -63,7 +63,8 @@
       const r = await api("GET", "/api/v1/products");
       productsCache = r.products;
       main.replaceChildren(
-        toolbar(t("商品", "Products"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editProduct(null) }, t("新建商品", "New product"))),
+        toolbar(t("商品", "Products"), h("button", { class: "btn", type: "button", id: "import-products", onclick: importProducts }, t("导入 CSV", "Import CSV")), " ",
+          h("button", { class: "btn btn-primary", type: "button", onclick: () => editProduct(null) }, t("新建商品", "New product"))),
         table(["", t("名称", "Name"), t("规格与价格", "SKUs & prices"), t("可售", "Available"), t("储存", "Storage"), t("产地", "Origin"), ""],
           r.products.map((p) => h("tr", {}, h("td", {}, p.image ? h("img", { src: p.image, alt: "" }) : null), h("td", {}, h("b", {}, p.name), h("div", { class: "small muted" }, p.name_en || "")),
             h("td", {}, p.skus.map((k) => h("div", { class: "small" }, k.name + " · " + yuan(k.price_fen)))), h("td", {}, p.skus.reduce((n, k) => n + k.available, 0)),
@@ -166,6 +167,29 @@
         skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
       if (p) await api("PUT", "/api/v1/products/" + p.id, body); else await api("POST", "/api/v1/products", body);
       toast(t("已保存", "Saved")); show("products");
+    });
+  }
+
+  // A product list from a spreadsheet: checked first (dry run), created
+  // after the admin confirms the summary; a bad cell names its row.
+  function importProducts() {
+    const file = h("input", { type: "file", accept: ".csv,text/csv", name: "file", id: "import-file", required: true });
+    const send = async (dry) => {
+      const res = await fetch("/api/v1/products/import" + (dry ? "?dry_run=true" : ""), { method: "POST", body: file.files[0], headers: { "Content-Type": "text/csv", "X-CSRF-Token": SL.csrf } });
+      const d = await res.json();
+      if (!res.ok) { const e = new Error(d.detail || d.title); e.field = d.field; throw e; }
+      return d;
+    };
+    openModal(t("导入商品 CSV", "Import products (CSV)"), [
+      h("p", { class: "full small muted" }, t("每行一个规格，同名商品合并。必填列：商品、规格编码、规格、售价（元）；可选：划线价、条码、产地、储存（冷藏/冷冻/常温）、保质期、配料、过敏原、副标题、英文名。支持 Excel 另存的 UTF-8 或 GBK 文件。全部通过才导入。",
+        "One row per SKU; rows with the same product name make one product. Required: product, sku_code, sku_name, price (yuan); optional: list_price, gtin, origin, storage, shelf_days, ingredients, allergens, subtitle, product_en. UTF-8 or GBK as Excel saves it. Nothing is created unless every row is valid.")),
+      h("label", { class: "full" }, t("CSV 文件", "CSV file"), file),
+    ], async () => {
+      const preview = await send(true);
+      const skus = preview.products.reduce((n, p) => n + p.skus.length, 0);
+      if (!confirm(t("将创建 ", "Create ") + preview.products.length + t(" 个商品、", " products with ") + skus + t(" 个规格，确认导入？", " SKUs?"))) throw new Error(t("已取消", "Cancelled"));
+      const done = await send(false);
+      toast(t("已导入 ", "Imported ") + done.created + t(" 个商品", " products")); show("products");
     });
   }
 
