@@ -28,6 +28,7 @@ const (
 	hdrPrincipal    = "X-ShelfLive-Principal"     // base64url JSON of identity.Principal
 	hdrPrincipalSig = "X-ShelfLive-Principal-Sig" // "<unix ms>.<hex HMAC-SHA256>", see principalMAC
 	forwardMaxAge   = 30 * time.Second            // clock skew between nodes plus the forward itself
+	maxForwardBody  = 1 << 20                     // the API's body limit
 )
 
 // principalMAC binds a principal to one request: when, method, URI and body.
@@ -55,9 +56,9 @@ func (s *Server) forwardedPrincipal(r *http.Request) (*identity.Principal, error
 	if age := time.Since(time.UnixMilli(sent)); age > forwardMaxAge || age < -forwardMaxAge {
 		return nil, apperr.ErrUnauthorized
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxForwardBody+1))
+	if err != nil || len(body) > maxForwardBody {
+		return nil, apperr.ErrUnauthorized // forwarded bodies are small JSON documents
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body)) // the handler reads it again
 	if !hmac.Equal([]byte(mac), []byte(principalMAC(s.ClusterKey, at, r.Method, r.URL.RequestURI(), enc, body))) {

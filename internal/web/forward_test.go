@@ -57,6 +57,15 @@ func TestForwardedPrincipal(t *testing.T) {
 			t.Errorf("%s: %+v %v, want unauthorized", name, got, err)
 		}
 	}
+	// A body over the API's limit is not read into memory past it.
+	huge := strings.Repeat("x", maxForwardBody+10)
+	hr := httptest.NewRequest("POST", "/api/v1/orders?x=1", strings.NewReader(huge))
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	hr.Header.Set(hdrPrincipal, enc)
+	hr.Header.Set(hdrPrincipalSig, ts+"."+principalMAC(key, ts, "POST", "/api/v1/orders?x=1", enc, []byte(huge)))
+	if got, err := s.forwardedPrincipal(hr); !apperr.Is(err, "unauthorized") || got != nil {
+		t.Fatalf("oversized forwarded body: %+v %v", got, err)
+	}
 	// No header: the session is looked up as usual. No key: headers are ignored.
 	if got, err := s.forwardedPrincipal(httptest.NewRequest("POST", "/api/v1/orders", strings.NewReader(body))); got != nil || err != nil {
 		t.Fatalf("plain request: %+v %v", got, err)

@@ -177,9 +177,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 
 // authorize resolves the caller for a route and enforces its Access.
 func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, error) {
-	p, err := s.forwardedPrincipal(r)
-	if err != nil {
-		return nil, err
+	var p *identity.Principal
+	var err error
+	if rt.API { // only API calls are ever forwarded
+		if p, err = s.forwardedPrincipal(r); err != nil {
+			return nil, err
+		}
 	}
 	if p == nil {
 		if p, err = s.authenticate(r, rt); err != nil {
