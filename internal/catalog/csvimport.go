@@ -1,18 +1,14 @@
 package catalog
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/csvfile"
 )
 
 // A product list as a grocer keeps it in a spreadsheet: one row per SKU,
@@ -41,79 +37,20 @@ var csvRequired = []string{"product", "sku_code", "sku_name", "price"}
 // MaxImportRows bounds one import (a request body is 1 MiB anyway).
 const MaxImportRows = 5000
 
-// ParseProductsCSV reads a product list. UTF-8 (with or without the BOM
-// Excel writes) and GB18030/GBK (what Excel on a Chinese Windows saves as
-// "CSV") are both accepted. Nothing is half-read: the first bad cell fails
-// the whole file with its row and column in the error's field, e.g.
-// "row 3: price".
+// ParseProductsCSV reads a product list (encodings: see csvfile). Nothing
+// is half-read: the first bad cell fails the whole file with its row and
+// column in the error's field, e.g. "row 3: price".
 func ParseProductsCSV(data []byte) ([]*Product, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	badEncoding := apperr.InvalidField("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
-	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, badEncoding // UTF-16 ("Unicode text") or not text at all
-	}
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
-			return nil, badEncoding
-		}
-		data = dec
-	}
-	rd := csv.NewReader(bytes.NewReader(data))
-	rd.FieldsPerRecord = -1
-	rd.TrimLeadingSpace = true
-	header, err := rd.Read()
-	if err == io.EOF {
-		return nil, apperr.InvalidField("file", "empty_csv", "文件为空", "The file is empty.")
-	}
+	rows, err := csvfile.Read(data, csvColumns, csvRequired, MaxImportRows)
 	if err != nil {
-		return nil, csvSyntax(err)
+		return nil, err
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		for key, names := range csvColumns {
-			for _, n := range names {
-				if h == n {
-					if _, dup := col[key]; dup {
-						return nil, apperr.InvalidField("header", "duplicate_column", "列重复："+h, "Column appears twice: "+h)
-					}
-					col[key] = i
-				}
-			}
-		}
-	}
-	for _, key := range csvRequired {
-		if _, ok := col[key]; !ok {
-			return nil, apperr.InvalidField("header", "missing_column", "缺少必填列 "+key+"（"+csvColumns[key][1]+"）", "Missing required column "+key+".")
-		}
-	}
-
 	var out []*Product
 	byName := map[string]*Product{}
 	codes := map[string]int{} // SKU code → row
 	gtins := map[string]int{} // GTIN → row
-	for row := 2; ; row++ {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, csvSyntax(err)
-		}
-		if row-1 > MaxImportRows {
-			return nil, apperr.InvalidField("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", MaxImportRows), fmt.Sprintf("At most %d rows per import.", MaxImportRows))
-		}
-		cell := func(key string) string {
-			if i, ok := col[key]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		if strings.Join(rec, "") == "" {
-			continue // blank line
-		}
-		at := func(key string) string { return fmt.Sprintf("row %d: %s", row, key) }
+	for _, r := range rows {
+		cell, at, row := r.Get, r.At, r.Num
 		name := cell("product")
 		if name == "" || utf8.RuneCountInString(name) > 80 {
 			return nil, apperr.InvalidField(at("product"), "invalid_name", "商品名称必填，最多80字", "Product name is required, at most 80 characters.")
@@ -182,9 +119,6 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		}
 		p.SKUs = append(p.SKUs, k)
 	}
-	if len(out) == 0 {
-		return nil, apperr.InvalidField("file", "empty_csv", "文件里没有商品行", "The file has no product rows.")
-	}
 	for _, p := range out {
 		if err := p.Validate(); err != nil {
 			return nil, err
@@ -231,12 +165,4 @@ func NormalizeGTIN(s string) (string, bool) {
 		sum += d
 	}
 	return g, (10-sum%10)%10 == int(g[13]-'0')
-}
-
-func csvSyntax(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return apperr.InvalidField(fmt.Sprintf("row %d", pe.StartLine), "invalid_csv", "CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
-	}
-	return apperr.InvalidField("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
 }
