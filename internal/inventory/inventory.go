@@ -100,6 +100,9 @@ type Store interface {
 	SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error
 	// SetStock sets on-hand units of a lot in a store; it refuses to go below reserved.
 	SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error
+	// ImportStock applies a stock count, creating missing lots, all or
+	// nothing; it returns how many lots it created.
+	ImportStock(ctx context.Context, merchantID int64, rows []StockRow) (int, error)
 	Levels(ctx context.Context, merchantID, skuID int64) ([]Level, error)
 	// Available returns sellable units per SKU over all stores.
 	Available(ctx context.Context, merchantID int64, skuIDs []int64) (map[int64]int64, error)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1613,5 +1614,90 @@ func TestContractCreateProducts(t *testing.T) {
 		if fresh.ID == 0 || fresh.SKUs[0].ID == 0 {
 			t.Fatalf("created product without ids: %+v", fresh)
 		}
+	})
+}
+
+// TestContractImportStock: a stock count creates missing lots and sets
+// on-hand per store, all or nothing; a row naming another tenant's SKU or
+// store, a lot with another expiry, or a level below what is reserved fails
+// the whole count and changes nothing.
+func TestContractImportStock(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		now := db.Now()
+		exp := now.Add(72 * time.Hour).Truncate(time.Second)
+		row := func(n int, sku, store, lot string, onHand int64) inventory.StockRow {
+			return inventory.StockRow{Row: n, SKUCode: sku, Store: store, LotCode: lot, ProducedAt: now.Add(-time.Hour).Truncate(time.Second), ExpiresAt: exp, OnHand: onHand}
+		}
+		levels := func() map[string]int64 {
+			ls, err := s.inv.Levels(ctx, s.m, 0)
+			must(t, err)
+			out := map[string]int64{}
+			for _, l := range ls {
+				out[fmt.Sprintf("%s@%d", l.LotCode, l.StoreID)] = l.OnHand
+			}
+			return out
+		}
+		created, err := s.inv.ImportStock(ctx, s.m, []inventory.StockRow{
+			row(2, "farm-500", "徐汇店", "L-A", 10),
+			row(3, "farm-500", strconv.FormatInt(s.shipper, 10), "L-A", 4), // the same lot in a second store, by id
+			func() inventory.StockRow {
+				r := row(4, "farm-500", "徐汇店", "L-B", 6)
+				r.ExpiresAt = exp.Add(-24 * time.Hour)
+				return r
+			}(), // sells first (FEFO)
+		})
+		must(t, err)
+		got := levels()
+		if created != 2 || got[fmt.Sprintf("L-A@%d", s.store)] != 10 || got[fmt.Sprintf("L-A@%d", s.shipper)] != 4 || got[fmt.Sprintf("L-B@%d", s.store)] != 6 {
+			t.Fatalf("created %d lots, levels %v", created, got)
+		}
+		// An order reserves 3 of L-B (it expires first), so a recount below that is refused.
+		s.buy(t, 3)
+		before := levels()
+		for name, c := range map[string]struct {
+			rows      []inventory.StockRow
+			code, fld string
+		}{
+			"OtherTenantSKU":   {[]inventory.StockRow{row(2, "farm-500", "徐汇店", "L-A", 11), row(3, "rival-500", "徐汇店", "L-X", 1)}, "unknown_sku", "row 3: sku_code"},
+			"UnknownStore":     {[]inventory.StockRow{row(2, "farm-500", "徐汇店", "L-A", 11), row(3, "farm-500", "火星店", "L-A", 1)}, "unknown_store", "row 3: store"},
+			"OtherTenantStore": {[]inventory.StockRow{row(2, "farm-500", strconv.FormatInt(s.otherStore, 10), "L-A", 1)}, "unknown_store", "row 2: store"},
+			"OtherExpiry": {[]inventory.StockRow{row(2, "farm-500", "徐汇店", "L-C", 1), func() inventory.StockRow {
+				r := row(3, "farm-500", "徐汇店", "L-A", 1)
+				r.ExpiresAt = exp.Add(24 * time.Hour)
+				return r
+			}()}, "lot_mismatch", "row 3: expires"},
+			"BelowReserved": {[]inventory.StockRow{row(2, "farm-500", "徐汇店", "L-C", 1), func() inventory.StockRow {
+				r := row(3, "farm-500", "徐汇店", "L-B", 2)
+				r.ExpiresAt = exp.Add(-24 * time.Hour)
+				return r
+			}()}, "below_reserved", ""},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := s.inv.ImportStock(ctx, s.m, c.rows)
+				wantCode(t, err, c.code)
+				if c.fld != "" && apperr.As(err).Field != c.fld {
+					t.Fatalf("field %q, want %q", apperr.As(err).Field, c.fld)
+				}
+				after := levels()
+				if len(after) != len(before) {
+					t.Fatalf("a refused count changed the levels: %v → %v", before, after)
+				}
+				for k, v := range before {
+					if after[k] != v {
+						t.Fatalf("a refused count changed %s: %d → %d", k, v, after[k])
+					}
+				}
+				lots, err := s.inv.ListLots(ctx, s.m, s.sku)
+				must(t, err)
+				for _, l := range lots {
+					if l.Code == "L-C" {
+						t.Fatal("a refused count created lot L-C")
+					}
+				}
+			})
+		}
+		must(t, db.VerifyStock(ctx))
 	})
 }

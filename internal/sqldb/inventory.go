@@ -2,6 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -78,29 +81,116 @@ func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotI
 	if onHand < 0 || onHand > 10_000_000 {
 		return apperr.InvalidField("on_hand", "invalid_quantity", "库存数量无效", "Invalid stock quantity.")
 	}
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		var skuID int64
-		// the lot row lock serializes SetStock of one lot (PostgreSQL), so two
-		// first settings cannot both insert its stock row
-		if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, lotID).Scan(&skuID); err != nil {
-			return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
+	return s.DB.WriteTx(ctx, func(tx *Tx) error { return setStockTx(ctx, tx, merchantID, storeID, lotID, onHand) })
+}
+
+func setStockTx(ctx context.Context, tx *Tx, merchantID, storeID, lotID, onHand int64) error {
+	var skuID int64
+	// the lot row lock serializes SetStock of one lot (PostgreSQL), so two
+	// first settings cannot both insert its stock row
+	if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, lotID).Scan(&skuID); err != nil {
+		return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil || n == 0 {
+		return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+	}
+	var reserved int64
+	err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`+tx.db.forUpdate(), storeID, lotID).Scan(&reserved)
+	if err == nil {
+		if onHand < reserved {
+			return apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil || n == 0 {
-			return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
-		}
-		var reserved int64
-		err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`+tx.db.forUpdate(), storeID, lotID).Scan(&reserved)
-		if err == nil {
-			if onHand < reserved {
-				return apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
-			}
-			_, err = tx.Exec(ctx, `UPDATE stock SET on_hand = ? WHERE store_id = ? AND lot_id = ?`, onHand, storeID, lotID)
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO stock (merchant_id, store_id, lot_id, sku_id, on_hand, reserved) VALUES (?, ?, ?, ?, ?, 0)`, merchantID, storeID, lotID, skuID, onHand)
+		_, err = tx.Exec(ctx, `UPDATE stock SET on_hand = ? WHERE store_id = ? AND lot_id = ?`, onHand, storeID, lotID)
 		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO stock (merchant_id, store_id, lot_id, sku_id, on_hand, reserved) VALUES (?, ?, ?, ?, ?, 0)`, merchantID, storeID, lotID, skuID, onHand)
+	return err
+}
+
+// ImportStock applies a stock count in one transaction: for each row the
+// SKU (by code) and store (by name or id) must exist; the lot is created
+// when missing (a lot that exists must have the same expiry); then its
+// on-hand units in that store are set as SetStock would. Any bad row fails
+// the whole count, named by its row, and nothing changes. It returns how
+// many lots it created.
+func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows []inventory.StockRow) (int, error) {
+	created := 0
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		created = 0
+		for _, r := range rows {
+			var skuID int64
+			if err := tx.QueryRow(ctx, `SELECT id FROM skus WHERE merchant_id = ? AND code = ?`, merchantID, r.SKUCode).Scan(&skuID); err != nil {
+				return apperr.InvalidField(r.At("sku_code"), "unknown_sku", "没有这个规格编码："+r.SKUCode, "No SKU with code "+r.SKUCode+".")
+			}
+			storeID, err := importStore(ctx, tx, merchantID, r)
+			if err != nil {
+				return err
+			}
+			var lotID, expires int64
+			err = tx.QueryRow(ctx, `SELECT id, expires_at FROM lots WHERE merchant_id = ? AND sku_id = ? AND code = ?`, merchantID, skuID, r.LotCode).Scan(&lotID, &expires)
+			switch {
+			case err == nil && expires != ms(r.ExpiresAt):
+				return apperr.InvalidField(r.At("expires"), "lot_mismatch", "批次 "+r.LotCode+" 已存在，到期日期不同", "Lot "+r.LotCode+" exists with another expiry date.")
+			case errors.Is(err, sql.ErrNoRows):
+				l := inventory.Lot{MerchantID: merchantID, SKUID: skuID, Code: r.LotCode, ProducedAt: r.ProducedAt, ExpiresAt: r.ExpiresAt, Origin: r.Origin}
+				if err := l.Validate(); err != nil {
+					return apperr.InvalidField(r.At("expires"), "invalid_dates", "到期日期须晚于生产日期", "Expiry must be after production.")
+				}
+				if lotID, err = tx.InsertID(ctx, `INSERT INTO lots (merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					merchantID, skuID, l.Code, ms(l.ProducedAt), ms(l.ExpiresAt), l.Origin, false, "", ms(tx.Now)); err != nil {
+					return err
+				}
+				created++
+			case err != nil:
+				return err
+			}
+			if err := setStockTx(ctx, tx, merchantID, storeID, lotID, r.OnHand); err != nil {
+				if e := apperr.As(err); e.Code == "below_reserved" {
+					return apperr.New(apperr.Conflict, "below_reserved", "第 "+strconv.Itoa(r.Row)+" 行：库存不能少于已被预订的数量", "Row "+strconv.Itoa(r.Row)+": stock cannot go below the units already reserved.")
+				}
+				return err
+			}
+		}
+		return nil
 	})
+	return created, err
+}
+
+// importStore finds the row's store by id or by name (a name two stores
+// share is refused rather than guessed).
+func importStore(ctx context.Context, tx *Tx, merchantID int64, r inventory.StockRow) (int64, error) {
+	unknown := apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
+	if id, err := strconv.ParseInt(r.Store, 10, 64); err == nil {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&n); err != nil || n == 0 {
+			return 0, unknown
+		}
+		return id, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND name = ? LIMIT 2`, merchantID, r.Store)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	switch len(ids) {
+	case 0:
+		return 0, unknown
+	case 1:
+		return ids[0], nil
+	}
+	return 0, apperr.InvalidField(r.At("store"), "ambiguous_store", "有多个门店叫这个名字，请填门店编号", "Several stores have this name; use the store id.")
 }
 
 // Levels lists stock per store and lot of one SKU, or of every SKU when skuID is 0.
