@@ -46,3 +46,29 @@ func (a *App) skuChanged(ctx context.Context, merchantID, skuID int64) error {
 	_, err = a.ProductChanged(ctx, merchantID, prod.ID)
 	return err
 }
+
+// ImportStock applies a stock count (all rows or none) and republishes the
+// SKUs it touched, so rooms show the new availability.
+func (a *App) ImportStock(ctx context.Context, p *identity.Principal, rows []inventory.StockRow) (int, error) {
+	created, err := a.Inventory.ImportStock(ctx, p.MerchantID, rows)
+	if err != nil {
+		return 0, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "stock.import", "stock", fmt.Sprintf("%d rows, %d new lots", len(rows), created))
+	codes := map[string]bool{}
+	for _, r := range rows {
+		codes[r.SKUCode] = true
+	}
+	products, err := a.Catalog.ListProducts(ctx, p.MerchantID)
+	if err != nil {
+		return created, nil // the count is stored; rooms catch up on their next change
+	}
+	for _, prod := range products {
+		for _, k := range prod.SKUs {
+			if codes[k.Code] {
+				a.skuChangedNoErr(ctx, p.MerchantID, k.ID)
+			}
+		}
+	}
+	return created, nil
+}

@@ -67,24 +67,9 @@ func (s *Server) apiCreateProduct(w http.ResponseWriter, r *http.Request) error 
 // and shows what would be created.
 func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	var data []byte
-	var err error
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "multipart/form-data":
-		f, _, ferr := r.FormFile("file")
-		if ferr != nil {
-			return apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
-		}
-		defer f.Close()
-		data, err = io.ReadAll(f)
-	case "text/csv", "text/plain", "application/vnd.ms-excel", "application/octet-stream":
-		data, err = io.ReadAll(r.Body)
-	default:
-		return apperr.New(apperr.Invalid, "unsupported_media_type", "请以 text/csv 或文件上传提交", "Send text/csv or a multipart file.")
-	}
+	data, err := readCSV(r)
 	if err != nil {
-		return apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
+		return err
 	}
 	products, err := catalog.ParseProductsCSV(data)
 	if err != nil {
@@ -105,6 +90,55 @@ func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error
 	}
 	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "product.import", "catalog", fmt.Sprintf("%d products, %d SKUs", len(products), skus))
 	return writeJSON(w, 201, map[string]any{"dry_run": false, "created": len(products), "products": products})
+}
+
+// readCSV takes an uploaded spreadsheet: a text/csv body or a multipart
+// "file" (the API's 1 MiB body limit applies to both).
+func readCSV(r *http.Request) ([]byte, error) {
+	bad := apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "multipart/form-data":
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			return nil, bad
+		}
+		defer f.Close()
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return nil, bad
+		}
+		return data, nil
+	case "text/csv", "text/plain", "application/vnd.ms-excel", "application/octet-stream":
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, bad
+		}
+		return data, nil
+	}
+	return nil, apperr.New(apperr.Invalid, "unsupported_media_type", "请以 text/csv 或文件上传提交", "Send text/csv or a multipart file.")
+}
+
+// apiImportStock applies a stock count from CSV (see inventory.ParseStockCSV),
+// all or none; ?dry_run=true only checks the file.
+func (s *Server) apiImportStock(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	data, err := readCSV(r)
+	if err != nil {
+		return err
+	}
+	rows, err := inventory.ParseStockCSV(data, s.App.Now())
+	if err != nil {
+		return err
+	}
+	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
+		return writeJSON(w, 200, map[string]any{"dry_run": true, "rows": len(rows), "lots_created": 0})
+	}
+	created, err := s.App.ImportStock(r.Context(), p, rows)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"dry_run": false, "rows": len(rows), "lots_created": created})
 }
 
 func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error {

@@ -138,3 +138,57 @@ func TestImportProductsBrowser(t *testing.T) {
 	}
 	testkit.Screenshot(t, ctx, "admin-import-products")
 }
+
+// TestImportStock: a store's stock count as CSV — new lots are created,
+// levels set, rooms see the new availability; a bad row changes nothing.
+func TestImportStock(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	csvHdr := map[string]string{"Content-Type": "text/csv"}
+	available := func() int64 {
+		var list struct {
+			Products []struct {
+				SKUs []struct {
+					Code      string `json:"code"`
+					Available int64  `json:"available"`
+				} `json:"skus"`
+			} `json:"products"`
+		}
+		send(t, nil, s.base, "GET", "/api/v1/products", nil, owner, nil).decode(t, &list)
+		for _, p := range list.Products {
+			for _, k := range p.SKUs {
+				if k.Code == "SB-500" {
+					return k.Available
+				}
+			}
+		}
+		t.Fatal("no SB-500")
+		return 0
+	}
+	before := available()
+	exp := time.Now().AddDate(0, 0, 5).Format("2006-01-02")
+	count := "规格编码,门店,批次号,到期日期,库存\nSB-500,鲜食集·静安寺店,IMP1," + exp + ",30\nSB-500,鲜食集·陆家嘴店,IMP1," + exp + ",20\n"
+	var res struct {
+		DryRun      bool `json:"dry_run"`
+		Rows        int  `json:"rows"`
+		LotsCreated int  `json:"lots_created"`
+	}
+	r := send(t, nil, s.base, "POST", "/api/v1/stock/import?dry_run=1", count, owner, csvHdr)
+	r.decode(t, &res)
+	if r.Status != 200 || !res.DryRun || res.Rows != 2 || available() != before {
+		t.Fatalf("dry run: %d %+v, available %d (was %d)", r.Status, res, available(), before)
+	}
+	bad := count + "SB-500,火星店,IMP1," + exp + ",5\n"
+	p := send(t, nil, s.base, "POST", "/api/v1/stock/import", bad, owner, csvHdr).wantProblem(t, 400, "unknown_store")
+	if p.Field != "row 4: store" || available() != before {
+		t.Fatalf("bad store: field %q, available %d (was %d)", p.Field, available(), before)
+	}
+	r = send(t, nil, s.base, "POST", "/api/v1/stock/import", count, owner, csvHdr)
+	r.decode(t, &res)
+	if r.Status != 200 || res.LotsCreated != 1 || available() != before+50 {
+		t.Fatalf("import: %d %+v, available %d (was %d)", r.Status, res, available(), before)
+	}
+	// A host may not count stock.
+	host := staffLogin(t, s.base, "host", "shelflive-demo")
+	send(t, nil, s.base, "POST", "/api/v1/stock/import", count, host.Token, csvHdr).wantProblem(t, 403, "forbidden")
+}

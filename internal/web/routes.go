@@ -85,6 +85,7 @@ func (s *Server) Routes() []Route {
 		api("POST", "/api/v1/lots/{id}/hold", S, identity.PermTraceWrite, "Put a lot on hold or release it", s.apiHoldLot),
 		api("GET", "/api/v1/stock", S, identity.PermAdminView, "Stock levels per store and lot", s.apiStock),
 		api("PUT", "/api/v1/stock", S, identity.PermStockWrite, "Set on-hand stock of a lot in a store", s.apiSetStock),
+		api("POST", "/api/v1/stock/import", S, identity.PermStockWrite, "Apply a stock count from CSV, creating missing lots, all or none (?dry_run=true checks only)", s.apiImportStock),
 
 		// orders and payments
 		api("POST", "/api/v1/orders", C, "", "Buy: reserve stock and create an order (Idempotency-Key)", s.apiCreateOrder),

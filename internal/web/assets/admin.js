@@ -80,7 +80,8 @@
       const byLot = {}; for (const l of levels.levels) (byLot[l.lot_id] = byLot[l.lot_id] || []).push(l);
       const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "#" + id;
       main.replaceChildren(
-        toolbar(t("批次与库存", "Lots & stock"), h("button", { class: "btn btn-primary", type: "button", onclick: newLot }, t("新建批次", "New lot"))),
+        toolbar(t("批次与库存", "Lots & stock"), h("button", { class: "btn", type: "button", id: "import-stock", onclick: importStock }, t("导入盘点 CSV", "Import stock count")), " ",
+          h("button", { class: "btn btn-primary", type: "button", onclick: newLot }, t("新建批次", "New lot"))),
         table([t("批次", "Lot"), t("商品", "Product"), t("生产", "Produced"), t("到期", "Expires"), t("各门店库存（在库/已预订）", "Stock per store (on hand / reserved)"), t("状态", "State"), ""],
           lots.lots.map((l) => h("tr", {}, h("td", { class: "mono" }, l.code), h("td", {}, skuName[l.sku_id] || l.sku_id),
             h("td", {}, fmt(l.produced_at)), h("td", {}, fmt(l.expires_at)),
@@ -170,28 +171,31 @@
     });
   }
 
-  // A product list from a spreadsheet: checked first (dry run), created
-  // after the admin confirms the summary; a bad cell names its row.
-  function importProducts() {
+  // A spreadsheet upload: checked first (dry run), applied after the admin
+  // confirms the summary; a bad cell names its row and column.
+  function importCSV(title, url, help, summary, done, page) {
     const file = h("input", { type: "file", accept: ".csv,text/csv", name: "file", id: "import-file", required: true });
     const send = async (dry) => {
-      const res = await fetch("/api/v1/products/import" + (dry ? "?dry_run=true" : ""), { method: "POST", body: file.files[0], headers: { "Content-Type": "text/csv", "X-CSRF-Token": SL.csrf } });
+      const res = await fetch(url + (dry ? "?dry_run=true" : ""), { method: "POST", body: file.files[0], headers: { "Content-Type": "text/csv", "X-CSRF-Token": SL.csrf } });
       const d = await res.json();
       if (!res.ok) { const e = new Error(d.detail || d.title); e.field = d.field; throw e; }
       return d;
     };
-    openModal(t("导入商品 CSV", "Import products (CSV)"), [
-      h("p", { class: "full small muted" }, t("每行一个规格，同名商品合并。必填列：商品、规格编码、规格、售价（元）；可选：划线价、条码、产地、储存（冷藏/冷冻/常温）、保质期、配料、过敏原、副标题、英文名。支持 Excel 另存的 UTF-8 或 GBK 文件。全部通过才导入。",
-        "One row per SKU; rows with the same product name make one product. Required: product, sku_code, sku_name, price (yuan); optional: list_price, gtin, origin, storage, shelf_days, ingredients, allergens, subtitle, product_en. UTF-8 or GBK as Excel saves it. Nothing is created unless every row is valid.")),
-      h("label", { class: "full" }, t("CSV 文件", "CSV file"), file),
-    ], async () => {
-      const preview = await send(true);
-      const skus = preview.products.reduce((n, p) => n + p.skus.length, 0);
-      if (!confirm(t("将创建 ", "Create ") + preview.products.length + t(" 个商品、", " products with ") + skus + t(" 个规格，确认导入？", " SKUs?"))) throw new Error(t("已取消", "Cancelled"));
-      const done = await send(false);
-      toast(t("已导入 ", "Imported ") + done.created + t(" 个商品", " products")); show("products");
+    openModal(title, [h("p", { class: "full small muted" }, help), h("label", { class: "full" }, t("CSV 文件", "CSV file"), file)], async () => {
+      if (!confirm(summary(await send(true)))) throw new Error(t("已取消", "Cancelled"));
+      toast(done(await send(false))); show(page);
     });
   }
+  const importProducts = () => importCSV(t("导入商品 CSV", "Import products (CSV)"), "/api/v1/products/import",
+    t("每行一个规格，同名商品合并。必填列：商品、规格编码、规格、售价（元）；可选：划线价、条码、产地、储存（冷藏/冷冻/常温）、保质期、配料、过敏原、副标题、英文名。支持 Excel 另存的 UTF-8 或 GBK 文件。全部通过才导入。",
+      "One row per SKU; rows with the same product name make one product. Required: product, sku_code, sku_name, price (yuan); optional: list_price, gtin, origin, storage, shelf_days, ingredients, allergens, subtitle, product_en. UTF-8 or GBK as Excel saves it. Nothing is created unless every row is valid."),
+    (d) => t("将创建 ", "Create ") + d.products.length + t(" 个商品、", " products with ") + d.products.reduce((n, p) => n + p.skus.length, 0) + t(" 个规格，确认导入？", " SKUs?"),
+    (d) => t("已导入 ", "Imported ") + d.created + t(" 个商品", " products"), "products");
+  const importStock = () => importCSV(t("导入盘点 CSV", "Import stock count (CSV)"), "/api/v1/stock/import",
+    t("每行一个门店的一个批次。必填列：规格编码、门店（名称或编号）、批次号、到期日期（YYYY-MM-DD）、库存；可选：生产日期、来源。没有的批次会新建；库存按表设置，不能少于已被预订的数量。全部通过才生效。",
+      "One row per lot and store. Required: sku_code, store (name or id), lot, expires (YYYY-MM-DD), on_hand; optional: produced, origin. Missing lots are created; stock is set as given, never below what is reserved. Nothing changes unless every row is valid."),
+    (d) => t("将设置 ", "Set ") + d.rows + t(" 行库存，确认？", " stock rows?"),
+    (d) => t("已更新 ", "Updated ") + d.rows + t(" 行，新建批次 ", " rows; new lots: ") + d.lots_created, "lots");
 
   function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, p.name + " · " + k.name]); return o; }
   function newLot() {
