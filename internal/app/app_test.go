@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -229,5 +230,37 @@ func TestPrivacyExportAndErase(t *testing.T) {
 	m.DB.QueryRow(context.Background(), `SELECT count(*) FROM customers WHERE phone = '13912340000'`).Scan(&n)
 	if n != 0 {
 		t.Fatal("phone number still stored")
+	}
+}
+
+// TestStartDueLeavesARunningSaleAlone: the scheduler's tick read a sale as
+// due, but the host's "start now" started it first; the tick's start then
+// fails and must leave the running sale alone (it used to end it, handing
+// its quota back to stock while its allocator went on selling).
+func TestStartDueLeavesARunningSaleAlone(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false")
+	owner := testkit.Owner(m)
+	var sale saleView
+	if st := owner.Do(t, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": 5, "per_user_limit": 1, "duration_s": 600,
+		"starts_at": time.Now().Add(time.Hour)}, &sale); st != 201 {
+		t.Fatalf("create sale: %d", st)
+	}
+	ctx := context.Background()
+	merchant := int64(1)
+	due, err := m.App.Flash.Get(ctx, merchant, sale.ID) // as the tick read it: scheduled
+	if err != nil || due.Status != flashsale.Scheduled {
+		t.Fatalf("sale %+v %v", due, err)
+	}
+	m.App.StartDue(ctx, *due) // one start wins
+	m.App.StartDue(ctx, *due) // the other finds it running
+	got, err := m.App.Flash.Get(ctx, merchant, sale.ID)
+	if err != nil || got.Status != flashsale.Running {
+		t.Fatalf("after a second start the sale is %+v (%v), want running", got, err)
+	}
+	if st := testkit.Viewer(t, m, "15900000031").Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID}, nil); st != 201 {
+		t.Fatalf("buy: %d", st)
+	}
+	if err := m.DB.VerifyStock(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -337,16 +338,27 @@ func (a *App) tickFlash(ctx context.Context) {
 		return
 	}
 	for _, s := range toStart {
-		if _, err := a.startSale(ctx, s); err != nil {
-			a.Logger.Warn("flash sale: start", "sale", s.ID, "err", err)
-			a.Flash.End(ctx, s.MerchantID, s.ID) // cannot run (no stock): close it
-			a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "no_stock"})
-		}
+		a.StartDue(ctx, s)
 	}
 	for _, s := range toEnd {
 		if err := a.endSale(ctx, s); err != nil {
 			a.Logger.Error("flash sale: end", "sale", s.ID, "err", err)
 		}
+	}
+}
+
+// StartDue starts a sale whose time came. A sale that cannot get its
+// quota is closed; one that something else started meanwhile (the host's
+// "start now" racing this tick) is left alone: ending it would hand its
+// quota back while its allocator goes on selling.
+func (a *App) StartDue(ctx context.Context, s flashsale.Sale) {
+	_, err := a.startSale(ctx, s)
+	switch {
+	case err == nil, errors.Is(err, flashsale.ErrNotRunning):
+	default:
+		a.Logger.Warn("flash sale: start", "sale", s.ID, "err", err)
+		a.Flash.End(ctx, s.MerchantID, s.ID) // cannot run (no stock): close it
+		a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "no_stock"})
 	}
 }
 
@@ -453,11 +465,18 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.create", "room:"+itoa64(s.RoomID), itoa64(s.Quantity)+" units at "+catalog.FormatFen(s.PriceFen))
 	if !s.StartsAt.After(a.Now()) && a.IsLeader() {
 		started, err := a.startSale(ctx, *s)
-		if err != nil {
+		switch {
+		case err == nil:
+			s = started
+		case errors.Is(err, flashsale.ErrNotRunning):
+			// The scheduler's tick started it first: it runs; show it as it is.
+			if s, err = a.Flash.Get(ctx, p.MerchantID, s.ID); err != nil {
+				return nil, err
+			}
+		default:
 			a.Flash.End(ctx, s.MerchantID, s.ID)
 			return nil, err
 		}
-		s = started
 	} else {
 		view, _ := a.FlashView(ctx, *s)
 		a.publish(live.RoomTopic(s.RoomID), "flash.scheduled", map[string]any{"sale": view})

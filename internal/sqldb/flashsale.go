@@ -267,7 +267,27 @@ func (f *FlashStore) CreateBatch(ctx context.Context, batch []*flashsale.Pending
 				return ErrLostLease
 			}
 		}
+		// Only a running sale takes orders: an allocator that outlived its
+		// sale (ended elsewhere) must not write, or the units it hands out
+		// would be held by orders while the sale's quota is back in stock.
+		// FOR SHARE waits for an End in progress (it locks FOR UPDATE).
+		running := map[int64]bool{}
+		for _, fo := range batch {
+			id := fo.Order.SaleID
+			if _, seen := running[id]; seen {
+				continue
+			}
+			var status string
+			if err := tx.QueryRow(ctx, `SELECT status FROM flash_sales WHERE id = ?`+tx.db.forShare(), id).Scan(&status); err != nil {
+				return err
+			}
+			running[id] = status == string(flashsale.Running)
+		}
 		for i, fo := range batch {
+			if !running[fo.Order.SaleID] {
+				fo.Err = flashsale.ErrNotRunning
+				continue
+			}
 			sp := fmt.Sprintf("fo%d", i)
 			if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 				return err

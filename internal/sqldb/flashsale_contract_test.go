@@ -203,3 +203,26 @@ func TestContractFlashSaleStartShort(t *testing.T) {
 		}
 	})
 }
+
+// TestContractFlashSaleEndedTakesNoOrders: once a sale has ended (its unsold
+// quota back in stock), a batch from an allocator that outlived it writes
+// nothing: every order in it fails with sale_not_running and the stock
+// invariant holds.
+func TestContractFlashSaleEndedTakesNoOrders(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		a := s.lot(t, s.m, s.sku, s.store, "A", 24*time.Hour, 10)
+		fs, sale := s.newSale(t, 5)
+		_, err := fs.Start(ctx, s.m, sale.ID, fefo(5, db.Now()))
+		must(t, err)
+		must(t, fs.End(ctx, s.m, sale.ID))
+		late := s.flashOrder(sale, s.cust, "late", "h", a, 1)
+		must(t, fs.CreateBatch(ctx, []*flashsale.PendingOrder{late}))
+		wantCode(t, late.Err, "sale_not_running")
+		if n := count(t, db, `SELECT count(*) FROM orders WHERE sale_id = ?`, sale.ID); n != 0 {
+			t.Fatalf("%d orders written for an ended sale", n)
+		}
+		must(t, db.VerifyStock(ctx))
+	})
+}

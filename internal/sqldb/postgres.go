@@ -137,5 +137,14 @@ func (db *DB) forUpdate() string {
 	return ""
 }
 
+// forShare is forUpdate for readers that only need the row to stay as it is
+// until they commit (SQLite's single writer needs no lock).
+func (db *DB) forShare() string {
+	if db.Dialect == Postgres {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
 // Stats reports both pools' statistics, for metrics.
 func (db *DB) Stats() (write, read sql.DBStats) { return db.write.Stats(), db.read.Stats() }
