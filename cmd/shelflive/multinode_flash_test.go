@@ -192,6 +192,10 @@ func TestMultiNodeSoldOutAnsweredLocally(t *testing.T) {
 	if after := leaderBuys(); after != before {
 		t.Fatalf("the leader answered %v more sold-out buys; the follower should have answered them itself", after-before)
 	}
+	// The follower counts what it relayed: the winner's buy and the first loser's.
+	if n := metricSum(t, follower.base, `shelflive_leader_forwards_total{result="answered"}`); n != 2 {
+		t.Fatalf("follower relayed %v requests to the leader, want 2", n)
+	}
 	var again answer
 	if st, _ := call(follower.base, winner, "POST", "/api/v1/orders", buy, map[string]string{"Idempotency-Key": "k-win"}, &again); st != 200 || again.ID != won.ID {
 		t.Fatalf("winner's retry through the follower after sold out: %d %+v, want order %d", st, again, won.ID)

@@ -127,14 +127,17 @@ func (s *Server) forwardAnswer(w http.ResponseWriter, r *http.Request, leader st
 	resp, err := forwardClient.Do(req)
 	if err != nil {
 		s.Logger.Warn("forward to leader", "leader", leader, "err", err)
+		s.metrics.forwards.WithLabelValues("failed").Inc()
 		return 0, nil, flashsale.ErrBusy
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		s.Logger.Warn("forward to leader: read answer", "leader", leader, "err", err)
+		s.metrics.forwards.WithLabelValues("failed").Inc()
 		return 0, nil, flashsale.ErrBusy
 	}
+	s.metrics.forwards.WithLabelValues("answered").Inc()
 	for _, h := range []string{"Content-Type", "Retry-After"} {
 		if v := resp.Header.Get(h); v != "" {
 			w.Header().Set(h, v)

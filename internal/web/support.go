@@ -30,6 +30,7 @@ type metrics struct {
 	inflight prometheus.Gauge
 	orders   *prometheus.CounterVec
 	payments *prometheus.CounterVec
+	forwards *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -39,9 +40,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "shelflive_http_inflight_requests", Help: "Requests being served."}),
 		orders:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shelflive_orders_created_total", Help: "Orders created (kind: regular, flash)."}, []string{"kind"}),
 		payments: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shelflive_payment_callbacks_total", Help: "Payment callbacks by result (paid, refused)."}, []string{"result"}),
+		forwards: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shelflive_leader_forwards_total",
+			Help: "Requests this node relayed to the leader, by result (answered: the leader answered; failed: unreachable, answered busy_retry)."}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.inflight, m.orders, m.payments)
+		reg.MustRegister(m.duration, m.inflight, m.orders, m.payments, m.forwards)
 	}
 	return m
 }
