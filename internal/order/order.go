@@ -237,6 +237,21 @@ type Store interface {
 	Transition(ctx context.Context, merchantID, id int64, next Status) (*Order, error)
 	// ExpireDue expires unpaid orders past their reservation; returns them.
 	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Order, error)
+	// GuideSales sums the orders each store guide's shared links brought in
+	// [from, to), best first.
+	GuideSales(ctx context.Context, merchantID int64, from, to time.Time) ([]GuideSales, error)
+}
+
+// GuideSales is what one guide's attribution code brought in: every order
+// placed through their share link, and the money of those that were paid
+// (net of refunds).
+type GuideSales struct {
+	GuideCode  string `json:"guide_code"`
+	GuideName  string `json:"guide_name"` // "" when no staff member has the code any more
+	StoreID    int64  `json:"store_id,omitempty"`
+	Orders     int64  `json:"orders"`
+	PaidOrders int64  `json:"paid_orders"`
+	RevenueFen int64  `json:"revenue_fen"`
 }
 
 // Allowed lists the moves of the status machine.

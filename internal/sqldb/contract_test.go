@@ -1701,3 +1701,49 @@ func TestContractImportStock(t *testing.T) {
 		must(t, db.VerifyStock(ctx))
 	})
 }
+
+// TestContractGuideSales: orders are summed per attribution code within the
+// window, named after the guide who has the code; only paid (and later)
+// orders count as revenue, net of refunds; other tenants' orders never show.
+func TestContractGuideSales(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 50)
+		s.lot(t, s.other, s.otherSKU, s.otherStore, "L", 48*time.Hour, 50)
+		must(t, s.ids.CreateStaff(ctx, &identity.Staff{MerchantID: s.m, Username: "wang", Name: "王导购", Role: identity.RoleGuide, StoreID: s.store, GuideCode: "wang01", PasswordHash: "h"}))
+		realNow := db.Now
+		t0 := realNow()
+		place := func(merchant, cust, sku, store int64, code string, qty int64, at time.Time) *order.Order {
+			db.Now = func() time.Time { return at }
+			defer func() { db.Now = realNow }()
+			o := &order.Order{MerchantID: merchant, CustomerID: cust, Fulfilment: order.Pickup, StoreID: store, GuideCode: code, ReserveExpiresAt: at.Add(time.Hour)}
+			created, err := s.orders.Create(ctx, o, []order.Item{{SKUID: sku, Quantity: qty}})
+			must(t, err)
+			if !created {
+				t.Fatal("order not created")
+			}
+			return o
+		}
+		paid := place(s.m, s.cust, s.sku, s.store, "wang01", 2, t0)
+		_, err := s.orders.Transition(ctx, s.m, paid.ID, order.Paid)
+		must(t, err)
+		place(s.m, s.cust, s.sku, s.store, "wang01", 1, t0)                       // unpaid: counted, no revenue
+		place(s.m, s.cust, s.sku, s.store, "gone", 1, t0)                         // a code no staff member has any more
+		place(s.m, s.cust, s.sku, s.store, "", 1, t0)                             // no attribution
+		place(s.m, s.cust, s.sku, s.store, "wang01", 1, t0.Add(-40*24*time.Hour)) // before the window
+		place(s.other, s.otherCust, s.otherSKU, s.otherStore, "wang01", 3, t0)    // another tenant, same code
+		got, err := s.orders.GuideSales(ctx, s.m, t0.Add(-30*24*time.Hour), t0.Add(time.Hour))
+		must(t, err)
+		if len(got) != 2 {
+			t.Fatalf("rows %+v", got)
+		}
+		w := got[0]
+		if w.GuideCode != "wang01" || w.GuideName != "王导购" || w.StoreID != s.store || w.Orders != 2 || w.PaidOrders != 1 || w.RevenueFen != paid.TotalFen {
+			t.Fatalf("wang01: %+v (paid order total %d)", w, paid.TotalFen)
+		}
+		if g := got[1]; g.GuideCode != "gone" || g.GuideName != "" || g.Orders != 1 || g.PaidOrders != 0 || g.RevenueFen != 0 {
+			t.Fatalf("gone: %+v", g)
+		}
+	})
+}

@@ -415,3 +415,39 @@ func (s *Server) apiEraseMe(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// apiGuideSales reports what each store guide's share links brought in,
+// for the days from..to (YYYY-MM-DD in China time, both included; the last
+// 30 days by default).
+func (s *Server) apiGuideSales(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	cst := time.FixedZone("CST", 8*3600)
+	today := s.App.Now().In(cst)
+	day := func(param string, def time.Time) (time.Time, error) {
+		v := r.URL.Query().Get(param)
+		if v == "" {
+			return time.Date(def.Year(), def.Month(), def.Day(), 0, 0, 0, 0, cst), nil
+		}
+		d, err := time.ParseInLocation("2006-01-02", v, cst)
+		if err != nil {
+			return time.Time{}, apperr.InvalidField(param, "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")
+		}
+		return d, nil
+	}
+	from, err := day("from", today.AddDate(0, 0, -29))
+	if err != nil {
+		return err
+	}
+	to, err := day("to", today)
+	if err != nil {
+		return err
+	}
+	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+		return apperr.InvalidField("to", "invalid_date", "结束日期须在开始日期之后，且不超过一年", "The end date must follow the start date, within a year.")
+	}
+	guides, err := s.App.Orders.GuideSales(r.Context(), p.MerchantID, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "guides": guides})
+}

@@ -252,7 +252,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		}{
 			"Problem": {web.Problem{}, nil}, "Product": {catalog.Product{}, nil}, "SKU": {catalog.SKU{}, nil},
 			"Store": {stores.Store{}, nil}, "Lot": {inventory.Lot{}, nil}, "Level": {inventory.Level{}, nil},
-			"Order": {order.Order{}, nil}, "Line": {order.Line{}, nil}, "OrderRequest": {order.Request{}, nil}, "OrderItem": {order.Item{}, nil},
+			"Order": {order.Order{}, nil}, "GuideSales": {order.GuideSales{}, nil}, "Line": {order.Line{}, nil}, "OrderRequest": {order.Request{}, nil}, "OrderItem": {order.Item{}, nil},
 			"PaymentIntent": {payment.Intent{}, nil}, "PaymentNotification": {payment.Notification{}, nil},
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},

@@ -130,6 +130,23 @@
       );
     },
 
+    // What each store guide's share links brought in, for a date range.
+    async guides() {
+      const q = new URLSearchParams(location.hash.split("?")[1] || "");
+      const r = await api("GET", "/api/v1/reports/guides" + (q.toString() ? "?" + q : ""));
+      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "";
+      const from = h("input", { type: "date", id: "guides-from", value: r.from }), to = h("input", { type: "date", id: "guides-to", value: r.to });
+      const apply = () => { location.hash = "guides?from=" + from.value + "&to=" + to.value; };
+      const total = r.guides.reduce((n, g) => n + g.revenue_fen, 0);
+      main.replaceChildren(
+        toolbar(t("导购业绩", "Guide sales"), h("div", { class: "date-range" }, from, "–", to, h("button", { class: "btn", type: "button", onclick: apply }, t("查询", "Show")))),
+        r.guides.length === 0 ? h("p", { class: "muted" }, t("这段时间没有通过导购分享链接下的订单。", "No orders came through a guide's share link in these days.")) :
+          table([t("导购", "Guide"), t("编码", "Code"), t("门店", "Store"), t("订单", "Orders"), t("已支付", "Paid"), t("成交额", "Revenue")],
+            r.guides.map((g) => h("tr", {}, h("td", {}, g.guide_name || h("span", { class: "muted" }, t("（已无此导购）", "(no such guide now)"))), h("td", { class: "mono" }, g.guide_code),
+              h("td", {}, storeName(g.store_id)), h("td", {}, g.orders), h("td", {}, g.paid_orders), h("td", {}, h("b", {}, yuan(g.revenue_fen))))).concat(
+              [h("tr", {}, h("td", { colspan: "5" }, t("合计", "Total")), h("td", {}, h("b", {}, yuan(total))))])));
+    },
+
     async audit() {
       const r = await api("GET", "/api/v1/audit");
       main.replaceChildren(toolbar(t("操作日志", "Audit log")),
