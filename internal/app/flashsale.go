@@ -61,14 +61,22 @@ func (e *flashEngine) soldOutRecently(saleID int64, now time.Time) bool {
 // retry of an order that won (same Idempotency-Key) still gets its order.
 func (a *App) soldOutHere(ctx context.Context, p *identity.Principal, saleID int64, idemKey string) (*order.Order, bool, error) {
 	if idemKey != "" {
-		if o, err := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); err == nil {
-			if o.SaleID != saleID {
-				return nil, false, order.ErrIdempotencyUsed
-			}
-			return o, false, nil
-		}
+		return a.wonBefore(ctx, p, saleID, idemKey, flashsale.ErrSoldOut)
 	}
 	return nil, false, flashsale.ErrSoldOut
+}
+
+// wonBefore answers a flash buy that got no unit this time: the order this
+// Idempotency-Key already won in the sale, or lost when there is none.
+func (a *App) wonBefore(ctx context.Context, p *identity.Principal, saleID int64, idemKey string, lost error) (*order.Order, bool, error) {
+	o, err := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey)
+	if err != nil {
+		return nil, false, lost
+	}
+	if o.SaleID != saleID {
+		return nil, false, order.ErrIdempotencyUsed
+	}
+	return o, false, nil
 }
 
 type runningSale struct {
@@ -227,12 +235,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		// buyer who holds units can have one, so losers — the stampede after
 		// the last unit — never reach the database.
 		if idemKey != "" && rs.alloc.Holds(p.SubjectID) > 0 {
-			if o, e := a.Flash.OrderByKey(ctx, p.MerchantID, p.SubjectID, idemKey); e == nil {
-				if o.SaleID != sale.ID {
-					return nil, false, order.ErrIdempotencyUsed
-				}
-				return o, false, nil
-			}
+			return a.wonBefore(ctx, p, sale.ID, idemKey, err)
 		}
 		return nil, false, err
 	}

@@ -30,7 +30,11 @@ type Row struct {
 func (r Row) Get(key string) string { return r.cells[key] }
 
 // At names a cell in errors: "row 3: price".
-func (r Row) At(key string) string { return fmt.Sprintf("row %d: %s", r.Num, key) }
+func (r Row) At(key string) string { return At(r.Num, key) }
+
+// At names the cell of a column in a row, for errors raised after reading
+// (e.g. when the database refuses a row): "row 3: store".
+func At(row int, col string) string { return fmt.Sprintf("row %d: %s", row, col) }
 
 // Read parses a file whose columns are known by any of their names
 // (columns: key → accepted header names, compared case-insensitively);

@@ -23,7 +23,7 @@ type StockRow struct {
 }
 
 // At names a cell of the row in errors: "row 3: store".
-func (r StockRow) At(col string) string { return "row " + strconv.Itoa(r.Row) + ": " + col }
+func (r StockRow) At(col string) string { return csvfile.At(r.Row, col) }
 
 var stockColumns = map[string][]string{
 	"sku_code": {"sku_code", "规格编码", "货号"},

@@ -146,8 +146,11 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 				return err
 			}
 			if err := setStockTx(ctx, tx, merchantID, storeID, lotID, r.OnHand); err != nil {
-				if e := apperr.As(err); e.Code == "below_reserved" {
+				switch apperr.As(err).Code {
+				case "below_reserved":
 					return apperr.New(apperr.Conflict, "below_reserved", "第 "+strconv.Itoa(r.Row)+" 行：库存不能少于已被预订的数量", "Row "+strconv.Itoa(r.Row)+": stock cannot go below the units already reserved.")
+				case "unknown_store": // a store id of another tenant, or none
+					return apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
 				}
 				return err
 			}
@@ -157,17 +160,13 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 	return created, err
 }
 
-// importStore finds the row's store by id or by name (a name two stores
-// share is refused rather than guessed).
+// importStore finds the row's store by name (a name two stores share is
+// refused rather than guessed); a number is taken as the store's id.
 func importStore(ctx context.Context, tx *Tx, merchantID int64, r inventory.StockRow) (int64, error) {
-	unknown := apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
 	if id, err := strconv.ParseInt(r.Store, 10, 64); err == nil {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&n); err != nil || n == 0 {
-			return 0, unknown
-		}
-		return id, nil
+		return id, nil // setStockTx checks that it is the merchant's
 	}
+	unknown := apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
 	rows, err := tx.Query(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND name = ? LIMIT 2`, merchantID, r.Store)
 	if err != nil {
 		return 0, err

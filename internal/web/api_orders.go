@@ -421,7 +421,7 @@ func (s *Server) apiEraseMe(w http.ResponseWriter, r *http.Request) error {
 // 30 days by default).
 func (s *Server) apiGuideSales(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	cst := time.FixedZone("CST", 8*3600)
+	cst := order.Shanghai
 	today := s.App.Now().In(cst)
 	day := func(param string, def time.Time) (time.Time, error) {
 		v := r.URL.Query().Get(param)
