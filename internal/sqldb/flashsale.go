@@ -328,20 +328,12 @@ func insertFlashOrder(ctx context.Context, tx *Tx, fo *flashsale.PendingOrder) e
 		if err != sql.ErrNoRows || attempt == 3 {
 			break
 		}
-		if o.IdempotencyKey != "" {
-			var id int64
-			var hash string
-			if e := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash); e == nil {
-				if hash != o.RequestHash {
-					return order.ErrIdempotencyUsed
-				}
-				got, e := getOrder(ctx, tx.QueryRow, tx.Query, o.MerchantID, id)
-				if e != nil {
-					return e
-				}
-				*o = *got
-				return errDupKey
-			}
+		// The insert hit a unique key: the buyer's Idempotency-Key (a
+		// retry), or by chance the order number or pickup code (try anew).
+		if found, e := replayOrder(ctx, tx, o); e != nil {
+			return e
+		} else if found {
+			return errDupKey
 		}
 	}
 	if err != nil {

@@ -45,30 +45,42 @@ func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.I
 	}
 }
 
+// replayOrder answers a retry: when the customer already placed an order
+// with o's Idempotency-Key, it loads that order into o and reports found —
+// or refuses the key when it came with another request. No key, no order:
+// (false, nil).
+func replayOrder(ctx context.Context, tx *Tx, o *order.Order) (bool, error) {
+	if o.IdempotencyKey == "" {
+		return false, nil
+	}
+	var id int64
+	var hash string
+	err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if hash != o.RequestHash {
+		return false, order.ErrIdempotencyUsed
+	}
+	got, err := getOrder(ctx, tx.QueryRow, tx.Query, o.MerchantID, id)
+	if err != nil {
+		return false, err
+	}
+	*o = *got
+	return true, nil
+}
+
 // errRaced says a concurrent transaction changed rows this one had read.
 var errRaced = errors.New("order: lost a race with a concurrent transaction")
 
 func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.Item) (bool, error) {
 	created := false
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if o.IdempotencyKey != "" {
-			var id int64
-			var hash string
-			err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE customer_id = ? AND idempotency_key = ? AND idempotency_key <> ''`, o.CustomerID, o.IdempotencyKey).Scan(&id, &hash)
-			if err == nil {
-				if hash != o.RequestHash {
-					return order.ErrIdempotencyUsed
-				}
-				got, err := getOrder(ctx, tx.QueryRow, tx.Query, o.MerchantID, id)
-				if err != nil {
-					return err
-				}
-				*o = *got
-				return nil
-			}
-			if err != sql.ErrNoRows {
-				return err
-			}
+		if found, err := replayOrder(ctx, tx, o); found || err != nil {
+			return err
 		}
 		if err := s.chooseStore(ctx, tx, o); err != nil {
 			return err

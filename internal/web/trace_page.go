@@ -213,11 +213,7 @@ func (c *ColdChain) pageTraceDL(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pt, _, err := c.public(r.Context(), mid, id)
-	if err != nil {
-		return err
-	}
-	return c.renderTrace(w, r, pt)
+	return c.renderLot(w, r, mid, id)
 }
 
 // pageTraceGTIN serves the product-level GS1 Digital Link (/01/{gtin}, the
@@ -232,7 +228,12 @@ func (c *ColdChain) pageTraceGTIN(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	pt, _, err := c.public(r.Context(), mid, id)
+	return c.renderLot(w, r, mid, id)
+}
+
+// renderLot renders the public trace page of one lot.
+func (c *ColdChain) renderLot(w http.ResponseWriter, r *http.Request, merchantID, lotID int64) error {
+	pt, _, err := c.public(r.Context(), merchantID, lotID)
 	if err != nil {
 		return err
 	}
