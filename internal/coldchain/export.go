@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/trace"
 )
 
@@ -77,20 +78,18 @@ type ExportStore interface {
 	LotsInRange(ctx context.Context, f ExportFilter) ([]int64, error)
 }
 
-var cst = time.FixedZone("CST", 8*3600)
-
 func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(cst).Format("2006-01-02")
+	return t.In(cn.Shanghai).Format("2006-01-02")
 }
 
 func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(cst).Format("2006-01-02 15:04:05")
+	return t.In(cn.Shanghai).Format("2006-01-02 15:04:05")
 }
 
 // csvSafe keeps a cell from being read as a formula by spreadsheet programs

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/csvfile"
 )
 
@@ -38,10 +39,6 @@ var stockColumns = map[string][]string{
 // MaxStockRows bounds one stock import.
 const MaxStockRows = 10000
 
-// shopZone is where dates in a grocer's sheet are meant: a lot "expires
-// 2026-12-01" is sellable through that day in China.
-var shopZone = time.FixedZone("CST", 8*3600)
-
 // ParseStockCSV reads a stock count. Dates are YYYY-MM-DD (or YYYY/MM/DD)
 // in China time; a lot expires at the end of its day. Without a production
 // date the lot counts as produced on the day of the import.
@@ -50,7 +47,7 @@ func ParseStockCSV(data []byte, now time.Time) ([]StockRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	today := dayStart(now.In(shopZone))
+	today := dayStart(now.In(cn.Shanghai))
 	seen := map[[3]string]int{}
 	out := make([]StockRow, 0, len(rows))
 	for _, r := range rows {
@@ -97,7 +94,7 @@ func ParseStockCSV(data []byte, now time.Time) ([]StockRow, error) {
 
 func parseDay(v string) (time.Time, bool) {
 	v = strings.ReplaceAll(strings.TrimSpace(v), "/", "-")
-	t, err := time.ParseInLocation("2006-1-2", v, shopZone)
+	t, err := time.ParseInLocation("2006-1-2", v, cn.Shanghai)
 	return t, err == nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 )
 
 // Status of an order.
@@ -199,17 +200,8 @@ func NewNumber(now time.Time) string {
 		v, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		b[i] = alphabet[v.Int64()]
 	}
-	return now.In(Shanghai).Format("20060102") + "-" + string(b)
+	return now.In(cn.Shanghai).Format("20060102") + "-" + string(b)
 }
-
-// Shanghai is the default display zone.
-var Shanghai = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return l
-}()
 
 // Filter selects orders in lists.
 type Filter struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 )
@@ -421,7 +422,7 @@ func (s *Server) apiEraseMe(w http.ResponseWriter, r *http.Request) error {
 // 30 days by default).
 func (s *Server) apiGuideSales(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	cst := order.Shanghai
+	cst := cn.Shanghai
 	today := s.App.Now().In(cst)
 	day := func(param string, def time.Time) (time.Time, error) {
 		v := r.URL.Query().Get(param)

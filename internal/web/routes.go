@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/shelflive/shelflive/internal/identity"
-	"github.com/shelflive/shelflive/internal/order"
 )
 
 // Routes is the one route table: the router, the OpenAPI check and the
@@ -114,5 +113,3 @@ func (s *Server) Routes() []Route {
 	}
 	return routes
 }
-
-var shanghai = order.Shanghai

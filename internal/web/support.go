@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/objstore"
 )
 
@@ -297,7 +298,7 @@ func parseTemplates() map[string]*template.Template {
 			return template.JS(b), err
 		},
 		"initial":  initial,
-		"shanghai": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+		"shanghai": func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },
 	}
 	pages := map[string]*template.Template{}
 	entries, err := fs.ReadDir(embedded, "templates")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
@@ -291,7 +292,7 @@ func exportFilter(r *http.Request) (coldchain.ExportFilter, error) {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			return t, nil
 		}
-		if t, err := time.ParseInLocation("2006-01-02", v, shanghai); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", v, cn.Shanghai); err == nil {
 			return t, nil
 		}
 		return time.Time{}, apperr.InvalidField(name, "invalid_time", "时间格式须为 RFC 3339 或 YYYY-MM-DD", "Use RFC 3339 or YYYY-MM-DD.")

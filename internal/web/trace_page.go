@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/trace"
 	"github.com/skip2/go-qrcode"
@@ -105,7 +106,7 @@ func publicTrace(rep *coldchain.LotReport, code string) *PublicTrace {
 		if a.Kind != coldchain.AlarmExcursion {
 			continue
 		}
-		when := a.StartedAt.In(shanghai).Format("01-02 15:04")
+		when := a.StartedAt.In(cn.Shanghai).Format("01-02 15:04")
 		lim := rep.Limits
 		zh, en := "", ""
 		switch {
