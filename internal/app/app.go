@@ -19,6 +19,7 @@ import (
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
@@ -54,6 +55,10 @@ type App struct {
 	Media     Media // nil: rooms show their poster
 	Privacy   Privacy
 	Flash     flashsale.Store
+	// Analytics records viewer sessions, card events, shares and likes off
+	// the hot path; nil is analytics off.
+	Analytics *insight.Recorder
+	Insight   insight.ActivityStore
 	// FlashNaive switches flash sales to the naive hot-row design; only
 	// `shelflive bench flashsale` uses it, as the baseline it measures against.
 	FlashNaive bool

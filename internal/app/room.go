@@ -82,6 +82,7 @@ func (a *App) flushLikes(ctx context.Context) {
 	a.pendingLikes = nil
 	a.likeMu.Unlock()
 	for id, n := range pending {
+		a.recordLikes(id, n)
 		if err := a.Live.AddLikes(ctx, id, n); err != nil {
 			a.Logger.Error("save likes", "room", id, "err", err)
 		}

@@ -29,6 +29,7 @@ type Config struct {
 	RTMPAddr     string
 	RateLimits   bool
 	FlashNaive   bool
+	Analytics    bool // record viewer sessions, card events, shares, comment insights (off the hot path)
 	NodeURL      string
 	Args         []string // what follows the flags (subcommand operands)
 	Media        string   // embedded | external | off
@@ -103,6 +104,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("SHELFLIVE_MQTT_ADDR", mqttingest.DefaultAddr), "embedded MQTT broker for cold-chain sensors; empty disables; 1883 is left to a system broker (SHELFLIVE_MQTT_ADDR)")
 	fs.StringVar(&c.MQTTURL, "mqtt-url", "", "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
 	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")
+	fs.BoolVar(&c.Analytics, "analytics", envBool("SHELFLIVE_ANALYTICS", true), "record viewer sessions, card events, shares and comment insights for the dashboard (SHELFLIVE_ANALYTICS)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	fs.StringVar(&c.S3URL, "s3-url", "", "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")

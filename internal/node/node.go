@@ -24,6 +24,7 @@ import (
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/epcishttp"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/natshub"
@@ -160,6 +161,11 @@ func (m *Main) Open(ctx context.Context) error {
 		ReserveFor: c.ReserveFor,
 		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
 	}
+	insightStore := &sqldb.InsightStore{DB: db}
+	a.Insight = insightStore
+	if c.Analytics {
+		a.Analytics = &insight.Recorder{Store: insightStore, Logger: m.Logger}
+	}
 	hubOpts := realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger}
 	if c.NATSURL != "" {
 		h, err := natshub.Open(ctx, natshub.Config{URL: c.NATSURL, Prefix: c.NATSPrefix, Local: hubOpts, Logger: m.Logger})
@@ -190,6 +196,17 @@ func (m *Main) Open(ctx context.Context) error {
 		reg.MustRegister(m.NATS) // shelflive_nats_* and shelflive_realtime_* (docs/DEPLOY.md)
 	} else if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
 		reg.MustRegister(newHubCollector(hs))
+	}
+	if rec := a.Analytics; rec != nil {
+		for _, r := range []struct {
+			result string
+			get    func(insight.RecorderStats) int64
+		}{{"written", func(s insight.RecorderStats) int64 { return s.Written }}, {"dropped", func(s insight.RecorderStats) int64 { return s.Dropped }},
+			{"failed", func(s insight.RecorderStats) int64 { return s.Failed }}} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shelflive_insight_events_total",
+				Help: "Analytics events by what became of them (dropped: the bounded queue was full).", ConstLabels: prometheus.Labels{"result": r.result}},
+				func() float64 { return float64(r.get(rec.Stats())) }))
+		}
 	}
 	clusterKey, err := db.ClusterSecret(ctx, "forward")
 	if err != nil {
@@ -374,6 +391,9 @@ func (m *Main) Start(ctx context.Context) error {
 		defer close(m.done)
 		m.App.Start(life)
 	}()
+	if m.App.Analytics != nil {
+		go m.App.Analytics.Run(life)
+	}
 	go func() {
 		if err := m.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http serve", "err", err)
@@ -411,6 +431,9 @@ func (m *Main) Close() error {
 	}
 	if m.coldStarted {
 		<-m.ColdChain.Stopped() // the last readings are flushed before the database closes
+	}
+	if m.App != nil && m.App.Analytics != nil && m.HTTP != nil {
+		<-m.App.Analytics.Stopped() // the last analytics batch is written before the database closes
 	}
 	if m.App != nil && m.App.Hub != nil {
 		m.App.Hub.Close()

@@ -395,6 +395,7 @@ func (s *Server) apiShare(w http.ResponseWriter, r *http.Request) error {
 		code = r.URL.Query().Get("g") // re-share keeps the guide who brought the viewer
 	}
 	link := "/live/" + room.Slug
+	s.App.RecordShare(room, visitorID(r), code)
 	if code != "" && len(code) <= 32 {
 		link += "?g=" + urlQueryEscape(code)
 	}
@@ -463,6 +464,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	user := ""
 	hidden := false
+	var rooms []*live.Room
 	for _, sub := range subs {
 		kind, idStr, _ := strings.Cut(sub.Topic, ":")
 		id, err := strconv.ParseInt(idStr, 10, 64)
@@ -478,6 +480,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			if viewer != nil && viewer.MerchantID == room.MerchantID {
 				user = app.UserKey(viewer)
 			}
+			rooms = append(rooms, room)
 		case "staff":
 			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermOrdersRead) {
 				return apperr.ErrNotFound
@@ -503,7 +506,22 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Unknown topic "+sub.Topic+".")
 		}
 	}
-	ws.Serve(w, r, s.App.Hub, ws.Options{User: user, Topics: subs, Hidden: hidden, Context: s.Lifetime, Logger: s.Logger})
+	opts := ws.Options{User: user, Topics: subs, Hidden: hidden, Context: s.Lifetime, Logger: s.Logger}
+	if !hidden && len(rooms) > 0 && s.App.Analytics != nil {
+		visitor := visitorID(r)
+		var left []func()
+		opts.OnOpen = func() {
+			for _, room := range rooms {
+				left = append(left, s.App.ViewerJoined(room, visitor))
+			}
+		}
+		opts.OnClose = func(string) { // after OnOpen: the writer goroutine starts after it
+			for _, f := range left {
+				f()
+			}
+		}
+	}
+	ws.Serve(w, r, s.App.Hub, opts)
 	return nil
 }
 

@@ -33,6 +33,7 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 	if p != nil && p.Kind == identity.KindCustomer && p.MerchantID == st.Room.MerchantID {
 		viewer = p
 	}
+	s.ensureVisitor(w, r)
 	guide := r.URL.Query().Get("g")
 	if len(guide) > 32 {
 		guide = ""

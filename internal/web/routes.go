@@ -108,6 +108,7 @@ func (s *Server) Routes() []Route {
 		api("PUT", "/api/v1/staff/{id}", S, identity.PermStaffWrite, "Update a staff account or role", s.apiUpdateStaff),
 		api("GET", "/api/v1/audit", S, identity.PermAuditRead, "Audit log of staff actions", s.apiAudit),
 	}
+	routes = append(routes, (&Insight{Server: s}).Routes()...) // analytics, dashboard, comment insights, A/B, report
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

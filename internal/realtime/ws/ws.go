@@ -58,6 +58,9 @@ type Options struct {
 	// own goroutines: the handler goroutine, its grown stack and net/http's per-request
 	// buffers (~12 KiB) are then freed, which is what keeps an idle viewer under 20 KiB.
 	Wait bool
+	// OnOpen, if set, is called once the WebSocket is established (analytics
+	// count a viewer session from here; a refused upgrade is no session).
+	OnOpen func()
 	// OnClose, if set, is called once when the connection has ended (after the
 	// subscription left the hub), with the bye code ("" when the client left).
 	OnClose func(code string)
@@ -200,6 +203,9 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 	}
 	c.ws = wc
 	wc.SetReadLimit(opts.ReadLimit)
+	if opts.OnOpen != nil {
+		opts.OnOpen()
+	}
 
 	// Everything that concerns the writer (frames, end, client gone, shutdown)
 	// arrives as a nudge on the subscription's one Ready channel, so the writer

@@ -21,11 +21,20 @@
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
+  // ---------- analytics: what this viewer saw and did (never waited for) ----------
+  const shown = new Set();
+  function track(kind, productID) {
+    if (!productID) return;
+    if (kind === "card_shown") { if (shown.has(productID)) return; shown.add(productID); }
+    api("POST", "/api/v1/rooms/" + slug + "/events", { kind, product_id: productID }).catch(() => {});
+  }
+
   // ---------- pinned card ----------
   function renderPinned() {
     const box = $("pinned");
     const p = products.get(pinnedID);
     if (!p) { box.classList.add("hidden"); box.replaceChildren(); return; }
+    if (state.room.status === "live") track("card_shown", p.id);
     const left = available(p);
     const held = onHold(p);
     const stock = held ? h("span", { class: "soldout", id: "pinned-hold" }, HOLD_TEXT())
@@ -274,6 +283,7 @@
   function openBuy(productID, sale) {
     const p = products.get(productID);
     if (!p) return;
+    track("card_open", productID);
     if (!loggedIn) { openLogin(() => openBuy(productID, sale)); return; }
     idemKey = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
     const st = { sku: sale ? sale.sku_id : (p.skus.find((k) => k.active && k.available > 0) || p.skus[0]).id, qty: 1, mode: "pickup", store: sale ? sale.store_id : 0, sale: sale || null };
@@ -357,6 +367,7 @@
 
   async function submitOrder(p, st, btn, err) {
     btn.disabled = true; err.classList.add("hidden");
+    track("checkout", p.id);
     const body = { items: [{ sku_id: st.sku, quantity: st.qty }], fulfilment: st.mode, room_id: roomID, guide_code: guide || "" };
     if (st.sale) body.flash_sale_id = st.sale.id;
     if (st.mode === "pickup") body.store_id = st.store;

@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/shelflive/shelflive/internal/insight"
+	"github.com/shelflive/shelflive/internal/live"
+)
+
+// ViewerJoined records that a viewer's connection joined a room and returns
+// the function to call when it leaves (it records the watch time). Both
+// only queue an event: the connection never waits for analytics.
+func (a *App) ViewerJoined(room *live.Room, visitor string) (left func()) {
+	if a.Analytics == nil {
+		return func() {}
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	session := hex.EncodeToString(b[:])
+	if visitor == "" {
+		visitor = "anon-" + session // no first-party id: one visitor per connection
+	}
+	start := a.Now()
+	a.Analytics.Record(insight.Event{MerchantID: room.MerchantID, RoomID: room.ID, Kind: insight.ViewStart, Visitor: visitor, Session: session, At: start})
+	return func() {
+		now := a.Now()
+		a.Analytics.Record(insight.Event{MerchantID: room.MerchantID, RoomID: room.ID, Kind: insight.ViewEnd, Visitor: visitor, Session: session,
+			Value: now.Sub(start).Milliseconds(), At: now})
+	}
+}
+
+// RecordClientEvent takes a card or checkout event a viewer's page sent.
+func (a *App) RecordClientEvent(room *live.Room, visitor string, e insight.Event) error {
+	if err := e.ValidateClient(room.ProductIDs); err != nil {
+		return err
+	}
+	e.MerchantID, e.RoomID, e.Visitor, e.Session, e.Code, e.Value, e.At = room.MerchantID, room.ID, visitor, "", "", 0, a.Now()
+	a.Analytics.Record(e)
+	return nil
+}
+
+// RecordShare notes that a share link with the attribution code was made.
+func (a *App) RecordShare(room *live.Room, visitor, code string) {
+	a.Analytics.Record(insight.Event{MerchantID: room.MerchantID, RoomID: room.ID, Kind: insight.Share, Visitor: visitor, Code: code, At: a.Now()})
+}
+
+func (a *App) recordLikes(roomID, n int64) {
+	if a.Analytics == nil {
+		return
+	}
+	room, err := a.Live.RoomByID(context.Background(), roomID)
+	if err != nil {
+		return
+	}
+	a.Analytics.Record(insight.Event{MerchantID: room.MerchantID, RoomID: roomID, Kind: insight.Likes, Value: n, At: a.Now()})
+}
+
+// RoomStats are the dashboard numbers of a room now: what the tables say
+// plus the viewers connected at this moment.
+func (a *App) RoomStats(ctx context.Context, room *live.Room) (insight.RoomStats, error) {
+	a.Analytics.Flush(ctx)
+	act, err := a.Insight.RoomActivity(ctx, room.MerchantID, room.ID)
+	if err != nil {
+		return insight.RoomStats{}, err
+	}
+	st := insight.Summarize(room.ID, act, a.Now())
+	st.ViewersNow = a.Hub.Viewers(room.Topic())
+	return st, nil
+}

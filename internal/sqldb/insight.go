@@ -1,0 +1,258 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/shelflive/shelflive/internal/insight"
+)
+
+// InsightStore implements the analytics stores of internal/insight.
+type InsightStore struct{ DB *DB }
+
+var (
+	_ insight.EventStore    = (*InsightStore)(nil)
+	_ insight.ActivityStore = (*InsightStore)(nil)
+)
+
+const (
+	insightCols  = `(merchant_id, room_id, kind, visitor, session, product_id, code, value, at)`
+	insightRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insightChunk = 64 // rows per multi-row INSERT: one statement shape, cached once
+)
+
+var insertEvents = `INSERT INTO insight_events ` + insightCols + ` VALUES ` + strings.TrimSuffix(strings.Repeat(insightRow+", ", insightChunk), ", ")
+
+// paidStatuses is the SQL list of order statuses that mean the money came in.
+const paidStatuses = `('paid', 'ready', 'shipped', 'completed')`
+
+// AppendEvents writes a batch in one transaction, 64 rows per statement.
+func (s *InsightStore) AppendEvents(ctx context.Context, evs []insight.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		args := make([]any, 0, 9*insightChunk)
+		for len(evs) >= insightChunk {
+			args = args[:0]
+			for _, e := range evs[:insightChunk] {
+				args = appendEvent(args, e)
+			}
+			if _, err := tx.Exec(ctx, insertEvents, args...); err != nil {
+				return err
+			}
+			evs = evs[insightChunk:]
+		}
+		for _, e := range evs {
+			if _, err := tx.Exec(ctx, `INSERT INTO insight_events `+insightCols+` VALUES `+insightRow, appendEvent(args[:0], e)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func appendEvent(args []any, e insight.Event) []any {
+	return append(args, e.MerchantID, e.RoomID, string(e.Kind), e.Visitor, e.Session, e.ProductID, e.Code, e.Value, ms(e.At))
+}
+
+// RoomActivity reads what the tables say about one room of the merchant.
+func (s *InsightStore) RoomActivity(ctx context.Context, merchantID, roomID int64) (*insight.Activity, error) {
+	a := &insight.Activity{}
+	steps := []func(context.Context, int64, int64, *insight.Activity) error{
+		s.sessions, s.returning, s.products, s.shares, s.minutes, s.orderTotals,
+	}
+	for _, step := range steps {
+		if err := step(ctx, merchantID, roomID, a); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (s *InsightStore) sessions(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	rows, err := s.DB.Query(ctx, `SELECT MAX(visitor), MIN(CASE WHEN kind = 'view_start' THEN at END), MAX(CASE WHEN kind = 'view_end' THEN at END)
+		FROM insight_events WHERE merchant_id = ? AND room_id = ? AND kind IN ('view_start', 'view_end')
+		GROUP BY session`, merchantID, roomID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var start, end sql.NullInt64
+		if err := rows.Scan(&v, &start, &end); err != nil {
+			return err
+		}
+		if !start.Valid {
+			continue // the start was dropped: the session cannot be placed
+		}
+		sp := insight.Span{Visitor: v, Start: fromMS(start.Int64)}
+		if end.Valid {
+			sp.End = fromMS(end.Int64)
+		}
+		a.Sessions = append(a.Sessions, sp)
+	}
+	return rows.Err()
+}
+
+// returning counts visitors of the room who had watched another of the
+// merchant's rooms before.
+func (s *InsightStore) returning(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	return s.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT e.visitor) FROM insight_events e
+		WHERE e.merchant_id = ? AND e.room_id = ? AND e.kind = 'view_start' AND EXISTS (
+			SELECT 1 FROM insight_events p WHERE p.merchant_id = e.merchant_id AND p.visitor = e.visitor
+			AND p.at < e.at AND p.kind = 'view_start' AND p.room_id <> e.room_id)`, merchantID, roomID).Scan(&a.Returning)
+}
+
+// products fills the lineup's funnel: distinct visitors per event kind,
+// orders with a line of the product, the first pin and the first order.
+func (s *InsightStore) products(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	byID := map[int64]*insight.ProductCounts{}
+	var order []int64
+	get := func(id int64) *insight.ProductCounts {
+		if p, ok := byID[id]; ok {
+			return p
+		}
+		p := &insight.ProductCounts{ProductID: id}
+		byID[id] = p
+		order = append(order, id)
+		return p
+	}
+	err := s.scan(ctx, func(r *sql.Rows) error {
+		var id int64
+		var name string
+		if err := r.Scan(&id, &name); err != nil {
+			return err
+		}
+		get(id).Name = name
+		return nil
+	}, `SELECT rp.product_id, p.name FROM room_products rp JOIN products p ON p.id = rp.product_id
+		WHERE rp.room_id = ? AND p.merchant_id = ? ORDER BY rp.position, rp.product_id`, roomID, merchantID)
+	if err != nil {
+		return err
+	}
+	err = s.scan(ctx, func(r *sql.Rows) error {
+		var id, n int64
+		var kind string
+		if err := r.Scan(&id, &kind, &n); err != nil {
+			return err
+		}
+		p := get(id)
+		switch insight.Kind(kind) {
+		case insight.CardShown:
+			p.Shown = n
+		case insight.CardOpen:
+			p.Opened = n
+		case insight.Checkout:
+			p.Checkout = n
+		}
+		return nil
+	}, `SELECT product_id, kind, COUNT(DISTINCT visitor) FROM insight_events
+		WHERE merchant_id = ? AND room_id = ? AND kind IN ('card_shown', 'card_open', 'checkout') GROUP BY product_id, kind`, merchantID, roomID)
+	if err != nil {
+		return err
+	}
+	err = s.scan(ctx, func(r *sql.Rows) error {
+		var id, orders, paid, units, gmv, first int64
+		if err := r.Scan(&id, &orders, &paid, &units, &gmv, &first); err != nil {
+			return err
+		}
+		p := get(id)
+		p.Orders, p.Paid, p.Units, p.GMVFen = orders, paid, units, gmv
+		t := fromMS(first)
+		p.FirstOrderAt = &t
+		return nil
+	}, `SELECT l.product_id, COUNT(DISTINCT o.id),
+			COUNT(DISTINCT CASE WHEN o.status IN `+paidStatuses+` THEN o.id END),
+			COALESCE(SUM(CASE WHEN o.status IN `+paidStatuses+` THEN l.quantity ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN o.status IN `+paidStatuses+` THEN l.total_fen ELSE 0 END), 0),
+			MIN(o.created_at)
+		FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.merchant_id = ? AND o.room_id = ? GROUP BY l.product_id`, merchantID, roomID)
+	if err != nil {
+		return err
+	}
+	err = s.scan(ctx, func(r *sql.Rows) error {
+		var id, at int64
+		if err := r.Scan(&id, &at); err != nil {
+			return err
+		}
+		if p, ok := byID[id]; ok {
+			t := fromMS(at)
+			p.FirstPinAt = &t
+		}
+		return nil
+	}, `SELECT rp.product_id, MIN(rp.at) FROM room_pins rp JOIN rooms r ON r.id = rp.room_id
+		WHERE rp.room_id = ? AND r.merchant_id = ? AND rp.product_id <> 0 GROUP BY rp.product_id`, roomID, merchantID)
+	if err != nil {
+		return err
+	}
+	for _, id := range order {
+		a.Products = append(a.Products, *byID[id])
+	}
+	return nil
+}
+
+// shares counts share links per attribution code and the room's orders that
+// came through each code.
+func (s *InsightStore) shares(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	return s.scan(ctx, func(r *sql.Rows) error {
+		var c insight.ShareCount
+		if err := r.Scan(&c.Code, &c.Name, &c.Shares, &c.Orders, &c.Paid, &c.RevenueFen); err != nil {
+			return err
+		}
+		a.Shares = append(a.Shares, c)
+		return nil
+	}, `SELECT c.code, COALESCE(MAX(st.name), ''), MAX(c.shares), MAX(c.orders), MAX(c.paid), MAX(c.revenue) FROM (
+			SELECT code, COUNT(*) AS shares, 0 AS orders, 0 AS paid, 0 AS revenue FROM insight_events
+				WHERE merchant_id = ? AND room_id = ? AND kind = 'share' AND code <> '' GROUP BY code
+			UNION ALL
+			SELECT guide_code, 0, COUNT(*), SUM(CASE WHEN status IN `+paidStatuses+` THEN 1 ELSE 0 END),
+				SUM(CASE WHEN status IN `+paidStatuses+` THEN total_fen - refunded_fen ELSE 0 END) FROM orders
+				WHERE merchant_id = ? AND room_id = ? AND guide_code <> '' GROUP BY guide_code
+		) c LEFT JOIN staff st ON st.merchant_id = ? AND st.guide_code = c.code
+		GROUP BY c.code ORDER BY 6 DESC, 4 DESC, 3 DESC, c.code`, merchantID, roomID, merchantID, roomID, merchantID)
+}
+
+func (s *InsightStore) minutes(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	minute := func(dst *[]insight.Minute) func(r *sql.Rows) error {
+		return func(r *sql.Rows) error {
+			var m, n int64
+			if err := r.Scan(&m, &n); err != nil {
+				return err
+			}
+			*dst = append(*dst, insight.Minute{At: fromMS(m * 60000), N: n})
+			return nil
+		}
+	}
+	if err := s.scan(ctx, minute(&a.Comments), `SELECT created_at / 60000, COUNT(*) FROM comments
+		WHERE merchant_id = ? AND room_id = ? AND deleted = FALSE GROUP BY created_at / 60000 ORDER BY 1`, merchantID, roomID); err != nil {
+		return err
+	}
+	return s.scan(ctx, minute(&a.Likes), `SELECT at / 60000, SUM(value) FROM insight_events
+		WHERE merchant_id = ? AND room_id = ? AND kind = 'likes' GROUP BY at / 60000 ORDER BY 1`, merchantID, roomID)
+}
+
+func (s *InsightStore) orderTotals(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
+	return s.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN `+paidStatuses+` THEN 1 ELSE 0 END), 0),
+			COUNT(DISTINCT CASE WHEN status IN `+paidStatuses+` THEN customer_id END),
+			COALESCE(SUM(CASE WHEN status IN `+paidStatuses+` THEN total_fen - refunded_fen ELSE 0 END), 0)
+		FROM orders WHERE merchant_id = ? AND room_id = ?`, merchantID, roomID).Scan(&a.Orders, &a.Paid, &a.Buyers, &a.GMVFen)
+}
+
+// scan runs a query and calls fn for each row.
+func (s *InsightStore) scan(ctx context.Context, fn func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/insight"
+)
+
+// Insight serves the room's analytics: events viewers' pages report, the
+// live dashboard, comment insights, A/B verdicts and the post-live report.
+// Its Routes() are appended to Server.Routes().
+type Insight struct {
+	Server *Server
+}
+
+// Routes lists the insight routes for the one route table.
+func (in *Insight) Routes() []Route {
+	P, S := Public, Staff
+	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
+		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
+	}
+	return []Route{
+		api("POST", "/api/v1/rooms/{slug}/events", P, "", "Report what a viewer saw or did (card shown, card opened, checkout started)", in.apiEvent),
+		api("GET", "/api/v1/rooms/{slug}/stats", S, identity.PermRoomHost, "Live dashboard numbers of a room (viewers, funnel, shares, GMV)", in.apiRoomStats),
+	}
+}
+
+// visitorCookie holds a viewer's first-party analytics id: unique viewers
+// and new-vs-returning are counted by it. It carries no personal data.
+const visitorCookie = "sl_vid"
+
+// visitorID is the caller's analytics id, "" when it has none (or a forged one).
+func visitorID(r *http.Request) string {
+	c, err := r.Cookie(visitorCookie)
+	if err != nil || len(c.Value) != 32 {
+		return ""
+	}
+	if _, err := hex.DecodeString(c.Value); err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// ensureVisitor gives a viewer their analytics id on the live page.
+func (s *Server) ensureVisitor(w http.ResponseWriter, r *http.Request) {
+	if visitorID(r) != "" || s.App.Analytics == nil {
+		return
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	http.SetCookie(w, &http.Cookie{Name: visitorCookie, Value: hex.EncodeToString(b[:]), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.CookieSecure || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: int((365 * 24 * time.Hour).Seconds())})
+}
+
+// apiEvent takes one card or checkout event from a viewer's page; it is
+// queued, never waited for (202).
+func (in *Insight) apiEvent(w http.ResponseWriter, r *http.Request) error {
+	s := in.Server
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	var e insight.Event
+	if err := decodeJSON(r, &e); err != nil {
+		return err
+	}
+	if err := s.limit(w, "event:"+s.clientIP(r), 10, 40); err != nil {
+		return err
+	}
+	if s.App.Analytics != nil {
+		if err := s.App.RecordClientEvent(room, visitorID(r), e); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// apiRoomStats answers the dashboard numbers of one of the merchant's rooms.
+func (in *Insight) apiRoomStats(w http.ResponseWriter, r *http.Request) error {
+	room, err := in.Server.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	st, err := in.Server.App.RoomStats(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
