@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -347,7 +348,10 @@ func StaffOrderView(o *order.Order) map[string]any {
 
 // orderChanged tells the buyer's order page, the studio and the room.
 func (a *App) orderChanged(o *order.Order) {
-	a.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": o})
+	// order:N may be watched by the buyer and by staff of any role: it
+	// carries the most restricted view, and the buyer's page reads its
+	// pickup code from the REST answer.
+	a.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": OrderView(nil, o)})
 	a.publish(live.StaffTopic(o.MerchantID), "order.updated", StaffOrderView(o))
 	switch o.Status {
 	case order.Cancelled, order.Expired:
@@ -399,6 +403,14 @@ func (a *App) CustomerOrder(ctx context.Context, p *identity.Principal, id int64
 // PaymentCallback applies a verified provider notification.
 func (a *App) PaymentCallback(ctx context.Context, n *payment.Notification) error {
 	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, a.Provider.Name(), a.Now())
+	if errors.Is(err, order.ErrNotPayable) {
+		// The provider took money for an order that is no longer payable
+		// (expired by the sweeper, or cancelled): nothing changes, and the
+		// audit log tells staff to refund it.
+		if in, ierr := a.Payments.IntentByID(ctx, n.Intent); ierr == nil {
+			a.Audit.Audit(ctx, in.MerchantID, "payment:"+a.Provider.Name(), "payment.unapplied", "intent:"+in.Intent, fmt.Sprintf("order_id=%d amount_fen=%d", in.OrderID, n.AmountFen))
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -433,40 +445,33 @@ func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, err
 	return a.Payments.IntentByID(ctx, intentID)
 }
 
-// Fulfil moves an order along on behalf of staff and records it.
+// Fulfil moves an order along on behalf of staff and records it. Staff
+// bound to a store move only that store's orders; a pickup order is never
+// shipped and is completed only through the buyer's code (VerifyPickup).
 func (a *App) Fulfil(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
-	if next == order.Completed || p.AtStore() != 0 {
-		o, err := a.Orders.Get(ctx, p.MerchantID, id)
-		if err != nil {
-			return nil, err
-		}
-		if at := p.AtStore(); at != 0 && o.StoreID != at {
-			return nil, apperr.ErrNotFound
-		}
-		// Handing a pickup order over takes the buyer's code (VerifyPickup):
-		// without it, anyone at a counter could mark someone else's paid
-		// goods as collected.
-		if next == order.Completed && o.Fulfilment == order.Pickup {
-			return nil, apperr.New(apperr.Conflict, "pickup_needs_code", "自提订单须在门店核验取货码后完成", "A pickup order is completed by checking its pickup code at the store.")
-		}
-	}
-	return a.transition(ctx, p, id, next)
+	return a.move(ctx, order.Move{MerchantID: p.MerchantID, ID: id, To: next, StoreID: p.AtStore(), Actor: p.Name})
 }
 
-// transition moves an order on and tells whoever watches it.
-func (a *App) transition(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
-	o, err := a.Orders.Transition(ctx, p.MerchantID, id, next)
+// move applies m and tells whoever watches the order.
+func (a *App) move(ctx context.Context, m order.Move) (*order.Order, error) {
+	o, err := a.Orders.Apply(ctx, m)
 	if err != nil {
 		return nil, err
-	}
-	if next == order.Cancelled {
-		a.Audit.Audit(ctx, p.MerchantID, p.Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("refunded_fen=%d", o.RefundedFen))
 	}
 	a.orderChanged(o)
 	return o, nil
 }
 
-// VerifyPickup completes the order with this pickup code at the caller's store.
+// Pickup-code errors.
+var (
+	ErrOtherStore      = apperr.New(apperr.Conflict, "other_store", "该订单需在其他门店取货", "This order is for pickup at another store.")
+	ErrAlreadyPickedUp = apperr.New(apperr.Conflict, "already_picked_up", "该订单已取货", "This order was already picked up.")
+)
+
+// VerifyPickup checks a buyer's pickup code at the caller's store and, with
+// confirm, hands the order over. The lookup answers what the counter needs
+// to hand the right bag over (number, lines, status, the masked contact) and
+// never the code itself.
 func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code string, confirm bool) (*order.Order, error) {
 	code, err := order.NormalizePickupCode(code)
 	if err != nil {
@@ -477,29 +482,27 @@ func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code stri
 		return nil, err
 	}
 	if at := p.AtStore(); at != 0 && o.StoreID != at {
-		return nil, apperr.New(apperr.Conflict, "other_store", "该订单需在其他门店取货", "This order is for pickup at another store.")
+		return nil, ErrOtherStore
 	}
 	if !confirm {
 		return o, nil
 	}
-	switch o.Status {
-	case order.Paid, order.Ready:
-	case order.Completed:
-		return nil, apperr.New(apperr.Conflict, "already_picked_up", "该订单已取货", "This order was already picked up.")
-	default:
-		return nil, apperr.New(apperr.Conflict, "not_ready", "订单未支付或已取消", "The order is not paid or was cancelled.")
+	if o.Status == order.Completed {
+		return nil, ErrAlreadyPickedUp
 	}
-	return a.transition(ctx, p, o.ID, order.Completed)
+	return a.move(ctx, order.Move{MerchantID: p.MerchantID, ID: o.ID, To: order.Completed, From: []order.Status{order.Paid, order.Ready},
+		Refuse: order.ErrNotReady, StoreID: p.AtStore(), ByCode: true, Actor: p.Name})
 }
 
 // CancelUnpaid lets a buyer cancel their own unpaid order; stock returns.
+// The status is checked in the cancelling transaction: a payment that
+// commits first wins, and the buyer is told to ask the store for a refund.
 func (a *App) CancelUnpaid(ctx context.Context, p *identity.Principal, id int64) (*order.Order, error) {
-	o, err := a.Orders.Transition(ctx, p.MerchantID, id, order.Cancelled)
-	if err != nil {
-		return nil, err
+	if p == nil || p.Kind != identity.KindCustomer {
+		return nil, apperr.ErrForbidden
 	}
-	a.orderChanged(o)
-	return o, nil
+	return a.move(ctx, order.Move{MerchantID: p.MerchantID, ID: id, To: order.Cancelled, CustomerID: p.SubjectID,
+		From: []order.Status{order.PendingPayment}, Refuse: order.ErrContactStore})
 }
 
 // DevIntent shows the dev provider's page what it is asked to collect.

@@ -113,3 +113,11 @@ type Store interface {
 	// SetPrice changes one SKU's price (live price changes from the studio).
 	SetPrice(ctx context.Context, merchantID, skuID, priceFen int64) error
 }
+
+// Live price changes (POST /api/v1/skus/{id}/price): the price must be
+// sent, and a price of 0 — giving the food away to everyone watching — must
+// be confirmed in the same request.
+var (
+	ErrPriceRequired    = apperr.InvalidField("price_fen", "price_required", "请填写价格", "price_fen is required.")
+	ErrFreeNeedsConfirm = apperr.InvalidField("confirm_free", "confirm_free_required", "价格为 0 元需确认（confirm_free: true）", "A price of 0 needs confirm_free: true.")
+)

@@ -225,8 +225,13 @@ type Store interface {
 	ByPickupCode(ctx context.Context, merchantID int64, code string) (*Order, error)
 	// Transition moves an order to next if allowed from its current status and
 	// applies the stock effect exactly once (consume on handover, release on
-	// cancel/expiry).
+	// cancel/expiry): Apply with no conditions, on behalf of the system.
 	Transition(ctx context.Context, merchantID, id int64, next Status) (*Order, error)
+	// Apply checks m (Move.Check) on the locked order and applies it in the
+	// same transaction, with the stock effect, the refund and its audit
+	// entry. Errors: not_found, invalid_transition, m.Refuse,
+	// pickup_needs_code, pickup_not_shipped.
+	Apply(ctx context.Context, m Move) (*Order, error)
 	// ExpireDue expires unpaid orders past their reservation; returns them.
 	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Order, error)
 	// GuideSales sums the orders each store guide's shared links brought in

@@ -131,13 +131,28 @@ func (s *shop) newOrder(key, hash string) *order.Order {
 
 func (s *shop) buy(t testing.TB, qty int64) *order.Order {
 	t.Helper()
+	return s.buyFor(t, qty, order.Pickup)
+}
+
+// buyFor places an order to be picked up or delivered.
+func (s *shop) buyFor(t testing.TB, qty int64, f order.Fulfilment) *order.Order {
+	t.Helper()
 	o := s.newOrder("", "")
+	if f == order.Delivery {
+		o.Fulfilment, o.ContactName, o.Address = order.Delivery, "张三", "上海市 1 号"
+	}
 	created, err := s.orders.Create(context.Background(), o, []order.Item{{SKUID: s.sku, Quantity: qty}})
 	must(t, err)
 	if !created || o.ID == 0 {
 		t.Fatalf("order not created: %+v", o)
 	}
 	return o
+}
+
+// move moves an order on; a pickup order is completed as at the counter,
+// with the buyer's code checked.
+func (s *shop) move(ctx context.Context, id int64, next order.Status) (*order.Order, error) {
+	return s.orders.Apply(ctx, order.Move{MerchantID: s.m, ID: id, To: next, ByCode: next == order.Completed, Actor: "test"})
 }
 
 // count runs a count query written with ? placeholders.
@@ -748,7 +763,9 @@ func TestContractOrderTransitions(t *testing.T) {
 		if lv := s.level(t, s.store, lot); lv.OnHand != 20 || lv.Reserved != 3 {
 			t.Fatalf("before handover %+v", lv)
 		}
-		done, err := s.orders.Transition(ctx, s.m, o.ID, order.Completed)
+		_, err = s.orders.Transition(ctx, s.m, o.ID, order.Completed)
+		wantCode(t, err, "pickup_needs_code") // not without the buyer's code
+		done, err := s.move(ctx, o.ID, order.Completed)
 		must(t, err)
 		if done.CompletedAt == nil || done.PaidAt == nil || done.ReadyAt == nil {
 			t.Fatalf("completed order %+v", done)
@@ -786,14 +803,18 @@ func TestContractOrderTransitions(t *testing.T) {
 		must(t, err)
 		_, err = s.orders.Transition(ctx, s.m, e.ID, order.Paid)
 		wantCode(t, err, "invalid_transition")
-		// shipped then completed consumes once
-		sh := s.buy(t, 1)
+		// a delivery: shipped then completed consumes once
+		shipLot := s.lot(t, s.m, s.sku, s.shipper, "S", 48*time.Hour, 5)
+		sh := s.buyFor(t, 1, order.Delivery)
 		for _, next := range []order.Status{order.Paid, order.Shipped, order.Completed} {
 			_, err := s.orders.Transition(ctx, s.m, sh.ID, next)
 			must(t, err)
 		}
-		if lv := s.level(t, s.store, lot); lv.OnHand != 16 || lv.Reserved != 0 {
+		if lv := s.level(t, s.store, lot); lv.OnHand != 17 || lv.Reserved != 0 {
 			t.Fatalf("final level %+v", lv)
+		}
+		if lv := s.level(t, s.shipper, shipLot); lv.OnHand != 4 || lv.Reserved != 0 {
+			t.Fatalf("final shipper level %+v", lv)
 		}
 		if n := count(t, db, `SELECT count(*) FROM allocations WHERE state = 'consumed'`); n != 2 {
 			t.Fatalf("consumed allocations %d", n)
@@ -1143,7 +1164,7 @@ func TestContractConcurrentTransitions(t *testing.T) {
 			var mu sync.Mutex
 			for _, next := range moves {
 				wg.Go(func() {
-					_, err := s.orders.Transition(ctx, s.m, id, next)
+					_, err := s.move(ctx, id, next)
 					mu.Lock()
 					defer mu.Unlock()
 					switch {

@@ -147,7 +147,7 @@ func TestContractFlashSaleStore(t *testing.T) {
 		}
 		// a handed-over sale order leaves the shelf once
 		for _, next := range []order.Status{order.Paid, order.Ready, order.Completed} {
-			_, err := s.orders.Transition(ctx, s.m, o1.Order.ID, next)
+			_, err := s.move(ctx, o1.Order.ID, next)
 			must(t, err)
 		}
 		if la := s.level(t, s.store, a); la.OnHand != 4 || la.Reserved != 4 {

@@ -318,11 +318,18 @@ func (s *OrderStore) ByPickupCode(ctx context.Context, merchantID int64, code st
 	return s.Get(ctx, merchantID, id)
 }
 
-// Transition implements order.Store.
+// Transition implements order.Store: a move with no conditions beyond the
+// status machine and the pickup rule, on behalf of the system.
 func (s *OrderStore) Transition(ctx context.Context, merchantID, id int64, next order.Status) (*order.Order, error) {
+	return s.Apply(ctx, order.Move{MerchantID: merchantID, ID: id, To: next, Actor: "system"})
+}
+
+// Apply implements order.Store: the move's conditions are checked on the
+// locked row in the transaction that applies it.
+func (s *OrderStore) Apply(ctx context.Context, m order.Move) (*order.Order, error) {
 	var out *order.Order
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		o, err := transition(ctx, tx, merchantID, id, next)
+		o, err := applyMove(ctx, tx, m)
 		out = o
 		return err
 	})
@@ -330,15 +337,18 @@ func (s *OrderStore) Transition(ctx context.Context, merchantID, id int64, next 
 }
 
 func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.Status) (*order.Order, error) {
-	var cur string
-	var paid sql.NullInt64
-	var total int64
-	if err := tx.QueryRow(ctx, `SELECT status, paid_at, total_fen FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, id).Scan(&cur, &paid, &total); err != nil {
-		return nil, translate(err)
+	return applyMove(ctx, tx, order.Move{MerchantID: merchantID, ID: id, To: next, Actor: "system"})
+}
+
+func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) {
+	cur, err := scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), m.MerchantID, m.ID))
+	if err != nil {
+		return nil, err
 	}
-	if !order.CanMove(order.Status(cur), next) {
-		return nil, order.ErrBadTransition
+	if err := m.Check(cur); err != nil {
+		return nil, err
 	}
+	id, next := m.ID, m.To
 	now := ms(tx.Now)
 	switch next {
 	case order.Shipped, order.Completed:
@@ -354,9 +364,8 @@ func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.St
 	}
 	col := map[order.Status]string{order.Paid: "paid_at", order.Ready: "ready_at", order.Shipped: "shipped_at", order.Completed: "completed_at",
 		order.Cancelled: "cancelled_at", order.Expired: "cancelled_at"}[next]
-	refund := int64(0)
-	if next == order.Cancelled && paid.Valid {
-		refund = total
+	refund := m.Refund(cur)
+	if refund > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE order_id = ? AND status = 'paid'`, id); err != nil {
 			return nil, err
 		}
@@ -364,7 +373,19 @@ func transition(ctx context.Context, tx *Tx, merchantID, id int64, next order.St
 	if _, err := tx.Exec(ctx, `UPDATE orders SET status = ?, `+col+` = ?, refunded_fen = refunded_fen + ? WHERE id = ?`, string(next), now, refund, id); err != nil {
 		return nil, err
 	}
-	return getOrder(ctx, tx.QueryRow, tx.Query, merchantID, id)
+	// Every refund, and every cancel someone asked for, is on the record,
+	// committed with the move itself.
+	if next == order.Cancelled && (refund > 0 || (m.Actor != "" && m.Actor != "system")) {
+		actor := m.Actor
+		if actor == "" {
+			actor = "system"
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.MerchantID, actor, "order.cancel", "order:"+cur.Number, fmt.Sprintf("refunded_fen=%d", refund), now); err != nil {
+			return nil, err
+		}
+	}
+	return getOrder(ctx, tx.QueryRow, tx.Query, m.MerchantID, id)
 }
 
 func settleAllocations(ctx context.Context, tx *Tx, orderID int64, state, set string, nargs int) error {

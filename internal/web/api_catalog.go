@@ -186,12 +186,19 @@ func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		PriceFen int64 `json:"price_fen"`
+		PriceFen    *int64 `json:"price_fen"`
+		ConfirmFree bool   `json:"confirm_free"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	prod, err := s.App.SetPrice(r.Context(), PrincipalFrom(r.Context()), id, in.PriceFen)
+	if in.PriceFen == nil {
+		return catalog.ErrPriceRequired
+	}
+	if *in.PriceFen == 0 && !in.ConfirmFree {
+		return catalog.ErrFreeNeedsConfirm
+	}
+	prod, err := s.App.SetPrice(r.Context(), PrincipalFrom(r.Context()), id, *in.PriceFen)
 	if err != nil {
 		return err
 	}

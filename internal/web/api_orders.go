@@ -50,7 +50,7 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 	if !created {
 		status = http.StatusOK // a retry: the same order, not a second one
 	}
-	return writeJSON(w, status, o)
+	return writeJSON(w, status, app.OrderView(p, o))
 }
 
 func identityKey(p *identity.Principal) string {
@@ -85,22 +85,7 @@ func (s *Server) apiListOrders(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []order.Order{}
 	}
-	for i := range list {
-		maskContact(p, &list[i])
-	}
-	return writeJSON(w, 200, map[string]any{"orders": list})
-}
-
-// maskContact hides a buyer's phone and address from staff who do not
-// need them (a host sees 138****1234).
-func maskContact(p *identity.Principal, o *order.Order) {
-	if p.Kind == identity.KindCustomer || identity.Can(p.Role, identity.PermCustomerPII) {
-		return
-	}
-	o.ContactPhone = identity.MaskPhone(o.ContactPhone)
-	if o.Address != "" {
-		o.Address = "***"
-	}
+	return writeJSON(w, 200, map[string]any{"orders": app.OrderViews(p, list)})
 }
 
 func (s *Server) apiMyOrders(w http.ResponseWriter, r *http.Request) error {
@@ -109,10 +94,7 @@ func (s *Server) apiMyOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []order.Order{}
-	}
-	return writeJSON(w, 200, map[string]any{"orders": list})
+	return writeJSON(w, 200, map[string]any{"orders": app.OrderViews(p, list)})
 }
 
 func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
@@ -131,8 +113,7 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
 	if at := p.AtStore(); at != 0 && o.StoreID != at {
 		return apperr.ErrNotFound // store staff see their own store's orders
 	}
-	maskContact(p, o)
-	return writeJSON(w, 200, o)
+	return writeJSON(w, 200, app.OrderView(p, o))
 }
 
 func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
@@ -153,18 +134,11 @@ func (s *Server) apiCancelOwn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.App.CustomerOrder(r.Context(), p, id)
+	o, err := s.App.CancelUnpaid(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	if o.Status != order.PendingPayment {
-		return apperr.New(apperr.Conflict, "contact_store", "已支付订单请联系门店取消退款", "Paid orders are cancelled by the store (refund).")
-	}
-	o, err = s.App.CancelUnpaid(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, o)
+	return writeJSON(w, 200, app.OrderView(p, o))
 }
 
 func (s *Server) apiOrderStatus(w http.ResponseWriter, r *http.Request) error {
@@ -192,7 +166,7 @@ func (s *Server) apiOrderStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, o)
+	return writeJSON(w, 200, app.OrderView(p, o))
 }
 
 func (s *Server) apiVerifyPickup(w http.ResponseWriter, r *http.Request) error {
@@ -211,7 +185,7 @@ func (s *Server) apiVerifyPickup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, o)
+	return writeJSON(w, 200, app.OrderView(p, o))
 }
 
 // devOnly hides the built-in dev payment provider outside dev mode: it

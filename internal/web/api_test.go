@@ -538,6 +538,9 @@ func TestReservationExpiry(t *testing.T) {
 	t.Run("LateCallback", func(t *testing.T) {
 		body := `{"intent":"` + intent + `","status":"paid","amount_fen":` + strconv.FormatInt(amount, 10) + `,"provider_ref":"late"}`
 		signedCallback(t, s.m, "", body, time.Now()).wantProblem(t, 409, "not_payable")
+		if n := auditCount(t, s, "payment.unapplied"); n != 1 {
+			t.Fatalf("%d payment.unapplied audit entries, want 1 (staff refund it)", n)
+		}
 	})
 	t.Run("LateConfirm", func(t *testing.T) {
 		r := send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil)

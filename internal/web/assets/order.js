@@ -31,7 +31,9 @@
   drawSteps(steps.dataset.status, steps.dataset.fulfilment);
 
   SL.connect(["order:" + id], {
-    event(topic, type, d) { if (type === "order.status" && d.order) { apply(d.order); toast(labels[d.order.status] || d.order.status); } },
+    // The message carries the status only (no pickup code: staff may watch
+    // this topic too); the buyer's own view comes from the API.
+    event(topic, type, d) { if (type === "order.status" && d.order) { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); toast(labels[d.order.status] || d.order.status); } },
     status(s) { if (s === "open") api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); },
   });
 

@@ -114,7 +114,13 @@
         h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (p.skus[0].price_fen / 100).toFixed(2), "aria-label": t("价格", "Price"),
           onchange: async (ev) => {
             const fen = Math.round(Number(ev.target.value) * 100);
-            try { await api("POST", "/api/v1/skus/" + p.skus[0].id + "/price", { price_fen: fen }); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
+            if (ev.target.value === "" || !Number.isFinite(fen)) return;
+            const body = { price_fen: fen };
+            if (fen === 0) {
+              if (!confirm(t("确定以 0 元免费送出？所有观众可立即下单。", "Give it away for ¥0? Every viewer can order it at once."))) return;
+              body.confirm_free = true;
+            }
+            try { await api("POST", "/api/v1/skus/" + p.skus[0].id + "/price", body); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
             catch (e) { toast(e.message); }
           } }),
         h("button", { class: "btn btn-sm btn-ghost", type: "button", dataset: { trace: p.id }, title: t("向观众展示产地与冷链记录", "Show viewers the origin and cold-chain record"),
