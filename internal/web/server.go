@@ -228,7 +228,10 @@ func (s *Server) authenticate(r *http.Request, rt Route) (*identity.Principal, e
 		if rt.Access == Staff {
 			name = staffCookie
 		}
-		if rt.API && rt.Access == AnyLogin && r.Header.Get("X-ShelfLive-As") == "staff" {
+		// Staff consoles read routes open to viewers and staff alike (and
+		// public ones, e.g. a room's state with its stream key for the
+		// studio) with the staff session when they say so.
+		if rt.API && (rt.Access == AnyLogin || rt.Access == Public) && r.Header.Get("X-ShelfLive-As") == "staff" {
 			name = staffCookie
 		}
 		if c, err := r.Cookie(name); err == nil {
@@ -290,6 +293,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt Route, err erro
 	}
 	if e.Kind == apperr.Unauthorized && rt.Access == Staff {
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if e.Kind == apperr.Unauthorized && rt.Access == Customer {
+		s.renderBuyerLogin(w, r)
 		return
 	}
 	s.renderError(w, r, e)
