@@ -42,14 +42,35 @@ var (
 	ErrBanned         = apperr.New(apperr.Forbidden, "banned", "你已被禁言", "You have been muted in this room.")
 )
 
+// stripInvisible drops control and zero-width characters (they hide words
+// from the blocked list and break layouts), except a zero-width joiner
+// between two emoji: 👨‍👩‍👧 and 🧑‍🍳 are one picture made of several
+// emoji joined by U+200D, and without it they fall apart.
+func stripInvisible(text string) string {
+	rs := []rune(text)
+	out := make([]rune, 0, len(rs))
+	for i, r := range rs {
+		if r == 0x200d && len(out) > 0 && i+1 < len(rs) && emojiPart(out[len(out)-1]) && emojiPart(rs[i+1]) {
+			out = append(out, r)
+			continue
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x200b && r <= 0x200f) || r == 0xfeff { // control and zero-width characters
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// emojiPart is a rune that may sit on either side of a joiner in an emoji
+// sequence: pictographs, symbols, skin tones, the emoji presentation selector.
+func emojiPart(r rune) bool {
+	return (r >= 0x1f000 && r <= 0x1faff) || (r >= 0x2600 && r <= 0x27bf) || r == 0xfe0f || r == 0x2640 || r == 0x2642 || r == 0x2695 || r == 0x2696 || r == 0x2708 || r == 0x2764 || r == 0x2b1b || r == 0x2b50
+}
+
 // Check cleans text and returns an error when the comment must not be shown.
 func (m *Moderator) Check(user, text string, staff bool, now time.Time) (string, error) {
-	text = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x200b && r <= 0x200f) || r == 0xfeff { // control and zero-width characters
-			return -1
-		}
-		return r
-	}, text))
+	text = strings.TrimSpace(stripInvisible(text))
 	if text == "" {
 		return "", ErrCommentEmpty
 	}

@@ -28,6 +28,9 @@ func TestModerator(t *testing.T) {
 		{"ErrLong", "e", strings.Repeat("好", 101), false, 0, "", "comment_too_long"},
 		{"StaffSkipsWordFilter", "host", "加微信的都是骗子，请走官方下单", true, 0, "加微信的都是骗子，请走官方下单", ""},
 		{"ControlCharsStripped", "f", "hi\x00\x1bthere", false, 0, "hithere", ""},
+		{"ZWJEmojiKeptWhole", "g", "全家都爱吃👨\u200d👩\u200d👧 厨师推荐🧑\u200d🍳❤\ufe0f\u200d🔥", false, 0, "全家都爱吃👨\u200d👩\u200d👧 厨师推荐🧑\u200d🍳❤\ufe0f\u200d🔥", ""},
+		{"ZWJBetweenWordsStripped", "h", "加\u200d微信", false, 0, "", "comment_blocked"},
+		{"ZWJAtEdgesStripped", "i", "\u200d🍓\u200d 好", false, 0, "🍓 好", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
