@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -34,6 +35,8 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 		viewer = p
 	}
 	s.ensureVisitor(w, r)
+	// The buyer login on /orders pages needs the shop: remember the room's.
+	http.SetCookie(w, &http.Cookie{Name: merchantCookie, Value: m.Slug, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	guide := r.URL.Query().Get("g")
 	if len(guide) > 32 {
 		guide = ""
@@ -68,8 +71,63 @@ func (s *Server) pageOrder(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, 200, "order.html", data)
 }
 
-func statusText(st order.Status, lang string) string {
-	zh, en, _ := strings.Cut(st.Label(), " ")
+// pageMyOrders lists the viewer's orders, newest first (我的订单).
+func (s *Server) pageMyOrders(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	list, err := s.App.Orders.List(r.Context(), order.Filter{MerchantID: p.MerchantID, CustomerID: p.SubjectID})
+	if err != nil {
+		return err
+	}
+	from := r.URL.Query().Get("from")
+	if !slugRE.MatchString(from) {
+		from = ""
+	}
+	return s.render(w, r, 200, "my_orders.html", map[string]any{"Orders": list, "From": from})
+}
+
+// merchantCookie remembers the shop of the last room a browser opened, so a
+// logged-out buyer opening /orders logs in with the right shop.
+const merchantCookie = "sl_m"
+
+// slugRE is what a room or merchant slug may look like in a link we print.
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// renderBuyerLogin answers a logged-out buyer's page (an order, my orders)
+// with the phone login instead of a bare 401; after logging in, the page
+// reloads the same address.
+func (s *Server) renderBuyerLogin(w http.ResponseWriter, r *http.Request) {
+	merchant := r.URL.Query().Get("m")
+	if c, err := r.Cookie(merchantCookie); err == nil && merchant == "" {
+		merchant = c.Value
+	}
+	if !slugRE.MatchString(merchant) {
+		merchant = ""
+	}
+	if err := s.render(w, r, http.StatusUnauthorized, "buyer_login.html", map[string]any{"Merchant": merchant}); err != nil {
+		s.renderError(w, r, apperr.ErrUnauthorized)
+	}
+}
+
+// statusClass is the badge colour of an order status.
+func statusClass(st order.Status) string {
+	switch st {
+	case order.PendingPayment:
+		return "amber"
+	case order.Paid, order.Ready, order.Shipped, order.Completed:
+		return "green"
+	}
+	return ""
+}
+
+func statusText(st order.Status, lang string) string { return pickLang(lang, st.Label()) }
+
+// pickLang takes one language out of a label written "中文 English" (order
+// statuses, roles), so a page shows one language at a time.
+func pickLang(lang, label string) string {
+	zh, en, ok := strings.Cut(label, " ")
+	if !ok {
+		return label
+	}
 	if lang == "en" {
 		return en
 	}
@@ -127,7 +185,8 @@ func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pagePickup(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, 200, "pickup.html", nil)
+	p := PrincipalFrom(r.Context())
+	return s.render(w, r, 200, "pickup.html", map[string]any{"CanAdmin": identity.Can(p.Role, identity.PermAdminView)})
 }
 
 // initial is the first character of a name, for avatars.

@@ -26,6 +26,7 @@ func (s *Server) Routes() []Route {
 		// pages
 		page("/{$}", P, "", "Home: live rooms", s.pageHome),
 		page("/live/{slug}", P, "", "Viewer room", s.pageLive),
+		page("/orders", C, "", "The viewer's orders (我的订单)", s.pageMyOrders),
 		page("/orders/{id}", C, "", "Order status and pickup code", s.pageOrder),
 		page("/pay/dev/{intent}", P, "", "Dev payment provider page", s.pagePayDev),
 		page("/login", P, "", "Staff login", s.pageLogin),

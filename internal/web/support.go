@@ -297,8 +297,10 @@ func parseTemplates() map[string]*template.Template {
 			b, err := json.Marshal(v) // escapes <, > and & so a data block cannot close its <script>
 			return template.JS(b), err
 		},
-		"initial":  initial,
-		"shanghai": func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },
+		"bi":          pickLang,
+		"statusClass": statusClass,
+		"initial":     initial,
+		"shanghai":    func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },
 	}
 	pages := map[string]*template.Template{}
 	entries, err := fs.ReadDir(embedded, "templates")

@@ -50,7 +50,7 @@
             h("td", { class: "mono" }, o.number), h("td", {}, fmt(o.created_at)),
             h("td", {}, o.lines.map((l) => l.product_name + "×" + l.quantity).join("，")), h("td", {}, yuan(o.total_fen), o.refunded_fen ? h("div", { class: "small muted" }, t("退 ", "Refunded ") + yuan(o.refunded_fen)) : null),
             h("td", {}, o.fulfilment === "pickup" ? t("自提 · ", "Pickup · ") + storeName(o.store_id) : t("配送", "Delivery")),
-            h("td", {}, o.contact_phone || ""), h("td", {}, badge(o.status_label, statusCls[o.status])),
+            h("td", {}, o.contact_phone || ""), h("td", {}, badge(SL.bi(o.status_label), statusCls[o.status])),
             h("td", {}, o.status === "paid" && o.fulfilment === "pickup" ? act(o, "ready", t("备货完成", "Mark ready"), "btn-primary") : null,
               o.status === "paid" && o.fulfilment === "delivery" ? act(o, "shipped", t("发货", "Ship"), "btn-primary") : null,
               o.status === "shipped" ? act(o, "completed", t("已送达", "Delivered")) : null,

@@ -27,6 +27,16 @@
     return el;
   };
 
+  // bi picks one language out of a server label written "中文 English"
+  // (order statuses, roles), so a page never shows both at once.
+  SL.bi = (label) => {
+    const s = String(label || ""), i = s.indexOf(" ");
+    if (i < 0) return s;
+    return SL.lang === "en" ? s.slice(i + 1) : s.slice(0, i);
+  };
+  // kids drops empty children: replaceChildren and append would print
+  // null and undefined as text.
+  SL.kids = (...list) => list.flat().filter((k) => k !== null && k !== undefined && k !== false);
   SL.yuan = (fen) => (fen < 0 ? "-¥" : "¥") + (Math.abs(fen) / 100).toFixed(2);
   SL.pname = (p) => (SL.lang === "en" && p.name_en ? p.name_en : p.name);
 
@@ -59,7 +69,11 @@
     return data;
   };
 
-  SL.fmtTime = (iso) => new Date(iso).toLocaleString(SL.lang === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  // English dates name the month ("7 Dec, 20:00"): "07/12" reads as July to
+  // half the world. Chinese ones stay 12/07 20:00, as Chinese readers expect.
+  SL.fmtTime = (iso) => new Date(iso).toLocaleString(SL.lang === "en" ? "en-GB" : "zh-CN", SL.lang === "en"
+    ? { timeZone: "Asia/Shanghai", hour12: false, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+    : { timeZone: "Asia/Shanghai", hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
 
   // connect opens one WebSocket for several topics and keeps it open: on a
   // drop it reconnects with each topic's epoch.seq so the server replays what
@@ -106,6 +120,6 @@
   const logout = document.getElementById("logout");
   if (logout) logout.addEventListener("click", async () => {
     try { await SL.api("POST", "/api/v1/auth/logout", undefined, { "X-ShelfLive-As": "staff" }); } catch (e) { /* already gone */ }
-    location.href = "/login";
+    location.href = "/login?next=" + encodeURIComponent(location.pathname);
   });
 })();

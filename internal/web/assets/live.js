@@ -18,6 +18,9 @@
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
   const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
   const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, t("溯源", "Trace") + " ›") : null; };
+  // zhOnly shows text that has no English version yet: in English mode it is
+  // marked as Chinese (a small 中 tag) instead of passing as a translation.
+  const zhOnly = (text) => !text ? "" : SL.lang !== "en" ? text : h("span", { class: "zh-fallback", lang: "zh-CN", title: "Only in Chinese so far" }, text);
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
@@ -33,6 +36,7 @@
   function renderPinned() {
     const box = $("pinned");
     const p = products.get(pinnedID);
+    root.classList.toggle("has-pinned", !!p);
     if (!p) { box.classList.add("hidden"); box.replaceChildren(); return; }
     if (state.room.status === "live") track("card_shown", p.id);
     const left = available(p);
@@ -41,12 +45,12 @@
       : left <= 0 ? h("span", { class: "soldout" }, t("已售罄", "Sold out"))
       : h("span", { class: "stock" + (left <= 10 ? " low" : "") }, t("仅剩 ", "Only ") + left + t(" 件", " left"));
     box.replaceChildren(
-      h("img", { src: p.image || "", alt: SL.pname(p) }),
+      h("img", { src: p.image || "", alt: SL.pname(p), class: "tap", id: "pinned-img", onclick: () => openDetail(p.id) }),
       h("div", { class: "info" },
         h("span", { class: "tag" }, state.room.status === "ended" ? t("本场商品", "From this live") : t("讲解中", "Now featuring")),
-        h("span", { class: "name", id: "pinned-name" }, SL.pname(p)),
-        h("span", { class: "sub" }, p.subtitle || ""),
-        h("span", { class: "facts" }, t("产地 ", "Origin ") + (p.origin || "—") + (p.allergens && p.allergens !== "无" ? " · " + t("过敏原 ", "Allergens ") + p.allergens : ""), " ", traceLink(p, "trace-link")),
+        h("button", { class: "name tap", type: "button", id: "pinned-name", onclick: () => openDetail(p.id) }, SL.pname(p)),
+        h("span", { class: "sub" }, zhOnly(p.subtitle)),
+        h("span", { class: "facts" }, t("产地 ", "Origin "), zhOnly(p.origin) || "—", p.allergens && p.allergens !== "无" ? [" · " + t("过敏原 ", "Allergens "), zhOnly(p.allergens)] : null, " ", traceLink(p, "trace-link")),
         h("div", { class: "bottom" },
           h("div", {}, h("div", { class: "price", id: "pinned-price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null), stock),
           h("div", { class: "card-actions" },
@@ -76,7 +80,7 @@
       h("div", { class: "flash-body" },
         p && p.image ? h("img", { src: p.image, alt: "" }) : null,
         h("div", { class: "info" },
-          h("span", { class: "name" }, flash.product_name + " · " + flash.sku_name),
+          h("span", { class: "name" }, (p ? SL.pname(p) : flash.product_name) + " · " + flash.sku_name),
           h("div", { class: "price" }, h("small", {}, "¥"), (flash.price_fen / 100).toFixed(2), flash.list_price_fen > flash.price_fen ? h("del", {}, yuan(flash.list_price_fen)) : null),
           h("div", { class: "bar" }, h("i", { style: null, dataset: { pct } })),
           h("span", { class: "stock" + (soldOut ? " soldout" : "") , id: "flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "") + flash.remaining + t(" 件 · 每人限购 ", " left · limit ") + flash.per_user_limit)),
@@ -100,14 +104,14 @@
   let traceTimer;
   function showTraceCard(d) {
     const box = $("trace-card");
-    box.replaceChildren(
+    box.replaceChildren(...SL.kids(
       d.image ? h("img", { src: d.image, alt: "" }) : null,
       h("div", { class: "info" },
         h("b", {}, t("产地溯源", "Where it comes from")),
-        h("span", {}, (SL.lang === "en" && d.name_en ? d.name_en : d.name) + (d.origin ? " · " + d.origin : "")),
+        h("span", {}, (SL.lang === "en" && d.name_en ? d.name_en : d.name), d.origin ? [" · ", zhOnly(d.origin)] : null),
         h("span", { class: "muted small" }, t("全程冷链记录、批次与检验信息", "Cold-chain record, lot and checks"))),
       h("a", { class: "btn btn-primary btn-sm", id: "trace-card-open", href: d.url }, t("查看", "Open")),
-      h("button", { class: "close", type: "button", "aria-label": t("关闭", "Close"), onclick: () => box.classList.add("hidden") }, "×"));
+      h("button", { class: "close", type: "button", "aria-label": t("关闭", "Close"), onclick: () => box.classList.add("hidden") }, "×")));
     box.classList.remove("hidden");
     clearTimeout(traceTimer);
     traceTimer = setTimeout(() => box.classList.add("hidden"), 30000);
@@ -132,6 +136,7 @@
       pinnedID = s.pinned ? s.pinned.id : 0;
       flash = pickFlash(s.flash_sales);
       renderPinned(); renderFlash(); setStatus(s.room.status);
+      if (s.room.status === "ended") ended(); else startVideo();
       $("viewers").textContent = s.viewers; setLikes(s.likes);
     },
     event(topic, type, d) {
@@ -139,8 +144,9 @@
         case "card.pinned": products.set(d.product.id, d.product); pinnedID = d.product.id; renderPinned(); break;
         case "card.unpinned": pinnedID = 0; renderPinned(); break;
         case "product.updated": products.set(d.product.id, d.product); if (d.product.id === pinnedID) renderPinned(); refreshSheet(d.product); break;
-        case "room.status": setStatus(d.status); break;
+        case "room.status": state.room.status = d.status; setStatus(d.status); if (d.status === "ended") ended(); break;
         case "stream.status":
+          if (state.room.status === "ended") break; // the replay takes over
           if (d.on_air) { state.playback = d.playback || state.playback; if (state.playback) state.playback.on_air = true; note(""); startVideo(); }
           else { note(t("主播网络波动，正在重连…", "The host is reconnecting…")); }
           break;
@@ -221,7 +227,7 @@
   // ---------- sheets ----------
   const sheet = $("sheet"), backdrop = $("sheet-backdrop");
   let sheetProduct = null;
-  function showSheet(...content) { sheet.replaceChildren(...content); sheet.classList.remove("hidden"); backdrop.classList.remove("hidden"); }
+  function showSheet(...content) { sheet.replaceChildren(...SL.kids(content)); sheet.classList.remove("hidden"); backdrop.classList.remove("hidden"); }
   function closeSheet() { sheet.classList.add("hidden"); backdrop.classList.add("hidden"); sheetProduct = null; }
   backdrop.addEventListener("click", closeSheet);
   const closeBtn = () => h("button", { class: "close", type: "button", "aria-label": t("关闭", "Close"), onclick: closeSheet }, "×");
@@ -231,8 +237,8 @@
     showSheet(
       h("div", { class: "sheet-head" }, h("h2", {}, t("本场商品", "In this live") + " (" + items.length + ")"), closeBtn()),
       h("ul", { class: "product-grid" }, items.map((p) => h("li", {},
-        h("img", { src: p.image || "", alt: "" }),
-        h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("div", { class: "muted small" }, p.subtitle || ""), h("div", { class: "price" }, yuan(minPrice(p)))),
+        h("img", { src: p.image || "", alt: "", class: "tap", onclick: () => openDetail(p.id) }),
+        h("div", { class: "grow" }, h("button", { class: "name tap", type: "button", dataset: { detail: p.id }, onclick: () => openDetail(p.id) }, SL.pname(p)), h("div", { class: "muted small" }, zhOnly(p.subtitle)), h("div", { class: "price" }, yuan(minPrice(p)))),
         h("div", { class: "card-actions" },
           (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
           traceLink(p),
@@ -240,6 +246,32 @@
       )))
     );
   });
+
+  // product detail: everything a shopper asks before buying food
+  function openDetail(productID) {
+    const p = products.get(productID);
+    if (!p) return;
+    const storage = { chilled: t("冷藏 0–4 ℃", "Chilled 0–4 °C"), frozen: t("冷冻 −18 ℃ 以下", "Frozen, −18 °C or colder"), ambient: t("常温", "Room temperature") }[p.storage];
+    const fact = (label, value) => value ? h("div", { class: "fact" }, h("dt", {}, label), h("dd", {}, value)) : null;
+    const left = available(p);
+    sheetProduct = null;
+    showSheet(
+      h("div", { class: "sheet-head" }, h("h2", { id: "detail-name" }, SL.pname(p)), closeBtn()),
+      p.image ? h("img", { class: "detail-photo", src: p.image, alt: SL.pname(p) }) : null,
+      p.subtitle ? h("p", { class: "muted" }, zhOnly(p.subtitle)) : null,
+      h("div", { class: "price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null),
+      p.description ? h("p", {}, zhOnly(p.description)) : null,
+      h("dl", { class: "facts-list", id: "detail-facts" },
+        fact(t("规格", "Options"), p.skus.filter((k) => k.active).map((k) => k.name + " " + yuan(k.price_fen)).join(" · ")),
+        fact(t("产品规格", "Specs"), zhOnly(p.specs)),
+        fact(t("配料", "Ingredients"), zhOnly(p.ingredients)),
+        fact(t("过敏原", "Allergens"), zhOnly(p.allergens)),
+        fact(t("产地", "Origin"), zhOnly(p.origin)),
+        fact(t("储存", "Storage"), storage),
+        fact(t("保质期", "Shelf life"), p.shelf_days ? p.shelf_days + t(" 天", " days") : "")),
+      h("div", { class: "sheet-total" }, traceLink(p, "detail-trace") || h("span"),
+        h("button", { class: "btn btn-buy", type: "button", id: "detail-buy", disabled: left <= 0, onclick: () => openBuy(p.id) }, left > 0 ? t("立即购买", "Buy now") : onHold(p) ? t("暂停销售", "On hold") : t("已售罄", "Sold out"))));
+  }
 
   // login: phone + one-time code, inside the page
   function openLogin(then) {
@@ -278,7 +310,13 @@
   // buy: SKU, quantity, pickup store (nearest first) or delivery, then pay
   let idemKey = "";
   let here = null;
-  if (navigator.geolocation) navigator.geolocation.getCurrentPosition((p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; }, () => {}, { timeout: 4000, maximumAge: 600000 });
+  // The location is asked only when the buyer wants the nearest store
+  // first, never on opening the room.
+  function locate() {
+    if (!navigator.geolocation) { toast(t("此浏览器无法定位", "This browser cannot tell your location")); return; }
+    navigator.geolocation.getCurrentPosition((p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; storeCache = { sku: 0, list: [] }; renderBuy(); },
+      () => toast(t("未能获取位置，门店按默认顺序排列", "No location: stores stay in the default order")), { timeout: 8000, maximumAge: 600000 });
+  }
 
   function openBuy(productID, sale) {
     const p = products.get(productID);
@@ -332,6 +370,7 @@
       h("div", { class: "chips" },
         h("button", { class: "chip" + (st.mode === "pickup" ? " on" : ""), type: "button", id: "mode-pickup", onclick: () => { st.mode = "pickup"; renderBuy(); } }, t("到店自提", "Pick up in store")),
         h("button", { class: "chip" + (st.mode === "delivery" ? " on" : ""), type: "button", id: "mode-delivery", onclick: () => { st.mode = "delivery"; renderBuy(); } }, t("配送到家", "Delivery"))),
+      st.mode === "pickup" && !here ? h("button", { class: "btn btn-sm btn-ghost locate", type: "button", id: "locate", onclick: locate }, "📍 " + t("按离我最近排序", "Nearest to me first")) : null,
       st.mode === "pickup"
         ? h("ul", { class: "store-list", id: "store-list" }, stores.map((s) => h("li", {
             class: (s.id === st.store ? "on" : "") + (s.available < st.qty ? " off" : ""), dataset: { store: s.id },
@@ -360,7 +399,7 @@
       h("div", { class: "qty" }, h("button", { type: "button", "aria-label": "-", onclick: () => { if (st.qty > 1) { st.qty--; renderBuy(); } } }, "−"), h("span", { id: "qty" }, st.qty),
         h("button", { type: "button", "aria-label": "+", id: "qty-plus", onclick: () => { if (st.qty < sale.per_user_limit) { st.qty++; renderBuy(); } } }, "+")),
       h("h3", {}, t("自提门店", "Pickup store")),
-      h("ul", { class: "store-list" }, h("li", { class: "on" }, h("div", {}, h("b", {}, store ? store.name : "#" + sale.store_id), h("div", { class: "muted small" }, store ? store.address : "")))),
+      h("ul", { class: "store-list" }, h("li", { class: "on" }, h("div", {}, h("b", {}, store ? (SL.lang === "en" && store.name_en ? store.name_en : store.name) : "#" + sale.store_id), h("div", { class: "muted small" }, store ? store.address : "")))),
       err,
       h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(sale.price_fen * st.qty))), confirm));
   }
@@ -395,8 +434,23 @@
   }
 
   // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
+  // The player settings are the ones docs/VIDEO.md measures
+  // (internal/video/browser_test.go); TestPlayerSettingsMatchBenchmark keeps
+  // them equal.
+  const FLV_CONFIG = { enableWorker: false, enableStashBuffer: false, liveBufferLatencyChasing: true };
+  const HLS_CONFIG = { liveSyncDurationCount: 2 };
+  // The players are big (hls.js 620 KB, mpegts.js 270 KB): a page loads the
+  // one it needs, when it needs it, and a room that is not on air loads none.
+  const loaded = {};
+  function loadScript(src) {
+    if (!loaded[src]) loaded[src] = new Promise((ok, fail) => { const el = h("script", { src }); el.onload = ok; el.onerror = fail; document.head.append(el); });
+    return loaded[src];
+  }
+  const mseOK = () => !!(window.MediaSource || window.ManagedMediaSource) && (window.MediaSource || window.ManagedMediaSource).isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+  async function withHls() { await loadScript(root.dataset.hlsJs); return window.Hls && Hls.isSupported() ? Hls : null; }
+
   function note(text) { const n = $("poster-note"); if (!n) return; if (text) { n.textContent = text; n.classList.remove("hidden"); } else if (!$("video").classList.contains("hidden")) n.classList.add("hidden"); }
-  let playing = false;
+  let playing = false, livePlayer = null;
   function startVideo() {
     const pb = state.playback;
     if (!pb || playing) return;
@@ -404,33 +458,76 @@
     if (!pb.on_air) return;
     playing = true;
     const v = $("video");
-    const show = () => { v.classList.remove("hidden"); note(""); };
-    if (pb.flv && window.mpegts && mpegts.getFeatureList().mseLivePlayback) {
-      const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
-      player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
-      player.on(mpegts.Events.ERROR, () => { player.destroy(); tryHLS(); });
-      player.play().catch(() => {});
-    } else tryHLS();
-    function tryHLS() {
+    const show = () => { v.classList.remove("hidden"); note(""); showUnmute(); };
+    const tryHLS = async () => {
       if (!pb.hls) return;
-      if (v.canPlayType("application/vnd.apple.mpegurl")) { v.src = pb.hls; }
-      else if (window.Hls && Hls.isSupported()) { const hls = new Hls({ lowLatencyMode: true }); hls.loadSource(pb.hls); hls.attachMedia(v); }
       v.addEventListener("playing", show, { once: true });
+      if (v.canPlayType("application/vnd.apple.mpegurl")) v.src = pb.hls; // Safari, iOS: native HLS, no script
+      else {
+        const H = await withHls().catch(() => null);
+        if (!H) return;
+        const hls = new H(HLS_CONFIG); hls.loadSource(pb.hls); hls.attachMedia(v);
+        livePlayer = { destroy: () => hls.destroy() };
+      }
       v.play().catch(() => {});
+    };
+    if (pb.flv && mseOK()) {
+      loadScript(root.dataset.flvJs).then(() => {
+        if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) return tryHLS();
+        // mpegts.js logs every demuxer step to the console by default.
+        mpegts.LoggingControl.enableVerbose = false; mpegts.LoggingControl.enableDebug = false; mpegts.LoggingControl.enableInfo = false;
+        const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, FLV_CONFIG);
+        livePlayer = player;
+        player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
+        player.on(mpegts.Events.ERROR, () => { player.destroy(); livePlayer = null; tryHLS(); });
+        player.play().catch(() => {});
+      }, tryHLS);
+    } else tryHLS();
+  }
+  function stopLive() {
+    if (livePlayer) { try { livePlayer.destroy(); } catch (e) { /* already gone */ } livePlayer = null; }
+    const v = $("video");
+    v.removeAttribute("src"); v.load(); v.classList.add("hidden");
+    $("unmute").classList.add("hidden");
+    playing = false;
+  }
+
+  // Browsers start video only muted without a tap: offer one obvious tap
+  // for sound while the live plays muted.
+  function showUnmute() { const v = $("video"); $("unmute").classList.toggle("hidden", !v.muted || root.classList.contains("replay")); }
+  $("unmute").addEventListener("click", () => { const v = $("video"); v.muted = false; v.volume = 1; v.play().catch(() => {}); showUnmute(); });
+  $("video").addEventListener("volumechange", showUnmute);
+
+  // After the host ends the live, the open page turns into the replay as
+  // soon as the recording is listed (no reload).
+  let replayWait = 0;
+  async function ended() {
+    if (root.classList.contains("replay")) return;
+    stopLive();
+    note(t("直播已结束", "This live has ended"));
+    clearTimeout(replayWait);
+    for (let i = 0; i < 20 && !root.classList.contains("replay"); i++) {
+      try {
+        const st = await api("GET", "/api/v1/rooms/" + slug);
+        if (st.playback && st.playback.replay) { state.playback = st.playback; state.clips = st.clips || state.clips; startReplay(st.playback.replay); renderPinned(); return; }
+      } catch (e) { /* try again */ }
+      await new Promise((ok) => { replayWait = setTimeout(ok, 1500); });
     }
   }
 
   let hlsReplay = null;
-  function startReplay(url) {
+  async function startReplay(url) {
     const v = $("video");
     v.controls = true; v.muted = false;
     root.classList.add("replay");
-    if (window.Hls && Hls.isSupported()) { hlsReplay = new Hls(); hlsReplay.loadSource(url); hlsReplay.attachMedia(v); }
-    else v.src = url;
+    $("unmute").classList.add("hidden");
     v.classList.remove("hidden");
     note("");
     $("poster-note").textContent = t("直播回放", "Replay");
     playing = true;
+    if (v.canPlayType("application/vnd.apple.mpegurl")) { v.src = url; return; }
+    const H = await withHls().catch(() => null);
+    if (H) { hlsReplay = new H(); hlsReplay.loadSource(url); hlsReplay.attachMedia(v); } else v.src = url;
   }
   // jumpTo seeks the replay to where the host explained a product.
   function jumpTo(productID) {

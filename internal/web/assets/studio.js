@@ -154,7 +154,7 @@
     const feed = $("st-order-feed");
     const old = feed.querySelector('[data-order="' + o.id + '"]');
     const li = h("li", { dataset: { order: o.id } },
-      h("div", {}, h("b", {}, yuan(o.total_fen)), " · ", h("span", { class: "badge " + (o.status === "pending_payment" ? "amber" : o.status === "cancelled" || o.status === "expired" ? "" : "green") }, o.status_label)),
+      h("div", {}, h("b", {}, yuan(o.total_fen)), " · ", h("span", { class: "badge " + (o.status === "pending_payment" ? "amber" : o.status === "cancelled" || o.status === "expired" ? "" : "green") }, SL.bi(o.status_label))),
       h("div", { class: "muted" }, (o.lines || []).map((l) => l.product_name + "×" + l.quantity).join("，")),
       h("div", { class: "muted small" }, o.number + " · " + (o.contact_phone || "") + " · " + SL.fmtTime(o.created_at)));
     if (old) old.replaceWith(li); else feed.prepend(li);

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// countGeolocation replaces the browser's geolocation before the page's
+// scripts run, counting the requests and answering from Shanghai.
+func countGeolocation(t *testing.T, ctx context.Context) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		window.__geo = 0;
+		Object.defineProperty(navigator, "geolocation", { value: { getCurrentPosition(ok) { window.__geo++; setTimeout(() => ok({ coords: { latitude: 31.2235, longitude: 121.4453 } }), 10); } } });`})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// buyerLoginOnPage logs in on the buyer login page a logged-out order page
+// shows, with the dev mode code.
+func buyerLoginOnPage(t *testing.T, ctx context.Context, phone string) {
+	t.Helper()
+	run(t, ctx, "buyer login form",
+		chromedp.WaitVisible(chromedp.CSS("#buyer-login")),
+		chromedp.SendKeys(chromedp.CSS("#login-phone"), phone),
+		chromedp.Click(chromedp.CSS("#otp-send")),
+		chromedp.WaitVisible(chromedp.CSS("#otp-dev")),
+	)
+	dev := text(t, ctx, "#otp-dev")
+	run(t, ctx, "buyer logs in",
+		chromedp.SendKeys(chromedp.CSS("#login-code"), dev[len(dev)-6:]),
+		chromedp.Click(chromedp.CSS("#login-go")),
+	)
+}
+
+func orderOf(t *testing.T, m *node.Main, phone string) int64 {
+	t.Helper()
+	var o struct {
+		ID int64 `json:"id"`
+	}
+	c := testkit.Viewer(t, m, phone)
+	c.Header = map[string]string{"Idempotency-Key": "ui-" + phone}
+	if st := c.Do(t, "POST", "/api/v1/orders", map[string]any{"items": []map[string]int{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "store_id": 1}, &o); st != 201 {
+		t.Fatalf("order: %d", st)
+	}
+	return o.ID
+}
+
+// TestBuyerFindsOrdersAndProductFacts: a viewer reaches 我的订单 from the
+// room, logs in there and opens an order; a logged-out /orders/N shows a
+// phone login and then the order; a card's name opens the product facts;
+// the location is asked only when the buyer sorts stores by distance.
+func TestBuyerFindsOrdersAndProductFacts(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	const phone = "13911112222"
+
+	viewer := testkit.NewContext(t, browser, 90*time.Second)
+	countGeolocation(t, viewer)
+	run(t, viewer, "open room",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(url(m, "/live/demo")),
+		chromedp.WaitVisible(chromedp.CSS("#pinned-name")),
+	)
+	if n, _ := chromedp.Run(viewer, chromedp.Evaluate[int](`window.__geo`)); n != 0 {
+		t.Fatalf("the room asked for the location %d times on open", n)
+	}
+
+	// The card's name opens the product facts.
+	run(t, viewer, "product detail", chromedp.Click(chromedp.CSS("#pinned-name")), chromedp.WaitVisible(chromedp.CSS("#detail-facts")))
+	facts := text(t, viewer, "#detail-facts")
+	for _, want := range []string{"产地", "过敏原", "储存"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("detail sheet lacks %s: %q", want, facts)
+		}
+	}
+	if href, _ := chromedp.Run(viewer, chromedp.Evaluate[string](`document.querySelector("#detail-trace") ? document.querySelector("#detail-trace").getAttribute("href") : ""`)); !strings.HasPrefix(href, "/trace/01/") {
+		t.Errorf("detail sheet trace link %q", href)
+	}
+	time.Sleep(300 * time.Millisecond)
+	testkit.Screenshot(t, viewer, "ui-01-product-detail")
+	run(t, viewer, "close detail", chromedp.Click(chromedp.CSS("#sheet .close")))
+
+	// 我的订单 from the room: the login form, then the (empty) list.
+	run(t, viewer, "my orders link", chromedp.Click(chromedp.CSS("#my-orders-link")))
+	buyerLoginOnPage(t, viewer, phone)
+	run(t, viewer, "empty list", chromedp.WaitVisible(chromedp.CSS("#no-orders")))
+	id := orderOf(t, m, phone)
+	run(t, viewer, "reload list", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[data-order="`+strconv.FormatInt(id, 10)+`"]`)))
+	if got := text(t, viewer, "#my-orders"); !strings.Contains(got, "丹东99草莓") || !strings.Contains(got, "待支付") || strings.Contains(got, "Awaiting") {
+		t.Errorf("my orders shows %q", got)
+	}
+	testkit.Screenshot(t, viewer, "ui-02-my-orders")
+	run(t, viewer, "open the order", chromedp.Click(chromedp.CSS(`a[data-order="`+strconv.FormatInt(id, 10)+`"]`)), chromedp.WaitVisible(chromedp.CSS("#pay-btn")))
+
+	// Buying: the store list sorts by distance only when asked.
+	run(t, viewer, "back to the room", chromedp.Navigate(url(m, "/live/demo")), chromedp.WaitVisible(chromedp.CSS("#buy-btn")),
+		chromedp.Click(chromedp.CSS("#buy-btn")), chromedp.WaitVisible(chromedp.CSS("#store-list li")))
+	if n, _ := chromedp.Run(viewer, chromedp.Evaluate[int](`window.__geo`)); n != 0 {
+		t.Fatalf("the buy sheet asked for the location %d times before the buyer did", n)
+	}
+	run(t, viewer, "nearest first", chromedp.Click(chromedp.CSS("#locate")))
+	poll(t, viewer, "stores with distances", `window.__geo === 1 && [...document.querySelectorAll("#store-list .dist")].some((d) => d.textContent.includes("m"))`)
+
+	// A logged-out /orders/N: a phone login, then the order.
+	other := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, other, "open order logged out",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(url(m, "/orders/"+strconv.FormatInt(id, 10)+"?m=demo")))
+	testkit.Screenshot(t, other, "ui-03-order-login")
+	buyerLoginOnPage(t, other, phone)
+	run(t, other, "order after login", chromedp.WaitVisible(chromedp.CSS("#pay-btn")))
+	if got := text(t, other, "#status-label"); got != "待支付" {
+		t.Fatalf("order page status %q", got)
+	}
+}
+
+// TestPickupPageAfterHandover: after 确认交付 the pickup page shows the total
+// (no "null"), one language, a way back and a logout.
+func TestPickupPageAfterHandover(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	id := orderOf(t, m, "13922223333")
+	var pay struct {
+		PayURL string `json:"pay_url"`
+	}
+	buyer := testkit.Viewer(t, m, "13922223333")
+	if st := buyer.Do(t, "POST", "/api/v1/orders/"+strconv.FormatInt(id, 10)+"/pay", nil, &pay); st != 200 {
+		t.Fatalf("pay: %d", st)
+	}
+	intent := pay.PayURL[strings.LastIndex(pay.PayURL, "/")+1:]
+	if st := (&testkit.Client{Base: m.URL()}).Do(t, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, nil); st != 200 {
+		t.Fatalf("confirm: %d", st)
+	}
+	var o struct {
+		PickupCode string `json:"pickup_code"`
+	}
+	buyer.Do(t, "GET", "/api/v1/orders/"+strconv.FormatInt(id, 10), nil, &o)
+
+	store := testkit.NewContext(t, browser, 60*time.Second)
+	run(t, store, "store viewport", chromedp.EmulateViewport(1440, 900))
+	login(t, store, m, "store", "/pickup")
+	run(t, store, "look up", chromedp.WaitVisible(chromedp.CSS("#pickup-input")), chromedp.SendKeys(chromedp.CSS("#pickup-input"), o.PickupCode+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#handover")), chromedp.Click(chromedp.CSS("#handover")))
+	poll(t, store, "completed", `document.querySelector("#pickup-status").textContent === "已完成"`)
+	got := text(t, store, "#pickup-result")
+	if strings.Contains(got, "null") || strings.Contains(got, "undefined") || strings.Contains(got, "Completed") {
+		t.Fatalf("pickup result after handover: %q", got)
+	}
+	testkit.Screenshot(t, store, "ui-04-pickup-done")
+	// A completed order looked up again: the same, no "null".
+	run(t, store, "look up completed", chromedp.Click(chromedp.CSS(`#pickup-form button[type="submit"]`)))
+	poll(t, store, "shown again", `!document.querySelector("#pickup-result").classList.contains("hidden") && !document.querySelector("#handover")`)
+	if got := text(t, store, "#pickup-result"); strings.Contains(got, "null") {
+		t.Fatalf("completed order lookup: %q", got)
+	}
+	if href, _ := chromedp.Run(store, chromedp.Evaluate[string](`document.querySelector("#pickup-back").getAttribute("href")`)); href != "/" {
+		t.Errorf("store staff's way back goes to %q", href)
+	}
+	run(t, store, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+	run(t, store, "pickup needs login again", chromedp.Navigate(url(m, "/pickup")), chromedp.WaitVisible(chromedp.CSS("#login")))
+}
