@@ -4,6 +4,7 @@
 //	shelflive migrate        apply database migrations and exit
 //	shelflive backup         consistent online copy of the SQLite database
 //	shelflive restore        put a backup back (server stopped)
+//	shelflive merchant …     create, list and disable merchants (shops)
 //	shelflive bench …        load tools (orders, fanout)
 //	shelflive version
 package main
@@ -37,12 +38,14 @@ func main() {
 		err = runBackup(ctx, args)
 	case "restore":
 		err = runRestore(ctx, args)
+	case "merchant":
+		err = runMerchant(ctx, args, os.Stdin, os.Stdout)
 	case "bench":
 		err = runBench(ctx, args)
 	case "version":
 		fmt.Println("shelflive", Version)
 	default:
-		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, bench, version)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, bench, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shelflive:", err)

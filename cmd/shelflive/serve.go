@@ -53,6 +53,9 @@ func banner(m *node.Main, took time.Duration) {
 	if m.MQTT != nil {
 		fmt.Fprintf(os.Stderr, "    Sensor telemetry (MQTT):        %s  topic shelflive/<merchant>/devices/<device-id>/telemetry\n\n", m.MQTT.Addr())
 	}
+	if m.SetupToken != "" {
+		fmt.Fprintf(os.Stderr, "  No shop yet. Create the first merchant at %s/setup with this one-time setup token:\n\n      %s\n\n  (or run `shelflive merchant create`; the token works once and only until a merchant exists)\n\n", base, m.SetupToken)
+	}
 	if m.Config.Demo {
 		fmt.Fprintf(os.Stderr, "  Demo logins (password %q):", demo.Password)
 		for _, l := range demo.Logins {

@@ -220,6 +220,9 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled { // the operator closed the shop: its rooms are off
+		return nil, identity.ErrShopClosed
+	}
 	all, err := a.Catalog.ListProducts(ctx, r.MerchantID)
 	if err != nil {
 		return nil, err

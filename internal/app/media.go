@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 )
 
@@ -74,6 +75,11 @@ func (v VideoRooms) RoomByStreamKey(ctx context.Context, key string) (string, er
 	r, err := v.App.Live.RoomByStreamKey(ctx, key)
 	if err != nil {
 		return "", err
+	}
+	if m, err := v.App.Users.Merchant(ctx, r.MerchantID); err != nil {
+		return "", err
+	} else if m.Disabled {
+		return "", identity.ErrShopClosed
 	}
 	if r.Status == live.Ended {
 		return "", apperr.New(apperr.Conflict, "room_ended", "直播已结束", "This live has ended.")

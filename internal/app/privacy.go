@@ -38,7 +38,7 @@ func (a *App) EraseMyData(ctx context.Context, p *identity.Principal) error {
 	if err := a.Privacy.EraseCustomer(ctx, p.MerchantID, p.SubjectID); err != nil {
 		return err
 	}
-	a.Identity.Forget(p.SessionID)
+	a.Identity.Forget(ctx, p.MerchantID, p.SessionID)
 	a.Audit.Audit(ctx, p.MerchantID, "customer:"+itoa64(p.SubjectID), "privacy.erase", "customer", "")
 	return nil
 }

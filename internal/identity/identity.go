@@ -14,6 +14,10 @@ type Merchant struct {
 	Slug   string `json:"slug"`
 	Name   string `json:"name"`
 	NameEN string `json:"name_en,omitempty"`
+	// Disabled merchants are closed: their staff and viewers are refused
+	// and their rooms are off (set by `shelflive merchant disable`).
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Staff is a person working for a merchant, with one role.
@@ -90,6 +94,9 @@ type Session struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	RevokedAt  *time.Time
+	// MerchantDisabled is filled by SessionSubject: the session's merchant
+	// is closed, so the session acts for nobody.
+	MerchantDisabled bool
 }
 
 // Store is the persistence identity needs. Every method is tenant-scoped
@@ -99,6 +106,14 @@ type Store interface {
 	MerchantBySlug(ctx context.Context, slug string) (*Merchant, error)
 	Merchant(ctx context.Context, id int64) (*Merchant, error)
 	CreateMerchant(ctx context.Context, m *Merchant) error
+	// CreateMerchantOwner creates a merchant and its owner account in one
+	// transaction (conflict when the slug or the login is taken).
+	CreateMerchantOwner(ctx context.Context, m *Merchant, owner *Staff) error
+	ListMerchants(ctx context.Context) ([]Merchant, error)
+	CountMerchants(ctx context.Context) (int, error)
+	// DisableMerchant closes a merchant and revokes every session and token
+	// of it, in one transaction.
+	DisableMerchant(ctx context.Context, id int64) error
 
 	StaffByLogin(ctx context.Context, login string) (*Staff, error) // username or phone
 	Staff(ctx context.Context, merchantID, id int64) (*Staff, error)

@@ -41,15 +41,18 @@ type Service struct {
 	DevOTP     bool          // return the OTP to the page (dev mode only)
 	SessionTTL time.Duration // browser sessions
 	Now        func() time.Time
+	Bus        RevocationBus // tells other nodes to drop revoked sessions; nil on one node
+	Logger     *slog.Logger
 
 	throttle sync.Map // login key -> *attempts
 
 	// cache keeps recently authenticated sessions for a few seconds, so a
-	// stampede of requests does not cost two database reads each. Logout
-	// evicts locally; on other nodes a revoked session lives at most
-	// cacheTTL longer.
+	// stampede of requests does not cost two database reads each. A
+	// revocation (logout, password change, disable) evicts them here and,
+	// through Bus, on every other node (see Revocation).
 	cacheMu sync.Mutex
 	cache   map[string]cachedPrincipal
+	gen     uint64 // bumped by every eviction; see remember
 }
 
 const cacheTTL = 5 * time.Second
@@ -183,6 +186,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	if err := s.checkThrottle("ip:" + clientIP); err != nil {
 		return nil, "", nil, err
 	}
+	gen := s.generation()
 	st, err := s.Store.StaffByLogin(ctx, key)
 	if err != nil || st.Disabled || !CheckPassword(st.PasswordHash, password) {
 		if err != nil && !apperr.Is(err, "not_found") {
@@ -193,12 +197,17 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 		return nil, "", nil, ErrBadCredentials
 	}
 	s.recordSuccess("login:" + key)
+	if m, err := s.Store.Merchant(ctx, st.MerchantID); err != nil {
+		return nil, "", nil, err
+	} else if m.Disabled {
+		return nil, "", nil, ErrMerchantDisabled
+	}
 	token, sess, err := s.openSession(ctx, KindStaff, st.MerchantID, st.ID, st.Role, "", s.SessionTTL)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	if p, err := principalFor(sess, nil, st); err == nil {
-		s.remember(sess.TokenHash, p, sess.ExpiresAt)
+		s.remember(sess.TokenHash, p, sess.ExpiresAt, gen)
 	}
 	return st, token, sess, nil
 }
@@ -228,10 +237,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		p := c.p
 		return &p, nil
 	}
+	gen := s.gen
 	s.cacheMu.Unlock()
 	sess, c, st, err := s.Store.SessionSubject(ctx, hash)
 	if err != nil {
 		return nil, apperr.ErrUnauthorized
+	}
+	if sess.MerchantDisabled { // before "revoked": disabling revoked it, and this says why
+		return nil, ErrMerchantDisabled
 	}
 	if sess.RevokedAt != nil || s.Now().After(sess.ExpiresAt) {
 		return nil, apperr.ErrUnauthorized
@@ -240,7 +253,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if err != nil {
 		return nil, err
 	}
-	s.remember(hash, p, sess.ExpiresAt)
+	s.remember(hash, p, sess.ExpiresAt, gen)
 	return p, nil
 }
 
@@ -268,12 +281,19 @@ func principalFor(sess *Session, c *Customer, st *Staff) (*Principal, error) {
 // remember caches a principal for cacheTTL (never past its session's end).
 // Logins remember their new session too: a buyer who logs in from the buy
 // sheet buys a moment later, and that request should not cost a lookup.
-func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time) {
+// gen is the cache generation read before the session was looked up: if
+// an eviction came in meanwhile, the row read may predate a revocation
+// and is not cached.
+func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time, gen uint64) {
 	until := s.Now().Add(cacheTTL)
 	if sessionEnds.Before(until) {
 		until = sessionEnds
 	}
 	s.cacheMu.Lock()
+	if s.gen != gen {
+		s.cacheMu.Unlock()
+		return
+	}
 	if s.cache == nil || len(s.cache) > 100_000 {
 		s.cache = map[string]cachedPrincipal{} // bounded: start over rather than grow
 	}
@@ -281,23 +301,23 @@ func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time) {
 	s.cacheMu.Unlock()
 }
 
-// Forget drops a session from the cache (logout, revocation, erasure on this node).
-func (s *Service) Forget(sessionID int64) {
+func (s *Service) generation() uint64 {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	for h, c := range s.cache {
-		if c.p.SessionID == sessionID {
-			delete(s.cache, h)
-		}
-	}
+	return s.gen
 }
 
-// Revoke revokes a session or token of the merchant and forgets it here.
+// Forget drops a session from the cache of every node (erasure).
+func (s *Service) Forget(ctx context.Context, merchantID, sessionID int64) {
+	s.Revoked(ctx, Revocation{MerchantID: merchantID, SessionID: sessionID})
+}
+
+// Revoke revokes a session or token of the merchant, here and on every node.
 func (s *Service) Revoke(ctx context.Context, merchantID, sessionID int64) error {
 	if err := s.Store.RevokeSession(ctx, merchantID, sessionID); err != nil {
 		return err
 	}
-	s.Forget(sessionID)
+	s.Forget(ctx, merchantID, sessionID)
 	return nil
 }
 
@@ -350,6 +370,7 @@ func (s *Service) VerifyOTP(ctx context.Context, merchantID int64, phone, code s
 		return nil, "", nil, err
 	}
 	code = strings.TrimSpace(code)
+	gen := s.generation()
 	if err := s.Store.UseOTP(ctx, merchantID, phone, HashToken(phone+":"+code), 5); err != nil {
 		return nil, "", nil, err
 	}
@@ -362,7 +383,7 @@ func (s *Service) VerifyOTP(ctx context.Context, merchantID int64, phone, code s
 		return nil, "", nil, err
 	}
 	if p, err := principalFor(sess, c, nil); err == nil {
-		s.remember(sess.TokenHash, p, sess.ExpiresAt)
+		s.remember(sess.TokenHash, p, sess.ExpiresAt, gen)
 	}
 	return c, token, sess, nil
 }

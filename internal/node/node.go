@@ -59,6 +59,11 @@ type Main struct {
 	mqttSub     *mqttingest.Subscriber // external broker, nil when SHELFLIVE_MQTT_URL is empty
 	coldStarted bool
 
+	// SetupToken is made at start while no merchant exists: whoever holds
+	// it may create the first merchant at /setup (printed by the banner).
+	SetupToken string
+	closed     bool
+
 	cancel    context.CancelFunc
 	done      chan struct{}
 	videoDone chan struct{} // closed when ingest stopped and recordings are finalized and copied
@@ -222,12 +227,33 @@ func (m *Main) Open(ctx context.Context) error {
 	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: web.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
 		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: web.AlarmPublisher(a)}
 	m.Server.ColdChain = &web.ColdChain{Server: m.Server, Service: m.ColdChain, Exports: ccStore}
+	if err := m.openSetup(ctx, users); err != nil {
+		return err
+	}
 	if m.Video != nil {
 		m.Server.Media = m.Video.Handler()
 	}
 	if m.hooks != nil {
 		m.Server.MediaHooks = m.hooks
 	}
+	return nil
+}
+
+// openSetup offers /setup, guarded by a fresh one-time token, while the
+// install has no merchant.
+func (m *Main) openSetup(ctx context.Context, users *sqldb.IdentityStore) error {
+	n, err := users.CountMerchants(ctx)
+	if err != nil {
+		return fmt.Errorf("count merchants: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	m.SetupToken = hex.EncodeToString(b)
+	m.Server.Setup = web.NewSetup(m.SetupToken)
+	m.Logger.Warn("no merchant yet: open /setup with the setup token printed at start, or run `shelflive merchant create`")
 	return nil
 }
 
@@ -405,6 +431,10 @@ func (m *Main) Start(ctx context.Context) error {
 // Close shuts down gracefully: stop accepting, tell WebSockets to go, drain
 // requests, flush background state, close the database.
 func (m *Main) Close() error {
+	if m.closed { // tests close a node early and again at cleanup
+		return nil
+	}
+	m.closed = true
 	if m.cancel != nil {
 		m.cancel()
 	}

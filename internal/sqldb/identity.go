@@ -14,21 +14,80 @@ type IdentityStore struct{ DB *DB }
 
 var _ identity.Store = (*IdentityStore)(nil)
 
-func (s *IdentityStore) MerchantBySlug(ctx context.Context, slug string) (*identity.Merchant, error) {
+const merchantCols = `id, slug, name, name_en, created_at, disabled_at IS NOT NULL`
+
+func scanMerchant(row interface{ Scan(...any) error }) (*identity.Merchant, error) {
 	var m identity.Merchant
-	err := s.DB.QueryRow(ctx, `SELECT id, slug, name, name_en FROM merchants WHERE slug = ?`, slug).Scan(&m.ID, &m.Slug, &m.Name, &m.NameEN)
-	return &m, translate(err)
+	var created int64
+	if err := row.Scan(&m.ID, &m.Slug, &m.Name, &m.NameEN, &created, &m.Disabled); err != nil {
+		return nil, translate(err)
+	}
+	m.CreatedAt = fromMS(created)
+	return &m, nil
+}
+
+func (s *IdentityStore) MerchantBySlug(ctx context.Context, slug string) (*identity.Merchant, error) {
+	return scanMerchant(s.DB.QueryRow(ctx, `SELECT `+merchantCols+` FROM merchants WHERE slug = ?`, slug))
 }
 
 func (s *IdentityStore) Merchant(ctx context.Context, id int64) (*identity.Merchant, error) {
-	var m identity.Merchant
-	err := s.DB.QueryRow(ctx, `SELECT id, slug, name, name_en FROM merchants WHERE id = ?`, id).Scan(&m.ID, &m.Slug, &m.Name, &m.NameEN)
-	return &m, translate(err)
+	return scanMerchant(s.DB.QueryRow(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = ?`, id))
 }
 
 func (s *IdentityStore) CreateMerchant(ctx context.Context, m *identity.Merchant) error {
-	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		m.ID, err = tx.InsertID(ctx, `INSERT INTO merchants (slug, name, name_en, created_at) VALUES (?, ?, ?, ?)`, m.Slug, m.Name, m.NameEN, ms(tx.Now))
+	return s.DB.WriteTx(ctx, func(tx *Tx) error { return createMerchantTx(ctx, tx, m) })
+}
+
+func createMerchantTx(ctx context.Context, tx *Tx, m *identity.Merchant) (err error) {
+	m.CreatedAt = tx.Now
+	m.ID, err = tx.InsertID(ctx, `INSERT INTO merchants (slug, name, name_en, created_at) VALUES (?, ?, ?, ?)`, m.Slug, m.Name, m.NameEN, ms(tx.Now))
+	return err
+}
+
+// CreateMerchantOwner writes the merchant and its owner together: a taken
+// login leaves no merchant without an owner behind.
+func (s *IdentityStore) CreateMerchantOwner(ctx context.Context, m *identity.Merchant, owner *identity.Staff) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := createMerchantTx(ctx, tx, m); err != nil {
+			return err
+		}
+		owner.MerchantID = m.ID
+		return createStaffTx(ctx, tx, owner)
+	})
+}
+
+func (s *IdentityStore) ListMerchants(ctx context.Context) ([]identity.Merchant, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+merchantCols+` FROM merchants ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []identity.Merchant{}
+	for rows.Next() {
+		m, err := scanMerchant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, rows.Err()
+}
+
+func (s *IdentityStore) CountMerchants(ctx context.Context) (int, error) {
+	var n int
+	err := s.DB.QueryRow(ctx, `SELECT count(*) FROM merchants`).Scan(&n)
+	return n, err
+}
+
+// DisableMerchant closes the merchant and revokes all its sessions and
+// tokens in the same transaction.
+func (s *IdentityStore) DisableMerchant(ctx context.Context, id int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE merchants SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?`, ms(tx.Now), id)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE merchant_id = ? AND revoked_at IS NULL`, ms(tx.Now), id)
 		return err
 	})
 }
@@ -77,12 +136,14 @@ func (s *IdentityStore) ListStaff(ctx context.Context, merchantID int64) ([]iden
 }
 
 func (s *IdentityStore) CreateStaff(ctx context.Context, st *identity.Staff) error {
-	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		st.CreatedAt = tx.Now
-		st.ID, err = tx.InsertID(ctx, `INSERT INTO staff (merchant_id, username, phone, name, role, store_id, guide_code, password_hash, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.MerchantID, st.Username, st.Phone, st.Name, string(st.Role), nullID(st.StoreID), st.GuideCode, st.PasswordHash, st.Disabled, ms(tx.Now))
-		return err
-	})
+	return s.DB.WriteTx(ctx, func(tx *Tx) error { return createStaffTx(ctx, tx, st) })
+}
+
+func createStaffTx(ctx context.Context, tx *Tx, st *identity.Staff) (err error) {
+	st.CreatedAt = tx.Now
+	st.ID, err = tx.InsertID(ctx, `INSERT INTO staff (merchant_id, username, phone, name, role, store_id, guide_code, password_hash, disabled, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.MerchantID, st.Username, st.Phone, st.Name, string(st.Role), nullID(st.StoreID), st.GuideCode, st.PasswordHash, st.Disabled, ms(tx.Now))
+	return err
 }
 
 func (s *IdentityStore) UpdateStaff(ctx context.Context, st *identity.Staff) error {
@@ -163,12 +224,15 @@ func (s *IdentityStore) SessionSubject(ctx context.Context, hash string) (*ident
 	var cPhone, cName, stUser, stPhone, stName, stRole, stGuide, stHash sql.NullString
 	var stDisabled sql.NullBool
 	err := s.DB.QueryRow(ctx, `SELECT s.id, s.token_hash, s.kind, s.merchant_id, s.subject_id, s.role, s.csrf, s.label, s.created_at, s.expires_at, s.revoked_at,
+			m.disabled_at IS NOT NULL,
 			c.id, c.phone, c.name, c.created_at,
 			st.id, st.username, st.phone, st.name, st.role, st.store_id, st.guide_code, st.password_hash, st.disabled, st.created_at
 		FROM sessions s
+		JOIN merchants m ON m.id = s.merchant_id
 		LEFT JOIN customers c ON s.kind = 'customer' AND c.merchant_id = s.merchant_id AND c.id = s.subject_id
 		LEFT JOIN staff st ON s.kind = 'staff' AND st.merchant_id = s.merchant_id AND st.id = s.subject_id
 		WHERE s.token_hash = ?`, hash).Scan(&se.ID, &se.TokenHash, &kind, &se.MerchantID, &se.SubjectID, &role, &se.CSRF, &se.Label, &created, &expires, &revoked,
+		&se.MerchantDisabled,
 		&cID, &cPhone, &cName, &cCreated,
 		&stID, &stUser, &stPhone, &stName, &stRole, &stStore, &stGuide, &stHash, &stDisabled, &stCreated)
 	if err != nil {

@@ -125,7 +125,8 @@ func (s *LiveStore) ListRooms(ctx context.Context, merchantID int64) ([]live.Roo
 }
 
 func (s *LiveStore) ListPublicRooms(ctx context.Context, limit int) ([]live.Room, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+roomCols+` FROM rooms WHERE status <> 'ended' ORDER BY CASE status WHEN 'live' THEN 0 ELSE 1 END, id DESC LIMIT ?`, limit)
+	rows, err := s.DB.Query(ctx, `SELECT `+roomCols+` FROM rooms WHERE status <> 'ended'
+		AND merchant_id IN (SELECT id FROM merchants WHERE disabled_at IS NULL) ORDER BY CASE status WHEN 'live' THEN 0 ELSE 1 END, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -77,9 +77,12 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) merchantID(r *http.Request, slug string) (int64, error) {
-	m, err := s.App.Users.MerchantBySlug(r.Context(), slug)
-	if err != nil {
+	m, err := s.App.Identity.OpenMerchant(r.Context(), slug)
+	if apperr.Is(err, "not_found") {
 		return 0, apperr.InvalidField("merchant", "unknown_merchant", "商家不存在", "Unknown merchant.")
+	}
+	if err != nil {
+		return 0, err // a closed shop logs nobody in
 	}
 	return m.ID, nil
 }

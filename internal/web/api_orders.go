@@ -280,8 +280,10 @@ func (in *staffInput) check(p *identity.Principal) error {
 			return err
 		}
 	}
-	if in.Password != "" && len(in.Password) < 8 {
-		return apperr.InvalidField("password", "weak_password", "密码至少8位", "Passwords need at least 8 characters.")
+	if in.Password != "" {
+		if err := identity.CheckNewPassword(in.Password, in.Username); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -523,7 +523,7 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	o.otherMerch = other.ID
 
 	// An admin and a target staff account, made by the owner through the API.
-	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "admin1", "name": "管理员甲", "role": "admin", "password": "shelflive-demo"}, owner, nil), 201)
+	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "admin1", "name": "管理员甲", "role": "admin", "password": "matrix-admin-pass"}, owner, nil), 201)
 	var target identity.Staff
 	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "matrix-target", "name": "矩阵目标 Matrix target", "role": "guide", "password": "matrix-password"}, owner, nil), 201).decode(t, &target)
 	o.staffID = target.ID
@@ -566,7 +566,11 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 		login string
 		role  identity.Role
 	}{{"owner", identity.RoleOwner}, {"admin1", identity.RoleAdmin}, {"host", identity.RoleHost}, {"guide", identity.RoleGuide}, {"quality", identity.RoleQuality}, {"store", identity.RoleStore}} {
-		s := staffLogin(t, base, u.login, "shelflive-demo")
+		pw := "shelflive-demo"
+		if u.login == "admin1" {
+			pw = "matrix-admin-pass" // a new account may not take the published demo password
+		}
+		s := staffLogin(t, base, u.login, pw)
 		if s.Role != string(u.role) {
 			t.Fatalf("%s logged in with role %s", u.login, s.Role)
 		}

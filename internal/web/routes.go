@@ -30,12 +30,14 @@ func (s *Server) Routes() []Route {
 		page("/orders/{id}", C, "", "Order status and pickup code", s.pageOrder),
 		page("/pay/dev/{intent}", P, "", "Dev payment provider page", s.pagePayDev),
 		page("/login", P, "", "Staff login", s.pageLogin),
+		page("/setup", P, "", "First start: create the first merchant (one-time setup token)", s.pageSetup),
 		page("/studio", S, identity.PermRoomHost, "Host studio", s.pageStudio),
 		page("/admin", S, identity.PermAdminView, "Admin console", s.pageAdmin),
 		page("/pickup", S, identity.PermOrdersFulfil, "Store pickup verification", s.pagePickup),
 		page("/qr/orders/{id}", C, "", "Pickup QR code (PNG)", s.pageOrderQR),
 
 		// auth
+		api("POST", "/api/v1/setup", P, "", "First start: create the first merchant and its owner with the one-time setup token", s.apiSetup),
 		api("POST", "/api/v1/auth/login", P, "", "Staff login with username or phone + password", s.apiLogin),
 		api("POST", "/api/v1/auth/logout", A, "", "End the current session", s.apiLogout),
 		api("GET", "/api/v1/auth/me", A, "", "The current caller", s.apiMe),

@@ -69,6 +69,7 @@ type Server struct {
 	NoRateLimits   bool            // load tests on loopback only: every client shares one IP
 	ClusterKey     []byte          // shared by the nodes of a deployment: signs the caller of a forwarded request (see forward.go)
 	TrustedProxies []netip.Prefix  // load balancers whose X-Forwarded-For names the client (see clientIP)
+	Setup          *Setup          // first start with no merchant: /setup; nil = closed
 
 	pages   map[string]*template.Template
 	assets  *assetServer
