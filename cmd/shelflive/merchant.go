@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
-	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
 
@@ -94,7 +94,7 @@ func runMerchant(ctx context.Context, args []string, stdin io.Reader, stdout io.
 			if m.Disabled {
 				status = "disabled"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Slug, m.Name, status, m.CreatedAt.In(order.Shanghai).Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Slug, m.Name, status, m.CreatedAt.In(cn.Shanghai).Format("2006-01-02 15:04"))
 		}
 		return tw.Flush()
 	case "disable":
