@@ -27,6 +27,7 @@ import (
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/stores"
+	"github.com/shelflive/shelflive/internal/webhooks"
 )
 
 // Auditor records staff actions that must not be editable.
@@ -68,6 +69,14 @@ type App struct {
 	}
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// Webhooks queues events for merchants' endpoints (nil: none);
+	// WebhookKick wakes the dispatcher after something was queued.
+	Webhooks    webhooks.Store
+	WebhookKick func()
+	// WebhooksAllowPrivate lets endpoints use http:// and private or
+	// loopback addresses (an ERP on the shop's LAN; tests).
+	WebhooksAllowPrivate bool
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
 	Moderator  *live.Moderator
@@ -339,6 +348,7 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 			a.markStock(o.RoomID, ln.ProductID)
 		}
 		a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+		a.emitOrder(o)
 	}
 	return o, created, nil
 }
@@ -356,6 +366,7 @@ func (a *App) orderChanged(o *order.Order) {
 	// pickup code from the REST answer.
 	a.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": OrderView(nil, o)})
 	a.publish(live.StaffTopic(o.MerchantID), "order.updated", StaffOrderView(o))
+	a.emitOrder(o)
 	switch o.Status {
 	case order.Cancelled, order.Expired:
 		for _, ln := range o.Lines {

@@ -263,6 +263,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		return r.po.Order, false, nil
 	}
 	a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+	a.emitOrder(o)
 	return o, true, nil
 }
 

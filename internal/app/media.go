@@ -101,6 +101,7 @@ func (v VideoRooms) StreamStarted(ctx context.Context, slug string) error {
 			return err
 		}
 		v.App.publish(r.Topic(), "room.status", map[string]any{"status": r.Status})
+		v.App.emitRoom(r)
 	}
 	v.App.publish(r.Topic(), "stream.status", map[string]any{"on_air": true, "playback": v.App.Media.Playback(slug)})
 	return nil

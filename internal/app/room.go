@@ -167,6 +167,7 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room."+string(next), "room:"+room.Slug, "")
 	a.publish(room.Topic(), "room.status", map[string]any{"status": room.Status})
+	a.emitRoom(room)
 	return room, nil
 }
 

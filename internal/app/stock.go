@@ -35,6 +35,7 @@ func (a *App) SetHold(ctx context.Context, p *identity.Principal, lotID int64, h
 		action = "lot.hold"
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, action, "lot:"+lot.Code, reason)
+	a.emitLot(p.MerchantID, lot, p, reason)
 	return lot, a.skuChanged(ctx, p.MerchantID, lot.SKUID)
 }
 

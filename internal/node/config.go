@@ -47,6 +47,9 @@ type Config struct {
 	// client (per-IP limits, login lockout, logs); empty = trust no header.
 	TrustedProxies []netip.Prefix
 	S3URL          string // object store for uploads and recordings; empty = the data dir
+	// WebhooksAllowPrivate lets merchants' webhook endpoints be http:// and
+	// on loopback or private addresses (an ERP on the LAN; tests).
+	WebhooksAllowPrivate bool
 }
 
 func env(name, def string) string {
@@ -107,6 +110,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.BoolVar(&c.Analytics, "analytics", envBool("SHELFLIVE_ANALYTICS", true), "record viewer sessions, card events, shares and comment insights for the dashboard (SHELFLIVE_ANALYTICS)")
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	fs.StringVar(&c.S3URL, "s3-url", "", "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE", false), "let webhook endpoints use http:// and loopback/private addresses, e.g. an ERP on the shop's LAN (SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

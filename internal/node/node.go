@@ -34,6 +34,7 @@ import (
 	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/video"
 	"github.com/shelflive/shelflive/internal/web"
+	"github.com/shelflive/shelflive/internal/webhooks"
 )
 
 // Main is the running program: config in, wired services out. Tests start
@@ -51,8 +52,10 @@ type Main struct {
 	s3    *objstore.S3   // Files when it is S3 (readiness), else nil
 
 	Video *video.Server // embedded video, nil when off or external
-	NATS  *natshub.Hub  // room fan-out between nodes; nil on a single node
-	hooks *video.Hooks
+
+	Webhooks *webhooks.Dispatcher // sends merchants' webhooks (on the leader)
+	NATS     *natshub.Hub         // room fan-out between nodes; nil on a single node
+	hooks    *video.Hooks
 
 	ColdChain   *coldchain.Service     // telemetry, excursion rules, holds
 	MQTT        *mqttingest.Broker     // embedded broker, nil when SHELFLIVE_MQTT_ADDR is empty
@@ -171,6 +174,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if c.Analytics {
 		a.Analytics = &insight.Recorder{Store: insightStore, Logger: m.Logger}
 	}
+	a.Webhooks = &sqldb.WebhookStore{DB: db}
+	a.WebhooksAllowPrivate = c.WebhooksAllowPrivate
+	m.Webhooks = &webhooks.Dispatcher{Store: a.Webhooks, Client: webhooks.GuardedClient(c.WebhooksAllowPrivate, 10*time.Second),
+		Logger: m.Logger, Now: db.Now, IsLeader: a.IsLeader, Disabled: a.WebhookDisabled}
+	a.WebhookKick = m.Webhooks.Kick
 	hubOpts := realtime.Options{Snapshot: a.Snapshot, Logger: m.Logger}
 	if c.NATSURL != "" {
 		h, err := natshub.Open(ctx, natshub.Config{URL: c.NATSURL, Prefix: c.NATSPrefix, Local: hubOpts, Logger: m.Logger})
@@ -420,6 +428,7 @@ func (m *Main) Start(ctx context.Context) error {
 	if m.App.Analytics != nil {
 		go m.App.Analytics.Run(life)
 	}
+	go m.Webhooks.Run(life) // sends on the leader only
 	go func() {
 		if err := m.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http serve", "err", err)

@@ -61,6 +61,8 @@ type objects struct {
 	saleID                 int64
 	traceCode, digitalLink string
 	alarmID                int64
+	webhookID, webhookDel  int64
+	webhookDelivery        int64
 	merchantID, otherMerch int64
 	store                  map[string]any
 }
@@ -115,16 +117,24 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/coldchain/alarms/{id}/resolve": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/alarms/" + itoa(o.alarmID) + "/resolve" }},
 	"GET /api/v1/coldchain/lots/{id}/evidence":   {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/evidence" }},
 	"GET /api/v1/coldchain/lots/{id}/trace-link": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/trace-link" }},
-	"GET /api/v1/products/{id}":                  {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"PUT /api/v1/products/{id}":                  {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
-	"POST /api/v1/skus/{id}/price":               {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
-	"PUT /api/v1/stores/{id}":                    {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
-	"POST /api/v1/lots/{id}/hold":                {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
-	"GET /api/v1/orders/{id}":                    {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
-	"POST /api/v1/orders/{id}/pay":               {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
-	"POST /api/v1/orders/{id}/cancel":            {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
-	"POST /api/v1/orders/{id}/status":            {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
-	"GET /api/v1/payments/dev/{intent}":          {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
+	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
+	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
+	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
+	"POST /api/v1/webhooks/{id}/test":            {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/test" }},
+	"GET /api/v1/webhooks/{id}/deliveries":       {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/deliveries" }},
+	"POST /api/v1/webhook-deliveries/{id}/replay": {scopeTenant, func(o *objects) string {
+		return "/api/v1/webhook-deliveries/" + itoa(o.webhookDelivery) + "/replay"
+	}},
+	"GET /api/v1/products/{id}":         {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"PUT /api/v1/products/{id}":         {scopeTenant, func(o *objects) string { return "/api/v1/products/" + itoa(o.productID) }},
+	"POST /api/v1/skus/{id}/price":      {scopeTenant, func(o *objects) string { return "/api/v1/skus/" + itoa(o.skuID) + "/price" }},
+	"PUT /api/v1/stores/{id}":           {scopeTenant, func(o *objects) string { return "/api/v1/stores/" + itoa(o.storeID) }},
+	"POST /api/v1/lots/{id}/hold":       {scopeTenant, func(o *objects) string { return "/api/v1/lots/" + itoa(o.lotID) + "/hold" }},
+	"GET /api/v1/orders/{id}":           {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) }},
+	"POST /api/v1/orders/{id}/pay":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/pay" }},
+	"POST /api/v1/orders/{id}/cancel":   {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/cancel" }},
+	"POST /api/v1/orders/{id}/status":   {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/status" }},
+	"GET /api/v1/payments/dev/{intent}": {scopePublic, func(o *objects) string { return "/api/v1/payments/dev/" + o.intent }},
 	"POST /api/v1/payments/dev/{intent}/confirm": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/dev/" + o.intent + "/confirm"
 	}},
@@ -648,6 +658,23 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/auth/tokens", map[string]any{"role": "guide", "label": "matrix-revoke"}, owner, nil), 201).decode(t, &tok)
 	o.tokenID = tok.ID
+
+	// Two webhook endpoints (one to delete) and a delivery to replay.
+	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {
+		var ep struct {
+			ID int64 `json:"id"`
+		}
+		must(send(t, nil, base, "POST", "/api/v1/webhooks", map[string]any{"url": "https://erp.example.com/hook", "events": []string{"order.paid"}}, owner, nil), 201).decode(t, &ep)
+		*id = ep.ID
+	}
+	must(send(t, nil, base, "POST", "/api/v1/webhooks/"+itoa(o.webhookID)+"/test", nil, owner, nil), 202)
+	var dl struct {
+		Deliveries []struct {
+			ID int64 `json:"id"`
+		} `json:"deliveries"`
+	}
+	must(send(t, nil, base, "GET", "/api/v1/webhooks/"+itoa(o.webhookID)+"/deliveries", nil, owner, nil), 200).decode(t, &dl)
+	o.webhookDelivery = dl.Deliveries[0].ID
 
 	// Two comments by a bystander: one to delete, one whose author is muted.
 	// (Logins stay within the per-IP OTP budget of 5; comments respect the

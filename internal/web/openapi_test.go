@@ -26,6 +26,7 @@ import (
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/web"
+	"github.com/shelflive/shelflive/internal/webhooks"
 )
 
 // outsideTable are API endpoints mounted beside the route table because they
@@ -256,6 +257,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},
 			"Location": {coldchain.Location{}, nil}, "Device": {coldchain.Device{}, nil}, "Alarm": {coldchain.Alarm{}, nil}, "AlarmLot": {coldchain.AlarmLot{}, nil},
+			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by
 			// roomView; playback and clips come with the video wiring.
@@ -404,7 +406,7 @@ func jsonFields(t reflect.Type) []string {
 // apiCodeDirs are the packages behind /api/v1: every error code they can
 // produce must be documented on some operation. (The EPCIS adapter
 // answers on its own binding and is not part of this document.)
-var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight"}
+var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks"}
 
 // sourceCodes collects the stable error codes in the source: the code
 // argument of apperr.New and apperr.InvalidField, Code: fields of

@@ -155,6 +155,11 @@
     },
   };
 
+  // Tabs kept in files of their own (admin_*.js) register in SL.adminTabs.
+  for (const [name, fn] of Object.entries(SL.adminTabs || {})) {
+    tabs[name] = () => fn({ main, h, t, api, toast, table, toolbar, badge, fmt, openModal, field, show });
+  }
+
   const roleLabel = { owner: t("店主", "Owner"), admin: t("管理员", "Admin"), host: t("主播", "Host"), guide: t("导购", "Guide"), quality: t("品控", "Quality"), store: t("门店店员", "Store staff") };
 
   function editProduct(p) {
