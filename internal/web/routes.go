@@ -112,7 +112,7 @@ func (s *Server) Routes() []Route {
 		api("GET", "/api/v1/audit", S, identity.PermAuditRead, "Audit log of staff actions", s.apiAudit),
 	}
 	routes = append(routes, (&Insight{Server: s}).Routes()...) // analytics, dashboard, comment insights, A/B, report
-	routes = append(routes, s.webhookRoutes()...) // outgoing webhooks
+	routes = append(routes, s.webhookRoutes()...)              // outgoing webhooks
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
