@@ -347,25 +347,43 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		for _, ln := range o.Lines {
 			a.markStock(o.RoomID, ln.ProductID)
 		}
-		a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+		a.PublishOrder(o, "order.created", "")
 		a.emitOrder(o)
 	}
 	return o, created, nil
 }
 
-// StaffOrderView is an order as the studio sees it: contact data masked.
+// StaffOrderView is an order as a staff topic carries it: a summary of
+// OrderView(nil, o), the view for staff without customer.pii, because every
+// subscriber of staff:<merchant> and store:<store> gets the same frame.
 func StaffOrderView(o *order.Order) map[string]any {
-	return map[string]any{"id": o.ID, "number": o.Number, "status": o.Status, "status_label": o.Status.Label(), "total_fen": o.TotalFen,
-		"lines": o.Lines, "room_id": o.RoomID, "fulfilment": o.Fulfilment, "contact_phone": identity.MaskPhone(o.ContactPhone), "created_at": o.CreatedAt}
+	v := OrderView(nil, o)
+	return map[string]any{"id": v.ID, "number": v.Number, "status": v.Status, "status_label": v.Status.Label(), "total_fen": v.TotalFen,
+		"lines": v.Lines, "room_id": v.RoomID, "store_id": v.StoreID, "fulfilment": v.Fulfilment, "contact_phone": v.ContactPhone, "created_at": v.CreatedAt}
+}
+
+// PublishOrder tells every stream that shows o what happened to it: the
+// order's own topic (status), the merchant's staff topic and the store's
+// (staffType: order.created or order.updated). Each carries the view for
+// the least privileged subscriber it may have (OrderView(nil, o)): the
+// buyer's page reads the rest from the API. reason, if set, says why
+// (e.g. lot_on_hold).
+func (a *App) PublishOrder(o *order.Order, staffType, reason string) {
+	status := map[string]any{"order": OrderView(nil, o)}
+	if reason != "" {
+		status["reason"] = reason
+	}
+	if staffType == "order.updated" {
+		a.publish(live.OrderTopic(o.ID), "order.status", status)
+	}
+	v := StaffOrderView(o)
+	a.publish(live.StaffTopic(o.MerchantID), staffType, v)
+	a.publish(live.StoreTopic(o.StoreID), staffType, v)
 }
 
 // orderChanged tells the buyer's order page, the studio and the room.
 func (a *App) orderChanged(o *order.Order) {
-	// order:N may be watched by the buyer and by staff of any role: it
-	// carries the most restricted view, and the buyer's page reads its
-	// pickup code from the REST answer.
-	a.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": OrderView(nil, o)})
-	a.publish(live.StaffTopic(o.MerchantID), "order.updated", StaffOrderView(o))
+	a.PublishOrder(o, "order.updated", "")
 	a.emitOrder(o)
 	switch o.Status {
 	case order.Cancelled, order.Expired:

@@ -262,7 +262,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	if r.po.Dup {
 		return r.po.Order, false, nil
 	}
-	a.publish(live.StaffTopic(o.MerchantID), "order.created", StaffOrderView(o))
+	a.PublishOrder(o, "order.created", "")
 	a.emitOrder(o)
 	return o, true, nil
 }

@@ -52,6 +52,10 @@ func RoomTopic(id int64) string { return "room:" + strconv.FormatInt(id, 10) }
 // StaffTopic names the realtime topic the studio and admin of a merchant follow (new orders).
 func StaffTopic(merchantID int64) string { return "staff:" + strconv.FormatInt(merchantID, 10) }
 
+// StoreTopic names the realtime topic of one store's orders: what staff
+// bound to that store follow instead of the merchant's StaffTopic.
+func StoreTopic(storeID int64) string { return "store:" + strconv.FormatInt(storeID, 10) }
+
 // OrderTopic names the realtime topic of one order's page.
 func OrderTopic(orderID int64) string { return "order:" + strconv.FormatInt(orderID, 10) }
 

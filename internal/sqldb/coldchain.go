@@ -12,6 +12,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 )
 
@@ -747,8 +748,8 @@ func (s *ColdChainStore) SaleRecords(ctx context.Context, f coldchain.ExportFilt
 			return nil, err
 		}
 		r.SoldAt, r.ProducedAt, r.ExpiresAt = fromMS(sold), fromMS(p), fromMS(e)
-		if len(phone) >= 7 {
-			phone = phone[:3] + "****" + phone[len(phone)-4:]
+		if phone != "" {
+			phone = identity.MaskPhone(phone) // the rule of app.OrderView for staff without customer.pii
 		}
 		r.Buyer = phone
 		out = append(out, r)

@@ -447,7 +447,8 @@ func (s *Server) apiRoomStores(w http.ResponseWriter, r *http.Request) error {
 
 // apiWS authorizes each requested topic, then hands the connection to the
 // realtime adapter. Rooms are public; a staff topic needs order access in
-// that merchant; an order topic needs its buyer (or staff).
+// that merchant and no store binding; a store topic needs order access at
+// that store; an order topic needs its buyer (or staff of its store).
 func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 	subs, err := ws.ParseResume(r.URL.Query()["sub"])
 	if err != nil || len(subs) == 0 {
@@ -482,7 +483,20 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			}
 			rooms = append(rooms, room)
 		case "staff":
-			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermOrdersRead) {
+			// The merchant's stream carries every store's orders: staff
+			// bound to one store follow store:<id> instead.
+			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermOrdersRead) || staff.AtStore() != 0 {
+				return apperr.ErrNotFound
+			}
+			hidden = true // the studio is not a viewer
+			if user == "" {
+				user = app.UserKey(staff)
+			}
+		case "store":
+			if staff == nil || !identity.Can(staff.Role, identity.PermOrdersRead) || (staff.AtStore() != 0 && staff.AtStore() != id) {
+				return apperr.ErrNotFound
+			}
+			if _, err := s.App.Stores.Store(r.Context(), staff.MerchantID, id); err != nil {
 				return apperr.ErrNotFound
 			}
 			hidden = true // the studio is not a viewer

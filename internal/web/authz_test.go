@@ -52,6 +52,7 @@ type objects struct {
 	productID, skuID       int64
 	storeID, lotID         int64
 	orderID, otherStoreOrd int64
+	otherStoreID           int64 // a demo store the store staff do not work at
 	intent                 string
 	tokenID, staffID       int64
 	commentDel, commentBan int64
@@ -328,6 +329,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Sessions end in the matrix (logout runs last), so these go first.
 	t.Run("WebSocketTopics", func(t *testing.T) { testWSTopics(t, m, callers, o) })
+	t.Run("OrderViewsPerRole", func(t *testing.T) { testOrderViews(t, m, callers, o) })
+	t.Run("OrderStreamsPerRole", func(t *testing.T) { testOrderStreams(t, m, callers, o, o.otherStoreID) })
+	t.Run("ShippedRoute", func(t *testing.T) { testShippedRoute(t, m, callers, o) })
 	t.Run("StoreStaffSeeOwnStoreOrdersOnly", func(t *testing.T) {
 		store := findCaller(callers, "store")
 		r := send(t, nil, base, "GET", "/api/v1/orders/"+itoa(o.otherStoreOrd), nil, store.token, nil)
@@ -475,18 +479,22 @@ func findCaller(cs []caller, name string) caller {
 }
 
 // testWSTopics checks the topic-level authorization of the WebSocket route:
-// the staff feed of a merchant needs orders.read in that merchant, an order
-// feed needs its buyer or staff of its merchant. Without an Upgrade header a
+// the staff feed of a merchant needs orders.read in that merchant and no
+// store binding, a store's feed orders.read at that store, an order feed
+// its buyer or staff of its merchant. Without an Upgrade header a
 // permitted subscription answers 426, a refused one 404.
 func testWSTopics(t *testing.T, m *node.Main, callers []caller, o *objects) {
 	for _, c := range callers {
-		staffFeed := c.kind == "staff" && c.tenant == 1 && identity.Can(c.role, identity.PermOrdersRead)
-		orderFeed := staffFeed || c.buyer
+		orderAccess := c.kind == "staff" && c.tenant == 1 && identity.Can(c.role, identity.PermOrdersRead)
+		bound := identity.StoreBound(c.role) // the demo store staff work at the first store
+		orderFeed := orderAccess || c.buyer
 		for _, tc := range []struct {
 			sub  string
 			want bool
 		}{
-			{"staff:" + itoa(o.merchantID), staffFeed},
+			{"staff:" + itoa(o.merchantID), orderAccess && !bound},
+			{"store:" + itoa(o.demoStoreID), orderAccess},
+			{"store:" + itoa(o.otherStoreID), orderAccess && !bound},
 			{"order:" + itoa(o.orderID), orderFeed},
 			{"room:" + itoa(o.roomID), true},
 		} {
@@ -706,7 +714,8 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 		return ord.ID
 	}
 	o.orderID = order(o.demoStoreID)
-	o.otherStoreOrd = order(storeList.Stores[1].ID)
+	o.otherStoreID = storeList.Stores[1].ID
+	o.otherStoreOrd = order(o.otherStoreID)
 	var in struct {
 		Intent string `json:"intent"`
 	}

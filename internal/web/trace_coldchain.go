@@ -417,8 +417,7 @@ func (h ColdChainHolder) HoldLot(ctx context.Context, merchantID, lotID int64, r
 			continue
 		}
 		h.App.Audit.Audit(ctx, merchantID, monitor(merchantID).Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("lot %d on cold-chain hold", lotID))
-		h.publish(live.OrderTopic(o.ID), "order.status", map[string]any{"order": o, "reason": "lot_on_hold"})
-		h.publish(live.StaffTopic(merchantID), "order.updated", app.StaffOrderView(o))
+		h.App.PublishOrder(o, "order.updated", "lot_on_hold")
 	}
 	return nil
 }
