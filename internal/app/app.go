@@ -124,6 +124,7 @@ func (a *App) Start(ctx context.Context) {
 				if a.IsLeader() {
 					a.expireDue(ctx)
 					a.tickFlash(ctx)
+					a.syncFlashHolds(ctx)
 				}
 				a.flushLikes(ctx)
 			} else if a.IsLeader() {
@@ -514,9 +515,15 @@ func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code stri
 		return nil, err
 	}
 	if at := p.AtStore(); at != 0 && o.StoreID != at {
-		return nil, ErrOtherStore
+		return nil, a.otherStore(ctx, o)
 	}
 	if !confirm {
+		// Staff see before they hand anything over that a lot went on hold.
+		if o.Status == order.Paid || o.Status == order.Ready {
+			if o.HeldLots, err = a.Orders.HeldLots(ctx, p.MerchantID, o.ID); err != nil {
+				return nil, err
+			}
+		}
 		return o, nil
 	}
 	if o.Status == order.Completed {
@@ -524,6 +531,20 @@ func (a *App) VerifyPickup(ctx context.Context, p *identity.Principal, code stri
 	}
 	return a.move(ctx, order.Move{MerchantID: p.MerchantID, ID: o.ID, To: order.Completed, From: []order.Status{order.Paid, order.Ready},
 		Refuse: order.ErrNotReady, StoreID: p.AtStore(), ByCode: true, Actor: p.Name})
+}
+
+// otherStore is ErrOtherStore naming the order's store, so the counter can
+// send the customer on.
+func (a *App) otherStore(ctx context.Context, o *order.Order) error {
+	st, err := a.Stores.Store(ctx, o.MerchantID, o.StoreID)
+	if err != nil {
+		return ErrOtherStore
+	}
+	en := st.NameEN
+	if en == "" {
+		en = st.Name
+	}
+	return ErrOtherStore.With("该订单需在"+st.Name+"取货", "This order is for pickup at "+en+".")
 }
 
 // CancelUnpaid lets a buyer cancel their own unpaid order; stock returns.

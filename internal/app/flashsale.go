@@ -127,6 +127,36 @@ func (a *App) loadRunningSales(ctx context.Context) {
 			a.Logger.Error("flash sale: resume", "sale", s.ID, "err", err)
 		}
 	}
+	a.syncFlashHolds(ctx)
+}
+
+// syncFlashHolds pauses each running sale with a lot of its quota on hold
+// and resumes those whose lots were all released. The hold's own node calls
+// it at once (SetHold); the leader's tick calls it every second, so a hold
+// set on another node pauses the sale within a second (and a buy that races
+// it is refused by the database check anyway).
+func (a *App) syncFlashHolds(ctx context.Context) {
+	if !a.IsLeader() {
+		return
+	}
+	e := a.flash()
+	e.mu.Lock()
+	sales := make(map[int64]*runningSale, len(e.sales))
+	for id, rs := range e.sales {
+		sales[id] = rs
+	}
+	e.mu.Unlock()
+	for id, rs := range sales {
+		held, err := a.Inventory.HeldLots(ctx, rs.alloc.Sale().MerchantID, rs.alloc.LotIDs())
+		if err != nil {
+			a.Logger.Warn("flash sale: lot holds", "sale", id, "err", err)
+			continue
+		}
+		if rs.alloc.SetPaused(len(held) > 0) {
+			e.markDirty(id)
+			a.skuChangedNoErr(ctx, rs.alloc.Sale().MerchantID, rs.alloc.Sale().SKUID)
+		}
+	}
 }
 
 func (a *App) runSale(ctx context.Context, s flashsale.Sale, quota []flashsale.Quota, claims []flashsale.Claim) error {
@@ -256,6 +286,12 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	}
 	<-r.done // bounded: the writer always finishes a batch
 	e.markDirty(sale.ID)
+	if errors.Is(r.po.Err, inventory.ErrLotOnHold) {
+		// The hold reached the database before this node heard of it (it
+		// was set on another node): pause now, the tick resumes on release.
+		rs.alloc.SetPaused(true)
+		return nil, false, flashsale.ErrPaused
+	}
 	if r.po.Err != nil {
 		return nil, false, r.po.Err
 	}
@@ -322,7 +358,7 @@ func (a *App) flushFlash() {
 		out = append(out, struct {
 			topic string
 			view  map[string]any
-		}{rs.topic, map[string]any{"sale_id": id, "remaining": rem, "sold_out": rem == 0}})
+		}{rs.topic, map[string]any{"sale_id": id, "remaining": rem, "sold_out": rem == 0, "paused": rs.alloc.Paused()}})
 	}
 	e.dirty = map[int64]bool{}
 	e.mu.Unlock()
@@ -369,6 +405,9 @@ func (a *App) StartDue(ctx context.Context, s flashsale.Sale) {
 func (a *App) startSale(ctx context.Context, s flashsale.Sale) (*flashsale.Sale, error) {
 	quota, err := a.Flash.Start(ctx, s.MerchantID, s.ID, func(levels []inventory.Level) ([]inventory.Take, error) {
 		t, err := inventory.AllocateFEFO(levels, s.Quantity, a.Now())
+		if errors.Is(err, inventory.ErrLotOnHold) {
+			return nil, err // a sale never starts over a held lot
+		}
 		if err != nil {
 			return nil, flashsale.ErrQuotaOnStart
 		}
@@ -418,7 +457,7 @@ func (a *App) FlashView(ctx context.Context, s flashsale.Sale) (FlashView, error
 	rs := e.sales[s.ID]
 	e.mu.Unlock()
 	if rs != nil {
-		v.Remaining = rs.alloc.Remaining()
+		v.Remaining, v.Paused = rs.alloc.Remaining(), rs.alloc.Paused()
 		v.ProductName, v.SKUName, v.ListFen = rs.product.Name, rs.sku.Name, rs.sku.PriceFen
 		return v, nil
 	}

@@ -36,6 +36,7 @@ func (a *App) SetHold(ctx context.Context, p *identity.Principal, lotID int64, h
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, action, "lot:"+lot.Code, reason)
 	a.emitLot(p.MerchantID, lot, p, reason)
+	a.syncFlashHolds(ctx) // a running sale over the lot pauses or resumes now
 	return lot, a.skuChanged(ctx, p.MerchantID, lot.SKUID)
 }
 

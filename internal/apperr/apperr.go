@@ -47,6 +47,14 @@ func New(kind Kind, code, zh, en string) *Error {
 	return &Error{Kind: kind, Code: code, Message: zh, English: en}
 }
 
+// With returns a copy of e whose messages name the case at hand (a store,
+// a lot). The code and kind stay; errors.Is(copy, e) still holds.
+func (e *Error) With(zh, en string) *Error {
+	c := *e
+	c.Message, c.English, c.Err = zh, en, e
+	return &c
+}
+
 // Invalidf is the common case: a field that fails validation.
 func InvalidField(field, code, zh, en string) *Error {
 	return &Error{Kind: Invalid, Code: code, Message: zh, English: en, Field: field}

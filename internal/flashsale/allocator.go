@@ -18,6 +18,7 @@ type Allocator struct {
 	perUser   map[int64]int64 // customer -> units held
 	remaining int64
 	closed    bool
+	paused    bool           // a lot of the quota is on hold: no unit is handed out
 	inflight  sync.WaitGroup // takes whose orders are not yet committed or given back
 }
 
@@ -34,6 +35,17 @@ func NewAllocator(s Sale, quota []Quota, claims []Claim) *Allocator {
 		a.remaining += a.lots[i].Quantity - a.lots[i].Used
 	}
 	return a
+}
+
+// LotIDs lists the lots of the sale's quota (the lots whose hold pauses it).
+func (a *Allocator) LotIDs() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int64, len(a.lots))
+	for i, q := range a.lots {
+		ids[i] = q.LotID
+	}
+	return ids
 }
 
 // Sale returns the sale this allocator serves.
@@ -64,6 +76,9 @@ func (a *Allocator) Take(customer, qty int64) ([]inventory.Take, error) {
 	if a.closed {
 		return nil, ErrNotRunning
 	}
+	if a.paused {
+		return nil, ErrPaused
+	}
 	if a.remaining <= 0 {
 		return nil, ErrSoldOut
 	}
@@ -92,6 +107,23 @@ func (a *Allocator) Take(customer, qty int64) ([]inventory.Take, error) {
 	a.perUser[customer] += qty
 	a.inflight.Add(1)
 	return takes, nil
+}
+
+// SetPaused pauses the sale (a lot of its quota went on hold) or resumes
+// it; it reports whether that changed anything.
+func (a *Allocator) SetPaused(p bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	changed := a.paused != p
+	a.paused = p
+	return changed
+}
+
+// Paused reports whether the sale is paused.
+func (a *Allocator) Paused() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.paused
 }
 
 // Settle marks a Take's order as written (or given back).

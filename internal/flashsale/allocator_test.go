@@ -81,3 +81,26 @@ func TestAllocatorRebuildAndClose(t *testing.T) {
 		t.Fatalf("take after close: %v", err)
 	}
 }
+
+// TestAllocatorPaused: a paused sale (a lot of its quota on hold) hands out
+// nothing and says why; resumed, it sells what it had left.
+func TestAllocatorPaused(t *testing.T) {
+	a := flashsale.NewAllocator(flashsale.Sale{ID: 1, Quantity: 3, PerUserLimit: 3}, []flashsale.Quota{{StoreID: 1, LotID: 10, Quantity: 3}}, nil)
+	if !a.SetPaused(true) || a.SetPaused(true) || !a.Paused() {
+		t.Fatal("SetPaused must report a change once")
+	}
+	if _, err := a.Take(7, 1); err != flashsale.ErrPaused {
+		t.Fatalf("take while paused: %v", err)
+	}
+	if a.Remaining() != 3 || a.Holds(7) != 0 {
+		t.Fatalf("a refused take changed the sale: remaining %d", a.Remaining())
+	}
+	if ids := a.LotIDs(); len(ids) != 1 || ids[0] != 10 {
+		t.Fatalf("lot ids %v", ids)
+	}
+	a.SetPaused(false)
+	if _, err := a.Take(7, 1); err != nil {
+		t.Fatalf("take after resume: %v", err)
+	}
+	a.Settle()
+}

@@ -40,6 +40,7 @@ type Sale struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	EndedAt      *time.Time `json:"ended_at,omitempty"`
 	Remaining    int64      `json:"remaining"` // units not held by any order (live figure)
+	Paused       bool       `json:"paused"`    // a lot of its quota is on hold: buys are refused (ErrPaused)
 }
 
 // Validate checks a new sale.
@@ -70,6 +71,9 @@ var (
 	ErrNotRunning   = apperr.New(apperr.Conflict, "sale_not_running", "秒杀未开始或已结束", "The flash sale is not running.")
 	ErrBusy         = apperr.New(apperr.TooMany, "busy_retry", "抢购人数太多，请稍后重试", "Too many buyers right now; try again in a moment.")
 	ErrQuotaOnStart = apperr.New(apperr.Conflict, "insufficient_stock", "门店库存不足以开启本次秒杀", "The store has too little stock for this sale.")
+	// ErrPaused: a lot of the sale's quota is on hold (cold-chain review);
+	// the sale resumes when quality releases it, or ends.
+	ErrPaused = apperr.New(apperr.Conflict, "sale_paused", "秒杀暂停：该批次冷链复核中", "The flash sale is paused: the lot is under cold-chain review.")
 )
 
 // Quota is the part of a sale's units held in one lot.

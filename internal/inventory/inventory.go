@@ -51,10 +51,44 @@ type Level struct {
 
 // Available is what can still be sold from this level at time now.
 func (l Level) Available(now time.Time) int64 {
-	if l.Hold || !l.ExpiresAt.After(now) {
+	if Sellable(l.Hold, l.ExpiresAt, now) != nil {
 		return 0
 	}
 	return l.OnHand - l.Reserved
+}
+
+// Errors of the sale rule: each has one stable code.
+var (
+	// ErrLotOnHold refuses to sell (or hand over) units of a lot that quality
+	// put on hold, a cold-chain excursion under review.
+	ErrLotOnHold = apperr.New(apperr.Conflict, "lot_on_hold", "该批次冷链复核中，暂停销售", "This lot is on hold for a cold-chain review and cannot be sold.")
+	// ErrLotExpired refuses to sell units of a lot past its expiry.
+	ErrLotExpired = apperr.New(apperr.Conflict, "lot_expired", "该批次已过保质期，不能销售", "This lot is past its expiry and cannot be sold.")
+)
+
+// HandoverOnHold refuses to hand over (pickup or shipping) an order holding
+// units of lots that went on hold after it was paid, and says the way out:
+// quality releases the lot, or the order is cancelled and refunded.
+func HandoverOnHold(codes []string) *apperr.Error {
+	lots := strings.Join(codes, "、")
+	return ErrLotOnHold.With("批次 "+lots+" 冷链复核中，暂不能交付：请等待品控放行后再交付，或取消订单为顾客退款",
+		"Lot "+strings.Join(codes, ", ")+" is on hold for a cold-chain review; do not hand it over. Wait for the quality team's release, or cancel the order and refund the customer.")
+}
+
+// Sellable is the one rule every sale path applies (ordinary orders, flash
+// sales, and any later coupon or pre-sale path): a unit may be sold only
+// from a lot that is not on hold and not expired at now. Allocation (FEFO,
+// a flash sale's quota) skips lots that fail it, and the stores re-check it
+// inside the transaction that writes the sale (sqldb.checkSellable), so a
+// hold that lands between the two still wins.
+func Sellable(hold bool, expiresAt, now time.Time) error {
+	switch {
+	case hold:
+		return ErrLotOnHold
+	case !expiresAt.After(now):
+		return ErrLotExpired
+	}
+	return nil
 }
 
 // Take is a part of an allocation: qty units from one lot in one store.
@@ -68,15 +102,20 @@ type Take struct {
 var ErrOutOfStock = apperr.New(apperr.Conflict, "out_of_stock", "库存不足", "Not enough stock.")
 
 // AllocateFEFO takes qty units from levels, earliest expiry first. It returns
-// ErrOutOfStock without a partial allocation when levels cannot cover qty.
+// ErrOutOfStock without a partial allocation when levels cannot cover qty,
+// or ErrLotOnHold when they could but for units of lots on hold (the buyer
+// is told why, not "sold out").
 func AllocateFEFO(levels []Level, qty int64, now time.Time) ([]Take, error) {
 	ls := append([]Level(nil), levels...)
 	sort.SliceStable(ls, func(i, j int) bool { return ls[i].ExpiresAt.Before(ls[j].ExpiresAt) })
 	var out []Take
-	left := qty
+	left, held := qty, int64(0)
 	for _, l := range ls {
 		if left == 0 {
 			break
+		}
+		if l.Hold && l.ExpiresAt.After(now) {
+			held += l.OnHand - l.Reserved
 		}
 		a := l.Available(now)
 		if a <= 0 {
@@ -87,6 +126,9 @@ func AllocateFEFO(levels []Level, qty int64, now time.Time) ([]Take, error) {
 		left -= n
 	}
 	if left > 0 {
+		if held >= left {
+			return nil, ErrLotOnHold
+		}
 		return nil, ErrOutOfStock
 	}
 	return out, nil
@@ -98,6 +140,8 @@ type Store interface {
 	ListLots(ctx context.Context, merchantID int64, skuID int64) ([]Lot, error)
 	Lot(ctx context.Context, merchantID, id int64) (*Lot, error)
 	SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error
+	// HeldLots returns the lots among ids that are on hold.
+	HeldLots(ctx context.Context, merchantID int64, ids []int64) ([]Lot, error)
 	// SetStock sets on-hand units of a lot in a store; it refuses to go below reserved.
 	SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error
 	// ImportStock applies a stock count, creating missing lots, all or

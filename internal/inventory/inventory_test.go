@@ -24,7 +24,8 @@ func TestAllocateFEFO(t *testing.T) {
 		{"EarliestFirst", 2, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 2}}, nil},
 		{"SpillsToNextSellableLot", 6, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 3}, {StoreID: 1, LotID: 3, Qty: 3}}, nil},
 		{"SkipsHeldAndExpired", 13, []inventory.Take{{StoreID: 1, LotID: 1, Qty: 3}, {StoreID: 1, LotID: 3, Qty: 10}}, nil},
-		{"ErrOutOfStock", 14, nil, inventory.ErrOutOfStock},
+		{"ErrLotOnHoldWhenOnlyHeldUnitsWouldCover", 14, nil, inventory.ErrLotOnHold},
+		{"ErrOutOfStock", 18, nil, inventory.ErrOutOfStock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +40,28 @@ func TestAllocateFEFO(t *testing.T) {
 				if got[i] != tt.want[i] {
 					t.Fatalf("got %+v, want %+v", got, tt.want)
 				}
+			}
+		})
+	}
+}
+
+// TestSellable is the one sale rule: held or expired lots are not sold.
+func TestSellable(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name    string
+		hold    bool
+		expires time.Time
+		want    error
+	}{
+		{"OK", false, now.Add(time.Hour), nil},
+		{"ErrLotOnHold", true, now.Add(time.Hour), inventory.ErrLotOnHold},
+		{"ErrLotExpired", false, now, inventory.ErrLotExpired},
+		{"HoldWinsOverExpiry", true, now.Add(-time.Hour), inventory.ErrLotOnHold},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := inventory.Sellable(tt.hold, tt.expires, now); got != tt.want {
+				t.Fatalf("Sellable = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -77,6 +77,7 @@ type Order struct {
 	TotalFen         int64      `json:"total_fen"`
 	RefundedFen      int64      `json:"refunded_fen"`
 	PickupCode       string     `json:"pickup_code,omitempty"`
+	HeldLots         []string   `json:"held_lots,omitempty"` // lots on hold among its units (set where staff look it up to hand it over)
 	Lines            []Line     `json:"lines"`
 	ReserveExpiresAt time.Time  `json:"reserve_expires_at"`
 	CreatedAt        time.Time  `json:"created_at"`
@@ -223,6 +224,9 @@ type Store interface {
 	Get(ctx context.Context, merchantID, id int64) (*Order, error)
 	List(ctx context.Context, f Filter) ([]Order, error)
 	ByPickupCode(ctx context.Context, merchantID int64, code string) (*Order, error)
+	// HeldLots returns the codes of the lots on hold that the order's
+	// not-yet-handed-over units come from (handover is refused while any is).
+	HeldLots(ctx context.Context, merchantID, orderID int64) ([]string, error)
 	// Transition moves an order to next if allowed from its current status and
 	// applies the stock effect exactly once (consume on handover, release on
 	// cancel/expiry): Apply with no conditions, on behalf of the system.

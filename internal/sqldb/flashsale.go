@@ -283,9 +283,23 @@ func (f *FlashStore) CreateBatch(ctx context.Context, batch []*flashsale.Pending
 			}
 			running[id] = status == string(flashsale.Running)
 		}
+		// The sale rule, once for the whole batch: an order taking units of
+		// a lot that went on hold since its sale started fails (its units go
+		// back to the allocator, which the app pauses).
+		var takes []inventory.Take
+		for _, fo := range batch {
+			takes = append(takes, fo.Takes...)
+		}
+		unsellable, err := unsellableLots(ctx, tx, takes)
+		if err != nil {
+			return err
+		}
 		for i, fo := range batch {
 			if !running[fo.Order.SaleID] {
 				fo.Err = flashsale.ErrNotRunning
+				continue
+			}
+			if fo.Err = firstUnsellable(fo.Takes, unsellable); fo.Err != nil {
 				continue
 			}
 			sp := fmt.Sprintf("fo%d", i)
@@ -407,6 +421,9 @@ func (f *FlashStore) NaiveBuy(ctx context.Context, po *flashsale.PendingOrder, l
 		rows.Close()
 		if left > 0 {
 			return flashsale.ErrSoldOut
+		}
+		if err := checkSellable(ctx, tx, po.Takes); err != nil {
+			return err
 		}
 		err = insertFlashOrder(ctx, tx, po)
 		if errors.Is(err, errDupKey) {

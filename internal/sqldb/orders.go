@@ -112,6 +112,9 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			}
 			takes = append(takes, t...)
 		}
+		if err := checkSellable(ctx, tx, takes); err != nil {
+			return err
+		}
 		var err error
 		for attempt := 0; ; attempt++ {
 			o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
@@ -352,6 +355,15 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 	now := ms(tx.Now)
 	switch next {
 	case order.Shipped, order.Completed:
+		// Food of a lot on hold is not handed over, whoever asks: the lot
+		// went on hold after the order was paid.
+		held, err := heldLotsOfOrder(ctx, tx.Query, m.MerchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(held) > 0 {
+			return nil, inventory.HandoverOnHold(held)
+		}
 		// Handover: reserved units leave the shelf exactly once. Rows already
 		// consumed (shipped → completed) are skipped by the state filter.
 		if err := settleAllocations(ctx, tx, id, "consumed", `on_hand = on_hand - ?, reserved = reserved - ?`, 2); err != nil {

@@ -256,7 +256,7 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 
 	// Buying from the held lot fails with a clear code (the only lot of the SKU).
 	r = n.call(t, "POST", "/api/v1/orders", order, viewer.Token)
-	if r.status != 409 || r.code(t) != "out_of_stock" {
+	if r.status != 409 || r.code(t) != "lot_on_hold" {
 		t.Fatalf("buy while held: %d %s", r.status, r.body)
 	}
 

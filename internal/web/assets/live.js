@@ -73,6 +73,7 @@
     const p = products.get(flash.product_id);
     const running = flash.status === "running" && Date.parse(flash.starts_at) <= Date.now();
     const soldOut = running && flash.remaining <= 0;
+    const paused = running && flash.paused; // a lot of the sale is under cold-chain review
     const until = running ? Date.parse(flash.ends_at) : Date.parse(flash.starts_at);
     const pct = Math.round(100 * (flash.quantity - flash.remaining) / Math.max(1, flash.quantity));
     box.replaceChildren(
@@ -83,9 +84,10 @@
           h("span", { class: "name" }, (p ? SL.pname(p) : flash.product_name) + " · " + flash.sku_name),
           h("div", { class: "price" }, h("small", {}, "¥"), (flash.price_fen / 100).toFixed(2), flash.list_price_fen > flash.price_fen ? h("del", {}, yuan(flash.list_price_fen)) : null),
           h("div", { class: "bar" }, h("i", { style: null, dataset: { pct } })),
-          h("span", { class: "stock" + (soldOut ? " soldout" : "") , id: "flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "") + flash.remaining + t(" 件 · 每人限购 ", " left · limit ") + flash.per_user_limit)),
-        h("button", { class: "btn btn-buy", type: "button", id: "flash-buy", disabled: !running || soldOut, onclick: () => openBuy(flash.product_id, flash) },
-          soldOut ? t("已抢光", "Sold out") : running ? t("马上抢", "Grab it") : t("即将开抢", "Soon"))));
+          paused ? h("span", { class: "stock soldout", id: "flash-paused" }, HOLD_TEXT())
+            : h("span", { class: "stock" + (soldOut ? " soldout" : "") , id: "flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "") + flash.remaining + t(" 件 · 每人限购 ", " left · limit ") + flash.per_user_limit)),
+        h("button", { class: "btn btn-buy", type: "button", id: "flash-buy", disabled: !running || soldOut || paused, onclick: () => openBuy(flash.product_id, flash) },
+          paused ? t("暂停销售", "On hold") : soldOut ? t("已抢光", "Sold out") : running ? t("马上抢", "Grab it") : t("即将开抢", "Soon"))));
     const bar = box.querySelector(".bar i");
     bar.style.width = pct + "%";
     box.classList.remove("hidden");
@@ -151,7 +153,7 @@
           else { note(t("主播网络波动，正在重连…", "The host is reconnecting…")); }
           break;
         case "flash.started": case "flash.scheduled": flash = d.sale; renderFlash(); if (d.sale.status === "running") system(t("秒杀开始啦！", "The flash sale has started!")); break;
-        case "flash.stock": if (flash && flash.id === d.sale_id) { flash.remaining = d.remaining; renderFlash(); refreshSheetFlash(); } break;
+        case "flash.stock": if (flash && flash.id === d.sale_id) { flash.remaining = d.remaining; flash.paused = !!d.paused; renderFlash(); refreshSheetFlash(); } break;
         case "flash.ended": if (flash && flash.id === d.sale_id) { flash = null; renderFlash(); } break;
         case "trace.card": showTraceCard(d); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
@@ -390,7 +392,7 @@
     const store = (storeCache.all || []).find((s) => s.id === sale.store_id);
     const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
     const soldOut = sale.remaining <= 0;
-    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: soldOut, onclick: () => submitOrder(p, st, confirm, err) }, soldOut ? t("已抢光", "Sold out") : t("立即抢购", "Buy now"));
+    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: soldOut || sale.paused, onclick: () => submitOrder(p, st, confirm, err) }, sale.paused ? t("暂停销售", "On hold") : soldOut ? t("已抢光", "Sold out") : t("立即抢购", "Buy now"));
     showSheet(
       h("div", { class: "sheet-head" }, h("img", { src: p.image || "", alt: "" }),
         h("div", {}, h("span", { class: "tag flash-tag" }, "⚡ " + t("秒杀价", "Flash price")), h("b", {}, SL.pname(p) + " · " + sku.name), h("div", { class: "price" }, yuan(sale.price_fen), h("del", {}, yuan(sku.price_fen))),
@@ -424,10 +426,13 @@
         limit_reached: t("你已达到每人限购数量", "You reached the per-buyer limit"),
         busy_retry: t("排队的人太多，请稍后再点一次", "Lots of buyers right now — tap again in a moment"),
         sale_not_running: t("秒杀已结束", "The flash sale has ended"),
+        sale_paused: t("暂停销售：该批次冷链复核中，复核通过后恢复", "On hold: the lot is under cold-chain review; the sale resumes once it is cleared"),
+        lot_on_hold: t("暂停销售：该批次冷链复核中", "On hold: the lot is under cold-chain review"),
       };
       err.textContent = msgs[e.code] || e.message;
       err.classList.remove("hidden");
       if (e.code === "sold_out" && st.sale) { st.sale.remaining = 0; if (flash && flash.id === st.sale.id) { flash.remaining = 0; renderFlash(); } btn.disabled = true; btn.textContent = t("已抢光", "Sold out"); }
+      if (e.code === "sale_paused" && st.sale) { st.sale.paused = true; if (flash && flash.id === st.sale.id) { flash.paused = true; renderFlash(); } btn.disabled = true; btn.textContent = t("暂停销售", "On hold"); }
       if (e.code === "busy_retry") { btn.textContent = t("重试", "Retry"); }
       if (e.code === "out_of_stock") { storeCache.sku = 0; }
     }
