@@ -1,0 +1,111 @@
+package compliance_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/compliance"
+)
+
+func TestCheckFindings(t *testing.T) {
+	rs := compliance.Base()
+	t.Run("SpanInRunes", func(t *testing.T) {
+		res := rs.Check("能治高血压，100%有效", compliance.Input{Context: compliance.CtxProduct})
+		if res.Verdict != compliance.Violation || !res.Blocking() {
+			t.Fatalf("verdict %s", res.Verdict)
+		}
+		want := map[string]compliance.Span{"ad17-treatment": {0, 2}, "ad17-disease-mention": {2, 5}, "ad28-false": {6, 12}}
+		for _, f := range res.Findings {
+			if sp, ok := want[f.Rule]; !ok || sp != f.Span {
+				t.Errorf("finding %s %v %q, want %v", f.Rule, f.Span, f.Match, want)
+			}
+			if f.Law == "" || f.Explanation == "" || f.Suggestion == "" {
+				t.Errorf("finding %s lacks law/explanation/suggestion: %+v", f.Rule, f)
+			}
+			delete(want, f.Rule)
+		}
+		if len(want) > 0 {
+			t.Errorf("missing %v", want)
+		}
+	})
+	t.Run("FullWidthAndCase", func(t *testing.T) {
+		res := rs.Check("ＴＯＰ１好物", compliance.Input{})
+		if len(res.Findings) != 1 || res.Findings[0].Span != (compliance.Span{0, 4}) || res.Findings[0].Match != "ＴＯＰ１" {
+			t.Fatalf("%+v", res.Findings)
+		}
+	})
+	t.Run("AllowedPhraseExempts", func(t *testing.T) {
+		for _, s := range []string{"最佳食用期：3天", "开封后最好冷藏", "第一批春茶", "本场最低价"} {
+			if res := rs.Check(s, compliance.Input{}); res.Verdict != compliance.OK {
+				t.Errorf("%q: %s %+v", s, res.Verdict, res.Findings)
+			}
+		}
+	})
+	t.Run("Rewrite", func(t *testing.T) {
+		res := rs.Check("最好吃的苹果", compliance.Input{})
+		if len(res.Findings) != 1 || res.Findings[0].Replacement == nil || *res.Findings[0].Replacement != "好吃" {
+			t.Fatalf("%+v", res.Findings)
+		}
+	})
+	t.Run("ProductType", func(t *testing.T) {
+		ordinary := rs.Check("增强免疫力", compliance.Input{Context: compliance.CtxComment, ProductType: compliance.OrdinaryFood})
+		health := rs.Check("增强免疫力", compliance.Input{Context: compliance.CtxComment, ProductType: compliance.HealthFood})
+		if ordinary.Verdict != compliance.Violation || health.Verdict != compliance.NeedsProof {
+			t.Fatalf("ordinary %s, health %s", ordinary.Verdict, health.Verdict)
+		}
+		// The disclaimer rule applies to product texts, not to comments.
+		prod := rs.Check("鱼油软胶囊", compliance.Input{Context: compliance.CtxProduct, ProductType: compliance.HealthFood})
+		if len(prod.Findings) != 1 || prod.Findings[0].Rule != "ad18-disclaimer" || prod.Findings[0].Severity != compliance.Warn {
+			t.Fatalf("%+v", prod.Findings)
+		}
+	})
+	t.Run("BadInput", func(t *testing.T) {
+		in := compliance.Input{Context: "tweet"}
+		if err := in.Validate(); err != compliance.ErrContext {
+			t.Fatal(err)
+		}
+		in = compliance.Input{ProductType: "drug"}
+		if err := in.Validate(); err != compliance.ErrProductType {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestMerchantLayer(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	past := now.Add(-time.Hour)
+	terms := []compliance.Term{{ID: 1, Term: "秒杀全网", Severity: compliance.Block}, {ID: 2, Term: "爆款", Severity: compliance.Warn}}
+	evidence := []compliance.Evidence{
+		{Kind: compliance.EvTrademark, Term: "第一坊", Reference: "第12345678号"},
+		{Kind: compliance.EvRanking, Term: "2025年天猫坚果类目销量第一", Reference: "天猫年度榜单"},
+		{Kind: compliance.EvOrganic, ProductID: 7, Reference: "有机认证 No.123"},
+		{Kind: compliance.EvOrigin, Term: "五常大米", Reference: "地理标志授权", ValidUntil: &past},
+	}
+	rs := compliance.Base().With("m1", terms, evidence, now)
+	cases := []struct {
+		name, text string
+		productID  int64
+		want       compliance.Verdict
+	}{
+		{"OwnBlockTerm", "秒杀全网的价格", 0, compliance.Violation},
+		{"OwnWarnTerm", "今日爆款", 0, compliance.Violation},
+		{"TrademarkExempt", "第一坊酱鸭", 0, compliance.OK},
+		{"RankingWithEvidence", "2025年天猫坚果类目销量第一的碧根果", 0, compliance.OK},
+		{"RankingWithoutMatchingEvidence", "抖音销量第一", 0, compliance.NeedsProof},
+		{"CertificateForThatProduct", "有机黄豆", 7, compliance.OK},
+		{"CertificateOtherProduct", "有机黄豆", 8, compliance.NeedsProof},
+		{"ExpiredEvidence", "五常大米", 0, compliance.NeedsProof},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := rs.Check(c.text, compliance.Input{Context: compliance.CtxProduct, ProductID: c.productID})
+			if res.Verdict != c.want {
+				t.Fatalf("%q: %s, want %s: %+v", c.text, res.Verdict, c.want, res.Findings)
+			}
+		})
+	}
+	// The base set is untouched by a merchant's layer.
+	if compliance.Base().Check("第一坊酱鸭", compliance.Input{}).Verdict != compliance.Violation {
+		t.Fatal("merchant trademark leaked into the base rules")
+	}
+}
