@@ -18,6 +18,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
@@ -80,6 +81,9 @@ type App struct {
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
 	Moderator  *live.Moderator
+	// Compliance reviews rooms before they go live, product texts and
+	// comments during a live; nil switches the review off.
+	Compliance *compliance.Service
 
 	// Leases, NodeID and SelfURL elect one node for cluster-wide work; nil
 	// Leases means this node always leads (one process).

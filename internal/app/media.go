@@ -94,6 +94,14 @@ func (v VideoRooms) StreamStarted(ctx context.Context, slug string) error {
 		return err
 	}
 	if r.Status == live.Scheduled {
+		rev, err := v.App.ReviewRoom(ctx, r)
+		if err != nil {
+			return err
+		}
+		if rev.Blocking { // the stream runs, the room stays scheduled: the studio shows why
+			v.App.publish(live.StaffTopic(r.MerchantID), "compliance.blocked", map[string]any{"room": r.Slug, "review": rev})
+			return nil
+		}
 		if err := r.Transition(live.Live, v.App.Now()); err != nil {
 			return err
 		}

@@ -36,6 +36,10 @@ func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live
 	if err != nil {
 		return nil, err
 	}
+	review, err := a.reviewComment(ctx, room, staff, text)
+	if err != nil {
+		return nil, err
+	}
 	kind := "customer"
 	if staff {
 		kind = "staff"
@@ -45,6 +49,9 @@ func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live
 		return nil, err
 	}
 	a.Hub.PublishComment(room.Topic(), realtime.Comment{ID: strconv.FormatInt(c.ID, 10), User: user, Name: c.AuthorName, Text: c.Body, Host: staff, At: c.CreatedAt})
+	if !staff {
+		a.flagComment(room, c, review)
+	}
 	return c, nil
 }
 
@@ -157,8 +164,15 @@ func (a *App) ProductChanged(ctx context.Context, merchantID, productID int64) (
 	return prod, nil
 }
 
-// SetRoomStatus goes live, ends, or reopens a room.
-func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *live.Room, next live.Status) (*live.Room, error) {
+// SetRoomStatus goes live, ends, or reopens a room. Going live first
+// passes the compliance review (title, script, lineup texts); blocking
+// findings refuse it unless an owner sends an explicit override.
+func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *live.Room, next live.Status, ov *Override) (*live.Room, error) {
+	if next == live.Live && room.Status != live.Live {
+		if err := a.checkGoLive(ctx, p, room, ov); err != nil {
+			return nil, err
+		}
+	}
 	if err := room.Transition(next, a.Now()); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/epcishttp"
 	"github.com/shelflive/shelflive/internal/identity"
@@ -168,6 +169,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Now:        db.Now,
 		ReserveFor: c.ReserveFor,
 		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
+		Compliance: compliance.NewService(&sqldb.ComplianceStore{DB: db}, db.Now),
 	}
 	insightStore := &sqldb.InsightStore{DB: db}
 	a.Insight = insightStore

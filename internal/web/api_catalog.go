@@ -13,6 +13,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/stores"
 )
@@ -59,7 +60,7 @@ func (s *Server) apiCreateProduct(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 201, out)
+	return s.writeReviewedProduct(w, r, 201, out)
 }
 
 // apiImportProducts creates products from a CSV product list (text/csv
@@ -177,7 +178,21 @@ func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, out)
+	return s.writeReviewedProduct(w, r, 200, out)
+}
+
+// writeReviewedProduct answers a product save with the compliance review of
+// its texts under "compliance": findings warn, they never refuse the save
+// (a room showing a product with blocking findings cannot go live).
+func (s *Server) writeReviewedProduct(w http.ResponseWriter, r *http.Request, status int, prod *catalog.Product) error {
+	rev, err := s.App.ReviewProduct(r.Context(), prod)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, struct {
+		*catalog.Product
+		Compliance *compliance.Review `json:"compliance,omitempty"`
+	}{prod, rev})
 }
 
 func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {

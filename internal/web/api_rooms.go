@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/realtime/ws"
@@ -191,7 +193,8 @@ func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		Status live.Status `json:"status"`
+		Status   live.Status   `json:"status"`
+		Override *app.Override `json:"override"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -199,7 +202,11 @@ func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
 	if in.Status != live.Live && in.Status != live.Ended {
 		return apperr.InvalidField("status", "invalid_status", "状态须为 live 或 ended", "Status must be live or ended.")
 	}
-	room, err = s.App.SetRoomStatus(r.Context(), PrincipalFrom(r.Context()), room, in.Status)
+	room, err = s.App.SetRoomStatus(r.Context(), PrincipalFrom(r.Context()), room, in.Status, in.Override)
+	if blocked := (*app.BlockedError)(nil); errors.As(err, &blocked) {
+		writeProblemWith(w, r, compliance.ErrBlocked, "review", blocked.Review)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -304,6 +311,10 @@ func (s *Server) apiPostComment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, err := s.App.PostComment(r.Context(), p, room, in.Text)
+	if refused := (*app.CommentError)(nil); errors.As(err, &refused) {
+		writeProblemWith(w, r, compliance.ErrHostCommentBlocked, "findings", refused.Result.Findings)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ type objects struct {
 	alarmID                int64
 	webhookID, webhookDel  int64
 	webhookDelivery        int64
+	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
 }
@@ -107,6 +108,12 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/rooms/{slug}/flash-sales":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
 	"POST /api/v1/rooms/{slug}/flash-sales": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
 	"POST /api/v1/flash-sales/{id}/end":     {scopeTenant, func(o *objects) string { return "/api/v1/flash-sales/" + itoa(o.saleID) + "/end" }},
+	// compliance
+	"DELETE /api/v1/compliance/terms/{id}":    {scopeTenant, func(o *objects) string { return "/api/v1/compliance/terms/" + itoa(o.termID) }},
+	"DELETE /api/v1/compliance/evidence/{id}": {scopeTenant, func(o *objects) string { return "/api/v1/compliance/evidence/" + itoa(o.evidenceID) }},
+	"GET /api/v1/rooms/{slug}/script":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/script" }},
+	"PUT /api/v1/rooms/{slug}/script":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/script" }},
+	"GET /api/v1/rooms/{slug}/compliance":     {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/compliance" }},
 	// cold chain and public trace
 	"GET /trace/{code}":             {scopePublic, func(o *objects) string { return "/trace/" + o.traceCode }},
 	"GET /trace/01/{gtin}/10/{lot}": {scopePublic, func(o *objects) string { return o.digitalLink }},
@@ -683,6 +690,14 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "GET", "/api/v1/webhooks/"+itoa(o.webhookID)+"/deliveries", nil, owner, nil), 200).decode(t, &dl)
 	o.webhookDelivery = dl.Deliveries[0].ID
+
+	var row struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/compliance/terms", map[string]any{"term": "矩阵词", "severity": "warn"}, owner, nil), 201).decode(t, &row)
+	o.termID = row.ID
+	must(send(t, nil, base, "POST", "/api/v1/compliance/evidence", map[string]any{"kind": "trademark", "term": "矩阵牌", "reference": "第1号"}, owner, nil), 201).decode(t, &row)
+	o.evidenceID = row.ID
 
 	// Two comments by a bystander: one to delete, one whose author is muted.
 	// (Logins stay within the per-IP OTP budget of 5; comments respect the

@@ -116,5 +116,7 @@ func (s *Server) Routes() []Route {
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
+	routes = append(routes, (&Compliance{Server: s}).Routes()...) // advertising-law review, scripts
+
 	return routes
 }
