@@ -111,6 +111,14 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 					}
 				}
 				rep.Steps = append(rep.Steps, Step{Stage: stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
+				if stage == trace.StageQuality || stage == trace.StageEnd {
+					// An inspection or a disposal (a quality decision on the
+					// lot) happens where the lot is; it does not move it. Taken
+					// as an arrival, a release would start the lot's stay at
+					// the release and drop the excursion it was about from the
+					// chart and the verdict.
+					continue
+				}
 				if ev.EventTime.After(epcisEnd) {
 					epcisEnd = ev.EventTime
 				}
@@ -203,10 +211,23 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 		return nil, err
 	}
 	rep.Alarms = append(rep.Alarms, alarms...)
+	excursions, released := 0, 0
 	for _, a := range alarms {
-		if a.Kind == AlarmExcursion && (a.Decision == "" || a.Decision == DecisionDestroy) {
+		if a.Kind != AlarmExcursion {
+			continue
+		}
+		excursions++
+		switch a.Decision {
+		case DecisionRelease:
+			released++
+		default: // undecided, or destroyed
 			rep.Verdict = VerdictBroken
 		}
+	}
+	// Every excursion was reviewed and released: the headline says so, in
+	// agreement with the events listed under it (the readings stay broken).
+	if excursions > 0 && released == excursions && (rep.Verdict == VerdictBroken || rep.Verdict == VerdictHeld || rep.Verdict == VerdictGaps) {
+		rep.Verdict = VerdictReleased
 	}
 	if info.Hold && rep.Verdict != VerdictBroken {
 		rep.Verdict = VerdictHeldNow

@@ -151,6 +151,9 @@ const (
 	VerdictGaps    = "gaps"    // in range where measured, but data is missing for a while
 	VerdictNoData  = "no_data" // no sensor covered the lot
 	VerdictHeldNow = "on_hold" // on hold for review
+	// VerdictReleased: an excursion happened and every one was released
+	// by quality review (the page says both, not "broken" beside "released").
+	VerdictReleased = "released"
 )
 
 // Judge turns an exposure into a verdict for the profile.

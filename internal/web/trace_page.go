@@ -141,6 +141,8 @@ func publicTrace(rep *coldchain.LotReport, code string) *PublicTrace {
 		pt.VerdictText, pt.VerdictEN = "暂无温度记录", "No temperature records yet"
 	case coldchain.VerdictHeldNow:
 		pt.VerdictText, pt.VerdictEN = "暂停销售 — 冷链复核中", "On hold — cold chain under review"
+	case coldchain.VerdictReleased:
+		pt.VerdictText, pt.VerdictEN = "曾超温，经品控复核放行", "Excursion — released after quality review"
 	default:
 		pt.VerdictText, pt.VerdictEN = "冷链异常", "Cold chain broken"
 		if l.Hold {
@@ -190,7 +192,7 @@ func (c *ColdChain) renderTrace(w http.ResponseWriter, r *http.Request, pt *Publ
 		verdict, events = pt.VerdictEN, pt.EventsEN
 	}
 	cls := map[string]string{coldchain.VerdictHeld: "status-completed", coldchain.VerdictBroken: "status-cancelled",
-		coldchain.VerdictHeldNow: "status-pending_payment", coldchain.VerdictGaps: "status-pending_payment", coldchain.VerdictNoData: "status-pending_payment"}[pt.Verdict]
+		coldchain.VerdictHeldNow: "status-pending_payment", coldchain.VerdictGaps: "status-pending_payment", coldchain.VerdictNoData: "status-pending_payment", coldchain.VerdictReleased: "status-pending_payment"}[pt.Verdict]
 	w.Header().Set("Cache-Control", "no-cache")
 	return c.Server.render(w, r, 200, "trace.html", map[string]any{"T": pt, "Verdict": verdict, "Events": events, "VerdictClass": cls, "Chart": pt})
 }

@@ -381,6 +381,29 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 	if !strings.Contains(string(page.body), "released after quality review") {
 		t.Errorf("trace page after release lacks the decision")
 	}
+	// Issue 12: after the release the page still shows the excursion — the
+	// chart with its history (the 13 °C reading), the figures, and a
+	// headline that agrees with the sentence below it.
+	var after web.PublicTrace
+	n.call(t, "GET", "/api/v1/trace/"+strings.TrimPrefix(link.Path, "/trace/"), nil, "").into(t, &after)
+	peak := 0.0
+	for _, s := range after.Series {
+		for _, p := range s.Points {
+			peak = max(peak, p[1])
+		}
+	}
+	if after.Verdict != coldchain.VerdictReleased || !after.HasStats || after.Max != 13 || peak != 13 || after.OnHold {
+		t.Errorf("trace after release: verdict %s stats %v max %.1f chart peak %.1f on hold %v", after.Verdict, after.HasStats, after.Max, peak, after.OnHold)
+	}
+	if after.VerdictText != "曾超温，经品控复核放行" || len(after.Events) != 1 || !strings.Contains(after.Events[0], "放行") {
+		t.Errorf("headline %q, events %q", after.VerdictText, after.Events)
+	}
+	page = n.call(t, "GET", link.Path, nil, "")
+	for _, want := range []string{"曾超温，经品控复核放行", `id="chart"`, "13.0℃"} {
+		if !strings.Contains(string(page.body), want) {
+			t.Errorf("trace page after release lacks %q", want)
+		}
+	}
 
 	// Regulator exports for the lot.
 	csv := n.call(t, "GET", fmt.Sprintf("/api/v1/coldchain/exports/purchases.csv?lot_id=%d", lot.ID), nil, owner)

@@ -61,7 +61,7 @@
   if (raw && el) {
     const d = JSON.parse(raw.textContent);
     const v = document.getElementById("verdict");
-    const color = { broken: "#dc2626", on_hold: "#ea580c", gaps: "#ea580c" }[d.verdict];
+    const color = { broken: "#dc2626", on_hold: "#ea580c", gaps: "#ea580c", released: "#ea580c" }[d.verdict];
     if (v && color) v.style.color = color; // CSSOM, allowed by the CSP (no inline style attribute)
     drawChart(el, d);
     return;
