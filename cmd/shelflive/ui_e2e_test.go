@@ -169,3 +169,70 @@ func TestPickupPageAfterHandover(t *testing.T) {
 	run(t, store, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 	run(t, store, "pickup needs login again", chromedp.Navigate(url(m, "/pickup")), chromedp.WaitVisible(chromedp.CSS("#login")))
 }
+
+// TestLiveSoundStreamKeyAndEndToReplay publishes with ffmpeg: the studio
+// shows the stream key and server from the host's cookie session; the viewer's
+// muted live offers a tap for sound; only the player in use is loaded, with
+// its debug logging off; when the host ends the live, the open viewer page
+// turns into the replay without a reload.
+func TestLiveSoundStreamKeyAndEndToReplay(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "", "-rtmp-addr", "127.0.0.1:0")
+	ffmpegPath(t)
+
+	host := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, host, "host viewport", chromedp.EmulateViewport(1440, 900))
+	login(t, host, m, "host", "/studio?room=demo")
+	run(t, host, "studio loads", chromedp.WaitVisible(chromedp.CSS(`#lineup [data-pin="2"]`)), chromedp.Click(chromedp.CSS("#ingest summary")))
+	poll(t, host, "stream key shown", `document.querySelector("#stream-key") && document.querySelector("#stream-key").textContent === "demo-stream-key"`)
+	if got := text(t, host, "#ingest-body"); !strings.Contains(got, "rtmp://") {
+		t.Fatalf("studio ingest settings: %q", got)
+	}
+
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	publish(t, streamCtx, m, "demo-stream-key")
+	owner := testkit.Owner(m)
+	var room struct {
+		Playback struct {
+			OnAir bool `json:"on_air"`
+		} `json:"playback"`
+	}
+	testkit.WaitFor(t, "stream on air", 20*time.Second, func() bool {
+		owner.Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
+		return room.Playback.OnAir
+	})
+
+	viewer := testkit.NewContext(t, browser, 120*time.Second)
+	run(t, viewer, "open room", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(url(m, "/live/demo")))
+	poll(t, viewer, "live video plays", `document.querySelector("#video").currentTime > 1`)
+	poll(t, viewer, "tap for sound offered", `document.querySelector("#video").muted && !document.querySelector("#unmute").classList.contains("hidden")`)
+	testkit.Screenshot(t, viewer, "ui-05-live-unmute")
+	loaded, err := chromedp.Run(viewer, chromedp.Evaluate[string](`[typeof window.mpegts, typeof window.Hls, String(mpegts.LoggingControl.enableDebug), String(mpegts.LoggingControl.enableVerbose)].join(",")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded != "object,undefined,false,false" {
+		t.Fatalf("players (mpegts, Hls, debug, verbose) = %s; want mpegts.js only, quiet", loaded)
+	}
+	run(t, viewer, "tap for sound", chromedp.Click(chromedp.CSS("#unmute")))
+	poll(t, viewer, "sound on", `!document.querySelector("#video").muted && document.querySelector("#unmute").classList.contains("hidden")`)
+
+	// The host ends the live; the open page gets the replay by itself.
+	time.Sleep(2 * time.Second)
+	stopStream()
+	if st := owner.Do(t, "POST", "/api/v1/rooms/demo/status", map[string]string{"status": "ended"}, nil); st != 200 {
+		t.Fatalf("end room: %d", st)
+	}
+	poll(t, viewer, "status ended", `document.querySelector("#room-status").textContent === "已结束"`)
+	if got := text(t, viewer, "#poster-note"); strings.Contains(got, "即将开始") {
+		t.Fatalf("ended room still says %q", got)
+	}
+	poll(t, viewer, "replay without reload", `document.querySelector("#live").classList.contains("replay") && document.querySelector("#video").controls`)
+	poll(t, viewer, "replay loads", `document.querySelector("#video").readyState >= 1 && document.querySelector("#video").duration > 1`)
+	time.Sleep(500 * time.Millisecond)
+	testkit.Screenshot(t, viewer, "ui-06-replay-after-end")
+	if w, _ := chromedp.Run(viewer, chromedp.Evaluate[float64](`Math.max(...[...document.querySelectorAll("#pinned button, #pinned a")].map((b) => b.getBoundingClientRect().right))`)); w > 390 {
+		t.Fatalf("replay card buttons reach %.0f px on a 390 px screen", w)
+	}
+}
