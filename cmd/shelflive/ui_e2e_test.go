@@ -236,3 +236,82 @@ func TestLiveSoundStreamKeyAndEndToReplay(t *testing.T) {
 		t.Fatalf("replay card buttons reach %.0f px on a 390 px screen", w)
 	}
 }
+
+// TestStudioFlashFormPricesAndRoomEditor: the flash-sale form picks a store
+// with stock and fits the quantity to it; a sale starts with the defaults
+// and viewers keep the pinned card; every SKU's price can be changed and
+// the SKU list shows the new price; the admin edits a room's products by
+// name.
+func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+
+	viewer := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, viewer, "open room", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(url(m, "/live/demo")), chromedp.WaitVisible(chromedp.CSS("#pinned-name")))
+
+	host := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, host, "host viewport", chromedp.EmulateViewport(1440, 900))
+	login(t, host, m, "host", "/studio?room=demo")
+	run(t, host, "studio loads", chromedp.WaitVisible(chromedp.CSS(`#lineup [data-pin="2"]`)))
+	poll(t, host, "stores for the SKU", `document.querySelectorAll("#flash-store option").length === 3`)
+	// The default store is the one with most stock; the quantity fits it.
+	poll(t, host, "quantity fits the store", `Number(document.querySelector("#flash-qty").value) <= Number(document.querySelector("#flash-store").selectedOptions[0].dataset.available)`)
+	if w, _ := chromedp.Run(host, chromedp.Evaluate[float64](`document.querySelector("#flash-price").getBoundingClientRect().width`)); w < 100 {
+		t.Errorf("price box is %.0f px wide", w)
+	}
+	testkit.Screenshot(t, host, "ui-07-studio-flash-form")
+	run(t, host, "start with the defaults", chromedp.Click(chromedp.CSS("#flash-start")), chromedp.WaitVisible(chromedp.CSS("#flash-list li")))
+	poll(t, viewer, "sale and pinned card both shown", `!document.querySelector("#flash").classList.contains("hidden") && getComputedStyle(document.querySelector("#pinned")).display !== "none" && document.querySelector("#pinned").getBoundingClientRect().height > 50`)
+	if overlap, _ := chromedp.Run(viewer, chromedp.Evaluate[bool](`(() => { const a = document.querySelector("#flash").getBoundingClientRect(), b = document.querySelector("#pinned").getBoundingClientRect(); return a.bottom > b.top + 1 && b.bottom > a.top + 1; })()`)); overlap {
+		t.Error("the flash card covers the pinned card")
+	}
+	time.Sleep(400 * time.Millisecond)
+	testkit.Screenshot(t, viewer, "ui-08-viewer-flash-and-pinned")
+
+	// The strawberries' second SKU (1kg gift box) gets a new price.
+	run(t, host, "price of the second SKU", chromedp.SetValue(chromedp.CSS(`#lineup [data-product="1"] input[data-sku="2"]`), "59.90"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').dispatchEvent(new Event("change"))`))
+	poll(t, host, "SKU list shows the new price", `[...document.querySelectorAll("#flash-sku option")].some((o) => o.value === "2" && o.textContent.includes("59.90"))`)
+	var p struct {
+		SKUs []struct {
+			ID       int64 `json:"id"`
+			PriceFen int64 `json:"price_fen"`
+		} `json:"skus"`
+	}
+	testkit.Owner(m).Do(t, "GET", "/api/v1/products/1", nil, &p)
+	if len(p.SKUs) < 2 || p.SKUs[1].ID != 2 || p.SKUs[1].PriceFen != 5990 {
+		t.Fatalf("product 1 SKUs after the studio edit: %+v", p.SKUs)
+	}
+
+	// Admin → 直播间 → 编辑: products by name.
+	admin := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, admin, "admin viewport", chromedp.EmulateViewport(1440, 900))
+	login(t, admin, m, "owner", "/admin")
+	run(t, admin, "edit the demo room", chromedp.WaitVisible(chromedp.CSS("#admin-nav")), chromedp.Navigate(url(m, "/admin#rooms")),
+		chromedp.WaitVisible(chromedp.CSS(`#admin-main a[href="/live/demo"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#admin-main a[href="/live/demo"]').closest("tr").querySelector("button").click()`),
+		chromedp.WaitVisible(chromedp.CSS("#product-picker")))
+	if got := text(t, admin, "#product-picker"); !strings.Contains(got, "丹东99草莓") || strings.Contains(got, "商品ID") {
+		t.Fatalf("room editor products: %q", got)
+	}
+	testkit.Screenshot(t, admin, "ui-09-admin-room-products")
+	run(t, admin, "untick the milk and save",
+		chromedp.Click(chromedp.CSS(`#product-picker input[value="2"]`)),
+		chromedp.Click(chromedp.CSS(`#modal button[type="submit"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS("#modal")))
+	var room struct {
+		Room struct {
+			ProductIDs []int64 `json:"product_ids"`
+		} `json:"room"`
+	}
+	testkit.Owner(m).Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
+	if len(room.Room.ProductIDs) != 7 || room.Room.ProductIDs[0] != 1 {
+		t.Fatalf("lineup after the edit: %v", room.Room.ProductIDs)
+	}
+	for _, id := range room.Room.ProductIDs {
+		if id == 2 {
+			t.Fatalf("the milk is still in the lineup: %v", room.Room.ProductIDs)
+		}
+	}
+}

@@ -6,6 +6,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/cn"
 	"strings"
 	"time"
 
@@ -182,7 +183,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 	if err := d.Live.Pin(ctx, m.ID, room.ID, productIDs[0], now); err != nil {
 		return false, err
 	}
-	later := now.Add(3 * 24 * time.Hour)
+	later := NextEvening(now) // the title promises 晚8点: 8 pm in China
 	next := &live.Room{MerchantID: m.ID, Slug: "clearance", Title: "临期好物 · 晚8点清仓", TitleEN: "Near-expiry clearance at 8pm",
 		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Scheduled, ScheduledAt: &later, StreamKey: "clearance-stream-key", Poster: "/uploads/demo/p20.svg"}
 	if err := d.Live.CreateRoom(ctx, next); err != nil {
@@ -205,4 +206,15 @@ func productSVG(f food) string {
 <text x="240" y="292" font-family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif" font-size="200" font-weight="700" text-anchor="middle" fill="hsl(%d,55%%,28%%)">%s</text>
 <text x="240" y="420" font-family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif" font-size="34" text-anchor="middle" fill="hsl(%d,45%%,22%%)">%s</text>
 </svg>`, f.hue, f.hue, f.hue, f.hue, f.hue, f.glyph, f.hue, f.name)
+}
+
+// NextEvening is the next 20:00 in China after now: the clearance room's
+// title says 晚8点 (8 pm), and buyers read it in Shanghai time.
+func NextEvening(now time.Time) time.Time {
+	local := now.In(cn.Shanghai)
+	at := time.Date(local.Year(), local.Month(), local.Day(), 20, 0, 0, 0, cn.Shanghai)
+	if !at.After(now) {
+		at = at.AddDate(0, 0, 1)
+	}
+	return at.UTC()
 }

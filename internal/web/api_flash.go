@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -70,6 +71,9 @@ func (s *Server) apiCreateFlash(w http.ResponseWriter, r *http.Request) error {
 		sale.EndsAt = sale.StartsAt.Add(10 * time.Minute)
 	}
 	v, err := s.App.CreateFlashSale(r.Context(), PrincipalFrom(r.Context()), sale)
+	if apperr.Is(err, flashsale.ErrQuotaOnStart.Code) {
+		return s.shortForSale(r, room.MerchantID, sale)
+	}
 	if err != nil {
 		return err
 	}
@@ -90,4 +94,29 @@ func (s *Server) apiEndFlash(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// shortForSale says which store is short for a flash sale and how many units
+// it can sell, so the host can lower the quantity or pick another store.
+func (s *Server) shortForSale(r *http.Request, merchantID int64, sale *flashsale.Sale) error {
+	name, nameEN := fmt.Sprintf("#%d", sale.StoreID), fmt.Sprintf("#%d", sale.StoreID)
+	if st, err := s.App.Stores.Store(r.Context(), merchantID, sale.StoreID); err == nil {
+		name, nameEN = st.Name, st.Name
+		if st.NameEN != "" {
+			nameEN = st.NameEN
+		}
+	}
+	var left int64
+	if levels, err := s.App.Inventory.Levels(r.Context(), merchantID, sale.SKUID); err == nil {
+		now := s.App.Now()
+		for _, l := range levels {
+			if l.StoreID == sale.StoreID {
+				left += l.Available(now)
+			}
+		}
+	}
+	e := flashsale.ErrQuotaOnStart
+	return &apperr.Error{Kind: e.Kind, Code: e.Code, Field: "quantity",
+		Message: fmt.Sprintf("%s可售库存 %d 件，不足以开启 %d 件的秒杀：请减少数量或换一家门店", name, left, sale.Quantity),
+		English: fmt.Sprintf("%s has %d units to sell, too few for a sale of %d: lower the quantity or pick another store.", nameEN, left, sale.Quantity)}
 }

@@ -116,3 +116,32 @@ func TestPlayerSettingsMatchBenchmark(t *testing.T) {
 		t.Error("the viewer page sets lowLatencyMode, which the benchmark does not measure")
 	}
 }
+
+// TestFlashSaleShortStockNamesStore: a sale bigger than the store's stock is
+// refused with the store's name and what it can sell, in the caller's
+// language; nothing starts.
+func TestFlashSaleShortStockNamesStore(t *testing.T) {
+	m := testkit.StartNode(t, "")
+	host := staffLogin(t, m.URL(), "host", "shelflive-demo")
+	body := map[string]any{"sku_id": 1, "store_id": 1, "price_fen": 990, "quantity": 100000, "per_user_limit": 1, "duration_s": 300}
+	r := send(t, nil, m.URL(), "POST", "/api/v1/rooms/demo/flash-sales", body, host.Token, map[string]string{"Accept-Language": "zh-CN"})
+	p := r.wantProblem(t, 409, "insufficient_stock")
+	if !strings.Contains(p.Detail, "鲜食集·静安寺店") || !strings.Contains(p.Detail, "100000") || p.Field != "quantity" {
+		t.Fatalf("zh problem %+v", p)
+	}
+	r = send(t, nil, m.URL(), "POST", "/api/v1/rooms/demo/flash-sales", body, host.Token, map[string]string{"Accept-Language": "en"})
+	if p := r.wantProblem(t, 409, "insufficient_stock"); !strings.Contains(p.Detail, "Jing'an Temple has ") || strings.ContainsAny(p.Detail, "鲜店") {
+		t.Fatalf("en problem %+v", p)
+	}
+	var list struct {
+		FlashSales []struct {
+			Status string `json:"status"`
+		} `json:"flash_sales"`
+	}
+	send(t, nil, m.URL(), "GET", "/api/v1/rooms/demo/flash-sales", nil, host.Token, nil).decode(t, &list)
+	for _, f := range list.FlashSales {
+		if f.Status != "ended" {
+			t.Fatalf("a refused sale left a %s sale behind", f.Status)
+		}
+	}
+}

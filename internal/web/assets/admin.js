@@ -15,7 +15,7 @@
     const err = h("p", { class: "form-error hidden", role: "alert" });
     const form = h("form", { onsubmit: async (ev) => {
       ev.preventDefault(); err.classList.add("hidden");
-      try { await onSave(form); closeModal(); } catch (e) { err.textContent = e.message + (e.field ? " (" + e.field + ")" : ""); err.classList.remove("hidden"); }
+      try { await onSave(form); closeModal(); } catch (e) { err.textContent = e.message + SL.fieldText(e.field); err.classList.remove("hidden"); }
     } }, h("h2", {}, title), h("div", { class: "form-grid" }, fields), err,
       h("div", { class: "modal-actions" }, h("button", { class: "btn btn-ghost", type: "button", onclick: closeModal }, t("取消", "Cancel")), h("button", { class: "btn btn-primary", type: "submit" }, t("保存", "Save"))));
     modal.replaceChildren(form); modal.classList.remove("hidden"); backdrop.classList.remove("hidden");
@@ -198,7 +198,7 @@
   function importCSV(title, url, help, summary, done, page) {
     const file = h("input", { type: "file", accept: ".csv,text/csv", name: "file", id: "import-file", required: true });
     const send = async (dry) => {
-      const res = await fetch(url + (dry ? "?dry_run=true" : ""), { method: "POST", body: file.files[0], headers: { "Content-Type": "text/csv", "X-CSRF-Token": SL.csrf } });
+      const res = await fetch(url + (dry ? "?dry_run=true" : ""), { method: "POST", body: file.files[0], headers: { "Content-Type": "text/csv", "X-CSRF-Token": SL.csrf, "Accept-Language": SL.lang === "en" ? "en" : "zh-CN" } });
       const d = await res.json();
       if (!res.ok) { const e = new Error(d.detail || d.title); e.field = d.field; throw e; }
       return d;
@@ -254,15 +254,26 @@
       toast(t("已保存", "Saved")); show("stores");
     });
   }
-  function editRoom(x) {
+  // productPicker lets staff choose a room's products by name and picture,
+  // in lineup order (the room's own products first).
+  function productPicker(chosen) {
+    const ids = new Set(chosen);
+    const order = chosen.map((id) => productsCache.find((p) => p.id === id)).filter(Boolean).concat(productsCache.filter((p) => !ids.has(p.id)));
+    return h("fieldset", { class: "full product-picker", id: "product-picker" }, h("legend", {}, t("本场商品（勾选，按顺序讲解）", "Products in this room (tick; pinned in this order)")),
+      order.map((p) => h("label", { class: "pick" }, h("input", { type: "checkbox", name: "product", value: p.id, checked: ids.has(p.id) }),
+        p.image ? h("img", { src: p.image, alt: "" }) : null, h("span", {}, h("b", {}, SL.pname(p)), " ", h("small", { class: "muted" }, p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))))));
+  }
+  async function editRoom(x) {
+    if (!productsCache.length) { try { productsCache = (await api("GET", "/api/v1/products")).products; } catch (e) { toast(e.message); return; } }
     const local = (iso) => { if (!iso) return ""; const d = new Date(new Date(iso).getTime() + 8 * 3600e3); return d.toISOString().slice(0, 16); };
     openModal(x ? t("编辑直播间", "Edit room") : t("新建直播间", "New room"), [
       field(t("地址（slug）", "Slug"), "slug", x && x.slug, x ? { readonly: true } : { required: true, pattern: "[a-z0-9][a-z0-9-]{1,47}" }), field(t("主播名", "Host name"), "host_name", x && x.host_name),
       field(t("标题", "Title"), "title", x && x.title, { full: true, required: true }), field(t("英文标题", "English title"), "title_en", x && x.title_en, { full: true }),
       field(t("计划开播（北京时间）", "Scheduled (Beijing time)"), "scheduled_at", x && local(x.scheduled_at), { type: "datetime-local" }),
-      field(t("商品ID（逗号分隔）", "Product IDs (comma-separated)"), "product_ids", x ? x.product_ids.join(",") : "", { full: true }),
+      productPicker(x ? x.product_ids : []),
     ], async (form) => {
-      const body = { title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: form.product_ids.value.split(",").map((v) => Number(v.trim())).filter((v) => v > 0) };
+      const picked = [...form.querySelectorAll('input[name="product"]:checked')].map((el) => Number(el.value));
+      const body = { title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: picked };
       if (form.scheduled_at.value) body.scheduled_at = new Date(form.scheduled_at.value + ":00+08:00").toISOString();
       if (x) await api("PATCH", "/api/v1/rooms/" + x.slug, body); else await api("POST", "/api/v1/rooms", Object.assign({ slug: form.slug.value }, body));
       toast(t("已保存", "Saved")); show("rooms");

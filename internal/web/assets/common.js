@@ -34,6 +34,15 @@
     if (i < 0) return s;
     return SL.lang === "en" ? s.slice(i + 1) : s.slice(0, i);
   };
+  // fieldText names the offending input of an error in the page's language:
+  // "row 3: price" from a spreadsheet import reads （第 3 行 price 列） in Chinese.
+  SL.fieldText = (field) => {
+    if (!field) return "";
+    const m = /^row (\d+)(?:: (.+))?$/.exec(field);
+    if (!m) return SL.lang === "en" ? " (" + field + ")" : "（" + field + "）";
+    if (SL.lang === "en") return " (row " + m[1] + (m[2] ? ": " + m[2] : "") + ")";
+    return "（第 " + m[1] + " 行" + (m[2] ? " " + m[2] + " 列" : "") + "）";
+  };
   // kids drops empty children: replaceChildren and append would print
   // null and undefined as text.
   SL.kids = (...list) => list.flat().filter((k) => k !== null && k !== undefined && k !== false);

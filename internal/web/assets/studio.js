@@ -43,7 +43,7 @@
     if (conn) conn.close();
     conn = SL.connect(["room:" + room.id, "staff:" + merchantID], {
       event(topic, type, d) {
-        if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); }
+        if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); renderFlashForm(); }
         if (type === "card.unpinned") { room.pinned_product_id = 0; renderLineup(); }
         if (type === "room.status") setStatus(d.status);
         if (type === "flash.started" || type === "flash.scheduled") { sales.set(d.sale.id, d.sale); renderSales(); }
@@ -73,7 +73,32 @@
     sel.replaceChildren(...opts);
     if (keep) sel.value = keep;
     if (!$("flash-price").value && sel.selectedOptions[0]) $("flash-price").value = (Number(sel.selectedOptions[0].dataset.price) / 200).toFixed(2);
+    if (sel.value !== flashStoresFor) loadFlashStores().catch(() => {});
   }
+  // The stores a sale can draw from, with what each can sell of the SKU;
+  // the one with most stock is chosen and the quantity fits it.
+  let flashStoresFor = "";
+  async function loadFlashStores() {
+    const sku = $("flash-sku").value;
+    flashStoresFor = sku;
+    if (!sku) return;
+    const r = await api("GET", "/api/v1/rooms/" + room.slug + "/stores?sku=" + sku);
+    const list = r.stores || [];
+    const sel = $("flash-store"), keep = sel.value;
+    sel.replaceChildren(...list.map((s) => h("option", { value: s.id, dataset: { available: s.available || 0 } },
+      (SL.lang === "en" && s.name_en ? s.name_en : s.name) + t("（可售 ", " (") + (s.available || 0) + t(" 件）", " to sell)"))));
+    const best = list.reduce((a, b) => ((b.available || 0) > (a ? a.available || 0 : -1) ? b : a), null);
+    sel.value = list.some((s) => String(s.id) === keep) ? keep : best ? String(best.id) : "";
+    fitQuantity();
+  }
+  function fitQuantity() {
+    const o = $("flash-store").selectedOptions[0];
+    if (!o) return;
+    const left = Number(o.dataset.available), q = $("flash-qty");
+    q.max = Math.max(1, left);
+    if (Number(q.value) > left) q.value = Math.max(1, left);
+  }
+  $("flash-store").addEventListener("change", fitQuantity);
   function renderSales() {
     const list = [...sales.values()].sort((a, b) => b.id - a.id);
     $("flash-list").replaceChildren(...list.map((f) => h("li", { dataset: { sale: f.id } },
@@ -86,13 +111,13 @@
     sales = new Map(r.flash_sales.map((f) => [f.id, f]));
     renderSales();
   }
-  $("flash-sku").addEventListener("change", () => { const o = $("flash-sku").selectedOptions[0]; if (o) $("flash-price").value = (Number(o.dataset.price) / 200).toFixed(2); });
+  $("flash-sku").addEventListener("change", () => { const o = $("flash-sku").selectedOptions[0]; if (o) $("flash-price").value = (Number(o.dataset.price) / 200).toFixed(2); loadFlashStores().catch(() => {}); });
   $("flash-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const body = { sku_id: Number($("flash-sku").value), price_fen: Math.round(Number($("flash-price").value) * 100), quantity: Number($("flash-qty").value),
+    const body = { sku_id: Number($("flash-sku").value), store_id: Number($("flash-store").value) || 0, price_fen: Math.round(Number($("flash-price").value) * 100), quantity: Number($("flash-qty").value),
       per_user_limit: Number($("flash-limit").value), duration_s: Number($("flash-minutes").value) * 60 };
-    try { const f = await api("POST", "/api/v1/rooms/" + room.slug + "/flash-sales", body); sales.set(f.id, f); renderSales(); toast(t("秒杀已开始", "Flash sale started")); }
-    catch (e) { toast(e.message); }
+    try { const f = await api("POST", "/api/v1/rooms/" + room.slug + "/flash-sales", body); sales.set(f.id, f); renderSales(); toast(t("秒杀已开始", "Flash sale started")); loadFlashStores().catch(() => {}); }
+    catch (e) { toast(e.message, 6000); }
   });
 
   function setStatus(s) {
@@ -111,23 +136,27 @@
       return h("li", { class: pinned ? "pinned-row" : "", dataset: { product: p.id } },
         h("img", { src: p.image || "", alt: "" }),
         h("div", { class: "grow" }, h("b", {}, p.name), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
-        h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (p.skus[0].price_fen / 100).toFixed(2), "aria-label": t("价格", "Price"),
-          onchange: async (ev) => {
-            const fen = Math.round(Number(ev.target.value) * 100);
-            if (ev.target.value === "" || !Number.isFinite(fen)) return;
-            const body = { price_fen: fen };
-            if (fen === 0) {
-              if (!confirm(t("确定以 0 元免费送出？所有观众可立即下单。", "Give it away for ¥0? Every viewer can order it at once."))) return;
-              body.confirm_free = true;
-            }
-            try { await api("POST", "/api/v1/skus/" + p.skus[0].id + "/price", body); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
-            catch (e) { toast(e.message); }
-          } }),
+        h("div", { class: "price-edits" }, p.skus.filter((k) => k.active).map((k) => h("label", { class: "price-edit-row" }, h("span", {}, k.name),
+          h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (k.price_fen / 100).toFixed(2), dataset: { sku: k.id }, "aria-label": p.name + " · " + k.name + " " + t("价格", "price"),
+            onchange: (ev) => setPrice(k, ev.target) })))),
         h("button", { class: "btn btn-sm btn-ghost", type: "button", dataset: { trace: p.id }, title: t("向观众展示产地与冷链记录", "Show viewers the origin and cold-chain record"),
           onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/trace-card", { product_id: p.id }); toast(t("已推送溯源卡片", "Trace card shown to viewers")); } catch (e) { toast(e.message); } } }, t("推溯源", "Trace")),
         pinned ? h("button", { class: "btn btn-sm", type: "button", onclick: unpin }, t("取消讲解", "Unpin"))
           : h("button", { class: "btn btn-primary btn-sm", type: "button", dataset: { pin: p.id }, onclick: () => pin(p.id) }, t("讲解此商品", "Pin")));
     }));
+  }
+
+  // setPrice changes one SKU's price live; every viewer sees it at once.
+  async function setPrice(k, input) {
+    const fen = Math.round(Number(input.value) * 100);
+    if (input.value === "" || !Number.isFinite(fen)) return;
+    const body = { price_fen: fen };
+    if (fen === 0) {
+      if (!confirm(t("确定以 0 元免费送出？所有观众可立即下单。", "Give it away for ¥0? Every viewer can order it at once."))) { input.value = (k.price_fen / 100).toFixed(2); return; }
+      body.confirm_free = true;
+    }
+    try { await api("POST", "/api/v1/skus/" + k.id + "/price", body); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
+    catch (e) { toast(e.message); }
   }
 
   async function pin(id) { try { await api("POST", "/api/v1/rooms/" + room.slug + "/pin", { product_id: id }); room.pinned_product_id = id; renderLineup(); } catch (e) { toast(e.message); } }
