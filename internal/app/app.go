@@ -62,6 +62,10 @@ type App struct {
 	// the hot path; nil is analytics off.
 	Analytics *insight.Recorder
 	Insight   insight.ActivityStore
+	// Comments reads what viewers' comments are about (product, intent,
+	// sentiment) off the hot path; nil is off. Signals reads it back.
+	Comments *insight.Reader
+	Signals  insight.SignalStore
 	// FlashNaive switches flash sales to the naive hot-row design; only
 	// `shelflive bench flashsale` uses it, as the baseline it measures against.
 	FlashNaive bool

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 )
@@ -68,4 +69,59 @@ func (a *App) RoomStats(ctx context.Context, room *live.Room) (insight.RoomStats
 	st := insight.Summarize(room.ID, act, a.Now())
 	st.ViewersNow = a.Hub.Viewers(room.Topic())
 	return st, nil
+}
+
+// CatalogProducts lists a merchant's products as the comment reader knows
+// them (names, aliases, specs, SKU names).
+func (a *App) CatalogProducts(ctx context.Context, merchantID int64) ([]insight.CatalogProduct, error) {
+	list, err := a.Catalog.ListProducts(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]insight.CatalogProduct, 0, len(list))
+	for _, p := range list {
+		cp := insight.CatalogProduct{ID: p.ID, Name: p.Name, NameEN: p.NameEN, Aliases: p.Aliases, Specs: p.Specs}
+		for _, k := range p.SKUs {
+			cp.SKUs = append(cp.SKUs, insight.CatalogSKU{ID: k.ID, Name: k.Name})
+		}
+		out = append(out, cp)
+	}
+	return out, nil
+}
+
+// Classify reads texts against the caller's catalogue (or the candidate
+// products), as the comment reader would, so a merchant can try aliases.
+func (a *App) Classify(ctx context.Context, p *identity.Principal, texts []string, candidates []int64) ([]insight.Result, error) {
+	if a.Comments == nil {
+		return nil, insight.ErrNotReady
+	}
+	return a.Comments.Classify(ctx, p.MerchantID, texts, candidates)
+}
+
+// RoomSignals are a room's comment insights: per product mentions,
+// questions by intent, sentiment, card opens, orders, time to first order,
+// and the questions nobody answered yet.
+func (a *App) RoomSignals(ctx context.Context, room *live.Room) (insight.RoomSignals, error) {
+	a.Analytics.Flush(ctx)
+	if err := a.Comments.Drain(ctx); err != nil {
+		return insight.RoomSignals{}, err
+	}
+	counts, err := a.Signals.SignalCounts(ctx, room.MerchantID, room.ID)
+	if err != nil {
+		return insight.RoomSignals{}, err
+	}
+	open, err := a.Signals.OpenQuestions(ctx, room.MerchantID, room.ID, 200)
+	if err != nil {
+		return insight.RoomSignals{}, err
+	}
+	act, err := a.Insight.RoomActivity(ctx, room.MerchantID, room.ID)
+	if err != nil {
+		return insight.RoomSignals{}, err
+	}
+	return insight.Signals(room.ID, counts, act.Products, open, room.StartedAt), nil
+}
+
+// MarkAnswered closes a viewer's question the host answered aloud.
+func (a *App) MarkAnswered(ctx context.Context, room *live.Room, commentID int64) error {
+	return a.Signals.MarkAnswered(ctx, room.MerchantID, room.ID, commentID, a.Now())
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/realtime"
 )
@@ -52,6 +53,8 @@ func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live
 	if !staff {
 		a.flagComment(room, c, review)
 	}
+	a.Comments.Queue(insight.CommentJob{CommentID: c.ID, MerchantID: room.MerchantID, RoomID: room.ID, Pinned: room.PinnedProductID,
+		Lineup: room.ProductIDs, Text: c.Body, Staff: staff, At: c.CreatedAt}) // read later, never waited for
 	return c, nil
 }
 

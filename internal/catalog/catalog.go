@@ -23,23 +23,26 @@ const (
 
 // Product is one sellable item with rich content.
 type Product struct {
-	ID          int64        `json:"id"`
-	MerchantID  int64        `json:"-"`
-	Name        string       `json:"name"`
-	NameEN      string       `json:"name_en,omitempty"`
-	Subtitle    string       `json:"subtitle,omitempty"`
-	Description string       `json:"description,omitempty"`
-	Image       string       `json:"image,omitempty"`
-	Specs       string       `json:"specs,omitempty"`
-	Ingredients string       `json:"ingredients,omitempty"`
-	Allergens   string       `json:"allergens,omitempty"`
-	Origin      string       `json:"origin,omitempty"`
-	Storage     StorageClass `json:"storage"`
-	ShelfDays   int          `json:"shelf_days,omitempty"`
-	Active      bool         `json:"active"`
-	SKUs        []SKU        `json:"skus"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	ID          int64  `json:"id"`
+	MerchantID  int64  `json:"-"`
+	Name        string `json:"name"`
+	NameEN      string `json:"name_en,omitempty"`
+	Subtitle    string `json:"subtitle,omitempty"`
+	Description string `json:"description,omitempty"`
+	Image       string `json:"image,omitempty"`
+	Specs       string `json:"specs,omitempty"`
+	Ingredients string `json:"ingredients,omitempty"`
+	Allergens   string `json:"allergens,omitempty"`
+	Origin      string `json:"origin,omitempty"`
+	// Aliases are what viewers call the product in comments ("1号",
+	// "黄色那杯"); comment insights attribute comments by them.
+	Aliases   []string     `json:"aliases"`
+	Storage   StorageClass `json:"storage"`
+	ShelfDays int          `json:"shelf_days,omitempty"`
+	Active    bool         `json:"active"`
+	SKUs      []SKU        `json:"skus"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // SKU is a variant with its own price, e.g. 500g vs 1kg.
@@ -69,6 +72,9 @@ func (p *Product) Validate() error {
 	default:
 		return apperr.InvalidField("storage", "invalid_storage", "储存方式须为 chilled/frozen/ambient", "Storage must be chilled, frozen or ambient.")
 	}
+	if err := p.cleanAliases(); err != nil {
+		return err
+	}
 	if len(p.SKUs) == 0 {
 		return apperr.InvalidField("skus", "sku_required", "至少需要一个规格", "At least one SKU is required.")
 	}
@@ -90,6 +96,45 @@ func (p *Product) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ErrBadAlias refuses an alias list the classifier cannot use.
+var ErrBadAlias = apperr.InvalidField("aliases", "invalid_alias", "别名最多20个，每个1到20字，不能含换行", "Up to 20 aliases of 1–20 characters each, no line breaks.")
+
+// cleanAliases trims, drops empty and repeated aliases and checks the rest.
+func (p *Product) cleanAliases() error {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, a := range p.Aliases {
+		a = strings.TrimSpace(a)
+		if a == "" || seen[a] {
+			continue
+		}
+		if utf8.RuneCountInString(a) > 20 || strings.ContainsAny(a, "\r\n") {
+			return ErrBadAlias
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	if len(out) > 20 {
+		return ErrBadAlias
+	}
+	p.Aliases = out
+	return nil
+}
+
+// SplitAliases reads aliases as stored (one per line) or as typed in a
+// spreadsheet cell or form field (separated by | ， 、 ; or new lines).
+func SplitAliases(s string) []string {
+	out := []string{}
+	for _, a := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == '\n' || r == '|' || r == '，' || r == ',' || r == '、' || r == ';' || r == '；'
+	}) {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // FormatFen renders fen as ¥12.80.

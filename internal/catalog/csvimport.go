@@ -25,6 +25,7 @@ var csvColumns = map[string][]string{
 	"specs":       {"specs", "规格说明"},
 	"ingredients": {"ingredients", "配料", "配料表"},
 	"allergens":   {"allergens", "过敏原"},
+	"aliases":     {"aliases", "别名", "昵称"},
 	"sku_code":    {"sku_code", "规格编码", "货号"},
 	"sku_name":    {"sku_name", "规格", "规格名称"},
 	"price":       {"price", "售价", "价格"},
@@ -69,6 +70,12 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 					return nil, apperr.InvalidField(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
 				}
 				*dst = v
+			}
+		}
+		if v := cell("aliases"); v != "" && len(p.Aliases) == 0 {
+			p.Aliases = SplitAliases(v)
+			if err := p.cleanAliases(); err != nil {
+				return nil, apperr.InvalidField(at("aliases"), ErrBadAlias.Code, ErrBadAlias.Message, ErrBadAlias.English)
 			}
 		}
 		if v := cell("storage"); v != "" && p.Storage == "" {

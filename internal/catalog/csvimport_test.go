@@ -10,11 +10,11 @@ import (
 	"github.com/shelflive/shelflive/internal/catalog"
 )
 
-const sampleCSV = "\xef\xbb\xbf商品,规格编码,规格,售价,划线价,条码,产地,储存,保质期\n" +
-	"丹东99草莓,SB-500,500g 盒装,39.8,49.80,06901234500011,辽宁丹东,冷藏,5\n" +
-	"丹东99草莓,SB-1000,1kg 礼盒,￥69.80,,6901234500028,,,\n" +
+const sampleCSV = "\xef\xbb\xbf商品,规格编码,规格,售价,划线价,条码,产地,储存,保质期,别名\n" +
+	"丹东99草莓,SB-500,500g 盒装,39.8,49.80,06901234500011,辽宁丹东,冷藏,5,1号|红颜、 1号\n" +
+	"丹东99草莓,SB-1000,1kg 礼盒,￥69.80,,6901234500028,,,,\n" +
 	"\n" +
-	"\"低温鲜牛奶, 950ml\",MK-950,950ml,15.9,,,内蒙古,chilled,7天\n"
+	"\"低温鲜牛奶, 950ml\",MK-950,950ml,15.9,,,内蒙古,chilled,7天,\n"
 
 func TestParseProductsCSV(t *testing.T) {
 	ps, err := catalog.ParseProductsCSV([]byte(sampleCSV))
@@ -25,7 +25,7 @@ func TestParseProductsCSV(t *testing.T) {
 		t.Fatalf("grouping: %+v", ps)
 	}
 	sb := ps[0]
-	if sb.Name != "丹东99草莓" || sb.Origin != "辽宁丹东" || sb.Storage != catalog.Chilled || sb.ShelfDays != 5 {
+	if sb.Name != "丹东99草莓" || sb.Origin != "辽宁丹东" || sb.Storage != catalog.Chilled || sb.ShelfDays != 5 || strings.Join(sb.Aliases, "/") != "1号/红颜" {
 		t.Fatalf("product fields: %+v", sb)
 	}
 	if k := sb.SKUs[0]; k.Code != "SB-500" || k.PriceFen != 3980 || k.ListPriceFen != 4980 || k.GTIN != "06901234500011" {
@@ -65,6 +65,7 @@ func TestParseProductsCSVErrors(t *testing.T) {
 		"BadGTIN":       {head + "A,a,x,1,06901234500012,\n", "row 2: gtin", "invalid_gtin"},
 		"DupGTIN":       {head + "A,a,x,1,06901234500011,\nA,b,y,1,6901234500011,\n", "row 3: gtin", "duplicate_gtin"},
 		"BadStorage":    {head + "A,a,x,1,,warm\n", "row 2: storage", "invalid_storage"},
+		"LongAlias":     {"product,sku_code,sku_name,price,别名\nA,a,x,1,一二三四五六七八九十一二三四五六七八九十一\n", "row 2: aliases", "invalid_alias"},
 		"UnclosedQuote": {head + "\"A,a,x,1,,\n", "row 2", "invalid_csv"},
 		"NotTextAtAll":  {"\xff\xfe\x00\x00\x81", "file", "invalid_csv_encoding"},
 	} {

@@ -151,6 +151,18 @@ func (ix *Index) Classify(seg *Segmenter, text string, pinned int64) Result {
 	return r
 }
 
+// About is the product a host's comment is about, whatever its intent:
+// the one named, else the pinned card (a host talks about what is shown).
+func (ix *Index) About(text string, pinned int64) int64 {
+	if pid, _, several := ix.attribute(normalize(text)); pid != 0 || several {
+		return pid
+	}
+	if ix.products[pinned] {
+		return pinned
+	}
+	return 0
+}
+
 // attribute finds the product the comment names: longest keys first, each
 // part of the text used once. Two products named equally is "several".
 func (ix *Index) attribute(norm string) (product, sku int64, several bool) {

@@ -55,6 +55,16 @@ func (s *Segmenter) Wait(ctx context.Context) error {
 	}
 }
 
+// Ready reports whether the dictionary is loaded.
+func (s *Segmenter) Ready() bool {
+	select {
+	case <-s.ready:
+		return s.err == nil
+	default:
+		return false
+	}
+}
+
 // LoadTime is how long the dictionary took to load (0 before).
 func (s *Segmenter) LoadTime() time.Duration {
 	select {

@@ -173,8 +173,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	insightStore := &sqldb.InsightStore{DB: db}
 	a.Insight = insightStore
+	a.Signals = insightStore
 	if c.Analytics {
 		a.Analytics = &insight.Recorder{Store: insightStore, Logger: m.Logger}
+		a.Comments = &insight.Reader{Seg: insight.NewSegmenter(), Store: insightStore, Catalog: a.CatalogProducts, Logger: m.Logger}
 	}
 	a.Webhooks = &sqldb.WebhookStore{DB: db}
 	a.WebhooksAllowPrivate = c.WebhooksAllowPrivate
@@ -431,6 +433,9 @@ func (m *Main) Start(ctx context.Context) error {
 		go m.App.Analytics.Run(life)
 	}
 	go m.Webhooks.Run(life) // sends on the leader only
+	if m.App.Comments != nil {
+		go m.App.Comments.Run(life) // loads the word dictionary in the background first
+	}
 	go func() {
 		if err := m.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http serve", "err", err)

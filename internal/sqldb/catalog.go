@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"strings"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
@@ -13,16 +14,18 @@ type CatalogStore struct{ DB *DB }
 
 var _ catalog.Store = (*CatalogStore)(nil)
 
-const productCols = `id, merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at`
+const productCols = `id, merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases`
 
 func scanProduct(row interface{ Scan(...any) error }) (*catalog.Product, error) {
 	var p catalog.Product
 	var storage string
 	var created, updated int64
-	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.NameEN, &p.Subtitle, &p.Description, &p.Image, &p.Specs, &p.Ingredients, &p.Allergens, &p.Origin, &storage, &p.ShelfDays, &p.Active, &created, &updated)
+	var aliases string
+	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.NameEN, &p.Subtitle, &p.Description, &p.Image, &p.Specs, &p.Ingredients, &p.Allergens, &p.Origin, &storage, &p.ShelfDays, &p.Active, &created, &updated, &aliases)
 	if err != nil {
 		return nil, translate(err)
 	}
+	p.Aliases = catalog.SplitAliases(aliases)
 	p.Storage, p.CreatedAt, p.UpdatedAt = catalog.StorageClass(storage), fromMS(created), fromMS(updated)
 	return &p, nil
 }
@@ -60,8 +63,9 @@ func (s *CatalogStore) CreateProducts(ctx context.Context, ps []*catalog.Product
 
 func insertProduct(ctx context.Context, tx *Tx, p *catalog.Product) (err error) {
 	p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
-	p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now))
+	p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now),
+		strings.Join(p.Aliases, "\n"))
 	if err != nil {
 		return err
 	}
@@ -96,8 +100,9 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, p *catalog.Product) er
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		p.UpdatedAt = tx.Now
-		res, err := tx.Exec(ctx, `UPDATE products SET name = ?, name_en = ?, subtitle = ?, description = ?, image = ?, specs = ?, ingredients = ?, allergens = ?, origin = ?, storage = ?, shelf_days = ?, active = ?, updated_at = ?
-			WHERE merchant_id = ? AND id = ?`, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), p.MerchantID, p.ID)
+		res, err := tx.Exec(ctx, `UPDATE products SET name = ?, name_en = ?, subtitle = ?, description = ?, image = ?, specs = ?, ingredients = ?, allergens = ?, origin = ?, storage = ?, shelf_days = ?, active = ?, updated_at = ?, aliases = ?
+			WHERE merchant_id = ? AND id = ?`, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now),
+			strings.Join(p.Aliases, "\n"), p.MerchantID, p.ID)
 		if err := mustAffect(res, err); err != nil {
 			return err
 		}

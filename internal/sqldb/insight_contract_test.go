@@ -102,3 +102,94 @@ func TestContractInsightActivity(t *testing.T) {
 		}
 	})
 }
+
+// TestContractCommentInsights: readings are stored once per comment; a
+// host's comment about a product answers the open questions about it asked
+// before (not other products', not later ones); deleted comments and staff
+// comments are not counted; MarkAnswered closes one question of the room.
+func TestContractCommentInsights(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		ins := &sqldb.InsightStore{DB: db}
+		room := &live.Room{MerchantID: s.m, Slug: "tea-live", Title: "新茶"}
+		must(t, s.live.CreateRoom(ctx, room))
+		t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		comment := func(body string, staff bool) int64 {
+			kind := "customer"
+			if staff {
+				kind = "staff"
+			}
+			c := &live.Comment{RoomID: room.ID, MerchantID: s.m, AuthorKind: kind, AuthorID: s.cust, AuthorName: "顾客", Body: body}
+			must(t, s.live.AddComment(ctx, c))
+			return c.ID
+		}
+		q1, q2, q3, praise, del := comment("多少钱", false), comment("甜吗", false), comment("牛奶有吗", false), comment("好吃", false), comment("贵吗", false)
+		ci := func(id, product int64, in insight.Intent, sent insight.Sentiment, staff bool, at time.Duration) insight.CommentInsight {
+			return insight.CommentInsight{CommentID: id, MerchantID: s.m, RoomID: room.ID, ProductID: product, Intent: in, Sentiment: sent, Staff: staff, At: t0.Add(at)}
+		}
+		must(t, ins.SaveCommentInsights(ctx, []insight.CommentInsight{
+			ci(q1, 1, insight.AskPrice, insight.Neu, false, 0),
+			ci(q2, 1, insight.AskTaste, insight.Neu, false, time.Second),
+			ci(q3, 2, insight.AskStockSize, insight.Neu, false, 2*time.Second),
+			ci(praise, 1, insight.Praise, insight.Pos, false, 3*time.Second),
+			ci(del, 1, insight.AskPrice, insight.Neu, false, 4*time.Second),
+		}))
+		must(t, s.live.DeleteComment(ctx, s.m, room.ID, del))
+		must(t, ins.SaveCommentInsights(ctx, []insight.CommentInsight{ci(q1, 9, insight.Spam, insight.Neg, false, 0)})) // read again: kept as first read
+		open, err := ins.OpenQuestions(ctx, s.m, room.ID, 10)
+		must(t, err)
+		if len(open) != 3 || open[0].CommentID != q3 || open[2].CommentID != q1 || open[2].Text != "多少钱" || open[2].Author != "顾客" {
+			t.Fatalf("open %+v", open)
+		}
+		host := comment("39块8一盒，很甜", true)
+		must(t, ins.SaveCommentInsights(ctx, []insight.CommentInsight{ci(host, 1, insight.Chitchat, insight.Pos, true, 1500*time.Millisecond)}))
+		open, err = ins.OpenQuestions(ctx, s.m, room.ID, 10)
+		must(t, err)
+		if len(open) != 1 || open[0].CommentID != q3 {
+			t.Fatalf("after the host's answer about product 1: %+v", open)
+		}
+		must(t, ins.MarkAnswered(ctx, s.m, room.ID, q3, t0.Add(time.Minute)))
+		wantCode(t, ins.MarkAnswered(ctx, s.other, room.ID, q3, t0), "not_found")
+		wantCode(t, ins.MarkAnswered(ctx, s.m, room.ID, praise, t0), "not_found") // praise is no question
+		open, err = ins.OpenQuestions(ctx, s.m, room.ID, 10)
+		must(t, err)
+		if len(open) != 0 {
+			t.Fatalf("after MarkAnswered: %+v", open)
+		}
+		counts, err := ins.SignalCounts(ctx, s.m, room.ID)
+		must(t, err)
+		want := []insight.SignalCount{{1, insight.AskPrice, insight.Neu, 1}, {1, insight.AskTaste, insight.Neu, 1}, {1, insight.Praise, insight.Pos, 1}, {2, insight.AskStockSize, insight.Neu, 1}}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Fatalf("counts %v, want %v", counts, want)
+		}
+	})
+}
+
+// TestContractProductAliases: aliases are cleaned, stored, read back and
+// replaced on update; a bad list changes nothing.
+func TestContractProductAliases(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		p, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if p.Aliases == nil || len(p.Aliases) != 0 {
+			t.Fatalf("no aliases yet: %#v", p.Aliases)
+		}
+		p.Aliases = []string{" 1号 ", "黄色那杯", "1号", ""}
+		must(t, s.cat.UpdateProduct(ctx, p))
+		got, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if fmt.Sprint(got.Aliases) != "[1号 黄色那杯]" {
+			t.Fatalf("aliases %q", got.Aliases)
+		}
+		got.Aliases = []string{"一二三四五六七八九十一二三四五六七八九十一"}
+		wantCode(t, s.cat.UpdateProduct(ctx, got), "invalid_alias")
+		again, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if fmt.Sprint(again.Aliases) != "[1号 黄色那杯]" {
+			t.Fatalf("after a refused update: %q", again.Aliases)
+		}
+	})
+}

@@ -100,10 +100,14 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/comments/{id}/ban": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/ban"
 	}},
-	"POST /api/v1/rooms/{slug}/likes":       {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
-	"POST /api/v1/rooms/{slug}/shares":      {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
-	"POST /api/v1/rooms/{slug}/events":      {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
-	"GET /api/v1/rooms/{slug}/stats":        {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
+	"POST /api/v1/rooms/{slug}/likes":   {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
+	"POST /api/v1/rooms/{slug}/shares":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
+	"POST /api/v1/rooms/{slug}/events":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
+	"GET /api/v1/rooms/{slug}/stats":    {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
+	"GET /api/v1/rooms/{slug}/insights": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
+	"POST /api/v1/rooms/{slug}/questions/{id}/answered": {scopeTenant, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/questions/" + itoa(o.commentBan) + "/answered"
+	}},
 	"GET /api/v1/rooms/{slug}/stores":       {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stores?sku=" + itoa(o.skuID) }},
 	"GET /api/v1/rooms/{slug}/flash-sales":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
 	"POST /api/v1/rooms/{slug}/flash-sales": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/flash-sales" }},
@@ -180,6 +184,7 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/rooms/{slug}/trace-card": func(o *objects) any { return map[string]any{"product_id": o.productID} },
 	"POST /api/v1/rooms/{slug}/likes":      func(*objects) any { return map[string]any{"count": 1} },
 	"POST /api/v1/rooms/{slug}/events":     func(o *objects) any { return map[string]any{"kind": "card_open", "product_id": o.productID} },
+	"POST /api/v1/insight/classify":        func(o *objects) any { return map[string]any{"texts": []string{"多少钱"}} },
 	"POST /api/v1/products":                func(*objects) any { return map[string]any{"name": ""} },
 	"PUT /api/v1/products/{id}":            func(o *objects) any { return o.product },
 	"POST /api/v1/skus/{id}/price":         func(o *objects) any { return map[string]any{"price_fen": o.priceFen} },

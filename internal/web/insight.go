@@ -26,6 +26,9 @@ func (in *Insight) Routes() []Route {
 	return []Route{
 		api("POST", "/api/v1/rooms/{slug}/events", P, "", "Report what a viewer saw or did (card shown, card opened, checkout started)", in.apiEvent),
 		api("GET", "/api/v1/rooms/{slug}/stats", S, identity.PermRoomHost, "Live dashboard numbers of a room (viewers, funnel, shares, GMV)", in.apiRoomStats),
+		api("GET", "/api/v1/rooms/{slug}/insights", S, identity.PermRoomHost, "What a room's comments ask for: per product mentions, questions by intent, sentiment, orders; open questions", in.apiRoomSignals),
+		api("POST", "/api/v1/rooms/{slug}/questions/{id}/answered", S, identity.PermRoomHost, "Mark a viewer's question answered", in.apiAnswered),
+		api("POST", "/api/v1/insight/classify", S, identity.PermAdminView, "Read texts as comments against the caller's catalogue (intent, product, sentiment)", in.apiClassify),
 	}
 }
 
@@ -91,4 +94,50 @@ func (in *Insight) apiRoomStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, st)
+}
+
+// apiRoomSignals answers a room's comment insights.
+func (in *Insight) apiRoomSignals(w http.ResponseWriter, r *http.Request) error {
+	room, err := in.Server.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	sig, err := in.Server.App.RoomSignals(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, sig)
+}
+
+// apiAnswered closes one open question of the room.
+func (in *Insight) apiAnswered(w http.ResponseWriter, r *http.Request) error {
+	room, err := in.Server.roomOwned(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := in.Server.App.MarkAnswered(r.Context(), room, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// apiClassify reads texts against the caller's catalogue, in order.
+func (in *Insight) apiClassify(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Texts      []string `json:"texts"`
+		ProductIDs []int64  `json:"product_ids"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	res, err := in.Server.App.Classify(r.Context(), PrincipalFrom(r.Context()), req.Texts, req.ProductIDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"results": res})
 }

@@ -125,3 +125,126 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+// TestInsightComments: viewers' comments are read off the hot path (the
+// pinned card when nothing is named, the product named otherwise); the
+// host's comment about a product answers the questions about it; the
+// studio closes the rest; the classify API reads texts with the merchant's
+// aliases, in order, null when no product.
+func TestInsightComments(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	room := getDemoRoom(t, s.base)
+	var prods struct {
+		Products []map[string]any `json:"products"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products", nil, owner, nil).decode(t, &prods)
+	byName := map[string]map[string]any{}
+	for _, p := range prods.Products {
+		byName[p["name"].(string)] = p
+	}
+	strawberry, milk, matcha := byName["丹东99草莓"], byName["低温鲜牛奶"], byName["抹茶生巧"]
+	id := func(p map[string]any) int64 { return int64(p["id"].(float64)) }
+	matcha["aliases"] = []string{"绿色那盒"}
+	for _, k := range matcha["skus"].([]any) {
+		delete(k.(map[string]any), "available")
+		delete(k.(map[string]any), "held")
+	}
+	if r := send(t, nil, s.base, "PUT", "/api/v1/products/"+itoa(id(matcha)), matcha, owner, nil); r.Status != 200 {
+		t.Fatalf("aliases: %d %s", r.Status, r.Body)
+	}
+
+	post := func(phone, text string) int64 {
+		v := viewerLogin(t, s.base, "demo", phone)
+		r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": text}, v.Token, nil)
+		if r.Status != 201 {
+			t.Fatalf("comment %q: %d %s", text, r.Status, r.Body)
+		}
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		r.decode(t, &c)
+		return c.ID
+	}
+	post("13900000801", "多少钱一盒")       // pinned: strawberries
+	milkQ := post("13900000802", "牛奶有添加剂吗")
+	post("13900000803", "绿色那盒给我来一个") // alias: matcha, buying
+	time.Sleep(600 * time.Millisecond)  // the host's own comment gap
+	if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "草莓今天39块8"}, owner, map[string]string{"X-ShelfLive-As": "staff"}); r.Status != 201 {
+		t.Fatalf("host comment: %d %s", r.Status, r.Body)
+	}
+	type signals struct {
+		Products []struct {
+			ProductID int64            `json:"product_id"`
+			Mentions  int64            `json:"mentions"`
+			Questions int64            `json:"questions"`
+			ByIntent  map[string]int64 `json:"by_intent"`
+			Sentiment struct{ Pos, Neg, Neu int64 }
+			Open      int64 `json:"unanswered_questions"`
+		} `json:"products"`
+		Unanswered []struct {
+			CommentID int64  `json:"comment_id"`
+			ProductID int64  `json:"product_id"`
+			Intent    string `json:"intent"`
+			Text      string `json:"text"`
+		} `json:"unanswered"`
+	}
+	var sig signals
+	testkit.WaitFor(t, "comments read", 120*time.Second, func() bool {
+		send(t, nil, s.base, "GET", "/api/v1/rooms/demo/insights", nil, owner, nil).decode(t, &sig)
+		n := int64(0)
+		for _, p := range sig.Products {
+			n += p.Mentions
+		}
+		return n == 3
+	})
+	for _, p := range sig.Products {
+		switch p.ProductID {
+		case id(strawberry):
+			if p.Mentions != 1 || p.ByIntent["ask_price"] != 1 || p.Open != 0 {
+				t.Fatalf("strawberries: %+v", p)
+			}
+		case id(milk):
+			if p.ByIntent["ask_ingredients_allergen"] != 1 || p.Open != 1 {
+				t.Fatalf("milk: %+v", p)
+			}
+		case id(matcha):
+			if p.ByIntent["purchase_intent"] != 1 || p.Sentiment.Pos != 1 {
+				t.Fatalf("matcha: %+v", p)
+			}
+		}
+	}
+	if len(sig.Unanswered) != 1 || sig.Unanswered[0].CommentID != milkQ || sig.Unanswered[0].Text != "牛奶有添加剂吗" {
+		t.Fatalf("unanswered %+v", sig.Unanswered)
+	}
+	if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/questions/"+itoa(milkQ)+"/answered", nil, owner, nil); r.Status != 204 {
+		t.Fatalf("answered: %d %s", r.Status, r.Body)
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo/insights", nil, owner, nil).decode(t, &sig)
+	if len(sig.Unanswered) != 0 {
+		t.Fatalf("still open: %+v", sig.Unanswered)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/rooms/demo/questions/999999/answered", nil, owner, nil).wantProblem(t, 404, "not_found")
+
+	var cl struct {
+		Results []struct {
+			Intent    string `json:"intent"`
+			ProductID *int64 `json:"product_id"`
+			Sentiment string `json:"sentiment"`
+		} `json:"results"`
+	}
+	r := send(t, nil, s.base, "POST", "/api/v1/insight/classify", map[string]any{"texts": []string{"绿色那盒多少钱", "主播好", "草莓太贵了"}, "product_ids": room.ProductIDs}, owner, nil)
+	if r.Status != 200 {
+		t.Fatalf("classify: %d %s", r.Status, r.Body)
+	}
+	r.decode(t, &cl)
+	if len(cl.Results) != 3 || cl.Results[0].Intent != "ask_price" || cl.Results[0].ProductID == nil || *cl.Results[0].ProductID != id(matcha) ||
+		cl.Results[1].Intent != "chitchat" || cl.Results[1].ProductID != nil ||
+		cl.Results[2].Intent != "complaint" || cl.Results[2].Sentiment != "neg" || cl.Results[2].ProductID == nil || *cl.Results[2].ProductID != id(strawberry) {
+		t.Fatalf("classify: %s", r.Body)
+	}
+	if !strings.Contains(string(r.Body), `"product_id":null`) {
+		t.Fatalf("no product must be null: %s", r.Body)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/insight/classify", map[string]any{"texts": []string{}}, owner, nil).wantProblem(t, 400, "invalid_texts")
+}
