@@ -159,7 +159,10 @@ func TestContractCommentInsights(t *testing.T) {
 		}
 		counts, err := ins.SignalCounts(ctx, s.m, room.ID)
 		must(t, err)
-		want := []insight.SignalCount{{1, insight.AskPrice, insight.Neu, 1}, {1, insight.AskTaste, insight.Neu, 1}, {1, insight.Praise, insight.Pos, 1}, {2, insight.AskStockSize, insight.Neu, 1}}
+		sc := func(p int64, in insight.Intent, se insight.Sentiment) insight.SignalCount {
+			return insight.SignalCount{ProductID: p, Intent: in, Sentiment: se, N: 1}
+		}
+		want := []insight.SignalCount{sc(1, insight.AskPrice, insight.Neu), sc(1, insight.AskTaste, insight.Neu), sc(1, insight.Praise, insight.Pos), sc(2, insight.AskStockSize, insight.Neu)}
 		if fmt.Sprint(counts) != fmt.Sprint(want) {
 			t.Fatalf("counts %v, want %v", counts, want)
 		}
