@@ -189,9 +189,22 @@
         ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
         description: form.description.value, image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
         skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
-      if (p) await api("PUT", "/api/v1/products/" + p.id, body); else await api("POST", "/api/v1/products", body);
+      const saved = p ? await api("PUT", "/api/v1/products/" + p.id, body) : await api("POST", "/api/v1/products", body);
       toast(t("已保存", "Saved")); show("products");
+      if (saved.compliance && saved.compliance.texts.length) setTimeout(() => showReview(saved), 0); // after this modal closes
     });
+  }
+
+  // showReview shows what the advertising-law review found in a saved
+  // product: it is saved, but a room showing it cannot go live while a
+  // finding blocks.
+  function showReview(prod) {
+    const rev = prod.compliance;
+    openModal(t("合规提示：", "Compliance: ") + prod.name, [h("div", { class: "full", id: "product-review" },
+      h("p", { class: rev.blocking ? "form-error" : "muted" }, rev.blocking
+        ? t("商品已保存，但含有禁止用语：含此商品的直播间在修改前不能开播。", "Saved, but it has blocking claims: rooms showing it cannot go live until they are fixed.")
+        : t("商品已保存。以下说法需要注意或上传证明（管理后台 → 合规词库）。", "Saved. These claims need care or evidence on file (Admin → Compliance).")),
+      SL.complianceView(rev))], async () => {});
   }
 
   // A spreadsheet upload: checked first (dry run), applied after the admin

@@ -73,6 +73,7 @@
     if (!res.ok) {
       const err = new Error(data.detail || data.title || res.statusText);
       err.code = data.code; err.status = res.status; err.field = data.field; err.retryAfter = res.headers.get("Retry-After");
+      err.problem = data; // extension members, e.g. the findings of a refused go-live
       throw err;
     }
     return data;

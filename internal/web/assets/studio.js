@@ -32,6 +32,8 @@
         h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: rotateKey }, t("重置密钥", "Rotate key"))));
     renderLineup();
     renderFlashForm();
+    $("cf-panel").classList.add("hidden");
+    loadScript();
     loadSales().catch(() => {});
     $("st-comments").replaceChildren();
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
@@ -51,6 +53,8 @@
         if (type === "flash.ended") { const f = sales.get(d.sale_id); if (f) { f.status = "ended"; renderSales(); } }
         if (type === "comment.deleted") { const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); }
         if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
+        if (type === "comment.flagged" && d.room === room.slug) flagComment(d);
+        if (type === "compliance.blocked" && d.room === room.slug) showBlocked(d.review);
       },
       batch(topic, b) {
         if (!topic.startsWith("room:")) return;
@@ -174,6 +178,7 @@
         h("button", { type: "button", title: t("删除", "Delete"), onclick: async () => { try { await api("DELETE", "/api/v1/rooms/" + room.slug + "/comments/" + c.id); li.remove(); } catch (e) { toast(e.message); } } }, t("删除", "Delete")),
         h("button", { type: "button", title: t("禁言", "Mute"), onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/comments/" + c.id + "/ban"); li.remove(); toast(t("已禁言", "Muted")); } catch (e) { toast(e.message); } } }, t("禁言", "Mute"))));
     list.append(li);
+    if (c.id && flags.has(String(c.id))) flagComment(flags.get(String(c.id)));
     while (list.children.length > 200) list.firstElementChild.remove();
     list.scrollTop = list.scrollHeight;
   }
@@ -193,7 +198,58 @@
     if (fresh) toast(t("新订单 ", "New order ") + yuan(o.total_fen));
   }
 
-  $("go-live").addEventListener("click", async () => { try { setStatus((await api("POST", "/api/v1/rooms/" + room.slug + "/status", { status: "live" })).status); } catch (e) { toast(e.message); } });
+  // ---------- compliance: go-live review, script, flagged comments ----------
+  const role = $("studio").dataset.role;
+  async function goLive(override) {
+    try {
+      setStatus((await api("POST", "/api/v1/rooms/" + room.slug + "/status", override ? { status: "live", override } : { status: "live" })).status);
+      $("cf-panel").classList.add("hidden");
+    } catch (e) {
+      if (e.code === "compliance_blocked" && e.problem && e.problem.review) showBlocked(e.problem.review);
+      else toast(e.message);
+    }
+  }
+  // showBlocked lists what stops the room going live; only an owner gets
+  // the override form, and the reason is written to the audit log.
+  function showBlocked(review) {
+    const panel = $("cf-panel");
+    const reason = h("input", { id: "cf-reason", maxlength: "200", placeholder: t("强制开播理由（将记入操作日志）", "Reason to go live anyway (audited)") });
+    panel.replaceChildren(
+      h("div", { class: "panel-head" }, h("h3", {}, "⚠ " + t("开播前合规审查未通过", "Compliance review: cannot go live")),
+        h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => panel.classList.add("hidden") }, t("关闭", "Close"))),
+      h("p", { class: "small muted" }, t("请修改以下文案（商品在管理后台修改，脚本在下方），再点“开始直播”。", "Fix these texts (products in Admin, the script below), then go live again.")),
+      SL.complianceView(review),
+      role === "owner" ? h("form", { class: "row-form", id: "cf-override", onsubmit: (ev) => { ev.preventDefault(); if (reason.value.trim()) goLive({ reason: reason.value.trim() }); } },
+        reason, h("button", { class: "btn btn-danger btn-sm", type: "submit" }, t("店主强制开播", "Owner override")))
+        : h("p", { class: "small muted" }, t("只有店主可以强制开播。", "Only an owner can override.")));
+    panel.classList.remove("hidden");
+    panel.scrollIntoView({ block: "nearest" });
+  }
+  async function loadScript() {
+    $("script-review").replaceChildren(); $("script-status").textContent = "";
+    try { const r = await api("GET", "/api/v1/rooms/" + room.slug + "/script"); $("script-text").value = r.script; showScriptReview(r); } catch (e) { $("script-text").value = ""; }
+  }
+  function showScriptReview(r) {
+    const n = r.review.findings.length;
+    $("script-status").textContent = !r.script ? "" : n ? t("发现 " + n + " 处问题", n + " finding(s)") : t("未发现问题", "No findings");
+    $("script-review").replaceChildren(n ? SL.complianceFindings(r.script, r.review.findings) : "");
+  }
+  $("script-save").addEventListener("click", async () => {
+    try { showScriptReview(await api("PUT", "/api/v1/rooms/" + room.slug + "/script", { script: $("script-text").value })); toast(t("脚本已保存", "Script saved")); }
+    catch (e) { toast(e.message); }
+  });
+  const flags = new Map(); // comment id → flag; the flag can arrive before its comment's batch
+  function flagComment(d) {
+    flags.set(String(d.comment_id), d);
+    if (flags.size > 500) flags.delete(flags.keys().next().value);
+    const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.comment_id)) + '"]');
+    if (!li || li.classList.contains("flagged")) return;
+    li.classList.add("flagged");
+    li.title = d.findings.map((f) => "「" + f.match + "」" + f.explanation).join("\n");
+    li.querySelector(".who").after(h("span", { class: "cf-flag" }, "⚠ " + t("违规用语，请勿复述", "non-compliant, do not repeat")));
+  }
+
+  $("go-live").addEventListener("click", () => goLive(null));
   $("end-live").addEventListener("click", async () => {
     if (!confirm(t("确定结束直播吗？", "End this live?"))) return;
     try { setStatus((await api("POST", "/api/v1/rooms/" + room.slug + "/status", { status: "ended" })).status); } catch (e) { toast(e.message); }
@@ -202,8 +258,14 @@
     ev.preventDefault();
     const input = $("host-comment-input");
     if (!input.value.trim()) return;
-    try { const c = await api("POST", "/api/v1/rooms/" + room.slug + "/comments", { text: input.value }); input.value = ""; addComment({ id: String(c.id), name: c.author_name, text: c.body, host: true }); }
-    catch (e) { toast(e.message); }
+    try { const c = await api("POST", "/api/v1/rooms/" + room.slug + "/comments", { text: input.value }); input.value = ""; $("cf-panel").classList.add("hidden"); addComment({ id: String(c.id), name: c.author_name, text: c.body, host: true }); }
+    catch (e) {
+      if (e.code === "comment_noncompliant" && e.problem && e.problem.findings) {
+        const panel = $("cf-panel");
+        panel.replaceChildren(h("h3", {}, "⚠ " + e.message), SL.complianceFindings(input.value, e.problem.findings));
+        panel.classList.remove("hidden");
+      } else toast(e.message);
+    }
   });
 
   loadRooms().catch((e) => toast(e.message));

@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestComplianceStudioBrowser: in the studio (1440×900) a blocked go-live
+// lists the findings with the claims underlined, an owner overrides with a
+// reason, the script is reviewed on save, and a viewer's non-compliant
+// comment is flagged for the host; the admin's 合规词库 tab checks a text.
+func TestComplianceStudioBrowser(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	base, owner := m.URL(), testkit.OwnerToken
+	var prod struct {
+		ID int64 `json:"id"`
+	}
+	send(t, nil, base, "POST", "/api/v1/products", map[string]any{"name": "苦荞茶", "subtitle": "降血糖 全网最低价", "description": "零添加，送礼首选",
+		"skus": []map[string]any{{"code": "QT-1", "name": "250g", "price_fen": 2900}}}, owner, nil).decode(t, &prod)
+	if r := send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "cf-room", "title": "国家级好茶 限时特惠", "product_ids": []int64{prod.ID}}, owner, nil); r.Status != 201 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+
+	ctx := testkit.NewContext(t, browser, 120*time.Second)
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, expr string) {
+		t.Helper()
+		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	do("login", chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/login?next=/studio?room=cf-room"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
+		chromedp.Click(chromedp.CSS("#login-submit")))
+	do("studio page", chromedp.WaitVisible(chromedp.CSS("#lineup li")))
+	wait("studio loads", `document.querySelector("#studio-title") && document.querySelector("#studio-title").textContent.includes("国家级")`)
+	do("go live", chromedp.Click(chromedp.CSS("#go-live")))
+	wait("review shown", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelectorAll("#cf-panel mark").length >= 4 && !!document.querySelector("#cf-override")`)
+	testkit.Screenshot(t, ctx, "studio-compliance-blocked")
+
+	do("write script", chromedp.Click(chromedp.CSS("#script-box summary")),
+		chromedp.SendKeys(chromedp.CSS("#script-text"), "开场：这款茶医生推荐，喝了治失眠。"),
+		chromedp.Click(chromedp.CSS("#script-save")))
+	wait("script reviewed", `document.querySelectorAll("#script-review mark").length === 2`)
+
+	do("override", chromedp.SendKeys(chromedp.CSS("#cf-reason"), "已确认口播时不说这些词"),
+		chromedp.Click(chromedp.CSS("#cf-override button")))
+	wait("live", `document.querySelector("#studio-status").classList.contains("pill-live") && document.querySelector("#cf-panel").classList.contains("hidden")`)
+
+	viewer := viewerLogin(t, base, "demo", "13900000931")
+	if r := send(t, nil, base, "POST", "/api/v1/rooms/cf-room/comments", map[string]any{"text": "听说这个茶能降血压？"}, viewer.Token, nil); r.Status != 201 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	wait("comment flagged", `document.querySelectorAll("#st-comments li.flagged .cf-flag").length === 1`)
+	time.Sleep(400 * time.Millisecond) // let the comment's pop-in animation finish before the screenshot
+	testkit.Screenshot(t, ctx, "studio-compliance-live")
+
+	do("host comment refused", chromedp.SendKeys(chromedp.CSS("#host-comment-input"), "这茶是全网最低价\r"))
+	wait("host findings", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelectorAll("#cf-panel mark").length === 1`)
+
+	do("admin tab", chromedp.Navigate(base+"/admin#compliance"), chromedp.WaitVisible(chromedp.CSS("#cf-check textarea")),
+		chromedp.SendKeys(chromedp.CSS("#cf-check textarea"), "有机大米，最佳食用期6个月，销量第一"),
+		chromedp.Click(chromedp.CSS("#cf-check button[type=submit]")))
+	wait("admin check", `document.querySelectorAll("#cf-check-out mark").length === 2`)
+	testkit.Screenshot(t, ctx, "admin-compliance")
+}
