@@ -2,6 +2,7 @@ package node
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
@@ -71,4 +72,39 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(r.InUse), "read")
 	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(w.WaitCount), "write")
 	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(r.WaitCount), "read")
+}
+
+// mqttCollector exports the embedded broker's counters: readings accepted
+// and refused (refused 3.1.1 QoS 1 readings are acknowledged and dropped,
+// counted apart so an operator can alert on a device sending garbage), and
+// connections refused before authentication.
+type mqttCollector struct {
+	st    *mqttingest.Stats
+	descs map[string]*prometheus.Desc
+}
+
+func newMQTTCollector(st *mqttingest.Stats) *mqttCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("shelflive_mqtt_"+name, help, nil, nil)
+	}
+	return &mqttCollector{st: st, descs: map[string]*prometheus.Desc{
+		"accepted":   d("readings_accepted_total", "Readings stored from the embedded MQTT broker."),
+		"rejected":   d("readings_rejected_total", "Readings refused (bad payload, unknown device, busy)."),
+		"dropped":    d("readings_acked_dropped_total", "Refused QoS 1 readings of MQTT 3.1.1 devices, acknowledged and dropped."),
+		"perip":      d("connections_refused_total", "Connections closed at once: too many from one address."),
+		"preconnect": d("preconnect_refused_total", "Connections closed before authentication: first packet not a CONNECT within the size limit."),
+	}}
+}
+
+func (c *mqttCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *mqttCollector) Collect(ch chan<- prometheus.Metric) {
+	for k, v := range map[string]uint64{"accepted": c.st.Accepted.Load(), "rejected": c.st.Rejected.Load(), "dropped": c.st.AckedDropped.Load(),
+		"perip": c.st.ConnRefused.Load(), "preconnect": c.st.PreConnectRefused.Load()} {
+		ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, float64(v))
+	}
 }

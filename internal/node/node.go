@@ -413,6 +413,9 @@ func (m *Main) Start(ctx context.Context) error {
 			m.Logger.Error("embedded MQTT broker is off: cannot listen; set SHELFLIVE_MQTT_ADDR to a free address", "addr", m.Config.MQTTAddr, "err", err)
 		} else {
 			m.MQTT = b
+			if reg := m.Server.Registry; reg != nil {
+				reg.MustRegister(newMQTTCollector(b.Stats))
+			}
 		}
 	}
 	if m.Config.MQTTURL != "" {
