@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/natshub"
+	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
 
@@ -22,7 +25,8 @@ const merchantUsage = `usage:
         (the owner's password from SHELFLIVE_OWNER_PASSWORD, else the first line of stdin)
   shelflive merchant list
   shelflive merchant disable S
-common flags: --data-dir DIR (SHELFLIVE_DATA_DIR), --database-url URL (SHELFLIVE_DATABASE_URL)`
+common flags: --data-dir DIR (SHELFLIVE_DATA_DIR), --database-url URL (SHELFLIVE_DATABASE_URL),
+  --nats-url URL (SHELFLIVE_NATS_URL: disable ends the sessions on every running node at once)`
 
 // runMerchant manages the merchants (shops) of an install: the platform
 // operator creates, lists and disables them. It works on the database
@@ -36,6 +40,8 @@ func runMerchant(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	fs.SetOutput(io.Discard)
 	dataDir := fs.String("data-dir", env("SHELFLIVE_DATA_DIR", "./data"), "data directory")
 	dbURL := fs.String("database-url", "", "database URL (SHELFLIVE_DATABASE_URL)")
+	natsURL := fs.String("nats-url", "", "NATS of a running cluster, to end sessions on every node at once (SHELFLIVE_NATS_URL)")
+	natsPrefix := fs.String("nats-prefix", env("SHELFLIVE_NATS_PREFIX", "shelflive"), "NATS prefix of the cluster (SHELFLIVE_NATS_PREFIX)")
 	var in identity.NewMerchant
 	fs.StringVar(&in.Slug, "slug", "", "shop slug")
 	fs.StringVar(&in.Name, "name", "", "shop name")
@@ -54,6 +60,9 @@ func runMerchant(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	if *dbURL == "" {
 		*dbURL = os.Getenv("SHELFLIVE_DATABASE_URL")
+	}
+	if *natsURL == "" {
+		*natsURL = os.Getenv("SHELFLIVE_NATS_URL")
 	}
 	if *dbURL == "" {
 		if err := os.MkdirAll(*dataDir, 0o750); err != nil {
@@ -107,6 +116,15 @@ func runMerchant(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		}
 		db.Audit(ctx, m.ID, "cli", "merchant.disable", m.Slug, "shelflive merchant disable")
 		fmt.Fprintf(stdout, "merchant %q disabled: its staff and viewers are refused, its rooms are off, every session and token is revoked\n", m.Slug)
+		if *natsURL == "" {
+			fmt.Fprintln(stdout, "running nodes drop the merchant's sessions they cached within SHELFLIVE_SESSION_CACHE (5 s); with SHELFLIVE_NATS_URL set they drop them at once")
+			return nil
+		}
+		data, _ := json.Marshal(identity.Revocation{MerchantID: m.ID})
+		if err := natshub.BroadcastOnce(ctx, *natsURL, *natsPrefix, node.RevocationSubject, data); err != nil {
+			return fmt.Errorf("disabled, but the running nodes were not told (they drop the sessions within SHELFLIVE_SESSION_CACHE): %w", err)
+		}
+		fmt.Fprintln(stdout, "every running node dropped the merchant's sessions (NATS)")
 		return nil
 	}
 	return fmt.Errorf("unknown merchant command %q\n%s", verb, merchantUsage)

@@ -119,6 +119,8 @@ type Store interface {
 	Staff(ctx context.Context, merchantID, id int64) (*Staff, error)
 	ListStaff(ctx context.Context, merchantID int64) ([]Staff, error)
 	CreateStaff(ctx context.Context, s *Staff) error
+	// UpdateStaff saves an account; a changed password or a disable
+	// revokes every session of it in the same transaction.
 	UpdateStaff(ctx context.Context, s *Staff) error
 	StaffByGuideCode(ctx context.Context, merchantID int64, code string) (*Staff, error)
 
@@ -139,6 +141,8 @@ type Store interface {
 	// consumes the OTP on success.
 	UseOTP(ctx context.Context, merchantID int64, phone, codeHash string, maxAttempts int) error
 	CountRecentOTPs(ctx context.Context, merchantID int64, phone string, since time.Time) (int, error)
+
+	InviteStore
 }
 
 // AuditEntry is one staff action in the append-only audit log.

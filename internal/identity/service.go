@@ -42,6 +42,7 @@ type Service struct {
 	SessionTTL time.Duration // browser sessions
 	Now        func() time.Time
 	Bus        RevocationBus // tells other nodes to drop revoked sessions; nil on one node
+	CacheTTL   time.Duration // how long a node trusts a session it looked up; 0 = 5 s
 	Logger     *slog.Logger
 
 	throttle sync.Map // login key -> *attempts
@@ -285,7 +286,11 @@ func principalFor(sess *Session, c *Customer, st *Staff) (*Principal, error) {
 // an eviction came in meanwhile, the row read may predate a revocation
 // and is not cached.
 func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time, gen uint64) {
-	until := s.Now().Add(cacheTTL)
+	ttl := s.CacheTTL
+	if ttl <= 0 {
+		ttl = cacheTTL
+	}
+	until := s.Now().Add(ttl)
 	if sessionEnds.Before(until) {
 		until = sessionEnds
 	}

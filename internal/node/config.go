@@ -50,6 +50,10 @@ type Config struct {
 	// WebhooksAllowPrivate lets merchants' webhook endpoints be http:// and
 	// on loopback or private addresses (an ERP on the LAN; tests).
 	WebhooksAllowPrivate bool
+	// SessionCache is how long a node trusts a session it looked up.
+	// Revocations reach every node at once over NATS; this bounds a node
+	// that missed one (disconnected from NATS at the time).
+	SessionCache time.Duration
 }
 
 func env(name, def string) string {
@@ -111,6 +115,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.BoolVar(&c.RateLimits, "rate-limits", envBool("SHELFLIVE_RATE_LIMITS", true), "per-IP/per-user rate limits; turn off only for loopback load tests (SHELFLIVE_RATE_LIMITS)")
 	fs.StringVar(&c.S3URL, "s3-url", "", "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE", false), "let webhook endpoints use http:// and loopback/private addresses, e.g. an ERP on the shop's LAN (SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE)")
+	fs.DurationVar(&c.SessionCache, "session-cache", envDuration("SHELFLIVE_SESSION_CACHE", 5*time.Second), "how long a node trusts a session it looked up; revocations reach all nodes at once over NATS, this bounds a node that missed one (SHELFLIVE_SESSION_CACHE)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

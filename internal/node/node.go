@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,7 +150,8 @@ func (m *Main) Open(ctx context.Context) error {
 	orders := &sqldb.OrderStore{DB: db}
 	nodeName := nodeID(c.DataDir)
 	a := &app.App{
-		Identity:   &identity.Service{Store: users, SMS: identity.DevSMS{Logger: m.Logger}, DevOTP: c.DevMode, SessionTTL: 12 * time.Hour, Now: db.Now},
+		Identity: &identity.Service{Store: users, SMS: identity.DevSMS{Logger: m.Logger}, DevOTP: c.DevMode, SessionTTL: 12 * time.Hour, Now: db.Now,
+			CacheTTL: c.SessionCache, Logger: m.Logger},
 		Users:      users,
 		Catalog:    deps.Catalog,
 		Stores:     deps.Stores,
@@ -191,6 +193,10 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.NATS = h
 		a.Hub = h
+		if err := listenRevocations(h, a.Identity); err != nil {
+			h.Close()
+			return err
+		}
 	} else {
 		a.Hub = realtime.NewHub(hubOpts)
 	}
@@ -249,6 +255,32 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Server.MediaHooks = m.hooks
 	}
 	return nil
+}
+
+// revocationBus carries session revocations between nodes over NATS.
+type revocationBus struct{ hub *natshub.Hub }
+
+// RevocationSubject names the control messages of session revocations.
+const RevocationSubject = "revoke"
+
+func (b revocationBus) PublishRevocation(ctx context.Context, r identity.Revocation) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.hub.Broadcast(ctx, RevocationSubject, data)
+}
+
+// listenRevocations makes this node evict the sessions other nodes (and
+// `shelflive merchant disable`) revoke, and publish its own.
+func listenRevocations(h *natshub.Hub, id *identity.Service) error {
+	id.Bus = revocationBus{hub: h}
+	return h.Listen(RevocationSubject, func(data []byte) {
+		var r identity.Revocation
+		if json.Unmarshal(data, &r) == nil && r.MerchantID > 0 {
+			id.Evict(r)
+		}
+	})
 }
 
 // openSetup offers /setup, guarded by a fresh one-time token, while the

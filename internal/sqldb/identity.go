@@ -146,8 +146,19 @@ func createStaffTx(ctx context.Context, tx *Tx, st *identity.Staff) (err error) 
 	return err
 }
 
+// UpdateStaff saves an account; a changed password or a disable revokes
+// every session of it in the same transaction.
 func (s *IdentityStore) UpdateStaff(ctx context.Context, st *identity.Staff) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var oldHash string
+		if err := tx.QueryRow(ctx, `SELECT password_hash FROM staff WHERE merchant_id = ? AND id = ?`, st.MerchantID, st.ID).Scan(&oldHash); err != nil {
+			return translate(err)
+		}
+		if oldHash != st.PasswordHash || st.Disabled {
+			if err := revokeStaffSessionsTx(ctx, tx, st.MerchantID, st.ID, 0); err != nil {
+				return err
+			}
+		}
 		res, err := tx.Exec(ctx, `UPDATE staff SET phone = ?, name = ?, role = ?, store_id = ?, guide_code = ?, password_hash = ?, disabled = ? WHERE merchant_id = ? AND id = ?`,
 			st.Phone, st.Name, string(st.Role), nullID(st.StoreID), st.GuideCode, st.PasswordHash, st.Disabled, st.MerchantID, st.ID)
 		return mustAffect(res, err)

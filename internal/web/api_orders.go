@@ -364,6 +364,12 @@ func (s *Server) apiUpdateStaff(w http.ResponseWriter, r *http.Request) error {
 	if err := s.App.Users.UpdateStaff(r.Context(), st); err != nil {
 		return err
 	}
+	// A new password or a disable ends the person's sessions everywhere;
+	// a new role or store applies to their next request on every node.
+	s.App.Identity.StaffUpdated(r.Context(), st)
+	if in.Password != "" || in.Disabled {
+		s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "staff.sessions_ended", st.Username, map[bool]string{true: "disabled", false: "password set"}[in.Disabled])
+	}
 	return writeJSON(w, 200, st)
 }
 

@@ -151,12 +151,21 @@ var objectRoutes = map[string]objectRoute{
 		return "/api/v1/payments/dev/" + o.intent + "/confirm"
 	}},
 	"PUT /api/v1/staff/{id}": {scopeTenant, func(o *objects) string { return "/api/v1/staff/" + itoa(o.staffID) }},
+	"POST /api/v1/staff/{id}/reset-link": {scopeTenant, func(o *objects) string {
+		return "/api/v1/staff/" + itoa(o.staffID) + "/reset-link" // makes a link; only using it ends sessions
+	}},
+	"GET /invite/{token}": {scopePublic, func(*objects) string { return "/invite/not-a-live-link" }},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an
 // AnyLogin route that staff may only use with a permission.
 var handlerPerms = map[string]identity.Permission{
 	"GET /api/v1/orders/{id}": identity.PermOrdersRead,
+}
+
+// staffOnly are AnyLogin routes whose handler refuses viewers (403).
+var staffOnly = map[string]bool{
+	"POST /api/v1/auth/password": true, // a viewer has no password
 }
 
 // fixedPaths fill routes without path parameters that need a query.
@@ -254,6 +263,9 @@ func expect(rt web.Route, c caller) string {
 		panic("unknown access for " + key)
 	}
 	if perm, ok := handlerPerms[key]; e == allow && ok && c.kind == "staff" && !identity.Can(c.role, perm) {
+		e = forbid
+	}
+	if e == allow && staffOnly[key] && c.kind == "customer" {
 		e = forbid
 	}
 	if obj, ok := objectRoutes[key]; ok && e == allow {

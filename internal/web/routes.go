@@ -113,6 +113,7 @@ func (s *Server) Routes() []Route {
 	}
 	routes = append(routes, (&Insight{Server: s}).Routes()...) // analytics, dashboard, comment insights, A/B, report
 	routes = append(routes, s.webhookRoutes()...)              // outgoing webhooks
+	routes = append(routes, s.accountRoutes()...)              // invitations, reset links, own password
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

@@ -121,12 +121,15 @@
     async staff() {
       const r = await api("GET", "/api/v1/staff");
       main.replaceChildren(
-        toolbar(t("员工与角色", "Staff & roles"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editStaff(null) }, t("添加员工", "Add staff"))),
+        toolbar(t("员工与角色", "Staff & roles"),
+          h("button", { class: "btn btn-primary", type: "button", id: "invite-staff", onclick: inviteStaff }, t("邀请员工", "Invite staff")), " ",
+          h("button", { class: "btn", type: "button", onclick: () => editStaff(null) }, t("直接添加", "Add directly"))),
         table([t("姓名", "Name"), t("用户名", "Username"), t("手机", "Phone"), t("角色", "Role"), t("门店", "Store"), t("导购码", "Guide code"), t("状态", "State"), ""],
           r.staff.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name)), h("td", { class: "mono" }, s.username), h("td", {}, s.phone || ""), h("td", {}, badge(roleLabel[s.role] || s.role)),
             h("td", {}, s.store_id ? (storesCache.find((x) => x.id === s.store_id) || {}).name || s.store_id : "—"), h("td", { class: "mono" }, s.guide_code || ""),
             h("td", {}, s.disabled ? badge(t("停用", "Disabled"), "red") : badge(t("正常", "Active"), "green")),
-            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStaff(s) }, t("编辑", "Edit"))))))
+            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStaff(s) }, t("编辑", "Edit")), " ",
+              h("button", { class: "btn btn-sm", type: "button", dataset: { reset: s.username }, onclick: () => resetLink(s) }, t("重置密码链接", "Reset link"))))))
       );
     },
 
@@ -294,12 +297,52 @@
     });
   }
   async function roomStatus(x, status) { try { await api("POST", "/api/v1/rooms/" + x.slug + "/status", { status }); show("rooms"); } catch (e) { toast(e.message); } }
+  // One-time links: the owner sets role and store, the person their password.
+  function showLink(title, r, note) {
+    const input = h("input", { id: "invite-url", readonly: true, value: r.url, class: "mono" });
+    const copy = h("button", { class: "btn btn-primary", type: "button", onclick: async () => {
+      try { await navigator.clipboard.writeText(r.url); toast(t("已复制", "Copied")); } catch (e) { input.select(); }
+    } }, t("复制链接", "Copy link"));
+    modal.replaceChildren(h("div", {}, h("h2", {}, title), h("p", { class: "small muted" }, note),
+      h("label", { class: "full" }, t("链接（只显示这一次）", "Link (shown this once)"), input),
+      h("p", { class: "small muted" }, t("有效期至 ", "Valid until ") + fmt(r.invite.expires_at) + t("，只能用一次。", ", once.")),
+      h("div", { class: "modal-actions" }, h("button", { class: "btn btn-ghost", type: "button", onclick: closeModal }, t("关闭", "Close")), copy)));
+    modal.classList.remove("hidden"); backdrop.classList.remove("hidden");
+  }
+  function inviteStaff() {
+    openModal(t("邀请员工", "Invite staff"), [
+      field(t("姓名", "Name"), "name", "", { required: true, maxlength: "100" }), select(t("角色", "Role"), "role", Object.entries(roleLabel).filter(([r]) => r !== "owner" || role === "owner"), "host"),
+      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, x.name])), 0),
+      field(t("有效期（小时）", "Valid for (hours)"), "valid_hours", 72, { type: "number", min: "1", max: "168" }),
+    ], async (form) => {
+      const r = await api("POST", "/api/v1/staff/invites", { name: form.name.value, role: form.role.value, store_id: Number(form.store_id.value), valid_hours: Number(form.valid_hours.value) || 0 });
+      setTimeout(() => showLink(t("邀请链接", "Invitation link"), r, t("把链接发给 ", "Send the link to ") + r.invite.name + t("：打开后自己设置用户名和密码。", ": they choose their username and password.")), 0);
+    });
+  }
+  async function resetLink(s) {
+    if (!confirm(t("为 ", "Make a password reset link for ") + s.name + t(" 生成重置密码链接？使用后其所有登录会退出。", "? Using it logs them out everywhere."))) return;
+    try {
+      const r = await api("POST", "/api/v1/staff/" + s.id + "/reset-link", {});
+      showLink(t("重置密码链接", "Password reset link"), r, t("把链接发给 ", "Send the link to ") + s.name + t("：打开后设置新密码。", ": they set a new password there."));
+    } catch (e) { toast(e.message); }
+  }
+  function changePassword() {
+    openModal(t("修改我的密码", "Change my password"), [
+      field(t("当前密码", "Current password"), "current", "", { type: "password", autocomplete: "current-password", required: true }),
+      field(t("新密码（至少 10 位）", "New password (10+ characters)"), "next", "", { type: "password", autocomplete: "new-password", required: true, minlength: "10" }),
+    ], async (form) => {
+      await api("POST", "/api/v1/auth/password", { current_password: form.current.value, new_password: form.next.value });
+      toast(t("密码已修改，其他设备上的登录已退出", "Password changed; your other sessions ended"));
+    });
+  }
+  const cp = $("change-password");
+  if (cp) cp.addEventListener("click", changePassword);
   function editStaff(s) {
     openModal(s ? t("编辑员工", "Edit staff") : t("添加员工", "Add staff"), [
       field(t("姓名", "Name"), "name", s && s.name, { required: true }), field(t("用户名", "Username"), "username", s && s.username, s ? { readonly: true } : { required: true }),
       field(t("手机", "Phone"), "phone", s && s.phone), select(t("角色", "Role"), "role", Object.entries(roleLabel), s ? s.role : "host"),
       select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, x.name])), s ? s.store_id : 0), field(t("导购码", "Guide code"), "guide_code", s && s.guide_code),
-      field(s ? t("新密码（留空不改）", "New password (blank keeps it)") : t("密码（至少8位）", "Password (8+ characters)"), "password", "", { type: "password", autocomplete: "new-password" }),
+      field(s ? t("新密码（留空不改；会退出其所有登录）", "New password (blank keeps it; ends their sessions)") : t("密码（至少 10 位）", "Password (10+ characters)"), "password", "", { type: "password", autocomplete: "new-password" }),
       select(t("状态", "State"), "disabled", [["false", t("正常", "Active")], ["true", t("停用", "Disabled")]], s ? String(s.disabled) : "false"),
     ], async (form) => {
       const body = { name: form.name.value, username: form.username.value, phone: form.phone.value, role: form.role.value, store_id: Number(form.store_id.value), guide_code: form.guide_code.value, password: form.password.value, disabled: form.disabled.value === "true" };
