@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/skip2/go-qrcode"
@@ -187,6 +190,19 @@ func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) pagePickup(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	return s.render(w, r, 200, "pickup.html", map[string]any{"CanAdmin": identity.Can(p.Role, identity.PermAdminView)})
+}
+
+// when is a time as a shopper reads it, in China's zone: 12月7日 20:00, or
+// 7 Dec, 20:00 in English (never 07/12, which half the world reads as July).
+func when(lang string, t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	l := t.In(cn.Shanghai)
+	if lang == "en" {
+		return l.Format("2 Jan, 15:04")
+	}
+	return fmt.Sprintf("%d月%d日 %s", l.Month(), l.Day(), l.Format("15:04"))
 }
 
 // initial is the first character of a name, for avatars.

@@ -298,6 +298,7 @@ func parseTemplates() map[string]*template.Template {
 			return template.JS(b), err
 		},
 		"bi":          pickLang,
+		"when":        when,
 		"statusClass": statusClass,
 		"initial":     initial,
 		"shanghai":    func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },

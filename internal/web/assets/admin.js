@@ -38,7 +38,7 @@
     async orders() {
       const filter = new URLSearchParams(location.hash.split("?")[1] || "").get("status") || "";
       const r = await api("GET", "/api/v1/orders" + (filter ? "?status=" + filter : ""));
-      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "#" + id;
+      const storeName = (id) => SL.sname(storesCache.find((s) => s.id === id)) || "#" + id;
       const act = (o, status, label, cls) => h("button", { class: "btn btn-sm " + (cls || ""), type: "button", onclick: async () => {
         if (status === "cancelled" && !confirm(t("取消并全额退款？", "Cancel and refund in full?"))) return;
         try { await api("POST", "/api/v1/orders/" + o.id + "/status", { status }); toast(t("已更新", "Updated")); show("orders"); } catch (e) { toast(e.message); }
@@ -78,7 +78,7 @@
       productsCache = prods.products;
       const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = p.name + " · " + k.name;
       const byLot = {}; for (const l of levels.levels) (byLot[l.lot_id] = byLot[l.lot_id] || []).push(l);
-      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "#" + id;
+      const storeName = (id) => SL.sname(storesCache.find((s) => s.id === id)) || "#" + id;
       main.replaceChildren(
         toolbar(t("批次与库存", "Lots & stock"), h("button", { class: "btn", type: "button", id: "import-stock", onclick: importStock }, t("导入盘点 CSV", "Import stock count")), " ",
           h("button", { class: "btn btn-primary", type: "button", onclick: newLot }, t("新建批次", "New lot"))),
@@ -126,7 +126,7 @@
           h("button", { class: "btn", type: "button", onclick: () => editStaff(null) }, t("直接添加", "Add directly"))),
         table([t("姓名", "Name"), t("用户名", "Username"), t("手机", "Phone"), t("角色", "Role"), t("门店", "Store"), t("导购码", "Guide code"), t("状态", "State"), ""],
           r.staff.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name)), h("td", { class: "mono" }, s.username), h("td", {}, s.phone || ""), h("td", {}, badge(roleLabel[s.role] || s.role)),
-            h("td", {}, s.store_id ? (storesCache.find((x) => x.id === s.store_id) || {}).name || s.store_id : "—"), h("td", { class: "mono" }, s.guide_code || ""),
+            h("td", {}, s.store_id ? SL.sname(storesCache.find((x) => x.id === s.store_id)) || s.store_id : "—"), h("td", { class: "mono" }, s.guide_code || ""),
             h("td", {}, s.disabled ? badge(t("停用", "Disabled"), "red") : badge(t("正常", "Active"), "green")),
             h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStaff(s) }, t("编辑", "Edit")), " ",
               h("button", { class: "btn btn-sm", type: "button", dataset: { reset: s.username }, onclick: () => resetLink(s) }, t("重置密码链接", "Reset link"))))))
@@ -137,7 +137,7 @@
     async guides() {
       const q = new URLSearchParams(location.hash.split("?")[1] || "");
       const r = await api("GET", "/api/v1/reports/guides" + (q.toString() ? "?" + q : ""));
-      const storeName = (id) => (storesCache.find((s) => s.id === id) || {}).name || "";
+      const storeName = (id) => SL.sname(storesCache.find((s) => s.id === id));
       const from = h("input", { type: "date", id: "guides-from", value: r.from }), to = h("input", { type: "date", id: "guides-to", value: r.to });
       const apply = () => { location.hash = "guides?from=" + from.value + "&to=" + to.value; };
       const total = r.guides.reduce((n, g) => n + g.revenue_fen, 0);

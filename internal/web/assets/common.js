@@ -48,6 +48,8 @@
   SL.kids = (...list) => list.flat().filter((k) => k !== null && k !== undefined && k !== false);
   SL.yuan = (fen) => (fen < 0 ? "-¥" : "¥") + (Math.abs(fen) / 100).toFixed(2);
   SL.pname = (p) => (SL.lang === "en" && p.name_en ? p.name_en : p.name);
+  SL.sname = (s) => (s ? (SL.lang === "en" && s.name_en ? s.name_en : s.name) : "");
+  SL.rtitle = (r) => (SL.lang === "en" && r.title_en ? r.title_en : r.title);
 
   let toastTimer;
   SL.toast = function (msg, ms) {
@@ -81,9 +83,13 @@
 
   // English dates name the month ("7 Dec, 20:00"): "07/12" reads as July to
   // half the world. Chinese ones stay 12/07 20:00, as Chinese readers expect.
-  SL.fmtTime = (iso) => new Date(iso).toLocaleString(SL.lang === "en" ? "en-GB" : "zh-CN", SL.lang === "en"
-    ? { timeZone: "Asia/Shanghai", hour12: false, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
-    : { timeZone: "Asia/Shanghai", hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  SL.fmtTime = (iso) => {
+    const d = new Date(iso), year = (x) => x.toLocaleString("en", { timeZone: "Asia/Shanghai", year: "numeric" });
+    const o = { timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit" };
+    if (SL.lang === "en") Object.assign(o, { month: "short", day: "numeric" }); else Object.assign(o, { month: "2-digit", day: "2-digit" });
+    if (year(d) !== year(new Date())) o.year = "numeric"; // another year says so
+    return d.toLocaleString(SL.lang === "en" ? "en-GB" : "zh-CN", o);
+  };
 
   // connect opens one WebSocket for several topics and keeps it open: on a
   // drop it reconnects with each topic's epoch.seq so the server replays what

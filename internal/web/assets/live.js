@@ -314,6 +314,14 @@
   let here = null;
   // The location is asked only when the buyer wants the nearest store
   // first, never on opening the room.
+  // pinIcon is a map pin drawn in SVG: emoji fonts are missing on many desktops.
+  function pinIcon() {
+    const ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg"), path = document.createElementNS(ns, "path");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("class", "ico"); svg.setAttribute("aria-hidden", "true");
+    path.setAttribute("d", "M12 2a7 7 0 0 0-7 7c0 5.2 7 13 7 13s7-7.8 7-13a7 7 0 0 0-7-7zm0 9.5A2.5 2.5 0 1 1 12 6.5a2.5 2.5 0 0 1 0 5z");
+    svg.append(path);
+    return svg;
+  }
   function locate() {
     if (!navigator.geolocation) { toast(t("此浏览器无法定位", "This browser cannot tell your location")); return; }
     navigator.geolocation.getCurrentPosition((p) => { here = { lat: p.coords.latitude, lng: p.coords.longitude }; storeCache = { sku: 0, list: [] }; renderBuy(); },
@@ -372,7 +380,7 @@
       h("div", { class: "chips" },
         h("button", { class: "chip" + (st.mode === "pickup" ? " on" : ""), type: "button", id: "mode-pickup", onclick: () => { st.mode = "pickup"; renderBuy(); } }, t("到店自提", "Pick up in store")),
         h("button", { class: "chip" + (st.mode === "delivery" ? " on" : ""), type: "button", id: "mode-delivery", onclick: () => { st.mode = "delivery"; renderBuy(); } }, t("配送到家", "Delivery"))),
-      st.mode === "pickup" && !here ? h("button", { class: "btn btn-sm btn-ghost locate", type: "button", id: "locate", onclick: locate }, "📍 " + t("按离我最近排序", "Nearest to me first")) : null,
+      st.mode === "pickup" && !here ? h("button", { class: "btn btn-sm btn-ghost locate", type: "button", id: "locate", onclick: locate }, pinIcon(), t("按离我最近排序", "Nearest to me first")) : null,
       st.mode === "pickup"
         ? h("ul", { class: "store-list", id: "store-list" }, stores.map((s) => h("li", {
             class: (s.id === st.store ? "on" : "") + (s.available < st.qty ? " off" : ""), dataset: { store: s.id },

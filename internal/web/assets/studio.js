@@ -10,7 +10,7 @@
   async function loadRooms() {
     const r = await api("GET", "/api/v1/rooms");
     const sel = $("room-select");
-    sel.replaceChildren(...r.rooms.map((x) => h("option", { value: x.slug }, x.title + " (" + x.slug + ")")));
+    sel.replaceChildren(...r.rooms.map((x) => h("option", { value: x.slug }, SL.rtitle(x) + " (" + x.slug + ")")));
     const want = new URLSearchParams(location.search).get("room") || (r.rooms.find((x) => x.status === "live") || r.rooms[0] || {}).slug;
     if (want) { sel.value = want; await openRoom(want); }
     sel.addEventListener("change", () => { history.replaceState(null, "", "?room=" + sel.value); openRoom(sel.value); });
@@ -21,7 +21,7 @@
     room = st.room;
     for (const p of st.products) products.set(p.id, p);
     if (st.pinned) products.set(st.pinned.id, st.pinned);
-    $("studio-title").textContent = room.title;
+    $("studio-title").textContent = SL.rtitle(room);
     $("open-room").href = "/live/" + room.slug;
     setStatus(room.status);
     $("st-viewers").textContent = st.viewers; $("st-likes").textContent = st.likes;
@@ -73,7 +73,7 @@
     const sel = $("flash-sku");
     const keep = sel.value;
     const opts = [];
-    for (const id of room.product_ids || []) { const p = products.get(id); if (p) for (const k of p.skus) opts.push(h("option", { value: k.id, dataset: { price: k.price_fen } }, p.name + " · " + k.name + " (" + yuan(k.price_fen) + ")")); }
+    for (const id of room.product_ids || []) { const p = products.get(id); if (p) for (const k of p.skus) opts.push(h("option", { value: k.id, dataset: { price: k.price_fen } }, SL.pname(p) + " · " + k.name + " (" + yuan(k.price_fen) + ")")); }
     sel.replaceChildren(...opts);
     if (keep) sel.value = keep;
     if (!$("flash-price").value && sel.selectedOptions[0]) $("flash-price").value = (Number(sel.selectedOptions[0].dataset.price) / 200).toFixed(2);
@@ -90,7 +90,7 @@
     const list = r.stores || [];
     const sel = $("flash-store"), keep = sel.value;
     sel.replaceChildren(...list.map((s) => h("option", { value: s.id, dataset: { available: s.available || 0 } },
-      (SL.lang === "en" && s.name_en ? s.name_en : s.name) + t("（可售 ", " (") + (s.available || 0) + t(" 件）", " to sell)"))));
+      SL.sname(s) + t("（可售 ", " (") + (s.available || 0) + t(" 件）", " to sell)"))));
     const best = list.reduce((a, b) => ((b.available || 0) > (a ? a.available || 0 : -1) ? b : a), null);
     sel.value = list.some((s) => String(s.id) === keep) ? keep : best ? String(best.id) : "";
     fitQuantity();
@@ -139,7 +139,7 @@
       const left = p.skus.reduce((n, k) => n + k.available, 0);
       return h("li", { class: pinned ? "pinned-row" : "", dataset: { product: p.id } },
         h("img", { src: p.image || "", alt: "" }),
-        h("div", { class: "grow" }, h("b", {}, p.name), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
+        h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
         h("div", { class: "price-edits" }, p.skus.filter((k) => k.active).map((k) => h("label", { class: "price-edit-row" }, h("span", {}, k.name),
           h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (k.price_fen / 100).toFixed(2), dataset: { sku: k.id }, "aria-label": p.name + " · " + k.name + " " + t("价格", "price"),
             onchange: (ev) => setPrice(k, ev.target) })))),
