@@ -20,6 +20,7 @@ import (
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/inventory"
@@ -74,6 +75,9 @@ type App struct {
 	}
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// Clearance keeps near-expiry rules and clearance sessions.
+	Clearance freshness.Store
 
 	// Webhooks queues events for merchants' endpoints (nil: none);
 	// WebhookKick wakes the dispatcher after something was queued.

@@ -338,6 +338,9 @@ type FlashView struct {
 	ProductName string `json:"product_name"`
 	SKUName     string `json:"sku_name"`
 	ListFen     int64  `json:"list_price_fen"`
+	// LotExpiresAt is the expiry of the batch a clearance sale sells, shown
+	// on the card; nil for other sales.
+	LotExpiresAt *time.Time `json:"lot_expires_at,omitempty"`
 }
 
 // flushFlash publishes remaining counts of sales that changed: one event
@@ -456,6 +459,9 @@ func (a *App) FlashView(ctx context.Context, s flashsale.Sale) (FlashView, error
 	e.mu.Lock()
 	rs := e.sales[s.ID]
 	e.mu.Unlock()
+	if a.Clearance != nil {
+		v.LotExpiresAt, _ = a.Clearance.SaleExpiry(ctx, s.MerchantID, s.ID)
+	}
 	if rs != nil {
 		v.Remaining, v.Paused = rs.alloc.Remaining(), rs.alloc.Paused()
 		v.ProductName, v.SKUName, v.ListFen = rs.product.Name, rs.sku.Name, rs.sku.PriceFen

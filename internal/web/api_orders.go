@@ -10,7 +10,6 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 )
@@ -404,29 +403,9 @@ func (s *Server) apiEraseMe(w http.ResponseWriter, r *http.Request) error {
 // 30 days by default).
 func (s *Server) apiGuideSales(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	cst := cn.Shanghai
-	today := s.App.Now().In(cst)
-	day := func(param string, def time.Time) (time.Time, error) {
-		v := r.URL.Query().Get(param)
-		if v == "" {
-			return time.Date(def.Year(), def.Month(), def.Day(), 0, 0, 0, 0, cst), nil
-		}
-		d, err := time.ParseInLocation("2006-01-02", v, cst)
-		if err != nil {
-			return time.Time{}, apperr.InvalidField(param, "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")
-		}
-		return d, nil
-	}
-	from, err := day("from", today.AddDate(0, 0, -29))
+	from, to, err := reportDays(r, s.App.Now())
 	if err != nil {
 		return err
-	}
-	to, err := day("to", today)
-	if err != nil {
-		return err
-	}
-	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-		return apperr.InvalidField("to", "invalid_date", "结束日期须在开始日期之后，且不超过一年", "The end date must follow the start date, within a year.")
 	}
 	guides, err := s.App.Orders.GuideSales(r.Context(), p.MerchantID, from, to.AddDate(0, 0, 1))
 	if err != nil {

@@ -97,6 +97,15 @@ func send(tb testing.TB, hc *http.Client, base, method, path string, body any, b
 }
 
 // decode unmarshals a JSON answer or fails the test.
+// want fails the test unless the call answered status.
+func (r result) want(tb testing.TB, status int) result {
+	tb.Helper()
+	if r.Status != status {
+		tb.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
 func (r result) decode(tb testing.TB, out any) {
 	tb.Helper()
 	if err := json.Unmarshal(r.Body, out); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
@@ -257,6 +258,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},
 			"Location": {coldchain.Location{}, nil}, "Device": {coldchain.Device{}, nil}, "Alarm": {coldchain.Alarm{}, nil}, "AlarmLot": {coldchain.AlarmLot{}, nil},
+			"ClearanceRule": {freshness.Rule{}, nil}, "ClearanceStep": {freshness.Step{}, nil}, "ClearanceCandidate": {freshness.Candidate{}, nil},
+			"ClearanceRequest": {app.ClearanceRequest{}, nil}, "ClearanceSession": {freshness.Session{}, nil}, "ClearanceItem": {freshness.Item{}, nil}, "WasteSavedRow": {freshness.SavedRow{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by
@@ -406,7 +409,7 @@ func jsonFields(t reflect.Type) []string {
 // apiCodeDirs are the packages behind /api/v1: every error code they can
 // produce must be documented on some operation. (The EPCIS adapter
 // answers on its own binding and is not part of this document.)
-var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance"}
+var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness"}
 
 // sourceCodes collects the stable error codes in the source: the code
 // argument of apperr.New and apperr.InvalidField, Code: fields of

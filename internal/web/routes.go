@@ -114,6 +114,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, (&Insight{Server: s}).Routes()...) // analytics, dashboard, comment insights, A/B, report
 	routes = append(routes, s.webhookRoutes()...)              // outgoing webhooks
 	routes = append(routes, s.accountRoutes()...)              // invitations, reset links, own password
+	routes = append(routes, s.clearanceRoutes()...)            // near-expiry clearance
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

@@ -63,8 +63,23 @@
   }
 
   // ---------- flash sale (秒杀) ----------
-  let flash = null; // the running or next sale of this room
-  const pickFlash = (list) => (list || []).filter((f) => f.status !== "ended").sort((a, b) => (a.status === "running" ? -1 : 1) - (b.status === "running" ? -1 : 1))[0] || null;
+  // A room may run several sales at once (a clearance live has one per
+  // item): the card shows one at a time, with ‹ › to switch, and rotates
+  // on its own while the viewer does not touch it.
+  let flash = null; // the sale on the card
+  let flashes = [], flashIdx = 0, flashTouched = 0;
+  function setFlashes(list) {
+    const cur = flash && flash.id;
+    flashes = (list || []).filter((f) => f.status !== "ended").sort((a, b) => (a.status === "running" ? 0 : 1) - (b.status === "running" ? 0 : 1) || a.id - b.id);
+    const keep = flashes.findIndex((f) => f.id === cur);
+    flashIdx = keep >= 0 ? keep : Math.min(flashIdx, Math.max(0, flashes.length - 1));
+    flash = flashes[flashIdx] || null;
+  }
+  const pickFlash = (list) => { setFlashes(list); return flash; };
+  const upsertFlash = (sale) => { setFlashes(flashes.filter((f) => f.id !== sale.id).concat([sale])); };
+  const saleFor = (productID) => flashes.find((f) => f.product_id === productID && f.status === "running" && Date.parse(f.starts_at) <= Date.now() && f.remaining > 0);
+  const stepFlash = (d) => { flashTouched = Date.now(); flashIdx = (flashIdx + d + flashes.length) % flashes.length; flash = flashes[flashIdx]; renderFlash(); };
+  setInterval(() => { if (flashes.length > 1 && Date.now() - flashTouched > 15000 && !document.querySelector(".sheet:not(.hidden)")) { flashIdx = (flashIdx + 1) % flashes.length; flash = flashes[flashIdx]; renderFlash(); } }, 6000);
   flash = pickFlash(state.flash_sales);
   const clock = (ms) => { const s = Math.max(0, Math.floor(ms / 1000)); const h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), x = s % 60; return (h ? h + ":" : "") + String(m).padStart(2, "0") + ":" + String(x).padStart(2, "0"); };
   function renderFlash() {
@@ -77,11 +92,15 @@
     const until = running ? Date.parse(flash.ends_at) : Date.parse(flash.starts_at);
     const pct = Math.round(100 * (flash.quantity - flash.remaining) / Math.max(1, flash.quantity));
     box.replaceChildren(
-      h("div", { class: "flash-head" }, h("b", {}, "⚡ " + t("限时秒杀", "Flash sale")), h("span", { class: "flash-clock" }, running ? t("距结束 ", "Ends in ") : t("距开抢 ", "Starts in "), h("b", { id: "flash-clock" }, clock(until - Date.now())))),
+      h("div", { class: "flash-head" }, h("b", {}, "⚡ " + t("限时秒杀", "Flash sale")),
+        flashes.length > 1 ? h("span", { class: "flash-nav" }, h("button", { type: "button", "aria-label": t("上一个", "Previous"), onclick: () => stepFlash(-1) }, "‹"),
+          h("span", { id: "flash-pos" }, (flashIdx + 1) + "/" + flashes.length), h("button", { type: "button", "aria-label": t("下一个", "Next"), onclick: () => stepFlash(1) }, "›")) : null,
+        h("span", { class: "flash-clock" }, running ? t("距结束 ", "Ends in ") : t("距开抢 ", "Starts in "), h("b", { id: "flash-clock" }, clock(until - Date.now())))),
       h("div", { class: "flash-body" },
         p && p.image ? h("img", { src: p.image, alt: "" }) : null,
         h("div", { class: "info" },
           h("span", { class: "name" }, (p ? SL.pname(p) : flash.product_name) + " · " + flash.sku_name),
+          flash.lot_expires_at ? h("span", { class: "expiry", id: "flash-expiry" }, t("临期 · 到期 ", "Near expiry · use by ") + SL.fmtTime(flash.lot_expires_at)) : null,
           h("div", { class: "price" }, h("small", {}, "¥"), (flash.price_fen / 100).toFixed(2), flash.list_price_fen > flash.price_fen ? h("del", {}, yuan(flash.list_price_fen)) : null),
           h("div", { class: "bar" }, h("i", { style: null, dataset: { pct } })),
           paused ? h("span", { class: "stock soldout", id: "flash-paused" }, HOLD_TEXT())
@@ -152,9 +171,9 @@
           if (d.on_air) { state.playback = d.playback || state.playback; if (state.playback) state.playback.on_air = true; note(""); startVideo(); }
           else { note(t("主播网络波动，正在重连…", "The host is reconnecting…")); }
           break;
-        case "flash.started": case "flash.scheduled": flash = d.sale; renderFlash(); if (d.sale.status === "running") system(t("秒杀开始啦！", "The flash sale has started!")); break;
-        case "flash.stock": if (flash && flash.id === d.sale_id) { flash.remaining = d.remaining; flash.paused = !!d.paused; renderFlash(); refreshSheetFlash(); } break;
-        case "flash.ended": if (flash && flash.id === d.sale_id) { flash = null; renderFlash(); } break;
+        case "flash.started": case "flash.scheduled": upsertFlash(d.sale); renderFlash(); if (d.sale.status === "running") system(t("秒杀开始啦！", "The flash sale has started!")); break;
+        case "flash.stock": { const f = flashes.find((x) => x.id === d.sale_id); if (f) { f.remaining = d.remaining; f.paused = !!d.paused; if (f === flash) { renderFlash(); refreshSheetFlash(); } } break; }
+        case "flash.ended": setFlashes(flashes.filter((x) => x.id !== d.sale_id)); renderFlash(); break;
         case "trace.card": showTraceCard(d); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
@@ -244,7 +263,7 @@
         h("div", { class: "card-actions" },
           (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
           traceLink(p),
-          h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0, onclick: () => openBuy(p.id) }, available(p) > 0 ? t("购买", "Buy") : onHold(p) ? t("暂停销售", "On hold") : t("售罄", "Sold out")))
+          h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0 && !saleFor(p.id), onclick: () => openBuy(p.id, saleFor(p.id)) }, saleFor(p.id) ? t("抢购", "Grab") : available(p) > 0 ? t("购买", "Buy") : onHold(p) ? t("暂停销售", "On hold") : t("售罄", "Sold out")))
       )))
     );
   });
@@ -272,7 +291,7 @@
         fact(t("储存", "Storage"), storage),
         fact(t("保质期", "Shelf life"), p.shelf_days ? p.shelf_days + t(" 天", " days") : "")),
       h("div", { class: "sheet-total" }, traceLink(p, "detail-trace") || h("span"),
-        h("button", { class: "btn btn-buy", type: "button", id: "detail-buy", disabled: left <= 0, onclick: () => openBuy(p.id) }, left > 0 ? t("立即购买", "Buy now") : onHold(p) ? t("暂停销售", "On hold") : t("已售罄", "Sold out"))));
+        h("button", { class: "btn btn-buy", type: "button", id: "detail-buy", disabled: left <= 0, onclick: () => openBuy(p.id, saleFor(p.id)) }, left > 0 ? t("立即购买", "Buy now") : onHold(p) ? t("暂停销售", "On hold") : t("已售罄", "Sold out"))));
   }
 
   // login: phone + one-time code, inside the page

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
+	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/freshness"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+)
+
+// ClearanceCandidates prices the near-expiry stock of one store (0: all)
+// by the merchant's rules, soonest expiry first.
+func (a *App) ClearanceCandidates(ctx context.Context, p *identity.Principal, storeID int64) ([]freshness.Candidate, freshness.Rules, error) {
+	rs, err := a.Clearance.Rules(ctx, p.MerchantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st := p.AtStore(); st != 0 {
+		storeID = st // store staff see their own store only
+	}
+	now := a.Now()
+	lead := 0
+	for _, r := range rs {
+		lead = max(lead, r.LeadHours)
+	}
+	lots, err := a.Clearance.SellableLots(ctx, p.MerchantID, storeID, now, now.Add(time.Duration(lead)*time.Hour))
+	if err != nil {
+		return nil, nil, err
+	}
+	return freshness.Candidates(rs, lots, now), rs, nil
+}
+
+// SaveClearanceRules validates and stores the merchant's rules.
+func (a *App) SaveClearanceRules(ctx context.Context, p *identity.Principal, rs freshness.Rules) (freshness.Rules, error) {
+	if err := rs.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.Clearance.SaveRules(ctx, p.MerchantID, rs); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "clearance.rules", "clearance_rules", freshness.MarshalRules(rs))
+	return rs, nil
+}
+
+// ClearanceRequest is one click in the admin: which store, which SKUs (none
+// = every candidate), when and for how long.
+type ClearanceRequest struct {
+	StoreID      int64     `json:"store_id"`
+	SKUIDs       []int64   `json:"sku_ids"`
+	StartsAt     time.Time `json:"starts_at"`
+	Minutes      int       `json:"minutes"`
+	PerUserLimit int64     `json:"per_user_limit"`
+	HostName     string    `json:"host_name"`
+}
+
+// CreateClearanceSession makes a clearance live for one store: a scheduled
+// room whose lineup is the store's near-expiry SKUs, and for each SKU a
+// flash sale over its soonest-expiring lot at the ladder price, limited in
+// quantity (what that lot has left in the store) and time. Flash sales take
+// stock first-expiry-first, so the sale sells exactly the near-expiry units.
+// Pickup is at the store that holds them. The session is recorded for the
+// waste-saved report. A failure part way ends the sales already made.
+func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal, req ClearanceRequest) (*freshness.Session, error) {
+	if req.Minutes == 0 {
+		req.Minutes = 60
+	}
+	if req.PerUserLimit == 0 {
+		req.PerUserLimit = 5
+	}
+	if req.StoreID <= 0 || req.Minutes < 10 || req.Minutes > 12*60 || req.PerUserLimit < 1 || req.PerUserLimit > 99 {
+		return nil, freshness.ErrSession
+	}
+	store, err := a.Stores.Store(ctx, p.MerchantID, req.StoreID)
+	if err != nil {
+		if apperr.As(err).Kind == apperr.NotFound {
+			return nil, freshness.ErrSession // another merchant's store, or none
+		}
+		return nil, err
+	}
+	cands, _, err := a.ClearanceCandidates(ctx, p, req.StoreID)
+	if err != nil {
+		return nil, err
+	}
+	// One offer per SKU: its soonest-expiring candidate lot (cands are sorted so).
+	var offers []freshness.Candidate
+	seen := map[int64]bool{}
+	for _, c := range cands {
+		if seen[c.SKUID] || (len(req.SKUIDs) > 0 && !slices.Contains(req.SKUIDs, c.SKUID)) {
+			continue
+		}
+		seen[c.SKUID] = true
+		offers = append(offers, c)
+	}
+	if len(offers) == 0 {
+		return nil, freshness.ErrNoCandidates
+	}
+	start := req.StartsAt
+	if start.IsZero() || start.Before(a.Now()) {
+		start = a.Now()
+	}
+	end := start.Add(time.Duration(req.Minutes) * time.Minute)
+	day := start.In(cn.Shanghai)
+	room := &live.Room{MerchantID: p.MerchantID, Status: live.Scheduled, StreamKey: newStreamKey(),
+		Slug:     fmt.Sprintf("clear-%d-%s", store.ID, day.Format("0102-1504")),
+		Title:    fmt.Sprintf("临期特惠 · %s · %s", store.Name, day.Format("1月2日 15:04")),
+		TitleEN:  fmt.Sprintf("Near-expiry deals · %s · %s", storeNameEN(store.NameEN, store.Name), day.Format("2 Jan 15:04")),
+		HostName: req.HostName, ScheduledAt: &start}
+	if room.HostName == "" {
+		room.HostName = store.Name
+	}
+	if err := room.Validate(); err != nil {
+		return nil, err
+	}
+	var productIDs []int64
+	for _, o := range offers {
+		if !slices.Contains(productIDs, o.ProductID) {
+			productIDs = append(productIDs, o.ProductID)
+		}
+	}
+	if err := a.Live.CreateRoom(ctx, room); err != nil {
+		return nil, err
+	}
+	if err := a.Live.SetLineup(ctx, p.MerchantID, room.ID, productIDs); err != nil {
+		return nil, err
+	}
+	sess := &freshness.Session{MerchantID: p.MerchantID, RoomID: room.ID, RoomSlug: room.Slug, StoreID: store.ID, StartsAt: start, EndsAt: end, CreatedBy: p.Name}
+	var made []int64
+	undo := func() {
+		for _, id := range made {
+			a.EndFlashSale(context.WithoutCancel(ctx), p, id)
+		}
+	}
+	for _, o := range offers {
+		s := &flashsale.Sale{RoomID: room.ID, SKUID: o.SKUID, StoreID: store.ID, PriceFen: o.PriceFen, Quantity: o.Available,
+			PerUserLimit: min(req.PerUserLimit, o.Available), StartsAt: start, EndsAt: end}
+		v, err := a.CreateFlashSale(ctx, p, s)
+		if err != nil {
+			undo()
+			return nil, err
+		}
+		made = append(made, v.ID)
+		sess.Items = append(sess.Items, freshness.Item{SaleID: v.ID, SKUID: o.SKUID, ProductID: o.ProductID, Storage: o.Storage,
+			RegularFen: o.RegularFen, PriceFen: o.PriceFen, Quantity: o.Available, GramsEach: o.GramsEach, ExpiresAt: o.ExpiresAt})
+	}
+	if err := a.Clearance.CreateSession(ctx, sess); err != nil {
+		undo()
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "clearance.session", "room:"+room.Slug, fmt.Sprintf("%d offers at %s", len(sess.Items), store.Name))
+	return sess, nil
+}
+
+// WasteSaved is the report over sessions that started in [from, to).
+func (a *App) WasteSaved(ctx context.Context, p *identity.Principal, from, to time.Time) ([]freshness.SavedRow, error) {
+	return a.Clearance.WasteSaved(ctx, p.MerchantID, from, to)
+}
+
+func storeNameEN(en, zh string) string {
+	if en != "" {
+		return en
+	}
+	return zh
+}
+
+// newStreamKey is a room's RTMP publishing key.
+func newStreamKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "sk_" + hex.EncodeToString(b)
+}
