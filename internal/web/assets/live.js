@@ -77,7 +77,7 @@
   }
   const pickFlash = (list) => { setFlashes(list); return flash; };
   const upsertFlash = (sale) => { setFlashes(flashes.filter((f) => f.id !== sale.id).concat([sale])); };
-  const saleFor = (productID) => flashes.find((f) => f.product_id === productID && f.status === "running" && Date.parse(f.starts_at) <= Date.now() && f.remaining > 0);
+  const saleFor = (productID) => flashes.find((f) => f.product_id === productID && f.status === "running" && !f.paused && Date.parse(f.starts_at) <= Date.now() && f.remaining > 0);
   const stepFlash = (d) => { flashTouched = Date.now(); flashIdx = (flashIdx + d + flashes.length) % flashes.length; flash = flashes[flashIdx]; renderFlash(); };
   setInterval(() => { if (flashes.length > 1 && Date.now() - flashTouched > 15000 && !document.querySelector(".sheet:not(.hidden)")) { flashIdx = (flashIdx + 1) % flashes.length; flash = flashes[flashIdx]; renderFlash(); } }, 6000);
   flash = pickFlash(state.flash_sales);
