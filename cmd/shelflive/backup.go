@@ -43,8 +43,9 @@ func runBackup(ctx context.Context, args []string) error {
 	return nil
 }
 
-// runRestore replaces the data dir's database with a backup. Stop the
-// server first.
+// runRestore replaces the data dir's database with a backup: refused while
+// a server runs on the data dir, after checking the backup, keeping the old
+// database aside until the new one opens (sqldb.Restore).
 func runRestore(ctx context.Context, args []string) error {
 	c, err := node.ParseConfig("restore", args)
 	if err != nil {
@@ -57,14 +58,9 @@ func runRestore(ctx context.Context, args []string) error {
 	if c.DatabaseURL != "" {
 		return fmt.Errorf("restore: use pg_restore for PostgreSQL")
 	}
-	if err := sqldb.Restore(rest[0], filepath.Join(c.DataDir, "shelflive.db")); err != nil {
-		return err
-	}
-	// Open once: migrations bring an older backup up to this version.
-	db, err := sqldb.Open(ctx, "", c.DataDir)
-	if err != nil {
+	if err := sqldb.Restore(ctx, rest[0], c.DataDir); err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, "restored", rest[0], "into", c.DataDir)
-	return db.Close()
+	return nil
 }

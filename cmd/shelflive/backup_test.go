@@ -23,6 +23,14 @@ func TestBackupRestore(t *testing.T) {
 	}
 	// A change after the backup, which the restore must undo.
 	call(p.base, owner, "POST", "/api/v1/stores", map[string]any{"name": "备份之后的店", "address": "上海市黄浦区2号", "lat": 31.23, "lng": 121.47}, nil, nil)
+	// Restoring under the running server is refused (it would delete its
+	// live WAL and lose what it writes next).
+	if out, err := exec.Command(bin, "restore", "-data-dir", dataDir, backup).CombinedOutput(); err == nil || !strings.Contains(string(out), "in use") {
+		t.Fatalf("restore under a running server: %v %s", err, out)
+	}
+	if st, _ := call(p.base, owner, "POST", "/api/v1/stores", map[string]any{"name": "恢复被拒之后", "address": "上海市黄浦区3号", "lat": 31.23, "lng": 121.47}, nil, nil); st != 201 {
+		t.Fatalf("the server stopped working after a refused restore: %d", st)
+	}
 	p.kill()
 
 	fresh := t.TempDir() // a wiped machine

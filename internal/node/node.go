@@ -68,6 +68,7 @@ type Main struct {
 	// it may create the first merchant at /setup (printed by the banner).
 	SetupToken string
 	closed     bool
+	dirLock    *sqldb.DirLock // shared lock on the data dir (restore refuses while held)
 
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -123,6 +124,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	// Held (shared) while the node runs: `shelflive restore` refuses to
+	// replace a database a server is using.
+	lock, err := sqldb.LockDataDir(c.DataDir, false)
+	if err != nil {
+		return err
+	}
+	m.dirLock = lock
 	if err := m.openFiles(ctx); err != nil {
 		return err
 	}
@@ -523,5 +531,6 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		err = errors.Join(err, m.DB.Close())
 	}
+	m.dirLock.Unlock()
 	return err
 }

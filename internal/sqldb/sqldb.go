@@ -168,6 +168,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// would otherwise copy the WAL into the database and fsync it, stalling
 	// every queued writer for a few hundred milliseconds (the p99 of order
 	// creation). A background checkpointer on its own connection does it.
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
