@@ -109,16 +109,20 @@ func (a *App) DeleteComment(ctx context.Context, p *identity.Principal, room *li
 }
 
 // Pin pushes a product card to every viewer of the room.
-func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, error) {
+// The pin_id in the answer and in the card.pinned event is the same, so a
+// client (a load tool, an integration) can match its request to the event.
+func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, string, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
-		return nil, apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+		return nil, "", apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
 	}
-	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, a.Now()); err != nil {
-		return nil, err
+	at := a.Now()
+	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, at); err != nil {
+		return nil, "", err
 	}
-	a.publish(room.Topic(), "card.pinned", map[string]any{"product": prod})
-	return prod, nil
+	pinID := strconv.FormatInt(room.ID, 36) + "-" + strconv.FormatInt(at.UnixNano(), 36)
+	a.publish(room.Topic(), "card.pinned", map[string]any{"product": prod, "pin_id": pinID})
+	return prod, pinID, nil
 }
 
 // Unpin removes the pinned card.

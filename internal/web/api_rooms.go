@@ -234,11 +234,11 @@ func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	prod, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, productID)
+	prod, pinID, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, productID)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, map[string]any{"pinned": prod})
+	return writeJSON(w, 200, map[string]any{"pinned": prod, "pin_id": pinID})
 }
 
 func (s *Server) apiUnpin(w http.ResponseWriter, r *http.Request) error {
