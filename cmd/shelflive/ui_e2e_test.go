@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -312,6 +314,41 @@ func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 	for _, id := range room.Room.ProductIDs {
 		if id == 2 {
 			t.Fatalf("the milk is still in the lineup: %v", room.Room.ProductIDs)
+		}
+	}
+}
+
+// TestCSVImportErrorOneLanguage: a bad cell in a product list is reported
+// wholly in the page's language, its row and column included.
+func TestCSVImportErrorOneLanguage(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	csv := filepath.Join(t.TempDir(), "products.csv")
+	if err := os.WriteFile(csv, []byte("商品,规格编码,规格,售价\n测试草莓,T-1,500g,39.80\n测试牛奶,T-2,1L,十块\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	admin := testkit.NewContext(t, browser, 90*time.Second)
+	run(t, admin, "admin viewport", chromedp.EmulateViewport(1440, 900))
+	login(t, admin, m, "owner", "/admin")
+	run(t, admin, "admin loads", chromedp.WaitVisible(chromedp.CSS("#admin-nav")))
+	// A confirm() dialog would block the page: fail instead of hanging.
+	if _, err := chromedp.Run(admin, chromedp.Evaluate[chromedp.Void](`window.confirm = () => { document.title = "confirm called"; return false; }`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, want, not string }{
+		{"zh", "售价须为元，最多两位小数，如 39.80（第 3 行 price 列）", "row"},
+		{"en", "Price must be in yuan with at most two decimals, e.g. 39.80. (row 3: price)", "售价"},
+	} {
+		run(t, admin, "import "+tc.lang, chromedp.Navigate(url(m, "/admin?lang="+tc.lang+"#products")),
+			chromedp.WaitVisible(chromedp.CSS("#import-products")),
+			chromedp.Evaluate[chromedp.Void](`window.confirm = () => { document.title = "confirm called"; return false; }`),
+			chromedp.Click(chromedp.CSS("#import-products")),
+			chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{csv}),
+			chromedp.Click(chromedp.CSS(`#modal button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#modal .form-error")))
+		got := text(t, admin, "#modal .form-error")
+		if got != tc.want || strings.Contains(got, tc.not) {
+			t.Errorf("%s: import error %q, want %q", tc.lang, got, tc.want)
 		}
 	}
 }
