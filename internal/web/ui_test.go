@@ -1,7 +1,11 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
+	"regexp"
 	"fmt"
 	"os"
 	"strings"
@@ -143,5 +147,49 @@ func TestFlashSaleShortStockNamesStore(t *testing.T) {
 		if f.Status != "ended" {
 			t.Fatalf("a refused sale left a %s sale behind", f.Status)
 		}
+	}
+}
+
+// TestAssetsGzip: text assets go out gzip-compressed to browsers that take
+// it (with Vary: Accept-Encoding, the right type and an ETag that revalidates),
+// as they are to those that do not; images are sent as they are.
+func TestAssetsGzip(t *testing.T) {
+	m := testkit.StartNode(t, "")
+	page := send(t, nil, m.URL(), "GET", "/live/demo", nil, "", nil)
+	src := regexp.MustCompile(`/assets/live\.js\?v=[0-9a-f]+`).FindString(string(page.Body))
+	if src == "" {
+		t.Fatal("no live.js on the viewer page")
+	}
+	plain := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": "identity"})
+	if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" || !strings.Contains(plain.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("identity: %d %v", plain.Status, plain.Header)
+	}
+	for _, ae := range []string{"gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8"} {
+		r := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": ae})
+		if r.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(r.Header.Get("Vary"), "Accept-Encoding") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
+			t.Fatalf("%q: %v", ae, r.Header)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(r.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(zr)
+		if !bytes.Equal(got, plain.Body) || len(r.Body) >= len(plain.Body)/2 {
+			t.Fatalf("%q: gzip body %d bytes decodes to %d, plain %d", ae, len(r.Body), len(got), len(plain.Body))
+		}
+		if r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Fatalf("cache: %q", r.Header.Get("Cache-Control"))
+		}
+		again := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": ae, "If-None-Match": r.Header.Get("ETag")})
+		if again.Status != 304 {
+			t.Fatalf("revalidation: %d", again.Status)
+		}
+	}
+	if r := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": "gzip;q=0"}); r.Header.Get("Content-Encoding") != "" {
+		t.Fatal("gzip;q=0 got gzip")
+	}
+	icon := regexp.MustCompile(`/assets/icon\.svg\?v=[0-9a-f]+`).FindString(string(page.Body))
+	if r := send(t, nil, m.URL(), "GET", icon, nil, "", map[string]string{"Accept-Encoding": "gzip"}); r.Status != 200 {
+		t.Fatalf("icon: %d", r.Status)
 	}
 }
