@@ -70,7 +70,7 @@ type Principal struct {
 func (p *Principal) IsStaff() bool { return p != nil && p.Kind != KindCustomer }
 
 // AtStore is the one store a store-bound staff member works at — store
-// staff and guides assigned to a store — or 0 for staff of every store.
+// staff, guides and hosts assigned to a store — or 0 for staff of every store.
 func (p *Principal) AtStore() int64 {
 	if p == nil || !StoreBound(p.Role) {
 		return 0
@@ -78,8 +78,10 @@ func (p *Principal) AtStore() int64 {
 	return p.StoreID
 }
 
-// StoreBound reports whether a role works at one store when it has one.
-func StoreBound(r Role) bool { return r == RoleStore || r == RoleGuide }
+// StoreBound reports whether a role works at one store when it has one:
+// store staff and guides, and hosts of a store's studio, who run only that
+// store's rooms and see only its orders.
+func StoreBound(r Role) bool { return r == RoleStore || r == RoleGuide || r == RoleHost }
 
 // Session is a stored login or API token; only the token's hash is kept.
 type Session struct {

@@ -31,6 +31,7 @@ type Room struct {
 	TitleEN         string     `json:"title_en,omitempty"`
 	HostStaffID     int64      `json:"host_staff_id,omitempty"`
 	HostName        string     `json:"host_name"`
+	StoreID         int64      `json:"store_id,omitempty"` // the store whose studio runs it; 0 = the brand's
 	Status          Status     `json:"status"`
 	ScheduledAt     *time.Time `json:"scheduled_at,omitempty"`
 	StartedAt       *time.Time `json:"started_at,omitempty"`

@@ -241,6 +241,17 @@ type Store interface {
 	// GuideSales sums the orders each store guide's shared links brought in
 	// [from, to), best first.
 	GuideSales(ctx context.Context, merchantID int64, from, to time.Time) ([]GuideSales, error)
+	// StoreSales sums orders and paid revenue per store over [from, to).
+	StoreSales(ctx context.Context, merchantID int64, from, to time.Time) ([]StoreSales, error)
+}
+
+// StoreSales is one store's trade over a period: every order placed for
+// it, and the money of those that were paid (net of refunds) — its GMV.
+type StoreSales struct {
+	StoreID    int64 `json:"store_id"`
+	Orders     int64 `json:"orders"`
+	PaidOrders int64 `json:"paid_orders"`
+	GMVFen     int64 `json:"gmv_fen"`
 }
 
 // GuideSales is what one guide's attribution code brought in: every order

@@ -15,14 +15,14 @@ type LiveStore struct{ DB *DB }
 
 var _ live.Store = (*LiveStore)(nil)
 
-const roomCols = `id, merchant_id, slug, title, title_en, COALESCE(host_staff_id, 0), host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, COALESCE(pinned_product_id, 0), likes, created_at`
+const roomCols = `id, merchant_id, slug, title, title_en, COALESCE(host_staff_id, 0), host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, COALESCE(pinned_product_id, 0), likes, created_at, COALESCE(store_id, 0)`
 
 func scanRoom(row interface{ Scan(...any) error }) (*live.Room, error) {
 	var r live.Room
 	var status string
 	var sched, started, ended sql.NullInt64
 	var created int64
-	err := row.Scan(&r.ID, &r.MerchantID, &r.Slug, &r.Title, &r.TitleEN, &r.HostStaffID, &r.HostName, &status, &sched, &started, &ended, &r.Poster, &r.StreamKey, &r.PinnedProductID, &r.Likes, &created)
+	err := row.Scan(&r.ID, &r.MerchantID, &r.Slug, &r.Title, &r.TitleEN, &r.HostStaffID, &r.HostName, &status, &sched, &started, &ended, &r.Poster, &r.StreamKey, &r.PinnedProductID, &r.Likes, &created, &r.StoreID)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -56,9 +56,9 @@ func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		r.CreatedAt = tx.Now
-		r.ID, err = tx.InsertID(ctx, `INSERT INTO rooms (merchant_id, slug, title, title_en, host_staff_id, host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
-			optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now))
+		r.ID, err = tx.InsertID(ctx, `INSERT INTO rooms (merchant_id, slug, title, title_en, host_staff_id, host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, created_at, store_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
+			optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now), nullID(r.StoreID))
 		if err != nil && isUnique(err, "slug") {
 			return apperr.InvalidField("slug", "slug_taken", "该房间地址已被使用", "That room address is taken.")
 		}
@@ -71,9 +71,9 @@ func (s *LiveStore) UpdateRoom(ctx context.Context, r *live.Room) error {
 		return err
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE rooms SET title = ?, title_en = ?, host_staff_id = ?, host_name = ?, status = ?, scheduled_at = ?, started_at = ?, ended_at = ?, poster = ?, stream_key = ?
+		res, err := tx.Exec(ctx, `UPDATE rooms SET title = ?, title_en = ?, host_staff_id = ?, host_name = ?, status = ?, scheduled_at = ?, started_at = ?, ended_at = ?, poster = ?, stream_key = ?, store_id = ?
 			WHERE merchant_id = ? AND id = ?`, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status), optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt),
-			r.Poster, r.StreamKey, r.MerchantID, r.ID)
+			r.Poster, r.StreamKey, nullID(r.StoreID), r.MerchantID, r.ID)
 		return mustAffect(res, err)
 	})
 }

@@ -24,22 +24,33 @@ func (s *Server) roomPublic(r *http.Request) (*live.Room, error) {
 	return s.App.Live.RoomBySlug(r.Context(), r.PathValue("slug"))
 }
 
-// roomOwned loads a room for staff, as not found when it belongs to another tenant.
+// roomOwned loads a room for staff, as not found when it belongs to another
+// tenant or, for a store's host, to another store's studio.
 func (s *Server) roomOwned(r *http.Request) (*live.Room, error) {
 	room, err := s.roomPublic(r)
 	if err != nil {
 		return nil, err
 	}
-	if p := PrincipalFrom(r.Context()); p == nil || p.MerchantID != room.MerchantID {
+	if p := PrincipalFrom(r.Context()); !runsRoom(p, room) {
 		return nil, apperr.ErrNotFound
 	}
 	return room, nil
 }
 
+// runsRoom reports whether staff p may run room: it is their merchant's,
+// and their store's when they are bound to one (stores as studios).
+func runsRoom(p *identity.Principal, room *live.Room) bool {
+	if p == nil || !p.IsStaff() || p.MerchantID != room.MerchantID {
+		return false
+	}
+	at := p.AtStore()
+	return at == 0 || room.StoreID == at
+}
+
 // roomView adds staff-only fields (the stream key) to the public state.
 func (s *Server) roomView(r *http.Request, st *app.RoomState) any {
 	p := PrincipalFrom(r.Context())
-	if p != nil && p.IsStaff() && p.MerchantID == st.Room.MerchantID && identity.Can(p.Role, identity.PermRoomHost) {
+	if runsRoom(p, st.Room) && identity.Can(p.Role, identity.PermRoomHost) {
 		ingest := ""
 		if s.App.Media != nil {
 			host := r.Host
@@ -67,12 +78,15 @@ func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiListRooms(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	list, err := s.App.Live.ListRooms(r.Context(), p.MerchantID)
+	all, err := s.App.Live.ListRooms(r.Context(), p.MerchantID)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []live.Room{}
+	list := []live.Room{}
+	for _, room := range all {
+		if runsRoom(p, &room) { // a store's host sees that studio's rooms only
+			list = append(list, room)
+		}
 	}
 	return writeJSON(w, 200, map[string]any{"rooms": list})
 }
@@ -86,6 +100,7 @@ type roomInput struct {
 	ScheduledAt *time.Time `json:"scheduled_at"`
 	Poster      *string    `json:"poster"`
 	ProductIDs  []int64    `json:"product_ids"`
+	StoreID     *int64     `json:"store_id"` // the store whose studio runs the room; 0 = the brand's
 }
 
 func (in *roomInput) apply(room *live.Room) {
@@ -108,6 +123,9 @@ func (in *roomInput) apply(room *live.Room) {
 	if in.Poster != nil {
 		room.Poster = *in.Poster
 	}
+	if in.StoreID != nil {
+		room.StoreID = *in.StoreID
+	}
 }
 
 // NewStreamKey returns a fresh RTMP publish key.
@@ -126,6 +144,9 @@ func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	room := &live.Room{MerchantID: p.MerchantID, Slug: in.Slug, Status: live.Scheduled, StreamKey: NewStreamKey()}
 	in.apply(room)
 	if err := room.Validate(); err != nil {
+		return err
+	}
+	if err := s.checkStore(r, p.MerchantID, room.StoreID); err != nil {
 		return err
 	}
 	for _, pid := range in.ProductIDs { // refuse a bad lineup before anything is stored
@@ -170,6 +191,9 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 		room.StreamKey = NewStreamKey()
 	}
 	if err := room.Validate(); err != nil {
+		return err
+	}
+	if err := s.checkStore(r, p.MerchantID, room.StoreID); err != nil {
 		return err
 	}
 	if err := s.App.Live.UpdateRoom(r.Context(), room); err != nil {

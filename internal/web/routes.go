@@ -99,6 +99,7 @@ func (s *Server) Routes() []Route {
 		api("POST", "/api/v1/orders/{id}/pay", C, "", "Start paying an order", s.apiPay),
 		api("POST", "/api/v1/orders/{id}/cancel", C, "", "Cancel an unpaid order", s.apiCancelOwn),
 		api("GET", "/api/v1/reports/guides", S, identity.PermOrdersRead, "Orders and revenue each store guide's share links brought in", s.apiGuideSales),
+		api("GET", "/api/v1/reports/stores", S, identity.PermOrdersRead, "Every store side by side: its studio's rooms, orders and GMV (staff of one store: theirs)", s.apiStoreReport),
 		api("POST", "/api/v1/orders/{id}/status", S, identity.PermOrdersFulfil, "Mark ready/shipped/completed or cancel+refund", s.apiOrderStatus),
 		api("POST", "/api/v1/pickups/verify", S, identity.PermOrdersFulfil, "Look up or confirm a pickup code", s.apiVerifyPickup),
 		api("GET", "/api/v1/payments/dev/{intent}", P, "", "Dev provider: payment intent", s.apiDevIntent),

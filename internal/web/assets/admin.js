@@ -150,6 +150,27 @@
               [h("tr", {}, h("td", { colspan: "5" }, t("合计", "Total")), h("td", {}, h("b", {}, yuan(total))))])));
     },
 
+    // Stores as studios, side by side: each store's rooms and trade.
+    async studios() {
+      const q = new URLSearchParams(location.hash.split("?")[1] || "");
+      const r = await api("GET", "/api/v1/reports/stores" + (q.toString() ? "?" + q : ""));
+      const from = h("input", { type: "date", id: "studios-from", value: r.from }), to = h("input", { type: "date", id: "studios-to", value: r.to });
+      const apply = () => { location.hash = "studios?from=" + from.value + "&to=" + to.value; };
+      const best = Math.max(1, ...r.stores.map((x) => x.gmv_fen));
+      const bar = (fen) => h("span", { class: "gmv-bar", style: null, dataset: { w: Math.round(fen * 100 / best) } });
+      main.replaceChildren(
+        toolbar(t("门店对比", "Stores side by side"), h("div", { class: "date-range" }, from, "–", to, h("button", { class: "btn", type: "button", onclick: apply }, t("查询", "Show")))),
+        table([t("门店", "Store"), t("直播间", "Rooms"), t("直播中", "Live now"), t("订单", "Orders"), t("已支付", "Paid"), t("成交额 (GMV)", "GMV"), ""],
+          r.stores.map((x) => h("tr", { dataset: { store: x.store_id } }, h("td", {}, h("b", {}, x.store_id ? x.name : t("品牌直播间（不属于门店）", "Brand rooms (no store)"))), h("td", {}, x.rooms),
+            h("td", {}, x.live_rooms ? badge(String(x.live_rooms), "green") : "0"), h("td", {}, x.orders), h("td", {}, x.paid_orders),
+            h("td", {}, h("b", {}, yuan(x.gmv_fen))), h("td", { class: "gmv-cell" }, bar(x.gmv_fen)))).concat(
+            [h("tr", { class: "sum-row" }, h("td", {}, t("合计", "Total")), h("td", {}, r.total.rooms), h("td", {}, r.total.live_rooms), h("td", {}, r.total.orders),
+              h("td", {}, r.total.paid_orders), h("td", {}, h("b", {}, yuan(r.total.gmv_fen))), h("td", {}))])),
+        h("p", { class: "small muted" }, t("成交额按下单日（北京时间）统计已支付订单，扣除退款。门店的主播只能看到和运营本店的直播间。", "GMV: paid orders by order day (Beijing time), net of refunds. A store's hosts see and run only that store's rooms.")));
+      // widths from data attributes: the CSP allows no inline styles
+      for (const b of main.querySelectorAll(".gmv-bar")) b.style.width = b.dataset.w + "%";
+    },
+
     async audit() {
       const r = await api("GET", "/api/v1/audit");
       main.replaceChildren(toolbar(t("操作日志", "Audit log")),
@@ -287,10 +308,11 @@
       field(t("地址（slug）", "Slug"), "slug", x && x.slug, x ? { readonly: true } : { required: true, pattern: "[a-z0-9][a-z0-9-]{1,47}" }), field(t("主播名", "Host name"), "host_name", x && x.host_name),
       field(t("标题", "Title"), "title", x && x.title, { full: true, required: true }), field(t("英文标题", "English title"), "title_en", x && x.title_en, { full: true }),
       field(t("计划开播（北京时间）", "Scheduled (Beijing time)"), "scheduled_at", x && local(x.scheduled_at), { type: "datetime-local" }),
+      select(t("所属门店（该店主播运营）", "Store (its hosts run it)"), "store_id", [[0, t("品牌（不属于门店）", "Brand (no store)")]].concat(storesCache.map((s) => [s.id, s.name])), x ? x.store_id || 0 : 0),
       productPicker(x ? x.product_ids : []),
     ], async (form) => {
       const picked = [...form.querySelectorAll('input[name="product"]:checked')].map((el) => Number(el.value));
-      const body = { title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: picked };
+      const body = { store_id: Number(form.store_id.value), title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: picked };
       if (form.scheduled_at.value) body.scheduled_at = new Date(form.scheduled_at.value + ":00+08:00").toISOString();
       if (x) await api("PATCH", "/api/v1/rooms/" + x.slug, body); else await api("POST", "/api/v1/rooms", Object.assign({ slug: form.slug.value }, body));
       toast(t("已保存", "Saved")); show("rooms");

@@ -4,6 +4,8 @@
   const { h, t, api, yuan, toast } = SL;
   const $ = (id) => document.getElementById(id);
   const merchantID = Number($("studio").dataset.merchant);
+  // A store's host runs that store's studio: its orders come on store:<id>.
+  const storeID = Number($("studio").dataset.store) || 0;
   let room = null, conn = null, orders = new Map();
   const products = new Map();
 
@@ -43,7 +45,7 @@
     const ol = await api("GET", "/api/v1/orders?room_id=" + room.id);
     for (const o of ol.orders.reverse()) addOrder(o, false);
     if (conn) conn.close();
-    conn = SL.connect(["room:" + room.id, "staff:" + merchantID], {
+    conn = SL.connect(["room:" + room.id, storeID ? "store:" + storeID : "staff:" + merchantID], {
       event(topic, type, d) {
         if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); renderFlashForm(); }
         if (type === "card.unpinned") { room.pinned_product_id = 0; renderLineup(); }
