@@ -53,7 +53,8 @@ type App struct {
 	Live      live.Store
 	Orders    order.Store
 	Payments  payment.Store
-	Provider  *payment.Dev
+	Provider  *payment.Dev // the built-in dev provider (offered only when Pay.DevPayments)
+	Pay       Payments     // real vendors: merchants' accounts, callbacks, the reconciler
 	Hub       realtime.Hub
 	Audit     Auditor
 	Media     Media // nil: rooms show their poster
@@ -118,7 +119,7 @@ func (a *App) Start(ctx context.Context) {
 	a.startFlash(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	lastExpiry := time.Time{}
+	lastExpiry, lastReconcile := time.Time{}, a.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -137,6 +138,7 @@ func (a *App) Start(ctx context.Context) {
 					a.expireDue(ctx)
 					a.tickFlash(ctx)
 					a.syncFlashHolds(ctx)
+					a.reconcileTick(ctx, &lastReconcile)
 				}
 				a.flushLikes(ctx)
 			} else if a.IsLeader() {
@@ -328,7 +330,7 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		return nil, false, err
 	}
 	if len(idemKey) > 100 {
-		return nil, false, apperr.InvalidField("Idempotency-Key", "invalid_idempotency_key", "幂等键过长", "Idempotency-Key is too long.")
+		return nil, false, order.ErrIdempotencyKey
 	}
 	if req.RoomID > 0 {
 		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
@@ -407,8 +409,16 @@ func (a *App) orderChanged(o *order.Order) {
 	}
 }
 
-// StartPayment creates (or reuses) a payment intent for an unpaid order.
-func (a *App) StartPayment(ctx context.Context, p *identity.Principal, orderID int64) (*payment.Intent, error) {
+// StartPayment creates (or reuses) a payment intent for an unpaid order
+// with the provider and method the buyer's page picked, and asks the
+// provider what the page does next (JSAPI parameters, H5 URL, QR code URL).
+func (a *App) StartPayment(ctx context.Context, p *identity.Principal, orderID int64, req PayRequest) (*payment.Intent, error) {
+	if req.Provider == "" && req.Method == "" {
+		req.Provider, req.Method = "dev", payment.MethodPage // pages from before the provider choice
+	}
+	if !validMethod(req.Provider, req.Method) {
+		return nil, payment.ErrBadMethod
+	}
 	o, err := a.CustomerOrder(ctx, p, orderID)
 	if err != nil {
 		return nil, err
@@ -419,14 +429,33 @@ func (a *App) StartPayment(ctx context.Context, p *identity.Principal, orderID i
 	if a.Now().After(o.ReserveExpiresAt) {
 		return nil, order.ErrExpired
 	}
-	in, err := a.Payments.PendingIntent(ctx, o.MerchantID, o.ID)
+	prov, err := a.provider(ctx, o.MerchantID, req.Provider)
 	if err != nil {
-		in = &payment.Intent{MerchantID: o.MerchantID, OrderID: o.ID, Provider: a.Provider.Name(), Intent: payment.NewIntentID(), AmountFen: o.TotalFen}
+		return nil, err
+	}
+	in, err := a.Payments.PendingIntent(ctx, o.MerchantID, o.ID, req.Provider, req.Method)
+	if err != nil {
+		in = &payment.Intent{MerchantID: o.MerchantID, OrderID: o.ID, Provider: req.Provider, Method: req.Method, Intent: payment.NewIntentID(), AmountFen: o.TotalFen}
 		if err := a.Payments.CreateIntent(ctx, in); err != nil {
 			return nil, err
 		}
 	}
-	in.PayURL = a.Provider.PayURL(in)
+	sr := payment.StartRequest{Method: req.Method, Description: "订单 " + o.Number, ClientIP: req.ClientIP, OpenID: req.OpenID,
+		ReturnURL: req.ReturnURL, ExpiresAt: o.ReserveExpiresAt}
+	if req.Provider != "dev" {
+		sr.NotifyURL = a.NotifyURL(req.Provider, o.MerchantID)
+		if m, err := a.Users.Merchant(ctx, o.MerchantID); err == nil {
+			sr.Description = m.Name + " 订单 " + o.Number
+		}
+	}
+	act, err := prov.Start(ctx, in, sr)
+	if err != nil {
+		return nil, err
+	}
+	in.Action, in.PayURL = act, act.PayURL
+	if act.H5URL != "" {
+		in.PayURL = act.H5URL
+	}
 	return in, nil
 }
 
@@ -502,6 +531,9 @@ func (a *App) move(ctx context.Context, m order.Move) (*order.Order, error) {
 	o, err := a.Orders.Apply(ctx, m)
 	if err != nil {
 		return nil, err
+	}
+	if m.To == order.Cancelled && o.PaidAt != nil {
+		a.refundsAfterCancel(ctx, o) // a real vendor refunds what was paid
 	}
 	a.orderChanged(o)
 	return o, nil

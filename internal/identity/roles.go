@@ -49,24 +49,25 @@ func (r Role) Label() string {
 type Permission string
 
 const (
-	PermCatalogWrite Permission = "catalog.write" // products, SKUs, prices, images
-	PermStockWrite   Permission = "stock.write"   // lots and stock levels
-	PermStoresWrite  Permission = "stores.write"  // stores
-	PermRoomsWrite   Permission = "rooms.write"   // create/schedule/go live/end rooms
-	PermRoomHost     Permission = "room.host"     // pin cards, moderate, change price/stock live
-	PermOrdersRead   Permission = "orders.read"   // see all orders with contact data
-	PermOrdersFulfil Permission = "orders.fulfil" // mark ready/shipped, verify pickup codes
-	PermOrdersRefund Permission = "orders.refund" // cancel and refund
-	PermStaffWrite   Permission = "staff.write"   // staff accounts and roles, API tokens
-	PermTraceWrite   Permission = "trace.write"   // EPCIS capture, holds
-	PermAdminView    Permission = "admin.view"    // open the admin console
-	PermAuditRead    Permission = "audit.read"    // read the audit log
-	PermCustomerPII  Permission = "customer.pii"  // see buyers' full phone numbers and addresses
+	PermCatalogWrite  Permission = "catalog.write"  // products, SKUs, prices, images
+	PermStockWrite    Permission = "stock.write"    // lots and stock levels
+	PermStoresWrite   Permission = "stores.write"   // stores
+	PermRoomsWrite    Permission = "rooms.write"    // create/schedule/go live/end rooms
+	PermRoomHost      Permission = "room.host"      // pin cards, moderate, change price/stock live
+	PermOrdersRead    Permission = "orders.read"    // see all orders with contact data
+	PermOrdersFulfil  Permission = "orders.fulfil"  // mark ready/shipped, verify pickup codes
+	PermOrdersRefund  Permission = "orders.refund"  // cancel and refund
+	PermStaffWrite    Permission = "staff.write"    // staff accounts and roles, API tokens
+	PermTraceWrite    Permission = "trace.write"    // EPCIS capture, holds
+	PermAdminView     Permission = "admin.view"     // open the admin console
+	PermAuditRead     Permission = "audit.read"     // read the audit log
+	PermCustomerPII   Permission = "customer.pii"   // see buyers' full phone numbers and addresses
+	PermPaymentsWrite Permission = "payments.write" // the shop's WeChat Pay / Alipay accounts (keys are write-only)
 )
 
 // permissions is the single permission table; docs/SECURITY.md mirrors it.
 var permissions = map[Role][]Permission{
-	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead, PermCustomerPII},
+	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead, PermCustomerPII, PermPaymentsWrite},
 	RoleAdmin:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermAdminView, PermAuditRead, PermCustomerPII},
 	RoleHost:    {PermRoomHost, PermOrdersRead, PermAdminView},
 	RoleGuide:   {PermOrdersFulfil},

@@ -15,34 +15,39 @@ import (
 
 // Config is read from flags, falling back to SHELFLIVE_* environment variables.
 type Config struct {
-	Addr         string
-	DataDir      string
-	DatabaseURL  string
-	AdminToken   string
-	Demo         bool
-	DevMode      bool
-	PublicURL    string
-	ReserveFor   time.Duration
-	PaySecret    string
-	CookieSecure bool
-	LogFormat    string
-	RTMPAddr     string
-	RateLimits   bool
-	FlashNaive   bool
-	Analytics    bool // record viewer sessions, card events, shares, comment insights (off the hot path)
-	NodeURL      string
-	Args         []string // what follows the flags (subcommand operands)
-	Media        string   // embedded | external | off
-	MediaFLV     string
-	MediaHLS     string
-	MediaReplay  string
-	MediaSecret  string
-	MediaIngest  string
-	NATSURL      string        // empty: in-process room fan-out (one node)
-	NATSPrefix   string        // subject prefix and stream name of this deployment
-	MQTTAddr     string        // embedded MQTT broker for sensors; empty = off
-	MQTTURL      string        // external broker to subscribe to; empty = none
-	TelemetryRaw time.Duration // how long raw readings are kept (5-minute rollups: forever)
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	AdminToken  string
+	Demo        bool
+	DevMode     bool
+	PublicURL   string
+	ReserveFor  time.Duration
+	PaySecret   string
+	// SecretKey seals secrets at rest (merchants' payment keys); empty in
+	// dev mode: a random key kept in the data dir.
+	SecretKey        string
+	WeChatPayBaseURL string // replaces WeChat Pay's API host (sandboxes, tests)
+	AlipayBaseURL    string // replaces Alipay's gateway (sandboxes, tests)
+	CookieSecure     bool
+	LogFormat        string
+	RTMPAddr         string
+	RateLimits       bool
+	FlashNaive       bool
+	Analytics        bool // record viewer sessions, card events, shares, comment insights (off the hot path)
+	NodeURL          string
+	Args             []string // what follows the flags (subcommand operands)
+	Media            string   // embedded | external | off
+	MediaFLV         string
+	MediaHLS         string
+	MediaReplay      string
+	MediaSecret      string
+	MediaIngest      string
+	NATSURL          string        // empty: in-process room fan-out (one node)
+	NATSPrefix       string        // subject prefix and stream name of this deployment
+	MQTTAddr         string        // embedded MQTT broker for sensors; empty = off
+	MQTTURL          string        // external broker to subscribe to; empty = none
+	TelemetryRaw     time.Duration // how long raw readings are kept (5-minute rollups: forever)
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the
 	// client (per-IP limits, login lockout, logs); empty = trust no header.
 	TrustedProxies []netip.Prefix
@@ -95,6 +100,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.PublicURL, "public-url", env("SHELFLIVE_PUBLIC_URL", ""), "public base URL used in links and callbacks (SHELFLIVE_PUBLIC_URL)")
 	fs.DurationVar(&c.ReserveFor, "reserve-for", envDuration("SHELFLIVE_RESERVE_FOR", 15*time.Minute), "how long unpaid orders hold stock (SHELFLIVE_RESERVE_FOR)")
 	fs.StringVar(&c.PaySecret, "pay-secret", "", "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
+	fs.StringVar(&c.SecretKey, "secret-key", "", "at least 32 characters that seal merchants' payment keys at rest (e.g. openssl rand -hex 32); the same on every node; random per data dir in dev mode when empty (SHELFLIVE_SECRET_KEY)")
+	fs.StringVar(&c.WeChatPayBaseURL, "wechatpay-base-url", env("SHELFLIVE_WECHATPAY_BASE_URL", ""), "WeChat Pay API base URL; empty = https://api.mch.weixin.qq.com (SHELFLIVE_WECHATPAY_BASE_URL)")
+	fs.StringVar(&c.AlipayBaseURL, "alipay-base-url", env("SHELFLIVE_ALIPAY_BASE_URL", ""), "Alipay gateway URL; empty = https://openapi.alipay.com/gateway.do (SHELFLIVE_ALIPAY_BASE_URL)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
 	fs.StringVar(&c.RTMPAddr, "rtmp-addr", env("SHELFLIVE_RTMP_ADDR", ":1935"), "RTMP ingest listen address; empty disables (SHELFLIVE_RTMP_ADDR)")
@@ -129,6 +137,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 		"database-url":      &c.DatabaseURL,
 		"admin-token":       &c.AdminToken,
 		"pay-secret":        &c.PaySecret,
+		"secret-key":        &c.SecretKey,
 		"media-hook-secret": &c.MediaSecret,
 		"nats-url":          &c.NATSURL,
 		"mqtt-url":          &c.MQTTURL,
@@ -184,6 +193,7 @@ var secretEnv = map[string]string{
 	"database-url":      "SHELFLIVE_DATABASE_URL",
 	"admin-token":       "SHELFLIVE_ADMIN_TOKEN",
 	"pay-secret":        "SHELFLIVE_PAY_SECRET",
+	"secret-key":        "SHELFLIVE_SECRET_KEY",
 	"media-hook-secret": "SHELFLIVE_MEDIA_HOOK_SECRET",
 	"nats-url":          "SHELFLIVE_NATS_URL",
 	"mqtt-url":          "SHELFLIVE_MQTT_URL",

@@ -211,6 +211,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Provider = &payment.Dev{Secret: secret, Client: &http.Client{Timeout: 10 * time.Second},
 		CallbackURL: func() string { return m.URL() + "/api/v1/payments/dev/callback" }}
+	accounts, err := m.openPayments(db)
+	if err != nil {
+		return err
+	}
+	a.Pay = app.Payments{Accounts: accounts, DevPayments: c.DevMode, PublicURL: m.publicURL}
 	if c.AdminToken != "" && c.Demo {
 		if mer, err := users.MerchantBySlug(ctx, demo.MerchantSlug); err == nil {
 			if err := a.Identity.EnsureToken(ctx, mer.ID, identity.RoleOwner, "SHELFLIVE_ADMIN_TOKEN", c.AdminToken); err != nil {
@@ -367,6 +372,15 @@ func (m *Main) URL() string {
 		return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 	}
 	return strings.TrimRight(m.Config.PublicURL, "/")
+}
+
+// publicURL is how buyers and payment vendors reach ShelfLive: the
+// configured public URL, else this process's own address.
+func (m *Main) publicURL() string {
+	if m.Config.PublicURL != "" {
+		return strings.TrimRight(m.Config.PublicURL, "/")
+	}
+	return m.URL()
 }
 
 // nodeID names this node in leases and logs. It is kept in the data dir, so

@@ -169,6 +169,7 @@ var (
 	ErrNotPayable      = apperr.New(apperr.Conflict, "not_payable", "订单当前不可支付", "This order cannot be paid now.")
 	ErrBadTransition   = apperr.New(apperr.Conflict, "invalid_transition", "订单状态不允许此操作", "The order cannot do that in its current status.")
 	ErrBadPickupCode   = apperr.New(apperr.NotFound, "invalid_pickup_code", "取货码无效", "Unknown pickup code.")
+	ErrIdempotencyKey  = apperr.InvalidField("Idempotency-Key", "invalid_idempotency_key", "幂等键缺失或过长", "Idempotency-Key is missing or too long.")
 	ErrIdempotencyUsed = apperr.New(apperr.Conflict, "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used for a different request.")
 	ErrDeliveryStore   = apperr.New(apperr.Conflict, "no_delivery_store", "暂无可配送的门店", "No store ships delivery orders.")
 )

@@ -1,162 +1,189 @@
-// Package payment holds payment intents and the provider interface. The
-// built-in dev provider simulates a real one end to end: a pay page, then a
-// provider → ShelfLive callback signed with HMAC that ShelfLive verifies like
-// any real provider's (signature, timestamp window, nonce once, amount).
+// Package payment holds payment intents, refunds, the Provider interface
+// and the per-merchant vendor accounts (Accounts). Vendors live in
+// subpackages (wechatpay, alipay); the built-in dev provider (dev.go)
+// simulates one end to end: a pay page, then a provider → ShelfLive callback
+// signed with HMAC that ShelfLive verifies like any real provider's
+// (signature, timestamp window, nonce once, amount).
 package payment
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 )
 
-// Intent is one attempt to pay an order.
+// Intent is one attempt to pay an order with one provider and method.
 type Intent struct {
 	ID          int64      `json:"id"`
 	MerchantID  int64      `json:"-"`
 	OrderID     int64      `json:"order_id"`
 	Provider    string     `json:"provider"`
+	Method      string     `json:"method,omitempty"`
 	Intent      string     `json:"intent"`
 	AmountFen   int64      `json:"amount_fen"`
-	Status      string     `json:"status"` // pending | paid | refunded
+	Status      string     `json:"status"` // pending | paid | refunded | closed
 	ProviderRef string     `json:"provider_ref,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	PaidAt      *time.Time `json:"paid_at,omitempty"`
 	PayURL      string     `json:"pay_url,omitempty"`
+	// Action is what the buyer's page does next (set by StartPayment only).
+	Action *Action `json:"action,omitempty"`
 }
 
-// Notification is a verified provider callback.
+// Notification kinds.
+const (
+	KindPayment = "" // the buyer paid
+	KindRefund  = "refund"
+)
+
+// Notification is a verified provider callback (or the answer to a query,
+// which the reconciler applies the same way).
 type Notification struct {
+	Kind        string `json:"kind,omitempty"`
 	Intent      string `json:"intent"`
-	Status      string `json:"status"` // paid
+	Status      string `json:"status"` // paid (payments), succeeded | failed (refunds); pending/closed from queries
 	AmountFen   int64  `json:"amount_fen"`
 	ProviderRef string `json:"provider_ref"`
-	Nonce       string `json:"-"`
+	RefundNo    string `json:"refund_no,omitempty"`
+	// MerchantID is the merchant whose callback URL was called (0 for the
+	// install-wide dev provider): the intent must be theirs.
+	MerchantID int64  `json:"-"`
+	Nonce      string `json:"-"`
 }
 
-// Provider is a payment service (dev, WeChat Pay, …).
+// Payment methods a page can ask for.
+const (
+	MethodPage   = "page"   // dev provider: ShelfLive's simulated pay page
+	MethodJSAPI  = "jsapi"  // WeChat Pay inside WeChat
+	MethodH5     = "h5"     // WeChat Pay in another phone browser
+	MethodNative = "native" // WeChat Pay QR code on a desktop
+	MethodWAP    = "wap"    // Alipay on a phone
+	MethodQR     = "qr"     // Alipay QR code on a desktop
+)
+
+// StartRequest is what a provider needs to open a vendor order.
+type StartRequest struct {
+	Method      string
+	Description string
+	NotifyURL   string // the vendor's callback to ShelfLive
+	ReturnURL   string // where the buyer's browser comes back
+	ClientIP    string // H5 needs the payer's IP
+	OpenID      string // JSAPI needs the payer's openid
+	ExpiresAt   time.Time
+}
+
+// Action is what the buyer's page needs to pay.
+type Action struct {
+	Method  string            `json:"method"`
+	PayURL  string            `json:"pay_url,omitempty"`  // dev page, Alipay WAP
+	H5URL   string            `json:"h5_url,omitempty"`   // WeChat H5
+	CodeURL string            `json:"code_url,omitempty"` // WeChat Native / Alipay precreate: show as a QR code
+	JSAPI   map[string]string `json:"jsapi,omitempty"`    // WeixinJSBridge getBrandWCPayRequest parameters
+}
+
+// Refund is one refund of (part of) a paid intent.
+type Refund struct {
+	ID          int64      `json:"id"`
+	MerchantID  int64      `json:"-"`
+	OrderID     int64      `json:"order_id"`
+	PaymentID   int64      `json:"-"`
+	Provider    string     `json:"provider"`
+	RefundNo    string     `json:"refund_no"`
+	Intent      string     `json:"intent"`
+	AmountFen   int64      `json:"amount_fen"`
+	PaidFen     int64      `json:"-"` // the intent's amount (vendors want the total)
+	Reason      string     `json:"reason,omitempty"`
+	Status      string     `json:"status"` // pending | succeeded | failed
+	Actor       string     `json:"actor"`
+	ProviderRef string     `json:"provider_ref,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DoneAt      *time.Time `json:"done_at,omitempty"`
+}
+
+// RefundResult is a vendor's answer about a refund.
+type RefundResult struct {
+	Status      string // pending | succeeded | failed
+	ProviderRef string
+}
+
+// Provider is one payment account at one vendor (or the dev provider).
 type Provider interface {
 	Name() string
-	// PayURL is where the buyer goes to pay the intent.
-	PayURL(in *Intent) string
+	// Start opens a vendor order for the intent and says what the page does.
+	Start(ctx context.Context, in *Intent, req StartRequest) (*Action, error)
+	// Query asks the vendor about an intent (the reconciler, when the
+	// callback never came): Status paid, pending or closed.
+	Query(ctx context.Context, in *Intent) (*Notification, error)
+	// Close closes an unpaid vendor order (the order expired).
+	Close(ctx context.Context, in *Intent) error
+	// Refund asks the vendor to refund; the vendor may finish later (callback).
+	Refund(ctx context.Context, rf *Refund, notifyURL string) (*RefundResult, error)
+	// QueryRefund asks about a refund whose callback never came.
+	QueryRefund(ctx context.Context, rf *Refund) (*RefundResult, error)
 	// Verify checks a callback request's authenticity and returns its content.
 	Verify(r *http.Request, body []byte, now time.Time) (*Notification, error)
+	// Check makes one harmless signed query: do the credentials work?
+	Check(ctx context.Context) error
 }
 
-// Store persists intents and remembers callback nonces.
+// Store persists intents and refunds and remembers callback nonces.
 type Store interface {
 	CreateIntent(ctx context.Context, in *Intent) error
 	IntentByID(ctx context.Context, intent string) (*Intent, error)
-	PendingIntent(ctx context.Context, merchantID, orderID int64) (*Intent, error)
+	// PendingIntent is the order's latest pending intent of this provider
+	// and method.
+	PendingIntent(ctx context.Context, merchantID, orderID int64, provider, method string) (*Intent, error)
 	// ApplyPaid marks the intent and its order paid in one transaction, once:
-	// a nonce seen before, an amount mismatch or an order that is no longer
-	// payable changes nothing and returns an error.
+	// a nonce seen before, an amount mismatch, another merchant's intent or
+	// an order that is no longer payable changes nothing and returns an error.
 	ApplyPaid(ctx context.Context, n *Notification, provider string, now time.Time) (orderID int64, merchantID int64, err error)
+	// PendingIntents lists pending intents of real vendors created between
+	// from and to (the reconciler asks the vendor about them).
+	PendingIntents(ctx context.Context, from, to time.Time, limit int) ([]Intent, error)
+	// CloseIntent marks a pending intent closed (the vendor order is closed).
+	CloseIntent(ctx context.Context, id int64) error
+	// CreateRefund records a pending refund of a paid intent of the order;
+	// the sum of pending and succeeded refunds never exceeds what was paid.
+	// A retry with the same idempotency key returns the first refund.
+	CreateRefund(ctx context.Context, rf *Refund, idemKey string) (created bool, err error)
+	// ApplyRefund marks a pending refund succeeded (adding to the order's
+	// refunded amount) or failed, once.
+	ApplyRefund(ctx context.Context, n *Notification, provider string) (*Refund, error)
+	Refunds(ctx context.Context, merchantID, orderID int64) ([]Refund, error)
+	PendingRefunds(ctx context.Context, before time.Time, limit int) ([]Refund, error)
 }
 
-// Callback errors.
+// Errors of callbacks, intents and refunds.
 var (
-	ErrBadSignature = apperr.New(apperr.Unauthorized, "bad_signature", "回调签名无效", "Invalid callback signature.")
-	ErrStale        = apperr.New(apperr.Unauthorized, "stale_callback", "回调时间戳超出允许范围", "Callback timestamp outside the allowed window.")
-	ErrReplayed     = apperr.New(apperr.Conflict, "replayed_callback", "重复的回调", "This callback was already processed.")
-	ErrAmount       = apperr.New(apperr.Conflict, "amount_mismatch", "支付金额与订单不符", "Paid amount does not match the order.")
+	ErrBadSignature  = apperr.New(apperr.Unauthorized, "bad_signature", "回调签名无效", "Invalid callback signature.")
+	ErrStale         = apperr.New(apperr.Unauthorized, "stale_callback", "回调时间戳超出允许范围", "Callback timestamp outside the allowed window.")
+	ErrReplayed      = apperr.New(apperr.Conflict, "replayed_callback", "重复的回调", "This callback was already processed.")
+	ErrAmount        = apperr.New(apperr.Conflict, "amount_mismatch", "支付金额与订单不符", "Paid amount does not match the order.")
+	ErrBadCallback   = apperr.New(apperr.Invalid, "invalid_callback", "回调内容无效", "Malformed callback.")
+	ErrForeign       = apperr.New(apperr.Unauthorized, "foreign_callback", "回调不属于该商户", "This callback belongs to another merchant account.")
+	ErrNotConfigured = apperr.New(apperr.Conflict, "payment_not_configured", "商户未配置该支付方式", "This shop does not accept this payment method.")
+	ErrBadMethod     = apperr.New(apperr.Invalid, "invalid_payment_method", "不支持的支付方式", "Unsupported payment provider or method.")
+	ErrNeedOpenID    = apperr.New(apperr.Conflict, "openid_required", "请在微信内授权后支付", "Open this page in WeChat and allow it to identify you first.")
+	ErrVendor        = apperr.New(apperr.Unavailable, "payment_vendor_error", "支付服务暂时不可用，请稍后再试", "The payment service did not answer as expected; try again shortly.")
+	ErrRefundAmount  = apperr.New(apperr.Conflict, "refund_exceeds_paid", "退款金额超过可退金额", "The refund is more than what is left to refund.")
+	ErrNotRefundable = apperr.New(apperr.Conflict, "not_refundable", "该订单没有可退款的支付", "This order has no payment to refund.")
 )
 
-// NewIntentID returns a random public intent id.
+// NewIntentID returns a random public intent id. It is also the vendor's
+// out_trade_no: 27 characters of [a-z0-9_], which both vendors accept.
 func NewIntentID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return "pi_" + hex.EncodeToString(b)
 }
 
-// Dev is the built-in development provider.
-type Dev struct {
-	Secret      []byte
-	BaseURL     func() string // ShelfLive's own base URL, for the pay page
-	CallbackURL func() string // where the "provider" posts its callback
-	Client      *http.Client
-	Window      time.Duration // accepted clock skew of callbacks
-}
-
-// Name implements Provider.
-func (d *Dev) Name() string { return "dev" }
-
-// PayURL implements Provider: the simulated provider's page.
-func (d *Dev) PayURL(in *Intent) string { return "/pay/dev/" + in.Intent }
-
-// Sign returns the signature header value for a callback body.
-func (d *Dev) Sign(ts, nonce string, body []byte) string {
-	m := hmac.New(sha256.New, d.Secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(nonce))
-	m.Write([]byte{'\n'})
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Notify plays the provider: it posts a signed callback to ShelfLive over HTTP.
-func (d *Dev) Notify(ctx context.Context, n Notification, now time.Time) error {
-	body, _ := json.Marshal(n)
-	nonce := make([]byte, 12)
-	rand.Read(nonce)
-	ts := strconv.FormatInt(now.Unix(), 10)
-	ns := hex.EncodeToString(nonce)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.CallbackURL(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Dev-Timestamp", ts)
-	req.Header.Set("X-Dev-Nonce", ns)
-	req.Header.Set("X-Dev-Signature", d.Sign(ts, ns, body))
-	resp, err := d.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("dev provider callback: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-		return fmt.Errorf("dev provider callback: %s: %s", resp.Status, b)
-	}
-	return nil
-}
-
-// Verify implements Provider.
-func (d *Dev) Verify(r *http.Request, body []byte, now time.Time) (*Notification, error) {
-	ts, nonce, sig := r.Header.Get("X-Dev-Timestamp"), r.Header.Get("X-Dev-Nonce"), r.Header.Get("X-Dev-Signature")
-	want := d.Sign(ts, nonce, body)
-	if sig == "" || nonce == "" || !hmac.Equal([]byte(sig), []byte(want)) {
-		return nil, ErrBadSignature
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return nil, ErrBadSignature
-	}
-	window := d.Window
-	if window == 0 {
-		window = 5 * time.Minute
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > window || d < -window {
-		return nil, ErrStale
-	}
-	var n Notification
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil || n.Intent == "" || n.Status != "paid" {
-		return nil, apperr.New(apperr.Invalid, "invalid_callback", "回调内容无效", "Malformed callback.")
-	}
-	n.Nonce = nonce
-	return &n, nil
+// NewRefundNo returns a random refund number (the vendor's out_refund_no).
+func NewRefundNo() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "rf_" + hex.EncodeToString(b)
 }

@@ -867,12 +867,12 @@ func TestContractPayments(t *testing.T) {
 		o := s.buy(t, 2)
 		in := &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "dev", Intent: "pi_1", AmountFen: o.TotalFen}
 		must(t, s.orders.CreateIntent(ctx, in))
-		pi, err := s.orders.PendingIntent(ctx, s.m, o.ID)
+		pi, err := s.orders.PendingIntent(ctx, s.m, o.ID, "dev", "")
 		must(t, err)
 		if pi.ID != in.ID || pi.Status != "pending" {
 			t.Fatalf("pending intent %+v", pi)
 		}
-		_, err = s.orders.PendingIntent(ctx, s.other, o.ID)
+		_, err = s.orders.PendingIntent(ctx, s.other, o.ID, "dev", "")
 		wantCode(t, err, "not_found")
 
 		// amount mismatch changes nothing

@@ -378,7 +378,8 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 		order.Cancelled: "cancelled_at", order.Expired: "cancelled_at"}[next]
 	refund := m.Refund(cur)
 	if refund > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE order_id = ? AND status = 'paid'`, id); err != nil {
+		var err error
+		if refund, err = refundRemainder(ctx, tx, m.MerchantID, id, refund); err != nil {
 			return nil, err
 		}
 	}
@@ -483,19 +484,19 @@ func (s *OrderStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([
 func (s *OrderStore) CreateIntent(ctx context.Context, in *payment.Intent) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		in.CreatedAt, in.Status = tx.Now, "pending"
-		in.ID, err = tx.InsertID(ctx, `INSERT INTO payments (merchant_id, order_id, provider, intent, amount_fen, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
-			in.MerchantID, in.OrderID, in.Provider, in.Intent, in.AmountFen, ms(tx.Now))
+		in.ID, err = tx.InsertID(ctx, `INSERT INTO payments (merchant_id, order_id, provider, method, intent, amount_fen, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+			in.MerchantID, in.OrderID, in.Provider, in.Method, in.Intent, in.AmountFen, ms(tx.Now))
 		return err
 	})
 }
 
-const intentCols = `id, merchant_id, order_id, provider, intent, amount_fen, status, provider_ref, created_at, paid_at`
+const intentCols = `id, merchant_id, order_id, provider, method, intent, amount_fen, status, provider_ref, created_at, paid_at`
 
 func scanIntent(row interface{ Scan(...any) error }) (*payment.Intent, error) {
 	var in payment.Intent
 	var created int64
 	var paid sql.NullInt64
-	if err := row.Scan(&in.ID, &in.MerchantID, &in.OrderID, &in.Provider, &in.Intent, &in.AmountFen, &in.Status, &in.ProviderRef, &created, &paid); err != nil {
+	if err := row.Scan(&in.ID, &in.MerchantID, &in.OrderID, &in.Provider, &in.Method, &in.Intent, &in.AmountFen, &in.Status, &in.ProviderRef, &created, &paid); err != nil {
 		return nil, translate(err)
 	}
 	in.CreatedAt, in.PaidAt = fromMS(created), nullMS(paid)
@@ -506,8 +507,9 @@ func (s *OrderStore) IntentByID(ctx context.Context, intent string) (*payment.In
 	return scanIntent(s.DB.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ?`, intent))
 }
 
-func (s *OrderStore) PendingIntent(ctx context.Context, merchantID, orderID int64) (*payment.Intent, error) {
-	return scanIntent(s.DB.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE merchant_id = ? AND order_id = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`, merchantID, orderID))
+func (s *OrderStore) PendingIntent(ctx context.Context, merchantID, orderID int64, provider, method string) (*payment.Intent, error) {
+	return scanIntent(s.DB.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE merchant_id = ? AND order_id = ? AND provider = ? AND method = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`,
+		merchantID, orderID, provider, method))
 }
 
 // ApplyPaid implements payment.Store.
@@ -523,6 +525,9 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 		in, err := scanIntent(tx.QueryRow(ctx, `SELECT `+intentCols+` FROM payments WHERE intent = ? AND provider = ?`+tx.db.forUpdate(), n.Intent, provider))
 		if err != nil {
 			return err
+		}
+		if n.MerchantID != 0 && n.MerchantID != in.MerchantID {
+			return payment.ErrForeign // a vendor account's callback names another merchant's intent
 		}
 		orderID, merchantID = in.OrderID, in.MerchantID
 		if in.Status == "paid" {

@@ -120,7 +120,16 @@ func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := s.App.StartPayment(r.Context(), PrincipalFrom(r.Context()), id)
+	req, err := s.payRequest(r, id)
+	if err != nil {
+		return err
+	}
+	if req.Provider == "dev" || req.Provider == "" {
+		if err := s.devOnly(); err != nil {
+			return err
+		}
+	}
+	in, err := s.App.StartPayment(r.Context(), PrincipalFrom(r.Context()), id, req)
 	if err != nil {
 		return err
 	}

@@ -678,7 +678,24 @@ func TestDevProviderOffInProduction(t *testing.T) {
 	}
 	var sess session
 	r.decode(t, &sess)
-	o, intent, _ := placeAndStartPaying(t, s, sess.Token, 1)
+	r = send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), sess.Token, nil)
+	if r.Status != 201 {
+		t.Fatalf("order: %d %s", r.Status, r.Body)
+	}
+	var o orderView
+	r.decode(t, &o)
+	// The dev provider is not offered: neither by default nor when asked for.
+	pay := "/api/v1/orders/" + strconv.FormatInt(o.ID, 10) + "/pay"
+	send(t, nil, s.base, "POST", pay, nil, sess.Token, nil).problem(t, 404)
+	send(t, nil, s.base, "POST", pay, map[string]string{"provider": "dev", "method": "page"}, sess.Token, nil).problem(t, 404)
+	var opts struct {
+		Providers []string `json:"providers"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/payment-options", nil, sess.Token, nil).decode(t, &opts)
+	if len(opts.Providers) != 0 {
+		t.Fatalf("providers offered in production without accounts: %v", opts.Providers)
+	}
+	intent := "pi_000000000000000000000000"
 	send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil).problem(t, 404)
 	if r := send(t, nil, s.base, "GET", "/pay/dev/"+intent, nil, "", nil); r.Status != 404 {
 		t.Fatalf("dev pay page: %d", r.Status)

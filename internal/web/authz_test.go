@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -155,6 +156,12 @@ var objectRoutes = map[string]objectRoute{
 		return "/api/v1/staff/" + itoa(o.staffID) + "/reset-link" // makes a link; only using it ends sessions
 	}},
 	"GET /invite/{token}": {scopePublic, func(*objects) string { return "/invite/not-a-live-link" }},
+	"POST /api/v1/payments/wechatpay/notify/{merchant}": {scopePublic, func(o *objects) string {
+		return "/api/v1/payments/wechatpay/notify/" + itoa(o.merchantID)
+	}},
+	"GET /api/v1/orders/{id}/payment-options": {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
+	"GET /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
+	"POST /api/v1/orders/{id}/refunds":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an
@@ -172,6 +179,7 @@ var staffOnly = map[string]bool{
 var fixedPaths = map[string]func(o *objects) string{
 	"GET /api/v1/ws": func(o *objects) string { return "/api/v1/ws?sub=room:" + itoa(o.roomID) },
 	"GET /{$}":       func(*objects) string { return "/" },
+	"GET /qr/pay":    func(*objects) string { return "/qr/pay?u=" + url.QueryEscape("weixin://wxpay/bizpayurl?pr=matrix") },
 	"GET /api/v1/coldchain/exports/purchases.csv": func(o *objects) string { return "/api/v1/coldchain/exports/purchases.csv?lot_id=" + itoa(o.lotID) },
 	"GET /api/v1/coldchain/exports/sales.csv":     func(o *objects) string { return "/api/v1/coldchain/exports/sales.csv?lot_id=" + itoa(o.lotID) },
 	"GET /api/v1/coldchain/exports/fsma204.csv":   func(o *objects) string { return "/api/v1/coldchain/exports/fsma204.csv?lot_id=" + itoa(o.lotID) },
@@ -825,19 +833,20 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 // table in docs/SECURITY.md shows it. A permission without an entry fails
 // TestSecurityDocTables.
 var permissionHelp = map[identity.Permission]string{
-	identity.PermCatalogWrite: "products, SKUs, prices, images",
-	identity.PermStockWrite:   "lots and stock levels",
-	identity.PermStoresWrite:  "stores",
-	identity.PermRoomsWrite:   "create, schedule, edit rooms",
-	identity.PermRoomHost:     "run a room: pin cards, moderate, go live/end, live price changes",
-	identity.PermOrdersRead:   "see orders (contacts masked without customer.pii)",
-	identity.PermOrdersFulfil: "mark ready/shipped, verify pickup codes",
-	identity.PermOrdersRefund: "cancel and refund paid orders",
-	identity.PermStaffWrite:   "staff accounts, roles, API tokens",
-	identity.PermTraceWrite:   "EPCIS capture, lot holds",
-	identity.PermAdminView:    "open the admin console, read catalog/stores/lots/stock",
-	identity.PermAuditRead:    "read the audit log",
-	identity.PermCustomerPII:  "see buyers' full phone numbers and addresses",
+	identity.PermCatalogWrite:  "products, SKUs, prices, images",
+	identity.PermPaymentsWrite: "the shop's WeChat Pay / Alipay accounts (keys write-only), credential checks",
+	identity.PermStockWrite:    "lots and stock levels",
+	identity.PermStoresWrite:   "stores",
+	identity.PermRoomsWrite:    "create, schedule, edit rooms",
+	identity.PermRoomHost:      "run a room: pin cards, moderate, go live/end, live price changes",
+	identity.PermOrdersRead:    "see orders (contacts masked without customer.pii)",
+	identity.PermOrdersFulfil:  "mark ready/shipped, verify pickup codes",
+	identity.PermOrdersRefund:  "cancel and refund paid orders",
+	identity.PermStaffWrite:    "staff accounts, roles, API tokens",
+	identity.PermTraceWrite:    "EPCIS capture, lot holds",
+	identity.PermAdminView:     "open the admin console, read catalog/stores/lots/stock",
+	identity.PermAuditRead:     "read the audit log",
+	identity.PermCustomerPII:   "see buyers' full phone numbers and addresses",
 }
 
 // renderPermissionTable draws identity's permission table as Markdown.

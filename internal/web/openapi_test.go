@@ -255,6 +255,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Store": {stores.Store{}, nil}, "Lot": {inventory.Lot{}, nil}, "Level": {inventory.Level{}, nil},
 			"Order": {order.Order{}, nil}, "GuideSales": {order.GuideSales{}, nil}, "Line": {order.Line{}, nil}, "OrderRequest": {order.Request{}, nil}, "OrderItem": {order.Item{}, nil},
 			"PaymentIntent": {payment.Intent{}, nil}, "PaymentNotification": {payment.Notification{}, nil},
+			"PaymentAction": {payment.Action{}, nil}, "Refund": {payment.Refund{}, nil}, "CredentialCheck": {payment.CheckResult{}, nil}, "PayRequest": {app.PayRequest{}, nil},
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},
 			"Location": {coldchain.Location{}, nil}, "Device": {coldchain.Device{}, nil}, "Alarm": {coldchain.Alarm{}, nil}, "AlarmLot": {coldchain.AlarmLot{}, nil},
@@ -409,7 +410,7 @@ func jsonFields(t reflect.Type) []string {
 // apiCodeDirs are the packages behind /api/v1: every error code they can
 // produce must be documented on some operation. (The EPCIS adapter
 // answers on its own binding and is not part of this document.)
-var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness"}
+var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness", "payment/wechatpay"}
 
 // sourceCodes collects the stable error codes in the source: the code
 // argument of apperr.New and apperr.InvalidField, Code: fields of

@@ -160,6 +160,24 @@ func (s *Server) pageOrderQR(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// pagePayQR draws a vendor's payment link (WeChat Native code_url, Alipay
+// precreate qr_code) as a QR code for a desktop checkout. Only those two
+// kinds of link are drawn, for logged-in viewers.
+func (s *Server) pagePayQR(w http.ResponseWriter, r *http.Request) error {
+	u := r.URL.Query().Get("u")
+	if len(u) > 512 || !(strings.HasPrefix(u, "weixin://wxpay/") || strings.HasPrefix(u, "https://qr.alipay.com/")) {
+		return apperr.ErrNotFound
+	}
+	png, err := qrcode.Encode(u, qrcode.Medium, 480)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err = w.Write(png)
+	return err
+}
+
 func (s *Server) pagePayDev(w http.ResponseWriter, r *http.Request) error {
 	if err := s.devOnly(); err != nil {
 		return err

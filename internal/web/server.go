@@ -322,6 +322,8 @@ func StatusOf(k apperr.Kind) int {
 		return http.StatusGone
 	case apperr.WrongMethod:
 		return http.StatusMethodNotAllowed
+	case apperr.Unavailable:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

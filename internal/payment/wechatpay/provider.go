@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/payment"
 )
 
@@ -53,7 +53,7 @@ func (c *Client) Start(ctx context.Context, in *payment.Intent, req payment.Star
 		"amount": Amount{Total: in.AmountFen, Currency: "CNY"},
 	}
 	if !req.ExpiresAt.IsZero() {
-		body["time_expire"] = req.ExpiresAt.In(order.Shanghai).Format(time.RFC3339)
+		body["time_expire"] = req.ExpiresAt.In(cn.Shanghai).Format(time.RFC3339)
 	}
 	switch req.Method {
 	case payment.MethodJSAPI:

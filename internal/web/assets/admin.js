@@ -54,6 +54,7 @@
             h("td", {}, o.status === "paid" && o.fulfilment === "pickup" ? act(o, "ready", t("备货完成", "Mark ready"), "btn-primary") : null,
               o.status === "paid" && o.fulfilment === "delivery" ? act(o, "shipped", t("发货", "Ship"), "btn-primary") : null,
               o.status === "shipped" ? act(o, "completed", t("已送达", "Delivered")) : null,
+              ["paid", "ready", "shipped", "completed"].includes(o.status) && o.refunded_fen < o.total_fen && SL.admin.refund ? h("button", { class: "btn btn-sm", type: "button", onclick: () => SL.admin.refund(o) }, t("部分退款", "Refund part")) : null,
               ["paid", "ready", "pending_payment"].includes(o.status) ? act(o, "cancelled", t("取消/退款", "Cancel/refund"), "btn-danger") : null))))
       );
       main.querySelector("select").addEventListener("change", (ev) => { location.hash = "orders?status=" + ev.target.value; });
@@ -372,6 +373,9 @@
       toast(t("已保存", "Saved")); show("staff");
     });
   }
+
+  // admin_payments.js adds the payments tab and the refund dialog.
+  SL.admin = { tabs, main, openModal, closeModal, field, table, toolbar, badge, show: (tab) => show(tab) };
 
   async function show(tab) {
     for (const a of document.querySelectorAll("#admin-nav a")) a.classList.toggle("on", a.dataset.tab === tab);

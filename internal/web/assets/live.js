@@ -442,8 +442,7 @@
     else { body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || ""; }
     try {
       const o = await api("POST", "/api/v1/orders", body, { "Idempotency-Key": idemKey });
-      const pay = await api("POST", "/api/v1/orders/" + o.id + "/pay");
-      location.href = pay.pay_url;
+      try { await SL.checkout(o.id); } catch (e) { location.href = "/orders/" + o.id; } // the order page offers paying again
     } catch (e) {
       btn.disabled = false;
       if (e.status === 401) { loggedIn = false; openLogin(() => submitOrder(p, st, btn, err)); return; }

@@ -40,9 +40,10 @@
   const payBtn = document.getElementById("pay-btn");
   if (payBtn) payBtn.addEventListener("click", async () => {
     payBtn.disabled = true;
-    try { const p = await api("POST", "/api/v1/orders/" + id + "/pay"); location.href = p.pay_url; }
-    catch (e) { toast(e.message); payBtn.disabled = false; }
+    try { await SL.checkout(id); } catch (e) { if (e.code !== "cancelled") toast(e.message); }
+    payBtn.disabled = false;
   });
+  if (payBtn && new URLSearchParams(location.search).get("pay") === "1") payBtn.click(); // back from the WeChat sign-in
   const cancelBtn = document.getElementById("cancel-btn");
   if (cancelBtn) cancelBtn.addEventListener("click", async () => {
     if (!confirm(t("确定取消这个订单吗？", "Cancel this order?"))) return;

@@ -1,0 +1,341 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/payment"
+)
+
+// Payments wires the real vendors: merchants' accounts and where vendors
+// call back. Zero value: only the dev provider (when DevPayments).
+type Payments struct {
+	Accounts *payment.Accounts
+	// PublicURL is ShelfLive's base URL as the vendors and buyers reach it
+	// (notify and return URLs).
+	PublicURL func() string
+	// DevPayments offers the dev provider (dev mode only).
+	DevPayments bool
+	// ReconcileEvery is how often the leader asks vendors about intents and
+	// refunds whose callback never came (default 30 s); ReconcileAfter is
+	// how old they must be first (default 1 min).
+	ReconcileEvery, ReconcileAfter time.Duration
+
+	reconcileMu sync.Mutex
+}
+
+// PayRequest is what the buyer's page asks for.
+type PayRequest struct {
+	Provider  string `json:"provider"`
+	Method    string `json:"method"`
+	ClientIP  string `json:"-"`
+	OpenID    string `json:"-"`
+	ReturnURL string `json:"-"`
+}
+
+// methods lists what each provider offers.
+var methods = map[string][]string{
+	"dev":       {payment.MethodPage},
+	"wechatpay": {payment.MethodJSAPI, payment.MethodH5, payment.MethodNative},
+	"alipay":    {payment.MethodWAP, payment.MethodQR},
+}
+
+// NotifyURL is where a vendor calls back for a merchant's account.
+func (a *App) NotifyURL(provider string, merchantID int64) string {
+	return a.Pay.PublicURL() + "/api/v1/payments/" + provider + "/notify/" + strconv.FormatInt(merchantID, 10)
+}
+
+// PaymentProviders lists the providers a merchant's checkout offers.
+func (a *App) PaymentProviders(ctx context.Context, merchantID int64) ([]string, error) {
+	out := []string{}
+	if a.Pay.Accounts != nil {
+		list, err := a.Pay.Accounts.Configured(ctx, merchantID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	if a.Pay.DevPayments {
+		out = append(out, "dev")
+	}
+	return out, nil
+}
+
+// provider opens the merchant's account at a vendor (or the dev provider).
+func (a *App) provider(ctx context.Context, merchantID int64, name string) (payment.Provider, error) {
+	if name == "dev" {
+		if !a.Pay.DevPayments {
+			return nil, payment.ErrNotConfigured
+		}
+		return a.Provider, nil
+	}
+	if _, ok := methods[name]; !ok || a.Pay.Accounts == nil {
+		return nil, payment.ErrBadMethod
+	}
+	return a.Pay.Accounts.Provider(ctx, merchantID, name)
+}
+
+func validMethod(provider, method string) bool {
+	for _, m := range methods[provider] {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// VendorCallback verifies a vendor's callback for a merchant's account and
+// applies it: a payment marks the order paid, a refund notice finishes the
+// refund; anything forged, stale, foreign or replayed changes nothing.
+func (a *App) VendorCallback(ctx context.Context, provider string, merchantID int64, verify func(p payment.Provider) (*payment.Notification, error)) (*payment.Notification, error) {
+	if provider == "dev" {
+		return nil, payment.ErrBadMethod
+	}
+	p, err := a.provider(ctx, merchantID, provider)
+	if errors.Is(err, payment.ErrNotConfigured) || apperr.Is(err, "not_found") {
+		return nil, apperr.ErrNotFound // no account here: no callback endpoint either
+	}
+	if err != nil {
+		return nil, err
+	}
+	n, err := verify(p)
+	if err != nil {
+		return nil, err
+	}
+	n.MerchantID = merchantID
+	if n.Kind == payment.KindRefund {
+		return n, a.applyRefund(ctx, n, provider)
+	}
+	return n, a.applyPaid(ctx, n, provider)
+}
+
+func (a *App) applyPaid(ctx context.Context, n *payment.Notification, provider string) error {
+	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, provider, a.Now())
+	if err != nil {
+		if errors.Is(err, order.ErrNotPayable) {
+			// Money was taken for an order that expired or was cancelled
+			// meanwhile: staff must refund it in the vendor's platform.
+			a.Logger.Error("paid after the order stopped being payable: refund it", "provider", provider, "intent", n.Intent, "order", orderID, "amount_fen", n.AmountFen)
+		}
+		return err
+	}
+	o, err := a.Orders.Get(ctx, merchantID, orderID)
+	if err != nil {
+		return err
+	}
+	a.orderChanged(o)
+	return nil
+}
+
+func (a *App) applyRefund(ctx context.Context, n *payment.Notification, provider string) error {
+	rf, err := a.Payments.ApplyRefund(ctx, n, provider)
+	if err != nil {
+		return err
+	}
+	if o, err := a.Orders.Get(ctx, rf.MerchantID, rf.OrderID); err == nil {
+		a.orderChanged(o)
+	}
+	return nil
+}
+
+// Refund refunds part or all of a paid order through the provider it was
+// paid with. The Idempotency-Key makes a retried request the same refund;
+// the refund is recorded and audited before the vendor is asked, and counted
+// in the order only when the vendor confirms it (answer, callback or the
+// reconciler's query).
+func (a *App) Refund(ctx context.Context, p *identity.Principal, orderID, amountFen int64, reason, idemKey string) (*payment.Refund, error) {
+
+	o, err := a.Orders.Get(ctx, p.MerchantID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
+		return nil, apperr.ErrNotFound
+	}
+	if idemKey == "" || len(idemKey) > 200 {
+		return nil, order.ErrIdempotencyKey
+	}
+	if amountFen <= 0 {
+		return nil, apperr.InvalidField("amount_fen", "invalid_amount", "退款金额须大于 0", "The refund amount must be more than 0.")
+	}
+	if len(reason) > 200 {
+		return nil, apperr.InvalidField("reason", "reason_too_long", "退款原因不超过 200 字节", "The reason is at most 200 bytes.")
+	}
+	rf := &payment.Refund{MerchantID: p.MerchantID, OrderID: orderID, AmountFen: amountFen, Reason: reason, Actor: p.Name, RefundNo: payment.NewRefundNo()}
+	if _, err := a.Payments.CreateRefund(ctx, rf, idemKey); err != nil {
+		return nil, err
+	}
+	if rf.Status == "pending" {
+		a.submitRefund(ctx, rf)
+	}
+	return a.refundByNo(ctx, rf)
+}
+
+func (a *App) refundByNo(ctx context.Context, rf *payment.Refund) (*payment.Refund, error) {
+	list, err := a.Payments.Refunds(ctx, rf.MerchantID, rf.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].RefundNo == rf.RefundNo {
+			return &list[i], nil
+		}
+	}
+	return rf, nil
+}
+
+// OrderRefunds lists an order's refunds (staff).
+func (a *App) OrderRefunds(ctx context.Context, p *identity.Principal, orderID int64) ([]payment.Refund, error) {
+	o, err := a.Orders.Get(ctx, p.MerchantID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
+		return nil, apperr.ErrNotFound
+	}
+	return a.Payments.Refunds(ctx, p.MerchantID, orderID)
+}
+
+// submitRefund asks the vendor to refund (again: both vendors treat the
+// same refund number as the same refund) and applies a final answer. A
+// failure leaves the refund pending for the reconciler.
+func (a *App) submitRefund(ctx context.Context, rf *payment.Refund) {
+	p, err := a.provider(ctx, rf.MerchantID, rf.Provider)
+	if err != nil {
+		a.Logger.Warn("refund: provider", "refund", rf.RefundNo, "err", err)
+		return
+	}
+	res, err := p.Refund(ctx, rf, a.NotifyURL(rf.Provider, rf.MerchantID))
+	if err != nil {
+		a.Logger.Warn("refund: vendor", "refund", rf.RefundNo, "provider", rf.Provider, "err", err)
+		return
+	}
+	a.finishRefund(ctx, rf, res, "refund-answer:")
+}
+
+func (a *App) finishRefund(ctx context.Context, rf *payment.Refund, res *payment.RefundResult, via string) {
+	if res.Status != "succeeded" && res.Status != "failed" {
+		return // the vendor's callback (or the next query) finishes it
+	}
+	n := &payment.Notification{Kind: payment.KindRefund, Intent: rf.Intent, RefundNo: rf.RefundNo, Status: res.Status, AmountFen: rf.AmountFen,
+		ProviderRef: res.ProviderRef, MerchantID: rf.MerchantID, Nonce: via + rf.RefundNo}
+	if err := a.applyRefund(ctx, n, rf.Provider); err != nil && !errors.Is(err, payment.ErrReplayed) {
+		a.Logger.Warn("refund: apply", "refund", rf.RefundNo, "err", err)
+	}
+}
+
+// refundsAfterCancel sends the refunds a cancellation recorded for a paid
+// order to the vendor.
+func (a *App) refundsAfterCancel(ctx context.Context, o *order.Order) {
+	list, err := a.Payments.Refunds(ctx, o.MerchantID, o.ID)
+	if err != nil {
+		return
+	}
+	for i := range list {
+		if list[i].Status == "pending" {
+			a.submitRefund(ctx, &list[i])
+		}
+	}
+}
+
+// Reconcile asks the vendors about pending intents and refunds whose
+// callback never came, and applies what they say exactly as a callback
+// would (the leader runs it; overlapping runs are harmless: each effect is
+// applied once by the database).
+func (a *App) Reconcile(ctx context.Context) {
+	after := a.Pay.ReconcileAfter
+	if after == 0 {
+		after = time.Minute
+	}
+	a.ReconcileOlderThan(ctx, after)
+}
+
+// ReconcileOlderThan is Reconcile for intents and refunds older than after
+// (tests and benchmarks ask at once).
+func (a *App) ReconcileOlderThan(ctx context.Context, after time.Duration) {
+	a.Pay.reconcileMu.Lock()
+	defer a.Pay.reconcileMu.Unlock()
+	now := a.Now()
+	intents, err := a.Payments.PendingIntents(ctx, now.Add(-72*time.Hour), now.Add(-after), 200)
+	if err != nil {
+		a.Logger.Error("reconcile: pending intents", "err", err)
+		return
+	}
+	for i := range intents {
+		a.reconcileIntent(ctx, &intents[i])
+	}
+	refunds, err := a.Payments.PendingRefunds(ctx, now.Add(-after), 200)
+	if err != nil {
+		a.Logger.Error("reconcile: pending refunds", "err", err)
+		return
+	}
+	for i := range refunds {
+		a.reconcileRefund(ctx, &refunds[i])
+	}
+}
+
+func (a *App) reconcileIntent(ctx context.Context, in *payment.Intent) {
+	p, err := a.provider(ctx, in.MerchantID, in.Provider)
+	if err != nil {
+		return
+	}
+	n, err := p.Query(ctx, in)
+	if err != nil {
+		a.Logger.Warn("reconcile: query", "intent", in.Intent, "provider", in.Provider, "err", err)
+		return
+	}
+	switch n.Status {
+	case "paid":
+		n.MerchantID = in.MerchantID
+		if err := a.applyPaid(ctx, n, in.Provider); err != nil && !errors.Is(err, payment.ErrReplayed) {
+			a.Logger.Warn("reconcile: apply", "intent", in.Intent, "err", err)
+		} else if err == nil {
+			a.Logger.Info("reconcile: payment found without its callback", "intent", in.Intent, "provider", in.Provider)
+		}
+	case "closed":
+		a.Payments.CloseIntent(ctx, in.ID)
+	default:
+		// Still unpaid: once the order can no longer be paid, close the
+		// vendor order so the buyer cannot pay it any more.
+		o, err := a.Orders.Get(ctx, in.MerchantID, in.OrderID)
+		if err == nil && o.Status != order.PendingPayment {
+			if err := p.Close(ctx, in); err == nil {
+				a.Payments.CloseIntent(ctx, in.ID)
+			}
+		}
+	}
+}
+
+func (a *App) reconcileRefund(ctx context.Context, rf *payment.Refund) {
+	p, err := a.provider(ctx, rf.MerchantID, rf.Provider)
+	if err != nil {
+		return
+	}
+	res, err := p.QueryRefund(ctx, rf)
+	if err != nil {
+		// Never reached the vendor (or the vendor does not know it):
+		// send it again under the same refund number.
+		a.submitRefund(ctx, rf)
+		return
+	}
+	a.finishRefund(ctx, rf, res, "refund-query:")
+}
+
+// reconcileLoop runs Reconcile on the leader.
+func (a *App) reconcileTick(ctx context.Context, last *time.Time) {
+	every := a.Pay.ReconcileEvery
+	if every == 0 {
+		every = 30 * time.Second
+	}
+	if a.Pay.Accounts == nil || a.Now().Sub(*last) < every {
+		return
+	}
+	*last = a.Now()
+	go a.Reconcile(ctx)
+}

@@ -1,0 +1,87 @@
+// Admin console: the shop's WeChat Pay and Alipay accounts (keys go in and
+// never come back: the page shows ids and fingerprints), the credential
+// check, and partial refunds of paid orders.
+"use strict";
+(function () {
+  const { h, t, api, yuan, toast } = SL;
+  const A = SL.admin;
+  if (!A) return;
+
+  const vendors = {
+    wechatpay: {
+      title: t("微信支付", "WeChat Pay"),
+      help: t("在微信支付商户平台（pay.weixin.qq.com）“账户中心 → API 安全”取得：商户 API 证书序列号与私钥 apiclient_key.pem、APIv3 密钥、微信支付公钥与公钥 ID；AppID 是绑定的公众号 AppID。详见 docs/PAYMENTS.md。",
+        "From the WeChat Pay merchant platform (pay.weixin.qq.com), Account → API security: the merchant API certificate serial and apiclient_key.pem, the APIv3 key, the WeChat Pay public key and its id; appid is the bound official account's AppID. See docs/PAYMENTS.md."),
+      fields: [["mchid", t("商户号 mchid", "Merchant id (mchid)")], ["appid", t("公众号 AppID", "Official account AppID")], ["serial_no", t("商户 API 证书序列号", "Merchant API certificate serial")],
+        ["apiv3_key", t("APIv3 密钥（32 位）", "APIv3 key (32 characters)"), { type: "password", autocomplete: "off" }],
+        ["private_key_pem", t("商户 API 私钥 apiclient_key.pem", "Merchant API private key (apiclient_key.pem)"), { textarea: true, full: true, rows: "5" }],
+        ["public_key_id", t("微信支付公钥 ID（PUB_KEY_ID_…，留空用平台证书）", "WeChat Pay public key id (PUB_KEY_ID_…; blank: platform certificates)")],
+        ["public_key_pem", t("微信支付公钥 pub_key.pem", "WeChat Pay public key (pub_key.pem)"), { textarea: true, full: true, rows: "5" }]],
+      shown: ["mchid", "appid", "serial_no", "public_key_id", "private_key", "public_key", "verify_mode"],
+    },
+    alipay: {
+      title: t("支付宝", "Alipay"),
+      help: t("在支付宝开放平台（open.alipay.com）应用详情 → 开发设置 → 接口加签方式（密钥，RSA2）取得：APPID、应用私钥、支付宝公钥（不是应用公钥）。详见 docs/PAYMENTS.md。",
+        "From the Alipay open platform (open.alipay.com), app → development settings → signing (keys, RSA2): APPID, the app private key, and the Alipay public key (not the app's own public key). See docs/PAYMENTS.md."),
+      fields: [["app_id", "APPID"], ["private_key_pem", t("应用私钥（RSA2）", "App private key (RSA2)"), { textarea: true, full: true, rows: "5" }],
+        ["alipay_public_key_pem", t("支付宝公钥", "Alipay public key"), { textarea: true, full: true, rows: "5" }]],
+      shown: ["app_id", "private_key", "alipay_public_key"],
+    },
+  };
+  const label = { mchid: "mchid", appid: "AppID", serial_no: t("证书序列号", "Serial"), public_key_id: t("公钥 ID", "Public key id"), private_key: t("私钥指纹", "Private key"),
+    public_key: t("微信支付公钥指纹", "Public key"), verify_mode: t("验签方式", "Verification"), app_id: "APPID", alipay_public_key: t("支付宝公钥指纹", "Alipay public key") };
+
+  function edit(name) {
+    const v = vendors[name];
+    A.openModal(t("设置", "Set up ") + v.title, [h("p", { class: "full small muted" }, v.help)].concat(
+      v.fields.map(([f, l, attrs]) => A.field(l, f, "", Object.assign({ required: f !== "public_key_id" && f !== "public_key_pem", spellcheck: "false" }, attrs || {})))),
+    async (form) => {
+      const body = {};
+      for (const [f] of v.fields) if (form[f].value.trim() !== "") body[f] = form[f].value;
+      await api("PUT", "/api/v1/payments/" + name, body);
+      toast(t("已保存（密钥已加密保存，不再显示）", "Saved (keys are stored encrypted and not shown again)"));
+      A.show("payments");
+    });
+  }
+
+  async function check(name, out) {
+    out.replaceChildren(t("检查中…", "Checking…"));
+    try {
+      const r = await api("POST", "/api/v1/payments/" + name + "/check");
+      out.replaceChildren(r.ok ? A.badge(t("凭据有效", "Credentials work"), "green") : A.badge(SL.lang === "en" ? (r.english || r.code) : (r.message || r.code), "red"));
+    } catch (e) { out.replaceChildren(A.badge(e.message, "red")); }
+  }
+
+  A.tabs.payments = async function () {
+    const r = await api("GET", "/api/v1/payments");
+    const cards = r.accounts.filter((a) => vendors[a.provider]).map((a) => {
+      const v = vendors[a.provider];
+      const out = h("span", { class: "check-result", id: "check-" + a.provider });
+      return h("section", { class: "card pay-account", id: "account-" + a.provider },
+        h("h2", {}, v.title, " ", a.configured ? A.badge(t("已配置", "Configured"), "green") : A.badge(t("未配置", "Not set up"), "amber")),
+        a.configured ? h("dl", { class: "kv" }, ...v.shown.filter((k) => a[k]).flatMap((k) => [h("dt", {}, label[k]), h("dd", { class: "mono" }, a[k])]),
+          h("dt", {}, t("更新时间", "Updated")), h("dd", {}, SL.fmtTime(a.updated_at))) : h("p", { class: "muted" }, v.help),
+        h("div", { class: "modal-actions" },
+          h("button", { class: "btn btn-primary", type: "button", id: "edit-" + a.provider, onclick: () => edit(a.provider) }, a.configured ? t("更换密钥", "Replace keys") : t("填写密钥", "Enter keys")),
+          a.configured ? h("button", { class: "btn", type: "button", id: "checkbtn-" + a.provider, onclick: () => check(a.provider, out) }, t("检查凭据", "Check credentials")) : null, out));
+    });
+    A.main.replaceChildren(A.toolbar(t("支付设置", "Payments")),
+      h("p", { class: "muted" }, t("密钥只写不读：保存后以 AES-256-GCM 加密存放，页面只显示商户号与指纹。回调地址见 docs/PAYMENTS.md。",
+        "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards));
+  };
+
+  A.refund = function (o) {
+    const left = o.total_fen - o.refunded_fen;
+    const key = "refund-" + o.id + "-" + Date.now();
+    A.openModal(t("退款 · ", "Refund · ") + o.number, [
+      h("p", { class: "full small muted" }, t("最多可退 ", "At most ") + yuan(left) + t("；原路退回，到账以支付机构为准。", "; refunded to the original payment; the provider confirms it.")),
+      A.field(t("退款金额（元）", "Amount (yuan)"), "amount", (left / 100).toFixed(2), { type: "number", step: "0.01", min: "0.01", max: (left / 100).toFixed(2), required: true }),
+      A.field(t("原因", "Reason"), "reason", "", { maxlength: "60" }),
+    ], async (form) => {
+      const fen = Math.round(Number(form.amount.value) * 100);
+      const r = await api("POST", "/api/v1/orders/" + o.id + "/refunds", { amount_fen: fen, reason: form.reason.value }, { "Idempotency-Key": key });
+      toast(r.status === "succeeded" ? t("已退款", "Refunded") : t("退款已提交，等待支付机构确认", "Refund sent; waiting for the provider"));
+      A.show("orders");
+    });
+  };
+})();
