@@ -125,7 +125,7 @@ func TestImportProductsBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#modal .form-error").textContent`))
-	if !strings.Contains(msg, "row 2: price") {
+	if !strings.Contains(msg, "（第 2 行 price 列）") || strings.Contains(msg, "row") { // the Chinese page names the cell in Chinese
 		t.Fatalf("the error line %q does not name the bad cell", msg)
 	}
 	err = chromedp.Do(ctx,
