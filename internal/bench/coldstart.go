@@ -29,6 +29,7 @@ func RunColdStart(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench coldstart", flag.ContinueOnError)
 	runs := fs.Int("runs", 7, "measured starts")
 	dataDir := fs.String("data-dir", "", "existing data dir (empty: a temp dir, seeded by a first unmeasured start)")
+	first := fs.Bool("first", false, "measure first starts instead: each run on a new empty data dir (migrations and the demo seed included)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +47,19 @@ func RunColdStart(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var times []time.Duration
 	for i := 0; i <= *runs; i++ {
-		d, err := startOnce(ctx, self, *dataDir)
+		dir := *dataDir
+		if *first {
+			if i == 0 {
+				continue
+			}
+			if dir, err = os.MkdirTemp("", "shelflive-firststart-"); err != nil {
+				return err
+			}
+		}
+		d, err := startOnce(ctx, self, dir)
+		if *first {
+			os.RemoveAll(dir)
+		}
 		if err != nil {
 			return err
 		}

@@ -139,6 +139,30 @@ func RecordDecision(ctx context.Context, events trace.EventStore, lot *LotInfo, 
 	if lot.GTIN == "" {
 		return nil // no GS1 identity: nothing an EPCIS partner could match
 	}
+	ev := DecisionEvent(lot, loc, decision, at, alarmID)
+	doc := map[string]any{
+		"@context":      []any{"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", map[string]string{"shelflive": "https://shelflive.dev/epcis/"}},
+		"type":          "EPCISDocument",
+		"schemaVersion": "2.0",
+		"creationDate":  at.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"epcisBody":     map[string]any{"eventList": []any{ev}},
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	d, err := epcis.ParseDocument(raw)
+	if err != nil {
+		return fmt.Errorf("decision event: %w", err)
+	}
+	_, err = events.Capture(ctx, lot.MerchantID, d.Events)
+	return err
+}
+
+// DecisionEvent is the EPCIS ObjectEvent (JSON-LD) of a quality decision on
+// a lot, as RecordDecision captures it; a seed that captures many events at
+// once builds them with it.
+func DecisionEvent(lot *LotInfo, loc *Location, decision string, at time.Time, alarmID int64) map[string]any {
 	step, disp := "inspecting", "sellable_accessible"
 	if decision == DecisionDestroy {
 		step, disp = "destroying", "destroyed"
@@ -157,21 +181,5 @@ func RecordDecision(ctx context.Context, events trace.EventStore, lot *LotInfo, 
 	if loc != nil && loc.GLN != "" {
 		ev["bizLocation"] = map[string]string{"id": loc.GLN}
 	}
-	doc := map[string]any{
-		"@context":      []any{"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", map[string]string{"shelflive": "https://shelflive.dev/epcis/"}},
-		"type":          "EPCISDocument",
-		"schemaVersion": "2.0",
-		"creationDate":  at.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"epcisBody":     map[string]any{"eventList": []any{ev}},
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	d, err := epcis.ParseDocument(raw)
-	if err != nil {
-		return fmt.Errorf("decision event: %w", err)
-	}
-	_, err = events.Capture(ctx, lot.MerchantID, d.Events)
-	return err
+	return ev
 }

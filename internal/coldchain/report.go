@@ -128,6 +128,13 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 				}
 				to := now
 				for _, nx := range h.Steps[i+1:] {
+					// The stay ends when the lot moves on: a later event
+					// elsewhere. Events at the same time elsewhere are the
+					// lot split (received into several stores at once), and
+					// quality decisions do not move it.
+					if nx.Stage == trace.StageQuality || nx.Stage == trace.StageEnd || !nx.Event.EventTime.After(ev.EventTime) {
+						continue
+					}
 					if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
 						to = nx.Event.EventTime
 						break

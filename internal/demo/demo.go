@@ -12,11 +12,13 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/stores"
+	"github.com/shelflive/shelflive/internal/trace"
 )
 
 // MerchantSlug is the demo merchant's slug.
@@ -38,6 +40,10 @@ type Deps struct {
 	// node serves them, not only the one that seeded.
 	Images objstore.Store
 	Now    time.Time
+	// ColdChain and Events, when set, receive the demo's cold-chain
+	// history (sensors, readings, a released excursion, EPCIS events).
+	ColdChain coldchain.Store
+	Events    trace.EventStore
 }
 
 // Logins lists the demo staff as (username, role) for the start banner.
@@ -129,6 +135,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 		images = objstore.NewLocal(d.DataDir)
 	}
 	var productIDs []int64
+	var seeded []seededLot
 	day := 24 * time.Hour
 	for i, f := range foods {
 		file := fmt.Sprintf("p%02d.svg", i+1)
@@ -162,12 +169,15 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			if err := d.Inventory.CreateLot(ctx, lot); err != nil {
 				return false, fmt.Errorf("seed lot: %w", err)
 			}
+			sl := seededLot{id: lot.ID, code: lot.Code, gtin: k.GTIN, class: string(f.storage), origin: f.origin, produced: produced, product: f.name, sku: k.Name}
 			for j, st := range storeList {
 				qty := int64(20 + (i*7+j*5)%40)
 				if err := d.Inventory.SetStock(ctx, m.ID, st.ID, lot.ID, qty); err != nil {
 					return false, fmt.Errorf("seed stock: %w", err)
 				}
+				sl.storesWithStock = append(sl.storesWithStock, st.ID)
 			}
+			seeded = append(seeded, sl)
 		}
 	}
 	now := d.Now
@@ -191,6 +201,11 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 	}
 	if err := d.Live.SetLineup(ctx, m.ID, next.ID, []int64{productIDs[19], productIDs[8], productIDs[1]}); err != nil {
 		return false, err
+	}
+	if d.ColdChain != nil && d.Events != nil {
+		if err := seedColdChain(ctx, d, m.ID, storeList, seeded); err != nil {
+			return false, fmt.Errorf("seed cold chain: %w", err)
+		}
 	}
 	return true, nil
 }

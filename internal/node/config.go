@@ -20,10 +20,14 @@ type Config struct {
 	DatabaseURL string
 	AdminToken  string
 	Demo        bool
-	DevMode     bool
-	PublicURL   string
-	ReserveFor  time.Duration
-	PaySecret   string
+	// DemoColdChain seeds the demo's cold-chain history with the demo data
+	// and runs its simulated sensors; tests that build their own cold chain
+	// on the demo turn it off.
+	DemoColdChain bool
+	DevMode       bool
+	PublicURL     string
+	ReserveFor    time.Duration
+	PaySecret     string
 	// SecretKey seals secrets at rest (merchants' payment keys); empty in
 	// dev mode: a random key kept in the data dir.
 	SecretKey        string
@@ -96,6 +100,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database URL; empty = SQLite in the data dir (SHELFLIVE_DATABASE_URL)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "owner-level API token for the demo merchant (SHELFLIVE_ADMIN_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", envBool("SHELFLIVE_DEMO", true), "seed demo data on first start (SHELFLIVE_DEMO)")
+	fs.BoolVar(&c.DemoColdChain, "demo-coldchain", envBool("SHELFLIVE_DEMO_COLDCHAIN", true), "with the demo data, seed its cold-chain history (sensors, readings, EPCIS events) and keep its sensors reporting (SHELFLIVE_DEMO_COLDCHAIN)")
 	fs.BoolVar(&c.DevMode, "dev", envBool("SHELFLIVE_DEV", true), "development mode: OTP codes shown on screen, dev payment provider (SHELFLIVE_DEV)")
 	fs.StringVar(&c.PublicURL, "public-url", env("SHELFLIVE_PUBLIC_URL", ""), "public base URL used in links and callbacks (SHELFLIVE_PUBLIC_URL)")
 	fs.DurationVar(&c.ReserveFor, "reserve-for", envDuration("SHELFLIVE_RESERVE_FOR", 15*time.Minute), "how long unpaid orders hold stock (SHELFLIVE_RESERVE_FOR)")

@@ -142,6 +142,9 @@ func (m *Main) Open(ctx context.Context) error {
 	users := &sqldb.IdentityStore{DB: db}
 	deps := demo.Deps{Users: users, Catalog: &sqldb.CatalogStore{DB: db}, Stores: &sqldb.StoreRepo{DB: db},
 		Inventory: &sqldb.InventoryStore{DB: db}, Live: &sqldb.LiveStore{DB: db}, DataDir: c.DataDir, Images: m.Files, Now: db.Now()}
+	if c.Demo && c.DemoColdChain {
+		deps.ColdChain, deps.Events = &sqldb.ColdChainStore{DB: db}, sqldb.NewEPCISStore(db)
+	}
 	if c.Demo {
 		seeded, err := demo.Seed(ctx, deps)
 		if err != nil {
@@ -455,6 +458,13 @@ func (m *Main) Start(ctx context.Context) error {
 		return fmt.Errorf("coldchain: %w", err)
 	}
 	m.coldStarted = true
+	if m.Config.Demo && m.Config.DemoColdChain {
+		if dm, err := m.App.Users.MerchantBySlug(ctx, demo.MerchantSlug); err == nil {
+			sensors := &demo.Sensors{Ingest: m.ColdChain, Store: &sqldb.ColdChainStore{DB: m.DB}, MerchantID: dm.ID, Lead: m.App.IsLeader,
+				Now: m.DB.Now, Every: time.Minute, Logger: m.Logger}
+			go sensors.Run(life)
+		}
+	}
 	if m.Config.MQTTAddr != "" {
 		b, err := mqttingest.NewBroker(m.Config.MQTTAddr, m.ColdChain, m.Logger)
 		if err == nil {

@@ -237,6 +237,12 @@ func (s *ColdChainStore) AppendReadings(ctx context.Context, rs []coldchain.Read
 					a.mn, a.mx = math.Min(a.mn, r.Temp), math.Max(a.mx, r.Temp)
 					a.arrhen += coldchain.Arrhenius(r.Temp)
 				}
+				if len(keys) >= bulkRollups {
+					if err := upsertRollupsBulk(ctx, tx, upsert, dev, keys, buckets); err != nil {
+						return err
+					}
+					continue
+				}
 				for _, b := range keys {
 					a := buckets[b]
 					if _, err := tx.Exec(ctx, upsert, dev, b, a.merchant, a.location, a.n, a.sum, a.mn, a.mx, a.arrhen); err != nil {
@@ -247,6 +253,38 @@ func (s *ColdChainStore) AppendReadings(ctx context.Context, rs []coldchain.Read
 		}
 		return nil
 	})
+}
+
+// bulkRollups is the number of 5-minute buckets from which one device's
+// rollups are written with multi-row statements (a logger's upload, the
+// demo history) instead of one cached statement per bucket (live ingest).
+const bulkRollups = 16
+
+// upsertRollupsBulk writes one device's rollups 200 buckets per statement.
+// The statements are not cached: their length varies with the batch.
+func upsertRollupsBulk(ctx context.Context, tx *Tx, upsert string, dev int64, keys []int64, buckets map[int64]*rollAgg) error {
+	const per = 200
+	head, tail, _ := strings.Cut(upsert, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	for len(keys) > 0 {
+		n := min(per, len(keys))
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, n*9)
+		for i, b := range keys[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			a := buckets[b]
+			args = append(args, dev, b, a.merchant, a.location, a.n, a.sum, a.mn, a.mx, a.arrhen)
+		}
+		q.WriteString(tail)
+		if _, err := tx.Tx.ExecContext(ctx, tx.db.rebind(q.String()), args...); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 func locArgs(merchantID int64, ids []int64, rest ...any) []any {

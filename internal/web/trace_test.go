@@ -37,7 +37,9 @@ type ccNode struct {
 
 func startColdChain(t *testing.T) *ccNode {
 	t.Helper()
-	m := testkit.StartNode(t, "")
+	// These tests build their own sensors and EPCIS history on the demo
+	// lots: without the demo's seeded cold chain.
+	m := testkit.StartNode(t, "", "-demo-coldchain=false")
 	store := &sqldb.ColdChainStore{DB: m.DB}
 	svc := &coldchain.Service{Store: store, Holder: web.ColdChainHolder{App: m.App, Releaser: store}, Events: sqldb.NewEPCISStore(m.DB),
 		Logger: m.Logger, OnAlarm: web.AlarmPublisher(m.App)}

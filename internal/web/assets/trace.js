@@ -19,7 +19,10 @@
   function drawChart(el, d) {
     if (!window.echarts) return;
     el.style.width = "100%";
-    el.style.height = "260px";
+    // The legend wraps on a phone: the plot starts below its rows.
+    const perRow = el.clientWidth < 520 ? 2 : 4;
+    const legendRows = Math.max(1, Math.ceil((d.series || []).length / perRow));
+    el.style.height = (240 + 22 * legendRows) + "px";
     const lim = d.limits || {};
     const lines = [];
     const line = (v, color, type, label) => { if (v !== undefined && v !== null) lines.push({ yAxis: v, lineStyle: { color, type, width: 1.5 }, label: { formatter: label + " " + v + "℃", color, fontSize: 10, position: "insideEndTop" } }); };
@@ -44,7 +47,7 @@
     chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
       animation: false,
-      grid: { left: 36, right: 12, top: 28, bottom: 28 },
+      grid: { left: 36, right: 12, top: 22 * legendRows + 20, bottom: 28 },
       legend: { top: 0, textStyle: { fontSize: 11 } },
       tooltip: { trigger: "axis", valueFormatter: (v) => v + "℃", axisPointer: { label: { formatter: (p) => fmtFull(p.value) } } },
       xAxis: { type: "time", axisLabel: { fontSize: 10, hideOverlap: true, formatter: fmt } },
