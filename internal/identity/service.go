@@ -67,9 +67,11 @@ type cachedPrincipal struct {
 var (
 	ErrBadCredentials = apperr.New(apperr.Unauthorized, "bad_credentials", "账号或密码错误", "Wrong username or password.")
 	ErrThrottled      = apperr.New(apperr.TooMany, "login_throttled", "尝试次数过多，请稍后再试", "Too many attempts; try again later.")
-	ErrBadPhone       = apperr.InvalidField("phone", "invalid_phone", "请输入11位中国大陆手机号", "Enter an 11-digit mainland China mobile number.")
-	ErrBadOTP         = apperr.New(apperr.Unauthorized, "invalid_otp", "验证码错误或已过期", "Wrong or expired code.")
-	ErrOTPTooOften    = apperr.New(apperr.TooMany, "otp_rate_limited", "验证码发送太频繁，请稍后再试", "Codes requested too often; wait a moment.")
+	// ErrStaffTextTooLong refuses a staff name over 40 characters, a login over 64, a guide code over 32 or a password over 256.
+	ErrStaffTextTooLong = apperr.InvalidField("name", "staff_text_too_long", "姓名最多40字，用户名64位，导购码32位，密码256位", "Name at most 40 characters, username 64, guide code 32, password 256.")
+	ErrBadPhone         = apperr.InvalidField("phone", "invalid_phone", "请输入11位中国大陆手机号", "Enter an 11-digit mainland China mobile number.")
+	ErrBadOTP           = apperr.New(apperr.Unauthorized, "invalid_otp", "验证码错误或已过期", "Wrong or expired code.")
+	ErrOTPTooOften      = apperr.New(apperr.TooMany, "otp_rate_limited", "验证码发送太频繁，请稍后再试", "Codes requested too often; wait a moment.")
 )
 
 var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
@@ -157,11 +159,23 @@ func (s *Service) checkThrottle(key string) error {
 	a := v.(*attempts)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if s.Now().Before(a.until) {
-		return ErrThrottled
+	if now := s.Now(); now.Before(a.until) {
+		return &Throttled{Wait: a.until.Sub(now)}
 	}
 	return nil
 }
+
+// Throttled is ErrThrottled with how long the lockout still lasts, so the
+// answer's Retry-After says the truth (it said 1 s for a 15-minute lockout).
+type Throttled struct{ Wait time.Duration }
+
+func (t *Throttled) Error() string { return ErrThrottled.Error() }
+
+// Unwrap makes a Throttled an ErrThrottled for errors.Is and apperr.As.
+func (t *Throttled) Unwrap() error { return ErrThrottled }
+
+// RetryAfter is the rest of the lockout.
+func (t *Throttled) RetryAfter() time.Duration { return t.Wait }
 
 func (s *Service) recordFailure(key string) {
 	v, _ := s.throttle.LoadOrStore(key, &attempts{})

@@ -120,6 +120,16 @@ type Item struct {
 	Quantity int64 `json:"quantity"`
 }
 
+// Length limits of what a buyer types (a 100 KB guide code was accepted once).
+const (
+	MaxNameRunes    = 30
+	MaxAddressRunes = 200
+	MaxGuideCode    = 32
+)
+
+// ErrContactTooLong refuses contact details over the limits.
+var ErrContactTooLong = apperr.InvalidField("contact_name", "contact_too_long", "联系人最多30字，电话最多20位，地址最多200字", "Contact name at most 30 characters, phone 20, address 200.")
+
 // MaxQuantity caps one line so a typo cannot reserve a whole warehouse.
 const MaxQuantity = 99
 
@@ -143,6 +153,12 @@ func (r *Request) Validate() error {
 		seen[it.SKUID] = true
 	}
 	r.Name, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Address)
+	if len([]rune(r.Name)) > MaxNameRunes || len(r.Phone) > 20 || len([]rune(r.Address)) > MaxAddressRunes {
+		return ErrContactTooLong
+	}
+	if len(r.GuideCode) > MaxGuideCode {
+		r.GuideCode = "" // a mangled share link still buys, unattributed
+	}
 	switch r.Fulfilment {
 	case Pickup:
 		if r.StoreID <= 0 {
@@ -154,9 +170,6 @@ func (r *Request) Validate() error {
 		}
 	default:
 		return apperr.InvalidField("fulfilment", "invalid_fulfilment", "请选择自提或配送", "Choose pickup or delivery.")
-	}
-	if len(r.GuideCode) > 32 {
-		r.GuideCode = ""
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 )
@@ -27,10 +28,24 @@ type Store struct {
 }
 
 // Validate checks a store before it is stored.
+// Length limits: a store's name and address are shown on every pickup
+// choice and order page (a 1 MB name was accepted once).
+const (
+	MaxNameRunes    = 60
+	MaxAddressRunes = 200
+)
+
+// ErrTooLong refuses a store name or address over the limits.
+var ErrTooLong = apperr.InvalidField("name", "store_text_too_long", "门店名称最多60字，地址最多200字，电话32位，营业时间100字", "A store name is at most 60 characters, its address 200, phone 32, hours 100.")
+
 func (s *Store) Validate() error {
 	s.Name, s.Address = strings.TrimSpace(s.Name), strings.TrimSpace(s.Address)
 	if s.Name == "" || s.Address == "" {
 		return apperr.InvalidField("name", "invalid_store", "门店名称和地址必填", "Store name and address are required.")
+	}
+	if utf8.RuneCountInString(s.Name) > MaxNameRunes || utf8.RuneCountInString(s.NameEN) > MaxNameRunes || utf8.RuneCountInString(s.Address) > MaxAddressRunes ||
+		len(s.Phone) > 32 || utf8.RuneCountInString(s.Hours) > 100 {
+		return ErrTooLong
 	}
 	if s.Lat < -90 || s.Lat > 90 || s.Lng < -180 || s.Lng > 180 || (s.Lat == 0 && s.Lng == 0) {
 		return apperr.InvalidField("lat", "invalid_location", "门店坐标无效", "Store coordinates are invalid.")

@@ -283,6 +283,9 @@ func (in *staffInput) check(p *identity.Principal) error {
 	if in.Name == "" {
 		return apperr.InvalidField("name", "name_required", "姓名必填", "Name is required.")
 	}
+	if len([]rune(in.Name)) > 40 || len(in.Username) > 64 || len(in.GuideCode) > order.MaxGuideCode || len(in.Password) > 256 {
+		return identity.ErrStaffTextTooLong
+	}
 	if in.Phone != "" {
 		if _, err := identity.NormalizePhone(in.Phone); err != nil {
 			return err

@@ -485,6 +485,9 @@ func (s *Server) apiRoomStores(w http.ResponseWriter, r *http.Request) error {
 // that merchant and no store binding; a store topic needs order access at
 // that store; an order topic needs its buyer (or staff of its store).
 func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
+	if !s.sameOrigin(r) { // the WebSocket library compares hosts only
+		return errCrossOrigin
+	}
 	subs, err := ws.ParseResume(r.URL.Query()["sub"])
 	if err != nil || len(subs) == 0 {
 		return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
@@ -570,7 +573,12 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	release, err := s.limitSockets(r, &opts)
+	if err != nil {
+		return err
+	}
 	ws.Serve(w, r, s.App.Hub, opts)
+	release()
 	return nil
 }
 

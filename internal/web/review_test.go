@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -231,4 +234,110 @@ func TestPickupLeavesOnlyByCode(t *testing.T) {
 	if json.Unmarshal(r.Body, &done); done.Status != "completed" {
 		t.Fatalf("handover by code: %s", r.Body)
 	}
+}
+
+// TestLengthLimits (finding 8): contact details, staff texts (a 100 KB guide
+// code) and store names (1 MB) have limits, and nothing is written past them.
+func TestLengthLimits(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900001303")
+	before := s.orderCount(t)
+	long := strings.Repeat("长", 31)
+	body := map[string]any{"items": []any{map[string]any{"sku_id": s.sku1, "quantity": 1}}, "fulfilment": "pickup", "store_id": s.storeID, "contact_name": long}
+	send(t, nil, s.base, "POST", "/api/v1/orders", body, buyer.Token, nil).wantProblem(t, 400, "contact_too_long")
+	if s.orderCount(t) != before {
+		t.Fatal("an order with a 31-character contact name was stored")
+	}
+	huge := strings.Repeat("g", 100_000)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "g1", "name": "导购", "role": "guide", "password": "long-enough-1", "guide_code": huge}, testkit.OwnerToken, nil).wantProblem(t, 400, "staff_text_too_long")
+	send(t, nil, s.base, "POST", "/api/v1/stores", map[string]any{"name": strings.Repeat("店", 61), "address": "上海市1号", "lat": 31.2, "lng": 121.4}, testkit.OwnerToken, nil).wantProblem(t, 400, "store_text_too_long")
+	send(t, nil, s.base, "POST", "/api/v1/stores", map[string]any{"name": strings.Repeat("店", 500_000), "address": "上海市1号", "lat": 31.2, "lng": 121.4}, testkit.OwnerToken, nil).wantProblem(t, 400, "body_too_large")
+	if r := send(t, nil, s.base, "POST", "/api/v1/stores", map[string]any{"name": strings.Repeat("店", 60), "address": "上海市1号", "lat": 31.2, "lng": 121.4}, testkit.OwnerToken, nil); r.Status != 201 {
+		t.Fatalf("a 60-character store name: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestUploadOddNames (finding 8): /uploads/%00 answered 500.
+func TestUploadOddNames(t *testing.T) {
+	s := newShop(t)
+	for _, p := range []string{"/uploads/%00", "/uploads/a%00.png", "/uploads/%5C..%5Cx", "/uploads/.hidden", "/uploads/a/b/c.png", "/uploads/demo/"} {
+		if r := send(t, nil, s.base, "GET", p, nil, "", nil); r.Status != 404 {
+			t.Errorf("GET %s: %d, want 404", p, r.Status)
+		}
+	}
+	var products struct {
+		Products []struct {
+			Image string `json:"image"`
+		} `json:"products"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products", nil, testkit.OwnerToken, nil).decode(t, &products)
+	if img := products.Products[0].Image; img == "" || send(t, nil, s.base, "GET", img, nil, "", nil).Status != 200 {
+		t.Fatalf("a real upload %q is not served", img)
+	}
+}
+
+// TestLockoutRetryAfter (finding 8): a login lockout's Retry-After is the
+// lockout's real length (it said 1 s).
+func TestLockoutRetryAfter(t *testing.T) {
+	s := newShop(t)
+	for range 5 {
+		send(t, nil, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "host", "password": "wrong-password"}, "", nil)
+	}
+	r := send(t, nil, s.base, "POST", "/api/v1/auth/login", map[string]string{"login": "host", "password": "shelflive-demo"}, "", nil)
+	r.wantProblem(t, 429, "login_throttled")
+	ra, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+	if ra < 50 || ra > 60 {
+		t.Fatalf("Retry-After %q during a 1-minute lockout", r.Header.Get("Retry-After"))
+	}
+}
+
+// TestOriginScheme (finding 8): on a site served over HTTPS, a page on
+// http:// of the same host may not post.
+func TestOriginScheme(t *testing.T) {
+	s := newShop(t)
+	host := strings.TrimPrefix(s.base, "http://")
+	store := map[string]any{"name": "来源测试店", "address": "上海市1号", "lat": 31.2, "lng": 121.4}
+	https := map[string]string{"X-Forwarded-Proto": "https", "Origin": "http://" + host}
+	send(t, nil, s.base, "POST", "/api/v1/stores", store, testkit.OwnerToken, https).wantProblem(t, 403, "cross_origin")
+	https["Origin"] = "ftp://" + host
+	send(t, nil, s.base, "POST", "/api/v1/stores", store, testkit.OwnerToken, https).wantProblem(t, 403, "cross_origin")
+	https["Origin"] = "https://" + host
+	if r := send(t, nil, s.base, "POST", "/api/v1/stores", store, testkit.OwnerToken, https); r.Status != 201 {
+		t.Fatalf("same scheme and host: %d %s", r.Status, r.Body)
+	}
+	if r := send(t, nil, s.base, "GET", "/api/v1/ws?sub=room:1", nil, "", map[string]string{"X-Forwarded-Proto": "https", "Origin": "http://" + host}); r.Status != 403 {
+		t.Fatalf("WebSocket from the http origin of an https site: %d", r.Status)
+	}
+}
+
+// TestWebSocketPerIP (finding 8): one address holds at most WSPerIP sockets.
+func TestWebSocketPerIP(t *testing.T) {
+	s := newShop(t)
+	s.m.Server.WSPerIP = 3 // before any socket: no request reads it yet
+	room := getDemoRoom(t, s.base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := strings.Replace(s.base, "http", "ws", 1) + "/api/v1/ws?sub=room:" + itoa(room.ID)
+	var conns []*websocket.Conn
+	for range 3 {
+		c, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		conns = append(conns, c)
+	}
+	_, resp, err := websocket.Dial(ctx, url, nil)
+	if err == nil || resp == nil || resp.StatusCode != 429 {
+		t.Fatalf("a 4th socket from one address: %v %v", err, resp)
+	}
+	conns[0].Close(websocket.StatusNormalClosure, "")
+	testkit.WaitFor(t, "a slot freed", 20*time.Second, func() bool {
+		c, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			return false
+		}
+		c.CloseNow()
+		return true
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -67,6 +68,7 @@ type Server struct {
 	Registry       *prometheus.Registry
 	Lifetime       context.Context // cancelled at shutdown: open WebSockets say bye
 	NoRateLimits   bool            // load tests on loopback only: every client shares one IP
+	WSPerIP        int             // WebSocket connections per client address (0: DefaultWSPerIP)
 	ClusterKey     []byte          // shared by the nodes of a deployment: signs the caller of a forwarded request (see forward.go)
 	TrustedProxies []netip.Prefix  // load balancers whose X-Forwarded-For names the client (see clientIP)
 	Setup          *Setup          // first start with no merchant: /setup; nil = closed
@@ -75,6 +77,7 @@ type Server struct {
 	assets  *assetServer
 	metrics *metrics
 	limits  *limiters
+	wsConns connCounter
 	handler http.Handler
 }
 
@@ -256,6 +259,28 @@ func (s *Server) authenticate(r *http.Request, rt Route) (*identity.Principal, e
 	return p, nil
 }
 
+var errCrossOrigin = apperr.New(apperr.Forbidden, "cross_origin", "不允许跨站请求", "Cross-origin request refused.")
+
+// sameOrigin reports whether the request's Origin, if it sends one, is this
+// site: the same host, and the same scheme when the site is known to be
+// served over HTTPS (TLS here, X-Forwarded-Proto: https, or
+// SHELFLIVE_COOKIE_SECURE): a page on http://shop.example may not post to
+// https://shop.example. Behind a TLS proxy that says nothing, the scheme is
+// unknown and either is accepted. "null" comes from sandboxed or opaque
+// contexts: never our own pages.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	scheme, host, ok := strings.Cut(origin, "://")
+	if !ok || host != r.Host || (scheme != "http" && scheme != "https") {
+		return false
+	}
+	https := s.CookieSecure || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+	return !https || scheme == "https"
+}
+
 // checkCSRF requires the session's CSRF token on every state-changing
 // request that a browser authenticated with a cookie. Bearer callers and
 // anonymous requests carry no ambient authority, so they need none.
@@ -264,11 +289,8 @@ func (s *Server) checkCSRF(r *http.Request, p *identity.Principal) error {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return nil
 	}
-	// "null" comes from sandboxed or opaque contexts: never our own pages.
-	if origin := r.Header.Get("Origin"); origin != "" {
-		if host := strings.TrimPrefix(strings.TrimPrefix(origin, "http://"), "https://"); origin == "null" || host != r.Host {
-			return apperr.New(apperr.Forbidden, "cross_origin", "不允许跨站请求", "Cross-origin request refused.")
-		}
+	if !s.sameOrigin(r) {
+		return errCrossOrigin
 	}
 	if p == nil || p.Bearer {
 		return nil
@@ -287,6 +309,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt Route, err erro
 	}
 	if e.Kind == apperr.Internal {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	// A lockout says how long it lasts (identity.Throttled).
+	var ra interface{ RetryAfter() time.Duration }
+	if e.Kind == apperr.TooMany && errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.RetryAfter().Seconds()))))
 	}
 	if rt.API {
 		writeProblem(w, r, e)

@@ -267,14 +267,39 @@ func (s *Server) files() objstore.Store {
 	return s.Files
 }
 
+// uploadName reports whether name can be an upload's name: one or two
+// segments ("ab12.png", "demo/milk.svg") of letters, digits, "-", "_" and
+// dots, none starting with a dot, at most 128 bytes.
+func uploadName(name string) bool {
+	if len(name) > 128 {
+		return false
+	}
+	segs := strings.Split(name, "/")
+	if len(segs) > 2 {
+		return false
+	}
+	for _, seg := range segs {
+		if seg == "" || seg[0] == '.' {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // uploadsHandler serves uploaded product images from the object store, so
 // every node serves every image. Ranges and conditional requests work
 // (both stores' readers seek).
 func (s *Server) uploadsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Path
-		if strings.Contains(name, "..") || strings.HasSuffix(name, "/") || name == "" {
-			http.NotFound(w, r)
+		if !uploadName(name) {
+			http.NotFound(w, r) // "..", "a/b", "%00" and other bytes no upload's name has
 			return
 		}
 		rc, info, err := s.files().Get(r.Context(), uploadsPrefix+name)
