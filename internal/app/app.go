@@ -27,6 +27,7 @@ import (
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/shelflive/shelflive/internal/webhooks"
@@ -76,6 +77,10 @@ type App struct {
 	}
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// Polls keeps room polls; pollsDirty holds counts not yet published.
+	Polls      promotions.PollStore
+	pollsDirty pollDirty
 
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
@@ -130,12 +135,14 @@ func (a *App) Start(ctx context.Context) {
 			return
 		case <-tick.C:
 			a.flushStock(ctx)
+			a.flushPolls()
 			a.flushFlash()
 			if a.Now().Sub(lastExpiry) >= time.Second {
 				lastExpiry = a.Now()
 				a.campaign(ctx)
 				if a.IsLeader() {
 					a.expireDue(ctx)
+					a.closeDuePolls(ctx)
 					a.tickFlash(ctx)
 					a.syncFlashHolds(ctx)
 					a.reconcileTick(ctx, &lastReconcile)
@@ -228,6 +235,7 @@ type RoomState struct {
 	Playback *Playback         `json:"playback,omitempty"`
 	Flash    []FlashView       `json:"flash_sales"`
 	Clips    []Clip            `json:"clips,omitempty"` // replay jumps per product, once the live ended
+	Poll     *promotions.Poll  `json:"poll,omitempty"`  // the open poll, or one that closed in the last 10 minutes
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -266,6 +274,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	}
 	a.fillMedia(ctx, st)
 	st.Flash = a.roomFlash(ctx, r.MerchantID, r.ID)
+	st.Poll = a.roomPoll(ctx, r)
 	return st, nil
 }
 

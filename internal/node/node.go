@@ -192,6 +192,7 @@ func (m *Main) Open(ctx context.Context) error {
 		a.Comments = &insight.Reader{Seg: insight.NewSegmenter(), Store: insightStore, Catalog: a.CatalogProducts, Logger: m.Logger}
 	}
 	a.Clearance = &sqldb.ClearanceStore{DB: db}
+	a.Polls = &sqldb.PollStore{DB: db}
 	a.Webhooks = &sqldb.WebhookStore{DB: db}
 	a.WebhooksAllowPrivate = c.WebhooksAllowPrivate
 	m.Webhooks = &webhooks.Dispatcher{Store: a.Webhooks, Client: webhooks.GuardedClient(c.WebhooksAllowPrivate, 10*time.Second),

@@ -65,6 +65,7 @@ type objects struct {
 	alarmID                int64
 	webhookID, webhookDel  int64
 	webhookDelivery        int64
+	pollID                 int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -130,6 +131,10 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/coldchain/alarms/{id}/resolve": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/alarms/" + itoa(o.alarmID) + "/resolve" }},
 	"GET /api/v1/coldchain/lots/{id}/evidence":   {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/evidence" }},
 	"GET /api/v1/coldchain/lots/{id}/trace-link": {scopeTenant, func(o *objects) string { return "/api/v1/coldchain/lots/" + itoa(o.lotID) + "/trace-link" }},
+	"GET /api/v1/rooms/{slug}/polls":             {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/polls" }},
+	"POST /api/v1/rooms/{slug}/polls":            {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/polls" }},
+	"POST /api/v1/polls/{id}/vote":               {scopeTenant, func(o *objects) string { return "/api/v1/polls/" + itoa(o.pollID) + "/vote" }},
+	"POST /api/v1/polls/{id}/close":              {scopeTenant, func(o *objects) string { return "/api/v1/polls/" + itoa(o.pollID) + "/close" }},
 	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
 	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
 	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
@@ -699,6 +704,13 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/auth/tokens", map[string]any{"role": "guide", "label": "matrix-revoke"}, owner, nil), 201).decode(t, &tok)
 	o.tokenID = tok.ID
+
+	// An open poll in the matrix room.
+	var poll struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/polls", map[string]any{"question": "下一款?", "options": []string{"A", "B"}}, owner, nil), 201).decode(t, &poll)
+	o.pollID = poll.ID
 
 	// Two webhook endpoints (one to delete) and a delivery to replay.
 	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {

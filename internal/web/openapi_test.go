@@ -24,6 +24,7 @@ import (
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/web"
@@ -261,6 +262,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Location": {coldchain.Location{}, nil}, "Device": {coldchain.Device{}, nil}, "Alarm": {coldchain.Alarm{}, nil}, "AlarmLot": {coldchain.AlarmLot{}, nil},
 			"ClearanceRule": {freshness.Rule{}, nil}, "ClearanceStep": {freshness.Step{}, nil}, "ClearanceCandidate": {freshness.Candidate{}, nil},
 			"ClearanceRequest": {app.ClearanceRequest{}, nil}, "ClearanceSession": {freshness.Session{}, nil}, "ClearanceItem": {freshness.Item{}, nil}, "WasteSavedRow": {freshness.SavedRow{}, nil},
+			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by
@@ -410,7 +412,7 @@ func jsonFields(t reflect.Type) []string {
 // apiCodeDirs are the packages behind /api/v1: every error code they can
 // produce must be documented on some operation. (The EPCIS adapter
 // answers on its own binding and is not part of this document.)
-var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness", "payment/wechatpay"}
+var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness", "payment/wechatpay", "promotions"}
 
 // sourceCodes collects the stable error codes in the source: the code
 // argument of apperr.New and apperr.InvalidField, Code: fields of

@@ -117,6 +117,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.accountRoutes()...)              // invitations, reset links, own password
 	routes = append(routes, s.clearanceRoutes()...)            // near-expiry clearance
 	routes = append(routes, s.paymentRoutes()...)              // WeChat Pay, Alipay: settings, callbacks, refunds
+	routes = append(routes, s.pollRoutes()...)                 // room polls
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

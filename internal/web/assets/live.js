@@ -157,6 +157,7 @@
       pinnedID = s.pinned ? s.pinned.id : 0;
       flash = pickFlash(s.flash_sales);
       renderPinned(); renderFlash(); setStatus(s.room.status);
+      if (SL.polls) SL.polls.update(s.poll || null);
       if (s.room.status === "ended") ended(); else startVideo();
       $("viewers").textContent = s.viewers; setLikes(s.likes);
     },
@@ -175,6 +176,7 @@
         case "flash.stock": { const f = flashes.find((x) => x.id === d.sale_id); if (f) { f.remaining = d.remaining; f.paused = !!d.paused; if (f === flash) { renderFlash(); refreshSheetFlash(); } } break; }
         case "flash.ended": setFlashes(flashes.filter((x) => x.id !== d.sale_id)); renderFlash(); break;
         case "trace.card": showTraceCard(d); break;
+        case "poll.opened": case "poll.results": case "poll.closed": if (SL.polls) SL.polls.update(d.poll); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },
@@ -295,6 +297,8 @@
   }
 
   // login: phone + one-time code, inside the page
+  SL.openLogin = (then) => openLogin(then); // for the poll card (live_polls.js)
+  SL.loggedIn = () => loggedIn;
   function openLogin(then) {
     const phone = h("input", { id: "login-phone", inputmode: "tel", maxlength: "14", placeholder: t("手机号", "Mobile number"), autocomplete: "tel" });
     const code = h("input", { id: "login-code", inputmode: "numeric", maxlength: "6", placeholder: t("6位验证码", "6-digit code"), autocomplete: "one-time-code" });

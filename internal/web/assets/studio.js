@@ -37,6 +37,7 @@
     $("cf-panel").classList.add("hidden");
     loadScript();
     loadSales().catch(() => {});
+    if (SL.studioPolls) SL.studioPolls.load(slug);
     $("st-comments").replaceChildren();
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
     for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
@@ -53,6 +54,7 @@
         if (type === "flash.started" || type === "flash.scheduled") { sales.set(d.sale.id, d.sale); renderSales(); }
         if (type === "flash.stock") { const f = sales.get(d.sale_id); if (f) { f.remaining = d.remaining; renderSales(); } }
         if (type === "flash.ended") { const f = sales.get(d.sale_id); if (f) { f.status = "ended"; renderSales(); } }
+        if (type.startsWith("poll.") && SL.studioPolls) SL.studioPolls.update(d.poll);
         if (type === "comment.deleted") { const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); }
         if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
         if (type === "comment.flagged" && d.room === room.slug) flagComment(d);
