@@ -304,10 +304,14 @@ func (a *App) reconcileIntent(ctx context.Context, in *payment.Intent) {
 		// Still unpaid: once the order can no longer be paid, close the
 		// vendor order so the buyer cannot pay it any more.
 		o, err := a.Orders.Get(ctx, in.MerchantID, in.OrderID)
-		if err == nil && o.Status != order.PendingPayment {
-			if err := p.Close(ctx, in); err == nil {
-				a.Payments.CloseIntent(ctx, in.ID)
+		if err == nil && o.Status != order.PendingPayment && a.Now().After(o.ReserveExpiresAt) {
+			// Both vendors got the reservation's end as the order's
+			// time_expire, so after it nobody can pay; a vendor that never
+			// saw the order (an Alipay WAP link nobody opened) cannot close it.
+			if err := p.Close(ctx, in); err != nil {
+				a.Logger.Info("reconcile: close", "intent", in.Intent, "provider", in.Provider, "err", err)
 			}
+			a.Payments.CloseIntent(ctx, in.ID)
 		}
 	}
 }

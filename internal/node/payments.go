@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/payment/alipay"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/secretbox"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -39,6 +40,9 @@ func (m *Main) openPayments(db *sqldb.DB) (*payment.Accounts, error) {
 		Vendors: map[string]payment.Vendor{
 			wechatpay.Name: {Name: wechatpay.Name, Parse: wechatpay.Parse, Open: func(merchantID int64, settings []byte) (payment.Provider, error) {
 				return wechatpay.New(merchantID, settings, c.WeChatPayBaseURL, hc, db.Now)
+			}},
+			alipay.Name: {Name: alipay.Name, Parse: alipay.Parse, Open: func(merchantID int64, settings []byte) (payment.Provider, error) {
+				return alipay.New(merchantID, settings, c.AlipayBaseURL, hc, db.Now)
 			}},
 		}}, nil
 }

@@ -164,6 +164,9 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/payments/wechatpay/notify/{merchant}": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/wechatpay/notify/" + itoa(o.merchantID)
 	}},
+	"POST /api/v1/payments/alipay/notify/{merchant}": {scopePublic, func(o *objects) string {
+		return "/api/v1/payments/alipay/notify/" + itoa(o.merchantID)
+	}},
 	"GET /api/v1/orders/{id}/payment-options": {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
 	"GET /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 	"POST /api/v1/orders/{id}/refunds":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},

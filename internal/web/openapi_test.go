@@ -412,7 +412,7 @@ func jsonFields(t reflect.Type) []string {
 // apiCodeDirs are the packages behind /api/v1: every error code they can
 // produce must be documented on some operation. (The EPCIS adapter
 // answers on its own binding and is not part of this document.)
-var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness", "payment/wechatpay", "promotions"}
+var apiCodeDirs = []string{"web", "app", "apperr", "order", "payment", "identity", "catalog", "csvfile", "inventory", "stores", "live", "flashsale", "sqldb", "realtime/ws", "coldchain", "insight", "webhooks", "compliance", "freshness", "payment/wechatpay", "promotions", "payment/alipay"}
 
 // sourceCodes collects the stable error codes in the source: the code
 // argument of apperr.New and apperr.InvalidField, Code: fields of
