@@ -12,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/skip2/go-qrcode"
 )
 
@@ -60,6 +61,7 @@ func (s *Server) pageOrder(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"Order": o, "StatusText": statusText(o.Status, langOf(r)), "MaskedPhone": identity.MaskPhone(o.ContactPhone)}
 	if st, err := s.App.Stores.Store(r.Context(), o.MerchantID, o.StoreID); err == nil {
 		data["Store"] = st
+		data["NavLinks"] = stores.NavLinks(st)
 	}
 	if o.RoomID > 0 {
 		if room, err := s.App.Live.Room(r.Context(), o.MerchantID, o.RoomID); err == nil {
