@@ -42,10 +42,12 @@ func main() {
 		err = runMerchant(ctx, args, os.Stdin, os.Stdout)
 	case "bench":
 		err = runBench(ctx, args)
+	case "demo":
+		err = runDemo(ctx, args, os.Stdout)
 	case "version":
 		fmt.Println("shelflive", Version)
 	default:
-		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, bench, version)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, bench, demo, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shelflive:", err)

@@ -125,3 +125,48 @@ func (a *App) RoomSignals(ctx context.Context, room *live.Room) (insight.RoomSig
 func (a *App) MarkAnswered(ctx context.Context, room *live.Room, commentID int64) error {
 	return a.Signals.MarkAnswered(ctx, room.MerchantID, room.ID, commentID, a.Now())
 }
+
+// ABResult compares two variants: which is asked about more and which
+// converts better, among the viewers who were shown each card.
+type ABResult struct {
+	Asked     insight.Comparison `json:"asked"`
+	Converted insight.Comparison `json:"converted"`
+}
+
+// ABVerdict compares product a in roomA with product b in roomB (the same
+// room for two variants in one live). Trials are the distinct viewers shown
+// the card; successes the distinct viewers who asked about it, and the
+// distinct buyers who paid for it.
+func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, productB int64) (*ABResult, error) {
+	arm := func(room *live.Room, product int64) (asked, bought insight.Arm, err error) {
+		a.Analytics.Flush(ctx)
+		if err := a.Comments.Drain(ctx); err != nil {
+			return asked, bought, err
+		}
+		act, err := a.Insight.RoomActivity(ctx, room.MerchantID, room.ID)
+		if err != nil {
+			return asked, bought, err
+		}
+		askers, err := a.Signals.Askers(ctx, room.MerchantID, room.ID)
+		if err != nil {
+			return asked, bought, err
+		}
+		for _, p := range act.Products {
+			if p.ProductID == product {
+				asked = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Successes: askers[product], Trials: p.Shown}
+				bought = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Successes: p.Buyers, Trials: p.Shown}
+				return asked, bought, nil
+			}
+		}
+		return asked, bought, insight.ErrNotInRoom
+	}
+	askA, buyA, err := arm(roomA, productA)
+	if err != nil {
+		return nil, err
+	}
+	askB, buyB, err := arm(roomB, productB)
+	if err != nil {
+		return nil, err
+	}
+	return &ABResult{Asked: insight.Compare("asked", askA, askB), Converted: insight.Compare("converted", buyA, buyB)}, nil
+}

@@ -85,6 +85,18 @@ var foods = []food{
 	{"黑糖生巧", "Brown sugar ganache", "新品内测 · 冲绳黑糖", "上海 研发中心", "黑巧克力, 奶油, 黑糖", "乳, 大豆", "120g", catalog.Chilled, 14, "糖", 25, []skuSpec{{"CC-B", "黑糖味", 6800, 7800, "06901234500202"}}},
 	{"三文鱼刺身", "Salmon sashimi", "挪威冰鲜 · 当日切片", "挪威 特罗姆瑟", "大西洋鲑", "鱼", "200g", catalog.Chilled, 2, "鱼", 15, []skuSpec{{"SA-200", "200g", 7900, 8900, "06901234500219"}}},
 	{"临期鲜榨橙汁", "Fresh orange juice (near expiry)", "临期特惠 · 明日到期", "上海 中央厨房", "橙子", "无", "1L", catalog.Chilled, 5, "橙", 30, []skuSpec{{"OJ-1", "1L", 990, 2590, "06901234500226"}}},
+	// Two new tea flavours launched in one live: the A/B story of issue 19
+	// (`shelflive demo replay-ab`).
+	{"桂花乌龙冷泡茶", "Osmanthus oolong cold brew", "新品 · 0糖 · 桂花窨制", "福建 安溪", "乌龙茶, 桂花, 水", "无", "500ml", catalog.Chilled, 30, "桂", 45, []skuSpec{{"TEA-OS", "单瓶", 1200, 1500, ""}, {"TEA-OS6", "6瓶装", 6600, 9000, ""}}},
+	{"白桃乌龙冷泡茶", "White peach oolong cold brew", "新品 · 0糖 · 白桃果香", "福建 安溪", "乌龙茶, 白桃果粒, 水", "无", "500ml", catalog.Chilled, 30, "桃", 330, []skuSpec{{"TEA-PE", "单瓶", 1200, 1500, ""}, {"TEA-PE6", "6瓶装", 6600, 9000, ""}}},
+}
+
+// demoAliases are what viewers call some products in comments: comment
+// insights attribute comments by them.
+var demoAliases = map[string][]string{
+	"丹东99草莓": {"99草莓", "1号"}, "低温鲜牛奶": {"鲜奶", "2号"}, "智利车厘子": {"樱桃", "3号"},
+	"抹茶生巧": {"绿色那盒"}, "黑糖生巧": {"棕色那盒"}, "阳澄湖大闸蟹": {"螃蟹"},
+	"桂花乌龙冷泡茶": {"桂花", "黄色那杯", "A款"}, "白桃乌龙冷泡茶": {"白桃", "粉色那杯", "B款"},
 }
 
 // Seed creates the demo merchant once; it returns false when it exists.
@@ -144,7 +156,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			return false, fmt.Errorf("seed image: %w", err)
 		}
 		p := &catalog.Product{MerchantID: m.ID, Name: f.name, NameEN: f.en, Subtitle: f.sub, Origin: f.origin, Ingredients: f.ingredients, Allergens: f.allergens,
-			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file,
+			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file, Aliases: demoAliases[f.name],
 			Description: f.sub + "。产地：" + f.origin + "。"}
 		for _, k := range f.skus {
 			p.SKUs = append(p.SKUs, catalog.SKU{Code: k.code, Name: k.name, PriceFen: k.price, ListPriceFen: k.list, GTIN: k.gtin, Active: true})

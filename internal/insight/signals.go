@@ -20,6 +20,8 @@ type SignalStore interface {
 	SignalCounts(ctx context.Context, merchantID, roomID int64) ([]SignalCount, error)
 	// OpenQuestions lists viewers' questions nobody answered yet, newest first.
 	OpenQuestions(ctx context.Context, merchantID, roomID int64, limit int) ([]CommentInsight, error)
+	// Askers counts, per product, the distinct viewers who asked about it.
+	Askers(ctx context.Context, merchantID, roomID int64) (map[int64]int64, error)
 	// MarkAnswered closes a question (the host answered it aloud).
 	MarkAnswered(ctx context.Context, merchantID, roomID, commentID int64, at time.Time) error
 }

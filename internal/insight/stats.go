@@ -19,11 +19,13 @@ type Span struct {
 type ProductCounts struct {
 	ProductID    int64      `json:"product_id"`
 	Name         string     `json:"name"`
+	NameEN       string     `json:"name_en,omitempty"`
 	Shown        int64      `json:"shown"`
 	Opened       int64      `json:"opened"`
 	Checkout     int64      `json:"checkout"`
 	Orders       int64      `json:"orders"`
 	Paid         int64      `json:"paid"`
+	Buyers       int64      `json:"buyers"` // distinct customers with a paid order of it
 	Units        int64      `json:"units"`
 	GMVFen       int64      `json:"gmv_fen"`
 	FirstPinAt   *time.Time `json:"first_pin_at,omitempty"`

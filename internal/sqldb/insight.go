@@ -122,13 +122,14 @@ func (s *InsightStore) products(ctx context.Context, merchantID, roomID int64, a
 	}
 	err := s.scan(ctx, func(r *sql.Rows) error {
 		var id int64
-		var name string
-		if err := r.Scan(&id, &name); err != nil {
+		var name, en string
+		if err := r.Scan(&id, &name, &en); err != nil {
 			return err
 		}
-		get(id).Name = name
+		p := get(id)
+		p.Name, p.NameEN = name, en
 		return nil
-	}, `SELECT rp.product_id, p.name FROM room_products rp JOIN products p ON p.id = rp.product_id
+	}, `SELECT rp.product_id, p.name, p.name_en FROM room_products rp JOIN products p ON p.id = rp.product_id
 		WHERE rp.room_id = ? AND p.merchant_id = ? ORDER BY rp.position, rp.product_id`, roomID, merchantID)
 	if err != nil {
 		return err
@@ -155,17 +156,18 @@ func (s *InsightStore) products(ctx context.Context, merchantID, roomID int64, a
 		return err
 	}
 	err = s.scan(ctx, func(r *sql.Rows) error {
-		var id, orders, paid, units, gmv, first int64
-		if err := r.Scan(&id, &orders, &paid, &units, &gmv, &first); err != nil {
+		var id, orders, paid, buyers, units, gmv, first int64
+		if err := r.Scan(&id, &orders, &paid, &buyers, &units, &gmv, &first); err != nil {
 			return err
 		}
 		p := get(id)
-		p.Orders, p.Paid, p.Units, p.GMVFen = orders, paid, units, gmv
+		p.Orders, p.Paid, p.Buyers, p.Units, p.GMVFen = orders, paid, buyers, units, gmv
 		t := fromMS(first)
 		p.FirstOrderAt = &t
 		return nil
 	}, `SELECT l.product_id, COUNT(DISTINCT o.id),
 			COUNT(DISTINCT CASE WHEN o.status IN `+paidStatuses+` THEN o.id END),
+			COUNT(DISTINCT CASE WHEN o.status IN `+paidStatuses+` THEN o.customer_id END),
 			COALESCE(SUM(CASE WHEN o.status IN `+paidStatuses+` THEN l.quantity ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN o.status IN `+paidStatuses+` THEN l.total_fen ELSE 0 END), 0),
 			MIN(o.created_at)

@@ -90,3 +90,19 @@ func (s *InsightStore) MarkAnswered(ctx context.Context, merchantID, roomID, com
 		return mustAffect(res, err)
 	})
 }
+
+// Askers counts, per product, the distinct viewers who asked about it.
+func (s *InsightStore) Askers(ctx context.Context, merchantID, roomID int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	err := s.scan(ctx, func(r *sql.Rows) error {
+		var p, n int64
+		if err := r.Scan(&p, &n); err != nil {
+			return err
+		}
+		out[p] = n
+		return nil
+	}, `SELECT ci.product_id, COUNT(DISTINCT c.author_id) FROM comment_insights ci JOIN comments c ON c.id = ci.comment_id
+		WHERE ci.merchant_id = ? AND ci.room_id = ? AND ci.staff = FALSE AND c.deleted = FALSE AND ci.product_id <> 0
+		AND ci.intent IN `+questionIntents+` GROUP BY ci.product_id`, merchantID, roomID)
+	return out, err
+}

@@ -1,0 +1,373 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ReplayOptions shape the scripted live of ReplayAB.
+type ReplayOptions struct {
+	Viewers  int    // viewers who watch both cards (default 160)
+	Password string // the demo owner's password (default Password)
+	Slug     string // room to create (default tea-ab-<time>)
+}
+
+// ReplayResult is the A/B verdict the API gave at the end of the replay.
+type ReplayResult struct {
+	Room      string          `json:"room"`
+	A, B      int64           `json:"-"`
+	Viewers   int             `json:"viewers"`
+	Comments  int             `json:"comments"`
+	Orders    int             `json:"orders"`
+	Verdict   json.RawMessage `json:"verdict"`
+	TookMilli int64           `json:"took_ms"`
+}
+
+// The script: while the osmanthus tea (A) is pinned, then the white-peach
+// tea (B), viewers see each card; these ask and buy. B is asked about and
+// bought more often, as in the seed's story of two new flavours.
+var (
+	askA = []string{"桂花的甜吗", "A款多少钱", "桂花味重吗", "黄色那杯还有吗", "桂花乌龙有咖啡因吗", "桂花的六瓶装有优惠吗"}
+	askB = []string{"白桃的多少钱", "B款甜不甜", "粉色那杯还有货吗", "白桃的含糖吗", "白桃乌龙能自提吗", "白桃的会不会很腻"}
+	talk = []string{"主播好", "来了来了", "哈哈哈", "新茶好看", "打卡"}
+)
+
+// ReplayAB plays a scripted live of the demo merchant's two tea flavours
+// against a running ShelfLive at base, through its public API only: the
+// owner creates a room with both teas and goes live, viewers open the page,
+// log in with a phone code (dev mode), see each pinned card, comment, open
+// cards, check out, order and pay on the dev provider. It ends the live and
+// returns the API's A/B verdict. The server must run in dev mode with the
+// demo data and without rate limits (SHELFLIVE_RATE_LIMITS=false).
+func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Writer) (*ReplayResult, error) {
+	start := time.Now()
+	if opts.Viewers <= 0 {
+		opts.Viewers = 160
+	}
+	if opts.Password == "" {
+		opts.Password = Password
+	}
+	if opts.Slug == "" {
+		opts.Slug = "tea-ab-" + strconv.FormatInt(time.Now().Unix()%1000000, 10)
+	}
+	c := &replayClient{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second}}
+	var login struct {
+		Token string `json:"token"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/auth/login", "", "", map[string]string{"login": "owner", "password": opts.Password}, &login); err != nil {
+		return nil, fmt.Errorf("owner login: %w", err)
+	}
+	owner := login.Token
+	var prods struct {
+		Products []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+			SKUs []struct {
+				ID int64 `json:"id"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/products", owner, "", nil, &prods); err != nil {
+		return nil, err
+	}
+	var a, b, skuA, skuB int64
+	for _, p := range prods.Products {
+		switch p.Name {
+		case "桂花乌龙冷泡茶":
+			a, skuA = p.ID, p.SKUs[0].ID
+		case "白桃乌龙冷泡茶":
+			b, skuB = p.ID, p.SKUs[0].ID
+		}
+	}
+	if a == 0 || b == 0 {
+		return nil, fmt.Errorf("replay-ab: the demo merchant has no 桂花乌龙冷泡茶 / 白桃乌龙冷泡茶 (a data dir seeded before they existed: start with a fresh one)")
+	}
+	var room struct {
+		Room struct {
+			ID int64 `json:"id"`
+		} `json:"room"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/rooms", owner, "", map[string]any{"slug": opts.Slug, "title": "新茶双拼 · 桂花乌龙 vs 白桃乌龙", "product_ids": []int64{a, b}}, &room); err != nil {
+		return nil, fmt.Errorf("create room: %w", err)
+	}
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, "", map[string]string{"status": "live"}, nil); err != nil {
+		return nil, fmt.Errorf("go live: %w", err)
+	}
+	fmt.Fprintf(log, "room /live/%s is live with 桂花乌龙 (A, product %d) and 白桃乌龙 (B, product %d); %d viewers\n", opts.Slug, a, b, opts.Viewers)
+	storeOf := func(sku int64) (int64, error) {
+		var st struct {
+			Stores []struct {
+				ID        int64 `json:"id"`
+				Available int64 `json:"available"`
+			} `json:"stores"`
+		}
+		if err := c.do(ctx, "GET", "/api/v1/rooms/"+opts.Slug+"/stores?sku="+strconv.FormatInt(sku, 10), "", "", nil, &st); err != nil {
+			return 0, err
+		}
+		for _, s := range st.Stores {
+			if s.Available > 30 {
+				return s.ID, nil
+			}
+		}
+		return 0, fmt.Errorf("no store with stock of SKU %d", sku)
+	}
+	storeA, err := storeOf(skuA)
+	if err != nil {
+		return nil, err
+	}
+	storeB, err := storeOf(skuB)
+	if err != nil {
+		return nil, err
+	}
+	res := &ReplayResult{Room: opts.Slug, A: a, B: b, Viewers: opts.Viewers}
+	var mu sync.Mutex
+	count := func(comments, orders int) {
+		mu.Lock()
+		res.Comments += comments
+		res.Orders += orders
+		mu.Unlock()
+	}
+	viewers := make([]*replayViewer, opts.Viewers)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range viewers {
+		g.Go(func() error {
+			v, err := c.viewer(gctx, opts.Slug, fmt.Sprintf("1370000%04d", i))
+			viewers[i] = v
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("viewers: %w", err)
+	}
+	// Who does what: deterministic, B about twice as popular as A.
+	phase := func(product, sku, store int64, asks []string, askEvery, buyEvery, shift int) error {
+		if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/pin", owner, "", map[string]int64{"product_id": product}, nil); err != nil {
+			return fmt.Errorf("pin: %w", err)
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i, v := range viewers {
+			g.Go(func() error {
+				if err := v.event(gctx, c, opts.Slug, "card_shown", product); err != nil {
+					return err
+				}
+				comments, orders := 0, 0
+				switch {
+				case i%askEvery == 0:
+					if err := v.comment(gctx, c, opts.Slug, asks[(i/askEvery)%len(asks)]); err != nil {
+						return err
+					}
+					comments++
+				case i%17 == 3:
+					if err := v.comment(gctx, c, opts.Slug, talk[(i+shift)%len(talk)]); err != nil {
+						return err
+					}
+					comments++
+				}
+				if i%buyEvery == 1 {
+					if err := v.buy(gctx, c, opts.Slug, room.Room.ID, product, sku, store); err != nil {
+						return err
+					}
+					orders++
+				}
+				count(comments, orders)
+				return nil
+			})
+		}
+		return g.Wait()
+	}
+	if err := phase(a, skuA, storeA, askA, 9, 16, 0); err != nil {
+		return nil, fmt.Errorf("phase A: %w", err)
+	}
+	fmt.Fprintln(log, "A (桂花乌龙) pinned, seen, asked about and bought")
+	if err := phase(b, skuB, storeB, askB, 4, 6, 2); err != nil {
+		return nil, fmt.Errorf("phase B: %w", err)
+	}
+	fmt.Fprintln(log, "B (白桃乌龙) pinned, seen, asked about and bought")
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, "", map[string]string{"status": "ended"}, nil); err != nil {
+		return nil, fmt.Errorf("end: %w", err)
+	}
+	var verdict json.RawMessage
+	q := fmt.Sprintf("/api/v1/insight/ab?room=%s&a=%d&b=%d", opts.Slug, a, b)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		// Comments are read in the background; wait until all are.
+		var v struct {
+			Asked struct {
+				A, B struct{ Successes int64 }
+			} `json:"asked"`
+		}
+		if err := c.do(ctx, "GET", q, owner, "", nil, &verdict); err != nil {
+			return nil, err
+		}
+		json.Unmarshal(verdict, &v)
+		if v.Asked.A.Successes+v.Asked.B.Successes >= int64(opts.Viewers/9+opts.Viewers/4) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	res.Verdict, res.TookMilli = verdict, time.Since(start).Milliseconds()
+	return res, nil
+}
+
+type replayClient struct {
+	base string
+	hc   *http.Client
+}
+
+// do sends one JSON request; bearer and a visitor cookie are optional.
+func (c *replayClient) do(ctx context.Context, method, path, bearer, visitor string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if visitor != "" {
+		req.AddCookie(&http.Cookie{Name: "sl_vid", Value: visitor})
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	if out != nil && len(raw) > 0 {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+type replayViewer struct {
+	token, visitor string
+}
+
+// viewer opens the live page (which gives it a visitor id) and logs in
+// with a phone code.
+func (c *replayClient) viewer(ctx context.Context, slug, phone string) (*replayViewer, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/live/"+slug, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	v := &replayViewer{}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "sl_vid" {
+			v.visitor = ck.Value
+		}
+	}
+	if v.visitor == "" {
+		return nil, fmt.Errorf("live page gave no visitor id (is analytics off?)")
+	}
+	var otp struct {
+		DevCode string `json:"dev_code"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/auth/otp", "", "", map[string]string{"merchant": MerchantSlug, "phone": phone}, &otp); err != nil {
+		return nil, err
+	}
+	if otp.DevCode == "" {
+		return nil, fmt.Errorf("no dev code: the server is not in dev mode")
+	}
+	var s struct {
+		Token string `json:"token"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/auth/otp/verify", "", "", map[string]string{"merchant": MerchantSlug, "phone": phone, "code": otp.DevCode}, &s); err != nil {
+		return nil, err
+	}
+	v.token = s.Token
+	return v, nil
+}
+
+func (v *replayViewer) event(ctx context.Context, c *replayClient, slug, kind string, product int64) error {
+	return c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/events", "", v.visitor, map[string]any{"kind": kind, "product_id": product}, nil)
+}
+
+func (v *replayViewer) comment(ctx context.Context, c *replayClient, slug, text string) error {
+	err := c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, "", map[string]string{"text": text}, nil)
+	if err != nil && strings.Contains(err.Error(), ": 429 ") { // one comment per half second per viewer
+		time.Sleep(700 * time.Millisecond)
+		err = c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, "", map[string]string{"text": text}, nil)
+	}
+	return err
+}
+
+// buy opens the card, checks out, orders one unit for pickup and pays on
+// the dev provider.
+func (v *replayViewer) buy(ctx context.Context, c *replayClient, slug string, roomID, product, sku, store int64) error {
+	for _, k := range []string{"card_open", "checkout"} {
+		if err := v.event(ctx, c, slug, k, product); err != nil {
+			return err
+		}
+	}
+	var key [12]byte
+	rand.Read(key[:])
+	req, err := json.Marshal(map[string]any{"items": []map[string]int64{{"sku_id": sku, "quantity": 1}}, "fulfilment": "pickup", "store_id": store, "room_id": roomID})
+	if err != nil {
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, "POST", c.base+"/api/v1/orders", bytes.NewReader(req))
+	if err != nil {
+		return err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Authorization", "Bearer "+v.token)
+	hr.Header.Set("Idempotency-Key", hex.EncodeToString(key[:]))
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var o struct {
+		ID int64 `json:"id"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 201 && resp.StatusCode != 200 {
+		return fmt.Errorf("order: %d %s", resp.StatusCode, raw)
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return err
+	}
+	var pay struct {
+		Intent string `json:"intent"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", v.token, "", nil, &pay); err != nil {
+		return err
+	}
+	return c.do(ctx, "POST", "/api/v1/payments/dev/"+pay.Intent+"/confirm", "", "", nil, nil)
+}
