@@ -166,10 +166,10 @@ func TestInsightComments(t *testing.T) {
 		r.decode(t, &c)
 		return c.ID
 	}
-	post("13900000801", "多少钱一盒")       // pinned: strawberries
+	post("13900000801", "多少钱一盒") // pinned: strawberries
 	milkQ := post("13900000802", "牛奶有添加剂吗")
-	post("13900000803", "绿色那盒给我来一个") // alias: matcha, buying
-	time.Sleep(600 * time.Millisecond)  // the host's own comment gap
+	post("13900000803", "绿色那盒给我来一个")   // alias: matcha, buying
+	time.Sleep(600 * time.Millisecond) // the host's own comment gap
 	if r := send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]string{"text": "草莓今天39块8"}, owner, map[string]string{"X-ShelfLive-As": "staff"}); r.Status != 201 {
 		t.Fatalf("host comment: %d %s", r.Status, r.Body)
 	}
