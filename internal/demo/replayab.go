@@ -201,7 +201,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 		return nil, fmt.Errorf("end: %w", err)
 	}
 	var verdict json.RawMessage
-	q := fmt.Sprintf("/api/v1/insight/ab?room=%s&a=%d&b=%d", opts.Slug, a, b)
+	q := fmt.Sprintf("/api/v1/rooms/%s/ab?a=%d&b=%d", opts.Slug, a, b)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		// Comments are read in the background; wait until all are.

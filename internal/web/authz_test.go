@@ -107,6 +107,9 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/events":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
 	"GET /api/v1/rooms/{slug}/stats":    {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
 	"GET /api/v1/rooms/{slug}/insights": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
+	"GET /api/v1/rooms/{slug}/ab": {scopeTenant, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/ab?a=" + itoa(o.productID) + "&b=" + itoa(o.productID)
+	}},
 	"POST /api/v1/rooms/{slug}/questions/{id}/answered": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/questions/" + itoa(o.commentBan) + "/answered"
 	}},

@@ -32,7 +32,7 @@ func (in *Insight) Routes() []Route {
 		api("GET", "/api/v1/rooms/{slug}/stats", S, identity.PermRoomHost, "Live dashboard numbers of a room (viewers, funnel, shares, GMV)", in.apiRoomStats),
 		api("GET", "/api/v1/rooms/{slug}/insights", S, identity.PermRoomHost, "What a room's comments ask for: per product mentions, questions by intent, sentiment, orders; open questions", in.apiRoomSignals),
 		api("POST", "/api/v1/rooms/{slug}/questions/{id}/answered", S, identity.PermRoomHost, "Mark a viewer's question answered", in.apiAnswered),
-		api("GET", "/api/v1/insight/ab", S, identity.PermRoomHost, "A/B verdict between two variants (one room or two): asked about more, converts better", in.apiAB),
+		api("GET", "/api/v1/rooms/{slug}/ab", S, identity.PermRoomHost, "A/B verdict between two variants (one room or two): asked about more, converts better", in.apiAB),
 		api("POST", "/api/v1/insight/classify", S, identity.PermAdminView, "Read texts as comments against the caller's catalogue (intent, product, sentiment)", in.apiClassify),
 	}
 }
@@ -148,15 +148,15 @@ func (in *Insight) apiClassify(w http.ResponseWriter, r *http.Request) error {
 }
 
 // errBadAB refuses an A/B question without two products and a room.
-var errBadAB = apperr.InvalidField("a", "invalid_ab", "需要 room、a、b 三个参数（a、b 为商品编号）", "Give room, a and b (product ids); room_b for a second room.")
+var errBadAB = apperr.InvalidField("a", "invalid_ab", "需要 a、b 两个参数（商品编号）", "Give a and b (product ids); room_b for a second room.")
 
-// apiAB compares two variants: ?room=slug&a=id&b=id[&room_b=slug].
+// apiAB compares two variants: /rooms/{slug}/ab?a=id&b=id[&room_b=slug].
 func (in *Insight) apiAB(w http.ResponseWriter, r *http.Request) error {
 	s := in.Server
 	q := r.URL.Query()
 	a, errA := strconv.ParseInt(q.Get("a"), 10, 64)
 	b, errB := strconv.ParseInt(q.Get("b"), 10, 64)
-	if errA != nil || errB != nil || q.Get("room") == "" {
+	if errA != nil || errB != nil {
 		return errBadAB
 	}
 	p := PrincipalFrom(r.Context())
@@ -167,7 +167,7 @@ func (in *Insight) apiAB(w http.ResponseWriter, r *http.Request) error {
 		}
 		return room, nil
 	}
-	roomA, err := owned(q.Get("room"))
+	roomA, err := owned(r.PathValue("slug"))
 	if err != nil {
 		return err
 	}
