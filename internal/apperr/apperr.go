@@ -21,7 +21,7 @@ const (
 	TooMany                  // rate limited or shedding load (429)
 	Gone                     // expired: reservation, OTP (410)
 	WrongMethod              // the route exists, not with this method (405)
-	Unavailable              // an outside service (payment vendor) failed or answered wrongly (502)
+	Unavailable              // an outside service (payment vendor, SMS provider) failed or answered wrongly (502)
 )
 
 // Error is returned by domain services for anything a user may see.

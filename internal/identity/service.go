@@ -72,6 +72,7 @@ var (
 	ErrBadPhone         = apperr.InvalidField("phone", "invalid_phone", "请输入11位中国大陆手机号", "Enter an 11-digit mainland China mobile number.")
 	ErrBadOTP           = apperr.New(apperr.Unauthorized, "invalid_otp", "验证码错误或已过期", "Wrong or expired code.")
 	ErrOTPTooOften      = apperr.New(apperr.TooMany, "otp_rate_limited", "验证码发送太频繁，请稍后再试", "Codes requested too often; wait a moment.")
+	ErrSMSFailed        = apperr.New(apperr.Unavailable, "sms_failed", "验证码短信没有发出去，请稍后再试；如果一直收不到，请联系商家", "The login code could not be sent by SMS; try again in a moment, or contact the shop if it keeps failing.")
 )
 
 var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
@@ -320,6 +321,13 @@ func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time, gen
 	s.cacheMu.Unlock()
 }
 
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
 func (s *Service) generation() uint64 {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
@@ -373,7 +381,10 @@ func (s *Service) RequestOTP(ctx context.Context, merchantID int64, phone string
 		return "", err
 	}
 	if err := s.SMS.SendOTP(ctx, phone, code); err != nil {
-		return "", fmt.Errorf("send otp: %w", err)
+		// The provider's code and message go to the log (never the phone
+		// or the login code); the viewer gets a message they can act on.
+		s.logger().Warn("login code not sent", "phone", MaskPhone(phone), "err", err)
+		return "", ErrSMSFailed
 	}
 	if s.DevOTP {
 		return code, nil

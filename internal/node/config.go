@@ -63,6 +63,7 @@ type Config struct {
 	// Revocations reach every node at once over NATS; this bounds a node
 	// that missed one (disconnected from NATS at the time).
 	SessionCache time.Duration
+	SMS          SMSConfig // login codes: dev (log/screen), aliyun or tencent
 }
 
 func env(name, def string) string {
@@ -129,6 +130,14 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.S3URL, "s3-url", "", "S3-compatible object store shared by all nodes for uploads and recordings, e.g. s3://ACCESS:SECRET@minio:9000/shelflive?tls=false&path_style=true; empty = the data dir (SHELFLIVE_S3_URL)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", envBool("SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE", false), "let webhook endpoints use http:// and loopback/private addresses, e.g. an ERP on the shop's LAN (SHELFLIVE_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.DurationVar(&c.SessionCache, "session-cache", envDuration("SHELFLIVE_SESSION_CACHE", 5*time.Second), "how long a node trusts a session it looked up; revocations reach all nodes at once over NATS, this bounds a node that missed one (SHELFLIVE_SESSION_CACHE)")
+	fs.StringVar(&c.SMS.Provider, "sms", env("SHELFLIVE_SMS", "dev"), "login codes by SMS: aliyun, tencent, or dev (shown on screen and logged in dev mode; refused in production) (SHELFLIVE_SMS)")
+	fs.StringVar(&c.SMS.KeyID, "sms-key-id", env("SHELFLIVE_SMS_KEY_ID", ""), "Aliyun AccessKey ID or Tencent SecretId (SHELFLIVE_SMS_KEY_ID)")
+	fs.StringVar(&c.SMS.KeySecret, "sms-key-secret", "", "Aliyun AccessKey Secret or Tencent SecretKey (SHELFLIVE_SMS_KEY_SECRET)")
+	fs.StringVar(&c.SMS.SignName, "sms-sign-name", env("SHELFLIVE_SMS_SIGN_NAME", ""), "approved SMS signature (签名), e.g. 鲜食集 (SHELFLIVE_SMS_SIGN_NAME)")
+	fs.StringVar(&c.SMS.Template, "sms-template", env("SHELFLIVE_SMS_TEMPLATE", ""), "approved template with the code as its one variable: Aliyun SMS_… (${code}), Tencent template id ({1}) (SHELFLIVE_SMS_TEMPLATE)")
+	fs.StringVar(&c.SMS.AppID, "sms-app-id", env("SHELFLIVE_SMS_APP_ID", ""), "Tencent SmsSdkAppId (SHELFLIVE_SMS_APP_ID)")
+	fs.StringVar(&c.SMS.Region, "sms-region", env("SHELFLIVE_SMS_REGION", ""), "provider region; default cn-hangzhou (Aliyun), ap-guangzhou (Tencent) (SHELFLIVE_SMS_REGION)")
+	fs.StringVar(&c.SMS.BaseURL, "sms-base-url", env("SHELFLIVE_SMS_BASE_URL", ""), "replaces the provider's endpoint (sandbox, tests) (SHELFLIVE_SMS_BASE_URL)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -147,6 +156,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 		"nats-url":          &c.NATSURL,
 		"mqtt-url":          &c.MQTTURL,
 		"s3-url":            &c.S3URL,
+		"sms-key-secret":    &c.SMS.KeySecret,
 	} {
 		if !given[name] {
 			*v = os.Getenv(secretEnv[name])
@@ -169,6 +179,11 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	}
 	c.Args = fs.Args()
 	return c, nil
+}
+
+// SMSConfig is the install's SMS account (SHELFLIVE_SMS_*).
+type SMSConfig struct {
+	Provider, KeyID, KeySecret, SignName, Template, AppID, Region, BaseURL string
 }
 
 // ParsePrefixes reads a comma-separated list of IP addresses and CIDRs.
@@ -203,4 +218,5 @@ var secretEnv = map[string]string{
 	"nats-url":          "SHELFLIVE_NATS_URL",
 	"mqtt-url":          "SHELFLIVE_MQTT_URL",
 	"s3-url":            "SHELFLIVE_S3_URL",
+	"sms-key-secret":    "SHELFLIVE_SMS_KEY_SECRET",
 }

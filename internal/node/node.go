@@ -33,6 +33,7 @@ import (
 	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/sms"
 	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/video"
 	"github.com/shelflive/shelflive/internal/web"
@@ -158,10 +159,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	smsSender, err := m.openSMS()
+	if err != nil {
+		return err
+	}
 	orders := &sqldb.OrderStore{DB: db}
 	nodeName := nodeID(c.DataDir)
 	a := &app.App{
-		Identity: &identity.Service{Store: users, SMS: identity.DevSMS{Logger: m.Logger}, DevOTP: c.DevMode, SessionTTL: 12 * time.Hour, Now: db.Now,
+		Identity: &identity.Service{Store: users, SMS: smsSender, DevOTP: c.DevMode && c.SMS.Provider == "dev", SessionTTL: 12 * time.Hour, Now: db.Now,
 			CacheTTL: c.SessionCache, Logger: m.Logger},
 		Users:      users,
 		Catalog:    deps.Catalog,
@@ -273,6 +278,28 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Server.MediaHooks = m.hooks
 	}
 	return nil
+}
+
+// openSMS picks how login codes reach viewers: a real provider, the dev
+// sender (dev mode: code on screen and in the log), or — in production
+// without SHELFLIVE_SMS — one that refuses, since a production node must
+// never show or log a code.
+func (m *Main) openSMS() (identity.SMS, error) {
+	c := m.Config.SMS
+	switch {
+	case c.Provider == "dev" && m.Config.DevMode:
+		return identity.DevSMS{Logger: m.Logger}, nil
+	case c.Provider == "dev" || c.Provider == "":
+		m.Logger.Warn("SMS is not configured (SHELFLIVE_SMS=aliyun|tencent): viewers cannot get login codes")
+		return sms.Off{}, nil
+	}
+	s, err := sms.New(sms.Config{Provider: c.Provider, KeyID: c.KeyID, KeySecret: c.KeySecret, SignName: c.SignName,
+		Template: c.Template, AppID: c.AppID, Region: c.Region, BaseURL: c.BaseURL})
+	if err != nil {
+		return nil, err
+	}
+	m.Logger.Info("login codes by SMS", "provider", c.Provider, "sign_name", c.SignName)
+	return s, nil
 }
 
 // revocationBus carries session revocations between nodes over NATS.
