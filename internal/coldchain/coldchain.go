@@ -35,7 +35,23 @@ const (
 	KindShelf         = "shelf"
 )
 
-var locationKinds = map[string]bool{KindColdRoom: true, KindTruck: true, KindDisplayFridge: true, KindFreezer: true, KindWarehouse: true, KindShelf: true}
+// LocationKinds lists the kinds with what people call them (zh, en), in
+// the order a form offers them.
+var LocationKinds = []KindLabel{
+	{KindColdRoom, "冷库", "Cold room"}, {KindTruck, "冷藏车", "Truck"}, {KindDisplayFridge, "展示冷柜", "Display fridge"},
+	{KindFreezer, "冷冻柜", "Freezer"}, {KindWarehouse, "仓库", "Warehouse"}, {KindShelf, "货架", "Shelf"},
+}
+
+// KindLabel is a location kind and its names.
+type KindLabel struct{ Kind, ZH, EN string }
+
+var locationKinds = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range LocationKinds {
+		m[k.Kind] = true
+	}
+	return m
+}()
 
 // Location is a place whose temperature is watched. A location in a store
 // (StoreID) covers the store's stock of its storage class; a location with a

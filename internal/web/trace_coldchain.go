@@ -133,7 +133,7 @@ func (c *ColdChain) telemetry(w http.ResponseWriter, r *http.Request) error {
 // chart of a held lot, and the release/destroy decision.
 func (c *ColdChain) pageConsole(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	return c.Server.render(w, r, 200, "trace.html", map[string]any{"Console": true, "CanDecide": identity.Can(p.Role, identity.PermTraceWrite)})
+	return c.Server.render(w, r, 200, "trace.html", map[string]any{"Console": true, "CanDecide": identity.Can(p.Role, identity.PermTraceWrite), "Kinds": coldchain.LocationKinds})
 }
 
 func (c *ColdChain) apiListLocations(w http.ResponseWriter, r *http.Request) error {

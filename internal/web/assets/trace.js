@@ -88,12 +88,12 @@
     const list = data.alarms || [];
     document.getElementById("cc-empty").classList.toggle("hidden", list.length > 0);
     body.replaceChildren(...list.map((a) => h("tr", { dataset: { alarm: a.id } },
-      h("td", {}, SL.fmtTime(a.started_at)),
+      h("td", { class: "nowrap" }, SL.fmtTime(a.started_at)),
       h("td", {}, a.location_name, h("div", { class: "muted small" }, a.device_id)),
-      h("td", {}, ruleText[a.rule] || a.rule),
-      h("td", {}, a.kind === "excursion" ? a.peak.toFixed(1) + "℃" : "—"),
-      h("td", {}, a.decision ? decisionText[a.decision] : statusText[a.status] || a.status),
-      h("td", {}, (a.lots || []).map((l) => h("button", { class: "btn btn-sm", type: "button", dataset: { lot: l.lot_id }, onclick: () => show(a, l) },
+      h("td", { class: "nowrap" }, ruleText[a.rule] || a.rule),
+      h("td", { class: "nowrap" }, a.kind === "excursion" ? a.peak.toFixed(1) + "℃" : "—"),
+      h("td", { class: "nowrap" }, a.decision ? decisionText[a.decision] : statusText[a.status] || a.status),
+      h("td", { class: "cc-lots" }, (a.lots || []).map((l) => h("button", { class: "btn btn-sm", type: "button", dataset: { lot: l.lot_id }, onclick: () => show(a, l) },
         l.product + " " + l.lot_code + (l.held ? " · " + t("暂停销售", "on hold") : "")))),
       h("td", {}, a.kind === "excursion" && !a.decision && canDecide ? decideButtons(a) : null))));
     if (selected) {
@@ -141,7 +141,68 @@
       h("a", { class: "btn btn-sm", href: "/api/v1/coldchain/exports/fsma204.xlsx" + q }, "FSMA 204 (XLSX)"));
   }
 
+  // ---------- locations and sensors ----------
+  const kindText = {};
+  document.querySelectorAll("#loc-kind option").forEach((o) => { kindText[o.value] = o.textContent.split(" · ")[0]; });
+  const classText = { chilled: t("冷藏", "Chilled"), frozen: t("冷冻", "Frozen"), ambient: t("常温", "Ambient") };
+  let storeNames = {};
+  async function loadSetup() {
+    let locs, devs, stores;
+    try {
+      [locs, devs, stores] = await Promise.all([SL.api("GET", "/api/v1/coldchain/locations"), SL.api("GET", "/api/v1/coldchain/devices"), SL.api("GET", "/api/v1/stores")]);
+    } catch (e) { SL.toast(e.message); return; }
+    storeNames = {};
+    for (const s of stores.stores || []) storeNames[s.id] = s.name;
+    const perLoc = {};
+    for (const d of devs.devices || []) (perLoc[d.location_id] = perLoc[d.location_id] || []).push(d.device_id);
+    const list = locs.locations || [];
+    document.querySelector("#cc-locations tbody").replaceChildren(...list.map((l) => h("tr", { dataset: { location: l.id } },
+      h("td", {}, SL.lang === "en" && l.name_en ? l.name_en : l.name),
+      h("td", { class: "nowrap" }, kindText[l.kind] || l.kind),
+      h("td", { class: "nowrap" }, classText[l.storage_class] || l.storage_class),
+      h("td", {}, l.store_id ? storeNames[l.store_id] || "#" + l.store_id : h("span", { class: "mono small" }, l.gln || "")),
+      h("td", { class: "small" }, (perLoc[l.id] || []).join(", ") || "—"))));
+    const storeSel = document.getElementById("loc-store");
+    if (storeSel && storeSel.options.length <= 1) {
+      for (const s of stores.stores || []) storeSel.append(h("option", { value: String(s.id) }, s.name));
+    }
+    const locSel = document.getElementById("dev-location");
+    if (locSel) {
+      const keep = locSel.value;
+      locSel.replaceChildren(...list.map((l) => h("option", { value: String(l.id) }, l.name + " · " + (kindText[l.kind] || l.kind))));
+      if (keep) locSel.value = keep;
+    }
+  }
+  const formError = (id, e) => { const el = document.getElementById(id); el.textContent = e ? e.message : ""; el.classList.toggle("hidden", !e); };
+  const locForm = document.getElementById("loc-form");
+  if (locForm) locForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); formError("loc-error", null);
+    const v = (id) => document.getElementById(id).value.trim();
+    const body = { name: v("loc-name"), name_en: v("loc-name-en"), kind: v("loc-kind"), storage_class: v("loc-class"), store_id: Number(v("loc-store")) || 0, gln: v("loc-gln") };
+    try {
+      const l = await SL.api("POST", "/api/v1/coldchain/locations", body);
+      locForm.reset();
+      await loadSetup();
+      document.getElementById("dev-location").value = String(l.id);
+      SL.toast(t("已添加位置", "Location added"));
+    } catch (e) { formError("loc-error", e); }
+  });
+  const devForm = document.getElementById("dev-form");
+  if (devForm) devForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); formError("dev-error", null);
+    const body = { device_id: document.getElementById("dev-key").value.trim(), name: document.getElementById("dev-name").value.trim(), location_id: Number(document.getElementById("dev-location").value) };
+    try {
+      const d = await SL.api("POST", "/api/v1/coldchain/devices", body);
+      document.getElementById("dev-token").textContent = d.token;
+      document.getElementById("dev-topic").textContent = d.mqtt_topic;
+      document.getElementById("dev-created").classList.remove("hidden");
+      document.getElementById("dev-key").value = ""; document.getElementById("dev-name").value = "";
+      loadSetup();
+    } catch (e) { formError("dev-error", e); }
+  });
+
   filter.addEventListener("change", () => { selected = null; load(); });
   load();
+  loadSetup();
   SL.connect(["staff:" + root.dataset.merchant], { event: (topic, type) => { if (type === "coldchain.alarm") load(); } });
 })();
