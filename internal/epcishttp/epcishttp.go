@@ -42,11 +42,23 @@ type Handler struct {
 	mux    *http.ServeMux
 	Logger *slog.Logger
 	Now    func() time.Time
+	// captures bounds how many capture documents are read and parsed at
+	// once: parsing holds ~8× the document (a 16 MB one ~120 MB), so four at
+	// once reached 650 MB. Others wait for a slot (CaptureWait), then get
+	// 503 with Retry-After.
+	captures chan struct{}
 }
+
+// MaxConcurrentCaptures is how many capture documents one node parses at
+// once (read when the handler is made).
+var MaxConcurrentCaptures = 1
+
+// CaptureWait is how long a capture waits for a free slot.
+var CaptureWait = 2 * time.Minute
 
 // New returns the handler for /epcis/… routes; mount it at "/epcis/".
 func New(store trace.EventStore, auth Authorizer) http.Handler {
-	h := &Handler{store: store, auth: auth, mux: http.NewServeMux(), Logger: slog.Default(), Now: time.Now}
+	h := &Handler{store: store, auth: auth, mux: http.NewServeMux(), Logger: slog.Default(), Now: time.Now, captures: make(chan struct{}, MaxConcurrentCaptures)}
 	h.mux.HandleFunc("POST /epcis/capture", h.handleCapture)
 	h.mux.HandleFunc("GET /epcis/capture/{id}", h.handleCaptureJob)
 	h.mux.HandleFunc("GET /epcis/events", h.handleEvents)
@@ -149,6 +161,22 @@ func (h *Handler) handleCapture(w http.ResponseWriter, r *http.Request) {
 				"仅支持 JSON / JSON-LD 格式的EPCIS文档", "Send the EPCIS document as application/json or application/ld+json.", "", nil)
 			return
 		}
+	}
+	// The slot is taken before the body is read: waiting requests hold
+	// only their unread sockets.
+	wait := time.NewTimer(CaptureWait)
+	select {
+	case h.captures <- struct{}{}:
+		wait.Stop()
+		defer func() { <-h.captures }()
+	case <-wait.C:
+		w.Header().Set("Retry-After", "30")
+		writeProblem(w, r, http.StatusServiceUnavailable, "epcisException:CaptureLimitExceededException", "epcis_capture_busy",
+			"EPCIS采集繁忙，请稍后重试", "Other captures are being processed; retry shortly.", "", nil)
+		return
+	case <-r.Context().Done():
+		wait.Stop()
+		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, epcis.MaxDocumentBytes))
 	if err != nil {
