@@ -69,7 +69,7 @@ func TestLoginCodesBySMS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.fake(t, "shop-key-id", "shop-key-secret")
 			t.Setenv("SHELFLIVE_SMS_KEY_SECRET", f.KeySecret)
-			m, logs := startLogged(t, append([]string{"-dev=false", "-sms", tc.provider, "-sms-key-id", f.KeyID, "-sms-sign-name", "鲜食集", "-sms-base-url", f.URL}, tc.extra...)...)
+			m, logs := startLogged(t, append([]string{"-dev=false", "-secret-key", testSecretKey, "-sms", tc.provider, "-sms-key-id", f.KeyID, "-sms-sign-name", "鲜食集", "-sms-base-url", f.URL}, tc.extra...)...)
 			anon := &testkit.Client{Base: m.URL()}
 			const phone = "13811112222"
 			var sent map[string]any
@@ -117,7 +117,7 @@ func TestLoginCodesBySMS(t *testing.T) {
 	}
 
 	t.Run("ProductionWithoutSMS", func(t *testing.T) {
-		m, logs := startLogged(t, "-dev=false")
+		m, logs := startLogged(t, "-dev=false", "-secret-key", testSecretKey)
 		anon := &testkit.Client{Base: m.URL()}
 		var p problemDoc
 		if st := anon.Do(t, "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": "13822223333"}, &p); st != 502 || p.Code != "sms_failed" {
@@ -128,3 +128,6 @@ func TestLoginCodesBySMS(t *testing.T) {
 		}
 	})
 }
+
+// testSecretKey is SHELFLIVE_SECRET_KEY of production-mode test nodes.
+const testSecretKey = "0123456789abcdef0123456789abcdef"

@@ -122,6 +122,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = newLogger(c.LogFormat)
 	}
+	if err := checkProduction(c); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -233,6 +236,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.App = a
+	m.warnProduction(ctx, users)
 	if err := m.openMedia(); err != nil {
 		return err
 	}

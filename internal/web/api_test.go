@@ -661,7 +661,7 @@ func TestPaymentCallback(t *testing.T) {
 // provider must not be reachable, or any buyer could mark an order paid
 // without paying.
 func TestDevProviderOffInProduction(t *testing.T) {
-	s := newShop(t, "-dev=false")
+	s := newShop(t, "-dev=false", "-secret-key", "0123456789abcdef0123456789abcdef") // production needs its secret key
 	ctx := t.Context()
 	mer, err := s.m.App.Users.MerchantBySlug(ctx, "demo")
 	if err != nil {
