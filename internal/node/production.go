@@ -46,4 +46,3 @@ func (m *Main) warnProduction(ctx context.Context, users *sqldb.IdentityStore) {
 		}
 	}
 }
-
