@@ -312,7 +312,7 @@ func requestHash(req *order.Request) string {
 // CreateOrder reserves stock and creates an order for a logged-in customer.
 func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
 	if p == nil || p.Kind != identity.KindCustomer {
-		return nil, false, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+		return nil, false, apperr.ErrLoginRequired
 	}
 	if req.SaleID != 0 {
 		if !a.IsLeader() {

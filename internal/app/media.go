@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 )
@@ -82,7 +81,7 @@ func (v VideoRooms) RoomByStreamKey(ctx context.Context, key string) (string, er
 		return "", identity.ErrShopClosed
 	}
 	if r.Status == live.Ended {
-		return "", apperr.New(apperr.Conflict, "room_ended", "直播已结束", "This live has ended.")
+		return "", live.ErrRoomEnded
 	}
 	return r.Slug, nil
 }

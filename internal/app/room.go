@@ -16,13 +16,13 @@ import (
 // PostComment moderates and stores a comment, then fans it out.
 func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live.Room, text string) (*live.Comment, error) {
 	if p == nil {
-		return nil, apperr.New(apperr.Unauthorized, "login_required", "登录后才能发言", "Log in to comment.")
+		return nil, apperr.ErrLoginRequired.With("登录后才能发言", "Log in to comment.")
 	}
 	if p.MerchantID != room.MerchantID {
 		return nil, apperr.ErrNotFound
 	}
 	if room.Status == live.Ended {
-		return nil, apperr.New(apperr.Conflict, "room_ended", "直播已结束", "This live has ended.")
+		return nil, live.ErrRoomEnded
 	}
 	staff := p.IsStaff()
 	if !staff {
@@ -114,7 +114,7 @@ func (a *App) DeleteComment(ctx context.Context, p *identity.Principal, room *li
 func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, string, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
-		return nil, "", apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+		return nil, "", catalog.ErrUnknownProduct
 	}
 	at := a.Now()
 	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, at); err != nil {
@@ -197,7 +197,7 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (map[string]any, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
-		return nil, apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+		return nil, catalog.ErrUnknownProduct
 	}
 	gtin := ""
 	for _, k := range prod.SKUs {

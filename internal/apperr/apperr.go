@@ -32,6 +32,8 @@ type Error struct {
 	English string // en, safe to show
 	Field   string // the offending input field, when there is one
 	Err     error  // the cause, for logs only
+
+	of *Error // the declared error this one was made from (At, With, Wrap)
 }
 
 func (e *Error) Error() string {
@@ -43,20 +45,55 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// New makes an error with a bilingual message.
+// Is makes errors.Is(err, Declared) true for every error made from Declared
+// with At, With or Wrap, so a code is declared once, as a named variable, and
+// callers match that variable instead of comparing code strings.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && e.of != nil && e.of == t
+}
+
+// At returns a copy of e about one input field (for a spreadsheet, a cell
+// such as csvfile.Row.At gives). errors.Is(copy, e) holds.
+func (e *Error) At(field string) *Error {
+	c := e.derive()
+	c.Field = field
+	return c
+}
+
+// With returns a copy of e with a message that says more (which row, which
+// value, why here). Code and kind stay; errors.Is(copy, e) holds.
+func (e *Error) With(zh, en string) *Error {
+	c := e.derive()
+	c.Message, c.English = zh, en
+	return c
+}
+
+// Wrap returns a copy of e that carries cause for the logs (never shown).
+// errors.Is(copy, e) holds, and so does errors.Is(copy, cause).
+func (e *Error) Wrap(cause error) *Error {
+	c := e.derive()
+	c.Err = cause
+	return c
+}
+
+func (e *Error) derive() *Error {
+	c := *e
+	if c.of == nil {
+		c.of = e
+	}
+	return &c
+}
+
+// New declares an error with a bilingual message. Declare each code once,
+// as a package-level variable in the domain that owns it; other places
+// return that variable or a copy made with At, With or Wrap.
 func New(kind Kind, code, zh, en string) *Error {
 	return &Error{Kind: kind, Code: code, Message: zh, English: en}
 }
 
-// With returns a copy of e whose messages name the case at hand (a store,
-// a lot). The code and kind stay; errors.Is(copy, e) still holds.
-func (e *Error) With(zh, en string) *Error {
-	c := *e
-	c.Message, c.English, c.Err = zh, en, e
-	return &c
-}
-
-// Invalidf is the common case: a field that fails validation.
+// InvalidField declares the common case: an input field that fails
+// validation (kind Invalid).
 func InvalidField(field, code, zh, en string) *Error {
 	return &Error{Kind: Invalid, Code: code, Message: zh, English: en, Field: field}
 }
@@ -67,10 +104,12 @@ func As(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{Kind: Internal, Code: "internal", Message: "服务器内部错误，请稍后再试", English: "Internal error.", Err: err}
+	return ErrInternal.Wrap(err)
 }
 
-// Is reports whether err carries the given code.
+// Is reports whether err carries the given code. It is for tests and
+// clients, which see only the code; ShelfLive code matches the declared
+// variable with errors.Is.
 func Is(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
@@ -78,7 +117,29 @@ func Is(err error, code string) bool {
 
 // Common errors shared by several domains.
 var (
+	// ErrInternal is what users see of a bug or an outage (As wraps the cause).
+	ErrInternal     = New(Internal, "internal", "服务器内部错误，请稍后再试", "Internal error.")
 	ErrNotFound     = New(NotFound, "not_found", "找不到该内容", "Not found.")
 	ErrUnauthorized = New(Unauthorized, "unauthorized", "请先登录", "Please log in.")
 	ErrForbidden    = New(Forbidden, "forbidden", "没有权限执行此操作", "You are not allowed to do this.")
+
+	// ErrBusy sheds load: the client should retry in a moment (the
+	// database is busy, the flash-sale queue is full, a node fails over).
+	ErrBusy = New(TooMany, "busy_retry", "系统繁忙，请稍后重试", "Busy; please try again.")
+	// ErrConflict is a unique key the request would duplicate.
+	ErrConflict = New(Conflict, "conflict", "数据已存在", "Already exists.")
+	// ErrLoginRequired asks an anonymous caller to log in first.
+	ErrLoginRequired = New(Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+	// ErrInvalidTransition refuses a step the object's status does not allow.
+	ErrInvalidTransition = New(Conflict, "invalid_transition", "状态不允许此操作", "Not allowed in the current status.")
+)
+
+// Codes several domains give the same kind of bad input. Each caller names
+// its field (At) and, where it helps the user, says more (With).
+var (
+	ErrInvalidName     = InvalidField("name", "invalid_name", "名称无效", "Invalid name.")
+	ErrInvalidPrice    = InvalidField("price_fen", "invalid_price", "价格无效", "Invalid price.")
+	ErrInvalidQuantity = InvalidField("quantity", "invalid_quantity", "数量无效", "Invalid quantity.")
+	ErrInvalidStatus   = InvalidField("status", "invalid_status", "状态无效", "Invalid status.")
+	ErrInvalidLocation = InvalidField("location_id", "invalid_location", "位置无效", "Invalid location.")
 )

@@ -59,18 +59,27 @@ type SKU struct {
 	Held         int64  `json:"held"`      // unexpired units of lots on hold (cold-chain review): the card says 暂停销售, not sold out
 }
 
+// Errors of the catalog; other domains refer to products and SKUs with them.
+var (
+	ErrUnknownProduct = apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+	ErrUnknownSKU     = apperr.InvalidField("sku_id", "unknown_sku", "商品规格不存在", "Unknown SKU.")
+	ErrInvalidSKU     = apperr.InvalidField("skus", "invalid_sku", "规格名称和编码必填", "SKU name and code are required.")
+	ErrDuplicateSKU   = apperr.InvalidField("skus", "duplicate_sku", "规格编码重复", "Duplicate SKU code.")
+	ErrInvalidStorage = apperr.InvalidField("storage", "invalid_storage", "储存方式须为 chilled/frozen/ambient", "Storage must be chilled, frozen or ambient.")
+)
+
 // Validate checks a product before it is stored.
 func (p *Product) Validate() error {
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" || utf8.RuneCountInString(p.Name) > 80 {
-		return apperr.InvalidField("name", "invalid_name", "商品名称必填，最多80字", "Name is required, at most 80 characters.")
+		return apperr.ErrInvalidName.With("商品名称必填，最多80字", "Name is required, at most 80 characters.")
 	}
 	switch p.Storage {
 	case Chilled, Frozen, Ambient:
 	case "":
 		p.Storage = Ambient
 	default:
-		return apperr.InvalidField("storage", "invalid_storage", "储存方式须为 chilled/frozen/ambient", "Storage must be chilled, frozen or ambient.")
+		return ErrInvalidStorage
 	}
 	if err := p.cleanAliases(); err != nil {
 		return err
@@ -85,14 +94,14 @@ func (p *Product) Validate() error {
 		s.Code = strings.TrimSpace(s.Code)
 		field := fmt.Sprintf("skus[%d]", i)
 		if s.Name == "" || s.Code == "" {
-			return apperr.InvalidField(field, "invalid_sku", "规格名称和编码必填", "SKU name and code are required.")
+			return ErrInvalidSKU.At(field)
 		}
 		if codes[s.Code] {
-			return apperr.InvalidField(field+".code", "duplicate_sku", "规格编码重复", "Duplicate SKU code.")
+			return ErrDuplicateSKU.At(field + ".code")
 		}
 		codes[s.Code] = true
 		if s.PriceFen < 0 || s.PriceFen > 100_000_000 {
-			return apperr.InvalidField(field+".price_fen", "invalid_price", "价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
+			return apperr.ErrInvalidPrice.At(field+".price_fen").With("价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
 		}
 	}
 	return nil

@@ -54,7 +54,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		cell, at, row := r.Get, r.At, r.Num
 		name := cell("product")
 		if name == "" || utf8.RuneCountInString(name) > 80 {
-			return nil, apperr.InvalidField(at("product"), "invalid_name", "商品名称必填，最多80字", "Product name is required, at most 80 characters.")
+			return nil, apperr.ErrInvalidName.At(at("product")).With("商品名称必填，最多80字", "Product name is required, at most 80 characters.")
 		}
 		p := byName[name]
 		if p == nil {
@@ -81,7 +81,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		if v := cell("storage"); v != "" && p.Storage == "" {
 			st, ok := map[string]StorageClass{"chilled": Chilled, "冷藏": Chilled, "frozen": Frozen, "冷冻": Frozen, "ambient": Ambient, "常温": Ambient}[strings.ToLower(v)]
 			if !ok {
-				return nil, apperr.InvalidField(at("storage"), "invalid_storage", "储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
+				return nil, ErrInvalidStorage.At(at("storage")).With("储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
 			}
 			p.Storage = st
 		}
@@ -99,18 +99,18 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			if k.Code != "" && utf8.RuneCountInString(k.Code) <= 64 {
 				field = "sku_name"
 			}
-			return nil, apperr.InvalidField(at(field), "invalid_sku", "规格名称和编码必填（编码最多64字，名称最多80字）", "SKU code and name are required (code at most 64, name at most 80 characters).")
+			return nil, ErrInvalidSKU.At(at(field)).With("规格名称和编码必填（编码最多64字，名称最多80字）", "SKU code and name are required (code at most 64, name at most 80 characters).")
 		}
 		if first, dup := codes[k.Code]; dup {
-			return nil, apperr.InvalidField(at("sku_code"), "duplicate_sku", fmt.Sprintf("规格编码与第 %d 行重复", first), fmt.Sprintf("SKU code repeats row %d.", first))
+			return nil, ErrDuplicateSKU.At(at("sku_code")).With(fmt.Sprintf("规格编码与第 %d 行重复", first), fmt.Sprintf("SKU code repeats row %d.", first))
 		}
 		codes[k.Code] = row
 		if k.PriceFen, err = ParseYuan(cell("price")); err != nil {
-			return nil, apperr.InvalidField(at("price"), "invalid_price", "售价须为元，最多两位小数，如 39.80", "Price must be in yuan with at most two decimals, e.g. 39.80.")
+			return nil, apperr.ErrInvalidPrice.At(at("price")).With("售价须为元，最多两位小数，如 39.80", "Price must be in yuan with at most two decimals, e.g. 39.80.")
 		}
 		if v := cell("list_price"); v != "" {
 			if k.ListPriceFen, err = ParseYuan(v); err != nil {
-				return nil, apperr.InvalidField(at("list_price"), "invalid_price", "划线价须为元，最多两位小数", "List price must be in yuan with at most two decimals.")
+				return nil, apperr.ErrInvalidPrice.At(at("list_price")).With("划线价须为元，最多两位小数", "List price must be in yuan with at most two decimals.")
 			}
 		}
 		if v := cell("gtin"); v != "" {

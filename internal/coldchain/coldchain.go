@@ -74,7 +74,7 @@ type Location struct {
 func (l *Location) Validate() error {
 	l.Name, l.NameEN, l.GLN = strings.TrimSpace(l.Name), strings.TrimSpace(l.NameEN), strings.TrimSpace(l.GLN)
 	if l.Name == "" || len([]rune(l.Name)) > 60 {
-		return apperr.InvalidField("name", "invalid_name", "名称必填，最多60个字", "Name is required (max 60 characters).")
+		return apperr.ErrInvalidName.With("名称必填，最多60个字", "Name is required (max 60 characters).")
 	}
 	if !locationKinds[l.Kind] {
 		return apperr.InvalidField("kind", "invalid_location_kind", "位置类型无效（cold_room/truck/display_fridge/freezer/warehouse/shelf）", "Unknown location kind (cold_room, truck, display_fridge, freezer, warehouse, shelf).")
@@ -119,7 +119,7 @@ func (d *Device) Validate() error {
 		d.Name = d.Key
 	}
 	if d.LocationID <= 0 {
-		return apperr.InvalidField("location_id", "invalid_location", "请选择位置", "Choose a location.")
+		return apperr.ErrInvalidLocation.With("请选择位置", "Choose a location.")
 	}
 	return nil
 }

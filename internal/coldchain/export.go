@@ -3,6 +3,7 @@ package coldchain
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -210,7 +211,7 @@ func (s *Service) CTERows(ctx context.Context, ex ExportStore, f ExportFilter) (
 		var h *trace.LotHistory
 		if s.Events != nil && info.GTIN != "" {
 			h, err = (&trace.Service{Events: s.Events}).LotTrace(ctx, f.MerchantID, info.GTIN, info.Code)
-			if err != nil && !apperr.Is(err, "trace_lot_not_found") {
+			if err != nil && !errors.Is(err, trace.ErrLotNotFound) {
 				return nil, err
 			}
 		}

@@ -2,6 +2,7 @@ package coldchain
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 	s.startOnce.Do(s.defaults)
 	info, err := s.Store.LotInfo(ctx, merchantID, lotID)
 	if err != nil {
-		if apperr.Is(err, "not_found") {
+		if errors.Is(err, apperr.ErrNotFound) {
 			return nil, ErrLotNotFound
 		}
 		return nil, err
@@ -74,7 +75,7 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 	epcisEnd := info.ProducedAt
 	if s.Events != nil && info.GTIN != "" {
 		h, err := (&trace.Service{Events: s.Events}).LotTrace(ctx, merchantID, info.GTIN, info.Code)
-		if err != nil && !apperr.Is(err, "trace_lot_not_found") {
+		if err != nil && !errors.Is(err, trace.ErrLotNotFound) {
 			return nil, err
 		}
 		if h != nil {

@@ -3,6 +3,7 @@ package coldchain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -793,12 +794,12 @@ func (s *Service) CreateDevice(ctx context.Context, d *Device) (string, error) {
 	}
 	loc, err := s.Store.Location(ctx, d.MerchantID, d.LocationID)
 	if err != nil {
-		return "", apperr.InvalidField("location_id", "invalid_location", "位置不存在", "Unknown location.")
+		return "", apperr.ErrInvalidLocation.With("位置不存在", "Unknown location.")
 	}
 	token, hash := NewDeviceToken()
 	d.TokenHash = hash
 	if err := s.Store.CreateDevice(ctx, d); err != nil {
-		if apperr.Is(err, "conflict") {
+		if errors.Is(err, apperr.ErrConflict) {
 			return "", apperr.InvalidField("device_id", "device_id_taken", "设备编号已被使用", "This device id is taken.")
 		}
 		return "", err

@@ -27,6 +27,12 @@ type Row struct {
 }
 
 // Get returns the trimmed cell of a column ("" when the column is absent).
+// ErrEmpty is a file with no header or no data rows.
+var ErrEmpty = apperr.InvalidField("file", "empty_csv", "文件为空", "The file is empty.")
+
+// ErrInvalidCSV is a file the CSV reader cannot parse.
+var ErrInvalidCSV = apperr.InvalidField("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
+
 func (r Row) Get(key string) string { return r.cells[key] }
 
 // At names a cell in errors: "row 3: price".
@@ -58,7 +64,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 	rd.TrimLeadingSpace = true
 	header, err := rd.Read()
 	if err == io.EOF {
-		return nil, apperr.InvalidField("file", "empty_csv", "文件为空", "The file is empty.")
+		return nil, ErrEmpty
 	}
 	if err != nil {
 		return nil, syntax(err)
@@ -106,7 +112,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
-		return nil, apperr.InvalidField("file", "empty_csv", "文件里没有数据行", "The file has no data rows.")
+		return nil, ErrEmpty.With("文件里没有数据行", "The file has no data rows.")
 	}
 	return rows, nil
 }
@@ -114,7 +120,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 func syntax(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return apperr.InvalidField(fmt.Sprintf("row %d", pe.StartLine), "invalid_csv", "CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
+		return ErrInvalidCSV.At(fmt.Sprintf("row %d", pe.StartLine)).With("CSV 格式错误（引号不成对？）", "Malformed CSV (unbalanced quotes?).")
 	}
-	return apperr.InvalidField("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
+	return ErrInvalidCSV
 }

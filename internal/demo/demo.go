@@ -5,6 +5,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/shelflive/shelflive/internal/cn"
 	"strings"
@@ -103,7 +104,7 @@ var demoAliases = map[string][]string{
 func Seed(ctx context.Context, d Deps) (bool, error) {
 	if _, err := d.Users.MerchantBySlug(ctx, MerchantSlug); err == nil {
 		return false, nil
-	} else if !apperr.Is(err, "not_found") {
+	} else if !errors.Is(err, apperr.ErrNotFound) {
 		return false, err
 	}
 	m := &identity.Merchant{Slug: MerchantSlug, Name: "鲜食集", NameEN: "Demo Fresh Market"}

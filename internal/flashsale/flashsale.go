@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
 )
@@ -47,30 +48,31 @@ type Sale struct {
 func (s *Sale) Validate(now time.Time) error {
 	switch {
 	case s.SKUID <= 0:
-		return apperr.InvalidField("sku_id", "unknown_sku", "请选择秒杀商品规格", "Choose the SKU on sale.")
+		return catalog.ErrUnknownSKU.With("请选择秒杀商品规格", "Choose the SKU on sale.")
 	case s.Quantity <= 0 || s.Quantity > 100_000:
-		return apperr.InvalidField("quantity", "invalid_quantity", "秒杀数量须为1到10万", "Quantity must be between 1 and 100,000.")
+		return apperr.ErrInvalidQuantity.With("秒杀数量须为1到10万", "Quantity must be between 1 and 100,000.")
 	case s.PriceFen < 0 || s.PriceFen > 100_000_000:
-		return apperr.InvalidField("price_fen", "invalid_price", "价格无效", "Invalid price.")
+		return apperr.ErrInvalidPrice
 	case s.PerUserLimit <= 0 || s.PerUserLimit > 99:
 		return apperr.InvalidField("per_user_limit", "invalid_limit", "每人限购须为1到99", "Per-buyer limit must be between 1 and 99.")
 	case !s.EndsAt.After(s.StartsAt):
-		return apperr.InvalidField("ends_at", "invalid_window", "结束时间须晚于开始时间", "The sale must end after it starts.")
+		return ErrInvalidWindow
 	case s.EndsAt.Sub(s.StartsAt) > 7*24*time.Hour:
-		return apperr.InvalidField("ends_at", "invalid_window", "秒杀最长7天", "A flash sale lasts at most 7 days.")
+		return ErrInvalidWindow.With("秒杀最长7天", "A flash sale lasts at most 7 days.")
 	case s.EndsAt.Before(now):
-		return apperr.InvalidField("ends_at", "invalid_window", "结束时间已过", "The end time is in the past.")
+		return ErrInvalidWindow.With("结束时间已过", "The end time is in the past.")
 	}
 	return nil
 }
 
 // Errors buyers see; each has a stable code.
 var (
-	ErrSoldOut      = apperr.New(apperr.Conflict, "sold_out", "已抢光", "Sold out.")
-	ErrLimit        = apperr.New(apperr.Conflict, "limit_reached", "已达每人限购数量", "You reached the per-buyer limit.")
-	ErrNotRunning   = apperr.New(apperr.Conflict, "sale_not_running", "秒杀未开始或已结束", "The flash sale is not running.")
-	ErrBusy         = apperr.New(apperr.TooMany, "busy_retry", "抢购人数太多，请稍后重试", "Too many buyers right now; try again in a moment.")
-	ErrQuotaOnStart = apperr.New(apperr.Conflict, "insufficient_stock", "门店库存不足以开启本次秒杀", "The store has too little stock for this sale.")
+	ErrSoldOut       = apperr.New(apperr.Conflict, "sold_out", "已抢光", "Sold out.")
+	ErrLimit         = apperr.New(apperr.Conflict, "limit_reached", "已达每人限购数量", "You reached the per-buyer limit.")
+	ErrNotRunning    = apperr.New(apperr.Conflict, "sale_not_running", "秒杀未开始或已结束", "The flash sale is not running.")
+	ErrBusy          = apperr.ErrBusy.With("抢购人数太多，请稍后重试", "Too many buyers right now; try again in a moment.")
+	ErrInvalidWindow = apperr.InvalidField("ends_at", "invalid_window", "结束时间须晚于开始时间", "The sale must end after it starts.")
+	ErrQuotaOnStart  = apperr.New(apperr.Conflict, "insufficient_stock", "门店库存不足以开启本次秒杀", "The store has too little stock for this sale.")
 	// ErrPaused: a lot of the sale's quota is on hold (cold-chain review);
 	// the sale resumes when quality releases it, or ends.
 	ErrPaused = apperr.New(apperr.Conflict, "sale_paused", "秒杀暂停：该批次冷链复核中", "The flash sale is paused: the lot is under cold-chain review.")

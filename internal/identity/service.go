@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -73,6 +74,7 @@ var (
 	ErrBadOTP           = apperr.New(apperr.Unauthorized, "invalid_otp", "验证码错误或已过期", "Wrong or expired code.")
 	ErrOTPTooOften      = apperr.New(apperr.TooMany, "otp_rate_limited", "验证码发送太频繁，请稍后再试", "Codes requested too often; wait a moment.")
 	ErrSMSFailed        = apperr.New(apperr.Unavailable, "sms_failed", "验证码短信没有发出去，请稍后再试；如果一直收不到，请联系商家", "The login code could not be sent by SMS; try again in a moment, or contact the shop if it keeps failing.")
+	ErrInvalidRole      = apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
 )
 
 var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
@@ -205,7 +207,7 @@ func (s *Service) Login(ctx context.Context, login, password, clientIP string) (
 	gen := s.generation()
 	st, err := s.Store.StaffByLogin(ctx, key)
 	if err != nil || st.Disabled || !CheckPassword(st.PasswordHash, password) {
-		if err != nil && !apperr.Is(err, "not_found") {
+		if err != nil && !errors.Is(err, apperr.ErrNotFound) {
 			return nil, "", nil, err
 		}
 		s.recordFailure("login:" + key)
@@ -422,7 +424,7 @@ func (s *Service) VerifyOTP(ctx context.Context, merchantID int64, phone, code s
 // is returned once and only its hash is stored.
 func (s *Service) CreateToken(ctx context.Context, merchantID int64, role Role, label string, ttl time.Duration) (string, *Session, error) {
 	if !role.Valid() {
-		return "", nil, apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
+		return "", nil, ErrInvalidRole
 	}
 	if ttl <= 0 {
 		ttl = 365 * 24 * time.Hour

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 )
 
 // Kind names what an analytics event records.
@@ -45,7 +46,7 @@ type Event struct {
 // Errors of the analytics API.
 var (
 	ErrBadEvent   = apperr.InvalidField("kind", "invalid_event", "事件类型无效", "Unknown event kind.")
-	ErrBadProduct = apperr.InvalidField("product_id", "unknown_product", "商品不在本场直播中", "That product is not in this live.")
+	ErrBadProduct = catalog.ErrUnknownProduct.With("商品不在本场直播中", "That product is not in this live.")
 )
 
 // ValidateClient checks an event a viewer's page sent: a known kind about a

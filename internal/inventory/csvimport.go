@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/csvfile"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // StockRow is one line of a stock count: how many units of one lot of a
@@ -53,33 +55,33 @@ func ParseStockCSV(data []byte, now time.Time) ([]StockRow, error) {
 	for _, r := range rows {
 		s := StockRow{Row: r.Num, SKUCode: r.Get("sku_code"), Store: r.Get("store"), LotCode: r.Get("lot"), Origin: r.Get("origin")}
 		if s.SKUCode == "" {
-			return nil, apperr.InvalidField(r.At("sku_code"), "unknown_sku", "规格编码必填", "SKU code is required.")
+			return nil, catalog.ErrUnknownSKU.At(r.At("sku_code")).With("规格编码必填", "SKU code is required.")
 		}
 		if s.Store == "" {
-			return nil, apperr.InvalidField(r.At("store"), "unknown_store", "门店必填", "Store is required.")
+			return nil, stores.ErrUnknownStore.At(r.At("store")).With("门店必填", "Store is required.")
 		}
 		if s.LotCode == "" || len(s.LotCode) > 20 {
-			return nil, apperr.InvalidField(r.At("lot"), "invalid_lot_code", "批次号必填，最多20个字符", "Lot code is required (max 20 characters, as in GS1 AI 10).")
+			return nil, ErrInvalidLotCode.At(r.At("lot"))
 		}
 		exp, ok := parseDay(r.Get("expires"))
 		if !ok {
-			return nil, apperr.InvalidField(r.At("expires"), "invalid_dates", "到期日期须为 YYYY-MM-DD", "Expiry must be a date, YYYY-MM-DD.")
+			return nil, ErrInvalidDates.At(r.At("expires")).With("到期日期须为 YYYY-MM-DD", "Expiry must be a date, YYYY-MM-DD.")
 		}
 		s.ExpiresAt = exp.Add(24*time.Hour - time.Second)
 		s.ProducedAt = today
 		if v := r.Get("produced"); v != "" {
 			if s.ProducedAt, ok = parseDay(v); !ok {
-				return nil, apperr.InvalidField(r.At("produced"), "invalid_dates", "生产日期须为 YYYY-MM-DD", "Production date must be YYYY-MM-DD.")
+				return nil, ErrInvalidDates.At(r.At("produced")).With("生产日期须为 YYYY-MM-DD", "Production date must be YYYY-MM-DD.")
 			}
 		} else if !s.ExpiresAt.After(s.ProducedAt) {
 			s.ProducedAt = exp // an already expired lot being counted
 		}
 		if !s.ExpiresAt.After(s.ProducedAt) {
-			return nil, apperr.InvalidField(r.At("expires"), "invalid_dates", "到期日期须晚于生产日期", "Expiry must be after production.")
+			return nil, ErrInvalidDates.At(r.At("expires")).With("到期日期须晚于生产日期", "Expiry must be after production.")
 		}
 		n, err := strconv.ParseInt(strings.TrimSuffix(r.Get("on_hand"), "件"), 10, 64)
 		if err != nil || n < 0 || n > 10_000_000 {
-			return nil, apperr.InvalidField(r.At("on_hand"), "invalid_quantity", "库存须为 0 到 1000 万的整数", "Stock must be a whole number from 0 to 10,000,000.")
+			return nil, apperr.ErrInvalidQuantity.At(r.At("on_hand")).With("库存须为 0 到 1000 万的整数", "Stock must be a whole number from 0 to 10,000,000.")
 		}
 		s.OnHand = n
 		key := [3]string{s.SKUCode, s.LotCode, s.Store}

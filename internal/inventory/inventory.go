@@ -29,10 +29,10 @@ type Lot struct {
 func (l *Lot) Validate() error {
 	l.Code = strings.TrimSpace(l.Code)
 	if l.Code == "" || len(l.Code) > 20 {
-		return apperr.InvalidField("code", "invalid_lot_code", "批次号必填，最多20个字符", "Lot code is required (max 20 characters, as in GS1 AI 10).")
+		return ErrInvalidLotCode
 	}
 	if l.ExpiresAt.IsZero() || l.ProducedAt.IsZero() || !l.ExpiresAt.After(l.ProducedAt) {
-		return apperr.InvalidField("expires_at", "invalid_dates", "保质期须晚于生产日期", "Expiry must be after production.")
+		return ErrInvalidDates
 	}
 	return nil
 }
@@ -99,7 +99,12 @@ type Take struct {
 }
 
 // ErrOutOfStock says the store cannot cover the quantity.
-var ErrOutOfStock = apperr.New(apperr.Conflict, "out_of_stock", "库存不足", "Not enough stock.")
+var (
+	ErrOutOfStock     = apperr.New(apperr.Conflict, "out_of_stock", "库存不足", "Not enough stock.")
+	ErrBelowReserved  = apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
+	ErrInvalidDates   = apperr.InvalidField("expires_at", "invalid_dates", "保质期须晚于生产日期", "Expiry must be after production.")
+	ErrInvalidLotCode = apperr.InvalidField("code", "invalid_lot_code", "批次号必填，最多20个字符", "Lot code is required (max 20 characters, as in GS1 AI 10).")
+)
 
 // AllocateFEFO takes qty units from levels, earliest expiry first. It returns
 // ErrOutOfStock without a partial allocation when levels cannot cover qty,

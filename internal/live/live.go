@@ -60,6 +60,9 @@ func StoreTopic(storeID int64) string { return "store:" + strconv.FormatInt(stor
 // OrderTopic names the realtime topic of one order's page.
 func OrderTopic(orderID int64) string { return "order:" + strconv.FormatInt(orderID, 10) }
 
+// ErrRoomEnded refuses what only a scheduled or live room allows.
+var ErrRoomEnded = apperr.New(apperr.Conflict, "room_ended", "直播已结束", "This live has ended.")
+
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,47}$`)
 
 // Validate checks a room before it is stored.
@@ -77,7 +80,7 @@ func (r *Room) Validate() error {
 		r.Status = Scheduled
 	case Scheduled, Live, Ended:
 	default:
-		return apperr.InvalidField("status", "invalid_status", "状态无效", "Invalid status.")
+		return apperr.ErrInvalidStatus
 	}
 	return nil
 }
@@ -95,7 +98,7 @@ func (r *Room) Transition(next Status, now time.Time) error {
 	case next == Ended && r.Status == Scheduled:
 		r.Status, r.EndedAt = Ended, &now
 	default:
-		return apperr.New(apperr.Conflict, "invalid_transition", "房间状态不允许此操作", "The room cannot move to that state.")
+		return apperr.ErrInvalidTransition.With("房间状态不允许此操作", "The room cannot move to that state.")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/cn"
 )
 
@@ -142,10 +143,10 @@ func (r *Request) Validate() error {
 	for i, it := range r.Items {
 		f := fmt.Sprintf("items[%d]", i)
 		if it.SKUID <= 0 {
-			return apperr.InvalidField(f+".sku_id", "unknown_sku", "商品规格不存在", "Unknown SKU.")
+			return catalog.ErrUnknownSKU.At(f + ".sku_id")
 		}
 		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
-			return apperr.InvalidField(f+".quantity", "invalid_quantity", "数量须为1到99", "Quantity must be between 1 and 99.")
+			return apperr.ErrInvalidQuantity.At(f+".quantity").With("数量须为1到99", "Quantity must be between 1 and 99.")
 		}
 		if seen[it.SKUID] {
 			return apperr.InvalidField(f+".sku_id", "duplicate_item", "同一规格请合并数量", "List each SKU once.")
@@ -176,11 +177,10 @@ func (r *Request) Validate() error {
 
 // Order errors, each with a stable code.
 var (
-	ErrUnknownSKU      = apperr.InvalidField("items", "unknown_sku", "商品规格不存在或已下架", "Unknown or inactive SKU.")
-	ErrUnknownStore    = apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+	ErrUnknownSKU      = catalog.ErrUnknownSKU.At("items").With("商品规格不存在或已下架", "Unknown or inactive SKU.")
 	ErrExpired         = apperr.New(apperr.Gone, "reservation_expired", "订单已超时，库存已释放，请重新下单", "The reservation expired; please order again.")
 	ErrNotPayable      = apperr.New(apperr.Conflict, "not_payable", "订单当前不可支付", "This order cannot be paid now.")
-	ErrBadTransition   = apperr.New(apperr.Conflict, "invalid_transition", "订单状态不允许此操作", "The order cannot do that in its current status.")
+	ErrBadTransition   = apperr.ErrInvalidTransition.With("订单状态不允许此操作", "The order cannot do that in its current status.")
 	ErrBadPickupCode   = apperr.New(apperr.NotFound, "invalid_pickup_code", "取货码无效", "Unknown pickup code.")
 	ErrIdempotencyKey  = apperr.InvalidField("Idempotency-Key", "invalid_idempotency_key", "幂等键缺失或过长", "Idempotency-Key is missing or too long.")
 	ErrIdempotencyUsed = apperr.New(apperr.Conflict, "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used for a different request.")

@@ -196,7 +196,7 @@ func (s *CatalogStore) SKU(ctx context.Context, merchantID, id int64) (*catalog.
 
 func (s *CatalogStore) SetPrice(ctx context.Context, merchantID, skuID, priceFen int64) error {
 	if priceFen < 0 || priceFen > 100_000_000 {
-		return apperr.InvalidField("price_fen", "invalid_price", "价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
+		return apperr.ErrInvalidPrice.With("价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE skus SET price_fen = ? WHERE merchant_id = ? AND id = ?`, priceFen, merchantID, skuID)

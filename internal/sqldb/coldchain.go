@@ -14,6 +14,7 @@ import (
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // ColdChainStore implements coldchain.Store and coldchain.ExportStore.
@@ -60,7 +61,7 @@ func (s *ColdChainStore) CreateLocation(ctx context.Context, l *coldchain.Locati
 		if l.StoreID != 0 {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.StoreID).Scan(&n); err != nil || n == 0 {
-				return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+				return stores.ErrUnknownStore
 			}
 			store = l.StoreID
 		}
@@ -127,7 +128,7 @@ func (s *ColdChainStore) CreateDevice(ctx context.Context, d *coldchain.Device) 
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cc_locations WHERE merchant_id = ? AND id = ?`, d.MerchantID, d.LocationID).Scan(&n); err != nil || n == 0 {
-			return apperr.InvalidField("location_id", "invalid_location", "位置不存在", "Unknown location.")
+			return apperr.ErrInvalidLocation.With("位置不存在", "Unknown location.")
 		}
 		d.CreatedAt = tx.Now
 		d.ID, err = tx.InsertID(ctx, `INSERT INTO cc_devices (merchant_id, device_key, name, location_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -11,6 +11,7 @@ import (
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // FlashStore implements flashsale.Store and writes flash-sale orders in
@@ -24,7 +25,7 @@ type FlashStore struct {
 }
 
 // ErrLostLease fails a batch written by a node that is no longer the leader.
-var ErrLostLease = apperr.New(apperr.TooMany, "busy_retry", "服务切换中，请稍后重试", "The service is failing over; try again in a moment.")
+var ErrLostLease = apperr.ErrBusy.With("服务切换中，请稍后重试", "The service is failing over; try again in a moment.")
 
 var _ flashsale.Store = (*FlashStore)(nil)
 
@@ -52,7 +53,7 @@ func (f *FlashStore) Create(ctx context.Context, s *flashsale.Sale) error {
 			return order.ErrUnknownSKU
 		}
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.StoreID).Scan(&n); err != nil || n == 0 {
-			return order.ErrUnknownStore
+			return stores.ErrUnknownStore
 		}
 		s.Status, s.CreatedAt = flashsale.Scheduled, tx.Now
 		s.ID, err = tx.InsertID(ctx, `INSERT INTO flash_sales (merchant_id, room_id, product_id, sku_id, store_id, price_fen, quantity, per_user_limit, starts_at, ends_at, status, created_at)

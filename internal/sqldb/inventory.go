@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/inventory"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // InventoryStore implements inventory.Store.
@@ -35,7 +37,7 @@ func (s *InventoryStore) CreateLot(ctx context.Context, l *inventory.Lot) error 
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM skus WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.SKUID).Scan(&n); err != nil || n == 0 {
-			return apperr.InvalidField("sku_id", "unknown_sku", "商品规格不存在", "Unknown SKU.")
+			return catalog.ErrUnknownSKU
 		}
 		l.ID, err = tx.InsertID(ctx, `INSERT INTO lots (merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			l.MerchantID, l.SKUID, l.Code, ms(l.ProducedAt), ms(l.ExpiresAt), l.Origin, l.Hold, l.HoldReason, ms(tx.Now))
@@ -79,7 +81,7 @@ func (s *InventoryStore) SetHold(ctx context.Context, merchantID, lotID int64, h
 
 func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error {
 	if onHand < 0 || onHand > 10_000_000 {
-		return apperr.InvalidField("on_hand", "invalid_quantity", "库存数量无效", "Invalid stock quantity.")
+		return apperr.ErrInvalidQuantity.At("on_hand").With("库存数量无效", "Invalid stock quantity.")
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error { return setStockTx(ctx, tx, merchantID, storeID, lotID, onHand) })
 }
@@ -93,13 +95,13 @@ func setStockTx(ctx context.Context, tx *Tx, merchantID, storeID, lotID, onHand 
 	}
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil || n == 0 {
-		return apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+		return stores.ErrUnknownStore
 	}
 	var reserved int64
 	err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`+tx.db.forUpdate(), storeID, lotID).Scan(&reserved)
 	if err == nil {
 		if onHand < reserved {
-			return apperr.New(apperr.Conflict, "below_reserved", "库存不能少于已被预订的数量", "Stock cannot go below the units already reserved.")
+			return inventory.ErrBelowReserved
 		}
 		_, err = tx.Exec(ctx, `UPDATE stock SET on_hand = ? WHERE store_id = ? AND lot_id = ?`, onHand, storeID, lotID)
 		return err
@@ -121,7 +123,7 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 		for _, r := range rows {
 			var skuID int64
 			if err := tx.QueryRow(ctx, `SELECT id FROM skus WHERE merchant_id = ? AND code = ?`, merchantID, r.SKUCode).Scan(&skuID); err != nil {
-				return apperr.InvalidField(r.At("sku_code"), "unknown_sku", "没有这个规格编码："+r.SKUCode, "No SKU with code "+r.SKUCode+".")
+				return catalog.ErrUnknownSKU.At(r.At("sku_code")).With("没有这个规格编码："+r.SKUCode, "No SKU with code "+r.SKUCode+".")
 			}
 			storeID, err := importStore(ctx, tx, merchantID, r)
 			if err != nil {
@@ -135,7 +137,7 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 			case errors.Is(err, sql.ErrNoRows):
 				l := inventory.Lot{MerchantID: merchantID, SKUID: skuID, Code: r.LotCode, ProducedAt: r.ProducedAt, ExpiresAt: r.ExpiresAt, Origin: r.Origin}
 				if err := l.Validate(); err != nil {
-					return apperr.InvalidField(r.At("expires"), "invalid_dates", "到期日期须晚于生产日期", "Expiry must be after production.")
+					return inventory.ErrInvalidDates.At(r.At("expires")).With("到期日期须晚于生产日期", "Expiry must be after production.")
 				}
 				if lotID, err = tx.InsertID(ctx, `INSERT INTO lots (merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 					merchantID, skuID, l.Code, ms(l.ProducedAt), ms(l.ExpiresAt), l.Origin, false, "", ms(tx.Now)); err != nil {
@@ -146,11 +148,11 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 				return err
 			}
 			if err := setStockTx(ctx, tx, merchantID, storeID, lotID, r.OnHand); err != nil {
-				switch apperr.As(err).Code {
-				case "below_reserved":
-					return apperr.New(apperr.Conflict, "below_reserved", "第 "+strconv.Itoa(r.Row)+" 行：库存不能少于已被预订的数量", "Row "+strconv.Itoa(r.Row)+": stock cannot go below the units already reserved.")
-				case "unknown_store": // a store id of another tenant, or none
-					return apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
+				switch {
+				case errors.Is(err, inventory.ErrBelowReserved):
+					return inventory.ErrBelowReserved.With("第 "+strconv.Itoa(r.Row)+" 行：库存不能少于已被预订的数量", "Row "+strconv.Itoa(r.Row)+": stock cannot go below the units already reserved.")
+				case errors.Is(err, stores.ErrUnknownStore): // a store id of another tenant, or none
+					return stores.ErrUnknownStore.At(r.At("store")).With("没有这个门店："+r.Store, "No store "+r.Store+".")
 				}
 				return err
 			}
@@ -166,7 +168,7 @@ func importStore(ctx context.Context, tx *Tx, merchantID int64, r inventory.Stoc
 	if id, err := strconv.ParseInt(r.Store, 10, 64); err == nil {
 		return id, nil // setStockTx checks that it is the merchant's
 	}
-	unknown := apperr.InvalidField(r.At("store"), "unknown_store", "没有这个门店："+r.Store, "No store "+r.Store+".")
+	unknown := stores.ErrUnknownStore.At(r.At("store")).With("没有这个门店："+r.Store, "No store "+r.Store+".")
 	rows, err := tx.Query(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND name = ? LIMIT 2`, merchantID, r.Store)
 	if err != nil {
 		return 0, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 )
@@ -160,7 +161,7 @@ func (s *LiveStore) SetLineup(ctx context.Context, merchantID, roomID int64, pro
 		for i, pid := range productIDs {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, pid).Scan(&n); err != nil || n == 0 {
-				return apperr.InvalidField("product_ids", "unknown_product", "商品不存在", "Unknown product.")
+				return catalog.ErrUnknownProduct.At("product_ids")
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO room_products (room_id, product_id, position) VALUES (?, ?, ?)`, roomID, pid, i); err != nil {
 				return err
@@ -189,7 +190,7 @@ func (s *LiveStore) Pin(ctx context.Context, merchantID, roomID, productID int64
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, productID).Scan(&n); err != nil || n == 0 {
-			return apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+			return catalog.ErrUnknownProduct
 		}
 		res, err := tx.Exec(ctx, `UPDATE rooms SET pinned_product_id = ? WHERE merchant_id = ? AND id = ?`, productID, merchantID, roomID)
 		if err := mustAffect(res, err); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // OrderStore implements order.Store and payment.Store: a payment changes an
@@ -35,7 +36,7 @@ var (
 func (s *OrderStore) Create(ctx context.Context, o *order.Order, items []order.Item) (bool, error) {
 	for attempt := 1; ; attempt++ {
 		created, err := s.create(ctx, o, items)
-		if attempt < 5 && (errors.Is(err, errRaced) || apperr.Is(err, "busy_retry")) {
+		if attempt < 5 && (errors.Is(err, errRaced) || errors.Is(err, apperr.ErrBusy)) {
 			continue
 		}
 		if errors.Is(err, errRaced) {
@@ -175,7 +176,7 @@ func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order) er
 			return err
 		}
 		if n == 0 {
-			return order.ErrUnknownStore
+			return stores.ErrUnknownStore
 		}
 		return nil
 	}
@@ -469,7 +470,7 @@ func (s *OrderStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([
 	var out []order.Order
 	for _, k := range due {
 		o, err := s.Transition(ctx, k.m, k.id, order.Expired)
-		if apperr.Is(err, "invalid_transition") {
+		if errors.Is(err, apperr.ErrInvalidTransition) {
 			continue // paid meanwhile
 		}
 		if err != nil {

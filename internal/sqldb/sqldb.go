@@ -403,9 +403,9 @@ func translate(err error) error {
 	}
 	switch {
 	case pgCode == "40001", pgCode == "40P01": // serialization failure, deadlock: safe to retry
-		return &apperr.Error{Kind: apperr.TooMany, Code: "busy_retry", Message: "系统繁忙，请稍后重试", English: "Busy; please try again.", Err: err}
+		return apperr.ErrBusy.Wrap(err)
 	case strings.Contains(msg, "UNIQUE constraint failed"), pgCode == "23505":
-		return &apperr.Error{Kind: apperr.Conflict, Code: "conflict", Message: "数据已存在", English: "Already exists.", Err: err}
+		return apperr.ErrConflict.Wrap(err)
 	case strings.Contains(msg, "CHECK constraint failed"), pgCode == "23514":
 		return &apperr.Error{Kind: apperr.Conflict, Code: "constraint", Message: "操作违反了数据约束", English: "The change breaks a data rule.", Err: err}
 	}

@@ -12,6 +12,9 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 )
 
+// ErrUnknownStore is a store id that is not one of the merchant's stores.
+var ErrUnknownStore = apperr.InvalidField("store_id", "unknown_store", "门店不存在", "Unknown store.")
+
 // Store is a shop with an address and coordinates (GCJ-02 as shown on Chinese maps).
 type Store struct {
 	ID         int64   `json:"id"`
@@ -48,7 +51,7 @@ func (s *Store) Validate() error {
 		return ErrTooLong
 	}
 	if s.Lat < -90 || s.Lat > 90 || s.Lng < -180 || s.Lng > 180 || (s.Lat == 0 && s.Lng == 0) {
-		return apperr.InvalidField("lat", "invalid_location", "门店坐标无效", "Store coordinates are invalid.")
+		return apperr.ErrInvalidLocation.At("lat").With("门店坐标无效", "Store coordinates are invalid.")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -59,7 +60,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	if err := s.App.Identity.Logout(r.Context(), p); err != nil && !apperr.Is(err, "not_found") {
+	if err := s.App.Identity.Logout(r.Context(), p); err != nil && !errors.Is(err, apperr.ErrNotFound) {
 		return err
 	}
 	name := viewerCookie

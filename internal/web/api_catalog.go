@@ -96,7 +96,7 @@ func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error
 // readCSV takes an uploaded spreadsheet: a text/csv body or a multipart
 // "file" (the API's 1 MiB body limit applies to both).
 func readCSV(r *http.Request) ([]byte, error) {
-	bad := apperr.InvalidField("file", "invalid_upload", "请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
+	bad := errInvalidUpload.With("请上传 CSV 文件（最大1MB）", "Upload a CSV file (max 1 MB).")
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "multipart/form-data":
@@ -117,7 +117,7 @@ func readCSV(r *http.Request) ([]byte, error) {
 		}
 		return data, nil
 	}
-	return nil, apperr.New(apperr.Invalid, "unsupported_media_type", "请以 text/csv 或文件上传提交", "Send text/csv or a multipart file.")
+	return nil, errUnsupportedMedia.With("请以 text/csv 或文件上传提交", "Send text/csv or a multipart file.")
 }
 
 // apiImportStock applies a stock count from CSV (see inventory.ParseStockCSV),
@@ -164,7 +164,7 @@ func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error 
 	for _, k := range prod.SKUs {
 		if k.ID != 0 {
 			if _, ok := known[k.ID]; !ok {
-				return apperr.InvalidField("skus", "unknown_sku", "规格不属于该商品", "SKU does not belong to this product.")
+				return catalog.ErrUnknownSKU.At("skus").With("规格不属于该商品", "SKU does not belong to this product.")
 			}
 		}
 		if o, ok := known[k.ID]; ok && o.PriceFen != k.PriceFen {
@@ -227,7 +227,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
+		return errInvalidUpload
 	}
 	defer f.Close()
 	head := make([]byte, 512)
@@ -243,7 +243,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	body := &readErrs{r: io.MultiReader(bytes.NewReader(head[:n]), f)}
 	if err := s.files().Put(r.Context(), uploadsPrefix+name, body, hdr.Size, ctype); err != nil {
 		if body.err != nil { // the client's file, not the store, failed
-			return apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
+			return errInvalidUpload
 		}
 		return fmt.Errorf("upload: %w", err)
 	}

@@ -100,7 +100,7 @@ func reportDays(r *http.Request, now time.Time) (from, to time.Time, err error) 
 		}
 		d, err := time.ParseInLocation("2006-01-02", v, cn.Shanghai)
 		if err != nil {
-			return time.Time{}, apperr.InvalidField(param, "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")
+			return time.Time{}, errInvalidDate.At(param)
 		}
 		return d, nil
 	}
@@ -111,7 +111,7 @@ func reportDays(r *http.Request, now time.Time) (from, to time.Time, err error) 
 		return
 	}
 	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-		err = apperr.InvalidField("to", "invalid_date", "结束日期须在开始日期之后，且不超过一年", "The end date must follow the start date, within a year.")
+		err = errInvalidDate.At("to").With("结束日期须在开始日期之后，且不超过一年", "The end date must follow the start date, within a year.")
 	}
 	return
 }

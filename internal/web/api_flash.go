@@ -1,13 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/app"
-	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 func (s *Server) apiListFlash(w http.ResponseWriter, r *http.Request) error {
@@ -53,7 +54,7 @@ func (s *Server) apiCreateFlash(w http.ResponseWriter, r *http.Request) error {
 	if sale.StoreID == 0 {
 		list, err := s.App.Stores.ListStores(r.Context(), room.MerchantID)
 		if err != nil || len(list) == 0 {
-			return apperr.InvalidField("store_id", "unknown_store", "请先创建门店", "Create a store first.")
+			return stores.ErrUnknownStore.With("请先创建门店", "Create a store first.")
 		}
 		sale.StoreID = list[0].ID
 	}
@@ -71,7 +72,7 @@ func (s *Server) apiCreateFlash(w http.ResponseWriter, r *http.Request) error {
 		sale.EndsAt = sale.StartsAt.Add(10 * time.Minute)
 	}
 	v, err := s.App.CreateFlashSale(r.Context(), PrincipalFrom(r.Context()), sale)
-	if apperr.Is(err, flashsale.ErrQuotaOnStart.Code) {
+	if errors.Is(err, flashsale.ErrQuotaOnStart) {
 		return s.shortForSale(r, room.MerchantID, sale)
 	}
 	if err != nil {
@@ -115,8 +116,7 @@ func (s *Server) shortForSale(r *http.Request, merchantID int64, sale *flashsale
 			}
 		}
 	}
-	e := flashsale.ErrQuotaOnStart
-	return &apperr.Error{Kind: e.Kind, Code: e.Code, Field: "quantity",
-		Message: fmt.Sprintf("%s可售库存 %d 件，不足以开启 %d 件的秒杀：请减少数量或换一家门店", name, left, sale.Quantity),
-		English: fmt.Sprintf("%s has %d units to sell, too few for a sale of %d: lower the quantity or pick another store.", nameEN, left, sale.Quantity)}
+	return flashsale.ErrQuotaOnStart.At("quantity").With(
+		fmt.Sprintf("%s可售库存 %d 件，不足以开启 %d 件的秒杀：请减少数量或换一家门店", name, left, sale.Quantity),
+		fmt.Sprintf("%s has %d units to sell, too few for a sale of %d: lower the quantity or pick another store.", nameEN, left, sale.Quantity))
 }

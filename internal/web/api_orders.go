@@ -10,8 +10,10 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
@@ -29,7 +31,7 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 		status, answer, err := s.forwardAnswer(w, r, addr, body)
 		if status == http.StatusConflict && req.SaleID != 0 {
 			var pr Problem
-			if json.Unmarshal(answer, &pr) == nil && pr.Code == "sold_out" {
+			if json.Unmarshal(answer, &pr) == nil && pr.Code == flashsale.ErrSoldOut.Code {
 				s.App.NoteSoldOut(req.SaleID) // answer the rest of the stampede here for a moment
 			}
 		}
@@ -168,7 +170,7 @@ func (s *Server) apiOrderStatus(w http.ResponseWriter, r *http.Request) error {
 			return apperr.ErrForbidden
 		}
 	default:
-		return apperr.InvalidField("status", "invalid_status", "状态须为 ready/shipped/completed/cancelled", "Status must be ready, shipped, completed or cancelled.")
+		return apperr.ErrInvalidStatus.With("状态须为 ready/shipped/completed/cancelled", "Status must be ready, shipped, completed or cancelled.")
 	}
 	o, err := s.App.Fulfil(r.Context(), p, id, in.Status)
 	if err != nil {
@@ -275,7 +277,7 @@ type staffInput struct {
 
 func (in *staffInput) check(p *identity.Principal) error {
 	if !in.Role.Valid() {
-		return apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
+		return identity.ErrInvalidRole
 	}
 	if in.Role == identity.RoleOwner && p.Role != identity.RoleOwner {
 		return apperr.ErrForbidden
@@ -305,7 +307,7 @@ func (s *Server) checkStore(r *http.Request, merchantID, storeID int64) error {
 		return nil
 	}
 	if _, err := s.App.Stores.Store(r.Context(), merchantID, storeID); err != nil {
-		return order.ErrUnknownStore
+		return stores.ErrUnknownStore
 	}
 	return nil
 }

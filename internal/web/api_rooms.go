@@ -12,6 +12,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
@@ -151,7 +152,7 @@ func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, pid := range in.ProductIDs { // refuse a bad lineup before anything is stored
 		if _, err := s.App.Catalog.Product(r.Context(), p.MerchantID, pid); err != nil {
-			return apperr.InvalidField("product_ids", "unknown_product", "商品不存在", "Unknown product.")
+			return catalog.ErrUnknownProduct.At("product_ids")
 		}
 	}
 	if err := s.App.Live.CreateRoom(r.Context(), room); err != nil {
@@ -224,7 +225,7 @@ func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Status != live.Live && in.Status != live.Ended {
-		return apperr.InvalidField("status", "invalid_status", "状态须为 live 或 ended", "Status must be live or ended.")
+		return apperr.ErrInvalidStatus.With("状态须为 live 或 ended", "Status must be live or ended.")
 	}
 	room, err = s.App.SetRoomStatus(r.Context(), PrincipalFrom(r.Context()), room, in.Status, in.Override)
 	if blocked := (*app.BlockedError)(nil); errors.As(err, &blocked) {
@@ -490,7 +491,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	subs, err := ws.ParseResume(r.URL.Query()["sub"])
 	if err != nil || len(subs) == 0 {
-		return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
+		return errInvalidSubscription
 	}
 	viewer := s.principalFromCookie(r, viewerCookie)
 	staff := s.principalFromCookie(r, staffCookie)
@@ -508,7 +509,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 		kind, idStr, _ := strings.Cut(sub.Topic, ":")
 		id, err := strconv.ParseInt(idStr, 10, 64)
 		if err != nil {
-			return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid topic "+sub.Topic+".")
+			return errInvalidSubscription.With("订阅参数无效", "Invalid topic "+sub.Topic+".")
 		}
 		switch kind {
 		case "room":
@@ -555,7 +556,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 				return apperr.ErrNotFound
 			}
 		default:
-			return apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Unknown topic "+sub.Topic+".")
+			return errInvalidSubscription.With("订阅参数无效", "Unknown topic "+sub.Topic+".")
 		}
 	}
 	opts := ws.Options{User: user, Topics: subs, Hidden: hidden, Context: s.Lifetime, Logger: s.Logger}

@@ -198,7 +198,7 @@ func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, erro
 		return p, nil
 	case Customer:
 		if p == nil {
-			return nil, apperr.New(apperr.Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
+			return nil, apperr.ErrLoginRequired
 		}
 		if p.Kind != identity.KindCustomer {
 			return nil, apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
@@ -305,7 +305,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt Route, err erro
 	e := apperr.As(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		e = apperr.New(apperr.Invalid, "body_too_large", "请求内容过大", "Request body too large.")
+		e = errBodyTooLarge
 	}
 	if e.Kind == apperr.Internal {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -391,7 +391,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return apperr.New(apperr.Invalid, "unsupported_media_type", "请求须为 JSON", "Send application/json.")
+			return errUnsupportedMedia
 		}
 	}
 	dec := json.NewDecoder(r.Body)
@@ -412,10 +412,10 @@ func decodeJSON(r *http.Request, v any) error {
 		if errors.Is(err, io.EOF) {
 			return apperr.New(apperr.Invalid, "empty_body", "请求内容为空", "Empty request body.")
 		}
-		return apperr.New(apperr.Invalid, "malformed_json", "JSON 格式错误", "Malformed JSON.")
+		return errMalformedJSON
 	}
 	if dec.More() {
-		return apperr.New(apperr.Invalid, "malformed_json", "JSON 格式错误", "Trailing data after the JSON object.")
+		return errMalformedJSON.With("JSON 格式错误", "Trailing data after the JSON object.")
 	}
 	return nil
 }

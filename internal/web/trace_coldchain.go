@@ -86,7 +86,7 @@ func (c *ColdChain) TelemetryHandler() http.Handler {
 			e := apperr.As(err)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				e = apperr.New(apperr.Invalid, "body_too_large", "请求内容过大", "Request body too large.")
+				e = errBodyTooLarge
 			}
 			if e.Kind == apperr.Internal {
 				c.Server.Logger.Error("telemetry", "err", err)
@@ -202,12 +202,12 @@ func (c *ColdChain) apiAlarms(w http.ResponseWriter, r *http.Request) error {
 	switch f.Status {
 	case "", "active", coldchain.StatusOpen, coldchain.StatusCleared, coldchain.StatusResolved:
 	default:
-		return apperr.InvalidField("status", "invalid_status", "状态须为 active/open/cleared/resolved", "status must be active, open, cleared or resolved.")
+		return apperr.ErrInvalidStatus.With("状态须为 active/open/cleared/resolved", "status must be active, open, cleared or resolved.")
 	}
 	if v := q.Get("lot_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return apperr.InvalidField("lot_id", "invalid_lot", "批次编号无效", "Invalid lot_id.")
+			return errInvalidLot
 		}
 		f.LotID = id
 	}
@@ -280,7 +280,7 @@ func exportFilter(r *http.Request) (coldchain.ExportFilter, error) {
 	if v := q.Get("lot_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return f, apperr.InvalidField("lot_id", "invalid_lot", "批次编号无效", "Invalid lot_id.")
+			return f, errInvalidLot
 		}
 		f.LotID = id
 	}

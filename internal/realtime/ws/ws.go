@@ -25,6 +25,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/realtime"
 )
 
@@ -162,7 +163,7 @@ type conn struct {
 func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Options) {
 	opts.defaults()
 	if len(opts.Topics) == 0 || len(opts.Topics) > MaxTopics {
-		problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
+		refuseSubscription(w)
 		return
 	}
 	c := &conn{
@@ -182,11 +183,11 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 		problem(w, http.StatusServiceUnavailable, "shutting_down", "服务器正在重启 / server shutting down")
 		return
 	case errors.Is(err, realtime.ErrInvalidTopic), errors.Is(err, realtime.ErrTooManyTopic), errors.Is(err, realtime.ErrNoTopics):
-		problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
+		refuseSubscription(w)
 		return
 	case err != nil:
 		opts.Logger.Error("ws: subscribe", "err", err)
-		problem(w, http.StatusInternalServerError, "internal", "内部错误 / Internal error.")
+		problem(w, http.StatusInternalServerError, apperr.ErrInternal.Code, "内部错误 / Internal error.")
 		return
 	}
 	c.sub = sub
@@ -526,6 +527,11 @@ func appendFrameHeader(b []byte, n int) []byte {
 		return append(b, finText, 127, byte(uint64(n)>>56), byte(uint64(n)>>48), byte(uint64(n)>>40), byte(uint64(n)>>32),
 			byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
+}
+
+// refuseSubscription answers a bad or too long list of topics.
+func refuseSubscription(w http.ResponseWriter) {
+	problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
 }
 
 func problem(w http.ResponseWriter, status int, code, title string) {
