@@ -142,4 +142,5 @@ var (
 	ErrInvalidQuantity = InvalidField("quantity", "invalid_quantity", "数量无效", "Invalid quantity.")
 	ErrInvalidStatus   = InvalidField("status", "invalid_status", "状态无效", "Invalid status.")
 	ErrInvalidLocation = InvalidField("location_id", "invalid_location", "位置无效", "Invalid location.")
+	ErrInvalidSlug     = InvalidField("slug", "invalid_slug", "标识无效", "Invalid slug.")
 )

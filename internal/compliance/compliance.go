@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 )
 
 // Context says where a text appears; some rules apply only in some places.
@@ -241,6 +242,6 @@ var (
 // Store errors.
 var (
 	ErrTermExists      = apperr.New(apperr.Conflict, "term_exists", "这个词已经在列表中", "The term is already on the list.")
-	ErrEvidenceProduct = apperr.InvalidField("product_id", "unknown_product", "商品不存在", "Unknown product.")
+	ErrEvidenceProduct = catalog.ErrUnknownProduct
 	ErrScript          = apperr.InvalidField("script", "invalid_script", "脚本最多20000字", "A script is at most 20,000 characters.")
 )

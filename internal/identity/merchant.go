@@ -14,7 +14,7 @@ import (
 var (
 	ErrMerchantDisabled = apperr.New(apperr.Forbidden, "merchant_disabled", "该商家已停用，请联系平台运营方", "This merchant is disabled; contact the platform operator.")
 	ErrShopClosed       = apperr.New(apperr.Gone, "shop_closed", "该店铺已停止营业", "This shop is closed.")
-	ErrBadSlug          = apperr.InvalidField("slug", "invalid_slug", "店铺标识须为 2–32 位小写字母、数字或连字符", "The slug must be 2–32 lowercase letters, digits or hyphens.")
+	ErrBadSlug          = apperr.ErrInvalidSlug.With("店铺标识须为 2–32 位小写字母、数字或连字符", "The slug must be 2–32 lowercase letters, digits or hyphens.")
 	ErrMerchantName     = apperr.InvalidField("name", "merchant_name_required", "请填写店铺名称（最多 100 字）", "Enter the shop's name (at most 100 characters).")
 	ErrBadLogin         = apperr.InvalidField("owner_login", "invalid_login", "登录名须为 3–64 位字母、数字或 . _ @ -", "The login must be 3–64 letters, digits or . _ @ -.")
 

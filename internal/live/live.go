@@ -70,7 +70,7 @@ func (r *Room) Validate() error {
 	r.Slug = strings.ToLower(strings.TrimSpace(r.Slug))
 	r.Title = strings.TrimSpace(r.Title)
 	if !slugRE.MatchString(r.Slug) {
-		return apperr.InvalidField("slug", "invalid_slug", "房间地址只能用小写字母、数字和连字符（2-48位）", "Slug: 2–48 lowercase letters, digits, hyphens.")
+		return apperr.ErrInvalidSlug.With("房间地址只能用小写字母、数字和连字符（2-48位）", "Slug: 2–48 lowercase letters, digits, hyphens.")
 	}
 	if r.Title == "" || utf8.RuneCountInString(r.Title) > 60 {
 		return apperr.InvalidField("title", "invalid_title", "标题必填，最多60字", "Title is required, at most 60 characters.")

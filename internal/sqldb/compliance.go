@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/compliance"
@@ -63,7 +64,7 @@ func (s *ComplianceStore) AddTerm(ctx context.Context, t *compliance.Term) error
 		t.CreatedAt = tx.Now
 		t.ID, err = tx.InsertID(ctx, `INSERT INTO compliance_terms (merchant_id, term, severity, explanation, suggestion, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.MerchantID, t.Term, string(t.Severity), t.Explanation, t.Suggestion, t.CreatedBy, ms(tx.Now))
-		if apperr.Is(translate(err), "conflict") {
+		if errors.Is(translate(err), apperr.ErrConflict) {
 			return compliance.ErrTermExists
 		}
 		return err

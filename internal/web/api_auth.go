@@ -79,7 +79,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) merchantID(r *http.Request, slug string) (int64, error) {
 	m, err := s.App.Identity.OpenMerchant(r.Context(), slug)
-	if apperr.Is(err, "not_found") {
+	if errors.Is(err, apperr.ErrNotFound) {
 		return 0, apperr.InvalidField("merchant", "unknown_merchant", "商家不存在", "Unknown merchant.")
 	}
 	if err != nil {
