@@ -52,7 +52,7 @@ type CatalogSource func(ctx context.Context, merchantID int64) ([]CatalogProduct
 
 // Errors of the classify API.
 var (
-	ErrTooManyTexts = apperr.InvalidField("texts", "invalid_texts", "texts 须为1到200条，每条最多200字", "texts: 1 to 200 strings of at most 200 characters.")
+	ErrTooManyTexts = apperr.ErrInvalidTexts.With("texts 须为1到200条，每条最多200字", "texts: 1 to 200 strings of at most 200 characters.")
 	ErrNotReady     = apperr.New(apperr.TooMany, "insight_loading", "分词词典加载中，请稍后再试", "The word dictionary is still loading; try again shortly.")
 )
 
