@@ -79,7 +79,7 @@ func (s *Service) InviteStaff(ctx context.Context, merchantID int64, by string, 
 		return "", nil, ErrStaffName
 	}
 	if !in.Role.Valid() {
-		return "", nil, apperr.InvalidField("role", "invalid_role", "未知角色", "Unknown role.")
+		return "", nil, ErrInvalidRole
 	}
 	ttl, err := inviteTTL(in.ValidHours)
 	if err != nil {

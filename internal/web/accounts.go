@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -90,7 +91,7 @@ func (s *Server) apiResetLink(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) pageInvite(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer") // the link's token stays out of other sites' logs
 	inv, err := s.App.Identity.LiveInvite(r.Context(), r.PathValue("token"))
-	if apperr.Is(err, identity.ErrInviteInvalid.Code) {
+	if errors.Is(err, identity.ErrInviteInvalid) {
 		// A used or expired link is an everyday thing, not an error: say what to do.
 		return s.render(w, r, 200, "invite.html", map[string]any{"Invalid": true})
 	}

@@ -283,7 +283,7 @@ func (in *staffInput) check(p *identity.Principal) error {
 		return apperr.ErrForbidden
 	}
 	if in.Name == "" {
-		return apperr.InvalidField("name", "name_required", "姓名必填", "Name is required.")
+		return identity.ErrStaffName.With("姓名必填", "Name is required.")
 	}
 	if len([]rune(in.Name)) > 40 || len(in.Username) > 64 || len(in.GuideCode) > order.MaxGuideCode || len(in.Password) > 256 {
 		return identity.ErrStaffTextTooLong
