@@ -98,7 +98,7 @@ func (a *App) VendorCallback(ctx context.Context, provider string, merchantID in
 		return nil, payment.ErrBadMethod
 	}
 	p, err := a.provider(ctx, merchantID, provider)
-	if errors.Is(err, payment.ErrNotConfigured) || apperr.Is(err, "not_found") {
+	if errors.Is(err, payment.ErrNotConfigured) || errors.Is(err, apperr.ErrNotFound) {
 		return nil, apperr.ErrNotFound // no account here: no callback endpoint either
 	}
 	if err != nil {

@@ -143,5 +143,6 @@ var (
 	ErrInvalidStatus   = InvalidField("status", "invalid_status", "状态无效", "Invalid status.")
 	ErrInvalidLocation = InvalidField("location_id", "invalid_location", "位置无效", "Invalid location.")
 	ErrInvalidSlug     = InvalidField("slug", "invalid_slug", "标识无效", "Invalid slug.")
+	ErrUnknownField    = InvalidField("", "unknown_field", "未知字段", "Unknown field.")
 	ErrInvalidTexts    = InvalidField("texts", "invalid_texts", "文字列表无效", "Invalid texts.")
 )

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -178,7 +179,7 @@ func (a *Accounts) Provider(ctx context.Context, merchantID int64, provider stri
 		return c.p, nil
 	}
 	st, err := a.Store.Account(ctx, merchantID, provider)
-	if apperr.Is(err, "not_found") {
+	if errors.Is(err, apperr.ErrNotFound) {
 		return nil, ErrNotConfigured
 	}
 	if err != nil {
@@ -260,7 +261,7 @@ func Fields(in map[string]string, names ...string) ([]string, error) {
 	for k, v := range in {
 		i, ok := known[k]
 		if !ok {
-			return nil, apperr.InvalidField(k, "unknown_field", "未知字段："+k, "Unknown field "+k+".")
+			return nil, apperr.ErrUnknownField.At(k).With("未知字段："+k, "Unknown field "+k+".")
 		}
 		out[i] = strings.TrimSpace(v)
 	}

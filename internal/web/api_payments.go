@@ -171,7 +171,7 @@ func (s *Server) apiRefund(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) payRequest(r *http.Request, orderID int64) (app.PayRequest, error) {
 	var req app.PayRequest
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil && !apperr.Is(err, "empty_body") {
+		if err := decodeJSON(r, &req); err != nil && !errors.Is(err, errEmptyBody) {
 			return req, err
 		}
 	}

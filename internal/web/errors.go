@@ -7,6 +7,7 @@ import "github.com/shelflive/shelflive/internal/apperr"
 var (
 	errBodyTooLarge        = apperr.New(apperr.Invalid, "body_too_large", "请求内容过大", "Request body too large.")
 	errUnsupportedMedia    = apperr.New(apperr.Invalid, "unsupported_media_type", "请求须为 JSON", "Send application/json.")
+	errEmptyBody           = apperr.New(apperr.Invalid, "empty_body", "请求内容为空", "Empty request body.")
 	errMalformedJSON       = apperr.New(apperr.Invalid, "malformed_json", "JSON 格式错误", "Malformed JSON.")
 	errInvalidUpload       = apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
 	errInvalidDate         = apperr.InvalidField("from", "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")

@@ -407,10 +407,10 @@ func decodeJSON(r *http.Request, v any) error {
 		}
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return apperr.InvalidField(f, "unknown_field", "未知字段："+f, "Unknown field "+f+".")
+			return apperr.ErrUnknownField.At(f).With("未知字段："+f, "Unknown field "+f+".")
 		}
 		if errors.Is(err, io.EOF) {
-			return apperr.New(apperr.Invalid, "empty_body", "请求内容为空", "Empty request body.")
+			return errEmptyBody
 		}
 		return errMalformedJSON
 	}
