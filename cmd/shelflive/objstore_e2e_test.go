@@ -23,7 +23,9 @@ func TestReplayOnAnotherNode(t *testing.T) {
 
 	streamCtx, stopStream := context.WithCancel(context.Background())
 	defer stopStream()
-	publish(t, streamCtx, a, "demo-stream-key")
+	// A small, slow stream: the test is about where the recording goes,
+	// and it must keep up while other tests encode video on the same box.
+	publishVideo(t, streamCtx, a, "demo-stream-key", "320x180", 10)
 	var room struct {
 		Playback struct {
 			OnAir  bool   `json:"on_air"`
@@ -31,22 +33,24 @@ func TestReplayOnAnotherNode(t *testing.T) {
 		} `json:"playback"`
 	}
 	ownerA, ownerB := testkit.Owner(a), testkit.Owner(b)
-	testkit.WaitFor(t, "stream on air", 20*time.Second, func() bool {
+	// Generous waits: on a busy 2-core box ffmpeg can take long to start
+	// and to reach real time (it timed out at 20 s once).
+	testkit.WaitFor(t, "stream on air", 120*time.Second, func() bool {
 		ownerA.Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
 		return room.Playback.OnAir
 	})
-	time.Sleep(4 * time.Second)
+	time.Sleep(4 * time.Second) // a few 1 s segments
 	stopStream()
 	// (Separate SQLite databases here; on a cluster the room is one row.)
 	if st := ownerB.Do(t, "POST", "/api/v1/rooms/demo/status", map[string]string{"status": "ended"}, nil); st != 200 {
 		t.Fatalf("end room on node B: %d", st)
 	}
-	testkit.WaitFor(t, "node B offers the replay", 30*time.Second, func() bool {
+	testkit.WaitFor(t, "node B offers the replay", 120*time.Second, func() bool {
 		ownerB.Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
 		return room.Playback.Replay != ""
 	})
 	var playlist string
-	testkit.WaitFor(t, "the whole recording on node B", 30*time.Second, func() bool {
+	testkit.WaitFor(t, "the whole recording on node B", 120*time.Second, func() bool {
 		resp, err := http.Get(b.URL() + room.Playback.Replay)
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -26,9 +27,18 @@ func ffmpegPath(t *testing.T) string {
 // publish streams a synthetic test card with a tone to the room's key until ctx ends.
 func publish(t *testing.T, ctx context.Context, m *node.Main, key string) {
 	t.Helper()
+	publishVideo(t, ctx, m, key, "640x360", 25)
+}
+
+// publishVideo streams a test pattern of the given size and frame rate;
+// a small, slow one keeps up on a busy 2-core machine (another ffmpeg may
+// be encoding at the same time).
+func publishVideo(t *testing.T, ctx context.Context, m *node.Main, key, size string, rate int) {
+	t.Helper()
+	r := strconv.Itoa(rate)
 	cmd := exec.CommandContext(ctx, ffmpegPath(t), "-loglevel", "error", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+		"-f", "lavfi", "-i", "testsrc=size="+size+":rate="+r, "-f", "lavfi", "-i", "sine=frequency=440",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", r, "-pix_fmt", "yuv420p", "-threads", "1",
 		"-c:a", "aac", "-f", "flv", "rtmp://"+m.Video.Addr().String()+"/live/"+key)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
