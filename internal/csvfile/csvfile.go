@@ -103,6 +103,9 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 		if len(rows) == maxRows {
 			return nil, apperr.InvalidField("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", maxRows), fmt.Sprintf("At most %d rows per import.", maxRows))
 		}
+		if line, _ := rd.FieldPos(0); line > 0 {
+			num = line // the spreadsheet's row: encoding/csv skips empty lines without counting them
+		}
 		r := Row{Num: num, cells: make(map[string]string, len(col))}
 		for key, i := range col {
 			if i < len(rec) {
