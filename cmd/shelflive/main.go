@@ -5,6 +5,7 @@
 //	shelflive backup         consistent online copy of the SQLite database
 //	shelflive restore        put a backup back (server stopped)
 //	shelflive merchant …     create, list and disable merchants (shops)
+//	shelflive doctor         check a configuration before going live
 //	shelflive bench …        load tools (orders, fanout)
 //	shelflive version
 package main
@@ -38,6 +39,8 @@ func main() {
 		err = runBackup(ctx, args)
 	case "restore":
 		err = runRestore(ctx, args)
+	case "doctor":
+		err = runDoctor(ctx, args, os.Stdout)
 	case "merchant":
 		err = runMerchant(ctx, args, os.Stdin, os.Stdout)
 	case "bench":
@@ -47,7 +50,7 @@ func main() {
 	case "version":
 		fmt.Println("shelflive", Version)
 	default:
-		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, bench, demo, version)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, doctor, bench, demo, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shelflive:", err)
