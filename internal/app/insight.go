@@ -170,3 +170,22 @@ func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, 
 	}
 	return &ABResult{Asked: insight.Compare("asked", askA, askB), Converted: insight.Compare("converted", buyA, buyB)}, nil
 }
+
+// BrandRooms is the brand view: every room's audience and sales, with the
+// viewers watching now; staff bound to one store see its rooms only.
+func (a *App) BrandRooms(ctx context.Context, p *identity.Principal) ([]insight.RoomSummary, error) {
+	a.Analytics.Flush(ctx)
+	all, err := a.Insight.(insight.BrandStore).BrandRooms(ctx, p.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, r := range all {
+		if at := p.AtStore(); at != 0 && r.StoreID != at {
+			continue
+		}
+		r.ViewersNow = a.Hub.Viewers(live.RoomTopic(r.RoomID))
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -22,6 +23,9 @@ type ReplayOptions struct {
 	Viewers  int    // viewers who watch both cards (default 160)
 	Password string // the demo owner's password (default Password)
 	Slug     string // room to create (default tea-ab-<time>)
+	// Linger keeps the viewers watching this long after the last order,
+	// before the live ends.
+	Linger time.Duration
 }
 
 // ReplayResult is the A/B verdict the API gave at the end of the replay.
@@ -145,8 +149,11 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	for i := range viewers {
 		g.Go(func() error {
 			v, err := c.viewer(gctx, opts.Slug, fmt.Sprintf("1370000%04d", i))
+			if err != nil {
+				return err
+			}
 			viewers[i] = v
-			return err
+			return v.watch(gctx, c, room.Room.ID)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -197,6 +204,12 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 		return nil, fmt.Errorf("phase B: %w", err)
 	}
 	fmt.Fprintln(log, "B (白桃乌龙) pinned, seen, asked about and bought")
+	if opts.Linger > 0 {
+		time.Sleep(opts.Linger) // viewers keep watching (a browser test looks at the dashboard now)
+	}
+	for _, v := range viewers {
+		v.ws.Close(websocket.StatusNormalClosure, "")
+	}
 	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, "", map[string]string{"status": "ended"}, nil); err != nil {
 		return nil, fmt.Errorf("end: %w", err)
 	}
@@ -271,6 +284,27 @@ func (c *replayClient) do(ctx context.Context, method, path, bearer, visitor str
 
 type replayViewer struct {
 	token, visitor string
+	ws             *websocket.Conn // watching the room: one viewer session
+}
+
+// watch joins the room's stream like the page does and reads it until closed.
+func (v *replayViewer) watch(ctx context.Context, c *replayClient, roomID int64) error {
+	h := http.Header{}
+	h.Set("Cookie", "sl_vid="+v.visitor)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/api/v1/ws?sub=room:"+strconv.FormatInt(roomID, 10), &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		return err
+	}
+	conn.SetReadLimit(1 << 20)
+	v.ws = conn
+	go func() {
+		for {
+			if _, _, err := conn.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	return nil
 }
 
 // viewer opens the live page (which gives it a visitor id) and logs in

@@ -149,3 +149,22 @@ func Summarize(roomID int64, a *Activity, now time.Time) RoomStats {
 	}
 	return st
 }
+
+// RoomSummary is one room in the brand view: its audience and sales.
+type RoomSummary struct {
+	RoomID        int64  `json:"room_id"`
+	Slug          string `json:"slug"`
+	Title         string `json:"title"`
+	Status        string `json:"status"`
+	StoreID       int64  `json:"store_id,omitempty"`
+	ViewersNow    int    `json:"viewers_now"`
+	UniqueViewers int64  `json:"unique_viewers"`
+	Orders        int64  `json:"orders"`
+	Paid          int64  `json:"paid_orders"`
+	GMVFen        int64  `json:"gmv_fen"`
+}
+
+// BrandStore reads every room's audience and sales of a merchant.
+type BrandStore interface {
+	BrandRooms(ctx context.Context, merchantID int64) ([]RoomSummary, error)
+}

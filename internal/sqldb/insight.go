@@ -258,3 +258,28 @@ func (s *InsightStore) scan(ctx context.Context, fn func(*sql.Rows) error, q str
 	}
 	return rows.Err()
 }
+
+var _ insight.BrandStore = (*InsightStore)(nil)
+
+// BrandRooms sums every room of the merchant: unique viewers from the
+// sessions, orders and paid GMV (net of refunds) from the orders.
+func (s *InsightStore) BrandRooms(ctx context.Context, merchantID int64) ([]insight.RoomSummary, error) {
+	out := []insight.RoomSummary{}
+	err := s.scan(ctx, func(r *sql.Rows) error {
+		var x insight.RoomSummary
+		if err := r.Scan(&x.RoomID, &x.Slug, &x.Title, &x.Status, &x.StoreID, &x.UniqueViewers, &x.Orders, &x.Paid, &x.GMVFen); err != nil {
+			return err
+		}
+		out = append(out, x)
+		return nil
+	}, `SELECT r.id, r.slug, r.title, r.status, COALESCE(r.store_id, 0),
+			COALESCE((SELECT COUNT(DISTINCT e.visitor) FROM insight_events e WHERE e.merchant_id = r.merchant_id AND e.room_id = r.id AND e.kind = 'view_start'), 0),
+			COALESCE(o.orders, 0), COALESCE(o.paid, 0), COALESCE(o.gmv, 0)
+		FROM rooms r LEFT JOIN (
+			SELECT room_id, COUNT(*) AS orders, SUM(CASE WHEN status IN `+paidStatuses+` THEN 1 ELSE 0 END) AS paid,
+				SUM(CASE WHEN status IN `+paidStatuses+` THEN total_fen - refunded_fen ELSE 0 END) AS gmv
+			FROM orders WHERE merchant_id = ? AND room_id IS NOT NULL GROUP BY room_id
+		) o ON o.room_id = r.id
+		WHERE r.merchant_id = ? ORDER BY CASE r.status WHEN 'live' THEN 0 ELSE 1 END, r.id DESC`, merchantID, merchantID)
+	return out, err
+}

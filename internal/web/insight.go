@@ -28,6 +28,8 @@ func (in *Insight) Routes() []Route {
 		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
 	}
 	return []Route{
+		{Method: "GET", Path: "/dashboard", Access: S, Perm: identity.PermRoomHost, Summary: "Live dashboard: a room's audience, funnel and sales every 2 s, and the brand across rooms and stores", handler: in.pageDashboard},
+		api("GET", "/api/v1/insight/rooms", S, identity.PermRoomHost, "Brand view: every room's viewers, orders and GMV", in.apiBrandRooms),
 		api("POST", "/api/v1/rooms/{slug}/events", P, "", "Report what a viewer saw or did (card shown, card opened, checkout started)", in.apiEvent),
 		api("GET", "/api/v1/rooms/{slug}/stats", S, identity.PermRoomHost, "Live dashboard numbers of a room (viewers, funnel, shares, GMV)", in.apiRoomStats),
 		api("GET", "/api/v1/rooms/{slug}/insights", S, identity.PermRoomHost, "What a room's comments ask for: per product mentions, questions by intent, sentiment, orders; open questions", in.apiRoomSignals),
@@ -182,4 +184,18 @@ func (in *Insight) apiAB(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, res)
+}
+
+// pageDashboard is the live dashboard (studio and admin link to it).
+func (in *Insight) pageDashboard(w http.ResponseWriter, r *http.Request) error {
+	return in.Server.render(w, r, 200, "dashboard.html", nil)
+}
+
+// apiBrandRooms answers the brand view's rooms.
+func (in *Insight) apiBrandRooms(w http.ResponseWriter, r *http.Request) error {
+	rooms, err := in.Server.App.BrandRooms(r.Context(), PrincipalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"rooms": rooms})
 }

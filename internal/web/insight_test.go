@@ -31,8 +31,25 @@ type roomStats struct {
 		Shown     int64 `json:"shown"`
 		Opened    int64 `json:"opened"`
 		Checkout  int64 `json:"checkout"`
+		Paid      int64 `json:"paid"`
 	} `json:"products"`
-	GMVFen int64 `json:"gmv_fen"`
+	Comments []struct {
+		N int64 `json:"n"`
+	} `json:"comments_per_minute"`
+	Orders     int64 `json:"orders"`
+	PaidOrders int64 `json:"paid_orders"`
+	Buyers     int64 `json:"buyers"`
+	GMVFen     int64 `json:"gmv_fen"`
+}
+
+func sumMinutes(ms []struct {
+	N int64 `json:"n"`
+}) int64 {
+	n := int64(0)
+	for _, m := range ms {
+		n += m.N
+	}
+	return n
 }
 
 type demoRoom struct {

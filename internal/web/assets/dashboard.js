@@ -1,0 +1,106 @@
+// Live dashboard: a room's numbers every 2 s (viewers, watch time, new vs
+// returning, comments and likes per minute, shares, the product funnel,
+// GMV, conversion), or the brand across rooms and stores.
+(function () {
+  const { h, t, api, yuan } = SL;
+  const $ = (id) => document.getElementById(id);
+  const charts = {};
+  const chart = (id) => charts[id] || (charts[id] = window.echarts.init($(id), null, { renderer: "svg" }));
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  const pct = (x) => (100 * x).toFixed(1) + "%";
+  const mins = (s) => s >= 60 ? Math.floor(s / 60) + t("分", "m ") + Math.round(s % 60) + t("秒", "s") : Math.round(s) + t("秒", "s");
+  const hhmm = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" });
+  const kpi = (id, label, value, sub) => h("div", { class: "kpi", id }, h("b", {}, value), h("span", {}, label), sub ? h("small", {}, sub) : null);
+  const select = $("dash-room");
+  let room = new URLSearchParams(location.search).get("room") || "";
+
+  async function loadRooms() {
+    const d = await api("GET", "/api/v1/insight/rooms");
+    for (const r of d.rooms) select.append(h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + r.title));
+    select.value = room;
+    return d;
+  }
+  select.addEventListener("change", () => { room = select.value; history.replaceState(null, "", room ? "?room=" + encodeURIComponent(room) : location.pathname); tick(); });
+
+  function renderRoom(s) {
+    $("dash-kpis").replaceChildren(
+      kpi("k-viewers", t("在线观众", "Viewers now"), s.viewers_now, t("峰值 ", "peak ") + s.peak_viewers),
+      kpi("k-unique", t("累计观众", "Unique viewers"), s.unique_viewers, t("场次 ", "sessions ") + s.sessions),
+      kpi("k-watch", t("人均观看", "Avg watch time"), mins(s.avg_watch_seconds)),
+      kpi("k-new", t("新观众 / 老观众", "New / returning"), s.new_viewers + " / " + s.returning_viewers),
+      kpi("k-orders", t("订单 / 已支付", "Orders / paid"), s.orders + " / " + s.paid_orders),
+      kpi("k-gmv", t("成交额", "GMV"), yuan(s.gmv_fen)),
+      kpi("k-conv", t("转化率", "Conversion"), pct(s.conversion), t("下单观众 ", "buyers ") + s.buyers));
+    const minutes = [...new Set([...s.comments_per_minute, ...s.likes_per_minute].map((m) => m.at))].sort();
+    const val = (list, at) => { const m = list.find((x) => x.at === at); return m ? m.n : 0; };
+    chart("chart-activity").setOption({
+      animation: false, tooltip: { trigger: "axis" }, legend: { top: 0, data: [t("评论", "Comments"), t("点赞", "Likes")] },
+      grid: { left: 48, right: 48, top: 48, bottom: 28 },
+      xAxis: { type: "category", data: minutes.map(hhmm) },
+      yAxis: [{ type: "value", name: t("评论", "Comments"), minInterval: 1 }, { type: "value", name: t("点赞", "Likes"), minInterval: 1 }],
+      series: [
+        { name: t("评论", "Comments"), type: "bar", data: minutes.map((m) => val(s.comments_per_minute, m)), itemStyle: { color: "#2563eb" } },
+        { name: t("点赞", "Likes"), type: "line", yAxisIndex: 1, smooth: true, data: minutes.map((m) => val(s.likes_per_minute, m)), itemStyle: { color: "#ef4444" } }],
+    }, true);
+    const names = s.products.map((p) => p.name);
+    const stage = (key, label, color) => ({ name: label, type: "bar", data: s.products.map((p) => p[key]), itemStyle: { color } });
+    chart("chart-funnel").setOption({
+      animation: false, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0, data: [t("曝光", "Shown"), t("点开", "Opened"), t("结算", "Checkout"), t("支付", "Paid")] },
+      grid: { left: 120, right: 24, top: 40, bottom: 24 },
+      yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 110, overflow: "truncate" } }, xAxis: { type: "value", minInterval: 1 },
+      series: [stage("shown", t("曝光", "Shown"), "#94a3b8"), stage("opened", t("点开", "Opened"), "#60a5fa"), stage("checkout", t("结算", "Checkout"), "#f59e0b"), stage("paid", t("支付", "Paid"), "#16a34a")],
+    }, true);
+    chart("chart-viewers").setOption({
+      animation: false, tooltip: { trigger: "item" },
+      series: [{ type: "pie", radius: ["45%", "70%"], label: { formatter: "{b}: {c}" },
+        data: [{ name: t("新观众", "New"), value: s.new_viewers, itemStyle: { color: "#2563eb" } }, { name: t("老观众", "Returning"), value: s.returning_viewers, itemStyle: { color: "#f59e0b" } }] }],
+    }, true);
+    $("dash-shares").replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, t("分享人 / 导购", "Sharer / guide")), h("th", { class: "num" }, t("分享次数", "Shares")), h("th", { class: "num" }, t("订单", "Orders")), h("th", { class: "num" }, t("已支付", "Paid")), h("th", { class: "num" }, t("成交额", "Revenue")))),
+      h("tbody", {}, s.shares.length ? s.shares.map((x) => h("tr", {}, h("td", {}, x.name ? x.name + " (" + x.code + ")" : x.code), h("td", { class: "num" }, x.shares), h("td", { class: "num" }, x.orders), h("td", { class: "num" }, x.paid), h("td", { class: "num" }, yuan(x.revenue_fen))))
+        : h("tr", {}, h("td", { colspan: "5", class: "muted" }, t("还没有分享", "No shares yet")))));
+  }
+
+  function renderBrand(rooms, stores) {
+    const sum = (k) => rooms.reduce((n, r) => n + r[k], 0);
+    $("dash-kpis").replaceChildren(
+      kpi("k-live", t("直播中", "Live rooms"), rooms.filter((r) => r.status === "live").length, t("共 ", "of ") + rooms.length),
+      kpi("k-viewers", t("在线观众", "Viewers now"), sum("viewers_now")),
+      kpi("k-unique", t("累计观众", "Unique viewers"), sum("unique_viewers")),
+      kpi("k-orders", t("订单 / 已支付", "Orders / paid"), sum("orders") + " / " + sum("paid_orders")),
+      kpi("k-gmv", t("成交额", "GMV"), yuan(sum("gmv_fen"))));
+    const top = rooms.filter((r) => r.orders > 0 || r.status === "live").slice(0, 12);
+    chart("chart-rooms").setOption({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 140, right: 24, top: 16, bottom: 24 },
+      yAxis: { type: "category", inverse: true, data: top.map((r) => r.title), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
+      series: [{ type: "bar", data: top.map((r) => r.gmv_fen), itemStyle: { color: "#2563eb" } }] }, true);
+    chart("chart-stores").setOption({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 140, right: 24, top: 16, bottom: 24 },
+      yAxis: { type: "category", inverse: true, data: stores.map((s) => s.name || t("品牌直播间", "Brand rooms")), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
+      series: [{ type: "bar", data: stores.map((s) => s.gmv_fen), itemStyle: { color: "#16a34a" } }] }, true);
+    $("dash-rooms").replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, t("直播间", "Room")), h("th", {}, t("状态", "Status")), h("th", { class: "num" }, t("在线", "Now")), h("th", { class: "num" }, t("累计观众", "Unique")), h("th", { class: "num" }, t("订单", "Orders")), h("th", { class: "num" }, t("已支付", "Paid")), h("th", { class: "num" }, t("成交额", "GMV")), h("th", {}, ""))),
+      h("tbody", {}, rooms.map((r) => h("tr", {}, h("td", {}, r.title), h("td", {}, { live: t("直播中", "Live"), scheduled: t("未开播", "Scheduled"), ended: t("已结束", "Ended") }[r.status] || r.status),
+        h("td", { class: "num" }, r.viewers_now), h("td", { class: "num" }, r.unique_viewers), h("td", { class: "num" }, r.orders), h("td", { class: "num" }, r.paid_orders), h("td", { class: "num" }, yuan(r.gmv_fen)),
+        h("td", {}, h("a", { href: "?room=" + encodeURIComponent(r.slug) }, t("看板", "Dashboard")), " ", h("a", { href: "/report/" + encodeURIComponent(r.slug) }, t("报告", "Report")))))));
+  }
+
+  let busy = false;
+  async function tick() {
+    if (busy) return;
+    busy = true;
+    try {
+      $("dash-room-view").classList.toggle("hidden", !room);
+      $("dash-brand-view").classList.toggle("hidden", !!room);
+      if (room) renderRoom(await api("GET", "/api/v1/rooms/" + encodeURIComponent(room) + "/stats"));
+      else {
+        const [rooms, stores] = await Promise.all([api("GET", "/api/v1/insight/rooms"), api("GET", "/api/v1/reports/stores").catch(() => ({ stores: [] }))]);
+        renderBrand(rooms.rooms, stores.stores || []);
+      }
+      Object.values(charts).forEach((c) => c.resize());
+      const u = $("dash-updated"); if (u) u.textContent = t("更新于 ", "Updated ") + new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" });
+      document.body.dataset.ticks = String(Number(document.body.dataset.ticks || 0) + 1);
+    } catch (e) { /* next tick retries */ } finally { busy = false; }
+  }
+  loadRooms().catch(() => {}).then(tick);
+  setInterval(tick, 2000);
+})();

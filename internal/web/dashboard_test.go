@@ -1,0 +1,129 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shelflive/shelflive/internal/demo"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestDashboardDuringScriptedLive plays the two-tea live while the owner
+// watches the dashboard in a browser: the page updates while it runs; at
+// the end every dashboard number equals what the orders, comments and
+// events tables say; the brand view lists the room.
+func TestDashboardDuringScriptedLive(t *testing.T) {
+	m := testkit.StartNode(t, "", "-rate-limits=false")
+	base := m.URL()
+	const slug = "tea-dash"
+	ctx := testkit.NewContext(t, testkit.Browser(t), 4*time.Minute)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/login?next=/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
+		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#dash-brand-view")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := demo.ReplayAB(context.Background(), base, demo.ReplayOptions{Viewers: 60, Slug: slug, Linger: 8 * time.Second}, io.Discard)
+		done <- err
+	}()
+	testkit.WaitFor(t, "room created", 2*time.Minute, func() bool {
+		return send(t, nil, base, "GET", "/api/v1/rooms/"+slug, nil, "", nil).Status == 200
+	})
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/dashboard?room="+slug),
+		chromedp.WaitVisible(chromedp.CSS("#k-gmv")),
+		// the tiles follow the live: orders are paid while we look
+		chromedp.Poll[chromedp.Void](`document.querySelector("#k-gmv b").textContent !== "¥0.00" && Number(document.querySelector("#k-viewers b").textContent) > 0`, chromedp.WithPollingTimeout(3*time.Minute)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.ticks`))
+	testkit.Screenshot(t, ctx, "dashboard-live")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Refreshes keep coming (every 2 s).
+	err = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`Number(document.body.dataset.ticks) > `+ticks+` + 1`, chromedp.WithPollingTimeout(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var st roomStats
+	send(t, nil, base, "GET", "/api/v1/rooms/"+slug+"/stats", nil, testkit.OwnerToken, nil).decode(t, &st)
+	db := m.DB.ReadDB()
+	var roomID int64
+	one := func(q string, args ...any) int64 {
+		t.Helper()
+		var n int64
+		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	roomID = one(`SELECT id FROM rooms WHERE slug = ?`, slug)
+	paid := `status IN ('paid', 'ready', 'shipped', 'completed')`
+	checks := []struct {
+		what      string
+		dashboard int64
+		table     int64
+	}{
+		{"orders", st.Orders, one(`SELECT COUNT(*) FROM orders WHERE room_id = ?`, roomID)},
+		{"paid orders", st.PaidOrders, one(`SELECT COUNT(*) FROM orders WHERE room_id = ? AND `+paid, roomID)},
+		{"GMV", st.GMVFen, one(`SELECT COALESCE(SUM(total_fen - refunded_fen), 0) FROM orders WHERE room_id = ? AND `+paid, roomID)},
+		{"buyers", st.Buyers, one(`SELECT COUNT(DISTINCT customer_id) FROM orders WHERE room_id = ? AND `+paid, roomID)},
+		{"unique viewers", int64(st.UniqueViewers), one(`SELECT COUNT(DISTINCT visitor) FROM insight_events WHERE room_id = ? AND kind = 'view_start'`, roomID)},
+		{"sessions", int64(st.Sessions), one(`SELECT COUNT(DISTINCT session) FROM insight_events WHERE room_id = ? AND kind = 'view_start'`, roomID)},
+		{"comments", sumMinutes(st.Comments), one(`SELECT COUNT(*) FROM comments WHERE room_id = ? AND deleted = 0`, roomID)},
+	}
+	for _, p := range st.Products {
+		checks = append(checks,
+			struct {
+				what             string
+				dashboard, table int64
+			}{"shown " + itoa(p.ProductID), p.Shown, one(`SELECT COUNT(DISTINCT visitor) FROM insight_events WHERE room_id = ? AND kind = 'card_shown' AND product_id = ?`, roomID, p.ProductID)},
+			struct {
+				what             string
+				dashboard, table int64
+			}{"checkout " + itoa(p.ProductID), p.Checkout, one(`SELECT COUNT(DISTINCT visitor) FROM insight_events WHERE room_id = ? AND kind = 'checkout' AND product_id = ?`, roomID, p.ProductID)},
+			struct {
+				what             string
+				dashboard, table int64
+			}{"paid " + itoa(p.ProductID), p.Paid, one(`SELECT COUNT(DISTINCT o.id) FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.room_id = ? AND l.product_id = ? AND o.`+paid, roomID, p.ProductID)})
+	}
+	for _, c := range checks {
+		if c.dashboard != c.table {
+			t.Errorf("%s: dashboard %d, tables %d", c.what, c.dashboard, c.table)
+		}
+	}
+	if st.Orders == 0 || st.UniqueViewers != 60 || st.PeakViewers != 60 || st.AvgWatchSeconds <= 0 || len(st.Products) != 2 {
+		t.Fatalf("the scripted live is not in the numbers: %+v", st)
+	}
+
+	// The brand view lists the room with the same GMV.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS("#dash-rooms tbody tr")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#dash-rooms").textContent`))
+	if !strings.Contains(text, "新茶双拼") {
+		t.Fatalf("brand rooms: %q", text)
+	}
+	testkit.Screenshot(t, ctx, "dashboard-brand")
+}
