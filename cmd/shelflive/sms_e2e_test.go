@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/sms/smstest"
@@ -94,6 +97,25 @@ func TestLoginCodesBySMS(t *testing.T) {
 			f.FailNext(tc.refusal)
 			if st := en.Do(t, "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": "13811113333"}, &p); st != 502 || !strings.Contains(p.Detail, "could not be sent by SMS") {
 				t.Fatalf("refused send in English: %d %+v", st, p)
+			}
+			if tc.provider == "aliyun" { // what the viewer sees on the phone when the provider refuses
+				f.FailNext(tc.refusal)
+				browser := testkit.Browser(t)
+				ctx := testkit.NewContext(t, browser, 60*time.Second)
+				run(t, ctx, "login sheet",
+					chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+					chromedp.Navigate(url(m, "/live/demo")),
+					chromedp.WaitVisible(chromedp.CSS("#comment-input")),
+					chromedp.SendKeys(chromedp.CSS("#comment-input"), "有货吗？\r"),
+					chromedp.WaitVisible(chromedp.CSS("#login-phone")),
+					chromedp.SendKeys(chromedp.CSS("#login-phone"), "13811114444"),
+					chromedp.Click(chromedp.CSS("#otp-send")),
+					chromedp.WaitVisible(chromedp.CSS("form .form-error")),
+				)
+				if got := text(t, ctx, "form .form-error"); !strings.Contains(got, "验证码短信没有发出去") {
+					t.Fatalf("the viewer sees %q", got)
+				}
+				testkit.Screenshot(t, ctx, "sms-failed-viewer")
 			}
 			// The limits stay: per phone (5 codes in 10 minutes) and per IP.
 			limited := false
