@@ -137,8 +137,11 @@ func TestPageTour(t *testing.T) {
 // buyerLogin logs the viewer in through the buy sheet's phone login.
 func buyerLogin(t *testing.T, ctx context.Context, phone string) {
 	t.Helper()
+	// A click inside the page: the card may be redrawn (the socket's first
+	// snapshot) between finding the button and pressing it.
+	poll(t, ctx, "buy button", `document.querySelector("#buy-btn") !== null`)
 	run(t, ctx, "login "+phone,
-		chromedp.Click(chromedp.CSS("#buy-btn")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#buy-btn").click()`),
 		chromedp.WaitVisible(chromedp.CSS("#login-phone")),
 		chromedp.SendKeys(chromedp.CSS("#login-phone"), phone),
 		chromedp.Click(chromedp.CSS("#otp-send")),

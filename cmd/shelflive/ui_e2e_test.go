@@ -78,7 +78,9 @@ func TestBuyerFindsOrdersAndProductFacts(t *testing.T) {
 	}
 
 	// The card's name opens the product facts.
-	run(t, viewer, "product detail", chromedp.Click(chromedp.CSS("#pinned-name")), chromedp.WaitVisible(chromedp.CSS("#detail-facts")))
+	// Clicks inside the page: the card may be redrawn (the socket's first
+	// snapshot) between finding a node and pressing it.
+	run(t, viewer, "product detail", chromedp.Evaluate[chromedp.Void](`document.querySelector("#pinned-name").click()`), chromedp.WaitVisible(chromedp.CSS("#detail-facts")))
 	facts := text(t, viewer, "#detail-facts")
 	for _, want := range []string{"产地", "过敏原", "储存"} {
 		if !strings.Contains(facts, want) {
@@ -106,7 +108,7 @@ func TestBuyerFindsOrdersAndProductFacts(t *testing.T) {
 
 	// Buying: the store list sorts by distance only when asked.
 	run(t, viewer, "back to the room", chromedp.Navigate(url(m, "/live/demo")), chromedp.WaitVisible(chromedp.CSS("#buy-btn")),
-		chromedp.Click(chromedp.CSS("#buy-btn")), chromedp.WaitVisible(chromedp.CSS("#store-list li")))
+		chromedp.Sleep(300*time.Millisecond), chromedp.Evaluate[chromedp.Void](`document.querySelector("#buy-btn").click()`), chromedp.WaitVisible(chromedp.CSS("#store-list li")))
 	if n, _ := chromedp.Run(viewer, chromedp.Evaluate[int](`window.__geo`)); n != 0 {
 		t.Fatalf("the buy sheet asked for the location %d times before the buyer did", n)
 	}
