@@ -10,7 +10,7 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart | telemetry")
+		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart | telemetry | callbacks")
 	}
 	switch args[0] {
 	case "orders":
@@ -21,6 +21,8 @@ func runBench(ctx context.Context, args []string) error {
 		return bench.RunColdStart(ctx, args[1:], os.Stdout)
 	case "telemetry":
 		return bench.RunTelemetry(ctx, args[1:], os.Stdout)
+	case "callbacks":
+		return bench.RunCallbacks(ctx, args[1:], os.Stdout)
 	case "fanout":
 		return bench.RunFanout(ctx, args[1:], os.Stdout)
 	}

@@ -209,3 +209,26 @@ func TestWrongKeysRefused(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkVerifyCallback is the vendor half of applying a callback: the
+// RSA-2048 signature check and the AES-256-GCM decryption.
+func BenchmarkVerifyCallback(b *testing.B) {
+	f, err := wechatpaytest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	_, fields, _ := f.NewMerchant("1900000109")
+	settings, _, _ := wechatpay.Parse(fields)
+	c, _ := wechatpay.New(1, settings, f.URL, nil, nil)
+	tx := wechatpay.Transaction{MchID: "1900000109", AppID: fields["appid"], OutTradeNo: "pi_x", TransactionID: "42", TradeState: "SUCCESS", Amount: wechatpay.Amount{Total: 100, Currency: "CNY"}}
+	body, h, _ := f.Callback("1900000109", "TRANSACTION.SUCCESS", "transaction", tx, time.Now())
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header = h
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Verify(r, body, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
