@@ -25,6 +25,7 @@ import (
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/promotions"
@@ -77,6 +78,10 @@ type App struct {
 	}
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// Reminders keeps live subscriptions (预约) and viewers' inboxes.
+	Reminders   notify.Store
+	lastReminds time.Time
 
 	// Polls keeps room polls; pollsDirty holds counts not yet published.
 	Polls      promotions.PollStore
@@ -143,6 +148,10 @@ func (a *App) Start(ctx context.Context) {
 				if a.IsLeader() {
 					a.expireDue(ctx)
 					a.closeDuePolls(ctx)
+					if a.Now().Sub(a.lastReminds) >= 5*time.Second {
+						a.lastReminds = a.Now()
+						a.remindDue(ctx)
+					}
 					a.tickFlash(ctx)
 					a.syncFlashHolds(ctx)
 					a.reconcileTick(ctx, &lastReconcile)

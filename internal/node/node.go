@@ -201,6 +201,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Clearance = &sqldb.ClearanceStore{DB: db}
 	a.Polls = &sqldb.PollStore{DB: db}
+	a.Reminders = &sqldb.ReminderStore{DB: db}
 	a.Webhooks = &sqldb.WebhookStore{DB: db}
 	a.WebhooksAllowPrivate = c.WebhooksAllowPrivate
 	m.Webhooks = &webhooks.Dispatcher{Store: a.Webhooks, Client: webhooks.GuardedClient(c.WebhooksAllowPrivate, 10*time.Second),

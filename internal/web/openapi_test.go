@@ -23,6 +23,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/promotions"
@@ -263,7 +264,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Location": {coldchain.Location{}, nil}, "Device": {coldchain.Device{}, nil}, "Alarm": {coldchain.Alarm{}, nil}, "AlarmLot": {coldchain.AlarmLot{}, nil},
 			"ClearanceRule": {freshness.Rule{}, nil}, "ClearanceStep": {freshness.Step{}, nil}, "ClearanceCandidate": {freshness.Candidate{}, nil},
 			"ClearanceRequest": {app.ClearanceRequest{}, nil}, "ClearanceSession": {freshness.Session{}, nil}, "ClearanceItem": {freshness.Item{}, nil}, "WasteSavedRow": {freshness.SavedRow{}, nil},
-			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
+			"InboxMessage": {notify.Message{}, nil},
+			"Poll":         {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by

@@ -87,7 +87,18 @@ func (s *Server) pageMyOrders(w http.ResponseWriter, r *http.Request) error {
 	if !slugRE.MatchString(from) {
 		from = ""
 	}
-	return s.render(w, r, 200, "my_orders.html", map[string]any{"Orders": list, "From": from})
+	data := map[string]any{"Orders": list, "From": from}
+	if s.App.Reminders != nil {
+		// The inbox sits on top of 我的: reminders of lives the viewer
+		// subscribed to; opening the page reads them.
+		if msgs, unread, err := s.App.Reminders.Inbox(r.Context(), p.MerchantID, p.SubjectID, 10); err == nil {
+			data["Inbox"], data["Unread"] = msgs, unread
+			if unread > 0 {
+				s.App.Reminders.MarkRead(r.Context(), p.MerchantID, p.SubjectID, s.App.Now())
+			}
+		}
+	}
+	return s.render(w, r, 200, "my_orders.html", data)
 }
 
 // merchantCookie remembers the shop of the last room a browser opened, so a

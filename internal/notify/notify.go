@@ -1,0 +1,60 @@
+// Package notify brings viewers back: a viewer subscribes (预约) to a
+// scheduled live, and gets a reminder in their in-app inbox shortly before
+// it starts and when it starts — exactly once per viewer, live and kind,
+// however many nodes run the job (the inbox's unique key is the rule).
+//
+// Channels beyond the inbox (Web Push, WeChat subscribe messages, SMS)
+// plug in behind the same queue later; today the inbox is the channel.
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+)
+
+// Lead is how long before a scheduled start the first reminder goes out.
+const Lead = 15 * time.Minute
+
+// Message is one entry of a viewer's inbox.
+type Message struct {
+	ID        int64      `json:"id"`
+	Kind      string     `json:"kind"` // live.soon | live.started
+	RoomID    int64      `json:"room_id,omitempty"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	BodyEN    string     `json:"body_en,omitempty"`
+	URL       string     `json:"url"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
+}
+
+// Kinds of reminders.
+const (
+	KindSoon    = "live.soon"
+	KindStarted = "live.started"
+)
+
+// Errors, one per code.
+var (
+	ErrNotScheduled = apperr.New(apperr.Conflict, "room_not_scheduled", "只能预约尚未开始的直播", "You can only subscribe to a live that has not started.")
+)
+
+// Store keeps subscriptions and inboxes.
+type Store interface {
+	// Subscribe records that the customer wants reminders of the room (idempotent).
+	Subscribe(ctx context.Context, merchantID, roomID, customerID int64) error
+	Unsubscribe(ctx context.Context, merchantID, roomID, customerID int64) error
+	Subscribed(ctx context.Context, roomID, customerID int64) (bool, error)
+	Subscribers(ctx context.Context, merchantID, roomID int64) (int64, error)
+	// RemindSoon writes a live.soon message for every subscriber of every
+	// scheduled room starting within lead of now (and not more than an hour
+	// late); RemindStarted a live.started message for every subscriber of
+	// the rooms that went live since `since`. Both are idempotent per
+	// (customer, room, kind) and return how many messages they wrote.
+	RemindSoon(ctx context.Context, now time.Time, lead time.Duration) (int64, error)
+	RemindStarted(ctx context.Context, now, since time.Time) (int64, error)
+	Inbox(ctx context.Context, merchantID, customerID int64, limit int) ([]Message, int64, error)
+	MarkRead(ctx context.Context, merchantID, customerID int64, now time.Time) error
+}
