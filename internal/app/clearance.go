@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -108,7 +106,7 @@ func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal,
 	}
 	end := start.Add(time.Duration(req.Minutes) * time.Minute)
 	day := start.In(cn.Shanghai)
-	room := &live.Room{MerchantID: p.MerchantID, Status: live.Scheduled, StreamKey: newStreamKey(),
+	room := &live.Room{MerchantID: p.MerchantID, Status: live.Scheduled, StreamKey: live.NewStreamKey(),
 		Slug:     fmt.Sprintf("clear-%d-%s", store.ID, day.Format("0102-1504")),
 		Title:    fmt.Sprintf("临期特惠 · %s · %s", store.Name, day.Format("1月2日 15:04")),
 		TitleEN:  fmt.Sprintf("Near-expiry deals · %s · %s", storeNameEN(store.NameEN, store.Name), day.Format("2 Jan 15:04")),
@@ -170,9 +168,3 @@ func storeNameEN(en, zh string) string {
 	return zh
 }
 
-// newStreamKey is a room's RTMP publishing key.
-func newStreamKey() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "sk_" + hex.EncodeToString(b)
-}

@@ -4,6 +4,8 @@ package live
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,6 +44,13 @@ type Room struct {
 	Likes           int64      `json:"likes"`
 	ProductIDs      []int64    `json:"product_ids"`
 	CreatedAt       time.Time  `json:"created_at"`
+}
+
+// NewStreamKey returns a fresh RTMP publish key for a room.
+func NewStreamKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "sk_" + hex.EncodeToString(b)
 }
 
 // Topic is the realtime topic of the room's public stream.

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -129,20 +127,13 @@ func (in *roomInput) apply(room *live.Room) {
 	}
 }
 
-// NewStreamKey returns a fresh RTMP publish key.
-func NewStreamKey() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "sk_" + hex.EncodeToString(b)
-}
-
 func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	var in roomInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	room := &live.Room{MerchantID: p.MerchantID, Slug: in.Slug, Status: live.Scheduled, StreamKey: NewStreamKey()}
+	room := &live.Room{MerchantID: p.MerchantID, Slug: in.Slug, Status: live.Scheduled, StreamKey: live.NewStreamKey()}
 	in.apply(room)
 	if err := room.Validate(); err != nil {
 		return err
@@ -189,7 +180,7 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.apply(room)
 	if in.RotateKey {
-		room.StreamKey = NewStreamKey()
+		room.StreamKey = live.NewStreamKey()
 	}
 	if err := room.Validate(); err != nil {
 		return err
