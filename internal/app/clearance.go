@@ -167,4 +167,3 @@ func storeNameEN(en, zh string) string {
 	}
 	return zh
 }
-
