@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -262,4 +263,20 @@ func (r *StoreRepo) ListStores(ctx context.Context, merchantID int64) ([]stores.
 		out = append(out, *s)
 	}
 	return out, rows.Err()
+}
+
+// storeOfMerchant is the one check that a store id is one of the merchant's
+// stores, for every write that names a store (stock, orders, flash sales,
+// cold-chain locations). Another tenant's store reads as unknown, like no
+// store at all; a database failure is returned as itself, so an outage
+// never reads as bad input.
+func storeOfMerchant(ctx context.Context, tx *Tx, merchantID, storeID int64) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil {
+		return fmt.Errorf("store of merchant: %w", err)
+	}
+	if n == 0 {
+		return stores.ErrUnknownStore
+	}
+	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
-	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // ColdChainStore implements coldchain.Store and coldchain.ExportStore.
@@ -59,9 +58,8 @@ func (s *ColdChainStore) CreateLocation(ctx context.Context, l *coldchain.Locati
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		var store any
 		if l.StoreID != 0 {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.StoreID).Scan(&n); err != nil || n == 0 {
-				return stores.ErrUnknownStore
+			if err := storeOfMerchant(ctx, tx, l.MerchantID, l.StoreID); err != nil {
+				return err
 			}
 			store = l.StoreID
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
-	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // FlashStore implements flashsale.Store and writes flash-sale orders in
@@ -52,8 +51,8 @@ func (f *FlashStore) Create(ctx context.Context, s *flashsale.Sale) error {
 		if err := tx.QueryRow(ctx, `SELECT product_id FROM skus WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.SKUID).Scan(&s.ProductID); err != nil {
 			return order.ErrUnknownSKU
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.StoreID).Scan(&n); err != nil || n == 0 {
-			return stores.ErrUnknownStore
+		if err := storeOfMerchant(ctx, tx, s.MerchantID, s.StoreID); err != nil {
+			return err
 		}
 		s.Status, s.CreatedAt = flashsale.Scheduled, tx.Now
 		s.ID, err = tx.InsertID(ctx, `INSERT INTO flash_sales (merchant_id, room_id, product_id, sku_id, store_id, price_fen, quantity, per_user_limit, starts_at, ends_at, status, created_at)

@@ -93,9 +93,8 @@ func setStockTx(ctx context.Context, tx *Tx, merchantID, storeID, lotID, onHand 
 	if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, lotID).Scan(&skuID); err != nil {
 		return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
 	}
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil || n == 0 {
-		return stores.ErrUnknownStore
+	if err := storeOfMerchant(ctx, tx, merchantID, storeID); err != nil {
+		return err
 	}
 	var reserved int64
 	err := tx.QueryRow(ctx, `SELECT reserved FROM stock WHERE store_id = ? AND lot_id = ?`+tx.db.forUpdate(), storeID, lotID).Scan(&reserved)

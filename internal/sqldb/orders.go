@@ -12,7 +12,6 @@ import (
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
-	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // OrderStore implements order.Store and payment.Store: a payment changes an
@@ -171,14 +170,7 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 // chooseStore checks the pickup store, or picks the delivery store with stock.
 func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order) error {
 	if o.Fulfilment == order.Pickup {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, o.MerchantID, o.StoreID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return stores.ErrUnknownStore
-		}
-		return nil
+		return storeOfMerchant(ctx, tx, o.MerchantID, o.StoreID)
 	}
 	err := tx.QueryRow(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND delivery = TRUE ORDER BY id LIMIT 1`, o.MerchantID).Scan(&o.StoreID)
 	if err == sql.ErrNoRows {

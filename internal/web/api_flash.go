@@ -53,7 +53,10 @@ func (s *Server) apiCreateFlash(w http.ResponseWriter, r *http.Request) error {
 	}
 	if sale.StoreID == 0 {
 		list, err := s.App.Stores.ListStores(r.Context(), room.MerchantID)
-		if err != nil || len(list) == 0 {
+		if err != nil {
+			return err // an outage is not "no store"
+		}
+		if len(list) == 0 {
 			return stores.ErrUnknownStore.With("请先创建门店", "Create a store first.")
 		}
 		sale.StoreID = list[0].ID

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -306,10 +307,11 @@ func (s *Server) checkStore(r *http.Request, merchantID, storeID int64) error {
 	if storeID == 0 {
 		return nil
 	}
-	if _, err := s.App.Stores.Store(r.Context(), merchantID, storeID); err != nil {
+	_, err := s.App.Stores.Store(r.Context(), merchantID, storeID)
+	if errors.Is(err, apperr.ErrNotFound) {
 		return stores.ErrUnknownStore
 	}
-	return nil
+	return err // nil, or an outage: never "unknown store"
 }
 
 func (s *Server) apiCreateStaff(w http.ResponseWriter, r *http.Request) error {
