@@ -33,6 +33,7 @@ import (
 	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/secretbox"
 	"github.com/shelflive/shelflive/internal/sms"
 	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/video"
@@ -202,7 +203,13 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Clearance = &sqldb.ClearanceStore{DB: db}
 	a.Polls = &sqldb.PollStore{DB: db}
 	a.Reminders = &sqldb.ReminderStore{DB: db}
-	a.Webhooks = &sqldb.WebhookStore{DB: db}
+	whStore := &sqldb.WebhookStore{DB: db}
+	if key, err := secretKey(c); err == nil && key != "" {
+		if box, err := secretbox.New(key); err == nil {
+			whStore.Box = box // signing secrets sealed at rest, like payment keys
+		}
+	}
+	a.Webhooks = whStore
 	a.WebhooksAllowPrivate = c.WebhooksAllowPrivate
 	m.Webhooks = &webhooks.Dispatcher{Store: a.Webhooks, Client: webhooks.GuardedClient(c.WebhooksAllowPrivate, 10*time.Second),
 		Logger: m.Logger, Now: db.Now, IsLeader: a.IsLeader, Disabled: a.WebhookDisabled}

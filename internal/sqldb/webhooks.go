@@ -3,16 +3,43 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/secretbox"
 	"github.com/shelflive/shelflive/internal/webhooks"
 )
 
 // WebhookStore keeps webhook endpoints and deliveries (the outbox and the
 // delivery log in one table).
-type WebhookStore struct{ DB *DB }
+type WebhookStore struct {
+	DB *DB
+	// Box seals signing secrets at rest with SHELFLIVE_SECRET_KEY, bound to
+	// the merchant; nil stores them as they are (tests).
+	Box *secretbox.Box
+}
+
+// seal and open keep a secret sealed in the database and plain in memory.
+// A value that is not sealed (written without a Box) reads as it is.
+func (s *WebhookStore) seal(merchantID int64, secret string) string {
+	if s.Box == nil {
+		return secret
+	}
+	return s.Box.Seal([]byte(secret), fmt.Sprintf("webhook:merchant:%d", merchantID))
+}
+
+func (s *WebhookStore) open(merchantID int64, stored string) (string, error) {
+	if s.Box == nil || strings.HasPrefix(stored, "whsec_") {
+		return stored, nil
+	}
+	plain, err := s.Box.Open(stored, fmt.Sprintf("webhook:merchant:%d", merchantID))
+	if err != nil {
+		return "", fmt.Errorf("webhooks: secret of merchant %d does not open (another SHELFLIVE_SECRET_KEY?): %w", merchantID, err)
+	}
+	return string(plain), nil
+}
 
 var _ webhooks.Store = (*WebhookStore)(nil)
 
@@ -22,7 +49,7 @@ const claimFor = time.Minute
 
 const endpointCols = `id, merchant_id, url, description, events, secret, enabled, disabled_reason, failures, created_at`
 
-func scanEndpoint(row interface{ Scan(...any) error }) (*webhooks.Endpoint, error) {
+func (s *WebhookStore) scanEndpoint(row interface{ Scan(...any) error }) (*webhooks.Endpoint, error) {
 	var e webhooks.Endpoint
 	var events string
 	var created int64
@@ -31,6 +58,10 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*webhooks.Endpoint, erro
 	}
 	e.Events = strings.Split(events, ",")
 	e.CreatedAt = time.UnixMilli(created).UTC()
+	var err error
+	if e.Secret, err = s.open(e.MerchantID, e.Secret); err != nil {
+		return nil, err
+	}
 	e.SecretHint = hint(e.Secret)
 	return &e, nil
 }
@@ -56,7 +87,7 @@ func (s *WebhookStore) CreateEndpoint(ctx context.Context, e *webhooks.Endpoint)
 		e.CreatedAt = tx.Now.UTC()
 		e.Enabled = true
 		id, err := tx.InsertID(ctx, `INSERT INTO webhook_endpoints (merchant_id, url, description, events, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, TRUE, ?)`,
-			e.MerchantID, e.URL, e.Description, strings.Join(e.Events, ","), e.Secret, ms(tx.Now))
+			e.MerchantID, e.URL, e.Description, strings.Join(e.Events, ","), s.seal(e.MerchantID, e.Secret), ms(tx.Now))
 		e.ID = id
 		e.SecretHint = hint(e.Secret)
 		return err
@@ -73,7 +104,7 @@ func (s *WebhookStore) UpdateEndpoint(ctx context.Context, e *webhooks.Endpoint)
 			reason, failures = "", 0
 		}
 		n, err := rowsAffected(tx.Exec(ctx, `UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, secret = ?, enabled = ?, disabled_reason = ?, failures = ?
-			WHERE merchant_id = ? AND id = ?`, e.URL, e.Description, strings.Join(e.Events, ","), e.Secret, e.Enabled, reason, failures, e.MerchantID, e.ID))
+			WHERE merchant_id = ? AND id = ?`, e.URL, e.Description, strings.Join(e.Events, ","), s.seal(e.MerchantID, e.Secret), e.Enabled, reason, failures, e.MerchantID, e.ID))
 		if err != nil {
 			return err
 		}
@@ -101,7 +132,7 @@ func (s *WebhookStore) DeleteEndpoint(ctx context.Context, merchantID, id int64)
 
 // Endpoint returns one endpoint of the merchant (with its secret).
 func (s *WebhookStore) Endpoint(ctx context.Context, merchantID, id int64) (*webhooks.Endpoint, error) {
-	e, err := scanEndpoint(s.DB.QueryRow(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE merchant_id = ? AND id = ?`, merchantID, id))
+	e, err := s.scanEndpoint(s.DB.QueryRow(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE merchant_id = ? AND id = ?`, merchantID, id))
 	if err == sql.ErrNoRows {
 		return nil, apperr.ErrNotFound
 	}
@@ -117,7 +148,7 @@ func (s *WebhookStore) Endpoints(ctx context.Context, merchantID int64) ([]webho
 	defer rows.Close()
 	out := []webhooks.Endpoint{}
 	for rows.Next() {
-		e, err := scanEndpoint(rows)
+		e, err := s.scanEndpoint(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -248,6 +279,10 @@ func (s *WebhookStore) Due(ctx context.Context, limit int) ([]webhooks.DueDelive
 			var dd webhooks.DueDelivery
 			d, err := scanDelivery(rows, &dd.URL, &dd.Secret)
 			if err != nil {
+				rows.Close()
+				return err
+			}
+			if dd.Secret, err = s.open(d.MerchantID, dd.Secret); err != nil {
 				rows.Close()
 				return err
 			}

@@ -3,9 +3,12 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/secretbox"
 	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/webhooks"
 )
@@ -18,12 +21,23 @@ func TestContractWebhooks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		s := newShop(t, db)
-		wh := &sqldb.WebhookStore{DB: db}
+		box, err := secretbox.New("0123456789abcdef0123456789abcdef-test")
+		must(t, err)
+		wh := &sqldb.WebhookStore{DB: db, Box: box}
 		paid := &webhooks.Endpoint{MerchantID: s.m, URL: "https://erp.example.com/hook", Events: []string{"order.paid"}, Secret: webhooks.NewSecret()}
 		all := &webhooks.Endpoint{MerchantID: s.m, URL: "https://wms.example.com/hook", Events: []string{"order.paid", "lot.held"}, Secret: webhooks.NewSecret()}
 		must(t, wh.CreateEndpoint(ctx, paid))
 		must(t, wh.CreateEndpoint(ctx, all))
 
+		// The signing secret is sealed in the row and plain when read.
+		var stored string
+		must(t, db.ReadDB().QueryRow(`SELECT secret FROM webhook_endpoints WHERE id = `+strconv.FormatInt(paid.ID, 10)).Scan(&stored))
+		if strings.Contains(stored, paid.Secret[6:]) || stored == paid.Secret {
+			t.Fatalf("secret stored in the clear: %q", stored)
+		}
+		if got, _ := wh.Endpoint(ctx, s.m, paid.ID); got.Secret != paid.Secret {
+			t.Fatalf("secret read back %q, want %q", got.Secret, paid.Secret)
+		}
 		n, err := wh.Enqueue(ctx, s.m, "order.paid", "order.paid:1", []byte(`{"type":"order.paid"}`), 0)
 		must(t, err)
 		if n != 2 {
