@@ -189,3 +189,31 @@ func (a *App) BrandRooms(ctx context.Context, p *identity.Principal) ([]insight.
 	}
 	return out, nil
 }
+
+// RoomReport is the post-live report: the dashboard numbers, the comment
+// insights and the merchant's earlier lives (of the same store, when the
+// room belongs to one) to compare with.
+func (a *App) RoomReport(ctx context.Context, p *identity.Principal, room *live.Room) (*insight.Report, error) {
+	st, err := a.RoomStats(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := a.RoomSignals(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := a.BrandRooms(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	rep := &insight.Report{RoomID: room.ID, Slug: room.Slug, Title: room.Title, Started: room.StartedAt, Ended: room.EndedAt, Stats: st, Signals: sig, Earlier: []insight.RoomSummary{}}
+	for _, r := range rooms {
+		switch {
+		case r.RoomID == room.ID:
+			rep.This = r
+		case r.RoomID < room.ID && r.Status != string(live.Scheduled) && r.StoreID == room.StoreID && len(rep.Earlier) < 5:
+			rep.Earlier = append(rep.Earlier, r)
+		}
+	}
+	return rep, nil
+}

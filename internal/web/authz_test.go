@@ -102,11 +102,15 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/comments/{id}/ban": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/ban"
 	}},
-	"POST /api/v1/rooms/{slug}/likes":   {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
-	"POST /api/v1/rooms/{slug}/shares":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
-	"POST /api/v1/rooms/{slug}/events":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
-	"GET /api/v1/rooms/{slug}/stats":    {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
-	"GET /api/v1/rooms/{slug}/insights": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
+	"POST /api/v1/rooms/{slug}/likes":      {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
+	"POST /api/v1/rooms/{slug}/shares":     {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
+	"POST /api/v1/rooms/{slug}/events":     {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
+	"GET /api/v1/rooms/{slug}/stats":       {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
+	"GET /api/v1/rooms/{slug}/insights":    {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
+	"GET /report/{slug}":                   {scopeTenant, func(o *objects) string { return "/report/" + o.roomSlug }},
+	"GET /api/v1/rooms/{slug}/report":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report" }},
+	"GET /api/v1/rooms/{slug}/report.csv":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.csv" }},
+	"GET /api/v1/rooms/{slug}/report.xlsx": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.xlsx" }},
 	"GET /api/v1/rooms/{slug}/ab": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/ab?a=" + itoa(o.productID) + "&b=" + itoa(o.productID)
 	}},

@@ -1,13 +1,16 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -126,4 +129,48 @@ func TestDashboardDuringScriptedLive(t *testing.T) {
 		t.Fatalf("brand rooms: %q", text)
 	}
 	testkit.Screenshot(t, ctx, "dashboard-brand")
+
+	// The post-live report: the same numbers, exported as CSV and XLSX, next
+	// to the merchant's earlier lives.
+	var rep struct {
+		Stats struct {
+			GMVFen int64 `json:"gmv_fen"`
+		} `json:"stats"`
+		Earlier []struct{ Title string }
+		This    struct {
+			Paid int64 `json:"paid_orders"`
+		} `json:"this"`
+	}
+	send(t, nil, base, "GET", "/api/v1/rooms/"+slug+"/report", nil, testkit.OwnerToken, nil).decode(t, &rep)
+	if rep.Stats.GMVFen != st.GMVFen || rep.This.Paid != st.PaidOrders || len(rep.Earlier) == 0 || rep.Earlier[0].Title != "草莓季 · 产地直播" {
+		t.Fatalf("report %+v", rep)
+	}
+	csvBody := send(t, nil, base, "GET", "/api/v1/rooms/"+slug+"/report.csv", nil, testkit.OwnerToken, nil)
+	gmv := fmt.Sprintf("%.2f", float64(st.GMVFen)/100)
+	if csvBody.Status != 200 || !strings.Contains(string(csvBody.Body), "成交额（元） GMV (yuan),"+gmv) || !strings.Contains(string(csvBody.Body), "白桃乌龙冷泡茶") {
+		t.Fatalf("csv: %d %s", csvBody.Status, csvBody.Body)
+	}
+	x := send(t, nil, base, "GET", "/api/v1/rooms/"+slug+"/report.xlsx", nil, testkit.OwnerToken, nil)
+	f, err := excelize.OpenReader(bytes.NewReader(x.Body))
+	if err != nil {
+		t.Fatalf("xlsx: %v", err)
+	}
+	if sheets := f.GetSheetList(); len(sheets) != 3 {
+		t.Fatalf("sheets %v", sheets)
+	}
+	if v, _ := f.GetCellValue("概览 Overview", "B14"); v != gmv {
+		t.Fatalf("xlsx GMV %q, want %s", v, gmv)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/report/"+slug),
+		chromedp.WaitVisible(chromedp.CSS("#report-table-2")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#report").textContent`))
+	if !strings.Contains(page, "草莓季 · 产地直播") || !strings.Contains(page, "¥"+gmv) {
+		t.Fatalf("report page: %q", page)
+	}
+	testkit.Screenshot(t, ctx, "report")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -29,6 +30,10 @@ func (in *Insight) Routes() []Route {
 	}
 	return []Route{
 		{Method: "GET", Path: "/dashboard", Access: S, Perm: identity.PermRoomHost, Summary: "Live dashboard: a room's audience, funnel and sales every 2 s, and the brand across rooms and stores", handler: in.pageDashboard},
+		{Method: "GET", Path: "/report/{slug}", Access: S, Perm: identity.PermRoomHost, Summary: "Post-live report of a room, compared with the earlier lives", handler: in.pageReport},
+		api("GET", "/api/v1/rooms/{slug}/report", S, identity.PermRoomHost, "Post-live report (JSON): numbers, products, comment insights, earlier lives", in.apiReport),
+		api("GET", "/api/v1/rooms/{slug}/report.csv", S, identity.PermRoomHost, "Post-live report as CSV", in.apiReportCSV),
+		api("GET", "/api/v1/rooms/{slug}/report.xlsx", S, identity.PermRoomHost, "Post-live report as XLSX (one sheet per table)", in.apiReportXLSX),
 		api("GET", "/api/v1/insight/rooms", S, identity.PermRoomHost, "Brand view: every room's viewers, orders and GMV", in.apiBrandRooms),
 		api("POST", "/api/v1/rooms/{slug}/events", P, "", "Report what a viewer saw or did (card shown, card opened, checkout started)", in.apiEvent),
 		api("GET", "/api/v1/rooms/{slug}/stats", S, identity.PermRoomHost, "Live dashboard numbers of a room (viewers, funnel, shares, GMV)", in.apiRoomStats),
@@ -198,4 +203,54 @@ func (in *Insight) apiBrandRooms(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"rooms": rooms})
+}
+
+func (in *Insight) report(r *http.Request) (*insight.Report, error) {
+	room, err := in.Server.roomOwned(r)
+	if err != nil {
+		return nil, err
+	}
+	return in.Server.App.RoomReport(r.Context(), PrincipalFrom(r.Context()), room)
+}
+
+// pageReport renders the post-live report (server-side, printable).
+func (in *Insight) pageReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := in.report(r)
+	if err != nil {
+		return err
+	}
+	return in.Server.render(w, r, 200, "report.html", map[string]any{"R": rep, "Sheets": rep.Sheets()})
+}
+
+func (in *Insight) apiReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := in.report(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, rep)
+}
+
+func (in *Insight) apiReportCSV(w http.ResponseWriter, r *http.Request) error {
+	rep, err := in.report(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="report-`+rep.Slug+`.csv"`)
+	return rep.WriteCSV(w)
+}
+
+func (in *Insight) apiReportXLSX(w http.ResponseWriter, r *http.Request) error {
+	rep, err := in.report(r)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteXLSX(&buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="report-`+rep.Slug+`.xlsx"`)
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -398,6 +398,7 @@ func parseTemplates() map[string]*template.Template {
 		"statusClass": statusClass,
 		"initial":     initial,
 		"shanghai":    func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },
+		"pct":         func(x float64) float64 { return 100 * x },
 	}
 	pages := map[string]*template.Template{}
 	entries, err := fs.ReadDir(embedded, "templates")
