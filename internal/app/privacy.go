@@ -30,7 +30,7 @@ func (a *App) ExportMyData(ctx context.Context, p *identity.Principal) (map[stri
 	if orders == nil {
 		orders = []order.Order{}
 	}
-	return map[string]any{"customer": c, "orders": orders, "comments": comments, "exported_at": a.Now()}, nil
+	return map[string]any{"customer": c, "orders": OrderViews(p, orders), "comments": comments, "exported_at": a.Now()}, nil
 }
 
 // EraseMyData deletes the calling viewer's personal data (orders stay, anonymous).
