@@ -88,8 +88,8 @@ var foods = []food{
 	{"临期鲜榨橙汁", "Fresh orange juice (near expiry)", "临期特惠 · 明日到期", "上海 中央厨房", "橙子", "无", "1L", catalog.Chilled, 5, "橙", 30, []skuSpec{{"OJ-1", "1L", 990, 2590, "06901234500226"}}},
 	// Two new tea flavours launched in one live: the A/B story of issue 19
 	// (`shelflive demo replay-ab`).
-	{"桂花乌龙冷泡茶", "Osmanthus oolong cold brew", "新品 · 0糖 · 桂花窨制", "福建 安溪", "乌龙茶, 桂花, 水", "无", "500ml", catalog.Chilled, 30, "桂", 45, []skuSpec{{"TEA-OS", "单瓶", 1200, 1500, ""}, {"TEA-OS6", "6瓶装", 6600, 9000, ""}}},
-	{"白桃乌龙冷泡茶", "White peach oolong cold brew", "新品 · 0糖 · 白桃果香", "福建 安溪", "乌龙茶, 白桃果粒, 水", "无", "500ml", catalog.Chilled, 30, "桃", 330, []skuSpec{{"TEA-PE", "单瓶", 1200, 1500, ""}, {"TEA-PE6", "6瓶装", 6600, 9000, ""}}},
+	{"桂花乌龙冷泡茶", "Osmanthus oolong cold brew", "新品 · 0糖 · 桂花窨制", "福建 安溪", "乌龙茶, 桂花, 水", "无", "500ml", catalog.Chilled, 30, "桂", 45, []skuSpec{{"TEA-OS", "单瓶", 1200, 1500, "06901234500233"}, {"TEA-OS6", "6瓶装", 6600, 9000, "06901234500240"}}},
+	{"白桃乌龙冷泡茶", "White peach oolong cold brew", "新品 · 0糖 · 白桃果香", "福建 安溪", "乌龙茶, 白桃果粒, 水", "无", "500ml", catalog.Chilled, 30, "桃", 330, []skuSpec{{"TEA-PE", "单瓶", 1200, 1500, "06901234500257"}, {"TEA-PE6", "6瓶装", 6600, 9000, "06901234500264"}}},
 }
 
 // demoAliases are what viewers call some products in comments: comment
