@@ -353,7 +353,6 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	if req.RoomID > 0 {
 		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
 			req.RoomID = 0 // a stale room id must not fail a purchase
-		} else {
 		}
 	}
 	if req.SaleID != 0 {

@@ -365,9 +365,6 @@ func correctStructure(n *hnode) *hnode {
 	return &hnode{name: name, value: n.value, children: out, pair: n.pair}
 }
 
-// prehasher builds the pre-hash string; it consumes the tree it walks.
-type prehasher struct{}
-
 func isUserExtension(name string) bool {
 	return strings.Contains(name, "{") && strings.Contains(name, "/}")
 }
