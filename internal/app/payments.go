@@ -343,3 +343,37 @@ func (a *App) reconcileTick(ctx context.Context, last *time.Time) {
 	*last = a.Now()
 	go a.Reconcile(ctx)
 }
+
+// wechatSignIn is the WeChat Pay provider's sign-in side (openid for JSAPI).
+type wechatSignIn interface {
+	CanSignIn() bool
+	SignInURL(redirect, state string) string
+	OpenID(ctx context.Context, code string) (string, error)
+}
+
+// WeChatSignInURL is where a buyer inside WeChat goes so the merchant's
+// official account tells ShelfLive their openid (snsapi_base, no prompt).
+func (a *App) WeChatSignInURL(ctx context.Context, merchantID int64, redirect, state string) (string, error) {
+	p, err := a.provider(ctx, merchantID, "wechatpay")
+	if err != nil {
+		return "", err
+	}
+	s, ok := p.(wechatSignIn)
+	if !ok || !s.CanSignIn() {
+		return "", payment.ErrNeedOpenID
+	}
+	return s.SignInURL(redirect, state), nil
+}
+
+// WeChatOpenID exchanges the sign-in code for the buyer's openid.
+func (a *App) WeChatOpenID(ctx context.Context, merchantID int64, code string) (string, error) {
+	p, err := a.provider(ctx, merchantID, "wechatpay")
+	if err != nil {
+		return "", err
+	}
+	s, ok := p.(wechatSignIn)
+	if !ok {
+		return "", payment.ErrNeedOpenID
+	}
+	return s.OpenID(ctx, code)
+}

@@ -22,6 +22,8 @@ func (s *Server) paymentRoutes() []Route {
 	}
 	pw := identity.PermPaymentsWrite
 	return []Route{
+		{Method: "GET", Path: "/wechat/oauth", Access: C, Summary: "WeChat sign-in (snsapi_base) for a JSAPI payment: off to the official account's authorize page", handler: s.pageWeChatSignIn},
+		{Method: "GET", Path: "/wechat/oauth/callback", Access: C, Summary: "WeChat sign-in comes back: the buyer's openid kept in a MACed cookie, back to the order", handler: s.pageWeChatSignInDone},
 		{Method: "GET", Path: "/qr/pay", Access: C, Summary: "QR code (PNG) of a WeChat Pay / Alipay payment link, for a desktop checkout", handler: s.pagePayQR},
 		api("GET", "/api/v1/payments", S, pw, "The shop's payment accounts: configured or not, ids and key fingerprints only", s.apiPaymentAccounts),
 		api("PUT", "/api/v1/payments/wechatpay", S, pw, "Set the shop's WeChat Pay account (validated, stored encrypted, never returned)", s.apiPutPaymentAccount("wechatpay")),

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -385,4 +386,81 @@ func TestWeChatPayReconcileAndRefund(t *testing.T) {
 	if vo.Refunded != o.TotalFen {
 		t.Fatalf("vendor refunded %d of %d", vo.Refunded, o.TotalFen)
 	}
+}
+
+// TestWeChatPayJSAPISignIn: inside WeChat, JSAPI needs the buyer's openid:
+// the WeChat sign-in round trip (snsapi_base, on the fake) keeps it in a
+// MACed cookie, and paying with JSAPI then answers the WeixinJSBridge
+// parameters; without it, or with a forged state, it is refused.
+func TestWeChatPayJSAPISignIn(t *testing.T) {
+	s := newWeChatShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000064")
+	r := send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), buyer.Token, nil)
+	var o orderView
+	r.decode(t, &o)
+	pay := "/api/v1/orders/" + strconv.FormatInt(o.ID, 10) + "/pay"
+	send(t, nil, s.base, "POST", pay, map[string]string{"provider": "wechatpay", "method": "jsapi"}, buyer.Token, nil).wantProblem(t, 409, "openid_required")
+
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 20 * time.Second}
+	get := func(u string, cookie string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Authorization", "Bearer "+buyer.Token)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	next := "/orders/" + strconv.FormatInt(o.ID, 10) + "?pay=1"
+	resp := get(s.base+"/wechat/oauth?next="+url.QueryEscape(next), "")
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 302 || !strings.HasPrefix(loc, s.fake.URL+"/connect/oauth2/authorize?") || !strings.Contains(loc, "snsapi_base") {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, loc)
+	}
+	resp = get(strings.Split(loc, "#")[0], "")
+	back := resp.Header.Get("Location")
+	if !strings.HasPrefix(back, s.base+"/wechat/oauth/callback?") {
+		t.Fatalf("authorize: %d %s", resp.StatusCode, back)
+	}
+	// a forged state is refused
+	bu, _ := url.Parse(back)
+	q := bu.Query()
+	q.Set("state", q.Get("state")+"x")
+	bu.RawQuery = q.Encode()
+	if resp := get(bu.String(), ""); resp.StatusCode != 302 || resp.Header.Get("Location") != "/orders/"+strconv.FormatInt(o.ID, 10) || len(resp.Cookies()) != 0 {
+		t.Fatalf("forged state: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp = get(back, "")
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != next {
+		t.Fatalf("callback: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == "sl_wx_openid" && c.HttpOnly {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatal("no openid cookie")
+	}
+	r = send(t, nil, s.base, "POST", pay, map[string]string{"provider": "wechatpay", "method": "jsapi"}, buyer.Token, map[string]string{"Cookie": cookie})
+	if r.Status != 200 {
+		t.Fatalf("jsapi: %d %s", r.Status, r.Body)
+	}
+	var p payAnswer
+	r.decode(t, &p)
+	j := p.Action.JSAPI
+	if j["appId"] != s.fields["appid"] || !strings.HasPrefix(j["package"], "prepay_id=") || j["signType"] != "RSA" || j["paySign"] == "" {
+		t.Fatalf("jsapi params %v", j)
+	}
+	if vo, ok := s.fake.Order(s.mchid, p.Intent); !ok || vo.Kind != "jsapi" {
+		t.Fatalf("vendor order %+v", vo)
+	}
+	// a made-up cookie is not an openid
+	send(t, nil, s.base, "POST", pay, map[string]string{"provider": "wechatpay", "method": "jsapi"}, buyer.Token, map[string]string{"Cookie": "sl_wx_openid=b3BlbmlkLXg.AAAA"}).wantProblem(t, 409, "openid_required")
 }

@@ -34,6 +34,7 @@ type Account struct {
 	APIv3Key      string `json:"apiv3_key"`       // 32 characters, set in the platform
 	PublicKeyID   string `json:"public_key_id"`   // PUB_KEY_ID_…; empty: platform certificates
 	PublicKeyPEM  string `json:"public_key_pem"`  // the WeChat Pay public key
+	AppSecret     string `json:"app_secret"`      // the official account's AppSecret: WeChat sign-in (openid) for JSAPI; optional
 }
 
 var (
@@ -89,11 +90,11 @@ func (a *Account) check() (*keys, error) {
 
 // Parse is the payment.Vendor Parse for WeChat Pay.
 func Parse(fields map[string]string) ([]byte, map[string]any, error) {
-	f, err := payment.Fields(fields, "mchid", "appid", "serial_no", "private_key_pem", "apiv3_key", "public_key_id", "public_key_pem")
+	f, err := payment.Fields(fields, "mchid", "appid", "serial_no", "private_key_pem", "apiv3_key", "public_key_id", "public_key_pem", "app_secret")
 	if err != nil {
 		return nil, nil, err
 	}
-	a := Account{MchID: f[0], AppID: f[1], SerialNo: strings.ToUpper(f[2]), PrivateKeyPEM: f[3], APIv3Key: f[4], PublicKeyID: f[5], PublicKeyPEM: f[6]}
+	a := Account{MchID: f[0], AppID: f[1], SerialNo: strings.ToUpper(f[2]), PrivateKeyPEM: f[3], APIv3Key: f[4], PublicKeyID: f[5], PublicKeyPEM: f[6], AppSecret: f[7]}
 	k, err := a.check()
 	if err != nil {
 		return nil, nil, err
@@ -105,6 +106,9 @@ func Parse(fields map[string]string) ([]byte, map[string]any, error) {
 		sum["verify_mode"] = "public_key"
 	} else {
 		sum["verify_mode"] = "platform_certificates"
+	}
+	if a.AppSecret != "" {
+		sum["app_secret"] = "set"
 	}
 	b, _ := json.Marshal(a)
 	return b, sum, nil

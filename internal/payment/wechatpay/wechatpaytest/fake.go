@@ -126,7 +126,7 @@ func (f *Fake) NewMerchant(mchid string) (*Merchant, map[string]string, error) {
 	f.mu.Unlock()
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	settings := map[string]string{"mchid": m.MchID, "appid": m.AppID, "serial_no": m.Serial,
-		"private_key_pem": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "apiv3_key": m.APIv3Key}
+		"private_key_pem": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "apiv3_key": m.APIv3Key, "app_secret": OAuthSecret}
 	if !f.CertMode {
 		settings["public_key_id"], settings["public_key_pem"] = f.PublicKeyID, f.PublicKeyPEM()
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
@@ -23,6 +24,8 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("POST /v3/refund/domestic/refunds", f.signed(f.refund))
 	mux.HandleFunc("GET /v3/refund/domestic/refunds/{no}", f.signed(f.queryRefund))
 	mux.HandleFunc("GET /v3/certificates", f.signed(f.certificates))
+	mux.HandleFunc("GET /connect/oauth2/authorize", f.oauthAuthorize)
+	mux.HandleFunc("GET /sns/oauth2/access_token", f.oauthToken)
 	mux.HandleFunc("GET /fake/h5", f.h5Page)
 	mux.HandleFunc("POST /fake/h5/pay", f.h5Pay)
 	return mux
@@ -284,3 +287,34 @@ func (f *Fake) h5Pay(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write([]byte("paid"))
 }
+
+// oauthAuthorize plays WeChat's silent sign-in: back to redirect_uri with a
+// code that names the appid.
+func (f *Fake) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	u, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || q.Get("scope") != "snsapi_base" || q.Get("response_type") != "code" {
+		http.Error(w, "bad request", 400)
+		return
+	}
+	v := u.Query()
+	v.Set("code", "code-"+q.Get("appid")+"-"+randHex(4))
+	v.Set("state", q.Get("state"))
+	u.RawQuery = v.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// oauthToken exchanges a code for an openid when appid and secret match an
+// account whose AppSecret is OAuthSecret.
+func (f *Fake) oauthToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	if q.Get("secret") != OAuthSecret || !strings.HasPrefix(q.Get("code"), "code-"+q.Get("appid")+"-") {
+		w.Write([]byte(`{"errcode":40029,"errmsg":"invalid code"}`))
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"access_token": randHex(8), "openid": "o" + q.Get("appid")[2:10] + "-buyer", "scope": "snsapi_base"})
+}
+
+// OAuthSecret is the AppSecret the fake accepts for every account.
+const OAuthSecret = "fake-official-account-secret-0001"
