@@ -50,6 +50,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/redact"
 )
 
 // Config configures a Hub. URL (or Conn) is required.
@@ -248,7 +249,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) { h.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }))
 		if err != nil {
-			return fail(fmt.Errorf("natshub: connect %s: %w", redact(cfg.URL), err))
+			return fail(fmt.Errorf("natshub: connect %s: %w", redact.URL(cfg.URL), err))
 		}
 		h.nc, h.ownNC = nc, true
 	}
@@ -485,14 +486,4 @@ func newID() string {
 // readable in logs, the random part makes two nodes' attempts differ.
 func newEpoch() string {
 	return "n" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + newID()
-}
-
-// redact hides a password in a NATS URL for logs and errors.
-func redact(u string) string {
-	if at := strings.LastIndexByte(u, '@'); at > 0 {
-		if i := strings.Index(u, "://"); i >= 0 && i < at {
-			return u[:i+3] + "***" + u[at:]
-		}
-	}
-	return u
 }

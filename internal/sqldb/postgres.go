@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/shelflive/shelflive/internal/redact"
 )
 
 // Pool sizes for PostgreSQL when the URL does not say otherwise. Unlike
@@ -49,7 +51,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx errors quote the URL; never log a password.
-		return nil, fmt.Errorf("open postgres %s: invalid url", redact(rawURL))
+		return nil, fmt.Errorf("open postgres %s: invalid url", redact.URL(rawURL))
 	}
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "shelflive"
@@ -65,7 +67,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	db := &DB{Dialect: Postgres, write: w, read: r, Now: func() time.Time { return time.Now().UTC() }}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", redact(rawURL), err)
+		return nil, fmt.Errorf("open postgres %s: %w", redact.URL(rawURL), err)
 	}
 	if err := db.migratePostgres(ctx); err != nil {
 		db.Close()
@@ -79,7 +81,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 func splitPoolParams(rawURL string) (dsn string, write, read int, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("invalid url %s", redact(rawURL))
+		return "", 0, 0, fmt.Errorf("invalid url %s", redact.URL(rawURL))
 	}
 	q := u.Query()
 	write, read = defaultPGWriteConns, defaultPGReadConns

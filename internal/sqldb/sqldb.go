@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/redact"
 	_ "modernc.org/sqlite"
 )
 
@@ -146,7 +147,7 @@ func Open(ctx context.Context, url, dataDir string) (*DB, error) {
 		return OpenPostgres(ctx, url)
 	}
 	if url != "" && !strings.HasPrefix(url, "sqlite:") {
-		return nil, fmt.Errorf("open: unsupported database url %q (use empty for SQLite, or postgres://…)", redact(url))
+		return nil, fmt.Errorf("open: unsupported database url %q (use empty for SQLite, or postgres://…)", redact.URL(url))
 	}
 	path := strings.TrimPrefix(url, "sqlite:")
 	if path == "" {
@@ -455,15 +456,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func redact(url string) string {
-	if i := strings.Index(url, "@"); i > 0 {
-		if j := strings.Index(url, "://"); j > 0 && j < i {
-			return url[:j+3] + "…" + url[i:]
-		}
-	}
-	return url
 }
 
 // ms converts a time to the stored unix-millisecond form.
