@@ -103,6 +103,9 @@ type App struct {
 	// Compliance reviews rooms before they go live, product texts and
 	// comments during a live; nil switches the review off.
 	Compliance *compliance.Service
+	// Assist is the studio's host assistant; nil answers offline without
+	// cold-chain verdicts or sentiment.
+	Assist *Assistant
 
 	// Leases, NodeID and SelfURL elect one node for cluster-wide work; nil
 	// Leases means this node always leads (one process).

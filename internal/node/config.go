@@ -64,6 +64,9 @@ type Config struct {
 	// that missed one (disconnected from NATS at the time).
 	SessionCache time.Duration
 	SMS          SMSConfig // login codes: dev (log/screen), aliyun or tencent
+	// LLMURL, LLMKey and LLMModel configure an OpenAI-compatible model for
+	// the host assistant's wording; empty URL = the assistant works offline.
+	LLMURL, LLMKey, LLMModel string
 }
 
 func env(name, def string) string {
@@ -138,6 +141,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.SMS.AppID, "sms-app-id", env("SHELFLIVE_SMS_APP_ID", ""), "Tencent SmsSdkAppId (SHELFLIVE_SMS_APP_ID)")
 	fs.StringVar(&c.SMS.Region, "sms-region", env("SHELFLIVE_SMS_REGION", ""), "provider region; default cn-hangzhou (Aliyun), ap-guangzhou (Tencent) (SHELFLIVE_SMS_REGION)")
 	fs.StringVar(&c.SMS.BaseURL, "sms-base-url", env("SHELFLIVE_SMS_BASE_URL", ""), "replaces the provider's endpoint (sandbox, tests) (SHELFLIVE_SMS_BASE_URL)")
+	fs.StringVar(&c.LLMURL, "llm-url", env("SHELFLIVE_LLM_URL", ""), "OpenAI-compatible chat-completions base URL for the host assistant, e.g. https://api.deepseek.com/v1; empty = offline answers (SHELFLIVE_LLM_URL)")
+	fs.StringVar(&c.LLMModel, "llm-model", env("SHELFLIVE_LLM_MODEL", ""), "model name sent to the LLM endpoint (SHELFLIVE_LLM_MODEL)")
+	fs.StringVar(&c.LLMKey, "llm-key", "", "API key of the LLM endpoint (SHELFLIVE_LLM_KEY)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -157,6 +163,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 		"mqtt-url":          &c.MQTTURL,
 		"s3-url":            &c.S3URL,
 		"sms-key-secret":    &c.SMS.KeySecret,
+		"llm-key":           &c.LLMKey,
 	} {
 		if !given[name] {
 			*v = os.Getenv(secretEnv[name])
@@ -165,6 +172,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	var err error
 	if c.TrustedProxies, err = ParsePrefixes(*proxies); err != nil {
 		return nil, err
+	}
+	if c.LLMURL != "" && c.LLMModel == "" {
+		return nil, fmt.Errorf("SHELFLIVE_LLM_URL needs SHELFLIVE_LLM_MODEL (the model name the endpoint serves)")
 	}
 	if c.Media == "external" && !c.DevMode && c.MediaSecret == "" {
 		// Without it anyone who can reach the node could end a live or
@@ -219,4 +229,5 @@ var secretEnv = map[string]string{
 	"mqtt-url":          "SHELFLIVE_MQTT_URL",
 	"s3-url":            "SHELFLIVE_S3_URL",
 	"sms-key-secret":    "SHELFLIVE_SMS_KEY_SECRET",
+	"llm-key":           "SHELFLIVE_LLM_KEY",
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/llm"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/natshub"
 	"github.com/shelflive/shelflive/internal/objstore"
@@ -280,6 +281,16 @@ func (m *Main) Open(ctx context.Context) error {
 	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: web.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
 		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: web.AlarmPublisher(a)}
 	m.Server.ColdChain = &web.ColdChain{Server: m.Server, Service: m.ColdChain, Exports: ccStore}
+	a.Assist = &app.Assistant{Trend: &sqldb.AssistStore{DB: db}, LotVerdict: func(ctx context.Context, merchantID, lotID int64) (string, error) {
+		rep, err := m.ColdChain.LotReport(ctx, merchantID, lotID)
+		if err != nil {
+			return "", err
+		}
+		return rep.Verdict, nil
+	}}
+	if c.LLMURL != "" {
+		a.Assist.Model = &llm.Client{URL: c.LLMURL, Key: c.LLMKey, Model: c.LLMModel}
+	}
 	if err := m.openSetup(ctx, users); err != nil {
 		return err
 	}

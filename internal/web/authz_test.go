@@ -127,6 +127,10 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/rooms/{slug}/script":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/script" }},
 	"PUT /api/v1/rooms/{slug}/script":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/script" }},
 	"GET /api/v1/rooms/{slug}/compliance":     {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/compliance" }},
+	"GET /api/v1/rooms/{slug}/assistant":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/assistant" }},
+	"POST /api/v1/rooms/{slug}/assistant/suggest": {scopeTenant, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/assistant/suggest"
+	}},
 	// cold chain and public trace
 	"GET /trace/{code}":             {scopePublic, func(o *objects) string { return "/trace/" + o.traceCode }},
 	"GET /trace/01/{gtin}/10/{lot}": {scopePublic, func(o *objects) string { return o.digitalLink }},

@@ -123,6 +123,7 @@ func (s *Server) Routes() []Route {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
 	routes = append(routes, (&Compliance{Server: s}).Routes()...) // advertising-law review, scripts
+	routes = append(routes, (&Assist{Server: s}).Routes()...)     // the studio's host assistant
 
 	return routes
 }
