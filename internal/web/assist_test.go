@@ -62,8 +62,13 @@ func TestAssistant(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	var v assistantView
-	testkit.WaitFor(t, "question in the assistant", 20*time.Second, func() bool {
-		send(t, nil, base, "GET", "/api/v1/rooms/demo/assistant", nil, owner, nil).decode(t, &v)
+	var last result
+	testkit.WaitFor(t, "question in the assistant", 60*time.Second, func() bool {
+		last = send(t, nil, base, "GET", "/api/v1/rooms/demo/assistant", nil, owner, nil)
+		if last.Status != 200 {
+			return false // the word dictionary may still be loading (429 insight_loading)
+		}
+		last.decode(t, &v)
 		return len(v.Questions) > 0
 	})
 	q := v.Questions[0]
@@ -163,7 +168,7 @@ func TestAssistantStudioBrowser(t *testing.T) {
 	}
 	wait := func(what, expr string) {
 		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second)))
 	}
 	do("login", chromedp.EmulateViewport(1440, 900),
 		chromedp.Navigate(base+"/login?next=/studio?room=demo"),
