@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	neturl "net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -96,13 +96,11 @@ const multiOwner = "multinode-owner-token-0123456789"
 // waits until /readyz answers 200. It is stopped with SIGTERM at the end.
 func startClusterNode(t *testing.T, bin string, env []string) *proc {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data-dir", t.TempDir(), "-rtmp-addr", "", "-admin-token", multiOwner,
+	// Port 0: the node picks a free port itself and names it in its start
+	// banner. (Picking one here and passing it on raced with other processes
+	// on a busy box: a port freed here could be taken, and /readyz answered,
+	// by another test's node while this one was still seeding its demo data.)
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-rtmp-addr", "", "-admin-token", multiOwner,
 		"-rate-limits=false", "-log-format", "json")
 	cmd.Env = append(os.Environ(), env...)
 	logf, err := os.Create(t.TempDir() + "/node.log")
@@ -113,7 +111,7 @@ func startClusterNode(t *testing.T, bin string, env []string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, base: "http://" + addr}
+	p := &proc{cmd: cmd}
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Signal(syscall.SIGTERM)
@@ -132,12 +130,22 @@ func startClusterNode(t *testing.T, bin string, env []string) *proc {
 			}
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	banner := regexp.MustCompile(`http://localhost:(\d+)/live/demo`)
+	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(p.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
+		if p.base == "" {
+			if b, err := os.ReadFile(logf.Name()); err == nil {
+				if m := banner.FindSubmatch(b); m != nil {
+					p.base = "http://127.0.0.1:" + string(m[1])
+				}
+			}
+		}
+		if p.base != "" {
+			if resp, err := http.Get(p.base + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return p
+				}
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
