@@ -241,7 +241,11 @@ func TestBrowserPlayback(t *testing.T) {
 
 	// Replay: the host pinned a product card halfway through; the replay
 	// page seeks the room playlist to ReplayOffset(pin). The frame shown
-	// there must carry a burned-in capture time within 2 s of the pin.
+	// there must carry a burned-in capture time within 2 s of the pin, give
+	// or take how far the test encoder fell behind real time (on a busy box
+	// ffmpeg -re encodes slower than the clock: media time then lags the
+	// wall clock it burns in, which a live camera does not).
+	killedAt := time.Now()
 	pub.kill()
 	waitFor(t, 15*time.Second, "StreamStopped", func() bool { return rooms.count("stopped:tea") == 1 })
 	recs := ts.Recordings("tea")
@@ -265,7 +269,12 @@ func TestBrowserPlayback(t *testing.T) {
 	want := pin.Add(time.Duration((mediaTime - off.Seconds()) * float64(time.Second)))
 	diff := time.Duration(int32(stampMS-uint32(want.UnixMilli()))) * time.Millisecond
 	t.Logf("replay: pin at offset %v, first frame at media time %.2f s shows capture time %+v from the pin", off, mediaTime, diff)
-	if diff < -2*time.Second || diff > 2*time.Second {
-		t.Fatalf("replay jump lands %v away from the pin (want within ±2 s)", diff)
+	// The seek lands on the pin's segment (1 s segments, a keyframe a second).
+	if d := mediaTime - off.Seconds(); d < -1.5 || d > 2.5 {
+		t.Fatalf("replay starts at media time %.2f s, want the pin's segment at %.2f s", mediaTime, off.Seconds())
+	}
+	lag := max(killedAt.Sub(recs[0].StartedAt.Add(recs[0].Duration)), 0) // how far media fell behind the clock by the end
+	if diff < -2*time.Second || diff > 2*time.Second+lag {
+		t.Fatalf("replay jump lands %v away from the pin (want within -2 s … +2 s + encoder lag %v)", diff, lag)
 	}
 }

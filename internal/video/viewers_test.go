@@ -103,12 +103,20 @@ func TestTwentyViewersNoStall(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "20 viewers counted", func() bool { return ts.Status("market").FLVViewers == viewers })
 	wg.Wait()
+	var newest uint32
+	for _, s := range stats {
+		newest = max(newest, s.lastVideoTS)
+	}
 	for i, s := range stats {
 		if s.err != nil {
 			t.Fatalf("viewer %d: %v", i, s.err)
 		}
-		// 8 s at 25 fps is 200 frames; the join cache adds up to 1 s.
-		if !s.headOK || !s.firstIsKey || s.frames < 150 {
+		// 8 s at 25 fps is 200 frames (the join cache adds up to 1 s) when
+		// ffmpeg keeps real time; on a busy box it encodes slower (144 frames
+		// seen at load 30), so ask for half: the gaps below check that no
+		// frame the server had was skipped, and the last check that no
+		// viewer fell behind the others.
+		if !s.headOK || !s.firstIsKey || s.frames < 100 {
 			t.Fatalf("viewer %d: head=%v firstKey=%v frames=%d", i, s.headOK, s.firstIsKey, s.frames)
 		}
 		if s.maxTSGap > 80*time.Millisecond {
@@ -116,6 +124,9 @@ func TestTwentyViewersNoStall(t *testing.T) {
 		}
 		if s.maxWallGap > 2500*time.Millisecond {
 			t.Fatalf("viewer %d: stalled %v waiting for a frame", i, s.maxWallGap)
+		}
+		if behind := time.Duration(newest-s.lastVideoTS) * time.Millisecond; behind > 2500*time.Millisecond {
+			t.Fatalf("viewer %d: ended %v of stream time behind the newest viewer", i, behind)
 		}
 	}
 	waitFor(t, 5*time.Second, "viewers leave", func() bool { return ts.Status("market").FLVViewers == 0 })
