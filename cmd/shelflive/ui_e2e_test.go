@@ -267,6 +267,8 @@ func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 	testkit.Screenshot(t, host, "ui-07-studio-flash-form")
 	run(t, host, "start with the defaults", chromedp.Click(chromedp.CSS("#flash-start")), chromedp.WaitVisible(chromedp.CSS("#flash-list li")))
 	poll(t, viewer, "sale and pinned card both shown", `!document.querySelector("#flash").classList.contains("hidden") && getComputedStyle(document.querySelector("#pinned")).display !== "none" && document.querySelector("#pinned").getBoundingClientRect().height > 50`)
+	// Measured once the cards' slide-in (translateY 20px, 0.25 s) is over: on a busy box it runs late.
+	poll(t, viewer, "cards settled", `document.querySelector("#flash").getAnimations().length === 0 && document.querySelector("#pinned").getAnimations().length === 0`)
 	if overlap, _ := chromedp.Run(viewer, chromedp.Evaluate[bool](`(() => { const a = document.querySelector("#flash").getBoundingClientRect(), b = document.querySelector("#pinned").getBoundingClientRect(); return a.bottom > b.top + 1 && b.bottom > a.top + 1; })()`)); overlap {
 		t.Error("the flash card covers the pinned card")
 	}
