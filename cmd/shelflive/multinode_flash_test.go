@@ -121,8 +121,16 @@ func TestMultiNodeFlashSaleLeaderKilled(t *testing.T) {
 	}
 	var units int64
 	db.QueryRow(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM allocations WHERE sale_id = ? AND state <> 'released'`, sale.ID).Scan(&units)
-	if units > 600 || int(units) != len(acks) {
+	// Every acknowledged order holds its unit (checked above) and the sale
+	// never oversells. A batch the leader committed just before SIGKILL may
+	// hold units whose answers never reached the buyer: those orders exist
+	// (VerifyStock ties every held unit to an order) but were not
+	// acknowledged, so held ≥ acknowledged, not equal.
+	if units > 600 || int(units) < len(acks) {
 		t.Fatalf("sale holds %d units; %d orders acknowledged; quota 600", units, len(acks))
+	}
+	if int(units) > len(acks) {
+		t.Logf("%d units held by orders committed as the leader died, their answers lost", int(units)-len(acks))
 	}
 	if after == 0 {
 		t.Fatalf("no flash order was acknowledged after the leader died: failover did not happen")

@@ -301,5 +301,5 @@ type TrendPoint struct {
 // Errors of the suggest API.
 var (
 	ErrQuestion = apperr.InvalidField("question", "invalid_question", "问题必填，最多200字", "question is required, at most 200 characters.")
-	ErrProduct  = apperr.InvalidField("product_id", "unknown_product", "商品不在本场直播中", "The product is not in this room's lineup.")
+	ErrProduct  = catalog.ErrUnknownProduct.With("商品不在本场直播中", "The product is not in this room's lineup.")
 )
