@@ -122,14 +122,19 @@ func (r Rule) Price(regularFen int64, exp, now time.Time) int64 {
 		}
 	}
 	price := regularFen * int64(pct) / 100
-	floor := int64(math.Ceil(float64(regularFen) * float64(r.FloorPercent) / 100))
-	if price < floor {
+	if floor := r.Floor(regularFen); price < floor {
 		price = floor
 	}
 	if price > regularFen {
 		price = regularFen
 	}
 	return price
+}
+
+// Floor is the lowest price the rule allows for a regular price:
+// FloorPercent of it, rounded up to the fen.
+func (r Rule) Floor(regularFen int64) int64 {
+	return (regularFen*int64(r.FloorPercent) + 99) / 100
 }
 
 // Candidate is near-expiry stock of one SKU lot in one store, priced now.
@@ -182,7 +187,7 @@ func Candidates(rs Rules, lots []Lot, now time.Time) []Candidate {
 		out = append(out, Candidate{StoreID: l.StoreID, StoreName: l.StoreName, ProductID: l.ProductID, ProductName: l.ProductName,
 			SKUID: l.SKUID, SKUName: l.SKUName, LotID: l.LotID, LotCode: l.LotCode, Storage: l.Storage, ExpiresAt: l.ExpiresAt,
 			HoursLeft: math.Round(l.ExpiresAt.Sub(now).Hours()*10) / 10, Available: l.Available, RegularFen: l.RegularFen,
-			PriceFen: r.Price(l.RegularFen, l.ExpiresAt, now), FloorFen: int64(math.Ceil(float64(l.RegularFen) * float64(r.FloorPercent) / 100)),
+			PriceFen: r.Price(l.RegularFen, l.ExpiresAt, now), FloorFen: r.Floor(l.RegularFen),
 			GramsEach: GramsIn(l.SKUName)})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

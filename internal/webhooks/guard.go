@@ -27,8 +27,11 @@ func addrIsPrivate(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(a) || netip.MustParsePrefix("0.0.0.0/8").Contains(a)
+		cgnat.Contains(a) || thisNet.Contains(a)
 }
+
+// Parsed once: addrIsPrivate runs on every delivery's dial.
+var cgnat, thisNet = netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("0.0.0.0/8")
 
 var errPrivateAddr = errors.New("refused: private, loopback or link-local address")
 
