@@ -278,8 +278,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server.EPCIS = m.Server.Limited(epcishttp.New(epcisStore, epcishttp.AuthorizerFunc(epcisAuthorizer(a))),
 		"epcis-capture", 5, 20, m.Server.ClientIP, func(r *http.Request) bool { return r.Method == http.MethodPost })
 	ccStore := &sqldb.ColdChainStore{DB: db}
-	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: web.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
-		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: web.AlarmPublisher(a)}
+	m.ColdChain = &coldchain.Service{Store: ccStore, Holder: app.ColdChainHolder{App: a, Releaser: ccStore}, Events: epcisStore,
+		Logger: m.Logger, Now: db.Now, RawRetention: c.TelemetryRaw, OnAlarm: app.AlarmPublisher(a)}
 	m.Server.ColdChain = &web.ColdChain{Server: m.Server, Service: m.ColdChain, Exports: ccStore}
 	a.Assist = &app.Assistant{Trend: &sqldb.AssistStore{DB: db}, LotVerdict: func(ctx context.Context, merchantID, lotID int64) (string, error) {
 		rep, err := m.ColdChain.LotReport(ctx, merchantID, lotID)

@@ -10,12 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
-	"github.com/shelflive/shelflive/internal/live"
 )
 
 // ColdChain serves the cold-chain API (locations, devices, alarms,
@@ -383,63 +381,4 @@ func (c *ColdChain) auditExport(r *http.Request, what string, f coldchain.Export
 		detail = f.From.UTC().Format(time.RFC3339) + "/" + f.To.UTC().Format(time.RFC3339)
 	}
 	c.Server.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "coldchain.export."+what, "export", detail)
-}
-
-// ColdChainHolder implements coldchain.Holder with the use-case layer:
-// app.SetHold (audit + the product card republished to live rooms, held
-// stock unsellable) and the release of unpaid reservations on the lot,
-// whose buyers and the studio are told like any other order change.
-type ColdChainHolder struct {
-	App      *app.App
-	Releaser interface {
-		ReleaseUnpaidOnLot(ctx context.Context, merchantID, lotID int64) ([]int64, error)
-	}
-}
-
-var _ coldchain.Holder = ColdChainHolder{}
-
-func monitor(merchantID int64) *identity.Principal {
-	return &identity.Principal{Kind: identity.KindToken, MerchantID: merchantID, Role: identity.RoleQuality, Name: "冷链监控 cold-chain monitor"}
-}
-
-// HoldLot implements coldchain.Holder.
-func (h ColdChainHolder) HoldLot(ctx context.Context, merchantID, lotID int64, reason string) error {
-	if _, err := h.App.SetHold(ctx, monitor(merchantID), lotID, true, reason); err != nil {
-		return err
-	}
-	ids, err := h.Releaser.ReleaseUnpaidOnLot(ctx, merchantID, lotID)
-	if err != nil {
-		return fmt.Errorf("release unpaid on lot %d: %w", lotID, err)
-	}
-	for _, id := range ids {
-		o, err := h.App.Orders.Get(ctx, merchantID, id)
-		if err != nil {
-			continue
-		}
-		h.App.Audit.Audit(ctx, merchantID, monitor(merchantID).Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("lot %d on cold-chain hold", lotID))
-		h.App.PublishOrder(o, "order.updated", "lot_on_hold")
-	}
-	return nil
-}
-
-func (h ColdChainHolder) publish(topic, typ string, data any) {
-	if h.App.Hub != nil {
-		h.App.Hub.Publish(topic, typ, data)
-	}
-}
-
-// ReleaseLot implements coldchain.Holder.
-func (h ColdChainHolder) ReleaseLot(ctx context.Context, merchantID, lotID int64, reason string) error {
-	_, err := h.App.SetHold(ctx, monitor(merchantID), lotID, false, reason)
-	return err
-}
-
-// AlarmPublisher returns a coldchain.Service.OnAlarm that tells the studio
-// and admin (staff stream) about alarms as they open, clear and resolve.
-func AlarmPublisher(a *app.App) func(*coldchain.Alarm) {
-	return func(al *coldchain.Alarm) {
-		if a.Hub != nil {
-			a.Hub.Publish(live.StaffTopic(al.MerchantID), "coldchain.alarm", al)
-		}
-	}
 }

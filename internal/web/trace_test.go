@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
+	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/node"
@@ -41,8 +42,8 @@ func startColdChain(t *testing.T) *ccNode {
 	// lots: without the demo's seeded cold chain.
 	m := testkit.StartNode(t, "", "-demo-coldchain=false")
 	store := &sqldb.ColdChainStore{DB: m.DB}
-	svc := &coldchain.Service{Store: store, Holder: web.ColdChainHolder{App: m.App, Releaser: store}, Events: sqldb.NewEPCISStore(m.DB),
-		Logger: m.Logger, OnAlarm: web.AlarmPublisher(m.App)}
+	svc := &coldchain.Service{Store: store, Holder: app.ColdChainHolder{App: m.App, Releaser: store}, Events: sqldb.NewEPCISStore(m.DB),
+		Logger: m.Logger, OnAlarm: app.AlarmPublisher(m.App)}
 	life, cancel := context.WithCancel(context.Background())
 	if err := svc.Start(life); err != nil {
 		t.Fatal(err)

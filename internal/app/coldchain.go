@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+)
+
+// ColdChainHolder implements coldchain.Holder with the use-case layer:
+// SetHold (audit + the product card republished to live rooms, held
+// stock unsellable) and the release of unpaid reservations on the lot,
+// whose buyers and the studio are told like any other order change.
+// It lived in web until the tidy of issue 22: holding lots and cancelling
+// orders is a use case, not HTTP.
+type ColdChainHolder struct {
+	App      *App
+	Releaser interface {
+		ReleaseUnpaidOnLot(ctx context.Context, merchantID, lotID int64) ([]int64, error)
+	}
+}
+
+var _ coldchain.Holder = ColdChainHolder{}
+
+// coldChainMonitor is the principal the automatic holds act as: audit rows
+// name it, and it has the quality role's rights and no more.
+func coldChainMonitor(merchantID int64) *identity.Principal {
+	return &identity.Principal{Kind: identity.KindToken, MerchantID: merchantID, Role: identity.RoleQuality, Name: "冷链监控 cold-chain monitor"}
+}
+
+// HoldLot implements coldchain.Holder.
+func (h ColdChainHolder) HoldLot(ctx context.Context, merchantID, lotID int64, reason string) error {
+	mon := coldChainMonitor(merchantID)
+	if _, err := h.App.SetHold(ctx, mon, lotID, true, reason); err != nil {
+		return err
+	}
+	ids, err := h.Releaser.ReleaseUnpaidOnLot(ctx, merchantID, lotID)
+	if err != nil {
+		return fmt.Errorf("release unpaid on lot %d: %w", lotID, err)
+	}
+	for _, id := range ids {
+		o, err := h.App.Orders.Get(ctx, merchantID, id)
+		if err != nil {
+			continue
+		}
+		h.App.Audit.Audit(ctx, merchantID, mon.Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("lot %d on cold-chain hold", lotID))
+		h.App.PublishOrder(o, "order.updated", "lot_on_hold")
+	}
+	return nil
+}
+
+// ReleaseLot implements coldchain.Holder.
+func (h ColdChainHolder) ReleaseLot(ctx context.Context, merchantID, lotID int64, reason string) error {
+	_, err := h.App.SetHold(ctx, coldChainMonitor(merchantID), lotID, false, reason)
+	return err
+}
+
+// AlarmPublisher returns a coldchain.Service.OnAlarm that tells the studio
+// and admin (staff stream) about alarms as they open, clear and resolve.
+func AlarmPublisher(a *App) func(*coldchain.Alarm) {
+	return func(al *coldchain.Alarm) {
+		if a.Hub != nil {
+			a.publish(live.StaffTopic(al.MerchantID), "coldchain.alarm", al)
+		}
+	}
+}
