@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay/wechatpaytest"
@@ -97,13 +98,13 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	defer m.Close()
 	base := m.URL()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2}, Timeout: 30 * time.Second}
-	owner := &apiClient{base: base, token: token, hc: hc}
+	owner := &apiclient.Client{Base: base, Token: token, HTTP: hc}
 
 	_, fields, err := fake.NewMerchant("1900000109")
 	if err != nil {
 		return err
 	}
-	if st, err := owner.call("PUT", "/api/v1/payments/wechatpay", fields, nil, nil); err != nil || st != 200 {
+	if st, err := owner.Call(context.Background(), "PUT", "/api/v1/payments/wechatpay", fields, nil); err != nil || st != 200 {
 		return fmt.Errorf("bench callbacks: set up WeChat Pay: %d %v", st, err)
 	}
 	storeID, skus, err := raiseStock(owner)
@@ -213,7 +214,7 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // raiseStock gives every lot of the first store plenty of units.
-func raiseStock(owner *apiClient) (int64, []int64, error) {
+func raiseStock(owner *apiclient.Client) (int64, []int64, error) {
 	var lots struct {
 		Lots []struct {
 			ID    int64 `json:"id"`
@@ -225,8 +226,8 @@ func raiseStock(owner *apiClient) (int64, []int64, error) {
 			ID int64 `json:"id"`
 		} `json:"stores"`
 	}
-	owner.call("GET", "/api/v1/lots", nil, nil, &lots)
-	owner.call("GET", "/api/v1/stores", nil, nil, &stores)
+	owner.Call(context.Background(), "GET", "/api/v1/lots", nil, &lots)
+	owner.Call(context.Background(), "GET", "/api/v1/stores", nil, &stores)
 	if len(stores.Stores) == 0 || len(lots.Lots) == 0 {
 		return 0, nil, fmt.Errorf("bench callbacks: no demo stores or lots")
 	}
@@ -234,7 +235,7 @@ func raiseStock(owner *apiClient) (int64, []int64, error) {
 	var skus []int64
 	seen := map[int64]bool{}
 	for _, l := range lots.Lots {
-		if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil, nil); err != nil || st != 204 {
+		if st, err := owner.Call(context.Background(), "PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil); err != nil || st != 204 {
 			return 0, nil, fmt.Errorf("bench callbacks: raise stock: %d %v", st, err)
 		}
 		if !seen[l.SKUID] {
@@ -246,14 +247,14 @@ func raiseStock(owner *apiClient) (int64, []int64, error) {
 }
 
 // placeAndStart places n orders from 16 buyers and starts WeChat Pay on each.
-func placeAndStart(base string, hc *http.Client, n int, storeID int64, skus []int64) ([]string, *apiClient, int64, error) {
+func placeAndStart(base string, hc *http.Client, n int, storeID int64, skus []int64) ([]string, *apiclient.Client, int64, error) {
 	const buyers = 16
 	intents := make([]string, n)
 	var next atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	var probeBuyer *apiClient
+	var probeBuyer *apiclient.Client
 	var probeOrder int64
 	for b := 0; b < buyers; b++ {
 		cl, err := loginCustomer(base, hc, fmt.Sprintf("136%08d", b))
@@ -261,7 +262,7 @@ func placeAndStart(base string, hc *http.Client, n int, storeID int64, skus []in
 			return nil, nil, 0, err
 		}
 		wg.Add(1)
-		go func(b int, cl *apiClient) {
+		go func(b int, cl *apiclient.Client) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
@@ -272,12 +273,12 @@ func placeAndStart(base string, hc *http.Client, n int, storeID int64, skus []in
 					ID int64 `json:"id"`
 				}
 				body := map[string]any{"items": []map[string]any{{"sku_id": skus[i%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
-				st, err := cl.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": fmt.Sprintf("cb-%d", i)}, &o)
+				st, _, err := cl.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": fmt.Sprintf("cb-%d", i)}, body, &o)
 				var in struct {
 					Intent string `json:"intent"`
 				}
 				if err == nil && st == 201 {
-					st, err = cl.call("POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", map[string]string{"provider": "wechatpay", "method": "native"}, nil, &in)
+					st, err = cl.Call(context.Background(), "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", map[string]string{"provider": "wechatpay", "method": "native"}, &in)
 				}
 				mu.Lock()
 				if (err != nil || st != 200 || in.Intent == "") && firstErr == nil {
@@ -359,7 +360,7 @@ func post(hc *http.Client, url string, cb callback) (int, error) {
 }
 
 // probe reads an order every 10 ms until stop and returns the latencies.
-func probe(c *apiClient, orderID int64, stop chan struct{}) chan []time.Duration {
+func probe(c *apiclient.Client, orderID int64, stop chan struct{}) chan []time.Duration {
 	out := make(chan []time.Duration, 1)
 	go func() {
 		var lat []time.Duration
@@ -372,7 +373,7 @@ func probe(c *apiClient, orderID int64, stop chan struct{}) chan []time.Duration
 				return
 			case <-tick.C:
 				t0 := time.Now()
-				if st, err := c.call("GET", "/api/v1/orders/"+strconv.FormatInt(orderID, 10), nil, nil, nil); err == nil && st == 200 {
+				if st, err := c.Call(context.Background(), "GET", "/api/v1/orders/"+strconv.FormatInt(orderID, 10), nil, nil); err == nil && st == 200 {
 					lat = append(lat, time.Since(t0))
 				}
 			}

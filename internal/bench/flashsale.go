@@ -20,6 +20,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
@@ -179,8 +180,8 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 	}
 	m := ms[0]
 	base := m.URL()
-	owner := &apiClient{base: base, token: token, hc: hc}
-	if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": 1, "lot_id": 1, "on_hand": units + 1000}, nil, nil); err != nil || st != 204 {
+	owner := &apiclient.Client{Base: base, Token: token, HTTP: hc}
+	if st, err := owner.Call(context.Background(), "PUT", "/api/v1/stock", map[string]any{"store_id": 1, "lot_id": 1, "on_hand": units + 1000}, nil); err != nil || st != 204 {
 		return FlashResult{}, fmt.Errorf("bench flashsale: raise stock: %d %v", st, err)
 	}
 	system := "shelflive"
@@ -201,7 +202,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 		Code   string `json:"code"`   // on failure
 		Detail string `json:"detail"` // on failure
 	}
-	if st, err := owner.call("POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": units, "per_user_limit": 1, "duration_s": 3600}, nil, &sale); err != nil || st != 201 {
+	if st, err := owner.Call(context.Background(), "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": 1, "price_fen": 990, "quantity": units, "per_user_limit": 1, "duration_s": 3600}, &sale); err != nil || st != 201 {
 		return FlashResult{}, fmt.Errorf("bench flashsale: create sale: %d %s %s %v", st, sale.Code, sale.Detail, err)
 	}
 	body, _ := json.Marshal(map[string]any{"items": []map[string]any{{"sku_id": 1, "quantity": 1}}, "fulfilment": "pickup", "flash_sale_id": sale.ID})
@@ -340,7 +341,7 @@ func loginMany(bases []string, hc *http.Client, n int) ([]string, error) {
 				}
 				return
 			}
-			tokens[i] = c.token
+			tokens[i] = c.Token
 		}(i)
 	}
 	wg.Wait()

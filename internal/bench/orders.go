@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/node"
 )
 
@@ -78,7 +78,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		dbName = string(m.DB.Dialect)
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
-	owner := &apiClient{base: base, token: *token, hc: hc}
+	owner := &apiclient.Client{Base: base, Token: *token, HTTP: hc}
 
 	// Raise every lot's stock in the first store so the run measures order
 	// creation, not sold-out answers.
@@ -88,7 +88,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 			SKUID int64 `json:"sku_id"`
 		} `json:"lots"`
 	}
-	if st, err := owner.call("GET", "/api/v1/lots", nil, nil, &lots); err != nil || st != 200 {
+	if st, err := owner.Call(context.Background(), "GET", "/api/v1/lots", nil, &lots); err != nil || st != 200 {
 		return fmt.Errorf("bench orders: list lots: status %d %v (is --token the owner token?)", st, err)
 	}
 	var stores struct {
@@ -96,7 +96,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 			ID int64 `json:"id"`
 		} `json:"stores"`
 	}
-	owner.call("GET", "/api/v1/stores", nil, nil, &stores)
+	owner.Call(context.Background(), "GET", "/api/v1/stores", nil, &stores)
 	if len(stores.Stores) == 0 || len(lots.Lots) == 0 {
 		return fmt.Errorf("bench orders: the merchant has no stores or lots (run with demo data)")
 	}
@@ -104,7 +104,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	var skus []int64
 	seen := map[int64]bool{}
 	for _, l := range lots.Lots {
-		if st, err := owner.call("PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil, nil); err != nil || st != 204 {
+		if st, err := owner.Call(context.Background(), "PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil); err != nil || st != 204 {
 			return fmt.Errorf("bench orders: raise stock: status %d %v", st, err)
 		}
 		if !seen[l.SKUID] {
@@ -114,7 +114,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	// Log in one customer per client (phone OTP; the dev server returns the code).
-	customers := make([]*apiClient, *clients)
+	customers := make([]*apiclient.Client, *clients)
 	var loginErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -157,7 +157,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
 	for i, c := range customers {
 		wg.Add(1)
-		go func(i int, c *apiClient) {
+		go func(i int, c *apiclient.Client) {
 			defer wg.Done()
 			var pace *time.Ticker
 			if *rate > 0 {
@@ -179,7 +179,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 				key := fmt.Sprintf("bench-%s-%d-%d", runID, i, n)
 				body := map[string]any{"items": []map[string]any{{"sku_id": skus[(i+n)%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
 				t0 := time.Now()
-				st, err := c.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": key}, nil)
+				st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil)
 				d := time.Since(t0)
 				if err != nil || st != 201 {
 					if runCtx.Err() == nil {
@@ -190,7 +190,7 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 				lat[i] = append(lat[i], d)
 				orders.Add(1)
 				if *retryEvery > 0 && n%*retryEvery == 0 {
-					if st, err := c.call("POST", "/api/v1/orders", body, map[string]string{"Idempotency-Key": key}, nil); err == nil && st == 200 {
+					if st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil); err == nil && st == 200 {
 						retries.Add(1)
 					} else if runCtx.Err() == nil {
 						errs.Add(1)
@@ -229,56 +229,7 @@ func percentilesMs(lat [][]time.Duration) func(p float64) float64 {
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
-type apiClient struct {
-	base, token string
-	hc          *http.Client
-}
-
-func (c *apiClient) call(method, path string, body any, headers map[string]string, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		err = json.NewDecoder(resp.Body).Decode(out)
-	} else {
-		io.Copy(io.Discard, resp.Body)
-	}
-	return resp.StatusCode, err
-}
-
-func loginCustomer(base string, hc *http.Client, phone string) (*apiClient, error) {
-	anon := &apiClient{base: base, hc: hc}
-	var otp struct {
-		DevCode string `json:"dev_code"`
-	}
-	if st, err := anon.call("POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp); err != nil || st != 200 || otp.DevCode == "" {
-		return nil, fmt.Errorf("otp for %s: status %d %v (server needs dev mode and -rate-limits=false)", phone, st, err)
-	}
-	var sess struct {
-		Token string `json:"token"`
-	}
-	if st, err := anon.call("POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); err != nil || st != 200 {
-		return nil, fmt.Errorf("otp verify: status %d %v", st, err)
-	}
-	return &apiClient{base: base, token: sess.Token, hc: hc}, nil
+// loginCustomer logs a demo customer in through the OTP API (dev mode).
+func loginCustomer(base string, hc *http.Client, phone string) (*apiclient.Client, error) {
+	return apiclient.LoginViewer(context.Background(), &apiclient.Client{Base: base, HTTP: hc}, "demo", phone)
 }

@@ -2,7 +2,6 @@ package testkit
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/node"
 )
 
@@ -49,7 +49,9 @@ func (w tbWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Client calls a node's API as one caller.
+// Client calls a node's API as one caller: apiclient.Client (the JSON client
+// the load tools use too) with test-friendly methods that fail the test on a
+// transport or decode error.
 type Client struct {
 	Base   string
 	Token  string            // bearer token, if any
@@ -60,6 +62,10 @@ type Client struct {
 // Owner returns a client using the owner API token.
 func Owner(m *node.Main) *Client {
 	return &Client{Base: m.URL(), Token: OwnerToken, HTTP: http.DefaultClient}
+}
+
+func (c *Client) api() *apiclient.Client {
+	return &apiclient.Client{Base: c.Base, Token: c.Token, Header: c.Header, HTTP: c.HTTP}
 }
 
 // Do sends body as JSON and decodes the answer into out (if not nil). It
@@ -73,64 +79,22 @@ func (c *Client) Do(tb testing.TB, method, path string, body any, out any) int {
 // DoRaw is Do that also returns the response headers.
 func (c *Client) DoRaw(tb testing.TB, method, path string, body any, out any) (int, http.Header) {
 	tb.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = strings.NewReader(string(raw))
-	}
-	req, err := http.NewRequest(method, c.Base+path, rd)
+	st, hdr, err := c.api().CallWith(context.Background(), method, path, nil, body, out)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%s %s: %v", method, path, err)
 	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range c.Header {
-		req.Header.Set(k, v)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		raw, _ := io.ReadAll(resp.Body)
-		if err := json.Unmarshal(raw, out); err != nil && len(raw) > 0 {
-			tb.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode, resp.Header
+	return st, hdr
 }
 
 // Viewer logs a customer in by phone (dev mode returns the code) and
 // returns a client with their bearer token.
 func Viewer(tb testing.TB, m *node.Main, phone string) *Client {
 	tb.Helper()
-	anon := &Client{Base: m.URL()}
-	var otp struct {
-		DevCode string `json:"dev_code"`
+	v, err := apiclient.LoginViewer(context.Background(), &apiclient.Client{Base: m.URL()}, "demo", phone)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	if st := anon.Do(tb, "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, &otp); st != 200 || otp.DevCode == "" {
-		tb.Fatalf("otp: status %d", st)
-	}
-	var sess struct {
-		Token string `json:"token"`
-	}
-	if st := anon.Do(tb, "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, &sess); st != 200 {
-		tb.Fatalf("otp verify: status %d", st)
-	}
-	return &Client{Base: m.URL(), Token: sess.Token}
+	return &Client{Base: m.URL(), Token: v.Token}
 }
 
 // WaitFor polls cond until it holds or the timeout passes.
