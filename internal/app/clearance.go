@@ -123,10 +123,7 @@ func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal,
 			productIDs = append(productIDs, o.ProductID)
 		}
 	}
-	if err := a.Live.CreateRoom(ctx, room); err != nil {
-		return nil, err
-	}
-	if err := a.Live.SetLineup(ctx, p.MerchantID, room.ID, productIDs); err != nil {
+	if err := a.Live.CreateRoomWithLineup(ctx, room, productIDs); err != nil {
 		return nil, err
 	}
 	sess := &freshness.Session{MerchantID: p.MerchantID, RoomID: room.ID, RoomSlug: room.Slug, StoreID: store.ID, StartsAt: start, EndsAt: end, CreatedBy: p.Name}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/realtime"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // PostComment moderates and stores a comment, then fans it out.
@@ -212,4 +214,35 @@ func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *li
 	card := map[string]any{"product_id": prod.ID, "name": prod.Name, "name_en": prod.NameEN, "image": prod.Image, "origin": prod.Origin, "url": "/trace/01/" + gtin}
 	a.publish(room.Topic(), "trace.card", card)
 	return card, nil
+}
+
+// CreateRoom stores a scheduled room with its lineup (productIDs; nil for
+// none) in one transaction, audits it and returns its state. A bad store,
+// an unknown product or a taken slug leaves nothing behind.
+func (a *App) CreateRoom(ctx context.Context, p *identity.Principal, room *live.Room, productIDs []int64) (*RoomState, error) {
+	room.MerchantID = p.MerchantID
+	if err := room.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.checkStore(ctx, p.MerchantID, room.StoreID); err != nil {
+		return nil, err
+	}
+	if err := a.Live.CreateRoomWithLineup(ctx, room, productIDs); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room.create", "room:"+room.Slug, "")
+	return a.RoomBySlug(ctx, room.Slug)
+}
+
+// checkStore accepts storeID 0 (the brand's own) or a store of the
+// merchant; another tenant's store is unknown, an outage stays an outage.
+func (a *App) checkStore(ctx context.Context, merchantID, storeID int64) error {
+	if storeID == 0 {
+		return nil
+	}
+	_, err := a.Stores.Store(ctx, merchantID, storeID)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return stores.ErrUnknownStore
+	}
+	return err
 }

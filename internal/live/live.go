@@ -134,6 +134,9 @@ type Pin struct {
 // Store persists rooms and their activity.
 type Store interface {
 	CreateRoom(ctx context.Context, r *Room) error
+	// CreateRoomWithLineup stores the room and its lineup (when productIDs
+	// is not nil) in one transaction: all or nothing.
+	CreateRoomWithLineup(ctx context.Context, r *Room, productIDs []int64) error
 	UpdateRoom(ctx context.Context, r *Room) error
 	RoomBySlug(ctx context.Context, slug string) (*Room, error) // slugs are global: the link decides the tenant
 	RoomByID(ctx context.Context, id int64) (*Room, error)      // for realtime paths that know only the public room id

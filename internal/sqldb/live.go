@@ -52,6 +52,13 @@ func (s *LiveStore) withLineup(ctx context.Context, r *live.Room, err error) (*l
 }
 
 func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {
+	return s.CreateRoomWithLineup(ctx, r, nil)
+}
+
+// CreateRoomWithLineup stores a room and, when productIDs is not nil, its
+// lineup in one transaction: an unknown product (or any failure) leaves no
+// room behind, so the slug stays free for the retry.
+func (s *LiveStore) CreateRoomWithLineup(ctx context.Context, r *live.Room, productIDs []int64) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -63,7 +70,10 @@ func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {
 		if err != nil && isUnique(err, "slug") {
 			return apperr.InvalidField("slug", "slug_taken", "该房间地址已被使用", "That room address is taken.")
 		}
-		return err
+		if err != nil || productIDs == nil {
+			return err
+		}
+		return setLineupTx(ctx, tx, r.MerchantID, r.ID, productIDs)
 	})
 }
 
@@ -145,30 +155,39 @@ func (s *LiveStore) ListPublicRooms(ctx context.Context, limit int) ([]live.Room
 
 func (s *LiveStore) SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
-			return err
-		}
-		if tx.db.Dialect == Postgres {
-			// one lineup save per room at a time: concurrent ones would
-			// miss each other's rows in DELETE and leave a mix (or collide)
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM rooms WHERE id = ? FOR UPDATE`, roomID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM room_products WHERE room_id = ?`, roomID); err != nil {
-			return err
-		}
-		for i, pid := range productIDs {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, pid).Scan(&n); err != nil || n == 0 {
-				return catalog.ErrUnknownProduct.At("product_ids")
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO room_products (room_id, product_id, position) VALUES (?, ?, ?)`, roomID, pid, i); err != nil {
-				return err
-			}
-		}
-		return nil
+		return setLineupTx(ctx, tx, merchantID, roomID, productIDs)
 	})
+}
+
+// setLineupTx replaces a room's lineup inside tx; every product must be the
+// merchant's.
+func setLineupTx(ctx context.Context, tx *Tx, merchantID, roomID int64, productIDs []int64) error {
+	if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
+		return err
+	}
+	if tx.db.Dialect == Postgres {
+		// one lineup save per room at a time: concurrent ones would
+		// miss each other's rows in DELETE and leave a mix (or collide)
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM rooms WHERE id = ? FOR UPDATE`, roomID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM room_products WHERE room_id = ?`, roomID); err != nil {
+		return err
+	}
+	for i, pid := range productIDs {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, pid).Scan(&n); err != nil {
+			return err // an outage is not an unknown product
+		}
+		if n == 0 {
+			return catalog.ErrUnknownProduct.At("product_ids")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO room_products (room_id, product_id, position) VALUES (?, ?, ?)`, roomID, pid, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func roomInTenant(ctx context.Context, tx *Tx, merchantID, roomID int64) error {

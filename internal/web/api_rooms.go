@@ -10,7 +10,6 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
@@ -135,27 +134,7 @@ func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	room := &live.Room{MerchantID: p.MerchantID, Slug: in.Slug, Status: live.Scheduled, StreamKey: live.NewStreamKey()}
 	in.apply(room)
-	if err := room.Validate(); err != nil {
-		return err
-	}
-	if err := s.checkStore(r, p.MerchantID, room.StoreID); err != nil {
-		return err
-	}
-	for _, pid := range in.ProductIDs { // refuse a bad lineup before anything is stored
-		if _, err := s.App.Catalog.Product(r.Context(), p.MerchantID, pid); err != nil {
-			return catalog.ErrUnknownProduct.At("product_ids")
-		}
-	}
-	if err := s.App.Live.CreateRoom(r.Context(), room); err != nil {
-		return err
-	}
-	if in.ProductIDs != nil {
-		if err := s.App.Live.SetLineup(r.Context(), p.MerchantID, room.ID, in.ProductIDs); err != nil {
-			return err
-		}
-	}
-	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.create", "room:"+room.Slug, "")
-	st, err := s.App.RoomBySlug(r.Context(), room.Slug)
+	st, err := s.App.CreateRoom(r.Context(), p, room, in.ProductIDs)
 	if err != nil {
 		return err
 	}

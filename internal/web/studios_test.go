@@ -33,6 +33,9 @@ func TestStoresAsStudios(t *testing.T) {
 		}
 	}
 	send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "studio-x", "title": "x", "store_id": 99999}, owner, nil).wantProblem(t, 400, "unknown_store")
+	// a bad lineup leaves no half room: the slug is still free afterwards
+	send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "studio-y", "title": "y", "product_ids": []int64{99999}}, owner, nil).wantProblem(t, 400, "unknown_product")
+	send(t, nil, base, "GET", "/api/v1/rooms/studio-y", nil, owner, nil).wantProblem(t, 404, "not_found")
 	if r := send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "host-a", "name": "A店主播", "role": "host", "store_id": storeA, "password": "Studio-A-2468"}, owner, nil); r.Status != 201 {
 		t.Fatalf("host: %d %s", r.Status, r.Body)
 	}
