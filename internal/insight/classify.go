@@ -131,7 +131,10 @@ func (ix *Index) Classify(seg *Segmenter, text string, pinned int64) Result {
 	if seg != nil {
 		tokens = seg.Cut(norm)
 	}
-	intent := intentOf(norm, tokens)
+	intent, matched := intentOf(norm, tokens)
+	if intent != Spam { // the spam patterns are exact; everything else is voted on
+		intent = vote(trainedModel().predict(ix.mask(norm)), intent, matched)
+	}
 	r := Result{Intent: intent, Sentiment: sentimentOf(intent, norm)}
 	if intent == Spam || intent == Chitchat {
 		return r
@@ -202,41 +205,38 @@ var (
 		'腻': AskTaste, '膏': AskTaste, '价': AskPrice, '券': AskPrice, '寄': AskShipping, '剩': AskStockSize, '够': AskStockSize}
 )
 
-// intentOf decides the intent: spam, then complaints, then questions (the
-// topic named first wins), then buying, praise and small talk.
-func intentOf(norm string, tokens []string) Intent {
+// intentOf is the rules' answer: spam, then complaints, then questions
+// (the topic named first wins), then buying, praise and small talk.
+// matched is false when no phrase matched and the answer is a default.
+func intentOf(norm string, tokens []string) (in Intent, matched bool) {
 	if spamRE.MatchString(norm) {
-		return Spam
+		return Spam, true
 	}
 	if containsAny(norm, complaintPhrases) {
-		return Complaint
+		return Complaint, true
 	}
 	rs := []rune(norm)
 	question := questionRE.MatchString(norm) || aNotA(rs) || strings.Contains(norm, "还是") || stockRE.MatchString(norm)
 	if question || containsAny(norm, askGroups[0].phrases) {
 		if in, ok := firstAsk(norm, tokens); ok {
-			return in
+			return in, true
 		}
 	}
-	if tryRE.MatchString(norm) {
-		return AskOther
+	switch {
+	case tryRE.MatchString(norm):
+		return AskOther, true
+	case containsAny(norm, []string{"好想"}):
+		return Praise, true
+	case containsAny(norm, purchasePhrases):
+		return Purchase, true
+	case containsAny(norm, chitchatPhrases):
+		return Chitchat, true
+	case question:
+		return AskOther, false
+	case containsAny(norm, praisePhrases) || strings.Contains(norm, "超级甜"):
+		return Praise, true
 	}
-	if containsAny(norm, []string{"好想"}) {
-		return Praise
-	}
-	if containsAny(norm, purchasePhrases) {
-		return Purchase
-	}
-	if containsAny(norm, chitchatPhrases) {
-		return Chitchat
-	}
-	if question {
-		return AskOther
-	}
-	if containsAny(norm, praisePhrases) || strings.Contains(norm, "超级甜") {
-		return Praise
-	}
-	return Chitchat
+	return Chitchat, false
 }
 
 // firstAsk finds the question topic named earliest in the comment. Phrases

@@ -14,7 +14,7 @@ func BenchmarkClassify(b *testing.B) {
 	cat, byKey, _ := evalCatalog(b)
 	s := loadedSegmenter(b)
 	ix := insight.BuildIndex(s, cat)
-	cases := evalSet(b, "testdata/eval.tsv")
+	cases := evalSet(b, "corpus/eval.tsv")
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		c := cases[i%len(cases)]
@@ -30,7 +30,7 @@ func BenchmarkClassifyAt200PerSecond(b *testing.B) {
 	cat, byKey, _ := evalCatalog(b)
 	s := loadedSegmenter(b)
 	ix := insight.BuildIndex(s, cat)
-	cases := evalSet(b, "testdata/eval.tsv")
+	cases := evalSet(b, "corpus/eval.tsv")
 	var lat []time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {

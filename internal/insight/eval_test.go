@@ -52,10 +52,10 @@ func loadedSegmenter(tb testing.TB) *insight.Segmenter {
 	return seg
 }
 
-// evalCatalog reads testdata/catalog.json: products with aliases and SKUs.
+// evalCatalog reads corpus/catalog.json: products with aliases and SKUs.
 func evalCatalog(tb testing.TB) ([]insight.CatalogProduct, map[string]int64, map[int64]string) {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/catalog.json")
+	raw, err := os.ReadFile("corpus/catalog.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestClassifierEvaluation(t *testing.T) {
 	cat, byKey, byID := evalCatalog(t)
 	s := loadedSegmenter(t)
 	ix := insight.BuildIndex(s, cat)
-	cases := evalSet(t, "testdata/eval.tsv")
+	cases := evalSet(t, "corpus/eval.tsv")
 	if len(cases) < 200 {
 		t.Fatalf("only %d labelled comments", len(cases))
 	}
@@ -119,6 +119,8 @@ func TestClassifierEvaluation(t *testing.T) {
 		t.Fatalf("intent accuracy %.1f %% (target 85 %%), product attribution %.1f %% (target 90 %%)", 100*intentAcc, 100*productAcc)
 	}
 	evaluate(t, "heldout.tsv", ix, s, evalSet(t, "testdata/heldout.tsv"), byKey, byID)
+	evaluate(t, "heldout2.tsv", ix, s, evalSet(t, "testdata/heldout2.tsv"), byKey, byID)
+	evaluate(t, "heldout3.tsv", ix, s, evalSet(t, "testdata/heldout3.tsv"), byKey, byID)
 }
 
 func evaluate(t *testing.T, name string, ix *insight.Index, s *insight.Segmenter, cases []evalCase, byKey map[string]int64, byID map[int64]string) (intentAcc, productAcc float64) {

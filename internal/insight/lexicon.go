@@ -4,7 +4,7 @@ import "regexp"
 
 // The words below are what live-room viewers of a food shop type. They
 // were written for ShelfLive's comment insights (the evaluation set in
-// testdata/eval.tsv measures them); merchants tune attribution with product
+// corpus/eval.tsv measures them); merchants tune attribution with product
 // aliases, not by editing these lists.
 
 // domainWords join gse's general dictionary so the shop's vocabulary comes
