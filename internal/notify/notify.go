@@ -36,6 +36,16 @@ const (
 	KindStarted = "live.started"
 )
 
+// Subscription is a live the viewer subscribed to, as 我的 lists it.
+type Subscription struct {
+	RoomID      int64      `json:"room_id"`
+	Slug        string     `json:"slug"`
+	Title       string     `json:"title"`
+	Status      string     `json:"status"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
 // Errors, one per code.
 var (
 	ErrNotScheduled = apperr.New(apperr.Conflict, "room_not_scheduled", "只能预约尚未开始的直播", "You can only subscribe to a live that has not started.")
@@ -48,6 +58,8 @@ type Store interface {
 	Unsubscribe(ctx context.Context, merchantID, roomID, customerID int64) error
 	Subscribed(ctx context.Context, roomID, customerID int64) (bool, error)
 	Subscribers(ctx context.Context, merchantID, roomID int64) (int64, error)
+	// Subscriptions lists the customer's subscriptions, latest start first.
+	Subscriptions(ctx context.Context, merchantID, customerID int64) ([]Subscription, error)
 	// RemindSoon writes a live.soon message for every subscriber of every
 	// scheduled room starting within lead of now (and not more than an hour
 	// late); RemindStarted a live.started message for every subscriber of

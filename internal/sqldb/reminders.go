@@ -46,6 +46,33 @@ func (s *ReminderStore) Subscribers(ctx context.Context, merchantID, roomID int6
 	return n, err
 }
 
+// Subscriptions lists the customer's subscriptions with their rooms.
+func (s *ReminderStore) Subscriptions(ctx context.Context, merchantID, customerID int64) ([]notify.Subscription, error) {
+	rows, err := s.DB.Query(ctx, `SELECT r.id, r.slug, r.title, r.status, r.scheduled_at, rs.created_at
+		FROM room_subscriptions rs JOIN rooms r ON r.id = rs.room_id AND r.merchant_id = rs.merchant_id
+		WHERE rs.merchant_id = ? AND rs.customer_id = ? ORDER BY COALESCE(r.scheduled_at, 0) DESC, r.id DESC LIMIT 100`, merchantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []notify.Subscription{}
+	for rows.Next() {
+		var sub notify.Subscription
+		var at sql.NullInt64
+		var created int64
+		if err := rows.Scan(&sub.RoomID, &sub.Slug, &sub.Title, &sub.Status, &at, &created); err != nil {
+			return nil, err
+		}
+		if at.Valid {
+			t := time.UnixMilli(at.Int64).UTC()
+			sub.ScheduledAt = &t
+		}
+		sub.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
 type dueRoom struct {
 	id, merchant int64
 	slug, title  string

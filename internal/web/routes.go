@@ -119,6 +119,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.paymentRoutes()...)              // WeChat Pay, Alipay: settings, callbacks, refunds
 	routes = append(routes, s.pollRoutes()...)                 // room polls
 	routes = append(routes, s.reminderRoutes()...)             // 预约 and the inbox
+	routes = append(routes, s.meRoutes()...)                   // 我的
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
