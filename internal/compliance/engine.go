@@ -4,10 +4,13 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 //go:embed rules/rules.json
@@ -29,7 +32,12 @@ type Rule struct {
 	Suggestion    string                   `json:"suggestion,omitempty"`
 	SuggestionEN  string                   `json:"suggestion_en,omitempty"`
 	Terms         []string                 `json:"terms,omitempty"`
-	Rewrite       map[string]string        `json:"rewrite,omitempty"`
+	// Patterns are RE2 expressions over the folded text for claims that
+	// come in many wordings: a condition near an effect (血压…稳),
+	// a comparison with everyone (找不到比…更便宜). Terms stay the
+	// first tool; a pattern is for what no list of terms can hold.
+	Patterns []string          `json:"patterns,omitempty"`
+	Rewrite  map[string]string `json:"rewrite,omitempty"`
 	// Required phrases must appear (one of them) when the rule applies, e.g.
 	// a health-food ad's 本品不能代替药物; missing, the finding spans [0,0].
 	Required    []string `json:"required,omitempty"`
@@ -73,6 +81,15 @@ type pattern struct {
 	term  string // as written in the rules (the key of Rule.Rewrite)
 }
 
+// rulePattern is a rule's Patterns compiled into one expression. first
+// holds the runes a match can start with, so the scan tries the anchored
+// expression only there instead of running it over the whole text.
+type rulePattern struct {
+	anchored *regexp.Regexp
+	first    map[rune]bool
+	rule     int
+}
+
 // Ruleset is a compiled, immutable set of rules: the base rules, plus a
 // merchant's terms and evidence when built with With.
 type Ruleset struct {
@@ -80,6 +97,7 @@ type Ruleset struct {
 	rules    []Rule
 	byFirst  map[rune][]int // first folded rune → pattern indexes, longest first
 	patterns []pattern
+	exprs    []rulePattern
 	required [][]rune // per rule index, folded required phrases (nil when none)
 	evidence []Evidence
 	now      time.Time
@@ -128,6 +146,26 @@ func Compile(f RuleFile) (*Ruleset, error) {
 		}
 		if r.Severity == NeedsEvidence && r.Evidence == "" {
 			return nil, fmt.Errorf("compliance: rule %s needs evidence of no kind", r.ID)
+		}
+		if len(r.Patterns) > 0 {
+			// one expression per rule: one pass over the text, not one per pattern
+			alts := make([]string, len(r.Patterns))
+			for i, p := range r.Patterns {
+				if _, err := regexp.Compile(p); err != nil {
+					return nil, fmt.Errorf("compliance: rule %s: pattern %q: %w", r.ID, p, err)
+				}
+				alts[i] = "(?:" + p + ")"
+			}
+			expr := strings.Join(alts, "|")
+			tree, err := syntax.Parse(expr, syntax.Perl)
+			if err != nil {
+				return nil, fmt.Errorf("compliance: rule %s: %w", r.ID, err)
+			}
+			first, nullable, ok := firstRunes(tree.Simplify())
+			if !ok || nullable {
+				return nil, fmt.Errorf("compliance: rule %s: each pattern must start with a literal or a small class", r.ID)
+			}
+			rs.exprs = append(rs.exprs, rulePattern{anchored: regexp.MustCompile(`^(?:` + expr + `)`), first: first, rule: len(rs.rules)})
 		}
 		rs.addRule(r)
 	}
@@ -180,6 +218,7 @@ func (rs *Ruleset) With(layer string, terms []Term, evidence []Evidence, now tim
 	out.rules = append(out.rules, rs.rules...)
 	out.required = append(out.required, rs.required...)
 	out.patterns = append(out.patterns, rs.patterns...)
+	out.exprs = rs.exprs // merchant terms are literal
 	if layer != "" {
 		out.version += "+" + layer
 	}
@@ -276,12 +315,11 @@ func (rs *Ruleset) Check(text string, in Input) Result {
 			if m.sev == Allow {
 				continue
 			}
-			p := rs.patterns[m.pat]
-			r := &rs.rules[p.rule]
+			r, term := rs.ruleOf(m)
 			if m.sev == NeedsEvidence && rs.proven(r.Evidence, rn, m, in.ProductID) {
 				continue
 			}
-			res.Findings = append(res.Findings, rs.finding(r, p.term, m, string([]rune(text)[m.start:m.end])))
+			res.Findings = append(res.Findings, rs.finding(r, term, m, string([]rune(text)[m.start:m.end])))
 		}
 	}
 	res.Findings = rs.checkRequired(rn, in, res.Findings)
@@ -292,7 +330,17 @@ func (rs *Ruleset) Check(text string, in Input) Result {
 	return res
 }
 
-// scan finds every applicable pattern occurrence.
+// ruleOf is the rule behind a match and the term it matched ("" for a
+// pattern: patterns have no rewrite of their own).
+func (rs *Ruleset) ruleOf(m match) (*Rule, string) {
+	if m.pat < 0 {
+		return &rs.rules[rs.exprs[-1-m.pat].rule], ""
+	}
+	p := rs.patterns[m.pat]
+	return &rs.rules[p.rule], p.term
+}
+
+// scan finds every applicable term and pattern occurrence.
 func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 	for i, r := range rn {
 		cands, ok := rs.byFirst[r]
@@ -311,7 +359,103 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 			ms = append(ms, match{start: i, end: i + len(p.runes), pat: pi, sev: sev})
 		}
 	}
+	if len(rs.exprs) == 0 {
+		return ms
+	}
+	var folded string // built on the first candidate only
+	var offsets []int // rune index → byte offset in folded
+	for ei := range rs.exprs {
+		e := &rs.exprs[ei]
+		sev := rs.rules[e.rule].severityFor(in)
+		if sev == "" {
+			continue
+		}
+		for i := 0; i < len(rn); i++ {
+			if !e.first[rn[i]] {
+				continue
+			}
+			if offsets == nil {
+				folded = string(rn)
+				offsets = make([]int, 0, len(rn)+1)
+				for b := range folded {
+					offsets = append(offsets, b)
+				}
+				offsets = append(offsets, len(folded))
+			}
+			loc := e.anchored.FindStringIndex(folded[offsets[i]:])
+			if loc == nil {
+				continue
+			}
+			end := i + utf8.RuneCountInString(folded[offsets[i]:offsets[i]+loc[1]])
+			ms = append(ms, match{start: i, end: end, pat: -1 - ei, sev: sev})
+			i = end - 1 // matches of one rule do not overlap
+		}
+	}
 	return ms
+}
+
+// firstRunes lists the runes a match of re can start with; nullable says
+// re can match the empty string; ok is false when the set would be too
+// large to help (a negated or wide class, any character).
+func firstRunes(re *syntax.Regexp) (set map[rune]bool, nullable, ok bool) {
+	set = map[rune]bool{}
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true, true
+		}
+		set[re.Rune[0]] = true
+		return set, false, true
+	case syntax.OpCharClass:
+		n := 0
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			n += int(re.Rune[i+1]-re.Rune[i]) + 1
+			if n > 64 {
+				return nil, false, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				set[r] = true
+			}
+		}
+		return set, false, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstRunes(re.Sub[0])
+	case syntax.OpQuest, syntax.OpStar:
+		s, _, ok := firstRunes(re.Sub[0])
+		return s, true, ok
+	case syntax.OpRepeat:
+		s, null, ok := firstRunes(re.Sub[0])
+		return s, null || re.Min == 0, ok
+	case syntax.OpEmptyMatch, syntax.OpBeginText, syntax.OpBeginLine:
+		return set, true, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			s, null, ok := firstRunes(sub)
+			if !ok {
+				return nil, false, false
+			}
+			for r := range s {
+				set[r] = true
+			}
+			nullable = nullable || null
+		}
+		return set, nullable, true
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			s, null, ok := firstRunes(sub)
+			if !ok {
+				return nil, false, false
+			}
+			for r := range s {
+				set[r] = true
+			}
+			if !null {
+				return set, false, true
+			}
+		}
+		return set, true, true
+	}
+	return nil, false, false
 }
 
 func hasPrefix(s, p []rune) bool {
@@ -324,12 +468,18 @@ func hasPrefix(s, p []rune) bool {
 }
 
 // resolve keeps, among overlapping matches, the longest (then the earliest,
-// then the earlier rule), so specific phrases beat the general terms inside them.
+// then the earlier rule), so specific phrases beat the general terms inside
+// them. Terms come before patterns: a pattern only fills what no term
+// (allowed phrases included) covers, so terms keep their rewrites and
+// exemptions.
 func resolve(ms []match) []match {
 	if len(ms) == 1 {
 		return ms
 	}
 	sort.SliceStable(ms, func(a, b int) bool {
+		if pa, pb := ms[a].pat < 0, ms[b].pat < 0; pa != pb {
+			return pb
+		}
 		la, lb := ms[a].end-ms[a].start, ms[b].end-ms[b].start
 		if la != lb {
 			return la > lb

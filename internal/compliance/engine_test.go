@@ -109,3 +109,32 @@ func TestMerchantLayer(t *testing.T) {
 		t.Fatal("merchant trademark leaked into the base rules")
 	}
 }
+
+// TestPatterns: a claim worded around the term lists is caught by its
+// rule's pattern with a span in runes, and a rules file whose pattern
+// could match anywhere (no first character to look for) is refused.
+func TestPatterns(t *testing.T) {
+	rs := compliance.Base()
+	res := rs.Check("老人家吃了血压稳稳的", compliance.Input{Context: compliance.CtxScript})
+	var found bool
+	for _, f := range res.Findings {
+		if f.Rule == "ad17-treatment" {
+			found = true
+			if f.Span != (compliance.Span{5, 9}) || f.Match != "血压稳稳" || f.Suggestion == "" {
+				t.Errorf("pattern finding %+v", f)
+			}
+		}
+	}
+	if !found || res.Verdict != compliance.Violation {
+		t.Fatalf("paraphrased treatment claim not caught: %+v", res)
+	}
+	if res := rs.Check("医生让我少吃甜的，这款糖多吗", compliance.Input{Context: compliance.CtxComment}); res.Verdict != compliance.OK {
+		t.Errorf("a viewer quoting a doctor is not an endorsement: %+v", res.Findings)
+	}
+	for _, bad := range []string{"(", ".*降血压", "[^a]降"} {
+		_, err := compliance.Compile(compliance.RuleFile{Version: "t", Rules: []compliance.Rule{{ID: "x", Severity: compliance.Block, Explanation: "x", Patterns: []string{bad}}}})
+		if err == nil {
+			t.Errorf("pattern %q accepted", bad)
+		}
+	}
+}

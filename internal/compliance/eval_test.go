@@ -104,11 +104,26 @@ func TestEvaluation(t *testing.T) {
 	}
 }
 
-// TestHoldout reports, without a target, how the rules do on phrases that
-// were not used to tune them (testdata/holdout.tsv); it fails only when
-// the held-out recall drops below 30 % (35 % when the set was written), a sign the rules broke.
+// TestHoldout reports how the rules do on phrases that were not used to
+// tune them. holdout.tsv was written after the term lists and has since
+// been read while writing the pattern rules (a development set now);
+// holdout2.tsv was committed before the patterns and never tuned on. It
+// fails only below a floor well under the recorded figures (a sign the
+// rules broke); docs/BENCHMARKS.md has the figures.
 func TestHoldout(t *testing.T) {
-	cases := loadEvalFile(t, "testdata/holdout.tsv")
+	for _, set := range []struct {
+		file  string
+		floor float64
+	}{{"holdout.tsv", 0.3}, {"holdout2.tsv", 0.3}} {
+		recall := heldOut(t, set.file)
+		if recall < set.floor {
+			t.Errorf("%s: violation recall %.3f, below %.2f", set.file, recall, set.floor)
+		}
+	}
+}
+
+func heldOut(t *testing.T, file string) (recall float64) {
+	cases := loadEvalFile(t, "testdata/"+file)
 	rs := compliance.Base()
 	var tp, fp, fn, exact int
 	for _, c := range cases {
@@ -116,7 +131,7 @@ func TestHoldout(t *testing.T) {
 		if got == c.expected {
 			exact++
 		} else {
-			t.Logf("holdout.tsv:%d %q: want %s, got %s", c.line, c.text, c.expected, got)
+			t.Logf("%s:%d %q: want %s, got %s", file, c.line, c.text, c.expected, got)
 		}
 		switch {
 		case got == compliance.Violation && c.expected == compliance.Violation:
@@ -127,10 +142,8 @@ func TestHoldout(t *testing.T) {
 			fn++
 		}
 	}
-	recall := float64(tp) / float64(tp+fn)
-	t.Logf("held out: phrases %d (violations %d); violation precision %.3f recall %.3f; exact verdict %d/%d",
-		len(cases), tp+fn, float64(tp)/float64(max(1, tp+fp)), recall, exact, len(cases))
-	if recall < 0.3 {
-		t.Errorf("held-out violation recall %.3f", recall)
-	}
+	recall = float64(tp) / float64(tp+fn)
+	t.Logf("%s: phrases %d (violations %d); violation precision %.3f recall %.3f; exact verdict %d/%d",
+		file, len(cases), tp+fn, float64(tp)/float64(max(1, tp+fp)), recall, exact, len(cases))
+	return recall
 }
