@@ -234,6 +234,21 @@ func (a *App) CreateRoom(ctx context.Context, p *identity.Principal, room *live.
 	return a.RoomBySlug(ctx, room.Slug)
 }
 
+// UpdateRoom saves a room's settings and, when productIDs is not nil, its
+// lineup, in one transaction, and returns its state.
+func (a *App) UpdateRoom(ctx context.Context, p *identity.Principal, room *live.Room, productIDs []int64) (*RoomState, error) {
+	if err := room.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.checkStore(ctx, p.MerchantID, room.StoreID); err != nil {
+		return nil, err
+	}
+	if err := a.Live.UpdateRoomWithLineup(ctx, room, productIDs); err != nil {
+		return nil, err
+	}
+	return a.RoomBySlug(ctx, room.Slug)
+}
+
 // checkStore accepts storeID 0 (the brand's own) or a store of the
 // merchant; another tenant's store is unknown, an outage stays an outage.
 func (a *App) checkStore(ctx context.Context, merchantID, storeID int64) error {

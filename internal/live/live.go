@@ -138,6 +138,9 @@ type Store interface {
 	// is not nil) in one transaction: all or nothing.
 	CreateRoomWithLineup(ctx context.Context, r *Room, productIDs []int64) error
 	UpdateRoom(ctx context.Context, r *Room) error
+	// UpdateRoomWithLineup saves the room and replaces its lineup (when
+	// productIDs is not nil) in one transaction.
+	UpdateRoomWithLineup(ctx context.Context, r *Room, productIDs []int64) error
 	RoomBySlug(ctx context.Context, slug string) (*Room, error) // slugs are global: the link decides the tenant
 	RoomByID(ctx context.Context, id int64) (*Room, error)      // for realtime paths that know only the public room id
 	Room(ctx context.Context, merchantID, id int64) (*Room, error)

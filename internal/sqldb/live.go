@@ -78,6 +78,12 @@ func (s *LiveStore) CreateRoomWithLineup(ctx context.Context, r *live.Room, prod
 }
 
 func (s *LiveStore) UpdateRoom(ctx context.Context, r *live.Room) error {
+	return s.UpdateRoomWithLineup(ctx, r, nil)
+}
+
+// UpdateRoomWithLineup saves a room and, when productIDs is not nil,
+// replaces its lineup in the same transaction.
+func (s *LiveStore) UpdateRoomWithLineup(ctx context.Context, r *live.Room, productIDs []int64) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -85,7 +91,10 @@ func (s *LiveStore) UpdateRoom(ctx context.Context, r *live.Room) error {
 		res, err := tx.Exec(ctx, `UPDATE rooms SET title = ?, title_en = ?, host_staff_id = ?, host_name = ?, status = ?, scheduled_at = ?, started_at = ?, ended_at = ?, poster = ?, stream_key = ?, store_id = ?
 			WHERE merchant_id = ? AND id = ?`, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status), optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt),
 			r.Poster, r.StreamKey, nullID(r.StoreID), r.MerchantID, r.ID)
-		return mustAffect(res, err)
+		if err := mustAffect(res, err); err != nil || productIDs == nil {
+			return err
+		}
+		return setLineupTx(ctx, tx, r.MerchantID, r.ID, productIDs)
 	})
 }
 

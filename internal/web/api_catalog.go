@@ -148,7 +148,7 @@ func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	old, err := s.App.Catalog.Product(r.Context(), p.MerchantID, id)
+	old, err := s.App.Catalog.Product(r.Context(), p.MerchantID, id) // another tenant's is not found, before the body is read
 	if err != nil {
 		return err
 	}
@@ -156,25 +156,7 @@ func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &prod); err != nil {
 		return err
 	}
-	prod.ID, prod.MerchantID = id, p.MerchantID
-	known := map[int64]catalog.SKU{}
-	for _, k := range old.SKUs {
-		known[k.ID] = k
-	}
-	for _, k := range prod.SKUs {
-		if k.ID != 0 {
-			if _, ok := known[k.ID]; !ok {
-				return catalog.ErrUnknownSKU.At("skus").With("规格不属于该商品", "SKU does not belong to this product.")
-			}
-		}
-		if o, ok := known[k.ID]; ok && o.PriceFen != k.PriceFen {
-			s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "price.change", "sku:"+o.Code, fmt.Sprintf("%d -> %d fen", o.PriceFen, k.PriceFen))
-		}
-	}
-	if err := s.App.Catalog.UpdateProduct(r.Context(), &prod); err != nil {
-		return err
-	}
-	out, err := s.App.ProductChanged(r.Context(), p.MerchantID, id)
+	out, err := s.App.UpdateProduct(r.Context(), p, old, &prod)
 	if err != nil {
 		return err
 	}

@@ -161,21 +161,7 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 	if in.RotateKey {
 		room.StreamKey = live.NewStreamKey()
 	}
-	if err := room.Validate(); err != nil {
-		return err
-	}
-	if err := s.checkStore(r, p.MerchantID, room.StoreID); err != nil {
-		return err
-	}
-	if err := s.App.Live.UpdateRoom(r.Context(), room); err != nil {
-		return err
-	}
-	if in.ProductIDs != nil {
-		if err := s.App.Live.SetLineup(r.Context(), p.MerchantID, room.ID, in.ProductIDs); err != nil {
-			return err
-		}
-	}
-	st, err := s.App.RoomBySlug(r.Context(), room.Slug)
+	st, err := s.App.UpdateRoom(r.Context(), p, room, in.ProductIDs)
 	if err != nil {
 		return err
 	}
