@@ -31,10 +31,7 @@ func skuStock(t *testing.T, m *node.Main, skuID int64) (onHand, reserved int64) 
 
 func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-		t.Fatalf("%s: %v", what, err)
-	}
+	testkit.Run(t, ctx, what, steps...)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
@@ -54,14 +51,10 @@ func poll(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
+// login logs a demo staff member in on /login (testkit.StaffLogin).
 func login(t *testing.T, ctx context.Context, m *node.Main, user, next string) {
-	run(t, ctx, "login "+user,
-		chromedp.Navigate(url(m, "/login?next="+next)),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-	)
+	t.Helper()
+	testkit.StaffLogin(t, ctx, m.URL(), user, "shelflive-demo", next)
 }
 
 // TestViewerBuysAndPicksUp walks the closed loop in a real browser: watch,

@@ -20,15 +20,9 @@ func viewerLogin(t *testing.T, browser context.Context, m *node.Main, phone stri
 		chromedp.Navigate(url(m, "/live/demo")),
 		chromedp.WaitVisible(chromedp.CSS("#pinned-name")),
 		chromedp.Click(chromedp.CSS("#buy-btn")), // buying asks for a login first
-		chromedp.WaitVisible(chromedp.CSS("#login-phone")),
-		chromedp.SendKeys(chromedp.CSS("#login-phone"), phone),
-		chromedp.Click(chromedp.CSS("#otp-send")),
-		chromedp.WaitVisible(chromedp.CSS("#otp-dev")),
 	)
-	dev := text(t, ctx, "#otp-dev")
-	run(t, ctx, "verify "+phone,
-		chromedp.SendKeys(chromedp.CSS("#login-code"), dev[len(dev)-6:]),
-		chromedp.Click(chromedp.CSS("#login-go")),
+	testkit.PhoneLogin(t, ctx, phone, testkit.DevCode)
+	run(t, ctx, "logged in "+phone,
 		chromedp.WaitVisible(chromedp.CSS("#confirm-order")),
 		chromedp.Click(chromedp.CSS("#sheet .close")),
 	)

@@ -140,19 +140,9 @@ func buyerLogin(t *testing.T, ctx context.Context, phone string) {
 	// A click inside the page: the card may be redrawn (the socket's first
 	// snapshot) between finding the button and pressing it.
 	poll(t, ctx, "buy button", `document.querySelector("#buy-btn") !== null`)
-	run(t, ctx, "login "+phone,
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#buy-btn").click()`),
-		chromedp.WaitVisible(chromedp.CSS("#login-phone")),
-		chromedp.SendKeys(chromedp.CSS("#login-phone"), phone),
-		chromedp.Click(chromedp.CSS("#otp-send")),
-		chromedp.WaitVisible(chromedp.CSS("#otp-dev")),
-	)
-	dev := text(t, ctx, "#otp-dev")
-	run(t, ctx, "verify "+phone,
-		chromedp.SendKeys(chromedp.CSS("#login-code"), dev[len(dev)-6:]),
-		chromedp.Click(chromedp.CSS("#login-go")),
-		chromedp.WaitVisible(chromedp.CSS("#confirm-order")),
-	)
+	run(t, ctx, "login "+phone, chromedp.Evaluate[chromedp.Void](`document.querySelector("#buy-btn").click()`))
+	testkit.PhoneLogin(t, ctx, phone, testkit.DevCode)
+	run(t, ctx, "logged in "+phone, chromedp.WaitVisible(chromedp.CSS("#confirm-order")))
 }
 
 // checkPage fails on a page that works but looks broken.

@@ -31,17 +31,8 @@ func countGeolocation(t *testing.T, ctx context.Context) {
 // shows, with the dev mode code.
 func buyerLoginOnPage(t *testing.T, ctx context.Context, phone string) {
 	t.Helper()
-	run(t, ctx, "buyer login form",
-		chromedp.WaitVisible(chromedp.CSS("#buyer-login")),
-		chromedp.SendKeys(chromedp.CSS("#login-phone"), phone),
-		chromedp.Click(chromedp.CSS("#otp-send")),
-		chromedp.WaitVisible(chromedp.CSS("#otp-dev")),
-	)
-	dev := text(t, ctx, "#otp-dev")
-	run(t, ctx, "buyer logs in",
-		chromedp.SendKeys(chromedp.CSS("#login-code"), dev[len(dev)-6:]),
-		chromedp.Click(chromedp.CSS("#login-go")),
-	)
+	run(t, ctx, "buyer login form", chromedp.WaitVisible(chromedp.CSS("#buyer-login")))
+	testkit.PhoneLogin(t, ctx, phone, testkit.DevCode)
 }
 
 func orderOf(t *testing.T, m *node.Main, phone string) int64 {

@@ -101,3 +101,14 @@ func Screenshot(tb testing.TB, ctx context.Context, name string) {
 		tb.Logf("screenshot %s: %v", name, err)
 	}
 }
+
+// Settled waits until no CSS animation or transition runs in the page (a
+// sheet sliding in, a card fading): screenshots and layout checks taken
+// mid-animation see half-transparent overlaps that are not there.
+func Settled(tb testing.TB, ctx context.Context) {
+	tb.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.getAnimations().every((a) => a.playState !== "running")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		tb.Logf("animations still running: %v", err)
+	}
+}

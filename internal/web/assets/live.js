@@ -16,6 +16,14 @@
   const available = (p) => (p.skus || []).reduce((n, k) => n + (k.active ? k.available : 0), 0);
   // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
+  // A product without a photo shows its first character on a tinted
+  // square instead of the browser's broken-image mark.
+  const photo = (p) => {
+    if (p.image) return p.image;
+    const c = Array.from((SL.pname(p) || "?").trim())[0] || "?";
+    const esc = { "<": "&lt;", ">": "&gt;", "&": "&amp;" }[c] || c;
+    return "data:image/svg+xml;charset=utf-8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><rect width="100" height="100" fill="#e7f6ec"/><text x="50" y="50" dy=".35em" text-anchor="middle" font-size="46" font-family="sans-serif" fill="#15803d">' + esc + "</text></svg>");
+  };
   const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
   const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, t("溯源", "Trace") + " ›") : null; };
   // zhOnly shows text that has no English version yet: in English mode it is
@@ -45,7 +53,7 @@
       : left <= 0 ? h("span", { class: "soldout" }, t("已售罄", "Sold out"))
       : h("span", { class: "stock" + (left <= 10 ? " low" : "") }, t("仅剩 ", "Only ") + left + t(" 件", " left"));
     box.replaceChildren(
-      h("img", { src: p.image || "", alt: SL.pname(p), class: "tap", id: "pinned-img", onclick: () => openDetail(p.id) }),
+      h("img", { src: photo(p), alt: SL.pname(p), class: "tap", id: "pinned-img", onclick: () => openDetail(p.id) }),
       h("div", { class: "info" },
         h("span", { class: "tag" }, state.room.status === "ended" ? t("本场商品", "From this live") : t("讲解中", "Now featuring")),
         h("button", { class: "name tap", type: "button", id: "pinned-name", onclick: () => openDetail(p.id) }, SL.pname(p)),
@@ -260,7 +268,7 @@
     showSheet(
       h("div", { class: "sheet-head" }, h("h2", {}, t("本场商品", "In this live") + " (" + items.length + ")"), closeBtn()),
       h("ul", { class: "product-grid" }, items.map((p) => h("li", {},
-        h("img", { src: p.image || "", alt: "", class: "tap", onclick: () => openDetail(p.id) }),
+        h("img", { src: photo(p), alt: "", class: "tap", onclick: () => openDetail(p.id) }),
         h("div", { class: "grow" }, h("button", { class: "name tap", type: "button", dataset: { detail: p.id }, onclick: () => openDetail(p.id) }, SL.pname(p)), h("div", { class: "muted small" }, zhOnly(p.subtitle)), h("div", { class: "price" }, yuan(minPrice(p)))),
         h("div", { class: "card-actions" },
           (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
@@ -392,7 +400,7 @@
     const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: sku.available < st.qty || (st.mode === "pickup" && !st.store), onclick: () => submitOrder(p, st, confirm, err) },
       sku.available <= 0 ? t("已售罄", "Sold out") : t("提交订单", "Place order"));
     showSheet(
-      h("div", { class: "sheet-head" }, h("img", { src: p.image || "", alt: "" }),
+      h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
         h("div", {}, h("b", {}, SL.pname(p)), h("div", { class: "price" }, yuan(sku.price_fen)), h("div", { class: "stock" }, t("可售 ", "Available ") + sku.available)), closeBtn()),
       h("h3", {}, t("规格", "Option")),
       h("div", { class: "chips" }, p.skus.filter((k) => k.active).map((k) => h("button", { class: "chip" + (k.id === st.sku ? " on" : ""), type: "button", disabled: k.available <= 0, onclick: () => { st.sku = k.id; st.qty = 1; renderBuy(); } }, k.name + " · " + yuan(k.price_fen)))),
@@ -425,7 +433,7 @@
     const soldOut = sale.remaining <= 0;
     const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: soldOut || sale.paused, onclick: () => submitOrder(p, st, confirm, err) }, sale.paused ? t("暂停销售", "On hold") : soldOut ? t("已抢光", "Sold out") : t("立即抢购", "Buy now"));
     showSheet(
-      h("div", { class: "sheet-head" }, h("img", { src: p.image || "", alt: "" }),
+      h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
         h("div", {}, h("span", { class: "tag flash-tag" }, "⚡ " + t("秒杀价", "Flash price")), h("b", {}, SL.pname(p) + " · " + sku.name), h("div", { class: "price" }, yuan(sale.price_fen), h("del", {}, yuan(sku.price_fen))),
           h("div", { class: "stock low", id: "sheet-flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "Left: ") + sale.remaining)), closeBtn()),
       h("h3", {}, t("数量（每人限购 ", "Quantity (limit ") + sale.per_user_limit + t(" 件）", ")")),
