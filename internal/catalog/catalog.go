@@ -36,7 +36,10 @@ type Product struct {
 	Origin      string `json:"origin,omitempty"`
 	// Aliases are what viewers call the product in comments ("1号",
 	// "黄色那杯"); comment insights attribute comments by them.
-	Aliases   []string     `json:"aliases"`
+	Aliases []string `json:"aliases"`
+	// Category (水果, 乳品 …) scopes coupons and commissions and matches
+	// past buyers and household pushes; free text, one level.
+	Category  string       `json:"category,omitempty"`
 	Storage   StorageClass `json:"storage"`
 	ShelfDays int          `json:"shelf_days,omitempty"`
 	Active    bool         `json:"active"`
@@ -84,6 +87,10 @@ func (p *Product) Validate() error {
 	if err := p.cleanAliases(); err != nil {
 		return err
 	}
+	p.Category = strings.TrimSpace(p.Category)
+	if utf8.RuneCountInString(p.Category) > 20 || strings.ContainsAny(p.Category, "\r\n") {
+		return ErrBadCategory
+	}
 	if len(p.SKUs) == 0 {
 		return apperr.InvalidField("skus", "sku_required", "至少需要一个规格", "At least one SKU is required.")
 	}
@@ -108,6 +115,8 @@ func (p *Product) Validate() error {
 }
 
 // ErrBadAlias refuses an alias list the classifier cannot use.
+var ErrBadCategory = apperr.InvalidField("category", "invalid_category", "类目最多20字，不能含换行", "A category is at most 20 characters, no line breaks.")
+
 var ErrBadAlias = apperr.InvalidField("aliases", "invalid_alias", "别名最多20个，每个1到20字，不能含换行", "Up to 20 aliases of 1–20 characters each, no line breaks.")
 
 // cleanAliases trims, drops empty and repeated aliases and checks the rest.

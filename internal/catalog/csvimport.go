@@ -26,6 +26,7 @@ var csvColumns = map[string][]string{
 	"ingredients": {"ingredients", "配料", "配料表"},
 	"allergens":   {"allergens", "过敏原"},
 	"aliases":     {"aliases", "别名", "昵称"},
+	"category":    {"category", "类目", "分类"},
 	"sku_code":    {"sku_code", "规格编码", "货号"},
 	"sku_name":    {"sku_name", "规格", "规格名称"},
 	"price":       {"price", "售价", "价格"},
@@ -64,7 +65,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		}
 		// Product fields: the first row of a product that fills one sets it.
 		for key, dst := range map[string]*string{"product_en": &p.NameEN, "subtitle": &p.Subtitle, "description": &p.Description, "origin": &p.Origin,
-			"specs": &p.Specs, "ingredients": &p.Ingredients, "allergens": &p.Allergens} {
+			"specs": &p.Specs, "ingredients": &p.Ingredients, "allergens": &p.Allergens, "category": &p.Category} {
 			if v := cell(key); v != "" && *dst == "" {
 				if utf8.RuneCountInString(v) > 2000 {
 					return nil, apperr.InvalidField(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")

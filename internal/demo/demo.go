@@ -100,6 +100,15 @@ var demoAliases = map[string][]string{
 	"桂花乌龙冷泡茶": {"桂花", "黄色那杯", "A款"}, "白桃乌龙冷泡茶": {"白桃", "粉色那杯", "B款"},
 }
 
+// demoCategories put the demo's products on the shelves a grocer would.
+var demoCategories = map[string]string{
+	"丹东99草莓": "水果", "海南金钻凤梨": "水果", "智利车厘子": "水果", "新疆阿克苏苹果": "水果",
+	"低温鲜牛奶": "乳品", "挂耳燕麦酸奶": "乳品", "临期鲜榨橙汁": "饮品", "桂花乌龙冷泡茶": "饮品", "白桃乌龙冷泡茶": "饮品",
+	"厄瓜多尔白虾": "水产", "阳澄湖大闸蟹": "水产", "三文鱼刺身": "水产", "有机菠菜": "蔬菜", "散养土鸡蛋": "蛋品",
+	"云南小粒咖啡豆": "冲饮", "手工全麦吐司": "烘焙", "抹茶生巧": "甜点", "黑糖生巧": "甜点", "五常稻花香大米": "粮油",
+	"黑猪肉五花": "肉类", "手工速冻水饺": "速冻", "宁夏枸杞": "干货",
+}
+
 // Seed creates the demo merchant once; it returns false when it exists.
 func Seed(ctx context.Context, d Deps) (bool, error) {
 	if _, err := d.Users.MerchantBySlug(ctx, MerchantSlug); err == nil {
@@ -157,7 +166,7 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			return false, fmt.Errorf("seed image: %w", err)
 		}
 		p := &catalog.Product{MerchantID: m.ID, Name: f.name, NameEN: f.en, Subtitle: f.sub, Origin: f.origin, Ingredients: f.ingredients, Allergens: f.allergens,
-			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file, Aliases: demoAliases[f.name],
+			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file, Aliases: demoAliases[f.name], Category: demoCategories[f.name],
 			Description: f.sub + "。产地：" + f.origin + "。"}
 		for _, k := range f.skus {
 			p.SKUs = append(p.SKUs, catalog.SKU{Code: k.code, Name: k.name, PriceFen: k.price, ListPriceFen: k.list, GTIN: k.gtin, Active: true})

@@ -196,7 +196,7 @@
     openModal(p ? t("编辑商品", "Edit product") : t("新建商品", "New product"), [
       field(t("名称", "Name"), "name", p && p.name, { required: true }), field(t("英文名", "English name"), "name_en", p && p.name_en),
       field(t("卖点", "Subtitle"), "subtitle", p && p.subtitle, { full: true }),
-      field(t("产地", "Origin"), "origin", p && p.origin), select(t("储存方式", "Storage"), "storage", [["chilled", t("冷藏", "Chilled")], ["frozen", t("冷冻", "Frozen")], ["ambient", t("常温", "Ambient")]], p ? p.storage : "chilled"),
+      field(t("类目", "Category"), "category", p && p.category), field(t("产地", "Origin"), "origin", p && p.origin), select(t("储存方式", "Storage"), "storage", [["chilled", t("冷藏", "Chilled")], ["frozen", t("冷冻", "Frozen")], ["ambient", t("常温", "Ambient")]], p ? p.storage : "chilled"),
       field(t("配料", "Ingredients"), "ingredients", p && p.ingredients), field(t("过敏原", "Allergens"), "allergens", p && p.allergens),
       field(t("规格说明", "Specs"), "specs", p && p.specs), field(t("保质期（天）", "Shelf life (days)"), "shelf_days", p ? p.shelf_days : 7, { type: "number", min: "0" }),
       field(t("别名（评论里的叫法，用、或 | 分隔，如 1号、黄色那杯）", "Aliases (what viewers call it in comments, separated by 、 or |, e.g. No. 1, the yellow one)"), "aliases", p && (p.aliases || []).join("、"), { full: true }),
@@ -212,7 +212,7 @@
       }
       const body = { name: form.name.value, name_en: form.name_en.value, subtitle: form.subtitle.value, origin: form.origin.value, storage: form.storage.value,
         ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
-        description: form.description.value, image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
+        description: form.description.value, category: form.category.value.trim(), image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
         skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
       const saved = p ? await api("PUT", "/api/v1/products/" + p.id, body) : await api("POST", "/api/v1/products", body);
       toast(t("已保存", "Saved")); show("products");
@@ -248,8 +248,8 @@
     });
   }
   const importProducts = () => importCSV(t("导入商品 CSV", "Import products (CSV)"), "/api/v1/products/import",
-    t("每行一个规格，同名商品合并。必填列：商品、规格编码、规格、售价（元）；可选：划线价、条码、产地、储存（冷藏/冷冻/常温）、保质期、配料、过敏原、副标题、英文名、别名（用 | 分隔）。支持 Excel 另存的 UTF-8 或 GBK 文件。全部通过才导入。",
-      "One row per SKU; rows with the same product name make one product. Required: product, sku_code, sku_name, price (yuan); optional: list_price, gtin, origin, storage, shelf_days, ingredients, allergens, subtitle, product_en, aliases (separated by |). UTF-8 or GBK as Excel saves it. Nothing is created unless every row is valid."),
+    t("每行一个规格，同名商品合并。必填列：商品、规格编码、规格、售价（元）；可选：类目、划线价、条码、产地、储存（冷藏/冷冻/常温）、保质期、配料、过敏原、副标题、英文名、别名（用 | 分隔）。支持 Excel 另存的 UTF-8 或 GBK 文件。全部通过才导入。",
+      "One row per SKU; rows with the same product name make one product. Required: product, sku_code, sku_name, price (yuan); optional: category, list_price, gtin, origin, storage, shelf_days, ingredients, allergens, subtitle, product_en, aliases (separated by |). UTF-8 or GBK as Excel saves it. Nothing is created unless every row is valid."),
     (d) => t("将创建 ", "Create ") + d.products.length + t(" 个商品、", " products with ") + d.products.reduce((n, p) => n + p.skus.length, 0) + t(" 个规格，确认导入？", " SKUs?"),
     (d) => t("已导入 ", "Imported ") + d.created + t(" 个商品", " products"), "products");
   const importStock = () => importCSV(t("导入盘点 CSV", "Import stock count (CSV)"), "/api/v1/stock/import",
