@@ -1,8 +1,95 @@
 package coldchain
 
+// The telemetry message: its JSON shape and checks (Payload, ParsePayload,
+// the fast parser), and the MQTT topics it arrives on.
+
 import (
+	"encoding/json"
+	"math"
 	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
 )
+
+// Payload is the JSON a sensor publishes: {"ts": <unix ms>, "values":
+// {"temperature": 3.2, "humidity": 71}}.
+type Payload struct {
+	TS     int64 `json:"ts"`
+	Values struct {
+		Temperature *float64 `json:"temperature"`
+		Humidity    *float64 `json:"humidity"`
+	} `json:"values"`
+}
+
+// ParsePayload decodes and checks one telemetry message. A reading without
+// a time gets the receive time; one too far in the future is refused (a
+// clock set wrong would otherwise hide the present).
+func ParsePayload(b []byte, now time.Time) (ts int64, temp, hum float64, err error) {
+	p, ok := fastPayload(b)
+	if !ok {
+		p = Payload{}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return 0, 0, 0, ErrBadReading
+		}
+	}
+	return checkReading(p, now)
+}
+
+func checkReading(p Payload, now time.Time) (int64, float64, float64, error) {
+	if p.Values.Temperature == nil {
+		return 0, 0, 0, apperr.InvalidField("values.temperature", "missing_temperature", "缺少温度值", "values.temperature is required.")
+	}
+	t := *p.Values.Temperature
+	if math.IsNaN(t) || t < -100 || t > 100 {
+		return 0, 0, 0, apperr.InvalidField("values.temperature", "invalid_temperature", "温度超出传感器量程", "Temperature out of sensor range (-100..100 °C).")
+	}
+	h := math.NaN()
+	if p.Values.Humidity != nil {
+		h = *p.Values.Humidity
+		if h < 0 || h > 100 {
+			return 0, 0, 0, apperr.InvalidField("values.humidity", "invalid_humidity", "湿度须在0-100之间", "Humidity must be 0..100 %.")
+		}
+	}
+	ts := p.TS
+	nowMS := now.UnixMilli()
+	if ts == 0 {
+		ts = nowMS
+	}
+	if ts > nowMS+5*60_000 || ts < 946684800000 { // > 5 min ahead, or before 2000
+		return 0, 0, 0, apperr.InvalidField("ts", "invalid_ts", "时间戳无效（Unix 毫秒）", "Invalid ts (unix milliseconds).")
+	}
+	return ts, t, h, nil
+}
+
+// TopicFilter subscribes to every device's telemetry.
+const TopicFilter = "shelflive/+/devices/+/telemetry"
+
+// Topic returns the telemetry topic of a device.
+func Topic(merchantSlug, deviceKey string) string {
+	return "shelflive/" + merchantSlug + "/devices/" + deviceKey + "/telemetry"
+}
+
+// ParseTopic splits a telemetry topic into merchant slug and device id.
+func ParseTopic(topic string) (slug, key string, ok bool) {
+	rest, ok := strings.CutPrefix(topic, "shelflive/")
+	if !ok {
+		return "", "", false
+	}
+	slug, rest, ok = strings.Cut(rest, "/devices/")
+	if !ok || slug == "" {
+		return "", "", false
+	}
+	key, ok = strings.CutSuffix(rest, "/telemetry")
+	if !ok || key == "" || strings.Contains(key, "/") {
+		return "", "", false
+	}
+	return slug, key, true
+}
+
+// BatchItem is one reading of an HTTP gateway batch.
+type BatchItem = Payload
 
 // fastPayload parses the common telemetry message shape without
 // reflection: {"ts": <int>, "values": {"temperature": <num>, "humidity":
