@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/shelflive/shelflive/internal/bench"
+	"github.com/shelflive/shelflive/internal/bench/fanout"
 )
 
 func runBench(ctx context.Context, args []string) error {
@@ -24,7 +25,7 @@ func runBench(ctx context.Context, args []string) error {
 	case "callbacks":
 		return bench.RunCallbacks(ctx, args[1:], os.Stdout)
 	case "fanout":
-		return bench.RunFanout(ctx, args[1:], os.Stdout)
+		return fanout.Run(ctx, args[1:], os.Stdout)
 	}
 	return fmt.Errorf("bench: unknown tool %q", args[0])
 }

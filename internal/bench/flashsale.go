@@ -21,6 +21,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/shelflive/shelflive/internal/apiclient"
+	"github.com/shelflive/shelflive/internal/bench/proc"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
@@ -210,7 +211,7 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 	for _, n := range ms {
 		urls = append(urls, n.URL()+"/api/v1/orders")
 	}
-	stopProfile := fanoutCPUProfile(flashProfile)
+	stopProfile := proc.CPUProfile(flashProfile)
 	res := race(conns, urls, tokens, body, func(status int, code string) outcome {
 		switch {
 		case status == 201:

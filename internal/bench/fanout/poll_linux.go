@@ -1,6 +1,6 @@
 //go:build linux
 
-package bench
+package fanout
 
 import (
 	"errors"
@@ -14,36 +14,36 @@ import (
 	"time"
 )
 
-// fanoutEpoll reads all viewer sockets from a few epoll loops instead of one
+// epollPoller reads all viewer sockets (of either protocol) from a few epoll loops instead of one
 // goroutine per socket: a Go read on an idle socket costs a read that returns the
 // frame plus one that returns EAGAIN and a park/unpark; here one epoll_wait
 // covers many sockets and each frame costs one read. The tool shares two cores
 // with the server it measures, so the client must be as cheap as possible.
-type fanoutEpoll struct {
-	p       *fanoutPool
-	loops   []*fanoutEpollLoop
+type epollPoller struct {
+	p       *pool
+	loops   []*epollLoop
 	next    atomic.Uint32
 	stopped atomic.Bool
 	wg      sync.WaitGroup
 }
 
-type fanoutEpollLoop struct {
-	e       *fanoutEpoll
+type epollLoop struct {
+	e       *epollPoller
 	epfd    int
 	mu      sync.Mutex
-	conns   map[int]*fanoutViewer
+	conns   map[int]*viewer
 	scratch []byte
 }
 
-func newFanoutPoller(p *fanoutPool) (fanoutPoller, error) {
-	e := &fanoutEpoll{p: p}
+func newPoller(p *pool) (poller, error) {
+	e := &epollPoller{p: p}
 	for i := 0; i < max(1, runtime.GOMAXPROCS(0)); i++ {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err != nil {
 			e.close()
 			return nil, fmt.Errorf("fanout: epoll: %w", err)
 		}
-		l := &fanoutEpollLoop{e: e, epfd: fd, conns: map[int]*fanoutViewer{}, scratch: make([]byte, 64<<10)}
+		l := &epollLoop{e: e, epfd: fd, conns: map[int]*viewer{}, scratch: make([]byte, 64<<10)}
 		e.loops = append(e.loops, l)
 		e.wg.Add(1)
 		go l.run()
@@ -52,11 +52,7 @@ func newFanoutPoller(p *fanoutPool) (fanoutPoller, error) {
 }
 
 // attach moves the connection's socket out of Go's netpoller into a loop.
-func (e *fanoutEpoll) attach(v *fanoutViewer, c net.Conn) error {
-	var pre []byte
-	if pc, ok := c.(*fanoutPrefixConn); ok {
-		pre, c = pc.pre, pc.Conn
-	}
+func (e *epollPoller) attach(v *viewer, c net.Conn, pre []byte) error {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		c.Close()
@@ -79,8 +75,8 @@ func (e *fanoutEpoll) attach(v *fanoutViewer, c net.Conn) error {
 		syscall.Close(nfd)
 		return err
 	}
-	// Frames that arrived with the handshake wait in pend and are parsed with the
-	// next read. All viewer state is handed to the loop under l.mu.
+	// Frames that arrived with the handshake are parsed before the socket joins
+	// the loop. All viewer state is handed to the loop under l.mu.
 	v.fd = nfd
 	v.pend = append(v.pend[:0], pre...)
 	l := e.loops[int(e.next.Add(1))%len(e.loops)]
@@ -92,6 +88,9 @@ func (e *fanoutEpoll) attach(v *fanoutViewer, c net.Conn) error {
 	}
 	l.conns[nfd] = v
 	l.mu.Unlock()
+	if len(v.pend) > 0 && !l.consume(v, nil) { // frames that came with the handshake
+		return nil
+	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(nfd)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, nfd, &ev); err != nil {
 		l.drop(v, false)
@@ -100,7 +99,7 @@ func (e *fanoutEpoll) attach(v *fanoutViewer, c net.Conn) error {
 	return nil
 }
 
-func (l *fanoutEpollLoop) run() {
+func (l *epollLoop) run() {
 	defer l.e.wg.Done()
 	events := make([]syscall.EpollEvent, 256)
 	for !l.e.stopped.Load() {
@@ -126,7 +125,7 @@ func (l *fanoutEpollLoop) run() {
 }
 
 // readable reads what the socket has and feeds complete frames to the viewer.
-func (l *fanoutEpollLoop) readable(v *fanoutViewer) {
+func (l *epollLoop) readable(v *viewer) {
 	for {
 		n, err := syscall.Read(v.fd, l.scratch)
 		if err == syscall.EAGAIN {
@@ -149,14 +148,14 @@ func (l *fanoutEpollLoop) readable(v *fanoutViewer) {
 }
 
 // consume feeds data (after any pending partial frame); false if the viewer was dropped.
-func (l *fanoutEpollLoop) consume(v *fanoutViewer, data []byte) bool {
+func (l *epollLoop) consume(v *viewer, data []byte) bool {
 	if len(v.pend) > 0 {
 		v.pend = append(v.pend, data...)
 		data = v.pend
 	}
 	fd := v.fd
-	used, closed := v.feed(data, func(op byte, payload []byte) {
-		syscall.Write(fd, fanoutClientFrame(op, payload)) // best effort, tiny
+	used, closed := v.feed(data, func(frame []byte) {
+		syscall.Write(fd, frame) // best effort, tiny
 	})
 	if closed {
 		l.drop(v, true)
@@ -175,7 +174,7 @@ func (l *fanoutEpollLoop) consume(v *fanoutViewer, data []byte) bool {
 }
 
 // drop closes v's socket and, if asked, lets the pool reconnect it.
-func (l *fanoutEpollLoop) drop(v *fanoutViewer, reconnect bool) {
+func (l *epollLoop) drop(v *viewer, reconnect bool) {
 	l.mu.Lock()
 	fd := v.fd
 	if fd < 0 || l.conns[fd] != v {
@@ -192,7 +191,7 @@ func (l *fanoutEpollLoop) drop(v *fanoutViewer, reconnect bool) {
 	}
 }
 
-func (e *fanoutEpoll) close() {
+func (e *epollPoller) close() {
 	e.stopped.Store(true)
 	e.wg.Wait()
 	for _, l := range e.loops {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package fanout
+
+func newPoller(p *pool) (poller, error) { return newGoPoller(p), nil }

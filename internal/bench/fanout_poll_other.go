@@ -1,5 +1,0 @@
-//go:build !linux
-
-package bench
-
-func newFanoutPoller(p *fanoutPool) (fanoutPoller, error) { return newFanoutGoPoller(p), nil }
