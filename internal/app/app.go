@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -494,26 +493,10 @@ func (a *App) CustomerOrder(ctx context.Context, p *identity.Principal, id int64
 	return o, nil
 }
 
-// PaymentCallback applies a verified provider notification.
+// PaymentCallback applies a verified provider notification. A payment for
+// an order that no longer takes it is kept and refunded (payment.Store.ApplyPaid).
 func (a *App) PaymentCallback(ctx context.Context, n *payment.Notification) error {
-	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, a.Provider.Name(), a.Now())
-	if errors.Is(err, order.ErrNotPayable) {
-		// The provider took money for an order that is no longer payable
-		// (expired by the sweeper, or cancelled): nothing changes, and the
-		// audit log tells staff to refund it.
-		if in, ierr := a.Payments.IntentByID(ctx, n.Intent); ierr == nil {
-			a.Audit.Audit(ctx, in.MerchantID, "payment:"+a.Provider.Name(), "payment.unapplied", "intent:"+in.Intent, fmt.Sprintf("order_id=%d amount_fen=%d", in.OrderID, n.AmountFen))
-		}
-	}
-	if err != nil {
-		return err
-	}
-	o, err := a.Orders.Get(ctx, merchantID, orderID)
-	if err != nil {
-		return err
-	}
-	a.orderChanged(o)
-	return nil
+	return a.applyPaid(ctx, n, a.Provider.Name())
 }
 
 // DevPay plays the dev provider: the buyer confirmed on the simulated page,
@@ -553,7 +536,7 @@ func (a *App) move(ctx context.Context, m order.Move) (*order.Order, error) {
 		return nil, err
 	}
 	if m.To == order.Cancelled && o.PaidAt != nil {
-		a.refundsAfterCancel(ctx, o) // a real vendor refunds what was paid
+		a.refundsPending(ctx, o) // a real vendor refunds what was paid
 	}
 	a.orderChanged(o)
 	return o, nil

@@ -117,12 +117,11 @@ func (a *App) VendorCallback(ctx context.Context, provider string, merchantID in
 
 func (a *App) applyPaid(ctx context.Context, n *payment.Notification, provider string) error {
 	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, provider, a.Now())
+	if errors.Is(err, payment.ErrPaidTooLate) {
+		a.paidTooLate(ctx, merchantID, orderID, provider, n)
+		return nil // recorded and being refunded: the vendor may stop calling
+	}
 	if err != nil {
-		if errors.Is(err, order.ErrNotPayable) {
-			// Money was taken for an order that expired or was cancelled
-			// meanwhile: staff must refund it in the vendor's platform.
-			a.Logger.Error("paid after the order stopped being payable: refund it", "provider", provider, "intent", n.Intent, "order", orderID, "amount_fen", n.AmountFen)
-		}
 		return err
 	}
 	o, err := a.Orders.Get(ctx, merchantID, orderID)
@@ -131,6 +130,23 @@ func (a *App) applyPaid(ctx context.Context, n *payment.Notification, provider s
 	}
 	a.orderChanged(o)
 	return nil
+}
+
+// paidTooLate sends the refund ApplyPaid recorded for a payment that came
+// after its order was closed (or paid by another intent), and tells the
+// buyer's open pages. If the vendor cannot be reached now, the refund
+// stays pending and the reconciler sends it (also after a restart).
+func (a *App) paidTooLate(ctx context.Context, merchantID, orderID int64, provider string, n *payment.Notification) {
+	a.Logger.Warn("paid after the order stopped taking payments: refunding automatically", "provider", provider, "intent", n.Intent, "order", orderID, "amount_fen", n.AmountFen)
+	o, err := a.Orders.Get(ctx, merchantID, orderID)
+	if err != nil {
+		a.Logger.Error("paid too late: order", "order", orderID, "err", err)
+		return
+	}
+	a.refundsPending(ctx, o)
+	if o, err := a.Orders.Get(ctx, merchantID, orderID); err == nil {
+		a.orderChanged(o)
+	}
 }
 
 func (a *App) applyRefund(ctx context.Context, n *payment.Notification, provider string) error {
@@ -230,9 +246,9 @@ func (a *App) finishRefund(ctx context.Context, rf *payment.Refund, res *payment
 	}
 }
 
-// refundsAfterCancel sends the refunds a cancellation recorded for a paid
-// order to the vendor.
-func (a *App) refundsAfterCancel(ctx context.Context, o *order.Order) {
+// refundsPending sends an order's pending refunds to the vendor (those a
+// cancellation or a too-late payment recorded).
+func (a *App) refundsPending(ctx context.Context, o *order.Order) {
 	list, err := a.Payments.Refunds(ctx, o.MerchantID, o.ID)
 	if err != nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"time"
 
@@ -138,8 +139,13 @@ type Store interface {
 	// and method.
 	PendingIntent(ctx context.Context, merchantID, orderID int64, provider, method string) (*Intent, error)
 	// ApplyPaid marks the intent and its order paid in one transaction, once:
-	// a nonce seen before, an amount mismatch, another merchant's intent or
-	// an order that is no longer payable changes nothing and returns an error.
+	// a nonce seen before, an amount mismatch or another merchant's intent
+	// changes nothing and returns an error. A payment for an order that no
+	// longer takes it (cancelled, expired, or paid by another intent) is
+	// kept and refunded in full in the same transaction — a pending refund
+	// keyed by the intent (so once however often the vendor calls back), an
+	// audit entry and a message in the buyer's inbox — and ApplyPaid
+	// returns ErrPaidTooLate after the commit: the caller sends the refund.
 	ApplyPaid(ctx context.Context, n *Notification, provider string, now time.Time) (orderID int64, merchantID int64, err error)
 	// PendingIntents lists pending intents of real vendors created between
 	// from and to (the reconciler asks the vendor about them).
@@ -172,6 +178,12 @@ var (
 	ErrRefundAmount  = apperr.New(apperr.Conflict, "refund_exceeds_paid", "退款金额超过可退金额", "The refund is more than what is left to refund.")
 	ErrNotRefundable = apperr.New(apperr.Conflict, "not_refundable", "该订单没有可退款的支付", "This order has no payment to refund.")
 )
+
+// ErrPaidTooLate is not a refusal and never an API answer: ApplyPaid
+// returns it after committing a payment that came for an order that no
+// longer takes it, together with that payment's automatic full refund;
+// the caller sends the refund and acknowledges the vendor.
+var ErrPaidTooLate = errors.New("payment: paid after the order stopped taking payments; refund recorded")
 
 // NewIntentID returns a random public intent id. It is also the vendor's
 // out_trade_no: 27 characters of [a-z0-9_], which both vendors accept.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -508,7 +509,9 @@ func (s *OrderStore) PendingIntent(ctx context.Context, merchantID, orderID int6
 // ApplyPaid implements payment.Store.
 func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, provider string, now time.Time) (int64, int64, error) {
 	var orderID, merchantID int64
+	tooLate := false
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		tooLate = false // a retried transaction starts over
 		if _, err := tx.Exec(ctx, `INSERT INTO payment_notifications (provider, nonce, received_at) VALUES (?, ?, ?)`, provider, n.Nonce, ms(tx.Now)); err != nil {
 			if isUnique(err, "payment_notifications", "nonce", "") {
 				return payment.ErrReplayed
@@ -529,24 +532,72 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 		if n.AmountFen != in.AmountFen {
 			return payment.ErrAmount
 		}
-		var status string
-		var total int64
-		if err := tx.QueryRow(ctx, `SELECT status, total_fen FROM orders WHERE id = ?`+tx.db.forUpdate(), in.OrderID).Scan(&status, &total); err != nil {
+		var status, number string
+		var total, customerID int64
+		if err := tx.QueryRow(ctx, `SELECT status, total_fen, number, customer_id FROM orders WHERE id = ?`+tx.db.forUpdate(), in.OrderID).Scan(&status, &total, &number, &customerID); err != nil {
 			return err
 		}
 		if total != in.AmountFen {
 			return payment.ErrAmount
 		}
-		if order.Status(status) != order.PendingPayment {
-			return order.ErrNotPayable
-		}
 		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'paid', provider_ref = ?, paid_at = ? WHERE id = ?`, n.ProviderRef, ms(tx.Now), in.ID); err != nil {
 			return err
+		}
+		if order.Status(status) != order.PendingPayment {
+			// The money is taken but the order was cancelled or expired
+			// (its stock may be sold again) or another payment paid it:
+			// keep the payment and refund it in full, in this transaction.
+			tooLate = true
+			return refundTooLate(ctx, tx, in, number, customerID)
 		}
 		_, err = transition(ctx, tx, in.MerchantID, in.OrderID, order.Paid)
 		return err
 	})
+	if err == nil && tooLate {
+		err = payment.ErrPaidTooLate
+	}
 	return orderID, merchantID, err
+}
+
+// refundTooLate records the full refund of a payment that arrived for an
+// order that no longer takes it, audits it and tells the buyer in their
+// inbox. The refund's idempotency key is the intent, so however often the
+// vendor calls back (or the reconciler asks), the payment is refunded once;
+// the app sends it to the vendor after commit, and the reconciler sends a
+// pending refund again after a restart. The dev provider moved no money:
+// its refund is done at once.
+func refundTooLate(ctx context.Context, tx *Tx, in *payment.Intent, number string, customerID int64) error {
+	status, done := "pending", sql.NullInt64{}
+	if in.Provider == "dev" {
+		status, done = "succeeded", sql.NullInt64{Int64: ms(tx.Now), Valid: true}
+	}
+	refundNo := payment.NewRefundNo()
+	if _, err := tx.Exec(ctx, `INSERT INTO refunds (merchant_id, order_id, payment_id, provider, refund_no, amount_fen, reason, status, idem_key, actor, created_at, done_at)
+		VALUES (?, ?, ?, ?, ?, ?, '订单已取消或超时，自动退款 paid after the order was closed', ?, ?, 'payment.auto_refund', ?, ?)`,
+		in.MerchantID, in.OrderID, in.ID, in.Provider, refundNo, in.AmountFen, status, "too-late:"+in.Intent, ms(tx.Now), done); err != nil {
+		return err
+	}
+	if status == "succeeded" {
+		if _, err := tx.Exec(ctx, `UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ?`, in.AmountFen, in.OrderID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE id = ?`, in.ID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, 'payment.auto_refund', ?, ?, ?)`,
+		in.MerchantID, "payment:"+in.Provider, "order:"+number,
+		fmt.Sprintf("intent=%s refund_no=%s amount_fen=%d: paid after the order stopped taking payments", in.Intent, refundNo, in.AmountFen), ms(tx.Now)); err != nil {
+		return err
+	}
+	yuan := fmt.Sprintf("%d.%02d", in.AmountFen/100, in.AmountFen%100)
+	_, err := tx.Exec(ctx, `INSERT INTO inbox (merchant_id, customer_id, kind, room_id, title, body, body_en, url, dedupe_key, created_at)
+		VALUES (?, ?, 'refund', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, dedupe_key) DO NOTHING`,
+		in.MerchantID, customerID, "订单 "+number+" 的付款将原路退回",
+		"这笔 ¥"+yuan+" 的付款到账时，订单已取消、超时或已由另一笔付款支付；款项已自动原路退回，通常 1–3 个工作日到账。",
+		"Your payment of ¥"+yuan+" arrived after order "+number+" was closed or already paid; it is refunded to where it came from automatically (usually 1–3 working days).",
+		"/orders/"+strconv.FormatInt(in.OrderID, 10), "refund:"+in.Intent, ms(tx.Now))
+	return err
 }
 
 // GuideSales implements order.Store: one row per attribution code, with the

@@ -91,7 +91,8 @@ func TestContractMoveConditions(t *testing.T) {
 // the sweeper expired the order its units are still reserved, so the
 // payment is applied (refusing it would leave the buyer charged for
 // nothing) and the sweeper then leaves the order alone; once the sweeper
-// expired it, the callback is refused with not_payable and changes nothing.
+// expired it, the payment is kept and refunded (paid_too_late) and the
+// order and its stock stay as they are.
 func TestContractLateCallback(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -121,10 +122,10 @@ func TestContractLateCallback(t *testing.T) {
 		}
 		lv := s.level(t, s.store, lot)
 		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_late_b", AmountFen: b.TotalFen, Nonce: "lb"}, "dev", late)
-		wantCode(t, err, "not_payable")
+		wantTooLate(t, err)
 		got, err := s.orders.Get(ctx, s.m, b.ID)
 		must(t, err)
-		if got.Status != order.Expired || got.PaidAt != nil {
+		if got.Status != order.Expired || got.PaidAt != nil || got.RefundedFen != b.TotalFen {
 			t.Fatalf("a callback after expiry changed the order: %+v", got)
 		}
 		if after := s.level(t, s.store, lot); after != lv || after.Reserved != 2 {

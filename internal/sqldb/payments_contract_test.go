@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -152,4 +153,103 @@ func TestContractPaymentAccounts(t *testing.T) {
 			t.Fatalf("another merchant sees %+v", list)
 		}
 	})
+}
+
+// TestContractPaidTooLate: money that arrives for an order that no longer
+// takes it — cancelled, expired, or already paid through another intent —
+// is kept and refunded in full, in the callback's transaction, exactly
+// once however often the vendor calls back or the reconciler asks: one
+// pending refund (a real vendor's; the dev provider's is done at once),
+// one audit entry, one message in the buyer's inbox; the order stays as
+// it was.
+func TestContractPaidTooLate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 20)
+		intent := func(o *order.Order, provider, id string) {
+			must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: provider, Method: "h5", Intent: id, AmountFen: o.TotalFen}))
+		}
+		pay := func(o *order.Order, provider, id, nonce string) error {
+			_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: id, Status: "paid", AmountFen: o.TotalFen, Nonce: nonce, MerchantID: s.m, ProviderRef: "ref-" + nonce}, provider, db.Now())
+			return err
+		}
+		refunds := func(o *order.Order) []payment.Refund {
+			list, err := s.orders.Refunds(ctx, s.m, o.ID)
+			must(t, err)
+			return list
+		}
+
+		// cancelled, then WeChat Pay's callback, then its retries and a query
+		a := s.buy(t, 2)
+		intent(a, "wechatpay", "pi_late_cancel")
+		_, err := s.orders.Transition(ctx, s.m, a.ID, order.Cancelled)
+		must(t, err)
+		wantTooLate(t, pay(a, "wechatpay", "pi_late_cancel", "wx:1"))
+		wantCode(t, pay(a, "wechatpay", "pi_late_cancel", "wx:1"), "replayed_callback")
+		wantCode(t, pay(a, "wechatpay", "pi_late_cancel", "wx-query:pi_late_cancel"), "replayed_callback")
+		list := refunds(a)
+		if len(list) != 1 || list[0].Status != "pending" || list[0].AmountFen != a.TotalFen || list[0].Intent != "pi_late_cancel" || list[0].Actor != "payment.auto_refund" {
+			t.Fatalf("refunds of the cancelled order: %+v", list)
+		}
+		got, err := s.orders.Get(ctx, s.m, a.ID)
+		must(t, err)
+		if got.Status != order.Cancelled || got.PaidAt != nil || got.RefundedFen != 0 {
+			t.Fatalf("the cancelled order changed: %+v", got)
+		}
+		if in, _ := s.orders.IntentByID(ctx, "pi_late_cancel"); in.Status != "paid" || in.ProviderRef != "ref-wx:1" {
+			t.Fatalf("the intent: %+v", in)
+		}
+		if pend, _ := s.orders.PendingRefunds(ctx, db.Now().Add(time.Minute), 10); len(pend) != 1 || pend[0].RefundNo != list[0].RefundNo {
+			t.Fatalf("the reconciler does not see the refund: %+v", pend)
+		}
+		// the vendor confirms: counted once
+		_, err = s.orders.ApplyRefund(ctx, &payment.Notification{Kind: payment.KindRefund, RefundNo: list[0].RefundNo, Intent: "pi_late_cancel", Status: "succeeded", AmountFen: a.TotalFen, Nonce: "wxr:1", MerchantID: s.m}, "wechatpay")
+		must(t, err)
+		got, _ = s.orders.Get(ctx, s.m, a.ID)
+		if got.RefundedFen != a.TotalFen || got.Status != order.Cancelled {
+			t.Fatalf("after the refund: %+v", got)
+		}
+
+		// paid through one intent, then a second payment through another
+		b := s.buy(t, 1)
+		intent(b, "wechatpay", "pi_twice_1")
+		intent(b, "wechatpay", "pi_twice_2")
+		must(t, pay(b, "wechatpay", "pi_twice_1", "wx:2"))
+		wantTooLate(t, pay(b, "wechatpay", "pi_twice_2", "wx:3"))
+		if list := refunds(b); len(list) != 1 || list[0].Intent != "pi_twice_2" || list[0].AmountFen != b.TotalFen {
+			t.Fatalf("refunds of the twice-paid order: %+v", list)
+		}
+		got, _ = s.orders.Get(ctx, s.m, b.ID)
+		if got.Status != order.Paid {
+			t.Fatalf("the paid order: %+v", got)
+		}
+
+		// expired, the dev provider: refunded at once
+		c := s.buy(t, 1)
+		intent(c, "dev", "pi_late_dev")
+		_, err = s.orders.Transition(ctx, s.m, c.ID, order.Expired)
+		must(t, err)
+		wantTooLate(t, pay(c, "dev", "pi_late_dev", "dev:1"))
+		got, _ = s.orders.Get(ctx, s.m, c.ID)
+		if list := refunds(c); len(list) != 1 || list[0].Status != "succeeded" || got.RefundedFen != c.TotalFen || got.Status != order.Expired {
+			t.Fatalf("dev: %+v %+v", list, got)
+		}
+
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'payment.auto_refund'`); n != 3 {
+			t.Fatalf("audit entries %d, want 3", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM inbox WHERE kind = 'refund' AND url LIKE '/orders/%'`); n != 3 {
+			t.Fatalf("inbox messages %d, want 3", n)
+		}
+		must(t, db.VerifyStock(ctx))
+	})
+}
+
+// wantTooLate: the payment was kept and its refund recorded (payment.ErrPaidTooLate).
+func wantTooLate(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, payment.ErrPaidTooLate) {
+		t.Fatalf("want payment.ErrPaidTooLate, got %v", err)
+	}
 }

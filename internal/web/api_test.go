@@ -294,11 +294,13 @@ func (s *demoShop) pickup(items ...[2]int64) map[string]any {
 }
 
 type orderView struct {
-	ID         int64  `json:"id"`
-	Status     string `json:"status"`
-	TotalFen   int64  `json:"total_fen"`
-	PickupCode string `json:"pickup_code"`
-	PaidAt     *time.Time
+	ID          int64  `json:"id"`
+	Status      string `json:"status"`
+	TotalFen    int64  `json:"total_fen"`
+	PickupCode  string `json:"pickup_code"`
+	PaidAt      *time.Time
+	Number      string `json:"number"`
+	RefundedFen int64  `json:"refunded_fen"`
 }
 
 // TestAPIErrors sends hostile and wrong requests to the API: each answers
@@ -546,9 +548,14 @@ func TestReservationExpiry(t *testing.T) {
 	})
 	t.Run("LateCallback", func(t *testing.T) {
 		body := `{"intent":"` + intent + `","status":"paid","amount_fen":` + strconv.FormatInt(amount, 10) + `,"provider_ref":"late"}`
-		signedCallback(t, s.m, "", body, time.Now()).wantProblem(t, 409, "not_payable")
-		if n := auditCount(t, s, "payment.unapplied"); n != 1 {
-			t.Fatalf("%d payment.unapplied audit entries, want 1 (staff refund it)", n)
+		// The money came after all: kept and refunded at once (the dev
+		// provider moves none), audited; the order stays expired.
+		signedCallback(t, s.m, "", body, time.Now()).want(t, 200)
+		if n := auditCount(t, s, "payment.auto_refund"); n != 1 {
+			t.Fatalf("%d payment.auto_refund audit entries, want 1", n)
+		}
+		if got := orderStatus(t, s.base, buyer.Token, o.ID); got.Status != "expired" || got.RefundedFen != amount || got.PaidAt != nil {
+			t.Fatalf("the expired order after the late payment: %+v", got)
 		}
 	})
 	t.Run("LateConfirm", func(t *testing.T) {

@@ -464,3 +464,92 @@ func TestWeChatPayJSAPISignIn(t *testing.T) {
 	// a made-up cookie is not an openid
 	send(t, nil, s.base, "POST", pay, map[string]string{"provider": "wechatpay", "method": "jsapi"}, buyer.Token, map[string]string{"Cookie": "sl_wx_openid=b3BlbmlkLXg.AAAA"}).wantProblem(t, 409, "openid_required")
 }
+
+// TestWeChatPayPaidTooLate: the buyer cancels an order, then pays it on
+// WeChat Pay anyway (the vendor order was still open). The callback is
+// acknowledged, the order stays cancelled, and the money goes back by
+// itself through WeChat Pay's refund API — once, however often WeChat Pay
+// calls back, audited, with a message in the buyer's inbox. When the
+// refund API is down at that moment, the refund waits, survives a restart,
+// and the reconciler sends it once the vendor is back.
+func TestWeChatPayPaidTooLate(t *testing.T) {
+	dir := t.TempDir()
+	s := newWeChatShop(t, "-data-dir", dir)
+	buyer := viewerLogin(t, s.base, "demo", "13900000091")
+	cancelThenPay := func(base string) (orderView, payAnswer) {
+		o, p := s.order(t, buyer.Token, "h5")
+		send(t, nil, base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/cancel", nil, buyer.Token, nil).want(t, 200)
+		if st, err := s.fake.Pay(s.mchid, p.Intent); err != nil || st != 200 {
+			t.Fatalf("the callback after the cancel: %d %v (want acknowledged)", st, err)
+		}
+		return o, p
+	}
+	type refundList struct {
+		Refunds []struct {
+			Status    string `json:"status"`
+			AmountFen int64  `json:"amount_fen"`
+			Actor     string `json:"actor"`
+		} `json:"refunds"`
+	}
+	refunds := func(base string, id int64) refundList {
+		var l refundList
+		send(t, nil, base, "GET", "/api/v1/orders/"+strconv.FormatInt(id, 10)+"/refunds", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &l)
+		return l
+	}
+
+	o, p := cancelThenPay(s.base)
+	testkit.WaitFor(t, "the automatic refund", 20*time.Second, func() bool {
+		return orderStatus(t, s.base, buyer.Token, o.ID).RefundedFen == o.TotalFen
+	})
+	// WeChat Pay retries the same callback: acknowledged, nothing more.
+	for _, c := range s.fake.Sent() {
+		if strings.Contains(string(c.Body), "TRANSACTION.SUCCESS") {
+			if st, err := s.fake.Deliver(c.URL, c.Header, c.Body); err != nil || st != 200 {
+				t.Fatalf("retried callback: %d %v", st, err)
+			}
+		}
+	}
+	s.m.App.ReconcileOlderThan(t.Context(), 0)
+	if l := refunds(s.base, o.ID); len(l.Refunds) != 1 || l.Refunds[0].Status != "succeeded" || l.Refunds[0].AmountFen != o.TotalFen || l.Refunds[0].Actor != "payment.auto_refund" {
+		t.Fatalf("refunds %+v", l)
+	}
+	if vo, _ := s.fake.Order(s.mchid, p.Intent); vo.Refunded != o.TotalFen {
+		t.Fatalf("WeChat Pay refunded %d of %d", vo.Refunded, o.TotalFen)
+	}
+	if got := orderStatus(t, s.base, buyer.Token, o.ID); got.Status != "cancelled" {
+		t.Fatalf("the order after the late payment: %+v", got)
+	}
+	if n := auditCount(t, s.demoShop, "payment.auto_refund"); n != 1 {
+		t.Fatalf("%d payment.auto_refund audit entries", n)
+	}
+	var inbox struct {
+		Messages []struct {
+			Kind, Title, URL string
+		} `json:"messages"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/inbox", nil, buyer.Token, nil).want(t, 200).decode(t, &inbox)
+	if len(inbox.Messages) != 1 || inbox.Messages[0].Kind != "refund" || inbox.Messages[0].URL != "/orders/"+strconv.FormatInt(o.ID, 10) || !strings.Contains(inbox.Messages[0].Title, o.Number) {
+		t.Fatalf("the buyer's inbox: %+v", inbox)
+	}
+
+	// The refund API is down when the late payment comes; then a restart.
+	s.fake.RefundsDown.Store(true)
+	o2, p2 := cancelThenPay(s.base)
+	if l := refunds(s.base, o2.ID); len(l.Refunds) != 1 || l.Refunds[0].Status != "pending" {
+		t.Fatalf("refund while WeChat Pay is down: %+v", l)
+	}
+	s.m.Close()
+	m2 := testkit.StartNode(t, dir, "-wechatpay-base-url", s.fake.URL, "-secret-key", testSecretKey)
+	s.fake.RefundsDown.Store(false)
+	m2.App.ReconcileOlderThan(t.Context(), 0)
+	testkit.WaitFor(t, "the refund after the restart", 20*time.Second, func() bool {
+		return orderStatus(t, m2.URL(), buyer.Token, o2.ID).RefundedFen == o2.TotalFen
+	})
+	m2.App.ReconcileOlderThan(t.Context(), 0)
+	if vo, _ := s.fake.Order(s.mchid, p2.Intent); vo.Refunded != o2.TotalFen {
+		t.Fatalf("WeChat Pay refunded %d of %d after the restart", vo.Refunded, o2.TotalFen)
+	}
+	if l := refunds(m2.URL(), o2.ID); len(l.Refunds) != 1 || l.Refunds[0].Status != "succeeded" {
+		t.Fatalf("refunds after the restart %+v", l)
+	}
+}

@@ -42,6 +42,9 @@ type Fake struct {
 
 	// DropCallbacks loses callbacks (the reconciler must find the payment).
 	DropCallbacks atomic.Bool
+	// RefundsDown makes the refund API answer 500 SYSTEM_ERROR (a refund
+	// that does not reach the vendor must be sent again later).
+	RefundsDown atomic.Bool
 	// Now is the fake's clock for timestamps (default time.Now).
 	Now func() time.Time
 

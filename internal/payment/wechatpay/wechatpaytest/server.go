@@ -174,6 +174,9 @@ func (f *Fake) closeOrder(m *Merchant, body []byte, r *http.Request) (int, any) 
 }
 
 func (f *Fake) refund(m *Merchant, body []byte, r *http.Request) (int, any) {
+	if f.RefundsDown.Load() {
+		return 500, apiErr("SYSTEM_ERROR", "系统繁忙，请稍后重试")
+	}
 	var in struct {
 		OutTradeNo  string           `json:"out_trade_no"`
 		OutRefundNo string           `json:"out_refund_no"`
@@ -232,6 +235,9 @@ func refundInfo(rf *Refund, callback bool) wechatpay.RefundInfo {
 }
 
 func (f *Fake) queryRefund(m *Merchant, body []byte, r *http.Request) (int, any) {
+	if f.RefundsDown.Load() {
+		return 500, apiErr("SYSTEM_ERROR", "系统繁忙，请稍后重试")
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	rf := f.refunds[m.MchID+"/"+r.PathValue("no")]
