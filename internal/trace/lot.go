@@ -109,87 +109,146 @@ const lotTraceLimit = 2000
 // inputs of transformations that produced the lot (one level upstream).
 func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot string) (*LotHistory, error) {
 	if !reGTIN.MatchString(gtin) {
-		return nil, apperr.InvalidField("gtin", "trace_invalid_gtin", "GTIN 应为 8、12、13 或 14 位数字", "A GTIN has 8, 12, 13 or 14 digits.")
+		return nil, apperr.InvalidField("gtin", "trace_invalid_gtin", "GTIN 应为 8、12、13 或 14 位数字", "A GTIN has 8, 12, 13 或 14 digits.")
 	}
 	if strings.TrimSpace(lot) == "" || len(lot) > 20 {
 		return nil, apperr.InvalidField("lot", "trace_invalid_lot", "批号应为 1 到 20 个字符", "A lot number has 1 to 20 characters.")
 	}
 	h := &LotHistory{GTIN: strings.Repeat("0", 14-len(gtin)) + gtin, Lot: lot, LGTIN: LGTIN(gtin, lot)}
-	steps := map[string]*LotStep{}
-	total := 0
-	add := func(evs []Event, via, link string) {
-		for _, ev := range evs {
-			if _, ok := steps[ev.EventID]; ok {
-				continue
-			}
-			steps[ev.EventID] = &LotStep{Event: ev, Stage: StageOf(ev), Via: via, Link: link}
-		}
+	t := &lotTracer{s: s, merchantID: merchantID, h: h, steps: map[string]*LotStep{}, items: map[string]bool{}}
+	byClass, byILMD, err := t.lotEvents(ctx)
+	if err != nil {
+		return nil, err
 	}
-	fetch := func(f EventFilter) ([]Event, error) {
-		f.PerPage, f.WithEPCs = MaxPerPage, true
-		var out []Event
-		for {
-			page, err := s.Events.QueryEvents(ctx, merchantID, f)
-			if err != nil {
-				return nil, fmt.Errorf("lot trace: %w", err)
-			}
-			out = append(out, page.Events...)
-			total += len(page.Events)
-			if page.Next == nil || total >= lotTraceLimit {
-				return out, nil
-			}
-			f.After = page.Next
-		}
+	itemEvents, err := t.itemEvents(ctx)
+	if err != nil {
+		return nil, err
 	}
+	all := append(append(append([]Event{}, byClass...), byILMD...), itemEvents...)
+	if err := t.containerEvents(ctx, all); err != nil {
+		return nil, err
+	}
+	if err := t.inputEvents(ctx); err != nil {
+		return nil, err
+	}
+	if len(t.steps) == 0 {
+		return nil, ErrLotNotFound
+	}
+	for _, st := range t.steps {
+		h.Steps = append(h.Steps, *st)
+	}
+	sort.SliceStable(h.Steps, func(i, j int) bool {
+		a, b := h.Steps[i].Event, h.Steps[j].Event
+		if !a.EventTime.Equal(b.EventTime) {
+			return a.EventTime.Before(b.EventTime)
+		}
+		return a.EventID < b.EventID
+	})
+	return h, nil
+}
+
+// lotTracer holds one LotTrace's state across its four steps: the steps
+// found so far (one per event), how many events were read (capped at
+// lotTraceLimit) and the lot's serialised items.
+type lotTracer struct {
+	s          *Service
+	merchantID int64
+	h          *LotHistory
+	steps      map[string]*LotStep
+	total      int
+	items      map[string]bool
+}
+
+// add records events as steps reached via an id, unless already seen.
+func (t *lotTracer) add(evs []Event, via, link string) {
+	for _, ev := range evs {
+		if _, ok := t.steps[ev.EventID]; ok {
+			continue
+		}
+		t.steps[ev.EventID] = &LotStep{Event: ev, Stage: StageOf(ev), Via: via, Link: link}
+	}
+}
+
+// fetch reads every page of a query, until the trace's event cap.
+func (t *lotTracer) fetch(ctx context.Context, f EventFilter) ([]Event, error) {
+	f.PerPage, f.WithEPCs = MaxPerPage, true
+	var out []Event
+	for {
+		page, err := t.s.Events.QueryEvents(ctx, t.merchantID, f)
+		if err != nil {
+			return nil, fmt.Errorf("lot trace: %w", err)
+		}
+		out = append(out, page.Events...)
+		t.total += len(page.Events)
+		if page.Next == nil || t.total >= lotTraceLimit {
+			return out, nil
+		}
+		f.After = page.Next
+	}
+}
+
+// mine says whether an EPC is the lot or one of its items.
+func (t *lotTracer) mine(r EPCRef) bool { return t.items[r.ID] || r.ID == t.h.LGTIN }
+
+// lotEvents is step 1: events naming the lot (quantity lists), and
+// commissioning events whose ILMD assigns serialised items to it; it
+// collects those items.
+func (t *lotTracer) lotEvents(ctx context.Context) (byClass, byILMD []Event, err error) {
+	h := t.h
 	lotMatch := []IDMatch{{ID: h.LGTIN}}
-	// 1. Events naming the lot: quantity lists, and commissioning events
-	// whose ILMD assigns serialised items to it.
-	byClass, err := fetch(EventFilter{MatchAnyEPCClass: lotMatch})
-	if err != nil {
-		return nil, err
+	if byClass, err = t.fetch(ctx, EventFilter{MatchAnyEPCClass: lotMatch}); err != nil {
+		return nil, nil, err
 	}
-	add(byClass, h.LGTIN, "lot")
-	byILMD, err := fetch(EventFilter{MatchLot: lotMatch})
-	if err != nil {
-		return nil, err
+	t.add(byClass, h.LGTIN, "lot")
+	if byILMD, err = t.fetch(ctx, EventFilter{MatchLot: lotMatch}); err != nil {
+		return nil, nil, err
 	}
-	add(byILMD, h.LGTIN, "lot")
-	items := map[string]bool{}
+	t.add(byILMD, h.LGTIN, "lot")
 	gtinPrefix := "https://id.gs1.org/01/" + h.GTIN + "/21/"
 	for _, ev := range byILMD {
 		for _, r := range ev.EPCs {
 			if (r.Role == RoleEPC || r.Role == RoleOutput || r.Role == RoleChild) && strings.HasPrefix(r.ID, gtinPrefix) {
-				items[r.ID] = true
+				t.items[r.ID] = true
 			}
 		}
 	}
-	for id := range items {
+	for id := range t.items {
 		h.Items = append(h.Items, id)
 	}
 	sort.Strings(h.Items)
-	// 2. Events of the items.
+	return byClass, byILMD, nil
+}
+
+// itemEvents is step 2: the events of the lot's items, 50 items a query.
+func (t *lotTracer) itemEvents(ctx context.Context) ([]Event, error) {
 	var itemEvents []Event
-	for start := 0; start < len(h.Items) && total < lotTraceLimit; start += 50 {
+	for start := 0; start < len(t.h.Items) && t.total < lotTraceLimit; start += 50 {
 		var ms []IDMatch
-		for _, id := range h.Items[start:min(start+50, len(h.Items))] {
+		for _, id := range t.h.Items[start:min(start+50, len(t.h.Items))] {
 			ms = append(ms, IDMatch{ID: id})
 		}
-		evs, err := fetch(EventFilter{MatchAnyEPC: ms})
+		evs, err := t.fetch(ctx, EventFilter{MatchAnyEPC: ms})
 		if err != nil {
 			return nil, err
 		}
 		itemEvents = append(itemEvents, evs...)
 		for _, ev := range evs {
-			add([]Event{ev}, firstMatch(ev, items), "item")
+			t.add([]Event{ev}, firstMatch(ev, t.items), "item")
 		}
 	}
-	// 3. Containers the lot or its items were packed into, while packed.
-	mine := func(r EPCRef) bool { return items[r.ID] || r.ID == h.LGTIN }
-	type span struct {
-		from, to time.Time
-	}
+	return itemEvents, nil
+}
+
+// span is a time the lot travelled in a container.
+type span struct {
+	from, to time.Time
+}
+
+// containerEvents is step 3: containers the lot or its items were packed
+// into (from the aggregation events among all), and their events while
+// the lot was inside.
+func (t *lotTracer) containerEvents(ctx context.Context, all []Event) error {
 	containers := map[string][]span{}
-	all := append(append(append([]Event{}, byClass...), byILMD...), itemEvents...)
 	sort.Slice(all, func(i, j int) bool { return all[i].EventTime.Before(all[j].EventTime) })
 	for _, ev := range all {
 		if ev.Type != "AggregationEvent" {
@@ -201,7 +260,7 @@ func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot stri
 			if r.Role == RoleParent {
 				parent = r.ID
 			}
-			if (r.Role == RoleChild || r.Role == RoleChildQuantity) && mine(r) {
+			if (r.Role == RoleChild || r.Role == RoleChildQuantity) && t.mine(r) {
 				contains = true
 			}
 		}
@@ -219,59 +278,69 @@ func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot stri
 		}
 	}
 	for parent, spans := range containers {
-		if total >= lotTraceLimit {
+		if t.total >= lotTraceLimit {
 			break
 		}
-		evs, err := fetch(EventFilter{MatchAnyEPC: []IDMatch{{ID: parent}}})
+		evs, err := t.fetch(ctx, EventFilter{MatchAnyEPC: []IDMatch{{ID: parent}}})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		// A DELETE of the container naming no children (all removed) or
-		// one of ours ends the time the lot travelled in it.
-		for _, ev := range evs {
-			if ev.Type != "AggregationEvent" || ev.Action != "DELETE" {
-				continue
-			}
-			children, ours := 0, false
-			isParent := false
-			for _, r := range ev.EPCs {
-				switch {
-				case r.Role == RoleParent && r.ID == parent:
-					isParent = true
-				case r.Role == RoleChild || r.Role == RoleChildQuantity:
-					children++
-					ours = ours || mine(r)
-				}
-			}
-			if !isParent || (children > 0 && !ours) {
-				continue
-			}
-			for i := range spans {
-				if ev.EventTime.After(spans[i].from) && ev.EventTime.Before(spans[i].to) {
-					spans[i].to = ev.EventTime
-				}
-			}
-		}
+		t.closeSpans(parent, spans, evs)
 		for _, ev := range evs {
 			for _, sp := range spans {
 				if !ev.EventTime.Before(sp.from) && !ev.EventTime.After(sp.to) {
-					add([]Event{ev}, parent, "container")
+					t.add([]Event{ev}, parent, "container")
 					break
 				}
 			}
 		}
 	}
-	// 4. Inputs of transformations that produced the lot or its items,
-	// and the events of those inputs (where the raw material came from).
+	return nil
+}
+
+// closeSpans ends the lot's time in a container at a DELETE of the
+// container naming no children (all removed) or one of ours.
+func (t *lotTracer) closeSpans(parent string, spans []span, evs []Event) {
+	for _, ev := range evs {
+		if ev.Type != "AggregationEvent" || ev.Action != "DELETE" {
+			continue
+		}
+		children, ours := 0, false
+		isParent := false
+		for _, r := range ev.EPCs {
+			switch {
+			case r.Role == RoleParent && r.ID == parent:
+				isParent = true
+			case r.Role == RoleChild || r.Role == RoleChildQuantity:
+				children++
+				ours = ours || t.mine(r)
+			}
+		}
+		if !isParent || (children > 0 && !ours) {
+			continue
+		}
+		for i := range spans {
+			if ev.EventTime.After(spans[i].from) && ev.EventTime.Before(spans[i].to) {
+				spans[i].to = ev.EventTime
+			}
+		}
+	}
+}
+
+// inputEvents is step 4: inputs of transformations that produced the lot
+// or its items, and the events of those inputs (where the raw material
+// came from).
+func (t *lotTracer) inputEvents(ctx context.Context) error {
+	h := t.h
 	inputs := map[string]bool{}
-	for _, st := range steps {
+	for _, st := range t.steps {
 		ev := st.Event
 		if ev.Type != "TransformationEvent" {
 			continue
 		}
 		produced := false
 		for _, r := range ev.EPCs {
-			if (r.Role == RoleOutput || r.Role == RoleOutputQuantity) && (mine(r) || r.ID == h.LGTIN) {
+			if (r.Role == RoleOutput || r.Role == RoleOutputQuantity) && (t.mine(r) || r.ID == h.LGTIN) {
 				produced = true
 			}
 		}
@@ -289,35 +358,22 @@ func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot stri
 	}
 	sort.Strings(h.Inputs)
 	for _, id := range h.Inputs {
-		if total >= lotTraceLimit {
+		if t.total >= lotTraceLimit {
 			break
 		}
 		f := EventFilter{MatchAnyEPC: []IDMatch{{ID: id}}}
 		if strings.Contains(id, "/10/") || !strings.Contains(id, "/21/") {
 			f = EventFilter{MatchAnyEPCClass: []IDMatch{{ID: id}}}
 		}
-		evs, err := fetch(f)
+		evs, err := t.fetch(ctx, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, ev := range evs {
-			add([]Event{ev}, id, "input")
+			t.add([]Event{ev}, id, "input")
 		}
 	}
-	if len(steps) == 0 {
-		return nil, ErrLotNotFound
-	}
-	for _, st := range steps {
-		h.Steps = append(h.Steps, *st)
-	}
-	sort.SliceStable(h.Steps, func(i, j int) bool {
-		a, b := h.Steps[i].Event, h.Steps[j].Event
-		if !a.EventTime.Equal(b.EventTime) {
-			return a.EventTime.Before(b.EventTime)
-		}
-		return a.EventID < b.EventID
-	})
-	return h, nil
+	return nil
 }
 
 func firstMatch(ev Event, ids map[string]bool) string {
