@@ -60,216 +60,284 @@ var reSensorCmp = regexp.MustCompile(`^(EQ|GT|GE|LT|LE)_(value|minValue|maxValue
 // rejects unknown parameters and malformed values with a *QueryError
 // naming the parameter, so a typo never silently widens a query.
 func ParseQuery(v url.Values) (trace.EventFilter, error) {
-	f := trace.EventFilter{PerPage: trace.DefaultPerPage}
+	q := &queryParser{v: v, f: trace.EventFilter{PerPage: trace.DefaultPerPage}}
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var sensorUOM string
-	var cmps []struct {
-		c    trace.Comparison
-		unit string
-		key  string
-	}
-	sensor := func() *trace.SensorFilter {
-		if f.Sensor == nil {
-			f.Sensor = &trace.SensorFilter{}
-		}
-		return f.Sensor
-	}
 	for _, k := range keys {
 		if k == "" {
-			return f, qerr("(empty)", "a parameter has no name")
+			return q.f, qerr("(empty)", "a parameter has no name")
 		}
 		if strings.HasPrefix(k, "EXISTS_") {
 			switch k {
 			case "EXISTS_sensorElement":
-				f.ExistsSensorElement = true
+				q.f.ExistsSensorElement = true
 			case "EXISTS_errorDeclaration":
-				f.ExistsErrorDeclaration = true
+				q.f.ExistsErrorDeclaration = true
 			default:
-				return f, qerr(k, "unknown query parameter")
+				return q.f, qerr(k, "unknown query parameter")
 			}
 			continue
 		}
 		vals, err := values(v, k)
 		if err != nil {
-			return f, err
+			return q.f, err
 		}
 		if len(vals) == 0 {
-			return f, qerr(k, "missing value")
+			return q.f, qerr(k, "missing value")
 		}
-		switch {
-		case k == "eventType":
-			for _, s := range vals {
-				if !eventTypes[s] {
-					return f, qerr(k, "unknown event type %q (ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent)", s)
-				}
-			}
-			f.EventTypes = vals
-		case k == "GE_eventTime", k == "LT_eventTime", k == "GE_recordTime", k == "LT_recordTime",
-			k == "GE_errorDeclarationTime", k == "LT_errorDeclarationTime":
-			if len(vals) != 1 {
-				return f, qerr(k, "give one date-time")
-			}
-			t, err := parseQueryTime(vals[0])
-			if err != nil {
-				return f, qerr(k, "%q is not a date-time like 2024-05-01T08:00:00Z or 2024-05-01T16:00:00+08:00", vals[0])
-			}
-			switch k {
-			case "GE_eventTime":
-				f.GEEventTime = &t
-			case "LT_eventTime":
-				f.LTEventTime = &t
-			case "GE_recordTime":
-				f.GERecordTime = &t
-			case "LT_recordTime":
-				f.LTRecordTime = &t
-			case "GE_errorDeclarationTime":
-				f.GEErrorDeclTime = &t
-			case "LT_errorDeclarationTime":
-				f.LTErrorDeclTime = &t
-			}
-		case k == "EQ_action":
-			for _, s := range vals {
-				if s != "ADD" && s != "OBSERVE" && s != "DELETE" {
-					return f, qerr(k, "action must be ADD, OBSERVE or DELETE, not %q", s)
-				}
-			}
-			f.Actions = vals
-		case k == "EQ_bizStep":
-			f.BizSteps = vocabValues("bizStep", vals)
-		case k == "EQ_disposition":
-			f.Dispositions = vocabValues("disposition", vals)
-		case k == "EQ_readPoint":
-			f.ReadPoints = mapStrings(vals, NormalizeLocation)
-		case k == "EQ_bizLocation":
-			f.BizLocations = mapStrings(vals, NormalizeLocation)
-		case k == "EQ_eventID":
-			f.EventIDs = vals
-		case k == "EQ_transformationID":
-			f.TransformationIDs = vals
-		case k == "MATCH_epc", k == "MATCH_parentID", k == "MATCH_inputEPC", k == "MATCH_outputEPC", k == "MATCH_anyEPC",
-			k == "MATCH_epcClass", k == "MATCH_anyEPCClass":
-			ms := make([]trace.IDMatch, 0, len(vals))
-			for _, s := range vals {
-				m, err := ParseIDMatch(s)
-				if err != nil {
-					return f, qerr(k, "%v", err)
-				}
-				ms = append(ms, m)
-			}
-			switch k {
-			case "MATCH_epc":
-				f.MatchEPC = ms
-			case "MATCH_parentID":
-				f.MatchParentID = ms
-			case "MATCH_inputEPC":
-				f.MatchInputEPC = ms
-			case "MATCH_outputEPC":
-				f.MatchOutputEPC = ms
-			case "MATCH_anyEPC":
-				f.MatchAnyEPC = ms
-			case "MATCH_epcClass":
-				f.MatchEPCClass = ms
-			case "MATCH_anyEPCClass":
-				f.MatchAnyEPCClass = ms
-			}
-		case strings.HasPrefix(k, "EQ_bizTransaction_"), strings.HasPrefix(k, "EQ_source_"), strings.HasPrefix(k, "EQ_destination_"):
-			prefix, field := "EQ_bizTransaction_", "bizTransactionType"
-			if strings.HasPrefix(k, "EQ_source_") {
-				prefix, field = "EQ_source_", "sourceDestType"
-			} else if strings.HasPrefix(k, "EQ_destination_") {
-				prefix, field = "EQ_destination_", "sourceDestType"
-			}
-			typ := strings.TrimPrefix(k, prefix)
-			if typ == "" {
-				return f, qerr(k, "name the type after the underscore, e.g. %spo", prefix)
-			}
-			tf := trace.TypedIDFilter{Type: VocabIRI(field, typ), IDs: mapStrings(vals, NormalizeEPC)}
-			switch prefix {
-			case "EQ_bizTransaction_":
-				f.BizTransactions = append(f.BizTransactions, tf)
-			case "EQ_source_":
-				f.Sources = append(f.Sources, tf)
-			default:
-				f.Destinations = append(f.Destinations, tf)
-			}
-		case k == "EQ_errorReason":
-			f.ErrorReasons = vocabValues("reason", vals)
-		case k == "EQ_type":
-			sensor().Types = vocabValues("sensorType", vals)
-		case k == "EQ_deviceID":
-			sensor().DeviceIDs = vals
-		case k == "EQ_uom":
-			if len(vals) != 1 {
-				return f, qerr(k, "give one unit")
-			}
-			sensorUOM = vals[0]
-		case reSensorCmp.MatchString(k):
-			if len(vals) != 1 {
-				return f, qerr(k, "give one number")
-			}
-			n, err := strconv.ParseFloat(vals[0], 64)
-			if err != nil {
-				return f, qerr(k, "%q is not a number", vals[0])
-			}
-			m := reSensorCmp.FindStringSubmatch(k)
-			cmps = append(cmps, struct {
-				c    trace.Comparison
-				unit string
-				key  string
-			}{trace.Comparison{Field: m[2], Op: m[1], Value: n}, m[3], k})
-		case k == "perPage":
-			n, err := strconv.Atoi(vals[0])
-			if err != nil || len(vals) != 1 || n < 1 || n > trace.MaxPerPage {
-				return f, qerr(k, "perPage must be a whole number from 1 to %d", trace.MaxPerPage)
-			}
-			f.PerPage = n
-		case k == "nextPageToken":
-			c, err := DecodePageToken(vals[0], v)
-			if err != nil {
-				return f, qerr(k, "%v", err)
-			}
-			f.After = &c
-		case k == "orderBy":
-			if vals[0] != "eventTime" {
-				return f, qerr(k, "only orderBy=eventTime is supported")
-			}
-		case k == "orderDirection":
-			if vals[0] != "ASC" {
-				return f, qerr(k, "only orderDirection=ASC is supported")
-			}
-		default:
-			return f, qerr(k, "unknown query parameter")
+		if err := q.param(k, vals); err != nil {
+			return q.f, err
 		}
 	}
-	if len(cmps) > 0 {
-		s := sensor()
-		for _, c := range cmps {
-			unit := c.unit
-			if unit == "" {
-				unit = sensorUOM
-			}
-			if unit == "" {
-				unit = defaultUnit(s.Types)
-			}
-			if unit == "" {
-				return f, qerr(c.key, "say which unit the number is in: %s_<unit> (e.g. %s_CEL) or EQ_uom=<unit>", c.key, c.key)
-			}
-			val, canon, _ := ToCanonical(c.c.Value, unit)
-			if s.UOM != "" && s.UOM != canon {
-				return f, qerr(c.key, "unit %s cannot be compared with %s", unit, s.UOM)
-			}
-			s.UOM = canon
-			c.c.Value = val
-			s.Value = append(s.Value, c.c)
-		}
-	} else if sensorUOM != "" {
-		sensor().UOM = CanonicalUnit(sensorUOM)
+	return q.f, q.sensorValues()
+}
+
+// queryParser builds an EventFilter one parameter at a time; sensor value
+// comparisons wait for the end, when EQ_uom and EQ_type are known.
+type queryParser struct {
+	v         url.Values
+	f         trace.EventFilter
+	sensorUOM string
+	cmps      []sensorCmp
+}
+
+// sensorCmp is a GT_/GE_/LT_/LE_/EQ_ comparison of a sensor field, in the
+// unit its key names (or none).
+type sensorCmp struct {
+	c    trace.Comparison
+	unit string
+	key  string
+}
+
+func (q *queryParser) sensor() *trace.SensorFilter {
+	if q.f.Sensor == nil {
+		q.f.Sensor = &trace.SensorFilter{}
 	}
-	return f, nil
+	return q.f.Sensor
+}
+
+// param applies one parameter k with its values.
+func (q *queryParser) param(k string, vals []string) error {
+	f := &q.f
+	switch {
+	case k == "eventType":
+		for _, s := range vals {
+			if !eventTypes[s] {
+				return qerr(k, "unknown event type %q (ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent)", s)
+			}
+		}
+		f.EventTypes = vals
+	case k == "GE_eventTime", k == "LT_eventTime", k == "GE_recordTime", k == "LT_recordTime",
+		k == "GE_errorDeclarationTime", k == "LT_errorDeclarationTime":
+		return q.timeParam(k, vals)
+	case k == "EQ_action":
+		for _, s := range vals {
+			if s != "ADD" && s != "OBSERVE" && s != "DELETE" {
+				return qerr(k, "action must be ADD, OBSERVE or DELETE, not %q", s)
+			}
+		}
+		f.Actions = vals
+	case k == "EQ_bizStep":
+		f.BizSteps = vocabValues("bizStep", vals)
+	case k == "EQ_disposition":
+		f.Dispositions = vocabValues("disposition", vals)
+	case k == "EQ_readPoint":
+		f.ReadPoints = mapStrings(vals, NormalizeLocation)
+	case k == "EQ_bizLocation":
+		f.BizLocations = mapStrings(vals, NormalizeLocation)
+	case k == "EQ_eventID":
+		f.EventIDs = vals
+	case k == "EQ_transformationID":
+		f.TransformationIDs = vals
+	case k == "MATCH_epc", k == "MATCH_parentID", k == "MATCH_inputEPC", k == "MATCH_outputEPC", k == "MATCH_anyEPC",
+		k == "MATCH_epcClass", k == "MATCH_anyEPCClass":
+		return q.matchParam(k, vals)
+	case strings.HasPrefix(k, "EQ_bizTransaction_"), strings.HasPrefix(k, "EQ_source_"), strings.HasPrefix(k, "EQ_destination_"):
+		return q.typedIDParam(k, vals)
+	case k == "EQ_errorReason":
+		f.ErrorReasons = vocabValues("reason", vals)
+	case k == "EQ_type", k == "EQ_deviceID", k == "EQ_uom", reSensorCmp.MatchString(k):
+		return q.sensorParam(k, vals)
+	case k == "perPage", k == "nextPageToken", k == "orderBy", k == "orderDirection":
+		return q.pageParam(k, vals)
+	default:
+		return qerr(k, "unknown query parameter")
+	}
+	return nil
+}
+
+// timeParam reads GE_/LT_ eventTime, recordTime and errorDeclarationTime.
+func (q *queryParser) timeParam(k string, vals []string) error {
+	if len(vals) != 1 {
+		return qerr(k, "give one date-time")
+	}
+	t, err := parseQueryTime(vals[0])
+	if err != nil {
+		return qerr(k, "%q is not a date-time like 2024-05-01T08:00:00Z or 2024-05-01T16:00:00+08:00", vals[0])
+	}
+	f := &q.f
+	switch k {
+	case "GE_eventTime":
+		f.GEEventTime = &t
+	case "LT_eventTime":
+		f.LTEventTime = &t
+	case "GE_recordTime":
+		f.GERecordTime = &t
+	case "LT_recordTime":
+		f.LTRecordTime = &t
+	case "GE_errorDeclarationTime":
+		f.GEErrorDeclTime = &t
+	case "LT_errorDeclarationTime":
+		f.LTErrorDeclTime = &t
+	}
+	return nil
+}
+
+// matchParam reads the MATCH_ parameters (EPC and EPC class patterns).
+func (q *queryParser) matchParam(k string, vals []string) error {
+	ms := make([]trace.IDMatch, 0, len(vals))
+	for _, s := range vals {
+		m, err := ParseIDMatch(s)
+		if err != nil {
+			return qerr(k, "%v", err)
+		}
+		ms = append(ms, m)
+	}
+	f := &q.f
+	switch k {
+	case "MATCH_epc":
+		f.MatchEPC = ms
+	case "MATCH_parentID":
+		f.MatchParentID = ms
+	case "MATCH_inputEPC":
+		f.MatchInputEPC = ms
+	case "MATCH_outputEPC":
+		f.MatchOutputEPC = ms
+	case "MATCH_anyEPC":
+		f.MatchAnyEPC = ms
+	case "MATCH_epcClass":
+		f.MatchEPCClass = ms
+	case "MATCH_anyEPCClass":
+		f.MatchAnyEPCClass = ms
+	}
+	return nil
+}
+
+// typedIDParam reads EQ_bizTransaction_<type>, EQ_source_<type> and
+// EQ_destination_<type>.
+func (q *queryParser) typedIDParam(k string, vals []string) error {
+	prefix, field := "EQ_bizTransaction_", "bizTransactionType"
+	if strings.HasPrefix(k, "EQ_source_") {
+		prefix, field = "EQ_source_", "sourceDestType"
+	} else if strings.HasPrefix(k, "EQ_destination_") {
+		prefix, field = "EQ_destination_", "sourceDestType"
+	}
+	typ := strings.TrimPrefix(k, prefix)
+	if typ == "" {
+		return qerr(k, "name the type after the underscore, e.g. %spo", prefix)
+	}
+	tf := trace.TypedIDFilter{Type: VocabIRI(field, typ), IDs: mapStrings(vals, NormalizeEPC)}
+	switch prefix {
+	case "EQ_bizTransaction_":
+		q.f.BizTransactions = append(q.f.BizTransactions, tf)
+	case "EQ_source_":
+		q.f.Sources = append(q.f.Sources, tf)
+	default:
+		q.f.Destinations = append(q.f.Destinations, tf)
+	}
+	return nil
+}
+
+// sensorParam reads EQ_type, EQ_deviceID, EQ_uom and the sensor value
+// comparisons (kept for sensorValues).
+func (q *queryParser) sensorParam(k string, vals []string) error {
+	switch k {
+	case "EQ_type":
+		q.sensor().Types = vocabValues("sensorType", vals)
+		return nil
+	case "EQ_deviceID":
+		q.sensor().DeviceIDs = vals
+		return nil
+	case "EQ_uom":
+		if len(vals) != 1 {
+			return qerr(k, "give one unit")
+		}
+		q.sensorUOM = vals[0]
+		return nil
+	}
+	if len(vals) != 1 {
+		return qerr(k, "give one number")
+	}
+	n, err := strconv.ParseFloat(vals[0], 64)
+	if err != nil {
+		return qerr(k, "%q is not a number", vals[0])
+	}
+	m := reSensorCmp.FindStringSubmatch(k)
+	q.cmps = append(q.cmps, sensorCmp{trace.Comparison{Field: m[2], Op: m[1], Value: n}, m[3], k})
+	return nil
+}
+
+// pageParam reads perPage, nextPageToken, orderBy and orderDirection.
+func (q *queryParser) pageParam(k string, vals []string) error {
+	switch k {
+	case "perPage":
+		n, err := strconv.Atoi(vals[0])
+		if err != nil || len(vals) != 1 || n < 1 || n > trace.MaxPerPage {
+			return qerr(k, "perPage must be a whole number from 1 to %d", trace.MaxPerPage)
+		}
+		q.f.PerPage = n
+	case "nextPageToken":
+		c, err := DecodePageToken(vals[0], q.v)
+		if err != nil {
+			return qerr(k, "%v", err)
+		}
+		q.f.After = &c
+	case "orderBy":
+		if vals[0] != "eventTime" {
+			return qerr(k, "only orderBy=eventTime is supported")
+		}
+	case "orderDirection":
+		if vals[0] != "ASC" {
+			return qerr(k, "only orderDirection=ASC is supported")
+		}
+	}
+	return nil
+}
+
+// sensorValues turns the sensor comparisons into canonical units (the
+// key's unit, else EQ_uom, else the sensor type's default) once every
+// parameter is read.
+func (q *queryParser) sensorValues() error {
+	if len(q.cmps) == 0 {
+		if q.sensorUOM != "" {
+			q.sensor().UOM = CanonicalUnit(q.sensorUOM)
+		}
+		return nil
+	}
+	s := q.sensor()
+	for _, c := range q.cmps {
+		unit := c.unit
+		if unit == "" {
+			unit = q.sensorUOM
+		}
+		if unit == "" {
+			unit = defaultUnit(s.Types)
+		}
+		if unit == "" {
+			return qerr(c.key, "say which unit the number is in: %s_<unit> (e.g. %s_CEL) or EQ_uom=<unit>", c.key, c.key)
+		}
+		val, canon, _ := ToCanonical(c.c.Value, unit)
+		if s.UOM != "" && s.UOM != canon {
+			return qerr(c.key, "unit %s cannot be compared with %s", unit, s.UOM)
+		}
+		s.UOM = canon
+		c.c.Value = val
+		s.Value = append(s.Value, c.c)
+	}
+	return nil
 }
 
 // defaultUnit lets temperature queries omit the unit (°C is implied).
