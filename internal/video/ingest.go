@@ -57,27 +57,9 @@ func (s *Server) handleConn(ctx context.Context, conn net.Conn) {
 // publisher per room, then the media loop feeding FLV viewers, HLS and the
 // recording.
 func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger) error {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	sc := &gortmplib.ServerConn{RW: conn}
-	if err := sc.Initialize(); err != nil {
-		return fmt.Errorf("rtmp handshake: %w", err)
-	}
-	if err := sc.AcceptConn(); err != nil {
-		return fmt.Errorf("rtmp connect: %w", err)
-	}
-	if !sc.Publish {
-		sc.RejectAction()
-		return errors.New("rtmp play refused: playback is HTTP-FLV or HLS")
-	}
-	key := streamKeyFromURL(sc.URL)
-	slug, err := s.cfg.Rooms.RoomByStreamKey(ctx, key)
+	sc, slug, err := s.acceptPublisher(ctx, conn)
 	if err != nil {
-		sc.RejectAction()
-		return fmt.Errorf("stream key refused: %w", err)
-	}
-	if !ValidSlug(slug) {
-		sc.RejectAction()
-		return fmt.Errorf("%w: %q", ErrBadSlug, slug)
+		return err
 	}
 	log = log.With("slug", slug)
 
@@ -98,23 +80,9 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	if err := r.Initialize(); err != nil {
 		return fmt.Errorf("rtmp tracks: %w", err)
 	}
-	var vtrack, atrack *gortmplib.Track
-	for _, t := range r.Tracks() {
-		switch c := t.Codec.(type) {
-		case *codecs.H264:
-			if vtrack == nil {
-				vtrack = t
-			}
-		case *codecs.MPEG4Audio:
-			if atrack == nil {
-				atrack = t
-			}
-		default:
-			log.Warn("video: ignoring unsupported track", "codec", fmt.Sprintf("%T", c))
-		}
-	}
-	if vtrack == nil && atrack == nil {
-		return ErrNoTracks
+	vtrack, atrack, err := pickTracks(r, log)
+	if err != nil {
+		return err
 	}
 	var tracks []*gortmplib.Track
 	var sps, pps []byte
@@ -162,9 +130,77 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		log.Info("video: publish stopped", "recording", rec.id)
 	}()
 
+	fm, err := startFLV(st, sess, tracks, vtrack != nil, atrack != nil)
+	if err != nil {
+		return err
+	}
+	cbErr := feedMedia(r, vtrack, atrack, rec, fm, log)
+
+	log.Info("video: publish started", "recording", rec.id, "video", vtrack != nil, "audio", atrack != nil)
+	started = true
+	if err := s.cfg.Rooms.StreamStarted(ctx, slug); err != nil {
+		log.Error("video: Rooms.StreamStarted", "err", err)
+	}
+	return readLoop(conn, sc, r, st, cbErr)
+}
+
+// acceptPublisher runs the RTMP handshake and connect, refuses players
+// (playback is HTTP) and checks the stream key; it answers the room's slug.
+func (s *Server) acceptPublisher(ctx context.Context, conn net.Conn) (*gortmplib.ServerConn, string, error) {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	sc := &gortmplib.ServerConn{RW: conn}
+	if err := sc.Initialize(); err != nil {
+		return nil, "", fmt.Errorf("rtmp handshake: %w", err)
+	}
+	if err := sc.AcceptConn(); err != nil {
+		return nil, "", fmt.Errorf("rtmp connect: %w", err)
+	}
+	if !sc.Publish {
+		sc.RejectAction()
+		return nil, "", errors.New("rtmp play refused: playback is HTTP-FLV or HLS")
+	}
+	key := streamKeyFromURL(sc.URL)
+	slug, err := s.cfg.Rooms.RoomByStreamKey(ctx, key)
+	if err != nil {
+		sc.RejectAction()
+		return nil, "", fmt.Errorf("stream key refused: %w", err)
+	}
+	if !ValidSlug(slug) {
+		sc.RejectAction()
+		return nil, "", fmt.Errorf("%w: %q", ErrBadSlug, slug)
+	}
+	return sc, slug, nil
+}
+
+// pickTracks takes the first H.264 and the first AAC track; others are
+// logged and ignored.
+func pickTracks(r *gortmplib.Reader, log *slog.Logger) (vtrack, atrack *gortmplib.Track, err error) {
+	for _, t := range r.Tracks() {
+		switch c := t.Codec.(type) {
+		case *codecs.H264:
+			if vtrack == nil {
+				vtrack = t
+			}
+		case *codecs.MPEG4Audio:
+			if atrack == nil {
+				atrack = t
+			}
+		default:
+			log.Warn("video: ignoring unsupported track", "codec", fmt.Sprintf("%T", c))
+		}
+	}
+	if vtrack == nil && atrack == nil {
+		return nil, nil, ErrNoTracks
+	}
+	return vtrack, atrack, nil
+}
+
+// startFLV builds the FLV muxer of the live: the tags it writes before the
+// first frame (file header, sequence headers) become the head a joining
+// viewer gets; later tags are broadcast.
+func startFLV(st *stream, sess *session, tracks []*gortmplib.Track, hasVideo, hasAudio bool) (*flvMuxer, error) {
 	var head []byte
-	head = append(head, flvFileHeader(vtrack != nil, atrack != nil)...)
-	hasVideo := vtrack != nil
+	head = append(head, flvFileHeader(hasVideo, hasAudio)...)
 	live := false
 	fm, err := newFLVMuxer(tracks, func(t *flvTag) {
 		if !hasVideo {
@@ -177,14 +213,19 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		st.broadcast(t, hasVideo)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	live = true
 	st.setHead(sess, head)
+	return fm, nil
+}
 
+// feedMedia sends each frame to the recording and the FLV muxer. The
+// returned error is set (once) by a muxer failure, which ends the publish;
+// a recording failure (disk full, permissions) must not end the live: it
+// is logged once and recording and HLS stop, HTTP-FLV keeps running.
+func feedMedia(r *gortmplib.Reader, vtrack, atrack *gortmplib.Track, rec *recorder, fm *flvMuxer, log *slog.Logger) *error {
 	var cbErr error
-	// A recording failure (disk full, permissions) must not end the live:
-	// log it once, stop recording and HLS, keep HTTP-FLV running.
 	recFailed := false
 	recordErr := func(err error) {
 		if err != nil && !recFailed {
@@ -215,13 +256,13 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 			}
 		})
 	}
+	return &cbErr
+}
 
-	log.Info("video: publish started", "recording", rec.id, "video", vtrack != nil, "audio", atrack != nil)
-	started = true
-	if err := s.cfg.Rooms.StreamStarted(ctx, slug); err != nil {
-		log.Error("video: Rooms.StreamStarted", "err", err)
-	}
-
+// readLoop reads media until the publisher stops or fails, moving the read
+// deadline forward and measuring the bitrate every 2 s. The callbacks run
+// inside r.Read, so *cbErr is checked after each read.
+func readLoop(conn net.Conn, sc *gortmplib.ServerConn, r *gortmplib.Reader, st *stream, cbErr *error) error {
 	var lastDeadline, lastRate time.Time
 	lastBytes := sc.BytesReceived()
 	for {
@@ -240,8 +281,8 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		if err := r.Read(); err != nil {
 			return fmt.Errorf("rtmp read: %w", err)
 		}
-		if cbErr != nil {
-			return cbErr
+		if *cbErr != nil {
+			return *cbErr
 		}
 	}
 }
