@@ -11,11 +11,13 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | flashsale | fanout | coldstart | telemetry | callbacks")
+		return fmt.Errorf("bench: which one? orders | flashsale | coupons | fanout | coldstart | telemetry | callbacks")
 	}
 	switch args[0] {
 	case "orders":
 		return bench.RunOrders(ctx, args[1:], os.Stdout)
+	case "coupons":
+		return bench.RunCoupons(ctx, args[1:], os.Stdout)
 	case "flashsale":
 		return bench.RunFlashSale(ctx, args[1:], os.Stdout)
 	case "coldstart":

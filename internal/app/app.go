@@ -18,6 +18,7 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/identity"
@@ -86,6 +87,14 @@ type App struct {
 	Polls      promotions.PollStore
 	pollsDirty pollDirty
 
+	// Coupons keeps coupons and buyers' wallets; CouponNaive switches
+	// grabbing to one hot-row transaction per grab (the baseline `shelflive
+	// bench coupons` measures against).
+	Coupons     coupons.Store
+	CouponNaive bool
+	couponOnce  sync.Once
+	couponE     *couponEngine
+
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
 
@@ -129,6 +138,7 @@ type App struct {
 func (a *App) Start(ctx context.Context) {
 	a.campaign(ctx)
 	a.startFlash(ctx)
+	a.startCoupons(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	lastExpiry, lastReconcile := time.Time{}, a.Now()
@@ -144,6 +154,7 @@ func (a *App) Start(ctx context.Context) {
 			a.flushStock(ctx)
 			a.flushPolls()
 			a.flushFlash()
+			a.flushCoupons()
 			if a.Now().Sub(lastExpiry) >= time.Second {
 				lastExpiry = a.Now()
 				a.campaign(ctx)
@@ -155,6 +166,7 @@ func (a *App) Start(ctx context.Context) {
 						a.remindDue(ctx)
 					}
 					a.tickFlash(ctx)
+					a.tickCoupons(ctx)
 					a.syncFlashHolds(ctx)
 					a.reconcileTick(ctx, &lastReconcile)
 				}
@@ -247,6 +259,7 @@ type RoomState struct {
 	Flash    []FlashView       `json:"flash_sales"`
 	Clips    []Clip            `json:"clips,omitempty"` // replay jumps per product, once the live ended
 	Poll     *promotions.Poll  `json:"poll,omitempty"`  // the open poll, or one that closed in the last 10 minutes
+	Coupons  []coupons.Coupon  `json:"coupons"`         // live coupon cards with what is left
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -286,6 +299,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	a.fillMedia(ctx, st)
 	st.Flash = a.roomFlash(ctx, r.MerchantID, r.ID)
 	st.Poll = a.roomPoll(ctx, r)
+	st.Coupons = a.roomCoupons(ctx, r.MerchantID, r.ID)
 	return st, nil
 }
 
@@ -372,7 +386,7 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	}
 	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: req.RoomID, GuideCode: req.GuideCode,
 		Fulfilment: req.Fulfilment, StoreID: req.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
-		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor)}
+		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor), CouponPick: req.Coupon}
 	created, err := a.Orders.Create(ctx, o, req.Items)
 	if err != nil {
 		return nil, false, err

@@ -68,6 +68,7 @@ func (a *App) campaign(ctx context.Context) {
 	case ok && !was:
 		a.Logger.Info("this node leads cluster-wide jobs and flash sales", "node", a.NodeID)
 		a.loadRunningSales(ctx)
+		a.loadLiveCoupons(ctx)
 	case !ok && was:
 		a.Logger.Warn("lost the leader lease", "node", a.NodeID, "leader", addr)
 		e := a.flash()
@@ -78,5 +79,6 @@ func (a *App) campaign(ctx context.Context) {
 		for _, rs := range sales {
 			go rs.alloc.Close()
 		}
+		a.dropCoupons()
 	}
 }

@@ -38,6 +38,7 @@ type Config struct {
 	RTMPAddr         string
 	RateLimits       bool
 	FlashNaive       bool
+	CouponNaive      bool
 	Analytics        bool // record viewer sessions, card events, shares, comment insights (off the hot path)
 	NodeURL          string
 	Args             []string // what follows the flags (subcommand operands)
@@ -125,6 +126,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.NATSURL, "nats-url", "", "NATS URL for room fan-out between nodes (JetStream required); empty = in-process, one node (SHELFLIVE_NATS_URL)")
 	fs.StringVar(&c.NATSPrefix, "nats-prefix", env("SHELFLIVE_NATS_PREFIX", "shelflive"), "NATS subject prefix and stream name of this deployment; nodes of one cluster share it (SHELFLIVE_NATS_PREFIX)")
 	fs.BoolVar(&c.FlashNaive, "flash-naive", false, "benchmark baseline only: flash sales take units with one hot-row UPDATE per attempt")
+	fs.BoolVar(&c.CouponNaive, "coupon-naive", false, "benchmark baseline only: coupon grabs take one hot-row UPDATE … WHERE issued < units per grab")
 	fs.StringVar(&c.MQTTAddr, "mqtt-addr", env("SHELFLIVE_MQTT_ADDR", mqttingest.DefaultAddr), "embedded MQTT broker for cold-chain sensors; empty disables; 1883 is left to a system broker (SHELFLIVE_MQTT_ADDR)")
 	fs.StringVar(&c.MQTTURL, "mqtt-url", "", "external MQTT broker to subscribe to telemetry on, e.g. tcp://user:pass@127.0.0.1:1883 (SHELFLIVE_MQTT_URL)")
 	fs.DurationVar(&c.TelemetryRaw, "telemetry-raw", envDuration("SHELFLIVE_TELEMETRY_RAW", 30*24*time.Hour), "how long raw sensor readings are kept; 5-minute rollups are kept forever (SHELFLIVE_TELEMETRY_RAW)")

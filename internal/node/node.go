@@ -203,6 +203,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Clearance = &sqldb.ClearanceStore{DB: db}
 	a.Polls = &sqldb.PollStore{DB: db}
+	a.Coupons = &sqldb.CouponStore{DB: db, Fence: nodeName}
+	a.CouponNaive = c.CouponNaive
 	a.Reminders = &sqldb.ReminderStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {

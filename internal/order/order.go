@@ -75,7 +75,10 @@ type Order struct {
 	ContactName      string     `json:"contact_name,omitempty"`
 	ContactPhone     string     `json:"contact_phone,omitempty"`
 	Address          string     `json:"address,omitempty"`
-	TotalFen         int64      `json:"total_fen"`
+	TotalFen         int64      `json:"total_fen"`    // what the buyer pays, after DiscountFen
+	DiscountFen      int64      `json:"discount_fen"` // what a coupon took off (subtotal = total + discount)
+	CouponClaimID    int64      `json:"coupon_claim_id,omitempty"`
+	DrawID           int64      `json:"draw_id,omitempty"` // a zero-price prize order won in this 福袋 draw
 	RefundedFen      int64      `json:"refunded_fen"`
 	PickupCode       string     `json:"pickup_code,omitempty"`
 	HeldLots         []string   `json:"held_lots,omitempty"` // lots on hold among its units (set where staff look it up to hand it over)
@@ -89,6 +92,10 @@ type Order struct {
 	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
 	IdempotencyKey   string     `json:"-"`
 	RequestHash      string     `json:"-"`
+	// CouponPick is the request's coupon choice, read by the store when it
+	// prices the order: "" or "auto" (the best in the wallet), "none", or a
+	// claim id.
+	CouponPick string `json:"-"`
 }
 
 // Line is one SKU in an order with the price at order time.
@@ -113,6 +120,10 @@ type Request struct {
 	RoomID     int64      `json:"room_id,omitempty"`
 	GuideCode  string     `json:"guide_code,omitempty"`
 	SaleID     int64      `json:"flash_sale_id,omitempty"` // buy through a running flash sale
+	// Coupon: "" or "auto" applies the wallet's best coupon, "none" none,
+	// a claim id that one (coupons' stacking rules: one per order, none on
+	// flash-sale orders).
+	Coupon string `json:"coupon,omitempty"`
 }
 
 // Item is one requested SKU and quantity.
@@ -156,6 +167,9 @@ func (r *Request) Validate() error {
 	r.Name, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Address)
 	if len([]rune(r.Name)) > MaxNameRunes || len(r.Phone) > 20 || len([]rune(r.Address)) > MaxAddressRunes {
 		return ErrContactTooLong
+	}
+	if len(r.Coupon) > 20 {
+		return apperr.InvalidField("coupon", "invalid_coupon", "优惠券参数无效", "Invalid coupon choice.")
 	}
 	if len(r.GuideCode) > MaxGuideCode {
 		r.GuideCode = "" // a mangled share link still buys, unattributed

@@ -116,6 +116,17 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if err := checkSellable(ctx, tx, takes); err != nil {
 			return err
 		}
+		// A coupon (the wallet's best, or the one named) lowers the total;
+		// a draw's prize order is free and paid at once.
+		if err := applyCoupon(ctx, tx, o); err != nil {
+			return err
+		}
+		var paidAt any
+		if o.DrawID != 0 {
+			o.DiscountFen, o.TotalFen, o.Status = o.TotalFen, 0, order.Paid
+			paidAt = ms(tx.Now)
+			o.PaidAt = &tx.Now
+		}
 		var err error
 		for attempt := 0; ; attempt++ {
 			o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
@@ -123,9 +134,9 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 				o.PickupCode = order.NewPickupCode()
 			}
 			o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
-				o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now))
+				o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), paidAt)
 			// A taken number or pickup code inserts nothing: draw again. (A
 			// failed INSERT would abort a PostgreSQL transaction.)
 			if err != sql.ErrNoRows || attempt == 3 {
@@ -136,6 +147,9 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			return errRaced // or a concurrent request took the idempotency key
 		}
 		if err != nil {
+			return err
+		}
+		if err := useCoupon(ctx, tx, o); err != nil {
 			return err
 		}
 		for _, ln := range o.Lines {
@@ -201,7 +215,8 @@ func isUnique(err error, names ...string) bool {
 }
 
 const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), COALESCE(sale_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at`
+	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at,
+	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0)`
 
 func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var o order.Order
@@ -209,7 +224,8 @@ func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var exp, created int64
 	var paid, ready, shipped, completed, cancelled sql.NullInt64
 	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.SaleID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
-		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled)
+		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled,
+		&o.DiscountFen, &o.CouponClaimID, &o.DrawID)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -365,6 +381,9 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 		}
 	case order.Cancelled, order.Expired:
 		if err := settleAllocations(ctx, tx, id, "released", `reserved = reserved - ?`, 1); err != nil {
+			return nil, err
+		}
+		if err := returnCoupon(ctx, tx, id); err != nil { // the coupon refund rule (package coupons)
 			return nil, err
 		}
 	}

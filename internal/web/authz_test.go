@@ -66,6 +66,7 @@ type objects struct {
 	webhookID, webhookDel  int64
 	webhookDelivery        int64
 	pollID                 int64
+	couponID               int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -149,6 +150,9 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/polls":            {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/polls" }},
 	"POST /api/v1/polls/{id}/vote":               {scopeTenant, func(o *objects) string { return "/api/v1/polls/" + itoa(o.pollID) + "/vote" }},
 	"POST /api/v1/polls/{id}/close":              {scopeTenant, func(o *objects) string { return "/api/v1/polls/" + itoa(o.pollID) + "/close" }},
+	"POST /api/v1/coupons/{id}/push":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/push" }},
+	"POST /api/v1/coupons/{id}/end":              {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/end" }},
+	"POST /api/v1/coupons/{id}/grab":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/grab" }},
 	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
 	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
 	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
@@ -728,6 +732,13 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/polls", map[string]any{"question": "下一款?", "options": []string{"A", "B"}}, owner, nil), 201).decode(t, &poll)
 	o.pollID = poll.ID
+
+	// A coupon of the matrix room.
+	var cp struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "立减1元", "room": o.roomSlug, "amount_fen": 100, "budget_count": 50}, owner, nil), 201).decode(t, &cp)
+	o.couponID = cp.ID
 
 	// Two webhook endpoints (one to delete) and a delivery to replay.
 	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {

@@ -19,6 +19,7 @@ import (
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
@@ -265,7 +266,9 @@ func TestOpenAPIDocument(t *testing.T) {
 			"ClearanceRule": {freshness.Rule{}, nil}, "ClearanceStep": {freshness.Step{}, nil}, "ClearanceCandidate": {freshness.Candidate{}, nil},
 			"ClearanceRequest": {app.ClearanceRequest{}, nil}, "ClearanceSession": {freshness.Session{}, nil}, "ClearanceItem": {freshness.Item{}, nil}, "WasteSavedRow": {freshness.SavedRow{}, nil},
 			"InboxMessage": {notify.Message{}, nil},
-			"Poll":         {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
+			"Coupon":       {coupons.Coupon{}, nil}, "CouponInput": {app.CouponInput{}, nil}, "CouponClaim": {coupons.Claim{}, nil}, "CouponScope": {coupons.Scope{}, nil},
+			"CouponOption": {coupons.Option{}, nil}, "CouponQuote": {app.Quote{}, nil}, "CouponReportRow": {coupons.ReportRow{}, nil},
+			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by

@@ -120,6 +120,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.pollRoutes()...)                 // room polls
 	routes = append(routes, s.reminderRoutes()...)             // 预约 and the inbox
 	routes = append(routes, s.meRoutes()...)                   // 我的
+	routes = append(routes, s.couponRoutes()...)               // coupons: cards, wallet, checkout quote, cost report
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

@@ -1,0 +1,470 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
+)
+
+// Coupon cards: the host pushes a coupon into the room, every viewer may
+// grab it at once. As with flash sales, the leader keeps one in-memory
+// coupons.Allocator per live coupon (who got one, how many are left) and a
+// single writer commits the winners' claims in batches; a viewer hears
+// "yours" only after the batch holding their claim committed. Losers
+// ("gone", "you have it") never reach the database.
+
+type couponEngine struct {
+	mu       sync.Mutex
+	live     map[int64]*liveCoupon
+	queue    chan *grabReq
+	dirty    map[int64]bool
+	maxQueue int
+}
+
+type liveCoupon struct {
+	alloc *coupons.Allocator
+	topic string
+}
+
+type grabReq struct {
+	g     *coupons.Grab
+	alloc *coupons.Allocator
+	done  chan struct{}
+}
+
+func (a *App) couponEng() *couponEngine {
+	a.couponOnce.Do(func() {
+		a.couponE = &couponEngine{live: map[int64]*liveCoupon{}, queue: make(chan *grabReq, 16384), dirty: map[int64]bool{}, maxQueue: 12288}
+	})
+	return a.couponE
+}
+
+// startCoupons runs the claim writer until ctx ends (and, on one node,
+// rebuilds the live coupons' allocators from the database).
+func (a *App) startCoupons(ctx context.Context) {
+	e := a.couponEng()
+	if a.Coupons == nil {
+		return
+	}
+	if a.Leases == nil {
+		a.loadLiveCoupons(ctx)
+	}
+	go e.writer(ctx, a)
+}
+
+// loadLiveCoupons rebuilds allocators of live coupons (start, or on
+// becoming the leader): the remaining budget is units minus the claims
+// written, and each customer's count is theirs in the database.
+func (a *App) loadLiveCoupons(ctx context.Context) {
+	if a.Coupons == nil {
+		return
+	}
+	list, held, err := a.Coupons.Live(ctx)
+	if err != nil {
+		a.Logger.Error("coupons: load live", "err", err)
+		return
+	}
+	e := a.couponEng()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range list {
+		if c.RoomID == 0 {
+			continue
+		}
+		e.live[c.ID] = &liveCoupon{alloc: coupons.NewAllocator(c, held[c.ID]), topic: live.RoomTopic(c.RoomID)}
+		e.dirty[c.ID] = true
+	}
+}
+
+// dropCoupons forgets allocators when the lease is lost; their unwritten
+// claims fail at the commit fence and are given back.
+func (a *App) dropCoupons() {
+	e := a.couponEng()
+	e.mu.Lock()
+	old := e.live
+	e.live = map[int64]*liveCoupon{}
+	e.mu.Unlock()
+	for _, lc := range old {
+		go lc.alloc.Close()
+	}
+}
+
+func (e *couponEngine) writer(ctx context.Context, a *App) {
+	const maxBatch = 512
+	for {
+		var first *grabReq
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-e.queue:
+					r.g.Err = coupons.ErrBusy
+					r.alloc.GiveBack(r.g.CustomerID)
+					r.alloc.Settle()
+					close(r.done)
+				default:
+					return
+				}
+			}
+		case first = <-e.queue:
+		}
+		batch := []*grabReq{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-e.queue:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		gs := make([]*coupons.Grab, len(batch))
+		for i, r := range batch {
+			gs[i] = r.g
+		}
+		if err := a.Coupons.IssueBatch(context.Background(), gs); err != nil {
+			for _, g := range gs {
+				g.Err, g.Claim = err, nil
+			}
+		}
+		for _, r := range batch {
+			if r.g.Err != nil {
+				r.alloc.GiveBack(r.g.CustomerID)
+			}
+			r.alloc.Settle()
+			close(r.done)
+		}
+	}
+}
+
+// CouponInput is what the merchant sends to create a coupon.
+type CouponInput struct {
+	Kind         coupons.Kind  `json:"kind"`
+	Title        string        `json:"title"`
+	Room         string        `json:"room,omitempty"` // slug of the room whose viewers grab it
+	AmountFen    int64         `json:"amount_fen"`
+	MinSpendFen  int64         `json:"min_spend_fen"`
+	PercentOff   int64         `json:"percent_off"`
+	MaxOffFen    int64         `json:"max_off_fen"`
+	BudgetCount  int64         `json:"budget_count"`
+	BudgetFen    int64         `json:"budget_fen"`
+	PerUserLimit int64         `json:"per_user_limit"`
+	ValidFrom    *time.Time    `json:"valid_from,omitempty"`  // default now
+	ValidUntil   *time.Time    `json:"valid_until,omitempty"` // default ValidDays after ValidFrom
+	ValidDays    int           `json:"valid_days,omitempty"`  // default 7
+	Scope        coupons.Scope `json:"scope"`
+}
+
+// CreateCoupon stores a draft coupon.
+func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in CouponInput) (*coupons.Coupon, error) {
+	c := &coupons.Coupon{MerchantID: p.MerchantID, Kind: in.Kind, Title: in.Title, AmountFen: in.AmountFen, MinSpendFen: in.MinSpendFen, PercentOff: in.PercentOff,
+		MaxOffFen: in.MaxOffFen, BudgetCount: in.BudgetCount, BudgetFen: in.BudgetFen, PerUserLimit: in.PerUserLimit, Scope: in.Scope}
+	if c.PerUserLimit == 0 {
+		c.PerUserLimit = 1
+	}
+	c.ValidFrom = a.Now()
+	if in.ValidFrom != nil {
+		c.ValidFrom = in.ValidFrom.UTC()
+	}
+	days := in.ValidDays
+	if days <= 0 {
+		days = 7
+	}
+	c.ValidUntil = c.ValidFrom.Add(time.Duration(days) * 24 * time.Hour)
+	if in.ValidUntil != nil {
+		c.ValidUntil = in.ValidUntil.UTC()
+	}
+	if in.Room != "" {
+		room, err := a.Live.RoomBySlug(ctx, in.Room)
+		if err != nil || room.MerchantID != p.MerchantID {
+			return nil, coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
+		}
+		if at := p.AtStore(); at != 0 && room.StoreID != at {
+			return nil, coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
+		}
+		c.RoomID = room.ID
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.Coupons.Create(ctx, c); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.create", "coupon:"+itoa64(c.ID), c.Title)
+	return c, nil
+}
+
+// ownCoupon loads a coupon for staff; a store's host only their studio's.
+func (a *App) ownCoupon(ctx context.Context, p *identity.Principal, id int64) (*coupons.Coupon, error) {
+	c, err := a.Coupons.Get(ctx, p.MerchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if at := p.AtStore(); at != 0 {
+		room, err := a.Live.Room(ctx, p.MerchantID, c.RoomID)
+		if err != nil || room.StoreID != at {
+			return nil, apperr.ErrNotFound
+		}
+	}
+	return c, nil
+}
+
+// PushCoupon puts a draft coupon's card into its room: from now viewers
+// grab it. The allocator lives on the leader.
+func (a *App) PushCoupon(ctx context.Context, p *identity.Principal, id int64) (*coupons.Coupon, error) {
+	if !a.IsLeader() {
+		return nil, a.notLeader()
+	}
+	c, err := a.ownCoupon(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.RoomID == 0 {
+		return nil, coupons.ErrNoRoom
+	}
+	if !a.Now().Before(c.ValidUntil) {
+		return nil, coupons.ErrWindow.With("券已过期", "The coupon has expired.")
+	}
+	ok, err := a.Coupons.SetStatus(ctx, p.MerchantID, id, coupons.Draft, coupons.Live)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, coupons.ErrNotDraft
+	}
+	now := a.Now()
+	c.Status, c.PushedAt = coupons.Live, &now
+	e := a.couponEng()
+	lc := &liveCoupon{alloc: coupons.NewAllocator(*c, nil), topic: live.RoomTopic(c.RoomID)}
+	e.mu.Lock()
+	e.live[c.ID] = lc
+	e.mu.Unlock()
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.push", "coupon:"+itoa64(c.ID), "room:"+itoa64(c.RoomID))
+	a.publish(lc.topic, "coupon.pushed", map[string]any{"coupon": c})
+	return c, nil
+}
+
+// EndCoupon stops grabbing (host); coupons already grabbed stay usable in
+// their window.
+func (a *App) EndCoupon(ctx context.Context, p *identity.Principal, id int64) (*coupons.Coupon, error) {
+	if !a.IsLeader() {
+		return nil, a.notLeader()
+	}
+	c, err := a.ownCoupon(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.endCoupon(ctx, c); err != nil {
+		return nil, err
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.end", "coupon:"+itoa64(c.ID), "")
+	return a.Coupons.Get(ctx, p.MerchantID, id)
+}
+
+func (a *App) endCoupon(ctx context.Context, c *coupons.Coupon) error {
+	e := a.couponEng()
+	e.mu.Lock()
+	lc := e.live[c.ID]
+	delete(e.live, c.ID)
+	e.mu.Unlock()
+	if lc != nil {
+		lc.alloc.Close() // waits for in-flight claims to be written
+	}
+	if _, err := a.Coupons.SetStatus(ctx, c.MerchantID, c.ID, coupons.Live, coupons.Closed); err != nil {
+		return err
+	}
+	if c.RoomID != 0 {
+		a.publish(live.RoomTopic(c.RoomID), "coupon.ended", map[string]any{"coupon_id": c.ID})
+	}
+	return nil
+}
+
+// tickCoupons ends live coupons whose window is over (leader).
+func (a *App) tickCoupons(ctx context.Context) {
+	e := a.couponEng()
+	e.mu.Lock()
+	var due []coupons.Coupon
+	for _, lc := range e.live {
+		if c := lc.alloc.Coupon(); !a.Now().Before(c.ValidUntil) {
+			due = append(due, c)
+		}
+	}
+	e.mu.Unlock()
+	for i := range due {
+		if err := a.endCoupon(ctx, &due[i]); err != nil {
+			a.Logger.Warn("coupon: end", "coupon", due[i].ID, "err", err)
+		}
+	}
+}
+
+// GrabCoupon gives a viewer one of a live coupon card's coupons. Answers:
+// the claim (written), coupon_gone, coupon_claim_limit, coupon_not_live,
+// busy_retry (queue full: the page says try again).
+func (a *App) GrabCoupon(ctx context.Context, p *identity.Principal, id int64) (*coupons.Claim, error) {
+	if p == nil || p.Kind != identity.KindCustomer {
+		return nil, apperr.ErrLoginRequired
+	}
+	if !a.IsLeader() {
+		return nil, a.notLeader()
+	}
+	e := a.couponEng()
+	e.mu.Lock()
+	lc := e.live[id]
+	e.mu.Unlock()
+	if lc == nil || lc.alloc.Coupon().MerchantID != p.MerchantID {
+		// Another shop's coupon is unknown here; one of this shop that is
+		// not live says so.
+		if _, err := a.Coupons.Get(ctx, p.MerchantID, id); err != nil {
+			return nil, err
+		}
+		return nil, coupons.ErrNotLive
+	}
+	g := &coupons.Grab{MerchantID: p.MerchantID, CouponID: id, CustomerID: p.SubjectID}
+	if a.CouponNaive {
+		g.Seq = 0
+		err := a.Coupons.IssueNaive(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		e.markDirty(id)
+		return g.Claim, nil
+	}
+	if len(e.queue) >= e.maxQueue {
+		return nil, coupons.ErrBusy
+	}
+	seq, err := lc.alloc.Take(p.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	g.Seq = seq
+	r := &grabReq{g: g, alloc: lc.alloc, done: make(chan struct{})}
+	select {
+	case e.queue <- r:
+	default:
+		lc.alloc.GiveBack(p.SubjectID)
+		lc.alloc.Settle()
+		return nil, coupons.ErrBusy
+	}
+	<-r.done
+	e.markDirty(id)
+	if g.Err != nil {
+		if errors.Is(g.Err, coupons.ErrGone) || errors.Is(g.Err, coupons.ErrClaimLimit) || errors.Is(g.Err, coupons.ErrNotLive) {
+			return nil, g.Err
+		}
+		a.Logger.Warn("coupon: issue batch", "coupon", id, "err", g.Err)
+		return nil, coupons.ErrBusy
+	}
+	c := lc.alloc.Coupon()
+	g.Claim.Coupon = &c
+	return g.Claim, nil
+}
+
+func (e *couponEngine) markDirty(id int64) {
+	e.mu.Lock()
+	e.dirty[id] = true
+	e.mu.Unlock()
+}
+
+// flushCoupons publishes what is left of each coupon card that changed:
+// one coupon.stock per card per tick however many grabbed.
+func (a *App) flushCoupons() {
+	e := a.couponEng()
+	type ev struct {
+		topic string
+		data  map[string]any
+	}
+	var out []ev
+	e.mu.Lock()
+	for id := range e.dirty {
+		if lc := e.live[id]; lc != nil {
+			rem := lc.alloc.Remaining()
+			out = append(out, ev{lc.topic, map[string]any{"coupon_id": id, "remaining": rem, "gone": rem == 0}})
+		}
+	}
+	e.dirty = map[int64]bool{}
+	e.mu.Unlock()
+	for _, o := range out {
+		a.publish(o.topic, "coupon.stock", o.data)
+	}
+}
+
+// roomCoupons lists a room's live coupon cards with what is left, for its
+// snapshot.
+func (a *App) roomCoupons(ctx context.Context, merchantID, roomID int64) []coupons.Coupon {
+	out := []coupons.Coupon{}
+	if a.Coupons == nil {
+		return out
+	}
+	list, err := a.Coupons.List(ctx, merchantID, roomID)
+	if err != nil {
+		return out
+	}
+	e := a.couponEng()
+	for _, c := range list {
+		if c.Status != coupons.Live {
+			continue
+		}
+		e.mu.Lock()
+		if lc := e.live[c.ID]; lc != nil {
+			c.Remaining = lc.alloc.Remaining()
+		}
+		e.mu.Unlock()
+		out = append(out, c)
+	}
+	return out
+}
+
+// Quote is what the checkout shows before the buyer confirms: the
+// subtotal, the best coupon and its saving, and every coupon that applies.
+type Quote struct {
+	SubtotalFen int64            `json:"subtotal_fen"`
+	SavedFen    int64            `json:"saved_fen"`
+	TotalFen    int64            `json:"total_fen"`
+	Best        *coupons.Option  `json:"best,omitempty"`
+	Options     []coupons.Option `json:"options"`
+}
+
+// QuoteCoupons weighs the buyer's wallet against a cart with the rule the
+// order store applies when it creates the order (coupons.Best).
+func (a *App) QuoteCoupons(ctx context.Context, p *identity.Principal, req *order.Request) (*Quote, error) {
+	if p == nil || p.Kind != identity.KindCustomer {
+		return nil, apperr.ErrLoginRequired
+	}
+	cart := coupons.Cart{StoreID: req.StoreID, RoomID: req.RoomID, FlashSale: req.SaleID != 0, Now: a.Now()}
+	for _, it := range req.Items {
+		sku, prod, err := a.Catalog.SKU(ctx, p.MerchantID, it.SKUID)
+		if err != nil {
+			return nil, err
+		}
+		if it.Quantity <= 0 || it.Quantity > order.MaxQuantity {
+			return nil, apperr.ErrInvalidQuantity.At("items")
+		}
+		cart.Lines = append(cart.Lines, coupons.Line{ProductID: prod.ID, Category: string(prod.Storage), TotalFen: it.Quantity * sku.PriceFen})
+	}
+	first, err := a.Coupons.FirstOrder(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	cart.FirstOrder = first
+	wallet, err := a.Coupons.Wallet(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	q := &Quote{SubtotalFen: cart.SubtotalFen()}
+	q.Best, q.Options = coupons.Best(&cart, wallet)
+	if req.Coupon == "none" {
+		q.Best = nil
+	}
+	if q.Best != nil {
+		q.SavedFen = q.Best.SavedFen
+	}
+	q.TotalFen = q.SubtotalFen - q.SavedFen
+	return q, nil
+}

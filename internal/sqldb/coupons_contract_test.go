@@ -1,0 +1,237 @@
+package sqldb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/sqldb"
+)
+
+func newCoupon(t testing.TB, s *shop, cs *sqldb.CouponStore, c coupons.Coupon) *coupons.Coupon {
+	t.Helper()
+	c.MerchantID = s.m
+	if c.PerUserLimit == 0 {
+		c.PerUserLimit = 1
+	}
+	if c.ValidFrom.IsZero() {
+		c.ValidFrom, c.ValidUntil = s.db.Now().Add(-time.Minute), s.db.Now().Add(24*time.Hour)
+	}
+	must(t, c.Validate())
+	must(t, cs.Create(context.Background(), &c))
+	ok, err := cs.SetStatus(context.Background(), s.m, c.ID, coupons.Draft, coupons.Live)
+	must(t, err)
+	if !ok {
+		t.Fatal("push: not a draft")
+	}
+	return &c
+}
+
+// TestContractCoupons: the database's own guards behind the allocator —
+// a batch that would pass the budget writes nothing, a person's claim
+// number is unique; the checkout applies the best coupon once and only
+// once; a cancel returns it, an expired window voids it; another tenant
+// sees nothing.
+func TestContractCoupons(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "C1", 72*time.Hour, 100)
+		cs := &sqldb.CouponStore{DB: db}
+		c := newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.Fixed, Title: "立减3元", AmountFen: 300, BudgetCount: 3})
+
+		var custs []int64
+		for i := range 5 {
+			cu, err := s.ids.UpsertCustomer(ctx, s.m, fmt.Sprintf("1391111%04d", i))
+			must(t, err)
+			custs = append(custs, cu.ID)
+		}
+		// A batch of 4 for a budget of 3 writes nothing.
+		var batch []*coupons.Grab
+		for _, cu := range custs[:4] {
+			batch = append(batch, &coupons.Grab{MerchantID: s.m, CouponID: c.ID, CustomerID: cu, Seq: 1})
+		}
+		if err := cs.IssueBatch(ctx, batch); !errors.Is(err, coupons.ErrGone) {
+			t.Fatalf("over-budget batch: %v", err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM coupon_claims`); n != 0 {
+			t.Fatalf("over-budget batch left %d claims", n)
+		}
+		// A repeated claim number fails alone.
+		batch = []*coupons.Grab{{MerchantID: s.m, CouponID: c.ID, CustomerID: s.cust, Seq: 1}, {MerchantID: s.m, CouponID: c.ID, CustomerID: s.cust, Seq: 1}}
+		must(t, cs.IssueBatch(ctx, batch))
+		if batch[0].Err != nil || !errors.Is(batch[1].Err, coupons.ErrClaimLimit) {
+			t.Fatalf("duplicate claim: %v / %v", batch[0].Err, batch[1].Err)
+		}
+		// The checkout takes the best coupon: 12.80 − 3.00.
+		o := s.newOrder("k1", "h1")
+		created, err := s.orders.Create(ctx, o, []order.Item{{SKUID: s.sku, Quantity: 1}})
+		must(t, err)
+		if !created || o.DiscountFen != 300 || o.TotalFen != price-300 || o.CouponClaimID != batch[0].Claim.ID {
+			t.Fatalf("order with coupon: %+v", o)
+		}
+		// A second order finds no coupon left: applied once.
+		o2 := s.buy(t, 1)
+		if o2.DiscountFen != 0 || o2.TotalFen != price {
+			t.Fatalf("second order took a coupon again: %+v", o2)
+		}
+		// Naming a used claim is refused.
+		o3 := s.newOrder("k3", "h3")
+		o3.CouponPick = fmt.Sprint(batch[0].Claim.ID)
+		if _, err := s.orders.Create(ctx, o3, []order.Item{{SKUID: s.sku, Quantity: 1}}); !errors.Is(err, coupons.ErrNotApplicable) {
+			t.Fatalf("used claim named again: %v", err)
+		}
+		// A retry with the same key returns the same order, coupon unchanged.
+		again := s.newOrder("k1", "h1")
+		if created, err := s.orders.Create(ctx, again, []order.Item{{SKUID: s.sku, Quantity: 1}}); err != nil || created || again.ID != o.ID || again.DiscountFen != 300 {
+			t.Fatalf("retry: created=%v err=%v %+v", created, err, again)
+		}
+		// Cancel while valid: the claim goes back to the wallet.
+		_, err = s.move(ctx, o.ID, order.Cancelled)
+		must(t, err)
+		w, err := cs.Wallet(ctx, s.m, s.cust)
+		must(t, err)
+		if len(w) != 1 || w[0].Status != coupons.ClaimIssued || w[0].OrderID != 0 {
+			t.Fatalf("wallet after cancel: %+v", w)
+		}
+		// Paid, then cancelled after the window: void.
+		o4 := s.buy(t, 1)
+		if o4.DiscountFen != 300 {
+			t.Fatalf("returned coupon not applied again: %+v", o4)
+		}
+		_, err = s.orders.Transition(ctx, s.m, o4.ID, order.Paid)
+		must(t, err)
+		later := db.Now().Add(48 * time.Hour)
+		db.Now = func() time.Time { return later }
+		cancelled, err := s.move(ctx, o4.ID, order.Cancelled)
+		must(t, err)
+		if cancelled.RefundedFen != price-300 {
+			t.Fatalf("refund of a paid coupon order: %d, want what was paid %d", cancelled.RefundedFen, price-300)
+		}
+		w, _ = cs.Wallet(ctx, s.m, s.cust)
+		if w[0].Status != coupons.ClaimVoid {
+			t.Fatalf("claim after a cancel past its window: %s", w[0].Status)
+		}
+		rep, err := cs.Report(ctx, s.m, 0)
+		must(t, err)
+		if len(rep) != 1 || rep[0].Issued != 1 || rep[0].Returned != 2 || rep[0].Void != 1 {
+			t.Fatalf("report: %+v", rep)
+		}
+		// Another tenant sees nothing.
+		if _, err := cs.Get(ctx, s.other, c.ID); err == nil {
+			t.Fatal("another tenant read the coupon")
+		}
+		if w, _ := cs.Wallet(ctx, s.other, s.cust); len(w) != 0 {
+			t.Fatal("another tenant's wallet view")
+		}
+	})
+}
+
+// TestCouponProperties runs random sequences of grabs (in random batches,
+// some over budget, some repeated), orders with the best coupon or a named
+// one, payments, cancels and clock jumps, and checks after every step:
+// never more claims than the budget or than a person's limit, issued equals
+// the claims, no claim used by two live orders, every used claim's order
+// carries its saving, and a claim is void only past its window.
+func TestCouponProperties(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		s.lot(t, s.m, s.sku, s.store, "P1", 30*24*time.Hour, 10000)
+		cs := &sqldb.CouponStore{DB: db}
+		now := db.Now()
+		db.Now = func() time.Time { return now }
+		room := &live.Room{MerchantID: s.m, Slug: "cp-room", Title: "券"}
+		must(t, s.live.CreateRoom(ctx, room))
+		list := []*coupons.Coupon{
+			newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.Fixed, Title: "立减2元", AmountFen: 200, BudgetCount: 7, PerUserLimit: 2}),
+			newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.Threshold, Title: "满20减5", AmountFen: 500, MinSpendFen: 2000, BudgetCount: 50, BudgetFen: 2000}),
+			newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.Percent, Title: "九折", PercentOff: 10, MaxOffFen: 300, BudgetCount: 5, ValidFrom: now, ValidUntil: now.Add(2 * time.Hour)}),
+			newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.RoomOnly, Title: "直播专享", RoomID: room.ID, AmountFen: 400, BudgetCount: 4}),
+		}
+		var custs []int64
+		for i := range 8 {
+			cu, err := s.ids.UpsertCustomer(ctx, s.m, fmt.Sprintf("1392222%04d", i))
+			must(t, err)
+			custs = append(custs, cu.ID)
+		}
+		rng := rand.New(rand.NewPCG(18, 1))
+		seq := map[[2]int64]int64{}
+		var orders []int64
+		for step := range 300 {
+			switch k := rng.IntN(10); {
+			case k < 4: // a batch of grabs, written concurrently with another
+				var wg sync.WaitGroup
+				for range 2 {
+					var batch []*coupons.Grab
+					for range 1 + rng.IntN(6) {
+						c := list[rng.IntN(len(list))]
+						cu := custs[rng.IntN(len(custs))]
+						key := [2]int64{c.ID, cu}
+						seq[key]++
+						if seq[key] > c.PerUserLimit+1 {
+							seq[key] = 1 // try a number already held
+						}
+						batch = append(batch, &coupons.Grab{MerchantID: s.m, CouponID: c.ID, CustomerID: cu, Seq: seq[key]})
+					}
+					wg.Go(func() { cs.IssueBatch(ctx, batch) })
+				}
+				wg.Wait()
+			case k < 7: // an order, best coupon or a named one
+				cu := custs[rng.IntN(len(custs))]
+				o := &order.Order{MerchantID: s.m, CustomerID: cu, Fulfilment: order.Pickup, StoreID: s.store, ContactPhone: "13812345678",
+					ReserveExpiresAt: now.Add(15 * time.Minute)}
+				if rng.IntN(3) == 0 {
+					o.RoomID = room.ID
+				}
+				if rng.IntN(4) == 0 {
+					o.CouponPick = fmt.Sprint(1 + rng.IntN(40))
+				}
+				_, err := s.orders.Create(ctx, o, []order.Item{{SKUID: s.sku, Quantity: int64(1 + rng.IntN(3))}})
+				if err == nil {
+					orders = append(orders, o.ID)
+				} else if !errors.Is(err, coupons.ErrNotApplicable) {
+					t.Fatalf("step %d: order: %v", step, err)
+				}
+			case k < 8 && len(orders) > 0: // pay
+				s.orders.Transition(ctx, s.m, orders[rng.IntN(len(orders))], order.Paid)
+			case k < 9 && len(orders) > 0: // cancel (refund when paid)
+				s.move(ctx, orders[rng.IntN(len(orders))], order.Cancelled)
+			default: // time passes
+				now = now.Add(time.Duration(rng.IntN(60)) * time.Minute)
+			}
+			checkCoupons(t, db, step)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM orders WHERE discount_fen > 0`); n == 0 {
+			t.Fatal("no order ever used a coupon: the property test tested nothing")
+		}
+	})
+}
+
+func checkCoupons(t *testing.T, db *sqldb.DB, step int) {
+	t.Helper()
+	for _, q := range []struct{ what, sql string }{
+		{"claims beyond the budget", `SELECT COUNT(*) FROM coupons c WHERE (SELECT COUNT(*) FROM coupon_claims cl WHERE cl.coupon_id = c.id) > c.units`},
+		{"issued differs from the claims", `SELECT COUNT(*) FROM coupons c WHERE (SELECT COUNT(*) FROM coupon_claims cl WHERE cl.coupon_id = c.id) <> c.issued`},
+		{"people over their limit", `SELECT COUNT(*) FROM (SELECT cl.customer_id FROM coupon_claims cl JOIN coupons c ON c.id = cl.coupon_id GROUP BY cl.coupon_id, cl.customer_id, c.per_user_limit HAVING COUNT(*) > c.per_user_limit) x`},
+		{"a claim on two live orders", `SELECT COUNT(*) FROM (SELECT coupon_claim_id FROM orders WHERE coupon_claim_id IS NOT NULL AND status NOT IN ('cancelled', 'expired') GROUP BY coupon_claim_id HAVING COUNT(*) > 1) x`},
+		{"a used claim whose order is not live", `SELECT COUNT(*) FROM coupon_claims cl JOIN orders o ON o.id = cl.order_id WHERE cl.status = 'used' AND (o.status IN ('cancelled', 'expired') OR o.coupon_claim_id <> cl.id OR o.discount_fen <> cl.saved_fen)`},
+		{"a live order with a saving but no used claim", `SELECT COUNT(*) FROM orders o WHERE o.discount_fen > 0 AND o.draw_id IS NULL AND o.status NOT IN ('cancelled', 'expired') AND NOT EXISTS (SELECT 1 FROM coupon_claims cl WHERE cl.order_id = o.id AND cl.status = 'used')`},
+		{"a cancelled order still holding its claim", `SELECT COUNT(*) FROM coupon_claims cl JOIN orders o ON o.id = cl.order_id WHERE o.status IN ('cancelled', 'expired')`},
+		{"a refund beyond what was paid", `SELECT COUNT(*) FROM orders WHERE refunded_fen > total_fen OR total_fen < 1`},
+		// used_at of a void claim is when it was voided
+		{"a claim voided inside its window", `SELECT COUNT(*) FROM coupon_claims cl JOIN coupons c ON c.id = cl.coupon_id WHERE cl.status = 'void' AND (cl.used_at IS NULL OR cl.used_at < c.valid_until)`},
+		{"a returned claim still marked used", `SELECT COUNT(*) FROM coupon_claims WHERE status = 'issued' AND (order_id IS NOT NULL OR used_at IS NOT NULL)`},
+	} {
+		if n := count(t, db, q.sql); n != 0 {
+			t.Fatalf("step %d: %s: %d", step, q.what, n)
+		}
+	}
+}

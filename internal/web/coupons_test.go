@@ -1,0 +1,130 @@
+package web_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+type couponView struct {
+	ID        int64  `json:"id"`
+	Status    string `json:"status"`
+	Issued    int64  `json:"issued"`
+	Remaining int64  `json:"remaining"`
+}
+
+// TestCouponCardAPI: the host creates and pushes a card with 12 coupons;
+// 40 viewers grab at once: exactly 12 win, the rest hear coupon_gone, a
+// second grab coupon_claim_limit; the room's state shows the card; the
+// checkout quote and the order both take 5 元 off; the same coupon is not
+// applied twice; cancelling the unpaid order returns it; the cost report
+// counts it once paid; another shop's viewer cannot see the coupon.
+func TestCouponCardAPI(t *testing.T) {
+	s := newShop(t, "-rate-limits=false") // 40 logins from one address
+	owner := testkit.OwnerToken
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "threshold", "title": "满5减6", "room": "demo", "amount_fen": 600, "min_spend_fen": 500, "budget_count": 12}, owner, nil).
+		wantProblem(t, 400, "coupon_min_spend")
+	var c couponView
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "直播间立减5元", "room": "demo", "amount_fen": 500, "budget_count": 12}, owner, nil).want(t, 201).decode(t, &c)
+	if c.Status != "draft" || c.Remaining != 12 {
+		t.Fatalf("new coupon %+v", c)
+	}
+	first := viewerLogin(t, s.base, "demo", "13900001200")
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/grab", c.ID), nil, first.Token, nil).wantProblem(t, 409, "coupon_not_live")
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/push", c.ID), nil, owner, nil).want(t, 200)
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/push", c.ID), nil, owner, nil).wantProblem(t, 409, "coupon_pushed")
+
+	viewers := []session{first}
+	for i := 1; i < 40; i++ {
+		viewers = append(viewers, viewerLogin(t, s.base, "demo", fmt.Sprintf("139000012%02d", i)))
+	}
+	var mu sync.Mutex
+	won, gone := map[int]bool{}, 0
+	var wg sync.WaitGroup
+	for i, v := range viewers {
+		wg.Go(func() {
+			r := send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/grab", c.ID), nil, v.Token, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.Status {
+			case 201:
+				won[i] = true
+			case 409:
+				gone++
+			default:
+				t.Errorf("grab: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 12 || gone != 28 {
+		t.Fatalf("40 viewers for 12 coupons: %d won, %d gone", len(won), gone)
+	}
+	var winner session
+	for i := range won {
+		winner = viewers[i]
+		break
+	}
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/grab", c.ID), nil, winner.Token, nil).wantProblem(t, 409, "coupon_claim_limit")
+	var room struct {
+		Coupons []couponView `json:"coupons"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, "", nil).want(t, 200).decode(t, &room)
+	if len(room.Coupons) != 1 || room.Coupons[0].Remaining != 0 {
+		t.Fatalf("room coupons %+v", room.Coupons)
+	}
+
+	cart := map[string]any{"items": []map[string]any{{"sku_id": s.sku1, "quantity": 1}}, "fulfilment": "pickup", "store_id": s.storeID}
+	var q struct {
+		SubtotalFen, SavedFen, TotalFen int64
+		Best                            *struct {
+			ClaimID  int64 `json:"claim_id"`
+			SavedFen int64 `json:"saved_fen"`
+		}
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coupons/quote", cart, winner.Token, nil).want(t, 200).decode(t, &q)
+	if q.Best == nil || q.Best.SavedFen != 500 {
+		t.Fatalf("quote %+v", q)
+	}
+	var o struct {
+		ID          int64 `json:"id"`
+		TotalFen    int64 `json:"total_fen"`
+		DiscountFen int64 `json:"discount_fen"`
+		Claim       int64 `json:"coupon_claim_id"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/orders", cart, winner.Token, map[string]string{"Idempotency-Key": "cp-1"}).want(t, 201).decode(t, &o)
+	if o.DiscountFen != 500 || o.Claim != q.Best.ClaimID {
+		t.Fatalf("order with the coupon %+v", o)
+	}
+	var o2 struct {
+		DiscountFen int64 `json:"discount_fen"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/orders", cart, winner.Token, map[string]string{"Idempotency-Key": "cp-2"}).want(t, 201).decode(t, &o2)
+	if o2.DiscountFen != 0 {
+		t.Fatal("the coupon applied twice")
+	}
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/orders/%d/cancel", o.ID), nil, winner.Token, nil).want(t, 200)
+	var w struct {
+		Claims []struct {
+			Status string `json:"status"`
+		} `json:"claims"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/coupons", nil, winner.Token, nil).want(t, 200).decode(t, &w)
+	if len(w.Claims) != 1 || w.Claims[0].Status != "issued" {
+		t.Fatalf("wallet after the cancel: %+v", w)
+	}
+	var rep struct {
+		Rows []struct {
+			Issued   int64 `json:"issued"`
+			Returned int64 `json:"returned"`
+		} `json:"rows"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/reports/coupons?room=demo", nil, owner, nil).want(t, 200).decode(t, &rep)
+	if len(rep.Rows) != 1 || rep.Rows[0].Issued != 12 || rep.Rows[0].Returned != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/end", c.ID), nil, owner, nil).want(t, 200)
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/grab", c.ID), nil, viewers[0].Token, nil).wantProblem(t, 409, "coupon_not_live")
+}
