@@ -446,7 +446,7 @@ func (a *App) QuoteCoupons(ctx context.Context, p *identity.Principal, req *orde
 		if it.Quantity <= 0 || it.Quantity > order.MaxQuantity {
 			return nil, apperr.ErrInvalidQuantity.At("items")
 		}
-		cart.Lines = append(cart.Lines, coupons.Line{ProductID: prod.ID, Category: string(prod.Storage), TotalFen: it.Quantity * sku.PriceFen})
+		cart.Lines = append(cart.Lines, coupons.Line{ProductID: prod.ID, Category: prod.Category, TotalFen: it.Quantity * sku.PriceFen})
 	}
 	first, err := a.Coupons.FirstOrder(ctx, p.MerchantID, p.SubjectID)
 	if err != nil {

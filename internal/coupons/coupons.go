@@ -67,8 +67,8 @@ const (
 )
 
 // Scope narrows where a coupon applies; an empty list places no limit.
-// Categories are products' storage classes (chilled, frozen, ambient,
-// bakery, fresh…), the one grouping the catalogue has.
+// Categories are products' categories (catalog.Product.Category: 水果,
+// 乳品 …).
 type Scope struct {
 	ProductIDs []int64  `json:"product_ids"`
 	Categories []string `json:"categories"`

@@ -28,7 +28,7 @@ func TestSaving(t *testing.T) {
 	cart := func(first bool, room int64, fen ...int64) *coupons.Cart {
 		c := &coupons.Cart{StoreID: 1, RoomID: room, FirstOrder: first, Now: t0}
 		for i, f := range fen {
-			c.Lines = append(c.Lines, coupons.Line{ProductID: int64(i + 1), Category: []string{"chilled", "ambient"}[i%2], TotalFen: f})
+			c.Lines = append(c.Lines, coupons.Line{ProductID: int64(i + 1), Category: []string{"水果", "乳品"}[i%2], TotalFen: f})
 		}
 		return c
 	}
@@ -49,7 +49,7 @@ func TestSaving(t *testing.T) {
 		{"RoomOnlyInRoom", coupon(coupons.Coupon{Kind: coupons.RoomOnly, RoomID: 7, AmountFen: 400}), cart(false, 7, 1280), 400},
 		{"RoomOnlyElsewhere", coupon(coupons.Coupon{Kind: coupons.RoomOnly, RoomID: 7, AmountFen: 400}), cart(false, 8, 1280), 0},
 		{"ScopeProduct", coupon(coupons.Coupon{Kind: coupons.Fixed, AmountFen: 2000, Scope: coupons.Scope{ProductIDs: []int64{2}}}), cart(false, 0, 1280, 800), 800},
-		{"ScopeCategory", coupon(coupons.Coupon{Kind: coupons.Percent, PercentOff: 50, MaxOffFen: 9999, Scope: coupons.Scope{Categories: []string{"chilled"}}}), cart(false, 0, 1280, 800), 640},
+		{"ScopeCategory", coupon(coupons.Coupon{Kind: coupons.Percent, PercentOff: 50, MaxOffFen: 9999, Scope: coupons.Scope{Categories: []string{"水果"}}}), cart(false, 0, 1280, 800), 640},
 		{"ScopeOtherStore", coupon(coupons.Coupon{Kind: coupons.Fixed, AmountFen: 100, Scope: coupons.Scope{StoreIDs: []int64{2}}}), cart(false, 0, 1280), 0},
 		{"FlashSale", coupon(coupons.Coupon{Kind: coupons.Fixed, AmountFen: 100}), &coupons.Cart{FlashSale: true, Now: t0, Lines: []coupons.Line{{TotalFen: 990}}}, 0},
 		{"Expired", func() *coupons.Coupon {

@@ -8,7 +8,7 @@ import (
 // Line is one order line as the coupon rules see it.
 type Line struct {
 	ProductID int64
-	Category  string // the product's storage class
+	Category  string // the product's category (水果, 乳品 …)
 	TotalFen  int64
 }
 

@@ -384,11 +384,11 @@ func applyCoupon(ctx context.Context, tx *Tx, o *order.Order) error {
 	}
 	cart := coupons.Cart{StoreID: o.StoreID, RoomID: o.RoomID, Now: tx.Now}
 	for _, ln := range o.Lines {
-		var storage string
-		if err := tx.QueryRow(ctx, `SELECT storage FROM products WHERE id = ?`, ln.ProductID).Scan(&storage); err != nil {
+		var category string
+		if err := tx.QueryRow(ctx, `SELECT category FROM products WHERE id = ?`, ln.ProductID).Scan(&category); err != nil {
 			return err
 		}
-		cart.Lines = append(cart.Lines, coupons.Line{ProductID: ln.ProductID, Category: storage, TotalFen: ln.TotalFen})
+		cart.Lines = append(cart.Lines, coupons.Line{ProductID: ln.ProductID, Category: category, TotalFen: ln.TotalFen})
 	}
 	if cart.FirstOrder, err = firstOrder(ctx, tx, o.MerchantID, o.CustomerID); err != nil {
 		return err
