@@ -244,10 +244,24 @@ func (s *OrderStore) ApplyRefund(ctx context.Context, n *payment.Notification, p
 			return payment.ErrForeign
 		case rf.Status != "pending":
 			return payment.ErrReplayed
-		case n.Intent != "" && n.Intent != rf.Intent, n.AmountFen != rf.AmountFen:
+		case n.Intent != "" && n.Intent != rf.Intent:
+			return payment.ErrAmount
+		case n.AmountFen != rf.AmountFen && !(n.AmountFen == 0 && n.RefundedTotalFen > 0):
 			return payment.ErrAmount
 		case n.Status != "succeeded" && n.Status != "failed":
 			return payment.ErrBadCallback
+		}
+		if n.AmountFen == 0 {
+			// The vendor states the payment's refunded total instead of
+			// this refund's amount (Alipay): it must cover the refunds
+			// already counted plus this one, and no more than was paid.
+			var done int64
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ? AND status = 'succeeded'`, rf.PaymentID).Scan(&done); err != nil {
+				return err
+			}
+			if n.RefundedTotalFen < done+rf.AmountFen || n.RefundedTotalFen > rf.PaidFen {
+				return payment.ErrAmount
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE refunds SET status = ?, provider_ref = ?, done_at = ? WHERE id = ?`, n.Status, n.ProviderRef, ms(tx.Now), rf.ID); err != nil {
 			return err

@@ -218,3 +218,114 @@ func TestAlipay(t *testing.T) {
 		t.Fatalf("check with a wrong public key: %+v", check)
 	}
 }
+
+// TestAlipayRefundNotifications: Alipay tells of each refund in an
+// asynchronous notification too (out_biz_no = the refund's out_request_no,
+// refund_fee = the trade's refunded total). When the refund's answer is
+// lost, the notification finishes it; when both come, it counts once; a
+// tampered or impossible one is refused and changes nothing; the full
+// refund's TRADE_CLOSED notification is a refund, not a closed trade.
+func TestAlipayRefundNotifications(t *testing.T) {
+	f, err := alipaytest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	s := newShop(t, "-alipay-base-url", f.URL, "-secret-key", testSecretKey)
+	fields, err := f.NewApp(testAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, nil, s.base, "PUT", "/api/v1/payments/alipay", fields, testkit.OwnerToken, nil).want(t, 200)
+	mer, _ := s.m.App.Users.MerchantBySlug(t.Context(), "demo")
+	notify := s.base + "/api/v1/payments/alipay/notify/" + strconv.FormatInt(mer.ID, 10)
+	buyer := viewerLogin(t, s.base, "demo", "13900000082")
+	var o orderView
+	send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 2}), buyer.Token, nil).want(t, 201).decode(t, &o)
+	var p payAnswer
+	send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", map[string]string{"provider": "alipay", "method": "qr"}, buyer.Token, nil).want(t, 200).decode(t, &p)
+	if st, body, err := f.Pay(testAppID, p.Intent); err != nil || st != 200 || body != "success" {
+		t.Fatalf("pay: %d %q %v", st, body, err)
+	}
+	refunded := func() int64 { return orderStatus(t, s.base, buyer.Token, o.ID).RefundedFen }
+	refundNote := func(refundNo string) (alipaytest.Notification, url.Values) {
+		t.Helper()
+		var n alipaytest.Notification
+		testkit.WaitFor(t, "the refund notification of "+refundNo, 10*time.Second, func() bool {
+			for _, x := range f.Sent() {
+				if v, _ := url.ParseQuery(x.Body); v.Get("out_biz_no") == refundNo {
+					n = x
+					return true
+				}
+			}
+			return false
+		})
+		v, _ := url.ParseQuery(n.Body)
+		return n, v
+	}
+	refund := func(amount int64, key string) (no, status string) {
+		t.Helper()
+		var rf struct {
+			RefundNo string `json:"refund_no"`
+			Status   string `json:"status"`
+		}
+		send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/refunds", map[string]any{"amount_fen": amount, "reason": "少了一个"},
+			testkit.OwnerToken, map[string]string{"Idempotency-Key": key}).want(t, 200).decode(t, &rf)
+		return rf.RefundNo, rf.Status
+	}
+
+	// The answer is lost: only the notification tells.
+	f.RefundAnswerLost.Store(true)
+	// (The answer said SYSTEM_ERROR, so only the notification — which may
+	// come before the API's own answer — can finish it: the reconciler
+	// waits a minute.)
+	no1, status := refund(300, "ali-note-1")
+	if status != "pending" && status != "succeeded" {
+		t.Fatalf("refund whose answer was lost: %s", status)
+	}
+	n1, v1 := refundNote(no1)
+	testkit.WaitFor(t, "the refund notification applied", 10*time.Second, func() bool { return refunded() == 300 })
+	if n1.Status != 200 || n1.Answer != "success" || v1.Get("refund_fee") != "3.00" || v1.Get("trade_status") != "TRADE_SUCCESS" {
+		t.Fatalf("notification %+v %v", n1, v1)
+	}
+	f.RefundAnswerLost.Store(false)
+	// Replayed: acknowledged, nothing changes.
+	if st, body, _ := f.Deliver(notify, v1); st != 200 || body != "success" || refunded() != 300 {
+		t.Fatalf("replayed refund notification: %d %q, refunded %d", st, body, refunded())
+	}
+	// Tampered (the total raised after signing) and impossible (more
+	// refunded than paid, signed by Alipay): refused.
+	tampered := url.Values{}
+	for k, v := range v1 {
+		tampered[k] = v
+	}
+	tampered.Set("refund_fee", alipay.Yuan(o.TotalFen))
+	tampered.Set("notify_id", "tampered-1")
+	if st, _, _ := f.Deliver(notify, tampered); st != 401 {
+		t.Fatalf("tampered refund notification: %d", st)
+	}
+	tooMuch := url.Values{}
+	for k, v := range v1 {
+		tooMuch[k] = v
+	}
+	tooMuch.Set("refund_fee", alipay.Yuan(o.TotalFen+1))
+	tooMuch.Set("notify_id", "too-much-1")
+	if st, _, _ := f.Deliver(notify, f.SignNotification(tooMuch)); st != 400 {
+		t.Fatalf("refund notification over the paid amount: %d", st)
+	}
+
+	// The rest: answer and notification both come; counted once; the
+	// trade closes.
+	no2, status := refund(o.TotalFen-300, "ali-note-2")
+	if status != "succeeded" {
+		t.Fatalf("second refund: %s", status)
+	}
+	n2, v2 := refundNote(no2) // recorded once answered
+	if n2.Status != 200 || n2.Answer != "success" || v2.Get("trade_status") != "TRADE_CLOSED" || v2.Get("refund_fee") != alipay.Yuan(o.TotalFen) {
+		t.Fatalf("closing notification %+v %v", n2, v2)
+	}
+	s.m.App.ReconcileOlderThan(t.Context(), 0)
+	if tr, _ := f.Trade(testAppID, p.Intent); refunded() != o.TotalFen || tr.Refunded != o.TotalFen {
+		t.Fatalf("refunded %d here, %d at Alipay, of %d", refunded(), tr.Refunded, o.TotalFen)
+	}
+}

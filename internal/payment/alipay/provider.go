@@ -138,9 +138,9 @@ func (c *Client) Check(ctx context.Context) error {
 }
 
 // Verify implements payment.Provider for asynchronous notifications
-// (application/x-www-form-urlencoded): RSA2 over the sorted parameters but
-// sign and sign_type, with the Alipay public key; the app_id must be this
-// account's, notify_time recent.
+// (application/x-www-form-urlencoded) of payments and refunds: RSA2 over
+// the sorted parameters but sign and sign_type, with the Alipay public key;
+// the app_id must be this account's, notify_time recent.
 func (c *Client) Verify(r *http.Request, body []byte, now time.Time) (*payment.Notification, error) {
 	v, err := url.ParseQuery(string(body))
 	if err != nil || v.Get("sign") == "" || v.Get("notify_id") == "" {
@@ -163,6 +163,19 @@ func (c *Client) Verify(r *http.Request, body []byte, now time.Time) (*payment.N
 	if !ok {
 		return nil, payment.ErrBadCallback
 	}
+	nonce := "ali:" + c.acct.AppID + ":" + v.Get("notify_id")
+	if v.Get("out_biz_no") != "" && v.Get("refund_fee") != "" {
+		// A refund's notification: out_biz_no is the refund's
+		// out_request_no, refund_fee the trade's refunded total so far
+		// (trade_status TRADE_SUCCESS after a partial refund, TRADE_CLOSED
+		// after a full one). It finishes a refund whose answer never came.
+		total, ok := Fen(v.Get("refund_fee"))
+		if !ok || total <= 0 || total > fen {
+			return nil, payment.ErrBadCallback
+		}
+		return &payment.Notification{Kind: payment.KindRefund, Intent: v.Get("out_trade_no"), RefundNo: v.Get("out_biz_no"), Status: "succeeded",
+			RefundedTotalFen: total, ProviderRef: v.Get("trade_no"), MerchantID: c.MerchantID, Nonce: nonce}, nil
+	}
 	switch v.Get("trade_status") {
 	case "TRADE_SUCCESS", "TRADE_FINISHED":
 	case "TRADE_CLOSED", "WAIT_BUYER_PAY":
@@ -171,7 +184,7 @@ func (c *Client) Verify(r *http.Request, body []byte, now time.Time) (*payment.N
 		return nil, payment.ErrBadCallback
 	}
 	return &payment.Notification{Intent: v.Get("out_trade_no"), Status: "paid", AmountFen: fen, ProviderRef: v.Get("trade_no"),
-		MerchantID: c.MerchantID, Nonce: "ali:" + c.acct.AppID + ":" + v.Get("notify_id")}, nil
+		MerchantID: c.MerchantID, Nonce: nonce}, nil
 }
 
 func clip(s string, n int) string {

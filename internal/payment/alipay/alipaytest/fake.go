@@ -37,6 +37,11 @@ type Fake struct {
 	srv    *httptest.Server
 	client *http.Client
 
+	// RefundAnswerLost makes alipay.trade.refund refund (and notify) but
+	// answer ACQ.SYSTEM_ERROR, as when the answer is lost on the way: only
+	// the refund notification (or a later query) tells ShelfLive.
+	RefundAnswerLost atomic.Bool
+
 	mu      sync.Mutex
 	apps    map[string]*rsa.PublicKey
 	trades  map[string]*Trade // app_id/out_trade_no
@@ -58,8 +63,10 @@ type Refund struct {
 
 // Notification is one notification the fake sent.
 type Notification struct {
-	URL  string
-	Body string
+	URL    string
+	Body   string
+	Status int    // ShelfLive's answer
+	Answer string // "success" when accepted
 }
 
 // Start runs a fake on a free port until Close.
@@ -180,7 +187,7 @@ func (f *Fake) Deliver(to string, v url.Values) (int, string, error) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	f.mu.Lock()
-	f.sent = append(f.sent, Notification{URL: to, Body: body})
+	f.sent = append(f.sent, Notification{URL: to, Body: body, Status: resp.StatusCode, Answer: string(b)})
 	f.mu.Unlock()
 	return resp.StatusCode, string(b), nil
 }
@@ -277,6 +284,24 @@ func (f *Fake) handle(method string, v url.Values, biz map[string]string) map[st
 		}
 		t.Refunded += fen
 		f.refunds[key] = &Refund{OutTradeNo: t.OutTradeNo, OutRequestNo: biz["out_request_no"], Amount: fen}
+		// Alipay also notifies the trade's notify_url of the refund (with
+		// the refund's out_request_no as out_biz_no and the trade's
+		// refunded total as refund_fee), once this answer is on its way.
+		note := f.notifyParams(t)
+		note.Set("out_biz_no", biz["out_request_no"])
+		note.Set("refund_fee", alipay.Yuan(t.Refunded))
+		note.Set("gmt_refund", f.Now().In(cn.Shanghai).Format("2006-01-02 15:04:05.000"))
+		if t.Refunded == t.Total {
+			note.Set("trade_status", "TRADE_CLOSED")
+		}
+		go func(to string) {
+			if !f.DropNotifications.Load() {
+				f.Deliver(to, f.SignNotification(note))
+			}
+		}(t.NotifyURL)
+		if f.RefundAnswerLost.Load() {
+			return fail("ACQ.SYSTEM_ERROR", "系统错误") // done, but the answer says otherwise
+		}
 		return map[string]string{"code": "10000", "msg": "Success", "fund_change": "Y", "trade_no": t.TradeNo, "out_trade_no": t.OutTradeNo, "refund_fee": alipay.Yuan(t.Refunded)}
 	case "alipay.trade.fastpay.refund.query":
 		rf := f.refunds[app+"/"+biz["out_trade_no"]+"/"+biz["out_request_no"]]
