@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/aftersales"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -98,6 +99,10 @@ type App struct {
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
 
+	// Aftersales keeps customers' after-sales requests (nil: none).
+	Aftersales     aftersales.Store
+	lastAftersales time.Time
+
 	// Webhooks queues events for merchants' endpoints (nil: none);
 	// WebhookKick wakes the dispatcher after something was queued.
 	Webhooks    webhooks.Store
@@ -164,6 +169,10 @@ func (a *App) Start(ctx context.Context) {
 					if a.Now().Sub(a.lastReminds) >= 5*time.Second {
 						a.lastReminds = a.Now()
 						a.remindDue(ctx)
+					}
+					if a.Now().Sub(a.lastAftersales) >= 5*time.Second {
+						a.lastAftersales = a.Now()
+						a.aftersaleTick(ctx)
 					}
 					a.tickFlash(ctx)
 					a.tickCoupons(ctx)

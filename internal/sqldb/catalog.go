@@ -210,11 +210,11 @@ type StoreRepo struct{ DB *DB }
 
 var _ stores.Repo = (*StoreRepo)(nil)
 
-const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery`
+const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours`
 
 func scanStore(row interface{ Scan(...any) error }) (*stores.Store, error) {
 	var s stores.Store
-	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery)
+	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery, &s.PickupWindowHours)
 	return &s, translate(err)
 }
 
@@ -223,8 +223,8 @@ func (r *StoreRepo) CreateStore(ctx context.Context, s *stores.Store) error {
 		return err
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, ms(tx.Now))
+		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours, ms(tx.Now))
 		return err
 	})
 }
@@ -234,8 +234,8 @@ func (r *StoreRepo) UpdateStore(ctx context.Context, s *stores.Store) error {
 		return err
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ? WHERE merchant_id = ? AND id = ?`,
-			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.MerchantID, s.ID)
+		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ?, pickup_window_hours = ? WHERE merchant_id = ? AND id = ?`,
+			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours, s.MerchantID, s.ID)
 		return mustAffect(res, err)
 	})
 }

@@ -188,40 +188,48 @@ func refundRemainder(ctx context.Context, tx *Tx, merchantID, orderID, total int
 func (s *OrderStore) CreateRefund(ctx context.Context, rf *payment.Refund, idemKey string) (bool, error) {
 	created := false
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if old, err := scanRefund(tx.QueryRow(ctx, `SELECT `+refundCols+` WHERE r.merchant_id = ? AND r.idem_key = ?`, rf.MerchantID, idemKey)); err == nil {
-			if old.OrderID != rf.OrderID || old.AmountFen != rf.AmountFen {
-				return order.ErrIdempotencyUsed
-			}
-			*rf = *old
-			return nil
-		}
-		var status, number string
-		if err := tx.QueryRow(ctx, `SELECT status, number FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), rf.MerchantID, rf.OrderID).Scan(&status, &number); err != nil {
-			return translate(err)
-		}
-		switch order.Status(status) {
-		case order.Paid, order.Ready, order.Shipped, order.Completed:
-		default:
-			return payment.ErrNotRefundable
-		}
-		in, committed, err := paidIntent(ctx, tx, rf.OrderID)
-		if err != nil {
-			return payment.ErrNotRefundable
-		}
-		if committed+rf.AmountFen > in.AmountFen {
-			return payment.ErrRefundAmount
-		}
-		rf.PaymentID, rf.Provider, rf.Intent, rf.PaidFen, rf.Status, rf.CreatedAt = in.ID, in.Provider, in.Intent, in.AmountFen, "pending", tx.Now
-		if rf.ID, err = tx.InsertID(ctx, `INSERT INTO refunds (merchant_id, order_id, payment_id, provider, refund_no, amount_fen, reason, status, idem_key, actor, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
-			rf.MerchantID, rf.OrderID, in.ID, in.Provider, rf.RefundNo, rf.AmountFen, rf.Reason, idemKey, rf.Actor, ms(tx.Now)); err != nil {
-			return err
-		}
-		created = true
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, 'order.refund', ?, ?, ?)`,
-			rf.MerchantID, rf.Actor, "order:"+number, fmt.Sprintf("refund_no=%s amount_fen=%d provider=%s reason=%s", rf.RefundNo, rf.AmountFen, in.Provider, rf.Reason), ms(tx.Now))
+		var err error
+		created, err = createRefundTx(ctx, tx, rf, idemKey)
 		return err
 	})
+	return created, err
+}
+
+// createRefundTx is CreateRefund inside a caller's transaction (an
+// after-sales approval records its refund with its decision).
+func createRefundTx(ctx context.Context, tx *Tx, rf *payment.Refund, idemKey string) (created bool, err error) {
+	if old, err := scanRefund(tx.QueryRow(ctx, `SELECT `+refundCols+` WHERE r.merchant_id = ? AND r.idem_key = ?`, rf.MerchantID, idemKey)); err == nil {
+		if old.OrderID != rf.OrderID || old.AmountFen != rf.AmountFen {
+			return false, order.ErrIdempotencyUsed
+		}
+		*rf = *old
+		return false, nil
+	}
+	var status, number string
+	if err := tx.QueryRow(ctx, `SELECT status, number FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), rf.MerchantID, rf.OrderID).Scan(&status, &number); err != nil {
+		return false, translate(err)
+	}
+	switch order.Status(status) {
+	case order.Paid, order.Ready, order.Shipped, order.Completed:
+	default:
+		return false, payment.ErrNotRefundable
+	}
+	in, committed, err := paidIntent(ctx, tx, rf.OrderID)
+	if err != nil {
+		return false, payment.ErrNotRefundable
+	}
+	if committed+rf.AmountFen > in.AmountFen {
+		return false, payment.ErrRefundAmount
+	}
+	rf.PaymentID, rf.Provider, rf.Intent, rf.PaidFen, rf.Status, rf.CreatedAt = in.ID, in.Provider, in.Intent, in.AmountFen, "pending", tx.Now
+	if rf.ID, err = tx.InsertID(ctx, `INSERT INTO refunds (merchant_id, order_id, payment_id, provider, refund_no, amount_fen, reason, status, idem_key, actor, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+		rf.MerchantID, rf.OrderID, in.ID, in.Provider, rf.RefundNo, rf.AmountFen, rf.Reason, idemKey, rf.Actor, ms(tx.Now)); err != nil {
+		return false, err
+	}
+	created = true
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (merchant_id, actor, action, object, detail, at) VALUES (?, ?, 'order.refund', ?, ?, ?)`,
+		rf.MerchantID, rf.Actor, "order:"+number, fmt.Sprintf("refund_no=%s amount_fen=%d provider=%s reason=%s", rf.RefundNo, rf.AmountFen, in.Provider, rf.Reason), ms(tx.Now))
 	return created, err
 }
 
@@ -264,6 +272,9 @@ func (s *OrderStore) ApplyRefund(ctx context.Context, n *payment.Notification, p
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE refunds SET status = ?, provider_ref = ?, done_at = ? WHERE id = ?`, n.Status, n.ProviderRef, ms(tx.Now), rf.ID); err != nil {
+			return err
+		}
+		if err := refundDoneForAftersale(ctx, tx, rf, n.Status); err != nil {
 			return err
 		}
 		if n.Status == "succeeded" {

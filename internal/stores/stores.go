@@ -27,7 +27,11 @@ type Store struct {
 	Phone      string  `json:"phone,omitempty"`
 	Hours      string  `json:"hours,omitempty"`
 	Delivery   bool    `json:"delivery"`
-	DistanceM  float64 `json:"distance_m,omitempty"` // set by Nearest
+	// PickupWindowHours is how long a paid pickup order waits in the store
+	// (from ready, or paid when never marked ready) before it is cancelled
+	// and refunded in full; 0 when stored means DefaultPickupWindowHours.
+	PickupWindowHours int     `json:"pickup_window_hours"`
+	DistanceM         float64 `json:"distance_m,omitempty"` // set by Nearest
 }
 
 // Validate checks a store before it is stored.
@@ -36,6 +40,12 @@ type Store struct {
 const (
 	MaxNameRunes    = 60
 	MaxAddressRunes = 200
+)
+
+// Pickup window: how long a paid pickup order is kept for the buyer.
+const (
+	DefaultPickupWindowHours = 48
+	MaxPickupWindowHours     = 168
 )
 
 // ErrTooLong refuses a store name or address over the limits.
@@ -49,6 +59,12 @@ func (s *Store) Validate() error {
 	if utf8.RuneCountInString(s.Name) > MaxNameRunes || utf8.RuneCountInString(s.NameEN) > MaxNameRunes || utf8.RuneCountInString(s.Address) > MaxAddressRunes ||
 		len(s.Phone) > 32 || utf8.RuneCountInString(s.Hours) > 100 {
 		return ErrTooLong
+	}
+	if s.PickupWindowHours == 0 {
+		s.PickupWindowHours = DefaultPickupWindowHours
+	}
+	if s.PickupWindowHours < 1 || s.PickupWindowHours > MaxPickupWindowHours {
+		return apperr.InvalidField("pickup_window_hours", "invalid_pickup_window", "自提保留时间须为 1 到 168 小时", "The pickup window is 1 to 168 hours.")
 	}
 	if s.Lat < -90 || s.Lat > 90 || s.Lng < -180 || s.Lng > 180 || (s.Lat == 0 && s.Lng == 0) {
 		return apperr.ErrInvalidLocation.At("lat").With("门店坐标无效", "Store coordinates are invalid.")

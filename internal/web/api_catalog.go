@@ -206,10 +206,21 @@ func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
 // goes to the object store (the data dir, or S3 shared by every node), so
 // any node serves it under /uploads/.
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
+	url, err := s.storeImage(w, r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, map[string]string{"url": url})
+}
+
+// storeImage keeps the request's image file (form field "file") in the
+// object store and returns its /uploads/ path: product images and the
+// photos a customer attaches to a complaint go the same way.
+func (s *Server) storeImage(w http.ResponseWriter, r *http.Request) (string, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		return errInvalidUpload
+		return "", errInvalidUpload
 	}
 	defer f.Close()
 	head := make([]byte, 512)
@@ -217,7 +228,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	ctype := http.DetectContentType(head[:n])
 	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}[ctype]
 	if ext == "" {
-		return apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
+		return "", apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
@@ -225,11 +236,11 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	body := &readErrs{r: io.MultiReader(bytes.NewReader(head[:n]), f)}
 	if err := s.files().Put(r.Context(), uploadsPrefix+name, body, hdr.Size, ctype); err != nil {
 		if body.err != nil { // the client's file, not the store, failed
-			return errInvalidUpload
+			return "", errInvalidUpload
 		}
-		return fmt.Errorf("upload: %w", err)
+		return "", fmt.Errorf("upload: %w", err)
 	}
-	return writeJSON(w, 201, map[string]string{"url": "/uploads/" + name})
+	return "/uploads/" + name, nil
 }
 
 // readErrs remembers a read error, to tell a broken upload from a store

@@ -67,6 +67,7 @@ type objects struct {
 	webhookDelivery        int64
 	pollID                 int64
 	couponID               int64
+	aftersaleID            int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -188,6 +189,10 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/orders/{id}/payment-options": {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
 	"GET /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 	"POST /api/v1/orders/{id}/refunds":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
+	"GET /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
+	"POST /api/v1/orders/{id}/aftersales":     {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
+	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
+	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an
@@ -244,6 +249,13 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/staff":              func(*objects) any { return map[string]any{"role": "nonsense", "name": "x"} },
 	"PUT /api/v1/staff/{id}":          func(*objects) any { return map[string]any{"name": "矩阵目标 Matrix target", "role": "guide"} },
 	"POST /api/v1/uploads":            func(*objects) any { return map[string]any{} },
+	"POST /api/v1/me/uploads":         func(*objects) any { return map[string]any{} },
+	// an ask that breaks the rules (a partial refund before pickup), a
+	// rejection without its reason: both reach the handler, change nothing
+	"POST /api/v1/orders/{id}/aftersales": func(*objects) any {
+		return map[string]any{"kind": "refund_only", "reason": "changed_mind", "amount_fen": 1}
+	},
+	"POST /api/v1/aftersales/{id}/decision": func(*objects) any { return map[string]any{"approve": false} },
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
@@ -803,6 +815,16 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	must(send(t, nil, base, "POST", "/api/v1/orders/"+itoa(o.orderID)+"/pay", nil, buyer.Token, nil), 200).decode(t, &in)
 	o.intent = in.Intent
 	must(send(t, nil, base, "POST", "/api/v1/payments/dev/"+o.intent+"/confirm", nil, "", nil), 200)
+	var paid struct {
+		TotalFen int64 `json:"total_fen"`
+	}
+	must(send(t, nil, base, "GET", "/api/v1/orders/"+itoa(o.orderID), nil, buyer.Token, nil), 200).decode(t, &paid)
+	var as struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/orders/"+itoa(o.orderID)+"/aftersales",
+		map[string]any{"kind": "refund_only", "reason": "changed_mind", "amount_fen": paid.TotalFen}, buyer.Token, nil), 201).decode(t, &as)
+	o.aftersaleID = as.ID
 
 	// Cold chain: the matrix lot's public trace code, a demo lot's GS1
 	// Digital Link, and a real alarm from an out-of-range reading.

@@ -287,8 +287,10 @@
       field(t("纬度", "Latitude"), "lat", s ? s.lat : "", { type: "number", step: "any" }), field(t("经度", "Longitude"), "lng", s ? s.lng : "", { type: "number", step: "any" }),
       field(t("电话", "Phone"), "phone", s && s.phone), field(t("营业时间", "Hours"), "hours", s && s.hours),
       select(t("承接配送", "Ships delivery"), "delivery", [["false", t("否", "No")], ["true", t("是", "Yes")]], s ? String(s.delivery) : "false"),
+      field(t("自提保留（小时，逾期自动退款）", "Pickup window (hours, then refunded)"), "pickup_window_hours", s ? s.pickup_window_hours : 48, { type: "number", min: "1", max: "168" }),
     ], async (form) => {
-      const body = { name: form.name.value, name_en: form.name_en.value, address: form.address.value, lat: Number(form.lat.value), lng: Number(form.lng.value), phone: form.phone.value, hours: form.hours.value, delivery: form.delivery.value === "true" };
+      const body = { name: form.name.value, name_en: form.name_en.value, address: form.address.value, lat: Number(form.lat.value), lng: Number(form.lng.value), phone: form.phone.value, hours: form.hours.value, delivery: form.delivery.value === "true",
+        pickup_window_hours: Number(form.pickup_window_hours.value) || 48 };
       if (s) await api("PUT", "/api/v1/stores/" + s.id, body); else await api("POST", "/api/v1/stores", body);
       toast(t("已保存", "Saved")); show("stores");
     });

@@ -27,13 +27,18 @@
       document.getElementById("pickup-qr").src = "/qr/orders/" + o.id + "?s=" + o.status;
     }
     pc.classList.toggle("hidden", !showCode);
+    document.getElementById("refunded-row").classList.toggle("hidden", !o.refunded_fen);
+    document.getElementById("refunded-fen").textContent = SL.yuan(o.refunded_fen || 0);
+    if (SL.aftersale) SL.aftersale.refresh(o);
   }
   drawSteps(steps.dataset.status, steps.dataset.fulfilment);
 
   SL.connect(["order:" + id], {
     // The message carries the status only (no pickup code: staff may watch
     // this topic too); the buyer's own view comes from the API.
-    event(topic, type, d) { if (type === "order.status" && d.order) { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); toast(labels[d.order.status] || d.order.status); } },
+    event(topic, type, d) {
+      if (type === "aftersale.status") { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); return; }
+      if (type === "order.status" && d.order) { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); toast(labels[d.order.status] || d.order.status); } },
     status(s) { if (s === "open") api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); },
   });
 

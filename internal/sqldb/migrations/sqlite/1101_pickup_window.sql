@@ -1,0 +1,3 @@
+-- Each store's pickup window: a paid pickup order nobody collected within
+-- it (from ready, else from paid) is cancelled and refunded in full.
+ALTER TABLE stores ADD COLUMN pickup_window_hours INTEGER NOT NULL DEFAULT 48;
