@@ -26,6 +26,10 @@ func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) e
 			{`DELETE FROM otps WHERE merchant_id = ? AND phone = ?`, []any{merchantID, phone}},
 			{`UPDATE comments SET author_name = '已注销用户' WHERE merchant_id = ? AND author_kind = 'customer' AND author_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '' WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			// household devices: consent ends, readings and estimates go
+			{`DELETE FROM household_readings WHERE device_id IN (SELECT id FROM household_devices WHERE merchant_id = ? AND customer_id = ?)`, []any{merchantID, customerID}},
+			{`DELETE FROM household_estimates WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`UPDATE household_devices SET revoked_at = COALESCE(revoked_at, ?), token_hash = 'erased-' || id, name = '' WHERE merchant_id = ? AND customer_id = ?`, []any{ms(tx.Now), merchantID, customerID}},
 		}
 		for _, s := range steps {
 			if _, err := tx.Exec(ctx, s.q, s.args...); err != nil {
