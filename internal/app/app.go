@@ -22,6 +22,7 @@ import (
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
+	"github.com/shelflive/shelflive/internal/household"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/inventory"
@@ -95,6 +96,9 @@ type App struct {
 	CouponNaive bool
 	couponOnce  sync.Once
 	couponE     *couponEngine
+	// Household keeps linked fridges, their estimates and pushes (nil: off).
+	Household     household.Store
+	lastHousehold time.Time
 
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
@@ -174,6 +178,7 @@ func (a *App) Start(ctx context.Context) {
 						a.lastAftersales = a.Now()
 						a.aftersaleTick(ctx)
 					}
+					a.householdDue(ctx)
 					a.tickFlash(ctx)
 					a.tickCoupons(ctx)
 					a.syncFlashHolds(ctx)

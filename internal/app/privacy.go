@@ -30,7 +30,19 @@ func (a *App) ExportMyData(ctx context.Context, p *identity.Principal) (map[stri
 	if orders == nil {
 		orders = []order.Order{}
 	}
-	return map[string]any{"customer": c, "orders": OrderViews(p, orders), "comments": comments, "exported_at": a.Now()}, nil
+	out := map[string]any{"customer": c, "orders": OrderViews(p, orders), "comments": comments, "exported_at": a.Now()}
+	if a.Household != nil {
+		devices, err := a.Household.Devices(ctx, p.MerchantID, p.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		est, err := a.Household.Estimates(ctx, p.MerchantID, p.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		out["household"] = map[string]any{"devices": devices, "estimates": est}
+	}
+	return out, nil
 }
 
 // EraseMyData deletes the calling viewer's personal data (orders stay, anonymous).

@@ -9,6 +9,7 @@ package household
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -139,13 +140,14 @@ type Push struct {
 	OpenedAt   *time.Time `json:"opened_at,omitempty"`
 }
 
-// Target is what a push points at: the next live with a product of the
-// category, else an active product of it.
+// Target is the room a push sends the household to, with the product of
+// the category it has.
 type Target struct {
 	RoomID      int64
 	RoomSlug    string
 	RoomTitle   string
-	StartsAt    *time.Time
+	Live        bool
+	StartsAt    *time.Time // scheduled rooms
 	ProductID   int64
 	ProductName string
 }
@@ -168,6 +170,10 @@ const OrderWindow = 48 * time.Hour
 // Kinds of device.
 var kinds = map[string]bool{"fridge": true, "pantry": true}
 
+// ErrNoPush: a push link whose token is unknown (an old or mistyped link;
+// the page sends the viewer home rather than to an error).
+var ErrNoPush = errors.New("household: no such push")
+
 // Errors, one per code.
 var (
 	ErrConsent    = apperr.InvalidField("consent", "consent_required", "绑定设备须同意共享库存数据", "Linking a device needs your consent to share its stock levels.")
@@ -175,7 +181,6 @@ var (
 	// The device codes are the cold-chain sensors' (one code, one meaning).
 	ErrReading       = coldchain.ErrBadReading.At("readings").With("每次1到100条读数：类目1到20字，存量0到1，时间不早于30天前、不晚于现在", "1-100 readings: a category of 1-20 characters, a level from 0 to 1, a time within the last 30 days and not in the future.")
 	ErrDeviceToken   = coldchain.ErrUnknownDevice.With("设备令牌无效或已解除绑定", "The device token is invalid or the device was unlinked.")
-	ErrUnknownPush   = apperr.New(apperr.NotFound, "unknown_push", "推送不存在", "Unknown push.")
 	ErrUnknownDevice = apperr.New(apperr.NotFound, "unknown_device", "设备不存在", "Unknown device.")
 )
 

@@ -207,6 +207,7 @@ func (m *Main) Open(ctx context.Context) error {
 	a.CouponNaive = c.CouponNaive
 	a.Reminders = &sqldb.ReminderStore{DB: db}
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}
+	a.Household = &sqldb.HouseholdStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {
 		if box, err := secretbox.New(key); err == nil {

@@ -335,39 +335,44 @@ func pushText(e household.Estimate, t *household.Target) (title, body, bodyEN st
 		when = "今天"
 	}
 	pct := int(e.Level*100 + 0.5)
-	if t.RoomID != 0 {
-		at := "正在直播"
-		if t.StartsAt != nil {
-			at = t.StartsAt.In(cn.Shanghai).Format("1月2日 15:04") + " 开播"
-		}
-		return "家里的" + e.Category + "快用完了", fmt.Sprintf("冰箱显示%s还剩约%d%%，预计%s用完。「%s」%s，点击进入直播间。", e.Category, pct, when, t.RoomTitle, at),
-			fmt.Sprintf("Your %s is at about %d%% and should run out soon. The live \"%s\" has it — tap to join.", e.Category, pct, t.RoomTitle)
+	where, whereEN := "看看回放里的「"+t.ProductName+"」", "Have a look at "+t.ProductName+" in the replay."
+	switch {
+	case t.Live:
+		where, whereEN = "「"+t.RoomTitle+"」正在直播，点击进入", "\""+t.RoomTitle+"\" is live now — tap to join."
+	case t.StartsAt != nil:
+		where, whereEN = "「"+t.RoomTitle+"」"+t.StartsAt.In(cn.Shanghai).Format("1月2日 15:04")+" 开播，点击预约", "\""+t.RoomTitle+"\" starts "+t.StartsAt.In(cn.Shanghai).Format("Jan 2 15:04")+" (China time)."
 	}
-	return "家里的" + e.Category + "快用完了", fmt.Sprintf("冰箱显示%s还剩约%d%%，预计%s用完。看看「%s」？", e.Category, pct, when, t.ProductName),
-		fmt.Sprintf("Your %s is at about %d%% and should run out soon. How about %s?", e.Category, pct, t.ProductName)
+	return "家里的" + e.Category + "快用完了", fmt.Sprintf("冰箱显示%s还剩约%d%%，预计%s用完。%s。", e.Category, pct, when, where),
+		fmt.Sprintf("Your %s is at about %d%% and should run out soon. %s", e.Category, pct, whereEN)
 }
 
-// target is the next live (live now, else the soonest scheduled) whose
-// lineup has an active product of the category, else such a product.
+// target is the room to send a household to: the live on now, else the
+// soonest scheduled one, else the latest replay — whichever has an active
+// product of the category in its lineup (cards are bought from there).
+// No such room: no push.
 func (s *HouseholdStore) target(ctx context.Context, merchantID int64, category string, now time.Time) (*household.Target, error) {
 	var t household.Target
 	var at sql.NullInt64
-	err := s.DB.QueryRow(ctx, `SELECT r.id, r.slug, r.title, r.scheduled_at FROM rooms r
-		WHERE r.merchant_id = ? AND (r.status = 'live' OR (r.status = 'scheduled' AND r.scheduled_at > ?))
+	var status string
+	err := s.DB.QueryRow(ctx, `SELECT r.id, r.slug, r.title, r.status, r.scheduled_at,
+			(SELECT p.id FROM room_products rp JOIN products p ON p.id = rp.product_id WHERE rp.room_id = r.id AND p.category = ? AND p.active ORDER BY rp.position LIMIT 1),
+			(SELECT p.name FROM room_products rp JOIN products p ON p.id = rp.product_id WHERE rp.room_id = r.id AND p.category = ? AND p.active ORDER BY rp.position LIMIT 1)
+		FROM rooms r
+		WHERE r.merchant_id = ? AND (r.status IN ('live', 'ended') OR (r.status = 'scheduled' AND r.scheduled_at > ?))
 		AND EXISTS (SELECT 1 FROM room_products rp JOIN products p ON p.id = rp.product_id WHERE rp.room_id = r.id AND p.category = ? AND p.active)
-		ORDER BY CASE WHEN r.status = 'live' THEN 0 ELSE 1 END, r.scheduled_at LIMIT 1`, merchantID, ms(now), category).Scan(&t.RoomID, &t.RoomSlug, &t.RoomTitle, &at)
-	switch {
-	case err == nil:
-		t.StartsAt = nullTime(at)
-		return &t, nil
-	case err != sql.ErrNoRows:
+		ORDER BY CASE r.status WHEN 'live' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END, CASE WHEN r.status = 'scheduled' THEN r.scheduled_at ELSE -r.id END
+		LIMIT 1`, category, category, merchantID, ms(now), category).Scan(&t.RoomID, &t.RoomSlug, &t.RoomTitle, &status, &at, &t.ProductID, &t.ProductName)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	err = s.DB.QueryRow(ctx, `SELECT id, name FROM products WHERE merchant_id = ? AND category = ? AND active ORDER BY id LIMIT 1`, merchantID, category).Scan(&t.ProductID, &t.ProductName)
-	if err == sql.ErrNoRows {
-		return nil, nil // nothing of this category to offer: no push
+	t.Live = status == "live"
+	if status == "scheduled" {
+		t.StartsAt = nullTime(at)
 	}
-	return &t, err
+	return &t, nil
 }
 
 // Open marks a push opened (the first time) and returns it.
@@ -382,7 +387,7 @@ func (s *HouseholdStore) Open(ctx context.Context, token string, now time.Time) 
 		err := tx.QueryRow(ctx, `SELECT id, customer_id, category, title, url, room_id, product_id, runout_at, sent_at, opened_at FROM household_pushes WHERE token = ?`, token).
 			Scan(&p.ID, &p.CustomerID, &p.Category, &p.Title, &p.URL, &p.RoomID, &p.ProductID, &runout, &sent, &opened)
 		if err == sql.ErrNoRows {
-			return household.ErrUnknownPush
+			return household.ErrNoPush
 		}
 		p.RunoutAt, p.SentAt, p.OpenedAt = fromMS(runout), fromMS(sent), nullTime(opened)
 		return err
@@ -399,7 +404,7 @@ func (s *HouseholdStore) OptOutByToken(ctx context.Context, token string) error 
 		var merchantID, customerID int64
 		if err := tx.QueryRow(ctx, `SELECT merchant_id, customer_id FROM household_pushes WHERE token = ?`, token).Scan(&merchantID, &customerID); err != nil {
 			if err == sql.ErrNoRows {
-				return household.ErrUnknownPush
+				return household.ErrNoPush
 			}
 			return err
 		}

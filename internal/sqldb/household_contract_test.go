@@ -92,8 +92,11 @@ func TestContractHousehold(t *testing.T) {
 			t.Fatalf("another merchant's stats: %+v", other)
 		}
 
-		// After the category gap it may push again, unless opted out.
+		// After the category gap it may push again, unless opted out; the
+		// live is over by then, so the push points at its replay.
 		later := now.Add(household.CategoryGap + time.Hour)
+		room.Status = live.Ended
+		must(t, s.live.UpdateRoom(ctx, room))
 		must(t, hs.OptOutByToken(ctx, token2))
 		if off, _ := hs.OptedOut(ctx, s.m, s.cust); !off {
 			t.Fatal("one-tap opt-out did not stick")
@@ -105,8 +108,8 @@ func TestContractHousehold(t *testing.T) {
 			t.Fatalf("an opted-out household was pushed: %+v", ps)
 		}
 		must(t, hs.SetOptOut(ctx, s.m, s.cust, false))
-		if ps, _ := hs.SendDue(ctx, later, 100); len(ps) != 1 {
-			t.Fatalf("after opting in again, %d pushes, want 1", len(ps))
+		if ps, _ := hs.SendDue(ctx, later, 100); len(ps) != 1 || ps[0].RoomID != room.ID {
+			t.Fatalf("after opting in again, pushes %+v, want 1 to the replay", ps)
 		}
 
 		// Unlinking ends the token and forgets the readings.

@@ -187,6 +187,9 @@ var objectRoutes = map[string]objectRoute{
 		return "/api/v1/payments/alipay/notify/" + itoa(o.merchantID)
 	}},
 	"GET /api/v1/orders/{id}/payment-options": {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
+	"DELETE /api/v1/me/devices/{id}":          {scopeTenant, func(*objects) string { return "/api/v1/me/devices/999999999" }},
+	"GET /h/{token}":                          {scopePublic, func(*objects) string { return "/h/not-a-push" }},
+	"GET /h/{token}/stop":                     {scopePublic, func(*objects) string { return "/h/not-a-push/stop" }},
 	"GET /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 	"POST /api/v1/orders/{id}/refunds":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 	"GET /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
@@ -256,6 +259,8 @@ var bodies = map[string]func(o *objects) any{
 		return map[string]any{"kind": "refund_only", "reason": "changed_mind", "amount_fen": 1}
 	},
 	"POST /api/v1/aftersales/{id}/decision": func(*objects) any { return map[string]any{"approve": false} },
+	"POST /api/v1/me/devices":               func(*objects) any { return map[string]any{"name": "", "kind": "fridge", "consent": true} },
+	"PUT /api/v1/me/household":              func(*objects) any { return map[string]any{} },
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

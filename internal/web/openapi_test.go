@@ -37,7 +37,8 @@ import (
 // outsideTable are API endpoints mounted beside the route table because they
 // authenticate something other than a session, with their access label.
 var outsideTable = map[string]string{
-	"post /api/v1/telemetry": "device", // sensors with their own tokens (ColdChain.TelemetryHandler)
+	"post /api/v1/telemetry":          "device", // sensors with their own tokens (ColdChain.TelemetryHandler)
+	"post /api/v1/household/readings": "device", // linked fridges with their own tokens (HouseholdReadingsHandler)
 }
 
 var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -122,6 +122,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.meRoutes()...)                   // 我的
 	routes = append(routes, s.couponRoutes()...)               // coupons: cards, wallet, checkout quote, cost report
 	routes = append(routes, s.aftersaleRoutes()...)            // 售后: refunds, returns, complaints
+	routes = append(routes, s.householdRoutes()...)            // smart fridges → pushes before things run out
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

@@ -108,6 +108,9 @@ func (s *Server) Handler() http.Handler {
 	if s.ColdChain != nil {
 		mux.Handle("POST /api/v1/telemetry", s.ColdChain.TelemetryHandler()) // device tokens, not sessions: outside the route wrapper
 	}
+	if s.App.Household != nil {
+		mux.Handle("POST /api/v1/household/readings", s.HouseholdReadingsHandler()) // device tokens, not sessions
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			if allow := allowedMethods(mux, r); allow != "" {

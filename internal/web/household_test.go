@@ -1,0 +1,149 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestHouseholdPushes drives the fridge path through the front door: a
+// viewer links a fridge (consent required), the fridge reports three days
+// of milk going down, the push job sends one push to the live room selling
+// milk, the link counts the open and lands in the room, a paid milk order
+// counts as ordered, the one-tap link switches pushes off, and unlinking
+// stops the device's token. Bad readings and bad tokens change nothing.
+func TestHouseholdPushes(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000951")
+
+	send(t, nil, s.base, "POST", "/api/v1/me/devices", map[string]any{"name": "厨房冰箱", "kind": "fridge", "consent": false}, buyer.Token, nil).wantProblem(t, 400, "consent_required")
+	send(t, nil, s.base, "POST", "/api/v1/me/devices", map[string]any{"name": "厨房冰箱", "kind": "toaster", "consent": true}, buyer.Token, nil).wantProblem(t, 400, "invalid_device")
+	var linked struct {
+		Device struct {
+			ID int64 `json:"id"`
+		} `json:"device"`
+		Token string `json:"token"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/me/devices", map[string]any{"name": "厨房冰箱", "kind": "fridge", "consent": true}, buyer.Token, nil).want(t, 201).decode(t, &linked)
+	if linked.Token == "" || linked.Device.ID == 0 {
+		t.Fatalf("link answered %+v", linked)
+	}
+
+	now := time.Now().UTC()
+	readings := []map[string]any{}
+	for i, lv := range []float64{0.95, 0.7, 0.45, 0.2} {
+		readings = append(readings, map[string]any{"category": "乳品", "level": lv, "at": now.Add(time.Duration(i-3) * 24 * time.Hour).Add(-time.Minute)})
+	}
+	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": readings}, "not-a-device", nil).wantProblem(t, 401, "device_unauthorized")
+	bad := append([]map[string]any{}, readings...)
+	bad = append(bad, map[string]any{"category": "乳品", "level": 2})
+	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": bad}, linked.Token, nil).wantProblem(t, 400, "invalid_reading")
+	type mine struct {
+		Devices   []map[string]any `json:"devices"`
+		Estimates []struct {
+			Category string     `json:"category"`
+			Level    float64    `json:"level"`
+			Rate     float64    `json:"rate_per_day"`
+			RunoutAt *time.Time `json:"runout_at"`
+		} `json:"estimates"`
+		Pushes bool `json:"pushes"`
+	}
+	var m mine
+	send(t, nil, s.base, "GET", "/api/v1/me/devices", nil, buyer.Token, nil).want(t, 200).decode(t, &m)
+	if len(m.Devices) != 1 || len(m.Estimates) != 0 || !m.Pushes {
+		t.Fatalf("after a refused batch: %+v", m)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": readings}, linked.Token, nil).want(t, 200)
+	send(t, nil, s.base, "GET", "/api/v1/me/devices", nil, buyer.Token, nil).want(t, 200).decode(t, &m)
+	if len(m.Estimates) != 1 || m.Estimates[0].RunoutAt == nil || m.Estimates[0].Rate < 0.2 || m.Estimates[0].Rate > 0.3 {
+		t.Fatalf("estimates %+v", m.Estimates)
+	}
+	if left := time.Until(*m.Estimates[0].RunoutAt); left < 12*time.Hour || left > 24*time.Hour {
+		t.Fatalf("milk runs out in %v, want about 19 h", left)
+	}
+
+	// The leader's job (every 30 s, never at night in China) calls this;
+	// here it runs now, twice: one push.
+	ctx := context.Background()
+	pushes, err := s.m.App.Household.SendDue(ctx, time.Now(), 100)
+	if err != nil || len(pushes) != 1 {
+		t.Fatalf("push run: %v %+v", err, pushes)
+	}
+	if again, _ := s.m.App.Household.SendDue(ctx, time.Now(), 100); len(again) != 0 {
+		t.Fatalf("second run pushed again: %+v", again)
+	}
+	var inbox struct {
+		Messages []struct {
+			Kind  string `json:"kind"`
+			Title string `json:"title"`
+			Body  string `json:"body"`
+			URL   string `json:"url"`
+		} `json:"messages"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/inbox", nil, buyer.Token, nil).want(t, 200).decode(t, &inbox)
+	if len(inbox.Messages) != 1 || inbox.Messages[0].Kind != "household.low" || !strings.HasPrefix(inbox.Messages[0].URL, "/h/") || !strings.Contains(inbox.Messages[0].Body, "乳品") {
+		t.Fatalf("inbox %+v", inbox)
+	}
+	link := inbox.Messages[0].URL
+	r := send(t, nil, s.base, "GET", link, nil, "", nil)
+	if r.Status != 302 || r.Header.Get("Location") != "/live/demo?src=fridge" {
+		t.Fatalf("push link: %d %q", r.Status, r.Header.Get("Location"))
+	}
+
+	// A paid milk order after the open counts for the push.
+	var milk int64
+	var products struct {
+		Products []struct {
+			Name string `json:"name"`
+			SKUs []struct {
+				ID int64 `json:"id"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &products)
+	for _, p := range products.Products {
+		if p.Name == "低温鲜牛奶" {
+			milk = p.SKUs[0].ID
+		}
+	}
+	placePaid(t, s.m, buyer.Token, milk, s.storeID, true)
+	var stats struct {
+		Stats struct {
+			Devices, Pushes, Opened, Ordered int64
+		} `json:"stats"`
+	}
+	testkit.WaitFor(t, "the paid order", 10*time.Second, func() bool {
+		send(t, nil, s.base, "GET", "/api/v1/household/stats?days=7", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &stats)
+		return stats.Stats.Ordered == 1
+	})
+	if stats.Stats.Devices != 1 || stats.Stats.Pushes != 1 || stats.Stats.Opened != 1 {
+		t.Fatalf("stats %+v", stats.Stats)
+	}
+	send(t, nil, s.base, "GET", "/api/v1/household/stats?days=0", nil, testkit.OwnerToken, nil).wantProblem(t, 400, "invalid_days")
+
+	// One tap switches pushes off; the API switches them back on.
+	if r := send(t, nil, s.base, "GET", link+"/stop", nil, "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `id="household-stop"`) {
+		t.Fatalf("opt-out page: %d", r.Status)
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/devices", nil, buyer.Token, nil).want(t, 200).decode(t, &m)
+	if m.Pushes {
+		t.Fatal("pushes still on after the one-tap opt-out")
+	}
+	send(t, nil, s.base, "PUT", "/api/v1/me/household", map[string]any{}, buyer.Token, nil).wantProblem(t, 400, "invalid_household_settings")
+	send(t, nil, s.base, "PUT", "/api/v1/me/household", map[string]any{"pushes": true}, buyer.Token, nil).want(t, 200)
+	if r := send(t, nil, s.base, "GET", "/h/no-such-push", nil, "", nil); r.Status != 302 || r.Header.Get("Location") != "/" {
+		t.Fatalf("an unknown push link: %d %q", r.Status, r.Header.Get("Location"))
+	}
+
+	// The export has the device; unlinking ends its token.
+	if r := send(t, nil, s.base, "GET", "/api/v1/me/data", nil, buyer.Token, nil).want(t, 200); !strings.Contains(string(r.Body), "厨房冰箱") {
+		t.Fatal("the privacy export lacks the linked device")
+	}
+	send(t, nil, s.base, "DELETE", "/api/v1/me/devices/"+itoa(linked.Device.ID), nil, buyer.Token, nil).want(t, 204)
+	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": readings[:1]}, linked.Token, nil).wantProblem(t, 401, "device_unauthorized")
+	other := viewerLogin(t, s.base, "demo", "13900000952")
+	send(t, nil, s.base, "DELETE", "/api/v1/me/devices/"+itoa(linked.Device.ID), nil, other.Token, nil).wantProblem(t, 404, "unknown_device")
+}
