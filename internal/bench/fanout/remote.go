@@ -41,8 +41,8 @@ func newRemoteTarget(ctx context.Context, o *opts, stdout func(format string, a 
 	if !strings.HasPrefix(base, "http://") {
 		return nil, fmt.Errorf("fanout: --url %q: only http:// is supported", o.url)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, IdleConnTimeout: time.Minute}}
+	hc := &http.Client{Timeout: 30 * time.Second, // one connection per request in flight, as many phones would have
+		Transport: &http.Transport{MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}}
 	t := &remoteTarget{o: o, anon: &apiclient.Client{Base: base, HTTP: hc}, rejected: map[string]int64{}}
 	t.host = t.anon.WithToken(o.token)
 	var room struct {
