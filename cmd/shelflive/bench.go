@@ -11,7 +11,7 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | flashsale | coupons | fanout | coldstart | telemetry | callbacks")
+		return fmt.Errorf("bench: which one? orders | flashsale | coupons | fanout | coldstart | telemetry | callbacks | fridge")
 	}
 	switch args[0] {
 	case "orders":
@@ -24,6 +24,8 @@ func runBench(ctx context.Context, args []string) error {
 		return bench.RunColdStart(ctx, args[1:], os.Stdout)
 	case "telemetry":
 		return bench.RunTelemetry(ctx, args[1:], os.Stdout)
+	case "fridge":
+		return bench.RunFridge(ctx, args[1:], os.Stdout)
 	case "callbacks":
 		return bench.RunCallbacks(ctx, args[1:], os.Stdout)
 	case "fanout":
