@@ -22,6 +22,7 @@ import (
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
+	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/household"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
@@ -81,6 +82,10 @@ type App struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 
+	// Guides keeps commission rates and reads guides' orders; Shares signs
+	// and checks share codes (attribution nobody can forge).
+	Guides guides.Store
+	Shares *guides.Signer
 	// Reminders keeps live subscriptions (预约) and viewers' inboxes.
 	Reminders   notify.Store
 	lastReminds time.Time
@@ -374,6 +379,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 			return nil, false, apperr.InvalidField("store_id", "flash_store", "秒杀商品只能在指定门店自提", "Flash sale orders are picked up at the sale's store.")
 		}
 	}
+	// The client names no guide: only a share code this server signed
+	// becomes the order's attribution (the sharer's guide code).
+	req.GuideCode = a.Attribute(ctx, p, req.GuideCode)
 	if err := req.Validate(); err != nil {
 		return nil, false, err
 	}

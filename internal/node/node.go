@@ -25,6 +25,7 @@ import (
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/epcishttp"
+	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
@@ -275,6 +276,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster secret: %w", err)
 	}
+	shareKey, err := db.ClusterSecret(ctx, "share")
+	if err != nil {
+		return fmt.Errorf("cluster secret: %w", err)
+	}
+	a.Guides, a.Shares = &sqldb.GuideStore{DB: db}, &guides.Signer{Key: shareKey}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir, Files: m.Files,
 		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits, ClusterKey: clusterKey, TrustedProxies: c.TrustedProxies}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).

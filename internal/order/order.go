@@ -238,6 +238,7 @@ type Filter struct {
 	CustomerID int64
 	StoreID    int64
 	RoomID     int64
+	GuideCode  string // orders a guide's share code brought
 	Status     Status
 	Limit      int
 	BeforeID   int64

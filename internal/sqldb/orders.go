@@ -296,6 +296,9 @@ func (s *OrderStore) List(ctx context.Context, f order.Filter) ([]order.Order, e
 	if f.RoomID > 0 {
 		add("room_id = ?", f.RoomID)
 	}
+	if f.GuideCode != "" {
+		add("guide_code = ?", f.GuideCode)
+	}
 	if f.Status != "" {
 		add("status = ?", string(f.Status))
 	}

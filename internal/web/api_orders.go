@@ -24,6 +24,9 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(w, "order:"+identityKey(p), 5, 20); err != nil {
 		return err
 	}
+	if p != nil {
+		req.GuideCode = s.attribution(r, p.MerchantID, req.GuideCode)
+	}
 	o, created, err := s.App.CreateOrder(r.Context(), p, &req, r.Header.Get("Idempotency-Key"))
 	if addr, ok := app.NotLeader(err); ok {
 		body, _ := json.Marshal(req)

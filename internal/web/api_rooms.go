@@ -372,23 +372,13 @@ func (s *Server) apiShare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := PrincipalFrom(r.Context())
-	code := ""
-	if p != nil && p.MerchantID == room.MerchantID {
-		if p.Kind == identity.KindStaff {
-			if st, err := s.App.Users.Staff(r.Context(), p.MerchantID, p.SubjectID); err == nil {
-				code = st.GuideCode
-			}
-		} else if p.Kind == identity.KindCustomer {
-			code = "c" + strconv.FormatInt(p.SubjectID, 36)
-		}
-	}
-	if code == "" {
-		code = r.URL.Query().Get("g") // re-share keeps the guide who brought the viewer
-	}
+	// The server signs the code: a guide's, a viewer's own, or for an
+	// anonymous re-share the verified code that brought the visitor.
+	brought := s.attribution(r, room.MerchantID, r.URL.Query().Get("g"))
+	code, sharer := s.App.ShareCode(r.Context(), PrincipalFrom(r.Context()), room, brought)
 	link := "/live/" + room.Slug
-	s.App.RecordShare(room, visitorID(r), code)
-	if code != "" && len(code) <= 32 {
+	s.App.RecordShare(room, visitorID(r), sharer)
+	if code != "" {
 		link += "?g=" + urlQueryEscape(code)
 	}
 	return writeJSON(w, 200, map[string]any{"path": link, "code": code, "title": room.Title})

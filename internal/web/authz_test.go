@@ -196,6 +196,7 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/orders/{id}/aftersales":     {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
 	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
 	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
+	"GET /qr/share/{slug}":                    {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an
@@ -261,6 +262,7 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/aftersales/{id}/decision": func(*objects) any { return map[string]any{"approve": false} },
 	"POST /api/v1/me/devices":               func(*objects) any { return map[string]any{"name": "", "kind": "fridge", "consent": true} },
 	"PUT /api/v1/me/household":              func(*objects) any { return map[string]any{} },
+	"PUT /api/v1/commission/rates":          func(*objects) any { return map[string]any{"rates": []any{map[string]any{"rate_bp": -1}}} },
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

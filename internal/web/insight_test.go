@@ -101,7 +101,7 @@ func TestInsightViewerEvents(t *testing.T) {
 	}
 	send(t, hc, s.base, "POST", "/api/v1/rooms/demo/events", map[string]any{"kind": "view_start", "product_id": p}, "", nil).wantProblem(t, 400, "invalid_event")
 	send(t, hc, s.base, "POST", "/api/v1/rooms/demo/events", map[string]any{"kind": "card_open", "product_id": 999999}, "", nil).wantProblem(t, 400, "unknown_product")
-	send(t, hc, s.base, "POST", "/api/v1/rooms/demo/shares?g=wang01", nil, "", nil)
+	send(t, hc, s.base, "POST", "/api/v1/rooms/demo/shares?g="+url.QueryEscape(guideShare(t, s)), nil, "", nil)
 
 	stats := func() roomStats {
 		var st roomStats
@@ -128,7 +128,7 @@ func TestInsightViewerEvents(t *testing.T) {
 			}
 		}
 	}
-	if !found || len(st.Shares) != 1 || st.Shares[0].Code != "wang01" || st.Shares[0].Shares != 1 {
+	if !found || len(st.Shares) != 1 || st.Shares[0].Code != "wang01" || st.Shares[0].Shares != 2 { // the guide's own share and the visitor's re-share of the guide's signed code
 		t.Fatalf("products %+v shares %+v", st.Products, st.Shares)
 	}
 	send(t, nil, s.base, "GET", "/api/v1/rooms/demo/stats", nil, staffLogin(t, s.base, "guide", "shelflive-demo").Token, nil).wantProblem(t, 403, "forbidden")

@@ -41,10 +41,9 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 	s.ensureVisitor(w, r)
 	// The buyer login on /orders pages needs the shop: remember the room's.
 	http.SetCookie(w, &http.Cookie{Name: merchantCookie, Value: m.Slug, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	guide := r.URL.Query().Get("g")
-	if len(guide) > 32 {
-		guide = ""
-	}
+	// Only a code this server signed counts (and becomes the last touch);
+	// the page re-shares it and the order carries it.
+	guide := s.touchShare(w, r, st.Room.MerchantID)
 	return s.render(w, r, 200, "live.html", map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide})
 }
 

@@ -123,6 +123,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.couponRoutes()...)               // coupons: cards, wallet, checkout quote, cost report
 	routes = append(routes, s.aftersaleRoutes()...)            // 售后: refunds, returns, complaints
 	routes = append(routes, s.householdRoutes()...)            // smart fridges → pushes before things run out
+	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
