@@ -60,6 +60,7 @@ type App struct {
 	Payments  payment.Store
 	Provider  *payment.Dev // the built-in dev provider (offered only when Pay.DevPayments)
 	Pay       Payments     // real vendors: merchants' accounts, callbacks, the reconciler
+	SMS       SMSConfig    // login codes: the install's provider and each shop's sign name and template
 	Hub       realtime.Hub
 	Audit     Auditor
 	Media     Media // nil: rooms show their poster

@@ -62,7 +62,7 @@ const (
 	PermAdminView     Permission = "admin.view"     // open the admin console
 	PermAuditRead     Permission = "audit.read"     // read the audit log
 	PermCustomerPII   Permission = "customer.pii"   // see buyers' full phone numbers and addresses
-	PermPaymentsWrite Permission = "payments.write" // the shop's WeChat Pay / Alipay accounts (keys are write-only)
+	PermPaymentsWrite Permission = "payments.write" // the shop's WeChat Pay / Alipay accounts (keys are write-only) and SMS sign name/template
 )
 
 // permissions is the single permission table; docs/SECURITY.md mirrors it.

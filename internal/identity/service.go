@@ -20,17 +20,19 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// SMS sends one-time codes. The dev sender only logs them; a real provider
-// (Aliyun, Tencent Cloud SMS) implements the same interface.
+// SMS sends one-time codes for a merchant's viewers (under that shop's SMS
+// sign name where it has one). The dev sender only logs them; a real
+// provider (Aliyun, Tencent Cloud SMS: sms.PerMerchant) implements the
+// same interface.
 type SMS interface {
-	SendOTP(ctx context.Context, phone, code string) error
+	SendOTP(ctx context.Context, merchantID int64, phone, code string) error
 }
 
 // DevSMS logs codes instead of sending them, and lets the page show them.
 type DevSMS struct{ Logger *slog.Logger }
 
 // SendOTP logs the code with the phone masked (phone numbers stay out of logs).
-func (d DevSMS) SendOTP(ctx context.Context, phone, code string) error {
+func (d DevSMS) SendOTP(ctx context.Context, merchantID int64, phone, code string) error {
 	d.Logger.Info("dev sms: one-time code", "phone", MaskPhone(phone), "code", code)
 	return nil
 }
@@ -382,7 +384,7 @@ func (s *Service) RequestOTP(ctx context.Context, merchantID int64, phone string
 	if err := s.Store.CreateOTP(ctx, merchantID, phone, HashToken(phone+":"+code), s.Now().Add(5*time.Minute)); err != nil {
 		return "", err
 	}
-	if err := s.SMS.SendOTP(ctx, phone, code); err != nil {
+	if err := s.SMS.SendOTP(ctx, merchantID, phone, code); err != nil {
 		// The provider's code and message go to the log (never the phone
 		// or the login code); the viewer gets a message they can act on.
 		s.logger().Warn("login code not sent", "phone", MaskPhone(phone), "err", err)

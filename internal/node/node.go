@@ -165,7 +165,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	smsSender, err := m.openSMS()
+	smsSender, err := m.openSMS(db)
 	if err != nil {
 		return err
 	}
@@ -242,6 +242,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	a.Pay = app.Payments{Accounts: accounts, DevPayments: c.DevMode, PublicURL: m.publicURL}
+	smsProvider := c.SMS.Provider
+	if smsProvider == "" || (smsProvider == "dev" && !c.DevMode) {
+		smsProvider = "off"
+	}
+	a.SMS = app.SMSConfig{Provider: smsProvider, Install: sms.Settings{SignName: c.SMS.SignName, Template: c.SMS.Template}, Store: &sqldb.SMSSettingsStore{DB: db}}
 	if c.AdminToken != "" && c.Demo {
 		if mer, err := users.MerchantBySlug(ctx, demo.MerchantSlug); err == nil {
 			if err := a.Identity.EnsureToken(ctx, mer.ID, identity.RoleOwner, "SHELFLIVE_ADMIN_TOKEN", c.AdminToken); err != nil {
@@ -313,11 +318,12 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// openSMS picks how login codes reach viewers: a real provider, the dev
+// openSMS picks how login codes reach viewers: a real provider (with each
+// shop's own sign name and template where it set them), the dev
 // sender (dev mode: code on screen and in the log), or — in production
 // without SHELFLIVE_SMS — one that refuses, since a production node must
 // never show or log a code.
-func (m *Main) openSMS() (identity.SMS, error) {
+func (m *Main) openSMS(db *sqldb.DB) (identity.SMS, error) {
 	c := m.Config.SMS
 	switch {
 	case c.Provider == "dev" && m.Config.DevMode:
@@ -332,7 +338,7 @@ func (m *Main) openSMS() (identity.SMS, error) {
 		return nil, err
 	}
 	m.Logger.Info("login codes by SMS", "provider", c.Provider, "sign_name", c.SignName)
-	return s, nil
+	return &sms.PerMerchant{Sender: s, Store: &sqldb.SMSSettingsStore{DB: db}}, nil
 }
 
 // revocationBus carries session revocations between nodes over NATS.

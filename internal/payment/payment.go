@@ -53,7 +53,7 @@ type Notification struct {
 	// RefundedTotalFen is what the vendor says the payment's refunds add
 	// up to so far, when it names no amount of this refund (Alipay's
 	// refund_fee); AmountFen is then 0.
-	RefundedTotalFen int64 `json:"refunded_total_fen,omitempty"`
+	RefundedTotalFen int64 `json:"-"`
 	// MerchantID is the merchant whose callback URL was called (0 for the
 	// install-wide dev provider): the intent must be theirs.
 	MerchantID int64  `json:"-"`

@@ -24,8 +24,14 @@ const AliyunEndpoint = "https://dysmsapi.aliyuncs.com/"
 // query, keyed with the AccessKey Secret and "&".
 type Aliyun struct{ c Config }
 
-// SendOTP sends the template with {"code": code} to phone.
+// SendOTP sends the install's template with {"code": code} to phone.
 func (a *Aliyun) SendOTP(ctx context.Context, phone, code string) error {
+	return a.SendCode(ctx, phone, code, Settings{})
+}
+
+// SendCode sends with the merchant's sign name and template where set.
+func (a *Aliyun) SendCode(ctx context.Context, phone, code string, with Settings) error {
+	with = with.Or(a.c.SignName, a.c.Template)
 	param, _ := json.Marshal(map[string]string{"code": code})
 	nonce := make([]byte, 16)
 	rand.Read(nonce)
@@ -35,8 +41,8 @@ func (a *Aliyun) SendOTP(ctx context.Context, phone, code string) error {
 	}
 	q := map[string]string{
 		"AccessKeyId": a.c.KeyID, "Action": "SendSms", "Format": "JSON", "PhoneNumbers": phone, "RegionId": region,
-		"SignName": a.c.SignName, "SignatureMethod": "HMAC-SHA1", "SignatureNonce": hex.EncodeToString(nonce), "SignatureVersion": "1.0",
-		"TemplateCode": a.c.Template, "TemplateParam": string(param), "Timestamp": a.c.Now().UTC().Format("2006-01-02T15:04:05Z"), "Version": "2017-05-25",
+		"SignName": with.SignName, "SignatureMethod": "HMAC-SHA1", "SignatureNonce": hex.EncodeToString(nonce), "SignatureVersion": "1.0",
+		"TemplateCode": with.Template, "TemplateParam": string(param), "Timestamp": a.c.Now().UTC().Format("2006-01-02T15:04:05Z"), "Version": "2017-05-25",
 	}
 	q["Signature"] = AliyunSignature(http.MethodPost, q, a.c.KeySecret)
 	form := url.Values{}

@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// Sender sends one login code to one mainland phone number (11 digits).
-// It matches identity.SMS.
+// Sender sends one login code to one mainland phone number (11 digits)
+// with the install's sign name and template; PerMerchant adds the shops'
+// own (identity.SMS).
 type Sender interface {
 	SendOTP(ctx context.Context, phone, code string) error
 }
@@ -49,8 +50,15 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("sms %s: %s: %s", e.Provider, e.Code, e.Message)
 }
 
+// Provider is an SMS provider account: it sends with the install's or a
+// shop's sign name and template.
+type Provider interface {
+	Sender
+	CodeSender
+}
+
 // New returns the sender of c.Provider after checking the account is complete.
-func New(c Config) (Sender, error) {
+func New(c Config) (Provider, error) {
 	if c.Client == nil {
 		c.Client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -94,5 +102,5 @@ var ErrNotConfigured = errors.New("sms: no provider configured (SHELFLIVE_SMS)")
 // send fails with ErrNotConfigured.
 type Off struct{}
 
-// SendOTP refuses.
-func (Off) SendOTP(context.Context, string, string) error { return ErrNotConfigured }
+// SendOTP refuses (identity.SMS).
+func (Off) SendOTP(context.Context, int64, string, string) error { return ErrNotConfigured }

@@ -23,11 +23,17 @@ const TencentEndpoint = "https://sms.tencentcloudapi.com/"
 // signed with TC3-HMAC-SHA256.
 type Tencent struct{ c Config }
 
-// SendOTP sends the template with the code as its one parameter.
+// SendOTP sends the install's template with the code as its one parameter.
 func (t *Tencent) SendOTP(ctx context.Context, phone, code string) error {
+	return t.SendCode(ctx, phone, code, Settings{})
+}
+
+// SendCode sends with the merchant's sign name and template where set.
+func (t *Tencent) SendCode(ctx context.Context, phone, code string, with Settings) error {
+	with = with.Or(t.c.SignName, t.c.Template)
 	payload, _ := json.Marshal(map[string]any{
-		"PhoneNumberSet": []string{"+86" + phone}, "SmsSdkAppId": t.c.AppID, "SignName": t.c.SignName,
-		"TemplateId": t.c.Template, "TemplateParamSet": []string{code},
+		"PhoneNumberSet": []string{"+86" + phone}, "SmsSdkAppId": t.c.AppID, "SignName": with.SignName,
+		"TemplateId": with.Template, "TemplateParamSet": []string{code},
 	})
 	endpoint := TencentEndpoint
 	if t.c.BaseURL != "" {

@@ -117,6 +117,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.accountRoutes()...)              // invitations, reset links, own password
 	routes = append(routes, s.clearanceRoutes()...)            // near-expiry clearance
 	routes = append(routes, s.paymentRoutes()...)              // WeChat Pay, Alipay: settings, callbacks, refunds
+	routes = append(routes, s.smsRoutes()...)                  // the shop's SMS sign name and template
 	routes = append(routes, s.pollRoutes()...)                 // room polls
 	routes = append(routes, s.reminderRoutes()...)             // 预约 and the inbox
 	routes = append(routes, s.meRoutes()...)                   // 我的

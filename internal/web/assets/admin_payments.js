@@ -1,6 +1,7 @@
 // Admin console: the shop's WeChat Pay and Alipay accounts (keys go in and
 // never come back: the page shows ids and fingerprints), the credential
-// check, and partial refunds of paid orders.
+// check, the shop's SMS sign name and template, and partial refunds of
+// paid orders.
 "use strict";
 (function () {
   const { h, t, api, yuan, toast } = SL;
@@ -53,8 +54,35 @@
     } catch (e) { out.replaceChildren(A.badge(e.message, "red")); }
   }
 
+  // The shop's own SMS sign name and template for login codes; empty
+  // fields use the install's (SHELFLIVE_SMS_SIGN_NAME / _TEMPLATE).
+  const smsProviders = { aliyun: t("阿里云短信", "Aliyun SMS"), tencent: t("腾讯云短信", "Tencent Cloud SMS"), dev: t("开发模式（验证码显示在页面）", "Dev mode (codes on screen)"), off: t("未配置", "Not configured") };
+  function editSMS(v) {
+    A.openModal(t("短信签名与模板", "SMS sign name and template"), [
+      h("p", { class: "full small muted" }, t("填写服务商已审核通过的签名与验证码模板（阿里云：SMS_ 开头，变量 ${code}；腾讯云：数字模板 ID，变量 {1}）。留空则用平台默认：",
+        "Use a sign name and code template the provider approved (Aliyun: SMS_…, variable ${code}; Tencent: numeric template id, variable {1}). Leave blank for the install's default: ") +
+        (v.install.sign_name || "—") + " / " + (v.install.template || "—")),
+      A.field(t("短信签名", "Sign name"), "sign_name", v.shop.sign_name, { maxlength: "12", placeholder: v.install.sign_name || "" }),
+      A.field(t("验证码模板", "Code template"), "template", v.shop.template, { maxlength: "40", placeholder: v.install.template || "", spellcheck: "false" }),
+    ], async (form) => {
+      await api("PUT", "/api/v1/sms/settings", { sign_name: form.sign_name.value, template: form.template.value });
+      toast(t("已保存：下一条验证码起生效", "Saved: used from the next login code"));
+      A.show("payments");
+    });
+  }
+  function smsCard(v) {
+    const own = (k) => v.shop[k] ? null : h("span", { class: "muted small" }, t("（平台默认）", " (install default)"));
+    return h("section", { class: "card pay-account", id: "sms-settings" },
+      h("h2", {}, t("短信签名与模板", "SMS sign name and template"), " ", A.badge(smsProviders[v.provider] || v.provider, v.provider === "off" ? "amber" : "green")),
+      h("dl", { class: "kv" },
+        h("dt", {}, t("签名", "Sign name")), h("dd", { id: "sms-sign-name" }, v.effective.sign_name ? "【" + v.effective.sign_name + "】" : "—", own("sign_name")),
+        h("dt", {}, t("模板", "Template")), h("dd", { class: "mono", id: "sms-template" }, v.effective.template || "—", own("template"))),
+      h("p", { class: "muted small" }, t("买家收到的验证码短信以此签名发出；多个商家共用一个平台时，各用自己的签名。", "Viewers' login codes go out under this name; shops sharing an install each use their own.")),
+      h("div", { class: "modal-actions" }, h("button", { class: "btn", type: "button", id: "edit-sms", onclick: () => editSMS(v) }, t("修改", "Edit"))));
+  }
+
   A.tabs.payments = async function () {
-    const r = await api("GET", "/api/v1/payments");
+    const [r, smsView] = await Promise.all([api("GET", "/api/v1/payments"), api("GET", "/api/v1/sms/settings").catch(() => null)]);
     const cards = r.accounts.filter((a) => vendors[a.provider]).map((a) => {
       const v = vendors[a.provider];
       const out = h("span", { class: "check-result", id: "check-" + a.provider });
@@ -68,7 +96,7 @@
     });
     A.main.replaceChildren(A.toolbar(t("支付设置", "Payments")),
       h("p", { class: "muted" }, t("密钥只写不读：保存后以 AES-256-GCM 加密存放，页面只显示商户号与指纹。回调地址见 docs/PAYMENTS.md。",
-        "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards));
+        "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards, smsView ? smsCard(smsView) : null));
   };
 
   A.refund = function (o) {
