@@ -82,7 +82,9 @@ func TestProviders(t *testing.T) {
 // the node in cmd/shelflive's TestSMSPerMerchant).
 type memSettings map[int64]sms.Settings
 
-func (m memSettings) SMSSettings(_ context.Context, id int64) (sms.Settings, error) { return m[id], nil }
+func (m memSettings) SMSSettings(_ context.Context, id int64) (sms.Settings, error) {
+	return m[id], nil
+}
 func (m memSettings) PutSMSSettings(_ context.Context, id int64, s sms.Settings) error {
 	m[id] = s
 	return nil
