@@ -31,6 +31,7 @@ import (
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/presale"
 	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/stores"
@@ -106,6 +107,11 @@ type App struct {
 	Household     household.Store
 	lastHousehold time.Time
 
+	// Presales keeps pre-sales to a minimum order (以销定产); presalesDirty
+	// holds those whose progress the room has not seen yet.
+	Presales      presale.Store
+	presalesDirty presaleDirty
+
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
 
@@ -168,6 +174,7 @@ func (a *App) Start(ctx context.Context) {
 		case <-tick.C:
 			a.flushStock(ctx)
 			a.flushPolls()
+			a.flushPresales(ctx)
 			a.flushFlash()
 			a.flushCoupons()
 			if a.Now().Sub(lastExpiry) >= time.Second {
@@ -176,6 +183,7 @@ func (a *App) Start(ctx context.Context) {
 				if a.IsLeader() {
 					a.expireDue(ctx)
 					a.closeDuePolls(ctx)
+					a.presaleTick(ctx)
 					if a.Now().Sub(a.lastReminds) >= 5*time.Second {
 						a.lastReminds = a.Now()
 						a.remindDue(ctx)
@@ -277,9 +285,10 @@ type RoomState struct {
 	Likes    int64             `json:"likes"`
 	Playback *Playback         `json:"playback,omitempty"`
 	Flash    []FlashView       `json:"flash_sales"`
-	Clips    []Clip            `json:"clips,omitempty"` // replay jumps per product, once the live ended
-	Poll     *promotions.Poll  `json:"poll,omitempty"`  // the open poll, or one that closed in the last 10 minutes
-	Coupons  []coupons.Coupon  `json:"coupons"`         // live coupon cards with what is left
+	Clips    []Clip            `json:"clips,omitempty"`   // replay jumps per product, once the live ended
+	Poll     *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
+	Coupons  []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
+	Presale  *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -320,6 +329,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	st.Flash = a.roomFlash(ctx, r.MerchantID, r.ID)
 	st.Poll = a.roomPoll(ctx, r)
 	st.Coupons = a.roomCoupons(ctx, r.MerchantID, r.ID)
+	st.Presale = a.roomPresale(ctx, r)
 	return st, nil
 }
 
@@ -456,6 +466,7 @@ func (a *App) PublishOrder(o *order.Order, staffType, reason string) {
 func (a *App) orderChanged(o *order.Order) {
 	a.PublishOrder(o, "order.updated", "")
 	a.emitOrder(o)
+	a.presaleOrderChanged(o)
 	switch o.Status {
 	case order.Cancelled, order.Expired:
 		for _, ln := range o.Lines {

@@ -127,36 +127,11 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			paidAt = ms(tx.Now)
 			o.PaidAt = &tx.Now
 		}
-		var err error
-		for attempt := 0; ; attempt++ {
-			o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
-			if o.Fulfilment == order.Pickup {
-				o.PickupCode = order.NewPickupCode()
-			}
-			o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-				total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
-				o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), paidAt)
-			// A taken number or pickup code inserts nothing: draw again. (A
-			// failed INSERT would abort a PostgreSQL transaction.)
-			if err != sql.ErrNoRows || attempt == 3 {
-				break
-			}
-		}
-		if err == sql.ErrNoRows {
-			return errRaced // or a concurrent request took the idempotency key
-		}
-		if err != nil {
+		if err := insertOrderRows(ctx, tx, o, paidAt); err != nil {
 			return err
 		}
 		if err := useCoupon(ctx, tx, o); err != nil {
 			return err
-		}
-		for _, ln := range o.Lines {
-			if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, sku_name, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.SKUName, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
-				return err
-			}
 		}
 		for _, t := range takes {
 			if _, err := tx.Exec(ctx, `INSERT INTO allocations (order_id, store_id, lot_id, quantity) VALUES (?, ?, ?, ?)`, o.ID, t.StoreID, t.LotID, t.Qty); err != nil {
@@ -180,6 +155,41 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		return nil
 	})
 	return created, err
+}
+
+// insertOrderRows inserts a new order (number and pickup code drawn here)
+// with its lines; errRaced when a concurrent request took the
+// Idempotency-Key. Stock is the caller's business.
+func insertOrderRows(ctx context.Context, tx *Tx, o *order.Order, paidAt any) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		o.Number, o.PickupCode = order.NewNumber(tx.Now), ""
+		if o.Fulfilment == order.Pickup {
+			o.PickupCode = order.NewPickupCode()
+		}
+		o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
+			total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
+			o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), paidAt)
+		// A taken number or pickup code inserts nothing: draw again. (A
+		// failed INSERT would abort a PostgreSQL transaction.)
+		if err != sql.ErrNoRows || attempt == 3 {
+			break
+		}
+	}
+	if err == sql.ErrNoRows {
+		return errRaced // or a concurrent request took the idempotency key
+	}
+	if err != nil {
+		return err
+	}
+	for _, ln := range o.Lines {
+		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, sku_name, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.SKUName, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // chooseStore checks the pickup store, or picks the delivery store with stock.

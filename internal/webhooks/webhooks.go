@@ -32,6 +32,7 @@ var EventTypes = []string{
 	"order.ready", "order.shipped", "order.completed",
 	"lot.held", "lot.released",
 	"room.started", "room.ended",
+	"presale.reached", "presale.failed",
 }
 
 // TestEvent is what "send a test" delivers.
