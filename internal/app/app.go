@@ -12,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/aftersales"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,6 +353,15 @@ func (a *App) Snapshot(topic string) (any, error) {
 			return nil, err
 		}
 		return a.roomState(ctx, r)
+	}
+	if rest, ok := strings.CutPrefix(topic, "presale:"); ok && a.Presales != nil {
+		if id, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			ps, err := a.Presales.PublicPresale(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"presale": ps}, nil
+		}
 	}
 	return map[string]any{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,16 @@ func (a *App) CreatePresale(ctx context.Context, p *identity.Principal, in Presa
 			return nil, err
 		}
 		if rev.Blocking {
-			return nil, &BlockedError{Review: rev}
+			var terms []string
+			for _, tx := range rev.Texts {
+				for _, f := range tx.Findings {
+					if f.Severity == compliance.Block {
+						terms = append(terms, f.Match)
+					}
+				}
+			}
+			list := strings.Join(terms, "、")
+			return nil, presale.ErrNoncompliant.With("预售标题或说明含有违规用语："+list, "The title or description breaks advertising rules: "+list)
 		}
 	}
 	if err := a.Presales.CreatePresale(ctx, ps); err != nil {

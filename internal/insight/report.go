@@ -91,12 +91,17 @@ func cellSafe(v string) string {
 
 // WriteCSV writes the report's tables one after another (UTF-8 with BOM so
 // Excel shows the Chinese), a blank line between them.
-func (r *Report) WriteCSV(w io.Writer) error {
+func (r *Report) WriteCSV(w io.Writer) error { return WriteSheetsCSV(w, r.Sheets()) }
+
+// WriteSheetsCSV writes tables one after another as CSV (UTF-8 with BOM so
+// Excel shows the Chinese), a blank line between them, each under its name;
+// cells that would run as formulas are quoted.
+func WriteSheetsCSV(w io.Writer, sheets []Sheet) error {
 	if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	for i, sh := range r.Sheets() {
+	for i, sh := range sheets {
 		if i > 0 {
 			cw.Write([]string{})
 		}
@@ -114,10 +119,14 @@ func (r *Report) WriteCSV(w io.Writer) error {
 }
 
 // WriteXLSX writes one sheet per table.
-func (r *Report) WriteXLSX(w io.Writer) error {
+func (r *Report) WriteXLSX(w io.Writer) error { return WriteSheetsXLSX(w, r.Sheets()) }
+
+// WriteSheetsXLSX writes one worksheet per table (names at most 31 runes,
+// as Excel wants).
+func WriteSheetsXLSX(w io.Writer, sheets []Sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	for i, sh := range r.Sheets() {
+	for i, sh := range sheets {
 		name := sh.Name
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", name); err != nil {

@@ -81,18 +81,19 @@ type Presale struct {
 
 // Errors, one variable per code.
 var (
-	ErrTitle      = apperr.InvalidField("title", "presale_title_invalid", "请填写预售标题（最多 60 字）", "Give the pre-sale a title (at most 60 characters).")
-	ErrPrice      = apperr.InvalidField("price_fen", "presale_price_invalid", "价格须大于 0，定金须小于价格", "The price must be above 0 and the deposit below the price.")
-	ErrMOQ        = apperr.InvalidField("moq", "presale_moq_invalid", "起订量须为 1 到 1000000", "The minimum order quantity must be 1 to 1,000,000.")
-	ErrDeadline   = apperr.InvalidField("deadline", "presale_deadline_invalid", "截止时间须在未来 90 天内", "The deadline must be within the next 90 days.")
-	ErrBalanceDue = apperr.InvalidField("balance_due_at", "presale_balance_due_invalid", "定金预售须设置尾款截止时间，且晚于预售截止、早于发货日期", "A deposit pre-sale needs a balance due date after the deadline and before the ship date.")
-	ErrShipBy     = apperr.InvalidField("ship_by", "presale_ship_by_invalid", "承诺发货日期须晚于截止时间（180 天内）", "The promised ship date must be after the deadline (within 180 days).")
-	ErrLimit      = apperr.InvalidField("per_buyer_limit", "presale_limit_invalid", "每人限购须为 1 到 99", "The per-buyer limit must be 1 to 99.")
-	ErrText       = apperr.InvalidField("description", "presale_text_too_long", "说明最多 1000 字，供应商最多 100 字", "The description is at most 1000 characters, the supplier 100.")
-	ErrClosed     = apperr.New(apperr.Conflict, "presale_closed", "预售已截止", "This pre-sale is closed.")
-	ErrOverLimit  = apperr.New(apperr.Conflict, "presale_limit_reached", "已达每人限购数量", "You reached the per-buyer limit of this pre-sale.")
-	ErrNotReached = apperr.New(apperr.Conflict, "presale_not_reached", "预售未达成起订量，没有生产单", "The pre-sale has not reached its minimum; there is no production order.")
-	ErrNoBalance  = apperr.New(apperr.Conflict, "presale_no_balance", "没有待付尾款（未达成、已付清或已过尾款截止）", "There is no balance to pay (not reached, paid, or past the due date).")
+	ErrTitle        = apperr.InvalidField("title", "presale_title_invalid", "请填写预售标题（最多 60 字）", "Give the pre-sale a title (at most 60 characters).")
+	ErrPrice        = apperr.InvalidField("price_fen", "presale_price_invalid", "价格须大于 0，定金须小于价格", "The price must be above 0 and the deposit below the price.")
+	ErrMOQ          = apperr.InvalidField("moq", "presale_moq_invalid", "起订量须为 1 到 1000000", "The minimum order quantity must be 1 to 1,000,000.")
+	ErrDeadline     = apperr.InvalidField("deadline", "presale_deadline_invalid", "截止时间须在未来 90 天内", "The deadline must be within the next 90 days.")
+	ErrBalanceDue   = apperr.InvalidField("balance_due_at", "presale_balance_due_invalid", "定金预售须设置尾款截止时间，且晚于预售截止、早于发货日期", "A deposit pre-sale needs a balance due date after the deadline and before the ship date.")
+	ErrShipBy       = apperr.InvalidField("ship_by", "presale_ship_by_invalid", "承诺发货日期须晚于截止时间（180 天内）", "The promised ship date must be after the deadline (within 180 days).")
+	ErrLimit        = apperr.InvalidField("per_buyer_limit", "presale_limit_invalid", "每人限购须为 1 到 99", "The per-buyer limit must be 1 to 99.")
+	ErrText         = apperr.InvalidField("description", "presale_text_too_long", "说明最多 1000 字，供应商最多 100 字", "The description is at most 1000 characters, the supplier 100.")
+	ErrNoncompliant = apperr.New(apperr.Conflict, "presale_noncompliant", "预售标题或说明含有违规用语，请修改", "The title or description breaks advertising rules; change it.")
+	ErrClosed       = apperr.New(apperr.Conflict, "presale_closed", "预售已截止", "This pre-sale is closed.")
+	ErrOverLimit    = apperr.New(apperr.Conflict, "presale_limit_reached", "已达每人限购数量", "You reached the per-buyer limit of this pre-sale.")
+	ErrNotReached   = apperr.New(apperr.Conflict, "presale_not_reached", "预售未达成起订量，没有生产单", "The pre-sale has not reached its minimum; there is no production order.")
+	ErrNoBalance    = apperr.New(apperr.Conflict, "presale_no_balance", "没有待付尾款（未达成、已付清或已过尾款截止）", "There is no balance to pay (not reached, paid, or past the due date).")
 )
 
 // Validate checks a new pre-sale against now.
@@ -243,6 +244,9 @@ type Store interface {
 	// Presale returns one pre-sale with its live counts. Errors: not_found.
 	Presale(ctx context.Context, merchantID, id int64) (*Presale, error)
 	Presales(ctx context.Context, merchantID int64, f Filter) ([]Presale, error)
+	// PublicPresale finds a pre-sale by its id alone, for its public page
+	// (the id is in shared links). Errors: not_found.
+	PublicPresale(ctx context.Context, id int64) (*Presale, error)
 	// Commit places a buyer's deposit or full order for qty units: no stock
 	// is reserved (the goods are not made yet); the order is payable until
 	// the deadline at the latest. A retried Idempotency-Key returns the
@@ -281,4 +285,41 @@ type Store interface {
 	// Production is the production order of a reached pre-sale. Errors:
 	// presale_not_reached.
 	Production(ctx context.Context, merchantID, id int64) (*Production, error)
+}
+
+// Table is one table of an export (a CSV section, an XLSX sheet).
+type Table struct {
+	Name string
+	Rows [][]string
+}
+
+// Tables is the production order as the supplier reads it: what to make,
+// by when, and how many units go to each store or to delivery.
+func (pr *Production) Tables() []Table {
+	p := &pr.Presale
+	when := func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") }
+	head := Table{Name: "生产单 Production order", Rows: [][]string{
+		{"项目 Field", "内容 Value"},
+		{"预售编号 Pre-sale no.", fmt.Sprint(p.ID)},
+		{"预售 Pre-sale", p.Title},
+		{"商品 Product", p.ProductName},
+		{"规格 SKU", p.SKUName},
+		{"SKU ID", fmt.Sprint(p.SKUID)},
+		{"生产数量 Units to make", fmt.Sprint(pr.Units)},
+		{"起订量 MOQ", fmt.Sprint(p.MOQ)},
+		{"截止时付款件数 Units paid at the deadline", fmt.Sprint(p.Committed)},
+		{"定金未付尾款件数 Deposits forfeited", fmt.Sprint(p.Forfeited)},
+		{"供应商 Supplier", p.Supplier},
+		{"预售截止 Deadline (Beijing)", when(p.Deadline)},
+		{"承诺发货 Ship by", p.ShipBy.In(cn.Shanghai).Format("2006-01-02")},
+	}}
+	dest := Table{Name: "按去向 By destination", Rows: [][]string{{"方式 Fulfilment", "门店 Store", "门店编号 Store ID", "订单 Orders", "件数 Units"}}}
+	for _, l := range pr.Lines {
+		how := "自提 pickup"
+		if l.Fulfilment == order.Delivery {
+			how = "配送 delivery"
+		}
+		dest.Rows = append(dest.Rows, []string{how, l.StoreName, fmt.Sprint(l.StoreID), fmt.Sprint(l.Orders), fmt.Sprint(l.Units)})
+	}
+	return []Table{head, dest}
 }

@@ -94,6 +94,15 @@ func (s *PresaleStore) Presale(ctx context.Context, merchantID, id int64) (*pres
 	return p, s.counts(ctx, s.DB, p)
 }
 
+// PublicPresale implements presale.Store.
+func (s *PresaleStore) PublicPresale(ctx context.Context, id int64) (*presale.Presale, error) {
+	p, err := scanPresale(s.DB.QueryRow(ctx, `SELECT `+presaleCols+` WHERE p.id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	return p, s.counts(ctx, s.DB, p)
+}
+
 // Presales implements presale.Store: newest first.
 func (s *PresaleStore) Presales(ctx context.Context, merchantID int64, f presale.Filter) ([]presale.Presale, error) {
 	q, args := `SELECT `+presaleCols+` WHERE p.merchant_id = ?`, []any{merchantID}

@@ -501,6 +501,11 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			if !ok {
 				return apperr.ErrNotFound
 			}
+		case "presale":
+			// A pre-sale's progress is public, like its page.
+			if _, err := s.App.Presales.PublicPresale(r.Context(), id); err != nil {
+				return err
+			}
 		default:
 			return errInvalidSubscription.With("订阅参数无效", "Unknown topic "+sub.Topic+".")
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/sqldb"
 	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/web"
 )
@@ -68,6 +69,8 @@ type objects struct {
 	pollID                 int64
 	couponID               int64
 	aftersaleID            int64
+
+	presaleID              int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -154,6 +157,13 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/coupons/{id}/push":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/push" }},
 	"POST /api/v1/coupons/{id}/end":              {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/end" }},
 	"POST /api/v1/coupons/{id}/grab":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/grab" }},
+	"GET /presale/{id}":                          {scopePublic, func(o *objects) string { return "/presale/" + itoa(o.presaleID) }},
+	"GET /api/v1/presales/{id}":                  {scopePublic, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) }},
+	"GET /api/v1/presales/{id}/mine":             {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/mine" }},
+	"POST /api/v1/presales/{id}/commit":          {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/commit" }},
+	"POST /api/v1/presales/{id}/balance":         {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/balance" }},
+	"GET /api/v1/presales/{id}/production.csv":   {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.csv" }},
+	"GET /api/v1/presales/{id}/production.xlsx":  {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.xlsx" }},
 	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
 	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
 	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
@@ -758,6 +768,22 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "立减1元", "room": o.roomSlug, "amount_fen": 100, "budget_count": 50}, owner, nil), 201).decode(t, &cp)
 	o.couponID = cp.ID
+
+	// A pre-sale of the demo SKU, marked reached (as the leader would at
+	// its deadline) so its production order can be read.
+	var ps struct {
+		ID int64 `json:"id"`
+	}
+	deadline := time.Now().Add(time.Hour)
+	must(send(t, nil, base, "POST", "/api/v1/presales", map[string]any{"title": "矩阵预售", "sku_id": o.skuID, "price_fen": 1990, "moq": 1,
+		"deadline": deadline, "ship_by": deadline.Add(240 * time.Hour)}, owner, nil), 201).decode(t, &ps)
+	o.presaleID = ps.ID
+	if err := m.DB.WriteTx(context.Background(), func(tx *sqldb.Tx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE presales SET status = 'reached', settled_at = ?, notified_at = ? WHERE id = ?`, time.Now().UnixMilli(), time.Now().UnixMilli(), ps.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Two webhook endpoints (one to delete) and a delivery to replay.
 	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {

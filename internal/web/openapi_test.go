@@ -27,6 +27,7 @@ import (
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/presale"
 	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -260,6 +261,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Store": {stores.Store{}, nil}, "Lot": {inventory.Lot{}, nil}, "Level": {inventory.Level{}, nil},
 			"Order": {order.Order{}, nil}, "GuideSales": {order.GuideSales{}, nil}, "Line": {order.Line{}, nil}, "OrderRequest": {order.Request{}, nil}, "OrderItem": {order.Item{}, nil},
 			"PaymentIntent": {payment.Intent{}, nil}, "PaymentNotification": {payment.Notification{}, nil},
+			"Presale": {presale.Presale{}, nil}, "PresaleCommitment": {presale.Commitment{}, nil},
 			"PaymentAction": {payment.Action{}, nil}, "Refund": {payment.Refund{}, nil}, "CredentialCheck": {payment.CheckResult{}, nil}, "PayRequest": {app.PayRequest{}, nil},
 			"Room": {live.Room{}, nil}, "Comment": {live.Comment{}, nil}, "Pin": {live.Pin{}, nil},
 			"Staff": {identity.Staff{}, nil}, "AuditEntry": {identity.AuditEntry{}, nil}, "Customer": {identity.Customer{}, nil},

@@ -12,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/cn"
+	"github.com/shelflive/shelflive/internal/order"
 )
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
@@ -75,6 +76,9 @@ func parseTemplates() map[string]*template.Template {
 		"initial":     initial,
 		"shanghai":    func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02 15:04") },
 		"pct":         func(x float64) float64 { return 100 * x },
+		"cnday":       func(t time.Time) string { return t.In(cn.Shanghai).Format("2006-01-02") },
+		"minus":       func(a, b int64) int64 { return a - b },
+		"statusLabel": func(s string) string { return order.Status(s).Label() },
 	}
 	pages := map[string]*template.Template{}
 	entries, err := fs.ReadDir(embedded, "templates")

@@ -125,6 +125,8 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.aftersaleRoutes()...)            // 售后: refunds, returns, complaints
 	routes = append(routes, s.householdRoutes()...)            // smart fridges → pushes before things run out
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
+
+	routes = append(routes, s.presaleRoutes()...) // pre-sales to a minimum order (以销定产)
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

@@ -166,6 +166,7 @@
       flash = pickFlash(s.flash_sales);
       renderPinned(); renderFlash(); setStatus(s.room.status);
       if (SL.polls) SL.polls.update(s.poll || null);
+      if (SL.presale) SL.presale.update(s.presale || null);
       if (s.room.status === "ended") ended(); else startVideo();
       $("viewers").textContent = s.viewers; setLikes(s.likes);
     },
@@ -185,6 +186,7 @@
         case "flash.ended": setFlashes(flashes.filter((x) => x.id !== d.sale_id)); renderFlash(); break;
         case "trace.card": showTraceCard(d); break;
         case "poll.opened": case "poll.results": case "poll.closed": if (SL.polls) SL.polls.update(d.poll); break;
+        case "presale.progress": case "presale.settled": if (SL.presale) SL.presale.update(d.presale); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },
