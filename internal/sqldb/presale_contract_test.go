@@ -195,8 +195,8 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 		must(t, err)
 		custs = append(custs, c.ID)
 	}
-	miss := newPresale(t, s, 60, 0, time.Hour)   // too many to reach
-	reach := newPresale(t, s, 4, 0, time.Hour)   // easily reached
+	miss := newPresale(t, s, 60, 0, time.Hour)     // too many to reach
+	reach := newPresale(t, s, 4, 0, time.Hour)     // easily reached
 	deposit := newPresale(t, s, 3, 500, time.Hour) // reached with deposits (forced below)
 	presales := []*presale.Presale{miss, reach, deposit}
 
@@ -207,6 +207,7 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 		qty      int64
 		paid     bool
 		provider string
+		late     bool // paid after it stopped taking payments: refunded in full by the store
 	}
 	var orders []*placed
 	paidUnits := map[int64]int64{}
@@ -224,10 +225,13 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 			prov = "wechatpay"
 		}
 		err := payOrder(ctx, db, pl.o, prov, fmt.Sprintf("s%d-%d", seed, nonce))
-		if err == nil {
+		switch {
+		case err == nil:
 			pl.paid, pl.provider = true, prov
 			paidUnits[pl.p.ID] += pl.qty
-		} else if !apperr.Is(err, "not_payable") {
+		case errors.Is(err, payment.ErrPaidTooLate):
+			pl.late = true
+		case !apperr.Is(err, "not_payable"):
 			t.Fatalf("pay: %v", err)
 		}
 	}
@@ -244,7 +248,7 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 			}
 		case op < 8 && len(orders) > 0:
 			pl := orders[rng.IntN(len(orders))]
-			if !pl.paid {
+			if !pl.paid && !pl.late {
 				pay(pl)
 			}
 		case op == 8:
@@ -316,9 +320,14 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 			restart()
 		}
 		if lateOK && round == 1 {
+			// The vendor took the money after the deadline: the order
+			// expired at settlement, so the payment is refunded, not counted.
 			nonce++
 			err := payOrder(ctx, db, late, "dev", fmt.Sprintf("late%d", seed))
-			wantCode(t, err, "not_payable")
+			if !errors.Is(err, payment.ErrPaidTooLate) {
+				t.Fatalf("late payment: %v", err)
+			}
+			orders = append(orders, &placed{o: late, p: miss, qty: 1, late: true})
 		}
 	}
 	ps := &sqldb.PresaleStore{DB: db}
@@ -370,6 +379,10 @@ func presaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) {
 		case pl.paid:
 			if o.Status != order.Paid || len(list) != 0 {
 				t.Fatalf("paid order %d of a reached pre-sale: %s with %d refunds", o.ID, o.Status, len(list))
+			}
+		case pl.late:
+			if o.Status == order.Paid || len(list) != 1 || refunded != o.TotalFen {
+				t.Fatalf("late-paid order %d: %s with %d refunds, %d of %d refunded", o.ID, o.Status, len(list), refunded, o.TotalFen)
 			}
 		default:
 			if o.Status == order.Paid || len(list) != 0 {
