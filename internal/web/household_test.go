@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -146,4 +148,48 @@ func TestHouseholdPushes(t *testing.T) {
 	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": readings[:1]}, linked.Token, nil).wantProblem(t, 401, "device_unauthorized")
 	other := viewerLogin(t, s.base, "demo", "13900000952")
 	send(t, nil, s.base, "DELETE", "/api/v1/me/devices/"+itoa(linked.Device.ID), nil, other.Token, nil).wantProblem(t, 404, "unknown_device")
+}
+
+// TestHouseholdOnMyPage: on 我的 at phone size a viewer links a fridge
+// (the consent box is required), is shown the device token once, and after
+// the fridge reports sees each category's level and run-out; the switch
+// turns pushes off.
+func TestHouseholdOnMyPage(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900000953")
+	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
+	runB(t, ctx, "open 我的", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		withCookie(s.base, "sl_viewer", buyer.Token),
+		chromedp.Navigate(s.base+"/me"),
+		chromedp.WaitVisible(chromedp.CSS("#hh-link")))
+	runB(t, ctx, "link without consent", chromedp.SendKeys(`#hh-link input[name=name]`, "厨房冰箱"), chromedp.Click(`#hh-link button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS("#hh-link .error")))
+	runB(t, ctx, "link with consent", chromedp.Click(`#hh-consent-box`), chromedp.Click(`#hh-link button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS("#hh-token code")))
+	token, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#hh-token code").textContent`))
+	now := time.Now().UTC()
+	var readings []map[string]any
+	for i, lv := range []float64{0.9, 0.65, 0.4, 0.15} {
+		readings = append(readings, map[string]any{"category": "乳品", "level": lv, "at": now.Add(time.Duration(i-3) * 24 * time.Hour).Add(-time.Minute)})
+		readings = append(readings, map[string]any{"category": "水果", "level": 0.95 - 0.05*float64(i), "at": now.Add(time.Duration(i-3) * 24 * time.Hour).Add(-time.Minute)})
+	}
+	send(t, nil, s.base, "POST", "/api/v1/household/readings", map[string]any{"readings": readings}, strings.TrimSpace(token), nil).want(t, 200)
+	runB(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#hh-levels li")))
+	runB(t, ctx, "scroll", chromedp.ScrollIntoView("#household"))
+	testkit.Screenshot(t, ctx, "me-household-390")
+	levels, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#hh-levels").textContent`))
+	if !strings.Contains(levels, "乳品") || !strings.Contains(levels, "15%") || !strings.Contains(levels, "用完") || !strings.Contains(levels, "水果") {
+		t.Fatalf("levels: %q", levels)
+	}
+	if wide, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); wide {
+		t.Fatal("我的 scrolls sideways at 390 px")
+	}
+	runB(t, ctx, "pushes off", chromedp.Click(`#hh-pushes`))
+	testkit.WaitFor(t, "pushes off", 10*time.Second, func() bool {
+		var m struct {
+			Pushes bool `json:"pushes"`
+		}
+		send(t, nil, s.base, "GET", "/api/v1/me/devices", nil, buyer.Token, nil).want(t, 200).decode(t, &m)
+		return !m.Pushes
+	})
 }
