@@ -207,6 +207,9 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
 	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
 	"GET /qr/share/{slug}":                    {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
+	"GET /poster/{slug}":                      {scopePublic, func(o *objects) string { return "/poster/" + o.roomSlug }},
+	"GET /qr/room/{slug}":                     {scopePublic, func(o *objects) string { return "/qr/room/" + o.roomSlug }},
+	"GET /live/{slug}/products/{id}":          {scopePublic, func(o *objects) string { return "/live/" + o.roomSlug + "/products/" + itoa(o.productID) }},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an

@@ -128,7 +128,7 @@ func (s *Server) guideView(r *http.Request) (*guideView, error) {
 		code, _ := s.App.ShareCode(r.Context(), p, &room, "")
 		q := "?g=" + url.QueryEscape(code)
 		v.Links = append(v.Links, guideLink{Slug: room.Slug, Title: room.Title, Status: string(room.Status), StartsAt: room.ScheduledAt,
-			URL: base + "/live/" + room.Slug + q, QR: "/qr/share/" + room.Slug, Code: code})
+			URL: base + "/live/" + room.Slug + q, QR: "/qr/share/" + room.Slug, Poster: "/poster/" + room.Slug + q, Code: code})
 	}
 	list, err := s.App.Orders.List(r.Context(), order.Filter{MerchantID: p.MerchantID, GuideCode: st.GuideCode, Limit: 50})
 	if err != nil {

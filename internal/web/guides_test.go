@@ -441,6 +441,7 @@ func TestGuidePage(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#guide-links img.guide-qr")),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("img.guide-qr")].every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
 	testkit.Screenshot(t, ctx, "guide-390")
+	shot(t, ctx, "guide-page")
 	if wide, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); wide {
 		t.Fatal("the guide page scrolls sideways at 390 px")
 	}

@@ -44,6 +44,7 @@ func TestMyPage(t *testing.T) {
 		chromedp.Navigate(s.base+"/me?from=demo"),
 		chromedp.WaitVisible(chromedp.CSS("#my-orders")))
 	testkit.Screenshot(t, ctx, "me-390")
+	shot(t, ctx, "me-page")
 	text := func(sel string) string {
 		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("`+sel+`").textContent`))
 		return v

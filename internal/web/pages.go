@@ -44,7 +44,8 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 	// Only a code this server signed counts (and becomes the last touch);
 	// the page re-shares it and the order carries it.
 	guide := s.touchShare(w, r, st.Room.MerchantID)
-	return s.render(w, r, 200, "live.html", map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide})
+	return s.render(w, r, 200, "live.html", map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide,
+		"OG": s.roomOG(st, langOf(r), guide)})
 }
 
 func (s *Server) pageOrder(w http.ResponseWriter, r *http.Request) error {

@@ -194,7 +194,9 @@ func (c *ColdChain) renderTrace(w http.ResponseWriter, r *http.Request, pt *Publ
 	cls := map[string]string{coldchain.VerdictHeld: "status-completed", coldchain.VerdictBroken: "status-cancelled",
 		coldchain.VerdictHeldNow: "status-pending_payment", coldchain.VerdictGaps: "status-pending_payment", coldchain.VerdictNoData: "status-pending_payment", coldchain.VerdictReleased: "status-pending_payment"}[pt.Verdict]
 	w.Header().Set("Cache-Control", "no-cache")
-	return c.Server.render(w, r, 200, "trace.html", map[string]any{"T": pt, "Verdict": verdict, "Events": events, "VerdictClass": cls, "Chart": pt})
+	og := &ogMeta{Title: pickLang(langOf(r), "溯源 Trace") + " · " + pt.Product + " " + pt.Variant, Type: "article", URL: c.Server.abs(pt.Path),
+		Description: strings.TrimSpace(pickLang(langOf(r), "批次 Lot") + " " + pt.Lot + " · " + pt.Origin + " · " + verdict)}
+	return c.Server.render(w, r, 200, "trace.html", map[string]any{"T": pt, "Verdict": verdict, "Events": events, "VerdictClass": cls, "Chart": pt, "OG": og})
 }
 
 func (c *ColdChain) pageTrace(w http.ResponseWriter, r *http.Request) error {

@@ -110,7 +110,10 @@
       main.replaceChildren(
         toolbar(t("直播间", "Rooms"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editRoom(null) }, t("新建直播间", "New room"))),
         table([t("标题", "Title"), t("地址", "Link"), t("主播", "Host"), t("计划时间", "Scheduled"), t("状态", "Status"), t("商品数", "Products"), ""],
-          r.rooms.map((x) => h("tr", {}, h("td", {}, h("b", {}, x.title)), h("td", {}, h("a", { href: "/live/" + x.slug, target: "_blank", rel: "noopener" }, "/live/" + x.slug)),
+          r.rooms.map((x) => h("tr", {}, h("td", {}, h("b", {}, x.title)), h("td", { class: "room-share" }, h("img", { class: "room-qr-thumb", src: "/qr/room/" + x.slug, alt: t("二维码", "QR code"), width: 56, height: 56, loading: "lazy" }),
+              h("span", {}, h("a", { href: "/live/" + x.slug, target: "_blank", rel: "noopener" }, "/live/" + x.slug), h("br"),
+                h("a", { href: "/poster/" + x.slug, target: "_blank", rel: "noopener", class: "small" }, t("海报", "Poster")), " · ",
+                h("a", { href: "/qr/room/" + x.slug, download: x.slug + "-qr.png", class: "small" }, t("二维码", "QR code")))),
             h("td", {}, x.host_name), h("td", {}, x.scheduled_at ? fmt(x.scheduled_at) : "—"),
             h("td", {}, badge({ live: t("直播中", "Live"), scheduled: t("未开始", "Scheduled"), ended: t("已结束", "Ended") }[x.status], x.status === "live" ? "red" : "")),
             h("td", {}, x.product_ids.length),

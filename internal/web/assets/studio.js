@@ -25,6 +25,10 @@
     if (st.pinned) products.set(st.pinned.id, st.pinned);
     $("studio-title").textContent = SL.rtitle(room);
     $("open-room").href = "/live/" + room.slug;
+    $("room-qr").src = "/qr/room/" + room.slug;
+    $("room-qr-save").href = "/qr/room/" + room.slug;
+    $("room-qr-save").setAttribute("download", room.slug + "-qr.png");
+    $("room-poster").href = "/poster/" + room.slug;
     setStatus(room.status);
     $("st-viewers").textContent = st.viewers; $("st-likes").textContent = st.likes;
     $("ingest-body").replaceChildren(
