@@ -11,6 +11,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // AskAftersale records a customer's after-sales request about their own
@@ -164,11 +165,37 @@ func (a *App) expirePickups(ctx context.Context) {
 	}
 }
 
-// aftersaleTick runs the after-sales jobs on the leader.
+// SlotReminder writes "your slot ends soon" messages.
+type SlotReminder interface {
+	RemindSlotsEnding(ctx context.Context, now time.Time, lead time.Duration) (int64, error)
+}
+
+// aftersaleTick runs the after-sales and pickup jobs on the leader.
 func (a *App) aftersaleTick(ctx context.Context) {
+	if a.Pickup != nil {
+		if n, err := a.Pickup.RemindSlotsEnding(ctx, a.Now(), stores.SlotEndingSoon); err != nil {
+			a.Logger.Error("pickup slots: reminders", "err", err)
+		} else if n > 0 {
+			a.Logger.Info("pickup slot reminders sent", "messages", n)
+		}
+	}
 	if a.Aftersales == nil {
 		return
 	}
 	a.decideLapsed(ctx)
 	a.expirePickups(ctx)
+}
+
+// SlotLister answers which pickup slots a store offers now.
+type SlotLister interface {
+	Slots(ctx context.Context, merchantID, storeID int64, now time.Time) (*stores.Store, []stores.Slot, error)
+}
+
+// StoreSlots lists a store's bookable pickup slots with the places left.
+func (a *App) StoreSlots(ctx context.Context, merchantID, storeID int64) (*stores.Store, []stores.Slot, error) {
+	sl, ok := a.Pickup.(SlotLister)
+	if !ok {
+		return nil, nil, stores.ErrUnknownStore
+	}
+	return sl.Slots(ctx, merchantID, storeID, a.Now())
 }

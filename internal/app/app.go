@@ -119,6 +119,8 @@ type App struct {
 	// Aftersales keeps customers' after-sales requests (nil: none).
 	Aftersales     aftersales.Store
 	lastAftersales time.Time
+	// Pickup sends "your slot ends soon" (nil: none).
+	Pickup SlotReminder
 
 	// Webhooks queues events for merchants' endpoints (nil: none);
 	// WebhookKick wakes the dispatcher after something was queued.
@@ -430,6 +432,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: req.RoomID, GuideCode: req.GuideCode,
 		Fulfilment: req.Fulfilment, StoreID: req.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
 		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor), CouponPick: req.Coupon}
+	if req.PickupSlot != nil && req.Fulfilment == order.Pickup {
+		o.PickupSlotAsked = req.PickupSlot.UTC()
+	}
 	created, err := a.Orders.Create(ctx, o, req.Items)
 	if err != nil {
 		return nil, false, err

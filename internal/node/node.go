@@ -210,6 +210,7 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}
 	a.Household = &sqldb.HouseholdStore{DB: db}
 	a.Presales = &sqldb.PresaleStore{DB: db}
+	a.Pickup = &sqldb.PickupStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {
 		if box, err := secretbox.New(key); err == nil {

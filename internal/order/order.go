@@ -96,6 +96,14 @@ type Order struct {
 	// prices the order: "" or "auto" (the best in the wallet), "none", or a
 	// claim id.
 	CouponPick string `json:"-"`
+	// The pickup slot booked (stores with slots): SlotMoved says the slot
+	// the buyer asked for was full and the order took the next free one.
+	PickupSlotStart *time.Time `json:"pickup_slot_start,omitempty"`
+	PickupSlotEnd   *time.Time `json:"pickup_slot_end,omitempty"`
+	PickupSlotLabel string     `json:"pickup_slot_label,omitempty"`
+	SlotMoved       bool       `json:"slot_moved,omitempty"`
+	// PickupSlotAsked is the slot start the buyer asked for (zero: the first free one).
+	PickupSlotAsked time.Time `json:"-"`
 }
 
 // Line is one SKU in an order with the price at order time.
@@ -124,6 +132,9 @@ type Request struct {
 	// a claim id that one (coupons' stacking rules: one per order, none on
 	// flash-sale orders).
 	Coupon string `json:"coupon,omitempty"`
+	// PickupSlot is the start of the pickup slot the buyer chose (stores
+	// with slots); empty takes the first free one, a full one the next.
+	PickupSlot *time.Time `json:"pickup_slot,omitempty"`
 }
 
 // Item is one requested SKU and quantity.

@@ -210,11 +210,11 @@ type StoreRepo struct{ DB *DB }
 
 var _ stores.Repo = (*StoreRepo)(nil)
 
-const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours`
+const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours, open_minute, close_minute, slot_minutes, slot_capacity`
 
 func scanStore(row interface{ Scan(...any) error }) (*stores.Store, error) {
 	var s stores.Store
-	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery, &s.PickupWindowHours)
+	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery, &s.PickupWindowHours, &s.OpenMinute, &s.CloseMinute, &s.SlotMinutes, &s.SlotCapacity)
 	return &s, translate(err)
 }
 
@@ -223,8 +223,10 @@ func (r *StoreRepo) CreateStore(ctx context.Context, s *stores.Store) error {
 		return err
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours, ms(tx.Now))
+		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours,
+			open_minute, close_minute, slot_minutes, slot_capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours,
+			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, ms(tx.Now))
 		return err
 	})
 }
@@ -234,8 +236,10 @@ func (r *StoreRepo) UpdateStore(ctx context.Context, s *stores.Store) error {
 		return err
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ?, pickup_window_hours = ? WHERE merchant_id = ? AND id = ?`,
-			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours, s.MerchantID, s.ID)
+		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ?, pickup_window_hours = ?,
+			open_minute = ?, close_minute = ?, slot_minutes = ?, slot_capacity = ? WHERE merchant_id = ? AND id = ?`,
+			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours,
+			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, s.MerchantID, s.ID)
 		return mustAffect(res, err)
 	})
 }

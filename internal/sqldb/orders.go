@@ -13,6 +13,7 @@ import (
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // OrderStore implements order.Store and payment.Store: a payment changes an
@@ -133,6 +134,11 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if err := useCoupon(ctx, tx, o); err != nil {
 			return err
 		}
+		if o.Fulfilment == order.Pickup {
+			if err := bookSlot(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 		for _, t := range takes {
 			if _, err := tx.Exec(ctx, `INSERT INTO allocations (order_id, store_id, lot_id, quantity) VALUES (?, ?, ?, ?)`, o.ID, t.StoreID, t.LotID, t.Qty); err != nil {
 				return err
@@ -226,16 +232,16 @@ func isUnique(err error, names ...string) bool {
 
 const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), COALESCE(sale_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
 	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at,
-	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0)`
+	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0), pickup_slot_start, pickup_slot_end, pickup_slot_requested`
 
 func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var o order.Order
 	var status, ful string
 	var exp, created int64
-	var paid, ready, shipped, completed, cancelled sql.NullInt64
+	var paid, ready, shipped, completed, cancelled, slotStart, slotEnd, slotAsked sql.NullInt64
 	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.SaleID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
 		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled,
-		&o.DiscountFen, &o.CouponClaimID, &o.DrawID)
+		&o.DiscountFen, &o.CouponClaimID, &o.DrawID, &slotStart, &slotEnd, &slotAsked)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -243,6 +249,11 @@ func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	o.StatusLabel = o.Status.Label()
 	o.ReserveExpiresAt, o.CreatedAt = fromMS(exp), fromMS(created)
 	o.PaidAt, o.ReadyAt, o.ShippedAt, o.CompletedAt, o.CancelledAt = nullMS(paid), nullMS(ready), nullMS(shipped), nullMS(completed), nullMS(cancelled)
+	o.PickupSlotStart, o.PickupSlotEnd = nullMS(slotStart), nullMS(slotEnd)
+	if o.PickupSlotStart != nil {
+		o.PickupSlotLabel = stores.SlotLabel(*o.PickupSlotStart, *o.PickupSlotEnd)
+		o.SlotMoved = slotAsked.Valid && slotAsked.Int64 != slotStart.Int64
+	}
 	return &o, nil
 }
 
@@ -397,6 +408,13 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 			return nil, err
 		}
 		if err := returnCoupon(ctx, tx, id); err != nil { // the coupon refund rule (package coupons)
+			return nil, err
+		}
+		if err := releaseSlot(ctx, tx, cur); err != nil {
+			return nil, err
+		}
+	case order.Ready:
+		if err := readyMessage(ctx, tx, cur); err != nil {
 			return nil, err
 		}
 	}

@@ -30,8 +30,14 @@ type Store struct {
 	// PickupWindowHours is how long a paid pickup order waits in the store
 	// (from ready, or paid when never marked ready) before it is cancelled
 	// and refunded in full; 0 when stored means DefaultPickupWindowHours.
-	PickupWindowHours int     `json:"pickup_window_hours"`
-	DistanceM         float64 `json:"distance_m,omitempty"` // set by Nearest
+	PickupWindowHours int `json:"pickup_window_hours"`
+	// Opening hours (minutes after midnight, China time; default 08:00 to
+	// 22:00) and pickup slots (slots.go): SlotCapacity 0 means no slots.
+	OpenMinute   int     `json:"open_minute"`
+	CloseMinute  int     `json:"close_minute"`
+	SlotMinutes  int     `json:"slot_minutes"`
+	SlotCapacity int64   `json:"slot_capacity"`
+	DistanceM    float64 `json:"distance_m,omitempty"` // set by Nearest
 }
 
 // Validate checks a store before it is stored.
@@ -59,6 +65,9 @@ func (s *Store) Validate() error {
 	if utf8.RuneCountInString(s.Name) > MaxNameRunes || utf8.RuneCountInString(s.NameEN) > MaxNameRunes || utf8.RuneCountInString(s.Address) > MaxAddressRunes ||
 		len(s.Phone) > 32 || utf8.RuneCountInString(s.Hours) > 100 {
 		return ErrTooLong
+	}
+	if err := s.normalizeHours(); err != nil {
+		return err
 	}
 	if s.PickupWindowHours == 0 {
 		s.PickupWindowHours = DefaultPickupWindowHours

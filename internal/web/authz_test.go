@@ -210,6 +210,9 @@ var objectRoutes = map[string]objectRoute{
 	"GET /poster/{slug}":                      {scopePublic, func(o *objects) string { return "/poster/" + o.roomSlug }},
 	"GET /qr/room/{slug}":                     {scopePublic, func(o *objects) string { return "/qr/room/" + o.roomSlug }},
 	"GET /live/{slug}/products/{id}":          {scopePublic, func(o *objects) string { return "/live/" + o.roomSlug + "/products/" + itoa(o.productID) }},
+	"GET /api/v1/rooms/{slug}/stores/{id}/slots": {scopePublic, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/stores/" + itoa(o.demoStoreID) + "/slots"
+	}},
 }
 
 // handlerPerms are checks a handler makes on top of the route's Access: an

@@ -127,7 +127,8 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
 
 	routes = append(routes, s.presaleRoutes()...) // pre-sales to a minimum order (以销定产)
-	routes = append(routes, s.shareRoutes()...)                // posters, room QR codes, product pages (share cards)
+	routes = append(routes, s.shareRoutes()...)   // posters, room QR codes, product pages (share cards)
+	routes = append(routes, s.pickupRoutes()...)  // pickup slots
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

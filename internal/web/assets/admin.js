@@ -283,6 +283,7 @@
     if (!l.hold && reason === null) return;
     try { await api("POST", "/api/v1/lots/" + l.id + "/hold", { hold: !l.hold, reason: reason || "" }); show("lots"); } catch (e) { toast(e.message); }
   }
+  const hm = (m) => String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0"), mins = (v) => { const [a, b] = String(v || "").split(":").map(Number); return (a || 0) * 60 + (b || 0); };
   function editStore(s) {
     openModal(s ? t("编辑门店", "Edit store") : t("新建门店", "New store"), [
       field(t("名称", "Name"), "name", s && s.name, { required: true }), field(t("英文名", "English name"), "name_en", s && s.name_en),
@@ -291,9 +292,13 @@
       field(t("电话", "Phone"), "phone", s && s.phone), field(t("营业时间", "Hours"), "hours", s && s.hours),
       select(t("承接配送", "Ships delivery"), "delivery", [["false", t("否", "No")], ["true", t("是", "Yes")]], s ? String(s.delivery) : "false"),
       field(t("自提保留（小时，逾期自动退款）", "Pickup window (hours, then refunded)"), "pickup_window_hours", s ? s.pickup_window_hours : 48, { type: "number", min: "1", max: "168" }),
+      field(t("开门", "Opens"), "opens", hm(s ? s.open_minute : 480), { type: "time" }), field(t("关门", "Closes"), "closes", hm(s ? s.close_minute : 1320), { type: "time" }),
+      field(t("自提时段（分钟）", "Pickup slot (minutes)"), "slot_minutes", s ? s.slot_minutes : 60, { type: "number", min: "15", max: "240" }),
+      field(t("每时段单数（0 = 不分时段）", "Orders per slot (0 = no slots)"), "slot_capacity", s ? s.slot_capacity : 0, { type: "number", min: "0", max: "1000" }),
     ], async (form) => {
       const body = { name: form.name.value, name_en: form.name_en.value, address: form.address.value, lat: Number(form.lat.value), lng: Number(form.lng.value), phone: form.phone.value, hours: form.hours.value, delivery: form.delivery.value === "true",
-        pickup_window_hours: Number(form.pickup_window_hours.value) || 48 };
+        pickup_window_hours: Number(form.pickup_window_hours.value) || 48, open_minute: mins(form.opens.value), close_minute: mins(form.closes.value) || 1440,
+        slot_minutes: Number(form.slot_minutes.value) || 60, slot_capacity: Number(form.slot_capacity.value) || 0 };
       if (s) await api("PUT", "/api/v1/stores/" + s.id, body); else await api("POST", "/api/v1/stores", body);
       toast(t("已保存", "Saved")); show("stores");
     });

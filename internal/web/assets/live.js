@@ -382,6 +382,7 @@
   }
 
   let storeCache = { sku: 0, list: [] };
+  let slotCache = { store: 0, list: [] };
   async function renderBuy() {
     if (!sheetProduct) return;
     const { p, st } = sheetProduct;
@@ -393,6 +394,13 @@
     if (!st.store || !stores.some((s) => s.id === st.store && s.available >= st.qty)) {
       const first = stores.find((s) => s.available >= st.qty); st.store = first ? first.id : 0;
     }
+    // Pickup slots of the chosen store (stores that book pickups into slots).
+    if (st.mode === "pickup" && st.store && slotCache.store !== st.store) {
+      try { slotCache = { store: st.store, list: (await api("GET", "/api/v1/rooms/" + slug + "/stores/" + st.store + "/slots")).slots }; } catch (e) { slotCache = { store: st.store, list: [] }; }
+      if (!sheetProduct) return;
+    }
+    const slots = st.mode === "pickup" ? slotCache.list : [];
+    if (slots.length && !slots.some((x) => x.start === st.slot && x.left > 0)) { const free = slots.find((x) => x.left > 0); st.slot = free ? free.start : ""; }
     const total = sku.price_fen * st.qty;
     const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
     const name = h("input", { id: "addr-name", placeholder: t("收货人", "Recipient"), maxlength: "30", value: st.name || "" });
@@ -421,6 +429,10 @@
             h("div", {}, h("b", {}, SL.lang === "en" && s.name_en ? s.name_en : s.name), h("div", { class: "muted small" }, s.address), h("div", { class: "small " + (s.available > 0 ? "muted" : "soldout") }, s.available > 0 ? t("库存 ", "In stock: ") + s.available : t("本店无货", "Out of stock here"))),
             h("span", { class: "dist" }, s.distance_m ? (s.distance_m >= 1000 ? (s.distance_m / 1000).toFixed(1) + " km" : Math.round(s.distance_m) + " m") : ""))))
         : h("div", {}, name, phone, addr),
+      slots.length ? h("h3", {}, t("取货时段", "Pickup slot")) : null,
+      slots.length ? h("div", { class: "chips slot-chips", id: "slot-list" }, slots.map((x) => h("button", {
+        class: "chip" + (x.start === st.slot ? " on" : ""), type: "button", disabled: x.left <= 0, dataset: { start: x.start },
+        onclick: () => { st.slot = x.start; renderBuy(); } }, x.label, h("small", { class: "muted" }, x.left > 0 ? t(" 余" + x.left, " " + x.left + " left") : t(" 已满", " full"))))) : null,
       err,
       h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(total))), confirm)
     );
@@ -452,10 +464,12 @@
     track("checkout", p.id);
     const body = { items: [{ sku_id: st.sku, quantity: st.qty }], fulfilment: st.mode, room_id: roomID, guide_code: guide || "" };
     if (st.sale) body.flash_sale_id = st.sale.id;
-    if (st.mode === "pickup") body.store_id = st.store;
+    if (st.mode === "pickup") { body.store_id = st.store; if (st.slot && !st.sale) body.pickup_slot = st.slot; }
     else { body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || ""; }
     try {
       const o = await api("POST", "/api/v1/orders", body, { "Idempotency-Key": idemKey });
+      slotCache.store = 0; // places changed
+      if (o.slot_moved) toast(t("你选的时段刚刚约满，已改约 ", "That slot just filled up; you're booked for ") + o.pickup_slot_label, 5000);
       try { await SL.checkout(o.id); } catch (e) { location.href = "/orders/" + o.id; } // the order page offers paying again
     } catch (e) {
       btn.disabled = false;
@@ -468,6 +482,7 @@
         sale_not_running: t("秒杀已结束", "The flash sale has ended"),
         sale_paused: t("暂停销售：该批次冷链复核中，复核通过后恢复", "On hold: the lot is under cold-chain review; the sale resumes once it is cleared"),
         lot_on_hold: t("暂停销售：该批次冷链复核中", "On hold: the lot is under cold-chain review"),
+        pickup_slots_full: t("这家门店近两天的自提时段都约满了，请换一家门店", "Every pickup slot here is full for two days; choose another store"),
       };
       err.textContent = msgs[e.code] || e.message;
       err.classList.remove("hidden");
@@ -475,6 +490,7 @@
       if (e.code === "sale_paused" && st.sale) { st.sale.paused = true; if (flash && flash.id === st.sale.id) { flash.paused = true; renderFlash(); } btn.disabled = true; btn.textContent = t("暂停销售", "On hold"); }
       if (e.code === "busy_retry") { btn.textContent = t("重试", "Retry"); }
       if (e.code === "out_of_stock") { storeCache.sku = 0; }
+      if (e.code === "pickup_slots_full" || e.code === "pickup_slot_closed") { slotCache.store = 0; renderBuy(); }
     }
   }
 
