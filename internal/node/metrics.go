@@ -24,6 +24,7 @@ func newHubCollector(h interface{ Stats() realtime.Stats }) *hubCollector {
 		"events":           d("events_total", "Guaranteed (commerce) events published."),
 		"frames":           d("frames_queued_total", "Frames queued to connections."),
 		"lossy_dropped":    d("lossy_frames_dropped_total", "Comment/like frames dropped for full connection queues."),
+		"lossy_replaced":   d("batches_replaced_total", "Unsent comment/like batches replaced by a newer one (a connection's writer was late)."),
 		"comments_dropped": d("comments_sampled_out_total", "Comments sampled out of batch frames."),
 		"slow":             d("slow_consumers_total", "Connections closed because they could not keep up."),
 		"writes":           d("socket_writes_total", "WebSocket writes (each carries one or more frames)."),
@@ -47,6 +48,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	n("events", s.Events)
 	n("frames", s.FramesQueued)
 	n("lossy_dropped", s.LossyDropped)
+	n("lossy_replaced", s.LossyReplaced)
 	n("comments_dropped", s.CommentsDropped)
 	n("slow", s.SlowConsumers)
 	n("writes", s.Writes)

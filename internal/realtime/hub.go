@@ -182,6 +182,7 @@ type Stats struct {
 	Batches         uint64 // batch frames built (once per topic per tick)
 	FramesQueued    uint64 // frames queued to connections (all classes)
 	LossyDropped    uint64 // lossy frames dropped because a connection queue was full
+	LossyReplaced   uint64 // unsent batches replaced by a newer one (the connection's writer was late)
 	SlowConsumers   uint64 // subscriptions ended with slow_consumer
 	CommentsIn      uint64 // comments received
 	CommentsDropped uint64 // comments sampled out of batch frames
@@ -264,17 +265,18 @@ type LocalHub struct {
 	stop     chan struct{}
 	loopDone chan struct{}
 
-	nSubs         atomic.Int64
-	nEvents       atomic.Uint64
-	nBatches      atomic.Uint64
-	nQueued       atomic.Uint64
-	nLossyDropped atomic.Uint64
-	nSlow         atomic.Uint64
-	nCommentsIn   atomic.Uint64
-	nCommentsDrop atomic.Uint64
-	nWrites       atomic.Uint64
-	delayRel      delayHist
-	delayLossy    delayHist
+	nSubs          atomic.Int64
+	nEvents        atomic.Uint64
+	nBatches       atomic.Uint64
+	nQueued        atomic.Uint64
+	nLossyDropped  atomic.Uint64
+	nLossyReplaced atomic.Uint64
+	nSlow          atomic.Uint64
+	nCommentsIn    atomic.Uint64
+	nCommentsDrop  atomic.Uint64
+	nWrites        atomic.Uint64
+	delayRel       delayHist
+	delayLossy     delayHist
 }
 
 var _ Hub = (*LocalHub)(nil)
@@ -353,6 +355,7 @@ func (h *LocalHub) Stats() Stats {
 		Batches:         h.nBatches.Load(),
 		FramesQueued:    h.nQueued.Load(),
 		LossyDropped:    h.nLossyDropped.Load(),
+		LossyReplaced:   h.nLossyReplaced.Load(),
 		SlowConsumers:   h.nSlow.Load(),
 		CommentsIn:      h.nCommentsIn.Load(),
 		CommentsDropped: h.nCommentsDrop.Load(),

@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"bytes"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,7 @@ const (
 type queued struct {
 	b  []byte
 	c  class
+	n  int32 // batches: the tick's comments (shown + dropped), carried over if a newer batch replaces it
 	at int64 // Unix ns when queued, for the queue-delay histograms
 }
 
@@ -41,6 +44,7 @@ type Subscription struct {
 
 	mu      sync.Mutex
 	q       []queued
+	missed  int  // comments of batches replaced before the writer took them; added to the next batch's "dropped"
 	ended   bool // no more frames accepted
 	closed  bool // Close was called (membership removed)
 	counted bool // included in Stats.Subscriptions
@@ -54,8 +58,9 @@ type Subscription struct {
 	// (0 = none), reported by Delivered.
 	drainedRel, drainedLossy int64
 
-	ready chan struct{} // capacity 1: "the queue became non-empty"
-	done  chan struct{} // closed when the hub ends the subscription
+	ready  chan struct{}                     // capacity 1: "the queue became non-empty"
+	notify atomic.Pointer[func(urgent bool)] // set: queued frames call it instead of signalling ready
+	done   chan struct{}                     // closed when the hub ends the subscription
 }
 
 func newSubscription(h *LocalHub, opts SubscribeOptions) *Subscription {
@@ -100,7 +105,12 @@ func (s *Subscription) Frames(buf [][]byte) [][]byte {
 	s.mu.Lock()
 	s.drainedRel, s.drainedLossy = 0, 0
 	for i := range s.q {
-		buf = append(buf, s.q[i].b)
+		b := s.q[i].b
+		if s.q[i].c == classLossy && s.missed > 0 {
+			b = addDropped(b, s.missed) // this connection's copy says what it missed
+			s.missed = 0
+		}
+		buf = append(buf, b)
 		s.q[i].b = nil
 		switch at := s.q[i].at; {
 		case s.q[i].c == classLossy:
@@ -145,6 +155,19 @@ func (s *Subscription) Len() int {
 	return len(s.q)
 }
 
+// SetNotify makes every queued frame call f instead of signalling Ready, so a
+// writer shared by many connections can be told which ones have something to
+// write (urgent: an event, snapshot, personal message or own echo, which go
+// before batches). Ready still signals the end, Wake and everything else.
+// nil goes back to Ready.
+func (s *Subscription) SetNotify(f func(urgent bool)) {
+	if f == nil {
+		s.notify.Store(nil)
+		return
+	}
+	s.notify.Store(&f)
+}
+
 // Wake signals Ready without queuing anything, so that the owner's single wait on
 // Ready also covers its own events (client gone, server shutdown).
 func (s *Subscription) Wake() {
@@ -159,11 +182,33 @@ func (s *Subscription) Wake() {
 func (s *Subscription) Send(frame []byte) { s.push(frame, classOwn, time.Now().UnixNano()) }
 
 // push queues frame according to its class. It never blocks.
-func (s *Subscription) push(frame []byte, c class, at int64) {
+func (s *Subscription) push(frame []byte, c class, at int64) { s.pushN(frame, c, at, 0) }
+
+// pushN is push for a batch frame of n comments (shown + dropped).
+func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
 		return
+	}
+	if c == classLossy {
+		// A batch the writer has not taken yet is stale once a newer one is
+		// ready: the newer carries the like total and viewer count, and its
+		// comments are the ones worth showing. Replace it rather than queue
+		// behind it, so that a connection whose writer is late (the CPU is
+		// short) gets one fresh batch per write instead of a backlog: batches
+		// widen under overload and narrow again by themselves, comment latency
+		// stays near one tick, and the writes saved go to events and the API.
+		for i := len(s.q) - 1; i >= 0; i-- {
+			if s.q[i].c == classLossy {
+				s.missed += int(s.q[i].n)
+				copy(s.q[i:], s.q[i+1:])
+				s.q[len(s.q)-1] = queued{}
+				s.q = s.q[:len(s.q)-1]
+				s.h.nLossyReplaced.Add(1)
+				break
+			}
+		}
 	}
 	if len(s.q) >= s.limit {
 		if c == classLossy || !s.evictLossyLocked() {
@@ -171,6 +216,9 @@ func (s *Subscription) push(frame []byte, c class, at int64) {
 			case classLossy, classOwn:
 				s.mu.Unlock()
 				s.h.nLossyDropped.Add(1)
+				if c == classLossy {
+					s.missed += int(n)
+				}
 				return
 			}
 			s.endLocked(CodeSlowConsumer, reasonSlow)
@@ -180,8 +228,12 @@ func (s *Subscription) push(frame []byte, c class, at int64) {
 			return
 		}
 	}
-	s.q = append(s.q, queued{frame, c, at})
+	s.q = append(s.q, queued{frame, c, n, at})
 	s.mu.Unlock()
+	if f := s.notify.Load(); f != nil {
+		(*f)(c != classLossy)
+		return
+	}
 	select {
 	case s.ready <- struct{}{}:
 	default:
@@ -192,6 +244,7 @@ func (s *Subscription) push(frame []byte, c class, at int64) {
 func (s *Subscription) evictLossyLocked() bool {
 	for i := range s.q {
 		if s.q[i].c == classLossy {
+			s.missed += int(s.q[i].n)
 			copy(s.q[i:], s.q[i+1:])
 			s.q[len(s.q)-1] = queued{}
 			s.q = s.q[:len(s.q)-1]
@@ -252,4 +305,27 @@ func (s *Subscription) Close() {
 	if wasCounted {
 		s.h.nSubs.Add(-1)
 	}
+}
+
+var droppedKey = []byte(`,"dropped":`)
+
+// addDropped returns a copy of batch frame b whose "dropped" count is n
+// higher. The key cannot occur inside a JSON string (quotes are escaped there),
+// so the first match is the field.
+func addDropped(b []byte, n int) []byte {
+	i := bytes.Index(b, droppedKey)
+	if i < 0 {
+		return b
+	}
+	j := i + len(droppedKey)
+	k := j
+	old := 0
+	for k < len(b) && b[k] >= '0' && b[k] <= '9' {
+		old = old*10 + int(b[k]-'0')
+		k++
+	}
+	out := make([]byte, 0, len(b)+8)
+	out = append(out, b[:j]...)
+	out = strconv.AppendInt(out, int64(old+n), 10)
+	return append(out, b[k:]...)
 }

@@ -254,7 +254,11 @@ func (t *topic) flushLocked(early bool) {
 	}
 	frame := encodeBatch(t.nameJSON, shown, dropped, t.likesTotal.Load(), delta, viewers)
 	t.h.nBatches.Add(1)
-	t.deliverLocked(frame, classLossy)
+	at, n := now.UnixNano(), int32(len(comments)+overflow)
+	for _, m := range t.members {
+		m.sub.pushN(frame, classLossy, at, n)
+	}
+	t.h.nQueued.Add(uint64(len(t.members)))
 
 	if len(keep) < len(comments) {
 		t.sendOwnLocked(comments, keep)
