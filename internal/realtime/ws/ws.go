@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -65,6 +66,9 @@ type Options struct {
 	// OnClose, if set, is called once when the connection has ended (after the
 	// subscription left the hub), with the bye code ("" when the client left).
 	OnClose func(code string)
+	// OwnWriter makes the connection write every frame from its own goroutine
+	// instead of through the shared writers (writers.go); for comparisons.
+	OwnWriter bool
 }
 
 func (o *Options) defaults() {
@@ -151,6 +155,14 @@ type conn struct {
 	stopped      atomic.Bool
 	pingMu       sync.Mutex
 	ping         *time.Timer
+
+	// Shared writers (writers.go): frames are written by the pool, and this
+	// connection's goroutine only says hello, finishes writes that would have
+	// blocked, and ends the connection.
+	shared bool
+	wmu    sync.Mutex   // one writer at a time: a shared writer or this goroutine
+	wstate atomic.Int32 // on a writer list
+	slow   atomic.Bool  // a shared write left bytes in cork.pending for this goroutine
 }
 
 // Serve upgrades the request to a WebSocket and streams frames of the given topics until the client goes away,
@@ -203,6 +215,7 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 		return // Accept has answered the request
 	}
 	c.ws = wc
+	c.shared = !opts.OwnWriter && rawWrites && c.cork != nil && c.cork.raw
 	wc.SetReadLimit(opts.ReadLimit)
 	if opts.OnOpen != nil {
 		opts.OnOpen()
@@ -242,17 +255,27 @@ func (c *conn) run() {
 	c.writeLoop()
 }
 
-// writeLoop sends hello, then drains the subscription queue until the end.
+// writeLoop sends hello, then drains the subscription queue until the end
+// (with shared writers: hands the connection to them and waits for the end).
 func (c *conn) writeLoop() {
-	if err := c.write([][]byte{realtime.HelloFrame(c.sub.Epoch(), time.Now())}); err != nil {
+	c.wmu.Lock()
+	err := c.write([][]byte{realtime.HelloFrame(c.sub.Epoch(), time.Now())})
+	c.wmu.Unlock()
+	if err != nil {
 		c.ws.CloseNow()
 		return
+	}
+	if c.shared {
+		c.sub.SetNotify(func(urgent bool) { writers().schedule(c, urgent) })
+		writers().schedule(c, true) // what was queued before
 	}
 	var frames [][]byte
 	for {
 		// An ended subscription wins over queued frames.
 		if c.sub.IsEnded() {
+			c.wmu.Lock()
 			c.end()
+			c.wmu.Unlock()
 			return
 		}
 		if c.readClosed.Load() {
@@ -260,8 +283,21 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if c.shutdown != nil && c.shutdown.Err() != nil {
+			c.wmu.Lock()
 			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
+			c.wmu.Unlock()
 			return
+		}
+		if c.shared {
+			if c.slow.Load() {
+				if err := c.finishSlow(); err != nil {
+					c.ws.CloseNow()
+					return
+				}
+				continue
+			}
+			<-c.sub.Ready()
+			continue
 		}
 		frames = c.sub.Frames(frames[:0])
 		if len(frames) > 0 {
@@ -283,10 +319,62 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// write sends frames as one socket write (see corkConn.writeText), refreshing the
-// write deadline only when less than half of it is left: a deadline change is a
-// runtime timer update, too costly to do twice per frame for 10,000 viewers.
-func (c *conn) write(frames [][]byte) error {
+// flushShared is a shared writer's turn at c: everything queued, in one
+// non-blocking write. What the socket did not take stays in cork.pending and
+// c's own goroutine writes it (with a deadline); until then c is skipped.
+func (c *conn) flushShared(buf [][]byte) [][]byte {
+	if c.slow.Load() || !c.wmu.TryLock() {
+		// Another writer has c: it looks again when done (below), as does
+		// c's goroutine after a slow write.
+		return buf
+	}
+	buf = c.sub.Frames(buf[:0])
+	if len(buf) == 0 {
+		c.wmu.Unlock()
+		return buf
+	}
+	complete, err := c.cork.writeShared(buf)
+	clear(buf)
+	if cap(buf) > 64 {
+		buf = nil
+	}
+	switch {
+	case err != nil:
+		c.wmu.Unlock()
+		c.ws.CloseNow()
+		return buf
+	case !complete:
+		c.sub.Delivered()
+		c.slow.Store(true)
+		c.wmu.Unlock()
+		c.sub.Wake()
+		return buf
+	}
+	c.sub.Delivered()
+	c.wmu.Unlock()
+	if c.sub.Len() > 0 { // queued while we wrote; a writer that found c busy left it to us
+		writers().schedule(c, true)
+	}
+	return buf
+}
+
+// finishSlow writes what a shared write left, blocking under the write
+// deadline, then hands c back to the shared writers.
+func (c *conn) finishSlow() error {
+	c.wmu.Lock()
+	c.armDeadline()
+	err := c.cork.flushPending()
+	c.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	c.slow.Store(false)
+	writers().schedule(c, true)
+	return nil
+}
+
+// armDeadline refreshes the write deadline when less than half of it is left.
+func (c *conn) armDeadline() {
 	if nc := c.netConn(); nc != nil {
 		now := time.Now()
 		if c.deadline.Sub(now) < c.writeTimeout/2 {
@@ -294,6 +382,13 @@ func (c *conn) write(frames [][]byte) error {
 			nc.SetWriteDeadline(c.deadline)
 		}
 	}
+}
+
+// write sends frames as one socket write (see corkConn.writeText), refreshing the
+// write deadline only when less than half of it is left: a deadline change is a
+// runtime timer update, too costly to do twice per frame for 10,000 viewers.
+func (c *conn) write(frames [][]byte) error {
+	c.armDeadline()
 	return c.send(frames)
 }
 
@@ -473,6 +568,11 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	cc := &corkConn{Conn: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { cc.fd, cc.raw = int(fd), true })
+		}
+	}
 	h.c.cork = cc
 	return cc, bufio.NewReadWriter(bufio.NewReaderSize(cc, readBufSize), bufio.NewWriterSize(cc, writeBufSize)), nil
 }
@@ -487,7 +587,25 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // per-message locking, flushing and syscall.
 type corkConn struct {
 	net.Conn
-	mu sync.Mutex
+	mu      sync.Mutex
+	pending []byte // the rest of a shared write the socket did not take; goes out before anything else
+
+	// The shared writers write to the socket's descriptor directly (the
+	// runtime's poller would refuse once a write deadline has passed, and
+	// they need none: they never block). rawMu keeps Close from closing the
+	// descriptor, whose number the kernel may then reuse, during such a write.
+	raw    bool
+	fd     int
+	rawMu  sync.Mutex
+	closed bool
+}
+
+// Close marks the descriptor closed for the shared writers, then closes.
+func (c *corkConn) Close() error {
+	c.rawMu.Lock()
+	c.closed = true
+	c.rawMu.Unlock()
+	return c.Conn.Close()
 }
 
 var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
@@ -495,7 +613,56 @@ var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.flushPendingLocked(); err != nil {
+		return 0, err
+	}
 	return c.Conn.Write(p)
+}
+
+func (c *corkConn) flushPendingLocked() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.pending)
+	if err == nil {
+		c.pending = nil
+	}
+	return err
+}
+
+// flushPending writes what a shared write left (blocking, under the deadline).
+func (c *corkConn) flushPending() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushPendingLocked()
+}
+
+// writeShared frames msgs like writeText and writes them without blocking;
+// complete is false when part of them waits in pending.
+func (c *corkConn) writeShared(msgs [][]byte) (complete bool, err error) {
+	bp := corkPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, m := range msgs {
+		b = appendFrameHeader(b, len(m))
+		b = append(b, m...)
+	}
+	c.mu.Lock()
+	if len(c.pending) > 0 {
+		c.pending = append(c.pending, b...)
+	} else {
+		var n int
+		n, err = c.tryWrite(b)
+		if err == nil && n < len(b) {
+			c.pending = append([]byte(nil), b[n:]...)
+		}
+	}
+	complete = len(c.pending) == 0
+	c.mu.Unlock()
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		corkPool.Put(bp)
+	}
+	return complete, err
 }
 
 // writeText writes each message as one unmasked, final text frame (RFC 6455 §5.2).
@@ -507,7 +674,10 @@ func (c *corkConn) writeText(msgs [][]byte) error {
 		b = append(b, m...)
 	}
 	c.mu.Lock()
-	_, err := c.Conn.Write(b)
+	err := c.flushPendingLocked()
+	if err == nil {
+		_, err = c.Conn.Write(b)
+	}
 	c.mu.Unlock()
 	if cap(b) <= 64<<10 {
 		*bp = b[:0]

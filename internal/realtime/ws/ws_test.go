@@ -64,6 +64,7 @@ func newEnv(t *testing.T, opts realtime.Options) *env {
 		ws.Serve(w, r, hub, ws.Options{
 			User: r.URL.Query().Get("user"), Topics: rs, Context: ctx,
 			Wait:         r.URL.Query().Get("wait") == "1",
+			OwnWriter:    r.URL.Query().Get("own") == "1",
 			PingInterval: pingInterval(r),
 			PongTimeout:  time.Second,
 			OnClose: func(code string) {
@@ -256,11 +257,18 @@ func TestServe_RoundTrip(t *testing.T) {
 }
 
 // A viewer that stops reading must not delay anyone else, and is cut off with
-// slow_consumer once guaranteed events overflow its queue.
+// slow_consumer once guaranteed events overflow its queue: with the shared
+// writers (a write that would block is left to the connection's goroutine)
+// and with a writer goroutine per connection.
 func TestServe_StalledViewer(t *testing.T) {
+	t.Run("SharedWriters", func(t *testing.T) { testStalledViewer(t, "") })
+	t.Run("OwnWriter", func(t *testing.T) { testStalledViewer(t, "&own=1") })
+}
+
+func testStalledViewer(t *testing.T, q string) {
 	e := newEnv(t, realtime.Options{Tick: 20 * time.Millisecond, QueueLen: 16})
-	stalled := e.dial(t, "sub=room:1&user=stalled")
-	healthy := e.dial(t, "sub=room:1&user=healthy")
+	stalled := e.dial(t, "sub=room:1&user=stalled"+q)
+	healthy := e.dial(t, "sub=room:1&user=healthy"+q)
 	waitFor(t, "two viewers", func() bool { return e.hub.Viewers("room:1") == 2 })
 
 	const events = 300
