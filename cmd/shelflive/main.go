@@ -6,7 +6,8 @@
 //	shelflive restore        put a backup back (server stopped)
 //	shelflive merchant …     create, list and disable merchants (shops)
 //	shelflive doctor         check a configuration before going live
-//	shelflive bench …        load tools (orders, fanout)
+//	shelflive bench …        load tools (orders, flashsale, coupons, fanout …)
+//	shelflive draw verify    recompute a 福袋 draw's winners from its revealed seed
 //	shelflive version
 package main
 
@@ -45,12 +46,14 @@ func main() {
 		err = runMerchant(ctx, args, os.Stdin, os.Stdout)
 	case "bench":
 		err = runBench(ctx, args)
+	case "draw":
+		err = runDraw(ctx, args, os.Stdout)
 	case "demo":
 		err = runDemo(ctx, args, os.Stdout)
 	case "version":
 		fmt.Println("shelflive", Version)
 	default:
-		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, doctor, bench, demo, version)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, migrate, backup, restore, merchant, doctor, bench, draw, demo, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shelflive:", err)

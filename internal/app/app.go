@@ -21,6 +21,7 @@ import (
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/draws"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/guides"
@@ -112,6 +113,10 @@ type App struct {
 	// holds those whose progress the room has not seen yet.
 	Presales      presale.Store
 	presalesDirty presaleDirty
+	// Draws keeps 福袋 draws; DrawPrizes gives coupon prizes.
+	Draws      draws.Store
+	DrawPrizes PrizeIssuer
+	drawsDirty drawDirty
 
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
@@ -180,6 +185,9 @@ func (a *App) Start(ctx context.Context) {
 			a.flushPresales(ctx)
 			a.flushFlash()
 			a.flushCoupons()
+			if a.Draws != nil {
+				a.flushDraws(ctx)
+			}
 			if a.Now().Sub(lastExpiry) >= time.Second {
 				lastExpiry = a.Now()
 				a.campaign(ctx)
@@ -198,6 +206,7 @@ func (a *App) Start(ctx context.Context) {
 					a.householdDue(ctx)
 					a.tickFlash(ctx)
 					a.tickCoupons(ctx)
+					a.tickDraws(ctx)
 					a.syncFlashHolds(ctx)
 					a.reconcileTick(ctx, &lastReconcile)
 				}
@@ -292,6 +301,7 @@ type RoomState struct {
 	Poll     *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
 	Coupons  []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
 	Presale  *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
+	Draws    []draws.Draw      `json:"draws"`             // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -333,6 +343,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	st.Poll = a.roomPoll(ctx, r)
 	st.Coupons = a.roomCoupons(ctx, r.MerchantID, r.ID)
 	st.Presale = a.roomPresale(ctx, r)
+	st.Draws = a.roomDraws(ctx, r)
 	return st, nil
 }
 

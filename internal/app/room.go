@@ -57,6 +57,7 @@ func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live
 	}
 	a.Comments.Queue(insight.CommentJob{CommentID: c.ID, MerchantID: room.MerchantID, RoomID: room.ID, Pinned: room.PinnedProductID,
 		Lineup: room.ProductIDs, Text: c.Body, Staff: staff, At: c.CreatedAt}) // read later, never waited for
+	a.enterByComment(ctx, p, room, c.Body) // a 福袋's keyword enters its draw
 	return c, nil
 }
 

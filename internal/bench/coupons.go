@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apiclient"
+	"github.com/shelflive/shelflive/internal/bench/proc"
 	"github.com/shelflive/shelflive/internal/node"
 )
 
@@ -77,6 +78,7 @@ func RunCoupons(ctx context.Context, args []string, stdout io.Writer) error {
 	conns := fs.Int("conns", 256, "HTTP connections the viewers share")
 	runs := fs.Int("runs", 1, "runs of each side, alternating; the summary is the median run of each")
 	skipBaseline := fs.Bool("no-baseline", false, "skip the naive baseline")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the first ShelfLive race (server and viewers, one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,7 +90,11 @@ func RunCoupons(ctx context.Context, args []string, stdout io.Writer) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}, Timeout: 60 * time.Second}
 	var mine, naive []CouponResult
 	for r := 0; r < max(1, *runs); r++ {
-		res, err := couponRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("node", r)), hc, *conns, *viewers, *budget, false)
+		prof := ""
+		if r == 0 {
+			prof = *cpuprofile
+		}
+		res, err := couponRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("node", r)), hc, *conns, *viewers, *budget, false, prof)
 		if err != nil {
 			return err
 		}
@@ -96,7 +102,7 @@ func RunCoupons(ctx context.Context, args []string, stdout io.Writer) error {
 		if *skipBaseline {
 			continue
 		}
-		base, err := couponRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("naive", r)), hc, *conns, *viewers, *budget, true)
+		base, err := couponRun(ctx, stdout, filepath.Join(dir, fmt.Sprint("naive", r)), hc, *conns, *viewers, *budget, true, "")
 		if err != nil {
 			return err
 		}
@@ -119,7 +125,7 @@ func RunCoupons(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func couponRun(ctx context.Context, out io.Writer, dir string, hc *http.Client, conns, viewers, budget int, naive bool) (CouponResult, error) {
+func couponRun(ctx context.Context, out io.Writer, dir string, hc *http.Client, conns, viewers, budget int, naive bool, profile string) (CouponResult, error) {
 	token := "bench-owner-token"
 	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-analytics=false"}
 	if naive {
@@ -160,6 +166,7 @@ func couponRun(ctx context.Context, out io.Writer, dir string, hc *http.Client, 
 		return CouponResult{}, fmt.Errorf("bench coupons: push: %d %v", st, err)
 	}
 	url := fmt.Sprintf("%s/api/v1/coupons/%d/grab", m.URL(), cp.ID)
+	stop := proc.CPUProfile(profile)
 	res := race(conns, []string{url}, tokens, []byte(`{}`), func(status int, code string) outcome {
 		switch {
 		case status == 201:
@@ -171,6 +178,7 @@ func couponRun(ctx context.Context, out io.Writer, dir string, hc *http.Client, 
 		}
 		return failed
 	})
+	stop()
 	r := CouponResult{System: system, Viewers: viewers, Budget: budget, Grabs: res.Attempts, Won: res.Acknowledged, Errors: res.Errors, Busy: res.Busy,
 		DurationS: res.DurationS, GrabsPerS: res.AttemptsPerS, P50Ms: res.P50Ms, P99Ms: res.P99Ms}
 	if err := m.DB.QueryRow(ctx, `SELECT COUNT(*) FROM coupon_claims WHERE coupon_id = ?`, cp.ID).Scan(&r.Stored); err != nil {

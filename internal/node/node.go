@@ -204,7 +204,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Clearance = &sqldb.ClearanceStore{DB: db}
 	a.Polls = &sqldb.PollStore{DB: db}
-	a.Coupons = &sqldb.CouponStore{DB: db, Fence: nodeName}
+	couponStore := &sqldb.CouponStore{DB: db, Fence: nodeName}
+	a.Coupons = couponStore
+	a.Draws = &sqldb.DrawStore{DB: db}
+	a.DrawPrizes = couponStore
 	a.CouponNaive = c.CouponNaive
 	a.Reminders = &sqldb.ReminderStore{DB: db}
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}

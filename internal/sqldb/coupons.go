@@ -125,7 +125,7 @@ func (s *CouponStore) Live(ctx context.Context) ([]coupons.Coupon, map[int64]map
 	}
 	held := map[int64]map[int64]int64{}
 	for _, c := range list {
-		rows, err := s.DB.Query(ctx, `SELECT customer_id, COUNT(*) FROM coupon_claims WHERE coupon_id = ? GROUP BY customer_id`, c.ID)
+		rows, err := s.DB.Query(ctx, `SELECT customer_id, COUNT(*) FROM coupon_claims WHERE coupon_id = ? AND source = 'grab' GROUP BY customer_id`, c.ID)
 		if err != nil {
 			return nil, nil, err
 		}

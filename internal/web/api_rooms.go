@@ -291,7 +291,7 @@ func (s *Server) apiPostComment(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(w, "comment:"+app.UserKey(p), 2, 5); err != nil {
 		return err
 	}
-	c, err := s.App.PostComment(r.Context(), p, room, in.Text)
+	c, err := s.App.PostComment(app.WithDevice(r.Context(), s.deviceOf(r)), p, room, in.Text)
 	if refused := (*app.CommentError)(nil); errors.As(err, &refused) {
 		writeProblemWith(w, r, compliance.ErrHostCommentBlocked, "findings", refused.Result.Findings)
 		return nil

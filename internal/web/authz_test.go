@@ -71,6 +71,7 @@ type objects struct {
 	aftersaleID            int64
 
 	presaleID              int64
+	drawID                 int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -164,6 +165,11 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/presales/{id}/balance":         {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/balance" }},
 	"GET /api/v1/presales/{id}/production.csv":   {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.csv" }},
 	"GET /api/v1/presales/{id}/production.xlsx":  {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.xlsx" }},
+	"GET /api/v1/rooms/{slug}/draws":             {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
+	"POST /api/v1/rooms/{slug}/draws":            {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
+	"GET /api/v1/draws/{id}":                     {scopePublic, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) }},
+	"POST /api/v1/draws/{id}/enter":              {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/enter" }},
+	"POST /api/v1/draws/{id}/draw":               {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/draw" }},
 	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
 	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
 	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
@@ -790,6 +796,12 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A like draw in the matrix room, its prize that coupon.
+	var dr struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/draws", map[string]any{"title": "福袋", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": cp.ID, "minutes": 30}, owner, nil), 201).decode(t, &dr)
+	o.drawID = dr.ID
 
 	// Two webhook endpoints (one to delete) and a delivery to replay.
 	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {

@@ -129,6 +129,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.presaleRoutes()...) // pre-sales to a minimum order (以销定产)
 	routes = append(routes, s.shareRoutes()...)   // posters, room QR codes, product pages (share cards)
 	routes = append(routes, s.pickupRoutes()...)  // pickup slots
+	routes = append(routes, s.drawRoutes()...)    // 福袋 draws
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}
