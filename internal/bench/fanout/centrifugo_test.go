@@ -19,7 +19,7 @@ func centrifugoBinary(t *testing.T) string {
 	if p := os.Getenv("SHELFLIVE_CENTRIFUGO_BIN"); p != "" {
 		return p
 	}
-	p, _ := filepath.Abs("../../tmp/bin/centrifugo")
+	p, _ := filepath.Abs("../../../tmp/bin/centrifugo")
 	if _, err := os.Stat(p); err != nil {
 		t.Skip("centrifugo not installed (run scripts/bench-centrifugo.sh or set SHELFLIVE_CENTRIFUGO_BIN)")
 	}

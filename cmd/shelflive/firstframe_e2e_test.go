@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// Phone profile of the first-frame measurement (issue 15 item 4): a shared
+// link opened on a mid-range phone on 4G.
+const (
+	phoneDownBps  = 9_000_000 // 9 Mbit/s down
+	phoneUpBps    = 1_500_000
+	phoneRTTms    = 150 // added to every request until its response headers
+	phoneCPUSlow  = 4   // Emulation.setCPUThrottlingRate
+	firstFrameMax = 1500 * time.Millisecond
+)
+
+// firstFrameProbe marks, in the page's own clock (ms since the navigation
+// started, i.e. the tap on the link), when the video element shows its first
+// frame (requestVideoFrameCallback; "playing" as a fallback).
+const firstFrameProbe = `(() => {
+  const ff = window.__ff = {};
+  const mark = (k) => { if (!(k in ff)) ff[k] = performance.now(); };
+  document.addEventListener("DOMContentLoaded", () => {
+    mark("dcl");
+    const v = document.getElementById("video");
+    if (!v) return;
+    v.addEventListener("loadeddata", () => mark("loadeddata"));
+    v.addEventListener("playing", () => mark("playing"));
+    if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(() => mark("frame"));
+  });
+})();`
+
+// firstFrameResult is one tap: times in ms since navigation start, and the
+// bytes the page moved before its first frame (media requests excluded).
+type firstFrameResult struct {
+	DOMContentLoadedMs float64 `json:"dcl_ms"`
+	LoadedDataMs       float64 `json:"loadeddata_ms"`
+	PlayingMs          float64 `json:"playing_ms"`
+	FirstFrameMs       float64 `json:"first_frame_ms"`
+	PageKB             float64 `json:"page_kb_before_video"`
+	Player             string  `json:"player"` // flv (mpegts.js) or hls
+}
+
+// TestTapToFirstVideoFrame measures tap-to-first-video-frame on the viewer
+// page of a live room: ffmpeg publishes to the node's RTMP ingest, and a
+// headless chromium at 390×844 with the phone profile above (network
+// throttled by rule, CPU slowed 4×, cache off, as a first visit) opens
+// /live/demo. It fails when no frame shows within 30 s; the figure against
+// the 1.5 s target is logged (per run and median of $SHELFLIVE_FIRSTFRAME_RUNS,
+// default 1) and recorded in docs/BENCHMARKS.md, since on a shared 2-core box
+// the encoder and the throttled renderer compete with everything else.
+func TestTapToFirstVideoFrame(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "", "-rtmp-addr", "127.0.0.1:0")
+	ffmpegPath(t)
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	publishVideo(t, streamCtx, m, "demo-stream-key", "540x960", 25) // a phone camera's portrait stream
+	owner := testkit.Owner(m)
+	var room struct {
+		Playback struct {
+			OnAir bool `json:"on_air"`
+		} `json:"playback"`
+	}
+	testkit.WaitFor(t, "stream on air", 30*time.Second, func() bool {
+		owner.Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
+		return room.Playback.OnAir
+	})
+	time.Sleep(3 * time.Second) // a viewer arrives at a live already running: a few GOPs in
+
+	runs := 1
+	if n, err := strconv.Atoi(os.Getenv("SHELFLIVE_FIRSTFRAME_RUNS")); err == nil && n > 0 {
+		runs = n
+	}
+	var firsts []float64
+	for i := 0; i < runs; i++ {
+		r := tapToFirstFrame(t, browser, url(m, "/live/demo"))
+		b, _ := json.Marshal(r)
+		t.Logf("run %d: %s", i+1, b)
+		firsts = append(firsts, r.FirstFrameMs)
+	}
+	slices.Sort(firsts)
+	med := firsts[len(firsts)/2]
+	if len(firsts)%2 == 0 {
+		med = (firsts[len(firsts)/2-1] + firsts[len(firsts)/2]) / 2
+	}
+	verdict := "within"
+	if time.Duration(med*float64(time.Millisecond)) > firstFrameMax {
+		verdict = "OVER"
+	}
+	t.Logf("tap to first video frame: median %.0f ms of %d runs %v (%s the %v target; 9 Mbit/s, %d ms RTT, %d× CPU)",
+		med, runs, firsts, verdict, firstFrameMax, phoneRTTms, phoneCPUSlow)
+}
+
+func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firstFrameResult {
+	t.Helper()
+	tab := testkit.NewContext(t, browser, 90*time.Second)
+	if err := chromedp.Do(tab); err != nil { // opens the tab
+		t.Fatal(err)
+	}
+	cdp := func(what string, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err := chromedp.Call(tab, network.Enable, network.EnableParams{})
+	cdp("network", err)
+	_, err = chromedp.Call(tab, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+	cdp("cache", err)
+	_, err = chromedp.Call(tab, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Latency: phoneRTTms, DownloadThroughput: phoneDownBps / 8, UploadThroughput: phoneUpBps / 8}},
+	})
+	cdp("throttle network", err)
+	_, err = chromedp.Call(tab, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: phoneCPUSlow})
+	cdp("throttle CPU", err)
+	_, err = chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: firstFrameProbe})
+	cdp("probe", err)
+	run(t, tab, "tap the shared link", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile), chromedp.Navigate(pageURL))
+	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`window.__ff && (window.__ff.frame || window.__ff.playing)`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		testkit.Screenshot(t, tab, "failed-first-frame")
+		t.Fatalf("no video frame within 30 s: %v", err)
+	}
+	raw, err := chromedp.Run(tab, chromedp.Evaluate[string](`(() => {
+	  const ff = window.__ff, first = ff.frame || ff.playing;
+	  const media = (n) => /\/media\/|\.flv|\.m3u8|\.ts(\?|$)/.test(n);
+	  let bytes = 0;
+	  for (const e of performance.getEntriesByType("navigation")) bytes += e.transferSize;
+	  for (const e of performance.getEntriesByType("resource")) if (e.startTime <= first && !media(e.name)) bytes += e.transferSize;
+	  return JSON.stringify({dcl_ms: ff.dcl || 0, loadeddata_ms: ff.loadeddata || 0, playing_ms: ff.playing || 0, first_frame_ms: first,
+	    page_kb_before_video: Math.round(bytes / 102.4) / 10, player: window.mpegts ? "flv" : (window.Hls ? "hls" : "native")});
+	})()`))
+	cdp("read the probe", err)
+	var r firstFrameResult
+	cdp("decode", json.Unmarshal([]byte(raw), &r))
+	return r
+}
