@@ -116,19 +116,15 @@ func (a *App) VendorCallback(ctx context.Context, provider string, merchantID in
 }
 
 func (a *App) applyPaid(ctx context.Context, n *payment.Notification, provider string) error {
-	orderID, merchantID, err := a.Payments.ApplyPaid(ctx, n, provider, a.Now())
+	o, err := a.Payments.ApplyPaid(ctx, n, provider, a.Now())
 	if errors.Is(err, payment.ErrPaidTooLate) {
-		a.paidTooLate(ctx, merchantID, orderID, provider, n)
+		a.paidTooLate(ctx, o, provider, n)
 		return nil // recorded and being refunded: the vendor may stop calling
 	}
 	if err != nil {
 		return err
 	}
-	o, err := a.Orders.Get(ctx, merchantID, orderID)
-	if err != nil {
-		return err
-	}
-	a.orderChanged(o)
+	a.orderChanged(o) // as committed: no second read
 	return nil
 }
 
@@ -136,15 +132,10 @@ func (a *App) applyPaid(ctx context.Context, n *payment.Notification, provider s
 // after its order was closed (or paid by another intent), and tells the
 // buyer's open pages. If the vendor cannot be reached now, the refund
 // stays pending and the reconciler sends it (also after a restart).
-func (a *App) paidTooLate(ctx context.Context, merchantID, orderID int64, provider string, n *payment.Notification) {
-	a.Logger.Warn("paid after the order stopped taking payments: refunding automatically", "provider", provider, "intent", n.Intent, "order", orderID, "amount_fen", n.AmountFen)
-	o, err := a.Orders.Get(ctx, merchantID, orderID)
-	if err != nil {
-		a.Logger.Error("paid too late: order", "order", orderID, "err", err)
-		return
-	}
+func (a *App) paidTooLate(ctx context.Context, o *order.Order, provider string, n *payment.Notification) {
+	a.Logger.Warn("paid after the order stopped taking payments: refunding automatically", "provider", provider, "intent", n.Intent, "order", o.ID, "amount_fen", n.AmountFen)
 	a.refundsPending(ctx, o)
-	if o, err := a.Orders.Get(ctx, merchantID, orderID); err == nil {
+	if o, err := a.Orders.Get(ctx, o.MerchantID, o.ID); err == nil {
 		a.orderChanged(o)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/order"
 )
 
 // Intent is one attempt to pay an order with one provider and method.
@@ -150,7 +151,9 @@ type Store interface {
 	// keyed by the intent (so once however often the vendor calls back), an
 	// audit entry and a message in the buyer's inbox — and ApplyPaid
 	// returns ErrPaidTooLate after the commit: the caller sends the refund.
-	ApplyPaid(ctx context.Context, n *Notification, provider string, now time.Time) (orderID int64, merchantID int64, err error)
+	// It returns the order as committed (paid; or as it stands, with
+	// ErrPaidTooLate), so the caller tells watchers without reading it again.
+	ApplyPaid(ctx context.Context, n *Notification, provider string, now time.Time) (*order.Order, error)
 	// PendingIntents lists pending intents of real vendors created between
 	// from and to (the reconciler asks the vendor about them).
 	PendingIntents(ctx context.Context, from, to time.Time, limit int) ([]Intent, error)

@@ -137,7 +137,7 @@ func aftersaleSequence(t *testing.T, d sqldb.Dialect, seed uint64) map[string]in
 			}
 			in := &payment.Intent{MerchantID: w.s.m, OrderID: o.ID, Provider: "wechatpay", Method: "native", Intent: payment.NewIntentID(), AmountFen: o.TotalFen}
 			must(t, w.orders.CreateIntent(ctx, in))
-			if _, _, err := w.orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: o.TotalFen, ProviderRef: "tx" + in.Intent,
+			if _, err := w.orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: o.TotalFen, ProviderRef: "tx" + in.Intent,
 				MerchantID: w.s.m, Nonce: "pay:" + in.Intent}, "wechatpay", w.clock); err != nil {
 				t.Fatalf("step %d: pay: %v", step, err)
 			}

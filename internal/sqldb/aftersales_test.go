@@ -21,7 +21,7 @@ func (s *shop) paidOrder(t *testing.T, qty int64) *order.Order {
 	o := s.buy(t, qty)
 	in := &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "wechatpay", Method: "native", Intent: payment.NewIntentID(), AmountFen: o.TotalFen}
 	must(t, s.orders.CreateIntent(ctx, in))
-	_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: o.TotalFen, MerchantID: s.m, Nonce: "p" + in.Intent}, "wechatpay", s.db.Now())
+	_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, Status: "paid", AmountFen: o.TotalFen, MerchantID: s.m, Nonce: "p" + in.Intent}, "wechatpay", s.db.Now())
 	must(t, err)
 	return o
 }

@@ -876,16 +876,16 @@ func TestContractPayments(t *testing.T) {
 		wantCode(t, err, "not_found")
 
 		// amount mismatch changes nothing
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: 1, Nonce: "n0"}, "dev", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: 1, Nonce: "n0"}, "dev", db.Now())
 		wantCode(t, err, "amount_mismatch")
 		// unknown intent, or another provider's
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n0b"}, "wechat", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n0b"}, "wechat", db.Now())
 		wantCode(t, err, "not_found")
 
-		oid, mid, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, ProviderRef: "ref-1", Nonce: "n1"}, "dev", db.Now())
+		paidOrder, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, ProviderRef: "ref-1", Nonce: "n1"}, "dev", db.Now())
 		must(t, err)
-		if oid != o.ID || mid != s.m {
-			t.Fatalf("ApplyPaid returned %d %d", oid, mid)
+		if paidOrder.ID != o.ID || paidOrder.MerchantID != s.m || paidOrder.Status != order.Paid || paidOrder.PaidAt == nil || len(paidOrder.Lines) == 0 {
+			t.Fatalf("ApplyPaid returned %+v", paidOrder)
 		}
 		got, err := s.orders.IntentByID(ctx, "pi_1")
 		must(t, err)
@@ -898,9 +898,9 @@ func TestContractPayments(t *testing.T) {
 			t.Fatalf("order %+v", po)
 		}
 		// the same nonce, or a new nonce for a paid intent: replayed
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n1"}, "dev", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n1"}, "dev", db.Now())
 		wantCode(t, err, "replayed_callback")
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n2"}, "dev", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_1", AmountFen: o.TotalFen, Nonce: "n2"}, "dev", db.Now())
 		wantCode(t, err, "replayed_callback")
 
 		// an order that is no longer payable
@@ -908,7 +908,7 @@ func TestContractPayments(t *testing.T) {
 		must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: c.ID, Provider: "dev", Intent: "pi_2", AmountFen: c.TotalFen}))
 		_, err = s.orders.Transition(ctx, s.m, c.ID, order.Cancelled)
 		must(t, err)
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_2", AmountFen: c.TotalFen, Nonce: "n3"}, "dev", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_2", AmountFen: c.TotalFen, Nonce: "n3"}, "dev", db.Now())
 		wantTooLate(t, err) // kept and refunded (TestContractPaidTooLate)
 		pi2, err := s.orders.IntentByID(ctx, "pi_2")
 		must(t, err)
@@ -1238,7 +1238,7 @@ func TestContractConcurrentTransitions(t *testing.T) {
 		paid := 0
 		for i := range 10 {
 			wg.Go(func() {
-				_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_race", AmountFen: o3.TotalFen, Nonce: fmt.Sprintf("race-%d", i)}, "dev", db.Now())
+				_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_race", AmountFen: o3.TotalFen, Nonce: fmt.Sprintf("race-%d", i)}, "dev", db.Now())
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -1496,7 +1496,7 @@ func TestContractPayWhileCancelled(t *testing.T) {
 	pid := <-locked
 	paid := make(chan error, 1)
 	go func() {
-		_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_c", AmountFen: o.TotalFen, Nonce: "nc"}, "dev", db.Now())
+		_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_c", AmountFen: o.TotalFen, Nonce: "nc"}, "dev", db.Now())
 		paid <- err
 	}()
 	waitBlocked(t, db, pid)

@@ -557,11 +557,11 @@ func (s *OrderStore) PendingIntent(ctx context.Context, merchantID, orderID int6
 }
 
 // ApplyPaid implements payment.Store.
-func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, provider string, now time.Time) (int64, int64, error) {
-	var orderID, merchantID int64
+func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, provider string, now time.Time) (*order.Order, error) {
+	var out *order.Order
 	tooLate := false
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		tooLate = false // a retried transaction starts over
+		tooLate, out = false, nil // a retried transaction starts over
 		if _, err := tx.Exec(ctx, `INSERT INTO payment_notifications (provider, nonce, received_at) VALUES (?, ?, ?)`, provider, n.Nonce, ms(tx.Now)); err != nil {
 			if isUnique(err, "payment_notifications", "nonce", "") {
 				return payment.ErrReplayed
@@ -575,7 +575,6 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 		if n.MerchantID != 0 && n.MerchantID != in.MerchantID {
 			return payment.ErrForeign // a vendor account's callback names another merchant's intent
 		}
-		orderID, merchantID = in.OrderID, in.MerchantID
 		if in.Status == "paid" {
 			return payment.ErrReplayed
 		}
@@ -598,15 +597,22 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 			// (its stock may be sold again) or another payment paid it:
 			// keep the payment and refund it in full, in this transaction.
 			tooLate = true
-			return refundTooLate(ctx, tx, in, number, customerID)
+			if err := refundTooLate(ctx, tx, in, number, customerID); err != nil {
+				return err
+			}
+			out, err = getOrder(ctx, tx.QueryRow, tx.Query, in.MerchantID, in.OrderID)
+			return err
 		}
-		_, err = transition(ctx, tx, in.MerchantID, in.OrderID, order.Paid)
+		out, err = transition(ctx, tx, in.MerchantID, in.OrderID, order.Paid)
 		return err
 	})
-	if err == nil && tooLate {
-		err = payment.ErrPaidTooLate
+	if err != nil {
+		return nil, err
 	}
-	return orderID, merchantID, err
+	if tooLate {
+		return out, payment.ErrPaidTooLate
+	}
+	return out, nil
 }
 
 // refundTooLate records the full refund of a payment that arrived for an

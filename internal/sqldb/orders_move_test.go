@@ -105,7 +105,7 @@ func TestContractLateCallback(t *testing.T) {
 
 		a := s.buy(t, 2)
 		intent(a, "pi_late_a")
-		_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_late_a", AmountFen: a.TotalFen, Nonce: "la"}, "dev", late)
+		_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_late_a", AmountFen: a.TotalFen, Nonce: "la"}, "dev", late)
 		must(t, err)
 		expired, err := s.orders.ExpireDue(ctx, late, 10)
 		must(t, err)
@@ -121,7 +121,7 @@ func TestContractLateCallback(t *testing.T) {
 			t.Fatalf("sweeper expired %+v, want order %d", expired, b.ID)
 		}
 		lv := s.level(t, s.store, lot)
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_late_b", AmountFen: b.TotalFen, Nonce: "lb"}, "dev", late)
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_late_b", AmountFen: b.TotalFen, Nonce: "lb"}, "dev", late)
 		wantTooLate(t, err)
 		got, err := s.orders.Get(ctx, s.m, b.ID)
 		must(t, err)

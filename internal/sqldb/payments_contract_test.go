@@ -38,9 +38,9 @@ func TestContractVendorPayments(t *testing.T) {
 		}
 
 		// another merchant's account cannot pay this intent
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.other}, "wechatpay", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.other}, "wechatpay", db.Now())
 		wantCode(t, err, "foreign_callback")
-		_, _, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.m, ProviderRef: "4200"}, "wechatpay", db.Now())
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.m, ProviderRef: "4200"}, "wechatpay", db.Now())
 		must(t, err)
 
 		// refunds: more than paid is refused, nothing recorded
@@ -171,7 +171,7 @@ func TestContractPaidTooLate(t *testing.T) {
 			must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: provider, Method: "h5", Intent: id, AmountFen: o.TotalFen}))
 		}
 		pay := func(o *order.Order, provider, id, nonce string) error {
-			_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: id, Status: "paid", AmountFen: o.TotalFen, Nonce: nonce, MerchantID: s.m, ProviderRef: "ref-" + nonce}, provider, db.Now())
+			_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: id, Status: "paid", AmountFen: o.TotalFen, Nonce: nonce, MerchantID: s.m, ProviderRef: "ref-" + nonce}, provider, db.Now())
 			return err
 		}
 		refunds := func(o *order.Order) []payment.Refund {

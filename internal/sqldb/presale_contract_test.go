@@ -48,7 +48,7 @@ func payOrder(ctx context.Context, db *sqldb.DB, o *order.Order, provider, nonce
 	if err := orders.CreateIntent(ctx, in); err != nil {
 		return err
 	}
-	_, _, err := orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, AmountFen: o.TotalFen, Nonce: nonce, ProviderRef: "ref_" + nonce}, provider, db.Now())
+	_, err := orders.ApplyPaid(ctx, &payment.Notification{Intent: in.Intent, AmountFen: o.TotalFen, Nonce: nonce, ProviderRef: "ref_" + nonce}, provider, db.Now())
 	return err
 }
 
