@@ -89,6 +89,12 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		}
 		o.Status, o.CreatedAt, o.TotalFen = order.PendingPayment, tx.Now, 0
 		o.Lines = o.Lines[:0]
+		// Member prices apply when the buyer is a member now, read in this
+		// transaction (joining or leaving races nothing).
+		memberPrice, mpErr := memberPricesTx(ctx, tx, o.MerchantID, o.CustomerID)
+		if mpErr != nil {
+			return mpErr
+		}
 		var takes []inventory.Take
 		for _, it := range items {
 			var ln order.Line
@@ -100,6 +106,9 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			}
 			if err != nil {
 				return err
+			}
+			if mp, ok := memberPrice[ln.SKUID]; ok && mp > 0 && mp < ln.UnitFen {
+				ln.UnitFen = mp
 			}
 			ln.Quantity, ln.TotalFen = it.Quantity, it.Quantity*ln.UnitFen
 			o.Lines = append(o.Lines, ln)
