@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"github.com/shelflive/shelflive/internal/aftersales"
 	"log/slog"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -126,6 +126,12 @@ type App struct {
 	lastAftersales time.Time
 	// Pickup sends "your slot ends soon" (nil: none).
 	Pickup SlotReminder
+	// Members keeps memberships, points, member prices and room audiences;
+	// Groups answers fan-group segments (nil until fan groups are wired).
+	Members    members.Store
+	Groups     members.GroupChecker
+	audience   audienceCache
+	lastPoints time.Time
 
 	// Webhooks queues events for merchants' endpoints (nil: none);
 	// WebhookKick wakes the dispatcher after something was queued.
@@ -195,6 +201,10 @@ func (a *App) Start(ctx context.Context) {
 					a.expireDue(ctx)
 					a.closeDuePolls(ctx)
 					a.presaleTick(ctx)
+					if a.Now().Sub(a.lastPoints) >= 5*time.Second {
+						a.lastPoints = a.Now()
+						a.settleDuePoints(ctx)
+					}
 					if a.Now().Sub(a.lastReminds) >= 5*time.Second {
 						a.lastReminds = a.Now()
 						a.remindDue(ctx)
@@ -272,7 +282,7 @@ func (a *App) publishProduct(ctx context.Context, roomID, productID int64) {
 	if err != nil {
 		return
 	}
-	a.publish(live.RoomTopic(roomID), "product.updated", map[string]any{"product": p})
+	a.publish(a.CommerceTopic(ctx, roomID), "product.updated", map[string]any{"product": p})
 }
 
 func (a *App) publish(topic, typ string, data any) {
@@ -289,7 +299,12 @@ func (a *App) roomByID(ctx context.Context, id int64) (*live.Room, error) {
 // RoomState is what a viewer's page needs to draw the room; it is also the
 // realtime snapshot of the room topic.
 type RoomState struct {
-	Room     *live.Room        `json:"room"`
+	Room *live.Room `json:"room"`
+	// Gate is set when the room is restricted to a segment: whom it is for
+	// and the way in; Locked when this state is for a viewer outside it
+	// (no goods in it).
+	Gate     *members.Gate     `json:"gate,omitempty"`
+	Locked   bool              `json:"locked,omitempty"`
 	Merchant string            `json:"merchant"`
 	Pinned   *catalog.Product  `json:"pinned,omitempty"`
 	Products []catalog.Product `json:"products"`
@@ -358,14 +373,33 @@ func (a *App) likes(r *live.Room) int64 {
 func (a *App) Snapshot(topic string) (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var kind string
-	var id int64
-	if _, err := fmt.Sscanf(topic, "%4s:%d", &kind, &id); err == nil && kind == "room" {
+	kind, idStr, _ := strings.Cut(topic, ":")
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err == nil && (kind == "room" || kind == "lineup") {
 		r, err := a.roomByID(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return a.roomState(ctx, r)
+		st, err := a.roomState(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		// A restricted room's public topic carries no goods; its lineup
+		// topic (subscribers checked by web.apiWS) carries them.
+		if seg, err := a.RoomAudience(ctx, r.ID); err != nil {
+			return nil, err
+		} else if seg != nil {
+			g, err := a.gate(ctx, r.MerchantID, *seg)
+			if err != nil {
+				return nil, err
+			}
+			if kind == "room" {
+				st.lock(g)
+			} else {
+				st.Gate = g
+			}
+		}
+		return st, nil
 	}
 	if rest, ok := strings.CutPrefix(topic, "presale:"); ok && a.Presales != nil {
 		if id, err := strconv.ParseInt(rest, 10, 64); err == nil {
@@ -426,6 +460,13 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
 			req.RoomID = 0 // a stale room id must not fail a purchase
 		}
+	}
+	gateRoom := req.RoomID
+	if req.SaleID != 0 {
+		gateRoom = a.saleRoom(req.SaleID)
+	}
+	if err := a.checkAudience(ctx, p, gateRoom); err != nil {
+		return nil, false, err // a room for a segment sells to the segment only
 	}
 	if req.SaleID != 0 {
 		return a.createFlashOrder(ctx, p, req, idemKey)
@@ -493,6 +534,7 @@ func (a *App) orderChanged(o *order.Order) {
 	a.PublishOrder(o, "order.updated", "")
 	a.emitOrder(o)
 	a.presaleOrderChanged(o)
+	a.settlePoints(o) // paid: points earned; refunded: taken back
 	switch o.Status {
 	case order.Cancelled, order.Expired:
 		for _, ln := range o.Lines {

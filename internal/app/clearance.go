@@ -12,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 )
 
 // ClearanceCandidates prices the near-expiry stock of one store (0: all)
@@ -57,6 +58,9 @@ type ClearanceRequest struct {
 	Minutes      int       `json:"minutes"`
 	PerUserLimit int64     `json:"per_user_limit"`
 	HostName     string    `json:"host_name"`
+	// Segment, when set, makes the session for that segment only (e.g.
+	// members): others see the way to join, not the goods.
+	Segment *members.Segment `json:"segment,omitempty"`
 }
 
 // CreateClearanceSession makes a clearance live for one store: a scheduled
@@ -123,8 +127,20 @@ func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal,
 			productIDs = append(productIDs, o.ProductID)
 		}
 	}
+	if req.Segment != nil {
+		if err := req.Segment.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.Live.CreateRoomWithLineup(ctx, room, productIDs); err != nil {
 		return nil, err
+	}
+	if req.Segment != nil {
+		// Before the sales exist, so none of their events reaches the
+		// public topic.
+		if _, err := a.SetRoomAudience(ctx, p, room, req.Segment); err != nil {
+			return nil, err
+		}
 	}
 	sess := &freshness.Session{MerchantID: p.MerchantID, RoomID: room.ID, RoomSlug: room.Slug, StoreID: store.ID, StartsAt: start, EndsAt: end, CreatedBy: p.Name}
 	var made []int64

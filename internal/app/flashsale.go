@@ -366,7 +366,7 @@ func (a *App) flushFlash() {
 	e.dirty = map[int64]bool{}
 	e.mu.Unlock()
 	for _, o := range out {
-		a.publish(o.topic, "flash.stock", o.view)
+		a.publish(a.commerceTopicOf(o.topic), "flash.stock", o.view)
 	}
 }
 
@@ -401,7 +401,7 @@ func (a *App) StartDue(ctx context.Context, s flashsale.Sale) {
 	default:
 		a.Logger.Warn("flash sale: start", "sale", s.ID, "err", err)
 		a.Flash.End(ctx, s.MerchantID, s.ID) // cannot run (no stock): close it
-		a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "no_stock"})
+		a.publish(a.CommerceTopic(ctx, s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "no_stock"})
 	}
 }
 
@@ -425,7 +425,7 @@ func (a *App) startSale(ctx context.Context, s flashsale.Sale) (*flashsale.Sale,
 	}
 	a.skuChangedNoErr(ctx, s.MerchantID, s.SKUID) // the quota left the general stock
 	view, _ := a.FlashView(ctx, s)
-	a.publish(live.RoomTopic(s.RoomID), "flash.started", map[string]any{"sale": view})
+	a.publish(a.CommerceTopic(ctx, s.RoomID), "flash.started", map[string]any{"sale": view})
 	return &s, nil
 }
 
@@ -442,7 +442,7 @@ func (a *App) endSale(ctx context.Context, s flashsale.Sale) error {
 		return err
 	}
 	a.skuChangedNoErr(ctx, s.MerchantID, s.SKUID)
-	a.publish(live.RoomTopic(s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "ended"})
+	a.publish(a.CommerceTopic(ctx, s.RoomID), "flash.ended", map[string]any{"sale_id": s.ID, "reason": "ended"})
 	return nil
 }
 
@@ -528,7 +528,7 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 		}
 	} else {
 		view, _ := a.FlashView(ctx, *s)
-		a.publish(live.RoomTopic(s.RoomID), "flash.scheduled", map[string]any{"sale": view})
+		a.publish(a.CommerceTopic(ctx, s.RoomID), "flash.scheduled", map[string]any{"sale": view})
 	}
 	v, err := a.FlashView(ctx, *s)
 	return &v, err

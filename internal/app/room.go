@@ -124,7 +124,7 @@ func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, p
 		return nil, "", err
 	}
 	pinID := strconv.FormatInt(room.ID, 36) + "-" + strconv.FormatInt(at.UnixNano(), 36)
-	a.publish(room.Topic(), "card.pinned", map[string]any{"product": prod, "pin_id": pinID})
+	a.publish(a.CommerceTopic(ctx, room.ID), "card.pinned", map[string]any{"product": prod, "pin_id": pinID})
 	return prod, pinID, nil
 }
 
@@ -133,7 +133,7 @@ func (a *App) Unpin(ctx context.Context, p *identity.Principal, room *live.Room)
 	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, 0, a.Now()); err != nil {
 		return err
 	}
-	a.publish(room.Topic(), "card.unpinned", map[string]any{})
+	a.publish(a.CommerceTopic(ctx, room.ID), "card.unpinned", map[string]any{})
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (a *App) ProductChanged(ctx context.Context, merchantID, productID int64) (
 		}
 		for _, id := range r.ProductIDs {
 			if id == productID {
-				a.publish(r.Topic(), "product.updated", map[string]any{"product": prod})
+				a.publish(a.CommerceTopic(ctx, r.ID), "product.updated", map[string]any{"product": prod})
 				break
 			}
 		}
@@ -213,7 +213,7 @@ func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *li
 		return nil, apperr.InvalidField("product_id", "no_gtin", "该商品没有GTIN，无法溯源", "This product has no GTIN to trace.")
 	}
 	card := map[string]any{"product_id": prod.ID, "name": prod.Name, "name_en": prod.NameEN, "image": prod.Image, "origin": prod.Origin, "url": "/trace/01/" + gtin}
-	a.publish(room.Topic(), "trace.card", card)
+	a.publish(a.CommerceTopic(ctx, room.ID), "trace.card", card)
 	return card, nil
 }
 

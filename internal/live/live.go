@@ -59,6 +59,12 @@ func (r *Room) Topic() string { return RoomTopic(r.ID) }
 // RoomTopic names the public realtime topic of a room.
 func RoomTopic(id int64) string { return "room:" + strconv.FormatInt(id, 10) }
 
+// LineupTopic names the realtime topic of a room's goods when the room is
+// restricted to a segment (members only): its cards, prices, stock and
+// flash sales go here instead of RoomTopic, and only viewers in the
+// segment may subscribe (app.CommerceTopic decides, web.apiWS checks).
+func LineupTopic(id int64) string { return "lineup:" + strconv.FormatInt(id, 10) }
+
 // StaffTopic names the realtime topic the studio and admin of a merchant follow (new orders).
 func StaffTopic(merchantID int64) string { return "staff:" + strconv.FormatInt(merchantID, 10) }
 

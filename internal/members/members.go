@@ -213,6 +213,8 @@ type Store interface {
 	// Membership returns the card, ErrNotMember when there is none.
 	Membership(ctx context.Context, merchantID, customerID int64) (*Membership, error)
 	Members(ctx context.Context, merchantID int64, limit int) ([]Membership, error)
+	// MembershipByNumber finds a card by its printed number (ErrNotMember).
+	MembershipByNumber(ctx context.Context, merchantID int64, number string) (*Membership, error)
 	Ledger(ctx context.Context, merchantID, customerID int64, limit int) ([]Entry, error)
 	// SettleOrder brings an order's points in line with the order, in one
 	// transaction: earned once when it is paid (by a member who joined

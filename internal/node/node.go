@@ -209,6 +209,7 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Draws = &sqldb.DrawStore{DB: db}
 	a.DrawPrizes = couponStore
 	a.CouponNaive = c.CouponNaive
+	a.Members = &sqldb.MemberStore{DB: db}
 	a.Reminders = &sqldb.ReminderStore{DB: db}
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}
 	a.Household = &sqldb.HouseholdStore{DB: db}

@@ -130,6 +130,15 @@ func (s *MemberStore) Membership(ctx context.Context, merchantID, customerID int
 	return membershipTx(ctx, s.DB, merchantID, customerID, "")
 }
 
+// MembershipByNumber finds a card by its printed number.
+func (s *MemberStore) MembershipByNumber(ctx context.Context, merchantID int64, number string) (*members.Membership, error) {
+	m, err := scanMembership(s.DB.QueryRow(ctx, `SELECT `+membershipCols+` FROM memberships WHERE merchant_id = ? AND number = ?`, merchantID, number))
+	if err == sql.ErrNoRows {
+		return nil, members.ErrNotMember
+	}
+	return m, err
+}
+
 // Members lists the newest members first.
 func (s *MemberStore) Members(ctx context.Context, merchantID int64, limit int) ([]members.Membership, error) {
 	rows, err := s.DB.Query(ctx, `SELECT `+membershipCols+` FROM memberships WHERE merchant_id = ? ORDER BY seq DESC LIMIT ?`, merchantID, limit)

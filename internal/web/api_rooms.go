@@ -13,6 +13,7 @@ import (
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/realtime/ws"
 	"github.com/shelflive/shelflive/internal/stores"
 )
@@ -67,7 +68,7 @@ func (s *Server) roomView(r *http.Request, st *app.RoomState) any {
 }
 
 func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.App.RoomBySlug(r.Context(), r.PathValue("slug"))
+	st, err := s.App.RoomFor(r.Context(), PrincipalFrom(r.Context()), r.PathValue("slug"))
 	if err != nil {
 		return err
 	}
@@ -254,6 +255,11 @@ func (s *Server) apiPins(w http.ResponseWriter, r *http.Request) error {
 	pins, err := s.App.Live.Pins(r.Context(), room.MerchantID, room.ID)
 	if err != nil {
 		return err
+	}
+	if ok, _, err := s.App.Admitted(r.Context(), PrincipalFrom(r.Context()), room); err != nil {
+		return err
+	} else if !ok {
+		pins = nil // a restricted room's pins name its goods: its segment only
 	}
 	if pins == nil {
 		pins = []live.Pin{}
@@ -467,6 +473,24 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 				user = app.UserKey(viewer)
 			}
 			rooms = append(rooms, room)
+		case "lineup":
+			// A restricted room's goods: staff of its merchant and viewers
+			// in its segment only (app.Admitted, the one check).
+			room, err := s.App.Live.RoomByID(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			who := viewer
+			if staff != nil && staff.MerchantID == room.MerchantID {
+				who = staff
+			}
+			ok, _, err := s.App.Admitted(r.Context(), who, room)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return members.ErrNotInSegment
+			}
 		case "staff":
 			// The merchant's stream carries every store's orders: staff
 			// bound to one store follow store:<id> instead.

@@ -170,6 +170,8 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/draws/{id}":                     {scopePublic, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) }},
 	"POST /api/v1/draws/{id}/enter":              {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/enter" }},
 	"POST /api/v1/draws/{id}/draw":               {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/draw" }},
+	"GET /api/v1/rooms/{slug}/audience":          {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
+	"PUT /api/v1/rooms/{slug}/audience":          {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
 	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
 	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
 	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},

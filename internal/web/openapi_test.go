@@ -25,6 +25,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -273,6 +274,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Coupon":       {coupons.Coupon{}, nil}, "CouponInput": {app.CouponInput{}, nil}, "CouponClaim": {coupons.Claim{}, nil}, "CouponScope": {coupons.Scope{}, nil},
 			"Draw": {draws.Draw{}, nil}, "DrawInput": {app.DrawInput{}, nil}, "DrawEntrant": {draws.Entrant{}, nil}, "DrawWinner": {draws.Winner{}, nil}, "DrawResult": {draws.Result{}, nil},
 			"CouponOption": {coupons.Option{}, nil}, "CouponQuote": {app.Quote{}, nil}, "CouponReportRow": {coupons.ReportRow{}, nil},
+			"MemberProgram": {members.Program{}, nil}, "MemberTier": {members.Tier{}, nil}, "MembershipCard": {members.Card{}, nil}, "PointsEntry": {members.Entry{}, nil},
+			"MembershipView": {app.MembershipView{}, nil}, "Segment": {members.Segment{}, nil}, "MemberGate": {members.Gate{}, nil},
 			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},

@@ -25,7 +25,7 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.App.RoomBySlug(r.Context(), r.PathValue("slug"))
+	st, err := s.App.RoomFor(r.Context(), PrincipalFrom(r.Context()), r.PathValue("slug"))
 	if err != nil {
 		return err
 	}

@@ -130,6 +130,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.shareRoutes()...)   // posters, room QR codes, product pages (share cards)
 	routes = append(routes, s.pickupRoutes()...)  // pickup slots
 	routes = append(routes, s.drawRoutes()...)    // 福袋 draws
+	routes = append(routes, s.memberRoutes()...)  // members, points, member prices, rooms for a segment
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

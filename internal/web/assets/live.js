@@ -157,14 +157,24 @@
   function system(text) { addComment({ name: t("公告", "Notice"), text }, "system"); }
 
   // ---------- realtime ----------
-  SL.connect(["room:" + roomID], {
+  // A room for a segment (members only) keeps its goods on lineup:<id>,
+  // which only viewers in the segment may follow; its room:<id> snapshot
+  // comes without goods, so a member keeps what the lineup topic brought.
+  const topics = ["room:" + roomID];
+  if (state.gate && !state.locked) topics.push("lineup:" + roomID);
+  SL.connect(topics, {
     snapshot(topic, s) {
       if (!s || !s.room) return;
-      state = s; indexProducts(s.products);
-      if (s.pinned) products.set(s.pinned.id, s.pinned);
-      pinnedID = s.pinned ? s.pinned.id : 0;
-      flash = pickFlash(s.flash_sales);
-      renderPinned(); renderFlash(); setStatus(s.room.status);
+      if (!s.locked || state.locked) {
+        state = s; indexProducts(s.products);
+        if (s.pinned) products.set(s.pinned.id, s.pinned);
+        pinnedID = s.pinned ? s.pinned.id : 0;
+        flash = pickFlash(s.flash_sales);
+        renderPinned(); renderFlash();
+      } else {
+        state.room.status = s.room.status;
+      }
+      setStatus(s.room.status);
       if (SL.polls) SL.polls.update(s.poll || null);
       if (SL.presale) SL.presale.update(s.presale || null);
       if (s.room.status === "ended") ended(); else startVideo();
@@ -175,6 +185,7 @@
         case "card.pinned": products.set(d.product.id, d.product); pinnedID = d.product.id; renderPinned(); break;
         case "card.unpinned": pinnedID = 0; renderPinned(); break;
         case "product.updated": products.set(d.product.id, d.product); if (d.product.id === pinnedID) renderPinned(); refreshSheet(d.product); break;
+        case "room.audience": location.reload(); break; // who may see the goods changed
         case "room.status": state.room.status = d.status; setStatus(d.status); if (d.status === "ended") ended(); break;
         case "stream.status":
           if (state.room.status === "ended") break; // the replay takes over
