@@ -69,7 +69,7 @@ func TestReversalTargetProperty(t *testing.T) {
 }
 
 func TestSegmentValidate(t *testing.T) {
-	ok := []members.Segment{{Kind: members.SegMembers, StoreID: 9}, {Kind: members.SegTier, Tier: 2}, {Kind: members.SegCategoryBuyer, Category: "chilled"},
+	ok := []members.Segment{{Kind: members.SegMembers, StoreID: 9}, {Kind: members.SegTier, Tier: 2}, {Kind: members.SegCategoryBuyer, Category: " 水果 "},
 		{Kind: members.SegStoreCustomer, StoreID: 3}, {Kind: members.SegFanGroup, GroupID: 4}}
 	for i := range ok {
 		if err := ok[i].Validate(); err != nil {
@@ -79,7 +79,7 @@ func TestSegmentValidate(t *testing.T) {
 	if ok[0].StoreID != 0 {
 		t.Fatal("fields of other kinds are dropped")
 	}
-	bad := []members.Segment{{Kind: "everyone"}, {Kind: members.SegTier, Tier: -1}, {Kind: members.SegCategoryBuyer, Category: "snacks"},
+	bad := []members.Segment{{Kind: "everyone"}, {Kind: members.SegTier, Tier: -1}, {Kind: members.SegCategoryBuyer, Category: "  "},
 		{Kind: members.SegStoreCustomer}, {Kind: members.SegFanGroup}}
 	for _, s := range bad {
 		if err := s.Validate(); err == nil {

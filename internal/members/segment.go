@@ -4,8 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-
-	"github.com/shelflive/shelflive/internal/catalog"
+	"unicode/utf8"
 )
 
 // SegmentKind names a rule for picking customers.
@@ -14,17 +13,13 @@ type SegmentKind string
 const (
 	SegMembers       SegmentKind = "members"         // every member
 	SegTier          SegmentKind = "tier"            // members in tier Tier or above
-	SegCategoryBuyer SegmentKind = "category_buyers" // customers with a paid order of a product in Category
+	SegCategoryBuyer SegmentKind = "category_buyers" // customers with a paid order of a product of Category (the catalogue's 水果, 乳品 …)
 	SegStoreCustomer SegmentKind = "store_customers" // customers with a paid order at StoreID
 	SegFanGroup      SegmentKind = "fan_group"       // members of fan group GroupID (a GroupChecker answers)
 )
 
 // Segment is a group of a merchant's customers. A room restricted to a
 // segment shows its goods, and sells, only to customers in it.
-//
-// Categories: products have no category of their own yet, so a category
-// is a storage class (chilled, frozen, ambient); when products get
-// categories the same kind reads them.
 type Segment struct {
 	Kind     SegmentKind `json:"kind"`
 	Tier     int         `json:"tier,omitempty"`     // SegTier: the lowest tier rank admitted
@@ -45,12 +40,11 @@ func (s *Segment) Validate() error {
 		}
 		*s = Segment{Kind: SegTier, Tier: s.Tier}
 	case SegCategoryBuyer:
-		switch catalog.StorageClass(s.Category) {
-		case catalog.Chilled, catalog.Frozen, catalog.Ambient:
-		default:
+		c := strings.TrimSpace(s.Category)
+		if c == "" || utf8.RuneCountInString(c) > 20 {
 			return ErrSegment.At("category")
 		}
-		*s = Segment{Kind: SegCategoryBuyer, Category: s.Category}
+		*s = Segment{Kind: SegCategoryBuyer, Category: c}
 	case SegStoreCustomer:
 		if s.StoreID <= 0 {
 			return ErrSegment.At("store_id")
@@ -119,7 +113,7 @@ func GateOf(s Segment, prog Program, groupName string) Gate {
 			g.Text, g.TextEN = "本场专享"+name+"及以上会员，累计消费升级即可参与", "For "+en+" members and above: shop more to move up a tier"
 		}
 	case SegCategoryBuyer:
-		g.Text, g.TextEN = "本场专享老顾客：购买过"+categoryZH(s.Category)+"商品即可参与", "For customers who bought "+s.Category+" products before"
+		g.Text, g.TextEN = "本场专享老顾客：买过「"+s.Category+"」类商品即可参与", "For customers who bought from the category "+s.Category+" before"
 	case SegStoreCustomer:
 		g.Text, g.TextEN = "本场专享本店顾客：在本店下单自提后即可参与", "For this store's customers: order for pickup here to take part"
 	case SegFanGroup:
@@ -129,18 +123,6 @@ func GateOf(s Segment, prog Program, groupName string) Gate {
 		g.Text, g.TextEN = "本场专享「"+groupName+"」成员，加入粉丝群即可抢购", "For members of the fan group "+groupName+": join the group to shop"
 	}
 	return g
-}
-
-func categoryZH(c string) string {
-	switch catalog.StorageClass(c) {
-	case catalog.Chilled:
-		return "冷藏"
-	case catalog.Frozen:
-		return "冷冻"
-	case catalog.Ambient:
-		return "常温"
-	}
-	return c
 }
 
 // GroupChecker answers fan-group segments. The community domain (fan

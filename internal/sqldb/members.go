@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,12 +77,16 @@ func membershipTx(ctx context.Context, q querier, merchantID, customerID int64, 
 	return m, err
 }
 
-// Join makes the customer a member with the merchant's next number. A
-// second join (or a racing one) returns the existing card.
+// errJoinRaced rolls a join back when the customer joined meanwhile.
+var errJoinRaced = errors.New("members: joined concurrently")
+
+// Join makes the customer a member with the merchant's next number (from
+// member_numbers, whose row serializes concurrent joins). A second join, or
+// a racing one, returns the existing card.
 func (s *MemberStore) Join(ctx context.Context, merchantID, customerID int64, source string) (*members.Membership, bool, error) {
 	for attempt := 1; ; attempt++ {
 		var out *members.Membership
-		joined, raced := false, false
+		joined := false
 		err := s.DB.WriteTx(ctx, func(tx *Tx) error {
 			if m, err := membershipTx(ctx, tx, merchantID, customerID, ""); err == nil {
 				out = m
@@ -97,7 +102,8 @@ func (s *MemberStore) Join(ctx context.Context, merchantID, customerID int64, so
 				return apperr.ErrNotFound
 			}
 			var seq int64
-			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM memberships WHERE merchant_id = ?`, merchantID).Scan(&seq); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO member_numbers (merchant_id, last) VALUES (?, 1)
+				ON CONFLICT (merchant_id) DO UPDATE SET last = member_numbers.last + 1 RETURNING last`, merchantID).Scan(&seq); err != nil {
 				return err
 			}
 			res, err := tx.Exec(ctx, `INSERT INTO memberships (merchant_id, customer_id, seq, number, source, joined_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -105,21 +111,17 @@ func (s *MemberStore) Join(ctx context.Context, merchantID, customerID int64, so
 			if added, err := rowsAffected(res, err); err != nil {
 				return err
 			} else if added == 0 {
-				raced = true // the customer joined meanwhile, or another took the number (PostgreSQL)
-				return nil
+				return errJoinRaced // the customer joined meanwhile: roll the number back
 			}
 			joined = true
 			out, err = membershipTx(ctx, tx, merchantID, customerID, "")
 			return err
 		})
-		if err != nil {
-			return nil, false, err
-		}
-		if raced && attempt < 5 {
+		if errors.Is(err, errJoinRaced) && attempt < 5 {
 			continue
 		}
-		if out == nil {
-			return nil, false, apperr.ErrBusy
+		if err != nil {
+			return nil, false, err
 		}
 		return out, joined, nil
 	}
@@ -428,7 +430,7 @@ func (s *MemberStore) InSegment(ctx context.Context, merchantID, customerID int6
 		return prog.Rank(m) >= seg.Tier, nil
 	case members.SegCategoryBuyer:
 		err = s.DB.QueryRow(ctx, `SELECT count(*) FROM orders o JOIN order_lines ol ON ol.order_id = o.id JOIN products p ON p.id = ol.product_id
-			WHERE o.merchant_id = ? AND o.customer_id = ? AND p.storage = ? AND `+bought, merchantID, customerID, seg.Category).Scan(&n)
+			WHERE o.merchant_id = ? AND o.customer_id = ? AND p.category = ? AND `+bought, merchantID, customerID, seg.Category).Scan(&n)
 	case members.SegStoreCustomer:
 		err = s.DB.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE o.merchant_id = ? AND o.customer_id = ? AND o.store_id = ? AND `+bought, merchantID, customerID, seg.StoreID).Scan(&n)
 	default:

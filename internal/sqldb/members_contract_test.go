@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/order"
@@ -305,8 +304,12 @@ func TestContractSegments(t *testing.T) {
 		}
 		segMembers := members.Segment{Kind: members.SegMembers}
 		silver := members.Segment{Kind: members.SegTier, Tier: 1}
-		chilled := members.Segment{Kind: members.SegCategoryBuyer, Category: string(catalog.Chilled)}
-		frozen := members.Segment{Kind: members.SegCategoryBuyer, Category: string(catalog.Frozen)}
+		must(t, db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE products SET category = '水果' WHERE merchant_id = ?`, s.m)
+			return err
+		}))
+		chilled := members.Segment{Kind: members.SegCategoryBuyer, Category: "水果"}
+		frozen := members.Segment{Kind: members.SegCategoryBuyer, Category: "乳品"}
 		atStore := members.Segment{Kind: members.SegStoreCustomer, StoreID: s.store}
 		atShipper := members.Segment{Kind: members.SegStoreCustomer, StoreID: s.shipper}
 		for _, seg := range []members.Segment{segMembers, silver, chilled, atStore} {

@@ -23,6 +23,13 @@ CREATE TABLE memberships (
 );
 CREATE UNIQUE INDEX memberships_seq ON memberships(merchant_id, seq);
 
+-- the last membership number given per merchant (a row lock hands them out
+-- one at a time on PostgreSQL)
+CREATE TABLE member_numbers (
+  merchant_id INTEGER PRIMARY KEY REFERENCES merchants(id),
+  last        INTEGER NOT NULL
+);
+
 CREATE TABLE member_ledger (
   id          INTEGER PRIMARY KEY,
   merchant_id INTEGER NOT NULL REFERENCES merchants(id),
