@@ -32,18 +32,6 @@ type membershipView struct {
 	} `json:"ledger"`
 }
 
-// payDev pays an order on the dev provider, as the buyer's pay page does.
-func payDev(t *testing.T, s *demoShop, token string, orderID int64) {
-	t.Helper()
-	var in struct {
-		Intent string `json:"intent"`
-	}
-	send(t, nil, s.base, "POST", "/api/v1/orders/"+itoa(orderID)+"/pay", nil, token, nil).want(t, 200).decode(t, &in)
-	if r := send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+in.Intent+"/confirm", nil, "", nil); r.Status != 200 {
-		t.Fatalf("pay: %d %s", r.Status, r.Body)
-	}
-}
-
 // myCard waits until the buyer's card satisfies ok (points are settled
 // right after the payment commits) and returns it.
 func myCard(t *testing.T, s *demoShop, token string, ok func(v membershipView) bool) membershipView {
