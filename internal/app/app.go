@@ -30,6 +30,7 @@ import (
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
+	"github.com/shelflive/shelflive/internal/moderation"
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -143,6 +144,12 @@ type App struct {
 
 	ReserveFor time.Duration // how long an unpaid order holds its stock
 	Moderator  *live.Moderator
+	// Moderation keeps word lists, mutes and bans, and reports; Words
+	// caches each merchant's list for the comment path and Strikes counts
+	// refused spam toward an automatic mute. Nil Moderation: none of it.
+	Moderation moderation.Store
+	Words      *moderation.WordCache
+	Strikes    *moderation.Strikes
 	// Compliance reviews rooms before they go live, product texts and
 	// comments during a live; nil switches the review off.
 	Compliance *compliance.Service

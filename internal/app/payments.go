@@ -172,7 +172,7 @@ func (a *App) Refund(ctx context.Context, p *identity.Principal, orderID, amount
 		return nil, apperr.InvalidField("amount_fen", "invalid_amount", "退款金额须大于 0", "The refund amount must be more than 0.")
 	}
 	if len(reason) > 200 {
-		return nil, apperr.InvalidField("reason", "reason_too_long", "退款原因不超过 200 字节", "The reason is at most 200 bytes.")
+		return nil, apperr.ErrReasonTooLong.With("退款原因不超过 200 字节", "The reason is at most 200 bytes.")
 	}
 	rf := &payment.Refund{MerchantID: p.MerchantID, OrderID: orderID, AmountFen: amountFen, Reason: reason, Actor: p.Name, RefundNo: payment.NewRefundNo()}
 	if _, err := a.Payments.CreateRefund(ctx, rf, idemKey); err != nil {

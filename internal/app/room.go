@@ -28,15 +28,19 @@ func (a *App) PostComment(ctx context.Context, p *identity.Principal, room *live
 	}
 	staff := p.IsStaff()
 	if !staff {
-		if banned, err := a.Live.IsBanned(ctx, room.ID, p.SubjectID); err != nil {
+		if err := a.restricted(ctx, room, p); err != nil {
 			return nil, err
-		} else if banned {
-			return nil, live.ErrBanned
 		}
 	}
 	user := UserKey(p)
 	text, err := a.Moderator.Check(user, text, staff, a.Now())
+	if err == nil && !staff {
+		text, err = a.screen(ctx, room, text)
+	}
 	if err != nil {
+		if !staff && spam(err) {
+			a.strike(ctx, room, p)
+		}
 		return nil, err
 	}
 	review, err := a.reviewComment(ctx, room, staff, text)

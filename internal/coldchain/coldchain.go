@@ -343,7 +343,7 @@ var (
 	ErrBusy            = apperr.New(apperr.TooMany, "ingest_busy", "写入繁忙，请稍后重试", "Ingest is busy; retry shortly.")
 	ErrAlreadyDecided  = apperr.New(apperr.Conflict, "alarm_decided", "该告警已处理", "This alarm has already been decided.")
 	ErrNotExcursion    = apperr.New(apperr.Conflict, "alarm_not_excursion", "只有温度超标告警需要处理决定", "Only excursion alarms take a decision.")
-	ErrBadDecision     = apperr.InvalidField("decision", "invalid_decision", "处理决定须为 release 或 destroy", "Decision must be release or destroy.")
+	ErrBadDecision     = apperr.ErrInvalidDecision.With("处理决定须为 release 或 destroy", "Decision must be release or destroy.")
 	ErrLotNotFound     = apperr.New(apperr.NotFound, "lot_not_found", "找不到该批次", "No such lot.")
 	ErrStillOutOfRange = apperr.New(apperr.Conflict, "alarm_still_open", "温度仍未恢复，暂不能放行", "The location is still out of range; it cannot be released yet.")
 )

@@ -10,11 +10,14 @@ const (
 	RoleGuide   Role = "guide"
 	RoleQuality Role = "quality"
 	RoleStore   Role = "store" // store staff: pickups, stock of their store
-	RoleViewer  Role = "viewer"
+	// RoleModerator keeps a merchant's comments clean: mutes, bans,
+	// reports and word lists in every room, and nothing that sells.
+	RoleModerator Role = "moderator"
+	RoleViewer    Role = "viewer"
 )
 
 // StaffRoles lists the roles staff accounts may hold, most powerful first.
-var StaffRoles = []Role{RoleOwner, RoleAdmin, RoleHost, RoleGuide, RoleQuality, RoleStore}
+var StaffRoles = []Role{RoleOwner, RoleAdmin, RoleHost, RoleGuide, RoleQuality, RoleStore, RoleModerator}
 
 // Valid reports whether r is a known staff role.
 func (r Role) Valid() bool {
@@ -41,6 +44,8 @@ func (r Role) Label() string {
 		return "品控 Quality"
 	case RoleStore:
 		return "门店 Store staff"
+	case RoleModerator:
+		return "场控 Moderator"
 	}
 	return "观众 Viewer"
 }
@@ -63,16 +68,20 @@ const (
 	PermAuditRead     Permission = "audit.read"     // read the audit log
 	PermCustomerPII   Permission = "customer.pii"   // see buyers' full phone numbers and addresses
 	PermPaymentsWrite Permission = "payments.write" // the shop's WeChat Pay / Alipay accounts (keys are write-only) and SMS sign name/template
+	PermModerate      Permission = "moderate"       // delete comments, mute and ban viewers, reports, word lists
 )
 
 // permissions is the single permission table; docs/SECURITY.md mirrors it.
 var permissions = map[Role][]Permission{
-	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead, PermCustomerPII, PermPaymentsWrite},
-	RoleAdmin:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermAdminView, PermAuditRead, PermCustomerPII},
-	RoleHost:    {PermRoomHost, PermOrdersRead, PermAdminView},
+	RoleOwner:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermStaffWrite, PermTraceWrite, PermAdminView, PermAuditRead, PermCustomerPII, PermPaymentsWrite, PermModerate},
+	RoleAdmin:   {PermCatalogWrite, PermStockWrite, PermStoresWrite, PermRoomsWrite, PermRoomHost, PermOrdersRead, PermOrdersFulfil, PermOrdersRefund, PermAdminView, PermAuditRead, PermCustomerPII, PermModerate},
+	RoleHost:    {PermRoomHost, PermOrdersRead, PermAdminView, PermModerate},
 	RoleGuide:   {PermOrdersFulfil},
 	RoleQuality: {PermTraceWrite, PermStockWrite, PermAdminView},
 	RoleStore:   {PermOrdersFulfil, PermOrdersRead, PermCustomerPII},
+	// A moderator opens the studio to watch comments and act on them; no
+	// orders, no prices, no cards, no admin console.
+	RoleModerator: {PermModerate},
 }
 
 // Can reports whether role has perm.

@@ -162,6 +162,4 @@ type Store interface {
 	DeleteComment(ctx context.Context, merchantID, roomID, id int64) error
 	Comment(ctx context.Context, merchantID, roomID, id int64) (*Comment, error)
 	RecentComments(ctx context.Context, roomID int64, limit int) ([]Comment, error)
-	Ban(ctx context.Context, merchantID, roomID, customerID int64) error
-	IsBanned(ctx context.Context, roomID, customerID int64) (bool, error)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/llm"
+	"github.com/shelflive/shelflive/internal/moderation"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/natshub"
 	"github.com/shelflive/shelflive/internal/objstore"
@@ -195,6 +196,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
 		Compliance: compliance.NewService(&sqldb.ComplianceStore{DB: db}, db.Now),
 	}
+	modStore := &sqldb.ModerationStore{DB: db}
+	a.Moderation, a.Strikes = modStore, &moderation.Strikes{}
+	a.Words = &moderation.WordCache{Load: modStore.Words, Now: db.Now}
 	insightStore := &sqldb.InsightStore{DB: db}
 	a.Insight = insightStore
 	a.Signals = insightStore

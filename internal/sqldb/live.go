@@ -311,22 +311,6 @@ func (s *LiveStore) RecentComments(ctx context.Context, roomID int64, limit int)
 	return out, rows.Err()
 }
 
-func (s *LiveStore) Ban(ctx context.Context, merchantID, roomID, customerID int64) error {
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if err := roomInTenant(ctx, tx, merchantID, roomID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO room_bans (room_id, customer_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, roomID, customerID, ms(tx.Now))
-		return err
-	})
-}
-
-func (s *LiveStore) IsBanned(ctx context.Context, roomID, customerID int64) (bool, error) {
-	var n int
-	err := s.DB.QueryRow(ctx, `SELECT count(*) FROM room_bans WHERE room_id = ? AND customer_id = ?`, roomID, customerID).Scan(&n)
-	return n > 0, err
-}
-
 // Audit appends a staff action to the audit log (append-only: no update or delete path exists).
 func (db *DB) Audit(ctx context.Context, merchantID int64, actor, action, object, detail string) error {
 	return db.WriteTx(ctx, func(tx *Tx) error {

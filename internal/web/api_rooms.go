@@ -324,32 +324,6 @@ func (s *Server) apiDeleteComment(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.roomOwned(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	p := PrincipalFrom(r.Context())
-	c, err := s.App.Live.Comment(r.Context(), p.MerchantID, room.ID, id)
-	if err != nil {
-		return err
-	}
-	if c.AuthorKind != "customer" {
-		return apperr.New(apperr.Conflict, "cannot_ban_staff", "不能禁言员工", "Staff cannot be muted.")
-	}
-	if err := s.App.Live.Ban(r.Context(), p.MerchantID, room.ID, c.AuthorID); err != nil {
-		return err
-	}
-	s.App.DeleteComment(r.Context(), p, room, id)
-	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "room.ban", "room:"+room.Slug, c.AuthorName)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) apiLike(w http.ResponseWriter, r *http.Request) error {
 	room, err := s.roomPublic(r)
 	if err != nil {
@@ -435,7 +409,8 @@ func (s *Server) apiRoomStores(w http.ResponseWriter, r *http.Request) error {
 
 // apiWS authorizes each requested topic, then hands the connection to the
 // realtime adapter. Rooms are public; a staff topic needs order access in
-// that merchant and no store binding; a store topic needs order access at
+// that merchant and no store binding; a mod topic needs moderation rights
+// in that merchant; a store topic needs order access at
 // that store; an order topic needs its buyer (or staff of its store).
 func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 	if !s.sameOrigin(r) { // the WebSocket library compares hosts only
@@ -495,6 +470,16 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			// The merchant's stream carries every store's orders: staff
 			// bound to one store follow store:<id> instead.
 			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermOrdersRead) || staff.AtStore() != 0 {
+				return apperr.ErrNotFound
+			}
+			hidden = true // the studio is not a viewer
+			if user == "" {
+				user = app.UserKey(staff)
+			}
+		case "mod":
+			// The merchant's moderation events (reports, mutes): hosts and
+			// moderators, with no order data on this stream.
+			if staff == nil || staff.MerchantID != id || !identity.Can(staff.Role, identity.PermModerate) {
 				return apperr.ErrNotFound
 			}
 			hidden = true // the studio is not a viewer

@@ -49,26 +49,27 @@ const (
 
 // objects are the real ids the matrix fills into path parameters.
 type objects struct {
-	roomSlug               string
-	roomID                 int64
-	productID, skuID       int64
-	storeID, lotID         int64
-	orderID, otherStoreOrd int64
-	otherStoreID           int64 // a demo store the store staff do not work at
-	intent                 string
-	tokenID, staffID       int64
-	commentDel, commentBan int64
-	demoStoreID, priceFen  int64
-	product                map[string]any
-	streamKeys             []string
-	saleID                 int64
-	traceCode, digitalLink string
-	alarmID                int64
-	webhookID, webhookDel  int64
-	webhookDelivery        int64
-	pollID                 int64
-	couponID               int64
-	aftersaleID            int64
+	roomSlug                string
+	roomID                  int64
+	productID, skuID        int64
+	storeID, lotID          int64
+	orderID, otherStoreOrd  int64
+	otherStoreID            int64 // a demo store the store staff do not work at
+	intent                  string
+	tokenID, staffID        int64
+	commentDel, commentBan  int64
+	reportID, restrictionID int64
+	demoStoreID, priceFen   int64
+	product                 map[string]any
+	streamKeys              []string
+	saleID                  int64
+	traceCode, digitalLink  string
+	alarmID                 int64
+	webhookID, webhookDel   int64
+	webhookDelivery         int64
+	pollID                  int64
+	couponID                int64
+	aftersaleID             int64
 
 	presaleID              int64
 	drawID                 int64
@@ -108,15 +109,24 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/comments/{id}/ban": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/ban"
 	}},
-	"POST /api/v1/rooms/{slug}/likes":      {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
-	"POST /api/v1/rooms/{slug}/shares":     {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
-	"POST /api/v1/rooms/{slug}/events":     {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
-	"GET /api/v1/rooms/{slug}/stats":       {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
-	"GET /api/v1/rooms/{slug}/insights":    {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
-	"GET /report/{slug}":                   {scopeTenant, func(o *objects) string { return "/report/" + o.roomSlug }},
-	"GET /api/v1/rooms/{slug}/report":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report" }},
-	"GET /api/v1/rooms/{slug}/report.csv":  {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.csv" }},
-	"GET /api/v1/rooms/{slug}/report.xlsx": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.xlsx" }},
+	"POST /api/v1/rooms/{slug}/comments/{id}/mute": {scopeTenant, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/mute"
+	}},
+	// Reporting needs an account of the room's merchant: other tenants get 404.
+	"POST /api/v1/rooms/{slug}/comments/{id}/report": {scopeTenant, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/comments/" + itoa(o.commentBan) + "/report"
+	}},
+	"DELETE /api/v1/moderation/restrictions/{id}": {scopeTenant, func(o *objects) string { return "/api/v1/moderation/restrictions/" + itoa(o.restrictionID) }},
+	"POST /api/v1/moderation/reports/{id}":        {scopeTenant, func(o *objects) string { return "/api/v1/moderation/reports/" + itoa(o.reportID) }},
+	"POST /api/v1/rooms/{slug}/likes":             {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/likes" }},
+	"POST /api/v1/rooms/{slug}/shares":            {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/shares" }},
+	"POST /api/v1/rooms/{slug}/events":            {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/events" }},
+	"GET /api/v1/rooms/{slug}/stats":              {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/stats" }},
+	"GET /api/v1/rooms/{slug}/insights":           {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/insights" }},
+	"GET /report/{slug}":                          {scopeTenant, func(o *objects) string { return "/report/" + o.roomSlug }},
+	"GET /api/v1/rooms/{slug}/report":             {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report" }},
+	"GET /api/v1/rooms/{slug}/report.csv":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.csv" }},
+	"GET /api/v1/rooms/{slug}/report.xlsx":        {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/report.xlsx" }},
 	"GET /api/v1/rooms/{slug}/ab": {scopeTenant, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/ab?a=" + itoa(o.productID) + "&b=" + itoa(o.productID)
 	}},
@@ -283,10 +293,14 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/orders/{id}/aftersales": func(*objects) any {
 		return map[string]any{"kind": "refund_only", "reason": "changed_mind", "amount_fen": 1}
 	},
-	"POST /api/v1/aftersales/{id}/decision": func(*objects) any { return map[string]any{"approve": false} },
-	"POST /api/v1/me/devices":               func(*objects) any { return map[string]any{"name": "", "kind": "fridge", "consent": true} },
-	"PUT /api/v1/me/household":              func(*objects) any { return map[string]any{} },
-	"PUT /api/v1/commission/rates":          func(*objects) any { return map[string]any{"rates": []any{map[string]any{"rate_bp": -1}}} },
+	"POST /api/v1/aftersales/{id}/decision":          func(*objects) any { return map[string]any{"approve": false} },
+	"POST /api/v1/me/devices":                        func(*objects) any { return map[string]any{"name": "", "kind": "fridge", "consent": true} },
+	"PUT /api/v1/me/household":                       func(*objects) any { return map[string]any{} },
+	"PUT /api/v1/commission/rates":                   func(*objects) any { return map[string]any{"rates": []any{map[string]any{"rate_bp": -1}}} },
+	"POST /api/v1/rooms/{slug}/comments/{id}/mute":   func(*objects) any { return map[string]any{"minutes": -1} },
+	"POST /api/v1/rooms/{slug}/comments/{id}/report": func(*objects) any { return map[string]any{"reason": "nonsense"} },
+	"POST /api/v1/moderation/reports/{id}":           func(*objects) any { return map[string]any{"decision": "nonsense"} },
+	"PUT /api/v1/moderation/words":                   func(*objects) any { return map[string]any{"words": "not a list"} },
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
@@ -599,6 +613,7 @@ func testWSTopics(t *testing.T, m *node.Main, callers []caller, o *objects) {
 			{"store:" + itoa(o.otherStoreID), orderAccess && !bound},
 			{"order:" + itoa(o.orderID), orderFeed},
 			{"room:" + itoa(o.roomID), true},
+			{"mod:" + itoa(o.merchantID), c.kind == "staff" && c.tenant == 1 && identity.Can(c.role, identity.PermModerate)},
 		} {
 			r := send(t, nil, m.URL(), "GET", "/api/v1/ws?sub="+tc.sub, nil, c.token, nil)
 			want := 404
@@ -644,6 +659,7 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 
 	// An admin and a target staff account, made by the owner through the API.
 	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "admin1", "name": "管理员甲", "role": "admin", "password": "matrix-admin-pass"}, owner, nil), 201)
+	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "moderator1", "name": "场控乙", "role": "moderator", "password": "matrix-mod-pass"}, owner, nil), 201)
 	var target identity.Staff
 	must(send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "matrix-target", "name": "矩阵目标 Matrix target", "role": "guide", "password": "matrix-password"}, owner, nil), 201).decode(t, &target)
 	o.staffID = target.ID
@@ -685,10 +701,13 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	for _, u := range []struct {
 		login string
 		role  identity.Role
-	}{{"owner", identity.RoleOwner}, {"admin1", identity.RoleAdmin}, {"host", identity.RoleHost}, {"guide", identity.RoleGuide}, {"quality", identity.RoleQuality}, {"store", identity.RoleStore}} {
+	}{{"owner", identity.RoleOwner}, {"admin1", identity.RoleAdmin}, {"host", identity.RoleHost}, {"guide", identity.RoleGuide}, {"quality", identity.RoleQuality}, {"store", identity.RoleStore}, {"moderator1", identity.RoleModerator}} {
 		pw := "shelflive-demo"
-		if u.login == "admin1" {
+		switch u.login {
+		case "admin1":
 			pw = "matrix-admin-pass" // a new account may not take the published demo password
+		case "moderator1":
+			pw = "matrix-mod-pass"
 		}
 		s := staffLogin(t, base, u.login, pw)
 		if s.Role != string(u.role) {
@@ -830,11 +849,12 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	must(send(t, nil, base, "POST", "/api/v1/compliance/evidence", map[string]any{"kind": "trademark", "term": "矩阵牌", "reference": "第1号"}, owner, nil), 201).decode(t, &row)
 	o.evidenceID = row.ID
 
-	// Two comments by a bystander: one to delete, one whose author is muted.
+	// Three comments by a bystander: one to delete, one whose author is
+	// muted, one that is reported and whose author is muted for a minute.
 	// (Logins stay within the per-IP OTP budget of 5; comments respect the
 	// per-user minimum gap.)
 	by := viewerLogin(t, base, "demo", "13900000003")
-	for i := range 2 {
+	for i := range 3 {
 		var c struct {
 			ID int64 `json:"id"`
 		}
@@ -844,10 +864,18 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 			return r.Status != http.StatusTooManyRequests
 		})
 		must(r, 201).decode(t, &c)
-		if i == 0 {
+		switch i {
+		case 0:
 			o.commentDel = c.ID
-		} else {
+		case 1:
 			o.commentBan = c.ID
+		default:
+			var rep, res struct {
+				ID int64 `json:"id"`
+			}
+			must(send(t, nil, base, "POST", "/api/v1/rooms/matrix-room/comments/"+itoa(c.ID)+"/report", map[string]any{"reason": "spam"}, buyer.Token, nil), 201).decode(t, &rep)
+			must(send(t, nil, base, "POST", "/api/v1/rooms/matrix-room/comments/"+itoa(c.ID)+"/mute", map[string]any{"minutes": 1}, owner, nil), 201).decode(t, &res)
+			o.reportID, o.restrictionID = rep.ID, res.ID
 		}
 	}
 
@@ -962,6 +990,7 @@ var permissionHelp = map[identity.Permission]string{
 	identity.PermAdminView:     "open the admin console, read catalog/stores/lots/stock",
 	identity.PermAuditRead:     "read the audit log",
 	identity.PermCustomerPII:   "see buyers' full phone numbers and addresses",
+	identity.PermModerate:      "moderate comments: delete, mute and ban viewers, settle reports, word lists; the studio's comment column",
 }
 
 // renderPermissionTable draws identity's permission table as Markdown.

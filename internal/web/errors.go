@@ -13,4 +13,5 @@ var (
 	errInvalidDate         = apperr.InvalidField("from", "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")
 	errInvalidLot          = apperr.InvalidField("lot_id", "invalid_lot", "批次编号无效", "Invalid lot_id.")
 	errInvalidSubscription = apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
+	errInvalidFormat       = apperr.InvalidField("format", "invalid_format", "格式须为 json、csv 或 txt", "format must be json, csv or txt.")
 )

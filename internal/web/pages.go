@@ -210,8 +210,11 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, 200, "login.html", map[string]any{"Next": next})
 }
 
+// pageStudio is the host's console; a moderator (no room.host) gets the
+// same page with the selling parts hidden and their APIs not called.
 func (s *Server) pageStudio(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, 200, "studio.html", nil)
+	p := PrincipalFrom(r.Context())
+	return s.render(w, r, 200, "studio.html", map[string]any{"CanHost": identity.Can(p.Role, identity.PermRoomHost)})
 }
 
 func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) error {

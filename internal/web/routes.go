@@ -31,7 +31,7 @@ func (s *Server) Routes() []Route {
 		page("/pay/dev/{intent}", P, "", "Dev payment provider page", s.pagePayDev),
 		page("/login", P, "", "Staff login", s.pageLogin),
 		page("/setup", P, "", "First start: create the first merchant (one-time setup token)", s.pageSetup),
-		page("/studio", S, identity.PermRoomHost, "Host studio", s.pageStudio),
+		page("/studio", S, identity.PermModerate, "Host studio (moderators: comments only)", s.pageStudio),
 		page("/admin", S, identity.PermAdminView, "Admin console", s.pageAdmin),
 		page("/pickup", S, identity.PermOrdersFulfil, "Store pickup verification", s.pagePickup),
 		page("/qr/orders/{id}", C, "", "Pickup QR code (PNG)", s.pageOrderQR),
@@ -48,7 +48,7 @@ func (s *Server) Routes() []Route {
 		api("DELETE", "/api/v1/auth/tokens/{id}", S, identity.PermStaffWrite, "Revoke an API token", s.apiRevokeToken),
 
 		// rooms
-		api("GET", "/api/v1/rooms", S, identity.PermRoomHost, "List the merchant's rooms", s.apiListRooms),
+		api("GET", "/api/v1/rooms", S, identity.PermModerate, "List the merchant's rooms", s.apiListRooms),
 		api("POST", "/api/v1/rooms", S, identity.PermRoomsWrite, "Create a room", s.apiCreateRoom),
 		api("GET", "/api/v1/rooms/{slug}", P, "", "A room's public state", s.apiRoom),
 		api("PATCH", "/api/v1/rooms/{slug}", S, identity.PermRoomsWrite, "Edit a room (title, schedule, lineup)", s.apiUpdateRoom),
@@ -59,8 +59,7 @@ func (s *Server) Routes() []Route {
 		api("GET", "/api/v1/rooms/{slug}/pins", P, "", "Pin history (for replay jumps)", s.apiPins),
 		api("GET", "/api/v1/rooms/{slug}/comments", P, "", "Recent comments", s.apiComments),
 		api("POST", "/api/v1/rooms/{slug}/comments", A, "", "Post a comment (viewer, or staff with X-ShelfLive-As: staff)", s.apiPostComment),
-		api("DELETE", "/api/v1/rooms/{slug}/comments/{id}", S, identity.PermRoomHost, "Delete a comment", s.apiDeleteComment),
-		api("POST", "/api/v1/rooms/{slug}/comments/{id}/ban", S, identity.PermRoomHost, "Mute the author of a comment in this room", s.apiBan),
+		api("DELETE", "/api/v1/rooms/{slug}/comments/{id}", S, identity.PermModerate, "Delete a comment", s.apiDeleteComment),
 		api("POST", "/api/v1/rooms/{slug}/likes", P, "", "Send likes (hearts)", s.apiLike),
 		api("POST", "/api/v1/rooms/{slug}/shares", P, "", "Get a share link with attribution", s.apiShare),
 		api("GET", "/api/v1/rooms/{slug}/stores", P, "", "Pickup stores nearest first, with stock of a SKU", s.apiRoomStores),
@@ -126,11 +125,12 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.householdRoutes()...)            // smart fridges → pushes before things run out
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
 
-	routes = append(routes, s.presaleRoutes()...) // pre-sales to a minimum order (以销定产)
-	routes = append(routes, s.shareRoutes()...)   // posters, room QR codes, product pages (share cards)
-	routes = append(routes, s.pickupRoutes()...)  // pickup slots
-	routes = append(routes, s.drawRoutes()...)    // 福袋 draws
-	routes = append(routes, s.memberRoutes()...)  // members, points, member prices, rooms for a segment
+	routes = append(routes, s.presaleRoutes()...)    // pre-sales to a minimum order (以销定产)
+	routes = append(routes, s.shareRoutes()...)      // posters, room QR codes, product pages (share cards)
+	routes = append(routes, s.pickupRoutes()...)     // pickup slots
+	routes = append(routes, s.drawRoutes()...)       // 福袋 draws
+	routes = append(routes, s.memberRoutes()...)     // members, points, member prices, rooms for a segment
+	routes = append(routes, s.moderationRoutes()...) // mutes, bans, reports, word lists
 	if s.ColdChain != nil {
 		routes = append(routes, s.ColdChain.Routes()...) // trace pages, cold chain, regulator exports
 	}

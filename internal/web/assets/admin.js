@@ -188,7 +188,7 @@
     tabs[name] = () => fn({ main, h, t, api, toast, table, toolbar, badge, fmt, openModal, field, show });
   }
 
-  const roleLabel = { owner: t("店主", "Owner"), admin: t("管理员", "Admin"), host: t("主播", "Host"), guide: t("导购", "Guide"), quality: t("品控", "Quality"), store: t("门店店员", "Store staff") };
+  const roleLabel = { owner: t("店主", "Owner"), admin: t("管理员", "Admin"), host: t("主播", "Host"), guide: t("导购", "Guide"), quality: t("品控", "Quality"), store: t("门店店员", "Store staff"), moderator: t("场控", "Moderator") };
 
   function editProduct(p) {
     const skus = p ? p.skus : [{ code: "", name: "", price_fen: 0, list_price_fen: 0, gtin: "" }];

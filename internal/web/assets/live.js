@@ -151,8 +151,25 @@
   function addComment(c, cls) {
     if (c.id && list.querySelector('[data-id="' + CSS.escape(String(c.id)) + '"]')) return;
     const li = h("li", { class: [c.host ? "host" : "", cls || ""].join(" ").trim(), dataset: { id: c.id || "" } }, h("span", { class: "who" }, c.name || c.author_name), c.text || c.body);
+    if (c.id && !c.host && !cls) li.addEventListener("click", () => reportMenu(li, c.id));
     list.append(li);
     while (list.children.length > 40) list.firstElementChild.remove();
+  }
+  // reportMenu: tap someone's comment to report it (spam, abuse, contact
+  // details); the shop's moderators see it in the studio at once.
+  function reportMenu(li, id) {
+    const old = li.querySelector(".report-acts");
+    if (old) { old.remove(); return; }
+    const report = async (ev, reason) => {
+      ev.stopPropagation();
+      try { await api("POST", "/api/v1/rooms/" + slug + "/comments/" + id + "/report", { reason }); toast(t("已举报，感谢反馈", "Reported, thank you")); }
+      catch (e) { toast(e.message); }
+      li.querySelector(".report-acts")?.remove();
+    };
+    li.append(h("div", { class: "report-acts" }, h("span", { class: "small" }, t("举报：", "Report: ")),
+      h("button", { type: "button", onclick: (ev) => report(ev, "spam") }, t("垃圾广告", "Spam")),
+      h("button", { type: "button", onclick: (ev) => report(ev, "abuse") }, t("辱骂", "Abuse")),
+      h("button", { type: "button", onclick: (ev) => report(ev, "contact") }, t("留联系方式", "Contact details"))));
   }
   function system(text) { addComment({ name: t("公告", "Notice"), text }, "system"); }
 

@@ -6,6 +6,9 @@
   const merchantID = Number($("studio").dataset.merchant);
   // A store's host runs that store's studio: its orders come on store:<id>.
   const storeID = Number($("studio").dataset.store) || 0;
+  // A moderator (no room.host) sees the room, its comments and the
+  // moderation panel; the selling parts are hidden and not loaded.
+  const canHost = $("studio").dataset.host === "1";
   let room = null, conn = null, orders = new Map();
   const products = new Map();
 
@@ -36,21 +39,28 @@
       h("p", {}, t("串流密钥：", "Stream key: "), h("code", { id: "stream-key" }, st.stream_key || "—"), " ",
         h("button", { class: "btn btn-sm", type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(st.stream_key).then(() => toast(t("已复制", "Copied"))) }, t("复制", "Copy")), " ",
         h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: rotateKey }, t("重置密钥", "Rotate key"))));
-    renderLineup();
-    renderFlashForm();
     $("cf-panel").classList.add("hidden");
-    loadScript();
-    loadSales().catch(() => {});
-    if (SL.studioPolls) SL.studioPolls.load(slug);
+    if (canHost) {
+      renderLineup();
+      renderFlashForm();
+      loadScript();
+      loadSales().catch(() => {});
+      if (SL.studioPolls) SL.studioPolls.load(slug);
+    }
     $("st-comments").replaceChildren();
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
     for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
     orders = new Map();
     $("st-order-feed").replaceChildren();
-    const ol = await api("GET", "/api/v1/orders?room_id=" + room.id);
-    for (const o of ol.orders.reverse()) addOrder(o, false);
+    if (canHost) {
+      const ol = await api("GET", "/api/v1/orders?room_id=" + room.id);
+      for (const o of ol.orders.reverse()) addOrder(o, false);
+    }
+    loadModeration().catch((e) => toast(e.message));
     if (conn) conn.close();
-    conn = SL.connect(["room:" + room.id, storeID ? "store:" + storeID : "staff:" + merchantID], {
+    const topics = ["room:" + room.id, "mod:" + merchantID];
+    if (canHost) topics.push(storeID ? "store:" + storeID : "staff:" + merchantID);
+    conn = SL.connect(topics, {
       event(topic, type, d) {
         if (type === "product.updated" || type === "card.pinned") { products.set(d.product.id, d.product); if (type === "card.pinned") room.pinned_product_id = d.product.id; renderLineup(); renderFlashForm(); }
         if (type === "card.unpinned") { room.pinned_product_id = 0; renderLineup(); }
@@ -63,6 +73,10 @@
         if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
         if (type === "comment.flagged" && d.room === room.slug) flagComment(d);
         if (type === "compliance.blocked" && d.room === room.slug) showBlocked(d.review);
+        if (type === "moderation.report") { reports.set(d.id, d); renderReports(); }
+        if (type === "moderation.decided") { for (const [id, r] of reports) if (r.comment_id === d.comment_id) reports.delete(id); renderReports(); }
+        if (type === "moderation.restricted") { mutes.set(d.id, d); renderMutes(); }
+        if (type === "moderation.lifted") { mutes.delete(d.id); renderMutes(); }
       },
       batch(topic, b) {
         if (!topic.startsWith("room:")) return;
@@ -184,7 +198,7 @@
     const li = h("li", { class: c.host ? "host" : "", dataset: { id: c.id || "" } }, h("span", { class: "who" }, c.name), h("span", {}, c.text),
       c.host ? null : h("span", { class: "acts" },
         h("button", { type: "button", title: t("删除", "Delete"), onclick: async () => { try { await api("DELETE", "/api/v1/rooms/" + room.slug + "/comments/" + c.id); li.remove(); } catch (e) { toast(e.message); } } }, t("删除", "Delete")),
-        h("button", { type: "button", title: t("禁言", "Mute"), onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/comments/" + c.id + "/ban"); li.remove(); toast(t("已禁言", "Muted")); } catch (e) { toast(e.message); } } }, t("禁言", "Mute"))));
+        h("button", { type: "button", class: "mute-open", title: t("禁言", "Mute"), "aria-haspopup": "true", onclick: () => muteMenu(li, c) }, t("禁言", "Mute"))));
     list.append(li);
     if (c.id && flags.has(String(c.id))) flagComment(flags.get(String(c.id)));
     while (list.children.length > 200) list.firstElementChild.remove();
@@ -275,6 +289,69 @@
       } else toast(e.message);
     }
   });
+
+  // ---------- moderation: mute menu, reports, mutes ----------
+  // muteMenu offers how long to mute a comment's author, in this room or
+  // (封禁) in every room of the shop; the comment is removed either way.
+  function muteMenu(li, c) {
+    const old = li.querySelector(".mute-menu");
+    if (old) { old.remove(); return; }
+    const mute = async (minutes, scope) => {
+      try {
+        const r = await api("POST", "/api/v1/rooms/" + room.slug + "/comments/" + c.id + "/mute", { minutes, scope });
+        li.remove(); mutes.set(r.id, r); renderMutes();
+        toast(scope === "merchant" ? t("已在全店直播间封禁 ", "Banned in every room: ") + c.name : t("已禁言 ", "Muted: ") + c.name);
+      } catch (e) { toast(e.message); }
+    };
+    li.append(h("div", { class: "mute-menu", role: "menu" },
+      h("button", { type: "button", role: "menuitem", dataset: { minutes: 10 }, onclick: () => mute(10, "room") }, t("10分钟", "10 min")),
+      h("button", { type: "button", role: "menuitem", dataset: { minutes: 60 }, onclick: () => mute(60, "room") }, t("1小时", "1 hour")),
+      h("button", { type: "button", role: "menuitem", dataset: { minutes: 1440 }, onclick: () => mute(1440, "room") }, t("24小时", "24 hours")),
+      h("button", { type: "button", role: "menuitem", dataset: { minutes: 0 }, onclick: () => mute(0, "room") }, t("本场永久", "Until lifted")),
+      h("button", { type: "button", role: "menuitem", class: "danger", dataset: { scope: "merchant" }, onclick: () => mute(0, "merchant") }, t("全店封禁", "Ban from shop"))));
+  }
+  const reports = new Map(), mutes = new Map();
+  async function loadModeration() {
+    const [rs, ms] = await Promise.all([api("GET", "/api/v1/moderation/reports?status=open"), api("GET", "/api/v1/moderation/restrictions")]);
+    reports.clear(); for (const r of rs.reports) reports.set(r.id, r);
+    mutes.clear(); for (const m of ms.restrictions) mutes.set(m.id, m);
+    renderReports(); renderMutes();
+  }
+  function renderReports() {
+    // one row per reported comment, however many viewers reported it
+    const byComment = new Map();
+    for (const r of [...reports.values()].sort((a, b) => b.id - a.id)) if (!byComment.has(r.comment_id)) byComment.set(r.comment_id, r);
+    const rows = [...byComment.values()];
+    $("mod-reports").replaceChildren(...(rows.length ? rows.map((r) => h("li", { dataset: { report: r.id } },
+      h("div", {}, h("b", {}, r.author_name), "：", r.comment_body),
+      h("div", { class: "muted small" }, SL.fmtTime(r.created_at) + " · " + reasonLabel(r.reason) + (r.reports > 1 ? " · " + r.reports + t(" 人举报", " reports") : "") + (r.room_slug ? " · " + r.room_slug : "")),
+      h("div", { class: "mod-acts" },
+        h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: () => decide(r, "uphold") }, t("删除评论", "Remove")),
+        h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => decide(r, "dismiss") }, t("驳回", "Dismiss")))))
+      : [h("li", { class: "muted small" }, t("暂无举报", "No reports"))]));
+    $("mod-counts").textContent = t("举报 ", "Reports ") + rows.length + " · " + t("禁言 ", "Muted ") + mutes.size;
+  }
+  async function decide(r, decision) {
+    try { await api("POST", "/api/v1/moderation/reports/" + r.id, { decision }); for (const [id, x] of reports) if (x.comment_id === r.comment_id) reports.delete(id); renderReports(); }
+    catch (e) { toast(e.message); }
+  }
+  function reasonLabel(r) {
+    return { spam: t("垃圾广告", "Spam"), abuse: t("辱骂", "Abuse"), contact: t("留联系方式", "Contact details"), fraud: t("诈骗", "Fraud"), other: t("其他", "Other") }[r] || r;
+  }
+  function renderMutes() {
+    const list = [...mutes.values()].sort((a, b) => b.id - a.id);
+    $("mod-mutes").replaceChildren(...(list.length ? list.map((m) => h("li", { dataset: { restriction: m.id } },
+      h("div", {}, h("b", {}, m.customer_name || "#" + m.customer_id), " ",
+        h("span", { class: "badge " + (m.scope === "merchant" ? "red" : "amber") }, m.scope === "merchant" ? t("全店封禁", "Shop ban") : t("禁言", "Muted") + (m.room_slug ? " · " + m.room_slug : ""))),
+      h("div", { class: "muted small" }, (m.until ? t("至 ", "until ") + SL.fmtTime(m.until) : t("直到解除", "until lifted")) + (m.by ? " · " + m.by : "") + (m.reason ? " · " + m.reason : "")),
+      h("div", { class: "mod-acts" }, h("button", { class: "btn btn-sm", type: "button", onclick: () => unmute(m) }, t("解除禁言", "Unmute")))))
+      : [h("li", { class: "muted small" }, t("无人被禁言", "Nobody is muted"))]));
+    $("mod-counts").textContent = t("举报 ", "Reports ") + new Set([...reports.values()].map((r) => r.comment_id)).size + " · " + t("禁言 ", "Muted ") + mutes.size;
+  }
+  async function unmute(m) {
+    try { await api("DELETE", "/api/v1/moderation/restrictions/" + m.id); mutes.delete(m.id); renderMutes(); toast(t("已解除禁言", "Unmuted")); }
+    catch (e) { toast(e.message); }
+  }
 
   loadRooms().catch((e) => toast(e.message));
 })();

@@ -7,7 +7,7 @@
   const { h, t, api, toast } = SL;
   const $ = (id) => document.getElementById(id);
   const panel = $("assist");
-  if (!panel) return;
+  if (!panel || $("studio").dataset.host !== "1") return; // moderators: comments only
   let busy = false;
 
   const chip = (f) => h("span", { class: "fact-chip", title: f.source }, f.label + "：" + f.value);

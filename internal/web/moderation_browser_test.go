@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestModeratorMutesInStudio: a moderator opens the studio (no selling
+// parts shown), sees a viewer's report arrive, mutes the comment's author
+// for 10 minutes from the comment's menu, and the viewer's next comment is
+// refused; unmuting in the panel lets the viewer speak again. Then the
+// owner edits the shop's word list in /admin and a comment with the word
+// is refused.
+func TestModeratorMutesInStudio(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	base, owner := m.URL(), testkit.OwnerToken
+	if r := send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "mod-b", "name": "场控小李", "role": "moderator", "password": "Moderate-1357"}, owner, nil); r.Status != 201 {
+		t.Fatalf("moderator: %d %s", r.Status, r.Body)
+	}
+	a := viewerLogin(t, base, "demo", "13900000941")
+	b := viewerLogin(t, base, "demo", "13900000942")
+
+	ctx := testkit.NewContext(t, browser, 120*time.Second)
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, expr string) {
+		t.Helper()
+		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	do("login", chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/login?next=/studio?room=demo"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "mod-b"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "Moderate-1357"),
+		chromedp.Click(chromedp.CSS("#login-submit")))
+	do("studio page", chromedp.WaitVisible(chromedp.CSS("#mod-panel")))
+	wait("moderator view", `document.querySelector("#studio").classList.contains("moderator-view")
+		&& ["#flash-form", ".studio-orders", "#go-live", "#lineup", "#host-comment", "#dashboard-link", "#st-gmv"].every((s) => document.querySelector(s).offsetParent === null)
+		&& document.querySelector("#mod-panel").offsetParent !== null
+		&& document.querySelector("#studio-title").textContent.length > 1`)
+
+	id := commentID(t, comment(t, base, "demo", a.Token, "去别家买更便宜，私聊我"))
+	sel := `#st-comments li[data-id="` + itoa(id) + `"]`
+	wait("comment shown", `!!document.querySelector('`+sel+`')`)
+	if r := send(t, nil, base, "POST", "/api/v1/rooms/demo/comments/"+itoa(id)+"/report", map[string]any{"reason": "spam"}, b.Token, nil); r.Status != 201 {
+		t.Fatalf("report: %d %s", r.Status, r.Body)
+	}
+	wait("report arrives", `document.querySelectorAll("#mod-reports li[data-report]").length === 1 && document.querySelector("#mod-reports").textContent.includes("私聊我")`)
+
+	// buttons are pressed inside the page: the comment's actions show on hover
+	press := func(what, css string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector('`+css+`'); if (b) b.click(); return !!b; })()`)); err != nil {
+			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	press("open mute menu", sel+" .mute-open")
+	wait("menu", `!!document.querySelector('`+sel+` .mute-menu button[data-minutes="10"]')`)
+	testkit.Screenshot(t, ctx, "studio-moderator-menu")
+	press("mute 10 minutes", sel+` .mute-menu button[data-minutes="10"]`)
+	wait("muted", `!document.querySelector('`+sel+`') && document.querySelectorAll("#mod-mutes li[data-restriction]").length === 1`)
+	comment(t, base, "demo", a.Token, "为什么删我评论").wantProblem(t, 403, "banned")
+	time.Sleep(300 * time.Millisecond) // the toast's fade-in, for the screenshot only
+	testkit.Screenshot(t, ctx, "studio-moderator-muted")
+
+	press("unmute", "#mod-mutes li[data-restriction] button")
+	wait("unmuted", `document.querySelectorAll("#mod-mutes li[data-restriction]").length === 0`)
+	if r := comment(t, base, "demo", a.Token, "好的，我不发了"); r.Status != 201 {
+		t.Fatalf("after unmute: %d %s", r.Status, r.Body)
+	}
+
+	// The owner keeps the word list in /admin.
+	do("owner login", chromedp.Navigate(base+"/login?next=/admin"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
+		chromedp.Click(chromedp.CSS("#login-submit")))
+	do("admin after login", chromedp.WaitVisible(chromedp.CSS("#admin-nav")))
+	do("admin moderation tab", chromedp.Navigate(base+"/admin#moderation"))
+	wait("moderation tab", `!!document.querySelector("#mod-words")`)
+	do("edit words",
+		chromedp.SendKeys(chromedp.CSS("#mod-words"), "代购\n傻,mask"),
+		chromedp.Click(chromedp.CSS("#admin-main .card .btn-primary")))
+	wait("saved", `document.querySelector("#mod-word-count") && document.querySelector("#mod-word-count").textContent.startsWith("2")`)
+	testkit.Screenshot(t, ctx, "admin-moderation")
+	comment(t, base, "demo", a.Token, "有代 购吗").wantProblem(t, 400, "comment_blocked")
+}
