@@ -323,7 +323,7 @@ func TestAPIErrors(t *testing.T) {
 		{"TrailingData", buyer.Token, "POST", "/api/v1/orders", `{"items":[]}{"items":[]}`, nil, 400, "malformed_json", ""},
 		{"EmptyBody", buyer.Token, "POST", "/api/v1/orders", "", nil, 400, "empty_body", ""},
 		{"NotJSON", buyer.Token, "POST", "/api/v1/orders", `items=1`, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 400, "unsupported_media_type", ""},
-		{"UnknownField", buyer.Token, "POST", "/api/v1/orders", map[string]any{"items": []any{map[string]any{"sku_id": s.sku1, "quantity": 1}}, "fulfilment": "pickup", "store_id": s.storeID, "coupon": "FREE"}, nil, 400, "unknown_field", "coupon"},
+		{"UnknownField", buyer.Token, "POST", "/api/v1/orders", map[string]any{"items": []any{map[string]any{"sku_id": s.sku1, "quantity": 1}}, "fulfilment": "pickup", "store_id": s.storeID, "discount_code": "FREE"}, nil, 400, "unknown_field", "discount_code"},
 		{"WrongType", buyer.Token, "POST", "/api/v1/orders", map[string]any{"items": []any{map[string]any{"sku_id": "one", "quantity": 1}}, "fulfilment": "pickup", "store_id": s.storeID}, nil, 400, "invalid_type", "items.sku_id"},
 		{"WrongTypeQuantity", buyer.Token, "POST", "/api/v1/orders", map[string]any{"items": []any{map[string]any{"sku_id": s.sku1, "quantity": 1.5}}, "fulfilment": "pickup", "store_id": s.storeID}, nil, 400, "invalid_type", "items.quantity"},
 		{"NegativeQuantity", buyer.Token, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, -1}), nil, 400, "invalid_quantity", "items[0].quantity"},
