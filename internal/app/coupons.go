@@ -247,7 +247,7 @@ func (a *App) PushCoupon(ctx context.Context, p *identity.Principal, id int64) (
 	e.live[c.ID] = lc
 	e.mu.Unlock()
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.push", "coupon:"+itoa64(c.ID), "room:"+itoa64(c.RoomID))
-	a.publish(lc.topic, "coupon.pushed", map[string]any{"coupon": c})
+	a.publish(a.commerceTopicOf(lc.topic), "coupon.pushed", map[string]any{"coupon": c})
 	return c, nil
 }
 
@@ -281,7 +281,7 @@ func (a *App) endCoupon(ctx context.Context, c *coupons.Coupon) error {
 		return err
 	}
 	if c.RoomID != 0 {
-		a.publish(live.RoomTopic(c.RoomID), "coupon.ended", map[string]any{"coupon_id": c.ID})
+		a.publish(a.CommerceTopic(ctx, c.RoomID), "coupon.ended", map[string]any{"coupon_id": c.ID})
 	}
 	return nil
 }
@@ -325,6 +325,9 @@ func (a *App) GrabCoupon(ctx context.Context, p *identity.Principal, id int64) (
 			return nil, err
 		}
 		return nil, coupons.ErrNotLive
+	}
+	if err := a.checkAudience(ctx, p, lc.alloc.Coupon().RoomID); err != nil {
+		return nil, err // a room for a segment hands its cards to the segment only
 	}
 	g := &coupons.Grab{MerchantID: p.MerchantID, CouponID: id, CustomerID: p.SubjectID}
 	if a.CouponNaive {
@@ -391,7 +394,7 @@ func (a *App) flushCoupons() {
 	e.dirty = map[int64]bool{}
 	e.mu.Unlock()
 	for _, o := range out {
-		a.publish(o.topic, "coupon.stock", o.data)
+		a.publish(a.commerceTopicOf(o.topic), "coupon.stock", o.data) // a room for a segment: its lineup topic
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
@@ -61,7 +62,7 @@ func (a *App) RoomAudience(ctx context.Context, roomID int64) (*members.Segment,
 }
 
 // CommerceTopic is where a room's goods events (cards, product updates,
-// flash sales, trace cards) go: the room's public topic, or its lineup
+// flash sales, coupon cards, trace cards) go: the room's public topic, or its lineup
 // topic when the room is restricted to a segment, so viewers outside it
 // never receive them. When the audience cannot be read, the lineup topic
 // (fail closed: members miss an event rather than strangers get one).
@@ -181,7 +182,7 @@ func (st *RoomState) lock(g *members.Gate) {
 	r := *st.Room
 	r.ProductIDs, r.PinnedProductID = nil, 0
 	st.Room = &r
-	st.Products, st.Pinned, st.Flash, st.Clips = nil, nil, nil, nil
+	st.Products, st.Pinned, st.Flash, st.Clips, st.Coupons = nil, nil, nil, nil, []coupons.Coupon{}
 	st.Gate, st.Locked = g, true
 }
 

@@ -267,10 +267,21 @@ func TestMembersOnlyClearance(t *testing.T) {
 	if mo.TotalFen != ladder {
 		t.Fatalf("member's clearance order %d, want the ladder price %d", mo.TotalFen, ladder)
 	}
-	testkit.WaitFor(t, "the member gets the pin and the sale's stock", 10*time.Second, func() bool { return inside.has("card.pinned") && inside.has("flash.stock") })
+	var cp struct {
+		ID int64 `json:"id"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "会员立减1元", "room": sess.RoomSlug, "amount_fen": 100, "budget_count": 50}, owner, nil).want(t, 201).decode(t, &cp)
+	send(t, nil, s.base, "POST", "/api/v1/coupons/"+itoa(cp.ID)+"/push", nil, owner, nil).want(t, 200)
+	send(t, nil, s.base, "POST", "/api/v1/coupons/"+itoa(cp.ID)+"/grab", nil, stranger.Token, nil).wantProblem(t, 403, "segment_required")
+	if r := send(t, nil, s.base, "POST", "/api/v1/coupons/"+itoa(cp.ID)+"/grab", nil, member.Token, nil); r.Status != 201 {
+		t.Fatalf("member grabs the room's coupon: %d %s", r.Status, r.Body)
+	}
+	testkit.WaitFor(t, "the member gets the pin, the sale's stock and the coupon card", 10*time.Second, func() bool {
+		return inside.has("card.pinned") && inside.has("flash.stock") && inside.has("coupon.pushed") && inside.has("coupon.stock")
+	})
 	send(t, nil, s.base, "POST", "/api/v1/rooms/"+sess.RoomSlug+"/comments", map[string]any{"text": "大家好"}, member.Token, nil)
 	testkit.WaitFor(t, "the stranger still gets the room (comments)", 10*time.Second, func() bool { return outside.has("大家好") })
-	for _, leak := range []string{"card.pinned", "flash.", "product.updated", productName} {
+	for _, leak := range []string{"card.pinned", "flash.", "product.updated", "coupon.", "会员立减1元", productName} {
 		if outside.has(leak) {
 			t.Fatalf("the non-member's stream carries %q:\n%s", leak, outside.all())
 		}
