@@ -348,3 +348,34 @@ func TestMembersOnlyClearance(t *testing.T) {
 		t.Fatalf("the order page does not show the ladder price %s:\n%s", price, paid)
 	}
 }
+
+// TestMyPageMemberCard: 我的 at 390×844 offers the membership to a
+// non-member; one tap joins, and the card shows the number, the tier and
+// the points, which grow after a paid order.
+func TestMyPageMemberCard(t *testing.T) {
+	s := newShop(t)
+	buyer := viewerLogin(t, s.base, "demo", "13900001481")
+	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
+	runB(t, ctx, "open 我的", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		withCookie(s.base, "sl_viewer", buyer.Token),
+		chromedp.Navigate(s.base+"/me?from=demo"),
+		chromedp.WaitVisible(chromedp.CSS("#member-join")))
+	runB(t, ctx, "join", chromedp.Click(chromedp.CSS("#member-join")), chromedp.WaitVisible(chromedp.CSS("#member-number")))
+	var v membershipView
+	send(t, nil, s.base, "GET", "/api/v1/me/membership", nil, buyer.Token, nil).want(t, 200).decode(t, &v)
+	if !v.Member || v.Card == nil {
+		t.Fatalf("after the tap: %+v", v)
+	}
+	o, intent, _ := placeAndStartPaying(t, s, buyer.Token, 1)
+	send(t, nil, s.base, "POST", "/api/v1/payments/dev/"+intent+"/confirm", nil, "", nil).want(t, 200)
+	v = myCard(t, s, buyer.Token, func(v membershipView) bool { return v.Card != nil && v.Card.Points > 0 })
+	if v.Card.Points != o.TotalFen/100 {
+		t.Fatalf("points after paying %d fen: %d", o.TotalFen, v.Card.Points)
+	}
+	runB(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#member-points")))
+	card, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#member-card").textContent`))
+	if !strings.Contains(card, v.Card.Number) || !strings.Contains(card, "普通会员") || !strings.Contains(card, fmt.Sprint(v.Card.Points)) {
+		t.Fatalf("the card on 我的: %q, want number %s, tier, %d points", card, v.Card.Number, v.Card.Points)
+	}
+	testkit.Screenshot(t, ctx, "me-member-card")
+}

@@ -68,6 +68,11 @@ func (s *Server) pageMe(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	if s.App.Members != nil {
+		if v, err := s.App.MyMembership(r.Context(), p); err == nil {
+			data["Membership"] = v // the member card (number, tier, points) or the join button
+		}
+	}
 	return s.render(w, r, 200, "me.html", data)
 }
 
