@@ -193,6 +193,7 @@
       }
       setStatus(s.room.status);
       if (SL.polls) SL.polls.update(s.poll || null);
+      if (SL.coupons) SL.coupons.update(s.coupons || [], s.draws || []);
       if (SL.presale) SL.presale.update(s.presale || null);
       if (s.room.status === "ended") ended(); else startVideo();
       $("viewers").textContent = s.viewers; setLikes(s.likes);
@@ -214,6 +215,7 @@
         case "flash.ended": setFlashes(flashes.filter((x) => x.id !== d.sale_id)); renderFlash(); break;
         case "trace.card": showTraceCard(d); break;
         case "poll.opened": case "poll.results": case "poll.closed": if (SL.polls) SL.polls.update(d.poll); break;
+        case "coupon.pushed": case "coupon.stock": case "coupon.ended": case "draw.opened": case "draw.entries": case "draw.drawn": if (SL.coupons) SL.coupons.event(type, d); break;
         case "presale.progress": case "presale.settled": if (SL.presale) SL.presale.update(d.presale); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
@@ -461,9 +463,12 @@
       slots.length ? h("div", { class: "chips slot-chips", id: "slot-list" }, slots.map((x) => h("button", {
         class: "chip" + (x.start === st.slot ? " on" : ""), type: "button", disabled: x.left <= 0, dataset: { start: x.start },
         onclick: () => { st.slot = x.start; renderBuy(); } }, x.label, h("small", { class: "muted" }, x.left > 0 ? t(" 余" + x.left, " " + x.left + " left") : t(" 已满", " full"))))) : null,
+      h("div", { class: "sheet-coupon hidden", id: "sheet-coupon" }),
       err,
       h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(total))), confirm)
     );
+    // The wallet's best coupon for this cart (the order applies the same one).
+    if (SL.coupons && sku.available >= st.qty) SL.coupons.quote({ items: [{ sku_id: sku.id, quantity: st.qty }], fulfilment: st.mode, store_id: st.mode === "pickup" ? st.store : 0, room_id: roomID }, total);
   }
 
   // The flash-sale sheet: the sale's price, store and per-buyer limit.
@@ -510,6 +515,7 @@
         sale_not_running: t("秒杀已结束", "The flash sale has ended"),
         sale_paused: t("暂停销售：该批次冷链复核中，复核通过后恢复", "On hold: the lot is under cold-chain review; the sale resumes once it is cleared"),
         lot_on_hold: t("暂停销售：该批次冷链复核中", "On hold: the lot is under cold-chain review"),
+        coupon_not_applicable: t("优惠券不适用于本单", "The coupon does not apply to this order"),
         pickup_slots_full: t("这家门店近两天的自提时段都约满了，请换一家门店", "Every pickup slot here is full for two days; choose another store"),
       };
       err.textContent = msgs[e.code] || e.message;

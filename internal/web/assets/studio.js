@@ -46,6 +46,7 @@
       loadScript();
       loadSales().catch(() => {});
       if (SL.studioPolls) SL.studioPolls.load(slug);
+      if (SL.studioCoupons) SL.studioCoupons.load(slug);
     }
     $("st-comments").replaceChildren();
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");

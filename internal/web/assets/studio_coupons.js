@@ -1,0 +1,84 @@
+// Studio: make a coupon for this room and push its card (viewers grab it);
+// open a 福袋 draw (its commitment is public at once) and draw it.
+"use strict";
+(function () {
+  const SL = window.SL;
+  const { h, t, api, toast } = SL;
+  let slug = "", coupons = [], draws = [];
+
+  const fen = (v) => Math.round(Number(v || 0) * 100);
+  function renderCoupons() {
+    const box = document.getElementById("coupon-panel");
+    if (!box) return;
+    const kind = h("select", { id: "coupon-kind" },
+      [["room", t("直播间专享", "Live room only")], ["fixed", t("立减", "Money off")], ["threshold", t("满减", "Spend & save")], ["percent", t("折扣", "Percent off")], ["newcomer", t("新人券", "First order")]]
+        .map(([v, l]) => h("option", { value: v }, l)));
+    const title = h("input", { id: "coupon-title", maxlength: "30", value: t("直播间立减5元", "¥5 off live"), required: true });
+    const amount = h("input", { id: "coupon-amount", type: "number", min: "0", step: "0.01", value: "5" });
+    const min = h("input", { id: "coupon-min", type: "number", min: "0", step: "0.01", value: "0" });
+    const pct = h("input", { id: "coupon-percent", type: "number", min: "0", max: "90", value: "0" });
+    const budget = h("input", { id: "coupon-budget", type: "number", min: "1", value: "100" });
+    const limit = h("input", { id: "coupon-limit", type: "number", min: "1", max: "10", value: "1" });
+    const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
+    box.replaceChildren(
+      h("form", { class: "coupon-form", id: "coupon-form", onsubmit: async (ev) => {
+        ev.preventDefault();
+        const k = kind.value;
+        const body = { kind: k, title: title.value, room: slug, budget_count: Number(budget.value), per_user_limit: Number(limit.value), min_spend_fen: fen(min.value) };
+        if (k === "percent") { body.percent_off = Number(pct.value); body.max_off_fen = fen(amount.value); } else body.amount_fen = fen(amount.value);
+        try { const c = await api("POST", "/api/v1/coupons", body); coupons.unshift(c); renderCoupons(); renderDraws(); toast(t("已创建，点「推送」发到直播间", "Created — press Push to send it to the room")); }
+        catch (e) { toast(e.message); }
+      } }, lab("券种", "Kind", kind), lab("名称", "Title", title), lab("金额/最高优惠（元）", "Amount / max off (¥)", amount), lab("门槛（元）", "Spend at least (¥)", min),
+        lab("折扣 %", "% off", pct), lab("发放张数", "Coupons", budget), lab("每人限领", "Per person", limit),
+        h("button", { class: "btn btn-primary btn-sm", type: "submit", id: "coupon-create" }, t("创建优惠券", "Create coupon"))),
+      h("ul", { class: "studio-coupons", id: "coupon-list" }, coupons.slice(0, 8).map((c) => h("li", { dataset: { coupon: c.id } },
+        h("span", {}, h("b", {}, c.title), " ", h("span", { class: "muted small" }, c.kind_label + " · " + t("已领 ", "grabbed ") + c.issued + "/" + (c.issued + c.remaining))),
+        c.status === "draft" ? h("button", { class: "btn btn-sm btn-buy", type: "button", id: "coupon-push-" + c.id, onclick: () => act(c, "push") }, t("推送", "Push"))
+          : c.status === "live" ? h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: () => act(c, "end") }, t("停止领取", "Stop")) : h("span", { class: "muted small" }, t("已结束", "Closed"))))));
+  }
+  async function act(c, what) {
+    try { const got = await api("POST", "/api/v1/coupons/" + c.id + "/" + what); Object.assign(c, got); renderCoupons(); toast(what === "push" ? t("券卡已推送到直播间", "Coupon card pushed to the room") : t("已停止领取", "Grabbing stopped")); }
+    catch (e) { toast(e.message); }
+  }
+
+  function renderDraws() {
+    const box = document.getElementById("draw-panel");
+    if (!box) return;
+    const open = draws.find((d) => d.status === "open");
+    if (open) {
+      box.replaceChildren(h("p", {}, h("b", {}, open.title), " ", h("span", { class: "muted small", id: "studio-draw-entrants" }, open.entrants + t(" 人参与", " entered"))),
+        h("p", { class: "muted small" }, t("承诺值 ", "Commitment ") + open.commitment),
+        h("button", { class: "btn btn-sm btn-danger", type: "button", id: "draw-now", onclick: async () => {
+          try { const r = await api("POST", "/api/v1/draws/" + open.id + "/draw"); Object.assign(open, r.draw); renderDraws(); toast(t("已开奖", "Drawn")); } catch (e) { toast(e.message); }
+        } }, t("立即开奖", "Draw now")));
+      return;
+    }
+    const title = h("input", { id: "draw-title", maxlength: "30", value: t("草莓福袋", "Strawberry lucky bag") });
+    const entry = h("select", { id: "draw-entry" }, [["comment", t("评论口令", "Comment keyword")], ["like", t("点赞", "Like")], ["follow", t("关注", "Follow")]].map(([v, l]) => h("option", { value: v }, l)));
+    const keyword = h("input", { id: "draw-keyword", maxlength: "20", value: t("想要福袋", "lucky bag") });
+    const winners = h("input", { id: "draw-winners", type: "number", min: "1", max: "1000", value: "3" });
+    const prize = h("select", { id: "draw-prize" }, coupons.map((c) => h("option", { value: c.id }, c.title)));
+    const mins = h("input", { id: "draw-minutes", type: "number", min: "1", max: "1440", value: "5" });
+    const last = draws.find((d) => d.status === "drawn");
+    const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
+    box.replaceChildren(last ? h("p", { class: "muted small" }, t("上次：", "Last: "), last.title + " — " + t("种子 ", "seed ") + (last.seed || "").slice(0, 16) + "…") : "",
+      h("form", { class: "coupon-form", id: "draw-form", onsubmit: async (ev) => {
+        ev.preventDefault();
+        if (!prize.value) { toast(t("先创建一张作奖品的优惠券", "Create a coupon to give as the prize first")); return; }
+        try {
+          const d = await api("POST", "/api/v1/rooms/" + slug + "/draws", { title: title.value, entry: entry.value, keyword: entry.value === "comment" ? keyword.value : "", winners: Number(winners.value), prize_kind: "coupon", prize_coupon_id: Number(prize.value), minutes: Number(mins.value) });
+          draws.unshift(d); renderDraws(); toast(t("福袋已发出", "Lucky bag opened"));
+        } catch (e) { toast(e.message); }
+      } }, lab("名称", "Title", title), lab("参与方式", "Entry", entry), lab("口令", "Keyword", keyword), lab("中奖人数", "Winners", winners), lab("奖品券", "Prize coupon", prize), lab("分钟", "Minutes", mins),
+        h("button", { class: "btn btn-primary btn-sm", type: "submit", id: "draw-start" }, t("发福袋", "Open lucky bag"))));
+  }
+
+  SL.studioCoupons = {
+    async load(roomSlug) {
+      slug = roomSlug;
+      try { coupons = (await api("GET", "/api/v1/coupons?room=" + encodeURIComponent(slug))).coupons; } catch (e) { coupons = []; }
+      try { draws = (await api("GET", "/api/v1/rooms/" + slug + "/draws")).draws; } catch (e) { draws = []; }
+      renderCoupons(); renderDraws();
+    },
+  };
+})();

@@ -1,0 +1,104 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/device"
+
+	"github.com/shelflive/shelflive/internal/draws"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestCouponAndDrawBrowser: the host creates a 直播间专享 coupon in the
+// studio and pushes its card with the studio button; a viewer on a phone
+// (390×844) grabs it from the room, opens the pinned product, sees the
+// saving on the buy sheet, orders and pays 5 元 less. Then the host opens
+// a like 福袋 in the studio: the phone shows its commitment, the viewer
+// enters, the host draws, and the phone shows the winner and the seed,
+// whose SHA-256 is the commitment shown before.
+func TestCouponAndDrawBrowser(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	buyer := viewerLogin(t, s.base, "demo", "13900001801")
+	owner := staffLogin(t, s.base, "owner", "shelflive-demo")
+	browser := testkit.Browser(t)
+
+	desk := testkit.NewContext(t, browser, 150*time.Second)
+	runB(t, desk, "studio coupon", chromedp.EmulateViewport(1440, 900), withCookie(s.base, "sl_staff", owner.Token),
+		chromedp.Navigate(s.base+"/studio?room=demo"), chromedp.WaitVisible(chromedp.CSS("#coupon-create")),
+		chromedp.Click(chromedp.CSS("#coupon-create")), chromedp.WaitVisible(chromedp.CSS(`[id^="coupon-push-"]`)),
+		chromedp.Click(chromedp.CSS(`[id^="coupon-push-"]`)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('[id^="coupon-push-"]') && document.querySelector("#coupon-list").textContent.includes("停止领取")`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Screenshot(t, desk, "coupon-00-studio")
+
+	phone := testkit.NewContext(t, browser, 150*time.Second)
+	runB(t, phone, "grab", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", buyer.Token),
+		chromedp.Navigate(s.base+"/live/demo"), chromedp.WaitEnabled(chromedp.CSS("#coupon-grab")),
+		chromedp.Click(chromedp.CSS("#coupon-grab")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#coupon-grab").disabled && document.querySelector("#coupon-grab").textContent === "已领取"`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Settled(t, phone)
+	testkit.Screenshot(t, phone, "coupon-01-grabbed")
+
+	runB(t, phone, "buy sheet", chromedp.Click(chromedp.CSS("#pinned #buy-btn")), chromedp.WaitVisible(chromedp.CSS("#sheet-saving")),
+		chromedp.WaitEnabled(chromedp.CSS("#confirm-order")))
+	saving, _ := chromedp.Run(phone, chromedp.Text(chromedp.CSS("#sheet-saving")))
+	total, _ := chromedp.Run(phone, chromedp.Text(chromedp.CSS("#sheet-total")))
+	if saving != "-¥5.00" || !strings.Contains(total, "¥") {
+		t.Fatalf("buy sheet: saving %q total %q", saving, total)
+	}
+	testkit.Screenshot(t, phone, "coupon-02-buy-sheet")
+	runB(t, phone, "order", chromedp.Click(chromedp.CSS("#confirm-order")), chromedp.WaitVisible(chromedp.CSS("#confirm-pay")))
+	runB(t, phone, "pay", chromedp.Click(chromedp.CSS("#confirm-pay")))
+	var mine struct {
+		Orders []struct {
+			Status      string `json:"status"`
+			TotalFen    int64  `json:"total_fen"`
+			DiscountFen int64  `json:"discount_fen"`
+			Lines       []struct {
+				TotalFen int64 `json:"total_fen"`
+			} `json:"lines"`
+		} `json:"orders"`
+	}
+	testkit.WaitFor(t, "the order paid", 20*time.Second, func() bool {
+		send(t, nil, s.base, "GET", "/api/v1/me/orders", nil, buyer.Token, nil).want(t, 200).decode(t, &mine)
+		return len(mine.Orders) == 1 && mine.Orders[0].Status == "paid"
+	})
+	o := mine.Orders[0]
+	if o.DiscountFen != 500 || o.TotalFen != o.Lines[0].TotalFen-500 || !strings.HasPrefix(total, fmt.Sprintf("¥%.2f", float64(o.TotalFen)/100)) {
+		t.Fatalf("paid order %+v, the sheet said %q", o, total)
+	}
+
+	// 福袋: commitment first, then the winner and the seed.
+	runB(t, desk, "studio draw", chromedp.WaitVisible(chromedp.CSS("#draw-start")),
+		chromedp.SetValue(chromedp.CSS("#draw-entry"), "like"), chromedp.SetValue(chromedp.CSS("#draw-winners"), "1"),
+		chromedp.Click(chromedp.CSS("#draw-start")), chromedp.WaitVisible(chromedp.CSS("#draw-now")))
+	runB(t, phone, "room again", chromedp.Navigate(s.base+"/live/demo"), chromedp.WaitVisible(chromedp.CSS("#draw-commitment")), chromedp.WaitEnabled(chromedp.CSS("#draw-enter")))
+	commitment, _ := chromedp.Run(phone, chromedp.Evaluate[string](`document.querySelector("#draw-commitment").title`))
+	if len(commitment) != 64 {
+		t.Fatalf("commitment on the card: %q", commitment)
+	}
+	runB(t, phone, "enter", chromedp.Click(chromedp.CSS("#draw-enter")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#draw-entrants").textContent.startsWith("1")`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Settled(t, phone)
+	testkit.Screenshot(t, phone, "draw-00-open")
+	runB(t, desk, "draw now", chromedp.Click(chromedp.CSS("#draw-now")), chromedp.WaitVisible(chromedp.CSS("#draw-start")))
+	runB(t, phone, "winners", chromedp.WaitVisible(chromedp.CSS("#draw-seed")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#draw-winners").textContent.includes("139****1801")`, chromedp.WithPollingTimeout(20*time.Second)))
+	seed, _ := chromedp.Run(phone, chromedp.Evaluate[string](`document.querySelector("#draw-seed").title`))
+	if c, err := draws.Commitment(seed); err != nil || c != commitment {
+		t.Fatalf("seed %q hashes to %q, the card showed %q before", seed, c, commitment)
+	}
+	testkit.Settled(t, phone)
+	testkit.Screenshot(t, phone, "draw-01-drawn")
+
+	// The admin's cost report counts the paid order's saving.
+	runB(t, desk, "admin report", chromedp.Navigate(s.base+"/admin#coupons"), chromedp.WaitVisible(chromedp.CSS("#coupon-total")))
+	rep, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("#coupon-total")))
+	if !strings.Contains(rep, "¥5.00") {
+		t.Fatalf("admin coupon report: %q", rep)
+	}
+	testkit.Screenshot(t, desk, "coupon-03-admin-report")
+}
