@@ -76,9 +76,30 @@ func TestModeratorMutesInStudio(t *testing.T) {
 
 	press("unmute", "#mod-mutes li[data-restriction] button")
 	wait("unmuted", `document.querySelectorAll("#mod-mutes li[data-restriction]").length === 0`)
-	if r := comment(t, base, "demo", a.Token, "好的，我不发了"); r.Status != 201 {
-		t.Fatalf("after unmute: %d %s", r.Status, r.Body)
+	calm := commentID(t, comment(t, base, "demo", a.Token, "好的，我不发了"))
+
+	// A viewer on a phone reports a comment by tapping it.
+	vctx := testkit.NewContext(t, browser, 60*time.Second)
+	vsel := `#comments li[data-id="` + itoa(calm) + `"]`
+	testkit.Run(t, vctx, "viewer page", chromedp.EmulateViewport(390, 844), withCookie(base, "sl_viewer", b.Token),
+		chromedp.Navigate(base+"/live/demo"), chromedp.WaitVisible(chromedp.CSS("#comments")))
+	if err := chromedp.Do(vctx, chromedp.Poll[chromedp.Void](`!!document.querySelector('`+vsel+`')`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		// the comment came before the page: it shows through the recent list or the next batch
+		testkit.Screenshot(t, vctx, "failed-viewer-comment")
+		t.Fatalf("viewer sees the comment: %v", err)
 	}
+	if _, err := chromedp.Run(vctx, chromedp.Evaluate[bool](`(() => { document.querySelector('`+vsel+`').click(); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(vctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('`+vsel+` .report-acts button').length === 3`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("report choices: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // the comment's pop-in, for the screenshot only
+	testkit.Screenshot(t, vctx, "viewer-report-choices")
+	if _, err := chromedp.Run(vctx, chromedp.Evaluate[bool](`(() => { document.querySelector('`+vsel+` .report-acts button').click(); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	wait("the viewer's report reaches the studio", `document.querySelector("#mod-reports").textContent.includes("好的，我不发了")`)
 
 	// The owner keeps the word list in /admin.
 	do("owner login", chromedp.Navigate(base+"/login?next=/admin"),
