@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -886,6 +887,9 @@ func TestContractPayments(t *testing.T) {
 		must(t, err)
 		if paidOrder.ID != o.ID || paidOrder.MerchantID != s.m || paidOrder.Status != order.Paid || paidOrder.PaidAt == nil || len(paidOrder.Lines) == 0 {
 			t.Fatalf("ApplyPaid returned %+v", paidOrder)
+		}
+		if stored, err := s.orders.Get(ctx, s.m, o.ID); err != nil || !reflect.DeepEqual(stored, paidOrder) {
+			t.Fatalf("ApplyPaid returned\n%+v\nthe order reads\n%+v (%v)", paidOrder, stored, err)
 		}
 		got, err := s.orders.IntentByID(ctx, "pi_1")
 		must(t, err)

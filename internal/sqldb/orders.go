@@ -451,6 +451,17 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 			return nil, err
 		}
 	}
+	if next == order.Paid && refund == 0 {
+		// The payment callback's path: only status and paid_at changed, so
+		// the row need not be read again (the lines still are).
+		at := fromMS(now)
+		cur.Status, cur.StatusLabel, cur.PaidAt = next, next.Label(), &at
+		list := []order.Order{*cur}
+		if err := fillLines(ctx, tx.Query, list); err != nil {
+			return nil, err
+		}
+		return &list[0], nil
+	}
 	return getOrder(ctx, tx.QueryRow, tx.Query, m.MerchantID, id)
 }
 
