@@ -99,7 +99,7 @@ func payThrough(t *testing.T, s *shop, o *order.Order, intent string) {
 	t.Helper()
 	ctx := context.Background()
 	must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "wechatpay", Method: "h5", Intent: intent, AmountFen: o.TotalFen}))
-	_, _, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: intent, AmountFen: o.TotalFen, Nonce: intent, MerchantID: s.m, ProviderRef: "ref" + intent}, "wechatpay", s.db.Now())
+	_, err := s.orders.ApplyPaid(ctx, &payment.Notification{Intent: intent, AmountFen: o.TotalFen, Nonce: intent, MerchantID: s.m, ProviderRef: "ref" + intent}, "wechatpay", s.db.Now())
 	must(t, err)
 }
 
