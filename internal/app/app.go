@@ -91,6 +91,8 @@ type App struct {
 	// and checks share codes (attribution nobody can forge).
 	Guides guides.Store
 	Shares *guides.Signer
+	// Channels sends reminders by Web Push and SMS (nil: inbox only).
+	Channels *Channels
 	// Reminders keeps live subscriptions (预约) and viewers' inboxes.
 	Reminders   notify.Store
 	lastReminds time.Time
@@ -181,6 +183,7 @@ func (a *App) Start(ctx context.Context) {
 	a.campaign(ctx)
 	a.startFlash(ctx)
 	a.startCoupons(ctx)
+	a.startChannels(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	lastExpiry, lastReconcile := time.Time{}, a.Now()

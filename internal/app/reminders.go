@@ -36,10 +36,12 @@ func (a *App) remindDue(ctx context.Context) {
 		a.Logger.Error("reminders: soon", "err", err)
 	} else if n > 0 {
 		a.Logger.Info("reminders sent", "kind", notify.KindSoon, "messages", n)
+		a.Channels.Wake()
 	}
 	if n, err := a.Reminders.RemindStarted(ctx, now, now.Add(-10*time.Minute)); err != nil {
 		a.Logger.Error("reminders: started", "err", err)
 	} else if n > 0 {
 		a.Logger.Info("reminders sent", "kind", notify.KindStarted, "messages", n)
+		a.Channels.Wake()
 	}
 }

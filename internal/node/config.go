@@ -65,6 +65,7 @@ type Config struct {
 	// that missed one (disconnected from NATS at the time).
 	SessionCache time.Duration
 	SMS          SMSConfig // login codes: dev (log/screen), aliyun or tencent
+	QuietHours   string    // "22-8" or "off": no reminder pushes or texts then
 	// LLMURL, LLMKey and LLMModel configure an OpenAI-compatible model for
 	// the host assistant's wording; empty URL = the assistant works offline.
 	LLMURL, LLMKey, LLMModel string
@@ -142,6 +143,8 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.SMS.Template, "sms-template", env("SHELFLIVE_SMS_TEMPLATE", ""), "approved template with the code as its one variable: Aliyun SMS_… (${code}), Tencent template id ({1}) (SHELFLIVE_SMS_TEMPLATE)")
 	fs.StringVar(&c.SMS.AppID, "sms-app-id", env("SHELFLIVE_SMS_APP_ID", ""), "Tencent SmsSdkAppId (SHELFLIVE_SMS_APP_ID)")
 	fs.StringVar(&c.SMS.Region, "sms-region", env("SHELFLIVE_SMS_REGION", ""), "provider region; default cn-hangzhou (Aliyun), ap-guangzhou (Tencent) (SHELFLIVE_SMS_REGION)")
+	fs.StringVar(&c.QuietHours, "quiet-hours", env("SHELFLIVE_QUIET_HOURS", "22-8"), "hours (China time) with no reminder pushes or texts, FROM-UNTIL, or off; the inbox gets them at once (SHELFLIVE_QUIET_HOURS)")
+	fs.StringVar(&c.SMS.ReminderTemplate, "sms-reminder-template", env("SHELFLIVE_SMS_REMINDER_TEMPLATE", ""), "approved template for live reminders, its one variable the live's title (${code} on Aliyun, {1} on Tencent); empty = no SMS reminders (SHELFLIVE_SMS_REMINDER_TEMPLATE)")
 	fs.StringVar(&c.SMS.BaseURL, "sms-base-url", env("SHELFLIVE_SMS_BASE_URL", ""), "replaces the provider's endpoint (sandbox, tests) (SHELFLIVE_SMS_BASE_URL)")
 	fs.StringVar(&c.LLMURL, "llm-url", env("SHELFLIVE_LLM_URL", ""), "OpenAI-compatible chat-completions base URL for the host assistant, e.g. https://api.deepseek.com/v1; empty = offline answers (SHELFLIVE_LLM_URL)")
 	fs.StringVar(&c.LLMModel, "llm-model", env("SHELFLIVE_LLM_MODEL", ""), "model name sent to the LLM endpoint (SHELFLIVE_LLM_MODEL)")
@@ -196,6 +199,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 // SMSConfig is the install's SMS account (SHELFLIVE_SMS_*).
 type SMSConfig struct {
 	Provider, KeyID, KeySecret, SignName, Template, AppID, Region, BaseURL string
+	// ReminderTemplate is an approved template whose one variable is the
+	// live's title: texts for viewers who opted in to SMS reminders.
+	ReminderTemplate string
 }
 
 // ParsePrefixes reads a comma-separated list of IP addresses and CIDRs.

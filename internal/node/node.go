@@ -28,6 +28,8 @@ import (
 	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
+	"github.com/shelflive/shelflive/internal/notify"
+	"github.com/shelflive/shelflive/internal/notify/webpush"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/llm"
 	"github.com/shelflive/shelflive/internal/moderation"
@@ -296,6 +298,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("cluster secret: %w", err)
 	}
 	a.Guides, a.Shares = &sqldb.GuideStore{DB: db}, &guides.Signer{Key: shareKey}
+	if err := m.openChannels(ctx, db, a); err != nil {
+		return err
+	}
 	m.Server = &web.Server{App: a, Logger: m.Logger, DevMode: c.DevMode, CookieSecure: c.CookieSecure, DataDir: c.DataDir, Files: m.Files,
 		Ready: m.ready, Registry: reg, NoRateLimits: !c.RateLimits, ClusterKey: clusterKey, TrustedProxies: c.TrustedProxies}
 	// EPCIS capture is limited per client (each document may hold 10,000 events).
@@ -349,6 +354,73 @@ func (m *Main) openSMS(db *sqldb.DB) (identity.SMS, error) {
 	}
 	m.Logger.Info("login codes by SMS", "provider", c.Provider, "sign_name", c.SignName)
 	return &sms.PerMerchant{Sender: s, Store: &sqldb.SMSSettingsStore{DB: db}}, nil
+}
+
+// openChannels sets up reminders beyond the inbox: Web Push with the
+// install's VAPID key (made once from the cluster secret "vapid", so every
+// node signs alike) and, with a provider and a reminder template, SMS.
+func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error {
+	c := m.Config
+	seed, err := db.ClusterSecret(ctx, "vapid")
+	if err != nil {
+		return fmt.Errorf("cluster secret: %w", err)
+	}
+	optOut, err := db.ClusterSecret(ctx, "optout")
+	if err != nil {
+		return fmt.Errorf("cluster secret: %w", err)
+	}
+	subject := "mailto:webpush@shelflive.dev"
+	if strings.HasPrefix(c.PublicURL, "https://") {
+		subject = strings.TrimRight(c.PublicURL, "/")
+	}
+	vapid, err := webpush.NewVAPID(seed, subject)
+	if err != nil {
+		return fmt.Errorf("vapid: %w", err)
+	}
+	// Push endpoints come from browsers: outside dev mode only public
+	// https addresses (the webhooks' guarded dialer).
+	client := webhooks.GuardedClient(c.DevMode, 10*time.Second)
+	quiet, err := parseQuiet(c.QuietHours)
+	if err != nil {
+		return err
+	}
+	if rs, ok := a.Reminders.(*sqldb.ReminderStore); ok {
+		rs.Quiet = &quiet
+	}
+	ch := &app.Channels{Store: a.Reminders.(notify.Channels), Push: &webpush.Client{VAPID: vapid, HTTP: client, Now: db.Now}, OptOutKey: optOut, Quiet: quiet}
+	switch {
+	case (c.SMS.Provider == "aliyun" || c.SMS.Provider == "tencent") && c.SMS.ReminderTemplate != "":
+		s, err := sms.New(sms.Config{Provider: c.SMS.Provider, KeyID: c.SMS.KeyID, KeySecret: c.SMS.KeySecret, SignName: c.SMS.SignName,
+			Template: c.SMS.ReminderTemplate, AppID: c.SMS.AppID, Region: c.SMS.Region, BaseURL: c.SMS.BaseURL})
+		if err != nil {
+			return fmt.Errorf("sms reminders: %w", err)
+		}
+		ch.SMS = func(ctx context.Context, phone, text string) error {
+			if r := []rune(text); len(r) > 20 {
+				text = string(r[:20])
+			}
+			return s.SendCode(ctx, phone, text, sms.Settings{})
+		}
+	case c.SMS.Provider == "dev" && c.DevMode:
+		ch.SMS = func(ctx context.Context, phone, text string) error {
+			m.Logger.Info("dev SMS reminder", "phone", identity.MaskPhone(phone), "text", text)
+			return nil
+		}
+	}
+	a.Channels = ch
+	return nil
+}
+
+// parseQuiet reads "22-8" (China time hours) or "off".
+func parseQuiet(v string) (notify.Quiet, error) {
+	if v == "off" || v == "" {
+		return notify.Quiet{Off: true}, nil
+	}
+	var q notify.Quiet
+	if _, err := fmt.Sscanf(v, "%d-%d", &q.From, &q.Until); err != nil || q.From < 0 || q.From > 23 || q.Until < 0 || q.Until > 23 {
+		return q, fmt.Errorf("quiet hours %q: want FROM-UNTIL hours (e.g. 22-8) or off", v)
+	}
+	return q, nil
 }
 
 // revocationBus carries session revocations between nodes over NATS.

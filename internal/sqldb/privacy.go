@@ -26,6 +26,10 @@ func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) e
 			{`DELETE FROM otps WHERE merchant_id = ? AND phone = ?`, []any{merchantID, phone}},
 			{`UPDATE comments SET author_name = '已注销用户' WHERE merchant_id = ? AND author_kind = 'customer' AND author_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '' WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			// reminders: browsers' push subscriptions, channel choices and unsent deliveries go
+			{`DELETE FROM push_subscriptions WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`DELETE FROM notify_prefs WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`UPDATE notify_deliveries SET state = 'failed', last_error = 'erased' WHERE merchant_id = ? AND customer_id = ? AND state = 'pending'`, []any{merchantID, customerID}},
 			// household devices: consent ends, readings and estimates go
 			{`DELETE FROM household_readings WHERE device_id IN (SELECT id FROM household_devices WHERE merchant_id = ? AND customer_id = ?)`, []any{merchantID, customerID}},
 			{`DELETE FROM household_estimates WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},

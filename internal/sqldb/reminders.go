@@ -11,7 +11,19 @@ import (
 )
 
 // ReminderStore keeps live subscriptions (预约) and viewers' inboxes.
-type ReminderStore struct{ DB *DB }
+type ReminderStore struct {
+	DB *DB
+	// Quiet holds pushes and texts written in the quiet hours until the
+	// morning (zero value: notify.DefaultQuiet).
+	Quiet *notify.Quiet
+}
+
+func (s *ReminderStore) quiet() notify.Quiet {
+	if s.Quiet == nil {
+		return notify.DefaultQuiet
+	}
+	return *s.Quiet
+}
 
 var _ notify.Store = (*ReminderStore)(nil)
 
@@ -108,7 +120,10 @@ func (s *ReminderStore) fanOut(ctx context.Context, r dueRoom, kind, body, bodyE
 			SELECT ?, customer_id, ?, room_id, ?, ?, ?, ?, ?, ? FROM room_subscriptions WHERE room_id = ?
 			ON CONFLICT (customer_id, dedupe_key) DO NOTHING`,
 			r.merchant, kind, r.title, body, bodyEN, "/live/"+r.slug, fmt.Sprintf("room:%d:%s", r.id, kind), ms(tx.Now), r.id))
-		return err
+		if err != nil || n == 0 {
+			return err
+		}
+		return enqueueChannels(ctx, tx, s.quiet(), r.merchant, fmt.Sprintf("room:%d:%s", r.id, kind))
 	})
 	return n, err
 }

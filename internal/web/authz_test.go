@@ -225,6 +225,7 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
 	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
 	"GET /qr/share/{slug}":                    {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
+	"GET /notify/off/{token}":                 {scopePublic, func(o *objects) string { return "/notify/off/1.1.push.matrix" }},
 	"GET /poster/{slug}":                      {scopePublic, func(o *objects) string { return "/poster/" + o.roomSlug }},
 	"GET /qr/room/{slug}":                     {scopePublic, func(o *objects) string { return "/qr/room/" + o.roomSlug }},
 	"GET /live/{slug}/products/{id}":          {scopePublic, func(o *objects) string { return "/live/" + o.roomSlug + "/products/" + itoa(o.productID) }},
@@ -301,6 +302,8 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/rooms/{slug}/comments/{id}/report": func(*objects) any { return map[string]any{"reason": "nonsense"} },
 	"POST /api/v1/moderation/reports/{id}":           func(*objects) any { return map[string]any{"decision": "nonsense"} },
 	"PUT /api/v1/moderation/words":                   func(*objects) any { return map[string]any{"words": "not a list"} },
+	"POST /api/v1/me/push-subscriptions":             func(*objects) any { return map[string]any{"endpoint": "ftp://matrix"} },
+	"DELETE /api/v1/me/push-subscriptions":           func(*objects) any { return map[string]any{"endpoint": "https://push.example/none"} },
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

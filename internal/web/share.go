@@ -8,8 +8,8 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
-	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/live"
