@@ -110,25 +110,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		}
 	})
 	started := false
-	defer func() {
-		// Order matters: finish the recording (last partial segment,
-		// "end" line) before the room is released, and release it before
-		// telling the live domain, so that when StreamStopped arrives
-		// Recordings() is complete and a reconnect can claim the room.
-		if err := rec.close(); err != nil {
-			log.Error("video: closing recording", "err", err)
-		}
-		st.release(sess)
-		if !started {
-			return
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-		defer cancel()
-		if err := s.cfg.Rooms.StreamStopped(sctx, slug); err != nil {
-			log.Error("video: Rooms.StreamStopped", "err", err)
-		}
-		log.Info("video: publish stopped", "recording", rec.id)
-	}()
+	defer func() { s.stopPublish(ctx, log, st, sess, rec, slug, started) }()
 
 	fm, err := startFLV(st, sess, tracks, vtrack != nil, atrack != nil)
 	if err != nil {
@@ -142,6 +124,27 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		log.Error("video: Rooms.StreamStarted", "err", err)
 	}
 	return readLoop(conn, sc, r, st, cbErr)
+}
+
+// stopPublish ends a publish. Order matters: finish the recording (last
+// partial segment, "end" line) before the room is released, and release it
+// before telling the live domain (only if StreamStarted was sent), so that
+// when StreamStopped arrives Recordings() is complete and a reconnect can
+// claim the room.
+func (s *Server) stopPublish(ctx context.Context, log *slog.Logger, st *stream, sess *session, rec *recorder, slug string, started bool) {
+	if err := rec.close(); err != nil {
+		log.Error("video: closing recording", "err", err)
+	}
+	st.release(sess)
+	if !started {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if err := s.cfg.Rooms.StreamStopped(sctx, slug); err != nil {
+		log.Error("video: Rooms.StreamStopped", "err", err)
+	}
+	log.Info("video: publish stopped", "recording", rec.id)
 }
 
 // acceptPublisher runs the RTMP handshake and connect, refuses players
