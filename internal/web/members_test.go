@@ -379,3 +379,75 @@ func TestMyPageMemberCard(t *testing.T) {
 	}
 	testkit.Screenshot(t, ctx, "me-member-card")
 }
+
+// TestAdminMembers: in /admin (1440×900) the owner edits the programme
+// (points per yuan, a tier), sets a member price and sees a member; the
+// clearance tab makes a members-only session whose room a stranger sees
+// locked.
+func TestAdminMembers(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	buyer := viewerLogin(t, s.base, "demo", "13900001491")
+	send(t, nil, s.base, "POST", "/api/v1/me/membership", nil, buyer.Token, nil).want(t, 201)
+	var lot struct {
+		ID int64 `json:"id"`
+	}
+	now := time.Now().UTC()
+	send(t, nil, s.base, "POST", "/api/v1/lots", map[string]any{"sku_id": s.sku1, "code": "NEAR-ADM", "produced_at": now.Add(-48 * time.Hour), "expires_at": now.Add(9 * time.Hour)}, owner, nil).want(t, 201).decode(t, &lot)
+	send(t, nil, s.base, "PUT", "/api/v1/stock", map[string]any{"store_id": s.storeID, "lot_id": lot.ID, "on_hand": 4}, owner, nil).want(t, 204)
+
+	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
+	runB(t, ctx, "log in to 会员", chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(s.base+"/login?next=/admin%23members"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#member-save")))
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#admin-main").textContent`))
+	if !strings.Contains(text, "00000001") || !strings.Contains(text, "普通会员") {
+		t.Fatalf("the members tab lacks the member: %q", text)
+	}
+	runB(t, ctx, "edit the programme",
+		chromedp.SetValue(chromedp.CSS("#member-rate"), "3"),
+		chromedp.SetValue(chromedp.CSS(`#member-tiers tbody tr:nth-child(2) .tier-threshold`), "300"),
+		chromedp.Click(chromedp.CSS("#member-save")),
+		chromedp.SetValue(chromedp.CSS(`.member-price[data-sku="`+itoa(s.sku1)+`"]`), "9.90"),
+		chromedp.Click(chromedp.CSS(`tr:has(.member-price[data-sku="`+itoa(s.sku1)+`"]) button`)))
+	testkit.Screenshot(t, ctx, "admin-members")
+	var prog struct {
+		PointsPerYuan int64 `json:"points_per_yuan"`
+		Tiers         []struct {
+			Threshold int64 `json:"threshold"`
+		} `json:"tiers"`
+	}
+	testkit.WaitFor(t, "the programme saved", 10*time.Second, func() bool {
+		send(t, nil, s.base, "GET", "/api/v1/members/program", nil, owner, nil).want(t, 200).decode(t, &prog)
+		return prog.PointsPerYuan == 3 && len(prog.Tiers) == 3 && prog.Tiers[1].Threshold == 30000
+	})
+	testkit.WaitFor(t, "the member price saved", 10*time.Second, func() bool {
+		var p struct {
+			Prices []struct {
+				SKUID    int64 `json:"sku_id"`
+				PriceFen int64 `json:"member_price_fen"`
+			} `json:"prices"`
+		}
+		send(t, nil, s.base, "GET", "/api/v1/members/prices", nil, owner, nil).want(t, 200).decode(t, &p)
+		return len(p.Prices) == 1 && p.Prices[0].SKUID == s.sku1 && p.Prices[0].PriceFen == 990
+	})
+
+	runB(t, ctx, "a members-only clearance",
+		chromedp.Navigate(s.base+"/admin#clearance?store="+itoa(s.storeID)),
+		chromedp.WaitVisible(chromedp.CSS("#clearance-audience")),
+		chromedp.SetValue(chromedp.CSS("#clearance-audience"), "members"),
+		chromedp.Click(chromedp.CSS("#clearance-start")),
+		chromedp.WaitVisible(chromedp.CSS("#clearance-made a")))
+	link, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#clearance-made a").getAttribute("href")`))
+	var st struct {
+		Locked bool `json:"locked"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/"+strings.TrimPrefix(link, "/live/"), nil, "", nil).want(t, 200).decode(t, &st)
+	if !st.Locked {
+		t.Fatalf("the admin's members-only session %s is open to strangers", link)
+	}
+}

@@ -31,11 +31,17 @@
     });
     const minutes = h("input", { type: "number", id: "clearance-minutes", min: "10", max: "720", value: "60" });
     const limit = h("input", { type: "number", id: "clearance-limit", min: "1", max: "99", value: "5" });
+    // Who may see and buy: everyone, or a segment (others see the way to join).
+    const audience = h("select", { id: "clearance-audience" },
+      h("option", { value: "" }, t("所有观众", "Everyone")),
+      h("option", { value: "members" }, t("仅会员（非会员看到入会入口）", "Members only (others see how to join)")));
     const start = h("button", { class: "btn btn-primary", id: "clearance-start", type: "button", disabled: cl.candidates.length === 0, onclick: async () => {
       const skus = [...main.querySelectorAll("input[name=sku]:checked")].map((x) => Number(x.value));
       if (skus.length === 0) { toast(t("请至少选择一个商品", "Choose at least one item")); return; }
       try {
-        const s = await api("POST", "/api/v1/clearance/sessions", { store_id: storeID, sku_ids: skus, minutes: Number(minutes.value), per_user_limit: Number(limit.value) });
+        const body = { store_id: storeID, sku_ids: skus, minutes: Number(minutes.value), per_user_limit: Number(limit.value) };
+        if (audience.value) body.segment = { kind: audience.value };
+        const s = await api("POST", "/api/v1/clearance/sessions", body);
         toast(t("已创建清仓直播", "Clearance live created"));
         main.querySelector("#clearance-made").replaceChildren(h("div", { class: "card notice" },
           h("p", {}, t("清仓直播已开始秒杀：", "The clearance live's offers are on: "), h("a", { href: "/live/" + s.room_slug, target: "_blank" }, "/live/" + s.room_slug),
@@ -51,7 +57,7 @@
       h("div", { id: "clearance-made" }),
       cl.candidates.length === 0 ? h("p", { class: "muted", id: "clearance-empty" }, t("本店目前没有临期商品。", "Nothing near expiry in this store right now.")) :
         table(["", t("商品", "Item"), t("批次", "Batch"), t("储存", "Storage"), t("到期", "Expires"), t("可售", "Units"), t("清仓价", "Clearance price"), t("保底价", "Floor")], rows),
-      h("div", { class: "admin-toolbar" }, h("div", {}, h("label", { class: "inline" }, t("时长（分钟）", "Minutes"), minutes), " ", h("label", { class: "inline" }, t("每人限购", "Per buyer"), limit)), start),
+      h("div", { class: "admin-toolbar" }, h("div", {}, h("label", { class: "inline" }, t("时长（分钟）", "Minutes"), minutes), " ", h("label", { class: "inline" }, t("每人限购", "Per buyer"), limit), " ", h("label", { class: "inline" }, t("观众", "Audience"), audience)), start),
       h("h2", {}, t("近 30 天减少的浪费", "Waste saved, last 30 days")),
       rep.rows.length === 0 ? h("p", { class: "muted" }, t("还没有清仓直播的成交。", "No clearance sales yet.")) :
         h("div", {}, h("p", { id: "waste-total" }, t("共售出 ", "Sold "), h("b", {}, savedTotal.units), t(" 件（约 ", " units (about "), h("b", {}, (savedTotal.grams / 1000).toFixed(1)), t(" 千克）免于报废，回收 ", " kg) instead of writing them off, recovering "), h("b", {}, yuan(savedTotal.fen))),
