@@ -21,6 +21,8 @@ import (
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/draws"
+
+	"github.com/shelflive/shelflive/internal/fans"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
 	"github.com/shelflive/shelflive/internal/guides"
@@ -111,6 +113,9 @@ type App struct {
 	// Household keeps linked fridges, their estimates and pushes (nil: off).
 	Household     household.Store
 	lastHousehold time.Time
+
+	// Fans keeps topic groups, their members, posts and comments.
+	Fans fans.Store
 
 	// Presales keeps pre-sales to a minimum order (以销定产); presalesDirty
 	// holds those whose progress the room has not seen yet.

@@ -221,6 +221,7 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Household = &sqldb.HouseholdStore{DB: db}
 	a.Presales = &sqldb.PresaleStore{DB: db}
 	a.Pickup = &sqldb.PickupStore{DB: db}
+	a.Fans = &sqldb.FanStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {
 		if box, err := secretbox.New(key); err == nil {

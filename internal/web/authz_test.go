@@ -73,6 +73,11 @@ type objects struct {
 
 	presaleID              int64
 	drawID                 int64
+	groupSlug              string
+	groupPostID            int64
+	groupHideID            int64
+	groupCommentID         int64
+	groupMemberID          int64
 	termID, evidenceID     int64
 	merchantID, otherMerch int64
 	store                  map[string]any
@@ -168,25 +173,40 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/coupons/{id}/push":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/push" }},
 	"POST /api/v1/coupons/{id}/end":              {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/end" }},
 	"POST /api/v1/coupons/{id}/grab":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/grab" }},
-	"GET /presale/{id}":                          {scopePublic, func(o *objects) string { return "/presale/" + itoa(o.presaleID) }},
-	"GET /api/v1/presales/{id}":                  {scopePublic, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) }},
-	"GET /api/v1/presales/{id}/mine":             {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/mine" }},
-	"POST /api/v1/presales/{id}/commit":          {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/commit" }},
-	"POST /api/v1/presales/{id}/balance":         {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/balance" }},
-	"GET /api/v1/presales/{id}/production.csv":   {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.csv" }},
-	"GET /api/v1/presales/{id}/production.xlsx":  {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.xlsx" }},
-	"GET /api/v1/rooms/{slug}/draws":             {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
-	"POST /api/v1/rooms/{slug}/draws":            {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
-	"GET /api/v1/draws/{id}":                     {scopePublic, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) }},
-	"POST /api/v1/draws/{id}/enter":              {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/enter" }},
-	"POST /api/v1/draws/{id}/draw":               {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/draw" }},
-	"GET /api/v1/rooms/{slug}/audience":          {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
-	"PUT /api/v1/rooms/{slug}/audience":          {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
-	"PATCH /api/v1/webhooks/{id}":                {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
-	"DELETE /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
-	"POST /api/v1/webhooks/{id}/rotate-secret":   {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
-	"POST /api/v1/webhooks/{id}/test":            {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/test" }},
-	"GET /api/v1/webhooks/{id}/deliveries":       {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/deliveries" }},
+	"GET /groups/{slug}":                         {scopePublic, func(o *objects) string { return "/groups/" + o.groupSlug }},
+	"GET /api/v1/groups/{slug}":                  {scopePublic, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug }},
+	"PUT /api/v1/groups/{slug}/membership":       {scopeTenant, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/membership" }},
+	"DELETE /api/v1/groups/{slug}/membership":    {scopeTenant, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/membership" }},
+	"PUT /api/v1/groups/{slug}/moderators/{customer}": {scopeTenant, func(o *objects) string {
+		return "/api/v1/groups/" + o.groupSlug + "/moderators/" + itoa(o.groupMemberID)
+	}},
+	"GET /api/v1/groups/{slug}/posts":           {scopePublic, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/posts" }},
+	"POST /api/v1/groups/{slug}/posts":          {scopeTenant, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/posts" }},
+	"POST /api/v1/groups/{slug}/photos":         {scopeTenant, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/photos" }},
+	"GET /api/v1/group-posts/{id}/comments":     {scopePublic, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupPostID) + "/comments" }},
+	"POST /api/v1/group-posts/{id}/comments":    {scopeTenant, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupPostID) + "/comments" }},
+	"POST /api/v1/group-posts/{id}/hide":        {scopeTenant, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupHideID) + "/hide" }},
+	"POST /api/v1/group-comments/{id}/hide":     {scopeTenant, func(o *objects) string { return "/api/v1/group-comments/" + itoa(o.groupCommentID) + "/hide" }},
+	"POST /api/v1/group-posts/{id}/buy":         {scopeTenant, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupPostID) + "/buy" }},
+	"GET /presale/{id}":                         {scopePublic, func(o *objects) string { return "/presale/" + itoa(o.presaleID) }},
+	"GET /api/v1/presales/{id}":                 {scopePublic, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) }},
+	"GET /api/v1/presales/{id}/mine":            {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/mine" }},
+	"POST /api/v1/presales/{id}/commit":         {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/commit" }},
+	"POST /api/v1/presales/{id}/balance":        {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/balance" }},
+	"GET /api/v1/presales/{id}/production.csv":  {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.csv" }},
+	"GET /api/v1/presales/{id}/production.xlsx": {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/production.xlsx" }},
+	"GET /api/v1/rooms/{slug}/draws":            {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
+	"POST /api/v1/rooms/{slug}/draws":           {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/draws" }},
+	"GET /api/v1/draws/{id}":                    {scopePublic, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) }},
+	"POST /api/v1/draws/{id}/enter":             {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/enter" }},
+	"POST /api/v1/draws/{id}/draw":              {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/draw" }},
+	"GET /api/v1/rooms/{slug}/audience":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
+	"PUT /api/v1/rooms/{slug}/audience":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
+	"PATCH /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
+	"DELETE /api/v1/webhooks/{id}":              {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookDel) }},
+	"POST /api/v1/webhooks/{id}/rotate-secret":  {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/rotate-secret" }},
+	"POST /api/v1/webhooks/{id}/test":           {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/test" }},
+	"GET /api/v1/webhooks/{id}/deliveries":      {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) + "/deliveries" }},
 	"POST /api/v1/webhook-deliveries/{id}/replay": {scopeTenant, func(o *objects) string {
 		return "/api/v1/webhook-deliveries/" + itoa(o.webhookDelivery) + "/replay"
 	}},
@@ -804,6 +824,26 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "立减1元", "room": o.roomSlug, "amount_fen": 100, "budget_count": 50}, owner, nil), 201).decode(t, &cp)
 	o.couponID = cp.ID
+
+	// A topic group with a staff post (a recipe), a comment, and a member.
+	o.groupSlug = "matrix-bakers"
+	must(send(t, nil, base, "POST", "/api/v1/groups", map[string]any{"slug": o.groupSlug, "name": "矩阵烘焙群", "topic": "烘焙"}, owner, nil), 201)
+	var post struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/groups/"+o.groupSlug+"/posts", map[string]any{"text": "戚风蛋糕", "recipe": map[string]any{"title": "戚风", "ingredients": []map[string]any{{"name": "草莓", "sku_id": o.skuID, "quantity": 1}}}}, owner, nil), 201).decode(t, &post)
+	o.groupPostID = post.ID
+	must(send(t, nil, base, "POST", "/api/v1/groups/"+o.groupSlug+"/posts", map[string]any{"text": "这篇会被隐藏"}, owner, nil), 201).decode(t, &post)
+	o.groupHideID = post.ID
+	var cm struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/group-posts/"+itoa(post.ID)+"/comments", map[string]any{"text": "好看"}, owner, nil), 201).decode(t, &cm)
+	o.groupCommentID = cm.ID
+	must(send(t, nil, base, "PUT", "/api/v1/groups/"+o.groupSlug+"/membership", nil, buyer.Token, nil), 200)
+	if err := m.DB.QueryRow(context.Background(), `SELECT customer_id FROM fan_members WHERE group_id = (SELECT id FROM fan_groups WHERE slug = ?)`, o.groupSlug).Scan(&o.groupMemberID); err != nil {
+		t.Fatal(err)
+	}
 
 	// A pre-sale of the demo SKU, marked reached (as the leader would at
 	// its deadline) so its production order can be read.

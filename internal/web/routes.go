@@ -127,6 +127,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
 
 	routes = append(routes, s.presaleRoutes()...)    // pre-sales to a minimum order (以销定产)
+	routes = append(routes, s.groupRoutes()...)      // topic groups: posts, recipes, comments, moderators
 	routes = append(routes, s.shareRoutes()...)      // posters, room QR codes, product pages (share cards)
 	routes = append(routes, s.pickupRoutes()...)     // pickup slots
 	routes = append(routes, s.drawRoutes()...)       // 福袋 draws
