@@ -18,11 +18,14 @@ import (
 type ColdChainHolder struct {
 	App      *App
 	Releaser interface {
-		ReleaseUnpaidOnLot(ctx context.Context, merchantID, lotID int64) ([]int64, error)
+		ReleaseUnpaidOnLotAt(ctx context.Context, merchantID, lotID, storeID int64) ([]int64, error)
 	}
 }
 
-var _ coldchain.Holder = ColdChainHolder{}
+var (
+	_ coldchain.Holder      = ColdChainHolder{}
+	_ coldchain.StoreHolder = ColdChainHolder{}
+)
 
 // coldChainMonitor is the principal the automatic holds act as: audit rows
 // name it, and it has the quality role's rights and no more.
@@ -36,7 +39,27 @@ func (h ColdChainHolder) HoldLot(ctx context.Context, merchantID, lotID int64, r
 	if _, err := h.App.SetHold(ctx, mon, lotID, true, reason); err != nil {
 		return err
 	}
-	ids, err := h.Releaser.ReleaseUnpaidOnLot(ctx, merchantID, lotID)
+	return h.releaseUnpaid(ctx, mon, merchantID, lotID, 0)
+}
+
+// HoldLotAt implements coldchain.StoreHolder: only the store's units stop
+// selling, and only that store's unpaid reservations on the lot are let go.
+func (h ColdChainHolder) HoldLotAt(ctx context.Context, merchantID, lotID, storeID int64, reason string) error {
+	mon := coldChainMonitor(merchantID)
+	if _, err := h.App.SetStoreHold(ctx, mon, lotID, storeID, true, reason); err != nil {
+		return err
+	}
+	return h.releaseUnpaid(ctx, mon, merchantID, lotID, storeID)
+}
+
+// ReleaseLotAt implements coldchain.StoreHolder.
+func (h ColdChainHolder) ReleaseLotAt(ctx context.Context, merchantID, lotID, storeID int64, reason string) error {
+	_, err := h.App.SetStoreHold(ctx, coldChainMonitor(merchantID), lotID, storeID, false, reason)
+	return err
+}
+
+func (h ColdChainHolder) releaseUnpaid(ctx context.Context, mon *identity.Principal, merchantID, lotID, storeID int64) error {
+	ids, err := h.Releaser.ReleaseUnpaidOnLotAt(ctx, merchantID, lotID, storeID)
 	if err != nil {
 		return fmt.Errorf("release unpaid on lot %d: %w", lotID, err)
 	}

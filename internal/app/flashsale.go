@@ -147,7 +147,7 @@ func (a *App) syncFlashHolds(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for id, rs := range sales {
-		held, err := a.Inventory.HeldLots(ctx, rs.alloc.Sale().MerchantID, rs.alloc.LotIDs())
+		held, err := a.Inventory.HeldLots(ctx, rs.alloc.Sale().MerchantID, rs.alloc.Sale().StoreID, rs.alloc.LotIDs())
 		if err != nil {
 			a.Logger.Warn("flash sale: lot holds", "sale", id, "err", err)
 			continue

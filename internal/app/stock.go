@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/apperr"
 
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/inventory"
@@ -37,6 +38,34 @@ func (a *App) SetHold(ctx context.Context, p *identity.Principal, lotID int64, h
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, action, "lot:"+lot.Code, reason)
 	a.emitLot(p.MerchantID, lot, p, reason)
 	a.syncFlashHolds(ctx) // a running sale over the lot pauses or resumes now
+	return lot, a.skuChanged(ctx, p.MerchantID, lot.SKUID)
+}
+
+// SetStoreHold holds (or releases) a lot's units in one store only: an
+// excursion at that store's fridge, or quality's call. Audited, the card
+// republished (the store's units leave what the room can sell), a running
+// flash sale of that store over the lot pauses.
+func (a *App) SetStoreHold(ctx context.Context, p *identity.Principal, lotID, storeID int64, hold bool, reason string) (*inventory.Lot, error) {
+	if at := p.AtStore(); at != 0 && at != storeID {
+		return nil, apperr.ErrNotFound
+	}
+	if err := a.Inventory.SetStoreHold(ctx, p.MerchantID, lotID, storeID, hold, reason); err != nil {
+		return nil, err
+	}
+	lot, err := a.Inventory.Lot(ctx, p.MerchantID, lotID)
+	if err != nil {
+		return nil, err
+	}
+	if lot.HeldStores, err = a.Inventory.HeldStores(ctx, p.MerchantID, lotID); err != nil {
+		return nil, err
+	}
+	action := "lot.release_store"
+	if hold {
+		action = "lot.hold_store"
+	}
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, action, "lot:"+lot.Code, fmt.Sprintf("store=%d %s", storeID, reason))
+	a.emitLot(p.MerchantID, lot, p, reason)
+	a.syncFlashHolds(ctx)
 	return lot, a.skuChanged(ctx, p.MerchantID, lot.SKUID)
 }
 

@@ -101,7 +101,7 @@ func (s *Service) handleEvent(ctx context.Context, st *devState, ev Event) error
 				// alone, so releasing this alarm cannot lift it.
 				continue
 			}
-			if err := s.Holder.HoldLot(ctx, dev.MerchantID, lots[i].LotID, reason); err != nil {
+			if err := s.holdAt(ctx, dev.MerchantID, lots[i].LotID, &loc, reason); err != nil {
 				s.Logger.Error("coldchain hold lot", "lot", lots[i].LotID, "err", err)
 				continue
 			}
@@ -245,18 +245,30 @@ func (s *Service) Resolve(ctx context.Context, merchantID, alarmID int64, decisi
 			if err != nil {
 				return nil, err
 			}
-			// Only a hold the cold chain placed is lifted here.
-			if l.Held && others == 0 && s.Holder != nil && info.Hold && IsColdChainHold(info.HoldReason) {
-				if err := s.Holder.ReleaseLot(ctx, merchantID, l.LotID, "冷链复核放行 · released after cold-chain review"); err != nil {
+			// Only a hold the cold chain placed is lifted here: the store's
+			// (an excursion at a store's fridge holds only there), or the
+			// lot's when it still carries the cold chain's reason.
+			storeScoped := loc != nil && loc.StoreID != 0
+			if _, ok := s.Holder.(StoreHolder); !ok {
+				storeScoped = false
+			}
+			if l.Held && others == 0 && s.Holder != nil && (storeScoped || (info.Hold && IsColdChainHold(info.HoldReason))) {
+				if err := s.releaseAt(ctx, merchantID, l.LotID, loc, "冷链复核放行 · released after cold-chain review"); err != nil {
 					return nil, err
 				}
 			}
 		case DecisionDestroy:
-			if _, err := s.Store.WriteOffLot(ctx, merchantID, l.LotID); err != nil {
+			// Destroyed where the cold chain broke: the store's units when
+			// the location is a store's, else the whole lot.
+			var at int64
+			if _, ok := s.Holder.(StoreHolder); ok && loc != nil {
+				at = loc.StoreID
+			}
+			if _, err := s.Store.WriteOffLot(ctx, merchantID, l.LotID, at); err != nil {
 				return nil, err
 			}
 			if s.Holder != nil {
-				if err := s.Holder.HoldLot(ctx, merchantID, l.LotID, "冷链不合格已销毁 · destroyed after cold-chain review"); err != nil {
+				if err := s.holdAt(ctx, merchantID, l.LotID, loc, "冷链不合格已销毁 · destroyed after cold-chain review"); err != nil {
 					return nil, err
 				}
 			}

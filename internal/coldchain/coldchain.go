@@ -259,6 +259,7 @@ type LotInfo struct {
 	MerchantName string    `json:"merchant"`
 	MerchantSlug string    `json:"-"`
 	StoreIDs     []int64   `json:"-"` // stores with stock of the lot now
+	HeldStores   []int64   `json:"-"` // stores where only the lot's units there are held
 }
 
 // Holder puts lots on hold and releases them. The process wiring
@@ -268,6 +269,32 @@ type LotInfo struct {
 type Holder interface {
 	HoldLot(ctx context.Context, merchantID, lotID int64, reason string) error
 	ReleaseLot(ctx context.Context, merchantID, lotID int64, reason string) error
+}
+
+// StoreHolder holds a lot's units in one store only: an excursion at a
+// store's fridge says nothing about the same lot in the other stores, so
+// only that store's stock stops selling (quality widens the hold to the
+// whole lot by hand). A Holder without it holds the whole lot.
+type StoreHolder interface {
+	HoldLotAt(ctx context.Context, merchantID, lotID, storeID int64, reason string) error
+	ReleaseLotAt(ctx context.Context, merchantID, lotID, storeID int64, reason string) error
+}
+
+// holdAt holds the lot where the location is: its store's units when the
+// location belongs to a store and the holder can scope, else the lot.
+func (s *Service) holdAt(ctx context.Context, merchantID, lotID int64, loc *Location, reason string) error {
+	if sh, ok := s.Holder.(StoreHolder); ok && loc != nil && loc.StoreID != 0 {
+		return sh.HoldLotAt(ctx, merchantID, lotID, loc.StoreID, reason)
+	}
+	return s.Holder.HoldLot(ctx, merchantID, lotID, reason)
+}
+
+// releaseAt lifts what holdAt placed.
+func (s *Service) releaseAt(ctx context.Context, merchantID, lotID int64, loc *Location, reason string) error {
+	if sh, ok := s.Holder.(StoreHolder); ok && loc != nil && loc.StoreID != 0 {
+		return sh.ReleaseLotAt(ctx, merchantID, lotID, loc.StoreID, reason)
+	}
+	return s.Holder.ReleaseLot(ctx, merchantID, lotID, reason)
 }
 
 // Store persists the cold chain. Every method is scoped by merchant except
@@ -323,7 +350,8 @@ type Store interface {
 	LocationsByGLN(ctx context.Context, merchantID int64, glns []string) ([]Location, error)
 	// WriteOffLot sets on-hand stock of the lot to what paid orders still
 	// reserve, everywhere, and returns the units written off.
-	WriteOffLot(ctx context.Context, merchantID, lotID int64) (int64, error)
+	// (storeID ≠ 0: only that store's units).
+	WriteOffLot(ctx context.Context, merchantID, lotID, storeID int64) (int64, error)
 	// PublicCode returns the lot's opaque public trace code, creating it once.
 	PublicCode(ctx context.Context, merchantID, lotID int64) (string, error)
 	// LotByPublicCode resolves a public code to (merchant, lot).

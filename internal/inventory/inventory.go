@@ -21,8 +21,11 @@ type Lot struct {
 	ProducedAt time.Time `json:"produced_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	Origin     string    `json:"origin,omitempty"`
-	Hold       bool      `json:"hold"`
+	Hold       bool      `json:"hold"` // the whole lot, in every store
 	HoldReason string    `json:"hold_reason,omitempty"`
+	// HeldStores lists the stores where only this lot's units there are
+	// held (an excursion at a store's fridge).
+	HeldStores []int64 `json:"held_stores,omitempty"`
 }
 
 // Validate checks a lot before it is stored.
@@ -44,7 +47,8 @@ type Level struct {
 	SKUID     int64     `json:"sku_id"`
 	LotCode   string    `json:"lot_code"`
 	ExpiresAt time.Time `json:"expires_at"`
-	Hold      bool      `json:"hold"`
+	Hold      bool      `json:"hold"`       // not sellable here: the lot is held, or its units in this store are
+	StoreHold bool      `json:"store_hold"` // held in this store only (an excursion at its fridge)
 	OnHand    int64     `json:"on_hand"`
 	Reserved  int64     `json:"reserved"`
 }
@@ -145,8 +149,13 @@ type Store interface {
 	ListLots(ctx context.Context, merchantID int64, skuID int64) ([]Lot, error)
 	Lot(ctx context.Context, merchantID, id int64) (*Lot, error)
 	SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error
-	// HeldLots returns the lots among ids that are on hold.
-	HeldLots(ctx context.Context, merchantID int64, ids []int64) ([]Lot, error)
+	// HeldLots returns the lots among ids that are on hold, as a whole or
+	// in the store (a flash sale of that store pauses).
+	HeldLots(ctx context.Context, merchantID, storeID int64, ids []int64) ([]Lot, error)
+	// SetStoreHold holds (or releases) the lot's units in one store only.
+	SetStoreHold(ctx context.Context, merchantID, lotID, storeID int64, hold bool, reason string) error
+	// HeldStores lists the stores where the lot's units are held on their own.
+	HeldStores(ctx context.Context, merchantID, lotID int64) ([]int64, error)
 	// SetStock sets on-hand units of a lot in a store; it refuses to go below reserved.
 	SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error
 	// ImportStock applies a stock count, creating missing lots, all or

@@ -158,9 +158,9 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 	}
 	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		          WHERE st.sku_id = k.id AND l.hold = FALSE AND l.expires_at > ?), 0),
+		          WHERE st.sku_id = k.id AND l.hold = FALSE AND st.hold = FALSE AND l.expires_at > ?), 0),
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		          WHERE st.sku_id = k.id AND l.hold = TRUE AND l.expires_at > ?), 0)
+		          WHERE st.sku_id = k.id AND (l.hold = TRUE OR st.hold = TRUE) AND l.expires_at > ?), 0)
 		FROM skus k WHERE k.merchant_id = ?`+filter+` ORDER BY k.id`, args...)
 	if err != nil {
 		return err

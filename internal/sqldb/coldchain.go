@@ -609,29 +609,36 @@ func (s *ColdChainStore) LotInfo(ctx context.Context, merchantID, lotID int64) (
 		return nil, translate(err)
 	}
 	l.ProducedAt, l.ExpiresAt = fromMS(p), fromMS(e)
-	rows, err := s.DB.Query(ctx, `SELECT store_id FROM stock WHERE merchant_id = ? AND lot_id = ? AND on_hand > 0 ORDER BY store_id`, merchantID, lotID)
+	rows, err := s.DB.Query(ctx, `SELECT store_id, hold, on_hand FROM stock WHERE merchant_id = ? AND lot_id = ? AND (on_hand > 0 OR hold = TRUE) ORDER BY store_id`, merchantID, lotID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, onHand int64
+		var hold bool
+		if err := rows.Scan(&id, &hold, &onHand); err != nil {
 			return nil, err
 		}
-		l.StoreIDs = append(l.StoreIDs, id)
+		if hold {
+			l.HeldStores = append(l.HeldStores, id)
+		}
+		if onHand > 0 {
+			l.StoreIDs = append(l.StoreIDs, id)
+		}
 	}
 	return &l, rows.Err()
 }
 
 // WriteOffLot implements coldchain.Store.
-func (s *ColdChainStore) WriteOffLot(ctx context.Context, merchantID, lotID int64) (int64, error) {
+func (s *ColdChainStore) WriteOffLot(ctx context.Context, merchantID, lotID, storeID int64) (int64, error) {
 	var n int64
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(on_hand - reserved), 0) FROM stock WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(on_hand - reserved), 0) FROM stock WHERE merchant_id = ? AND lot_id = ? AND (? = 0 OR store_id = ?)`,
+			merchantID, lotID, storeID, storeID).Scan(&n); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE stock SET on_hand = reserved WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID)
+		_, err := tx.Exec(ctx, `UPDATE stock SET on_hand = reserved WHERE merchant_id = ? AND lot_id = ? AND (? = 0 OR store_id = ?)`, merchantID, lotID, storeID, storeID)
 		return err
 	})
 	return n, err
@@ -644,14 +651,20 @@ func (s *ColdChainStore) WriteOffLot(ctx context.Context, merchantID, lotID int6
 // handed over. The caller tells the buyers (order.status events) and the
 // rooms (stock).
 func (s *ColdChainStore) ReleaseUnpaidOnLot(ctx context.Context, merchantID, lotID int64) ([]int64, error) {
+	return s.ReleaseUnpaidOnLotAt(ctx, merchantID, lotID, 0)
+}
+
+// ReleaseUnpaidOnLotAt is ReleaseUnpaidOnLot for the lot's units in one
+// store (storeID 0: every store).
+func (s *ColdChainStore) ReleaseUnpaidOnLotAt(ctx context.Context, merchantID, lotID, storeID int64) ([]int64, error) {
 	var ids []int64
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
 		ids = ids[:0]
 		// Locked on PostgreSQL: an order paid meanwhile is re-checked
 		// after its payment commits and skipped, not cancelled and refunded.
 		rows, err := tx.Query(ctx, `SELECT o.id FROM orders o WHERE o.merchant_id = ? AND o.status = ?
-			AND EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.lot_id = ? AND a.state = 'reserved') ORDER BY o.id`+tx.db.forUpdate(),
-			merchantID, string(order.PendingPayment), lotID)
+			AND EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.lot_id = ? AND (? = 0 OR a.store_id = ?) AND a.state = 'reserved') ORDER BY o.id`+tx.db.forUpdate(),
+			merchantID, string(order.PendingPayment), lotID, storeID, storeID)
 		if err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func TestContractColdChain(t *testing.T) {
 		if lv := s.level(t, s.store, lot); lv.Reserved != 3 {
 			t.Fatalf("reserved %d after release", lv.Reserved)
 		}
-		off, err := cc.WriteOffLot(ctx, s.m, lot)
+		off, err := cc.WriteOffLot(ctx, s.m, lot, 0)
 		must(t, err)
 		if lv := s.level(t, s.store, lot); off != 7 || lv.OnHand != 3 || lv.Reserved != 3 {
 			t.Fatalf("write-off %d, level %+v", off, lv)

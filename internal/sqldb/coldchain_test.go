@@ -151,7 +151,7 @@ func TestColdChainStore(t *testing.T) {
 		}
 
 		// Write-off keeps what paid orders reserve.
-		off, err := cc.WriteOffLot(ctx, s.m, lot)
+		off, err := cc.WriteOffLot(ctx, s.m, lot, 0)
 		must(t, err)
 		if off != 8 {
 			t.Fatalf("wrote off %d, want 8", off)

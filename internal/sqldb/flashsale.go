@@ -172,7 +172,7 @@ func (f *FlashStore) Start(ctx context.Context, merchantID, id int64, allocate f
 			return err
 		}
 		for _, t := range takes {
-			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ?`, t.Qty, t.StoreID, t.LotID, t.Qty)
+			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ? AND hold = FALSE`, t.Qty, t.StoreID, t.LotID, t.Qty)
 			if n, _ := rowsAffected(res, err); n != 1 {
 				if err != nil {
 					return err

@@ -43,7 +43,7 @@ func (s *ClearanceStore) SaveRules(ctx context.Context, merchantID int64, rs fre
 func (s *ClearanceStore) SellableLots(ctx context.Context, merchantID, storeID int64, now, before time.Time) ([]freshness.Lot, error) {
 	rows, err := s.DB.Query(ctx, `SELECT st.store_id, so.name, p.id, p.name, k.id, k.name, l.id, l.code, p.storage, l.expires_at, st.on_hand - st.reserved, k.price_fen
 		FROM stock st JOIN lots l ON l.id = st.lot_id JOIN skus k ON k.id = st.sku_id JOIN products p ON p.id = k.product_id JOIN stores so ON so.id = st.store_id
-		WHERE st.merchant_id = ? AND (? = 0 OR st.store_id = ?) AND l.hold = FALSE AND l.expires_at > ? AND l.expires_at <= ?
+		WHERE st.merchant_id = ? AND (? = 0 OR st.store_id = ?) AND l.hold = FALSE AND st.hold = FALSE AND l.expires_at > ? AND l.expires_at <= ?
 		  AND st.on_hand > st.reserved AND k.active = TRUE AND p.active = TRUE
 		ORDER BY l.expires_at, k.id, st.store_id`, merchantID, storeID, storeID, ms(now), ms(before))
 	if err != nil {

@@ -34,12 +34,12 @@ func TestContractHeldLotNeverSold(t *testing.T) {
 		if n := count(t, db, `SELECT count(*) FROM orders`); n != before {
 			t.Fatalf("a refused order wrote %d orders", n-before)
 		}
-		held, err := s.inv.HeldLots(ctx, s.m, []int64{a, a + 1000})
+		held, err := s.inv.HeldLots(ctx, s.m, s.store, []int64{a, a + 1000})
 		must(t, err)
 		if len(held) != 1 || held[0].ID != a {
 			t.Fatalf("held lots %+v", held)
 		}
-		if held, err := s.inv.HeldLots(ctx, s.other, []int64{a}); err != nil || len(held) != 0 {
+		if held, err := s.inv.HeldLots(ctx, s.other, s.otherStore, []int64{a}); err != nil || len(held) != 0 {
 			t.Fatalf("another tenant sees held lots %+v %v", held, err)
 		}
 

@@ -65,18 +65,86 @@ func (s *InventoryStore) ListLots(ctx context.Context, merchantID, skuID int64) 
 		}
 		out = append(out, *l)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// Where only a store's units are held.
+	idx := map[int64]int{}
+	for i := range out {
+		idx[out[i].ID] = i
+	}
+	hr, err := s.DB.Query(ctx, `SELECT lot_id, store_id FROM stock WHERE merchant_id = ? AND hold = TRUE ORDER BY lot_id, store_id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer hr.Close()
+	for hr.Next() {
+		var lot, store int64
+		if err := hr.Scan(&lot, &store); err != nil {
+			return nil, err
+		}
+		if i, ok := idx[lot]; ok {
+			out[i].HeldStores = append(out[i].HeldStores, store)
+		}
+	}
+	return out, hr.Err()
 }
 
 func (s *InventoryStore) Lot(ctx context.Context, merchantID, id int64) (*inventory.Lot, error) {
 	return scanLot(s.DB.QueryRow(ctx, `SELECT `+lotCols+` FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, id))
 }
 
+// SetHold holds the whole lot, in every store; releasing it lifts every
+// hold on the lot, its stores' too.
 func (s *InventoryStore) SetHold(ctx context.Context, merchantID, lotID int64, hold bool, reason string) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE lots SET hold = ?, hold_reason = ? WHERE merchant_id = ? AND id = ?`, hold, reason, merchantID, lotID)
-		return mustAffect(res, err)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		if hold {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE stock SET hold = FALSE, hold_reason = '' WHERE merchant_id = ? AND lot_id = ?`, merchantID, lotID)
+		return err
 	})
+}
+
+// SetStoreHold implements inventory.Store: only the lot's units in that
+// store (a store without stock of the lot has nothing to hold).
+func (s *InventoryStore) SetStoreHold(ctx context.Context, merchantID, lotID, storeID int64, hold bool, reason string) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := mustAffect(tx.Exec(ctx, `UPDATE lots SET hold = hold WHERE merchant_id = ? AND id = ?`, merchantID, lotID)); err != nil {
+			return err
+		}
+		if err := storeOfMerchant(ctx, tx, merchantID, storeID); err != nil {
+			return err
+		}
+		if !hold {
+			reason = ""
+		}
+		_, err := tx.Exec(ctx, `UPDATE stock SET hold = ?, hold_reason = ? WHERE merchant_id = ? AND lot_id = ? AND store_id = ?`, hold, reason, merchantID, lotID, storeID)
+		return err
+	})
+}
+
+// HeldStores implements inventory.Store.
+func (s *InventoryStore) HeldStores(ctx context.Context, merchantID, lotID int64) ([]int64, error) {
+	rows, err := s.DB.Query(ctx, `SELECT store_id FROM stock WHERE merchant_id = ? AND lot_id = ? AND hold = TRUE ORDER BY store_id`, merchantID, lotID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error {
@@ -209,7 +277,7 @@ type rowsLike interface {
 }
 
 func queryLevels[R rowsLike](ctx context.Context, query func(context.Context, string, ...any) (R, error), where string, args ...any) ([]inventory.Level, error) {
-	rows, err := query(ctx, `SELECT st.store_id, st.lot_id, st.sku_id, l.code, l.expires_at, l.hold, st.on_hand, st.reserved
+	rows, err := query(ctx, `SELECT st.store_id, st.lot_id, st.sku_id, l.code, l.expires_at, l.hold, st.hold, st.on_hand, st.reserved
 		FROM stock st JOIN lots l ON l.id = st.lot_id WHERE st.merchant_id = ? `+where+` ORDER BY l.expires_at, st.lot_id`, args...)
 	if err != nil {
 		return nil, err
@@ -219,9 +287,11 @@ func queryLevels[R rowsLike](ctx context.Context, query func(context.Context, st
 	for rows.Next() {
 		var lv inventory.Level
 		var exp int64
-		if err := rows.Scan(&lv.StoreID, &lv.LotID, &lv.SKUID, &lv.LotCode, &exp, &lv.Hold, &lv.OnHand, &lv.Reserved); err != nil {
+		var lotHold bool
+		if err := rows.Scan(&lv.StoreID, &lv.LotID, &lv.SKUID, &lv.LotCode, &exp, &lotHold, &lv.StoreHold, &lv.OnHand, &lv.Reserved); err != nil {
 			return nil, err
 		}
+		lv.Hold = lotHold || lv.StoreHold // the whole lot, or its units in this store
 		lv.ExpiresAt = fromMS(exp)
 		out = append(out, lv)
 	}
@@ -241,7 +311,7 @@ func (s *InventoryStore) Available(ctx context.Context, merchantID int64, skuIDs
 		out[id] = 0
 	}
 	rows, err := s.DB.Query(ctx, `SELECT st.sku_id, SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
-		WHERE l.hold = FALSE AND l.expires_at > ? AND st.merchant_id = ? AND st.sku_id IN (`+strings.Join(ph, ",")+`) GROUP BY st.sku_id`, args...)
+		WHERE l.hold = FALSE AND st.hold = FALSE AND l.expires_at > ? AND st.merchant_id = ? AND st.sku_id IN (`+strings.Join(ph, ",")+`) GROUP BY st.sku_id`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -157,7 +157,7 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		// stays locked only from here to commit, which is what a hot SKU
 		// queues on.
 		for _, t := range takes {
-			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ?`, t.Qty, t.StoreID, t.LotID, t.Qty)
+			res, err := tx.Exec(ctx, `UPDATE stock SET reserved = reserved + ? WHERE store_id = ? AND lot_id = ? AND on_hand - reserved >= ? AND hold = FALSE`, t.Qty, t.StoreID, t.LotID, t.Qty)
 			if n, _ := rowsAffected(res, err); n != 1 {
 				if err != nil {
 					return err

@@ -61,12 +61,31 @@ func unsellableLots(ctx context.Context, tx *Tx, takes []inventory.Take) (map[in
 			bad[id] = err
 		}
 	}
-	return bad, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// The units of a lot held in the store they are taken from (an
+	// excursion at that store's fridge) are not sellable there either.
+	for _, t := range takes {
+		if bad[t.LotID] != nil {
+			continue
+		}
+		var exp int64
+		var hold bool
+		if err := tx.QueryRow(ctx, `SELECT st.hold, l.expires_at FROM stock st JOIN lots l ON l.id = st.lot_id WHERE st.store_id = ? AND st.lot_id = ?`, t.StoreID, t.LotID).Scan(&hold, &exp); err != nil {
+			continue // no stock row: the reservation below refuses it
+		}
+		if err := inventory.Sellable(hold, fromMS(exp), tx.Now); err != nil {
+			bad[t.LotID] = err
+		}
+	}
+	return bad, nil
 }
 
 // HeldLots implements inventory.Store: the lots among ids that are on hold
 // now (a running flash sale over one of them pauses).
-func (s *InventoryStore) HeldLots(ctx context.Context, merchantID int64, ids []int64) ([]inventory.Lot, error) {
+func (s *InventoryStore) HeldLots(ctx context.Context, merchantID, storeID int64, ids []int64) ([]inventory.Lot, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -74,7 +93,9 @@ func (s *InventoryStore) HeldLots(ctx context.Context, merchantID int64, ids []i
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT `+lotCols+` FROM lots WHERE merchant_id = ? AND hold = TRUE AND id IN (`+placeholders(len(ids))+`) ORDER BY id`, args...)
+	args = append(args, storeID)
+	rows, err := s.DB.Query(ctx, `SELECT `+lotCols+` FROM lots WHERE merchant_id = ? AND id IN (`+placeholders(len(ids))+`)
+		AND (hold = TRUE OR EXISTS (SELECT 1 FROM stock st WHERE st.lot_id = lots.id AND st.store_id = ? AND st.hold = TRUE)) ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +130,8 @@ func (s *OrderStore) HeldLots(ctx context.Context, merchantID, orderID int64) ([
 // (not yet handed over) units come from.
 func heldLotsOfOrder(ctx context.Context, query rowsFn, merchantID, orderID int64) ([]string, error) {
 	rows, err := query(ctx, `SELECT DISTINCT l.code FROM allocations a JOIN lots l ON l.id = a.lot_id JOIN orders o ON o.id = a.order_id
-		WHERE o.merchant_id = ? AND a.order_id = ? AND a.state = 'reserved' AND l.hold = TRUE ORDER BY l.code`, merchantID, orderID)
+		LEFT JOIN stock st ON st.store_id = a.store_id AND st.lot_id = a.lot_id
+		WHERE o.merchant_id = ? AND a.order_id = ? AND a.state = 'reserved' AND (l.hold = TRUE OR st.hold = TRUE) ORDER BY l.code`, merchantID, orderID)
 	if err != nil {
 		return nil, err
 	}

@@ -354,9 +354,19 @@ func (s *Server) apiHoldLot(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Hold   bool   `json:"hold"`
 		Reason string `json:"reason"`
+		// StoreID scopes the hold to the lot's units in one store; without
+		// it the whole lot is held (widened) or every hold on it lifted.
+		StoreID int64 `json:"store_id"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
+	}
+	if in.StoreID != 0 {
+		lot, err := s.App.SetStoreHold(r.Context(), p, id, in.StoreID, in.Hold, in.Reason)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, 200, lot)
 	}
 	lot, err := s.App.SetHold(r.Context(), p, id, in.Hold, in.Reason)
 	if err != nil {

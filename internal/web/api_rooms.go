@@ -382,25 +382,31 @@ func (s *Server) apiRoomStores(w http.ResponseWriter, r *http.Request) error {
 	type storeView struct {
 		stores.Store
 		Available *int64 `json:"available,omitempty"`
+		// Held: units of the SKU on hold in this store (暂停销售 here,
+		// whatever the other stores have).
+		Held *int64 `json:"held,omitempty"`
 	}
 	out := []storeView{}
-	var levels map[int64]int64
+	var levels, held map[int64]int64
 	if sku, err := strconv.ParseInt(q.Get("sku"), 10, 64); err == nil && sku > 0 {
 		lv, err := s.App.Inventory.Levels(r.Context(), room.MerchantID, sku)
 		if err != nil {
 			return err
 		}
-		levels = map[int64]int64{}
+		levels, held = map[int64]int64{}, map[int64]int64{}
 		now := s.App.Now()
 		for _, l := range lv {
 			levels[l.StoreID] += l.Available(now)
+			if l.Hold && l.ExpiresAt.After(now) {
+				held[l.StoreID] += l.OnHand - l.Reserved
+			}
 		}
 	}
 	for _, st := range list {
 		v := storeView{Store: st}
 		if levels != nil {
-			n := levels[st.ID]
-			v.Available = &n
+			n, h := levels[st.ID], held[st.ID]
+			v.Available, v.Held = &n, &h
 		}
 		out = append(out, v)
 	}

@@ -74,7 +74,7 @@ func TestHeldLotNeverSold(t *testing.T) {
 
 	// The excursion: 13 °C at the store fridge puts the lot on hold.
 	send(base.Add(time.Minute), 13)
-	testkit.WaitFor(t, "lot on hold", 10*time.Second, func() bool { return n.lot(t, skuID).Hold })
+	testkit.WaitFor(t, "lot on hold", 10*time.Second, func() bool { return n.lot(t, skuID).held() })
 
 	late := testkit.Viewer(t, m, "13900002002")
 	if r := n.call(t, "POST", "/api/v1/orders", flashBuy, late.Token); r.status != 409 || r.code(t) != "sale_paused" {

@@ -112,7 +112,7 @@ func TestTracePageBrowser(t *testing.T) {
 		n.call(t, "GET", "/api/v1/coldchain/alarms?status=active", nil, owner).into(t, &al)
 		return len(al.Alarms) == 1 && al.Alarms[0].LocationID == truck.ID && len(al.Alarms[0].Lots) == 0
 	})
-	if n.lot(t, milk).Hold {
+	if n.lot(t, milk).held() {
 		t.Fatal("milk held by a truck it had left")
 	}
 
@@ -132,8 +132,8 @@ func TestTracePageBrowser(t *testing.T) {
 		}
 		return wave(i)
 	})
-	testkit.WaitFor(t, "strawberries on hold", 5*time.Second, func() bool { return n.lot(t, straw).Hold })
-	if n.lot(t, milk).Hold {
+	testkit.WaitFor(t, "strawberries on hold", 5*time.Second, func() bool { return n.lot(t, straw).held() })
+	if n.lot(t, milk).held() {
 		t.Fatal("milk held: it was never on the failing truck")
 	}
 	n.call(t, "GET", fmt.Sprintf("/api/v1/coldchain/lots/%d/trace-link", strawLot.ID), nil, owner).into(t, &strawLink)
@@ -217,7 +217,7 @@ func TestColdChainConsoleBrowser(t *testing.T) {
 	if r := n.call(t, "POST", "/api/v1/telemetry", map[string]any{"readings": batch}, dev.Token); r.status != 202 {
 		t.Fatalf("telemetry: %d %s", r.status, r.body)
 	}
-	testkit.WaitFor(t, "milk on hold", 5*time.Second, func() bool { return n.lot(t, skuID).Hold })
+	testkit.WaitFor(t, "milk on hold", 5*time.Second, func() bool { return n.lot(t, skuID).held() })
 
 	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
 	err := chromedp.Do(ctx,
@@ -248,5 +248,5 @@ func TestColdChainConsoleBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	testkit.WaitFor(t, "lot released from the console", 10*time.Second, func() bool { return !n.lot(t, skuID).Hold })
+	testkit.WaitFor(t, "lot released from the console", 10*time.Second, func() bool { return !n.lot(t, skuID).held() })
 }

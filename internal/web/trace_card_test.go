@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +13,13 @@ import (
 )
 
 // TestRoomCardShowsColdChainHold opens the demo room on a phone-sized
-// headless chromium; a fridge sensor of the store reports 13 °C through the
-// gateway endpoint; the pinned strawberry card turns to "暂停销售 — 冷链复核中"
-// live (no reload) and its buy button is disabled; after the fridge is back
-// in range and quality releases the lot, the card sells again.
+// headless chromium; a fridge sensor of one store reports 13 °C through the
+// gateway endpoint: only that store's units are held, so the card keeps
+// selling (the other stores have the lot; TestHoldWhereItBroke checks the
+// buy sheet marks that store 暂停销售); quality widens the hold to the whole lot and the pinned
+// strawberry card turns to "暂停销售 — 冷链复核中" live (no reload) with its
+// buy button disabled; after the fridge is back in range, quality releases
+// the alarm and the lot, and the card sells again.
 func TestRoomCardShowsColdChainHold(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	n := &ccNode{m: m, base: m.URL()}
@@ -50,6 +54,29 @@ func TestRoomCardShowsColdChainHold(t *testing.T) {
 		t.Fatalf("pinned card is %q, want the strawberries", name)
 	}
 	send(base.Add(time.Minute), 13)
+	testkit.WaitFor(t, "the lot held at the store", 10*time.Second, func() bool { return n.lot(t, skuID).held() })
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`!document.getElementById("pinned-hold") && !document.getElementById("buy-btn").disabled`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("a hold at one store took the card off sale: %v", err)
+	}
+	testkit.Screenshot(t, ctx, "hold-00-card-sells-other-stores")
+	// Quality widens every lot the excursion held at the store (both
+	// strawberry SKUs sat in that fridge) to the whole lot.
+	var all struct {
+		Lots []ccLot `json:"lots"`
+	}
+	n.call(t, "GET", "/api/v1/lots", nil, owner).into(t, &all)
+	var widened []int64
+	for _, l := range all.Lots {
+		if slices.Contains(l.HeldStores, storeID) {
+			widened = append(widened, l.ID)
+			if r := n.call(t, "POST", fmt.Sprintf("/api/v1/lots/%d/hold", l.ID), map[string]any{"hold": true, "reason": "冷链复核中 · 扩大到整批"}, owner); r.status != 200 {
+				t.Fatalf("widen: %d %s", r.status, r.body)
+			}
+		}
+	}
+	if len(widened) == 0 {
+		t.Fatal("no lot held at the store")
+	}
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.getElementById("pinned-hold") && document.getElementById("buy-btn").disabled`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		_ = png
@@ -74,6 +101,11 @@ func TestRoomCardShowsColdChainHold(t *testing.T) {
 	})
 	if r := n.call(t, "POST", fmt.Sprintf("/api/v1/coldchain/alarms/%d/resolve", alarms.Alarms[0].ID), map[string]any{"decision": "release"}, owner); r.status != 200 {
 		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	for _, id := range widened {
+		if r := n.call(t, "POST", fmt.Sprintf("/api/v1/lots/%d/hold", id), map[string]any{"hold": false, "reason": "复核通过"}, owner); r.status != 200 {
+			t.Fatalf("release the widened hold: %d %s", r.status, r.body)
+		}
 	}
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`!document.getElementById("pinned-hold") && !document.getElementById("buy-btn").disabled`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("card did not come back on sale: %v", err)

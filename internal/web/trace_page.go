@@ -82,7 +82,7 @@ func digitalLinkPath(gtin, lot string) string {
 func publicTrace(rep *coldchain.LotReport, code string) *PublicTrace {
 	l := rep.Lot
 	pt := &PublicTrace{Product: l.Product, ProductEN: l.ProductEN, Variant: l.SKUName, Merchant: l.MerchantName, Origin: l.Origin, Lot: l.Code, GTIN: l.GTIN,
-		ProducedAt: l.ProducedAt, ExpiresAt: l.ExpiresAt, Class: l.Class, OnHold: l.Hold, Verdict: rep.Verdict, Limits: rep.Limits,
+		ProducedAt: l.ProducedAt, ExpiresAt: l.ExpiresAt, Class: l.Class, OnHold: l.Hold || len(l.HeldStores) > 0, Verdict: rep.Verdict, Limits: rep.Limits,
 		Steps: []PublicStep{}, Series: []PublicSeries{}, Events: []string{}, EventsEN: []string{}, Path: "/trace/" + code}
 	if l.GTIN != "" {
 		pt.DigitalLink = digitalLinkPath(l.GTIN, l.Code)

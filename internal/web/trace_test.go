@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,12 +109,17 @@ func (r ccResp) code(t *testing.T) string {
 }
 
 type ccLot struct {
-	ID         int64  `json:"id"`
-	SKUID      int64  `json:"sku_id"`
-	Code       string `json:"code"`
-	Hold       bool   `json:"hold"`
-	HoldReason string `json:"hold_reason"`
+	ID         int64   `json:"id"`
+	SKUID      int64   `json:"sku_id"`
+	Code       string  `json:"code"`
+	Hold       bool    `json:"hold"`
+	HoldReason string  `json:"hold_reason"`
+	HeldStores []int64 `json:"held_stores"`
 }
+
+// held says the lot is held somewhere: as a whole, or in a store (an
+// excursion at a store's fridge holds only that store's units).
+func (l ccLot) held() bool { return l.Hold || len(l.HeldStores) > 0 }
 
 func (n *ccNode) lot(t *testing.T, skuID int64) ccLot {
 	t.Helper()
@@ -238,14 +244,31 @@ func TestColdChainExcursionHoldsLot(t *testing.T) {
 	mqttSend(t, cli, dev.Topic, base.Add(20*time.Minute), 13)
 	sent := time.Now()
 	var held ccLot
-	testkit.WaitFor(t, "lot on hold", 5*time.Second, func() bool { held = n.lot(t, skuID); return held.Hold })
+	testkit.WaitFor(t, "lot on hold", 5*time.Second, func() bool { held = n.lot(t, skuID); return held.held() })
 	if d := time.Since(sent); d > time.Second {
 		t.Errorf("hold took %v, want within 1 s", d)
 	} else {
 		t.Logf("MQTT publish acknowledged → lot on hold (seen through the API): %v", d.Round(time.Millisecond))
 	}
-	if !strings.Contains(held.HoldReason, "冷链复核中") {
-		t.Errorf("hold reason %q", held.HoldReason)
+	// The store fridge broke: the lot is held in that store only, audited
+	// with the cold chain's reason.
+	if held.Hold || len(held.HeldStores) != 1 || held.HeldStores[0] != storeID {
+		t.Errorf("held %+v, want store %d only", held, storeID)
+	}
+	var audit struct {
+		Entries []struct {
+			Action string `json:"action"`
+			Detail string `json:"detail"`
+		} `json:"entries"`
+	}
+	n.call(t, "GET", "/api/v1/audit", nil, owner).into(t, &audit)
+	if !slices.ContainsFunc(audit.Entries, func(e struct {
+		Action string `json:"action"`
+		Detail string `json:"detail"`
+	}) bool {
+		return e.Action == "lot.hold_store" && strings.Contains(e.Detail, "冷链复核中")
+	}) {
+		t.Errorf("store hold not audited with its reason: %+v", audit.Entries)
 	}
 
 	// The unpaid reservation was released (order cancelled).
@@ -464,7 +487,7 @@ func TestColdChainDestroyAndGateway(t *testing.T) {
 	if err != nil || len(pts[loc.ID]) != 11 {
 		t.Fatalf("stored after 202: %d %v", len(pts[loc.ID]), err)
 	}
-	testkit.WaitFor(t, "shrimp lot on hold", 5*time.Second, func() bool { return n.lot(t, skuID).Hold })
+	testkit.WaitFor(t, "shrimp lot on hold", 5*time.Second, func() bool { return n.lot(t, skuID).held() })
 	var alarms struct {
 		Alarms []coldchain.Alarm `json:"alarms"`
 	}
@@ -476,20 +499,27 @@ func TestColdChainDestroyAndGateway(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("destroy: %d %s", r.status, r.body)
 	}
-	if !n.lot(t, skuID).Hold {
+	if !n.lot(t, skuID).held() {
 		t.Fatal("destroyed lot is sellable")
 	}
 	var stock struct {
 		Levels []struct {
-			LotID  int64 `json:"lot_id"`
-			OnHand int64 `json:"on_hand"`
+			StoreID int64 `json:"store_id"`
+			LotID   int64 `json:"lot_id"`
+			OnHand  int64 `json:"on_hand"`
+			Hold    bool  `json:"hold"`
 		} `json:"levels"`
 	}
 	r = n.call(t, "GET", fmt.Sprintf("/api/v1/stock?sku_id=%d", skuID), nil, owner)
 	r.into(t, &stock)
+	// Destroyed where the freezer failed: that store's units are written
+	// off and held; the other stores' units of the lot stay on sale.
 	for _, lv := range stock.Levels {
-		if lv.LotID == lot.ID && lv.OnHand != 0 {
-			t.Fatalf("stock not written off: %s", r.body)
+		if lv.LotID != lot.ID {
+			continue
+		}
+		if mine := lv.StoreID == storeID; (mine && (lv.OnHand != 0 || !lv.Hold)) || (!mine && (lv.OnHand == 0 || lv.Hold)) {
+			t.Fatalf("stock after destroying at store %d: %s", storeID, r.body)
 		}
 	}
 	if len(stock.Levels) == 0 {

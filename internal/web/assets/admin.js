@@ -86,11 +86,17 @@
         table([t("批次", "Lot"), t("商品", "Product"), t("生产", "Produced"), t("到期", "Expires"), t("各门店库存（在库/已预订）", "Stock per store (on hand / reserved)"), t("状态", "State"), ""],
           lots.lots.map((l) => h("tr", {}, h("td", { class: "mono" }, l.code), h("td", {}, skuName[l.sku_id] || l.sku_id),
             h("td", {}, fmt(l.produced_at)), h("td", {}, fmt(l.expires_at)),
-            h("td", { class: "small" }, (byLot[l.id] || []).map((s) => h("div", {}, storeName(s.store_id) + "：" + s.on_hand + " / " + s.reserved + " ",
-              h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => setStock(l, s.store_id, s.on_hand) }, t("调整", "Adjust")))),
+            h("td", { class: "small" }, (byLot[l.id] || []).map((s) => h("div", { dataset: { store: s.store_id } }, storeName(s.store_id) + "：" + s.on_hand + " / " + s.reserved + " ",
+              s.store_hold ? badge(t("本店暂停", "Held here"), "red") : null, " ",
+              h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => setStock(l, s.store_id, s.on_hand) }, t("调整", "Adjust")),
+              l.hold ? null : h("button", { class: "btn btn-sm btn-ghost", type: "button", "data-action": s.store_hold ? "release-store" : "hold-store", onclick: () => holdStore(l, s.store_id, !s.store_hold) },
+                s.store_hold ? t("本店放行", "Release here") : t("本店暂停", "Hold here")))),
               h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => setStock(l, 0, 0) }, "+ " + t("门店", "store"))),
-            h("td", {}, l.hold ? badge(t("暂停销售", "On hold") + (l.hold_reason ? "：" + l.hold_reason : ""), "red") : new Date(l.expires_at) < new Date() ? badge(t("已过期", "Expired"), "amber") : badge(t("可售", "Sellable"), "green")),
-            h("td", {}, h("button", { class: "btn btn-sm " + (l.hold ? "" : "btn-danger"), type: "button", onclick: () => hold(l) }, l.hold ? t("解除暂停", "Release") : t("暂停销售", "Hold"))))))
+            h("td", {}, l.hold ? badge(t("整批暂停销售", "Whole lot on hold") + (l.hold_reason ? "：" + l.hold_reason : ""), "red")
+              : (l.held_stores || []).length ? badge(t("部分门店暂停（" + l.held_stores.length + " 家）", "Held in " + l.held_stores.length + " store(s)"), "amber")
+              : new Date(l.expires_at) < new Date() ? badge(t("已过期", "Expired"), "amber") : badge(t("可售", "Sellable"), "green")),
+            h("td", {}, h("button", { class: "btn btn-sm " + (l.hold ? "" : "btn-danger"), type: "button", "data-action": l.hold ? "release-lot" : "hold-lot", onclick: () => hold(l) },
+              l.hold ? t("解除暂停", "Release") : (l.held_stores || []).length ? t("扩大到整批", "Widen to the lot") : t("整批暂停", "Hold the lot"))))))
       );
     },
 
@@ -277,6 +283,11 @@
     openModal(t("调整库存 · ", "Set stock · ") + lot.code, [
       select(t("门店", "Store"), "store_id", storesCache.map((s) => [s.id, s.name]), storeID), field(t("在库数量", "On hand"), "on_hand", onHand, { type: "number", min: "0" }),
     ], async (form) => { await api("PUT", "/api/v1/stock", { store_id: Number(form.store_id.value), lot_id: lot.id, on_hand: Number(form.on_hand.value) }); toast(t("已更新", "Updated")); show("lots"); });
+  }
+  async function holdStore(l, storeID, on) {
+    const reason = on ? prompt(t("本店暂停原因（如：冷柜故障）", "Reason (e.g. this store's fridge failed)"), t("门店冷链复核中", "Store cold chain under review")) : "";
+    if (on && reason === null) return;
+    try { await api("POST", "/api/v1/lots/" + l.id + "/hold", { hold: on, reason: reason || "", store_id: storeID }); show("lots"); } catch (e) { toast(e.message); }
   }
   async function hold(l) {
     const reason = l.hold ? "" : prompt(t("暂停原因（如：冷链复核）", "Reason (e.g. cold chain review)"), t("冷链复核中", "Cold chain under review"));

@@ -456,7 +456,8 @@
         ? h("ul", { class: "store-list", id: "store-list" }, stores.map((s) => h("li", {
             class: (s.id === st.store ? "on" : "") + (s.available < st.qty ? " off" : ""), dataset: { store: s.id },
             onclick: () => { if (s.available >= st.qty) { st.store = s.id; renderBuy(); } } },
-            h("div", {}, h("b", {}, SL.lang === "en" && s.name_en ? s.name_en : s.name), h("div", { class: "muted small" }, s.address), h("div", { class: "small " + (s.available > 0 ? "muted" : "soldout") }, s.available > 0 ? t("库存 ", "In stock: ") + s.available : t("本店无货", "Out of stock here"))),
+            h("div", {}, h("b", {}, SL.lang === "en" && s.name_en ? s.name_en : s.name), h("div", { class: "muted small" }, s.address), h("div", { class: "small " + (s.available > 0 ? "muted" : "soldout"), dataset: { hold: s.available <= 0 && s.held > 0 ? "1" : "" } },
+              s.available > 0 ? t("库存 ", "In stock: ") + s.available : s.held > 0 ? t("暂停销售 — 本店冷链复核中", "On hold here — cold chain under review") : t("本店无货", "Out of stock here"))),
             h("span", { class: "dist" }, s.distance_m ? (s.distance_m >= 1000 ? (s.distance_m / 1000).toFixed(1) + " km" : Math.round(s.distance_m) + " m") : ""))))
         : h("div", {}, name, phone, addr),
       slots.length ? h("h3", {}, t("取货时段", "Pickup slot")) : null,
