@@ -6,6 +6,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/household"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/notify"
 )
 
 // LinkDevice links a fridge or pantry to the viewer's account once they
@@ -31,13 +32,17 @@ func (a *App) IngestHousehold(ctx context.Context, token string, rs []household.
 }
 
 // householdDue sends the pushes that are due (leader only, every 30 s,
-// never at night in China).
+// never in the install's quiet hours: a nudge at 23:00 waits for morning).
 func (a *App) householdDue(ctx context.Context) {
 	if a.Household == nil || a.Now().Sub(a.lastHousehold) < 30*time.Second {
 		return
 	}
 	a.lastHousehold = a.Now()
-	if household.Quiet(a.Now()) {
+	quiet := notify.DefaultQuiet
+	if a.Channels != nil {
+		quiet = a.Channels.Quiet
+	}
+	if now := a.Now(); !quiet.NotBefore(now).Equal(now) {
 		return
 	}
 	pushes, err := a.Household.SendDue(ctx, a.Now(), 1000)

@@ -3,8 +3,8 @@
 // revocable) reports how full each category is (牛奶 at 30 %), the
 // household's consumption rate is smoothed per category, and shortly
 // before a category runs out the customer gets one push to the next live
-// or product of that category — within frequency caps, never at night,
-// never after an opt-out.
+// or product of that category — within frequency caps, never in the
+// install's quiet hours (notify.Quiet), never after an opt-out.
 package household
 
 import (
@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/coldchain"
 )
 
@@ -72,8 +71,6 @@ const (
 	CategoryGap = 72 * time.Hour
 	// WeeklyCap pushes per household per 7 days, all categories.
 	WeeklyCap = 3
-	// QuietFrom and QuietTo bound the night (Asia/Shanghai) with no pushes.
-	QuietFrom, QuietTo = 22, 8
 )
 
 // Observe folds a reading into the estimate. Readings older than the last
@@ -118,12 +115,6 @@ func (e Estimate) Due(now time.Time) bool {
 	}
 	left := e.RunoutAt.Sub(now)
 	return left <= Lead && left > -12*time.Hour
-}
-
-// Quiet reports whether now is in the night, when nothing is pushed.
-func Quiet(now time.Time) bool {
-	h := now.In(cn.Shanghai).Hour()
-	return h >= QuietFrom || h < QuietTo
 }
 
 // Push is one nudge sent to a household, with what came of it.

@@ -43,7 +43,7 @@ func TestEstimateLearnsTheRate(t *testing.T) {
 	}
 }
 
-func TestDueAndQuiet(t *testing.T) {
+func TestDue(t *testing.T) {
 	now := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC) // 12:00 in Shanghai
 	runout := now.Add(20 * time.Hour)
 	e := household.Estimate{Level: 0.2, Samples: 5, Rate: 0.25, RunoutAt: &runout}
@@ -60,12 +60,6 @@ func TestDueAndQuiet(t *testing.T) {
 		if x.Due(now) {
 			t.Errorf("%s: due", name)
 		}
-	}
-	if household.Quiet(now) {
-		t.Error("noon in Shanghai is not quiet")
-	}
-	if !household.Quiet(time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)) { // 23:00 in Shanghai
-		t.Error("23:00 in Shanghai is quiet")
 	}
 }
 

@@ -388,6 +388,9 @@ func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error
 	if rs, ok := a.Reminders.(*sqldb.ReminderStore); ok {
 		rs.Quiet = &quiet
 	}
+	if hs, ok := a.Household.(*sqldb.HouseholdStore); ok {
+		hs.Quiet = &quiet
+	}
 	ch := &app.Channels{Store: a.Reminders.(notify.Channels), Push: &webpush.Client{VAPID: vapid, HTTP: client, Now: db.Now}, OptOutKey: optOut, Quiet: quiet}
 	switch {
 	case (c.SMS.Provider == "aliyun" || c.SMS.Provider == "tencent") && c.SMS.ReminderTemplate != "":

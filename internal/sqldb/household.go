@@ -10,13 +10,26 @@ import (
 
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/household"
+	"github.com/shelflive/shelflive/internal/notify"
 )
 
 // HouseholdStore keeps linked devices, their readings, the per-category
 // estimates and the pushes sent from them.
-type HouseholdStore struct{ DB *DB }
+type HouseholdStore struct {
+	DB *DB
+	// Quiet holds the Web Push of a nudge until the morning (nil:
+	// notify.DefaultQuiet); the install's SHELFLIVE_QUIET_HOURS.
+	Quiet *notify.Quiet
+}
 
 var _ household.Store = (*HouseholdStore)(nil)
+
+func (s *HouseholdStore) quiet() notify.Quiet {
+	if s.Quiet == nil {
+		return notify.DefaultQuiet
+	}
+	return *s.Quiet
+}
 
 // LinkDevice stores a device; only the hash of its token is kept.
 func (s *HouseholdStore) LinkDevice(ctx context.Context, d *household.Device, tokenHash string) error {
@@ -317,9 +330,16 @@ func (s *HouseholdStore) sendOne(ctx context.Context, now time.Time, d dueEstima
 			return err
 		}
 		push.ID = id
+		key := fmt.Sprintf("household:%s:%d", d.e.Category, bucket)
 		if _, err := tx.Exec(ctx, `INSERT INTO inbox (merchant_id, customer_id, kind, room_id, title, body, body_en, url, dedupe_key, created_at)
 			VALUES (?, ?, 'household.low', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, dedupe_key) DO NOTHING`,
-			d.merchantID, d.customerID, target.RoomID, title, body, bodyEN, push.URL, fmt.Sprintf("household:%s:%d", d.e.Category, bucket), ms(now)); err != nil {
+			d.merchantID, d.customerID, target.RoomID, title, body, bodyEN, push.URL, key, ms(tx.Now)); err != nil {
+			return err
+		}
+		// Web Push to the customer's browsers (when they subscribed and did
+		// not switch it off), held to the morning in the quiet hours; not
+		// SMS: a text is for the lives they asked to be reminded of.
+		if err := enqueueChannels(ctx, tx, s.quiet(), d.merchantID, key, notify.ChannelPush); err != nil {
 			return err
 		}
 		p = &push

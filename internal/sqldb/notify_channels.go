@@ -21,14 +21,18 @@ var _ notify.Channels = (*ReminderStore)(nil)
 // per channel for the inbox messages of key written at tx.Now: Web Push
 // for viewers with a subscribed browser who did not opt out, SMS for those
 // who opted in. Their key (message, channel) makes them exactly once.
-func enqueueChannels(ctx context.Context, tx *Tx, quiet notify.Quiet, merchantID int64, key string) error {
+// channels narrows it (none given: both).
+func enqueueChannels(ctx context.Context, tx *Tx, quiet notify.Quiet, merchantID int64, key string, channels ...string) error {
 	due := ms(quiet.NotBefore(tx.Now))
 	conds := map[string]string{
 		notify.ChannelPush: `EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.customer_id = i.customer_id)
 			AND NOT EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.push_off = 1)`,
 		notify.ChannelSMS: `EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.sms_on = 1)`,
 	}
-	for _, ch := range []string{notify.ChannelPush, notify.ChannelSMS} {
+	if len(channels) == 0 {
+		channels = []string{notify.ChannelPush, notify.ChannelSMS}
+	}
+	for _, ch := range channels {
 		if _, err := tx.Exec(ctx, `INSERT INTO notify_deliveries (inbox_id, channel, merchant_id, customer_id, state, due_at, attempts)
 			SELECT i.id, ?, i.merchant_id, i.customer_id, 'pending', ?, 0 FROM inbox i
 			WHERE i.dedupe_key = ? AND i.created_at = ? AND i.merchant_id = ? AND `+conds[ch]+`

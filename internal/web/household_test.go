@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/shelflive/shelflive/internal/notify/webpush/pushtest"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -17,9 +19,20 @@ import (
 // milk, the link counts the open and lands in the room, a paid milk order
 // counts as ordered, the one-tap link switches pushes off, and unlinking
 // stops the device's token. Bad readings and bad tokens change nothing.
+// The push also reaches the viewer's browser as a Web Push (quiet hours
+// off for the test; they hold it to the morning otherwise).
 func TestHouseholdPushes(t *testing.T) {
-	s := newShop(t)
+	rcv := pushtest.New()
+	defer rcv.Close()
+	s := newShop(t, "-quiet-hours", "off")
 	buyer := viewerLogin(t, s.base, "demo", "13900000951")
+	var key struct {
+		PublicKey string `json:"public_key"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/push/key", nil, "", nil).want(t, 200).decode(t, &key)
+	rcv.VAPIDKey = key.PublicKey
+	browser := rcv.Subscribe()
+	send(t, nil, s.base, "POST", "/api/v1/me/push-subscriptions", map[string]any{"endpoint": browser.Endpoint, "keys": map[string]string{"p256dh": browser.P256DH, "auth": browser.Auth}}, buyer.Token, nil).want(t, 200)
 
 	send(t, nil, s.base, "POST", "/api/v1/me/devices", map[string]any{"name": "厨房冰箱", "kind": "fridge", "consent": false}, buyer.Token, nil).wantProblem(t, 400, "consent_required")
 	send(t, nil, s.base, "POST", "/api/v1/me/devices", map[string]any{"name": "厨房冰箱", "kind": "toaster", "consent": true}, buyer.Token, nil).wantProblem(t, 400, "invalid_device")
@@ -90,6 +103,11 @@ func TestHouseholdPushes(t *testing.T) {
 		t.Fatalf("inbox %+v", inbox)
 	}
 	link := inbox.Messages[0].URL
+	testkit.WaitFor(t, "the Web Push", 30*time.Second, func() bool { return rcv.Count() == 1 })
+	var pushed struct{ Title, URL string }
+	if err := json.Unmarshal(rcv.Received()[0].Payload, &pushed); err != nil || pushed.URL != link || !strings.Contains(pushed.Title, "乳品") || rcv.Rejected() != nil {
+		t.Fatalf("web push %+v %v, rejected %v", pushed, err, rcv.Rejected())
+	}
 	r := send(t, nil, s.base, "GET", link, nil, "", nil)
 	if r.Status != 302 || r.Header.Get("Location") != "/live/demo?src=fridge" {
 		t.Fatalf("push link: %d %q", r.Status, r.Header.Get("Location"))
