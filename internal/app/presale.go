@@ -45,13 +45,14 @@ type PresaleInput struct {
 	ShipBy        time.Time  `json:"ship_by"`
 	Supplier      string     `json:"supplier"`
 	RoomID        int64      `json:"room_id"`
+	GroupID       int64      `json:"group_id"`
 }
 
 // CreatePresale opens a pre-sale; a room it belongs to shows it at once.
 func (a *App) CreatePresale(ctx context.Context, p *identity.Principal, in PresaleInput) (*presale.Presale, error) {
 	ps := &presale.Presale{MerchantID: p.MerchantID, Title: in.Title, Description: in.Description, SKUID: in.SKUID, PriceFen: in.PriceFen, DepositFen: in.DepositFen,
 		MOQ: in.MOQ, PerBuyerLimit: in.PerBuyerLimit, Deadline: in.Deadline.UTC(), BalanceDueAt: in.BalanceDueAt, ShipBy: in.ShipBy.UTC(), Supplier: in.Supplier,
-		RoomID: in.RoomID, CreatedBy: p.Name}
+		RoomID: in.RoomID, GroupID: in.GroupID, CreatedBy: p.Name}
 	if ps.BalanceDueAt != nil {
 		t := ps.BalanceDueAt.UTC()
 		ps.BalanceDueAt = &t

@@ -63,7 +63,9 @@ type Presale struct {
 	ShipBy   time.Time `json:"ship_by"`
 	Supplier string    `json:"supplier"`
 	RoomID   int64     `json:"room_id,omitempty"`
-	Status   Status    `json:"status"`
+	// GroupID is the topic group whose page shows the progress (0: none).
+	GroupID int64  `json:"group_id,omitempty"`
+	Status  Status `json:"status"`
 	// Committed is the units paid (deposit or full) now; after settlement
 	// it is the units counted at the deadline.
 	Committed int64      `json:"committed"`
@@ -197,9 +199,10 @@ func yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
 
 // Filter selects pre-sales in lists.
 type Filter struct {
-	Status Status
-	RoomID int64
-	Limit  int
+	Status  Status
+	RoomID  int64
+	GroupID int64
+	Limit   int
 }
 
 // Commitment is one buyer's pre-sale order (deposit or full) and, for a

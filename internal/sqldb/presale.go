@@ -19,7 +19,7 @@ type PresaleStore struct{ DB *DB }
 var _ presale.Store = (*PresaleStore)(nil)
 
 const presaleCols = `p.id, p.merchant_id, p.title, p.description, p.product_id, p.sku_id, pr.name, k.name, p.price_fen, p.deposit_fen, p.moq, p.per_buyer_limit,
-	p.deadline, p.balance_due_at, p.ship_by, p.supplier, COALESCE(p.room_id, 0), p.status, p.committed_units, p.buyers, p.settled_at, p.created_by, p.created_at
+	p.deadline, p.balance_due_at, p.ship_by, p.supplier, COALESCE(p.room_id, 0), COALESCE(p.group_id, 0), p.status, p.committed_units, p.buyers, p.settled_at, p.created_by, p.created_at
 	FROM presales p JOIN products pr ON pr.id = p.product_id JOIN skus k ON k.id = p.sku_id`
 
 func scanPresale(row interface{ Scan(...any) error }) (*presale.Presale, error) {
@@ -28,7 +28,7 @@ func scanPresale(row interface{ Scan(...any) error }) (*presale.Presale, error) 
 	var deadline, shipBy, created int64
 	var due, settled sql.NullInt64
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Title, &p.Description, &p.ProductID, &p.SKUID, &p.ProductName, &p.SKUName, &p.PriceFen, &p.DepositFen, &p.MOQ, &p.PerBuyerLimit,
-		&deadline, &due, &shipBy, &p.Supplier, &p.RoomID, &status, &p.Committed, &p.Buyers, &settled, &p.CreatedBy, &created); err != nil {
+		&deadline, &due, &shipBy, &p.Supplier, &p.RoomID, &p.GroupID, &status, &p.Committed, &p.Buyers, &settled, &p.CreatedBy, &created); err != nil {
 		return nil, translate(err)
 	}
 	p.Status, p.Deadline, p.ShipBy, p.CreatedAt = presale.Status(status), fromMS(deadline), fromMS(shipBy), fromMS(created)
@@ -66,6 +66,15 @@ func (s *PresaleStore) CreatePresale(ctx context.Context, p *presale.Presale) er
 		if err != nil {
 			return err
 		}
+		if p.GroupID != 0 {
+			var n int64
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM fan_groups WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.GroupID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return apperr.ErrNotFound.At("group_id")
+			}
+		}
 		if p.RoomID != 0 {
 			var n int64
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rooms WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.RoomID).Scan(&n); err != nil {
@@ -77,9 +86,9 @@ func (s *PresaleStore) CreatePresale(ctx context.Context, p *presale.Presale) er
 		}
 		p.Status, p.CreatedAt = presale.Open, tx.Now.UTC().Truncate(time.Millisecond)
 		p.ID, err = tx.InsertID(ctx, `INSERT INTO presales (merchant_id, title, description, product_id, sku_id, price_fen, deposit_fen, moq, per_buyer_limit, deadline, balance_due_at, ship_by,
-			supplier, room_id, status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+			supplier, room_id, group_id, status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
 			p.MerchantID, p.Title, p.Description, p.ProductID, p.SKUID, p.PriceFen, p.DepositFen, p.MOQ, p.PerBuyerLimit, ms(p.Deadline), optMS(p.BalanceDueAt), ms(p.ShipBy),
-			p.Supplier, nullID(p.RoomID), p.CreatedBy, ms(tx.Now))
+			p.Supplier, nullID(p.RoomID), nullID(p.GroupID), p.CreatedBy, ms(tx.Now))
 		p.Fill()
 		return err
 	})
@@ -111,6 +120,9 @@ func (s *PresaleStore) Presales(ctx context.Context, merchantID int64, f presale
 	}
 	if f.RoomID != 0 {
 		q, args = q+` AND p.room_id = ?`, append(args, f.RoomID)
+	}
+	if f.GroupID != 0 {
+		q, args = q+` AND p.group_id = ?`, append(args, f.GroupID)
 	}
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = 50

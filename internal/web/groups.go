@@ -8,6 +8,7 @@ import (
 	"github.com/shelflive/shelflive/internal/fans"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/presale"
 )
 
 // groupRoutes: topic groups (粉丝群). Reading is public (the link is shared
@@ -310,6 +311,14 @@ func (s *Server) pageGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data := map[string]any{"Group": g, "Posts": posts, "Access": acc, "Merchant": m.Slug, "ShopName": m.Name}
+	if s.App.Presales != nil {
+		// the group's pre-sales (以销定产) with their live progress
+		list, err := s.App.Presales.Presales(r.Context(), g.MerchantID, presale.Filter{GroupID: g.ID, Limit: 5})
+		if err != nil {
+			return err
+		}
+		data["Presales"] = list
+	}
 	if p != nil && p.Kind == identity.KindCustomer && p.MerchantID == g.MerchantID {
 		data["Viewer"] = p
 		stores, err := s.App.Stores.ListStores(r.Context(), g.MerchantID)

@@ -29,6 +29,14 @@ func TestGroupOnAPhone(t *testing.T) {
 		"recipe": map[string]any{"title": "草莓奶油杯", "steps": "1. 草莓切块\n2. 奶油打发后装杯",
 			"ingredients": []map[string]any{{"name": "草莓", "amount": "200g", "sku_id": s.sku1, "quantity": 1}, {"name": "牛奶", "amount": "1盒", "sku_id": s.sku2, "quantity": 2}, {"name": "糖", "amount": "15g"}}}}, owner, nil).want(t, 201).decode(t, &post)
 
+	var grp struct {
+		Group struct {
+			ID int64 `json:"id"`
+		} `json:"group"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/groups/bakers", nil, "", nil).want(t, 200).decode(t, &grp)
+	ps := openPresale(t, s, map[string]any{"group_id": grp.Group.ID, "title": "粉丝共创款 草莓奶油杯"})
+
 	outsider := viewerLogin(t, s.base, "demo", "13900001499")
 	send(t, nil, s.base, "POST", "/api/v1/group-posts/"+itoa(post.ID)+"/comments", map[string]any{"text": "我也想做"}, outsider.Token, nil).wantProblem(t, 409, "group_members_only")
 
@@ -61,6 +69,12 @@ func TestGroupOnAPhone(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".post-photos img")),
 	); err != nil {
 		t.Fatal(err)
+	}
+	// the group's pre-sale moves as a buyer pays
+	buyPresale(t, s, ps.ID, "13900001450", 1, true)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector(".presale-card .presale-pct").textContent === "33%"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".presale-card").textContent`))
+		t.Fatalf("group page pre-sale card: %q (%v)", got, err)
 	}
 	members, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#group-members").textContent`))
 	if members != "1" {

@@ -12,6 +12,24 @@
   let posts = [];
   try { posts = JSON.parse($("group-posts").textContent) || []; } catch (e) { /* none */ }
 
+  // The group's pre-sales: progress moves live (presale:<id> topics).
+  const cards = [...document.querySelectorAll(".presale-card")];
+  const bar = (card, pct) => { card.querySelector(".presale-bar").style.width = Math.min(100, pct) + "%"; };
+  for (const c of cards) bar(c, Number(c.querySelector(".presale-bar").dataset.width || 0));
+  if (cards.length) {
+    const show = (p) => {
+      const c = cards.find((x) => x.dataset.presale === String(p.id));
+      if (!c) return;
+      c.querySelector(".presale-pct").textContent = p.percent + "%";
+      c.querySelector(".presale-committed").textContent = p.committed;
+      bar(c, p.percent);
+    };
+    SL.connect(cards.map((c) => "presale:" + c.dataset.presale), {
+      snapshot(topic, s) { if (s && s.presale) show(s.presale); },
+      event(topic, type, d) { if (d && d.presale) show(d.presale); },
+    });
+  }
+
   const join = $("group-join");
   if (join) join.addEventListener("click", async () => {
     join.disabled = true;
