@@ -254,6 +254,59 @@ type MembershipView struct {
 	Card    *members.Card   `json:"card,omitempty"`
 	Ledger  []members.Entry `json:"ledger,omitempty"`
 	Program members.Program `json:"program"`
+	// Offers are the coupons the programme gives for points, with the coupon.
+	Offers []PointsOffer `json:"offers"`
+}
+
+// PointsOffer is an exchange offer with its coupon, for the card.
+type PointsOffer struct {
+	members.Offer
+	Coupon coupons.Coupon `json:"coupon"`
+}
+
+// pointsOffers resolves the programme's offers to their coupons (offers
+// whose coupon is gone are left out).
+func (a *App) pointsOffers(ctx context.Context, prog members.Program) []PointsOffer {
+	out := []PointsOffer{}
+	if a.Coupons == nil {
+		return out
+	}
+	for _, o := range prog.Exchange {
+		if c, err := a.Coupons.Get(ctx, prog.MerchantID, o.CouponID); err == nil && c.Issued < c.BudgetCount {
+			out = append(out, PointsOffer{Offer: o, Coupon: *c})
+		}
+	}
+	return out
+}
+
+// ExchangePoints gives the caller one coupon of an exchange offer for its
+// points, both in one transaction; the Idempotency-Key makes a retry the
+// same exchange.
+func (a *App) ExchangePoints(ctx context.Context, p *identity.Principal, couponID int64, idemKey string) (*members.Entry, int64, *members.Card, error) {
+	if p == nil || p.Kind != identity.KindCustomer {
+		return nil, 0, nil, apperr.ErrLoginRequired
+	}
+	if idemKey == "" || len(idemKey) > 80 {
+		return nil, 0, nil, order.ErrIdempotencyKey
+	}
+	prog, err := a.Members.Program(ctx, p.MerchantID)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	offer := prog.OfferFor(couponID)
+	if offer == nil {
+		return nil, 0, nil, members.ErrNoOffer
+	}
+	e, claim, err := a.Members.ExchangePoints(ctx, p.MerchantID, p.SubjectID, *offer, idemKey)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	m, err := a.Members.Membership(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	c := prog.CardOf(m)
+	return e, claim, &c, nil
 }
 
 // MyMembership is the caller's card, their latest points entries and the
@@ -266,7 +319,7 @@ func (a *App) MyMembership(ctx context.Context, p *identity.Principal) (*Members
 	if err != nil {
 		return nil, err
 	}
-	v := &MembershipView{Program: prog}
+	v := &MembershipView{Program: prog, Offers: a.pointsOffers(ctx, prog)}
 	m, err := a.Members.Membership(ctx, p.MerchantID, p.SubjectID)
 	if err == members.ErrNotMember {
 		return v, nil
@@ -286,6 +339,14 @@ func (a *App) MyMembership(ctx context.Context, p *identity.Principal) (*Members
 func (a *App) SaveMemberProgram(ctx context.Context, p *identity.Principal, prog members.Program) (members.Program, error) {
 	if err := prog.Validate(); err != nil {
 		return prog, err
+	}
+	for _, o := range prog.Exchange {
+		if a.Coupons == nil {
+			return prog, members.ErrOffer
+		}
+		if _, err := a.Coupons.Get(ctx, p.MerchantID, o.CouponID); err != nil {
+			return prog, members.ErrOffer.Wrap(err) // another shop's coupon, or none
+		}
 	}
 	prog.MerchantID = p.MerchantID
 	if err := a.Members.SaveProgram(ctx, prog); err != nil {

@@ -38,8 +38,17 @@ type Program struct {
 	Basis      Basis  `json:"basis"`
 	Tiers      []Tier `json:"tiers"`
 	// PointsPerYuan: points earned per whole yuan paid for an order.
-	PointsPerYuan int64     `json:"points_per_yuan"`
-	UpdatedAt     time.Time `json:"updated_at,omitempty"`
+	PointsPerYuan int64 `json:"points_per_yuan"`
+	// Exchange lists the coupons members may take for points (积分兑券).
+	Exchange  []Offer   `json:"exchange"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
+// Offer is one coupon a member may take for Points points; the coupon's
+// own budget limits how many are given.
+type Offer struct {
+	CouponID int64 `json:"coupon_id"`
+	Points   int64 `json:"points"`
 }
 
 // DefaultProgram is what a merchant has before configuring one: three
@@ -61,6 +70,8 @@ var (
 	ErrMemberPrice   = apperr.InvalidField("member_price_fen", "member_price_invalid", "会员价须大于 0 且不高于原价", "The member price must be above 0 and not above the regular price.")
 	ErrSegment       = apperr.InvalidField("segment", "segment_invalid", "人群条件无效", "Invalid segment.")
 	ErrNotInSegment  = apperr.New(apperr.Forbidden, "segment_required", "本场仅限指定人群抢购", "This session is for a chosen group of customers only.")
+	ErrOffer         = apperr.InvalidField("exchange", "points_offer_invalid", "兑换项须为不重复的优惠券，每张 1–1000000 积分，最多 20 项", "Exchange offers: different coupons, 1–1,000,000 points each, at most 20.")
+	ErrNoOffer       = apperr.InvalidField("coupon_id", "points_offer_unknown", "这张券不能用积分兑换", "This coupon cannot be taken for points.")
 	ErrGroupsMissing = apperr.InvalidField("segment", "segment_groups_unavailable", "粉丝群功能尚未开通", "Fan groups are not available yet.")
 )
 
@@ -71,6 +82,16 @@ func (p *Program) Validate() error {
 	}
 	if p.PointsPerYuan < 0 || p.PointsPerYuan > 100 {
 		return ErrProgram.At("points_per_yuan")
+	}
+	if len(p.Exchange) > 20 {
+		return ErrOffer
+	}
+	seen := map[int64]bool{}
+	for _, o := range p.Exchange {
+		if o.CouponID <= 0 || seen[o.CouponID] || o.Points < 1 || o.Points > 1000000 {
+			return ErrOffer
+		}
+		seen[o.CouponID] = true
 	}
 	if len(p.Tiers) == 0 || len(p.Tiers) > 8 {
 		return ErrProgram
@@ -152,6 +173,16 @@ type Card struct {
 	Basis  Basis `json:"basis"`
 }
 
+// OfferFor is the exchange offer of a coupon, nil when there is none.
+func (p Program) OfferFor(couponID int64) *Offer {
+	for i := range p.Exchange {
+		if p.Exchange[i].CouponID == couponID {
+			return &p.Exchange[i]
+		}
+	}
+	return nil
+}
+
 // CardOf puts a membership and the programme together.
 func (p Program) CardOf(m *Membership) Card {
 	c := Card{Membership: *m, Basis: p.Basis}
@@ -227,6 +258,10 @@ type Store interface {
 	// SpendPoints takes points from the balance (ErrPoints when too few);
 	// the key makes a retry the same spend.
 	SpendPoints(ctx context.Context, merchantID, customerID, points int64, key, note string) (*Entry, error)
+	// ExchangePoints takes an offer's points and gives one of its coupons in
+	// one transaction (both or neither); the key makes a retry the same
+	// exchange. It returns the entry and the coupon claim's id.
+	ExchangePoints(ctx context.Context, merchantID, customerID int64, offer Offer, key string) (*Entry, int64, error)
 	SetMemberPrice(ctx context.Context, merchantID, skuID, priceFen int64) error
 	MemberPrices(ctx context.Context, merchantID int64) (map[int64]int64, error)
 	// InSegment answers the segment rules that live in the database

@@ -253,18 +253,25 @@ func (s *CouponStore) IssuePrize(ctx context.Context, merchantID, couponID, cust
 		if err == nil || err != sql.ErrNoRows {
 			return err
 		}
-		n, err := rowsAffected(tx.Exec(ctx, `UPDATE coupons SET issued = issued + 1 WHERE merchant_id = ? AND id = ? AND issued < units`, merchantID, couponID))
-		if err != nil {
-			return err
-		}
-		if n != 1 {
-			return coupons.ErrGone
-		}
-		id, err = tx.InsertID(ctx, `INSERT INTO coupon_claims (merchant_id, coupon_id, customer_id, seq, status, source, claimed_at) VALUES (?, ?, ?, ?, 'issued', 'draw', ?)`,
-			merchantID, couponID, customerID, seq, ms(tx.Now))
+		id, err = issueClaimTx(ctx, tx, merchantID, couponID, customerID, seq, "draw")
 		return err
 	})
 	return id, err
+}
+
+// issueClaimTx gives a customer one coupon of the coupon's budget inside the
+// caller's transaction (a draw's prize, points exchanged): the guarded
+// count never issues past the budget (coupons.ErrGone).
+func issueClaimTx(ctx context.Context, tx *Tx, merchantID, couponID, customerID, seq int64, source string) (int64, error) {
+	n, err := rowsAffected(tx.Exec(ctx, `UPDATE coupons SET issued = issued + 1 WHERE merchant_id = ? AND id = ? AND issued < units`, merchantID, couponID))
+	if err != nil {
+		return 0, err
+	}
+	if n != 1 {
+		return 0, coupons.ErrGone
+	}
+	return tx.InsertID(ctx, `INSERT INTO coupon_claims (merchant_id, coupon_id, customer_id, seq, status, source, claimed_at) VALUES (?, ?, ?, ?, 'issued', ?, ?)`,
+		merchantID, couponID, customerID, seq, source, ms(tx.Now))
 }
 
 const claimCols = `cl.id, cl.coupon_id, cl.customer_id, cl.status, COALESCE(cl.order_id, 0), cl.saved_fen, cl.claimed_at`

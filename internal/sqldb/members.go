@@ -46,7 +46,7 @@ func programOf(ctx context.Context, q querier, merchantID int64) (members.Progra
 
 // SaveProgram stores a validated programme.
 func (s *MemberStore) SaveProgram(ctx context.Context, p members.Program) error {
-	b, err := json.Marshal(members.Program{Basis: p.Basis, Tiers: p.Tiers, PointsPerYuan: p.PointsPerYuan})
+	b, err := json.Marshal(members.Program{Basis: p.Basis, Tiers: p.Tiers, PointsPerYuan: p.PointsPerYuan, Exchange: p.Exchange})
 	if err != nil {
 		return err
 	}
@@ -334,6 +334,50 @@ func (s *MemberStore) SpendPoints(ctx context.Context, merchantID, customerID, p
 		return nil, err
 	}
 	return &out, nil
+}
+
+// ExchangePoints takes the offer's points and issues one coupon in one
+// transaction: the member's row locked, the balance checked, the ledger
+// entry (key exchange:<key>, unique) and the coupon claim (the coupon's
+// guarded budget) written together, so points are never taken without a
+// coupon nor a coupon given without its points. A repeated key returns
+// the first exchange.
+func (s *MemberStore) ExchangePoints(ctx context.Context, merchantID, customerID int64, offer members.Offer, key string) (*members.Entry, int64, error) {
+	if key == "" || len(key) > 100 {
+		return nil, 0, members.ErrPointsAmount.At("key")
+	}
+	var out members.Entry
+	var claim int64
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		m, err := membershipTx(ctx, tx, merchantID, customerID, s.DB.forUpdate())
+		if err != nil {
+			return err
+		}
+		ekey := "exchange:" + key
+		if done, err := s.entryByKey(ctx, tx, merchantID, ekey, &out); err != nil || done {
+			if done {
+				err = tx.QueryRow(ctx, `SELECT id FROM coupon_claims WHERE merchant_id = ? AND customer_id = ? AND seq = ?`, merchantID, customerID, -(int64(1)<<40)-out.ID).Scan(&claim)
+			}
+			return err
+		}
+		if m.Points < offer.Points {
+			return members.ErrPoints
+		}
+		if _, err := entryTx(ctx, tx, m, members.Spend, -offer.Points, 0, 0, 0, ekey, fmt.Sprintf("coupon:%d", offer.CouponID)); err != nil {
+			return err
+		}
+		if _, err := s.entryByKey(ctx, tx, merchantID, ekey, &out); err != nil {
+			return err
+		}
+		// The claim's seq is derived from the ledger entry: unique per
+		// exchange, and never one a grab (1…n) or a draw (-draw id) uses.
+		claim, err = issueClaimTx(ctx, tx, merchantID, offer.CouponID, customerID, -(int64(1)<<40)-out.ID, "points")
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return &out, claim, nil
 }
 
 func (s *MemberStore) entryByKey(ctx context.Context, tx *Tx, merchantID int64, key string, e *members.Entry) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/order"
@@ -368,4 +369,65 @@ func roomOf(t *testing.T, s *shop) int64 {
 	r := &live.Room{MerchantID: s.m, Slug: "members-only", Title: "会员专场"}
 	must(t, s.live.CreateRoom(context.Background(), r))
 	return r.ID
+}
+
+// TestContractPointsExchange: points and the coupon move together. Too few
+// points issue no coupon; a coupon whose budget is gone takes no points; a
+// retried key is the same exchange; racing exchanges of one member never
+// overdraw the balance nor issue more coupons than points paid for.
+func TestContractPointsExchange(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		ms := &sqldb.MemberStore{DB: db}
+		cs := &sqldb.CouponStore{DB: db}
+		s.lot(t, s.m, s.sku, s.store, "L", 48*time.Hour, 100)
+		c := newCoupon(t, s, cs, coupons.Coupon{Kind: coupons.Fixed, Title: "积分兑 5 元", AmountFen: 500, BudgetCount: 4})
+		offer := members.Offer{CouponID: c.ID, Points: 30}
+		_, _, err := ms.Join(ctx, s.m, s.cust, "api")
+		must(t, err)
+		claims := func() int64 {
+			return count(t, db, `SELECT count(*) FROM coupon_claims WHERE customer_id = ? AND source = 'points'`, s.cust)
+		}
+		_, _, err = ms.ExchangePoints(ctx, s.m, s.cust, offer, "x0")
+		wantCode(t, err, "points_insufficient")
+		if claims() != 0 {
+			t.Fatal("a coupon without the points")
+		}
+		o := s.buy(t, 10) // ¥128 → 128 points
+		payThrough(t, s, o, "pi_x")
+		_, err = ms.SettleOrder(ctx, s.m, o.ID)
+		must(t, err)
+
+		e, claim, err := ms.ExchangePoints(ctx, s.m, s.cust, offer, "x1")
+		must(t, err)
+		e2, claim2, err := ms.ExchangePoints(ctx, s.m, s.cust, offer, "x1")
+		must(t, err)
+		if e.Balance != 98 || claim == 0 || e2.ID != e.ID || claim2 != claim || claims() != 1 {
+			t.Fatalf("exchange %+v claim %d, retry %+v claim %d, %d claims", e, claim, e2, claim2, claims())
+		}
+		var wg sync.WaitGroup
+		for i := range 6 {
+			wg.Go(func() {
+				_, _, err := ms.ExchangePoints(ctx, s.m, s.cust, offer, fmt.Sprintf("race-%d", i))
+				if err != nil && !errors.Is(err, members.ErrPoints) && !errors.Is(err, coupons.ErrGone) {
+					t.Errorf("exchange: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		m, err := ms.Membership(ctx, s.m, s.cust)
+		must(t, err)
+		n := claims()
+		// 98 points buy 3 more at 30, and the budget of 4 allows 3 more: 4 in all, 8 points left.
+		if n != 4 || m.Points != 128-30*n {
+			t.Fatalf("after racing exchanges: %d coupons, %d points", n, m.Points)
+		}
+		_, _, err = ms.ExchangePoints(ctx, s.m, s.cust, members.Offer{CouponID: c.ID, Points: 1}, "x-gone")
+		wantCode(t, err, "coupon_gone")
+		if m2, _ := ms.Membership(ctx, s.m, s.cust); m2.Points != m.Points {
+			t.Fatalf("the budget was gone but %d points were taken", m.Points-m2.Points)
+		}
+		checkLedger(t, db, s.m, s.cust)
+	})
 }

@@ -18,6 +18,7 @@ func (s *Server) memberRoutes() []Route {
 	return []Route{
 		api("GET", "/api/v1/me/membership", Customer, "", "The viewer's membership card (number, tier, points) and latest points entries", s.apiMyMembership),
 		api("POST", "/api/v1/me/membership", Customer, "", "Join the shop's membership (idempotent)", s.apiJoinMembership),
+		api("POST", "/api/v1/me/points/exchange", Customer, "", "Take a coupon for points (an offer of the programme; once per Idempotency-Key)", s.apiExchangePoints),
 		api("GET", "/api/v1/members", Staff, identity.PermAdminView, "Members, newest first, with their tiers", s.apiMembers),
 		api("GET", "/api/v1/members/program", Staff, identity.PermAdminView, "The membership programme: tiers, their basis, points per yuan", s.apiMemberProgram),
 		api("PUT", "/api/v1/members/program", Staff, identity.PermCatalogWrite, "Replace the membership programme", s.apiSaveMemberProgram),
@@ -167,4 +168,18 @@ func (s *Server) apiRedeemPoints(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"entry": e, "card": card})
+}
+
+func (s *Server) apiExchangePoints(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CouponID int64 `json:"coupon_id"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	e, claim, card, err := s.App.ExchangePoints(r.Context(), PrincipalFrom(r.Context()), in.CouponID, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"entry": e, "claim_id": claim, "card": card})
 }

@@ -153,6 +153,38 @@ func TestMembershipPointsAndPrices(t *testing.T) {
 	if v := myCard(t, s, buyer.Token, func(membershipView) bool { return true }); v.Card.Points != want-back-1 {
 		t.Fatalf("after redeeming 1 point twice with one key: %d, want %d", v.Card.Points, want-back-1)
 	}
+	// points for a coupon (积分兑券): an offer of the programme, one transaction
+	var cp struct {
+		ID int64 `json:"id"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "积分兑2元", "amount_fen": 200, "budget_count": 10}, owner, nil).want(t, 201).decode(t, &cp)
+	send(t, nil, s.base, "PUT", "/api/v1/members/program", map[string]any{"basis": "spend", "points_per_yuan": 2, "exchange": []map[string]any{{"coupon_id": 999999, "points": 1}},
+		"tiers": []map[string]any{{"name": "普通会员", "threshold": 0}}}, owner, nil).wantProblem(t, 400, "points_offer_invalid")
+	send(t, nil, s.base, "PUT", "/api/v1/members/program", map[string]any{"basis": "spend", "points_per_yuan": 2, "exchange": []map[string]any{{"coupon_id": cp.ID, "points": 2}},
+		"tiers": []map[string]any{{"name": "普通会员", "name_en": "Member", "threshold": 0}, {"name": "金卡", "name_en": "Gold", "threshold": 5000}}}, owner, nil).want(t, 200)
+	before := myCard(t, s, buyer.Token, func(membershipView) bool { return true }).Card.Points
+	exchange := func(coupon int64, key string) result {
+		return send(t, nil, s.base, "POST", "/api/v1/me/points/exchange", map[string]any{"coupon_id": coupon}, buyer.Token, map[string]string{"Idempotency-Key": key})
+	}
+	exchange(cp.ID+1000, "e-0").wantProblem(t, 400, "points_offer_unknown")
+	exchange(cp.ID, "e-1").want(t, 200)
+	exchange(cp.ID, "e-1").want(t, 200)
+	var wallet struct {
+		Claims []struct {
+			CouponID int64 `json:"coupon_id"`
+		} `json:"claims"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/coupons", nil, buyer.Token, nil).want(t, 200).decode(t, &wallet)
+	got := 0
+	for _, c := range wallet.Claims {
+		if c.CouponID == cp.ID {
+			got++
+		}
+	}
+	if after := myCard(t, s, buyer.Token, func(membershipView) bool { return true }).Card.Points; after != before-2 || got != 1 {
+		t.Fatalf("exchanging twice with one key: %d → %d points, %d coupons in the wallet (%s)", before, after, got, "want -2 and 1")
+	}
+
 	var list struct {
 		Members []memberCard `json:"members"`
 	}

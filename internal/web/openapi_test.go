@@ -275,7 +275,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Draw": {draws.Draw{}, nil}, "DrawInput": {app.DrawInput{}, nil}, "DrawEntrant": {draws.Entrant{}, nil}, "DrawWinner": {draws.Winner{}, nil}, "DrawResult": {draws.Result{}, nil},
 			"CouponOption": {coupons.Option{}, nil}, "CouponQuote": {app.Quote{}, nil}, "CouponReportRow": {coupons.ReportRow{}, nil},
 			"MemberProgram": {members.Program{}, nil}, "MemberTier": {members.Tier{}, nil}, "MembershipCard": {members.Card{}, nil}, "PointsEntry": {members.Entry{}, nil},
-			"MembershipView": {app.MembershipView{}, nil}, "Segment": {members.Segment{}, nil}, "MemberGate": {members.Gate{}, nil},
+			"MembershipView": {app.MembershipView{}, nil}, "Segment": {members.Segment{}, nil}, "MemberGate": {members.Gate{}, nil}, "MemberOffer": {members.Offer{}, nil}, "PointsOffer": {app.PointsOffer{}, nil},
 			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
