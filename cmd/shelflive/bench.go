@@ -11,7 +11,7 @@ import (
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: which one? orders | flashsale | coupons | fanout | coldstart | telemetry | callbacks | fridge")
+		return fmt.Errorf("bench: which one? orders | flashsale | coupons | fanout | coldstart | telemetry | callbacks | fridge | reminders")
 	}
 	switch args[0] {
 	case "orders":
@@ -26,6 +26,8 @@ func runBench(ctx context.Context, args []string) error {
 		return bench.RunTelemetry(ctx, args[1:], os.Stdout)
 	case "fridge":
 		return bench.RunFridge(ctx, args[1:], os.Stdout)
+	case "reminders":
+		return bench.RunReminders(ctx, args[1:], os.Stdout)
 	case "callbacks":
 		return bench.RunCallbacks(ctx, args[1:], os.Stdout)
 	case "fanout":

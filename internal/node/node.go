@@ -381,6 +381,9 @@ func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error
 	// Push endpoints come from browsers: outside dev mode only public
 	// https addresses (the webhooks' guarded dialer).
 	client := webhooks.GuardedClient(c.DevMode, 10*time.Second)
+	if tr, ok := client.Transport.(*http.Transport); ok {
+		tr.MaxIdleConnsPerHost = 64 // a few push services take every push
+	}
 	quiet, err := parseQuiet(c.QuietHours)
 	if err != nil {
 		return err
