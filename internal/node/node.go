@@ -290,6 +290,16 @@ func (m *Main) Open(ctx context.Context) error {
 				func() float64 { return float64(r.get(rec.Stats())) }))
 		}
 	}
+	if rd := a.Comments; rd != nil {
+		for _, r := range []struct {
+			result string
+			get    func() int64
+		}{{"read", func() int64 { n, _ := rd.Counts(); return n }}, {"dropped", func() int64 { _, n := rd.Counts(); return n }}} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shelflive_insight_comments_total",
+				Help: "Comments the insight reader classified (read) or could not queue (dropped); none are read before its word dictionary has loaded.", ConstLabels: prometheus.Labels{"result": r.result}},
+				func() float64 { return float64(r.get()) }))
+		}
+	}
 	clusterKey, err := db.ClusterSecret(ctx, "forward")
 	if err != nil {
 		return fmt.Errorf("cluster secret: %w", err)

@@ -73,6 +73,17 @@ func newRemoteTarget(ctx context.Context, o *opts, stdout func(format string, a 
 		if _, err := t.comment(ctx, 0, "预热 warm-up"); err != nil {
 			return nil, fmt.Errorf("fanout: warm-up comment: %w", err)
 		}
+		// Wait until it is read (so the dictionary is in memory before the
+		// idle RSS is taken); a node without the metric is not waited for.
+		t0 = time.Now()
+		for time.Since(t0) < time.Minute {
+			n, err := t.metric(`shelflive_insight_comments_total{result="read"}`)
+			if err != nil || n >= 1 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		stdout("fanout: warm-up comment read by the node after %.1f s\n", time.Since(t0).Seconds())
 	}
 	return t, nil
 }
