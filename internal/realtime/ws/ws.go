@@ -1,11 +1,14 @@
 // Package ws is the WebSocket adapter of the room hub: it upgrades an HTTP request,
 // subscribes the connection to the hub and streams the hub's frames to the socket.
 //
-// Per connection it runs one writer (the calling handler goroutine) and one reader
-// goroutine, and nothing else: no ticker, no preallocated queue, no compression
-// state. Write timeouts are socket deadlines (no timer allocated per write), and
-// liveness uses WebSocket ping control frames every PingInterval, which browsers
-// answer without any page code.
+// Per connection it runs one goroutine that says hello, finishes writes that
+// would have blocked and ends the connection, and one reader goroutine, and
+// nothing else: no ticker, no preallocated queue, no compression state. Frames
+// are written by the shared writers (writers.go), a few goroutines for all
+// connections, with non-blocking writes; Options.OwnWriter makes the
+// connection's goroutine write them instead. Blocking writes have socket
+// deadlines (no timer allocated per write), and liveness uses WebSocket ping
+// control frames every PingInterval, which browsers answer without any page code.
 package ws
 
 import (
