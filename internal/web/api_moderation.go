@@ -8,6 +8,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/moderation"
 )
 
@@ -32,12 +33,19 @@ func (s *Server) moderationRoutes() []Route {
 	}
 }
 
-func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
+// ownedComment reads /rooms/{slug}/comments/{id} for staff: the room (one
+// of the caller's) and the comment id.
+func (s *Server) ownedComment(r *http.Request) (*live.Room, int64, error) {
 	room, err := s.roomOwned(r)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	id, err := pathID(r, "id")
+	return room, id, err
+}
+
+func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
+	room, id, err := s.ownedComment(r)
 	if err != nil {
 		return err
 	}
@@ -49,11 +57,7 @@ func (s *Server) apiBan(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiMute(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.roomOwned(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	room, id, err := s.ownedComment(r)
 	if err != nil {
 		return err
 	}
@@ -73,7 +77,7 @@ func (s *Server) apiReportComment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID(r, "id") // the comment
 	if err != nil {
 		return err
 	}

@@ -309,11 +309,7 @@ func (s *Server) apiPostComment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDeleteComment(w http.ResponseWriter, r *http.Request) error {
-	room, err := s.roomOwned(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	room, id, err := s.ownedComment(r)
 	if err != nil {
 		return err
 	}

@@ -28,21 +28,14 @@ func TestModeratorMutesInStudio(t *testing.T) {
 	ctx := testkit.NewContext(t, browser, 120*time.Second)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
+		testkit.Run(t, ctx, what, steps...)
 	}
 	wait := func(what, expr string) {
 		t.Helper()
 		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
 	}
-	do("login", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/studio?room=demo"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "mod-b"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "Moderate-1357"),
-		chromedp.Click(chromedp.CSS("#login-submit")))
+	do("viewport", chromedp.EmulateViewport(1440, 900))
+	testkit.StaffLogin(t, ctx, base, "mod-b", "Moderate-1357", "/studio?room=demo")
 	do("studio page", chromedp.WaitVisible(chromedp.CSS("#mod-panel")))
 	wait("moderator view", `document.querySelector("#studio").classList.contains("moderator-view")
 		&& ["#flash-form", ".studio-orders", "#go-live", "#lineup", "#host-comment", "#dashboard-link", "#st-gmv"].every((s) => document.querySelector(s).offsetParent === null)
@@ -102,11 +95,7 @@ func TestModeratorMutesInStudio(t *testing.T) {
 	wait("the viewer's report reaches the studio", `document.querySelector("#mod-reports").textContent.includes("好的，我不发了")`)
 
 	// The owner keeps the word list in /admin.
-	do("owner login", chromedp.Navigate(base+"/login?next=/admin"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")))
+	testkit.StaffLogin(t, ctx, base, "owner", "shelflive-demo", "/admin")
 	do("admin after login", chromedp.WaitVisible(chromedp.CSS("#admin-nav")))
 	do("admin moderation tab", chromedp.Navigate(base+"/admin#moderation"))
 	wait("moderation tab", `!!document.querySelector("#mod-words")`)
