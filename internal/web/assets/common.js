@@ -48,6 +48,15 @@
   SL.kids = (...list) => list.flat().filter((k) => k !== null && k !== undefined && k !== false);
   SL.yuan = (fen) => (fen < 0 ? "-¥" : "¥") + (Math.abs(fen) / 100).toFixed(2);
   SL.pname = (p) => (SL.lang === "en" && p.name_en ? p.name_en : p.name);
+  // SL.photo is a product's photo, or — for a product without one — its
+  // first character on a tinted square instead of the browser's
+  // broken-image mark.
+  SL.photo = (p) => {
+    if (p.image) return p.image;
+    const c = Array.from((SL.pname(p) || "?").trim())[0] || "?";
+    const esc = { "<": "&lt;", ">": "&gt;", "&": "&amp;" }[c] || c;
+    return "data:image/svg+xml;charset=utf-8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><rect width="100" height="100" fill="#e7f6ec"/><text x="50" y="50" dy=".35em" text-anchor="middle" font-size="46" font-family="sans-serif" fill="#15803d">' + esc + "</text></svg>");
+  };
   SL.sname = (s) => (s ? (SL.lang === "en" && s.name_en ? s.name_en : s.name) : "");
   SL.rtitle = (r) => (SL.lang === "en" && r.title_en ? r.title_en : r.title);
 

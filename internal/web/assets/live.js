@@ -16,14 +16,7 @@
   const available = (p) => (p.skus || []).reduce((n, k) => n + (k.active ? k.available : 0), 0);
   // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
-  // A product without a photo shows its first character on a tinted
-  // square instead of the browser's broken-image mark.
-  const photo = (p) => {
-    if (p.image) return p.image;
-    const c = Array.from((SL.pname(p) || "?").trim())[0] || "?";
-    const esc = { "<": "&lt;", ">": "&gt;", "&": "&amp;" }[c] || c;
-    return "data:image/svg+xml;charset=utf-8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><rect width="100" height="100" fill="#e7f6ec"/><text x="50" y="50" dy=".35em" text-anchor="middle" font-size="46" font-family="sans-serif" fill="#15803d">' + esc + "</text></svg>");
-  };
+  const photo = SL.photo;
   const HOLD_TEXT = () => t("暂停销售 — 冷链复核中", "On hold — cold chain under review");
   const traceLink = (p, id) => { const k = (p.skus || []).find((k) => k.gtin); return k ? h("a", { class: "trace-inline", id: id || null, href: "/trace/01/" + k.gtin }, t("溯源", "Trace") + " ›") : null; };
   // zhOnly shows text that has no English version yet: in English mode it is

@@ -161,7 +161,7 @@
       const pinned = p.id === room.pinned_product_id;
       const left = p.skus.reduce((n, k) => n + k.available, 0);
       return h("li", { class: pinned ? "pinned-row" : "", dataset: { product: p.id } },
-        h("img", { src: p.image || "", alt: "" }),
+        h("img", { src: SL.photo(p), alt: "" }),
         h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
         h("div", { class: "price-edits" }, p.skus.filter((k) => k.active).map((k) => h("label", { class: "price-edit-row" }, h("span", {}, k.name),
           h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (k.price_fen / 100).toFixed(2), dataset: { sku: k.id }, "aria-label": p.name + " · " + k.name + " " + t("价格", "price"),
