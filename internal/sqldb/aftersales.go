@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -446,50 +447,66 @@ func (s *AftersaleStore) Withdraw(ctx context.Context, merchantID, customerID, i
 }
 
 // Stats implements aftersales.Store: per product and lot since from, the
-// units sold (handed over), the requests about it and those refunded. A
-// request names lines (or, with none, the whole order); it counts once for
-// each product and lot among them.
+// units handed over, the after-sales requests about it (after handover;
+// a cancel before pickup says nothing about the food) and those refunded.
+// A request counts for the lots its lines' units came from (no lines: the
+// whole order's), once per lot.
 func (s *AftersaleStore) Stats(ctx context.Context, merchantID int64, from time.Time) ([]aftersales.Stats, error) {
-	rows, err := s.DB.Query(ctx, `
-		SELECT p.id, p.name, l.code,
-			(SELECT COALESCE(SUM(x.quantity), 0) FROM allocations x JOIN orders xo ON xo.id = x.order_id
-				WHERE x.lot_id = l.id AND x.state = 'consumed' AND xo.created_at >= ?),
-			COUNT(DISTINCT a.id),
-			COUNT(DISTINCT CASE WHEN a.status = 'refunded' THEN a.id END)
-		FROM aftersales a
-		JOIN allocations al ON al.order_id = a.order_id AND al.state IN ('consumed', 'reserved', 'released')
-		JOIN lots l ON l.id = al.lot_id
-		JOIN skus k ON k.id = l.sku_id
-		JOIN products p ON p.id = k.product_id
-		WHERE a.merchant_id = ? AND a.created_at >= ? AND a.status <> 'withdrawn'
-		GROUP BY p.id, p.name, l.id, l.code
-		ORDER BY COUNT(DISTINCT a.id) DESC, p.id, l.code`, ms(from), merchantID, ms(from))
+	rows, err := s.DB.Query(ctx, `SELECT a.id, a.status, a.amount_fen, a.lines, l.id, l.code, l.sku_id, p.id, p.name
+		FROM aftersales a JOIN allocations al ON al.order_id = a.order_id AND al.state = 'consumed'
+		JOIN lots l ON l.id = al.lot_id JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id
+		WHERE a.merchant_id = ? AND a.created_at >= ? AND a.status <> 'withdrawn' AND a.before_handover = 0
+		ORDER BY a.id, l.id`, merchantID, ms(from))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []aftersales.Stats{}
+	type key struct{ product, lot int64 }
+	byKey := map[key]*aftersales.Stats{}
+	var order []key
+	seen := map[[2]int64]bool{}
 	for rows.Next() {
-		var st aftersales.Stats
-		if err := rows.Scan(&st.ProductID, &st.ProductName, &st.LotCode, &st.Sold, &st.Complaints, &st.Refunded); err != nil {
+		var id, amount, lotID, skuID, productID int64
+		var status, lines, code, name string
+		if err := rows.Scan(&id, &status, &amount, &lines, &lotID, &code, &skuID, &productID, &name); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out = append(out, st)
+		var ls []aftersales.Line
+		json.Unmarshal([]byte(lines), &ls)
+		if len(ls) > 0 && !slices.ContainsFunc(ls, func(l aftersales.Line) bool { return l.SKUID == skuID }) {
+			continue
+		}
+		if seen[[2]int64{id, lotID}] {
+			continue
+		}
+		seen[[2]int64{id, lotID}] = true
+		k := key{productID, lotID}
+		st := byKey[k]
+		if st == nil {
+			st = &aftersales.Stats{ProductID: productID, ProductName: name, LotCode: code}
+			byKey[k] = st
+			order = append(order, k)
+		}
+		st.Complaints++
+		if status == string(aftersales.Refunded) {
+			st.Refunded++
+			st.RefundedFen += amount
+		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Refunded money per lot: summed in Go from the requests (a request
-	// about a two-lot line is counted in each lot it touched).
-	for i := range out {
-		var fen int64
-		if err := s.DB.QueryRow(ctx, `SELECT COALESCE(SUM(a.amount_fen), 0) FROM aftersales a WHERE a.merchant_id = ? AND a.status = 'refunded' AND a.created_at >= ?
-			AND EXISTS (SELECT 1 FROM allocations al JOIN lots l ON l.id = al.lot_id WHERE al.order_id = a.order_id AND l.code = ? AND l.sku_id IN (SELECT id FROM skus WHERE product_id = ?))`,
-			merchantID, ms(from), out[i].LotCode, out[i].ProductID).Scan(&fen); err != nil {
+	out := make([]aftersales.Stats, 0, len(order))
+	for _, k := range order {
+		st := byKey[k]
+		if err := s.DB.QueryRow(ctx, `SELECT COALESCE(SUM(x.quantity), 0) FROM allocations x JOIN orders o ON o.id = x.order_id
+			WHERE x.lot_id = ? AND x.state = 'consumed' AND o.merchant_id = ?`, k.lot, merchantID).Scan(&st.Sold); err != nil {
 			return nil, err
 		}
-		out[i].RefundedFen = fen
+		out = append(out, *st)
 	}
+	slices.SortStableFunc(out, func(a, b aftersales.Stats) int { return int(b.Complaints - a.Complaints) })
 	return out, nil
 }
 

@@ -160,3 +160,54 @@ func TestContractAftersales(t *testing.T) {
 func lotOf(t *testing.T, db *sqldb.DB, code string) int64 {
 	return count(t, db, `SELECT id FROM lots WHERE code = ?`, code)
 }
+
+// TestContractAftersaleStats: complaints and refunds per product and lot,
+// counted for the lots the named lines came from; cancels before pickup and
+// withdrawn requests do not count.
+func TestContractAftersaleStats(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		as := &sqldb.AftersaleStore{DB: db}
+		s.lot(t, s.m, s.sku, s.store, "EARLY", 5*24*time.Hour, 2)
+		s.lot(t, s.m, s.sku, s.store, "LATE", 9*24*time.Hour, 50)
+		ask := func(o *order.Order, a aftersales.Ask) *aftersales.Request {
+			r := &aftersales.Request{MerchantID: s.m, OrderID: o.ID, CustomerID: s.cust}
+			must(t, as.Create(ctx, r, a, db.Now()))
+			return r
+		}
+		// o1 takes EARLY's 2 and 1 of LATE (FEFO); o2, o3 take LATE.
+		var handed []*order.Order
+		for _, q := range []int64{3, 1, 1} {
+			o := s.paidOrder(t, q)
+			_, err := s.move(ctx, o.ID, order.Completed)
+			must(t, err)
+			handed = append(handed, o)
+		}
+		r1 := ask(handed[0], aftersales.Ask{Kind: aftersales.Quality, Reason: "spoiled", AmountFen: 500, Photos: []string{"/uploads/0123456789abcdef01234567.jpg"}})
+		_, err := as.Decide(ctx, aftersales.Decision{MerchantID: s.m, ID: r1.ID, Approve: true, Actor: "qa"})
+		must(t, err)
+		rf, _ := s.orders.Refunds(ctx, s.m, handed[0].ID)
+		_, err = s.orders.ApplyRefund(ctx, &payment.Notification{Kind: payment.KindRefund, Intent: rf[0].Intent, RefundNo: rf[0].RefundNo, Status: "succeeded", AmountFen: 500, MerchantID: s.m, Nonce: "st1"}, "wechatpay")
+		must(t, err)
+		ask(handed[1], aftersales.Ask{Kind: aftersales.RefundOnly, Reason: "damaged", AmountFen: 100})
+		w := ask(handed[2], aftersales.Ask{Kind: aftersales.RefundOnly, Reason: "damaged", AmountFen: 100})
+		_, err = as.Withdraw(ctx, s.m, s.cust, w.ID)
+		must(t, err)
+		pre := s.paidOrder(t, 1) // a cancel before pickup: not a complaint
+		ask(pre, aftersales.Ask{Kind: aftersales.RefundOnly, Reason: "changed_mind", AmountFen: pre.TotalFen})
+
+		stats, err := as.Stats(ctx, s.m, db.Now().Add(-time.Hour))
+		must(t, err)
+		got := map[string]aftersales.Stats{}
+		for _, st := range stats {
+			got[st.LotCode] = st
+		}
+		if e := got["EARLY"]; len(stats) != 2 || e.Sold != 2 || e.Complaints != 1 || e.Refunded != 1 || e.RefundedFen != 500 || e.ProductID != s.product {
+			t.Fatalf("EARLY %+v (all %+v)", e, stats)
+		}
+		if l := got["LATE"]; l.Sold != 3 || l.Complaints != 2 || l.Refunded != 1 {
+			t.Fatalf("LATE %+v", l)
+		}
+	})
+}

@@ -136,6 +136,15 @@ func TestAftersaleRefundBrowser(t *testing.T) {
 	if after.RefundedFen != partial {
 		t.Fatalf("refunded_fen %d after replays, want %d", after.RefundedFen, partial)
 	}
+	// The quality console shows the complaint and the refund beside the
+	// cold-chain evidence, per product and lot.
+	runB(t, admin, "quality console", chromedp.Navigate(s.base+"/admin/coldchain"),
+		chromedp.WaitVisible(chromedp.CSS("#cc-quality-table tbody tr")))
+	row, err := chromedp.Run(admin, chromedp.Text(chromedp.CSS("#cc-quality-table tbody tr")))
+	if err != nil || !strings.Contains(row, "草莓") || !strings.Contains(row, "¥"+strconv.FormatFloat(float64(partial)/100, 'f', 2, 64)) {
+		t.Fatalf("quality console row %q (%v)", row, err)
+	}
+	testkit.Screenshot(t, admin, "aftersale-06-quality-console")
 	var inbox struct {
 		Messages []struct {
 			Kind string `json:"kind"`
