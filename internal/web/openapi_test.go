@@ -26,6 +26,7 @@ import (
 	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
+	"github.com/shelflive/shelflive/internal/moderation"
 	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/payment"
@@ -271,7 +272,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			"ClearanceRule": {freshness.Rule{}, nil}, "ClearanceStep": {freshness.Step{}, nil}, "ClearanceCandidate": {freshness.Candidate{}, nil},
 			"ClearanceRequest": {app.ClearanceRequest{}, nil}, "ClearanceSession": {freshness.Session{}, nil}, "ClearanceItem": {freshness.Item{}, nil}, "WasteSavedRow": {freshness.SavedRow{}, nil},
 			"InboxMessage": {notify.Message{}, nil},
-			"Coupon":       {coupons.Coupon{}, nil}, "CouponInput": {app.CouponInput{}, nil}, "CouponClaim": {coupons.Claim{}, nil}, "CouponScope": {coupons.Scope{}, nil},
+			"Restriction":  {moderation.Restriction{}, nil}, "Report": {moderation.Report{}, nil}, "MuteRequest": {app.MuteRequest{}, nil}, "ModerationWord": {moderation.Word{}, nil},
+			"Coupon": {coupons.Coupon{}, nil}, "CouponInput": {app.CouponInput{}, nil}, "CouponClaim": {coupons.Claim{}, nil}, "CouponScope": {coupons.Scope{}, nil},
 			"Draw": {draws.Draw{}, nil}, "DrawInput": {app.DrawInput{}, nil}, "DrawEntrant": {draws.Entrant{}, nil}, "DrawWinner": {draws.Winner{}, nil}, "DrawResult": {draws.Result{}, nil},
 			"CouponOption": {coupons.Option{}, nil}, "CouponQuote": {app.Quote{}, nil}, "CouponReportRow": {coupons.ReportRow{}, nil},
 			"MemberProgram": {members.Program{}, nil}, "MemberTier": {members.Tier{}, nil}, "MembershipCard": {members.Card{}, nil}, "PointsEntry": {members.Entry{}, nil},
