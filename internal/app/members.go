@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/fans"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
@@ -86,10 +88,10 @@ func (a *App) InSegment(ctx context.Context, p *identity.Principal, merchantID i
 		return false, nil
 	}
 	if seg.Kind == members.SegFanGroup {
-		if a.Groups == nil {
+		if a.groups() == nil {
 			return false, nil
 		}
-		return a.Groups.InGroup(ctx, merchantID, seg.GroupID, p.SubjectID)
+		return a.groups().InGroup(ctx, merchantID, seg.GroupID, p.SubjectID)
 	}
 	prog, err := a.Members.Program(ctx, merchantID)
 	if err != nil {
@@ -125,11 +127,11 @@ func (a *App) gate(ctx context.Context, merchantID int64, seg members.Segment) (
 	if err != nil {
 		return nil, err
 	}
-	name := ""
-	if seg.Kind == members.SegFanGroup && a.Groups != nil {
-		name, _ = a.Groups.GroupName(ctx, merchantID, seg.GroupID)
+	name, url := "", ""
+	if seg.Kind == members.SegFanGroup && a.groups() != nil {
+		name, url, _ = a.groups().GroupName(ctx, merchantID, seg.GroupID)
 	}
-	g := members.GateOf(seg, prog, name)
+	g := members.GateOf(seg, prog, name, url)
 	return &g, nil
 }
 
@@ -194,10 +196,10 @@ func (a *App) SetRoomAudience(ctx context.Context, p *identity.Principal, room *
 			return nil, err
 		}
 		if seg.Kind == members.SegFanGroup {
-			if a.Groups == nil {
+			if a.groups() == nil {
 				return nil, members.ErrGroupsMissing
 			}
-			if _, err := a.Groups.GroupName(ctx, p.MerchantID, seg.GroupID); err != nil {
+			if _, _, err := a.groups().GroupName(ctx, p.MerchantID, seg.GroupID); err != nil {
 				return nil, members.ErrSegment.At("group_id").Wrap(err)
 			}
 		}
@@ -452,4 +454,53 @@ func (a *App) RedeemPoints(ctx context.Context, p *identity.Principal, req Redee
 	}
 	c := prog.CardOf(m)
 	return e, &c, nil
+}
+
+// groups answers fan-group segments: the wired checker, or the fan groups
+// of the fans domain (a member of a group has a role in it).
+func (a *App) groups() members.GroupChecker {
+	if a.Groups != nil {
+		return a.Groups
+	}
+	if a.Fans != nil {
+		return fanGroups{a.Fans}
+	}
+	return nil
+}
+
+// fanGroups adapts fans.Store to members.GroupChecker.
+type fanGroups struct{ fans fans.Store }
+
+func (f fanGroups) group(ctx context.Context, merchantID, groupID int64) (*fans.Group, error) {
+	list, err := f.fans.Groups(ctx, merchantID) // a shop has a handful of groups
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == groupID {
+			return &list[i], nil
+		}
+	}
+	return nil, apperr.ErrNotFound
+}
+
+// InGroup: the group is the merchant's and the customer has a role in it.
+func (f fanGroups) InGroup(ctx context.Context, merchantID, groupID, customerID int64) (bool, error) {
+	if _, err := f.group(ctx, merchantID, groupID); err != nil {
+		if errors.Is(err, apperr.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	role, err := f.fans.Role(ctx, groupID, customerID)
+	return role != "", err
+}
+
+// GroupName is the group's name and its page.
+func (f fanGroups) GroupName(ctx context.Context, merchantID, groupID int64) (string, string, error) {
+	g, err := f.group(ctx, merchantID, groupID)
+	if err != nil {
+		return "", "", err
+	}
+	return g.Name, "/groups/" + g.Slug, nil
 }

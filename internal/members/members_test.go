@@ -86,7 +86,7 @@ func TestSegmentValidate(t *testing.T) {
 			t.Fatalf("%+v accepted", s)
 		}
 	}
-	g := members.GateOf(members.Segment{Kind: members.SegMembers}, members.DefaultProgram(), "")
+	g := members.GateOf(members.Segment{Kind: members.SegMembers}, members.DefaultProgram(), "", "")
 	if g.Text != "加入会员即可抢购临期好货" || !g.Joinable {
 		t.Fatalf("gate: %+v", g)
 	}

@@ -90,10 +90,11 @@ type Gate struct {
 	TextEN   string  `json:"text_en"`
 	Joinable bool    `json:"joinable"` // the join button is the way in
 	TierName string  `json:"tier_name,omitempty"`
+	JoinURL  string  `json:"join_url,omitempty"` // a fan group's page, where one joins it
 }
 
 // GateOf words the way into a segment for the page.
-func GateOf(s Segment, prog Program, groupName string) Gate {
+func GateOf(s Segment, prog Program, groupName, groupURL string) Gate {
 	g := Gate{Segment: s, Joinable: s.Joinable()}
 	switch s.Kind {
 	case SegMembers:
@@ -121,17 +122,18 @@ func GateOf(s Segment, prog Program, groupName string) Gate {
 			groupName = "粉丝群"
 		}
 		g.Text, g.TextEN = "本场专享「"+groupName+"」成员，加入粉丝群即可抢购", "For members of the fan group "+groupName+": join the group to shop"
+		g.JoinURL = groupURL
 	}
 	return g
 }
 
-// GroupChecker answers fan-group segments. The community domain (fan
-// groups) implements it; until it is wired, fan-group segments are refused
-// when set (ErrGroupsMissing) and never admit anyone.
+// GroupChecker answers fan-group segments (app adapts fans.Store to it);
+// without one, fan-group segments are refused when set (ErrGroupsMissing)
+// and never admit anyone.
 type GroupChecker interface {
 	// InGroup reports whether the customer is a member of the merchant's group.
 	InGroup(ctx context.Context, merchantID, groupID, customerID int64) (bool, error)
-	// GroupName is the group's display name; apperr.ErrNotFound when the
-	// merchant has no such group.
-	GroupName(ctx context.Context, merchantID, groupID int64) (string, error)
+	// GroupName is the group's display name and the page where one joins
+	// it; apperr.ErrNotFound when the merchant has no such group.
+	GroupName(ctx context.Context, merchantID, groupID int64) (name, url string, err error)
 }

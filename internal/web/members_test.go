@@ -483,3 +483,58 @@ func TestAdminMembers(t *testing.T) {
 		t.Fatalf("the admin's members-only session %s is open to strangers", link)
 	}
 }
+
+// TestFanGroupSession: a room restricted to a fan group shows strangers
+// the group's page as the way in; once they join the group (fans domain),
+// the same segment check lets them see and buy; another shop's or an
+// unknown group is refused.
+func TestFanGroupSession(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var g struct {
+		ID   int64  `json:"id"`
+		Slug string `json:"slug"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/groups", map[string]any{"slug": "bakers", "name": "烘焙爱好者", "topic": "烘焙"}, owner, nil).want(t, 201).decode(t, &g)
+	send(t, nil, s.base, "PUT", "/api/v1/rooms/demo/audience", map[string]any{"segment": map[string]any{"kind": "fan_group", "group_id": g.ID + 1000}}, owner, nil).wantProblem(t, 400, "segment_invalid")
+	send(t, nil, s.base, "PUT", "/api/v1/rooms/demo/audience", map[string]any{"segment": map[string]any{"kind": "fan_group", "group_id": g.ID}}, owner, nil).want(t, 200)
+	fan := viewerLogin(t, s.base, "demo", "13900001501")
+	var st struct {
+		Locked   bool `json:"locked"`
+		Products []struct {
+			ID int64 `json:"id"`
+		} `json:"products"`
+		Gate *struct {
+			Text    string `json:"text"`
+			JoinURL string `json:"join_url"`
+		} `json:"gate"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, fan.Token, nil).want(t, 200).decode(t, &st)
+	if !st.Locked || len(st.Products) != 0 || st.Gate == nil || st.Gate.JoinURL != "/groups/bakers" || !strings.Contains(st.Gate.Text, "烘焙爱好者") {
+		t.Fatalf("a stranger in the bakers' room: %+v", st)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), fan.Token, map[string]string{"Idempotency-Key": "fg-0"}).want(t, 201) // no room named: an ordinary order
+	body := s.pickup([2]int64{s.sku1, 1})
+	var demo struct {
+		Room struct {
+			ID int64 `json:"id"`
+		} `json:"room"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, owner, nil).want(t, 200).decode(t, &demo)
+	body["room_id"] = demo.Room.ID
+	send(t, nil, s.base, "POST", "/api/v1/orders", body, fan.Token, map[string]string{"Idempotency-Key": "fg-1"}).wantProblem(t, 403, "segment_required")
+	send(t, nil, s.base, "PUT", "/api/v1/groups/bakers/membership", nil, fan.Token, nil).want(t, 200)
+	st.Locked, st.Products, st.Gate = false, nil, nil
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, fan.Token, nil).want(t, 200).decode(t, &st)
+	if st.Locked || len(st.Products) == 0 {
+		t.Fatalf("a member of the group: %+v", st)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/orders", body, fan.Token, map[string]string{"Idempotency-Key": "fg-2"}).want(t, 201)
+	send(t, nil, s.base, "PUT", "/api/v1/rooms/demo/audience", map[string]any{"segment": nil}, owner, nil).want(t, 200)
+	other := viewerLogin(t, s.base, "demo", "13900001502")
+	st.Locked, st.Products, st.Gate = false, nil, nil
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, other.Token, nil).want(t, 200).decode(t, &st)
+	if st.Locked || st.Gate != nil {
+		t.Fatalf("the room opened again: %+v", st)
+	}
+}
