@@ -318,20 +318,23 @@ type RoomState struct {
 	// Gate is set when the room is restricted to a segment: whom it is for
 	// and the way in; Locked when this state is for a viewer outside it
 	// (no goods in it).
-	Gate     *members.Gate     `json:"gate,omitempty"`
-	Locked   bool              `json:"locked,omitempty"`
-	Merchant string            `json:"merchant"`
-	Pinned   *catalog.Product  `json:"pinned,omitempty"`
-	Products []catalog.Product `json:"products"`
-	Viewers  int               `json:"viewers"`
-	Likes    int64             `json:"likes"`
-	Playback *Playback         `json:"playback,omitempty"`
-	Flash    []FlashView       `json:"flash_sales"`
-	Clips    []Clip            `json:"clips,omitempty"`   // replay jumps per product, once the live ended
-	Poll     *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
-	Coupons  []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
-	Presale  *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
-	Draws    []draws.Draw      `json:"draws"`             // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
+	Gate   *members.Gate `json:"gate,omitempty"`
+	Locked bool          `json:"locked,omitempty"`
+	// MemberPrices maps SKU ids to member prices (fen) for the lineup's
+	// SKUs that have one: what a member's order will charge.
+	MemberPrices map[string]int64  `json:"member_prices,omitempty"`
+	Merchant     string            `json:"merchant"`
+	Pinned       *catalog.Product  `json:"pinned,omitempty"`
+	Products     []catalog.Product `json:"products"`
+	Viewers      int               `json:"viewers"`
+	Likes        int64             `json:"likes"`
+	Playback     *Playback         `json:"playback,omitempty"`
+	Flash        []FlashView       `json:"flash_sales"`
+	Clips        []Clip            `json:"clips,omitempty"`   // replay jumps per product, once the live ended
+	Poll         *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
+	Coupons      []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
+	Presale      *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
+	Draws        []draws.Draw      `json:"draws"`             // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -401,6 +404,7 @@ func (a *App) Snapshot(topic string) (any, error) {
 		}
 		// A restricted room's public topic carries no goods; its lineup
 		// topic (subscribers checked by web.apiWS) carries them.
+		a.fillMemberPrices(ctx, st)
 		if seg, err := a.RoomAudience(ctx, r.ID); err != nil {
 			return nil, err
 		} else if seg != nil {

@@ -169,6 +169,7 @@ func (a *App) RoomFor(ctx context.Context, p *identity.Principal, slug string) (
 	if err != nil {
 		return nil, err
 	}
+	a.fillMemberPrices(ctx, st)
 	seg, err := a.RoomAudience(ctx, st.Room.ID)
 	if err != nil || seg == nil {
 		return st, err
@@ -191,7 +192,29 @@ func (st *RoomState) lock(g *members.Gate) {
 	r.ProductIDs, r.PinnedProductID = nil, 0
 	st.Room = &r
 	st.Products, st.Pinned, st.Flash, st.Clips, st.Coupons = nil, nil, nil, nil, []coupons.Coupon{}
-	st.Gate, st.Locked = g, true
+	st.Gate, st.Locked, st.MemberPrices = g, true, nil
+}
+
+// fillMemberPrices puts the member prices of the room's SKUs in its state
+// (the page shows them to members; the order's transaction charges them).
+func (a *App) fillMemberPrices(ctx context.Context, st *RoomState) {
+	if a.Members == nil {
+		return
+	}
+	prices, err := a.Members.MemberPrices(ctx, st.Room.MerchantID)
+	if err != nil || len(prices) == 0 {
+		return
+	}
+	for _, p := range st.Products {
+		for _, k := range p.SKUs {
+			if mp, ok := prices[k.ID]; ok && mp < k.PriceFen {
+				if st.MemberPrices == nil {
+					st.MemberPrices = map[string]int64{}
+				}
+				st.MemberPrices[strconv.FormatInt(k.ID, 10)] = mp
+			}
+		}
+	}
 }
 
 // SetRoomAudience restricts a room to a segment (nil opens it). Fan-group

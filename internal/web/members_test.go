@@ -538,3 +538,48 @@ func TestFanGroupSession(t *testing.T) {
 		t.Fatalf("the room opened again: %+v", st)
 	}
 }
+
+// TestMemberPriceInTheSheet: a member's buy sheet (390×844) shows the
+// member price the order will charge, with the regular price struck out.
+func TestMemberPriceInTheSheet(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var room struct {
+		Products []struct {
+			ID   int64 `json:"id"`
+			SKUs []struct {
+				ID       int64 `json:"id"`
+				PriceFen int64 `json:"price_fen"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/demo", nil, owner, nil).want(t, 200).decode(t, &room)
+	var productID int64
+	for _, p := range room.Products {
+		for _, k := range p.SKUs {
+			if k.ID == s.sku1 {
+				productID = p.ID
+				for _, k := range p.SKUs {
+					send(t, nil, s.base, "PUT", "/api/v1/members/prices", map[string]any{"sku_id": k.ID, "member_price_fen": k.PriceFen - 100}, owner, nil).want(t, 200)
+				}
+			}
+		}
+	}
+	send(t, nil, s.base, "POST", "/api/v1/rooms/demo/pin", map[string]any{"product_id": productID}, owner, nil).want(t, 200)
+	member := viewerLogin(t, s.base, "demo", "13900001511")
+	send(t, nil, s.base, "POST", "/api/v1/me/membership", nil, member.Token, nil).want(t, 201)
+	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
+	runB(t, ctx, "open the room", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		withCookie(s.base, "sl_viewer", member.Token),
+		chromedp.Navigate(s.base+"/live/demo"),
+		chromedp.WaitVisible(chromedp.CSS("#buy-btn")))
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector("#member-pill").textContent.includes("★")`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("the member pill: %v", err)
+	}
+	runB(t, ctx, "open the sheet", chromedp.Click(chromedp.CSS("#buy-btn")), chromedp.WaitVisible(chromedp.CSS("#sheet-price")))
+	price, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#sheet-price").textContent`))
+	if !strings.Contains(price, "会员价") {
+		t.Fatalf("the member's sheet: %q", price)
+	}
+	testkit.Screenshot(t, ctx, "member-price-sheet")
+}

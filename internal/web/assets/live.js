@@ -424,7 +424,10 @@
     }
     const slots = st.mode === "pickup" ? slotCache.list : [];
     if (slots.length && !slots.some((x) => x.start === st.slot && x.left > 0)) { const free = slots.find((x) => x.left > 0); st.slot = free ? free.start : ""; }
-    const total = sku.price_fen * st.qty;
+    // A member pays the member price (the order's transaction charges it).
+    const mp = SL.member && state.member_prices ? state.member_prices[sku.id] : 0;
+    const unitFen = mp && mp < sku.price_fen ? mp : sku.price_fen;
+    const total = unitFen * st.qty;
     const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
     const name = h("input", { id: "addr-name", placeholder: t("收货人", "Recipient"), maxlength: "30", value: st.name || "" });
     const phone = h("input", { id: "addr-phone", inputmode: "tel", placeholder: t("手机号（默认登录手机号）", "Phone (defaults to your login)"), maxlength: "14", value: st.phone || "" });
@@ -434,7 +437,7 @@
       sku.available <= 0 ? t("已售罄", "Sold out") : t("提交订单", "Place order"));
     showSheet(
       h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
-        h("div", {}, h("b", {}, SL.pname(p)), h("div", { class: "price" }, yuan(sku.price_fen)), h("div", { class: "stock" }, t("可售 ", "Available ") + sku.available)), closeBtn()),
+        h("div", {}, h("b", {}, SL.pname(p)), h("div", { class: "price", id: "sheet-price" }, yuan(unitFen), unitFen < sku.price_fen ? [" ", h("span", { class: "tag member-tag" }, t("会员价", "Member price")), h("del", {}, yuan(sku.price_fen))] : null), h("div", { class: "stock" }, t("可售 ", "Available ") + sku.available)), closeBtn()),
       h("h3", {}, t("规格", "Option")),
       h("div", { class: "chips" }, p.skus.filter((k) => k.active).map((k) => h("button", { class: "chip" + (k.id === st.sku ? " on" : ""), type: "button", disabled: k.available <= 0, onclick: () => { st.sku = k.id; st.qty = 1; renderBuy(); } }, k.name + " · " + yuan(k.price_fen)))),
       h("h3", {}, t("数量", "Quantity")),

@@ -14,6 +14,7 @@
   try { st = JSON.parse(document.getElementById("room-state").textContent) || {}; } catch (e) { /* no state: no gate */ }
   const tierName = (c) => SL.lang === "en" && c.tier.name_en ? c.tier.name_en : c.tier.name;
   const show = (card) => {
+    SL.member = !!card; // the buy sheet shows member prices to members
     if (!pill) return;
     pill.textContent = card ? "★ " + tierName(card) : t("加入会员", "Join");
     pill.classList.toggle("is-member", !!card);
