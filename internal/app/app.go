@@ -93,6 +93,8 @@ type App struct {
 	// and checks share codes (attribution nobody can forge).
 	Guides guides.Store
 	Shares *guides.Signer
+	// WeChatTickets caches the official accounts' JS-SDK tickets for all nodes.
+	WeChatTickets TicketCache
 	// Channels sends reminders by Web Push and SMS (nil: inbox only).
 	Channels *Channels
 	// Reminders keeps live subscriptions (预约) and viewers' inboxes.

@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -383,4 +386,54 @@ func (a *App) WeChatOpenID(ctx context.Context, merchantID int64, code string) (
 		return "", payment.ErrNeedOpenID
 	}
 	return s.OpenID(ctx, code)
+}
+
+// wechatTicket is an official account that can sign JS-SDK pages.
+type wechatTicket interface {
+	AppID() string
+	CanSignIn() bool
+	JSAPITicket(ctx context.Context) (string, time.Duration, error)
+	SignJSSDK(ticket, nonce string, timestamp int64, pageURL string) string
+}
+
+// TicketCache keeps JS-SDK tickets for every node (sqldb.WeChatTicketStore).
+type TicketCache interface {
+	Ticket(ctx context.Context, appID string, fetch func(context.Context) (string, time.Duration, error)) (string, error)
+}
+
+// WeChatJSConfig is what wx.config needs on a page.
+type WeChatJSConfig struct {
+	AppID     string `json:"appId"`
+	Timestamp int64  `json:"timestamp"`
+	NonceStr  string `json:"nonceStr"`
+	Signature string `json:"signature"`
+}
+
+// WeChatShareConfig signs pageURL (without its #fragment) for the
+// merchant's official account's JS-SDK, with the jsapi_ticket every node
+// shares (fetched once per expiry for all of them).
+func (a *App) WeChatShareConfig(ctx context.Context, merchantID int64, pageURL string) (*WeChatJSConfig, error) {
+	if a.WeChatTickets == nil {
+		return nil, payment.ErrNeedOpenID
+	}
+	p, err := a.provider(ctx, merchantID, "wechatpay")
+	if err != nil {
+		return nil, err
+	}
+	s, ok := p.(wechatTicket)
+	if !ok || !s.CanSignIn() {
+		return nil, payment.ErrNeedOpenID
+	}
+	ticket, err := a.WeChatTickets.Ticket(ctx, s.AppID(), s.JSAPITicket)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	c := &WeChatJSConfig{AppID: s.AppID(), Timestamp: a.Now().Unix(), NonceStr: hex.EncodeToString(b)}
+	if i := strings.IndexByte(pageURL, '#'); i >= 0 {
+		pageURL = pageURL[:i]
+	}
+	c.Signature = s.SignJSSDK(ticket, c.NonceStr, c.Timestamp, pageURL)
+	return c, nil
 }

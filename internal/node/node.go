@@ -309,6 +309,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("cluster secret: %w", err)
 	}
 	a.Guides, a.Shares = &sqldb.GuideStore{DB: db}, &guides.Signer{Key: shareKey}
+	a.WeChatTickets = &sqldb.WeChatTicketStore{DB: db}
 	if err := m.openChannels(ctx, db, a); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/notify"
 	"net/http"
 	"net/url"
 	"os"
@@ -50,6 +51,7 @@ const (
 // objects are the real ids the matrix fills into path parameters.
 type objects struct {
 	roomSlug                string
+	optOut                  string // a valid opt-out token (SMS) of the buyer
 	roomID                  int64
 	productID, skuID        int64
 	storeID, lotID          int64
@@ -245,10 +247,13 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
 	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
 	"GET /qr/share/{slug}":                    {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
-	"GET /notify/off/{token}":                 {scopePublic, func(o *objects) string { return "/notify/off/1.1.push.matrix" }},
-	"GET /poster/{slug}":                      {scopePublic, func(o *objects) string { return "/poster/" + o.roomSlug }},
-	"GET /qr/room/{slug}":                     {scopePublic, func(o *objects) string { return "/qr/room/" + o.roomSlug }},
-	"GET /live/{slug}/products/{id}":          {scopePublic, func(o *objects) string { return "/live/" + o.roomSlug + "/products/" + itoa(o.productID) }},
+	"GET /api/v1/rooms/{slug}/wechat-share": {scopePublic, func(o *objects) string {
+		return "/api/v1/rooms/" + o.roomSlug + "/wechat-share?url=/live/" + o.roomSlug
+	}},
+	"GET /notify/off/{token}":        {scopePublic, func(o *objects) string { return "/notify/off/" + o.optOut }},
+	"GET /poster/{slug}":             {scopePublic, func(o *objects) string { return "/poster/" + o.roomSlug }},
+	"GET /qr/room/{slug}":            {scopePublic, func(o *objects) string { return "/qr/room/" + o.roomSlug }},
+	"GET /live/{slug}/products/{id}": {scopePublic, func(o *objects) string { return "/live/" + o.roomSlug + "/products/" + itoa(o.productID) }},
 	"GET /api/v1/rooms/{slug}/stores/{id}/slots": {scopePublic, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/stores/" + itoa(o.demoStoreID) + "/slots"
 	}},
@@ -716,6 +721,9 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	callers := []caller{{name: "anon", kind: "anon", tenant: 0}}
 	buyer := viewerLogin(t, base, "demo", "13900000001")
 	o.merchantID = buyer.Merchant
+	if c, err := m.App.Users.UpsertCustomer(ctx, buyer.Merchant, "13900000001"); err == nil && m.App.Channels != nil {
+		o.optOut = notify.OptOutToken(m.App.Channels.OptOutKey, buyer.Merchant, c.ID, notify.ChannelSMS) // a real one-tap link
+	}
 	callers = append(callers,
 		caller{name: "buyer", kind: "customer", tenant: 1, buyer: true, token: buyer.Token, fresh: customerSession(buyer.Merchant, "13900000001")},
 		caller{name: "customer", kind: "customer", tenant: 1, token: viewerLogin(t, base, "demo", "13900000002").Token, fresh: customerSession(buyer.Merchant, "13900000002")},

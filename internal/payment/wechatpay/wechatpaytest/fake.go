@@ -57,6 +57,9 @@ type Fake struct {
 	prepay    map[string]*Order // by prepay id
 	refunds   map[string]*Refund
 	sent      []Callback
+	// official account: access tokens and jsapi tickets handed out
+	accessTokens []string
+	tickets      []string
 }
 
 // Merchant is an account the fake knows: what WeChat Pay keeps of it.

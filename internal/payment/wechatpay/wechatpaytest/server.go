@@ -26,6 +26,8 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /v3/certificates", f.signed(f.certificates))
 	mux.HandleFunc("GET /connect/oauth2/authorize", f.oauthAuthorize)
 	mux.HandleFunc("GET /sns/oauth2/access_token", f.oauthToken)
+	mux.HandleFunc("GET /cgi-bin/token", f.cgiToken)
+	mux.HandleFunc("GET /cgi-bin/ticket/getticket", f.cgiTicket)
 	mux.HandleFunc("GET /fake/h5", f.h5Page)
 	mux.HandleFunc("POST /fake/h5/pay", f.h5Pay)
 	return mux
@@ -324,3 +326,44 @@ func (f *Fake) oauthToken(w http.ResponseWriter, r *http.Request) {
 
 // OAuthSecret is the AppSecret the fake accepts for every account.
 const OAuthSecret = "fake-official-account-secret-0001"
+
+// cgiToken plays the official account's access_token (client_credential).
+func (f *Fake) cgiToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	if q.Get("grant_type") != "client_credential" || q.Get("secret") != OAuthSecret || q.Get("appid") == "" {
+		w.Write([]byte(`{"errcode":40125,"errmsg":"invalid appsecret"}`))
+		return
+	}
+	tok := "at-" + randHex(8)
+	f.mu.Lock()
+	f.accessTokens = append(f.accessTokens, tok)
+	f.mu.Unlock()
+	json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "expires_in": 7200})
+}
+
+// cgiTicket plays getticket (type=jsapi) for an access_token it issued;
+// each call makes a new ticket, as WeChat's do, and is counted.
+func (f *Fake) cgiTicket(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	known := false
+	for _, t := range f.accessTokens {
+		known = known || t == q.Get("access_token")
+	}
+	if !known || q.Get("type") != "jsapi" {
+		w.Write([]byte(`{"errcode":40001,"errmsg":"invalid credential"}`))
+		return
+	}
+	f.tickets = append(f.tickets, "fake-jsapi-ticket-"+randHex(8))
+	json.NewEncoder(w).Encode(map[string]any{"errcode": 0, "errmsg": "ok", "ticket": f.tickets[len(f.tickets)-1], "expires_in": 7200})
+}
+
+// Tickets lists the jsapi_tickets handed out, oldest first.
+func (f *Fake) Tickets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.tickets...)
+}
