@@ -441,6 +441,10 @@ func (a *App) QuoteCoupons(ctx context.Context, p *identity.Principal, req *orde
 		return nil, apperr.ErrLoginRequired
 	}
 	cart := coupons.Cart{StoreID: req.StoreID, RoomID: req.RoomID, FlashSale: req.SaleID != 0, Now: a.Now()}
+	var memberPrice map[int64]int64 // what the order's transaction will charge a member
+	if req.SaleID == 0 {
+		memberPrice = a.memberPricesOf(ctx, p)
+	}
 	for _, it := range req.Items {
 		sku, prod, err := a.Catalog.SKU(ctx, p.MerchantID, it.SKUID)
 		if err != nil {
@@ -449,7 +453,11 @@ func (a *App) QuoteCoupons(ctx context.Context, p *identity.Principal, req *orde
 		if it.Quantity <= 0 || it.Quantity > order.MaxQuantity {
 			return nil, apperr.ErrInvalidQuantity.At("items")
 		}
-		cart.Lines = append(cart.Lines, coupons.Line{ProductID: prod.ID, Category: prod.Category, TotalFen: it.Quantity * sku.PriceFen})
+		unit := sku.PriceFen
+		if mp, ok := memberPrice[sku.ID]; ok && mp > 0 && mp < unit {
+			unit = mp
+		}
+		cart.Lines = append(cart.Lines, coupons.Line{ProductID: prod.ID, Category: prod.Category, TotalFen: it.Quantity * unit})
 	}
 	first, err := a.Coupons.FirstOrder(ctx, p.MerchantID, p.SubjectID)
 	if err != nil {

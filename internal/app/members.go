@@ -533,3 +533,19 @@ func (f fanGroups) GroupName(ctx context.Context, merchantID, groupID int64) (st
 	}
 	return g.Name, "/groups/" + g.Slug, nil
 }
+
+// memberPricesOf is the merchant's member prices when p is a member (nil
+// otherwise): the coupon quote prices a cart as the order will.
+func (a *App) memberPricesOf(ctx context.Context, p *identity.Principal) map[int64]int64 {
+	if a.Members == nil || p == nil || p.Kind != identity.KindCustomer {
+		return nil
+	}
+	if _, err := a.Members.Membership(ctx, p.MerchantID, p.SubjectID); err != nil {
+		return nil
+	}
+	prices, err := a.Members.MemberPrices(ctx, p.MerchantID)
+	if err != nil {
+		return nil
+	}
+	return prices
+}

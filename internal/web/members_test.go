@@ -583,3 +583,22 @@ func TestMemberPriceInTheSheet(t *testing.T) {
 	}
 	testkit.Screenshot(t, ctx, "member-price-sheet")
 }
+
+// TestMemberQuoteMatchesOrder: a member's coupon quote prices the cart at
+// member prices, as the order's transaction does.
+func TestMemberQuoteMatchesOrder(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	buyer := viewerLogin(t, s.base, "demo", "13900001521")
+	send(t, nil, s.base, "POST", "/api/v1/me/membership", nil, buyer.Token, nil).want(t, 201)
+	send(t, nil, s.base, "PUT", "/api/v1/members/prices", map[string]any{"sku_id": s.sku1, "member_price_fen": 1000}, owner, nil).want(t, 200)
+	var q struct {
+		SubtotalFen int64 `json:"subtotal_fen"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coupons/quote", s.pickup([2]int64{s.sku1, 3}), buyer.Token, nil).want(t, 200).decode(t, &q)
+	var o orderView
+	send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 3}), buyer.Token, map[string]string{"Idempotency-Key": "q-1"}).want(t, 201).decode(t, &o)
+	if q.SubtotalFen != 3000 || o.TotalFen != 3000 {
+		t.Fatalf("quote subtotal %d, order total %d; want both 3000 (member price)", q.SubtotalFen, o.TotalFen)
+	}
+}
