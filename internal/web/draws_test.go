@@ -100,7 +100,9 @@ func TestDrawCommitThenReveal(t *testing.T) {
 	if got != 2 {
 		t.Fatalf("%d prize coupons in wallets, want 2", got)
 	}
-	send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]any{"text": "想要福袋"}, viewers[6].Token, nil).want(t, 201)
+	testkit.WaitFor(t, "a comment after the draw", 10*time.Second, func() bool { // past the anti-flood gap
+		return send(t, nil, s.base, "POST", "/api/v1/rooms/demo/comments", map[string]any{"text": "想要福袋"}, viewers[6].Token, nil).Status == 201
+	})
 	var after draws.Result
 	send(t, nil, s.base, "GET", fmt.Sprintf("/api/v1/draws/%d", d.ID), nil, "", nil).want(t, 200).decode(t, &after)
 	if after.Draw.Entrants != 6 {
