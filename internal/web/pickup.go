@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
+	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/stores"
 )
 
@@ -11,7 +13,25 @@ func (s *Server) pickupRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/api/v1/rooms/{slug}/stores/{id}/slots", Access: Public, API: true,
 			Summary: "A pickup store's bookable slots (today and tomorrow, within opening hours) with the places left", handler: s.apiStoreSlots},
+		{Method: "GET", Path: "/api/v1/packing-list", Access: Staff, Perm: identity.PermOrdersFulfil, API: true,
+			Summary: "Paid delivery orders to pack, chilled and frozen lines flagged for insulated packing (?store_id=; staff of one store: theirs)", handler: s.apiPackingList},
 	}
+}
+
+func (s *Server) apiPackingList(w http.ResponseWriter, r *http.Request) error {
+	var store int64
+	if v := r.URL.Query().Get("store_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return stores.ErrUnknownStore
+		}
+		store = id
+	}
+	list, err := s.App.PackingList(r.Context(), PrincipalFrom(r.Context()), store)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"orders": list})
 }
 
 func (s *Server) apiStoreSlots(w http.ResponseWriter, r *http.Request) error {

@@ -44,7 +44,7 @@
         try { await api("POST", "/api/v1/orders/" + o.id + "/status", { status }); toast(t("已更新", "Updated")); show("orders"); } catch (e) { toast(e.message); }
       } }, label);
       main.replaceChildren(
-        toolbar(t("订单", "Orders"), select("", "status", [["", t("全部状态", "All statuses")], ["pending_payment", t("待支付", "Awaiting payment")], ["paid", t("已支付", "Paid")], ["ready", t("待取货", "Ready")], ["completed", t("已完成", "Completed")], ["cancelled", t("已取消", "Cancelled")]], filter)),
+        toolbar(t("订单", "Orders"), h("button", { class: "btn", type: "button", id: "packing-list", onclick: packingList }, t("配送拣货单", "Packing list")), " ", select("", "status", [["", t("全部状态", "All statuses")], ["pending_payment", t("待支付", "Awaiting payment")], ["paid", t("已支付", "Paid")], ["ready", t("待取货", "Ready")], ["completed", t("已完成", "Completed")], ["cancelled", t("已取消", "Cancelled")]], filter)),
         table([t("订单号", "Number"), t("时间", "Time"), t("商品", "Items"), t("金额", "Total"), t("方式", "Fulfilment"), t("联系人", "Contact"), t("状态", "Status"), ""],
           r.orders.map((o) => h("tr", {},
             h("td", { class: "mono" }, o.number), h("td", {}, fmt(o.created_at)),
@@ -283,6 +283,19 @@
     openModal(t("调整库存 · ", "Set stock · ") + lot.code, [
       select(t("门店", "Store"), "store_id", storesCache.map((s) => [s.id, s.name]), storeID), field(t("在库数量", "On hand"), "on_hand", onHand, { type: "number", min: "0" }),
     ], async (form) => { await api("PUT", "/api/v1/stock", { store_id: Number(form.store_id.value), lot_id: lot.id, on_hand: Number(form.on_hand.value) }); toast(t("已更新", "Updated")); show("lots"); });
+  }
+  // packingList shows the paid delivery orders to pack; chilled and frozen
+  // lines go into the insulated box with ice packs.
+  async function packingList() {
+    try {
+      const r = await api("GET", "/api/v1/packing-list");
+      const box = (x) => x.insulated ? badge(t("保温箱+冰袋", "Insulated box + ice"), "red") : badge(t("常温", "Ambient"));
+      openModal(t("配送拣货单", "Packing list"), [h("div", { class: "full", id: "packing" }, r.orders.length === 0 ? h("p", { class: "muted" }, t("没有待打包的配送订单", "No delivery orders to pack")) :
+        table([t("订单号", "Number"), t("地址", "Address"), t("商品", "Items"), t("包装", "Packing")], r.orders.map((o) => h("tr", {},
+          h("td", { class: "mono" }, o.number), h("td", { class: "small" }, o.address),
+          h("td", {}, o.lines.map((l) => h("div", {}, l.product_name + " " + (l.sku_name || "") + " × " + l.quantity + " ", box(l)))),
+          h("td", {}, box(o))))))], async () => {});
+    } catch (e) { toast(e.message); }
   }
   async function holdStore(l, storeID, on) {
     const reason = on ? prompt(t("本店暂停原因（如：冷柜故障）", "Reason (e.g. this store's fridge failed)"), t("门店冷链复核中", "Store cold chain under review")) : "";
