@@ -457,9 +457,10 @@
             h("span", { class: "dist" }, s.distance_m ? (s.distance_m >= 1000 ? (s.distance_m / 1000).toFixed(1) + " km" : Math.round(s.distance_m) + " m") : ""))))
         : h("div", {}, name, phone, addr),
       slots.length ? h("h3", {}, t("取货时段", "Pickup slot")) : null,
-      slots.length ? h("div", { class: "chips slot-chips", id: "slot-list" }, slots.map((x) => h("button", {
+      slots.length ? h("div", { class: "chips slot-chips", id: "slot-list" }, (st.allSlots ? slots : slots.slice(0, Math.max(8, slots.findIndex((x) => x.start === st.slot) + 1))).map((x) => h("button", {
         class: "chip" + (x.start === st.slot ? " on" : ""), type: "button", disabled: x.left <= 0, dataset: { start: x.start },
-        onclick: () => { st.slot = x.start; renderBuy(); } }, x.label, h("small", { class: "muted" }, x.left > 0 ? t(" 余" + x.left, " " + x.left + " left") : t(" 已满", " full"))))) : null,
+        onclick: () => { st.slot = x.start; renderBuy(); } }, x.label, h("small", { class: "muted" }, x.left > 0 ? t(" 余" + x.left, " " + x.left + " left") : t(" 已满", " full")))),
+        !st.allSlots && slots.length > 8 ? h("button", { class: "chip", type: "button", id: "more-slots", onclick: () => { st.allSlots = true; renderBuy(); } }, t("更多时段", "More slots")) : null) : null,
       h("div", { class: "sheet-coupon hidden", id: "sheet-coupon" }),
       err,
       h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(total))), confirm)
