@@ -396,9 +396,12 @@ type wechatTicket interface {
 	SignJSSDK(ticket, nonce string, timestamp int64, pageURL string) string
 }
 
-// TicketCache keeps JS-SDK tickets for every node (sqldb.WeChatTicketStore).
+// TicketCache keeps JS-SDK tickets for every node and the WeChat openids
+// bound to customers (sqldb.WeChatTicketStore).
 type TicketCache interface {
 	Ticket(ctx context.Context, appID string, fetch func(context.Context) (string, time.Duration, error)) (string, error)
+	BindWeChat(ctx context.Context, merchantID int64, openid string, customerID int64) error
+	WeChatCustomer(ctx context.Context, merchantID int64, openid string) (int64, error)
 }
 
 // WeChatJSConfig is what wx.config needs on a page.

@@ -43,3 +43,23 @@ func (s *WeChatTicketStore) Ticket(ctx context.Context, appID string, fetch func
 	})
 	return out, err
 }
+
+// BindWeChat binds an openid to the customer (a later binding of the same
+// openid moves it: one WeChat user, one account per shop).
+func (s *WeChatTicketStore) BindWeChat(ctx context.Context, merchantID int64, openid string, customerID int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO wechat_bindings (merchant_id, openid, customer_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (merchant_id, openid) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at`, merchantID, openid, customerID, ms(tx.Now))
+		return err
+	})
+}
+
+// WeChatCustomer is the customer an openid is bound to (0 when none).
+func (s *WeChatTicketStore) WeChatCustomer(ctx context.Context, merchantID int64, openid string) (int64, error) {
+	var id int64
+	err := s.DB.QueryRow(ctx, `SELECT customer_id FROM wechat_bindings WHERE merchant_id = ? AND openid = ?`, merchantID, openid).Scan(&id)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	return id, err
+}

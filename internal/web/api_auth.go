@@ -135,6 +135,7 @@ func (s *Server) apiOTPVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, viewerCookie, token, 30*24*time.Hour)
+	s.bindOpenID(r, mid, c.ID) // inside WeChat: the next visit logs in silently
 	return writeJSON(w, 200, sessionView{Kind: identity.KindCustomer, Name: identity.CustomerDisplayName(c), Role: identity.RoleViewer, Merchant: mid, CSRF: sess.CSRF, Token: token})
 }
 

@@ -92,6 +92,9 @@ func (s *Server) pageWeChatSignInDone(w http.ResponseWriter, r *http.Request) er
 		return s.signInFailed(w, r, next, err)
 	}
 	s.setSessionCookie(w, r, openIDCookie, s.sealOpenID(openid), 12*time.Hour)
+	if s.App.WeChatTickets != nil { // the payer's openid is theirs: bind it for silent login
+		s.App.WeChatTickets.BindWeChat(r.Context(), p.MerchantID, openid, p.SubjectID)
+	}
 	http.Redirect(w, r, next, http.StatusFound)
 	return nil
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -78,4 +79,54 @@ func TestWeChatShareConfig(t *testing.T) {
 		t.Fatalf("%d tickets fetched for 4 pages", n)
 	}
 	send(t, nil, s.base, "GET", "/api/v1/rooms/demo/wechat-share?url="+url.QueryEscape("https://evil.example/live/demo"), nil, "", nil).wantProblem(t, 400, "invalid_page_url")
+}
+
+// TestWeChatSilentLogin: inside WeChat, a visitor's first room visit goes
+// silently through the official account's snsapi_base sign-in (the local
+// fake) and comes back unbound, not logged in; logging in by phone binds
+// the openid; in a fresh WeChat browser the room then logs the same
+// customer in without a code.
+func TestWeChatSilentLogin(t *testing.T) {
+	s := newWeChatShop(t)
+	browser := testkit.Browser(t)
+	first := testkit.NewContext(t, browser, 60*time.Second)
+	runB(t, first, "first visit", chromedp.Emulate(wechatPhone{}), chromedp.Navigate(s.base+"/live/demo"),
+		chromedp.Poll[chromedp.Void](`window.__slWeChat && window.__slWeChat.state !== "loading"`, chromedp.WithPollingTimeout(20*time.Second)))
+	me := func(ctx context.Context) string {
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/v1/auth/me").then(r => r.status === 200 ? r.json().then(j => j.kind + ":" + j.name) : String(r.status))`, chromedp.EvalAwaitPromise))
+		return v
+	}
+	if got := me(first); got != "401" {
+		t.Fatalf("an unbound WeChat visitor is logged in: %s", got)
+	}
+	// Phone login in that browser (as the page's login sheet does): binds the openid.
+	login := `(async () => {
+		const post = (p, b) => fetch(p, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(b)}).then(r => r.json());
+		const o = await post("/api/v1/auth/otp", {merchant: "demo", phone: "13900001471"});
+		const v = await post("/api/v1/auth/otp/verify", {merchant: "demo", phone: "13900001471", code: o.dev_code});
+		return v.kind;
+	})()`
+	if kind, err := chromedp.Run(first, chromedp.Evaluate[string](login, chromedp.EvalAwaitPromise)); err != nil || kind != "customer" {
+		t.Fatalf("phone login: %q %v", kind, err)
+	}
+	// A fresh WeChat browser (no cookies): silently the same customer.
+	second := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	runB(t, second, "second visit", chromedp.Emulate(wechatPhone{}), chromedp.Navigate(s.base+"/live/demo"),
+		chromedp.Poll[chromedp.Void](`window.__slWeChat && window.__slWeChat.state !== "loading"`, chromedp.WithPollingTimeout(20*time.Second)))
+	if got := me(second); !strings.HasPrefix(got, "customer:") {
+		t.Fatalf("the bound WeChat user is not logged in silently: %s", got)
+	}
+	var orders struct {
+		Orders []any `json:"orders"`
+	}
+	if v, _ := chromedp.Run(second, chromedp.Evaluate[int](`fetch("/api/v1/me/orders").then(r => r.status)`, chromedp.EvalAwaitPromise)); v != 200 {
+		t.Fatalf("my orders after silent login: %d", v)
+	}
+	_ = orders
+	// Outside WeChat nothing redirects.
+	plain := testkit.NewContext(t, browser, 60*time.Second)
+	runB(t, plain, "desktop", chromedp.Navigate(s.base+"/live/demo"), chromedp.WaitVisible(chromedp.CSS("#live")))
+	if loc, _ := chromedp.Run(plain, chromedp.Evaluate[string](`location.pathname`)); loc != "/live/demo" {
+		t.Fatalf("a browser outside WeChat went to %s", loc)
+	}
 }

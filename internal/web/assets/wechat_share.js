@@ -7,6 +7,14 @@
   if (!/MicroMessenger/i.test(navigator.userAgent)) return;
   const root = document.getElementById("live");
   if (!root || !root.dataset.wxJs) return;
+  // Silent login once per visit: the shop's official account says who this
+  // is (snsapi_base, no prompt); a WeChat user bound to a phone account
+  // comes back logged in, anyone else comes back as they left.
+  if (root.dataset.loggedIn !== "1" && !sessionStorage.getItem("sl_wx_login")) {
+    sessionStorage.setItem("sl_wx_login", "1");
+    location.replace("/wechat/login?m=" + encodeURIComponent(root.dataset.merchant) + "&next=" + encodeURIComponent(location.pathname + location.search));
+    return;
+  }
   const state = (window.__slWeChat = { state: "loading" });
   const url = location.href.split("#")[0];
   const g = root.dataset.guide ? "&g=" + encodeURIComponent(root.dataset.guide) : "";
