@@ -31,7 +31,7 @@
         const v = Number(r.querySelector(".tier-threshold").value) || 0;
         return { name: r.querySelector(".tier-name").value, name_en: r.querySelector(".tier-name-en").value, threshold: byPoints() ? Math.round(v) : Math.round(v * 100) };
       });
-      try { await api("PUT", "/api/v1/members/program", { basis: basis.value, points_per_yuan: Number(rate.value), tiers }); toast(t("已保存会员规则", "Programme saved")); }
+      try { await api("PUT", "/api/v1/members/program", { basis: basis.value, points_per_yuan: Number(rate.value), tiers, exchange: prog.exchange || [] }); // keeps the coupons-for-points offers (API-edited) toast(t("已保存会员规则", "Programme saved")); }
       catch (e) { toast(e.message); }
     } }, t("保存", "Save"));
 
