@@ -26,12 +26,13 @@
         value: prog.basis === "points" ? x.threshold : x.threshold / 100 })),
       h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: (ev) => ev.target.closest("tr").remove() }, "×")));
     prog.tiers.forEach((x) => tierBody.append(tierRow(x)));
+    // Saving keeps the programme's coupons-for-points offers (edited through the API).
     const save = h("button", { class: "btn btn-primary", id: "member-save", type: "button", onclick: async () => {
       const tiers = [...tierBody.querySelectorAll("tr")].map((r) => {
         const v = Number(r.querySelector(".tier-threshold").value) || 0;
         return { name: r.querySelector(".tier-name").value, name_en: r.querySelector(".tier-name-en").value, threshold: byPoints() ? Math.round(v) : Math.round(v * 100) };
       });
-      try { await api("PUT", "/api/v1/members/program", { basis: basis.value, points_per_yuan: Number(rate.value), tiers, exchange: prog.exchange || [] }); // keeps the coupons-for-points offers (API-edited) toast(t("已保存会员规则", "Programme saved")); }
+      try { await api("PUT", "/api/v1/members/program", { basis: basis.value, points_per_yuan: Number(rate.value), tiers, exchange: prog.exchange || [] }); toast(t("已保存会员规则", "Programme saved")); }
       catch (e) { toast(e.message); }
     } }, t("保存", "Save"));
 
