@@ -180,6 +180,9 @@ func TestHouseholdOnMyPage(t *testing.T) {
 		withCookie(s.base, "sl_viewer", buyer.Token),
 		chromedp.Navigate(s.base+"/me"),
 		chromedp.WaitVisible(chromedp.CSS("#hh-link")))
+	if txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#household").textContent`)); strings.Contains(txt, "null") || !strings.Contains(txt, "还没有绑定设备") {
+		t.Fatalf("冰箱提醒 before linking: %q", txt)
+	}
 	runB(t, ctx, "link without consent", chromedp.SendKeys(`#hh-link input[name=name]`, "厨房冰箱"), chromedp.Click(`#hh-link button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS("#hh-link .error")))
 	runB(t, ctx, "link with consent", chromedp.Click(`#hh-consent-box`), chromedp.Click(`#hh-link button[type=submit]`),

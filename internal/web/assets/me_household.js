@@ -30,11 +30,12 @@
         if (!window.confirm(t("解除绑定后，这台设备的存量数据会被删除。确定吗？", "Unlinking deletes this device's readings. Go ahead?"))) return;
         try { await SL.api("DELETE", "/api/v1/me/devices/" + x.id); SL.toast(t("已解除绑定", "Unlinked")); load(); } catch (e) { SL.toast(e.message); }
       } }, t("解除绑定", "Unlink")))));
-    body.replaceChildren(
+    // replaceChildren would print a null as "null": leave the empty parts out
+    body.replaceChildren(...SL.kids(
       live.length ? h("label", { class: "hh-switch" }, sw, t("快用完时提醒我", "Remind me before things run out")) : null,
       d.estimates.length ? levels : null,
       live.length ? devices : h("p", { class: "muted small", id: "hh-none" }, t("还没有绑定设备。", "No device linked yet.")),
-      linkForm());
+      linkForm()));
   }
 
   function linkForm() {
