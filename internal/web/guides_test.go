@@ -208,6 +208,10 @@ func TestGuideSales(t *testing.T) {
 		t.Fatalf("guide table: %q", text)
 	}
 	testkit.Screenshot(t, ctx, "admin-guide-sales")
+	// The month's commission statement downloads from the same view.
+	if st, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`(() => { const a = document.querySelector("#commission-csv"); a.click(); return fetch(a.getAttribute("href")).then(r => r.status); })()`, chromedp.EvalAwaitPromise)); st != 200 {
+		t.Fatalf("commission CSV from the admin: %d", st)
+	}
 }
 
 // payDev pays an order on the dev provider.

@@ -157,7 +157,12 @@
           table([t("导购", "Guide"), t("编码", "Code"), t("门店", "Store"), t("订单", "Orders"), t("已支付", "Paid"), t("成交额", "Revenue")],
             r.guides.map((g) => h("tr", {}, h("td", {}, g.guide_name || h("span", { class: "muted" }, t("（已无此导购）", "(no such guide now)"))), h("td", { class: "mono" }, g.guide_code),
               h("td", {}, storeName(g.store_id)), h("td", {}, g.orders), h("td", {}, g.paid_orders), h("td", {}, h("b", {}, yuan(g.revenue_fen))))).concat(
-              [h("tr", {}, h("td", { colspan: "5" }, t("合计", "Total")), h("td", {}, h("b", {}, yuan(total))))])));
+              [h("tr", {}, h("td", { colspan: "5" }, t("合计", "Total")), h("td", {}, h("b", {}, yuan(total))))])),
+        h("p", { class: "small", id: "commission-downloads" }, t("佣金对账单（按月，每位导购每个门店）：", "Commission statement (monthly, per guide and store): "),
+          h("input", { type: "month", id: "commission-month", value: (r.to || "").slice(0, 7) }), " ",
+          h("a", { href: "#", id: "commission-csv", onclick: (e) => { e.currentTarget.href = "/api/v1/reports/commission.csv?month=" + $("commission-month").value; } }, "CSV"), " · ",
+          h("a", { href: "#", id: "commission-xlsx", onclick: (e) => { e.currentTarget.href = "/api/v1/reports/commission.xlsx?month=" + $("commission-month").value; } }, "Excel"), " · ",
+          h("span", { class: "muted" }, t("佣金比例用 PUT /api/v1/commission/rates 设置（默认、品类、商品）", "Rates are set with PUT /api/v1/commission/rates (default, category, product)"))));
     },
 
     // Stores as studios, side by side: each store's rooms and trade.
