@@ -42,6 +42,25 @@ func (a *App) ExportMyData(ctx context.Context, p *identity.Principal) (map[stri
 		}
 		out["household"] = map[string]any{"devices": devices, "estimates": est}
 	}
+	if a.Reminders != nil {
+		subs, err := a.Reminders.Subscriptions(ctx, p.MerchantID, p.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		inbox, _, err := a.Reminders.Inbox(ctx, p.MerchantID, p.SubjectID, 200)
+		if err != nil {
+			return nil, err
+		}
+		rem := map[string]any{"subscriptions": subs, "inbox": inbox}
+		if a.Channels != nil && a.Channels.Store != nil {
+			prefs, err := a.Channels.Store.Prefs(ctx, p.MerchantID, p.SubjectID)
+			if err != nil {
+				return nil, err
+			}
+			rem["channels"] = prefs // how many browsers get pushes; their endpoints are the browsers' own
+		}
+		out["reminders"] = rem
+	}
 	return out, nil
 }
 

@@ -71,8 +71,8 @@ func TestMyPage(t *testing.T) {
 
 	// Export: the link the button is answers the buyer's data.
 	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#export-data").getAttribute("href")`))
-	if r := send(t, nil, s.base, "GET", href, nil, buyer.Token, nil).want(t, 200); !strings.Contains(string(r.Body), strconv.FormatInt(o.ID, 10)) {
-		t.Fatalf("export lacks the order: %s", r.Body)
+	if r := send(t, nil, s.base, "GET", href, nil, buyer.Token, nil).want(t, 200); !strings.Contains(string(r.Body), strconv.FormatInt(o.ID, 10)) || !strings.Contains(string(r.Body), `"reminders"`) || !strings.Contains(string(r.Body), `"channels"`) {
+		t.Fatalf("export lacks the order or the reminders: %s", r.Body)
 	}
 	// Erase: confirm, then the session is gone.
 	runB(t, ctx, "erase", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(chromedp.CSS("#erase-data")))
