@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"github.com/shelflive/shelflive/internal/aftersales"
+	"github.com/shelflive/shelflive/internal/wxmini"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -97,6 +98,8 @@ type App struct {
 	WeChatTickets TicketCache
 	// Channels sends reminders by Web Push and SMS (nil: inbox only).
 	Channels *Channels
+	// MiniProgram checks WeChat mini-program logins (nil: the install has none).
+	MiniProgram *wxmini.Client
 	// Reminders keeps live subscriptions (预约) and viewers' inboxes.
 	Reminders   notify.Store
 	lastReminds time.Time

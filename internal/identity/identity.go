@@ -127,6 +127,9 @@ type Store interface {
 	StaffByGuideCode(ctx context.Context, merchantID int64, code string) (*Staff, error)
 
 	UpsertCustomer(ctx context.Context, merchantID int64, phone string) (*Customer, error)
+	// WeChatMiniCustomer is the customer bound to a mini-program openid,
+	// created (without a phone) on their first login.
+	WeChatMiniCustomer(ctx context.Context, merchantID int64, appID, openID, unionID string) (*Customer, error)
 	Customer(ctx context.Context, merchantID, id int64) (*Customer, error)
 
 	CreateSession(ctx context.Context, s *Session) error

@@ -440,6 +440,25 @@ func (s *Service) OpenCustomerSession(ctx context.Context, merchantID, customerI
 	return token, sess, nil
 }
 
+// LoginWeChatMini opens a viewer session for the customer bound to a
+// mini-program openid (the server checked it with WeChat's jscode2session),
+// creating the customer on the first login.
+func (s *Service) LoginWeChatMini(ctx context.Context, merchantID int64, appID, openID, unionID string) (*Customer, string, *Session, error) {
+	gen := s.generation()
+	c, err := s.Store.WeChatMiniCustomer(ctx, merchantID, appID, openID, unionID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	token, sess, err := s.openSession(ctx, KindCustomer, merchantID, c.ID, RoleViewer, "", 30*24*time.Hour)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if p, err := principalFor(sess, c, nil); err == nil {
+		s.remember(sess.TokenHash, p, sess.ExpiresAt, gen)
+	}
+	return c, token, sess, nil
+}
+
 // CreateToken issues an API token with a role for automation; the raw token
 // is returned once and only its hash is stored.
 func (s *Service) CreateToken(ctx context.Context, merchantID int64, role Role, label string, ttl time.Duration) (string, *Session, error) {

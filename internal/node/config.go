@@ -32,27 +32,32 @@ type Config struct {
 	// dev mode: a random key kept in the data dir.
 	SecretKey        string
 	WeChatPayBaseURL string // replaces WeChat Pay's API host (sandboxes, tests)
-	AlipayBaseURL    string // replaces Alipay's gateway (sandboxes, tests)
-	CookieSecure     bool
-	LogFormat        string
-	RTMPAddr         string
-	RateLimits       bool
-	FlashNaive       bool
-	CouponNaive      bool
-	Analytics        bool // record viewer sessions, card events, shares, comment insights (off the hot path)
-	NodeURL          string
-	Args             []string // what follows the flags (subcommand operands)
-	Media            string   // embedded | external | off
-	MediaFLV         string
-	MediaHLS         string
-	MediaReplay      string
-	MediaSecret      string
-	MediaIngest      string
-	NATSURL          string        // empty: in-process room fan-out (one node)
-	NATSPrefix       string        // subject prefix and stream name of this deployment
-	MQTTAddr         string        // embedded MQTT broker for sensors; empty = off
-	MQTTURL          string        // external broker to subscribe to; empty = none
-	TelemetryRaw     time.Duration // how long raw readings are kept (5-minute rollups: forever)
+	// MiniProgram* is the install's WeChat mini-program (viewer login by
+	// wx.login → jscode2session); empty AppID: no mini-program.
+	MiniProgramAppID   string
+	MiniProgramSecret  string
+	MiniProgramBaseURL string // replaces api.weixin.qq.com (sandboxes, tests)
+	AlipayBaseURL      string // replaces Alipay's gateway (sandboxes, tests)
+	CookieSecure       bool
+	LogFormat          string
+	RTMPAddr           string
+	RateLimits         bool
+	FlashNaive         bool
+	CouponNaive        bool
+	Analytics          bool // record viewer sessions, card events, shares, comment insights (off the hot path)
+	NodeURL            string
+	Args               []string // what follows the flags (subcommand operands)
+	Media              string   // embedded | external | off
+	MediaFLV           string
+	MediaHLS           string
+	MediaReplay        string
+	MediaSecret        string
+	MediaIngest        string
+	NATSURL            string        // empty: in-process room fan-out (one node)
+	NATSPrefix         string        // subject prefix and stream name of this deployment
+	MQTTAddr           string        // embedded MQTT broker for sensors; empty = off
+	MQTTURL            string        // external broker to subscribe to; empty = none
+	TelemetryRaw       time.Duration // how long raw readings are kept (5-minute rollups: forever)
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the
 	// client (per-IP limits, login lockout, logs); empty = trust no header.
 	TrustedProxies []netip.Prefix
@@ -113,6 +118,9 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.PaySecret, "pay-secret", "", "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
 	fs.StringVar(&c.SecretKey, "secret-key", "", "at least 32 characters that seal merchants' payment keys at rest (e.g. openssl rand -hex 32); the same on every node; random per data dir in dev mode when empty (SHELFLIVE_SECRET_KEY)")
 	fs.StringVar(&c.WeChatPayBaseURL, "wechatpay-base-url", env("SHELFLIVE_WECHATPAY_BASE_URL", ""), "WeChat Pay API base URL; empty = https://api.mch.weixin.qq.com (SHELFLIVE_WECHATPAY_BASE_URL)")
+	fs.StringVar(&c.MiniProgramAppID, "wechat-miniprogram-appid", env("SHELFLIVE_WECHAT_MINIPROGRAM_APPID", ""), "the WeChat mini-program's AppID for viewer login; empty = no mini-program (SHELFLIVE_WECHAT_MINIPROGRAM_APPID)")
+	fs.StringVar(&c.MiniProgramSecret, "wechat-miniprogram-secret", "", "the WeChat mini-program's AppSecret (SHELFLIVE_WECHAT_MINIPROGRAM_SECRET)")
+	fs.StringVar(&c.MiniProgramBaseURL, "wechat-miniprogram-base-url", env("SHELFLIVE_WECHAT_MINIPROGRAM_BASE_URL", ""), "WeChat API base URL for the mini-program login; empty = https://api.weixin.qq.com (SHELFLIVE_WECHAT_MINIPROGRAM_BASE_URL)")
 	fs.StringVar(&c.AlipayBaseURL, "alipay-base-url", env("SHELFLIVE_ALIPAY_BASE_URL", ""), "Alipay gateway URL; empty = https://openapi.alipay.com/gateway.do (SHELFLIVE_ALIPAY_BASE_URL)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
@@ -228,14 +236,15 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 // secretEnv names the environment variable of each flag that may hold a
 // secret (see ParseConfig).
 var secretEnv = map[string]string{
-	"database-url":      "SHELFLIVE_DATABASE_URL",
-	"admin-token":       "SHELFLIVE_ADMIN_TOKEN",
-	"pay-secret":        "SHELFLIVE_PAY_SECRET",
-	"secret-key":        "SHELFLIVE_SECRET_KEY",
-	"media-hook-secret": "SHELFLIVE_MEDIA_HOOK_SECRET",
-	"nats-url":          "SHELFLIVE_NATS_URL",
-	"mqtt-url":          "SHELFLIVE_MQTT_URL",
-	"s3-url":            "SHELFLIVE_S3_URL",
-	"sms-key-secret":    "SHELFLIVE_SMS_KEY_SECRET",
-	"llm-key":           "SHELFLIVE_LLM_KEY",
+	"database-url":              "SHELFLIVE_DATABASE_URL",
+	"admin-token":               "SHELFLIVE_ADMIN_TOKEN",
+	"pay-secret":                "SHELFLIVE_PAY_SECRET",
+	"secret-key":                "SHELFLIVE_SECRET_KEY",
+	"media-hook-secret":         "SHELFLIVE_MEDIA_HOOK_SECRET",
+	"nats-url":                  "SHELFLIVE_NATS_URL",
+	"mqtt-url":                  "SHELFLIVE_MQTT_URL",
+	"s3-url":                    "SHELFLIVE_S3_URL",
+	"sms-key-secret":            "SHELFLIVE_SMS_KEY_SECRET",
+	"wechat-miniprogram-secret": "SHELFLIVE_WECHAT_MINIPROGRAM_SECRET",
+	"llm-key":                   "SHELFLIVE_LLM_KEY",
 }

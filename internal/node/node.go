@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/wxmini"
 	"log/slog"
 	"net"
 	"net/http"
@@ -197,6 +198,9 @@ func (m *Main) Open(ctx context.Context) error {
 		ReserveFor: c.ReserveFor,
 		Moderator:  &live.Moderator{Blocked: live.DefaultBlocked, MinGap: 500 * time.Millisecond},
 		Compliance: compliance.NewService(&sqldb.ComplianceStore{DB: db}, db.Now),
+	}
+	if a.MiniProgram, err = wxmini.New(c.MiniProgramAppID, c.MiniProgramSecret, c.MiniProgramBaseURL, nil); err != nil {
+		return fmt.Errorf("wechat mini-program: %w", err)
 	}
 	modStore := &sqldb.ModerationStore{DB: db}
 	a.Moderation, a.Strikes = modStore, &moderation.Strikes{}

@@ -188,6 +188,39 @@ func (s *IdentityStore) UpsertCustomer(ctx context.Context, merchantID int64, ph
 	return c, err
 }
 
+// WeChatMiniCustomer finds or creates the customer bound to a mini-program
+// openid. A new one has 'wx:'+openid as its phone (customers.phone is
+// required and unique per merchant) until they verify a real one.
+func (s *IdentityStore) WeChatMiniCustomer(ctx context.Context, merchantID int64, appID, openID, unionID string) (*identity.Customer, error) {
+	c := &identity.Customer{MerchantID: merchantID}
+	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		var cid int64
+		err := tx.QueryRow(ctx, `SELECT customer_id FROM wechat_mini_logins WHERE merchant_id = ? AND appid = ? AND openid = ?`, merchantID, appID, openID).Scan(&cid)
+		if err == sql.ErrNoRows {
+			phone := "wx:" + openID
+			if _, err := tx.Exec(ctx, `INSERT INTO customers (merchant_id, phone, name, created_at) VALUES (?, ?, '', ?) ON CONFLICT (merchant_id, phone) DO NOTHING`, merchantID, phone, ms(tx.Now)); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT id FROM customers WHERE merchant_id = ? AND phone = ?`, merchantID, phone).Scan(&cid); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO wechat_mini_logins (merchant_id, appid, openid, unionid, customer_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id, appid, openid) DO NOTHING`,
+				merchantID, appID, openID, unionID, cid, ms(tx.Now)); err != nil {
+				return err
+			}
+			err = tx.QueryRow(ctx, `SELECT customer_id FROM wechat_mini_logins WHERE merchant_id = ? AND appid = ? AND openid = ?`, merchantID, appID, openID).Scan(&cid)
+		}
+		if err != nil {
+			return err
+		}
+		var created int64
+		err = tx.QueryRow(ctx, `SELECT id, phone, name, created_at FROM customers WHERE merchant_id = ? AND id = ?`, merchantID, cid).Scan(&c.ID, &c.Phone, &c.Name, &created)
+		c.CreatedAt = fromMS(created)
+		return err
+	})
+	return c, translate(err)
+}
+
 func (s *IdentityStore) Customer(ctx context.Context, merchantID, id int64) (*identity.Customer, error) {
 	c := &identity.Customer{}
 	var created int64

@@ -288,6 +288,7 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/auth/login":              func(*objects) any { return map[string]any{"matrix": true} },
 	"POST /api/v1/auth/otp":                func(*objects) any { return map[string]any{"merchant": "demo", "phone": "123"} },
 	"POST /api/v1/auth/otp/verify":         func(*objects) any { return map[string]any{"merchant": "demo", "phone": "123", "code": "1"} },
+	"POST /api/v1/auth/wechat/miniprogram": func(*objects) any { return map[string]any{"merchant": "demo", "code": "matrix"} },
 	"POST /api/v1/auth/tokens":             func(*objects) any { return map[string]any{"role": "guide", "label": "matrix", "days": 1} },
 	"POST /api/v1/rooms":                   func(*objects) any { return map[string]any{"slug": "Not A Slug!", "title": "x"} },
 	"PATCH /api/v1/rooms/{slug}":           func(*objects) any { return map[string]any{} },

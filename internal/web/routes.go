@@ -43,6 +43,7 @@ func (s *Server) Routes() []Route {
 		api("GET", "/api/v1/auth/me", A, "", "The current caller", s.apiMe),
 		api("POST", "/api/v1/auth/otp", P, "", "Send a login code to a phone", s.apiOTP),
 		api("POST", "/api/v1/auth/otp/verify", P, "", "Log a viewer in with phone + code", s.apiOTPVerify),
+		api("POST", "/api/v1/auth/wechat/miniprogram", P, "", "Log a viewer in from the WeChat mini-program (wx.login code)", s.apiMiniProgramLogin),
 		api("GET", "/api/v1/auth/tokens", S, identity.PermStaffWrite, "List API tokens", s.apiListTokens),
 		api("POST", "/api/v1/auth/tokens", S, identity.PermStaffWrite, "Create an API token (shown once)", s.apiCreateToken),
 		api("DELETE", "/api/v1/auth/tokens/{id}", S, identity.PermStaffWrite, "Revoke an API token", s.apiRevokeToken),
