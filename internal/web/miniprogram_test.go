@@ -28,7 +28,10 @@ func (f *fakeJSCode2Session) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.calls++
 	q := r.URL.Query()
-	answer := func(v map[string]any) { w.Header().Set("Content-Type", "application/json"); json.NewEncoder(w).Encode(v) }
+	answer := func(v map[string]any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
 	switch {
 	case r.Method != http.MethodGet || r.URL.Path != "/sns/jscode2session":
 		http.NotFound(w, r)
