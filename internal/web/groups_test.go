@@ -16,6 +16,9 @@ import (
 // recipe and buys all its ingredients in one order (the order page shows
 // both lines). Another tenant's staff cannot post; a non-member cannot
 // comment; a fan the shop made moderator hides a comment.
+//
+// Group-only live: the room restricted to the group (the members domain's
+// fan_group segment, answered by the fan groups) sells to its members only.
 func TestGroupOnAPhone(t *testing.T) {
 	s := newShop(t, "-rate-limits=false")
 	owner := testkit.OwnerToken
@@ -148,4 +151,11 @@ func TestGroupOnAPhone(t *testing.T) {
 			t.Fatalf("hidden comment still listed: %+v", comments.Comments)
 		}
 	}
+
+	// A group-only live: the room sells to the group's members only.
+	send(t, nil, s.base, "PUT", "/api/v1/rooms/demo/audience", map[string]any{"segment": map[string]any{"kind": "fan_group", "group_id": grp.Group.ID}}, owner, nil).want(t, 200)
+	body := s.pickup([2]int64{s.sku1, 1})
+	body["room_id"] = 1
+	send(t, nil, s.base, "POST", "/api/v1/orders", body, outsider.Token, map[string]string{"Idempotency-Key": "gl-1"}).wantProblem(t, 403, "segment_required")
+	send(t, nil, s.base, "POST", "/api/v1/orders", body, fan.Token, map[string]string{"Idempotency-Key": "gl-2"}).want(t, 201)
 }
