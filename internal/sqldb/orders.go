@@ -654,7 +654,7 @@ func refundTooLate(ctx context.Context, tx *Tx, in *payment.Intent, number strin
 		return err
 	}
 	if status == "succeeded" {
-		if _, err := tx.Exec(ctx, `UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ?`, in.AmountFen, in.OrderID); err != nil {
+		if err := countTooLateRefund(ctx, tx, in.OrderID, in.AmountFen); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE id = ?`, in.ID); err != nil {
@@ -673,6 +673,21 @@ func refundTooLate(ctx context.Context, tx *Tx, in *payment.Intent, number strin
 		"这笔 ¥"+yuan+" 的付款到账时，订单已取消、超时或已由另一笔付款支付；款项已自动原路退回，通常 1–3 个工作日到账。",
 		"Your payment of ¥"+yuan+" arrived after order "+number+" was closed or already paid; it is refunded to where it came from automatically (usually 1–3 working days).",
 		"/orders/"+strconv.FormatInt(in.OrderID, 10), "refund:"+in.Intent, ms(tx.Now))
+	return err
+}
+
+// autoRefundActor marks the refunds refundTooLate records.
+const autoRefundActor = "payment.auto_refund"
+
+// countTooLateRefund adds a late payment's refund to the order's refunded
+// total only when that payment was the order's only money: the order was
+// closed unpaid (cancelled or expired) and nothing else was refunded. The
+// second payment of an order another payment paid is refunded apart from
+// the order's own refunds (counting it would break refunded ≤ total and
+// show a paid order as refunded).
+func countTooLateRefund(ctx context.Context, tx *Tx, orderID, amount int64) error {
+	_, err := tx.Exec(ctx, `UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ? AND status IN ('cancelled', 'expired') AND paid_at IS NULL AND refunded_fen + ? <= total_fen`,
+		amount, orderID, amount)
 	return err
 }
 

@@ -278,7 +278,14 @@ func (s *OrderStore) ApplyRefund(ctx context.Context, n *payment.Notification, p
 			return err
 		}
 		if n.Status == "succeeded" {
-			if _, err := tx.Exec(ctx, `UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ?`, rf.AmountFen, rf.OrderID); err != nil {
+			count := func() error {
+				_, err := tx.Exec(ctx, `UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ?`, rf.AmountFen, rf.OrderID)
+				return err
+			}
+			if rf.Actor == autoRefundActor {
+				count = func() error { return countTooLateRefund(ctx, tx, rf.OrderID, rf.AmountFen) }
+			}
+			if err := count(); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'refunded' WHERE id = ? AND amount_fen <= (SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ? AND status = 'succeeded')`,

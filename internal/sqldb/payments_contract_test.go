@@ -224,6 +224,16 @@ func TestContractPaidTooLate(t *testing.T) {
 		if got.Status != order.Paid {
 			t.Fatalf("the paid order: %+v", got)
 		}
+		// the vendor confirms the second payment's refund: it is not the
+		// order's money, so the paid order shows nothing refunded (counting
+		// it broke refunded ≤ total and the confirmation could not be kept)
+		second := refunds(b)[0]
+		_, err = s.orders.ApplyRefund(ctx, &payment.Notification{Kind: payment.KindRefund, RefundNo: second.RefundNo, Intent: "pi_twice_2", Status: "succeeded", AmountFen: b.TotalFen, Nonce: "wxr:2", MerchantID: s.m}, "wechatpay")
+		must(t, err)
+		got, _ = s.orders.Get(ctx, s.m, b.ID)
+		if list := refunds(b); got.Status != order.Paid || got.RefundedFen != 0 || list[0].Status != "succeeded" {
+			t.Fatalf("the paid order after its second payment's refund: %+v %+v", got, list)
+		}
 
 		// expired, the dev provider: refunded at once
 		c := s.buy(t, 1)
