@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/cn"
@@ -58,18 +59,10 @@ func (s *HouseholdStore) Devices(ctx context.Context, merchantID, customerID int
 			return nil, err
 		}
 		d.ConsentAt, d.CreatedAt = fromMS(consent), fromMS(created)
-		d.RevokedAt, d.LastSeenAt = nullTime(revoked), nullTime(seen)
+		d.RevokedAt, d.LastSeenAt = nullMS(revoked), nullMS(seen)
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-func nullTime(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := fromMS(v.Int64)
-	return &t
 }
 
 // RevokeDevice withdraws consent: the token stops working at once, the
@@ -128,15 +121,11 @@ func rebuildEstimates(ctx context.Context, tx *Tx, merchantID, customerID int64)
 }
 
 func saveEstimate(ctx context.Context, tx *Tx, merchantID, customerID int64, e household.Estimate) error {
-	var runout any
-	if e.RunoutAt != nil {
-		runout = ms(*e.RunoutAt)
-	}
 	_, err := tx.Exec(ctx, `INSERT INTO household_estimates (merchant_id, customer_id, category, level, level_at, anchor_level, anchor_at, rate, samples, runout_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (customer_id, category) DO UPDATE SET level = excluded.level, level_at = excluded.level_at, anchor_level = excluded.anchor_level,
 			anchor_at = excluded.anchor_at, rate = excluded.rate, samples = excluded.samples, runout_at = excluded.runout_at`,
-		merchantID, customerID, e.Category, e.Level, ms(e.LevelAt), e.AnchorLevel, ms(e.AnchorAt), e.Rate, e.Samples, runout)
+		merchantID, customerID, e.Category, e.Level, ms(e.LevelAt), e.AnchorLevel, ms(e.AnchorAt), e.Rate, e.Samples, optMS(e.RunoutAt))
 	return err
 }
 
@@ -149,7 +138,7 @@ func scanEstimate(sc interface{ Scan(...any) error }) (household.Estimate, error
 	if err := sc.Scan(&e.Category, &e.Level, &levelAt, &e.AnchorLevel, &anchorAt, &e.Rate, &e.Samples, &runout); err != nil {
 		return e, err
 	}
-	e.LevelAt, e.AnchorAt, e.RunoutAt = fromMS(levelAt), fromMS(anchorAt), nullTime(runout)
+	e.LevelAt, e.AnchorAt, e.RunoutAt = fromMS(levelAt), fromMS(anchorAt), nullMS(runout)
 	return e, nil
 }
 
@@ -199,12 +188,8 @@ func (s *HouseholdStore) Ingest(ctx context.Context, tokenHash string, rs []hous
 // sortedReadings orders a batch by time (a device may send its buffer in
 // any order); equal times keep their order.
 func sortedReadings(rs []household.Reading) []household.Reading {
-	out := append([]household.Reading(nil), rs...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].At.Before(out[j-1].At); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(rs)
+	slices.SortStableFunc(out, func(a, b household.Reading) int { return a.At.Compare(b.At) })
 	return out
 }
 
@@ -274,7 +259,7 @@ func (s *HouseholdStore) SendDue(ctx context.Context, now time.Time, limit int) 
 			rows.Close()
 			return nil, err
 		}
-		d.e.LevelAt, d.e.AnchorAt, d.e.RunoutAt = fromMS(levelAt), fromMS(anchorAt), nullTime(runout)
+		d.e.LevelAt, d.e.AnchorAt, d.e.RunoutAt = fromMS(levelAt), fromMS(anchorAt), nullMS(runout)
 		due = append(due, d)
 	}
 	rows.Close()
@@ -390,7 +375,7 @@ func (s *HouseholdStore) target(ctx context.Context, merchantID int64, category 
 	}
 	t.Live = status == "live"
 	if status == "scheduled" {
-		t.StartsAt = nullTime(at)
+		t.StartsAt = nullMS(at)
 	}
 	return &t, nil
 }
@@ -409,7 +394,7 @@ func (s *HouseholdStore) Open(ctx context.Context, token string, now time.Time) 
 		if err == sql.ErrNoRows {
 			return household.ErrNoPush
 		}
-		p.RunoutAt, p.SentAt, p.OpenedAt = fromMS(runout), fromMS(sent), nullTime(opened)
+		p.RunoutAt, p.SentAt, p.OpenedAt = fromMS(runout), fromMS(sent), nullMS(opened)
 		return err
 	})
 	if err != nil {
