@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apiclient"
-	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay/wechatpaytest"
 )
@@ -83,16 +81,9 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	token := "bench-owner-token"
 	key := make([]byte, 32)
 	rand.Read(key)
-	c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token,
-		"-rate-limits=false", "-database-url", *dbURL, "-reserve-for", "2h", "-wechatpay-base-url", fake.URL, "-secret-key", hex.EncodeToString(key), "-analytics=false"})
+	m, err := startNode(ctx, dir, "-admin-token", token, "-rate-limits=false", "-database-url", *dbURL, "-reserve-for", "2h",
+		"-wechatpay-base-url", fake.URL, "-secret-key", hex.EncodeToString(key), "-analytics=false")
 	if err != nil {
-		return err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Start(ctx); err != nil {
 		return err
 	}
 	defer m.Close()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/bench/proc"
-	"github.com/shelflive/shelflive/internal/node"
 )
 
 // CouponResult is one side of `shelflive bench coupons`.
@@ -136,19 +134,12 @@ func RunCoupons(ctx context.Context, args []string, stdout io.Writer) error {
 
 func couponRun(ctx context.Context, out io.Writer, dir string, hc *http.Client, conns, viewers, budget int, naive bool, profile string) (CouponResult, error) {
 	token := "bench-owner-token"
-	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-analytics=false"}
+	args := []string{"-admin-token", token, "-rate-limits=false", "-analytics=false"}
 	if naive {
 		args = append(args, "-coupon-naive")
 	}
-	c, err := node.ParseConfig("bench", args)
+	m, err := startNode(ctx, dir, args...)
 	if err != nil {
-		return CouponResult{}, err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		return CouponResult{}, err
-	}
-	if err := m.Start(ctx); err != nil {
 		return CouponResult{}, err
 	}
 	defer m.Close()

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -161,19 +160,12 @@ func flashRun(ctx context.Context, out io.Writer, dir, dbURL string, hc *http.Cl
 	// and forward flash buys to it, as a cluster behind a balancer does.
 	var ms []*node.Main
 	for i := 0; i < max(1, nodes); i++ {
-		args := []string{"-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, fmt.Sprint("n", i)), "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
+		args := []string{"-admin-token", token, "-rate-limits=false", "-database-url", dbURL}
 		if naive {
 			args = append(args, "-flash-naive")
 		}
-		c, err := node.ParseConfig("bench", args)
+		m, err := startNode(ctx, filepath.Join(dir, fmt.Sprint("n", i)), args...)
 		if err != nil {
-			return FlashResult{}, err
-		}
-		m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := m.Open(ctx); err != nil {
-			return FlashResult{}, err
-		}
-		if err := m.Start(ctx); err != nil {
 			return FlashResult{}, err
 		}
 		defer m.Close()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/household"
-	"github.com/shelflive/shelflive/internal/node"
 )
 
 // FridgeResult is the last line of `shelflive bench fridge`.
@@ -81,16 +79,8 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 	defer os.RemoveAll(dir)
 	// Rate limits off only so that thousands of OTP logins can come from one
 	// address; each fridge still posts one batch per simulated day.
-	c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-rate-limits=false", "-database-url", *dbURL})
+	m, err := startNode(ctx, dir, "-rate-limits=false", "-database-url", *dbURL)
 	if err != nil {
-		return err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Start(ctx); err != nil {
-		m.Close()
 		return err
 	}
 	defer m.Close()

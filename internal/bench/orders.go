@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apiclient"
-	"github.com/shelflive/shelflive/internal/node"
 )
 
 // OrdersResult is the last line of `shelflive bench orders`.
@@ -62,15 +60,8 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer os.RemoveAll(dir)
 		*token = "bench-owner-token"
-		c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-admin-token", *token, "-rate-limits=false", "-database-url", *dbURL})
+		m, err := startNode(ctx, dir, "-admin-token", *token, "-rate-limits=false", "-database-url", *dbURL)
 		if err != nil {
-			return err
-		}
-		m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := m.Open(ctx); err != nil {
-			return err
-		}
-		if err := m.Start(ctx); err != nil {
 			return err
 		}
 		defer m.Close()

@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/bench/proc"
 	"github.com/shelflive/shelflive/internal/live"
-	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/notify/webpush/pushtest"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
@@ -40,13 +38,8 @@ func RunReminders(ctx context.Context, args []string, stdout io.Writer) error {
 	defer os.RemoveAll(dir)
 	rcv := pushtest.New()
 	defer rcv.Close()
-	c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "", "-dev=true",
-		"-quiet-hours", "off", "-analytics=false", "-database-url", *dbURL})
+	m, err := openNode(ctx, dir, "-dev=true", "-quiet-hours", "off", "-analytics=false", "-database-url", *dbURL)
 	if err != nil {
-		return err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
 		return err
 	}
 	defer m.Close()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/mqttingest"
-	"github.com/shelflive/shelflive/internal/node"
 )
 
 // TelemetryResult is the last line of `shelflive bench telemetry`.
@@ -46,16 +44,8 @@ func RunTelemetry(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	c, err := node.ParseConfig("bench", []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-rtmp-addr", "", "-mqtt-addr", "127.0.0.1:0", "-rate-limits=false", "-database-url", *dbURL})
+	m, err := startNode(ctx, dir, "-mqtt-addr", "127.0.0.1:0", "-rate-limits=false", "-database-url", *dbURL)
 	if err != nil {
-		return err
-	}
-	m := &node.Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	if err := m.Start(ctx); err != nil {
-		m.Close()
 		return err
 	}
 	defer m.Close()
