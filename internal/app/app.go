@@ -588,6 +588,11 @@ func (a *App) StartPayment(ctx context.Context, p *identity.Principal, orderID i
 	if a.Now().After(o.ReserveExpiresAt) {
 		return nil, order.ErrExpired
 	}
+	if req.Method == payment.MethodMiniProgram {
+		if req.OpenID, err = a.MiniProgramOpenID(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	prov, err := a.provider(ctx, o.MerchantID, req.Provider)
 	if err != nil {
 		return nil, err

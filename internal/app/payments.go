@@ -45,7 +45,7 @@ type PayRequest struct {
 // methods lists what each provider offers.
 var methods = map[string][]string{
 	"dev":       {payment.MethodPage},
-	"wechatpay": {payment.MethodJSAPI, payment.MethodH5, payment.MethodNative},
+	"wechatpay": {payment.MethodJSAPI, payment.MethodH5, payment.MethodNative, payment.MethodMiniProgram},
 	"alipay":    {payment.MethodWAP, payment.MethodQR},
 }
 

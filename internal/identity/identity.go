@@ -130,6 +130,9 @@ type Store interface {
 	// WeChatMiniCustomer is the customer bound to a mini-program openid,
 	// created (without a phone) on their first login.
 	WeChatMiniCustomer(ctx context.Context, merchantID int64, appID, openID, unionID string) (*Customer, error)
+	// WeChatMiniOpenID is the mini-program openid bound to a customer (the
+	// latest, should there be several); apperr.ErrNotFound when none.
+	WeChatMiniOpenID(ctx context.Context, merchantID int64, appID string, customerID int64) (string, error)
 	Customer(ctx context.Context, merchantID, id int64) (*Customer, error)
 
 	CreateSession(ctx context.Context, s *Session) error

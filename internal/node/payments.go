@@ -39,7 +39,12 @@ func (m *Main) openPayments(db *sqldb.DB) (*payment.Accounts, error) {
 	return &payment.Accounts{Store: &sqldb.PaymentAccountStore{DB: db}, Box: box, Now: db.Now,
 		Vendors: map[string]payment.Vendor{
 			wechatpay.Name: {Name: wechatpay.Name, Parse: wechatpay.Parse, Open: func(merchantID int64, settings []byte) (payment.Provider, error) {
-				return wechatpay.New(merchantID, settings, c.WeChatPayBaseURL, hc, db.Now)
+				cl, err := wechatpay.New(merchantID, settings, c.WeChatPayBaseURL, hc, db.Now)
+				if err != nil {
+					return nil, err
+				}
+				cl.MiniProgramAppID = c.MiniProgramAppID // payments from the mini-program (MethodMiniProgram)
+				return cl, nil
 			}},
 			alipay.Name: {Name: alipay.Name, Parse: alipay.Parse, Open: func(merchantID int64, settings []byte) (payment.Provider, error) {
 				return alipay.New(merchantID, settings, c.AlipayBaseURL, hc, db.Now)

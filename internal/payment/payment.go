@@ -69,6 +69,11 @@ const (
 	MethodNative = "native" // WeChat Pay QR code on a desktop
 	MethodWAP    = "wap"    // Alipay on a phone
 	MethodQR     = "qr"     // Alipay QR code on a desktop
+	// MethodMiniProgram is WeChat Pay inside the install's WeChat
+	// mini-program: JSAPI with the mini-program's appid (bound to the same
+	// 商户号) and the buyer's openid from the mini-program login; the
+	// mini-program passes the parameters to wx.requestPayment.
+	MethodMiniProgram = "miniprogram"
 )
 
 // StartRequest is what a provider needs to open a vendor order.

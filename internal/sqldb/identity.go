@@ -221,6 +221,14 @@ func (s *IdentityStore) WeChatMiniCustomer(ctx context.Context, merchantID int64
 	return c, translate(err)
 }
 
+// WeChatMiniOpenID implements identity.Store.
+func (s *IdentityStore) WeChatMiniOpenID(ctx context.Context, merchantID int64, appID string, customerID int64) (string, error) {
+	var openid string
+	err := s.DB.QueryRow(ctx, `SELECT openid FROM wechat_mini_logins WHERE merchant_id = ? AND appid = ? AND customer_id = ? ORDER BY created_at DESC, openid LIMIT 1`,
+		merchantID, appID, customerID).Scan(&openid)
+	return openid, translate(err)
+}
+
 func (s *IdentityStore) Customer(ctx context.Context, merchantID, id int64) (*identity.Customer, error) {
 	c := &identity.Customer{}
 	var created int64

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -129,5 +132,66 @@ func TestMiniProgramLogin(t *testing.T) {
 		if fake.calls != calls {
 			t.Fatal("a node without a mini-program called WeChat")
 		}
+	})
+}
+
+// TestMiniProgramPayment: a viewer logged in through the mini-program pays
+// with WeChat Pay's JSAPI order made for the mini-program's appid and their
+// mini-program openid; the parameters are signed over that appid (what
+// wx.requestPayment checks) and the callback, which carries that appid,
+// marks the order paid.
+func TestMiniProgramPayment(t *testing.T) {
+	jscode := &fakeJSCode2Session{AppID: "wx00000000000000mp", Secret: "mini-secret", used: map[string]bool{},
+		codes: map[string]string{"code-1": "oMINI-openid-1"}}
+	srv := httptest.NewServer(jscode)
+	defer srv.Close()
+	s := newWeChatShop(t, "-wechat-miniprogram-appid", jscode.AppID, "-wechat-miniprogram-secret", jscode.Secret, "-wechat-miniprogram-base-url", srv.URL)
+	s.fake.BindAppID(s.mchid, jscode.AppID)
+	r := send(t, nil, s.base, "POST", "/api/v1/auth/wechat/miniprogram", map[string]string{"merchant": "demo", "code": "code-1"}, "", nil)
+	var mini session
+	r.decode(t, &mini)
+	if r.Status != 200 || mini.Token == "" {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		o, p := s.order(t, mini.Token, "miniprogram")
+		j := p.Action.JSAPI
+		if p.Method != "miniprogram" || p.Action.Method != "miniprogram" || j["appId"] != jscode.AppID || !strings.HasPrefix(j["package"], "prepay_id=") || j["signType"] != "RSA" {
+			t.Fatalf("pay answer: %+v", p)
+		}
+		if err := wechatpay.VerifyMessage(s.acct.Pub, j["paySign"], jscode.AppID, j["timeStamp"], j["nonceStr"], j["package"]); err != nil {
+			t.Fatalf("paySign does not verify over the mini-program's appid: %v", err)
+		}
+		vo, ok := s.fake.Order(s.mchid, p.Intent)
+		if !ok || vo.Kind != "jsapi" || vo.AppID != jscode.AppID || vo.OpenID != "oMINI-openid-1" || vo.Total != o.TotalFen {
+			t.Fatalf("vendor order: %+v", vo)
+		}
+		if st, err := s.fake.Pay(s.mchid, p.Intent); err != nil || st != 200 {
+			t.Fatalf("callback: %d %v", st, err)
+		}
+		var got orderView
+		send(t, nil, s.base, "GET", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10), nil, mini.Token, nil).decode(t, &got)
+		if got.Status != "paid" || len(got.PickupCode) != 8 {
+			t.Fatalf("after the callback: %+v", got)
+		}
+	})
+	t.Run("ErrOpenIDRequired", func(t *testing.T) {
+		// a phone account never logged in to the mini-program has no openid there
+		buyer := viewerLogin(t, s.base, "demo", "13900000062")
+		r := send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), buyer.Token, nil)
+		var o orderView
+		r.decode(t, &o)
+		send(t, nil, s.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", map[string]string{"provider": "wechatpay", "method": "miniprogram"}, buyer.Token, nil).
+			wantProblem(t, 409, "openid_required")
+	})
+	t.Run("ErrOff", func(t *testing.T) {
+		off := newWeChatShop(t) // WeChat Pay, but no mini-program on this install
+		buyer := viewerLogin(t, off.base, "demo", "13900000063")
+		r := send(t, nil, off.base, "POST", "/api/v1/orders", off.pickup([2]int64{off.sku1, 1}), buyer.Token, nil)
+		var o orderView
+		r.decode(t, &o)
+		send(t, nil, off.base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", map[string]string{"provider": "wechatpay", "method": "miniprogram"}, buyer.Token, nil).
+			wantProblem(t, 404, "miniprogram_off")
 	})
 }

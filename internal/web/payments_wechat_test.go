@@ -24,6 +24,7 @@ const testSecretKey = "test-secret-key-0123456789abcdef0123456789"
 type wxShop struct {
 	*demoShop
 	fake   *wechatpaytest.Fake
+	acct   *wechatpaytest.Merchant
 	mchid  string
 	fields map[string]string
 	notify string
@@ -37,7 +38,7 @@ func newWeChatShop(t *testing.T, extra ...string) *wxShop {
 	}
 	t.Cleanup(f.Close)
 	s := newShop(t, append([]string{"-wechatpay-base-url", f.URL, "-secret-key", testSecretKey}, extra...)...)
-	_, fields, err := f.NewMerchant("1900000109")
+	acct, fields, err := f.NewMerchant("1900000109")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func newWeChatShop(t *testing.T, extra ...string) *wxShop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &wxShop{demoShop: s, fake: f, mchid: "1900000109", fields: fields,
+	return &wxShop{demoShop: s, fake: f, acct: acct, mchid: "1900000109", fields: fields,
 		notify: s.base + "/api/v1/payments/wechatpay/notify/" + strconv.FormatInt(mer.ID, 10)}
 }
 

@@ -28,6 +28,10 @@ type Client struct {
 	Now        func() time.Time
 	Window     time.Duration // accepted clock skew of answers and callbacks (5 min)
 	MerchantID int64
+	// MiniProgramAppID is the install's WeChat mini-program (empty: none).
+	// The shop binds it to its 商户号 (AppID账号管理) to take
+	// MethodMiniProgram payments; their callbacks carry it as appid.
+	MiniProgramAppID string
 
 	acct Account
 	keys *keys

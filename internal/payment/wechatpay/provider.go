@@ -56,10 +56,20 @@ func (c *Client) Start(ctx context.Context, in *payment.Intent, req payment.Star
 		body["time_expire"] = req.ExpiresAt.In(cn.Shanghai).Format(time.RFC3339)
 	}
 	switch req.Method {
-	case payment.MethodJSAPI:
+	case payment.MethodJSAPI, payment.MethodMiniProgram:
+		// Both are WeChat Pay's JSAPI order; the mini-program pays as its
+		// own appid, which the openid belongs to.
+		appID := c.acct.AppID
+		if req.Method == payment.MethodMiniProgram {
+			if c.MiniProgramAppID == "" {
+				return nil, payment.ErrBadMethod
+			}
+			appID = c.MiniProgramAppID
+		}
 		if req.OpenID == "" {
 			return nil, payment.ErrNeedOpenID
 		}
+		body["appid"] = appID
 		body["payer"] = map[string]string{"openid": req.OpenID}
 		var out struct {
 			PrepayID string `json:"prepay_id"`
@@ -67,7 +77,7 @@ func (c *Client) Start(ctx context.Context, in *payment.Intent, req payment.Star
 		if err := c.post(ctx, "/v3/pay/transactions/jsapi", body, &out); err != nil {
 			return nil, err
 		}
-		return c.jsapiParams(out.PrepayID)
+		return c.jsapiParams(req.Method, appID, out.PrepayID)
 	case payment.MethodH5:
 		body["scene_info"] = map[string]any{"payer_client_ip": req.ClientIP, "h5_info": map[string]string{"type": "Wap"}}
 		var out struct {
@@ -93,19 +103,20 @@ func (c *Client) Start(ctx context.Context, in *payment.Intent, req payment.Star
 	return nil, payment.ErrBadMethod
 }
 
-// jsapiParams are what WeixinJSBridge.invoke('getBrandWCPayRequest') takes,
-// signed with the merchant's key.
-func (c *Client) jsapiParams(prepayID string) (*payment.Action, error) {
+// jsapiParams are what WeixinJSBridge.invoke('getBrandWCPayRequest') takes
+// (and, without appId, the mini-program's wx.requestPayment), signed with
+// the merchant's key over the appid the order was made for.
+func (c *Client) jsapiParams(method, appID, prepayID string) (*payment.Action, error) {
 	if prepayID == "" {
 		return nil, vendorErr(payment.ErrVendor, errors.New("no prepay_id"))
 	}
 	ts, nonce, pkg := strconv.FormatInt(c.Now().Unix(), 10), NonceStr(), "prepay_id="+prepayID
-	sig, err := SignMessage(c.keys.priv, c.acct.AppID, ts, nonce, pkg)
+	sig, err := SignMessage(c.keys.priv, appID, ts, nonce, pkg)
 	if err != nil {
 		return nil, err
 	}
-	return &payment.Action{Method: payment.MethodJSAPI, JSAPI: map[string]string{
-		"appId": c.acct.AppID, "timeStamp": ts, "nonceStr": nonce, "package": pkg, "signType": "RSA", "paySign": sig}}, nil
+	return &payment.Action{Method: method, JSAPI: map[string]string{
+		"appId": appID, "timeStamp": ts, "nonceStr": nonce, "package": pkg, "signType": "RSA", "paySign": sig}}, nil
 }
 
 // post sends a signed POST; a verified error answer becomes ErrVendor.
@@ -236,7 +247,7 @@ func (c *Client) Verify(r *http.Request, body []byte, now time.Time) (*payment.N
 		if err := json.Unmarshal(plain, &t); err != nil || t.TradeState != "SUCCESS" {
 			return nil, payment.ErrBadCallback
 		}
-		if t.MchID != c.acct.MchID || t.AppID != c.acct.AppID {
+		if t.MchID != c.acct.MchID || (t.AppID != c.acct.AppID && (c.MiniProgramAppID == "" || t.AppID != c.MiniProgramAppID)) {
 			return nil, payment.ErrForeign
 		}
 		return &payment.Notification{Intent: t.OutTradeNo, Status: "paid", AmountFen: t.Amount.Total,

@@ -66,11 +66,15 @@ type Fake struct {
 type Merchant struct {
 	MchID, AppID, APIv3Key, Serial string
 	Pub                            *rsa.PublicKey // the merchant API certificate's key
+	// Bound are more appids bound to the 商户号 (AppID账号管理), e.g. a
+	// mini-program: orders may be made for them too.
+	Bound []string
 }
 
 // Order is a fake vendor order.
 type Order struct {
 	MchID, AppID, OutTradeNo, TransactionID, State, NotifyURL, Kind, PrepayID string
+	OpenID                                                                    string // JSAPI: the payer
 	Total, Refunded                                                           int64
 }
 
@@ -137,6 +141,16 @@ func (f *Fake) NewMerchant(mchid string) (*Merchant, map[string]string, error) {
 		settings["public_key_id"], settings["public_key_pem"] = f.PublicKeyID, f.PublicKeyPEM()
 	}
 	return m, settings, nil
+}
+
+// BindAppID binds another appid (a mini-program's) to a merchant, as the
+// merchant platform's AppID账号管理 does.
+func (f *Fake) BindAppID(mchid, appid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m := f.merchants[mchid]; m != nil {
+		m.Bound = append(m.Bound, appid)
+	}
 }
 
 // Order returns a copy of a vendor order.

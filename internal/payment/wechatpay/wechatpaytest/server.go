@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +115,7 @@ func (f *Fake) create(kind string) handler {
 		switch {
 		case in.MchID != m.MchID:
 			return 400, apiErr("MCH_NOT_EXISTS", "商户号与签名不符")
-		case in.AppID != m.AppID:
+		case in.AppID != m.AppID && !slices.Contains(m.Bound, in.AppID):
 			return 400, apiErr("APPID_MCHID_NOT_MATCH", "appid 与 mchid 不匹配")
 		case in.Amount.Total <= 0 || in.Amount.Currency != "CNY":
 			return 400, apiErr("PARAM_ERROR", "金额错误")
@@ -130,8 +131,11 @@ func (f *Fake) create(kind string) handler {
 		key := m.MchID + "/" + in.OutTradeNo
 		o := f.orders[key]
 		if o == nil {
-			o = &Order{MchID: m.MchID, AppID: m.AppID, OutTradeNo: in.OutTradeNo, State: "NOTPAY", NotifyURL: in.NotifyURL,
+			o = &Order{MchID: m.MchID, AppID: in.AppID, OutTradeNo: in.OutTradeNo, State: "NOTPAY", NotifyURL: in.NotifyURL,
 				Kind: kind, Total: in.Amount.Total, PrepayID: "wx" + randHex(14)}
+			if in.Payer != nil {
+				o.OpenID = in.Payer.OpenID
+			}
 			f.orders[key], f.prepay[o.PrepayID] = o, o
 		} else if o.Kind != kind || o.Total != in.Amount.Total {
 			return 400, apiErr("INVALID_REQUEST", "201 商户订单号重复")
