@@ -18,6 +18,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/household"
+	"github.com/shelflive/shelflive/internal/node"
 )
 
 // FridgeResult is the last line of `shelflive bench fridge`.
@@ -85,9 +86,74 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer m.Close()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	anon := &apiclient.Client{Base: m.URL(), HTTP: hc}
+	sim := &fridgeSim{m: m, hc: hc, anon: &apiclient.Client{Base: m.URL(), HTTP: hc}, conc: *conc}
 	rng := rand.New(rand.NewPCG(*seed, 99))
-	hs := make([]*simHousehold, *homes)
+	sim.homes = newHouseholds(rng, *homes)
+	if err := sim.link(ctx); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	up := sim.upload(ctx, sim.history(rng, now, *days))
+
+	// The leader's push job, as it runs every 30 s (here once more, timed;
+	// the node's own job may already have sent some during the upload).
+	t0 := time.Now()
+	if _, err := m.App.Household.SendDue(ctx, time.Now(), 1_000_000); err != nil {
+		return err
+	}
+	jobMs := float64(time.Since(t0).Microseconds()) / 1000
+	second, err := m.App.Household.SendDue(ctx, time.Now(), 1_000_000)
+	if err != nil {
+		return err
+	}
+	pushed, pushURLs := sim.inbox(ctx)
+	sc, err := sim.score(ctx, now, pushed)
+	if err != nil {
+		return err
+	}
+	sort.Strings(pushURLs)
+	opened, openLat := sim.open(ctx, pushURLs[:int(float64(len(pushURLs))**openShare)])
+
+	pct := percentilesMs([][]time.Duration{up.lat})
+	opct := percentilesMs([][]time.Duration{openLat})
+	res := FridgeResult{Households: len(sim.homes), Readings: up.readings, Posts: up.posts, Errors: sim.errs.Load(),
+		ReadingsPerSec: round2(float64(up.readings) / up.took.Seconds()), PostP50Ms: pct(0.5), PostP99Ms: pct(0.99),
+		PushJobMs: round2(jobMs), Pushes: len(pushURLs), DueTruth: sc.due, RunoutErrP50H: sc.errQuantile(0.5), RunoutErrP90H: sc.errQuantile(0.9),
+		Opened: opened, OpenP50Ms: opct(0.5), SecondRun: len(second)}
+	if len(pushURLs) > 0 {
+		res.Precision = round2(float64(sc.hit) / float64(len(pushURLs)))
+	}
+	if sc.due > 0 {
+		res.Recall = round2(float64(sc.hit) / float64(sc.due))
+	}
+	fmt.Fprintf(stdout, "%d households, %d readings in %d batches (%.0f readings/s, POST p50 %.1f ms p99 %.1f ms, %d errors)\n",
+		res.Households, res.Readings, res.Posts, res.ReadingsPerSec, res.PostP50Ms, res.PostP99Ms, res.Errors)
+	fmt.Fprintf(stdout, "push job: %d pushes in %.0f ms (second run: %d); truly due %d → precision %.2f, recall %.2f; run-out error p50 %.1f h, p90 %.1f h; opened %d (p50 %.1f ms)\n",
+		res.Pushes, res.PushJobMs, res.SecondRun, res.DueTruth, res.Precision, res.Recall, res.RunoutErrP50H, res.RunoutErrP90H, res.Opened, res.OpenP50Ms)
+	line, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(line))
+	return nil
+}
+
+// fridgeSim is one run of the simulator: the node, its households and the
+// errors counted along the way.
+type fridgeSim struct {
+	m     *node.Main
+	hc    *http.Client
+	anon  *apiclient.Client
+	conc  int
+	homes []*simHousehold
+	errs  atomic.Int64
+}
+
+// fridgeBatch is one simulated day of one household's readings.
+type fridgeBatch struct {
+	home     int
+	readings []household.Reading
+}
+
+func newHouseholds(rng *rand.Rand, n int) []*simHousehold {
+	hs := make([]*simHousehold, n)
 	for i := range hs {
 		h := &simHousehold{}
 		for k := range h.rate {
@@ -96,10 +162,15 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		hs[i] = h
 	}
-	// Log in and link, concurrently.
-	if err := parallel(*conc, len(hs), func(i int) error {
-		hs[i].phone = fmt.Sprintf("137%08d", i)
-		cl, err := apiclient.LoginViewer(ctx, anon, "demo", hs[i].phone)
+	return hs
+}
+
+// link logs every household's viewer in and links a fridge, concurrently.
+func (s *fridgeSim) link(ctx context.Context) error {
+	return parallel(s.conc, len(s.homes), func(i int) error {
+		h := s.homes[i]
+		h.phone = fmt.Sprintf("137%08d", i)
+		cl, err := apiclient.LoginViewer(ctx, s.anon, "demo", h.phone)
 		if err != nil {
 			return err
 		}
@@ -109,30 +180,27 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 		if st, err := cl.Call(ctx, "POST", "/api/v1/me/devices", map[string]any{"name": "冰箱", "kind": "fridge", "consent": true}, &out); err != nil || st != 201 {
 			return fmt.Errorf("link: %d %v", st, err)
 		}
-		hs[i].client, hs[i].token = cl, out.Token
+		h.client, h.token = cl, out.Token
 		return nil
-	}); err != nil {
-		return err
-	}
+	})
+}
 
-	// Simulate the history: level goes down at the true rate, refilled when
-	// below 0.1; readings every 3 hours with ±1 point of noise.
-	now := time.Now().UTC()
-	type batch struct {
-		home     int
-		readings []household.Reading
-	}
-	var batches []batch
-	for i, h := range hs {
+// history simulates the days before now: the level goes down at the true
+// rate, refilled when below 0.1; readings every 3 hours with ±1 point of
+// noise; one batch per household and day. Each household's level ends at
+// now's.
+func (s *fridgeSim) history(rng *rand.Rand, now time.Time, days int) []fridgeBatch {
+	var batches []fridgeBatch
+	for i, h := range s.homes {
 		lv := h.level
 		for k := range lv {
 			// walk back to the level days ago (refill points kept simple: start full enough)
-			lv[k] = math.Min(1, h.level[k]+h.rate[k]*float64(*days))
+			lv[k] = math.Min(1, h.level[k]+h.rate[k]*float64(days))
 		}
-		for d := 0; d < *days; d++ {
-			b := batch{home: i}
-			for s := 0; s < 8; s++ {
-				at := now.Add(-time.Duration(*days-d) * 24 * time.Hour).Add(time.Duration(s*3+3) * time.Hour)
+		for d := 0; d < days; d++ {
+			b := fridgeBatch{home: i}
+			for slot := 0; slot < 8; slot++ {
+				at := now.Add(-time.Duration(days-d) * 24 * time.Hour).Add(time.Duration(slot*3+3) * time.Hour)
 				if at.After(now) {
 					at = now
 				}
@@ -149,47 +217,49 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		h.level = lv
 	}
-	var posts, errs, readings atomic.Int64
-	var mu sync.Mutex
+	return batches
+}
+
+type fridgeUpload struct {
+	posts, readings int64
+	lat             []time.Duration
+	took            time.Duration
+}
+
+// upload posts every batch with its fridge's token, concurrently.
+func (s *fridgeSim) upload(ctx context.Context, batches []fridgeBatch) fridgeUpload {
+	var posts, readings atomic.Int64
 	lat := make([]time.Duration, len(batches))
 	start := time.Now()
-	_ = parallel(*conc, len(batches), func(i int) error {
+	_ = parallel(s.conc, len(batches), func(i int) error {
 		b := batches[i]
-		dev := &apiclient.Client{Base: m.URL(), HTTP: hc, Token: hs[b.home].token}
+		dev := &apiclient.Client{Base: s.m.URL(), HTTP: s.hc, Token: s.homes[b.home].token}
 		t0 := time.Now()
 		st, err := dev.Call(ctx, "POST", "/api/v1/household/readings", map[string]any{"readings": b.readings}, nil)
 		lat[i] = time.Since(t0)
 		posts.Add(1)
 		if err != nil || st != 200 {
-			errs.Add(1)
+			s.errs.Add(1)
 			return nil
 		}
 		readings.Add(int64(len(b.readings)))
 		return nil
 	})
-	ingest := time.Since(start)
+	return fridgeUpload{posts: posts.Load(), readings: readings.Load(), lat: lat, took: time.Since(start)}
+}
 
-	// The leader's push job, as it runs every 30 s (here once more, timed;
-	// the node's own job may already have sent some during the upload).
-	t0 := time.Now()
-	if _, err := m.App.Household.SendDue(ctx, time.Now(), 1_000_000); err != nil {
-		return err
-	}
-	jobMs := float64(time.Since(t0).Microseconds()) / 1000
-	second, err := m.App.Household.SendDue(ctx, time.Now(), 1_000_000)
-	if err != nil {
-		return err
-	}
+type pushKey struct {
+	home int
+	cat  string
+}
 
-	// What arrived: each household's inbox, read through the API (the
-	// leader's own job may have sent some of them during the upload).
-	type key struct {
-		home int
-		cat  string
-	}
-	pushed := map[key]string{} // → the push link
-	var pushURLs []string
-	_ = parallel(*conc, len(hs), func(i int) error {
+// inbox reads what arrived in each household's inbox through the API: the
+// household.low messages by (household, category), and their links.
+func (s *fridgeSim) inbox(ctx context.Context) (map[pushKey]string, []string) {
+	var mu sync.Mutex
+	pushed := map[pushKey]string{}
+	var urls []string
+	_ = parallel(s.conc, len(s.homes), func(i int) error {
 		var in struct {
 			Messages []struct {
 				Kind  string `json:"kind"`
@@ -197,8 +267,8 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 				URL   string `json:"url"`
 			} `json:"messages"`
 		}
-		if st, err := hs[i].client.Call(ctx, "GET", "/api/v1/me/inbox", nil, &in); err != nil || st != 200 {
-			errs.Add(1)
+		if st, err := s.homes[i].client.Call(ctx, "GET", "/api/v1/me/inbox", nil, &in); err != nil || st != 200 {
+			s.errs.Add(1)
 			return nil
 		}
 		mu.Lock()
@@ -209,29 +279,45 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			for _, cat := range fridgeCategories {
 				if strings.Contains(msg.Title, cat) {
-					pushed[key{i, cat}] = msg.URL
-					pushURLs = append(pushURLs, msg.URL)
+					pushed[pushKey{i, cat}] = msg.URL
+					urls = append(urls, msg.URL)
 				}
 			}
 		}
 		return nil
 	})
+	return pushed, urls
+}
 
-	// Truth: due when at most half full and out within the lead time.
-	var due, hit int
-	var errH []float64
-	shop, err := m.App.Users.MerchantBySlug(ctx, "demo")
-	if err != nil {
-		return err
+// fridgeScore compares the pushes with the simulated truth.
+type fridgeScore struct {
+	due, hit int
+	errH     []float64 // |estimated − true run-out| in hours, sorted
+}
+
+func (sc fridgeScore) errQuantile(p float64) float64 {
+	if len(sc.errH) == 0 {
+		return 0
 	}
-	for i, h := range hs {
-		me, err := m.App.Users.UpsertCustomer(ctx, shop.ID, h.phone) // exists: logged in above
+	return round2(sc.errH[min(len(sc.errH)-1, int(p*float64(len(sc.errH))))])
+}
+
+// score: a category is truly due when at most half full and out within the
+// push lead time; the server's run-out estimates are read for the error.
+func (s *fridgeSim) score(ctx context.Context, now time.Time, pushed map[pushKey]string) (fridgeScore, error) {
+	var sc fridgeScore
+	shop, err := s.m.App.Users.MerchantBySlug(ctx, "demo")
+	if err != nil {
+		return sc, err
+	}
+	for i, h := range s.homes {
+		me, err := s.m.App.Users.UpsertCustomer(ctx, shop.ID, h.phone) // exists: logged in above
 		if err != nil {
-			return err
+			return sc, err
 		}
-		est, err := m.App.Household.Estimates(ctx, me.MerchantID, me.ID)
+		est, err := s.m.App.Household.Estimates(ctx, me.MerchantID, me.ID)
 		if err != nil {
-			return err
+			return sc, err
 		}
 		byCat := map[string]household.Estimate{}
 		for _, e := range est {
@@ -240,57 +326,35 @@ func RunFridge(ctx context.Context, args []string, stdout io.Writer) error {
 		for k, cat := range fridgeCategories {
 			truthOut := now.Add(time.Duration(h.level[k] / h.rate[k] * 24 * float64(time.Hour)))
 			if h.level[k] <= 0.5 && truthOut.Sub(now) <= household.Lead {
-				due++
-				if pushed[key{i, cat}] != "" {
-					hit++
+				sc.due++
+				if pushed[pushKey{i, cat}] != "" {
+					sc.hit++
 				}
 			}
 			if e, ok := byCat[cat]; ok && e.RunoutAt != nil {
-				errH = append(errH, math.Abs(e.RunoutAt.Sub(truthOut).Hours()))
+				sc.errH = append(sc.errH, math.Abs(e.RunoutAt.Sub(truthOut).Hours()))
 			}
 		}
 	}
-	sort.Float64s(errH)
-	q := func(p float64) float64 {
-		if len(errH) == 0 {
-			return 0
-		}
-		return round2(errH[min(len(errH)-1, int(p*float64(len(errH))))])
-	}
+	sort.Float64s(sc.errH)
+	return sc, nil
+}
 
-	// Open a share of the pushes through their links (front door).
+// open follows push links as a phone does (front door): a 302 into the room
+// counts as opened.
+func (s *fridgeSim) open(ctx context.Context, urls []string) (int64, []time.Duration) {
 	var opened atomic.Int64
-	sort.Strings(pushURLs)
-	open := pushURLs[:int(float64(len(pushURLs))**openShare)]
-	openLat := make([]time.Duration, len(open))
-	_ = parallel(*conc, len(open), func(i int) error {
+	lat := make([]time.Duration, len(urls))
+	_ = parallel(s.conc, len(urls), func(i int) error {
 		t := time.Now()
-		st, err := anon.Call(ctx, "GET", open[i], nil, nil)
-		openLat[i] = time.Since(t)
+		st, err := s.anon.Call(ctx, "GET", urls[i], nil, nil)
+		lat[i] = time.Since(t)
 		if err == nil && st == http.StatusFound {
 			opened.Add(1)
 		}
 		return nil
 	})
-	pct := percentilesMs([][]time.Duration{lat})
-	opct := percentilesMs([][]time.Duration{openLat})
-	res := FridgeResult{Households: len(hs), Readings: readings.Load(), Posts: posts.Load(), Errors: errs.Load(),
-		ReadingsPerSec: round2(float64(readings.Load()) / ingest.Seconds()), PostP50Ms: pct(0.5), PostP99Ms: pct(0.99),
-		PushJobMs: round2(jobMs), Pushes: len(pushURLs), DueTruth: due, RunoutErrP50H: q(0.5), RunoutErrP90H: q(0.9),
-		Opened: opened.Load(), OpenP50Ms: opct(0.5), SecondRun: len(second)}
-	if len(pushURLs) > 0 {
-		res.Precision = round2(float64(hit) / float64(len(pushURLs)))
-	}
-	if due > 0 {
-		res.Recall = round2(float64(hit) / float64(due))
-	}
-	fmt.Fprintf(stdout, "%d households, %d readings in %d batches (%.0f readings/s, POST p50 %.1f ms p99 %.1f ms, %d errors)\n",
-		res.Households, res.Readings, res.Posts, res.ReadingsPerSec, res.PostP50Ms, res.PostP99Ms, res.Errors)
-	fmt.Fprintf(stdout, "push job: %d pushes in %.0f ms (second run: %d); truly due %d → precision %.2f, recall %.2f; run-out error p50 %.1f h, p90 %.1f h; opened %d (p50 %.1f ms)\n",
-		res.Pushes, res.PushJobMs, res.SecondRun, res.DueTruth, res.Precision, res.Recall, res.RunoutErrP50H, res.RunoutErrP90H, res.Opened, res.OpenP50Ms)
-	line, _ := json.Marshal(res)
-	fmt.Fprintln(stdout, string(line))
-	return nil
+	return opened.Load(), lat
 }
 
 // parallel runs fn(0..n-1) with at most k at a time; the first error wins.
