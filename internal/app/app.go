@@ -137,6 +137,8 @@ type App struct {
 	// Aftersales keeps customers' after-sales requests (nil: none).
 	Aftersales     aftersales.Store
 	lastAftersales time.Time
+	// Tracking keeps delivery orders' shipments and polls their provider.
+	Tracking Tracking
 	// Pickup sends "your slot ends soon" (nil: none).
 	Pickup SlotReminder
 	// Members keeps memberships, points, member prices and room audiences;
@@ -234,6 +236,7 @@ func (a *App) Start(ctx context.Context) {
 						a.aftersaleTick(ctx)
 					}
 					a.householdDue(ctx)
+					a.pollShipments(ctx)
 					a.tickFlash(ctx)
 					a.tickCoupons(ctx)
 					a.tickDraws(ctx)
@@ -669,8 +672,12 @@ func (a *App) DevPay(ctx context.Context, intentID string) (*payment.Intent, err
 
 // Fulfil moves an order along on behalf of staff and records it. Staff
 // bound to a store move only that store's orders; a pickup order is never
-// shipped and is completed only through the buyer's code (VerifyPickup).
+// shipped and is completed only through the buyer's code (VerifyPickup); a
+// delivery order is shipped with its carrier and number (ShipOrder).
 func (a *App) Fulfil(ctx context.Context, p *identity.Principal, id int64, next order.Status) (*order.Order, error) {
+	if o, done, err := a.fulfilDelivery(ctx, p, id, next); done {
+		return o, err
+	}
 	return a.move(ctx, order.Move{MerchantID: p.MerchantID, ID: id, To: next, StoreID: p.AtStore(), Actor: p.Name})
 }
 

@@ -3,11 +3,9 @@
 // a status timeline of events, and the Tracker interface a tracking
 // provider (kuaidi100, …) implements. It imports no adapter.
 //
-// Status so far: the provider side only (this package and
-// delivery/kuaidi100 with its local fake). Recording a carrier and
-// tracking number on an order, manual updates, the timeline on the order
-// page, same-city delivery fees and slots and the insulated-packing flag
-// are not built yet (issue 17 item 4).
+// Shipments (shipment.go) put a carrier and tracking number on a delivery
+// order; their timeline is fed by the Tracker (delivery/kuaidi100, polled
+// by the leader) and by staff's manual updates.
 package delivery
 
 import (
@@ -28,20 +26,32 @@ type Carrier struct {
 	NeedsPhone bool `json:"needs_phone,omitempty"`
 	// ColdChain: the carrier runs insulated/refrigerated services.
 	ColdChain bool `json:"cold_chain,omitempty"`
+	// Untracked: no tracking provider knows it (the store's own rider for
+	// same-city delivery); its timeline is staff's manual updates only.
+	Untracked bool `json:"untracked,omitempty"`
+	// Pattern is the shape of the carrier's tracking numbers (after
+	// NormalizeTrackingNo), so a mistyped number is refused at the counter
+	// rather than polled for days.
+	Pattern *regexp.Regexp `json:"-"`
 }
 
 // Carriers are the couriers offered, most used first.
 var Carriers = []Carrier{
-	{"shunfeng", "顺丰速运", "SF Express", true, true},
-	{"shunfenglengyun", "顺丰冷运", "SF Cold Chain", true, true},
-	{"jd", "京东物流", "JD Logistics", false, true},
-	{"zhongtong", "中通快递", "ZTO Express", false, false},
-	{"yuantong", "圆通速递", "YTO Express", false, false},
-	{"yunda", "韵达快递", "Yunda Express", false, false},
-	{"shentong", "申通快递", "STO Express", false, false},
-	{"jtexpress", "极兔速递", "J&T Express", false, false},
-	{"ems", "EMS", "EMS", false, false},
+	{Code: "shunfeng", ZH: "顺丰速运", EN: "SF Express", NeedsPhone: true, ColdChain: true, Pattern: regexp.MustCompile(`^SF\d{12,13}$`)},
+	{Code: "shunfenglengyun", ZH: "顺丰冷运", EN: "SF Cold Chain", NeedsPhone: true, ColdChain: true, Pattern: regexp.MustCompile(`^SF\d{12,13}$`)},
+	{Code: "jd", ZH: "京东物流", EN: "JD Logistics", ColdChain: true, Pattern: regexp.MustCompile(`^JD[0-9A-Z]{11,14}$`)},
+	{Code: "zhongtong", ZH: "中通快递", EN: "ZTO Express", Pattern: regexp.MustCompile(`^\d{12,14}$`)},
+	{Code: "yuantong", ZH: "圆通速递", EN: "YTO Express", Pattern: regexp.MustCompile(`^YT\d{13}$`)},
+	{Code: "yunda", ZH: "韵达快递", EN: "Yunda Express", Pattern: regexp.MustCompile(`^\d{13,15}$`)},
+	{Code: "shentong", ZH: "申通快递", EN: "STO Express", Pattern: regexp.MustCompile(`^\d{12,15}$`)},
+	{Code: "jtexpress", ZH: "极兔速递", EN: "J&T Express", Pattern: regexp.MustCompile(`^JT\d{13}$`)},
+	{Code: "ems", ZH: "EMS", EN: "EMS", Pattern: regexp.MustCompile(`^(\d{13}|[A-Z]{2}\d{9}[A-Z]{2})$`)},
+	{Code: LocalCarrier, ZH: "门店同城配送", EN: "Store's same-city rider", ColdChain: true, Untracked: true, Pattern: regexp.MustCompile(`^[A-Z0-9]{0,32}$`)},
 }
+
+// LocalCarrier is the store's own rider (same-city delivery): no tracking
+// number is needed (the order number stands in for it).
+const LocalCarrier = "local"
 
 // CarrierByCode finds a carrier.
 func CarrierByCode(code string) (Carrier, bool) {
@@ -109,4 +119,19 @@ func NormalizeTrackingNo(s string) (string, error) {
 		return "", ErrTrackingNo
 	}
 	return s, nil
+}
+
+// CheckTrackingNo normalizes a tracking number and checks it against the
+// carrier's pattern (apperr codes unknown_carrier, invalid_tracking_no).
+// The local rider needs none: "" stays "".
+func CheckTrackingNo(carrier, no string) (Carrier, string, error) {
+	c, ok := CarrierByCode(carrier)
+	if !ok {
+		return Carrier{}, "", ErrCarrier
+	}
+	no = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(no), " ", ""))
+	if !c.Pattern.MatchString(no) {
+		return c, "", ErrTrackingFormat.With("运单号格式与"+c.ZH+"不符", "That is not a "+c.EN+" tracking number.")
+	}
+	return c, no, nil
 }

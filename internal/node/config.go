@@ -38,26 +38,33 @@ type Config struct {
 	MiniProgramSecret  string
 	MiniProgramBaseURL string // replaces api.weixin.qq.com (sandboxes, tests)
 	AlipayBaseURL      string // replaces Alipay's gateway (sandboxes, tests)
-	CookieSecure       bool
-	LogFormat          string
-	RTMPAddr           string
-	RateLimits         bool
-	FlashNaive         bool
-	CouponNaive        bool
-	Analytics          bool // record viewer sessions, card events, shares, comment insights (off the hot path)
-	NodeURL            string
-	Args               []string // what follows the flags (subcommand operands)
-	Media              string   // embedded | external | off
-	MediaFLV           string
-	MediaHLS           string
-	MediaReplay        string
-	MediaSecret        string
-	MediaIngest        string
-	NATSURL            string        // empty: in-process room fan-out (one node)
-	NATSPrefix         string        // subject prefix and stream name of this deployment
-	MQTTAddr           string        // embedded MQTT broker for sensors; empty = off
-	MQTTURL            string        // external broker to subscribe to; empty = none
-	TelemetryRaw       time.Duration // how long raw readings are kept (5-minute rollups: forever)
+	// 快递100 tracking (the install's account): parcels of shipped delivery
+	// orders are polled every TrackEvery on the leader; no customer means
+	// manual timeline updates only.
+	Kuaidi100Customer string
+	Kuaidi100Key      string
+	Kuaidi100URL      string // replaces poll.kuaidi100.com (tests' fake)
+	TrackEvery        time.Duration
+	CookieSecure      bool
+	LogFormat         string
+	RTMPAddr          string
+	RateLimits        bool
+	FlashNaive        bool
+	CouponNaive       bool
+	Analytics         bool // record viewer sessions, card events, shares, comment insights (off the hot path)
+	NodeURL           string
+	Args              []string // what follows the flags (subcommand operands)
+	Media             string   // embedded | external | off
+	MediaFLV          string
+	MediaHLS          string
+	MediaReplay       string
+	MediaSecret       string
+	MediaIngest       string
+	NATSURL           string        // empty: in-process room fan-out (one node)
+	NATSPrefix        string        // subject prefix and stream name of this deployment
+	MQTTAddr          string        // embedded MQTT broker for sensors; empty = off
+	MQTTURL           string        // external broker to subscribe to; empty = none
+	TelemetryRaw      time.Duration // how long raw readings are kept (5-minute rollups: forever)
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the
 	// client (per-IP limits, login lockout, logs); empty = trust no header.
 	TrustedProxies []netip.Prefix
@@ -121,6 +128,10 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.MiniProgramAppID, "wechat-miniprogram-appid", env("SHELFLIVE_WECHAT_MINIPROGRAM_APPID", ""), "the WeChat mini-program's AppID for viewer login; empty = no mini-program (SHELFLIVE_WECHAT_MINIPROGRAM_APPID)")
 	fs.StringVar(&c.MiniProgramSecret, "wechat-miniprogram-secret", "", "the WeChat mini-program's AppSecret (SHELFLIVE_WECHAT_MINIPROGRAM_SECRET)")
 	fs.StringVar(&c.MiniProgramBaseURL, "wechat-miniprogram-base-url", env("SHELFLIVE_WECHAT_MINIPROGRAM_BASE_URL", ""), "WeChat API base URL for the mini-program login; empty = https://api.weixin.qq.com (SHELFLIVE_WECHAT_MINIPROGRAM_BASE_URL)")
+	fs.StringVar(&c.Kuaidi100Customer, "kuaidi100-customer", env("SHELFLIVE_KUAIDI100_CUSTOMER", ""), "快递100 company number (customer) for parcel tracking; empty = manual tracking updates only (SHELFLIVE_KUAIDI100_CUSTOMER)")
+	fs.StringVar(&c.Kuaidi100Key, "kuaidi100-key", "", "快递100 authorization key (SHELFLIVE_KUAIDI100_KEY)")
+	fs.StringVar(&c.Kuaidi100URL, "kuaidi100-url", env("SHELFLIVE_KUAIDI100_URL", ""), "快递100 real-time query URL; empty = https://poll.kuaidi100.com/poll/query.do (SHELFLIVE_KUAIDI100_URL)")
+	fs.DurationVar(&c.TrackEvery, "track-every", envDuration("SHELFLIVE_TRACK_EVERY", 30*time.Minute), "how often the leader asks the tracking provider about an open parcel (SHELFLIVE_TRACK_EVERY)")
 	fs.StringVar(&c.AlipayBaseURL, "alipay-base-url", env("SHELFLIVE_ALIPAY_BASE_URL", ""), "Alipay gateway URL; empty = https://openapi.alipay.com/gateway.do (SHELFLIVE_ALIPAY_BASE_URL)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")
@@ -177,6 +188,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 		"s3-url":            &c.S3URL,
 		"sms-key-secret":    &c.SMS.KeySecret,
 		"llm-key":           &c.LLMKey,
+		"kuaidi100-key":     &c.Kuaidi100Key,
 	} {
 		if !given[name] {
 			*v = os.Getenv(secretEnv[name])
@@ -247,4 +259,5 @@ var secretEnv = map[string]string{
 	"sms-key-secret":            "SHELFLIVE_SMS_KEY_SECRET",
 	"wechat-miniprogram-secret": "SHELFLIVE_WECHAT_MINIPROGRAM_SECRET",
 	"llm-key":                   "SHELFLIVE_LLM_KEY",
+	"kuaidi100-key":             "SHELFLIVE_KUAIDI100_KEY",
 }

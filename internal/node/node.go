@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shelflive/shelflive/internal/delivery/kuaidi100"
 	"github.com/shelflive/shelflive/internal/wxmini"
 	"log/slog"
 	"net"
@@ -225,6 +226,10 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Household = &sqldb.HouseholdStore{DB: db}
 	a.Presales = &sqldb.PresaleStore{DB: db}
 	a.Pickup = &sqldb.PickupStore{DB: db}
+	a.Tracking.Store, a.Tracking.Every = &sqldb.ShipmentStore{DB: db}, c.TrackEvery
+	if c.Kuaidi100Customer != "" {
+		a.Tracking.Tracker = &kuaidi100.Client{Customer: c.Kuaidi100Customer, Key: c.Kuaidi100Key, URL: c.Kuaidi100URL}
+	}
 	a.Fans = &sqldb.FanStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {
@@ -408,6 +413,9 @@ func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error
 	}
 	if hs, ok := a.Household.(*sqldb.HouseholdStore); ok {
 		hs.Quiet = &quiet
+	}
+	if ss, ok := a.Tracking.Store.(*sqldb.ShipmentStore); ok {
+		ss.Quiet = &quiet
 	}
 	ch := &app.Channels{Store: a.Reminders.(notify.Channels), Push: &webpush.Client{VAPID: vapid, HTTP: client, Now: db.Now}, OptOutKey: optOut, Quiet: quiet}
 	switch {

@@ -236,17 +236,20 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/payments/alipay/notify/{merchant}": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/alipay/notify/" + itoa(o.merchantID)
 	}},
-	"GET /api/v1/orders/{id}/payment-options": {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
-	"DELETE /api/v1/me/devices/{id}":          {scopeTenant, func(*objects) string { return "/api/v1/me/devices/999999999" }},
-	"GET /h/{token}":                          {scopePublic, func(*objects) string { return "/h/not-a-push" }},
-	"GET /h/{token}/stop":                     {scopePublic, func(*objects) string { return "/h/not-a-push/stop" }},
-	"GET /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
-	"POST /api/v1/orders/{id}/refunds":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
-	"GET /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
-	"POST /api/v1/orders/{id}/aftersales":     {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
-	"POST /api/v1/aftersales/{id}/withdraw":   {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
-	"POST /api/v1/aftersales/{id}/decision":   {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
-	"GET /qr/share/{slug}":                    {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
+	"GET /api/v1/orders/{id}/payment-options":  {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/payment-options" }},
+	"DELETE /api/v1/me/devices/{id}":           {scopeTenant, func(*objects) string { return "/api/v1/me/devices/999999999" }},
+	"GET /h/{token}":                           {scopePublic, func(*objects) string { return "/h/not-a-push" }},
+	"GET /h/{token}/stop":                      {scopePublic, func(*objects) string { return "/h/not-a-push/stop" }},
+	"GET /api/v1/orders/{id}/refunds":          {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
+	"POST /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
+	"GET /api/v1/orders/{id}/aftersales":       {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
+	"POST /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
+	"POST /api/v1/aftersales/{id}/withdraw":    {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
+	"GET /api/v1/orders/{id}/shipment":         {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment" }},
+	"POST /api/v1/orders/{id}/shipment":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment" }},
+	"POST /api/v1/orders/{id}/shipment/events": {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment/events" }},
+	"POST /api/v1/aftersales/{id}/decision":    {scopeTenant, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/decision" }},
+	"GET /qr/share/{slug}":                     {scopeTenant, func(o *objects) string { return "/qr/share/" + o.roomSlug }},
 	"GET /api/v1/rooms/{slug}/wechat-share": {scopePublic, func(o *objects) string {
 		return "/api/v1/rooms/" + o.roomSlug + "/wechat-share?url=/live/" + o.roomSlug
 	}},
@@ -262,7 +265,8 @@ var objectRoutes = map[string]objectRoute{
 // handlerPerms are checks a handler makes on top of the route's Access: an
 // AnyLogin route that staff may only use with a permission.
 var handlerPerms = map[string]identity.Permission{
-	"GET /api/v1/orders/{id}": identity.PermOrdersRead,
+	"GET /api/v1/orders/{id}":          identity.PermOrdersRead,
+	"GET /api/v1/orders/{id}/shipment": identity.PermOrdersRead,
 }
 
 // staffOnly are AnyLogin routes whose handler refuses viewers (403).
@@ -310,11 +314,15 @@ var bodies = map[string]func(o *objects) any{
 	},
 	"POST /api/v1/orders":             func(*objects) any { return map[string]any{"items": []any{}} },
 	"POST /api/v1/orders/{id}/status": func(*objects) any { return map[string]any{"status": "ready"} },
-	"POST /api/v1/pickups/verify":     func(*objects) any { return map[string]any{"code": "00000000", "confirm": false} },
-	"POST /api/v1/staff":              func(*objects) any { return map[string]any{"role": "nonsense", "name": "x"} },
-	"PUT /api/v1/staff/{id}":          func(*objects) any { return map[string]any{"name": "矩阵目标 Matrix target", "role": "guide"} },
-	"POST /api/v1/uploads":            func(*objects) any { return map[string]any{} },
-	"POST /api/v1/me/uploads":         func(*objects) any { return map[string]any{} },
+	// The matrix's order is a pickup order: shipping it is refused (409)
+	// after the tenant and store checks, a nonsense stage (400) likewise.
+	"POST /api/v1/orders/{id}/shipment":        func(*objects) any { return map[string]any{"carrier": "zhongtong", "tracking_no": "751234567890"} },
+	"POST /api/v1/orders/{id}/shipment/events": func(*objects) any { return map[string]any{"stage": "nonsense", "text": "matrix"} },
+	"POST /api/v1/pickups/verify":              func(*objects) any { return map[string]any{"code": "00000000", "confirm": false} },
+	"POST /api/v1/staff":                       func(*objects) any { return map[string]any{"role": "nonsense", "name": "x"} },
+	"PUT /api/v1/staff/{id}":                   func(*objects) any { return map[string]any{"name": "矩阵目标 Matrix target", "role": "guide"} },
+	"POST /api/v1/uploads":                     func(*objects) any { return map[string]any{} },
+	"POST /api/v1/me/uploads":                  func(*objects) any { return map[string]any{} },
 	// an ask that breaks the rules (a partial refund before pickup), a
 	// rejection without its reason: both reach the handler, change nothing
 	"POST /api/v1/orders/{id}/aftersales": func(*objects) any {

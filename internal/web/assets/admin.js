@@ -52,7 +52,8 @@
             h("td", {}, o.fulfilment === "pickup" ? t("自提 · ", "Pickup · ") + storeName(o.store_id) : t("配送", "Delivery")),
             h("td", {}, o.contact_phone || ""), h("td", {}, badge(SL.bi(o.status_label), statusCls[o.status])),
             h("td", {}, o.status === "paid" && o.fulfilment === "pickup" ? act(o, "ready", t("备货完成", "Mark ready"), "btn-primary") : null,
-              o.status === "paid" && o.fulfilment === "delivery" ? act(o, "shipped", t("发货", "Ship"), "btn-primary") : null,
+              o.status === "paid" && o.fulfilment === "delivery" && SL.admin.ship ? h("button", { class: "btn btn-sm btn-primary", type: "button", "data-action": "ship", onclick: () => SL.admin.ship(o) }, t("发货", "Ship")) : null,
+              ["shipped", "completed"].includes(o.status) && o.fulfilment === "delivery" && SL.admin.tracking ? h("button", { class: "btn btn-sm", type: "button", "data-action": "tracking", onclick: () => SL.admin.tracking(o) }, t("物流", "Tracking")) : null,
               o.status === "shipped" ? act(o, "completed", t("已送达", "Delivered")) : null,
               ["paid", "ready", "shipped", "completed"].includes(o.status) && o.refunded_fen < o.total_fen && SL.admin.refund ? h("button", { class: "btn btn-sm", type: "button", onclick: () => SL.admin.refund(o) }, t("部分退款", "Refund part")) : null,
               ["paid", "ready", "pending_payment"].includes(o.status) ? act(o, "cancelled", t("取消/退款", "Cancel/refund"), "btn-danger") : null))))

@@ -30,6 +30,7 @@
     document.getElementById("refunded-row").classList.toggle("hidden", !o.refunded_fen);
     document.getElementById("refunded-fen").textContent = SL.yuan(o.refunded_fen || 0);
     if (SL.aftersale) SL.aftersale.refresh(o);
+    if (SL.tracking) SL.tracking.refresh(o);
   }
   drawSteps(steps.dataset.status, steps.dataset.fulfilment);
 
@@ -37,6 +38,7 @@
     // The message carries the status only (no pickup code: staff may watch
     // this topic too); the buyer's own view comes from the API.
     event(topic, type, d) {
+      if (type === "shipment.updated") { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); return; }
       if (type === "aftersale.status") { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); return; }
       if (type === "order.status" && d.order) { api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); toast(labels[d.order.status] || d.order.status); } },
     status(s) { if (s === "open") api("GET", "/api/v1/orders/" + id).then(apply).catch(() => {}); },
