@@ -95,20 +95,28 @@ var (
 	ErrClosed       = apperr.New(apperr.Conflict, "presale_closed", "预售已截止", "This pre-sale is closed.")
 	ErrOverLimit    = apperr.New(apperr.Conflict, "presale_limit_reached", "已达每人限购数量", "You reached the per-buyer limit of this pre-sale.")
 	ErrNotReached   = apperr.New(apperr.Conflict, "presale_not_reached", "预售未达成起订量，没有生产单", "The pre-sale has not reached its minimum; there is no production order.")
+	ErrSKURequired  = apperr.InvalidField("sku_id", "presale_sku_required", "请选择预售的商品规格", "Choose the SKU to pre-sell.")
 	ErrNoBalance    = apperr.New(apperr.Conflict, "presale_no_balance", "没有待付尾款（未达成、已付清或已过尾款截止）", "There is no balance to pay (not reached, paid, or past the due date).")
 )
 
 // Validate checks a new pre-sale against now.
 func (p *Presale) Validate(now time.Time) error {
+	if p.SKUID <= 0 {
+		return ErrSKURequired
+	}
+	return p.ValidateTerms(now)
+}
+
+// ValidateTerms checks everything but the SKU: a pre-sale whose SKU is
+// created with it (a co-creation's winning combination) is checked
+// before the SKU exists.
+func (p *Presale) ValidateTerms(now time.Time) error {
 	p.Title, p.Description, p.Supplier = strings.TrimSpace(p.Title), strings.TrimSpace(p.Description), strings.TrimSpace(p.Supplier)
 	if p.Title == "" || len([]rune(p.Title)) > 60 {
 		return ErrTitle
 	}
 	if len([]rune(p.Description)) > 1000 || len([]rune(p.Supplier)) > 100 {
 		return ErrText
-	}
-	if p.SKUID <= 0 {
-		return apperr.InvalidField("sku_id", "presale_sku_required", "请选择预售的商品规格", "Choose the SKU to pre-sell.")
 	}
 	if p.PriceFen <= 0 || p.PriceFen > 100_000_00 || p.DepositFen < 0 || p.DepositFen >= p.PriceFen {
 		return ErrPrice

@@ -56,42 +56,46 @@ func (s *PresaleStore) counts(ctx context.Context, q querier, p *presale.Presale
 
 // CreatePresale implements presale.Store.
 func (s *PresaleStore) CreatePresale(ctx context.Context, p *presale.Presale) error {
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		var active bool
-		err := tx.QueryRow(ctx, `SELECT k.product_id, pr.name, k.name, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.merchant_id = ? AND k.id = ?`,
-			p.MerchantID, p.SKUID).Scan(&p.ProductID, &p.ProductName, &p.SKUName, &active)
-		if err == sql.ErrNoRows || (err == nil && !active) {
-			return order.ErrUnknownSKU.At("sku_id")
-		}
-		if err != nil {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error { return createPresaleTx(ctx, tx, p) })
+}
+
+// createPresaleTx checks the SKU, group and room of p and inserts it open;
+// CocreateStore.ToPresale reuses it to open a pre-sale with its product.
+func createPresaleTx(ctx context.Context, tx *Tx, p *presale.Presale) error {
+	var active bool
+	err := tx.QueryRow(ctx, `SELECT k.product_id, pr.name, k.name, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.merchant_id = ? AND k.id = ?`,
+		p.MerchantID, p.SKUID).Scan(&p.ProductID, &p.ProductName, &p.SKUName, &active)
+	if err == sql.ErrNoRows || (err == nil && !active) {
+		return order.ErrUnknownSKU.At("sku_id")
+	}
+	if err != nil {
+		return err
+	}
+	if p.GroupID != 0 {
+		var n int64
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM fan_groups WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.GroupID).Scan(&n); err != nil {
 			return err
 		}
-		if p.GroupID != 0 {
-			var n int64
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM fan_groups WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.GroupID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return apperr.ErrNotFound.At("group_id")
-			}
+		if n == 0 {
+			return apperr.ErrNotFound.At("group_id")
 		}
-		if p.RoomID != 0 {
-			var n int64
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rooms WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.RoomID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return apperr.ErrNotFound.At("room_id")
-			}
+	}
+	if p.RoomID != 0 {
+		var n int64
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rooms WHERE merchant_id = ? AND id = ?`, p.MerchantID, p.RoomID).Scan(&n); err != nil {
+			return err
 		}
-		p.Status, p.CreatedAt = presale.Open, tx.Now.UTC().Truncate(time.Millisecond)
-		p.ID, err = tx.InsertID(ctx, `INSERT INTO presales (merchant_id, title, description, product_id, sku_id, price_fen, deposit_fen, moq, per_buyer_limit, deadline, balance_due_at, ship_by,
-			supplier, room_id, group_id, status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
-			p.MerchantID, p.Title, p.Description, p.ProductID, p.SKUID, p.PriceFen, p.DepositFen, p.MOQ, p.PerBuyerLimit, ms(p.Deadline), optMS(p.BalanceDueAt), ms(p.ShipBy),
-			p.Supplier, nullID(p.RoomID), nullID(p.GroupID), p.CreatedBy, ms(tx.Now))
-		p.Fill()
-		return err
-	})
+		if n == 0 {
+			return apperr.ErrNotFound.At("room_id")
+		}
+	}
+	p.Status, p.CreatedAt = presale.Open, tx.Now.UTC().Truncate(time.Millisecond)
+	p.ID, err = tx.InsertID(ctx, `INSERT INTO presales (merchant_id, title, description, product_id, sku_id, price_fen, deposit_fen, moq, per_buyer_limit, deadline, balance_due_at, ship_by,
+		supplier, room_id, group_id, status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+		p.MerchantID, p.Title, p.Description, p.ProductID, p.SKUID, p.PriceFen, p.DepositFen, p.MOQ, p.PerBuyerLimit, ms(p.Deadline), optMS(p.BalanceDueAt), ms(p.ShipBy),
+		p.Supplier, nullID(p.RoomID), nullID(p.GroupID), p.CreatedBy, ms(tx.Now))
+	p.Fill()
+	return err
 }
 
 // Presale implements presale.Store.
