@@ -19,6 +19,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/cocreate"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/draws"
@@ -126,6 +127,10 @@ type App struct {
 	// holds those whose progress the room has not seen yet.
 	Presales      presale.Store
 	presalesDirty presaleDirty
+	// Cocreate keeps co-creation drafts and their votes; draftsDirty holds
+	// counts not yet published.
+	Cocreate    cocreate.Store
+	draftsDirty draftDirty
 	// Draws keeps 福袋 draws; DrawPrizes gives coupon prizes.
 	Draws      draws.Store
 	DrawPrizes PrizeIssuer
@@ -211,6 +216,7 @@ func (a *App) Start(ctx context.Context) {
 			a.flushStock(ctx)
 			a.flushPolls()
 			a.flushPresales(ctx)
+			a.flushDrafts()
 			a.flushFlash()
 			a.flushCoupons()
 			if a.Draws != nil {
@@ -223,6 +229,7 @@ func (a *App) Start(ctx context.Context) {
 					a.expireDue(ctx)
 					a.closeDuePolls(ctx)
 					a.presaleTick(ctx)
+					a.closeDueDrafts(ctx)
 					if a.Now().Sub(a.lastPoints) >= 5*time.Second {
 						a.lastPoints = a.Now()
 						a.settleDuePoints(ctx)
@@ -343,6 +350,10 @@ type RoomState struct {
 	Coupons      []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
 	Presale      *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
 	Draws        []draws.Draw      `json:"draws"`             // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
+	// Cocreate is the co-creation draft pushed to the room (open, or closed
+	// in the last 10 minutes); Group the topic group it invites to join.
+	Cocreate *cocreate.Draft `json:"cocreate,omitempty"`
+	Group    *fans.Group     `json:"group,omitempty"`
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -385,6 +396,8 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	st.Coupons = a.roomCoupons(ctx, r.MerchantID, r.ID)
 	st.Presale = a.roomPresale(ctx, r)
 	st.Draws = a.roomDraws(ctx, r)
+	st.Cocreate = a.roomDraft(ctx, r)
+	st.Group = a.roomGroup(ctx, r)
 	return st, nil
 }
 
@@ -427,6 +440,15 @@ func (a *App) Snapshot(topic string) (any, error) {
 			}
 		}
 		return st, nil
+	}
+	if rest, ok := strings.CutPrefix(topic, "cocreate:"); ok && a.Cocreate != nil {
+		if id, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			d, err := a.Cocreate.PublicDraft(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"draft": d}, nil
+		}
 	}
 	if rest, ok := strings.CutPrefix(topic, "presale:"); ok && a.Presales != nil {
 		if id, err := strconv.ParseInt(rest, 10, 64); err == nil {

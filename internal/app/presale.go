@@ -50,37 +50,12 @@ type PresaleInput struct {
 
 // CreatePresale opens a pre-sale; a room it belongs to shows it at once.
 func (a *App) CreatePresale(ctx context.Context, p *identity.Principal, in PresaleInput) (*presale.Presale, error) {
-	ps := &presale.Presale{MerchantID: p.MerchantID, Title: in.Title, Description: in.Description, SKUID: in.SKUID, PriceFen: in.PriceFen, DepositFen: in.DepositFen,
-		MOQ: in.MOQ, PerBuyerLimit: in.PerBuyerLimit, Deadline: in.Deadline.UTC(), BalanceDueAt: in.BalanceDueAt, ShipBy: in.ShipBy.UTC(), Supplier: in.Supplier,
-		RoomID: in.RoomID, GroupID: in.GroupID, CreatedBy: p.Name}
-	if ps.BalanceDueAt != nil {
-		t := ps.BalanceDueAt.UTC()
-		ps.BalanceDueAt = &t
-	}
+	ps := presaleFromInput(p, in)
 	if err := ps.Validate(a.Now()); err != nil {
 		return nil, err
 	}
-	if a.Compliance != nil {
-		// The title and text are advertising like a product's: a blocking
-		// claim (最好, 治疗 …) is refused, as before a live.
-		rev, err := a.Compliance.ReviewItems(ctx, p.MerchantID, []compliance.Item{
-			{Source: "title", Text: ps.Title, Input: compliance.Input{Context: compliance.CtxTitle}},
-			{Source: "description", Text: ps.Description, Input: compliance.Input{Context: compliance.CtxTitle}}})
-		if err != nil {
-			return nil, err
-		}
-		if rev.Blocking {
-			var terms []string
-			for _, tx := range rev.Texts {
-				for _, f := range tx.Findings {
-					if f.Severity == compliance.Block {
-						terms = append(terms, f.Match)
-					}
-				}
-			}
-			list := strings.Join(terms, "、")
-			return nil, presale.ErrNoncompliant.With("预售标题或说明含有违规用语："+list, "The title or description breaks advertising rules: "+list)
-		}
+	if err := a.reviewPresale(ctx, p.MerchantID, ps); err != nil {
+		return nil, err
 	}
 	if err := a.Presales.CreatePresale(ctx, ps); err != nil {
 		return nil, err
@@ -90,6 +65,45 @@ func (a *App) CreatePresale(ctx context.Context, p *identity.Principal, in Presa
 		a.publish(live.RoomTopic(ps.RoomID), "presale.progress", map[string]any{"presale": ps})
 	}
 	return ps, nil
+}
+
+// presaleFromInput is the pre-sale staff described (times in UTC).
+func presaleFromInput(p *identity.Principal, in PresaleInput) *presale.Presale {
+	ps := &presale.Presale{MerchantID: p.MerchantID, Title: in.Title, Description: in.Description, SKUID: in.SKUID, PriceFen: in.PriceFen, DepositFen: in.DepositFen,
+		MOQ: in.MOQ, PerBuyerLimit: in.PerBuyerLimit, Deadline: in.Deadline.UTC(), BalanceDueAt: in.BalanceDueAt, ShipBy: in.ShipBy.UTC(), Supplier: in.Supplier,
+		RoomID: in.RoomID, GroupID: in.GroupID, CreatedBy: p.Name}
+	if ps.BalanceDueAt != nil {
+		t := ps.BalanceDueAt.UTC()
+		ps.BalanceDueAt = &t
+	}
+	return ps
+}
+
+// reviewPresale runs the advertising-law review on the title and text: a
+// blocking claim (最好, 治疗 …) is refused, as before a live.
+func (a *App) reviewPresale(ctx context.Context, merchantID int64, ps *presale.Presale) error {
+	if a.Compliance == nil {
+		return nil
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, merchantID, []compliance.Item{
+		{Source: "title", Text: ps.Title, Input: compliance.Input{Context: compliance.CtxTitle}},
+		{Source: "description", Text: ps.Description, Input: compliance.Input{Context: compliance.CtxTitle}}})
+	if err != nil {
+		return err
+	}
+	if !rev.Blocking {
+		return nil
+	}
+	var terms []string
+	for _, tx := range rev.Texts {
+		for _, f := range tx.Findings {
+			if f.Severity == compliance.Block {
+				terms = append(terms, f.Match)
+			}
+		}
+	}
+	list := strings.Join(terms, "、")
+	return presale.ErrNoncompliant.With("预售标题或说明含有违规用语："+list, "The title or description breaks advertising rules: "+list)
 }
 
 // CommitInput is what a buyer sends to join a pre-sale.

@@ -196,4 +196,9 @@ type Store interface {
 	PostShop(ctx context.Context, id int64) (int64, error)
 	// CommentGroup names the group a comment was written in. Errors: not_found.
 	CommentGroup(ctx context.Context, merchantID, id int64) (int64, error)
+	// SetRoomGroup makes g the group a room invites its viewers to join
+	// (the card the host pushed; one per room). Errors: not_found.
+	SetRoomGroup(ctx context.Context, merchantID, roomID, groupID int64) error
+	// RoomGroup is the group a room invites to join, nil when none.
+	RoomGroup(ctx context.Context, merchantID, roomID int64) (*Group, error)
 }

@@ -225,6 +225,7 @@ func (m *Main) Open(ctx context.Context) error {
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}
 	a.Household = &sqldb.HouseholdStore{DB: db}
 	a.Presales = &sqldb.PresaleStore{DB: db}
+	a.Cocreate = &sqldb.CocreateStore{DB: db}
 	a.Pickup = &sqldb.PickupStore{DB: db}
 	a.Tracking.Store, a.Tracking.Every = &sqldb.ShipmentStore{DB: db}, c.TrackEvery
 	if c.Kuaidi100Customer != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -321,4 +322,28 @@ func (s *FanStore) PostShop(ctx context.Context, id int64) (int64, error) {
 	var m int64
 	err := s.DB.QueryRow(ctx, `SELECT g.merchant_id FROM fan_posts p JOIN fan_groups g ON g.id = p.group_id WHERE p.id = ? AND p.hidden = FALSE`, id).Scan(&m)
 	return m, translate(err)
+}
+
+// SetRoomGroup implements fans.Store.
+func (s *FanStore) SetRoomGroup(ctx context.Context, merchantID, roomID, groupID int64) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := groupOf(ctx, tx, merchantID, groupID); err != nil {
+			return err
+		}
+		if err := ofMerchant(ctx, tx, "rooms", merchantID, roomID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO room_groups (room_id, group_id, pushed_at) VALUES (?, ?, ?)
+			ON CONFLICT (room_id) DO UPDATE SET group_id = excluded.group_id, pushed_at = excluded.pushed_at`, roomID, groupID, ms(tx.Now))
+		return err
+	})
+}
+
+// RoomGroup implements fans.Store.
+func (s *FanStore) RoomGroup(ctx context.Context, merchantID, roomID int64) (*fans.Group, error) {
+	g, err := scanGroup(s.DB.QueryRow(ctx, `SELECT `+groupCols+` JOIN room_groups rg ON rg.group_id = g.id WHERE rg.room_id = ? AND g.merchant_id = ?`, roomID, merchantID))
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	return g, err
 }

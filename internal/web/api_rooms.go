@@ -512,6 +512,11 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request) error {
 			if !ok {
 				return apperr.ErrNotFound
 			}
+		case "cocreate":
+			// A co-creation draft's counts are public, like its card.
+			if _, err := s.App.Cocreate.PublicDraft(r.Context(), id); err != nil {
+				return err
+			}
 		case "presale":
 			// A pre-sale's progress is public, like its page.
 			if _, err := s.App.Presales.PublicPresale(r.Context(), id); err != nil {

@@ -74,6 +74,7 @@ type objects struct {
 	aftersaleID             int64
 
 	presaleID              int64
+	draftID                int64
 	drawID                 int64
 	groupSlug              string
 	groupPostID            int64
@@ -190,6 +191,12 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/group-posts/{id}/hide":        {scopeTenant, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupHideID) + "/hide" }},
 	"POST /api/v1/group-comments/{id}/hide":     {scopeTenant, func(o *objects) string { return "/api/v1/group-comments/" + itoa(o.groupCommentID) + "/hide" }},
 	"POST /api/v1/group-posts/{id}/buy":         {scopeTenant, func(o *objects) string { return "/api/v1/group-posts/" + itoa(o.groupPostID) + "/buy" }},
+	"GET /api/v1/cocreate-drafts/{id}":          {scopePublic, func(o *objects) string { return "/api/v1/cocreate-drafts/" + itoa(o.draftID) }},
+	"POST /api/v1/cocreate-drafts/{id}/votes":   {scopeTenant, func(o *objects) string { return "/api/v1/cocreate-drafts/" + itoa(o.draftID) + "/votes" }},
+	"POST /api/v1/cocreate-drafts/{id}/close":   {scopeTenant, func(o *objects) string { return "/api/v1/cocreate-drafts/" + itoa(o.draftID) + "/close" }},
+	"POST /api/v1/cocreate-drafts/{id}/push":    {scopeTenant, func(o *objects) string { return "/api/v1/cocreate-drafts/" + itoa(o.draftID) + "/push" }},
+	"POST /api/v1/cocreate-drafts/{id}/presale": {scopeTenant, func(o *objects) string { return "/api/v1/cocreate-drafts/" + itoa(o.draftID) + "/presale" }},
+	"POST /api/v1/rooms/{slug}/group-card":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/group-card" }},
 	"GET /presale/{id}":                         {scopePublic, func(o *objects) string { return "/presale/" + itoa(o.presaleID) }},
 	"GET /api/v1/presales/{id}":                 {scopePublic, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) }},
 	"GET /api/v1/presales/{id}/mine":            {scopeTenant, func(o *objects) string { return "/api/v1/presales/" + itoa(o.presaleID) + "/mine" }},
@@ -834,6 +841,13 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/polls", map[string]any{"question": "下一款?", "options": []string{"A", "B"}}, owner, nil), 201).decode(t, &poll)
 	o.pollID = poll.ID
+	// A co-creation draft (no votes: its pre-sale route answers
+	// cocreate_no_winner and creates nothing).
+	var draft struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/cocreate-drafts", map[string]any{"name": "矩阵共创", "option_groups": []map[string]any{{"name": "口味", "options": []string{"A", "B"}}}}, owner, nil), 201).decode(t, &draft)
+	o.draftID = draft.ID
 
 	// A coupon of the matrix room.
 	var cp struct {

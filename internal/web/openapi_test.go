@@ -18,6 +18,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/cocreate"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/draws"
@@ -279,6 +280,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			"MemberProgram": {members.Program{}, nil}, "MemberTier": {members.Tier{}, nil}, "MembershipCard": {members.Card{}, nil}, "PointsEntry": {members.Entry{}, nil},
 			"MembershipView": {app.MembershipView{}, nil}, "Segment": {members.Segment{}, nil}, "MemberGate": {members.Gate{}, nil}, "MemberOffer": {members.Offer{}, nil}, "PointsOffer": {app.PointsOffer{}, nil},
 			"Poll": {promotions.Poll{}, nil}, "PollOption": {promotions.PollOption{}, nil}, "PollInput": {app.PollInput{}, nil},
+			"Draft": {cocreate.Draft{}, nil}, "DraftOptionGroup": {cocreate.OptionGroup{}, nil}, "DraftOption": {cocreate.Option{}, nil}, "DraftInput": {app.DraftInput{}, nil},
 			"WebhookEndpoint": {webhooks.Endpoint{}, nil}, "WebhookDelivery": {webhooks.Delivery{}, nil},
 			"Limits": {coldchain.Limits{}, nil}, "LotReport": {coldchain.LotReport{}, nil}, "PublicTrace": {web.PublicTrace{}, nil}, "PublicStep": {web.PublicStep{}, nil},
 			// stream_key and ingest_url are added for the room's staff by

@@ -130,6 +130,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
 
 	routes = append(routes, s.presaleRoutes()...)    // pre-sales to a minimum order (以销定产)
+	routes = append(routes, s.cocreateRoutes()...)   // co-creation drafts (共创) and the room's group card
 	routes = append(routes, s.groupRoutes()...)      // topic groups: posts, recipes, comments, moderators
 	routes = append(routes, s.shareRoutes()...)      // posters, room QR codes, product pages (share cards)
 	routes = append(routes, s.pickupRoutes()...)     // pickup slots
