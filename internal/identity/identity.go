@@ -101,6 +101,14 @@ type Session struct {
 	MerchantDisabled bool
 }
 
+// SessionRow is a session with its customer or staff member (nil for the
+// other kinds, or when the subject is gone).
+type SessionRow struct {
+	Session  *Session
+	Customer *Customer
+	Staff    *Staff
+}
+
 // Store is the persistence identity needs. Every method is tenant-scoped
 // where a merchant id is given; lookups by secret (token hash, username) are
 // global because the secret decides the tenant.
@@ -141,6 +149,9 @@ type Store interface {
 	// it belongs to (nil for the other kinds, or when the subject is gone),
 	// in one round trip: it runs on every request whose session is not cached.
 	SessionSubject(ctx context.Context, hash string) (*Session, *Customer, *Staff, error)
+	// SessionSubjects is SessionSubject for many sessions in a few queries
+	// (the session cache re-reads what it keeps); unknown hashes are left out.
+	SessionSubjects(ctx context.Context, hashes []string) ([]SessionRow, error)
 	RevokeSession(ctx context.Context, merchantID, id int64) error
 	ListTokens(ctx context.Context, merchantID int64) ([]Session, error)
 

@@ -55,7 +55,7 @@ type Service struct {
 	// revocation (logout, password change, disable) evicts them here and,
 	// through Bus, on every other node (see Revocation).
 	cacheMu sync.Mutex
-	cache   map[string]cachedPrincipal
+	cache   map[string]*cachedPrincipal
 	gen     uint64 // bumped by every eviction; see remember
 }
 
@@ -63,8 +63,15 @@ const cacheTTL = 5 * time.Second
 
 type cachedPrincipal struct {
 	p       Principal
-	expires time.Time
+	expires time.Time // trusted until then (cacheTTL after it was read)
+	ends    time.Time // the session's own end
+	used    time.Time // last request that used it
 }
+
+// keepWarmIdle is how long KeepWarm re-reads a cached session nobody used:
+// a viewer who opened the room a few minutes ago and now grabs a coupon
+// card finds it cached.
+const keepWarmIdle = 10 * time.Minute
 
 // Errors of this domain.
 var (
@@ -253,6 +260,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	now := s.Now()
 	s.cacheMu.Lock()
 	if c, ok := s.cache[hash]; ok && now.Before(c.expires) {
+		c.used = now
 		s.cacheMu.Unlock()
 		p := c.p
 		return &p, nil
@@ -305,11 +313,8 @@ func principalFor(sess *Session, c *Customer, st *Staff) (*Principal, error) {
 // an eviction came in meanwhile, the row read may predate a revocation
 // and is not cached.
 func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time, gen uint64) {
-	ttl := s.CacheTTL
-	if ttl <= 0 {
-		ttl = cacheTTL
-	}
-	until := s.Now().Add(ttl)
+	now := s.Now()
+	until := now.Add(s.cacheTTL())
 	if sessionEnds.Before(until) {
 		until = sessionEnds
 	}
@@ -319,10 +324,85 @@ func (s *Service) remember(hash string, p *Principal, sessionEnds time.Time, gen
 		return
 	}
 	if s.cache == nil || len(s.cache) > 100_000 {
-		s.cache = map[string]cachedPrincipal{} // bounded: start over rather than grow
+		s.cache = map[string]*cachedPrincipal{} // bounded: start over rather than grow
 	}
-	s.cache[hash] = cachedPrincipal{p: *p, expires: until}
+	used := now
+	if old, ok := s.cache[hash]; ok {
+		used = old.used // a re-read by KeepWarm is not a use
+	}
+	s.cache[hash] = &cachedPrincipal{p: *p, expires: until, ends: sessionEnds, used: used}
 	s.cacheMu.Unlock()
+}
+
+func (s *Service) cacheTTL() time.Duration {
+	if s.CacheTTL > 0 {
+		return s.CacheTTL
+	}
+	return cacheTTL
+}
+
+// KeepWarm re-reads the cached sessions every second, in bulk, before they
+// expire, until ctx ends. A session is trusted at most cacheTTL after the
+// database last confirmed it, as before; but a room full of viewers who
+// logged in minutes ago no longer costs one session query per request when
+// they all tap at once (a coupon card, a flash sale): a few hundred
+// sessions per query, off the request path.
+func (s *Service) KeepWarm(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.RefreshCache(ctx); err != nil && ctx.Err() == nil {
+				s.logger().Warn("session cache refresh", "err", err)
+			}
+		}
+	}
+}
+
+// RefreshCache is one round of KeepWarm: the sessions used in the last
+// keepWarmIdle whose trust ends within a quarter of a cache time (at least
+// 1.2 s: the round is every second) are read again;
+// a revoked, expired or disabled one leaves the cache, the others are
+// trusted for another cache time. Sessions unused for longer are dropped.
+func (s *Service) RefreshCache(ctx context.Context) error {
+	now := s.Now()
+	ttl := s.cacheTTL()
+	var hashes []string
+	s.cacheMu.Lock()
+	gen := s.gen
+	for h, c := range s.cache {
+		switch {
+		case now.Sub(c.used) > keepWarmIdle || !now.Before(c.ends):
+			if !now.Before(c.expires) {
+				delete(s.cache, h)
+			}
+		case c.expires.Sub(now) < max(ttl/4, 1200*time.Millisecond):
+			hashes = append(hashes, h)
+		}
+	}
+	s.cacheMu.Unlock()
+	if len(hashes) == 0 {
+		return nil
+	}
+	rows, err := s.Store.SessionSubjects(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sess := r.Session
+		p, err := principalFor(sess, r.Customer, r.Staff)
+		if err != nil || sess.MerchantDisabled || sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) {
+			s.cacheMu.Lock()
+			delete(s.cache, sess.TokenHash)
+			s.cacheMu.Unlock()
+			continue
+		}
+		s.remember(sess.TokenHash, p, sess.ExpiresAt, gen)
+	}
+	return nil
 }
 
 func (s *Service) logger() *slog.Logger {

@@ -633,6 +633,7 @@ func (m *Main) Start(ctx context.Context) error {
 	// Know who leads before the first request: a flash sale created right
 	// after start must start at once on a single node.
 	m.App.Campaign(ctx)
+	go m.App.Identity.KeepWarm(life) // sessions in use stay cached, re-read in bulk
 	if err := m.ColdChain.Start(life); err != nil {
 		cancel()
 		return fmt.Errorf("coldchain: %w", err)

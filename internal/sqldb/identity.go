@@ -268,6 +268,23 @@ func (s *IdentityStore) SessionByTokenHash(ctx context.Context, hash string) (*i
 // joins are on the session's own merchant, so a subject id can never reach
 // into another tenant.
 func (s *IdentityStore) SessionSubject(ctx context.Context, hash string) (*identity.Session, *identity.Customer, *identity.Staff, error) {
+	se, c, st, err := scanSessionSubject(s.DB.QueryRow(ctx, sessionSubjectSQL+` WHERE s.token_hash = ?`, hash))
+	if err != nil {
+		return nil, nil, nil, translate(err)
+	}
+	return se, c, st, nil
+}
+
+const sessionSubjectSQL = `SELECT s.id, s.token_hash, s.kind, s.merchant_id, s.subject_id, s.role, s.csrf, s.label, s.created_at, s.expires_at, s.revoked_at,
+			m.disabled_at IS NOT NULL,
+			c.id, c.phone, c.name, c.created_at,
+			st.id, st.username, st.phone, st.name, st.role, st.store_id, st.guide_code, st.password_hash, st.disabled, st.created_at
+		FROM sessions s
+		JOIN merchants m ON m.id = s.merchant_id
+		LEFT JOIN customers c ON s.kind = 'customer' AND c.merchant_id = s.merchant_id AND c.id = s.subject_id
+		LEFT JOIN staff st ON s.kind = 'staff' AND st.merchant_id = s.merchant_id AND st.id = s.subject_id`
+
+func scanSessionSubject(row interface{ Scan(...any) error }) (*identity.Session, *identity.Customer, *identity.Staff, error) {
 	var se identity.Session
 	var kind, role string
 	var created, expires int64
@@ -275,20 +292,12 @@ func (s *IdentityStore) SessionSubject(ctx context.Context, hash string) (*ident
 	var cID, cCreated, stID, stStore, stCreated sql.NullInt64
 	var cPhone, cName, stUser, stPhone, stName, stRole, stGuide, stHash sql.NullString
 	var stDisabled sql.NullBool
-	err := s.DB.QueryRow(ctx, `SELECT s.id, s.token_hash, s.kind, s.merchant_id, s.subject_id, s.role, s.csrf, s.label, s.created_at, s.expires_at, s.revoked_at,
-			m.disabled_at IS NOT NULL,
-			c.id, c.phone, c.name, c.created_at,
-			st.id, st.username, st.phone, st.name, st.role, st.store_id, st.guide_code, st.password_hash, st.disabled, st.created_at
-		FROM sessions s
-		JOIN merchants m ON m.id = s.merchant_id
-		LEFT JOIN customers c ON s.kind = 'customer' AND c.merchant_id = s.merchant_id AND c.id = s.subject_id
-		LEFT JOIN staff st ON s.kind = 'staff' AND st.merchant_id = s.merchant_id AND st.id = s.subject_id
-		WHERE s.token_hash = ?`, hash).Scan(&se.ID, &se.TokenHash, &kind, &se.MerchantID, &se.SubjectID, &role, &se.CSRF, &se.Label, &created, &expires, &revoked,
+	err := row.Scan(&se.ID, &se.TokenHash, &kind, &se.MerchantID, &se.SubjectID, &role, &se.CSRF, &se.Label, &created, &expires, &revoked,
 		&se.MerchantDisabled,
 		&cID, &cPhone, &cName, &cCreated,
 		&stID, &stUser, &stPhone, &stName, &stRole, &stStore, &stGuide, &stHash, &stDisabled, &stCreated)
 	if err != nil {
-		return nil, nil, nil, translate(err)
+		return nil, nil, nil, err
 	}
 	se.Kind, se.Role, se.CreatedAt, se.ExpiresAt, se.RevokedAt = identity.SessionKind(kind), identity.Role(role), fromMS(created), fromMS(expires), nullMS(revoked)
 	var c *identity.Customer
@@ -301,6 +310,44 @@ func (s *IdentityStore) SessionSubject(ctx context.Context, hash string) (*ident
 			StoreID: stStore.Int64, GuideCode: stGuide.String, PasswordHash: stHash.String, Disabled: stDisabled.Bool, CreatedAt: fromMS(stCreated.Int64)}
 	}
 	return &se, c, st, nil
+}
+
+// sessionChunk is how many sessions one SessionSubjects query reads: a
+// fixed size (the last chunk is padded), so it is one prepared statement.
+const sessionChunk = 200
+
+// SessionSubjects is SessionSubject for many sessions at once (the session
+// cache re-reads the sessions it keeps, a few hundred per query instead of
+// one query per request). A hash with no session is left out.
+func (s *IdentityStore) SessionSubjects(ctx context.Context, hashes []string) ([]identity.SessionRow, error) {
+	var out []identity.SessionRow
+	q := sessionSubjectSQL + ` WHERE s.token_hash IN (` + placeholders(sessionChunk) + `)`
+	for len(hashes) > 0 {
+		n := min(len(hashes), sessionChunk)
+		args := make([]any, sessionChunk)
+		for i := range args {
+			args[i] = hashes[min(i, n-1)]
+		}
+		hashes = hashes[n:]
+		rows, err := s.DB.Query(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			se, c, st, err := scanSessionSubject(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, identity.SessionRow{Session: se, Customer: c, Staff: st})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (s *IdentityStore) RevokeSession(ctx context.Context, merchantID, id int64) error {
