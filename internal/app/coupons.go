@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/batch"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
@@ -21,11 +22,10 @@ import (
 // ("gone", "you have it") never reach the database.
 
 type couponEngine struct {
-	mu       sync.Mutex
-	live     map[int64]*liveCoupon
-	queue    chan *grabReq
-	dirty    map[int64]bool
-	maxQueue int
+	mu    sync.Mutex
+	live  map[int64]*liveCoupon
+	queue *batch.Queue[*grabReq]
+	dirty map[int64]bool
 }
 
 type liveCoupon struct {
@@ -36,14 +36,38 @@ type liveCoupon struct {
 type grabReq struct {
 	g     *coupons.Grab
 	alloc *coupons.Allocator
-	done  chan struct{}
 }
 
 func (a *App) couponEng() *couponEngine {
 	a.couponOnce.Do(func() {
-		a.couponE = &couponEngine{live: map[int64]*liveCoupon{}, queue: make(chan *grabReq, 16384), dirty: map[int64]bool{}, maxQueue: 12288}
+		a.couponE = &couponEngine{live: map[int64]*liveCoupon{}, dirty: map[int64]bool{},
+			queue: batch.New(16384, 12288, 512, a.issueClaims, func(r *grabReq) { r.g.Err = coupons.ErrBusy; r.settle() })}
 	})
 	return a.couponE
+}
+
+// issueClaims commits a batch of winners' claims (the queue's writer).
+func (a *App) issueClaims(batch []*grabReq) {
+	gs := make([]*coupons.Grab, len(batch))
+	for i, r := range batch {
+		gs[i] = r.g
+	}
+	if err := a.Coupons.IssueBatch(context.Background(), gs); err != nil {
+		for _, g := range gs {
+			g.Err, g.Claim = err, nil
+		}
+	}
+	for _, r := range batch {
+		r.settle()
+	}
+}
+
+// settle ends a Take: a claim that was not written goes back.
+func (r *grabReq) settle() {
+	if r.g.Err != nil {
+		r.alloc.GiveBack(r.g.CustomerID)
+	}
+	r.alloc.Settle()
 }
 
 // startCoupons runs the claim writer until ctx ends (and, on one node,
@@ -56,7 +80,7 @@ func (a *App) startCoupons(ctx context.Context) {
 	if a.Leases == nil {
 		a.loadLiveCoupons(ctx)
 	}
-	go e.writer(ctx, a)
+	go e.queue.Run(ctx)
 }
 
 // loadLiveCoupons rebuilds allocators of live coupons (start, or on
@@ -93,54 +117,6 @@ func (a *App) dropCoupons() {
 	e.mu.Unlock()
 	for _, lc := range old {
 		go lc.alloc.Close()
-	}
-}
-
-func (e *couponEngine) writer(ctx context.Context, a *App) {
-	const maxBatch = 512
-	for {
-		var first *grabReq
-		select {
-		case <-ctx.Done():
-			for {
-				select {
-				case r := <-e.queue:
-					r.g.Err = coupons.ErrBusy
-					r.alloc.GiveBack(r.g.CustomerID)
-					r.alloc.Settle()
-					close(r.done)
-				default:
-					return
-				}
-			}
-		case first = <-e.queue:
-		}
-		batch := []*grabReq{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-e.queue:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		gs := make([]*coupons.Grab, len(batch))
-		for i, r := range batch {
-			gs[i] = r.g
-		}
-		if err := a.Coupons.IssueBatch(context.Background(), gs); err != nil {
-			for _, g := range gs {
-				g.Err, g.Claim = err, nil
-			}
-		}
-		for _, r := range batch {
-			if r.g.Err != nil {
-				r.alloc.GiveBack(r.g.CustomerID)
-			}
-			r.alloc.Settle()
-			close(r.done)
-		}
 	}
 }
 
@@ -339,7 +315,7 @@ func (a *App) GrabCoupon(ctx context.Context, p *identity.Principal, id int64) (
 		e.markDirty(id)
 		return g.Claim, nil
 	}
-	if len(e.queue) >= e.maxQueue {
+	if e.queue.Busy() {
 		return nil, coupons.ErrBusy
 	}
 	seq, err := lc.alloc.Take(p.SubjectID)
@@ -347,15 +323,11 @@ func (a *App) GrabCoupon(ctx context.Context, p *identity.Principal, id int64) (
 		return nil, err
 	}
 	g.Seq = seq
-	r := &grabReq{g: g, alloc: lc.alloc, done: make(chan struct{})}
-	select {
-	case e.queue <- r:
-	default:
+	if !e.queue.Do(&grabReq{g: g, alloc: lc.alloc}) {
 		lc.alloc.GiveBack(p.SubjectID)
 		lc.alloc.Settle()
 		return nil, coupons.ErrBusy
 	}
-	<-r.done
 	e.markDirty(id)
 	if g.Err != nil {
 		if errors.Is(g.Err, coupons.ErrGone) || errors.Is(g.Err, coupons.ErrClaimLimit) || errors.Is(g.Err, coupons.ErrNotLive) {

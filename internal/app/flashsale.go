@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/batch"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
@@ -20,11 +21,10 @@ import (
 // and one writer that commits winners' orders in batches. A buyer is told
 // "yours" only after the batch holding their order committed.
 type flashEngine struct {
-	mu       sync.Mutex
-	sales    map[int64]*runningSale
-	queue    chan *flashReq
-	dirty    map[int64]bool // sales whose remaining changed since the last event
-	maxQueue int
+	mu    sync.Mutex
+	sales map[int64]*runningSale
+	queue *batch.Queue[*flashReq]
+	dirty map[int64]bool // sales whose remaining changed since the last event
 
 	// soldOut is what a node that forwards flash buys learnt from the
 	// leader's answers: sale → when the leader last said "sold out".
@@ -89,14 +89,22 @@ type runningSale struct {
 type flashReq struct {
 	po    *flashsale.PendingOrder
 	alloc *flashsale.Allocator
-	done  chan struct{}
 }
 
 func (a *App) flash() *flashEngine {
 	a.flashOnce.Do(func() {
-		a.flashEng = &flashEngine{sales: map[int64]*runningSale{}, queue: make(chan *flashReq, 8192), dirty: map[int64]bool{}, maxQueue: 4096}
+		a.flashEng = &flashEngine{sales: map[int64]*runningSale{}, dirty: map[int64]bool{},
+			queue: batch.New(8192, 4096, 256, a.createFlashOrders, func(r *flashReq) { r.po.Err = flashsale.ErrBusy; r.settle() })}
 	})
 	return a.flashEng
+}
+
+// settle ends a Take: units of an order not written (or a duplicate) go back.
+func (r *flashReq) settle() {
+	if r.po.Err != nil || r.po.Dup {
+		r.alloc.GiveBack(r.po.Order.CustomerID, r.po.Takes)
+	}
+	r.alloc.Settle()
 }
 
 // startFlash loads running sales (after a restart the allocators are rebuilt
@@ -109,7 +117,7 @@ func (a *App) startFlash(ctx context.Context) {
 	if a.Leases == nil {
 		a.loadRunningSales(ctx)
 	}
-	go e.writer(ctx, a)
+	go e.queue.Run(ctx)
 }
 
 // loadRunningSales rebuilds the allocators of running sales from the
@@ -172,34 +180,8 @@ func (a *App) runSale(ctx context.Context, s flashsale.Sale, quota []flashsale.Q
 	return nil
 }
 
-// writer commits queued winners in batches: it blocks for the first order,
-// then takes whatever else queued up meanwhile, so the batch grows exactly
-// when load does and an idle system still commits one order at once.
-func (e *flashEngine) writer(ctx context.Context, a *App) {
-	const maxBatch = 256
-	for {
-		var first *flashReq
-		select {
-		case <-ctx.Done():
-			e.drain(a)
-			return
-		case first = <-e.queue:
-		}
-		batch := []*flashReq{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-e.queue:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		e.commit(a, batch)
-	}
-}
-
-func (e *flashEngine) commit(a *App, batch []*flashReq) {
+// createFlashOrders commits a batch of winners' orders (the queue's writer).
+func (a *App) createFlashOrders(batch []*flashReq) {
 	pos := make([]*flashsale.PendingOrder, len(batch))
 	for i, r := range batch {
 		pos[i] = r.po
@@ -212,26 +194,7 @@ func (e *flashEngine) commit(a *App, batch []*flashReq) {
 		}
 	}
 	for _, r := range batch {
-		if r.po.Err != nil || r.po.Dup {
-			r.alloc.GiveBack(r.po.Order.CustomerID, r.po.Takes)
-		}
-		r.alloc.Settle()
-		close(r.done)
-	}
-}
-
-// drain fails what is still queued at shutdown, giving the units back.
-func (e *flashEngine) drain(a *App) {
-	for {
-		select {
-		case r := <-e.queue:
-			r.po.Err = flashsale.ErrBusy
-			r.alloc.GiveBack(r.po.Order.CustomerID, r.po.Takes)
-			r.alloc.Settle()
-			close(r.done)
-		default:
-			return
-		}
+		r.settle()
 	}
 }
 
@@ -255,7 +218,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	if a.FlashNaive {
 		return a.naiveFlashOrder(ctx, p, req, idemKey, rs)
 	}
-	if len(e.queue) >= e.maxQueue {
+	if e.queue.Busy() {
 		return nil, false, flashsale.ErrBusy // shed load: the page shows "try again"
 	}
 	takes, err := rs.alloc.Take(p.SubjectID, qty)
@@ -276,15 +239,12 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 		return nil, false, err
 	}
 	o := a.flashOrder(req, idemKey, rs, c.Phone, p.SubjectID, qty)
-	r := &flashReq{po: &flashsale.PendingOrder{Order: o, Takes: takes}, alloc: rs.alloc, done: make(chan struct{})}
-	select {
-	case e.queue <- r:
-	default:
+	r := &flashReq{po: &flashsale.PendingOrder{Order: o, Takes: takes}, alloc: rs.alloc}
+	if !e.queue.Do(r) {
 		rs.alloc.GiveBack(p.SubjectID, takes)
 		rs.alloc.Settle()
 		return nil, false, flashsale.ErrBusy
 	}
-	<-r.done // bounded: the writer always finishes a batch
 	e.markDirty(sale.ID)
 	if errors.Is(r.po.Err, inventory.ErrLotOnHold) {
 		// The hold reached the database before this node heard of it (it
