@@ -163,6 +163,7 @@ func (s *CouponStore) IssueBatch(ctx context.Context, batch []*coupons.Grab) err
 		live := map[int64]bool{}
 		limit := map[int64]int64{}
 		added := map[int64]int64{}
+		var ok []*coupons.Grab
 		for _, g := range batch {
 			if _, seen := live[g.CouponID]; !seen {
 				var status string
@@ -181,15 +182,20 @@ func (s *CouponStore) IssueBatch(ctx context.Context, batch []*coupons.Grab) err
 				g.Err = coupons.ErrClaimLimit
 				continue
 			}
-			id, err := tx.InsertID(ctx, `INSERT INTO coupon_claims (merchant_id, coupon_id, customer_id, seq, status, claimed_at) VALUES (?, ?, ?, ?, 'issued', ?) ON CONFLICT DO NOTHING`,
-				g.MerchantID, g.CouponID, g.CustomerID, g.Seq, ms(tx.Now))
-			if err == sql.ErrNoRows {
+			ok = append(ok, g)
+		}
+		ids, err := insertClaims(ctx, tx, ok)
+		if err != nil {
+			return err
+		}
+		for _, g := range ok {
+			k := claimKey{g.CouponID, g.CustomerID, g.Seq}
+			id, found := ids[k]
+			if !found { // that claim number exists already (or twice in this batch)
 				g.Err = coupons.ErrClaimLimit
 				continue
 			}
-			if err != nil {
-				return err
-			}
+			delete(ids, k)
 			g.Claim = &coupons.Claim{ID: id, CouponID: g.CouponID, CustomerID: g.CustomerID, Status: coupons.ClaimIssued, ClaimedAt: tx.Now}
 			added[g.CouponID]++
 		}
@@ -204,6 +210,54 @@ func (s *CouponStore) IssueBatch(ctx context.Context, batch []*coupons.Grab) err
 		}
 		return nil
 	})
+}
+
+type claimKey struct{ coupon, customer, seq int64 }
+
+// claimChunks are the row counts of one multi-row claim INSERT: a batch is
+// cut into chunks of these sizes, largest first, so a few prepared
+// statements serve every batch size.
+var claimChunks = []int{64, 16, 4, 1}
+
+// insertClaims writes grabs' claims, many rows per statement, and returns
+// the id of each claim written; a claim number that already exists (the
+// UNIQUE (coupon_id, customer_id, seq)) is skipped and absent.
+func insertClaims(ctx context.Context, tx *Tx, gs []*coupons.Grab) (map[claimKey]int64, error) {
+	ids := make(map[claimKey]int64, len(gs))
+	for len(gs) > 0 {
+		n := 1
+		for _, c := range claimChunks {
+			if c <= len(gs) {
+				n = c
+				break
+			}
+		}
+		args := make([]any, 0, 5*n)
+		for _, g := range gs[:n] {
+			args = append(args, g.MerchantID, g.CouponID, g.CustomerID, g.Seq, ms(tx.Now))
+		}
+		rows, err := tx.Query(ctx, `INSERT INTO coupon_claims (merchant_id, coupon_id, customer_id, seq, status, claimed_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, 'issued', ?), `, n), ", ")+` ON CONFLICT DO NOTHING RETURNING id, coupon_id, customer_id, seq`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var k claimKey
+			if err := rows.Scan(&id, &k.coupon, &k.customer, &k.seq); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[k] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		gs = gs[n:]
+	}
+	return ids, nil
 }
 
 // IssueNaive implements coupons.Store: the benchmark's baseline, one
