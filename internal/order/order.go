@@ -78,7 +78,8 @@ type Order struct {
 	TotalFen         int64      `json:"total_fen"`    // what the buyer pays, after DiscountFen
 	DiscountFen      int64      `json:"discount_fen"` // what a coupon took off (subtotal = total + discount)
 	CouponClaimID    int64      `json:"coupon_claim_id,omitempty"`
-	DrawID           int64      `json:"draw_id,omitempty"` // a zero-price prize order won in this 福袋 draw
+	DrawID           int64      `json:"draw_id,omitempty"`  // a zero-price prize order won in this 福袋 draw
+	TrialID          int64      `json:"trial_id,omitempty"` // a zero-price sample order of this trial (内测)
 	RefundedFen      int64      `json:"refunded_fen"`
 	PickupCode       string     `json:"pickup_code,omitempty"`
 	HeldLots         []string   `json:"held_lots,omitempty"` // lots on hold among its units (set where staff look it up to hand it over)

@@ -433,7 +433,7 @@ func firstOrder(ctx context.Context, db querier, merchantID, customerID int64) (
 func applyCoupon(ctx context.Context, tx *Tx, o *order.Order) error {
 	o.DiscountFen, o.CouponClaimID = 0, 0
 	pick := strings.TrimSpace(o.CouponPick)
-	if pick == "none" || o.SaleID != 0 || o.DrawID != 0 {
+	if pick == "none" || o.SaleID != 0 || o.DrawID != 0 || o.TrialID != 0 {
 		return nil
 	}
 	wallet, err := claimsOf(ctx, tx, o.MerchantID, o.CustomerID, ` AND cl.status = 'issued'`)

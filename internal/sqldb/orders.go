@@ -127,12 +127,13 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 			return err
 		}
 		// A coupon (the wallet's best, or the one named) lowers the total;
-		// a draw's prize order is free and paid at once.
+		// a draw's prize order and a trial's sample order are free and paid
+		// at once.
 		if err := applyCoupon(ctx, tx, o); err != nil {
 			return err
 		}
 		var paidAt any
-		if o.DrawID != 0 {
+		if o.DrawID != 0 || o.TrialID != 0 {
 			o.DiscountFen, o.TotalFen, o.Status = o.TotalFen, 0, order.Paid
 			paidAt = ms(tx.Now)
 			o.PaidAt = &tx.Now
@@ -183,9 +184,9 @@ func insertOrderRows(ctx context.Context, tx *Tx, o *order.Order, paidAt any) er
 			o.PickupCode = order.NewPickupCode()
 		}
 		o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-			total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, trial_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
-			o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), paidAt)
+			o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), nullID(o.TrialID), paidAt)
 		// A taken number or pickup code inserts nothing: draw again. (A
 		// failed INSERT would abort a PostgreSQL transaction.)
 		if err != sql.ErrNoRows || attempt == 3 {
@@ -241,7 +242,7 @@ func isUnique(err error, names ...string) bool {
 
 const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), COALESCE(sale_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
 	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at,
-	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0), pickup_slot_start, pickup_slot_end, pickup_slot_requested`
+	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0), COALESCE(trial_id, 0), pickup_slot_start, pickup_slot_end, pickup_slot_requested`
 
 func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var o order.Order
@@ -250,7 +251,7 @@ func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var paid, ready, shipped, completed, cancelled, slotStart, slotEnd, slotAsked sql.NullInt64
 	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.SaleID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
 		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled,
-		&o.DiscountFen, &o.CouponClaimID, &o.DrawID, &slotStart, &slotEnd, &slotAsked)
+		&o.DiscountFen, &o.CouponClaimID, &o.DrawID, &o.TrialID, &slotStart, &slotEnd, &slotAsked)
 	if err != nil {
 		return nil, translate(err)
 	}
