@@ -42,6 +42,7 @@ import (
 	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/stores"
+	"github.com/shelflive/shelflive/internal/trials"
 	"github.com/shelflive/shelflive/internal/webhooks"
 )
 
@@ -135,6 +136,10 @@ type App struct {
 	Draws      draws.Store
 	DrawPrizes PrizeIssuer
 	drawsDirty drawDirty
+	// Trials keeps new-product trials (内测): applications, selections,
+	// sample orders and feedback.
+	Trials           trials.Store
+	lastTrialReminds time.Time
 
 	// Clearance keeps near-expiry rules and clearance sessions.
 	Clearance freshness.Store
@@ -247,6 +252,7 @@ func (a *App) Start(ctx context.Context) {
 					a.tickFlash(ctx)
 					a.tickCoupons(ctx)
 					a.tickDraws(ctx)
+					a.tickTrials(ctx)
 					a.syncFlashHolds(ctx)
 					a.reconcileTick(ctx, &lastReconcile)
 				}
@@ -354,6 +360,7 @@ type RoomState struct {
 	// in the last 10 minutes); Group the topic group it invites to join.
 	Cocreate *cocreate.Draft `json:"cocreate,omitempty"`
 	Group    *fans.Group     `json:"group,omitempty"`
+	Trials   []trials.Trial  `json:"trials"` // open new-product trials (内测) of the room: a card links to /trials/{id}
 }
 
 // RoomBySlug loads a room's state for its public page.
@@ -398,6 +405,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 	st.Draws = a.roomDraws(ctx, r)
 	st.Cocreate = a.roomDraft(ctx, r)
 	st.Group = a.roomGroup(ctx, r)
+	st.Trials = a.roomTrials(ctx, r)
 	return st, nil
 }
 

@@ -232,6 +232,7 @@ func (m *Main) Open(ctx context.Context) error {
 		a.Tracking.Tracker = &kuaidi100.Client{Customer: c.Kuaidi100Customer, Key: c.Kuaidi100Key, URL: c.Kuaidi100URL}
 	}
 	a.Fans = &sqldb.FanStore{DB: db}
+	a.Trials = &sqldb.TrialStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}
 	if key, err := secretKey(c); err == nil && key != "" {
 		if box, err := secretbox.New(key); err == nil {
@@ -417,6 +418,9 @@ func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error
 	}
 	if ss, ok := a.Tracking.Store.(*sqldb.ShipmentStore); ok {
 		ss.Quiet = &quiet
+	}
+	if ts, ok := a.Trials.(*sqldb.TrialStore); ok {
+		ts.Quiet = &quiet
 	}
 	ch := &app.Channels{Store: a.Reminders.(notify.Channels), Push: &webpush.Client{VAPID: vapid, HTTP: client, Now: db.Now}, OptOutKey: optOut, Quiet: quiet}
 	switch {

@@ -76,6 +76,7 @@ type objects struct {
 	presaleID              int64
 	draftID                int64
 	drawID                 int64
+	trialID                int64
 	groupSlug              string
 	groupPostID            int64
 	groupHideID            int64
@@ -209,6 +210,15 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/draws/{id}":                    {scopePublic, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) }},
 	"POST /api/v1/draws/{id}/enter":             {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/enter" }},
 	"POST /api/v1/draws/{id}/draw":              {scopeTenant, func(o *objects) string { return "/api/v1/draws/" + itoa(o.drawID) + "/draw" }},
+	"GET /trials/{id}":                          {scopePublic, func(o *objects) string { return "/trials/" + itoa(o.trialID) }},
+	"GET /api/v1/trials/{id}":                   {scopePublic, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) }},
+	"GET /api/v1/trials/{id}/draw":              {scopePublic, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/draw" }},
+	"GET /api/v1/trials/{id}/summary":           {scopePublic, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/summary" }},
+	"GET /api/v1/trials/{id}/mine":              {scopeTenant, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/mine" }},
+	"POST /api/v1/trials/{id}/apply":            {scopeTenant, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/apply" }},
+	"POST /api/v1/trials/{id}/feedback":         {scopeTenant, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/feedback" }},
+	"POST /api/v1/trials/{id}/select":           {scopeTenant, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/select" }},
+	"GET /api/v1/trials/{id}/results":           {scopeTenant, func(o *objects) string { return "/api/v1/trials/" + itoa(o.trialID) + "/results" }},
 	"GET /api/v1/rooms/{slug}/audience":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
 	"PUT /api/v1/rooms/{slug}/audience":         {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/audience" }},
 	"PATCH /api/v1/webhooks/{id}":               {scopeTenant, func(o *objects) string { return "/api/v1/webhooks/" + itoa(o.webhookID) }},
@@ -897,6 +907,15 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/rooms/"+o.roomSlug+"/draws", map[string]any{"title": "福袋", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": cp.ID, "minutes": 30}, owner, nil), 201).decode(t, &dr)
 	o.drawID = dr.ID
+	// A trial of the demo SKU for pickup at the demo store, selected at
+	// once (nobody applied) with its summary public.
+	var tr struct {
+		ID int64 `json:"id"`
+	}
+	must(send(t, nil, base, "POST", "/api/v1/trials", map[string]any{"title": "矩阵内测", "sku_id": o.skuID, "quota": 2, "closes_at": time.Now().Add(time.Hour),
+		"fulfilment": "pickup", "store_id": o.demoStoreID, "public_result": true}, owner, nil), 201).decode(t, &tr)
+	o.trialID = tr.ID
+	must(send(t, nil, base, "POST", "/api/v1/trials/"+itoa(tr.ID)+"/select", nil, owner, nil), 200)
 
 	// Two webhook endpoints (one to delete) and a delivery to replay.
 	for _, id := range []*int64{&o.webhookID, &o.webhookDel} {

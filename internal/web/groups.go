@@ -9,6 +9,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/presale"
+	"github.com/shelflive/shelflive/internal/trials"
 )
 
 // groupRoutes: topic groups (粉丝群). Reading is public (the link is shared
@@ -318,6 +319,17 @@ func (s *Server) pageGroup(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		data["Presales"] = list
+	}
+	if s.App.Trials != nil {
+		// the group's new-product trials (内测): apply from their page
+		list, err := s.App.Trials.List(r.Context(), g.MerchantID, trials.Filter{GroupID: g.ID})
+		if err != nil {
+			return err
+		}
+		if len(list) > 5 {
+			list = list[:5]
+		}
+		data["Trials"] = list
 	}
 	if p != nil && p.Kind == identity.KindCustomer && p.MerchantID == g.MerchantID {
 		data["Viewer"] = p

@@ -35,6 +35,7 @@ import (
 	"github.com/shelflive/shelflive/internal/promotions"
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/shelflive/shelflive/internal/testkit"
+	"github.com/shelflive/shelflive/internal/trials"
 	"github.com/shelflive/shelflive/internal/web"
 	"github.com/shelflive/shelflive/internal/webhooks"
 )
@@ -276,6 +277,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			"Restriction":  {moderation.Restriction{}, nil}, "Report": {moderation.Report{}, nil}, "MuteRequest": {app.MuteRequest{}, nil}, "ModerationWord": {moderation.Word{}, nil},
 			"Coupon": {coupons.Coupon{}, nil}, "CouponInput": {app.CouponInput{}, nil}, "CouponClaim": {coupons.Claim{}, nil}, "CouponScope": {coupons.Scope{}, nil},
 			"Draw": {draws.Draw{}, nil}, "DrawInput": {app.DrawInput{}, nil}, "DrawEntrant": {draws.Entrant{}, nil}, "DrawWinner": {draws.Winner{}, nil}, "DrawResult": {draws.Result{}, nil},
+			"Trial": {trials.Trial{}, nil}, "TrialInput": {app.TrialInput{}, nil}, "TrialQuestion": {trials.Question{}, nil}, "TrialApplication": {trials.Application{}, nil},
+			"TrialFeedback": {trials.Feedback{}, nil}, "TrialResults": {trials.Results{}, nil}, "TrialDistribution": {trials.Distribution{}, nil}, "MyTrial": {app.MyTrial{}, nil}, "TrialApply": {app.ApplyInput{}, nil},
 			"CouponOption": {coupons.Option{}, nil}, "CouponQuote": {app.Quote{}, nil}, "CouponReportRow": {coupons.ReportRow{}, nil},
 			"MemberProgram": {members.Program{}, nil}, "MemberTier": {members.Tier{}, nil}, "MembershipCard": {members.Card{}, nil}, "PointsEntry": {members.Entry{}, nil},
 			"MembershipView": {app.MembershipView{}, nil}, "Segment": {members.Segment{}, nil}, "MemberGate": {members.Gate{}, nil}, "MemberOffer": {members.Offer{}, nil}, "PointsOffer": {app.PointsOffer{}, nil},

@@ -136,6 +136,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.pickupRoutes()...)     // pickup slots
 	routes = append(routes, s.deliveryRoutes()...)   // shipments, tracking timelines
 	routes = append(routes, s.drawRoutes()...)       // 福袋 draws
+	routes = append(routes, s.trialRoutes()...)      // new-product trials (内测)
 	routes = append(routes, s.memberRoutes()...)     // members, points, member prices, rooms for a segment
 	routes = append(routes, s.moderationRoutes()...) // mutes, bans, reports, word lists
 	if s.ColdChain != nil {

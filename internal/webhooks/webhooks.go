@@ -33,6 +33,7 @@ var EventTypes = []string{
 	"lot.held", "lot.released",
 	"room.started", "room.ended",
 	"presale.reached", "presale.failed",
+	"trial.selected", "trial.feedback",
 }
 
 // TestEvent is what "send a test" delivers.
