@@ -156,7 +156,7 @@ func TestTrialAPI(t *testing.T) {
 		}
 		winners = append(winners, m)
 		send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/trials/%d/feedback", tr.ID), fb, m.Token, nil).wantProblem(t, 409, "trial_sample_not_received")
-		send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/orders/%d/status", o.ID), map[string]string{"status": "shipped"}, owner, nil).want(t, 200)
+		send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/orders/%d/shipment", o.ID), map[string]string{"carrier": "shunfeng", "tracking_no": fmt.Sprintf("SF12345678901%02d", i)}, owner, nil).want(t, 200)
 	}
 	if len(winners) != 2 {
 		t.Fatalf("%d winners", len(winners))
