@@ -102,6 +102,9 @@ type App struct {
 	Channels *Channels
 	// MiniProgram checks WeChat mini-program logins (nil: the install has none).
 	MiniProgram *wxmini.Client
+	// MiniGrants keeps what viewers allowed of the mini-program's
+	// subscribe messages.
+	MiniGrants notify.MiniGrants
 	// Reminders keeps live subscriptions (预约) and viewers' inboxes.
 	Reminders   notify.Store
 	lastReminds time.Time

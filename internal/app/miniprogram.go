@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/notify"
 	"github.com/shelflive/shelflive/internal/payment"
 	"github.com/shelflive/shelflive/internal/wxmini"
 )
@@ -37,4 +39,57 @@ func (a *App) MiniProgramOpenID(ctx context.Context, p *identity.Principal) (str
 		return "", payment.ErrNeedOpenID
 	}
 	return openid, err
+}
+
+// MiniProgramSubscribe keeps what the viewer answered
+// wx.requestSubscribeMessage (template id → accept, reject, ban or
+// filter): each accept allows one message of that template. Only the
+// install's templates are taken; the answer is the viewer's grants.
+func (a *App) MiniProgramSubscribe(ctx context.Context, p *identity.Principal, results map[string]string) ([]notify.MiniGrant, error) {
+	if a.MiniProgram == nil {
+		return nil, wxmini.ErrOff
+	}
+	known := map[string]bool{}
+	for _, id := range a.MiniProgram.Templates {
+		known[id] = true
+	}
+	var accepted []string
+	for id, answer := range results {
+		if !known[id] {
+			return nil, notify.ErrUnknownTemplate.With("订阅消息模板不属于本小程序："+id, "Not one of this mini-program's templates: "+id+".")
+		}
+		switch answer {
+		case notify.MiniAccept:
+			accepted = append(accepted, id)
+		case notify.MiniReject, notify.MiniBan, notify.MiniFilter:
+		default:
+			return nil, notify.ErrMiniAnswer
+		}
+	}
+	slices.Sort(accepted) // one lock order for concurrent answers
+	if len(accepted) > 0 {
+		if err := a.MiniGrants.AddMiniGrants(ctx, p.MerchantID, p.SubjectID, a.MiniProgram.AppID, accepted); err != nil {
+			return nil, err
+		}
+	}
+	return a.MiniProgramGrants(ctx, p)
+}
+
+// MiniProgramGrants lists the viewer's subscribe-message credits for each
+// of the install's templates (0 for one never allowed).
+func (a *App) MiniProgramGrants(ctx context.Context, p *identity.Principal) ([]notify.MiniGrant, error) {
+	if a.MiniProgram == nil {
+		return nil, wxmini.ErrOff
+	}
+	credits, err := a.MiniGrants.MiniGrantCredits(ctx, p.MerchantID, p.SubjectID, a.MiniProgram.AppID)
+	if err != nil {
+		return nil, err
+	}
+	out := []notify.MiniGrant{}
+	for _, kind := range []string{wxmini.TemplateLiveStart, wxmini.TemplateOrderReady} {
+		if id := a.MiniProgram.Templates[kind]; id != "" {
+			out = append(out, notify.MiniGrant{Kind: kind, TemplateID: id, Credits: credits[id]})
+		}
+	}
+	return out, nil
 }

@@ -37,7 +37,10 @@ type Config struct {
 	MiniProgramAppID   string
 	MiniProgramSecret  string
 	MiniProgramBaseURL string // replaces api.weixin.qq.com (sandboxes, tests)
-	AlipayBaseURL      string // replaces Alipay's gateway (sandboxes, tests)
+	// MiniProgramTemplates are its subscribe-message template ids,
+	// "live_start=<id>,order_ready=<id>" (wxmini.ParseTemplates).
+	MiniProgramTemplates string
+	AlipayBaseURL        string // replaces Alipay's gateway (sandboxes, tests)
 	// 快递100 tracking (the install's account): parcels of shipped delivery
 	// orders are polled every TrackEvery on the leader; no customer means
 	// manual timeline updates only.
@@ -132,6 +135,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.Kuaidi100Key, "kuaidi100-key", "", "快递100 authorization key (SHELFLIVE_KUAIDI100_KEY)")
 	fs.StringVar(&c.Kuaidi100URL, "kuaidi100-url", env("SHELFLIVE_KUAIDI100_URL", ""), "快递100 real-time query URL; empty = https://poll.kuaidi100.com/poll/query.do (SHELFLIVE_KUAIDI100_URL)")
 	fs.DurationVar(&c.TrackEvery, "track-every", envDuration("SHELFLIVE_TRACK_EVERY", 30*time.Minute), "how often the leader asks the tracking provider about an open parcel (SHELFLIVE_TRACK_EVERY)")
+	fs.StringVar(&c.MiniProgramTemplates, "wechat-miniprogram-templates", env("SHELFLIVE_WECHAT_MINIPROGRAM_TEMPLATES", ""), "the mini-program's subscribe-message template ids the viewer is asked to allow: live_start=<id>,order_ready=<id> (SHELFLIVE_WECHAT_MINIPROGRAM_TEMPLATES)")
 	fs.StringVar(&c.AlipayBaseURL, "alipay-base-url", env("SHELFLIVE_ALIPAY_BASE_URL", ""), "Alipay gateway URL; empty = https://openapi.alipay.com/gateway.do (SHELFLIVE_ALIPAY_BASE_URL)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHELFLIVE_LOG_FORMAT", "text"), "log format: text or json (SHELFLIVE_LOG_FORMAT)")

@@ -203,6 +203,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if a.MiniProgram, err = wxmini.New(c.MiniProgramAppID, c.MiniProgramSecret, c.MiniProgramBaseURL, nil); err != nil {
 		return fmt.Errorf("wechat mini-program: %w", err)
 	}
+	if a.MiniProgram != nil {
+		if a.MiniProgram.Templates, err = wxmini.ParseTemplates(c.MiniProgramTemplates); err != nil {
+			return fmt.Errorf("wechat mini-program: %w", err)
+		}
+	}
 	modStore := &sqldb.ModerationStore{DB: db}
 	a.Moderation, a.Strikes = modStore, &moderation.Strikes{}
 	a.Words = &moderation.WordCache{Load: modStore.Words, Now: db.Now}
@@ -221,7 +226,8 @@ func (m *Main) Open(ctx context.Context) error {
 	a.DrawPrizes = couponStore
 	a.CouponNaive = c.CouponNaive
 	a.Members = &sqldb.MemberStore{DB: db}
-	a.Reminders = &sqldb.ReminderStore{DB: db}
+	reminderStore := &sqldb.ReminderStore{DB: db}
+	a.Reminders, a.MiniGrants = reminderStore, reminderStore
 	a.Aftersales = &sqldb.AftersaleStore{DB: db}
 	a.Household = &sqldb.HouseholdStore{DB: db}
 	a.Presales = &sqldb.PresaleStore{DB: db}

@@ -222,3 +222,36 @@ func trimErr(s string) string {
 	}
 	return s
 }
+
+// AddMiniGrants implements notify.MiniGrants.
+func (s *ReminderStore) AddMiniGrants(ctx context.Context, merchantID, customerID int64, appID string, templateIDs []string) error {
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		for _, id := range templateIDs {
+			if _, err := tx.Exec(ctx, `INSERT INTO wechat_mini_grants (merchant_id, customer_id, appid, template_id, credits, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+				ON CONFLICT (merchant_id, customer_id, appid, template_id) DO UPDATE SET credits = wechat_mini_grants.credits + 1, updated_at = excluded.updated_at`,
+				merchantID, customerID, appID, id, ms(tx.Now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MiniGrantCredits implements notify.MiniGrants.
+func (s *ReminderStore) MiniGrantCredits(ctx context.Context, merchantID, customerID int64, appID string) (map[string]int, error) {
+	rows, err := s.DB.Query(ctx, `SELECT template_id, credits FROM wechat_mini_grants WHERE merchant_id = ? AND customer_id = ? AND appid = ?`, merchantID, customerID, appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

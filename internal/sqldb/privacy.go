@@ -25,6 +25,7 @@ func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) e
 			{`DELETE FROM sessions WHERE kind = 'customer' AND merchant_id = ? AND subject_id = ?`, []any{merchantID, customerID}},
 			{`DELETE FROM otps WHERE merchant_id = ? AND phone = ?`, []any{merchantID, phone}},
 			{`DELETE FROM wechat_mini_logins WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`DELETE FROM wechat_mini_grants WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE comments SET author_name = '已注销用户' WHERE merchant_id = ? AND author_kind = 'customer' AND author_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '' WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			// trials: the application form's answers (allergies, household) and the delivery address go

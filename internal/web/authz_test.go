@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/shelflive/shelflive/internal/notify"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -459,7 +460,12 @@ func classify(rt web.Route, r result) string {
 // TestAuthorizationMatrix calls every route of Routes() as every kind of
 // caller and compares the outcome with the one derived from the route table.
 func TestAuthorizationMatrix(t *testing.T) {
-	m := testkit.StartNode(t, "")
+	// a mini-program, so its routes answer; its jscode2session is the local
+	// fake, which knows no code (the login answers miniprogram_code_invalid)
+	jscode := httptest.NewServer(&fakeJSCode2Session{AppID: "wx00000000000000aa", Secret: "matrix", used: map[string]bool{}})
+	defer jscode.Close()
+	m := testkit.StartNode(t, "", "-wechat-miniprogram-appid", "wx00000000000000aa", "-wechat-miniprogram-secret", "matrix",
+		"-wechat-miniprogram-base-url", jscode.URL, "-wechat-miniprogram-templates", "live_start=tmpl-live,order_ready=tmpl-ready")
 	base := m.URL()
 	routes := m.Server.Routes()
 	if !slices.ContainsFunc(routes, func(rt web.Route) bool { return rt.Path == "/api/v1/trace/{code}" }) {

@@ -195,3 +195,80 @@ func TestMiniProgramPayment(t *testing.T) {
 			wantProblem(t, 404, "miniprogram_off")
 	})
 }
+
+// TestMiniProgramSubscribe: the mini-program reads its template ids from
+// the server and hands back what wx.requestSubscribeMessage answered; each
+// accept is one message the viewer allowed, per template; erase drops them.
+func TestMiniProgramSubscribe(t *testing.T) {
+	fake := &fakeJSCode2Session{AppID: "wx00000000000000sb", Secret: "mini-secret", used: map[string]bool{},
+		codes: map[string]string{"code-s": "oSUB-openid"}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	m := testkit.StartNode(t, "", "-wechat-miniprogram-appid", fake.AppID, "-wechat-miniprogram-secret", fake.Secret, "-wechat-miniprogram-base-url", srv.URL,
+		"-wechat-miniprogram-templates", "live_start=TMPL-live-001,order_ready=TMPL-ready-002")
+	base := m.URL()
+	var cfg struct {
+		AppID     string            `json:"appid"`
+		Templates map[string]string `json:"templates"`
+	}
+	send(t, nil, base, "GET", "/api/v1/miniprogram/config", nil, "", nil).decode(t, &cfg)
+	if cfg.AppID != fake.AppID || cfg.Templates["live_start"] != "TMPL-live-001" || cfg.Templates["order_ready"] != "TMPL-ready-002" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	r := send(t, nil, base, "POST", "/api/v1/auth/wechat/miniprogram", map[string]string{"merchant": "demo", "code": "code-s"}, "", nil)
+	var mini session
+	r.decode(t, &mini)
+	type grant struct {
+		Kind       string `json:"kind"`
+		TemplateID string `json:"template_id"`
+		Credits    int    `json:"credits"`
+	}
+	credits := func(t *testing.T, r result) map[string]int {
+		t.Helper()
+		var out struct {
+			Grants []grant `json:"grants"`
+		}
+		r.decode(t, &out)
+		if r.Status != 200 || len(out.Grants) != 2 {
+			t.Fatalf("grants: %d %s", r.Status, r.Body)
+		}
+		c := map[string]int{}
+		for _, g := range out.Grants {
+			c[g.Kind] = g.Credits
+		}
+		return c
+	}
+	subscribe := func(results map[string]string) result {
+		return send(t, nil, base, "POST", "/api/v1/me/miniprogram/subscriptions", map[string]any{"results": results}, mini.Token, nil)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		if c := credits(t, send(t, nil, base, "GET", "/api/v1/me/miniprogram/subscriptions", nil, mini.Token, nil)); c["live_start"] != 0 || c["order_ready"] != 0 {
+			t.Fatalf("before: %v", c)
+		}
+		if c := credits(t, subscribe(map[string]string{"TMPL-live-001": "accept", "TMPL-ready-002": "reject"})); c["live_start"] != 1 || c["order_ready"] != 0 {
+			t.Fatalf("after one accept: %v", c)
+		}
+		if c := credits(t, subscribe(map[string]string{"TMPL-live-001": "accept", "TMPL-ready-002": "accept"})); c["live_start"] != 2 || c["order_ready"] != 1 {
+			t.Fatalf("after two more: %v", c)
+		}
+	})
+	t.Run("ErrUnknownTemplate", func(t *testing.T) {
+		subscribe(map[string]string{"TMPL-someone-elses": "accept"}).wantProblem(t, 400, "unknown_template")
+	})
+	t.Run("ErrAnswer", func(t *testing.T) {
+		subscribe(map[string]string{"TMPL-live-001": "yes please"}).wantProblem(t, 400, "invalid_subscribe_answer")
+	})
+	t.Run("ErrNotLoggedIn", func(t *testing.T) {
+		send(t, nil, base, "GET", "/api/v1/me/miniprogram/subscriptions", nil, "", nil).wantProblem(t, 401, "login_required")
+	})
+	t.Run("EraseDropsGrants", func(t *testing.T) {
+		if r := send(t, nil, base, "DELETE", "/api/v1/me", nil, mini.Token, nil); r.Status/100 != 2 {
+			t.Fatalf("erase: %d %s", r.Status, r.Body)
+		}
+		var n int
+		if err := m.DB.QueryRow(t.Context(), `SELECT COUNT(*) FROM wechat_mini_grants`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("grants left after erase: %d %v", n, err)
+		}
+	})
+}

@@ -35,6 +35,9 @@ type Client struct {
 	Secret  string
 	BaseURL string // empty: DefaultBaseURL
 	HTTP    *http.Client
+	// Templates are the subscribe-message template ids by kind
+	// (TemplateLiveStart, TemplateOrderReady); ParseTemplates reads them.
+	Templates map[string]string
 }
 
 // New is a client; nil when the install has no mini-program (appid empty).
@@ -97,4 +100,36 @@ func (c *Client) Code2Session(ctx context.Context, code string) (Session, error)
 		return Session{}, ErrWeChat.Wrap(fmt.Errorf("jscode2session: errcode %d %s", out.ErrCode, out.ErrMsg))
 	}
 	return Session{OpenID: out.OpenID, UnionID: out.UnionID}, nil
+}
+
+// Subscribe-message templates the mini-program asks viewers to allow
+// (wx.requestSubscribeMessage), by what they are for. The ids are the
+// mini-program's own (mp.weixin.qq.com → 订阅消息 → 我的模板), so they are
+// install settings: SHELFLIVE_WECHAT_MINIPROGRAM_TEMPLATES
+// "live_start=<id>,order_ready=<id>".
+const (
+	TemplateLiveStart  = "live_start"  // a live the viewer 预约'd is starting
+	TemplateOrderReady = "order_ready" // an order is ready for pickup
+)
+
+// errTemplates is a template setting that does not parse.
+var errTemplates = fmt.Errorf("wxmini: templates are kind=id pairs separated by commas, kinds %s and %s", TemplateLiveStart, TemplateOrderReady)
+
+// ParseTemplates reads "live_start=<id>,order_ready=<id>" (either may be
+// left out).
+func ParseTemplates(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		kind, id, ok := strings.Cut(part, "=")
+		kind, id = strings.TrimSpace(kind), strings.TrimSpace(id)
+		if !ok || id == "" || len(id) > 128 || (kind != TemplateLiveStart && kind != TemplateOrderReady) || out[kind] != "" {
+			return nil, errTemplates
+		}
+		out[kind] = id
+	}
+	return out, nil
 }
