@@ -547,6 +547,12 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	if req.PickupSlot != nil && req.Fulfilment == order.Pickup {
 		o.PickupSlotAsked = req.PickupSlot.UTC()
 	}
+	if req.Fulfilment == order.Delivery {
+		o.DeliveryLat, o.DeliveryLng = req.Lat, req.Lng
+		if req.DeliverySlot != nil {
+			o.PickupSlotAsked = req.DeliverySlot.UTC()
+		}
+	}
 	created, err := a.Orders.Create(ctx, o, req.Items)
 	if err != nil {
 		return nil, false, err

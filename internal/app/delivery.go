@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -10,6 +12,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // Tracking wires shipments to a tracking provider.
@@ -165,4 +168,65 @@ func (a *App) pollShipment(ctx context.Context, sh *delivery.Shipment) {
 	if err != nil {
 		a.Logger.Error("tracking: record", "order", sh.OrderNumber, "err", err)
 	}
+}
+
+// DeliveryQuote is what the buy sheet shows for same-city delivery to a
+// point: the store that would deliver, how far, the fee for goods worth
+// goodsFen, and its delivery slots with the places left.
+type DeliveryQuote struct {
+	SameCity    bool             `json:"same_city"` // false: the shop ships by courier (no point, no fee)
+	StoreID     int64            `json:"store_id,omitempty"`
+	StoreName   string           `json:"store_name,omitempty"`
+	StoreNameEN string           `json:"store_name_en,omitempty"`
+	DistanceM   int64            `json:"distance_m,omitempty"`
+	FeeFen      int64            `json:"fee_fen"`
+	FreeOverFen int64            `json:"free_over_fen,omitempty"`
+	RadiusM     int64            `json:"radius_m,omitempty"`
+	Tiers       []stores.FeeTier `json:"tiers,omitempty"`
+	Slots       []stores.Slot    `json:"slots"`
+}
+
+// DeliverySlotLister answers which delivery slots a store offers now.
+type DeliverySlotLister interface {
+	SlotsOf(ctx context.Context, kind stores.SlotKind, merchantID, storeID int64, now time.Time) (*stores.Store, []stores.Slot, error)
+}
+
+// QuoteDelivery prices same-city delivery to (lat, lng) as the order's
+// transaction will (the nearest store whose radius covers the point;
+// beyond_delivery_radius when none does).
+func (a *App) QuoteDelivery(ctx context.Context, merchantID int64, lat, lng *float64, goodsFen int64) (*DeliveryQuote, error) {
+	list, err := a.Stores.ListStores(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	var delivering []stores.Store
+	for _, st := range list {
+		if st.Delivery {
+			delivering = append(delivering, st)
+		}
+	}
+	q := &DeliveryQuote{Slots: []stores.Slot{}}
+	if !slices.ContainsFunc(delivering, func(st stores.Store) bool { return st.SameCity() }) {
+		return q, nil
+	}
+	q.SameCity = true
+	if lat == nil || lng == nil {
+		return nil, stores.ErrPointRequired
+	}
+	if *lat < -90 || *lat > 90 || *lng < -180 || *lng > 180 {
+		return nil, apperr.ErrInvalidLocation.At("lat")
+	}
+	st, dist, err := stores.NearestDelivering(delivering, *lat, *lng)
+	if err != nil {
+		return nil, err
+	}
+	q.StoreID, q.StoreName, q.StoreNameEN, q.DistanceM = st.ID, st.Name, st.NameEN, int64(math.Round(dist))
+	q.FeeFen, _ = st.DeliveryFee(float64(q.DistanceM), goodsFen)
+	q.FreeOverFen, q.RadiusM, q.Tiers = st.DeliveryFreeOverFen, st.DeliveryRadiusM, st.DeliveryTiers
+	if sl, ok := a.Pickup.(DeliverySlotLister); ok {
+		if _, slots, err := sl.SlotsOf(ctx, stores.DeliverySlots, merchantID, st.ID, a.Now()); err == nil {
+			q.Slots = slots
+		}
+	}
+	return q, nil
 }

@@ -105,6 +105,13 @@ type Order struct {
 	SlotMoved       bool       `json:"slot_moved,omitempty"`
 	// PickupSlotAsked is the slot start the buyer asked for (zero: the first free one).
 	PickupSlotAsked time.Time `json:"-"`
+	// Same-city delivery: the point the buyer chose on the address, its
+	// distance from the store, and the fee (part of TotalFen). The slot
+	// fields above hold the delivery slot of such an order.
+	DeliveryLat    *float64 `json:"delivery_lat,omitempty"`
+	DeliveryLng    *float64 `json:"delivery_lng,omitempty"`
+	DistanceM      int64    `json:"distance_m,omitempty"`
+	DeliveryFeeFen int64    `json:"delivery_fee_fen"`
 }
 
 // Line is one SKU in an order with the price at order time.
@@ -136,6 +143,13 @@ type Request struct {
 	// PickupSlot is the start of the pickup slot the buyer chose (stores
 	// with slots); empty takes the first free one, a full one the next.
 	PickupSlot *time.Time `json:"pickup_slot,omitempty"`
+	// Lat and Lng are the delivery address's point, chosen by the buyer
+	// (their current location; GCJ-02 like stores): same-city delivery
+	// picks the nearest store whose radius covers it and charges its fee.
+	// DeliverySlot is the delivery slot chosen (stores with delivery slots).
+	Lat          *float64   `json:"lat,omitempty"`
+	Lng          *float64   `json:"lng,omitempty"`
+	DeliverySlot *time.Time `json:"delivery_slot,omitempty"`
 }
 
 // Item is one requested SKU and quantity.
@@ -194,6 +208,9 @@ func (r *Request) Validate() error {
 	case Delivery:
 		if r.Name == "" || r.Address == "" || len([]rune(r.Address)) > 200 || len([]rune(r.Name)) > 30 {
 			return apperr.InvalidField("address", "address_required", "请填写收货人和地址", "Enter the recipient and address.")
+		}
+		if (r.Lat == nil) != (r.Lng == nil) || (r.Lat != nil && (*r.Lat < -90 || *r.Lat > 90 || *r.Lng < -180 || *r.Lng > 180 || (*r.Lat == 0 && *r.Lng == 0))) {
+			return apperr.ErrInvalidLocation.At("lat")
 		}
 	default:
 		return apperr.InvalidField("fulfilment", "invalid_fulfilment", "请选择自提或配送", "Choose pickup or delivery.")

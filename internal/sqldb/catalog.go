@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -210,12 +211,26 @@ type StoreRepo struct{ DB *DB }
 
 var _ stores.Repo = (*StoreRepo)(nil)
 
-const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours, open_minute, close_minute, slot_minutes, slot_capacity`
+const storeCols = `id, merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours, open_minute, close_minute, slot_minutes, slot_capacity,
+	delivery_radius_m, delivery_tiers, delivery_free_over_fen, delivery_slot_capacity`
 
 func scanStore(row interface{ Scan(...any) error }) (*stores.Store, error) {
 	var s stores.Store
-	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery, &s.PickupWindowHours, &s.OpenMinute, &s.CloseMinute, &s.SlotMinutes, &s.SlotCapacity)
-	return &s, translate(err)
+	var tiers string
+	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.NameEN, &s.Address, &s.Lat, &s.Lng, &s.Phone, &s.Hours, &s.Delivery, &s.PickupWindowHours, &s.OpenMinute, &s.CloseMinute, &s.SlotMinutes, &s.SlotCapacity,
+		&s.DeliveryRadiusM, &tiers, &s.DeliveryFreeOverFen, &s.DeliverySlotCapacity)
+	if err != nil {
+		return &s, translate(err)
+	}
+	if err := json.Unmarshal([]byte(tiers), &s.DeliveryTiers); err != nil || s.DeliveryTiers == nil {
+		s.DeliveryTiers = []stores.FeeTier{}
+	}
+	return &s, nil
+}
+
+func tiersJSON(s *stores.Store) string {
+	b, _ := json.Marshal(s.DeliveryTiers)
+	return string(b)
 }
 
 func (r *StoreRepo) CreateStore(ctx context.Context, s *stores.Store) error {
@@ -224,9 +239,10 @@ func (r *StoreRepo) CreateStore(ctx context.Context, s *stores.Store) error {
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) (err error) {
 		s.ID, err = tx.InsertID(ctx, `INSERT INTO stores (merchant_id, name, name_en, address, lat, lng, phone, hours, delivery, pickup_window_hours,
-			open_minute, close_minute, slot_minutes, slot_capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			open_minute, close_minute, slot_minutes, slot_capacity, created_at, delivery_radius_m, delivery_tiers, delivery_free_over_fen, delivery_slot_capacity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.MerchantID, s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours,
-			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, ms(tx.Now))
+			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, ms(tx.Now), s.DeliveryRadiusM, tiersJSON(s), s.DeliveryFreeOverFen, s.DeliverySlotCapacity)
 		return err
 	})
 }
@@ -237,9 +253,10 @@ func (r *StoreRepo) UpdateStore(ctx context.Context, s *stores.Store) error {
 	}
 	return r.DB.WriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE stores SET name = ?, name_en = ?, address = ?, lat = ?, lng = ?, phone = ?, hours = ?, delivery = ?, pickup_window_hours = ?,
-			open_minute = ?, close_minute = ?, slot_minutes = ?, slot_capacity = ? WHERE merchant_id = ? AND id = ?`,
+			open_minute = ?, close_minute = ?, slot_minutes = ?, slot_capacity = ?,
+			delivery_radius_m = ?, delivery_tiers = ?, delivery_free_over_fen = ?, delivery_slot_capacity = ? WHERE merchant_id = ? AND id = ?`,
 			s.Name, s.NameEN, s.Address, s.Lat, s.Lng, s.Phone, s.Hours, s.Delivery, s.PickupWindowHours,
-			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, s.MerchantID, s.ID)
+			s.OpenMinute, s.CloseMinute, s.SlotMinutes, s.SlotCapacity, s.DeliveryRadiusM, tiersJSON(s), s.DeliveryFreeOverFen, s.DeliverySlotCapacity, s.MerchantID, s.ID)
 		return mustAffect(res, err)
 	})
 }

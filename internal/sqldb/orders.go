@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +86,8 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if found, err := replayOrder(ctx, tx, o); found || err != nil {
 			return err
 		}
-		if err := s.chooseStore(ctx, tx, o); err != nil {
+		sameCity, err := s.chooseStore(ctx, tx, o, false)
+		if err != nil {
 			return err
 		}
 		o.Status, o.CreatedAt, o.TotalFen = order.PendingPayment, tx.Now, 0
@@ -132,6 +135,12 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if err := applyCoupon(ctx, tx, o); err != nil {
 			return err
 		}
+		if sameCity != nil {
+			// The fee by distance, free over the store's amount (goods
+			// after the coupon); the buyer pays it with the goods.
+			o.DeliveryFeeFen, _ = sameCity.DeliveryFee(float64(o.DistanceM), o.TotalFen)
+			o.TotalFen += o.DeliveryFeeFen
+		}
 		var paidAt any
 		if o.DrawID != 0 || o.TrialID != 0 {
 			o.DiscountFen, o.TotalFen, o.Status = o.TotalFen, 0, order.Paid
@@ -144,10 +153,8 @@ func (s *OrderStore) create(ctx context.Context, o *order.Order, items []order.I
 		if err := useCoupon(ctx, tx, o); err != nil {
 			return err
 		}
-		if o.Fulfilment == order.Pickup {
-			if err := bookSlot(ctx, tx, o); err != nil {
-				return err
-			}
+		if err := bookSlot(ctx, tx, o); err != nil {
+			return err
 		}
 		for _, t := range takes {
 			if _, err := tx.Exec(ctx, `INSERT INTO allocations (order_id, store_id, lot_id, quantity) VALUES (?, ?, ?, ?)`, o.ID, t.StoreID, t.LotID, t.Qty); err != nil {
@@ -184,9 +191,11 @@ func insertOrderRows(ctx context.Context, tx *Tx, o *order.Order, paidAt any) er
 			o.PickupCode = order.NewPickupCode()
 		}
 		o.ID, err = tx.InsertID(ctx, `INSERT INTO orders (merchant_id, number, customer_id, room_id, guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
-			total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, trial_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			total_fen, pickup_code, idempotency_key, request_hash, reserve_expires_at, created_at, discount_fen, coupon_claim_id, draw_id, trial_id, paid_at,
+			delivery_lat, delivery_lng, distance_m, delivery_fee_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			o.MerchantID, o.Number, o.CustomerID, nullID(o.RoomID), o.GuideCode, string(o.Status), string(o.Fulfilment), o.StoreID, o.ContactName, o.ContactPhone, o.Address,
-			o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), nullID(o.TrialID), paidAt)
+			o.TotalFen, o.PickupCode, o.IdempotencyKey, o.RequestHash, ms(o.ReserveExpiresAt), ms(tx.Now), o.DiscountFen, nullID(o.CouponClaimID), nullID(o.DrawID), nullID(o.TrialID), paidAt,
+			o.DeliveryLat, o.DeliveryLng, o.DistanceM, o.DeliveryFeeFen)
 		// A taken number or pickup code inserts nothing: draw again. (A
 		// failed INSERT would abort a PostgreSQL transaction.)
 		if err != sql.ErrNoRows || attempt == 3 {
@@ -208,16 +217,54 @@ func insertOrderRows(ctx context.Context, tx *Tx, o *order.Order, paidAt any) er
 	return nil
 }
 
-// chooseStore checks the pickup store, or picks the delivery store with stock.
-func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order) error {
+// chooseStore checks the pickup store, or picks the delivery store: when
+// the shop delivers same-city, the nearest store whose radius covers the
+// buyer's point (returned, for the fee), else its first delivery store (a
+// courier's parcel, no fee). courier lets an order without a point go as
+// a courier's parcel from the first delivery store even then (pre-sales,
+// whose goods ship later from the producer).
+func (s *OrderStore) chooseStore(ctx context.Context, tx *Tx, o *order.Order, courier bool) (*stores.Store, error) {
 	if o.Fulfilment == order.Pickup {
-		return storeOfMerchant(ctx, tx, o.MerchantID, o.StoreID)
+		return nil, storeOfMerchant(ctx, tx, o.MerchantID, o.StoreID)
 	}
-	err := tx.QueryRow(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND delivery = TRUE ORDER BY id LIMIT 1`, o.MerchantID).Scan(&o.StoreID)
-	if err == sql.ErrNoRows {
-		return order.ErrDeliveryStore
+	list, err := deliveryStores(ctx, tx.Query, o.MerchantID)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	if len(list) == 0 {
+		return nil, order.ErrDeliveryStore
+	}
+	if !slices.ContainsFunc(list, func(st stores.Store) bool { return st.SameCity() }) || (courier && o.DeliveryLat == nil) {
+		o.StoreID, o.DeliveryLat, o.DeliveryLng = list[0].ID, nil, nil
+		return nil, nil
+	}
+	if o.DeliveryLat == nil || o.DeliveryLng == nil {
+		return nil, stores.ErrPointRequired
+	}
+	st, dist, err := stores.NearestDelivering(list, *o.DeliveryLat, *o.DeliveryLng)
+	if err != nil {
+		return nil, err
+	}
+	o.StoreID, o.DistanceM = st.ID, int64(math.Round(dist))
+	return st, nil
+}
+
+// deliveryStores are the merchant's stores that ship delivery orders, oldest first.
+func deliveryStores(ctx context.Context, query rowsFn, merchantID int64) ([]stores.Store, error) {
+	rows, err := query(ctx, `SELECT `+storeCols+` FROM stores WHERE merchant_id = ? AND delivery = TRUE ORDER BY id`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []stores.Store
+	for rows.Next() {
+		st, err := scanStore(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *st)
+	}
+	return out, rows.Err()
 }
 
 func rowsAffected(res sql.Result, err error) (int64, error) {
@@ -242,21 +289,26 @@ func isUnique(err error, names ...string) bool {
 
 const orderCols = `id, merchant_id, number, customer_id, COALESCE(room_id, 0), COALESCE(sale_id, 0), guide_code, status, fulfilment, store_id, contact_name, contact_phone, address,
 	total_fen, refunded_fen, pickup_code, reserve_expires_at, created_at, paid_at, ready_at, shipped_at, completed_at, cancelled_at,
-	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0), COALESCE(trial_id, 0), pickup_slot_start, pickup_slot_end, pickup_slot_requested`
+	discount_fen, COALESCE(coupon_claim_id, 0), COALESCE(draw_id, 0), COALESCE(trial_id, 0), pickup_slot_start, pickup_slot_end, pickup_slot_requested,
+	delivery_lat, delivery_lng, distance_m, delivery_fee_fen`
 
 func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
 	var o order.Order
 	var status, ful string
 	var exp, created int64
 	var paid, ready, shipped, completed, cancelled, slotStart, slotEnd, slotAsked sql.NullInt64
+	var lat, lng sql.NullFloat64
 	err := row.Scan(&o.ID, &o.MerchantID, &o.Number, &o.CustomerID, &o.RoomID, &o.SaleID, &o.GuideCode, &status, &ful, &o.StoreID, &o.ContactName, &o.ContactPhone, &o.Address,
 		&o.TotalFen, &o.RefundedFen, &o.PickupCode, &exp, &created, &paid, &ready, &shipped, &completed, &cancelled,
-		&o.DiscountFen, &o.CouponClaimID, &o.DrawID, &o.TrialID, &slotStart, &slotEnd, &slotAsked)
+		&o.DiscountFen, &o.CouponClaimID, &o.DrawID, &o.TrialID, &slotStart, &slotEnd, &slotAsked, &lat, &lng, &o.DistanceM, &o.DeliveryFeeFen)
 	if err != nil {
 		return nil, translate(err)
 	}
 	o.Status, o.Fulfilment = order.Status(status), order.Fulfilment(ful)
 	o.StatusLabel = o.Status.Label()
+	if lat.Valid && lng.Valid {
+		o.DeliveryLat, o.DeliveryLng = &lat.Float64, &lng.Float64
+	}
 	o.ReserveExpiresAt, o.CreatedAt = fromMS(exp), fromMS(created)
 	o.PaidAt, o.ReadyAt, o.ShippedAt, o.CompletedAt, o.CancelledAt = nullMS(paid), nullMS(ready), nullMS(shipped), nullMS(completed), nullMS(cancelled)
 	o.PickupSlotStart, o.PickupSlotEnd = nullMS(slotStart), nullMS(slotEnd)

@@ -202,7 +202,7 @@ func (s *PresaleStore) commit(ctx context.Context, in *presale.Presale, o *order
 		if mine+qty > p.PerBuyerLimit {
 			return presale.ErrOverLimit
 		}
-		if err := (&OrderStore{DB: s.DB}).chooseStore(ctx, tx, o); err != nil {
+		if _, err := (&OrderStore{DB: s.DB}).chooseStore(ctx, tx, o, true); err != nil {
 			return err
 		}
 		kind := p.CommitKind()

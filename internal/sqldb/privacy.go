@@ -27,7 +27,7 @@ func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) e
 			{`DELETE FROM wechat_mini_logins WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`DELETE FROM wechat_mini_grants WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE comments SET author_name = '已注销用户' WHERE merchant_id = ? AND author_kind = 'customer' AND author_id = ?`, []any{merchantID, customerID}},
-			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '' WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`UPDATE orders SET contact_name = '', contact_phone = '', address = '', delivery_lat = NULL, delivery_lng = NULL WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			// trials: the application form's answers (allergies, household) and the delivery address go
 			{`UPDATE trial_applications SET answers = '{}', contact_name = '', address = '', device = '' WHERE customer_id = ? AND trial_id IN (SELECT id FROM trials WHERE merchant_id = ?)`, []any{customerID, merchantID}},
 			// reminders: browsers' push subscriptions, channel choices and unsent deliveries go

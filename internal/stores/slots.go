@@ -41,6 +41,23 @@ type Slot struct {
 	Label string    `json:"label"` // "12-07 10:00–11:00", China time
 }
 
+// SlotKind says what a slot is for: the same grid of opening hours books
+// pickups (SlotCapacity) and same-city deliveries (DeliverySlotCapacity).
+type SlotKind string
+
+const (
+	PickupSlots   SlotKind = "pickup"
+	DeliverySlots SlotKind = "delivery"
+)
+
+// Capacity is how many orders one slot of kind takes (0: no slots).
+func (s *Store) Capacity(kind SlotKind) int64 {
+	if kind == DeliverySlots {
+		return s.DeliverySlotCapacity
+	}
+	return s.SlotCapacity
+}
+
 // SlotsOn says whether the store books pickups into slots.
 func (s *Store) SlotsOn() bool { return s.SlotCapacity > 0 }
 
@@ -69,9 +86,12 @@ func (s *Store) Open(t time.Time) bool {
 // SlotTimes lists the bookable slots from now on (today and tomorrow, China
 // time): each starts on the slot grid from opening, ends at the latest at
 // closing, and has at least SlotLead left.
-func (s *Store) SlotTimes(now time.Time) []Slot {
+func (s *Store) SlotTimes(now time.Time) []Slot { return s.SlotTimesOf(PickupSlots, now) }
+
+// SlotTimesOf is SlotTimes for pickups or deliveries.
+func (s *Store) SlotTimesOf(kind SlotKind, now time.Time) []Slot {
 	var out []Slot
-	if !s.SlotsOn() {
+	if s.Capacity(kind) <= 0 {
 		return out
 	}
 	day := now.In(cn.Shanghai)
@@ -96,7 +116,12 @@ func (s *Store) SlotTimes(now time.Time) []Slot {
 // the store is closed then, it is over, or it is off the grid — is
 // ErrSlotClosed.
 func (s *Store) SlotsFrom(now, want time.Time) ([]Slot, error) {
-	all := s.SlotTimes(now)
+	return s.SlotsFromOf(PickupSlots, now, want)
+}
+
+// SlotsFromOf is SlotsFrom for pickups or deliveries.
+func (s *Store) SlotsFromOf(kind SlotKind, now, want time.Time) ([]Slot, error) {
+	all := s.SlotTimesOf(kind, now)
 	if want.IsZero() {
 		return all, nil
 	}

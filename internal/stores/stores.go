@@ -38,6 +38,12 @@ type Store struct {
 	SlotMinutes  int     `json:"slot_minutes"`
 	SlotCapacity int64   `json:"slot_capacity"`
 	DistanceM    float64 `json:"distance_m,omitempty"` // set by Nearest
+	// Same-city delivery (delivery.go): radius (0: none), fee tiers by
+	// distance, free over an order amount, orders per delivery slot.
+	DeliveryRadiusM      int64     `json:"delivery_radius_m"`
+	DeliveryTiers        []FeeTier `json:"delivery_tiers"`
+	DeliveryFreeOverFen  int64     `json:"delivery_free_over_fen"`
+	DeliverySlotCapacity int64     `json:"delivery_slot_capacity"`
 }
 
 // Validate checks a store before it is stored.
@@ -67,6 +73,9 @@ func (s *Store) Validate() error {
 		return ErrTooLong
 	}
 	if err := s.normalizeHours(); err != nil {
+		return err
+	}
+	if err := s.normalizeDelivery(); err != nil {
 		return err
 	}
 	if s.PickupWindowHours == 0 {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/delivery"
@@ -16,6 +17,7 @@ func (s *Server) deliveryRoutes() []Route {
 		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
 	}
 	return []Route{
+		api("GET", "/api/v1/rooms/{slug}/delivery-quote", Public, "", "Same-city delivery to a point: the store, distance, fee by distance and delivery slots (?lat=&lng=&goods_fen=)", s.apiDeliveryQuote),
 		api("GET", "/api/v1/carriers", Public, "", "Carriers a shop ships with (codes, names, tracking-number shapes)", s.apiCarriers),
 		api("GET", "/api/v1/orders/{id}/shipment", AnyLogin, "", "A delivery order's shipment and tracking timeline (its buyer, or staff)", s.apiOrderShipment),
 		api("POST", "/api/v1/orders/{id}/shipment", Staff, identity.PermOrdersFulfil, "Ship a paid delivery order with carrier and tracking number (again: correct them)", s.apiShipOrder),
@@ -88,4 +90,27 @@ func (s *Server) apiTrackingUpdate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return writeJSON(w, 200, sh)
+}
+
+func (s *Server) apiDeliveryQuote(w http.ResponseWriter, r *http.Request) error {
+	room, err := s.roomPublic(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var lat, lng *float64
+	if q.Get("lat") != "" || q.Get("lng") != "" {
+		a, err1 := strconv.ParseFloat(q.Get("lat"), 64)
+		b, err2 := strconv.ParseFloat(q.Get("lng"), 64)
+		if err1 != nil || err2 != nil {
+			return apperr.ErrInvalidLocation.At("lat")
+		}
+		lat, lng = &a, &b
+	}
+	goods, _ := strconv.ParseInt(q.Get("goods_fen"), 10, 64)
+	quote, err := s.App.QuoteDelivery(r.Context(), room.MerchantID, lat, lng, max(goods, 0))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, quote)
 }

@@ -263,6 +263,7 @@ var objectRoutes = map[string]objectRoute{
 	"GET /api/v1/orders/{id}/aftersales":       {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
 	"POST /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
 	"POST /api/v1/aftersales/{id}/withdraw":    {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
+	"GET /api/v1/rooms/{slug}/delivery-quote":  {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/delivery-quote" }},
 	"GET /api/v1/orders/{id}/shipment":         {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment" }},
 	"POST /api/v1/orders/{id}/shipment":        {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment" }},
 	"POST /api/v1/orders/{id}/shipment/events": {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/shipment/events" }},

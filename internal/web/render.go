@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -60,6 +61,13 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, e *apperr.E
 func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"yuan": catalog.FormatFen,
+		// km is a distance in metres as buyers read it (2.1 km, 850 m).
+		"km": func(m int64) string {
+			if m >= 1000 {
+				return strconv.FormatFloat(float64(m)/1000, 'f', 1, 64) + " km"
+			}
+			return strconv.FormatInt(m, 10) + " m"
+		},
 		"t": func(lang, zh, en string) string {
 			if lang == "en" {
 				return en

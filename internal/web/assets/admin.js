@@ -325,10 +325,19 @@
       field(t("开门", "Opens"), "opens", hm(s ? s.open_minute : 480), { type: "time" }), field(t("关门", "Closes"), "closes", hm(s ? s.close_minute : 1320), { type: "time" }),
       field(t("自提时段（分钟）", "Pickup slot (minutes)"), "slot_minutes", s ? s.slot_minutes : 60, { type: "number", min: "15", max: "240" }),
       field(t("每时段单数（0 = 不分时段）", "Orders per slot (0 = no slots)"), "slot_capacity", s ? s.slot_capacity : 0, { type: "number", min: "0", max: "1000" }),
+      field(t("同城配送半径（公里，0 = 不送）", "Same-city radius (km, 0 = none)"), "delivery_radius_km", s ? (s.delivery_radius_m || 0) / 1000 : 0, { type: "number", min: "0", max: "50", step: "0.1" }),
+      field(t("配送费档位（公里:元，逗号分隔）", "Fee tiers (km:yuan, comma-separated)"), "delivery_tiers", s ? (s.delivery_tiers || []).map((x) => x.max_m / 1000 + ":" + x.fee_fen / 100).join(", ") : "", { placeholder: "3:5, 5:8" }),
+      field(t("满额免配送费（元，0 = 不免）", "Free delivery over (yuan, 0 = never)"), "delivery_free_over", s ? (s.delivery_free_over_fen || 0) / 100 : 0, { type: "number", min: "0", step: "0.01" }),
+      field(t("每配送时段单数（0 = 不分时段）", "Deliveries per slot (0 = no slots)"), "delivery_slot_capacity", s ? s.delivery_slot_capacity || 0 : 0, { type: "number", min: "0", max: "1000" }),
     ], async (form) => {
+      const tiers = form.delivery_tiers.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean).map((x) => {
+        const [km, fee] = x.split(/[:：]/); return { max_m: Math.round(Number(km) * 1000), fee_fen: Math.round(Number(fee) * 100) };
+      });
       const body = { name: form.name.value, name_en: form.name_en.value, address: form.address.value, lat: Number(form.lat.value), lng: Number(form.lng.value), phone: form.phone.value, hours: form.hours.value, delivery: form.delivery.value === "true",
         pickup_window_hours: Number(form.pickup_window_hours.value) || 48, open_minute: mins(form.opens.value), close_minute: mins(form.closes.value) || 1440,
-        slot_minutes: Number(form.slot_minutes.value) || 60, slot_capacity: Number(form.slot_capacity.value) || 0 };
+        slot_minutes: Number(form.slot_minutes.value) || 60, slot_capacity: Number(form.slot_capacity.value) || 0,
+        delivery_radius_m: Math.round(Number(form.delivery_radius_km.value) * 1000) || 0, delivery_tiers: tiers,
+        delivery_free_over_fen: Math.round(Number(form.delivery_free_over.value) * 100) || 0, delivery_slot_capacity: Number(form.delivery_slot_capacity.value) || 0 };
       if (s) await api("PUT", "/api/v1/stores/" + s.id, body); else await api("POST", "/api/v1/stores", body);
       toast(t("已保存", "Saved")); show("stores");
     });

@@ -406,6 +406,14 @@
 
   let storeCache = { sku: 0, list: [] };
   let slotCache = { store: 0, list: [] };
+  let deliveryCache = { key: "", quote: null, err: null };
+  // locatePoint takes the buyer's current location as the delivery
+  // address's point (no map key: the browser's own location).
+  function locatePoint() {
+    if (!navigator.geolocation) { toast(t("此浏览器无法定位", "This browser cannot tell your location")); return; }
+    navigator.geolocation.getCurrentPosition((p) => { if (sheetProduct) { sheetProduct.st.point = { lat: +p.coords.latitude.toFixed(6), lng: +p.coords.longitude.toFixed(6) }; renderBuy(); } },
+      () => toast(t("未能获取位置", "Could not get your location")), { timeout: 8000, maximumAge: 60000 });
+  }
   async function renderBuy() {
     if (!sheetProduct) return;
     const { p, st } = sheetProduct;
@@ -422,18 +430,49 @@
       try { slotCache = { store: st.store, list: (await api("GET", "/api/v1/rooms/" + slug + "/stores/" + st.store + "/slots")).slots }; } catch (e) { slotCache = { store: st.store, list: [] }; }
       if (!sheetProduct) return;
     }
-    const slots = st.mode === "pickup" ? slotCache.list : [];
-    if (slots.length && !slots.some((x) => x.start === st.slot && x.left > 0)) { const free = slots.find((x) => x.left > 0); st.slot = free ? free.start : ""; }
     // A member pays the member price (the order's transaction charges it).
     const mp = SL.member && state.member_prices ? state.member_prices[sku.id] : 0;
     const unitFen = mp && mp < sku.price_fen ? mp : sku.price_fen;
-    const total = unitFen * st.qty;
+    const goods = unitFen * st.qty;
+    // Same-city delivery: the fee by distance to the point the buyer chose
+    // and the delivering store's slots (the order charges the same).
+    let dq = null;
+    if (st.mode === "delivery") {
+      const key = (st.point ? st.point.lat + "," + st.point.lng : "-") + ":" + goods;
+      if (deliveryCache.key !== key) {
+        try { deliveryCache = { key, quote: await api("GET", "/api/v1/rooms/" + slug + "/delivery-quote?goods_fen=" + goods + (st.point ? "&lat=" + st.point.lat + "&lng=" + st.point.lng : "")), err: null }; }
+        catch (e) { deliveryCache = { key, quote: null, err: e }; }
+        if (!sheetProduct) return;
+      }
+      dq = deliveryCache;
+    }
+    const slots = st.mode === "pickup" ? slotCache.list : dq && dq.quote ? dq.quote.slots : [];
+    if (slots.length && !slots.some((x) => x.start === st.slot && x.left > 0)) { const free = slots.find((x) => x.left > 0); st.slot = free ? free.start : ""; }
+    const fee = dq && dq.quote ? dq.quote.fee_fen : 0;
+    const total = goods + fee;
+    const km = (m) => (m >= 1000 ? (m / 1000).toFixed(1) + " km" : Math.round(m) + " m");
+    const deliveryInfo = () => {
+      if (!dq) return null;
+      const usePoint = h("button", { class: "btn btn-sm btn-ghost locate", type: "button", id: "use-location", onclick: locatePoint }, pinIcon(), st.point ? t("重新定位", "Locate again") : t("使用当前位置作为收货位置", "Use my location for the address"));
+      if (dq.err) {
+        const msg = dq.err.code === "beyond_delivery_radius" ? t("该位置超出门店配送范围", "That place is beyond the stores' delivery range")
+          : dq.err.code === "delivery_point_required" ? t("同城配送按距离计费：请先确定收货位置", "Same-city delivery is priced by distance: set the address's location first") : dq.err.message;
+        return h("div", { class: "delivery-quote", id: "delivery-quote" }, h("p", { class: "small " + (dq.err.code === "delivery_point_required" ? "muted" : "form-error"), id: "delivery-quote-error", dataset: { code: dq.err.code || "" } }, msg), usePoint);
+      }
+      const q = dq.quote;
+      if (!q.same_city) return null;
+      return h("div", { class: "delivery-quote", id: "delivery-quote" },
+        h("p", { class: "small" }, t("由 ", "From ") + (SL.lang === "en" && q.store_name_en ? q.store_name_en : q.store_name) + t(" 配送 · 距离 ", " · ") + km(q.distance_m) + " · ",
+          h("b", { id: "delivery-fee", dataset: { fee: q.fee_fen } }, q.fee_fen ? t("配送费 ", "Delivery ") + yuan(q.fee_fen) : t("免配送费", "Free delivery"))),
+        h("p", { class: "small muted", id: "delivery-tiers" }, q.tiers.map((x) => "≤" + km(x.max_m) + " " + yuan(x.fee_fen)).join(" · ") + (q.free_over_fen ? t(" · 满 ", " · free over ") + yuan(q.free_over_fen) + t(" 免配送费", "") : "")),
+        usePoint);
+    };
     const err = h("p", { class: "form-error hidden", id: "buy-error", role: "alert" });
     const name = h("input", { id: "addr-name", placeholder: t("收货人", "Recipient"), maxlength: "30", value: st.name || "" });
     const phone = h("input", { id: "addr-phone", inputmode: "tel", placeholder: t("手机号（默认登录手机号）", "Phone (defaults to your login)"), maxlength: "14", value: st.phone || "" });
     const addr = h("input", { id: "addr-line", placeholder: t("详细地址", "Full address"), maxlength: "200", value: st.addr || "" });
     for (const [el, k] of [[name, "name"], [phone, "phone"], [addr, "addr"]]) el.addEventListener("input", () => { st[k] = el.value; });
-    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: sku.available < st.qty || (st.mode === "pickup" && !st.store), onclick: () => submitOrder(p, st, confirm, err) },
+    const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: sku.available < st.qty || (st.mode === "pickup" && !st.store) || !!(dq && dq.err), onclick: () => submitOrder(p, st, confirm, err) },
       sku.available <= 0 ? t("已售罄", "Sold out") : t("提交订单", "Place order"));
     showSheet(
       h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
@@ -455,8 +494,8 @@
             h("div", {}, h("b", {}, SL.lang === "en" && s.name_en ? s.name_en : s.name), h("div", { class: "muted small" }, s.address), h("div", { class: "small " + (s.available > 0 ? "muted" : "soldout"), dataset: { hold: s.available <= 0 && s.held > 0 ? "1" : "" } },
               s.available > 0 ? t("库存 ", "In stock: ") + s.available : s.held > 0 ? t("暂停销售 — 本店冷链复核中", "On hold here — cold chain under review") : t("本店无货", "Out of stock here"))),
             h("span", { class: "dist" }, s.distance_m ? (s.distance_m >= 1000 ? (s.distance_m / 1000).toFixed(1) + " km" : Math.round(s.distance_m) + " m") : ""))))
-        : h("div", {}, name, phone, addr),
-      slots.length ? h("h3", {}, t("取货时段", "Pickup slot")) : null,
+        : h("div", {}, name, phone, addr, deliveryInfo()),
+      slots.length ? h("h3", {}, st.mode === "pickup" ? t("取货时段", "Pickup slot") : t("配送时段", "Delivery slot")) : null,
       slots.length ? h("div", { class: "chips slot-chips", id: "slot-list" }, (st.allSlots ? slots : slots.slice(0, Math.max(8, slots.findIndex((x) => x.start === st.slot) + 1))).map((x) => h("button", {
         class: "chip" + (x.start === st.slot ? " on" : ""), type: "button", disabled: x.left <= 0, dataset: { start: x.start },
         onclick: () => { st.slot = x.start; renderBuy(); } }, x.label, h("small", { class: "muted" }, x.left > 0 ? t(" 余" + x.left, " " + x.left + " left") : t(" 已满", " full")))),
@@ -496,10 +535,14 @@
     const body = { items: [{ sku_id: st.sku, quantity: st.qty }], fulfilment: st.mode, room_id: roomID, guide_code: guide || "" };
     if (st.sale) body.flash_sale_id = st.sale.id;
     if (st.mode === "pickup") { body.store_id = st.store; if (st.slot && !st.sale) body.pickup_slot = st.slot; }
-    else { body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || ""; }
+    else {
+      body.contact_name = st.name || ""; body.contact_phone = st.phone || ""; body.address = st.addr || "";
+      if (st.point) { body.lat = st.point.lat; body.lng = st.point.lng; }
+      if (st.slot) body.delivery_slot = st.slot;
+    }
     try {
       const o = await api("POST", "/api/v1/orders", body, { "Idempotency-Key": idemKey });
-      slotCache.store = 0; // places changed
+      slotCache.store = 0; deliveryCache.key = ""; // places changed
       if (o.slot_moved) toast(t("你选的时段刚刚约满，已改约 ", "That slot just filled up; you're booked for ") + o.pickup_slot_label, 5000);
       try { await SL.checkout(o.id); } catch (e) { location.href = "/orders/" + o.id; } // the order page offers paying again
     } catch (e) {
@@ -515,6 +558,8 @@
         lot_on_hold: t("暂停销售：该批次冷链复核中", "On hold: the lot is under cold-chain review"),
         coupon_not_applicable: t("优惠券不适用于本单", "The coupon does not apply to this order"),
         pickup_slots_full: t("这家门店近两天的自提时段都约满了，请换一家门店", "Every pickup slot here is full for two days; choose another store"),
+        beyond_delivery_radius: t("该位置超出门店配送范围", "That place is beyond the stores' delivery range"),
+        delivery_point_required: t("请先确定收货位置", "Set the address's location first"),
       };
       err.textContent = msgs[e.code] || e.message;
       err.classList.remove("hidden");
