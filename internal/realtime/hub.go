@@ -16,9 +16,11 @@
 // Each batch frame is encoded once per topic per tick and the same []byte is queued
 // for every subscriber, so the cost per viewer is one queue append and one socket
 // write. A commerce event takes the pending batch along (queued just before it), so
-// the two share one write. The hub never writes to sockets itself: the WebSocket
-// adapter (package ws) runs one writer goroutine per connection that drains the
-// connection's bounded queue, all queued frames in one write.
+// the two share one write. With Options.MaxTick a topic's batch interval widens
+// while its connections' writers cannot send its batches within the interval,
+// and narrows again when they can (topic.adapt). The hub never writes to sockets
+// itself: the WebSocket adapter (package ws) drains each connection's bounded
+// queue with a few shared writer goroutines, all queued frames in one write.
 //
 // The in-process LocalHub is split into a sequencing step (topic seq + history) and a
 // local delivery step (members + queues) so that a NATS-backed hub can sequence in
@@ -55,6 +57,13 @@ type Options struct {
 	MaxCommentsPerTick int           // per viewer frame; above this, sample fairly and report dropped; default 8
 	History            int           // guaranteed events kept per topic for resume; default 1024
 	QueueLen           int           // per-connection queue bound; default 256 frames
+	// MaxTick is the widest the batch interval of a topic may grow while the
+	// writers cannot deliver its batches within the interval (see
+	// topic.adapt). Zero (the default) or anything up to Tick keeps the
+	// interval fixed: measured through the front door (docs/BENCHMARKS.md,
+	// issue 15), widening up to 3×Tick did not make commerce events faster
+	// and made comments half again as late.
+	MaxTick time.Duration
 	// Snapshot returns the current full state of a topic (e.g. the room's pinned card, prices, stock,
 	// flash sale); sent to a subscriber that is new or too far behind to resume. May be nil, and may
 	// return (nil, nil) for topics it does not know; the snapshot frame then carries "data":null.
@@ -289,6 +298,7 @@ func NewLocalHub(opts Options) *LocalHub {
 	if opts.Tick <= 0 {
 		opts.Tick = 100 * time.Millisecond
 	}
+	opts.MaxTick = max(opts.MaxTick, opts.Tick)
 	if opts.MaxCommentsPerTick <= 0 {
 		opts.MaxCommentsPerTick = 8
 	}
@@ -779,12 +789,19 @@ func (h *LocalHub) Close() error {
 	return nil
 }
 
-// loop runs the per-tick batching and, about once a minute (or TopicTTL), frees idle topics.
+// loop runs the batching and, about once a minute (or TopicTTL), frees idle
+// topics. It wakes every Tick, or every half Tick when intervals may widen
+// (MaxTick): a topic whose interval has widened (see topic.adapt) is flushed
+// when its interval is up and stays dirty until then.
 func (h *LocalHub) loop() {
 	defer close(h.loopDone)
-	tk := time.NewTicker(h.opts.Tick)
+	step := h.opts.Tick
+	if h.opts.MaxTick > h.opts.Tick {
+		step /= 2
+	}
+	tk := time.NewTicker(step)
 	defer tk.Stop()
-	gcEvery := int(min(time.Minute, h.opts.TopicTTL) / h.opts.Tick)
+	gcEvery := int(min(time.Minute, h.opts.TopicTTL) / step)
 	if gcEvery < 1 {
 		gcEvery = 1
 	}
@@ -795,18 +812,27 @@ func (h *LocalHub) loop() {
 			return
 		case <-tk.C:
 		}
-		h.dirtyMu.Lock()
-		buf, h.dirty = h.dirty, buf[:0]
-		h.dirtyMu.Unlock()
-		for i, t := range buf {
-			t.dirty.Store(false)
-			t.flush()
-			buf[i] = nil
-		}
+		buf = h.flushDue(time.Now(), buf)
 		if n%gcEvery == 0 {
 			h.gcTopics(time.Now())
 		}
 	}
+}
+
+// flushDue builds the batches of the dirty topics whose interval is up; the
+// others stay dirty. buf is scratch space, returned for reuse.
+func (h *LocalHub) flushDue(now time.Time, buf []*topic) []*topic {
+	h.dirtyMu.Lock()
+	buf, h.dirty = h.dirty, buf[:0]
+	h.dirtyMu.Unlock()
+	for i, t := range buf {
+		t.dirty.Store(false)
+		if !t.flushDue(now) {
+			h.markDirty(t)
+		}
+		buf[i] = nil
+	}
+	return buf
 }
 
 // Flush builds and queues the pending batch frames now instead of waiting for the

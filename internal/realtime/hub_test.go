@@ -866,3 +866,123 @@ func TestLateWriterGetsOneFreshBatch(t *testing.T) {
 		t.Fatalf("after catching up: %+v", fs)
 	}
 }
+
+// TestBatchIntervalAdapts: while a quarter or more of a room's connections
+// still hold the previous batch unsent after a whole interval (their writers
+// are short of CPU), the interval widens by half a Tick per batch up to
+// MaxTick, and a widened batch carries the comments of the ticks it spans;
+// after five batches in a row that (nearly) everyone got in time it narrows
+// again by half a Tick. A batch built before its interval was up says nothing,
+// nor do a few slow phones in a small room. Time is moved by hand
+// (AgeLastBatch): the tick never fires by itself here.
+func TestBatchIntervalAdapts(t *testing.T) {
+	const tick = time.Hour
+	h := newHub(t, realtime.Options{Tick: tick, MaxTick: 3 * tick, MaxCommentsPerTick: 8})
+	var subs []*realtime.Subscription
+	for i := 0; i < 40; i++ {
+		subs = append(subs, mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")}))
+	}
+	drainAll := func() {
+		for _, s := range subs {
+			drain(t, s)
+		}
+	}
+	n := 0
+	batch := func(comments int, age time.Duration) {
+		for i := 0; i < comments; i++ {
+			n++
+			h.PublishComment("room:1", realtime.Comment{ID: strconv.Itoa(n), User: "u" + strconv.Itoa(n), Text: "t"})
+		}
+		h.AgeLastBatch("room:1", age)
+		h.Flush()
+	}
+	h.Flush() // presence
+	drainAll()
+	if w := h.BatchInterval("room:1"); w != tick {
+		t.Fatalf("interval %v at start, want Tick", w)
+	}
+
+	// Nobody writes: every batch replaces an unsent one.
+	batch(1, tick) // queued, not sent
+	want := []time.Duration{3 * tick / 2, 2 * tick, 5 * tick / 2, 3 * tick, 3 * tick}
+	for i, w := range want {
+		batch(1, h.BatchInterval("room:1"))
+		if got := h.BatchInterval("room:1"); got != w {
+			t.Fatalf("late batch %d: interval %v, want %v", i+1, got, w)
+		}
+	}
+	// Built before the interval was up (a commerce event took it along, or a
+	// test's Flush): no verdict, even though everyone is late.
+	batch(1, tick)
+	if got := h.BatchInterval("room:1"); got != 3*tick {
+		t.Fatalf("early batch moved the interval to %v", got)
+	}
+
+	// Every writer caught up; a batch of the widened interval shows the
+	// comments of its three ticks.
+	drainAll()
+	batch(30, 3*tick)
+	fs := drain(t, subs[0])
+	if len(fs) != 1 || len(fs[0].Comments) != 24 || fs[0].Dropped != 6 {
+		t.Fatalf("batch of a 3-tick interval: %d frames, %+v; want 24 comments shown, 6 dropped", len(fs), fs)
+	}
+	drainAll()
+	// That was the first calm batch; four more narrow the interval, five more again.
+	for round := 2; round <= 10; round++ {
+		batch(1, h.BatchInterval("room:1"))
+		drainAll()
+		want := 3 * tick
+		switch {
+		case round >= 10:
+			want = 2 * tick
+		case round >= 5:
+			want = 5 * tick / 2
+		}
+		if got := h.BatchInterval("room:1"); got != want {
+			t.Fatalf("calm batch %d: interval %v, want %v", round, got, want)
+		}
+	}
+
+	// The tick loop leaves a widened topic dirty until its interval is up.
+	h.PublishComment("room:1", realtime.Comment{ID: "late", User: "x", Text: "t"})
+	h.AgeLastBatch("room:1", tick)
+	h.TickOnce(time.Now())
+	if fs := drain(t, subs[0]); len(fs) != 0 {
+		t.Fatalf("batch built one tick into a 2-tick interval: %+v", fs)
+	}
+	h.AgeLastBatch("room:1", tick)
+	h.TickOnce(time.Now())
+	if fs := drain(t, subs[0]); len(fs) != 1 || fs[0].T != "batch" || fs[0].Comments[0].ID != "late" {
+		t.Fatalf("batch when the interval was up: %+v", fs)
+	}
+
+	// A small room whose few phones read slowly keeps its interval.
+	small := newHub(t, realtime.Options{Tick: tick, MaxTick: 3 * tick})
+	for i := 0; i < 3; i++ {
+		mustSubscribe(t, small, realtime.SubscribeOptions{Topics: topics("room:2")})
+	}
+	for i := 0; i < 4; i++ {
+		small.PublishComment("room:2", realtime.Comment{ID: strconv.Itoa(i), User: "u", Text: "t"})
+		small.AgeLastBatch("room:2", tick)
+		small.Flush()
+	}
+	if got := small.BatchInterval("room:2"); got != tick {
+		t.Fatalf("3 slow phones widened their room's interval to %v", got)
+	}
+}
+
+// A fixed interval (MaxTick unset, the default) never widens.
+func TestBatchIntervalFixed(t *testing.T) {
+	h := newHub(t, realtime.Options{Tick: time.Hour})
+	for i := 0; i < 40; i++ {
+		mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")})
+	}
+	for i := 0; i < 4; i++ {
+		h.PublishComment("room:1", realtime.Comment{ID: strconv.Itoa(i), User: "u", Text: "t"})
+		h.AgeLastBatch("room:1", time.Hour)
+		h.Flush()
+	}
+	if got := h.BatchInterval("room:1"); got != time.Hour {
+		t.Fatalf("fixed interval moved to %v", got)
+	}
+}

@@ -130,15 +130,55 @@ func (s *Subscription) Frames(buf [][]byte) [][]byte {
 	return buf
 }
 
-// Delivered tells the hub that the frames of the last Frames call reached the
-// socket, so that it can record how long they waited (Stats.ReliableDelay and
-// Stats.LossyDelay: hub queue + writer scheduling + socket write).
-func (s *Subscription) Delivered() {
+// AppendFrames is Frames for a writer that sends everything as one byte
+// string: it appends each queued frame to dst, preceded by header(dst, its
+// length), empties the queue and returns dst and the number of frames. A
+// batch's "dropped" count for this connection is written into dst as it goes
+// instead of into a copy of the shared frame, so a write allocates nothing.
+func (s *Subscription) AppendFrames(dst []byte, header func(dst []byte, n int) []byte) ([]byte, int) {
+	s.mu.Lock()
+	s.drainedRel, s.drainedLossy = 0, 0
+	n := len(s.q)
+	for i := range s.q {
+		b := s.q[i].b
+		if s.q[i].c == classLossy && s.missed > 0 {
+			dst = appendWithDropped(dst, b, s.missed, header)
+			s.missed = 0
+		} else {
+			dst = header(dst, len(b))
+			dst = append(dst, b...)
+		}
+		s.q[i].b = nil
+		switch at := s.q[i].at; {
+		case s.q[i].c == classLossy:
+			if s.drainedLossy == 0 || at < s.drainedLossy {
+				s.drainedLossy = at
+			}
+		case s.drainedRel == 0 || at < s.drainedRel:
+			s.drainedRel = at
+		}
+	}
+	if cap(s.q) > 64 {
+		s.q = nil
+	} else {
+		s.q = s.q[:0]
+	}
+	s.mu.Unlock()
+	return dst, n
+}
+
+// Delivered tells the hub that the frames of the last Frames (or
+// AppendFrames) call reached the socket, so that it can record how long they
+// waited (Stats.ReliableDelay and Stats.LossyDelay: hub queue + writer
+// scheduling + socket write). It reports whether more frames have been queued
+// since.
+func (s *Subscription) Delivered() (more bool) {
 	s.h.nWrites.Add(1)
 	now := time.Now().UnixNano()
 	s.mu.Lock()
 	rel, lossy := s.drainedRel, s.drainedLossy
 	s.drainedRel, s.drainedLossy = 0, 0
+	more = len(s.q) > 0
 	s.mu.Unlock()
 	if rel != 0 {
 		s.h.delayRel.add(time.Duration(now - rel))
@@ -146,6 +186,7 @@ func (s *Subscription) Delivered() {
 	if lossy != 0 {
 		s.h.delayLossy.add(time.Duration(now - lossy))
 	}
+	return more
 }
 
 // Len returns the number of queued frames.
@@ -184,12 +225,14 @@ func (s *Subscription) Send(frame []byte) { s.push(frame, classOwn, time.Now().U
 // push queues frame according to its class. It never blocks.
 func (s *Subscription) push(frame []byte, c class, at int64) { s.pushN(frame, c, at, 0) }
 
-// pushN is push for a batch frame of n comments (shown + dropped).
-func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) {
+// pushN is push for a batch frame of n comments (shown + dropped). late
+// reports that the previous batch was still unsent (replaced, or the queue
+// was full): this connection's writer did not keep up.
+func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) (late bool) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	if c == classLossy {
 		// A batch the writer has not taken yet is stale once a newer one is
@@ -206,6 +249,7 @@ func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) {
 				s.q[len(s.q)-1] = queued{}
 				s.q = s.q[:len(s.q)-1]
 				s.h.nLossyReplaced.Add(1)
+				late = true
 				break
 			}
 		}
@@ -219,25 +263,26 @@ func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) {
 				if c == classLossy {
 					s.missed += int(n)
 				}
-				return
+				return c == classLossy
 			}
 			s.endLocked(CodeSlowConsumer, reasonSlow)
 			s.mu.Unlock()
 			s.h.nSlow.Add(1)
 			s.h.log.Debug("realtime: slow consumer ended", "user", s.user)
-			return
+			return false
 		}
 	}
 	s.q = append(s.q, queued{frame, c, n, at})
 	s.mu.Unlock()
 	if f := s.notify.Load(); f != nil {
 		(*f)(c != classLossy)
-		return
+		return late
 	}
 	select {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	return late
 }
 
 // evictLossyLocked removes the oldest lossy frame; false if there is none.
@@ -309,23 +354,44 @@ func (s *Subscription) Close() {
 
 var droppedKey = []byte(`,"dropped":`)
 
-// addDropped returns a copy of batch frame b whose "dropped" count is n
-// higher. The key cannot occur inside a JSON string (quotes are escaped there),
-// so the first match is the field.
-func addDropped(b []byte, n int) []byte {
+// droppedField finds batch frame b's "dropped" count: the digits are b[j:k]
+// and their value old; ok is false if b has none. The key cannot occur inside
+// a JSON string (quotes are escaped there), so the first match is the field.
+func droppedField(b []byte) (j, k, old int, ok bool) {
 	i := bytes.Index(b, droppedKey)
 	if i < 0 {
-		return b
+		return 0, 0, 0, false
 	}
-	j := i + len(droppedKey)
-	k := j
-	old := 0
+	j = i + len(droppedKey)
+	k = j
 	for k < len(b) && b[k] >= '0' && b[k] <= '9' {
 		old = old*10 + int(b[k]-'0')
 		k++
 	}
-	out := make([]byte, 0, len(b)+8)
-	out = append(out, b[:j]...)
-	out = strconv.AppendInt(out, int64(old+n), 10)
-	return append(out, b[k:]...)
+	return j, k, old, true
+}
+
+// addDropped returns a copy of batch frame b whose "dropped" count is n higher.
+func addDropped(b []byte, n int) []byte {
+	return appendWithDropped(make([]byte, 0, len(b)+8), b, n, nil)
+}
+
+// appendWithDropped appends batch frame b with its "dropped" count n higher,
+// preceded by header(dst, the new length) when header is set.
+func appendWithDropped(dst, b []byte, n int, header func([]byte, int) []byte) []byte {
+	j, k, old, ok := droppedField(b)
+	if !ok {
+		if header != nil {
+			dst = header(dst, len(b))
+		}
+		return append(dst, b...)
+	}
+	var num [20]byte
+	digits := strconv.AppendInt(num[:0], int64(old+n), 10)
+	if header != nil {
+		dst = header(dst, len(b)-(k-j)+len(digits))
+	}
+	dst = append(dst, b[:j]...)
+	dst = append(dst, digits...)
+	return append(dst, b[k:]...)
 }

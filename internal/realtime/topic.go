@@ -43,8 +43,10 @@ type topic struct {
 	dirty      atomic.Bool
 
 	lastActive time.Time
-	lastFlush  time.Time // last batch frame built
-	lastEarly  bool      // … and it was taken along by an event
+	lastFlush  time.Time     // last batch frame built
+	lastEarly  bool          // … and it was taken along by an event
+	width      time.Duration // current batch interval, Tick..MaxTick (see adapt)
+	calm       int           // batches in a row the writers kept up with
 }
 
 // snapshot is an encoded snapshot frame and the position it stands for.
@@ -71,6 +73,7 @@ func newTopic(h *LocalHub, name, epoch string) *topic {
 		epoch:      epoch,
 		byUser:     make(map[string][]*member),
 		lastActive: time.Now(),
+		width:      h.opts.Tick,
 	}
 }
 
@@ -219,6 +222,55 @@ func (t *topic) flush() {
 	t.flushLocked(false)
 }
 
+// flushDue is flush for the tick loop: false, and nothing built, while the
+// topic's batch interval since the last batch is not yet up.
+func (t *topic) flushDue(now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dead {
+		return true
+	}
+	if t.width > t.h.opts.Tick && now.Sub(t.lastFlush) < t.width-t.h.opts.Tick/4 {
+		return false // a widened interval is not up yet (an interval of one Tick is up at every tick)
+	}
+	t.flushLocked(false)
+	return true
+}
+
+// Adapting the batch interval: a batch the writers could not send within the
+// interval is replaced by the next (see Subscription.pushN). When a quarter
+// of the connections or more still had the previous batch unsent after a
+// whole interval, the writers are short of CPU: the interval widens by half a
+// Tick, up to MaxTick, so that batch writes leave room for commerce events and
+// the API (a viewer still sees MaxCommentsPerTick comments per Tick: a wider
+// batch carries proportionally more). After calmNeeded batches in a row that
+// nearly every connection got in time, it narrows again by half a Tick.
+const (
+	adaptMinMembers = 32 // a handful of slow phones is no overload
+	calmNeeded      = 5
+)
+
+// adapt updates the interval after a batch built el after the previous one,
+// which replaced an unsent batch at replaced of the members.
+func (t *topic) adapt(el time.Duration, replaced, members int) {
+	o := t.h.opts
+	if o.MaxTick <= o.Tick || el < t.width-o.Tick/4 {
+		return // fixed, or not a whole interval: says nothing about the writers
+	}
+	switch {
+	case members >= adaptMinMembers && replaced*4 >= members:
+		t.width = min(t.width+o.Tick/2, o.MaxTick)
+		t.calm = 0
+	case replaced*32 <= members:
+		if t.calm++; t.calm >= calmNeeded && t.width > o.Tick {
+			t.width = max(t.width-o.Tick/2, o.Tick)
+			t.calm = 0
+		}
+	default:
+		t.calm = 0
+	}
+}
+
 // flushLocked builds and queues the batch; early is set when a commerce event
 // takes it along before the tick.
 func (t *topic) flushLocked(early bool) {
@@ -233,13 +285,16 @@ func (t *topic) flushLocked(early bool) {
 		return
 	}
 	t.sentViewers = viewers
-	// The comment budget is per tick of elapsed time: a batch that an event took
-	// along early gets a share, so viewers never see more than MaxCommentsPerTick
-	// comments per Tick, however batches are cut.
+	// The comment budget is per tick of elapsed time: a batch of a widened
+	// interval gets the ticks it spans, a batch that an event took along early
+	// a share, so viewers never see more than MaxCommentsPerTick comments per
+	// Tick, however batches are cut.
 	now := time.Now()
-	budget := t.h.opts.MaxCommentsPerTick
-	if el := now.Sub(t.lastFlush); (early || t.lastEarly) && el < t.h.opts.Tick {
-		budget = max(1, int((int64(budget)*int64(el)+int64(t.h.opts.Tick)-1)/int64(t.h.opts.Tick)))
+	tick := int64(t.h.opts.Tick)
+	budget := int((int64(t.h.opts.MaxCommentsPerTick)*int64(t.width) + tick - 1) / tick)
+	el := now.Sub(t.lastFlush)
+	if (early || t.lastEarly) && el < t.width {
+		budget = max(1, int((int64(t.h.opts.MaxCommentsPerTick)*int64(el)+tick-1)/tick))
 	}
 	t.lastFlush, t.lastEarly = now, early
 
@@ -255,10 +310,14 @@ func (t *topic) flushLocked(early bool) {
 	frame := encodeBatch(t.nameJSON, shown, dropped, t.likesTotal.Load(), delta, viewers)
 	t.h.nBatches.Add(1)
 	at, n := now.UnixNano(), int32(len(comments)+overflow)
+	replaced := 0
 	for _, m := range t.members {
-		m.sub.pushN(frame, classLossy, at, n)
+		if m.sub.pushN(frame, classLossy, at, n) {
+			replaced++
+		}
 	}
 	t.h.nQueued.Add(uint64(len(t.members)))
+	t.adapt(el, replaced, len(t.members))
 
 	if len(keep) < len(comments) {
 		t.sendOwnLocked(comments, keep)

@@ -1,6 +1,9 @@
 package web
 
-import "github.com/shelflive/shelflive/internal/apperr"
+import (
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/realtime/ws"
+)
 
 // Errors of the HTTP layer itself: the request's shape, before any domain
 // sees it. Domain errors are declared in their domains.
@@ -12,6 +15,6 @@ var (
 	errInvalidUpload       = apperr.InvalidField("file", "invalid_upload", "请上传图片文件（最大8MB）", "Upload an image file (max 8 MB).")
 	errInvalidDate         = apperr.InvalidField("from", "invalid_date", "日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD.")
 	errInvalidLot          = apperr.InvalidField("lot_id", "invalid_lot", "批次编号无效", "Invalid lot_id.")
-	errInvalidSubscription = apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
+	errInvalidSubscription = ws.ErrInvalidSubscription // the WebSocket adapter answers it too
 	errInvalidFormat       = apperr.InvalidField("format", "invalid_format", "格式须为 json、csv 或 txt", "format must be json, csv or txt.")
 )

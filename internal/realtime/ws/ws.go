@@ -322,24 +322,24 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// flushShared is a shared writer's turn at c: everything queued, in one
-// non-blocking write. What the socket did not take stays in cork.pending and
-// c's own goroutine writes it (with a deadline); until then c is skipped.
-func (c *conn) flushShared(buf [][]byte) [][]byte {
+// flushShared is a shared writer's turn at c: everything queued, framed into
+// the writer's buf, in one non-blocking write. What the socket did not take
+// stays in cork.pending and c's own goroutine writes it (with a deadline);
+// until then c is skipped.
+func (c *conn) flushShared(buf []byte) []byte {
 	if c.slow.Load() || !c.wmu.TryLock() {
 		// Another writer has c: it looks again when done (below), as does
 		// c's goroutine after a slow write.
 		return buf
 	}
-	buf = c.sub.Frames(buf[:0])
-	if len(buf) == 0 {
+	buf, n := c.sub.AppendFrames(buf[:0], appendFrameHeader)
+	if n == 0 {
 		c.wmu.Unlock()
 		return buf
 	}
 	complete, err := c.cork.writeShared(buf)
-	clear(buf)
-	if cap(buf) > 64 {
-		buf = nil
+	if cap(buf) > 64<<10 {
+		buf = nil // let a burst's buffer go
 	}
 	switch {
 	case err != nil:
@@ -353,9 +353,9 @@ func (c *conn) flushShared(buf [][]byte) [][]byte {
 		c.sub.Wake()
 		return buf
 	}
-	c.sub.Delivered()
+	more := c.sub.Delivered()
 	c.wmu.Unlock()
-	if c.sub.Len() > 0 { // queued while we wrote; a writer that found c busy left it to us
+	if more { // queued while we wrote; a writer that found c busy left it to us
 		writers().schedule(c, true)
 	}
 	return buf
@@ -640,15 +640,9 @@ func (c *corkConn) flushPending() error {
 	return c.flushPendingLocked()
 }
 
-// writeShared frames msgs like writeText and writes them without blocking;
-// complete is false when part of them waits in pending.
-func (c *corkConn) writeShared(msgs [][]byte) (complete bool, err error) {
-	bp := corkPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, m := range msgs {
-		b = appendFrameHeader(b, len(m))
-		b = append(b, m...)
-	}
+// writeShared writes b (framed messages, see AppendFrames) without blocking;
+// complete is false when part of it waits in pending. b is not kept.
+func (c *corkConn) writeShared(b []byte) (complete bool, err error) {
 	c.mu.Lock()
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, b...)
@@ -661,10 +655,6 @@ func (c *corkConn) writeShared(msgs [][]byte) (complete bool, err error) {
 	}
 	complete = len(c.pending) == 0
 	c.mu.Unlock()
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		corkPool.Put(bp)
-	}
 	return complete, err
 }
 
@@ -702,9 +692,14 @@ func appendFrameHeader(b []byte, n int) []byte {
 	}
 }
 
+// ErrInvalidSubscription is the answer to a bad or too long list of topics,
+// from Serve and from the web handler's own checks before it (docs/PROTOCOL.md).
+var ErrInvalidSubscription = apperr.New(apperr.Invalid, "invalid_subscription", "订阅参数无效", "Invalid sub parameter.")
+
 // refuseSubscription answers a bad or too long list of topics.
 func refuseSubscription(w http.ResponseWriter) {
-	problem(w, http.StatusBadRequest, "bad_subscription", "订阅参数无效 / invalid subscription")
+	e := ErrInvalidSubscription
+	problem(w, http.StatusBadRequest, e.Code, e.Message+" / "+e.English)
 }
 
 func problem(w http.ResponseWriter, status int, code, title string) {

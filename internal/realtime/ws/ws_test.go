@@ -426,7 +426,7 @@ func TestServe_BadRequest(t *testing.T) {
 		Status int    `json:"status"`
 	}
 	json.NewDecoder(resp.Body).Decode(&p)
-	if resp.StatusCode != 400 || p.Code != "bad_subscription" || resp.Header.Get("Content-Type") != "application/problem+json" {
+	if resp.StatusCode != 400 || p.Code != "invalid_subscription" || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("got %d %+v", resp.StatusCode, p)
 	}
 }
