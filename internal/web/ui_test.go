@@ -152,17 +152,33 @@ func TestFlashSaleShortStockNamesStore(t *testing.T) {
 
 // TestAssetsGzip: text assets go out gzip-compressed to browsers that take
 // it (with Vary: Accept-Encoding, the right type and an ETag that revalidates),
-// as they are to those that do not; images are sent as they are.
+// as they are to those that do not; images are sent as they are. The viewer
+// page's scripts come as one bundle holding each script whole, in order.
 func TestAssetsGzip(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	page := send(t, nil, m.URL(), "GET", "/live/demo", nil, "", nil)
-	src := regexp.MustCompile(`/assets/live\.js\?v=[0-9a-f]+`).FindString(string(page.Body))
+	src := regexp.MustCompile(`/assets/live\.bundle\.js\?v=[0-9a-f]+`).FindString(string(page.Body))
 	if src == "" {
-		t.Fatal("no live.js on the viewer page")
+		t.Fatal("no live.bundle.js on the viewer page")
+	}
+	if n := len(regexp.MustCompile(`<script src=`).FindAllString(string(page.Body), -1)); n != 2 {
+		t.Fatalf("the viewer page loads %d scripts, want 2 (common.js and the bundle)", n)
 	}
 	plain := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": "identity"})
 	if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" || !strings.Contains(plain.Header.Get("Vary"), "Accept-Encoding") {
 		t.Fatalf("identity: %d %v", plain.Status, plain.Header)
+	}
+	last := -1
+	for _, name := range []string{"checkout.js", "live.js", "live_members.js"} {
+		raw, err := os.ReadFile("assets/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := bytes.Index(plain.Body, raw)
+		if at <= last {
+			t.Fatalf("%s is not in the bundle whole and in order (at %d, after %d)", name, at, last)
+		}
+		last = at
 	}
 	for _, ae := range []string{"gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8"} {
 		r := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": ae})
