@@ -33,6 +33,7 @@ const (
 const firstFrameProbe = `(() => {
   const ff = window.__ff = {};
   const mark = (k) => { if (!(k in ff)) ff[k] = performance.now(); };
+  try { new PerformanceObserver((l) => { (window.__lt = window.__lt || []).push(...l.getEntries()); }).observe({ type: "longtask", buffered: true }); } catch (e) {}
   document.addEventListener("DOMContentLoaded", () => {
     mark("dcl");
     const v = document.getElementById("video");
@@ -52,6 +53,8 @@ type firstFrameResult struct {
 	FirstFrameMs       float64 `json:"first_frame_ms"`
 	PageKB             float64 `json:"page_kb_before_video"`
 	Player             string  `json:"player"` // flv (mpegts.js) or hls
+	// Waterfall is each request before the first frame: path start→end (ms).
+	Waterfall []string `json:"waterfall"`
 }
 
 // TestTapToFirstVideoFrame measures tap-to-first-video-frame on the viewer
@@ -107,10 +110,16 @@ func TestTapToFirstVideoFrame(t *testing.T) {
 
 func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firstFrameResult {
 	t.Helper()
-	tab := testkit.NewContext(t, browser, 90*time.Second)
-	if err := chromedp.Do(tab); err != nil { // opens the tab
+	// Each tap gets its own tab, closed when it is measured: a tab left open
+	// keeps playing the live and slows every later tap (the taps of one run
+	// used to get slower one after the other).
+	tab, closeTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer closeTab()
+	if err := chromedp.Do(tab); err != nil { // opens the tab (without a timeout, which would close it)
 		t.Fatal(err)
 	}
+	tab, cancel := context.WithTimeout(tab, 90*time.Second)
+	defer cancel()
 	cdp := func(what string, err error) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
@@ -140,7 +149,14 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 	  let bytes = 0;
 	  for (const e of performance.getEntriesByType("navigation")) bytes += e.transferSize;
 	  for (const e of performance.getEntriesByType("resource")) if (e.startTime <= first && !media(e.name)) bytes += e.transferSize;
-	  return JSON.stringify({dcl_ms: ff.dcl || 0, loadeddata_ms: ff.loadeddata || 0, playing_ms: ff.playing || 0, first_frame_ms: first,
+	  const waterfall = performance.getEntriesByType("resource").filter((e) => e.startTime <= first)
+	    .map((e) => e.name.replace(/^https?:\/\/[^/]+/, "").replace(/\?.*/, "") + " " + Math.round(e.startTime) + "→" + Math.round(e.responseEnd));
+	  for (const e of performance.getEntriesByType("mark")) waterfall.push(e.name + " " + Math.round(e.startTime));
+	  for (const e of performance.getEntriesByType("paint")) waterfall.push(e.name + " " + Math.round(e.startTime));
+	  for (const e of (window.__lt || [])) waterfall.push("longtask " + Math.round(e.startTime) + "+" + Math.round(e.duration));
+	  const nav = performance.getEntriesByType("navigation")[0];
+	  if (nav) waterfall.push("html " + Math.round(nav.requestStart) + "→" + Math.round(nav.responseEnd) + " interactive " + Math.round(nav.domInteractive));
+	  return JSON.stringify({waterfall, dcl_ms: ff.dcl || 0, loadeddata_ms: ff.loadeddata || 0, playing_ms: ff.playing || 0, first_frame_ms: first,
 	    page_kb_before_video: Math.round(bytes / 102.4) / 10, player: window.mpegts ? "flv" : (window.Hls ? "hls" : "native")});
 	})()`))
 	cdp("read the probe", err)

@@ -161,15 +161,15 @@ func TestAssetsGzip(t *testing.T) {
 	if src == "" {
 		t.Fatal("no live.bundle.js on the viewer page")
 	}
-	if n := len(regexp.MustCompile(`<script src=`).FindAllString(string(page.Body), -1)); n != 2 {
-		t.Fatalf("the viewer page loads %d scripts, want 2 (common.js and the bundle)", n)
+	if n := len(regexp.MustCompile(`<script src=`).FindAllString(string(page.Body), -1)); n != 1 {
+		t.Fatalf("the viewer page loads %d scripts, want 1 (the bundle)", n)
 	}
 	plain := send(t, nil, m.URL(), "GET", src, nil, "", map[string]string{"Accept-Encoding": "identity"})
 	if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" || !strings.Contains(plain.Header.Get("Vary"), "Accept-Encoding") {
 		t.Fatalf("identity: %d %v", plain.Status, plain.Header)
 	}
 	last := -1
-	for _, name := range []string{"checkout.js", "live.js", "live_members.js"} {
+	for _, name := range []string{"common.js", "checkout.js", "live.js", "live_members.js"} {
 		raw, err := os.ReadFile("assets/" + name)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,76 @@
   let pinnedID = state.pinned ? state.pinned.id : 0;
 
   const $ = (id) => document.getElementById(id);
+
+  // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
+  // The player settings are the ones docs/VIDEO.md measures
+  // (internal/video/browser_test.go); TestPlayerSettingsMatchBenchmark keeps
+  // them equal.
+  const FLV_CONFIG = { enableWorker: false, enableStashBuffer: false, liveBufferLatencyChasing: true };
+  const HLS_CONFIG = { liveSyncDurationCount: 2 };
+  // The players are big (hls.js 620 KB, mpegts.js 270 KB): a page loads the
+  // one it needs, when it needs it, and a room that is not on air loads none.
+  const loaded = {};
+  function loadScript(src) {
+    if (!loaded[src]) loaded[src] = new Promise((ok, fail) => { const el = h("script", { src }); el.onload = ok; el.onerror = fail; document.head.append(el); });
+    return loaded[src];
+  }
+  const mseOK = () => !!(window.MediaSource || window.ManagedMediaSource) && (window.MediaSource || window.ManagedMediaSource).isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+  async function withHls() { await loadScript(root.dataset.hlsJs); return window.Hls && Hls.isSupported() ? Hls : null; }
+
+  function note(text) { const n = $("poster-note"); if (!n) return; if (text) { n.textContent = text; n.classList.remove("hidden"); } else if (!$("video").classList.contains("hidden")) n.classList.add("hidden"); }
+  let playing = false, livePlayer = null;
+  function startVideo() {
+    const pb = state.playback;
+    if (!pb || playing) return;
+    if (state.room.status === "ended") { if (pb.replay) startReplay(pb.replay); return; }
+    if (!pb.on_air) return;
+    playing = true;
+    const v = $("video");
+    const show = () => { v.classList.remove("hidden"); note(""); showUnmute(); };
+    const tryHLS = async () => {
+      if (!pb.hls) return;
+      v.addEventListener("playing", show, { once: true });
+      if (v.canPlayType("application/vnd.apple.mpegurl")) v.src = pb.hls; // Safari, iOS: native HLS, no script
+      else {
+        const H = await withHls().catch(() => null);
+        if (!H) return;
+        const hls = new H(HLS_CONFIG); hls.loadSource(pb.hls); hls.attachMedia(v);
+        livePlayer = { destroy: () => hls.destroy() };
+      }
+      v.play().catch(() => {});
+    };
+    if (pb.flv && mseOK()) {
+      loadScript(root.dataset.flvJs).then(() => {
+        if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) return tryHLS();
+        // mpegts.js logs every demuxer step to the console by default.
+        mpegts.LoggingControl.enableVerbose = false; mpegts.LoggingControl.enableDebug = false; mpegts.LoggingControl.enableInfo = false;
+        const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, FLV_CONFIG);
+        livePlayer = player;
+        player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
+        player.on(mpegts.Events.ERROR, () => { player.destroy(); livePlayer = null; tryHLS(); });
+        player.play().catch(() => {});
+      }, tryHLS);
+    } else tryHLS();
+  }
+  function stopLive() {
+    if (livePlayer) { try { livePlayer.destroy(); } catch (e) { /* already gone */ } livePlayer = null; }
+    const v = $("video");
+    v.removeAttribute("src"); v.load(); v.classList.add("hidden");
+    $("unmute").classList.add("hidden");
+    playing = false;
+  }
+
+  // Browsers start video only muted without a tap: offer one obvious tap
+  // for sound while the live plays muted.
+  function showUnmute() { const v = $("video"); $("unmute").classList.toggle("hidden", !v.muted || root.classList.contains("replay")); }
+  $("unmute").addEventListener("click", () => { const v = $("video"); v.muted = false; v.volume = 1; v.play().catch(() => {}); showUnmute(); });
+  $("video").addEventListener("volumechange", showUnmute);
+
+  // The video first: a phone on a slow network waits for nothing else, so
+  // the player starts before the rest of the page is built (a room on air
+  // only; a replay waits for the clips and sheets below).
+  if (state.playback && state.playback.on_air && state.room.status !== "ended") startVideo();
   const available = (p) => (p.skus || []).reduce((n, k) => n + (k.active ? k.available : 0), 0);
   // Units of lots on hold (cold-chain review): nothing sellable but stock exists.
   const onHold = (p) => available(p) <= 0 && (p.skus || []).some((k) => k.active && k.held > 0);
@@ -570,71 +640,6 @@
       if (e.code === "pickup_slots_full" || e.code === "pickup_slot_closed") { slotCache.store = 0; renderBuy(); }
     }
   }
-
-  // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
-  // The player settings are the ones docs/VIDEO.md measures
-  // (internal/video/browser_test.go); TestPlayerSettingsMatchBenchmark keeps
-  // them equal.
-  const FLV_CONFIG = { enableWorker: false, enableStashBuffer: false, liveBufferLatencyChasing: true };
-  const HLS_CONFIG = { liveSyncDurationCount: 2 };
-  // The players are big (hls.js 620 KB, mpegts.js 270 KB): a page loads the
-  // one it needs, when it needs it, and a room that is not on air loads none.
-  const loaded = {};
-  function loadScript(src) {
-    if (!loaded[src]) loaded[src] = new Promise((ok, fail) => { const el = h("script", { src }); el.onload = ok; el.onerror = fail; document.head.append(el); });
-    return loaded[src];
-  }
-  const mseOK = () => !!(window.MediaSource || window.ManagedMediaSource) && (window.MediaSource || window.ManagedMediaSource).isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
-  async function withHls() { await loadScript(root.dataset.hlsJs); return window.Hls && Hls.isSupported() ? Hls : null; }
-
-  function note(text) { const n = $("poster-note"); if (!n) return; if (text) { n.textContent = text; n.classList.remove("hidden"); } else if (!$("video").classList.contains("hidden")) n.classList.add("hidden"); }
-  let playing = false, livePlayer = null;
-  function startVideo() {
-    const pb = state.playback;
-    if (!pb || playing) return;
-    if (state.room.status === "ended") { if (pb.replay) startReplay(pb.replay); return; }
-    if (!pb.on_air) return;
-    playing = true;
-    const v = $("video");
-    const show = () => { v.classList.remove("hidden"); note(""); showUnmute(); };
-    const tryHLS = async () => {
-      if (!pb.hls) return;
-      v.addEventListener("playing", show, { once: true });
-      if (v.canPlayType("application/vnd.apple.mpegurl")) v.src = pb.hls; // Safari, iOS: native HLS, no script
-      else {
-        const H = await withHls().catch(() => null);
-        if (!H) return;
-        const hls = new H(HLS_CONFIG); hls.loadSource(pb.hls); hls.attachMedia(v);
-        livePlayer = { destroy: () => hls.destroy() };
-      }
-      v.play().catch(() => {});
-    };
-    if (pb.flv && mseOK()) {
-      loadScript(root.dataset.flvJs).then(() => {
-        if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) return tryHLS();
-        // mpegts.js logs every demuxer step to the console by default.
-        mpegts.LoggingControl.enableVerbose = false; mpegts.LoggingControl.enableDebug = false; mpegts.LoggingControl.enableInfo = false;
-        const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, FLV_CONFIG);
-        livePlayer = player;
-        player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
-        player.on(mpegts.Events.ERROR, () => { player.destroy(); livePlayer = null; tryHLS(); });
-        player.play().catch(() => {});
-      }, tryHLS);
-    } else tryHLS();
-  }
-  function stopLive() {
-    if (livePlayer) { try { livePlayer.destroy(); } catch (e) { /* already gone */ } livePlayer = null; }
-    const v = $("video");
-    v.removeAttribute("src"); v.load(); v.classList.add("hidden");
-    $("unmute").classList.add("hidden");
-    playing = false;
-  }
-
-  // Browsers start video only muted without a tap: offer one obvious tap
-  // for sound while the live plays muted.
-  function showUnmute() { const v = $("video"); $("unmute").classList.toggle("hidden", !v.muted || root.classList.contains("replay")); }
-  $("unmute").addEventListener("click", () => { const v = $("video"); v.muted = false; v.volume = 1; v.play().catch(() => {}); showUnmute(); });
-  $("video").addEventListener("volumechange", showUnmute);
 
   // After the host ends the live, the open page turns into the replay as
   // soon as the recording is listed (no reload).
