@@ -28,7 +28,7 @@ type assetServer struct {
 // one round trip for a bundle instead of a wave per six scripts (HTTP/1.1
 // opens at most six connections to a host). Each file is an IIFE starting
 // with "use strict", so joining them changes nothing but the request count.
-// A script added to the live page's template belongs here.
+// The live page loads only this bundle: a script for it belongs in the list.
 var scriptBundles = map[string][]string{
 	"live.bundle.js": {"common.js", "checkout.js", "live_polls.js", "live_coupons.js", "live_presale.js", "live_trials.js", "live.js", "push.js", "wechat_share.js", "live_remind.js", "live_members.js"},
 }
