@@ -19,6 +19,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/clips"
 	"github.com/shelflive/shelflive/internal/cocreate"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/coupons"
@@ -73,8 +74,13 @@ type App struct {
 	Hub       realtime.Hub
 	Audit     Auditor
 	Media     Media // nil: rooms show their poster
-	Privacy   Privacy
-	Flash     flashsale.Store
+	// Clips keeps product clips; Clipper cuts them from recordings (the
+	// embedded video server; nil: no clips are cut).
+	Clips    clips.Store
+	Clipper  clips.Cutter
+	clipJobs clipWorker
+	Privacy  Privacy
+	Flash    flashsale.Store
 	// Analytics records viewer sessions, card events, shares and likes off
 	// the hot path; nil is analytics off.
 	Analytics *insight.Recorder
@@ -209,6 +215,7 @@ func (a *App) Start(ctx context.Context) {
 	a.startFlash(ctx)
 	a.startCoupons(ctx)
 	a.startChannels(ctx)
+	a.startClips(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	lastExpiry, lastReconcile := time.Time{}, a.Now()
@@ -355,6 +362,7 @@ type RoomState struct {
 	Playback     *Playback         `json:"playback,omitempty"`
 	Flash        []FlashView       `json:"flash_sales"`
 	Clips        []Clip            `json:"clips,omitempty"`   // replay jumps per product, once the live ended
+	ClipPages    []ClipLink        `json:"clip_pages,omitempty"` // each product's explanation as a clip of its own, once cut
 	Poll         *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
 	Coupons      []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
 	Presale      *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
@@ -401,6 +409,7 @@ func (a *App) roomState(ctx context.Context, r *live.Room) (*RoomState, error) {
 		st.Pinned = &p
 	}
 	a.fillMedia(ctx, st)
+	a.fillClipLinks(ctx, st)
 	st.Flash = a.roomFlash(ctx, r.MerchantID, r.ID)
 	st.Poll = a.roomPoll(ctx, r)
 	st.Coupons = a.roomCoupons(ctx, r.MerchantID, r.ID)

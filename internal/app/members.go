@@ -191,7 +191,7 @@ func (st *RoomState) lock(g *members.Gate) {
 	r := *st.Room
 	r.ProductIDs, r.PinnedProductID = nil, 0
 	st.Room = &r
-	st.Products, st.Pinned, st.Flash, st.Clips, st.Coupons = nil, nil, nil, nil, []coupons.Coupon{}
+	st.Products, st.Pinned, st.Flash, st.Clips, st.ClipPages, st.Coupons = nil, nil, nil, nil, nil, []coupons.Coupon{}
 	st.Gate, st.Locked, st.MemberPrices = g, true, nil
 }
 

@@ -196,6 +196,9 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room."+string(next), "room:"+room.Slug, "")
 	a.publish(room.Topic(), "room.status", map[string]any{"status": room.Status})
 	a.emitRoom(room)
+	if next == live.Ended {
+		a.clipsAfterEnd(ctx, room) // each product's explanation becomes a clip
+	}
 	return room, nil
 }
 

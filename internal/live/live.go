@@ -131,7 +131,8 @@ type Comment struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// Pin is a moment the host pinned a product card, kept for replay jumps.
+// Pin is a moment the host pinned a product card, kept for replay jumps
+// and clips; ProductID 0 is an unpin (the card was taken down).
 type Pin struct {
 	ProductID int64     `json:"product_id"`
 	At        time.Time `json:"at"`
@@ -155,6 +156,7 @@ type Store interface {
 	ListPublicRooms(ctx context.Context, limit int) ([]Room, error) // live and upcoming rooms of every merchant, for the home page
 	SetLineup(ctx context.Context, merchantID, roomID int64, productIDs []int64) error
 	Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error
+	// Pins lists the room's pins and unpins (ProductID 0), oldest first.
 	Pins(ctx context.Context, merchantID, roomID int64) ([]Pin, error)
 	AddLikes(ctx context.Context, roomID, n int64) error
 

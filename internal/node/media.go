@@ -1,10 +1,16 @@
 package node
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/clips"
+	"github.com/shelflive/shelflive/internal/objstore"
 	"github.com/shelflive/shelflive/internal/video"
 )
 
@@ -56,3 +62,43 @@ func (m externalMedia) ReplayOffset(slug string, at time.Time) (time.Duration, b
 }
 
 func (m externalMedia) IngestURL(host string) string { return m.ingest }
+
+// clipCutter cuts product clips with the embedded video server (ffmpeg
+// -c copy from the recording's segments) and stores them in the object
+// store the recordings and uploads use (the data dir, or S3).
+type clipCutter struct {
+	vs    *video.Server
+	files objstore.Store
+}
+
+func (c clipCutter) CutClip(ctx context.Context, slug string, from, to time.Time, key string) (clips.Media, error) {
+	dir, err := os.MkdirTemp("", "shelflive-clip-")
+	if err != nil {
+		return clips.Media{}, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "clip.mp4")
+	info, err := c.vs.CutClip(ctx, slug, from, to, out)
+	switch {
+	case errors.Is(err, video.ErrNotYet):
+		return clips.Media{}, clips.ErrNotYet
+	case errors.Is(err, video.ErrNotRecorded):
+		return clips.Media{}, clips.ErrNoRecording
+	case err != nil:
+		return clips.Media{}, err
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return clips.Media{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return clips.Media{}, err
+	}
+	if err := c.files.Put(ctx, key, f, fi.Size(), "video/mp4"); err != nil {
+		return clips.Media{}, err
+	}
+	return clips.Media{Start: info.Start, DurationMS: info.Duration.Milliseconds(), Bytes: fi.Size(),
+		VideoCodec: info.VideoCodec, Width: info.Width, Height: info.Height, AudioCodec: info.AudioCodec}, nil
+}

@@ -111,6 +111,7 @@ func (m *Main) openMedia() error {
 		}
 		m.Video = vs
 		a.Media = embeddedMedia{vs: vs}
+		a.Clipper = clipCutter{vs: vs, files: m.Files}
 	default:
 		return fmt.Errorf("unknown SHELFLIVE_MEDIA %q (embedded, external, off)", c.Media)
 	}
@@ -237,6 +238,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if c.Kuaidi100Customer != "" {
 		a.Tracking.Tracker = &kuaidi100.Client{Customer: c.Kuaidi100Customer, Key: c.Kuaidi100Key, URL: c.Kuaidi100URL}
 	}
+	a.Clips = &sqldb.ClipStore{DB: db}
 	a.Fans = &sqldb.FanStore{DB: db}
 	a.Trials = &sqldb.TrialStore{DB: db}
 	whStore := &sqldb.WebhookStore{DB: db}

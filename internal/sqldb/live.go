@@ -212,9 +212,13 @@ func roomInTenant(ctx context.Context, tx *Tx, merchantID, roomID int64) error {
 
 func (s *LiveStore) Pin(ctx context.Context, merchantID, roomID, productID int64, at time.Time) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		if productID == 0 { // unpin
+		if productID == 0 { // unpin, kept as a pin of product 0: it ends the card's clip (clips.Spans)
 			res, err := tx.Exec(ctx, `UPDATE rooms SET pinned_product_id = NULL WHERE merchant_id = ? AND id = ?`, merchantID, roomID)
-			return mustAffect(res, err)
+			if err := mustAffect(res, err); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO room_pins (room_id, product_id, at) VALUES (?, 0, ?)`, roomID, ms(at))
+			return err
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, productID).Scan(&n); err != nil || n == 0 {

@@ -62,6 +62,10 @@ type Config struct {
 	// recorded itself: several nodes share one S3 bucket. Live playback
 	// always reads the local files. Nil keeps recordings on local disk only.
 	Store objstore.Store
+	// FFmpeg and FFprobe are the tools CutClip runs (copying streams into
+	// MP4, reading the result back); "" finds them on PATH. Only clips
+	// need them: ingest, playback and recording never re-encode or spawn.
+	FFmpeg, FFprobe string
 }
 
 // StreamStatus is a snapshot of one room's ingest and audience.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/clips"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -71,6 +72,7 @@ type objects struct {
 	webhookID, webhookDel   int64
 	webhookDelivery         int64
 	pollID                  int64
+	clipID                  int64
 	couponID                int64
 	aftersaleID             int64
 
@@ -110,6 +112,12 @@ var objectRoutes = map[string]objectRoute{
 	"DELETE /api/v1/rooms/{slug}/pin":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/pin" }},
 	"POST /api/v1/rooms/{slug}/trace-card": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/trace-card" }},
 	"GET /api/v1/rooms/{slug}/pins":        {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/pins" }},
+	"GET /clips/{id}":                      {scopePublic, func(o *objects) string { return "/clips/" + itoa(o.clipID) }},
+	"GET /clips/{id}/video.mp4":            {scopePublic, func(o *objects) string { return "/clips/" + itoa(o.clipID) + "/video.mp4" }},
+	"GET /api/v1/clips/{id}":               {scopePublic, func(o *objects) string { return "/api/v1/clips/" + itoa(o.clipID) }},
+	"PATCH /api/v1/clips/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/clips/" + itoa(o.clipID) }},
+	"GET /api/v1/rooms/{slug}/clips":       {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/clips" }},
+	"POST /api/v1/rooms/{slug}/clips":      {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/clips" }},
 	"GET /api/v1/rooms/{slug}/comments":    {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/comments" }},
 	// Posting needs an account of the room's merchant: other tenants get 404.
 	"POST /api/v1/rooms/{slug}/comments": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/comments" }},
@@ -315,6 +323,7 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/auth/tokens":             func(*objects) any { return map[string]any{"role": "guide", "label": "matrix", "days": 1} },
 	"POST /api/v1/rooms":                   func(*objects) any { return map[string]any{"slug": "Not A Slug!", "title": "x"} },
 	"PATCH /api/v1/rooms/{slug}":           func(*objects) any { return map[string]any{} },
+	"PATCH /api/v1/clips/{id}":             func(*objects) any { return map[string]any{} },
 	"POST /api/v1/rooms/{slug}/status":     func(*objects) any { return map[string]any{"status": "nonsense"} },
 	"POST /api/v1/rooms/{slug}/pin":        func(o *objects) any { return map[string]any{"product_id": o.productID} },
 	"POST /api/v1/rooms/{slug}/trace-card": func(o *objects) any { return map[string]any{"product_id": o.productID} },
@@ -865,6 +874,21 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 	}
 	must(send(t, nil, base, "POST", "/api/v1/cocreate-drafts", map[string]any{"name": "矩阵共创", "option_groups": []map[string]any{{"name": "口味", "options": []string{"A", "B"}}}}, owner, nil), 201).decode(t, &draft)
 	o.draftID = draft.ID
+
+	// A ready clip of the matrix room (as the cutter leaves one: a row and
+	// its MP4 in the object store; this node has no video to cut from).
+	now = time.Now().UTC()
+	cl, err := m.App.Clips.EnsureClips(ctx, o.merchantID, o.roomID, []clips.Span{{ProductID: o.productID, PinnedAt: now, From: now.Add(-clips.Lead), To: now.Add(10 * time.Second)}}, false)
+	if err != nil || len(cl) != 1 {
+		t.Fatalf("matrix clip: %v %+v", err, cl)
+	}
+	o.clipID = cl[0].ID
+	if err := m.Files.Put(ctx, clips.Key(o.merchantID, o.clipID), strings.NewReader("matrix clip"), 11, "video/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.App.Clips.FinishClip(ctx, o.merchantID, o.clipID, clips.Ready, clips.Media{DurationMS: 10000, Bytes: 11, VideoCodec: "h264"}, ""); err != nil {
+		t.Fatal(err)
+	}
 
 	// A coupon of the matrix room.
 	var cp struct {

@@ -30,6 +30,11 @@ func (s *Server) shareRoutes() []Route {
 // social sites show for a shared link.
 type ogMeta struct {
 	Title, Description, Image, URL, Type string
+	// Video is an MP4 the card may play in place (a clip's page).
+	Video                   string
+	VideoWidth, VideoHeight int
+	// OEmbed is the page's oEmbed discovery link (rooms: the embeddable card).
+	OEmbed string
 }
 
 // abs makes a path absolute on the public URL (cards need absolute URLs).
@@ -221,5 +226,6 @@ func (s *Server) pageRoomProduct(w http.ResponseWriter, r *http.Request) error {
 		desc += " · " + pickLang(lang, "产地 Origin") + " " + p.Origin
 	}
 	og := &ogMeta{Title: name + " · " + st.Room.Title, Description: desc, Image: s.abs(p.Image), URL: s.abs(link + "/products/" + r.PathValue("id") + q), Type: "product"}
-	return s.render(w, r, 200, "product.html", map[string]any{"State": st, "P": p, "SKUs": skus, "RoomLink": link + q, "When": roomWhen(st.Room, lang), "OG": og})
+	return s.render(w, r, 200, "product.html", map[string]any{"State": st, "P": p, "SKUs": skus, "RoomLink": link + q, "When": roomWhen(st.Room, lang), "OG": og,
+		"Clips": s.App.ProductClipLinks(r.Context(), st.Room.MerchantID, p)})
 }

@@ -367,6 +367,7 @@
         h("div", { class: "grow" }, h("button", { class: "name tap", type: "button", dataset: { detail: p.id }, onclick: () => openDetail(p.id) }, SL.pname(p)), h("div", { class: "muted small" }, zhOnly(p.subtitle)), h("div", { class: "price" }, yuan(minPrice(p)))),
         h("div", { class: "card-actions" },
           (state.clips || []).some((c) => c.product_id === p.id) ? h("button", { class: "btn btn-sm", type: "button", dataset: { clip: p.id }, onclick: () => jumpTo(p.id) }, t("讲解回放", "Explanation")) : null,
+          clipPageOf(p.id) ? h("a", { class: "btn btn-sm", href: clipPageOf(p.id).url, dataset: { clipPage: clipPageOf(p.id).id } }, t("短视频", "Clip")) : null,
           traceLink(p),
           h("button", { class: "btn btn-buy btn-sm", type: "button", disabled: available(p) <= 0 && !saleFor(p.id), onclick: () => openBuy(p.id, saleFor(p.id)) }, saleFor(p.id) ? t("抢购", "Grab") : available(p) > 0 ? t("购买", "Buy") : onHold(p) ? t("暂停销售", "On hold") : t("售罄", "Sold out")))
       )))
@@ -652,7 +653,7 @@
     for (let i = 0; i < 20 && !root.classList.contains("replay"); i++) {
       try {
         const st = await api("GET", "/api/v1/rooms/" + slug);
-        if (st.playback && st.playback.replay) { state.playback = st.playback; state.clips = st.clips || state.clips; startReplay(st.playback.replay); renderPinned(); return; }
+        if (st.playback && st.playback.replay) { state.playback = st.playback; state.clips = st.clips || state.clips; state.clip_pages = st.clip_pages || state.clip_pages; renderClipStrip(); startReplay(st.playback.replay); renderPinned(); return; }
       } catch (e) { /* try again */ }
       await new Promise((ok) => { replayWait = setTimeout(ok, 1500); });
     }
@@ -683,9 +684,23 @@
   }
   SL.jumpTo = jumpTo;
 
+  // Each product's explanation as a clip of its own (cut after the live).
+  function clipPageOf(productID) { return (state.clip_pages || []).filter((c) => c.product_id === productID).pop(); }
+  function renderClipStrip() {
+    const strip = $("clip-strip"), list = state.clip_pages || [];
+    if (!strip) return;
+    strip.replaceChildren(h("span", { class: "clip-strip-label" }, t("讲解短视频", "Clips")), ...list.map((c) => h("a", { href: c.url, dataset: { clipPage: c.id } }, "▶ " + c.title)));
+    strip.classList.toggle("hidden", list.length === 0);
+  }
+
   renderPinned();
   renderFlash();
+  renderClipStrip();
   startVideo();
+  // ?buy={product} (from a clip's page) opens that product's buy sheet: the
+  // same login, store, slot and payment path as a tap in the room.
+  const wantBuy = Number(new URLSearchParams(location.search).get("buy"));
+  if (wantBuy && products.has(wantBuy)) openBuy(wantBuy, saleFor(wantBuy));
   fetch("/api/v1/rooms/" + slug + "/comments").then((r) => r.json()).then((d) => { for (const c of d.comments || []) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" }); }).catch(() => {});
   if (guide) system(t("你通过导购的分享进入直播间", "You joined through a store guide's link"));
 })();
