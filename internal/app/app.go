@@ -361,12 +361,12 @@ type RoomState struct {
 	Likes        int64             `json:"likes"`
 	Playback     *Playback         `json:"playback,omitempty"`
 	Flash        []FlashView       `json:"flash_sales"`
-	Clips        []Clip            `json:"clips,omitempty"`   // replay jumps per product, once the live ended
+	Clips        []Clip            `json:"clips,omitempty"`      // replay jumps per product, once the live ended
 	ClipPages    []ClipLink        `json:"clip_pages,omitempty"` // each product's explanation as a clip of its own, once cut
-	Poll         *promotions.Poll  `json:"poll,omitempty"`    // the open poll, or one that closed in the last 10 minutes
-	Coupons      []coupons.Coupon  `json:"coupons"`           // live coupon cards with what is left
-	Presale      *presale.Presale  `json:"presale,omitempty"` // the open pre-sale, or the one settled in the last day
-	Draws        []draws.Draw      `json:"draws"`             // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
+	Poll         *promotions.Poll  `json:"poll,omitempty"`       // the open poll, or one that closed in the last 10 minutes
+	Coupons      []coupons.Coupon  `json:"coupons"`              // live coupon cards with what is left
+	Presale      *presale.Presale  `json:"presale,omitempty"`    // the open pre-sale, or the one settled in the last day
+	Draws        []draws.Draw      `json:"draws"`                // open 福袋 draws (commitment) and those drawn in the last 10 minutes (seed)
 	// Cocreate is the co-creation draft pushed to the room (open, or closed
 	// in the last 10 minutes); Group the topic group it invites to join.
 	Cocreate *cocreate.Draft `json:"cocreate,omitempty"`
