@@ -85,12 +85,19 @@ func Encrypt(sub Subscription, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := as.ECDH(uaKey)
-	if err != nil {
-		return nil, err
-	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	return encrypt(uaKey, auth, as, salt, payload)
+}
+
+// encrypt is Encrypt with the sender's key and the salt given (the RFC's
+// test vector fixes both).
+func encrypt(uaKey *ecdh.PublicKey, auth []byte, as *ecdh.PrivateKey, salt, payload []byte) ([]byte, error) {
+	uaPub := uaKey.Bytes()
+	secret, err := as.ECDH(uaKey)
+	if err != nil {
 		return nil, err
 	}
 	asPub := as.PublicKey().Bytes()
