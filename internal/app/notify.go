@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/notify"
@@ -78,50 +79,85 @@ func (a *App) startChannels(ctx context.Context) {
 const claimLease = time.Minute
 
 // SendDeliveries sends due pushes and texts until none is due (or a
-// minute has passed), a batch at a time, and returns how many went out.
+// minute has passed) and returns how many went out. Batches of 500 are
+// claimed, sent by the workers and recorded as a pipeline: the next batch
+// is claimed once the workers have taken the last of the current one, and
+// a batch's results are written (one transaction) while the next sends,
+// so the workers do not idle at batch boundaries.
 func (a *App) SendDeliveries(ctx context.Context) (int, error) {
 	c := a.Channels
 	workers := c.Workers
 	if workers <= 0 {
 		workers = 32
 	}
-	sent := 0
 	if now := a.Now(); !c.Quiet.NotBefore(now).Equal(now) {
 		return 0, nil // quiet hours: pushes and texts wait for the morning
 	}
-	deadline := a.Now().Add(time.Minute)
-	for a.Now().Before(deadline) {
-		batch, err := c.Store.ClaimDeliveries(ctx, a.Now(), claimLease, 500)
-		if err != nil || len(batch) == 0 {
-			return sent, err
-		}
-		results := make([]notify.Result, len(batch))
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		for range min(workers, len(batch)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range jobs {
-					results[i] = a.deliver(ctx, &batch[i])
+	type batch struct {
+		ds      []notify.Delivery
+		results []notify.Result
+		left    atomic.Int32
+	}
+	type job struct {
+		b *batch
+		i int
+	}
+	jobs := make(chan job)
+	done := make(chan *batch, 4)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.b.results[j.i] = a.deliver(ctx, &j.b.ds[j.i])
+				if j.b.left.Add(-1) == 0 {
+					done <- j.b
 				}
-			}()
-		}
-		for i := range batch {
-			jobs <- i
-		}
-		close(jobs)
-		wg.Wait()
-		for _, r := range results {
-			if r.Sent {
-				sent++
+			}
+		}()
+	}
+	var sent atomic.Int64
+	var finishErr error
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for b := range done {
+			for _, r := range b.results {
+				if r.Sent {
+					sent.Add(1)
+				}
+			}
+			if finishErr != nil {
+				continue
+			}
+			if err := c.Store.FinishDeliveries(ctx, a.Now(), b.results); err != nil {
+				finishErr = err
 			}
 		}
-		if err := c.Store.FinishDeliveries(ctx, a.Now(), results); err != nil {
-			return sent, err
+	}()
+	var claimErr error
+	deadline := a.Now().Add(time.Minute)
+	for a.Now().Before(deadline) && ctx.Err() == nil {
+		ds, err := c.Store.ClaimDeliveries(ctx, a.Now(), claimLease, 500)
+		if err != nil || len(ds) == 0 {
+			claimErr = err
+			break
+		}
+		b := &batch{ds: ds, results: make([]notify.Result, len(ds))}
+		b.left.Store(int32(len(ds)))
+		for i := range ds {
+			jobs <- job{b, i}
 		}
 	}
-	return sent, nil
+	close(jobs)
+	wg.Wait()
+	close(done)
+	<-finished
+	if claimErr != nil {
+		return int(sent.Load()), claimErr
+	}
+	return int(sent.Load()), finishErr
 }
 
 // pushPayload is what the service worker shows.

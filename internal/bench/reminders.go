@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/bench/proc"
@@ -28,6 +29,7 @@ func RunReminders(ctx context.Context, args []string, stdout io.Writer) error {
 	push := fs.Bool("push", true, "register a Web Push browser per subscriber")
 	dbURL := fs.String("database-url", "", "database URL; empty = SQLite in a temp dir")
 	limit := fs.Duration("timeout", 5*time.Minute, "give up after")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the sending (sender, receiver and database, one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,6 +94,15 @@ func RunReminders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "seeded %d subscribers (%d browsers) in %.1fs\n", *n, map[bool]int{true: *n}[*push], time.Since(setup).Seconds())
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := m.Start(ctx); err != nil {
 		return err
 	}

@@ -151,14 +151,19 @@ func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, leas
 			return err
 		}
 		byCustomer := map[int64][]int{}
+		byChannel := map[string][]int64{}
 		for i := range out {
-			if _, err := tx.Exec(ctx, `UPDATE notify_deliveries SET due_at = ?, attempts = attempts + 1 WHERE inbox_id = ? AND channel = ?`,
-				ms(now.Add(lease)), out[i].InboxID, out[i].Channel); err != nil {
-				return err
-			}
 			out[i].Attempts++
+			byChannel[out[i].Channel] = append(byChannel[out[i].Channel], out[i].InboxID)
 			if out[i].Channel == notify.ChannelPush {
 				byCustomer[out[i].CustomerID] = append(byCustomer[out[i].CustomerID], i)
+			}
+		}
+		// The lease: one statement per channel and 500 rows, not one a row.
+		for ch, ids := range byChannel {
+			if err := execIn(ctx, tx, `UPDATE notify_deliveries SET due_at = ?, attempts = attempts + 1 WHERE channel = ? AND inbox_id IN `,
+				[]any{ms(now.Add(lease)), ch}, ids); err != nil {
+				return err
 			}
 		}
 		if len(byCustomer) == 0 {
@@ -197,12 +202,25 @@ func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, leas
 
 // FinishDeliveries records the results of a batch in one transaction.
 func (s *ReminderStore) FinishDeliveries(ctx context.Context, now time.Time, results []notify.Result) error {
+	sent := map[string][]int64{}
+	for _, r := range results {
+		if r.Sent {
+			sent[r.Channel] = append(sent[r.Channel], r.InboxID)
+		}
+	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		// Sent ones (nearly all) in one statement per channel and 500 rows.
+		for ch, ids := range sent {
+			if err := execIn(ctx, tx, `UPDATE notify_deliveries SET state = 'sent', sent_at = ?, last_error = '' WHERE channel = ? AND inbox_id IN `,
+				[]any{ms(now), ch}, ids); err != nil {
+				return err
+			}
+		}
 		for _, r := range results {
 			var err error
 			switch {
 			case r.Sent:
-				_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'sent', sent_at = ?, last_error = '' WHERE inbox_id = ? AND channel = ?`, ms(now), r.InboxID, r.Channel)
+				continue
 			case !r.Retry.IsZero():
 				_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET due_at = ?, last_error = ? WHERE inbox_id = ? AND channel = ? AND state = 'pending'`, ms(r.Retry), trimErr(r.Error), r.InboxID, r.Channel)
 			default:
@@ -254,4 +272,25 @@ func (s *ReminderStore) MiniGrantCredits(ctx context.Context, merchantID, custom
 		out[id] = n
 	}
 	return out, rows.Err()
+}
+
+// execIn runs query (ending in "IN ") with args and then ids as the list,
+// 500 ids a statement.
+func execIn(ctx context.Context, tx *Tx, query string, args []any, ids []int64) error {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		a := append(append(make([]any, 0, len(args)+len(chunk)), args...), anyIDs(chunk)...)
+		if _, err := tx.Exec(ctx, query+`(?`+strings.Repeat(", ?", len(chunk)-1)+`)`, a...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func anyIDs(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
