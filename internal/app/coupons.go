@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/batch"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/order"
 )
 
@@ -394,6 +396,45 @@ func (a *App) roomCoupons(ctx context.Context, merchantID, roomID int64) []coupo
 		out = append(out, c)
 	}
 	return out
+}
+
+// IssueCouponToSegment gives one coupon to every customer of a segment at
+// once (members, a tier, a fan group, past buyers of a category, a store's
+// customers), each told in their inbox; once per request key (the
+// Idempotency-Key): a repeat answers the first issue and issues nothing.
+func (a *App) IssueCouponToSegment(ctx context.Context, p *identity.Principal, couponID int64, seg members.Segment, key string) (*coupons.SegmentIssue, error) {
+	c, err := a.ownCoupon(ctx, p, couponID) // another tenant's coupon is unknown, whatever else is wrong
+	if err != nil {
+		return nil, err
+	}
+	if key == "" || len(key) > 80 {
+		return nil, order.ErrIdempotencyKey
+	}
+	if a.Members == nil {
+		return nil, members.ErrSegment
+	}
+	if err := seg.Validate(); err != nil {
+		return nil, err
+	}
+	if seg.Kind == members.SegFanGroup && a.groups() == nil {
+		return nil, members.ErrGroupsMissing
+	}
+	prog, err := a.Members.Program(ctx, p.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	until := c.ValidUntil.In(cn.Shanghai).Format("1月2日 15:04")
+	untilEN := c.ValidUntil.In(cn.Shanghai).Format("Jan 2 15:04")
+	body := "送你一张「" + c.Title + "」，" + until + " 前有效，下单时自动使用最划算的券"
+	bodyEN := "A coupon for you: " + c.Title + ", valid until " + untilEN + " (China time); checkout applies your best coupon."
+	in := &coupons.SegmentIssue{MerchantID: p.MerchantID, CouponID: c.ID, Segment: seg, Key: key, By: p.Name}
+	if err := a.Coupons.IssueToSegment(ctx, in, prog, "优惠券已到账："+c.Title, body, bodyEN); err != nil {
+		return nil, err
+	}
+	if !in.Repeated {
+		a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.issue_segment", "coupon:"+itoa64(c.ID), seg.Marshal()+" → "+itoa64(in.Issued))
+	}
+	return in, nil
 }
 
 // Quote is what the checkout shows before the buyer confirms: the

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/members"
 )
 
 // Kind is what a coupon takes off and on which condition.
@@ -244,6 +245,14 @@ type Store interface {
 	FirstOrder(ctx context.Context, merchantID, customerID int64) (bool, error)
 	// Report sums issued, used and cost per coupon of a room (0: all rooms).
 	Report(ctx context.Context, merchantID, roomID int64) ([]ReportRow, error)
+	// IssueToSegment gives every customer of in.Segment one coupon in one
+	// transaction, with an inbox message each (title, body, bodyEN), once
+	// per request key: a repeat fills in the first issue (Repeated). Errors:
+	// coupon_card_live, coupon_window, coupon_budget_short (nobody gets
+	// one), idempotency_key_reused, segment_invalid, unknown_store.
+	IssueToSegment(ctx context.Context, in *SegmentIssue, prog members.Program, title, body, bodyEN string) error
+	// SegmentIssues lists a coupon's issues to segments, newest first.
+	SegmentIssues(ctx context.Context, merchantID, couponID int64) ([]SegmentIssue, error)
 }
 
 // Grab is one viewer's grab waiting for the next batch commit.

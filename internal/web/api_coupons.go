@@ -6,6 +6,7 @@ import (
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/order"
 )
 
@@ -20,6 +21,8 @@ func (s *Server) couponRoutes() []Route {
 		api("POST", "/api/v1/coupons", Staff, identity.PermRoomHost, "Create a coupon (a draft until pushed)", s.apiCreateCoupon),
 		api("POST", "/api/v1/coupons/{id}/push", Staff, identity.PermRoomHost, "Push the coupon's card into its room: viewers grab it from now", s.apiPushCoupon),
 		api("POST", "/api/v1/coupons/{id}/end", Staff, identity.PermRoomHost, "Stop grabbing (grabbed coupons stay usable in their window)", s.apiEndCoupon),
+		api("POST", "/api/v1/coupons/{id}/issue", Staff, identity.PermRoomsWrite, "Issue the coupon to every customer of a segment, each told in their inbox (once per Idempotency-Key)", s.apiIssueCouponToSegment),
+		api("GET", "/api/v1/coupons/{id}/issues", Staff, identity.PermRoomHost, "The coupon's issues to segments, newest first", s.apiCouponSegmentIssues),
 		api("POST", "/api/v1/coupons/{id}/grab", Customer, "", "Grab one coupon of a live card (never more than the budget)", s.apiGrabCoupon),
 		api("POST", "/api/v1/coupons/quote", Customer, "", "Price a cart with the wallet's best coupon (what the checkout shows)", s.apiQuoteCoupons),
 		api("GET", "/api/v1/me/coupons", Customer, "", "The viewer's coupon wallet", s.apiMyCoupons),
@@ -92,6 +95,44 @@ func (s *Server) apiEndCoupon(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, c)
+}
+
+func (s *Server) apiIssueCouponToSegment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Segment members.Segment `json:"segment"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	is, err := s.App.IssueCouponToSegment(r.Context(), PrincipalFrom(r.Context()), id, in.Segment, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	status := 201
+	if is.Repeated {
+		status = 200
+	}
+	return writeJSON(w, status, is)
+}
+
+func (s *Server) apiCouponSegmentIssues(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := PrincipalFrom(r.Context())
+	if _, err := s.App.Coupons.Get(r.Context(), p.MerchantID, id); err != nil {
+		return err
+	}
+	list, err := s.App.Coupons.SegmentIssues(r.Context(), p.MerchantID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"issues": list})
 }
 
 func (s *Server) apiGrabCoupon(w http.ResponseWriter, r *http.Request) error {

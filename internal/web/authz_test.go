@@ -186,6 +186,8 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/coupons/{id}/push":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/push" }},
 	"POST /api/v1/coupons/{id}/end":              {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/end" }},
 	"POST /api/v1/coupons/{id}/grab":             {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/grab" }},
+	"POST /api/v1/coupons/{id}/issue":            {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/issue" }},
+	"GET /api/v1/coupons/{id}/issues":            {scopeTenant, func(o *objects) string { return "/api/v1/coupons/" + itoa(o.couponID) + "/issues" }},
 	"GET /groups/{slug}":                         {scopePublic, func(o *objects) string { return "/groups/" + o.groupSlug }},
 	"GET /api/v1/groups/{slug}":                  {scopePublic, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug }},
 	"PUT /api/v1/groups/{slug}/membership":       {scopeTenant, func(o *objects) string { return "/api/v1/groups/" + o.groupSlug + "/membership" }},
@@ -316,6 +318,7 @@ var fixedPaths = map[string]func(o *objects) string{
 // permitted caller reaches the handler and changes nothing that later rows
 // depend on (invalid creates, same-value updates, test-owned objects).
 var bodies = map[string]func(o *objects) any{
+	"POST /api/v1/coupons/{id}/issue":      func(o *objects) any { return map[string]any{"segment": map[string]any{"kind": "nobody"}} }, // segment_invalid: nobody gets one
 	"POST /api/v1/auth/login":              func(*objects) any { return map[string]any{"matrix": true} },
 	"POST /api/v1/auth/otp":                func(*objects) any { return map[string]any{"merchant": "demo", "phone": "123"} },
 	"POST /api/v1/auth/otp/verify":         func(*objects) any { return map[string]any{"merchant": "demo", "phone": "123", "code": "1"} },
