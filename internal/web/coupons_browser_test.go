@@ -94,6 +94,31 @@ func TestCouponAndDrawBrowser(t *testing.T) {
 	testkit.Settled(t, phone)
 	testkit.Screenshot(t, phone, "draw-01-drawn")
 
+	// A 福袋 whose prize is a zero-price item, set in the studio: the
+	// winner's order is paid at 0 and picked up at the chosen store.
+	runB(t, desk, "studio free-item draw", chromedp.WaitVisible(chromedp.CSS("#draw-start")),
+		chromedp.SetValue(chromedp.CSS("#draw-entry"), "like"), chromedp.SetValue(chromedp.CSS("#draw-winners"), "1"),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#draw-prize-kind"); s.value = "free_sku"; s.dispatchEvent(new Event("change")); })()`),
+		chromedp.WaitVisible(chromedp.CSS("#draw-prize-sku")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#draw-prize-store").options.length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Screenshot(t, desk, "draw-02-studio-free-item")
+	runB(t, desk, "open free-item draw", chromedp.Click(chromedp.CSS("#draw-start")), chromedp.WaitVisible(chromedp.CSS("#draw-now")))
+	// The card may render again as the room's events arrive: click whatever
+	// button is there once it is enabled.
+	runB(t, phone, "enter free-item draw", chromedp.Navigate(s.base+"/live/demo"),
+		chromedp.Poll[chromedp.Void](`(() => { const b = document.querySelector("#draw-enter"); if (!b || b.disabled) return false; b.click(); return true; })()`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#draw-entrants").textContent.startsWith("1")`, chromedp.WithPollingTimeout(20*time.Second)))
+	runB(t, desk, "draw the free item", chromedp.Click(chromedp.CSS("#draw-now")), chromedp.WaitVisible(chromedp.CSS("#draw-start")))
+	testkit.WaitFor(t, "the prize order", 20*time.Second, func() bool {
+		send(t, nil, s.base, "GET", "/api/v1/me/orders", nil, buyer.Token, nil).want(t, 200).decode(t, &mine)
+		for _, o := range mine.Orders {
+			if o.TotalFen == 0 && o.Status == "paid" {
+				return true
+			}
+		}
+		return false
+	})
+
 	// The admin's cost report counts the paid order's saving.
 	runB(t, desk, "admin report", chromedp.Navigate(s.base+"/admin#coupons"), chromedp.WaitVisible(chromedp.CSS("#coupon-total")))
 	rep, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("#coupon-total")))
@@ -101,4 +126,41 @@ func TestCouponAndDrawBrowser(t *testing.T) {
 		t.Fatalf("admin coupon report: %q", rep)
 	}
 	testkit.Screenshot(t, desk, "coupon-03-admin-report")
+
+	// 定向发券: the buyer joins the membership; the admin issues a whole-shop
+	// coupon to the members — once, however often the form is submitted.
+	send(t, nil, s.base, "POST", "/api/v1/me/membership", nil, buyer.Token, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "会员专享立减3元", "amount_fen": 300, "budget_count": 50}, owner.Token, nil).want(t, 201)
+	runB(t, desk, "admin segment issue", chromedp.Navigate(s.base+"/admin?again=1#coupons"), chromedp.WaitVisible(chromedp.CSS("#issue-go")),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#issue-coupon"); s.value = [...s.options].find((o) => o.text.startsWith("会员专享立减3元")).value; s.dispatchEvent(new Event("change")); })()`),
+		chromedp.Click(chromedp.CSS("#issue-go")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#issue-result").textContent.includes("已发放给 1 位顾客")`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Click(chromedp.CSS("#issue-go")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#issue-result").textContent.includes("没有重复发放")`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Screenshot(t, desk, "coupon-04-admin-segment-issue")
+	var inbox struct {
+		Messages []struct{ Kind, Title string } `json:"messages"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/inbox", nil, buyer.Token, nil).want(t, 200).decode(t, &inbox)
+	n := 0
+	for _, m := range inbox.Messages {
+		if m.Kind == "coupon.issued" && strings.Contains(m.Title, "会员专享立减3元") {
+			n++
+		}
+	}
+	var wallet struct {
+		Claims []struct {
+			Coupon struct{ Title string } `json:"coupon"`
+		} `json:"claims"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/me/coupons", nil, buyer.Token, nil).want(t, 200).decode(t, &wallet)
+	got := 0
+	for _, c := range wallet.Claims {
+		if c.Coupon.Title == "会员专享立减3元" {
+			got++
+		}
+	}
+	if n != 1 || got != 1 {
+		t.Fatalf("after two submits: %d inbox messages and %d coupons in the wallet, want 1 and 1 (%+v)", n, got, inbox)
+	}
 }

@@ -1,10 +1,13 @@
 // Studio: make a coupon for this room and push its card (viewers grab it);
-// open a 福袋 draw (its commitment is public at once) and draw it.
+// open a 福袋 draw (its commitment is public at once) and draw it. A draw's
+// prize is a coupon of this room or a zero-price order of one unit of a
+// SKU, picked up at a store that has it (the winners' orders are paid at
+// once and reserve first-expiry-first).
 "use strict";
 (function () {
   const SL = window.SL;
   const { h, t, api, toast } = SL;
-  let slug = "", coupons = [], draws = [];
+  let slug = "", coupons = [], draws = [], skus = [];
 
   const fen = (v) => Math.round(Number(v || 0) * 100);
   function renderCoupons() {
@@ -57,20 +60,49 @@
     const entry = h("select", { id: "draw-entry" }, [["comment", t("评论口令", "Comment keyword")], ["like", t("点赞", "Like")], ["follow", t("关注", "Follow")]].map(([v, l]) => h("option", { value: v }, l)));
     const keyword = h("input", { id: "draw-keyword", maxlength: "20", value: t("想要福袋", "lucky bag") });
     const winners = h("input", { id: "draw-winners", type: "number", min: "1", max: "1000", value: "3" });
+    const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
+    const prizeKind = h("select", { id: "draw-prize-kind" }, [["coupon", t("优惠券", "A coupon")], ["free_sku", t("0元商品（到店自提）", "A free item (pickup)")]].map(([v, l]) => h("option", { value: v }, l)));
     const prize = h("select", { id: "draw-prize" }, coupons.map((c) => h("option", { value: c.id }, c.title)));
+    const sku = h("select", { id: "draw-prize-sku" }, skus.map((k) => h("option", { value: k.id }, k.label)));
+    const store = h("select", { id: "draw-prize-store" });
+    const loadStores = async () => {
+      store.replaceChildren();
+      if (!sku.value) return;
+      try {
+        const r = await api("GET", "/api/v1/rooms/" + slug + "/stores?sku=" + sku.value);
+        const list = (r.stores || []).filter((x) => (x.available || 0) > 0);
+        store.replaceChildren(...list.map((x) => h("option", { value: x.id }, (SL.sname ? SL.sname(x) : x.name) + t("（可售 ", " (") + x.available + t(" 件）", " in stock)"))));
+      } catch (e) { toast(e.message); }
+    };
+    sku.addEventListener("change", loadStores);
+    const couponLabel = lab("奖品券", "Prize coupon", prize), skuLabel = lab("奖品商品", "Prize item", sku), storeLabel = lab("自提门店", "Pickup store", store);
+    const showPrize = () => {
+      const free = prizeKind.value === "free_sku";
+      couponLabel.classList.toggle("hidden", free); skuLabel.classList.toggle("hidden", !free); storeLabel.classList.toggle("hidden", !free);
+      if (free && !store.options.length) loadStores();
+    };
+    prizeKind.addEventListener("change", showPrize);
     const mins = h("input", { id: "draw-minutes", type: "number", min: "1", max: "1440", value: "5" });
     const last = draws.find((d) => d.status === "drawn");
-    const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
     box.replaceChildren(last ? h("p", { class: "muted small" }, t("上次：", "Last: "), last.title + " — " + t("种子 ", "seed ") + (last.seed || "").slice(0, 16) + "…") : "",
       h("form", { class: "coupon-form", id: "draw-form", onsubmit: async (ev) => {
         ev.preventDefault();
-        if (!prize.value) { toast(t("先创建一张作奖品的优惠券", "Create a coupon to give as the prize first")); return; }
+        const body = { title: title.value, entry: entry.value, keyword: entry.value === "comment" ? keyword.value : "", winners: Number(winners.value), prize_kind: prizeKind.value, minutes: Number(mins.value) };
+        if (prizeKind.value === "coupon") {
+          if (!prize.value) { toast(t("先创建一张作奖品的优惠券", "Create a coupon to give as the prize first")); return; }
+          body.prize_coupon_id = Number(prize.value);
+        } else {
+          if (!sku.value || !store.value) { toast(t("选择奖品商品和有货的自提门店", "Choose the prize item and a store that has it")); return; }
+          body.prize_sku_id = Number(sku.value); body.prize_store_id = Number(store.value);
+        }
         try {
-          const d = await api("POST", "/api/v1/rooms/" + slug + "/draws", { title: title.value, entry: entry.value, keyword: entry.value === "comment" ? keyword.value : "", winners: Number(winners.value), prize_kind: "coupon", prize_coupon_id: Number(prize.value), minutes: Number(mins.value) });
+          const d = await api("POST", "/api/v1/rooms/" + slug + "/draws", body);
           draws.unshift(d); renderDraws(); toast(t("福袋已发出", "Lucky bag opened"));
         } catch (e) { toast(e.message); }
-      } }, lab("名称", "Title", title), lab("参与方式", "Entry", entry), lab("口令", "Keyword", keyword), lab("中奖人数", "Winners", winners), lab("奖品券", "Prize coupon", prize), lab("分钟", "Minutes", mins),
+      } }, lab("名称", "Title", title), lab("参与方式", "Entry", entry), lab("口令", "Keyword", keyword), lab("中奖人数", "Winners", winners),
+        lab("奖品", "Prize", prizeKind), couponLabel, skuLabel, storeLabel, lab("分钟", "Minutes", mins),
         h("button", { class: "btn btn-primary btn-sm", type: "submit", id: "draw-start" }, t("发福袋", "Open lucky bag"))));
+    showPrize();
   }
 
   SL.studioCoupons = {
@@ -78,6 +110,9 @@
       slug = roomSlug;
       try { coupons = (await api("GET", "/api/v1/coupons?room=" + encodeURIComponent(slug))).coupons; } catch (e) { coupons = []; }
       try { draws = (await api("GET", "/api/v1/rooms/" + slug + "/draws")).draws; } catch (e) { draws = []; }
+      try { // the prize item of a zero-price 福袋: any SKU of the shop
+        skus = ((await api("GET", "/api/v1/products")).products || []).flatMap((p) => (p.skus || []).map((k) => ({ id: k.id, label: (SL.pname ? SL.pname(p) : p.name) + " · " + k.name })));
+      } catch (e) { skus = []; }
       renderCoupons(); renderDraws();
     },
   };
