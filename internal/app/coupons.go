@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/batch"
+	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
