@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay/wechatpaytest"
@@ -112,6 +113,7 @@ func TestMiniProgram(t *testing.T) {
 	}))
 	defer control.Close()
 
+	preview := t.TempDir() // the node tests write each page's HTML here
 	run := func(args ...string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
@@ -119,7 +121,8 @@ func TestMiniProgram(t *testing.T) {
 		cmd := exec.CommandContext(ctx, npm, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "SHELFLIVE_MP_SERVER="+m.URL(), "SHELFLIVE_MP_CONTROL="+control.URL,
-			"SHELFLIVE_MP_OWNER_TOKEN="+testkit.OwnerToken, "SHELFLIVE_MP_ROOM=demo", "SHELFLIVE_MP_APPID="+miniAppID)
+			"SHELFLIVE_MP_OWNER_TOKEN="+testkit.OwnerToken, "SHELFLIVE_MP_ROOM=demo", "SHELFLIVE_MP_APPID="+miniAppID,
+			"SHELFLIVE_MP_PREVIEW_DIR="+preview)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
@@ -130,6 +133,28 @@ func TestMiniProgram(t *testing.T) {
 	}
 	run("ci", "--no-audit", "--no-fund", "--prefer-offline")
 	run("test")
+
+	// What the pages rendered, in chromium on a phone-wide page (750 px =
+	// 750 rpx): screenshots to look at, and a page wider than the phone fails.
+	t.Run("Screenshots", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(preview, "*.html"))
+		if len(files) < 4 {
+			t.Fatalf("the node tests wrote %d page previews, want room, room-live, checkout, order", len(files))
+		}
+		ctx := testkit.NewContext(t, testkit.Browser(t), 2*time.Minute)
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".html")
+			testkit.Run(t, ctx, name, chromedp.EmulateViewport(750, 1334), chromedp.Navigate("file://"+f))
+			width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if width > 750 {
+				t.Errorf("%s is %d px wide on a 750 px phone", name, width)
+			}
+			testkit.Screenshot(t, ctx, "miniprogram-"+name)
+		}
+	})
 }
 
 // payFromMiniProgram plays WeChat after wx.requestPayment: the parameters

@@ -103,9 +103,48 @@ Object.assign(global.wx, {
 async function page(name, q) {
   const id = simulate.load(path.join(ROOT, "pages", name, name), { rootPath: ROOT });
   const comp = simulate.render(id);
+  comp.styleID = id;
   comp.attach(document.createElement("parent-wrapper"));
   await comp.instance.onLoad(q || {});
   return comp;
+}
+
+// preview writes what a page rendered as an HTML file for a screenshot
+// (the Go test takes them with chromium) when SHELFLIVE_MP_PREVIEW_DIR is
+// set. It is the j-component DOM with the page's and the app's WXSS, 1 rpx
+// = 1 px on a 750 px wide page (a 375-pt phone at 2x); built-in components
+// get the block or inline layout WeChat gives them. A preview of layout
+// and text, not WeChat's own rendering.
+const BUILTIN_CSS = `
+  body { margin: 0; width: 750px; min-height: 1334px; font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; font-size: 28px; background: #f5f7f5; }
+  main, wx-view, wx-scroll-view, wx-live-player { display: block; }
+  wx-scroll-view { overflow-y: auto; }
+  wx-text { display: inline; }
+  wx-image { display: inline-block; width: 320px; height: 240px; overflow: hidden; }
+  wx-image img { width: 100%; height: 100%; object-fit: cover; }
+  wx-live-player { background: #000; }
+  wx-button { display: block; text-align: center; border-radius: 10px; background: #f8f8f8; line-height: 2.55; font-size: 36px; }
+  wx-button[size="mini"] { display: inline-block; line-height: 2.3; font-size: 26px; padding: 0 1.34em; }
+  wx-input { display: block; height: 1.4em; min-height: 1.4em; }
+`;
+function preview(comp, name) {
+  const dir = process.env.SHELFLIVE_MP_PREVIEW_DIR;
+  if (!dir) return;
+  const fs = require("fs");
+  const wxss = require("miniprogram-simulate/src/wxss");
+  const appCSS = wxss.compile(fs.readFileSync(path.join(ROOT, "app.wxss"), "utf8"), { prefix: "main" })
+    .replace(/(\d+(\.\d+)?)rpx/g, "$1px").replace(/(^|[},])page\b/g, "$1body");
+  const pageCSS = (document.getElementById(comp.styleID) || { textContent: "" }).textContent;
+  const dom = comp.dom.cloneNode(true);
+  for (const img of dom.querySelectorAll("wx-image")) {
+    const src = img.getAttribute("src");
+    if (src) { const el = document.createElement("img"); el.setAttribute("src", src); img.appendChild(el); }
+  }
+  for (const input of dom.querySelectorAll("wx-input")) {
+    if (!input.textContent && input.getAttribute("placeholder")) { input.textContent = input.getAttribute("placeholder"); input.style.opacity = ".6"; }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, name + ".html"), "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><style>" + BUILTIN_CSS + appCSS + pageCSS + "</style><body>" + dom.outerHTML + "</body></html>");
 }
 
 // until polls cond (which may throw) until it holds: what a page shows
@@ -122,4 +161,4 @@ async function until(what, cond, ms) {
 
 const text = (comp, sel) => { const el = comp.querySelector(sel); return el ? el.dom.textContent.trim() : null; };
 
-module.exports = { simulate, config, i18n, calls, answers, storage, page, until, text, ROOT };
+module.exports = { simulate, config, i18n, calls, answers, storage, page, until, text, preview, ROOT };

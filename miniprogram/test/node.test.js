@@ -72,6 +72,8 @@ test("the room shows comments, the pinned card, and takes a comment and likes", 
   room.querySelector("#like").dispatchEvent("tap");
   await h.until("the likes on the server", async () => (await call("GET", "/api/v1/rooms/" + ROOM)).data.likes >= before + 2);
 
+  h.preview(room, "room");
+
   // 买 opens the checkout for the pinned product
   room.querySelector("#buy").dispatchEvent("tap");
   await h.until("the checkout", () => h.calls.navigations.includes("/pages/checkout/checkout?slug=" + ROOM + "&product=" + product.id));
@@ -83,6 +85,7 @@ test("checkout pays with ShelfLive's JSAPI parameters; the order page shows the 
   await h.until("a store with stock", () => checkout.data.canSubmit);
   assert.strictEqual(h.text(checkout, "#product-name"), product.name);
 
+  h.preview(checkout, "checkout");
   const paid = h.calls.payments.length;
   checkout.querySelector("#submit").dispatchEvent("tap");
   const to = await h.until("the order page", () => h.calls.navigations.find((u) => u.startsWith("/pages/order/order?id=")));
@@ -113,6 +116,7 @@ test("checkout pays with ShelfLive's JSAPI parameters; the order page shows the 
   assert.strictEqual(h.text(order, "#pickup-code"), order.data.pickupCode);
   assert.strictEqual(h.text(order, "#status"), "已支付");
   assert.ok(!order.querySelector("#pay"), "no pay button once paid");
+  h.preview(order, "order");
 
   // 取货提醒: WeChat's dialog with the server's template, the answer kept
   await order.instance.onRemind();

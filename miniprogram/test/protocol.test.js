@@ -54,6 +54,7 @@ test("the room resumes from its last seq after slow_consumer and skips what it h
   assert.strictEqual(room.data.flv, h.config.server + "/media/live/r1.flv");
   assert.ok(room.querySelector("#player"), "live-player is on the page");
   assert.strictEqual(h.text(room, "#status"), "● 直播中");
+  h.preview(room, "room-live");
 
   await h.until("the reconnect", () => urls.length === 2);
   assert.strictEqual(urls[0], "/api/v1/ws?sub=room%3A12");
