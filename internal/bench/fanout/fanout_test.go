@@ -91,10 +91,15 @@ func TestRun_FrontDoor(t *testing.T) {
 	}
 	m := testkit.StartNode(t, "", "-rate-limits=false")
 	s := runTest(t, "--url", m.URL(), "--room", "demo", "--token", testkit.OwnerToken, "--product", "1",
-		"--accounts", "12", "--viewers", "30", "--viewer-procs", "0", "--duration", "3s", "--comments-per-s", "10",
+		"--accounts", "30", "--viewers", "30", "--viewer-procs", "0", "--duration", "3s", "--comments-per-s", "10",
 		"--likes-per-s", "200", "--events-per-s", "4", "--drain", "20s", "--comment-sample", "3", "--server-pid", strconv.Itoa(os.Getpid()))
 	checkSummary(t, s, 30)
-	if s.Mode != "remote" || s.CommentsRejected != 0 || s.CommentsAccepted != int(s.CommentsSent) || s.CommentsAccepted < 20 {
+	// Each account comments every 3 s, far outside the room's 0.5 s gap; on
+	// a machine so busy that two of one account's requests, sent 3 s apart,
+	// reach the server within 0.5 s (seen at load 25), the server refuses
+	// the second, and the tool must count it as refused, never as missing.
+	limited := s.CommentRejections["comment_rate_limited"]
+	if s.Mode != "remote" || s.CommentsRejected != limited || limited > 2 || int64(s.CommentsAccepted)+s.CommentsRejected != s.CommentsSent || s.CommentsAccepted < 20 {
 		t.Errorf("comments: %+v", s)
 	}
 	if s.CommentPostP99Ms <= 0 || s.PinPostP99Ms <= 0 || s.LikeErrors != 0 || s.LikesSent < 400 {
