@@ -30,7 +30,7 @@ type assetServer struct {
 // with "use strict", so joining them changes nothing but the request count.
 // The live page loads only this bundle: a script for it belongs in the list.
 var scriptBundles = map[string][]string{
-	"live.bundle.js": {"common.js", "checkout.js", "live_polls.js", "live_coupons.js", "live_presale.js", "live_trials.js", "live.js", "push.js", "wechat_share.js", "live_remind.js", "live_members.js"},
+	"live.bundle.js": {"common.js", "checkout.js", "live_polls.js", "live_coupons.js", "live_presale.js", "live_trials.js", "cocreate.js", "live_cocreate.js", "live.js", "push.js", "wechat_share.js", "live_remind.js", "live_members.js"},
 }
 
 // gzAsset is one compressible asset's gzip form, made once.

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/cocreate"
 	"github.com/shelflive/shelflive/internal/fans"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/order"
@@ -339,9 +341,64 @@ func (s *Server) pageGroup(w http.ResponseWriter, r *http.Request) error {
 		}
 		data["Stores"] = stores
 	}
+	if err := s.groupPageExtras(r, g, p, acc, data); err != nil {
+		return err
+	}
 	if from := r.URL.Query().Get("from"); slugRE.MatchString(from) {
 		data["RoomSlug"] = from
 	}
 	http.SetCookie(w, &http.Cookie{Name: merchantCookie, Value: m.Slug, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return s.render(w, r, 200, "group.html", data)
+}
+
+// groupPageExtras adds the group's co-creation drafts (with the fan's
+// votes) and, for staff of the shop and trusted fans, what the recipe
+// editor needs: the shop's products on sale, to link ingredients to.
+func (s *Server) groupPageExtras(r *http.Request, g *fans.Group, p *identity.Principal, acc app.GroupAccess, data map[string]any) error {
+	ctx := r.Context()
+	if p != nil && p.IsStaff() && p.MerchantID == g.MerchantID {
+		data["Staff"] = p
+	}
+	drafts := []cocreate.Draft{}
+	mine := map[int64][]int64{}
+	if s.App.Cocreate != nil {
+		list, err := s.App.Cocreate.Drafts(ctx, g.MerchantID, cocreate.Filter{GroupID: g.ID, Limit: 5})
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			if list[i].Status == cocreate.Open || list[i].PresaleID != 0 || (list[i].ClosedAt != nil && s.App.Now().Sub(*list[i].ClosedAt) < 7*24*time.Hour) {
+				v, err := s.myVotes(r, &list[i])
+				if err != nil {
+					return err
+				}
+				drafts, mine[list[i].ID] = append(drafts, list[i]), v
+			}
+		}
+	}
+	data["Drafts"], data["DraftVotes"] = drafts, mine
+	if acc.Moderator {
+		type skuOption struct {
+			SKUID    int64  `json:"sku_id"`
+			Name     string `json:"name"`
+			PriceFen int64  `json:"price_fen"`
+		}
+		prods, err := s.App.Catalog.ListProducts(ctx, g.MerchantID)
+		if err != nil {
+			return err
+		}
+		opts := []skuOption{}
+		for _, pr := range prods {
+			if !pr.Active {
+				continue
+			}
+			for _, k := range pr.SKUs {
+				if k.Active {
+					opts = append(opts, skuOption{SKUID: k.ID, Name: pr.Name + " · " + k.Name, PriceFen: k.PriceFen})
+				}
+			}
+		}
+		data["RecipeSKUs"] = opts
+	}
+	return nil
 }

@@ -12,21 +12,39 @@
   let posts = [];
   try { posts = JSON.parse($("group-posts").textContent) || []; } catch (e) { /* none */ }
 
-  // The group's pre-sales: progress moves live (presale:<id> topics).
+  // The group's pre-sales and co-creation drafts move live (presale:<id>
+  // and cocreate:<id> topics, one connection).
   const cards = [...document.querySelectorAll(".presale-card")];
   const bar = (card, pct) => { card.querySelector(".presale-bar").style.width = Math.min(100, pct) + "%"; };
   for (const c of cards) bar(c, Number(c.querySelector(".presale-bar").dataset.width || 0));
-  if (cards.length) {
-    const show = (p) => {
-      const c = cards.find((x) => x.dataset.presale === String(p.id));
-      if (!c) return;
-      c.querySelector(".presale-pct").textContent = p.percent + "%";
-      c.querySelector(".presale-committed").textContent = p.committed;
-      bar(c, p.percent);
+  const showPresale = (p) => {
+    const c = cards.find((x) => x.dataset.presale === String(p.id));
+    if (!c) return;
+    c.querySelector(".presale-pct").textContent = p.percent + "%";
+    c.querySelector(".presale-committed").textContent = p.committed;
+    bar(c, p.percent);
+  };
+  const login = () => {
+    const f = $("buyer-login");
+    if (f) f.scrollIntoView({ behavior: "smooth" });
+    SL.toast(t("请先登录再投票", "Log in to vote"));
+  };
+  let drafts = [], votes = {};
+  try { drafts = JSON.parse($("group-drafts-data").textContent) || []; votes = JSON.parse($("group-draft-votes").textContent) || {}; } catch (e) { /* none */ }
+  const draftCards = new Map();
+  for (const d of drafts) {
+    const box = document.querySelector('.cc-card[data-draft="' + d.id + '"]');
+    if (box) draftCards.set(String(d.id), SL.cocreateCard.mount(box, d, votes[d.id] || [], login));
+  }
+  const topics = cards.map((c) => "presale:" + c.dataset.presale).concat([...draftCards.keys()].map((id) => "cocreate:" + id));
+  if (topics.length) {
+    const show = (d) => {
+      if (d && d.presale) showPresale(d.presale);
+      if (d && d.draft && draftCards.has(String(d.draft.id))) draftCards.get(String(d.draft.id)).render(d.draft);
     };
-    SL.connect(cards.map((c) => "presale:" + c.dataset.presale), {
-      snapshot(topic, s) { if (s && s.presale) show(s.presale); },
-      event(topic, type, d) { if (d && d.presale) show(d.presale); },
+    SL.connect(topics, {
+      snapshot(topic, s) { show(s); },
+      event(topic, type, d) { show(d); },
     });
   }
 
@@ -44,8 +62,10 @@
       const f = ev.target.files[0];
       if (!f) return;
       const fd = new FormData(); fd.append("file", f);
+      // staff upload like product images; fans through the group
+      const url = page.dataset.staff ? "/api/v1/uploads" : "/api/v1/groups/" + slug + "/photos";
       try {
-        const res = await fetch("/api/v1/groups/" + slug + "/photos", { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": SL.csrf || "" } });
+        const res = await fetch(url, { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": SL.csrf || "" } });
         const d = await res.json();
         if (!res.ok) throw new Error(d.detail || d.title);
         photos.push(d.url);
@@ -57,9 +77,48 @@
       ev.preventDefault();
       $("post-error").classList.add("hidden");
       try {
-        await api("POST", "/api/v1/groups/" + slug + "/posts", { text: $("post-text").value, images: photos });
+        const body = { text: $("post-text").value, images: photos };
+        const recipe = readRecipe();
+        if (recipe) body.recipe = recipe;
+        await api("POST", "/api/v1/groups/" + slug + "/posts", body);
         location.reload();
       } catch (e) { $("post-error").textContent = e.message; $("post-error").classList.remove("hidden"); }
+    });
+  }
+
+  // Recipe editor (staff and trusted fans): title, ingredients — each
+  // optionally linked to a product of the shop, so "buy all" can order it —
+  // and steps.
+  function readRecipe() {
+    const ed = $("recipe-editor");
+    if (!ed || ed.classList.contains("hidden") || !$("recipe-title").value.trim()) return null;
+    const ingredients = [...ed.querySelectorAll(".ing-row")].map((r) => ({
+      name: r.querySelector(".ing-name").value, amount: r.querySelector(".ing-amount").value,
+      sku_id: Number(r.querySelector(".ing-sku").value) || 0, quantity: Number(r.querySelector(".ing-qty").value) || 0,
+    })).filter((i) => i.name.trim());
+    return { title: $("recipe-title").value, steps: $("recipe-steps").value, ingredients };
+  }
+  if ($("recipe-editor")) {
+    let skus = [];
+    try { skus = JSON.parse($("recipe-skus").textContent) || []; } catch (e) { /* none */ }
+    const addRow = () => {
+      const sel = h("select", { class: "ing-sku", "aria-label": t("关联商品", "Linked product") }, h("option", { value: "0" }, t("不关联商品", "No product")),
+        skus.map((k) => h("option", { value: k.sku_id }, k.name + " " + yuan(k.price_fen))));
+      const name = h("input", { class: "ing-name", maxlength: "40", placeholder: t("食材", "Ingredient") });
+      sel.addEventListener("change", () => { // a linked product names an empty line
+        const k = skus.find((x) => String(x.sku_id) === sel.value);
+        if (k && !name.value) name.value = k.name.split(" · ")[0];
+      });
+      $("ing-rows").append(h("div", { class: "ing-row" }, name,
+        h("input", { class: "ing-amount", maxlength: "20", placeholder: t("用量", "Amount") }), sel,
+        h("input", { class: "ing-qty", type: "number", min: "1", max: "99", value: "1", "aria-label": t("购买件数", "Units to buy") }),
+        h("button", { class: "link-btn", type: "button", "aria-label": t("删除", "Remove"), onclick: (ev) => ev.target.closest(".ing-row").remove() }, "×")));
+    };
+    $("ing-add").addEventListener("click", addRow);
+    $("recipe-toggle").addEventListener("click", () => {
+      const ed = $("recipe-editor");
+      ed.classList.toggle("hidden");
+      if (!ed.classList.contains("hidden") && !$("ing-rows").children.length) { addRow(); addRow(); }
     });
   }
 

@@ -258,6 +258,7 @@
       if (SL.polls) SL.polls.update(s.poll || null);
       if (SL.coupons) SL.coupons.update(s.coupons || [], s.draws || []);
       if (SL.presale) SL.presale.update(s.presale || null);
+      if (SL.cocreate) { SL.cocreate.update(s.cocreate || null); SL.cocreate.group(s.group || null); }
       if (s.room.status === "ended") ended(); else startVideo();
       $("viewers").textContent = s.viewers; setLikes(s.likes);
     },
@@ -280,6 +281,8 @@
         case "poll.opened": case "poll.results": case "poll.closed": if (SL.polls) SL.polls.update(d.poll); break;
         case "coupon.pushed": case "coupon.stock": case "coupon.ended": case "draw.opened": case "draw.entries": case "draw.drawn": if (SL.coupons) SL.coupons.event(type, d); break;
         case "presale.progress": case "presale.settled": if (SL.presale) SL.presale.update(d.presale); break;
+        case "cocreate.card": case "cocreate.results": case "cocreate.closed": if (SL.cocreate) SL.cocreate.update(d.draft); break;
+        case "group.card": if (SL.cocreate) SL.cocreate.group(d.group); break;
         case "comment.deleted": { const li = list.querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); break; }
       }
     },

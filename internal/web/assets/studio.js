@@ -46,6 +46,7 @@
       loadScript();
       loadSales().catch(() => {});
       if (SL.studioPolls) SL.studioPolls.load(slug);
+      if (SL.studioCocreate) SL.studioCocreate.load(slug);
       if (SL.studioCoupons) SL.studioCoupons.load(slug);
     }
     $("st-comments").replaceChildren();
@@ -70,6 +71,7 @@
         if (type === "flash.stock") { const f = sales.get(d.sale_id); if (f) { f.remaining = d.remaining; renderSales(); } }
         if (type === "flash.ended") { const f = sales.get(d.sale_id); if (f) { f.status = "ended"; renderSales(); } }
         if (type.startsWith("poll.") && SL.studioPolls) SL.studioPolls.update(d.poll);
+        if (type.startsWith("cocreate.") && SL.studioCocreate) SL.studioCocreate.update(d.draft);
         if (type === "comment.deleted") { const li = $("st-comments").querySelector('[data-id="' + CSS.escape(String(d.id)) + '"]'); if (li) li.remove(); }
         if ((type === "order.created" || type === "order.updated") && d.room_id === room.id) addOrder(d, type === "order.created");
         if (type === "comment.flagged" && d.room === room.slug) flagComment(d);
