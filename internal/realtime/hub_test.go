@@ -986,3 +986,25 @@ func TestBatchIntervalFixed(t *testing.T) {
 		t.Fatalf("fixed interval moved to %v", got)
 	}
 }
+
+// A batch that finds the connection's queue full of guaranteed frames is
+// left out, and the next batch that connection gets counts its comments in
+// "dropped".
+func TestFullQueueCountsMissedBatch(t *testing.T) {
+	h := newHub(t, realtime.Options{QueueLen: 4})
+	s := mustSubscribe(t, h, realtime.SubscribeOptions{Topics: topics("room:1")}) // snapshot: 1 queued
+	for i := 1; i <= 3; i++ {
+		h.Publish("room:1", "card.pinned", i) // queue full of guaranteed frames
+	}
+	h.PublishComment("room:1", realtime.Comment{ID: "c1", User: "a", Text: "t"})
+	h.Flush() // no room, nothing to evict: c1's batch is left out
+	if fs := drain(t, s); len(fs) != 4 || fs[3].T != "ev" {
+		t.Fatalf("queue: %+v", fs)
+	}
+	h.PublishComment("room:1", realtime.Comment{ID: "c2", User: "b", Text: "t"})
+	h.Flush()
+	fs := drain(t, s)
+	if len(fs) != 1 || fs[0].T != "batch" || len(fs[0].Comments) != 1 || fs[0].Comments[0].ID != "c2" || fs[0].Dropped != 1 {
+		t.Fatalf("next batch %+v, want c2 shown and c1 counted in dropped", fs)
+	}
+}

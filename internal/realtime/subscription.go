@@ -230,9 +230,34 @@ func (s *Subscription) push(frame []byte, c class, at int64) { s.pushN(frame, c,
 // was full): this connection's writer did not keep up.
 func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) (late bool) {
 	s.mu.Lock()
+	late, queued := s.pushLocked(frame, c, at, n)
+	s.mu.Unlock()
+	if queued {
+		s.signal(c != classLossy)
+	}
+	return late
+}
+
+// pushBatchAndEvent queues a batch frame of n comments and a guaranteed
+// event frame right behind it (a commerce event taking the pending batch
+// along), with one lock and one writer notification for both; late as for
+// pushN.
+func (s *Subscription) pushBatchAndEvent(batch []byte, n int32, ev []byte, at int64) (late bool) {
+	s.mu.Lock()
+	late, q1 := s.pushLocked(batch, classLossy, at, n)
+	_, q2 := s.pushLocked(ev, classReliable, at, 0)
+	s.mu.Unlock()
+	if q1 || q2 {
+		s.signal(q2)
+	}
+	return late
+}
+
+// pushLocked queues frame according to its class; ok reports whether it was
+// (not dropped, the subscription not ended), late as for pushN.
+func (s *Subscription) pushLocked(frame []byte, c class, at int64, n int32) (late, ok bool) {
 	if s.ended {
-		s.mu.Unlock()
-		return false
+		return false, false
 	}
 	if c == classLossy {
 		// A batch the writer has not taken yet is stale once a newer one is
@@ -258,31 +283,32 @@ func (s *Subscription) pushN(frame []byte, c class, at int64, n int32) (late boo
 		if c == classLossy || !s.evictLossyLocked() {
 			switch c {
 			case classLossy, classOwn:
-				s.mu.Unlock()
 				s.h.nLossyDropped.Add(1)
 				if c == classLossy {
 					s.missed += int(n)
 				}
-				return c == classLossy
+				return c == classLossy, false
 			}
 			s.endLocked(CodeSlowConsumer, reasonSlow)
-			s.mu.Unlock()
 			s.h.nSlow.Add(1)
 			s.h.log.Debug("realtime: slow consumer ended", "user", s.user)
-			return false
+			return false, false
 		}
 	}
 	s.q = append(s.q, queued{frame, c, n, at})
-	s.mu.Unlock()
+	return late, true
+}
+
+// signal tells the writer that frames were queued (urgent: not only batches).
+func (s *Subscription) signal(urgent bool) {
 	if f := s.notify.Load(); f != nil {
-		(*f)(c != classLossy)
-		return late
+		(*f)(urgent)
+		return
 	}
 	select {
 	case s.ready <- struct{}{}:
 	default:
 	}
-	return late
 }
 
 // evictLossyLocked removes the oldest lossy frame; false if there is none.

@@ -107,9 +107,6 @@ func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
 	// writer then sends both with one socket write instead of two (the event still
 	// goes out at once); at 10,000 viewers that saves a write per viewer per event.
 	// The Tick/4 floor bounds batch frames to 4 per tick however many events come.
-	if t.dirty.Load() && time.Since(t.lastFlush) >= t.h.opts.Tick/4 {
-		t.flushLocked(true)
-	}
 	t.seq = seq
 	frame := encodeEvent(t.nameJSON, t.seq, typ, data)
 	if max := t.h.opts.History; len(t.hist) < max {
@@ -119,6 +116,9 @@ func (t *topic) recordLocked(seq uint64, typ string, data json.RawMessage) {
 		t.histHead = (t.histHead + 1) % max
 	}
 	t.lastActive = time.Now()
+	if t.dirty.Load() && time.Since(t.lastFlush) >= t.h.opts.Tick/4 && t.batchLocked(true, frame) {
+		return // queued right behind the batch, one lock and one writer nudge per member
+	}
 	t.deliverLocked(frame, classReliable)
 }
 
@@ -271,9 +271,14 @@ func (t *topic) adapt(el time.Duration, replaced, members int) {
 	}
 }
 
-// flushLocked builds and queues the batch; early is set when a commerce event
-// takes it along before the tick.
-func (t *topic) flushLocked(early bool) {
+// flushLocked builds and queues the batch.
+func (t *topic) flushLocked(early bool) { t.batchLocked(early, nil) }
+
+// batchLocked builds the batch and queues it to every member, followed by the
+// event frame ev when a commerce event takes the batch along before the tick
+// (early). It reports false, and queues nothing, when there was nothing new
+// to send.
+func (t *topic) batchLocked(early bool, ev []byte) bool {
 	comments := t.pending
 	t.pending, t.spare = t.spare[:0], nil
 	overflow := t.overflow
@@ -282,7 +287,7 @@ func (t *topic) flushLocked(early bool) {
 	viewers := t.viewers + t.remoteViewers
 	if len(comments) == 0 && overflow == 0 && delta == 0 && viewers == t.sentViewers {
 		t.spare = comments[:0]
-		return
+		return false
 	}
 	t.sentViewers = viewers
 	// The comment budget is per tick of elapsed time: a batch of a widened
@@ -311,12 +316,21 @@ func (t *topic) flushLocked(early bool) {
 	t.h.nBatches.Add(1)
 	at, n := now.UnixNano(), int32(len(comments)+overflow)
 	replaced := 0
-	for _, m := range t.members {
-		if m.sub.pushN(frame, classLossy, at, n) {
-			replaced++
+	if ev == nil {
+		for _, m := range t.members {
+			if m.sub.pushN(frame, classLossy, at, n) {
+				replaced++
+			}
 		}
+		t.h.nQueued.Add(uint64(len(t.members)))
+	} else {
+		for _, m := range t.members {
+			if m.sub.pushBatchAndEvent(frame, n, ev, at) {
+				replaced++
+			}
+		}
+		t.h.nQueued.Add(2 * uint64(len(t.members)))
 	}
-	t.h.nQueued.Add(uint64(len(t.members)))
 	t.adapt(el, replaced, len(t.members))
 
 	if len(keep) < len(comments) {
@@ -324,6 +338,7 @@ func (t *topic) flushLocked(early bool) {
 	}
 	clear(comments) // drop references to texts
 	t.spare = comments[:0]
+	return true
 }
 
 // sendOwnLocked echoes sampled-out comments to their authors' connections.

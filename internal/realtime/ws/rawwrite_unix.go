@@ -5,13 +5,12 @@ package ws
 import (
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // rawWrites: the shared writers can write without blocking here.
 const rawWrites = true
 
-// tryWrite writes b with one non-blocking write(2) on the socket and returns
+// tryWrite writes b with one non-blocking system call on the socket and returns
 // how much of it went out; a full socket buffer is no error (n may be 0).
 //
 // It is a raw system call: the descriptor is non-blocking, so the call never
@@ -28,7 +27,7 @@ func (c *corkConn) tryWrite(b []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		n, errno := rawSend(c.fd, b)
 		switch errno {
 		case 0:
 			return int(n), nil

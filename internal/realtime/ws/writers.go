@@ -56,12 +56,19 @@ func (p *writerPool) schedule(c *conn, urgent bool) {
 		return
 	}
 	p.mu.Lock()
+	idle := len(p.urgent)+len(p.normal) == 0
 	if urgent {
 		p.urgent = append(p.urgent, c)
 	} else {
 		p.normal = append(p.normal, c)
 	}
 	p.mu.Unlock()
+	if !idle {
+		// A writer is at work: it takes the next connection when done with
+		// this one and wakes another while more are listed (next), so
+		// 10,000 connections listed by one event need no wake-up each.
+		return
+	}
 	select {
 	case p.wake <- struct{}{}:
 	default:
