@@ -256,6 +256,7 @@ func (a *App) Start(ctx context.Context) {
 					if a.Now().Sub(a.lastAftersales) >= 5*time.Second {
 						a.lastAftersales = a.Now()
 						a.aftersaleTick(ctx)
+						a.retryFailedRefunds(ctx)
 					}
 					a.householdDue(ctx)
 					a.pollShipments(ctx)

@@ -440,3 +440,52 @@ func (a *App) WeChatShareConfig(ctx context.Context, merchantID int64, pageURL s
 	c.Signature = s.SignJSSDK(ticket, c.NonceStr, c.Timestamp, pageURL)
 	return c, nil
 }
+
+// RetryRefund retries a refund the vendor refused (staff's button): a new
+// refund of the same amount under a new number, sent at once; pressing it
+// again, or the leader's automatic retry racing it, gives the same retry.
+func (a *App) RetryRefund(ctx context.Context, p *identity.Principal, orderID int64, refundNo string) (*payment.Refund, error) {
+	o, err := a.Orders.Get(ctx, p.MerchantID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
+		return nil, apperr.ErrNotFound
+	}
+	return a.retryRefund(ctx, p.MerchantID, orderID, refundNo, p.Name)
+}
+
+func (a *App) retryRefund(ctx context.Context, merchantID, orderID int64, refundNo, actor string) (*payment.Refund, error) {
+	rf, _, err := a.Payments.RetryRefund(ctx, merchantID, orderID, refundNo, actor)
+	if err != nil {
+		return nil, err
+	}
+	if rf.Status == "pending" {
+		a.submitRefund(ctx, rf)
+	}
+	if o, err := a.Orders.Get(ctx, merchantID, orderID); err == nil {
+		a.orderChanged(o)
+	}
+	return a.refundByNo(ctx, rf)
+}
+
+// retryFailedRefunds retries, on the leader, the failed refunds whose
+// backoff is over (payment.RetryBackoff; at most payment.MaxAutoAttempts
+// tries, then staff decide). Each failed refund is retried once whoever
+// gets there first (the store's unique key), so a retry racing staff's
+// button or another node makes one refund.
+func (a *App) retryFailedRefunds(ctx context.Context) {
+	due, err := a.Payments.DueRetries(ctx, a.Now(), 20)
+	if err != nil {
+		a.Logger.Error("refund retries: due", "err", err)
+		return
+	}
+	for _, rf := range due {
+		got, err := a.retryRefund(ctx, rf.MerchantID, rf.OrderID, rf.RefundNo, payment.RetryActor)
+		if err != nil {
+			a.Logger.Warn("refund retry", "refund", rf.RefundNo, "err", err)
+			continue
+		}
+		a.Logger.Info("refund retried", "failed", rf.RefundNo, "retry", got.RefundNo, "attempt", got.Attempt, "status", got.Status)
+	}
+}

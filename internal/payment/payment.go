@@ -113,6 +113,13 @@ type Refund struct {
 	ProviderRef string     `json:"provider_ref,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	DoneAt      *time.Time `json:"done_at,omitempty"`
+	// Retries (retry.go): the try this is (1: the first), the failed
+	// refund it retries, when the leader retries it if it failed, and the
+	// refund that retried it.
+	Attempt   int        `json:"attempt"`
+	RetryOf   string     `json:"retry_of,omitempty"`
+	RetryAt   *time.Time `json:"retry_at,omitempty"`
+	RetriedBy string     `json:"retried_by,omitempty"`
 }
 
 // RefundResult is a vendor's answer about a refund.
@@ -173,6 +180,14 @@ type Store interface {
 	ApplyRefund(ctx context.Context, n *Notification, provider string) (*Refund, error)
 	Refunds(ctx context.Context, merchantID, orderID int64) ([]Refund, error)
 	PendingRefunds(ctx context.Context, before time.Time, limit int) ([]Refund, error)
+	// RetryRefund records the retry of the order's failed refund refundNo
+	// (pending, a new refund number, the same amount), with its audit
+	// entry and the after-sales request it pays moved back to refunding;
+	// the same retry again returns it (created false). Errors:
+	// refund_not_retryable, refund_exceeds_paid, not_found.
+	RetryRefund(ctx context.Context, merchantID, orderID int64, refundNo, actor string) (rf *Refund, created bool, err error)
+	// DueRetries lists failed refunds whose automatic retry is due.
+	DueRetries(ctx context.Context, now time.Time, limit int) ([]Refund, error)
 }
 
 // Errors of callbacks, intents and refunds.

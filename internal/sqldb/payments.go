@@ -100,17 +100,18 @@ func (s *OrderStore) CloseIntent(ctx context.Context, id int64) error {
 }
 
 const refundCols = `r.id, r.merchant_id, r.order_id, r.payment_id, r.provider, r.refund_no, p.intent, r.amount_fen, p.amount_fen,
-	r.reason, r.status, r.actor, r.provider_ref, r.created_at, r.done_at FROM refunds r JOIN payments p ON p.id = r.payment_id`
+	r.reason, r.status, r.actor, r.provider_ref, r.created_at, r.done_at, r.attempt, COALESCE(rp.refund_no, ''), r.retry_at, COALESCE(rn.refund_no, '')
+	FROM refunds r JOIN payments p ON p.id = r.payment_id LEFT JOIN refunds rp ON rp.id = r.retry_of LEFT JOIN refunds rn ON rn.retry_of = r.id`
 
 func scanRefund(row interface{ Scan(...any) error }) (*payment.Refund, error) {
 	var rf payment.Refund
 	var created int64
-	var done sql.NullInt64
+	var done, retryAt sql.NullInt64
 	if err := row.Scan(&rf.ID, &rf.MerchantID, &rf.OrderID, &rf.PaymentID, &rf.Provider, &rf.RefundNo, &rf.Intent, &rf.AmountFen, &rf.PaidFen,
-		&rf.Reason, &rf.Status, &rf.Actor, &rf.ProviderRef, &created, &done); err != nil {
+		&rf.Reason, &rf.Status, &rf.Actor, &rf.ProviderRef, &created, &done, &rf.Attempt, &rf.RetryOf, &retryAt, &rf.RetriedBy); err != nil {
 		return nil, translate(err)
 	}
-	rf.CreatedAt, rf.DoneAt = fromMS(created), nullMS(done)
+	rf.CreatedAt, rf.DoneAt, rf.RetryAt = fromMS(created), nullMS(done), nullMS(retryAt)
 	return &rf, nil
 }
 
@@ -273,6 +274,12 @@ func (s *OrderStore) ApplyRefund(ctx context.Context, n *payment.Notification, p
 		}
 		if _, err := tx.Exec(ctx, `UPDATE refunds SET status = ?, provider_ref = ?, done_at = ? WHERE id = ?`, n.Status, n.ProviderRef, ms(tx.Now), rf.ID); err != nil {
 			return err
+		}
+		if n.Status == "failed" && rf.Attempt < payment.MaxAutoAttempts {
+			// The leader tries again later (payment.RetryBackoff).
+			if _, err := tx.Exec(ctx, `UPDATE refunds SET retry_at = ? WHERE id = ?`, ms(tx.Now.Add(payment.RetryBackoff(rf.Attempt))), rf.ID); err != nil {
+				return err
+			}
 		}
 		if err := refundDoneForAftersale(ctx, tx, rf, n.Status); err != nil {
 			return err

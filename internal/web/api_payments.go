@@ -35,6 +35,7 @@ func (s *Server) paymentRoutes() []Route {
 		api("GET", "/api/v1/orders/{id}/payment-options", C, "", "The payment providers the order's shop accepts", s.apiPaymentOptions),
 		api("GET", "/api/v1/orders/{id}/refunds", S, identity.PermOrdersRead, "An order's refunds", s.apiOrderRefunds),
 		api("POST", "/api/v1/orders/{id}/refunds", S, identity.PermOrdersRefund, "Refund part or all of a paid order through its provider (Idempotency-Key)", s.apiRefund),
+		api("POST", "/api/v1/orders/{id}/refunds/retry", S, identity.PermOrdersRefund, "Retry a refund the provider refused (a new refund of the same amount, once)", s.apiRetryRefund),
 	}
 }
 
@@ -183,4 +184,22 @@ func (s *Server) payRequest(r *http.Request, orderID int64) (app.PayRequest, err
 		req.OpenID = s.openID(c.Value)
 	}
 	return req, nil
+}
+
+func (s *Server) apiRetryRefund(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		RefundNo string `json:"refund_no"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	rf, err := s.App.RetryRefund(r.Context(), PrincipalFrom(r.Context()), id, in.RefundNo)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, rf)
 }

@@ -270,6 +270,7 @@ var objectRoutes = map[string]objectRoute{
 	"GET /h/{token}/stop":                      {scopePublic, func(*objects) string { return "/h/not-a-push/stop" }},
 	"GET /api/v1/orders/{id}/refunds":          {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
 	"POST /api/v1/orders/{id}/refunds":         {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds" }},
+	"POST /api/v1/orders/{id}/refunds/retry":   {scopeTenant, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/refunds/retry" }},
 	"GET /api/v1/orders/{id}/aftersales":       {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
 	"POST /api/v1/orders/{id}/aftersales":      {scopeBuyer, func(o *objects) string { return "/api/v1/orders/" + itoa(o.orderID) + "/aftersales" }},
 	"POST /api/v1/aftersales/{id}/withdraw":    {scopeBuyer, func(o *objects) string { return "/api/v1/aftersales/" + itoa(o.aftersaleID) + "/withdraw" }},
@@ -345,6 +346,8 @@ var bodies = map[string]func(o *objects) any{
 	},
 	"POST /api/v1/orders":             func(*objects) any { return map[string]any{"items": []any{}} },
 	"POST /api/v1/orders/{id}/status": func(*objects) any { return map[string]any{"status": "ready"} },
+	// No refund of the matrix's order failed: 409 refund_not_retryable after the tenant and store checks.
+	"POST /api/v1/orders/{id}/refunds/retry": func(*objects) any { return map[string]any{"refund_no": "RF-matrix"} },
 	// The matrix's order is a pickup order: shipping it is refused (409)
 	// after the tenant and store checks, a nonsense stage (400) likewise.
 	"POST /api/v1/orders/{id}/shipment":        func(*objects) any { return map[string]any{"carrier": "zhongtong", "tracking_no": "751234567890"} },

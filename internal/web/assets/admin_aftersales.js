@@ -59,7 +59,10 @@
               x.decision_note ? h("div", { class: "small muted" }, x.decision_note) : null),
             h("td", {}, x.status === "requested" ? [
               h("button", { class: "btn btn-sm btn-primary", type: "button", "data-action": "approve", onclick: () => decide(x, true) }, t("同意退款", "Approve")),
-              h("button", { class: "btn btn-sm", type: "button", "data-action": "reject", onclick: () => decide(x, false) }, t("拒绝", "Reject"))] : null))))
+              h("button", { class: "btn btn-sm", type: "button", "data-action": "reject", onclick: () => decide(x, false) }, t("拒绝", "Reject"))]
+              : x.status === "refund_failed" && x.refund_no ? h("button", { class: "btn btn-sm btn-primary", type: "button", "data-action": "retry-refund", onclick: async () => {
+                try { await api("POST", "/api/v1/orders/" + x.order_id + "/refunds/retry", { refund_no: x.refund_no }); toast(t("已重新发起退款", "Refund sent again")); show("aftersales"); } catch (e) { toast(e.message); }
+              } }, t("重试退款", "Retry refund")) : null))))
     );
   };
 })();

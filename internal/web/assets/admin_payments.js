@@ -99,10 +99,30 @@
         "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards, smsView ? smsCard(smsView) : null));
   };
 
-  A.refund = function (o) {
+  // refundList shows an order's refunds; one the provider refused gets a
+  // retry button (a new refund of the same amount, once; the leader also
+  // retries it after a backoff).
+  const refundText = { pending: t("处理中", "Pending"), succeeded: t("已退款", "Refunded"), failed: t("失败", "Failed") };
+  async function refundList(o) {
+    let list = [];
+    try { list = (await api("GET", "/api/v1/orders/" + o.id + "/refunds")).refunds; } catch (e) { return null; }
+    if (!list.length) return null;
+    return h("ul", { class: "full refund-list", id: "refund-list" }, list.map((r) => h("li", { dataset: { status: r.status } },
+      yuan(r.amount_fen) + " · " + (refundText[r.status] || r.status) + (r.attempt > 1 ? t(" · 第 " + r.attempt + " 次", " · try " + r.attempt) : "") + " ",
+      h("span", { class: "small muted mono" }, r.refund_no),
+      r.status === "failed" && !r.retried_by ? [" ", r.retry_at ? h("span", { class: "small muted" }, t("将于 " + SL.fmtTime(r.retry_at) + " 自动重试 ", "auto-retry " + SL.fmtTime(r.retry_at) + " ")) : null,
+        h("button", { class: "btn btn-sm btn-primary", type: "button", "data-action": "retry-refund", onclick: async () => {
+          try { const x = await api("POST", "/api/v1/orders/" + o.id + "/refunds/retry", { refund_no: r.refund_no }); toast(x.status === "succeeded" ? t("已退款", "Refunded") : t("已重新发起退款", "Refund sent again")); A.closeModal(); A.show("orders"); }
+          catch (e) { toast(e.message); }
+        } }, t("重试退款", "Retry refund"))] : null,
+      r.retried_by ? h("span", { class: "small muted" }, t(" 已重试 ", " retried as ") + r.retried_by) : null)));
+  }
+
+  A.refund = async function (o) {
     const left = o.total_fen - o.refunded_fen;
     const key = "refund-" + o.id + "-" + Date.now();
-    A.openModal(t("退款 · ", "Refund · ") + o.number, [
+    const past = await refundList(o);
+    A.openModal(t("退款 · ", "Refund · ") + o.number, [past,
       h("p", { class: "full small muted" }, t("最多可退 ", "At most ") + yuan(left) + t("；原路退回，到账以支付机构为准。", "; refunded to the original payment; the provider confirms it.")),
       A.field(t("退款金额（元）", "Amount (yuan)"), "amount", (left / 100).toFixed(2), { type: "number", step: "0.01", min: "0.01", max: (left / 100).toFixed(2), required: true }),
       A.field(t("原因", "Reason"), "reason", "", { maxlength: "60" }),

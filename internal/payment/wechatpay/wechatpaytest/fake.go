@@ -45,6 +45,9 @@ type Fake struct {
 	// RefundsDown makes the refund API answer 500 SYSTEM_ERROR (a refund
 	// that does not reach the vendor must be sent again later).
 	RefundsDown atomic.Bool
+	// RefundsAbnormal makes the bank refuse the refunds accepted meanwhile
+	// (退款异常: REFUND.ABNORMAL, the money stays with the merchant).
+	RefundsAbnormal atomic.Bool
 	// Now is the fake's clock for timestamps (default time.Now).
 	Now func() time.Time
 

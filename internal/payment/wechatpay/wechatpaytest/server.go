@@ -217,13 +217,19 @@ func (f *Fake) refund(m *Merchant, body []byte, r *http.Request) (int, any) {
 	answer := refundInfo(rf, false)
 	f.mu.Unlock()
 	// The bank finishes a moment later; then the refund callback comes.
+	abnormal := f.RefundsAbnormal.Load()
 	go func() {
 		f.mu.Lock()
+		event := "REFUND.SUCCESS"
 		rf.Status = "SUCCESS"
+		if abnormal {
+			event, rf.Status = "REFUND.ABNORMAL", "ABNORMAL"
+			o.Refunded -= rf.Amount
+		}
 		cb := refundInfo(rf, true)
 		f.mu.Unlock()
 		if rf.NotifyURL != "" {
-			f.Notify(rf.NotifyURL, m.MchID, "REFUND.SUCCESS", "refund", cb)
+			f.Notify(rf.NotifyURL, m.MchID, event, "refund", cb)
 		}
 	}()
 	return 200, answer
