@@ -157,6 +157,11 @@ func TestTrialOnAPhone(t *testing.T) {
 	t.Logf("%s: %s", time.Since(start).Round(time.Millisecond), "feedback send")
 	runB(t, phone, "feedback send", chromedp.Click(chromedp.CSS("#feedback-send")), chromedp.WaitVisible(chromedp.CSS("#trial-thanks")))
 	testkit.Screenshot(t, phone, "trial-09-thanks")
+	runB(t, phone, "english", chromedp.Navigate(fmt.Sprintf("%s/trials/%d?lang=en", s.base, tr.ID)), chromedp.WaitVisible(chromedp.CSS("#trial-thanks")))
+	if en, _ := chromedp.Run(phone, chromedp.Evaluate[string](`document.querySelector("#trial-thanks h2").textContent`)); en != "Thank you for your feedback!" {
+		t.Fatalf("English page: %q", en)
+	}
+	testkit.Screenshot(t, phone, "trial-09-thanks-en")
 
 	// The owner's results: 1 of 1 answered, taste 5, the note.
 	t.Logf("%s: %s", time.Since(start).Round(time.Millisecond), "results")
