@@ -87,4 +87,32 @@ func TestRoomCardsDoNotOverlap(t *testing.T) {
 	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/push", card.ID), nil, owner.Token, nil).want(t, 200)
 	runB(t, phone, "coupon card", chromedp.WaitVisible(chromedp.CSS("#coupon-card #coupon-grab")))
 	check("02-coupon-draw-and-poll", 3)
+
+	// A pre-sale chip and a trial chip below it (rooms may have both): the
+	// column starts below them. The chips are filled as their scripts do.
+	runB(t, phone, "chips", chromedp.Evaluate[chromedp.Void](`(() => {
+		SL.presale.update({ id: 1, title: "草莓酸奶共创款", percent: 73, status: "open", committed: 73, moq: 100 });
+		const tr = document.getElementById("trial-chip");
+		tr.replaceChildren(...["新品内测 · 免费试用", "草莓酸奶杯 新品内测", "5 份名额 · 2 人已申请 · 去申请 ›"].map((x) => { const s = document.createElement("span"); s.textContent = x; return s; }));
+		tr.classList.add("below"); tr.classList.remove("hidden");
+		SL.placeRoomCards();
+	})()`))
+	testkit.Settled(t, phone)
+	raw, err := chromedp.Run(phone, chromedp.Evaluate[string](`JSON.stringify(["presale-chip", "trial-chip", "coupon-card", "draw-card", "poll"].map((id) => {
+		const b = document.getElementById(id).getBoundingClientRect(); return { X: b.x, Y: b.y, Width: b.width, Height: b.height }; }))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []rect
+	if err := json.Unmarshal([]byte(raw), &rs); err != nil {
+		t.Fatal(err)
+	}
+	for i, chip := range rs[:2] {
+		for _, card := range rs[2:] {
+			if chip.Height == 0 || chip.overlaps(card) {
+				t.Fatalf("chip %d and a card overlap (or the chip is not shown): %s", i, raw)
+			}
+		}
+	}
+	testkit.Screenshot(t, phone, "room-cards-03-under-two-chips")
 }

@@ -5,6 +5,21 @@
 (function () {
   const SL = window.SL;
   const { h, t, api, yuan } = SL;
+  // The room's card column (coupon, 福袋, poll) starts under the title; the
+  // pre-sale and trial chips sit above it, and when both show (one below
+  // the other) the column starts below the lower one instead of under it.
+  SL.placeRoomCards = function () {
+    const col = document.getElementById("room-cards");
+    if (!col || !col.offsetParent) return;
+    const top0 = col.offsetParent.getBoundingClientRect().top;
+    let top = 118;
+    for (const id of ["presale-chip", "trial-chip"]) {
+      const el = document.getElementById(id);
+      if (el && !el.classList.contains("hidden")) top = Math.max(top, Math.ceil(el.getBoundingClientRect().bottom - top0 + 8));
+    }
+    col.style.top = top + "px";
+    col.style.maxHeight = "calc(100% - " + top + "px - 250px)";
+  };
   const cards = new Map(); // coupon id -> coupon
   let grabbed = {};
   try { grabbed = JSON.parse(sessionStorage.getItem("sl_grabbed") || "{}"); } catch (e) { /* private mode */ }

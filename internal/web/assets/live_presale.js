@@ -12,7 +12,7 @@
   function render(p) {
     const el = document.getElementById("presale-chip");
     if (!el) return;
-    if (!p) { el.classList.add("hidden"); el.replaceChildren(); return; }
+    if (!p) { el.classList.add("hidden"); el.replaceChildren(); if (SL.placeRoomCards) SL.placeRoomCards(); return; }
     el.href = "/presale/" + p.id;
     el.dataset.presale = p.id;
     el.dataset.percent = p.percent;
@@ -25,6 +25,7 @@
       h("small", { class: "presale-meta" }, p.committed + " / " + p.moq + t(" 件", " units") + " · " + t("去参与 ›", "Join ›")));
     el.classList.toggle("done", p.status !== "open");
     el.classList.remove("hidden");
+    if (SL.placeRoomCards) SL.placeRoomCards();
   }
   SL.presale = { update: render };
   try { const st = JSON.parse(document.getElementById("room-state").textContent); if (st.presale) render(st.presale); } catch (e) { /* no state */ }

@@ -20,4 +20,5 @@
   const ps = document.getElementById("presale-chip");
   el.classList.toggle("below", !!(ps && !ps.classList.contains("hidden")));
   el.classList.remove("hidden");
+  if (window.SL.placeRoomCards) window.SL.placeRoomCards();
 })();
