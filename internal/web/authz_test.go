@@ -113,6 +113,7 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/rooms/{slug}/trace-card": {scopeTenant, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/trace-card" }},
 	"GET /api/v1/rooms/{slug}/pins":        {scopePublic, func(o *objects) string { return "/api/v1/rooms/" + o.roomSlug + "/pins" }},
 	"GET /clips/{id}":                      {scopePublic, func(o *objects) string { return "/clips/" + itoa(o.clipID) }},
+	"GET /embed/rooms/{slug}":              {scopePublic, func(o *objects) string { return "/embed/rooms/" + o.roomSlug }},
 	"GET /clips/{id}/video.mp4":            {scopePublic, func(o *objects) string { return "/clips/" + itoa(o.clipID) + "/video.mp4" }},
 	"GET /api/v1/clips/{id}":               {scopePublic, func(o *objects) string { return "/api/v1/clips/" + itoa(o.clipID) }},
 	"PATCH /api/v1/clips/{id}":             {scopeTenant, func(o *objects) string { return "/api/v1/clips/" + itoa(o.clipID) }},
@@ -306,9 +307,10 @@ var staffOnly = map[string]bool{
 
 // fixedPaths fill routes without path parameters that need a query.
 var fixedPaths = map[string]func(o *objects) string{
-	"GET /api/v1/ws": func(o *objects) string { return "/api/v1/ws?sub=room:" + itoa(o.roomID) },
-	"GET /{$}":       func(*objects) string { return "/" },
-	"GET /qr/pay":    func(*objects) string { return "/qr/pay?u=" + url.QueryEscape("weixin://wxpay/bizpayurl?pr=matrix") },
+	"GET /api/v1/ws":     func(o *objects) string { return "/api/v1/ws?sub=room:" + itoa(o.roomID) },
+	"GET /{$}":           func(*objects) string { return "/" },
+	"GET /api/v1/oembed": func(o *objects) string { return "/api/v1/oembed?url=" + url.QueryEscape("/live/"+o.roomSlug) },
+	"GET /qr/pay":        func(*objects) string { return "/qr/pay?u=" + url.QueryEscape("weixin://wxpay/bizpayurl?pr=matrix") },
 	"GET /api/v1/coldchain/exports/purchases.csv": func(o *objects) string { return "/api/v1/coldchain/exports/purchases.csv?lot_id=" + itoa(o.lotID) },
 	"GET /api/v1/coldchain/exports/sales.csv":     func(o *objects) string { return "/api/v1/coldchain/exports/sales.csv?lot_id=" + itoa(o.lotID) },
 	"GET /api/v1/coldchain/exports/fsma204.csv":   func(o *objects) string { return "/api/v1/coldchain/exports/fsma204.csv?lot_id=" + itoa(o.lotID) },

@@ -135,6 +135,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.groupRoutes()...)      // topic groups: posts, recipes, comments, moderators
 	routes = append(routes, s.shareRoutes()...)      // posters, room QR codes, product pages (share cards)
 	routes = append(routes, s.clipRoutes()...)       // product clips: pages, videos, staff's list
+	routes = append(routes, s.embedRoutes()...)      // the embeddable room card and oEmbed
 	routes = append(routes, s.pickupRoutes()...)     // pickup slots
 	routes = append(routes, s.deliveryRoutes()...)   // shipments, tracking timelines
 	routes = append(routes, s.drawRoutes()...)       // 福袋 draws

@@ -127,7 +127,8 @@ func (s *Server) roomOG(st *app.RoomState, lang, code string) *ogMeta {
 	if code != "" {
 		link += "?g=" + url.QueryEscape(code)
 	}
-	return &ogMeta{Title: title + " · " + st.Merchant, Description: strings.Join(parts, " · "), Image: s.abs(image), URL: s.abs(link), Type: "video.other"}
+	return &ogMeta{Title: title + " · " + st.Merchant, Description: strings.Join(parts, " · "), Image: s.abs(image), URL: s.abs(link), Type: "video.other",
+		OEmbed: s.abs("/api/v1/oembed?format=json&url=" + url.QueryEscape(s.abs("/live/"+room.Slug)))}
 }
 
 // posterCode is the signed code a poster carries: a valid ?g=, else the

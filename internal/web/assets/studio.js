@@ -32,6 +32,9 @@
     $("room-qr-save").href = "/qr/room/" + room.slug;
     $("room-qr-save").setAttribute("download", room.slug + "-qr.png");
     $("room-poster").href = "/poster/" + room.slug;
+    const embedURL = location.origin + "/embed/rooms/" + room.slug;
+    $("embed-snippet").value = '<iframe src="' + embedURL + '" width="360" height="136" title="' + SL.rtitle(room).replace(/[&"<>]/g, (c) => ({ "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;" })[c]) + '" style="border:0;max-width:100%" loading="lazy"></iframe>';
+    $("embed-preview").href = "/embed/rooms/" + room.slug;
     setStatus(room.status);
     $("st-viewers").textContent = st.viewers; $("st-likes").textContent = st.likes;
     $("ingest-body").replaceChildren(
@@ -357,4 +360,5 @@
   }
 
   loadRooms().catch((e) => toast(e.message));
+  $("embed-copy").addEventListener("click", () => { const el = $("embed-snippet"); el.select(); (navigator.clipboard ? navigator.clipboard.writeText(el.value) : Promise.reject()).then(() => toast(t("嵌入代码已复制", "Embed code copied"))).catch(() => document.execCommand("copy")); });
 })();
