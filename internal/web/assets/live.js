@@ -579,7 +579,7 @@
       h("div", { class: "sheet-total" }, h("div", {}, t("合计 ", "Total "), h("b", { class: "price", id: "sheet-total" }, yuan(total))), confirm)
     );
     // The wallet's best coupon for this cart (the order applies the same one).
-    if (SL.coupons && sku.available >= st.qty) SL.coupons.quote({ items: [{ sku_id: sku.id, quantity: st.qty }], fulfilment: st.mode, store_id: st.mode === "pickup" ? st.store : 0, room_id: roomID }, total);
+    if (SL.coupons && sku.available >= st.qty) SL.coupons.quote({ items: [{ sku_id: sku.id, quantity: st.qty }], fulfilment: st.mode, store_id: st.mode === "pickup" ? st.store : 0, room_id: roomID }, goods, fee);
   }
 
   // The flash-sale sheet: the sale's price, store and per-buyer limit.

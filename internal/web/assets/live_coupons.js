@@ -67,8 +67,10 @@
     box.classList.remove("hidden");
   }
 
-  // The buy sheet: the wallet's best coupon for this cart and the total after it.
-  async function quote(body, total) {
+  // The buy sheet: the wallet's best coupon for this cart and the total
+  // after it (total: the goods; fee: a same-city delivery fee on top).
+  async function quote(body, total, fee) {
+    fee = fee || 0;
     const el = document.getElementById("sheet-coupon");
     if (!el || !SL.loggedIn || !SL.loggedIn()) return;
     try {
@@ -79,7 +81,7 @@
       el.replaceChildren(h("span", {}, t("优惠券 ", "Coupon "), h("b", {}, q.best.coupon.title)), h("span", { class: "saving", id: "sheet-saving" }, "-" + yuan(q.saved_fen)));
       el.classList.remove("hidden");
       const tot = document.getElementById("sheet-total");
-      if (tot && q.subtotal_fen === total) tot.replaceChildren(yuan(q.total_fen), " ", h("del", {}, yuan(q.subtotal_fen)));
+      if (tot && q.subtotal_fen === total) tot.replaceChildren(yuan(q.total_fen + fee), " ", h("del", {}, yuan(q.subtotal_fen + fee)));
     } catch (e) { /* the sheet works without a quote */ }
   }
 
