@@ -341,7 +341,7 @@ func (s *Server) pageGroup(w http.ResponseWriter, r *http.Request) error {
 		}
 		data["Stores"] = stores
 	}
-	if err := s.groupPageExtras(r, g, p, acc, data); err != nil {
+	if err := s.groupPageExtras(r, g, acc, data); err != nil {
 		return err
 	}
 	if from := r.URL.Query().Get("from"); slugRE.MatchString(from) {
@@ -352,13 +352,11 @@ func (s *Server) pageGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 // groupPageExtras adds the group's co-creation drafts (with the fan's
-// votes) and, for staff of the shop and trusted fans, what the recipe
-// editor needs: the shop's products on sale, to link ingredients to.
-func (s *Server) groupPageExtras(r *http.Request, g *fans.Group, p *identity.Principal, acc app.GroupAccess, data map[string]any) error {
+// votes) and, for trusted fans, what the recipe editor needs: the shop's
+// products on sale, to link ingredients to. (Pages read the viewer
+// session only, so staff post recipes through the API.)
+func (s *Server) groupPageExtras(r *http.Request, g *fans.Group, acc app.GroupAccess, data map[string]any) error {
 	ctx := r.Context()
-	if p != nil && p.IsStaff() && p.MerchantID == g.MerchantID {
-		data["Staff"] = p
-	}
 	drafts := []cocreate.Draft{}
 	mine := map[int64][]int64{}
 	if s.App.Cocreate != nil {

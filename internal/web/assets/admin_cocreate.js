@@ -93,6 +93,16 @@
       });
     }
 
+    // trialNote shows the results of the trial (内测) the draft came from,
+    // read from the trials API when it answers (an optional link).
+    function trialNote(id) {
+      const el = h("p", { class: "small muted cc-trial" }, t("内测 #", "Trial #") + id);
+      api("GET", "/api/v1/trials/" + id + "/results").then((x) => {
+        const means = Object.entries(x.ratings || {}).filter(([, v]) => v && v.mean).map(([k, v]) => k + " " + v.mean.toFixed(1)).join(" · ");
+        el.textContent = t("内测《", "Trial “") + ((x.trial && x.trial.title) || "#" + id) + t("》：", "”: ") + x.responses + t(" 份反馈", " responses") + (means ? " · " + means : "");
+      }).catch(() => { /* no such trial, or no trials here: the id stays */ });
+      return el;
+    }
     const list = h("div", { class: "cc-admin-list" });
     main.replaceChildren(toolbar(t("粉丝共创", "Co-create"), h("button", { class: "btn", type: "button", onclick: () => show("cocreate") }, t("刷新", "Refresh")), " ",
       h("button", { class: "btn btn-primary", type: "button", id: "draft-new", onclick: newDraft }, t("新建共创新品", "New draft"))), list);
@@ -111,7 +121,7 @@
             d.status === "open" ? h("button", { class: "btn btn-sm", type: "button", onclick: async () => { try { await api("POST", "/api/v1/cocreate-drafts/" + d.id + "/close"); show("cocreate"); } catch (e) { toast(e.message); } } }, t("结束投票", "Close voting")) : null,
             d.presale_id ? h("a", { class: "btn btn-sm", href: "/presale/" + d.presale_id, target: "_blank" }, t("查看预售 ›", "Its pre-sale ›"))
               : h("button", { class: "btn btn-sm btn-primary cc-to-presale", type: "button", onclick: () => toPresale(d) }, t("生成预售", "Make it a pre-sale")))),
-        chartBox));
+        chartBox, d.trial_id ? trialNote(d.trial_id) : null));
       chartBox.style.height = Math.max(120, 28 * cats.length + 40) + "px";
       if (window.echarts) {
         const ch = window.echarts.init(chartBox, null, { renderer: "svg" });

@@ -62,10 +62,8 @@
       const f = ev.target.files[0];
       if (!f) return;
       const fd = new FormData(); fd.append("file", f);
-      // staff upload like product images; fans through the group
-      const url = page.dataset.staff ? "/api/v1/uploads" : "/api/v1/groups/" + slug + "/photos";
       try {
-        const res = await fetch(url, { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": SL.csrf || "" } });
+        const res = await fetch("/api/v1/groups/" + slug + "/photos", { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": SL.csrf || "" } });
         const d = await res.json();
         if (!res.ok) throw new Error(d.detail || d.title);
         photos.push(d.url);
@@ -86,7 +84,7 @@
     });
   }
 
-  // Recipe editor (staff and trusted fans): title, ingredients — each
+  // Recipe editor (trusted fans): title, ingredients — each
   // optionally linked to a product of the shop, so "buy all" can order it —
   // and steps.
   function readRecipe() {
