@@ -28,6 +28,8 @@ type Channels struct {
 	Workers int
 	// Quiet are the hours nothing is sent (notify.DefaultQuiet).
 	Quiet notify.Quiet
+	// WeChat sends subscribe and template messages; nil: those wait.
+	WeChat *WeChatReminders
 
 	wake chan struct{}
 	once sync.Once
@@ -231,6 +233,8 @@ func (a *App) deliver(ctx context.Context, d *notify.Delivery) notify.Result {
 		}
 		r.Sent = true
 		return r
+	case notify.ChannelWxSub, notify.ChannelWxTpl:
+		return a.deliverWeChat(ctx, d, r, retry)
 	}
 	r.Error = "unknown channel"
 	return r

@@ -402,6 +402,67 @@ type TicketCache interface {
 	Ticket(ctx context.Context, appID string, fetch func(context.Context) (string, time.Duration, error)) (string, error)
 	BindWeChat(ctx context.Context, merchantID int64, openid string, customerID int64) error
 	WeChatCustomer(ctx context.Context, merchantID int64, openid string) (int64, error)
+	// The nickname and avatar a customer agreed to share (snsapi_userinfo).
+	SaveWeChatProfile(ctx context.Context, merchantID, customerID int64, openid, nickname string, avatar []byte, avatarType string) error
+	WeChatProfileOf(ctx context.Context, merchantID, customerID int64) (*identity.WeChatProfile, error)
+	WeChatAvatar(ctx context.Context, merchantID, customerID int64) ([]byte, string, error)
+	DeleteWeChatProfile(ctx context.Context, merchantID, customerID int64) error
+}
+
+// wechatConsent is an official account that asks for the buyer's profile.
+type wechatConsent interface {
+	CanSignIn() bool
+	ConsentURL(redirect, state string) string
+	UserInfo(ctx context.Context, code string) (*identity.WeChatUser, error)
+}
+
+// WeChatConsentURL is where a viewer who tapped "use my WeChat nickname and
+// avatar" goes: the official account's snsapi_userinfo sign-in, where
+// WeChat asks them.
+func (a *App) WeChatConsentURL(ctx context.Context, merchantID int64, redirect, state string) (string, error) {
+	p, err := a.provider(ctx, merchantID, "wechatpay")
+	if err != nil {
+		return "", err
+	}
+	s, ok := p.(wechatConsent)
+	if !ok || !s.CanSignIn() {
+		return "", payment.ErrNeedOpenID
+	}
+	return s.ConsentURL(redirect, state), nil
+}
+
+// WeChatConsented takes the code WeChat sent back after the viewer agreed:
+// the openid is bound to the customer and their nickname and avatar kept
+// (with the time of consent). customerID 0 (not logged in) uses the
+// customer the openid is already bound to, and nothing is kept when there
+// is none. It answers the customer and the openid.
+func (a *App) WeChatConsented(ctx context.Context, merchantID, customerID int64, code string) (int64, string, error) {
+	p, err := a.provider(ctx, merchantID, "wechatpay")
+	if err != nil {
+		return 0, "", err
+	}
+	s, ok := p.(wechatConsent)
+	if !ok {
+		return 0, "", payment.ErrNeedOpenID
+	}
+	u, err := s.UserInfo(ctx, code)
+	if err != nil {
+		return 0, "", err
+	}
+	if u.Snapshot {
+		return 0, "", nil // a 快照页 visitor: a virtual openid, nothing to bind or keep
+	}
+	if customerID == 0 {
+		if customerID, err = a.WeChatTickets.WeChatCustomer(ctx, merchantID, u.OpenID); err != nil || customerID == 0 {
+			return 0, u.OpenID, err
+		}
+	} else if err := a.WeChatTickets.BindWeChat(ctx, merchantID, u.OpenID, customerID); err != nil {
+		return 0, u.OpenID, err
+	}
+	if u.Nickname == "" && len(u.Avatar) == 0 {
+		return customerID, u.OpenID, nil // scope snsapi_base: they did not share
+	}
+	return customerID, u.OpenID, a.WeChatTickets.SaveWeChatProfile(ctx, merchantID, customerID, u.OpenID, u.Nickname, u.Avatar, u.AvatarType)
 }
 
 // WeChatJSConfig is what wx.config needs on a page.

@@ -61,6 +61,13 @@ func (a *App) ExportMyData(ctx context.Context, p *identity.Principal) (map[stri
 		}
 		out["reminders"] = rem
 	}
+	if a.WeChatTickets != nil {
+		prof, err := a.WeChatTickets.WeChatProfileOf(ctx, p.MerchantID, p.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		out["wechat_profile"] = prof // the shared nickname and consent time (the avatar image: GET /api/v1/me/wechat-profile/avatar)
+	}
 	return out, nil
 }
 

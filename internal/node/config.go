@@ -40,7 +40,11 @@ type Config struct {
 	// MiniProgramTemplates are its subscribe-message template ids,
 	// "live_start=<id>,order_ready=<id>" (wxmini.ParseTemplates).
 	MiniProgramTemplates string
-	AlipayBaseURL        string // replaces Alipay's gateway (sandboxes, tests)
+	// The mini-program page a reminder's subscribe message opens (?slug=…
+	// appended) and which build: formal | trial | developer.
+	MiniProgramRoomPage string
+	MiniProgramState    string
+	AlipayBaseURL       string // replaces Alipay's gateway (sandboxes, tests)
 	// 快递100 tracking (the install's account): parcels of shipped delivery
 	// orders are polled every TrackEvery on the leader; no customer means
 	// manual timeline updates only.
@@ -135,6 +139,8 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.Kuaidi100Key, "kuaidi100-key", "", "快递100 authorization key (SHELFLIVE_KUAIDI100_KEY)")
 	fs.StringVar(&c.Kuaidi100URL, "kuaidi100-url", env("SHELFLIVE_KUAIDI100_URL", ""), "快递100 real-time query URL; empty = https://poll.kuaidi100.com/poll/query.do (SHELFLIVE_KUAIDI100_URL)")
 	fs.DurationVar(&c.TrackEvery, "track-every", envDuration("SHELFLIVE_TRACK_EVERY", 30*time.Minute), "how often the leader asks the tracking provider about an open parcel (SHELFLIVE_TRACK_EVERY)")
+	fs.StringVar(&c.MiniProgramRoomPage, "wechat-miniprogram-room-page", env("SHELFLIVE_WECHAT_MINIPROGRAM_ROOM_PAGE", "pages/room/room"), "the mini-program page a live reminder opens; ?slug=<room> is appended (SHELFLIVE_WECHAT_MINIPROGRAM_ROOM_PAGE)")
+	fs.StringVar(&c.MiniProgramState, "wechat-miniprogram-state", env("SHELFLIVE_WECHAT_MINIPROGRAM_STATE", "formal"), "which mini-program build a reminder opens: formal, trial or developer (SHELFLIVE_WECHAT_MINIPROGRAM_STATE)")
 	fs.StringVar(&c.MiniProgramTemplates, "wechat-miniprogram-templates", env("SHELFLIVE_WECHAT_MINIPROGRAM_TEMPLATES", ""), "the mini-program's subscribe-message template ids the viewer is asked to allow: live_start=<id>,order_ready=<id> (SHELFLIVE_WECHAT_MINIPROGRAM_TEMPLATES)")
 	fs.StringVar(&c.AlipayBaseURL, "alipay-base-url", env("SHELFLIVE_ALIPAY_BASE_URL", ""), "Alipay gateway URL; empty = https://openapi.alipay.com/gateway.do (SHELFLIVE_ALIPAY_BASE_URL)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool("SHELFLIVE_COOKIE_SECURE", false), "mark cookies Secure even behind plain HTTP (SHELFLIVE_COOKIE_SECURE)")

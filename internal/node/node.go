@@ -431,6 +431,17 @@ func (m *Main) openChannels(ctx context.Context, db *sqldb.DB, a *app.App) error
 		ts.Quiet = &quiet
 	}
 	ch := &app.Channels{Store: a.Reminders.(notify.Channels), Push: &webpush.Client{VAPID: vapid, HTTP: client, Now: db.Now}, OptOutKey: optOut, Quiet: quiet}
+	// WeChat: template messages through each shop's official account, and
+	// subscribe messages through the install's mini-program when it has a
+	// reminder template. Access tokens are cached for every node.
+	ch.WeChat = &app.WeChatReminders{Tokens: &sqldb.WeChatTicketStore{DB: db}, PublicURL: c.PublicURL, MiniPage: c.MiniProgramRoomPage, MiniState: c.MiniProgramState}
+	if a.MiniProgram != nil && a.MiniProgram.Templates[wxmini.TemplateLiveStart] != "" {
+		ch.WeChat.Mini = a.MiniProgram
+		if rs, ok := a.Reminders.(*sqldb.ReminderStore); ok {
+			// reminders spend the viewers' credits of this template
+			rs.MiniAppID, rs.MiniTemplate = a.MiniProgram.AppID, a.MiniProgram.Templates[wxmini.TemplateLiveStart]
+		}
+	}
 	switch {
 	case (c.SMS.Provider == "aliyun" || c.SMS.Provider == "tencent") && c.SMS.ReminderTemplate != "":
 		s, err := sms.New(sms.Config{Provider: c.SMS.Provider, KeyID: c.SMS.KeyID, KeySecret: c.SMS.KeySecret, SignName: c.SMS.SignName,

@@ -15,7 +15,19 @@ import (
 const (
 	ChannelPush = "push" // Web Push to every browser the viewer subscribed (on unless opted out)
 	ChannelSMS  = "sms"  // a text to the account's phone (opt-in)
+	// ChannelWxSub is a WeChat mini-program subscribe message (订阅消息):
+	// it needs one of the viewer's credits of the live_start template
+	// (wechat_mini_grants: each 允许 in the mini-program allows one
+	// message) and spends it.
+	ChannelWxSub = "wx_sub"
+	// ChannelWxTpl is a WeChat official account template message (模板消息)
+	// to the openid bound to the viewer (on unless opted out; WeChat
+	// delivers it to followers only).
+	ChannelWxTpl = "wx_tpl"
 )
+
+// AllChannels lists every channel beyond the inbox.
+var AllChannels = []string{ChannelPush, ChannelSMS, ChannelWxSub, ChannelWxTpl}
 
 // Quiet hours in China time: no push or text between QuietFrom and
 // QuietUntil o'clock; such deliveries wait for the morning (the inbox has
@@ -62,9 +74,13 @@ func NotBefore(t time.Time) time.Time { return DefaultQuiet.NotBefore(t) }
 
 // Prefs are a viewer's channel choices.
 type Prefs struct {
-	Push        bool `json:"push"`         // Web Push (on by default once a browser subscribed)
-	SMS         bool `json:"sms"`          // texts (off until the viewer opts in)
-	PushDevices int  `json:"push_devices"` // browsers subscribed
+	Push        bool `json:"push"`          // Web Push (on by default once a browser subscribed)
+	SMS         bool `json:"sms"`           // texts (off until the viewer opts in)
+	PushDevices int  `json:"push_devices"`  // browsers subscribed
+	WxSub       bool `json:"wx_sub"`        // mini-program subscribe messages (on; each needs a grant)
+	WxTpl       bool `json:"wx_tpl"`        // official account template messages (on)
+	WxSubGrants int  `json:"wx_sub_grants"` // live reminders the viewer allowed in the mini-program and not yet used
+	WxBound     bool `json:"wx_bound"`      // an official account openid is bound to the viewer
 }
 
 // PushSub is one browser's Web Push subscription.
@@ -85,6 +101,12 @@ type Delivery struct {
 	Message    Message
 	Phone      string    // ChannelSMS
 	Subs       []PushSub // ChannelPush: the viewer's browsers
+	// ChannelWxSub: the mini-program openid and the template whose credit
+	// this delivery holds (empty OpenID: no credit left, or no login);
+	// ChannelWxTpl: the bound official account openid.
+	AppID, OpenID, TemplateID string
+	Slug                      string    // the live's slug (links into the mini-program)
+	StartsAt                  time.Time // the live's scheduled (or actual) start
 }
 
 // Result is what became of a delivery.
@@ -94,6 +116,10 @@ type Result struct {
 	Sent    bool
 	Error   string
 	Retry   time.Time // zero: final (sent, or given up)
+	// Refused: WeChat said the viewer does not accept it (43101: no grant
+	// left; 43004: not following). Final; a subscribe credit is spent and
+	// the viewer's other credits of the template are dropped.
+	Refused bool
 }
 
 // Errors of the channel routes.
@@ -109,6 +135,9 @@ type Channels interface {
 	RemovePushEndpoint(ctx context.Context, endpoint string) error
 	Prefs(ctx context.Context, merchantID, customerID int64) (Prefs, error)
 	SetPrefs(ctx context.Context, merchantID, customerID int64, push, sms bool) error
+	// SetWeChatPrefs switches the WeChat channels; off drops their unsent
+	// deliveries (a subscribe grant they held is freed).
+	SetWeChatPrefs(ctx context.Context, merchantID, customerID int64, sub, tpl bool) error
 	// ClaimDeliveries takes up to limit due deliveries for lease (another
 	// claimer skips them until it runs out) with their messages.
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,7 @@ func OptOutToken(key []byte, merchantID, customerID int64, channel string) strin
 // ParseOptOut checks a token and says whose and which channel.
 func ParseOptOut(key []byte, token string) (merchantID, customerID int64, channel string, ok bool) {
 	parts := strings.Split(token, ".")
-	if len(parts) != 4 || (parts[2] != ChannelPush && parts[2] != ChannelSMS) {
+	if len(parts) != 4 || !slices.Contains(AllChannels, parts[2]) {
 		return 0, 0, "", false
 	}
 	m, err1 := strconv.ParseInt(parts[0], 36, 64)

@@ -20,23 +20,41 @@ var _ notify.Channels = (*ReminderStore)(nil)
 // enqueueChannels adds, in the reminder's own transaction, one delivery
 // per channel for the inbox messages of key written at tx.Now: Web Push
 // for viewers with a subscribed browser who did not opt out, SMS for those
-// who opted in. Their key (message, channel) makes them exactly once.
-// channels narrows it (none given: both).
+// who opted in, and — for live reminders, which name them — WeChat
+// template messages for viewers bound to the official account and
+// subscribe messages for viewers with a credit of miniTemplate. Their key
+// (message, channel) makes them exactly once. channels narrows it (none
+// given: Web Push and SMS).
 func enqueueChannels(ctx context.Context, tx *Tx, quiet notify.Quiet, merchantID int64, key string, channels ...string) error {
+	return enqueueWith(ctx, tx, quiet, "", merchantID, key, channels...)
+}
+
+func enqueueWith(ctx context.Context, tx *Tx, quiet notify.Quiet, miniTemplate string, merchantID int64, key string, channels ...string) error {
 	due := ms(quiet.NotBefore(tx.Now))
 	conds := map[string]string{
 		notify.ChannelPush: `EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.customer_id = i.customer_id)
 			AND NOT EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.push_off = 1)`,
 		notify.ChannelSMS: `EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.sms_on = 1)`,
+		notify.ChannelWxSub: `EXISTS (SELECT 1 FROM wechat_mini_grants g WHERE g.merchant_id = i.merchant_id AND g.customer_id = i.customer_id AND g.template_id = ? AND g.credits > 0)
+			AND NOT EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.wx_sub_off = 1)`,
+		notify.ChannelWxTpl: `EXISTS (SELECT 1 FROM wechat_bindings b WHERE b.customer_id = i.customer_id AND b.merchant_id = i.merchant_id)
+			AND NOT EXISTS (SELECT 1 FROM notify_prefs n WHERE n.customer_id = i.customer_id AND n.wx_tpl_off = 1)`,
 	}
 	if len(channels) == 0 {
 		channels = []string{notify.ChannelPush, notify.ChannelSMS}
 	}
 	for _, ch := range channels {
+		args := []any{ch, due, key, ms(tx.Now), merchantID}
+		if ch == notify.ChannelWxSub {
+			if miniTemplate == "" {
+				continue // no mini-program reminder template: no subscribe messages
+			}
+			args = append(args, miniTemplate)
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO notify_deliveries (inbox_id, channel, merchant_id, customer_id, state, due_at, attempts)
 			SELECT i.id, ?, i.merchant_id, i.customer_id, 'pending', ?, 0 FROM inbox i
 			WHERE i.dedupe_key = ? AND i.created_at = ? AND i.merchant_id = ? AND `+conds[ch]+`
-			ON CONFLICT (inbox_id, channel) DO NOTHING`, ch, due, key, ms(tx.Now), merchantID); err != nil {
+			ON CONFLICT (inbox_id, channel) DO NOTHING`, args...); err != nil {
 			return err
 		}
 	}
@@ -73,17 +91,20 @@ func (s *ReminderStore) RemovePushEndpoint(ctx context.Context, endpoint string)
 // Prefs reads the customer's channel choices (defaults: push on, SMS off).
 func (s *ReminderStore) Prefs(ctx context.Context, merchantID, customerID int64) (notify.Prefs, error) {
 	p := notify.Prefs{Push: true}
-	var pushOff, smsOn int64
-	err := s.DB.QueryRow(ctx, `SELECT push_off, sms_on FROM notify_prefs WHERE merchant_id = ? AND customer_id = ?`, merchantID, customerID).Scan(&pushOff, &smsOn)
+	var pushOff, smsOn, subOff, tplOff int64
+	err := s.DB.QueryRow(ctx, `SELECT push_off, sms_on, wx_sub_off, wx_tpl_off FROM notify_prefs WHERE merchant_id = ? AND customer_id = ?`, merchantID, customerID).Scan(&pushOff, &smsOn, &subOff, &tplOff)
 	if err != nil && !isNoRows(err) {
 		return p, err
 	}
-	p.Push, p.SMS = pushOff == 0, smsOn == 1
-	var n int64
-	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM push_subscriptions WHERE merchant_id = ? AND customer_id = ?`, merchantID, customerID).Scan(&n); err != nil {
+	p.Push, p.SMS, p.WxSub, p.WxTpl = pushOff == 0, smsOn == 1, subOff == 0, tplOff == 0
+	var n, grants, bound int64
+	if err := s.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM push_subscriptions WHERE merchant_id = ? AND customer_id = ?),
+		(SELECT COALESCE(SUM(credits), 0) FROM wechat_mini_grants WHERE merchant_id = ? AND customer_id = ? AND template_id = ?),
+		(SELECT count(*) FROM wechat_bindings WHERE merchant_id = ? AND customer_id = ?)`,
+		merchantID, customerID, merchantID, customerID, s.MiniTemplate, merchantID, customerID).Scan(&n, &grants, &bound); err != nil {
 		return p, err
 	}
-	p.PushDevices = int(n)
+	p.PushDevices, p.WxSubGrants, p.WxBound = int(n), int(grants), bound > 0
 	return p, nil
 }
 
@@ -118,6 +139,55 @@ func (s *ReminderStore) SetPrefs(ctx context.Context, merchantID, customerID int
 	})
 }
 
+// SetWeChatPrefs switches the WeChat channels; a channel turned off drops
+// its unsent deliveries, and the subscribe grants they held are free again.
+func (s *ReminderStore) SetWeChatPrefs(ctx context.Context, merchantID, customerID int64, sub, tpl bool) error {
+	b := func(v bool) int {
+		if v {
+			return 0
+		}
+		return 1
+	}
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO notify_prefs (customer_id, merchant_id, wx_sub_off, wx_tpl_off, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (customer_id) DO UPDATE SET wx_sub_off = excluded.wx_sub_off, wx_tpl_off = excluded.wx_tpl_off, updated_at = excluded.updated_at`,
+			customerID, merchantID, b(sub), b(tpl), ms(tx.Now)); err != nil {
+			return err
+		}
+		if !sub {
+			// credits held by unsent subscribe messages go back to the viewer
+			rows, err := tx.Query(ctx, `SELECT inbox_id FROM notify_deliveries WHERE customer_id = ? AND channel = ? AND state = 'pending' AND grant_template <> ''`, customerID, notify.ChannelWxSub)
+			if err != nil {
+				return err
+			}
+			var held []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				held = append(held, id)
+			}
+			rows.Close()
+			for _, id := range held {
+				if err := returnCredit(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+		}
+		for ch, on := range map[string]bool{notify.ChannelWxSub: sub, notify.ChannelWxTpl: tpl} {
+			if on {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed', last_error = 'opted out' WHERE customer_id = ? AND channel = ? AND state = 'pending'`, customerID, ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // ClaimDeliveries takes due deliveries: their due_at moves lease ahead in
 // the same transaction (rows locked, others skipped, on PostgreSQL).
 func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notify.Delivery, error) {
@@ -128,20 +198,22 @@ func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, leas
 		if s.DB.Dialect == Postgres {
 			lock = " FOR UPDATE OF d SKIP LOCKED"
 		}
-		rows, err := tx.Query(ctx, `SELECT d.inbox_id, d.channel, d.merchant_id, d.customer_id, d.attempts, i.kind, i.room_id, i.title, i.body, i.body_en, i.url, i.created_at, c.phone
-			FROM notify_deliveries d JOIN inbox i ON i.id = d.inbox_id JOIN customers c ON c.id = d.customer_id
+		rows, err := tx.Query(ctx, `SELECT d.inbox_id, d.channel, d.merchant_id, d.customer_id, d.attempts, i.kind, i.room_id, i.title, i.body, i.body_en, i.url, i.created_at, c.phone,
+				COALESCE(r.slug, ''), COALESCE(r.started_at, r.scheduled_at, 0)
+			FROM notify_deliveries d JOIN inbox i ON i.id = d.inbox_id JOIN customers c ON c.id = d.customer_id LEFT JOIN rooms r ON r.id = i.room_id
 			WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at LIMIT ?`+lock, ms(now), limit)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var d notify.Delivery
-			var created int64
+			var created, starts int64
 			if err := rows.Scan(&d.InboxID, &d.Channel, &d.MerchantID, &d.CustomerID, &d.Attempts, &d.Message.Kind, &d.Message.RoomID, &d.Message.Title,
-				&d.Message.Body, &d.Message.BodyEN, &d.Message.URL, &created, &d.Phone); err != nil {
+				&d.Message.Body, &d.Message.BodyEN, &d.Message.URL, &created, &d.Phone, &d.Slug, &starts); err != nil {
 				rows.Close()
 				return err
 			}
+			d.StartsAt = time.UnixMilli(starts).UTC()
 			d.Message.ID = d.InboxID
 			d.Message.CreatedAt = time.UnixMilli(created).UTC()
 			out = append(out, d)
@@ -165,6 +237,9 @@ func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, leas
 				[]any{ms(now.Add(lease)), ch}, ids); err != nil {
 				return err
 			}
+		}
+		if err := claimWeChat(ctx, tx, s.MiniTemplate, out); err != nil {
+			return err
 		}
 		if len(byCustomer) == 0 {
 			return nil
@@ -216,6 +291,7 @@ func (s *ReminderStore) FinishDeliveries(ctx context.Context, now time.Time, res
 				return err
 			}
 		}
+		// (a subscribe message sent keeps the credit it spent)
 		for _, r := range results {
 			var err error
 			switch {
@@ -225,6 +301,9 @@ func (s *ReminderStore) FinishDeliveries(ctx context.Context, now time.Time, res
 				_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET due_at = ?, last_error = ? WHERE inbox_id = ? AND channel = ? AND state = 'pending'`, ms(r.Retry), trimErr(r.Error), r.InboxID, r.Channel)
 			default:
 				_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed', last_error = ? WHERE inbox_id = ? AND channel = ?`, trimErr(r.Error), r.InboxID, r.Channel)
+				if err == nil && r.Channel == notify.ChannelWxSub {
+					err = finishGrant(ctx, tx, now, r)
+				}
 			}
 			if err != nil {
 				return err
@@ -293,4 +372,85 @@ func anyIDs(ids []int64) []any {
 		out[i] = id
 	}
 	return out
+}
+
+// claimWeChat completes claimed WeChat deliveries: a subscribe message
+// spends one of the viewer's credits of its template (wechat_mini_grants;
+// the decrement is conditional on credits > 0 and the row is locked by it,
+// so two claimers never spend one credit twice) and records it on the
+// delivery (grant_template; a retry keeps the credit it holds); its openid
+// is the viewer's mini-program login. A template message gets the viewer's
+// bound official account openid. A subscribe delivery left without a
+// credit or login has no OpenID, and the sender gives it up.
+func claimWeChat(ctx context.Context, tx *Tx, miniTemplate string, out []notify.Delivery) error {
+	for i := range out {
+		d := &out[i]
+		switch d.Channel {
+		case notify.ChannelWxSub:
+			var appID, tmpl string
+			err := tx.QueryRow(ctx, `SELECT d.grant_template, COALESCE(g.appid, '') FROM notify_deliveries d
+				LEFT JOIN wechat_mini_grants g ON g.merchant_id = d.merchant_id AND g.customer_id = d.customer_id AND g.template_id = d.grant_template
+				WHERE d.inbox_id = ? AND d.channel = ?`, d.InboxID, d.Channel).Scan(&tmpl, &appID)
+			if err != nil {
+				return err
+			}
+			if tmpl == "" {
+				// spend a credit of the live_start template
+				err := tx.QueryRow(ctx, `SELECT appid, template_id FROM wechat_mini_grants WHERE merchant_id = ? AND customer_id = ? AND template_id = ? AND credits > 0 LIMIT 1`,
+					d.MerchantID, d.CustomerID, miniTemplate).Scan(&appID, &tmpl)
+				if isNoRows(err) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				n, err := rowsAffected(tx.Exec(ctx, `UPDATE wechat_mini_grants SET credits = credits - 1, updated_at = ? WHERE merchant_id = ? AND customer_id = ? AND appid = ? AND template_id = ? AND credits > 0`,
+					ms(tx.Now), d.MerchantID, d.CustomerID, appID, tmpl))
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					continue // another sender spent the last one
+				}
+				if _, err := tx.Exec(ctx, `UPDATE notify_deliveries SET grant_template = ? WHERE inbox_id = ? AND channel = ?`, tmpl, d.InboxID, d.Channel); err != nil {
+					return err
+				}
+			}
+			d.AppID, d.TemplateID = appID, tmpl
+			err = tx.QueryRow(ctx, `SELECT openid FROM wechat_mini_logins WHERE merchant_id = ? AND appid = ? AND customer_id = ? ORDER BY created_at DESC LIMIT 1`,
+				d.MerchantID, appID, d.CustomerID).Scan(&d.OpenID)
+			if err != nil && !isNoRows(err) {
+				return err
+			}
+		case notify.ChannelWxTpl:
+			err := tx.QueryRow(ctx, `SELECT openid FROM wechat_bindings WHERE merchant_id = ? AND customer_id = ? ORDER BY created_at DESC LIMIT 1`, d.MerchantID, d.CustomerID).Scan(&d.OpenID)
+			if err != nil && !isNoRows(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finishGrant settles the credit of a subscribe delivery given up: WeChat
+// refused (43101: the viewer has none left there) → the credit stays spent
+// and the viewer's other credits of the template are dropped; any other
+// end → the credit was not spent and goes back.
+func finishGrant(ctx context.Context, tx *Tx, now time.Time, r notify.Result) error {
+	if !r.Refused {
+		return returnCredit(ctx, tx, r.InboxID)
+	}
+	_, err := tx.Exec(ctx, `UPDATE wechat_mini_grants SET credits = 0, updated_at = ? WHERE (merchant_id, customer_id, template_id) IN
+		(SELECT merchant_id, customer_id, grant_template FROM notify_deliveries WHERE inbox_id = ? AND channel = ?)`, ms(now), r.InboxID, notify.ChannelWxSub)
+	return err
+}
+
+// returnCredit gives the credit a subscribe delivery holds back.
+func returnCredit(ctx context.Context, tx *Tx, inboxID int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE wechat_mini_grants SET credits = credits + 1 WHERE (merchant_id, customer_id, template_id) IN
+		(SELECT merchant_id, customer_id, grant_template FROM notify_deliveries WHERE inbox_id = ? AND channel = ?)`, inboxID, notify.ChannelWxSub); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE notify_deliveries SET grant_template = '' WHERE inbox_id = ? AND channel = ?`, inboxID, notify.ChannelWxSub)
+	return err
 }

@@ -33,6 +33,7 @@ func (db *DB) EraseCustomer(ctx context.Context, merchantID, customerID int64) e
 			// reminders: browsers' push subscriptions, channel choices and unsent deliveries go
 			{`DELETE FROM push_subscriptions WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`DELETE FROM wechat_bindings WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
+			{`DELETE FROM wechat_profiles WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`DELETE FROM notify_prefs WHERE merchant_id = ? AND customer_id = ?`, []any{merchantID, customerID}},
 			{`UPDATE notify_deliveries SET state = 'failed', last_error = 'erased' WHERE merchant_id = ? AND customer_id = ? AND state = 'pending'`, []any{merchantID, customerID}},
 			// household devices: consent ends, readings and estimates go

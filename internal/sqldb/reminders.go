@@ -16,6 +16,10 @@ type ReminderStore struct {
 	// Quiet holds pushes and texts written in the quiet hours until the
 	// morning (zero value: notify.DefaultQuiet).
 	Quiet *notify.Quiet
+	// MiniAppID and MiniTemplate are the mini-program and its live_start
+	// subscribe template: live reminders go as subscribe messages to
+	// viewers with credits of it (empty: none).
+	MiniAppID, MiniTemplate string
 }
 
 func (s *ReminderStore) quiet() notify.Quiet {
@@ -123,7 +127,7 @@ func (s *ReminderStore) fanOut(ctx context.Context, r dueRoom, kind, body, bodyE
 		if err != nil || n == 0 {
 			return err
 		}
-		return enqueueChannels(ctx, tx, s.quiet(), r.merchant, fmt.Sprintf("room:%d:%s", r.id, kind))
+		return enqueueWith(ctx, tx, s.quiet(), s.MiniTemplate, r.merchant, fmt.Sprintf("room:%d:%s", r.id, kind), notify.AllChannels...)
 	})
 	return n, err
 }

@@ -19,7 +19,7 @@ func (s *Server) pushRoutes() []Route {
 		api("GET", "/api/v1/push/key", Public, "The install's VAPID public key (applicationServerKey) for PushManager.subscribe", s.apiPushKey),
 		api("POST", "/api/v1/me/push-subscriptions", Customer, "Keep this browser's Web Push subscription (PushSubscription.toJSON())", s.apiSavePush),
 		api("DELETE", "/api/v1/me/push-subscriptions", Customer, "Forget this browser's Web Push subscription", s.apiDeletePush),
-		api("GET", "/api/v1/me/notify-prefs", Customer, "The viewer's reminder channels: Web Push (on by default), SMS (opt-in)", s.apiNotifyPrefs),
+		api("GET", "/api/v1/me/notify-prefs", Customer, "The viewer's reminder channels: Web Push (on by default), SMS (opt-in), WeChat subscribe and template messages", s.apiNotifyPrefs),
 		api("PUT", "/api/v1/me/notify-prefs", Customer, "Choose reminder channels; turning one off drops its unsent reminders", s.apiSetNotifyPrefs),
 		{Method: "GET", Path: "/notify/off/{token}", Access: Public, Summary: "One-tap opt-out of a reminder channel (the link in every push and text)", handler: s.pageOptOut},
 		{Method: "GET", Path: "/sw.js", Access: Public, Summary: "The service worker that shows reminder pushes", handler: s.handleServiceWorker},
@@ -107,7 +107,8 @@ func (s *Server) apiNotifyPrefs(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"push": prefs.Push, "sms": prefs.SMS, "push_devices": prefs.PushDevices,
-		"sms_available": s.App.Channels.SMS != nil, "quiet_hours": map[string]int{"from": notify.QuietFrom, "until": notify.QuietUntil}})
+		"sms_available": s.App.Channels.SMS != nil, "quiet_hours": map[string]int{"from": notify.QuietFrom, "until": notify.QuietUntil},
+		"wx_sub": prefs.WxSub, "wx_sub_grants": prefs.WxSubGrants, "wx_tpl": prefs.WxTpl, "wx_bound": prefs.WxBound})
 }
 
 func (s *Server) apiSetNotifyPrefs(w http.ResponseWriter, r *http.Request) error {
@@ -116,8 +117,10 @@ func (s *Server) apiSetNotifyPrefs(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var in struct {
-		Push *bool `json:"push"`
-		SMS  *bool `json:"sms"`
+		Push  *bool `json:"push"`
+		SMS   *bool `json:"sms"`
+		WxSub *bool `json:"wx_sub"`
+		WxTpl *bool `json:"wx_tpl"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -136,6 +139,17 @@ func (s *Server) apiSetNotifyPrefs(w http.ResponseWriter, r *http.Request) error
 	if err := c.store.SetPrefs(r.Context(), p.MerchantID, p.SubjectID, cur.Push, cur.SMS); err != nil {
 		return err
 	}
+	if in.WxSub != nil || in.WxTpl != nil {
+		if in.WxSub != nil {
+			cur.WxSub = *in.WxSub
+		}
+		if in.WxTpl != nil {
+			cur.WxTpl = *in.WxTpl
+		}
+		if err := c.store.SetWeChatPrefs(r.Context(), p.MerchantID, p.SubjectID, cur.WxSub, cur.WxTpl); err != nil {
+			return err
+		}
+	}
 	return s.apiNotifyPrefs(w, r)
 }
 
@@ -153,13 +167,19 @@ func (s *Server) pageOptOut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if channel == notify.ChannelPush {
-		cur.Push = false
-	} else {
-		cur.SMS = false
+	var err2 error
+	switch channel {
+	case notify.ChannelPush:
+		err2 = c.store.SetPrefs(r.Context(), merchantID, customerID, false, cur.SMS)
+	case notify.ChannelSMS:
+		err2 = c.store.SetPrefs(r.Context(), merchantID, customerID, cur.Push, false)
+	case notify.ChannelWxSub:
+		err2 = c.store.SetWeChatPrefs(r.Context(), merchantID, customerID, false, cur.WxTpl)
+	case notify.ChannelWxTpl:
+		err2 = c.store.SetWeChatPrefs(r.Context(), merchantID, customerID, cur.WxSub, false)
 	}
-	if err := c.store.SetPrefs(r.Context(), merchantID, customerID, cur.Push, cur.SMS); err != nil {
-		return err
+	if err2 != nil {
+		return err2
 	}
 	return s.render(w, r, 200, "optout.html", map[string]any{"Channel": channel})
 }

@@ -68,6 +68,9 @@ func (s *Server) pageMe(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	if wx := s.meWeChat(r, p.MerchantID, p.SubjectID); wx != nil {
+		data["WeChat"] = wx // the shared nickname and avatar, or the consent button inside WeChat
+	}
 	if s.App.Members != nil {
 		if v, err := s.App.MyMembership(r.Context(), p); err == nil {
 			data["Membership"] = v // the member card (number, tier, points) or the join button

@@ -123,6 +123,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.meRoutes()...)                   // 我的
 	routes = append(routes, s.pushRoutes()...)                 // Web Push and SMS reminders, opt-out, service worker
 	routes = append(routes, s.wechatShareRoutes()...)          // JS-SDK share config inside WeChat
+	routes = append(routes, s.wechatProfileRoutes()...)        // the WeChat nickname and avatar a viewer shared (snsapi_userinfo)
 	routes = append(routes, s.wechatLoginRoutes()...)          // silent WeChat login (snsapi_base) of bound customers
 	routes = append(routes, s.miniProgramRoutes()...)          // the WeChat mini-program: settings, subscribe-message grants
 	routes = append(routes, s.couponRoutes()...)               // coupons: cards, wallet, checkout quote, cost report

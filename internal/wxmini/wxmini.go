@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/wxmsg"
 )
 
 // DefaultBaseURL is WeChat's API host; SHELFLIVE_WECHAT_MINIPROGRAM_BASE_URL
@@ -133,3 +134,16 @@ func ParseTemplates(s string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// AccessToken fetches a new client_credential token of the mini-program
+// (the caller caches it for every node).
+func (c *Client) AccessToken(ctx context.Context) (string, time.Duration, error) {
+	return c.msg().AccessToken(ctx, c.AppID, c.Secret)
+}
+
+// SendSubscribe sends a subscribe message (one of the user's grants).
+func (c *Client) SendSubscribe(ctx context.Context, token string, m wxmsg.Subscribe) error {
+	return c.msg().SendSubscribe(ctx, token, m)
+}
+
+func (c *Client) msg() *wxmsg.Client { return &wxmsg.Client{BaseURL: c.BaseURL, HTTP: c.HTTP} }

@@ -35,6 +35,10 @@ type Account struct {
 	PublicKeyID   string `json:"public_key_id"`   // PUB_KEY_ID_…; empty: platform certificates
 	PublicKeyPEM  string `json:"public_key_pem"`  // the WeChat Pay public key
 	AppSecret     string `json:"app_secret"`      // the official account's AppSecret: WeChat sign-in (openid) for JSAPI; optional
+	// ReminderTemplateID is the official account's template message
+	// (模板消息) for live reminders, keywords thing1 (title), time2 (start),
+	// thing3 (note); optional, needs AppSecret.
+	ReminderTemplateID string `json:"reminder_template_id,omitempty"`
 }
 
 var (
@@ -46,11 +50,12 @@ var (
 
 // Settings errors (each names its field).
 var (
-	ErrMchID    = apperr.InvalidField("mchid", "invalid_mchid", "商户号须为 8–32 位数字", "mchid must be 8 to 32 digits.")
-	ErrAppID    = apperr.InvalidField("appid", "invalid_appid", "AppID 须以 wx 开头共 18 位", "appid must be wx followed by 16 hex characters.")
-	ErrSerial   = apperr.InvalidField("serial_no", "invalid_serial_no", "证书序列号须为 8–64 位十六进制", "serial_no must be 8 to 64 hex characters.")
-	ErrAPIv3Key = apperr.InvalidField("apiv3_key", "invalid_apiv3_key", "APIv3 密钥须为 32 个字符", "apiv3_key must be exactly 32 characters.")
-	ErrPubKeyID = apperr.InvalidField("public_key_id", "invalid_public_key_id", "公钥 ID 须形如 PUB_KEY_ID_…，且与公钥一起填写", "public_key_id must look like PUB_KEY_ID_… and come with public_key_pem.")
+	ErrMchID            = apperr.InvalidField("mchid", "invalid_mchid", "商户号须为 8–32 位数字", "mchid must be 8 to 32 digits.")
+	ErrAppID            = apperr.InvalidField("appid", "invalid_appid", "AppID 须以 wx 开头共 18 位", "appid must be wx followed by 16 hex characters.")
+	ErrSerial           = apperr.InvalidField("serial_no", "invalid_serial_no", "证书序列号须为 8–64 位十六进制", "serial_no must be 8 to 64 hex characters.")
+	ErrAPIv3Key         = apperr.InvalidField("apiv3_key", "invalid_apiv3_key", "APIv3 密钥须为 32 个字符", "apiv3_key must be exactly 32 characters.")
+	ErrReminderTemplate = apperr.InvalidField("reminder_template_id", "invalid_reminder_template_id", "提醒模板 ID 格式不对", "reminder_template_id is not a template id.")
+	ErrPubKeyID         = apperr.InvalidField("public_key_id", "invalid_public_key_id", "公钥 ID 须形如 PUB_KEY_ID_…，且与公钥一起填写", "public_key_id must look like PUB_KEY_ID_… and come with public_key_pem.")
 )
 
 // keys are an account's parsed keys.
@@ -90,11 +95,11 @@ func (a *Account) check() (*keys, error) {
 
 // Parse is the payment.Vendor Parse for WeChat Pay.
 func Parse(fields map[string]string) ([]byte, map[string]any, error) {
-	f, err := payment.Fields(fields, "mchid", "appid", "serial_no", "private_key_pem", "apiv3_key", "public_key_id", "public_key_pem", "app_secret")
+	f, err := payment.Fields(fields, "mchid", "appid", "serial_no", "private_key_pem", "apiv3_key", "public_key_id", "public_key_pem", "app_secret", "reminder_template_id")
 	if err != nil {
 		return nil, nil, err
 	}
-	a := Account{MchID: f[0], AppID: f[1], SerialNo: strings.ToUpper(f[2]), PrivateKeyPEM: f[3], APIv3Key: f[4], PublicKeyID: f[5], PublicKeyPEM: f[6], AppSecret: f[7]}
+	a := Account{MchID: f[0], AppID: f[1], SerialNo: strings.ToUpper(f[2]), PrivateKeyPEM: f[3], APIv3Key: f[4], PublicKeyID: f[5], PublicKeyPEM: f[6], AppSecret: f[7], ReminderTemplateID: f[8]}
 	k, err := a.check()
 	if err != nil {
 		return nil, nil, err
@@ -109,6 +114,12 @@ func Parse(fields map[string]string) ([]byte, map[string]any, error) {
 	}
 	if a.AppSecret != "" {
 		sum["app_secret"] = "set"
+	}
+	if a.ReminderTemplateID != "" {
+		if len(a.ReminderTemplateID) > 64 || strings.ContainsAny(a.ReminderTemplateID, " /?&#") {
+			return nil, nil, ErrReminderTemplate
+		}
+		sum["reminder_template_id"] = a.ReminderTemplateID
 	}
 	b, _ := json.Marshal(a)
 	return b, sum, nil

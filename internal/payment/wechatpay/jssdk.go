@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/payment"
+	"github.com/shelflive/shelflive/internal/wxmsg"
 )
 
 // WeChat JS-SDK of the official account: a page inside WeChat configures
@@ -77,4 +78,26 @@ func JSSDKSignature(ticket, nonce string, timestamp int64, pageURL string) strin
 // SignJSSDK signs a page for wx.config (JSSDKSignature).
 func (c *Client) SignJSSDK(ticket, nonce string, timestamp int64, pageURL string) string {
 	return JSSDKSignature(ticket, nonce, timestamp, pageURL)
+}
+
+// AccessToken fetches a new client_credential token of the official
+// account (the caller caches it for every node: a new one ends the old).
+func (c *Client) AccessToken(ctx context.Context) (string, time.Duration, error) {
+	if !c.CanSignIn() {
+		return "", 0, payment.ErrNeedOpenID
+	}
+	return c.msg().AccessToken(ctx, c.acct.AppID, c.acct.AppSecret)
+}
+
+// ReminderTemplate is the official account's template for live reminders
+// (empty: the shop sends no template messages).
+func (c *Client) ReminderTemplate() string { return c.acct.ReminderTemplateID }
+
+// SendTemplate sends a template message to a follower of the account.
+func (c *Client) SendTemplate(ctx context.Context, token string, m wxmsg.Template) error {
+	return c.msg().SendTemplate(ctx, token, m)
+}
+
+func (c *Client) msg() *wxmsg.Client {
+	return &wxmsg.Client{BaseURL: c.oauthURL(wxmsg.DefaultBaseURL, ""), HTTP: c.HTTP}
 }

@@ -18,8 +18,9 @@
         ["private_key_pem", t("商户 API 私钥 apiclient_key.pem", "Merchant API private key (apiclient_key.pem)"), { textarea: true, full: true, rows: "5" }],
         ["public_key_id", t("微信支付公钥 ID（PUB_KEY_ID_…，留空用平台证书）", "WeChat Pay public key id (PUB_KEY_ID_…; blank: platform certificates)")],
         ["public_key_pem", t("微信支付公钥 pub_key.pem", "WeChat Pay public key (pub_key.pem)"), { textarea: true, full: true, rows: "5" }],
-        ["app_secret", t("公众号 AppSecret（微信内支付 JSAPI 用，可不填）", "Official account AppSecret (for paying inside WeChat; optional)"), { type: "password", autocomplete: "off" }]],
-      shown: ["mchid", "appid", "serial_no", "public_key_id", "private_key", "public_key", "verify_mode", "app_secret"],
+        ["app_secret", t("公众号 AppSecret（微信内支付 JSAPI 用，可不填）", "Official account AppSecret (for paying inside WeChat; optional)"), { type: "password", autocomplete: "off" }],
+        ["reminder_template_id", t("开播提醒模板消息 ID（关键词 thing1 标题、time2 开播时间、thing3 备注；可不填）", "Live reminder template message id (keywords thing1 title, time2 start, thing3 note; optional)")]],
+      shown: ["mchid", "appid", "serial_no", "public_key_id", "private_key", "public_key", "verify_mode", "app_secret", "reminder_template_id"],
     },
     alipay: {
       title: t("支付宝", "Alipay"),
@@ -31,12 +32,12 @@
     },
   };
   const label = { mchid: "mchid", appid: "AppID", serial_no: t("证书序列号", "Serial"), public_key_id: t("公钥 ID", "Public key id"), private_key: t("私钥指纹", "Private key"),
-    public_key: t("微信支付公钥指纹", "Public key"), verify_mode: t("验签方式", "Verification"), app_secret: "AppSecret", app_id: "APPID", alipay_public_key: t("支付宝公钥指纹", "Alipay public key") };
+    public_key: t("微信支付公钥指纹", "Public key"), verify_mode: t("验签方式", "Verification"), app_secret: "AppSecret", reminder_template_id: t("提醒模板", "Reminder template"), app_id: "APPID", alipay_public_key: t("支付宝公钥指纹", "Alipay public key") };
 
   function edit(name) {
     const v = vendors[name];
     A.openModal(t("设置", "Set up ") + v.title, [h("p", { class: "full small muted" }, v.help)].concat(
-      v.fields.map(([f, l, attrs]) => A.field(l, f, "", Object.assign({ required: !["public_key_id", "public_key_pem", "app_secret"].includes(f), spellcheck: "false" }, attrs || {})))),
+      v.fields.map(([f, l, attrs]) => A.field(l, f, "", Object.assign({ required: !["public_key_id", "public_key_pem", "app_secret", "reminder_template_id"].includes(f), spellcheck: "false" }, attrs || {})))),
     async (form) => {
       const body = {};
       for (const [f] of v.fields) if (form[f].value.trim() !== "") body[f] = form[f].value;

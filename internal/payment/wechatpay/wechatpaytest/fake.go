@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
+	"github.com/shelflive/shelflive/internal/wxmsg/wxmsgtest"
 )
 
 // Fake is a running fake WeChat Pay.
@@ -63,6 +64,12 @@ type Fake struct {
 	// official account: access tokens and jsapi tickets handed out
 	accessTokens []string
 	tickets      []string
+	// Msg plays the official account's template messages (wxmsgtest): it
+	// knows the access tokens this fake issues; tests register templates
+	// and followers on it.
+	Msg *wxmsgtest.Fake
+	// snsTokens: snsapi access tokens → scope and openid (snsapi_userinfo)
+	snsTokens map[string][2]string
 }
 
 // Merchant is an account the fake knows: what WeChat Pay keeps of it.
@@ -112,13 +119,15 @@ func Start() (*Fake, error) {
 		return nil, err
 	}
 	f.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	f.Msg = wxmsgtest.Start()
+	f.snsTokens = map[string][2]string{}
 	f.srv = httptest.NewServer(f.routes())
 	f.URL = f.srv.URL
 	return f, nil
 }
 
 // Close stops the server.
-func (f *Fake) Close() { f.srv.Close() }
+func (f *Fake) Close() { f.srv.Close(); f.Msg.Close() }
 
 // PublicKeyPEM is the WeChat Pay public key a merchant pastes.
 func (f *Fake) PublicKeyPEM() string {

@@ -3,7 +3,11 @@ package wechatpaytest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,6 +33,9 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /sns/oauth2/access_token", f.oauthToken)
 	mux.HandleFunc("GET /cgi-bin/token", f.cgiToken)
 	mux.HandleFunc("GET /cgi-bin/ticket/getticket", f.cgiTicket)
+	mux.Handle("POST /cgi-bin/message/template/send", f.Msg) // template messages: the tokens below are shared with it
+	mux.HandleFunc("GET /sns/userinfo", f.oauthUserInfo)
+	mux.HandleFunc("GET /fake/avatar/{openid}", f.avatar)
 	mux.HandleFunc("GET /fake/h5", f.h5Page)
 	mux.HandleFunc("POST /fake/h5/pay", f.h5Pay)
 	return mux
@@ -306,32 +313,96 @@ func (f *Fake) h5Pay(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("paid"))
 }
 
-// oauthAuthorize plays WeChat's silent sign-in: back to redirect_uri with a
-// code that names the appid.
+// oauthAuthorize plays WeChat's sign-in: snsapi_base goes straight back
+// to redirect_uri with a code that names the appid; snsapi_userinfo first
+// shows WeChat's consent page (允许 / 拒绝), as WeChat does, and only 允许
+// comes back with a code (拒绝 comes back with none).
 func (f *Fake) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	u, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || q.Get("scope") != "snsapi_base" || q.Get("response_type") != "code" {
+	scope := q.Get("scope")
+	if err != nil || (scope != "snsapi_base" && scope != "snsapi_userinfo") || q.Get("response_type") != "code" || q.Get("appid") == "" {
 		http.Error(w, "bad request", 400)
 		return
 	}
 	v := u.Query()
-	v.Set("code", "code-"+q.Get("appid")+"-"+randHex(4))
 	v.Set("state", q.Get("state"))
+	if scope == "snsapi_userinfo" {
+		denied := *u
+		denied.RawQuery = v.Encode()
+		v.Set("code", "code-"+q.Get("appid")+"-ui-"+randHex(4))
+		u.RawQuery = v.Encode()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="zh-CN"><meta name="viewport" content="width=device-width"><title>微信授权</title>
+<body><h1>授权登录</h1><p id="ask">该网页申请获取你的昵称、头像</p>
+<a id="allow" href="%s">允许</a> <a id="deny" href="%s">拒绝</a></body></html>`, html.EscapeString(u.String()), html.EscapeString(denied.String()))
+		return
+	}
+	v.Set("code", "code-"+q.Get("appid")+"-"+randHex(4))
 	u.RawQuery = v.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // oauthToken exchanges a code for an openid when appid and secret match an
-// account whose AppSecret is OAuthSecret.
+// account whose AppSecret is OAuthSecret; a snsapi_userinfo code also gets
+// an access token that /sns/userinfo takes.
 func (f *Fake) oauthToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Content-Type", "application/json")
-	if q.Get("secret") != OAuthSecret || !strings.HasPrefix(q.Get("code"), "code-"+q.Get("appid")+"-") {
+	if q.Get("secret") != OAuthSecret || !strings.HasPrefix(q.Get("code"), "code-"+q.Get("appid")+"-") || q.Get("grant_type") != "authorization_code" {
 		w.Write([]byte(`{"errcode":40029,"errmsg":"invalid code"}`))
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]string{"access_token": randHex(8), "openid": "o" + q.Get("appid")[2:10] + "-buyer", "scope": "snsapi_base"})
+	openid := "o" + q.Get("appid")[2:10] + "-buyer"
+	scope := "snsapi_base"
+	if strings.HasPrefix(q.Get("code"), "code-"+q.Get("appid")+"-ui-") {
+		scope = "snsapi_userinfo"
+	}
+	tok := "sns-" + randHex(8)
+	f.mu.Lock()
+	f.snsTokens[tok] = [2]string{scope, openid}
+	f.mu.Unlock()
+	json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "expires_in": 7200, "refresh_token": "r-" + randHex(8), "openid": openid, "scope": scope})
+}
+
+// UserNickname is what /sns/userinfo answers as the buyer's nickname.
+const UserNickname = "草莓妈妈🍓"
+
+// oauthUserInfo plays /sns/userinfo: the token must be a snsapi_userinfo
+// one issued for that openid.
+func (f *Fake) oauthUserInfo(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	f.mu.Lock()
+	t, ok := f.snsTokens[q.Get("access_token")]
+	f.mu.Unlock()
+	switch {
+	case !ok:
+		w.Write([]byte(`{"errcode":40001,"errmsg":"invalid credential"}`))
+	case t[0] != "snsapi_userinfo":
+		w.Write([]byte(`{"errcode":48001,"errmsg":"api unauthorized"}`))
+	case t[1] != q.Get("openid"):
+		w.Write([]byte(`{"errcode":40003,"errmsg":"invalid openid"}`))
+	default:
+		json.NewEncoder(w).Encode(map[string]any{"openid": t[1], "nickname": UserNickname, "sex": 0, "province": "", "city": "", "country": "",
+			"headimgurl": f.URL + "/fake/avatar/" + url.PathEscape(t[1]), "privilege": []string{}})
+	}
+}
+
+// avatar serves a 64×64 PNG, as WeChat's image host does for headimgurl.
+func (f *Fake) avatar(w http.ResponseWriter, r *http.Request) {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			c := color.RGBA{0xe8, 0x3a, 0x4f, 0xff} // strawberry red, a green leaf on top
+			if y < 14 && x > 20 && x < 44 {
+				c = color.RGBA{0x2e, 0x9e, 0x4f, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	w.Header().Set("Content-Type", "image/png")
+	png.Encode(w, img)
 }
 
 // OAuthSecret is the AppSecret the fake accepts for every account.
@@ -349,6 +420,7 @@ func (f *Fake) cgiToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.accessTokens = append(f.accessTokens, tok)
 	f.mu.Unlock()
+	f.Msg.AddToken(q.Get("appid"), tok)
 	json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "expires_in": 7200})
 }
 
