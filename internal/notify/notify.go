@@ -3,8 +3,8 @@
 // it starts and when it starts — exactly once per viewer, live and kind,
 // however many nodes run the job (the inbox's unique key is the rule).
 //
-// Channels beyond the inbox (Web Push, WeChat subscribe messages, SMS)
-// plug in behind the same queue later; today the inbox is the channel.
+// Channels beyond the inbox (Web Push, SMS, WeChat subscribe and template
+// messages: channels.go) are deliveries queued with the inbox message.
 package notify
 
 import (
