@@ -163,7 +163,7 @@
           h("input", { type: "month", id: "commission-month", value: (r.to || "").slice(0, 7) }), " ",
           h("a", { href: "#", id: "commission-csv", onclick: (e) => { e.currentTarget.href = "/api/v1/reports/commission.csv?month=" + $("commission-month").value; } }, "CSV"), " · ",
           h("a", { href: "#", id: "commission-xlsx", onclick: (e) => { e.currentTarget.href = "/api/v1/reports/commission.xlsx?month=" + $("commission-month").value; } }, "Excel"), " · ",
-          h("span", { class: "muted" }, t("佣金比例用 PUT /api/v1/commission/rates 设置（默认、品类、商品）", "Rates are set with PUT /api/v1/commission/rates (default, category, product)"))));
+          h("a", { href: "#commission", id: "commission-rates-link" }, t("设置佣金比例（默认、品类、商品）", "Set the commission rates (default, category, product)"))));
     },
 
     // Stores as studios, side by side: each store's rooms and trade.
