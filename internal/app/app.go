@@ -102,6 +102,8 @@ type App struct {
 	// and checks share codes (attribution nobody can forge).
 	Guides guides.Store
 	Shares *guides.Signer
+	// WeCom sends lives to guides' WeCom customers; nil: off.
+	WeCom *WeCom
 	// WeChatTickets caches the official accounts' JS-SDK tickets for all nodes.
 	WeChatTickets TicketCache
 	// Channels sends reminders by Web Push and SMS (nil: inbox only).

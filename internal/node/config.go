@@ -32,6 +32,7 @@ type Config struct {
 	// dev mode: a random key kept in the data dir.
 	SecretKey        string
 	WeChatPayBaseURL string // replaces WeChat Pay's API host (sandboxes, tests)
+	WeComBaseURL     string // replaces qyapi.weixin.qq.com (tests)
 	// MiniProgram* is the install's WeChat mini-program (viewer login by
 	// wx.login → jscode2session); empty AppID: no mini-program.
 	MiniProgramAppID   string
@@ -131,6 +132,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.DurationVar(&c.ReserveFor, "reserve-for", envDuration("SHELFLIVE_RESERVE_FOR", 15*time.Minute), "how long unpaid orders hold stock (SHELFLIVE_RESERVE_FOR)")
 	fs.StringVar(&c.PaySecret, "pay-secret", "", "HMAC secret of the dev payment provider; random per data dir when empty (SHELFLIVE_PAY_SECRET)")
 	fs.StringVar(&c.SecretKey, "secret-key", "", "at least 32 characters that seal merchants' payment keys at rest (e.g. openssl rand -hex 32); the same on every node; random per data dir in dev mode when empty (SHELFLIVE_SECRET_KEY)")
+	fs.StringVar(&c.WeComBaseURL, "wecom-base-url", env("SHELFLIVE_WECOM_BASE_URL", ""), "WeCom (企业微信) API base URL; empty = https://qyapi.weixin.qq.com (SHELFLIVE_WECOM_BASE_URL)")
 	fs.StringVar(&c.WeChatPayBaseURL, "wechatpay-base-url", env("SHELFLIVE_WECHATPAY_BASE_URL", ""), "WeChat Pay API base URL; empty = https://api.mch.weixin.qq.com (SHELFLIVE_WECHATPAY_BASE_URL)")
 	fs.StringVar(&c.MiniProgramAppID, "wechat-miniprogram-appid", env("SHELFLIVE_WECHAT_MINIPROGRAM_APPID", ""), "the WeChat mini-program's AppID for viewer login; empty = no mini-program (SHELFLIVE_WECHAT_MINIPROGRAM_APPID)")
 	fs.StringVar(&c.MiniProgramSecret, "wechat-miniprogram-secret", "", "the WeChat mini-program's AppSecret (SHELFLIVE_WECHAT_MINIPROGRAM_SECRET)")

@@ -46,6 +46,7 @@ import (
 	"github.com/shelflive/shelflive/internal/video"
 	"github.com/shelflive/shelflive/internal/web"
 	"github.com/shelflive/shelflive/internal/webhooks"
+	"github.com/shelflive/shelflive/internal/wecom"
 )
 
 // Main is the running program: config in, wired services out. Tests start
@@ -329,6 +330,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	a.Guides, a.Shares = &sqldb.GuideStore{DB: db}, &guides.Signer{Key: shareKey}
 	a.WeChatTickets = &sqldb.WeChatTicketStore{DB: db}
+	wecomStore := &sqldb.WeComStore{DB: db}
+	if key, err := secretKey(c); err == nil && key != "" {
+		if box, err := secretbox.New(key); err == nil {
+			wecomStore.Box = box // the corp secret sealed at rest, like payment keys
+		}
+	}
+	a.WeCom = &app.WeCom{Store: wecomStore, Client: &wecom.Client{BaseURL: c.WeComBaseURL}, Tokens: &sqldb.WeChatTicketStore{DB: db}}
 	if err := m.openChannels(ctx, db, a); err != nil {
 		return err
 	}

@@ -254,7 +254,8 @@ var objectRoutes = map[string]objectRoute{
 	"POST /api/v1/payments/dev/{intent}/confirm": {scopePublic, func(o *objects) string {
 		return "/api/v1/payments/dev/" + o.intent + "/confirm"
 	}},
-	"PUT /api/v1/staff/{id}": {scopeTenant, func(o *objects) string { return "/api/v1/staff/" + itoa(o.staffID) }},
+	"PUT /api/v1/staff/{id}":       {scopeTenant, func(o *objects) string { return "/api/v1/staff/" + itoa(o.staffID) }},
+	"PUT /api/v1/staff/{id}/wecom": {scopeTenant, func(o *objects) string { return "/api/v1/staff/" + itoa(o.staffID) + "/wecom" }},
 	"POST /api/v1/staff/{id}/reset-link": {scopeTenant, func(o *objects) string {
 		return "/api/v1/staff/" + itoa(o.staffID) + "/reset-link" // makes a link; only using it ends sessions
 	}},
@@ -357,6 +358,7 @@ var bodies = map[string]func(o *objects) any{
 	"POST /api/v1/pickups/verify":              func(*objects) any { return map[string]any{"code": "00000000", "confirm": false} },
 	"POST /api/v1/staff":                       func(*objects) any { return map[string]any{"role": "nonsense", "name": "x"} },
 	"PUT /api/v1/staff/{id}":                   func(*objects) any { return map[string]any{"name": "矩阵目标 Matrix target", "role": "guide"} },
+	"PUT /api/v1/staff/{id}/wecom":             func(*objects) any { return map[string]any{"userid": "matrix"} },
 	"POST /api/v1/uploads":                     func(*objects) any { return map[string]any{} },
 	"POST /api/v1/me/uploads":                  func(*objects) any { return map[string]any{} },
 	// an ask that breaks the rules (a partial refund before pickup), a

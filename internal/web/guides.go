@@ -102,6 +102,7 @@ type guideView struct {
 	Orders     []order.Order  `json:"orders"`
 	Month      string         `json:"month"`
 	MonthSum   guides.Summary `json:"month_summary"`
+	WeCom      bool           `json:"wecom"` // the shop has WeCom and the guide a userid: the page offers sending to WeCom customers
 }
 
 func (s *Server) guideView(r *http.Request) (*guideView, error) {
@@ -112,7 +113,7 @@ func (s *Server) guideView(r *http.Request) (*guideView, error) {
 	}
 	v := &guideView{Name: st.Name, GuideCode: st.GuideCode, StoreID: st.StoreID, WindowDays: int(guides.Window / (24 * time.Hour)),
 		CodeDays: int(guides.CodeTTL / (24 * time.Hour)), Links: []guideLink{}, Orders: []order.Order{},
-		Month: s.App.Now().In(cn.Shanghai).Format("2006-01")}
+		Month: s.App.Now().In(cn.Shanghai).Format("2006-01"), WeCom: s.App.WeComReady(r.Context(), p)}
 	if st.GuideCode == "" {
 		return v, nil // the page says to ask an admin for a guide code
 	}

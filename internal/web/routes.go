@@ -130,6 +130,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.aftersaleRoutes()...)            // 售后: refunds, returns, complaints
 	routes = append(routes, s.householdRoutes()...)            // smart fridges → pushes before things run out
 	routes = append(routes, s.guideRoutes()...)                // guides: share links, commission, statements
+	routes = append(routes, s.wecomRoutes()...)                // WeCom: connection, guides' userids, send a live
 
 	routes = append(routes, s.presaleRoutes()...)    // pre-sales to a minimum order (以销定产)
 	routes = append(routes, s.cocreateRoutes()...)   // co-creation drafts (共创) and the room's group card
