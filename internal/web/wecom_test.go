@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -142,5 +145,22 @@ func TestWeComSend(t *testing.T) {
 	}
 	if n < 5 { // 3 connects, 1 userid, 2 sends
 		t.Fatalf("audit has %d wecom entries: %+v", n, log)
+	}
+
+	// The guide's phone: the button on a room already sent today says so
+	// (the page posts with its session and CSRF token; WeCom is not called).
+	bctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	runB(t, bctx, "guide page wecom", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		withCookie(s.base, "sl_staff", guide.Token),
+		chromedp.Navigate(s.base+"/guide"),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-room="demo"] .wecom-send`)),
+		chromedp.Click(chromedp.CSS(`li[data-room="demo"] .wecom-send`)),
+		chromedp.Poll[chromedp.Void](`document.getElementById("toast").textContent.includes("今天已发送过")`, chromedp.WithPollingTimeout(10*time.Second)))
+	testkit.Screenshot(t, bctx, "guide-wecom-390")
+	if wide, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); wide {
+		t.Fatal("the guide page scrolls sideways at 390 px with the WeCom button")
+	}
+	if len(f.Sent()) != 2 {
+		t.Fatalf("the repeated send reached WeCom: %d tasks", len(f.Sent()))
 	}
 }
