@@ -164,3 +164,30 @@ func TestWeComSend(t *testing.T) {
 		t.Fatalf("the repeated send reached WeCom: %d tasks", len(f.Sent()))
 	}
 }
+
+// TestAdminWeComForm: the owner connects WeCom in /admin → 支付设置: the
+// card shows the corp id, never the secret, and the secret is stored.
+func TestAdminWeComForm(t *testing.T) {
+	s := newShop(t, "-secret-key", testSecretKey)
+	owner := staffLogin(t, s.base, "owner", "shelflive-demo")
+	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	runB(t, ctx, "admin wecom", chromedp.EmulateViewport(1440, 900), withCookie(s.base, "sl_staff", owner.Token),
+		chromedp.Navigate(s.base+"/admin#payments"), chromedp.WaitVisible(chromedp.CSS("#edit-wecom")),
+		chromedp.Click(chromedp.CSS("#edit-wecom")), chromedp.WaitVisible(chromedp.CSS(`#modal input[name="corp_id"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#modal input[name="corp_id"]`), "ww00000000000000a1"),
+		chromedp.SendKeys(chromedp.CSS(`#modal input[name="secret"]`), "wecom-contact-secret-1"),
+		chromedp.Click(chromedp.CSS(`#modal button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#wecom-corp-id")))
+	testkit.Screenshot(t, ctx, "admin-wecom")
+	if txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#wecom-settings").textContent`)); !strings.Contains(txt, "ww00000000000000a1") || strings.Contains(txt, "wecom-contact-secret-1") {
+		t.Fatalf("wecom card: %q", txt)
+	}
+	mer, err := s.m.App.Users.MerchantBySlug(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.m.App.WeCom.Store.WeComSettings(t.Context(), mer.ID)
+	if err != nil || st == nil || st.Secret != "wecom-contact-secret-1" {
+		t.Fatalf("stored %+v %v", st, err)
+	}
+}

@@ -1,7 +1,7 @@
 // Admin console: the shop's WeChat Pay and Alipay accounts (keys go in and
 // never come back: the page shows ids and fingerprints), the credential
-// check, the shop's SMS sign name and template, and partial refunds of
-// paid orders.
+// check, the shop's SMS sign name and template, its WeCom connection, and
+// partial refunds of paid orders.
 "use strict";
 (function () {
   const { h, t, api, yuan, toast } = SL;
@@ -82,8 +82,30 @@
       h("div", { class: "modal-actions" }, h("button", { class: "btn", type: "button", id: "edit-sms", onclick: () => editSMS(v) }, t("修改", "Edit"))));
   }
 
+  // The shop's WeCom (企业微信) for guides sending lives to their WeCom
+  // customers: corp id and the 客户联系 secret (write-only, like the keys).
+  function editWeCom(v) {
+    A.openModal(t("连接企业微信", "Connect WeCom"), [
+      h("p", { class: "full small muted" }, t("在企业微信管理后台“我的企业”取得企业 ID；在“客户与上下游 → 客户联系 → API”取得 Secret。导购的企业微信 userid 在员工 API 中设置（PUT /api/v1/staff/{id}/wecom）。",
+        "Corp id: WeCom admin → My company. Secret: Customers → Customer contact → API. Guides' WeCom userids are set through the staff API (PUT /api/v1/staff/{id}/wecom).")),
+      A.field(t("企业 ID（corpid）", "Corp id (corpid)"), "corp_id", v.corp_id, { required: true, maxlength: "64", spellcheck: "false" }),
+      A.field(t("客户联系 Secret（已设置时留空则不变）", "Customer contact secret (blank keeps the stored one)"), "secret", "", { type: "password", autocomplete: "off", maxlength: "128", required: !v.secret_set }),
+    ], async (form) => {
+      await api("PUT", "/api/v1/wecom/settings", { corp_id: form.corp_id.value, secret: form.secret.value });
+      toast(t("已保存（Secret 已加密保存，不再显示）", "Saved (the secret is stored encrypted and not shown again)"));
+      A.show("payments");
+    });
+  }
+  function wecomCard(v) {
+    return h("section", { class: "card pay-account", id: "wecom-settings" },
+      h("h2", {}, t("企业微信", "WeCom"), " ", v.connected ? A.badge(t("已连接", "Connected"), "green") : A.badge(t("未连接", "Not connected"), "amber")),
+      v.connected ? h("dl", { class: "kv" }, h("dt", {}, t("企业 ID", "Corp id")), h("dd", { class: "mono", id: "wecom-corp-id" }, v.corp_id)) : null,
+      h("p", { class: "muted small" }, t("连接后，导购可在手机页把预告或直播一键发给自己的企业微信客户，链接带导购的签名分享码。", "Once connected, guides can send a scheduled or live room to their WeCom customers from their phone page, with their signed share link.")),
+      h("div", { class: "modal-actions" }, h("button", { class: "btn", type: "button", id: "edit-wecom", onclick: () => editWeCom(v) }, v.connected ? t("修改", "Edit") : t("连接", "Connect"))));
+  }
+
   A.tabs.payments = async function () {
-    const [r, smsView] = await Promise.all([api("GET", "/api/v1/payments"), api("GET", "/api/v1/sms/settings").catch(() => null)]);
+    const [r, smsView, wecomView] = await Promise.all([api("GET", "/api/v1/payments"), api("GET", "/api/v1/sms/settings").catch(() => null), api("GET", "/api/v1/wecom/settings").catch(() => null)]);
     const cards = r.accounts.filter((a) => vendors[a.provider]).map((a) => {
       const v = vendors[a.provider];
       const out = h("span", { class: "check-result", id: "check-" + a.provider });
@@ -97,7 +119,7 @@
     });
     A.main.replaceChildren(A.toolbar(t("支付设置", "Payments")),
       h("p", { class: "muted" }, t("密钥只写不读：保存后以 AES-256-GCM 加密存放，页面只显示商户号与指纹。回调地址见 docs/PAYMENTS.md。",
-        "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards, smsView ? smsCard(smsView) : null));
+        "Keys are write-only: stored encrypted (AES-256-GCM); this page shows ids and fingerprints only. Callback URLs: docs/PAYMENTS.md.")), h("div", { class: "pay-accounts" }, cards, smsView ? smsCard(smsView) : null, wecomView ? wecomCard(wecomView) : null));
   };
 
   // refundList shows an order's refunds; one the provider refused gets a
