@@ -134,6 +134,7 @@ func TestGoLive(t *testing.T) {
 	if o.Status != "paid" || o.TotalFen != 3680 || o.PickupCode != "" {
 		t.Fatalf("order after paying: %+v", o)
 	}
+	testkit.WaitFor(t, "the fake to record the payment callback", 10*time.Second, func() bool { return len(callbackEvents(t, wx)) >= 1 })
 	if events := callbackEvents(t, wx); len(events) != 1 || events[0] != "TRANSACTION.SUCCESS" {
 		t.Fatalf("callbacks the fake sent: %v", events)
 	}
@@ -165,6 +166,9 @@ func TestGoLive(t *testing.T) {
 	testkit.WaitFor(t, "the refund callback", 20*time.Second, func() bool {
 		return orderAsStaff(t, owner, orderID).RefundedFen == 920
 	})
+	// The fake records a callback once our answer to it is back, which can
+	// be a moment after the refund shows on the order.
+	testkit.WaitFor(t, "the fake to record the refund callback", 10*time.Second, func() bool { return len(callbackEvents(t, wx)) >= 2 })
 	if events := callbackEvents(t, wx); len(events) != 2 || events[1] != "REFUND.SUCCESS" {
 		t.Fatalf("callbacks the fake sent: %v", events)
 	}
