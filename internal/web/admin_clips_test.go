@@ -88,24 +88,34 @@ func TestAdminClipsAndCommission(t *testing.T) {
 	testkit.Screenshot(t, b, "49-admin-commission-form")
 	do("save", chromedp.Click(chromedp.CSS("#commission-save")))
 	wait("saved and reloaded", `document.querySelectorAll("#commission-rows .cr-row").length === 2 && document.querySelector("#commission-default").value === "3" && document.querySelector("#commission-rows .cr-product:not(.hidden)") !== null`)
-	var rates struct {
-		Rates []struct {
-			ProductID int64  `json:"product_id"`
-			Category  string `json:"category"`
-			RateBP    int64  `json:"rate_bp"`
-		} `json:"rates"`
+	// The form looks the same before and after the save answers, so the
+	// rates are read until the save has landed.
+	ratesNow := func() string {
+		var rates struct {
+			Rates []struct {
+				ProductID int64  `json:"product_id"`
+				Category  string `json:"category"`
+				RateBP    int64  `json:"rate_bp"`
+			} `json:"rates"`
+		}
+		r := send(t, nil, base, "GET", "/api/v1/commission/rates", nil, owner, nil)
+		if err := json.Unmarshal(r.Body, &rates); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range rates.Rates {
+			got = append(got, itoa(x.ProductID)+"/"+x.Category+"/"+itoa(x.RateBP))
+		}
+		sort.Strings(got)
+		return strings.Join(got, " ")
 	}
-	r := send(t, nil, base, "GET", "/api/v1/commission/rates", nil, owner, nil)
-	if err := json.Unmarshal(r.Body, &rates); err != nil {
-		t.Fatal(err)
+	const want = "0//300 0/水果/500 2//850"
+	deadline := time.Now().Add(15 * time.Second)
+	for ratesNow() != want && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
 	}
-	var got []string
-	for _, x := range rates.Rates {
-		got = append(got, itoa(x.ProductID)+"/"+x.Category+"/"+itoa(x.RateBP))
-	}
-	sort.Strings(got)
-	if strings.Join(got, " ") != "0//300 0/水果/500 2//850" {
-		t.Fatalf("rates %v", got)
+	if got := ratesNow(); got != want {
+		t.Fatalf("rates %q, want %q", got, want)
 	}
 	testkit.Screenshot(t, b, "50-admin-commission-saved")
 
