@@ -36,19 +36,7 @@ func TestCrashDuringCouponGrab(t *testing.T) {
 	if st, _ := call(p.base, owner, "POST", fmt.Sprintf("/api/v1/coupons/%d/push", cp.ID), nil, nil, nil); st != 200 {
 		t.Fatalf("push: %d", st)
 	}
-	tokens := make([]string, viewers)
-	for i := range tokens {
-		var otp struct {
-			DevCode string `json:"dev_code"`
-		}
-		phone := fmt.Sprintf("134%08d", i)
-		call(p.base, "", "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp)
-		var sess struct{ Token string }
-		if st, _ := call(p.base, "", "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); st != 200 {
-			t.Fatalf("login: %d", st)
-		}
-		tokens[i] = sess.Token
-	}
+	tokens := loginViewers(t, p.base, "134", viewers)
 	type ack struct {
 		claim  int64
 		viewer int

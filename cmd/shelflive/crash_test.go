@@ -69,6 +69,27 @@ func (p *proc) kill() {
 	p.cmd.Wait()
 }
 
+// loginViewers logs n viewers of the demo shop in through the OTP API
+// (the dev provider answers with the code), phones prefix + 8 digits, and
+// returns their session tokens.
+func loginViewers(t *testing.T, base, prefix string, n int) []string {
+	t.Helper()
+	tokens := make([]string, n)
+	for i := range tokens {
+		var otp struct {
+			DevCode string `json:"dev_code"`
+		}
+		phone := fmt.Sprintf("%s%08d", prefix, i)
+		call(base, "", "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp)
+		var sess struct{ Token string }
+		if st, _ := call(base, "", "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); st != 200 {
+			t.Fatalf("login: %d", st)
+		}
+		tokens[i] = sess.Token
+	}
+	return tokens
+}
+
 func call(base, token, method, path string, body any, headers map[string]string, out any) (int, error) {
 	var rd *bytes.Reader
 	if body != nil {
@@ -121,19 +142,7 @@ func TestCrashDuringFlashSale(t *testing.T) {
 		t.Fatalf("sale: %d", st)
 	}
 	const buyers = 30
-	tokens := make([]string, buyers)
-	for i := range tokens {
-		var otp struct {
-			DevCode string `json:"dev_code"`
-		}
-		phone := fmt.Sprintf("133%08d", i)
-		call(p.base, "", "POST", "/api/v1/auth/otp", map[string]string{"merchant": "demo", "phone": phone}, nil, &otp)
-		var sess struct{ Token string }
-		if st, _ := call(p.base, "", "POST", "/api/v1/auth/otp/verify", map[string]string{"merchant": "demo", "phone": phone, "code": otp.DevCode}, nil, &sess); st != 200 {
-			t.Fatalf("login: %d", st)
-		}
-		tokens[i] = sess.Token
-	}
+	tokens := loginViewers(t, p.base, "133", buyers)
 	type ack struct {
 		id, units, total int64
 		buyer            int
