@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -121,7 +120,7 @@ func TestProductClips(t *testing.T) {
 	if ours[0].ProductID != 1 || ours[1].ProductID != 2 || !ours[0].To.Equal(ours[1].PinnedAt) {
 		t.Fatalf("clips %+v", ours)
 	}
-	source := streamParamsOf(t, ffprobeBin, downloadFirstReplaySegment(t, m))
+	source := testkit.StreamParams(t, ffprobeBin, downloadFirstReplaySegment(t, m))
 	for _, c := range ours {
 		span := c.To.Sub(c.From)
 		if want := c.PinnedAt.Add(-3 * time.Second); !c.From.Equal(want) {
@@ -137,7 +136,7 @@ func TestProductClips(t *testing.T) {
 		if d := time.Duration(c.DurationMS) * time.Millisecond; d < dur-50*time.Millisecond || d > dur+50*time.Millisecond {
 			t.Fatalf("clip %d: stored duration %v, file %v", c.ID, d, dur)
 		}
-		if got := streamParamsOf(t, ffprobeBin, file); got != source {
+		if got := testkit.StreamParams(t, ffprobeBin, file); got != source {
 			t.Fatalf("clip %d was re-encoded or remuxed wrong:\nsource %s\nclip   %s", c.ID, source, got)
 		}
 		if c.VideoCodec != "h264" || c.AudioCodec != "aac" || c.Width != 640 {
@@ -305,27 +304,4 @@ func probeDuration(t *testing.T, ffprobeBin, file string) time.Duration {
 		t.Fatalf("ffprobe duration %q", out)
 	}
 	return time.Duration(s * float64(time.Second))
-}
-
-// streamParamsOf is what a re-encode would change: codec, profile, level,
-// size, pixel format, sample rate, channels.
-func streamParamsOf(t *testing.T, ffprobeBin, file string) string {
-	t.Helper()
-	out, err := exec.Command(ffprobeBin, "-v", "error", "-show_entries",
-		"stream=codec_type,codec_name,profile,level,width,height,pix_fmt,sample_rate,channels", "-of", "json", file).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", file, err)
-	}
-	var p struct {
-		Streams []map[string]any `json:"streams"`
-	}
-	if err := json.Unmarshal(out, &p); err != nil {
-		t.Fatal(err)
-	}
-	var parts []string
-	for _, s := range p.Streams {
-		b, _ := json.Marshal(s)
-		parts = append(parts, string(b))
-	}
-	return strings.Join(parts, " ")
 }

@@ -2,7 +2,6 @@ package video_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/video"
 )
 
@@ -69,7 +69,7 @@ func TestCutClip(t *testing.T) {
 	// Same codec parameters as the recording, and the same pixels.
 	segDir := filepath.Join(dir, "video", "clip-room", rec.ID)
 	first := firstSegmentOf(t, segDir, info.Start, rec)
-	if a, b := streamParams(t, ffprobeBin, first), streamParams(t, ffprobeBin, clip); a != b {
+	if a, b := testkit.StreamParams(t, ffprobeBin, first), testkit.StreamParams(t, ffprobeBin, clip); a != b {
 		t.Fatalf("codec parameters differ:\nsource %s\nclip   %s", a, b)
 	}
 	if a, b := frameHashes(t, ffmpegBin, first, 5), frameHashes(t, ffmpegBin, clip, 5); a != b || a == "" {
@@ -96,29 +96,6 @@ func firstSegmentOf(t *testing.T, segDir string, start time.Time, rec video.Reco
 	}
 	t.Fatalf("no segment of %s starts at %v", rec.ID, start)
 	return ""
-}
-
-// streamParams is what a re-encode or a wrong remux would change: codec,
-// profile, level, size, pixel format, sample rate, channels.
-func streamParams(t *testing.T, ffprobeBin, file string) string {
-	t.Helper()
-	out, err := exec.Command(ffprobeBin, "-v", "error", "-show_entries",
-		"stream=codec_type,codec_name,profile,level,width,height,pix_fmt,sample_rate,channels", "-of", "json", file).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", file, err)
-	}
-	var p struct {
-		Streams []map[string]any `json:"streams"`
-	}
-	if err := json.Unmarshal(out, &p); err != nil {
-		t.Fatal(err)
-	}
-	var parts []string
-	for _, s := range p.Streams {
-		b, _ := json.Marshal(s) // map keys come out sorted
-		parts = append(parts, string(b))
-	}
-	return strings.Join(parts, " ")
 }
 
 // frameHashes decodes the first n video frames and hashes their pixels.
