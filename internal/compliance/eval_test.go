@@ -114,7 +114,7 @@ func TestHoldout(t *testing.T) {
 	for _, set := range []struct {
 		file  string
 		floor float64
-	}{{"holdout.tsv", 0.3}, {"holdout2.tsv", 0.3}} {
+	}{{"holdout.tsv", 0.3}, {"holdout2.tsv", 0.3}, {"holdout3.tsv", 0.3}} {
 		recall := heldOut(t, set.file)
 		if recall < set.floor {
 			t.Errorf("%s: violation recall %.3f, below %.2f", set.file, recall, set.floor)
