@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/assist"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/insight"
@@ -179,7 +180,7 @@ func (a *App) SuggestAnswer(ctx context.Context, room *live.Room, question strin
 		}
 		var err error
 		if f, err = a.productFacts(ctx, room.MerchantID, productID); err != nil {
-			return assist.Suggestion{}, assist.ErrProduct
+			return assist.Suggestion{}, apperr.NotFoundAs(err, assist.ErrProduct)
 		}
 	}
 	rules, err := a.complianceRules(ctx, room.MerchantID)

@@ -121,7 +121,7 @@ func (a *App) DeleteComment(ctx context.Context, p *identity.Principal, room *li
 func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, string, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
-		return nil, "", catalog.ErrUnknownProduct
+		return nil, "", apperr.NotFoundAs(err, catalog.ErrUnknownProduct)
 	}
 	at := a.Now()
 	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, at); err != nil {
@@ -207,7 +207,7 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (map[string]any, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
-		return nil, catalog.ErrUnknownProduct
+		return nil, apperr.NotFoundAs(err, catalog.ErrUnknownProduct)
 	}
 	gtin := ""
 	for _, k := range prod.SKUs {

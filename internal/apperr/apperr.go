@@ -107,6 +107,16 @@ func As(err error) *Error {
 	return ErrInternal.Wrap(err)
 }
 
+// NotFoundAs returns as when err is ErrNotFound (a store found no such row)
+// and err itself otherwise, so a database failure stays a failure and never
+// reads as bad input: return apperr.NotFoundAs(err, catalog.ErrUnknownProduct).
+func NotFoundAs(err error, as error) error {
+	if errors.Is(err, ErrNotFound) {
+		return as
+	}
+	return err
+}
+
 // Is reports whether err carries the given code. It is for tests and
 // clients, which see only the code; ShelfLive code matches the declared
 // variable with errors.Is.

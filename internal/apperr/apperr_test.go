@@ -43,3 +43,16 @@ func TestDerivedErrorsMatchTheirDeclaration(t *testing.T) {
 		t.Fatal("unrelated declarations match")
 	}
 }
+
+func TestNotFoundAs(t *testing.T) {
+	named := apperr.InvalidField("sku_id", "unknown_sku_x", "规格不存在", "Unknown SKU.")
+	if err := apperr.NotFoundAs(apperr.ErrNotFound.Wrap(io.EOF), named); err != named {
+		t.Fatalf("not found: %v, want the named error", err)
+	}
+	if err := apperr.NotFoundAs(io.ErrUnexpectedEOF, named); err != io.ErrUnexpectedEOF {
+		t.Fatalf("an outage: %v, want it unchanged", err)
+	}
+	if err := apperr.NotFoundAs(nil, named); err != nil {
+		t.Fatalf("nil: %v", err)
+	}
+}

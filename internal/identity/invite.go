@@ -144,7 +144,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, username, password st
 	} else {
 		cur, err := s.Store.Staff(ctx, in.MerchantID, in.StaffID)
 		if err != nil {
-			return nil, nil, ErrInviteInvalid
+			return nil, nil, apperr.NotFoundAs(err, ErrInviteInvalid)
 		}
 		username = cur.Username
 	}

@@ -292,12 +292,28 @@ func (r *StoreRepo) ListStores(ctx context.Context, merchantID int64) ([]stores.
 // store at all; a database failure is returned as itself, so an outage
 // never reads as bad input.
 func storeOfMerchant(ctx context.Context, tx *Tx, merchantID, storeID int64) error {
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID).Scan(&n); err != nil {
-		return fmt.Errorf("store of merchant: %w", err)
+	return absentAs(ofMerchant(ctx, tx, "stores", merchantID, storeID), stores.ErrUnknownStore)
+}
+
+// ofMerchant is not_found unless table holds row id of the merchant (a
+// group, room, SKU, product, lot or location named in a body: another
+// shop's looks absent); a database failure is returned as itself. table is
+// a literal of the caller's, never input. Wrap it in absentAs to name what
+// was absent in the domain's words.
+func ofMerchant(ctx context.Context, q querier, table string, merchantID, id int64) error {
+	var n int64
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&n); err != nil {
+		return fmt.Errorf("%s of merchant: %w", table, err)
 	}
 	if n == 0 {
-		return stores.ErrUnknownStore
+		return apperr.ErrNotFound
 	}
 	return nil
+}
+
+// absentAs returns as when err says the row is not there (sql.ErrNoRows, or
+// mustAffect's not found) and err itself otherwise: a lookup's outage is
+// not the user's bad input.
+func absentAs(err error, as error) error {
+	return apperr.NotFoundAs(translate(err), as)
 }

@@ -77,19 +77,6 @@ func (s *CocreateStore) CreateDraft(ctx context.Context, d *cocreate.Draft) erro
 	})
 }
 
-// ofMerchant is not_found unless table holds row id of the merchant (a
-// group or room named in a body: another shop's looks absent).
-func ofMerchant(ctx context.Context, q querier, table string, merchantID, id int64) error {
-	var n int64
-	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE merchant_id = ? AND id = ?`, merchantID, id).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return apperr.ErrNotFound
-	}
-	return nil
-}
-
 // at names the body field a not-found refers to; other errors pass.
 func at(err error, field string) error {
 	if errors.Is(err, apperr.ErrNotFound) {

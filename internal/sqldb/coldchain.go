@@ -124,9 +124,8 @@ func (s *ColdChainStore) queryDevices(ctx context.Context, q string, args ...any
 // CreateDevice implements coldchain.Store.
 func (s *ColdChainStore) CreateDevice(ctx context.Context, d *coldchain.Device) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cc_locations WHERE merchant_id = ? AND id = ?`, d.MerchantID, d.LocationID).Scan(&n); err != nil || n == 0 {
-			return apperr.ErrInvalidLocation.With("位置不存在", "Unknown location.")
+		if err := absentAs(ofMerchant(ctx, tx, "cc_locations", d.MerchantID, d.LocationID), apperr.ErrInvalidLocation.With("位置不存在", "Unknown location.")); err != nil {
+			return err
 		}
 		d.CreatedAt = tx.Now
 		d.ID, err = tx.InsertID(ctx, `INSERT INTO cc_devices (merchant_id, device_key, name, location_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -703,9 +702,8 @@ func (s *ColdChainStore) PublicCode(ctx context.Context, merchantID, lotID int64
 		return "", err
 	}
 	err = s.DB.WriteTx(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM lots WHERE merchant_id = ? AND id = ?`, merchantID, lotID).Scan(&n); err != nil || n == 0 {
-			return coldchain.ErrLotNotFound
+		if err := absentAs(ofMerchant(ctx, tx, "lots", merchantID, lotID), coldchain.ErrLotNotFound); err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT code FROM cc_lot_codes WHERE lot_id = ?`, lotID).Scan(&code); err == nil {
 			return nil
@@ -726,7 +724,7 @@ func (s *ColdChainStore) PublicCode(ctx context.Context, merchantID, lotID int64
 func (s *ColdChainStore) LotByPublicCode(ctx context.Context, code string) (int64, int64, error) {
 	var m, l int64
 	if err := s.DB.QueryRow(ctx, `SELECT merchant_id, lot_id FROM cc_lot_codes WHERE code = ?`, strings.ToLower(code)).Scan(&m, &l); err != nil {
-		return 0, 0, coldchain.ErrLotNotFound
+		return 0, 0, absentAs(err, coldchain.ErrLotNotFound)
 	}
 	return m, l, nil
 }
@@ -738,7 +736,7 @@ func (s *ColdChainStore) LotByGTIN(ctx context.Context, gtin, lot string) (int64
 	err := s.DB.QueryRow(ctx, `SELECT l.merchant_id, l.id FROM lots l JOIN skus k ON k.id = l.sku_id
 		WHERE k.gtin IN (?, ?, ?) AND l.code = ? ORDER BY l.id LIMIT 1`, g, strings.TrimPrefix(g, "0"), strings.TrimLeft(g, "0"), lot).Scan(&m, &l)
 	if err != nil {
-		return 0, 0, coldchain.ErrLotNotFound
+		return 0, 0, absentAs(err, coldchain.ErrLotNotFound)
 	}
 	return m, l, nil
 }
@@ -836,7 +834,7 @@ func (s *ColdChainStore) CurrentLotByGTIN(ctx context.Context, gtin string) (int
 		CASE WHEN l.hold = FALSE AND l.expires_at > ? THEN l.expires_at ELSE -l.produced_at END, l.id DESC LIMIT 1`,
 		g, strings.TrimPrefix(g, "0"), strings.TrimLeft(g, "0"), ms(s.DB.Now()), ms(s.DB.Now())).Scan(&m, &l)
 	if err != nil {
-		return 0, 0, coldchain.ErrLotNotFound
+		return 0, 0, absentAs(err, coldchain.ErrLotNotFound)
 	}
 	return m, l, nil
 }

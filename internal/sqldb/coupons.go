@@ -49,9 +49,8 @@ func scanCoupon(row interface{ Scan(...any) error }) (*coupons.Coupon, error) {
 func (s *CouponStore) Create(ctx context.Context, c *coupons.Coupon) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		if c.RoomID != 0 {
-			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM rooms WHERE merchant_id = ? AND id = ?`, c.MerchantID, c.RoomID).Scan(&one); err != nil {
-				return coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
+			if err := absentAs(ofMerchant(ctx, tx, "rooms", c.MerchantID, c.RoomID), coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")); err != nil {
+				return err
 			}
 		}
 		for _, id := range c.Scope.StoreIDs {

@@ -40,14 +40,12 @@ func (s *DrawStore) Create(ctx context.Context, d *draws.Draw) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		switch d.PrizeKind {
 		case draws.PrizeCoupon:
-			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM coupons WHERE merchant_id = ? AND id = ?`, d.MerchantID, d.PrizeCouponID).Scan(&one); err != nil {
-				return draws.ErrPrize.With("奖品优惠券不存在", "Unknown prize coupon.")
+			if err := absentAs(ofMerchant(ctx, tx, "coupons", d.MerchantID, d.PrizeCouponID), draws.ErrPrize.With("奖品优惠券不存在", "Unknown prize coupon.")); err != nil {
+				return err
 			}
 		case draws.PrizeFreeSKU:
-			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM skus WHERE merchant_id = ? AND id = ?`, d.MerchantID, d.PrizeSKUID).Scan(&one); err != nil {
-				return draws.ErrPrize.With("奖品商品不存在", "Unknown prize SKU.")
+			if err := absentAs(ofMerchant(ctx, tx, "skus", d.MerchantID, d.PrizeSKUID), draws.ErrPrize.With("奖品商品不存在", "Unknown prize SKU.")); err != nil {
+				return err
 			}
 			if err := storeOfMerchant(ctx, tx, d.MerchantID, d.PrizeStoreID); err != nil {
 				return err

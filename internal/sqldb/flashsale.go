@@ -44,12 +44,11 @@ func scanSale(row interface{ Scan(...any) error }) (*flashsale.Sale, error) {
 
 func (f *FlashStore) Create(ctx context.Context, s *flashsale.Sale) error {
 	return f.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.RoomID).Scan(&n); err != nil || n == 0 {
-			return apperr.ErrNotFound
+		if err := ofMerchant(ctx, tx, "rooms", s.MerchantID, s.RoomID); err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT product_id FROM skus WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.SKUID).Scan(&s.ProductID); err != nil {
-			return order.ErrUnknownSKU
+			return absentAs(err, order.ErrUnknownSKU)
 		}
 		if err := storeOfMerchant(ctx, tx, s.MerchantID, s.StoreID); err != nil {
 			return err

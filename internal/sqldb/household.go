@@ -73,7 +73,7 @@ func (s *HouseholdStore) RevokeDevice(ctx context.Context, merchantID, customerI
 		res, err := tx.Exec(ctx, `UPDATE household_devices SET revoked_at = ?, token_hash = ? WHERE merchant_id = ? AND customer_id = ? AND id = ? AND revoked_at IS NULL`,
 			ms(tx.Now), fmt.Sprintf("revoked-%d", deviceID), merchantID, customerID, deviceID)
 		if err := mustAffect(res, err); err != nil {
-			return household.ErrUnknownDevice
+			return absentAs(err, household.ErrUnknownDevice)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM household_readings WHERE device_id = ?`, deviceID); err != nil {
 			return err

@@ -35,9 +35,8 @@ func (s *InventoryStore) CreateLot(ctx context.Context, l *inventory.Lot) error 
 		return err
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM skus WHERE merchant_id = ? AND id = ?`, l.MerchantID, l.SKUID).Scan(&n); err != nil || n == 0 {
-			return catalog.ErrUnknownSKU
+		if err := absentAs(ofMerchant(ctx, tx, "skus", l.MerchantID, l.SKUID), catalog.ErrUnknownSKU); err != nil {
+			return err
 		}
 		l.ID, err = tx.InsertID(ctx, `INSERT INTO lots (merchant_id, sku_id, code, produced_at, expires_at, origin, hold, hold_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			l.MerchantID, l.SKUID, l.Code, ms(l.ProducedAt), ms(l.ExpiresAt), l.Origin, l.Hold, l.HoldReason, ms(tx.Now))
@@ -190,7 +189,7 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 		for _, r := range rows {
 			var skuID int64
 			if err := tx.QueryRow(ctx, `SELECT id FROM skus WHERE merchant_id = ? AND code = ?`, merchantID, r.SKUCode).Scan(&skuID); err != nil {
-				return catalog.ErrUnknownSKU.At(r.At("sku_code")).With("没有这个规格编码："+r.SKUCode, "No SKU with code "+r.SKUCode+".")
+				return absentAs(err, catalog.ErrUnknownSKU.At(r.At("sku_code")).With("没有这个规格编码："+r.SKUCode, "No SKU with code "+r.SKUCode+"."))
 			}
 			storeID, err := importStore(ctx, tx, merchantID, r)
 			if err != nil {

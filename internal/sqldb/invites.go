@@ -54,7 +54,7 @@ func (s *IdentityStore) AcceptInvite(ctx context.Context, hash string, st *ident
 		if in.Kind == identity.InviteReset {
 			res, err := tx.Exec(ctx, `UPDATE staff SET password_hash = ? WHERE merchant_id = ? AND id = ?`, st.PasswordHash, in.MerchantID, in.StaffID)
 			if err := mustAffect(res, err); err != nil {
-				return identity.ErrInviteInvalid
+				return absentAs(err, identity.ErrInviteInvalid)
 			}
 			return revokeStaffSessionsTx(ctx, tx, in.MerchantID, in.StaffID, 0)
 		}

@@ -220,9 +220,8 @@ func (s *LiveStore) Pin(ctx context.Context, merchantID, roomID, productID int64
 			_, err = tx.Exec(ctx, `INSERT INTO room_pins (room_id, product_id, at) VALUES (?, 0, ?)`, roomID, ms(at))
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM products WHERE merchant_id = ? AND id = ?`, merchantID, productID).Scan(&n); err != nil || n == 0 {
-			return catalog.ErrUnknownProduct
+		if err := absentAs(ofMerchant(ctx, tx, "products", merchantID, productID), catalog.ErrUnknownProduct); err != nil {
+			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE rooms SET pinned_product_id = ? WHERE merchant_id = ? AND id = ?`, productID, merchantID, roomID)
 		if err := mustAffect(res, err); err != nil {

@@ -412,7 +412,7 @@ func (s *OrderStore) List(ctx context.Context, f order.Filter) ([]order.Order, e
 func (s *OrderStore) ByPickupCode(ctx context.Context, merchantID int64, code string) (*order.Order, error) {
 	var id int64
 	if err := s.DB.QueryRow(ctx, `SELECT id FROM orders WHERE merchant_id = ? AND pickup_code = ?`, merchantID, code).Scan(&id); err != nil {
-		return nil, order.ErrBadPickupCode
+		return nil, absentAs(err, order.ErrBadPickupCode)
 	}
 	return s.Get(ctx, merchantID, id)
 }

@@ -160,6 +160,9 @@ func paidIntent(ctx context.Context, tx *Tx, orderID int64) (in *payment.Intent,
 func refundRemainder(ctx context.Context, tx *Tx, merchantID, orderID, total int64) (int64, error) {
 	in, committed, err := paidIntent(ctx, tx, orderID)
 	if err != nil {
+		if err := absentAs(err, nil); err != nil {
+			return 0, err // an outage, not an order without intents
+		}
 		return total, nil // paid before intents were kept per provider: the old rule
 	}
 	rem := in.AmountFen - committed
@@ -217,7 +220,7 @@ func createRefundTx(ctx context.Context, tx *Tx, rf *payment.Refund, idemKey str
 	}
 	in, committed, err := paidIntent(ctx, tx, rf.OrderID)
 	if err != nil {
-		return false, payment.ErrNotRefundable
+		return false, absentAs(err, payment.ErrNotRefundable)
 	}
 	if committed+rf.AmountFen > in.AmountFen {
 		return false, payment.ErrRefundAmount

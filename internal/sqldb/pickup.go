@@ -130,7 +130,7 @@ func (s *PickupStore) Slots(ctx context.Context, merchantID, storeID int64, now 
 func (s *PickupStore) SlotsOf(ctx context.Context, kind stores.SlotKind, merchantID, storeID int64, now time.Time) (*stores.Store, []stores.Slot, error) {
 	st, err := scanStore(s.DB.QueryRow(ctx, `SELECT `+storeCols+` FROM stores WHERE merchant_id = ? AND id = ?`, merchantID, storeID))
 	if err != nil {
-		return nil, nil, stores.ErrUnknownStore
+		return nil, nil, absentAs(err, stores.ErrUnknownStore)
 	}
 	slots := st.SlotTimesOf(kind, now)
 	if len(slots) == 0 {

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/inventory"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -62,6 +64,65 @@ func TestContractStoreCheck(t *testing.T) {
 			err := write(s.store)
 			if err == nil || errors.Is(err, stores.ErrUnknownStore) || apperr.As(err).Kind != apperr.Internal {
 				t.Errorf("%s while the stores table is unreadable: %v, want an internal error", name, err)
+			}
+		}
+	})
+}
+
+// TestContractLookupOutage: a lookup that finds no row answers in the
+// domain's words (unknown SKU, pickup code, lot code, store); the same
+// lookup during a database failure is an internal error, never that bad
+// input. Each of these once turned any error into the domain's answer.
+func TestContractLookupOutage(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		cc := &sqldb.ColdChainStore{DB: db}
+		pickup := &sqldb.PickupStore{DB: db}
+		now := db.Now()
+		lookups := []struct {
+			name   string
+			absent error
+			run    func() error
+		}{
+			{"InventoryStore.CreateLot", catalog.ErrUnknownSKU, func() error {
+				return s.inv.CreateLot(ctx, &inventory.Lot{MerchantID: s.m, SKUID: s.otherSKU, Code: "L9", ProducedAt: now, ExpiresAt: now.Add(48 * time.Hour)})
+			}},
+			{"OrderStore.ByPickupCode", order.ErrBadPickupCode, func() error {
+				_, err := s.orders.ByPickupCode(ctx, s.m, "999999")
+				return err
+			}},
+			{"ColdChainStore.LotByPublicCode", coldchain.ErrLotNotFound, func() error {
+				_, _, err := cc.LotByPublicCode(ctx, "nosuchcode")
+				return err
+			}},
+			{"PickupStore.SlotsOf", stores.ErrUnknownStore, func() error {
+				_, _, err := pickup.SlotsOf(ctx, stores.PickupSlots, s.m, s.otherStore, now)
+				return err
+			}},
+		}
+		for _, l := range lookups {
+			if err := l.run(); !errors.Is(err, l.absent) {
+				t.Errorf("%s of another merchant's or no row: %v, want %v", l.name, err, l.absent)
+			}
+		}
+		// An outage of the tables the lookups read.
+		must(t, db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			for _, table := range []string{"skus", "orders", "cc_lot_codes", "stores"} {
+				drop := `ALTER TABLE ` + table + ` RENAME TO ` + table + `_gone`
+				if db.Dialect == sqldb.Postgres {
+					drop = `DROP TABLE ` + table + ` CASCADE` // a rename would not fail statements PostgreSQL already planned
+				}
+				if _, err := tx.Exec(ctx, drop); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		for _, l := range lookups {
+			err := l.run()
+			if err == nil || errors.Is(err, l.absent) || apperr.As(err).Kind != apperr.Internal {
+				t.Errorf("%s while its table is unreadable: %v, want an internal error", l.name, err)
 			}
 		}
 	})
