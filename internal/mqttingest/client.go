@@ -11,6 +11,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/redact"
 )
 
 // SubscriberConfig configures the external-broker subscriber.
@@ -50,12 +51,12 @@ type Subscriber struct {
 func Subscribe(ctx context.Context, cfg SubscriberConfig, in Ingester) (*Subscriber, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("mqtt url %q: want tcp://host:port", cfg.URL)
+		return nil, fmt.Errorf("mqtt url %q: want tcp://host:port", redact.URL(cfg.URL))
 	}
 	switch u.Scheme {
 	case "tcp", "mqtt":
 	default:
-		return nil, fmt.Errorf("mqtt url %q: only tcp:// (mqtt://) is supported; terminate TLS in front of the broker", cfg.URL)
+		return nil, fmt.Errorf("mqtt url %q: only tcp:// (mqtt://) is supported; terminate TLS in front of the broker", redact.URL(cfg.URL))
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = "shelflive-ingest"

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,5 +240,19 @@ func TestExternalMosquitto(t *testing.T) {
 	waitFor(t, "the unknown device refused", func() bool { return sub.Stats.Rejected.Load() >= 1 })
 	if got := e.points(t)[9].Temp; got != 3.4 {
 		t.Fatalf("last reading %v, want 3.4", got)
+	}
+}
+
+// TestSubscribeURLErrorHidesPassword: a refused broker URL is logged at
+// start, so its error names the URL without the password in it.
+func TestSubscribeURLErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{"mqtts://ingest:s3cret-pw@broker:8883", "ssl://ingest:s3cret-pw@broker:8883"} {
+		_, err := mqttingest.Subscribe(context.Background(), mqttingest.SubscriberConfig{URL: u}, nil)
+		if err == nil {
+			t.Fatalf("%s: no error", u)
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "@broker:8883") {
+			t.Errorf("%s: error %q shows the password or hides the host", u, err)
+		}
 	}
 }
