@@ -648,7 +648,11 @@ func (s *OrderStore) ApplyPaid(ctx context.Context, n *payment.Notification, pro
 		if n.MerchantID != 0 && n.MerchantID != in.MerchantID {
 			return payment.ErrForeign // a vendor account's callback names another merchant's intent
 		}
-		if in.Status == "paid" {
+		if in.Status == "paid" || in.Status == "refunded" {
+			// Applied before (and maybe refunded since): a new notification
+			// of the same payment — Alipay may send one under a new
+			// notify_id — changes nothing and is acknowledged. Taking a
+			// refunded payment for new money recorded a second full refund.
 			return payment.ErrReplayed
 		}
 		if n.AmountFen != in.AmountFen {

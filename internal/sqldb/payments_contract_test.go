@@ -36,7 +36,6 @@ func TestContractVendorPayments(t *testing.T) {
 		if len(list) != 1 || list[0].Intent != "pi_w1" {
 			t.Fatalf("pending intents %+v", list)
 		}
-
 		// another merchant's account cannot pay this intent
 		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.other}, "wechatpay", db.Now())
 		wantCode(t, err, "foreign_callback")
@@ -130,6 +129,13 @@ func TestContractVendorPayments(t *testing.T) {
 		if got.RefundedFen != o.TotalFen || pi.Status != "refunded" {
 			t.Fatalf("after the full refund: order refunded %d, intent %s", got.RefundedFen, pi.Status)
 		}
+		// the vendor notifies of the payment again under a new id (Alipay's
+		// notify_id): acknowledged as a repeat, not refunded a second time
+		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1-again", MerchantID: s.m, ProviderRef: "4200"}, "wechatpay", db.Now())
+		wantCode(t, err, "replayed_callback")
+		if refunds, _ := s.orders.Refunds(ctx, s.m, o.ID); len(refunds) != 2 {
+			t.Fatalf("refunds after a new notification of a refunded payment: %+v", refunds)
+		}
 	})
 }
 
@@ -209,6 +215,12 @@ func TestContractPaidTooLate(t *testing.T) {
 		got, _ = s.orders.Get(ctx, s.m, a.ID)
 		if got.RefundedFen != a.TotalFen || got.Status != order.Cancelled {
 			t.Fatalf("after the refund: %+v", got)
+		}
+		// the same payment notified again under a new id once refunded
+		// (Alipay's notify_id): nothing changes, no second refund
+		wantCode(t, pay(a, "wechatpay", "pi_late_cancel", "wx:1-again"), "replayed_callback")
+		if list := refunds(a); len(list) != 1 {
+			t.Fatalf("refunds after a new notification of the refunded payment: %+v", list)
 		}
 
 		// paid through one intent, then a second payment through another
