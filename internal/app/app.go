@@ -740,6 +740,8 @@ func (a *App) move(ctx context.Context, m order.Move) (*order.Order, error) {
 	}
 	if m.To == order.Cancelled && o.PaidAt != nil {
 		a.refundsPending(ctx, o) // a real vendor refunds what was paid
+	} else if m.To == order.Cancelled {
+		a.closeVendorOrders(ctx, o) // an open QR code or cashier page can no longer be paid
 	}
 	a.orderChanged(o)
 	return o, nil

@@ -254,6 +254,43 @@ func (a *App) refundsPending(ctx context.Context, o *order.Order) {
 	}
 }
 
+// closeVendorOrders closes, at the vendor, the pending payments of an order
+// cancelled unpaid, so that a QR code or cashier page still open on the
+// buyer's phone cannot take money for it (the vendor order otherwise stays
+// payable until the reservation's end, its time_expire). It runs after the
+// commit and waits at most 5 s for the vendors. An intent whose close
+// failed — the vendor unreachable, or the buyer paid a moment before —
+// stays pending: the reconciler asks about it, and money that did arrive
+// is refunded by itself (ApplyPaid). A vendor that never saw the order (an
+// Alipay WAP link nobody opened) cannot close it; that link dies at the
+// reservation's end.
+func (a *App) closeVendorOrders(ctx context.Context, o *order.Order) {
+	if a.Pay.Accounts == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	list, err := a.Payments.OrderPendingIntents(ctx, o.MerchantID, o.ID)
+	if err != nil {
+		a.Logger.Warn("cancel: pending payments", "order", o.ID, "err", err)
+		return
+	}
+	for i := range list {
+		in := &list[i]
+		p, err := a.provider(ctx, in.MerchantID, in.Provider)
+		if err != nil {
+			continue
+		}
+		if err := p.Close(ctx, in); err != nil {
+			a.Logger.Info("cancel: vendor order not closed; the reconciler asks later", "intent", in.Intent, "provider", in.Provider, "err", err)
+			continue
+		}
+		if err := a.Payments.CloseIntent(ctx, in.ID); err != nil {
+			a.Logger.Warn("cancel: close intent", "intent", in.Intent, "err", err)
+		}
+	}
+}
+
 // Reconcile asks the vendors about pending intents and refunds whose
 // callback never came, and applies what they say exactly as a callback
 // would (the leader runs it; overlapping runs are harmless: each effect is

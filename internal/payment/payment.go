@@ -169,6 +169,9 @@ type Store interface {
 	// PendingIntents lists pending intents of real vendors created between
 	// from and to (the reconciler asks the vendor about them).
 	PendingIntents(ctx context.Context, from, to time.Time, limit int) ([]Intent, error)
+	// OrderPendingIntents lists an order's pending intents of real vendors
+	// (closed at the vendor when the order is cancelled unpaid).
+	OrderPendingIntents(ctx context.Context, merchantID, orderID int64) ([]Intent, error)
 	// CloseIntent marks a pending intent closed (the vendor order is closed).
 	CloseIntent(ctx context.Context, id int64) error
 	// CreateRefund records a pending refund of a paid intent of the order;

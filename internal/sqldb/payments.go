@@ -91,6 +91,26 @@ func (s *OrderStore) PendingIntents(ctx context.Context, from, to time.Time, lim
 	return out, rows.Err()
 }
 
+// OrderPendingIntents implements payment.Store: the order's pending intents
+// at real vendors.
+func (s *OrderStore) OrderPendingIntents(ctx context.Context, merchantID, orderID int64) ([]payment.Intent, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+intentCols+` FROM payments WHERE order_id = ? AND merchant_id = ? AND status = 'pending' AND provider <> 'dev' ORDER BY id`,
+		orderID, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []payment.Intent
+	for rows.Next() {
+		in, err := scanIntent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *in)
+	}
+	return out, rows.Err()
+}
+
 // CloseIntent implements payment.Store.
 func (s *OrderStore) CloseIntent(ctx context.Context, id int64) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {

@@ -36,6 +36,17 @@ func TestContractVendorPayments(t *testing.T) {
 		if len(list) != 1 || list[0].Intent != "pi_w1" {
 			t.Fatalf("pending intents %+v", list)
 		}
+		// the order's pending vendor intents (closed when it is cancelled
+		// unpaid): not the dev provider's, not another merchant's view
+		must(t, s.orders.CreateIntent(ctx, &payment.Intent{MerchantID: s.m, OrderID: o.ID, Provider: "dev", Method: "page", Intent: "pi_dev1", AmountFen: o.TotalFen}))
+		mine, err := s.orders.OrderPendingIntents(ctx, s.m, o.ID)
+		must(t, err)
+		theirs, err := s.orders.OrderPendingIntents(ctx, s.other, o.ID)
+		must(t, err)
+		if len(mine) != 1 || mine[0].Intent != "pi_w1" || len(theirs) != 0 {
+			t.Fatalf("the order's pending vendor intents %+v, another merchant's view %+v", mine, theirs)
+		}
+
 		// another merchant's account cannot pay this intent
 		_, err = s.orders.ApplyPaid(ctx, &payment.Notification{Intent: "pi_w1", AmountFen: o.TotalFen, Nonce: "x1", MerchantID: s.other}, "wechatpay", db.Now())
 		wantCode(t, err, "foreign_callback")

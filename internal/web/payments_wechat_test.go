@@ -466,8 +466,9 @@ func TestWeChatPayJSAPISignIn(t *testing.T) {
 	send(t, nil, s.base, "POST", pay, map[string]string{"provider": "wechatpay", "method": "jsapi"}, buyer.Token, map[string]string{"Cookie": "sl_wx_openid=b3BlbmlkLXg.AAAA"}).wantProblem(t, 409, "openid_required")
 }
 
-// TestWeChatPayPaidTooLate: the buyer cancels an order, then pays it on
-// WeChat Pay anyway (the vendor order was still open). The callback is
+// TestWeChatPayPaidTooLate: the buyer pays an order on WeChat Pay as it is
+// cancelled (WeChat Pay's callback comes after the cancel, whose close of
+// the vendor order was refused: already paid). The callback is
 // acknowledged, the order stays cancelled, and the money goes back by
 // itself through WeChat Pay's refund API — once, however often WeChat Pay
 // calls back, audited, with a message in the buyer's inbox. When the
@@ -479,8 +480,11 @@ func TestWeChatPayPaidTooLate(t *testing.T) {
 	buyer := viewerLogin(t, s.base, "demo", "13900000091")
 	cancelThenPay := func(base string) (orderView, payAnswer) {
 		o, p := s.order(t, buyer.Token, "h5")
+		s.fake.DropCallbacks.Store(true)
+		s.fake.Pay(s.mchid, p.Intent) // paid at WeChat Pay; the callback is late
+		s.fake.DropCallbacks.Store(false)
 		send(t, nil, base, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/cancel", nil, buyer.Token, nil).want(t, 200)
-		if st, err := s.fake.Pay(s.mchid, p.Intent); err != nil || st != 200 {
+		if st, err := s.fake.Pay(s.mchid, p.Intent); err != nil || st != 200 { // WeChat Pay calls back
 			t.Fatalf("the callback after the cancel: %d %v (want acknowledged)", st, err)
 		}
 		return o, p
