@@ -89,3 +89,66 @@ func TestWeChatPayCheckoutBrowser(t *testing.T) {
 	runB(t, admin, "admin edit", chromedp.Click(chromedp.CSS("#edit-wechatpay")), chromedp.WaitVisible(chromedp.CSS("#modal textarea")), chromedp.Sleep(300*time.Millisecond))
 	testkit.Screenshot(t, admin, "pay-08-admin-edit")
 }
+
+// TestAlipayCheckoutBrowser: a shop with WeChat Pay and Alipay. A phone
+// buyer picks 支付宝 and goes through Alipay WAP (the fake's cashier checks
+// our signed link, the buyer confirms, Alipay notifies and sends the buyer
+// back to the order, paid); a desktop buyer gets Alipay's QR code, paid by
+// scanning (the fake), and the page moves on; inside WeChat, which blocks
+// Alipay's pages, 支付宝 is not offered.
+func TestAlipayCheckoutBrowser(t *testing.T) {
+	s := newWeChatAlipayShop(t, "13900000073")
+	browser := testkit.Browser(t)
+	order := func(phone string) (orderView, string) {
+		buyer := viewerLogin(t, s.base, "demo", phone)
+		var o orderView
+		send(t, nil, s.base, "POST", "/api/v1/orders", s.pickup([2]int64{s.sku1, 1}), buyer.Token, nil).want(t, 201).decode(t, &o)
+		return o, buyer.Token
+	}
+
+	o, token := order("13900000074")
+	phone := testkit.NewContext(t, browser, 90*time.Second)
+	runB(t, phone, "phone checkout", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", token),
+		chromedp.Navigate(s.base+"/orders/"+strconv.FormatInt(o.ID, 10)),
+		chromedp.Click(chromedp.CSS("#pay-btn")), chromedp.WaitVisible(chromedp.CSS("#pay-with-alipay")))
+	testkit.Screenshot(t, phone, "alipay-01-phone-choose")
+	runB(t, phone, "wap cashier", chromedp.Click(chromedp.CSS("#pay-with-alipay")), chromedp.WaitVisible(chromedp.CSS("#confirm")))
+	testkit.Screenshot(t, phone, "alipay-02-phone-wap-cashier")
+	runB(t, phone, "wap paid", chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#pickup-code")))
+	testkit.Screenshot(t, phone, "alipay-03-phone-paid")
+	if got := orderStatus(t, s.base, token, o.ID); got.Status != "paid" {
+		t.Fatalf("after Alipay WAP: %+v", got)
+	}
+
+	o2, token2 := order("13900000075")
+	desk := testkit.NewContext(t, browser, 90*time.Second)
+	runB(t, desk, "desktop checkout", chromedp.EmulateViewport(1440, 900), withCookie(s.base, "sl_viewer", token2),
+		chromedp.Navigate(s.base+"/orders/"+strconv.FormatInt(o2.ID, 10)),
+		chromedp.Click(chromedp.CSS("#pay-btn")), chromedp.WaitVisible(chromedp.CSS("#pay-with-alipay")),
+		chromedp.Click(chromedp.CSS("#pay-with-alipay")), chromedp.WaitVisible(chromedp.CSS("#pay-qr")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#pay-qr").complete && document.querySelector("#pay-qr").naturalWidth > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+	testkit.Screenshot(t, desk, "alipay-04-desktop-qr")
+	var intent string
+	s.m.DB.QueryRow(t.Context(), `SELECT intent FROM payments WHERE order_id = ? AND method = 'qr'`, o2.ID).Scan(&intent)
+	if st, body, err := s.ali.Pay(testAppID, intent); err != nil || st != 200 || body != "success" {
+		t.Fatalf("scan and pay on the fake: %d %q %v", st, body, err)
+	}
+	runB(t, desk, "desktop paid", chromedp.WaitVisible(chromedp.CSS("#pickup-code")))
+	testkit.Screenshot(t, desk, "alipay-05-desktop-paid")
+
+	o3, token3 := order("13900000076")
+	wx := testkit.NewContext(t, browser, 60*time.Second)
+	runB(t, wx, "in WeChat", chromedp.Emulate(wechatPhone{}), withCookie(s.base, "sl_viewer", token3),
+		chromedp.Navigate(s.base+"/orders/"+strconv.FormatInt(o3.ID, 10)),
+		chromedp.Click(chromedp.CSS("#pay-btn")), chromedp.WaitVisible(chromedp.CSS("#pay-with-wechatpay")))
+	testkit.Screenshot(t, wx, "alipay-06-wechat-choose")
+	offered, err := chromedp.Run(wx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".pay-option")].map(b => b.id)`))
+	if err != nil || len(offered) == 0 {
+		t.Fatalf("payment options in WeChat: %v %v", offered, err)
+	}
+	for _, id := range offered {
+		if id == "pay-with-alipay" {
+			t.Fatalf("Alipay offered inside WeChat: %v", offered)
+		}
+	}
+}
