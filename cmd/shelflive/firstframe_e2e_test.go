@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	cdpproto "github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"github.com/shelflive/shelflive/internal/testkit"
@@ -34,6 +38,23 @@ const firstFrameProbe = `(() => {
   const ff = window.__ff = {};
   const mark = (k) => { if (!(k in ff)) ff[k] = performance.now(); };
   try { new PerformanceObserver((l) => { (window.__lt = window.__lt || []).push(...l.getEntries()); }).observe({ type: "longtask", buffered: true }); } catch (e) {}
+  // The stream's own steps, marked for the waterfall (a streaming response
+  // never gets a resource timing entry): its request and headers, the
+  // player attaching MediaSource, the first bytes appended to it.
+  const pm = (n) => performance.mark(n);
+  const of = window.fetch;
+  if (of) window.fetch = function (u) { const p = of.apply(this, arguments); if (/\.flv/.test(String(u && u.url || u))) { pm("flv request"); p.then(() => pm("flv headers"), () => {}); } return p; };
+  const ou = URL.createObjectURL;
+  URL.createObjectURL = function (o) { if (window.MediaSource && o instanceof MediaSource) pm("mse attach"); return ou.apply(this, arguments); };
+  if (window.MediaSource) {
+    const asb = MediaSource.prototype.addSourceBuffer;
+    MediaSource.prototype.addSourceBuffer = function () {
+      const sb = asb.apply(this, arguments), ap = sb.appendBuffer;
+      let first = true;
+      sb.appendBuffer = function () { if (first) { first = false; pm("mse first append"); } return ap.apply(this, arguments); };
+      return sb;
+    };
+  }
   document.addEventListener("DOMContentLoaded", () => {
     mark("dcl");
     const v = document.getElementById("video");
@@ -55,6 +76,9 @@ type firstFrameResult struct {
 	Player             string  `json:"player"` // flv (mpegts.js) or hls
 	// Waterfall is each request before the first frame: path start→end (ms).
 	Waterfall []string `json:"waterfall"`
+	// MainThread is Chrome's time totals on the page's main thread (script,
+	// style, layout, all tasks) a moment after the first frame.
+	MainThread []string `json:"main_thread"`
 }
 
 // TestTapToFirstVideoFrame measures tap-to-first-video-frame on the viewer
@@ -137,6 +161,8 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 	cdp("throttle CPU", err)
 	_, err = chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: firstFrameProbe})
 	cdp("probe", err)
+	_, err = chromedp.Call(tab, performance.Enable, performance.EnableParams{})
+	cdp("performance metrics", err)
 	run(t, tab, "tap the shared link", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile), chromedp.Navigate(pageURL))
 	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`window.__ff && (window.__ff.frame || window.__ff.playing)`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
@@ -162,5 +188,29 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 	cdp("read the probe", err)
 	var r firstFrameResult
 	cdp("decode", json.Unmarshal([]byte(raw), &r))
+	// The player played the stream the head asked for (one request, made
+	// before the player started), and the page's own bundle ran after it.
+	var flvRequests int
+	for _, w := range r.Waterfall {
+		if strings.HasPrefix(w, "flv request ") {
+			flvRequests++
+		}
+	}
+	if flvRequests != 1 {
+		t.Errorf("stream requested %d times before the first frame, want once (the head's early request): %v", flvRequests, r.Waterfall)
+	}
+	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`window.SL && document.querySelector("#chat li, #pinned .card, #comment-input")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Errorf("the page's bundle did not run after the first frame: %v", err)
+	}
+	// Where the renderer's main thread went by then (Chrome's own totals, ms).
+	metrics, err := chromedp.Call(tab, performance.GetMetrics, cdpproto.Empty{})
+	cdp("performance metrics", err)
+	for _, m := range metrics.Metrics {
+		switch m.Name {
+		case "ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "TaskDuration", "TaskOtherDuration":
+			r.MainThread = append(r.MainThread, fmt.Sprintf("%s %.0f", strings.TrimSuffix(m.Name, "Duration"), m.Value*1000))
+		}
+	}
 	return r
 }

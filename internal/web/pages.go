@@ -11,6 +11,7 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/stores"
 	"github.com/skip2/go-qrcode"
@@ -44,8 +45,11 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 	// Only a code this server signed counts (and becomes the last touch);
 	// the page re-shares it and the order carries it.
 	guide := s.touchShare(w, r, st.Room.MerchantID)
+	// A room on air with HTTP-FLV starts its video before its scripts
+	// (earlyFLVScript, live_player.js).
+	early := st.Playback != nil && st.Playback.OnAir && st.Playback.FLV != "" && st.Room.Status != live.Ended
 	return s.render(w, r, 200, "live.html", map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide,
-		"OG": s.roomOG(st, langOf(r), guide)})
+		"OG": s.roomOG(st, langOf(r), guide), "EarlyVideo": early})
 }
 
 func (s *Server) pageOrder(w http.ResponseWriter, r *http.Request) error {

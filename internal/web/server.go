@@ -495,9 +495,10 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// pageCSP is every page's policy: no inline script or style, no framing
+// pageCSP is every page's policy: no inline script or style (but the one
+// early-stream script, allowed by its hash: earlyFLVScript), no framing
 // (only the embeddable room card relaxes frame-ancestors, web/embed.go).
-const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+var pageCSP = "default-src 'self'; script-src 'self' " + earlyFLVHash + "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // securityHeaders sets a strict CSP (no inline script or style) and friends.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {

@@ -103,11 +103,15 @@ func TestPlayerSettingsMatchBenchmark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	player, err := os.ReadFile("assets/live_player.js")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bench, err := os.ReadFile("../video/browser_test.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	flvShip, flvBench := jsOptions(t, string(page), "const FLV_CONFIG ="), jsOptions(t, string(bench), "mpegts.createPlayer({type: 'flv', isLive: true, url: url},")
+	flvShip, flvBench := jsOptions(t, string(player), "const FLV_CONFIG ="), jsOptions(t, string(bench), "mpegts.createPlayer({type: 'flv', isLive: true, url: url},")
 	if fmt.Sprint(flvShip) != fmt.Sprint(flvBench) {
 		t.Errorf("mpegts.js settings: viewer page %v, benchmark %v", flvShip, flvBench)
 	}

@@ -17,14 +17,21 @@
   // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
   // The player settings are the ones docs/VIDEO.md measures
   // (internal/video/browser_test.go); TestPlayerSettingsMatchBenchmark keeps
-  // them equal.
-  const FLV_CONFIG = { enableWorker: false, enableStashBuffer: false, liveBufferLatencyChasing: true };
+  // them equal. The FLV player's are in live_player.js.
   const HLS_CONFIG = { liveSyncDurationCount: 2 };
   // The players are big (hls.js 620 KB, mpegts.js 270 KB): a page loads the
   // one it needs, when it needs it, and a room that is not on air loads none.
+  // A room on air with FLV has its player bundle in the page already (async,
+  // right after the <video>): wait for that script instead of adding another.
   const loaded = {};
   function loadScript(src) {
-    if (!loaded[src]) loaded[src] = new Promise((ok, fail) => { const el = h("script", { src }); el.onload = ok; el.onerror = fail; document.head.append(el); });
+    if (!loaded[src]) loaded[src] = new Promise((ok, fail) => {
+      const inPage = [...document.scripts].find((el) => el.getAttribute("src") === src);
+      if (inPage && window.SLPlayer) return ok();
+      const el = inPage || h("script", { src });
+      el.addEventListener("load", ok); el.addEventListener("error", fail);
+      if (!inPage) document.head.append(el);
+    });
     return loaded[src];
   }
   const mseOK = () => !!(window.MediaSource || window.ManagedMediaSource) && (window.MediaSource || window.ManagedMediaSource).isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
@@ -54,16 +61,15 @@
     };
     if (pb.flv && mseOK()) {
       loadScript(root.dataset.flvJs).then(() => {
-        if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) return tryHLS();
-        // mpegts.js logs every demuxer step to the console by default.
-        mpegts.LoggingControl.enableVerbose = false; mpegts.LoggingControl.enableDebug = false; mpegts.LoggingControl.enableInfo = false;
-        const player = mpegts.createPlayer({ type: "flv", isLive: true, url: pb.flv }, FLV_CONFIG);
+        if (!window.SLPlayer || !SLPlayer.supported()) { if (window.SLPlayer) SLPlayer.dropEarly(); return tryHLS(); }
+        const player = SLPlayer.adopt(pb.flv) || SLPlayer.start(pb.flv, v);
         livePlayer = player;
-        player.attachMediaElement(v); player.load(); v.addEventListener("playing", show, { once: true });
-        player.on(mpegts.Events.ERROR, () => { player.destroy(); livePlayer = null; tryHLS(); });
-        player.play().catch(() => {});
+        if (!v.paused && v.readyState >= 3) show(); // the early player is playing already
+        else v.addEventListener("playing", show, { once: true });
+        player.onError = () => { player.destroy(); if (livePlayer === player) livePlayer = null; tryHLS(); };
+        if (player.failed) player.onError();
       }, tryHLS);
-    } else tryHLS();
+    } else { if (window.SLPlayer) SLPlayer.dropEarly(); tryHLS(); }
   }
   function stopLive() {
     if (livePlayer) { try { livePlayer.destroy(); } catch (e) { /* already gone */ } livePlayer = null; }

@@ -51,12 +51,16 @@
 
   SL.cocreate = { update, group };
   // The page's first state, once live.js (loaded after this file) has set
-  // up the login; the socket's snapshot follows and repeats it.
-  document.addEventListener("DOMContentLoaded", () => {
+  // up the login; the socket's snapshot follows and repeats it. The bundle
+  // may run after DOMContentLoaded (a room on air runs it after the first
+  // video frame): then right after the bundle.
+  const first = () => {
     try {
       const st = JSON.parse($("room-state").textContent);
       if (st.cocreate) update(st.cocreate);
       if (st.group) group(st.group);
     } catch (e) { /* no state */ }
-  });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", first);
+  else setTimeout(first);
 })();
