@@ -209,7 +209,20 @@ func entryTx(ctx context.Context, tx *Tx, m *members.Membership, kind members.En
 // balance goes (never below zero: what was spent already stays spent).
 func (s *MemberStore) SettleOrder(ctx context.Context, merchantID, orderID int64) (*members.Settlement, error) {
 	out := &members.Settlement{OrderID: orderID}
-	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+	// Every paid or refunded order comes here (the payment callback's
+	// path), and most buyers are no members: a read says so without a
+	// write transaction (it was one more turn of the single writer per
+	// callback). A customer who joins after this read joined after the
+	// payment, which earns nothing; a join racing it on PostgreSQL is caught
+	// by the leader's UnsettledOrders.
+	var member int64
+	err := s.DB.QueryRow(ctx, `SELECT COALESCE(m.customer_id, 0) FROM orders o
+		LEFT JOIN memberships m ON m.merchant_id = o.merchant_id AND m.customer_id = o.customer_id
+		WHERE o.merchant_id = ? AND o.id = ?`, merchantID, orderID).Scan(&member)
+	if err == nil && member == 0 {
+		return out, nil
+	}
+	err = s.DB.WriteTx(ctx, func(tx *Tx) error {
 		*out = members.Settlement{OrderID: orderID}
 		var customerID, total, refunded int64
 		var paidAt sql.NullInt64
