@@ -152,7 +152,7 @@ func ownerPassword(stdin io.Reader) (string, error) {
 func plain(err error) error {
 	var e *apperr.Error
 	if errors.As(err, &e) && e.Kind != apperr.Internal {
-		if e.Code == "conflict" {
+		if errors.Is(err, apperr.ErrConflict) {
 			return errors.New("that slug or owner login is already taken")
 		}
 		return fmt.Errorf("%s (%s)", strings.TrimSuffix(e.English, "."), e.Code)

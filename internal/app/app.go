@@ -493,6 +493,9 @@ func requestHash(req *order.Request) string {
 	return hex.EncodeToString(s[:])
 }
 
+// ErrFlashStore refuses a flash-sale order for another store than the sale's.
+var ErrFlashStore = apperr.InvalidField("store_id", "flash_store", "秒杀商品只能在指定门店自提", "Flash sale orders are picked up at the sale's store.")
+
 // CreateOrder reserves stock and creates an order for a logged-in customer.
 func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
 	if p == nil || p.Kind != identity.KindCustomer {
@@ -516,7 +519,7 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 		if req.StoreID == 0 {
 			req.StoreID = rs.alloc.Sale().StoreID
 		} else if req.StoreID != rs.alloc.Sale().StoreID {
-			return nil, false, apperr.InvalidField("store_id", "flash_store", "秒杀商品只能在指定门店自提", "Flash sale orders are picked up at the sale's store.")
+			return nil, false, ErrFlashStore
 		}
 	}
 	// The client names no guide: only a share code this server signed

@@ -198,6 +198,9 @@ func (a *App) createFlashOrders(batch []*flashReq) {
 	}
 }
 
+// ErrNotOnSale refuses a flash-sale order for a SKU the sale does not sell.
+var ErrNotOnSale = apperr.InvalidField("items", "not_on_sale", "该规格不在本次秒杀中", "This SKU is not part of the flash sale.")
+
 // createFlashOrder is the buy path of a running flash sale.
 func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
 	if !a.IsLeader() {
@@ -212,7 +215,7 @@ func (a *App) createFlashOrder(ctx context.Context, p *identity.Principal, req *
 	}
 	sale := rs.alloc.Sale()
 	if len(req.Items) != 1 || req.Items[0].SKUID != sale.SKUID {
-		return nil, false, apperr.InvalidField("items", "not_on_sale", "该规格不在本次秒杀中", "This SKU is not part of the flash sale.")
+		return nil, false, ErrNotOnSale
 	}
 	qty := req.Items[0].Quantity
 	if a.FlashNaive {

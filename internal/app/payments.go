@@ -154,6 +154,9 @@ func (a *App) applyRefund(ctx context.Context, n *payment.Notification, provider
 	return nil
 }
 
+// ErrInvalidRefundAmount refuses a refund of nothing.
+var ErrInvalidRefundAmount = apperr.InvalidField("amount_fen", "invalid_amount", "退款金额须大于 0", "The refund amount must be more than 0.")
+
 // Refund refunds part or all of a paid order through the provider it was
 // paid with. The Idempotency-Key makes a retried request the same refund;
 // the refund is recorded and audited before the vendor is asked, and counted
@@ -172,7 +175,7 @@ func (a *App) Refund(ctx context.Context, p *identity.Principal, orderID, amount
 		return nil, order.ErrIdempotencyKey
 	}
 	if amountFen <= 0 {
-		return nil, apperr.InvalidField("amount_fen", "invalid_amount", "退款金额须大于 0", "The refund amount must be more than 0.")
+		return nil, ErrInvalidRefundAmount
 	}
 	if len(reason) > 200 {
 		return nil, apperr.ErrReasonTooLong.With("退款原因不超过 200 字节", "The reason is at most 200 bytes.")

@@ -77,10 +77,13 @@ func UserKey(p *identity.Principal) string {
 	return "s" + strconv.FormatInt(p.SubjectID, 10)
 }
 
+// ErrInvalidLikeCount refuses a like batch out of 1..50.
+var ErrInvalidLikeCount = apperr.InvalidField("count", "invalid_count", "点赞次数须为1到50", "Count must be between 1 and 50.")
+
 // Like adds taps; the hub aggregates them and the total is saved in batches.
 func (a *App) Like(ctx context.Context, room *live.Room, n int) error {
 	if n < 1 || n > 50 {
-		return apperr.InvalidField("count", "invalid_count", "点赞次数须为1到50", "Count must be between 1 and 50.")
+		return ErrInvalidLikeCount
 	}
 	a.Hub.AddLikes(room.Topic(), n)
 	a.likeMu.Lock()
@@ -202,6 +205,9 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 	return room, nil
 }
 
+// ErrNoGTIN refuses a trace card for a product without a GTIN.
+var ErrNoGTIN = apperr.InvalidField("product_id", "no_gtin", "该商品没有GTIN，无法溯源", "This product has no GTIN to trace.")
+
 // PushTraceCard shows every viewer where a product comes from: a card with
 // the link to its public trace page (origin, cold chain, verdict).
 func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (map[string]any, error) {
@@ -217,7 +223,7 @@ func (a *App) PushTraceCard(ctx context.Context, p *identity.Principal, room *li
 		}
 	}
 	if gtin == "" {
-		return nil, apperr.InvalidField("product_id", "no_gtin", "该商品没有GTIN，无法溯源", "This product has no GTIN to trace.")
+		return nil, ErrNoGTIN
 	}
 	card := map[string]any{"product_id": prod.ID, "name": prod.Name, "name_en": prod.NameEN, "image": prod.Image, "origin": prod.Origin, "url": "/trace/01/" + gtin}
 	a.publish(a.CommerceTopic(ctx, room.ID), "trace.card", card)

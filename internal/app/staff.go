@@ -48,6 +48,9 @@ func (in *StaffInput) check(p *identity.Principal) error {
 	return nil
 }
 
+// ErrUsernameRequired refuses a staff account without username or password.
+var ErrUsernameRequired = apperr.InvalidField("username", "username_required", "用户名和密码必填", "Username and password are required.")
+
 // CreateStaff adds a staff account to the caller's merchant and audits it.
 func (a *App) CreateStaff(ctx context.Context, p *identity.Principal, in StaffInput) (*identity.Staff, error) {
 	if err := in.check(p); err != nil {
@@ -57,7 +60,7 @@ func (a *App) CreateStaff(ctx context.Context, p *identity.Principal, in StaffIn
 		return nil, err
 	}
 	if in.Username == "" || in.Password == "" {
-		return nil, apperr.InvalidField("username", "username_required", "用户名和密码必填", "Username and password are required.")
+		return nil, ErrUsernameRequired
 	}
 	hash, err := identity.HashPassword(in.Password)
 	if err != nil {
@@ -70,6 +73,9 @@ func (a *App) CreateStaff(ctx context.Context, p *identity.Principal, in StaffIn
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "staff.create", st.Username, string(st.Role))
 	return st, nil
 }
+
+// ErrOwnRole refuses a change of one's own role.
+var ErrOwnRole = apperr.New(apperr.Conflict, "own_role", "不能修改自己的角色", "You cannot change your own role.")
 
 // UpdateStaff saves in over st, an account of the caller's merchant as
 // stored: only an owner edits an owner, nobody changes their own role; a
@@ -87,7 +93,7 @@ func (a *App) UpdateStaff(ctx context.Context, p *identity.Principal, st *identi
 		return nil, apperr.ErrForbidden
 	}
 	if st.ID == p.SubjectID && p.Kind == identity.KindStaff && in.Role != st.Role {
-		return nil, apperr.New(apperr.Conflict, "own_role", "不能修改自己的角色", "You cannot change your own role.")
+		return nil, ErrOwnRole
 	}
 	oldRole := st.Role
 	st.Phone, st.Name, st.Role, st.StoreID, st.GuideCode, st.Disabled = in.Phone, in.Name, in.Role, in.StoreID, in.GuideCode, in.Disabled

@@ -138,6 +138,8 @@ var (
 	ErrBusy = New(TooMany, "busy_retry", "系统繁忙，请稍后重试", "Busy; please try again.")
 	// ErrConflict is a unique key the request would duplicate.
 	ErrConflict = New(Conflict, "conflict", "数据已存在", "Already exists.")
+	// ErrConstraint is a change the database's CHECK constraints refuse.
+	ErrConstraint = New(Conflict, "constraint", "操作违反了数据约束", "The change breaks a data rule.")
 	// ErrLoginRequired asks an anonymous caller to log in first.
 	ErrLoginRequired = New(Unauthorized, "login_required", "请先用手机号登录", "Log in with your phone number first.")
 	// ErrInvalidTransition refuses a step the object's status does not allow.

@@ -71,6 +71,9 @@ var (
 	ErrInvalidStorage = apperr.InvalidField("storage", "invalid_storage", "储存方式须为 chilled/frozen/ambient", "Storage must be chilled, frozen or ambient.")
 )
 
+// ErrSKURequired refuses a product without SKUs.
+var ErrSKURequired = apperr.InvalidField("skus", "sku_required", "至少需要一个规格", "At least one SKU is required.")
+
 // Validate checks a product before it is stored.
 func (p *Product) Validate() error {
 	p.Name = strings.TrimSpace(p.Name)
@@ -92,7 +95,7 @@ func (p *Product) Validate() error {
 		return ErrBadCategory
 	}
 	if len(p.SKUs) == 0 {
-		return apperr.InvalidField("skus", "sku_required", "至少需要一个规格", "At least one SKU is required.")
+		return ErrSKURequired
 	}
 	codes := map[string]bool{}
 	for i := range p.SKUs {

@@ -39,6 +39,17 @@ var csvRequired = []string{"product", "sku_code", "sku_name", "price"}
 // MaxImportRows bounds one import (a request body is 1 MiB anyway).
 const MaxImportRows = 5000
 
+var (
+	// ErrValueTooLong refuses a spreadsheet cell over 2,000 characters.
+	ErrValueTooLong = apperr.InvalidField("", "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
+	// ErrInvalidShelfDays refuses a shelf life out of 1..3650 days.
+	ErrInvalidShelfDays = apperr.InvalidField("shelf_days", "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
+	// ErrInvalidGTIN refuses a GTIN of the wrong length or check digit.
+	ErrInvalidGTIN = apperr.InvalidField("gtin", "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
+	// ErrDuplicateGTIN refuses a GTIN that an earlier row of the file has.
+	ErrDuplicateGTIN = apperr.InvalidField("gtin", "duplicate_gtin", "条码重复", "Duplicate GTIN.")
+)
+
 // ParseProductsCSV reads a product list (encodings: see csvfile). Nothing
 // is half-read: the first bad cell fails the whole file with its row and
 // column in the error's field, e.g. "row 3: price".
@@ -68,7 +79,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 			"specs": &p.Specs, "ingredients": &p.Ingredients, "allergens": &p.Allergens, "category": &p.Category} {
 			if v := cell(key); v != "" && *dst == "" {
 				if utf8.RuneCountInString(v) > 2000 {
-					return nil, apperr.InvalidField(at(key), "value_too_long", "内容过长（最多2000字）", "Too long (at most 2,000 characters).")
+					return nil, ErrValueTooLong.At(at(key))
 				}
 				*dst = v
 			}
@@ -76,7 +87,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		if v := cell("aliases"); v != "" && len(p.Aliases) == 0 {
 			p.Aliases = SplitAliases(v)
 			if err := p.cleanAliases(); err != nil {
-				return nil, apperr.InvalidField(at("aliases"), ErrBadAlias.Code, ErrBadAlias.Message, ErrBadAlias.English)
+				return nil, ErrBadAlias.At(at("aliases"))
 			}
 		}
 		if v := cell("storage"); v != "" && p.Storage == "" {
@@ -89,7 +100,7 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		if v := cell("shelf_days"); v != "" && p.ShelfDays == 0 {
 			n, err := strconv.Atoi(strings.TrimSuffix(v, "天"))
 			if err != nil || n < 1 || n > 3650 {
-				return nil, apperr.InvalidField(at("shelf_days"), "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
+				return nil, ErrInvalidShelfDays.At(at("shelf_days"))
 			}
 			p.ShelfDays = n
 		}
@@ -117,10 +128,10 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 		if v := cell("gtin"); v != "" {
 			g, ok := NormalizeGTIN(v)
 			if !ok {
-				return nil, apperr.InvalidField(at("gtin"), "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
+				return nil, ErrInvalidGTIN.At(at("gtin"))
 			}
 			if first, dup := gtins[g]; dup {
-				return nil, apperr.InvalidField(at("gtin"), "duplicate_gtin", fmt.Sprintf("条码与第 %d 行重复", first), fmt.Sprintf("GTIN repeats row %d.", first))
+				return nil, ErrDuplicateGTIN.At(at("gtin")).With(fmt.Sprintf("条码与第 %d 行重复", first), fmt.Sprintf("GTIN repeats row %d.", first))
 			}
 			gtins[g] = row
 			k.GTIN = g

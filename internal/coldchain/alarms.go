@@ -205,6 +205,9 @@ func (s *Service) CheckMissing(ctx context.Context) {
 	}
 }
 
+// ErrInvalidNote refuses a resolution note over 500 characters.
+var ErrInvalidNote = apperr.InvalidField("note", "invalid_note", "备注最多500字", "Note is at most 500 characters.")
+
 // Resolve records a quality decision on an excursion alarm: release makes
 // the lots sellable again (unless another undecided excursion still holds
 // them); destroy writes their stock off. Both are recorded as EPCIS
@@ -218,7 +221,7 @@ func (s *Service) Resolve(ctx context.Context, merchantID, alarmID int64, decisi
 		return nil, ErrBadDecision
 	}
 	if len([]rune(note)) > 500 {
-		return nil, apperr.InvalidField("note", "invalid_note", "备注最多500字", "Note is at most 500 characters.")
+		return nil, ErrInvalidNote
 	}
 	if a.Kind != AlarmExcursion {
 		return nil, ErrNotExcursion

@@ -70,6 +70,17 @@ type Location struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
+var (
+	// ErrLocationKind refuses an unknown location kind.
+	ErrLocationKind = apperr.InvalidField("kind", "invalid_location_kind", "位置类型无效（cold_room/truck/display_fridge/freezer/warehouse/shelf）", "Unknown location kind (cold_room, truck, display_fridge, freezer, warehouse, shelf).")
+	// ErrStorageClass refuses an unknown storage class.
+	ErrStorageClass = apperr.InvalidField("storage_class", "invalid_storage_class", "储存类别须为 chilled、frozen 或 ambient", "Storage class must be chilled, frozen or ambient.")
+	// ErrLocationUnbound refuses a location with neither store nor GLN.
+	ErrLocationUnbound = apperr.InvalidField("store_id", "location_unbound", "位置须属于门店或带有 GLN", "A location needs a store or a GLN.")
+	// ErrInvalidGLN refuses a GLN that is too long.
+	ErrInvalidGLN = apperr.InvalidField("gln", "invalid_gln", "GLN 过长", "GLN is too long.")
+)
+
 // Validate checks a location before it is stored.
 func (l *Location) Validate() error {
 	l.Name, l.NameEN, l.GLN = strings.TrimSpace(l.Name), strings.TrimSpace(l.NameEN), strings.TrimSpace(l.GLN)
@@ -77,16 +88,16 @@ func (l *Location) Validate() error {
 		return apperr.ErrInvalidName.With("名称必填，最多60个字", "Name is required (max 60 characters).")
 	}
 	if !locationKinds[l.Kind] {
-		return apperr.InvalidField("kind", "invalid_location_kind", "位置类型无效（cold_room/truck/display_fridge/freezer/warehouse/shelf）", "Unknown location kind (cold_room, truck, display_fridge, freezer, warehouse, shelf).")
+		return ErrLocationKind
 	}
 	if _, ok := Profiles[l.Class]; !ok {
-		return apperr.InvalidField("storage_class", "invalid_storage_class", "储存类别须为 chilled、frozen 或 ambient", "Storage class must be chilled, frozen or ambient.")
+		return ErrStorageClass
 	}
 	if l.StoreID == 0 && l.GLN == "" {
-		return apperr.InvalidField("store_id", "location_unbound", "位置须属于门店或带有 GLN", "A location needs a store or a GLN.")
+		return ErrLocationUnbound
 	}
 	if len(l.GLN) > 200 {
-		return apperr.InvalidField("gln", "invalid_gln", "GLN 过长", "GLN is too long.")
+		return ErrInvalidGLN
 	}
 	return nil
 }
@@ -108,12 +119,15 @@ type Device struct {
 
 var reDeviceKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// ErrDeviceID refuses a device id outside the allowed characters or length.
+var ErrDeviceID = apperr.InvalidField("device_id", "invalid_device_id", "设备编号为1-64位字母、数字、点、下划线或连字符", "Device id: 1-64 letters, digits, dot, underscore or hyphen.")
+
 // Validate checks a device before it is stored. Keys are restricted to
 // characters that are safe in an MQTT topic level (no + # /).
 func (d *Device) Validate() error {
 	d.Key, d.Name = strings.TrimSpace(d.Key), strings.TrimSpace(d.Name)
 	if !reDeviceKey.MatchString(d.Key) {
-		return apperr.InvalidField("device_id", "invalid_device_id", "设备编号为1-64位字母、数字、点、下划线或连字符", "Device id: 1-64 letters, digits, dot, underscore or hyphen.")
+		return ErrDeviceID
 	}
 	if d.Name == "" {
 		d.Name = d.Key

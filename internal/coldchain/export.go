@@ -23,16 +23,23 @@ type ExportFilter struct {
 	From, To   time.Time
 }
 
+var (
+	// ErrExportRange asks for a lot or a from/to range.
+	ErrExportRange = apperr.InvalidField("from", "invalid_range", "请指定批次或起止时间", "Give a lot or a from/to range.")
+	// ErrRangeTooLong refuses an export range over 400 days.
+	ErrRangeTooLong = apperr.InvalidField("to", "range_too_long", "时间范围最长400天", "The range is at most 400 days.")
+)
+
 // Validate checks the filter: a lot, or a time range of at most 400 days.
 func (f *ExportFilter) Validate() error {
 	if f.LotID > 0 {
 		return nil
 	}
 	if f.From.IsZero() || f.To.IsZero() || !f.To.After(f.From) {
-		return apperr.InvalidField("from", "invalid_range", "请指定批次或起止时间", "Give a lot or a from/to range.")
+		return ErrExportRange
 	}
 	if f.To.Sub(f.From) > 400*24*time.Hour {
-		return apperr.InvalidField("to", "range_too_long", "时间范围最长400天", "The range is at most 400 days.")
+		return ErrRangeTooLong
 	}
 	return nil
 }

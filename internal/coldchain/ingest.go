@@ -43,6 +43,9 @@ func (s *Service) DeviceTopicAllowed(key, topic string) bool {
 	return st != nil && topic == Topic(st.slug, key)
 }
 
+// ErrBatchSize refuses a batch of 0 or more than 10,000 readings.
+var ErrBatchSize = apperr.InvalidField("readings", "invalid_batch", "每批1到10000条读数", "Send 1 to 10,000 readings per batch.")
+
 // IngestBatch accepts readings of one device (HTTP gateways) and returns
 // once they are stored, so a 2xx means durable. All are checked first:
 // one bad reading refuses the whole batch.
@@ -54,7 +57,7 @@ func (s *Service) IngestBatch(ctx context.Context, dev Device, items []BatchItem
 		return 0, ErrUnknownDevice
 	}
 	if len(items) == 0 || len(items) > 10_000 {
-		return 0, apperr.InvalidField("readings", "invalid_batch", "每批1到10000条读数", "Send 1 to 10,000 readings per batch.")
+		return 0, ErrBatchSize
 	}
 	now := s.Now()
 	type r struct {
@@ -66,9 +69,7 @@ func (s *Service) IngestBatch(ctx context.Context, dev Device, items []BatchItem
 		ts, t, h, err := checkReading(it, now)
 		if err != nil {
 			if e := apperr.As(err); e.Field != "" {
-				e2 := *e
-				e2.Field = fmt.Sprintf("readings[%d].%s", i, e.Field)
-				return 0, &e2
+				return 0, e.At(fmt.Sprintf("readings[%d].%s", i, e.Field))
 			}
 			return 0, err
 		}

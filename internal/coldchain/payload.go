@@ -37,19 +37,30 @@ func ParsePayload(b []byte, now time.Time) (ts int64, temp, hum float64, err err
 	return checkReading(p, now)
 }
 
+var (
+	// ErrMissingTemperature refuses a reading without a temperature.
+	ErrMissingTemperature = apperr.InvalidField("values.temperature", "missing_temperature", "缺少温度值", "values.temperature is required.")
+	// ErrTemperature refuses a temperature out of the sensor's range.
+	ErrTemperature = apperr.InvalidField("values.temperature", "invalid_temperature", "温度超出传感器量程", "Temperature out of sensor range (-100..100 °C).")
+	// ErrHumidity refuses a humidity out of 0..100 %.
+	ErrHumidity = apperr.InvalidField("values.humidity", "invalid_humidity", "湿度须在0-100之间", "Humidity must be 0..100 %.")
+	// ErrTimestamp refuses a reading's ts that is not Unix milliseconds.
+	ErrTimestamp = apperr.InvalidField("ts", "invalid_ts", "时间戳无效（Unix 毫秒）", "Invalid ts (unix milliseconds).")
+)
+
 func checkReading(p Payload, now time.Time) (int64, float64, float64, error) {
 	if p.Values.Temperature == nil {
-		return 0, 0, 0, apperr.InvalidField("values.temperature", "missing_temperature", "缺少温度值", "values.temperature is required.")
+		return 0, 0, 0, ErrMissingTemperature
 	}
 	t := *p.Values.Temperature
 	if math.IsNaN(t) || t < -100 || t > 100 {
-		return 0, 0, 0, apperr.InvalidField("values.temperature", "invalid_temperature", "温度超出传感器量程", "Temperature out of sensor range (-100..100 °C).")
+		return 0, 0, 0, ErrTemperature
 	}
 	h := math.NaN()
 	if p.Values.Humidity != nil {
 		h = *p.Values.Humidity
 		if h < 0 || h > 100 {
-			return 0, 0, 0, apperr.InvalidField("values.humidity", "invalid_humidity", "湿度须在0-100之间", "Humidity must be 0..100 %.")
+			return 0, 0, 0, ErrHumidity
 		}
 	}
 	ts := p.TS
@@ -58,7 +69,7 @@ func checkReading(p Payload, now time.Time) (int64, float64, float64, error) {
 		ts = nowMS
 	}
 	if ts > nowMS+5*60_000 || ts < 946684800000 { // > 5 min ahead, or before 2000
-		return 0, 0, 0, apperr.InvalidField("ts", "invalid_ts", "时间戳无效（Unix 毫秒）", "Invalid ts (unix milliseconds).")
+		return 0, 0, 0, ErrTimestamp
 	}
 	return ts, t, h, nil
 }

@@ -295,6 +295,9 @@ func (s *Service) CreateLocation(ctx context.Context, l *Location) error {
 	return s.Store.CreateLocation(ctx, l)
 }
 
+// ErrDeviceIDTaken refuses a device id another device has.
+var ErrDeviceIDTaken = apperr.InvalidField("device_id", "device_id_taken", "设备编号已被使用", "This device id is taken.")
+
 // CreateDevice registers a sensor and returns its token (shown once).
 func (s *Service) CreateDevice(ctx context.Context, d *Device) (string, error) {
 	s.startOnce.Do(s.defaults)
@@ -309,7 +312,7 @@ func (s *Service) CreateDevice(ctx context.Context, d *Device) (string, error) {
 	d.TokenHash = hash
 	if err := s.Store.CreateDevice(ctx, d); err != nil {
 		if errors.Is(err, apperr.ErrConflict) {
-			return "", apperr.InvalidField("device_id", "device_id_taken", "设备编号已被使用", "This device id is taken.")
+			return "", ErrDeviceIDTaken
 		}
 		return "", err
 	}

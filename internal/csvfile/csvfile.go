@@ -42,20 +42,30 @@ func (r Row) At(key string) string { return At(r.Num, key) }
 // (e.g. when the database refuses a row): "row 3: store".
 func At(row int, col string) string { return fmt.Sprintf("row %d: %s", row, col) }
 
+var (
+	// ErrEncoding is a file that is neither UTF-8 nor GBK.
+	ErrEncoding = apperr.InvalidField("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
+	// ErrDuplicateColumn is a header that names a column twice.
+	ErrDuplicateColumn = apperr.InvalidField("header", "duplicate_column", "列重复", "A column appears twice.")
+	// ErrMissingColumn is a header without a required column.
+	ErrMissingColumn = apperr.InvalidField("header", "missing_column", "缺少必填列", "A required column is missing.")
+	// ErrTooManyRows is a file over the import's row limit.
+	ErrTooManyRows = apperr.InvalidField("file", "too_many_rows", "行数过多", "Too many rows.")
+)
+
 // Read parses a file whose columns are known by any of their names
 // (columns: key → accepted header names, compared case-insensitively);
 // required keys must have a column. Blank lines are skipped; at most
 // maxRows data rows are read.
 func Read(data []byte, columns map[string][]string, required []string, maxRows int) ([]Row, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	badEncoding := apperr.InvalidField("file", "invalid_csv_encoding", "文件须为 UTF-8 或 GBK 编码的 CSV", "The file must be CSV in UTF-8 or GBK.")
 	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, badEncoding // UTF-16 ("Unicode text") or not text at all
+		return nil, ErrEncoding // UTF-16 ("Unicode text") or not text at all
 	}
 	if !utf8.Valid(data) {
 		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
-			return nil, badEncoding
+			return nil, ErrEncoding
 		}
 		data = dec
 	}
@@ -76,7 +86,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 			for _, n := range names {
 				if h == strings.ToLower(n) {
 					if _, dup := col[key]; dup {
-						return nil, apperr.InvalidField("header", "duplicate_column", "列重复："+h, "Column appears twice: "+h)
+						return nil, ErrDuplicateColumn.With("列重复："+h, "Column appears twice: "+h)
 					}
 					col[key] = i
 				}
@@ -85,7 +95,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 	}
 	for _, key := range required {
 		if _, ok := col[key]; !ok {
-			return nil, apperr.InvalidField("header", "missing_column", "缺少必填列 "+key+"（"+columns[key][len(columns[key])-1]+"）", "Missing required column "+key+".")
+			return nil, ErrMissingColumn.With("缺少必填列 "+key+"（"+columns[key][len(columns[key])-1]+"）", "Missing required column "+key+".")
 		}
 	}
 	var rows []Row
@@ -101,7 +111,7 @@ func Read(data []byte, columns map[string][]string, required []string, maxRows i
 			continue
 		}
 		if len(rows) == maxRows {
-			return nil, apperr.InvalidField("file", "too_many_rows", fmt.Sprintf("一次最多导入 %d 行", maxRows), fmt.Sprintf("At most %d rows per import.", maxRows))
+			return nil, ErrTooManyRows.With(fmt.Sprintf("一次最多导入 %d 行", maxRows), fmt.Sprintf("At most %d rows per import.", maxRows))
 		}
 		if line, _ := rd.FieldPos(0); line > 0 {
 			num = line // the spreadsheet's row: encoding/csv skips empty lines without counting them

@@ -44,6 +44,9 @@ type Sale struct {
 	Paused       bool       `json:"paused"`    // a lot of its quota is on hold: buys are refused (ErrPaused)
 }
 
+// ErrInvalidLimit refuses a per-buyer limit out of 1..99.
+var ErrInvalidLimit = apperr.InvalidField("per_user_limit", "invalid_limit", "每人限购须为1到99", "Per-buyer limit must be between 1 and 99.")
+
 // Validate checks a new sale.
 func (s *Sale) Validate(now time.Time) error {
 	switch {
@@ -54,7 +57,7 @@ func (s *Sale) Validate(now time.Time) error {
 	case s.PriceFen < 0 || s.PriceFen > 100_000_000:
 		return apperr.ErrInvalidPrice
 	case s.PerUserLimit <= 0 || s.PerUserLimit > 99:
-		return apperr.InvalidField("per_user_limit", "invalid_limit", "每人限购须为1到99", "Per-buyer limit must be between 1 and 99.")
+		return ErrInvalidLimit
 	case !s.EndsAt.After(s.StartsAt):
 		return ErrInvalidWindow
 	case s.EndsAt.Sub(s.StartsAt) > 7*24*time.Hour:

@@ -103,6 +103,9 @@ type NewMerchant struct {
 	Password   string `json:"password"`
 }
 
+// ErrOwnerNameTooLong refuses an owner's name over 100 characters.
+var ErrOwnerNameTooLong = apperr.InvalidField("owner_name", "name_too_long", "姓名最多 100 字", "Names have at most 100 characters.")
+
 // Validate checks the shape of a new merchant and the owner's password.
 func (in *NewMerchant) Validate() error {
 	in.Slug = strings.TrimSpace(in.Slug)
@@ -118,7 +121,7 @@ func (in *NewMerchant) Validate() error {
 		return ErrBadLogin
 	}
 	if utf8.RuneCountInString(in.OwnerName) > 100 {
-		return apperr.InvalidField("owner_name", "name_too_long", "姓名最多 100 字", "Names have at most 100 characters.")
+		return ErrOwnerNameTooLong
 	}
 	return CheckNewPassword(in.Password, in.OwnerLogin, in.Slug)
 }

@@ -41,6 +41,9 @@ var stockColumns = map[string][]string{
 // MaxStockRows bounds one stock import.
 const MaxStockRows = 10000
 
+// ErrDuplicateRow refuses a row with the same lot and store as an earlier one.
+var ErrDuplicateRow = apperr.InvalidField("lot", "duplicate_row", "批次与门店重复", "Same lot and store as another row.")
+
 // ParseStockCSV reads a stock count. Dates are YYYY-MM-DD (or YYYY/MM/DD)
 // in China time; a lot expires at the end of its day. Without a production
 // date the lot counts as produced on the day of the import.
@@ -86,7 +89,7 @@ func ParseStockCSV(data []byte, now time.Time) ([]StockRow, error) {
 		s.OnHand = n
 		key := [3]string{s.SKUCode, s.LotCode, s.Store}
 		if first, dup := seen[key]; dup {
-			return nil, apperr.InvalidField(r.At("lot"), "duplicate_row", "与第 "+strconv.Itoa(first)+" 行是同一门店的同一批次", "Same lot and store as row "+strconv.Itoa(first)+".")
+			return nil, ErrDuplicateRow.At(r.At("lot")).With("与第 "+strconv.Itoa(first)+" 行是同一门店的同一批次", "Same lot and store as row "+strconv.Itoa(first)+".")
 		}
 		seen[key] = r.Num
 		out = append(out, s)

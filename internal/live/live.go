@@ -80,6 +80,9 @@ var ErrRoomEnded = apperr.New(apperr.Conflict, "room_ended", "直播已结束", 
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,47}$`)
 
+// ErrInvalidTitle refuses an empty room title or one over 60 characters.
+var ErrInvalidTitle = apperr.InvalidField("title", "invalid_title", "标题必填，最多60字", "Title is required, at most 60 characters.")
+
 // Validate checks a room before it is stored.
 func (r *Room) Validate() error {
 	r.Slug = strings.ToLower(strings.TrimSpace(r.Slug))
@@ -88,7 +91,7 @@ func (r *Room) Validate() error {
 		return apperr.ErrInvalidSlug.With("房间地址只能用小写字母、数字和连字符（2-48位）", "Slug: 2–48 lowercase letters, digits, hyphens.")
 	}
 	if r.Title == "" || utf8.RuneCountInString(r.Title) > 60 {
-		return apperr.InvalidField("title", "invalid_title", "标题必填，最多60字", "Title is required, at most 60 characters.")
+		return ErrInvalidTitle
 	}
 	switch r.Status {
 	case "":

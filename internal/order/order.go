@@ -171,10 +171,25 @@ var ErrContactTooLong = apperr.InvalidField("contact_name", "contact_too_long", 
 // MaxQuantity caps one line so a typo cannot reserve a whole warehouse.
 const MaxQuantity = 99
 
+var (
+	// ErrInvalidItems refuses an order of 0 or more than 20 lines.
+	ErrInvalidItems = apperr.InvalidField("items", "invalid_items", "请选择1到20件商品", "Choose between 1 and 20 items.")
+	// ErrDuplicateItem refuses a SKU listed twice in one order.
+	ErrDuplicateItem = apperr.InvalidField("items.sku_id", "duplicate_item", "同一规格请合并数量", "List each SKU once.")
+	// ErrInvalidCoupon refuses a coupon choice that is neither auto, none nor an id.
+	ErrInvalidCoupon = apperr.InvalidField("coupon", "invalid_coupon", "优惠券参数无效", "Invalid coupon choice.")
+	// ErrStoreRequired asks a pickup order for its store.
+	ErrStoreRequired = apperr.InvalidField("store_id", "store_required", "请选择自提门店", "Choose a pickup store.")
+	// ErrAddressRequired asks a delivery order for recipient and address.
+	ErrAddressRequired = apperr.InvalidField("address", "address_required", "请填写收货人和地址", "Enter the recipient and address.")
+	// ErrInvalidFulfilment refuses a fulfilment other than pickup or delivery.
+	ErrInvalidFulfilment = apperr.InvalidField("fulfilment", "invalid_fulfilment", "请选择自提或配送", "Choose pickup or delivery.")
+)
+
 // Validate checks a request's shape (stock and prices are checked in the store).
 func (r *Request) Validate() error {
 	if len(r.Items) == 0 || len(r.Items) > 20 {
-		return apperr.InvalidField("items", "invalid_items", "请选择1到20件商品", "Choose between 1 and 20 items.")
+		return ErrInvalidItems
 	}
 	seen := map[int64]bool{}
 	for i, it := range r.Items {
@@ -186,7 +201,7 @@ func (r *Request) Validate() error {
 			return apperr.ErrInvalidQuantity.At(f+".quantity").With("数量须为1到99", "Quantity must be between 1 and 99.")
 		}
 		if seen[it.SKUID] {
-			return apperr.InvalidField(f+".sku_id", "duplicate_item", "同一规格请合并数量", "List each SKU once.")
+			return ErrDuplicateItem.At(f + ".sku_id")
 		}
 		seen[it.SKUID] = true
 	}
@@ -195,7 +210,7 @@ func (r *Request) Validate() error {
 		return ErrContactTooLong
 	}
 	if len(r.Coupon) > 20 {
-		return apperr.InvalidField("coupon", "invalid_coupon", "优惠券参数无效", "Invalid coupon choice.")
+		return ErrInvalidCoupon
 	}
 	if len(r.GuideCode) > MaxGuideCode {
 		r.GuideCode = "" // a mangled share link still buys, unattributed
@@ -203,17 +218,17 @@ func (r *Request) Validate() error {
 	switch r.Fulfilment {
 	case Pickup:
 		if r.StoreID <= 0 {
-			return apperr.InvalidField("store_id", "store_required", "请选择自提门店", "Choose a pickup store.")
+			return ErrStoreRequired
 		}
 	case Delivery:
 		if r.Name == "" || r.Address == "" || len([]rune(r.Address)) > 200 || len([]rune(r.Name)) > 30 {
-			return apperr.InvalidField("address", "address_required", "请填写收货人和地址", "Enter the recipient and address.")
+			return ErrAddressRequired
 		}
 		if (r.Lat == nil) != (r.Lng == nil) || (r.Lat != nil && (*r.Lat < -90 || *r.Lat > 90 || *r.Lng < -180 || *r.Lng > 180 || (*r.Lat == 0 && *r.Lng == 0))) {
 			return apperr.ErrInvalidLocation.At("lat")
 		}
 	default:
-		return apperr.InvalidField("fulfilment", "invalid_fulfilment", "请选择自提或配送", "Choose pickup or delivery.")
+		return ErrInvalidFulfilment
 	}
 	return nil
 }

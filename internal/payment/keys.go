@@ -29,10 +29,13 @@ func pemOrBare(s string) []byte {
 	return der
 }
 
+// ErrPrivateKey refuses a merchant's private key that does not parse.
+var ErrPrivateKey = apperr.InvalidField("private_key", "invalid_private_key", "私钥无法解析：请粘贴完整的 RSA 私钥（2048 位及以上，PEM 格式）", "The private key does not parse: paste the whole RSA private key (2048 bits or more, PEM).")
+
 // ParsePrivateKey reads an RSA private key (PKCS#8 or PKCS#1, PEM or bare
 // base64) of at least 2048 bits; field names the input for the error.
 func ParsePrivateKey(field, s string) (*rsa.PrivateKey, error) {
-	bad := apperr.InvalidField(field, "invalid_private_key", "私钥无法解析：请粘贴完整的 RSA 私钥（2048 位及以上，PEM 格式）", "The private key does not parse: paste the whole RSA private key (2048 bits or more, PEM).")
+	bad := ErrPrivateKey.At(field)
 	der := pemOrBare(s)
 	if der == nil {
 		return nil, bad
@@ -55,10 +58,13 @@ func ParsePrivateKey(field, s string) (*rsa.PrivateKey, error) {
 	return key, nil
 }
 
+// ErrPublicKey refuses a vendor public key that does not parse.
+var ErrPublicKey = apperr.InvalidField("public_key", "invalid_public_key", "公钥无法解析：请粘贴完整的 RSA 公钥（PEM 格式）", "The public key does not parse: paste the whole RSA public key (PEM).")
+
 // ParsePublicKey reads an RSA public key (PKIX or PKCS#1, PEM or bare
 // base64; a certificate's key too) of at least 2048 bits.
 func ParsePublicKey(field, s string) (*rsa.PublicKey, error) {
-	bad := apperr.InvalidField(field, "invalid_public_key", "公钥无法解析：请粘贴完整的 RSA 公钥（PEM 格式）", "The public key does not parse: paste the whole RSA public key (PEM).")
+	bad := ErrPublicKey.At(field)
 	der := pemOrBare(s)
 	if der == nil {
 		return nil, bad

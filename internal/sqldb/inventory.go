@@ -153,12 +153,15 @@ func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotI
 	return s.DB.WriteTx(ctx, func(tx *Tx) error { return setStockTx(ctx, tx, merchantID, storeID, lotID, onHand) })
 }
 
+// errUnknownLot refuses stock for a lot that is not the merchant's.
+var errUnknownLot = apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
+
 func setStockTx(ctx context.Context, tx *Tx, merchantID, storeID, lotID, onHand int64) error {
 	var skuID int64
 	// the lot row lock serializes SetStock of one lot (PostgreSQL), so two
 	// first settings cannot both insert its stock row
 	if err := tx.QueryRow(ctx, `SELECT sku_id FROM lots WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), merchantID, lotID).Scan(&skuID); err != nil {
-		return apperr.InvalidField("lot_id", "unknown_lot", "批次不存在", "Unknown lot.")
+		return errUnknownLot
 	}
 	if err := storeOfMerchant(ctx, tx, merchantID, storeID); err != nil {
 		return err
@@ -175,6 +178,9 @@ func setStockTx(ctx context.Context, tx *Tx, merchantID, storeID, lotID, onHand 
 	_, err = tx.Exec(ctx, `INSERT INTO stock (merchant_id, store_id, lot_id, sku_id, on_hand, reserved) VALUES (?, ?, ?, ?, ?, 0)`, merchantID, storeID, lotID, skuID, onHand)
 	return err
 }
+
+// errLotMismatch refuses an import row whose lot exists with another expiry date.
+var errLotMismatch = apperr.InvalidField("expires", "lot_mismatch", "批次已存在，到期日期不同", "The lot exists with another expiry date.")
 
 // ImportStock applies a stock count in one transaction: for each row the
 // SKU (by code) and store (by name or id) must exist; the lot is created
@@ -199,7 +205,7 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 			err = tx.QueryRow(ctx, `SELECT id, expires_at FROM lots WHERE merchant_id = ? AND sku_id = ? AND code = ?`, merchantID, skuID, r.LotCode).Scan(&lotID, &expires)
 			switch {
 			case err == nil && expires != ms(r.ExpiresAt):
-				return apperr.InvalidField(r.At("expires"), "lot_mismatch", "批次 "+r.LotCode+" 已存在，到期日期不同", "Lot "+r.LotCode+" exists with another expiry date.")
+				return errLotMismatch.At(r.At("expires")).With("批次 "+r.LotCode+" 已存在，到期日期不同", "Lot "+r.LotCode+" exists with another expiry date.")
 			case errors.Is(err, sql.ErrNoRows):
 				l := inventory.Lot{MerchantID: merchantID, SKUID: skuID, Code: r.LotCode, ProducedAt: r.ProducedAt, ExpiresAt: r.ExpiresAt, Origin: r.Origin}
 				if err := l.Validate(); err != nil {
@@ -227,6 +233,9 @@ func (s *InventoryStore) ImportStock(ctx context.Context, merchantID int64, rows
 	})
 	return created, err
 }
+
+// errAmbiguousStore refuses a store name that several stores have.
+var errAmbiguousStore = apperr.InvalidField("store", "ambiguous_store", "有多个门店叫这个名字，请填门店编号", "Several stores have this name; use the store id.")
 
 // importStore finds the row's store by name (a name two stores share is
 // refused rather than guessed); a number is taken as the store's id.
@@ -257,7 +266,7 @@ func importStore(ctx context.Context, tx *Tx, merchantID int64, r inventory.Stoc
 	case 1:
 		return ids[0], nil
 	}
-	return 0, apperr.InvalidField(r.At("store"), "ambiguous_store", "有多个门店叫这个名字，请填门店编号", "Several stores have this name; use the store id.")
+	return 0, errAmbiguousStore.At(r.At("store"))
 }
 
 // Levels lists stock per store and lot of one SKU, or of every SKU when skuID is 0.

@@ -55,6 +55,9 @@ func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {
 	return s.CreateRoomWithLineup(ctx, r, nil)
 }
 
+// errSlugTaken refuses a room address another room has.
+var errSlugTaken = apperr.InvalidField("slug", "slug_taken", "该房间地址已被使用", "That room address is taken.")
+
 // CreateRoomWithLineup stores a room and, when productIDs is not nil, its
 // lineup in one transaction: an unknown product (or any failure) leaves no
 // room behind, so the slug stays free for the retry.
@@ -68,7 +71,7 @@ func (s *LiveStore) CreateRoomWithLineup(ctx context.Context, r *live.Room, prod
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
 			optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now), nullID(r.StoreID))
 		if err != nil && isUnique(err, "slug") {
-			return apperr.InvalidField("slug", "slug_taken", "该房间地址已被使用", "That room address is taken.")
+			return errSlugTaken
 		}
 		if err != nil || productIDs == nil {
 			return err

@@ -408,7 +408,7 @@ func translate(err error) error {
 	case strings.Contains(msg, "UNIQUE constraint failed"), pgCode == "23505":
 		return apperr.ErrConflict.Wrap(err)
 	case strings.Contains(msg, "CHECK constraint failed"), pgCode == "23514":
-		return &apperr.Error{Kind: apperr.Conflict, Code: "constraint", Message: "操作违反了数据约束", English: "The change breaks a data rule.", Err: err}
+		return apperr.ErrConstraint.Wrap(err)
 	}
 	return err
 }

@@ -63,10 +63,17 @@ const (
 // ErrTooLong refuses a store name or address over the limits.
 var ErrTooLong = apperr.InvalidField("name", "store_text_too_long", "门店名称最多60字，地址最多200字，电话32位，营业时间100字", "A store name is at most 60 characters, its address 200, phone 32, hours 100.")
 
+var (
+	// ErrInvalidStore refuses a store without name or address.
+	ErrInvalidStore = apperr.InvalidField("name", "invalid_store", "门店名称和地址必填", "Store name and address are required.")
+	// ErrPickupWindow refuses a pickup window out of 1..168 hours.
+	ErrPickupWindow = apperr.InvalidField("pickup_window_hours", "invalid_pickup_window", "自提保留时间须为 1 到 168 小时", "The pickup window is 1 to 168 hours.")
+)
+
 func (s *Store) Validate() error {
 	s.Name, s.Address = strings.TrimSpace(s.Name), strings.TrimSpace(s.Address)
 	if s.Name == "" || s.Address == "" {
-		return apperr.InvalidField("name", "invalid_store", "门店名称和地址必填", "Store name and address are required.")
+		return ErrInvalidStore
 	}
 	if utf8.RuneCountInString(s.Name) > MaxNameRunes || utf8.RuneCountInString(s.NameEN) > MaxNameRunes || utf8.RuneCountInString(s.Address) > MaxAddressRunes ||
 		len(s.Phone) > 32 || utf8.RuneCountInString(s.Hours) > 100 {
@@ -82,7 +89,7 @@ func (s *Store) Validate() error {
 		s.PickupWindowHours = DefaultPickupWindowHours
 	}
 	if s.PickupWindowHours < 1 || s.PickupWindowHours > MaxPickupWindowHours {
-		return apperr.InvalidField("pickup_window_hours", "invalid_pickup_window", "自提保留时间须为 1 到 168 小时", "The pickup window is 1 to 168 hours.")
+		return ErrPickupWindow
 	}
 	if s.Lat < -90 || s.Lat > 90 || s.Lng < -180 || s.Lng > 180 || (s.Lat == 0 && s.Lng == 0) {
 		return apperr.ErrInvalidLocation.At("lat").With("门店坐标无效", "Store coordinates are invalid.")

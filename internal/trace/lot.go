@@ -102,6 +102,13 @@ var reGTIN = regexp.MustCompile(`^\d{8}$|^\d{12,14}$`)
 // pallet with thousands of others cannot make the trace page slow.
 const lotTraceLimit = 2000
 
+var (
+	// ErrInvalidGTIN refuses a GTIN that is not 8, 12, 13 or 14 digits.
+	ErrInvalidGTIN = apperr.InvalidField("gtin", "trace_invalid_gtin", "GTIN 应为 8、12、13 或 14 位数字", "A GTIN has 8, 12, 13 或 14 digits.")
+	// ErrInvalidLot refuses a lot number out of 1..20 characters.
+	ErrInvalidLot = apperr.InvalidField("lot", "trace_invalid_lot", "批号应为 1 到 20 个字符", "A lot number has 1 to 20 characters.")
+)
+
 // LotTrace builds the ordered history of a lot (GTIN + batch/lot) for a
 // merchant: events naming the lot (quantity lists, LGTIN), its serialised
 // items (SGTINs assigned to the lot by the commissioning event's ILMD), the
@@ -109,10 +116,10 @@ const lotTraceLimit = 2000
 // inputs of transformations that produced the lot (one level upstream).
 func (s *Service) LotTrace(ctx context.Context, merchantID int64, gtin, lot string) (*LotHistory, error) {
 	if !reGTIN.MatchString(gtin) {
-		return nil, apperr.InvalidField("gtin", "trace_invalid_gtin", "GTIN 应为 8、12、13 或 14 位数字", "A GTIN has 8, 12, 13 或 14 digits.")
+		return nil, ErrInvalidGTIN
 	}
 	if strings.TrimSpace(lot) == "" || len(lot) > 20 {
-		return nil, apperr.InvalidField("lot", "trace_invalid_lot", "批号应为 1 到 20 个字符", "A lot number has 1 to 20 characters.")
+		return nil, ErrInvalidLot
 	}
 	h := &LotHistory{GTIN: strings.Repeat("0", 14-len(gtin)) + gtin, Lot: lot, LGTIN: LGTIN(gtin, lot)}
 	t := &lotTracer{s: s, merchantID: merchantID, h: h, steps: map[string]*LotStep{}, items: map[string]bool{}}

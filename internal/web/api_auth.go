@@ -77,10 +77,13 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, sessionView{Kind: p.Kind, Name: p.Name, Role: p.Role, Merchant: p.MerchantID, CSRF: p.CSRF})
 }
 
+// errUnknownMerchant is a merchant slug no shop has.
+var errUnknownMerchant = apperr.InvalidField("merchant", "unknown_merchant", "商家不存在", "Unknown merchant.")
+
 func (s *Server) merchantID(r *http.Request, slug string) (int64, error) {
 	m, err := s.App.Identity.OpenMerchant(r.Context(), slug)
 	if errors.Is(err, apperr.ErrNotFound) {
-		return 0, apperr.InvalidField("merchant", "unknown_merchant", "商家不存在", "Unknown merchant.")
+		return 0, errUnknownMerchant
 	}
 	if err != nil {
 		return 0, err // a closed shop logs nobody in

@@ -213,6 +213,9 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 201, map[string]string{"url": url})
 }
 
+// errInvalidImage refuses an upload that is not JPEG, PNG, WebP or GIF.
+var errInvalidImage = apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
+
 // storeImage keeps the request's image file (form field "file") in the
 // object store and returns its /uploads/ path: product images and the
 // photos a customer attaches to a complaint go the same way.
@@ -228,7 +231,7 @@ func (s *Server) storeImage(w http.ResponseWriter, r *http.Request) (string, err
 	ctype := http.DetectContentType(head[:n])
 	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}[ctype]
 	if ext == "" {
-		return "", apperr.InvalidField("file", "invalid_image", "只支持 JPEG、PNG、WebP、GIF 图片", "Only JPEG, PNG, WebP or GIF images.")
+		return "", errInvalidImage
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
@@ -299,6 +302,9 @@ func (s *Server) apiUpdateStore(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, st)
 }
 
+// errInvalidParameter refuses a query parameter that is not an id.
+var errInvalidParameter = apperr.InvalidField("", "invalid_parameter", "参数无效", "Invalid parameter.")
+
 func queryID(r *http.Request, name string) (int64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -306,7 +312,7 @@ func queryID(r *http.Request, name string) (int64, error) {
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id < 0 {
-		return 0, apperr.InvalidField(name, "invalid_parameter", "参数无效："+name, "Invalid parameter "+name+".")
+		return 0, errInvalidParameter.At(name).With("参数无效："+name, "Invalid parameter "+name+".")
 	}
 	return id, nil
 }

@@ -27,12 +27,15 @@ func (s *Server) clearanceRoutes() []Route {
 	}
 }
 
+// errInvalidStoreID refuses a store_id that is not a number.
+var errInvalidStoreID = apperr.InvalidField("store_id", "invalid_store_id", "门店编号无效", "Invalid store_id.")
+
 func (s *Server) apiClearanceCandidates(w http.ResponseWriter, r *http.Request) error {
 	var storeID int64
 	if v := r.URL.Query().Get("store_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 0 {
-			return apperr.InvalidField("store_id", "invalid_store_id", "门店编号无效", "Invalid store_id.")
+			return errInvalidStoreID
 		}
 		storeID = id
 	}

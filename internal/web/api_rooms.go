@@ -142,6 +142,9 @@ func (s *Server) apiCreateRoom(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 201, s.roomView(r, st))
 }
 
+// errSlugImmutable refuses a change of a room's slug.
+var errSlugImmutable = apperr.InvalidField("slug", "slug_immutable", "房间地址创建后不能修改", "A room's slug cannot change (links were shared).")
+
 func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	room, err := s.roomOwned(r)
@@ -156,7 +159,7 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Slug != "" && in.Slug != room.Slug {
-		return apperr.InvalidField("slug", "slug_immutable", "房间地址创建后不能修改", "A room's slug cannot change (links were shared).")
+		return errSlugImmutable
 	}
 	in.apply(room)
 	if in.RotateKey {

@@ -53,6 +53,9 @@ func (l *limiters) allow(key string, rate, burst float64) (bool, time.Duration) 
 	return true, 0
 }
 
+// errRateLimited sheds a client over its rate.
+var errRateLimited = apperr.New(apperr.TooMany, "rate_limited", "操作太频繁，请稍后再试", "Too many requests; slow down.")
+
 // limit returns a 429 error with Retry-After when key is over its rate.
 func (s *Server) limit(w http.ResponseWriter, key string, rate, burst float64) error {
 	if s.NoRateLimits {
@@ -63,7 +66,7 @@ func (s *Server) limit(w http.ResponseWriter, key string, rate, burst float64) e
 		return nil
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	return apperr.New(apperr.TooMany, "rate_limited", "操作太频繁，请稍后再试", "Too many requests; slow down.")
+	return errRateLimited
 }
 
 // Limited wraps a handler mounted outside the route table (EPCIS capture,

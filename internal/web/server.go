@@ -81,6 +81,13 @@ type Server struct {
 	handler http.Handler
 }
 
+var (
+	// errMethodNotAllowed is an API route asked with a method it does not take.
+	errMethodNotAllowed = apperr.New(apperr.WrongMethod, "method_not_allowed", "该接口不支持此请求方法", "This API route does not take this method; see the Allow header.")
+	// errNoRoute is an API path with no route.
+	errNoRoute = apperr.New(apperr.NotFound, "no_route", "接口不存在", "No such API route.")
+)
+
 // Handler builds the router once.
 func (s *Server) Handler() http.Handler {
 	if s.handler != nil {
@@ -115,10 +122,10 @@ func (s *Server) Handler() http.Handler {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			if allow := allowedMethods(mux, r); allow != "" {
 				w.Header().Set("Allow", allow)
-				writeProblem(w, r, apperr.New(apperr.WrongMethod, "method_not_allowed", "该接口不支持此请求方法", "This API route does not take this method; see the Allow header."))
+				writeProblem(w, r, errMethodNotAllowed)
 				return
 			}
-			writeProblem(w, r, apperr.New(apperr.NotFound, "no_route", "接口不存在", "No such API route."))
+			writeProblem(w, r, errNoRoute)
 			return
 		}
 		s.renderError(w, r, apperr.ErrNotFound)
@@ -182,6 +189,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 	}))
 }
 
+// errCustomersOnly refuses staff on a customer's route.
+var errCustomersOnly = apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
+
 // authorize resolves the caller for a route and enforces its Access.
 func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, error) {
 	var p *identity.Principal
@@ -204,7 +214,7 @@ func (s *Server) authorize(r *http.Request, rt Route) (*identity.Principal, erro
 			return nil, apperr.ErrLoginRequired
 		}
 		if p.Kind != identity.KindCustomer {
-			return nil, apperr.New(apperr.Forbidden, "customers_only", "仅限顾客账号", "Only customer accounts can do this.")
+			return nil, errCustomersOnly
 		}
 		return p, nil
 	case Staff:
@@ -284,6 +294,9 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	return !https || scheme == "https"
 }
 
+// errCSRF refuses a form post without a valid CSRF token.
+var errCSRF = apperr.New(apperr.Forbidden, "csrf", "页面已过期，请刷新后重试", "The page is out of date; reload and try again.")
+
 // checkCSRF requires the session's CSRF token on every state-changing
 // request that a browser authenticated with a cookie. Bearer callers and
 // anonymous requests carry no ambient authority, so they need none.
@@ -299,7 +312,7 @@ func (s *Server) checkCSRF(r *http.Request, p *identity.Principal) error {
 		return nil
 	}
 	if got := r.Header.Get("X-CSRF-Token"); got == "" || got != p.CSRF {
-		return apperr.New(apperr.Forbidden, "csrf", "页面已过期，请刷新后重试", "The page is out of date; reload and try again.")
+		return errCSRF
 	}
 	return nil
 }
@@ -389,6 +402,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// errInvalidType refuses a JSON field of the wrong type.
+var errInvalidType = apperr.InvalidField("", "invalid_type", "字段类型错误", "Wrong type for a field.")
+
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields,
 // wrong types and trailing data, with an error that names the field.
 func decodeJSON(r *http.Request, v any) error {
@@ -406,7 +422,7 @@ func decodeJSON(r *http.Request, v any) error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return apperr.InvalidField(te.Field, "invalid_type", "字段类型错误："+te.Field, "Wrong type for field "+te.Field+".")
+			return errInvalidType.At(te.Field).With("字段类型错误："+te.Field, "Wrong type for field "+te.Field+".")
 		}
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)

@@ -270,6 +270,9 @@ func (c *ColdChain) apiTraceLink(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, out)
 }
 
+// errInvalidTime refuses a time that is neither RFC 3339 nor YYYY-MM-DD.
+var errInvalidTime = apperr.InvalidField("", "invalid_time", "时间格式须为 RFC 3339 或 YYYY-MM-DD", "Use RFC 3339 or YYYY-MM-DD.")
+
 // exportFilter reads ?lot_id= or ?from=&to= (RFC 3339 or YYYY-MM-DD,
 // dates in China time).
 func exportFilter(r *http.Request) (coldchain.ExportFilter, error) {
@@ -293,7 +296,7 @@ func exportFilter(r *http.Request) (coldchain.ExportFilter, error) {
 		if t, err := time.ParseInLocation("2006-01-02", v, cn.Shanghai); err == nil {
 			return t, nil
 		}
-		return time.Time{}, apperr.InvalidField(name, "invalid_time", "时间格式须为 RFC 3339 或 YYYY-MM-DD", "Use RFC 3339 or YYYY-MM-DD.")
+		return time.Time{}, errInvalidTime.At(name)
 	}
 	var err error
 	if f.From, err = parse("from"); err != nil {
