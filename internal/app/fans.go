@@ -24,7 +24,7 @@ type GroupAccess struct {
 	Moderator bool `json:"moderator"`
 }
 
-// Access says whether p is a member and may moderate g.
+// GroupAccess says whether p is a member and may moderate g.
 func (a *App) GroupAccess(ctx context.Context, p *identity.Principal, g *fans.Group) (GroupAccess, error) {
 	var out GroupAccess
 	if p == nil || p.MerchantID != g.MerchantID {

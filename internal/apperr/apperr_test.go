@@ -39,7 +39,7 @@ func TestDerivedErrorsMatchTheirDeclaration(t *testing.T) {
 	if !errors.Is(errDeclared.Wrap(io.EOF), io.EOF) {
 		t.Fatal("Wrap hides its cause from errors.Is")
 	}
-	if errors.Is(apperr.ErrBusy, errDeclared) {
+	if errors.Is(errDeclared, apperr.ErrBusy) {
 		t.Fatal("unrelated declarations match")
 	}
 }

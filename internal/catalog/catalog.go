@@ -117,9 +117,10 @@ func (p *Product) Validate() error {
 	return nil
 }
 
-// ErrBadAlias refuses an alias list the classifier cannot use.
+// ErrBadCategory refuses a category over 20 characters or with a line break.
 var ErrBadCategory = apperr.InvalidField("category", "invalid_category", "类目最多20字，不能含换行", "A category is at most 20 characters, no line breaks.")
 
+// ErrBadAlias refuses an alias list the classifier cannot use.
 var ErrBadAlias = apperr.InvalidField("aliases", "invalid_alias", "别名最多20个，每个1到20字，不能含换行", "Up to 20 aliases of 1–20 characters each, no line breaks.")
 
 // cleanAliases trims, drops empty and repeated aliases and checks the rest.

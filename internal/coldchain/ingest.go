@@ -92,9 +92,6 @@ func (s *Service) ingest(st *devState, ts int64, t, h float64) (uint64, error) {
 	s.bufMu.Lock()
 	if len(s.buf) >= s.MaxPending {
 		s.bufMu.Unlock()
-		s.stats.mu.Lock()
-		s.stats.refused++
-		s.stats.mu.Unlock()
 		return 0, ErrBusy
 	}
 	s.bufMu.Unlock()
@@ -206,9 +203,7 @@ func (s *Service) Flush(ctx context.Context) {
 			return
 		}
 		s.bufMu.Unlock()
-		s.stats.mu.Lock()
-		s.stats.dropped += uint64(len(batch))
-		s.stats.mu.Unlock()
+		s.Logger.Error("coldchain flush: readings dropped, no room to keep them for a retry", "readings", len(batch))
 	}
 	s.markFlushed(upto)
 }

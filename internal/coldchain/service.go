@@ -53,12 +53,6 @@ type Service struct {
 
 	startOnce sync.Once
 	stopped   chan struct{}
-	stats     ingestStats
-}
-
-type ingestStats struct {
-	mu                                 sync.Mutex
-	accepted, stored, dropped, refused uint64
 }
 
 type devState struct {

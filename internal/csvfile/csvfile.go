@@ -26,13 +26,13 @@ type Row struct {
 	cells map[string]string
 }
 
-// Get returns the trimmed cell of a column ("" when the column is absent).
 // ErrEmpty is a file with no header or no data rows.
 var ErrEmpty = apperr.InvalidField("file", "empty_csv", "文件为空", "The file is empty.")
 
 // ErrInvalidCSV is a file the CSV reader cannot parse.
 var ErrInvalidCSV = apperr.InvalidField("file", "invalid_csv", "CSV 格式错误", "Malformed CSV.")
 
+// Get returns the trimmed cell of a column ("" when the column is absent).
 func (r Row) Get(key string) string { return r.cells[key] }
 
 // At names a cell in errors: "row 3: price".

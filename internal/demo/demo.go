@@ -28,7 +28,7 @@ const MerchantSlug = "demo"
 // Password is every demo staff account's password (printed at start).
 const Password = "shelflive-demo"
 
-// Stores is what Seed writes to.
+// Deps is what Seed writes to.
 type Deps struct {
 	Users     identity.Store
 	Catalog   catalog.Store

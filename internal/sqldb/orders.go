@@ -748,8 +748,8 @@ func countTooLateRefund(ctx context.Context, tx *Tx, orderID, amount int64) erro
 	return err
 }
 
-// GuideSales implements order.Store: one row per attribution code, with the
-// guide's name and store when a staff member of the merchant has the code.
+// StoreSales implements order.Store: one row per store with orders in
+// [from, to), how many were paid and their revenue less refunds.
 func (s *OrderStore) StoreSales(ctx context.Context, merchantID int64, from, to time.Time) ([]order.StoreSales, error) {
 	rows, err := s.DB.Query(ctx, `SELECT store_id, COUNT(*),
 			SUM(CASE WHEN status IN ('paid', 'ready', 'shipped', 'completed') THEN 1 ELSE 0 END),
@@ -771,6 +771,8 @@ func (s *OrderStore) StoreSales(ctx context.Context, merchantID int64, from, to 
 	return out, rows.Err()
 }
 
+// GuideSales implements order.Store: one row per attribution code, with the
+// guide's name and store when a staff member of the merchant has the code.
 func (s *OrderStore) GuideSales(ctx context.Context, merchantID int64, from, to time.Time) ([]order.GuideSales, error) {
 	rows, err := s.DB.Query(ctx, `SELECT o.guide_code, COALESCE(MAX(st.name), ''), COALESCE(MAX(st.store_id), 0), COUNT(*),
 			SUM(CASE WHEN o.status IN ('paid', 'ready', 'shipped', 'completed') THEN 1 ELSE 0 END),
