@@ -13,9 +13,6 @@ import (
 // password (and a disable, see apiUpdateStaff) ends that person's
 // sessions on every node at once (identity.Revocation).
 func (s *Server) accountRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/invite/{token}", Access: Public, Summary: "A one-time staff link: choose a username and password (invitation) or a new password (reset)", handler: s.pageInvite},
 		api("POST", "/api/v1/staff/invites", Staff, identity.PermStaffWrite, "Invite staff with a one-time link (role and store set here, password by the invitee)", s.apiInviteStaff),

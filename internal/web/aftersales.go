@@ -14,9 +14,6 @@ import (
 // aftersaleRoutes: a customer asks (仅退款, 退货退款, quality complaint with
 // photos) from the order page; the store reviews in /admin → 售后.
 func (s *Server) aftersaleRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/aftersales/rules", Public, "", "After-sales rules: reasons list, window per storage class, the store's review time and the lapse rule", s.apiAftersaleRules),
 		api("POST", "/api/v1/me/uploads", Customer, "", "Upload a photo for a complaint (JPEG, PNG, WebP, GIF; 8 MB)", s.apiCustomerUpload),

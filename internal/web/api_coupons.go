@@ -13,9 +13,6 @@ import (
 // couponRoutes: coupons the host pushes into the room as a card, viewers
 // grab, and the checkout applies (docs/PROTOCOL.md "Coupon cards").
 func (s *Server) couponRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/coupons", Staff, identity.PermRoomHost, "The merchant's coupons, newest first (?room=slug)", s.apiListCoupons),
 		api("POST", "/api/v1/coupons", Staff, identity.PermRoomHost, "Create a coupon (a draft until pushed)", s.apiCreateCoupon),

@@ -13,9 +13,6 @@ import (
 // tracking number and add manual timeline entries; the buyer's order page
 // reads the timeline.
 func (s *Server) deliveryRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/rooms/{slug}/delivery-quote", Public, "", "Same-city delivery to a point: the store, distance, fee by distance and delivery slots (?lat=&lng=&goods_fen=)", s.apiDeliveryQuote),
 		api("GET", "/api/v1/carriers", Public, "", "Carriers a shop ships with (codes, names, tracking-number shapes)", s.apiCarriers),

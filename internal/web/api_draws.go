@@ -12,9 +12,6 @@ import (
 // drawRoutes: 福袋 draws with a public commitment and a verifiable result
 // (internal/draws; `shelflive draw verify`).
 func (s *Server) drawRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/rooms/{slug}/draws", Public, "", "A room's 福袋 draws, newest first (commitment always, seed once drawn)", s.apiRoomDraws),
 		api("POST", "/api/v1/rooms/{slug}/draws", Staff, identity.PermRoomHost, "Open a 福袋 draw; its commitment (SHA-256 of the seed) is public at once", s.apiCreateDraw),

@@ -19,9 +19,6 @@ import (
 // The device's own endpoint (POST /api/v1/household/readings) sits
 // outside the table: it authenticates a device token, not a session.
 func (s *Server) householdRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/me/devices", Customer, "", "The viewer's linked fridges and pantries, what they say per category, and whether pushes are on", s.apiMyDevices),
 		api("POST", "/api/v1/me/devices", Customer, "", "Link a fridge or pantry (consent required); its token is shown once", s.apiLinkDevice),

@@ -12,9 +12,6 @@ import (
 // memberRoutes: joining and the card (viewers), the programme, member
 // prices and members list (admin), and restricting a room to a segment.
 func (s *Server) memberRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/me/membership", Customer, "", "The viewer's membership card (number, tier, points) and latest points entries", s.apiMyMembership),
 		api("POST", "/api/v1/me/membership", Customer, "", "Join the shop's membership (idempotent)", s.apiJoinMembership),

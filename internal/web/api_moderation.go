@@ -16,9 +16,6 @@ import (
 // viewers, settle viewers' reports and keep the merchant's word list;
 // viewers report comments.
 func (s *Server) moderationRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	M := identity.PermModerate
 	return []Route{
 		api("POST", "/api/v1/rooms/{slug}/comments/{id}/ban", Staff, M, "Mute the author of a comment in this room until lifted (the comment is removed)", s.apiBan),

@@ -17,9 +17,6 @@ import (
 // go in, never come out), the vendors' callbacks, and refunds.
 func (s *Server) paymentRoutes() []Route {
 	P, C, S := Public, Customer, Staff
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	pw := identity.PermPaymentsWrite
 	return []Route{
 		{Method: "GET", Path: "/wechat/oauth", Access: C, Summary: "WeChat sign-in (snsapi_base) for a JSAPI payment: off to the official account's authorize page", handler: s.pageWeChatSignIn},

@@ -11,9 +11,6 @@ import (
 // pollRoutes: the host asks the room a question, viewers vote once, the
 // results stay (kept for insight and co-creation).
 func (s *Server) pollRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/rooms/{slug}/polls", Public, "", "A room's polls with their counts, newest first", s.apiRoomPolls),
 		api("POST", "/api/v1/rooms/{slug}/polls", Staff, identity.PermRoomHost, "Open a poll in the room (one open poll per room)", s.apiCreatePoll),

@@ -20,9 +20,6 @@ import (
 // (page, video, share card, buy in the room), and staff's list to hide,
 // retitle and cut again.
 func (s *Server) clipRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/clips/{id}", Access: Public, Summary: "A product clip's phone page: the video, the product with its prices and a buy button, share card with the sharer's signed code", handler: s.pageClip},
 		{Method: "GET", Path: "/clips/{id}/video.mp4", Access: Public, Summary: "A product clip's MP4 (ranges; cut from the recording without re-encoding)", handler: s.clipVideo},

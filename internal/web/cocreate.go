@@ -16,9 +16,6 @@ import (
 // anyone with the link sees the counts. Also the room's group card: the
 // host invites viewers to join a topic group.
 func (s *Server) cocreateRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		api("GET", "/api/v1/cocreate-drafts", Staff, identity.PermAdminView, "The shop's co-creation drafts with their counts, newest first (?status, ?group_id)", s.apiListDrafts),
 		api("POST", "/api/v1/cocreate-drafts", Staff, identity.PermCatalogWrite, "Open a co-creation draft: a product not made yet with option groups fans vote on", s.apiCreateDraft),

@@ -18,9 +18,6 @@ import (
 // in rooms and chats); joining, posting and commenting need the shop's
 // viewer login (or staff); hiding needs a moderator.
 func (s *Server) groupRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/groups/{slug}", Access: Public, Summary: "A topic group's page: posts, photos, recipes, join (mobile)", handler: s.pageGroup},
 		api("GET", "/api/v1/groups", Staff, identity.PermAdminView, "The shop's topic groups", s.apiListGroups),

@@ -25,9 +25,6 @@ type Insight struct {
 // Routes lists the insight routes for the one route table.
 func (in *Insight) Routes() []Route {
 	P, S := Public, Staff
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/dashboard", Access: S, Perm: identity.PermRoomHost, Summary: "Live dashboard: a room's audience, funnel and sales every 2 s, and the brand across rooms and stores", handler: in.pageDashboard},
 		{Method: "GET", Path: "/report/{slug}", Access: S, Perm: identity.PermRoomHost, Summary: "Post-live report of a room, compared with the earlier lives", handler: in.pageReport},

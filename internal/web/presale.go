@@ -15,9 +15,6 @@ import (
 // and download the production order; buyers commit (deposit or full
 // price) and pay the balance; anyone with the link sees the progress.
 func (s *Server) presaleRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/presale/{id}", Access: Public, Summary: "A pre-sale's page: progress, the money rule, join and pay (mobile)", handler: s.pagePresale},
 		api("GET", "/api/v1/presales", Staff, identity.PermAdminView, "The merchant's pre-sales with their progress, newest first", s.apiListPresales),

@@ -6,13 +6,17 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 )
 
+// api is one JSON route of a route table: method, path, who may call it
+// (access class and permission), the summary the OpenAPI check reads, and
+// the handler. Every file's Routes uses it, so a route stays one line.
+func api(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
+	return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
+}
+
 // Routes is the one route table: the router, the OpenAPI check and the
 // authorization matrix test all read it.
 func (s *Server) Routes() []Route {
 	P, C, S, A := Public, Customer, Staff, AnyLogin
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	page := func(path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
 		return Route{Method: "GET", Path: path, Access: acc, Perm: perm, Summary: summary, handler: h}
 	}

@@ -30,9 +30,6 @@ type ColdChain struct {
 // Routes lists the cold-chain routes for the one route table.
 func (c *ColdChain) Routes() []Route {
 	P, S := Public, Staff
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	page := func(path string, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
 		return Route{Method: "GET", Path: path, Access: P, Summary: summary, handler: h}
 	}

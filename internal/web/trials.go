@@ -15,9 +15,6 @@ import (
 // the room) and rate their sample; anyone reads the trial, its commitment
 // and, once selected, the draw documents `shelflive draw verify` checks.
 func (s *Server) trialRoutes() []Route {
-	api := func(method, path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {
-		return Route{Method: method, Path: path, Access: acc, Perm: perm, API: true, Summary: summary, handler: h}
-	}
 	return []Route{
 		{Method: "GET", Path: "/trials/{id}", Access: Public, Summary: "A trial's page: the sample, the form, the selection, the feedback (mobile)", handler: s.pageTrial},
 		api("GET", "/api/v1/trials", Staff, identity.PermAdminView, "The shop's trials, newest first", s.apiListTrials),
