@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -66,11 +68,11 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	if opts.Slug == "" {
 		opts.Slug = "tea-ab-" + strconv.FormatInt(time.Now().Unix()%1000000, 10)
 	}
-	c := &replayClient{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 60 * time.Second}}
+	c := &replayClient{api: &apiclient.Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}}}
 	var login struct {
 		Token string `json:"token"`
 	}
-	if err := c.do(ctx, "POST", "/api/v1/auth/login", "", "", map[string]string{"login": "owner", "password": opts.Password}, &login); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/auth/login", "", nil, map[string]string{"login": "owner", "password": opts.Password}, &login); err != nil {
 		return nil, fmt.Errorf("owner login: %w", err)
 	}
 	owner := login.Token
@@ -83,7 +85,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 			} `json:"skus"`
 		} `json:"products"`
 	}
-	if err := c.do(ctx, "GET", "/api/v1/products", owner, "", nil, &prods); err != nil {
+	if err := c.do(ctx, "GET", "/api/v1/products", owner, nil, nil, &prods); err != nil {
 		return nil, err
 	}
 	var a, b, skuA, skuB int64
@@ -103,10 +105,10 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 			ID int64 `json:"id"`
 		} `json:"room"`
 	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms", owner, "", map[string]any{"slug": opts.Slug, "title": "新茶双拼 · 桂花乌龙 vs 白桃乌龙", "product_ids": []int64{a, b}}, &room); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/rooms", owner, nil, map[string]any{"slug": opts.Slug, "title": "新茶双拼 · 桂花乌龙 vs 白桃乌龙", "product_ids": []int64{a, b}}, &room); err != nil {
 		return nil, fmt.Errorf("create room: %w", err)
 	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, "", map[string]string{"status": "live"}, nil); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, nil, map[string]string{"status": "live"}, nil); err != nil {
 		return nil, fmt.Errorf("go live: %w", err)
 	}
 	fmt.Fprintf(log, "room /live/%s is live with 桂花乌龙 (A, product %d) and 白桃乌龙 (B, product %d); %d viewers\n", opts.Slug, a, b, opts.Viewers)
@@ -117,7 +119,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 				Available int64 `json:"available"`
 			} `json:"stores"`
 		}
-		if err := c.do(ctx, "GET", "/api/v1/rooms/"+opts.Slug+"/stores?sku="+strconv.FormatInt(sku, 10), "", "", nil, &st); err != nil {
+		if err := c.do(ctx, "GET", "/api/v1/rooms/"+opts.Slug+"/stores?sku="+strconv.FormatInt(sku, 10), "", nil, nil, &st); err != nil {
 			return 0, err
 		}
 		for _, s := range st.Stores {
@@ -161,7 +163,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	}
 	// Who does what: deterministic, B about twice as popular as A.
 	phase := func(product, sku, store int64, asks []string, askEvery, buyEvery, shift int) error {
-		if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/pin", owner, "", map[string]int64{"product_id": product}, nil); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/pin", owner, nil, map[string]int64{"product_id": product}, nil); err != nil {
 			return fmt.Errorf("pin: %w", err)
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -210,7 +212,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	for _, v := range viewers {
 		v.ws.Close(websocket.StatusNormalClosure, "")
 	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, "", map[string]string{"status": "ended"}, nil); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, nil, map[string]string{"status": "ended"}, nil); err != nil {
 		return nil, fmt.Errorf("end: %w", err)
 	}
 	var verdict json.RawMessage
@@ -223,7 +225,7 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 				A, B struct{ Successes int64 }
 			} `json:"asked"`
 		}
-		if err := c.do(ctx, "GET", q, owner, "", nil, &verdict); err != nil {
+		if err := c.do(ctx, "GET", q, owner, nil, nil, &verdict); err != nil {
 			return nil, err
 		}
 		json.Unmarshal(verdict, &v)
@@ -236,51 +238,50 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	return res, nil
 }
 
+// replayClient is the shared API client (apiclient) as the replay uses it:
+// a caller's token, a visitor cookie, and any answer of 300 or more as an
+// error that keeps its status.
 type replayClient struct {
-	base string
-	hc   *http.Client
+	api *apiclient.Client // anonymous; WithToken for a logged-in caller
 }
 
-// do sends one JSON request; bearer and a visitor cookie are optional.
-func (c *replayClient) do(ctx context.Context, method, path, bearer, visitor string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+// statusError is an answer of 300 or more.
+type statusError struct {
+	method, path string
+	status       int
+	body         []byte
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, bytes.TrimSpace(e.body))
+}
+
+// do sends one JSON request as bearer (empty: anonymous) with extra headers.
+func (c *replayClient) do(ctx context.Context, method, path, bearer string, hdr map[string]string, body, out any) error {
+	cl := c.api
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		cl = cl.WithToken(bearer)
 	}
-	if visitor != "" {
-		req.AddCookie(&http.Cookie{Name: "sl_vid", Value: visitor})
+	var raw json.RawMessage
+	var dst any
+	if out != nil {
+		dst = &raw
 	}
-	resp, err := c.hc.Do(req)
+	st, _, err := cl.CallWith(ctx, method, path, hdr, body, dst)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+	if st >= 300 {
+		return &statusError{method, path, st, raw}
 	}
 	if out != nil && len(raw) > 0 {
 		return json.Unmarshal(raw, out)
 	}
 	return nil
 }
+
+// visitor is the header that carries a viewer's visitor id.
+func visitor(id string) map[string]string { return map[string]string{"Cookie": "sl_vid=" + id} }
 
 type replayViewer struct {
 	token, visitor string
@@ -291,7 +292,7 @@ type replayViewer struct {
 func (v *replayViewer) watch(ctx context.Context, c *replayClient, roomID int64) error {
 	h := http.Header{}
 	h.Set("Cookie", "sl_vid="+v.visitor)
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/api/v1/ws?sub=room:"+strconv.FormatInt(roomID, 10), &websocket.DialOptions{HTTPHeader: h})
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.api.Base, "http")+"/api/v1/ws?sub=room:"+strconv.FormatInt(roomID, 10), &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		return err
 	}
@@ -310,18 +311,12 @@ func (v *replayViewer) watch(ctx context.Context, c *replayClient, roomID int64)
 // viewer opens the live page (which gives it a visitor id) and logs in
 // with a phone code.
 func (c *replayClient) viewer(ctx context.Context, slug, phone string) (*replayViewer, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/live/"+slug, nil)
+	_, hdr, err := c.api.CallWith(ctx, "GET", "/live/"+slug, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	v := &replayViewer{}
-	for _, ck := range resp.Cookies() {
+	for _, ck := range (&http.Response{Header: hdr}).Cookies() {
 		if ck.Name == "sl_vid" {
 			v.visitor = ck.Value
 		}
@@ -329,34 +324,24 @@ func (c *replayClient) viewer(ctx context.Context, slug, phone string) (*replayV
 	if v.visitor == "" {
 		return nil, fmt.Errorf("live page gave no visitor id (is analytics off?)")
 	}
-	var otp struct {
-		DevCode string `json:"dev_code"`
-	}
-	if err := c.do(ctx, "POST", "/api/v1/auth/otp", "", "", map[string]string{"merchant": MerchantSlug, "phone": phone}, &otp); err != nil {
+	cl, err := apiclient.LoginViewer(ctx, c.api, MerchantSlug, phone)
+	if err != nil {
 		return nil, err
 	}
-	if otp.DevCode == "" {
-		return nil, fmt.Errorf("no dev code: the server is not in dev mode")
-	}
-	var s struct {
-		Token string `json:"token"`
-	}
-	if err := c.do(ctx, "POST", "/api/v1/auth/otp/verify", "", "", map[string]string{"merchant": MerchantSlug, "phone": phone, "code": otp.DevCode}, &s); err != nil {
-		return nil, err
-	}
-	v.token = s.Token
+	v.token = cl.Token
 	return v, nil
 }
 
 func (v *replayViewer) event(ctx context.Context, c *replayClient, slug, kind string, product int64) error {
-	return c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/events", "", v.visitor, map[string]any{"kind": kind, "product_id": product}, nil)
+	return c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/events", "", visitor(v.visitor), map[string]any{"kind": kind, "product_id": product}, nil)
 }
 
 func (v *replayViewer) comment(ctx context.Context, c *replayClient, slug, text string) error {
-	err := c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, "", map[string]string{"text": text}, nil)
-	if err != nil && strings.Contains(err.Error(), ": 429 ") { // one comment per half second per viewer
+	err := c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, nil, map[string]string{"text": text}, nil)
+	var se *statusError
+	if errors.As(err, &se) && se.status == http.StatusTooManyRequests { // one comment per half second per viewer
 		time.Sleep(700 * time.Millisecond)
-		err = c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, "", map[string]string{"text": text}, nil)
+		err = c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/comments", v.token, nil, map[string]string{"text": text}, nil)
 	}
 	return err
 }
@@ -371,37 +356,18 @@ func (v *replayViewer) buy(ctx context.Context, c *replayClient, slug string, ro
 	}
 	var key [12]byte
 	rand.Read(key[:])
-	req, err := json.Marshal(map[string]any{"items": []map[string]int64{{"sku_id": sku, "quantity": 1}}, "fulfilment": "pickup", "store_id": store, "room_id": roomID})
-	if err != nil {
-		return err
-	}
-	hr, err := http.NewRequestWithContext(ctx, "POST", c.base+"/api/v1/orders", bytes.NewReader(req))
-	if err != nil {
-		return err
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Authorization", "Bearer "+v.token)
-	hr.Header.Set("Idempotency-Key", hex.EncodeToString(key[:]))
-	resp, err := c.hc.Do(hr)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var o struct {
 		ID int64 `json:"id"`
 	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 201 && resp.StatusCode != 200 {
-		return fmt.Errorf("order: %d %s", resp.StatusCode, raw)
-	}
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return err
+	if err := c.do(ctx, "POST", "/api/v1/orders", v.token, map[string]string{"Idempotency-Key": hex.EncodeToString(key[:])},
+		map[string]any{"items": []map[string]int64{{"sku_id": sku, "quantity": 1}}, "fulfilment": "pickup", "store_id": store, "room_id": roomID}, &o); err != nil {
+		return fmt.Errorf("order: %w", err)
 	}
 	var pay struct {
 		Intent string `json:"intent"`
 	}
-	if err := c.do(ctx, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", v.token, "", nil, &pay); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/orders/"+strconv.FormatInt(o.ID, 10)+"/pay", v.token, nil, nil, &pay); err != nil {
 		return err
 	}
-	return c.do(ctx, "POST", "/api/v1/payments/dev/"+pay.Intent+"/confirm", "", "", nil, nil)
+	return c.do(ctx, "POST", "/api/v1/payments/dev/"+pay.Intent+"/confirm", "", nil, nil, nil)
 }
