@@ -64,93 +64,16 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 	p := ProfileOf(info.Class)
 	now := s.Now()
 	rep := &LotReport{Lot: *info, Limits: p.Limits(), Steps: []Step{}, Stays: []Stay{}, Alarms: []Alarm{}}
-	originStep := Step{Stage: trace.StageOrigin, Place: info.Origin, At: info.ProducedAt}
-	hasOrigin := false
 
-	type span struct {
-		loc      Location
-		from, to time.Time
-	}
-	var spans []span
-	epcisEnd := info.ProducedAt
-	if s.Events != nil && info.GTIN != "" {
-		h, err := (&trace.Service{Events: s.Events}).LotTrace(ctx, merchantID, info.GTIN, info.Code)
-		if err != nil && !errors.Is(err, trace.ErrLotNotFound) {
-			return nil, err
-		}
-		if h != nil {
-			var glns []string
-			for _, st := range h.Steps {
-				if st.Event.BizLocation != "" {
-					glns = append(glns, st.Event.BizLocation)
-				}
-			}
-			locs, err := s.Store.LocationsByGLN(ctx, merchantID, glns)
-			if err != nil {
-				return nil, err
-			}
-			byGLN := map[string]Location{}
-			for _, l := range locs {
-				byGLN[l.GLN] = l
-			}
-			for i, st := range h.Steps {
-				ev := st.Event
-				place := ""
-				if l, ok := byGLN[ev.BizLocation]; ok {
-					place = l.Name
-				} else if ev.BizLocation != "" {
-					place = shortID(ev.BizLocation)
-				}
-				stage := st.Stage
-				if l, ok := byGLN[ev.BizLocation]; ok && l.StoreID != 0 && (stage == trace.StageTransport || stage == trace.StageStorage) {
-					stage = trace.StageStore // received into a store's fridge: the lot is in the shop
-				}
-				if stage == trace.StageOrigin {
-					hasOrigin = true
-					if place == "" || strings.HasPrefix(place, "GLN ") {
-						place = strings.TrimSpace(info.Origin + " " + place)
-					}
-				}
-				rep.Steps = append(rep.Steps, Step{Stage: stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
-				if stage == trace.StageQuality || stage == trace.StageEnd {
-					// An inspection or a disposal (a quality decision on the
-					// lot) happens where the lot is; it does not move it. Taken
-					// as an arrival, a release would start the lot's stay at
-					// the release and drop the excursion it was about from the
-					// chart and the verdict.
-					continue
-				}
-				if ev.EventTime.After(epcisEnd) {
-					epcisEnd = ev.EventTime
-				}
-				l, ok := byGLN[ev.BizLocation]
-				if !ok {
-					continue
-				}
-				to := now
-				for _, nx := range h.Steps[i+1:] {
-					// The stay ends when the lot moves on: a later event
-					// elsewhere. Events at the same time elsewhere are the
-					// lot split (received into several stores at once), and
-					// quality decisions do not move it.
-					if nx.Stage == trace.StageQuality || nx.Stage == trace.StageEnd || !nx.Event.EventTime.After(ev.EventTime) {
-						continue
-					}
-					if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
-						to = nx.Event.EventTime
-						break
-					}
-				}
-				if len(spans) > 0 && spans[len(spans)-1].loc.ID == l.ID {
-					continue // still there
-				}
-				spans = append(spans, span{l, ev.EventTime, to})
-			}
-		}
+	// 1. Where the EPCIS events put the lot, and the steps they tell.
+	spans, epcisEnd, hasOrigin, err := s.epcisSpans(ctx, merchantID, info, now, rep)
+	if err != nil {
+		return nil, err
 	}
 	if !hasOrigin {
-		rep.Steps = append(rep.Steps, originStep)
+		rep.Steps = append(rep.Steps, Step{Stage: trace.StageOrigin, Place: info.Origin, At: info.ProducedAt})
 	}
+	// 2. The stores that hold the lot's stock now and no event placed it in.
 	storeLocs, err := s.Store.LocationsForLot(ctx, merchantID, lotID)
 	if err != nil {
 		return nil, err
@@ -163,62 +86,177 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 		if covered[l.ID] {
 			continue
 		}
-		spans = append(spans, span{l, epcisEnd, now})
+		spans = append(spans, lotSpan{l, epcisEnd, now})
 		rep.Steps = append(rep.Steps, Step{Stage: trace.StageStore, Place: l.Name, At: epcisEnd})
 	}
 	sort.SliceStable(rep.Steps, func(i, j int) bool { return rep.Steps[i].At.Before(rep.Steps[j].At) })
 
+	// 3. The readings of each stay and the exposure over all of them.
 	total := Accumulator{P: p}
 	for _, sp := range spans {
-		from, to := sp.from.UnixMilli(), sp.to.UnixMilli()
-		stay := Stay{LocationID: sp.loc.ID, Location: sp.loc.Name, LocationEN: sp.loc.NameEN, Kind: sp.loc.Kind, From: sp.from, To: sp.to, Points: [][2]float64{}}
-		acc := Accumulator{P: p}
-		raw, err := s.Store.Points(ctx, merchantID, []int64{sp.loc.ID}, from, to)
+		stay, err := s.stay(ctx, merchantID, p, sp, &total)
 		if err != nil {
 			return nil, err
 		}
-		pts := raw[sp.loc.ID]
-		// Before a location was watched there is nothing to miss: the stay
-		// counts from when monitoring began there (the location's creation,
-		// or its first reading if a logger uploaded older data).
-		if watched := sp.loc.CreatedAt.UnixMilli(); watched > from {
-			if len(pts) > 0 && pts[0].TS < watched {
-				watched = pts[0].TS
-			}
-			from = min(watched, to)
-		}
-		rawFrom := from
-		if len(pts) > 0 {
-			rawFrom = pts[0].TS
-		}
-		// Older than the raw retention: the rollups stand in.
-		if rawFrom > from {
-			rolls, err := s.Store.Rollups(ctx, merchantID, []int64{sp.loc.ID}, from, rawFrom-rawFrom%RollupPeriod.Milliseconds())
-			if err != nil {
-				return nil, err
-			}
-			acc.AddRollups(rolls[sp.loc.ID])
-			total.AddRollups(rolls[sp.loc.ID])
-			for _, r := range rolls[sp.loc.ID] {
-				stay.Points = append(stay.Points, [2]float64{float64(r.Bucket), round2(r.Avg())})
-			}
-			if len(rolls[sp.loc.ID]) > 0 {
-				from = rawFrom
-			}
-		}
-		acc.AddSeries(pts, from, to)
-		total.AddSeries(pts, from, to)
-		stay.Exposure = acc.Result()
-		stay.Points = append(stay.Points, downsample(pts)...)
 		rep.Stays = append(rep.Stays, stay)
 	}
 	rep.Exposure = total.Result()
 	rep.Verdict = Judge(p, rep.Exposure)
+
+	// 4. The alarms, and what their decisions make of the verdict.
 	alarms, err := s.Store.Alarms(ctx, AlarmFilter{MerchantID: merchantID, LotID: lotID, Limit: 100})
 	if err != nil {
 		return nil, err
 	}
 	rep.Alarms = append(rep.Alarms, alarms...)
+	rep.Verdict = verdictWithAlarms(rep.Verdict, alarms, info.Hold)
+	return rep, nil
+}
+
+// lotSpan is a time the lot spent at one watched location.
+type lotSpan struct {
+	loc      Location
+	from, to time.Time
+}
+
+// epcisSpans reads the lot's EPCIS history: it appends a step to rep for
+// each event and returns the stays at watched locations (matched by GLN),
+// the time of the last event that moved the lot (the lot's production when
+// there is none), and whether an event told the lot's origin.
+func (s *Service) epcisSpans(ctx context.Context, merchantID int64, info *LotInfo, now time.Time, rep *LotReport) (spans []lotSpan, epcisEnd time.Time, hasOrigin bool, err error) {
+	epcisEnd = info.ProducedAt
+	if s.Events == nil || info.GTIN == "" {
+		return nil, epcisEnd, false, nil
+	}
+	h, err := (&trace.Service{Events: s.Events}).LotTrace(ctx, merchantID, info.GTIN, info.Code)
+	if err != nil && !errors.Is(err, trace.ErrLotNotFound) {
+		return nil, epcisEnd, false, err
+	}
+	if h == nil {
+		return nil, epcisEnd, false, nil
+	}
+	var glns []string
+	for _, st := range h.Steps {
+		if st.Event.BizLocation != "" {
+			glns = append(glns, st.Event.BizLocation)
+		}
+	}
+	locs, err := s.Store.LocationsByGLN(ctx, merchantID, glns)
+	if err != nil {
+		return nil, epcisEnd, false, err
+	}
+	byGLN := map[string]Location{}
+	for _, l := range locs {
+		byGLN[l.GLN] = l
+	}
+	for i, st := range h.Steps {
+		ev := st.Event
+		place := ""
+		if l, ok := byGLN[ev.BizLocation]; ok {
+			place = l.Name
+		} else if ev.BizLocation != "" {
+			place = shortID(ev.BizLocation)
+		}
+		stage := st.Stage
+		if l, ok := byGLN[ev.BizLocation]; ok && l.StoreID != 0 && (stage == trace.StageTransport || stage == trace.StageStorage) {
+			stage = trace.StageStore // received into a store's fridge: the lot is in the shop
+		}
+		if stage == trace.StageOrigin {
+			hasOrigin = true
+			if place == "" || strings.HasPrefix(place, "GLN ") {
+				place = strings.TrimSpace(info.Origin + " " + place)
+			}
+		}
+		rep.Steps = append(rep.Steps, Step{Stage: stage, BizStep: lastPart(ev.BizStep), Disposition: lastPart(ev.Disposition), Place: place, At: ev.EventTime})
+		if stage == trace.StageQuality || stage == trace.StageEnd {
+			// An inspection or a disposal (a quality decision on the
+			// lot) happens where the lot is; it does not move it. Taken
+			// as an arrival, a release would start the lot's stay at
+			// the release and drop the excursion it was about from the
+			// chart and the verdict.
+			continue
+		}
+		if ev.EventTime.After(epcisEnd) {
+			epcisEnd = ev.EventTime
+		}
+		l, ok := byGLN[ev.BizLocation]
+		if !ok {
+			continue
+		}
+		to := now
+		for _, nx := range h.Steps[i+1:] {
+			// The stay ends when the lot moves on: a later event
+			// elsewhere. Events at the same time elsewhere are the
+			// lot split (received into several stores at once), and
+			// quality decisions do not move it.
+			if nx.Stage == trace.StageQuality || nx.Stage == trace.StageEnd || !nx.Event.EventTime.After(ev.EventTime) {
+				continue
+			}
+			if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
+				to = nx.Event.EventTime
+				break
+			}
+		}
+		if len(spans) > 0 && spans[len(spans)-1].loc.ID == l.ID {
+			continue // still there
+		}
+		spans = append(spans, lotSpan{l, ev.EventTime, to})
+	}
+	return spans, epcisEnd, hasOrigin, nil
+}
+
+// stay reads one span's readings (rollups where the raw readings have
+// aged out) into its chart and exposure, and adds them to total.
+func (s *Service) stay(ctx context.Context, merchantID int64, p Profile, sp lotSpan, total *Accumulator) (Stay, error) {
+	from, to := sp.from.UnixMilli(), sp.to.UnixMilli()
+	stay := Stay{LocationID: sp.loc.ID, Location: sp.loc.Name, LocationEN: sp.loc.NameEN, Kind: sp.loc.Kind, From: sp.from, To: sp.to, Points: [][2]float64{}}
+	acc := Accumulator{P: p}
+	raw, err := s.Store.Points(ctx, merchantID, []int64{sp.loc.ID}, from, to)
+	if err != nil {
+		return Stay{}, err
+	}
+	pts := raw[sp.loc.ID]
+	// Before a location was watched there is nothing to miss: the stay
+	// counts from when monitoring began there (the location's creation,
+	// or its first reading if a logger uploaded older data).
+	if watched := sp.loc.CreatedAt.UnixMilli(); watched > from {
+		if len(pts) > 0 && pts[0].TS < watched {
+			watched = pts[0].TS
+		}
+		from = min(watched, to)
+	}
+	rawFrom := from
+	if len(pts) > 0 {
+		rawFrom = pts[0].TS
+	}
+	// Older than the raw retention: the rollups stand in.
+	if rawFrom > from {
+		rolls, err := s.Store.Rollups(ctx, merchantID, []int64{sp.loc.ID}, from, rawFrom-rawFrom%RollupPeriod.Milliseconds())
+		if err != nil {
+			return Stay{}, err
+		}
+		acc.AddRollups(rolls[sp.loc.ID])
+		total.AddRollups(rolls[sp.loc.ID])
+		for _, r := range rolls[sp.loc.ID] {
+			stay.Points = append(stay.Points, [2]float64{float64(r.Bucket), round2(r.Avg())})
+		}
+		if len(rolls[sp.loc.ID]) > 0 {
+			from = rawFrom
+		}
+	}
+	acc.AddSeries(pts, from, to)
+	total.AddSeries(pts, from, to)
+	stay.Exposure = acc.Result()
+	stay.Points = append(stay.Points, downsample(pts)...)
+	return stay, nil
+}
+
+// verdictWithAlarms is the readings' verdict as the lot's alarms and hold
+// leave it: an excursion nobody released breaks it; every excursion
+// reviewed and released says so in the headline, in agreement with the
+// events listed under it (the readings stay broken); a lot on hold now
+// that is not broken is held.
+func verdictWithAlarms(verdict string, alarms []Alarm, hold bool) string {
 	excursions, released := 0, 0
 	for _, a := range alarms {
 		if a.Kind != AlarmExcursion {
@@ -229,18 +267,16 @@ func (s *Service) LotReport(ctx context.Context, merchantID, lotID int64) (*LotR
 		case DecisionRelease:
 			released++
 		default: // undecided, or destroyed
-			rep.Verdict = VerdictBroken
+			verdict = VerdictBroken
 		}
 	}
-	// Every excursion was reviewed and released: the headline says so, in
-	// agreement with the events listed under it (the readings stay broken).
-	if excursions > 0 && released == excursions && (rep.Verdict == VerdictBroken || rep.Verdict == VerdictHeld || rep.Verdict == VerdictGaps) {
-		rep.Verdict = VerdictReleased
+	if excursions > 0 && released == excursions && (verdict == VerdictBroken || verdict == VerdictHeld || verdict == VerdictGaps) {
+		verdict = VerdictReleased
 	}
-	if info.Hold && rep.Verdict != VerdictBroken {
-		rep.Verdict = VerdictHeldNow
+	if hold && verdict != VerdictBroken {
+		verdict = VerdictHeldNow
 	}
-	return rep, nil
+	return verdict
 }
 
 // downsample keeps at most maxChartPoints points (bucket means).
