@@ -117,7 +117,9 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// ParseConfig reads flags (args) with SHELFLIVE_* environment defaults.
+// ParseConfig reads flags (args) with SHELFLIVE_* environment defaults. It
+// is long because it is the list of settings, one flag and its variable a
+// line, which -help prints in this order.
 func ParseConfig(name string, args []string) (*Config, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -14,7 +14,9 @@ func api(method, path string, acc Access, perm identity.Permission, summary stri
 }
 
 // Routes is the one route table: the router, the OpenAPI check and the
-// authorization matrix test all read it.
+// authorization matrix test all read it. It is long because it is a table,
+// one line a route; each domain's own routes are in its file (groupRoutes,
+// moderationRoutes …) and appended here.
 func (s *Server) Routes() []Route {
 	P, C, S, A := Public, Customer, Staff, AnyLogin
 	page := func(path string, acc Access, perm identity.Permission, summary string, h func(w http.ResponseWriter, r *http.Request) error) Route {

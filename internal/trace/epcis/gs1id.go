@@ -66,6 +66,8 @@ func gtinFrom(cp, ir string) string { return withCheck(ir[:1] + cp + ir[1:]) }
 
 // epcToDL converts EPC URIs (urn:epc:id / class / idpat) to canonical GS1
 // Digital Link URIs. It reports false for anything it does not recognise.
+// It is long because it follows the EPC Tag Data Standard's table of
+// schemes, one case a scheme, which reads best side by side with it.
 func epcToDL(u string) (string, bool) {
 	const base = "https://id.gs1.org/"
 	switch {
