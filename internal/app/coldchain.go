@@ -7,6 +7,7 @@ import (
 	"github.com/shelflive/shelflive/internal/coldchain"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
 )
 
 // ColdChainHolder implements coldchain.Holder with the use-case layer:
@@ -63,6 +64,7 @@ func (h ColdChainHolder) releaseUnpaid(ctx context.Context, mon *identity.Princi
 	if err != nil {
 		return fmt.Errorf("release unpaid on lot %d: %w", lotID, err)
 	}
+	var cancelled []*order.Order
 	for _, id := range ids {
 		o, err := h.App.Orders.Get(ctx, merchantID, id)
 		if err != nil {
@@ -70,7 +72,16 @@ func (h ColdChainHolder) releaseUnpaid(ctx context.Context, mon *identity.Princi
 		}
 		h.App.Audit.Audit(ctx, merchantID, mon.Name, "order.cancel", "order:"+o.Number, fmt.Sprintf("lot %d on cold-chain hold", lotID))
 		h.App.PublishOrder(o, "order.updated", "lot_on_hold")
+		cancelled = append(cancelled, o)
 	}
+	// The food cannot be handed over: no payment for it either. The
+	// vendors are asked apart from the alarm's path (a live may have many
+	// unpaid orders, each up to 5 s at the vendors).
+	go func(ctx context.Context) {
+		for _, o := range cancelled {
+			h.App.closeVendorOrders(ctx, o)
+		}
+	}(context.WithoutCancel(ctx))
 	return nil
 }
 

@@ -203,3 +203,35 @@ func TestAlipayPaidTooLate(t *testing.T) {
 		t.Fatalf("%d payment.auto_refund audit entries", n)
 	}
 }
+
+// TestColdChainHoldClosesVendorOrders: a fridge excursion puts the lot on
+// hold and cancels the unpaid orders holding its units; their open WeChat
+// Pay orders are closed at once, so nobody pays for food that cannot be
+// handed over.
+func TestColdChainHoldClosesVendorOrders(t *testing.T) {
+	s := newWeChatAlipayShop(t, "13900000096")
+	o, p := s.order(t, s.buyer.Token, "h5")
+	var loc struct {
+		ID int64 `json:"id"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coldchain/locations", map[string]any{"name": "冷藏展示柜", "kind": "display_fridge", "storage_class": "chilled", "store_id": s.storeID},
+		testkit.OwnerToken, nil).want(t, 201).decode(t, &loc)
+	var dev struct {
+		Token string `json:"token"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coldchain/devices", map[string]any{"device_id": "fridge-late-pay", "location_id": loc.ID}, testkit.OwnerToken, nil).
+		want(t, 201).decode(t, &dev)
+	at := time.Now().Add(-40 * time.Minute)
+	for i, temp := range []float64{3, 13} {
+		send(t, nil, s.base, "POST", "/api/v1/telemetry", map[string]any{"readings": []any{map[string]any{"ts": at.Add(time.Duration(i) * time.Minute).UnixMilli(),
+			"values": map[string]any{"temperature": temp}}}}, dev.Token, nil).want(t, 202)
+	}
+	testkit.WaitFor(t, "the unpaid order cancelled by the hold", 15*time.Second, func() bool {
+		return orderStatus(t, s.base, s.buyer.Token, o.ID).Status == "cancelled"
+	})
+	testkit.WaitFor(t, "its WeChat Pay order closed, and the intent", 10*time.Second, func() bool {
+		vo, _ := s.fake.Order(s.mchid, p.Intent)
+		in, _ := s.m.App.Payments.IntentByID(t.Context(), p.Intent)
+		return vo.State == "CLOSED" && in != nil && in.Status == "closed"
+	})
+}
