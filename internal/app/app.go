@@ -496,6 +496,20 @@ func requestHash(req *order.Request) string {
 // ErrFlashStore refuses a flash-sale order for another store than the sale's.
 var ErrFlashStore = apperr.InvalidField("store_id", "flash_store", "秒杀商品只能在指定门店自提", "Flash sale orders are picked up at the sale's store.")
 
+// contactPhone is the phone an order is for: the one the buyer typed
+// (normalised), or their account's. The account is read either way: an
+// order needs a customer who exists.
+func (a *App) contactPhone(ctx context.Context, p *identity.Principal, typed string) (string, error) {
+	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	if err != nil {
+		return "", err
+	}
+	if typed == "" {
+		return c.Phone, nil
+	}
+	return identity.NormalizePhone(typed)
+}
+
 // CreateOrder reserves stock and creates an order for a logged-in customer.
 func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order.Request, idemKey string) (*order.Order, bool, error) {
 	if p == nil || p.Kind != identity.KindCustomer {
@@ -546,15 +560,9 @@ func (a *App) CreateOrder(ctx context.Context, p *identity.Principal, req *order
 	if req.SaleID != 0 {
 		return a.createFlashOrder(ctx, p, req, idemKey)
 	}
-	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	phone, err := a.contactPhone(ctx, p, req.Phone)
 	if err != nil {
 		return nil, false, err
-	}
-	phone := c.Phone
-	if req.Phone != "" {
-		if phone, err = identity.NormalizePhone(req.Phone); err != nil {
-			return nil, false, err
-		}
 	}
 	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: req.RoomID, GuideCode: req.GuideCode,
 		Fulfilment: req.Fulfilment, StoreID: req.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,

@@ -142,15 +142,9 @@ func (a *App) CommitPresale(ctx context.Context, p *identity.Principal, id int64
 			req.RoomID = 0
 		}
 	}
-	c, err := a.Users.Customer(ctx, p.MerchantID, p.SubjectID)
+	phone, err := a.contactPhone(ctx, p, req.Phone)
 	if err != nil {
 		return nil, false, err
-	}
-	phone := c.Phone
-	if req.Phone != "" {
-		if phone, err = identity.NormalizePhone(req.Phone); err != nil {
-			return nil, false, err
-		}
 	}
 	o := &order.Order{MerchantID: p.MerchantID, CustomerID: p.SubjectID, RoomID: req.RoomID, GuideCode: req.GuideCode,
 		Fulfilment: req.Fulfilment, StoreID: req.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
