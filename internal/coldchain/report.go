@@ -183,26 +183,28 @@ func (s *Service) epcisSpans(ctx context.Context, merchantID int64, info *LotInf
 		if !ok {
 			continue
 		}
-		to := now
-		for _, nx := range h.Steps[i+1:] {
-			// The stay ends when the lot moves on: a later event
-			// elsewhere. Events at the same time elsewhere are the
-			// lot split (received into several stores at once), and
-			// quality decisions do not move it.
-			if nx.Stage == trace.StageQuality || nx.Stage == trace.StageEnd || !nx.Event.EventTime.After(ev.EventTime) {
-				continue
-			}
-			if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
-				to = nx.Event.EventTime
-				break
-			}
-		}
 		if len(spans) > 0 && spans[len(spans)-1].loc.ID == l.ID {
 			continue // still there
 		}
-		spans = append(spans, lotSpan{l, ev.EventTime, to})
+		spans = append(spans, lotSpan{l, ev.EventTime, stayEnd(ev, h.Steps[i+1:], now)})
 	}
 	return spans, epcisEnd, hasOrigin, nil
+}
+
+// stayEnd is when the lot left where ev put it: the time of the first later
+// event elsewhere in next, or now. Events at the same time elsewhere are the
+// lot split (received into several stores at once), and quality decisions
+// do not move it.
+func stayEnd(ev trace.Event, next []trace.LotStep, now time.Time) time.Time {
+	for _, nx := range next {
+		if nx.Stage == trace.StageQuality || nx.Stage == trace.StageEnd || !nx.Event.EventTime.After(ev.EventTime) {
+			continue
+		}
+		if nx.Event.BizLocation != "" && nx.Event.BizLocation != ev.BizLocation {
+			return nx.Event.EventTime
+		}
+	}
+	return now
 }
 
 // stay reads one span's readings (rollups where the raw readings have
