@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apiclient"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
@@ -38,18 +40,27 @@ func TestFlashSaleStampede(t *testing.T) {
 	}
 	const buyers = 300
 	clients := make([]*testkit.Client, buyers)
+	loginErrs := make([]error, buyers)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i := range clients {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int) {
+		go func(i int) { // t.Fatal only from the test's own goroutine: errors are checked below
 			defer wg.Done()
 			defer func() { <-sem }()
-			clients[i] = testkit.Viewer(t, m, fmt.Sprintf("150%08d", i))
+			v, err := apiclient.LoginViewer(context.Background(), &apiclient.Client{Base: m.URL()}, "demo", fmt.Sprintf("150%08d", i))
+			if err != nil {
+				loginErrs[i] = err
+				return
+			}
+			clients[i] = &testkit.Client{Base: m.URL(), Token: v.Token}
 		}(i)
 	}
 	wg.Wait()
+	if err := errors.Join(loginErrs...); err != nil {
+		t.Fatalf("buyers' logins: %v", err)
+	}
 
 	var acked, soldOut, limited, other atomic.Int64
 	perUser := make([]int64, buyers)
