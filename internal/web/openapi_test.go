@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"io/fs"
 	"path/filepath"
@@ -499,81 +498,64 @@ func sourceCodeSites(t *testing.T) map[string][]string {
 	t.Helper()
 	codes := map[string][]string{}
 	fset := token.NewFileSet()
-	dirs := apiCodeDirs(t)
-	if len(dirs) < 15 {
-		t.Fatalf("found only %d packages under internal/: the walk is broken", len(dirs))
-	}
-	for _, dir := range dirs {
-		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
+	apiSourceFiles(t, fset, func(f *ast.File) {
+		lit := func(e ast.Expr) {
+			if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
+				if c, err := strconv.Unquote(b.Value); err == nil {
+					codes[c] = append(codes[c], fset.Position(b.Pos()).String())
+				}
+			}
 		}
-		for _, file := range files {
-			if strings.HasSuffix(file, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, file, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lit := func(e ast.Expr) {
-				if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
-					if c, err := strconv.Unquote(b.Value); err == nil {
-						codes[c] = append(codes[c], fset.Position(b.Pos()).String())
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr:
+				name := ""
+				switch fn := x.Fun.(type) {
+				case *ast.SelectorExpr:
+					if id, ok := fn.X.(*ast.Ident); ok && id.Name == "apperr" {
+						name = fn.Sel.Name
+					}
+				case *ast.Ident:
+					if f.Name.Name == "apperr" || (f.Name.Name == "ws" && fn.Name == "problem") {
+						name = fn.Name
+					}
+				}
+				switch name {
+				case "New", "InvalidField":
+					if len(x.Args) >= 2 {
+						lit(x.Args[1])
+					}
+				case "problem":
+					if len(x.Args) >= 3 {
+						lit(x.Args[2])
+					}
+				}
+			case *ast.CompositeLit:
+				typ := ""
+				switch tt := x.Type.(type) { // apperr.Error only: other packages' Error types carry vendors' codes
+				case *ast.SelectorExpr:
+					if id, ok := tt.X.(*ast.Ident); ok && id.Name == "apperr" {
+						typ = tt.Sel.Name
+					}
+				case *ast.Ident:
+					if f.Name.Name == "apperr" {
+						typ = tt.Name
+					}
+				}
+				if typ != "Error" {
+					return true
+				}
+				for _, el := range x.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Code" {
+							lit(kv.Value)
+						}
 					}
 				}
 			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch x := n.(type) {
-				case *ast.CallExpr:
-					name := ""
-					switch fn := x.Fun.(type) {
-					case *ast.SelectorExpr:
-						if id, ok := fn.X.(*ast.Ident); ok && id.Name == "apperr" {
-							name = fn.Sel.Name
-						}
-					case *ast.Ident:
-						if f.Name.Name == "apperr" || (f.Name.Name == "ws" && fn.Name == "problem") {
-							name = fn.Name
-						}
-					}
-					switch name {
-					case "New", "InvalidField":
-						if len(x.Args) >= 2 {
-							lit(x.Args[1])
-						}
-					case "problem":
-						if len(x.Args) >= 3 {
-							lit(x.Args[2])
-						}
-					}
-				case *ast.CompositeLit:
-					typ := ""
-					switch tt := x.Type.(type) { // apperr.Error only: other packages' Error types carry vendors' codes
-					case *ast.SelectorExpr:
-						if id, ok := tt.X.(*ast.Ident); ok && id.Name == "apperr" {
-							typ = tt.Sel.Name
-						}
-					case *ast.Ident:
-						if f.Name.Name == "apperr" {
-							typ = tt.Name
-						}
-					}
-					if typ != "Error" {
-						return true
-					}
-					for _, el := range x.Elts {
-						if kv, ok := el.(*ast.KeyValueExpr); ok {
-							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Code" {
-								lit(kv.Value)
-							}
-						}
-					}
-				}
-				return true
-			})
-		}
-	}
+			return true
+		})
+	})
 	return codes
 }
 
