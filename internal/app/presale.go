@@ -139,7 +139,10 @@ func (a *App) CommitPresale(ctx context.Context, p *identity.Principal, id int64
 	}
 	if req.RoomID > 0 {
 		if _, err := a.Live.Room(ctx, p.MerchantID, req.RoomID); err != nil {
-			req.RoomID = 0
+			if err := apperr.NotFoundAs(err, nil); err != nil {
+				return nil, false, err // an outage, not a room that is gone
+			}
+			req.RoomID = 0 // another shop's room, or none: no attribution
 		}
 	}
 	phone, err := a.contactPhone(ctx, p, req.Phone)
