@@ -57,6 +57,14 @@ var genericWords = map[string]bool{"礼盒": true, "盒装": true, "新品": tru
 // into words and learns the catalogue's words. seg may be nil (names and
 // aliases only).
 func BuildIndex(seg *Segmenter, products []CatalogProduct) *Index {
+	return buildIndex(seg, products, true)
+}
+
+// buildIndex is BuildIndex; learn=false leaves seg's dictionary alone: the
+// corpus catalogue masks the training comments as a merchant's catalogue
+// masks theirs, but its product names must not enter the shared
+// segmenter that cuts the merchants' comments.
+func buildIndex(seg *Segmenter, products []CatalogProduct, learn bool) *Index {
 	ix := &Index{products: map[int64]bool{}}
 	owners := map[string]map[int64]bool{}
 	cand := map[string]key{}
@@ -114,7 +122,7 @@ func BuildIndex(seg *Segmenter, products []CatalogProduct) *Index {
 		}
 		return ix.keys[i].text < ix.keys[j].text
 	})
-	if seg != nil {
+	if seg != nil && learn {
 		seg.AddWords(words)
 	}
 	return ix
@@ -126,14 +134,14 @@ func (ix *Index) Has(id int64) bool { return ix.products[id] }
 // Classify reads one comment: its intent, the product (named, or what was
 // pinned when it was written) and its sentiment. seg (loaded) may be nil.
 func (ix *Index) Classify(seg *Segmenter, text string, pinned int64) Result {
-	norm := normalize(text)
-	var tokens []string
-	if seg != nil {
-		tokens = seg.Cut(norm)
-	}
-	intent, matched := intentOf(norm, tokens)
-	if intent != Spam { // the spam patterns are exact; everything else is voted on
-		intent = vote(trainedModel().predict(ix.mask(norm)), intent, matched)
+	return ix.classify(trainedModel(seg), seg, text, pinned)
+}
+
+func (ix *Index) classify(m *intentModel, seg *Segmenter, text string, pinned int64) Result {
+	c := prepare(ix, seg, text)
+	norm, intent := c.norm, c.rule
+	if intent != Spam { // the spam patterns are exact; everything else is the model's
+		intent = m.intent(c)
 	}
 	r := Result{Intent: intent, Sentiment: sentimentOf(intent, norm)}
 	if intent == Spam || intent == Chitchat {

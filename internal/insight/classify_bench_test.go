@@ -1,6 +1,7 @@
 package insight_test
 
 import (
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -49,4 +50,22 @@ func BenchmarkClassifyAt200PerSecond(b *testing.B) {
 	b.ReportMetric(q(0.50), "p50-µs")
 	b.ReportMetric(q(0.99), "p99-µs")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
+}
+
+// BenchmarkTrainIntentModel: training the intent model on the embedded
+// corpus, which the comment reader does once, on its first comment.
+func BenchmarkTrainIntentModel(b *testing.B) {
+	s := loadedSegmenter(b)
+	var samples []insight.Sample
+	for _, f := range []string{"corpus/train.tsv", "corpus/train2.tsv", "corpus/eval.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, insight.ParseSamples(raw)...)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		insight.TrainModel(s, samples, insight.DefaultModelOptions())
+	}
 }

@@ -93,19 +93,19 @@ func evalSet(tb testing.TB, path string) []evalCase {
 		}
 		c := strings.Split(line, "\t")
 		if len(c) != 5 {
-			tb.Fatalf("eval.tsv:%d: want 5 columns, got %d", n, len(c))
+			tb.Fatalf("%s:%d: want 5 columns, got %d", path, n, len(c))
 		}
 		out = append(out, evalCase{line: n, pinned: c[0], text: c[1], product: c[2], intent: insight.Intent(c[3]), sentiment: insight.Sentiment(c[4])})
 	}
 	return out
 }
 
-// TestClassifierEvaluation runs the labelled comment set and reports
-// accuracy per intent, of product attribution and of sentiment. It fails
-// below the targets (85 % intent, 90 % attribution). The held-out set was
-// written after the rules were tuned and never used to tune them; its
-// figures are reported, not enforced. Run with -v to see the tables
-// (docs/BENCHMARKS.md has the figures).
+// TestClassifierEvaluation reports the shipped model on its own labelled
+// sets (corpus/*.tsv: it was trained on them, so these are fit, not
+// accuracy; TestClassifierCrossValidation measures accuracy) and, with
+// SHELFLIVE_HELDOUT4=1, on testdata/heldout4.tsv, the set nothing was ever
+// tuned on: run it rarely and say how often (docs/BENCHMARKS.md). Run with
+// -v to see the tables.
 func TestClassifierEvaluation(t *testing.T) {
 	cat, byKey, byID := evalCatalog(t)
 	s := loadedSegmenter(t)
@@ -114,13 +114,12 @@ func TestClassifierEvaluation(t *testing.T) {
 	if len(cases) < 200 {
 		t.Fatalf("only %d labelled comments", len(cases))
 	}
-	intentAcc, productAcc := evaluate(t, "eval.tsv", ix, s, cases, byKey, byID)
-	if intentAcc < 0.85 || productAcc < 0.90 {
-		t.Fatalf("intent accuracy %.1f %% (target 85 %%), product attribution %.1f %% (target 90 %%)", 100*intentAcc, 100*productAcc)
+	for _, f := range []string{"corpus/eval.tsv", "corpus/train.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv"} {
+		evaluate(t, f+" (trained on)", ix, s, evalSet(t, f), byKey, byID)
 	}
-	evaluate(t, "heldout.tsv", ix, s, evalSet(t, "testdata/heldout.tsv"), byKey, byID)
-	evaluate(t, "heldout2.tsv", ix, s, evalSet(t, "testdata/heldout2.tsv"), byKey, byID)
-	evaluate(t, "heldout3.tsv", ix, s, evalSet(t, "testdata/heldout3.tsv"), byKey, byID)
+	if os.Getenv("SHELFLIVE_HELDOUT4") != "" {
+		evaluate(t, "testdata/heldout4.tsv", ix, s, evalSet(t, "testdata/heldout4.tsv"), byKey, byID)
+	}
 }
 
 func evaluate(t *testing.T, name string, ix *insight.Index, s *insight.Segmenter, cases []evalCase, byKey map[string]int64, byID map[int64]string) (intentAcc, productAcc float64) {
