@@ -91,7 +91,7 @@ func buildIndex(seg *Segmenter, products []CatalogProduct, learn bool) *Index {
 			add(a, p.ID, 0, 3)
 		}
 		if seg != nil {
-			for _, w := range seg.Cut(p.Name) {
+			for _, w := range seg.CutName(p.Name) {
 				rs := []rune(w)
 				if len(rs) >= 2 {
 					add(w, p.ID, 0, 1)

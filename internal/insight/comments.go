@@ -60,7 +60,7 @@ var (
 // (never blocking; a full queue drops and counts) and one goroutine reads
 // them in batches once the dictionary is loaded. It keeps one index per
 // merchant and lineup, rebuilt when older than IndexTTL so alias edits
-// take effect.
+// reach the room; the classify API always rebuilds it.
 type Reader struct {
 	Seg      *Segmenter
 	Store    CommentStore
@@ -212,6 +212,12 @@ func (r *Reader) process(ctx context.Context, batch []CommentJob) []CommentJob {
 // Index returns the attribution index of a merchant's products, limited to
 // the candidates when given (a room's lineup).
 func (r *Reader) Index(ctx context.Context, merchantID int64, candidates []int64) (*Index, error) {
+	return r.index(ctx, merchantID, candidates, false)
+}
+
+// index is Index; fresh rebuilds it from the catalogue whatever its age
+// (the classify API: a merchant who just saved an alias tries it at once).
+func (r *Reader) index(ctx context.Context, merchantID int64, candidates []int64, fresh bool) (*Index, error) {
 	r.init()
 	ids := slices.Clone(candidates)
 	slices.Sort(ids)
@@ -225,7 +231,7 @@ func (r *Reader) Index(ctx context.Context, merchantID int64, candidates []int64
 	r.mu.Lock()
 	c, ok := r.indexes[k]
 	r.mu.Unlock()
-	if ok && time.Since(c.built) < r.IndexTTL {
+	if ok && !fresh && time.Since(c.built) < r.IndexTTL {
 		return c.ix, nil
 	}
 	all, err := r.Catalog(ctx, merchantID)
@@ -271,7 +277,7 @@ func (r *Reader) Classify(ctx context.Context, merchantID int64, texts []string,
 		}
 		return nil, ErrNotReady
 	}
-	ix, err := r.Index(ctx, merchantID, candidates)
+	ix, err := r.index(ctx, merchantID, candidates, true)
 	if err != nil {
 		return nil, err
 	}

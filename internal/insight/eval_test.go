@@ -175,3 +175,23 @@ func evaluate(t *testing.T, name string, ix *insight.Index, s *insight.Segmenter
 	}
 	return intentAcc, productAcc
 }
+
+// TestIndexRebuilt: an index built again later (the reader rebuilds every
+// IndexTTL; the classify API every call), after the first build taught the
+// segmenter the catalogue's names, still knows a product by a word of its
+// name (草莓 for 丹东99草莓).
+func TestIndexRebuilt(t *testing.T) {
+	cat, byKey, _ := evalCatalog(t)
+	s := loadedSegmenter(t)
+	insight.BuildIndex(s, cat)
+	ix := insight.BuildIndex(s, cat)
+	for _, text := range []string{"草莓太贵了", "鸡蛋多少钱", "大闸蟹有母的吗"} {
+		r := ix.Classify(s, text, 0)
+		if r.ProductID == nil {
+			t.Errorf("%q: no product after a rebuild", text)
+		}
+	}
+	if r := ix.Classify(s, "草莓太贵了", 0); r.ProductID != nil && *r.ProductID != byKey["草莓"] {
+		t.Errorf("草莓太贵了: product %d", *r.ProductID)
+	}
+}

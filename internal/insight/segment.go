@@ -108,3 +108,13 @@ func (s *Segmenter) Cut(text string) []string {
 	defer s.mu.RUnlock()
 	return s.seg.Cut(text, true)
 }
+
+// CutName splits a product name into the words it is made of, also inside
+// words the catalogue taught the dictionary (丹东99草莓 → 丹东, 草莓, …):
+// Cut returns such a name whole once AddWords has run, so an index rebuilt
+// later would lose 草莓 as a way to name it. Call after Wait.
+func (s *Segmenter) CutName(text string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.seg.CutSearch(text, true)
+}

@@ -116,6 +116,58 @@ func TestDashboardDuringScriptedLive(t *testing.T) {
 		t.Fatalf("the scripted live is not in the numbers: %+v", st)
 	}
 
+	// What the comments ask for, per product, as the page shows it, equals
+	// comment_insights; the A/B panel shows the API's verdicts for the two
+	// teas over the 60 viewers who saw both cards (with 60 viewers a verdict
+	// may decline or find no significant difference; the page must say what
+	// the API says).
+	a, b := itoa(st.Products[0].ProductID), itoa(st.Products[1].ProductID)
+	testkit.WaitFor(t, "every comment read", 2*time.Minute, func() bool {
+		return one(`SELECT COUNT(*) FROM comment_insights WHERE room_id = ?`, roomID) == one(`SELECT COUNT(*) FROM comments WHERE room_id = ?`, roomID)
+	})
+	err = chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.getElementById("dash-ab-a").value === "`+a+`" && document.getElementById("dash-ab-b").value === "`+b+`"`, chromedp.WithPollingTimeout(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type comparison struct {
+		Verdict string `json:"verdict"`
+		A, B    struct{ Successes, Trials int64 }
+	}
+	var ab struct{ Asked, Converted comparison }
+	send(t, nil, base, "GET", "/api/v1/rooms/"+slug+"/ab?a="+a+"&b="+b, nil, testkit.OwnerToken, nil).decode(t, &ab)
+	if ab.Asked.A.Trials != 60 || ab.Asked.B.Trials != 60 || ab.Asked.A.Successes+ab.Asked.B.Successes == 0 {
+		t.Fatalf("A/B API: %+v", ab)
+	}
+	abOnPage := func() (mismatch string) {
+		for metric, c := range map[string]comparison{"asked": ab.Asked, "converted": ab.Converted} {
+			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
+			want := []string{itoa(c.A.Successes) + " / " + itoa(c.A.Trials), itoa(c.B.Successes) + " / " + itoa(c.B.Trials), c.Verdict}
+			if strings.Join(shown, "|") != strings.Join(want, "|") {
+				mismatch += fmt.Sprintf("%s: page %q, API %q; ", metric, shown, want)
+			}
+		}
+		return mismatch
+	}
+	// The page refreshes every 10 s (a refresh begun before the last
+	// comments were read can land late); ask it to refresh until it agrees.
+	for deadline := time.Now().Add(time.Minute); abOnPage() != ""; {
+		if time.Now().After(deadline) {
+			t.Fatalf("A/B: %s", abOnPage())
+		}
+		_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("dash-ab-a").dispatchEvent(new Event("change"))`))
+		time.Sleep(2 * time.Second)
+	}
+	testkit.Screenshot(t, ctx, "dashboard-signals-ab")
+	for _, p := range st.Products {
+		for _, k := range []struct{ col, where string }{{"mentions", ""}, {"questions", ` AND ci.intent LIKE 'ask%'`}, {"ask_taste", ` AND ci.intent = 'ask_taste'`}} {
+			want := one(`SELECT COUNT(*) FROM comment_insights ci JOIN comments c ON c.id = ci.comment_id WHERE ci.room_id = ? AND ci.product_id = ? AND ci.staff = 0 AND c.deleted = 0`+k.where, roomID, p.ProductID)
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#dash-signals tr[data-product="`+itoa(p.ProductID)+`"] td[data-k="`+k.col+`"]') || {}).textContent || ""`))
+			if err != nil || got != itoa(want) {
+				t.Errorf("product %d %s: page %q, comment_insights %d (%v)", p.ProductID, k.col, got, want, err)
+			}
+		}
+	}
+
 	// The brand view lists the room with the same GMV.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(base+"/dashboard"),

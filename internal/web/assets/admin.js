@@ -215,6 +215,7 @@
       field(t("配料", "Ingredients"), "ingredients", p && p.ingredients), field(t("过敏原", "Allergens"), "allergens", p && p.allergens),
       field(t("规格说明", "Specs"), "specs", p && p.specs), field(t("保质期（天）", "Shelf life (days)"), "shelf_days", p ? p.shelf_days : 7, { type: "number", min: "0" }),
       field(t("别名（评论里的叫法，用、或 | 分隔，如 1号、黄色那杯）", "Aliases (what viewers call it in comments, separated by 、 or |, e.g. No. 1, the yellow one)"), "aliases", p && (p.aliases || []).join("、"), { full: true }),
+      p ? aliasTry(p) : null,
       field(t("描述", "Description"), "description", p && p.description, { full: true, textarea: true }),
       h("label", { class: "full" }, t("图片", "Image"), upload, p && p.image ? h("img", { src: p.image, alt: "", width: "64", height: "64" }) : null),
       skuBox,
@@ -233,6 +234,31 @@
       toast(t("已保存", "Saved")); show("products");
       if (saved.compliance && saved.compliance.texts.length) setTimeout(() => showReview(saved), 0); // after this modal closes
     });
+  }
+
+  // aliasTry lets the merchant type a comment and see how the room would
+  // read it (POST /api/v1/insight/classify against the saved catalogue):
+  // which product, which intent, which sentiment.
+  const intentLabel = { ask_price: t("问价", "asks the price"), ask_taste: t("问口味", "asks the taste"), ask_ingredients_allergen: t("问配料/过敏", "asks ingredients / allergens"),
+    ask_stock_size: t("问库存/规格", "asks stock / size"), ask_shipping_pickup: t("问配送/自提", "asks delivery / pickup"), ask_other: t("其他提问", "other question"),
+    purchase_intent: t("想买", "wants to buy"), praise: t("夸", "praise"), complaint: t("抱怨", "complaint"), chitchat: t("闲聊", "small talk"), spam: t("广告", "spam") };
+  function aliasTry(p) {
+    const input = h("input", { id: "alias-try-text", placeholder: t("输入一条评论试试，如：黄色那杯多少钱", "Type a comment, e.g. how much is the yellow one"), maxlength: "200" });
+    const out = h("div", { id: "alias-try-result", class: "small", "aria-live": "polite" });
+    const run = async () => {
+      const text = input.value.trim();
+      if (!text) return;
+      out.textContent = "…";
+      try {
+        const r = (await api("POST", "/api/v1/insight/classify", { texts: [text] })).results[0];
+        const who = r.product_id === null ? t("没认出商品", "no product") : r.product_id === p.id ? t("✓ 本商品", "✓ this product") : t("另一件商品 #", "another product #") + r.product_id;
+        out.dataset.product = r.product_id === null ? "" : String(r.product_id);
+        out.textContent = who + " · " + (intentLabel[r.intent] || r.intent) + " · " + { pos: t("正面", "positive"), neg: t("负面", "negative"), neu: t("中性", "neutral") }[r.sentiment];
+      } catch (e) { out.textContent = e.message; }
+    };
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); run(); } });
+    return h("div", { class: "full alias-try" }, h("label", { for: "alias-try-text" }, t("试一试别名（按已保存的别名识别评论）", "Try the aliases (reads a comment with the saved aliases)")),
+      h("div", { class: "row-form" }, input, h("button", { type: "button", class: "btn btn-ghost", id: "alias-try-go", onclick: run }, t("识别", "Read"))), out);
   }
 
   // showReview shows what the advertising-law review found in a saved

@@ -1,6 +1,8 @@
 // Live dashboard: a room's numbers every 2 s (viewers, watch time, new vs
 // returning, comments and likes per minute, shares, the product funnel,
-// GMV, conversion), or the brand across rooms and stores.
+// GMV, conversion), what its comments ask for per product and an A/B
+// verdict between two of its products every 10 s; or the brand across
+// rooms and stores.
 (function () {
   const { h, t, api, yuan } = SL;
   const $ = (id) => document.getElementById(id);
@@ -20,7 +22,7 @@
     select.value = room;
     return d;
   }
-  select.addEventListener("change", () => { room = select.value; history.replaceState(null, "", room ? "?room=" + encodeURIComponent(room) : location.pathname); tick(); });
+  select.addEventListener("change", () => { room = select.value; slowAt = 0; abA.dataset.ids = ""; history.replaceState(null, "", room ? "?room=" + encodeURIComponent(room) : location.pathname); tick(); });
 
   function renderRoom(s) {
     $("dash-kpis").replaceChildren(
@@ -84,6 +86,57 @@
         h("td", {}, h("a", { href: "?room=" + encodeURIComponent(r.slug) }, t("看板", "Dashboard")), " ", h("a", { href: "/report/" + encodeURIComponent(r.slug) }, t("报告", "Report")))))));
   }
 
+  // What the comments ask for, per product (GET /rooms/{slug}/insights).
+  const asks = [["ask_price", t("问价", "Price")], ["ask_taste", t("口味", "Taste")], ["ask_ingredients_allergen", t("配料/过敏", "Ingredients")],
+    ["ask_stock_size", t("库存/规格", "Stock/size")], ["ask_shipping_pickup", t("配送/自提", "Delivery")], ["ask_other", t("其他", "Other")]];
+  function renderSignals(sig) {
+    const num = (v, id) => h("td", { class: "num", "data-k": id }, v || 0);
+    $("dash-signals").replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, t("商品", "Product")), h("th", { class: "num" }, t("提及", "Mentions")), h("th", { class: "num" }, t("提问", "Questions")),
+        ...asks.map(([, label]) => h("th", { class: "num" }, label)), h("th", { class: "num" }, t("好评 / 差评", "Pos / neg")), h("th", { class: "num" }, t("待回答", "Unanswered")))),
+      h("tbody", {}, (sig.products || []).length ? sig.products.map((p) => h("tr", { "data-product": p.product_id }, h("td", {}, p.name), num(p.mentions, "mentions"), num(p.questions, "questions"),
+        ...asks.map(([k]) => num((p.by_intent || {})[k], k)), h("td", { class: "num" }, p.sentiment.pos + " / " + p.sentiment.neg), num(p.unanswered_questions, "unanswered")))
+        : h("tr", {}, h("td", { colspan: String(asks.length + 5), class: "muted" }, t("还没有评论", "No comments yet")))));
+  }
+
+  // A/B verdict between two products of the room (GET /rooms/{slug}/ab).
+  const abA = $("dash-ab-a"), abB = $("dash-ab-b");
+  function fillABChoices(products) {
+    const ids = products.map((p) => String(p.product_id));
+    if (ids.join() === abA.dataset.ids) return;
+    abA.dataset.ids = ids.join();
+    for (const [sel, i] of [[abA, 0], [abB, 1]]) {
+      const keep = sel.value;
+      sel.replaceChildren(...products.map((p) => h("option", { value: p.product_id }, p.name)));
+      sel.value = ids.includes(keep) ? keep : ids[Math.min(i, ids.length - 1)] || "";
+    }
+  }
+  function renderAB(ab) {
+    const pc = (x) => (100 * x).toFixed(1) + "%";
+    const side = (c, title) => {
+      const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + (SL.lang === "en" && x.name_en ? x.name_en : x.name)), h("td", { class: "num" }, x.successes + " / " + x.trials), h("td", { class: "num" }, pc(x.rate)));
+      return h("div", { class: "dash-ab-side", "data-metric": c.metric },
+        h("h3", {}, title),
+        h("table", { class: "data" }, h("thead", {}, h("tr", {}, h("th", {}, t("款", "Variant")), h("th", { class: "num" }, t("人数 / 看到卡片的观众", "Viewers / shown the card")), h("th", { class: "num" }, t("比例", "Rate")))),
+          h("tbody", {}, arm(c.a, "A"), arm(c.b, "B"))),
+        h("p", { class: "verdict " + (c.winner ? "win" : c.enough_data ? "" : "wait"), "data-winner": c.winner || "" }, SL.lang === "en" ? c.verdict_en : c.verdict),
+        h("p", { class: "muted small" }, c.tests + " · z = " + c.z.toFixed(2) + " · p = " + c.p_value.toFixed(4) + " · P(B > A) = " + pc(c.p_b_beats_a)));
+    };
+    $("dash-ab").replaceChildren(h("div", { class: "dash-ab-grid" }, side(ab.asked, t("被问得多（提问的观众）", "Asked about more (viewers who asked)")), side(ab.converted, t("卖得好（付款的观众）", "Converts better (viewers who paid)"))));
+  }
+  let slowAt = 0;
+  async function slowTick(force) {
+    if (!force && Date.now() - slowAt < 10000) return;
+    slowAt = Date.now();
+    const slug = encodeURIComponent(room);
+    renderSignals(await api("GET", "/api/v1/rooms/" + slug + "/insights"));
+    const ok = abA.value && abB.value && abA.value !== abB.value;
+    if (ok) renderAB(await api("GET", "/api/v1/rooms/" + slug + "/ab?a=" + abA.value + "&b=" + abB.value));
+    else $("dash-ab").replaceChildren(h("p", { class: "muted" }, t("选两款不同的商品来比较。", "Pick two different products to compare.")));
+    document.body.dataset.slowTicks = String(Number(document.body.dataset.slowTicks || 0) + 1);
+  }
+  for (const sel of [abA, abB]) sel.addEventListener("change", () => slowTick(true).catch(() => {}));
+
   let busy = false;
   async function tick() {
     if (busy) return;
@@ -91,8 +144,12 @@
     try {
       $("dash-room-view").classList.toggle("hidden", !room);
       $("dash-brand-view").classList.toggle("hidden", !!room);
-      if (room) renderRoom(await api("GET", "/api/v1/rooms/" + encodeURIComponent(room) + "/stats"));
-      else {
+      if (room) {
+        const st = await api("GET", "/api/v1/rooms/" + encodeURIComponent(room) + "/stats");
+        renderRoom(st);
+        fillABChoices(st.products);
+        await slowTick(false).catch(() => {}); // the numbers above keep their 2 s even if this fails
+      } else {
         const [rooms, stores] = await Promise.all([api("GET", "/api/v1/insight/rooms"), api("GET", "/api/v1/reports/stores").catch(() => ({ stores: [] }))]);
         renderBrand(rooms.rooms, stores.stores || []);
       }
