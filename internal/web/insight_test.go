@@ -208,8 +208,9 @@ func TestInsightComments(t *testing.T) {
 	}
 	var sig signals
 	// All four read: the reader saves in batches, so the viewers' three
-	// can be read before the host's answer to the price question.
-	testkit.WaitFor(t, "comments read, the host's answer too", 120*time.Second, func() bool {
+	// can be read before the host's answer to the price question. The
+	// dictionary loads first: 90 s and more at load 25+ on this box.
+	testkit.WaitFor(t, "comments read, the host's answer too", 4*time.Minute, func() bool {
 		send(t, nil, s.base, "GET", "/api/v1/rooms/demo/insights", nil, owner, nil).decode(t, &sig)
 		n, strawberryOpen := int64(0), int64(-1)
 		for _, p := range sig.Products {
