@@ -264,7 +264,8 @@ func (rs *Ruleset) With(layer string, terms []Term, evidence []Evidence, now tim
 
 // fold maps a text to the runes rules compare: ASCII letters lower-cased,
 // full-width ASCII (ＡＢＣ１２３％) to half-width, the ideographic space to a
-// space. One rune in, one rune out, so offsets are the text's rune offsets.
+// space, traditional characters to simplified (tradToSimp). One rune in,
+// one rune out; Check also drops what breaks words up (normalize).
 func fold(s string) []rune {
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
@@ -285,6 +286,10 @@ func foldRune(r rune) rune {
 		return r
 	case r == 0x3000:
 		return ' '
+	case r >= 0x4E00:
+		if s, ok := tradToSimp[r]; ok {
+			return s
+		}
 	}
 	return r
 }
@@ -302,13 +307,11 @@ func (rs *Ruleset) Check(text string, in Input) Result {
 		_ = in.Validate() // defaults; unknown values were refused at the edge
 	}
 	var buf [256]rune
-	rn := buf[:0]
-	for _, r := range text {
-		rn = append(rn, foldRune(r))
-	}
+	rn, pos := normalize(text, buf[:0])
 	var mbuf [16]match
 	ms := rs.scan(rn, in, mbuf[:0])
 	res := Result{Verdict: OK}
+	var orig []rune // the text's runes, for the matched words as written
 	if len(ms) > 0 {
 		ms = resolve(ms)
 		for _, m := range ms {
@@ -319,10 +322,21 @@ func (rs *Ruleset) Check(text string, in Input) Result {
 			if m.sev == NeedsEvidence && rs.proven(r.Evidence, rn, m, in.ProductID) {
 				continue
 			}
-			res.Findings = append(res.Findings, rs.finding(r, term, m, string([]rune(text)[m.start:m.end])))
+			if orig == nil {
+				orig = []rune(text)
+			}
+			at := m
+			if pos != nil { // spans are in the text as written, spacers included
+				at.start, at.end = pos[m.start], pos[m.end-1]+1
+			}
+			res.Findings = append(res.Findings, rs.finding(r, term, at, string(orig[at.start:at.end])))
 		}
 	}
-	res.Findings = rs.checkRequired(rn, in, res.Findings)
+	end := len(rn)
+	if pos != nil {
+		end = pos[len(rn)]
+	}
+	res.Findings = rs.checkRequired(rn, end, in, res.Findings)
 	res.Verdict = verdictOf(res.Findings)
 	if res.Findings == nil {
 		res.Findings = []Finding{}
@@ -556,7 +570,7 @@ func (rs *Ruleset) finding(r *Rule, term string, m match, matched string) Findin
 
 // checkRequired adds a finding for each applicable rule whose required
 // phrase is missing (e.g. a health-food ad without 本品不能代替药物).
-func (rs *Ruleset) checkRequired(rn []rune, in Input, fs []Finding) []Finding {
+func (rs *Ruleset) checkRequired(rn []rune, end int, in Input, fs []Finding) []Finding {
 	for i, req := range rs.required {
 		if req == nil {
 			continue
@@ -567,7 +581,7 @@ func (rs *Ruleset) checkRequired(rn []rune, in Input, fs []Finding) []Finding {
 			continue
 		}
 		rep := r.Replacement
-		fs = append(fs, Finding{Rule: r.ID, Law: r.Law, Span: Span{len(rn), len(rn)}, Severity: sev,
+		fs = append(fs, Finding{Rule: r.ID, Law: r.Law, Span: Span{end, end}, Severity: sev,
 			Explanation: r.Explanation, ExplanationEN: r.ExplanationEN, Suggestion: r.Suggestion, SuggestionEN: r.SuggestionEN, Replacement: &rep})
 	}
 	return fs
