@@ -12,8 +12,9 @@ import (
 // stored (the handler loads it first, so another tenant's product is not
 // found before the body is read): every SKU prod names by id must be one of
 // old's; each price change is audited once the save has committed; live
-// rooms get the new card.
-func (a *App) UpdateProduct(ctx context.Context, p *identity.Principal, old, prod *catalog.Product) (*catalog.Product, error) {
+// rooms get the new card. Texts it changes of a product a live room shows
+// are reviewed first (checkProductEdit): blocking ones need ov.
+func (a *App) UpdateProduct(ctx context.Context, p *identity.Principal, old, prod *catalog.Product, ov *Override) (*catalog.Product, error) {
 	prod.ID, prod.MerchantID = old.ID, p.MerchantID
 	known := map[int64]catalog.SKU{}
 	for _, k := range old.SKUs {
@@ -29,6 +30,9 @@ func (a *App) UpdateProduct(ctx context.Context, p *identity.Principal, old, pro
 		if o, ok := known[k.ID]; ok && o.PriceFen != k.PriceFen {
 			changes = append(changes, "sku:"+o.Code, fmt.Sprintf("%d -> %d fen", o.PriceFen, k.PriceFen))
 		}
+	}
+	if err := a.checkProductEdit(ctx, p, old, prod, ov); err != nil {
+		return nil, err
 	}
 	if err := a.Catalog.UpdateProduct(ctx, prod); err != nil {
 		return nil, err

@@ -27,6 +27,9 @@ type BlockedError struct{ Review *compliance.Review }
 func (e *BlockedError) Error() string { return compliance.ErrBlocked.Error() }
 func (e *BlockedError) Unwrap() error { return compliance.ErrBlocked }
 
+// ProblemMember is the problem+json extension the API adds: the review.
+func (e *BlockedError) ProblemMember() (string, any) { return "review", e.Review }
+
 // CommentError refuses a host's or guide's comment that breaks a blocking
 // rule, with the findings; it unwraps to compliance.ErrHostCommentBlocked.
 type CommentError struct{ Result compliance.Result }
@@ -34,16 +37,47 @@ type CommentError struct{ Result compliance.Result }
 func (e *CommentError) Error() string { return compliance.ErrHostCommentBlocked.Error() }
 func (e *CommentError) Unwrap() error { return compliance.ErrHostCommentBlocked }
 
-// productItems are the texts of a product a shopper reads. Products carry
-// no product type yet, so they are reviewed as ordinary food.
+// ProblemMember is the problem+json extension the API adds: the findings.
+func (e *CommentError) ProblemMember() (string, any) { return "findings", e.Result.Findings }
+
+// productItems are the texts of a product a shopper reads: on the card,
+// the product page and in the assistant's answers, reviewed under the
+// product's type (ordinary food when it has none).
 func productItems(p *catalog.Product) []compliance.Item {
-	in := compliance.Input{Context: compliance.CtxProduct, ProductType: compliance.OrdinaryFood, ProductID: p.ID}
+	in := compliance.Input{Context: compliance.CtxProduct, ProductType: compliance.ProductType(p.ProductType), ProductID: p.ID}
+	if in.ProductType == "" {
+		in.ProductType = compliance.OrdinaryFood
+	}
 	src := fmt.Sprintf("product:%d.", p.ID)
-	return []compliance.Item{
+	items := []compliance.Item{
 		{Source: src + "name", Text: p.Name, Input: in},
 		{Source: src + "subtitle", Text: p.Subtitle, Input: in},
 		{Source: src + "description", Text: p.Description, Input: in},
+		{Source: src + "specs", Text: p.Specs, Input: in},
+		{Source: src + "ingredients", Text: p.Ingredients, Input: in},
+		{Source: src + "origin", Text: p.Origin, Input: in},
 	}
+	for _, k := range p.SKUs {
+		items = append(items, compliance.Item{Source: fmt.Sprintf("%ssku:%s", src, k.Code), Text: k.Name, Input: in})
+	}
+	return items
+}
+
+// changedItems are the items of next whose text (or how it is read: a new
+// product type) differs from prev's at the same source: what an edit newly
+// shows.
+func changedItems(prev, next []compliance.Item) []compliance.Item {
+	before := make(map[string]compliance.Item, len(prev))
+	for _, it := range prev {
+		before[it.Source] = it
+	}
+	var out []compliance.Item
+	for _, it := range next {
+		if b, ok := before[it.Source]; !ok || b.Text != it.Text || b.Input != it.Input {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // ReviewProduct reviews a product's texts (the admin shows the findings
@@ -85,6 +119,13 @@ func (a *App) checkGoLive(ctx context.Context, p *identity.Principal, room *live
 	if err != nil {
 		return err
 	}
+	return a.complianceGate(ctx, p, rev, ov, "room.live.override", "room:"+room.Slug)
+}
+
+// complianceGate decides on a review: nil when nothing blocks; a *BlockedError
+// without an override; with one, only an owner passes, with a reason, and
+// the decision is audited as action on subject with the blocking findings.
+func (a *App) complianceGate(ctx context.Context, p *identity.Principal, rev *compliance.Review, ov *Override, action, subject string) error {
 	if !rev.Blocking {
 		return nil
 	}
@@ -107,7 +148,111 @@ func (a *App) checkGoLive(ctx context.Context, p *identity.Principal, room *live
 		}
 	}
 	detail := "reason: " + reason + "; rules " + rev.RulesVersion + "; " + strings.Join(blocked, "; ")
-	return a.Audit.Audit(ctx, p.MerchantID, p.Name, "room.live.override", "room:"+room.Slug, detail)
+	return a.Audit.Audit(ctx, p.MerchantID, p.Name, action, subject, detail)
+}
+
+// The go-live review is not the only gate: once a room is live, whatever
+// staff change that viewers then read is reviewed the same way before it
+// is stored — a new title, products added to the lineup, a product pinned
+// from outside the lineup, an edited text of a product a live room shows.
+// Only what the change adds is reviewed, so texts an owner already let
+// through at go-live do not refuse unrelated edits.
+
+// checkLiveRoomEdit reviews an edit of a live room: the title when it
+// changed, and the products it adds to the lineup (productIDs nil: the
+// lineup is unchanged).
+func (a *App) checkLiveRoomEdit(ctx context.Context, p *identity.Principal, old, next *live.Room, productIDs []int64, ov *Override) error {
+	if a.Compliance == nil || old.Status != live.Live {
+		return nil
+	}
+	var items []compliance.Item
+	if next.Title != old.Title {
+		items = append(items, compliance.Item{Source: "title", Text: next.Title, Input: compliance.Input{Context: compliance.CtxTitle}})
+	}
+	had := map[int64]bool{}
+	for _, id := range old.ProductIDs {
+		had[id] = true
+	}
+	for _, id := range productIDs {
+		if had[id] {
+			continue
+		}
+		prod, err := a.Catalog.Product(ctx, next.MerchantID, id)
+		if err != nil {
+			continue // the lineup store refuses unknown products with its own error
+		}
+		items = append(items, productItems(prod)...)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, next.MerchantID, items)
+	if err != nil {
+		return err
+	}
+	return a.complianceGate(ctx, p, rev, ov, "room.edit.override", "room:"+next.Slug)
+}
+
+// checkPin reviews a product pinned in a live room from outside its lineup
+// (the lineup was reviewed when the room went live or the product joined it).
+func (a *App) checkPin(ctx context.Context, p *identity.Principal, room *live.Room, prod *catalog.Product, ov *Override) error {
+	if a.Compliance == nil || room.Status != live.Live {
+		return nil
+	}
+	for _, id := range room.ProductIDs {
+		if id == prod.ID {
+			return nil
+		}
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, room.MerchantID, productItems(prod))
+	if err != nil {
+		return err
+	}
+	return a.complianceGate(ctx, p, rev, ov, "room.pin.override", fmt.Sprintf("room:%s product:%d", room.Slug, prod.ID))
+}
+
+// checkProductEdit reviews the texts an edit changes of a product that a
+// live room shows (in its lineup or pinned); other products only get the
+// findings with their save.
+func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, next *catalog.Product, ov *Override) error {
+	if a.Compliance == nil {
+		return nil
+	}
+	items := changedItems(productItems(old), productItems(next))
+	if len(items) == 0 {
+		return nil
+	}
+	shown, err := a.shownLive(ctx, old.MerchantID, old.ID)
+	if err != nil || !shown {
+		return err
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, old.MerchantID, items)
+	if err != nil {
+		return err
+	}
+	return a.complianceGate(ctx, p, rev, ov, "product.edit.override", fmt.Sprintf("product:%d", old.ID))
+}
+
+// shownLive reports whether a live room of the merchant shows the product.
+func (a *App) shownLive(ctx context.Context, merchantID, productID int64) (bool, error) {
+	rooms, err := a.Live.ListRooms(ctx, merchantID)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rooms {
+		if r.Status != live.Live {
+			continue
+		}
+		if r.PinnedProductID == productID {
+			return true, nil
+		}
+		for _, id := range r.ProductIDs {
+			if id == productID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // reviewComment checks a comment during a live. A host's or guide's comment
@@ -122,7 +267,13 @@ func (a *App) reviewComment(ctx context.Context, room *live.Room, staff bool, te
 	if err != nil {
 		return nil, err
 	}
-	res := rs.Check(text, compliance.Input{Context: compliance.CtxComment, ProductType: compliance.OrdinaryFood})
+	in := compliance.Input{Context: compliance.CtxComment, ProductType: compliance.OrdinaryFood}
+	if staff && room.PinnedProductID != 0 { // a host speaks about the pinned product: its type's rules
+		if prod, err := a.Catalog.Product(ctx, room.MerchantID, room.PinnedProductID); err == nil && prod.ProductType != "" {
+			in.ProductType, in.ProductID = compliance.ProductType(prod.ProductType), prod.ID
+		}
+	}
+	res := rs.Check(text, in)
 	if staff && res.Blocking() {
 		return nil, &CommentError{Result: res}
 	}

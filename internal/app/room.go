@@ -121,10 +121,13 @@ func (a *App) DeleteComment(ctx context.Context, p *identity.Principal, room *li
 // Pin pushes a product card to every viewer of the room.
 // The pin_id in the answer and in the card.pinned event is the same, so a
 // client (a load tool, an integration) can match its request to the event.
-func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64) (*catalog.Product, string, error) {
+func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, productID int64, ov *Override) (*catalog.Product, string, error) {
 	prod, err := a.Catalog.Product(ctx, p.MerchantID, productID)
 	if err != nil {
 		return nil, "", apperr.NotFoundAs(err, catalog.ErrUnknownProduct)
+	}
+	if err := a.checkPin(ctx, p, room, prod, ov); err != nil {
+		return nil, "", err
 	}
 	at := a.Now()
 	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, at); err != nil {
@@ -249,12 +252,17 @@ func (a *App) CreateRoom(ctx context.Context, p *identity.Principal, room *live.
 }
 
 // UpdateRoom saves a room's settings and, when productIDs is not nil, its
-// lineup, in one transaction, and returns its state.
-func (a *App) UpdateRoom(ctx context.Context, p *identity.Principal, room *live.Room, productIDs []int64) (*RoomState, error) {
+// lineup, in one transaction, and returns its state. old is the room as
+// stored: when it is live, a new title or added products are reviewed
+// first (checkLiveRoomEdit) and blocking ones need ov.
+func (a *App) UpdateRoom(ctx context.Context, p *identity.Principal, old, room *live.Room, productIDs []int64, ov *Override) (*RoomState, error) {
 	if err := room.Validate(); err != nil {
 		return nil, err
 	}
 	if err := a.checkStore(ctx, p.MerchantID, room.StoreID); err != nil {
+		return nil, err
+	}
+	if err := a.checkLiveRoomEdit(ctx, p, old, room, productIDs, ov); err != nil {
 		return nil, err
 	}
 	if err := a.Live.UpdateRoomWithLineup(ctx, room, productIDs); err != nil {

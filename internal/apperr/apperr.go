@@ -157,7 +157,10 @@ var (
 	ErrInvalidSlug     = InvalidField("slug", "invalid_slug", "标识无效", "Invalid slug.")
 	ErrUnknownField    = InvalidField("", "unknown_field", "未知字段", "Unknown field.")
 	ErrInvalidTexts    = InvalidField("texts", "invalid_texts", "文字列表无效", "Invalid texts.")
-	ErrInvalidDecision = InvalidField("decision", "invalid_decision", "处理决定无效", "Invalid decision.")
-	ErrReasonTooLong   = InvalidField("reason", "reason_too_long", "理由太长", "The reason is too long.")
-	ErrInvalidScope    = InvalidField("scope", "invalid_scope", "范围无效", "Invalid scope.")
+	// ErrInvalidProductType: product_type is ordinary_food, health_food or
+	// none (catalog products and the compliance check share the code).
+	ErrInvalidProductType = InvalidField("product_type", "invalid_product_type", "product_type 须为 ordinary_food/health_food/none", "product_type must be ordinary_food, health_food or none.")
+	ErrInvalidDecision    = InvalidField("decision", "invalid_decision", "处理决定无效", "Invalid decision.")
+	ErrReasonTooLong      = InvalidField("reason", "reason_too_long", "理由太长", "The reason is too long.")
+	ErrInvalidScope       = InvalidField("scope", "invalid_scope", "范围无效", "Invalid scope.")
 )

@@ -39,14 +39,24 @@ type Product struct {
 	Aliases []string `json:"aliases"`
 	// Category (水果, 乳品 …) scopes coupons and commissions and matches
 	// past buyers and household pushes; free text, one level.
-	Category  string       `json:"category,omitempty"`
-	Storage   StorageClass `json:"storage"`
-	ShelfDays int          `json:"shelf_days,omitempty"`
-	Active    bool         `json:"active"`
-	SKUs      []SKU        `json:"skus"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Category string `json:"category,omitempty"`
+	// ProductType decides which food-claim rules its texts are reviewed
+	// under: ordinary_food (default), health_food (保健食品, 蓝帽子) or none.
+	ProductType string       `json:"product_type"`
+	Storage     StorageClass `json:"storage"`
+	ShelfDays   int          `json:"shelf_days,omitempty"`
+	Active      bool         `json:"active"`
+	SKUs        []SKU        `json:"skus"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
+
+// Product types (the compliance review's; see compliance.ProductType).
+const (
+	OrdinaryFood = "ordinary_food"
+	HealthFood   = "health_food"
+	NotFood      = "none"
+)
 
 // SKU is a variant with its own price, e.g. 500g vs 1kg.
 type SKU struct {
@@ -89,6 +99,13 @@ func (p *Product) Validate() error {
 	}
 	if err := p.cleanAliases(); err != nil {
 		return err
+	}
+	switch p.ProductType {
+	case "":
+		p.ProductType = OrdinaryFood
+	case OrdinaryFood, HealthFood, NotFood:
+	default:
+		return apperr.ErrInvalidProductType
 	}
 	p.Category = strings.TrimSpace(p.Category)
 	if utf8.RuneCountInString(p.Category) > 20 || strings.ContainsAny(p.Category, "\r\n") {

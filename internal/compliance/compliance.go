@@ -220,7 +220,7 @@ func (e *Evidence) valid(now time.Time) bool {
 // Errors.
 var (
 	ErrContext       = apperr.InvalidField("context", "invalid_context", "context 须为 title/product/script/pinned/comment", "context must be title, product, script, pinned or comment.")
-	ErrProductType   = apperr.InvalidField("product_type", "invalid_product_type", "product_type 须为 ordinary_food/health_food/none", "product_type must be ordinary_food, health_food or none.")
+	ErrProductType   = apperr.ErrInvalidProductType
 	ErrTexts         = apperr.ErrInvalidTexts.With("texts 须为1到100段文字，每段最多5000字", "texts: 1 to 100 texts of at most 5,000 characters each.")
 	ErrTerm          = apperr.InvalidField("term", "invalid_term", "词语必填，最多40字", "term is required, at most 40 characters.")
 	ErrTermText      = apperr.InvalidField("explanation", "invalid_term_text", "说明和建议最多200字", "explanation and suggestion: at most 200 characters.")

@@ -16,14 +16,14 @@ type CatalogStore struct{ DB *DB }
 
 var _ catalog.Store = (*CatalogStore)(nil)
 
-const productCols = `id, merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases, category`
+const productCols = `id, merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases, category, product_type`
 
 func scanProduct(row interface{ Scan(...any) error }) (*catalog.Product, error) {
 	var p catalog.Product
 	var storage string
 	var created, updated int64
 	var aliases string
-	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.NameEN, &p.Subtitle, &p.Description, &p.Image, &p.Specs, &p.Ingredients, &p.Allergens, &p.Origin, &storage, &p.ShelfDays, &p.Active, &created, &updated, &aliases, &p.Category)
+	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.NameEN, &p.Subtitle, &p.Description, &p.Image, &p.Specs, &p.Ingredients, &p.Allergens, &p.Origin, &storage, &p.ShelfDays, &p.Active, &created, &updated, &aliases, &p.Category, &p.ProductType)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -63,11 +63,20 @@ func (s *CatalogStore) CreateProducts(ctx context.Context, ps []*catalog.Product
 	return err
 }
 
+// productType is what is stored for a product saved without one (seeds,
+// imports that skip Validate): ordinary food, the column's default.
+func productType(p *catalog.Product) string {
+	if p.ProductType == "" {
+		p.ProductType = catalog.OrdinaryFood
+	}
+	return p.ProductType
+}
+
 func insertProduct(ctx context.Context, tx *Tx, p *catalog.Product) (err error) {
 	p.CreatedAt, p.UpdatedAt = tx.Now, tx.Now
-	p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases, category)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now),
-		strings.Join(p.Aliases, "\n"), p.Category)
+	p.ID, err = tx.InsertID(ctx, `INSERT INTO products (merchant_id, name, name_en, subtitle, description, image, specs, ingredients, allergens, origin, storage, shelf_days, active, created_at, updated_at, aliases, category, product_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.MerchantID, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now), ms(tx.Now),
+		strings.Join(p.Aliases, "\n"), p.Category, productType(p))
 	if err != nil {
 		return err
 	}
@@ -102,9 +111,9 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, p *catalog.Product) er
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		p.UpdatedAt = tx.Now
-		res, err := tx.Exec(ctx, `UPDATE products SET name = ?, name_en = ?, subtitle = ?, description = ?, image = ?, specs = ?, ingredients = ?, allergens = ?, origin = ?, storage = ?, shelf_days = ?, active = ?, updated_at = ?, aliases = ?, category = ?
+		res, err := tx.Exec(ctx, `UPDATE products SET name = ?, name_en = ?, subtitle = ?, description = ?, image = ?, specs = ?, ingredients = ?, allergens = ?, origin = ?, storage = ?, shelf_days = ?, active = ?, updated_at = ?, aliases = ?, category = ?, product_type = ?
 			WHERE merchant_id = ? AND id = ?`, p.Name, p.NameEN, p.Subtitle, p.Description, p.Image, p.Specs, p.Ingredients, p.Allergens, p.Origin, string(p.Storage), p.ShelfDays, p.Active, ms(tx.Now),
-			strings.Join(p.Aliases, "\n"), p.Category, p.MerchantID, p.ID)
+			strings.Join(p.Aliases, "\n"), p.Category, productType(p), p.MerchantID, p.ID)
 		if err := mustAffect(res, err); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -59,6 +60,23 @@ func TestContractCompliance(t *testing.T) {
 			t.Fatalf("%q %v", body, err)
 		}
 		wantCode(t, cs.SetScript(ctx, s.other, room.ID, "x", "y"), "not_found")
+
+		// A product's type is stored (migration 2900); rows from before it,
+		// and saves without one, read as ordinary food.
+		prod, err := s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		if prod.ProductType != catalog.OrdinaryFood {
+			t.Fatalf("product type %q, want ordinary_food", prod.ProductType)
+		}
+		prod.ProductType = catalog.HealthFood
+		must(t, prod.Validate())
+		must(t, s.cat.UpdateProduct(ctx, prod))
+		if again, err := s.cat.Product(ctx, s.m, s.product); err != nil || again.ProductType != catalog.HealthFood {
+			t.Fatalf("%+v %v", again, err)
+		}
+		bad := *prod
+		bad.ProductType = "medicine"
+		wantCode(t, bad.Validate(), "invalid_product_type")
 		if body, _ := cs.Script(ctx, s.other, room.ID); body != "" {
 			t.Fatalf("other tenant read the script: %q", body)
 		}

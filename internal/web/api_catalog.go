@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
@@ -152,11 +153,15 @@ func (s *Server) apiUpdateProduct(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var prod catalog.Product
-	if err := decodeJSON(r, &prod); err != nil {
+	var in struct {
+		catalog.Product
+		Override *app.Override `json:"override"` // an owner's, for blocking texts of a product a live room shows
+	}
+	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	out, err := s.App.UpdateProduct(r.Context(), p, old, &prod)
+	prod := in.Product
+	out, err := s.App.UpdateProduct(r.Context(), p, old, &prod, in.Override)
 	if err != nil {
 		return err
 	}

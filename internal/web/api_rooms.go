@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/compliance"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
@@ -153,7 +151,8 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	var in struct {
 		roomInput
-		RotateKey bool `json:"rotate_stream_key"`
+		RotateKey bool          `json:"rotate_stream_key"`
+		Override  *app.Override `json:"override"` // an owner's, for a blocked edit of a live room
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -161,11 +160,12 @@ func (s *Server) apiUpdateRoom(w http.ResponseWriter, r *http.Request) error {
 	if in.Slug != "" && in.Slug != room.Slug {
 		return errSlugImmutable
 	}
+	old := *room
 	in.apply(room)
 	if in.RotateKey {
 		room.StreamKey = live.NewStreamKey()
 	}
-	st, err := s.App.UpdateRoom(r.Context(), p, room, in.ProductIDs)
+	st, err := s.App.UpdateRoom(r.Context(), p, &old, room, in.ProductIDs, in.Override)
 	if err != nil {
 		return err
 	}
@@ -188,11 +188,7 @@ func (s *Server) apiRoomStatus(w http.ResponseWriter, r *http.Request) error {
 		return apperr.ErrInvalidStatus.With("状态须为 live 或 ended", "Status must be live or ended.")
 	}
 	room, err = s.App.SetRoomStatus(r.Context(), PrincipalFrom(r.Context()), room, in.Status, in.Override)
-	if blocked := (*app.BlockedError)(nil); errors.As(err, &blocked) {
-		writeProblemWith(w, r, compliance.ErrBlocked, "review", blocked.Review)
-		return nil
-	}
-	if err != nil {
+	if err != nil { // a *app.BlockedError is answered with its review (Server.fail)
 		return err
 	}
 	return writeJSON(w, 200, room)
@@ -215,11 +211,18 @@ func (s *Server) roomProduct(r *http.Request) (*live.Room, int64, error) {
 }
 
 func (s *Server) apiPin(w http.ResponseWriter, r *http.Request) error {
-	room, productID, err := s.roomProduct(r)
+	room, err := s.roomOwned(r)
 	if err != nil {
 		return err
 	}
-	prod, pinID, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, productID)
+	var in struct {
+		ProductID int64         `json:"product_id"`
+		Override  *app.Override `json:"override"` // an owner's, for a product outside a live room's lineup with blocking texts
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	prod, pinID, err := s.App.Pin(r.Context(), PrincipalFrom(r.Context()), room, in.ProductID, in.Override)
 	if err != nil {
 		return err
 	}
@@ -300,11 +303,7 @@ func (s *Server) apiPostComment(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(w, "comment:"+app.UserKey(p), 2, 5); err != nil {
 		return err
 	}
-	c, err := s.App.PostComment(app.WithDevice(r.Context(), s.deviceOf(r)), p, room, in.Text)
-	if refused := (*app.CommentError)(nil); errors.As(err, &refused) {
-		writeProblemWith(w, r, compliance.ErrHostCommentBlocked, "findings", refused.Result.Findings)
-		return nil
-	}
+	c, err := s.App.PostComment(app.WithDevice(r.Context(), s.deviceOf(r)), p, room, in.Text) // a *app.CommentError carries its findings (Server.fail)
 	if err != nil {
 		return err
 	}

@@ -331,6 +331,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt Route, err erro
 	if e.Kind == apperr.TooMany && errors.As(err, &ra) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.RetryAfter().Seconds()))))
 	}
+	// Some refusals carry what the caller needs to fix them (a compliance
+	// review, a comment's findings) as a problem extension member.
+	var ext interface{ ProblemMember() (string, any) }
+	if rt.API && errors.As(err, &ext) {
+		key, val := ext.ProblemMember()
+		writeProblemWith(w, r, e, key, val)
+		return
+	}
 	if rt.API {
 		writeProblem(w, r, e)
 		return

@@ -208,17 +208,19 @@
       skus.map((k, i) => h("div", { class: "sku-row", dataset: { id: k.id || 0 } }, h("input", { name: "code" + i, value: k.code, placeholder: "SKU" }), h("input", { name: "sname" + i, value: k.name, placeholder: t("名称", "Name") }),
         h("input", { name: "price" + i, type: "number", step: "0.01", min: "0", value: (k.price_fen / 100).toFixed(2) }), h("input", { name: "list" + i, type: "number", step: "0.01", min: "0", value: ((k.list_price_fen || 0) / 100).toFixed(2) }))));
     const upload = h("input", { type: "file", accept: "image/*", name: "upload" });
+    const guard = SL.complianceGuard(role);
     openModal(p ? t("编辑商品", "Edit product") : t("新建商品", "New product"), [
       field(t("名称", "Name"), "name", p && p.name, { required: true }), field(t("英文名", "English name"), "name_en", p && p.name_en),
       field(t("卖点", "Subtitle"), "subtitle", p && p.subtitle, { full: true }),
       field(t("类目", "Category"), "category", p && p.category), field(t("产地", "Origin"), "origin", p && p.origin), select(t("储存方式", "Storage"), "storage", [["chilled", t("冷藏", "Chilled")], ["frozen", t("冷冻", "Frozen")], ["ambient", t("常温", "Ambient")]], p ? p.storage : "chilled"),
+      select(t("食品类别（决定适用的广告审查规则）", "Product type (which claim rules apply)"), "product_type", [["ordinary_food", t("普通食品", "Ordinary food")], ["health_food", t("保健食品（蓝帽子）", "Health food (approved)")], ["none", t("非食品", "Not food")]], p ? p.product_type || "ordinary_food" : "ordinary_food"),
       field(t("配料", "Ingredients"), "ingredients", p && p.ingredients), field(t("过敏原", "Allergens"), "allergens", p && p.allergens),
       field(t("规格说明", "Specs"), "specs", p && p.specs), field(t("保质期（天）", "Shelf life (days)"), "shelf_days", p ? p.shelf_days : 7, { type: "number", min: "0" }),
       field(t("别名（评论里的叫法，用、或 | 分隔，如 1号、黄色那杯）", "Aliases (what viewers call it in comments, separated by 、 or |, e.g. No. 1, the yellow one)"), "aliases", p && (p.aliases || []).join("、"), { full: true }),
       p ? aliasTry(p) : null,
       field(t("描述", "Description"), "description", p && p.description, { full: true, textarea: true }),
       h("label", { class: "full" }, t("图片", "Image"), upload, p && p.image ? h("img", { src: p.image, alt: "", width: "64", height: "64" }) : null),
-      skuBox,
+      skuBox, guard.el,
     ], async (form) => {
       let image = p ? p.image : "";
       if (upload.files.length) {
@@ -228,9 +230,9 @@
       }
       const body = { name: form.name.value, name_en: form.name_en.value, subtitle: form.subtitle.value, origin: form.origin.value, storage: form.storage.value,
         ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
-        description: form.description.value, category: form.category.value.trim(), image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
+        description: form.description.value, category: form.category.value.trim(), product_type: form.product_type.value, image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
         skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
-      const saved = p ? await api("PUT", "/api/v1/products/" + p.id, body) : await api("POST", "/api/v1/products", body);
+      const saved = p ? await guard.run((override) => api("PUT", "/api/v1/products/" + p.id, override ? Object.assign({ override }, body) : body)) : await api("POST", "/api/v1/products", body);
       toast(t("已保存", "Saved")); show("products");
       if (saved.compliance && saved.compliance.texts.length) setTimeout(() => showReview(saved), 0); // after this modal closes
     });
@@ -379,18 +381,19 @@
   }
   async function editRoom(x) {
     if (!productsCache.length) { try { productsCache = (await api("GET", "/api/v1/products")).products; } catch (e) { toast(e.message); return; } }
+    const roomGuard = SL.complianceGuard(role);
     const local = (iso) => { if (!iso) return ""; const d = new Date(new Date(iso).getTime() + 8 * 3600e3); return d.toISOString().slice(0, 16); };
     openModal(x ? t("编辑直播间", "Edit room") : t("新建直播间", "New room"), [
       field(t("地址（slug）", "Slug"), "slug", x && x.slug, x ? { readonly: true } : { required: true, pattern: "[a-z0-9][a-z0-9-]{1,47}" }), field(t("主播名", "Host name"), "host_name", x && x.host_name),
       field(t("标题", "Title"), "title", x && x.title, { full: true, required: true }), field(t("英文标题", "English title"), "title_en", x && x.title_en, { full: true }),
       field(t("计划开播（北京时间）", "Scheduled (Beijing time)"), "scheduled_at", x && local(x.scheduled_at), { type: "datetime-local" }),
       select(t("所属门店（该店主播运营）", "Store (its hosts run it)"), "store_id", [[0, t("品牌（不属于门店）", "Brand (no store)")]].concat(storesCache.map((s) => [s.id, s.name])), x ? x.store_id || 0 : 0),
-      productPicker(x ? x.product_ids : []),
+      productPicker(x ? x.product_ids : []), roomGuard.el,
     ], async (form) => {
       const picked = [...form.querySelectorAll('input[name="product"]:checked')].map((el) => Number(el.value));
       const body = { store_id: Number(form.store_id.value), title: form.title.value, title_en: form.title_en.value, host_name: form.host_name.value, product_ids: picked };
       if (form.scheduled_at.value) body.scheduled_at = new Date(form.scheduled_at.value + ":00+08:00").toISOString();
-      if (x) await api("PATCH", "/api/v1/rooms/" + x.slug, body); else await api("POST", "/api/v1/rooms", Object.assign({ slug: form.slug.value }, body));
+      if (x) await roomGuard.run((override) => api("PATCH", "/api/v1/rooms/" + x.slug, override ? Object.assign({ override }, body) : body)); else await api("POST", "/api/v1/rooms", Object.assign({ slug: form.slug.value }, body));
       toast(t("已保存", "Saved")); show("rooms");
     });
   }

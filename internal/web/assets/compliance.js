@@ -9,9 +9,10 @@
   const sourceLabel = (s) => {
     if (s === "title") return t("直播间标题", "Room title");
     if (s === "script") return t("直播脚本", "Script");
-    const m = /^product:(\d+)\.(\w+)$/.exec(s || "");
+    const m = /^product:(\d+)\.(.+)$/.exec(s || "");
     if (!m) return s || "";
-    const field = { name: t("名称", "name"), subtitle: t("卖点", "subtitle"), description: t("描述", "description") }[m[2]] || m[2];
+    const field = m[2].startsWith("sku:") ? t("规格 ", "SKU ") + m[2].slice(4)
+      : { name: t("名称", "name"), subtitle: t("卖点", "subtitle"), description: t("描述", "description"), specs: t("规格说明", "specs"), ingredients: t("配料", "ingredients"), origin: t("产地", "origin") }[m[2]] || m[2];
     return t("商品 #", "Product #") + m[1] + " · " + field;
   };
 
@@ -51,6 +52,33 @@
       h("ul", { class: "cf-list" }, x.findings.map(findingItem)))));
   };
   SL.complianceFindings = (text, findings) => SL.complianceView({ texts: [{ source: "", text, findings }] });
+
+  // SL.complianceGuard is a form's box for a save a live room would show
+  // (a room's title or lineup, a product's texts): refused with 409
+  // compliance_blocked, it shows the review; an owner may then give a
+  // reason and save again (the override is audited). save(override) runs
+  // the request; run() returns its answer or throws with the form kept open.
+  SL.complianceGuard = function (role) {
+    const box = h("div", { class: "full hidden cf-guard", id: "cf-guard" });
+    const reason = h("input", { name: "cf_reason", id: "cf-guard-reason", maxlength: "200", placeholder: t("仍要发布的理由（记入操作日志）", "Reason to publish anyway (audited)") });
+    return {
+      el: box,
+      async run(save) {
+        const why = reason.value.trim();
+        try { return await save(why ? { reason: why } : undefined); } catch (e) {
+          if (e.code !== "compliance_blocked" || !e.problem || !e.problem.review) throw e;
+          box.replaceChildren(
+            h("p", { class: "form-error" }, t("正在直播的直播间会展示这些文案，其中含禁止用语，未保存。", "A live room would show these texts; they have blocking claims and were not saved.")),
+            SL.complianceView(e.problem.review),
+            role === "owner" ? h("label", { class: "full" }, t("店主强制发布：填写理由后再点保存", "Owner override: give a reason and save again"), reason)
+              : h("p", { class: "small muted" }, t("只有店主可以强制发布。", "Only an owner can override.")));
+          box.classList.remove("hidden");
+          box.scrollIntoView({ block: "nearest" });
+          throw new Error(t("含禁止用语，未保存", "Blocking claims: not saved"));
+        }
+      },
+    };
+  };
 
   SL.adminTabs = SL.adminTabs || {};
   SL.adminTabs.compliance = async function (c) {
