@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shelflive/shelflive/internal/catalog"
@@ -86,7 +87,11 @@ func (a *App) ReviewProduct(ctx context.Context, p *catalog.Product) (*complianc
 	if a.Compliance == nil {
 		return nil, nil
 	}
-	return a.Compliance.ReviewItems(ctx, p.MerchantID, productItems(p))
+	rev, err := a.Compliance.ReviewItems(ctx, p.MerchantID, productItems(p))
+	if err != nil {
+		return nil, err
+	}
+	return rev, a.addPriceReview(ctx, rev, p.MerchantID, p)
 }
 
 // ReviewRoom reviews what a room shows before it goes live: its title, the
@@ -101,14 +106,20 @@ func (a *App) ReviewRoom(ctx context.Context, room *live.Room) (*compliance.Revi
 		return nil, err
 	}
 	items = append(items, compliance.Item{Source: "script", Text: script, Input: compliance.Input{Context: compliance.CtxScript}})
+	var prods []*catalog.Product
 	for _, id := range room.ProductIDs {
 		p, err := a.Catalog.Product(ctx, room.MerchantID, id)
 		if err != nil {
 			continue // a product deleted since; the lineup shows it no more
 		}
 		items = append(items, productItems(p)...)
+		prods = append(prods, p)
 	}
-	return a.Compliance.ReviewItems(ctx, room.MerchantID, items)
+	rev, err := a.Compliance.ReviewItems(ctx, room.MerchantID, items)
+	if err != nil {
+		return nil, err
+	}
+	return rev, a.addPriceReview(ctx, rev, room.MerchantID, prods...)
 }
 
 // checkGoLive runs the review for a room about to go live: nil when it may,
@@ -219,7 +230,8 @@ func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, 
 		return nil
 	}
 	items := changedItems(productItems(old), productItems(next))
-	if len(items) == 0 {
+	priced := changedPrices(old, next)
+	if len(items) == 0 && len(priced.SKUs) == 0 {
 		return nil
 	}
 	shown, err := a.shownLive(ctx, old.MerchantID, old.ID)
@@ -230,7 +242,26 @@ func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, 
 	if err != nil {
 		return err
 	}
+	if err := a.addPriceReview(ctx, rev, old.MerchantID, priced); err != nil {
+		return err
+	}
 	return a.complianceGate(ctx, p, rev, ov, "product.edit.override", fmt.Sprintf("product:%d", old.ID))
+}
+
+// changedPrices is next with only the SKUs whose price or list price the
+// edit changes (new SKUs included).
+func changedPrices(old, next *catalog.Product) *catalog.Product {
+	was := map[int64]catalog.SKU{}
+	for _, k := range old.SKUs {
+		was[k.ID] = k
+	}
+	out := &catalog.Product{ID: next.ID}
+	for _, k := range next.SKUs {
+		if o, ok := was[k.ID]; !ok || o.PriceFen != k.PriceFen || o.ListPriceFen != k.ListPriceFen {
+			out.SKUs = append(out.SKUs, k)
+		}
+	}
+	return out
 }
 
 // shownLive reports whether a live room of the merchant shows the product.
@@ -288,4 +319,60 @@ func (a *App) flagComment(room *live.Room, c *live.Comment, res *compliance.Resu
 	a.publish(live.StaffTopic(room.MerchantID), "comment.flagged", map[string]any{
 		"room": room.Slug, "comment_id": c.ID, "author": c.AuthorName, "text": c.Body, "findings": res.Findings,
 	})
+}
+
+// addPriceReview adds to rev each SKU whose struck-through list price its
+// own price history does not back (compliance.JudgeListPrice): a list price
+// above a price of the 7 days before the cut blocks; one with no record of
+// those days needs a price record on file. The history is read per SKU
+// that shows a list price above its price.
+func (a *App) addPriceReview(ctx context.Context, rev *compliance.Review, merchantID int64, prods ...*catalog.Product) error {
+	rs, err := a.Compliance.Rules(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	now := a.Now()
+	for _, p := range prods {
+		for _, k := range p.SKUs {
+			if k.ListPriceFen <= 0 || k.ListPriceFen <= k.PriceFen {
+				continue
+			}
+			v, err := a.judgeListPrice(ctx, merchantID, k, now)
+			if err != nil {
+				return err
+			}
+			f := rs.ListPriceFinding(v, k.ListPriceFen, p.ID)
+			if f == nil {
+				continue
+			}
+			res := compliance.Result{Verdict: compliance.NeedsProof, Findings: []compliance.Finding{*f}}
+			if f.Severity == compliance.Block {
+				res.Verdict, rev.Blocking = compliance.Violation, true
+			}
+			rev.Texts = append(rev.Texts, compliance.Labeled{Source: fmt.Sprintf("product:%d.sku:%s.list_price", p.ID, k.Code),
+				Text: compliance.ListPriceText(k.ListPriceFen), Result: res})
+		}
+	}
+	return nil
+}
+
+// judgeListPrice reads a SKU's history far enough back to cover the 7 days
+// before its current price started (a new SKU id 0 has none).
+func (a *App) judgeListPrice(ctx context.Context, merchantID int64, k catalog.SKU, now time.Time) (compliance.PriceVerdict, error) {
+	if k.ID == 0 {
+		return compliance.JudgeListPrice(k.ListPriceFen, k.PriceFen, nil, now), nil
+	}
+	since := now.Add(-90 * 24 * time.Hour)
+	hist, err := a.Catalog.PriceHistory(ctx, merchantID, k.ID, since)
+	if err != nil {
+		return compliance.PriceVerdict{}, err
+	}
+	v := compliance.JudgeListPrice(k.ListPriceFen, k.PriceFen, hist, now)
+	if from := v.CutAt.Add(-compliance.PriceWindow); from.Before(since) { // a price older than the first read
+		if hist, err = a.Catalog.PriceHistory(ctx, merchantID, k.ID, from); err != nil {
+			return compliance.PriceVerdict{}, err
+		}
+		v = compliance.JudgeListPrice(k.ListPriceFen, k.PriceFen, hist, now)
+	}
+	return v, nil
 }

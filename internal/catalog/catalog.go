@@ -58,6 +58,12 @@ const (
 	NotFood      = "none"
 )
 
+// PricePoint is a price a SKU took from At on (its price history).
+type PricePoint struct {
+	PriceFen int64     `json:"price_fen"`
+	At       time.Time `json:"at"`
+}
+
 // SKU is a variant with its own price, e.g. 500g vs 1kg.
 type SKU struct {
 	ID           int64  `json:"id"`
@@ -196,6 +202,9 @@ type Store interface {
 	SKU(ctx context.Context, merchantID, id int64) (*SKU, *Product, error)
 	// SetPrice changes one SKU's price (live price changes from the studio).
 	SetPrice(ctx context.Context, merchantID, skuID, priceFen int64) error
+	// PriceHistory is a SKU's prices from since on, the price in force at
+	// since first (when it had one), oldest first.
+	PriceHistory(ctx context.Context, merchantID, skuID int64, since time.Time) ([]PricePoint, error)
 }
 
 // Live price changes (POST /api/v1/skus/{id}/price): the price must be

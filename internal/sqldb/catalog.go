@@ -2,9 +2,12 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
@@ -94,7 +97,13 @@ func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {
 				return err
 			}
 			k.ID = id
+			if err := recordPrice(ctx, tx, p.MerchantID, k.ID, k.PriceFen); err != nil {
+				return err
+			}
 			continue
+		}
+		if err := priceChanging(ctx, tx, p.MerchantID, k.ID, k.PriceFen); err != nil {
+			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE skus SET code = ?, name = ?, gtin = ?, price_fen = ?, list_price_fen = ?, active = ? WHERE merchant_id = ? AND product_id = ? AND id = ?`,
 			k.Code, k.Name, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active, p.MerchantID, p.ID, k.ID)
@@ -103,6 +112,49 @@ func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {
 		}
 	}
 	return nil
+}
+
+// recordPrice writes the price a SKU takes from now into its history.
+func recordPrice(ctx context.Context, tx *Tx, merchantID, skuID, priceFen int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sku_prices (merchant_id, sku_id, price_fen, at) VALUES (?, ?, ?, ?)`, merchantID, skuID, priceFen, ms(tx.Now))
+	return err
+}
+
+// priceChanging records priceFen when it differs from the SKU's stored
+// price (a SKU of another merchant is left to the UPDATE that follows).
+func priceChanging(ctx context.Context, tx *Tx, merchantID, skuID, priceFen int64) error {
+	var old int64
+	err := tx.QueryRow(ctx, `SELECT price_fen FROM skus WHERE merchant_id = ? AND id = ?`, merchantID, skuID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && old == priceFen) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return recordPrice(ctx, tx, merchantID, skuID, priceFen)
+}
+
+// PriceHistory is a SKU's prices from since on, with the price in force at
+// since first (when it had one), oldest first.
+func (s *CatalogStore) PriceHistory(ctx context.Context, merchantID, skuID int64, since time.Time) ([]catalog.PricePoint, error) {
+	rows, err := s.DB.Query(ctx, `SELECT price_fen, at FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND at >= COALESCE(
+			(SELECT MAX(at) FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND at <= ?), 0) ORDER BY at, id`,
+		merchantID, skuID, merchantID, skuID, ms(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []catalog.PricePoint
+	for rows.Next() {
+		var pp catalog.PricePoint
+		var at int64
+		if err := rows.Scan(&pp.PriceFen, &at); err != nil {
+			return nil, err
+		}
+		pp.At = fromMS(at)
+		out = append(out, pp)
+	}
+	return out, rows.Err()
 }
 
 func (s *CatalogStore) UpdateProduct(ctx context.Context, p *catalog.Product) error {
@@ -210,6 +262,9 @@ func (s *CatalogStore) SetPrice(ctx context.Context, merchantID, skuID, priceFen
 		return apperr.ErrInvalidPrice.With("价格须在 0 到 100 万元之间", "Price must be between 0 and ¥1,000,000.")
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		if err := priceChanging(ctx, tx, merchantID, skuID, priceFen); err != nil {
+			return err
+		}
 		res, err := tx.Exec(ctx, `UPDATE skus SET price_fen = ? WHERE merchant_id = ? AND id = ?`, priceFen, merchantID, skuID)
 		return mustAffect(res, err)
 	})

@@ -77,6 +77,33 @@ func TestContractCompliance(t *testing.T) {
 		bad := *prod
 		bad.ProductType = "medicine"
 		wantCode(t, bad.Validate(), "invalid_product_type")
+
+		// Every price a SKU takes is kept (migration 2901), from when it took
+		// it; saving the same price again adds nothing; another tenant's
+		// history is empty.
+		sku := prod.SKUs[0]
+		start := time.Now().Add(-time.Minute)
+		must(t, s.cat.SetPrice(ctx, s.m, sku.ID, 990))
+		must(t, s.cat.SetPrice(ctx, s.m, sku.ID, 990))
+		prod, err = s.cat.Product(ctx, s.m, s.product)
+		must(t, err)
+		prod.SKUs[0].PriceFen = 790
+		must(t, s.cat.UpdateProduct(ctx, prod))
+		hist, err := s.cat.PriceHistory(ctx, s.m, sku.ID, start)
+		must(t, err)
+		var prices []int64
+		for _, h := range hist {
+			prices = append(prices, h.PriceFen)
+		}
+		if len(hist) != 3 || prices[0] != sku.PriceFen || prices[1] != 990 || prices[2] != 790 || hist[2].At.Before(hist[1].At) {
+			t.Fatalf("history %+v (first price %d)", hist, sku.PriceFen)
+		}
+		if later, _ := s.cat.PriceHistory(ctx, s.m, sku.ID, time.Now().Add(time.Hour)); len(later) != 1 || later[0].PriceFen != 790 {
+			t.Fatalf("price in force later: %+v", later)
+		}
+		if other, _ := s.cat.PriceHistory(ctx, s.other, sku.ID, start); len(other) != 0 {
+			t.Fatalf("another tenant read the history: %+v", other)
+		}
 		if body, _ := cs.Script(ctx, s.other, room.ID); body != "" {
 			t.Fatalf("other tenant read the script: %q", body)
 		}

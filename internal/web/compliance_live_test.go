@@ -174,6 +174,40 @@ func TestLiveEditsCompliance(t *testing.T) {
 		blockedOn(t, send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), hf, owner, nil), "product:"+itoa(id)+".description")
 		send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), map[string]any{"name": "x", "product_type": "medicine", "skus": hf["skus"]}, owner, nil).wantProblem(t, 400, "invalid_product_type")
 	})
+
+	t.Run("ListPrice", func(t *testing.T) {
+		// Sold at ¥59 a moment ago, now ¥39 with ¥69 struck through: the
+		// history says ¥59, so the ¥69 list price is false and the room
+		// cannot go live; ¥59 struck through is no lie, but the history does
+		// not reach 7 days back, so it needs a price record (it does not block).
+		var p map[string]any
+		send(t, nil, base, "POST", "/api/v1/products", map[string]any{"name": "土鸡蛋", "description": "散养土鸡蛋",
+			"skus": []map[string]any{{"code": "EGG-30", "name": "30枚", "price_fen": 5900}}}, owner, nil).decode(t, &p)
+		id := int64(p["id"].(float64))
+		sku := p["skus"].([]any)[0].(map[string]any)
+		sku["price_fen"], sku["list_price_fen"] = 3900, 6900
+		for _, k := range []string{"id", "created_at", "updated_at", "compliance"} {
+			delete(p, k)
+		}
+		r := send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), p, owner, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"rule":"price-false"`) || !strings.Contains(string(r.Body), "¥59.00") {
+			t.Fatalf("save did not report the false list price: %d %s", r.Status, r.Body)
+		}
+		send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "egg-live", "title": "土鸡蛋专场", "product_ids": []int64{id}}, owner, nil)
+		blockedOn(t, send(t, nil, base, "POST", "/api/v1/rooms/egg-live/status", map[string]any{"status": "live"}, host.Token, nil), "product:"+itoa(id)+".sku:EGG-30.list_price")
+
+		sku["list_price_fen"] = 5900
+		r = send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), p, owner, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"rule":"price-reference"`) || strings.Contains(string(r.Body), `"blocking":true`) {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		if r := send(t, nil, base, "POST", "/api/v1/rooms/egg-live/status", map[string]any{"status": "live"}, host.Token, nil); r.Status != 200 {
+			t.Fatalf("a backed list price stopped the room: %d %s", r.Status, r.Body)
+		}
+		// Live, raising the list price above what it sold at is refused.
+		sku["list_price_fen"] = 9900
+		blockedOn(t, send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), p, owner, nil), "product:"+itoa(id)+".sku:EGG-30.list_price")
+	})
 }
 
 func publicTitle(t *testing.T, base, slug string) string {

@@ -71,7 +71,7 @@
           r.products.map((p) => h("tr", {}, h("td", {}, p.image ? h("img", { src: p.image, alt: "" }) : null), h("td", {}, h("b", {}, p.name), h("div", { class: "small muted" }, p.name_en || "")),
             h("td", {}, p.skus.map((k) => h("div", { class: "small" }, k.name + " · " + yuan(k.price_fen)))), h("td", {}, p.skus.reduce((n, k) => n + k.available, 0)),
             h("td", {}, badge({ chilled: t("冷藏", "Chilled"), frozen: t("冷冻", "Frozen"), ambient: t("常温", "Ambient") }[p.storage])), h("td", { class: "small" }, p.origin),
-            h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editProduct(p) }, t("编辑", "Edit"))))))
+            h("td", {}, h("button", { class: "btn btn-sm edit-product", type: "button", dataset: { id: p.id }, onclick: () => editProduct(p) }, t("编辑", "Edit"))))))
       );
     },
 
