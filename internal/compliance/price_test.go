@@ -13,7 +13,9 @@ import (
 func TestJudgeListPrice(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
-	pp := func(fen int64, ago time.Duration) catalog.PricePoint { return catalog.PricePoint{PriceFen: fen, At: now.Add(-ago)} }
+	pp := func(fen int64, ago time.Duration) catalog.PricePoint {
+		return catalog.PricePoint{PriceFen: fen, At: now.Add(-ago)}
+	}
 	for _, c := range []struct {
 		name      string
 		list, now int64
