@@ -62,6 +62,7 @@ func ProductFacts(p *catalog.Product, lot *Lot, stores []Store) []Fact {
 		prices = append(prices, fmt.Sprintf("%s ¥%.2f", k.Name, float64(k.PriceFen)/100))
 		available += k.Available
 	}
+	add("product_type", "食品类别", productTypeText(p.ProductType), src+"product_type")
 	add("price", "价格", strings.Join(prices, "，"), src+"skus")
 	add("specs", "规格", p.Specs, src+"specs")
 	add("ingredients", "配料", p.Ingredients, src+"ingredients")
@@ -105,6 +106,30 @@ func ProductFacts(p *catalog.Product, lot *Lot, stores []Store) []Fact {
 // alone; a paid one is cancelled and refunded by the store.
 const RefundPolicy = "付款前可在订单页自行取消；付款后需要退款请联系门店，门店取消后原路退回"
 
+func productTypeText(t string) string {
+	switch t {
+	case catalog.HealthFood:
+		return "保健食品"
+	case catalog.NotFood:
+		return "非食品"
+	}
+	return "普通食品"
+}
+
+// healthLine answers a question about curing or health effects the only
+// way the law allows (广告法 §17, 食品安全法 §73): what kind of product it
+// is, that it does not replace medicine, and to ask a doctor. It names no
+// disease and no effect, so it passes the review it is checked against.
+func healthLine(subject, kind string) string {
+	switch kind {
+	case "保健食品":
+		return subject + "是保健食品，本品不能代替药物，请按标签上的适宜人群食用；有健康方面的问题请咨询医生"
+	case "非食品":
+		return subject + "不是食品，不能代替药物"
+	}
+	return subject + "是普通食品，不能代替药物，我们不宣传任何保健功能；有健康方面的问题请咨询医生"
+}
+
 func storageText(s catalog.StorageClass) string {
 	switch s {
 	case catalog.Chilled:
@@ -139,6 +164,8 @@ var topics = []struct {
 	keys  []string
 	words []string
 }{
+	// health effects first: "能降血糖吗" is not a question about 糖 as an ingredient
+	{[]string{"product_type", "ingredients"}, []string{"治", "疗效", "功效", "降血", "降压", "降糖", "血糖", "血压", "血脂", "三高", "减肥", "减脂", "吃药", "药", "病", "免疫", "保健", "养生", "调理", "抗癌", "排毒", "有效果"}},
 	{[]string{"allergens"}, []string{"过敏", "麸质", "花生", "坚果过敏", "海鲜过敏", "乳糖"}},
 	{[]string{"ingredients"}, []string{"配料", "成分", "添加", "防腐剂", "糖", "原料", "含有", "做的"}},
 	{[]string{"price"}, []string{"多少钱", "价格", "几块", "几元", "价钱", "贵", "便宜", "优惠", "划算", "怎么卖"}},
@@ -198,11 +225,22 @@ func Answer(question, productName string, facts []Fact) Suggestion {
 			continue
 		}
 		cites = append(cites, f)
+		if k == "product_type" {
+			name := productName
+			if name == "" {
+				name = "这款"
+			}
+			parts = append(parts, healthLine(name, f.Value))
+			continue
+		}
 		parts = append(parts, f.Label+"："+f.Value)
 	}
 	subject := ""
 	if productName != "" {
 		subject = productName + "的"
+	}
+	if len(cites) > 0 && cites[0].Key == "product_type" {
+		subject = "" // the health line names the product itself
 	}
 	var text string
 	switch {

@@ -61,6 +61,39 @@ func TestAnswerCitesFacts(t *testing.T) {
 	}
 }
 
+// TestHealthQuestions: asked whether a food cures or lowers something, the
+// assistant answers what the law allows — the kind of product, that it does
+// not replace medicine, ask a doctor — with the ingredients, cites the
+// product type, and the answer passes the review (a host can post it).
+func TestHealthQuestions(t *testing.T) {
+	rs := compliance.Base()
+	for _, c := range []struct {
+		typ, q, has string
+	}{
+		{catalog.OrdinaryFood, "能治糖尿病吗", "普通食品，不能代替药物"},
+		{catalog.OrdinaryFood, "喝了能降血压吗？", "普通食品，不能代替药物"},
+		{catalog.OrdinaryFood, "减肥期间吃有效果吗", "有健康方面的问题请咨询医生"},
+		{catalog.HealthFood, "这个能提高免疫力吗", "本品不能代替药物"},
+	} {
+		p := &catalog.Product{ID: 9, Name: "苦荞茶", ProductType: c.typ, Ingredients: "苦荞麦", SKUs: []catalog.SKU{{Name: "250g", PriceFen: 2900, Active: true}}}
+		s := assist.Answer(c.q, p.Name, assist.ProductFacts(p, nil, nil))
+		if !strings.Contains(s.Text, c.has) || !strings.Contains(s.Text, "苦荞麦") {
+			t.Errorf("%q (%s): %q", c.q, c.typ, s.Text)
+		}
+		if len(s.Cites) == 0 || s.Cites[0].Key != "product_type" || s.Cites[0].Source != "product:9.product_type" {
+			t.Errorf("%q: cites %+v", c.q, s.Cites)
+		}
+		if res := rs.Check(s.Text, compliance.Input{Context: compliance.CtxComment, ProductType: compliance.ProductType(c.typ)}); res.Verdict != compliance.OK {
+			t.Errorf("%q: answer %q fails the review: %+v", c.q, s.Text, res.Findings)
+		}
+	}
+	// An ingredient question about sugar is still about the ingredients.
+	p := &catalog.Product{ID: 9, Name: "苦荞茶", Ingredients: "苦荞麦", SKUs: []catalog.SKU{{Name: "250g", PriceFen: 2900, Active: true}}}
+	if s := assist.Answer("有添加糖吗", p.Name, assist.ProductFacts(p, nil, nil)); strings.Contains(s.Text, "药物") || !strings.Contains(s.Text, "苦荞麦") {
+		t.Errorf("sugar question: %q", s.Text)
+	}
+}
+
 func TestTalkingPointsPassCompliance(t *testing.T) {
 	points := assist.TalkingPoints("鲜牛奶", milk())
 	if len(points) < 8 {
