@@ -264,6 +264,32 @@ func changedPrices(old, next *catalog.Product) *catalog.Product {
 	return out
 }
 
+// checkRoomTexts reviews what a host puts on every viewer's screen besides
+// the lineup — a poll's question and options, a draw's title — as pinned
+// texts: a blocking finding refuses it (409 compliance_blocked with the
+// review; the host rephrases, there is no override for these).
+func (a *App) checkRoomTexts(ctx context.Context, room *live.Room, source string, texts ...string) error {
+	if a.Compliance == nil {
+		return nil
+	}
+	items := make([]compliance.Item, 0, len(texts))
+	for i, t := range texts {
+		src := source
+		if i > 0 {
+			src = fmt.Sprintf("%s.option:%d", source, i)
+		}
+		items = append(items, compliance.Item{Source: src, Text: t, Input: compliance.Input{Context: compliance.CtxPinned}})
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, room.MerchantID, items)
+	if err != nil {
+		return err
+	}
+	if rev.Blocking {
+		return &BlockedError{Review: rev}
+	}
+	return nil
+}
+
 // shownLive reports whether a live room of the merchant shows the product.
 func (a *App) shownLive(ctx context.Context, merchantID, productID int64) (bool, error) {
 	rooms, err := a.Live.ListRooms(ctx, merchantID)

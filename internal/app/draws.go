@@ -79,6 +79,9 @@ func (a *App) CreateDraw(ctx context.Context, p *identity.Principal, room *live.
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
+	if err := a.checkRoomTexts(ctx, room, "draw", d.Title); err != nil {
+		return nil, err
+	}
 	seed, commitment := draws.NewSeed()
 	d.SetSecretSeed(seed)
 	d.Commitment = commitment

@@ -44,6 +44,13 @@ func (a *App) CreatePoll(ctx context.Context, p *identity.Principal, room *live.
 	if err := poll.Validate(); err != nil {
 		return nil, err
 	}
+	texts := []string{poll.Question}
+	for _, o := range poll.Options {
+		texts = append(texts, o.Text)
+	}
+	if err := a.checkRoomTexts(ctx, room, "poll", texts...); err != nil {
+		return nil, err
+	}
 	if in.Minutes < 0 || in.Minutes > 120 {
 		return nil, promotions.ErrPollDuration
 	}

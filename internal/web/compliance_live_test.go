@@ -208,6 +208,21 @@ func TestLiveEditsCompliance(t *testing.T) {
 		sku["list_price_fen"] = 9900
 		blockedOn(t, send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), p, owner, nil), "product:"+itoa(id)+".sku:EGG-30.list_price")
 	})
+
+	t.Run("PollAndDraw", func(t *testing.T) {
+		// What a host puts on every screen besides the lineup is reviewed too.
+		send(t, nil, base, "POST", "/api/v1/rooms/veg-live/polls", map[string]any{"question": "哪款最能降血糖？", "options": []string{"芹菜汁", "苦瓜汁"}}, host.Token, nil).wantProblem(t, 409, "compliance_blocked")
+		send(t, nil, base, "POST", "/api/v1/rooms/veg-live/polls", map[string]any{"question": "下一款上什么？", "options": []string{"芹菜汁", "包治百病的苦瓜汁"}}, host.Token, nil).wantProblem(t, 409, "compliance_blocked")
+		send(t, nil, base, "POST", "/api/v1/rooms/veg-live/polls", map[string]any{"question": "下一款上什么？", "options": []string{"芹菜汁", "苦瓜汁"}}, host.Token, nil).want(t, 201)
+		var cp struct {
+			ID int64 `json:"id"`
+		}
+		send(t, nil, base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "福袋券5元", "amount_fen": 500, "budget_count": 5}, owner, nil).want(t, 201).decode(t, &cp)
+		draw := map[string]any{"title": "国家级福袋 全网最低价", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": cp.ID, "minutes": 5}
+		send(t, nil, base, "POST", "/api/v1/rooms/veg-live/draws", draw, owner, nil).wantProblem(t, 409, "compliance_blocked")
+		draw["title"] = "蔬菜福袋"
+		send(t, nil, base, "POST", "/api/v1/rooms/veg-live/draws", draw, owner, nil).want(t, 201)
+	})
 }
 
 func publicTitle(t *testing.T, base, slug string) string {
