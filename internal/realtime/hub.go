@@ -183,80 +183,6 @@ func ValidTopic(name string) bool {
 	return true
 }
 
-// Stats are cumulative hub counters, for metrics.
-type Stats struct {
-	Topics          int    // topics currently held
-	Subscriptions   int64  // live subscriptions
-	Events          uint64 // guaranteed events published
-	Batches         uint64 // batch frames built (once per topic per tick)
-	FramesQueued    uint64 // frames queued to connections (all classes)
-	LossyDropped    uint64 // lossy frames dropped because a connection queue was full
-	LossyReplaced   uint64 // unsent batches replaced by a newer one (the connection's writer was late)
-	SlowConsumers   uint64 // subscriptions ended with slow_consumer
-	CommentsIn      uint64 // comments received
-	CommentsDropped uint64 // comments sampled out of batch frames
-	Writes          uint64 // socket writes reported by the adapter (each carries ≥ 1 frame)
-
-	// Queue delay — from the moment a frame is queued to a connection until the
-	// socket write that carried it returned — as counts per DelayBuckets bucket
-	// (the last one is +Inf). Reliable covers events, snapshots and personal
-	// frames; Lossy covers batches. Reported by the adapter via Delivered.
-	ReliableDelay []uint64
-	LossyDelay    []uint64
-}
-
-// DelayBuckets are the upper bounds of the Stats delay histograms.
-var DelayBuckets = []time.Duration{
-	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
-	20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
-	500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
-}
-
-// DelayQuantile returns the upper bound of the bucket holding the q-quantile of
-// counts (a Stats delay histogram), or 0 without samples; -1 means beyond the last bound.
-func DelayQuantile(counts []uint64, q float64) time.Duration {
-	var total uint64
-	for _, n := range counts {
-		total += n
-	}
-	if total == 0 {
-		return 0
-	}
-	want := uint64(q*float64(total) + 0.5)
-	var seen uint64
-	for i, n := range counts {
-		seen += n
-		if seen >= want && seen > 0 {
-			if i < len(DelayBuckets) {
-				return DelayBuckets[i]
-			}
-			return -1
-		}
-	}
-	return -1
-}
-
-// delayHist counts durations into DelayBuckets (+Inf) without locks.
-type delayHist struct {
-	n [14]atomic.Uint64
-}
-
-func (d *delayHist) add(v time.Duration) {
-	i := 0
-	for i < len(DelayBuckets) && v > DelayBuckets[i] {
-		i++
-	}
-	d.n[i].Add(1)
-}
-
-func (d *delayHist) counts() []uint64 {
-	out := make([]uint64, len(d.n))
-	for i := range d.n {
-		out[i] = d.n[i].Load()
-	}
-	return out
-}
-
 // LocalHub is the in-process Hub: one process, all topics in memory.
 type LocalHub struct {
 	opts  Options
@@ -353,28 +279,6 @@ func (h *LocalHub) Epoch() string { return h.epoch }
 // Options returns the effective options (defaults applied).
 func (h *LocalHub) Options() Options { return h.opts }
 
-// Stats returns the hub counters.
-func (h *LocalHub) Stats() Stats {
-	h.mu.RLock()
-	n := len(h.topics)
-	h.mu.RUnlock()
-	return Stats{
-		Topics:          n,
-		Subscriptions:   h.nSubs.Load(),
-		Events:          h.nEvents.Load(),
-		Batches:         h.nBatches.Load(),
-		FramesQueued:    h.nQueued.Load(),
-		LossyDropped:    h.nLossyDropped.Load(),
-		LossyReplaced:   h.nLossyReplaced.Load(),
-		SlowConsumers:   h.nSlow.Load(),
-		CommentsIn:      h.nCommentsIn.Load(),
-		CommentsDropped: h.nCommentsDrop.Load(),
-		Writes:          h.nWrites.Load(),
-		ReliableDelay:   h.delayRel.counts(),
-		LossyDelay:      h.delayLossy.counts(),
-	}
-}
-
 // lookup returns the topic, creating it when create is set. It returns nil if the
 // topic does not exist (and create is false) or the hub is closed.
 func (h *LocalHub) lookup(name string, create bool) *topic {
@@ -451,39 +355,6 @@ func (h *LocalHub) DeleteComment(topicName, id string) (uint64, error) {
 	return h.Publish(topicName, EventCommentDeleted, struct {
 		ID string `json:"id"`
 	}{id})
-}
-
-// WithdrawComment removes a comment from the batch not yet sent, without
-// publishing anything: the NATS hub calls it on every node when a
-// comment.deleted event arrives (the event itself is sequenced in JetStream).
-func (h *LocalHub) WithdrawComment(topicName, id string) {
-	t := h.lockTopic(topicName, false)
-	if t == nil {
-		return
-	}
-	for i, c := range t.pending {
-		if c.ID == id {
-			t.pending = append(t.pending[:i], t.pending[i+1:]...)
-			break
-		}
-	}
-	t.mu.Unlock()
-}
-
-// SetRemoteViewers sets how many visible viewers of topic other nodes have,
-// so that batch frames carry the cluster-wide count; the NATS hub calls it
-// about once a second. Viewers keeps returning this node's count.
-func (h *LocalHub) SetRemoteViewers(topicName string, n int) {
-	t := h.lockTopic(topicName, false)
-	if t == nil {
-		return
-	}
-	changed := t.remoteViewers != n
-	t.remoteViewers = n
-	t.mu.Unlock()
-	if changed {
-		h.markDirty(t)
-	}
 }
 
 // PublishComment implements Hub.
@@ -703,66 +574,6 @@ func (h *LocalHub) buildSnapshot(topic string) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// Event is a guaranteed event sequenced outside this hub. In the NATS scale-out
-// (issue 7) a JetStream stream is the sequencer and history of record: every node
-// consumes it and calls Apply, so each node's LocalHub serves its own viewers
-// (batches, queues, resume from recent history) with the cluster-wide seq.
-type Event struct {
-	Topic string
-	Epoch string // the sequencer's epoch for Topic, e.g. derived from the stream; [a-z0-9-]{1,64}
-	Seq   uint64
-	Type  string
-	Data  json.RawMessage
-}
-
-// ValidEpoch reports whether s can be an epoch: 1..64 of [a-z0-9-] (it travels in
-// the query form topic@epoch.seq).
-func ValidEpoch(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// Apply records and delivers an externally sequenced event (the local-delivery
-// half of Publish). Redelivered events (Seq already applied) are ignored and
-// reported as false. If the epoch changed or Seq skips ahead (events this node
-// never saw), the topic's local history restarts at Seq and its current
-// subscribers are ended with CodeResync, because they can no longer be brought up
-// to date without a gap. Do not mix Publish and Apply on one topic.
-func (h *LocalHub) Apply(ev Event) (bool, error) {
-	if !ValidTopic(ev.Topic) {
-		return false, fmt.Errorf("apply %q: %w", ev.Topic, ErrInvalidTopic)
-	}
-	if !ValidEpoch(ev.Epoch) || ev.Seq == 0 {
-		return false, fmt.Errorf("apply %s: invalid epoch %q or seq %d", ev.Topic, ev.Epoch, ev.Seq)
-	}
-	t := h.lockTopic(ev.Topic, true)
-	if t == nil {
-		return false, ErrClosed
-	}
-	defer t.mu.Unlock()
-	if ev.Epoch == t.epoch && ev.Seq <= t.seq {
-		return false, nil
-	}
-	if ev.Epoch != t.epoch || ev.Seq != t.seq+1 {
-		t.epoch = ev.Epoch
-		t.hist, t.histHead = nil, 0
-		for _, m := range t.members {
-			m.sub.end(CodeResync, reasonResync)
-		}
-	}
-	t.recordLocked(ev.Seq, ev.Type, ev.Data)
-	h.nEvents.Add(1)
-	return true, nil
-}
-
 // Close ends every subscription with "shutdown" and stops the tick loop.
 func (h *LocalHub) Close() error {
 	h.mu.Lock()
@@ -787,78 +598,4 @@ func (h *LocalHub) Close() error {
 		}
 	}
 	return nil
-}
-
-// loop runs the batching and, about once a minute (or TopicTTL), frees idle
-// topics. It wakes every Tick, or every half Tick when intervals may widen
-// (MaxTick): a topic whose interval has widened (see topic.adapt) is flushed
-// when its interval is up and stays dirty until then.
-func (h *LocalHub) loop() {
-	defer close(h.loopDone)
-	step := h.opts.Tick
-	if h.opts.MaxTick > h.opts.Tick {
-		step /= 2
-	}
-	tk := time.NewTicker(step)
-	defer tk.Stop()
-	gcEvery := int(min(time.Minute, h.opts.TopicTTL) / step)
-	if gcEvery < 1 {
-		gcEvery = 1
-	}
-	var buf []*topic
-	for n := 1; ; n++ {
-		select {
-		case <-h.stop:
-			return
-		case <-tk.C:
-		}
-		buf = h.flushDue(time.Now(), buf)
-		if n%gcEvery == 0 {
-			h.gcTopics(time.Now())
-		}
-	}
-}
-
-// flushDue builds the batches of the dirty topics whose interval is up; the
-// others stay dirty. buf is scratch space, returned for reuse.
-func (h *LocalHub) flushDue(now time.Time, buf []*topic) []*topic {
-	h.dirtyMu.Lock()
-	buf, h.dirty = h.dirty, buf[:0]
-	h.dirtyMu.Unlock()
-	for i, t := range buf {
-		t.dirty.Store(false)
-		if !t.flushDue(now) {
-			h.markDirty(t)
-		}
-		buf[i] = nil
-	}
-	return buf
-}
-
-// Flush builds and queues the pending batch frames now instead of waiting for the
-// tick. Tests and the load tool use it; production code relies on the tick.
-func (h *LocalHub) Flush() {
-	h.dirtyMu.Lock()
-	buf := h.dirty
-	h.dirty = nil
-	h.dirtyMu.Unlock()
-	for _, t := range buf {
-		t.dirty.Store(false)
-		t.flush()
-	}
-}
-
-// gcTopics frees topics nobody uses so that per-order topics do not accumulate.
-func (h *LocalHub) gcTopics(now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for name, t := range h.topics {
-		t.mu.Lock()
-		if len(t.members) == 0 && len(t.pending) == 0 && t.likesTotal.Load() == 0 &&
-			t.likesDelta.Load() == 0 && now.Sub(t.lastActive) > h.opts.TopicTTL {
-			t.dead = true
-			delete(h.topics, name)
-		}
-		t.mu.Unlock()
-	}
 }
