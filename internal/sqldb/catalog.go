@@ -137,9 +137,9 @@ func priceChanging(ctx context.Context, tx *Tx, merchantID, skuID, priceFen int6
 // PriceHistory is a SKU's prices from since on, with the price in force at
 // since first (when it had one), oldest first.
 func (s *CatalogStore) PriceHistory(ctx context.Context, merchantID, skuID int64, since time.Time) ([]catalog.PricePoint, error) {
-	rows, err := s.DB.Query(ctx, `SELECT price_fen, at FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND at >= COALESCE(
-			(SELECT MAX(at) FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND at <= ?), 0) ORDER BY at, id`,
-		merchantID, skuID, merchantID, skuID, ms(since))
+	rows, err := s.DB.Query(ctx, `SELECT price_fen, at FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND (at > ? OR id = (
+			SELECT id FROM sku_prices WHERE merchant_id = ? AND sku_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1)) ORDER BY at, id`,
+		merchantID, skuID, ms(since), merchantID, skuID, ms(since))
 	if err != nil {
 		return nil, err
 	}
