@@ -30,4 +30,3 @@ func TrainModel(seg *Segmenter, samples []Sample, opts ModelOptions) *Model {
 func (ix *Index) ClassifyWith(m *Model, seg *Segmenter, text string, pinned int64) Result {
 	return ix.classify(m, seg, text, pinned)
 }
-
