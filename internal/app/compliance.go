@@ -91,7 +91,7 @@ func (a *App) ReviewProduct(ctx context.Context, p *catalog.Product) (*complianc
 	if err != nil {
 		return nil, err
 	}
-	return rev, a.addPriceReview(ctx, rev, p.MerchantID, p)
+	return rev, a.addPriceReview(ctx, rev, p.MerchantID, true, p)
 }
 
 // ReviewRoom reviews what a room shows before it goes live: its title, the
@@ -119,7 +119,7 @@ func (a *App) ReviewRoom(ctx context.Context, room *live.Room) (*compliance.Revi
 	if err != nil {
 		return nil, err
 	}
-	return rev, a.addPriceReview(ctx, rev, room.MerchantID, prods...)
+	return rev, a.addPriceReview(ctx, rev, room.MerchantID, false, prods...)
 }
 
 // checkGoLive runs the review for a room about to go live: nil when it may,
@@ -242,7 +242,7 @@ func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, 
 	if err != nil {
 		return err
 	}
-	if err := a.addPriceReview(ctx, rev, old.MerchantID, priced); err != nil {
+	if err := a.addPriceReview(ctx, rev, old.MerchantID, true, priced); err != nil {
 		return err
 	}
 	return a.complianceGate(ctx, p, rev, ov, "product.edit.override", fmt.Sprintf("product:%d", old.ID))
@@ -351,8 +351,11 @@ func (a *App) flagComment(room *live.Room, c *live.Comment, res *compliance.Resu
 // own price history does not back (compliance.JudgeListPrice): a list price
 // above a price of the 7 days before the cut blocks; one with no record of
 // those days needs a price record on file. The history is read per SKU
-// that shows a list price above its price.
-func (a *App) addPriceReview(ctx context.Context, rev *compliance.Review, merchantID int64, prods ...*catalog.Product) error {
+// that shows a list price above its price. blockingOnly keeps only false
+// list prices: a product save does not pop up "needs a price record" on
+// every save of a SKU that was never sold at its list price (the go-live
+// review of a room lists those).
+func (a *App) addPriceReview(ctx context.Context, rev *compliance.Review, merchantID int64, blockingOnly bool, prods ...*catalog.Product) error {
 	rs, err := a.Compliance.Rules(ctx, merchantID)
 	if err != nil {
 		return err
@@ -368,7 +371,7 @@ func (a *App) addPriceReview(ctx context.Context, rev *compliance.Review, mercha
 				return err
 			}
 			f := rs.ListPriceFinding(v, k.ListPriceFen, p.ID)
-			if f == nil {
+			if f == nil || (blockingOnly && f.Severity != compliance.Block) {
 				continue
 			}
 			res := compliance.Result{Verdict: compliance.NeedsProof, Findings: []compliance.Finding{*f}}
