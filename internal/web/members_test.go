@@ -352,7 +352,9 @@ func TestMembersOnlyClearance(t *testing.T) {
 	// Joining reloads the page: poll again when the reload cut a poll short.
 	var err error
 	for try := 0; try < 5; try++ {
-		err = chromedp.Do(ctxB, chromedp.Poll[chromedp.Void](`!document.getElementById("gate") && !document.querySelector("#flash").classList.contains("hidden") && document.querySelector("#flash-expiry") && !document.querySelector("#flash-buy").disabled && document.querySelector("#member-pill").textContent.includes("★")`, chromedp.WithPollingTimeout(30*time.Second)))
+		// Null-safe: a poll can land on the reloaded page while it is still being parsed.
+		err = chromedp.Do(ctxB, chromedp.Poll[chromedp.Void](`(() => { const q = (s) => document.querySelector(s), f = q("#flash"), b = q("#flash-buy"), m = q("#member-pill");
+		  return document.readyState !== "loading" && !q("#gate") && f && !f.classList.contains("hidden") && q("#flash-expiry") && b && !b.disabled && m && m.textContent.includes("★"); })()`, chromedp.WithPollingTimeout(30*time.Second)))
 		if err == nil || !strings.Contains(err.Error(), "-32000") { // navigated, or the old page's context went away
 			break
 		}
