@@ -106,7 +106,16 @@
   };
   // The page's bundle waits for the first frame (earlyFLVScript), or 1.5 s
   // of a player that shows none, or a player that fails or cannot start.
-  const app = () => { if (window.__slApp) window.__slApp(); };
+  // Without the head's script (something kept it from running), run the
+  // bundle here, once, so the page never goes without it.
+  let appStarted = false;
+  const app = () => {
+    if (window.__slApp) return window.__slApp();
+    const src = document.getElementById("live") && document.getElementById("live").dataset.appJs;
+    if (appStarted || !src) return;
+    appStarted = true;
+    const el = document.createElement("script"); el.src = src; document.body.appendChild(el);
+  };
   const early = window.__slEarlyFLV, video = document.getElementById("video");
   if (early && video && window.SLPlayer.supported()) {
     booted = start(early.url, video);
