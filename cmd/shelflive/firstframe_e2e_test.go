@@ -190,14 +190,21 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 	cdp("decode", json.Unmarshal([]byte(raw), &r))
 	// The player played the stream the head asked for (one request, made
 	// before the player started), and the page's own bundle ran after it.
+	// The player's own request would come after it attached MediaSource; the
+	// head's comes before, so a broken head script fails here.
 	var flvRequests int
+	requestAt, attachAt := -1.0, -1.0
 	for _, w := range r.Waterfall {
-		if strings.HasPrefix(w, "flv request ") {
+		if at, ok := strings.CutPrefix(w, "flv request "); ok {
 			flvRequests++
+			requestAt, _ = strconv.ParseFloat(at, 64)
+		}
+		if at, ok := strings.CutPrefix(w, "mse attach "); ok {
+			attachAt, _ = strconv.ParseFloat(at, 64)
 		}
 	}
-	if flvRequests != 1 {
-		t.Errorf("stream requested %d times before the first frame, want once (the head's early request): %v", flvRequests, r.Waterfall)
+	if flvRequests != 1 || requestAt < 0 || attachAt < 0 || requestAt > attachAt {
+		t.Errorf("stream requested %d times (at %v ms, player attached at %v ms), want once, by the head before the player: %v", flvRequests, requestAt, attachAt, r.Waterfall)
 	}
 	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`window.SL && document.querySelector("#chat li, #pinned .card, #comment-input")`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
