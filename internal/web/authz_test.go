@@ -1091,17 +1091,29 @@ func setupMatrix(t *testing.T, m *node.Main, base string) ([]caller, *objects) {
 		map[string]any{"ts": at, "values": map[string]any{"temperature": 3.5}},
 		map[string]any{"ts": at + 60_000, "values": map[string]any{"temperature": 13}},
 	}}, dev.Token, nil), 202)
-	testkit.WaitFor(t, "a cold-chain alarm", 10*time.Second, func() bool {
+	// The alarm is listed before its lots are held (holding follows), and a
+	// hold landing later cancels the open orders of the lot: wait for the
+	// holds too, or the order tests below race them.
+	testkit.WaitFor(t, "a cold-chain alarm with its lots held", 10*time.Second, func() bool {
 		var al struct {
 			Alarms []struct {
-				ID int64 `json:"id"`
+				ID   int64 `json:"id"`
+				Lots []struct {
+					Held bool `json:"held"`
+				} `json:"lots"`
 			} `json:"alarms"`
 		}
 		must(send(t, nil, base, "GET", "/api/v1/coldchain/alarms", nil, owner, nil), 200).decode(t, &al)
-		if len(al.Alarms) > 0 {
-			o.alarmID = al.Alarms[0].ID
+		if len(al.Alarms) == 0 || len(al.Alarms[0].Lots) == 0 {
+			return false
 		}
-		return o.alarmID != 0
+		for _, l := range al.Alarms[0].Lots {
+			if !l.Held {
+				return false
+			}
+		}
+		o.alarmID = al.Alarms[0].ID
+		return true
 	})
 	return callers, o
 }

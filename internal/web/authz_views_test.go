@@ -47,7 +47,12 @@ func placePaid(t *testing.T, m *node.Main, buyer string, skuID, storeID int64, p
 		var in struct {
 			Intent string `json:"intent"`
 		}
-		send(t, nil, m.URL(), "POST", "/api/v1/orders/"+itoa(o.ID)+"/pay", nil, buyer, nil).decode(t, &in)
+		r := send(t, nil, m.URL(), "POST", "/api/v1/orders/"+itoa(o.ID)+"/pay", nil, buyer, nil)
+		if r.Status != 200 && r.Status != 201 {
+			now := send(t, nil, m.URL(), "GET", "/api/v1/orders/"+itoa(o.ID), nil, testkit.OwnerToken, nil)
+			t.Fatalf("pay intent: %d %s\nthe order then: %s", r.Status, r.Body, now.Body)
+		}
+		r.decode(t, &in)
 		if r := send(t, nil, m.URL(), "POST", "/api/v1/payments/dev/"+in.Intent+"/confirm", nil, "", nil); r.Status != 200 {
 			t.Fatalf("pay: %d %s", r.Status, r.Body)
 		}
