@@ -69,7 +69,10 @@ type ClearanceRequest struct {
 // quantity (what that lot has left in the store) and time. Flash sales take
 // stock first-expiry-first, so the sale sells exactly the near-expiry units.
 // Pickup is at the store that holds them. The session is recorded for the
-// waste-saved report. A failure part way ends the sales already made.
+// waste-saved report. The room, its audience, the sales and the session are
+// written in one transaction (freshness.Store.CreateSession): a failure
+// part way leaves nothing behind. Only then are the sales started (those
+// that start now, on the leader) or announced, and the session audited.
 func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal, req ClearanceRequest) (*freshness.Session, error) {
 	if req.Minutes == 0 {
 		req.Minutes = 60
@@ -121,49 +124,35 @@ func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal,
 	if err := room.Validate(); err != nil {
 		return nil, err
 	}
-	var productIDs []int64
-	for _, o := range offers {
-		if !slices.Contains(productIDs, o.ProductID) {
-			productIDs = append(productIDs, o.ProductID)
-		}
-	}
-	if req.Segment != nil {
-		if err := req.Segment.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	if err := a.Live.CreateRoomWithLineup(ctx, room, productIDs); err != nil {
+	// The audience is set in the same transaction as the sales, so none of
+	// their events reaches the public topic.
+	if err := a.validAudience(ctx, p, req.Segment); err != nil {
 		return nil, err
 	}
-	if req.Segment != nil {
-		// Before the sales exist, so none of their events reaches the
-		// public topic.
-		if _, err := a.SetRoomAudience(ctx, p, room, req.Segment); err != nil {
-			return nil, err
-		}
-	}
-	sess := &freshness.Session{MerchantID: p.MerchantID, RoomID: room.ID, RoomSlug: room.Slug, StoreID: store.ID, StartsAt: start, EndsAt: end, CreatedBy: p.Name}
-	var made []int64
-	undo := func() {
-		for _, id := range made {
-			a.EndFlashSale(context.WithoutCancel(ctx), p, id)
-		}
-	}
+	sess := &freshness.Session{MerchantID: p.MerchantID, StoreID: store.ID, StartsAt: start, EndsAt: end, CreatedBy: p.Name}
+	open := &freshness.Opening{Room: room, Audience: req.Segment, Session: sess}
 	for _, o := range offers {
-		s := &flashsale.Sale{RoomID: room.ID, SKUID: o.SKUID, StoreID: store.ID, PriceFen: o.PriceFen, Quantity: o.Available,
+		if !slices.Contains(open.Lineup, o.ProductID) {
+			open.Lineup = append(open.Lineup, o.ProductID)
+		}
+		s := &flashsale.Sale{MerchantID: p.MerchantID, SKUID: o.SKUID, StoreID: store.ID, PriceFen: o.PriceFen, Quantity: o.Available,
 			PerUserLimit: min(req.PerUserLimit, o.Available), StartsAt: start, EndsAt: end}
-		v, err := a.CreateFlashSale(ctx, p, s)
-		if err != nil {
-			undo()
+		if err := s.Validate(a.Now()); err != nil {
 			return nil, err
 		}
-		made = append(made, v.ID)
-		sess.Items = append(sess.Items, freshness.Item{SaleID: v.ID, SKUID: o.SKUID, ProductID: o.ProductID, Storage: o.Storage,
+		open.Sales = append(open.Sales, s)
+		sess.Items = append(sess.Items, freshness.Item{SKUID: o.SKUID, ProductID: o.ProductID, Storage: o.Storage,
 			RegularFen: o.RegularFen, PriceFen: o.PriceFen, Quantity: o.Available, GramsEach: o.GramsEach, ExpiresAt: o.ExpiresAt})
 	}
-	if err := a.Clearance.CreateSession(ctx, sess); err != nil {
-		undo()
+	if err := a.Clearance.CreateSession(ctx, open); err != nil {
 		return nil, err
+	}
+	if req.Segment != nil {
+		a.audienceSet(ctx, p, room, req.Segment)
+	}
+	for _, s := range open.Sales {
+		a.auditFlashCreate(ctx, p, s)
+		a.flashCreated(ctx, s)
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "clearance.session", "room:"+room.Slug, fmt.Sprintf("%d offers at %s", len(sess.Items), store.Name))
 	return sess, nil

@@ -474,7 +474,7 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 	if err := a.Flash.Create(ctx, s); err != nil {
 		return nil, err
 	}
-	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.create", "room:"+itoa64(s.RoomID), itoa64(s.Quantity)+" units at "+catalog.FormatFen(s.PriceFen))
+	a.auditFlashCreate(ctx, p, s)
 	if !s.StartsAt.After(a.Now()) && a.IsLeader() {
 		started, err := a.startSale(ctx, *s)
 		switch {
@@ -495,6 +495,23 @@ func (a *App) CreateFlashSale(ctx context.Context, p *identity.Principal, s *fla
 	}
 	v, err := a.FlashView(ctx, *s)
 	return &v, err
+}
+
+func (a *App) auditFlashCreate(ctx context.Context, p *identity.Principal, s *flashsale.Sale) {
+	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.create", "room:"+itoa64(s.RoomID), itoa64(s.Quantity)+" units at "+catalog.FormatFen(s.PriceFen))
+}
+
+// flashCreated follows a stored sale: one whose start has come is started
+// here on the leader (one that cannot get its quota is closed, as the
+// scheduler's tick would); otherwise its card is announced as scheduled
+// and the leader's tick starts it.
+func (a *App) flashCreated(ctx context.Context, s *flashsale.Sale) {
+	if !s.StartsAt.After(a.Now()) && a.IsLeader() {
+		a.StartDue(ctx, *s)
+		return
+	}
+	view, _ := a.FlashView(ctx, *s)
+	a.publish(a.CommerceTopic(ctx, s.RoomID), "flash.scheduled", map[string]any{"sale": view})
 }
 
 // EndFlashSale stops a running sale now (host action).

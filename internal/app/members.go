@@ -220,42 +220,58 @@ func (a *App) fillMemberPrices(ctx context.Context, st *RoomState) {
 // SetRoomAudience restricts a room to a segment (nil opens it). Fan-group
 // segments need the fan groups to be wired (members.ErrGroupsMissing).
 func (a *App) SetRoomAudience(ctx context.Context, p *identity.Principal, room *live.Room, seg *members.Segment) (*members.Segment, error) {
-	if seg != nil {
-		if err := seg.Validate(); err != nil {
-			return nil, err
-		}
-		if seg.Kind == members.SegFanGroup {
-			if a.groups() == nil {
-				return nil, members.ErrGroupsMissing
-			}
-			if _, _, err := a.groups().GroupName(ctx, p.MerchantID, seg.GroupID); err != nil {
-				return nil, members.ErrSegment.At("group_id").Wrap(err)
-			}
-		}
-		if seg.Kind == members.SegTier {
-			prog, err := a.Members.Program(ctx, p.MerchantID)
-			if err != nil {
-				return nil, err
-			}
-			if seg.Tier >= len(prog.Tiers) {
-				return nil, members.ErrSegment.At("tier")
-			}
-		}
+	if err := a.validAudience(ctx, p, seg); err != nil {
+		return nil, err
 	}
 	if err := a.Members.SetAudience(ctx, p.MerchantID, room.ID, seg); err != nil {
 		return nil, err
 	}
+	a.audienceSet(ctx, p, room, seg)
+	return seg, nil
+}
+
+// validAudience checks a segment (nil: open) before it is stored: a fan
+// group must exist, a tier must be one of the programme's.
+func (a *App) validAudience(ctx context.Context, p *identity.Principal, seg *members.Segment) error {
+	if seg == nil {
+		return nil
+	}
+	if err := seg.Validate(); err != nil {
+		return err
+	}
+	if seg.Kind == members.SegFanGroup {
+		if a.groups() == nil {
+			return members.ErrGroupsMissing
+		}
+		if _, _, err := a.groups().GroupName(ctx, p.MerchantID, seg.GroupID); err != nil {
+			return members.ErrSegment.At("group_id").Wrap(err)
+		}
+	}
+	if seg.Kind == members.SegTier {
+		prog, err := a.Members.Program(ctx, p.MerchantID)
+		if err != nil {
+			return err
+		}
+		if seg.Tier >= len(prog.Tiers) {
+			return members.ErrSegment.At("tier")
+		}
+	}
+	return nil
+}
+
+// audienceSet follows a stored audience change: this node switches topics
+// at once, the change is audited and viewers already in the room reload
+// what they may see.
+func (a *App) audienceSet(ctx context.Context, p *identity.Principal, room *live.Room, seg *members.Segment) {
 	a.audience.mu.Lock()
-	delete(a.audience.rooms, room.ID) // this node switches topics at once
+	delete(a.audience.rooms, room.ID)
 	a.audience.mu.Unlock()
 	detail := "open"
 	if seg != nil {
 		detail = seg.Marshal()
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room.audience", "room:"+room.Slug, detail)
-	// Viewers already in the room reload what they may see.
 	a.publish(room.Topic(), "room.audience", map[string]any{"restricted": seg != nil})
-	return seg, nil
 }
 
 // JoinMembership makes the caller a member of the merchant (idempotent).

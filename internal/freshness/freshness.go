@@ -20,6 +20,9 @@ import (
 
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
+	"github.com/shelflive/shelflive/internal/flashsale"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
 )
 
 // Step is one rung of a markdown ladder: with at most HoursLeft hours to
@@ -262,6 +265,18 @@ type Item struct {
 	ExpiresAt  time.Time            `json:"expires_at"` // the earliest lot's expiry: always on the card
 }
 
+// Opening is everything a clearance session writes: its scheduled room with
+// the lineup, who may see it, one flash sale per offer and the session
+// record. Sales[i] is the sale of Session.Items[i]; the store fills in the
+// ids (room, sales, session) as it writes them.
+type Opening struct {
+	Room     *live.Room
+	Lineup   []int64
+	Audience *members.Segment // nil: the room is open to everyone
+	Sales    []*flashsale.Sale
+	Session  *Session
+}
+
 // SavedRow is the waste-saved report for one store and storage class:
 // units (and kilograms, where SKU names state a weight) sold instead of
 // written off, and the money recovered.
@@ -282,7 +297,10 @@ type Store interface {
 	Rules(ctx context.Context, merchantID int64) (Rules, error)
 	SaveRules(ctx context.Context, merchantID int64, rs Rules) error
 	SellableLots(ctx context.Context, merchantID, storeID int64, now, before time.Time) ([]Lot, error)
-	CreateSession(ctx context.Context, s *Session) error
+	// CreateSession writes a whole clearance session in one transaction:
+	// its room with the lineup, the audience, the flash sales and the
+	// session with its items. A failure anywhere leaves none of it.
+	CreateSession(ctx context.Context, o *Opening) error
 	// SaleExpiry is the batch expiry of a clearance session's flash sale
 	// (nil: the sale is not a clearance offer).
 	SaleExpiry(ctx context.Context, merchantID, saleID int64) (*time.Time, error)

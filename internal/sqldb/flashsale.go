@@ -43,21 +43,27 @@ func scanSale(row interface{ Scan(...any) error }) (*flashsale.Sale, error) {
 }
 
 func (f *FlashStore) Create(ctx context.Context, s *flashsale.Sale) error {
-	return f.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		if err := ofMerchant(ctx, tx, "rooms", s.MerchantID, s.RoomID); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT product_id FROM skus WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.SKUID).Scan(&s.ProductID); err != nil {
-			return absentAs(err, order.ErrUnknownSKU)
-		}
-		if err := storeOfMerchant(ctx, tx, s.MerchantID, s.StoreID); err != nil {
-			return err
-		}
-		s.Status, s.CreatedAt = flashsale.Scheduled, tx.Now
-		s.ID, err = tx.InsertID(ctx, `INSERT INTO flash_sales (merchant_id, room_id, product_id, sku_id, store_id, price_fen, quantity, per_user_limit, starts_at, ends_at, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.MerchantID, s.RoomID, s.ProductID, s.SKUID, s.StoreID, s.PriceFen, s.Quantity, s.PerUserLimit, ms(s.StartsAt), ms(s.EndsAt), string(s.Status), ms(tx.Now))
-		return err
+	return f.DB.WriteTx(ctx, func(tx *Tx) error {
+		return createSaleTx(ctx, tx, s)
 	})
+}
+
+// createSaleTx inserts a scheduled sale inside tx; its room, SKU and store
+// must be the merchant's.
+func createSaleTx(ctx context.Context, tx *Tx, s *flashsale.Sale) (err error) {
+	if err := ofMerchant(ctx, tx, "rooms", s.MerchantID, s.RoomID); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT product_id FROM skus WHERE merchant_id = ? AND id = ?`, s.MerchantID, s.SKUID).Scan(&s.ProductID); err != nil {
+		return absentAs(err, order.ErrUnknownSKU)
+	}
+	if err := storeOfMerchant(ctx, tx, s.MerchantID, s.StoreID); err != nil {
+		return err
+	}
+	s.Status, s.CreatedAt = flashsale.Scheduled, tx.Now
+	s.ID, err = tx.InsertID(ctx, `INSERT INTO flash_sales (merchant_id, room_id, product_id, sku_id, store_id, price_fen, quantity, per_user_limit, starts_at, ends_at, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.MerchantID, s.RoomID, s.ProductID, s.SKUID, s.StoreID, s.PriceFen, s.Quantity, s.PerUserLimit, ms(s.StartsAt), ms(s.EndsAt), string(s.Status), ms(tx.Now))
+	return err
 }
 
 func (f *FlashStore) Get(ctx context.Context, merchantID, id int64) (*flashsale.Sale, error) {

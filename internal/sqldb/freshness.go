@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/catalog"
@@ -64,10 +65,36 @@ func (s *ClearanceStore) SellableLots(ctx context.Context, merchantID, storeID i
 	return out, rows.Err()
 }
 
-// CreateSession records a clearance session and its offers.
-func (s *ClearanceStore) CreateSession(ctx context.Context, cs *freshness.Session) error {
+// CreateSession writes a clearance session in one transaction: the room
+// and its lineup, its audience, one flash sale per item and the session
+// with its items. A failure part way (another tenant's SKU, a taken slug,
+// an outage) rolls all of it back, so no room, sale or session is left
+// half made.
+func (s *ClearanceStore) CreateSession(ctx context.Context, o *freshness.Opening) error {
+	cs := o.Session
+	if len(o.Sales) != len(cs.Items) {
+		return fmt.Errorf("clearance session: %d sales for %d items", len(o.Sales), len(cs.Items))
+	}
+	if err := o.Room.Validate(); err != nil {
+		return err
+	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		cs.CreatedAt = tx.Now.UTC()
+		if err := createRoomTx(ctx, tx, o.Room, o.Lineup); err != nil {
+			return err
+		}
+		if o.Audience != nil {
+			if err := setAudienceTx(ctx, tx, o.Room.MerchantID, o.Room.ID, o.Audience); err != nil {
+				return err
+			}
+		}
+		for i, sale := range o.Sales {
+			sale.RoomID = o.Room.ID
+			if err := createSaleTx(ctx, tx, sale); err != nil {
+				return err
+			}
+			cs.Items[i].SaleID = sale.ID
+		}
+		cs.RoomID, cs.RoomSlug, cs.CreatedAt = o.Room.ID, o.Room.Slug, tx.Now.UTC()
 		id, err := tx.InsertID(ctx, `INSERT INTO clearance_sessions (merchant_id, room_id, store_id, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			cs.MerchantID, cs.RoomID, cs.StoreID, ms(cs.StartsAt), ms(cs.EndsAt), cs.CreatedBy, ms(tx.Now))
 		if err != nil {

@@ -2,12 +2,17 @@ package sqldb_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/freshness"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
+	"github.com/shelflive/shelflive/internal/order"
 	"github.com/shelflive/shelflive/internal/sqldb"
 )
 
@@ -48,12 +53,11 @@ func TestContractClearance(t *testing.T) {
 			t.Fatalf("sellable lots %+v, want only NEAR with 6", lots)
 		}
 
-		fs, sale := s.newSale(t, 6)
+		open := s.opening("clear-1", s.sku)
+		must(t, cs.CreateSession(ctx, open))
+		fs, sale := &sqldb.FlashStore{DB: db}, open.Sales[0]
 		_, err = fs.Start(ctx, s.m, sale.ID, fefo(6, now))
 		must(t, err)
-		sess := &freshness.Session{MerchantID: s.m, RoomID: sale.RoomID, StoreID: s.store, StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "t",
-			Items: []freshness.Item{{SaleID: sale.ID, SKUID: s.sku, ProductID: s.product, Storage: catalog.Chilled, RegularFen: price, PriceFen: 990, Quantity: 6, GramsEach: 500, ExpiresAt: now.Add(20 * time.Hour)}}}
-		must(t, cs.CreateSession(ctx, sess))
 		paid := s.flashOrder(sale, s.cust, "k1", "h1", near, 2)
 		c2, err := s.ids.UpsertCustomer(ctx, s.m, "13900000002")
 		must(t, err)
@@ -74,6 +78,88 @@ func TestContractClearance(t *testing.T) {
 		}
 		if rows, _ := cs.WasteSaved(ctx, s.other, now.Add(-time.Hour), now.Add(time.Hour)); len(rows) != 0 {
 			t.Fatalf("another merchant's report shows our session: %+v", rows)
+		}
+	})
+}
+
+// opening is a clearance session of the shop's store in room slug, one
+// 6-unit sale per SKU (now until an hour on), open to the store's customers.
+func (s *shop) opening(slug string, skus ...int64) *freshness.Opening {
+	now := s.db.Now()
+	o := &freshness.Opening{
+		Room:     &live.Room{MerchantID: s.m, Slug: slug, Title: "临期特惠", Status: live.Scheduled, StreamKey: "k-" + slug},
+		Lineup:   []int64{s.product},
+		Audience: &members.Segment{Kind: members.SegStoreCustomer, StoreID: s.store},
+		Session:  &freshness.Session{MerchantID: s.m, StoreID: s.store, StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "t"},
+	}
+	for _, sku := range skus {
+		o.Sales = append(o.Sales, &flashsale.Sale{MerchantID: s.m, SKUID: sku, StoreID: s.store, PriceFen: 990, Quantity: 6, PerUserLimit: 2,
+			StartsAt: now, EndsAt: now.Add(time.Hour)})
+		o.Session.Items = append(o.Session.Items, freshness.Item{SKUID: sku, ProductID: s.product, Storage: catalog.Chilled, RegularFen: price,
+			PriceFen: 990, Quantity: 6, GramsEach: 500, ExpiresAt: now.Add(20 * time.Hour)})
+	}
+	return o
+}
+
+// TestContractClearanceSessionAtomic: a clearance session (room, lineup,
+// audience, one flash sale per offer, the session and its items) is one
+// transaction. A second sale naming another tenant's SKU fails after the
+// room, lineup, audience and first sale were written: none of them is
+// left, and the slug is free for the retry, which writes everything.
+func TestContractClearanceSessionAtomic(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		cs := &sqldb.ClearanceStore{DB: db}
+		count := func(table string) int {
+			t.Helper()
+			var n int
+			must(t, db.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n))
+			return n
+		}
+		tables := []string{"rooms", "room_products", "room_audiences", "flash_sales", "clearance_sessions", "clearance_items"}
+		before := map[string]int{}
+		for _, tb := range tables {
+			before[tb] = count(tb)
+		}
+
+		bad := s.opening("clear-half", s.sku, s.otherSKU)
+		err := cs.CreateSession(ctx, bad)
+		if !errors.Is(err, order.ErrUnknownSKU) {
+			t.Fatalf("a sale of another merchant's SKU: %v, want unknown_sku", err)
+		}
+		for _, tb := range tables {
+			if n := count(tb); n != before[tb] {
+				t.Errorf("after the failed session %s has %d rows, had %d (half a session left)", tb, n, before[tb])
+			}
+		}
+		if _, err := s.live.RoomBySlug(ctx, "clear-half"); !errors.Is(err, apperr.ErrNotFound) {
+			t.Fatalf("the failed session's room exists: %v", err)
+		}
+
+		ok := s.opening("clear-half", s.sku)
+		must(t, cs.CreateSession(ctx, ok))
+		room, err := s.live.RoomBySlug(ctx, "clear-half")
+		must(t, err)
+		ms := &sqldb.MemberStore{DB: db}
+		seg, err := ms.Audience(ctx, room.ID)
+		must(t, err)
+		sale, err := (&sqldb.FlashStore{DB: db}).Get(ctx, s.m, ok.Sales[0].ID)
+		must(t, err)
+		switch {
+		case ok.Session.ID == 0 || ok.Session.RoomID != room.ID || ok.Session.RoomSlug != "clear-half":
+			t.Fatalf("session %+v, room %d", ok.Session, room.ID)
+		case len(room.ProductIDs) != 1 || room.ProductIDs[0] != s.product:
+			t.Fatalf("lineup %v", room.ProductIDs)
+		case seg == nil || seg.Kind != members.SegStoreCustomer || seg.StoreID != s.store:
+			t.Fatalf("audience %+v", seg)
+		case sale.RoomID != room.ID || sale.Status != flashsale.Scheduled || ok.Session.Items[0].SaleID != sale.ID:
+			t.Fatalf("sale %+v, item %+v", sale, ok.Session.Items[0])
+		}
+		exp, err := cs.SaleExpiry(ctx, s.m, sale.ID)
+		must(t, err)
+		if exp == nil {
+			t.Fatal("the sale is not recorded as a clearance offer")
 		}
 	})
 }

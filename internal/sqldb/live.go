@@ -65,19 +65,25 @@ func (s *LiveStore) CreateRoomWithLineup(ctx context.Context, r *live.Room, prod
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.DB.WriteTx(ctx, func(tx *Tx) (err error) {
-		r.CreatedAt = tx.Now
-		r.ID, err = tx.InsertID(ctx, `INSERT INTO rooms (merchant_id, slug, title, title_en, host_staff_id, host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, created_at, store_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
-			optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now), nullID(r.StoreID))
-		if err != nil && isUnique(err, "slug") {
-			return errSlugTaken
-		}
-		if err != nil || productIDs == nil {
-			return err
-		}
-		return setLineupTx(ctx, tx, r.MerchantID, r.ID, productIDs)
+	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+		return createRoomTx(ctx, tx, r, productIDs)
 	})
+}
+
+// createRoomTx inserts a validated room and, when productIDs is not nil,
+// its lineup inside tx.
+func createRoomTx(ctx context.Context, tx *Tx, r *live.Room, productIDs []int64) (err error) {
+	r.CreatedAt = tx.Now
+	r.ID, err = tx.InsertID(ctx, `INSERT INTO rooms (merchant_id, slug, title, title_en, host_staff_id, host_name, status, scheduled_at, started_at, ended_at, poster, stream_key, created_at, store_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.MerchantID, r.Slug, r.Title, r.TitleEN, nullID(r.HostStaffID), r.HostName, string(r.Status),
+		optMS(r.ScheduledAt), optMS(r.StartedAt), optMS(r.EndedAt), r.Poster, r.StreamKey, ms(tx.Now), nullID(r.StoreID))
+	if err != nil && isUnique(err, "slug") {
+		return errSlugTaken
+	}
+	if err != nil || productIDs == nil {
+		return err
+	}
+	return setLineupTx(ctx, tx, r.MerchantID, r.ID, productIDs)
 }
 
 func (s *LiveStore) UpdateRoom(ctx context.Context, r *live.Room) error {

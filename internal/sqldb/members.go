@@ -499,26 +499,31 @@ func (s *MemberStore) InSegment(ctx context.Context, merchantID, customerID int6
 // SetAudience restricts a room of the merchant to a segment, or opens it (nil).
 func (s *MemberStore) SetAudience(ctx context.Context, merchantID, roomID int64, seg *members.Segment) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE merchant_id = ? AND id = ?`, merchantID, roomID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return apperr.ErrNotFound
-		}
-		if seg == nil {
-			_, err := tx.Exec(ctx, `DELETE FROM room_audiences WHERE room_id = ?`, roomID)
-			return err
-		}
-		if seg.Kind == members.SegStoreCustomer {
-			if err := storeOfMerchant(ctx, tx, merchantID, seg.StoreID); err != nil {
-				return err
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO room_audiences (room_id, merchant_id, segment, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (room_id) DO UPDATE SET segment = excluded.segment, updated_at = excluded.updated_at`, roomID, merchantID, seg.Marshal(), ms(tx.Now))
-		return err
+		return setAudienceTx(ctx, tx, merchantID, roomID, seg)
 	})
+}
+
+// setAudienceTx restricts (or opens, seg nil) a room of the merchant inside tx.
+func setAudienceTx(ctx context.Context, tx *Tx, merchantID, roomID int64, seg *members.Segment) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE merchant_id = ? AND id = ?`, merchantID, roomID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.ErrNotFound
+	}
+	if seg == nil {
+		_, err := tx.Exec(ctx, `DELETE FROM room_audiences WHERE room_id = ?`, roomID)
+		return err
+	}
+	if seg.Kind == members.SegStoreCustomer {
+		if err := storeOfMerchant(ctx, tx, merchantID, seg.StoreID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO room_audiences (room_id, merchant_id, segment, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (room_id) DO UPDATE SET segment = excluded.segment, updated_at = excluded.updated_at`, roomID, merchantID, seg.Marshal(), ms(tx.Now))
+	return err
 }
 
 // Audience is the segment a room is restricted to, nil when it is open.
