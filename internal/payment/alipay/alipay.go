@@ -133,8 +133,8 @@ func Yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
 
 // Fen reads Alipay's amount exactly; ok is false for anything else.
 func Fen(s string) (int64, bool) {
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 || (dot && frac == "") {
 		return 0, false
 	}
 	for len(frac) < 2 {

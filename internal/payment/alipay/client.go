@@ -64,11 +64,9 @@ var (
 	ErrRefused  = apperr.New(apperr.Unavailable, "alipay_refused", "支付宝拒绝了请求：请检查 APPID 与应用私钥", "Alipay refused the request: check app_id and the app private key.")
 )
 
-func vendorErr(base *apperr.Error, cause error) error {
-	e := *base
-	e.Err = cause
-	return &e
-}
+// vendorErr is base with its cause; errors.Is(err, base) holds, so callers
+// (and tests) tell a refused request from an unverified answer.
+func vendorErr(base *apperr.Error, cause error) error { return base.Wrap(cause) }
 
 // apiError is a verified Alipay business error.
 type apiError struct {
