@@ -23,6 +23,9 @@ type Media interface {
 
 // Playback tells the viewer page which players to try.
 type Playback struct {
+	// MP4 is the live as fragmented MP4, which the viewer page plays with
+	// its own small MSE player (embedded media server only).
+	MP4    string `json:"mp4,omitempty"`
 	FLV    string `json:"flv,omitempty"`
 	HLS    string `json:"hls,omitempty"`
 	OnAir  bool   `json:"on_air"`

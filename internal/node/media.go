@@ -18,7 +18,7 @@ import (
 type embeddedMedia struct{ vs *video.Server }
 
 func (m embeddedMedia) Playback(slug string) app.Playback {
-	return app.Playback{FLV: video.FLVURL(slug), HLS: video.LiveHLSURL(slug), OnAir: m.vs.Status(slug).Live}
+	return app.Playback{MP4: video.MP4URL(slug), FLV: video.FLVURL(slug), HLS: video.LiveHLSURL(slug), OnAir: m.vs.Status(slug).Live}
 }
 
 func (m embeddedMedia) ReplayURL(slug string) string {

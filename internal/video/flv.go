@@ -34,14 +34,6 @@ func flvFileHeader(hasVideo, hasAudio bool) []byte {
 	return []byte{'F', 'L', 'V', 1, flags, 0, 0, 0, 9, 0, 0, 0, 0}
 }
 
-// flvTag is one muxed FLV tag (11-byte header, body, PreviousTagSize),
-// shared read-only by every viewer.
-type flvTag struct {
-	b     []byte
-	video bool
-	key   bool // video keyframe (or a sequence header)
-}
-
 // newFLVTag frames body as an FLV tag.
 func newFLVTag(typ byte, ts time.Duration, body []byte) []byte {
 	ms := uint32(ts / time.Millisecond)
@@ -71,12 +63,12 @@ type flvMuxer struct {
 	buf   bytes.Buffer
 	mw    *message.Writer
 	rr    *rawmessage.Reader
-	onTag func(t *flvTag)
+	onTag func(t *chunk)
 }
 
 // newFLVMuxer writes the stream head (metadata and sequence headers) through
 // onTag and returns a muxer for the frames that follow.
-func newFLVMuxer(tracks []*gortmplib.Track, onTag func(t *flvTag)) (*flvMuxer, error) {
+func newFLVMuxer(tracks []*gortmplib.Track, onTag func(t *chunk)) (*flvMuxer, error) {
 	m := &flvMuxer{onTag: onTag}
 	m.mw = message.NewWriter(&m.buf, bytecounter.NewWriter(&m.buf), false)
 	m.rr = rawmessage.NewReader(&m.buf, bytecounter.NewReader(&m.buf), func(uint32) error { return nil })
@@ -125,7 +117,7 @@ func (m *flvMuxer) Write(msg message.Message) error {
 	}
 	m.buf.Reset()
 	body := raw.Body
-	t := &flvTag{}
+	t := &chunk{}
 	switch raw.Type {
 	case flvTagVideo:
 		t.video = true

@@ -16,6 +16,7 @@ import (
 // Routes:
 //
 //	GET /media/live/{slug}.flv             HTTP-FLV from the last keyframe
+//	GET /media/live/{slug}.mp4             fragmented MP4 from the last keyframe
 //	GET /media/live/{slug}/index.m3u8      live HLS (MPEG-TS segments)
 //	GET /media/live/{slug}/{segment}.ts
 //	GET /media/replay/{slug}/index.m3u8    VOD of all the room's recordings
@@ -26,7 +27,7 @@ import (
 // front) can play them.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /media/live/{name}", s.handleFLV)
+	mux.HandleFunc("GET /media/live/{name}", s.handleLive)
 	mux.HandleFunc("GET /media/live/{slug}/index.m3u8", s.handleLivePlaylist)
 	mux.HandleFunc("GET /media/live/{slug}/{seg}", s.handleSegment)
 	mux.HandleFunc("GET /media/replay/{slug}/index.m3u8", s.handleReplayPlaylist)
@@ -37,12 +38,21 @@ func (s *Server) Handler() http.Handler {
 	})
 }
 
-// flvJoinWait is how long an FLV request waits for a publisher that is
+// joinWait is how long a live request waits for a publisher that is
 // still detecting its tracks.
-const flvJoinWait = 5 * time.Second
+const joinWait = 5 * time.Second
 
-func (s *Server) handleFLV(w http.ResponseWriter, r *http.Request) {
-	slug, ok := strings.CutSuffix(r.PathValue("name"), ".flv")
+// handleLive streams a room's live remux, HTTP-FLV or fragmented MP4 by
+// the name's extension: the head, the chunks since the last keyframe, then
+// every chunk as it is muxed, until the publish ends or the client leaves.
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	kind := feedFLV
+	slug, ok := strings.CutSuffix(name, ".flv")
+	if !ok {
+		kind = feedMP4
+		slug, ok = strings.CutSuffix(name, ".mp4")
+	}
 	if !ok || !ValidSlug(slug) {
 		http.NotFound(w, r)
 		return
@@ -57,8 +67,8 @@ func (s *Server) handleFLV(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not live", http.StatusNotFound)
 		return
 	}
-	deadline := time.Now().Add(flvJoinWait)
-	for !st.headReady(sess) {
+	deadline := time.Now().Add(joinWait)
+	for !st.headReady(sess, kind) {
 		if time.Now().After(deadline) {
 			http.Error(w, "not live", http.StatusNotFound)
 			return
@@ -72,15 +82,20 @@ func (s *Server) handleFLV(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	v, head, ok := st.join(sess)
+	v, head, ctype, ok := st.join(sess, kind)
 	if !ok {
 		http.Error(w, "not live", http.StatusNotFound)
 		return
 	}
-	defer st.leave(v)
+	defer st.leave(kind, v)
+	serveChunks(w, r, sess, v, head, ctype)
+}
 
+// serveChunks writes head, then v's queue as it fills, flushing once per
+// batch, until sess ends, the client leaves or a write fails.
+func serveChunks(w http.ResponseWriter, r *http.Request, sess *session, v *viewer, head []byte, ctype string) {
 	h := w.Header()
-	h.Set("Content-Type", "video/x-flv")
+	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-cache, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)

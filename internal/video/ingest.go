@@ -116,7 +116,8 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	cbErr := feedMedia(r, vtrack, atrack, rec, fm, log)
+	mm := startMP4(st, sess, sps, pps, audioConfig(atrack), log)
+	cbErr := feedMedia(r, vtrack, atrack, rec, fm, mm, log)
 
 	log.Info("video: publish started", "recording", rec.id, "video", vtrack != nil, "audio", atrack != nil)
 	started = true
@@ -205,7 +206,7 @@ func startFLV(st *stream, sess *session, tracks []*gortmplib.Track, hasVideo, ha
 	var head []byte
 	head = append(head, flvFileHeader(hasVideo, hasAudio)...)
 	live := false
-	fm, err := newFLVMuxer(tracks, func(t *flvTag) {
+	fm, err := newFLVMuxer(tracks, func(t *chunk) {
 		if !hasVideo {
 			t.key = true // every AAC frame is a join point
 		}
@@ -213,27 +214,50 @@ func startFLV(st *stream, sess *session, tracks []*gortmplib.Track, hasVideo, ha
 			head = append(head, t.b...)
 			return
 		}
-		st.broadcast(t, hasVideo)
+		st.broadcast(feedFLV, t, hasVideo)
 	})
 	if err != nil {
 		return nil, err
 	}
 	live = true
-	st.setHead(sess, head)
+	st.setHead(sess, feedFLV, head, "video/x-flv")
 	return fm, nil
 }
 
-// feedMedia sends each frame to the recording and the FLV muxer. The
-// returned error is set (once) by a muxer failure, which ends the publish;
-// a recording failure (disk full, permissions) must not end the live: it
-// is logged once and recording and HLS stop, HTTP-FLV keeps running.
-func feedMedia(r *gortmplib.Reader, vtrack, atrack *gortmplib.Track, rec *recorder, fm *flvMuxer, log *slog.Logger) *error {
+// startMP4 builds the fragmented-MP4 muxer of the live, whose init
+// segment is the head a joining viewer gets. It answers nil (and the
+// .mp4 URL stays 404, so the page falls back to HLS) when the tracks cannot
+// be described in an init segment, e.g. an SPS mediacommon cannot parse.
+func startMP4(st *stream, sess *session, sps, pps []byte, aconf *mpeg4audio.AudioSpecificConfig, log *slog.Logger) *mp4Muxer {
+	hasVideo := sps != nil
+	mm, init, ctype, err := newMP4Muxer(sps, pps, aconf, func(c *chunk) { st.broadcast(feedMP4, c, hasVideo) })
+	if err != nil {
+		log.Warn("video: no fragmented-MP4 feed for this publish", "err", err)
+		return nil
+	}
+	st.setHead(sess, feedMP4, init, ctype)
+	return mm
+}
+
+// feedMedia sends each frame to the recording and the FLV and MP4 muxers
+// (mm may be nil). The returned error is set (once) by an FLV muxer
+// failure, which ends the publish; a recording failure (disk full,
+// permissions) must not end the live: it is logged once and recording and
+// HLS stop, HTTP-FLV keeps running. An MP4 failure is logged once and
+// stops that feed alone (its players see a stall and fall back to HLS).
+func feedMedia(r *gortmplib.Reader, vtrack, atrack *gortmplib.Track, rec *recorder, fm *flvMuxer, mm *mp4Muxer, log *slog.Logger) *error {
 	var cbErr error
 	recFailed := false
 	recordErr := func(err error) {
 		if err != nil && !recFailed {
 			recFailed = true
 			log.Error("video: recording failed; live continues on HTTP-FLV only", "recording", rec.id, "err", err)
+		}
+	}
+	mp4Err := func(err error) {
+		if err != nil && mm != nil {
+			mm = nil
+			log.Error("video: fragmented-MP4 feed failed", "err", err)
 		}
 	}
 	if vtrack != nil {
@@ -247,6 +271,9 @@ func feedMedia(r *gortmplib.Reader, vtrack, atrack *gortmplib.Track, rec *record
 			if err := fm.w.WriteH264(vtrack, pts, dts, au); err != nil && cbErr == nil {
 				cbErr = fmt.Errorf("flv: %w", err)
 			}
+			if mm != nil {
+				mp4Err(mm.writeH264(pts, dts, au))
+			}
 		})
 	}
 	if atrack != nil {
@@ -256,6 +283,9 @@ func feedMedia(r *gortmplib.Reader, vtrack, atrack *gortmplib.Track, rec *record
 			}
 			if err := fm.w.WriteMPEG4Audio(atrack, pts, au); err != nil && cbErr == nil {
 				cbErr = fmt.Errorf("flv: %w", err)
+			}
+			if mm != nil {
+				mp4Err(mm.writeAAC(pts, au))
 			}
 		})
 	}

@@ -37,15 +37,12 @@ type Server struct {
 type stream struct {
 	slug string
 
-	mu       sync.Mutex
-	pub      *session // nil while nobody publishes
-	viewers  map[*flvViewer]struct{}
-	head     []byte    // FLV header + metadata + sequence headers of pub
-	gop      []*flvTag // tags since the last keyframe (join point)
-	gopBytes int
-	window   liveWindow
-	hlsSeen  map[string]time.Time
-	bitrate  atomic.Int64 // bits per second
+	mu      sync.Mutex
+	pub     *session // nil while nobody publishes
+	feeds   [numFeeds]feed
+	window  liveWindow
+	hlsSeen map[string]time.Time
+	bitrate atomic.Int64 // bits per second
 }
 
 // session is one publisher connection.
@@ -184,12 +181,7 @@ func (s *Server) getStream(slug string) *stream {
 	defer s.mu.Unlock()
 	st := s.streams[slug]
 	if st == nil {
-		st = &stream{
-			slug:    slug,
-			viewers: make(map[*flvViewer]struct{}),
-			hlsSeen: make(map[string]time.Time),
-			window:  liveWindow{max: s.cfg.LiveWindow},
-		}
+		st = newStream(slug, s.cfg.LiveWindow)
 		s.streams[slug] = st
 	}
 	return st
@@ -215,7 +207,8 @@ func (s *Server) Status(slug string) StreamStatus {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out.FLVViewers = len(st.viewers)
+	out.FLVViewers = len(st.feeds[feedFLV].viewers)
+	out.MP4Viewers = len(st.feeds[feedMP4].viewers)
 	now := time.Now()
 	for k, t := range st.hlsSeen {
 		if now.Sub(t) > hlsWindow {
@@ -223,7 +216,7 @@ func (s *Server) Status(slug string) StreamStatus {
 		}
 	}
 	out.HLSViewers = len(st.hlsSeen)
-	out.Viewers = out.FLVViewers + out.HLSViewers
+	out.Viewers = out.FLVViewers + out.MP4Viewers + out.HLSViewers
 	if p := st.pub; p != nil {
 		out.Live = true
 		out.Since = p.since

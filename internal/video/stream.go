@@ -5,26 +5,65 @@ import (
 )
 
 const (
-	// viewerQueue is how many FLV tags a viewer may lag behind (about 10 s
-	// of 25 fps video plus AAC). A viewer that falls further behind skips to
-	// the next keyframe instead of slowing the publisher or other viewers.
+	// viewerQueue is how many chunks (FLV tags or fMP4 fragments) a viewer
+	// may lag behind (about 10 s of 25 fps video plus AAC). A viewer that
+	// falls further behind skips to the next keyframe instead of slowing the
+	// publisher or other viewers.
 	viewerQueue = 1024
 	// maxGOPBytes caps the join cache for publishers with very long or no
 	// keyframe intervals.
 	maxGOPBytes = 16 << 20
 )
 
-// flvViewer is one HTTP-FLV connection's queue. Tags are shared, never
-// copied per viewer.
-type flvViewer struct {
-	ch      chan *flvTag
+// feedKind names one of the live remuxes a stream serves over HTTP.
+type feedKind int
+
+const (
+	feedFLV feedKind = iota // HTTP-FLV (mpegts.js, external tools)
+	feedMP4                 // fragmented MP4 (the page's own MSE player)
+	numFeeds
+)
+
+// chunk is one muxed unit of a feed (an FLV tag, an fMP4 fragment), muxed
+// once per stream and shared read-only by every viewer of that feed.
+type chunk struct {
+	b     []byte
+	video bool
+	key   bool // a join point: video keyframe (or sequence header)
+}
+
+// feed is one remux of the publisher's stream: the head a joining viewer
+// gets first, the chunks since the last keyframe, and the open viewers.
+type feed struct {
+	head     []byte // nil until the muxer has written it; no joins before
+	ctype    string // the response's Content-Type
+	gop      []*chunk
+	gopBytes int
+	viewers  map[*viewer]struct{}
+}
+
+// reset empties the feed for a new publisher (or none).
+func (f *feed) reset() {
+	f.head, f.ctype = nil, ""
+	clear(f.gop)
+	f.gop = f.gop[:0]
+	f.gopBytes = 0
+	for v := range f.viewers {
+		delete(f.viewers, v)
+	}
+}
+
+// viewer is one HTTP connection's queue. Chunks are shared, never copied
+// per viewer.
+type viewer struct {
+	ch      chan *chunk
 	waitKey bool // dropping until the next keyframe after an overflow
 	dropped int
 }
 
 // send queues t without blocking; on overflow the viewer skips ahead to the
 // next keyframe so it resumes with a decodable picture.
-func (v *flvViewer) send(t *flvTag) {
+func (v *viewer) send(t *chunk) {
 	if v.waitKey {
 		if !t.key || len(v.ch) > cap(v.ch)/2 {
 			v.dropped++
@@ -40,6 +79,16 @@ func (v *flvViewer) send(t *flvTag) {
 	}
 }
 
+// newStream returns an idle stream whose live HLS window keeps window
+// segments.
+func newStream(slug string, window int) *stream {
+	st := &stream{slug: slug, hlsSeen: make(map[string]time.Time), window: liveWindow{max: window}}
+	for k := range st.feeds {
+		st.feeds[k].viewers = make(map[*viewer]struct{})
+	}
+	return st
+}
+
 // claim makes sess the room's publisher unless another one is active.
 func (st *stream) claim(sess *session) bool {
 	st.mu.Lock()
@@ -48,14 +97,14 @@ func (st *stream) claim(sess *session) bool {
 		return false
 	}
 	st.pub = sess
-	st.head = nil
-	st.gop = st.gop[:0]
-	st.gopBytes = 0
+	for k := range st.feeds {
+		st.feeds[k].reset()
+	}
 	st.bitrate.Store(0)
 	return true
 }
 
-// release ends sess: FLV viewers are disconnected (their players reconnect
+// release ends sess: HTTP viewers are disconnected (their players reconnect
 // to the next publish and get fresh sequence headers); the live HLS window
 // stays so HLS players ride through a reconnect. Idempotent.
 func (st *stream) release(sess *session) {
@@ -65,14 +114,11 @@ func (st *stream) release(sess *session) {
 		return
 	}
 	st.pub = nil
-	st.head = nil
-	st.gop = nil
-	st.gopBytes = 0
+	for k := range st.feeds {
+		st.feeds[k].reset()
+	}
 	st.bitrate.Store(0)
 	close(sess.done)
-	for v := range st.viewers {
-		delete(st.viewers, v)
-	}
 }
 
 // setInfo updates sess fields that Status reads, under the stream lock.
@@ -82,67 +128,72 @@ func (st *stream) setInfo(sess *session, fn func()) {
 	fn()
 }
 
-// setHead publishes the FLV stream head; FLV viewers can join from now on.
-func (st *stream) setHead(sess *session, head []byte) {
+// setHead publishes a feed's head and Content-Type; its viewers can join
+// from now on.
+func (st *stream) setHead(sess *session, k feedKind, head []byte, ctype string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.pub == sess {
-		st.head = head
+		st.feeds[k].head, st.feeds[k].ctype = head, ctype
 	}
 }
 
-// broadcast appends t to the join cache and queues it to every viewer.
-func (st *stream) broadcast(t *flvTag, hasVideo bool) {
+// broadcast appends t to the feed's join cache and queues it to every
+// viewer of the feed.
+func (st *stream) broadcast(k feedKind, t *chunk, hasVideo bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	f := &st.feeds[k]
 	if hasVideo {
 		if t.video && t.key {
-			clear(st.gop)
-			st.gop = st.gop[:0]
-			st.gopBytes = 0
+			clear(f.gop)
+			f.gop = f.gop[:0]
+			f.gopBytes = 0
 		}
-		if len(st.gop) > 0 || (t.video && t.key) {
-			if st.gopBytes+len(t.b) > maxGOPBytes {
+		if len(f.gop) > 0 || (t.video && t.key) {
+			if f.gopBytes+len(t.b) > maxGOPBytes {
 				// no join point until the next keyframe
-				clear(st.gop)
-				st.gop = st.gop[:0]
-				st.gopBytes = 0
+				clear(f.gop)
+				f.gop = f.gop[:0]
+				f.gopBytes = 0
 			} else {
-				st.gop = append(st.gop, t)
-				st.gopBytes += len(t.b)
+				f.gop = append(f.gop, t)
+				f.gopBytes += len(t.b)
 			}
 		}
 	}
-	for v := range st.viewers {
+	for v := range f.viewers {
 		v.send(t)
 	}
 }
 
-// join registers a viewer of sess and returns the bytes to send first
-// (header, metadata, sequence headers); the join cache from the last
-// keyframe is already queued. ok is false if sess is no longer live.
-func (st *stream) join(sess *session) (v *flvViewer, head []byte, ok bool) {
+// join registers a viewer of sess's feed k and returns the bytes to send
+// first (FLV header and sequence headers, the fMP4 init segment) and their
+// Content-Type; the join cache from the last keyframe is already queued.
+// ok is false if sess is no longer live or the feed has no head.
+func (st *stream) join(sess *session, k feedKind) (v *viewer, head []byte, ctype string, ok bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.pub != sess || st.head == nil {
-		return nil, nil, false
+	f := &st.feeds[k]
+	if st.pub != sess || f.head == nil {
+		return nil, nil, "", false
 	}
-	v = &flvViewer{ch: make(chan *flvTag, viewerQueue)}
-	if len(st.gop) < viewerQueue/2 {
-		for _, t := range st.gop {
+	v = &viewer{ch: make(chan *chunk, viewerQueue)}
+	if len(f.gop) < viewerQueue/2 {
+		for _, t := range f.gop {
 			v.ch <- t
 		}
 	} else {
 		v.waitKey = true
 	}
-	st.viewers[v] = struct{}{}
-	return v, st.head, true
+	f.viewers[v] = struct{}{}
+	return v, f.head, f.ctype, true
 }
 
-func (st *stream) leave(v *flvViewer) {
+func (st *stream) leave(k feedKind, v *viewer) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	delete(st.viewers, v)
+	delete(st.feeds[k].viewers, v)
 }
 
 // addSegment is the recorder's callback for a finished segment.
@@ -159,11 +210,11 @@ func (st *stream) current() *session {
 	return st.pub
 }
 
-// headReady reports whether FLV viewers can join sess.
-func (st *stream) headReady(sess *session) bool {
+// headReady reports whether viewers of feed k can join sess.
+func (st *stream) headReady(sess *session, k feedKind) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.pub == sess && st.head != nil
+	return st.pub == sess && st.feeds[k].head != nil
 }
 
 // seenHLS records an HLS client for the viewer estimate.

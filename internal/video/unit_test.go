@@ -166,8 +166,8 @@ func TestFLVMuxerHead(t *testing.T) {
 	pps := []byte{0x68, 0xcb, 0x83, 0xcb, 0x20}
 	vt := &gortmplib.Track{Codec: &codecs.H264{SPS: sps, PPS: pps}}
 	at := &gortmplib.Track{Codec: &codecs.MPEG4Audio{Config: &mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 44100, ChannelCount: 2}}}
-	var tags []*flvTag
-	m, err := newFLVMuxer([]*gortmplib.Track{vt, at}, func(t *flvTag) { tags = append(tags, t) })
+	var tags []*chunk
+	m, err := newFLVMuxer([]*gortmplib.Track{vt, at}, func(t *chunk) { tags = append(tags, t) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,14 +194,14 @@ func TestFLVMuxerHead(t *testing.T) {
 // BenchmarkBroadcast measures the fan-out of one FLV tag to 100 viewers
 // (queueing only; the HTTP writes are in BenchmarkServerCPU).
 func BenchmarkBroadcast(b *testing.B) {
-	st := &stream{viewers: make(map[*flvViewer]struct{})}
+	st := newStream("bench", 6)
 	sess := &session{done: make(chan struct{})}
 	st.claim(sess)
-	st.setHead(sess, flvFileHeader(true, true))
+	st.setHead(sess, feedFLV, flvFileHeader(true, true), "video/x-flv")
 	const viewers = 100
 	done := make(chan struct{})
 	for range viewers {
-		v, _, _ := st.join(sess)
+		v, _, _, _ := st.join(sess, feedFLV)
 		go func() {
 			for {
 				select {
@@ -212,15 +212,15 @@ func BenchmarkBroadcast(b *testing.B) {
 			}
 		}()
 	}
-	key := &flvTag{b: newFLVTag(flvTagVideo, 0, make([]byte, 4000)), video: true, key: true}
-	inter := &flvTag{b: newFLVTag(flvTagVideo, 40*time.Millisecond, make([]byte, 1500)), video: true}
+	key := &chunk{b: newFLVTag(flvTagVideo, 0, make([]byte, 4000)), video: true, key: true}
+	inter := &chunk{b: newFLVTag(flvTagVideo, 40*time.Millisecond, make([]byte, 1500)), video: true}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		if i%25 == 0 {
-			st.broadcast(key, true)
+			st.broadcast(feedFLV, key, true)
 		} else {
-			st.broadcast(inter, true)
+			st.broadcast(feedFLV, inter, true)
 		}
 	}
 	b.StopTimer()
@@ -233,7 +233,7 @@ func BenchmarkBroadcast(b *testing.B) {
 func BenchmarkFLVMux(b *testing.B) {
 	sps := []byte{0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x16, 0x2e, 0x48}
 	vt := &gortmplib.Track{Codec: &codecs.H264{SPS: sps, PPS: []byte{0x68, 0xcb, 0x83, 0xcb, 0x20}}}
-	m, err := newFLVMuxer([]*gortmplib.Track{vt}, func(*flvTag) {})
+	m, err := newFLVMuxer([]*gortmplib.Track{vt}, func(*chunk) {})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -252,10 +252,10 @@ func BenchmarkFLVMux(b *testing.B) {
 // until a keyframe arrives and its queue has drained to half, so it resumes
 // on a decodable picture.
 func TestViewerSkipsToKeyframe(t *testing.T) {
-	v := &flvViewer{ch: make(chan *flvTag, 4)}
-	key := &flvTag{video: true, key: true}
-	inter := &flvTag{video: true}
-	audio := &flvTag{}
+	v := &viewer{ch: make(chan *chunk, 4)}
+	key := &chunk{video: true, key: true}
+	inter := &chunk{video: true}
+	audio := &chunk{}
 	for range 4 {
 		v.send(inter)
 	}

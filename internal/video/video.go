@@ -77,10 +77,13 @@ type StreamStatus struct {
 	Since time.Time `json:"since,omitzero"`
 	// PublisherAddr is the remote address of the current publisher.
 	PublisherAddr string `json:"publisherAddr,omitempty"`
-	// Viewers is FLVViewers + HLSViewers.
+	// Viewers is FLVViewers + MP4Viewers + HLSViewers.
 	Viewers int `json:"viewers"`
 	// FLVViewers counts open HTTP-FLV connections (exact).
 	FLVViewers int `json:"flvViewers"`
+	// MP4Viewers counts open fragmented-MP4 connections (exact): the
+	// viewer page's own player.
+	MP4Viewers int `json:"mp4Viewers"`
 	// HLSViewers estimates HLS players as distinct clients that fetched the
 	// live playlist in the last 10 seconds.
 	HLSViewers int `json:"hlsViewers"`
@@ -156,6 +159,10 @@ const MediaPrefix = "/media/"
 // FLVURL is a room's HTTP-FLV path (low latency, for mpegts.js), as served
 // by Server.Handler mounted at MediaPrefix.
 func FLVURL(slug string) string { return "/media/live/" + slug + ".flv" }
+
+// MP4URL is a room's live fragmented-MP4 path (the viewer page's own MSE
+// player, live_mse.js), as served by Handler.
+func MP4URL(slug string) string { return "/media/live/" + slug + ".mp4" }
 
 // LiveHLSURL is a room's live HLS playlist path (hls.js, native on iOS).
 func LiveHLSURL(slug string) string { return "/media/live/" + slug + "/index.m3u8" }
