@@ -6,6 +6,7 @@
 #   scripts/bench-room.sh                                   # ShelfLive, 3 runs, 10,000 viewers
 #   SYSTEMS="shelflive centrifugo" scripts/bench-room.sh    # both, alternating
 #   BUILDS="tmp/bin/a tmp/bin/b" scripts/bench-room.sh      # A/B two server builds, alternating
+#   PROFILE=10 scripts/bench-room.sh                        # + a 10 s CPU profile of each ShelfLive run ($OUT/<run>.pprof)
 #
 # The node runs in dev mode (the OTP API answers with the code, so the tool
 # logs its viewer accounts in without SMS) with SHELFLIVE_RATE_LIMITS=false
@@ -24,6 +25,7 @@ PINS=${PINS:-5}
 DURATION=${DURATION:-20s}
 DRAIN=${DRAIN:-15s}
 SYSTEMS=${SYSTEMS:-shelflive}
+PROFILE=${PROFILE:-} # seconds of CPU profile taken mid-run (SHELFLIVE_DEBUG_ADDR); empty: none
 OUT=${OUT:-tmp/bench-room}
 CENTRIFUGO_VERSION=v6.9.1
 mkdir -p tmp/bin "$OUT"
@@ -43,17 +45,22 @@ stop_server() {
 trap stop_server EXIT
 
 run_shelflive() { # $1 = server binary, $2 = label
-	local port dir token
+	local port dir token dport=
 	port=$(free_port)
 	dir=$(mktemp -d "$OUT/node.XXXXXX")
 	token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	SHELFLIVE_DEV=true SHELFLIVE_RATE_LIMITS=false "$1" serve -addr "127.0.0.1:$port" -data-dir "$dir" \
+	[ -n "$PROFILE" ] && dport=$(free_port)
+	SHELFLIVE_DEBUG_ADDR=${dport:+127.0.0.1:$dport} SHELFLIVE_DEV=true SHELFLIVE_RATE_LIMITS=false "$1" serve -addr "127.0.0.1:$port" -data-dir "$dir" \
 		-admin-token "$token" -rtmp-addr "" -mqtt-addr "" >"$dir/server.log" 2>&1 &
 	spid=$!
 	for _ in $(seq 300); do
 		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
+	if [ -n "$dport" ]; then
+		# mid-run: after the logins and the viewers' connecting (~15 s), inside the measured load
+		(sleep 25 && curl -fsS -o "$OUT/$2.pprof" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$PROFILE") &
+	fi
 	tmp/bin/shelflive bench fanout --url "http://127.0.0.1:$port" --room demo --token "$token" \
 		--server-pid "$spid" --viewers "$VIEWERS" --comments-per-s "$COMMENTS" --likes-per-s "$LIKES" \
 		--events-per-s "$PINS" --duration "$DURATION" --drain "$DRAIN" | tee "$OUT/$2.txt"

@@ -57,6 +57,7 @@ type Config struct {
 	LogFormat         string
 	RTMPAddr          string
 	RateLimits        bool
+	DebugAddr         string // Go's profiler (net/http/pprof) on its own loopback listener; empty: off
 	FlashNaive        bool
 	CouponNaive       bool
 	Analytics         bool // record viewer sessions, card events, shares, comment insights (off the hot path)
@@ -182,6 +183,7 @@ func ParseConfig(name string, args []string) (*Config, error) {
 	fs.StringVar(&c.LLMURL, "llm-url", env("SHELFLIVE_LLM_URL", ""), "OpenAI-compatible chat-completions base URL for the host assistant, e.g. https://api.deepseek.com/v1; empty = offline answers (SHELFLIVE_LLM_URL)")
 	fs.StringVar(&c.LLMModel, "llm-model", env("SHELFLIVE_LLM_MODEL", ""), "model name sent to the LLM endpoint (SHELFLIVE_LLM_MODEL)")
 	fs.StringVar(&c.LLMKey, "llm-key", "", "API key of the LLM endpoint (SHELFLIVE_LLM_KEY)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("SHELFLIVE_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; empty = off (SHELFLIVE_DEBUG_ADDR)")
 	proxies := fs.String("trusted-proxies", env("SHELFLIVE_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (SHELFLIVE_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -219,6 +221,11 @@ func ParseConfig(name string, args []string) (*Config, error) {
 		// Without it anyone who can reach the node could end a live or
 		// register recordings by calling the hooks.
 		return nil, fmt.Errorf("SHELFLIVE_MEDIA=external needs SHELFLIVE_MEDIA_HOOK_SECRET (the media server sends it with every hook) outside dev mode")
+	}
+	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
+		// The profiler shows memory and command lines: never on a
+		// reachable address.
+		return nil, fmt.Errorf("SHELFLIVE_DEBUG_ADDR %q: the profiler listens on loopback only (127.0.0.1:PORT, [::1]:PORT or localhost:PORT)", c.DebugAddr)
 	}
 	if c.S3URL != "" {
 		// A typo must stop the start, not surface as broken images later.

@@ -2,11 +2,13 @@ package node_test
 
 import (
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/shelflive/shelflive/internal/node"
+	"github.com/shelflive/shelflive/internal/testkit"
 )
 
 // TestS3URLConfig: SHELFLIVE_S3_URL / -s3-url is checked when the config is
@@ -102,5 +104,39 @@ func TestSecretsNotInUsage(t *testing.T) {
 	usage, _ := io.ReadAll(r)
 	if len(usage) == 0 || strings.Contains(string(usage), "TOPSECRET") {
 		t.Fatalf("usage (%d bytes) prints a secret: %s", len(usage), usage)
+	}
+}
+
+// TestDebugAddr: the profiler is off by default, listens on loopback only,
+// and is never on the public address.
+func TestDebugAddr(t *testing.T) {
+	if c, err := node.ParseConfig("t", nil); err != nil || c.DebugAddr != "" {
+		t.Fatalf("default must be off: %q %v", c.DebugAddr, err)
+	}
+	for _, bad := range []string{":6060", "0.0.0.0:6060", "10.0.0.5:6060", "example.com:6060", "6060"} {
+		if _, err := node.ParseConfig("t", []string{"-debug-addr", bad}); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("-debug-addr %s: want a loopback-only error, got %v", bad, err)
+		}
+	}
+	for _, ok := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
+		if _, err := node.ParseConfig("t", []string{"-debug-addr", ok}); err != nil {
+			t.Errorf("-debug-addr %s: %v", ok, err)
+		}
+	}
+	m := testkit.StartNode(t, "", "-debug-addr", "127.0.0.1:0")
+	get := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := get("http://" + m.DebugListener.Addr().String() + "/debug/pprof/goroutine?debug=1"); st != 200 {
+		t.Fatalf("profiler answered %d", st)
+	}
+	if st := get(m.URL() + "/debug/pprof/goroutine?debug=1"); st == 200 {
+		t.Fatal("the profiler answers on the public address")
 	}
 }

@@ -59,6 +59,8 @@ type Main struct {
 	Server   *web.Server
 	HTTP     *http.Server
 	Listener net.Listener
+	// DebugListener serves the profiler when Config.DebugAddr is set.
+	DebugListener net.Listener
 
 	Files objstore.Store // uploads and recordings: the data dir, or S3 (SHELFLIVE_S3_URL)
 	s3    *objstore.S3   // Files when it is S3 (readiness), else nil
@@ -666,6 +668,10 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	// Know who leads before the first request: a flash sale created right
 	// after start must start at once on a single node.
+	if err := m.startDebug(life); err != nil {
+		cancel()
+		return err
+	}
 	m.App.Campaign(ctx)
 	go m.App.Identity.KeepWarm(life) // sessions in use stay cached, re-read in bulk
 	if err := m.ColdChain.Start(life); err != nil {
