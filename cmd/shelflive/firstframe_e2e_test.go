@@ -43,7 +43,11 @@ const firstFrameProbe = `(() => {
   // player attaching MediaSource, the first bytes appended to it.
   const pm = (n) => performance.mark(n);
   const of = window.fetch;
-  if (of) window.fetch = function (u) { const p = of.apply(this, arguments); if (/\.flv/.test(String(u && u.url || u))) { pm("flv request"); p.then(() => pm("flv headers"), () => {}); } return p; };
+  if (of) window.fetch = function (u) {
+    const p = of.apply(this, arguments), m = /\.(mp4|flv)(\?|$)/.exec(String(u && u.url || u));
+    if (m) { pm(m[1] + " request"); p.then(() => pm(m[1] + " headers"), () => {}); }
+    return p;
+  };
   const ou = URL.createObjectURL;
   URL.createObjectURL = function (o) { if (window.MediaSource && o instanceof MediaSource) pm("mse attach"); return ou.apply(this, arguments); };
   if (window.MediaSource) {
@@ -73,7 +77,7 @@ type firstFrameResult struct {
 	PlayingMs          float64 `json:"playing_ms"`
 	FirstFrameMs       float64 `json:"first_frame_ms"`
 	PageKB             float64 `json:"page_kb_before_video"`
-	Player             string  `json:"player"` // flv (mpegts.js) or hls
+	Player             string  `json:"player"` // mp4 (live_mse.js), flv (mpegts.js), hls or native
 	// Waterfall is each request before the first frame: path start→end (ms).
 	Waterfall []string `json:"waterfall"`
 	// MainThread is Chrome's time totals on the page's main thread (script,
@@ -114,7 +118,7 @@ func TestTapToFirstVideoFrame(t *testing.T) {
 	}
 	var firsts []float64
 	for i := 0; i < runs; i++ {
-		r := tapToFirstFrame(t, browser, url(m, "/live/demo"))
+		r := tapToFirstFrame(t, browser, url(m, "/live/demo"), i == 0)
 		b, _ := json.Marshal(r)
 		t.Logf("run %d: %s", i+1, b)
 		firsts = append(firsts, r.FirstFrameMs)
@@ -132,7 +136,9 @@ func TestTapToFirstVideoFrame(t *testing.T) {
 		med, runs, firsts, verdict, firstFrameMax, phoneRTTms, phoneCPUSlow)
 }
 
-func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firstFrameResult {
+// tapToFirstFrame opens pageURL in a fresh throttled tab and measures it;
+// with shot, it saves a screenshot of the page once the video plays.
+func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string, shot bool) firstFrameResult {
 	t.Helper()
 	// Each tap gets its own tab, closed when it is measured: a tab left open
 	// keeps playing the live and slows every later tap (the taps of one run
@@ -183,28 +189,37 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 	  const nav = performance.getEntriesByType("navigation")[0];
 	  if (nav) waterfall.push("html " + Math.round(nav.requestStart) + "→" + Math.round(nav.responseEnd) + " interactive " + Math.round(nav.domInteractive));
 	  return JSON.stringify({waterfall, dcl_ms: ff.dcl || 0, loadeddata_ms: ff.loadeddata || 0, playing_ms: ff.playing || 0, first_frame_ms: first,
-	    page_kb_before_video: Math.round(bytes / 102.4) / 10, player: window.mpegts ? "flv" : (window.Hls ? "hls" : "native")});
+	    page_kb_before_video: Math.round(bytes / 102.4) / 10,
+	    player: window.Hls ? "hls" : window.mpegts ? "flv" : window.SLPlayer && SLPlayer.kind === "mse" ? "mp4" : "native"});
 	})()`))
 	cdp("read the probe", err)
 	var r firstFrameResult
 	cdp("decode", json.Unmarshal([]byte(raw), &r))
-	// The player played the stream the head asked for (one request, made
-	// before the player started), and the page's own bundle ran after it.
-	// The player's own request would come after it attached MediaSource; the
-	// head's comes before, so a broken head script fails here.
-	var flvRequests int
+	// The page's own player (no mpegts.js, no hls.js) played the fMP4
+	// stream the head asked for (one request, made before the player
+	// started), and the page's own bundle ran after it. The player's own
+	// request would come after it attached MediaSource; the head's comes
+	// before, so a broken head script fails here.
+	var mp4Requests, flvRequests int
 	requestAt, attachAt := -1.0, -1.0
 	for _, w := range r.Waterfall {
-		if at, ok := strings.CutPrefix(w, "flv request "); ok {
-			flvRequests++
+		if at, ok := strings.CutPrefix(w, "mp4 request "); ok {
+			mp4Requests++
 			requestAt, _ = strconv.ParseFloat(at, 64)
+		}
+		if strings.HasPrefix(w, "flv request ") {
+			flvRequests++
 		}
 		if at, ok := strings.CutPrefix(w, "mse attach "); ok {
 			attachAt, _ = strconv.ParseFloat(at, 64)
 		}
 	}
-	if flvRequests != 1 || requestAt < 0 || attachAt < 0 || requestAt > attachAt {
-		t.Errorf("stream requested %d times (at %v ms, player attached at %v ms), want once, by the head before the player: %v", flvRequests, requestAt, attachAt, r.Waterfall)
+	if mp4Requests != 1 || flvRequests != 0 || requestAt < 0 || attachAt < 0 || requestAt > attachAt {
+		t.Errorf("stream requested %d times as .mp4, %d as .flv (at %v ms, player attached at %v ms), want once as .mp4, by the head before the player: %v",
+			mp4Requests, flvRequests, requestAt, attachAt, r.Waterfall)
+	}
+	if r.Player != "mp4" {
+		t.Errorf("first frame from player %q, want the page's own fMP4 player", r.Player)
 	}
 	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`window.SL && document.querySelector("#chat li, #pinned .card, #comment-input")`,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
@@ -218,6 +233,13 @@ func tapToFirstFrame(t *testing.T, browser context.Context, pageURL string) firs
 		case "ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "TaskDuration", "TaskOtherDuration":
 			r.MainThread = append(r.MainThread, fmt.Sprintf("%s %.0f", strings.TrimSuffix(m.Name, "Duration"), m.Value*1000))
 		}
+	}
+	if shot {
+		if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](`document.querySelector("#video").currentTime > 1`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+			t.Errorf("the live video did not keep playing: %v", err)
+		}
+		testkit.Screenshot(t, tab, "firstframe-live-390x844")
 	}
 	return r
 }

@@ -167,8 +167,8 @@ func TestPickupPageAfterHandover(t *testing.T) {
 
 // TestLiveSoundStreamKeyAndEndToReplay publishes with ffmpeg: the studio
 // shows the stream key and server from the host's cookie session; the viewer's
-// muted live offers a tap for sound; only the player in use is loaded, with
-// its debug logging off; when the host ends the live, the open viewer page
+// muted live offers a tap for sound; only the player in use is loaded (the
+// page's own fMP4 player, neither mpegts.js nor hls.js); when the host ends the live, the open viewer page
 // turns into the replay without a reload.
 func TestLiveSoundStreamKeyAndEndToReplay(t *testing.T) {
 	browser := testkit.Browser(t)
@@ -203,12 +203,12 @@ func TestLiveSoundStreamKeyAndEndToReplay(t *testing.T) {
 	poll(t, viewer, "live video plays", `document.querySelector("#video").currentTime > 1`)
 	poll(t, viewer, "tap for sound offered", `document.querySelector("#video").muted && !document.querySelector("#unmute").classList.contains("hidden")`)
 	testkit.Screenshot(t, viewer, "ui-05-live-unmute")
-	loaded, err := chromedp.Run(viewer, chromedp.Evaluate[string](`[typeof window.mpegts, typeof window.Hls, String(mpegts.LoggingControl.enableDebug), String(mpegts.LoggingControl.enableVerbose)].join(",")`))
+	loaded, err := chromedp.Run(viewer, chromedp.Evaluate[string](`[typeof window.mpegts, typeof window.Hls, window.SLPlayer && SLPlayer.kind].join(",")`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loaded != "object,undefined,false,false" {
-		t.Fatalf("players (mpegts, Hls, debug, verbose) = %s; want mpegts.js only, quiet", loaded)
+	if loaded != "undefined,undefined,mse" {
+		t.Fatalf("players (mpegts, Hls, SLPlayer) = %s; want the page's own fMP4 player only", loaded)
 	}
 	run(t, viewer, "tap for sound", chromedp.Click(chromedp.CSS("#unmute")))
 	poll(t, viewer, "sound on", `!document.querySelector("#video").muted && document.querySelector("#unmute").classList.contains("hidden")`)

@@ -30,43 +30,46 @@ type assetServer struct {
 // opens at most six connections to a host). Each file is an IIFE starting
 // with "use strict", so joining them changes nothing but the request count.
 // The live page loads only this bundle: a script for it belongs in the list.
-// flv.bundle.js is the live player: mpegts.js (a minified UMD file) and the
-// script that starts it, loaded async right after a live room's <video>.
+// flv.bundle.js is the HTTP-FLV player (mpegts.js, a minified UMD file, and
+// the script that starts it) for rooms whose media server offers FLV but no
+// fragmented MP4 (SHELFLIVE_MEDIA=external); with the embedded server the
+// live page plays the fMP4 stream with live_mse.js alone.
 var scriptBundles = map[string][]string{
 	"live.bundle.js": {"common.js", "checkout.js", "live_polls.js", "live_coupons.js", "live_presale.js", "live_trials.js", "cocreate.js", "live_cocreate.js", "live.js", "push.js", "wechat_share.js", "live_remind.js", "live_members.js"},
 	"flv.bundle.js":  {"vendor/mpegts/mpegts.js", "live_player.js"},
 }
 
-// earlyFLVScript is the one inline script of any page, in the head of a room
-// on air with HTTP-FLV (issue 15: tap to first frame). It asks for the
-// stream while the page is still arriving (the URL is in its data-flv
-// attribute) so that live_player.js, loaded async right after the <video>,
+// earlyStreamScript is the one inline script of any page, in the head of a
+// room on air (issue 15: tap to first frame). It asks for the stream (the
+// fMP4 URL, or HTTP-FLV from an external media server; in its data-url
+// attribute) while the page is still arriving, so that the player
+// (live_mse.js or flv.bundle.js, loaded async right after the <video>)
 // plays a response already under way; and it holds the page's own bundle
 // (data-app, downloaded meanwhile by a preload) until the first frame shows,
 // so on a slow phone the video does not wait for the chat, cards and sheets
 // to be built: window.__slApp() runs it then, when the player cannot start
-// or fails, and after 3 s at the latest. Where the browser cannot play FLV
-// through MSE it runs the bundle at once and asks for nothing. The CSP
-// allows exactly this text by its hash (pageCSP), never inline scripts in
-// general.
-const earlyFLVScript = `(function () {
-  var s = document.currentScript, u = s.dataset.flv, app = s.dataset.app, started = false;
+// or fails, and after 3 s at the latest. Where the browser has no
+// MediaSource for H.264/AAC (iPhone Safari, which plays HLS natively) it
+// runs the bundle at once and asks for nothing. The CSP allows exactly this
+// text by its hash (pageCSP), never inline scripts in general.
+const earlyStreamScript = `(function () {
+  var s = document.currentScript, u = s.dataset.url, app = s.dataset.app, started = false;
   window.__slApp = function () {
     if (started) return;
     started = true;
     var run = function () { var e = document.createElement("script"); e.src = app; document.body.appendChild(e); };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run); else run();
   };
-  var M = window.MediaSource || window.ManagedMediaSource;
+  var M = window.MediaSource;
   if (!u || !window.fetch || !window.ReadableStream || !M || !M.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')) { window.__slApp(); return; }
   setTimeout(window.__slApp, 3000);
   var c = window.AbortController ? new AbortController() : null;
-  window.__slEarlyFLV = { url: u, ctl: c, res: fetch(u, { mode: "cors", credentials: "same-origin", signal: c ? c.signal : undefined }).catch(function () { return null; }) };
+  window.__slEarlyStream = { url: u, ctl: c, res: fetch(u, { mode: "cors", credentials: "same-origin", signal: c ? c.signal : undefined }).catch(function () { return null; }) };
 })();`
 
-// earlyFLVHash is earlyFLVScript's CSP source expression.
-var earlyFLVHash = func() string {
-	h := sha256.Sum256([]byte(earlyFLVScript))
+// earlyStreamHash is earlyStreamScript's CSP source expression.
+var earlyStreamHash = func() string {
+	h := sha256.Sum256([]byte(earlyStreamScript))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
 }()
 

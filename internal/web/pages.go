@@ -45,11 +45,19 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 	// Only a code this server signed counts (and becomes the last touch);
 	// the page re-shares it and the order carries it.
 	guide := s.touchShare(w, r, st.Room.MerchantID)
-	// A room on air with HTTP-FLV starts its video before its scripts
-	// (earlyFLVScript, live_player.js).
-	early := st.Playback != nil && st.Playback.OnAir && st.Playback.FLV != "" && st.Room.Status != live.Ended
-	return s.render(w, r, 200, "live.html", map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide,
-		"OG": s.roomOG(st, langOf(r), guide), "EarlyVideo": early})
+	// A room on air starts its video before its scripts (earlyStreamScript):
+	// fragmented MP4 with the page's own player (live_mse.js), or HTTP-FLV
+	// with mpegts.js where the media server has no fMP4 (external mode).
+	data := map[string]any{"State": st, "MerchantSlug": m.Slug, "Viewer": viewer, "Guide": guide, "OG": s.roomOG(st, langOf(r), guide)}
+	if pb := st.Playback; pb != nil && pb.OnAir && st.Room.Status != live.Ended {
+		switch {
+		case pb.MP4 != "":
+			data["EarlyVideo"], data["EarlyURL"], data["EarlyPlayer"] = true, pb.MP4, "live_mse.js"
+		case pb.FLV != "":
+			data["EarlyVideo"], data["EarlyURL"], data["EarlyPlayer"] = true, pb.FLV, "flv.bundle.js"
+		}
+	}
+	return s.render(w, r, 200, "live.html", data)
 }
 
 func (s *Server) pageOrder(w http.ResponseWriter, r *http.Request) error {

@@ -78,7 +78,7 @@ func parseTemplates() map[string]*template.Template {
 			b, err := json.Marshal(v) // escapes <, > and & so a data block cannot close its <script>
 			return template.JS(b), err
 		},
-		"earlyFLV":    func() template.JS { return template.JS(earlyFLVScript) },
+		"earlyStream": func() template.JS { return template.JS(earlyStreamScript) },
 		"bi":          pickLang,
 		"when":        when,
 		"statusClass": statusClass,

@@ -520,9 +520,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 }
 
 // pageCSP is every page's policy: no inline script or style (but the one
-// early-stream script, allowed by its hash: earlyFLVScript), no framing
+// early-stream script, allowed by its hash: earlyStreamScript), no framing
 // (only the embeddable room card relaxes frame-ancestors, web/embed.go).
-var pageCSP = "default-src 'self'; script-src 'self' " + earlyFLVHash + "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+var pageCSP = "default-src 'self'; script-src 'self' " + earlyStreamHash + "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // securityHeaders sets a strict CSP (no inline script or style) and friends.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {

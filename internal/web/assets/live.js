@@ -14,15 +14,17 @@
 
   const $ = (id) => document.getElementById(id);
 
-  // ---------- video: live (HTTP-FLV, then HLS) or the replay with product jumps ----------
+  // ---------- video: live (fMP4 or HTTP-FLV, then HLS) or the replay with product jumps ----------
   // The player settings are the ones docs/VIDEO.md measures
   // (internal/video/browser_test.go); TestPlayerSettingsMatchBenchmark keeps
   // them equal. The FLV player's are in live_player.js.
   const HLS_CONFIG = { liveSyncDurationCount: 2 };
   // The players are big (hls.js 620 KB, mpegts.js 270 KB): a page loads the
   // one it needs, when it needs it, and a room that is not on air loads none.
-  // A room on air with FLV has its player bundle in the page already (async,
-  // right after the <video>): wait for that script instead of adding another.
+  // The embedded media server's fMP4 needs only live_mse.js (a few KB); FLV
+  // (an external media server) needs mpegts.js. A room on air has its
+  // player script in the page already (async, right after the <video>):
+  // wait for that script instead of adding another.
   const loaded = {};
   function loadScript(src) {
     if (!loaded[src]) loaded[src] = new Promise((ok, fail) => {
@@ -34,7 +36,8 @@
     });
     return loaded[src];
   }
-  const mseOK = () => !!(window.MediaSource || window.ManagedMediaSource) && (window.MediaSource || window.ManagedMediaSource).isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+  // iPhone Safari (ManagedMediaSource only) plays HLS natively instead.
+  const mseOK = () => !!window.MediaSource && MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
   async function withHls() { await loadScript(root.dataset.hlsJs); return window.Hls && Hls.isSupported() ? Hls : null; }
 
   function note(text) { const n = $("poster-note"); if (!n) return; if (text) { n.textContent = text; n.classList.remove("hidden"); } else if (!$("video").classList.contains("hidden")) n.classList.add("hidden"); }
@@ -59,10 +62,11 @@
       }
       v.play().catch(() => {});
     };
-    if (pb.flv && mseOK()) {
-      loadScript(root.dataset.flvJs).then(() => {
+    const src = pb.mp4 || pb.flv;
+    if (src && mseOK()) {
+      loadScript(pb.mp4 ? root.dataset.mseJs : root.dataset.flvJs).then(() => {
         if (!window.SLPlayer || !SLPlayer.supported()) { if (window.SLPlayer) SLPlayer.dropEarly(); return tryHLS(); }
-        const player = SLPlayer.adopt(pb.flv) || SLPlayer.start(pb.flv, v);
+        const player = SLPlayer.adopt(src) || SLPlayer.start(src, v);
         livePlayer = player;
         if (!v.paused && v.readyState >= 3) show(); // the early player is playing already
         else v.addEventListener("playing", show, { once: true });

@@ -2,7 +2,7 @@
 // as flv.bundle.js. A room on air loads that bundle async right after its
 // <video>, so the first frame waits for neither the page's own scripts nor
 // DOMContentLoaded; the stream itself was asked for by the inline script in
-// the head (window.__slEarlyFLV, see web/assets.go earlyFLVScript) while the
+// the head (window.__slEarlyStream, see web/assets.go earlyStreamScript) while the
 // page was still arriving, and the loader below plays that response instead
 // of asking again. The page's bundle runs once the first frame shows, and
 // live.js adopts the started player.
@@ -17,9 +17,9 @@
 
   // takeEarly hands out the head's early request for url, once.
   function takeEarly(url) {
-    const e = window.__slEarlyFLV;
+    const e = window.__slEarlyStream;
     if (!e || e.url !== url) return null;
-    window.__slEarlyFLV = null;
+    window.__slEarlyStream = null;
     return e;
   }
 
@@ -102,9 +102,9 @@
     adopt(url) { const b = booted; booted = null; return b && b.url === url ? b : (b && b.destroy(), null); },
     start,
     // dropEarly cancels the head's early request when the page plays something else.
-    dropEarly() { const e = window.__slEarlyFLV; window.__slEarlyFLV = null; if (e && e.ctl) try { e.ctl.abort(); } catch (err) { /* done */ } },
+    dropEarly() { const e = window.__slEarlyStream; window.__slEarlyStream = null; if (e && e.ctl) try { e.ctl.abort(); } catch (err) { /* done */ } },
   };
-  // The page's bundle waits for the first frame (earlyFLVScript), or 1.5 s
+  // The page's bundle waits for the first frame (earlyStreamScript), or 1.5 s
   // of a player that shows none, or a player that fails or cannot start.
   // Without the head's script (something kept it from running), run the
   // bundle here, once, so the page never goes without it.
@@ -116,7 +116,7 @@
     appStarted = true;
     const el = document.createElement("script"); el.src = src; document.body.appendChild(el);
   };
-  const early = window.__slEarlyFLV, video = document.getElementById("video");
+  const early = window.__slEarlyStream, video = document.getElementById("video");
   if (early && video && window.SLPlayer.supported()) {
     booted = start(early.url, video);
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(app);
