@@ -290,6 +290,32 @@ func (a *App) checkRoomTexts(ctx context.Context, room *live.Room, source string
 	return nil
 }
 
+// checkLivePrice reviews a price the host changes live (the studio's price
+// tool) against the list-price rule, as an edit of the product would be:
+// a struck-through 划线价 above the new price must be the lowest price
+// charged in the 7 days before the new price starts. Only products a live
+// room shows are gated, like edits; the price is stored only if it passes
+// or an owner overrides (audited).
+func (a *App) checkLivePrice(ctx context.Context, p *identity.Principal, prod *catalog.Product, sku *catalog.SKU, priceFen int64, ov *Override) error {
+	if a.Compliance == nil || sku.ListPriceFen <= 0 || sku.ListPriceFen <= priceFen || sku.PriceFen == priceFen {
+		return nil
+	}
+	shown, err := a.shownLive(ctx, p.MerchantID, prod.ID)
+	if err != nil || !shown {
+		return err
+	}
+	rev, err := a.Compliance.ReviewItems(ctx, p.MerchantID, nil)
+	if err != nil {
+		return err
+	}
+	next := *sku
+	next.PriceFen = priceFen
+	if err := a.addPriceReview(ctx, rev, p.MerchantID, true, &catalog.Product{ID: prod.ID, SKUs: []catalog.SKU{next}}); err != nil {
+		return err
+	}
+	return a.complianceGate(ctx, p, rev, ov, "price.change.override", "sku:"+sku.Code)
+}
+
 // shownLive reports whether a live room of the merchant shows the product.
 func (a *App) shownLive(ctx context.Context, merchantID, productID int64) (bool, error) {
 	rooms, err := a.Live.ListRooms(ctx, merchantID)

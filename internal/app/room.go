@@ -147,10 +147,15 @@ func (a *App) Unpin(ctx context.Context, p *identity.Principal, room *live.Room)
 	return nil
 }
 
-// SetPrice changes a SKU's price live; rooms showing it update.
-func (a *App) SetPrice(ctx context.Context, p *identity.Principal, skuID, priceFen int64) (*catalog.Product, error) {
+// SetPrice changes a SKU's price live; rooms showing it update. A price
+// under a struck-through list price passes the list-price rule first
+// (checkLivePrice); blocking findings need an owner's override.
+func (a *App) SetPrice(ctx context.Context, p *identity.Principal, skuID, priceFen int64, ov *Override) (*catalog.Product, error) {
 	sku, prod, err := a.Catalog.SKU(ctx, p.MerchantID, skuID)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkLivePrice(ctx, p, prod, sku, priceFen, ov); err != nil {
 		return nil, err
 	}
 	if err := a.Catalog.SetPrice(ctx, p.MerchantID, skuID, priceFen); err != nil {

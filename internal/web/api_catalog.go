@@ -188,8 +188,9 @@ func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		PriceFen    *int64 `json:"price_fen"`
-		ConfirmFree bool   `json:"confirm_free"`
+		PriceFen    *int64        `json:"price_fen"`
+		ConfirmFree bool          `json:"confirm_free"`
+		Override    *app.Override `json:"override"` // an owner's, when the list price makes the new price a blocked comparison
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -200,7 +201,7 @@ func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {
 	if *in.PriceFen == 0 && !in.ConfirmFree {
 		return catalog.ErrFreeNeedsConfirm
 	}
-	prod, err := s.App.SetPrice(r.Context(), PrincipalFrom(r.Context()), id, *in.PriceFen)
+	prod, err := s.App.SetPrice(r.Context(), PrincipalFrom(r.Context()), id, *in.PriceFen, in.Override)
 	if err != nil {
 		return err
 	}

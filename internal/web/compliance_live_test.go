@@ -212,6 +212,33 @@ func TestLiveEditsCompliance(t *testing.T) {
 		// Live, raising the list price above what it sold at is refused.
 		sku["list_price_fen"] = 9900
 		blockedOn(t, send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), p, owner, nil), "product:"+itoa(id)+".sku:EGG-30.list_price")
+
+		// The host's live price tool passes the same rule. ¥59 struck through
+		// over ¥29: the last 7 days sold at ¥59 and then ¥39, so ¥59 is not
+		// the lowest earlier price and the cut is refused, the price unchanged.
+		skuID := itoa(int64(sku["id"].(float64)))
+		price := func() int64 {
+			var got struct {
+				SKUs []struct {
+					PriceFen int64 `json:"price_fen"`
+				} `json:"skus"`
+			}
+			send(t, nil, base, "GET", "/api/v1/products/"+itoa(id), nil, owner, nil).decode(t, &got)
+			return got.SKUs[0].PriceFen
+		}
+		blockedOn(t, send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": 2900}, host.Token, nil), "product:"+itoa(id)+".sku:EGG-30.list_price")
+		if got := price(); got != 3900 {
+			t.Fatalf("a refused live price was stored: %d", got)
+		}
+		send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": 2900, "override": map[string]any{"reason": "x"}}, host.Token, nil).wantProblem(t, 403, "compliance_override_forbidden")
+		// Above the list price there is no comparison to check.
+		send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": 6000}, host.Token, nil).want(t, 200)
+		send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": 3900}, host.Token, nil).wantProblem(t, 409, "compliance_blocked")
+		send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": 2900, "override": map[string]any{"reason": "厂家清仓授权"}}, owner, nil).want(t, 200)
+		if got := price(); got != 2900 {
+			t.Fatalf("the owner's override did not store the price: %d", got)
+		}
+		wantAudit(t, base, "price.change.override", "厂家清仓授权", "EGG-30")
 	})
 
 	t.Run("PollAndDraw", func(t *testing.T) {
