@@ -21,7 +21,7 @@ func TestComplianceStudioBrowser(t *testing.T) {
 		ID int64 `json:"id"`
 	}
 	send(t, nil, base, "POST", "/api/v1/products", map[string]any{"name": "苦荞茶", "subtitle": "降血糖 全网最低价", "description": "零添加，送礼首选",
-		"skus": []map[string]any{{"code": "QT-1", "name": "250g", "price_fen": 2900}}}, owner, nil).decode(t, &prod)
+		"skus": []map[string]any{{"code": "QT-1", "name": "250g", "price_fen": 2900, "list_price_fen": 3900}}}, owner, nil).decode(t, &prod)
 	if r := send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "cf-room", "title": "国家级好茶 限时特惠", "product_ids": []int64{prod.ID}}, owner, nil); r.Status != 201 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
@@ -58,6 +58,24 @@ func TestComplianceStudioBrowser(t *testing.T) {
 	do("override", chromedp.SendKeys(chromedp.CSS("#cf-reason"), "已确认口播时不说这些词"),
 		chromedp.Click(chromedp.CSS("#cf-override button")))
 	wait("live", `document.querySelector("#studio-status").classList.contains("pill-live") && document.querySelector("#cf-panel").classList.contains("hidden")`)
+
+	// A live price cut under the ¥39 struck-through price, which was never
+	// charged: refused with the review, the input back at ¥29; the owner's
+	// override stores it.
+	do("cut the price", chromedp.Evaluate[chromedp.Void](`(() => { const i = document.querySelector("input.price-edit"); i.value = "19"; i.dispatchEvent(new Event("change")); })()`))
+	wait("price refused", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelector("#cf-panel h3").textContent.includes("划线价") && document.querySelector("input.price-edit").value === "29.00"`)
+	testkit.Screenshot(t, ctx, "studio-price-refused")
+	do("price override", chromedp.SendKeys(chromedp.CSS("#cf-reason"), "厂家补贴，已备案"), chromedp.Click(chromedp.CSS("#cf-override button")))
+	wait("price stored", `document.querySelector("#cf-panel").classList.contains("hidden")`)
+	var stored struct {
+		SKUs []struct {
+			PriceFen int64 `json:"price_fen"`
+		} `json:"skus"`
+	}
+	send(t, nil, base, "GET", "/api/v1/products/"+itoa(prod.ID), nil, owner, nil).decode(t, &stored)
+	if len(stored.SKUs) != 1 || stored.SKUs[0].PriceFen != 1900 {
+		t.Fatalf("the overridden price was not stored: %+v", stored)
+	}
 
 	viewer := viewerLogin(t, base, "demo", "13900000931")
 	if r := send(t, nil, base, "POST", "/api/v1/rooms/cf-room/comments", map[string]any{"text": "听说这个茶能降血压？"}, viewer.Token, nil); r.Status != 201 {

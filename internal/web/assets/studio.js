@@ -187,8 +187,20 @@
       if (!confirm(t("确定以 0 元免费送出？所有观众可立即下单。", "Give it away for ¥0? Every viewer can order it at once."))) { input.value = (k.price_fen / 100).toFixed(2); return; }
       body.confirm_free = true;
     }
-    try { await api("POST", "/api/v1/skus/" + k.id + "/price", body); toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); }
-    catch (e) { toast(e.message); }
+    await sendPrice(k, input, body);
+  }
+  // sendPrice stores the price; a cut under a struck-through price that the
+  // last 7 days do not back is refused with the review (the price stays),
+  // and an owner may send it again with a reason.
+  async function sendPrice(k, input, body) {
+    try { await api("POST", "/api/v1/skus/" + k.id + "/price", body); k.price_fen = body.price_fen; toast(t("价格已更新，观众实时可见", "Price updated for all viewers")); $("cf-panel").classList.add("hidden"); }
+    catch (e) {
+      if (e.code !== "compliance_blocked" || !e.problem || !e.problem.review) { toast(e.message); return; }
+      input.value = (k.price_fen / 100).toFixed(2);
+      showBlocked(e.problem.review, { title: t("划线价对比未通过，价格未改", "List-price check: price not changed"),
+        hint: t("划线价须是新价格开始前 7 天内的最低成交价。请在管理后台调整划线价后再改价。", "A struck-through price must be the lowest price charged in the 7 days before the new price. Adjust the list price in Admin, then change the price."),
+        button: t("店主强制改价", "Owner override"), retry: (override) => sendPrice(k, input, { ...body, override }) });
+    }
   }
 
   async function pin(id) { try { await api("POST", "/api/v1/rooms/" + room.slug + "/pin", { product_id: id }); room.pinned_product_id = id; renderLineup(); } catch (e) { toast(e.message); } }
@@ -239,17 +251,22 @@
   }
   // showBlocked lists what stops the room going live; only an owner gets
   // the override form, and the reason is written to the audit log.
-  function showBlocked(review) {
+  // o (optional) names another refused action than going live: its title,
+  // hint, override button and the retry that sends the override.
+  function showBlocked(review, o) {
+    o = o || { title: t("开播前合规审查未通过", "Compliance review: cannot go live"),
+      hint: t("请修改以下文案（商品在管理后台修改，脚本在下方），再点“开始直播”。", "Fix these texts (products in Admin, the script below), then go live again."),
+      button: t("店主强制开播", "Owner override"), retry: goLive };
     const panel = $("cf-panel");
-    const reason = h("input", { id: "cf-reason", maxlength: "200", placeholder: t("强制开播理由（将记入操作日志）", "Reason to go live anyway (audited)") });
+    const reason = h("input", { id: "cf-reason", maxlength: "200", placeholder: t("强制理由（将记入操作日志）", "Reason to go ahead anyway (audited)") });
     panel.replaceChildren(
-      h("div", { class: "panel-head" }, h("h3", {}, "⚠ " + t("开播前合规审查未通过", "Compliance review: cannot go live")),
+      h("div", { class: "panel-head" }, h("h3", {}, "⚠ " + o.title),
         h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => panel.classList.add("hidden") }, t("关闭", "Close"))),
-      h("p", { class: "small muted" }, t("请修改以下文案（商品在管理后台修改，脚本在下方），再点“开始直播”。", "Fix these texts (products in Admin, the script below), then go live again.")),
+      h("p", { class: "small muted" }, o.hint),
       SL.complianceView(review),
-      role === "owner" ? h("form", { class: "row-form", id: "cf-override", onsubmit: (ev) => { ev.preventDefault(); if (reason.value.trim()) goLive({ reason: reason.value.trim() }); } },
-        reason, h("button", { class: "btn btn-danger btn-sm", type: "submit" }, t("店主强制开播", "Owner override")))
-        : h("p", { class: "small muted" }, t("只有店主可以强制开播。", "Only an owner can override.")));
+      role === "owner" ? h("form", { class: "row-form", id: "cf-override", onsubmit: (ev) => { ev.preventDefault(); if (reason.value.trim()) o.retry({ reason: reason.value.trim() }); } },
+        reason, h("button", { class: "btn btn-danger btn-sm", type: "submit" }, o.button))
+        : h("p", { class: "small muted" }, t("只有店主可以强制执行。", "Only an owner can override.")));
     panel.classList.remove("hidden");
     panel.scrollIntoView({ block: "nearest" });
   }
