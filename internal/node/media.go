@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,4 +102,38 @@ func (c clipCutter) CutClip(ctx context.Context, slug string, from, to time.Time
 	}
 	return clips.Media{Start: info.Start, DurationMS: info.Duration.Milliseconds(), Bytes: fi.Size(),
 		VideoCodec: info.VideoCodec, Width: info.Width, Height: info.Height, AudioCodec: info.AudioCodec}, nil
+}
+
+// openMedia sets up video: the embedded RTMP server, or hooks for an
+// external media server. An empty RTMP address turns embedded video off.
+func (m *Main) openMedia() error {
+	c, a := m.Config, m.App
+	switch c.Media {
+	case "off":
+	case "external":
+		tpl := video.PlaybackTemplates{FLV: c.MediaFLV, HLS: c.MediaHLS, Replay: c.MediaReplay}
+		m.hooks = video.NewHooks(app.VideoRooms{App: a}, video.HooksConfig{Playback: tpl, Secret: c.MediaSecret, Logger: m.Logger})
+		a.Media = externalMedia{hooks: m.hooks, templates: tpl, ingest: c.MediaIngest}
+	case "embedded", "":
+		if c.RTMPAddr == "" {
+			return nil
+		}
+		vc := video.Config{DataDir: c.DataDir, RTMPAddr: c.RTMPAddr, Rooms: app.VideoRooms{App: a}, Logger: m.Logger}
+		if m.s3 != nil {
+			vc.Store = m.s3 // recordings are copied there; with the local store they already are in the data dir
+		}
+		vs, err := video.New(vc)
+		if err != nil {
+			// A taken port must not keep the shop closed: rooms show their
+			// poster until video is fixed, and the log says why.
+			m.Logger.Error("video is off: the RTMP ingest cannot listen; set SHELFLIVE_RTMP_ADDR to a free address", "addr", c.RTMPAddr, "err", err)
+			return nil
+		}
+		m.Video = vs
+		a.Media = embeddedMedia{vs: vs}
+		a.Clipper = clipCutter{vs: vs, files: m.Files}
+	default:
+		return fmt.Errorf("unknown SHELFLIVE_MEDIA %q (embedded, external, off)", c.Media)
+	}
+	return nil
 }

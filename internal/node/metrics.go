@@ -2,6 +2,9 @@ package node
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/mqttingest"
 	"github.com/shelflive/shelflive/internal/realtime"
 	"github.com/shelflive/shelflive/internal/sqldb"
@@ -109,4 +112,38 @@ func (c *mqttCollector) Collect(ch chan<- prometheus.Metric) {
 		"perip": c.st.ConnRefused.Load(), "preconnect": c.st.PreConnectRefused.Load()} {
 		ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, float64(v))
 	}
+}
+
+// newRegistry is /metrics: Go and process figures, the database pool, the
+// room hub (or NATS) and the analytics queues.
+func (m *Main) newRegistry(db *sqldb.DB, a *app.App) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(db))
+	if m.NATS != nil {
+		reg.MustRegister(m.NATS) // shelflive_nats_* and shelflive_realtime_* (docs/DEPLOY.md)
+	} else if hs, ok := a.Hub.(interface{ Stats() realtime.Stats }); ok {
+		reg.MustRegister(newHubCollector(hs))
+	}
+	if rec := a.Analytics; rec != nil {
+		for _, r := range []struct {
+			result string
+			get    func(insight.RecorderStats) int64
+		}{{"written", func(s insight.RecorderStats) int64 { return s.Written }}, {"dropped", func(s insight.RecorderStats) int64 { return s.Dropped }},
+			{"failed", func(s insight.RecorderStats) int64 { return s.Failed }}} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shelflive_insight_events_total",
+				Help: "Analytics events by what became of them (dropped: the bounded queue was full).", ConstLabels: prometheus.Labels{"result": r.result}},
+				func() float64 { return float64(r.get(rec.Stats())) }))
+		}
+	}
+	if rd := a.Comments; rd != nil {
+		for _, r := range []struct {
+			result string
+			get    func() int64
+		}{{"read", func() int64 { n, _ := rd.Counts(); return n }}, {"dropped", func() int64 { _, n := rd.Counts(); return n }}} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shelflive_insight_comments_total",
+				Help: "Comments the insight reader classified (read) or could not queue (dropped); none are read before its word dictionary has loaded.", ConstLabels: prometheus.Labels{"result": r.result}},
+				func() float64 { return float64(r.get()) }))
+		}
+	}
+	return reg
 }

@@ -83,3 +83,21 @@ func (m *Main) CheckPayments(ctx context.Context, merchantID int64) ([]payment.C
 	}
 	return m.App.Pay.Accounts.CheckMerchant(ctx, merchantID)
 }
+
+// paySecret returns the configured secret, or one generated once per data dir.
+func paySecret(c *Config) ([]byte, error) {
+	if c.PaySecret != "" {
+		return []byte(c.PaySecret), nil
+	}
+	path := filepath.Join(c.DataDir, "pay-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	s := []byte(hex.EncodeToString(b))
+	if err := os.WriteFile(path, s, 0o600); err != nil {
+		return nil, fmt.Errorf("pay secret: %w", err)
+	}
+	return s, nil
+}
