@@ -9,6 +9,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/notify"
+	"github.com/shelflive/shelflive/internal/wxapi"
 	"github.com/shelflive/shelflive/internal/wxmsg"
 )
 
@@ -26,7 +27,7 @@ type WeChatReminders struct {
 	// MiniState is formal, trial or developer (which build the card opens).
 	MiniState string
 	// Tokens caches access tokens for every node (sqldb.WeChatTicketStore).
-	Tokens TokenCache
+	Tokens wxapi.Cache
 	// PublicURL prefixes template messages' links.
 	PublicURL string
 }
@@ -45,33 +46,6 @@ type officialAccount interface {
 	ReminderTemplate() string
 	AccessToken(ctx context.Context) (string, time.Duration, error)
 	SendTemplate(ctx context.Context, token string, m wxmsg.Template) error
-}
-
-// TokenCache keeps WeChat access tokens for every node: Ticket returns the
-// cached one (fetching when it is missing or expiring), RefreshTicket
-// replaces one WeChat refused unless another node already did.
-type TokenCache interface {
-	Ticket(ctx context.Context, key string, fetch func(context.Context) (string, time.Duration, error)) (string, error)
-	RefreshTicket(ctx context.Context, key, stale string, fetch func(context.Context) (string, time.Duration, error)) (string, error)
-}
-
-// withToken calls send with the app's cached access token; when WeChat
-// says the token is no longer valid (40001/40014/42001: another fetch
-// replaced it) the token is refreshed once and send tried once more.
-func withToken(ctx context.Context, tokens TokenCache, appID string, fetch func(context.Context) (string, time.Duration, error), send func(token string) error) error {
-	key := "at:" + appID
-	tok, err := tokens.Ticket(ctx, key, fetch)
-	if err != nil {
-		return err
-	}
-	err = send(tok)
-	if !wxmsg.IsTokenError(err) {
-		return err
-	}
-	if tok, err = tokens.RefreshTicket(ctx, key, tok, fetch); err != nil {
-		return err
-	}
-	return send(tok)
 }
 
 // reminderNote is thing3 of a reminder message.
@@ -114,7 +88,7 @@ func (a *App) deliverWeChat(ctx context.Context, d *notify.Delivery, r notify.Re
 			page = "pages/room/room"
 		}
 		m := wxmsg.Subscribe{ToUser: d.OpenID, TemplateID: d.TemplateID, Page: page + "?slug=" + url.QueryEscape(d.Slug), State: w.MiniState, Lang: "zh_CN", Data: data}
-		err = withToken(ctx, w.Tokens, d.AppID, w.Mini.AccessToken, func(tok string) error { return w.Mini.SendSubscribe(ctx, tok, m) })
+		err = wxapi.Call(ctx, w.Tokens, "at:"+d.AppID, w.Mini.AccessToken, wxmsg.IsTokenError, func(tok string) error { return w.Mini.SendSubscribe(ctx, tok, m) })
 	case notify.ChannelWxTpl:
 		p, perr := a.provider(ctx, d.MerchantID, "wechatpay")
 		oa, ok := p.(officialAccount)
@@ -128,7 +102,7 @@ func (a *App) deliverWeChat(ctx context.Context, d *notify.Delivery, r notify.Re
 		}
 		link := strings.TrimRight(base, "/") + d.Message.URL
 		m := wxmsg.Template{ToUser: d.OpenID, TemplateID: oa.ReminderTemplate(), URL: link, Data: data}
-		err = withToken(ctx, w.Tokens, oa.AppID(), oa.AccessToken, func(tok string) error { return oa.SendTemplate(ctx, tok, m) })
+		err = wxapi.Call(ctx, w.Tokens, "at:"+oa.AppID(), oa.AccessToken, wxmsg.IsTokenError, func(tok string) error { return oa.SendTemplate(ctx, tok, m) })
 	}
 	switch {
 	case err == nil:

@@ -13,6 +13,7 @@ import (
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/wecom"
+	"github.com/shelflive/shelflive/internal/wxapi"
 )
 
 // WeCom is the merchants' WeCom (企业微信) side: their connections and
@@ -20,7 +21,7 @@ import (
 type WeCom struct {
 	Store  wecom.Store
 	Client *wecom.Client
-	Tokens TokenCache // nil: a token per send
+	Tokens wxapi.Cache // nil: a token per send
 }
 
 // WeComSettingsView is what the API shows of a connection: never the secret.
@@ -160,7 +161,7 @@ func (a *App) SendWeCom(ctx context.Context, p *identity.Principal, room *live.R
 		return err
 	}
 	if a.WeCom.Tokens != nil {
-		err = withTokenKey(ctx, a.WeCom.Tokens, "wecom:"+set.CorpID, fetch, send, wecom.IsTokenError)
+		err = wxapi.Call(ctx, a.WeCom.Tokens, "wecom:"+set.CorpID, fetch, wecom.IsTokenError, send)
 	} else {
 		var tok string
 		if tok, _, err = fetch(ctx); err == nil {
@@ -179,20 +180,4 @@ func (a *App) SendWeCom(ctx context.Context, p *identity.Principal, room *live.R
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "wecom.send", "room:"+room.Slug, res.MsgID)
 	return res, nil
-}
-
-// withTokenKey is withToken for any API whose token errors isTokenErr names.
-func withTokenKey(ctx context.Context, tokens TokenCache, key string, fetch func(context.Context) (string, time.Duration, error), send func(token string) error, isTokenErr func(error) bool) error {
-	tok, err := tokens.Ticket(ctx, key, fetch)
-	if err != nil {
-		return err
-	}
-	err = send(tok)
-	if !isTokenErr(err) {
-		return err
-	}
-	if tok, err = tokens.RefreshTicket(ctx, key, tok, fetch); err != nil {
-		return err
-	}
-	return send(tok)
 }

@@ -1,24 +1,19 @@
 // Package wecom sends a scheduled live to a guide's WeCom (企业微信)
 // customers: the merchant's corp id and app secret (the 客户联系 secret),
-// a guide's WeCom userid, and two calls of WeCom's API, gettoken and
+// a guide's WeCom userid, and two calls of WeCom's API (through wxapi), gettoken and
 // externalcontact/add_msg_template (a 群发 task the guide confirms in
 // WeCom before it reaches their external contacts). It only speaks HTTP
 // and declares the store the callers keep; wecomtest is a local WeCom.
 package wecom
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/wxapi"
 )
 
 // DefaultBaseURL is WeCom's API host.
@@ -58,25 +53,17 @@ type Store interface {
 }
 
 // Error is an errcode WeCom answered.
-type Error struct {
-	Code int
-	Msg  string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("wecom errcode %d: %s", e.Code, e.Msg) }
+type Error = wxapi.Error
 
 // Token errcodes a fresh token may cure.
 const (
 	CodeInvalidToken = 40014
 	CodeTokenExpired = 42001
-	CodeInvalidCred  = 40001 // invalid secret
+	CodeInvalidCred  = 40001 // invalid secret: in WeCom not a token problem
 )
 
 // IsTokenError is an access-token problem a fresh token may cure.
-func IsTokenError(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Code == CodeInvalidToken || e.Code == CodeTokenExpired)
-}
+func IsTokenError(err error) bool { return wxapi.HasCode(err, CodeInvalidToken, CodeTokenExpired) }
 
 // Client calls one WeCom host.
 type Client struct {
@@ -84,40 +71,11 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-func (c *Client) url(path string, q url.Values) string {
-	base := strings.TrimRight(c.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	return base + path + "?" + q.Encode()
-}
-
-func (c *Client) client() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return &http.Client{Timeout: 10 * time.Second}
-}
+func (c *Client) api() *wxapi.Client { return wxapi.New("wecom", c.BaseURL, DefaultBaseURL, c.HTTP) }
 
 // AccessToken fetches a corp access token (/cgi-bin/gettoken).
 func (c *Client) AccessToken(ctx context.Context, corpID, secret string) (string, time.Duration, error) {
-	var out struct {
-		ErrCode     int    `json:"errcode"`
-		ErrMsg      string `json:"errmsg"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/cgi-bin/gettoken", url.Values{"corpid": {corpID}, "corpsecret": {secret}}), nil)
-	if err != nil {
-		return "", 0, err
-	}
-	if err := c.do(req, &out); err != nil {
-		return "", 0, err
-	}
-	if out.ErrCode != 0 || out.AccessToken == "" {
-		return "", 0, &Error{Code: out.ErrCode, Msg: "gettoken: " + out.ErrMsg}
-	}
-	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+	return c.api().AccessToken(ctx, "/cgi-bin/gettoken", url.Values{"corpid": {corpID}, "corpsecret": {secret}})
 }
 
 // Link is a link attachment of a message.
@@ -150,45 +108,12 @@ type MsgTemplate struct {
 
 // AddMsgTemplate creates the 群发 task; a *Error on WeCom's refusal.
 func (c *Client) AddMsgTemplate(ctx context.Context, token string, m MsgTemplate) (Result, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
+	var out Result
+	if err := c.api().Post(ctx, "/cgi-bin/externalcontact/add_msg_template", token, m, &out); err != nil {
 		return Result{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/cgi-bin/externalcontact/add_msg_template", url.Values{"access_token": {token}}), bytes.NewReader(b))
-	if err != nil {
-		return Result{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	var out struct {
-		ErrCode  int      `json:"errcode"`
-		ErrMsg   string   `json:"errmsg"`
-		MsgID    string   `json:"msgid"`
-		FailList []string `json:"fail_list"`
-	}
-	if err := c.do(req, &out); err != nil {
-		return Result{}, err
-	}
-	if out.ErrCode != 0 {
-		return Result{}, &Error{Code: out.ErrCode, Msg: out.ErrMsg}
 	}
 	if out.FailList == nil {
 		out.FailList = []string{}
 	}
 	return Result{MsgID: out.MsgID, FailList: out.FailList}, nil
-}
-
-func (c *Client) do(req *http.Request, out any) error {
-	resp, err := c.client().Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("wecom: http %d", resp.StatusCode)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(out); err != nil {
-		return fmt.Errorf("wecom: %w", err)
-	}
-	return nil
 }

@@ -4,34 +4,25 @@
 // /cgi-bin/message/subscribe/send: one message per grant the user gave with
 // wx.requestSubscribeMessage) and an official account template message
 // (模板消息, /cgi-bin/message/template/send: to a follower's openid). It
-// only speaks HTTP; the token cache and the grants live with the callers.
+// only speaks HTTP (through wxapi); the token cache and the grants live with the callers.
 // wxmsgtest is a local WeChat for the tests.
 package wxmsg
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shelflive/shelflive/internal/wxapi"
 )
 
 // DefaultBaseURL is WeChat's API host.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
 // Error is an errcode WeChat answered.
-type Error struct {
-	Code int
-	Msg  string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("wechat errcode %d: %s", e.Code, e.Msg) }
+type Error = wxapi.Error
 
 // Errcodes the reminder sender acts on.
 const (
@@ -46,16 +37,14 @@ const (
 
 // IsTokenError is an access-token problem a fresh token may cure.
 func IsTokenError(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Code == CodeInvalidToken || e.Code == CodeBadToken || e.Code == CodeTokenExpired)
+	return wxapi.HasCode(err, CodeInvalidToken, CodeBadToken, CodeTokenExpired)
 }
 
 // IsRefused is a user who does not (or no longer) accept the message: the
 // subscribe grant is used up or refused, the account unfollowed or
 // blocked, the openid unknown. Sending again will not help.
 func IsRefused(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Code == CodeRefused || e.Code == CodeNotFollowing || e.Code == CodeBlocked || e.Code == CodeInvalidOpenID)
+	return wxapi.HasCode(err, CodeRefused, CodeNotFollowing, CodeBlocked, CodeInvalidOpenID)
 }
 
 // Client calls one WeChat host.
@@ -64,43 +53,13 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-func (c *Client) url(path string, q url.Values) string {
-	base := strings.TrimRight(c.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	return base + path + "?" + q.Encode()
-}
-
-func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return &http.Client{Timeout: 10 * time.Second}
-}
+func (c *Client) api() *wxapi.Client { return wxapi.New("wechat", c.BaseURL, DefaultBaseURL, c.HTTP) }
 
 // AccessToken fetches a new client_credential token for appID. WeChat
 // keeps one valid token per app (a new fetch ends the old one within
 // minutes), so callers cache it once for every node.
 func (c *Client) AccessToken(ctx context.Context, appID, secret string) (string, time.Duration, error) {
-	var out struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-		ErrCode     int    `json:"errcode"`
-		ErrMsg      string `json:"errmsg"`
-	}
-	q := url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {secret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/cgi-bin/token", q), nil)
-	if err != nil {
-		return "", 0, err
-	}
-	if err := c.do(req, &out); err != nil {
-		return "", 0, err
-	}
-	if out.ErrCode != 0 || out.AccessToken == "" {
-		return "", 0, &Error{Code: out.ErrCode, Msg: "access_token: " + out.ErrMsg}
-	}
-	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+	return c.api().AccessToken(ctx, "/cgi-bin/token", url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {secret}})
 }
 
 // Value is one keyword's value of a message.
@@ -135,51 +94,12 @@ type MiniProgramLink struct {
 
 // SendSubscribe sends a subscribe message; a *Error on WeChat's refusal.
 func (c *Client) SendSubscribe(ctx context.Context, token string, m Subscribe) error {
-	return c.post(ctx, "/cgi-bin/message/subscribe/send", token, m)
+	return c.api().Post(ctx, "/cgi-bin/message/subscribe/send", token, m, nil)
 }
 
 // SendTemplate sends a template message; a *Error on WeChat's refusal.
 func (c *Client) SendTemplate(ctx context.Context, token string, m Template) error {
-	return c.post(ctx, "/cgi-bin/message/template/send", token, m)
-}
-
-func (c *Client) post(ctx context.Context, path, token string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(path, url.Values{"access_token": {token}}), bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	var out struct {
-		ErrCode int    `json:"errcode"`
-		ErrMsg  string `json:"errmsg"`
-	}
-	if err := c.do(req, &out); err != nil {
-		return err
-	}
-	if out.ErrCode != 0 {
-		return &Error{Code: out.ErrCode, Msg: out.ErrMsg}
-	}
-	return nil
-}
-
-func (c *Client) do(req *http.Request, out any) error {
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("wechat: http %d", resp.StatusCode)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(out); err != nil {
-		return fmt.Errorf("wechat: %w", err)
-	}
-	return nil
+	return c.api().Post(ctx, "/cgi-bin/message/template/send", token, m, nil)
 }
 
 // Thing cuts s to WeChat's "thing" keyword limit (20 characters).

@@ -6,8 +6,6 @@
 package wecomtest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,19 +13,18 @@ import (
 	"sync"
 
 	"github.com/shelflive/shelflive/internal/wecom"
+	"github.com/shelflive/shelflive/internal/wxapi/wxapitest"
 )
 
-// Fake is a running local WeCom.
+// Fake is a running local WeCom: corps and their tokens are the Core's.
 type Fake struct {
+	wxapitest.Core
 	URL string
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	secrets map[string]string // corpid → secret
-	tokens  map[string]string // live token → corpid
-	fetches int
-	users   map[string]bool // corpid/userid
-	sent    []wecom.MsgTemplate
+	mu    sync.Mutex
+	users map[string]bool // corpid/userid
+	sent  []wecom.MsgTemplate
 	// CheckURL, when set, must accept the link's URL (else errcode 40058).
 	CheckURL func(u string) bool
 	// Unreachable is the fail_list every task answers (contacts who
@@ -37,7 +34,7 @@ type Fake struct {
 
 // Start runs a fake on a free port until Close.
 func Start() *Fake {
-	f := &Fake{secrets: map[string]string{}, tokens: map[string]string{}, users: map[string]bool{}}
+	f := &Fake{users: map[string]bool{}}
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL
 	return f
@@ -47,11 +44,7 @@ func Start() *Fake {
 func (f *Fake) Close() { f.srv.Close() }
 
 // AddCorp registers a corp and its secret.
-func (f *Fake) AddCorp(corpID, secret string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.secrets[corpID] = secret
-}
+func (f *Fake) AddCorp(corpID, secret string) { f.AddApp(corpID, secret) }
 
 // AddUser makes userid a member of the corp.
 func (f *Fake) AddUser(corpID, userID string) {
@@ -60,19 +53,8 @@ func (f *Fake) AddUser(corpID, userID string) {
 	f.users[corpID+"/"+userID] = true
 }
 
-// RevokeTokens expires every token issued so far: the next call answers 42001.
-func (f *Fake) RevokeTokens() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokens = map[string]string{}
-}
-
 // Fetches is how many tokens were issued.
-func (f *Fake) Fetches() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fetches
-}
+func (f *Fake) Fetches() int { return f.AllFetches() }
 
 // Sent lists the accepted tasks, oldest first.
 func (f *Fake) Sent() []wecom.MsgTemplate {
@@ -81,73 +63,59 @@ func (f *Fake) Sent() []wecom.MsgTemplate {
 	return append([]wecom.MsgTemplate(nil), f.sent...)
 }
 
-func answer(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-func fail(w http.ResponseWriter, code int, msg string) {
-	answer(w, map[string]any{"errcode": code, "errmsg": msg})
-}
-
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	q := r.URL.Query()
 	switch r.URL.Path {
 	case "/cgi-bin/gettoken":
 		corp := q.Get("corpid")
-		secret, ok := f.secrets[corp]
+		secret, ok := f.Secret(corp)
 		if !ok {
-			fail(w, 40013, "invalid corpid")
+			wxapitest.Errcode(w, 40013, "invalid corpid")
 			return
 		}
 		if secret != q.Get("corpsecret") {
-			fail(w, 40001, "invalid credential")
+			wxapitest.Errcode(w, 40001, "invalid credential")
 			return
 		}
-		b := make([]byte, 16)
-		rand.Read(b)
-		tok := hex.EncodeToString(b)
-		f.tokens[tok] = corp
-		f.fetches++
-		answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "access_token": tok, "expires_in": 7200})
+		wxapitest.Answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "access_token": f.Issue(corp, ""), "expires_in": 7200})
 	case "/cgi-bin/externalcontact/add_msg_template":
 		if r.Method != http.MethodPost {
-			fail(w, 43002, "require POST method")
+			wxapitest.Errcode(w, 43002, "require POST method")
 			return
 		}
-		corp, ok := f.tokens[q.Get("access_token")]
+		corp, ok := f.TokenApp(r)
 		if !ok {
-			fail(w, 42001, "access_token expired")
+			wxapitest.Errcode(w, 42001, "access_token expired")
 			return
 		}
 		var m wecom.MsgTemplate
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			fail(w, 47001, "data format error")
+			wxapitest.Errcode(w, 47001, "data format error")
 			return
 		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if m.ChatType != "single" {
-			fail(w, 40097, "invalid chat_type")
+			wxapitest.Errcode(w, 40097, "invalid chat_type")
 			return
 		}
 		if !f.users[corp+"/"+m.Sender] {
-			fail(w, 60111, "invalid string value `userid`")
+			wxapitest.Errcode(w, 60111, "invalid string value `userid`")
 			return
 		}
 		if m.Text.Content == "" || len(m.Attachments) != 1 || m.Attachments[0].MsgType != "link" || m.Attachments[0].Link == nil ||
 			m.Attachments[0].Link.Title == "" || m.Attachments[0].Link.URL == "" {
-			fail(w, 41001, "missing text or link attachment")
+			wxapitest.Errcode(w, 41001, "missing text or link attachment")
 			return
 		}
 		if f.CheckURL != nil && !f.CheckURL(m.Attachments[0].Link.URL) {
-			fail(w, 40058, "invalid link url")
+			wxapitest.Errcode(w, 40058, "invalid link url")
 			return
 		}
 		f.sent = append(f.sent, m)
 		fl := append([]string{}, f.Unreachable...)
-		answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "fail_list": fl, "msgid": "msg" + strconv.Itoa(len(f.sent))})
+		wxapitest.Answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "fail_list": fl, "msgid": "msg" + strconv.Itoa(len(f.sent))})
 	default:
-		fail(w, 404, "no such api")
+		wxapitest.Errcode(w, 404, "no such api")
 	}
 }

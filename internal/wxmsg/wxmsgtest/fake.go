@@ -8,8 +8,6 @@
 package wxmsgtest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shelflive/shelflive/internal/wxapi/wxapitest"
 	"github.com/shelflive/shelflive/internal/wxmsg"
 )
 
@@ -31,15 +30,13 @@ type Sent struct {
 	Data       map[string]string
 }
 
-// Fake is a running local WeChat.
+// Fake is a running local WeChat: apps and their tokens are the Core's.
 type Fake struct {
+	wxapitest.Core
 	URL string
 	srv *httptest.Server
 
 	mu        sync.Mutex
-	secrets   map[string]string   // appid → secret
-	tokens    map[string]string   // live token → appid
-	fetches   map[string]int      // appid → tokens issued
 	templates map[string][]string // appid/template → keywords
 	grants    map[string]int      // appid/openid/template → grants left
 	followers map[string]bool     // appid/openid
@@ -50,8 +47,7 @@ type Fake struct {
 
 // Start runs a fake on a free port until Close.
 func Start() *Fake {
-	f := &Fake{secrets: map[string]string{}, tokens: map[string]string{}, fetches: map[string]int{}, templates: map[string][]string{},
-		grants: map[string]int{}, followers: map[string]bool{}, codes: map[string]string{}}
+	f := &Fake{templates: map[string][]string{}, grants: map[string]int{}, followers: map[string]bool{}, codes: map[string]string{}}
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL
 	return f
@@ -59,22 +55,6 @@ func Start() *Fake {
 
 // Close stops the server.
 func (f *Fake) Close() { f.srv.Close() }
-
-// AddApp registers an official account or mini-program and its AppSecret.
-func (f *Fake) AddApp(appID, secret string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.secrets[appID] = secret
-}
-
-// AddToken makes token valid for appID (another fake that issues the
-// official account's tokens, wechatpaytest, shares them with this one).
-func (f *Fake) AddToken(appID, token string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokens[token] = appID
-	f.fetches[appID]++
-}
 
 // AddTemplate registers a template of the app with its keywords.
 func (f *Fake) AddTemplate(appID, templateID string, keywords ...string) {
@@ -112,26 +92,11 @@ func (f *Fake) Code(code, openid string) {
 	f.codes[code] = openid
 }
 
-// RevokeTokens ends every token issued so far (as a fetch elsewhere, or
-// WeChat's console, does): the next send answers 40001.
-func (f *Fake) RevokeTokens() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokens = map[string]string{}
-}
-
 // FailNext answers the next n sends with errcode -1 (system busy).
 func (f *Fake) FailNext(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.down = n
-}
-
-// Fetches is how many access tokens the app was issued.
-func (f *Fake) Fetches(appID string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fetches[appID]
 }
 
 // Sent lists the messages accepted, oldest first.
@@ -141,49 +106,30 @@ func (f *Fake) Sent() []Sent {
 	return append([]Sent(nil), f.sent...)
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func answer(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-func errcode(w http.ResponseWriter, code int, msg string) {
-	answer(w, map[string]any{"errcode": code, "errmsg": msg})
-}
-
 // ServeHTTP plays the APIs.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/cgi-bin/token":
-		f.mu.Lock()
-		secret, ok := f.secrets[q.Get("appid")]
-		f.mu.Unlock()
+		secret, ok := f.Secret(q.Get("appid"))
 		if q.Get("grant_type") != "client_credential" || !ok || secret != q.Get("secret") {
-			errcode(w, 40125, "invalid appsecret")
+			wxapitest.Errcode(w, 40125, "invalid appsecret")
 			return
 		}
-		tok := "at-" + randHex(12)
-		f.AddToken(q.Get("appid"), tok)
-		answer(w, map[string]any{"access_token": tok, "expires_in": 7200})
+		wxapitest.Answer(w, map[string]any{"access_token": f.Issue(q.Get("appid"), "at-"), "expires_in": 7200})
 	case r.Method == http.MethodGet && r.URL.Path == "/sns/jscode2session":
+		secret, ok := f.Secret(q.Get("appid"))
 		f.mu.Lock()
-		secret, ok := f.secrets[q.Get("appid")]
 		openid, known := f.codes[q.Get("js_code")]
 		delete(f.codes, q.Get("js_code")) // a code is good once
 		f.mu.Unlock()
 		switch {
 		case !ok || secret != q.Get("secret") || q.Get("grant_type") != "authorization_code":
-			errcode(w, 40125, "invalid appsecret")
+			wxapitest.Errcode(w, 40125, "invalid appsecret")
 		case !known:
-			errcode(w, 40029, "invalid code")
+			wxapitest.Errcode(w, 40029, "invalid code")
 		default:
-			answer(w, map[string]any{"openid": openid, "session_key": randHex(12)})
+			wxapitest.Answer(w, map[string]any{"openid": openid, "session_key": wxapitest.RandHex(12)})
 		}
 	case r.Method == http.MethodPost && r.URL.Path == "/cgi-bin/message/subscribe/send":
 		f.send(w, r, "subscribe")
@@ -208,81 +154,81 @@ func (f *Fake) send(w http.ResponseWriter, r *http.Request, kind string) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&m)
+	appID, ok := f.TokenApp(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	appID, ok := f.tokens[r.URL.Query().Get("access_token")]
 	switch {
 	case !ok:
-		errcode(w, wxmsg.CodeInvalidToken, "invalid credential, access_token is invalid or not latest")
+		wxapitest.Errcode(w, wxmsg.CodeInvalidToken, "invalid credential, access_token is invalid or not latest")
 		return
 	case err != nil:
-		errcode(w, 47001, "data format error: "+err.Error())
+		wxapitest.Errcode(w, 47001, "data format error: "+err.Error())
 		return
 	case f.down > 0:
 		f.down--
-		errcode(w, -1, "system error")
+		wxapitest.Errcode(w, -1, "system error")
 		return
 	case kind == "subscribe" && m.Lang != "" && m.Lang != "zh_CN" && m.Lang != "en_US" && m.Lang != "zh_HK" && m.Lang != "zh_TW":
-		errcode(w, 47003, "argument invalid! lang")
+		wxapitest.Errcode(w, 47003, "argument invalid! lang")
 		return
 	case m.ToUser == "":
-		errcode(w, wxmsg.CodeInvalidOpenID, "invalid openid")
+		wxapitest.Errcode(w, wxmsg.CodeInvalidOpenID, "invalid openid")
 		return
 	}
 	keys, ok := f.templates[appID+"/"+m.TemplateID]
 	if !ok {
-		errcode(w, 40037, "invalid template_id")
+		wxapitest.Errcode(w, 40037, "invalid template_id")
 		return
 	}
 	data := map[string]string{}
 	for _, k := range keys {
 		v, ok := m.Data[k]
 		if !ok {
-			errcode(w, 47003, "argument invalid! data."+k+" is empty")
+			wxapitest.Errcode(w, 47003, "argument invalid! data."+k+" is empty")
 			return
 		}
 		val := v["value"]
 		switch {
 		case strings.HasPrefix(k, "thing") && (val == "" || utf8.RuneCountInString(val) > 20):
-			errcode(w, 47003, "argument invalid! data."+k+".value invalid")
+			wxapitest.Errcode(w, 47003, "argument invalid! data."+k+".value invalid")
 			return
 		case strings.HasPrefix(k, "time"):
 			if _, err := time.Parse("2006-01-02 15:04", val); err != nil {
-				errcode(w, 47003, "argument invalid! data."+k+".value invalid")
+				wxapitest.Errcode(w, 47003, "argument invalid! data."+k+".value invalid")
 				return
 			}
 		}
 		data[k] = val
 	}
 	if len(m.Data) != len(keys) {
-		errcode(w, 47003, "argument invalid! data has unknown keywords")
+		wxapitest.Errcode(w, 47003, "argument invalid! data has unknown keywords")
 		return
 	}
 	s := Sent{Kind: kind, AppID: appID, ToUser: m.ToUser, TemplateID: m.TemplateID, Data: data}
 	switch kind {
 	case "subscribe":
 		if m.Page == "" || strings.HasPrefix(m.Page, "/") || strings.Contains(m.Page, "://") {
-			errcode(w, 41030, "invalid page")
+			wxapitest.Errcode(w, 41030, "invalid page")
 			return
 		}
 		g := appID + "/" + m.ToUser + "/" + m.TemplateID
 		if f.grants[g] == 0 {
-			errcode(w, wxmsg.CodeRefused, "user refuse to accept the msg")
+			wxapitest.Errcode(w, wxmsg.CodeRefused, "user refuse to accept the msg")
 			return
 		}
 		f.grants[g]--
 		s.Page = m.Page
 	case "template":
 		if !f.followers[appID+"/"+m.ToUser] {
-			errcode(w, wxmsg.CodeNotFollowing, "require subscribe")
+			wxapitest.Errcode(w, wxmsg.CodeNotFollowing, "require subscribe")
 			return
 		}
 		if !strings.HasPrefix(m.URL, "https://") && !strings.HasPrefix(m.URL, "http://") {
-			errcode(w, 40062, "invalid url")
+			wxapitest.Errcode(w, 40062, "invalid url")
 			return
 		}
 		s.Page = m.URL
 	}
 	f.sent = append(f.sent, s)
-	answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": len(f.sent)})
+	wxapitest.Answer(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": len(f.sent)})
 }
