@@ -91,6 +91,9 @@ func (a *App) ReviewProduct(ctx context.Context, p *catalog.Product) (*complianc
 	if err != nil {
 		return nil, err
 	}
+	if err := a.judgeWrittenPrices(ctx, rev, p.MerchantID, p); err != nil {
+		return nil, err
+	}
 	return rev, a.addPriceReview(ctx, rev, p.MerchantID, true, p)
 }
 
@@ -117,6 +120,9 @@ func (a *App) ReviewRoom(ctx context.Context, room *live.Room) (*compliance.Revi
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, room.MerchantID, items)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.judgeWrittenPrices(ctx, rev, room.MerchantID, prods...); err != nil {
 		return nil, err
 	}
 	return rev, a.addPriceReview(ctx, rev, room.MerchantID, false, prods...)
@@ -240,6 +246,9 @@ func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, 
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, old.MerchantID, items)
 	if err != nil {
+		return err
+	}
+	if err := a.judgeWrittenPrices(ctx, rev, old.MerchantID, next); err != nil {
 		return err
 	}
 	if err := a.addPriceReview(ctx, rev, old.MerchantID, true, priced); err != nil {
@@ -407,6 +416,67 @@ func (a *App) addPriceReview(ctx context.Context, rev *compliance.Review, mercha
 			rev.Texts = append(rev.Texts, compliance.Labeled{Source: fmt.Sprintf("product:%d.sku:%s.list_price", p.ID, k.Code),
 				Text: compliance.ListPriceText(k.ListPriceFen), Result: res})
 		}
+	}
+	return nil
+}
+
+// judgeWrittenPrices judges an earlier price written in a product's texts
+// ("原价99元") by the product's price history, as a list price is: false
+// blocks, backed needs nothing more, and only a history too short to tell
+// leaves it needing evidence. Only products with one SKU on sale are
+// judged: with several, the text does not say which SKU it means.
+func (a *App) judgeWrittenPrices(ctx context.Context, rev *compliance.Review, merchantID int64, prods ...*catalog.Product) error {
+	rs, err := a.Compliance.Rules(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	now := a.Now()
+	for _, p := range prods {
+		var sku *catalog.SKU
+		for i := range p.SKUs {
+			if p.SKUs[i].Active {
+				if sku != nil {
+					sku = nil
+					break
+				}
+				sku = &p.SKUs[i]
+			}
+		}
+		if sku == nil {
+			continue
+		}
+		prefix := fmt.Sprintf("product:%d.", p.ID)
+		kept := rev.Texts[:0]
+		var err error
+		for _, l := range rev.Texts {
+			if strings.HasPrefix(l.Source, prefix) && !strings.HasSuffix(l.Source, ".list_price") {
+				text := l.Text
+				if !l.Refind(func(f compliance.Finding) *compliance.Finding {
+					fen, ok := compliance.PriceFigure(text, f)
+					if !ok || fen <= sku.PriceFen || err != nil {
+						return &f
+					}
+					k := *sku
+					k.ListPriceFen = fen
+					var v compliance.PriceVerdict
+					if v, err = a.judgeListPrice(ctx, merchantID, k, now); err != nil {
+						return &f
+					}
+					return rs.FigureFinding(f, fen, v, p.ID)
+				}) {
+					continue // nothing left to say about this text
+				}
+			}
+			kept = append(kept, l)
+		}
+		if err != nil {
+			return err
+		}
+		rev.Texts = kept
+	}
+	rev.Blocking = false
+	for _, l := range rev.Texts {
+		rev.Blocking = rev.Blocking || l.Blocking()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -298,4 +299,75 @@ func wantAudit(t *testing.T, base, action string, contains ...string) {
 		}
 	}
 	t.Fatalf("no %s audit entry with %v", action, contains)
+}
+
+// TestWrittenEarlierPrice: "原价59元" in a product's text is judged by the
+// product's own price history, as a struck-through price is: sold at ¥39
+// in the last 7 days, the ¥59 is false (blocks the room); a figure the
+// history cannot settle, another seller's price (市场价) or a product with
+// several SKUs still only need evidence.
+func TestWrittenEarlierPrice(t *testing.T) {
+	m := testkit.StartNode(t, "")
+	base, owner := m.URL(), testkit.OwnerToken
+	var p map[string]any
+	send(t, nil, base, "POST", "/api/v1/products", map[string]any{"name": "阳山水蜜桃", "description": "当季鲜桃",
+		"skus": []map[string]any{{"code": "PEACH-6", "name": "6个装", "price_fen": 5900}}}, owner, nil).want(t, 201).decode(t, &p)
+	id := int64(p["id"].(float64))
+	skuID := itoa(int64(p["skus"].([]any)[0].(map[string]any)["id"].(float64)))
+	for _, fen := range []int64{3900, 2900} {
+		send(t, nil, base, "POST", "/api/v1/skus/"+skuID+"/price", map[string]any{"price_fen": fen}, owner, nil).want(t, 200)
+	}
+	type review struct {
+		Compliance struct {
+			Blocking bool `json:"blocking"`
+			Texts    []struct {
+				Source   string `json:"source"`
+				Findings []struct {
+					Rule     string `json:"rule"`
+					Severity string `json:"severity"`
+				} `json:"findings"`
+			} `json:"texts"`
+		} `json:"compliance"`
+	}
+	save := func(desc string) (rule, severity string) {
+		t.Helper()
+		var r map[string]any
+		send(t, nil, base, "GET", "/api/v1/products/"+itoa(id), nil, owner, nil).decode(t, &r)
+		for _, k := range []string{"id", "created_at", "updated_at", "compliance"} {
+			delete(r, k)
+		}
+		r["description"] = desc
+		var rev review
+		send(t, nil, base, "PUT", "/api/v1/products/"+itoa(id), r, owner, nil).want(t, 200).decode(t, &rev)
+		for _, x := range rev.Compliance.Texts {
+			if x.Source == "product:"+itoa(id)+".description" && len(x.Findings) > 0 {
+				return x.Findings[0].Rule, x.Findings[0].Severity
+			}
+		}
+		return "", ""
+	}
+	if rule, sev := save("原价59元，今天只要29"); rule != "price-false" || sev != "block" {
+		t.Fatalf("¥59 after selling at ¥39 this week: %s %s, want price-false block", rule, sev)
+	}
+	if rule, sev := save("原价39元"); rule != "price-reference" || sev != "needs_evidence" {
+		t.Fatalf("¥39, the lowest of a history shorter than 7 days: %s %s, want price-reference needs_evidence", rule, sev)
+	}
+	if rule, sev := save("市场价59元"); rule != "price-reference" || sev != "needs_evidence" {
+		t.Fatalf("another seller's price: %s %s", rule, sev)
+	}
+	save("原价59元，今天只要29")
+	send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "peach-live", "title": "水蜜桃专场", "product_ids": []int64{id}}, owner, nil).want(t, 201)
+	r := send(t, nil, base, "POST", "/api/v1/rooms/peach-live/status", map[string]any{"status": "live"}, owner, nil)
+	r.wantProblem(t, 409, "compliance_blocked")
+	if !strings.Contains(string(r.Body), `"source":"product:`+itoa(id)+`.description"`) || !strings.Contains(string(r.Body), "price-false") {
+		t.Fatalf("the go-live review does not name the written price: %s", r.Body)
+	}
+
+	// Two SKUs: the text does not say which one it means.
+	var two map[string]any
+	send(t, nil, base, "POST", "/api/v1/products", map[string]any{"name": "水蜜桃礼盒", "description": "原价59元",
+		"skus": []map[string]any{{"code": "PEACH-G6", "name": "6个装", "price_fen": 2900}, {"code": "PEACH-G12", "name": "12个装", "price_fen": 4900}}}, owner, nil).want(t, 201).decode(t, &two)
+	if !strings.Contains(fmt.Sprint(two["compliance"]), "price-reference") || strings.Contains(fmt.Sprint(two["compliance"]), "price-false") {
+		t.Fatalf("a two-SKU product's written price: %v", two["compliance"])
+	}
 }
