@@ -19,7 +19,10 @@ var ownPriceTerms = map[string]bool{"原价": true, "原售价": true, "划线�
 // f in text: "原价99", "原价：¥99.00", "原价 99 元", "以前卖128". ok is false
 // when f is not a claim about the shop's own price or no figure follows.
 func PriceFigure(text string, f Finding) (fen int64, ok bool) {
-	if f.Rule != "price-reference" || !ownPriceTerms[f.Match] {
+	if f.Rule != "price-reference" {
+		return 0, false
+	}
+	if term, _ := normalize(f.Match, nil); !ownPriceTerms[string(term)] { // 原價, 原 价 as written
 		return 0, false
 	}
 	rs := []rune(text)

@@ -33,6 +33,7 @@ func TestPriceFigure(t *testing.T) {
 		{"原价 ￥12.5", 1250, true},
 		{"以前卖128现在只要88", 12800, true},
 		{"日常价为39.90元", 3990, true},
+		{"原價99元", 9900, true},       // traditional characters, as written
 		{"原价九十九", 0, false},         // no figure
 		{"市场价99元", 0, false},        // another seller's price: evidence only
 		{"原价1234567890元", 0, false}, // not a grocery price
