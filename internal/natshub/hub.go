@@ -230,11 +230,44 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 	}
 	cfg = h.cfg
+	if err := h.connect(); err != nil {
+		return fail(err)
+	}
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		return fail(fmt.Errorf("natshub: jetstream: %w", err))
+	}
+	h.js = js
+	sctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	if err := h.openStream(sctx); err != nil {
+		return fail(err)
+	}
+	if err := h.consumeEvents(sctx); err != nil {
+		return fail(err)
+	}
+	if err := h.subscribeControl(); err != nil {
+		return fail(err)
+	}
+	if err := h.nc.FlushTimeout(cfg.Timeout); err != nil {
+		return fail(fmt.Errorf("natshub: flush: %w", err))
+	}
+	h.wg.Add(3)
+	go h.relayLoop()
+	go h.presenceLoop()
+	go h.sweepLoop()
+	return h, nil
+}
+
+// connect uses the configured connection or dials NATS, reconnecting for
+// ever (a node outlives NATS restarts).
+func (h *Hub) connect() error {
+	cfg := h.cfg
 	if cfg.Conn != nil {
 		h.nc = cfg.Conn
 	} else {
 		if cfg.URL == "" {
-			return fail(errors.New("natshub: no NATS URL"))
+			return errors.New("natshub: no NATS URL")
 		}
 		name := cfg.Name
 		if name == "" {
@@ -249,17 +282,17 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) { h.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }))
 		if err != nil {
-			return fail(fmt.Errorf("natshub: connect %s: %w", redact.URL(cfg.URL), err))
+			return fmt.Errorf("natshub: connect %s: %w", redact.URL(cfg.URL), err)
 		}
 		h.nc, h.ownNC = nc, true
 	}
-	js, err := jetstream.New(h.nc)
-	if err != nil {
-		return fail(fmt.Errorf("natshub: jetstream: %w", err))
-	}
-	h.js = js
-	sctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
+	return nil
+}
+
+// openStream creates or updates the stream of guaranteed events, one
+// subject a topic, keeping HistoryPerTopic events of each.
+func (h *Hub) openStream(sctx context.Context) error {
+	cfg, js := h.cfg, h.js
 	storage := jetstream.FileStorage
 	if cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
@@ -288,15 +321,20 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		st, err = js.CreateOrUpdateStream(sctx, scfg)
 	}
 	if err != nil {
-		return fail(fmt.Errorf("natshub: stream %s: %w", h.streamName, err))
+		return fmt.Errorf("natshub: stream %s: %w", h.streamName, err)
 	}
 	h.stream = st
+	return nil
+}
 
+// consumeEvents reads the whole stream from now on with an ordered consumer.
+func (h *Hub) consumeEvents(sctx context.Context) error {
+	st := h.stream
 	// Live events: every node reads the whole stream from now on. Events
 	// stored before now are loaded per topic when a viewer first needs them.
 	info, err := st.Info(sctx)
 	if err != nil {
-		return fail(fmt.Errorf("natshub: stream %s: %w", h.streamName, err))
+		return fmt.Errorf("natshub: stream %s: %w", h.streamName, err)
 	}
 	cons, err := st.OrderedConsumer(sctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{h.evPrefix + ">"},
@@ -304,33 +342,31 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		OptStartSeq:    info.State.LastSeq + 1,
 	})
 	if err != nil {
-		return fail(fmt.Errorf("natshub: consumer: %w", err))
+		return fmt.Errorf("natshub: consumer: %w", err)
 	}
 	cc, err := cons.Consume(h.onEvent, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		h.consErr.Store(&consumerErr{err: err, at: time.Now()})
 		h.log.Warn("natshub: event consumer", "err", err)
 	}))
 	if err != nil {
-		return fail(fmt.Errorf("natshub: consume: %w", err))
+		return fmt.Errorf("natshub: consume: %w", err)
 	}
 	h.cons = cc
+	return nil
+}
 
+// subscribeControl listens to the lossy subjects: relayed comments and
+// likes, messages to one user, presence.
+func (h *Hub) subscribeControl() error {
 	for subj, fn := range map[string]nats.MsgHandler{h.relaySubj: h.onRelay, h.userSubj: h.onUser, h.presSubj: h.onPresence} {
 		sub, err := h.nc.Subscribe(subj, fn)
 		if err != nil {
-			return fail(fmt.Errorf("natshub: subscribe %s: %w", subj, err))
+			return fmt.Errorf("natshub: subscribe %s: %w", subj, err)
 		}
 		sub.SetPendingLimits(1<<16, 64<<20)
 		h.subs = append(h.subs, sub)
 	}
-	if err := h.nc.FlushTimeout(cfg.Timeout); err != nil {
-		return fail(fmt.Errorf("natshub: flush: %w", err))
-	}
-	h.wg.Add(3)
-	go h.relayLoop()
-	go h.presenceLoop()
-	go h.sweepLoop()
-	return h, nil
+	return nil
 }
 
 // StreamFor names the stream of a deployment's prefix ("shelflive" →
