@@ -134,15 +134,18 @@ type ABResult struct {
 }
 
 // ABVerdict compares product a in roomA with product b in roomB (the same
-// room for two variants in one live). Trials are the distinct viewers shown
-// the card; successes the distinct viewers who asked about it, and the
-// distinct buyers who paid for it.
+// room for two variants in one live; two rooms of the merchant for the same
+// product in two lives, or two products each in its own). Trials are the
+// distinct viewers shown the card in that arm's room; successes the
+// distinct viewers who asked about it there, and the distinct buyers who
+// paid for it there. Across rooms the comparisons say so (AcrossRooms).
+// The caller has checked that it may read both rooms.
 func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, productB int64) (*ABResult, error) {
-	arm := func(room *live.Room, product int64) (asked, bought insight.Arm, err error) {
-		a.Analytics.Flush(ctx)
-		if err := a.Comments.Drain(ctx); err != nil {
-			return asked, bought, err
-		}
+	a.Analytics.Flush(ctx)
+	if err := a.Comments.Drain(ctx); err != nil {
+		return nil, err
+	}
+	arm := func(room *live.Room, product int64, notIn error) (asked, bought insight.Arm, err error) {
 		act, err := a.Insight.RoomActivity(ctx, room.MerchantID, room.ID)
 		if err != nil {
 			return asked, bought, err
@@ -153,18 +156,19 @@ func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, 
 		}
 		for _, p := range act.Products {
 			if p.ProductID == product {
-				asked = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Successes: askers[product], Trials: p.Shown}
-				bought = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Successes: p.Buyers, Trials: p.Shown}
+				asked = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Room: room.Slug, RoomTitle: room.Title, Successes: askers[product], Trials: p.Shown}
+				bought = asked
+				bought.Successes = p.Buyers
 				return asked, bought, nil
 			}
 		}
-		return asked, bought, insight.ErrNotInRoom
+		return asked, bought, notIn
 	}
-	askA, buyA, err := arm(roomA, productA)
+	askA, buyA, err := arm(roomA, productA, insight.ErrNotInRoom)
 	if err != nil {
 		return nil, err
 	}
-	askB, buyB, err := arm(roomB, productB)
+	askB, buyB, err := arm(roomB, productB, insight.ErrNotInRoom.At("b"))
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,15 @@ import (
 	"github.com/shelflive/shelflive/internal/apperr"
 )
 
-// ErrNotInRoom refuses an A/B comparison of a product the room does not sell.
+// ErrNotInRoom refuses an A/B comparison of a product the room does not sell
+// (another merchant's product or an unknown id included); At("b") names B's.
 var ErrNotInRoom = apperr.InvalidField("a", "product_not_in_room", "该商品不在这场直播中", "That product is not in this live.")
+
+// ErrUnknownRoom refuses a second room (room_b) the caller does not run: an
+// unknown slug, another merchant's room, or, for staff bound to one store,
+// another store's room. All three read the same, so the answer tells
+// nothing about rooms the caller may not see.
+var ErrUnknownRoom = apperr.InvalidField("room_b", "unknown_room", "找不到 B 款所在的直播间", "No such room for variant B.")
 
 // ZTest is the two-proportion z-test (pooled variance, two-sided): is the
 // share of successes different between A and B?
@@ -47,29 +54,37 @@ func ProbBBeatsA(xa, na, xb, nb int64) float64 {
 	return math.Min(1, math.Max(0, total))
 }
 
-// Arm is one variant's count: successes out of trials.
+// Arm is one variant's count: successes out of trials. Room and RoomTitle
+// name the live it ran in; two arms in different rooms make the comparison
+// one across rooms.
 type Arm struct {
 	ProductID int64   `json:"product_id"`
 	Name      string  `json:"name"`
 	NameEN    string  `json:"name_en,omitempty"`
+	Room      string  `json:"room,omitempty"`
+	RoomTitle string  `json:"room_title,omitempty"`
 	Successes int64   `json:"successes"`
 	Trials    int64   `json:"trials"`
 	Rate      float64 `json:"rate"`
 }
 
-// Comparison is one A/B question answered with both tests.
+// Comparison is one A/B question answered with both tests. AcrossRooms:
+// A and B ran in different lives (different audiences and times), so each
+// rate is over the viewers shown the card in its own room, and the verdict
+// says so.
 type Comparison struct {
-	Metric    string  `json:"metric"` // asked | converted
-	A         Arm     `json:"a"`
-	B         Arm     `json:"b"`
-	Z         float64 `json:"z"`
-	P         float64 `json:"p_value"`
-	PBBeatsA  float64 `json:"p_b_beats_a"`
-	Enough    bool    `json:"enough_data"`
-	Winner    string  `json:"winner"` // a | b | "" (no call)
-	Verdict   string  `json:"verdict"`
-	VerdictEN string  `json:"verdict_en"`
-	Tests     string  `json:"tests"`
+	Metric      string  `json:"metric"` // asked | converted
+	AcrossRooms bool    `json:"across_rooms"`
+	A           Arm     `json:"a"`
+	B           Arm     `json:"b"`
+	Z           float64 `json:"z"`
+	P           float64 `json:"p_value"`
+	PBBeatsA    float64 `json:"p_b_beats_a"`
+	Enough      bool    `json:"enough_data"`
+	Winner      string  `json:"winner"` // a | b | "" (no call)
+	Verdict     string  `json:"verdict"`
+	VerdictEN   string  `json:"verdict_en"`
+	Tests       string  `json:"tests"`
 }
 
 // Minimum data before a call: each arm needs this many trials and this many
@@ -89,7 +104,8 @@ func Compare(metric string, a, b Arm) Comparison {
 			arm.Rate = float64(arm.Successes) / float64(arm.Trials)
 		}
 	}
-	c := Comparison{Metric: metric, A: a, B: b, Tests: "two-proportion z-test (pooled, two-sided); Beta-binomial P(B beats A) with uniform priors"}
+	c := Comparison{Metric: metric, A: a, B: b, AcrossRooms: a.Room != "" && b.Room != "" && a.Room != b.Room,
+		Tests: "two-proportion z-test (pooled, two-sided); Beta-binomial P(B beats A) with uniform priors"}
 	c.Z, c.P = ZTest(a.Successes, a.Trials, b.Successes, b.Trials)
 	c.PBBeatsA = ProbBBeatsA(a.Successes, a.Trials, b.Successes, b.Trials)
 	ok := func(x Arm) bool {
@@ -100,31 +116,59 @@ func Compare(metric string, a, b Arm) Comparison {
 	if metric == "converted" {
 		what, whatEN, better, betterEN = "下单", "converts", "转化更好", "converts better"
 	}
-	figures := fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）；双比例z检验 p=%.3f；B 胜出概率 %.1f%%",
-		a.Name, 100*a.Rate, a.Successes, a.Trials, b.Name, 100*b.Rate, b.Successes, b.Trials, c.P, 100*c.PBBeatsA)
-	en := func(x Arm) string {
-		if x.NameEN != "" {
-			return x.NameEN
+	// Across rooms the names carry their room: the same product shown in
+	// two lives is two variants.
+	zh := func(x Arm) string {
+		if c.AcrossRooms {
+			return x.Name + "（" + roomLabel(x) + "）"
 		}
 		return x.Name
 	}
-	figuresEN := fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d); two-proportion z-test p = %.3f; P(B beats A) = %.1f%%",
-		en(a), 100*a.Rate, a.Successes, a.Trials, en(b), 100*b.Rate, b.Successes, b.Trials, c.P, 100*c.PBBeatsA)
+	en := func(x Arm) string {
+		name := x.Name
+		if x.NameEN != "" {
+			name = x.NameEN
+		}
+		if c.AcrossRooms {
+			return name + " (" + roomLabel(x) + ")"
+		}
+		return name
+	}
+	pv := fmt.Sprintf("p = %.3f", c.P)
+	if c.P < 0.001 {
+		pv = "p < 0.001" // not "p = 0.000": a p-value is never zero
+	}
+	figures := fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）；双比例z检验 %s；B 胜出概率 %.1f%%",
+		zh(a), 100*a.Rate, a.Successes, a.Trials, zh(b), 100*b.Rate, b.Successes, b.Trials, pv, 100*c.PBBeatsA)
+	figuresEN := fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d); two-proportion z-test %s; P(B beats A) = %.1f%%",
+		en(a), 100*a.Rate, a.Successes, a.Trials, en(b), 100*b.Rate, b.Successes, b.Trials, pv, 100*c.PBBeatsA)
 	switch {
 	case !c.Enough:
 		c.Verdict = fmt.Sprintf("数据还不够，暂不下结论：每款至少需要 %d 位看到的观众，其中有%s和没有%s的各至少 %d 位。目前 %s", MinTrials, what, what, MinSuccesses, figures)
 		c.VerdictEN = fmt.Sprintf("Not enough data to call it yet: each variant needs at least %d viewers who saw it and %d with and without the outcome. So far: %s", MinTrials, MinSuccesses, figuresEN)
 	case c.P < 0.05 && c.PBBeatsA > 0.95:
 		c.Winner = "b"
-		c.Verdict = fmt.Sprintf("%s %s：%s", b.Name, better, figures)
+		c.Verdict = fmt.Sprintf("%s %s：%s", zh(b), better, figures)
 		c.VerdictEN = fmt.Sprintf("%s %s: %s", en(b), betterEN, figuresEN)
 	case c.P < 0.05 && c.PBBeatsA < 0.05:
 		c.Winner = "a"
-		c.Verdict = fmt.Sprintf("%s %s：%s", a.Name, better, figures)
+		c.Verdict = fmt.Sprintf("%s %s：%s", zh(a), better, figures)
 		c.VerdictEN = fmt.Sprintf("%s %s: %s", en(a), betterEN, figuresEN)
 	default:
 		c.Verdict = "两款差别不显著，还不能说哪款" + better + "：" + figures
 		c.VerdictEN = "No clear difference yet in how often each " + whatEN + ": " + figuresEN
 	}
+	if c.AcrossRooms {
+		c.Verdict = "跨直播间对比（两场的观众和时间都不同，比例按各自直播间里看到卡片的观众计算）：" + c.Verdict
+		c.VerdictEN = "Across two rooms (different audiences and times; each rate is per viewer shown the card in its own room): " + c.VerdictEN
+	}
 	return c
+}
+
+// roomLabel names an arm's room: its title, else its slug.
+func roomLabel(x Arm) string {
+	if x.RoomTitle != "" {
+		return x.RoomTitle
+	}
+	return x.Room
 }

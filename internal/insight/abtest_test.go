@@ -74,3 +74,28 @@ func TestCompareVerdict(t *testing.T) {
 		t.Fatalf("no difference: %+v", c)
 	}
 }
+
+// TestCompareAcrossRooms: arms from two rooms make a comparison across
+// rooms: the verdict says so first (different audiences and times, rates
+// per viewer shown the card in its own room) and names each arm with its
+// room, so the same product in two lives reads as two variants; arms of
+// one room stay as they were.
+func TestCompareAcrossRooms(t *testing.T) {
+	a := insight.Arm{Name: "白桃乌龙", NameEN: "White peach oolong", Room: "tea-fri", RoomTitle: "周五上新", Successes: 6, Trials: 40}
+	b := insight.Arm{Name: "白桃乌龙", NameEN: "White peach oolong", Room: "tea-sat", RoomTitle: "周六复播", Successes: 22, Trials: 40}
+	c := insight.Compare("converted", a, b)
+	if !c.AcrossRooms || c.Winner != "b" ||
+		!strings.HasPrefix(c.Verdict, "跨直播间对比（两场的观众和时间都不同，比例按各自直播间里看到卡片的观众计算）：白桃乌龙（周六复播） 转化更好") ||
+		!strings.Contains(c.Verdict, "白桃乌龙（周五上新） 15.0%（6/40）") ||
+		!strings.HasPrefix(c.VerdictEN, "Across two rooms (different audiences and times; each rate is per viewer shown the card in its own room): White peach oolong (周六复播) converts better") {
+		t.Fatalf("across rooms: %+v", c)
+	}
+	b.Successes, b.Trials = 3, 12
+	if c = insight.Compare("asked", a, b); !c.AcrossRooms || c.Enough || c.Winner != "" || !strings.HasPrefix(c.Verdict, "跨直播间对比") || !strings.Contains(c.Verdict, "数据还不够") {
+		t.Fatalf("across rooms, too little data: %+v", c)
+	}
+	b.Room = a.Room
+	if c = insight.Compare("asked", a, b); c.AcrossRooms || strings.Contains(c.Verdict, "跨直播间") || strings.Contains(c.Verdict, "周五上新") {
+		t.Fatalf("one room: %+v", c)
+	}
+}

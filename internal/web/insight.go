@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apperr"
-	"github.com/shelflive/shelflive/internal/live"
-
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/insight"
 )
@@ -155,6 +153,9 @@ func (in *Insight) apiClassify(w http.ResponseWriter, r *http.Request) error {
 var errBadAB = apperr.InvalidField("a", "invalid_ab", "需要 a、b 两个参数（商品编号）", "Give a and b (product ids); room_b for a second room.")
 
 // apiAB compares two variants: /rooms/{slug}/ab?a=id&b=id[&room_b=slug].
+// A runs in the path's room; B in room_b when given (two lives of the same
+// merchant), else in the same room. Both rooms are read only if the caller
+// runs them (their merchant's; their store's when bound to one).
 func (in *Insight) apiAB(w http.ResponseWriter, r *http.Request) error {
 	s := in.Server
 	q := r.URL.Query()
@@ -163,23 +164,20 @@ func (in *Insight) apiAB(w http.ResponseWriter, r *http.Request) error {
 	if errA != nil || errB != nil {
 		return errBadAB
 	}
-	p := PrincipalFrom(r.Context())
-	owned := func(slug string) (*live.Room, error) {
-		room, err := s.App.Live.RoomBySlug(r.Context(), slug)
-		if err != nil || room.MerchantID != p.MerchantID {
-			return nil, apperr.ErrNotFound
-		}
-		return room, nil
-	}
-	roomA, err := owned(r.PathValue("slug"))
+	roomA, err := s.roomOwned(r)
 	if err != nil {
 		return err
 	}
 	roomB := roomA
-	if slug := q.Get("room_b"); slug != "" {
-		if roomB, err = owned(slug); err != nil {
-			return err
+	if slug := q.Get("room_b"); slug != "" && slug != roomA.Slug {
+		room, err := s.App.Live.RoomBySlug(r.Context(), slug)
+		if err != nil {
+			return apperr.NotFoundAs(err, insight.ErrUnknownRoom)
 		}
+		if !runsRoom(PrincipalFrom(r.Context()), room) {
+			return insight.ErrUnknownRoom
+		}
+		roomB = room
 	}
 	res, err := s.App.ABVerdict(r.Context(), roomA, roomB, a, b)
 	if err != nil {

@@ -1,0 +1,239 @@
+package web_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// abArm and abComparison are the A/B answer as a client reads it.
+type abArm struct {
+	ProductID int64  `json:"product_id"`
+	Room      string `json:"room"`
+	RoomTitle string `json:"room_title"`
+	Successes int64  `json:"successes"`
+	Trials    int64  `json:"trials"`
+}
+
+type abComparison struct {
+	AcrossRooms bool    `json:"across_rooms"`
+	A           abArm   `json:"a"`
+	B           abArm   `json:"b"`
+	P           float64 `json:"p_value"`
+	PBBeatsA    float64 `json:"p_b_beats_a"`
+	Enough      bool    `json:"enough_data"`
+	Winner      string  `json:"winner"`
+	Verdict     string  `json:"verdict"`
+	VerdictEN   string  `json:"verdict_en"`
+}
+
+type abAnswer struct {
+	Asked     abComparison `json:"asked"`
+	Converted abComparison `json:"converted"`
+}
+
+// TestABAcrossRooms: the same product shown in two lives of one shop, each
+// at its own store. Viewers see the card (events), ask about it (comments)
+// and buy it (orders paid on the dev provider), all through the API. The
+// A/B answer counts each room's own viewers, askers and buyers; with ten
+// viewers a room it declines to call it, with forty and a clear difference
+// it names the room that did better (either way round), and says both
+// times that the comparison is across rooms. A host bound to one store
+// cannot bring in the other store's room; another shop's room, an unknown
+// room and a product not in B's room are refused with their codes.
+func TestABAcrossRooms(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	base, owner := s.base, testkit.OwnerToken
+	var prods struct {
+		Products []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+			SKUs []struct {
+				ID int64 `json:"id"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	send(t, nil, base, "GET", "/api/v1/products", nil, owner, nil).decode(t, &prods)
+	var peach, osmanthus, sku int64
+	for _, p := range prods.Products {
+		switch p.Name {
+		case "白桃乌龙冷泡茶":
+			peach, sku = p.ID, p.SKUs[0].ID
+		case "桂花乌龙冷泡茶":
+			osmanthus = p.ID
+		}
+	}
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if peach == 0 || osmanthus == 0 || len(stores.Stores) < 2 {
+		t.Fatalf("demo data: peach %d, osmanthus %d, stores %+v", peach, osmanthus, stores.Stores)
+	}
+	storeA, storeB := stores.Stores[0].ID, stores.Stores[1].ID
+	type room struct {
+		slug, title string
+		id, pickup  int64
+	}
+	rooms := []*room{{slug: "peach-fri", title: "周五上新 · 白桃乌龙"}, {slug: "peach-sat", title: "周六复播 · 白桃乌龙"}}
+	for i, r := range rooms {
+		var made struct {
+			Room struct {
+				ID int64 `json:"id"`
+			} `json:"room"`
+		}
+		send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": r.slug, "title": r.title, "store_id": []int64{storeA, storeB}[i], "product_ids": []int64{peach}}, owner, nil).want(t, 201).decode(t, &made)
+		r.id = made.Room.ID
+		send(t, nil, base, "POST", "/api/v1/rooms/"+r.slug+"/status", map[string]string{"status": "live"}, owner, nil).want(t, 200)
+		send(t, nil, base, "POST", "/api/v1/rooms/"+r.slug+"/pin", map[string]int64{"product_id": peach}, owner, nil).want(t, 200)
+		var st struct {
+			Stores []struct {
+				ID        int64 `json:"id"`
+				Available int64 `json:"available"`
+			} `json:"stores"`
+		}
+		send(t, nil, base, "GET", "/api/v1/rooms/"+r.slug+"/stores?sku="+itoa(sku), nil, "", nil).want(t, 200).decode(t, &st)
+		for _, x := range st.Stores {
+			if x.Available >= 25 {
+				r.pickup = x.ID
+				break
+			}
+		}
+		if r.pickup == 0 {
+			t.Fatalf("%s: no store with 25 of SKU %d: %+v", r.slug, sku, st.Stores)
+		}
+	}
+	fri, sat := rooms[0], rooms[1]
+
+	// Each viewer has a visitor id (the live page's first-party cookie) and
+	// reports the card shown; an asker also logs in and asks, and buys.
+	phone := 13900002000
+	questions := []string{"白桃多少钱一瓶", "白桃甜不甜", "白桃还有货吗", "白桃能自提吗", "白桃有咖啡因吗"}
+	watch := func(r *room, viewers, askAndBuy int) {
+		t.Helper()
+		for i := 0; i < viewers; i++ {
+			var id [16]byte
+			rand.Read(id[:])
+			cookie := map[string]string{"Cookie": "sl_vid=" + hex.EncodeToString(id[:])}
+			send(t, nil, base, "POST", "/api/v1/rooms/"+r.slug+"/events", map[string]any{"kind": "card_shown", "product_id": peach}, "", cookie).want(t, 202)
+			if i >= askAndBuy {
+				continue
+			}
+			phone++
+			v := viewerLogin(t, base, "demo", itoa(int64(phone))).Token
+			send(t, nil, base, "POST", "/api/v1/rooms/"+r.slug+"/comments", map[string]string{"text": questions[i%len(questions)]}, v, nil).want(t, 201)
+			var o struct {
+				ID int64 `json:"id"`
+			}
+			var key [12]byte
+			rand.Read(key[:])
+			send(t, nil, base, "POST", "/api/v1/orders", map[string]any{"items": []map[string]int64{{"sku_id": sku, "quantity": 1}}, "fulfilment": "pickup", "store_id": r.pickup, "room_id": r.id},
+				v, map[string]string{"Idempotency-Key": hex.EncodeToString(key[:])}).want(t, 201).decode(t, &o)
+			var pay struct {
+				Intent string `json:"intent"`
+			}
+			send(t, nil, base, "POST", "/api/v1/orders/"+itoa(o.ID)+"/pay", nil, v, nil).decode(t, &pay)
+			send(t, nil, base, "POST", "/api/v1/payments/dev/"+pay.Intent+"/confirm", nil, "", nil).want(t, 200)
+		}
+	}
+	db := s.m.DB.ReadDB()
+	// read waits until the comment reader has read every comment (it loads
+	// its dictionary first: a minute and more on a loaded box), then asks.
+	read := func(path, token string) abAnswer {
+		t.Helper()
+		testkit.WaitFor(t, "every comment read", 4*time.Minute, func() bool {
+			var comments, read int64
+			db.QueryRow(`SELECT COUNT(*) FROM comments WHERE room_id IN (?, ?)`, fri.id, sat.id).Scan(&comments)
+			db.QueryRow(`SELECT COUNT(*) FROM comment_insights WHERE room_id IN (?, ?)`, fri.id, sat.id).Scan(&read)
+			return comments == read
+		})
+		var ab abAnswer
+		send(t, nil, base, "GET", path, nil, token, nil).want(t, 200).decode(t, &ab)
+		return ab
+	}
+	friVsSat := "/api/v1/rooms/" + fri.slug + "/ab?a=" + itoa(peach) + "&b=" + itoa(peach) + "&room_b=" + sat.slug
+	arms := func(c abComparison, a, b [2]int64) bool {
+		return c.A.Successes == a[0] && c.A.Trials == a[1] && c.B.Successes == b[0] && c.B.Trials == b[1] &&
+			c.A.Room == fri.slug && c.B.Room == sat.slug && c.A.RoomTitle == fri.title && c.B.RoomTitle == sat.title && c.AcrossRooms
+	}
+
+	// Ten viewers a room: 2 ask and buy in Friday's, 5 in Saturday's. Not
+	// enough to call it; the numbers are each room's own.
+	watch(fri, 10, 2)
+	watch(sat, 10, 5)
+	ab := read(friVsSat, owner)
+	for _, c := range []abComparison{ab.Asked, ab.Converted} {
+		if !arms(c, [2]int64{2, 10}, [2]int64{5, 10}) || c.Enough || c.Winner != "" ||
+			!strings.HasPrefix(c.Verdict, "跨直播间对比") || !strings.Contains(c.Verdict, "数据还不够") ||
+			!strings.Contains(c.Verdict, "白桃乌龙冷泡茶（"+fri.title+"）") || !strings.Contains(c.Verdict, "白桃乌龙冷泡茶（"+sat.title+"）") ||
+			!strings.HasPrefix(c.VerdictEN, "Across two rooms") || !strings.Contains(c.VerdictEN, "Not enough data") {
+			t.Fatalf("ten viewers a room: %+v", c)
+		}
+	}
+
+	// Forty a room: 5 of Friday's, 20 of Saturday's ask and buy. Saturday's
+	// room is asked about more and converts better, either way round.
+	watch(fri, 30, 3)
+	watch(sat, 30, 15)
+	ab = read(friVsSat, owner)
+	for _, c := range []abComparison{ab.Asked, ab.Converted} {
+		if !arms(c, [2]int64{5, 40}, [2]int64{20, 40}) || !c.Enough || c.Winner != "b" || c.P >= 0.001 || c.PBBeatsA < 0.999 ||
+			!strings.HasPrefix(c.Verdict, "跨直播间对比（两场的观众和时间都不同，比例按各自直播间里看到卡片的观众计算）：白桃乌龙冷泡茶（"+sat.title+"）") {
+			t.Fatalf("forty viewers a room: %+v", c)
+		}
+	}
+	if !strings.Contains(ab.Converted.Verdict, "转化更好") || !strings.Contains(ab.Asked.Verdict, "被问得更多") {
+		t.Fatalf("verdicts: %q / %q", ab.Asked.Verdict, ab.Converted.Verdict)
+	}
+	// The tables agree: distinct buyers of the product per room.
+	for _, r := range []struct {
+		room *room
+		want int64
+	}{{fri, 5}, {sat, 20}} {
+		var buyers int64
+		db.QueryRow(`SELECT COUNT(DISTINCT o.customer_id) FROM orders o JOIN order_lines l ON l.order_id = o.id
+			WHERE o.room_id = ? AND l.product_id = ? AND o.status IN ('paid', 'ready', 'shipped', 'completed')`, r.room.id, peach).Scan(&buyers)
+		if buyers != r.want {
+			t.Fatalf("%s: %d buyers in the tables, want %d", r.room.slug, buyers, r.want)
+		}
+	}
+	swapped := read("/api/v1/rooms/"+sat.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, owner)
+	if c := swapped.Converted; c.Winner != "a" || c.A.Room != sat.slug || c.A.Successes != 20 || c.B.Successes != 5 || !c.AcrossRooms || c.PBBeatsA > 0.001 {
+		t.Fatalf("swapped: %+v", c)
+	}
+	// room_b naming the path's room is the one-room comparison.
+	if one := read("/api/v1/rooms/"+fri.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, owner); one.Asked.AcrossRooms || strings.Contains(one.Asked.Verdict, "跨直播间") {
+		t.Fatalf("one room: %+v", one.Asked)
+	}
+
+	// Refusals: problem+json with stable codes, and the field at fault.
+	ab0 := "/api/v1/rooms/" + fri.slug + "/ab?a=" + itoa(peach) + "&b="
+	if p := send(t, nil, base, "GET", ab0+itoa(osmanthus)+"&room_b="+sat.slug, nil, owner, nil).wantProblem(t, 400, "product_not_in_room"); p.Field != "b" {
+		t.Fatalf("B's product not in B's room: field %q", p.Field)
+	}
+	if p := send(t, nil, base, "GET", "/api/v1/rooms/"+fri.slug+"/ab?a=999999&b="+itoa(peach)+"&room_b="+sat.slug, nil, owner, nil).wantProblem(t, 400, "product_not_in_room"); p.Field != "a" {
+		t.Fatalf("unknown product A: field %q", p.Field)
+	}
+	if p := send(t, nil, base, "GET", ab0+itoa(peach)+"&room_b=no-such-room", nil, owner, nil).wantProblem(t, 400, "unknown_room"); p.Field != "room_b" {
+		t.Fatalf("unknown room: field %q", p.Field)
+	}
+	send(t, nil, base, "GET", ab0+"x&room_b="+sat.slug, nil, owner, nil).wantProblem(t, 400, "invalid_ab")
+
+	rival := otherShopOwner(t, s)
+	send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": "rival-live", "title": "对手直播"}, rival, nil).want(t, 201)
+	send(t, nil, base, "GET", ab0+itoa(peach)+"&room_b=rival-live", nil, owner, nil).wantProblem(t, 400, "unknown_room")
+	send(t, nil, base, "GET", "/api/v1/rooms/rival-live/ab?a=1&b="+itoa(peach)+"&room_b="+sat.slug, nil, rival, nil).wantProblem(t, 400, "unknown_room")
+	send(t, nil, base, "GET", friVsSat, nil, rival, nil).wantProblem(t, 404, "not_found")
+
+	// A host of store A's studio reads Friday's room alone, not Saturday's
+	// (store B's) in either place.
+	send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "host-fri", "name": "A店主播", "role": "host", "store_id": storeA, "password": "Studio-Fri-2468"}, owner, nil).want(t, 201)
+	host := staffLogin(t, base, "host-fri", "Studio-Fri-2468").Token
+	send(t, nil, base, "GET", ab0+itoa(peach), nil, host, nil).want(t, 200)
+	send(t, nil, base, "GET", friVsSat, nil, host, nil).wantProblem(t, 400, "unknown_room")
+	send(t, nil, base, "GET", "/api/v1/rooms/"+sat.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, nil, host, nil).wantProblem(t, 404, "not_found")
+	// Staff without the room permission (a guide) are forbidden.
+	send(t, nil, base, "GET", friVsSat, nil, staffLogin(t, base, "guide", "shelflive-demo").Token, nil).wantProblem(t, 403, "forbidden")
+}
