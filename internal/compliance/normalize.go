@@ -91,3 +91,35 @@ func startPos(pos []int, kept []rune) []int {
 	}
 	return pos
 }
+
+// fold maps a text to the runes rules compare: ASCII letters lower-cased,
+// full-width ASCII (ＡＢＣ１２３％) to half-width, the ideographic space to a
+// space, traditional characters to simplified (tradToSimp). One rune in,
+// one rune out; Check also drops what breaks words up (normalize).
+func fold(s string) []rune {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		out = append(out, foldRune(r))
+	}
+	return out
+}
+
+func foldRune(r rune) rune {
+	switch {
+	case r >= 'A' && r <= 'Z':
+		return r + ('a' - 'A')
+	case r >= 0xFF01 && r <= 0xFF5E:
+		r -= 0xFEE0
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	case r == 0x3000:
+		return ' '
+	case r >= 0x4E00:
+		if s, ok := tradToSimp[r]; ok {
+			return s
+		}
+	}
+	return r
+}
