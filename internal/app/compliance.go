@@ -9,6 +9,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/compliance"
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 )
@@ -52,6 +53,7 @@ func productItems(p *catalog.Product) []compliance.Item {
 	src := fmt.Sprintf("product:%d.", p.ID)
 	items := []compliance.Item{
 		{Source: src + "name", Text: p.Name, Input: in},
+		{Source: src + "name_en", Text: p.NameEN, Input: in}, // the English page and card show it
 		{Source: src + "subtitle", Text: p.Subtitle, Input: in},
 		{Source: src + "description", Text: p.Description, Input: in},
 		{Source: src + "specs", Text: p.Specs, Input: in},
@@ -271,6 +273,33 @@ func changedPrices(old, next *catalog.Product) *catalog.Product {
 		}
 	}
 	return out
+}
+
+// couponItems are a coupon's words: its title on the room's card, in the
+// wallet and in an issued coupon's inbox message, read as a pinned text.
+func couponItems(c *coupons.Coupon) []compliance.Item {
+	return []compliance.Item{{Source: "coupon.title", Text: c.Title, Input: compliance.Input{Context: compliance.CtxPinned}}}
+}
+
+// ReviewCoupon reviews a coupon's title (the create answer shows the
+// findings, as a product save does); nil without a compliance engine.
+func (a *App) ReviewCoupon(ctx context.Context, c *coupons.Coupon) (*compliance.Review, error) {
+	if a.Compliance == nil {
+		return nil, nil
+	}
+	return a.Compliance.ReviewItems(ctx, c.MerchantID, couponItems(c))
+}
+
+// checkCouponTitle gates a new coupon: its title cannot be edited and
+// reaches viewers as soon as the card is pushed or the coupon issued, so
+// a blocking finding refuses the coupon (409 compliance_blocked with the
+// review) unless an owner overrides it, audited as coupon.create.override.
+func (a *App) checkCouponTitle(ctx context.Context, p *identity.Principal, c *coupons.Coupon, ov *Override) error {
+	rev, err := a.ReviewCoupon(ctx, c)
+	if err != nil || rev == nil {
+		return err
+	}
+	return a.complianceGate(ctx, p, rev, ov, "coupon.create.override", "coupon:"+c.Title)
 }
 
 // checkRoomTexts reviews what a host puts on every viewer's screen besides

@@ -138,9 +138,12 @@ type CouponInput struct {
 	ValidUntil   *time.Time    `json:"valid_until,omitempty"` // default ValidDays after ValidFrom
 	ValidDays    int           `json:"valid_days,omitempty"`  // default 7
 	Scope        coupons.Scope `json:"scope"`
+	// Override is an owner's, for a title with blocking compliance findings.
+	Override *Override `json:"override,omitempty"`
 }
 
-// CreateCoupon stores a draft coupon.
+// CreateCoupon stores a draft coupon whose title passed the compliance
+// review (checkCouponTitle).
 func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in CouponInput) (*coupons.Coupon, error) {
 	c := &coupons.Coupon{MerchantID: p.MerchantID, Kind: in.Kind, Title: in.Title, AmountFen: in.AmountFen, MinSpendFen: in.MinSpendFen, PercentOff: in.PercentOff,
 		MaxOffFen: in.MaxOffFen, BudgetCount: in.BudgetCount, BudgetFen: in.BudgetFen, PerUserLimit: in.PerUserLimit, Scope: in.Scope}
@@ -170,6 +173,9 @@ func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in Coupon
 		c.RoomID = room.ID
 	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.checkCouponTitle(ctx, p, c, in.Override); err != nil {
 		return nil, err
 	}
 	if err := a.Coupons.Create(ctx, c); err != nil {

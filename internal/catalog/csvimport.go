@@ -27,11 +27,20 @@ var csvColumns = map[string][]string{
 	"allergens":   {"allergens", "过敏原"},
 	"aliases":     {"aliases", "别名", "昵称"},
 	"category":    {"category", "类目", "分类"},
-	"sku_code":    {"sku_code", "规格编码", "货号"},
-	"sku_name":    {"sku_name", "规格", "规格名称"},
-	"price":       {"price", "售价", "价格"},
-	"list_price":  {"list_price", "划线价", "原价"},
-	"gtin":        {"gtin", "条码", "商品条码"},
+	// product_type: how the compliance review reads the product's texts.
+	"product_type": {"product_type", "商品类型", "食品类型"},
+	"sku_code":     {"sku_code", "规格编码", "货号"},
+	"sku_name":     {"sku_name", "规格", "规格名称"},
+	"price":        {"price", "售价", "价格"},
+	"list_price":   {"list_price", "划线价", "原价"},
+	"gtin":         {"gtin", "条码", "商品条码"},
+}
+
+// csvProductTypes are the product_type cells a spreadsheet may hold.
+var csvProductTypes = map[string]string{
+	OrdinaryFood: OrdinaryFood, "普通食品": OrdinaryFood,
+	HealthFood: HealthFood, "保健食品": HealthFood,
+	NotFood: NotFood, "非食品": NotFood,
 }
 
 var csvRequired = []string{"product", "sku_code", "sku_name", "price"}
@@ -46,6 +55,10 @@ var (
 	ErrInvalidShelfDays = apperr.InvalidField("shelf_days", "invalid_shelf_days", "保质期须为 1 到 3650 天", "Shelf life must be 1 to 3,650 days.")
 	// ErrInvalidGTIN refuses a GTIN of the wrong length or check digit.
 	ErrInvalidGTIN = apperr.InvalidField("gtin", "invalid_gtin", "条码须为 8、12、13 或 14 位且校验位正确", "A GTIN has 8, 12, 13 or 14 digits and a valid check digit.")
+	// ErrCSVProductType refuses a product_type cell that names no type; it
+	// is apperr.ErrInvalidProductType, with the words a spreadsheet uses.
+	ErrCSVProductType = apperr.ErrInvalidProductType.With("商品类型须为 普通食品、保健食品 或 非食品（ordinary_food/health_food/none），或留空（普通食品）",
+		"product_type must be ordinary_food, health_food or none (普通食品/保健食品/非食品), or empty (ordinary food).")
 	// ErrDuplicateGTIN refuses a GTIN that an earlier row of the file has.
 	ErrDuplicateGTIN = apperr.InvalidField("gtin", "duplicate_gtin", "条码重复", "Duplicate GTIN.")
 )
@@ -96,6 +109,13 @@ func ParseProductsCSV(data []byte) ([]*Product, error) {
 				return nil, ErrInvalidStorage.At(at("storage")).With("储存方式须为 冷藏/冷冻/常温（chilled/frozen/ambient）", "Storage must be chilled, frozen or ambient.")
 			}
 			p.Storage = st
+		}
+		if v := cell("product_type"); v != "" && p.ProductType == "" {
+			pt, ok := csvProductTypes[strings.ToLower(v)]
+			if !ok {
+				return nil, ErrCSVProductType.At(at("product_type"))
+			}
+			p.ProductType = pt
 		}
 		if v := cell("shelf_days"); v != "" && p.ShelfDays == 0 {
 			n, err := strconv.Atoi(strings.TrimSuffix(v, "天"))

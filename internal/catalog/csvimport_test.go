@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -52,22 +53,23 @@ func TestParseProductsCSV(t *testing.T) {
 func TestParseProductsCSVErrors(t *testing.T) {
 	head := "product,sku_code,sku_name,price,gtin,storage\n"
 	for name, c := range map[string]struct{ csv, field, code string }{
-		"Empty":         {"", "file", "empty_csv"},
-		"HeaderOnly":    {head, "file", "empty_csv"},
-		"MissingPrice":  {"product,sku_code,sku_name\nA,a,1\n", "header", "missing_column"},
-		"DupColumn":     {"product,商品,sku_code,sku_name,price\nA,A,a,1,1\n", "header", "duplicate_column"},
-		"BadPrice":      {head + "A,a,x,1.234,,\n", "row 2: price", "invalid_price"},
-		"NegativePrice": {head + "A,a,x,-1,,\n", "row 2: price", "invalid_price"},
-		"HugePrice":     {head + "A,a,x,1000000.01,,\n", "row 2: price", "invalid_price"},
-		"NoName":        {head + ",a,x,1,,\n", "row 2: product", "invalid_name"},
-		"NoSKUCode":     {head + "A,,x,1,,\n", "row 2: sku_code", "invalid_sku"},
-		"DupSKU":        {head + "A,a,x,1,,\nB,a,y,2,,\n", "row 3: sku_code", "duplicate_sku"},
-		"BadGTIN":       {head + "A,a,x,1,06901234500012,\n", "row 2: gtin", "invalid_gtin"},
-		"DupGTIN":       {head + "A,a,x,1,06901234500011,\nA,b,y,1,6901234500011,\n", "row 3: gtin", "duplicate_gtin"},
-		"BadStorage":    {head + "A,a,x,1,,warm\n", "row 2: storage", "invalid_storage"},
-		"LongAlias":     {"product,sku_code,sku_name,price,别名\nA,a,x,1,一二三四五六七八九十一二三四五六七八九十一\n", "row 2: aliases", "invalid_alias"},
-		"UnclosedQuote": {head + "\"A,a,x,1,,\n", "row 2", "invalid_csv"},
-		"NotTextAtAll":  {"\xff\xfe\x00\x00\x81", "file", "invalid_csv_encoding"},
+		"Empty":          {"", "file", "empty_csv"},
+		"HeaderOnly":     {head, "file", "empty_csv"},
+		"MissingPrice":   {"product,sku_code,sku_name\nA,a,1\n", "header", "missing_column"},
+		"DupColumn":      {"product,商品,sku_code,sku_name,price\nA,A,a,1,1\n", "header", "duplicate_column"},
+		"BadPrice":       {head + "A,a,x,1.234,,\n", "row 2: price", "invalid_price"},
+		"NegativePrice":  {head + "A,a,x,-1,,\n", "row 2: price", "invalid_price"},
+		"HugePrice":      {head + "A,a,x,1000000.01,,\n", "row 2: price", "invalid_price"},
+		"NoName":         {head + ",a,x,1,,\n", "row 2: product", "invalid_name"},
+		"NoSKUCode":      {head + "A,,x,1,,\n", "row 2: sku_code", "invalid_sku"},
+		"DupSKU":         {head + "A,a,x,1,,\nB,a,y,2,,\n", "row 3: sku_code", "duplicate_sku"},
+		"BadGTIN":        {head + "A,a,x,1,06901234500012,\n", "row 2: gtin", "invalid_gtin"},
+		"DupGTIN":        {head + "A,a,x,1,06901234500011,\nA,b,y,1,6901234500011,\n", "row 3: gtin", "duplicate_gtin"},
+		"BadStorage":     {head + "A,a,x,1,,warm\n", "row 2: storage", "invalid_storage"},
+		"LongAlias":      {"product,sku_code,sku_name,price,别名\nA,a,x,1,一二三四五六七八九十一二三四五六七八九十一\n", "row 2: aliases", "invalid_alias"},
+		"UnclosedQuote":  {head + "\"A,a,x,1,,\n", "row 2", "invalid_csv"},
+		"BadProductType": {"product,sku_code,sku_name,price,product_type\nA,a,x,1,health_food\nB,b,y,1,medicine\n", "row 3: product_type", "invalid_product_type"},
+		"NotTextAtAll":   {"\xff\xfe\x00\x00\x81", "file", "invalid_csv_encoding"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ps, err := catalog.ParseProductsCSV([]byte(c.csv))
@@ -76,6 +78,32 @@ func TestParseProductsCSVErrors(t *testing.T) {
 				t.Fatalf("got %v (field %q), want %s at %q", err, e.Field, c.code, c.field)
 			}
 		})
+	}
+}
+
+// TestParseProductsCSVProductType: product_type is optional; English or
+// Chinese values, empty is ordinary food, the first row of a product that
+// fills it sets it.
+func TestParseProductsCSVProductType(t *testing.T) {
+	csv := "商品,规格编码,规格,售价,商品类型\n" +
+		"蓝帽子鱼油,FO-1,60粒,99,保健食品\n" +
+		"蓝帽子鱼油,FO-2,120粒,189,\n" +
+		"保鲜袋,BG-1,100只,9.9,none\n" +
+		"草莓,SB-1,500g,39.8,\n" +
+		"牛奶,MK-1,950ml,15.9,Ordinary_Food\n"
+	ps, err := catalog.ParseProductsCSV([]byte(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{catalog.HealthFood, catalog.NotFood, catalog.OrdinaryFood, catalog.OrdinaryFood}
+	for i, p := range ps {
+		if p.ProductType != want[i] {
+			t.Errorf("%s: product_type %q, want %q", p.Name, p.ProductType, want[i])
+		}
+	}
+	_, err = catalog.ParseProductsCSV([]byte("product,sku_code,sku_name,price,product_type\nA,a,x,1,药品\n"))
+	if !errors.Is(err, apperr.ErrInvalidProductType) || !strings.Contains(apperr.As(err).Message, "保健食品") || apperr.As(err).Field != "row 2: product_type" {
+		t.Fatalf("a bad product type: %v", err)
 	}
 }
 

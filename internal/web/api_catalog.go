@@ -81,7 +81,11 @@ func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error
 		prod.MerchantID = p.MerchantID
 	}
 	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
-		return writeJSON(w, 200, map[string]any{"dry_run": true, "created": 0, "products": products})
+		reviewed, err := s.reviewProducts(r, products)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, 200, map[string]any{"dry_run": true, "created": 0, "products": reviewed})
 	}
 	if err := s.App.Catalog.CreateProducts(r.Context(), products); err != nil {
 		return err
@@ -91,7 +95,33 @@ func (s *Server) apiImportProducts(w http.ResponseWriter, r *http.Request) error
 		skus += len(prod.SKUs)
 	}
 	s.App.Audit.Audit(r.Context(), p.MerchantID, p.Name, "product.import", "catalog", fmt.Sprintf("%d products, %d SKUs", len(products), skus))
-	return writeJSON(w, 201, map[string]any{"dry_run": false, "created": len(products), "products": products})
+	reviewed, err := s.reviewProducts(r, products)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, map[string]any{"dry_run": false, "created": len(products), "products": reviewed})
+}
+
+// reviewedProduct is a product with the compliance review of its texts,
+// as a save answers it.
+type reviewedProduct struct {
+	*catalog.Product
+	Compliance *compliance.Review `json:"compliance,omitempty"`
+}
+
+// reviewProducts reviews imported products as a product save does: the
+// findings warn, they do not refuse the import (a room showing a product
+// with blocking findings cannot go live).
+func (s *Server) reviewProducts(r *http.Request, products []*catalog.Product) ([]reviewedProduct, error) {
+	out := make([]reviewedProduct, len(products))
+	for i, prod := range products {
+		rev, err := s.App.ReviewProduct(r.Context(), prod)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = reviewedProduct{prod, rev}
+	}
+	return out, nil
 }
 
 // readCSV takes an uploaded spreadsheet: a text/csv body or a multipart
@@ -176,10 +206,7 @@ func (s *Server) writeReviewedProduct(w http.ResponseWriter, r *http.Request, st
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, status, struct {
-		*catalog.Product
-		Compliance *compliance.Review `json:"compliance,omitempty"`
-	}{prod, rev})
+	return writeJSON(w, status, reviewedProduct{prod, rev})
 }
 
 func (s *Server) apiSetPrice(w http.ResponseWriter, r *http.Request) error {

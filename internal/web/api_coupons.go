@@ -5,6 +5,8 @@ import (
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/compliance"
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/members"
 	"github.com/shelflive/shelflive/internal/order"
@@ -61,7 +63,16 @@ func (s *Server) apiCreateCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 201, c)
+	// The title's findings that do not block (warn, needs_evidence) come
+	// with the coupon, as a product save's do.
+	rev, err := s.App.ReviewCoupon(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, struct {
+		*coupons.Coupon
+		Compliance *compliance.Review `json:"compliance,omitempty"`
+	}{c, rev})
 }
 
 func (s *Server) apiPushCoupon(w http.ResponseWriter, r *http.Request) error {
