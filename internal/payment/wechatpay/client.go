@@ -88,11 +88,9 @@ var (
 	ErrRefused  = apperr.New(apperr.Unavailable, "wechatpay_refused", "微信支付拒绝了请求：请检查商户号、证书序列号与私钥", "WeChat Pay refused the request: check mchid, serial_no and the private key.")
 )
 
-func vendorErr(base *apperr.Error, cause error) error {
-	e := *base
-	e.Err = cause
-	return &e
-}
+// vendorErr is base with its cause; errors.Is(err, base) holds, so callers
+// (and tests) tell a refused request from an unverified answer.
+func vendorErr(base *apperr.Error, cause error) error { return base.Wrap(cause) }
 
 // do sends a signed request and verifies the answer's signature; out gets
 // a 2xx JSON answer. A verified error answer comes back as *apiError.

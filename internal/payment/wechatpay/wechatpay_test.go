@@ -3,6 +3,7 @@ package wechatpay_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -193,7 +194,7 @@ func TestWrongKeysRefused(t *testing.T) {
 		}
 		bad["public_key_pem"] = other.PublicKeyPEM()
 		err := open(t, f, bad).Check(ctx)
-		if !apperr.Is(err, "wechatpay_answer_unverified") {
+		if !errors.Is(err, wechatpay.ErrUnsigned) {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -204,7 +205,7 @@ func TestWrongKeysRefused(t *testing.T) {
 		}
 		bad["private_key_pem"] = otherFields["private_key_pem"]
 		err := open(t, f, bad).Check(ctx)
-		if !apperr.Is(err, "wechatpay_refused") {
+		if !errors.Is(err, wechatpay.ErrRefused) {
 			t.Fatalf("got %v", err)
 		}
 	})
