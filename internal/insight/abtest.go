@@ -138,10 +138,18 @@ func Compare(metric string, a, b Arm) Comparison {
 	if c.P < 0.001 {
 		pv = "p < 0.001" // not "p = 0.000": a p-value is never zero
 	}
-	figures := fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）；双比例z检验 %s；B 胜出概率 %.1f%%",
-		zh(a), 100*a.Rate, a.Successes, a.Trials, zh(b), 100*b.Rate, b.Successes, b.Trials, pv, 100*c.PBBeatsA)
-	figuresEN := fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d); two-proportion z-test %s; P(B beats A) = %.1f%%",
-		en(a), 100*a.Rate, a.Successes, a.Trials, en(b), 100*b.Rate, b.Successes, b.Trials, pv, 100*c.PBBeatsA)
+	// Nor is a probability from data 0 or 100 %: say beyond which it is.
+	pb, pbEN := fmt.Sprintf("%.1f%%", 100*c.PBBeatsA), fmt.Sprintf("= %.1f%%", 100*c.PBBeatsA)
+	switch {
+	case c.PBBeatsA > 0.999:
+		pb, pbEN = "> 99.9%", "> 99.9%"
+	case c.PBBeatsA < 0.001:
+		pb, pbEN = "< 0.1%", "< 0.1%"
+	}
+	figures := fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）；双比例z检验 %s；B 胜出概率 %s",
+		zh(a), 100*a.Rate, a.Successes, a.Trials, zh(b), 100*b.Rate, b.Successes, b.Trials, pv, pb)
+	figuresEN := fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d); two-proportion z-test %s; P(B beats A) %s",
+		en(a), 100*a.Rate, a.Successes, a.Trials, en(b), 100*b.Rate, b.Successes, b.Trials, pv, pbEN)
 	switch {
 	case !c.Enough:
 		c.Verdict = fmt.Sprintf("数据还不够，暂不下结论：每款至少需要 %d 位看到的观众，其中有%s和没有%s的各至少 %d 位。目前 %s", MinTrials, what, what, MinSuccesses, figures)

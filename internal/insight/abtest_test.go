@@ -86,7 +86,8 @@ func TestCompareAcrossRooms(t *testing.T) {
 	c := insight.Compare("converted", a, b)
 	if !c.AcrossRooms || c.Winner != "b" ||
 		!strings.HasPrefix(c.Verdict, "跨直播间对比（两场的观众和时间都不同，比例按各自直播间里看到卡片的观众计算）：白桃乌龙（周六复播） 转化更好") ||
-		!strings.Contains(c.Verdict, "白桃乌龙（周五上新） 15.0%（6/40）") ||
+		!strings.Contains(c.Verdict, "白桃乌龙（周五上新） 15.0%（6/40）") || !strings.HasSuffix(c.Verdict, "双比例z检验 p < 0.001；B 胜出概率 > 99.9%") ||
+		!strings.HasSuffix(c.VerdictEN, "two-proportion z-test p < 0.001; P(B beats A) > 99.9%") ||
 		!strings.HasPrefix(c.VerdictEN, "Across two rooms (different audiences and times; each rate is per viewer shown the card in its own room): White peach oolong (周六复播) converts better") {
 		t.Fatalf("across rooms: %+v", c)
 	}

@@ -3,10 +3,14 @@ package web_test
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -207,6 +211,32 @@ func TestABAcrossRooms(t *testing.T) {
 	if one := read("/api/v1/rooms/"+fri.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, owner); one.Asked.AcrossRooms || strings.Contains(one.Asked.Verdict, "跨直播间") {
 		t.Fatalf("one room: %+v", one.Asked)
 	}
+
+	// The dashboard's A/B panel: B's room picked beside B shows what the
+	// API says, with each variant's room (desktop, 1440×900).
+	t.Run("Dashboard", func(t *testing.T) {
+		ctx := testkit.NewContext(t, testkit.Browser(t), 2*time.Minute)
+		if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
+			t.Fatal(err)
+		}
+		testkit.StaffLogin(t, ctx, base, "owner", demo.Password, "/dashboard?room="+fri.slug)
+		testkit.Run(t, ctx, "pick Saturday's room for B",
+			chromedp.WaitVisible(chromedp.CSS("#dash-ab-panel")),
+			chromedp.Poll[chromedp.Void](`document.getElementById("dash-ab-a").value === "`+itoa(peach)+`" && [...document.getElementById("dash-ab-room-b").options].some((o) => o.value === "`+sat.slug+`")`, chromedp.WithPollingTimeout(time.Minute)),
+			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("dash-ab-room-b"); s.value = "`+sat.slug+`"; s.dispatchEvent(new Event("change")); })()`),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#dash-ab [data-metric=converted][data-across="1"]') !== null`, chromedp.WithPollingTimeout(time.Minute)),
+		)
+		for metric, c := range map[string]abComparison{"asked": ab.Asked, "converted": ab.Converted} {
+			shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] tbody tr td:first-child .dash-ab-room, #dash-ab [data-metric=`+metric+`] tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
+			want := []string{fri.title, fmt.Sprintf("%d / %d", c.A.Successes, c.A.Trials), sat.title, fmt.Sprintf("%d / %d", c.B.Successes, c.B.Trials), c.Verdict}
+			if err != nil || strings.Join(shown, "|") != strings.Join(want, "|") {
+				testkit.Screenshot(t, ctx, "failed-dashboard-ab-rooms")
+				t.Fatalf("%s: page %q, API %q (%v)", metric, shown, want, err)
+			}
+		}
+		testkit.Settled(t, ctx)
+		testkit.Screenshot(t, ctx, "dashboard-ab-rooms")
+	})
 
 	// Refusals: problem+json with stable codes, and the field at fault.
 	ab0 := "/api/v1/rooms/" + fri.slug + "/ab?a=" + itoa(peach) + "&b="

@@ -1,8 +1,9 @@
 // Live dashboard: a room's numbers every 2 s (viewers, watch time, new vs
 // returning, comments and likes per minute, shares, the product funnel,
 // GMV, conversion), what its comments ask for per product and an A/B
-// verdict between two of its products every 10 s; or the brand across
-// rooms and stores.
+// verdict every 10 s between two of its products, or one of its products
+// and one of another room's (B's room picked beside B); or the brand
+// across rooms and stores.
 (function () {
   const { h, t, api, yuan } = SL;
   const $ = (id) => document.getElementById(id);
@@ -15,14 +16,20 @@
   const kpi = (id, label, value, sub) => h("div", { class: "kpi", id }, h("b", {}, value), h("span", {}, label), sub ? h("small", {}, sub) : null);
   const select = $("dash-room");
   let room = new URLSearchParams(location.search).get("room") || "";
+  let rooms = [];
 
   async function loadRooms() {
     const d = await api("GET", "/api/v1/insight/rooms");
+    rooms = d.rooms;
     for (const r of d.rooms) select.append(h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + r.title));
     select.value = room;
+    fillRoomB();
     return d;
   }
-  select.addEventListener("change", () => { room = select.value; slowAt = 0; abA.dataset.ids = ""; history.replaceState(null, "", room ? "?room=" + encodeURIComponent(room) : location.pathname); tick(); });
+  select.addEventListener("change", () => {
+    room = select.value; slowAt = 0; abA.dataset.ids = ""; abB.dataset.ids = ""; fillRoomB();
+    history.replaceState(null, "", room ? "?room=" + encodeURIComponent(room) : location.pathname); tick();
+  });
 
   function renderRoom(s) {
     $("dash-kpis").replaceChildren(
@@ -99,28 +106,49 @@
         : h("tr", {}, h("td", { colspan: String(asks.length + 5), class: "muted" }, t("还没有评论", "No comments yet")))));
   }
 
-  // A/B verdict between two products of the room (GET /rooms/{slug}/ab).
-  const abA = $("dash-ab-a"), abB = $("dash-ab-b");
-  function fillABChoices(products) {
-    const ids = products.map((p) => String(p.product_id));
-    if (ids.join() === abA.dataset.ids) return;
-    abA.dataset.ids = ids.join();
-    for (const [sel, i] of [[abA, 0], [abB, 1]]) {
-      const keep = sel.value;
-      sel.replaceChildren(...products.map((p) => h("option", { value: p.product_id }, p.name)));
-      sel.value = ids.includes(keep) ? keep : ids[Math.min(i, ids.length - 1)] || "";
-    }
+  // A/B verdict (GET /rooms/{slug}/ab): A is a product of this room; B one
+  // of this room or, with B's room picked, of another room (room_b).
+  const abA = $("dash-ab-a"), abB = $("dash-ab-b"), abRoomB = $("dash-ab-room-b");
+  const roomBProducts = {}; // slug → [{product_id, name}], read once a pick
+  function fillRoomB() {
+    const keep = abRoomB.value;
+    abRoomB.replaceChildren(h("option", { value: "" }, t("本直播间", "This room")),
+      ...rooms.filter((r) => r.slug !== room).map((r) => h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + r.title)));
+    abRoomB.value = rooms.some((r) => r.slug === keep && keep !== room) ? keep : "";
   }
+  function fillSelect(sel, products, i) {
+    const ids = products.map((p) => String(p.product_id));
+    if (ids.join() === sel.dataset.ids) return;
+    sel.dataset.ids = ids.join();
+    const keep = sel.value;
+    sel.replaceChildren(...products.map((p) => h("option", { value: p.product_id }, p.name)));
+    sel.value = ids.includes(keep) ? keep : ids[Math.min(i, ids.length - 1)] || "";
+  }
+  function fillABChoices(products) {
+    fillSelect(abA, products, 0);
+    if (!abRoomB.value) fillSelect(abB, products, 1);
+    else if (roomBProducts[abRoomB.value]) fillSelect(abB, roomBProducts[abRoomB.value], 0);
+  }
+  async function pickRoomB() {
+    const slug = abRoomB.value;
+    if (slug && !roomBProducts[slug]) roomBProducts[slug] = (await api("GET", "/api/v1/rooms/" + encodeURIComponent(slug) + "/stats")).products;
+    abB.dataset.ids = "";
+    if (slug) fillSelect(abB, roomBProducts[slug], 0);
+    else fillSelect(abB, (await api("GET", "/api/v1/rooms/" + encodeURIComponent(room) + "/stats")).products, 1);
+    await slowTick(true);
+  }
+  abRoomB.addEventListener("change", () => pickRoomB().catch(() => {}));
   function renderAB(ab) {
     const pc = (x) => (100 * x).toFixed(1) + "%";
     const side = (c, title) => {
-      const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + (SL.lang === "en" && x.name_en ? x.name_en : x.name)), h("td", { class: "num" }, x.successes + " / " + x.trials), h("td", { class: "num" }, pc(x.rate)));
-      return h("div", { class: "dash-ab-side", "data-metric": c.metric },
+      const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + (SL.lang === "en" && x.name_en ? x.name_en : x.name), c.across_rooms ? h("span", { class: "dash-ab-room" }, x.room_title || x.room) : null),
+        h("td", { class: "num" }, x.successes + " / " + x.trials), h("td", { class: "num" }, pc(x.rate)));
+      return h("div", { class: "dash-ab-side", "data-metric": c.metric, "data-across": c.across_rooms ? "1" : "" },
         h("h3", {}, title),
-        h("table", { class: "data" }, h("thead", {}, h("tr", {}, h("th", {}, t("款", "Variant")), h("th", { class: "num" }, t("人数 / 看到卡片的观众", "Viewers / shown the card")), h("th", { class: "num" }, t("比例", "Rate")))),
+        h("table", { class: "data" }, h("thead", {}, h("tr", {}, h("th", {}, t("款", "Variant")), h("th", { class: "num" }, c.across_rooms ? t("人数 / 各自直播间看到卡片的观众", "Viewers / shown the card in its room") : t("人数 / 看到卡片的观众", "Viewers / shown the card")), h("th", { class: "num" }, t("比例", "Rate")))),
           h("tbody", {}, arm(c.a, "A"), arm(c.b, "B"))),
         h("p", { class: "verdict " + (c.winner ? "win" : c.enough_data ? "" : "wait"), "data-winner": c.winner || "" }, SL.lang === "en" ? c.verdict_en : c.verdict),
-        h("p", { class: "muted small" }, c.tests + " · z = " + c.z.toFixed(2) + " · p = " + c.p_value.toFixed(4) + " · P(B > A) = " + pc(c.p_b_beats_a)));
+        h("p", { class: "muted small" }, c.tests + " · z = " + c.z.toFixed(2) + " · p " + (c.p_value < 0.0001 ? "< 0.0001" : "= " + c.p_value.toFixed(4)) + " · P(B > A) " + (c.p_b_beats_a > 0.999 ? "> 99.9%" : c.p_b_beats_a < 0.001 ? "< 0.1%" : "= " + pc(c.p_b_beats_a))));
     };
     $("dash-ab").replaceChildren(h("div", { class: "dash-ab-grid" }, side(ab.asked, t("被问得多（提问的观众）", "Asked about more (viewers who asked)")), side(ab.converted, t("卖得好（付款的观众）", "Converts better (viewers who paid)"))));
   }
@@ -130,9 +158,10 @@
     slowAt = Date.now();
     const slug = encodeURIComponent(room);
     renderSignals(await api("GET", "/api/v1/rooms/" + slug + "/insights"));
-    const ok = abA.value && abB.value && abA.value !== abB.value;
-    if (ok) renderAB(await api("GET", "/api/v1/rooms/" + slug + "/ab?a=" + abA.value + "&b=" + abB.value));
-    else $("dash-ab").replaceChildren(h("p", { class: "muted" }, t("选两款不同的商品来比较。", "Pick two different products to compare.")));
+    const roomB = abRoomB.value;
+    const ok = abA.value && abB.value && (roomB || abA.value !== abB.value);
+    if (ok) renderAB(await api("GET", "/api/v1/rooms/" + slug + "/ab?a=" + abA.value + "&b=" + abB.value + (roomB ? "&room_b=" + encodeURIComponent(roomB) : "")));
+    else $("dash-ab").replaceChildren(h("p", { class: "muted" }, t("选两款不同的商品，或为 B 选另一场直播。", "Pick two different products, or another room for B.")));
     document.body.dataset.slowTicks = String(Number(document.body.dataset.slowTicks || 0) + 1);
   }
   for (const sel of [abA, abB]) sel.addEventListener("change", () => slowTick(true).catch(() => {}));
