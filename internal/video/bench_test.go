@@ -213,7 +213,8 @@ func BenchmarkServerCPU(b *testing.B) {
 }
 
 // BenchmarkGlassToGlass reports the median glass-to-glass latency seen by
-// headless chromium playing HTTP-FLV (mpegts.js) and HLS (hls.js), using
+// headless chromium playing fMP4 (live_mse.js), HTTP-FLV (mpegts.js) and
+// HLS (hls.js), using
 // the burned-in wall-clock barcode (see stamp_test.go). Run with
 // -benchtime=1x.
 func BenchmarkGlassToGlass(b *testing.B) {
@@ -228,6 +229,7 @@ func BenchmarkGlassToGlass(b *testing.B) {
 			return code == 200 && strings.Count(body, "#EXTINF") >= 3
 		})
 		page := ts.HTTP.URL + "/test/player"
+		_, mp4 := playInBrowser(b, browser, page, "mp4", ts.HTTP.URL+video.MP4URL("lat"), 10*time.Second)
 		_, flv := playInBrowser(b, browser, page, "flv", ts.HTTP.URL+video.FLVURL("lat"), 10*time.Second)
 		_, hls := playInBrowser(b, browser, page, "hls", hlsURL, 10*time.Second)
 		ffFLV := ffmpegLatency(b, ts.HTTP.URL+video.FLVURL("lat"), 3*time.Second, 5*time.Second)
@@ -237,8 +239,9 @@ func BenchmarkGlassToGlass(b *testing.B) {
 		}
 		b.ReportMetric(float64(median(ffFLV).Milliseconds()), "flv-ffmpeg-ms")
 		b.ReportMetric(float64(median(ffHLS).Milliseconds()), "hls-ffmpeg-ms")
+		b.ReportMetric(float64(median(mp4).Milliseconds()), "mp4-ms")
 		b.ReportMetric(float64(median(flv).Milliseconds()), "flv-ms")
 		b.ReportMetric(float64(median(hls).Milliseconds()), "hls-ms")
-		b.ReportMetric(float64(len(flv)+len(hls)), "frames")
+		b.ReportMetric(float64(len(mp4)+len(flv)+len(hls)), "frames")
 	}
 }

@@ -17,10 +17,15 @@ import (
 )
 
 // vendorDir holds the vendored players (mpegts.js, hls.js) that the product
-// pages use; the test page loads the very same files.
-var vendorDir = filepath.Join("..", "web", "assets", "vendor")
+// pages use, and webAssets the page's own fMP4 player (live_mse.js); the
+// test page loads the very same files.
+var (
+	webAssets = filepath.Join("..", "web", "assets")
+	vendorDir = filepath.Join(webAssets, "vendor")
+)
 
-// playerPage plays one stream with mpegts.js (HTTP-FLV) or hls.js and, on
+// playerPage plays one stream with live_mse.js (fMP4, the viewer page's
+// player), mpegts.js (HTTP-FLV) or hls.js and, on
 // every presented frame (requestVideoFrameCallback), draws the top rows of
 // the picture to a canvas, decodes the wall-clock barcode (see
 // stamp_test.go) and records Date.now() minus it: glass-to-glass latency
@@ -32,6 +37,7 @@ const playerPage = `<!doctype html>
 <canvas id="c" width="640" height="16"></canvas>
 <script src="/test/vendor/mpegts/mpegts.js"></script>
 <script src="/test/vendor/hls/hls.min.js"></script>
+<script src="/test/live_mse.js"></script>
 <script>
 window.res = {lat: [], stamps: [], err: null, frames: 0};
 const v = document.getElementById('v');
@@ -64,6 +70,11 @@ function startFLV(url) {
   p.on(mpegts.Events.ERROR, (t, d) => { res.err = 'mpegts.js: ' + t + ' ' + d; });
   p.attachMediaElement(v); p.load(); play();
 }
+function startMP4(url) {
+  if (!SLPlayer.supported()) { res.err = 'live_mse.js: MSE unsupported'; return; }
+  const p = SLPlayer.start(url, v);
+  p.onError = (why) => { res.err = 'live_mse.js: ' + why; };
+}
 function startHLS(url, startPosition) {
   if (Hls.isSupported()) {
     const h = new Hls({liveSyncDurationCount: 2, startPosition: startPosition === undefined ? -1 : startPosition});
@@ -81,6 +92,9 @@ func mountPlayerPage(mux *http.ServeMux) {
 		fmt.Fprint(w, playerPage)
 	})
 	mux.Handle("GET /test/vendor/", http.StripPrefix("/test/vendor/", http.FileServer(http.Dir(vendorDir))))
+	mux.HandleFunc("GET /test/live_mse.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(webAssets, "live_mse.js"))
+	})
 }
 
 // newBrowser starts headless chromium with the flags from the brief and a
@@ -97,8 +111,8 @@ func newBrowser(tb testing.TB) context.Context {
 	if bin == "" {
 		needTool(tb, "chromium") // fails in CI, skips elsewhere
 	}
-	for _, f := range []string{"mpegts/mpegts.js", "hls/hls.min.js"} {
-		if _, err := os.Stat(filepath.Join(vendorDir, f)); err != nil {
+	for _, f := range []string{"vendor/mpegts/mpegts.js", "vendor/hls/hls.min.js", "live_mse.js"} {
+		if _, err := os.Stat(filepath.Join(webAssets, f)); err != nil {
 			tb.Fatalf("vendored player missing: %v", err)
 		}
 	}
@@ -133,7 +147,7 @@ type playerState struct {
 }
 
 // openPlayer opens the player page in a new tab and runs startExpr
-// (startFLV/startHLS); get reads the player's state.
+// (startMP4/startFLV/startHLS); get reads the player's state.
 func openPlayer(tb testing.TB, browser context.Context, pageURL, startExpr string) (get func() playerState, closeTab func()) {
 	tb.Helper()
 	tab, cancel := chromedp.NewContext(browser)
@@ -164,15 +178,12 @@ func openPlayer(tb testing.TB, browser context.Context, pageURL, startExpr strin
 	return get, closeTab
 }
 
-// playInBrowser starts kind ("flv" or "hls") on url, waits for playback,
+// playInBrowser starts kind ("mp4", "flv" or "hls") on url, waits for playback,
 // and returns how far currentTime advanced and the latency samples of the
 // last watch seconds.
 func playInBrowser(tb testing.TB, browser context.Context, pageURL, kind, url string, watch time.Duration) (advanced float64, lat []time.Duration) {
 	tb.Helper()
-	start := "startFLV"
-	if kind == "hls" {
-		start = "startHLS"
-	}
+	start := map[string]string{"mp4": "startMP4", "flv": "startFLV", "hls": "startHLS"}[kind]
 	get, closeTab := openPlayer(tb, browser, pageURL, fmt.Sprintf("%s(%q)", start, url))
 	defer closeTab()
 	var first playerState
@@ -202,7 +213,8 @@ func median(d []time.Duration) time.Duration {
 }
 
 // TestBrowserPlayback plays the live stream in headless chromium with the
-// vendored mpegts.js (HTTP-FLV) and hls.js (HLS): the <video> element's
+// viewer page's live_mse.js (fMP4) and the vendored mpegts.js (HTTP-FLV)
+// and hls.js (HLS): the <video> element's
 // currentTime must advance, and the burned-in wall clock must decode to a
 // glass-to-glass latency within the targets (with slack for a loaded CI
 // machine; BenchmarkGlassToGlass reports the real figures).
@@ -222,6 +234,7 @@ func TestBrowserPlayback(t *testing.T) {
 		kind, url string
 		limit     time.Duration
 	}{
+		{"mp4", ts.HTTP.URL + video.MP4URL("tea"), 4500 * time.Millisecond},
 		{"flv", ts.HTTP.URL + video.FLVURL("tea"), 4500 * time.Millisecond},
 		{"hls", hlsURL, 12 * time.Second},
 	} {

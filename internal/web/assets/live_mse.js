@@ -15,10 +15,14 @@
   // iPhone Safari has only ManagedMediaSource: it keeps native HLS.
   const MS = window.MediaSource;
   // Live-edge settings. Fragments are one frame each, so the buffer ahead
-  // of the playhead is what the network delivered and the decoder has not
-  // shown: more than EDGE_MAX seconds of it (a tab in the background, a
-  // network burst) is skipped down to EDGE_AIM.
-  const EDGE_MAX = 2.5, EDGE_AIM = 0.6;
+  // of the playhead is how far the viewer is behind the live. A joiner
+  // starts at the last keyframe (up to a GOP, ~1 s, behind) so the first
+  // frame shows at once; it then plays at RATE until it is CAUGHT_UP, and
+  // again whenever it falls more than CATCH_UP behind (a network burst). A
+  // player more than EDGE_MAX behind (a slow start, a tab in the
+  // background) jumps to EDGE_AIM, as mpegts.js's latency chasing did.
+  // Chrome keeps the pitch at 1.2×; the live is muted until a tap anyway.
+  const CATCH_UP = 0.8, CAUGHT_UP = 0.4, RATE = 1.2, EDGE_MAX = 1.5, EDGE_AIM = 0.5;
   // Played media kept behind the playhead; older is removed so a long
   // watch never fills the SourceBuffer (QuotaExceededError).
   const KEEP_BEHIND = 10;
@@ -77,33 +81,40 @@
       }
       queue.length = 0;
       try { sb.appendBuffer(data); } catch (e) {
-        if (e.name !== "QuotaExceededError" || !trim(1)) return fail("append: " + e.name);
+        if (e.name !== "QuotaExceededError" || !trim(1, 0.5)) return fail("append: " + e.name);
         queue.unshift(data); // appended again once the removal is done
       }
     }
-    // trim removes media older than keep seconds behind the playhead;
-    // it reports whether there was anything to remove.
-    function trim(keep) {
+    // trim removes media older than keep seconds behind the playhead once
+    // there are more than slack seconds of it (one removal every few
+    // seconds, not one per frame); it reports whether it removed anything.
+    function trim(keep, slack) {
       const b = video.buffered;
       if (!sb || sb.updating || !b.length) return false;
       const to = video.currentTime - keep;
-      if (to <= b.start(0) + 0.5) return false;
+      if (to <= b.start(0) + slack) return false;
       sb.remove(b.start(0), to);
       return true;
     }
     // afterAppend starts playback at the first buffered frame (a late
-    // joiner's media starts at the last keyframe, not at 0) and keeps the
-    // playhead near the newest frame.
+    // joiner's media starts at the last keyframe, not at 0).
     function afterAppend() {
       const b = video.buffered;
-      if (!b.length) return;
-      const end = b.end(b.length - 1);
-      if (!started) {
+      if (!started && b.length) {
         started = true;
         if (video.currentTime < b.start(0)) video.currentTime = b.start(0);
         video.play().catch(() => {});
-      } else if (end - video.currentTime > EDGE_MAX) video.currentTime = end - EDGE_AIM;
+      }
       append();
+    }
+    // chase keeps the playhead near the newest frame (see CATCH_UP).
+    function chase() {
+      const b = video.buffered;
+      if (!started || !b.length || video.paused) return;
+      const behind = b.end(b.length - 1) - video.currentTime;
+      if (behind > EDGE_MAX) video.currentTime = b.end(b.length - 1) - EDGE_AIM;
+      else if (behind > CATCH_UP && video.playbackRate === 1) video.playbackRate = RATE;
+      else if (behind < CAUGHT_UP && video.playbackRate !== 1) video.playbackRate = 1;
     }
 
     function pump() {
@@ -118,8 +129,9 @@
     }
     timer = setInterval(() => {
       if (Date.now() - lastData > STALL_MS) return fail("stalled");
-      if (!trim(KEEP_BEHIND)) append();
-    }, 1000);
+      chase();
+      if (!trim(KEEP_BEHIND, 5)) append();
+    }, 250);
 
     ms.addEventListener("sourceopen", () => {
       res.then((r) => {
