@@ -117,7 +117,9 @@ func parseFlags(args []string, out io.Writer) (*opts, error) {
 }
 
 // Run is `shelflive bench fanout`; see the package comment. The last line
-// written to stdout is one JSON object (summary).
+// written to stdout is one JSON object (summary). Its steps: open the
+// target, connect the viewers, run the load, drain and collect every
+// group's result, summarize.
 func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg := os.Getenv(childEnv); cfg != "" {
 		return runChild(ctx, cfg, stdout)
@@ -129,15 +131,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	proc.RaiseNoFile()
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, format, a...) }
 
-	var tgt target
-	switch {
-	case o.inproc:
-		tgt, err = newInprocTarget(o)
-	case o.peer == "centrifugo":
-		tgt, err = newCentrifugoTarget(o)
-	default:
-		tgt, err = newRemoteTarget(ctx, o, say)
-	}
+	tgt, err := openTarget(ctx, o, say)
 	if err != nil {
 		return err
 	}
@@ -146,12 +140,10 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	say("fanout: %s, %d viewers on %s, %g comments/s, %g likes/s, %g pins/s for %v; load average %.2f\n",
 		tgt.mode(), o.viewers, vc.WSURL, o.commentsPerS, o.likesPerS, o.eventsPerS, o.duration, proc.LoadAvg1())
 
+	var m measures
 	proc.SettleMemory()
-	rssIdle, _ := tgt.rssKiB()
-
-	// Viewers.
-	t0 := time.Now()
-	groups, err := startGroups(ctx, o, vc)
+	m.rssIdle, _ = tgt.rssKiB()
+	groups, err := connectViewers(ctx, o, vc, tgt, &m, say)
 	defer func() {
 		for _, g := range groups {
 			g.close()
@@ -159,6 +151,52 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	}()
 	if err != nil {
 		return err
+	}
+	gen := runLoad(ctx, o, tgt, groups, &m)
+	res, pins, coms, err := collect(groups, stopMsg{Pins: gen.pins, Accepted: gen.accepted, Drain: o.drain})
+	if err != nil {
+		return err
+	}
+	s := summarize(o, tgt, gen, &m, res, pins, coms)
+	s.print(stdout, res.LastError)
+	line, _ := json.Marshal(s)
+	fmt.Fprintln(stdout, string(line))
+	return nil
+}
+
+// openTarget picks what the viewers connect to: the hub in this process
+// (--inproc), Centrifugo (--peer), or a running node (--url).
+func openTarget(ctx context.Context, o *opts, say func(string, ...any)) (target, error) {
+	switch {
+	case o.inproc:
+		return newInprocTarget(o)
+	case o.peer == "centrifugo":
+		return newCentrifugoTarget(o)
+	default:
+		return newRemoteTarget(ctx, o, say)
+	}
+}
+
+// measures are the machine's and the server's figures taken around the
+// load: memory idle, connected and loaded; CPU, writes and load average
+// before and after.
+type measures struct {
+	rssIdle, rssConnected, rssLoad int64
+	haveRSS                        bool
+	load1, load2                   float64
+	cpu0, cpu1, self0, self1       float64
+	writes0, writes1               uint64
+	busy0, total0, busy1, total1   float64
+}
+
+// connectViewers starts the viewer groups and waits until the target counts
+// them all (60 s at most) and their joins' presence batches went out. The
+// groups come back on error too: the caller closes them.
+func connectViewers(ctx context.Context, o *opts, vc viewerConfig, tgt target, m *measures, say func(string, ...any)) ([]group, error) {
+	t0 := time.Now()
+	groups, err := startGroups(ctx, o, vc)
+	if err != nil {
+		return groups, err
 	}
 	if n := tgt.viewers(); n >= 0 {
 		deadline := time.Now().Add(60 * time.Second)
@@ -168,30 +206,37 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	time.Sleep(time.Second) // presence batches of the joins go out
 	proc.SettleMemory()
-	rssConnected, haveRSS := tgt.rssKiB()
+	m.rssConnected, m.haveRSS = tgt.rssKiB()
 	say("fanout: %d viewers connected in %.1f s\n", o.viewers, time.Since(t0).Seconds())
+	return groups, nil
+}
 
-	// Load.
+// runLoad runs the generators for the duration while every group counts
+// what arrives, measuring CPU, writes and memory around it.
+func runLoad(ctx context.Context, o *opts, tgt target, groups []group, m *measures) *genResult {
 	for _, g := range groups {
 		g.begin()
 	}
-	load1 := proc.LoadAvg1()
-	cpu0, self0, writes0 := tgt.cpuTime(), proc.CPUSeconds("self"), tgt.writes()
-	busy0, total0 := proc.MachineCPU()
+	m.load1 = proc.LoadAvg1()
+	m.cpu0, m.self0, m.writes0 = tgt.cpuTime(), proc.CPUSeconds("self"), tgt.writes()
+	m.busy0, m.total0 = proc.MachineCPU()
 	stopProfile := proc.CPUProfile(o.cpuProfile)
 	gen := runGenerators(ctx, o, tgt)
 	for _, g := range groups {
 		g.endLoad()
 	}
 	stopProfile()
-	busy1, total1 := proc.MachineCPU()
-	cpu1, self1, writes1 := tgt.cpuTime(), proc.CPUSeconds("self"), tgt.writes()
-	rssLoad, _ := tgt.rssKiB()
-	load2 := proc.LoadAvg1()
+	m.busy1, m.total1 = proc.MachineCPU()
+	m.cpu1, m.self1, m.writes1 = tgt.cpuTime(), proc.CPUSeconds("self"), tgt.writes()
+	m.rssLoad, _ = tgt.rssKiB()
+	m.load2 = proc.LoadAvg1()
 	tgt.endLoad()
+	return gen
+}
 
-	// Drain: late commerce events, the last batches; then every group reports.
-	stop := stopMsg{Pins: gen.pins, Accepted: gen.accepted, Drain: o.drain}
+// collect drains (late commerce events, the last batches), then sums what
+// every group reports.
+func collect(groups []group, stop stopMsg) (groupResult, *hist, *hist, error) {
 	var res groupResult
 	pins, coms := newHist(), newHist()
 	type answer struct {
@@ -208,13 +253,18 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	for range groups {
 		a := <-ch
 		if a.err != nil {
-			return a.err
+			return res, nil, nil, a.err
 		}
 		res.add(a.r)
 		pins.merge(a.r.PinHist)
 		coms.merge(a.r.CommentHist)
 	}
+	return res, pins, coms, nil
+}
 
+// summarize turns the run into the summary. It is long because it is the
+// summary's field list, one figure a line.
+func summarize(o *opts, tgt target, gen *genResult, m *measures, res groupResult, pins, coms *hist) summary {
 	secs := gen.loadS
 	s := summary{
 		System:               "shelflive",
@@ -254,8 +304,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		Reconnects:           res.Reconnects,
 		SlowConsumerCloses:   res.SlowByes,
 		DialErrors:           res.DialErrors,
-		LoadAvgStart:         load1,
-		LoadAvgEnd:           load2,
+		LoadAvgStart:         m.load1,
+		LoadAvgEnd:           m.load2,
 	}
 	if tgt.mode() == "centrifugo" {
 		s.System = "centrifugo"
@@ -269,16 +319,16 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	if rt, ok := tgt.(*remoteTarget); ok {
 		s.CommentRejections = rt.rejections()
 	}
-	if haveRSS {
-		s.ServerRSSMiB = round(float64(rssLoad)/1024, 1)
-		s.ServerRSSIdleMiB = round(float64(rssIdle)/1024, 1)
-		s.ServerKiBPerViewer = round(float64(rssConnected-rssIdle)/float64(o.viewers), 1)
+	if m.haveRSS {
+		s.ServerRSSMiB = round(float64(m.rssLoad)/1024, 1)
+		s.ServerRSSIdleMiB = round(float64(m.rssIdle)/1024, 1)
+		s.ServerKiBPerViewer = round(float64(m.rssConnected-m.rssIdle)/float64(o.viewers), 1)
 	}
 	// CPU: this process (+ viewer children, + a remote server with --server-pid).
-	self := self1 - self0
+	self := m.self1 - m.self0
 	serverCPU := -1.0
-	if cpu1 >= 0 && cpu0 >= 0 {
-		serverCPU = cpu1 - cpu0
+	if m.cpu1 >= 0 && m.cpu0 >= 0 {
+		serverCPU = m.cpu1 - m.cpu0
 		s.ServerCPUPct = round(100*serverCPU/secs, 0)
 	}
 	viewersCPU := res.CPUSeconds
@@ -287,17 +337,17 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		s.LoadCPUPct = round(100*(viewersCPU+self)/secs, 0)
 	}
-	if total1 > total0 {
+	if m.total1 > m.total0 {
 		// Share of all cores busy during the load, and how much of it was neither
 		// the server nor this tool: other work on the machine skews the figures.
-		s.MachineBusyPct = round(100*(busy1-busy0)/(total1-total0), 0)
+		s.MachineBusyPct = round(100*(m.busy1-m.busy0)/(m.total1-m.total0), 0)
 		own := self + res.CPUSeconds
 		if !o.inproc && serverCPU > 0 {
 			own += serverCPU
 		}
-		s.OtherCPUPct = round(max(0, 100*((busy1-busy0)-own)/secs), 0)
+		s.OtherCPUPct = round(max(0, 100*((m.busy1-m.busy0)-own)/secs), 0)
 	}
-	if w := writes1 - writes0; writes1 > writes0 && serverCPU > 0 {
+	if w := m.writes1 - m.writes0; m.writes1 > m.writes0 && serverCPU > 0 {
 		s.ServerWritesPerS = round(float64(w)/secs, 0)
 		s.ServerUsPerWrite = round(serverCPU*1e6/float64(w), 2)
 	}
@@ -306,10 +356,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		s.ServerEventQueueP99Ms = delayMs(realtime.DelayQuantile(st.ReliableDelay, 0.99))
 		s.ServerBatchQueueP99Ms = delayMs(realtime.DelayQuantile(st.LossyDelay, 0.99))
 	}
-	s.print(stdout, res.LastError)
-	line, _ := json.Marshal(s)
-	fmt.Fprintln(stdout, string(line))
-	return nil
+	return s
 }
 
 // summary is the last line of the output.
