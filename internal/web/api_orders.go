@@ -78,22 +78,16 @@ func (s *Server) apiListOrders(w http.ResponseWriter, r *http.Request) error {
 	if f.BeforeID, err = queryID(r, "before_id"); err != nil {
 		return err
 	}
-	if at := p.AtStore(); at != 0 {
-		f.StoreID = at // store staff see their store's orders only
-	}
-	list, err := s.App.Orders.List(r.Context(), f)
+	list, err := s.App.StaffOrders(r.Context(), p, f) // store staff: their store's only
 	if err != nil {
 		return err
-	}
-	if list == nil {
-		list = []order.Order{}
 	}
 	return writeJSON(w, 200, map[string]any{"orders": app.OrderViews(p, list)})
 }
 
 func (s *Server) apiMyOrders(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	list, err := s.App.Orders.List(r.Context(), order.Filter{MerchantID: p.MerchantID, CustomerID: p.SubjectID})
+	list, err := s.App.MyOrders(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -106,15 +100,9 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p.IsStaff() && !identity.Can(p.Role, identity.PermOrdersRead) {
-		return apperr.ErrForbidden
-	}
-	o, err := s.App.CustomerOrder(r.Context(), p, id)
+	o, err := s.App.ViewOrder(r.Context(), p, id)
 	if err != nil {
 		return err
-	}
-	if at := p.AtStore(); at != 0 && o.StoreID != at {
-		return apperr.ErrNotFound // store staff see their own store's orders
 	}
 	return writeJSON(w, 200, app.OrderView(p, o))
 }

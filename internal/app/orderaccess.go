@@ -1,0 +1,67 @@
+package app
+
+// Who may read which orders, in one place: a buyer their own, staff their
+// merchant's, and staff bound to one store only that store's. The order
+// list, one order and the realtime order and store topics all ask here.
+
+import (
+	"context"
+
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/stores"
+)
+
+// StaffOrders lists the merchant's orders by f; staff bound to one store
+// get that store's orders only, whatever store f names.
+func (a *App) StaffOrders(ctx context.Context, p *identity.Principal, f order.Filter) ([]order.Order, error) {
+	f.MerchantID = p.MerchantID
+	if at := p.AtStore(); at != 0 {
+		f.StoreID = at
+	}
+	list, err := a.Orders.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []order.Order{}
+	}
+	return list, nil
+}
+
+// MyOrders lists the orders the customer p placed.
+func (a *App) MyOrders(ctx context.Context, p *identity.Principal) ([]order.Order, error) {
+	return a.Orders.List(ctx, order.Filter{MerchantID: p.MerchantID, CustomerID: p.SubjectID})
+}
+
+// ViewOrder loads one order for p: its buyer, or staff who may read orders
+// (apperr.ErrForbidden otherwise) and, when bound to a store, only that
+// store's (another store's order is apperr.ErrNotFound).
+func (a *App) ViewOrder(ctx context.Context, p *identity.Principal, id int64) (*order.Order, error) {
+	if p.IsStaff() && !identity.Can(p.Role, identity.PermOrdersRead) {
+		return nil, apperr.ErrForbidden
+	}
+	o, err := a.CustomerOrder(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if at := p.AtStore(); at != 0 && o.StoreID != at {
+		return nil, apperr.ErrNotFound
+	}
+	return o, nil
+}
+
+// StaffStore is a store whose orders staff p may follow: one of their
+// merchant's, and their own when bound to one. Anything else, or staff
+// who may not read orders, is apperr.ErrNotFound.
+func (a *App) StaffStore(ctx context.Context, p *identity.Principal, id int64) (*stores.Store, error) {
+	if p == nil || !identity.Can(p.Role, identity.PermOrdersRead) || (p.AtStore() != 0 && p.AtStore() != id) {
+		return nil, apperr.ErrNotFound
+	}
+	st, err := a.Stores.Store(ctx, p.MerchantID, id)
+	if err != nil {
+		return nil, apperr.ErrNotFound
+	}
+	return st, nil
+}
