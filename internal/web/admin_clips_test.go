@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/shelflive/shelflive/internal/clips"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -42,17 +43,10 @@ func TestAdminClipsAndCommission(t *testing.T) {
 		t.Fatalf("public clip: %d", r.Status)
 	}
 
-	b := testkit.NewContext(t, browser, 90*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		testkit.Run(t, b, what, steps...)
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
-	}
-	do("viewport", chromedp.EmulateViewport(1440, 900))
-	testkit.StaffLogin(t, b, base, "owner", "shelflive-demo", "/admin")
+	tab := testkit.NewTab(t, browser, 90*time.Second)
+	tab.WaitFor = 15 * time.Second
+	tab.StaffOpen(base, "owner", demo.Password, "/admin", `#admin-nav a[data-tab="clips"]`)
+	b, do, wait := tab.Ctx, tab.Do, tab.Wait
 	sel := `tr[data-clip="` + itoa(id) + `"]`
 	do("clips tab", chromedp.Click(chromedp.CSS(`#admin-nav a[data-tab="clips"]`)), chromedp.WaitVisible(chromedp.CSS(sel)))
 	mark := func() {

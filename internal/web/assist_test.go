@@ -3,11 +3,13 @@ package web_test
 import (
 	"strings"
 
-	"github.com/chromedp/chromedp"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/shelflive/shelflive/internal/assist/assisttest"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -158,25 +160,10 @@ func TestAssistantStudioBrowser(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	}
-	ctx := testkit.NewContext(t, browser, 120*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second)))
-	}
-	do("login", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/studio?room=demo"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "host"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")))
-	do("studio", chromedp.WaitVisible(chromedp.CSS("#lineup li")))
+	tab := testkit.NewTab(t, browser, 120*time.Second)
+	tab.PollEvery, tab.WaitFor = 100*time.Millisecond, 90*time.Second
+	tab.StaffOpen(base, "host", demo.Password, "/studio?room=demo", "#lineup li")
+	ctx, do, wait := tab.Ctx, tab.Do, tab.Wait
 	wait("assistant question", `document.querySelectorAll("#assist-questions li .fact-chip").length >= 1 && document.querySelectorAll("#assist-points li").length >= 3`)
 	testkit.Screenshot(t, ctx, "studio-assistant")
 	do("send reply", chromedp.Click(chromedp.CSS("#assist-questions li .btn-primary")))

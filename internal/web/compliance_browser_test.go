@@ -1,11 +1,11 @@
 package web_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -26,25 +26,9 @@ func TestComplianceStudioBrowser(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 
-	ctx := testkit.NewContext(t, browser, 120*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
-	}
-	do("login", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/studio?room=cf-room"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")))
-	do("studio page", chromedp.WaitVisible(chromedp.CSS("#lineup li")))
+	tab := testkit.NewTab(t, browser, 120*time.Second)
+	tab.StaffOpen(base, "owner", demo.Password, "/studio?room=cf-room", "#lineup li")
+	ctx, do, wait := tab.Ctx, tab.Do, tab.Wait
 	wait("studio loads", `document.querySelector("#studio-title") && document.querySelector("#studio-title").textContent.includes("国家级")`)
 	do("go live", chromedp.Click(chromedp.CSS("#go-live")))
 	wait("review shown", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelectorAll("#cf-panel mark").length >= 4 && !!document.querySelector("#cf-override")`)

@@ -1,11 +1,11 @@
 package web_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -27,26 +27,11 @@ func TestLiveEditComplianceBrowser(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 
-	ctx := testkit.NewContext(t, browser, 120*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
-	}
 	edit := `button.edit-product[data-id="` + itoa(prod.ID) + `"]`
-	do("login", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/admin%23products"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")))
-	do("products", chromedp.WaitVisible(chromedp.CSS(edit)), chromedp.Click(chromedp.CSS(edit)))
+	tab := testkit.NewTab(t, browser, 120*time.Second)
+	tab.StaffOpen(base, "owner", demo.Password, "/admin%23products", edit)
+	ctx, do, wait := tab.Ctx, tab.Do, tab.Wait
+	do("edit the product", chromedp.Click(chromedp.CSS(edit)))
 	wait("form", `document.querySelector('select[name="product_type"]') && document.querySelector('select[name="product_type"]').value === "ordinary_food"`)
 	do("write a claim", chromedp.SetValue(chromedp.CSS(`textarea[name="description"]`), "喝了能降血压，三天见效"),
 		chromedp.Click(chromedp.CSS(".modal-actions .btn-primary")))

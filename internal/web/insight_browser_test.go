@@ -42,26 +42,11 @@ func TestAdminAliasTry(t *testing.T) {
 		return send(t, nil, base, "POST", "/api/v1/insight/classify", map[string]any{"texts": []string{"主播好"}}, owner, nil).Status == 200
 	})
 
-	ctx := testkit.NewContext(t, browser, 3*time.Minute)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-	}
+	tab := testkit.NewTab(t, browser, 3*time.Minute)
+	tab.WaitFor = 30 * time.Second
+	ctx, do, wait := tab.Ctx, tab.Do, tab.Wait
 	editMatcha := `(() => { const tr = [...document.querySelectorAll("#admin-main tr")].find((r) => r.textContent.includes("抹茶生巧")); if (!tr) return false; tr.querySelector("button").click(); return true; })()`
-	do("login", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/admin%23products"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#import-products")))
+	tab.StaffOpen(base, "owner", demo.Password, "/admin%23products", "#import-products")
 	wait("products listed, edit opened", editMatcha)
 	wait("product form", `!!document.querySelector("form input[name=aliases]")`)
 	do("add an alias and save", chromedp.Evaluate[chromedp.Void](`document.querySelector("form input[name=aliases]").value += "、小绿盒"`),

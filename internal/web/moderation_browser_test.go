@@ -25,18 +25,9 @@ func TestModeratorMutesInStudio(t *testing.T) {
 	a := viewerLogin(t, base, "demo", "13900000941")
 	b := viewerLogin(t, base, "demo", "13900000942")
 
-	ctx := testkit.NewContext(t, browser, 120*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		testkit.Run(t, ctx, what, steps...)
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
-	}
-	do("viewport", chromedp.EmulateViewport(1440, 900))
-	testkit.StaffLogin(t, ctx, base, "mod-b", "Moderate-1357", "/studio?room=demo")
-	do("studio page", chromedp.WaitVisible(chromedp.CSS("#mod-panel")))
+	tab := testkit.NewTab(t, browser, 120*time.Second)
+	tab.StaffOpen(base, "mod-b", "Moderate-1357", "/studio?room=demo", "#mod-panel")
+	ctx, do, wait := tab.Ctx, tab.Do, tab.Wait
 	wait("moderator view", `document.querySelector("#studio").classList.contains("moderator-view")
 		&& ["#flash-form", ".studio-orders", "#go-live", "#lineup", "#host-comment", "#dashboard-link", "#st-gmv"].every((s) => document.querySelector(s).offsetParent === null)
 		&& document.querySelector("#mod-panel").offsetParent !== null
