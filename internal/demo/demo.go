@@ -131,27 +131,55 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			return false, fmt.Errorf("seed store: %w", err)
 		}
 	}
-	hash, err := identity.HashPassword(Password)
+	hostID, err := seedStaff(ctx, d, m.ID, storeList[0].ID)
 	if err != nil {
 		return false, err
+	}
+	productIDs, seeded, err := seedProducts(ctx, d, m.ID, storeList)
+	if err != nil {
+		return false, err
+	}
+	if err := seedRooms(ctx, d, m.ID, hostID, productIDs); err != nil {
+		return false, err
+	}
+	if d.ColdChain != nil && d.Events != nil {
+		if err := seedColdChain(ctx, d, m.ID, storeList, seeded); err != nil {
+			return false, fmt.Errorf("seed cold chain: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// seedStaff creates the demo's staff, one of each role (the guide and the
+// store clerk at firstStore), and returns the host's id.
+func seedStaff(ctx context.Context, d Deps, merchantID, firstStore int64) (int64, error) {
+	hash, err := identity.HashPassword(Password)
+	if err != nil {
+		return 0, err
 	}
 	staff := []identity.Staff{
 		{Username: "owner", Phone: "13800000001", Name: "林店长", Role: identity.RoleOwner},
 		{Username: "host", Phone: "13800000002", Name: "小鲜主播", Role: identity.RoleHost},
-		{Username: "guide", Phone: "13800000003", Name: "王导购", Role: identity.RoleGuide, StoreID: storeList[0].ID, GuideCode: "wang01"},
-		{Username: "store", Phone: "13800000004", Name: "静安店员", Role: identity.RoleStore, StoreID: storeList[0].ID},
+		{Username: "guide", Phone: "13800000003", Name: "王导购", Role: identity.RoleGuide, StoreID: firstStore, GuideCode: "wang01"},
+		{Username: "store", Phone: "13800000004", Name: "静安店员", Role: identity.RoleStore, StoreID: firstStore},
 		{Username: "quality", Phone: "13800000005", Name: "品控张工", Role: identity.RoleQuality},
 	}
 	var hostID int64
 	for i := range staff {
-		staff[i].MerchantID, staff[i].PasswordHash = m.ID, hash
+		staff[i].MerchantID, staff[i].PasswordHash = merchantID, hash
 		if err := d.Users.CreateStaff(ctx, &staff[i]); err != nil {
-			return false, fmt.Errorf("seed staff: %w", err)
+			return 0, fmt.Errorf("seed staff: %w", err)
 		}
 		if staff[i].Role == identity.RoleHost {
 			hostID = staff[i].ID
 		}
 	}
+	return hostID, nil
+}
+
+// seedProducts creates the demo's foods with their images, and for each SKU
+// a lot made recently enough to sell today, stocked at every store.
+func seedProducts(ctx context.Context, d Deps, merchantID int64, storeList []stores.Store) ([]int64, []seededLot, error) {
 	images := d.Images
 	if images == nil {
 		images = objstore.NewLocal(d.DataDir)
@@ -163,16 +191,16 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 		file := fmt.Sprintf("p%02d.svg", i+1)
 		svg := productSVG(f)
 		if err := images.Put(ctx, "uploads/demo/"+file, strings.NewReader(svg), int64(len(svg)), "image/svg+xml"); err != nil {
-			return false, fmt.Errorf("seed image: %w", err)
+			return nil, nil, fmt.Errorf("seed image: %w", err)
 		}
-		p := &catalog.Product{MerchantID: m.ID, Name: f.name, NameEN: f.en, Subtitle: f.sub, Origin: f.origin, Ingredients: f.ingredients, Allergens: f.allergens,
+		p := &catalog.Product{MerchantID: merchantID, Name: f.name, NameEN: f.en, Subtitle: f.sub, Origin: f.origin, Ingredients: f.ingredients, Allergens: f.allergens,
 			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file, Aliases: demoAliases[f.name], Category: demoCategories[f.name],
 			Description: f.sub + "。产地：" + f.origin + "。"}
 		for _, k := range f.skus {
 			p.SKUs = append(p.SKUs, catalog.SKU{Code: k.code, Name: k.name, PriceFen: k.price, ListPriceFen: k.list, GTIN: k.gtin, Active: true})
 		}
 		if err := d.Catalog.CreateProduct(ctx, p); err != nil {
-			return false, fmt.Errorf("seed product %s: %w", f.name, err)
+			return nil, nil, fmt.Errorf("seed product %s: %w", f.name, err)
 		}
 		productIDs = append(productIDs, p.ID)
 		for si, k := range p.SKUs {
@@ -187,49 +215,50 @@ func Seed(ctx context.Context, d Deps) (bool, error) {
 			if strings.HasPrefix(k.Code, "OJ") {
 				expires = d.Now.Add(30 * time.Hour) // the clearance item
 			}
-			lot := &inventory.Lot{MerchantID: m.ID, SKUID: k.ID, Code: fmt.Sprintf("L%s%02d", produced.Format("060102"), si+1), ProducedAt: produced, ExpiresAt: expires, Origin: f.origin}
+			lot := &inventory.Lot{MerchantID: merchantID, SKUID: k.ID, Code: fmt.Sprintf("L%s%02d", produced.Format("060102"), si+1), ProducedAt: produced, ExpiresAt: expires, Origin: f.origin}
 			if err := d.Inventory.CreateLot(ctx, lot); err != nil {
-				return false, fmt.Errorf("seed lot: %w", err)
+				return nil, nil, fmt.Errorf("seed lot: %w", err)
 			}
 			sl := seededLot{id: lot.ID, code: lot.Code, gtin: k.GTIN, class: string(f.storage), origin: f.origin, produced: produced, product: f.name, sku: k.Name}
 			for j, st := range storeList {
 				qty := int64(20 + (i*7+j*5)%40)
-				if err := d.Inventory.SetStock(ctx, m.ID, st.ID, lot.ID, qty); err != nil {
-					return false, fmt.Errorf("seed stock: %w", err)
+				if err := d.Inventory.SetStock(ctx, merchantID, st.ID, lot.ID, qty); err != nil {
+					return nil, nil, fmt.Errorf("seed stock: %w", err)
 				}
 				sl.storesWithStock = append(sl.storesWithStock, st.ID)
 			}
 			seeded = append(seeded, sl)
 		}
 	}
+	return productIDs, seeded, nil
+}
+
+// seedRooms creates the live room (its lineup, the first product pinned)
+// and the clearance scheduled for tonight at 8.
+func seedRooms(ctx context.Context, d Deps, merchantID, hostID int64, productIDs []int64) error {
 	now := d.Now
-	room := &live.Room{MerchantID: m.ID, Slug: "demo", Title: "草莓季 · 产地直播", TitleEN: "Strawberry season, live from the farm",
+	room := &live.Room{MerchantID: merchantID, Slug: "demo", Title: "草莓季 · 产地直播", TitleEN: "Strawberry season, live from the farm",
 		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Live, StartedAt: &now, StreamKey: "demo-stream-key", Poster: "/uploads/demo/p01.svg"}
 	if err := d.Live.CreateRoom(ctx, room); err != nil {
-		return false, fmt.Errorf("seed room: %w", err)
+		return fmt.Errorf("seed room: %w", err)
 	}
 	lineup := []int64{productIDs[0], productIDs[1], productIDs[11], productIDs[16], productIDs[17], productIDs[10], productIDs[19], productIDs[5]}
-	if err := d.Live.SetLineup(ctx, m.ID, room.ID, lineup); err != nil {
-		return false, err
+	if err := d.Live.SetLineup(ctx, merchantID, room.ID, lineup); err != nil {
+		return err
 	}
-	if err := d.Live.Pin(ctx, m.ID, room.ID, productIDs[0], now); err != nil {
-		return false, err
+	if err := d.Live.Pin(ctx, merchantID, room.ID, productIDs[0], now); err != nil {
+		return err
 	}
 	later := NextEvening(now) // the title promises 晚8点: 8 pm in China
-	next := &live.Room{MerchantID: m.ID, Slug: "clearance", Title: "临期好物 · 晚8点清仓", TitleEN: "Near-expiry clearance at 8pm",
+	next := &live.Room{MerchantID: merchantID, Slug: "clearance", Title: "临期好物 · 晚8点清仓", TitleEN: "Near-expiry clearance at 8pm",
 		HostStaffID: hostID, HostName: "小鲜主播", Status: live.Scheduled, ScheduledAt: &later, StreamKey: "clearance-stream-key", Poster: "/uploads/demo/p20.svg"}
 	if err := d.Live.CreateRoom(ctx, next); err != nil {
-		return false, err
+		return err
 	}
-	if err := d.Live.SetLineup(ctx, m.ID, next.ID, []int64{productIDs[19], productIDs[8], productIDs[1]}); err != nil {
-		return false, err
+	if err := d.Live.SetLineup(ctx, merchantID, next.ID, []int64{productIDs[19], productIDs[8], productIDs[1]}); err != nil {
+		return err
 	}
-	if d.ColdChain != nil && d.Events != nil {
-		if err := seedColdChain(ctx, d, m.ID, storeList, seeded); err != nil {
-			return false, fmt.Errorf("seed cold chain: %w", err)
-		}
-	}
-	return true, nil
+	return nil
 }
 
 // productSVG draws a clean product tile: a colour field, a soft shape and

@@ -68,14 +68,77 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 	if opts.Slug == "" {
 		opts.Slug = "tea-ab-" + strconv.FormatInt(time.Now().Unix()%1000000, 10)
 	}
-	c := &replayClient{api: &apiclient.Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}}}
+	r := &replay{c: &replayClient{api: &apiclient.Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}}}, opts: opts}
+	t, err := r.goLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "room /live/%s is live with 桂花乌龙 (A, product %d) and 白桃乌龙 (B, product %d); %d viewers\n", opts.Slug, t.a, t.b, opts.Viewers)
+	storeA, err := r.storeOf(ctx, t.skuA)
+	if err != nil {
+		return nil, err
+	}
+	storeB, err := r.storeOf(ctx, t.skuB)
+	if err != nil {
+		return nil, err
+	}
+	r.res = &ReplayResult{Room: opts.Slug, A: t.a, B: t.b, Viewers: opts.Viewers}
+	if err := r.join(ctx); err != nil {
+		return nil, fmt.Errorf("viewers: %w", err)
+	}
+	// Who does what: deterministic, B about twice as popular as A.
+	if err := r.phase(ctx, t.a, t.skuA, storeA, askA, 9, 16, 0); err != nil {
+		return nil, fmt.Errorf("phase A: %w", err)
+	}
+	fmt.Fprintln(log, "A (桂花乌龙) pinned, seen, asked about and bought")
+	if err := r.phase(ctx, t.b, t.skuB, storeB, askB, 4, 6, 2); err != nil {
+		return nil, fmt.Errorf("phase B: %w", err)
+	}
+	fmt.Fprintln(log, "B (白桃乌龙) pinned, seen, asked about and bought")
+	if opts.Linger > 0 {
+		time.Sleep(opts.Linger) // viewers keep watching (a browser test looks at the dashboard now)
+	}
+	for _, v := range r.viewers {
+		v.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	if err := r.c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", r.owner, nil, map[string]string{"status": "ended"}, nil); err != nil {
+		return nil, fmt.Errorf("end: %w", err)
+	}
+	verdict, err := r.verdict(ctx, t.a, t.b)
+	if err != nil {
+		return nil, err
+	}
+	r.res.Verdict, r.res.TookMilli = verdict, time.Since(start).Milliseconds()
+	return r.res, nil
+}
+
+// replay is one run of ReplayAB: the owner's token, the room, its viewers
+// and what they did.
+type replay struct {
+	c       *replayClient
+	opts    ReplayOptions
+	owner   string
+	roomID  int64
+	viewers []*replayViewer
+	res     *ReplayResult
+	mu      sync.Mutex
+}
+
+// teas are the two flavours of the A/B: products and their SKUs.
+type teas struct{ a, b, skuA, skuB int64 }
+
+// goLive logs the owner in, finds the two teas, creates the room with both
+// and starts the live.
+func (r *replay) goLive(ctx context.Context) (teas, error) {
+	c, opts := r.c, r.opts
+	var t teas
 	var login struct {
 		Token string `json:"token"`
 	}
 	if err := c.do(ctx, "POST", "/api/v1/auth/login", "", nil, map[string]string{"login": "owner", "password": opts.Password}, &login); err != nil {
-		return nil, fmt.Errorf("owner login: %w", err)
+		return t, fmt.Errorf("owner login: %w", err)
 	}
-	owner := login.Token
+	r.owner = login.Token
 	var prods struct {
 		Products []struct {
 			ID   int64  `json:"id"`
@@ -85,138 +148,125 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 			} `json:"skus"`
 		} `json:"products"`
 	}
-	if err := c.do(ctx, "GET", "/api/v1/products", owner, nil, nil, &prods); err != nil {
-		return nil, err
+	if err := c.do(ctx, "GET", "/api/v1/products", r.owner, nil, nil, &prods); err != nil {
+		return t, err
 	}
-	var a, b, skuA, skuB int64
 	for _, p := range prods.Products {
 		switch p.Name {
 		case "桂花乌龙冷泡茶":
-			a, skuA = p.ID, p.SKUs[0].ID
+			t.a, t.skuA = p.ID, p.SKUs[0].ID
 		case "白桃乌龙冷泡茶":
-			b, skuB = p.ID, p.SKUs[0].ID
+			t.b, t.skuB = p.ID, p.SKUs[0].ID
 		}
 	}
-	if a == 0 || b == 0 {
-		return nil, fmt.Errorf("replay-ab: the demo merchant has no 桂花乌龙冷泡茶 / 白桃乌龙冷泡茶 (a data dir seeded before they existed: start with a fresh one)")
+	if t.a == 0 || t.b == 0 {
+		return t, fmt.Errorf("replay-ab: the demo merchant has no 桂花乌龙冷泡茶 / 白桃乌龙冷泡茶 (a data dir seeded before they existed: start with a fresh one)")
 	}
 	var room struct {
 		Room struct {
 			ID int64 `json:"id"`
 		} `json:"room"`
 	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms", owner, nil, map[string]any{"slug": opts.Slug, "title": "新茶双拼 · 桂花乌龙 vs 白桃乌龙", "product_ids": []int64{a, b}}, &room); err != nil {
-		return nil, fmt.Errorf("create room: %w", err)
+	if err := c.do(ctx, "POST", "/api/v1/rooms", r.owner, nil, map[string]any{"slug": opts.Slug, "title": "新茶双拼 · 桂花乌龙 vs 白桃乌龙", "product_ids": []int64{t.a, t.b}}, &room); err != nil {
+		return t, fmt.Errorf("create room: %w", err)
 	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, nil, map[string]string{"status": "live"}, nil); err != nil {
-		return nil, fmt.Errorf("go live: %w", err)
+	r.roomID = room.Room.ID
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", r.owner, nil, map[string]string{"status": "live"}, nil); err != nil {
+		return t, fmt.Errorf("go live: %w", err)
 	}
-	fmt.Fprintf(log, "room /live/%s is live with 桂花乌龙 (A, product %d) and 白桃乌龙 (B, product %d); %d viewers\n", opts.Slug, a, b, opts.Viewers)
-	storeOf := func(sku int64) (int64, error) {
-		var st struct {
-			Stores []struct {
-				ID        int64 `json:"id"`
-				Available int64 `json:"available"`
-			} `json:"stores"`
+	return t, nil
+}
+
+// storeOf is a pickup store with more than 30 of the SKU.
+func (r *replay) storeOf(ctx context.Context, sku int64) (int64, error) {
+	var st struct {
+		Stores []struct {
+			ID        int64 `json:"id"`
+			Available int64 `json:"available"`
+		} `json:"stores"`
+	}
+	if err := r.c.do(ctx, "GET", "/api/v1/rooms/"+r.opts.Slug+"/stores?sku="+strconv.FormatInt(sku, 10), "", nil, nil, &st); err != nil {
+		return 0, err
+	}
+	for _, s := range st.Stores {
+		if s.Available > 30 {
+			return s.ID, nil
 		}
-		if err := c.do(ctx, "GET", "/api/v1/rooms/"+opts.Slug+"/stores?sku="+strconv.FormatInt(sku, 10), "", nil, nil, &st); err != nil {
-			return 0, err
-		}
-		for _, s := range st.Stores {
-			if s.Available > 30 {
-				return s.ID, nil
-			}
-		}
-		return 0, fmt.Errorf("no store with stock of SKU %d", sku)
 	}
-	storeA, err := storeOf(skuA)
-	if err != nil {
-		return nil, err
-	}
-	storeB, err := storeOf(skuB)
-	if err != nil {
-		return nil, err
-	}
-	res := &ReplayResult{Room: opts.Slug, A: a, B: b, Viewers: opts.Viewers}
-	var mu sync.Mutex
-	count := func(comments, orders int) {
-		mu.Lock()
-		res.Comments += comments
-		res.Orders += orders
-		mu.Unlock()
-	}
-	viewers := make([]*replayViewer, opts.Viewers)
+	return 0, fmt.Errorf("no store with stock of SKU %d", sku)
+}
+
+// join logs every viewer in and has them watch the room, eight at a time.
+func (r *replay) join(ctx context.Context) error {
+	r.viewers = make([]*replayViewer, r.opts.Viewers)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for i := range viewers {
+	for i := range r.viewers {
 		g.Go(func() error {
-			v, err := c.viewer(gctx, opts.Slug, fmt.Sprintf("1370000%04d", i))
+			v, err := r.c.viewer(gctx, r.opts.Slug, fmt.Sprintf("1370000%04d", i))
 			if err != nil {
 				return err
 			}
-			viewers[i] = v
-			return v.watch(gctx, c, room.Room.ID)
+			r.viewers[i] = v
+			return v.watch(gctx, r.c, r.roomID)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("viewers: %w", err)
+	return g.Wait()
+}
+
+// count adds what one viewer did in a phase to the result.
+func (r *replay) count(comments, orders int) {
+	r.mu.Lock()
+	r.res.Comments += comments
+	r.res.Orders += orders
+	r.mu.Unlock()
+}
+
+// phase pins product; every viewer sees its card, every askEvery-th asks
+// about it, a few chat, and every buyEvery-th buys it.
+func (r *replay) phase(ctx context.Context, product, sku, store int64, asks []string, askEvery, buyEvery, shift int) error {
+	c, slug := r.c, r.opts.Slug
+	if err := c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/pin", r.owner, nil, map[string]int64{"product_id": product}, nil); err != nil {
+		return fmt.Errorf("pin: %w", err)
 	}
-	// Who does what: deterministic, B about twice as popular as A.
-	phase := func(product, sku, store int64, asks []string, askEvery, buyEvery, shift int) error {
-		if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/pin", owner, nil, map[string]int64{"product_id": product}, nil); err != nil {
-			return fmt.Errorf("pin: %w", err)
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, v := range viewers {
-			g.Go(func() error {
-				if err := v.event(gctx, c, opts.Slug, "card_shown", product); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, v := range r.viewers {
+		g.Go(func() error {
+			if err := v.event(gctx, c, slug, "card_shown", product); err != nil {
+				return err
+			}
+			comments, orders := 0, 0
+			switch {
+			case i%askEvery == 0:
+				if err := v.comment(gctx, c, slug, asks[(i/askEvery)%len(asks)]); err != nil {
 					return err
 				}
-				comments, orders := 0, 0
-				switch {
-				case i%askEvery == 0:
-					if err := v.comment(gctx, c, opts.Slug, asks[(i/askEvery)%len(asks)]); err != nil {
-						return err
-					}
-					comments++
-				case i%17 == 3:
-					if err := v.comment(gctx, c, opts.Slug, talk[(i+shift)%len(talk)]); err != nil {
-						return err
-					}
-					comments++
+				comments++
+			case i%17 == 3:
+				if err := v.comment(gctx, c, slug, talk[(i+shift)%len(talk)]); err != nil {
+					return err
 				}
-				if i%buyEvery == 1 {
-					if err := v.buy(gctx, c, opts.Slug, room.Room.ID, product, sku, store); err != nil {
-						return err
-					}
-					orders++
+				comments++
+			}
+			if i%buyEvery == 1 {
+				if err := v.buy(gctx, c, slug, r.roomID, product, sku, store); err != nil {
+					return err
 				}
-				count(comments, orders)
-				return nil
-			})
-		}
-		return g.Wait()
+				orders++
+			}
+			r.count(comments, orders)
+			return nil
+		})
 	}
-	if err := phase(a, skuA, storeA, askA, 9, 16, 0); err != nil {
-		return nil, fmt.Errorf("phase A: %w", err)
-	}
-	fmt.Fprintln(log, "A (桂花乌龙) pinned, seen, asked about and bought")
-	if err := phase(b, skuB, storeB, askB, 4, 6, 2); err != nil {
-		return nil, fmt.Errorf("phase B: %w", err)
-	}
-	fmt.Fprintln(log, "B (白桃乌龙) pinned, seen, asked about and bought")
-	if opts.Linger > 0 {
-		time.Sleep(opts.Linger) // viewers keep watching (a browser test looks at the dashboard now)
-	}
-	for _, v := range viewers {
-		v.ws.Close(websocket.StatusNormalClosure, "")
-	}
-	if err := c.do(ctx, "POST", "/api/v1/rooms/"+opts.Slug+"/status", owner, nil, map[string]string{"status": "ended"}, nil); err != nil {
-		return nil, fmt.Errorf("end: %w", err)
-	}
+	return g.Wait()
+}
+
+// verdict asks the API for the A/B verdict once the comments are read (in
+// the background) or two minutes have passed.
+func (r *replay) verdict(ctx context.Context, a, b int64) (json.RawMessage, error) {
 	var verdict json.RawMessage
-	q := fmt.Sprintf("/api/v1/rooms/%s/ab?a=%d&b=%d", opts.Slug, a, b)
+	q := fmt.Sprintf("/api/v1/rooms/%s/ab?a=%d&b=%d", r.opts.Slug, a, b)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		// Comments are read in the background; wait until all are.
@@ -225,17 +275,15 @@ func ReplayAB(ctx context.Context, base string, opts ReplayOptions, log io.Write
 				A, B struct{ Successes int64 }
 			} `json:"asked"`
 		}
-		if err := c.do(ctx, "GET", q, owner, nil, nil, &verdict); err != nil {
+		if err := r.c.do(ctx, "GET", q, r.owner, nil, nil, &verdict); err != nil {
 			return nil, err
 		}
 		json.Unmarshal(verdict, &v)
-		if v.Asked.A.Successes+v.Asked.B.Successes >= int64(opts.Viewers/9+opts.Viewers/4) || time.Now().After(deadline) {
-			break
+		if v.Asked.A.Successes+v.Asked.B.Successes >= int64(r.opts.Viewers/9+r.opts.Viewers/4) || time.Now().After(deadline) {
+			return verdict, nil
 		}
 		time.Sleep(time.Second)
 	}
-	res.Verdict, res.TookMilli = verdict, time.Since(start).Milliseconds()
-	return res, nil
 }
 
 // replayClient is the shared API client (apiclient) as the replay uses it:
