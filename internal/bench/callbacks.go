@@ -98,7 +98,7 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	if st, err := owner.Call(context.Background(), "PUT", "/api/v1/payments/wechatpay", fields, nil); err != nil || st != 200 {
 		return fmt.Errorf("bench callbacks: set up WeChat Pay: %d %v", st, err)
 	}
-	storeID, skus, err := raiseStock(owner)
+	storeID, skus, err := raiseStock(owner, "bench callbacks")
 	if err != nil {
 		return err
 	}
@@ -204,30 +204,34 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// raiseStock gives every lot of the first store plenty of units.
-func raiseStock(owner *apiclient.Client) (int64, []int64, error) {
+// raiseStock raises every lot's stock in the merchant's first store, so
+// a run measures what it measures, not sold-out answers; it returns the
+// store and the SKUs that have lots. tool names the load tool in errors.
+func raiseStock(owner *apiclient.Client, tool string) (int64, []int64, error) {
 	var lots struct {
 		Lots []struct {
 			ID    int64 `json:"id"`
 			SKUID int64 `json:"sku_id"`
 		} `json:"lots"`
 	}
+	if st, err := owner.Call(context.Background(), "GET", "/api/v1/lots", nil, &lots); err != nil || st != 200 {
+		return 0, nil, fmt.Errorf("%s: list lots: status %d %v (is --token the owner token?)", tool, st, err)
+	}
 	var stores struct {
 		Stores []struct {
 			ID int64 `json:"id"`
 		} `json:"stores"`
 	}
-	owner.Call(context.Background(), "GET", "/api/v1/lots", nil, &lots)
 	owner.Call(context.Background(), "GET", "/api/v1/stores", nil, &stores)
 	if len(stores.Stores) == 0 || len(lots.Lots) == 0 {
-		return 0, nil, fmt.Errorf("bench callbacks: no demo stores or lots")
+		return 0, nil, fmt.Errorf("%s: the merchant has no stores or lots (run with demo data)", tool)
 	}
 	storeID := stores.Stores[0].ID
 	var skus []int64
 	seen := map[int64]bool{}
 	for _, l := range lots.Lots {
 		if st, err := owner.Call(context.Background(), "PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil); err != nil || st != 204 {
-			return 0, nil, fmt.Errorf("bench callbacks: raise stock: %d %v", st, err)
+			return 0, nil, fmt.Errorf("%s: raise stock: status %d %v", tool, st, err)
 		}
 		if !seen[l.SKUID] {
 			seen[l.SKUID] = true

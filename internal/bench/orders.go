@@ -71,41 +71,55 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
 	owner := &apiclient.Client{Base: base, Token: *token, HTTP: hc}
 
-	// Raise every lot's stock in the first store so the run measures order
-	// creation, not sold-out answers.
-	var lots struct {
-		Lots []struct {
-			ID    int64 `json:"id"`
-			SKUID int64 `json:"sku_id"`
-		} `json:"lots"`
+	storeID, skus, err := raiseStock(owner, "bench orders")
+	if err != nil {
+		return err
 	}
-	if st, err := owner.Call(context.Background(), "GET", "/api/v1/lots", nil, &lots); err != nil || st != 200 {
-		return fmt.Errorf("bench orders: list lots: status %d %v (is --token the owner token?)", st, err)
-	}
-	var stores struct {
-		Stores []struct {
-			ID int64 `json:"id"`
-		} `json:"stores"`
-	}
-	owner.Call(context.Background(), "GET", "/api/v1/stores", nil, &stores)
-	if len(stores.Stores) == 0 || len(lots.Lots) == 0 {
-		return fmt.Errorf("bench orders: the merchant has no stores or lots (run with demo data)")
-	}
-	storeID := stores.Stores[0].ID
-	var skus []int64
-	seen := map[int64]bool{}
-	for _, l := range lots.Lots {
-		if st, err := owner.Call(context.Background(), "PUT", "/api/v1/stock", map[string]any{"store_id": storeID, "lot_id": l.ID, "on_hand": 5_000_000}, nil); err != nil || st != 204 {
-			return fmt.Errorf("bench orders: raise stock: status %d %v", st, err)
-		}
-		if !seen[l.SKUID] {
-			seen[l.SKUID] = true
-			skus = append(skus, l.SKUID)
-		}
+	customers, err := loginCustomers(base, hc, *clients)
+	if err != nil {
+		return err
 	}
 
-	// Log in one customer per client (phone OTP; the dev server returns the code).
-	customers := make([]*apiclient.Client, *clients)
+	fmt.Fprintf(stdout, "bench orders: %d customers, %s, %d SKUs, store %d, %s\n", *clients, *duration, len(skus), storeID, base)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36) // keys never repeat across runs against one server
+	var counts ordersCounts
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, *clients)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	start := time.Now()
+	for i, c := range customers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat[i] = ordersClient(runCtx, c, ordersPlan{i: i, clients: *clients, rate: *rate, retryEvery: *retryEvery, runID: runID, skus: skus, storeID: storeID}, &counts)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	pct := percentilesMs(lat)
+	res := OrdersResult{Clients: *clients, OfferedPS: *rate, DurationS: round2(elapsed.Seconds()), Orders: counts.orders.Load(), Retries: counts.retries.Load(), Errors: counts.errs.Load(),
+		OrdersPerS: round2(float64(counts.orders.Load()) / elapsed.Seconds()), P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), Database: dbName}
+	fmt.Fprintf(stdout, "orders created: %d (%.0f/s), idempotent retries answered: %d, errors: %d\nlatency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		res.Orders, res.OrdersPerS, res.Retries, res.Errors, res.P50Ms, res.P99Ms, res.MaxMs)
+	line, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(line))
+	return nil
+}
+
+// loginCustomers logs in one customer per client, 16 at a time (phone
+// OTP; the dev server returns the code).
+func loginCustomers(base string, hc *http.Client, n int) ([]*apiclient.Client, error) {
+	customers := make([]*apiclient.Client, n)
 	var loginErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -127,79 +141,67 @@ func RunOrders(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	wg.Wait()
 	if loginErr != nil {
-		return fmt.Errorf("bench orders: customer login: %w", loginErr)
+		return nil, fmt.Errorf("bench orders: customer login: %w", loginErr)
 	}
+	return customers, nil
+}
 
-	fmt.Fprintf(stdout, "bench orders: %d customers, %s, %d SKUs, store %d, %s\n", *clients, *duration, len(skus), storeID, base)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
+// ordersPlan is what one client of RunOrders sends.
+type ordersPlan struct {
+	i, clients, retryEvery int
+	rate                   float64
+	runID                  string
+	skus                   []int64
+	storeID                int64
+}
+
+// ordersCounts are RunOrders' totals over all clients.
+type ordersCounts struct{ orders, retries, errs atomic.Int64 }
+
+// ordersClient creates one-unit pickup orders until ctx ends, back to back
+// or paced (open loop), resending every retryEvery-th with its key; it
+// returns the latencies of the orders created.
+func ordersClient(runCtx context.Context, c *apiclient.Client, p ordersPlan, counts *ordersCounts) []time.Duration {
+	var lat []time.Duration
+	var pace *time.Ticker
+	if p.rate > 0 {
+		// Open loop: each client sends at rate/clients per second, its
+		// phase spread so the clients do not fire in lockstep.
+		every := time.Duration(float64(p.clients) / p.rate * float64(time.Second))
+		time.Sleep(time.Duration(p.i) * every / time.Duration(p.clients))
+		pace = time.NewTicker(every)
+		defer pace.Stop()
+	}
+	for n := 0; runCtx.Err() == nil; n++ {
+		if pace != nil {
+			select {
+			case <-pace.C:
+			case <-runCtx.Done():
+				return lat
+			}
 		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
-	runID := strconv.FormatInt(time.Now().UnixNano(), 36) // keys never repeat across runs against one server
-	var orders, retries, errs atomic.Int64
-	lat := make([][]time.Duration, *clients)
-	runCtx, cancel := context.WithTimeout(ctx, *duration)
-	defer cancel()
-	start := time.Now()
-	for i, c := range customers {
-		wg.Add(1)
-		go func(i int, c *apiclient.Client) {
-			defer wg.Done()
-			var pace *time.Ticker
-			if *rate > 0 {
-				// Open loop: each client sends at rate/clients per second, its
-				// phase spread so the clients do not fire in lockstep.
-				every := time.Duration(float64(*clients) / *rate * float64(time.Second))
-				time.Sleep(time.Duration(i) * every / time.Duration(*clients))
-				pace = time.NewTicker(every)
-				defer pace.Stop()
+		key := fmt.Sprintf("bench-%s-%d-%d", p.runID, p.i, n)
+		body := map[string]any{"items": []map[string]any{{"sku_id": p.skus[(p.i+n)%len(p.skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": p.storeID}
+		t0 := time.Now()
+		st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil)
+		d := time.Since(t0)
+		if err != nil || st != 201 {
+			if runCtx.Err() == nil {
+				counts.errs.Add(1)
 			}
-			for n := 0; runCtx.Err() == nil; n++ {
-				if pace != nil {
-					select {
-					case <-pace.C:
-					case <-runCtx.Done():
-						return
-					}
-				}
-				key := fmt.Sprintf("bench-%s-%d-%d", runID, i, n)
-				body := map[string]any{"items": []map[string]any{{"sku_id": skus[(i+n)%len(skus)], "quantity": 1}}, "fulfilment": "pickup", "store_id": storeID}
-				t0 := time.Now()
-				st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil)
-				d := time.Since(t0)
-				if err != nil || st != 201 {
-					if runCtx.Err() == nil {
-						errs.Add(1)
-					}
-					continue
-				}
-				lat[i] = append(lat[i], d)
-				orders.Add(1)
-				if *retryEvery > 0 && n%*retryEvery == 0 {
-					if st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil); err == nil && st == 200 {
-						retries.Add(1)
-					} else if runCtx.Err() == nil {
-						errs.Add(1)
-					}
-				}
+			continue
+		}
+		lat = append(lat, d)
+		counts.orders.Add(1)
+		if p.retryEvery > 0 && n%p.retryEvery == 0 {
+			if st, _, err := c.CallWith(context.Background(), "POST", "/api/v1/orders", map[string]string{"Idempotency-Key": key}, body, nil); err == nil && st == 200 {
+				counts.retries.Add(1)
+			} else if runCtx.Err() == nil {
+				counts.errs.Add(1)
 			}
-		}(i, c)
+		}
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	pct := percentilesMs(lat)
-	res := OrdersResult{Clients: *clients, OfferedPS: *rate, DurationS: round2(elapsed.Seconds()), Orders: orders.Load(), Retries: retries.Load(), Errors: errs.Load(),
-		OrdersPerS: round2(float64(orders.Load()) / elapsed.Seconds()), P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), Database: dbName}
-	fmt.Fprintf(stdout, "orders created: %d (%.0f/s), idempotent retries answered: %d, errors: %d\nlatency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-		res.Orders, res.OrdersPerS, res.Retries, res.Errors, res.P50Ms, res.P99Ms, res.MaxMs)
-	line, _ := json.Marshal(res)
-	fmt.Fprintln(stdout, string(line))
-	return nil
+	return lat
 }
 
 // percentilesMs merges per-client latencies and returns a lookup of the
