@@ -38,119 +38,135 @@
     return e;
   }
 
-  // start plays the live fMP4 url in video and returns its handle. The
-  // handle's onError (set by whoever adopts it) hears a failure, also one
-  // that came before it was set.
-  function start(url, video) {
-    const handle = { url, kind: "mse", failed: false, onError: null, destroy };
-    const early = takeEarly(url);
-    const ctl = early ? early.ctl : (window.AbortController ? new AbortController() : null);
-    const res = early ? early.res : fetch(url, { mode: "cors", credentials: "same-origin", signal: ctl ? ctl.signal : undefined });
-    const ms = new MS();
-    const queue = [];
-    let sb = null, reader = null, dead = false, lastData = Date.now(), started = false, objURL = "", timer = 0;
+  // Player plays the live fMP4 url in video. Its onError (set by whoever
+  // adopts it) hears a failure, also one that came before it was set
+  // (failed stays true).
+  class Player {
+    constructor(url, video) {
+      Object.assign(this, { url, video, kind: "mse", failed: false, onError: null, why: "" });
+      this.queue = []; // received bytes not yet appended
+      this.sb = null; this.reader = null; this.dead = false; this.started = false; this.lastData = Date.now();
+      const early = takeEarly(url);
+      this.ctl = early ? early.ctl : (window.AbortController ? new AbortController() : null);
+      const res = early ? early.res : fetch(url, { mode: "cors", credentials: "same-origin", signal: this.ctl ? this.ctl.signal : undefined });
+      this.onVideoError = () => this.fail("media error");
+      video.addEventListener("error", this.onVideoError);
+      // MediaSource opens while the response is on its way (or already
+      // here: the head asked for it); neither waits for the other.
+      const ms = new MS();
+      ms.addEventListener("sourceopen", () => res.then((r) => this.open(ms, r)).catch((e) => this.fail(e && e.message || "fetch failed")), { once: true });
+      this.objURL = URL.createObjectURL(ms);
+      video.src = this.objURL;
+      this.timer = setInterval(() => this.tick(), 250);
+    }
 
-    function destroy() {
-      if (dead) return;
-      dead = true;
-      clearInterval(timer);
-      video.removeEventListener("error", onVideoError);
-      if (ctl) try { ctl.abort(); } catch (e) { /* already done */ }
-      if (reader) reader.cancel().catch(() => {});
-      if (objURL) { video.removeAttribute("src"); video.load(); URL.revokeObjectURL(objURL); }
+    // open creates the SourceBuffer from the response's Content-Type (the
+    // server names the codecs) and starts reading the body.
+    open(ms, r) {
+      if (this.dead) return;
+      if (!r) throw new Error("the early stream request failed");
+      if (!r.ok || !r.body) return this.fail("HTTP " + r.status);
+      const type = r.headers.get("Content-Type") || "";
+      if (!MS.isTypeSupported(type)) return this.fail("unsupported " + type);
+      this.sb = ms.addSourceBuffer(type);
+      this.sb.addEventListener("updateend", () => this.afterAppend());
+      this.sb.addEventListener("error", () => this.fail("source buffer error"));
+      this.reader = r.body.getReader();
+      this.lastData = Date.now();
+      return this.pump();
     }
-    function fail(why) {
-      if (dead) return;
-      handle.failed = true;
-      handle.why = why;
-      destroy();
-      if (handle.onError) handle.onError(why);
+
+    pump() {
+      return this.reader.read().then(({ done, value }) => {
+        if (this.dead) return;
+        if (done) return this.fail("stream ended");
+        this.lastData = Date.now();
+        this.queue.push(value);
+        this.append();
+        return this.pump();
+      });
     }
-    const onVideoError = () => fail("media error");
-    video.addEventListener("error", onVideoError);
 
     // append feeds the SourceBuffer one merged batch at a time: MSE refuses
-    // an append while the previous one (or a remove) is running.
-    function append() {
-      if (dead || !sb || sb.updating || !queue.length) return;
-      let data = queue[0];
-      if (queue.length > 1) {
-        data = new Uint8Array(queue.reduce((n, c) => n + c.byteLength, 0));
+    // an append while the previous one (or a remove) is running. Chunks
+    // need not end on box boundaries: the SourceBuffer parses across them.
+    append() {
+      const q = this.queue;
+      if (this.dead || !this.sb || this.sb.updating || !q.length) return;
+      let data = q[0];
+      if (q.length > 1) {
+        data = new Uint8Array(q.reduce((n, c) => n + c.byteLength, 0));
         let at = 0;
-        for (const c of queue) { data.set(c, at); at += c.byteLength; }
+        for (const c of q) { data.set(c, at); at += c.byteLength; }
       }
-      queue.length = 0;
-      try { sb.appendBuffer(data); } catch (e) {
-        if (e.name !== "QuotaExceededError" || !trim(1, 0.5)) return fail("append: " + e.name);
-        queue.unshift(data); // appended again once the removal is done
+      q.length = 0;
+      try { this.sb.appendBuffer(data); } catch (e) {
+        if (e.name !== "QuotaExceededError" || !this.trim(1, 0.5)) return this.fail("append: " + e.name);
+        q.unshift(data); // appended again once the removal is done
       }
     }
+
+    // afterAppend starts playback at the first buffered frame (a late
+    // joiner's media starts at the last keyframe, not at 0).
+    afterAppend() {
+      const v = this.video, b = v.buffered;
+      if (!this.started && b.length) {
+        this.started = true;
+        if (v.currentTime < b.start(0)) v.currentTime = b.start(0);
+        v.play().catch(() => {});
+      }
+      this.append();
+    }
+
     // trim removes media older than keep seconds behind the playhead once
     // there are more than slack seconds of it (one removal every few
     // seconds, not one per frame); it reports whether it removed anything.
-    function trim(keep, slack) {
-      const b = video.buffered;
-      if (!sb || sb.updating || !b.length) return false;
-      const to = video.currentTime - keep;
+    trim(keep, slack) {
+      const b = this.video.buffered;
+      if (!this.sb || this.sb.updating || !b.length) return false;
+      const to = this.video.currentTime - keep;
       if (to <= b.start(0) + slack) return false;
-      sb.remove(b.start(0), to);
+      this.sb.remove(b.start(0), to);
       return true;
     }
-    // afterAppend starts playback at the first buffered frame (a late
-    // joiner's media starts at the last keyframe, not at 0).
-    function afterAppend() {
-      const b = video.buffered;
-      if (!started && b.length) {
-        started = true;
-        if (video.currentTime < b.start(0)) video.currentTime = b.start(0);
-        video.play().catch(() => {});
-      }
-      append();
-    }
+
     // chase keeps the playhead near the newest frame (see CATCH_UP).
-    function chase() {
-      const b = video.buffered;
-      if (!started || !b.length || video.paused) return;
-      const behind = b.end(b.length - 1) - video.currentTime;
-      if (behind > EDGE_MAX) video.currentTime = b.end(b.length - 1) - EDGE_AIM;
-      else if (behind > CATCH_UP && video.playbackRate === 1) video.playbackRate = RATE;
-      else if (behind < CAUGHT_UP && video.playbackRate !== 1) video.playbackRate = 1;
+    chase() {
+      const v = this.video, b = v.buffered;
+      if (!this.started || !b.length || v.paused) return;
+      const behind = b.end(b.length - 1) - v.currentTime;
+      if (behind > EDGE_MAX) v.currentTime = b.end(b.length - 1) - EDGE_AIM;
+      else if (behind > CATCH_UP && v.playbackRate === 1) v.playbackRate = RATE;
+      else if (behind < CAUGHT_UP && v.playbackRate !== 1) v.playbackRate = 1;
     }
 
-    function pump() {
-      return reader.read().then(({ done, value }) => {
-        if (dead) return;
-        if (done) return fail("stream ended");
-        lastData = Date.now();
-        queue.push(value);
-        append();
-        return pump();
-      });
+    tick() {
+      if (Date.now() - this.lastData > STALL_MS) return this.fail("stalled");
+      this.chase();
+      if (!this.trim(KEEP_BEHIND, 5)) this.append();
     }
-    timer = setInterval(() => {
-      if (Date.now() - lastData > STALL_MS) return fail("stalled");
-      chase();
-      if (!trim(KEEP_BEHIND, 5)) append();
-    }, 250);
 
-    ms.addEventListener("sourceopen", () => {
-      res.then((r) => {
-        if (dead) return;
-        if (!r) throw new Error("the early stream request failed");
-        if (!r.ok || !r.body) return fail("HTTP " + r.status);
-        const type = r.headers.get("Content-Type") || "";
-        if (!MS.isTypeSupported(type)) return fail("unsupported " + type);
-        sb = ms.addSourceBuffer(type);
-        sb.addEventListener("updateend", afterAppend);
-        sb.addEventListener("error", () => fail("source buffer error"));
-        reader = r.body.getReader();
-        lastData = Date.now();
-        return pump();
-      }).catch((e) => fail(e && e.message || "fetch failed"));
-    }, { once: true });
-    objURL = URL.createObjectURL(ms);
-    video.src = objURL;
-    return handle;
+    fail(why) {
+      if (this.dead) return;
+      this.failed = true;
+      this.why = why;
+      this.destroy();
+      if (this.onError) this.onError(why);
+    }
+
+    // destroy stops reading and detaches the MediaSource, so the fallback
+    // can use the <video>. Idempotent.
+    destroy() {
+      if (this.dead) return;
+      this.dead = true;
+      clearInterval(this.timer);
+      this.video.removeEventListener("error", this.onVideoError);
+      if (this.ctl) try { this.ctl.abort(); } catch (e) { /* already done */ }
+      if (this.reader) this.reader.cancel().catch(() => {});
+      this.video.removeAttribute("src");
+      this.video.load();
+      URL.revokeObjectURL(this.objURL);
+    }
   }
 
   let booted = null;
@@ -159,7 +175,8 @@
     supported: () => !!(MS && window.fetch && window.ReadableStream && MS.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')),
     // adopt returns the player this script started for url (once), or null.
     adopt(url) { const b = booted; booted = null; return b && b.url === url ? b : (b && b.destroy(), null); },
-    start,
+    // start plays the live fMP4 url in video and returns the player.
+    start: (url, video) => new Player(url, video),
     // dropEarly cancels the head's early request when the page plays something else.
     dropEarly() { const e = window.__slEarlyStream; window.__slEarlyStream = null; if (e && e.ctl) try { e.ctl.abort(); } catch (err) { /* done */ } },
   };
@@ -177,7 +194,7 @@
   };
   const early = window.__slEarlyStream, video = document.getElementById("video");
   if (early && video && window.SLPlayer.supported()) {
-    booted = start(early.url, video);
+    booted = new Player(early.url, video);
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(app);
     video.addEventListener("playing", app, { once: true });
     booted.onError = app; // replaced by live.js's own when it adopts the player
