@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/shelflive/shelflive/internal/apiclient"
+	"github.com/shelflive/shelflive/internal/node"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay"
 	"github.com/shelflive/shelflive/internal/payment/wechatpay/wechatpaytest"
 )
@@ -59,6 +60,8 @@ type CallbacksResult struct {
 // (nonce, intent, amount, order paid). A reader meanwhile asks for an order
 // every 10 ms to show what the storm does to API latency. Finally every
 // callback is posted again: each must be acknowledged and change nothing.
+// It is long because the storm, the replays and the result share one
+// node, one clock and their counters; the set-up is prepareCallbacks.
 func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench callbacks", flag.ContinueOnError)
 	n := fs.Int("n", 4000, "callbacks (one order each)")
@@ -91,36 +94,13 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *clients * 2}, Timeout: 30 * time.Second}
 	owner := &apiclient.Client{Base: base, Token: token, HTTP: hc}
 
-	_, fields, err := fake.NewMerchant("1900000109")
+	cbs, notify, buyer, orderID, err := prepareCallbacks(ctx, m, fake, owner, hc, *n, stdout)
 	if err != nil {
 		return err
 	}
-	if st, err := owner.Call(context.Background(), "PUT", "/api/v1/payments/wechatpay", fields, nil); err != nil || st != 200 {
-		return fmt.Errorf("bench callbacks: set up WeChat Pay: %d %v", st, err)
-	}
-	storeID, skus, err := raiseStock(owner, "bench callbacks")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "bench callbacks: placing %d orders and starting WeChat Pay (Native) on each…\n", *n)
-	intents, buyer, orderID, err := placeAndStart(base, hc, *n, storeID, skus)
-	if err != nil {
-		return err
-	}
-	mer, err := m.App.Users.MerchantBySlug(ctx, "demo")
-	if err != nil {
-		return err
-	}
-	notify := base + "/api/v1/payments/wechatpay/notify/" + strconv.FormatInt(mer.ID, 10)
-	cbs, err := signedCallbacks(fake, intents)
-	if err != nil {
-		return err
-	}
-
 	fmt.Fprintf(stdout, "posting %d signed callbacks with %d clients to %s\n", len(cbs), *clients, notify)
 	var applied, errs atomic.Int64
 	lat := make([][]time.Duration, *clients)
-	var next atomic.Int64
 	stop := make(chan struct{})
 	apiLat := probe(buyer, orderID, stop)
 	if *cpuprofile != "" {
@@ -133,28 +113,14 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	cpu0 := cpuTime()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < *clients; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(cbs) {
-					return
-				}
-				t0 := time.Now()
-				st, err := post(hc, notify, cbs[i])
-				lat[w] = append(lat[w], time.Since(t0))
-				if err == nil && st == 200 {
-					applied.Add(1)
-				} else {
-					errs.Add(1)
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
+	postAll(hc, notify, cbs, *clients, func(w int, took time.Duration, ok bool) {
+		lat[w] = append(lat[w], took)
+		if ok {
+			applied.Add(1)
+		} else {
+			errs.Add(1)
+		}
+	})
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	if *cpuprofile != "" {
@@ -165,23 +131,11 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// Replays: each must be acknowledged, and nothing may change.
 	var acked atomic.Int64
-	next.Store(0)
-	for w := 0; w < *clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(cbs) {
-					return
-				}
-				if st, err := post(hc, notify, cbs[i]); err == nil && st == 200 {
-					acked.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	postAll(hc, notify, cbs, *clients, func(_ int, _ time.Duration, ok bool) {
+		if ok {
+			acked.Add(1)
+		}
+	})
 	var paid int
 	if err := m.DB.QueryRow(ctx, `SELECT COUNT(*) FROM payments WHERE status = 'paid'`).Scan(&paid); err != nil {
 		return err
@@ -202,6 +156,40 @@ func RunCallbacks(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("bench callbacks: %d of %d orders paid, %d errors", res.Paid, len(cbs), res.Errors)
 	}
 	return nil
+}
+
+// prepareCallbacks gives the demo merchant a WeChat Pay account at the
+// fake, places n orders and starts a payment on each, and signs the
+// fake's callback for every payment. It returns the callbacks, where they
+// go, and a buyer with one order to read during the storm.
+func prepareCallbacks(ctx context.Context, m *node.Main, fake *wechatpaytest.Fake, owner *apiclient.Client, hc *http.Client, n int, stdout io.Writer) ([]callback, string, *apiclient.Client, int64, error) {
+	base := m.URL()
+	_, fields, err := fake.NewMerchant("1900000109")
+	if err != nil {
+		return nil, "", nil, 0, err
+	}
+	if st, err := owner.Call(context.Background(), "PUT", "/api/v1/payments/wechatpay", fields, nil); err != nil || st != 200 {
+		return nil, "", nil, 0, fmt.Errorf("bench callbacks: set up WeChat Pay: %d %v", st, err)
+	}
+	storeID, skus, err := raiseStock(owner, "bench callbacks")
+	if err != nil {
+		return nil, "", nil, 0, err
+	}
+	fmt.Fprintf(stdout, "bench callbacks: placing %d orders and starting WeChat Pay (Native) on each…\n", n)
+	intents, buyer, orderID, err := placeAndStart(base, hc, n, storeID, skus)
+	if err != nil {
+		return nil, "", nil, 0, err
+	}
+	mer, err := m.App.Users.MerchantBySlug(ctx, "demo")
+	if err != nil {
+		return nil, "", nil, 0, err
+	}
+	notify := base + "/api/v1/payments/wechatpay/notify/" + strconv.FormatInt(mer.ID, 10)
+	cbs, err := signedCallbacks(fake, intents)
+	if err != nil {
+		return nil, "", nil, 0, err
+	}
+	return cbs, notify, buyer, orderID, nil
 }
 
 // raiseStock raises every lot's stock in the merchant's first store, so
@@ -336,6 +324,30 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postAll posts every callback once from clients concurrent senders, each
+// taking the next one not yet sent; seen gets every answer: the sender,
+// how long it took, and whether it was 200.
+func postAll(hc *http.Client, url string, cbs []callback, clients int, seen func(w int, took time.Duration, ok bool)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(cbs) {
+					return
+				}
+				t0 := time.Now()
+				st, err := post(hc, url, cbs[i])
+				seen(w, time.Since(t0), err == nil && st == 200)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func post(hc *http.Client, url string, cb callback) (int, error) {

@@ -75,7 +75,9 @@ var classBase = map[string][2]float64{"chilled": {2.8, 0.6}, "frozen": {-20.5, 0
 // seedColdChain writes the demo's cold chain in a few bulk writes: the
 // locations and sensors, several days of readings, one past excursion at
 // the 静安寺店 fridge that quality released, and the EPCIS events of every
-// lot, so each trace page shows its journey, chart and verdict.
+// lot, so each trace page shows its journey, chart and verdict. It is long
+// because it is one story told in order (sites, readings, the excursion,
+// the journeys) whose steps share the sites and times made at the top.
 func seedColdChain(ctx context.Context, d Deps, merchantID int64, shops []stores.Store, lots []seededLot) error {
 	now := d.Now.Truncate(time.Minute)
 	first := now

@@ -150,7 +150,8 @@ func inlineContext(c any) json.RawMessage {
 }
 
 // eventFrom extracts the indexed fields. The schema has checked shapes;
-// this reports what it cannot (timestamps Go cannot read).
+// this reports what it cannot (timestamps Go cannot read). It is long
+// because it is the list of indexed fields, one or two lines a field.
 func eventFrom(m map[string]any, hashID string) (trace.Event, *Problem) {
 	ev := trace.Event{HashID: hashID}
 	ev.Type, _ = m["type"].(string)

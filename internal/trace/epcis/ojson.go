@@ -100,6 +100,9 @@ func (p *jparser) skipWS() {
 	}
 }
 
+// value parses one JSON value at p.pos. It is long because it is the one
+// switch over the kinds of value (object, array, string, literal, number),
+// each case short and reading the bytes in place.
 func (p *jparser) value(depth int) (*jvalue, error) {
 	if depth > maxDepth {
 		return nil, errors.New("json: nesting too deep")
