@@ -26,6 +26,8 @@ import (
 // separated by commas or spaces); it may also be the JSON document of
 // GET /api/v1/draws/{id}. The last line of output is JSON; the exit status
 // is 1 when the commitment or the winners do not match.
+// It is long because it is one verification: read the entries (file or
+// URL), check the commitment, recompute and compare the winners.
 func runDraw(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("draw: usage: shelflive draw verify (--url URL | --seed HEX --entries FILE --winners N [--commitment HEX] [--expect ids])")

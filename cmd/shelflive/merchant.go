@@ -31,6 +31,8 @@ common flags: --data-dir DIR (SHELFLIVE_DATA_DIR), --database-url URL (SHELFLIVE
 // runMerchant manages the merchants (shops) of an install: the platform
 // operator creates, lists and disables them. It works on the database
 // directly, with or without a running server.
+// It is long because it is the subcommand's three verbs (create, list,
+// disable) over the flags and database they share.
 func runMerchant(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(merchantUsage)

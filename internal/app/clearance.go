@@ -73,6 +73,8 @@ type ClearanceRequest struct {
 // written in one transaction (freshness.Store.CreateSession): a failure
 // part way leaves nothing behind. Only then are the sales started (those
 // that start now, on the leader) or announced, and the session audited.
+// It is long because it builds the one transaction's offers, sales and
+// session, then starts what the commit allows.
 func (a *App) CreateClearanceSession(ctx context.Context, p *identity.Principal, req ClearanceRequest) (*freshness.Session, error) {
 	if req.Minutes == 0 {
 		req.Minutes = 60

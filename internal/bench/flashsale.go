@@ -66,6 +66,8 @@ func medianRun(rs []FlashResult) FlashResult {
 // ShelfLive node, then runs the same workload against a node in the naive
 // baseline mode (`UPDATE … SET sold = sold + 1 WHERE sold < quantity` on one
 // row per attempt) in the same process, and prints both.
+// It is long because both sides run in the same alternating loop and
+// share the flags and the summary.
 func RunFlashSale(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench flashsale", flag.ContinueOnError)
 	buyers := fs.Int("buyers", 10000, "concurrent buyers, each trying until they win or the sale is sold out")
@@ -244,6 +246,8 @@ const (
 // race releases every buyer at once; each tries until it wins or loses.
 // Buyer i talks to urls[i % len(urls)] (one node each, as a balancer spreads
 // them), over a pool of conns keep-alive connections per node.
+// It is long because the worker pools and the counters they share are one
+// race.
 func race(conns int, urls []string, tokens []string, body []byte, judge func(status int, code string) outcome) FlashResult {
 	var attempts, acked, errs, busy atomic.Int64
 	var firstErr atomic.Value

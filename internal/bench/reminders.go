@@ -23,6 +23,8 @@ import (
 // each push's VAPID JWT and decrypts it, in this process). The live is made
 // due; the clock runs until every subscriber's reminder is in the inbox
 // and every push has been received and decrypted. The last line is JSON.
+// It is long because seeding, making the live due and waiting share the
+// seeded subscribers, the push service and one clock.
 func RunReminders(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench reminders", flag.ContinueOnError)
 	n := fs.Int("subscribers", 100_000, "subscribers of the live, each with one browser")

@@ -142,6 +142,8 @@ func (s *Service) Load(ctx context.Context) error {
 // linked to it (so it clears later); one whose alarm was lost in a crash
 // between evaluation and recording is raised now (and its lots held); an
 // open alarm whose episode ended meanwhile is cleared.
+// It is long because replay and reconciliation walk the same devices and
+// alarms in one pass.
 func (s *Service) prime(ctx context.Context, fresh []*devState) error {
 	active := map[int64][]Alarm{} // by device
 	seen := map[int64]bool{}

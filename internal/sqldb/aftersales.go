@@ -142,6 +142,8 @@ func refundable(ctx context.Context, tx *Tx, o *order.Order) (int64, error) {
 }
 
 // Create implements aftersales.Store.
+// It is long because it is one transaction: the order's checks, the
+// request, its audit entry and the buyer's inbox message, in that order.
 func (s *AftersaleStore) Create(ctx context.Context, r *aftersales.Request, ask aftersales.Ask, now time.Time) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		o, err := scanOrder(tx.QueryRow(ctx, `SELECT `+orderCols+` FROM orders WHERE merchant_id = ? AND id = ?`+tx.db.forUpdate(), r.MerchantID, r.OrderID))
@@ -237,6 +239,8 @@ func (s *AftersaleStore) Create(ctx context.Context, r *aftersales.Request, ask 
 }
 
 // Decide implements aftersales.Store.
+// It is long because it is one transaction: a rejection, or the refund
+// with the approval, each with its audit entry and the buyer's message.
 func (s *AftersaleStore) Decide(ctx context.Context, d aftersales.Decision) (*aftersales.Request, error) {
 	var out *aftersales.Request
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {

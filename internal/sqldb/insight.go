@@ -108,6 +108,8 @@ func (s *InsightStore) returning(ctx context.Context, merchantID, roomID int64, 
 
 // products fills the lineup's funnel: distinct visitors per event kind,
 // orders with a line of the product, the first pin and the first order.
+// It is long because it is one funnel: the queries and the product rows
+// they fill share one map.
 func (s *InsightStore) products(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {
 	byID := map[int64]*insight.ProductCounts{}
 	var order []int64

@@ -207,6 +207,8 @@ func entryTx(ctx context.Context, tx *Tx, m *members.Membership, kind members.En
 // writer): earn once when paid by a member who had joined by then; on
 // refunds take back ReversalTarget of the earned points, as far as the
 // balance goes (never below zero: what was spent already stays spent).
+// It is long because it is one transaction over one member's row:
+// earning and reversing read and write the same balance.
 func (s *MemberStore) SettleOrder(ctx context.Context, merchantID, orderID int64) (*members.Settlement, error) {
 	out := &members.Settlement{OrderID: orderID}
 	// Every paid or refunded order comes here (the payment callback's

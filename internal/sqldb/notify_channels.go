@@ -190,6 +190,8 @@ func (s *ReminderStore) SetWeChatPrefs(ctx context.Context, merchantID, customer
 
 // ClaimDeliveries takes due deliveries: their due_at moves lease ahead in
 // the same transaction (rows locked, others skipped, on PostgreSQL).
+// It is long because it is one transaction: select, lock and move the due
+// deliveries, then read what each needs to send.
 func (s *ReminderStore) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notify.Delivery, error) {
 	var out []notify.Delivery
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {

@@ -29,6 +29,8 @@ type genResult struct {
 // open loop, as independent phones and a host are; the count is bounded by
 // rate × duration), then waits for the answers of those under way. Each
 // request may take up to 30 s.
+// It is long because the three generators share one schedule, one client
+// pool and the result they fill.
 func runGenerators(ctx context.Context, o *opts, tgt target) *genResult {
 	res := &genResult{commentPost: newHist(), pinPost: newHist(), likePost: newHist()}
 	loadCtx, cancel := context.WithTimeout(ctx, o.duration)

@@ -114,6 +114,8 @@ func Aliyun(tb testing.TB, keyID, secret string) *Fake {
 	return f
 }
 
+// aliyun answers SendSms as Aliyun does. It is long because it is the
+// RPC signature check, step by step as documented, in one handler.
 func (f *Fake) aliyun(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, code, msg string) {
 		writeJSON(w, status, map[string]string{"RequestId": "fake-" + strconv.FormatInt(time.Now().UnixNano(), 36), "Code": code, "Message": msg, "Recommend": "https://next.api.aliyun.com/troubleshoot"})
@@ -206,6 +208,9 @@ func Tencent(tb testing.TB, secretID, secretKey string) *Fake {
 	return f
 }
 
+// tencent answers SendSms as Tencent Cloud does. It is long because it is
+// the TC3-HMAC-SHA256 signature check, step by step as documented, in one
+// handler.
 func (f *Fake) tencent(w http.ResponseWriter, r *http.Request) {
 	// Tencent answers every API error with HTTP 200 and Response.Error.
 	fail := func(code, msg string) {

@@ -140,6 +140,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// send answers a template or subscribe message as WeChat does. It is long
+// because it is the list of checks WeChat makes of a message, each one
+// case, before the message is kept.
 func (f *Fake) send(w http.ResponseWriter, r *http.Request, kind string) {
 	var m struct {
 		ToUser      string                       `json:"touser"`
