@@ -199,3 +199,10 @@ func (a *App) StoreSlots(ctx context.Context, merchantID, storeID int64) (*store
 	}
 	return sl.Slots(ctx, merchantID, storeID, a.Now())
 }
+
+// StaffAftersales lists the merchant's after-sales requests by f; staff
+// bound to one store get that store's only.
+func (a *App) StaffAftersales(ctx context.Context, p *identity.Principal, f aftersales.Filter) ([]aftersales.Request, error) {
+	f.MerchantID, f.StoreID = p.MerchantID, p.AtStore()
+	return a.Aftersales.List(ctx, f)
+}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/order"
 )
 
 // Attribute turns a signed share code into what an order keeps: the
@@ -109,4 +111,50 @@ func (a *App) SetCommissionRates(ctx context.Context, p *identity.Principal, rat
 	b, _ := json.Marshal(rates)
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "commission.rates", "commission_rates", string(b))
 	return nil
+}
+
+// GuideMayShare reports whether staff p may share room: one of their
+// merchant's, and for staff bound to a store, that store's or the brand's
+// own (a room with no store).
+func GuideMayShare(p *identity.Principal, room *live.Room) bool {
+	if room.MerchantID != p.MerchantID {
+		return false
+	}
+	at := p.AtStore()
+	return at == 0 || room.StoreID == 0 || room.StoreID == at
+}
+
+// GuideRooms are the rooms the guide page lists for p: those not ended
+// that p may share (GuideMayShare).
+func (a *App) GuideRooms(ctx context.Context, p *identity.Principal) ([]live.Room, error) {
+	rooms, err := a.Live.ListRooms(ctx, p.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	out := rooms[:0]
+	for _, room := range rooms {
+		if room.Status != live.Ended && GuideMayShare(p, &room) {
+			out = append(out, room)
+		}
+	}
+	return out, nil
+}
+
+// GuideRoom is the room by slug when p may share it; any other room is
+// apperr.ErrNotFound.
+func (a *App) GuideRoom(ctx context.Context, p *identity.Principal, slug string) (*live.Room, error) {
+	room, err := a.Live.RoomBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !GuideMayShare(p, room) {
+		return nil, apperr.ErrNotFound
+	}
+	return room, nil
+}
+
+// GuideOrders are the last 50 orders attributed to guideCode in p's
+// merchant.
+func (a *App) GuideOrders(ctx context.Context, p *identity.Principal, guideCode string) ([]order.Order, error) {
+	return a.Orders.List(ctx, order.Filter{MerchantID: p.MerchantID, GuideCode: guideCode, Limit: 50})
 }

@@ -144,8 +144,8 @@ const (
 )
 
 // Validate checks a new trial (the store checks the SKU, store and group).
-// It is long because it is the list of a
-// trial's field rules, one check a field.
+// It is long because it is the list of a trial's field rules, one check a
+// field.
 func (t *Trial) Validate(now time.Time) error {
 	t.Title, t.Description = strings.TrimSpace(t.Title), strings.TrimSpace(t.Description)
 	if n := utf8.RuneCountInString(t.Title); n == 0 || n > 40 || utf8.RuneCountInString(t.Description) > 1000 {

@@ -94,7 +94,7 @@ func (s *Server) apiWithdrawAftersale(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) apiListAftersales(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
-	f := aftersales.Filter{MerchantID: p.MerchantID, StoreID: p.AtStore(), Status: aftersales.Status(r.URL.Query().Get("status"))}
+	f := aftersales.Filter{Status: aftersales.Status(r.URL.Query().Get("status"))}
 	if v := r.URL.Query().Get("order_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -102,7 +102,7 @@ func (s *Server) apiListAftersales(w http.ResponseWriter, r *http.Request) error
 		}
 		f.OrderID = id
 	}
-	list, err := s.App.Aftersales.List(r.Context(), f)
+	list, err := s.App.StaffAftersales(r.Context(), p, f) // store staff: their store's only
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/shelflive/shelflive/internal/cn"
 	"github.com/shelflive/shelflive/internal/guides"
 	"github.com/shelflive/shelflive/internal/identity"
-	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
 )
 
@@ -117,21 +116,18 @@ func (s *Server) guideView(r *http.Request) (*guideView, error) {
 	if st.GuideCode == "" {
 		return v, nil // the page says to ask an admin for a guide code
 	}
-	rooms, err := s.App.Live.ListRooms(r.Context(), p.MerchantID)
+	rooms, err := s.App.GuideRooms(r.Context(), p) // a store-bound guide: their store's and the brand's
 	if err != nil {
 		return nil, err
 	}
 	base := s.App.Pay.PublicURL()
 	for _, room := range rooms {
-		if room.Status == live.Ended || (p.AtStore() != 0 && room.StoreID != 0 && room.StoreID != p.AtStore()) {
-			continue
-		}
 		code, _ := s.App.ShareCode(r.Context(), p, &room, "")
 		q := "?g=" + url.QueryEscape(code)
 		v.Links = append(v.Links, guideLink{Slug: room.Slug, Title: room.Title, Status: string(room.Status), StartsAt: room.ScheduledAt,
 			URL: base + "/live/" + room.Slug + q, QR: "/qr/share/" + room.Slug, Poster: "/poster/" + room.Slug + q, Code: code})
 	}
-	list, err := s.App.Orders.List(r.Context(), order.Filter{MerchantID: p.MerchantID, GuideCode: st.GuideCode, Limit: 50})
+	list, err := s.App.GuideOrders(r.Context(), p, st.GuideCode)
 	if err != nil {
 		return nil, err
 	}

@@ -69,14 +69,9 @@ func (s *Server) apiSendWeCom(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := PrincipalFrom(r.Context())
-	room, err := s.App.Live.RoomBySlug(r.Context(), in.Slug)
+	room, err := s.App.GuideRoom(r.Context(), p, in.Slug) // a room the guide page may list
 	if err != nil {
 		return err
-	}
-	// the rooms the guide page lists: this shop's, and a store-bound
-	// guide's store's or the brand's
-	if room.MerchantID != p.MerchantID || (p.AtStore() != 0 && room.StoreID != 0 && room.StoreID != p.AtStore()) {
-		return apperr.ErrNotFound
 	}
 	res, err := s.App.SendWeCom(r.Context(), p, room, s.App.Pay.PublicURL())
 	if err != nil {
