@@ -216,11 +216,11 @@ var (
 // intentOf is the rules' answer: spam, then complaints, then questions
 // (the topic named first wins), then buying, praise and small talk.
 // matched is false when no phrase matched and the answer is a default.
-func intentOf(norm string, tokens []string) (in Intent, matched bool) {
+func intentOf(norm string, tokens []string, st states) (in Intent, matched bool) {
 	if spamRE.MatchString(norm) {
 		return Spam, true
 	}
-	if containsAny(norm, complaintPhrases) {
+	if containsAny(norm, complaintPhrases) || st.bad {
 		return Complaint, true
 	}
 	rs := []rune(norm)
@@ -239,6 +239,8 @@ func intentOf(norm string, tokens []string) (in Intent, matched bool) {
 		return Purchase, true
 	case containsAny(norm, chitchatPhrases):
 		return Chitchat, true
+	case st.fine && !st.asked: // "还是冰的" is no "A还是B" question
+		return Praise, true
 	case question:
 		return AskOther, false
 	case containsAny(norm, praisePhrases) || strings.Contains(norm, "超级甜"):

@@ -57,7 +57,7 @@ func BenchmarkClassifyAt200PerSecond(b *testing.B) {
 func BenchmarkTrainIntentModel(b *testing.B) {
 	s := loadedSegmenter(b)
 	var samples []insight.Sample
-	for _, f := range []string{"corpus/train.tsv", "corpus/train2.tsv", "corpus/eval.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv"} {
+	for _, f := range []string{"corpus/train.tsv", "corpus/train2.tsv", "corpus/eval.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv", "corpus/complaints_implicit.tsv"} {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			b.Fatal(err)

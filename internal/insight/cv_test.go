@@ -17,8 +17,9 @@ import (
 // cvPool are the labelled sets the model is cross-validated on; every
 // other corpus/*.tsv file is training data only (in every fold's training
 // part, never tested). testdata/heldout4.tsv is in neither: it is run
-// once, by TestClassifierEvaluation with SHELFLIVE_HELDOUT4=1.
-var cvPool = []string{"corpus/train.tsv", "corpus/eval.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv"}
+// once, by TestClassifierEvaluation with SHELFLIVE_HELDOUT4=1, and
+// testdata/complaints_heldout.tsv with SHELFLIVE_HELDOUT_COMPLAINTS=1.
+var cvPool = []string{"corpus/train.tsv", "corpus/eval.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv", "corpus/complaints_implicit.tsv"}
 
 // cvVariants are the model options compared during development
 // (SHELFLIVE_CV_VARIANTS=old,learned-rules,w0.3,cw0.5 …): "old" is the model

@@ -104,8 +104,9 @@ func evalSet(tb testing.TB, path string) []evalCase {
 // sets (corpus/*.tsv: it was trained on them, so these are fit, not
 // accuracy; TestClassifierCrossValidation measures accuracy) and, with
 // SHELFLIVE_HELDOUT4=1, on testdata/heldout4.tsv, the set nothing was ever
-// tuned on: run it rarely and say how often (docs/BENCHMARKS.md). Run with
-// -v to see the tables.
+// tuned on: run it rarely and say how often (docs/BENCHMARKS.md); likewise
+// testdata/complaints_heldout.tsv with SHELFLIVE_HELDOUT_COMPLAINTS=1. Run
+// with -v to see the tables.
 func TestClassifierEvaluation(t *testing.T) {
 	cat, byKey, byID := evalCatalog(t)
 	s := loadedSegmenter(t)
@@ -114,11 +115,14 @@ func TestClassifierEvaluation(t *testing.T) {
 	if len(cases) < 200 {
 		t.Fatalf("only %d labelled comments", len(cases))
 	}
-	for _, f := range []string{"corpus/eval.tsv", "corpus/train.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv"} {
+	for _, f := range []string{"corpus/eval.tsv", "corpus/train.tsv", "corpus/dev.tsv", "corpus/heldout2.tsv", "corpus/heldout3.tsv", "corpus/complaints_implicit.tsv"} {
 		evaluate(t, f+" (trained on)", ix, s, evalSet(t, f), byKey, byID)
 	}
 	if os.Getenv("SHELFLIVE_HELDOUT4") != "" {
 		evaluate(t, "testdata/heldout4.tsv", ix, s, evalSet(t, "testdata/heldout4.tsv"), byKey, byID)
+	}
+	if os.Getenv("SHELFLIVE_HELDOUT_COMPLAINTS") != "" {
+		evaluate(t, "testdata/complaints_heldout.tsv", ix, s, evalSet(t, "testdata/complaints_heldout.tsv"), byKey, byID)
 	}
 }
 

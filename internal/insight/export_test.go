@@ -30,3 +30,7 @@ func TrainModel(seg *Segmenter, samples []Sample, opts ModelOptions) *Model {
 func (ix *Index) ClassifyWith(m *Model, seg *Segmenter, text string, pinned int64) Result {
 	return ix.classify(m, seg, text, pinned)
 }
+
+// BadState reports whether the state rules read text as a complaint told
+// without a complaint word.
+func BadState(text string) bool { return statesOf(normalize(text)).bad }

@@ -1,6 +1,9 @@
 package insight
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // The words below are what live-room viewers of a food shop type. They
 // were written for ShelfLive's comment insights (the evaluation set in
@@ -95,10 +98,60 @@ var (
 		{AskShipping, []string{"包邮", "发货", "快递", "配送", "送到", "自提", "提货", "门店", "到店", "店能", "几天到", "能到", "顺丰", "冷链", "运费",
 			"寄", "偏远", "发吗", "压坏", "会不会碎", "包赔", "取吗", "同城", "到家"}},
 		{AskStockSize, []string{"还有", "有货", "库存", "剩", "多大", "多重", "几两", "几颗", "几个", "几瓶", "几只", "规格", "个头", "大小", "果径",
-			"毫升", "多少克", "大瓶", "脱脂", "够", "补货", "有吗"}},
+			"毫升", "多少克", "大瓶", "脱脂", "够", "补货", "有吗", "分量"}},
 		{AskTaste, []string{"甜", "酸", "苦", "口感", "味道", "好吃吗", "好喝吗", "脆", "软", "浓", "腥", "腻", "香吗", "膏", "哪个好", "味重", "什么味",
 			"口味", "蛋黄"}},
 	}
 
 	posPhrases = []string{"哈哈", "666", "漂亮", "辛苦", "点赞", "好听", "冲", "晚上好", "新奇", "喜欢", "赞", "开心"}
 )
+
+// Complaints without a complaint word: what went wrong told as a state
+// ("有点化了", "都不冰了"), a degree nobody can bear ("酸得没法喝"), a count or
+// size below what was shown or promised ("分量比图上少", "说好的四两 称了才
+// 三两出头"), a wait ("等了一周还在路上") or a comparison with before ("比上
+// 回淡多了"). A question about the same thing ("夏天寄会不会化") is not one,
+// unless it tells of a purchase ("上次买的怎么都化了").
+var (
+	implicitComplaintRE = regexp.MustCompile(strings.Join([]string{
+		// a degree past bearing: 酸得没法喝, 苦得咽不下去, 吃不动了
+		`得(没法|不能|受不了)`, `没法(吃|喝|入口|下口|下嘴)`, `[吃喝咽]不(下去|动了|了第)`, `[吃喝]不出.{0,3}味`,
+		// gone off or broken on arrival
+		`化了|化成|结块|结成块|变味|变质|馊|鼓起来|鼓包|胀气|粘在一起|软塌塌|塌了|裂口|流水|流汤|皱皮|发黑|发霉|哈喇|不冰了|不凉了|不吐泡|半死`,
+		// fewer or smaller than shown or promised
+		`比(图|图片|照片|视频|直播|宣传|描述|说的)[上里中]?[^?？]{0,6}(少|小|差|淡|瘦|薄|短)`, `说好的`,
+		`少了[0-9一二两三四五六七八九十几半]+`, `缺斤|短斤|不够秤|分量不足`, `(才|只有|就)[0-9一二两三四五六七八九十百几半多]+(个|只|颗|克|g|斤|两|片|粒|瓶|枚)`,
+		`(图上|图片|照片|视频里|直播里|说是|号称|宣传)[^?？]{0,12}(收到|到手|拿到|实际|结果)`, `说是[^?？ ]{1,10} [^?？]+`,
+		// worse than before
+		`比(上次|上回|之前|以前|上一[次回瓶盒])[^?？]{0,3}(淡|小|差|少|酸|贵|难|硬|干)`, `不如(上次|上回|之前|以前)`,
+		// nothing of what it should taste of
+		`味(道)?(都|也)没有`, `一点.{0,4}味.{0,2}没有`,
+		// still waiting
+		`(等了|下单|拍了|买了|付款)[^?？]{0,6}[天周月][^?？]{0,6}(还|都|也)(没|在路上)`, `还在路上`,
+	}, "|"))
+	// askedRE: a question in form (particles, "会不会"): asking whether
+	// something may happen is no complaint.
+	askedRE = regexp.MustCompile(`[?？吗呢嘛]|会不会|能不能|有没有|是不是|可不可以|多少|多久|怎么样|[^好]几[天个只颗斤]`)
+	// toldRE: the comment tells of a purchase or a delivery.
+	toldRE = regexp.MustCompile(`上次|上回|收到|到手|拿到|买的|买回|寄到|送到|到货|打开|拆开|开箱|之前买|昨天|下单|等了`)
+	// fineStateRE: the same topics, well: "收到一个没碎", "还是冰的", "比上次买的还大".
+	// verdictPraise: the viewer's own verdict is praise ("颜色深得发黑 好评").
+	verdictPraise = []string{"好评", "点赞", "满意", "推荐", "👍"}
+	fineStateRE   = regexp.MustCompile(`还是[冰凉鲜脆活硬]|(都|一个|一颗|一只)没[碎破坏烂化]|比[^?？不]{0,8}还[大甜好香鲜清脆嫩多]`)
+)
+
+// states are what the state rules say of a comment, read once per comment
+// (by the rules and as the model's features).
+type states struct {
+	bad   bool // a complaint told without a complaint word
+	told  bool // tells of a purchase or a delivery
+	fine  bool // the same topics, well
+	asked bool // a question in form
+}
+
+// statesOf reads a normalised comment's states.
+func statesOf(norm string) states {
+	st := states{told: toldRE.MatchString(norm), fine: fineStateRE.MatchString(norm), asked: askedRE.MatchString(norm)}
+	st.bad = !st.fine && !containsAny(norm, verdictPraise) && (!st.asked || st.told) && implicitComplaintRE.MatchString(norm)
+	return st
+}

@@ -166,6 +166,7 @@ type comment struct {
 	tokens       []string // words of masked (nil without a segmenter)
 	rule         Intent
 	ruleMatched  bool
+	states       states
 }
 
 // prepare normalises, masks and cuts a comment and asks the rules.
@@ -177,7 +178,8 @@ func prepare(ix *Index, seg *Segmenter, text string) comment {
 		normTokens = seg.Cut(c.norm)
 		c.tokens = seg.Cut(c.masked)
 	}
-	c.rule, c.ruleMatched = intentOf(c.norm, normTokens)
+	c.states = statesOf(c.norm)
+	c.rule, c.ruleMatched = intentOf(c.norm, normTokens, c.states)
 	return c
 }
 
@@ -258,6 +260,17 @@ func cueFeatures(c comment, question bool) []string {
 	}
 	if strings.Contains(c.masked, productMark) {
 		out = append(out, "\x00product")
+	}
+	// A state gone wrong, a purchase told, a state that is fine: each a
+	// feature, so the model weighs them with the words around them.
+	if c.states.bad {
+		out = append(out, "\x00badstate")
+	}
+	if c.states.told {
+		out = append(out, "\x00told")
+	}
+	if c.states.fine {
+		out = append(out, "\x00finestate")
 	}
 	return out
 }
