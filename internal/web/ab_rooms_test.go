@@ -236,6 +236,18 @@ func TestABAcrossRooms(t *testing.T) {
 		}
 		testkit.Settled(t, ctx)
 		testkit.Screenshot(t, ctx, "dashboard-ab-rooms")
+		// In English: the English verdict, the room titles as written.
+		testkit.Run(t, ctx, "the panel in English",
+			chromedp.Navigate(base+"/dashboard?room="+fri.slug+"&lang=en"),
+			chromedp.Poll[chromedp.Void](`[...document.getElementById("dash-ab-room-b").options].some((o) => o.value === "`+sat.slug+`")`, chromedp.WithPollingTimeout(time.Minute)),
+			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("dash-ab-room-b"); s.value = "`+sat.slug+`"; s.dispatchEvent(new Event("change")); })()`),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#dash-ab [data-metric=converted][data-across="1"] .verdict') !== null`, chromedp.WithPollingTimeout(time.Minute)),
+		)
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#dash-ab [data-metric=converted] .verdict").textContent`)); err != nil || got != ab.Converted.VerdictEN {
+			t.Fatalf("English verdict: page %q, API %q (%v)", got, ab.Converted.VerdictEN, err)
+		}
+		testkit.Settled(t, ctx)
+		testkit.Screenshot(t, ctx, "dashboard-ab-rooms-en")
 	})
 
 	// Refusals: problem+json with stable codes, and the field at fault.
