@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,4 +138,22 @@ func (m *Main) openMedia() error {
 		return fmt.Errorf("unknown SHELFLIVE_MEDIA %q (embedded, external, off)", c.Media)
 	}
 	return nil
+}
+
+// mediaOrigins are the distinct origins of an external media server's
+// playback URL templates ("https://cdn.example.com/live/{slug}.flv" →
+// "https://cdn.example.com"): the pages' CSP lets the player reach them.
+// Relative templates (same origin) add none.
+func mediaOrigins(templates ...string) []string {
+	var out []string
+	for _, t := range templates {
+		u, err := url.Parse(strings.ReplaceAll(t, "{slug}", "x"))
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			continue
+		}
+		if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }

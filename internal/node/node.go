@@ -116,6 +116,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.hooks != nil {
 		m.Server.MediaHooks = m.hooks
+		m.Server.MediaOrigins = mediaOrigins(m.Config.MediaFLV, m.Config.MediaHLS, m.Config.MediaReplay)
 	}
 	return nil
 }

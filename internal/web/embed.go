@@ -49,7 +49,7 @@ func (s *Server) pageEmbedRoom(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", embedCSP)
+	h.Set("Content-Security-Policy", withMediaOrigins(embedCSP, s.MediaOrigins))
 	h.Del("X-Frame-Options")
 	lang := langOf(r)
 	link := "/live/" + st.Room.Slug

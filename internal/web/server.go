@@ -54,15 +54,19 @@ type Route struct {
 
 // Server serves pages and the API.
 type Server struct {
-	App            *app.App
-	Logger         *slog.Logger
-	DevMode        bool
-	CookieSecure   bool
-	DataDir        string
-	Files          objstore.Store // uploads (product images); nil = DataDir/uploads
-	Ready          func(ctx context.Context) error
-	Media          http.Handler // video playback, mounted under /media/ when set
-	MediaHooks     http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
+	App          *app.App
+	Logger       *slog.Logger
+	DevMode      bool
+	CookieSecure bool
+	DataDir      string
+	Files        objstore.Store // uploads (product images); nil = DataDir/uploads
+	Ready        func(ctx context.Context) error
+	Media        http.Handler // video playback, mounted under /media/ when set
+	MediaHooks   http.Handler // external media server callbacks under /api/v1/media/hooks/ (see docs/VIDEO.md)
+	// MediaOrigins are the origins (https://cdn.example.com) of an external
+	// media server's playback URLs: the pages' CSP lets the player fetch
+	// and play from them. Empty: media is same-origin (embedded).
+	MediaOrigins   []string
 	EPCIS          http.Handler // EPCIS 2.0 REST binding, mounted under /epcis when set
 	ColdChain      *ColdChain   // cold-chain API, trace pages, exports and the gateway telemetry endpoint, when set
 	Registry       *prometheus.Registry
@@ -79,6 +83,7 @@ type Server struct {
 	limits  *limiters
 	wsConns connCounter
 	handler http.Handler
+	csp     string // pageCSP with MediaOrigins (Handler)
 }
 
 var (
@@ -130,6 +135,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.renderError(w, r, apperr.ErrNotFound)
 	})
+	s.csp = withMediaOrigins(pageCSP, s.MediaOrigins)
 	s.handler = s.recoverer(s.securityHeaders(mux))
 	return s.handler
 }
@@ -524,11 +530,22 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 // (only the embeddable room card relaxes frame-ancestors, web/embed.go).
 var pageCSP = "default-src 'self'; script-src 'self' " + earlyStreamHash + "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+// withMediaOrigins adds an external media server's origins to the sources
+// a page may play media from and fetch (FLV by fetch, HLS by XHR).
+func withMediaOrigins(csp string, origins []string) string {
+	if len(origins) == 0 {
+		return csp
+	}
+	o := " " + strings.Join(origins, " ")
+	csp = strings.Replace(csp, "media-src 'self' blob:", "media-src 'self' blob:"+o, 1)
+	return strings.Replace(csp, "connect-src 'self' ws: wss:", "connect-src 'self' ws: wss:"+o, 1)
+}
+
 // securityHeaders sets a strict CSP (no inline script or style) and friends.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
