@@ -17,13 +17,16 @@ type Tab struct {
 	Ctx context.Context
 	// Wait polls every PollEvery for at most WaitFor (50 ms, 20 s).
 	PollEvery, WaitFor time.Duration
+	// Width and Height are StaffOpen's viewport (the desk's 1440×900).
+	Width, Height int64
 }
 
 // NewTab opens an isolated tab (own cookies) in browser; its actions stop
 // after timeout.
 func NewTab(tb testing.TB, browser context.Context, timeout time.Duration) *Tab {
 	tb.Helper()
-	return &Tab{TB: tb, Ctx: NewContext(tb, browser, timeout), PollEvery: 50 * time.Millisecond, WaitFor: 20 * time.Second}
+	return &Tab{TB: tb, Ctx: NewContext(tb, browser, timeout), PollEvery: 50 * time.Millisecond, WaitFor: 20 * time.Second,
+		Width: 1440, Height: 900}
 }
 
 // Do runs browser steps; on failure it saves a screenshot named after
@@ -39,12 +42,12 @@ func (t *Tab) Wait(what, expr string) {
 	t.Do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(t.PollEvery), chromedp.WithPollingTimeout(t.WaitFor)))
 }
 
-// StaffOpen sets the desk's 1440×900 viewport, logs staff in on /login
+// StaffOpen sets the viewport (Width×Height), logs staff in on /login
 // with next as the page to go to (escape its # as %23), and waits until
 // the element ready (a CSS selector) is visible there.
 func (t *Tab) StaffOpen(base, login, password, next, ready string) {
 	t.TB.Helper()
-	t.Do("viewport", chromedp.EmulateViewport(1440, 900))
+	t.Do("viewport", chromedp.EmulateViewport(t.Width, t.Height))
 	StaffLogin(t.TB, t.Ctx, base, login, password, next)
 	t.Do("page "+next, chromedp.WaitVisible(chromedp.CSS(ready)))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -174,25 +175,15 @@ func TestClearanceAdmin(t *testing.T) {
 	now := time.Now().UTC()
 	send(t, nil, s.base, "POST", "/api/v1/lots", map[string]any{"sku_id": s.sku1, "code": "NEAR-UI", "produced_at": now.Add(-48 * time.Hour), "expires_at": now.Add(9 * time.Hour)}, owner, nil).want(t, 201).decode(t, &lot)
 	send(t, nil, s.base, "PUT", "/api/v1/stock", map[string]any{"store_id": s.storeID, "lot_id": lot.ID, "on_hand": 4}, owner, nil).want(t, 204)
-	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(s.base+"/login?next=/admin%23clearance%3Fstore%3D"+itoa(s.storeID)),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#clearance-start")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := testkit.NewTab(t, testkit.Browser(t), 60*time.Second)
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin%23clearance%3Fstore%3D"+itoa(s.storeID), "#clearance-start")
+	ctx := tab.Ctx
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#admin-main").textContent`))
 	if !strings.Contains(text, "NEAR-UI") || !strings.Contains(text, "清仓价") {
 		t.Fatalf("clearance tab lacks the batch: %q", text)
 	}
 	testkit.Screenshot(t, ctx, "admin-clearance")
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#clearance-start")),
 		chromedp.WaitVisible(chromedp.CSS("#clearance-made a")),
 	)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -18,15 +19,10 @@ import (
 // one-character 状态 column). Screenshots in SHELFLIVE_ARTIFACTS.
 func TestColdChainConsoleSetup(t *testing.T) {
 	m := testkit.StartNode(t, "")
-	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
+	tab := testkit.NewTab(t, testkit.Browser(t), 90*time.Second)
+	tab.StaffOpen(m.URL(), "quality", demo.Password, "/admin/coldchain", "#cc-filter")
+	ctx := tab.Ctx
 	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(m.URL()+"/login?next=/admin/coldchain"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "quality"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#cc-filter")),
 		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("cc-filter"); f.selectedIndex = 1; f.dispatchEvent(new Event("change")); })()`),
 		chromedp.WaitVisible(chromedp.CSS("#cc-alarms tbody tr")),
 		chromedp.WaitVisible(chromedp.CSS("#cc-locations tbody tr")),

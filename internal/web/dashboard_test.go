@@ -24,19 +24,9 @@ func TestDashboardDuringScriptedLive(t *testing.T) {
 	m := testkit.StartNode(t, "", "-rate-limits=false")
 	base := m.URL()
 	const slug = "tea-dash"
-	ctx := testkit.NewContext(t, testkit.Browser(t), 4*time.Minute)
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/dashboard"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#dash-brand-view")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := testkit.NewTab(t, testkit.Browser(t), 4*time.Minute)
+	tab.StaffOpen(base, "owner", demo.Password, "/dashboard", "#dash-brand-view")
+	ctx := tab.Ctx
 	done := make(chan error, 1)
 	go func() {
 		_, err := demo.ReplayAB(context.Background(), base, demo.ReplayOptions{Viewers: 60, Slug: slug, Linger: 8 * time.Second}, io.Discard)
@@ -45,7 +35,7 @@ func TestDashboardDuringScriptedLive(t *testing.T) {
 	testkit.WaitFor(t, "room created", 2*time.Minute, func() bool {
 		return send(t, nil, base, "GET", "/api/v1/rooms/"+slug, nil, "", nil).Status == 200
 	})
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/dashboard?room="+slug),
 		chromedp.WaitVisible(chromedp.CSS("#k-gmv")),
 		// the tiles follow the live: orders are paid while we look

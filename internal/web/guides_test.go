@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -189,15 +190,11 @@ func TestGuideSales(t *testing.T) {
 	send(t, nil, s.base, "GET", "/api/v1/reports/guides", nil, staffLogin(t, s.base, "guide", "shelflive-demo").Token, nil).wantProblem(t, 403, "forbidden")
 
 	// The admin console shows the row.
-	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	tab := testkit.NewTab(t, testkit.Browser(t), 60*time.Second)
+	tab.Width, tab.Height = 1280, 900
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin%23guides", "#guides-from")
+	ctx := tab.Ctx
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(s.base+"/login?next=/admin%23guides"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#guides-from")),
 		chromedp.Poll[chromedp.Void](`!!document.querySelector("#admin-main table.data")`, chromedp.WithPollingTimeout(10*time.Second)),
 	)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -105,15 +106,11 @@ func TestImportProductsBrowser(t *testing.T) {
 	os.WriteFile(good, []byte("商品,规格编码,规格,售价\n奉节脐橙,FJ-5,5斤装,45.00\n"), 0o644)
 	os.WriteFile(bad, []byte("商品,规格编码,规格,售价\n奉节脐橙,FJ-5,5斤装,四十五\n"), 0o644)
 
-	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	tab := testkit.NewTab(t, testkit.Browser(t), 60*time.Second)
+	tab.Width, tab.Height = 1280, 900
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin%23products", "#import-products")
+	ctx := tab.Ctx
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(s.base+"/login?next=/admin%23products"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#import-products")),
 		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
 		chromedp.Click(chromedp.CSS("#import-products")),
 		chromedp.WaitVisible(chromedp.CSS("#import-file")),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -430,14 +431,9 @@ func TestAdminMembers(t *testing.T) {
 	send(t, nil, s.base, "POST", "/api/v1/lots", map[string]any{"sku_id": s.sku1, "code": "NEAR-ADM", "produced_at": now.Add(-48 * time.Hour), "expires_at": now.Add(9 * time.Hour)}, owner, nil).want(t, 201).decode(t, &lot)
 	send(t, nil, s.base, "PUT", "/api/v1/stock", map[string]any{"store_id": s.storeID, "lot_id": lot.ID, "on_hand": 4}, owner, nil).want(t, 204)
 
-	ctx := testkit.NewContext(t, testkit.Browser(t), 90*time.Second)
-	runB(t, ctx, "log in to 会员", chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(s.base+"/login?next=/admin%23members"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#member-save")))
+	tab := testkit.NewTab(t, testkit.Browser(t), 90*time.Second)
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin%23members", "#member-save")
+	ctx := tab.Ctx
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#admin-main").textContent`))
 	if !strings.Contains(text, "00000001") || !strings.Contains(text, "普通会员") {
 		t.Fatalf("the members tab lacks the member: %q", text)

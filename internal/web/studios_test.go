@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -116,19 +117,9 @@ func TestStoresAsStudios(t *testing.T) {
 
 	// The admin tab shows the stores side by side.
 	browser := testkit.Browser(t)
-	ctx := testkit.NewContext(t, browser, 60*time.Second)
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(base+"/login?next=/admin%23studios"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS(`tr[data-store="`+itoa(storeA)+`"]`)),
-	); err != nil {
-		testkit.Screenshot(t, ctx, "studios-failed")
-		t.Fatal(err)
-	}
+	tab := testkit.NewTab(t, browser, 60*time.Second)
+	tab.StaffOpen(base, "owner", demo.Password, "/admin%23studios", `tr[data-store="`+itoa(storeA)+`"]`)
+	ctx := tab.Ctx
 	rowText, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`tr[data-store="`+itoa(storeA)+`"]`)))
 	if !strings.Contains(rowText, stores.Stores[0].Name) || !strings.Contains(rowText, "¥") {
 		t.Fatalf("admin row of store A: %q", rowText)

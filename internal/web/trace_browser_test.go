@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/shelflive/shelflive/internal/coldchain"
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -219,15 +220,11 @@ func TestColdChainConsoleBrowser(t *testing.T) {
 	}
 	testkit.WaitFor(t, "milk on hold", 5*time.Second, func() bool { return n.lot(t, skuID).held() })
 
-	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	tab := testkit.NewTab(t, testkit.Browser(t), 60*time.Second)
+	tab.Width, tab.Height = 1280, 900
+	tab.StaffOpen(n.base, "quality", demo.Password, "/admin/coldchain", "#cc-alarms tbody tr")
+	ctx := tab.Ctx
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(n.base+"/login?next=/admin/coldchain"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "quality"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#cc-alarms tbody tr")),
 		chromedp.Click(chromedp.CSS("#cc-alarms button[data-lot]")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("chart").dataset.ready === "1" && !!document.querySelector("#chart svg path")`, chromedp.WithPollingTimeout(10*time.Second)),
 	)

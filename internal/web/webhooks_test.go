@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/testkit"
 	"github.com/shelflive/shelflive/internal/webhooks"
 )
@@ -181,15 +182,10 @@ func TestWebhooksEndToEnd(t *testing.T) {
 // the secret once, and its row; the page is looked at in a screenshot.
 func TestWebhooksAdmin(t *testing.T) {
 	s := newShop(t)
-	ctx := testkit.NewContext(t, testkit.Browser(t), 60*time.Second)
+	tab := testkit.NewTab(t, testkit.Browser(t), 60*time.Second)
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin%23webhooks", "#webhook-form")
+	ctx := tab.Ctx
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(s.base+"/login?next=/admin%23webhooks"),
-		chromedp.WaitVisible(chromedp.CSS("#login")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "owner"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "shelflive-demo"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#webhook-form")),
 		chromedp.SendKeys(chromedp.CSS("#webhook-form input[name=url]"), "https://erp.example.com/shelflive"),
 		chromedp.SendKeys(chromedp.CSS("#webhook-form input[name=description]"), "ERP 订单同步"),
 		chromedp.Click(chromedp.CSS(`#webhook-form input[value="order.paid"]`)),
