@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +50,6 @@ func (t *Tab) StaffOpen(base, login, password, next, ready string) {
 	t.TB.Helper()
 	t.Do("viewport", chromedp.EmulateViewport(t.Width, t.Height))
 	StaffLogin(t.TB, t.Ctx, base, login, password, next)
-	t.Do("page "+next, chromedp.WaitVisible(chromedp.CSS(ready)))
+	// the step's name becomes a screenshot file name: no slashes
+	t.Do("page "+strings.NewReplacer("/", "-", "%23", "#", "?", "-").Replace(next), chromedp.WaitVisible(chromedp.CSS(ready)))
 }
