@@ -61,7 +61,7 @@ func (a *App) StaffStore(ctx context.Context, p *identity.Principal, id int64) (
 	}
 	st, err := a.Stores.Store(ctx, p.MerchantID, id)
 	if err != nil {
-		return nil, apperr.ErrNotFound
+		return nil, err // another merchant's or no store: not found; an outage stays an outage
 	}
 	return st, nil
 }
