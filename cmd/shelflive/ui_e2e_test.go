@@ -234,9 +234,9 @@ func TestLiveSoundStreamKeyAndEndToReplay(t *testing.T) {
 
 // TestStudioFlashFormPricesAndRoomEditor: the flash-sale form picks a store
 // with stock and fits the quantity to it; a sale starts with the defaults
-// and viewers keep the pinned card; every SKU's price can be changed and
-// the SKU list shows the new price; the admin edits a room's products by
-// name.
+// and viewers keep the pinned card; every SKU's price can be changed (a
+// cut the list price does not back is refused with its review) and the SKU
+// list shows the new price; the admin edits a room's products by name.
 func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 	browser := testkit.Browser(t)
 	m := testkit.StartNode(t, "")
@@ -266,10 +266,19 @@ func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	testkit.Screenshot(t, viewer, "ui-08-viewer-flash-and-pinned")
 
-	// The strawberries' second SKU (1kg gift box) gets a new price.
-	run(t, host, "price of the second SKU", chromedp.SetValue(chromedp.CSS(`#lineup [data-product="1"] input[data-sku="2"]`), "59.90"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').dispatchEvent(new Event("change"))`))
-	poll(t, host, "SKU list shows the new price", `[...document.querySelectorAll("#flash-sku option")].some((o) => o.value === "2" && o.textContent.includes("59.90"))`)
+	// The strawberries' second SKU (1kg gift box, ¥69.80 under a ¥89.80
+	// list price the fresh demo never charged): a live cut to ¥59.90 is
+	// refused by the list-price rule and the input goes back; ¥89.80 (no
+	// comparison left) is stored and the SKU list shows it.
+	setPrice := func(v string) {
+		t.Helper()
+		run(t, host, "price of the second SKU "+v, chromedp.SetValue(chromedp.CSS(`#lineup [data-product="1"] input[data-sku="2"]`), v),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').dispatchEvent(new Event("change"))`))
+	}
+	setPrice("59.90")
+	poll(t, host, "the cut is refused with its review", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelector("#cf-panel h3").textContent.includes("划线价") && document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').value === "69.80"`)
+	setPrice("89.80")
+	poll(t, host, "SKU list shows the new price", `[...document.querySelectorAll("#flash-sku option")].some((o) => o.value === "2" && o.textContent.includes("89.80"))`)
 	var p struct {
 		SKUs []struct {
 			ID       int64 `json:"id"`
@@ -277,7 +286,7 @@ func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 		} `json:"skus"`
 	}
 	testkit.Owner(m).Do(t, "GET", "/api/v1/products/1", nil, &p)
-	if len(p.SKUs) < 2 || p.SKUs[1].ID != 2 || p.SKUs[1].PriceFen != 5990 {
+	if len(p.SKUs) < 2 || p.SKUs[1].ID != 2 || p.SKUs[1].PriceFen != 8980 {
 		t.Fatalf("product 1 SKUs after the studio edit: %+v", p.SKUs)
 	}
 
