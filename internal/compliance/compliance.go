@@ -230,7 +230,7 @@ var (
 	ErrTrademarkTerm = apperr.InvalidField("term", "trademark_term_required", "商标证明须填写商标文字", "A trademark needs its text in term.")
 	// ErrBlocked refuses to put a room live whose texts break a blocking rule;
 	// the answer carries the findings. An owner may override explicitly.
-	ErrBlocked = apperr.New(apperr.Conflict, "compliance_blocked", "直播间标题、商品或脚本含有违规用语，修改后才能开播", "The room's title, products or script break advertising rules; fix them before going live.")
+	ErrBlocked = apperr.New(apperr.Conflict, "compliance_blocked", "含有违规用语或不实的价格对比，未执行：请按审查结果修改", "Blocked by the compliance review (claims or a price comparison the rules forbid); nothing was changed. Fix what the review lists.")
 	// ErrOverrideForbidden: only an owner may put a blocked room live.
 	ErrOverrideForbidden = apperr.New(apperr.Forbidden, "compliance_override_forbidden", "只有店主可以强制开播", "Only an owner can override the compliance review.")
 	// ErrOverrideReason: an override must say why; the reason is audited.

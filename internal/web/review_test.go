@@ -175,14 +175,19 @@ func TestPriceNeedsValue(t *testing.T) {
 	if after := s.stock(t); after != before {
 		t.Fatalf("refused price changes changed the SKU:\n%s\n%s", before, after)
 	}
+	// ¥0 under the SKU's ¥49.80 list price (never charged on this fresh
+	// shop) is a price comparison the list-price rule refuses while the
+	// room is live: the owner overrides it, as the studio would ask.
 	r := send(t, nil, s.base, "POST", path, map[string]any{"price_fen": 0, "confirm_free": true}, testkit.OwnerToken, nil)
+	r.wantProblem(t, 409, "compliance_blocked")
+	r = send(t, nil, s.base, "POST", path, map[string]any{"price_fen": 0, "confirm_free": true, "override": map[string]any{"reason": "福利免费送"}}, testkit.OwnerToken, nil)
 	if r.Status != 200 {
 		t.Fatalf("confirmed free: %d %s", r.Status, r.Body)
 	}
 	if !strings.Contains(string(r.Body), `"price_fen":0`) {
 		t.Fatalf("price not 0: %s", r.Body)
 	}
-	if r := send(t, nil, s.base, "POST", path, map[string]any{"price_fen": 1280}, testkit.OwnerToken, nil); r.Status != 200 {
+	if r := send(t, nil, s.base, "POST", path, map[string]any{"price_fen": 4980}, testkit.OwnerToken, nil); r.Status != 200 { // back at the list price
 		t.Fatalf("a price: %d %s", r.Status, r.Body)
 	}
 }
