@@ -61,12 +61,16 @@ func TestPageTour(t *testing.T) {
 	testkit.Owner(m).Do(t, "GET", "/api/v1/products/1", nil, &p)
 	order := "/orders/" + strconv.FormatInt(id, 10)
 
+	// Cards slide in: a click during the slide can land beside the button
+	// on a busy machine, and then nothing opens.
+	settled := chromedp.Poll[chromedp.Void](`document.getAnimations().every((a) => a.playState !== "running")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
 	viewerStops := []tourStop{
 		{name: "home", path: "/", ready: "body"},
 		{name: "live", path: "/live/demo", ready: "#pinned-name", readme: "viewer-room"},
-		{name: "detail", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#pinned-name")), chromedp.WaitVisible(chromedp.CSS("#detail-facts"))}, readme: "product-detail"},
-		{name: "buy", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#buy-btn")), chromedp.WaitVisible(chromedp.CSS("#store-list li"))}, readme: "buy-sheet"},
-		{name: "bag", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#bag-btn")), chromedp.WaitVisible(chromedp.CSS(".product-grid"))}},
+		{name: "detail", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{settled, chromedp.Click(chromedp.CSS("#pinned-name")), chromedp.WaitVisible(chromedp.CSS("#detail-facts"))}, readme: "product-detail"},
+		{name: "buy", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{settled, chromedp.Click(chromedp.CSS("#buy-btn")), chromedp.WaitVisible(chromedp.CSS("#store-list li"))}, readme: "buy-sheet"},
+		{name: "bag", path: "/live/demo", ready: "#pinned-name", then: []chromedp.Action[chromedp.Void]{settled, chromedp.Click(chromedp.CSS("#bag-btn")), chromedp.WaitVisible(chromedp.CSS(".product-grid"))}},
 		{name: "clearance", path: "/live/clearance", ready: "#poster-note"},
 		{name: "pay", path: "/pay/dev/" + intent, ready: "body"},
 		{name: "my-orders", path: "/orders?from=demo", ready: "#my-orders", readme: "my-orders"},
