@@ -461,45 +461,23 @@ func (a *App) judgeWrittenPrices(ctx context.Context, rev *compliance.Review, me
 	}
 	now := a.Now()
 	for _, p := range prods {
-		var sku *catalog.SKU
-		for i := range p.SKUs {
-			if p.SKUs[i].Active {
-				if sku != nil {
-					sku = nil
-					break
-				}
-				sku = &p.SKUs[i]
-			}
-		}
+		sku := onlySKUOnSale(p)
 		if sku == nil {
 			continue
 		}
 		prefix := fmt.Sprintf("product:%d.", p.ID)
 		kept := rev.Texts[:0]
-		var err error
 		for _, l := range rev.Texts {
 			if strings.HasPrefix(l.Source, prefix) && !strings.HasSuffix(l.Source, ".list_price") {
-				text := l.Text
-				if !l.Refind(func(f compliance.Finding) *compliance.Finding {
-					fen, ok := compliance.PriceFigure(text, f)
-					if !ok || fen <= sku.PriceFen || err != nil {
-						return &f
-					}
-					k := *sku
-					k.ListPriceFen = fen
-					var v compliance.PriceVerdict
-					if v, err = a.judgeListPrice(ctx, merchantID, k, now); err != nil {
-						return &f
-					}
-					return rs.FigureFinding(f, fen, v, p.ID)
-				}) {
+				left, err := a.judgeFigures(ctx, &l, rs, merchantID, p.ID, *sku, now)
+				if err != nil {
+					return err
+				}
+				if !left {
 					continue // nothing left to say about this text
 				}
 			}
 			kept = append(kept, l)
-		}
-		if err != nil {
-			return err
 		}
 		rev.Texts = kept
 	}
@@ -508,6 +486,40 @@ func (a *App) judgeWrittenPrices(ctx context.Context, rev *compliance.Review, me
 		rev.Blocking = rev.Blocking || l.Blocking()
 	}
 	return nil
+}
+
+// onlySKUOnSale is the product's one active SKU; nil when it has none or
+// several (a written price does not say which it means).
+func onlySKUOnSale(p *catalog.Product) *catalog.SKU {
+	var sku *catalog.SKU
+	for i := range p.SKUs {
+		if p.SKUs[i].Active {
+			if sku != nil {
+				return nil
+			}
+			sku = &p.SKUs[i]
+		}
+	}
+	return sku
+}
+
+// judgeFigures judges the earlier prices written in l by sku's history and
+// reports whether any finding of l is left.
+func (a *App) judgeFigures(ctx context.Context, l *compliance.Labeled, rs *compliance.Ruleset, merchantID, productID int64, sku catalog.SKU, now time.Time) (bool, error) {
+	var err error
+	left := l.Refind(func(f compliance.Finding) *compliance.Finding {
+		fen, ok := compliance.PriceFigure(l.Text, f)
+		if !ok || fen <= sku.PriceFen || err != nil {
+			return &f
+		}
+		sku.ListPriceFen = fen
+		var v compliance.PriceVerdict
+		if v, err = a.judgeListPrice(ctx, merchantID, sku, now); err != nil {
+			return &f
+		}
+		return rs.FigureFinding(f, fen, v, productID)
+	})
+	return left, err
 }
 
 // judgeListPrice reads a SKU's history far enough back to cover the 7 days

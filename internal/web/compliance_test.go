@@ -197,22 +197,7 @@ func TestGoLiveCompliance(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	var audit struct {
-		Entries []struct {
-			Action string `json:"action"`
-			Detail string `json:"detail"`
-		} `json:"entries"`
-	}
-	send(t, nil, base, "GET", "/api/v1/audit", nil, owner, nil).decode(t, &audit)
-	found := false
-	for _, e := range audit.Entries {
-		if e.Action == "room.live.override" && strings.Contains(e.Detail, "脚本已口头更正") && strings.Contains(e.Detail, "降血压") {
-			found = true
-		}
-	}
-	if !found {
-		t.Fatalf("override not audited: %+v", audit)
-	}
+	wantAudit(t, base, "room.live.override", "脚本已口头更正", "降血压")
 
 	// During the live a host's blocking comment is refused with its findings;
 	// a viewer's is published (and flagged to the studio).
