@@ -6,7 +6,9 @@
 #   scripts/bench-room.sh                                   # ShelfLive, 3 runs, 10,000 viewers
 #   SYSTEMS="shelflive centrifugo" scripts/bench-room.sh    # both, alternating
 #   BUILDS="tmp/bin/a tmp/bin/b" scripts/bench-room.sh      # A/B two server builds, alternating
-#   PROFILE=10 scripts/bench-room.sh                        # + a 10 s CPU profile of each ShelfLive run ($OUT/<run>.pprof)
+#   PROFILE=10 scripts/bench-room.sh                        # + a 10 s CPU profile of each ShelfLive run ($OUT/<run>.pprof),
+#                                                           #   PROFILE_AT s after the node is ready (default 10: inside the load)
+#   FANOUT_ARGS="--cpuprofile $PWD/tmp/lt.pprof" scripts/bench-room.sh   # more flags for the load tool
 #
 # The node runs in dev mode (the OTP API answers with the code, so the tool
 # logs its viewer accounts in without SMS) with SHELFLIVE_RATE_LIMITS=false
@@ -26,6 +28,7 @@ DURATION=${DURATION:-20s}
 DRAIN=${DRAIN:-15s}
 SYSTEMS=${SYSTEMS:-shelflive}
 PROFILE=${PROFILE:-} # seconds of CPU profile taken mid-run (SHELFLIVE_DEBUG_ADDR); empty: none
+PROFILE_AT=${PROFILE_AT:-10} # when: the logins and the 10,000 connects take ~6 s here, the load 20 s
 OUT=${OUT:-tmp/bench-room}
 CENTRIFUGO_VERSION=v6.9.1
 mkdir -p tmp/bin "$OUT"
@@ -58,12 +61,12 @@ run_shelflive() { # $1 = server binary, $2 = label
 		sleep 0.1
 	done
 	if [ -n "$dport" ]; then
-		# mid-run: after the logins and the viewers' connecting (~15 s), inside the measured load
-		(sleep 25 && curl -fsS -o "$OUT/$2.pprof" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$PROFILE") &
+		# mid-run: after the logins and the viewers' connecting, inside the measured load
+		(sleep "$PROFILE_AT" && curl -fsS -o "$OUT/$2.pprof" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$PROFILE") &
 	fi
 	tmp/bin/shelflive bench fanout --url "http://127.0.0.1:$port" --room demo --token "$token" \
 		--server-pid "$spid" --viewers "$VIEWERS" --comments-per-s "$COMMENTS" --likes-per-s "$LIKES" \
-		--events-per-s "$PINS" --duration "$DURATION" --drain "$DRAIN" | tee "$OUT/$2.txt"
+		--events-per-s "$PINS" --duration "$DURATION" --drain "$DRAIN" ${FANOUT_ARGS:-} | tee "$OUT/$2.txt"
 	stop_server
 	rm -rf "$dir"
 }
@@ -96,7 +99,7 @@ JSON
 	done
 	tmp/bin/shelflive bench fanout --peer centrifugo --url "http://127.0.0.1:$port" --room room-demo \
 		--server-pid "$spid" --viewers "$VIEWERS" --comments-per-s "$COMMENTS" --likes-per-s "$LIKES" \
-		--events-per-s "$PINS" --duration "$DURATION" --drain "$DRAIN" | tee "$OUT/$1.txt"
+		--events-per-s "$PINS" --duration "$DURATION" --drain "$DRAIN" ${FANOUT_ARGS:-} | tee "$OUT/$1.txt"
 	stop_server
 }
 

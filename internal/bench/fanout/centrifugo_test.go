@@ -101,7 +101,7 @@ func TestCentrifugoPeerProtocol(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	h := newHist()
-	if got, lost := pool.pinLatencies(sent, h); got != 3 || lost != 0 {
+	if got, lost := pool.pinLatencies(sent, h, nil); got != 3 || lost != 0 {
 		t.Fatalf("commerce events: %d received, %d lost; want 3, 0", got, lost)
 	}
 	if pool.commentLat.count() != 3 {

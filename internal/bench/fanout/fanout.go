@@ -153,11 +153,11 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	gen := runLoad(ctx, o, tgt, groups, &m)
-	res, pins, coms, err := collect(groups, stopMsg{Pins: gen.pins, Accepted: gen.accepted, Drain: o.drain})
+	res, lat, err := collect(groups, stopMsg{Pins: gen.pins, Accepted: gen.accepted, Drain: o.drain})
 	if err != nil {
 		return err
 	}
-	s := summarize(o, tgt, gen, &m, res, pins, coms)
+	s := summarize(o, tgt, gen, &m, res, lat)
 	s.print(stdout, res.LastError)
 	line, _ := json.Marshal(s)
 	fmt.Fprintln(stdout, string(line))
@@ -236,9 +236,9 @@ func runLoad(ctx context.Context, o *opts, tgt target, groups []group, m *measur
 
 // collect drains (late commerce events, the last batches), then sums what
 // every group reports.
-func collect(groups []group, stop stopMsg) (groupResult, *hist, *hist, error) {
+func collect(groups []group, stop stopMsg) (groupResult, latencies, error) {
 	var res groupResult
-	pins, coms := newHist(), newHist()
+	l := latencies{pins: newHist(), pinsSrv: newHist(), coms: newHist()}
 	type answer struct {
 		r   groupResult
 		err error
@@ -253,18 +253,24 @@ func collect(groups []group, stop stopMsg) (groupResult, *hist, *hist, error) {
 	for range groups {
 		a := <-ch
 		if a.err != nil {
-			return res, nil, nil, a.err
+			return res, l, a.err
 		}
 		res.add(a.r)
-		pins.merge(a.r.PinHist)
-		coms.merge(a.r.CommentHist)
+		l.pins.merge(a.r.PinHist)
+		l.pinsSrv.merge(a.r.PinSrvHist)
+		l.coms.merge(a.r.CommentHist)
 	}
-	return res, pins, coms, nil
+	return res, l, nil
 }
+
+// latencies are the run's delivery histograms: commerce events from the pin
+// request, the same from the server's stamp, and comments.
+type latencies struct{ pins, pinsSrv, coms *hist }
 
 // summarize turns the run into the summary. It is long because it is the
 // summary's field list, one figure a line.
-func summarize(o *opts, tgt target, gen *genResult, m *measures, res groupResult, pins, coms *hist) summary {
+func summarize(o *opts, tgt target, gen *genResult, m *measures, res groupResult, l latencies) summary {
+	pins, coms := l.pins, l.coms
 	secs := gen.loadS
 	s := summary{
 		System:               "shelflive",
@@ -280,6 +286,8 @@ func summarize(o *opts, tgt target, gen *genResult, m *measures, res groupResult
 		CommerceP50Ms:        round(pins.quantile(0.50), 1),
 		CommerceP99Ms:        round(pins.quantile(0.99), 1),
 		CommerceMaxMs:        round(pins.quantile(1), 1),
+		CommerceSrvP50Ms:     round(l.pinsSrv.quantile(0.50), 1),
+		CommerceSrvP99Ms:     round(l.pinsSrv.quantile(0.99), 1),
 		CommentP50Ms:         round(coms.quantile(0.50), 1),
 		CommentP99Ms:         round(coms.quantile(0.99), 1),
 		CommentPostP50Ms:     round(gen.commentPost.quantile(0.50), 1),
@@ -374,6 +382,8 @@ type summary struct {
 	CommerceP50Ms         float64          `json:"commerce_p50_ms"`      // pin request sent → event at the viewer
 	CommerceP99Ms         float64          `json:"commerce_p99_ms"`
 	CommerceMaxMs         float64          `json:"commerce_max_ms"`
+	CommerceSrvP50Ms      float64          `json:"commerce_server_p50_ms"` // server's stamp in the pin_id → event at the viewer (0: no stamp)
+	CommerceSrvP99Ms      float64          `json:"commerce_server_p99_ms"`
 	CommentP50Ms          float64          `json:"comment_p50_ms"` // comment request sent → shown at a sampled viewer
 	CommentP99Ms          float64          `json:"comment_p99_ms"`
 	CommentPostP50Ms      float64          `json:"comment_post_p50_ms"`
@@ -423,6 +433,10 @@ func (s *summary) print(w io.Writer, lastErr string) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, "fanout: "+format+"\n", a...) }
 	p("pins: %d due, %d sent (%d errors); events: %d (viewer, pin) lost, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 		s.PinsDue, s.PinsSent, s.PinErrors, s.CommerceEventsLost, s.CommerceP50Ms, s.CommerceP99Ms, s.CommerceMaxMs)
+	if s.CommerceSrvP99Ms > 0 {
+		p("events from the server's stamp in the pin_id (pin stored, event published): p50 %.1f ms, p99 %.1f ms",
+			s.CommerceSrvP50Ms, s.CommerceSrvP99Ms)
+	}
 	p("comments: %d sent, %d accepted, %d rejected %v; delivery p50 %.1f ms, p99 %.1f ms",
 		s.CommentsSent, s.CommentsAccepted, s.CommentsRejected, fmtCodes(s.CommentRejections), s.CommentP50Ms, s.CommentP99Ms)
 	p("requests: comment POST p50 %.1f / p99 %.1f ms, pin POST p50 %.1f / p99 %.1f ms, likes p99 %.1f ms",

@@ -108,12 +108,34 @@ func TestRun_FrontDoor(t *testing.T) {
 	if s.ServerWritesPerS <= 0 || s.ServerUsPerWrite <= 0 {
 		t.Errorf("server writes from /metrics: %+v", s)
 	}
+	// The pin_id's stamp is taken after the request arrived and before the
+	// event went out: the fan-out's part is there and never longer than the whole.
+	if s.CommerceSrvP50Ms <= 0 || s.CommerceSrvP50Ms > s.CommerceP50Ms || s.CommerceSrvP99Ms > s.CommerceP99Ms {
+		t.Errorf("events from the server's stamp: p50 %v / p99 %v, whole p50 %v / p99 %v",
+			s.CommerceSrvP50Ms, s.CommerceSrvP99Ms, s.CommerceP50Ms, s.CommerceP99Ms)
+	}
 	var room struct {
 		Likes int64 `json:"likes"`
 	}
 	testkit.Owner(m).Do(t, "GET", "/api/v1/rooms/demo", nil, &room)
 	if room.Likes < s.LikesSent {
 		t.Errorf("room has %d likes, the tool sent %d", room.Likes, s.LikesSent)
+	}
+}
+
+func TestPinStamp(t *testing.T) {
+	at := time.Date(2026, 12, 7, 18, 0, 0, 123456789, time.UTC).UnixNano()
+	for id, want := range map[string]int64{
+		"1-" + strconv.FormatInt(at, 36):       at,
+		"z9-" + strconv.FormatInt(at, 36):      at, // any room id
+		"pin-42":                               0,  // base 36, but no time of this century
+		"card.pinned":                          0,
+		"k7":                                   0, // the Centrifugo side's ids carry no stamp
+		"1-" + strconv.FormatInt(at, 36) + "!": 0,
+	} {
+		if got := pinStamp(id); got != want {
+			t.Errorf("pinStamp(%q) = %d, want %d", id, got, want)
+		}
 	}
 }
 

@@ -118,7 +118,7 @@ func runGenerators(ctx context.Context, o *opts, tgt target) *genResult {
 					return
 				}
 				mu.Lock()
-				res.pins = append(res.pins, sentPin{Key: pinKey([]byte(id)), SentNS: t0.UnixNano()})
+				res.pins = append(res.pins, sentPin{Key: pinKey([]byte(id)), SentNS: t0.UnixNano(), AtNS: pinStamp(id)})
 				mu.Unlock()
 			})
 		}

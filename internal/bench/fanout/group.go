@@ -36,6 +36,7 @@ type groupResult struct {
 	PinLost     uint64       `json:"pin_lost"`
 	CPUSeconds  float64      `json:"cpu_s"` // viewer process CPU during the load
 	PinHist     [][2]uint64  `json:"pin_hist"`
+	PinSrvHist  [][2]uint64  `json:"pin_srv_hist,omitempty"` // from the server's stamp`
 	CommentHist [][2]uint64  `json:"comment_hist"`
 	Tally       commentTally `json:"tally"`
 	LastError   string       `json:"last_error,omitempty"`
@@ -173,9 +174,9 @@ func (g *localGroup) end(s stopMsg) (groupResult, error) {
 	time.Sleep(300 * time.Millisecond) // the last comment batches (one tick and a little)
 	r := g.load
 	r.Connected = p.connected.Load()
-	h := newHist()
-	_, r.PinLost = p.pinLatencies(s.Pins, h)
-	r.PinHist = h.sparse()
+	h, hs := newHist(), newHist()
+	_, r.PinLost = p.pinLatencies(s.Pins, h, hs)
+	r.PinHist, r.PinSrvHist = h.sparse(), hs.sparse()
 	r.CommentHist = p.commentLat.sparse()
 	r.Tally = p.tallyComments(s.Accepted)
 	r.Reconnects, r.SlowByes, r.DialErrors = p.reconnects.Load(), p.slowByes.Load(), p.dialErrors.Load()

@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"net"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -336,15 +338,37 @@ func (v *viewer) recordPin(id []byte, now time.Time) {
 	v.arrivals = append(v.arrivals, arrival{k, now.UnixNano()})
 }
 
-// sentPin is one commerce event the generator sent: its key and send time.
+// sentPin is one commerce event the generator sent: its key, send time and,
+// where the pin_id carries it, the server's stamp (see pinStamp).
 type sentPin struct {
 	Key    uint64 `json:"k"`
 	SentNS int64  `json:"t"`
+	AtNS   int64  `json:"s,omitempty"`
 }
 
-// pinLatencies adds every viewer's commerce-event latency to h and returns how
-// many (viewer, event) deliveries are missing.
-func (p *pool) pinLatencies(sent []sentPin, h *hist) (received, lost uint64) {
+// pinStamp reads the time a ShelfLive server stamped into a pin_id
+// ("<room id>-<Unix ns>", both base 36: taken as the pin is stored, just
+// before the event is published); 0 for any other id. The load tool and the
+// server share a clock, so arrival − stamp is the fan-out's part of the
+// latency and stamp − send the request's.
+func pinStamp(id string) int64 {
+	_, ns, ok := strings.Cut(id, "-")
+	if !ok {
+		return 0
+	}
+	v, err := strconv.ParseInt(ns, 36, 64)
+	if err != nil || v < stampFloor {
+		return 0 // not a time this tool could have sent a pin at
+	}
+	return v
+}
+
+var stampFloor = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+
+// pinLatencies adds every viewer's commerce-event latency to h (and, from the
+// server's stamp, to hs when not nil) and returns how many (viewer, event)
+// deliveries are missing.
+func (p *pool) pinLatencies(sent []sentPin, h, hs *hist) (received, lost uint64) {
 	idx := make(map[uint64]int, len(sent))
 	for i, s := range sent {
 		idx[s.Key] = i
@@ -357,6 +381,9 @@ func (p *pool) pinLatencies(sent []sentPin, h *hist) (received, lost uint64) {
 			if i, ok := idx[a.key]; ok && !got[i] {
 				got[i] = true
 				h.add(time.Duration(a.at - sent[i].SentNS))
+				if hs != nil && sent[i].AtNS > 0 {
+					hs.add(time.Duration(a.at - sent[i].AtNS))
+				}
 				received++
 			}
 		}
