@@ -172,7 +172,14 @@ func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, 
 	if err != nil {
 		return nil, err
 	}
-	return &ABResult{Asked: insight.Compare("asked", askA, askB), Converted: insight.Compare("converted", buyA, buyB)}, nil
+	both, err := a.Insight.ShownBoth(ctx, roomA.MerchantID, roomA.ID, productA, roomB.ID, productB)
+	if err != nil {
+		return nil, err
+	}
+	return &ABResult{
+		Asked:     insight.Compare("asked", askA, askB).WithShownBoth(both),
+		Converted: insight.Compare("converted", buyA, buyB).WithShownBoth(both),
+	}, nil
 }
 
 // BrandRooms is the brand view: every room's audience and sales, with the

@@ -85,6 +85,21 @@ type Comparison struct {
 	Verdict     string  `json:"verdict"`
 	VerdictEN   string  `json:"verdict_en"`
 	Tests       string  `json:"tests"`
+	ShownBoth   int64   `json:"shown_both"` // viewers counted in both arms (see WithShownBoth)
+}
+
+// WithShownBoth notes n viewers who were shown both cards and so are in
+// both arms. Both tests take the arms as independent samples; with shared
+// viewers (in one live, usually all of them) they are not, and the
+// verdict says so rather than sounding surer than the data allow.
+func (c Comparison) WithShownBoth(n int64) Comparison {
+	c.ShownBoth = n
+	if n <= 0 {
+		return c
+	}
+	c.Verdict += fmt.Sprintf("。注意：其中 %d 位观众两款卡片都看到了，两组并不独立，以上检验会显得比实际更有把握", n)
+	c.VerdictEN += fmt.Sprintf(". Note: %d viewers saw both cards, so the two groups are not independent and the tests read surer than the data allow", n)
+	return c
 }
 
 // Minimum data before a call: each arm needs this many trials and this many

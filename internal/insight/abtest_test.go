@@ -75,6 +75,22 @@ func TestCompareVerdict(t *testing.T) {
 	}
 }
 
+// TestCompareShownBoth: viewers counted in both arms are named after the
+// verdict, which otherwise stays as it was; nobody shared, nothing added.
+func TestCompareShownBoth(t *testing.T) {
+	a := insight.Arm{Name: "桂花乌龙", Successes: 20, Trials: 400}
+	b := insight.Arm{Name: "白桃乌龙", Successes: 48, Trials: 380}
+	plain := insight.Compare("converted", a, b)
+	if c := plain.WithShownBoth(0); c != plain {
+		t.Fatalf("nobody shared changed the comparison: %+v", c)
+	}
+	c := plain.WithShownBoth(380)
+	if c.ShownBoth != 380 || c.Winner != plain.Winner || !strings.HasPrefix(c.Verdict, plain.Verdict+"。注意：其中 380 位观众两款卡片都看到了，两组并不独立") ||
+		!strings.HasPrefix(c.VerdictEN, plain.VerdictEN+". Note: 380 viewers saw both cards, so the two groups are not independent") {
+		t.Fatalf("shared viewers: %+v", c)
+	}
+}
+
 // TestCompareAcrossRooms: arms from two rooms make a comparison across
 // rooms: the verdict says so first (different audiences and times, rates
 // per viewer shown the card in its own room) and names each arm with its

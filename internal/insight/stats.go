@@ -67,6 +67,9 @@ type Activity struct {
 // ActivityStore reads a room's analytics from the tables.
 type ActivityStore interface {
 	RoomActivity(ctx context.Context, merchantID, roomID int64) (*Activity, error)
+	// ShownBoth counts the distinct viewers shown product a's card in room a
+	// and product b's in room b: the viewers an A/B comparison counts twice.
+	ShownBoth(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (int64, error)
 }
 
 // RoomStats are the live dashboard's numbers for one room.

@@ -97,6 +97,17 @@ func (s *InsightStore) sessions(ctx context.Context, merchantID, roomID int64, a
 	return rows.Err()
 }
 
+// ShownBoth implements insight.ActivityStore.
+func (s *InsightStore) ShownBoth(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (int64, error) {
+	var n int64
+	err := s.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT a.visitor) FROM insight_events a
+		WHERE a.merchant_id = ? AND a.room_id = ? AND a.product_id = ? AND a.kind = 'card_shown' AND EXISTS (
+			SELECT 1 FROM insight_events b WHERE b.merchant_id = a.merchant_id AND b.visitor = a.visitor
+			AND b.room_id = ? AND b.product_id = ? AND b.kind = 'card_shown')`,
+		merchantID, roomA, productA, roomB, productB).Scan(&n)
+	return n, err
+}
+
 // returning counts visitors of the room who had watched another of the
 // merchant's rooms before.
 func (s *InsightStore) returning(ctx context.Context, merchantID, roomID int64, a *insight.Activity) error {

@@ -54,6 +54,11 @@ func TestContractInsightActivity(t *testing.T) {
 				e.ProductID = s.product
 				evs = append(evs, e)
 			}
+			if i < 3 { // shown the card in the earlier live too
+				e := ev(earlier.ID, insight.CardShown, v, "old"+v, -47*time.Hour)
+				e.ProductID = s.product
+				evs = append(evs, e)
+			}
 		}
 		share := ev(room.ID, insight.Share, "v3", "sv3", 3*time.Second)
 		share.Code = "wang01"
@@ -93,6 +98,16 @@ func TestContractInsightActivity(t *testing.T) {
 		}
 		if st.Orders != 1 || st.PaidOrders != 1 || st.Buyers != 1 || st.GMVFen != o.TotalFen || st.Conversion != 0.01 {
 			t.Fatalf("orders %+v", st)
+		}
+		// Viewers in both arms of an A/B: the 10 of one room against itself,
+		// the 3 who saw the card in both lives, nobody of another tenant's.
+		for _, c := range []struct {
+			merchant, roomB int64
+			want            int64
+		}{{s.m, room.ID, 10}, {s.m, earlier.ID, 3}, {s.other, room.ID, 0}} {
+			if n, err := ins.ShownBoth(ctx, c.merchant, room.ID, s.product, c.roomB, s.product); err != nil || n != c.want {
+				t.Fatalf("shown both (merchant %d, room %d): %d, want %d (%v)", c.merchant, c.roomB, n, c.want, err)
+			}
 		}
 		if len(st.Shares) != 1 || st.Shares[0] != (insight.ShareCount{Code: "wang01", Shares: 2, Orders: 1, Paid: 1, RevenueFen: o.TotalFen}) {
 			t.Fatalf("shares %+v", st.Shares)

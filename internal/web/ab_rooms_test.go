@@ -33,6 +33,7 @@ type abComparison struct {
 	Winner      string  `json:"winner"`
 	Verdict     string  `json:"verdict"`
 	VerdictEN   string  `json:"verdict_en"`
+	ShownBoth   int64   `json:"shown_both"`
 }
 
 type abAnswer struct {
@@ -191,6 +192,10 @@ func TestABAcrossRooms(t *testing.T) {
 	if !strings.Contains(ab.Converted.Verdict, "转化更好") || !strings.Contains(ab.Asked.Verdict, "被问得更多") {
 		t.Fatalf("verdicts: %q / %q", ab.Asked.Verdict, ab.Converted.Verdict)
 	}
+	// Every viewer watched one room only: the arms share nobody.
+	if ab.Asked.ShownBoth != 0 || strings.Contains(ab.Asked.Verdict, "两款卡片都看到了") || strings.Contains(ab.Asked.VerdictEN, "saw both cards") {
+		t.Fatalf("distinct audiences read as shared: %+v", ab.Asked)
+	}
 	// The tables agree: distinct buyers of the product per room.
 	for _, r := range []struct {
 		room *room
@@ -208,7 +213,11 @@ func TestABAcrossRooms(t *testing.T) {
 		t.Fatalf("swapped: %+v", c)
 	}
 	// room_b naming the path's room is the one-room comparison.
-	if one := read("/api/v1/rooms/"+fri.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, owner); one.Asked.AcrossRooms || strings.Contains(one.Asked.Verdict, "跨直播间") {
+	// In one room both arms are the same 40 viewers, and the verdict says
+	// the tests' independence does not hold.
+	if one := read("/api/v1/rooms/"+fri.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, owner); one.Asked.AcrossRooms || strings.Contains(one.Asked.Verdict, "跨直播间") ||
+		one.Asked.ShownBoth != 40 || one.Converted.ShownBoth != 40 || !strings.Contains(one.Asked.Verdict, "其中 40 位观众两款卡片都看到了，两组并不独立") ||
+		!strings.Contains(one.Converted.VerdictEN, "40 viewers saw both cards, so the two groups are not independent") {
 		t.Fatalf("one room: %+v", one.Asked)
 	}
 
@@ -278,4 +287,15 @@ func TestABAcrossRooms(t *testing.T) {
 	send(t, nil, base, "GET", "/api/v1/rooms/"+sat.slug+"/ab?a="+itoa(peach)+"&b="+itoa(peach)+"&room_b="+fri.slug, nil, host, nil).wantProblem(t, 404, "not_found")
 	// Staff without the room permission (a guide) are forbidden.
 	send(t, nil, base, "GET", friVsSat, nil, staffLogin(t, base, "guide", "shelflive-demo").Token, nil).wantProblem(t, 403, "forbidden")
+
+	// A viewer who watched both lives is counted in both arms: the verdict
+	// across rooms names them.
+	both := map[string]string{"Cookie": "sl_vid=" + strings.Repeat("ab", 16)}
+	for _, r := range rooms {
+		send(t, nil, base, "POST", "/api/v1/rooms/"+r.slug+"/events", map[string]any{"kind": "card_shown", "product_id": peach}, "", both).want(t, 202)
+	}
+	testkit.WaitFor(t, "the shared viewer counted", time.Minute, func() bool {
+		ab := read(friVsSat, owner)
+		return ab.Converted.ShownBoth == 1 && ab.Converted.A.Trials == 41 && strings.Contains(ab.Converted.Verdict, "其中 1 位观众两款卡片都看到了")
+	})
 }
