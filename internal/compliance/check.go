@@ -79,7 +79,8 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 		}
 		for _, pi := range cands {
 			p := &rs.patterns[pi]
-			if len(p.runes) > len(rn)-i || !hasPrefix(rn[i:], p.runes) {
+			if len(p.runes) > len(rn)-i || !hasPrefix(rn[i:], p.runes) ||
+				(p.wordStart && i > 0 && wordRune(rn[i-1])) || (p.wordEnd && i+len(p.runes) < len(rn) && wordRune(rn[i+len(p.runes)])) {
 				continue
 			}
 			sev := rs.rules[p.rule].severityFor(in)
@@ -101,8 +102,8 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 			continue
 		}
 		for i := 0; i < len(rn); i++ {
-			if !e.first[rn[i]] {
-				continue
+			if !e.first[rn[i]] || (i > 0 && wordRune(rn[i]) && wordRune(rn[i-1])) {
+				continue // a match starts neither elsewhere nor inside a Latin word
 			}
 			if offsets == nil {
 				folded = string(rn)
@@ -117,11 +118,21 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 				continue
 			}
 			end := i + utf8.RuneCountInString(folded[offsets[i]:offsets[i]+loc[1]])
+			if end < len(rn) && wordRune(rn[end-1]) && wordRune(rn[end]) {
+				continue // nor ends inside one (write \d+ or \w* to take the rest)
+			}
 			ms = append(ms, match{start: i, end: end, pat: -1 - ei, sev: sev})
 			i = end - 1 // matches of one rule do not overlap
 		}
 	}
 	return ms
+}
+
+// wordRune reports the runes English words are made of, for the word
+// boundaries of terms and patterns. Han characters are not: Chinese has no
+// spaces, so a Chinese term matches anywhere.
+func wordRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z'
 }
 
 func hasPrefix(s, p []rune) bool {
@@ -213,8 +224,10 @@ func (rs *Ruleset) finding(r *Rule, term string, m match, matched string) Findin
 		f.Replacement = &rep
 		if rep == "" {
 			f.Suggestion = "删除「" + matched + "」"
+			f.SuggestionEN = "Delete “" + matched + "”."
 		} else {
 			f.Suggestion = "把「" + matched + "」改为「" + rep + "」"
+			f.SuggestionEN = "Write “" + rep + "” instead of “" + matched + "”."
 		}
 	}
 	return f

@@ -3,7 +3,8 @@
 // against the advertising law (广告法 §9, §17, §18, §28), the food safety law
 // (食品安全法 §71, §73), labelling rules (GB 7718, GB 28050), certification
 // rules (organic, green food, geographical indications) and the price-fraud
-// rules. Rules are data (rules/rules.json, versioned in the repository); each
+// rules. Rules are data (rules/rules.json, and rules/rules_en.json for
+// English wording; versioned in the repository); each
 // merchant adds terms of its own and evidence (certificates, rankings,
 // trademarks, price records) that turns a needs_evidence finding into ok.
 //

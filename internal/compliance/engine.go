@@ -16,8 +16,12 @@ import (
 	"time"
 )
 
-//go:embed rules/rules.json
+//go:embed rules/rules.json rules/rules_en.json
 var rulesFS embed.FS
+
+// ruleFiles are the base rules: the Chinese rules, then the English ones
+// (product names and descriptions are bilingual). Base joins them.
+var ruleFiles = []struct{ name, tag string }{{"rules/rules.json", ""}, {"rules/rules_en.json", "en."}}
 
 // Rule is one rule of the data file: where it comes from, what it says, and
 // the terms that trigger it.
@@ -82,6 +86,10 @@ type pattern struct {
 	runes []rune
 	rule  int    // index into Ruleset.rules
 	term  string // as written in the rules (the key of Rule.Rewrite)
+	// wordStart and wordEnd: the term begins (ends) with a Latin letter or
+	// digit, so it matches only where the text's rune before (after) is
+	// not one: "cure" is not found in "secure" or "cured", "no.1" not in "no.10".
+	wordStart, wordEnd bool
 }
 
 // rulePattern is a rule's Patterns compiled into one expression. first
@@ -112,20 +120,29 @@ var (
 	baseErr  error
 )
 
-// Base returns the embedded rules, compiled once.
+// Base returns the embedded rules, compiled once. Its version names both
+// files: "2026-12-07.2/en.2026-12-07.1".
 func Base() *Ruleset {
 	baseOnce.Do(func() {
-		raw, err := rulesFS.ReadFile("rules/rules.json")
-		if err != nil {
-			baseErr = err
-			return
+		var all RuleFile
+		for _, rf := range ruleFiles {
+			raw, err := rulesFS.ReadFile(rf.name)
+			if err != nil {
+				baseErr = err
+				return
+			}
+			var f RuleFile
+			if err := json.Unmarshal(raw, &f); err != nil {
+				baseErr = fmt.Errorf("compliance: %s: %w", rf.name, err)
+				return
+			}
+			if all.Version != "" {
+				all.Version += "/"
+			}
+			all.Version += rf.tag + f.Version
+			all.Rules = append(all.Rules, f.Rules...)
 		}
-		var f RuleFile
-		if err := json.Unmarshal(raw, &f); err != nil {
-			baseErr = fmt.Errorf("compliance: rules.json: %w", err)
-			return
-		}
-		base, baseErr = Compile(f)
+		base, baseErr = Compile(all)
 	})
 	if baseErr != nil {
 		panic(baseErr) // the file is embedded: a broken one is a build error, caught by the tests
@@ -189,7 +206,8 @@ func (rs *Ruleset) addRule(r Rule) {
 	}
 	for _, t := range r.Terms {
 		if rn := fold(t); len(rn) > 0 {
-			rs.patterns = append(rs.patterns, pattern{runes: rn, rule: idx, term: t})
+			rs.patterns = append(rs.patterns, pattern{runes: rn, rule: idx, term: t,
+				wordStart: wordRune(rn[0]), wordEnd: wordRune(rn[len(rn)-1])})
 		}
 	}
 }

@@ -138,3 +138,66 @@ func TestPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestEnglishRules: English claims are caught at word boundaries, the
+// look-alikes inside longer words or allowed phrases are not, rewrites
+// come with an English suggestion, and a merchant's English terms and
+// evidence work as the Chinese ones do.
+func TestEnglishRules(t *testing.T) {
+	rs := compliance.Base()
+	t.Run("WordBoundaries", func(t *testing.T) {
+		for text, want := range map[string]compliance.Verdict{
+			"This soup CURES colds":           compliance.Violation,
+			"cured ham and secure checkout":   compliance.OK,
+			"No.1 in taste":                   compliance.Violation,
+			"Box no.10, the gift size":        compliance.OK,
+			"Treats diabetes":                 compliance.Violation,
+			"Treat yourself to a cold drink":  compliance.OK,
+			"inorganic salt":                  compliance.OK,
+			"organic salt":                    compliance.NeedsProof,
+			"detox茶":                          compliance.Violation,
+			"Best before the date on the lid": compliance.OK,
+		} {
+			if got := rs.Check(text, compliance.Input{}); got.Verdict != want {
+				t.Errorf("%q: %s, want %s: %+v", text, got.Verdict, want, got.Findings)
+			}
+		}
+	})
+	t.Run("SpanAndEnglishRewrite", func(t *testing.T) {
+		res := rs.Check("Simply the best rice", compliance.Input{})
+		if len(res.Findings) != 1 {
+			t.Fatalf("%+v", res.Findings)
+		}
+		f := res.Findings[0]
+		if f.Rule != "ad9-absolute-en" || f.Span != (compliance.Span{7, 15}) || f.Match != "the best" ||
+			f.Replacement == nil || *f.Replacement != "excellent" || f.SuggestionEN != "Write “excellent” instead of “the best”." {
+			t.Fatalf("%+v", f)
+		}
+	})
+	t.Run("MerchantLayer", func(t *testing.T) {
+		now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		m := rs.With("m1", []compliance.Term{{ID: 1, Term: "Insane deal", Severity: compliance.Block}},
+			[]compliance.Evidence{
+				{Kind: compliance.EvOrganic, ProductID: 7, Reference: "Organic cert No.123"},
+				{Kind: compliance.EvRanking, Term: "Best-selling snack on Tmall 2025", Reference: "Tmall annual list"},
+				{Kind: compliance.EvTrademark, Term: "Number One Kitchen", Reference: "TM 87654321"},
+			}, now)
+		for _, c := range []struct {
+			text string
+			id   int64
+			want compliance.Verdict
+		}{
+			{"an INSANE DEAL tonight", 0, compliance.Violation},
+			{"insane dealers", 0, compliance.OK},
+			{"100% organic brown rice", 7, compliance.OK},
+			{"100% organic brown rice", 8, compliance.NeedsProof},
+			{"Best-selling snack on Tmall 2025", 0, compliance.OK},
+			{"Best-selling snack on JD", 0, compliance.NeedsProof},
+			{"Number One Kitchen dumplings", 0, compliance.OK},
+		} {
+			if got := m.Check(c.text, compliance.Input{ProductID: c.id}); got.Verdict != c.want {
+				t.Errorf("%q (product %d): %s, want %s: %+v", c.text, c.id, got.Verdict, c.want, got.Findings)
+			}
+		}
+	})
+}

@@ -116,6 +116,8 @@ func foldRune(r rune) rune {
 		return r
 	case r == 0x3000:
 		return ' '
+	case r == '’' || r == '‘':
+		return '\'' // world’s best = world's best
 	case r >= 0x4E00:
 		if s, ok := tradToSimp[r]; ok {
 			return s

@@ -39,7 +39,7 @@
       f.match ? h("b", {}, "「" + f.match + "」") : null, " ",
       h("span", {}, SL.lang === "en" ? f.explanation_en || f.explanation : f.explanation),
       h("div", { class: "small muted" }, t("依据：", "Law: ") + f.law),
-      h("div", { class: "small cf-suggest" }, t("建议：", "Suggestion: ") + (SL.lang === "en" && f.suggestion_en && !f.replacement ? f.suggestion_en : f.suggestion)));
+      h("div", { class: "small cf-suggest" }, t("建议：", "Suggestion: ") + (SL.lang === "en" && f.suggestion_en ? f.suggestion_en : f.suggestion)));
   }
 
   // SL.complianceView renders a review ({texts: [{source, text, findings}]})
