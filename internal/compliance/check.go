@@ -93,17 +93,34 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 	if len(rs.exprs) == 0 {
 		return ms
 	}
+	return rs.scanExprs(rn, in, ms)
+}
+
+// scanExprs tries each rule's expression at the runes a match of it can
+// start with (exprByFirst), left to right; matches of one rule do not overlap.
+func (rs *Ruleset) scanExprs(rn []rune, in Input, ms []match) []match {
+	var nextBuf [64]int // per expression: where its next match may start
+	next := nextBuf[:0]
+	if len(rs.exprs) <= len(nextBuf) {
+		next = nextBuf[:len(rs.exprs)]
+	} else {
+		next = make([]int, len(rs.exprs))
+	}
 	var folded string // built on the first candidate only
 	var offsets []int // rune index → byte offset in folded
-	for ei := range rs.exprs {
-		e := &rs.exprs[ei]
-		sev := rs.rules[e.rule].severityFor(in)
-		if sev == "" {
-			continue
+	for i, r := range rn {
+		cands := rs.exprByFirst[r]
+		if len(cands) == 0 || (i > 0 && wordRune(r) && wordRune(rn[i-1])) {
+			continue // no expression starts here, or this is inside a Latin word
 		}
-		for i := 0; i < len(rn); i++ {
-			if !e.first[rn[i]] || (i > 0 && wordRune(rn[i]) && wordRune(rn[i-1])) {
-				continue // a match starts neither elsewhere nor inside a Latin word
+		for _, ei := range cands {
+			e := &rs.exprs[ei]
+			if i < next[ei] {
+				continue
+			}
+			sev := rs.rules[e.rule].severityFor(in)
+			if sev == "" {
+				continue
 			}
 			if offsets == nil {
 				folded = string(rn)
@@ -119,10 +136,10 @@ func (rs *Ruleset) scan(rn []rune, in Input, ms []match) []match {
 			}
 			end := i + utf8.RuneCountInString(folded[offsets[i]:offsets[i]+loc[1]])
 			if end < len(rn) && wordRune(rn[end-1]) && wordRune(rn[end]) {
-				continue // nor ends inside one (write \d+ or \w* to take the rest)
+				continue // nor may it end inside one (write \d+ or \w* to take the rest)
 			}
 			ms = append(ms, match{start: i, end: end, pat: -1 - ei, sev: sev})
-			i = end - 1 // matches of one rule do not overlap
+			next[ei] = end
 		}
 	}
 	return ms

@@ -109,9 +109,12 @@ type Ruleset struct {
 	byFirst  map[rune][]int // first folded rune → pattern indexes, longest first
 	patterns []pattern
 	exprs    []rulePattern
-	required [][]rune // per rule index, folded required phrases (nil when none)
-	evidence []Evidence
-	now      time.Time
+	// exprByFirst: rune → the expressions a match can start with it, so a
+	// text is walked once for all of them
+	exprByFirst map[rune][]int
+	required    [][]rune // per rule index, folded required phrases (nil when none)
+	evidence    []Evidence
+	now         time.Time
 }
 
 var (
@@ -190,6 +193,12 @@ func Compile(f RuleFile) (*Ruleset, error) {
 		rs.addRule(r)
 	}
 	rs.index()
+	rs.exprByFirst = map[rune][]int{}
+	for ei, e := range rs.exprs {
+		for r := range e.first {
+			rs.exprByFirst[r] = append(rs.exprByFirst[r], ei)
+		}
+	}
 	return rs, nil
 }
 
@@ -239,7 +248,7 @@ func (rs *Ruleset) With(layer string, terms []Term, evidence []Evidence, now tim
 	out.rules = append(out.rules, rs.rules...)
 	out.required = append(out.required, rs.required...)
 	out.patterns = append(out.patterns, rs.patterns...)
-	out.exprs = rs.exprs // merchant terms are literal
+	out.exprs, out.exprByFirst = rs.exprs, rs.exprByFirst // merchant terms are literal
 	if layer != "" {
 		out.version += "+" + layer
 	}
