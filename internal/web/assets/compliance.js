@@ -9,6 +9,7 @@
   const sourceLabel = (s) => {
     if (s === "title") return t("直播间标题", "Room title");
     if (s === "script") return t("直播脚本", "Script");
+    if (s === "coupon.title") return t("优惠券名称", "Coupon title");
     const m = /^product:(\d+)\.(.+)$/.exec(s || "");
     if (!m) return s || "";
     const field = m[2].startsWith("sku:") ? t("规格 ", "SKU ") + m[2].slice(4)

@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shelflive/shelflive/internal/demo"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestAdminCouponOverrideBrowser: in the admin's 优惠券 tab (1440×900) a
+// coupon titled "全网最低价 会员券" is refused by the compliance review.
+// A host (in English) sees the findings and that an owner must approve,
+// and gets no override; nothing is created. The owner sees the findings
+// with the claim underlined beside the form, what they typed still there,
+// gives a reason and confirms: the coupon exists as typed, and the audit
+// log holds the override with the reason, the rule and the claim.
+func TestAdminCouponOverrideBrowser(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	base, owner := m.URL(), testkit.OwnerToken
+	const blocked, reason = "全网最低价 会员券", "法务已确认：本店同款商品比价有记录"
+	type coupon struct {
+		Title       string `json:"title"`
+		AmountFen   int64  `json:"amount_fen"`
+		BudgetCount int64  `json:"budget_count"`
+		RoomID      int64  `json:"room_id"`
+	}
+	find := func() *coupon {
+		var list struct {
+			Coupons []coupon `json:"coupons"`
+		}
+		send(t, nil, base, "GET", "/api/v1/coupons", nil, owner, nil).want(t, 200).decode(t, &list)
+		for _, c := range list.Coupons {
+			if c.Title == blocked {
+				return &c
+			}
+		}
+		return nil
+	}
+	fill := func(tab *testkit.Tab) {
+		tab.Do("fill the coupon form",
+			chromedp.SendKeys(chromedp.CSS("#coupon-title"), blocked),
+			chromedp.SetValue(chromedp.CSS("#coupon-amount"), "8"),
+			chromedp.SetValue(chromedp.CSS("#coupon-budget"), "50"),
+			chromedp.Click(chromedp.CSS("#coupon-create")))
+	}
+
+	host := testkit.NewTab(t, browser, 120*time.Second)
+	host.StaffOpen(base, "host", demo.Password, "/admin?lang=en%23coupons", "#coupon-create")
+	fill(host)
+	host.Wait("host sees the review", `(() => { const r = document.querySelector("#coupon-review");
+		return r && !r.classList.contains("hidden") && r.querySelector("mark") && r.textContent.includes("Coupon title") &&
+			document.querySelector("#coupon-owner-needed").textContent.includes("An owner must approve") && !document.querySelector("#coupon-override"); })()`)
+	testkit.Screenshot(t, host.Ctx, "admin-coupon-blocked-host-en")
+	if c := find(); c != nil {
+		t.Fatalf("a refused coupon was created: %+v", c)
+	}
+
+	tab := testkit.NewTab(t, browser, 120*time.Second)
+	tab.StaffOpen(base, "owner", demo.Password, "/admin%23coupons", "#coupon-create")
+	fill(tab)
+	tab.Wait("owner sees the review", `(() => { const r = document.querySelector("#coupon-review");
+		return r && !r.classList.contains("hidden") && r.querySelector("mark").textContent === "全网最低价" &&
+			r.querySelectorAll(".cf-finding").length > 0 && r.textContent.includes("优惠券名称") && !!document.querySelector("#coupon-override"); })()`)
+	kept, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[string](`[document.querySelector("#coupon-title").value, document.querySelector("#coupon-amount").value, document.querySelector("#coupon-budget").value].join("|")`))
+	if err != nil || kept != blocked+"|8|50" {
+		t.Fatalf("the form lost what was typed: %q (%v)", kept, err)
+	}
+	testkit.Screenshot(t, tab.Ctx, "admin-coupon-blocked-owner")
+	if c := find(); c != nil {
+		t.Fatalf("a refused coupon was created before the override: %+v", c)
+	}
+
+	tab.Do("override", chromedp.SendKeys(chromedp.CSS("#coupon-override-reason"), reason), chromedp.Click(chromedp.CSS("#coupon-override button")))
+	tab.Wait("created", `[...document.querySelectorAll("#issue-coupon option")].some((o) => o.textContent.startsWith(`+jsString(blocked)+`)) && !document.querySelector("#coupon-review:not(.hidden)")`)
+	testkit.Screenshot(t, tab.Ctx, "admin-coupon-overridden")
+	if c := find(); c == nil || c.AmountFen != 800 || c.BudgetCount != 50 || c.RoomID != 0 {
+		t.Fatalf("the overridden coupon: %+v", c)
+	}
+
+	wantCouponOverrideAudit(t, base, blocked, reason)
+}
+
+// wantCouponOverrideAudit: exactly one coupon.create.override, by the demo
+// owner, on the coupon's title, with the reason and the blocking finding.
+func wantCouponOverrideAudit(t *testing.T, base, title, reason string) {
+	t.Helper()
+	var audit struct {
+		Entries []struct {
+			Actor, Action, Object, Detail string
+		} `json:"entries"`
+	}
+	send(t, nil, base, "GET", "/api/v1/audit", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &audit)
+	n := 0
+	for _, e := range audit.Entries {
+		if e.Action == "coupon.create.override" {
+			n++
+			if e.Actor != "林店长" || e.Object != "coupon:"+title || !strings.Contains(e.Detail, "reason: "+reason) || !strings.Contains(e.Detail, "coupon.title") || !strings.Contains(e.Detail, "「全网最低价」") {
+				t.Fatalf("override audited as %+v", e)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d coupon.create.override audit entries, want 1", n)
+	}
+}
