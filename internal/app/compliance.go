@@ -14,9 +14,10 @@ import (
 	"github.com/shelflive/shelflive/internal/live"
 )
 
-// Override is an owner's explicit decision to put a room live although its
-// texts break a blocking rule. A role alone is never an override: the
-// request must carry one, and it is audited with its reason.
+// Override is an owner's explicit decision to go ahead although texts break
+// a blocking rule (a room going live, a live edit or price, a coupon's
+// title). A role alone is never an override: the request must carry one,
+// and it is audited with its reason.
 type Override struct {
 	Reason string `json:"reason"`
 }

@@ -229,13 +229,14 @@ var (
 	ErrEvidenceKind  = apperr.InvalidField("kind", "invalid_evidence_kind", "证明类型无效", "Unknown evidence kind.")
 	ErrEvidenceRef   = apperr.InvalidField("reference", "invalid_evidence", "请填写证书编号或出处（最多200字）", "reference (certificate number or source) is required, at most 200 characters.")
 	ErrTrademarkTerm = apperr.InvalidField("term", "trademark_term_required", "商标证明须填写商标文字", "A trademark needs its text in term.")
-	// ErrBlocked refuses to put a room live whose texts break a blocking rule;
-	// the answer carries the findings. An owner may override explicitly.
+	// ErrBlocked refuses what viewers would read with a blocking finding (a
+	// room going live, a live edit, a price, a coupon's title); the answer
+	// carries the review. An owner may override explicitly where allowed.
 	ErrBlocked = apperr.New(apperr.Conflict, "compliance_blocked", "含有违规用语或不实的价格对比，未执行：请按审查结果修改", "Blocked by the compliance review (claims or a price comparison the rules forbid); nothing was changed. Fix what the review lists.")
-	// ErrOverrideForbidden: only an owner may put a blocked room live.
-	ErrOverrideForbidden = apperr.New(apperr.Forbidden, "compliance_override_forbidden", "只有店主可以强制开播", "Only an owner can override the compliance review.")
+	// ErrOverrideForbidden: only an owner may override a blocking review.
+	ErrOverrideForbidden = apperr.New(apperr.Forbidden, "compliance_override_forbidden", "只有店主可以越过合规审查强制执行", "Only an owner can override the compliance review.")
 	// ErrOverrideReason: an override must say why; the reason is audited.
-	ErrOverrideReason = apperr.InvalidField("override.reason", "override_reason_required", "强制开播须填写理由（最多200字）", "An override needs a reason (at most 200 characters).")
+	ErrOverrideReason = apperr.InvalidField("override.reason", "override_reason_required", "强制执行须填写理由（最多200字）", "An override needs a reason (at most 200 characters).")
 	// ErrHostCommentBlocked refuses a host's or guide's comment that breaks a blocking rule.
 	ErrHostCommentBlocked = apperr.InvalidField("text", "comment_noncompliant", "这句话含有违规用语，请修改后再发", "This comment breaks advertising rules; rephrase it.")
 )
