@@ -248,20 +248,14 @@ func (s *CocreateStore) Vote(ctx context.Context, merchantID, draftID, customerI
 
 // MyVotes implements cocreate.Store.
 func (s *CocreateStore) MyVotes(ctx context.Context, draftID, customerID int64) ([]int64, error) {
-	rows, err := s.DB.Query(ctx, `SELECT option_id FROM cocreate_votes WHERE draft_id = ? AND customer_id = ? ORDER BY group_id`, draftID, customerID)
+	ids, err := queryIDs(ctx, s.DB, `SELECT option_id FROM cocreate_votes WHERE draft_id = ? AND customer_id = ? ORDER BY group_id`, draftID, customerID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
+	if ids == nil {
+		ids = []int64{} // no votes: [] in JSON, not null
 	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // CloseDraft implements cocreate.Store.

@@ -76,18 +76,5 @@ func (s *ColdChainStore) SaleRecords(ctx context.Context, f coldchain.ExportFilt
 // LotsInRange implements coldchain.ExportStore.
 func (s *ColdChainStore) LotsInRange(ctx context.Context, f coldchain.ExportFilter) ([]int64, error) {
 	where, args := exportWhere(f, "l.created_at")
-	rows, err := s.DB.Query(ctx, `SELECT l.id FROM lots l WHERE l.merchant_id = ?`+where+` ORDER BY l.id LIMIT 5000`, append([]any{f.MerchantID}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryIDs(ctx, s.DB, `SELECT l.id FROM lots l WHERE l.merchant_id = ?`+where+` ORDER BY l.id LIMIT 5000`, append([]any{f.MerchantID}, args...)...)
 }

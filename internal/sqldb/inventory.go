@@ -130,20 +130,14 @@ func (s *InventoryStore) SetStoreHold(ctx context.Context, merchantID, lotID, st
 
 // HeldStores implements inventory.Store.
 func (s *InventoryStore) HeldStores(ctx context.Context, merchantID, lotID int64) ([]int64, error) {
-	rows, err := s.DB.Query(ctx, `SELECT store_id FROM stock WHERE merchant_id = ? AND lot_id = ? AND hold = TRUE ORDER BY store_id`, merchantID, lotID)
+	ids, err := queryIDs(ctx, s.DB, `SELECT store_id FROM stock WHERE merchant_id = ? AND lot_id = ? AND hold = TRUE ORDER BY store_id`, merchantID, lotID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
+	if ids == nil {
+		ids = []int64{} // never nil, as before (no store on hold)
 	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 func (s *InventoryStore) SetStock(ctx context.Context, merchantID, storeID, lotID, onHand int64) error {
@@ -244,20 +238,8 @@ func importStore(ctx context.Context, tx *Tx, merchantID int64, r inventory.Stoc
 		return id, nil // setStockTx checks that it is the merchant's
 	}
 	unknown := stores.ErrUnknownStore.At(r.At("store")).With("没有这个门店："+r.Store, "No store "+r.Store+".")
-	rows, err := tx.Query(ctx, `SELECT id FROM stores WHERE merchant_id = ? AND name = ? LIMIT 2`, merchantID, r.Store)
+	ids, err := queryIDs(ctx, tx, `SELECT id FROM stores WHERE merchant_id = ? AND name = ? LIMIT 2`, merchantID, r.Store)
 	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	switch len(ids) {

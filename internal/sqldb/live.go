@@ -35,20 +35,15 @@ func (s *LiveStore) withLineup(ctx context.Context, r *live.Room, err error) (*l
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT product_id FROM room_products WHERE room_id = ? ORDER BY position, product_id`, r.ID)
+	ids, err := queryIDs(ctx, s.DB, `SELECT product_id FROM room_products WHERE room_id = ? ORDER BY position, product_id`, r.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	r.ProductIDs = []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		r.ProductIDs = append(r.ProductIDs, id)
+	if ids == nil {
+		ids = []int64{} // an empty lineup: [] in JSON, not null
 	}
-	return r, rows.Err()
+	r.ProductIDs = ids
+	return r, nil
 }
 
 func (s *LiveStore) CreateRoom(ctx context.Context, r *live.Room) error {

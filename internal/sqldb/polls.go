@@ -91,12 +91,6 @@ func (s *PollStore) options(ctx context.Context, q querier, polls []*promotions.
 	return nil
 }
 
-// querier is what both a Tx and the DB's reader pool offer.
-type querier interface {
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Poll returns one poll of the merchant with its counts.
 func (s *PollStore) Poll(ctx context.Context, merchantID, id int64) (*promotions.Poll, error) {
 	return s.poll(ctx, s.DB, merchantID, id)

@@ -361,6 +361,41 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return db.read.QueryRowContext(ctx, query, args...)
 }
 
+// querier is what both a Tx and the DB's reader pool offer.
+type querier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryIDs runs a query that selects one integer column (written with ?
+// placeholders) and returns the values in row order, nil when there are
+// none. The rows are closed before it returns, so a caller inside a Tx may
+// run its next statement at once (SQLite's writer has one connection); an
+// error while reading them (rows.Err) fails the call rather than returning
+// a partial list.
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // rebind turns ? placeholders into $n for PostgreSQL. Queries are constants,
 // so the result is cached.
 func (db *DB) rebind(q string) string {
