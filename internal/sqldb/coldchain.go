@@ -453,25 +453,13 @@ func (s *ColdChainStore) ReleaseUnpaidOnLot(ctx context.Context, merchantID, lot
 func (s *ColdChainStore) ReleaseUnpaidOnLotAt(ctx context.Context, merchantID, lotID, storeID int64) ([]int64, error) {
 	var ids []int64
 	err := s.DB.WriteTx(ctx, func(tx *Tx) error {
-		ids = ids[:0]
 		// Locked on PostgreSQL: an order paid meanwhile is re-checked
 		// after its payment commits and skipped, not cancelled and refunded.
-		rows, err := tx.Query(ctx, `SELECT o.id FROM orders o WHERE o.merchant_id = ? AND o.status = ?
+		var err error
+		ids, err = queryIDs(ctx, tx, `SELECT o.id FROM orders o WHERE o.merchant_id = ? AND o.status = ?
 			AND EXISTS (SELECT 1 FROM allocations a WHERE a.order_id = o.id AND a.lot_id = ? AND (? = 0 OR a.store_id = ?) AND a.state = 'reserved') ORDER BY o.id`+tx.db.forUpdate(),
 			merchantID, string(order.PendingPayment), lotID, storeID, storeID)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {

@@ -171,18 +171,5 @@ func segmentCustomersTx(ctx context.Context, tx *Tx, merchantID int64, seg membe
 	default:
 		return nil, members.ErrSegment.At("kind")
 	}
-	rows, err := tx.Query(ctx, q+` ORDER BY 1`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryIDs(ctx, tx, q+` ORDER BY 1`, args...)
 }

@@ -156,20 +156,10 @@ func (s *ReminderStore) SetWeChatPrefs(ctx context.Context, merchantID, customer
 		}
 		if !sub {
 			// credits held by unsent subscribe messages go back to the viewer
-			rows, err := tx.Query(ctx, `SELECT inbox_id FROM notify_deliveries WHERE customer_id = ? AND channel = ? AND state = 'pending' AND grant_template <> ''`, customerID, notify.ChannelWxSub)
+			held, err := queryIDs(ctx, tx, `SELECT inbox_id FROM notify_deliveries WHERE customer_id = ? AND channel = ? AND state = 'pending' AND grant_template <> ''`, customerID, notify.ChannelWxSub)
 			if err != nil {
 				return err
 			}
-			var held []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				held = append(held, id)
-			}
-			rows.Close()
 			for _, id := range held {
 				if err := returnCredit(ctx, tx, id); err != nil {
 					return err

@@ -394,20 +394,10 @@ func (s *PresaleStore) Settle(ctx context.Context, merchantID, id int64) (*presa
 		if p.Status != presale.Open || tx.Now.Before(p.Deadline) {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND o.status = 'pending_payment' ORDER BY po.order_id`, id)
+		pending, err := queryIDs(ctx, tx, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND o.status = 'pending_payment' ORDER BY po.order_id`, id)
 		if err != nil {
 			return err
 		}
-		var pending []int64
-		for rows.Next() {
-			var oid int64
-			if err := rows.Scan(&oid); err != nil {
-				rows.Close()
-				return err
-			}
-			pending = append(pending, oid)
-		}
-		rows.Close()
 		for _, oid := range pending {
 			if _, err := transition(ctx, tx, merchantID, oid, order.Expired); err != nil && !errors.Is(err, apperr.ErrInvalidTransition) {
 				return err
@@ -449,21 +439,8 @@ func (s *PresaleStore) CancelPaid(ctx context.Context, merchantID, id int64, lim
 	if presale.Status(status) != presale.Failed {
 		return nil, nil
 	}
-	rows, err := s.DB.Query(ctx, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND o.status IN ('paid', 'ready') ORDER BY po.order_id LIMIT ?`, id, limit)
+	ids, err := queryIDs(ctx, s.DB, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND o.status IN ('paid', 'ready') ORDER BY po.order_id LIMIT ?`, id, limit)
 	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var oid int64
-		if err := rows.Scan(&oid); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, oid)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	orders := &OrderStore{DB: s.DB}
@@ -498,20 +475,10 @@ func (s *PresaleStore) ForfeitDue(ctx context.Context, now time.Time, limit int)
 			if forfeited.Valid || ms(tx.Now) < due {
 				return nil
 			}
-			rows, err := tx.Query(ctx, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND po.kind = 'balance' AND o.status = 'pending_payment'`, r.ID)
+			pending, err := queryIDs(ctx, tx, `SELECT po.order_id FROM presale_orders po JOIN orders o ON o.id = po.order_id WHERE po.presale_id = ? AND po.kind = 'balance' AND o.status = 'pending_payment'`, r.ID)
 			if err != nil {
 				return err
 			}
-			var pending []int64
-			for rows.Next() {
-				var oid int64
-				if err := rows.Scan(&oid); err != nil {
-					rows.Close()
-					return err
-				}
-				pending = append(pending, oid)
-			}
-			rows.Close()
 			for _, oid := range pending {
 				o, err := transition(ctx, tx, r.MerchantID, oid, order.Expired)
 				if errors.Is(err, apperr.ErrInvalidTransition) {
