@@ -53,8 +53,7 @@
       if (SL.studioCoupons) SL.studioCoupons.load(slug);
     }
     $("st-comments").replaceChildren();
-    const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
-    for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
+    await loadRecentComments(slug);
     orders = new Map();
     $("st-order-feed").replaceChildren();
     if (canHost) {
@@ -91,8 +90,20 @@
         if (b.likes !== undefined) $("st-likes").textContent = b.likes;
         $("st-dropped").textContent = b.dropped ? t("高峰期已抽样，略过 " + b.dropped + " 条", b.dropped + " sampled out") : "";
       },
-      snapshot(topic, s) { if (topic.startsWith("room:") && s && s.viewers !== undefined) { $("st-viewers").textContent = s.viewers; $("st-likes").textContent = s.likes; } },
+      snapshot(topic, s) {
+        if (!topic.startsWith("room:")) return;
+        if (s && s.viewers !== undefined) { $("st-viewers").textContent = s.viewers; $("st-likes").textContent = s.likes; }
+        // Comments are not replayed: one posted between the list above and
+        // this subscription came in no batch. Read the list again now that
+        // batches flow (addComment skips the ones already shown).
+        loadRecentComments(slug).catch(() => {});
+      },
     });
+  }
+
+  async function loadRecentComments(slug) {
+    const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
+    for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
   }
 
   // ---------- flash sales ----------
