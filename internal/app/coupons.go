@@ -171,6 +171,10 @@ func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in Coupon
 			return nil, coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
 		}
 		c.RoomID = room.ID
+	} else if p.AtStore() != 0 {
+		// A whole-shop coupon is the merchant's money across every store:
+		// staff bound to one store make coupons for their studio's rooms.
+		return nil, coupons.ErrRoomRequired.With("门店员工只能为本店直播间建券", "Staff of one store make coupons for their store's rooms only.")
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -128,3 +128,47 @@ func TestCouponCardAPI(t *testing.T) {
 	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/end", c.ID), nil, owner, nil).want(t, 200)
 	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/grab", c.ID), nil, viewers[0].Token, nil).wantProblem(t, 409, "coupon_not_live")
 }
+
+// TestCouponStoreHost: a host bound to one store makes coupons for their
+// studio's rooms only: a whole-shop coupon or another store's room is
+// refused (400 coupon_room_required) and nothing is created; the owner may
+// make either.
+func TestCouponStoreHost(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	var room struct{ StoreID int64 }
+	room.StoreID = stores.Stores[0].ID
+	other := stores.Stores[1].ID
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "store-a-live", "title": "门店直播", "store_id": room.StoreID}, owner, nil).want(t, 201)
+	hosts := map[int64]string{}
+	for i, store := range []int64{room.StoreID, other} {
+		name := fmt.Sprintf("store-host-%d", i)
+		send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": name, "name": "门店主播", "role": "host", "store_id": store, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+		hosts[store] = staffLogin(t, s.base, name, "Store-Host-2468").Token
+	}
+	count := func() int {
+		var list struct{ Coupons []couponView }
+		send(t, nil, s.base, "GET", "/api/v1/coupons", nil, owner, nil).want(t, 200).decode(t, &list)
+		return len(list.Coupons)
+	}
+	before := count()
+	shopWide := map[string]any{"kind": "fixed", "title": "全店立减2元", "amount_fen": 200, "budget_count": 10}
+	if p := send(t, nil, s.base, "POST", "/api/v1/coupons", shopWide, hosts[room.StoreID], nil).wantProblem(t, 400, "coupon_room_required"); p.Field != "room_id" {
+		t.Fatalf("field %q", p.Field)
+	}
+	inRoom := map[string]any{"kind": "fixed", "title": "本店直播立减2元", "room": "store-a-live", "amount_fen": 200, "budget_count": 10}
+	send(t, nil, s.base, "POST", "/api/v1/coupons", inRoom, hosts[other], nil).wantProblem(t, 400, "coupon_room_required")
+	if n := count(); n != before {
+		t.Fatalf("refused coupons were created: %d → %d", before, n)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/coupons", inRoom, hosts[room.StoreID], nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/coupons", shopWide, owner, nil).want(t, 201)
+	if n := count(); n != before+2 {
+		t.Fatalf("coupons %d → %d, want 2 more", before, n)
+	}
+}
