@@ -124,7 +124,7 @@ var (
 )
 
 // Base returns the embedded rules, compiled once. Its version names both
-// files: "2026-12-07.2/en.2026-12-07.1".
+// files: "2026-12-07.3/en.2026-12-07.1".
 func Base() *Ruleset {
 	baseOnce.Do(func() {
 		var all RuleFile

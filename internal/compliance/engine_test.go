@@ -201,3 +201,34 @@ func TestEnglishRules(t *testing.T) {
 		}
 	})
 }
+
+// TestMoneyOffIsNoReferencePrice: 立减 takes money off the price paid now and
+// names no earlier price, so a coupon title (checked as pinned) saying
+// 立减10元 or 满99立减20 is fine; a text that compares with an earlier price
+// (原价199, 比平时立减30) still needs the price record.
+func TestMoneyOffIsNoReferencePrice(t *testing.T) {
+	rs := compliance.Base()
+	for _, c := range []struct {
+		text  string
+		want  compliance.Verdict
+		match string // the price-reference finding's match, when one is wanted
+	}{
+		{"立减10元", compliance.OK, ""},
+		{"满99立减20", compliance.OK, ""},
+		{"下单立减5元，满减可叠加", compliance.OK, ""},
+		{"原价199 现价99", compliance.NeedsProof, "原价"},
+		{"比原价立减50元", compliance.NeedsProof, "原价"},
+		{"比平时立减30元", compliance.NeedsProof, "比平时立减"},
+		{"较门店价立减20", compliance.NeedsProof, "较门店价立减"},
+		{"直降50元", compliance.NeedsProof, "直降"},
+	} {
+		res := rs.Check(c.text, compliance.Input{Context: compliance.CtxPinned})
+		if res.Verdict != c.want {
+			t.Errorf("%q: %s, want %s: %+v", c.text, res.Verdict, c.want, res.Findings)
+			continue
+		}
+		if c.match != "" && (len(res.Findings) != 1 || res.Findings[0].Rule != "price-reference" || res.Findings[0].Match != c.match) {
+			t.Errorf("%q: findings %+v, want one price-reference on %q", c.text, res.Findings, c.match)
+		}
+	}
+}
