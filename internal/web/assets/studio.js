@@ -52,8 +52,10 @@
       if (SL.studioCocreate) SL.studioCocreate.load(slug);
       if (SL.studioCoupons) SL.studioCoupons.load(slug);
     }
+    // The comments are read when the room's subscription starts (its
+    // snapshot, below): comments are not replayed, so a list read before it
+    // would miss those posted until the socket is up.
     $("st-comments").replaceChildren();
-    await loadRecentComments(slug);
     orders = new Map();
     $("st-order-feed").replaceChildren();
     if (canHost) {
@@ -93,16 +95,17 @@
       snapshot(topic, s) {
         if (!topic.startsWith("room:")) return;
         if (s && s.viewers !== undefined) { $("st-viewers").textContent = s.viewers; $("st-likes").textContent = s.likes; }
-        // Comments are not replayed: one posted between the list above and
-        // this subscription came in no batch. Read the list again now that
-        // batches flow (addComment skips the ones already shown).
-        loadRecentComments(slug).catch(() => {});
+        // Batches flow from here on, so this read misses nothing; a batch
+        // that arrives before it ends is kept (addComment places by id and
+        // skips those shown). A reconnect's snapshot reads again.
+        loadRecentComments(slug).catch((e) => toast(e.message));
       },
     });
   }
 
   async function loadRecentComments(slug) {
     const recent = await api("GET", "/api/v1/rooms/" + slug + "/comments");
+    if (!room || room.slug !== slug) return; // another room was opened meanwhile
     for (const c of recent.comments) addComment({ id: String(c.id), name: c.author_name, text: c.body, host: c.author_kind === "staff" });
   }
 
@@ -221,6 +224,8 @@
     try { const st = await api("PATCH", "/api/v1/rooms/" + room.slug, { rotate_stream_key: true }); $("stream-key").textContent = st.stream_key; } catch (e) { toast(e.message); }
   }
 
+  // addComment shows a comment in id order (the list read on the snapshot
+  // may bring one older than a batch already shown) and once only.
   function addComment(c) {
     const list = $("st-comments");
     if (c.id && list.querySelector('[data-id="' + CSS.escape(String(c.id)) + '"]')) return;
@@ -228,7 +233,9 @@
       c.host ? null : h("span", { class: "acts" },
         h("button", { type: "button", title: t("删除", "Delete"), onclick: async () => { try { await api("DELETE", "/api/v1/rooms/" + room.slug + "/comments/" + c.id); li.remove(); } catch (e) { toast(e.message); } } }, t("删除", "Delete")),
         h("button", { type: "button", class: "mute-open", title: t("禁言", "Mute"), "aria-haspopup": "true", onclick: () => muteMenu(li, c) }, t("禁言", "Mute"))));
-    list.append(li);
+    let next = null; // the first shown comment with a higher id
+    if (c.id) for (let el = list.lastElementChild; el && Number(el.dataset.id) > Number(c.id); el = el.previousElementSibling) next = el;
+    list.insertBefore(li, next);
     if (c.id && flags.has(String(c.id))) flagComment(flags.get(String(c.id)));
     while (list.children.length > 200) list.firstElementChild.remove();
     list.scrollTop = list.scrollHeight;
