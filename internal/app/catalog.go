@@ -31,12 +31,14 @@ func (a *App) UpdateProduct(ctx context.Context, p *identity.Principal, old, pro
 			changes = append(changes, "sku:"+o.Code, fmt.Sprintf("%d -> %d fen", o.PriceFen, k.PriceFen))
 		}
 	}
-	if err := a.checkProductEdit(ctx, p, old, prod, ov); err != nil {
+	overridden, err := a.checkProductEdit(ctx, p, old, prod, ov)
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Catalog.UpdateProduct(ctx, prod); err != nil {
 		return nil, err
 	}
+	a.auditOverride(ctx, overridden)
 	for i := 0; i < len(changes); i += 2 {
 		a.Audit.Audit(ctx, p.MerchantID, p.Name, "price.change", changes[i], changes[i+1])
 	}

@@ -132,32 +132,35 @@ func (a *App) ReviewRoom(ctx context.Context, room *live.Room) (*compliance.Revi
 }
 
 // checkGoLive runs the review for a room about to go live: nil when it may,
-// a *BlockedError when it may not. An owner's override lets it through and
-// is audited with its reason and the blocking findings.
-func (a *App) checkGoLive(ctx context.Context, p *identity.Principal, room *live.Room, ov *Override) error {
+// a *BlockedError when it may not. An owner's override lets it through; its
+// audit is returned, to record once the room is saved (see complianceGate).
+func (a *App) checkGoLive(ctx context.Context, p *identity.Principal, room *live.Room, ov *Override) (*overrideAudit, error) {
 	rev, err := a.ReviewRoom(ctx, room)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "room.live.override", "room:"+room.Slug)
+	return a.complianceGate(p, rev, ov, "room.live.override", "room:"+room.Slug)
 }
 
 // complianceGate decides on a review: nil when nothing blocks; a *BlockedError
 // without an override; with one, only an owner passes, with a reason, and
-// the decision is audited as action on subject with the blocking findings.
-func (a *App) complianceGate(ctx context.Context, p *identity.Principal, rev *compliance.Review, ov *Override, action, subject string) error {
+// the gate returns the override's audit (action on subject, with the
+// blocking findings). It records nothing itself: the caller records it with
+// auditOverride once the action is saved, so an action that then fails
+// (bad input, a conflict, an outage) leaves no override in the log.
+func (a *App) complianceGate(p *identity.Principal, rev *compliance.Review, ov *Override, action, subject string) (*overrideAudit, error) {
 	if !rev.Blocking {
-		return nil
+		return nil, nil
 	}
 	if ov == nil {
-		return &BlockedError{Review: rev}
+		return nil, &BlockedError{Review: rev}
 	}
 	if p == nil || p.Role != identity.RoleOwner {
-		return compliance.ErrOverrideForbidden
+		return nil, compliance.ErrOverrideForbidden
 	}
 	reason := strings.TrimSpace(ov.Reason)
 	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return compliance.ErrOverrideReason
+		return nil, compliance.ErrOverrideReason
 	}
 	var blocked []string
 	for _, t := range rev.Texts {
@@ -168,7 +171,26 @@ func (a *App) complianceGate(ctx context.Context, p *identity.Principal, rev *co
 		}
 	}
 	detail := "reason: " + reason + "; rules " + rev.RulesVersion + "; " + strings.Join(blocked, "; ")
-	return a.Audit.Audit(ctx, p.MerchantID, p.Name, action, subject, detail)
+	return &overrideAudit{merchantID: p.MerchantID, actor: p.Name, action: action, subject: subject, detail: detail}, nil
+}
+
+// overrideAudit is an override a compliance gate accepted, as the audit log
+// will hold it; nil when nothing was overridden.
+type overrideAudit struct {
+	merchantID                     int64
+	actor, action, subject, detail string
+}
+
+// auditOverride records o (nil: nothing to record). Call it only after the
+// overridden action is saved. The action stands by then, so a failed audit
+// write is logged rather than answered.
+func (a *App) auditOverride(ctx context.Context, o *overrideAudit) {
+	if o == nil {
+		return
+	}
+	if err := a.Audit.Audit(ctx, o.merchantID, o.actor, o.action, o.subject, o.detail); err != nil {
+		a.Logger.Error("audit override", "action", o.action, "subject", o.subject, "err", err)
+	}
 }
 
 // The go-live review is not the only gate: once a room is live, whatever
@@ -181,9 +203,9 @@ func (a *App) complianceGate(ctx context.Context, p *identity.Principal, rev *co
 // checkLiveRoomEdit reviews an edit of a live room: the title when it
 // changed, and the products it adds to the lineup (productIDs nil: the
 // lineup is unchanged).
-func (a *App) checkLiveRoomEdit(ctx context.Context, p *identity.Principal, old, next *live.Room, productIDs []int64, ov *Override) error {
+func (a *App) checkLiveRoomEdit(ctx context.Context, p *identity.Principal, old, next *live.Room, productIDs []int64, ov *Override) (*overrideAudit, error) {
 	if a.Compliance == nil || old.Status != live.Live {
-		return nil
+		return nil, nil
 	}
 	var items []compliance.Item
 	if next.Title != old.Title {
@@ -204,60 +226,60 @@ func (a *App) checkLiveRoomEdit(ctx context.Context, p *identity.Principal, old,
 		items = append(items, productItems(prod)...)
 	}
 	if len(items) == 0 {
-		return nil
+		return nil, nil
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, next.MerchantID, items)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "room.edit.override", "room:"+next.Slug)
+	return a.complianceGate(p, rev, ov, "room.edit.override", "room:"+next.Slug)
 }
 
 // checkPin reviews a product pinned in a live room from outside its lineup
 // (the lineup was reviewed when the room went live or the product joined it).
-func (a *App) checkPin(ctx context.Context, p *identity.Principal, room *live.Room, prod *catalog.Product, ov *Override) error {
+func (a *App) checkPin(ctx context.Context, p *identity.Principal, room *live.Room, prod *catalog.Product, ov *Override) (*overrideAudit, error) {
 	if a.Compliance == nil || room.Status != live.Live {
-		return nil
+		return nil, nil
 	}
 	for _, id := range room.ProductIDs {
 		if id == prod.ID {
-			return nil
+			return nil, nil
 		}
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, room.MerchantID, productItems(prod))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "room.pin.override", fmt.Sprintf("room:%s product:%d", room.Slug, prod.ID))
+	return a.complianceGate(p, rev, ov, "room.pin.override", fmt.Sprintf("room:%s product:%d", room.Slug, prod.ID))
 }
 
 // checkProductEdit reviews the texts an edit changes of a product that a
 // live room shows (in its lineup or pinned); other products only get the
 // findings with their save.
-func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, next *catalog.Product, ov *Override) error {
+func (a *App) checkProductEdit(ctx context.Context, p *identity.Principal, old, next *catalog.Product, ov *Override) (*overrideAudit, error) {
 	if a.Compliance == nil {
-		return nil
+		return nil, nil
 	}
 	items := changedItems(productItems(old), productItems(next))
 	priced := changedPrices(old, next)
 	if len(items) == 0 && len(priced.SKUs) == 0 {
-		return nil
+		return nil, nil
 	}
 	shown, err := a.shownLive(ctx, old.MerchantID, old.ID)
 	if err != nil || !shown {
-		return err
+		return nil, err
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, old.MerchantID, items)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.judgeWrittenPrices(ctx, rev, old.MerchantID, next); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.addPriceReview(ctx, rev, old.MerchantID, true, priced); err != nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "product.edit.override", fmt.Sprintf("product:%d", old.ID))
+	return a.complianceGate(p, rev, ov, "product.edit.override", fmt.Sprintf("product:%d", old.ID))
 }
 
 // changedPrices is next with only the SKUs whose price or list price the
@@ -295,12 +317,12 @@ func (a *App) ReviewCoupon(ctx context.Context, c *coupons.Coupon) (*compliance.
 // reaches viewers as soon as the card is pushed or the coupon issued, so
 // a blocking finding refuses the coupon (409 compliance_blocked with the
 // review) unless an owner overrides it, audited as coupon.create.override.
-func (a *App) checkCouponTitle(ctx context.Context, p *identity.Principal, c *coupons.Coupon, ov *Override) error {
+func (a *App) checkCouponTitle(ctx context.Context, p *identity.Principal, c *coupons.Coupon, ov *Override) (*overrideAudit, error) {
 	rev, err := a.ReviewCoupon(ctx, c)
 	if err != nil || rev == nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "coupon.create.override", "coupon:"+c.Title)
+	return a.complianceGate(p, rev, ov, "coupon.create.override", "coupon:"+c.Title)
 }
 
 // checkRoomTexts reviews what a host puts on every viewer's screen besides
@@ -335,24 +357,24 @@ func (a *App) checkRoomTexts(ctx context.Context, room *live.Room, source string
 // charged in the 7 days before the new price starts. Only products a live
 // room shows are gated, like edits; the price is stored only if it passes
 // or an owner overrides (audited).
-func (a *App) checkLivePrice(ctx context.Context, p *identity.Principal, prod *catalog.Product, sku *catalog.SKU, priceFen int64, ov *Override) error {
+func (a *App) checkLivePrice(ctx context.Context, p *identity.Principal, prod *catalog.Product, sku *catalog.SKU, priceFen int64, ov *Override) (*overrideAudit, error) {
 	if a.Compliance == nil || sku.ListPriceFen <= 0 || sku.ListPriceFen <= priceFen || sku.PriceFen == priceFen {
-		return nil
+		return nil, nil
 	}
 	shown, err := a.shownLive(ctx, p.MerchantID, prod.ID)
 	if err != nil || !shown {
-		return err
+		return nil, err
 	}
 	rev, err := a.Compliance.ReviewItems(ctx, p.MerchantID, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	next := *sku
 	next.PriceFen = priceFen
 	if err := a.addPriceReview(ctx, rev, p.MerchantID, true, &catalog.Product{ID: prod.ID, SKUs: []catalog.SKU{next}}); err != nil {
-		return err
+		return nil, err
 	}
-	return a.complianceGate(ctx, p, rev, ov, "price.change.override", "sku:"+sku.Code)
+	return a.complianceGate(p, rev, ov, "price.change.override", "sku:"+sku.Code)
 }
 
 // shownLive reports whether a live room of the merchant shows the product.

@@ -179,12 +179,14 @@ func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in Coupon
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if err := a.checkCouponTitle(ctx, p, c, in.Override); err != nil {
+	overridden, err := a.checkCouponTitle(ctx, p, c, in.Override)
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Coupons.Create(ctx, c); err != nil {
 		return nil, err
 	}
+	a.auditOverride(ctx, overridden)
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.create", "coupon:"+itoa64(c.ID), c.Title)
 	return c, nil
 }

@@ -126,13 +126,15 @@ func (a *App) Pin(ctx context.Context, p *identity.Principal, room *live.Room, p
 	if err != nil {
 		return nil, "", apperr.NotFoundAs(err, catalog.ErrUnknownProduct)
 	}
-	if err := a.checkPin(ctx, p, room, prod, ov); err != nil {
+	overridden, err := a.checkPin(ctx, p, room, prod, ov)
+	if err != nil {
 		return nil, "", err
 	}
 	at := a.Now()
 	if err := a.Live.Pin(ctx, p.MerchantID, room.ID, productID, at); err != nil {
 		return nil, "", err
 	}
+	a.auditOverride(ctx, overridden)
 	pinID := strconv.FormatInt(room.ID, 36) + "-" + strconv.FormatInt(at.UnixNano(), 36)
 	a.publish(a.CommerceTopic(ctx, room.ID), "card.pinned", map[string]any{"product": prod, "pin_id": pinID})
 	return prod, pinID, nil
@@ -155,12 +157,14 @@ func (a *App) SetPrice(ctx context.Context, p *identity.Principal, skuID, priceF
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkLivePrice(ctx, p, prod, sku, priceFen, ov); err != nil {
+	overridden, err := a.checkLivePrice(ctx, p, prod, sku, priceFen, ov)
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Catalog.SetPrice(ctx, p.MerchantID, skuID, priceFen); err != nil {
 		return nil, err
 	}
+	a.auditOverride(ctx, overridden)
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "price.change", "sku:"+sku.Code, fmt.Sprintf("%d -> %d fen", sku.PriceFen, priceFen))
 	return a.ProductChanged(ctx, p.MerchantID, prod.ID)
 }
@@ -193,8 +197,10 @@ func (a *App) ProductChanged(ctx context.Context, merchantID, productID int64) (
 // passes the compliance review (title, script, lineup texts); blocking
 // findings refuse it unless an owner sends an explicit override.
 func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *live.Room, next live.Status, ov *Override) (*live.Room, error) {
+	var overridden *overrideAudit
 	if next == live.Live && room.Status != live.Live {
-		if err := a.checkGoLive(ctx, p, room, ov); err != nil {
+		var err error
+		if overridden, err = a.checkGoLive(ctx, p, room, ov); err != nil {
 			return nil, err
 		}
 	}
@@ -204,6 +210,7 @@ func (a *App) SetRoomStatus(ctx context.Context, p *identity.Principal, room *li
 	if err := a.Live.UpdateRoom(ctx, room); err != nil {
 		return nil, err
 	}
+	a.auditOverride(ctx, overridden)
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "room."+string(next), "room:"+room.Slug, "")
 	a.publish(room.Topic(), "room.status", map[string]any{"status": room.Status})
 	a.emitRoom(room)
@@ -267,12 +274,14 @@ func (a *App) UpdateRoom(ctx context.Context, p *identity.Principal, old, room *
 	if err := a.checkStore(ctx, p.MerchantID, room.StoreID); err != nil {
 		return nil, err
 	}
-	if err := a.checkLiveRoomEdit(ctx, p, old, room, productIDs, ov); err != nil {
+	overridden, err := a.checkLiveRoomEdit(ctx, p, old, room, productIDs, ov)
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Live.UpdateRoomWithLineup(ctx, room, productIDs); err != nil {
 		return nil, err
 	}
+	a.auditOverride(ctx, overridden)
 	return a.RoomBySlug(ctx, room.Slug)
 }
 
