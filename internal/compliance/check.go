@@ -7,6 +7,7 @@ package compliance
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -231,7 +232,7 @@ func containsAround(rn []rune, m match, term string) bool {
 }
 
 func (rs *Ruleset) finding(r *Rule, term string, m match, matched string) Finding {
-	f := Finding{Rule: r.ID, Law: r.Law, Span: Span{m.start, m.end}, Match: matched, Severity: m.sev,
+	f := Finding{Rule: r.ID, Law: r.Law, LawEN: r.LawEN, Span: Span{m.start, m.end}, Match: matched, Severity: m.sev,
 		Explanation: r.Explanation, ExplanationEN: r.ExplanationEN, Suggestion: r.Suggestion, SuggestionEN: r.SuggestionEN}
 	if m.sev == NeedsEvidence {
 		f.Evidence = r.Evidence
@@ -251,22 +252,56 @@ func (rs *Ruleset) finding(r *Rule, term string, m match, matched string) Findin
 }
 
 // checkRequired adds a finding for each applicable rule whose required
-// phrase is missing (e.g. a health-food ad without 本品不能代替药物).
+// phrase is missing (e.g. a health-food ad without 本品不能代替药物, an
+// English-only one without "cannot replace medicine").
 func (rs *Ruleset) checkRequired(rn []rune, end int, in Input, fs []Finding) []Finding {
+	han := -1 // whether rn has a Han character, found on the first rule that asks
 	for i, req := range rs.required {
 		if req == nil {
 			continue
 		}
 		r := &rs.rules[i]
 		sev := r.severityFor(in)
-		if sev == "" || sev == Allow || containsRunes(rn, req) {
+		if sev == "" || sev == Allow {
+			continue
+		}
+		if r.RequiredLang != "" {
+			if han < 0 {
+				han = 0
+				if hasHan(rn) {
+					han = 1
+				}
+			}
+			if (r.RequiredLang == "zh") != (han == 1) {
+				continue
+			}
+		}
+		if containsAny(rn, req) {
 			continue
 		}
 		rep := r.Replacement
-		fs = append(fs, Finding{Rule: r.ID, Law: r.Law, Span: Span{end, end}, Severity: sev,
+		fs = append(fs, Finding{Rule: r.ID, Law: r.Law, LawEN: r.LawEN, Span: Span{end, end}, Severity: sev,
 			Explanation: r.Explanation, ExplanationEN: r.ExplanationEN, Suggestion: r.Suggestion, SuggestionEN: r.SuggestionEN, Replacement: &rep})
 	}
 	return fs
+}
+
+func hasHan(rn []rune) bool {
+	for _, r := range rn {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s []rune, subs [][]rune) bool {
+	for _, sub := range subs {
+		if containsRunes(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsRunes(s, sub []rune) bool {

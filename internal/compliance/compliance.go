@@ -71,6 +71,7 @@ type Span [2]int
 type Finding struct {
 	Rule          string   `json:"rule"`
 	Law           string   `json:"law"`
+	LawEN         string   `json:"law_en"` // the law's English name, for English pages
 	Span          Span     `json:"span"`
 	Match         string   `json:"match"`
 	Severity      Severity `json:"severity"`

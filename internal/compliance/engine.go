@@ -46,9 +46,15 @@ type Rule struct {
 	Patterns []string          `json:"patterns,omitempty"`
 	Rewrite  map[string]string `json:"rewrite,omitempty"`
 	// Required phrases must appear (one of them) when the rule applies, e.g.
-	// a health-food ad's 本品不能代替药物; missing, the finding spans [0,0].
-	Required    []string `json:"required,omitempty"`
-	Replacement string   `json:"replacement,omitempty"`
+	// a health-food ad's 本品不能代替药物; missing, the finding is an empty
+	// span at the text's end.
+	Required []string `json:"required,omitempty"`
+	// RequiredLang says which texts must carry the required phrase: "zh"
+	// those with a Chinese (Han) character, "en" those without one, "" all.
+	// A Chinese or bilingual ad needs the Chinese statement; an English-only
+	// one (a product's name_en) the English, which its readers can read.
+	RequiredLang string `json:"required_lang,omitempty"`
+	Replacement  string `json:"replacement,omitempty"`
 }
 
 // severityFor is the rule's severity for a product type ("" = not applied).
@@ -112,7 +118,7 @@ type Ruleset struct {
 	// exprByFirst: rune → the expressions a match can start with it, so a
 	// text is walked once for all of them
 	exprByFirst map[rune][]int
-	required    [][]rune // per rule index, folded required phrases (nil when none)
+	required    [][][]rune // per rule index, folded required phrases, any one will do (nil when none)
 	evidence    []Evidence
 	now         time.Time
 }
@@ -124,7 +130,7 @@ var (
 )
 
 // Base returns the embedded rules, compiled once. Its version names both
-// files: "2026-12-07.3/en.2026-12-07.1".
+// files: "2026-12-07.4/en.2026-12-07.2".
 func Base() *Ruleset {
 	baseOnce.Do(func() {
 		var all RuleFile
@@ -170,6 +176,11 @@ func Compile(f RuleFile) (*Ruleset, error) {
 		if r.Severity == NeedsEvidence && r.Evidence == "" {
 			return nil, fmt.Errorf("compliance: rule %s needs evidence of no kind", r.ID)
 		}
+		switch r.RequiredLang {
+		case "", "zh", "en":
+		default:
+			return nil, fmt.Errorf("compliance: rule %s: required_lang %q (zh, en or none)", r.ID, r.RequiredLang)
+		}
 		if len(r.Patterns) > 0 {
 			// one expression per rule: one pass over the text, not one per pattern
 			alts := make([]string, len(r.Patterns))
@@ -207,12 +218,11 @@ func (rs *Ruleset) addRule(r Rule) {
 	rs.rules = append(rs.rules, r)
 	var req [][]rune
 	for _, p := range r.Required {
-		req = append(req, fold(p))
+		if rn := fold(p); len(rn) > 0 {
+			req = append(req, rn)
+		}
 	}
-	rs.required = append(rs.required, nil)
-	if len(req) > 0 {
-		rs.required[idx] = req[0] // one phrase is enough for the rules we have
-	}
+	rs.required = append(rs.required, req)
 	for _, t := range r.Terms {
 		if rn := fold(t); len(rn) > 0 {
 			rs.patterns = append(rs.patterns, pattern{runes: rn, rule: idx, term: t,

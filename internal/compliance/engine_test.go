@@ -232,3 +232,91 @@ func TestMoneyOffIsNoReferencePrice(t *testing.T) {
 		}
 	}
 }
+
+// TestDisclaimerLanguage: a health-food text must say it cannot replace
+// medicine in a language its readers read: a Chinese or bilingual text in
+// Chinese (本品不能代替药物), an English-only one (a product's name_en) in
+// English; each finding names its law in both languages.
+func TestDisclaimerLanguage(t *testing.T) {
+	rs := compliance.Base()
+	in := compliance.Input{Context: compliance.CtxProduct, ProductType: compliance.HealthFood}
+	for _, c := range []struct {
+		text string
+		rule string // the disclaimer finding wanted, "" for none
+	}{
+		{"Fish oil softgels, 60 capsules", "ad18-disclaimer-en"},
+		{"Fish oil softgels. This product cannot replace medicine.", ""},
+		{"Fish oil softgels. Not a substitute for medicine.", ""},
+		{"FISH OIL. THIS PRODUCT CANNOT REPLACE MEDICINE", ""},
+		{"鱼油软胶囊", "ad18-disclaimer"},
+		{"鱼油软胶囊。本品不能代替药物。", ""},
+		// Chinese readers need the Chinese statement; the English one does not do.
+		{"鱼油软胶囊 This product cannot replace medicine.", "ad18-disclaimer"},
+		{"Fish oil 鱼油。本品不能代替药物", ""},
+	} {
+		res := rs.Check(c.text, in)
+		var got []string
+		for _, f := range res.Findings {
+			got = append(got, f.Rule)
+		}
+		if c.rule == "" && len(res.Findings) > 0 || c.rule != "" && (len(got) != 1 || got[0] != c.rule) {
+			t.Errorf("%q: findings %v, want [%s]", c.text, got, c.rule)
+			continue
+		}
+		if c.rule != "" {
+			f := res.Findings[0]
+			n := len([]rune(c.text))
+			if f.Severity != compliance.Warn || f.Span != (compliance.Span{n, n}) || f.Replacement == nil || f.LawEN != "Advertising Law art. 18(2)" {
+				t.Errorf("%q: %+v", c.text, f)
+			}
+			if c.rule == "ad18-disclaimer-en" && *f.Replacement != " This product cannot replace medicine." {
+				t.Errorf("%q: replacement %q", c.text, *f.Replacement)
+			}
+		}
+	}
+	// Not on ordinary food, not in comments.
+	if res := rs.Check("Fish oil softgels", compliance.Input{Context: compliance.CtxProduct}); len(res.Findings) != 0 {
+		t.Errorf("ordinary food: %+v", res.Findings)
+	}
+	if res := rs.Check("Fish oil softgels", compliance.Input{Context: compliance.CtxComment, ProductType: compliance.HealthFood}); len(res.Findings) != 0 {
+		t.Errorf("comment: %+v", res.Findings)
+	}
+	_, err := compliance.Compile(compliance.RuleFile{Version: "t", Rules: []compliance.Rule{{ID: "x", Severity: compliance.Warn, Explanation: "x", Required: []string{"x"}, RequiredLang: "fr"}}})
+	if err == nil {
+		t.Error("required_lang fr accepted")
+	}
+}
+
+// TestLawEN: every finding names its law in English too — the base rules'
+// (Chinese and English), a merchant's own term, a list price judged
+// against the price history.
+func TestLawEN(t *testing.T) {
+	rs := compliance.Base()
+	for _, r := range rs.Rules() {
+		if r.LawEN == "" {
+			t.Errorf("rule %s has no law_en", r.ID)
+		}
+	}
+	m := rs.With("m1", []compliance.Term{{ID: 1, Term: "秒杀王", Severity: compliance.Block}}, nil, time.Now())
+	want := map[string]string{
+		"ad9-absolute":      "Advertising Law art. 9(3)",
+		"ad17-treatment-en": "Advertising Law art. 17; Food Safety Law art. 73",
+		"merchant-term-1":   "merchant's own rule",
+		"price-reference":   "Price Marking and Anti-Price-Fraud Provisions art. 13, 19; Price Law art. 14",
+	}
+	got := map[string]string{}
+	for _, text := range []string{"最好的苹果 cures colds", "秒杀王来了", "原价99"} {
+		for _, f := range m.Check(text, compliance.Input{}).Findings {
+			got[f.Rule] = f.LawEN
+		}
+	}
+	for id, law := range want {
+		if got[id] != law {
+			t.Errorf("%s: law_en %q, want %q (all: %v)", id, got[id], law, got)
+		}
+	}
+	v := compliance.PriceVerdict{Severity: compliance.Block, LowestFen: 5900}
+	if f := rs.ListPriceFinding(v, 6900, 1); f == nil || f.LawEN != "Anti-Price-Fraud Provisions art. 19" {
+		t.Errorf("list price finding %+v", f)
+	}
+}

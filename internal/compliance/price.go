@@ -93,17 +93,17 @@ func (rs *Ruleset) ListPriceFinding(v PriceVerdict, listFen int64, productID int
 		expl = fmt.Sprintf("划线价须是降价前7日内的最低成交价；这个规格降价前7日最低卖过 %s，划线价 %s 高于它，属虚构原价。", Yuan(v.LowestFen), Yuan(listFen))
 		explEN = fmt.Sprintf("A list price must be the lowest price of the 7 days before the cut; this SKU sold at %s in those days, below the list price %s.", Yuan(v.LowestFen), Yuan(listFen))
 	}
-	law, sugg := "《明码标价和禁止价格欺诈规定》第十三条、第十九条", "把划线价改为降价前7日内的最低价，或去掉划线价"
+	law, lawEN, sugg := "《明码标价和禁止价格欺诈规定》第十三条、第十九条", "Price Marking and Anti-Price-Fraud Provisions art. 13, 19", "把划线价改为降价前7日内的最低价，或去掉划线价"
 	for _, r := range rs.rules {
 		if r.ID == id {
-			law = r.Law
+			law, lawEN = r.Law, r.LawEN
 		}
 	}
 	if v.Severity == Block && v.LowestFen > 0 {
 		sugg = "把划线价改为 " + Yuan(v.LowestFen) + " 或去掉划线价"
 	}
 	text := ListPriceText(listFen)
-	f := &Finding{Rule: id, Law: law, Span: Span{0, len([]rune(text))}, Match: text, Severity: v.Severity,
+	f := &Finding{Rule: id, Law: law, LawEN: lawEN, Span: Span{0, len([]rune(text))}, Match: text, Severity: v.Severity,
 		Explanation: expl, ExplanationEN: explEN, Suggestion: sugg, SuggestionEN: "Use the lowest price of the 7 days before the cut, or no list price."}
 	if v.Severity == NeedsEvidence {
 		f.Evidence = EvPrice

@@ -11,6 +11,7 @@ import (
 type findingView struct {
 	Rule        string  `json:"rule"`
 	Law         string  `json:"law"`
+	LawEN       string  `json:"law_en"`
 	Span        [2]int  `json:"span"`
 	Severity    string  `json:"severity"`
 	Explanation string  `json:"explanation"`
@@ -44,7 +45,7 @@ func TestComplianceCheck(t *testing.T) {
 	}
 	rules := map[string][2]int{}
 	for _, f := range out.Results[0].Findings {
-		if f.Law == "" || f.Explanation == "" || f.Suggestion == "" || f.Severity == "" {
+		if f.Law == "" || f.LawEN == "" || f.Explanation == "" || f.Suggestion == "" || f.Severity == "" {
 			t.Errorf("incomplete finding %+v", f)
 		}
 		rules[f.Rule] = f.Span
@@ -60,6 +61,19 @@ func TestComplianceCheck(t *testing.T) {
 	send(t, nil, base, "POST", "/api/v1/compliance/check", map[string]any{"texts": []string{"增强免疫力"}, "context": "comment", "product_type": "health_food"}, owner, nil).decode(t, &ht)
 	if ht.Results[0].Verdict != "needs_evidence" {
 		t.Fatalf("%+v", ht)
+	}
+	// An English-only health-food text needs the disclaimer in English, and
+	// the finding names its law in English for the English pages.
+	var en struct {
+		Results []checkResult `json:"results"`
+	}
+	send(t, nil, base, "POST", "/api/v1/compliance/check", map[string]any{"texts": []string{"Fish oil softgels", "Fish oil softgels. This product cannot replace medicine."},
+		"context": "product", "product_type": "health_food"}, owner, nil).decode(t, &en)
+	if f := en.Results[0].Findings; len(f) != 1 || f[0].Rule != "ad18-disclaimer-en" || f[0].LawEN != "Advertising Law art. 18(2)" || f[0].Replacement == nil {
+		t.Fatalf("English text without the disclaimer: %+v", en.Results[0])
+	}
+	if en.Results[1].Verdict != "ok" {
+		t.Fatalf("English disclaimer not accepted: %+v", en.Results[1])
 	}
 
 	t.Run("ErrBadInput", func(t *testing.T) {
