@@ -11,12 +11,9 @@
   const SL = window.SL;
   SL.adminTabs = SL.adminTabs || {};
   // createForm: a draft coupon for the whole shop or one room (the studio
-  // pushes a room's card; 定向发券 below issues it). Its title cannot be
-  // edited later, so it is reviewed first: refused with 409
-  // compliance_blocked, the review shows beside the form and what was typed
-  // stays; an owner may give a reason and confirm, which sends the same
-  // coupon with override (audited as coupon.create.override); other roles
-  // read that an owner must approve.
+  // pushes a room's card; 定向发券 below issues it). Its title is reviewed
+  // when it is created: refused, SL.couponReview shows the findings beside
+  // the form and lets an owner confirm with a reason.
   function createForm(c, rooms) {
     const { h, t, api, toast, show } = c;
     const role = document.getElementById("admin").dataset.role;
@@ -29,7 +26,7 @@
     const amount = num("coupon-amount", "5", { step: "0.01" }), min = num("coupon-min", "0", { step: "0.01" }), pct = num("coupon-percent", "0", { max: "90" });
     const budget = num("coupon-budget", "100", { min: "1" }), limit = num("coupon-limit", "1", { min: "1", max: "10" }), days = num("coupon-days", "7", { min: "1", max: "365" });
     const err = h("p", { class: "form-error full hidden", role: "alert", id: "coupon-error" });
-    const review = h("div", { class: "cf-panel coupon-review hidden", id: "coupon-review" });
+    const review = SL.couponReview(role, title, (override) => submit(override));
     const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
     async function submit(override) {
       const body = { kind: kind.value, title: title.value.trim(), room: room.value, budget_count: Number(budget.value), per_user_limit: Number(limit.value),
@@ -41,31 +38,16 @@
         await api("POST", "/api/v1/coupons", body);
         toast(t("优惠券已创建", "Coupon created")); show("coupons");
       } catch (e) {
-        if (e.code === "compliance_blocked" && e.problem && e.problem.review) { blocked(e.problem.review); return; }
+        if (e.code === "compliance_blocked" && e.problem && e.problem.review) { review.show(e.problem.review); return; }
         err.textContent = e.message + SL.fieldText(e.field); err.classList.remove("hidden");
       }
     }
-    function blocked(rev) {
-      const reason = h("input", { id: "coupon-override-reason", maxlength: "200", placeholder: t("仍要创建的理由（记入操作日志）", "Reason to create it anyway (audited)") });
-      review.replaceChildren(
-        h("h3", {}, "⚠ " + t("券名未通过合规审查，未创建", "Title refused by the compliance review: not created")),
-        h("p", { class: "small muted" }, t("券卡推送或发券后顾客就能看到券名，且不能再改。请按建议改写后重新创建。", "Customers read the title once the card is pushed or the coupon issued, and it cannot be changed later. Rewrite it as suggested and create again.")),
-        SL.complianceView(rev),
-        role === "owner" ? h("form", { class: "row-form", id: "coupon-override", onsubmit: (ev) => {
-          ev.preventDefault();
-          if (reason.value.trim()) submit({ reason: reason.value.trim() }); else reason.focus();
-        } }, reason, h("button", { class: "btn btn-danger btn-sm", type: "submit" }, t("店主确认创建", "Create anyway (owner)")))
-          : h("p", { class: "small", id: "coupon-owner-needed" }, t("需要店主批准：只有店主可以填写理由后仍然创建。", "An owner must approve: only an owner can create it anyway, with a reason.")));
-      review.classList.remove("hidden");
-      review.scrollIntoView({ block: "nearest" });
-    }
-    title.addEventListener("input", () => review.classList.add("hidden")); // an override answers the findings shown, of the title reviewed
     const form = h("form", { class: "form-grid", id: "coupon-form", onsubmit: (ev) => { ev.preventDefault(); submit(); } },
       h("label", { class: "full" }, t("名称（顾客看到的券名，创建后不能修改）", "Title (what customers read; cannot be changed later)"), title),
       lab("券种", "Kind", kind), lab("直播间", "Room", room), lab("金额/最高优惠（元）", "Amount / max off (¥)", amount), lab("门槛（元）", "Spend at least (¥)", min),
       lab("折扣 %", "% off", pct), lab("发放张数", "Coupons", budget), lab("每人限领", "Per person", limit), lab("有效天数", "Valid for (days)", days), err,
       h("div", { class: "full" }, h("button", { class: "btn btn-primary", type: "submit", id: "coupon-create" }, t("创建优惠券", "Create coupon"))));
-    return h("section", { class: "card", id: "coupon-new" }, h("h2", {}, t("新建优惠券", "New coupon")), h("div", { class: "coupon-new" }, form, review));
+    return h("section", { class: "card", id: "coupon-new" }, h("h2", {}, t("新建优惠券", "New coupon")), h("div", { class: "coupon-new" }, form, review.el));
   }
 
   // segmentForm: pick a coupon (not a live card) and a segment, issue.

@@ -81,6 +81,36 @@
     };
   };
 
+  // SL.couponReview is the box beside a coupon form (Admin 优惠券, the
+  // studio) for a title the review refuses: a coupon's title cannot be
+  // edited later, so 409 compliance_blocked creates nothing and show(review)
+  // lists the findings while the form keeps what was typed. An owner gets a
+  // reason field whose confirm calls retry({reason}), which sends the same
+  // coupon with override (audited as coupon.create.override); other roles
+  // read that an owner must approve. Editing title hides the box: an
+  // override answers the findings shown, of the title reviewed.
+  SL.couponReview = function (role, title, retry) {
+    const box = h("div", { class: "cf-panel coupon-review hidden", id: "coupon-review", "aria-live": "polite" });
+    title.addEventListener("input", () => box.classList.add("hidden"));
+    return {
+      el: box,
+      show(review) {
+        const reason = h("input", { id: "coupon-override-reason", maxlength: "200", placeholder: t("仍要创建的理由（记入操作日志）", "Reason to create it anyway (audited)") });
+        box.replaceChildren(
+          h("h3", {}, "⚠ " + t("券名未通过合规审查，未创建", "Title refused by the compliance review: not created")),
+          h("p", { class: "small muted" }, t("券卡推送或发券后顾客就能看到券名，且不能再改。请按建议改写后重新创建。", "Customers read the title once the card is pushed or the coupon issued, and it cannot be changed later. Rewrite it as suggested and create again.")),
+          SL.complianceView(review),
+          role === "owner" ? h("form", { class: "row-form", id: "coupon-override", onsubmit: (ev) => {
+            ev.preventDefault();
+            if (reason.value.trim()) retry({ reason: reason.value.trim() }); else reason.focus();
+          } }, reason, h("button", { class: "btn btn-danger btn-sm", type: "submit" }, t("店主确认创建", "Create anyway (owner)")))
+            : h("p", { class: "small", id: "coupon-owner-needed" }, t("需要店主批准：只有店主可以填写理由后仍然创建。", "An owner must approve: only an owner can create it anyway, with a reason.")));
+        box.classList.remove("hidden");
+        box.scrollIntoView({ block: "nearest" });
+      },
+    };
+  };
+
   SL.adminTabs = SL.adminTabs || {};
   SL.adminTabs.compliance = async function (c) {
     const { main, api, toast, table, toolbar, badge, fmt, show } = c;

@@ -23,19 +23,27 @@
     const budget = h("input", { id: "coupon-budget", type: "number", min: "1", value: "100" });
     const limit = h("input", { id: "coupon-limit", type: "number", min: "1", max: "10", value: "1" });
     const lab = (zh, en, el) => h("label", {}, t(zh, en), el);
+    // A refused title shows its review under the form, as in Admin 优惠券
+    // (SL.couponReview); the form keeps what was typed.
+    const review = SL.couponReview(document.getElementById("studio").dataset.role, title, (override) => create(override));
+    async function create(override) {
+      const k = kind.value;
+      const body = { kind: k, title: title.value, room: slug, budget_count: Number(budget.value), per_user_limit: Number(limit.value), min_spend_fen: fen(min.value) };
+      if (k === "percent") { body.percent_off = Number(pct.value); body.max_off_fen = fen(amount.value); } else body.amount_fen = fen(amount.value);
+      if (override) body.override = override;
+      try { const c = await api("POST", "/api/v1/coupons", body); coupons.unshift(c); renderCoupons(); renderDraws(); toast(t("已创建，点「推送」发到直播间", "Created — press Push to send it to the room")); }
+      catch (e) {
+        if (e.code === "compliance_blocked" && e.problem && e.problem.review) review.show(e.problem.review);
+        else toast(e.message);
+      }
+    }
     box.replaceChildren(
-      h("form", { class: "coupon-form", id: "coupon-form", onsubmit: async (ev) => {
-        ev.preventDefault();
-        const k = kind.value;
-        const body = { kind: k, title: title.value, room: slug, budget_count: Number(budget.value), per_user_limit: Number(limit.value), min_spend_fen: fen(min.value) };
-        if (k === "percent") { body.percent_off = Number(pct.value); body.max_off_fen = fen(amount.value); } else body.amount_fen = fen(amount.value);
-        try { const c = await api("POST", "/api/v1/coupons", body); coupons.unshift(c); renderCoupons(); renderDraws(); toast(t("已创建，点「推送」发到直播间", "Created — press Push to send it to the room")); }
-        catch (e) { toast(e.message); }
-      } }, lab("券种", "Kind", kind), lab("名称", "Title", title), lab("金额/最高优惠（元）", "Amount / max off (¥)", amount), lab("门槛（元）", "Spend at least (¥)", min),
+      h("form", { class: "coupon-form", id: "coupon-form", onsubmit: (ev) => { ev.preventDefault(); create(); } }, lab("券种", "Kind", kind), lab("名称", "Title", title), lab("金额/最高优惠（元）", "Amount / max off (¥)", amount), lab("门槛（元）", "Spend at least (¥)", min),
         lab("折扣 %", "% off", pct), lab("发放张数", "Coupons", budget), lab("每人限领", "Per person", limit),
         h("button", { class: "btn btn-primary btn-sm", type: "submit", id: "coupon-create" }, t("创建优惠券", "Create coupon"))),
+      review.el,
       h("ul", { class: "studio-coupons", id: "coupon-list" }, coupons.slice(0, 8).map((c) => h("li", { dataset: { coupon: c.id } },
-        h("span", {}, h("b", {}, c.title), " ", h("span", { class: "muted small" }, c.kind_label + " · " + t("已领 ", "grabbed ") + c.issued + "/" + (c.issued + c.remaining))),
+        h("span", {}, h("b", {}, c.title), " ", h("span", { class: "muted small" }, SL.bi(c.kind_label) + " · " + t("已领 ", "grabbed ") + c.issued + "/" + (c.issued + c.remaining))),
         c.status === "draft" ? h("button", { class: "btn btn-sm btn-buy", type: "button", id: "coupon-push-" + c.id, onclick: () => act(c, "push") }, t("推送", "Push"))
           : c.status === "live" ? h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: () => act(c, "end") }, t("停止领取", "Stop")) : h("span", { class: "muted small" }, t("已结束", "Closed"))))));
   }
