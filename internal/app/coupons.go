@@ -164,11 +164,11 @@ func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in Coupon
 	}
 	if in.Room != "" {
 		room, err := a.Live.RoomBySlug(ctx, in.Room)
-		if err != nil || room.MerchantID != p.MerchantID {
-			return nil, coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
+		if err != nil {
+			return nil, apperr.NotFoundAs(err, coupons.ErrUnknownRoom) // an outage is not bad input
 		}
-		if at := p.AtStore(); at != 0 && room.StoreID != at {
-			return nil, coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")
+		if at := p.AtStore(); room.MerchantID != p.MerchantID || (at != 0 && room.StoreID != at) {
+			return nil, coupons.ErrUnknownRoom
 		}
 		c.RoomID = room.ID
 	} else if p.AtStore() != 0 {
@@ -199,7 +199,10 @@ func (a *App) ownCoupon(ctx context.Context, p *identity.Principal, id int64) (*
 	}
 	if at := p.AtStore(); at != 0 {
 		room, err := a.Live.Room(ctx, p.MerchantID, c.RoomID)
-		if err != nil || room.StoreID != at {
+		if err != nil {
+			return nil, err // not found (a whole-shop coupon has no room) or an outage
+		}
+		if room.StoreID != at {
 			return nil, apperr.ErrNotFound
 		}
 	}

@@ -185,6 +185,7 @@ var (
 	ErrPercent      = apperr.InvalidField("percent_off", "coupon_percent", "折扣须为1%到90%", "Percent off must be 1 to 90.")
 	ErrMaxOff       = apperr.InvalidField("max_off_fen", "coupon_max_off", "折扣券须设最高优惠金额", "A percent coupon needs a maximum saving.")
 	ErrRoomRequired = apperr.InvalidField("room_id", "coupon_room_required", "直播间专享券须指定直播间", "A room-only coupon needs its room.")
+	ErrUnknownRoom  = ErrRoomRequired.With("直播间不存在", "Unknown room.") // not the caller's, or no such room
 	ErrBudget       = apperr.InvalidField("budget_count", "coupon_budget", "发放数量须为1到100万", "Budget must be 1 to 1,000,000 coupons.")
 	ErrPerUser      = apperr.InvalidField("per_user_limit", "coupon_per_user", "每人限领须为1到10张", "Per-person limit must be 1 to 10.")
 	ErrWindow       = apperr.InvalidField("valid_until", "coupon_window", "有效期须晚于开始时间且不超过一年", "The validity must end after it starts, within a year.")

@@ -49,7 +49,7 @@ func scanCoupon(row interface{ Scan(...any) error }) (*coupons.Coupon, error) {
 func (s *CouponStore) Create(ctx context.Context, c *coupons.Coupon) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		if c.RoomID != 0 {
-			if err := absentAs(ofMerchant(ctx, tx, "rooms", c.MerchantID, c.RoomID), coupons.ErrRoomRequired.With("直播间不存在", "Unknown room.")); err != nil {
+			if err := absentAs(ofMerchant(ctx, tx, "rooms", c.MerchantID, c.RoomID), coupons.ErrUnknownRoom); err != nil {
 				return err
 			}
 		}

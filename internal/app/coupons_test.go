@@ -1,0 +1,64 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/shelflive/shelflive/internal/app"
+	"github.com/shelflive/shelflive/internal/apperr"
+	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/live"
+	"github.com/shelflive/shelflive/internal/members"
+	"github.com/shelflive/shelflive/internal/order"
+	"github.com/shelflive/shelflive/internal/sqldb"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestCouponRoomOutage: a coupon's room that does not exist is bad input
+// (400 coupon_room_required); a database failure while reading it is an
+// outage (500), for the coupon's creation and for a store's host reaching
+// a coupon of their studio.
+func TestCouponRoomOutage(t *testing.T) {
+	m := testkit.StartNode(t, "")
+	ctx := context.Background()
+	owner := &identity.Principal{Kind: identity.KindToken, MerchantID: 1, Role: identity.RoleOwner, Name: "owner"}
+	host := &identity.Principal{Kind: identity.KindStaff, MerchantID: 1, Role: identity.RoleHost, Name: "host", StoreID: 1}
+	in := app.CouponInput{Kind: coupons.Fixed, Title: "本店直播立减2元", AmountFen: 200, BudgetCount: 10}
+
+	in.Room = "no-such-room"
+	_, err := m.App.CreateCoupon(ctx, owner, in)
+	if !errors.Is(err, coupons.ErrUnknownRoom) || apperr.As(err).Kind != apperr.Invalid {
+		t.Fatalf("no such room: %v, want 400 coupon_room_required", err)
+	}
+	if _, err := m.App.CreateRoom(ctx, owner, &live.Room{Slug: "store-1-live", Title: "门店直播", StoreID: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	in.Room = "store-1-live"
+	c, err := m.App.CreateCoupon(ctx, host, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The host reaches their studio's coupon (the empty key is the next refusal).
+	if _, err := m.App.IssueCouponToSegment(ctx, host, c.ID, members.Segment{}, ""); !errors.Is(err, order.ErrIdempotencyKey) {
+		t.Fatalf("the host's own coupon: %v", err)
+	}
+
+	if err := m.DB.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.Exec(ctx, `ALTER TABLE rooms RENAME TO rooms_away`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	outage := func(what string, err error) {
+		t.Helper()
+		if err == nil || apperr.As(err).Kind != apperr.Internal {
+			t.Fatalf("%s in an outage answered %v, want an internal error (500)", what, err)
+		}
+	}
+	_, err = m.App.CreateCoupon(ctx, owner, in)
+	outage("creating a coupon", err)
+	_, err = m.App.IssueCouponToSegment(ctx, host, c.ID, members.Segment{}, "")
+	outage("the host's coupon", err)
+}
