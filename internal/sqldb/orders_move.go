@@ -50,7 +50,7 @@ func applyMove(ctx context.Context, tx *Tx, m order.Move) (*order.Order, error) 
 	case order.Shipped, order.Completed:
 		// Food of a lot on hold is not handed over, whoever asks: the lot
 		// went on hold after the order was paid.
-		held, err := heldLotsOfOrder(ctx, tx.Query, m.MerchantID, id)
+		held, err := heldLotsOfOrder(ctx, tx, m.MerchantID, id)
 		if err != nil {
 			return nil, err
 		}

@@ -123,26 +123,13 @@ func firstUnsellable(takes []inventory.Take, bad map[int64]error) error {
 
 // HeldLots implements order.Store.
 func (s *OrderStore) HeldLots(ctx context.Context, merchantID, orderID int64) ([]string, error) {
-	return heldLotsOfOrder(ctx, s.DB.Query, merchantID, orderID)
+	return heldLotsOfOrder(ctx, s.DB, merchantID, orderID)
 }
 
 // heldLotsOfOrder lists the codes of lots on hold that an order's reserved
 // (not yet handed over) units come from.
-func heldLotsOfOrder(ctx context.Context, query rowsFn, merchantID, orderID int64) ([]string, error) {
-	rows, err := query(ctx, `SELECT DISTINCT l.code FROM allocations a JOIN lots l ON l.id = a.lot_id JOIN orders o ON o.id = a.order_id
+func heldLotsOfOrder(ctx context.Context, q querier, merchantID, orderID int64) ([]string, error) {
+	return queryColumn[string](ctx, q, `SELECT DISTINCT l.code FROM allocations a JOIN lots l ON l.id = a.lot_id JOIN orders o ON o.id = a.order_id
 		LEFT JOIN stock st ON st.store_id = a.store_id AND st.lot_id = a.lot_id
 		WHERE o.merchant_id = ? AND a.order_id = ? AND a.state = 'reserved' AND (l.hold = TRUE OR st.hold = TRUE) ORDER BY l.code`, merchantID, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }

@@ -367,25 +367,30 @@ type querier interface {
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// queryIDs runs a query that selects one integer column (written with ?
-// placeholders) and returns the values in row order, nil when there are
-// none. The rows are closed before it returns, so a caller inside a Tx may
-// run its next statement at once (SQLite's writer has one connection); an
-// error while reading them (rows.Err) fails the call rather than returning
-// a partial list.
+// queryIDs runs a query that selects one integer column: ids (queryColumn).
 func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	return queryColumn[int64](ctx, q, query, args...)
+}
+
+// queryColumn runs a query that selects one column (written with ?
+// placeholders) and returns its values, scanned as T, in row order; nil
+// when there are none. The rows are closed before it returns, so a caller
+// inside a Tx may run its next statement at once (SQLite's writer has one
+// connection); an error while reading them (rows.Err) fails the call
+// rather than returning a partial list.
+func queryColumn[T any](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -393,7 +398,7 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int6
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
-	return ids, nil
+	return out, nil
 }
 
 // rebind turns ? placeholders into $n for PostgreSQL. Queries are constants,
