@@ -16,12 +16,15 @@ import (
 // grab, and the checkout applies (docs/PROTOCOL.md "Coupon cards").
 func (s *Server) couponRoutes() []Route {
 	return []Route{
-		api("GET", "/api/v1/coupons", Staff, identity.PermRoomHost, "The merchant's coupons, newest first (?room=slug)", s.apiListCoupons),
+		// Reading coupons is for whoever opens the admin console (its 优惠券
+		// tab lists them beside the cost report); making and pushing them
+		// is the host's, issuing them to a segment the room manager's.
+		api("GET", "/api/v1/coupons", Staff, identity.PermAdminView, "The merchant's coupons, newest first (?room=slug)", s.apiListCoupons),
 		api("POST", "/api/v1/coupons", Staff, identity.PermRoomHost, "Create a coupon (a draft until pushed)", s.apiCreateCoupon),
 		api("POST", "/api/v1/coupons/{id}/push", Staff, identity.PermRoomHost, "Push the coupon's card into its room: viewers grab it from now", s.apiPushCoupon),
 		api("POST", "/api/v1/coupons/{id}/end", Staff, identity.PermRoomHost, "Stop grabbing (grabbed coupons stay usable in their window)", s.apiEndCoupon),
 		api("POST", "/api/v1/coupons/{id}/issue", Staff, identity.PermRoomsWrite, "Issue the coupon to every customer of a segment, each told in their inbox (once per Idempotency-Key)", s.apiIssueCouponToSegment),
-		api("GET", "/api/v1/coupons/{id}/issues", Staff, identity.PermRoomHost, "The coupon's issues to segments, newest first", s.apiCouponSegmentIssues),
+		api("GET", "/api/v1/coupons/{id}/issues", Staff, identity.PermAdminView, "The coupon's issues to segments, newest first", s.apiCouponSegmentIssues),
 		api("POST", "/api/v1/coupons/{id}/grab", Customer, "", "Grab one coupon of a live card (never more than the budget)", s.apiGrabCoupon),
 		api("POST", "/api/v1/coupons/quote", Customer, "", "Price a cart with the wallet's best coupon (what the checkout shows)", s.apiQuoteCoupons),
 		api("GET", "/api/v1/me/coupons", Customer, "", "The viewer's coupon wallet", s.apiMyCoupons),

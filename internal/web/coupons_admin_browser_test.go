@@ -108,3 +108,28 @@ func wantCouponOverrideAudit(t *testing.T, base, title, reason string) {
 		t.Fatalf("%d coupon.create.override audit entries, want 1", n)
 	}
 }
+
+// TestAdminCouponsTabPerRole: the admin's 优惠券 tab shows each role what
+// it may do. Quality (admin.view only) reads the coupons and their cost
+// but gets no form (the tab once failed on the coupon list, which needed
+// room.host); a host creates coupons but cannot issue them to a segment
+// (rooms.write), so 定向发券 is not offered; the owner gets both.
+func TestAdminCouponsTabPerRole(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	base := m.URL()
+	send(t, nil, base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "会员日立减5元", "amount_fen": 500, "budget_count": 20}, testkit.OwnerToken, nil).want(t, 201)
+	for _, who := range []struct {
+		login         string
+		create, issue bool
+	}{{"quality", false, false}, {"host", true, false}, {"owner", true, true}} {
+		tab := testkit.NewTab(t, browser, 60*time.Second)
+		tab.StaffOpen(base, who.login, demo.Password, "/admin%23coupons", "#coupon-total")
+		tab.Wait(who.login+" sees the coupons", `document.querySelector("#admin-main").textContent.includes("会员日立减5元")`)
+		testkit.Screenshot(t, tab.Ctx, "admin-coupons-"+who.login)
+		got, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]bool](`[!!document.querySelector("#coupon-form"), !!document.querySelector("#issue-segment")]`))
+		if err != nil || got[0] != who.create || got[1] != who.issue {
+			t.Errorf("%s: create form, 定向发券 shown %v (%v), want %v, %v", who.login, got, err, who.create, who.issue)
+		}
+	}
+}

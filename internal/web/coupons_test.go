@@ -172,3 +172,39 @@ func TestCouponStoreHost(t *testing.T) {
 		t.Fatalf("coupons %d → %d, want 2 more", before, n)
 	}
 }
+
+// TestCouponsReadAccess: reading the shop's coupons (the list, a coupon's
+// issues to segments) is for whoever opens the admin console (admin.view:
+// owner, admin, host, quality), whose 优惠券 tab lists them beside the cost
+// report they already read; it once needed room.host, so a quality
+// member's tab failed. Creating still needs room.host and issuing
+// rooms.write; guides, store staff and moderators read none of it.
+func TestCouponsReadAccess(t *testing.T) {
+	s := newShop(t)
+	var c couponView
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "会员日立减5元", "amount_fen": 500, "budget_count": 20}, testkit.OwnerToken, nil).want(t, 201).decode(t, &c)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "mod-c", "name": "场控小陈", "role": "moderator", "password": "Moderate-2468"}, testkit.OwnerToken, nil).want(t, 201)
+	for _, who := range []struct {
+		login, password string
+		read            bool
+	}{{"owner", "shelflive-demo", true}, {"host", "shelflive-demo", true}, {"quality", "shelflive-demo", true},
+		{"guide", "shelflive-demo", false}, {"store", "shelflive-demo", false}, {"mod-c", "Moderate-2468", false}} {
+		tok := staffLogin(t, s.base, who.login, who.password).Token
+		list := send(t, nil, s.base, "GET", "/api/v1/coupons", nil, tok, nil)
+		issues := send(t, nil, s.base, "GET", fmt.Sprintf("/api/v1/coupons/%d/issues", c.ID), nil, tok, nil)
+		if !who.read {
+			list.wantProblem(t, 403, "forbidden")
+			issues.wantProblem(t, 403, "forbidden")
+			continue
+		}
+		var got struct{ Coupons []couponView }
+		list.want(t, 200).decode(t, &got)
+		if len(got.Coupons) != 1 || got.Coupons[0].ID != c.ID {
+			t.Errorf("%s lists %+v", who.login, got.Coupons)
+		}
+		issues.want(t, 200)
+	}
+	quality := staffLogin(t, s.base, "quality", "shelflive-demo").Token
+	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "品控立减", "amount_fen": 100, "budget_count": 1}, quality, nil).wantProblem(t, 403, "forbidden")
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/issue", c.ID), map[string]any{"segment": map[string]any{"kind": "members"}}, staffLogin(t, s.base, "host", "shelflive-demo").Token, map[string]string{"Idempotency-Key": "k1"}).wantProblem(t, 403, "forbidden")
+}

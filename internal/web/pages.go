@@ -229,8 +229,14 @@ func (s *Server) pageStudio(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, 200, "studio.html", map[string]any{"CanHost": identity.Can(p.Role, identity.PermRoomHost)})
 }
 
+// pageAdmin is the admin console; Perms lets a tab leave out the forms its
+// viewer may not submit (a quality member reads coupons but makes none).
 func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, 200, "admin.html", nil)
+	var perms []string
+	for _, p := range identity.Permissions(PrincipalFrom(r.Context()).Role) {
+		perms = append(perms, string(p))
+	}
+	return s.render(w, r, 200, "admin.html", map[string]any{"Perms": strings.Join(perms, " ")})
 }
 
 func (s *Server) pagePickup(w http.ResponseWriter, r *http.Request) error {

@@ -107,9 +107,12 @@
     const yuan = SL.yuan;
     const [r, rooms] = await Promise.all([api("GET", "/api/v1/reports/coupons"), api("GET", "/api/v1/rooms").catch(() => ({ rooms: [] }))]);
     const kinds = { fixed: t("立减", "Money off"), threshold: t("满减", "Spend & save"), percent: t("折扣", "Percent off"), newcomer: t("新人券", "First order"), room: t("直播间专享", "Live only") };
+    // Each role gets the forms it may submit: room.host creates coupons,
+    // rooms.write issues them; every admin.view role reads the report.
+    const can = (perm) => (document.getElementById("admin").dataset.perms || "").split(" ").includes(perm);
     main.replaceChildren(
-      createForm(c, rooms.rooms || []),
-      await segmentForm(c),
+      can("room.host") ? createForm(c, rooms.rooms || []) : "",
+      can("rooms.write") ? await segmentForm(c) : "",
       h("h2", {}, t("优惠券成本（按直播间）", "Coupon cost per room")),
       h("p", { class: "muted small" }, t("成本 = 已支付订单上的优惠金额；取消的订单的券在有效期内退回，过期作废。", "Cost = savings on paid orders; a cancelled order's coupon returns while valid and is void after.")),
       table([t("直播间", "Room"), t("优惠券", "Coupon"), t("券种", "Kind"), t("发放/预算", "Issued / budget"), t("使用中", "Used"), t("支付订单", "Paid orders"), t("成本", "Cost"), t("带来收入", "Revenue"), t("退回", "Returned"), t("作废", "Void")],
