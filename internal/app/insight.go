@@ -33,11 +33,18 @@ func (a *App) ViewerJoined(room *live.Room, visitor string) (left func()) {
 }
 
 // RecordClientEvent takes a card or checkout event a viewer's page sent.
-func (a *App) RecordClientEvent(room *live.Room, visitor string, e insight.Event) error {
+// p is the caller when logged in (nil otherwise): a customer of the room's
+// merchant is recorded with the event, which pairs the visitor with what
+// that customer asked and bought (the A/B verdict's paired test).
+func (a *App) RecordClientEvent(room *live.Room, visitor string, p *identity.Principal, e insight.Event) error {
 	if err := e.ValidateClient(room.ProductIDs); err != nil {
 		return err
 	}
 	e.MerchantID, e.RoomID, e.Visitor, e.Session, e.Code, e.Value, e.At = room.MerchantID, room.ID, visitor, "", "", 0, a.Now()
+	e.CustomerID = 0
+	if p != nil && p.Kind == identity.KindCustomer && p.MerchantID == room.MerchantID {
+		e.CustomerID = p.SubjectID
+	}
 	a.Analytics.Record(e)
 	return nil
 }
@@ -139,6 +146,9 @@ type ABResult struct {
 // distinct viewers shown the card in that arm's room; successes the
 // distinct viewers who asked about it there, and the distinct buyers who
 // paid for it there. Across rooms the comparisons say so (AcrossRooms).
+// When most viewers of each arm were shown both cards (one live), each
+// verdict is McNemar's test on those viewers' paired outcomes
+// (insight.Comparison.WithPairs), not the tests for independent arms.
 // The caller has checked that it may read both rooms.
 func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, productB int64) (*ABResult, error) {
 	a.Analytics.Flush(ctx)
@@ -172,13 +182,13 @@ func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, 
 	if err != nil {
 		return nil, err
 	}
-	both, err := a.Insight.ShownBoth(ctx, roomA.MerchantID, roomA.ID, productA, roomB.ID, productB)
+	asked, bought, err := a.Insight.PairedOutcomes(ctx, roomA.MerchantID, roomA.ID, productA, roomB.ID, productB)
 	if err != nil {
 		return nil, err
 	}
 	return &ABResult{
-		Asked:     insight.Compare("asked", askA, askB).WithShownBoth(both),
-		Converted: insight.Compare("converted", buyA, buyB).WithShownBoth(both),
+		Asked:     insight.Compare("asked", askA, askB).WithPairs(asked),
+		Converted: insight.Compare("converted", buyA, buyB).WithPairs(bought),
 	}, nil
 }
 

@@ -380,8 +380,11 @@ func (c *replayClient) viewer(ctx context.Context, slug, phone string) (*replayV
 	return v, nil
 }
 
+// event reports what the viewer's page saw, as the logged-in viewer it is
+// (the page sends its session too), so the A/B verdict can pair what each
+// viewer asked and bought about the two teas.
 func (v *replayViewer) event(ctx context.Context, c *replayClient, slug, kind string, product int64) error {
-	return c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/events", "", visitor(v.visitor), map[string]any{"kind": kind, "product_id": product}, nil)
+	return c.do(ctx, "POST", "/api/v1/rooms/"+slug+"/events", v.token, visitor(v.visitor), map[string]any{"kind": kind, "product_id": product}, nil)
 }
 
 func (v *replayViewer) comment(ctx context.Context, c *replayClient, slug, text string) error {

@@ -86,6 +86,82 @@ type Comparison struct {
 	VerdictEN   string  `json:"verdict_en"`
 	Tests       string  `json:"tests"`
 	ShownBoth   int64   `json:"shown_both"` // viewers counted in both arms (see WithShownBoth)
+	// Paired is McNemar's test on the viewers shown both cards, when they
+	// are most of each arm (see WithPairs); P, PBBeatsA and the verdict are
+	// then its, and Z is 0.
+	Paired *PairedTest `json:"paired,omitempty"`
+}
+
+// Pairs counts the viewers shown both cards by their two outcomes: the
+// table McNemar's test reads. Both and Neither are the concordant pairs,
+// AOnly and BOnly the discordant ones.
+type Pairs struct {
+	AOnly   int64 `json:"a_only"`
+	BOnly   int64 `json:"b_only"`
+	Both    int64 `json:"both"`
+	Neither int64 `json:"neither"`
+}
+
+// Add counts one viewer by their outcome on A and on B.
+func (p *Pairs) Add(a, b bool) {
+	switch {
+	case a && b:
+		p.Both++
+	case a:
+		p.AOnly++
+	case b:
+		p.BOnly++
+	default:
+		p.Neither++
+	}
+}
+
+// Viewers is how many viewers the table counts.
+func (p Pairs) Viewers() int64 { return p.AOnly + p.BOnly + p.Both + p.Neither }
+
+// PairedTest is McNemar's test on Pairs. Test says which form gave P:
+// "exact_binomial" below McNemarExactBelow discordant pairs, else
+// "chi_square_cc" (ChiSquare is its statistic).
+type PairedTest struct {
+	Pairs
+	Test      string  `json:"test"`
+	ChiSquare float64 `json:"chi_square,omitempty"`
+	P         float64 `json:"p_value"`
+}
+
+// McNemarExactBelow: with fewer discordant pairs the exact binomial test
+// is used (the chi-square approximation is poor for small counts).
+const McNemarExactBelow = 25
+
+// McNemar is McNemar's test (two-sided) that two paired proportions are
+// equal, from the discordant pairs alone: b viewers with the outcome on A
+// only, c on B only. Under the null each discordant pair falls either way
+// with probability 1/2, so with n = b + c:
+//
+//	exact (n < 25):  p = min(1, 2 · Σ_{k=0}^{min(b,c)} C(n, k) / 2^n)
+//	otherwise:       χ² = (|b − c| − 1)² / n  (continuity corrected, 1 df), p = P(χ²₁ > χ²)
+//
+// No discordant pair: nothing tells the cards apart, p = 1.
+func McNemar(b, c int64) (chi2, p float64, exact bool) {
+	n := b + c
+	if n == 0 {
+		return 0, 1, true
+	}
+	if n < McNemarExactBelow {
+		cdf := distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(min(b, c)))
+		return 0, math.Min(1, 2*cdf), true
+	}
+	d := math.Max(0, math.Abs(float64(b-c))-1)
+	chi2 = d * d / float64(n)
+	return chi2, distuv.ChiSquared{K: 1}.Survival(chi2), false
+}
+
+// PairedBBeatsA is P(p_B > p_A) for paired outcomes: with a uniform
+// Dirichlet prior on the four cells, p_B − p_A = π(B only) − π(A only),
+// and q = π(B only) / (π(A only) + π(B only)) is Beta(1 + c, 1 + b) a
+// posteriori, so P(p_B > p_A) = P(q > 1/2) (= P(Binomial(b+c+1, 1/2) ≤ c)).
+func PairedBBeatsA(b, c int64) float64 {
+	return distuv.Beta{Alpha: float64(1 + c), Beta: float64(1 + b)}.Survival(0.5)
 }
 
 // WithShownBoth notes n viewers who were shown both cards and so are in
@@ -127,65 +203,132 @@ func Compare(metric string, a, b Arm) Comparison {
 		return x.Trials >= MinTrials && x.Successes >= MinSuccesses && x.Trials-x.Successes >= MinSuccesses
 	}
 	c.Enough = ok(a) && ok(b)
-	what, whatEN, better, betterEN := "提问", "is asked about", "被问得更多", "is asked about more"
-	if metric == "converted" {
-		what, whatEN, better, betterEN = "下单", "converts", "转化更好", "converts better"
+	w := c.words()
+	pv, pb, pbEN := c.figures()
+	figures := fmt.Sprintf("%s；双比例z检验 %s；B 胜出概率 %s", c.rates(), pv, pb)
+	figuresEN := fmt.Sprintf("%s; two-proportion z-test %s; P(B beats A) %s", c.ratesEN(), pv, pbEN)
+	need := fmt.Sprintf("每款至少需要 %d 位看到的观众，其中有%s和没有%s的各至少 %d 位", MinTrials, w.what, w.what, MinSuccesses)
+	needEN := fmt.Sprintf("each variant needs at least %d viewers who saw it and %d with and without the outcome", MinTrials, MinSuccesses)
+	c.decide(figures, figuresEN, need, needEN)
+	return c
+}
+
+// WithPairs answers the comparison from each shared viewer's two outcomes
+// when the viewers shown both cards are most of each arm (in one live,
+// nearly everyone): McNemar's test on p and the paired P(B beats A)
+// replace the two tests that take the arms as independent, and the
+// verdict says so. With fewer shared viewers (two lives of one shop) it
+// keeps the independent tests and notes the shared viewers (WithShownBoth).
+func (c Comparison) WithPairs(p Pairs) Comparison {
+	n := p.Viewers()
+	if 2*n <= c.A.Trials || 2*n <= c.B.Trials {
+		return c.WithShownBoth(n)
 	}
-	// Across rooms the names carry their room: the same product shown in
-	// two lives is two variants.
-	zh := func(x Arm) string {
-		if c.AcrossRooms {
-			return x.Name + "（" + roomLabel(x) + "）"
-		}
-		return x.Name
+	c.ShownBoth = n
+	chi2, pval, exact := McNemar(p.AOnly, p.BOnly)
+	t := &PairedTest{Pairs: p, Test: "chi_square_cc", ChiSquare: chi2, P: pval}
+	form, formEN := "卡方检验，连续性校正", "chi-square with continuity correction"
+	if exact {
+		t.Test, form, formEN = "exact_binomial", "精确二项检验", "exact binomial"
 	}
-	en := func(x Arm) string {
-		name := x.Name
-		if x.NameEN != "" {
-			name = x.NameEN
-		}
-		if c.AcrossRooms {
-			return name + " (" + roomLabel(x) + ")"
-		}
-		return name
+	c.Paired, c.Z, c.P, c.PBBeatsA = t, 0, pval, PairedBBeatsA(p.AOnly, p.BOnly)
+	c.Enough = n >= MinTrials && p.AOnly+p.BOnly >= MinSuccesses
+	c.Tests = "McNemar's test on the viewers shown both cards (exact binomial below 25 discordant pairs, else chi-square with continuity correction; two-sided); P(B beats A) = P(q > 1/2), q ~ Beta(1 + B only, 1 + A only)"
+	w := c.words()
+	pv, pb, pbEN := c.figures()
+	figures := fmt.Sprintf("%s；同一批观众看到了两款，按每位观众的两个结果做 McNemar 配对检验（%s）：两款都看到的 %d 位观众中，只%s%s的 %d 位、只%s%s的 %d 位、两款都%s的 %d 位、都没有的 %d 位，%s；B 胜出概率 %s",
+		c.rates(), form, n, w.did, c.zh(c.A), p.AOnly, w.did, c.zh(c.B), p.BOnly, w.did, p.Both, p.Neither, pv, pb)
+	figuresEN := fmt.Sprintf("%s; the same viewers saw both cards, so McNemar's paired test (%s) on each viewer's two outcomes: of %d viewers shown both, %d %s %s only, %d %s only, %d both, %d neither, %s; P(B beats A) %s",
+		c.ratesEN(), formEN, n, p.AOnly, w.didEN, c.en(c.A), p.BOnly, c.en(c.B), p.Both, p.Neither, pv, pbEN)
+	need := fmt.Sprintf("配对检验至少需要 %d 位两款都看到的观众，其中只对一款有%s的至少 %d 位", MinTrials, w.what, MinSuccesses)
+	needEN := fmt.Sprintf("the paired test needs at least %d viewers shown both cards and %d of them with the outcome for one card only", MinTrials, MinSuccesses)
+	c.Winner = ""
+	c.decide(figures, figuresEN, need, needEN)
+	return c
+}
+
+// abWords is how a metric reads in a verdict.
+type abWords struct{ what, whatEN, better, betterEN, did, didEN string }
+
+func (c *Comparison) words() abWords {
+	if c.Metric == "converted" {
+		return abWords{"下单", "converts", "转化更好", "converts better", "买了", "bought"}
 	}
-	pv := fmt.Sprintf("p = %.3f", c.P)
+	return abWords{"提问", "is asked about", "被问得更多", "is asked about more", "问了", "asked about"}
+}
+
+// Across rooms the names carry their room: the same product shown in two
+// lives is two variants.
+func (c *Comparison) zh(x Arm) string {
+	if c.AcrossRooms {
+		return x.Name + "（" + roomLabel(x) + "）"
+	}
+	return x.Name
+}
+
+func (c *Comparison) en(x Arm) string {
+	name := x.Name
+	if x.NameEN != "" {
+		name = x.NameEN
+	}
+	if c.AcrossRooms {
+		return name + " (" + roomLabel(x) + ")"
+	}
+	return name
+}
+
+func (c *Comparison) rates() string {
+	a, b := c.A, c.B
+	return fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）", c.zh(a), 100*a.Rate, a.Successes, a.Trials, c.zh(b), 100*b.Rate, b.Successes, b.Trials)
+}
+
+func (c *Comparison) ratesEN() string {
+	a, b := c.A, c.B
+	return fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d)", c.en(a), 100*a.Rate, a.Successes, a.Trials, c.en(b), 100*b.Rate, b.Successes, b.Trials)
+}
+
+// figures writes the p-value and P(B beats A) as a verdict shows them.
+func (c *Comparison) figures() (pv, pb, pbEN string) {
+	pv = fmt.Sprintf("p = %.3f", c.P)
 	if c.P < 0.001 {
 		pv = "p < 0.001" // not "p = 0.000": a p-value is never zero
 	}
 	// Nor is a probability from data 0 or 100 %: say beyond which it is.
-	pb, pbEN := fmt.Sprintf("%.1f%%", 100*c.PBBeatsA), fmt.Sprintf("= %.1f%%", 100*c.PBBeatsA)
+	pb, pbEN = fmt.Sprintf("%.1f%%", 100*c.PBBeatsA), fmt.Sprintf("= %.1f%%", 100*c.PBBeatsA)
 	switch {
 	case c.PBBeatsA > 0.999:
 		pb, pbEN = "> 99.9%", "> 99.9%"
 	case c.PBBeatsA < 0.001:
 		pb, pbEN = "< 0.1%", "< 0.1%"
 	}
-	figures := fmt.Sprintf("%s %.1f%%（%d/%d） 对 %s %.1f%%（%d/%d）；双比例z检验 %s；B 胜出概率 %s",
-		zh(a), 100*a.Rate, a.Successes, a.Trials, zh(b), 100*b.Rate, b.Successes, b.Trials, pv, pb)
-	figuresEN := fmt.Sprintf("%s %.1f%% (%d/%d) vs %s %.1f%% (%d/%d); two-proportion z-test %s; P(B beats A) %s",
-		en(a), 100*a.Rate, a.Successes, a.Trials, en(b), 100*b.Rate, b.Successes, b.Trials, pv, pbEN)
+	return pv, pb, pbEN
+}
+
+// decide names a winner only with enough data, p < 0.05 and P(B beats A)
+// beyond 95 % either way, and writes the verdict in Chinese and English;
+// need says what "enough" is.
+func (c *Comparison) decide(figures, figuresEN, need, needEN string) {
+	w := c.words()
 	switch {
 	case !c.Enough:
-		c.Verdict = fmt.Sprintf("数据还不够，暂不下结论：每款至少需要 %d 位看到的观众，其中有%s和没有%s的各至少 %d 位。目前 %s", MinTrials, what, what, MinSuccesses, figures)
-		c.VerdictEN = fmt.Sprintf("Not enough data to call it yet: each variant needs at least %d viewers who saw it and %d with and without the outcome. So far: %s", MinTrials, MinSuccesses, figuresEN)
+		c.Verdict = "数据还不够，暂不下结论：" + need + "。目前 " + figures
+		c.VerdictEN = "Not enough data to call it yet: " + needEN + ". So far: " + figuresEN
 	case c.P < 0.05 && c.PBBeatsA > 0.95:
 		c.Winner = "b"
-		c.Verdict = fmt.Sprintf("%s %s：%s", zh(b), better, figures)
-		c.VerdictEN = fmt.Sprintf("%s %s: %s", en(b), betterEN, figuresEN)
+		c.Verdict = fmt.Sprintf("%s %s：%s", c.zh(c.B), w.better, figures)
+		c.VerdictEN = fmt.Sprintf("%s %s: %s", c.en(c.B), w.betterEN, figuresEN)
 	case c.P < 0.05 && c.PBBeatsA < 0.05:
 		c.Winner = "a"
-		c.Verdict = fmt.Sprintf("%s %s：%s", zh(a), better, figures)
-		c.VerdictEN = fmt.Sprintf("%s %s: %s", en(a), betterEN, figuresEN)
+		c.Verdict = fmt.Sprintf("%s %s：%s", c.zh(c.A), w.better, figures)
+		c.VerdictEN = fmt.Sprintf("%s %s: %s", c.en(c.A), w.betterEN, figuresEN)
 	default:
-		c.Verdict = "两款差别不显著，还不能说哪款" + better + "：" + figures
-		c.VerdictEN = "No clear difference yet in how often each " + whatEN + ": " + figuresEN
+		c.Verdict = "两款差别不显著，还不能说哪款" + w.better + "：" + figures
+		c.VerdictEN = "No clear difference yet in how often each " + w.whatEN + ": " + figuresEN
 	}
 	if c.AcrossRooms {
 		c.Verdict = "跨直播间对比（两场的观众和时间都不同，比例按各自直播间里看到卡片的观众计算）：" + c.Verdict
 		c.VerdictEN = "Across two rooms (different audiences and times; each rate is per viewer shown the card in its own room): " + c.VerdictEN
 	}
-	return c
 }
 
 // roomLabel names an arm's room: its title, else its slug.

@@ -1,6 +1,7 @@
 package insight_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -114,5 +115,89 @@ func TestCompareAcrossRooms(t *testing.T) {
 	b.Room = a.Room
 	if c = insight.Compare("asked", a, b); c.AcrossRooms || strings.Contains(c.Verdict, "跨直播间") || strings.Contains(c.Verdict, "周五上新") {
 		t.Fatalf("one room: %+v", c)
+	}
+}
+
+// TestMcNemar checks McNemar's test against values worked by hand from its
+// formulas (n = b + c discordant pairs):
+//
+//	exact, n < 25: p = min(1, 2·Σ_{k≤min(b,c)} C(n,k)/2^n)
+//	  b=2, c=8:   2·(C(10,0)+C(10,1)+C(10,2))/2^10 = 2·56/1024 = 0.109375
+//	  b=5, c=17:  2·(1+22+231+1540+7315+26334)/2^22 = 2·35443/4194304 = 0.016900539…
+//	chi-square with continuity correction, n ≥ 25: χ² = (|b−c|−1)²/n, p = P(χ²₁ > χ²) = erfc(√(χ²/2))
+//	  b=10, c=25: χ² = 14²/35 = 5.6, p = erfc(√2.8) = 0.017960…
+//	  b=10, c=26: χ² = 15²/36 = 6.25, p = erfc(√3.125) = 0.012419…
+func TestMcNemar(t *testing.T) {
+	for _, c := range []struct {
+		b, c      int64
+		chi2, p   float64
+		wantExact bool
+	}{
+		{2, 8, 0, 0.109375, true},
+		{8, 2, 0, 0.109375, true},
+		{5, 17, 0, 2 * 35443.0 / 4194304, true},
+		{3, 3, 0, 1, true}, // 2·P(X ≤ 3 | n=6) > 1: capped
+		{0, 0, 0, 1, true},
+		{10, 25, 5.6, math.Erfc(math.Sqrt(2.8)), false},
+		{10, 26, 6.25, math.Erfc(math.Sqrt(3.125)), false},
+		{13, 13, 0, 1, false}, // |b−c| < 1: no correction below zero
+	} {
+		chi2, p, exact := insight.McNemar(c.b, c.c)
+		if exact != c.wantExact {
+			t.Fatalf("b=%d c=%d: exact %v", c.b, c.c, exact)
+		}
+		near(t, fmt.Sprintf("χ²(%d,%d)", c.b, c.c), chi2, c.chi2, 1e-12)
+		near(t, fmt.Sprintf("p(%d,%d)", c.b, c.c), p, c.p, 1e-9)
+	}
+	near(t, "erfc(√2.8)", math.Erfc(math.Sqrt(2.8)), 0.017960, 1e-6)
+}
+
+// TestPairedBBeatsA: q ~ Beta(1+c, 1+b), P(q > 1/2) = P(Binomial(b+c+1, 1/2) ≤ c):
+// b=2, c=8: 1 − (C(11,9)+C(11,10)+C(11,11))/2^11 = 1 − 67/2048 = 1981/2048;
+// no discordant pair: Beta(1,1), 1/2; the mirror image: 1 − itself.
+func TestPairedBBeatsA(t *testing.T) {
+	near(t, "b=2 c=8", insight.PairedBBeatsA(2, 8), 1981.0/2048, 1e-12)
+	near(t, "b=8 c=2", insight.PairedBBeatsA(8, 2), 67.0/2048, 1e-12)
+	near(t, "none", insight.PairedBBeatsA(0, 0), 0.5, 1e-12)
+}
+
+// TestComparePaired: when the viewers shown both cards are most of each
+// arm, the verdict is McNemar's on their two outcomes (not the independent
+// z-test), says so in both languages, and declines without enough
+// discordant pairs; a few shared viewers keep the independent tests and
+// the note.
+func TestComparePaired(t *testing.T) {
+	// The demo replay's 120 viewers: 14 asked about A, 30 about B, 4 both.
+	a := insight.Arm{Name: "桂花乌龙", NameEN: "Osmanthus oolong", Successes: 14, Trials: 120}
+	b := insight.Arm{Name: "白桃乌龙", NameEN: "White peach oolong", Successes: 30, Trials: 120}
+	indep := insight.Compare("asked", a, b)
+	c := indep.WithPairs(insight.Pairs{AOnly: 10, BOnly: 26, Both: 4, Neither: 80})
+	if c.Paired == nil || c.Paired.Test != "chi_square_cc" || c.Paired.ChiSquare != 6.25 || c.ShownBoth != 120 || c.Z != 0 {
+		t.Fatalf("paired: %+v %+v", c, c.Paired)
+	}
+	near(t, "p", c.P, math.Erfc(math.Sqrt(3.125)), 1e-9)
+	near(t, "P(B beats A)", c.PBBeatsA, insight.PairedBBeatsA(10, 26), 0)
+	if c.P == indep.P || !c.Enough || c.Winner != "b" || !strings.HasPrefix(c.Verdict, "白桃乌龙 被问得更多：桂花乌龙 11.7%（14/120） 对 白桃乌龙 25.0%（30/120）；同一批观众看到了两款，按每位观众的两个结果做 McNemar 配对检验（卡方检验，连续性校正）：两款都看到的 120 位观众中，只问了桂花乌龙的 10 位、只问了白桃乌龙的 26 位、两款都问了的 4 位、都没有的 80 位，p = 0.012") ||
+		strings.Contains(c.Verdict, "双比例z检验") || strings.Contains(c.Verdict, "并不独立") ||
+		!strings.HasPrefix(c.VerdictEN, "White peach oolong is asked about more: ") || !strings.Contains(c.VerdictEN, "McNemar's paired test (chi-square with continuity correction) on each viewer's two outcomes: of 120 viewers shown both, 10 asked about Osmanthus oolong only, 26 White peach oolong only, 4 both, 80 neither, p = 0.012") ||
+		!strings.HasPrefix(c.Tests, "McNemar") {
+		t.Fatalf("paired verdict: %+v", c)
+	}
+	// Few discordant pairs: the exact test, and 2 + 8 is not enough to call.
+	b.Successes = 20 // 8 + 12
+	c = insight.Compare("asked", a, b).WithPairs(insight.Pairs{AOnly: 2, BOnly: 8, Both: 12, Neither: 98})
+	near(t, "exact p", c.P, 0.109375, 1e-12)
+	if c.Paired.Test != "exact_binomial" || !c.Enough || c.Winner != "" || !strings.Contains(c.Verdict, "两款差别不显著") || !strings.Contains(c.Verdict, "精确二项检验") || !strings.Contains(c.VerdictEN, "exact binomial") {
+		t.Fatalf("exact: %+v", c)
+	}
+	// A product against itself: every pair concordant, nothing to call.
+	c = indep.WithPairs(insight.Pairs{Both: 14, Neither: 106})
+	if c.Enough || c.Winner != "" || c.P != 1 || !strings.HasPrefix(c.Verdict, "数据还不够，暂不下结论：配对检验至少需要 30 位两款都看到的观众") || !strings.Contains(c.VerdictEN, "the paired test needs at least 30 viewers shown both cards") {
+		t.Fatalf("concordant: %+v", c)
+	}
+	// One viewer of 120 shared (two lives): the independent tests and the note.
+	c = indep.WithPairs(insight.Pairs{Neither: 1})
+	if c.Paired != nil || c != indep.WithShownBoth(1) {
+		t.Fatalf("few shared: %+v", c)
 	}
 }

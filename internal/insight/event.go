@@ -32,11 +32,14 @@ var ClientKinds = map[Kind]bool{CardShown: true, CardOpen: true, Checkout: true}
 // Event is one analytics record. Visitor is the viewer's first-party id
 // (stable across visits), Session one connection.
 type Event struct {
-	MerchantID int64     `json:"-"`
-	RoomID     int64     `json:"room_id"`
-	Kind       Kind      `json:"kind"`
-	Visitor    string    `json:"-"`
-	Session    string    `json:"-"`
+	MerchantID int64  `json:"-"`
+	RoomID     int64  `json:"room_id"`
+	Kind       Kind   `json:"kind"`
+	Visitor    string `json:"-"`
+	Session    string `json:"-"`
+	// CustomerID is the logged-in customer whose page sent the event (0:
+	// none): it ties the visitor to the asker and buyer of the A/B pairs.
+	CustomerID int64     `json:"-"`
 	ProductID  int64     `json:"product_id,omitempty"`
 	Code       string    `json:"code,omitempty"`
 	Value      int64     `json:"value,omitempty"`

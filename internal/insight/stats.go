@@ -67,9 +67,12 @@ type Activity struct {
 // ActivityStore reads a room's analytics from the tables.
 type ActivityStore interface {
 	RoomActivity(ctx context.Context, merchantID, roomID int64) (*Activity, error)
-	// ShownBoth counts the distinct viewers shown product a's card in room a
-	// and product b's in room b: the viewers an A/B comparison counts twice.
-	ShownBoth(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (int64, error)
+	// PairedOutcomes counts the distinct viewers shown product a's card in
+	// room a and product b's in room b (the viewers an A/B comparison counts
+	// twice) by their two outcomes: asked about a there and b there, bought
+	// a there and b there. A viewer is the customer any of their events was
+	// sent as (Event.CustomerID); one never logged in neither asked nor bought.
+	PairedOutcomes(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (asked, bought Pairs, err error)
 }
 
 // RoomStats are the live dashboard's numbers for one room.

@@ -17,8 +17,8 @@ var (
 )
 
 const (
-	insightCols  = `(merchant_id, room_id, kind, visitor, session, product_id, code, value, at)`
-	insightRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insightCols  = `(merchant_id, room_id, kind, visitor, session, product_id, code, value, at, customer_id)`
+	insightRow   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insightChunk = 64 // rows per multi-row INSERT: one statement shape, cached once
 )
 
@@ -33,7 +33,7 @@ func (s *InsightStore) AppendEvents(ctx context.Context, evs []insight.Event) er
 		return nil
 	}
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
-		args := make([]any, 0, 9*insightChunk)
+		args := make([]any, 0, 10*insightChunk)
 		for len(evs) >= insightChunk {
 			args = args[:0]
 			for _, e := range evs[:insightChunk] {
@@ -54,7 +54,7 @@ func (s *InsightStore) AppendEvents(ctx context.Context, evs []insight.Event) er
 }
 
 func appendEvent(args []any, e insight.Event) []any {
-	return append(args, e.MerchantID, e.RoomID, string(e.Kind), e.Visitor, e.Session, e.ProductID, e.Code, e.Value, ms(e.At))
+	return append(args, e.MerchantID, e.RoomID, string(e.Kind), e.Visitor, e.Session, e.ProductID, e.Code, e.Value, ms(e.At), e.CustomerID)
 }
 
 // RoomActivity reads what the tables say about one room of the merchant.
@@ -97,15 +97,71 @@ func (s *InsightStore) sessions(ctx context.Context, merchantID, roomID int64, a
 	return rows.Err()
 }
 
-// ShownBoth implements insight.ActivityStore.
-func (s *InsightStore) ShownBoth(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (int64, error) {
-	var n int64
-	err := s.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT a.visitor) FROM insight_events a
-		WHERE a.merchant_id = ? AND a.room_id = ? AND a.product_id = ? AND a.kind = 'card_shown' AND EXISTS (
-			SELECT 1 FROM insight_events b WHERE b.merchant_id = a.merchant_id AND b.visitor = a.visitor
-			AND b.room_id = ? AND b.product_id = ? AND b.kind = 'card_shown')`,
-		merchantID, roomA, productA, roomB, productB).Scan(&n)
-	return n, err
+// PairedOutcomes implements insight.ActivityStore: the viewers shown both
+// cards with the customers their events were sent as, then per arm the
+// customers who asked (the question comments Askers counts) and who paid
+// (the buyers of the funnel); each viewer falls in one cell of each table.
+func (s *InsightStore) PairedOutcomes(ctx context.Context, merchantID, roomA, productA, roomB, productB int64) (asked, bought insight.Pairs, err error) {
+	customers := map[string][]int64{} // viewer shown both → the customers they were
+	err = s.scan(ctx, func(r *sql.Rows) error {
+		var v string
+		var c int64
+		if err := r.Scan(&v, &c); err != nil {
+			return err
+		}
+		if _, ok := customers[v]; !ok {
+			customers[v] = nil
+		}
+		if c != 0 {
+			customers[v] = append(customers[v], c)
+		}
+		return nil
+	}, `SELECT s.visitor, COALESCE(l.customer_id, 0) FROM (
+			SELECT DISTINCT a.visitor FROM insight_events a
+			WHERE a.merchant_id = ? AND a.room_id = ? AND a.product_id = ? AND a.kind = 'card_shown' AND EXISTS (
+				SELECT 1 FROM insight_events b WHERE b.merchant_id = a.merchant_id AND b.visitor = a.visitor
+				AND b.room_id = ? AND b.product_id = ? AND b.kind = 'card_shown')
+		) s LEFT JOIN (
+			SELECT DISTINCT visitor, customer_id FROM insight_events WHERE merchant_id = ? AND customer_id <> 0
+		) l ON l.visitor = s.visitor`, merchantID, roomA, productA, roomB, productB, merchantID)
+	if err != nil || len(customers) == 0 {
+		return asked, bought, err
+	}
+	set := func(q string, room, product int64) (map[int64]bool, error) {
+		out := map[int64]bool{}
+		ids, err := queryIDs(ctx, s.DB, q, merchantID, room, product)
+		for _, id := range ids {
+			out[id] = true
+		}
+		return out, err
+	}
+	const askers = `SELECT DISTINCT c.author_id FROM comment_insights ci JOIN comments c ON c.id = ci.comment_id
+		WHERE ci.merchant_id = ? AND ci.room_id = ? AND ci.product_id = ? AND ci.staff = FALSE AND c.deleted = FALSE
+		AND ci.intent IN ` + questionIntents
+	const buyers = `SELECT DISTINCT o.customer_id FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.merchant_id = ? AND o.room_id = ? AND l.product_id = ? AND o.status IN ` + paidStatuses
+	var sets [4]map[int64]bool // asked a, asked b, bought a, bought b
+	for i, q := range []struct {
+		sql           string
+		room, product int64
+	}{{askers, roomA, productA}, {askers, roomB, productB}, {buyers, roomA, productA}, {buyers, roomB, productB}} {
+		if sets[i], err = set(q.sql, q.room, q.product); err != nil {
+			return asked, bought, err
+		}
+	}
+	hasAny := func(cs []int64, in map[int64]bool) bool {
+		for _, c := range cs {
+			if in[c] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, cs := range customers {
+		asked.Add(hasAny(cs, sets[0]), hasAny(cs, sets[1]))
+		bought.Add(hasAny(cs, sets[2]), hasAny(cs, sets[3]))
+	}
+	return asked, bought, nil
 }
 
 // returning counts visitors of the room who had watched another of the

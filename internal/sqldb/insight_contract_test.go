@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shelflive/shelflive/internal/catalog"
 	"github.com/shelflive/shelflive/internal/insight"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/order"
@@ -105,8 +106,8 @@ func TestContractInsightActivity(t *testing.T) {
 			merchant, roomB int64
 			want            int64
 		}{{s.m, room.ID, 10}, {s.m, earlier.ID, 3}, {s.other, room.ID, 0}} {
-			if n, err := ins.ShownBoth(ctx, c.merchant, room.ID, s.product, c.roomB, s.product); err != nil || n != c.want {
-				t.Fatalf("shown both (merchant %d, room %d): %d, want %d (%v)", c.merchant, c.roomB, n, c.want, err)
+			if asked, bought, err := ins.PairedOutcomes(ctx, c.merchant, room.ID, s.product, c.roomB, s.product); err != nil || asked.Viewers() != c.want || bought.Viewers() != c.want {
+				t.Fatalf("shown both (merchant %d, room %d): %+v %+v, want %d viewers (%v)", c.merchant, c.roomB, asked, bought, c.want, err)
 			}
 		}
 		if len(st.Shares) != 1 || st.Shares[0] != (insight.ShareCount{Code: "wang01", Shares: 2, Orders: 1, Paid: 1, RevenueFen: o.TotalFen}) {
@@ -114,6 +115,94 @@ func TestContractInsightActivity(t *testing.T) {
 		}
 		if len(st.Comments) != 1 || st.Comments[0].N != 1 || len(st.Likes) != 1 || st.Likes[0] != (insight.Minute{At: t0.Add(time.Minute), N: 7}) {
 			t.Fatalf("minutes: comments %+v likes %+v", st.Comments, st.Likes)
+		}
+	})
+}
+
+// TestContractInsightPairs: the A/B pairs of one live. Each viewer shown
+// both cards falls in one cell per metric, by what the customers their
+// events were sent as asked (question comments) and paid for (an unpaid
+// order is no purchase) about each product in the room; a viewer never
+// logged in is "neither"; a viewer shown one card, a customer tied to no
+// viewer and another tenant's events are in no table.
+func TestContractInsightPairs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		ins := &sqldb.InsightStore{DB: db}
+		pb := &catalog.Product{MerchantID: s.m, Name: "蓝莓 Blueberries", Storage: catalog.Chilled, Active: true,
+			SKUs: []catalog.SKU{{Code: "farm-bb", Name: "125g", PriceFen: 1990, Active: true}}}
+		must(t, s.cat.CreateProduct(ctx, pb))
+		skuB := pb.SKUs[0].ID
+		s.lot(t, s.m, s.sku, s.store, "LA", 48*time.Hour, 50)
+		s.lot(t, s.m, skuB, s.store, "LB", 48*time.Hour, 50)
+		room := &live.Room{MerchantID: s.m, Slug: "berries", Title: "莓果双拼"}
+		must(t, s.live.CreateRoom(ctx, room))
+		must(t, s.live.SetLineup(ctx, s.m, room.ID, []int64{s.product, pb.ID}))
+		cust := map[string]int64{}
+		for i, name := range []string{"c1", "c2", "c3", "c4", "c5"} {
+			c, err := s.ids.UpsertCustomer(ctx, s.m, fmt.Sprintf("1390000000%d", i))
+			must(t, err)
+			cust[name] = c.ID
+		}
+		t0 := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return t0 }
+		var evs []insight.Event
+		ev := func(visitor string, kind insight.Kind, product int64, customer string) {
+			evs = append(evs, insight.Event{MerchantID: s.m, RoomID: room.ID, Kind: kind, Visitor: visitor, ProductID: product, CustomerID: cust[customer], At: t0})
+		}
+		for _, v := range []string{"v1", "v2", "v3", "v4"} {
+			ev(v, insight.CardShown, s.product, "")
+			ev(v, insight.CardShown, pb.ID, "")
+		}
+		ev("v1", insight.CardOpen, s.product, "c1") // logged in later: the checkout sheet
+		ev("v2", insight.Checkout, pb.ID, "c2")
+		ev("v3", insight.CardOpen, pb.ID, "c3")
+		ev("v5", insight.CardShown, s.product, "c5") // shown A only: no pair
+		rival := insight.Event{MerchantID: s.other, RoomID: room.ID, Kind: insight.CardOpen, Visitor: "v4", ProductID: s.product, CustomerID: s.otherCust, At: t0}
+		must(t, ins.AppendEvents(ctx, append(evs, rival)))
+
+		ask := func(customer string, product int64, intent insight.Intent) {
+			c := &live.Comment{RoomID: room.ID, MerchantID: s.m, AuthorKind: "customer", AuthorID: cust[customer], AuthorName: customer, Body: "多少钱"}
+			must(t, s.live.AddComment(ctx, c))
+			must(t, ins.SaveCommentInsights(ctx, []insight.CommentInsight{{CommentID: c.ID, MerchantID: s.m, RoomID: room.ID, ProductID: product,
+				Intent: intent, Sentiment: insight.Neu, At: t0}}))
+		}
+		ask("c1", s.product, insight.AskPrice)
+		ask("c1", pb.ID, insight.Praise) // praise is no question
+		ask("c2", pb.ID, insight.AskTaste)
+		ask("c3", s.product, insight.AskPrice)
+		ask("c3", pb.ID, insight.AskStockSize)
+		ask("c4", pb.ID, insight.AskPrice) // tied to no viewer
+		ask("c5", s.product, insight.AskPrice)
+		buy := func(customer string, sku int64, paid bool) {
+			o := &order.Order{MerchantID: s.m, CustomerID: cust[customer], RoomID: room.ID, Fulfilment: order.Pickup, StoreID: s.store, ReserveExpiresAt: t0.Add(time.Hour)}
+			_, err := s.orders.Create(ctx, o, []order.Item{{SKUID: sku, Quantity: 1}})
+			must(t, err)
+			if paid {
+				_, err = s.orders.Transition(ctx, s.m, o.ID, order.Paid)
+				must(t, err)
+			}
+		}
+		buy("c1", s.sku, true)
+		buy("c1", skuB, true)
+		buy("c2", skuB, true)
+		buy("c2", s.sku, false) // not paid
+		buy("c5", s.sku, true)
+
+		asked, bought, err := ins.PairedOutcomes(ctx, s.m, room.ID, s.product, room.ID, pb.ID)
+		must(t, err)
+		if asked != (insight.Pairs{AOnly: 1, BOnly: 1, Both: 1, Neither: 1}) || bought != (insight.Pairs{BOnly: 1, Both: 1, Neither: 2}) {
+			t.Fatalf("pairs: asked %+v, bought %+v", asked, bought)
+		}
+		// B against A: the discordant cells swap.
+		asked, bought, err = ins.PairedOutcomes(ctx, s.m, room.ID, pb.ID, room.ID, s.product)
+		must(t, err)
+		if asked != (insight.Pairs{AOnly: 1, BOnly: 1, Both: 1, Neither: 1}) || bought != (insight.Pairs{AOnly: 1, Both: 1, Neither: 2}) {
+			t.Fatalf("swapped: asked %+v, bought %+v", asked, bought)
+		}
+		if asked, bought, err := ins.PairedOutcomes(ctx, s.other, room.ID, s.product, room.ID, pb.ID); err != nil || asked.Viewers()+bought.Viewers() != 0 {
+			t.Fatalf("another tenant: %+v %+v (%v)", asked, bought, err)
 		}
 	})
 }

@@ -82,7 +82,7 @@ func (in *Insight) apiEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.App.Analytics != nil {
-		if err := s.App.RecordClientEvent(room, visitorID(r), e); err != nil {
+		if err := s.App.RecordClientEvent(room, visitorID(r), PrincipalFrom(r.Context()), e); err != nil {
 			return err
 		}
 	}
