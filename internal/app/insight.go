@@ -148,7 +148,9 @@ type ABResult struct {
 // paid for it there. Across rooms the comparisons say so (AcrossRooms).
 // When most viewers of each arm were shown both cards (one live), each
 // verdict is McNemar's test on those viewers' paired outcomes
-// (insight.Comparison.WithPairs), not the tests for independent arms.
+// (insight.Comparison.WithPairs), not the tests for independent arms,
+// unless those outcomes cannot be linked to the viewers (a live recorded
+// before events carried the customer: PairsUnlinked).
 // The caller has checked that it may read both rooms.
 func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, productB int64) (*ABResult, error) {
 	a.Analytics.Flush(ctx)

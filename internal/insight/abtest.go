@@ -90,6 +90,10 @@ type Comparison struct {
 	// are most of each arm (see WithPairs); P, PBBeatsA and the verdict are
 	// then its, and Z is 0.
 	Paired *PairedTest `json:"paired,omitempty"`
+	// PairsUnlinked: the viewers shown both were most of each arm, but
+	// their outcomes could not be told apart (see WithPairs), so the
+	// independent tests answer, with the note, and the verdict says why.
+	PairsUnlinked bool `json:"pairs_unlinked,omitempty"`
 }
 
 // Pairs counts the viewers shown both cards by their two outcomes: the
@@ -219,10 +223,29 @@ func Compare(metric string, a, b Arm) Comparison {
 // replace the two tests that take the arms as independent, and the
 // verdict says so. With fewer shared viewers (two lives of one shop) it
 // keeps the independent tests and notes the shared viewers (WithShownBoth).
+//
+// The table also needs the outcomes: a viewer is tied to what they asked
+// and bought only through the customer their events carry, and a live
+// recorded before events carried one (migration 2902) has every viewer in
+// "neither" although its arms count askers and buyers. The table's
+// outcomes on a card (A only + both, B only + both) are some of its arm's
+// (the same askers and buyers, among the shared viewers tied to a
+// customer); in one live nearly every asker and buyer was shown both, so
+// when the table holds fewer than half of either arm's outcomes they are
+// missing, not absent, and McNemar would read them as "neither". Then the
+// independent tests answer with the note, and the verdict says the pairs
+// could not be linked (PairsUnlinked).
 func (c Comparison) WithPairs(p Pairs) Comparison {
 	n := p.Viewers()
 	if 2*n <= c.A.Trials || 2*n <= c.B.Trials {
 		return c.WithShownBoth(n)
+	}
+	if 2*(p.AOnly+p.Both) < c.A.Successes || 2*(p.BOnly+p.Both) < c.B.Successes {
+		c = c.WithShownBoth(n)
+		c.PairsUnlinked = true
+		c.Verdict += "；这些观众的提问和下单对不上人（多半是观众事件还没记录顾客时的直播），做不了配对检验，以上是按独立两组的检验"
+		c.VerdictEN += "; their questions and purchases cannot be linked to them (most likely a live recorded before viewers' events carried the customer), so the paired test could not be formed and these are the tests for independent groups"
+		return c
 	}
 	c.ShownBoth = n
 	chi2, pval, exact := McNemar(p.AOnly, p.BOnly)

@@ -191,7 +191,7 @@ func TestComparePaired(t *testing.T) {
 		t.Fatalf("exact: %+v", c)
 	}
 	// A product against itself: every pair concordant, nothing to call.
-	c = indep.WithPairs(insight.Pairs{Both: 14, Neither: 106})
+	c = insight.Compare("asked", a, a).WithPairs(insight.Pairs{Both: 14, Neither: 106})
 	if c.Enough || c.Winner != "" || c.P != 1 || !strings.HasPrefix(c.Verdict, "数据还不够，暂不下结论：配对检验至少需要 30 位两款都看到的观众") || !strings.Contains(c.VerdictEN, "the paired test needs at least 30 viewers shown both cards") {
 		t.Fatalf("concordant: %+v", c)
 	}
@@ -199,5 +199,40 @@ func TestComparePaired(t *testing.T) {
 	c = indep.WithPairs(insight.Pairs{Neither: 1})
 	if c.Paired != nil || c != indep.WithShownBoth(1) {
 		t.Fatalf("few shared: %+v", c)
+	}
+}
+
+// TestComparePairsUnlinked: a live recorded before viewers' events carried
+// the customer has its 120 viewers shown both cards in "neither" although
+// 14 asked about A and 30 about B. The table cannot stand for those
+// outcomes: the independent tests answer with the note on shared viewers,
+// and the verdict says the pairs could not be linked. Half of each arm's
+// outcomes in the table is enough for the paired test.
+func TestComparePairsUnlinked(t *testing.T) {
+	a := insight.Arm{Name: "桂花乌龙", NameEN: "Osmanthus oolong", Successes: 14, Trials: 120}
+	b := insight.Arm{Name: "白桃乌龙", NameEN: "White peach oolong", Successes: 30, Trials: 120}
+	indep := insight.Compare("asked", a, b)
+	for _, p := range []insight.Pairs{
+		{Neither: 120}, // no viewer tied to a customer
+		{AOnly: 1, Both: 6, BOnly: 8, Neither: 105}, // 7 of A's 14, 14 of B's 30
+		{AOnly: 2, Both: 1, Neither: 117},           // a returning viewer or two
+	} {
+		c := indep.WithPairs(p)
+		if c.Paired != nil || !c.PairsUnlinked || c.ShownBoth != 120 || c.Z != indep.Z || c.P != indep.P || c.PBBeatsA != indep.PBBeatsA ||
+			c.Enough != indep.Enough || c.Winner != "b" || c.Tests != indep.Tests ||
+			!strings.HasPrefix(c.Verdict, indep.WithShownBoth(120).Verdict+"；这些观众的提问和下单对不上人") || !strings.Contains(c.Verdict, "做不了配对检验") ||
+			!strings.HasPrefix(c.VerdictEN, indep.WithShownBoth(120).VerdictEN+"; their questions and purchases cannot be linked to them") ||
+			!strings.Contains(c.VerdictEN, "the paired test could not be formed") {
+			t.Fatalf("unlinked %+v: %+v", p, c)
+		}
+	}
+	// Half of each arm's outcomes linked: paired.
+	if c := indep.WithPairs(insight.Pairs{AOnly: 1, Both: 6, BOnly: 9, Neither: 104}); c.Paired == nil || c.PairsUnlinked || strings.Contains(c.Verdict, "对不上") {
+		t.Fatalf("half linked: %+v", c)
+	}
+	// No outcome in either arm: nothing to link, the paired test declines.
+	none := insight.Compare("converted", insight.Arm{Name: "A", Trials: 120}, insight.Arm{Name: "B", Trials: 120}).WithPairs(insight.Pairs{Neither: 120})
+	if none.Paired == nil || none.PairsUnlinked || none.Enough {
+		t.Fatalf("no outcomes: %+v", none)
 	}
 }
