@@ -13,8 +13,8 @@ import (
 
 // TestAdminCouponOverrideBrowser: in the admin's 优惠券 tab (1440×900) a
 // coupon titled "全网最低价 会员券" is refused by the compliance review.
-// A host (in English) sees the findings and that an owner must approve,
-// and gets no override; nothing is created. The owner sees the findings
+// A host (in English) sees the findings, each citing its law in English,
+// and that an owner must approve, and gets no override; nothing is created. The owner sees the findings
 // with the claim underlined beside the form, what they typed still there,
 // gives a reason and confirms: the coupon exists as typed, and the audit
 // log holds the override with the reason, the rule and the claim.
@@ -59,6 +59,29 @@ func TestAdminCouponOverrideBrowser(t *testing.T) {
 	if c := find(); c != nil {
 		t.Fatalf("a refused coupon was created: %+v", c)
 	}
+	// Each finding cites its law in the page's language: law_en in
+	// English (it showed the Chinese name), law in Chinese (below).
+	var check struct {
+		Results []checkResult `json:"results"`
+	}
+	send(t, nil, base, "POST", "/api/v1/compliance/check", map[string]any{"texts": []string{blocked}, "context": "title"}, owner, nil).want(t, 200).decode(t, &check)
+	laws := map[string]findingView{}
+	for _, f := range check.Results[0].Findings {
+		laws[f.Rule] = f
+	}
+	shownLaws := func(tab *testkit.Tab) map[string]string {
+		t.Helper()
+		got, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll("#coupon-review .cf-finding")].map((li) => [li.dataset.rule, li.querySelector(".muted").textContent]))`))
+		if err != nil || len(got) == 0 {
+			t.Fatalf("findings' laws: %v (%v)", got, err)
+		}
+		return got
+	}
+	for rule, law := range shownLaws(host) {
+		if f, ok := laws[rule]; !ok || f.LawEN == "" || law != "Law: "+f.LawEN {
+			t.Fatalf("%s: the English page cites %q, the API %q", rule, law, f.LawEN)
+		}
+	}
 
 	tab := testkit.NewTab(t, browser, 120*time.Second)
 	tab.StaffOpen(base, "owner", demo.Password, "/admin%23coupons", "#coupon-create")
@@ -71,6 +94,11 @@ func TestAdminCouponOverrideBrowser(t *testing.T) {
 		t.Fatalf("the form lost what was typed: %q (%v)", kept, err)
 	}
 	testkit.Screenshot(t, tab.Ctx, "admin-coupon-blocked-owner")
+	for rule, law := range shownLaws(tab) {
+		if f, ok := laws[rule]; !ok || law != "依据："+f.Law {
+			t.Fatalf("%s: the Chinese page cites %q, the API %q", rule, law, f.Law)
+		}
+	}
 	if c := find(); c != nil {
 		t.Fatalf("a refused coupon was created before the override: %+v", c)
 	}

@@ -39,7 +39,7 @@
       h("span", { class: "badge " + s[2] }, t(s[0], s[1])), " ",
       f.match ? h("b", {}, "「" + f.match + "」") : null, " ",
       h("span", {}, SL.lang === "en" ? f.explanation_en || f.explanation : f.explanation),
-      h("div", { class: "small muted" }, t("依据：", "Law: ") + f.law),
+      h("div", { class: "small muted" }, t("依据：", "Law: ") + (SL.lang === "en" && f.law_en ? f.law_en : f.law)),
       h("div", { class: "small cf-suggest" }, t("建议：", "Suggestion: ") + (SL.lang === "en" && f.suggestion_en ? f.suggestion_en : f.suggestion)));
   }
 
