@@ -278,7 +278,7 @@ func TestABAcrossRooms(t *testing.T) {
 			chromedp.Poll[chromedp.Void](`document.querySelector('#dash-ab [data-metric=converted][data-across="1"]') !== null`, chromedp.WithPollingTimeout(time.Minute)),
 		)
 		for metric, c := range map[string]abComparison{"asked": ab.Asked, "converted": ab.Converted} {
-			shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] tbody tr td:first-child .dash-ab-room, #dash-ab [data-metric=`+metric+`] tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
+			shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] .dash-ab-arms tbody tr td:first-child .dash-ab-room, #dash-ab [data-metric=`+metric+`] .dash-ab-arms tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
 			want := []string{fri.title, fmt.Sprintf("%d / %d", c.A.Successes, c.A.Trials), sat.title, fmt.Sprintf("%d / %d", c.B.Successes, c.B.Trials), c.Verdict}
 			if err != nil || strings.Join(shown, "|") != strings.Join(want, "|") {
 				testkit.Screenshot(t, ctx, "failed-dashboard-ab-rooms")

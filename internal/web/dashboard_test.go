@@ -130,7 +130,7 @@ func TestDashboardDuringScriptedLive(t *testing.T) {
 	}
 	abOnPage := func() (mismatch string) {
 		for metric, c := range map[string]comparison{"asked": ab.Asked, "converted": ab.Converted} {
-			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
+			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#dash-ab [data-metric=`+metric+`] .dash-ab-arms tbody tr td:nth-child(2), #dash-ab [data-metric=`+metric+`] .verdict")].map((e) => e.textContent)`))
 			want := []string{itoa(c.A.Successes) + " / " + itoa(c.A.Trials), itoa(c.B.Successes) + " / " + itoa(c.B.Trials), c.Verdict}
 			if strings.Join(shown, "|") != strings.Join(want, "|") {
 				mismatch += fmt.Sprintf("%s: page %q, API %q; ", metric, shown, want)

@@ -143,12 +143,32 @@
     const side = (c, title) => {
       const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + (SL.lang === "en" && x.name_en ? x.name_en : x.name), c.across_rooms ? h("span", { class: "dash-ab-room" }, x.room_title || x.room) : null),
         h("td", { class: "num" }, x.successes + " / " + x.trials), h("td", { class: "num" }, pc(x.rate)));
+      const stat = !c.paired ? "z = " + c.z.toFixed(2) : c.paired.test === "chi_square_cc" ? "χ² = " + c.paired.chi_square.toFixed(2) : t("精确二项", "exact binomial");
       return h("div", { class: "dash-ab-side", "data-metric": c.metric, "data-across": c.across_rooms ? "1" : "" },
         h("h3", {}, title),
-        h("table", { class: "data" }, h("thead", {}, h("tr", {}, h("th", {}, t("款", "Variant")), h("th", { class: "num" }, c.across_rooms ? t("人数 / 各自直播间看到卡片的观众", "Viewers / shown the card in its room") : t("人数 / 看到卡片的观众", "Viewers / shown the card")), h("th", { class: "num" }, t("比例", "Rate")))),
+        h("table", { class: "data dash-ab-arms" }, h("thead", {}, h("tr", {}, h("th", {}, t("款", "Variant")), h("th", { class: "num" }, c.across_rooms ? t("人数 / 各自直播间看到卡片的观众", "Viewers / shown the card in its room") : t("人数 / 看到卡片的观众", "Viewers / shown the card")), h("th", { class: "num" }, t("比例", "Rate")))),
           h("tbody", {}, arm(c.a, "A"), arm(c.b, "B"))),
+        c.paired ? pairs(c) : null,
         h("p", { class: "verdict " + (c.winner ? "win" : c.enough_data ? "" : "wait"), "data-winner": c.winner || "" }, SL.lang === "en" ? c.verdict_en : c.verdict),
-        h("p", { class: "muted small" }, c.tests + " · z = " + c.z.toFixed(2) + " · p " + (c.p_value < 0.0001 ? "< 0.0001" : "= " + c.p_value.toFixed(4)) + " · P(B > A) " + (c.p_b_beats_a > 0.999 ? "> 99.9%" : c.p_b_beats_a < 0.001 ? "< 0.1%" : "= " + pc(c.p_b_beats_a))));
+        h("p", { class: "muted small" }, c.tests + " · ", h("span", { class: "dash-ab-stat" }, stat), " · ",
+          h("span", { class: "dash-ab-stat" }, "p " + (c.p_value < 0.0001 ? "< 0.0001" : "= " + c.p_value.toFixed(4))), " · ",
+          h("span", { class: "dash-ab-stat" }, "P(B > A) " + (c.p_b_beats_a > 0.999 ? "> 99.9%" : c.p_b_beats_a < 0.001 ? "< 0.1%" : "= " + pc(c.p_b_beats_a)))));
+    };
+    // The paired table McNemar's test reads (present in one live): each
+    // viewer shown both cards counted once, by their outcome on A and on B.
+    const pairs = (c) => {
+      const p = c.paired, n = p.a_only + p.b_only + p.both + p.neither;
+      const asked = c.metric === "asked";
+      const cells = [
+        ["a_only", asked ? t("只问了 A", "Asked A only") : t("只买了 A", "Bought A only")],
+        ["b_only", asked ? t("只问了 B", "Asked B only") : t("只买了 B", "Bought B only")],
+        ["both", asked ? t("两款都问了", "Asked both") : t("两款都买了", "Bought both")],
+        ["neither", asked ? t("都没问", "Asked neither") : t("都没买", "Bought neither")],
+      ];
+      return h("div", { class: "dash-ab-pairs" },
+        h("p", { class: "small muted" }, t("两款都看到的 " + n + " 位观众，按每人的两个结果配对（McNemar 检验）", "The " + n + " viewers shown both cards, paired by each one's two outcomes (McNemar's test)")),
+        h("table", { class: "data" }, h("thead", {}, h("tr", {}, ...cells.map(([k, label]) => h("th", { class: "num" + (k.endsWith("only") ? " discordant" : "") }, label)))),
+          h("tbody", {}, h("tr", {}, ...cells.map(([k]) => h("td", { class: "num" + (k.endsWith("only") ? " discordant" : ""), "data-cell": k }, String(p[k])))))));
     };
     $("dash-ab").replaceChildren(h("div", { class: "dash-ab-grid" }, side(ab.asked, t("被问得多（提问的观众）", "Asked about more (viewers who asked)")), side(ab.converted, t("卖得好（付款的观众）", "Converts better (viewers who paid)"))));
   }
