@@ -60,6 +60,7 @@ type Subscription struct {
 
 	ready  chan struct{}                     // capacity 1: "the queue became non-empty"
 	notify atomic.Pointer[func(urgent bool)] // set: queued frames call it instead of signalling ready
+	wake   atomic.Pointer[func()]            // set: Wake calls it instead of signalling ready
 	done   chan struct{}                     // closed when the hub ends the subscription
 }
 
@@ -209,9 +210,19 @@ func (s *Subscription) SetNotify(f func(urgent bool)) {
 	s.notify.Store(&f)
 }
 
+// SetWake makes Wake (and so the end) call f instead of signalling Ready,
+// for an owner that keeps no goroutine waiting on Ready between events: f
+// starts one when needed. f may run under the subscription's lock: it must
+// not block or call back into the subscription.
+func (s *Subscription) SetWake(f func()) { s.wake.Store(&f) }
+
 // Wake signals Ready without queuing anything, so that the owner's single wait on
 // Ready also covers its own events (client gone, server shutdown).
 func (s *Subscription) Wake() {
+	if f := s.wake.Load(); f != nil {
+		(*f)()
+		return
+	}
 	select {
 	case s.ready <- struct{}{}:
 	default:

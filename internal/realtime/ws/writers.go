@@ -12,9 +12,9 @@ import (
 // for all of them with one non-blocking write each. Connections with an
 // event, snapshot or personal message queued go first, batches after: when
 // the CPU is short, commerce events and the API come before comment fan-out.
-// A write that would block (the peer reads slowly) leaves the rest to the
-// connection's own goroutine, which writes it with a deadline and then hands
-// the connection back.
+// A write that would block (the peer reads slowly) leaves the rest to a
+// goroutine of the connection's own (its control, started for this), which
+// writes it with a deadline and then hands the connection back.
 
 // writers returns the process's shared writer pool, started on first use.
 func writers() *writerPool {

@@ -1,12 +1,14 @@
 // Package ws is the WebSocket adapter of the room hub: it upgrades an HTTP request,
 // subscribes the connection to the hub and streams the hub's frames to the socket.
 //
-// Per connection it runs one goroutine that says hello, finishes writes that
-// would have blocked and ends the connection, and one reader goroutine, and
-// nothing else: no ticker, no preallocated queue, no compression state. Frames
-// are written by the shared writers (writers.go), a few goroutines for all
-// connections, with non-blocking writes; Options.OwnWriter makes the
-// connection's goroutine write them instead. Blocking writes have socket
+// Per connection it runs one reader goroutine and nothing else: no ticker,
+// no preallocated queue, no compression state. Frames are written by the
+// shared writers (writers.go), a few goroutines for all connections, with
+// non-blocking writes. The connection's own events (its end, the client
+// gone, server shutdown, a write that would have blocked) start a short-lived
+// goroutine that handles them (control), so an idle viewer parks no second
+// goroutine. Options.OwnWriter (or Wait) gives the connection a goroutine of
+// its own that writes every frame instead. Blocking writes have socket
 // deadlines (no timer allocated per write), and liveness uses WebSocket ping
 // control frames every PingInterval, which browsers answer without any page code.
 package ws
@@ -58,8 +60,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Wait makes Serve block until the connection has ended. By default Serve returns
 	// as soon as the WebSocket is established and streaming runs on the connection's
-	// own goroutines: the handler goroutine, its grown stack and net/http's per-request
-	// buffers (~12 KiB) are then freed, which is what keeps an idle viewer under 20 KiB.
+	// reader goroutine and the shared writers: the handler goroutine, its grown stack
+	// and net/http's per-request buffers (~12 KiB) are then freed. Wait gives the
+	// connection a goroutine of its own for as long as it lasts (~4 KiB more).
 	Wait bool
 	// OnOpen, if set, is called once the WebSocket is established (analytics
 	// count a viewer session from here; a refused upgrade is no session).
@@ -158,12 +161,17 @@ type conn struct {
 	ping         *time.Timer
 
 	// Shared writers (writers.go): frames are written by the pool, and this
-	// connection's goroutine only says hello, finishes writes that would have
-	// blocked, and ends the connection.
+	// connection's control goroutine (or its own, under Wait) only finishes
+	// writes that would have blocked and ends the connection.
 	shared bool
-	wmu    sync.Mutex   // one writer at a time: a shared writer or this goroutine
+	wmu    sync.Mutex   // one writer at a time: a shared writer or the connection's goroutine
 	wstate atomic.Int32 // on a writer list
-	slow   atomic.Bool  // a shared write left bytes in cork.pending for this goroutine
+	slow   atomic.Bool  // a shared write left bytes in cork.pending for the connection's goroutine
+
+	// The control goroutine (shared writers without Wait): ctl is set while
+	// one runs (and for good once the connection is over); again asks it to
+	// look once more.
+	ctl, again atomic.Bool
 }
 
 // Serve upgrades the request to a WebSocket and streams frames of the given topics until the client goes away,
@@ -233,37 +241,124 @@ func Serve(w http.ResponseWriter, r *http.Request, hub realtime.Hub, opts Option
 	c.pingMu.Lock()
 	c.ping = time.AfterFunc(c.pingInterval, c.keepalive)
 	c.pingMu.Unlock()
-	if opts.Wait {
+	switch {
+	case opts.Wait:
 		c.run()
-		return
+	case c.shared:
+		c.serveShared()
+	default:
+		go c.run()
 	}
-	go c.run()
 }
 
-// run is the connection's writer: it streams until the end, then cleans up.
+// serveShared says hello, hands c to the shared writers and returns, leaving
+// no goroutine of c's own waiting: one parked per viewer would be ~4 KiB of
+// stack each. c's own events call Wake, which starts control (kick).
+func (c *conn) serveShared() {
+	c.ctl.Store(true) // this goroutine is c's control until its first look below
+	if !c.hello() {
+		c.finish()
+		return
+	}
+	c.sub.SetWake(c.kick)
+	c.sub.SetNotify(func(urgent bool) { writers().schedule(c, urgent) })
+	writers().schedule(c, true) // what was queued before
+	c.control()                 // what happened before SetWake
+}
+
+// kick makes sure a control goroutine looks at c's state (Subscription.Wake
+// calls it, sometimes under the subscription's lock: it never blocks).
+func (c *conn) kick() {
+	c.again.Store(true)
+	if c.ctl.CompareAndSwap(false, true) {
+		go c.control()
+	}
+}
+
+// control handles c's events until there is nothing left to do, then
+// returns; when the connection is over it cleans up and leaves ctl set, so
+// that no later kick starts another.
+func (c *conn) control() {
+	for {
+		c.again.Store(false)
+		if c.step() {
+			c.finish()
+			return
+		}
+		c.ctl.Store(false)
+		// A kick that came while we looked found ctl set and left it to us.
+		if !c.again.Load() || !c.ctl.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+// run is the connection's own writer (OwnWriter or Wait): it streams until
+// the end, then cleans up.
 func (c *conn) run() {
-	defer func() {
-		if c.stopShutdown != nil {
-			c.stopShutdown()
-		}
-		c.stop()
-		c.sub.Close()
-		if c.onClose != nil {
-			code, _ := c.sub.Ended()
-			c.onClose(code)
-		}
-	}()
+	defer c.finish()
 	c.writeLoop()
 }
 
-// writeLoop sends hello, then drains the subscription queue until the end
-// (with shared writers: hands the connection to them and waits for the end).
-func (c *conn) writeLoop() {
+// finish cleans up once the connection is over.
+func (c *conn) finish() {
+	if c.stopShutdown != nil {
+		c.stopShutdown()
+	}
+	c.stop()
+	c.sub.Close()
+	if c.onClose != nil {
+		code, _ := c.sub.Ended()
+		c.onClose(code)
+	}
+}
+
+// hello sends the hello frame; false (and the connection closed) if it failed.
+func (c *conn) hello() bool {
 	c.wmu.Lock()
 	err := c.write([][]byte{realtime.HelloFrame(c.sub.Epoch(), time.Now())})
 	c.wmu.Unlock()
 	if err != nil {
 		c.ws.CloseNow()
+		return false
+	}
+	return true
+}
+
+// step handles what ends a connection and finishes a write the shared
+// writers left (blocking, under the write deadline); true when the
+// connection is over.
+func (c *conn) step() (over bool) {
+	for {
+		switch {
+		case c.sub.IsEnded(): // an ended subscription wins over queued frames
+			c.wmu.Lock()
+			c.end()
+			c.wmu.Unlock()
+		case c.readClosed.Load():
+			c.ws.CloseNow() // the client closed or broke the connection
+		case c.shutdown != nil && c.shutdown.Err() != nil:
+			c.wmu.Lock()
+			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
+			c.wmu.Unlock()
+		case c.slow.Load():
+			if err := c.finishSlow(); err != nil {
+				c.ws.CloseNow()
+				return true
+			}
+			continue
+		default:
+			return false
+		}
+		return true
+	}
+}
+
+// writeLoop sends hello, then drains the subscription queue until the end
+// (with shared writers, under Wait: hands the connection to them and waits
+// for its events).
+func (c *conn) writeLoop() {
+	if !c.hello() {
 		return
 	}
 	if c.shared {
@@ -271,32 +366,8 @@ func (c *conn) writeLoop() {
 		writers().schedule(c, true) // what was queued before
 	}
 	var frames [][]byte
-	for {
-		// An ended subscription wins over queued frames.
-		if c.sub.IsEnded() {
-			c.wmu.Lock()
-			c.end()
-			c.wmu.Unlock()
-			return
-		}
-		if c.readClosed.Load() {
-			c.ws.CloseNow() // the client closed or broke the connection
-			return
-		}
-		if c.shutdown != nil && c.shutdown.Err() != nil {
-			c.wmu.Lock()
-			c.flushAndBye(realtime.CodeShutdown, realtime.ReasonShutdown)
-			c.wmu.Unlock()
-			return
-		}
+	for !c.step() {
 		if c.shared {
-			if c.slow.Load() {
-				if err := c.finishSlow(); err != nil {
-					c.ws.CloseNow()
-					return
-				}
-				continue
-			}
 			<-c.sub.Ready()
 			continue
 		}
@@ -322,12 +393,12 @@ func (c *conn) writeLoop() {
 
 // flushShared is a shared writer's turn at c: everything queued, framed into
 // the writer's buf, in one non-blocking write. What the socket did not take
-// stays in cork.pending and c's own goroutine writes it (with a deadline);
+// stays in cork.pending and c's control goroutine writes it (with a deadline);
 // until then c is skipped.
 func (c *conn) flushShared(buf []byte) []byte {
 	if c.slow.Load() || !c.wmu.TryLock() {
 		// Another writer has c: it looks again when done (below), as does
-		// c's goroutine after a slow write.
+		// c's control after a slow write.
 		return buf
 	}
 	buf, n := c.sub.AppendFrames(buf[:0], appendFrameHeader)

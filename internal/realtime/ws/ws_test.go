@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -260,6 +262,55 @@ func TestServe_RoundTrip(t *testing.T) {
 // slow_consumer once guaranteed events overflow its queue: with the shared
 // writers (a write that would block is left to the connection's goroutine)
 // and with a writer goroutine per connection.
+// An idle viewer keeps one goroutine on the server, its reader: the
+// connection's own events start a short-lived one (control) instead of one
+// waiting for them all along. Closing the clients must still end every
+// connection (OnClose) and give the goroutines back.
+func TestServe_OneGoroutinePerIdleViewer(t *testing.T) {
+	e := newEnv(t, realtime.Options{Tick: 20 * time.Millisecond})
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	const n = 40
+	g0 := runtime.NumGoroutine()
+	conns := make([]net.Conn, 0, n)
+	for i := 0; i < n; i++ {
+		c, err := rawDial(addr, "sub=room:1&user=v"+strconv.Itoa(i), net.IPv4(127, 0, 0, 1))
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	for i := 0; i < n; i++ { // every handler returned
+		select {
+		case ended := <-e.served:
+			if ended {
+				t.Fatalf("connection %d ended before the client left", i)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d Serve calls returned", i, n)
+		}
+	}
+	waitUntil(t, func() bool { return e.hub.Viewers("room:1") == n })
+	time.Sleep(100 * time.Millisecond) // the control goroutines of the first look have returned
+	// n readers, plus the shared writers when this test is the first to start them.
+	if d := runtime.NumGoroutine() - g0; d > n+runtime.GOMAXPROCS(0)+2 {
+		t.Fatalf("%d idle viewers hold %d goroutines, want about one each", n, d)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case code := <-e.closed:
+			if code != "" {
+				t.Fatalf("a client that left ended with bye %q", code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d connections ended after their clients left", i, n)
+		}
+	}
+	waitUntil(t, func() bool { return runtime.NumGoroutine() <= g0+runtime.GOMAXPROCS(0)+2 })
+}
+
 func TestServe_StalledViewer(t *testing.T) {
 	t.Run("SharedWriters", func(t *testing.T) { testStalledViewer(t, "") })
 	t.Run("OwnWriter", func(t *testing.T) { testStalledViewer(t, "&own=1") })
@@ -565,3 +616,13 @@ type bufConn struct {
 }
 
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+	}
+}
