@@ -272,8 +272,14 @@ func TestStudioFlashFormPricesAndRoomEditor(t *testing.T) {
 	// comparison left) is stored and the SKU list shows it.
 	setPrice := func(v string) {
 		t.Helper()
-		run(t, host, "price of the second SKU "+v, chromedp.SetValue(chromedp.CSS(`#lineup [data-product="1"] input[data-sku="2"]`), v),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').dispatchEvent(new Event("change"))`))
+		// One script sets and dispatches: the lineup re-renders on the room's
+		// events, and a node found by one CDP call may be gone by the next
+		// ("No node with given id found" under load).
+		run(t, host, "price of the second SKU "+v, chromedp.Evaluate[chromedp.Void](`(() => {
+			const i = document.querySelector('#lineup [data-product="1"] input[data-sku="2"]');
+			i.value = "`+v+`";
+			i.dispatchEvent(new Event("change"));
+		})()`))
 	}
 	setPrice("59.90")
 	poll(t, host, "the cut is refused with its review", `!document.querySelector("#cf-panel").classList.contains("hidden") && document.querySelector("#cf-panel h3").textContent.includes("划线价") && document.querySelector('#lineup [data-product="1"] input[data-sku="2"]').value === "69.80"`)
