@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -189,6 +190,120 @@ func (a *App) CreateCoupon(ctx context.Context, p *identity.Principal, in Coupon
 	a.auditOverride(ctx, overridden)
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "coupon.create", "coupon:"+itoa64(c.ID), c.Title)
 	return c, nil
+}
+
+// couponScope is which coupons a staff member reads: every coupon of the
+// merchant, or, for staff bound to one store (a store's host), their
+// store's: the coupons of its rooms, and the whole-shop coupons that apply
+// at it (no store in their scope, or this one). Coupons of other stores'
+// rooms or of the brand's rooms, and whole-shop coupons only for other
+// stores, are not theirs, as those rooms and orders are not.
+type couponScope struct {
+	at    int64          // 0: staff of every store
+	rooms map[int64]bool // the store's rooms
+}
+
+func (a *App) couponScopeOf(ctx context.Context, p *identity.Principal) (*couponScope, error) {
+	sc := &couponScope{at: p.AtStore()}
+	if sc.at == 0 {
+		return sc, nil
+	}
+	rooms, err := a.Live.ListRooms(ctx, p.MerchantID)
+	if err != nil {
+		return nil, err // an outage, not an empty list
+	}
+	sc.rooms = map[int64]bool{}
+	for _, r := range rooms {
+		if r.StoreID == sc.at {
+			sc.rooms[r.ID] = true
+		}
+	}
+	return sc, nil
+}
+
+// sees reports whether the coupon is in the scope.
+func (sc *couponScope) sees(c *coupons.Coupon) bool {
+	switch {
+	case sc.at == 0:
+		return true
+	case c.RoomID != 0:
+		return sc.rooms[c.RoomID]
+	default:
+		return len(c.Scope.StoreIDs) == 0 || slices.Contains(c.Scope.StoreIDs, sc.at)
+	}
+}
+
+// costOf reports whether a cost report row is in the scope: a store's
+// staff see their rooms' coupons only. A whole-shop coupon's figures are
+// the merchant's, summed over every store's orders.
+func (sc *couponScope) costOf(r *coupons.ReportRow) bool {
+	return sc.at == 0 || (r.RoomID != 0 && sc.rooms[r.RoomID])
+}
+
+// StaffCoupons lists the coupons the staff member reads (newest first;
+// roomID 0: every room), see couponScope.
+func (a *App) StaffCoupons(ctx context.Context, p *identity.Principal, roomID int64) ([]coupons.Coupon, error) {
+	sc, err := a.couponScopeOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	list, err := a.Coupons.List(ctx, p.MerchantID, roomID)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for i := range list {
+		if sc.sees(&list[i]) {
+			out = append(out, list[i])
+		}
+	}
+	return out, nil
+}
+
+// CouponReport is the cost per coupon the staff member reads (roomID 0:
+// every room), see couponScope.costOf.
+func (a *App) CouponReport(ctx context.Context, p *identity.Principal, roomID int64) ([]coupons.ReportRow, error) {
+	sc, err := a.couponScopeOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.Coupons.Report(ctx, p.MerchantID, roomID)
+	if err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	for i := range rows {
+		if sc.costOf(&rows[i]) {
+			out = append(out, rows[i])
+		}
+	}
+	return out, nil
+}
+
+// StaffCoupon loads one coupon the staff member reads; another store's is
+// not found, like its rooms and orders.
+func (a *App) StaffCoupon(ctx context.Context, p *identity.Principal, id int64) (*coupons.Coupon, error) {
+	c, err := a.Coupons.Get(ctx, p.MerchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := a.couponScopeOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.sees(c) {
+		return nil, apperr.ErrNotFound
+	}
+	return c, nil
+}
+
+// CouponSegmentIssues lists a coupon's issues to segments, newest first,
+// for staff who read the coupon.
+func (a *App) CouponSegmentIssues(ctx context.Context, p *identity.Principal, id int64) ([]coupons.SegmentIssue, error) {
+	if _, err := a.StaffCoupon(ctx, p, id); err != nil {
+		return nil, err
+	}
+	return a.Coupons.SegmentIssues(ctx, p.MerchantID, id)
 }
 
 // ownCoupon loads a coupon for staff; a store's host only their studio's.

@@ -19,7 +19,7 @@ import (
 // TestCouponRoomOutage: a coupon's room that does not exist is bad input
 // (400 coupon_room_required); a database failure while reading it is an
 // outage (500), for the coupon's creation and for a store's host reaching
-// a coupon of their studio.
+// a coupon of their studio, listing their store's coupons or its cost.
 func TestCouponRoomOutage(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	ctx := context.Background()
@@ -44,6 +44,12 @@ func TestCouponRoomOutage(t *testing.T) {
 	if _, err := m.App.IssueCouponToSegment(ctx, host, c.ID, members.Segment{}, ""); !errors.Is(err, order.ErrIdempotencyKey) {
 		t.Fatalf("the host's own coupon: %v", err)
 	}
+	if got, err := m.App.StaffCoupon(ctx, host, c.ID); err != nil || got.ID != c.ID {
+		t.Fatalf("the host reads their own coupon: %v, %v", got, err)
+	}
+	if list, err := m.App.StaffCoupons(ctx, host, 0); err != nil || len(list) != 1 {
+		t.Fatalf("the host lists %v, %v; want their coupon", list, err)
+	}
 
 	if err := m.DB.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		_, err := tx.Exec(ctx, `ALTER TABLE rooms RENAME TO rooms_away`)
@@ -61,4 +67,12 @@ func TestCouponRoomOutage(t *testing.T) {
 	outage("creating a coupon", err)
 	_, err = m.App.IssueCouponToSegment(ctx, host, c.ID, members.Segment{}, "")
 	outage("the host's coupon", err)
+	// Which coupons are the store's is read from its rooms: an outage there
+	// is neither an empty list nor another store's coupon (404).
+	_, err = m.App.StaffCoupons(ctx, host, 0)
+	outage("the host's coupon list", err)
+	_, err = m.App.StaffCoupon(ctx, host, c.ID)
+	outage("reading the host's coupon", err)
+	_, err = m.App.CouponReport(ctx, host, 0)
+	outage("the host's coupon report", err)
 }

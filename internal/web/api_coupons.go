@@ -50,7 +50,7 @@ func (s *Server) apiListCoupons(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.App.Coupons.List(r.Context(), PrincipalFrom(r.Context()).MerchantID, roomID)
+	list, err := s.App.StaffCoupons(r.Context(), PrincipalFrom(r.Context()), roomID)
 	if err != nil {
 		return err
 	}
@@ -135,11 +135,7 @@ func (s *Server) apiCouponSegmentIssues(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	p := PrincipalFrom(r.Context())
-	if _, err := s.App.Coupons.Get(r.Context(), p.MerchantID, id); err != nil {
-		return err
-	}
-	list, err := s.App.Coupons.SegmentIssues(r.Context(), p.MerchantID, id)
+	list, err := s.App.CouponSegmentIssues(r.Context(), PrincipalFrom(r.Context()), id)
 	if err != nil {
 		return err
 	}
@@ -191,7 +187,7 @@ func (s *Server) apiCouponReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.App.Coupons.Report(r.Context(), PrincipalFrom(r.Context()).MerchantID, roomID)
+	rows, err := s.App.CouponReport(r.Context(), PrincipalFrom(r.Context()), roomID)
 	if err != nil {
 		return err
 	}

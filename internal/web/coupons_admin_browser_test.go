@@ -161,3 +161,35 @@ func TestAdminCouponsTabPerRole(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminCouponsTabStoreHost: a host bound to one store opens the 优惠券
+// tab and it loads with their store's room's coupon and its cost only; the
+// whole-shop coupon and another store's room's coupon are not in it.
+func TestAdminCouponsTabStoreHost(t *testing.T) {
+	browser := testkit.Browser(t)
+	m := testkit.StartNode(t, "")
+	base := m.URL()
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, base, "GET", "/api/v1/stores", nil, owner, nil).want(t, 200).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	for i, slug := range []string{"tab-mine", "tab-other"} {
+		send(t, nil, base, "POST", "/api/v1/rooms", map[string]any{"slug": slug, "title": "门店直播 " + slug, "store_id": stores.Stores[i].ID}, owner, nil).want(t, 201)
+	}
+	for _, c := range []map[string]any{{"title": "本店直播立减1元", "room": "tab-mine"}, {"title": "别店直播立减1元", "room": "tab-other"}, {"title": "全店立减1元"}} {
+		c["kind"], c["amount_fen"], c["budget_count"] = "fixed", 100, 10
+		send(t, nil, base, "POST", "/api/v1/coupons", c, owner, nil).want(t, 201)
+	}
+	send(t, nil, base, "POST", "/api/v1/staff", map[string]any{"username": "tab-host", "name": "门店主播", "role": "host", "store_id": stores.Stores[0].ID, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	tab := testkit.NewTab(t, browser, 60*time.Second)
+	tab.StaffOpen(base, "tab-host", "Store-Host-2468", "/admin%23coupons", "#coupon-total")
+	tab.Wait("the store's room's coupon", `document.querySelector("#admin-main").textContent.includes("本店直播立减1元")`)
+	testkit.Screenshot(t, tab.Ctx, "admin-coupons-store-host")
+	got, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]bool](`(() => { const s = document.querySelector("#admin-main").textContent;
+		return [s.includes("别店直播立减1元"), s.includes("全店立减1元"), !!document.querySelector("#coupon-form")]; })()`))
+	if err != nil || got[0] || got[1] || !got[2] {
+		t.Errorf("other store's coupon, whole-shop coupon, create form shown: %v (%v), want false, false, true", got, err)
+	}
+}

@@ -208,3 +208,104 @@ func TestCouponsReadAccess(t *testing.T) {
 	send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": "品控立减", "amount_fen": 100, "budget_count": 1}, quality, nil).wantProblem(t, 403, "forbidden")
 	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/issue", c.ID), map[string]any{"segment": map[string]any{"kind": "members"}}, staffLogin(t, s.base, "host", "shelflive-demo").Token, map[string]string{"Idempotency-Key": "k1"}).wantProblem(t, 403, "forbidden")
 }
+
+// TestCouponStoreScope: a host bound to one store reads that store's
+// coupons only: its rooms' coupons and the whole-shop coupons that apply
+// at it, never another store's or the brand's rooms' coupons or a
+// whole-shop coupon only for other stores; a coupon they may not read
+// answers 404, as another store's room does; the cost report shows their
+// rooms' coupons only (a whole-shop coupon's cost is every store's). The
+// owner reads everything.
+func TestCouponStoreScope(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-brand", "title": "品牌直播"}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "scope-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	host := staffLogin(t, s.base, "scope-host", "Store-Host-2468").Token
+
+	ids := map[string]int64{}
+	create := func(name string, body map[string]any) {
+		t.Helper()
+		body["kind"], body["title"], body["amount_fen"], body["budget_count"] = "fixed", "立减1元 "+name, 100, 10
+		var c couponView
+		send(t, nil, s.base, "POST", "/api/v1/coupons", body, owner, nil).want(t, 201).decode(t, &c)
+		ids[name] = c.ID
+	}
+	create("my-room", map[string]any{"room": "scope-mine"})
+	create("other-room", map[string]any{"room": "scope-other"})
+	create("brand-room", map[string]any{"room": "scope-brand"})
+	create("shop", map[string]any{})
+	create("shop-mine", map[string]any{"scope": map[string]any{"store_ids": []int64{mine}}})
+	create("shop-other", map[string]any{"scope": map[string]any{"store_ids": []int64{other}}})
+	hostSees := map[string]bool{"my-room": true, "shop": true, "shop-mine": true}
+
+	listed := func(tok, query string) map[int64]bool {
+		t.Helper()
+		var list struct{ Coupons []couponView }
+		send(t, nil, s.base, "GET", "/api/v1/coupons"+query, nil, tok, nil).want(t, 200).decode(t, &list)
+		got := map[int64]bool{}
+		for _, c := range list.Coupons {
+			got[c.ID] = true
+		}
+		return got
+	}
+	type report struct {
+		Rows []struct {
+			CouponID int64 `json:"coupon_id"`
+			CostFen  int64 `json:"cost_fen"`
+			Issued   int64 `json:"issued"`
+		}
+		Total struct{ Issued int64 }
+	}
+	reported := func(tok string) map[int64]bool {
+		t.Helper()
+		var r report
+		send(t, nil, s.base, "GET", "/api/v1/reports/coupons", nil, tok, nil).want(t, 200).decode(t, &r)
+		got := map[int64]bool{}
+		var issued int64
+		for _, row := range r.Rows {
+			got[row.CouponID] = true
+			issued += row.Issued
+		}
+		if issued != r.Total.Issued {
+			t.Errorf("report total issued %d, rows sum to %d", r.Total.Issued, issued)
+		}
+		return got
+	}
+	ownerList, hostList := listed(owner, ""), listed(host, "")
+	ownerReport, hostReport := reported(owner), reported(host)
+	for name, id := range ids {
+		if !ownerList[id] || !ownerReport[id] {
+			t.Errorf("owner: %s listed %v, reported %v", name, ownerList[id], ownerReport[id])
+		}
+		if hostList[id] != hostSees[name] {
+			t.Errorf("store host lists %s: %v, want %v", name, hostList[id], hostSees[name])
+		}
+		if want := name == "my-room"; hostReport[id] != want {
+			t.Errorf("store host's cost report has %s: %v, want %v", name, hostReport[id], want)
+		}
+		issues := send(t, nil, s.base, "GET", fmt.Sprintf("/api/v1/coupons/%d/issues", id), nil, host, nil)
+		if hostSees[name] {
+			issues.want(t, 200)
+		} else {
+			issues.wantProblem(t, 404, "not_found")
+		}
+		send(t, nil, s.base, "GET", fmt.Sprintf("/api/v1/coupons/%d/issues", id), nil, owner, nil).want(t, 200)
+	}
+	if len(hostList) != len(hostSees) {
+		t.Errorf("store host lists %d coupons, want %d: %v", len(hostList), len(hostSees), hostList)
+	}
+	// The studio's list of its room still has the room's coupon.
+	if got := listed(host, "?room=scope-mine"); len(got) != 1 || !got[ids["my-room"]] {
+		t.Errorf("store host's room list %v", got)
+	}
+	send(t, nil, s.base, "GET", "/api/v1/coupons?room=scope-other", nil, host, nil).wantProblem(t, 404, "not_found")
+}
