@@ -168,7 +168,7 @@ func (a *App) ABVerdict(ctx context.Context, roomA, roomB *live.Room, productA, 
 		}
 		for _, p := range act.Products {
 			if p.ProductID == product {
-				asked = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Room: room.Slug, RoomTitle: room.Title, Successes: askers[product], Trials: p.Shown}
+				asked = insight.Arm{ProductID: product, Name: p.Name, NameEN: p.NameEN, Room: room.Slug, RoomTitle: room.Title, RoomTitleEN: room.TitleEN, Successes: askers[product], Trials: p.Shown}
 				bought = asked
 				bought.Successes = p.Buyers
 				return asked, bought, nil

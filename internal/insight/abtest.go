@@ -55,17 +55,19 @@ func ProbBBeatsA(xa, na, xb, nb int64) float64 {
 }
 
 // Arm is one variant's count: successes out of trials. Room and RoomTitle
-// name the live it ran in; two arms in different rooms make the comparison
+// (RoomTitleEN for the English verdict, when the room has one) name the
+// live it ran in; two arms in different rooms make the comparison
 // one across rooms.
 type Arm struct {
-	ProductID int64   `json:"product_id"`
-	Name      string  `json:"name"`
-	NameEN    string  `json:"name_en,omitempty"`
-	Room      string  `json:"room,omitempty"`
-	RoomTitle string  `json:"room_title,omitempty"`
-	Successes int64   `json:"successes"`
-	Trials    int64   `json:"trials"`
-	Rate      float64 `json:"rate"`
+	ProductID   int64   `json:"product_id"`
+	Name        string  `json:"name"`
+	NameEN      string  `json:"name_en,omitempty"`
+	Room        string  `json:"room,omitempty"`
+	RoomTitle   string  `json:"room_title,omitempty"`
+	RoomTitleEN string  `json:"room_title_en,omitempty"`
+	Successes   int64   `json:"successes"`
+	Trials      int64   `json:"trials"`
+	Rate        float64 `json:"rate"`
 }
 
 // Comparison is one A/B question answered with both tests. AcrossRooms:
@@ -85,6 +87,7 @@ type Comparison struct {
 	Verdict     string  `json:"verdict"`
 	VerdictEN   string  `json:"verdict_en"`
 	Tests       string  `json:"tests"`
+	TestsZH     string  `json:"tests_zh"`   // the same in Chinese, for the dashboard's Chinese page
 	ShownBoth   int64   `json:"shown_both"` // viewers counted in both arms (see WithShownBoth)
 	// Paired is McNemar's test on the viewers shown both cards, when they
 	// are most of each arm (see WithPairs); P, PBBeatsA and the verdict are
@@ -200,7 +203,8 @@ func Compare(metric string, a, b Arm) Comparison {
 		}
 	}
 	c := Comparison{Metric: metric, A: a, B: b, AcrossRooms: a.Room != "" && b.Room != "" && a.Room != b.Room,
-		Tests: "two-proportion z-test (pooled, two-sided); Beta-binomial P(B beats A) with uniform priors"}
+		Tests:   "two-proportion z-test (pooled, two-sided); Beta-binomial P(B beats A) with uniform priors",
+		TestsZH: "两比例 z 检验（合并比例，双侧）；Beta-二项模型 P(B 胜 A)，均匀先验"}
 	c.Z, c.P = ZTest(a.Successes, a.Trials, b.Successes, b.Trials)
 	c.PBBeatsA = ProbBBeatsA(a.Successes, a.Trials, b.Successes, b.Trials)
 	ok := func(x Arm) bool {
@@ -256,6 +260,7 @@ func (c Comparison) WithPairs(p Pairs) Comparison {
 	}
 	c.Paired, c.Z, c.P, c.PBBeatsA = t, 0, pval, PairedBBeatsA(p.AOnly, p.BOnly)
 	c.Enough = n >= MinTrials && p.AOnly+p.BOnly >= MinSuccesses
+	c.TestsZH = "对两款都看到的观众做 McNemar 配对检验（不一致对少于 25 用精确二项检验，否则用连续性校正的卡方检验；双侧）；P(B 胜 A) = P(q > 1/2)，q ~ Beta(1 + 只 B, 1 + 只 A)"
 	c.Tests = "McNemar's test on the viewers shown both cards (exact binomial below 25 discordant pairs, else chi-square with continuity correction; two-sided); P(B beats A) = P(q > 1/2), q ~ Beta(1 + B only, 1 + A only)"
 	w := c.words()
 	pv, pb, pbEN := c.figures()
@@ -295,7 +300,11 @@ func (c *Comparison) en(x Arm) string {
 		name = x.NameEN
 	}
 	if c.AcrossRooms {
-		return name + " (" + roomLabel(x) + ")"
+		room := x.RoomTitleEN
+		if room == "" {
+			room = roomLabel(x)
+		}
+		return name + " (" + room + ")"
 	}
 	return name
 }

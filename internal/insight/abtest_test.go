@@ -108,6 +108,14 @@ func TestCompareAcrossRooms(t *testing.T) {
 		!strings.HasPrefix(c.VerdictEN, "Across two rooms (different audiences and times; each rate is per viewer shown the card in its own room): White peach oolong (周六复播) converts better") {
 		t.Fatalf("across rooms: %+v", c)
 	}
+	// Rooms with an English title go by it in the English verdict (the
+	// Chinese one is unchanged); the tests are named in both languages.
+	a.RoomTitleEN, b.RoomTitleEN = "Friday launch", "Saturday rerun"
+	if en := insight.Compare("converted", a, b); en.Verdict != c.Verdict || !strings.Contains(en.VerdictEN, "): White peach oolong (Saturday rerun) converts better") ||
+		!strings.Contains(en.VerdictEN, "White peach oolong (Friday launch) 15.0% (6/40)") || strings.Contains(en.VerdictEN, "周") ||
+		!strings.HasPrefix(en.Tests, "two-proportion z-test") || !strings.HasPrefix(en.TestsZH, "两比例 z 检验") {
+		t.Fatalf("across rooms, English titles: %+v", en)
+	}
 	b.Successes, b.Trials = 3, 12
 	if c = insight.Compare("asked", a, b); !c.AcrossRooms || c.Enough || c.Winner != "" || !strings.HasPrefix(c.Verdict, "跨直播间对比") || !strings.Contains(c.Verdict, "数据还不够") {
 		t.Fatalf("across rooms, too little data: %+v", c)

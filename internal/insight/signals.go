@@ -38,8 +38,9 @@ type Sentiments struct {
 type ProductSignals struct {
 	ProductID          int64            `json:"product_id"`
 	Name               string           `json:"name"`
-	Mentions           int64            `json:"mentions"`  // comments about it
-	Questions          int64            `json:"questions"` // of which questions
+	NameEN             string           `json:"name_en,omitempty"` // for the English dashboard
+	Mentions           int64            `json:"mentions"`          // comments about it
+	Questions          int64            `json:"questions"`         // of which questions
 	ByIntent           map[Intent]int64 `json:"by_intent"`
 	Sentiment          Sentiments       `json:"sentiment"`
 	CardOpens          int64            `json:"card_opens"` // distinct viewers
@@ -67,7 +68,7 @@ func Signals(roomID int64, counts []SignalCount, products []ProductCounts, open 
 	}
 	idx := map[int64]int{}
 	for _, p := range products {
-		ps := ProductSignals{ProductID: p.ProductID, Name: p.Name, ByIntent: map[Intent]int64{}, CardOpens: p.Opened, Orders: p.Orders, Paid: p.Paid}
+		ps := ProductSignals{ProductID: p.ProductID, Name: p.Name, NameEN: p.NameEN, ByIntent: map[Intent]int64{}, CardOpens: p.Opened, Orders: p.Orders, Paid: p.Paid}
 		from := p.FirstPinAt
 		if from == nil {
 			from = start

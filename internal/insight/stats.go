@@ -161,6 +161,7 @@ type RoomSummary struct {
 	RoomID        int64  `json:"room_id"`
 	Slug          string `json:"slug"`
 	Title         string `json:"title"`
+	TitleEN       string `json:"title_en,omitempty"` // for the English dashboard
 	Status        string `json:"status"`
 	StoreID       int64  `json:"store_id,omitempty"`
 	ViewersNow    int    `json:"viewers_now"`

@@ -336,12 +336,12 @@ func (s *InsightStore) BrandRooms(ctx context.Context, merchantID int64) ([]insi
 	out := []insight.RoomSummary{}
 	err := s.scan(ctx, func(r *sql.Rows) error {
 		var x insight.RoomSummary
-		if err := r.Scan(&x.RoomID, &x.Slug, &x.Title, &x.Status, &x.StoreID, &x.UniqueViewers, &x.Orders, &x.Paid, &x.GMVFen); err != nil {
+		if err := r.Scan(&x.RoomID, &x.Slug, &x.Title, &x.TitleEN, &x.Status, &x.StoreID, &x.UniqueViewers, &x.Orders, &x.Paid, &x.GMVFen); err != nil {
 			return err
 		}
 		out = append(out, x)
 		return nil
-	}, `SELECT r.id, r.slug, r.title, r.status, COALESCE(r.store_id, 0),
+	}, `SELECT r.id, r.slug, r.title, r.title_en, r.status, COALESCE(r.store_id, 0),
 			COALESCE((SELECT COUNT(DISTINCT e.visitor) FROM insight_events e WHERE e.merchant_id = r.merchant_id AND e.room_id = r.id AND e.kind = 'view_start'), 0),
 			COALESCE(o.orders, 0), COALESCE(o.paid, 0), COALESCE(o.gmv, 0)
 		FROM rooms r LEFT JOIN (

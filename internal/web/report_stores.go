@@ -12,6 +12,7 @@ import (
 type storeRow struct {
 	StoreID    int64  `json:"store_id"`
 	Name       string `json:"name"`
+	NameEN     string `json:"name_en,omitempty"`
 	Rooms      int    `json:"rooms"`
 	LiveRooms  int    `json:"live_rooms"`
 	Orders     int64  `json:"orders"`
@@ -43,19 +44,19 @@ func (s *Server) apiStoreReport(w http.ResponseWriter, r *http.Request) error {
 	at := p.AtStore()
 	rows := []storeRow{}
 	index := map[int64]int{}
-	add := func(id int64, name string) {
+	add := func(id int64, name, nameEN string) {
 		if at == 0 || id == at {
 			index[id] = len(rows)
-			rows = append(rows, storeRow{StoreID: id, Name: name})
+			rows = append(rows, storeRow{StoreID: id, Name: name, NameEN: nameEN})
 		}
 	}
 	for _, st := range stores {
-		add(st.ID, st.Name)
+		add(st.ID, st.Name, st.NameEN)
 	}
 	for _, room := range rooms {
 		if room.StoreID == 0 {
 			if _, ok := index[0]; !ok && at == 0 {
-				add(0, "") // the brand's own rooms: the page names the row
+				add(0, "", "") // the brand's own rooms: the page names the row
 			}
 		}
 		if i, ok := index[room.StoreID]; ok {
