@@ -78,7 +78,7 @@
     async lots() {
       const [lots, prods, levels] = await Promise.all([api("GET", "/api/v1/lots"), api("GET", "/api/v1/products"), api("GET", "/api/v1/stock")]);
       productsCache = prods.products;
-      const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = p.name + " · " + k.name;
+      const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = SL.pname(p) + " · " + k.name;
       const byLot = {}; for (const l of levels.levels) (byLot[l.lot_id] = byLot[l.lot_id] || []).push(l);
       const storeName = (id) => SL.sname(storesCache.find((s) => s.id === id)) || "#" + id;
       main.replaceChildren(
@@ -107,7 +107,7 @@
       main.replaceChildren(
         toolbar(t("门店", "Stores"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editStore(null) }, t("新建门店", "New store"))),
         table([t("名称", "Name"), t("地址", "Address"), t("坐标", "Location"), t("营业时间", "Hours"), t("配送", "Delivery"), ""],
-          r.stores.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name)), h("td", { class: "small" }, s.address), h("td", { class: "small mono" }, s.lat.toFixed(4) + ", " + s.lng.toFixed(4)),
+          r.stores.map((s) => h("tr", {}, h("td", {}, h("b", {}, s.name), h("div", { class: "small muted" }, s.name_en || "")), h("td", { class: "small" }, s.address), h("td", { class: "small mono" }, s.lat.toFixed(4) + ", " + s.lng.toFixed(4)),
             h("td", {}, s.hours), h("td", {}, s.delivery ? badge(t("是", "Yes"), "green") : ""), h("td", {}, h("button", { class: "btn btn-sm", type: "button", onclick: () => editStore(s) }, t("编辑", "Edit"))))))
       );
     },
@@ -117,7 +117,7 @@
       main.replaceChildren(
         toolbar(t("直播间", "Rooms"), h("button", { class: "btn btn-primary", type: "button", onclick: () => editRoom(null) }, t("新建直播间", "New room"))),
         table([t("标题", "Title"), t("地址", "Link"), t("主播", "Host"), t("计划时间", "Scheduled"), t("状态", "Status"), t("商品数", "Products"), ""],
-          r.rooms.map((x) => h("tr", {}, h("td", {}, h("b", {}, x.title)), h("td", { class: "room-share" }, h("img", { class: "room-qr-thumb", src: "/qr/room/" + x.slug, alt: t("二维码", "QR code"), width: 56, height: 56, loading: "lazy" }),
+          r.rooms.map((x) => h("tr", {}, h("td", {}, h("b", {}, x.title), h("div", { class: "small muted" }, x.title_en || "")), h("td", { class: "room-share" }, h("img", { class: "room-qr-thumb", src: "/qr/room/" + x.slug, alt: t("二维码", "QR code"), width: 56, height: 56, loading: "lazy" }),
               h("span", {}, h("a", { href: "/live/" + x.slug, target: "_blank", rel: "noopener" }, "/live/" + x.slug), h("br"),
                 h("a", { href: "/poster/" + x.slug, target: "_blank", rel: "noopener", class: "small" }, t("海报", "Poster")), " · ",
                 h("a", { href: "/qr/room/" + x.slug, download: x.slug + "-qr.png", class: "small" }, t("二维码", "QR code")))),
@@ -177,7 +177,7 @@
       main.replaceChildren(
         toolbar(t("门店对比", "Stores side by side"), h("div", { class: "date-range" }, from, "–", to, h("button", { class: "btn", type: "button", onclick: apply }, t("查询", "Show")))),
         table([t("门店", "Store"), t("直播间", "Rooms"), t("直播中", "Live now"), t("订单", "Orders"), t("已支付", "Paid"), t("成交额 (GMV)", "GMV"), ""],
-          r.stores.map((x) => h("tr", { dataset: { store: x.store_id } }, h("td", {}, h("b", {}, x.store_id ? x.name : t("品牌直播间（不属于门店）", "Brand rooms (no store)"))), h("td", {}, x.rooms),
+          r.stores.map((x) => h("tr", { dataset: { store: x.store_id } }, h("td", {}, h("b", {}, x.store_id ? SL.sname(x) : t("品牌直播间（不属于门店）", "Brand rooms (no store)"))), h("td", {}, x.rooms),
             h("td", {}, x.live_rooms ? badge(String(x.live_rooms), "green") : "0"), h("td", {}, x.orders), h("td", {}, x.paid_orders),
             h("td", {}, h("b", {}, yuan(x.gmv_fen))), h("td", { class: "gmv-cell" }, bar(x.gmv_fen)))).concat(
             [h("tr", { class: "sum-row" }, h("td", {}, t("合计", "Total")), h("td", {}, r.total.rooms), h("td", {}, r.total.live_rooms), h("td", {}, r.total.orders),
@@ -226,7 +226,7 @@
       if (upload.files.length) {
         const fd = new FormData(); fd.append("file", upload.files[0]);
         const res = await fetch("/api/v1/uploads", { method: "POST", body: fd, headers: { "X-CSRF-Token": SL.csrf } });
-        const d = await res.json(); if (!res.ok) throw new Error(d.detail || "upload failed"); image = d.url;
+        const d = await res.json(); if (!res.ok) throw new Error(d.detail || t("上传失败", "Upload failed")); image = d.url;
       }
       const body = { name: form.name.value, name_en: form.name_en.value, subtitle: form.subtitle.value, origin: form.origin.value, storage: form.storage.value,
         ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
@@ -268,7 +268,7 @@
   // finding blocks.
   function showReview(prod) {
     const rev = prod.compliance;
-    openModal(t("合规提示：", "Compliance: ") + prod.name, [h("div", { class: "full", id: "product-review" },
+    openModal(t("合规提示：", "Compliance: ") + SL.pname(prod), [h("div", { class: "full", id: "product-review" },
       h("p", { class: rev.blocking ? "form-error" : "muted" }, rev.blocking
         ? t("商品已保存，但含有禁止用语：含此商品的直播间在修改前不能开播。", "Saved, but it has blocking claims: rooms showing it cannot go live until they are fixed.")
         : t("商品已保存。以下说法需要注意或上传证明（管理后台 → 合规词库）。", "Saved. These claims need care or evidence on file (Admin → Compliance).")),
@@ -301,7 +301,7 @@
     (d) => t("将设置 ", "Set ") + d.rows + t(" 行库存，确认？", " stock rows?"),
     (d) => t("已更新 ", "Updated ") + d.rows + t(" 行，新建批次 ", " rows; new lots: ") + d.lots_created, "lots");
 
-  function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, p.name + " · " + k.name]); return o; }
+  function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, SL.pname(p) + " · " + k.name]); return o; }
   function newLot() {
     const today = new Date().toISOString().slice(0, 10);
     openModal(t("新建批次", "New lot"), [
@@ -315,7 +315,7 @@
   }
   function setStock(lot, storeID, onHand) {
     openModal(t("调整库存 · ", "Set stock · ") + lot.code, [
-      select(t("门店", "Store"), "store_id", storesCache.map((s) => [s.id, s.name]), storeID), field(t("在库数量", "On hand"), "on_hand", onHand, { type: "number", min: "0" }),
+      select(t("门店", "Store"), "store_id", storesCache.map((s) => [s.id, SL.sname(s)]), storeID), field(t("在库数量", "On hand"), "on_hand", onHand, { type: "number", min: "0" }),
     ], async (form) => { await api("PUT", "/api/v1/stock", { store_id: Number(form.store_id.value), lot_id: lot.id, on_hand: Number(form.on_hand.value) }); toast(t("已更新", "Updated")); show("lots"); });
   }
   // packingList shows the paid delivery orders to pack; chilled and frozen
@@ -387,7 +387,7 @@
       field(t("地址（slug）", "Slug"), "slug", x && x.slug, x ? { readonly: true } : { required: true, pattern: "[a-z0-9][a-z0-9-]{1,47}" }), field(t("主播名", "Host name"), "host_name", x && x.host_name),
       field(t("标题", "Title"), "title", x && x.title, { full: true, required: true }), field(t("英文标题", "English title"), "title_en", x && x.title_en, { full: true }),
       field(t("计划开播（北京时间）", "Scheduled (Beijing time)"), "scheduled_at", x && local(x.scheduled_at), { type: "datetime-local" }),
-      select(t("所属门店（该店主播运营）", "Store (its hosts run it)"), "store_id", [[0, t("品牌（不属于门店）", "Brand (no store)")]].concat(storesCache.map((s) => [s.id, s.name])), x ? x.store_id || 0 : 0),
+      select(t("所属门店（该店主播运营）", "Store (its hosts run it)"), "store_id", [[0, t("品牌（不属于门店）", "Brand (no store)")]].concat(storesCache.map((s) => [s.id, SL.sname(s)])), x ? x.store_id || 0 : 0),
       productPicker(x ? x.product_ids : []), roomGuard.el,
     ], async (form) => {
       const picked = [...form.querySelectorAll('input[name="product"]:checked')].map((el) => Number(el.value));
@@ -413,7 +413,7 @@
   function inviteStaff() {
     openModal(t("邀请员工", "Invite staff"), [
       field(t("姓名", "Name"), "name", "", { required: true, maxlength: "100" }), select(t("角色", "Role"), "role", Object.entries(roleLabel).filter(([r]) => r !== "owner" || role === "owner"), "host"),
-      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, x.name])), 0),
+      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, SL.sname(x)])), 0),
       field(t("有效期（小时）", "Valid for (hours)"), "valid_hours", 72, { type: "number", min: "1", max: "168" }),
     ], async (form) => {
       const r = await api("POST", "/api/v1/staff/invites", { name: form.name.value, role: form.role.value, store_id: Number(form.store_id.value), valid_hours: Number(form.valid_hours.value) || 0 });
@@ -442,7 +442,7 @@
     openModal(s ? t("编辑员工", "Edit staff") : t("添加员工", "Add staff"), [
       field(t("姓名", "Name"), "name", s && s.name, { required: true }), field(t("用户名", "Username"), "username", s && s.username, s ? { readonly: true } : { required: true }),
       field(t("手机", "Phone"), "phone", s && s.phone), select(t("角色", "Role"), "role", Object.entries(roleLabel), s ? s.role : "host"),
-      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, x.name])), s ? s.store_id : 0), field(t("导购码", "Guide code"), "guide_code", s && s.guide_code),
+      select(t("门店", "Store"), "store_id", [[0, "—"]].concat(storesCache.map((x) => [x.id, SL.sname(x)])), s ? s.store_id : 0), field(t("导购码", "Guide code"), "guide_code", s && s.guide_code),
       field(s ? t("新密码（留空不改；会退出其所有登录）", "New password (blank keeps it; ends their sessions)") : t("密码（至少 10 位）", "Password (10+ characters)"), "password", "", { type: "password", autocomplete: "new-password" }),
       select(t("状态", "State"), "disabled", [["false", t("正常", "Active")], ["true", t("停用", "Disabled")]], s ? String(s.disabled) : "false"),
     ], async (form) => {

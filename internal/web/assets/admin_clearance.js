@@ -17,7 +17,7 @@
     const left = (hrs) => hrs < 24 ? t("剩 " + Math.round(hrs) + " 小时", Math.round(hrs) + " h left") : t("剩 " + Math.round(hrs / 24) + " 天", Math.round(hrs / 24) + " days left");
 
     const storeSel = h("select", { id: "clearance-store", onchange: (ev) => { location.hash = "clearance?store=" + ev.target.value; } },
-      stores.map((s) => h("option", { value: s.id, selected: s.id === storeID }, s.name)));
+      stores.map((s) => h("option", { value: s.id, selected: s.id === storeID }, SL.sname(s))));
     const seen = new Set();
     const rows = cl.candidates.map((x) => {
       const first = !seen.has(x.sku_id); seen.add(x.sku_id);

@@ -64,7 +64,7 @@
         if (upload.files.length) {
           const fd = new FormData(); fd.append("file", upload.files[0]);
           const res = await fetch("/api/v1/uploads", { method: "POST", body: fd, headers: { "X-CSRF-Token": SL.csrf } });
-          const d = await res.json(); if (!res.ok) throw new Error(d.detail || "upload failed"); images.push(d.url);
+          const d = await res.json(); if (!res.ok) throw new Error(d.detail || t("上传失败", "Upload failed")); images.push(d.url);
         }
         const groups = form.options.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
           const [name, rest] = l.split(/[:：]/, 2);
@@ -138,14 +138,14 @@
     const { main, api, toast, table, toolbar, badge, fmt, openModal, show } = c;
     const [r, prods, rooms, groups] = await Promise.all([api("GET", "/api/v1/presales"), api("GET", "/api/v1/products"), api("GET", "/api/v1/rooms"), api("GET", "/api/v1/groups")]);
     const skus = [];
-    for (const p of prods.products) for (const k of p.skus) skus.push([k.id, p.name + " · " + k.name + " " + yuan(k.price_fen)]);
+    for (const p of prods.products) for (const k of p.skus) skus.push([k.id, SL.pname(p) + " · " + k.name + " " + yuan(k.price_fen)]);
     const owner = document.getElementById("admin").dataset.role === "owner";
 
     function newPresale() {
       openModal(t("新建预售（以销定产）", "New pre-sale (made to order)"), [
         sel(t("商品规格", "SKU"), "sku", skus, skus.length ? skus[0][0] : 0),
         ...presaleFields(c, {}),
-        sel(t("直播间（显示进度条）", "Room (shows the progress)"), "room", [["0", t("无", "None")]].concat((rooms.rooms || []).map((x) => [x.id, x.title])), 0),
+        sel(t("直播间（显示进度条）", "Room (shows the progress)"), "room", [["0", t("无", "None")]].concat((rooms.rooms || []).map((x) => [x.id, SL.rtitle(x)])), 0),
         sel(t("粉丝群（显示进度）", "Fan group (shows the progress)"), "group", [["0", t("无", "None")]].concat(groups.groups.map((x) => [x.id, x.name])), 0),
       ], async (form) => {
         const body = presaleBody(form);

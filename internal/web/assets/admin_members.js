@@ -52,7 +52,7 @@
     main.replaceChildren(
       toolbar(t("会员", "Members")),
       h("p", { class: "muted small" }, t("会员在直播间或「我的」一键加入，获得会员号。支付成功的订单按每元积分计入（每单一次），退款按退款比例扣回，积分不会扣成负数。会员价在下单的同一事务里按会员身份计算。",
-        "Viewers join in the room or on 我的 and get a number. Paid orders earn points per yuan (once per order); refunds take back their share, never below zero. Member prices apply in the order's own transaction.")),
+        "Viewers join in the room or on Me and get a number. Paid orders earn points per yuan (once per order); refunds take back their share, never below zero. Member prices apply in the order's own transaction.")),
       h("h2", {}, t("等级与积分", "Tiers and points")),
       h("div", { class: "admin-toolbar" }, h("div", {}, h("label", { class: "inline" }, t("等级依据 ", "Tiers by "), basis), " ", h("label", { class: "inline" }, t("每元积分 ", "Points per yuan "), rate))),
       h("div", { class: "table-wrap" }, h("table", { class: "data", id: "member-tiers" }, h("thead", {}, h("tr", {}, h("th", {}, t("等级", "Tier")), h("th", {}, "English"),

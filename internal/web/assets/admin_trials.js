@@ -56,13 +56,13 @@
     const [prods, stores, groups, rooms] = await Promise.all([api("GET", "/api/v1/products"), api("GET", "/api/v1/stores"),
       api("GET", "/api/v1/groups").catch(() => ({ groups: [] })), api("GET", "/api/v1/rooms").catch(() => ({ rooms: [] }))]);
     const opt = (v, l) => h("option", { value: v }, l);
-    const sku = h("select", { name: "sku_id", required: true }, prods.products.flatMap((p) => p.skus.map((k) => opt(k.id, p.name + " · " + k.name + " · " + SL.yuan(k.price_fen)))));
-    const store = h("select", { name: "store_id" }, stores.stores.map((s) => opt(s.id, s.name)));
+    const sku = h("select", { name: "sku_id", required: true }, prods.products.flatMap((p) => p.skus.map((k) => opt(k.id, SL.pname(p) + " · " + k.name + " · " + SL.yuan(k.price_fen)))));
+    const store = h("select", { name: "store_id" }, stores.stores.map((s) => opt(s.id, SL.sname(s))));
     const fulfil = h("select", { name: "fulfilment", onchange: () => { store.disabled = fulfil.value !== "pickup"; } }, opt("pickup", t("到店自提", "Store pickup")), opt("delivery", t("配送到家", "Delivery")));
     const group = h("select", { name: "group_id" }, opt("", t("不关联", "None")), groups.groups.map((g) => opt(g.id, g.name)));
     const audience = h("select", { name: "audience" }, opt("", t("所有粉丝", "Everyone")), opt("group", t("仅所选粉丝群成员", "Members of the chosen group only")), opt("members", t("仅会员", "Members only")));
     const rule = h("select", { name: "selection" }, opt("random", t("全部随机", "All at random")), opt("group_first", t("粉丝群成员优先，其余随机", "Group members first, then at random")));
-    const room = h("select", { name: "room_id" }, opt("", t("不关联", "None")), rooms.rooms.filter((x) => x.status !== "ended").map((x) => opt(x.id, x.title)));
+    const room = h("select", { name: "room_id" }, opt("", t("不关联", "None")), rooms.rooms.filter((x) => x.status !== "ended").map((x) => opt(x.id, SL.rtitle(x))));
     const closes = new Date(Date.now() + 3 * 86400e3 + 8 * 3600e3).toISOString().slice(0, 16);
     const qs = h("div", { id: "trial-questions" });
     const addQ = (label, kind, options, required) => {

@@ -5,7 +5,7 @@
 // and one of another room's (B's room picked beside B); or the brand
 // across rooms and stores.
 (function () {
-  const { h, t, api, yuan } = SL;
+  const { h, t, api, yuan, pname, rtitle } = SL;
   const $ = (id) => document.getElementById(id);
   const charts = {};
   const chart = (id) => charts[id] || (charts[id] = window.echarts.init($(id), null, { renderer: "svg" }));
@@ -21,7 +21,7 @@
   async function loadRooms() {
     const d = await api("GET", "/api/v1/insight/rooms");
     rooms = d.rooms;
-    for (const r of d.rooms) select.append(h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + r.title));
+    for (const r of d.rooms) select.append(h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + rtitle(r)));
     select.value = room;
     fillRoomB();
     return d;
@@ -51,7 +51,7 @@
         { name: t("评论", "Comments"), type: "bar", data: minutes.map((m) => val(s.comments_per_minute, m)), itemStyle: { color: "#2563eb" } },
         { name: t("点赞", "Likes"), type: "line", yAxisIndex: 1, smooth: true, data: minutes.map((m) => val(s.likes_per_minute, m)), itemStyle: { color: "#ef4444" } }],
     }, true);
-    const names = s.products.map((p) => p.name);
+    const names = s.products.map(pname);
     const stage = (key, label, color) => ({ name: label, type: "bar", data: s.products.map((p) => p[key]), itemStyle: { color } });
     chart("chart-funnel").setOption({
       animation: false, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
@@ -81,14 +81,14 @@
       kpi("k-gmv", t("成交额", "GMV"), yuan(sum("gmv_fen"))));
     const top = rooms.filter((r) => r.orders > 0 || r.status === "live").slice(0, 12);
     chart("chart-rooms").setOption({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 140, right: 24, top: 16, bottom: 24 },
-      yAxis: { type: "category", inverse: true, data: top.map((r) => r.title), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
+      yAxis: { type: "category", inverse: true, data: top.map(rtitle), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
       series: [{ type: "bar", data: top.map((r) => r.gmv_fen), itemStyle: { color: "#2563eb" } }] }, true);
     chart("chart-stores").setOption({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 140, right: 24, top: 16, bottom: 24 },
-      yAxis: { type: "category", inverse: true, data: stores.map((s) => s.name || t("品牌直播间", "Brand rooms")), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
+      yAxis: { type: "category", inverse: true, data: stores.map((s) => SL.sname(s) || t("品牌直播间", "Brand rooms")), axisLabel: { width: 130, overflow: "truncate" } }, xAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + v / 100 } },
       series: [{ type: "bar", data: stores.map((s) => s.gmv_fen), itemStyle: { color: "#16a34a" } }] }, true);
     $("dash-rooms").replaceChildren(
       h("thead", {}, h("tr", {}, h("th", {}, t("直播间", "Room")), h("th", {}, t("状态", "Status")), h("th", { class: "num" }, t("在线", "Now")), h("th", { class: "num" }, t("累计观众", "Unique")), h("th", { class: "num" }, t("订单", "Orders")), h("th", { class: "num" }, t("已支付", "Paid")), h("th", { class: "num" }, t("成交额", "GMV")), h("th", {}, ""))),
-      h("tbody", {}, rooms.map((r) => h("tr", {}, h("td", {}, r.title), h("td", {}, { live: t("直播中", "Live"), scheduled: t("未开播", "Scheduled"), ended: t("已结束", "Ended") }[r.status] || r.status),
+      h("tbody", {}, rooms.map((r) => h("tr", {}, h("td", {}, rtitle(r)), h("td", {}, { live: t("直播中", "Live"), scheduled: t("未开播", "Scheduled"), ended: t("已结束", "Ended") }[r.status] || r.status),
         h("td", { class: "num" }, r.viewers_now), h("td", { class: "num" }, r.unique_viewers), h("td", { class: "num" }, r.orders), h("td", { class: "num" }, r.paid_orders), h("td", { class: "num" }, yuan(r.gmv_fen)),
         h("td", {}, h("a", { href: "?room=" + encodeURIComponent(r.slug) }, t("看板", "Dashboard")), " ", h("a", { href: "/report/" + encodeURIComponent(r.slug) }, t("报告", "Report")))))));
   }
@@ -101,7 +101,7 @@
     $("dash-signals").replaceChildren(
       h("thead", {}, h("tr", {}, h("th", {}, t("商品", "Product")), h("th", { class: "num" }, t("提及", "Mentions")), h("th", { class: "num" }, t("提问", "Questions")),
         ...asks.map(([, label]) => h("th", { class: "num" }, label)), h("th", { class: "num" }, t("好评 / 差评", "Pos / neg")), h("th", { class: "num" }, t("待回答", "Unanswered")))),
-      h("tbody", {}, (sig.products || []).length ? sig.products.map((p) => h("tr", { "data-product": p.product_id }, h("td", {}, p.name), num(p.mentions, "mentions"), num(p.questions, "questions"),
+      h("tbody", {}, (sig.products || []).length ? sig.products.map((p) => h("tr", { "data-product": p.product_id }, h("td", {}, pname(p)), num(p.mentions, "mentions"), num(p.questions, "questions"),
         ...asks.map(([k]) => num((p.by_intent || {})[k], k)), h("td", { class: "num" }, p.sentiment.pos + " / " + p.sentiment.neg), num(p.unanswered_questions, "unanswered")))
         : h("tr", {}, h("td", { colspan: String(asks.length + 5), class: "muted" }, t("还没有评论", "No comments yet")))));
   }
@@ -109,11 +109,11 @@
   // A/B verdict (GET /rooms/{slug}/ab): A is a product of this room; B one
   // of this room or, with B's room picked, of another room (room_b).
   const abA = $("dash-ab-a"), abB = $("dash-ab-b"), abRoomB = $("dash-ab-room-b");
-  const roomBProducts = {}; // slug → [{product_id, name}], read once a pick
+  const roomBProducts = {}; // slug → [{product_id, name, name_en}], read once a pick
   function fillRoomB() {
     const keep = abRoomB.value;
     abRoomB.replaceChildren(h("option", { value: "" }, t("本直播间", "This room")),
-      ...rooms.filter((r) => r.slug !== room).map((r) => h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + r.title)));
+      ...rooms.filter((r) => r.slug !== room).map((r) => h("option", { value: r.slug }, (r.status === "live" ? "● " : "") + rtitle(r))));
     abRoomB.value = rooms.some((r) => r.slug === keep && keep !== room) ? keep : "";
   }
   function fillSelect(sel, products, i) {
@@ -121,7 +121,7 @@
     if (ids.join() === sel.dataset.ids) return;
     sel.dataset.ids = ids.join();
     const keep = sel.value;
-    sel.replaceChildren(...products.map((p) => h("option", { value: p.product_id }, p.name)));
+    sel.replaceChildren(...products.map((p) => h("option", { value: p.product_id }, pname(p))));
     sel.value = ids.includes(keep) ? keep : ids[Math.min(i, ids.length - 1)] || "";
   }
   function fillABChoices(products) {
@@ -141,7 +141,7 @@
   function renderAB(ab) {
     const pc = (x) => (100 * x).toFixed(1) + "%";
     const side = (c, title) => {
-      const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + (SL.lang === "en" && x.name_en ? x.name_en : x.name), c.across_rooms ? h("span", { class: "dash-ab-room" }, x.room_title || x.room) : null),
+      const arm = (x, tag) => h("tr", {}, h("td", {}, tag + " · " + pname(x), c.across_rooms ? h("span", { class: "dash-ab-room" }, rtitle({ title: x.room_title, title_en: x.room_title_en }) || x.room) : null),
         h("td", { class: "num" }, x.successes + " / " + x.trials), h("td", { class: "num" }, pc(x.rate)));
       const stat = !c.paired ? "z = " + c.z.toFixed(2) : c.paired.test === "chi_square_cc" ? "χ² = " + c.paired.chi_square.toFixed(2) : t("精确二项", "exact binomial");
       return h("div", { class: "dash-ab-side", "data-metric": c.metric, "data-across": c.across_rooms ? "1" : "" },
@@ -150,7 +150,7 @@
           h("tbody", {}, arm(c.a, "A"), arm(c.b, "B"))),
         c.paired ? pairs(c) : null,
         h("p", { class: "verdict " + (c.winner ? "win" : c.enough_data ? "" : "wait"), "data-winner": c.winner || "" }, SL.lang === "en" ? c.verdict_en : c.verdict),
-        h("p", { class: "muted small" }, c.tests + " · ", h("span", { class: "dash-ab-stat" }, stat), " · ",
+        h("p", { class: "muted small" }, t(c.tests_zh || c.tests, c.tests) + " · ", h("span", { class: "dash-ab-stat" }, stat), " · ",
           h("span", { class: "dash-ab-stat" }, "p " + (c.p_value < 0.0001 ? "< 0.0001" : "= " + c.p_value.toFixed(4))), " · ",
           h("span", { class: "dash-ab-stat" }, "P(B > A) " + (c.p_b_beats_a > 0.999 ? "> 99.9%" : c.p_b_beats_a < 0.001 ? "< 0.1%" : "= " + pc(c.p_b_beats_a)))));
     };

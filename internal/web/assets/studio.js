@@ -148,7 +148,7 @@
   function renderSales() {
     const list = [...sales.values()].sort((a, b) => b.id - a.id);
     $("flash-list").replaceChildren(...list.map((f) => h("li", { dataset: { sale: f.id } },
-      h("b", {}, "⚡ " + f.product_name + " · " + f.sku_name), " ", yuan(f.price_fen), " ",
+      h("b", {}, "⚡ " + (products.has(f.product_id) ? SL.pname(products.get(f.product_id)) : f.product_name) + " · " + f.sku_name), " ", yuan(f.price_fen), " ",
       h("span", { class: "badge " + (f.status === "running" ? (f.remaining > 0 ? "red" : "") : "") }, f.status === "running" ? (f.remaining > 0 ? t("剩余 ", "Left ") + f.remaining + "/" + f.quantity : t("已抢光", "Sold out")) : f.status === "scheduled" ? t("未开始", "Scheduled") : t("已结束", "Ended")),
       f.status !== "ended" ? h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: async () => { try { await api("POST", "/api/v1/flash-sales/" + f.id + "/end"); f.status = "ended"; renderSales(); } catch (e) { toast(e.message); } } }, t("结束", "End")) : null)));
   }
@@ -183,7 +183,7 @@
         h("img", { src: SL.photo(p), alt: "" }),
         h("div", { class: "grow" }, h("b", {}, SL.pname(p)), h("span", { class: "muted small" }, t("库存 ", "Stock ") + left + " · " + p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))),
         h("div", { class: "price-edits" }, p.skus.filter((k) => k.active).map((k) => h("label", { class: "price-edit-row" }, h("span", {}, k.name),
-          h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (k.price_fen / 100).toFixed(2), dataset: { sku: k.id }, "aria-label": p.name + " · " + k.name + " " + t("价格", "price"),
+          h("input", { class: "price-edit", type: "number", min: "0", step: "0.01", value: (k.price_fen / 100).toFixed(2), dataset: { sku: k.id }, "aria-label": SL.pname(p) + " · " + k.name + " " + t("价格", "price"),
             onchange: (ev) => setPrice(k, ev.target) })))),
         h("button", { class: "btn btn-sm btn-ghost", type: "button", dataset: { trace: p.id }, title: t("向观众展示产地与冷链记录", "Show viewers the origin and cold-chain record"),
           onclick: async () => { try { await api("POST", "/api/v1/rooms/" + room.slug + "/trace-card", { product_id: p.id }); toast(t("已推送溯源卡片", "Trace card shown to viewers")); } catch (e) { toast(e.message); } } }, t("推溯源", "Trace")),
