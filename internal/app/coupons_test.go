@@ -8,6 +8,7 @@ import (
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/coupons"
+	"github.com/shelflive/shelflive/internal/draws"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
@@ -19,7 +20,8 @@ import (
 // TestCouponRoomOutage: a coupon's room that does not exist is bad input
 // (400 coupon_room_required); a database failure while reading it is an
 // outage (500), for the coupon's creation and for a store's host reaching
-// a coupon of their studio, listing their store's coupons or its cost.
+// a coupon of their studio, listing their store's coupons or its cost,
+// giving one as a draw's prize.
 func TestCouponRoomOutage(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	ctx := context.Background()
@@ -32,7 +34,8 @@ func TestCouponRoomOutage(t *testing.T) {
 	if !errors.Is(err, coupons.ErrUnknownRoom) || apperr.As(err).Kind != apperr.Invalid {
 		t.Fatalf("no such room: %v, want 400 coupon_room_required", err)
 	}
-	if _, err := m.App.CreateRoom(ctx, owner, &live.Room{Slug: "store-1-live", Title: "门店直播", StoreID: 1}, nil); err != nil {
+	room := &live.Room{Slug: "store-1-live", Title: "门店直播", StoreID: 1}
+	if _, err := m.App.CreateRoom(ctx, owner, room, nil); err != nil {
 		t.Fatal(err)
 	}
 	in.Room = "store-1-live"
@@ -75,4 +78,7 @@ func TestCouponRoomOutage(t *testing.T) {
 	outage("reading the host's coupon", err)
 	_, err = m.App.CouponReport(ctx, host, 0)
 	outage("the host's coupon report", err)
+	// Nor is the host's prize coupon then unknown (400 draw_prize).
+	_, err = m.App.CreateDraw(ctx, host, room, app.DrawInput{Title: "门店福袋", Entry: draws.ByLike, Winners: 1, PrizeKind: draws.PrizeCoupon, PrizeCouponID: c.ID, Minutes: 30})
+	outage("a draw with the host's coupon as its prize", err)
 }

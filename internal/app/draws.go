@@ -79,6 +79,14 @@ func (a *App) CreateDraw(ctx context.Context, p *identity.Principal, room *live.
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
+	if d.PrizeKind == draws.PrizeCoupon && p.AtStore() != 0 {
+		// A store's host gives only coupons they read (couponScope): not
+		// another store's budget. The others answer as a coupon that does
+		// not exist; an outage stays one.
+		if _, err := a.StaffCoupon(ctx, p, d.PrizeCouponID); err != nil {
+			return nil, apperr.NotFoundAs(err, draws.ErrPrizeCoupon)
+		}
+	}
 	if err := a.checkRoomTexts(ctx, room, "draw", d.Title); err != nil {
 		return nil, err
 	}

@@ -148,7 +148,11 @@ var (
 	ErrEntryKind = apperr.InvalidField("entry", "draw_entry", "参与方式须为评论口令、点赞或关注", "Entry must be comment, like or follow.")
 	ErrWinners   = apperr.InvalidField("winners", "draw_winners", "中奖人数须为1到1000", "Winners must be 1 to 1,000.")
 	ErrPrize     = apperr.InvalidField("prize_kind", "draw_prize", "奖品须为优惠券或免单商品", "The prize must be a coupon or a free item.")
-	ErrWindow    = apperr.InvalidField("minutes", "draw_window", "参与时间须为1分钟到24小时", "The entry window must be 1 minute to 24 hours.")
+	// ErrPrizeCoupon: the prize coupon is not one the host may give: none,
+	// another shop's, or one a store's host does not read; one answer, so
+	// a refusal does not tell which.
+	ErrPrizeCoupon = ErrPrize.With("奖品优惠券不存在", "Unknown prize coupon.")
+	ErrWindow      = apperr.InvalidField("minutes", "draw_window", "参与时间须为1分钟到24小时", "The entry window must be 1 minute to 24 hours.")
 
 	ErrClosed    = apperr.New(apperr.Conflict, "draw_closed", "福袋已截止", "This draw is closed.")
 	ErrEntered   = apperr.New(apperr.Conflict, "draw_entered", "你已参与过这个福袋", "You already entered this draw.")

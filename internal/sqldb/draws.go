@@ -40,7 +40,7 @@ func (s *DrawStore) Create(ctx context.Context, d *draws.Draw) error {
 	return s.DB.WriteTx(ctx, func(tx *Tx) error {
 		switch d.PrizeKind {
 		case draws.PrizeCoupon:
-			if err := absentAs(ofMerchant(ctx, tx, "coupons", d.MerchantID, d.PrizeCouponID), draws.ErrPrize.With("奖品优惠券不存在", "Unknown prize coupon.")); err != nil {
+			if err := absentAs(ofMerchant(ctx, tx, "coupons", d.MerchantID, d.PrizeCouponID), draws.ErrPrizeCoupon); err != nil {
 				return err
 			}
 		case draws.PrizeFreeSKU:

@@ -309,3 +309,76 @@ func TestCouponStoreScope(t *testing.T) {
 	}
 	send(t, nil, s.base, "GET", "/api/v1/coupons?room=scope-other", nil, host, nil).wantProblem(t, 404, "not_found")
 }
+
+// TestDrawPrizeStoreScope: a host bound to one store gives as a 福袋 prize
+// only a coupon they read (app.couponScope): their rooms' coupons and the
+// whole-shop coupons that apply at their store. Another store's or the
+// brand's room's coupon, or a whole-shop coupon only for another store,
+// answers exactly as a coupon that does not exist (400 draw_prize, same
+// text), and no draw is made. The owner gives any of the merchant's.
+func TestDrawPrizeStoreScope(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-brand", "title": "品牌直播"}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "prize-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	host := staffLogin(t, s.base, "prize-host", "Store-Host-2468").Token
+
+	ids := map[string]int64{}
+	for name, body := range map[string]map[string]any{
+		"my-room":    {"room": "prize-mine"},
+		"other-room": {"room": "prize-other"},
+		"brand-room": {"room": "prize-brand"},
+		"shop":       {},
+		"shop-mine":  {"scope": map[string]any{"store_ids": []int64{mine}}},
+		"shop-other": {"scope": map[string]any{"store_ids": []int64{other}}},
+	} {
+		body["kind"], body["title"], body["amount_fen"], body["budget_count"] = "fixed", "福袋券 "+name, 100, 10
+		var c couponView
+		send(t, nil, s.base, "POST", "/api/v1/coupons", body, owner, nil).want(t, 201).decode(t, &c)
+		ids[name] = c.ID
+	}
+	hostGives := map[string]bool{"my-room": true, "shop": true, "shop-mine": true}
+	draw := func(tok string, coupon int64) result {
+		t.Helper()
+		return send(t, nil, s.base, "POST", "/api/v1/rooms/prize-mine/draws", map[string]any{"title": "门店福袋", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": coupon, "minutes": 30}, tok, nil)
+	}
+	// What a coupon that does not exist answers, in both languages.
+	absent := map[string]problem{}
+	for _, lang := range []string{"zh", "en"} {
+		absent[lang] = send(t, nil, s.base, "POST", "/api/v1/rooms/prize-mine/draws?lang="+lang, map[string]any{"title": "门店福袋", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": ids["my-room"] + 1000, "minutes": 30}, host, nil).wantProblem(t, 400, "draw_prize")
+	}
+	made := 0
+	for name, id := range ids {
+		if hostGives[name] {
+			draw(host, id).want(t, 201)
+			made++
+			continue
+		}
+		for _, lang := range []string{"zh", "en"} {
+			got := send(t, nil, s.base, "POST", "/api/v1/rooms/prize-mine/draws?lang="+lang, map[string]any{"title": "门店福袋", "entry": "like", "winners": 1, "prize_kind": "coupon", "prize_coupon_id": id, "minutes": 30}, host, nil).wantProblem(t, 400, "draw_prize")
+			if got != absent[lang] {
+				t.Errorf("store host gives %s (%s): %+v, want as an unknown coupon %+v", name, lang, got, absent[lang])
+			}
+		}
+	}
+	var list struct {
+		Draws []struct {
+			PrizeCouponID int64 `json:"prize_coupon_id"`
+		}
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/prize-mine/draws", nil, "", nil).want(t, 200).decode(t, &list)
+	if len(list.Draws) != made {
+		t.Errorf("the room has %d draws, want %d (the host's refusals make none): %+v", len(list.Draws), made, list.Draws)
+	}
+	// Staff of every store give any of the merchant's coupons.
+	draw(owner, ids["other-room"]).want(t, 201)
+	draw(owner, ids["shop-other"]).want(t, 201)
+}
