@@ -247,7 +247,9 @@ func (a *App) StaffCoupons(ctx context.Context, p *identity.Principal, roomID in
 	if err != nil {
 		return nil, err
 	}
-	list, err := a.Coupons.List(ctx, p.MerchantID, roomID)
+	// The database keeps the store's coupons before taking the newest
+	// ListMax; sees stays the rule.
+	list, err := a.Coupons.List(ctx, p.MerchantID, coupons.ListFilter{RoomID: roomID, StoreID: sc.at})
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +511,7 @@ func (a *App) roomCoupons(ctx context.Context, merchantID, roomID int64) []coupo
 	if a.Coupons == nil {
 		return out
 	}
-	list, err := a.Coupons.List(ctx, merchantID, roomID)
+	list, err := a.Coupons.List(ctx, merchantID, coupons.ListFilter{RoomID: roomID})
 	if err != nil {
 		return out
 	}

@@ -222,11 +222,25 @@ type Claim struct {
 	Coupon     *Coupon     `json:"coupon,omitempty"`
 }
 
+// ListMax is the most coupons Store.List answers.
+const ListMax = 200
+
+// ListFilter narrows Store.List. StoreID keeps what a store's staff read
+// (app.couponScope): its rooms' coupons and the whole-shop coupons with no
+// store in their scope or this one. The database filters before the cap,
+// so a store's newest coupons are not crowded out by other stores'.
+type ListFilter struct {
+	RoomID  int64 // 0: every room
+	StoreID int64 // 0: every store
+}
+
 // Store persists coupons and claims; each method is one transaction.
 type Store interface {
 	Create(ctx context.Context, c *Coupon) error
 	Get(ctx context.Context, merchantID, id int64) (*Coupon, error)
-	List(ctx context.Context, merchantID, roomID int64) ([]Coupon, error)
+	// List lists the merchant's coupons the filter keeps, newest first, at
+	// most ListMax.
+	List(ctx context.Context, merchantID int64, f ListFilter) ([]Coupon, error)
 	// SetStatus moves a coupon from one status to another (pushing: draft →
 	// live); it answers false when the coupon was not in from.
 	SetStatus(ctx context.Context, merchantID, id int64, from, to Status) (bool, error)

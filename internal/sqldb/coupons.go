@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/shelflive/shelflive/internal/apperr"
@@ -74,13 +75,26 @@ func (s *CouponStore) Get(ctx context.Context, merchantID, id int64) (*coupons.C
 	return scanCoupon(s.DB.QueryRow(ctx, `SELECT `+couponCols+` FROM coupons WHERE merchant_id = ? AND id = ?`, merchantID, id))
 }
 
-// List implements coupons.Store (roomID 0: every coupon), newest first.
-func (s *CouponStore) List(ctx context.Context, merchantID, roomID int64) ([]coupons.Coupon, error) {
+// List implements coupons.Store, newest first.
+func (s *CouponStore) List(ctx context.Context, merchantID int64, f coupons.ListFilter) ([]coupons.Coupon, error) {
 	q, args := `SELECT `+couponCols+` FROM coupons WHERE merchant_id = ?`, []any{merchantID}
-	if roomID != 0 {
-		q, args = q+` AND room_id = ?`, append(args, roomID)
+	if f.RoomID != 0 {
+		q, args = q+` AND room_id = ?`, append(args, f.RoomID)
 	}
-	return s.list(ctx, s.DB, q+` ORDER BY id DESC LIMIT 200`, args...)
+	if f.StoreID != 0 {
+		// The store's rooms' coupons, and whole-shop coupons whose scope
+		// names no store or this one (scope is JSON text; store_ids is
+		// absent, null, [] or a list of ids).
+		shop := `(json_array_length(scope, '$.store_ids') IS NULL OR json_array_length(scope, '$.store_ids') = 0
+			OR EXISTS (SELECT 1 FROM json_each(scope, '$.store_ids') WHERE value = ?))`
+		if s.DB.Dialect == Postgres {
+			shop = `(COALESCE(scope::jsonb -> 'store_ids', 'null'::jsonb) IN ('null'::jsonb, '[]'::jsonb)
+				OR scope::jsonb -> 'store_ids' @> to_jsonb(?::bigint))`
+		}
+		q = q + ` AND (room_id IN (SELECT id FROM rooms WHERE merchant_id = ? AND store_id = ?) OR (room_id IS NULL AND ` + shop + `))`
+		args = append(args, merchantID, f.StoreID, f.StoreID)
+	}
+	return s.list(ctx, s.DB, q+` ORDER BY id DESC LIMIT `+strconv.Itoa(coupons.ListMax), args...)
 }
 
 func (s *CouponStore) list(ctx context.Context, db querier, q string, args ...any) ([]coupons.Coupon, error) {

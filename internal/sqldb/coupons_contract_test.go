@@ -235,3 +235,81 @@ func checkCoupons(t *testing.T, db *sqldb.DB, step int) {
 		}
 	}
 }
+
+// TestContractCouponListStore: List with a store keeps that store's rooms'
+// coupons and the whole-shop coupons whose scope names no store (store_ids
+// absent, null or empty) or names it, before the cap: 205 newer coupons of
+// another store's room, the brand's room and a whole-shop coupon only for
+// another store do not crowd them out. Another merchant's are never listed.
+func TestContractCouponListStore(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		cs := &sqldb.CouponStore{DB: db}
+		room := func(slug string, store int64) int64 {
+			r := &live.Room{MerchantID: s.m, Slug: slug, Title: "直播 " + slug, StoreID: store}
+			must(t, s.live.CreateRoom(ctx, r))
+			return r.ID
+		}
+		mine, other := s.store, s.shipper
+		myRoom, otherRoom, brandRoom := room("mine", mine), room("other", other), room("brand", 0)
+		rivalRoom := &live.Room{MerchantID: s.other, Slug: "rival", Title: "别家直播", StoreID: s.otherStore}
+		must(t, s.live.CreateRoom(ctx, rivalRoom))
+		mk := func(roomID int64, storeIDs []int64) int64 {
+			return newCoupon(t, s, cs, coupons.Coupon{RoomID: roomID, Kind: coupons.Fixed, Title: "立减1元", AmountFen: 100, BudgetCount: 5, Scope: coupons.Scope{StoreIDs: storeIDs}}).ID
+		}
+		var want []int64 // newest first
+		keep := func(id int64) { want = append([]int64{id}, want...) }
+		keep(mk(myRoom, nil))
+		keep(mk(0, nil))           // "store_ids": null
+		keep(mk(0, []int64{}))     // "store_ids": []
+		keep(mk(0, []int64{mine})) // this store
+		keep(mk(0, []int64{other, mine}))
+		bare := mk(0, nil)
+		must(t, db.WriteTx(ctx, func(tx *sqldb.Tx) error { // no store_ids at all
+			_, err := tx.Exec(ctx, `UPDATE coupons SET scope = '{}' WHERE id = ?`, bare)
+			return err
+		}))
+		keep(bare)
+		rival := &coupons.Coupon{MerchantID: s.other, RoomID: rivalRoom.ID, Kind: coupons.Fixed, Title: "别家券", AmountFen: 100, BudgetCount: 5, PerUserLimit: 1,
+			ValidFrom: db.Now().Add(-time.Minute), ValidUntil: db.Now().Add(time.Hour)}
+		must(t, cs.Create(ctx, rival))
+		for i := range 205 {
+			switch i % 3 {
+			case 0:
+				mk(otherRoom, nil)
+			case 1:
+				mk(brandRoom, nil)
+			default:
+				mk(0, []int64{other})
+			}
+		}
+		ids := func(list []coupons.Coupon, err error) []int64 {
+			t.Helper()
+			must(t, err)
+			out := []int64{}
+			for _, c := range list {
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		if got := ids(cs.List(ctx, s.m, coupons.ListFilter{StoreID: mine})); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("the store's coupons %v, want %v", got, want)
+		}
+		if got := ids(cs.List(ctx, s.m, coupons.ListFilter{StoreID: mine, RoomID: myRoom})); fmt.Sprint(got) != fmt.Sprint(want[len(want)-1:]) {
+			t.Errorf("the store's room's coupons %v, want %v", got, want[len(want)-1:])
+		}
+		if got := ids(cs.List(ctx, s.m, coupons.ListFilter{StoreID: other, RoomID: myRoom})); len(got) != 0 {
+			t.Errorf("another store's room, filtered by store: %v", got)
+		}
+		if got := ids(cs.List(ctx, s.m, coupons.ListFilter{})); len(got) != coupons.ListMax || got[0] <= want[0] {
+			t.Errorf("every coupon: %d, newest %v; want the newest %d", len(got), got[:1], coupons.ListMax)
+		}
+		if got := ids(cs.List(ctx, s.other, coupons.ListFilter{StoreID: mine})); len(got) != 0 {
+			t.Errorf("another merchant's list with this store: %v", got)
+		}
+		if got := ids(cs.List(ctx, s.other, coupons.ListFilter{StoreID: s.otherStore})); fmt.Sprint(got) != fmt.Sprint([]int64{rival.ID}) {
+			t.Errorf("the rival's store: %v, want [%d]", got, rival.ID)
+		}
+	})
+}

@@ -382,3 +382,49 @@ func TestDrawPrizeStoreScope(t *testing.T) {
 	draw(owner, ids["other-room"]).want(t, 201)
 	draw(owner, ids["shop-other"]).want(t, 201)
 }
+
+// TestCouponListStoreCap: the list's cap (the newest 200) counts the
+// coupons the caller reads: a store's host with two coupons older than
+// 201 of another store's room still lists both.
+func TestCouponListStoreCap(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "cap-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "cap-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "cap-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	host := staffLogin(t, s.base, "cap-host", "Store-Host-2468").Token
+	create := func(title string, body map[string]any) int64 {
+		t.Helper()
+		body["kind"], body["title"], body["amount_fen"], body["budget_count"] = "fixed", title, 100, 10
+		var c couponView
+		send(t, nil, s.base, "POST", "/api/v1/coupons", body, owner, nil).want(t, 201).decode(t, &c)
+		return c.ID
+	}
+	want := map[int64]bool{
+		create("本店直播立减1元", map[string]any{"room": "cap-mine"}):                                  true,
+		create("本店全店立减1元", map[string]any{"scope": map[string]any{"store_ids": []int64{mine}}}): true,
+	}
+	for i := range 201 {
+		create(fmt.Sprintf("别店直播立减1元 %d", i), map[string]any{"room": "cap-other"})
+	}
+	var list struct{ Coupons []couponView }
+	send(t, nil, s.base, "GET", "/api/v1/coupons", nil, host, nil).want(t, 200).decode(t, &list)
+	got := map[int64]bool{}
+	for _, c := range list.Coupons {
+		got[c.ID] = true
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("store host lists %v, want their two coupons %v", got, want)
+	}
+	list.Coupons = nil
+	send(t, nil, s.base, "GET", "/api/v1/coupons", nil, owner, nil).want(t, 200).decode(t, &list)
+	if len(list.Coupons) != 200 {
+		t.Errorf("owner lists %d coupons, want the newest 200", len(list.Coupons))
+	}
+}
