@@ -114,15 +114,17 @@ type Order struct {
 	DeliveryFeeFen int64    `json:"delivery_fee_fen"`
 }
 
-// Line is one SKU in an order with the price at order time.
+// Line is one SKU in an order with the price and the product's names
+// (Chinese, and English when it has one) at order time.
 type Line struct {
-	SKUID       int64  `json:"sku_id"`
-	ProductID   int64  `json:"product_id"`
-	ProductName string `json:"product_name"`
-	SKUName     string `json:"sku_name"`
-	Quantity    int64  `json:"quantity"`
-	UnitFen     int64  `json:"unit_fen"`
-	TotalFen    int64  `json:"total_fen"`
+	SKUID         int64  `json:"sku_id"`
+	ProductID     int64  `json:"product_id"`
+	ProductName   string `json:"product_name"`
+	ProductNameEN string `json:"product_name_en,omitempty"`
+	SKUName       string `json:"sku_name"`
+	Quantity      int64  `json:"quantity"`
+	UnitFen       int64  `json:"unit_fen"`
+	TotalFen      int64  `json:"total_fen"`
 }
 
 // Request is what a buyer submits (POST /api/v1/orders).

@@ -47,7 +47,9 @@ type Presale struct {
 	ProductID   int64  `json:"product_id"`
 	SKUID       int64  `json:"sku_id"`
 	ProductName string `json:"product_name"`
-	SKUName     string `json:"sku_name"`
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string `json:"product_name_en,omitempty"`
+	SKUName       string `json:"sku_name"`
 	// PriceFen is the whole price of one unit; DepositFen, when not 0, is
 	// the part paid to commit (the rest is the balance).
 	PriceFen   int64 `json:"price_fen"`

@@ -66,7 +66,7 @@ func newShop(t testing.TB, db *sqldb.DB) *shop {
 		must(t, s.ids.CreateMerchant(ctx, mer))
 		st := &stores.Store{MerchantID: mer.ID, Name: "徐汇店", Address: "上海市徐汇区 1 号", Lat: 31.19, Lng: 121.43}
 		must(t, s.repo.CreateStore(ctx, st))
-		p := &catalog.Product{MerchantID: mer.ID, Name: "草莓 Strawberries", Storage: catalog.Chilled, Active: true,
+		p := &catalog.Product{MerchantID: mer.ID, Name: "草莓 Strawberries", NameEN: "Strawberries", Storage: catalog.Chilled, Active: true,
 			SKUs: []catalog.SKU{{Code: slug + "-500", Name: "500g", PriceFen: price, ListPriceFen: 1580, Active: true}}}
 		must(t, s.cat.CreateProduct(ctx, p))
 		c, err := s.ids.UpsertCustomer(ctx, mer.ID, "13800000000")
@@ -645,7 +645,7 @@ func TestContractOrderCreate(t *testing.T) {
 		}
 		got, err := s.orders.Get(ctx, s.m, o.ID)
 		must(t, err)
-		if got.Number != o.Number || got.GuideCode != "G7" || got.TotalFen != o.TotalFen || len(got.Lines) != 1 || got.Lines[0].ProductName != "草莓 Strawberries" ||
+		if got.Number != o.Number || got.GuideCode != "G7" || got.TotalFen != o.TotalFen || len(got.Lines) != 1 || got.Lines[0].ProductName != "草莓 Strawberries" || got.Lines[0].ProductNameEN != "Strawberries" ||
 			!got.ReserveExpiresAt.Equal(o.ReserveExpiresAt.Truncate(time.Millisecond)) {
 			t.Fatalf("stored order %+v", got)
 		}

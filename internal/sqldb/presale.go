@@ -18,7 +18,7 @@ type PresaleStore struct{ DB *DB }
 
 var _ presale.Store = (*PresaleStore)(nil)
 
-const presaleCols = `p.id, p.merchant_id, p.title, p.description, p.product_id, p.sku_id, pr.name, k.name, p.price_fen, p.deposit_fen, p.moq, p.per_buyer_limit,
+const presaleCols = `p.id, p.merchant_id, p.title, p.description, p.product_id, p.sku_id, pr.name, pr.name_en, k.name, p.price_fen, p.deposit_fen, p.moq, p.per_buyer_limit,
 	p.deadline, p.balance_due_at, p.ship_by, p.supplier, COALESCE(p.room_id, 0), COALESCE(p.group_id, 0), p.status, p.committed_units, p.buyers, p.settled_at, p.created_by, p.created_at
 	FROM presales p JOIN products pr ON pr.id = p.product_id JOIN skus k ON k.id = p.sku_id`
 
@@ -27,7 +27,7 @@ func scanPresale(row interface{ Scan(...any) error }) (*presale.Presale, error) 
 	var status string
 	var deadline, shipBy, created int64
 	var due, settled sql.NullInt64
-	if err := row.Scan(&p.ID, &p.MerchantID, &p.Title, &p.Description, &p.ProductID, &p.SKUID, &p.ProductName, &p.SKUName, &p.PriceFen, &p.DepositFen, &p.MOQ, &p.PerBuyerLimit,
+	if err := row.Scan(&p.ID, &p.MerchantID, &p.Title, &p.Description, &p.ProductID, &p.SKUID, &p.ProductName, &p.ProductNameEN, &p.SKUName, &p.PriceFen, &p.DepositFen, &p.MOQ, &p.PerBuyerLimit,
 		&deadline, &due, &shipBy, &p.Supplier, &p.RoomID, &p.GroupID, &status, &p.Committed, &p.Buyers, &settled, &p.CreatedBy, &created); err != nil {
 		return nil, translate(err)
 	}
@@ -63,8 +63,8 @@ func (s *PresaleStore) CreatePresale(ctx context.Context, p *presale.Presale) er
 // CocreateStore.ToPresale reuses it to open a pre-sale with its product.
 func createPresaleTx(ctx context.Context, tx *Tx, p *presale.Presale) error {
 	var active bool
-	err := tx.QueryRow(ctx, `SELECT k.product_id, pr.name, k.name, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.merchant_id = ? AND k.id = ?`,
-		p.MerchantID, p.SKUID).Scan(&p.ProductID, &p.ProductName, &p.SKUName, &active)
+	err := tx.QueryRow(ctx, `SELECT k.product_id, pr.name, pr.name_en, k.name, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.merchant_id = ? AND k.id = ?`,
+		p.MerchantID, p.SKUID).Scan(&p.ProductID, &p.ProductName, &p.ProductNameEN, &p.SKUName, &active)
 	if err == sql.ErrNoRows || (err == nil && !active) {
 		return order.ErrUnknownSKU.At("sku_id")
 	}
@@ -230,7 +230,7 @@ func insertPresaleOrder(ctx context.Context, tx *Tx, p *presale.Presale, o *orde
 		name += " · 预售 pre-sale"
 	}
 	o.Status, o.TotalFen, o.SaleID = order.PendingPayment, unit*qty, 0
-	o.Lines = []order.Line{{SKUID: p.SKUID, ProductID: p.ProductID, ProductName: p.ProductName, SKUName: name, Quantity: qty, UnitFen: unit, TotalFen: unit * qty}}
+	o.Lines = []order.Line{{SKUID: p.SKUID, ProductID: p.ProductID, ProductName: p.ProductName, ProductNameEN: p.ProductNameEN, SKUName: name, Quantity: qty, UnitFen: unit, TotalFen: unit * qty}}
 	if o.ReserveExpiresAt.IsZero() || o.ReserveExpiresAt.After(payBy) {
 		o.ReserveExpiresAt = payBy
 	}

@@ -48,7 +48,7 @@
         table([t("订单号", "Number"), t("时间", "Time"), t("商品", "Items"), t("金额", "Total"), t("方式", "Fulfilment"), t("联系人", "Contact"), t("状态", "Status"), ""],
           r.orders.map((o) => h("tr", {},
             h("td", { class: "mono" }, o.number), h("td", {}, fmt(o.created_at)),
-            h("td", {}, o.lines.map((l) => l.product_name + "×" + l.quantity).join("，")), h("td", {}, yuan(o.total_fen), o.refunded_fen ? h("div", { class: "small muted" }, t("退 ", "Refunded ") + yuan(o.refunded_fen)) : null),
+            h("td", {}, o.lines.map((l) => SL.itemName(l) + "×" + l.quantity).join("，")), h("td", {}, yuan(o.total_fen), o.refunded_fen ? h("div", { class: "small muted" }, t("退 ", "Refunded ") + yuan(o.refunded_fen)) : null),
             h("td", {}, o.fulfilment === "pickup" ? t("自提 · ", "Pickup · ") + storeName(o.store_id) : t("配送", "Delivery")),
             h("td", {}, o.contact_phone || ""), h("td", {}, badge(SL.bi(o.status_label), statusCls[o.status])),
             h("td", {}, o.status === "paid" && o.fulfilment === "pickup" ? act(o, "ready", t("备货完成", "Mark ready"), "btn-primary") : null,

@@ -57,6 +57,9 @@
     const esc = { "<": "&lt;", ">": "&gt;", "&": "&amp;" }[c] || c;
     return "data:image/svg+xml;charset=utf-8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><rect width="100" height="100" fill="#e7f6ec"/><text x="50" y="50" dy=".35em" text-anchor="middle" font-size="46" font-family="sans-serif" fill="#15803d">' + esc + "</text></svg>");
   };
+  // itemName names the product of a row that carries product_name and
+  // product_name_en (order and packing lines, trials, pre-sales, clearance).
+  SL.itemName = (x) => (SL.lang === "en" && x.product_name_en ? x.product_name_en : x.product_name);
   SL.sname = (s) => (s ? (SL.lang === "en" && s.name_en ? s.name_en : s.name) : "");
   SL.rtitle = (r) => (SL.lang === "en" && r.title_en ? r.title_en : r.title);
 

@@ -247,7 +247,7 @@
     const old = feed.querySelector('[data-order="' + o.id + '"]');
     const li = h("li", { dataset: { order: o.id } },
       h("div", {}, h("b", {}, yuan(o.total_fen)), " · ", h("span", { class: "badge " + (o.status === "pending_payment" ? "amber" : o.status === "cancelled" || o.status === "expired" ? "" : "green") }, SL.bi(o.status_label))),
-      h("div", { class: "muted" }, (o.lines || []).map((l) => l.product_name + "×" + l.quantity).join("，")),
+      h("div", { class: "muted" }, (o.lines || []).map((l) => SL.itemName(l) + "×" + l.quantity).join("，")),
       h("div", { class: "muted small" }, o.number + " · " + (o.contact_phone || "") + " · " + SL.fmtTime(o.created_at)));
     if (old) old.replaceWith(li); else feed.prepend(li);
     const live = [...orders.values()].filter((x) => x.status !== "cancelled" && x.status !== "expired");
