@@ -10,10 +10,11 @@ import (
 
 // PackLine is one line of a delivery order to pack.
 type PackLine struct {
-	ProductName string               `json:"product_name"`
-	SKUName     string               `json:"sku_name"`
-	Quantity    int64                `json:"quantity"`
-	Storage     catalog.StorageClass `json:"storage"`
+	ProductName   string               `json:"product_name"`
+	ProductNameEN string               `json:"product_name_en,omitempty"` // the order line's, for the English console
+	SKUName       string               `json:"sku_name"`
+	Quantity      int64                `json:"quantity"`
+	Storage       catalog.StorageClass `json:"storage"`
 	// Insulated: chilled or frozen food goes into an insulated box with
 	// ice packs (冷藏/冷冻 → 保温箱+冰袋), never loose in the bag.
 	Insulated bool `json:"insulated"`
@@ -59,7 +60,7 @@ func (a *App) PackingList(ctx context.Context, p *identity.Principal, storeID in
 			}
 			ins := st == catalog.Chilled || st == catalog.Frozen
 			po.Insulated = po.Insulated || ins
-			po.Lines = append(po.Lines, PackLine{ProductName: ln.ProductName, SKUName: ln.SKUName, Quantity: ln.Quantity, Storage: st, Insulated: ins})
+			po.Lines = append(po.Lines, PackLine{ProductName: ln.ProductName, ProductNameEN: ln.ProductNameEN, SKUName: ln.SKUName, Quantity: ln.Quantity, Storage: st, Insulated: ins})
 		}
 		out = append(out, po)
 	}

@@ -60,8 +60,8 @@ type lineNames struct {
 }
 
 // TestOrderLineEnglishNames: an order line keeps the product's English
-// name beside the Chinese one (product_name_en) in the buyer's order and
-// their order list, and the buyer's English order pages
+// name beside the Chinese one (product_name_en) in the buyer's order, their
+// order list and the packing list, and the buyer's English order pages
 // show it (the Chinese ones the Chinese name). It is a snapshot: renaming
 // the product later leaves the line as ordered.
 func TestOrderLineEnglishNames(t *testing.T) {
@@ -69,7 +69,7 @@ func TestOrderLineEnglishNames(t *testing.T) {
 	pid, zh, en := enProduct(t, s)
 	buyer := viewerLogin(t, s.base, "demo", "13900000096")
 	pick := payTwoOfSKU1(t, s, buyer.Token, map[string]any{"fulfilment": "pickup", "store_id": s.storeID})
-	payTwoOfSKU1(t, s, buyer.Token, map[string]any{"fulfilment": "delivery", "contact_name": "王女士", "address": "上海市静安区南京西路 1 号"})
+	deliv := payTwoOfSKU1(t, s, buyer.Token, map[string]any{"fulfilment": "delivery", "contact_name": "王女士", "address": "上海市静安区南京西路 1 号"})
 	want := lineNames{zh, en}
 
 	// Rename the product: the lines keep the names they were ordered under.
@@ -102,6 +102,26 @@ func TestOrderLineEnglishNames(t *testing.T) {
 			t.Fatalf("my order %d lines %+v, want %+v", o.ID, o.Lines, want)
 		}
 	}
+	var packing struct {
+		Orders []struct {
+			OrderID int64       `json:"order_id"`
+			Lines   []lineNames `json:"lines"`
+		} `json:"orders"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/packing-list", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &packing)
+	found := false
+	for _, o := range packing.Orders {
+		if o.OrderID == deliv {
+			found = true
+			if len(o.Lines) != 1 || o.Lines[0] != want {
+				t.Fatalf("packing lines %+v, want %+v", o.Lines, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the delivery order is not on the packing list: %+v", packing.Orders)
+	}
+
 	// The buyer's pages, rendered on the server: English names in English.
 	cookie := map[string]string{"Cookie": "sl_viewer=" + buyer.Token}
 	for _, path := range []string{"/orders/" + strconv.FormatInt(pick, 10), "/orders", "/me"} {
@@ -118,7 +138,7 @@ func TestOrderLineEnglishNames(t *testing.T) {
 // TestOrderEnglishNamesBrowser: on the English pages the buyer's order
 // (a phone, 390×844: the order page, its after-sale sheet, the order
 // list) and the store's consoles (1366×900: the pickup desk, the orders
-// table) name the item by the product's English name;
+// table, the packing list) name the item by the product's English name;
 // they showed the Chinese one before order lines carried it.
 func TestOrderEnglishNamesBrowser(t *testing.T) {
 	s := newShop(t, "-rate-limits=false")
@@ -167,6 +187,10 @@ func TestOrderEnglishNamesBrowser(t *testing.T) {
 	want(tab.Ctx, "admin orders", text(tab.Ctx, "admin orders", `[...document.querySelectorAll("#admin-main table tbody td")].map((e) => e.textContent).find((s) => s.endsWith("×2"))`))
 	testkit.Settled(t, tab.Ctx)
 	testkit.Screenshot(t, tab.Ctx, "names-en-admin-orders")
+	tab.Do("open the packing list", chromedp.Click(chromedp.CSS("#packing-list")))
+	want(tab.Ctx, "packing list", text(tab.Ctx, "packing list", `document.querySelector("#packing tbody td:nth-child(3) div")?.firstChild.textContent`))
+	testkit.Settled(t, tab.Ctx)
+	testkit.Screenshot(t, tab.Ctx, "names-en-packing")
 
 	// The buyer on a phone: the order page (server-rendered), its
 	// after-sale sheet and the order list.

@@ -327,7 +327,7 @@
       openModal(t("配送拣货单", "Packing list"), [h("div", { class: "full", id: "packing" }, r.orders.length === 0 ? h("p", { class: "muted" }, t("没有待打包的配送订单", "No delivery orders to pack")) :
         table([t("订单号", "Number"), t("地址", "Address"), t("商品", "Items"), t("包装", "Packing")], r.orders.map((o) => h("tr", {},
           h("td", { class: "mono" }, o.number), h("td", { class: "small" }, o.address),
-          h("td", {}, o.lines.map((l) => h("div", {}, l.product_name + " " + (l.sku_name || "") + " × " + l.quantity + " ", box(l)))),
+          h("td", {}, o.lines.map((l) => h("div", {}, SL.itemName(l) + " " + (l.sku_name || "") + " × " + l.quantity + " ", box(l)))),
           h("td", {}, box(o))))))], async () => {});
     } catch (e) { toast(e.message); }
   }
