@@ -72,7 +72,8 @@ func (a *App) CreateDraw(ctx context.Context, p *identity.Principal, room *live.
 	now := a.Now()
 	d := &draws.Draw{MerchantID: p.MerchantID, RoomID: room.ID, Title: in.Title, Entry: in.Entry, Keyword: in.Keyword, Winners: in.Winners,
 		PrizeKind: in.PrizeKind, PrizeCouponID: in.PrizeCouponID, PrizeSKUID: in.PrizeSKUID, PrizeStoreID: in.PrizeStoreID,
-		OpensAt: now, ClosesAt: now.Add(time.Duration(in.Minutes) * time.Minute)}
+		OpensAt: now, ClosesAt: now.Add(time.Duration(in.Minutes) * time.Minute),
+		AtStore: p.AtStore()} // a store's host gives a free item from their store's stock only
 	if in.Minutes < 1 {
 		return nil, draws.ErrWindow
 	}

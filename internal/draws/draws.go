@@ -94,6 +94,10 @@ type Draw struct {
 	DrawnAt       *time.Time `json:"drawn_at,omitempty"`
 	Entrants      int64      `json:"entrants"`
 	CreatedAt     time.Time  `json:"created_at"`
+	// AtStore, when set, is the one store a free item may be picked up at
+	// (a store's host gives their store's stock only); another answers as
+	// a store that does not exist. Not stored.
+	AtStore int64 `json:"-"`
 
 	seed string // kept until drawn
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shelflive/shelflive/internal/draws"
 	"github.com/shelflive/shelflive/internal/identity"
+	"github.com/shelflive/shelflive/internal/stores"
 )
 
 // DrawStore implements draws.Store.
@@ -49,6 +50,9 @@ func (s *DrawStore) Create(ctx context.Context, d *draws.Draw) error {
 			}
 			if err := storeOfMerchant(ctx, tx, d.MerchantID, d.PrizeStoreID); err != nil {
 				return err
+			}
+			if d.AtStore != 0 && d.PrizeStoreID != d.AtStore {
+				return stores.ErrUnknownStore // checked after the SKU, as an absent store is
 			}
 		}
 		d.Status, d.CreatedAt = draws.Open, tx.Now

@@ -428,3 +428,54 @@ func TestCouponListStoreCap(t *testing.T) {
 		t.Errorf("owner lists %d coupons, want the newest 200", len(list.Coupons))
 	}
 }
+
+// TestDrawPickupStoreScope: a host bound to one store names only their
+// store as a free-item prize's pickup store (the prize spends that store's
+// stock). Another store answers exactly as a store that does not exist
+// (400 unknown_store, same text), after the SKU as an absent store is, and
+// no draw is made. The owner names any store.
+func TestDrawPickupStoreScope(t *testing.T) {
+	s := newShop(t)
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
+	absentStore := other + 1000
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "pickup-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "pickup-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	host := staffLogin(t, s.base, "pickup-host", "Store-Host-2468").Token
+
+	draw := func(tok, lang string, sku, store int64) result {
+		t.Helper()
+		return send(t, nil, s.base, "POST", "/api/v1/rooms/pickup-mine/draws?lang="+lang, map[string]any{"title": "免单福袋", "entry": "like", "winners": 1, "prize_kind": "free_sku", "prize_sku_id": sku, "prize_store_id": store, "minutes": 30}, tok, nil)
+	}
+	for _, lang := range []string{"zh", "en"} {
+		absent := draw(host, lang, s.sku1, absentStore).wantProblem(t, 400, "unknown_store")
+		if got := draw(host, lang, s.sku1, other).wantProblem(t, 400, "unknown_store"); got != absent {
+			t.Errorf("store host names another store (%s): %+v, want as an absent store %+v", lang, got, absent)
+		}
+		// An unknown SKU is told first either way.
+		absentSKU := draw(host, lang, s.sku1+100000, absentStore).wantProblem(t, 400, "draw_prize")
+		if got := draw(host, lang, s.sku1+100000, other).wantProblem(t, 400, "draw_prize"); got != absentSKU {
+			t.Errorf("store host, unknown SKU, another store (%s): %+v, want %+v", lang, got, absentSKU)
+		}
+	}
+	var list struct {
+		Draws []struct {
+			PrizeStoreID int64 `json:"prize_store_id"`
+		}
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/pickup-mine/draws", nil, "", nil).want(t, 200).decode(t, &list)
+	if len(list.Draws) != 0 {
+		t.Fatalf("the host's refusals made draws: %+v", list.Draws)
+	}
+	draw(host, "zh", s.sku1, mine).want(t, 201)
+	draw(owner, "zh", s.sku1, other).want(t, 201)
+	send(t, nil, s.base, "GET", "/api/v1/rooms/pickup-mine/draws", nil, "", nil).want(t, 200).decode(t, &list)
+	if len(list.Draws) != 2 || list.Draws[0].PrizeStoreID != other || list.Draws[1].PrizeStoreID != mine {
+		t.Errorf("draws %+v, want the owner's (store %d) and the host's (store %d)", list.Draws, other, mine)
+	}
+}
