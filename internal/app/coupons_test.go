@@ -21,7 +21,7 @@ import (
 // (400 coupon_room_required); a database failure while reading it is an
 // outage (500), for the coupon's creation and for a store's host reaching
 // a coupon of their studio, listing their store's coupons or its cost,
-// giving one as a draw's prize.
+// giving one as a draw's prize, or drawing their room's draw.
 func TestCouponRoomOutage(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	ctx := context.Background()
@@ -54,6 +54,11 @@ func TestCouponRoomOutage(t *testing.T) {
 		t.Fatalf("the host lists %v, %v; want their coupon", list, err)
 	}
 
+	d, err := m.App.CreateDraw(ctx, host, room, app.DrawInput{Title: "门店福袋", Entry: draws.ByLike, Winners: 1, PrizeKind: draws.PrizeCoupon, PrizeCouponID: c.ID, Minutes: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	if err := m.DB.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		_, err := tx.Exec(ctx, `ALTER TABLE rooms RENAME TO rooms_away`)
 		return err
@@ -81,4 +86,7 @@ func TestCouponRoomOutage(t *testing.T) {
 	// Nor is the host's prize coupon then unknown (400 draw_prize).
 	_, err = m.App.CreateDraw(ctx, host, room, app.DrawInput{Title: "门店福袋", Entry: draws.ByLike, Winners: 1, PrizeKind: draws.PrizeCoupon, PrizeCouponID: c.ID, Minutes: 30})
 	outage("a draw with the host's coupon as its prize", err)
+	// Nor is the host's own draw then another store's (404).
+	_, err = m.App.DrawNow(ctx, host, d.ID)
+	outage("drawing the host's draw", err)
 }

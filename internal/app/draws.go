@@ -202,7 +202,13 @@ func (a *App) DrawNow(ctx context.Context, p *identity.Principal, id int64) (*dr
 		return nil, err
 	}
 	if at := p.AtStore(); at != 0 {
-		if room, err := a.Live.Room(ctx, p.MerchantID, d.RoomID); err != nil || room.StoreID != at {
+		// Another store's draw is not found; an outage reading its room
+		// stays one.
+		room, err := a.Live.Room(ctx, p.MerchantID, d.RoomID)
+		if err != nil {
+			return nil, apperr.NotFoundAs(err, apperr.ErrNotFound)
+		}
+		if room.StoreID != at {
 			return nil, apperr.ErrNotFound
 		}
 	}
