@@ -392,7 +392,8 @@ func (a *App) SaveMemberProgram(ctx context.Context, p *identity.Principal, prog
 			return prog, members.ErrOffer
 		}
 		if _, err := a.Coupons.Get(ctx, p.MerchantID, o.CouponID); err != nil {
-			return prog, members.ErrOffer.Wrap(err) // another shop's coupon, or none
+			// Another shop's coupon, or none, is bad input; an outage stays one.
+			return prog, apperr.NotFoundAs(err, members.ErrOffer)
 		}
 	}
 	prog.MerchantID = p.MerchantID
