@@ -142,21 +142,23 @@ func (r Rule) Floor(regularFen int64) int64 {
 
 // Candidate is near-expiry stock of one SKU lot in one store, priced now.
 type Candidate struct {
-	StoreID     int64                `json:"store_id"`
-	StoreName   string               `json:"store_name"`
-	ProductID   int64                `json:"product_id"`
-	ProductName string               `json:"product_name"`
-	SKUID       int64                `json:"sku_id"`
-	SKUName     string               `json:"sku_name"`
-	LotID       int64                `json:"lot_id"`
-	LotCode     string               `json:"lot_code"`
-	Storage     catalog.StorageClass `json:"storage"`
-	ExpiresAt   time.Time            `json:"expires_at"`
-	HoursLeft   float64              `json:"hours_left"`
-	Available   int64                `json:"available"`
-	RegularFen  int64                `json:"regular_fen"`
-	PriceFen    int64                `json:"price_fen"`
-	FloorFen    int64                `json:"floor_fen"`
+	StoreID     int64  `json:"store_id"`
+	StoreName   string `json:"store_name"`
+	ProductID   int64  `json:"product_id"`
+	ProductName string `json:"product_name"`
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string               `json:"product_name_en,omitempty"`
+	SKUID         int64                `json:"sku_id"`
+	SKUName       string               `json:"sku_name"`
+	LotID         int64                `json:"lot_id"`
+	LotCode       string               `json:"lot_code"`
+	Storage       catalog.StorageClass `json:"storage"`
+	ExpiresAt     time.Time            `json:"expires_at"`
+	HoursLeft     float64              `json:"hours_left"`
+	Available     int64                `json:"available"`
+	RegularFen    int64                `json:"regular_fen"`
+	PriceFen      int64                `json:"price_fen"`
+	FloorFen      int64                `json:"floor_fen"`
 	// GramsEach is the SKU's net weight when its name states one ("500g",
 	// "1kg", "2斤"), for the waste-saved report; 0 when it does not.
 	GramsEach int64 `json:"grams_each"`
@@ -164,18 +166,19 @@ type Candidate struct {
 
 // Lot is what the store lists for candidates: one SKU lot's sellable units in one store.
 type Lot struct {
-	StoreID     int64
-	StoreName   string
-	ProductID   int64
-	ProductName string
-	SKUID       int64
-	SKUName     string
-	LotID       int64
-	LotCode     string
-	Storage     catalog.StorageClass
-	ExpiresAt   time.Time
-	Available   int64
-	RegularFen  int64
+	StoreID       int64
+	StoreName     string
+	ProductID     int64
+	ProductName   string
+	ProductNameEN string
+	SKUID         int64
+	SKUName       string
+	LotID         int64
+	LotCode       string
+	Storage       catalog.StorageClass
+	ExpiresAt     time.Time
+	Available     int64
+	RegularFen    int64
 }
 
 // Candidates picks the near-expiry lots with units left and prices them,
@@ -187,7 +190,7 @@ func Candidates(rs Rules, lots []Lot, now time.Time) []Candidate {
 		if !ok || l.Available <= 0 || !r.Near(l.ExpiresAt, now) {
 			continue
 		}
-		out = append(out, Candidate{StoreID: l.StoreID, StoreName: l.StoreName, ProductID: l.ProductID, ProductName: l.ProductName,
+		out = append(out, Candidate{StoreID: l.StoreID, StoreName: l.StoreName, ProductID: l.ProductID, ProductName: l.ProductName, ProductNameEN: l.ProductNameEN,
 			SKUID: l.SKUID, SKUName: l.SKUName, LotID: l.LotID, LotCode: l.LotCode, Storage: l.Storage, ExpiresAt: l.ExpiresAt,
 			HoursLeft: math.Round(l.ExpiresAt.Sub(now).Hours()*10) / 10, Available: l.Available, RegularFen: l.RegularFen,
 			PriceFen: r.Price(l.RegularFen, l.ExpiresAt, now), FloorFen: r.Floor(l.RegularFen),

@@ -42,7 +42,7 @@ func (s *ClearanceStore) SaveRules(ctx context.Context, merchantID int64, rs fre
 // on hand beyond reserved) per store, for active SKUs of active products,
 // expiring before `before`; storeID 0 means every store.
 func (s *ClearanceStore) SellableLots(ctx context.Context, merchantID, storeID int64, now, before time.Time) ([]freshness.Lot, error) {
-	rows, err := s.DB.Query(ctx, `SELECT st.store_id, so.name, p.id, p.name, k.id, k.name, l.id, l.code, p.storage, l.expires_at, st.on_hand - st.reserved, k.price_fen
+	rows, err := s.DB.Query(ctx, `SELECT st.store_id, so.name, p.id, p.name, p.name_en, k.id, k.name, l.id, l.code, p.storage, l.expires_at, st.on_hand - st.reserved, k.price_fen
 		FROM stock st JOIN lots l ON l.id = st.lot_id JOIN skus k ON k.id = st.sku_id JOIN products p ON p.id = k.product_id JOIN stores so ON so.id = st.store_id
 		WHERE st.merchant_id = ? AND (? = 0 OR st.store_id = ?) AND l.hold = FALSE AND st.hold = FALSE AND l.expires_at > ? AND l.expires_at <= ?
 		  AND st.on_hand > st.reserved AND k.active = TRUE AND p.active = TRUE
@@ -56,7 +56,7 @@ func (s *ClearanceStore) SellableLots(ctx context.Context, merchantID, storeID i
 		var l freshness.Lot
 		var exp int64
 		var storage string
-		if err := rows.Scan(&l.StoreID, &l.StoreName, &l.ProductID, &l.ProductName, &l.SKUID, &l.SKUName, &l.LotID, &l.LotCode, &storage, &exp, &l.Available, &l.RegularFen); err != nil {
+		if err := rows.Scan(&l.StoreID, &l.StoreName, &l.ProductID, &l.ProductName, &l.ProductNameEN, &l.SKUID, &l.SKUName, &l.LotID, &l.LotCode, &storage, &exp, &l.Available, &l.RegularFen); err != nil {
 			return nil, err
 		}
 		l.Storage, l.ExpiresAt = catalog.StorageClass(storage), time.UnixMilli(exp).UTC()

@@ -32,7 +32,7 @@ func (s *TrialStore) quiet() notify.Quiet {
 	return *s.Quiet
 }
 
-const trialCols = `t.id, t.merchant_id, t.title, t.description, t.sku_id, k.product_id, p.name, k.name, k.price_fen, p.image, t.quota, t.questions, t.segment,
+const trialCols = `t.id, t.merchant_id, t.title, t.description, t.sku_id, k.product_id, p.name, p.name_en, k.name, k.price_fen, p.image, t.quota, t.questions, t.segment,
 	COALESCE(t.group_id, 0), COALESCE(t.room_id, 0), t.fulfilment, COALESCE(t.store_id, 0), t.selection, t.feedback_days, t.public_result,
 	t.seed, t.commitment, t.status, t.opens_at, t.closes_at, t.selected_at, t.created_at,
 	(SELECT COUNT(*) FROM trial_applications a WHERE a.trial_id = t.id), (SELECT COUNT(*) FROM trial_applications a WHERE a.trial_id = t.id AND a.position > 0)`
@@ -44,7 +44,7 @@ func scanTrial(row interface{ Scan(...any) error }) (*trials.Trial, error) {
 	var questions, segment, fulfilment, selection, seed, status string
 	var opens, closes, created int64
 	var selected sql.NullInt64
-	if err := row.Scan(&t.ID, &t.MerchantID, &t.Title, &t.Description, &t.SKUID, &t.ProductID, &t.ProductName, &t.SKUName, &t.PriceFen, &t.Image, &t.Quota, &questions, &segment,
+	if err := row.Scan(&t.ID, &t.MerchantID, &t.Title, &t.Description, &t.SKUID, &t.ProductID, &t.ProductName, &t.ProductNameEN, &t.SKUName, &t.PriceFen, &t.Image, &t.Quota, &questions, &segment,
 		&t.GroupID, &t.RoomID, &fulfilment, &t.StoreID, &selection, &t.FeedbackDays, &t.PublicResult,
 		&seed, &t.Commitment, &status, &opens, &closes, &selected, &created, &t.Applicants, &t.Chosen); err != nil {
 		return nil, translate(err)

@@ -69,18 +69,20 @@ type Question struct {
 
 // Trial is one trial campaign.
 type Trial struct {
-	ID          int64      `json:"id"`
-	MerchantID  int64      `json:"-"`
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	SKUID       int64      `json:"sku_id"`
-	ProductID   int64      `json:"product_id"`
-	ProductName string     `json:"product_name"`
-	SKUName     string     `json:"sku_name"`
-	PriceFen    int64      `json:"price_fen"` // the SKU's price: what the sample would cost
-	Image       string     `json:"image,omitempty"`
-	Quota       int        `json:"quota"`
-	Questions   []Question `json:"questions"`
+	ID          int64  `json:"id"`
+	MerchantID  int64  `json:"-"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	SKUID       int64  `json:"sku_id"`
+	ProductID   int64  `json:"product_id"`
+	ProductName string `json:"product_name"`
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string     `json:"product_name_en,omitempty"`
+	SKUName       string     `json:"sku_name"`
+	PriceFen      int64      `json:"price_fen"` // the SKU's price: what the sample would cost
+	Image         string     `json:"image,omitempty"`
+	Quota         int        `json:"quota"`
+	Questions     []Question `json:"questions"`
 	// Segment, when set, restricts applying to a member segment (a topic
 	// group is members.SegFanGroup).
 	Segment *members.Segment `json:"segment,omitempty"`

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,4 +208,100 @@ func TestOrderEnglishNamesBrowser(t *testing.T) {
 	runB(t, phone, "my orders", chromedp.Navigate(s.base+"/orders?lang=en"), chromedp.WaitVisible(chromedp.CSS(".order-row-body")))
 	want(phone, "my orders", text(phone, "my orders", `document.querySelector(".order-row-body .grow")?.textContent`))
 	testkit.Screenshot(t, phone, "names-en-my-orders")
+}
+
+// TestTrialPresaleClearanceEnglishNames: trials, pre-sales and clearance
+// candidates carry the product's English name (product_name_en) beside the
+// Chinese one, and the English pages (the admin's trials, pre-sales and
+// clearance at 1366×900; the trial and pre-sale pages on a phone, 390×844)
+// show it where they showed the Chinese name.
+func TestTrialPresaleClearanceEnglishNames(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	_, zh, en := enProduct(t, s)
+	owner := testkit.OwnerToken
+	want := lineNames{zh, en}
+	now := time.Now().UTC()
+
+	var tr struct {
+		ID int64 `json:"id"`
+		lineNames
+	}
+	send(t, nil, s.base, "POST", "/api/v1/trials", map[string]any{"title": "低糖草莓内测", "description": "新品种", "sku_id": s.sku1, "quota": 2,
+		"closes_at": now.Add(48 * time.Hour), "fulfilment": "delivery"}, owner, nil).want(t, 201).decode(t, &tr)
+	var trials struct {
+		Trials []lineNames `json:"trials"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/trials", nil, owner, nil).want(t, 200).decode(t, &trials)
+	var one lineNames
+	send(t, nil, s.base, "GET", "/api/v1/trials/"+strconv.FormatInt(tr.ID, 10), nil, "", nil).want(t, 200).decode(t, &one)
+	if tr.lineNames != want || len(trials.Trials) != 1 || trials.Trials[0] != want || one != want {
+		t.Fatalf("trial %+v, list %+v, public %+v: want %+v", tr.lineNames, trials.Trials, one, want)
+	}
+
+	p := openPresale(t, s, nil)
+	var pub lineNames
+	var presales struct {
+		Presales []lineNames `json:"presales"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/presales", nil, owner, nil).want(t, 200).decode(t, &presales)
+	send(t, nil, s.base, "GET", "/api/v1/presales/"+strconv.FormatInt(p.ID, 10), nil, "", nil).want(t, 200).decode(t, &pub)
+	if len(presales.Presales) != 1 || presales.Presales[0] != want || pub != want {
+		t.Fatalf("pre-sales %+v, public %+v: want %+v", presales.Presales, pub, want)
+	}
+
+	var lot struct {
+		ID int64 `json:"id"`
+	}
+	send(t, nil, s.base, "POST", "/api/v1/lots", map[string]any{"sku_id": s.sku1, "code": "NEAR-EN", "produced_at": now.Add(-48 * time.Hour), "expires_at": now.Add(20 * time.Hour)}, owner, nil).want(t, 201).decode(t, &lot)
+	send(t, nil, s.base, "PUT", "/api/v1/stock", map[string]any{"store_id": s.storeID, "lot_id": lot.ID, "on_hand": 7}, owner, nil).want(t, 204)
+	var cl struct {
+		Candidates []struct {
+			LotCode string `json:"lot_code"`
+			lineNames
+		} `json:"candidates"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/clearance/candidates?store_id="+itoa(s.storeID), nil, owner, nil).want(t, 200).decode(t, &cl)
+	found := false
+	for _, c := range cl.Candidates {
+		if c.LotCode == "NEAR-EN" {
+			found = true
+			if c.lineNames != want {
+				t.Fatalf("clearance candidate %+v, want %+v", c, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the near-expiry lot is no candidate: %+v", cl.Candidates)
+	}
+
+	browser := testkit.Browser(t)
+	check := func(ctx context.Context, what, expr string) {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { try { return (`+expr+`) || false; } catch (e) { return false; } })()`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		if err == nil && (!strings.HasPrefix(strings.TrimSpace(got), en) || strings.Contains(got, zh)) {
+			err = fmt.Errorf("%q, want %q (not %q)", got, en, zh)
+		}
+		if err != nil {
+			testkit.Screenshot(t, ctx, "failed-"+what)
+			t.Fatalf("%s: %v", what, err)
+		}
+		testkit.Settled(t, ctx)
+		testkit.Screenshot(t, ctx, "names-en-"+what)
+	}
+	tab := testkit.NewTab(t, browser, 3*time.Minute)
+	tab.Width, tab.Height = 1366, 900
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin?lang=en", "#admin-main")
+	tab.Do("the admin's trials", chromedp.Evaluate[chromedp.Void](`location.hash = "trials"`))
+	check(tab.Ctx, "admin-trials", `[...document.querySelectorAll("#admin-main table tbody td")].map((e) => e.textContent).find((s) => s.includes(" · "))`)
+	tab.Do("the admin's pre-sales", chromedp.Evaluate[chromedp.Void](`location.hash = "presales"`))
+	check(tab.Ctx, "admin-presales", `document.querySelector('#admin-main a[href^="/presale/"]')?.closest("td").querySelector("div.small.muted").textContent`)
+	tab.Do("the admin's clearance", chromedp.Evaluate[chromedp.Void](`location.hash = "clearance"`))
+	check(tab.Ctx, "admin-clearance", `document.querySelector('#admin-main input[name="sku"]')?.closest("tr").querySelector("td b").textContent`)
+
+	phone := testkit.NewContext(t, browser, 2*time.Minute)
+	runB(t, phone, "the trial page", chromedp.Emulate(device.IPhone12Pro), chromedp.Navigate(s.base+"/trials/"+strconv.FormatInt(tr.ID, 10)+"?lang=en"))
+	check(phone, "trial", `document.querySelector(".trial-product b")?.textContent`)
+	runB(t, phone, "the pre-sale page", chromedp.Navigate(s.base+"/presale/"+strconv.FormatInt(p.ID, 10)+"?lang=en"))
+	check(phone, "presale", `document.querySelector(".presale-hero > div.muted")?.textContent`)
 }

@@ -22,8 +22,8 @@
     const rows = cl.candidates.map((x) => {
       const first = !seen.has(x.sku_id); seen.add(x.sku_id);
       return h("tr", {},
-        h("td", {}, first ? h("input", { type: "checkbox", name: "sku", value: x.sku_id, checked: true, "aria-label": x.product_name }) : null),
-        h("td", {}, h("b", {}, x.product_name), " ", h("span", { class: "muted" }, x.sku_name)),
+        h("td", {}, first ? h("input", { type: "checkbox", name: "sku", value: x.sku_id, checked: true, "aria-label": SL.itemName(x) }) : null),
+        h("td", {}, h("b", {}, SL.itemName(x)), " ", h("span", { class: "muted" }, x.sku_name)),
         h("td", { class: "mono" }, x.lot_code), h("td", {}, sl(x.storage)),
         h("td", {}, fmt(x.expires_at), h("div", { class: "small " + (x.hours_left < 24 ? "red-text" : "muted") }, left(x.hours_left))),
         h("td", {}, x.available), h("td", {}, h("del", { class: "muted" }, yuan(x.regular_fen)), " ", h("b", { class: "red-text" }, yuan(x.price_fen))),

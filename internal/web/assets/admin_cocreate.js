@@ -165,7 +165,7 @@
           r.presales.map((p) => {
             const meter = h("meter", { min: "0", max: "100", value: String(Math.min(100, p.percent)) });
             return h("tr", { "data-presale": p.id },
-              h("td", {}, h("a", { href: "/presale/" + p.id, target: "_blank" }, h("b", {}, p.title)), h("div", { class: "small muted" }, p.product_name + " · " + p.sku_name)),
+              h("td", {}, h("a", { href: "/presale/" + p.id, target: "_blank" }, h("b", {}, p.title)), h("div", { class: "small muted" }, SL.itemName(p) + " · " + p.sku_name)),
               h("td", {}, yuan(p.price_fen), p.deposit_fen ? h("div", { class: "small muted" }, t("定金 ", "Deposit ") + yuan(p.deposit_fen)) : h("div", { class: "small muted" }, t("全款", "Full price"))),
               h("td", {}, meter, " ", h("b", { class: "presale-row-pct" }, p.percent + "%"), h("div", { class: "small muted" }, p.committed + " / " + p.moq + t(" 件 · ", " units · ") + p.buyers + t(" 人", " buyers"))),
               h("td", { class: "small" }, fmt(p.deadline), h("div", { class: "muted" }, t("发货 ", "Ships ") + fmt(p.ship_by))),

@@ -40,7 +40,7 @@
         table([t("内测", "Trial"), t("样品", "Sample"), t("名额", "Quota"), t("申请", "Applied"), t("入选", "Chosen"), t("截止", "Closes"), t("状态", "Status"), ""],
           r.trials.map((x) => h("tr", { "data-trial": x.id },
             h("td", {}, h("a", { href: "/trials/" + x.id, target: "_blank", rel: "noopener" }, h("b", {}, x.title))),
-            h("td", {}, x.product_name + " · " + x.sku_name), h("td", {}, x.quota), h("td", {}, x.applicants), h("td", {}, x.chosen),
+            h("td", {}, SL.itemName(x) + " · " + x.sku_name), h("td", {}, x.quota), h("td", {}, x.applicants), h("td", {}, x.chosen),
             h("td", {}, fmt(x.closes_at)),
             h("td", {}, x.status === "open" ? badge(t("申请中", "Open"), "amber") : badge(t("已抽选", "Selected"), "green")),
             h("td", {},
@@ -133,7 +133,7 @@
     const choiceCharts = Object.keys(r.choices || {}).map((qid) => h("div", { class: "card" }, h("h2", {}, qLabel[qid] || qid), h("div", { class: "trial-chart small-chart", id: "trial-chart-" + qid })));
     main.replaceChildren(
       toolbar(tr.title, h("a", { class: "btn", href: "/trials/" + tr.id, target: "_blank", rel: "noopener" }, t("内测页", "Trial page")), " ", h("a", { class: "btn", href: "#trials" }, t("返回", "Back"))),
-      h("p", { class: "muted small" }, tr.product_name + " · " + tr.sku_name + " · " + (tr.status === "open" ? t("申请中，截止 ", "open until ") + fmt(tr.closes_at) : t("已抽选 ", "selected ") + fmt(tr.selected_at)),
+      h("p", { class: "muted small" }, SL.itemName(tr) + " · " + tr.sku_name + " · " + (tr.status === "open" ? t("申请中，截止 ", "open until ") + fmt(tr.closes_at) : t("已抽选 ", "selected ") + fmt(tr.selected_at)),
         " · ", t("抽选承诺 ", "commitment "), h("code", { class: "mono" }, tr.commitment.slice(0, 16) + "…")),
       h("div", { class: "trial-stats", id: "trial-stats" },
         stat(t("申请", "Applied"), r.applicants, r.excluded ? t("排除 ", "excluded ") + r.excluded : ""), stat(t("入选", "Chosen"), r.chosen, t("名额 ", "of ") + tr.quota),
