@@ -21,10 +21,12 @@ function cnTime(iso) {
 const pickupCode = (code) => (code && code.length === 8 ? code.slice(0, 4) + " " + code.slice(4) : code || "");
 
 const productName = (p) => (lang() === "en" && p.name_en ? p.name_en : p.name);
+// lineName is an order line's product name: English when it has one.
+const lineName = (l) => (lang() === "en" && l.product_name_en ? l.product_name_en : l.product_name);
 
 const statusLabel = (s) => ({
   pending_payment: t("待支付", "Awaiting payment"), paid: t("已支付", "Paid"), ready: t("待取货", "Ready for pickup"),
   shipped: t("已发货", "Shipped"), completed: t("已完成", "Completed"), cancelled: t("已取消", "Cancelled"), expired: t("已超时", "Expired"),
 }[s] || s);
 
-module.exports = { yuan, cnTime, pickupCode, productName, statusLabel };
+module.exports = { yuan, cnTime, pickupCode, productName, lineName, statusLabel };

@@ -117,6 +117,14 @@ test("checkout pays with ShelfLive's JSAPI parameters; the order page shows the 
   assert.strictEqual(h.text(order, "#status"), "已支付");
   assert.ok(!order.querySelector("#pay"), "no pay button once paid");
   h.preview(order, "order");
+  // The item by its Chinese name, and by its English one in English WeChat.
+  assert.ok(product.name_en && order.data.lines[0].name.startsWith(product.name + " · "), order.data.lines[0].name);
+  require("../lib/i18n").setLang("en");
+  t.after(() => require("../lib/i18n").setLang("zh"));
+  await order.instance.reload();
+  assert.ok(order.data.lines[0].name.startsWith(product.name_en + " · "), order.data.lines[0].name);
+  require("../lib/i18n").setLang("zh");
+  await order.instance.reload();
 
   // 取货提醒: WeChat's dialog with the server's template, the answer kept
   await order.instance.onRemind();

@@ -41,7 +41,7 @@ Component({
         steps: flow.map((s, i) => ({ key: s, label: fmt.statusLabel(s), done: at >= i })),
         pickupCode: showCode ? fmt.pickupCode(o.pickup_code) : "",
         slot: showCode && o.pickup_slot_start ? fmt.cnTime(o.pickup_slot_start) : "",
-        lines: (o.lines || []).map((l, i) => ({ key: String(i), name: l.product_name + (l.sku_name ? " · " + l.sku_name : ""), quantity: l.quantity, total: fmt.yuan(l.total_fen) })),
+        lines: (o.lines || []).map((l, i) => ({ key: String(i), name: fmt.lineName(l) + (l.sku_name ? " · " + l.sku_name : ""), quantity: l.quantity, total: fmt.yuan(l.total_fen) })),
       });
     },
     async onPay() {
