@@ -511,15 +511,14 @@ func (a *App) roomCoupons(ctx context.Context, merchantID, roomID int64) []coupo
 	if a.Coupons == nil {
 		return out
 	}
-	list, err := a.Coupons.List(ctx, merchantID, coupons.ListFilter{RoomID: roomID})
+	// The database keeps the live ones before its cap: a room's many
+	// drafts and ended coupons do not crowd out a live card.
+	list, err := a.Coupons.List(ctx, merchantID, coupons.ListFilter{RoomID: roomID, LiveAt: a.Now()})
 	if err != nil {
 		return out
 	}
 	e := a.couponEng()
 	for _, c := range list {
-		if c.Status != coupons.Live {
-			continue
-		}
 		e.mu.Lock()
 		if lc := e.live[c.ID]; lc != nil {
 			c.Remaining = lc.alloc.Remaining()

@@ -229,9 +229,14 @@ const ListMax = 200
 // (app.couponScope): its rooms' coupons and the whole-shop coupons with no
 // store in their scope or this one. The database filters before the cap,
 // so a store's newest coupons are not crowded out by other stores'.
+//
+// LiveAt keeps the cards a room shows: coupons live (pushed, not ended)
+// whose window has not ended at that time, also filtered before the cap,
+// so a room's many older or ended coupons never hide a live card.
 type ListFilter struct {
-	RoomID  int64 // 0: every room
-	StoreID int64 // 0: every store
+	RoomID  int64     // 0: every room
+	StoreID int64     // 0: every store
+	LiveAt  time.Time // zero: any status and window
 }
 
 // Store persists coupons and claims; each method is one transaction.

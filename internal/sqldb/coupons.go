@@ -94,6 +94,9 @@ func (s *CouponStore) List(ctx context.Context, merchantID int64, f coupons.List
 		q = q + ` AND (room_id IN (SELECT id FROM rooms WHERE merchant_id = ? AND store_id = ?) OR (room_id IS NULL AND ` + shop + `))`
 		args = append(args, merchantID, f.StoreID, f.StoreID)
 	}
+	if !f.LiveAt.IsZero() {
+		q, args = q+` AND status = ? AND valid_until > ?`, append(args, string(coupons.Live), ms(f.LiveAt))
+	}
 	return s.list(ctx, s.DB, q+` ORDER BY id DESC LIMIT `+strconv.Itoa(coupons.ListMax), args...)
 }
 

@@ -313,3 +313,71 @@ func TestContractCouponListStore(t *testing.T) {
 		}
 	})
 }
+
+// TestContractCouponListLive: List with LiveAt keeps the room's live
+// coupons whose window has not ended at that time, before the cap: a
+// room's older live card is listed under 205 newer drafts and ended
+// coupons of the same room; an expired card still marked live, another
+// room's live card and another merchant's are not.
+func TestContractCouponListLive(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		cs := &sqldb.CouponStore{DB: db}
+		room := func(merchant int64, slug string) int64 {
+			r := &live.Room{MerchantID: merchant, Slug: slug, Title: "直播 " + slug}
+			must(t, s.live.CreateRoom(ctx, r))
+			return r.ID
+		}
+		cards, elsewhere := room(s.m, "cards"), room(s.m, "elsewhere")
+		now := db.Now()
+		mk := func(roomID int64) *coupons.Coupon { // pushed: live
+			return newCoupon(t, s, cs, coupons.Coupon{RoomID: roomID, Kind: coupons.Fixed, Title: "立减1元", AmountFen: 100, BudgetCount: 5})
+		}
+		older := mk(cards)
+		expired := newCoupon(t, s, cs, coupons.Coupon{RoomID: cards, Kind: coupons.Fixed, Title: "过期券", AmountFen: 100, BudgetCount: 5,
+			ValidFrom: now.Add(-2 * time.Hour), ValidUntil: now.Add(-time.Minute)})
+		mk(elsewhere)
+		rival := &coupons.Coupon{MerchantID: s.other, RoomID: room(s.other, "rival"), Kind: coupons.Fixed, Title: "别家券", AmountFen: 100, BudgetCount: 5, PerUserLimit: 1,
+			ValidFrom: now.Add(-time.Minute), ValidUntil: now.Add(time.Hour)}
+		must(t, cs.Create(ctx, rival))
+		_, err := cs.SetStatus(ctx, s.other, rival.ID, coupons.Draft, coupons.Live)
+		must(t, err)
+		for i := range 205 {
+			if i%2 == 0 { // a draft
+				c := coupons.Coupon{MerchantID: s.m, RoomID: cards, Kind: coupons.Fixed, Title: "备用券", AmountFen: 100, BudgetCount: 5, PerUserLimit: 1,
+					ValidFrom: now.Add(-time.Minute), ValidUntil: now.Add(time.Hour)}
+				must(t, cs.Create(ctx, &c))
+				continue
+			}
+			c := mk(cards)
+			ok, err := cs.SetStatus(ctx, s.m, c.ID, coupons.Live, coupons.Closed)
+			must(t, err)
+			if !ok {
+				t.Fatal("end: not live")
+			}
+		}
+		newest := mk(cards)
+		ids := func(list []coupons.Coupon, err error) string {
+			t.Helper()
+			must(t, err)
+			out := []int64{}
+			for _, c := range list {
+				out = append(out, c.ID)
+			}
+			return fmt.Sprint(out)
+		}
+		if got, want := ids(cs.List(ctx, s.m, coupons.ListFilter{RoomID: cards, LiveAt: now})), fmt.Sprint([]int64{newest.ID, older.ID}); got != want {
+			t.Errorf("the room's live cards %v, want %v (not the expired %d)", got, want, expired.ID)
+		}
+		if got, want := ids(cs.List(ctx, s.m, coupons.ListFilter{RoomID: cards, LiveAt: now.Add(-2 * time.Minute)})), fmt.Sprint([]int64{newest.ID, expired.ID, older.ID}); got != want {
+			t.Errorf("the room's live cards before the expiry %v, want %v", got, want)
+		}
+		if got, want := ids(cs.List(ctx, s.other, coupons.ListFilter{RoomID: cards, LiveAt: now})), "[]"; got != want {
+			t.Errorf("another merchant's live cards of this room %v", got)
+		}
+		if got := ids(cs.List(ctx, s.m, coupons.ListFilter{RoomID: cards})); got == fmt.Sprint([]int64{newest.ID, older.ID}) {
+			t.Errorf("without LiveAt the list should keep every status: %v", got)
+		}
+	})
+}

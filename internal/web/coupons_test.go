@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
 
@@ -477,5 +478,32 @@ func TestDrawPickupStoreScope(t *testing.T) {
 	send(t, nil, s.base, "GET", "/api/v1/rooms/pickup-mine/draws", nil, "", nil).want(t, 200).decode(t, &list)
 	if len(list.Draws) != 2 || list.Draws[0].PrizeStoreID != other || list.Draws[1].PrizeStoreID != mine {
 		t.Errorf("draws %+v, want the owner's (store %d) and the host's (store %d)", list.Draws, other, mine)
+	}
+}
+
+// TestRoomCouponCardsCap: a room's snapshot shows its live coupon card
+// however many coupons the room has: 200 newer drafts of the same room do
+// not push it out (the database keeps the live ones before its cap).
+func TestRoomCouponCardsCap(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	owner := testkit.OwnerToken
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "cards", "title": "券多的直播间"}, owner, nil).want(t, 201)
+	create := func(title string) int64 {
+		t.Helper()
+		var c couponView
+		send(t, nil, s.base, "POST", "/api/v1/coupons", map[string]any{"kind": "fixed", "title": title, "room": "cards", "amount_fen": 100, "budget_count": 10}, owner, nil).want(t, 201).decode(t, &c)
+		return c.ID
+	}
+	live := create("直播卡立减1元")
+	send(t, nil, s.base, "POST", fmt.Sprintf("/api/v1/coupons/%d/push", live), nil, owner, nil).want(t, 200)
+	for i := range coupons.ListMax {
+		create(fmt.Sprintf("备用券 %d", i))
+	}
+	var room struct {
+		Coupons []couponView `json:"coupons"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/cards", nil, "", nil).want(t, 200).decode(t, &room)
+	if len(room.Coupons) != 1 || room.Coupons[0].ID != live || room.Coupons[0].Remaining != 10 {
+		t.Fatalf("room coupon cards %+v, want the live card %d with 10 left", room.Coupons, live)
 	}
 }
