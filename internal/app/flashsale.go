@@ -272,7 +272,7 @@ func (a *App) flashOrder(req *order.Request, idemKey string, rs *runningSale, ph
 	return &order.Order{MerchantID: sale.MerchantID, CustomerID: customer, RoomID: sale.RoomID, SaleID: sale.ID, GuideCode: req.GuideCode,
 		Fulfilment: req.Fulfilment, StoreID: sale.StoreID, ContactName: req.Name, ContactPhone: phone, Address: req.Address,
 		IdempotencyKey: idemKey, RequestHash: requestHash(req), ReserveExpiresAt: a.Now().Add(a.ReserveFor), TotalFen: qty * sale.PriceFen,
-		Lines: []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, ProductNameEN: rs.product.NameEN, SKUName: rs.sku.Name, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
+		Lines: []order.Line{{SKUID: sale.SKUID, ProductID: rs.product.ID, ProductName: rs.product.Name, ProductNameEN: rs.product.NameEN, SKUName: rs.sku.Name, SKUNameEN: rs.sku.NameEN, Quantity: qty, UnitFen: sale.PriceFen, TotalFen: qty * sale.PriceFen}}}
 }
 
 // naiveFlashOrder is the benchmark baseline (-flash-naive): one database

@@ -70,6 +70,7 @@ type SKU struct {
 	ProductID    int64  `json:"product_id"`
 	Code         string `json:"code"`
 	Name         string `json:"name"`
+	NameEN       string `json:"name_en,omitempty"` // optional; English pages fall back to Name
 	GTIN         string `json:"gtin,omitempty"`
 	PriceFen     int64  `json:"price_fen"`
 	ListPriceFen int64  `json:"list_price_fen,omitempty"`
@@ -124,6 +125,7 @@ func (p *Product) Validate() error {
 	for i := range p.SKUs {
 		s := &p.SKUs[i]
 		s.Name = strings.TrimSpace(s.Name)
+		s.NameEN = strings.TrimSpace(s.NameEN)
 		s.Code = strings.TrimSpace(s.Code)
 		field := fmt.Sprintf("skus[%d]", i)
 		if s.Name == "" || s.Code == "" {

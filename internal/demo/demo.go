@@ -92,6 +92,15 @@ var foods = []food{
 	{"白桃乌龙冷泡茶", "White peach oolong cold brew", "新品 · 0糖 · 白桃果香", "福建 安溪", "乌龙茶, 白桃果粒, 水", "无", "500ml", catalog.Chilled, 30, "桃", 330, []skuSpec{{"TEA-PE", "单瓶", 1200, 1500, "06901234500257"}, {"TEA-PE6", "6瓶装", 6600, 9000, "06901234500264"}}},
 }
 
+// demoSKUNamesEN are the demo SKUs' English names, by SKU code; a plain
+// weight or volume ("250g", "1L") reads the same in both and has none.
+var demoSKUNamesEN = map[string]string{
+	"SB-500": "500g box", "SB-1000": "1kg gift box", "PA-1": "Single fruit", "PA-2": "Pack of 2",
+	"SH-1650": "1.65kg box", "EG-30": "30 eggs", "YG-6": "6 cups", "CR-8": "Gift box of 8",
+	"CH-2": "2kg gift box", "DP-30": "30 dumplings", "AP-5": "5kg case", "CC-M": "Matcha",
+	"CC-B": "Brown sugar", "TEA-OS": "Single bottle", "TEA-OS6": "6 bottles", "TEA-PE": "Single bottle", "TEA-PE6": "6 bottles",
+}
+
 // demoAliases are what viewers call some products in comments: comment
 // insights attribute comments by them.
 var demoAliases = map[string][]string{
@@ -197,7 +206,7 @@ func seedProducts(ctx context.Context, d Deps, merchantID int64, storeList []sto
 			Specs: f.specs, Storage: f.storage, ShelfDays: f.shelfDays, Active: true, Image: "/uploads/demo/" + file, Aliases: demoAliases[f.name], Category: demoCategories[f.name],
 			Description: f.sub + "。产地：" + f.origin + "。"}
 		for _, k := range f.skus {
-			p.SKUs = append(p.SKUs, catalog.SKU{Code: k.code, Name: k.name, PriceFen: k.price, ListPriceFen: k.list, GTIN: k.gtin, Active: true})
+			p.SKUs = append(p.SKUs, catalog.SKU{Code: k.code, Name: k.name, NameEN: demoSKUNamesEN[k.code], PriceFen: k.price, ListPriceFen: k.list, GTIN: k.gtin, Active: true})
 		}
 		if err := d.Catalog.CreateProduct(ctx, p); err != nil {
 			return nil, nil, fmt.Errorf("seed product %s: %w", f.name, err)

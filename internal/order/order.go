@@ -115,13 +115,14 @@ type Order struct {
 }
 
 // Line is one SKU in an order with the price and the product's names
-// (Chinese, and English when it has one) at order time.
+// and SKU's names (Chinese, and English when they have one) at order time.
 type Line struct {
 	SKUID         int64  `json:"sku_id"`
 	ProductID     int64  `json:"product_id"`
 	ProductName   string `json:"product_name"`
 	ProductNameEN string `json:"product_name_en,omitempty"`
 	SKUName       string `json:"sku_name"`
+	SKUNameEN     string `json:"sku_name_en,omitempty"`
 	Quantity      int64  `json:"quantity"`
 	UnitFen       int64  `json:"unit_fen"`
 	TotalFen      int64  `json:"total_fen"`

@@ -91,8 +91,8 @@ func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {
 		k := &p.SKUs[i]
 		k.ProductID = p.ID
 		if k.ID == 0 {
-			id, err := tx.InsertID(ctx, `INSERT INTO skus (merchant_id, product_id, code, name, gtin, price_fen, list_price_fen, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				p.MerchantID, p.ID, k.Code, k.Name, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active)
+			id, err := tx.InsertID(ctx, `INSERT INTO skus (merchant_id, product_id, code, name, name_en, gtin, price_fen, list_price_fen, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.MerchantID, p.ID, k.Code, k.Name, k.NameEN, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active)
 			if err != nil {
 				return err
 			}
@@ -105,8 +105,8 @@ func upsertSKUs(ctx context.Context, tx *Tx, p *catalog.Product) error {
 		if err := priceChanging(ctx, tx, p.MerchantID, k.ID, k.PriceFen); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, `UPDATE skus SET code = ?, name = ?, gtin = ?, price_fen = ?, list_price_fen = ?, active = ? WHERE merchant_id = ? AND product_id = ? AND id = ?`,
-			k.Code, k.Name, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active, p.MerchantID, p.ID, k.ID)
+		res, err := tx.Exec(ctx, `UPDATE skus SET code = ?, name = ?, name_en = ?, gtin = ?, price_fen = ?, list_price_fen = ?, active = ? WHERE merchant_id = ? AND product_id = ? AND id = ?`,
+			k.Code, k.Name, k.NameEN, k.GTIN, k.PriceFen, k.ListPriceFen, k.Active, p.MerchantID, p.ID, k.ID)
 		if err := mustAffect(res, err); err != nil {
 			return err
 		}
@@ -218,7 +218,7 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 	if len(list) == 1 {
 		filter, args = " AND k.product_id = ?", append(args, list[0].ID)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.gtin, k.price_fen, k.list_price_fen, k.active,
+	rows, err := s.DB.Query(ctx, `SELECT k.id, k.product_id, k.code, k.name, k.name_en, k.gtin, k.price_fen, k.list_price_fen, k.active,
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
 		          WHERE st.sku_id = k.id AND l.hold = FALSE AND st.hold = FALSE AND l.expires_at > ?), 0),
 		COALESCE((SELECT SUM(st.on_hand - st.reserved) FROM stock st JOIN lots l ON l.id = st.lot_id
@@ -230,7 +230,7 @@ func (s *CatalogStore) fillSKUs(ctx context.Context, merchantID int64, list []ca
 	defer rows.Close()
 	for rows.Next() {
 		var k catalog.SKU
-		if err := rows.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.GTIN, &k.PriceFen, &k.ListPriceFen, &k.Active, &k.Available, &k.Held); err != nil {
+		if err := rows.Scan(&k.ID, &k.ProductID, &k.Code, &k.Name, &k.NameEN, &k.GTIN, &k.PriceFen, &k.ListPriceFen, &k.Active, &k.Available, &k.Held); err != nil {
 			return err
 		}
 		if i, ok := idx[k.ProductID]; ok {

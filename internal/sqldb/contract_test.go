@@ -67,7 +67,7 @@ func newShop(t testing.TB, db *sqldb.DB) *shop {
 		st := &stores.Store{MerchantID: mer.ID, Name: "徐汇店", Address: "上海市徐汇区 1 号", Lat: 31.19, Lng: 121.43}
 		must(t, s.repo.CreateStore(ctx, st))
 		p := &catalog.Product{MerchantID: mer.ID, Name: "草莓 Strawberries", NameEN: "Strawberries", Storage: catalog.Chilled, Active: true,
-			SKUs: []catalog.SKU{{Code: slug + "-500", Name: "500g", PriceFen: price, ListPriceFen: 1580, Active: true}}}
+			SKUs: []catalog.SKU{{Code: slug + "-500", Name: "500g", NameEN: "500g punnet", PriceFen: price, ListPriceFen: 1580, Active: true}}}
 		must(t, s.cat.CreateProduct(ctx, p))
 		c, err := s.ids.UpsertCustomer(ctx, mer.ID, "13800000000")
 		must(t, err)
@@ -474,17 +474,17 @@ func TestContractCatalog(t *testing.T) {
 
 		p, err := s.cat.Product(ctx, s.m, s.product)
 		must(t, err)
-		if p.Name != "草莓 Strawberries" || p.Storage != catalog.Chilled || !p.Active || len(p.SKUs) != 1 || p.SKUs[0].PriceFen != price || p.SKUs[0].Available != 0 {
+		if p.Name != "草莓 Strawberries" || p.Storage != catalog.Chilled || !p.Active || len(p.SKUs) != 1 || p.SKUs[0].PriceFen != price || p.SKUs[0].Available != 0 || p.SKUs[0].NameEN != "500g punnet" {
 			t.Fatalf("product %+v", p)
 		}
 		// update: rename, change the SKU, add a SKU, deactivate the product
 		p.Name, p.Active = "草莓 Premium", false
-		p.SKUs[0].Name, p.SKUs[0].ListPriceFen = "500g 盒", 1680
+		p.SKUs[0].Name, p.SKUs[0].NameEN, p.SKUs[0].ListPriceFen = "500g 盒", " 500g box ", 1680
 		p.SKUs = append(p.SKUs, catalog.SKU{Code: "farm-1000", Name: "1kg", PriceFen: 2380, Active: true})
 		must(t, s.cat.UpdateProduct(ctx, p))
 		got, err := s.cat.Product(ctx, s.m, s.product)
 		must(t, err)
-		if got.Name != "草莓 Premium" || got.Active || len(got.SKUs) != 2 || got.SKUs[0].Name != "500g 盒" || got.SKUs[0].ListPriceFen != 1680 || got.SKUs[1].PriceFen != 2380 {
+		if got.Name != "草莓 Premium" || got.Active || len(got.SKUs) != 2 || got.SKUs[0].Name != "500g 盒" || got.SKUs[0].NameEN != "500g box" || got.SKUs[0].ListPriceFen != 1680 || got.SKUs[1].PriceFen != 2380 || got.SKUs[1].NameEN != "" {
 			t.Fatalf("updated product %+v", got)
 		}
 
@@ -645,7 +645,7 @@ func TestContractOrderCreate(t *testing.T) {
 		}
 		got, err := s.orders.Get(ctx, s.m, o.ID)
 		must(t, err)
-		if got.Number != o.Number || got.GuideCode != "G7" || got.TotalFen != o.TotalFen || len(got.Lines) != 1 || got.Lines[0].ProductName != "草莓 Strawberries" || got.Lines[0].ProductNameEN != "Strawberries" ||
+		if got.Number != o.Number || got.GuideCode != "G7" || got.TotalFen != o.TotalFen || len(got.Lines) != 1 || got.Lines[0].ProductName != "草莓 Strawberries" || got.Lines[0].ProductNameEN != "Strawberries" || got.Lines[0].SKUNameEN != "500g punnet" ||
 			!got.ReserveExpiresAt.Equal(o.ReserveExpiresAt.Truncate(time.Millisecond)) {
 			t.Fatalf("stored order %+v", got)
 		}

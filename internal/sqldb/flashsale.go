@@ -359,8 +359,8 @@ func insertFlashOrder(ctx context.Context, tx *Tx, fo *flashsale.PendingOrder) e
 		return err
 	}
 	for _, ln := range o.Lines {
-		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, product_name_en, sku_name, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.ProductNameEN, ln.SKUName, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, product_name_en, sku_name, sku_name_en, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.ProductNameEN, ln.SKUName, ln.SKUNameEN, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
 			return err
 		}
 	}

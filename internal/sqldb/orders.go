@@ -147,8 +147,8 @@ func priceLines(ctx context.Context, tx *Tx, o *order.Order, items []order.Item)
 	for _, it := range items {
 		var ln order.Line
 		var active bool
-		err := tx.QueryRow(ctx, `SELECT k.id, k.product_id, p.name, p.name_en, k.name, k.price_fen, k.active AND p.active FROM skus k JOIN products p ON p.id = k.product_id
-			WHERE k.merchant_id = ? AND k.id = ?`, o.MerchantID, it.SKUID).Scan(&ln.SKUID, &ln.ProductID, &ln.ProductName, &ln.ProductNameEN, &ln.SKUName, &ln.UnitFen, &active)
+		err := tx.QueryRow(ctx, `SELECT k.id, k.product_id, p.name, p.name_en, k.name, k.name_en, k.price_fen, k.active AND p.active FROM skus k JOIN products p ON p.id = k.product_id
+			WHERE k.merchant_id = ? AND k.id = ?`, o.MerchantID, it.SKUID).Scan(&ln.SKUID, &ln.ProductID, &ln.ProductName, &ln.ProductNameEN, &ln.SKUName, &ln.SKUNameEN, &ln.UnitFen, &active)
 		if err == sql.ErrNoRows || (err == nil && !active) {
 			return nil, order.ErrUnknownSKU
 		}
@@ -227,8 +227,8 @@ func insertOrderRows(ctx context.Context, tx *Tx, o *order.Order, paidAt any) er
 		return err
 	}
 	for _, ln := range o.Lines {
-		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, product_name_en, sku_name, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.ProductNameEN, ln.SKUName, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, sku_id, product_id, product_name, product_name_en, sku_name, sku_name_en, quantity, unit_fen, total_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, ln.SKUID, ln.ProductID, ln.ProductName, ln.ProductNameEN, ln.SKUName, ln.SKUNameEN, ln.Quantity, ln.UnitFen, ln.TotalFen); err != nil {
 			return err
 		}
 	}

@@ -73,7 +73,7 @@ func fillLines(ctx context.Context, query rowsFn, list []order.Order) error {
 		ph[i], args[i] = "?", list[i].ID
 		list[i].Lines = []order.Line{}
 	}
-	rows, err := query(ctx, `SELECT order_id, sku_id, product_id, product_name, product_name_en, sku_name, quantity, unit_fen, total_fen FROM order_lines WHERE order_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, args...)
+	rows, err := query(ctx, `SELECT order_id, sku_id, product_id, product_name, product_name_en, sku_name, sku_name_en, quantity, unit_fen, total_fen FROM order_lines WHERE order_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func fillLines(ctx context.Context, query rowsFn, list []order.Order) error {
 	for rows.Next() {
 		var oid int64
 		var l order.Line
-		if err := rows.Scan(&oid, &l.SKUID, &l.ProductID, &l.ProductName, &l.ProductNameEN, &l.SKUName, &l.Quantity, &l.UnitFen, &l.TotalFen); err != nil {
+		if err := rows.Scan(&oid, &l.SKUID, &l.ProductID, &l.ProductName, &l.ProductNameEN, &l.SKUName, &l.SKUNameEN, &l.Quantity, &l.UnitFen, &l.TotalFen); err != nil {
 			return err
 		}
 		list[idx[oid]].Lines = append(list[idx[oid]].Lines, l)
