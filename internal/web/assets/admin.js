@@ -203,9 +203,10 @@
   const roleLabel = { owner: t("店主", "Owner"), admin: t("管理员", "Admin"), host: t("主播", "Host"), guide: t("导购", "Guide"), quality: t("品控", "Quality"), store: t("门店店员", "Store staff"), moderator: t("场控", "Moderator") };
 
   function editProduct(p) {
-    const skus = p ? p.skus : [{ code: "", name: "", price_fen: 0, list_price_fen: 0, gtin: "" }];
-    const skuBox = h("div", { class: "full" }, h("label", {}, t("规格（编码 / 名称 / 售价 / 划线价，元）", "SKUs (code / name / price / list price, ¥)")),
+    const skus = p ? p.skus : [{ code: "", name: "", name_en: "", price_fen: 0, list_price_fen: 0, gtin: "" }];
+    const skuBox = h("div", { class: "full" }, h("label", {}, t("规格（编码 / 名称 / 英文名 / 售价 / 划线价，元）", "SKUs (code / name / English name / price / list price, ¥)")),
       skus.map((k, i) => h("div", { class: "sku-row", dataset: { id: k.id || 0 } }, h("input", { name: "code" + i, value: k.code, placeholder: "SKU" }), h("input", { name: "sname" + i, value: k.name, placeholder: t("名称", "Name") }),
+        h("input", { name: "sname_en" + i, value: k.name_en || "", placeholder: t("英文名（选填）", "English name (optional)"), "aria-label": t("规格英文名", "SKU English name") }),
         h("input", { name: "price" + i, type: "number", step: "0.01", min: "0", value: (k.price_fen / 100).toFixed(2) }), h("input", { name: "list" + i, type: "number", step: "0.01", min: "0", value: ((k.list_price_fen || 0) / 100).toFixed(2) }))));
     const upload = h("input", { type: "file", accept: "image/*", name: "upload" });
     const guard = SL.complianceGuard(role);
@@ -231,7 +232,7 @@
       const body = { name: form.name.value, name_en: form.name_en.value, subtitle: form.subtitle.value, origin: form.origin.value, storage: form.storage.value,
         ingredients: form.ingredients.value, allergens: form.allergens.value, specs: form.specs.value, shelf_days: Number(form.shelf_days.value) || 0,
         description: form.description.value, category: form.category.value.trim(), product_type: form.product_type.value, image, active: true, aliases: form.aliases.value.split(/[、|,，;；\n]/).map((a) => a.trim()).filter(Boolean),
-        skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
+        skus: skus.map((k, i) => ({ id: k.id || 0, code: form["code" + i].value, name: form["sname" + i].value, name_en: form["sname_en" + i].value, price_fen: Math.round(Number(form["price" + i].value) * 100), list_price_fen: Math.round(Number(form["list" + i].value) * 100), gtin: k.gtin || "", active: true })) };
       const saved = p ? await guard.run((override) => api("PUT", "/api/v1/products/" + p.id, override ? Object.assign({ override }, body) : body)) : await api("POST", "/api/v1/products", body);
       toast(t("已保存", "Saved")); show("products");
       if (saved.compliance && saved.compliance.texts.length) setTimeout(() => showReview(saved), 0); // after this modal closes
@@ -327,7 +328,7 @@
       openModal(t("配送拣货单", "Packing list"), [h("div", { class: "full", id: "packing" }, r.orders.length === 0 ? h("p", { class: "muted" }, t("没有待打包的配送订单", "No delivery orders to pack")) :
         table([t("订单号", "Number"), t("地址", "Address"), t("商品", "Items"), t("包装", "Packing")], r.orders.map((o) => h("tr", {},
           h("td", { class: "mono" }, o.number), h("td", { class: "small" }, o.address),
-          h("td", {}, o.lines.map((l) => h("div", {}, SL.itemName(l) + " " + (l.sku_name || "") + " × " + l.quantity + " ", box(l)))),
+          h("td", {}, o.lines.map((l) => h("div", {}, SL.itemName(l) + " " + SL.skuName(l) + " × " + l.quantity + " ", box(l)))),
           h("td", {}, box(o))))))], async () => {});
     } catch (e) { toast(e.message); }
   }

@@ -60,6 +60,10 @@
   // itemName names the product of a row that carries product_name and
   // product_name_en (order and packing lines, trials, pre-sales, clearance).
   SL.itemName = (x) => (SL.lang === "en" && x.product_name_en ? x.product_name_en : x.product_name);
+  // kname names a SKU (name, name_en); skuName an order line's SKU
+  // (sku_name, sku_name_en).
+  SL.kname = (k) => (SL.lang === "en" && k.name_en ? k.name_en : k.name);
+  SL.skuName = (x) => (SL.lang === "en" && x.sku_name_en ? x.sku_name_en : x.sku_name || "");
   SL.sname = (s) => (s ? (SL.lang === "en" && s.name_en ? s.name_en : s.name) : "");
   SL.rtitle = (r) => (SL.lang === "en" && r.title_en ? r.title_en : r.title);
 

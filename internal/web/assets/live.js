@@ -102,6 +102,9 @@
   // zhOnly shows text that has no English version yet: in English mode it is
   // marked as Chinese (a small 中 tag) instead of passing as a translation.
   const zhOnly = (text) => !text ? "" : SL.lang !== "en" ? text : h("span", { class: "zh-fallback", lang: "zh-CN", title: "Only in Chinese so far" }, text);
+  // flashSKU names a flash sale's SKU from the product's SKUs when it is
+  // listed (they carry name_en), else from the sale.
+  const flashSKU = (p, f) => { const k = p && (p.skus || []).find((k) => k.id === f.sku_id); return k ? SL.kname(k) : f.sku_name; };
   const minPrice = (p) => Math.min(...(p.skus || []).map((k) => k.price_fen));
   const listPrice = (p) => { const k = (p.skus || []).find((k) => k.price_fen === minPrice(p)); return k ? k.list_price_fen : 0; };
 
@@ -180,7 +183,7 @@
       h("div", { class: "flash-body" },
         p && p.image ? h("img", { src: p.image, alt: "" }) : null,
         h("div", { class: "info" },
-          h("span", { class: "name" }, (p ? SL.pname(p) : flash.product_name) + " · " + flash.sku_name),
+          h("span", { class: "name" }, (p ? SL.pname(p) : flash.product_name) + " · " + flashSKU(p, flash)),
           flash.lot_expires_at ? h("span", { class: "expiry", id: "flash-expiry" }, t("临期 · 到期 ", "Near expiry · use by ") + SL.fmtTime(flash.lot_expires_at)) : null,
           h("div", { class: "price" }, h("small", {}, "¥"), (flash.price_fen / 100).toFixed(2), flash.list_price_fen > flash.price_fen ? h("del", {}, yuan(flash.list_price_fen)) : null),
           h("div", { class: "bar" }, h("i", { style: null, dataset: { pct } })),
@@ -402,7 +405,7 @@
       h("div", { class: "price" }, h("small", {}, "¥"), (minPrice(p) / 100).toFixed(2), listPrice(p) > minPrice(p) ? h("del", {}, yuan(listPrice(p))) : null),
       p.description ? h("p", {}, zhOnly(p.description)) : null,
       h("dl", { class: "facts-list", id: "detail-facts" },
-        fact(t("规格", "Options"), p.skus.filter((k) => k.active).map((k) => k.name + " " + yuan(k.price_fen)).join(" · ")),
+        fact(t("规格", "Options"), p.skus.filter((k) => k.active).map((k) => SL.kname(k) + " " + yuan(k.price_fen)).join(" · ")),
         fact(t("产品规格", "Specs"), zhOnly(p.specs)),
         fact(t("配料", "Ingredients"), zhOnly(p.ingredients)),
         fact(t("过敏原", "Allergens"), zhOnly(p.allergens)),
@@ -562,7 +565,7 @@
       h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
         h("div", {}, h("b", {}, SL.pname(p)), h("div", { class: "price", id: "sheet-price" }, yuan(unitFen), unitFen < sku.price_fen ? [" ", h("span", { class: "tag member-tag" }, t("会员价", "Member price")), h("del", {}, yuan(sku.price_fen))] : null), h("div", { class: "stock" }, t("可售 ", "Available ") + sku.available)), closeBtn()),
       h("h3", {}, t("规格", "Option")),
-      h("div", { class: "chips" }, p.skus.filter((k) => k.active).map((k) => h("button", { class: "chip" + (k.id === st.sku ? " on" : ""), type: "button", disabled: k.available <= 0, onclick: () => { st.sku = k.id; st.qty = 1; renderBuy(); } }, k.name + " · " + yuan(k.price_fen)))),
+      h("div", { class: "chips" }, p.skus.filter((k) => k.active).map((k) => h("button", { class: "chip" + (k.id === st.sku ? " on" : ""), type: "button", disabled: k.available <= 0, onclick: () => { st.sku = k.id; st.qty = 1; renderBuy(); } }, SL.kname(k) + " · " + yuan(k.price_fen)))),
       h("h3", {}, t("数量", "Quantity")),
       h("div", { class: "qty" }, h("button", { type: "button", "aria-label": "-", onclick: () => { if (st.qty > 1) { st.qty--; renderBuy(); } } }, "−"), h("span", { id: "qty" }, st.qty),
         h("button", { type: "button", "aria-label": "+", id: "qty-plus", onclick: () => { if (st.qty < Math.min(99, sku.available)) { st.qty++; renderBuy(); } } }, "+")),
@@ -602,7 +605,7 @@
     const confirm = h("button", { class: "btn btn-buy", type: "button", id: "confirm-order", disabled: soldOut || sale.paused, onclick: () => submitOrder(p, st, confirm, err) }, sale.paused ? t("暂停销售", "On hold") : soldOut ? t("已抢光", "Sold out") : t("立即抢购", "Buy now"));
     showSheet(
       h("div", { class: "sheet-head" }, h("img", { src: photo(p), alt: "" }),
-        h("div", {}, h("span", { class: "tag flash-tag" }, "⚡ " + t("秒杀价", "Flash price")), h("b", {}, SL.pname(p) + " · " + sku.name), h("div", { class: "price" }, yuan(sale.price_fen), h("del", {}, yuan(sku.price_fen))),
+        h("div", {}, h("span", { class: "tag flash-tag" }, "⚡ " + t("秒杀价", "Flash price")), h("b", {}, SL.pname(p) + " · " + SL.kname(sku)), h("div", { class: "price" }, yuan(sale.price_fen), h("del", {}, yuan(sku.price_fen))),
           h("div", { class: "stock low", id: "sheet-flash-left" }, soldOut ? t("已抢光", "Sold out") : t("剩余 ", "Left: ") + sale.remaining)), closeBtn()),
       h("h3", {}, t("数量（每人限购 ", "Quantity (limit ") + sale.per_user_limit + t(" 件）", ")")),
       h("div", { class: "qty" }, h("button", { type: "button", "aria-label": "-", onclick: () => { if (st.qty > 1) { st.qty--; renderBuy(); } } }, "−"), h("span", { id: "qty" }, st.qty),

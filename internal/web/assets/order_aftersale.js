@@ -71,7 +71,7 @@
     const lineRows = pre ? [] : order.lines.map((l) => {
       const inp = h("input", { type: "number", min: "0", max: String(l.quantity), value: "0", class: "qty-input", "aria-label": SL.itemName(l), "data-sku": l.sku_id,
         oninput: () => { qty[l.sku_id] = Math.max(0, Math.min(l.quantity, Number(inp.value) || 0)); suggest(); } });
-      return h("li", {}, h("span", {}, SL.itemName(l), " ", h("small", { class: "muted" }, l.sku_name + " · " + yuan(l.unit_fen) + " × " + l.quantity)), inp);
+      return h("li", {}, h("span", {}, SL.itemName(l), " ", h("small", { class: "muted" }, SL.skuName(l) + " · " + yuan(l.unit_fen) + " × " + l.quantity)), inp);
     });
     const amount = h("input", { type: "number", id: "aftersale-amount", step: "0.01", min: "0.01", max: (refundable / 100).toFixed(2), value: (refundable / 100).toFixed(2), inputmode: "decimal", readonly: pre });
     function suggest() {

@@ -12,7 +12,7 @@
     out.replaceChildren(...SL.kids(
       h("h2", {}, t("订单 ", "Order ") + o.number),
       h("p", {}, h("span", { class: "badge " + (o.status === "completed" ? "green" : ok ? "amber" : "red"), id: "pickup-status" }, SL.bi(o.status_label))),
-      h("ul", { class: "lines" }, o.lines.map((l) => h("li", {}, h("span", {}, SL.itemName(l) + " ", h("small", { class: "muted" }, l.sku_name)), h("span", {}, "× " + l.quantity), h("span", {}, yuan(l.total_fen))))),
+      h("ul", { class: "lines" }, o.lines.map((l) => h("li", {}, h("span", {}, SL.itemName(l) + " ", h("small", { class: "muted" }, SL.skuName(l))), h("span", {}, "× " + l.quantity), h("span", {}, yuan(l.total_fen))))),
       h("div", { class: "total-row" }, h("span", {}, t("合计", "Total")), h("b", {}, yuan(o.total_fen))),
       held.length ? holdWarning(o, held) : null,
       ok ? h("button", { class: "btn btn-primary btn-block", id: "handover", type: "button", onclick: async (ev) => {

@@ -1,0 +1,96 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/device"
+
+	"github.com/shelflive/shelflive/internal/demo"
+	"github.com/shelflive/shelflive/internal/testkit"
+)
+
+// TestLiveSKUChooserEnglish: on the English live room page (a phone,
+// 390×844) the buy sheet's SKU chips name each SKU by its English name
+// (name_en), falling back to the Chinese one; they showed "500g 盒装"
+// before SKUs had an English name.
+func TestLiveSKUChooserEnglish(t *testing.T) {
+	s := newShop(t)
+	var prods struct {
+		Products []struct {
+			SKUs []struct {
+				Name   string `json:"name"`
+				NameEN string `json:"name_en"`
+			} `json:"skus"`
+		} `json:"products"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &prods)
+	en, zh := map[string]bool{}, map[string]bool{}
+	for _, p := range prods.Products {
+		for _, k := range p.SKUs {
+			if k.NameEN != "" && k.NameEN != k.Name {
+				en[k.NameEN], zh[k.Name] = true, true
+			}
+		}
+	}
+	if len(en) == 0 {
+		t.Fatal("no demo SKU has an English name")
+	}
+	buyer := viewerLogin(t, s.base, "demo", "13900000098")
+	browser := testkit.Browser(t)
+
+	// The owner names the pinned product's second SKU in English in the
+	// product form (its row's English name input); the first SKU's English
+	// name goes back unchanged.
+	pid, _, _ := enProduct(t, s)
+	edit := `button.edit-product[data-id="` + itoa(pid) + `"]`
+	tab := testkit.NewTab(t, browser, 2*time.Minute)
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin?lang=en%23products", edit)
+	tab.Do("edit the product", chromedp.Click(chromedp.CSS(edit)))
+	tab.Wait("the SKU rows", `!!document.querySelector('input[name="sname_en1"]')`)
+	tab.Do("name the 1kg SKU in English", chromedp.SetValue(chromedp.CSS(`input[name="sname_en1"]`), "1kg gift pack"))
+	tab.Do("show the SKU rows", chromedp.ScrollIntoView(chromedp.CSS(`input[name="sname_en1"]`)))
+	testkit.Screenshot(t, tab.Ctx, "sku-en-admin-form")
+	tab.Do("save", chromedp.Click(chromedp.CSS(".modal-actions .btn-primary")))
+	tab.Wait("saved", `!document.querySelector('input[name="sname_en1"]')`)
+	var saved struct {
+		SKUs []struct {
+			NameEN string `json:"name_en"`
+		} `json:"skus"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/products/"+itoa(pid), nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &saved)
+	if len(saved.SKUs) != 2 || saved.SKUs[0].NameEN != "500g box" || saved.SKUs[1].NameEN != "1kg gift pack" {
+		t.Fatalf("saved from the form: %+v", saved)
+	}
+	en["1kg gift pack"] = true
+
+	phone := testkit.NewContext(t, browser, 2*time.Minute)
+	runB(t, phone, "open the room in English", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", buyer.Token),
+		chromedp.Navigate(s.base+"/live/demo?lang=en"), chromedp.WaitVisible(chromedp.CSS("#pinned #buy-btn")),
+		chromedp.Click(chromedp.CSS("#pinned #buy-btn")), chromedp.WaitVisible(chromedp.CSS(".chips .chip")))
+	chips, err := chromedp.Run(phone, chromedp.Evaluate[[]string](`[...document.querySelector(".chips").querySelectorAll(".chip")].map((c) => c.textContent.split(" · ")[0])`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	translated := 0
+	for _, c := range chips {
+		if zh[c] {
+			testkit.Screenshot(t, phone, "failed-sku-chooser-en")
+			t.Fatalf("SKU chips %q: %q is the Chinese name of a SKU that has an English one", chips, c)
+		}
+		if en[c] {
+			translated++
+		}
+	}
+	if translated < 2 {
+		testkit.Screenshot(t, phone, "failed-sku-chooser-en")
+		t.Fatalf("SKU chips %q: none by its English name (want one of %v)", chips, en)
+	}
+	if strings.Join(chips, "") == "" {
+		t.Fatal("no SKU chips")
+	}
+	testkit.Settled(t, phone)
+	testkit.Screenshot(t, phone, "sku-en-live-buy-sheet")
+}
