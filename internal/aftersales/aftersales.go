@@ -278,11 +278,13 @@ type Filter struct {
 type Stats struct {
 	ProductID   int64  `json:"product_id"`
 	ProductName string `json:"product_name"`
-	LotCode     string `json:"lot_code,omitempty"`
-	Sold        int64  `json:"sold"`       // units handed over or paid
-	Complaints  int64  `json:"complaints"` // requests of any kind about it
-	Refunded    int64  `json:"refunded"`   // requests refunded
-	RefundedFen int64  `json:"refunded_fen"`
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string `json:"product_name_en,omitempty"`
+	LotCode       string `json:"lot_code,omitempty"`
+	Sold          int64  `json:"sold"`       // units handed over or paid
+	Complaints    int64  `json:"complaints"` // requests of any kind about it
+	Refunded      int64  `json:"refunded"`   // requests refunded
+	RefundedFen   int64  `json:"refunded_fen"`
 }
 
 // Store persists requests; every write is one transaction with its audit

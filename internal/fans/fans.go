@@ -44,8 +44,10 @@ type Ingredient struct {
 	Quantity    int64  `json:"quantity,omitempty"` // units to buy
 	ProductID   int64  `json:"product_id,omitempty"`
 	ProductName string `json:"product_name,omitempty"`
-	PriceFen    int64  `json:"price_fen,omitempty"`
-	Available   bool   `json:"available"` // on sale now (SKU and product active)
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string `json:"product_name_en,omitempty"`
+	PriceFen      int64  `json:"price_fen,omitempty"`
+	Available     bool   `json:"available"` // on sale now (SKU and product active)
 }
 
 // Recipe is a post's recipe.

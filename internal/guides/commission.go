@@ -107,33 +107,36 @@ type OrderRow struct {
 
 // OrderLine is one line of an OrderRow.
 type OrderLine struct {
-	ProductID   int64
-	ProductName string
-	SKUName     string
-	Category    string
-	Quantity    int64
-	TotalFen    int64
+	ProductID     int64
+	ProductName   string
+	ProductNameEN string
+	SKUName       string
+	Category      string
+	Quantity      int64
+	TotalFen      int64
 }
 
 // StatementLine is one order line of a guide's statement.
 type StatementLine struct {
-	GuideCode     string    `json:"guide_code"`
-	GuideName     string    `json:"guide_name"`
-	StoreID       int64     `json:"store_id"`
-	StoreName     string    `json:"store_name"`
-	OrderID       int64     `json:"order_id"`
-	OrderNumber   string    `json:"order_number"`
-	PaidAt        time.Time `json:"paid_at"`
-	ProductID     int64     `json:"product_id"`
-	ProductName   string    `json:"product_name"`
-	SKUName       string    `json:"sku_name"`
-	Category      string    `json:"category"`
-	Quantity      int64     `json:"quantity"`
-	SalesFen      int64     `json:"sales_fen"`      // the line as sold
-	RefundFen     int64     `json:"refund_fen"`     // its share of the order's refunds
-	BaseFen       int64     `json:"base_fen"`       // what commission is paid on: its share of what the buyer paid and kept
-	RateBP        int64     `json:"rate_bp"`        // basis points
-	CommissionFen int64     `json:"commission_fen"` // base × rate, half up
+	GuideCode   string    `json:"guide_code"`
+	GuideName   string    `json:"guide_name"`
+	StoreID     int64     `json:"store_id"`
+	StoreName   string    `json:"store_name"`
+	OrderID     int64     `json:"order_id"`
+	OrderNumber string    `json:"order_number"`
+	PaidAt      time.Time `json:"paid_at"`
+	ProductID   int64     `json:"product_id"`
+	ProductName string    `json:"product_name"`
+	// ProductNameEN: the product's English name, when it has one.
+	ProductNameEN string `json:"product_name_en,omitempty"`
+	SKUName       string `json:"sku_name"`
+	Category      string `json:"category"`
+	Quantity      int64  `json:"quantity"`
+	SalesFen      int64  `json:"sales_fen"`      // the line as sold
+	RefundFen     int64  `json:"refund_fen"`     // its share of the order's refunds
+	BaseFen       int64  `json:"base_fen"`       // what commission is paid on: its share of what the buyer paid and kept
+	RateBP        int64  `json:"rate_bp"`        // basis points
+	CommissionFen int64  `json:"commission_fen"` // base × rate, half up
 }
 
 // Summary adds up a guide's lines at one store (or everything).
@@ -244,7 +247,7 @@ func BuildStatement(month string, from, to time.Time, orders []OrderRow, rates R
 		for i, l := range o.Lines {
 			rate := rates.For(l.ProductID, l.Category)
 			line := StatementLine{GuideCode: o.GuideCode, GuideName: o.GuideName, StoreID: o.StoreID, StoreName: o.StoreName,
-				OrderID: o.OrderID, OrderNumber: o.Number, PaidAt: o.PaidAt, ProductID: l.ProductID, ProductName: l.ProductName,
+				OrderID: o.OrderID, OrderNumber: o.Number, PaidAt: o.PaidAt, ProductID: l.ProductID, ProductName: l.ProductName, ProductNameEN: l.ProductNameEN,
 				SKUName: l.SKUName, Category: l.Category, Quantity: l.Quantity, SalesFen: l.TotalFen, RefundFen: refunds[i],
 				BaseFen: bases[i], RateBP: rate, CommissionFen: Commission(bases[i], rate)}
 			st.Lines = append(st.Lines, line)

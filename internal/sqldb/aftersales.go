@@ -456,7 +456,7 @@ func (s *AftersaleStore) Withdraw(ctx context.Context, merchantID, customerID, i
 // A request counts for the lots its lines' units came from (no lines: the
 // whole order's), once per lot.
 func (s *AftersaleStore) Stats(ctx context.Context, merchantID int64, from time.Time) ([]aftersales.Stats, error) {
-	rows, err := s.DB.Query(ctx, `SELECT a.id, a.status, a.amount_fen, a.lines, l.id, l.code, l.sku_id, p.id, p.name
+	rows, err := s.DB.Query(ctx, `SELECT a.id, a.status, a.amount_fen, a.lines, l.id, l.code, l.sku_id, p.id, p.name, p.name_en
 		FROM aftersales a JOIN allocations al ON al.order_id = a.order_id AND al.state = 'consumed'
 		JOIN lots l ON l.id = al.lot_id JOIN skus k ON k.id = l.sku_id JOIN products p ON p.id = k.product_id
 		WHERE a.merchant_id = ? AND a.created_at >= ? AND a.status <> 'withdrawn' AND a.before_handover = 0
@@ -470,8 +470,8 @@ func (s *AftersaleStore) Stats(ctx context.Context, merchantID int64, from time.
 	seen := map[[2]int64]bool{}
 	for rows.Next() {
 		var id, amount, lotID, skuID, productID int64
-		var status, lines, code, name string
-		if err := rows.Scan(&id, &status, &amount, &lines, &lotID, &code, &skuID, &productID, &name); err != nil {
+		var status, lines, code, name, nameEN string
+		if err := rows.Scan(&id, &status, &amount, &lines, &lotID, &code, &skuID, &productID, &name, &nameEN); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -487,7 +487,7 @@ func (s *AftersaleStore) Stats(ctx context.Context, merchantID int64, from time.
 		k := key{productID, lotID}
 		st := byKey[k]
 		if st == nil {
-			st = &aftersales.Stats{ProductID: productID, ProductName: name, LotCode: code}
+			st = &aftersales.Stats{ProductID: productID, ProductName: name, ProductNameEN: nameEN, LotCode: code}
 			byKey[k] = st
 			order = append(order, k)
 		}

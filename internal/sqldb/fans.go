@@ -143,7 +143,7 @@ func (s *FanStore) CreatePost(ctx context.Context, p *fans.Post) error {
 				if n == 0 {
 					return catalog.ErrUnknownSKU.At("recipe.ingredients.sku_id")
 				}
-				in.ProductID, in.ProductName, in.PriceFen, in.Available = 0, "", 0, false // filled when read
+				in.ProductID, in.ProductName, in.ProductNameEN, in.PriceFen, in.Available = 0, "", "", 0, false // filled when read
 			}
 			b, err := json.Marshal(p.Recipe)
 			if err != nil {
@@ -194,8 +194,8 @@ func (s *FanStore) fillIngredients(ctx context.Context, p *fans.Post) error {
 		if in.SKUID == 0 {
 			continue
 		}
-		err := s.DB.QueryRow(ctx, `SELECT k.product_id, pr.name, k.price_fen, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.id = ? AND k.merchant_id = ?`,
-			in.SKUID, p.MerchantID).Scan(&in.ProductID, &in.ProductName, &in.PriceFen, &in.Available)
+		err := s.DB.QueryRow(ctx, `SELECT k.product_id, pr.name, pr.name_en, k.price_fen, k.active AND pr.active FROM skus k JOIN products pr ON pr.id = k.product_id WHERE k.id = ? AND k.merchant_id = ?`,
+			in.SKUID, p.MerchantID).Scan(&in.ProductID, &in.ProductName, &in.ProductNameEN, &in.PriceFen, &in.Available)
 		if err != nil && err != sql.ErrNoRows {
 			return err
 		}

@@ -62,7 +62,7 @@ func (s *GuideStore) SetRates(ctx context.Context, merchantID int64, rates guide
 // [from, to), with their lines and each product's category.
 func (s *GuideStore) StatementOrders(ctx context.Context, merchantID int64, from, to time.Time, guideCode string) ([]guides.OrderRow, error) {
 	q := `SELECT o.id, o.number, o.guide_code, st.name, o.store_id, COALESCE(sr.name, ''), o.paid_at, o.total_fen, o.refunded_fen,
-			l.product_id, l.product_name, l.sku_name, COALESCE(p.category, ''), l.quantity, l.total_fen
+			l.product_id, l.product_name, COALESCE(NULLIF(l.product_name_en, ''), p.name_en, ''), l.sku_name, COALESCE(p.category, ''), l.quantity, l.total_fen
 		FROM orders o
 		JOIN (SELECT guide_code, MIN(name) AS name FROM staff WHERE merchant_id = ? AND guide_code <> '' GROUP BY guide_code) st ON st.guide_code = o.guide_code
 		LEFT JOIN stores sr ON sr.id = o.store_id
@@ -85,7 +85,7 @@ func (s *GuideStore) StatementOrders(ctx context.Context, merchantID int64, from
 		var l guides.OrderLine
 		var paid int64
 		if err := rows.Scan(&o.OrderID, &o.Number, &o.GuideCode, &o.GuideName, &o.StoreID, &o.StoreName, &paid, &o.TotalFen, &o.RefundedFen,
-			&l.ProductID, &l.ProductName, &l.SKUName, &l.Category, &l.Quantity, &l.TotalFen); err != nil {
+			&l.ProductID, &l.ProductName, &l.ProductNameEN, &l.SKUName, &l.Category, &l.Quantity, &l.TotalFen); err != nil {
 			return nil, err
 		}
 		if n := len(out); n > 0 && out[n-1].OrderID == o.OrderID {

@@ -383,13 +383,18 @@ func (s *Server) groupPageExtras(r *http.Request, g *fans.Group, acc app.GroupAc
 			return err
 		}
 		opts := []skuOption{}
+		en := langOf(r) == "en"
 		for _, pr := range prods {
 			if !pr.Active {
 				continue
 			}
+			name := pr.Name
+			if en && pr.NameEN != "" {
+				name = pr.NameEN
+			}
 			for _, k := range pr.SKUs {
 				if k.Active {
-					opts = append(opts, skuOption{SKUID: k.ID, Name: pr.Name + " · " + k.Name, PriceFen: k.PriceFen})
+					opts = append(opts, skuOption{SKUID: k.ID, Name: name + " · " + k.Name, PriceFen: k.PriceFen})
 				}
 			}
 		}

@@ -305,3 +305,86 @@ func TestTrialPresaleClearanceEnglishNames(t *testing.T) {
 	runB(t, phone, "the pre-sale page", chromedp.Navigate(s.base+"/presale/"+strconv.FormatInt(p.ID, 10)+"?lang=en"))
 	check(phone, "presale", `document.querySelector(".presale-hero > div.muted")?.textContent`)
 }
+
+// TestRecipeQualityStatementEnglishNames: a recipe's linked ingredient, the
+// cold-chain quality stats and the guide's commission statement lines carry
+// the product's English name beside the Chinese one (product_name_en); the
+// English group page (its ingredient list and the buy-all sheet, 390x844)
+// and the English quality console (1366x900) show it.
+func TestRecipeQualityStatementEnglishNames(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	_, zh, en := enProduct(t, s)
+	owner := testkit.OwnerToken
+	want := lineNames{zh, en}
+
+	send(t, nil, s.base, "POST", "/api/v1/groups", map[string]any{"slug": "cooks", "name": "家常菜", "name_en": "Home cooks"}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/groups/cooks/posts", map[string]any{"text": "草莓奶昔",
+		"recipe": map[string]any{"title": "草莓奶昔", "ingredients": []map[string]any{{"name": "草莓", "amount": "200g", "sku_id": s.sku1, "quantity": 1}}}}, owner, nil).want(t, 201)
+	var posts struct {
+		Posts []struct {
+			Recipe struct {
+				Ingredients []lineNames `json:"ingredients"`
+			} `json:"recipe"`
+		} `json:"posts"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/groups/cooks/posts", nil, "", nil).want(t, 200).decode(t, &posts)
+	if len(posts.Posts) != 1 || len(posts.Posts[0].Recipe.Ingredients) != 1 || posts.Posts[0].Recipe.Ingredients[0] != want {
+		t.Fatalf("recipe ingredients %+v, want %+v", posts.Posts, want)
+	}
+
+	// a guide's customer picks up two and complains: the statement and the
+	// quality stats both name the product
+	code := guideShare(t, s)
+	buyer := viewerLogin(t, s.base, "demo", "13900000097")
+	id := payTwoOfSKU1(t, s, buyer.Token, map[string]any{"fulfilment": "pickup", "store_id": s.storeID, "guide_code": code})
+	var st struct {
+		Lines []struct {
+			OrderID int64 `json:"order_id"`
+			lineNames
+		} `json:"lines"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/reports/commission", nil, owner, nil).want(t, 200).decode(t, &st)
+	if len(st.Lines) != 1 || st.Lines[0].OrderID != id || st.Lines[0].lineNames != want {
+		t.Fatalf("statement lines %+v, want order %d named %+v", st.Lines, id, want)
+	}
+	var full struct {
+		PickupCode string `json:"pickup_code"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/orders/"+itoa(id), nil, buyer.Token, nil).want(t, 200).decode(t, &full)
+	send(t, nil, s.base, "POST", "/api/v1/pickups/verify", map[string]any{"code": full.PickupCode, "confirm": true}, owner, nil).want(t, 200)
+	send(t, nil, s.base, "POST", "/api/v1/orders/"+itoa(id)+"/aftersales", map[string]any{"kind": "refund_only", "reason": "spoiled", "amount_fen": 1}, buyer.Token, nil).want(t, 201)
+	var stats struct {
+		Stats []lineNames `json:"stats"`
+	}
+	send(t, nil, s.base, "GET", "/api/v1/aftersales/stats?days=30", nil, owner, nil).want(t, 200).decode(t, &stats)
+	if len(stats.Stats) != 1 || stats.Stats[0] != want {
+		t.Fatalf("quality stats %+v, want %+v", stats.Stats, want)
+	}
+
+	browser := testkit.Browser(t)
+	check := func(ctx context.Context, what, expr string) {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { try { return (`+expr+`) || false; } catch (e) { return false; } })()`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		if err == nil && (!strings.HasPrefix(strings.TrimSpace(got), en) || strings.Contains(got, zh)) {
+			err = fmt.Errorf("%q, want %q (not %q)", got, en, zh)
+		}
+		if err != nil {
+			testkit.Screenshot(t, ctx, "failed-"+what)
+			t.Fatalf("%s: %v", what, err)
+		}
+		testkit.Settled(t, ctx)
+		testkit.Screenshot(t, ctx, "names-en-"+what)
+	}
+	phone := testkit.NewContext(t, browser, 2*time.Minute)
+	runB(t, phone, "the group page", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", buyer.Token),
+		chromedp.Navigate(s.base+"/groups/cooks?lang=en"))
+	check(phone, "recipe", `document.querySelector(".recipe .ing-buy")?.textContent`)
+	runB(t, phone, "buy all", chromedp.ScrollIntoView(chromedp.CSS(".buy-all")), chromedp.Click(chromedp.CSS(".buy-all")), chromedp.WaitVisible(chromedp.CSS("#buy-go")))
+	check(phone, "recipe-buy", `document.querySelector("#buy-lines li span")?.textContent`)
+
+	tab := testkit.NewTab(t, browser, 2*time.Minute)
+	tab.Width, tab.Height = 1366, 900
+	tab.StaffOpen(s.base, "owner", demo.Password, "/admin/coldchain?lang=en", "#cc-quality-table")
+	check(tab.Ctx, "quality", `document.querySelector("#cc-quality-table tbody tr td")?.textContent`)
+}

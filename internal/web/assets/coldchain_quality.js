@@ -15,7 +15,7 @@
     const alarmed = new Set();
     for (const a of alarms.alarms || []) for (const l of a.lots || []) alarmed.add(l.lot_code);
     body.replaceChildren(...stats.stats.map((s) => h("tr", { class: alarmed.has(s.lot_code) ? "cc-alarmed" : "", dataset: { lot: s.lot_code } },
-      h("td", {}, s.product_name), h("td", { class: "mono" }, s.lot_code || "—"), h("td", {}, s.sold),
+      h("td", {}, SL.itemName(s)), h("td", { class: "mono" }, s.lot_code || "—"), h("td", {}, s.sold),
       h("td", {}, s.complaints), h("td", { class: s.sold > 0 && s.complaints / s.sold >= 0.05 ? "red-text" : "" }, pct(s.complaints, s.sold)),
       h("td", {}, s.refunded + " · " + yuan(s.refunded_fen)), h("td", {}, pct(s.refunded, s.sold)),
       h("td", {}, alarmed.has(s.lot_code) ? h("span", { class: "badge red" }, t("有告警", "Alarm")) : h("span", { class: "muted small" }, t("无告警", "None"))))));

@@ -164,7 +164,7 @@
       if (!buying || !buying.recipe) return;
       const items = buying.recipe.ingredients.filter((i) => i.sku_id && i.available);
       let total = 0;
-      $("buy-lines").replaceChildren(...items.map((i) => { total += i.price_fen * i.quantity; return h("li", {}, h("span", {}, i.product_name), h("span", {}, "× " + i.quantity), h("span", {}, yuan(i.price_fen * i.quantity))); }));
+      $("buy-lines").replaceChildren(...items.map((i) => { total += i.price_fen * i.quantity; return h("li", {}, h("span", {}, SL.itemName(i)), h("span", {}, "× " + i.quantity), h("span", {}, yuan(i.price_fen * i.quantity))); }));
       $("buy-total").textContent = yuan(total);
       key = "recipe-" + buying.id + "-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
       $("buy-error").classList.add("hidden");
