@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
 
+	"github.com/shelflive/shelflive/internal/demo"
 	"github.com/shelflive/shelflive/internal/draws"
 	"github.com/shelflive/shelflive/internal/testkit"
 )
@@ -162,5 +165,67 @@ func TestCouponAndDrawBrowser(t *testing.T) {
 	}
 	if n != 1 || got != 1 {
 		t.Fatalf("after two submits: %d inbox messages and %d coupons in the wallet, want 1 and 1 (%+v)", n, got, inbox)
+	}
+}
+
+// TestDrawPrizeStoreOfStoreHost: the studio's 福袋 form offers a host bound
+// to one store only that store as a free item's pickup store (the server
+// refuses any other with 400 unknown_store), though the item is in stock at
+// another store too, which the owner is offered; the host's draw opens.
+func TestDrawPrizeStoreOfStoreHost(t *testing.T) {
+	s := newShop(t, "-rate-limits=false")
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
+	now := time.Now().UTC()
+	for i, st := range []int64{mine, other} {
+		var lot struct {
+			ID int64 `json:"id"`
+		}
+		send(t, nil, s.base, "POST", "/api/v1/lots", map[string]any{"sku_id": s.sku1, "code": "DRAW-" + strconv.Itoa(i), "produced_at": now.Add(-24 * time.Hour), "expires_at": now.Add(10 * 24 * time.Hour)}, owner, nil).want(t, 201).decode(t, &lot)
+		send(t, nil, s.base, "PUT", "/api/v1/stock", map[string]any{"store_id": st, "lot_id": lot.ID, "on_hand": 5}, owner, nil).want(t, 204)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "draw-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "draw-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+
+	browser := testkit.Browser(t)
+	offered := func(login, password string) []int64 {
+		t.Helper()
+		tab := testkit.NewTab(t, browser, 90*time.Second)
+		tab.Width, tab.Height = 1440, 900
+		tab.StaffOpen(s.base, login, password, "/studio?room=draw-mine", "#draw-start")
+		tab.Do(login+" picks a free item", chromedp.SetValue(chromedp.CSS("#draw-entry"), "like"),
+			chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#draw-prize-kind"); s.value = "free_sku"; s.dispatchEvent(new Event("change"));
+				const k = document.querySelector("#draw-prize-sku"); k.value = "`+itoa(s.sku1)+`"; k.dispatchEvent(new Event("change")); })()`),
+			chromedp.Poll[chromedp.Void](`document.querySelector("#draw-prize-store").options.length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+		testkit.Settled(t, tab.Ctx)
+		testkit.Screenshot(t, tab.Ctx, "draw-prize-store-"+login)
+		ids, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]int64](`[...document.querySelector("#draw-prize-store").options].map((o) => Number(o.value))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if login == "draw-host" {
+			tab.Do("the host opens the draw", chromedp.Click(chromedp.CSS("#draw-start")), chromedp.WaitVisible(chromedp.CSS("#draw-now")))
+		}
+		return ids
+	}
+	if ids := offered("owner", demo.Password); !slices.Contains(ids, mine) || !slices.Contains(ids, other) {
+		t.Fatalf("the owner is offered stores %v, want %d and %d among them", ids, mine, other)
+	}
+	if ids := offered("draw-host", "Store-Host-2468"); len(ids) != 1 || ids[0] != mine {
+		t.Fatalf("the store's host is offered stores %v, want only theirs (%d)", ids, mine)
+	}
+	var list struct {
+		Draws []struct {
+			PrizeStoreID int64 `json:"prize_store_id"`
+		}
+	}
+	send(t, nil, s.base, "GET", "/api/v1/rooms/draw-mine/draws", nil, "", nil).want(t, 200).decode(t, &list)
+	if len(list.Draws) != 1 || list.Draws[0].PrizeStoreID != mine {
+		t.Fatalf("draws %+v, want the host's at store %d", list.Draws, mine)
 	}
 }

@@ -8,6 +8,7 @@
   const SL = window.SL;
   const { h, t, api, toast } = SL;
   let slug = "", coupons = [], draws = [], skus = [];
+  const atStore = Number((document.getElementById("studio") || {}).dataset?.store) || 0; // 0: every store
 
   const fen = (v) => Math.round(Number(v || 0) * 100);
   function renderCoupons() {
@@ -78,7 +79,9 @@
       if (!sku.value) return;
       try {
         const r = await api("GET", "/api/v1/rooms/" + slug + "/stores?sku=" + sku.value);
-        const list = (r.stores || []).filter((x) => (x.available || 0) > 0);
+        // A host bound to one store gives away only that store's stock (the
+        // server refuses any other store): offer them their store alone.
+        const list = (r.stores || []).filter((x) => (x.available || 0) > 0 && (!atStore || x.id === atStore));
         store.replaceChildren(...list.map((x) => h("option", { value: x.id }, (SL.sname ? SL.sname(x) : x.name) + t("（可售 ", " (") + x.available + t(" 件）", " in stock)"))));
       } catch (e) { toast(e.message); }
     };
