@@ -218,19 +218,8 @@ func TestCouponsReadAccess(t *testing.T) {
 // rooms' coupons only (a whole-shop coupon's cost is every store's). The
 // owner reads everything.
 func TestCouponStoreScope(t *testing.T) {
-	s := newShop(t)
+	s, mine, other, host := newStoreHostShop(t, "scope")
 	owner := testkit.OwnerToken
-	var stores struct{ Stores []struct{ ID int64 } }
-	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
-	if len(stores.Stores) < 2 {
-		t.Fatalf("demo data: stores %+v", stores.Stores)
-	}
-	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "scope-brand", "title": "品牌直播"}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "scope-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
-	host := staffLogin(t, s.base, "scope-host", "Store-Host-2468").Token
 
 	ids := map[string]int64{}
 	create := func(name string, body map[string]any) {
@@ -318,19 +307,8 @@ func TestCouponStoreScope(t *testing.T) {
 // answers exactly as a coupon that does not exist (400 draw_prize, same
 // text), and no draw is made. The owner gives any of the merchant's.
 func TestDrawPrizeStoreScope(t *testing.T) {
-	s := newShop(t)
+	s, mine, other, host := newStoreHostShop(t, "prize")
 	owner := testkit.OwnerToken
-	var stores struct{ Stores []struct{ ID int64 } }
-	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
-	if len(stores.Stores) < 2 {
-		t.Fatalf("demo data: stores %+v", stores.Stores)
-	}
-	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "prize-brand", "title": "品牌直播"}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "prize-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
-	host := staffLogin(t, s.base, "prize-host", "Store-Host-2468").Token
 
 	ids := map[string]int64{}
 	for name, body := range map[string]map[string]any{
@@ -388,18 +366,8 @@ func TestDrawPrizeStoreScope(t *testing.T) {
 // coupons the caller reads: a store's host with two coupons older than
 // 201 of another store's room still lists both.
 func TestCouponListStoreCap(t *testing.T) {
-	s := newShop(t, "-rate-limits=false")
+	s, mine, _, host := newStoreHostShop(t, "cap", "-rate-limits=false")
 	owner := testkit.OwnerToken
-	var stores struct{ Stores []struct{ ID int64 } }
-	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
-	if len(stores.Stores) < 2 {
-		t.Fatalf("demo data: stores %+v", stores.Stores)
-	}
-	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "cap-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "cap-other", "title": "别店直播", "store_id": other}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "cap-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
-	host := staffLogin(t, s.base, "cap-host", "Store-Host-2468").Token
 	create := func(title string, body map[string]any) int64 {
 		t.Helper()
 		body["kind"], body["title"], body["amount_fen"], body["budget_count"] = "fixed", title, 100, 10
@@ -436,18 +404,9 @@ func TestCouponListStoreCap(t *testing.T) {
 // (400 unknown_store, same text), after the SKU as an absent store is, and
 // no draw is made. The owner names any store.
 func TestDrawPickupStoreScope(t *testing.T) {
-	s := newShop(t)
+	s, mine, other, host := newStoreHostShop(t, "pickup")
 	owner := testkit.OwnerToken
-	var stores struct{ Stores []struct{ ID int64 } }
-	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
-	if len(stores.Stores) < 2 {
-		t.Fatalf("demo data: stores %+v", stores.Stores)
-	}
-	mine, other := stores.Stores[0].ID, stores.Stores[1].ID
 	absentStore := other + 1000
-	send(t, nil, s.base, "POST", "/api/v1/rooms", map[string]any{"slug": "pickup-mine", "title": "本店直播", "store_id": mine}, owner, nil).want(t, 201)
-	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": "pickup-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
-	host := staffLogin(t, s.base, "pickup-host", "Store-Host-2468").Token
 
 	draw := func(tok, lang string, sku, store int64) result {
 		t.Helper()
@@ -506,4 +465,28 @@ func TestRoomCouponCardsCap(t *testing.T) {
 	if len(room.Coupons) != 1 || room.Coupons[0].ID != live || room.Coupons[0].Remaining != 10 {
 		t.Fatalf("room coupon cards %+v, want the live card %d with 10 left", room.Coupons, live)
 	}
+}
+
+// newStoreHostShop is a shop with a room at each of its first two stores
+// ("<prefix>-mine" at mine, "<prefix>-other" at other), a brand room with
+// no store ("<prefix>-brand"), and the token of a host bound to mine.
+func newStoreHostShop(t *testing.T, prefix string, extra ...string) (s *demoShop, mine, other int64, host string) {
+	t.Helper()
+	s = newShop(t, extra...)
+	owner := testkit.OwnerToken
+	var stores struct{ Stores []struct{ ID int64 } }
+	send(t, nil, s.base, "GET", "/api/v1/stores", nil, owner, nil).decode(t, &stores)
+	if len(stores.Stores) < 2 {
+		t.Fatalf("demo data: stores %+v", stores.Stores)
+	}
+	mine, other = stores.Stores[0].ID, stores.Stores[1].ID
+	for slug, store := range map[string]int64{"mine": mine, "other": other, "brand": 0} {
+		room := map[string]any{"slug": prefix + "-" + slug, "title": "直播 " + slug}
+		if store != 0 {
+			room["store_id"] = store
+		}
+		send(t, nil, s.base, "POST", "/api/v1/rooms", room, owner, nil).want(t, 201)
+	}
+	send(t, nil, s.base, "POST", "/api/v1/staff", map[string]any{"username": prefix + "-host", "name": "门店主播", "role": "host", "store_id": mine, "password": "Store-Host-2468"}, owner, nil).want(t, 201)
+	return s, mine, other, staffLogin(t, s.base, prefix+"-host", "Store-Host-2468").Token
 }
