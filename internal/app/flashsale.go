@@ -300,7 +300,9 @@ type FlashView struct {
 	flashsale.Sale
 	ProductName string `json:"product_name"`
 	SKUName     string `json:"sku_name"`
-	ListFen     int64  `json:"list_price_fen"`
+	// SKUNameEN is the SKU's English name, empty when it has none.
+	SKUNameEN string `json:"sku_name_en,omitempty"`
+	ListFen   int64  `json:"list_price_fen"`
 	// LotExpiresAt is the expiry of the batch a clearance sale sells, shown
 	// on the card; nil for other sales.
 	LotExpiresAt *time.Time `json:"lot_expires_at,omitempty"`
@@ -427,7 +429,7 @@ func (a *App) FlashView(ctx context.Context, s flashsale.Sale) (FlashView, error
 	}
 	if rs != nil {
 		v.Remaining, v.Paused = rs.alloc.Remaining(), rs.alloc.Paused()
-		v.ProductName, v.SKUName, v.ListFen = rs.product.Name, rs.sku.Name, rs.sku.PriceFen
+		v.ProductName, v.SKUName, v.SKUNameEN, v.ListFen = rs.product.Name, rs.sku.Name, rs.sku.NameEN, rs.sku.PriceFen
 		return v, nil
 	}
 	if s.Status == flashsale.Scheduled {
@@ -437,7 +439,7 @@ func (a *App) FlashView(ctx context.Context, s flashsale.Sale) (FlashView, error
 	if err != nil {
 		return v, err
 	}
-	v.ProductName, v.SKUName, v.ListFen = prod.Name, sku.Name, sku.PriceFen
+	v.ProductName, v.SKUName, v.SKUNameEN, v.ListFen = prod.Name, sku.Name, sku.NameEN, sku.PriceFen
 	return v, nil
 }
 

@@ -93,4 +93,18 @@ func TestLiveSKUChooserEnglish(t *testing.T) {
 	}
 	testkit.Settled(t, phone)
 	testkit.Screenshot(t, phone, "sku-en-live-buy-sheet")
+
+	// The studio's flash-sale list names the sale's SKU in English too
+	// ("500g 盒装" before flash sales carried sku_name_en).
+	send(t, nil, s.base, "POST", "/api/v1/rooms/demo/flash-sales", map[string]any{"sku_id": s.sku1, "store_id": s.storeID, "price_fen": 990, "quantity": 5, "duration_s": 3600}, testkit.OwnerToken, nil).want(t, 201)
+	tab.Do("the studio in English", chromedp.Navigate(s.base+"/studio?room=demo&lang=en"))
+	tab.Wait("the flash-sale list", `document.querySelectorAll("#flash-list li b").length > 0`)
+	sale, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[string](`document.querySelector("#flash-list li b").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Screenshot(t, tab.Ctx, "sku-en-studio-flash")
+	if !strings.HasSuffix(sale, " · 500g box") {
+		t.Fatalf("studio flash sale %q: want the SKU's English name \"500g box\"", sale)
+	}
 }

@@ -148,7 +148,7 @@
   function renderSales() {
     const list = [...sales.values()].sort((a, b) => b.id - a.id);
     $("flash-list").replaceChildren(...list.map((f) => h("li", { dataset: { sale: f.id } },
-      h("b", {}, "⚡ " + (products.has(f.product_id) ? SL.pname(products.get(f.product_id)) : f.product_name) + " · " + f.sku_name), " ", yuan(f.price_fen), " ",
+      h("b", {}, "⚡ " + (products.has(f.product_id) ? SL.pname(products.get(f.product_id)) : f.product_name) + " · " + SL.skuName(f)), " ", yuan(f.price_fen), " ",
       h("span", { class: "badge " + (f.status === "running" ? (f.remaining > 0 ? "red" : "") : "") }, f.status === "running" ? (f.remaining > 0 ? t("剩余 ", "Left ") + f.remaining + "/" + f.quantity : t("已抢光", "Sold out")) : f.status === "scheduled" ? t("未开始", "Scheduled") : t("已结束", "Ended")),
       f.status !== "ended" ? h("button", { class: "btn btn-sm btn-danger", type: "button", onclick: async () => { try { await api("POST", "/api/v1/flash-sales/" + f.id + "/end"); f.status = "ended"; renderSales(); } catch (e) { toast(e.message); } } }, t("结束", "End")) : null)));
   }
