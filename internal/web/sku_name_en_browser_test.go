@@ -66,6 +66,43 @@ func TestLiveSKUChooserEnglish(t *testing.T) {
 	}
 	en["1kg gift pack"] = true
 
+	// The admin names SKUs in English too: the product table's SKU column,
+	// the lots table and the new lot's SKU picker (all "500g 盒装" before).
+	adminSKUs := func(what, expr string) []string {
+		t.Helper()
+		got, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]string](expr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range got {
+			if zh[g] {
+				testkit.Screenshot(t, tab.Ctx, "failed-sku-en-"+what)
+				t.Fatalf("%s %q: %q is the Chinese name of a SKU that has an English one", what, got, g)
+			}
+			if en[g] {
+				n++
+			}
+		}
+		if n == 0 {
+			testkit.Screenshot(t, tab.Ctx, "failed-sku-en-"+what)
+			t.Fatalf("%s %q: none by its English name (want one of %v)", what, got, en)
+		}
+		return got
+	}
+	tab.Do("the products again", chromedp.Navigate(s.base+"/admin?lang=en#products"), chromedp.WaitVisible(chromedp.CSS(edit)))
+	if got := adminSKUs("product-table", `[...document.querySelector(`+"`"+edit+"`"+`).closest("tr").children[2].querySelectorAll("div")].map((d) => d.textContent.split(" · ")[0])`); strings.Join(got, "|") != "500g box|1kg gift pack" {
+		t.Fatalf("product table SKUs %q, want 500g box, 1kg gift pack", got)
+	}
+	tab.Do("the lots", chromedp.Evaluate[chromedp.Void](`location.hash = "lots"`))
+	tab.Wait("the lots table", `!!document.getElementById("import-stock") && document.querySelectorAll("#admin-main table tbody tr").length > 0`)
+	adminSKUs("lots-table", `[...document.querySelectorAll("#admin-main table tbody tr td:nth-child(2)")].map((e) => e.textContent.split(" · ").slice(1).join(" · "))`)
+	tab.Do("a new lot", chromedp.Evaluate[chromedp.Void](`document.querySelector(".admin-toolbar .btn-primary").click()`))
+	tab.Wait("the SKU picker", `!!document.querySelector('select[name="sku_id"]')`)
+	adminSKUs("lot-sku-picker", `[...document.querySelectorAll('select[name="sku_id"] option')].map((o) => o.textContent.split(" · ").slice(1).join(" · "))`)
+	testkit.Screenshot(t, tab.Ctx, "sku-en-admin-lot-picker")
+	tab.Do("close", chromedp.Evaluate[chromedp.Void](`document.querySelector(".modal-actions .btn:not(.btn-primary)").click()`))
+
 	phone := testkit.NewContext(t, browser, 2*time.Minute)
 	runB(t, phone, "open the room in English", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", buyer.Token),
 		chromedp.Navigate(s.base+"/live/demo?lang=en"), chromedp.WaitVisible(chromedp.CSS("#pinned #buy-btn")),

@@ -69,7 +69,7 @@
           h("button", { class: "btn btn-primary", type: "button", onclick: () => editProduct(null) }, t("新建商品", "New product"))),
         table(["", t("名称", "Name"), t("规格与价格", "SKUs & prices"), t("可售", "Available"), t("储存", "Storage"), t("产地", "Origin"), ""],
           r.products.map((p) => h("tr", {}, h("td", {}, p.image ? h("img", { src: p.image, alt: "" }) : null), h("td", {}, h("b", {}, p.name), h("div", { class: "small muted" }, p.name_en || "")),
-            h("td", {}, p.skus.map((k) => h("div", { class: "small" }, k.name + " · " + yuan(k.price_fen)))), h("td", {}, p.skus.reduce((n, k) => n + k.available, 0)),
+            h("td", {}, p.skus.map((k) => h("div", { class: "small" }, SL.kname(k) + " · " + yuan(k.price_fen)))), h("td", {}, p.skus.reduce((n, k) => n + k.available, 0)),
             h("td", {}, badge({ chilled: t("冷藏", "Chilled"), frozen: t("冷冻", "Frozen"), ambient: t("常温", "Ambient") }[p.storage])), h("td", { class: "small" }, p.origin),
             h("td", {}, h("button", { class: "btn btn-sm edit-product", type: "button", dataset: { id: p.id }, onclick: () => editProduct(p) }, t("编辑", "Edit"))))))
       );
@@ -78,7 +78,7 @@
     async lots() {
       const [lots, prods, levels] = await Promise.all([api("GET", "/api/v1/lots"), api("GET", "/api/v1/products"), api("GET", "/api/v1/stock")]);
       productsCache = prods.products;
-      const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = SL.pname(p) + " · " + k.name;
+      const skuName = {}; for (const p of prods.products) for (const k of p.skus) skuName[k.id] = SL.pname(p) + " · " + SL.kname(k);
       const byLot = {}; for (const l of levels.levels) (byLot[l.lot_id] = byLot[l.lot_id] || []).push(l);
       const storeName = (id) => SL.sname(storesCache.find((s) => s.id === id)) || "#" + id;
       main.replaceChildren(
@@ -302,7 +302,7 @@
     (d) => t("将设置 ", "Set ") + d.rows + t(" 行库存，确认？", " stock rows?"),
     (d) => t("已更新 ", "Updated ") + d.rows + t(" 行，新建批次 ", " rows; new lots: ") + d.lots_created, "lots");
 
-  function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, SL.pname(p) + " · " + k.name]); return o; }
+  function skuOptions() { const o = []; for (const p of productsCache) for (const k of p.skus) o.push([k.id, SL.pname(p) + " · " + SL.kname(k)]); return o; }
   function newLot() {
     const today = new Date().toISOString().slice(0, 10);
     openModal(t("新建批次", "New lot"), [
@@ -378,7 +378,7 @@
     const order = chosen.map((id) => productsCache.find((p) => p.id === id)).filter(Boolean).concat(productsCache.filter((p) => !ids.has(p.id)));
     return h("fieldset", { class: "full product-picker", id: "product-picker" }, h("legend", {}, t("本场商品（勾选，按顺序讲解）", "Products in this room (tick; pinned in this order)")),
       order.map((p) => h("label", { class: "pick" }, h("input", { type: "checkbox", name: "product", value: p.id, checked: ids.has(p.id) }),
-        p.image ? h("img", { src: p.image, alt: "" }) : null, h("span", {}, h("b", {}, SL.pname(p)), " ", h("small", { class: "muted" }, p.skus.map((k) => k.name + " " + yuan(k.price_fen)).join(" / "))))));
+        p.image ? h("img", { src: p.image, alt: "" }) : null, h("span", {}, h("b", {}, SL.pname(p)), " ", h("small", { class: "muted" }, p.skus.map((k) => SL.kname(k) + " " + yuan(k.price_fen)).join(" / "))))));
   }
   async function editRoom(x) {
     if (!productsCache.length) { try { productsCache = (await api("GET", "/api/v1/products")).products; } catch (e) { toast(e.message); return; } }
