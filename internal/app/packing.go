@@ -13,6 +13,7 @@ type PackLine struct {
 	ProductName   string               `json:"product_name"`
 	ProductNameEN string               `json:"product_name_en,omitempty"` // the order line's, for the English console
 	SKUName       string               `json:"sku_name"`
+	SKUNameEN     string               `json:"sku_name_en,omitempty"` // the order line's, for the English console
 	Quantity      int64                `json:"quantity"`
 	Storage       catalog.StorageClass `json:"storage"`
 	// Insulated: chilled or frozen food goes into an insulated box with
@@ -60,7 +61,7 @@ func (a *App) PackingList(ctx context.Context, p *identity.Principal, storeID in
 			}
 			ins := st == catalog.Chilled || st == catalog.Frozen
 			po.Insulated = po.Insulated || ins
-			po.Lines = append(po.Lines, PackLine{ProductName: ln.ProductName, ProductNameEN: ln.ProductNameEN, SKUName: ln.SKUName, Quantity: ln.Quantity, Storage: st, Insulated: ins})
+			po.Lines = append(po.Lines, PackLine{ProductName: ln.ProductName, ProductNameEN: ln.ProductNameEN, SKUName: ln.SKUName, SKUNameEN: ln.SKUNameEN, Quantity: ln.Quantity, Storage: st, Insulated: ins})
 		}
 		out = append(out, po)
 	}

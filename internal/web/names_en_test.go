@@ -189,7 +189,14 @@ func TestOrderEnglishNamesBrowser(t *testing.T) {
 	testkit.Settled(t, tab.Ctx)
 	testkit.Screenshot(t, tab.Ctx, "names-en-admin-orders")
 	tab.Do("open the packing list", chromedp.Click(chromedp.CSS("#packing-list")))
-	want(tab.Ctx, "packing list", text(tab.Ctx, "packing list", `document.querySelector("#packing tbody td:nth-child(3) div")?.firstChild.textContent`))
+	packed := text(tab.Ctx, "packing list", `document.querySelector("#packing tbody td:nth-child(3) div")?.firstChild.textContent`)
+	want(tab.Ctx, "packing list", packed)
+	// and the SKU by its English name ("500g 盒装" before packing lines
+	// carried sku_name_en)
+	if !strings.Contains(packed, " 500g box ×") {
+		testkit.Screenshot(t, tab.Ctx, "failed-packing-sku")
+		t.Fatalf("packing list line %q: want the SKU's English name \"500g box\"", packed)
+	}
 	testkit.Settled(t, tab.Ctx)
 	testkit.Screenshot(t, tab.Ctx, "names-en-packing")
 
