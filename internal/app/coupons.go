@@ -314,14 +314,8 @@ func (a *App) ownCoupon(ctx context.Context, p *identity.Principal, id int64) (*
 	if err != nil {
 		return nil, err
 	}
-	if at := p.AtStore(); at != 0 {
-		room, err := a.Live.Room(ctx, p.MerchantID, c.RoomID)
-		if err != nil {
-			return nil, err // not found (a whole-shop coupon has no room) or an outage
-		}
-		if room.StoreID != at {
-			return nil, apperr.ErrNotFound
-		}
+	if err := a.storeRoom(ctx, p, c.RoomID); err != nil {
+		return nil, err // for a store's host a whole-shop coupon (no room) is not found too
 	}
 	return c, nil
 }

@@ -201,16 +201,8 @@ func (a *App) DrawNow(ctx context.Context, p *identity.Principal, id int64) (*dr
 	if err != nil {
 		return nil, err
 	}
-	if at := p.AtStore(); at != 0 {
-		// Another store's draw is not found; an outage reading its room
-		// stays one.
-		room, err := a.Live.Room(ctx, p.MerchantID, d.RoomID)
-		if err != nil {
-			return nil, apperr.NotFoundAs(err, apperr.ErrNotFound)
-		}
-		if room.StoreID != at {
-			return nil, apperr.ErrNotFound
-		}
+	if err := a.storeRoom(ctx, p, d.RoomID); err != nil {
+		return nil, err
 	}
 	if d.Status == draws.Open {
 		if err := a.runDraw(ctx, d); err != nil {

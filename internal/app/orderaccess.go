@@ -65,3 +65,22 @@ func (a *App) StaffStore(ctx context.Context, p *identity.Principal, id int64) (
 	}
 	return st, nil
 }
+
+// storeRoom lets staff bound to one store reach only what belongs to their
+// store's rooms: for them a room of another store, a brand room or no room
+// (id 0) is not found, and an outage reading it stays an outage. Staff of
+// every store pass without a read.
+func (a *App) storeRoom(ctx context.Context, p *identity.Principal, roomID int64) error {
+	at := p.AtStore()
+	if at == 0 {
+		return nil
+	}
+	room, err := a.Live.Room(ctx, p.MerchantID, roomID)
+	if err != nil {
+		return err // apperr.ErrNotFound when there is none
+	}
+	if room.StoreID != at {
+		return apperr.ErrNotFound
+	}
+	return nil
+}
