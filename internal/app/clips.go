@@ -175,10 +175,8 @@ func (a *App) UpdateClip(ctx context.Context, p *identity.Principal, id int64, u
 	if err != nil {
 		return nil, err
 	}
-	if at := p.AtStore(); at != 0 {
-		if room, err := a.Live.Room(ctx, p.MerchantID, old.RoomID); err != nil || room.StoreID != at {
-			return nil, apperr.ErrNotFound
-		}
+	if err := a.storeRoom(ctx, p, old.RoomID); err != nil {
+		return nil, err
 	}
 	c, err := a.Clips.UpdateClip(ctx, p.MerchantID, id, u)
 	if err != nil {

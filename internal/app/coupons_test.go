@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/shelflive/shelflive/internal/app"
 	"github.com/shelflive/shelflive/internal/apperr"
 	"github.com/shelflive/shelflive/internal/coupons"
 	"github.com/shelflive/shelflive/internal/draws"
+	"github.com/shelflive/shelflive/internal/flashsale"
 	"github.com/shelflive/shelflive/internal/identity"
 	"github.com/shelflive/shelflive/internal/live"
 	"github.com/shelflive/shelflive/internal/members"
@@ -21,7 +23,8 @@ import (
 // (400 coupon_room_required); a database failure while reading it is an
 // outage (500), for the coupon's creation and for a store's host reaching
 // a coupon of their studio, listing their store's coupons or its cost,
-// giving one as a draw's prize, or drawing their room's draw.
+// giving one as a draw's prize, drawing their room's draw or ending its
+// flash sale.
 func TestCouponRoomOutage(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	ctx := context.Background()
@@ -59,6 +62,11 @@ func TestCouponRoomOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	sale, err := m.App.CreateFlashSale(ctx, owner, &flashsale.Sale{RoomID: room.ID, ProductID: 1, SKUID: 1, StoreID: 1, PriceFen: 2990, Quantity: 1, PerUserLimit: 1, EndsAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	if err := m.DB.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		_, err := tx.Exec(ctx, `ALTER TABLE rooms RENAME TO rooms_away`)
 		return err
@@ -89,4 +97,6 @@ func TestCouponRoomOutage(t *testing.T) {
 	// Nor is the host's own draw then another store's (404).
 	_, err = m.App.DrawNow(ctx, host, d.ID)
 	outage("drawing the host's draw", err)
+	// Nor is the host's flash sale (404).
+	outage("ending the host's flash sale", m.App.EndFlashSale(ctx, host, sale.ID))
 }

@@ -525,10 +525,8 @@ func (a *App) EndFlashSale(ctx context.Context, p *identity.Principal, id int64)
 	if err != nil {
 		return err
 	}
-	if at := p.AtStore(); at != 0 { // a store's host ends only their studio's sales
-		if room, err := a.Live.Room(ctx, p.MerchantID, s.RoomID); err != nil || room.StoreID != at {
-			return apperr.ErrNotFound
-		}
+	if err := a.storeRoom(ctx, p, s.RoomID); err != nil { // a store's host ends only their studio's sales
+		return err
 	}
 	a.Audit.Audit(ctx, p.MerchantID, p.Name, "flash.end", "sale:"+itoa64(id), "")
 	return a.endSale(ctx, *s)
