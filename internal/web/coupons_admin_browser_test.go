@@ -23,24 +23,7 @@ func TestAdminCouponOverrideBrowser(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	base, owner := m.URL(), testkit.OwnerToken
 	const blocked, reason = "全网最低价 会员券", "法务已确认：本店同款商品比价有记录"
-	type coupon struct {
-		Title       string `json:"title"`
-		AmountFen   int64  `json:"amount_fen"`
-		BudgetCount int64  `json:"budget_count"`
-		RoomID      int64  `json:"room_id"`
-	}
-	find := func() *coupon {
-		var list struct {
-			Coupons []coupon `json:"coupons"`
-		}
-		send(t, nil, base, "GET", "/api/v1/coupons", nil, owner, nil).want(t, 200).decode(t, &list)
-		for _, c := range list.Coupons {
-			if c.Title == blocked {
-				return &c
-			}
-		}
-		return nil
-	}
+	find := func() *titledCoupon { return couponTitled(t, base, blocked) }
 	fill := func(tab *testkit.Tab) {
 		tab.Do("fill the coupon form",
 			chromedp.SendKeys(chromedp.CSS("#coupon-title"), blocked),
@@ -192,4 +175,27 @@ func TestAdminCouponsTabStoreHost(t *testing.T) {
 	if err != nil || got[0] || got[1] || !got[2] {
 		t.Errorf("other store's coupon, whole-shop coupon, create form shown: %v (%v), want false, false, true", got, err)
 	}
+}
+
+// titledCoupon is what the override tests check of a coupon made through a form.
+type titledCoupon struct {
+	Title       string `json:"title"`
+	AmountFen   int64  `json:"amount_fen"`
+	BudgetCount int64  `json:"budget_count"`
+	RoomID      int64  `json:"room_id"`
+}
+
+// couponTitled finds the merchant's coupon with this title; nil if none.
+func couponTitled(t *testing.T, base, title string) *titledCoupon {
+	t.Helper()
+	var list struct {
+		Coupons []titledCoupon `json:"coupons"`
+	}
+	send(t, nil, base, "GET", "/api/v1/coupons", nil, testkit.OwnerToken, nil).want(t, 200).decode(t, &list)
+	for _, c := range list.Coupons {
+		if c.Title == title {
+			return &c
+		}
+	}
+	return nil
 }

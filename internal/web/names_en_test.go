@@ -282,20 +282,7 @@ func TestTrialPresaleClearanceEnglishNames(t *testing.T) {
 	}
 
 	browser := testkit.Browser(t)
-	check := func(ctx context.Context, what, expr string) {
-		t.Helper()
-		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { try { return (`+expr+`) || false; } catch (e) { return false; } })()`,
-			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-		if err == nil && (!strings.HasPrefix(strings.TrimSpace(got), en) || strings.Contains(got, zh)) {
-			err = fmt.Errorf("%q, want %q (not %q)", got, en, zh)
-		}
-		if err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+what)
-			t.Fatalf("%s: %v", what, err)
-		}
-		testkit.Settled(t, ctx)
-		testkit.Screenshot(t, ctx, "names-en-"+what)
-	}
+	check := func(ctx context.Context, what, expr string) { t.Helper(); wantEnglishName(t, ctx, what, expr, en, zh) }
 	tab := testkit.NewTab(t, browser, 3*time.Minute)
 	tab.Width, tab.Height = 1366, 900
 	tab.StaffOpen(s.base, "owner", demo.Password, "/admin?lang=en", "#admin-main")
@@ -369,20 +356,7 @@ func TestRecipeQualityStatementEnglishNames(t *testing.T) {
 	}
 
 	browser := testkit.Browser(t)
-	check := func(ctx context.Context, what, expr string) {
-		t.Helper()
-		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { try { return (`+expr+`) || false; } catch (e) { return false; } })()`,
-			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-		if err == nil && (!strings.HasPrefix(strings.TrimSpace(got), en) || strings.Contains(got, zh)) {
-			err = fmt.Errorf("%q, want %q (not %q)", got, en, zh)
-		}
-		if err != nil {
-			testkit.Screenshot(t, ctx, "failed-"+what)
-			t.Fatalf("%s: %v", what, err)
-		}
-		testkit.Settled(t, ctx)
-		testkit.Screenshot(t, ctx, "names-en-"+what)
-	}
+	check := func(ctx context.Context, what, expr string) { t.Helper(); wantEnglishName(t, ctx, what, expr, en, zh) }
 	phone := testkit.NewContext(t, browser, 2*time.Minute)
 	runB(t, phone, "the group page", chromedp.Emulate(device.IPhone12Pro), withCookie(s.base, "sl_viewer", buyer.Token),
 		chromedp.Navigate(s.base+"/groups/cooks?lang=en"))
@@ -394,4 +368,21 @@ func TestRecipeQualityStatementEnglishNames(t *testing.T) {
 	tab.Width, tab.Height = 1366, 900
 	tab.StaffOpen(s.base, "owner", demo.Password, "/admin/coldchain?lang=en", "#cc-quality-table")
 	check(tab.Ctx, "quality", `document.querySelector("#cc-quality-table tbody tr td")?.textContent`)
+}
+
+// wantEnglishName waits until expr (page JS) gives text that starts with
+// the English name en and holds no Chinese name zh, then screenshots it.
+func wantEnglishName(t *testing.T, ctx context.Context, what, expr, en, zh string) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { try { return (`+expr+`) || false; } catch (e) { return false; } })()`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	if err == nil && (!strings.HasPrefix(strings.TrimSpace(got), en) || strings.Contains(got, zh)) {
+		err = fmt.Errorf("%q, want %q (not %q)", got, en, zh)
+	}
+	if err != nil {
+		testkit.Screenshot(t, ctx, "failed-"+what)
+		t.Fatalf("%s: %v", what, err)
+	}
+	testkit.Settled(t, ctx)
+	testkit.Screenshot(t, ctx, "names-en-"+what)
 }

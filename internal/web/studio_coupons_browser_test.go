@@ -22,24 +22,7 @@ func TestStudioCouponOverrideBrowser(t *testing.T) {
 	m := testkit.StartNode(t, "")
 	base, owner := m.URL(), testkit.OwnerToken
 	const blocked, reason = "全网最低价 会员券", "法务已确认：本店同款商品比价有记录"
-	type coupon struct {
-		Title       string `json:"title"`
-		AmountFen   int64  `json:"amount_fen"`
-		BudgetCount int64  `json:"budget_count"`
-		RoomID      int64  `json:"room_id"`
-	}
-	find := func() *coupon {
-		var list struct {
-			Coupons []coupon `json:"coupons"`
-		}
-		send(t, nil, base, "GET", "/api/v1/coupons", nil, owner, nil).want(t, 200).decode(t, &list)
-		for _, c := range list.Coupons {
-			if c.Title == blocked {
-				return &c
-			}
-		}
-		return nil
-	}
+	find := func() *titledCoupon { return couponTitled(t, base, blocked) }
 	var room struct {
 		Room struct {
 			ID int64 `json:"id"`
